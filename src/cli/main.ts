@@ -1,0 +1,155 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, parseConfig, type Config } from '../server/config.js';
+import { ensureDemo, formatLogins, openRuntime, startRuntime } from '../server/runtime.js';
+import { migrateDown } from '../db/migrate.js';
+import { findGroupBySlug } from '../modules/groups/group.repository.js';
+import { verifyChain } from '../modules/audit/audit.service.js';
+import { createGroup } from '../modules/groups/group.service.js';
+import { randomBytes } from 'node:crypto';
+
+/** Exit statuses shared by every command: 0 success, 1 a negative verdict, 2 bad input or usage. */
+export const EXIT = { ok: 0, negative: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+function warn(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
+function configFrom(overrides: Record<string, string | undefined>): Config {
+  return parseConfig({ ...process.env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+}
+
+function port(value: string): string {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be a port number (0–65535)');
+  return value;
+}
+
+export function buildCli(): Command {
+  const program = new Command('sigil')
+    .description('Sigil — seal control and electronic signatures')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('serve the API and console')
+    .option('--port <n>', 'port to listen on (PORT)', port)
+    .option('--data <dir>', 'data directory (SIGIL_DATA_DIR)')
+    .option('--demo', 'seed the demo group on first start and print its logins')
+    .action(async (options: { port?: string; data?: string; demo?: boolean }) => {
+      const config = configFrom({ PORT: options.port, SIGIL_DATA_DIR: options.data });
+      const runtime = await startRuntime(config, warn);
+      const shutdown = async (signal: string) => {
+        runtime.app.log.info({ signal }, 'shutting down');
+        await runtime.close();
+        process.exit(EXIT.ok);
+      };
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      const address = await runtime.app.listen({ port: config.port, host: config.host });
+      const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+      if (options.demo) process.stdout.write(`${formatLogins(await ensureDemo(runtime.ctx), url)}\n`);
+    });
+
+  program
+    .command('demo')
+    .description('seed the demo group (idempotent) and print its logins')
+    .option('--data <dir>', 'data directory (SIGIL_DATA_DIR)')
+    .action(async (options: { data?: string }) => {
+      const { ctx, database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
+      try {
+        const logins = await ensureDemo(ctx);
+        process.stdout.write(`${logins.created ? 'Seeded the demo group.' : 'The demo group already exists; nothing changed.'}\n${formatLogins(logins, `http://localhost:${ctx.config.port}`)}\n`);
+      } finally {
+        await database.close();
+      }
+    });
+
+  const db = program.command('db').description('database maintenance');
+  db.command('migrate')
+    .description('apply pending migrations (or revert the latest with --down)')
+    .option('--down', 'revert the latest migration')
+    .option('--data <dir>', 'data directory (SIGIL_DATA_DIR)')
+    .action(async (options: { down?: boolean; data?: string }) => {
+      const { database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
+      try {
+        if (options.down) {
+          const reverted = await migrateDown(database.db);
+          process.stdout.write(reverted.length ? `reverted ${reverted.join(', ')}\n` : 'nothing to revert\n');
+        } else {
+          process.stdout.write('database is at the latest migration\n');
+        }
+      } finally {
+        await database.close();
+      }
+    });
+
+  program
+    .command('group')
+    .description('tenant administration')
+    .command('create')
+    .description('create a group with its head company and first system administrator')
+    .requiredOption('--name <name>', 'group name')
+    .requiredOption('--slug <slug>', 'short unique name, e.g. acme')
+    .requiredOption('--company <name>', 'head company name')
+    .requiredOption('--code <code>', 'head company code')
+    .requiredOption('--admin-email <email>', 'first system administrator e-mail')
+    .requiredOption('--admin-name <name>', 'first system administrator name')
+    .option('--data <dir>', 'data directory (SIGIL_DATA_DIR)')
+    .action(async (options: { name: string; slug: string; company: string; code: string; adminEmail: string; adminName: string; data?: string }) => {
+      if (!/^[a-z0-9-]{2,40}$/.test(options.slug)) throw new UsageError('--slug must be 2–40 lower-case letters, digits or dashes');
+      const { ctx, database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
+      try {
+        if (await findGroupBySlug(ctx.db, options.slug)) throw new UsageError(`a group with slug ${options.slug} already exists`);
+        const password = randomBytes(12).toString('base64url');
+        await createGroup(ctx.db, { name: options.name, slug: options.slug, headCompany: { name: options.company, code: options.code }, admin: { email: options.adminEmail, name: options.adminName, password } }, { system: 'cli' });
+        process.stdout.write(`created group ${options.slug}\n  sign in as ${options.adminEmail} with password ${password} and change it\n`);
+      } finally {
+        await database.close();
+      }
+    });
+
+  program
+    .command('audit')
+    .description('audit log tools')
+    .command('verify')
+    .description("verify a group's audit hash chain (exit 1 when altered, inserted or missing events are found)")
+    .requiredOption('--group <slug>', 'group to verify')
+    .option('--json', 'print the report as JSON')
+    .option('--data <dir>', 'data directory (SIGIL_DATA_DIR)')
+    .action(async (options: { group: string; json?: boolean; data?: string }) => {
+      const { ctx, database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
+      try {
+        const group = await findGroupBySlug(ctx.db, options.group);
+        if (!group) throw new UsageError(`no group with slug ${options.group}`);
+        const report = await verifyChain(ctx.db, group.id);
+        if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else if (report.intact) process.stdout.write(`intact: ${report.checked} events verified, head at ${report.headSeq}\n`);
+        else process.stdout.write(`NOT INTACT: ${report.firstProblem?.kind} at event ${report.firstProblem?.seq} — ${report.firstProblem?.detail}\n`);
+        process.exitCode = report.intact ? EXIT.ok : EXIT.negative;
+      } finally {
+        await database.close();
+      }
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT.ok;
+    if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.usage;
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`sigil: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`sigil: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.usage;
+  }
+}

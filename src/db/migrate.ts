@@ -1,0 +1,39 @@
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { Db } from './schema.js';
+import * as foundation from './migrations/20261121T1000-foundation.js';
+
+/**
+ * Migrations are listed here, not discovered on disk, so the same list runs from
+ * TypeScript in tests and from the compiled build. Names sort by their timestamp.
+ */
+const migrations: Record<string, Migration> = {
+  '20261121T1000-foundation': foundation,
+};
+
+class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+function migrator(db: Db): Migrator {
+  return new Migrator({ db, provider: new StaticMigrationProvider(), migrationTableName: 'sigil_migrations', migrationLockTableName: 'sigil_migrations_lock' });
+}
+
+function check(result: MigrationResultSet): string[] {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${String(result.error)}`, { cause: result.error });
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  return check(await migrator(db).migrateToLatest());
+}
+
+/** Reverts the latest migration; returns its name. */
+export async function migrateDown(db: Db): Promise<string[]> {
+  return check(await migrator(db).migrateDown());
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Every kind of audit event, each with the schema of what it records. Written
+ * through `recordAudit` only; rows are re-validated against these when read.
+ */
+const role = z.enum(['system_admin', 'seal_admin', 'security_auditor', 'employee']);
+const userStatus = z.enum(['active', 'suspended', 'resigned']);
+
+export const auditEventSchemas = {
+  'group.created': z.object({ name: z.string(), slug: z.string() }),
+  'group.sod_matrix_changed': z.object({ from: z.array(z.tuple([role, role])), to: z.array(z.tuple([role, role])) }),
+  'company.created': z.object({ name: z.string(), code: z.string(), parentId: z.string().nullable() }),
+  'company.updated': z.object({ from: z.record(z.string(), z.unknown()), to: z.record(z.string(), z.unknown()) }),
+  'department.created': z.object({ name: z.string(), companyId: z.string(), headUserId: z.string().nullable() }),
+  'department.updated': z.object({ from: z.record(z.string(), z.unknown()), to: z.record(z.string(), z.unknown()) }),
+  'user.created': z.object({ email: z.string(), name: z.string(), companyId: z.string(), departmentId: z.string().nullable() }),
+  'user.updated': z.object({ from: z.record(z.string(), z.unknown()), to: z.record(z.string(), z.unknown()) }),
+  'user.status_changed': z.object({ from: userStatus, to: userStatus, reason: z.string().nullable(), sessionsEnded: z.number() }),
+  'user.post_added': z.object({ postId: z.string(), companyId: z.string(), departmentId: z.string().nullable(), title: z.string() }),
+  'user.post_removed': z.object({ postId: z.string() }),
+  'user.password_changed': z.object({ by: z.enum(['self', 'administrator']) }),
+  'user.unlocked': z.object({}),
+  'user.totp_enabled': z.object({}),
+  'user.totp_disabled': z.object({}),
+  'role.assigned': z.object({ assignmentId: z.string(), role, companyId: z.string() }),
+  'role.revoked': z.object({ assignmentId: z.string(), role, companyId: z.string() }),
+  'auth.signed_in': z.object({ sessionId: z.string(), secondFactor: z.boolean() }),
+  'auth.sign_in_failed': z.object({ reason: z.enum(['bad_password', 'bad_totp', 'locked', 'inactive']), failedAttempts: z.number() }),
+  'auth.locked_out': z.object({ until: z.string(), failedAttempts: z.number() }),
+  'auth.signed_out': z.object({ sessionId: z.string() }),
+  'session.revoked': z.object({ sessionId: z.string() }),
+  'api_key.created': z.object({ name: z.string(), companyId: z.string(), permissions: z.array(z.string()), expiresAt: z.string().nullable() }),
+  'api_key.revoked': z.object({ name: z.string() }),
+} as const;
+
+export type AuditAction = keyof typeof auditEventSchemas;
+export const auditActions = Object.keys(auditEventSchemas) as AuditAction[];
+
+export type AuditTargetType = 'group' | 'company' | 'department' | 'user' | 'role_assignment' | 'session' | 'api_key';
+
+/** One audit event as a service writes it: a discriminated union on `action`. */
+export type AuditEvent = {
+  [A in AuditAction]: {
+    action: A;
+    target: { type: AuditTargetType; id: string | null };
+    /** The company the event concerns, so subtree auditors see it; null for group-wide events. */
+    companyId: string | null;
+    changes: z.infer<(typeof auditEventSchemas)[A]>;
+  };
+}[AuditAction];

@@ -1,0 +1,196 @@
+import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import type { Db, Role, Transaction, UserStatus } from '../../db/schema.js';
+import type { Permission } from './permissions.js';
+
+export interface SessionPrincipalRow {
+  sessionId: string;
+  mfaPending: boolean;
+  userId: string;
+  groupId: string;
+  name: string;
+  companyId: string;
+  companyPath: string;
+  roles: Array<{ role: Role; companyId: string; companyPath: string }>;
+}
+
+/**
+ * A live session and everything authorisation needs about its user, in one
+ * round trip: it runs on every request. A user who is no longer active has no session.
+ */
+export async function findSessionPrincipal(db: Db, tokenHash: string, now: Date): Promise<SessionPrincipalRow | undefined> {
+  return db
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .innerJoin('companies as c', 'c.id', 'u.company_id')
+    .select((eb) => [
+      's.id as sessionId',
+      's.mfa_pending as mfaPending',
+      'u.id as userId',
+      'u.group_id as groupId',
+      'u.name as name',
+      'u.company_id as companyId',
+      'c.path as companyPath',
+      jsonArrayFrom(
+        eb
+          .selectFrom('role_assignments as r')
+          .innerJoin('companies as rc', 'rc.id', 'r.company_id')
+          .select(['r.role as role', 'r.company_id as companyId', 'rc.path as companyPath'])
+          .whereRef('r.user_id', '=', 'u.id'),
+      ).as('roles'),
+    ])
+    .where('s.token_hash', '=', tokenHash)
+    .where('s.revoked_at', 'is', null)
+    .where('s.expires_at', '>', now)
+    .where('u.status', '=', 'active')
+    .executeTakeFirst();
+}
+
+export interface ApiKeyPrincipalRow {
+  id: string;
+  groupId: string;
+  name: string;
+  companyId: string;
+  companyPath: string;
+  permissions: Permission[];
+}
+
+export async function findApiKeyPrincipal(db: Db, keyHash: string, now: Date): Promise<ApiKeyPrincipalRow | undefined> {
+  return db
+    .selectFrom('api_keys as k')
+    .innerJoin('companies as c', 'c.id', 'k.company_id')
+    .select(['k.id as id', 'k.group_id as groupId', 'k.name as name', 'k.company_id as companyId', 'c.path as companyPath', sql<Permission[]>`k.permissions`.as('permissions')])
+    .where('k.key_hash', '=', keyHash)
+    .where('k.revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', now)]))
+    .executeTakeFirst();
+}
+
+export interface LoginUserRow {
+  id: string;
+  groupId: string;
+  name: string;
+  email: string;
+  status: UserStatus;
+  passwordHash: string;
+  failedLogins: number;
+  lockedUntil: Date | null;
+  totpEnabled: boolean;
+  totpSecret: string | null;
+  totpLastStep: number | null;
+  companyId: string;
+}
+
+/**
+ * The user as sign-in needs them. With `lock`, the row is locked for the transaction:
+ * concurrent wrong guesses must each count, not overwrite each other.
+ */
+export async function findLoginUser(
+  executor: Db | Transaction,
+  where: { email: string } | { id: string },
+  options: { lock: boolean },
+): Promise<LoginUserRow | undefined> {
+  let query = executor
+    .selectFrom('users as u')
+    .select([
+      'u.id as id',
+      'u.group_id as groupId',
+      'u.name as name',
+      'u.email as email',
+      'u.status as status',
+      'u.password_hash as passwordHash',
+      'u.failed_logins as failedLogins',
+      'u.locked_until as lockedUntil',
+      'u.totp_enabled as totpEnabled',
+      'u.totp_secret as totpSecret',
+      'u.totp_last_step as totpLastStep',
+      'u.company_id as companyId',
+    ]);
+  query = 'email' in where ? query.where(sql`lower(u.email)`, '=', where.email.toLowerCase()) : query.where('u.id', '=', where.id);
+  return options.lock ? query.forUpdate('u').executeTakeFirst() : query.executeTakeFirst();
+}
+
+export async function recordFailedLogin(trx: Transaction, userId: string, failedLogins: number, lockedUntil: Date | null): Promise<void> {
+  await trx.updateTable('users').set({ failed_logins: failedLogins, locked_until: lockedUntil }).where('id', '=', userId).execute();
+}
+
+export async function resetFailedLogins(trx: Transaction, userId: string): Promise<void> {
+  await trx.updateTable('users').set({ failed_logins: 0, locked_until: null }).where('id', '=', userId).execute();
+}
+
+export async function insertSession(
+  trx: Transaction,
+  row: { id: string; groupId: string; userId: string; tokenHash: string; mfaPending: boolean; ip: string | null; userAgent: string | null; expiresAt: Date },
+): Promise<void> {
+  await trx
+    .insertInto('sessions')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      user_id: row.userId,
+      token_hash: row.tokenHash,
+      mfa_pending: row.mfaPending,
+      ip: row.ip,
+      user_agent: row.userAgent,
+      expires_at: row.expiresAt,
+    })
+    .execute();
+}
+
+export async function findPendingSessionForUpdate(trx: Transaction, tokenHash: string, now: Date) {
+  return trx
+    .selectFrom('sessions')
+    .select(['id', 'user_id as userId', 'group_id as groupId'])
+    .where('token_hash', '=', tokenHash)
+    .where('mfa_pending', '=', true)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function promoteSession(trx: Transaction, sessionId: string, tokenHash: string, expiresAt: Date): Promise<void> {
+  await trx.updateTable('sessions').set({ mfa_pending: false, token_hash: tokenHash, expires_at: expiresAt }).where('id', '=', sessionId).execute();
+}
+
+export async function setTotpLastStep(trx: Transaction, userId: string, step: number): Promise<void> {
+  await trx.updateTable('users').set({ totp_last_step: step }).where('id', '=', userId).execute();
+}
+
+/** Ends every live session of a user; returns how many. */
+export async function revokeUserSessions(trx: Transaction, userId: string, now: Date): Promise<number> {
+  const result = await trx
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function revokeSession(trx: Transaction, where: { id: string; userId: string }, now: Date): Promise<boolean> {
+  const result = await trx
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('id', '=', where.id)
+    .where('user_id', '=', where.userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function findLiveSessions(db: Db, userId: string, now: Date) {
+  return db
+    .selectFrom('sessions')
+    .select(['id', 'ip', 'user_agent as userAgent', 'created_at as createdAt', 'expires_at as expiresAt'])
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('mfa_pending', '=', false)
+    .where('expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .execute();
+}
+
+export async function touchApiKey(db: Db, id: string, now: Date): Promise<void> {
+  await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
+}

@@ -1,0 +1,159 @@
+import { sql } from 'kysely';
+import type { Db, Transaction, UserStatus, UsersTable } from '../../db/schema.js';
+import { escapeLike, inScope } from '../../db/scope.js';
+import type { Updateable } from 'kysely';
+
+export interface UserRecord {
+  id: string;
+  companyId: string;
+  companyPath: string;
+  departmentId: string | null;
+  email: string;
+  name: string;
+  phone: string | null;
+  locale: 'zh-CN' | 'en';
+  status: UserStatus;
+  totpEnabled: boolean;
+  lockedUntil: Date | null;
+  createdAt: Date;
+  statusChangedAt: Date | null;
+}
+
+function selectUsers(db: Db | Transaction) {
+  return db
+    .selectFrom('users as u')
+    .innerJoin('companies as c', 'c.id', 'u.company_id')
+    .select([
+      'u.id',
+      'u.company_id as companyId',
+      'c.path as companyPath',
+      'u.department_id as departmentId',
+      'u.email',
+      'u.name',
+      'u.phone',
+      'u.locale',
+      'u.status',
+      'u.totp_enabled as totpEnabled',
+      'u.locked_until as lockedUntil',
+      'u.created_at as createdAt',
+      'u.status_changed_at as statusChangedAt',
+    ]);
+}
+
+export async function findUser(
+  db: Db | Transaction,
+  where: { groupId: string; id: string; scope?: string[] },
+  options: { lock?: boolean } = {},
+): Promise<UserRecord | undefined> {
+  let query = selectUsers(db).where('u.group_id', '=', where.groupId).where('u.id', '=', where.id);
+  if (where.scope) {
+    const scope = where.scope;
+    query = query.where((eb) => inScope(eb, 'c.path', scope));
+  }
+  return options.lock ? query.forUpdate('u').executeTakeFirst() : query.executeTakeFirst();
+}
+
+export interface UserListFilter {
+  groupId: string;
+  scope: string[];
+  companyId?: string | undefined;
+  /** Users of this company and every company below it. */
+  under?: string | undefined;
+  departmentId?: string | undefined;
+  status?: UserStatus | undefined;
+  q?: string | undefined;
+  after?: { name: string; id: string } | undefined;
+  limit: number;
+}
+
+/** Users by name, keyset-paged on (name, id) so deep pages cost what the first does. */
+export async function findUsers(db: Db, filter: UserListFilter): Promise<UserRecord[]> {
+  let query = selectUsers(db)
+    .where('u.group_id', '=', filter.groupId)
+    .where((eb) => inScope(eb, 'c.path', filter.scope));
+  if (filter.companyId) query = query.where('u.company_id', '=', filter.companyId);
+  if (filter.under) query = query.where('c.path', 'like', `${escapeLike(filter.under)}%`);
+  if (filter.departmentId) query = query.where('u.department_id', '=', filter.departmentId);
+  if (filter.status) query = query.where('u.status', '=', filter.status);
+  if (filter.q) {
+    const pattern = `%${escapeLike(filter.q)}%`;
+    query = query.where((eb) => eb.or([eb('u.name', 'ilike', pattern), eb('u.email', 'ilike', pattern)]));
+  }
+  if (filter.after) {
+    const after = filter.after;
+    query = query.where((eb) => eb(eb.refTuple('u.name', 'u.id'), '>', eb.tuple(after.name, after.id)));
+  }
+  return query.orderBy('u.name').orderBy('u.id').limit(filter.limit).execute();
+}
+
+export async function insertUser(
+  trx: Transaction,
+  row: { id: string; groupId: string; companyId: string; departmentId: string | null; email: string; name: string; phone: string | null; locale: 'zh-CN' | 'en'; passwordHash: string },
+): Promise<void> {
+  await trx
+    .insertInto('users')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      company_id: row.companyId,
+      department_id: row.departmentId,
+      email: row.email,
+      name: row.name,
+      phone: row.phone,
+      locale: row.locale,
+      status: 'active',
+      password_hash: row.passwordHash,
+      locked_until: null,
+      totp_secret: null,
+      totp_last_step: null,
+      status_changed_at: null,
+    })
+    .execute();
+}
+
+export async function updateUser(trx: Transaction, id: string, patch: Updateable<UsersTable>): Promise<void> {
+  await trx.updateTable('users').set(patch).where('id', '=', id).execute();
+}
+
+export async function findPosts(db: Db | Transaction, groupId: string, userId: string) {
+  return db
+    .selectFrom('user_posts')
+    .select(['id', 'company_id as companyId', 'department_id as departmentId', 'title', 'created_at as createdAt'])
+    .where('group_id', '=', groupId)
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .execute();
+}
+
+export async function insertPost(trx: Transaction, row: { id: string; groupId: string; userId: string; companyId: string; departmentId: string | null; title: string }) {
+  await trx
+    .insertInto('user_posts')
+    .values({ id: row.id, group_id: row.groupId, user_id: row.userId, company_id: row.companyId, department_id: row.departmentId, title: row.title })
+    .execute();
+}
+
+export async function deletePost(trx: Transaction, where: { groupId: string; userId: string; postId: string }): Promise<boolean> {
+  const result = await trx
+    .deleteFrom('user_posts')
+    .where('group_id', '=', where.groupId)
+    .where('user_id', '=', where.userId)
+    .where('id', '=', where.postId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}
+
+export async function findUserRoles(db: Db | Transaction, groupId: string, userId: string) {
+  return db
+    .selectFrom('role_assignments as r')
+    .innerJoin('companies as c', 'c.id', 'r.company_id')
+    .select(['r.id', 'r.role', 'r.company_id as companyId', 'c.name as companyName', 'r.created_at as createdAt'])
+    .where('r.group_id', '=', groupId)
+    .where('r.user_id', '=', userId)
+    .orderBy('r.created_at')
+    .execute();
+}
+
+export async function countUsers(db: Db, groupId: string): Promise<number> {
+  const row = await db.selectFrom('users').select(sql<number>`count(*)::int`.as('n')).where('group_id', '=', groupId).executeTakeFirstOrThrow();
+  return row.n;
+}

@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext } from './context.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerMetrics } from './plugins/metrics.js';
+import { newId } from '../lib/ids.js';
+import { healthRoutes } from '../modules/health/health.routes.js';
+import { authRoutes } from '../modules/auth/auth.routes.js';
+import { companyRoutes } from '../modules/companies/company.routes.js';
+import { departmentRoutes } from '../modules/departments/department.routes.js';
+import { userRoutes } from '../modules/users/user.routes.js';
+import { roleRoutes } from '../modules/roles/role.routes.js';
+import { apiKeyRoutes } from '../modules/api-keys/api-key.routes.js';
+import { auditRoutes } from '../modules/audit/audit.routes.js';
+
+export type App = FastifyInstance;
+
+export interface BuildAppOptions {
+  /** `false` silences logs (tests); otherwise pino options or an instance. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Everything under /api/v1, one plugin per capability. */
+const apiModules = [authRoutes, companyRoutes, departmentRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes];
+
+/** Builds the whole application without listening; `sigil serve` listens, tests inject. */
+export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: options.logger ?? { level: ctx.config.logLevel },
+    bodyLimit: ctx.config.bodyLimitBytes,
+    trustProxy: ctx.config.trustProxy,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
+    },
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', String(request.id));
+  });
+
+  registerErrorHandling(app, ctx.config.consoleDir);
+  registerMetrics(app);
+  registerAuth(app, ctx);
+  // Limits per route are set where they matter (sign-in); there is no global limit.
+  await app.register(fastifyRateLimit, { global: false });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Sigil API', version: '1', description: 'Seal control and electronic signatures. Errors are RFC 9457 problem+json with a stable `code`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A session token (sgs_…) or an API key (sgk_…)' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { ctx });
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  for (const module of apiModules) await typed.register(module, { prefix: '/api/v1', ctx });
+
+  if (ctx.config.consoleDir && existsSync(join(ctx.config.consoleDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: ctx.config.consoleDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  return app;
+}

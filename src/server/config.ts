@@ -1,0 +1,119 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { MasterKey } from '../lib/secrets.js';
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const base64Key = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+
+/** What Sigil reads from its environment. Every key is listed in docs/configuration.md. */
+const environmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  SIGIL_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIGIL_MASTER_KEY: base64Key.optional(),
+  SIGIL_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  SIGIL_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  SIGIL_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  SIGIL_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  SIGIL_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(30),
+  SIGIL_TRUST_PROXY: boolish.default(false),
+  SIGIL_CONSOLE_DIR: z.string().min(1).optional(),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Explicit key from the environment; when absent the data directory's key file is used. */
+  masterKey: MasterKey | undefined;
+  sessionTtlHours: number;
+  lockout: { attempts: number; minutes: number };
+  bodyLimitBytes: number;
+  loginRatePerMinute: number;
+  trustProxy: boolean;
+  /** Built console to serve; absent means none is served. */
+  consoleDir: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const KNOWN_PREFIX = 'SIGIL_';
+
+/**
+ * Reads configuration from an environment, listing every problem at once.
+ * An unknown SIGIL_* variable is a problem too: a typo must not silently fall back.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const known = new Set(Object.keys(environmentSchema.shape));
+  for (const key of Object.keys(env)) {
+    if (key.startsWith(KNOWN_PREFIX) && !known.has(key)) problems.push(`${key}: unknown setting`);
+  }
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => known.has(k) && v !== undefined && v !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.SIGIL_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    logLevel: e.LOG_LEVEL,
+    masterKey: e.SIGIL_MASTER_KEY ? Buffer.from(e.SIGIL_MASTER_KEY, 'base64') : undefined,
+    sessionTtlHours: e.SIGIL_SESSION_TTL_HOURS,
+    lockout: { attempts: e.SIGIL_LOCKOUT_ATTEMPTS, minutes: e.SIGIL_LOCKOUT_MINUTES },
+    bodyLimitBytes: e.SIGIL_BODY_LIMIT_BYTES,
+    loginRatePerMinute: e.SIGIL_LOGIN_RATE_PER_MINUTE,
+    trustProxy: e.SIGIL_TRUST_PROXY,
+    consoleDir: e.SIGIL_CONSOLE_DIR ? resolve(e.SIGIL_CONSOLE_DIR) : undefined,
+  };
+}
+
+export const MASTER_KEY_FILE = 'master.key';
+
+/**
+ * The master key: from the environment, or from `<data>/master.key`, which is
+ * generated (mode 0600) on the first start. No key ships with Sigil.
+ */
+export function loadMasterKey(config: Config, warn: (message: string) => void): MasterKey {
+  if (config.masterKey) return config.masterKey;
+  const file = join(config.dataDir, MASTER_KEY_FILE);
+  if (existsSync(file)) {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length !== 32) throw new ConfigError([`${file}: must hold 32 bytes, base64-encoded`]);
+    return key;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  warn(
+    `generated a new master key in ${file} (mode 0600). Back it up: without it, sealed secrets cannot be opened. In production set SIGIL_MASTER_KEY from a secret store instead.`,
+  );
+  return key;
+}

@@ -1,0 +1,69 @@
+/**
+ * The closed catalogue of error codes Sigil answers with, each mapped to its
+ * HTTP status in one table. `satisfies` makes a code without a status a compile error.
+ */
+export const errorStatus = {
+  validation_failed: 400,
+  malformed_json: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  invalid_totp: 401,
+  mfa_required: 401,
+  account_locked: 423,
+  forbidden: 403,
+  self_assignment_forbidden: 403,
+  route_not_found: 404,
+  group_not_found: 404,
+  company_not_found: 404,
+  department_not_found: 404,
+  user_not_found: 404,
+  role_assignment_not_found: 404,
+  session_not_found: 404,
+  api_key_not_found: 404,
+  sod_conflict: 409,
+  email_taken: 409,
+  company_code_taken: 409,
+  department_name_taken: 409,
+  role_already_assigned: 409,
+  company_move_cycle: 409,
+  user_resigned: 409,
+  totp_already_enabled: 409,
+  totp_not_enabled: 409,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export const errorCodes = Object.keys(errorStatus) as ErrorCode[];
+
+export interface FieldProblem {
+  /** Dotted path of the offending field, e.g. `body.parentId`. */
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: { errors?: FieldProblem[]; [key: string]: unknown } = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = errorStatus[code];
+  }
+}
+
+export function notFound(code: Extract<ErrorCode, `${string}_not_found`>, id: string): AppError {
+  const what = code.slice(0, -'_not_found'.length).replace(/_/g, ' ');
+  return new AppError(code, `No ${what} with id ${id} exists or it is outside what you may see.`);
+}
+
+export function forbidden(message = 'You may not do this.'): AppError {
+  return new AppError('forbidden', message);
+}

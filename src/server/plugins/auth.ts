@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authenticate } from '../../modules/auth/auth.service.js';
+import type { Actor } from '../../modules/auth/principal.js';
+import type { AppContext } from '../context.js';
+import { AppError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `public`: no credentials needed. Absent: a live session or API key is required. */
+    auth?: 'public';
+  }
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/**
+ * Authentication runs on request, before the body is parsed or validated, so a caller
+ * without credentials learns nothing about what the endpoint expects (401 before 400).
+ */
+export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
+  app.decorateRequest('actor', null);
+  app.addHook('onRequest', async (request) => {
+    const routeAuth = request.routeOptions.config.auth;
+    if (routeAuth === 'public' || !request.routeOptions.url?.startsWith('/api/v1/')) return;
+    const match = BEARER.exec(request.headers.authorization ?? '');
+    if (!match?.[1]) throw new AppError('unauthenticated', 'Sign in first: send Authorization: Bearer <token>.');
+    const resolved = await authenticate(ctx, match[1]);
+    if (!resolved) throw new AppError('unauthenticated', 'Your session has ended or the key is not valid; sign in again.');
+    if (resolved.mfaPending) throw new AppError('mfa_required', 'Finish signing in with your authenticator code first.');
+    request.actor = {
+      principal: resolved.principal,
+      ip: request.ip ?? null,
+      userAgent: request.headers['user-agent'] ?? null,
+      requestId: String(request.id),
+    };
+  });
+}
+
+/** The authenticated caller; routes that are not public always have one. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new AppError('unauthenticated', 'Sign in first: send Authorization: Bearer <token>.');
+  return request.actor;
+}
+
+export function requestMeta(request: FastifyRequest) {
+  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null, requestId: String(request.id) };
+}

@@ -1,0 +1,75 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDatabase, type DatabaseHandle } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { seedDemo, type DemoLogins } from '../modules/demo/demo.seed.js';
+import { buildApp, type App } from './app.js';
+import { loadMasterKey, type Config } from './config.js';
+import type { AppContext } from './context.js';
+
+/** The console as built by `npm run build:web`, relative to this file in src/ and in dist/. */
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export interface Runtime {
+  app: App;
+  ctx: AppContext;
+  database: DatabaseHandle;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, warn: (message: string) => void): Promise<{ ctx: AppContext; database: DatabaseHandle }> {
+  const masterKey = loadMasterKey(config, warn);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize });
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const ctx: AppContext = { db: database.db, dbKind: database.kind, config, masterKey, now: () => new Date() };
+  return { ctx, database };
+}
+
+/** Opens the database, applies migrations and builds the app: everything `sigil serve` needs but the port. */
+export async function startRuntime(config: Config, warn: (message: string) => void): Promise<Runtime> {
+  const { ctx, database } = await openRuntime(config, warn);
+  const app = await buildApp({ ...ctx, config: { ...config, consoleDir: config.consoleDir ?? DEFAULT_CONSOLE_DIR } });
+  return {
+    app,
+    ctx,
+    database,
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
+const LOGINS_FILE = 'demo-logins.txt';
+
+/** Seeds the demo group if absent and returns its logins; the password is kept (0600) in the data directory. */
+export async function ensureDemo(ctx: AppContext): Promise<DemoLogins & { file: string }> {
+  const file = join(ctx.config.dataDir, LOGINS_FILE);
+  const result = await seedDemo(ctx.db);
+  if (result.created && result.password) {
+    writeFileSync(file, `${result.password}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return { ...result, file };
+  }
+  const password = existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+  return { ...result, password, file };
+}
+
+export function formatLogins(logins: DemoLogins & { file: string }, baseUrl: string): string {
+  const lines = [
+    '',
+    `Sigil is ready: ${baseUrl}  (API docs ${baseUrl}/api/docs)`,
+    '',
+    'Demo logins (every demo person shares one password):',
+    ...logins.logins.map((l) => `  ${l.email.padEnd(32)} ${l.name}  — ${l.role}`),
+    `  password: ${logins.password ?? `(not found: see ${logins.file})`}`,
+    '',
+  ];
+  return lines.join('\n');
+}

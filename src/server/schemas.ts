@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppContext } from './context.js';
+
+/** A capability's routes: a Fastify plugin given the app context. */
+export type RoutesPlugin = FastifyPluginAsyncZod<{ ctx: AppContext }>;
+
+export const uuid = z.uuid({ message: 'must be a UUID' });
+
+/** Request bodies refuse fields they do not know: a typo must not be silently ignored. */
+export const body = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape);
+
+/** Dates leave as ISO 8601 strings (JSON.stringify of a Date); OpenAPI shows them as date-time. */
+export const isoDate = z.date();
+
+export const limitQuery = z.coerce.number().int().min(1).max(500).default(50);
+
+export const nonBlank = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, { message: 'must not be empty' })
+    .max(max, { message: `must be at most ${max} characters` });
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string(),
+    code: z.string(),
+    requestId: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });
+
+export const okSchema = z.object({ ok: z.literal(true) });
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254, { message: 'must be at most 254 characters' })
+  .pipe(z.email({ message: 'must be an e-mail address' }))
+  .transform((v) => v.toLowerCase());
+
+/** Opaque keyset cursor: base64url of JSON. Unreadable cursors are a 400, not a crash. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export const cursorQuery = z
+  .string()
+  .max(512)
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not a cursor this server issued' });
+      return z.NEVER;
+    }
+  });
