@@ -22,6 +22,19 @@ import { auditRoutes } from '../modules/audit/audit.routes.js';
 
 export type App = FastifyInstance;
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  isPublic: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route the app serves, as registered: the isolation suite walks this list. */
+    routeTable: RouteEntry[];
+  }
+}
+
 export interface BuildAppOptions {
   /** `false` silences logs (tests); otherwise pino options or an instance. */
   logger?: FastifyServerOptions['logger'];
@@ -41,6 +54,13 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
     },
     ajv: { customOptions: { removeAdditional: false } },
+  });
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, isPublic: route.config?.auth === 'public' });
+    }
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 
 /** A fresh, migrated database of this test file's own: PGlite, or PostgreSQL when DATABASE_URL is set. */
-export async function openTestDatabase(): Promise<DatabaseHandle> {
+export async function openTestDatabase(): Promise<DatabaseHandle & { url?: string }> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const name = `sigil_t_${randomBytes(6).toString('hex')}`;
@@ -17,6 +17,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
     const handle = await openDatabase({ databaseUrl: target.toString(), poolSize: 10 });
     return {
       ...handle,
+      url: target.toString(),
       async close() {
         await handle.close();
         await admin.query(`drop database if exists ${name}`);

@@ -31,6 +31,8 @@ export interface World {
   ctx: AppContext;
   db: Db;
   clock: TestClock;
+  /** The PostgreSQL URL of this world's database (absent on PGlite). */
+  databaseUrl?: string;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function createWorld(env: Record<string, string> = {}): Promise<Wor
     ctx,
     db: database.db,
     clock,
+    ...(database.url ? { databaseUrl: database.url } : {}),
     async close() {
       await app.close();
       await database.close();
@@ -104,7 +107,7 @@ export async function sessionFor(world: World, userId: string): Promise<string> 
   const user = await world.db.selectFrom('users').select('group_id').where('id', '=', userId).executeTakeFirstOrThrow();
   await world.db
     .insertInto('sessions')
-    .values({ id: newId(), group_id: user.group_id, user_id: userId, token_hash: sha256Hex(token), mfa_pending: false, ip: null, user_agent: null, expires_at: new Date(world.clock.now().getTime() + 3_600_000) })
+    .values({ id: newId(), group_id: user.group_id, user_id: userId, token_hash: sha256Hex(token), mfa_pending: false, ip: null, user_agent: null, expires_at: new Date(world.clock.now().getTime() + 365 * 86_400_000) })
     .execute();
   return token;
 }

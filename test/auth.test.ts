@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../src/lib/totp.js';
+import { buildGroup, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from './support/world.js';
+
+let world: World;
+let group: GroupFixture;
+beforeAll(async () => {
+  world = await createWorld({ SIGIL_LOCKOUT_ATTEMPTS: '3', SIGIL_LOCKOUT_MINUTES: '10', SIGIL_LOGIN_RATE_PER_MINUTE: '1000' });
+  group = await buildGroup(world);
+});
+afterAll(() => world.close());
+
+const signIn = (email: string, password: string) => client(world).post('/api/v1/auth/sign-in', { email, password });
+
+describe('password sign-in', () => {
+  it('issues a session token that opens the API', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'employee' }] });
+    const answer = await signIn(user.email.toUpperCase(), DEFAULT_PASSWORD);
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('signed_in');
+    expect(answer.body.token).toMatch(/^sgs_/);
+    const me = await client(world, answer.body.token).get('/api/v1/me');
+    expect(me.status).toBe(200);
+    expect(me.body.user.email).toBe(user.email);
+  });
+
+  it('refuses a wrong password and an unknown address alike', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    const wrong = await signIn(user.email, 'not the password');
+    const unknown = await signIn('nobody@example.test', 'not the password');
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body.code).toBe('invalid_credentials');
+    expect(unknown.body.detail).toBe(wrong.body.detail);
+  });
+
+  it('answers 401 without a token and for a made-up one', async () => {
+    expect((await client(world).get('/api/v1/users')).body.code).toBe('unauthenticated');
+    expect((await client(world, 'sgs_made-up').get('/api/v1/users')).status).toBe(401);
+    expect((await client(world, 'something-else').get('/api/v1/users')).status).toBe(401);
+  });
+
+  it('locks the account after repeated failures, even against the right password, until the lock expires', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    expect((await signIn(user.email, 'wrong-1')).status).toBe(401);
+    expect((await signIn(user.email, 'wrong-2')).status).toBe(401);
+    const third = await signIn(user.email, 'wrong-3');
+    expect(third.status).toBe(423);
+    expect(third.body.code).toBe('account_locked');
+    expect(third.body.retryAfterSeconds).toBeGreaterThan(500);
+    const right = await signIn(user.email, DEFAULT_PASSWORD);
+    expect(right.status).toBe(423);
+    world.clock.advance(11 * 60_000);
+    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(200);
+    const events = await world.db.selectFrom('audit_events').select('action').where('target_id', '=', user.id).orderBy('seq').execute();
+    expect(events.map((e) => e.action)).toEqual([
+      'auth.sign_in_failed',
+      'auth.sign_in_failed',
+      'auth.sign_in_failed',
+      'auth.locked_out',
+      'auth.sign_in_failed',
+      'auth.signed_in',
+    ]);
+  });
+
+  it('counts every one of many simultaneous wrong guesses', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => signIn(user.email, `wrong-${i}`)));
+    expect(answers.filter((a) => a.status === 423).length).toBeGreaterThanOrEqual(1);
+    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(423);
+  });
+
+  it('lets an administrator lift a lock-out', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    for (const attempt of ['a', 'b', 'c']) await signIn(user.email, attempt);
+    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(423);
+    const unlocked = await client(world, group.admin.token).post(`/api/v1/users/${user.id}/unlock`);
+    expect(unlocked.status).toBe(200);
+    expect(unlocked.body.locked).toBe(false);
+    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(200);
+  });
+
+  it('refuses suspended and resigned people', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    await client(world, group.admin.token).post(`/api/v1/users/${user.id}/status`, { status: 'suspended' });
+    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(401);
+  });
+});
+
+describe('sessions', () => {
+  it('signs out: the token stops working at once', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    const api = client(world, user.token);
+    expect((await api.post('/api/v1/auth/sign-out')).status).toBe(200);
+    expect((await api.get('/api/v1/me')).status).toBe(401);
+  });
+
+  it('lists my sessions and ends another one of them', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    const second = (await signIn(user.email, DEFAULT_PASSWORD)).body.token as string;
+    const list = await client(world, user.token).get('/api/v1/auth/sessions');
+    expect(list.body.items).toHaveLength(2);
+    const other = list.body.items.find((s: { current: boolean }) => !s.current);
+    expect((await client(world, user.token).delete(`/api/v1/auth/sessions/${other.id}`)).status).toBe(200);
+    expect((await client(world, second).get('/api/v1/me')).status).toBe(401);
+    expect((await client(world, user.token).get('/api/v1/me')).status).toBe(200);
+  });
+
+  it('expires sessions after their lifetime', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    const token = (await signIn(user.email, DEFAULT_PASSWORD)).body.token as string;
+    world.clock.advance(13 * 3_600_000);
+    expect((await client(world, token).get('/api/v1/me')).status).toBe(401);
+  });
+
+  it('changing my password ends my other sessions but keeps this one', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    const other = (await signIn(user.email, DEFAULT_PASSWORD)).body.token as string;
+    const wrong = await client(world, user.token).post('/api/v1/me/password', { currentPassword: 'nope', newPassword: 'a brand new password' });
+    expect(wrong.status).toBe(401);
+    const short = await client(world, user.token).post('/api/v1/me/password', { currentPassword: DEFAULT_PASSWORD, newPassword: 'short' });
+    expect(short.status).toBe(400);
+    expect(short.body.errors).toEqual([{ field: 'body.newPassword', message: 'must be at least 10 characters' }]);
+    const ok = await client(world, user.token).post('/api/v1/me/password', { currentPassword: DEFAULT_PASSWORD, newPassword: 'a brand new password' });
+    expect(ok.status).toBe(200);
+    expect((await client(world, other).get('/api/v1/me')).status).toBe(401);
+    expect((await client(world, user.token).get('/api/v1/me')).status).toBe(200);
+    expect((await signIn(user.email, 'a brand new password')).status).toBe(200);
+  });
+});
+
+describe('TOTP second factor', () => {
+  it('enrols, then requires a fresh code at sign-in and refuses a replayed one', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    const api = client(world, user.token);
+    const setup = await api.post('/api/v1/me/totp/setup');
+    expect(setup.status).toBe(200);
+    expect(setup.body.otpauthUrl).toContain('otpauth://totp/');
+    const secret = setup.body.secret as string;
+    const stored = await world.db.selectFrom('users').select('totp_secret').where('id', '=', user.id).executeTakeFirstOrThrow();
+    expect(stored.totp_secret).not.toContain(secret);
+
+    expect((await api.post('/api/v1/me/totp/enable', { code: '000000' })).body.code).toBe('invalid_totp');
+    expect((await api.post('/api/v1/me/totp/enable', { code: totpCode(secret, world.clock.now()) })).status).toBe(200);
+
+    const first = await signIn(user.email, DEFAULT_PASSWORD);
+    expect(first.body.status).toBe('mfa_required');
+    // A challenge is not a session.
+    expect((await client(world, first.body.challengeToken).get('/api/v1/me')).body.code).toBe('mfa_required');
+    world.clock.advance(31_000);
+    const code = totpCode(secret, world.clock.now());
+    const done = await client(world).post('/api/v1/auth/totp', { challengeToken: first.body.challengeToken, code });
+    expect(done.status).toBe(200);
+    expect(done.body.status).toBe('signed_in');
+    expect((await client(world, done.body.token).get('/api/v1/me')).status).toBe(200);
+
+    const again = await signIn(user.email, DEFAULT_PASSWORD);
+    const replay = await client(world).post('/api/v1/auth/totp', { challengeToken: again.body.challengeToken, code });
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe('invalid_totp');
+  });
+
+  it('refuses a malformed code with the field named', async () => {
+    const answer = await client(world).post('/api/v1/auth/totp', { challengeToken: 'x', code: '12ab' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ field: 'body.code', message: 'must be the 6-digit code from your authenticator' }]);
+  });
+});
+
+describe('API keys', () => {
+  it('works for its permissions over its subtree only, and stops when revoked', async () => {
+    const admin = client(world, group.admin.token);
+    const created = await admin.post('/api/v1/api-keys', { name: 'HR sync', companyId: group.hq.id, permissions: ['org.read'] });
+    expect(created.status).toBe(201);
+    const secret = created.body.secret as string;
+    expect(secret).toMatch(/^sgk_/);
+    const stored = await world.db.selectFrom('api_keys').select('key_hash').where('id', '=', created.body.key.id).executeTakeFirstOrThrow();
+    expect(stored.key_hash).not.toContain(secret);
+
+    const integration = client(world, secret);
+    expect((await integration.get('/api/v1/users')).status).toBe(200);
+    const write = await integration.post('/api/v1/companies', { parentId: group.hq.id, name: 'Nope Ltd', code: 'NOPE' });
+    expect(write.status).toBe(403);
+    expect(write.body.code).toBe('forbidden');
+
+    expect((await admin.delete(`/api/v1/api-keys/${created.body.key.id}`)).status).toBe(200);
+    expect((await integration.get('/api/v1/users')).status).toBe(401);
+  });
+
+  it('cannot be given permissions its creator lacks', async () => {
+    const answer = await client(world, group.admin.token).post('/api/v1/api-keys', { name: 'audit', companyId: group.hq.id, permissions: ['audit.read'] });
+    expect(answer.status).toBe(403);
+    expect(answer.body.detail).toContain('audit.read');
+  });
+});
