@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { body, cursorQuery, isoDate, limitQuery, nonBlank, uuid } from '../../server/schemas.js';
+import { body, cursorQuery, isoDate, nonBlank, uuid } from '../../server/schemas.js';
 
 const code = z
   .string()
@@ -23,7 +23,7 @@ export const companyListQuery = z.strictObject({
   parentId: uuid.optional(),
   under: uuid.optional().describe('Only this company and everything below it'),
   q: z.string().trim().min(1).max(100).optional(),
-  limit: limitQuery.pipe(z.number().max(1000)),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
   cursor: cursorQuery.pipe(z.string({ message: 'is not a cursor this server issued' })).optional(),
 });
 
