@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../src/lib/ids.js';
+import { buildCompany, buildGroup, buildUser, client, createWorld, sessionFor, type World } from './support/world.js';
+
+/**
+ * Walks every endpoint of the API as callers who must not reach a victim company:
+ * administrators, auditors and an API key of another group, and administrators and
+ * auditors of a sibling company in the same group. Every endpoint the app registers
+ * must have a probe here, so a new endpoint joins the walk or fails this suite.
+ */
+
+interface Victim {
+  groupId: string;
+  hqId: string;
+  adminId: string;
+  company: string;
+  department: string;
+  user: string;
+  userEmail: string;
+  session: string;
+  assignment: string;
+  apiKey: string;
+  post: string;
+}
+
+interface Attacker {
+  label: string;
+  token: string;
+  /** A company the attacker legitimately manages, for probes that need one of theirs. */
+  ownCompany: string;
+  /** Same group as the victim: group-wide settings are legitimately shared. */
+  sameGroup: boolean;
+}
+
+interface Probe {
+  /** `target`: names a victim object, must be refused (403/404). `list`: may answer, but never with victim data. */
+  kind: 'target' | 'list';
+  params?: Record<string, string>;
+  query?: string;
+  body?: unknown;
+}
+
+type ProbeFactory = (v: Victim, a: Attacker) => Probe[];
+
+let sequence = 0;
+const fresh = () => `probe-${++sequence}`;
+
+const probes: Record<string, ProbeFactory> = {
+  'POST /api/v1/auth/sign-out': () => [{ kind: 'list' }],
+  'GET /api/v1/auth/sessions': () => [{ kind: 'list' }],
+  'DELETE /api/v1/auth/sessions/:sessionId': (v) => [{ kind: 'target', params: { sessionId: v.session } }],
+  'POST /api/v1/me/password': () => [{ kind: 'list', body: { currentPassword: 'wrong password', newPassword: 'another long password' } }],
+  'POST /api/v1/me/totp/setup': () => [{ kind: 'list' }],
+  'POST /api/v1/me/totp/enable': () => [{ kind: 'list', body: { code: '000000' } }],
+  'POST /api/v1/me/totp/disable': () => [{ kind: 'list', body: { code: '000000' } }],
+  'GET /api/v1/me': () => [{ kind: 'list' }],
+  'PATCH /api/v1/me': () => [{ kind: 'list', body: { locale: 'en' } }],
+  'GET /api/v1/companies': (v) => [{ kind: 'list' }, { kind: 'list', query: `under=${v.company}` }, { kind: 'list', query: `parentId=${v.hqId}` }, { kind: 'list', query: 'q=Victim' }],
+  'GET /api/v1/companies/:companyId': (v) => [{ kind: 'target', params: { companyId: v.company } }],
+  'POST /api/v1/companies': (v) => [{ kind: 'target', body: { parentId: v.company, name: 'Intruder', code: fresh() } }],
+  'PATCH /api/v1/companies/:companyId': (v, a) => [
+    { kind: 'target', params: { companyId: v.company }, body: { name: 'Pwned' } },
+    { kind: 'target', params: { companyId: a.ownCompany }, body: { parentId: v.company } },
+  ],
+  'GET /api/v1/departments': (v) => [{ kind: 'list' }, { kind: 'list', query: `companyId=${v.company}` }],
+  'GET /api/v1/departments/:departmentId': (v) => [{ kind: 'target', params: { departmentId: v.department } }],
+  'POST /api/v1/departments': (v, a) => [
+    { kind: 'target', body: { companyId: v.company, name: fresh() } },
+    { kind: 'target', body: { companyId: a.ownCompany, name: fresh(), headUserId: v.user } },
+  ],
+  'PATCH /api/v1/departments/:departmentId': (v) => [{ kind: 'target', params: { departmentId: v.department }, body: { name: 'Pwned' } }],
+  'GET /api/v1/users': (v) => [
+    { kind: 'list' },
+    { kind: 'list', query: `companyId=${v.company}` },
+    { kind: 'list', query: `under=${v.company}` },
+    { kind: 'list', query: `departmentId=${v.department}` },
+    { kind: 'list', query: 'q=victim' },
+  ],
+  'GET /api/v1/users/:userId': (v) => [{ kind: 'target', params: { userId: v.user } }],
+  'POST /api/v1/users': (v, a) => [
+    { kind: 'target', body: { email: `${fresh()}@intruder.test`, name: 'Intruder', companyId: v.company, password: 'long enough password' } },
+    { kind: 'target', body: { email: `${fresh()}@intruder.test`, name: 'Intruder', companyId: a.ownCompany, departmentId: v.department, password: 'long enough password' } },
+  ],
+  'PATCH /api/v1/users/:userId': (v, a) => [
+    { kind: 'target', params: { userId: v.user }, body: { name: 'Pwned' } },
+    { kind: 'target', params: { userId: v.user }, body: { companyId: a.ownCompany } },
+  ],
+  'POST /api/v1/users/:userId/status': (v) => [{ kind: 'target', params: { userId: v.user }, body: { status: 'resigned' } }],
+  'POST /api/v1/users/:userId/password': (v) => [{ kind: 'target', params: { userId: v.user }, body: { password: 'attacker chosen password' } }],
+  'POST /api/v1/users/:userId/unlock': (v) => [{ kind: 'target', params: { userId: v.user } }],
+  'POST /api/v1/users/:userId/posts': (v, a) => [{ kind: 'target', params: { userId: v.user }, body: { companyId: a.ownCompany, title: 'x' } }],
+  'DELETE /api/v1/users/:userId/posts/:postId': (v) => [{ kind: 'target', params: { userId: v.user, postId: v.post } }],
+  'GET /api/v1/role-assignments': (v) => [{ kind: 'list' }, { kind: 'list', query: `userId=${v.user}` }, { kind: 'list', query: `companyId=${v.company}` }],
+  'POST /api/v1/role-assignments': (v, a) => [
+    { kind: 'target', body: { userId: v.user, role: 'employee', companyId: a.ownCompany } },
+    { kind: 'target', body: { userId: v.user, role: 'security_auditor', companyId: v.company } },
+  ],
+  'DELETE /api/v1/role-assignments/:assignmentId': (v) => [{ kind: 'target', params: { assignmentId: v.assignment } }],
+  'GET /api/v1/settings/separation-of-duties': () => [{ kind: 'list' }],
+  'PUT /api/v1/settings/separation-of-duties': () => [{ kind: 'list', body: { pairs: [] } }],
+  'GET /api/v1/api-keys': () => [{ kind: 'list' }],
+  'POST /api/v1/api-keys': (v) => [{ kind: 'target', body: { name: 'intruder', companyId: v.company, permissions: ['org.read'] } }],
+  'DELETE /api/v1/api-keys/:apiKeyId': (v) => [{ kind: 'target', params: { apiKeyId: v.apiKey } }],
+  'GET /api/v1/audit-events': (v) => [
+    { kind: 'list' },
+    { kind: 'target', query: `companyId=${v.company}` },
+    { kind: 'list', query: `targetId=${v.user}` },
+    { kind: 'list', query: `actorId=${v.adminId}` },
+  ],
+  'GET /api/v1/audit-events/verify': () => [{ kind: 'list' }],
+};
+
+let world: World;
+let victim: Victim;
+let attackers: Attacker[];
+let siblingIds: string[];
+
+/** The victim group's rows, less what the sibling attackers legitimately change about themselves (their sessions, profile, sign-out events). */
+async function snapshot(groupId: string, attackerIds: string[]) {
+  const db = world.db;
+  const out = {
+    groups: await db.selectFrom('groups').selectAll().where('id', '=', groupId).execute(),
+    companies: await db.selectFrom('companies').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    departments: await db.selectFrom('departments').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    users: await db.selectFrom('users').selectAll().where('group_id', '=', groupId).where('id', 'not in', attackerIds).orderBy('id').execute(),
+    roles: await db.selectFrom('role_assignments').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    apiKeys: await db.selectFrom('api_keys').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    posts: await db.selectFrom('user_posts').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    sessions: await db.selectFrom('sessions').selectAll().where('group_id', '=', groupId).where('user_id', 'not in', attackerIds).orderBy('id').execute(),
+    events: await db.selectFrom('audit_events').select(['seq', 'hash']).where('group_id', '=', groupId).where('actor_id', 'not in', attackerIds).orderBy('seq').execute(),
+  };
+  return JSON.parse(JSON.stringify(out)) as unknown;
+}
+
+beforeAll(async () => {
+  world = await createWorld({ SIGIL_LOGIN_RATE_PER_MINUTE: '10000' });
+  const a = await buildGroup(world, 'Victim Group');
+  const a1 = await buildCompany(world, { groupId: a.groupId, parent: a.hq, name: 'Sibling One' });
+  const a2 = await buildCompany(world, { groupId: a.groupId, parent: a.hq, name: 'Victim Company' });
+  const adminA = client(world, a.admin.token);
+  const department = (await adminA.post('/api/v1/departments', { companyId: a2.id, name: 'Victim Department' })).body.id as string;
+  const user = await buildUser(world, { groupId: a.groupId, companyId: a2.id, name: 'Victim Person', departmentId: department });
+  const session = (await world.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow()).id;
+  const assignment = (await adminA.post('/api/v1/role-assignments', { userId: user.id, role: 'employee', companyId: a2.id })).body.id as string;
+  const apiKey = (await adminA.post('/api/v1/api-keys', { name: 'victim key', companyId: a2.id, permissions: ['org.read'] })).body.key.id as string;
+  const post = (await adminA.post(`/api/v1/users/${user.id}/posts`, { companyId: a2.id, title: 'Victim post' })).body.posts[0].id as string;
+  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post };
+
+  const siblingAdmin = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'system_admin' }] });
+  const siblingAuditor = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'security_auditor' }] });
+  const b = await buildGroup(world, 'Other Group');
+  const bAuditor = await buildUser(world, { groupId: b.groupId, companyId: b.hq.id, roles: [{ role: 'security_auditor' }] });
+  const bKey = (await client(world, b.admin.token).post('/api/v1/api-keys', { name: 'b key', companyId: b.hq.id, permissions: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write'] })).body.secret as string;
+  siblingIds = [siblingAdmin.id, siblingAuditor.id];
+  attackers = [
+    { label: 'administrator of another group', token: b.admin.token, ownCompany: b.hq.id, sameGroup: false },
+    { label: 'auditor of another group', token: bAuditor.token, ownCompany: b.hq.id, sameGroup: false },
+    { label: 'API key of another group', token: bKey, ownCompany: b.hq.id, sameGroup: false },
+    { label: 'administrator of a sibling company', token: siblingAdmin.token, ownCompany: a1.id, sameGroup: true },
+    { label: 'auditor of a sibling company', token: siblingAuditor.token, ownCompany: a1.id, sameGroup: true },
+  ];
+});
+afterAll(() => world.close());
+
+function fill(url: string, params: Record<string, string> = {}): string {
+  return url.replace(/:(\w+)/g, (_, name: string) => {
+    const value = params[name];
+    if (!value) throw new Error(`probe for ${url} gives no value for :${name}`);
+    return value;
+  });
+}
+
+describe('tenant and company-subtree isolation', () => {
+  it('has a probe for every endpoint the app serves', () => {
+    const routes = world.app.routeTable.filter((r) => r.url.startsWith('/api/v1/') && !r.isPublic).map((r) => `${r.method} ${r.url}`);
+    const missing = routes.filter((r) => !(r in probes));
+    expect(missing, `endpoints without an isolation probe (add them to test/isolation.test.ts): ${missing.join(', ')}`).toEqual([]);
+    const stale = Object.keys(probes).filter((p) => !routes.includes(p));
+    expect(stale, 'probes for endpoints that no longer exist').toEqual([]);
+  });
+
+  it('refuses every endpoint that names a victim object, and leaks nothing from lists, for every outside caller', async () => {
+    const before = await snapshot(victim.groupId, siblingIds);
+    const failures: string[] = [];
+    for (const attacker of attackers) {
+      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, 'Victim Person', 'Victim Company', 'Victim Department'];
+      if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
+      // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.
+      const keys = Object.keys(probes).sort((x, y) => Number(x.includes('sign-out')) - Number(y.includes('sign-out')));
+      for (const key of keys) {
+        const [method, url] = key.split(' ') as [string, string];
+        for (const probe of probes[key]!(victim, attacker)) {
+          const path = `${fill(url, probe.params)}${probe.query ? `?${probe.query}` : ''}`;
+          const answer = await client(world, attacker.token).raw(method as 'GET', path, probe.body ?? (method === 'GET' || method === 'DELETE' ? undefined : {}));
+          const text = JSON.stringify(answer.body);
+          // An id the caller sent may be echoed back ("no user with id …"); anything else is a leak.
+          const sent = `${path} ${JSON.stringify(probe.body ?? null)}`;
+          const leaked = secrets.filter((s) => text.includes(s) && !sent.includes(s));
+          const where = `${attacker.label}: ${method} ${path}`;
+          if (leaked.length > 0) failures.push(`${where} leaked ${leaked.join(', ')} (status ${answer.status})`);
+          if (probe.kind === 'target' && ![403, 404].includes(answer.status)) failures.push(`${where} answered ${answer.status}, expected 403 or 404`);
+          if (probe.kind === 'list' && answer.status >= 500) failures.push(`${where} answered ${answer.status}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(await snapshot(victim.groupId, siblingIds)).toEqual(before);
+  });
+
+  it('resolves an id of another group as not found, never as forbidden', async () => {
+    const answer = await client(world, attackers[2]!.token).get(`/api/v1/users/${victim.user}`);
+    expect(answer.status).toBe(404);
+    expect(answer.body.code).toBe('user_not_found');
+    const unknown = await client(world, attackers[2]!.token).get(`/api/v1/users/${newId()}`);
+    expect(unknown.body.detail.replace(/[0-9a-f-]{36}/, 'ID')).toBe(answer.body.detail.replace(/[0-9a-f-]{36}/, 'ID'));
+  });
+
+  it('lets an HQ administrator see every subsidiary', async () => {
+    const hqAdmin = await sessionFor(world, victim.adminId);
+    const users = await client(world, hqAdmin).get(`/api/v1/users?companyId=${victim.company}`);
+    expect(users.body.items.map((u: { id: string }) => u.id)).toContain(victim.user);
+  });
+});
