@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { openDatabase } from '../src/db/database.js';
+import { openTestDatabase } from './support/database.js';
+
+/**
+ * The `sigil` commands, run in-process against a data directory of their own
+ * (and, under DATABASE_URL, against a database of this file's own).
+ */
+let dataDir: string;
+let databaseUrl: string | undefined;
+let closeDatabase: () => Promise<void> = async () => {};
+const savedUrl = process.env.DATABASE_URL;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'sigil-cli-'));
+  if (savedUrl) {
+    const handle = await openTestDatabase();
+    databaseUrl = handle.url;
+    await handle.db.destroy();
+    closeDatabase = handle.close;
+    process.env.DATABASE_URL = databaseUrl;
+  }
+});
+afterAll(async () => {
+  process.env.DATABASE_URL = savedUrl;
+  if (savedUrl === undefined) delete process.env.DATABASE_URL;
+  await closeDatabase();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function sigil(...args: string[]): Promise<{ status: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  const before = process.exitCode;
+  try {
+    const status = await main(['node', 'sigil', ...args]);
+    return { status, out, err };
+  } finally {
+    process.exitCode = before;
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
+  const handle = await openDatabase({ databaseUrl, dataDir: join(dataDir, 'pglite'), poolSize: 1 });
+  try {
+    return await work(handle.db);
+  } finally {
+    await handle.close();
+  }
+}
+
+describe('sigil command', () => {
+  it('lists every command in --help', async () => {
+    const help = await sigil('--help');
+    expect(help.status).toBe(0);
+    for (const command of ['serve', 'demo', 'db', 'group', 'audit']) expect(help.out).toContain(command);
+  });
+
+  it('exits 2 on a usage error and on bad configuration, listing every problem', async () => {
+    expect((await sigil('no-such-command')).status).toBe(2);
+    process.env.SIGIL_TYPO = '1';
+    process.env.SIGIL_LOCKOUT_ATTEMPTS = 'many';
+    try {
+      const bad = await sigil('demo', '--data', dataDir);
+      expect(bad.status).toBe(2);
+      expect(bad.err).toContain('SIGIL_TYPO: unknown setting');
+      expect(bad.err).toContain('SIGIL_LOCKOUT_ATTEMPTS');
+    } finally {
+      delete process.env.SIGIL_TYPO;
+      delete process.env.SIGIL_LOCKOUT_ATTEMPTS;
+    }
+  });
+
+  it('seeds the demo group once, with a master key of mode 0600 and printed logins', async () => {
+    const first = await sigil('demo', '--data', dataDir);
+    expect(first.status).toBe(0);
+    expect(first.out).toContain('sysadmin@demo.sigil.local');
+    expect(first.out).toMatch(/password: Demo-\S+/);
+    expect(statSync(join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dataDir, 'demo-logins.txt')).mode & 0o777).toBe(0o600);
+    const again = await sigil('demo', '--data', dataDir);
+    expect(again.out).toContain('already exists');
+    const counts = await withDatabase(async (db) => ({
+      groups: (await db.selectFrom('groups').select('id').execute()).length,
+      users: (await db.selectFrom('users').select('id').execute()).length,
+      companies: (await db.selectFrom('companies').select(['id', 'depth']).execute()),
+      roles: (await db.selectFrom('role_assignments').select('role').distinct().execute()).map((r) => r.role).sort(),
+    }));
+    expect(counts.groups).toBe(1);
+    expect(counts.users).toBeGreaterThanOrEqual(30);
+    expect(counts.companies.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...counts.companies.map((c) => c.depth))).toBeGreaterThanOrEqual(2);
+    expect(counts.roles).toEqual(['employee', 'seal_admin', 'security_auditor', 'system_admin']);
+  });
+
+  it('verifies the audit chain, and finds a row changed by hand and one deleted', async () => {
+    const intact = await sigil('audit', 'verify', '--group', 'demo', '--data', dataDir);
+    expect(intact.status).toBe(0);
+    expect(intact.out).toMatch(/^intact: \d+ events verified/);
+
+    await withDatabase((db) => sql`update audit_events set actor_name = 'someone else' where seq = 5`.execute(db));
+    const altered = await sigil('audit', 'verify', '--group', 'demo', '--json', '--data', dataDir);
+    expect(altered.status).toBe(1);
+    expect(JSON.parse(altered.out)).toMatchObject({ intact: false, firstProblem: { kind: 'altered', seq: 5 } });
+
+    await withDatabase((db) => sql`delete from audit_events where seq = 5`.execute(db));
+    const deleted = await sigil('audit', 'verify', '--group', 'demo', '--data', dataDir);
+    expect(deleted.status).toBe(1);
+    expect(deleted.out).toContain('NOT INTACT: missing at event 5');
+
+    expect((await sigil('audit', 'verify', '--group', 'nope', '--data', dataDir)).status).toBe(2);
+  });
+
+  it('creates a group with a first administrator', async () => {
+    const created = await sigil('group', 'create', '--name', 'Acme', '--slug', 'acme', '--company', 'Acme HQ', '--code', 'ACME', '--admin-email', 'root@acme.test', '--admin-name', 'Root', '--data', dataDir);
+    expect(created.status).toBe(0);
+    expect(created.out).toContain('root@acme.test');
+    expect((await sigil('group', 'create', '--name', 'Acme', '--slug', 'acme', '--company', 'X', '--code', 'X', '--admin-email', 'x@acme.test', '--admin-name', 'X', '--data', dataDir)).status).toBe(2);
+  });
+
+  it('migrates down and up again', async () => {
+    const down = await sigil('db', 'migrate', '--down', '--data', dataDir);
+    expect(down.status).toBe(0);
+    expect(down.out).toContain('reverted 20261121T1000-foundation');
+    const up = await sigil('db', 'migrate', '--data', dataDir);
+    expect(up.status).toBe(0);
+    expect(await withDatabase(async (db) => (await db.selectFrom('groups').select('id').execute()).length)).toBe(0);
+  });
+});
