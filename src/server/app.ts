@@ -5,12 +5,13 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { newId } from '../lib/ids.js';
+import { problemSchema } from './schemas.js';
 import { healthRoutes } from '../modules/health/health.routes.js';
 import { authRoutes } from '../modules/auth/auth.routes.js';
 import { companyRoutes } from '../modules/companies/company.routes.js';
@@ -58,6 +59,10 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
+    // Every documented operation also documents its errors: problem+json with a stable code.
+    if (route.schema?.response && typeof route.schema.response === 'object') {
+      route.schema.response = { ...(route.schema.response as object), '4XX': problemSchema, '5XX': problemSchema };
+    }
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') routeTable.push({ method, url: route.url, isPublic: route.config?.auth === 'public' });
     }
@@ -82,6 +87,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
