@@ -23,6 +23,13 @@ export default tseslint.config(
         'error',
         { paths: [{ name: 'kysely', message: 'Only repositories build SQL; call a repository function.', allowTypeImports: true }] },
       ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.property.name=/^(selectFrom|updateTable|insertInto|deleteFrom)$/]',
+          message: 'Only repositories build SQL; call a repository function.',
+        },
+      ],
     },
   },
   {

@@ -153,17 +153,27 @@ export async function promoteSession(trx: Transaction, sessionId: string, tokenH
   await trx.updateTable('sessions').set({ mfa_pending: false, token_hash: tokenHash, expires_at: expiresAt }).where('id', '=', sessionId).execute();
 }
 
+export async function updateCredentials(
+  trx: Transaction,
+  userId: string,
+  patch: { password_hash?: string; totp_secret?: string | null; totp_enabled?: boolean; totp_last_step?: number },
+): Promise<void> {
+  await trx.updateTable('users').set(patch).where('id', '=', userId).execute();
+}
+
 export async function setTotpLastStep(trx: Transaction, userId: string, step: number): Promise<void> {
   await trx.updateTable('users').set({ totp_last_step: step }).where('id', '=', userId).execute();
 }
 
-/** Ends every live session of a user; returns how many. */
-export async function revokeUserSessions(trx: Transaction, userId: string, now: Date): Promise<number> {
+/** Ends every live session of a user (but `except`, when given); returns how many. */
+export async function revokeUserSessions(trx: Transaction, userId: string, now: Date, options: { except?: string | null } = {}): Promise<number> {
+  const except = options.except;
   const result = await trx
     .updateTable('sessions')
     .set({ revoked_at: now })
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
+    .$if(Boolean(except), (q) => q.where('id', '!=', except!))
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

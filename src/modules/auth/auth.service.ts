@@ -214,13 +214,13 @@ export async function revokeMySession(ctx: AppContext, actor: Actor, sessionId: 
 export async function beginTotpSetup(ctx: AppContext, actor: Actor): Promise<{ secret: string; otpauthUrl: string }> {
   const { principal } = actor;
   const secret = newTotpSecret();
-  await ctx.db.transaction().execute(async (trx) => {
+  const email = await ctx.db.transaction().execute(async (trx) => {
     const user = await repo.findLoginUser(trx, { id: principal.id }, { lock: true });
     if (!user) throw new AppError('user_not_found', 'Your account no longer exists.');
     if (user.totpEnabled) throw new AppError('totp_already_enabled', 'Two-step sign-in is already on; turn it off first to enrol a new device.');
-    await trx.updateTable('users').set({ totp_secret: sealSecret(ctx.masterKey, secret, TOTP_CONTEXT) }).where('id', '=', principal.id).execute();
+    await repo.updateCredentials(trx, principal.id, { totp_secret: sealSecret(ctx.masterKey, secret, TOTP_CONTEXT) });
+    return user.email;
   });
-  const email = (await ctx.db.selectFrom('users').select('email').where('id', '=', principal.id).executeTakeFirstOrThrow()).email;
   return { secret, otpauthUrl: otpauthUrl({ secret, account: email, issuer: 'Sigil' }) };
 }
 
@@ -237,32 +237,22 @@ export async function setTotpEnabled(ctx: AppContext, actor: Actor, input: { cod
     if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) {
       throw new AppError('invalid_totp', 'That code is wrong or was already used; enter the current code from your authenticator.');
     }
-    await trx
-      .updateTable('users')
-      .set({ totp_enabled: input.enabled, totp_last_step: step, ...(input.enabled ? {} : { totp_secret: null }) })
-      .where('id', '=', principal.id)
-      .execute();
+    await repo.updateCredentials(trx, principal.id, { totp_enabled: input.enabled, totp_last_step: step, ...(input.enabled ? {} : { totp_secret: null }) });
     await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: input.enabled ? 'user.totp_enabled' : 'user.totp_disabled', target: { type: 'user', id: principal.id }, companyId: principal.companyId, changes: {} } });
   });
 }
 
 export async function changeOwnPassword(ctx: AppContext, actor: Actor, input: { currentPassword: string; newPassword: string }): Promise<void> {
   const { principal } = actor;
-  const current = await ctx.db.selectFrom('users').select('password_hash').where('id', '=', principal.id).executeTakeFirst();
-  if (!current || !(await verifyPassword(input.currentPassword, current.password_hash))) {
+  const current = await repo.findLoginUser(ctx.db, { id: principal.id }, { lock: false });
+  if (!current || !(await verifyPassword(input.currentPassword, current.passwordHash))) {
     throw new AppError('invalid_credentials', 'Your current password is wrong.');
   }
   const hash = await hashPassword(input.newPassword);
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ password_hash: hash }).where('id', '=', principal.id).execute();
+    await repo.updateCredentials(trx, principal.id, { password_hash: hash });
     // Other sessions end: a changed password is often a response to a stolen one.
-    await trx
-      .updateTable('sessions')
-      .set({ revoked_at: ctx.now() })
-      .where('user_id', '=', principal.id)
-      .where('revoked_at', 'is', null)
-      .$if(principal.sessionId !== null, (q) => q.where('id', '!=', principal.sessionId!))
-      .execute();
+    await repo.revokeUserSessions(trx, principal.id, ctx.now(), { except: principal.sessionId });
     await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'user.password_changed', target: { type: 'user', id: principal.id }, companyId: principal.companyId, changes: { by: 'self' } } });
   });
 }

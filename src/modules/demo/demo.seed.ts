@@ -4,11 +4,11 @@ import { newId } from '../../lib/ids.js';
 import { hashPassword } from '../../lib/secrets.js';
 import { recordAudit, type SystemActor } from '../audit/audit.service.js';
 import { insertCompany } from '../companies/company.repository.js';
-import { insertDepartment } from '../departments/department.repository.js';
+import { insertDepartment, updateDepartment } from '../departments/department.repository.js';
 import { findGroupBySlug } from '../groups/group.repository.js';
 import { createGroup } from '../groups/group.service.js';
 import { insertAssignment } from '../roles/role.repository.js';
-import { insertUser } from '../users/user.repository.js';
+import { insertUser, updateUser } from '../users/user.repository.js';
 
 export const DEMO_SLUG = 'demo';
 const actor: SystemActor = { system: 'demo-seed' };
@@ -132,7 +132,7 @@ export async function seedDemo(db: Db, options: { password?: string } = {}): Pro
       const departmentId = departmentIds.get(`${person.company}/${person.department}`)!;
       const userId = person === admin ? adminId : newId();
       if (person === admin) {
-        await trx.updateTable('users').set({ department_id: departmentId, password_hash: passwordHash }).where('id', '=', userId).execute();
+        await updateUser(trx, userId, { department_id: departmentId, password_hash: passwordHash });
       } else {
         await insertUser(trx, { id: userId, groupId, companyId, departmentId, email: person.email, name: person.name, phone: null, locale: person.locale ?? 'zh-CN', passwordHash });
         await recordAudit(trx, { groupId, actor, event: { action: 'user.created', target: { type: 'user', id: userId }, companyId, changes: { email: person.email, name: person.name, companyId, departmentId } } });
@@ -142,11 +142,11 @@ export async function seedDemo(db: Db, options: { password?: string } = {}): Pro
         await assign(trx, { groupId, userId, role, companyId });
       }
       if (person.head) {
-        await trx.updateTable('departments').set({ head_user_id: userId }).where('id', '=', departmentId).execute();
+        await updateDepartment(trx, departmentId, { head_user_id: userId });
         await recordAudit(trx, { groupId, actor, event: { action: 'department.updated', target: { type: 'department', id: departmentId }, companyId, changes: { from: { headUserId: null }, to: { headUserId: userId } } } });
       }
       if (person.email.startsWith('resigned@')) {
-        await trx.updateTable('users').set({ status: 'resigned', status_changed_at: new Date() }).where('id', '=', userId).execute();
+        await updateUser(trx, userId, { status: 'resigned', status_changed_at: new Date() });
         await recordAudit(trx, { groupId, actor, event: { action: 'user.status_changed', target: { type: 'user', id: userId }, companyId, changes: { from: 'active', to: 'resigned', reason: '离职 (demo)', sessionsEnded: 0 } } });
       }
     }

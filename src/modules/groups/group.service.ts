@@ -8,6 +8,8 @@ import { defaultSodMatrix, rolePermissions, type Permission } from '../auth/perm
 import { assertWithin, type Actor } from '../auth/principal.js';
 import * as companies from '../companies/company.repository.js';
 import * as repo from './group.repository.js';
+import { insertUser } from '../users/user.repository.js';
+import { insertAssignment } from '../roles/role.repository.js';
 
 export type SodMatrix = Array<[Role, Role]>;
 
@@ -86,13 +88,10 @@ export async function createGroup(db: Db, input: CreateGroupInput, actor: System
     await recordAudit(trx, { groupId, actor, event: { action: 'group.created', target: { type: 'group', id: groupId }, companyId: null, changes: { name: input.name, slug: input.slug } } });
     await companies.insertCompany(trx, { id: companyId, groupId, parentId: null, name: input.headCompany.name, code: input.headCompany.code, path, depth: 0 });
     await recordAudit(trx, { groupId, actor, event: { action: 'company.created', target: { type: 'company', id: companyId }, companyId, changes: { name: input.headCompany.name, code: input.headCompany.code, parentId: null } } });
-    await trx
-      .insertInto('users')
-      .values({ id: adminId, group_id: groupId, company_id: companyId, department_id: null, email: input.admin.email.toLowerCase(), name: input.admin.name, phone: null, locale: 'zh-CN', status: 'active', password_hash: passwordHash, totp_secret: null, locked_until: null, totp_last_step: null, status_changed_at: null })
-      .execute();
+    await insertUser(trx, { id: adminId, groupId, companyId, departmentId: null, email: input.admin.email.toLowerCase(), name: input.admin.name, phone: null, locale: 'zh-CN', passwordHash });
     await recordAudit(trx, { groupId, actor, event: { action: 'user.created', target: { type: 'user', id: adminId }, companyId, changes: { email: input.admin.email.toLowerCase(), name: input.admin.name, companyId, departmentId: null } } });
     const assignmentId = newId();
-    await trx.insertInto('role_assignments').values({ id: assignmentId, group_id: groupId, user_id: adminId, role: 'system_admin', company_id: companyId, created_by: null }).execute();
+    await insertAssignment(trx, { id: assignmentId, groupId, userId: adminId, role: 'system_admin', companyId, createdBy: null });
     await recordAudit(trx, { groupId, actor, event: { action: 'role.assigned', target: { type: 'role_assignment', id: assignmentId }, companyId, changes: { assignmentId, role: 'system_admin', companyId } } });
     return { groupId, companyId, adminId };
   });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { okSchema, type RoutesPlugin } from '../../server/schemas.js';
 import { describePermissions, getGroupOverview } from '../groups/group.service.js';
-import { findCompanyPaths } from '../companies/company.repository.js';
+import { findCompany, findCompanyPaths } from '../companies/company.repository.js';
 import { findUserRoles } from './user.repository.js';
 import {
   addPostBody,
@@ -29,12 +29,12 @@ export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
       const actor = actorOf(request);
       const user = await service.getMe(ctx, actor);
       const [group, roles] = await Promise.all([getGroupOverview(ctx, actor.principal.groupId), findUserRoles(ctx.db, actor.principal.groupId, user.id)]);
-      const company = await ctx.db.selectFrom('companies').select(['id', 'name']).where('id', '=', user.companyId).executeTakeFirstOrThrow();
+      const company = await findCompany(ctx.db, { groupId: actor.principal.groupId, id: user.companyId });
       const byPath = new Map([...(await findCompanyPaths(ctx.db, actor.principal.groupId, actor.principal.roles.map((r) => r.companyId))).entries()].map(([id, path]) => [path, id]));
       return {
         user: service.presentUser(user, ctx.now()),
         group: { id: group.id, name: group.name, slug: group.slug },
-        company,
+        company: { id: user.companyId, name: company?.name ?? '' },
         roles,
         permissions: describePermissions(actor).map((p) => ({ permission: p.permission, companyId: byPath.get(p.companyPath) ?? '' })),
       };
