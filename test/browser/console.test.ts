@@ -1,0 +1,250 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGroup, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
+
+/**
+ * The console, driven in Debian's Chromium against a real server on a loopback port:
+ * sign in, grow the company tree, add a person, switch languages, see a refused
+ * separation-of-duties assignment explained, read and verify the audit log, on a
+ * desktop and on a 390-px phone. Screenshots land in test-output/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const browserRequired = process.env.REQUIRE_BROWSER_TESTS === '1';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const webDir = join(root, 'web');
+const distDir = join(webDir, 'dist');
+const outputDir = join(root, 'test-output');
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 860 };
+
+/** Newest modification time under a path (the console's sources). */
+function newestChange(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestChange(join(path, name))));
+}
+
+/** Builds the console when it is missing, or older than its sources (a stale build would test old code). */
+function ensureConsoleBuilt(): void {
+  const index = join(distDir, 'index.html');
+  const sources = Math.max(newestChange(join(webDir, 'src')), newestChange(join(webDir, 'index.html')), newestChange(join(webDir, 'vite.config.ts')));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: root, stdio: 'pipe' });
+}
+
+async function text(page: Page, testId: string): Promise<string> {
+  return ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
+}
+
+/** Waits until the element's text satisfies `check` (rendering after a click is asynchronous). */
+async function waitForText(page: Page, testId: string, check: (value: string) => boolean, timeout = 10_000): Promise<string> {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await text(page, testId).catch(() => '');
+    if (check(last)) return last;
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`[data-testid=${testId}] never showed the expected text; last seen: "${last}"`);
+}
+
+/** Nothing may stick out sideways: a page wider than the phone would scroll horizontally. */
+async function expectNoHorizontalScroll(page: Page): Promise<void> {
+  // A string, not a function: the test compiles without the DOM library.
+  const widths = await page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
+  expect(widths.scroll, `page is ${widths.scroll}px wide in a ${widths.client}px viewport`).toBeLessThanOrEqual(widths.client);
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByTestId('signin-email').fill(email);
+  await page.getByTestId('signin-password').fill(password);
+  await page.getByTestId('signin-submit').click();
+  await page.getByTestId('page-title').waitFor();
+}
+
+describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => {
+  let world: World;
+  let group: GroupFixture;
+  let browser: Browser;
+  let base: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
+    mkdirSync(outputDir, { recursive: true });
+    ensureConsoleBuilt();
+    world = await createWorld({ SIGIL_CONSOLE_DIR: distDir });
+    await world.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
+    group = await buildGroup(world);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await world?.close();
+  });
+
+  async function newPage(viewport: { width: number; height: number }, onTestFailed: (fn: () => Promise<void>) => void, name: string): Promise<Page> {
+    const context = await browser.newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1 });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    onTestFailed(async () => {
+      await page.screenshot({ path: join(outputDir, `console-failure-${name}.png`), fullPage: true }).catch(() => undefined);
+    });
+    return page;
+  }
+
+  it('signs in, creates a subsidiary and a user, switches language and explains a refused SoD assignment', { timeout: 120_000 }, async ({ onTestFailed }) => {
+    const api = client(world, group.admin.token);
+    const page = await newPage(DESKTOP, onTestFailed, 'admin');
+
+    // A deep link without a session shows the sign-in form (the server answers it with the console).
+    await page.goto(`${base}/companies`);
+    await page.getByTestId('signin-form').waitFor();
+    await signIn(page, group.admin.email, DEFAULT_PASSWORD);
+
+    // The administrator's profile says zh-CN, so the console speaks Chinese…
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
+    expect(await text(page, 'nav-companies')).toBe('公司架构');
+    expect(await text(page, 'page-title')).toBe('公司架构');
+    // …until English is chosen, which is remembered in the profile.
+    await page.getByTestId('lang-en').click();
+    await waitForText(page, 'nav-companies', (v) => v === 'Companies');
+    expect(await text(page, 'page-title')).toBe('Companies');
+    await expect.poll(async () => (await api.get('/api/v1/me')).body.user.locale, { timeout: 5_000 }).toBe('en');
+
+    // Create a subsidiary under the head company.
+    await page.getByTestId('company-node-HQ').click();
+    await page.getByTestId('company-new-sub').click();
+    await page.getByTestId('company-name-input').fill('Sigil Test Subsidiary');
+    await page.getByTestId('company-code-input').fill('SUB-1');
+    await page.getByTestId('company-save').click();
+    await page.getByTestId('company-node-SUB-1').waitFor();
+    await waitForText(page, 'company-detail-name', (v) => v === 'Sigil Test Subsidiary');
+
+    const companies = await api.get('/api/v1/companies?q=SUB-1');
+    expect(companies.status).toBe(200);
+    expect(companies.body.items).toHaveLength(1);
+    const subsidiary = companies.body.items[0];
+    expect(subsidiary).toMatchObject({ name: 'Sigil Test Subsidiary', code: 'SUB-1', parentId: group.hq.id, status: 'active' });
+    await page.screenshot({ path: join(outputDir, 'console-desktop.png') });
+
+    // The rest on a phone.
+    await page.setViewportSize(PHONE);
+    await page.waitForTimeout(300); // the navigation slides away when the layout becomes a phone's
+    await expectNoHorizontalScroll(page);
+    await page.screenshot({ path: join(outputDir, 'console-phone-companies.png'), fullPage: true });
+
+    await page.getByTestId('nav-toggle').click();
+    await page.getByTestId('nav-users').waitFor({ state: 'visible' });
+    await page.waitForTimeout(300); // let the drawer finish sliding in before the picture
+    await page.screenshot({ path: join(outputDir, 'console-phone-menu.png') });
+    await page.getByTestId('nav-users').click();
+    await waitForText(page, 'page-title', (v) => v === 'Users');
+    await page.getByTestId('user-table').waitFor();
+    await expectNoHorizontalScroll(page);
+
+    // Create a user in the new subsidiary.
+    const email = `li.ming.${Date.now()}@example.test`;
+    await page.getByTestId('user-new').click();
+    await page.getByTestId('user-name').fill('Li Ming');
+    await page.getByTestId('user-email').fill(email);
+    await page.getByTestId('user-company').selectOption(subsidiary.id);
+    await page.getByTestId('user-password').fill('a long enough password');
+    await page.screenshot({ path: join(outputDir, 'console-phone-new-user.png') });
+    await page.getByTestId('user-create-submit').click();
+    await waitForText(page, 'user-detail-name', (v) => v === 'Li Ming');
+
+    const users = await api.get(`/api/v1/users?q=${encodeURIComponent(email)}`);
+    expect(users.status).toBe(200);
+    expect(users.body.items).toHaveLength(1);
+    const user = users.body.items[0];
+    expect(user).toMatchObject({ email, name: 'Li Ming', companyId: subsidiary.id, status: 'active' });
+
+    // Seal administrator is granted…
+    await page.getByTestId('role-select').selectOption('seal_admin');
+    await page.getByTestId('role-company').selectOption(subsidiary.id);
+    await page.getByTestId('role-assign-submit').click();
+    await page.locator('[data-testid="role-item"][data-role="seal_admin"]').waitFor();
+
+    // …so system administrator is refused, and the page says which two roles clash.
+    await page.getByTestId('role-select').selectOption('system_admin');
+    await page.getByTestId('role-assign-submit').click();
+    const refusal = page.getByTestId('role-error');
+    await refusal.waitFor();
+    expect(await refusal.getAttribute('data-code')).toBe('sod_conflict');
+    const english = (await refusal.textContent()) ?? '';
+    expect(english).toContain('Seal administrator');
+    expect(english).toContain('System administrator');
+    expect(english).toContain('separation of duties');
+    await refusal.scrollIntoViewIfNeeded();
+    await expectNoHorizontalScroll(page);
+    await page.screenshot({ path: join(outputDir, 'console-phone.png') });
+
+    // The same refusal, in Chinese, after switching language on the phone.
+    await page.getByTestId('lang-zh').click();
+    const chinese = await waitForText(page, 'role-error', (v) => v.includes('职责分离'));
+    expect(chinese).toContain('印章管理员');
+    expect(chinese).toContain('系统管理员');
+    expect(await text(page, 'nav-users')).toBe('人员');
+    await refusal.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(outputDir, 'console-phone-zh.png') });
+
+    const roles = await api.get(`/api/v1/role-assignments?userId=${user.id}`);
+    expect(roles.body.items.map((r: { role: string }) => r.role)).toEqual(['seal_admin']);
+    await expect.poll(async () => (await api.get('/api/v1/me')).body.user.locale, { timeout: 5_000 }).toBe('zh-CN');
+
+    // Sign out returns to the sign-in form.
+    await page.getByTestId('nav-toggle').click();
+    await page.getByTestId('sign-out').click();
+    await page.getByTestId('signin-form').waitFor();
+  });
+
+  it('shows a security auditor the audit log and verifies its chain on a phone', { timeout: 60_000 }, async ({ onTestFailed }) => {
+    const auditor = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Audrey Auditor', roles: [{ role: 'security_auditor' }] });
+    const page = await newPage(PHONE, onTestFailed, 'auditor');
+    await page.goto(`${base}/`);
+    await signIn(page, auditor.email, DEFAULT_PASSWORD);
+
+    // An auditor sees the audit log, but nothing that changes the organisation.
+    await page.getByTestId('nav-toggle').click();
+    await page.getByTestId('nav-audit').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('nav-api-keys').count()).toBe(0);
+    await page.getByTestId('nav-audit').click();
+    await page.getByTestId('audit-table').waitFor();
+    expect(await page.locator('[data-testid="audit-row"][data-action="company.created"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="audit-row"][data-action="role.assigned"]').count()).toBeGreaterThan(0);
+
+    // Filter by category.
+    await page.getByTestId('audit-category').selectOption('company');
+    await page.getByTestId('audit-apply').click();
+    await expect
+      .poll(async () => {
+        const actions = await page.locator('[data-testid="audit-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
+        return actions.length > 0 && actions.every((a) => a?.startsWith('company.'));
+      })
+      .toBe(true);
+
+    await page.getByTestId('audit-verify').click();
+    const verdict = page.getByTestId('audit-verify-result');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-intact')).toBe('true');
+    await expectNoHorizontalScroll(page);
+    await page.screenshot({ path: join(outputDir, 'console-phone-audit.png') });
+  });
+});

@@ -1,0 +1,46 @@
+import type { ApiError } from '../api';
+import { roleName, useI18n } from '../i18n';
+import { Icon } from './Icons';
+
+/**
+ * A problem the server answered with, for a person: its `detail` (and, in Chinese,
+ * the translated meaning of its code first). A separation-of-duties refusal names the
+ * two roles that clash, in the current language.
+ */
+export function ProblemMessage({ error, testId = 'problem' }: { error: ApiError | null | undefined; testId?: string }) {
+  const i18n = useI18n();
+  const { t, locale } = i18n;
+  if (!error) return null;
+  const { code, detail, roles } = error.problem;
+
+  if (code === 'sod_conflict') {
+    const [held, wanted] = Array.isArray(roles) ? roles : [];
+    const a = held ? roleName(i18n, held) : '';
+    const b = wanted ? roleName(i18n, wanted) : '';
+    return (
+      <div className="alert alert-error" role="alert" data-testid={testId} data-code={code}>
+        <Icon name="alert" size={20} className="alert-icon" />
+        <div>
+          <strong className="alert-title">{t('sod.conflictTitle')}</strong>
+          {held && wanted && (
+            <p data-testid="sod-roles">
+              {t('sod.conflict', { a, b })} {locale === 'zh-CN' && t('sod.held', { a, b })}
+            </p>
+          )}
+          <p className={locale === 'zh-CN' ? 'muted small' : undefined}>{detail}</p>
+        </div>
+      </div>
+    );
+  }
+
+  const text = i18n.problemText(code, detail);
+  return (
+    <div className="alert alert-error" role="alert" data-testid={testId} data-code={code}>
+      <Icon name="alert" size={20} className="alert-icon" />
+      <div>
+        <p>{text}</p>
+        {text !== detail && <p className="muted small">{detail}</p>}
+      </div>
+    </div>
+  );
+}
