@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
-import { buildCompany, buildGroup, buildUser, client, createWorld, sessionFor, type World } from './support/world.js';
+import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, sessionFor, type World } from './support/world.js';
 
 /**
  * Walks every endpoint of the API as callers who must not reach a victim company:
@@ -21,6 +21,8 @@ interface Victim {
   assignment: string;
   apiKey: string;
   post: string;
+  seal: string;
+  grant: string;
 }
 
 interface Attacker {
@@ -30,6 +32,7 @@ interface Attacker {
   ownCompany: string;
   /** Same group as the victim: group-wide settings are legitimately shared. */
   sameGroup: boolean;
+  isApiKey?: boolean;
 }
 
 interface Probe {
@@ -108,6 +111,19 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'list', query: `actorId=${v.adminId}` },
   ],
   'GET /api/v1/audit-events/verify': () => [{ kind: 'list' }],
+  'GET /api/v1/seals': (v) => [{ kind: 'list' }, { kind: 'list', query: `companyId=${v.company}` }, { kind: 'list', query: `under=${v.company}` }, { kind: 'list', query: `custodianId=${v.user}` }, { kind: 'list', query: 'q=Victim' }],
+  'GET /api/v1/seals/statistics': (v) => [{ kind: 'list' }, { kind: 'target', query: `under=${v.company}` }],
+  'GET /api/v1/seals/:sealId': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
+  'GET /api/v1/seals/:sealId/grants': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
+  'POST /api/v1/seals/:sealId/grants': (v, a) => [
+    { kind: 'target', params: { sealId: v.seal }, body: { grantee: { type: 'user', userId: v.user }, categories: ['sales'] } },
+    { kind: 'target', params: { sealId: v.seal }, body: { grantee: { type: 'role', role: 'employee', companyId: a.ownCompany }, categories: ['sales'] } },
+  ],
+  'POST /api/v1/seals/:sealId/grants/:grantId/revoke': (v) => [{ kind: 'target', params: { sealId: v.seal, grantId: v.grant }, body: {} }],
+  'GET /api/v1/seal-use/decision': (v, a) => [
+    ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),
+    { kind: 'target', query: `sealId=${v.seal}&userId=${v.user}&category=sales` },
+  ],
 };
 
 let world: World;
@@ -126,6 +142,9 @@ async function snapshot(groupId: string, attackerIds: string[]) {
     roles: await db.selectFrom('role_assignments').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     apiKeys: await db.selectFrom('api_keys').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     posts: await db.selectFrom('user_posts').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    seals: await db.selectFrom('seals').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    grants: await db.selectFrom('seal_grants').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    custodians: await db.selectFrom('seal_custodians').selectAll().where('group_id', '=', groupId).orderBy('seal_id').execute(),
     sessions: await db.selectFrom('sessions').selectAll().where('group_id', '=', groupId).where('user_id', 'not in', attackerIds).orderBy('id').execute(),
     events: await db.selectFrom('audit_events').select(['seq', 'hash']).where('group_id', '=', groupId).where('actor_id', 'not in', attackerIds).orderBy('seq').execute(),
   };
@@ -144,18 +163,25 @@ beforeAll(async () => {
   const assignment = (await adminA.post('/api/v1/role-assignments', { userId: user.id, role: 'employee', companyId: a2.id })).body.id as string;
   const apiKey = (await adminA.post('/api/v1/api-keys', { name: 'victim key', companyId: a2.id, permissions: ['org.read'] })).body.key.id as string;
   const post = (await adminA.post(`/api/v1/users/${user.id}/posts`, { companyId: a2.id, title: 'Victim post' })).body.posts[0].id as string;
-  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post };
+  const sealAdminA = await buildUser(world, { groupId: a.groupId, companyId: a.hq.id, roles: [{ role: 'seal_admin' }] });
+  const seal = (await buildSeal(world, { groupId: a.groupId, companyId: a2.id, name: 'Victim Seal', custodianIds: [sealAdminA.id] })).id;
+  const grant = (await client(world, sealAdminA.token).post(`/api/v1/seals/${seal}/grants`, { grantee: { type: 'user', userId: user.id }, categories: ['sales'] })).body.id as string;
+  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post, seal, grant };
 
   const siblingAdmin = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'system_admin' }] });
   const siblingAuditor = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'security_auditor' }] });
+  const siblingSealAdmin = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'seal_admin' }] });
   const b = await buildGroup(world, 'Other Group');
   const bAuditor = await buildUser(world, { groupId: b.groupId, companyId: b.hq.id, roles: [{ role: 'security_auditor' }] });
+  const bSealAdmin = await buildUser(world, { groupId: b.groupId, companyId: b.hq.id, roles: [{ role: 'seal_admin' }] });
   const bKey = (await client(world, b.admin.token).post('/api/v1/api-keys', { name: 'b key', companyId: b.hq.id, permissions: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write'] })).body.secret as string;
-  siblingIds = [siblingAdmin.id, siblingAuditor.id];
+  siblingIds = [siblingAdmin.id, siblingAuditor.id, siblingSealAdmin.id];
   attackers = [
     { label: 'administrator of another group', token: b.admin.token, ownCompany: b.hq.id, sameGroup: false },
     { label: 'auditor of another group', token: bAuditor.token, ownCompany: b.hq.id, sameGroup: false },
-    { label: 'API key of another group', token: bKey, ownCompany: b.hq.id, sameGroup: false },
+    { label: 'API key of another group', token: bKey, ownCompany: b.hq.id, sameGroup: false, isApiKey: true },
+    { label: 'seal administrator of another group', token: bSealAdmin.token, ownCompany: b.hq.id, sameGroup: false },
+    { label: 'seal administrator of a sibling company', token: siblingSealAdmin.token, ownCompany: a1.id, sameGroup: true },
     { label: 'administrator of a sibling company', token: siblingAdmin.token, ownCompany: a1.id, sameGroup: true },
     { label: 'auditor of a sibling company', token: siblingAuditor.token, ownCompany: a1.id, sameGroup: true },
   ];
@@ -183,7 +209,7 @@ describe('tenant and company-subtree isolation', () => {
     const before = await snapshot(victim.groupId, siblingIds);
     const failures: string[] = [];
     for (const attacker of attackers) {
-      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, 'Victim Person', 'Victim Company', 'Victim Department'];
+      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, victim.seal, victim.grant, 'Victim Person', 'Victim Company', 'Victim Department', 'Victim Seal'];
       if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
       // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.
       const keys = Object.keys(probes).sort((x, y) => Number(x.includes('sign-out')) - Number(y.includes('sign-out')));

@@ -1,6 +1,8 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Db } from './schema.js';
 import * as foundation from './migrations/20261121T1000-foundation.js';
+import * as jobsBlobsNotifications from './migrations/20261121T1200-jobs-blobs-notifications.js';
+import * as seals from './migrations/20261121T1300-seals.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -8,6 +10,8 @@ import * as foundation from './migrations/20261121T1000-foundation.js';
  */
 const migrations: Record<string, Migration> = {
   '20261121T1000-foundation': foundation,
+  '20261121T1200-jobs-blobs-notifications': jobsBlobsNotifications,
+  '20261121T1300-seals': seals,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

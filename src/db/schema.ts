@@ -12,6 +12,13 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
+  jobs: JobsTable;
+  blobs: BlobsTable;
+  notifications: NotificationsTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  seals: SealsTable;
+  seal_custodians: SealCustodiansTable;
+  seal_grants: SealGrantsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -158,3 +165,127 @@ export type CompanyRow = Selectable<CompaniesTable>;
 export type UserRow = Selectable<UsersTable>;
 export type NewUserRow = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
+
+export type SealKind = 'electronic' | 'physical' | 'ukey' | 'mobile';
+export type SealType = 'official' | 'contract' | 'finance' | 'invoice' | 'hr' | 'legal_representative' | 'custom';
+/** pending: applied for, not yet made (制作中); suspended 停用; lost 挂失; destroyed 销毁 (final). */
+export type SealStatus = 'pending' | 'active' | 'suspended' | 'lost' | 'destroyed';
+
+export interface SealsTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  code: string;
+  name: string;
+  kind: SealKind;
+  type: SealType;
+  custom_type: string | null;
+  status: SealStatus;
+  image_sha256: string | null;
+  image_media_type: string | null;
+  description: string | null;
+  /** Set when a custodian resigns and the seal waits for a new keeper. */
+  needs_custodian: Generated<boolean>;
+  produced_at: Date | null;
+  status_changed_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface SealCustodiansTable {
+  group_id: string;
+  seal_id: string;
+  user_id: string;
+  assigned_at: CreatedAt;
+}
+
+export type GranteeType = 'user' | 'department' | 'role';
+
+export interface SealGrantsTable {
+  id: string;
+  group_id: string;
+  seal_id: string;
+  grantee_type: GranteeType;
+  grantee_user_id: string | null;
+  grantee_department_id: string | null;
+  grantee_role: Role | null;
+  /** For role grants: the role counts when held over this company (or above it). */
+  grantee_company_id: string | null;
+  /** Business categories: personnel, procurement, sales, legal, finance, or custom:<name>. */
+  categories: string[];
+  valid_from: Date;
+  valid_until: Date | null;
+  max_uses: number | null;
+  used_count: Generated<number>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'dead';
+
+export interface JobsTable {
+  id: string;
+  /** Null only for system jobs that belong to no tenant (housekeeping, sweeps across groups). */
+  group_id: string | null;
+  kind: string;
+  payload: Json<unknown>;
+  /** queued: waiting for its first run; failed: an attempt failed, retried at run_at; dead: gave up. */
+  status: JobStatus;
+  run_at: Date;
+  attempts: Generated<number>;
+  max_attempts: number;
+  /** While running: the lease; a job whose lease ran out belonged to a process that died. */
+  locked_until: Date | null;
+  /** The claim token of the runner holding the lease, so a runner that lost it cannot finish it. */
+  locked_by: string | null;
+  last_error: string | null;
+  result: Json<unknown> | null;
+  dedupe_key: string | null;
+  created_at: CreatedAt;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+export interface BlobsTable {
+  group_id: string;
+  sha256: string;
+  size: number;
+  media_type: string;
+  original_name: string | null;
+  /** The user or API key that stored it first; null for the system. */
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface NotificationsTable {
+  id: string;
+  group_id: string;
+  user_id: string;
+  kind: string;
+  title: string;
+  body: string;
+  link: string | null;
+  data: Json<Record<string, unknown>>;
+  read_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export type DeliveryChannel = 'email' | 'sms';
+export type DeliveryStatus = 'queued' | 'sent' | 'not_sent' | 'skipped' | 'retrying' | 'dead';
+
+export interface NotificationDeliveriesTable {
+  id: string;
+  group_id: string;
+  user_id: string;
+  notification_id: string | null;
+  kind: string;
+  channel: DeliveryChannel;
+  address: string | null;
+  status: DeliveryStatus;
+  detail: string | null;
+  job_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Date;
+}

@@ -31,7 +31,44 @@ const environmentSchema = z.object({
   SIGIL_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(30),
   SIGIL_TRUST_PROXY: boolish.default(false),
   SIGIL_CONSOLE_DIR: z.string().min(1).optional(),
+  SIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  SIGIL_JOBS_ENABLED: boolish.default(true),
+  SIGIL_JOBS_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  SIGIL_JOBS_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  SIGIL_JOBS_LEASE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  SIGIL_BLOB_STORE: z.enum(['dir'], { message: 'must be dir (an S3-compatible store is planned)' }).default('dir'),
+  SIGIL_BLOB_DIR: z.string().min(1).optional(),
+  SIGIL_BLOB_MAX_BYTES: z.coerce.number().int().min(1024).max(2 * 1024 * 1024 * 1024).default(50 * 1024 * 1024),
+  SIGIL_MAILER: z.enum(['smtp', 'none'], { message: 'must be smtp or none' }).default('none'),
+  SIGIL_SMTP_URL: z.string().regex(/^smtps?:\/\/[^/]+/, 'must be an smtp:// or smtps:// URL').optional(),
+  SIGIL_MAIL_FROM: z.string().trim().min(3).max(320).optional(),
+  SIGIL_SMS: z.enum(['none', 'file', 'http'], { message: 'must be none, file or http' }).default('none'),
+  SIGIL_SMS_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  SIGIL_SMS_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  SIGIL_SMS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
+
+/**
+ * Settings that only mean something together: a channel chosen without its address is a
+ * start-up error, and so is an address given for a channel that is not chosen (it would be
+ * silently ignored).
+ */
+function crossCheck(e: z.infer<typeof environmentSchema>): string[] {
+  const problems: string[] = [];
+  if (e.SIGIL_MAILER === 'smtp') {
+    if (!e.SIGIL_SMTP_URL) problems.push('SIGIL_SMTP_URL: required when SIGIL_MAILER=smtp');
+    if (!e.SIGIL_MAIL_FROM) problems.push('SIGIL_MAIL_FROM: required when SIGIL_MAILER=smtp');
+  } else if (e.SIGIL_SMTP_URL) {
+    problems.push('SIGIL_SMTP_URL: set, but SIGIL_MAILER is none; set SIGIL_MAILER=smtp to send mail');
+  }
+  if (e.SIGIL_SMS === 'http') {
+    if (!e.SIGIL_SMS_URL) problems.push('SIGIL_SMS_URL: required when SIGIL_SMS=http');
+    if (!e.SIGIL_SMS_TOKEN) problems.push('SIGIL_SMS_TOKEN: required when SIGIL_SMS=http');
+  } else if (e.SIGIL_SMS_URL) {
+    problems.push(`SIGIL_SMS_URL: set, but SIGIL_SMS is ${e.SIGIL_SMS}; set SIGIL_SMS=http to use the gateway`);
+  }
+  return problems;
+}
 
 export interface Config {
   port: number;
@@ -49,6 +86,12 @@ export interface Config {
   trustProxy: boolean;
   /** Built console to serve; absent means none is served. */
   consoleDir: string | undefined;
+  /** Where people reach this server, for links in e-mail and SMS; absent means messages carry no link. */
+  publicUrl: string | undefined;
+  jobs: { enabled: boolean; pollMs: number; batchSize: number; leaseSeconds: number };
+  blobs: { store: 'dir'; dir: string; maxBytes: number };
+  mail: { mailer: 'smtp' | 'none'; smtpUrl: string | undefined; from: string | undefined };
+  sms: { gateway: 'none' | 'file' | 'http'; url: string | undefined; token: string | undefined; timeoutMs: number; outboxFile: string };
 }
 
 export class ConfigError extends Error {
@@ -74,6 +117,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const parsed = environmentSchema.safeParse(present);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  } else {
+    problems.push(...crossCheck(parsed.data));
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
@@ -91,6 +136,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     loginRatePerMinute: e.SIGIL_LOGIN_RATE_PER_MINUTE,
     trustProxy: e.SIGIL_TRUST_PROXY,
     consoleDir: e.SIGIL_CONSOLE_DIR ? resolve(e.SIGIL_CONSOLE_DIR) : undefined,
+    publicUrl: e.SIGIL_PUBLIC_URL?.replace(/\/+$/, ''),
+    jobs: { enabled: e.SIGIL_JOBS_ENABLED, pollMs: e.SIGIL_JOBS_POLL_MS, batchSize: e.SIGIL_JOBS_BATCH_SIZE, leaseSeconds: e.SIGIL_JOBS_LEASE_SECONDS },
+    blobs: { store: e.SIGIL_BLOB_STORE, dir: resolve(e.SIGIL_BLOB_DIR ?? join(e.SIGIL_DATA_DIR, 'blobs')), maxBytes: e.SIGIL_BLOB_MAX_BYTES },
+    mail: { mailer: e.SIGIL_MAILER, smtpUrl: e.SIGIL_SMTP_URL, from: e.SIGIL_MAIL_FROM },
+    sms: { gateway: e.SIGIL_SMS, url: e.SIGIL_SMS_URL, token: e.SIGIL_SMS_TOKEN, timeoutMs: e.SIGIL_SMS_TIMEOUT_MS, outboxFile: resolve(join(e.SIGIL_DATA_DIR, 'sms-outbox.jsonl')) },
   };
 }
 

@@ -145,3 +145,37 @@ export function client(world: World, token?: string) {
     raw: call,
   };
 }
+
+/** A seal recorded directly (lifecycle applications are tested through the API). */
+export async function buildSeal(
+  world: World,
+  options: {
+    groupId: string;
+    companyId: string;
+    custodianIds?: string[];
+    name?: string;
+    code?: string;
+    kind?: 'electronic' | 'physical' | 'ukey' | 'mobile';
+    type?: 'official' | 'contract' | 'finance' | 'invoice' | 'hr' | 'legal_representative';
+    status?: 'pending' | 'active' | 'suspended' | 'lost' | 'destroyed';
+  },
+): Promise<{ id: string }> {
+  const { insertSealWithCustodians } = await import('../../src/modules/seals/seal.service.js');
+  const id = await world.db.transaction().execute((trx) =>
+    insertSealWithCustodians(trx, {
+      groupId: options.groupId,
+      actor: { system: 'test' },
+      at: world.clock.now(),
+      custodianIds: options.custodianIds ?? [],
+      seal: {
+        companyId: options.companyId,
+        code: options.code ?? `S-${unique()}`,
+        name: options.name ?? `Seal ${unique()}`,
+        kind: options.kind ?? 'electronic',
+        type: options.type ?? 'contract',
+        status: options.status ?? 'active',
+      },
+    }),
+  );
+  return { id };
+}

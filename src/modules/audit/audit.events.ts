@@ -32,12 +32,23 @@ export const auditEventSchemas = {
   'session.revoked': z.object({ sessionId: z.string() }),
   'api_key.created': z.object({ name: z.string(), companyId: z.string(), permissions: z.array(z.string()), expiresAt: z.string().nullable() }),
   'api_key.revoked': z.object({ name: z.string() }),
+  'seal.created': z.object({ name: z.string(), code: z.string(), kind: z.string(), type: z.string(), companyId: z.string(), status: z.string(), custodianIds: z.array(z.string()) }),
+  'seal.custodian_needed': z.object({ formerCustodianId: z.string() }),
+  'seal.grant_created': z.object({
+    grantId: z.string(),
+    grantee: z.object({ type: z.enum(['user', 'department', 'role']), id: z.string().nullable(), role: z.string().nullable() }),
+    categories: z.array(z.string()),
+    validFrom: z.string(),
+    validUntil: z.string().nullable(),
+    maxUses: z.number().nullable(),
+  }),
+  'seal.grant_revoked': z.object({ grantId: z.string(), reason: z.string().nullable() }),
 } as const;
 
 export type AuditAction = keyof typeof auditEventSchemas;
 export const auditActions = Object.keys(auditEventSchemas) as AuditAction[];
 
-export type AuditTargetType = 'group' | 'company' | 'department' | 'user' | 'role_assignment' | 'session' | 'api_key';
+export type AuditTargetType = 'group' | 'company' | 'department' | 'user' | 'role_assignment' | 'session' | 'api_key' | 'seal';
 
 /** One audit event as a service writes it: a discriminated union on `action`. */
 export type AuditEvent = {

@@ -8,6 +8,9 @@ export const permissions = [
   'api_keys.manage',
   'audit.read',
   'settings.write',
+  'seals.read',
+  'seals.manage',
+  'seals.grant',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -17,8 +20,8 @@ export type Permission = (typeof permissions)[number];
  */
 export const rolePermissions: Record<Role, readonly Permission[]> = {
   system_admin: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write'],
-  seal_admin: ['org.read'],
-  security_auditor: ['org.read', 'audit.read'],
+  seal_admin: ['org.read', 'seals.read', 'seals.manage', 'seals.grant'],
+  security_auditor: ['org.read', 'audit.read', 'seals.read'],
   employee: [],
 };
 

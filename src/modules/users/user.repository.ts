@@ -157,3 +157,10 @@ export async function countUsers(db: Db, groupId: string): Promise<number> {
   const row = await db.selectFrom('users').select(sql<number>`count(*)::int`.as('n')).where('group_id', '=', groupId).executeTakeFirstOrThrow();
   return row.n;
 }
+
+/** The departments a person belongs to: their own and those of their additional posts. */
+export async function findUserDepartmentIds(db: Db | Transaction, userId: string): Promise<string[]> {
+  const own = await db.selectFrom('users').select('department_id as id').where('id', '=', userId).where('department_id', 'is not', null).execute();
+  const posts = await db.selectFrom('user_posts').select('department_id as id').where('user_id', '=', userId).where('department_id', 'is not', null).execute();
+  return [...new Set([...own, ...posts].map((r) => r.id).filter((id): id is string => id !== null))];
+}

@@ -12,6 +12,7 @@ import { getCompany } from '../companies/company.service.js';
 import { findDepartment } from '../departments/department.repository.js';
 import { findCompanyPaths } from '../companies/company.repository.js';
 import * as repo from './user.repository.js';
+import { flagSealsOfResignedCustodian } from '../seals/seal.service.js';
 import type { CreateUserInput, UpdateUserInput } from './user.schema.js';
 
 export function presentUser(user: repo.UserRecord, now: Date) {
@@ -125,6 +126,9 @@ export async function changeUserStatus(ctx: AppContext, actor: Actor, userId: st
     await repo.updateUser(trx, userId, { status: input.status, status_changed_at: now });
     const sessionsEnded = input.status === 'active' ? 0 : await revokeUserSessions(trx, userId, now);
     await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'user.status_changed', target: { type: 'user', id: userId }, companyId: user.companyId, changes: { from: user.status, to: input.status, reason: input.reason ?? null, sessionsEnded } } });
+    // Their grants stop with their status (the use decision requires an active person);
+    // the seals they kept wait for a new custodian.
+    if (input.status === 'resigned') await flagSealsOfResignedCustodian(trx, { groupId: principal.groupId, userId, actor, at: now });
   });
   return getUserDetail(ctx, actor, userId);
 }

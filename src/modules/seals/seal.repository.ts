@@ -1,0 +1,351 @@
+import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import type { Db, GranteeType, Role, SealKind, SealStatus, SealType, Transaction } from '../../db/schema.js';
+import { escapeLike, inScope } from '../../db/scope.js';
+
+export interface SealRecord {
+  id: string;
+  companyId: string;
+  companyName: string;
+  companyPath: string;
+  code: string;
+  name: string;
+  kind: SealKind;
+  type: SealType;
+  customType: string | null;
+  status: SealStatus;
+  imageSha256: string | null;
+  description: string | null;
+  needsCustodian: boolean;
+  producedAt: Date | null;
+  statusChangedAt: Date | null;
+  createdAt: Date;
+  custodians: Array<{ userId: string; name: string }>;
+  activeGrants: number;
+}
+
+function selectSeals(db: Db | Transaction) {
+  return db
+    .selectFrom('seals as s')
+    .innerJoin('companies as c', 'c.id', 's.company_id')
+    .select((eb) => [
+      's.id',
+      's.company_id as companyId',
+      'c.name as companyName',
+      'c.path as companyPath',
+      's.code',
+      's.name',
+      's.kind',
+      's.type',
+      's.custom_type as customType',
+      's.status',
+      's.image_sha256 as imageSha256',
+      's.description',
+      's.needs_custodian as needsCustodian',
+      's.produced_at as producedAt',
+      's.status_changed_at as statusChangedAt',
+      's.created_at as createdAt',
+      jsonArrayFrom(
+        eb
+          .selectFrom('seal_custodians as k')
+          .innerJoin('users as u', 'u.id', 'k.user_id')
+          .select(['k.user_id as userId', 'u.name'])
+          .whereRef('k.seal_id', '=', 's.id')
+          .orderBy('u.name'),
+      ).as('custodians'),
+      eb
+        .selectFrom('seal_grants as g')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .whereRef('g.seal_id', '=', 's.id')
+        .where('g.revoked_at', 'is', null)
+        .as('activeGrants'),
+    ]);
+}
+
+type SealRow = Omit<SealRecord, 'activeGrants'> & { activeGrants: number | null };
+const normalise = (row: SealRow): SealRecord => ({ ...row, activeGrants: Number(row.activeGrants ?? 0) });
+
+export async function findSeal(db: Db | Transaction, where: { groupId: string; id: string; scope?: string[] }): Promise<SealRecord | undefined> {
+  let query = selectSeals(db).where('s.group_id', '=', where.groupId).where('s.id', '=', where.id);
+  if (where.scope) {
+    const scope = where.scope;
+    query = query.where((eb) => inScope(eb, 'c.path', scope));
+  }
+  const row = await query.executeTakeFirst();
+  return row ? normalise(row) : undefined;
+}
+
+/** Locks the seal row: lifecycle steps and grants check its status under this lock. */
+export async function lockSeal(trx: Transaction, groupId: string, id: string): Promise<{ status: SealStatus; companyId: string } | undefined> {
+  return trx.selectFrom('seals').select(['status', 'company_id as companyId']).where('group_id', '=', groupId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export interface SealListFilter {
+  groupId: string;
+  scope: string[];
+  companyId?: string | undefined;
+  under?: string | undefined;
+  kind?: SealKind | undefined;
+  type?: SealType | undefined;
+  status?: SealStatus | undefined;
+  custodianId?: string | undefined;
+  needsCustodian?: boolean | undefined;
+  q?: string | undefined;
+  after?: { path: string; code: string } | undefined;
+  limit: number;
+}
+
+/** The seal library: classified by company (tree order) then type and code. */
+export async function findSeals(db: Db, filter: SealListFilter): Promise<SealRecord[]> {
+  let query = selectSeals(db)
+    .where('s.group_id', '=', filter.groupId)
+    .where((eb) => inScope(eb, 'c.path', filter.scope));
+  if (filter.companyId) query = query.where('s.company_id', '=', filter.companyId);
+  if (filter.under) query = query.where('c.path', 'like', `${escapeLike(filter.under)}%`);
+  if (filter.kind) query = query.where('s.kind', '=', filter.kind);
+  if (filter.type) query = query.where('s.type', '=', filter.type);
+  if (filter.status) query = query.where('s.status', '=', filter.status);
+  if (filter.needsCustodian !== undefined) query = query.where('s.needs_custodian', '=', filter.needsCustodian);
+  if (filter.custodianId) {
+    const custodianId = filter.custodianId;
+    query = query.where((eb) => eb.exists(eb.selectFrom('seal_custodians as k').select('k.seal_id').whereRef('k.seal_id', '=', 's.id').where('k.user_id', '=', custodianId)));
+  }
+  if (filter.q) {
+    const pattern = `%${escapeLike(filter.q)}%`;
+    query = query.where((eb) => eb.or([eb('s.name', 'ilike', pattern), eb('s.code', 'ilike', pattern), eb('c.name', 'ilike', pattern)]));
+  }
+  if (filter.after) {
+    const after = filter.after;
+    query = query.where((eb) => eb(eb.refTuple('c.path', 's.code'), '>', eb.tuple(after.path, after.code)));
+  }
+  const rows = await query.orderBy('c.path').orderBy('s.code').limit(filter.limit).execute();
+  return rows.map(normalise);
+}
+
+/** How many seals, by company, kind, type and status, over a subtree: the library at a glance. */
+export async function countSeals(db: Db, filter: { groupId: string; scope: string[]; under?: string | undefined }) {
+  let query = db
+    .selectFrom('seals as s')
+    .innerJoin('companies as c', 'c.id', 's.company_id')
+    .select(['s.company_id as companyId', 'c.name as companyName', 's.kind', 's.type', 's.status', sql<number>`count(*)::int`.as('count')])
+    .where('s.group_id', '=', filter.groupId)
+    .where((eb) => inScope(eb, 'c.path', filter.scope));
+  if (filter.under) query = query.where('c.path', 'like', `${escapeLike(filter.under)}%`);
+  return query.groupBy(['s.company_id', 'c.name', 'c.path', 's.kind', 's.type', 's.status']).orderBy('c.path').execute();
+}
+
+export async function insertSeal(
+  trx: Transaction,
+  row: { id: string; groupId: string; companyId: string; code: string; name: string; kind: SealKind; type: SealType; customType: string | null; status: SealStatus; description: string | null; imageSha256: string | null; imageMediaType: string | null; producedAt: Date | null },
+): Promise<void> {
+  await trx
+    .insertInto('seals')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      company_id: row.companyId,
+      code: row.code,
+      name: row.name,
+      kind: row.kind,
+      type: row.type,
+      custom_type: row.customType,
+      status: row.status,
+      description: row.description,
+      image_sha256: row.imageSha256,
+      image_media_type: row.imageMediaType,
+      produced_at: row.producedAt,
+      status_changed_at: null,
+    })
+    .execute();
+}
+
+export async function insertCustodian(trx: Transaction, row: { groupId: string; sealId: string; userId: string }): Promise<void> {
+  await trx.insertInto('seal_custodians').values({ group_id: row.groupId, seal_id: row.sealId, user_id: row.userId }).execute();
+}
+
+/** Seals a person keeps, locked: on resignation each is flagged for a new custodian. */
+export async function flagSealsKeptBy(trx: Transaction, groupId: string, userId: string): Promise<Array<{ id: string; companyId: string }>> {
+  return trx
+    .updateTable('seals')
+    .set({ needs_custodian: true })
+    .where('group_id', '=', groupId)
+    .where('id', 'in', (eb) => eb.selectFrom('seal_custodians').select('seal_id').where('user_id', '=', userId))
+    .where('status', '!=', 'destroyed')
+    .returning(['id', 'company_id as companyId'])
+    .execute();
+}
+
+export async function isCustodian(db: Db | Transaction, sealId: string, userId: string): Promise<boolean> {
+  const row = await db.selectFrom('seal_custodians').select('user_id').where('seal_id', '=', sealId).where('user_id', '=', userId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface GrantRecord {
+  id: string;
+  sealId: string;
+  granteeType: GranteeType;
+  granteeUserId: string | null;
+  granteeDepartmentId: string | null;
+  granteeRole: Role | null;
+  granteeCompanyId: string | null;
+  granteeName: string | null;
+  categories: string[];
+  validFrom: Date;
+  validUntil: Date | null;
+  maxUses: number | null;
+  usedCount: number;
+  createdBy: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+}
+
+function selectGrants(db: Db | Transaction) {
+  return db
+    .selectFrom('seal_grants as g')
+    .leftJoin('users as gu', 'gu.id', 'g.grantee_user_id')
+    .leftJoin('departments as gd', 'gd.id', 'g.grantee_department_id')
+    .leftJoin('companies as gc', 'gc.id', 'g.grantee_company_id')
+    .select([
+      'g.id',
+      'g.seal_id as sealId',
+      'g.grantee_type as granteeType',
+      'g.grantee_user_id as granteeUserId',
+      'g.grantee_department_id as granteeDepartmentId',
+      'g.grantee_role as granteeRole',
+      'g.grantee_company_id as granteeCompanyId',
+      sql<string | null>`coalesce(gu.name, gd.name, gc.name)`.as('granteeName'),
+      'g.categories',
+      'g.valid_from as validFrom',
+      'g.valid_until as validUntil',
+      'g.max_uses as maxUses',
+      'g.used_count as usedCount',
+      'g.created_by as createdBy',
+      'g.created_at as createdAt',
+      'g.revoked_at as revokedAt',
+      'g.revoke_reason as revokeReason',
+    ]);
+}
+
+export async function findGrants(db: Db, where: { groupId: string; sealId: string; includeRevoked: boolean }): Promise<GrantRecord[]> {
+  let query = selectGrants(db).where('g.group_id', '=', where.groupId).where('g.seal_id', '=', where.sealId);
+  if (!where.includeRevoked) query = query.where('g.revoked_at', 'is', null);
+  return query.orderBy('g.created_at', 'desc').limit(2000).execute();
+}
+
+export async function findGrant(db: Db | Transaction, where: { groupId: string; sealId: string; id: string }): Promise<GrantRecord | undefined> {
+  return selectGrants(db).where('g.group_id', '=', where.groupId).where('g.seal_id', '=', where.sealId).where('g.id', '=', where.id).executeTakeFirst();
+}
+
+export async function insertGrant(
+  trx: Transaction,
+  row: {
+    id: string;
+    groupId: string;
+    sealId: string;
+    granteeType: GranteeType;
+    granteeUserId: string | null;
+    granteeDepartmentId: string | null;
+    granteeRole: Role | null;
+    granteeCompanyId: string | null;
+    categories: string[];
+    validFrom: Date;
+    validUntil: Date | null;
+    maxUses: number | null;
+    createdBy: string | null;
+  },
+): Promise<void> {
+  await trx
+    .insertInto('seal_grants')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      seal_id: row.sealId,
+      grantee_type: row.granteeType,
+      grantee_user_id: row.granteeUserId,
+      grantee_department_id: row.granteeDepartmentId,
+      grantee_role: row.granteeRole,
+      grantee_company_id: row.granteeCompanyId,
+      categories: row.categories,
+      valid_from: row.validFrom,
+      valid_until: row.validUntil,
+      max_uses: row.maxUses,
+      created_by: row.createdBy,
+      revoked_at: null,
+      revoked_by: null,
+      revoke_reason: null,
+    })
+    .execute();
+}
+
+export async function revokeGrant(trx: Transaction, where: { id: string }, change: { at: Date; by: string | null; reason: string | null }): Promise<boolean> {
+  const result = await trx
+    .updateTable('seal_grants')
+    .set({ revoked_at: change.at, revoked_by: change.by, revoke_reason: change.reason })
+    .where('id', '=', where.id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export interface UseFacts {
+  sealStatus: SealStatus | null;
+  userStatus: string | null;
+  isCustodian: boolean;
+  grant: { id: string; granteeType: GranteeType; validUntil: string | null; maxUses: number | null; usedCount: number } | null;
+}
+
+/**
+ * Everything the use decision needs, in one round trip: the seal's and the person's
+ * status, whether they keep the seal, and the best live grant that covers them
+ * (their own first, then their departments', then their roles').
+ */
+export async function findUseFacts(db: Db | Transaction, q: { groupId: string; sealId: string; userId: string; category: string; at: Date }): Promise<UseFacts> {
+  const result = await sql<UseFacts>`
+    with person as (
+      select id, status, department_id from users where id = ${q.userId} and group_id = ${q.groupId}
+    ), departments_of as (
+      select department_id from person where department_id is not null
+      union select department_id from user_posts where user_id = ${q.userId} and department_id is not null
+    ), roles_of as (
+      select r.role, c.path from role_assignments r join companies c on c.id = r.company_id where r.user_id = ${q.userId}
+    )
+    select
+      (select status from seals where id = ${q.sealId} and group_id = ${q.groupId}) as "sealStatus",
+      (select status from person) as "userStatus",
+      exists (select 1 from seal_custodians where seal_id = ${q.sealId} and user_id = ${q.userId}) as "isCustodian",
+      (
+        select json_build_object('id', g.id, 'granteeType', g.grantee_type, 'validUntil', g.valid_until, 'maxUses', g.max_uses, 'usedCount', g.used_count)
+        from seal_grants g
+        left join companies gc on gc.id = g.grantee_company_id
+        where g.seal_id = ${q.sealId}
+          and g.group_id = ${q.groupId}
+          and g.revoked_at is null
+          and g.valid_from <= ${q.at}
+          and (g.valid_until is null or g.valid_until > ${q.at})
+          and ${q.category} = any (g.categories)
+          and (g.max_uses is null or g.used_count < g.max_uses)
+          and (
+            g.grantee_user_id = ${q.userId}
+            or g.grantee_department_id in (select department_id from departments_of)
+            or (g.grantee_type = 'role' and exists (select 1 from roles_of r where r.role = g.grantee_role and r.path like gc.path || '%'))
+          )
+        order by case g.grantee_type when 'user' then 0 when 'department' then 1 else 2 end, g.created_at
+        limit 1
+      ) as "grant"
+  `.execute(db);
+  const row = result.rows[0];
+  if (!row) return { sealStatus: null, userStatus: null, isCustodian: false, grant: null };
+  return row;
+}
+
+/** Counts one use against a grant with a limit; false when the limit was already reached (a racing use took it). */
+export async function consumeGrantUse(trx: Transaction, grantId: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('seal_grants')
+    .set((eb) => ({ used_count: eb('used_count', '+', 1) }))
+    .where('id', '=', grantId)
+    .where((eb) => eb.or([eb('max_uses', 'is', null), eb('used_count', '<', eb.ref('max_uses'))]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
