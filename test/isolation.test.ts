@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
+import { notify } from '../src/modules/notifications/notification.service.js';
 import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, sessionFor, type World } from './support/world.js';
 
 /**
@@ -23,6 +24,12 @@ interface Victim {
   post: string;
   seal: string;
   grant: string;
+  notification: string;
+  flow: string;
+  application: string;
+  task: string;
+  authorization: string;
+  delegation: string;
 }
 
 interface Attacker {
@@ -111,6 +118,10 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'list', query: `actorId=${v.adminId}` },
   ],
   'GET /api/v1/audit-events/verify': () => [{ kind: 'list' }],
+  'GET /api/v1/notifications': () => [{ kind: 'list' }, { kind: 'list', query: 'unread=true' }, { kind: 'list', query: 'limit=500' }],
+  'GET /api/v1/notifications/unread-count': () => [{ kind: 'list' }],
+  'POST /api/v1/notifications/:notificationId/read': (v) => [{ kind: 'target', params: { notificationId: v.notification } }],
+  'POST /api/v1/notifications/read-all': () => [{ kind: 'list' }],
   'GET /api/v1/seals': (v) => [{ kind: 'list' }, { kind: 'list', query: `companyId=${v.company}` }, { kind: 'list', query: `under=${v.company}` }, { kind: 'list', query: `custodianId=${v.user}` }, { kind: 'list', query: 'q=Victim' }],
   'GET /api/v1/seals/statistics': (v) => [{ kind: 'list' }, { kind: 'target', query: `under=${v.company}` }],
   'GET /api/v1/seals/:sealId': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
@@ -120,6 +131,24 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'target', params: { sealId: v.seal }, body: { grantee: { type: 'role', role: 'employee', companyId: a.ownCompany }, categories: ['sales'] } },
   ],
   'POST /api/v1/seals/:sealId/grants/:grantId/revoke': (v) => [{ kind: 'target', params: { sealId: v.seal, grantId: v.grant }, body: {} }],
+  'GET /api/v1/flows': (v) => [{ kind: 'list' }, { kind: 'list', query: `companyId=${v.company}` }],
+  'GET /api/v1/flows/:flowId': (v) => [{ kind: 'target', params: { flowId: v.flow } }],
+  'POST /api/v1/flows': (v) => [{ kind: 'target', body: { companyId: v.company, name: 'Intruder flow', category: 'legal', definition: { levels: [{ name: 'x', mode: 'any', approvers: [{ type: 'custodian' }] }] } } }],
+  'PUT /api/v1/flows/:flowId': (v) => [{ kind: 'target', params: { flowId: v.flow }, body: { definition: { levels: [{ name: 'x', mode: 'any', approvers: [{ type: 'custodian' }] }] } } }],
+  'POST /api/v1/flows/:flowId/archive': (v) => [{ kind: 'target', params: { flowId: v.flow } }],
+  'POST /api/v1/applications/preview': (v) => [{ kind: 'target', body: { sealIds: [v.seal], category: 'sales', reason: 'x', uses: 1 } }],
+  'POST /api/v1/applications': (v) => [{ kind: 'target', body: { sealIds: [v.seal], category: 'sales', reason: 'x', uses: 1 } }],
+  'GET /api/v1/applications': () => [{ kind: 'list' }],
+  'GET /api/v1/applications/:applicationId': (v) => [{ kind: 'target', params: { applicationId: v.application } }],
+  'POST /api/v1/applications/:applicationId/withdraw': (v) => [{ kind: 'target', params: { applicationId: v.application } }],
+  'GET /api/v1/tasks': () => [{ kind: 'list' }],
+  'POST /api/v1/tasks/:taskId/approve': (v) => [{ kind: 'target', params: { taskId: v.task }, body: {} }],
+  'POST /api/v1/tasks/:taskId/reject': (v) => [{ kind: 'target', params: { taskId: v.task }, body: { reason: 'no' } }],
+  'POST /api/v1/tasks/:taskId/transfer': (v) => [{ kind: 'target', params: { taskId: v.task }, body: { toUserId: v.user } }],
+  'POST /api/v1/authorizations/:authorizationId/revoke': (v) => [{ kind: 'target', params: { authorizationId: v.authorization } }],
+  'GET /api/v1/delegations': () => [{ kind: 'list' }],
+  'POST /api/v1/delegations': (v) => [{ kind: 'target', body: { delegateId: v.user, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' } }],
+  'DELETE /api/v1/delegations/:delegationId': (v) => [{ kind: 'target', params: { delegationId: v.delegation } }],
   'GET /api/v1/seal-use/decision': (v, a) => [
     ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),
     { kind: 'target', query: `sealId=${v.seal}&userId=${v.user}&category=sales` },
@@ -144,7 +173,14 @@ async function snapshot(groupId: string, attackerIds: string[]) {
     posts: await db.selectFrom('user_posts').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     seals: await db.selectFrom('seals').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     grants: await db.selectFrom('seal_grants').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    notifications: await db.selectFrom('notifications').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     custodians: await db.selectFrom('seal_custodians').selectAll().where('group_id', '=', groupId).orderBy('seal_id').execute(),
+    flows: await db.selectFrom('flows').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    flowVersions: await db.selectFrom('flow_versions').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    applications: await db.selectFrom('applications').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    tasks: await db.selectFrom('approval_tasks').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    authorizations: await db.selectFrom('authorizations').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    delegations: await db.selectFrom('delegations').selectAll().where('group_id', '=', groupId).where('user_id', 'not in', attackerIds).orderBy('id').execute(),
     sessions: await db.selectFrom('sessions').selectAll().where('group_id', '=', groupId).where('user_id', 'not in', attackerIds).orderBy('id').execute(),
     events: await db.selectFrom('audit_events').select(['seq', 'hash']).where('group_id', '=', groupId).where('actor_id', 'not in', attackerIds).orderBy('seq').execute(),
   };
@@ -166,7 +202,20 @@ beforeAll(async () => {
   const sealAdminA = await buildUser(world, { groupId: a.groupId, companyId: a.hq.id, roles: [{ role: 'seal_admin' }] });
   const seal = (await buildSeal(world, { groupId: a.groupId, companyId: a2.id, name: 'Victim Seal', custodianIds: [sealAdminA.id] })).id;
   const grant = (await client(world, sealAdminA.token).post(`/api/v1/seals/${seal}/grants`, { grantee: { type: 'user', userId: user.id }, categories: ['sales'] })).body.id as string;
-  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post, seal, grant };
+  const notified = await world.db.transaction().execute((trx) =>
+    notify(trx, { groupId: a.groupId, userIds: [user.id], kind: 'application.approved', params: { applicationId: newId(), sealNames: ['Victim Seal'], approverName: 'Victim Approver' }, link: '/applications/victim', channels: ['inbox'] }),
+  );
+  const notification = notified.notifications[0]!.notificationId;
+  const flow = (await client(world, sealAdminA.token).post('/api/v1/flows', { companyId: a2.id, category: 'sales', name: 'Victim flow', definition: { levels: [{ name: 'Keeper', mode: 'any', approvers: [{ type: 'custodian' }] }] } })).body.id as string;
+  const victimApi = client(world, user.token);
+  await victimApi.post('/api/v1/applications', { sealIds: [seal], category: 'sales', reason: 'Victim reason', uses: 2 });
+  const firstTask = (await client(world, sealAdminA.token).get('/api/v1/tasks?status=pending')).body.items[0].id as string;
+  const authorization = (await client(world, sealAdminA.token).post(`/api/v1/tasks/${firstTask}/approve`, {})).body.authorizations[0].id as string;
+  const application = (await victimApi.post('/api/v1/applications', { sealIds: [seal], category: 'sales', reason: 'Victim reason', uses: 1 })).body.id as string;
+  const task = (await client(world, sealAdminA.token).get('/api/v1/tasks?status=pending')).body.items[0].id as string;
+  const delegation = (await victimApi.post('/api/v1/delegations', { delegateId: a.admin.id, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' })).body.id as string;
+  for (const [name, value] of Object.entries({ flow, authorization, application, task, delegation })) if (!value) throw new Error(`victim ${name} was not created`);
+  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post, seal, grant, notification, flow, application, task, authorization, delegation };
 
   const siblingAdmin = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'system_admin' }] });
   const siblingAuditor = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'security_auditor' }] });
@@ -209,7 +258,7 @@ describe('tenant and company-subtree isolation', () => {
     const before = await snapshot(victim.groupId, siblingIds);
     const failures: string[] = [];
     for (const attacker of attackers) {
-      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, victim.seal, victim.grant, 'Victim Person', 'Victim Company', 'Victim Department', 'Victim Seal'];
+      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, victim.seal, victim.grant, victim.notification, 'Victim Approver', 'Victim Person', 'Victim Company', 'Victim Department', 'Victim Seal', victim.flow, victim.application, victim.task, victim.authorization, victim.delegation, 'Victim reason', 'Victim flow'];
       if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
       // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.
       const keys = Object.keys(probes).sort((x, y) => Number(x.includes('sign-out')) - Number(y.includes('sign-out')));

@@ -3,6 +3,7 @@ import type { Db } from './schema.js';
 import * as foundation from './migrations/20261121T1000-foundation.js';
 import * as jobsBlobsNotifications from './migrations/20261121T1200-jobs-blobs-notifications.js';
 import * as seals from './migrations/20261121T1300-seals.js';
+import * as approvals from './migrations/20261121T1400-approvals.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '20261121T1000-foundation': foundation,
   '20261121T1200-jobs-blobs-notifications': jobsBlobsNotifications,
   '20261121T1300-seals': seals,
+  '20261121T1400-approvals': approvals,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -19,6 +19,14 @@ export interface Database {
   seals: SealsTable;
   seal_custodians: SealCustodiansTable;
   seal_grants: SealGrantsTable;
+  flows: FlowsTable;
+  flow_versions: FlowVersionsTable;
+  applications: ApplicationsTable;
+  application_seals: ApplicationSealsTable;
+  application_cc: ApplicationCcTable;
+  approval_tasks: ApprovalTasksTable;
+  delegations: DelegationsTable;
+  authorizations: AuthorizationsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -288,4 +296,112 @@ export interface NotificationDeliveriesTable {
   job_id: string | null;
   created_at: CreatedAt;
   updated_at: Date;
+}
+
+export type FlowPurpose = 'seal_use' | 'lifecycle';
+export type LifecycleAction = 'produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy';
+export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
+export type TaskStatus = 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
+
+export interface FlowsTable {
+  id: string;
+  group_id: string;
+  /** The flow serves applications for seals of this company's subtree, unless a nearer flow exists. */
+  company_id: string;
+  purpose: FlowPurpose;
+  /** Business category; null serves every category. */
+  category: string | null;
+  /** A flow bound to one seal: that seal's use goes through this flow only. */
+  seal_id: string | null;
+  name: string;
+  current_version: number;
+  status: Generated<'active' | 'archived'>;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface FlowVersionsTable {
+  id: string;
+  group_id: string;
+  flow_id: string;
+  version: number;
+  definition: Json<unknown>;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ApplicationsTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  applicant_id: string;
+  purpose: FlowPurpose;
+  category: string | null;
+  lifecycle_action: LifecycleAction | null;
+  payload: Json<Record<string, unknown>>;
+  reason: string;
+  uses: number;
+  photos_per_use: number;
+  flow_version_id: string;
+  /** The levels and approvers as resolved at submission: the application keeps them. */
+  plan: Json<unknown>;
+  current_level: Generated<number>;
+  status: ApplicationStatus;
+  idempotency_key: string | null;
+  created_at: CreatedAt;
+  decided_at: Date | null;
+}
+
+export interface ApplicationSealsTable {
+  group_id: string;
+  application_id: string;
+  seal_id: string;
+}
+
+export interface ApplicationCcTable {
+  group_id: string;
+  application_id: string;
+  user_id: string;
+}
+
+export interface ApprovalTasksTable {
+  id: string;
+  group_id: string;
+  application_id: string;
+  level: number;
+  assignee_id: string;
+  on_behalf_of: string | null;
+  via: 'delegation' | 'transfer' | 'escalation' | null;
+  status: TaskStatus;
+  comment: string | null;
+  created_at: CreatedAt;
+  decided_at: Date | null;
+  remind_at: Date | null;
+  reminded_at: Date | null;
+}
+
+export interface DelegationsTable {
+  id: string;
+  group_id: string;
+  user_id: string;
+  delegate_id: string;
+  starts_at: Date;
+  ends_at: Date;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+}
+
+export interface AuthorizationsTable {
+  id: string;
+  group_id: string;
+  application_id: string;
+  seal_id: string;
+  holder_id: string;
+  /** documents: the right to apply an electronic seal to the named documents; ticket: physical uses. */
+  kind: 'documents' | 'ticket';
+  uses_total: number;
+  uses_consumed: Generated<number>;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+  revoked_by: string | null;
 }

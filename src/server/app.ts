@@ -20,7 +20,9 @@ import { userRoutes } from '../modules/users/user.routes.js';
 import { roleRoutes } from '../modules/roles/role.routes.js';
 import { apiKeyRoutes } from '../modules/api-keys/api-key.routes.js';
 import { auditRoutes } from '../modules/audit/audit.routes.js';
+import { notificationRoutes } from '../modules/notifications/notification.routes.js';
 import { sealRoutes } from '../modules/seals/seal.routes.js';
+import { approvalRoutes } from '../modules/approvals/approval.routes.js';
 
 export type App = FastifyInstance;
 
@@ -43,7 +45,7 @@ export interface BuildAppOptions {
 }
 
 /** Everything under /api/v1, one plugin per capability. */
-const apiModules = [authRoutes, companyRoutes, departmentRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, sealRoutes];
+const apiModules = [authRoutes, companyRoutes, departmentRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, sealRoutes, approvalRoutes, notificationRoutes];
 
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {

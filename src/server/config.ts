@@ -35,7 +35,8 @@ const environmentSchema = z.object({
   SIGIL_JOBS_ENABLED: boolish.default(true),
   SIGIL_JOBS_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
   SIGIL_JOBS_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  SIGIL_JOBS_LEASE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  // Longer than any handler's timeout (at most 60 s), or a slow job could be taken over while it runs.
+  SIGIL_JOBS_LEASE_SECONDS: z.coerce.number().int().min(120).max(86_400).default(300),
   SIGIL_BLOB_STORE: z.enum(['dir'], { message: 'must be dir (an S3-compatible store is planned)' }).default('dir'),
   SIGIL_BLOB_DIR: z.string().min(1).optional(),
   SIGIL_BLOB_MAX_BYTES: z.coerce.number().int().min(1024).max(2 * 1024 * 1024 * 1024).default(50 * 1024 * 1024),

@@ -2,6 +2,9 @@ import type { Db } from '../db/schema.js';
 import type { DatabaseKind } from '../db/database.js';
 import type { MasterKey } from '../lib/secrets.js';
 import type { Config } from './config.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { Mailer } from '../modules/notifications/mailer.js';
+import type { SmsGateway } from '../modules/notifications/sms-gateway.js';
 
 /** What services need from the running app; built once in `buildApp`. */
 export interface AppContext {
@@ -11,4 +14,9 @@ export interface AppContext {
   masterKey: MasterKey;
   /** The clock, replaceable in tests (lock-out expiry, TOTP steps). */
   now: () => Date;
+  /** Content-addressed file storage (SIGIL_BLOB_STORE); which group owns which file is in the `blobs` table. */
+  blobs: BlobStore;
+  /** Outgoing mail (SIGIL_MAILER) and text messages (SIGIL_SMS); tests pass their own implementations. */
+  mailer: Mailer;
+  sms: SmsGateway;
 }

@@ -7,6 +7,11 @@ import { seedDemo, type DemoLogins } from '../modules/demo/demo.seed.js';
 import { buildApp, type App } from './app.js';
 import { loadMasterKey, type Config } from './config.js';
 import type { AppContext } from './context.js';
+import { createBlobStore } from '../blobs/create-blob-store.js';
+import type { JobRunner } from '../jobs/job.runner.js';
+import { createMailer } from '../modules/notifications/mailer.js';
+import { createSmsGateway } from '../modules/notifications/sms-gateway.js';
+import { createJobRunner } from './jobs.js';
 
 /** The console as built by `npm run build:web`, relative to this file in src/ and in dist/. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -15,6 +20,8 @@ export interface Runtime {
   app: App;
   ctx: AppContext;
   database: DatabaseHandle;
+  /** Started unless SIGIL_JOBS_ENABLED=false. */
+  jobs: JobRunner;
   close(): Promise<void>;
 }
 
@@ -27,7 +34,16 @@ export async function openRuntime(config: Config, warn: (message: string) => voi
     await database.close();
     throw error;
   }
-  const ctx: AppContext = { db: database.db, dbKind: database.kind, config, masterKey, now: () => new Date() };
+  const ctx: AppContext = {
+    db: database.db,
+    dbKind: database.kind,
+    config,
+    masterKey,
+    now: () => new Date(),
+    blobs: createBlobStore(config),
+    mailer: createMailer(config),
+    sms: createSmsGateway(config),
+  };
   return { ctx, database };
 }
 
@@ -35,12 +51,18 @@ export async function openRuntime(config: Config, warn: (message: string) => voi
 export async function startRuntime(config: Config, warn: (message: string) => void): Promise<Runtime> {
   const { ctx, database } = await openRuntime(config, warn);
   const app = await buildApp({ ...ctx, config: { ...config, consoleDir: config.consoleDir ?? DEFAULT_CONSOLE_DIR } });
+  const jobs = createJobRunner(ctx, { logger: app.log.child({ component: 'jobs' }) });
+  if (config.jobs.enabled) jobs.start();
   return {
     app,
     ctx,
     database,
+    jobs,
     async close() {
+      // Jobs first: a job in hand finishes (or is abandoned to its lease) while the database is still open.
+      await jobs.stop();
       await app.close();
+      await ctx.mailer.close();
       await database.close();
     },
   };

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { InjectOptions } from 'fastify';
 import { buildApp, type App } from '../../src/server/app.js';
 import { parseConfig, type Config } from '../../src/server/config.js';
@@ -12,6 +15,12 @@ import { insertUser } from '../../src/modules/users/user.repository.js';
 import { insertAssignment } from '../../src/modules/roles/role.repository.js';
 import { SESSION_PREFIX } from '../../src/modules/auth/auth.service.js';
 import { openTestDatabase } from './database.js';
+import type { DatabaseHandle } from '../../src/db/database.js';
+import { createBlobStore } from '../../src/blobs/create-blob-store.js';
+import type { JobRunner } from '../../src/jobs/job.runner.js';
+import { createMailer } from '../../src/modules/notifications/mailer.js';
+import { createSmsGateway } from '../../src/modules/notifications/sms-gateway.js';
+import { createJobRunner } from '../../src/server/jobs.js';
 
 export const DEFAULT_PASSWORD = 'correct horse battery staple';
 let defaultHash: Promise<string> | undefined;
@@ -31,27 +40,48 @@ export interface World {
   ctx: AppContext;
   db: Db;
   clock: TestClock;
+  /** The job runner with every module's handlers, never started: tests call `jobs.runDueJobs()`. */
+  jobs: JobRunner;
+  /** This world's blob directory (a temp dir, removed by close). */
+  blobDir: string;
   /** The PostgreSQL URL of this world's database (absent on PGlite). */
   databaseUrl?: string;
   close(): Promise<void>;
 }
 
-export async function createWorld(env: Record<string, string> = {}): Promise<World> {
-  const database = await openTestDatabase();
-  const config: Config = parseConfig({ SIGIL_DATA_DIR: '/nonexistent-test-data', LOG_LEVEL: 'silent', ...env });
+/** `options.database`: build on this (already migrated) database instead of a fresh one; close() closes it. */
+export async function createWorld(env: Record<string, string> = {}, options: { database?: DatabaseHandle & { url?: string } } = {}): Promise<World> {
+  const database = options.database ?? (await openTestDatabase());
+  const blobDir = mkdtempSync(join(tmpdir(), 'sigil-blobs-'));
+  const config: Config = parseConfig({ SIGIL_DATA_DIR: '/nonexistent-test-data', LOG_LEVEL: 'silent', SIGIL_BLOB_DIR: blobDir, ...env });
   const clock = new TestClock();
-  const ctx: AppContext = { db: database.db, dbKind: database.kind, config, masterKey: randomBytes(32), now: clock.now };
+  const ctx: AppContext = {
+    db: database.db,
+    dbKind: database.kind,
+    config,
+    masterKey: randomBytes(32),
+    now: clock.now,
+    blobs: createBlobStore(config),
+    mailer: createMailer(config),
+    sms: createSmsGateway(config),
+  };
   const app = await buildApp(ctx, { logger: false });
   await app.ready();
+  const jobs = createJobRunner(ctx);
   return {
     app,
     ctx,
     db: database.db,
     clock,
+    jobs,
+    blobDir,
     ...(database.url ? { databaseUrl: database.url } : {}),
     async close() {
+      await jobs.stop();
       await app.close();
+      await ctx.mailer.close();
       await database.close();
+      rmSync(blobDir, { recursive: true, force: true });
     },
   };
 }

@@ -43,12 +43,26 @@ export const auditEventSchemas = {
     maxUses: z.number().nullable(),
   }),
   'seal.grant_revoked': z.object({ grantId: z.string(), reason: z.string().nullable() }),
+  'flow.created': z.object({ name: z.string(), purpose: z.string(), category: z.string().nullable(), sealId: z.string().nullable(), version: z.number() }),
+  'flow.updated': z.object({ name: z.string(), version: z.number() }),
+  'flow.archived': z.object({ name: z.string() }),
+  'application.submitted': z.object({ purpose: z.string(), category: z.string().nullable(), sealIds: z.array(z.string()), uses: z.number(), flowVersionId: z.string(), levels: z.number() }),
+  'application.task_approved': z.object({ taskId: z.string(), level: z.number(), comment: z.string().nullable(), onBehalfOf: z.string().nullable() }),
+  'application.task_rejected': z.object({ taskId: z.string(), level: z.number(), reason: z.string(), onBehalfOf: z.string().nullable() }),
+  'application.task_transferred': z.object({ taskId: z.string(), level: z.number(), toUserId: z.string(), comment: z.string().nullable() }),
+  'application.level_completed': z.object({ level: z.number() }),
+  'application.approved': z.object({ authorizationIds: z.array(z.string()) }),
+  'application.rejected': z.object({ level: z.number(), reason: z.string() }),
+  'application.withdrawn': z.object({}),
+  'authorization.revoked': z.object({ authorizationId: z.string(), remainingUses: z.number() }),
+  'delegation.created': z.object({ delegationId: z.string(), delegateId: z.string(), startsAt: z.string(), endsAt: z.string() }),
+  'delegation.revoked': z.object({ delegationId: z.string() }),
 } as const;
 
 export type AuditAction = keyof typeof auditEventSchemas;
 export const auditActions = Object.keys(auditEventSchemas) as AuditAction[];
 
-export type AuditTargetType = 'group' | 'company' | 'department' | 'user' | 'role_assignment' | 'session' | 'api_key' | 'seal';
+export type AuditTargetType = 'group' | 'company' | 'department' | 'user' | 'role_assignment' | 'session' | 'api_key' | 'seal' | 'flow' | 'application' | 'delegation';
 
 /** One audit event as a service writes it: a discriminated union on `action`. */
 export type AuditEvent = {

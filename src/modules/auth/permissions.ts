@@ -11,6 +11,7 @@ export const permissions = [
   'seals.read',
   'seals.manage',
   'seals.grant',
+  'flows.manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -20,7 +21,7 @@ export type Permission = (typeof permissions)[number];
  */
 export const rolePermissions: Record<Role, readonly Permission[]> = {
   system_admin: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write'],
-  seal_admin: ['org.read', 'seals.read', 'seals.manage', 'seals.grant'],
+  seal_admin: ['org.read', 'seals.read', 'seals.manage', 'seals.grant', 'flows.manage'],
   security_auditor: ['org.read', 'audit.read', 'seals.read'],
   employee: [],
 };

@@ -1,0 +1,89 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { assertSha256Hex, BlobCorruptError, BlobMissingError, blobTooLarge, type BlobStore } from './blob-store.js';
+
+function isMissing(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ENOENT';
+}
+
+/**
+ * Blobs as files under one directory, `<root>/ab/cd/<sha256>` (two levels of fan-out keep
+ * directories small). A blob is written to `<root>/tmp/` and renamed into place, so a
+ * reader never sees half a file and a crash leaves only a stray temp file; identical
+ * content written twice at once renames the same bytes onto the same name, which is harmless.
+ */
+export class DirBlobStore implements BlobStore {
+  readonly kind = 'dir' as const;
+  readonly root: string;
+  readonly maxBytes: number;
+
+  constructor(options: { root: string; maxBytes: number }) {
+    this.root = options.root;
+    this.maxBytes = options.maxBytes;
+  }
+
+  pathOf(sha256: string): string {
+    assertSha256Hex(sha256);
+    return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  async put(bytes: Uint8Array): Promise<{ sha256: string; size: number }> {
+    if (bytes.byteLength > this.maxBytes) throw blobTooLarge(bytes.byteLength, this.maxBytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const target = this.pathOf(sha256);
+    if (await this.has(sha256)) return { sha256, size: bytes.byteLength };
+    const tmpDir = join(this.root, 'tmp');
+    await mkdir(tmpDir, { recursive: true });
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = join(tmpDir, `${sha256}.${randomBytes(6).toString('hex')}`);
+    try {
+      const handle = await open(tmp, 'wx', 0o640);
+      try {
+        await handle.writeFile(bytes);
+        // On disk before it gets its name: after a crash a blob is whole or absent.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, target);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+    return { sha256, size: bytes.byteLength };
+  }
+
+  async get(sha256: string): Promise<Buffer> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.pathOf(sha256));
+    } catch (error) {
+      if (isMissing(error)) throw new BlobMissingError(sha256);
+      throw error;
+    }
+    if (createHash('sha256').update(bytes).digest('hex') !== sha256) throw new BlobCorruptError(sha256);
+    return bytes;
+  }
+
+  async stream(sha256: string): Promise<Readable> {
+    const path = this.pathOf(sha256);
+    if (!(await this.has(sha256))) throw new BlobMissingError(sha256);
+    return createReadStream(path);
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return (await this.size(sha256)) !== undefined;
+  }
+
+  async size(sha256: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(sha256))).size;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type { Transaction } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import { findJobByDedupeKey, insertJob } from './job.repository.js';
+import type { JobKind, JobPayloads } from './job.types.js';
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+export interface NewJob<K extends JobKind> {
+  kind: K;
+  payload: JobPayloads[K];
+  /** The group the job works for; null only for system jobs that belong to no tenant. */
+  groupId: string | null;
+  /** When it becomes due; default now (the job runs on the next poll). */
+  runAt?: Date;
+  maxAttempts?: number;
+  /**
+   * At most one job per (group, key) ever exists: enqueueing the same key again returns the
+   * first job (whatever its status) and adds nothing. Build keys from ids, e.g. `remind:<taskId>:1`.
+   */
+  dedupeKey?: string;
+}
+
+/**
+ * Adds a job inside the caller's transaction (a transactional outbox): it exists only if
+ * the change that asked for it commits, and then it survives any restart.
+ */
+export async function enqueueJob<K extends JobKind>(trx: Transaction, job: NewJob<K>): Promise<{ id: string; created: boolean }> {
+  const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`enqueueJob(${job.kind}): maxAttempts must be a positive integer`);
+  const id = newId();
+  const dedupeKey = job.dedupeKey ?? null;
+  const inserted = await insertJob(trx, { id, groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts, dedupeKey });
+  if (inserted) return { id: inserted, created: true };
+  const existing = dedupeKey === null ? undefined : await findJobByDedupeKey(trx, job.groupId, dedupeKey);
+  if (!existing) throw new Error(`enqueueJob(${job.kind}): dedupe key ${dedupeKey} conflicted but no job holds it`);
+  return { id: existing.id, created: false };
+}

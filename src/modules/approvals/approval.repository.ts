@@ -1,0 +1,346 @@
+import { sql } from 'kysely';
+import type { ApplicationStatus, Db, FlowPurpose, LifecycleAction, Role, TaskStatus, Transaction } from '../../db/schema.js';
+
+export interface ApplicationRow {
+  id: string;
+  companyId: string;
+  companyPath: string;
+  applicantId: string;
+  applicantName: string;
+  purpose: FlowPurpose;
+  category: string | null;
+  lifecycleAction: LifecycleAction | null;
+  payload: Record<string, unknown>;
+  reason: string;
+  uses: number;
+  photosPerUse: number;
+  flowVersionId: string;
+  plan: unknown;
+  currentLevel: number;
+  status: ApplicationStatus;
+  createdAt: Date;
+  decidedAt: Date | null;
+}
+
+function selectApplications(db: Db | Transaction) {
+  return db
+    .selectFrom('applications as a')
+    .innerJoin('companies as c', 'c.id', 'a.company_id')
+    .innerJoin('users as u', 'u.id', 'a.applicant_id')
+    .select([
+      'a.id',
+      'a.company_id as companyId',
+      'c.path as companyPath',
+      'a.applicant_id as applicantId',
+      'u.name as applicantName',
+      'a.purpose',
+      'a.category',
+      'a.lifecycle_action as lifecycleAction',
+      'a.payload',
+      'a.reason',
+      'a.uses',
+      'a.photos_per_use as photosPerUse',
+      'a.flow_version_id as flowVersionId',
+      'a.plan',
+      'a.current_level as currentLevel',
+      'a.status',
+      'a.created_at as createdAt',
+      'a.decided_at as decidedAt',
+    ]);
+}
+
+export async function findApplication(db: Db | Transaction, where: { groupId: string; id: string }): Promise<ApplicationRow | undefined> {
+  return selectApplications(db).where('a.group_id', '=', where.groupId).where('a.id', '=', where.id).executeTakeFirst();
+}
+
+/**
+ * Locks the application for a transition. Every decision (approve, reject, transfer,
+ * withdraw) takes this lock first, so of two racing decisions the second sees the first's result.
+ */
+export async function lockApplication(trx: Transaction, groupId: string, id: string): Promise<{ status: ApplicationStatus; currentLevel: number } | undefined> {
+  return trx.selectFrom('applications').select(['status', 'current_level as currentLevel']).where('group_id', '=', groupId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function findApplicationByKey(db: Db | Transaction, where: { groupId: string; applicantId: string; key: string }) {
+  return db.selectFrom('applications').select('id').where('group_id', '=', where.groupId).where('applicant_id', '=', where.applicantId).where('idempotency_key', '=', where.key).executeTakeFirst();
+}
+
+export async function insertApplication(
+  trx: Transaction,
+  row: {
+    id: string;
+    groupId: string;
+    companyId: string;
+    applicantId: string;
+    purpose: FlowPurpose;
+    category: string | null;
+    lifecycleAction: LifecycleAction | null;
+    payload: Record<string, unknown>;
+    reason: string;
+    uses: number;
+    photosPerUse: number;
+    flowVersionId: string;
+    plan: unknown;
+    idempotencyKey: string | null;
+  },
+): Promise<void> {
+  await trx
+    .insertInto('applications')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      company_id: row.companyId,
+      applicant_id: row.applicantId,
+      purpose: row.purpose,
+      category: row.category,
+      lifecycle_action: row.lifecycleAction,
+      payload: JSON.stringify(row.payload),
+      reason: row.reason,
+      uses: row.uses,
+      photos_per_use: row.photosPerUse,
+      flow_version_id: row.flowVersionId,
+      plan: JSON.stringify(row.plan),
+      status: 'pending',
+      idempotency_key: row.idempotencyKey,
+      decided_at: null,
+    })
+    .execute();
+}
+
+export async function updateApplication(trx: Transaction, id: string, patch: { status?: ApplicationStatus; current_level?: number; decided_at?: Date | null }) {
+  await trx.updateTable('applications').set(patch).where('id', '=', id).execute();
+}
+
+export async function insertApplicationSeals(trx: Transaction, groupId: string, applicationId: string, sealIds: string[]) {
+  if (sealIds.length === 0) return;
+  await trx.insertInto('application_seals').values(sealIds.map((sealId) => ({ group_id: groupId, application_id: applicationId, seal_id: sealId }))).execute();
+}
+
+export async function insertApplicationCc(trx: Transaction, groupId: string, applicationId: string, userIds: string[]) {
+  if (userIds.length === 0) return;
+  await trx.insertInto('application_cc').values(userIds.map((userId) => ({ group_id: groupId, application_id: applicationId, user_id: userId }))).execute();
+}
+
+export async function findApplicationSeals(db: Db | Transaction, applicationId: string) {
+  return db
+    .selectFrom('application_seals as x')
+    .innerJoin('seals as s', 's.id', 'x.seal_id')
+    .select(['s.id', 's.name', 's.code', 's.kind', 's.type', 's.status', 's.company_id as companyId'])
+    .where('x.application_id', '=', applicationId)
+    .orderBy('s.code')
+    .execute();
+}
+
+export async function findApplicationCc(db: Db | Transaction, applicationId: string) {
+  return db.selectFrom('application_cc as x').innerJoin('users as u', 'u.id', 'x.user_id').select(['u.id', 'u.name']).where('x.application_id', '=', applicationId).orderBy('u.name').execute();
+}
+
+export interface TaskRow {
+  id: string;
+  applicationId: string;
+  level: number;
+  assigneeId: string;
+  assigneeName: string;
+  onBehalfOf: string | null;
+  onBehalfOfName: string | null;
+  via: 'delegation' | 'transfer' | 'escalation' | null;
+  status: TaskStatus;
+  comment: string | null;
+  createdAt: Date;
+  decidedAt: Date | null;
+}
+
+function selectTasks(db: Db | Transaction) {
+  return db
+    .selectFrom('approval_tasks as t')
+    .innerJoin('users as u', 'u.id', 't.assignee_id')
+    .leftJoin('users as b', 'b.id', 't.on_behalf_of')
+    .select([
+      't.id',
+      't.application_id as applicationId',
+      't.level',
+      't.assignee_id as assigneeId',
+      'u.name as assigneeName',
+      't.on_behalf_of as onBehalfOf',
+      'b.name as onBehalfOfName',
+      't.via',
+      't.status',
+      't.comment',
+      't.created_at as createdAt',
+      't.decided_at as decidedAt',
+    ]);
+}
+
+export async function findTasksOfApplication(db: Db | Transaction, applicationId: string): Promise<TaskRow[]> {
+  return selectTasks(db).where('t.application_id', '=', applicationId).orderBy('t.level').orderBy('t.created_at').execute();
+}
+
+export async function findTask(db: Db | Transaction, where: { groupId: string; id: string }): Promise<TaskRow | undefined> {
+  return selectTasks(db).where('t.group_id', '=', where.groupId).where('t.id', '=', where.id).executeTakeFirst();
+}
+
+/** The approver's inbox: tasks with their application's headline. */
+export async function findTasksOf(db: Db, where: { groupId: string; assigneeId: string; status?: TaskStatus | undefined; limit: number }) {
+  let query = selectTasks(db)
+    .innerJoin('applications as a', 'a.id', 't.application_id')
+    .innerJoin('users as ap', 'ap.id', 'a.applicant_id')
+    .select(['a.reason', 'a.category', 'a.uses', 'a.purpose', 'a.status as applicationStatus', 'ap.name as applicantName', 'a.created_at as submittedAt'])
+    .where('t.group_id', '=', where.groupId)
+    .where('t.assignee_id', '=', where.assigneeId);
+  if (where.status) query = query.where('t.status', '=', where.status);
+  return query.orderBy('t.created_at', 'desc').limit(where.limit).execute();
+}
+
+export async function insertTasks(
+  trx: Transaction,
+  rows: Array<{ id: string; groupId: string; applicationId: string; level: number; assigneeId: string; onBehalfOf: string | null; via: 'delegation' | 'transfer' | 'escalation' | null; remindAt: Date | null }>,
+) {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('approval_tasks')
+    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, level: r.level, assignee_id: r.assigneeId, on_behalf_of: r.onBehalfOf, via: r.via, status: 'pending' as const, comment: null, decided_at: null, remind_at: r.remindAt, reminded_at: null })))
+    .execute();
+}
+
+export async function decideTask(trx: Transaction, id: string, change: { status: TaskStatus; comment: string | null; at: Date }) {
+  await trx.updateTable('approval_tasks').set({ status: change.status, comment: change.comment, decided_at: change.at }).where('id', '=', id).execute();
+}
+
+export async function cancelPendingTasks(trx: Transaction, applicationId: string, at: Date, level?: number) {
+  let query = trx.updateTable('approval_tasks').set({ status: 'cancelled', decided_at: at }).where('application_id', '=', applicationId).where('status', '=', 'pending');
+  if (level !== undefined) query = query.where('level', '=', level);
+  await query.execute();
+}
+
+export async function findApplicationsOf(db: Db, where: { groupId: string; applicantId: string; status?: ApplicationStatus | undefined; limit: number }) {
+  let query = selectApplications(db).where('a.group_id', '=', where.groupId).where('a.applicant_id', '=', where.applicantId);
+  if (where.status) query = query.where('a.status', '=', where.status);
+  return query.orderBy('a.created_at', 'desc').limit(where.limit).execute();
+}
+
+/** Whether a person takes part in an application: as an approver (or the one they stand in for) or as a copied recipient. */
+export async function isParticipant(db: Db | Transaction, applicationId: string, userId: string): Promise<boolean> {
+  const row = await sql<{ yes: boolean }>`
+    select exists (select 1 from approval_tasks where application_id = ${applicationId} and (assignee_id = ${userId} or on_behalf_of = ${userId}))
+        or exists (select 1 from application_cc where application_id = ${applicationId} and user_id = ${userId}) as yes
+  `.execute(db);
+  return row.rows[0]?.yes ?? false;
+}
+
+export async function findRoleHolders(db: Db | Transaction, where: { groupId: string; role: Role; companyId: string }) {
+  return db
+    .selectFrom('role_assignments as r')
+    .innerJoin('users as u', 'u.id', 'r.user_id')
+    .select(['u.id', 'u.name'])
+    .where('r.group_id', '=', where.groupId)
+    .where('r.role', '=', where.role)
+    .where('r.company_id', '=', where.companyId)
+    .where('u.status', '=', 'active')
+    .orderBy('u.name')
+    .execute();
+}
+
+export async function findDepartmentHead(db: Db | Transaction, userId: string) {
+  return db
+    .selectFrom('users as a')
+    .innerJoin('departments as d', 'd.id', 'a.department_id')
+    .innerJoin('users as h', 'h.id', 'd.head_user_id')
+    .select(['h.id', 'h.name', 'h.status', 'd.name as departmentName'])
+    .where('a.id', '=', userId)
+    .executeTakeFirst();
+}
+
+export async function findCustodians(db: Db | Transaction, sealIds: string[]) {
+  if (sealIds.length === 0) return [];
+  return db
+    .selectFrom('seal_custodians as k')
+    .innerJoin('users as u', 'u.id', 'k.user_id')
+    .select(['u.id', 'u.name'])
+    .where('k.seal_id', 'in', sealIds)
+    .where('u.status', '=', 'active')
+    .distinct()
+    .execute();
+}
+
+export async function findActiveUsers(db: Db | Transaction, groupId: string, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db.selectFrom('users').select(['id', 'name', 'company_id as companyId']).where('group_id', '=', groupId).where('id', 'in', ids).where('status', '=', 'active').execute();
+}
+
+/** Live delegations at a moment: who stands in for whom. */
+export async function findDelegates(db: Db | Transaction, groupId: string, userIds: string[], at: Date): Promise<Map<string, { id: string; name: string }>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('delegations as d')
+    .innerJoin('users as u', 'u.id', 'd.delegate_id')
+    .select(['d.user_id as userId', 'u.id', 'u.name'])
+    .where('d.group_id', '=', groupId)
+    .where('d.user_id', 'in', userIds)
+    .where('d.revoked_at', 'is', null)
+    .where('d.starts_at', '<=', at)
+    .where('d.ends_at', '>', at)
+    .where('u.status', '=', 'active')
+    .orderBy('d.created_at', 'desc')
+    .execute();
+  const map = new Map<string, { id: string; name: string }>();
+  for (const row of rows) if (!map.has(row.userId)) map.set(row.userId, { id: row.id, name: row.name });
+  return map;
+}
+
+export async function insertDelegation(trx: Transaction, row: { id: string; groupId: string; userId: string; delegateId: string; startsAt: Date; endsAt: Date }) {
+  await trx.insertInto('delegations').values({ id: row.id, group_id: row.groupId, user_id: row.userId, delegate_id: row.delegateId, starts_at: row.startsAt, ends_at: row.endsAt, revoked_at: null }).execute();
+}
+
+export async function findDelegationsOf(db: Db, groupId: string, userId: string) {
+  return db
+    .selectFrom('delegations as d')
+    .innerJoin('users as u', 'u.id', 'd.delegate_id')
+    .select(['d.id', 'd.delegate_id as delegateId', 'u.name as delegateName', 'd.starts_at as startsAt', 'd.ends_at as endsAt', 'd.revoked_at as revokedAt', 'd.created_at as createdAt'])
+    .where('d.group_id', '=', groupId)
+    .where('d.user_id', '=', userId)
+    .orderBy('d.created_at', 'desc')
+    .limit(200)
+    .execute();
+}
+
+export async function revokeDelegation(trx: Transaction, where: { groupId: string; userId: string; id: string }, at: Date): Promise<boolean> {
+  const result = await trx
+    .updateTable('delegations')
+    .set({ revoked_at: at })
+    .where('group_id', '=', where.groupId)
+    .where('user_id', '=', where.userId)
+    .where('id', '=', where.id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function insertAuthorizations(trx: Transaction, rows: Array<{ id: string; groupId: string; applicationId: string; sealId: string; holderId: string; kind: 'documents' | 'ticket'; usesTotal: number }>) {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('authorizations')
+    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, seal_id: r.sealId, holder_id: r.holderId, kind: r.kind, uses_total: r.usesTotal, revoked_at: null, revoked_by: null })))
+    .execute();
+}
+
+export async function findAuthorizations(db: Db | Transaction, applicationId: string) {
+  return db
+    .selectFrom('authorizations')
+    .select(['id', 'seal_id as sealId', 'holder_id as holderId', 'kind', 'uses_total as usesTotal', 'uses_consumed as usesConsumed', 'created_at as createdAt', 'revoked_at as revokedAt'])
+    .where('application_id', '=', applicationId)
+    .orderBy('created_at')
+    .execute();
+}
+
+export async function findAuthorization(db: Db | Transaction, where: { groupId: string; id: string }, options: { lock?: boolean } = {}) {
+  const query = db
+    .selectFrom('authorizations')
+    .select(['id', 'application_id as applicationId', 'seal_id as sealId', 'holder_id as holderId', 'kind', 'uses_total as usesTotal', 'uses_consumed as usesConsumed', 'revoked_at as revokedAt'])
+    .where('group_id', '=', where.groupId)
+    .where('id', '=', where.id);
+  return options.lock ? query.forUpdate().executeTakeFirst() : query.executeTakeFirst();
+}
+
+export async function revokeAuthorization(trx: Transaction, id: string, change: { at: Date; by: string }) {
+  await trx.updateTable('authorizations').set({ revoked_at: change.at, revoked_by: change.by }).where('id', '=', id).execute();
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { actorOf } from '../../server/plugins/auth.js';
+import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
+import { category } from '../seals/seal.schema.js';
+import * as service from './approval.service.js';
+import * as flows from './flow.service.js';
+import { createFlowBody, flowParams, flowSchema, updateFlowBody } from './flow.schema.js';
+
+const tags = ['approvals'];
+const person = z.object({ id: z.string(), name: z.string() });
+
+const planSchema = z.object({
+  flowId: z.string(),
+  flowName: z.string(),
+  flowVersion: z.number(),
+  levels: z.array(z.object({ name: z.string(), mode: z.enum(['any', 'all']), approvers: z.array(person), remindAfterHours: z.number().nullable(), escalateAfterHours: z.number().nullable() })),
+  cc: z.array(person),
+});
+
+const taskSchema = z.object({
+  id: z.string(),
+  applicationId: z.string(),
+  level: z.number(),
+  assigneeId: z.string(),
+  assigneeName: z.string(),
+  onBehalfOf: z.string().nullable(),
+  onBehalfOfName: z.string().nullable(),
+  via: z.enum(['delegation', 'transfer', 'escalation']).nullable(),
+  status: z.enum(['pending', 'approved', 'rejected', 'transferred', 'cancelled']),
+  comment: z.string().nullable(),
+  createdAt: isoDate,
+  decidedAt: isoDate.nullable(),
+});
+
+const applicationSummary = z.object({
+  id: z.string(),
+  companyId: z.string(),
+  applicantId: z.string(),
+  applicantName: z.string(),
+  purpose: z.enum(['seal_use', 'lifecycle']),
+  category: z.string().nullable(),
+  lifecycleAction: z.string().nullable(),
+  payload: z.record(z.string(), z.unknown()),
+  reason: z.string(),
+  uses: z.number(),
+  photosPerUse: z.number(),
+  flowVersionId: z.string(),
+  currentLevel: z.number(),
+  status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']),
+  createdAt: isoDate,
+  decidedAt: isoDate.nullable(),
+});
+
+const applicationSchema = applicationSummary
+  .extend({
+    plan: planSchema,
+    seals: z.array(z.object({ id: z.string(), name: z.string(), code: z.string(), kind: z.string(), type: z.string(), status: z.string(), companyId: z.string() })),
+    tasks: z.array(taskSchema),
+    cc: z.array(person),
+    authorizations: z.array(z.object({ id: z.string(), sealId: z.string(), holderId: z.string(), kind: z.enum(['documents', 'ticket']), usesTotal: z.number(), usesConsumed: z.number(), createdAt: isoDate, revokedAt: isoDate.nullable() })),
+  })
+  .meta({ id: 'Application' });
+
+const sealUseBody = body({
+  sealIds: z.array(uuid).min(1, { message: 'must name at least one seal' }).max(20),
+  category,
+  reason: nonBlank(1000),
+  uses: z.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(1000, { message: 'must be at most 1000' }),
+  photosPerUse: z.number().int().min(0).max(20).default(0),
+});
+
+const idempotencyHeader = z.object({ 'idempotency-key': z.string().min(8, { message: 'must be at least 8 characters' }).max(200).optional() });
+
+export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
+  app.get('/flows', {
+    schema: { tags, summary: 'Approval flows over companies you may see', querystring: z.strictObject({ companyId: uuid.optional(), includeArchived: z.enum(['true', 'false']).default('false') }), response: { 200: z.object({ items: z.array(flowSchema) }) } },
+    handler: async (request) => ({ items: await flows.listFlows(ctx, actorOf(request), { companyId: request.query.companyId, includeArchived: request.query.includeArchived === 'true' }) }),
+  });
+  app.get('/flows/:flowId', {
+    schema: { tags, summary: 'One flow, at its current version', params: flowParams, response: { 200: flowSchema } },
+    handler: async (request) => flows.getFlow(ctx, actorOf(request), request.params.flowId),
+  });
+  app.post('/flows', {
+    schema: { tags, summary: 'Create a flow for a company and business category, or bound to one seal', body: createFlowBody, response: { 201: flowSchema } },
+    handler: async (request, reply) => reply.status(201).send(await flows.createFlow(ctx, actorOf(request), request.body)),
+  });
+  app.put('/flows/:flowId', {
+    schema: { tags, summary: 'Change a flow (a new version; running applications keep theirs)', params: flowParams, body: updateFlowBody, response: { 200: flowSchema } },
+    handler: async (request) => flows.updateFlow(ctx, actorOf(request), request.params.flowId, request.body),
+  });
+  app.post('/flows/:flowId/archive', {
+    schema: { tags, summary: 'Archive a flow', params: flowParams, response: { 200: flowSchema } },
+    handler: async (request) => flows.archiveFlow(ctx, actorOf(request), request.params.flowId),
+  });
+
+  app.post('/applications/preview', {
+    schema: { tags, summary: 'The approvers and CC an application would get, before submitting', body: sealUseBody, response: { 200: planSchema } },
+    handler: async (request) => service.previewSealUse(ctx, actorOf(request), request.body),
+  });
+  app.post('/applications', {
+    schema: {
+      tags,
+      summary: 'Apply to use seals (用印申请); send an Idempotency-Key header to make retries safe',
+      headers: idempotencyHeader,
+      body: sealUseBody,
+      response: { 201: applicationSchema, 200: applicationSchema },
+    },
+    handler: async (request, reply) => {
+      const actor = actorOf(request);
+      const result = await service.submitSealUse(ctx, actor, request.body, request.headers['idempotency-key'] ?? null);
+      return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
+    },
+  });
+  app.get('/applications', {
+    schema: { tags, summary: 'My applications', querystring: z.strictObject({ status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }), response: { 200: z.object({ items: z.array(applicationSummary) }) } },
+    handler: async (request) => ({ items: await service.listMyApplications(ctx, actorOf(request), request.query) }),
+  });
+  app.get('/applications/:applicationId', {
+    schema: { tags, summary: 'An application with its plan, tasks (timeline), CC and authorizations', params: z.object({ applicationId: uuid }), response: { 200: applicationSchema } },
+    handler: async (request) => service.getApplication(ctx, actorOf(request), request.params.applicationId),
+  });
+  app.post('/applications/:applicationId/withdraw', {
+    schema: { tags, summary: 'Withdraw my application before the final decision', params: z.object({ applicationId: uuid }), response: { 200: applicationSchema } },
+    handler: async (request) => service.withdrawApplication(ctx, actorOf(request), request.params.applicationId),
+  });
+
+  app.get('/tasks', {
+    schema: { tags, summary: 'My approval inbox', querystring: z.strictObject({ status: z.enum(['pending', 'approved', 'rejected', 'transferred', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }), response: { 200: z.object({ items: z.array(taskSchema.extend({ reason: z.string(), category: z.string().nullable(), uses: z.number(), purpose: z.string(), applicationStatus: z.string(), applicantName: z.string(), submittedAt: isoDate })) }) } },
+    handler: async (request) => ({ items: await service.listMyTasks(ctx, actorOf(request), request.query) }),
+  });
+  app.post('/tasks/:taskId/approve', {
+    schema: { tags, summary: 'Approve (with an optional comment)', params: z.object({ taskId: uuid }), body: body({ comment: z.string().trim().max(1000).optional() }), response: { 200: applicationSchema } },
+    handler: async (request) => service.approveTask(ctx, actorOf(request), request.params.taskId, request.body.comment ?? null),
+  });
+  app.post('/tasks/:taskId/reject', {
+    schema: { tags, summary: 'Reject (final; a reason is required)', params: z.object({ taskId: uuid }), body: body({ reason: nonBlank(1000) }), response: { 200: applicationSchema } },
+    handler: async (request) => service.rejectTask(ctx, actorOf(request), request.params.taskId, request.body.reason),
+  });
+  app.post('/tasks/:taskId/transfer', {
+    schema: { tags, summary: 'Transfer (转交) the task to another approver', params: z.object({ taskId: uuid }), body: body({ toUserId: uuid, comment: z.string().trim().max(1000).optional() }), response: { 200: applicationSchema } },
+    handler: async (request) => service.transferTask(ctx, actorOf(request), request.params.taskId, { toUserId: request.body.toUserId, comment: request.body.comment ?? null }),
+  });
+
+  app.post('/authorizations/:authorizationId/revoke', {
+    schema: { tags, summary: 'Revoke the remaining uses of an authorization', params: z.object({ authorizationId: uuid }), response: { 200: applicationSchema } },
+    handler: async (request) => service.revokeAuthorization(ctx, actorOf(request), request.params.authorizationId),
+  });
+
+  const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((v) => new Date(v));
+  const delegationSchema = z.object({ id: z.string(), delegateId: z.string(), delegateName: z.string(), startsAt: isoDate, endsAt: isoDate, revokedAt: isoDate.nullable(), createdAt: isoDate });
+  app.get('/delegations', {
+    schema: { tags, summary: 'My delegations', response: { 200: z.object({ items: z.array(delegationSchema) }) } },
+    handler: async (request) => ({ items: await service.listDelegations(ctx, actorOf(request)) }),
+  });
+  app.post('/delegations', {
+    schema: { tags, summary: 'Let someone decide my approval tasks for a date range', body: body({ delegateId: uuid, startsAt: dateTime, endsAt: dateTime }), response: { 201: delegationSchema } },
+    handler: async (request, reply) => reply.status(201).send(await service.createDelegation(ctx, actorOf(request), request.body)),
+  });
+  app.delete('/delegations/:delegationId', {
+    schema: { tags, summary: 'End a delegation', params: z.object({ delegationId: uuid }), response: { 200: okSchema } },
+    handler: async (request) => {
+      await service.revokeDelegation(ctx, actorOf(request), request.params.delegationId);
+      return { ok: true as const };
+    },
+  });
+};

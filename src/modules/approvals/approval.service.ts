@@ -1,0 +1,416 @@
+import type { FlowPurpose, SealKind, SealType, Transaction } from '../../db/schema.js';
+import { newId } from '../../lib/ids.js';
+import type { AppContext } from '../../server/context.js';
+import { AppError, notFound } from '../../server/errors.js';
+import { recordAudit } from '../audit/audit.service.js';
+import { isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
+import { findSeal } from '../seals/seal.repository.js';
+import { decideSealUse } from '../seals/seal-use.policy.js';
+import { findUser } from '../users/user.repository.js';
+import * as repo from './approval.repository.js';
+import { resolveFlow, type Flow } from './flow.service.js';
+import type { ApproverSpec, FlowDefinition } from './flow.schema.js';
+
+/** A level as resolved for one application, stored with it so later flow edits cannot change it. */
+export interface PlannedLevel {
+  name: string;
+  mode: 'any' | 'all';
+  approvers: Array<{ id: string; name: string }>;
+  remindAfterHours: number | null;
+  escalateAfterHours: number | null;
+}
+
+export interface Plan {
+  flowId: string;
+  flowName: string;
+  flowVersion: number;
+  levels: PlannedLevel[];
+  cc: Array<{ id: string; name: string }>;
+}
+
+export interface SealUseDraft {
+  sealIds: string[];
+  category: string;
+  reason: string;
+  uses: number;
+  photosPerUse: number;
+}
+
+interface SealFacts {
+  id: string;
+  name: string;
+  kind: SealKind;
+  type: SealType;
+  companyId: string;
+  companyPath: string;
+  companyName: string;
+}
+
+/**
+ * The seals of a seal-use application, each checked with the use decision: the applicant
+ * must hold a grant for every one of them, for the business category asked.
+ */
+async function checkSealsForUse(ctx: AppContext, db: AppContext['db'] | Transaction, actor: Actor, draft: SealUseDraft): Promise<SealFacts[]> {
+  const { principal } = actor;
+  const applicantId = requireUser(principal);
+  const seals: SealFacts[] = [];
+  for (const sealId of [...new Set(draft.sealIds)]) {
+    const decision = await decideSealUse(db, { groupId: principal.groupId, sealId, userId: applicantId, category: draft.category, at: ctx.now() });
+    const seal = await findSeal(db, { groupId: principal.groupId, id: sealId });
+    if (!seal || (decision.allowed === false && decision.reason === 'seal_not_found')) throw notFound('seal_not_found', sealId);
+    if (!decision.allowed) {
+      // Refusals name the seal only to those who may know it: its readers, and people of its
+      // company or a company below it. A sibling company's seal stays unknown (404).
+      const knows = (principal.companyPath !== null && principal.companyPath.startsWith(seal.companyPath)) || canRead(principal, 'seals.read', seal.companyPath);
+      if (!knows) throw notFound('seal_not_found', sealId);
+      if (decision.reason === 'seal_not_usable') throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, { sealId, sealStatus: seal.status });
+      if (decision.reason === 'custodian') throw new AppError('sod_conflict', `You keep ${seal.name}; a custodian cannot apply to use the seal they keep.`, { roles: ['custodian', 'seal_user'] });
+      if (decision.reason === 'user_inactive') throw new AppError('forbidden', 'Your account is not active.');
+      throw new AppError('seal_not_granted', `You hold no grant to use ${seal.name} for ${draft.category}; ask its seal administrator for one.`, { sealId });
+    }
+    seals.push({ id: seal.id, name: seal.name, kind: seal.kind, type: seal.type, companyId: seal.companyId, companyPath: seal.companyPath, companyName: seal.companyName });
+  }
+  if (new Set(seals.map((s) => s.companyId)).size > 1) {
+    throw new AppError('flow_conflict', 'The seals you chose belong to different companies; apply for each company separately.');
+  }
+  return seals;
+}
+
+function canRead(principal: Actor['principal'], permission: 'seals.read' | 'seals.manage', companyPath: string): boolean {
+  try {
+    return isWithin(scopeOf(principal, permission), companyPath);
+  } catch {
+    return false;
+  }
+}
+
+function levelApplies(level: FlowDefinition['levels'][number], uses: number, seals: SealFacts[]): boolean {
+  const c = level.condition;
+  if (!c) return true;
+  if (c.minUses !== undefined && !(uses > c.minUses)) return false;
+  if (c.sealTypes && !seals.some((s) => c.sealTypes!.includes(s.type))) return false;
+  if (c.sealKinds && !seals.some((s) => c.sealKinds!.includes(s.kind))) return false;
+  return true;
+}
+
+async function resolveApprovers(db: AppContext['db'] | Transaction, groupId: string, specs: ApproverSpec[], context: { applicantId: string; sealIds: string[] }) {
+  const found = new Map<string, { id: string; name: string }>();
+  for (const spec of specs) {
+    let people: Array<{ id: string; name: string }> = [];
+    if (spec.type === 'user') people = await repo.findActiveUsers(db, groupId, [spec.userId]);
+    else if (spec.type === 'role') people = await repo.findRoleHolders(db, { groupId, role: spec.role, companyId: spec.companyId });
+    else if (spec.type === 'department_head') {
+      const head = await repo.findDepartmentHead(db, context.applicantId);
+      people = head && head.status === 'active' ? [{ id: head.id, name: head.name }] : [];
+    } else people = await repo.findCustodians(db, context.sealIds);
+    for (const person of people) found.set(person.id, { id: person.id, name: person.name });
+  }
+  // Nobody approves their own application.
+  found.delete(context.applicantId);
+  return [...found.values()];
+}
+
+/** Resolves the flow's levels (with their conditions) and CC into people, as the applicant sees before submitting. */
+export async function planFor(
+  ctx: AppContext,
+  db: AppContext['db'] | Transaction,
+  q: { groupId: string; applicantId: string; purpose: FlowPurpose; category: string | null; uses: number; seals: SealFacts[]; company: { path: string; name: string } },
+): Promise<{ flow: Flow; plan: Plan }> {
+  const sealIds = q.seals.map((s) => s.id);
+  const flow = await resolveFlow(db, { groupId: q.groupId, purpose: q.purpose, category: q.category, sealIds, companyPath: q.company.path, companyName: q.company.name });
+  const levels: PlannedLevel[] = [];
+  for (const level of flow.definition.levels) {
+    if (!levelApplies(level, q.uses, q.seals)) continue;
+    const approvers = await resolveApprovers(db, q.groupId, level.approvers, { applicantId: q.applicantId, sealIds });
+    if (approvers.length === 0) {
+      throw new AppError('approver_unresolvable', `Level "${level.name}" of flow "${flow.name}" has nobody to approve (no active department head, custodian or role holder other than you); ask a seal administrator to fix the flow.`, { level: level.name });
+    }
+    levels.push({ name: level.name, mode: level.mode, approvers, remindAfterHours: level.remindAfterHours ?? null, escalateAfterHours: level.escalateAfterHours ?? null });
+  }
+  const cc = await resolveApprovers(db, q.groupId, flow.definition.cc, { applicantId: q.applicantId, sealIds });
+  return { flow, plan: { flowId: flow.id, flowName: flow.name, flowVersion: flow.version, levels, cc } };
+}
+
+export async function previewSealUse(ctx: AppContext, actor: Actor, draft: SealUseDraft) {
+  const { principal } = actor;
+  const applicantId = requireUser(principal);
+  const seals = await checkSealsForUse(ctx, ctx.db, actor, draft);
+  const first = seals[0]!;
+  const { plan } = await planFor(ctx, ctx.db, { groupId: principal.groupId, applicantId, purpose: 'seal_use', category: draft.category, uses: draft.uses, seals, company: { path: first.companyPath, name: first.companyName } });
+  return plan;
+}
+
+/** Opens the tasks of one level, each going to the approver's delegate when one stands in for them. */
+async function openLevel(ctx: AppContext, trx: Transaction, q: { groupId: string; applicationId: string; applicantId: string; level: number; planned: PlannedLevel }) {
+  const now = ctx.now();
+  const delegates = await repo.findDelegates(trx, q.groupId, q.planned.approvers.map((a) => a.id), now);
+  const remindAt = q.planned.remindAfterHours ? new Date(now.getTime() + q.planned.remindAfterHours * 3_600_000) : null;
+  const rows = q.planned.approvers.map((approver) => {
+    const delegate = delegates.get(approver.id);
+    // A delegate never decides their own application: then the approver keeps the task.
+    const standIn = delegate && delegate.id !== q.applicantId ? delegate : undefined;
+    return { id: newId(), groupId: q.groupId, applicationId: q.applicationId, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via: standIn ? ('delegation' as const) : null, remindAt };
+  });
+  await repo.insertTasks(trx, rows);
+  return rows;
+}
+
+/**
+ * Submits a seal-use application (用印申请). With an idempotency key, a repeated submission
+ * returns the application the first one created instead of a second application.
+ */
+export async function submitSealUse(ctx: AppContext, actor: Actor, draft: SealUseDraft, idempotencyKey: string | null): Promise<{ id: string; created: boolean }> {
+  const { principal } = actor;
+  const applicantId = requireUser(principal);
+  if (idempotencyKey) {
+    const existing = await repo.findApplicationByKey(ctx.db, { groupId: principal.groupId, applicantId, key: idempotencyKey });
+    if (existing) return { id: existing.id, created: false };
+  }
+  const id = newId();
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      const seals = await checkSealsForUse(ctx, trx, actor, draft);
+      const first = seals[0]!;
+      const { flow, plan } = await planFor(ctx, trx, { groupId: principal.groupId, applicantId, purpose: 'seal_use', category: draft.category, uses: draft.uses, seals, company: { path: first.companyPath, name: first.companyName } });
+      await repo.insertApplication(trx, { id, groupId: principal.groupId, companyId: first.companyId, applicantId, purpose: 'seal_use', category: draft.category, lifecycleAction: null, payload: {}, reason: draft.reason, uses: draft.uses, photosPerUse: draft.photosPerUse, flowVersionId: flow.versionId, plan, idempotencyKey });
+      await repo.insertApplicationSeals(trx, principal.groupId, id, seals.map((s) => s.id));
+      await repo.insertApplicationCc(trx, principal.groupId, id, plan.cc.map((c) => c.id));
+      await openLevel(ctx, trx, { groupId: principal.groupId, applicationId: id, applicantId, level: 0, planned: plan.levels[0]! });
+      await recordAudit(trx, {
+        groupId: principal.groupId,
+        actor,
+        event: { action: 'application.submitted', target: { type: 'application', id }, companyId: first.companyId, changes: { purpose: 'seal_use', category: draft.category, sealIds: seals.map((s) => s.id), uses: draft.uses, flowVersionId: flow.versionId, levels: plan.levels.length } },
+      });
+    });
+  } catch (error) {
+    // Two submissions with one key racing: the loser returns the winner's application.
+    if (idempotencyKey) {
+      const existing = await repo.findApplicationByKey(ctx.db, { groupId: principal.groupId, applicantId, key: idempotencyKey });
+      if (existing) return { id: existing.id, created: false };
+    }
+    throw error;
+  }
+  return { id, created: true };
+}
+
+function planOf(row: repo.ApplicationRow): Plan {
+  return row.plan as Plan;
+}
+
+async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, taskId: string) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const task = await repo.findTask(trx, { groupId: principal.groupId, id: taskId });
+  if (!task) throw notFound('task_not_found', taskId);
+  // The lock that serialises every decision on this application; the task is read again under it.
+  const locked = await repo.lockApplication(trx, principal.groupId, task.applicationId);
+  if (!locked) throw notFound('application_not_found', task.applicationId);
+  const current = (await repo.findTask(trx, { groupId: principal.groupId, id: taskId }))!;
+  if (current.assigneeId !== userId) throw new AppError('task_not_yours', 'This approval task is assigned to someone else.');
+  const application = (await repo.findApplication(trx, { groupId: principal.groupId, id: task.applicationId }))!;
+  if (current.status !== 'pending' || application.status !== 'pending') {
+    throw new AppError('task_already_decided', `This task is already ${current.status} and the application is ${application.status}.`, { task: { id: current.id, status: current.status }, application: { id: application.id, status: application.status, currentLevel: application.currentLevel } });
+  }
+  return { task: current, application, userId };
+}
+
+/**
+ * Approves a task. Checked early and again under the application's lock, so twenty
+ * approvers clicking at once make one transition; the others get 409 with the state.
+ */
+export async function approveTask(ctx: AppContext, actor: Actor, taskId: string, comment: string | null) {
+  const { principal } = actor;
+  const applicationId = await ctx.db.transaction().execute(async (trx) => {
+    const { task, application } = await loadForDecision(ctx, trx, actor, taskId);
+    const now = ctx.now();
+    await repo.decideTask(trx, task.id, { status: 'approved', comment, at: now });
+    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } } });
+    const plan = planOf(application);
+    const level = plan.levels[task.level]!;
+    const tasks = await repo.findTasksOfApplication(trx, application.id);
+    const atLevel = tasks.filter((t) => t.level === task.level);
+    const complete = level.mode === 'any' || atLevel.every((t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id);
+    if (!complete) return application.id;
+    await repo.cancelPendingTasks(trx, application.id, now, task.level);
+    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } } });
+    const next = task.level + 1;
+    if (next < plan.levels.length) {
+      await repo.updateApplication(trx, application.id, { current_level: next });
+      await openLevel(ctx, trx, { groupId: principal.groupId, applicationId: application.id, applicantId: application.applicantId, level: next, planned: plan.levels[next]! });
+      return application.id;
+    }
+    await completeApproval(ctx, trx, actor, application, now);
+    return application.id;
+  });
+  return getApplication(ctx, actor, applicationId);
+}
+
+/** The outcome of an approved application: per seal, the right to sign the documents (electronic) or a ticket for the approved uses (physical). */
+async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor, application: repo.ApplicationRow, now: Date) {
+  const { principal } = actor;
+  const seals = await repo.findApplicationSeals(trx, application.id);
+  const authorizations = seals.map((seal) => ({
+    id: newId(),
+    groupId: principal.groupId,
+    applicationId: application.id,
+    sealId: seal.id,
+    holderId: application.applicantId,
+    kind: seal.kind === 'electronic' ? ('documents' as const) : ('ticket' as const),
+    usesTotal: application.uses,
+  }));
+  await repo.insertAuthorizations(trx, authorizations);
+  await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
+  await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } } });
+}
+
+export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, reason: string) {
+  const { principal } = actor;
+  const applicationId = await ctx.db.transaction().execute(async (trx) => {
+    const { task, application } = await loadForDecision(ctx, trx, actor, taskId);
+    const now = ctx.now();
+    await repo.decideTask(trx, task.id, { status: 'rejected', comment: reason, at: now });
+    await repo.cancelPendingTasks(trx, application.id, now);
+    await repo.updateApplication(trx, application.id, { status: 'rejected', decided_at: now });
+    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_rejected', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, reason, onBehalfOf: task.onBehalfOf } } });
+    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.rejected', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level, reason } } });
+    return application.id;
+  });
+  return getApplication(ctx, actor, applicationId);
+}
+
+/**
+ * Hands a task to another approver (转交), who then decides at the same level. They must
+ * work within the application's company tree (its company, above or below it) and not be the applicant.
+ */
+export async function transferTask(ctx: AppContext, actor: Actor, taskId: string, input: { toUserId: string; comment: string | null }) {
+  const { principal } = actor;
+  const applicationId = await ctx.db.transaction().execute(async (trx) => {
+    const { task, application, userId } = await loadForDecision(ctx, trx, actor, taskId);
+    const target = await findUser(trx, { groupId: principal.groupId, id: input.toUserId });
+    if (!target) throw notFound('user_not_found', input.toUserId);
+    const field = (message: string) => new AppError('validation_failed', message, { errors: [{ field: 'body.toUserId', message }] });
+    if (target.status !== 'active') throw field(`${target.name} is ${target.status}`);
+    if (target.id === application.applicantId) throw field('is the applicant, who cannot approve their own application');
+    if (target.id === userId) throw field('is you');
+    const related = target.companyPath.startsWith(application.companyPath) || application.companyPath.startsWith(target.companyPath);
+    if (!related) throw field(`${target.name} works outside the company of this application`);
+    const now = ctx.now();
+    await repo.decideTask(trx, task.id, { status: 'transferred', comment: input.comment, at: now });
+    await repo.insertTasks(trx, [{ id: newId(), groupId: principal.groupId, applicationId: application.id, level: task.level, assigneeId: target.id, onBehalfOf: userId, via: 'transfer', remindAt: null }]);
+    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_transferred', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, toUserId: target.id, comment: input.comment } } });
+    return application.id;
+  });
+  return getApplication(ctx, actor, applicationId);
+}
+
+/** The applicant takes the application back before the final decision. */
+export async function withdrawApplication(ctx: AppContext, actor: Actor, applicationId: string) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  await ctx.db.transaction().execute(async (trx) => {
+    const application = await repo.findApplication(trx, { groupId: principal.groupId, id: applicationId });
+    if (!application || application.applicantId !== userId) throw notFound('application_not_found', applicationId);
+    const locked = await repo.lockApplication(trx, principal.groupId, applicationId);
+    if (locked?.status !== 'pending') throw new AppError('application_not_pending', `The application is already ${locked?.status ?? 'gone'}; it can no longer be withdrawn.`, { application: { id: applicationId, status: locked?.status } });
+    const now = ctx.now();
+    await repo.cancelPendingTasks(trx, applicationId, now);
+    await repo.updateApplication(trx, applicationId, { status: 'withdrawn', decided_at: now });
+    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.withdrawn', target: { type: 'application', id: applicationId }, companyId: application.companyId, changes: {} } });
+  });
+  return getApplication(ctx, actor, applicationId);
+}
+
+/** Visible to its applicant, its approvers (and those they stand in for), its copied recipients, and seal readers over its company. */
+async function assertCanView(ctx: AppContext, actor: Actor, application: repo.ApplicationRow): Promise<void> {
+  const { principal } = actor;
+  if (principal.kind === 'user' && (principal.id === application.applicantId || (await repo.isParticipant(ctx.db, application.id, principal.id)))) return;
+  if (!canRead(principal, 'seals.read', application.companyPath)) throw notFound('application_not_found', application.id);
+}
+
+export async function getApplication(ctx: AppContext, actor: Actor, applicationId: string) {
+  const { principal } = actor;
+  const application = await repo.findApplication(ctx.db, { groupId: principal.groupId, id: applicationId });
+  if (!application) throw notFound('application_not_found', applicationId);
+  await assertCanView(ctx, actor, application);
+  const [seals, tasks, cc, authorizations] = await Promise.all([
+    repo.findApplicationSeals(ctx.db, applicationId),
+    repo.findTasksOfApplication(ctx.db, applicationId),
+    repo.findApplicationCc(ctx.db, applicationId),
+    repo.findAuthorizations(ctx.db, applicationId),
+  ]);
+  const { companyPath: _path, plan, ...rest } = application;
+  return { ...rest, plan: plan as Plan, seals, tasks, cc, authorizations };
+}
+
+export async function listMyApplications(ctx: AppContext, actor: Actor, query: { status?: 'pending' | 'approved' | 'rejected' | 'withdrawn' | undefined; limit: number }) {
+  const { principal } = actor;
+  const rows = await repo.findApplicationsOf(ctx.db, { groupId: principal.groupId, applicantId: requireUser(principal), ...query });
+  return rows.map(({ companyPath: _path, plan: _plan, ...rest }) => rest);
+}
+
+export async function listMyTasks(ctx: AppContext, actor: Actor, query: { status?: 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled' | undefined; limit: number }) {
+  const { principal } = actor;
+  return repo.findTasksOf(ctx.db, { groupId: principal.groupId, assigneeId: requireUser(principal), ...query });
+}
+
+/**
+ * Revokes what remains of an authorization: the approvers of the application, or a seal
+ * administrator over its seal, may stop the uses not yet made (e.g. 用章结束后剩余次数).
+ */
+export async function revokeAuthorization(ctx: AppContext, actor: Actor, authorizationId: string) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const found = await repo.findAuthorization(ctx.db, { groupId: principal.groupId, id: authorizationId });
+  if (!found) throw notFound('authorization_not_found', authorizationId);
+  const application = await repo.findApplication(ctx.db, { groupId: principal.groupId, id: found.applicationId });
+  if (!application) throw notFound('authorization_not_found', authorizationId);
+  const tasks = await repo.findTasksOfApplication(ctx.db, application.id);
+  const approved = tasks.some((t) => t.status === 'approved' && (t.assigneeId === userId || t.onBehalfOf === userId));
+  if (!approved && !canRead(principal, 'seals.manage', application.companyPath)) {
+    await assertCanView(ctx, actor, application);
+    throw new AppError('forbidden', 'Only an approver of this application or a seal administrator over its seal can revoke the remaining uses.');
+  }
+  await ctx.db.transaction().execute(async (trx) => {
+    const locked = await repo.findAuthorization(trx, { groupId: principal.groupId, id: authorizationId }, { lock: true });
+    if (!locked || locked.revokedAt) return;
+    const now = ctx.now();
+    await repo.revokeAuthorization(trx, authorizationId, { at: now, by: userId });
+    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'authorization.revoked', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationId, remainingUses: locked.usesTotal - locked.usesConsumed } } });
+  });
+  return getApplication(ctx, actor, application.id);
+}
+
+/** Sets a stand-in for a date range: tasks opened in that range go to the delegate. */
+export async function createDelegation(ctx: AppContext, actor: Actor, input: { delegateId: string; startsAt: Date; endsAt: Date }) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const field = (name: string, message: string) => new AppError('validation_failed', message, { errors: [{ field: `body.${name}`, message }] });
+  if (input.endsAt <= input.startsAt) throw field('endsAt', 'must be later than startsAt');
+  if (input.delegateId === userId) throw field('delegateId', 'cannot be yourself');
+  const delegate = await findUser(ctx.db, { groupId: principal.groupId, id: input.delegateId });
+  // A delegate works in the delegator's company tree (above or below it), as a transfer target does.
+  const own = principal.companyPath ?? '';
+  if (!delegate || !(delegate.companyPath.startsWith(own) || own.startsWith(delegate.companyPath))) throw notFound('user_not_found', input.delegateId);
+  if (delegate.status !== 'active') throw field('delegateId', `${delegate.name} is ${delegate.status}`);
+  const id = newId();
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.insertDelegation(trx, { id, groupId: principal.groupId, userId, delegateId: delegate.id, startsAt: input.startsAt, endsAt: input.endsAt });
+    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'delegation.created', target: { type: 'delegation', id }, companyId: principal.companyId, changes: { delegationId: id, delegateId: delegate.id, startsAt: input.startsAt.toISOString(), endsAt: input.endsAt.toISOString() } } });
+  });
+  return (await repo.findDelegationsOf(ctx.db, principal.groupId, userId)).find((d) => d.id === id)!;
+}
+
+export async function listDelegations(ctx: AppContext, actor: Actor) {
+  const { principal } = actor;
+  return repo.findDelegationsOf(ctx.db, principal.groupId, requireUser(principal));
+}
+
+export async function revokeDelegation(ctx: AppContext, actor: Actor, delegationId: string) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  await ctx.db.transaction().execute(async (trx) => {
+    const revoked = await repo.revokeDelegation(trx, { groupId: principal.groupId, userId, id: delegationId }, ctx.now());
+    if (!revoked) throw notFound('delegation_not_found', delegationId);
+    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'delegation.revoked', target: { type: 'delegation', id: delegationId }, companyId: principal.companyId, changes: { delegationId } } });
+  });
+}

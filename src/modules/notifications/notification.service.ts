@@ -1,0 +1,115 @@
+import type { DeliveryChannel, Transaction } from '../../db/schema.js';
+import { enqueueJob } from '../../jobs/job.queue.js';
+import { newId } from '../../lib/ids.js';
+import type { AppContext } from '../../server/context.js';
+import { notFound } from '../../server/errors.js';
+import { encodeCursor } from '../../server/schemas.js';
+import { requireUser, type Actor } from '../auth/principal.js';
+import { EMAIL_MAX_ATTEMPTS, SMS_MAX_ATTEMPTS } from './notification.jobs.js';
+import * as repo from './notification.repository.js';
+import { renderNotification, type NotificationKind, type NotificationParams } from './notification.templates.js';
+
+export type NotificationChannel = 'inbox' | DeliveryChannel;
+
+export interface NotifyInput<K extends NotificationKind> {
+  groupId: string;
+  /** Users of `groupId`; repeats are notified once. An id outside the group is a bug and throws. */
+  userIds: string[];
+  kind: K;
+  params: NotificationParams[K];
+  /** A console path (`/applications/<id>`), never a full URL: mail and SMS make it absolute with SIGIL_PUBLIC_URL. */
+  link?: string | null;
+  channels: NotificationChannel[];
+  /** When it happened (the service's clock); default now. */
+  at?: Date;
+}
+
+export interface NotifyResult {
+  /** One inbox row per recipient when `inbox` was asked for. */
+  notifications: Array<{ userId: string; notificationId: string }>;
+  /** One per recipient and outside channel: queued with its job, or skipped with the reason. */
+  deliveries: Array<{ userId: string; channel: DeliveryChannel; deliveryId: string; status: 'queued' | 'skipped'; jobId: string | null; detail: string | null }>;
+}
+
+/**
+ * Tells users something, inside the caller's transaction: writes their inbox rows and
+ * queues one e-mail and/or SMS job per recipient, each in the recipient's language. If the
+ * transaction rolls back, nobody is told. A channel the user has no address for (no phone),
+ * or any outside channel for a user who is no longer active, is skipped and recorded as such.
+ */
+export async function notify<K extends NotificationKind>(trx: Transaction, input: NotifyInput<K>): Promise<NotifyResult> {
+  const link = input.link ?? null;
+  // Only paths of this console: a notification must never carry a link to somewhere else.
+  if (link !== null && (!link.startsWith('/') || link.startsWith('//'))) throw new Error(`notify: link must be a path of the console, not ${link}`);
+  const userIds = [...new Set(input.userIds)];
+  const recipients = await repo.findRecipients(trx, input.groupId, userIds);
+  const missing = userIds.filter((id) => !recipients.some((r) => r.id === id));
+  if (missing.length > 0) throw new Error(`notify: no user ${missing.join(', ')} in group ${input.groupId}`);
+  const at = input.at ?? new Date();
+  const channels = new Set(input.channels);
+  const data: Record<string, unknown> = { ...input.params };
+  const result: NotifyResult = { notifications: [], deliveries: [] };
+
+  for (const user of recipients.sort((a, b) => userIds.indexOf(a.id) - userIds.indexOf(b.id))) {
+    const message = renderNotification(input.kind, user.locale, input.params);
+    let notificationId: string | null = null;
+    if (channels.has('inbox')) {
+      notificationId = newId();
+      await repo.insertNotification(trx, { id: notificationId, groupId: input.groupId, userId: user.id, kind: input.kind, title: message.title, body: message.body, link, data, at });
+      result.notifications.push({ userId: user.id, notificationId });
+    }
+    for (const channel of ['email', 'sms'] as const) {
+      if (!channels.has(channel)) continue;
+      const deliveryId = newId();
+      const address = channel === 'email' ? user.email.trim() || null : (user.phone?.trim() ?? '') || null;
+      const skip = user.status !== 'active' ? `the user is ${user.status}` : address === null ? (channel === 'email' ? 'the user has no e-mail address' : 'the user has no phone number') : null;
+      let jobId: string | null = null;
+      if (skip === null && address !== null) {
+        const common = { deliveryId, groupId: input.groupId, to: address, link, locale: user.locale };
+        jobId = (
+          channel === 'email'
+            ? await enqueueJob(trx, { kind: 'email.send', groupId: input.groupId, runAt: at, maxAttempts: EMAIL_MAX_ATTEMPTS, payload: { ...common, subject: message.title, text: message.body } })
+            : await enqueueJob(trx, { kind: 'sms.send', groupId: input.groupId, runAt: at, maxAttempts: SMS_MAX_ATTEMPTS, payload: { ...common, text: message.sms } })
+        ).id;
+      }
+      const status = skip === null ? 'queued' : 'skipped';
+      await repo.insertDelivery(trx, { id: deliveryId, groupId: input.groupId, userId: user.id, notificationId, kind: input.kind, channel, address, status, detail: skip, jobId, at });
+      result.deliveries.push({ userId: user.id, channel, deliveryId, status, jobId, detail: skip });
+    }
+  }
+  return result;
+}
+
+function presentNotification(row: repo.NotificationRecord) {
+  return { id: row.id, kind: row.kind, title: row.title, body: row.body, link: row.link, data: row.data, read: row.readAt !== null, readAt: row.readAt, createdAt: row.createdAt };
+}
+
+/** The caller's own inbox; an API key has none. */
+function inboxOf(actor: Actor) {
+  return { groupId: actor.principal.groupId, userId: requireUser(actor.principal) };
+}
+
+export async function listNotifications(ctx: AppContext, actor: Actor, query: { unread?: boolean | undefined; limit: number; cursor?: { createdAt: string; id: string } | undefined }) {
+  const inbox = inboxOf(actor);
+  const before = query.cursor ? { createdAt: new Date(query.cursor.createdAt), id: query.cursor.id } : undefined;
+  const rows = await repo.findNotifications(ctx.db, { ...inbox, unreadOnly: query.unread ?? false, before, limit: query.limit });
+  const last = rows.at(-1);
+  return {
+    items: rows.map(presentNotification),
+    nextCursor: rows.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null,
+  };
+}
+
+export async function readNotification(ctx: AppContext, actor: Actor, notificationId: string) {
+  const row = await repo.markNotificationRead(ctx.db, { ...inboxOf(actor), id: notificationId }, ctx.now());
+  if (!row) throw notFound('notification_not_found', notificationId);
+  return presentNotification(row);
+}
+
+export async function readAllNotifications(ctx: AppContext, actor: Actor): Promise<{ marked: number }> {
+  return { marked: await repo.markAllNotificationsRead(ctx.db, inboxOf(actor), ctx.now()) };
+}
+
+export async function countUnread(ctx: AppContext, actor: Actor): Promise<{ count: number }> {
+  return { count: await repo.countUnreadNotifications(ctx.db, inboxOf(actor)) };
+}

@@ -1,0 +1,152 @@
+/**
+ * What each kind of notification says, in each language a user may choose. To add a kind:
+ * add its parameters to `NotificationParams` and its texts to `templates`; the compiler
+ * refuses a kind without both languages. Texts are rendered once, in the recipient's
+ * language, when the notification is made.
+ */
+export type Locale = 'zh-CN' | 'en';
+
+interface ApplicationRef {
+  applicationId: string;
+  /** The seals the application is for, by name. */
+  sealNames: string[];
+}
+
+export interface NotificationParams {
+  /** An approver has a new task. */
+  'approval.task_assigned': ApplicationRef & { applicantName: string; reason: string };
+  /** An approver's task is still waiting. */
+  'approval.reminder': ApplicationRef & { applicantName: string; waitingHours: number };
+  /** A task was escalated to this approver because the previous one did not act in time. */
+  'approval.escalated': ApplicationRef & { applicantName: string; fromApproverName: string | null; waitingHours: number };
+  /** The applicant's application was approved. */
+  'application.approved': ApplicationRef & { approverName: string | null };
+  /** The applicant's application was rejected. */
+  'application.rejected': ApplicationRef & { approverName: string; comment: string | null };
+  /** The recipient is copied on an application. */
+  'application.cc': ApplicationRef & { applicantName: string; reason: string };
+  /** An approver transferred the task to the recipient. */
+  'application.transferred': ApplicationRef & { applicantName: string; fromApproverName: string; comment: string | null };
+}
+
+export type NotificationKind = keyof NotificationParams;
+
+export interface RenderedMessage {
+  /** Inbox title and e-mail subject. */
+  title: string;
+  /** Inbox text and e-mail body. */
+  body: string;
+  /** The text message: short, one line. */
+  sms: string;
+}
+
+type Template<K extends NotificationKind> = (params: NotificationParams[K]) => RenderedMessage;
+
+const seals = {
+  'zh-CN': (names: string[]) => names.map((n) => `「${n}」`).join('、'),
+  en: (names: string[]) => names.map((n) => `"${n}"`).join(', '),
+};
+
+const templates: { [K in NotificationKind]: Record<Locale, Template<K>> } = {
+  'approval.task_assigned': {
+    'zh-CN': (p) => ({
+      title: `待您审批：${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}`,
+      body: `${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}。\n用印事由：${p.reason}\n请及时审批。`,
+      sms: `${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}，待您审批。`,
+    }),
+    en: (p) => ({
+      title: `Approval needed: ${p.applicantName} asks to use ${seals.en(p.sealNames)}`,
+      body: `${p.applicantName} asks to use ${seals.en(p.sealNames)}.\nReason: ${p.reason}\nPlease review the application.`,
+      sms: `${p.applicantName} asks to use ${seals.en(p.sealNames)}; your approval is needed.`,
+    }),
+  },
+  'approval.reminder': {
+    'zh-CN': (p) => ({
+      title: `催办：${p.applicantName}的用印申请已等待${p.waitingHours}小时`,
+      body: `${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}，已等待您审批${p.waitingHours}小时。`,
+      sms: `催办：${p.applicantName}的用印申请已等待您审批${p.waitingHours}小时。`,
+    }),
+    en: (p) => ({
+      title: `Reminder: ${p.applicantName}'s application has waited ${p.waitingHours} h`,
+      body: `${p.applicantName}'s application to use ${seals.en(p.sealNames)} has been waiting for your approval for ${p.waitingHours} hours.`,
+      sms: `Reminder: ${p.applicantName}'s seal application has waited ${p.waitingHours} h for you.`,
+    }),
+  },
+  'approval.escalated': {
+    'zh-CN': (p) => ({
+      title: `升级审批：${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}`,
+      body: `${p.fromApproverName ? `${p.fromApproverName}` : '原审批人'}${p.waitingHours}小时内未处理，${p.applicantName}的用印申请（${seals['zh-CN'](p.sealNames)}）已转由您审批。`,
+      sms: `${p.applicantName}的用印申请已升级至您审批。`,
+    }),
+    en: (p) => ({
+      title: `Escalated to you: ${p.applicantName} asks to use ${seals.en(p.sealNames)}`,
+      body: `${p.fromApproverName ?? 'The approver'} did not act within ${p.waitingHours} hours, so ${p.applicantName}'s application to use ${seals.en(p.sealNames)} now waits for you.`,
+      sms: `${p.applicantName}'s seal application was escalated to you.`,
+    }),
+  },
+  'application.approved': {
+    'zh-CN': (p) => ({
+      title: `您的用印申请已通过：${seals['zh-CN'](p.sealNames)}`,
+      body: `您申请使用${seals['zh-CN'](p.sealNames)}的申请已${p.approverName ? `由${p.approverName}` : ''}审批通过。`,
+      sms: `您使用${seals['zh-CN'](p.sealNames)}的申请已通过。`,
+    }),
+    en: (p) => ({
+      title: `Approved: your application to use ${seals.en(p.sealNames)}`,
+      body: `Your application to use ${seals.en(p.sealNames)} was approved${p.approverName ? ` by ${p.approverName}` : ''}.`,
+      sms: `Your application to use ${seals.en(p.sealNames)} was approved.`,
+    }),
+  },
+  'application.rejected': {
+    'zh-CN': (p) => ({
+      title: `您的用印申请被驳回：${seals['zh-CN'](p.sealNames)}`,
+      body: `${p.approverName}驳回了您使用${seals['zh-CN'](p.sealNames)}的申请。${p.comment ? `\n意见：${p.comment}` : ''}`,
+      sms: `${p.approverName}驳回了您使用${seals['zh-CN'](p.sealNames)}的申请。`,
+    }),
+    en: (p) => ({
+      title: `Rejected: your application to use ${seals.en(p.sealNames)}`,
+      body: `${p.approverName} rejected your application to use ${seals.en(p.sealNames)}.${p.comment ? `\nComment: ${p.comment}` : ''}`,
+      sms: `${p.approverName} rejected your application to use ${seals.en(p.sealNames)}.`,
+    }),
+  },
+  'application.cc': {
+    'zh-CN': (p) => ({
+      title: `抄送：${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}`,
+      body: `${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}，抄送给您知悉。\n用印事由：${p.reason}`,
+      sms: `抄送：${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}。`,
+    }),
+    en: (p) => ({
+      title: `For your information: ${p.applicantName} asks to use ${seals.en(p.sealNames)}`,
+      body: `${p.applicantName} asks to use ${seals.en(p.sealNames)}; you are copied.\nReason: ${p.reason}`,
+      sms: `FYI: ${p.applicantName} asks to use ${seals.en(p.sealNames)}.`,
+    }),
+  },
+  'application.transferred': {
+    'zh-CN': (p) => ({
+      title: `转交审批：${p.applicantName}申请使用${seals['zh-CN'](p.sealNames)}`,
+      body: `${p.fromApproverName}将${p.applicantName}的用印申请（${seals['zh-CN'](p.sealNames)}）转交给您审批。${p.comment ? `\n说明：${p.comment}` : ''}`,
+      sms: `${p.fromApproverName}将一份用印申请转交给您审批。`,
+    }),
+    en: (p) => ({
+      title: `Transferred to you: ${p.applicantName} asks to use ${seals.en(p.sealNames)}`,
+      body: `${p.fromApproverName} transferred ${p.applicantName}'s application to use ${seals.en(p.sealNames)} to you for approval.${p.comment ? `\nNote: ${p.comment}` : ''}`,
+      sms: `${p.fromApproverName} transferred a seal application to you for approval.`,
+    }),
+  },
+};
+
+export const notificationKinds = Object.keys(templates) as NotificationKind[];
+
+export function renderNotification<K extends NotificationKind>(kind: K, locale: Locale, params: NotificationParams[K]): RenderedMessage {
+  const template = templates[kind][locale] as Template<K>;
+  return template(params);
+}
+
+/** The line that points from a mail or text message to the console, in the recipient's language. */
+export function linkLine(locale: Locale, url: string): string {
+  return locale === 'zh-CN' ? `查看详情：${url}` : `Open: ${url}`;
+}
+
+/** The last line of every mail. */
+export function mailFooter(locale: Locale): string {
+  return locale === 'zh-CN' ? '此邮件由 Sigil 印章管理平台自动发送，请勿直接回复。' : 'Sent automatically by Sigil, the seal management platform. Please do not reply.';
+}

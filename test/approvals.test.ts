@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
+
+let world: World;
+let group: GroupFixture;
+let sealAdmin: Awaited<ReturnType<typeof buildUser>>;
+
+beforeAll(async () => {
+  world = await createWorld();
+  group = await buildGroup(world);
+  sealAdmin = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'seal_admin' }], name: 'Seal Admin' });
+});
+afterAll(() => world.close());
+
+type User = Awaited<ReturnType<typeof buildUser>>;
+
+/** A company with a department (and its head), a custodian keeping a seal, an applicant granted its use, and a two-level flow. */
+async function scene(options: { kind?: 'electronic' | 'physical'; type?: 'contract' | 'official'; flowLevels?: unknown[] } = {}) {
+  const company = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
+  const admin = client(world, group.admin.token);
+  const head = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: 'Head' });
+  const dept = (await admin.post('/api/v1/departments', { companyId: company.id, name: 'Sales', headUserId: head.id })).body;
+  const applicant = await buildUser(world, { groupId: group.groupId, companyId: company.id, departmentId: dept.id, name: 'Applicant' });
+  const custodian = await buildUser(world, { groupId: group.groupId, companyId: company.id, roles: [{ role: 'seal_admin' }], name: 'Custodian' });
+  const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [custodian.id], kind: options.kind ?? 'electronic', type: options.type ?? 'contract' });
+  const api = client(world, sealAdmin.token);
+  expect((await api.post(`/api/v1/seals/${seal.id}/grants`, { grantee: { type: 'user', userId: applicant.id }, categories: ['sales'] })).status).toBe(201);
+  const flow = await api.post('/api/v1/flows', {
+    companyId: company.id,
+    category: 'sales',
+    name: 'Sales seal use',
+    definition: { levels: options.flowLevels ?? [{ name: '部门负责人', mode: 'any', approvers: [{ type: 'department_head' }] }, { name: '印章管理员', mode: 'any', approvers: [{ type: 'custodian' }] }], cc: [{ type: 'user', userId: sealAdmin.id }] },
+  });
+  expect(flow.status).toBe(201);
+  return { company, head, applicant, custodian, seal, flow: flow.body, dept };
+}
+
+const apply = (user: User, sealId: string, extra: Record<string, unknown> = {}) =>
+  client(world, user.token).post('/api/v1/applications', { sealIds: [sealId], category: 'sales', reason: '销售合同用印', uses: 3, photosPerUse: 1, ...extra });
+
+async function pendingTask(user: User, applicationId: string): Promise<string> {
+  const inbox = await client(world, user.token).get('/api/v1/tasks?status=pending');
+  const task = inbox.body.items.find((t: { applicationId: string }) => t.applicationId === applicationId);
+  expect(task, 'a pending task in the inbox').toBeDefined();
+  return task.id;
+}
+
+describe('a two-level flow: department head, then custodian', () => {
+  it('shows the resolved approvers and CC before submitting, then approves level by level into an authorization', async () => {
+    const s = await scene();
+    const preview = await client(world, s.applicant.token).post('/api/v1/applications/preview', { sealIds: [s.seal.id], category: 'sales', reason: 'x', uses: 3 });
+    expect(preview.status).toBe(200);
+    expect(preview.body.levels.map((l: { name: string; approvers: Array<{ name: string }> }) => [l.name, l.approvers.map((a) => a.name)])).toEqual([['部门负责人', ['Head']], ['印章管理员', ['Custodian']]]);
+    expect(preview.body.cc.map((c: { name: string }) => c.name)).toEqual(['Seal Admin']);
+
+    const submitted = await apply(s.applicant, s.seal.id);
+    expect(submitted.status).toBe(201);
+    expect(submitted.body).toMatchObject({ status: 'pending', currentLevel: 0, uses: 3, photosPerUse: 1, applicantName: 'Applicant' });
+    expect((await client(world, s.custodian.token).get('/api/v1/tasks?status=pending')).body.items).toEqual([]);
+
+    const first = await client(world, s.head.token).post(`/api/v1/tasks/${await pendingTask(s.head, submitted.body.id)}/approve`, { comment: '同意' });
+    expect(first.body).toMatchObject({ status: 'pending', currentLevel: 1 });
+    const second = await client(world, s.custodian.token).post(`/api/v1/tasks/${await pendingTask(s.custodian, submitted.body.id)}/approve`, {});
+    expect(second.body.status).toBe('approved');
+    expect(second.body.authorizations).toEqual([expect.objectContaining({ sealId: s.seal.id, holderId: s.applicant.id, kind: 'documents', usesTotal: 3, usesConsumed: 0, revokedAt: null })]);
+
+    const mine = await client(world, s.applicant.token).get(`/api/v1/applications/${submitted.body.id}`);
+    expect(mine.body.tasks.map((t: { level: number; status: string; assigneeName: string }) => [t.level, t.status, t.assigneeName])).toEqual([[0, 'approved', 'Head'], [1, 'approved', 'Custodian']]);
+    expect((await client(world, sealAdmin.token).get(`/api/v1/applications/${submitted.body.id}`)).status).toBe(200);
+  });
+
+  it('rejects at level two: final, with the reason', async () => {
+    const s = await scene();
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    await client(world, s.head.token).post(`/api/v1/tasks/${await pendingTask(s.head, submitted.id)}/approve`, {});
+    const taskId = await pendingTask(s.custodian, submitted.id);
+    const noReason = await client(world, s.custodian.token).post(`/api/v1/tasks/${taskId}/reject`, {});
+    expect(noReason.status).toBe(400);
+    const rejected = await client(world, s.custodian.token).post(`/api/v1/tasks/${taskId}/reject`, { reason: '合同未经法务审核' });
+    expect(rejected.body).toMatchObject({ status: 'rejected', authorizations: [] });
+    expect(rejected.body.tasks.at(-1)).toMatchObject({ status: 'rejected', comment: '合同未经法务审核' });
+    const again = await client(world, s.custodian.token).post(`/api/v1/tasks/${taskId}/approve`, {});
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('task_already_decided');
+  });
+
+  it('transfers a task to another approver, who then decides', async () => {
+    const s = await scene();
+    const deputy = await buildUser(world, { groupId: group.groupId, companyId: s.company.id, name: 'Deputy' });
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const taskId = await pendingTask(s.head, submitted.id);
+    const transferred = await client(world, s.head.token).post(`/api/v1/tasks/${taskId}/transfer`, { toUserId: deputy.id, comment: '出差，请代为审批' });
+    expect(transferred.status).toBe(200);
+    expect(transferred.body.tasks.map((t: { status: string; assigneeName: string; via: string | null }) => [t.assigneeName, t.status, t.via])).toEqual([['Head', 'transferred', null], ['Deputy', 'pending', 'transfer']]);
+    const approved = await client(world, deputy.token).post(`/api/v1/tasks/${await pendingTask(deputy, submitted.id)}/approve`, {});
+    expect(approved.body.currentLevel).toBe(1);
+  });
+
+  it('lets a delegate decide while the approver is away, and the record shows both', async () => {
+    const s = await scene();
+    const delegate = await buildUser(world, { groupId: group.groupId, companyId: s.company.id, name: 'Stand-in' });
+    const now = world.clock.now();
+    const delegation = await client(world, s.head.token).post('/api/v1/delegations', { delegateId: delegate.id, startsAt: new Date(now.getTime() - 60_000).toISOString(), endsAt: new Date(now.getTime() + 86_400_000).toISOString() });
+    expect(delegation.status).toBe(201);
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    expect((await client(world, s.head.token).get('/api/v1/tasks?status=pending')).body.items.filter((t: { applicationId: string }) => t.applicationId === submitted.id)).toEqual([]);
+    const decided = await client(world, delegate.token).post(`/api/v1/tasks/${await pendingTask(delegate, submitted.id)}/approve`, {});
+    expect(decided.body.tasks[0]).toMatchObject({ assigneeName: 'Stand-in', onBehalfOf: s.head.id, onBehalfOfName: 'Head', via: 'delegation', status: 'approved' });
+    // The approver on whose behalf the delegate acted can follow the application.
+    expect((await client(world, s.head.token).get(`/api/v1/applications/${submitted.id}`)).status).toBe(200);
+  });
+
+  it('lets the applicant withdraw before the final decision, not after', async () => {
+    const s = await scene();
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const withdrawn = await client(world, s.applicant.token).post(`/api/v1/applications/${submitted.id}/withdraw`);
+    expect(withdrawn.body.status).toBe('withdrawn');
+    expect(withdrawn.body.tasks.every((t: { status: string }) => t.status === 'cancelled')).toBe(true);
+    const twice = await client(world, s.applicant.token).post(`/api/v1/applications/${submitted.id}/withdraw`);
+    expect(twice.status).toBe(409);
+    expect(twice.body.code).toBe('application_not_pending');
+    expect((await client(world, s.head.token).post(`/api/v1/applications/${submitted.id}/withdraw`)).status).toBe(404);
+  });
+});
+
+describe('flow rules', () => {
+  it('adds a level when its condition holds (more than N uses, or a given seal type)', async () => {
+    const s = await scene({
+      type: 'official',
+      flowLevels: [
+        { name: 'Head', mode: 'any', approvers: [{ type: 'department_head' }] },
+        { name: 'Many uses', mode: 'any', approvers: [{ type: 'user', userId: sealAdmin.id }], condition: { minUses: 5 } },
+        { name: 'Official seal', mode: 'any', approvers: [{ type: 'custodian' }], condition: { sealTypes: ['official'] } },
+      ],
+    });
+    const few = await client(world, s.applicant.token).post('/api/v1/applications/preview', { sealIds: [s.seal.id], category: 'sales', reason: 'x', uses: 5 });
+    expect(few.body.levels.map((l: { name: string }) => l.name)).toEqual(['Head', 'Official seal']);
+    const many = await client(world, s.applicant.token).post('/api/v1/applications/preview', { sealIds: [s.seal.id], category: 'sales', reason: 'x', uses: 6 });
+    expect(many.body.levels.map((l: { name: string }) => l.name)).toEqual(['Head', 'Many uses', 'Official seal']);
+  });
+
+  it('needs every approver of an all-of level', async () => {
+    const other = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Other' });
+    const s = await scene({ flowLevels: [{ name: 'Both', mode: 'all', approvers: [{ type: 'department_head' }, { type: 'user', userId: other.id }] }] });
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const one = await client(world, s.head.token).post(`/api/v1/tasks/${await pendingTask(s.head, submitted.id)}/approve`, {});
+    expect(one.body.status).toBe('pending');
+    const two = await client(world, other.token).post(`/api/v1/tasks/${await pendingTask(other, submitted.id)}/approve`, {});
+    expect(two.body.status).toBe('approved');
+  });
+
+  it('keeps the flow version a running application started with after the flow changes', async () => {
+    const s = await scene();
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const changed = await client(world, sealAdmin.token).put(`/api/v1/flows/${s.flow.id}`, { definition: { levels: [{ name: 'Only the custodian', mode: 'any', approvers: [{ type: 'custodian' }] }] } });
+    expect(changed.body.version).toBe(2);
+    await client(world, s.head.token).post(`/api/v1/tasks/${await pendingTask(s.head, submitted.id)}/approve`, {});
+    const after = await client(world, s.applicant.token).get(`/api/v1/applications/${submitted.id}`);
+    expect(after.body).toMatchObject({ flowVersionId: submitted.flowVersionId, currentLevel: 1 });
+    expect(after.body.plan.levels.map((l: { name: string }) => l.name)).toEqual(['部门负责人', '印章管理员']);
+    const fresh = (await apply(s.applicant, s.seal.id)).body;
+    expect(fresh.plan.levels.map((l: { name: string }) => l.name)).toEqual(['Only the custodian']);
+  });
+
+  it('locks a bound seal to its own flow', async () => {
+    const s = await scene();
+    const bound = await client(world, sealAdmin.token).post('/api/v1/flows', { companyId: s.company.id, sealId: s.seal.id, name: 'Bound', definition: { levels: [{ name: 'HQ seal admin', mode: 'any', approvers: [{ type: 'user', userId: sealAdmin.id }] }] } });
+    expect(bound.status).toBe(201);
+    const preview = await client(world, s.applicant.token).post('/api/v1/applications/preview', { sealIds: [s.seal.id], category: 'sales', reason: 'x', uses: 1 });
+    expect(preview.body).toMatchObject({ flowName: 'Bound', levels: [{ name: 'HQ seal admin' }] });
+  });
+});
+
+describe('exactly once', () => {
+  it('turns twenty simultaneous approvals of one task into one transition', async () => {
+    const s = await scene({ flowLevels: [{ name: 'Head', mode: 'any', approvers: [{ type: 'department_head' }] }] });
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const taskId = await pendingTask(s.head, submitted.id);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => client(world, s.head.token).post(`/api/v1/tasks/${taskId}/approve`, {})));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    const refused = answers.filter((a) => a.status === 409);
+    expect(refused).toHaveLength(19);
+    expect(refused[0]!.body).toMatchObject({ code: 'task_already_decided', application: { id: submitted.id, status: 'approved' } });
+    const events = await world.db.selectFrom('audit_events').select('action').where('target_id', '=', submitted.id).execute();
+    expect(events.filter((e) => e.action === 'application.approved')).toHaveLength(1);
+    expect((await world.db.selectFrom('authorizations').select('id').where('application_id', '=', submitted.id).execute()).length).toBe(1);
+  });
+
+  it('creates one application for a repeated idempotency key', async () => {
+    const s = await scene();
+    const send = () => world.app.inject({ method: 'POST', url: '/api/v1/applications', headers: { authorization: `Bearer ${s.applicant.token}`, 'idempotency-key': 'form-7f3a-0001' }, payload: { sealIds: [s.seal.id], category: 'sales', reason: 'x', uses: 1 } });
+    const [a, b, c] = await Promise.all([send(), send(), send()]);
+    const ids = new Set([a, b, c].map((r) => r.json().id));
+    expect(ids.size).toBe(1);
+    expect([a, b, c].map((r) => r.statusCode).sort()).toEqual([200, 200, 201]);
+  });
+});
+
+describe('authorizations', () => {
+  it('gives a physical seal a ticket whose remaining uses an approver can revoke', async () => {
+    const s = await scene({ kind: 'physical', flowLevels: [{ name: 'Custodian', mode: 'any', approvers: [{ type: 'custodian' }] }] });
+    const submitted = (await apply(s.applicant, s.seal.id, { uses: 5 })).body;
+    const approved = (await client(world, s.custodian.token).post(`/api/v1/tasks/${await pendingTask(s.custodian, submitted.id)}/approve`, {})).body;
+    const ticket = approved.authorizations[0];
+    expect(ticket).toMatchObject({ kind: 'ticket', usesTotal: 5 });
+    expect((await client(world, s.applicant.token).post(`/api/v1/authorizations/${ticket.id}/revoke`)).status).toBe(403);
+    const revoked = await client(world, s.custodian.token).post(`/api/v1/authorizations/${ticket.id}/revoke`);
+    expect(revoked.body.authorizations[0].revokedAt).toBeTruthy();
+  });
+});
+
+describe('bad input', () => {
+  it('refuses a seal without a grant, zero or absurd uses, and approving a task that is not yours', async () => {
+    const s = await scene();
+    const stranger = await buildUser(world, { groupId: group.groupId, companyId: s.company.id });
+    const noGrant = await apply(stranger, s.seal.id);
+    expect(noGrant.status).toBe(403);
+    expect(noGrant.body.code).toBe('seal_not_granted');
+    expect((await apply(s.applicant, s.seal.id, { uses: 0 })).body.errors).toEqual([{ field: 'body.uses', message: 'must be at least 1' }]);
+    expect((await apply(s.applicant, s.seal.id, { uses: 1_000_000 })).body.errors).toEqual([{ field: 'body.uses', message: 'must be at most 1000' }]);
+    expect((await apply(s.applicant, s.seal.id, { category: 'finance' })).body.code).toBe('seal_not_granted');
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const taskId = await pendingTask(s.head, submitted.id);
+    const notYours = await client(world, s.custodian.token).post(`/api/v1/tasks/${taskId}/approve`, {});
+    expect(notYours.status).toBe(403);
+    expect(notYours.body.code).toBe('task_not_yours');
+  });
+
+  it('refuses a transfer to someone outside the company, to the applicant, or to a resigned person', async () => {
+    const s = await scene();
+    const sibling = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
+    const outsider = await buildUser(world, { groupId: group.groupId, companyId: sibling.id });
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const taskId = await pendingTask(s.head, submitted.id);
+    const outside = await client(world, s.head.token).post(`/api/v1/tasks/${taskId}/transfer`, { toUserId: outsider.id });
+    expect(outside.status).toBe(400);
+    expect(outside.body.errors[0].message).toContain('outside the company');
+    expect((await client(world, s.head.token).post(`/api/v1/tasks/${taskId}/transfer`, { toUserId: s.applicant.id })).body.errors[0].message).toContain('applicant');
+  });
+
+  it('names a level nobody can approve, and a missing flow', async () => {
+    const s = await scene({ flowLevels: [{ name: 'Nobody', mode: 'any', approvers: [{ type: 'role', role: 'security_auditor', companyId: group.hq.id }] }] });
+    const answer = await apply(s.applicant, s.seal.id);
+    expect(answer.status).toBe(409);
+    expect(answer.body).toMatchObject({ code: 'approver_unresolvable', level: 'Nobody' });
+    await client(world, sealAdmin.token).post(`/api/v1/seals/${s.seal.id}/grants`, { grantee: { type: 'user', userId: s.applicant.id }, categories: ['legal'] });
+    const none = await apply(s.applicant, s.seal.id, { category: 'legal' });
+    expect(none.body.code).toBe('no_flow_configured');
+  });
+});
