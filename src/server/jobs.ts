@@ -1,10 +1,11 @@
 import { JobRunner, type JobLogger } from '../jobs/job.runner.js';
 import type { JobHandler } from '../jobs/job.types.js';
 import { notificationJobHandlers } from '../modules/notifications/notification.jobs.js';
+import { approvalJobHandlers } from '../modules/approvals/approval.jobs.js';
 import type { AppContext } from './context.js';
 
 /** Every capability's job handlers, one entry per module (like the route list in app.ts). */
-const jobModules: Array<(ctx: AppContext) => JobHandler[]> = [notificationJobHandlers];
+const jobModules: Array<(ctx: AppContext) => JobHandler[]> = [notificationJobHandlers, approvalJobHandlers];
 
 export function jobHandlers(ctx: AppContext): JobHandler[] {
   return jobModules.flatMap((handlers) => handlers(ctx));

@@ -344,3 +344,7 @@ export async function findAuthorization(db: Db | Transaction, where: { groupId: 
 export async function revokeAuthorization(trx: Transaction, id: string, change: { at: Date; by: string }) {
   await trx.updateTable('authorizations').set({ revoked_at: change.at, revoked_by: change.by }).where('id', '=', id).execute();
 }
+
+export async function markReminded(trx: Transaction, taskId: string, at: Date) {
+  await trx.updateTable('approval_tasks').set({ reminded_at: at }).where('id', '=', taskId).execute();
+}

@@ -9,6 +9,7 @@ import { decideSealUse } from '../seals/seal-use.policy.js';
 import { findUser } from '../users/user.repository.js';
 import * as repo from './approval.repository.js';
 import { resolveFlow, type Flow } from './flow.service.js';
+import { scheduleOverdue, sealNamesOf, tell } from './approval.notices.js';
 import type { ApproverSpec, FlowDefinition } from './flow.schema.js';
 
 /** A level as resolved for one application, stored with it so later flow edits cannot change it. */
@@ -141,7 +142,7 @@ export async function previewSealUse(ctx: AppContext, actor: Actor, draft: SealU
 }
 
 /** Opens the tasks of one level, each going to the approver's delegate when one stands in for them. */
-async function openLevel(ctx: AppContext, trx: Transaction, q: { groupId: string; applicationId: string; applicantId: string; level: number; planned: PlannedLevel }) {
+export async function openLevel(ctx: AppContext, trx: Transaction, q: { groupId: string; applicationId: string; applicantId: string; level: number; planned: PlannedLevel; escalatedFrom?: { names: string | null; waitingHours: number } }) {
   const now = ctx.now();
   const delegates = await repo.findDelegates(trx, q.groupId, q.planned.approvers.map((a) => a.id), now);
   const remindAt = q.planned.remindAfterHours ? new Date(now.getTime() + q.planned.remindAfterHours * 3_600_000) : null;
@@ -152,6 +153,18 @@ async function openLevel(ctx: AppContext, trx: Transaction, q: { groupId: string
     return { id: newId(), groupId: q.groupId, applicationId: q.applicationId, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via: standIn ? ('delegation' as const) : null, remindAt };
   });
   await repo.insertTasks(trx, rows);
+  await scheduleOverdue(trx, { groupId: q.groupId, applicationId: q.applicationId, level: q.level, tasks: rows, openedAt: now, remindAfterHours: q.planned.remindAfterHours, escalateAfterHours: q.planned.escalateAfterHours });
+  const application = await repo.findApplication(trx, { groupId: q.groupId, id: q.applicationId });
+  if (application) {
+    const sealNames = await sealNamesOf(trx, q.applicationId);
+    const kind = q.escalatedFrom ? 'approval.escalated' : 'approval.task_assigned';
+    const userIds = rows.map((r) => r.assigneeId);
+    if (q.escalatedFrom) {
+      await tell(trx, { groupId: q.groupId, userIds, kind: 'approval.escalated', params: { applicationId: q.applicationId, sealNames, applicantName: application.applicantName, fromApproverName: q.escalatedFrom.names, waitingHours: q.escalatedFrom.waitingHours }, applicationId: q.applicationId, at: now });
+    } else {
+      await tell(trx, { groupId: q.groupId, userIds, kind, params: { applicationId: q.applicationId, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: q.applicationId, at: now });
+    }
+  }
   return rows;
 }
 
@@ -176,6 +189,7 @@ export async function submitSealUse(ctx: AppContext, actor: Actor, draft: SealUs
       await repo.insertApplicationSeals(trx, principal.groupId, id, seals.map((s) => s.id));
       await repo.insertApplicationCc(trx, principal.groupId, id, plan.cc.map((c) => c.id));
       await openLevel(ctx, trx, { groupId: principal.groupId, applicationId: id, applicantId, level: 0, planned: plan.levels[0]! });
+      await tell(trx, { groupId: principal.groupId, userIds: plan.cc.map((c) => c.id), kind: 'application.cc', params: { applicationId: id, sealNames: seals.map((x) => x.name), applicantName: principal.name, reason: draft.reason }, applicationId: id, at: ctx.now() });
       await recordAudit(trx, {
         groupId: principal.groupId,
         actor,
@@ -261,6 +275,7 @@ async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor,
   await repo.insertAuthorizations(trx, authorizations);
   await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
   await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } } });
+  await tell(trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: seals.map((x) => x.name), approverName: principal.name }, applicationId: application.id, at: now });
 }
 
 export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, reason: string) {
@@ -273,6 +288,7 @@ export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, 
     await repo.updateApplication(trx, application.id, { status: 'rejected', decided_at: now });
     await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_rejected', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, reason, onBehalfOf: task.onBehalfOf } } });
     await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.rejected', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level, reason } } });
+    await tell(trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.rejected', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), approverName: principal.name, comment: reason }, applicationId: application.id, at: now });
     return application.id;
   });
   return getApplication(ctx, actor, applicationId);
@@ -297,6 +313,7 @@ export async function transferTask(ctx: AppContext, actor: Actor, taskId: string
     const now = ctx.now();
     await repo.decideTask(trx, task.id, { status: 'transferred', comment: input.comment, at: now });
     await repo.insertTasks(trx, [{ id: newId(), groupId: principal.groupId, applicationId: application.id, level: task.level, assigneeId: target.id, onBehalfOf: userId, via: 'transfer', remindAt: null }]);
+    await tell(trx, { groupId: principal.groupId, userIds: [target.id], kind: 'application.transferred', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), applicantName: application.applicantName, fromApproverName: principal.name, comment: input.comment }, applicationId: application.id, at: now });
     await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_transferred', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, toUserId: target.id, comment: input.comment } } });
     return application.id;
   });

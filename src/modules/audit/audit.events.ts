@@ -54,6 +54,7 @@ export const auditEventSchemas = {
   'application.approved': z.object({ authorizationIds: z.array(z.string()) }),
   'application.rejected': z.object({ level: z.number(), reason: z.string() }),
   'application.withdrawn': z.object({}),
+  'application.level_escalated': z.object({ level: z.number(), toLevel: z.number(), waitingHours: z.number() }),
   'authorization.revoked': z.object({ authorizationId: z.string(), remainingUses: z.number() }),
   'delegation.created': z.object({ delegationId: z.string(), delegateId: z.string(), startsAt: z.string(), endsAt: z.string() }),
   'delegation.revoked': z.object({ delegationId: z.string() }),
