@@ -149,6 +149,7 @@ const probes: Record<string, ProbeFactory> = {
   'GET /api/v1/delegations': () => [{ kind: 'list' }],
   'POST /api/v1/delegations': (v) => [{ kind: 'target', body: { delegateId: v.user, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' } }],
   'DELETE /api/v1/delegations/:delegationId': (v) => [{ kind: 'target', params: { delegationId: v.delegation } }],
+  'GET /api/v1/me/seals': () => [{ kind: 'list' }, { kind: 'list', query: 'category=sales' }],
   'GET /api/v1/seal-use/decision': (v, a) => [
     ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),
     { kind: 'target', query: `sealId=${v.seal}&userId=${v.user}&category=sales` },

@@ -208,3 +208,24 @@ describe('bad input on grants', () => {
     expect(unknown.body.code).toBe('seal_not_found');
   });
 });
+
+describe('my seals', () => {
+  it('lists the seals I may use, with the grant, and never one I keep', async () => {
+    const usable = await buildSeal(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Usable' });
+    const suspended = await buildSeal(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Suspended' });
+    const admin = client(world, group.admin.token);
+    const dept = (await admin.post('/api/v1/departments', { companyId: group.hq.id, name: 'My seals dept' })).body;
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, departmentId: dept.id });
+    const kept = await buildSeal(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Kept', custodianIds: [user.id] });
+    const api = client(world, custodian.token);
+    // The department's grant covers the person who keeps the seal: still not theirs to use.
+    await api.post(`/api/v1/seals/${kept.id}/grants`, { grantee: { type: 'department', departmentId: dept.id }, categories: ['legal'] });
+    await api.post(`/api/v1/seals/${usable.id}/grants`, { grantee: { type: 'department', departmentId: dept.id }, categories: ['legal'], maxUses: 4 });
+    await api.post(`/api/v1/seals/${suspended.id}/grants`, { grantee: { type: 'user', userId: user.id }, categories: ['legal'] });
+    await sql`update seals set status = 'suspended' where id = ${suspended.id}`.execute(world.db);
+    const mine = await client(world, user.token).get('/api/v1/me/seals');
+    expect(mine.body.items.map((s: { name: string }) => s.name)).toEqual(['Usable']);
+    expect(mine.body.items[0].grant).toMatchObject({ categories: ['legal'], remainingUses: 4 });
+    expect((await client(world, user.token).get('/api/v1/me/seals?category=sales')).body.items).toEqual([]);
+  });
+});

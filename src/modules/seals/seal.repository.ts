@@ -349,3 +349,56 @@ export async function consumeGrantUse(trx: Transaction, grantId: string): Promis
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+export interface UsableSeal {
+  id: string;
+  name: string;
+  code: string;
+  kind: SealKind;
+  type: SealType;
+  companyId: string;
+  companyName: string;
+  grant: { id: string; categories: string[]; validUntil: string | null; remainingUses: number | null };
+}
+
+/**
+ * The seals a person may use now: active seals with a live grant covering them (their own,
+ * their departments', their roles'), the best grant per seal; never seals they keep.
+ */
+export async function findUsableSeals(db: Db, q: { groupId: string; userId: string; category?: string | undefined; at: Date }): Promise<UsableSeal[]> {
+  const result = await sql<UsableSeal>`
+    with departments_of as (
+      select department_id from users where id = ${q.userId} and department_id is not null
+      union select department_id from user_posts where user_id = ${q.userId} and department_id is not null
+    ), roles_of as (
+      select r.role, c.path from role_assignments r join companies c on c.id = r.company_id where r.user_id = ${q.userId}
+    ), covering as (
+      select distinct on (g.seal_id) g.*
+      from seal_grants g
+      left join companies gc on gc.id = g.grantee_company_id
+      where g.group_id = ${q.groupId}
+        and g.revoked_at is null
+        and g.valid_from <= ${q.at}
+        and (g.valid_until is null or g.valid_until > ${q.at})
+        and (g.max_uses is null or g.used_count < g.max_uses)
+        and (${q.category ?? null}::text is null or ${q.category ?? null}::text = any (g.categories))
+        and (
+          g.grantee_user_id = ${q.userId}
+          or g.grantee_department_id in (select department_id from departments_of)
+          or (g.grantee_type = 'role' and exists (select 1 from roles_of r where r.role = g.grantee_role and r.path like gc.path || '%'))
+        )
+      order by g.seal_id, case g.grantee_type when 'user' then 0 when 'department' then 1 else 2 end, g.created_at
+    )
+    select s.id, s.name, s.code, s.kind, s.type, s.company_id as "companyId", c.name as "companyName",
+      json_build_object('id', g.id, 'categories', g.categories, 'validUntil', g.valid_until,
+        'remainingUses', case when g.max_uses is null then null else g.max_uses - g.used_count end) as grant
+    from covering g
+    join seals s on s.id = g.seal_id and s.status = 'active'
+    join companies c on c.id = s.company_id
+    join users u on u.id = ${q.userId} and u.status = 'active'
+    where not exists (select 1 from seal_custodians k where k.seal_id = s.id and k.user_id = ${q.userId})
+    order by c.path, s.code
+    limit 500
+  `.execute(db);
+  return result.rows;
+}

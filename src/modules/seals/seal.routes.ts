@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { isoDate, uuid, type RoutesPlugin } from '../../server/schemas.js';
 import {
+  category,
   createGrantBody,
   grantParams,
   grantSchema,
@@ -69,6 +70,31 @@ export const sealRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.post('/seals/:sealId/grants/:grantId/revoke', {
     schema: { tags, summary: 'Revoke a grant at once', params: grantParams, body: revokeGrantBody, response: { 200: grantSchema } },
     handler: async (request) => service.revokeGrant(ctx, actorOf(request), request.params.sealId, request.params.grantId, request.body.reason ?? null),
+  });
+
+  app.get('/me/seals', {
+    schema: {
+      tags,
+      summary: 'The seals I may use now (optionally for one business category), with the grant that allows each',
+      querystring: z.strictObject({ category: category.optional() }),
+      response: {
+        200: z.object({
+          items: z.array(
+            z.object({
+              id: z.string(),
+              name: z.string(),
+              code: z.string(),
+              kind: z.enum(sealKinds),
+              type: z.enum(sealTypes),
+              companyId: z.string(),
+              companyName: z.string(),
+              grant: z.object({ id: z.string(), categories: z.array(z.string()), validUntil: z.string().nullable(), remainingUses: z.number().nullable() }),
+            }),
+          ),
+        }),
+      },
+    },
+    handler: async (request) => ({ items: await service.listMySeals(ctx, actorOf(request), request.query) }),
   });
 
   app.get('/seal-use/decision', {

@@ -217,3 +217,10 @@ export async function flagSealsOfResignedCustodian(trx: Transaction, options: { 
   }
   return seals.length;
 }
+
+/** The seals the caller may use now, with the grant that allows it: what the application form offers. */
+export async function listMySeals(ctx: AppContext, actor: Actor, query: { category?: string | undefined }) {
+  const { principal } = actor;
+  if (principal.kind !== 'user') throw new AppError('forbidden', 'Only a signed-in person has seals of their own to use.');
+  return repo.findUsableSeals(ctx.db, { groupId: principal.groupId, userId: principal.id, category: query.category, at: ctx.now() });
+}
