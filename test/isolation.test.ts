@@ -149,6 +149,8 @@ const probes: Record<string, ProbeFactory> = {
   'GET /api/v1/delegations': () => [{ kind: 'list' }],
   'POST /api/v1/delegations': (v) => [{ kind: 'target', body: { delegateId: v.user, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' } }],
   'DELETE /api/v1/delegations/:delegationId': (v) => [{ kind: 'target', params: { delegationId: v.delegation } }],
+  'POST /api/v1/seals/production-applications': (v) => [{ kind: 'target', body: { companyId: v.company, name: 'Intruder seal', code: fresh(), kind: 'physical', type: 'official', custodianIds: [v.user], reason: 'x' } }],
+  'POST /api/v1/seals/:sealId/lifecycle-applications': (v) => [{ kind: 'target', params: { sealId: v.seal }, body: { action: 'suspend', reason: 'x' } }],
   'GET /api/v1/me/seals': () => [{ kind: 'list' }, { kind: 'list', query: 'category=sales' }],
   'GET /api/v1/seal-use/decision': (v, a) => [
     ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),

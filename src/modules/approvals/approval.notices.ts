@@ -9,8 +9,10 @@ const CHANNELS: NotificationChannel[] = ['inbox', 'email', 'sms'];
 
 export const applicationLink = (applicationId: string) => `/applications/${applicationId}`;
 
-export async function sealNamesOf(trx: Transaction, applicationId: string): Promise<string[]> {
-  return (await repo.findApplicationSeals(trx, applicationId)).map((s) => s.name);
+/** The seals an application is about; a seal still to be made is named by its application. */
+export async function sealNamesOf(trx: Transaction, applicationId: string, pendingName?: string): Promise<string[]> {
+  const names = (await repo.findApplicationSeals(trx, applicationId)).map((s) => s.name);
+  return names.length > 0 || !pendingName ? names : [pendingName];
 }
 
 export async function tell<K extends NotificationKind>(trx: Transaction, q: { groupId: string; userIds: string[]; kind: K; params: NotificationParams[K]; applicationId: string; at: Date }) {

@@ -348,3 +348,8 @@ export async function revokeAuthorization(trx: Transaction, id: string, change: 
 export async function markReminded(trx: Transaction, taskId: string, at: Date) {
   await trx.updateTable('approval_tasks').set({ reminded_at: at }).where('id', '=', taskId).execute();
 }
+
+/** Links a seal made by an approved production application to it, so the application names it from then on. */
+export async function linkApplicationSeal(trx: Transaction, q: { groupId: string; applicationId: string; sealId: string }) {
+  await trx.insertInto('application_seals').values({ group_id: q.groupId, application_id: q.applicationId, seal_id: q.sealId }).execute();
+}

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
-import { category } from '../seals/seal.schema.js';
+import { category, sealKinds, sealTypes } from '../seals/seal.schema.js';
+import * as lifecycle from '../seals/seal-lifecycle.service.js';
 import * as service from './approval.service.js';
 import * as flows from './flow.service.js';
 import { createFlowBody, flowParams, flowSchema, updateFlowBody } from './flow.schema.js';
@@ -111,6 +112,53 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
     },
   });
+  app.post('/seals/production-applications', {
+    schema: {
+      tags: ['seals'],
+      summary: 'Apply to make a seal (制作); it appears in the library, active, once approved',
+      headers: idempotencyHeader,
+      body: body({
+        companyId: uuid,
+        name: nonBlank(100),
+        code: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, { message: 'must be 1–40 letters, digits, dot, dash or underscore' }),
+        kind: z.enum(sealKinds),
+        type: z.enum(sealTypes),
+        customType: nonBlank(40).optional(),
+        description: z.string().trim().max(500).optional(),
+        custodianIds: z.array(uuid).min(1, { message: 'must name at least one custodian' }).max(5),
+        reason: nonBlank(1000),
+      }),
+      response: { 201: applicationSchema, 200: applicationSchema },
+    },
+    handler: async (request, reply) => {
+      const actor = actorOf(request);
+      const result = await lifecycle.applyForProduction(ctx, actor, request.body, request.headers['idempotency-key'] ?? null);
+      return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
+    },
+  });
+  app.post('/seals/:sealId/lifecycle-applications', {
+    schema: {
+      tags: ['seals'],
+      summary: 'Apply to change (变更), transfer (移交), suspend (停用), resume, report lost (挂失) or destroy (销毁) a seal',
+      params: z.object({ sealId: uuid }),
+      headers: idempotencyHeader,
+      body: body({
+        action: z.enum(['change', 'transfer', 'suspend', 'resume', 'report_loss', 'destroy']),
+        reason: nonBlank(1000),
+        name: nonBlank(100).optional(),
+        description: z.string().trim().max(500).optional(),
+        custodianIds: z.array(uuid).min(1).max(5).optional(),
+        companyId: uuid.optional().describe('transfer: the company the seal moves to'),
+      }),
+      response: { 201: applicationSchema, 200: applicationSchema },
+    },
+    handler: async (request, reply) => {
+      const actor = actorOf(request);
+      const result = await lifecycle.applyForStep(ctx, actor, request.params.sealId, request.body, request.headers['idempotency-key'] ?? null);
+      return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
+    },
+  });
+
   app.get('/applications', {
     schema: { tags, summary: 'My applications', querystring: z.strictObject({ status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }), response: { 200: z.object({ items: z.array(applicationSummary) }) } },
     handler: async (request) => ({ items: await service.listMyApplications(ctx, actorOf(request), request.query) }),

@@ -1,4 +1,4 @@
-import type { FlowPurpose, SealKind, SealType, Transaction } from '../../db/schema.js';
+import type { FlowPurpose, LifecycleAction, SealKind, SealType, Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
@@ -10,6 +10,7 @@ import { findUser } from '../users/user.repository.js';
 import * as repo from './approval.repository.js';
 import { resolveFlow, type Flow } from './flow.service.js';
 import { scheduleOverdue, sealNamesOf, tell } from './approval.notices.js';
+import { applyLifecycleStep } from '../seals/seal-lifecycle.effects.js';
 import type { ApproverSpec, FlowDefinition } from './flow.schema.js';
 
 /** A level as resolved for one application, stored with it so later flow edits cannot change it. */
@@ -37,7 +38,7 @@ export interface SealUseDraft {
   photosPerUse: number;
 }
 
-interface SealFacts {
+export interface SealFacts {
   id: string;
   name: string;
   kind: SealKind;
@@ -94,7 +95,7 @@ function levelApplies(level: FlowDefinition['levels'][number], uses: number, sea
   return true;
 }
 
-async function resolveApprovers(db: AppContext['db'] | Transaction, groupId: string, specs: ApproverSpec[], context: { applicantId: string; sealIds: string[] }) {
+async function resolveApprovers(db: AppContext['db'] | Transaction, groupId: string, specs: ApproverSpec[], context: { applicantId: string; sealIds: string[]; custodianIds?: string[] | undefined }) {
   const found = new Map<string, { id: string; name: string }>();
   for (const spec of specs) {
     let people: Array<{ id: string; name: string }> = [];
@@ -103,6 +104,9 @@ async function resolveApprovers(db: AppContext['db'] | Transaction, groupId: str
     else if (spec.type === 'department_head') {
       const head = await repo.findDepartmentHead(db, context.applicantId);
       people = head && head.status === 'active' ? [{ id: head.id, name: head.name }] : [];
+    } else if (context.custodianIds) {
+      // A seal still to be made has no custodians yet: its designated keepers stand for them.
+      people = await repo.findActiveUsers(db, groupId, context.custodianIds);
     } else people = await repo.findCustodians(db, context.sealIds);
     for (const person of people) found.set(person.id, { id: person.id, name: person.name });
   }
@@ -115,20 +119,20 @@ async function resolveApprovers(db: AppContext['db'] | Transaction, groupId: str
 export async function planFor(
   ctx: AppContext,
   db: AppContext['db'] | Transaction,
-  q: { groupId: string; applicantId: string; purpose: FlowPurpose; category: string | null; uses: number; seals: SealFacts[]; company: { path: string; name: string } },
+  q: { groupId: string; applicantId: string; purpose: FlowPurpose; category: string | null; uses: number; seals: SealFacts[]; company: { path: string; name: string }; custodianIds?: string[] | undefined },
 ): Promise<{ flow: Flow; plan: Plan }> {
   const sealIds = q.seals.map((s) => s.id);
   const flow = await resolveFlow(db, { groupId: q.groupId, purpose: q.purpose, category: q.category, sealIds, companyPath: q.company.path, companyName: q.company.name });
   const levels: PlannedLevel[] = [];
   for (const level of flow.definition.levels) {
     if (!levelApplies(level, q.uses, q.seals)) continue;
-    const approvers = await resolveApprovers(db, q.groupId, level.approvers, { applicantId: q.applicantId, sealIds });
+    const approvers = await resolveApprovers(db, q.groupId, level.approvers, { applicantId: q.applicantId, sealIds, custodianIds: q.custodianIds });
     if (approvers.length === 0) {
       throw new AppError('approver_unresolvable', `Level "${level.name}" of flow "${flow.name}" has nobody to approve (no active department head, custodian or role holder other than you); ask a seal administrator to fix the flow.`, { level: level.name });
     }
     levels.push({ name: level.name, mode: level.mode, approvers, remindAfterHours: level.remindAfterHours ?? null, escalateAfterHours: level.escalateAfterHours ?? null });
   }
-  const cc = await resolveApprovers(db, q.groupId, flow.definition.cc, { applicantId: q.applicantId, sealIds });
+  const cc = await resolveApprovers(db, q.groupId, flow.definition.cc, { applicantId: q.applicantId, sealIds, custodianIds: q.custodianIds });
   return { flow, plan: { flowId: flow.id, flowName: flow.name, flowVersion: flow.version, levels, cc } };
 }
 
@@ -168,11 +172,24 @@ export async function openLevel(ctx: AppContext, trx: Transaction, q: { groupId:
   return rows;
 }
 
+export interface ApplicationDraft {
+  purpose: FlowPurpose;
+  category: string | null;
+  lifecycleAction: LifecycleAction | null;
+  payload: Record<string, unknown>;
+  reason: string;
+  uses: number;
+  photosPerUse: number;
+  /** Checked (and re-checked inside the transaction) by the caller's rules: the seals and their company. */
+  check: (trx: Transaction) => Promise<{ seals: SealFacts[]; company: { id: string; path: string; name: string }; custodianIds?: string[] }>;
+}
+
 /**
- * Submits a seal-use application (用印申请). With an idempotency key, a repeated submission
- * returns the application the first one created instead of a second application.
+ * Submits an application through its flow: resolves the plan, opens the first level, tells
+ * the approvers and the copied. With an idempotency key a repeated submission returns the
+ * application the first one created instead of a second one.
  */
-export async function submitSealUse(ctx: AppContext, actor: Actor, draft: SealUseDraft, idempotencyKey: string | null): Promise<{ id: string; created: boolean }> {
+export async function submitApplication(ctx: AppContext, actor: Actor, draft: ApplicationDraft, idempotencyKey: string | null): Promise<{ id: string; created: boolean }> {
   const { principal } = actor;
   const applicantId = requireUser(principal);
   if (idempotencyKey) {
@@ -182,18 +199,18 @@ export async function submitSealUse(ctx: AppContext, actor: Actor, draft: SealUs
   const id = newId();
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      const seals = await checkSealsForUse(ctx, trx, actor, draft);
-      const first = seals[0]!;
-      const { flow, plan } = await planFor(ctx, trx, { groupId: principal.groupId, applicantId, purpose: 'seal_use', category: draft.category, uses: draft.uses, seals, company: { path: first.companyPath, name: first.companyName } });
-      await repo.insertApplication(trx, { id, groupId: principal.groupId, companyId: first.companyId, applicantId, purpose: 'seal_use', category: draft.category, lifecycleAction: null, payload: {}, reason: draft.reason, uses: draft.uses, photosPerUse: draft.photosPerUse, flowVersionId: flow.versionId, plan, idempotencyKey });
-      await repo.insertApplicationSeals(trx, principal.groupId, id, seals.map((s) => s.id));
+      const { seals, company, custodianIds } = await draft.check(trx);
+      const { flow, plan } = await planFor(ctx, trx, { groupId: principal.groupId, applicantId, purpose: draft.purpose, category: draft.category, uses: draft.uses, seals, company, custodianIds });
+      await repo.insertApplication(trx, { id, groupId: principal.groupId, companyId: company.id, applicantId, purpose: draft.purpose, category: draft.category, lifecycleAction: draft.lifecycleAction, payload: draft.payload, reason: draft.reason, uses: draft.uses, photosPerUse: draft.photosPerUse, flowVersionId: flow.versionId, plan, idempotencyKey });
+      await repo.insertApplicationSeals(trx, principal.groupId, id, seals.map((x) => x.id));
       await repo.insertApplicationCc(trx, principal.groupId, id, plan.cc.map((c) => c.id));
       await openLevel(ctx, trx, { groupId: principal.groupId, applicationId: id, applicantId, level: 0, planned: plan.levels[0]! });
-      await tell(trx, { groupId: principal.groupId, userIds: plan.cc.map((c) => c.id), kind: 'application.cc', params: { applicationId: id, sealNames: seals.map((x) => x.name), applicantName: principal.name, reason: draft.reason }, applicationId: id, at: ctx.now() });
+      const sealNames = seals.length > 0 ? seals.map((x) => x.name) : [String(draft.payload.name ?? '')];
+      await tell(trx, { groupId: principal.groupId, userIds: plan.cc.map((c) => c.id), kind: 'application.cc', params: { applicationId: id, sealNames, applicantName: principal.name, reason: draft.reason }, applicationId: id, at: ctx.now() });
       await recordAudit(trx, {
         groupId: principal.groupId,
         actor,
-        event: { action: 'application.submitted', target: { type: 'application', id }, companyId: first.companyId, changes: { purpose: 'seal_use', category: draft.category, sealIds: seals.map((s) => s.id), uses: draft.uses, flowVersionId: flow.versionId, levels: plan.levels.length } },
+        event: { action: 'application.submitted', target: { type: 'application', id }, companyId: company.id, changes: { purpose: draft.purpose, category: draft.category, sealIds: seals.map((x) => x.id), uses: draft.uses, flowVersionId: flow.versionId, levels: plan.levels.length } },
       });
     });
   } catch (error) {
@@ -205,6 +222,29 @@ export async function submitSealUse(ctx: AppContext, actor: Actor, draft: SealUs
     throw error;
   }
   return { id, created: true };
+}
+
+/** Submits a seal-use application (用印申请): every seal checked by the use decision, in the submitting transaction too. */
+export async function submitSealUse(ctx: AppContext, actor: Actor, draft: SealUseDraft, idempotencyKey: string | null) {
+  return submitApplication(
+    ctx,
+    actor,
+    {
+      purpose: 'seal_use',
+      category: draft.category,
+      lifecycleAction: null,
+      payload: {},
+      reason: draft.reason,
+      uses: draft.uses,
+      photosPerUse: draft.photosPerUse,
+      check: async (trx) => {
+        const seals = await checkSealsForUse(ctx, trx, actor, draft);
+        const first = seals[0]!;
+        return { seals, company: { id: first.companyId, path: first.companyPath, name: first.companyName } };
+      },
+    },
+    idempotencyKey,
+  );
 }
 
 function planOf(row: repo.ApplicationRow): Plan {
@@ -262,6 +302,13 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
 /** The outcome of an approved application: per seal, the right to sign the documents (electronic) or a ticket for the approved uses (physical). */
 async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor, application: repo.ApplicationRow, now: Date) {
   const { principal } = actor;
+  if (application.purpose === 'lifecycle') {
+    await applyLifecycleStep(trx, { groupId: principal.groupId, actor, application, at: now });
+    await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
+    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } } });
+    await tell(trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), approverName: principal.name }, applicationId: application.id, at: now });
+    return;
+  }
   const seals = await repo.findApplicationSeals(trx, application.id);
   const authorizations = seals.map((seal) => ({
     id: newId(),

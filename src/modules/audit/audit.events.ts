@@ -34,6 +34,7 @@ export const auditEventSchemas = {
   'api_key.revoked': z.object({ name: z.string() }),
   'seal.created': z.object({ name: z.string(), code: z.string(), kind: z.string(), type: z.string(), companyId: z.string(), status: z.string(), custodianIds: z.array(z.string()) }),
   'seal.custodian_needed': z.object({ formerCustodianId: z.string() }),
+  'seal.lifecycle_applied': z.object({ step: z.string(), applicationId: z.string(), from: z.string(), changes: z.record(z.string(), z.unknown()) }),
   'seal.grant_created': z.object({
     grantId: z.string(),
     grantee: z.object({ type: z.enum(['user', 'department', 'role']), id: z.string().nullable(), role: z.string().nullable() }),

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, Role, Transaction } from '../../db/schema.js';
 import { inScope } from '../../db/scope.js';
 
@@ -49,4 +50,17 @@ export async function insertAssignment(trx: Transaction, row: { id: string; grou
 
 export async function deleteAssignment(trx: Transaction, id: string) {
   await trx.deleteFrom('role_assignments').where('id', '=', id).execute();
+}
+
+/** Whether the person holds the role over the company at `companyPath` (assigned there or above it). */
+export async function holdsRoleOver(db: Db | Transaction, q: { userId: string; role: Role; companyPath: string }): Promise<boolean> {
+  const row = await db
+    .selectFrom('role_assignments as r')
+    .innerJoin('companies as c', 'c.id', 'r.company_id')
+    .select('r.id')
+    .where('r.user_id', '=', q.userId)
+    .where('r.role', '=', q.role)
+    .where(sql<boolean>`${q.companyPath} like c.path || '%'`)
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -402,3 +402,24 @@ export async function findUsableSeals(db: Db, q: { groupId: string; userId: stri
   `.execute(db);
   return result.rows;
 }
+
+export async function updateSeal(
+  trx: Transaction,
+  id: string,
+  patch: { status?: SealStatus; name?: string; description?: string | null; company_id?: string; status_changed_at?: Date; produced_at?: Date; needs_custodian?: boolean },
+) {
+  await trx.updateTable('seals').set(patch).where('id', '=', id).execute();
+}
+
+export async function replaceCustodians(trx: Transaction, q: { groupId: string; sealId: string; userIds: string[] }) {
+  await trx.deleteFrom('seal_custodians').where('seal_id', '=', q.sealId).execute();
+  for (const userId of q.userIds) await insertCustodian(trx, { groupId: q.groupId, sealId: q.sealId, userId });
+}
+
+export async function findCustodianIds(db: Db | Transaction, sealId: string): Promise<string[]> {
+  return (await db.selectFrom('seal_custodians').select('user_id').where('seal_id', '=', sealId).execute()).map((r) => r.user_id);
+}
+
+export async function isSealCodeTaken(db: Db | Transaction, groupId: string, code: string): Promise<boolean> {
+  return (await db.selectFrom('seals').select('id').where('group_id', '=', groupId).where('code', '=', code).executeTakeFirst()) !== undefined;
+}

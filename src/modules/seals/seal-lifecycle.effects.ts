@@ -1,0 +1,87 @@
+import type { LifecycleAction, SealKind, SealStatus, SealType, Transaction } from '../../db/schema.js';
+import { AppError } from '../../server/errors.js';
+import { recordAudit, type AuditActor } from '../audit/audit.service.js';
+import { linkApplicationSeal } from '../approvals/approval.repository.js';
+import * as repo from './seal.repository.js';
+import { insertSealWithCustodians } from './seal.service.js';
+
+/** The states from which each step may start, and where it leaves the seal. Destruction is final. */
+export const lifecycleMoves: Record<Exclude<LifecycleAction, 'produce'>, { from: SealStatus[]; to: SealStatus | null }> = {
+  change: { from: ['active', 'suspended'], to: null },
+  transfer: { from: ['active', 'suspended'], to: null },
+  suspend: { from: ['active'], to: 'suspended' },
+  resume: { from: ['suspended'], to: 'active' },
+  report_loss: { from: ['active', 'suspended'], to: 'lost' },
+  destroy: { from: ['active', 'suspended', 'lost'], to: 'destroyed' },
+};
+
+export interface ProductionPayload {
+  companyId: string;
+  name: string;
+  code: string;
+  kind: SealKind;
+  type: SealType;
+  customType: string | null;
+  description: string | null;
+  custodianIds: string[];
+}
+
+export interface StepPayload {
+  sealId: string;
+  name?: string;
+  description?: string | null;
+  custodianIds?: string[];
+  companyId?: string;
+}
+
+/**
+ * What an approved lifecycle application does to its seal, in the approving transaction:
+ * the seal changes state only here, after the last approval. The state is checked again
+ * under the seal's lock, since a seal may have moved on while the application waited.
+ */
+export async function applyLifecycleStep(
+  trx: Transaction,
+  q: { groupId: string; actor: AuditActor; application: { id: string; lifecycleAction: LifecycleAction | null; payload: Record<string, unknown> }; at: Date },
+): Promise<void> {
+  const action = q.application.lifecycleAction;
+  if (!action) throw new Error('a lifecycle application without an action');
+  if (action === 'produce') {
+    const p = q.application.payload as unknown as ProductionPayload;
+    if (await repo.isSealCodeTaken(trx, q.groupId, p.code)) {
+      throw new AppError('seal_not_usable', `Another seal took the code ${p.code} while this production waited; reject it and apply again with another code.`);
+    }
+    const sealId = await insertSealWithCustodians(trx, { groupId: q.groupId, actor: q.actor, at: q.at, custodianIds: p.custodianIds, seal: { companyId: p.companyId, code: p.code, name: p.name, kind: p.kind, type: p.type, customType: p.customType, status: 'active', description: p.description } });
+    await linkApplicationSeal(trx, { groupId: q.groupId, applicationId: q.application.id, sealId });
+    return;
+  }
+  const p = q.application.payload as unknown as StepPayload;
+  const locked = await repo.lockSeal(trx, q.groupId, p.sealId);
+  if (!locked) throw new AppError('seal_not_found', `The seal of this application no longer exists.`);
+  const move = lifecycleMoves[action];
+  if (!move.from.includes(locked.status)) {
+    throw new AppError('seal_not_usable', `The seal is now ${locked.status}; ${action} no longer applies. Reject the application.`, { sealStatus: locked.status });
+  }
+  const changes: Record<string, unknown> = {};
+  if (move.to) {
+    await repo.updateSeal(trx, p.sealId, { status: move.to, status_changed_at: q.at });
+    changes.status = move.to;
+  }
+  if (action === 'change' || action === 'transfer') {
+    const patch: { name?: string; description?: string | null; company_id?: string } = {};
+    if (p.name !== undefined) patch.name = changes.name = p.name;
+    if (p.description !== undefined) patch.description = changes.description = p.description;
+    if (p.companyId !== undefined) patch.company_id = changes.companyId = p.companyId;
+    if (Object.keys(patch).length > 0) await repo.updateSeal(trx, p.sealId, patch);
+    if (p.custodianIds) {
+      await repo.replaceCustodians(trx, { groupId: q.groupId, sealId: p.sealId, userIds: p.custodianIds });
+      await repo.updateSeal(trx, p.sealId, { needs_custodian: false });
+      changes.custodianIds = p.custodianIds;
+    }
+  }
+  await recordAudit(trx, {
+    groupId: q.groupId,
+    actor: q.actor,
+    at: q.at,
+    event: { action: 'seal.lifecycle_applied', target: { type: 'seal', id: p.sealId }, companyId: p.companyId ?? locked.companyId, changes: { step: action, applicationId: q.application.id, from: locked.status, changes } },
+  });
+}

@@ -1,0 +1,108 @@
+import type { LifecycleAction, SealKind, SealType } from '../../db/schema.js';
+import type { AppContext } from '../../server/context.js';
+import { AppError, notFound } from '../../server/errors.js';
+import { assertWithin, scopeOf, type Actor } from '../auth/principal.js';
+import { getCompany } from '../companies/company.service.js';
+import { submitApplication } from '../approvals/approval.service.js';
+import { findUser } from '../users/user.repository.js';
+import { holdsRoleOver } from '../roles/role.repository.js';
+import { isSealCodeTaken } from './seal.repository.js';
+import { getSeal } from './seal.service.js';
+import { lifecycleMoves, type ProductionPayload, type StepPayload } from './seal-lifecycle.effects.js';
+
+/** Custodians are seal administrators over the seal's company (or above it), and active. */
+async function checkCustodians(ctx: AppContext, actor: Actor, custodianIds: string[], companyPath: string): Promise<void> {
+  const { principal } = actor;
+  for (const userId of custodianIds) {
+    const user = await findUser(ctx.db, { groupId: principal.groupId, id: userId, scope: scopeOf(principal, 'org.read') });
+    if (!user) throw notFound('user_not_found', userId);
+    const field = (message: string) => new AppError('validation_failed', `${user.name} ${message}.`, { errors: [{ field: 'body.custodianIds', message: `${user.name} ${message}` }] });
+    if (user.status !== 'active') throw field(`is ${user.status}`);
+    if (!(await holdsRoleOver(ctx.db, { userId, role: 'seal_admin', companyPath }))) throw field('is not a seal administrator of that company, so cannot keep its seals');
+  }
+}
+
+export interface ProductionInput {
+  companyId: string;
+  name: string;
+  code: string;
+  kind: SealKind;
+  type: SealType;
+  customType?: string | undefined;
+  description?: string | undefined;
+  custodianIds: string[];
+  reason: string;
+}
+
+/** Applies to make a seal (制作). The seal exists, active, only once the application is approved. */
+export async function applyForProduction(ctx: AppContext, actor: Actor, input: ProductionInput, idempotencyKey: string | null) {
+  const { principal } = actor;
+  const company = await getCompany(ctx, actor, input.companyId);
+  assertWithin(principal, 'seals.manage', company.path);
+  if ((input.type === 'custom') !== (input.customType !== undefined)) {
+    throw new AppError('validation_failed', 'A custom seal type needs its name, and only a custom type has one.', { errors: [{ field: 'body.customType', message: input.type === 'custom' ? 'is required for a custom type' : 'is only for the custom type' }] });
+  }
+  if (await isSealCodeTaken(ctx.db, principal.groupId, input.code)) {
+    throw new AppError('validation_failed', `Another seal of your group has the code ${input.code}.`, { errors: [{ field: 'body.code', message: 'is taken' }] });
+  }
+  await checkCustodians(ctx, actor, input.custodianIds, company.path);
+  const payload: ProductionPayload = { companyId: company.id, name: input.name, code: input.code, kind: input.kind, type: input.type, customType: input.customType ?? null, description: input.description ?? null, custodianIds: input.custodianIds };
+  return submitApplication(
+    ctx,
+    actor,
+    {
+      purpose: 'lifecycle',
+      category: null,
+      lifecycleAction: 'produce',
+      payload: { ...payload },
+      reason: input.reason,
+      uses: 0,
+      photosPerUse: 0,
+      check: async () => ({ seals: [], company: { id: company.id, path: company.path, name: company.name }, custodianIds: input.custodianIds }),
+    },
+    idempotencyKey,
+  );
+}
+
+export interface StepInput {
+  action: Exclude<LifecycleAction, 'produce'>;
+  reason: string;
+  name?: string | undefined;
+  description?: string | undefined;
+  custodianIds?: string[] | undefined;
+  companyId?: string | undefined;
+}
+
+/** Applies for a change, transfer, suspension, resumption, loss report or destruction of a seal. */
+export async function applyForStep(ctx: AppContext, actor: Actor, sealId: string, input: StepInput, idempotencyKey: string | null) {
+  const { principal } = actor;
+  const seal = await getSeal(ctx, actor, sealId);
+  assertWithin(principal, 'seals.manage', seal.companyPath);
+  const move = lifecycleMoves[input.action];
+  if (!move.from.includes(seal.status)) {
+    throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; ${input.action.replace('_', ' ')} applies only to a seal that is ${move.from.join(' or ')}.`, { sealStatus: seal.status });
+  }
+  let targetPath = seal.companyPath;
+  if (input.companyId) {
+    const target = await getCompany(ctx, actor, input.companyId);
+    assertWithin(principal, 'seals.manage', target.path);
+    targetPath = target.path;
+  }
+  if (input.custodianIds) await checkCustodians(ctx, actor, input.custodianIds, targetPath);
+  const payload: StepPayload = { sealId, ...(input.name !== undefined ? { name: input.name } : {}), ...(input.description !== undefined ? { description: input.description } : {}), ...(input.custodianIds ? { custodianIds: input.custodianIds } : {}), ...(input.companyId ? { companyId: input.companyId } : {}) };
+  return submitApplication(
+    ctx,
+    actor,
+    {
+      purpose: 'lifecycle',
+      category: null,
+      lifecycleAction: input.action,
+      payload: { ...payload },
+      reason: input.reason,
+      uses: 0,
+      photosPerUse: 0,
+      check: async () => ({ seals: [{ id: seal.id, name: seal.name, kind: seal.kind, type: seal.type, companyId: seal.companyId, companyPath: seal.companyPath, companyName: seal.companyName }], company: { id: seal.companyId, path: seal.companyPath, name: seal.companyName } }),
+    },
+    idempotencyKey,
+  );
+}

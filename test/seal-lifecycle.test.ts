@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decideSealUse } from '../src/modules/seals/seal-use.policy.js';
+import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
+
+let world: World;
+let group: GroupFixture;
+let applicant: Awaited<ReturnType<typeof buildUser>>;
+let approver: Awaited<ReturnType<typeof buildUser>>;
+let keeper: Awaited<ReturnType<typeof buildUser>>;
+let company: { id: string; path: string };
+
+beforeAll(async () => {
+  world = await createWorld();
+  group = await buildGroup(world);
+  company = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: '华夏贸易' });
+  applicant = await buildUser(world, { groupId: group.groupId, companyId: company.id, roles: [{ role: 'seal_admin' }], name: 'Applicant admin' });
+  approver = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'seal_admin' }], name: 'HQ approver' });
+  keeper = await buildUser(world, { groupId: group.groupId, companyId: company.id, roles: [{ role: 'seal_admin' }], name: 'Keeper' });
+  const flow = await client(world, approver.token).post('/api/v1/flows', { companyId: group.hq.id, purpose: 'lifecycle', name: 'Seal lifecycle', definition: { levels: [{ name: 'HQ seal office', mode: 'any', approvers: [{ type: 'user', userId: approver.id }] }] } });
+  expect(flow.status).toBe(201);
+});
+afterAll(() => world.close());
+
+async function approveLatest(applicationId: string) {
+  const task = (await client(world, approver.token).get('/api/v1/tasks?status=pending')).body.items.find((t: { applicationId: string }) => t.applicationId === applicationId);
+  return client(world, approver.token).post(`/api/v1/tasks/${task.id}/approve`, {});
+}
+
+const statusOf = async (sealId: string) => (await world.db.selectFrom('seals').select('status').where('id', '=', sealId).executeTakeFirstOrThrow()).status;
+
+describe('seal lifecycle through approval', () => {
+  it('makes a seal only when its production is approved; then it is active in the library with its file card', async () => {
+    const applied = await client(world, applicant.token).post('/api/v1/seals/production-applications', { companyId: company.id, name: '华夏贸易合同专用章', code: 'TR-C-01', kind: 'electronic', type: 'contract', custodianIds: [keeper.id], reason: '新设合同专用章' });
+    expect(applied.status).toBe(201);
+    expect(applied.body).toMatchObject({ purpose: 'lifecycle', lifecycleAction: 'produce', status: 'pending' });
+    expect((await client(world, approver.token).get('/api/v1/seals?q=TR-C-01')).body.items).toEqual([]);
+    const approved = await approveLatest(applied.body.id);
+    expect(approved.body.status).toBe('approved');
+    const library = (await client(world, approver.token).get('/api/v1/seals?q=TR-C-01')).body.items;
+    expect(library).toHaveLength(1);
+    expect(library[0]).toMatchObject({ status: 'active', companyName: '华夏贸易', custodians: [{ userId: keeper.id }] });
+    const card = await client(world, approver.token).get(`/api/v1/seals/${library[0].id}`);
+    expect(card.body.history.map((h: { action: string }) => h.action)).toContain('seal.created');
+    expect(approved.body.seals.map((s: { id: string }) => s.id)).toEqual([library[0].id]);
+  });
+
+  it('takes each step only after approval: suspend, resume, report loss, destroy (final)', async () => {
+    const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
+    const step = (action: string) => client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action, reason: `${action} by test` });
+    for (const [action, expected] of [['suspend', 'suspended'], ['resume', 'active'], ['report_loss', 'lost'], ['destroy', 'destroyed']] as const) {
+      const before = await statusOf(seal.id);
+      const applied = await step(action);
+      expect(applied.status, `${action}: ${JSON.stringify(applied.body)}`).toBe(201);
+      expect(await statusOf(seal.id)).toBe(before);
+      await approveLatest(applied.body.id);
+      expect(await statusOf(seal.id)).toBe(expected);
+    }
+    const again = await step('resume');
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('seal_not_usable');
+  });
+
+  it('leaves the seal unchanged when a step is rejected, and refuses steps that do not apply', async () => {
+    const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
+    const applied = await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action: 'suspend', reason: 'x' });
+    const task = (await client(world, approver.token).get('/api/v1/tasks?status=pending')).body.items.find((t: { applicationId: string }) => t.applicationId === applied.body.id);
+    await client(world, approver.token).post(`/api/v1/tasks/${task.id}/reject`, { reason: '不同意停用' });
+    expect(await statusOf(seal.id)).toBe('active');
+    const resume = await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action: 'resume', reason: 'x' });
+    expect(resume.status).toBe(409);
+  });
+
+  it('changes custodians and transfers a seal to another company after approval', async () => {
+    const other = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: '华夏建设' });
+    const newKeeper = await buildUser(world, { groupId: group.groupId, companyId: other.id, roles: [{ role: 'seal_admin' }], name: 'New keeper' });
+    const second = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'seal_admin' }], name: 'Second approver' });
+    const flows = (await client(world, approver.token).get('/api/v1/flows')).body.items;
+    const lifecycleFlow = flows.find((f: { purpose: string }) => f.purpose === 'lifecycle');
+    await client(world, approver.token).put(`/api/v1/flows/${lifecycleFlow.id}`, { definition: { levels: [{ name: 'HQ seal office', mode: 'any', approvers: [{ type: 'user', userId: approver.id }, { type: 'user', userId: second.id }] }] } });
+    const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
+    // An HQ seal administrator moves the seal between subsidiaries; the other HQ approver decides.
+    const transfer = await client(world, approver.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action: 'transfer', reason: '移交华夏建设', companyId: other.id, custodianIds: [newKeeper.id] });
+    expect(transfer.status).toBe(201);
+    expect(transfer.body.plan.levels[0].approvers.map((a: { name: string }) => a.name)).toEqual(['Second approver']);
+    const task = (await client(world, second.token).get('/api/v1/tasks?status=pending')).body.items.find((t: { applicationId: string }) => t.applicationId === transfer.body.id);
+    expect((await client(world, second.token).post(`/api/v1/tasks/${task.id}/approve`, {})).body.status).toBe('approved');
+    const card = (await client(world, approver.token).get(`/api/v1/seals/${seal.id}`)).body;
+    expect(card.seal).toMatchObject({ companyId: other.id, custodians: [{ userId: newKeeper.id }] });
+    expect(card.history[0]).toMatchObject({ action: 'seal.lifecycle_applied', changes: { step: 'transfer', from: 'active' } });
+  });
+
+  it('refuses a custodian who is not a seal administrator of the company', async () => {
+    const plain = await buildUser(world, { groupId: group.groupId, companyId: company.id });
+    const refused = await client(world, applicant.token).post('/api/v1/seals/production-applications', { companyId: company.id, name: 'X', code: 'TR-X-09', kind: 'physical', type: 'official', custodianIds: [plain.id], reason: 'x' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0].field).toBe('body.custodianIds');
+  });
+
+  it('stops use of a suspended seal at once', async () => {
+    const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
+    const user = await buildUser(world, { groupId: group.groupId, companyId: company.id });
+    await client(world, keeper.token).post(`/api/v1/seals/${seal.id}/grants`, { grantee: { type: 'user', userId: user.id }, categories: ['sales'] });
+    expect((await decideSealUse(world.db, { groupId: group.groupId, sealId: seal.id, userId: user.id, category: 'sales', at: new Date() })).allowed).toBe(true);
+    const applied = await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action: 'suspend', reason: 'x' });
+    await approveLatest(applied.body.id);
+    expect(await decideSealUse(world.db, { groupId: group.groupId, sealId: seal.id, userId: user.id, category: 'sales', at: new Date() })).toEqual({ allowed: false, reason: 'seal_not_usable', sealStatus: 'suspended' });
+  });
+});
