@@ -1,0 +1,39 @@
+// The signing engine's public surface: what the API, the console and the CLI use. No database,
+// no HTTP server: storage of keys, certificates and CRLs belongs to the modules that call this.
+export type { KeySigner, Signer, KeyType, SignatureAlgorithm } from './signer.js';
+export { createKeySigner, withCertificate, signerFromPkcs8, signerFromPem, orderChain, fingerprint } from './signer.js';
+export { readPkcs12, writePkcs12, signerFromPkcs12 } from './pkcs12.js';
+export { openPkcs11Signer, openPkcs11KeySigner, type Pkcs11Options, type Pkcs11Signer } from './pkcs11-signer.js';
+export {
+  generateKey,
+  createRootCa,
+  createIssuingCa,
+  issueSealCertificate,
+  issuePersonCertificate,
+  issueTsaCertificate,
+  issueCertificate,
+  createCrl,
+  randomSerial,
+  REVOCATION_REASON,
+  type KeySpec,
+  type NameSpec,
+  type RevocationReason,
+} from './ca.js';
+export { respondToTimeStampRequest, createInProcessTimestamper, createHttpTimestamper, checkTimestampToken, DEFAULT_TSA_POLICY, type Timestamper, type TimeStampAuthority } from './tsa.js';
+export {
+  signPdf,
+  addValidationData,
+  addDocumentTimestamp,
+  staticRevocationSource,
+  PADES_LEVELS,
+  type PadesLevel,
+  type SignPdfOptions,
+  type VisibleAppearance,
+  type CrossPageAppearance,
+  type RevocationSource,
+} from './pades.js';
+export { httpRevocationSource, crlDistributionPoints } from './revocation.js';
+export { prepareImage, type PreparedImage } from './pdf/image.js';
+export { verifyPdf, sha256Of, sha256OfFile, readPdfFile, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify.js';
+export { parseCertificate, parseCrl, derToPem, pemToDer } from './x509.js';
+export type { PdfLimits } from './pdf/parser.js';

@@ -1,0 +1,72 @@
+// Object identifiers used by the signing engine, with the document that defines each.
+export const OID = {
+  // RFC 5652 (CMS)
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  // RFC 5035 (ESS signing-certificate-v2), RFC 3161 (time-stamp token attribute, TSTInfo)
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  timeStampToken: '1.2.840.113549.1.9.16.2.14',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  // Adobe revocation-info archival (ISO 32000-1 §12.8.3.3.2)
+  adbeRevocationInfoArchival: '1.2.840.113583.1.1.8',
+  // algorithms: RFC 8017, RFC 5758, RFC 5480
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  sha256WithRSA: '1.2.840.113549.1.1.11',
+  sha384WithRSA: '1.2.840.113549.1.1.12',
+  sha512WithRSA: '1.2.840.113549.1.1.13',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
+  ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+  p256: '1.2.840.10045.3.1.7',
+  // X.520 attribute types
+  commonName: '2.5.4.3',
+  serialNumber: '2.5.4.5',
+  country: '2.5.4.6',
+  locality: '2.5.4.7',
+  province: '2.5.4.8',
+  organization: '2.5.4.10',
+  organizationalUnit: '2.5.4.11',
+  organizationIdentifier: '2.5.4.97',
+  emailAddress: '1.2.840.113549.1.9.1',
+  // RFC 5280 extensions
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  crlNumber: '2.5.29.20',
+  crlReason: '2.5.29.21',
+  crlDistributionPoints: '2.5.29.31',
+  certificatePolicies: '2.5.29.32',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  // extended key usages
+  kpEmailProtection: '1.3.6.1.5.5.7.3.4',
+  kpTimeStamping: '1.3.6.1.5.5.7.3.8',
+  kpDocumentSigning: '1.3.6.1.5.5.7.3.36',
+} as const;
+
+export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+export const HASH_OID: Record<HashName, string> = { 'SHA-256': OID.sha256, 'SHA-384': OID.sha384, 'SHA-512': OID.sha512 };
+
+/** node:crypto's digest name for each hash. */
+export const NODE_HASH: Record<HashName, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+
+export function hashByOid(oid: string): HashName | 'SHA-1' | null {
+  if (oid === OID.sha256) return 'SHA-256';
+  if (oid === OID.sha384) return 'SHA-384';
+  if (oid === OID.sha512) return 'SHA-512';
+  if (oid === OID.sha1) return 'SHA-1';
+  return null;
+}

@@ -1,0 +1,510 @@
+// PAdES signing (ETSI EN 319 142-1) of PDFs by incremental update: B-B (CAdES detached CMS with
+// signing-certificate-v2), B-T (+ signature time-stamp), B-LT (+ /DSS with certificates and CRLs),
+// B-LTA (+ document time-stamp). Each application of a seal is its own signature and revision.
+import { createHash, createPublicKey } from 'node:crypto';
+import { AppError } from '../server/errors.js';
+import { attribute, encodeSignedData, estimateSignedDataSize, signAttributes, type SignedDataInput } from './cms.js';
+import { NODE_HASH, OID, type HashName } from './oids.js';
+import { addImage, prepareImage, type PreparedImage } from './pdf/image.js';
+import { PdfDict, PdfRef, PdfStream, PdfString, isName, isRef, name, pdfDate, valueText, type PdfValue } from './pdf/objects.js';
+import { PdfDocument, type PageInfo, type PdfLimits } from './pdf/parser.js';
+import { findKeyword } from './pdf/text.js';
+import { IncrementalUpdate } from './pdf/writer.js';
+import { preferredHash, type Signer } from './signer.js';
+import { checkTimestampToken, type Timestamper } from './tsa.js';
+import { parseCertificate, parseCrl, isIssuedBy } from './x509.js';
+
+export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+export const PADES_LEVELS: readonly PadesLevel[] = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
+
+/** Where revocation information comes from for B-LT: the built-in CA's CRLs, or fetched ones. */
+export interface RevocationSource {
+  /** CRLs (DER) covering these certificates; may return fewer when none is known. */
+  crlsFor(certificates: Buffer[]): Promise<Buffer[]>;
+}
+
+/** A fixed set of CRLs (the caller already has them). */
+export function staticRevocationSource(crls: Buffer[]): RevocationSource {
+  return { crlsFor: () => Promise.resolve(crls) };
+}
+
+/** A seal or signature image placed at a rectangle `[x, y, width, height]` (PDF points, page space). */
+export interface RectPlacement {
+  page: number;
+  rect: [number, number, number, number];
+}
+
+/** A seal placed over a keyword of the page text (e.g. 甲方（盖章）), centred on it and moved by `offset`. */
+export interface KeywordPlacement {
+  keyword: string;
+  /** Search only this page (1-based); by default every page, first match wins. */
+  page?: number;
+  offset?: [number, number];
+  /** Width and height in points; by default 42 mm wide (a company seal), height from the image. */
+  size?: [number, number];
+}
+
+export interface VisibleAppearance {
+  /** A PNG, or an image already prepared with `prepareImage` (reuse for many documents). */
+  image: Buffer | PreparedImage;
+  /** A seal impression or a person's handwritten signature; recorded in the field name. */
+  kind?: 'seal' | 'handwritten';
+  at: RectPlacement | KeywordPlacement;
+}
+
+/** The cross-page seal (骑缝章): one image cut into vertical strips, strip i on the right edge of page i. */
+export interface CrossPageAppearance {
+  image: Buffer | PreparedImage;
+  /** Pages to span (1-based, in order); by default every page. */
+  pages?: number[];
+  /** Width of the whole seal in points (default 42 mm); the height follows the image. */
+  width?: number;
+  /** Bottom edge of the strips; by default the strips are centred vertically. */
+  y?: number;
+}
+
+export interface SignPdfOptions {
+  signer: Signer;
+  level?: PadesLevel;
+  /** Required from B-T on. */
+  timestamper?: Timestamper;
+  /** From B-LT on: CRLs for the signer's chain (and the TSA's). Without it, DSS holds certificates only. */
+  revocation?: RevocationSource;
+  hash?: HashName;
+  fieldName?: string;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  /** The claimed signing time (/M); now by default. */
+  signingTime?: Date;
+  appearance?: VisibleAppearance;
+  crossPage?: CrossPageAppearance;
+  limits?: Partial<PdfLimits>;
+}
+
+const SEAL_WIDTH = (42 / 25.4) * 72; // 42 mm, the usual diameter of a company seal
+const TOKEN_RESERVE = 7000;
+
+// ---------------------------------------------------------------- fields and widgets
+
+interface WidgetSpec {
+  page: PageInfo;
+  rect: [number, number, number, number];
+  /** Appearance content stream and its size, or none for an invisible signature. */
+  appearance?: { bbox: [number, number]; content: string };
+}
+
+function existingFieldNames(doc: PdfDocument): Set<string> {
+  const names = new Set<string>();
+  const acro = doc.dict(doc.catalog().get('AcroForm'));
+  const fields = acro ? doc.resolve(acro.get('Fields')) : null;
+  if (Array.isArray(fields)) {
+    for (const f of fields.slice(0, 10_000)) {
+      const t = doc.dict(f)?.get('T');
+      if (t instanceof PdfString) names.add(t.text());
+    }
+  }
+  return names;
+}
+
+function uniqueFieldName(doc: PdfDocument, base: string, requested?: string): string {
+  const names = existingFieldNames(doc);
+  if (requested) {
+    if (names.has(requested)) throw new AppError('validation_failed', `The document already has a field named ${requested}.`);
+    if (requested.includes('.')) throw new AppError('validation_failed', 'A field name cannot contain a period.');
+    return requested;
+  }
+  for (let i = 1; ; i++) if (!names.has(`${base}${i}`)) return `${base}${i}`;
+}
+
+/** Adds the field's widgets to their pages' /Annots and the field to /AcroForm. */
+function attachField(doc: PdfDocument, update: IncrementalUpdate, fieldRef: PdfRef, widgetRefs: Array<{ ref: PdfRef; page: PageInfo }>): void {
+  const byPage = new Map<number, { page: PageInfo; refs: PdfRef[] }>();
+  for (const w of widgetRefs) {
+    const entry = byPage.get(w.page.ref.num) ?? { page: w.page, refs: [] };
+    entry.refs.push(w.ref);
+    byPage.set(w.page.ref.num, entry);
+  }
+  for (const { page, refs } of byPage.values()) {
+    const annots = page.dict.get('Annots');
+    if (isRef(annots)) {
+      const current = doc.resolve(annots);
+      update.set(annots, [...(Array.isArray(current) ? current : []), ...refs]);
+    } else {
+      const dict = page.dict.clone();
+      dict.set('Annots', [...(Array.isArray(annots) ? annots : []), ...refs]);
+      update.set(page.ref, dict);
+    }
+  }
+  const catalog = doc.catalog();
+  const acroValue = catalog.get('AcroForm');
+  const acro = doc.dict(acroValue)?.clone() ?? new PdfDict();
+  const fields = acro.get('Fields');
+  if (isRef(fields)) {
+    const current = doc.resolve(fields);
+    update.set(fields, [...(Array.isArray(current) ? current : []), fieldRef]);
+  } else acro.set('Fields', [...(Array.isArray(fields) ? fields : []), fieldRef]);
+  // SigFlags 3 (§12.7.2): SignaturesExist | AppendOnly, so viewers keep to incremental saves.
+  acro.set('SigFlags', 3);
+  if (isRef(acroValue)) update.set(acroValue, acro);
+  else {
+    const newCatalog = catalog.clone();
+    newCatalog.set('AcroForm', update.add(acro));
+    update.set(doc.rootRef, newCatalog);
+  }
+}
+
+function appearanceStream(update: IncrementalUpdate, imageRef: PdfRef, bbox: [number, number], content: string): PdfRef {
+  const dict = PdfDict.of({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, bbox[0], bbox[1]], Resources: PdfDict.of({ XObject: PdfDict.of({ Im0: imageRef }) }) });
+  return update.add(new PdfStream(dict, Buffer.from(content, 'latin1')));
+}
+
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, '').replace(/\.$/, ''));
+
+function resolveImage(image: Buffer | PreparedImage): PreparedImage {
+  return Buffer.isBuffer(image) ? prepareImage(image) : image;
+}
+
+/** Widgets of a visible single-place appearance. */
+function placeAppearance(doc: PdfDocument, appearance: VisibleAppearance, image: PreparedImage): WidgetSpec {
+  const at = appearance.at;
+  let page: PageInfo;
+  let rect: [number, number, number, number];
+  if ('keyword' in at) {
+    const found = findKeyword(doc, at.keyword, at.page);
+    if (!found) pdfKeywordMissing(at.keyword, at.page);
+    page = doc.page(found.page);
+    const [w, h] = at.size ?? [SEAL_WIDTH, (SEAL_WIDTH * image.height) / image.width];
+    const [dx, dy] = at.offset ?? [0, 0];
+    rect = [found.x + found.width / 2 - w / 2 + dx, found.y + found.height / 2 - h / 2 + dy, w, h];
+  } else {
+    page = doc.page(at.page);
+    rect = at.rect;
+    if (!rect.every((n) => Number.isFinite(n)) || rect[2] <= 0 || rect[3] <= 0) throw new AppError('validation_failed', 'The rectangle needs a positive width and height.');
+  }
+  // Fit the image into the rectangle keeping its proportions, centred.
+  const scale = Math.min(rect[2] / image.width, rect[3] / image.height);
+  const iw = image.width * scale;
+  const ih = image.height * scale;
+  const content = `q ${fmt(iw)} 0 0 ${fmt(ih)} ${fmt((rect[2] - iw) / 2)} ${fmt((rect[3] - ih) / 2)} cm /Im0 Do Q\n`;
+  return { page, rect, appearance: { bbox: [rect[2], rect[3]], content } };
+}
+
+function pdfKeywordMissing(keyword: string, page?: number): never {
+  throw new AppError('pdf_keyword_not_found', `The text ${JSON.stringify(keyword)} does not occur ${page ? `on page ${page}` : 'in the document'}.`);
+}
+
+function placeCrossPage(doc: PdfDocument, cross: CrossPageAppearance, image: PreparedImage): WidgetSpec[] {
+  const all = doc.pages();
+  const pages = (cross.pages ?? all.map((p) => p.index + 1)).map((n) => doc.page(n));
+  if (pages.length < 2) throw new AppError('validation_failed', 'A cross-page seal needs at least two pages.');
+  const width = cross.width ?? SEAL_WIDTH;
+  const height = (width * image.height) / image.width;
+  const slice = width / pages.length;
+  return pages.map((page, i) => {
+    const [, y0, x1, y1] = doc.pageBox(page.dict);
+    const y = cross.y ?? (y0 + y1) / 2 - height / 2;
+    // Strip i shows the image from i·slice to (i+1)·slice; the form's BBox clips the rest.
+    const content = `q ${fmt(width)} 0 0 ${fmt(height)} ${fmt(-i * slice)} 0 cm /Im0 Do Q\n`;
+    return { page, rect: [x1 - slice, y, slice, height], appearance: { bbox: [slice, height], content } };
+  });
+}
+
+// ---------------------------------------------------------------- the signature revision
+
+interface Prepared {
+  doc: PdfDocument;
+  update: Buffer;
+  /** Offsets inside `update` of the `<` and `>` that delimit /Contents. */
+  contentsStart: number;
+  contentsEnd: number;
+  byteRange: [number, number, number, number];
+}
+
+interface RevisionInput {
+  doc: PdfDocument;
+  fieldName: string;
+  widgets: WidgetSpec[];
+  image?: PreparedImage;
+  /** Signature dictionary entries other than /ByteRange and /Contents, in order. */
+  sigEntries: Array<[string, PdfValue]>;
+  /** Bytes reserved for /Contents (the DER, before hex). */
+  reserve: number;
+}
+
+/**
+ * Writes the revision with placeholders (§12.8.1): /ByteRange with fixed-width numbers and
+ * /Contents as a zero-filled hex string, then fills /ByteRange. The signature goes in last.
+ */
+function prepareRevision(input: RevisionInput): Prepared {
+  const { doc } = input;
+  const update = new IncrementalUpdate(doc);
+  const sigRef = update.allocate();
+  const imageRef = input.image && input.widgets.some((w) => w.appearance) ? addImage(update, input.image) : null;
+  const fieldFlags = 132; // Print | Locked (§12.5.3)
+  const widgetDict = (w: WidgetSpec) => {
+    const [x, y, width, height] = w.rect;
+    const dict = PdfDict.of({ Type: name('Annot'), Subtype: name('Widget'), Rect: [x, y, x + width, y + height], F: fieldFlags, P: w.page.ref });
+    if (w.appearance && imageRef) dict.set('AP', PdfDict.of({ N: appearanceStream(update, imageRef, w.appearance.bbox, w.appearance.content) }));
+    return dict;
+  };
+  const fieldRef = update.allocate();
+  const field = PdfDict.of({ FT: name('Sig'), T: PdfString.text(input.fieldName), V: sigRef });
+  // The first place is the signature's widget, merged with its field (§12.5.6.19).
+  const [first, ...rest] = input.widgets;
+  for (const [k, v] of widgetDict(first!).map) field.set(k, v);
+  const annotations: Array<{ ref: PdfRef; page: PageInfo }> = [{ ref: fieldRef, page: first!.page }];
+  // The other strips of a cross-page seal are locked stamp annotations written in the same
+  // revision, so the signature covers them; one widget keeps it one signature for every
+  // verifier (poppler 22.12 lists each signature widget as a signature of its own).
+  rest.forEach((w, i) => {
+    const stamp = widgetDict(w).set('Subtype', name('Stamp')).set('F', 4 | 64 | 128);
+    stamp.set('NM', PdfString.text(`${input.fieldName}:${i + 2}`));
+    stamp.set('Contents', PdfString.text(`Cross-page seal, part ${i + 2} of ${input.widgets.length}, bound to signature ${input.fieldName}`));
+    stamp.delete('P');
+    stamp.set('P', w.page.ref);
+    annotations.push({ ref: update.add(stamp), page: w.page });
+  });
+  update.set(fieldRef, field);
+  attachField(doc, update, fieldRef, annotations);
+
+  const placeholder = '0'.repeat(input.reserve * 2);
+  const byteRangeTemplate = '/ByteRange [0 0000000000 0000000000 0000000000]';
+  let body = `<</Type ${input.sigEntries.length && input.sigEntries[0]![0] === 'Type' ? valueText(input.sigEntries[0]![1]) : '/Sig'}`;
+  for (const [k, v] of input.sigEntries) if (k !== 'Type') body += `/${k} ${valueText(v)}`;
+  body += `${byteRangeTemplate}/Contents <${placeholder}>>>`;
+  const sigBytes = Buffer.from(`${sigRef.num} 0 obj\n${body}\nendobj\n`, 'latin1');
+  update.setRaw(sigRef, sigBytes);
+  const { bytes, objectOffsets } = update.build();
+  const sigAt = objectOffsets.get(sigRef.num)!;
+  const inSig = sigBytes.indexOf('/Contents <');
+  const contentsStart = sigAt + inSig + '/Contents '.length;
+  const contentsEnd = contentsStart + placeholder.length + 2;
+  const base = doc.buf.length;
+  const byteRange: [number, number, number, number] = [0, base + contentsStart, base + contentsEnd, bytes.length - contentsEnd];
+  const rangeText = `/ByteRange [0 ${byteRange[1]} ${byteRange[2]} ${byteRange[3]}]`.padEnd(byteRangeTemplate.length, ' ');
+  if (rangeText.length !== byteRangeTemplate.length) throw new AppError('pdf_too_large', 'The document is too large for a signature byte range.');
+  bytes.write(rangeText, sigAt + sigBytes.indexOf('/ByteRange'), 'latin1');
+  return { doc, update: bytes, contentsStart, contentsEnd, byteRange };
+}
+
+function digestOf(prepared: Prepared, hash: HashName): Buffer {
+  return createHash(NODE_HASH[hash]).update(prepared.doc.buf).update(prepared.update.subarray(0, prepared.contentsStart)).update(prepared.update.subarray(prepared.contentsEnd)).digest();
+}
+
+/** Puts the DER into the placeholder; returns null when it does not fit (the caller retries larger). */
+function fill(prepared: Prepared, der: Buffer): Buffer | null {
+  const room = (prepared.contentsEnd - prepared.contentsStart - 2) / 2;
+  if (der.length > room) return null;
+  prepared.update.write(der.toString('hex'), prepared.contentsStart + 1, 'latin1');
+  return Buffer.concat([prepared.doc.buf, prepared.update]);
+}
+
+const signatureLengths = new WeakMap<Buffer, number>();
+
+/** The longest signature the key can make (RSA: the modulus; ECDSA: DER of two full-size integers). */
+function maxSignatureLength(signer: Signer): number {
+  const cached = signatureLengths.get(signer.publicKey);
+  if (cached !== undefined) return cached;
+  const length = computeSignatureLength(signer);
+  signatureLengths.set(signer.publicKey, length);
+  return length;
+}
+
+function computeSignatureLength(signer: Signer): number {
+  const details = createPublicKey({ key: signer.publicKey, format: 'der', type: 'spki' }).asymmetricKeyDetails;
+  if (signer.keyType === 'RSA') return Math.ceil((details?.modulusLength ?? 4096) / 8);
+  const bytes = details?.namedCurve === 'secp521r1' ? 66 : details?.namedCurve === 'secp384r1' ? 48 : 32;
+  return 2 * (bytes + 3) + 3;
+}
+
+function assertUsable(signer: Signer, at: Date): void {
+  const cert = parseCertificate(signer.certificate);
+  if (at < cert.notBefore || at > cert.notAfter) {
+    throw new AppError('certificate_expired', `The certificate of ${cert.subject} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not now.`);
+  }
+  if (cert.keyUsage && !cert.keyUsage.includes(0) && !cert.keyUsage.includes(1)) throw new AppError('signing_key_invalid', `The certificate of ${cert.subject} is not for signatures (key usage).`);
+}
+
+async function assertNotRevoked(signer: Signer, source: RevocationSource | undefined, at: Date): Promise<Buffer[]> {
+  if (!source) return [];
+  const chain = [signer.certificate, ...signer.chain];
+  const crls = await source.crlsFor(chain);
+  const cert = parseCertificate(signer.certificate);
+  const issuer = signer.chain.map(parseCertificate).find((c) => isIssuedBy(cert, c));
+  for (const der of crls) {
+    let crl;
+    try {
+      crl = parseCrl(der);
+    } catch {
+      continue;
+    }
+    if (!issuer || !crl.issuerDer.equals(issuer.subjectDer)) continue;
+    const entry = crl.revoked.find((r) => r.serial === cert.serial && r.date <= at);
+    if (entry) throw new AppError('certificate_revoked', `The certificate of ${cert.subject} was revoked on ${entry.date.toISOString()}.`);
+  }
+  return crls;
+}
+
+/** Signs a PDF at the requested PAdES level; returns the whole new file. */
+export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buffer> {
+  const level = options.level ?? 'B-B';
+  if (!PADES_LEVELS.includes(level)) throw new AppError('validation_failed', `Unknown PAdES level ${String(level)}; use ${PADES_LEVELS.join(', ')}.`);
+  if (level !== 'B-B' && !options.timestamper) throw new AppError('validation_failed', `PAdES ${level} needs a time-stamping authority.`);
+  const signingTime = options.signingTime ?? new Date();
+  assertUsable(options.signer, new Date());
+  const crls = await assertNotRevoked(options.signer, options.revocation, new Date());
+  const hash = options.hash ?? preferredHash(options.signer);
+  const doc = PdfDocument.load(pdf, options.limits);
+
+  let widgets: WidgetSpec[];
+  let image: PreparedImage | undefined;
+  if (options.crossPage && options.appearance) throw new AppError('validation_failed', 'Apply a cross-page seal and a placed seal as two signatures.');
+  if (options.crossPage) {
+    image = resolveImage(options.crossPage.image);
+    widgets = placeCrossPage(doc, options.crossPage, image);
+  } else if (options.appearance) {
+    image = resolveImage(options.appearance.image);
+    widgets = [placeAppearance(doc, options.appearance, image)];
+  } else widgets = [{ page: doc.page(1), rect: [0, 0, 0, 0] }];
+
+  const base = options.crossPage ? 'CrossPageSeal' : options.appearance?.kind === 'handwritten' ? 'Handwritten' : options.appearance ? 'Seal' : 'Signature';
+  const fieldName = uniqueFieldName(doc, base, options.fieldName);
+  const sigEntries: Array<[string, PdfValue]> = [
+    ['Type', name('Sig')],
+    ['Filter', name('Adobe.PPKLite')],
+    // ETSI EN 319 142-1 §5.3: PAdES baseline signatures use ETSI.CAdES.detached.
+    ['SubFilter', name('ETSI.CAdES.detached')],
+    ['M', new PdfString(Buffer.from(pdfDate(signingTime), 'latin1'))],
+  ];
+  if (options.reason) sigEntries.push(['Reason', PdfString.text(options.reason)]);
+  if (options.location) sigEntries.push(['Location', PdfString.text(options.location)]);
+  if (options.contactInfo) sigEntries.push(['ContactInfo', PdfString.text(options.contactInfo)]);
+  const name0 = parseCertificate(options.signer.certificate).commonName;
+  if (name0) sigEntries.push(['Name', PdfString.text(name0)]);
+
+  const cmsBase: Omit<SignedDataInput, 'digest'> = { signer: options.signer, hash };
+  let reserve = estimateSignedDataSize({ ...cmsBase, digest: Buffer.alloc(64) }, maxSignatureLength(options.signer)) + 64 + (level === 'B-B' ? 0 : TOKEN_RESERVE);
+  let signed: Buffer | null = null;
+  let tokenDer: Buffer | null = null;
+  let cmsDer: Buffer | null = null;
+  for (let attempt = 0; attempt < 2 && !signed; attempt++) {
+    const prepared = prepareRevision({ doc, fieldName, widgets, image, sigEntries, reserve });
+    const parts = await signAttributes({ ...cmsBase, digest: digestOf(prepared, hash) });
+    const unsigned: Buffer[] = [];
+    if (level !== 'B-B') {
+      // ETSI EN 319 122-1 §5.3: the signature-time-stamp is over the SignerInfo's signature value.
+      tokenDer = await options.timestamper!.timestamp(createHash(NODE_HASH[hash]).update(parts.signature).digest(), hash);
+      unsigned.push(attribute(OID.timeStampToken, tokenDer));
+    }
+    cmsDer = encodeSignedData(parts, unsigned);
+    signed = fill(prepared, cmsDer);
+    if (!signed) reserve = cmsDer.length + 1024;
+  }
+  if (!signed || !cmsDer) throw new AppError('internal_error', 'The signature did not fit its placeholder.');
+  if (level === 'B-B' || level === 'B-T') return signed;
+
+  // B-LT: validation data for the signer's chain and the TSA's, in a following revision (§5.4).
+  const tsaCerts = tokenDer ? checkTimestampToken(tokenDer, { digest: Buffer.alloc(0) }).certificates : [];
+  const certificates = unique([options.signer.certificate, ...options.signer.chain, ...tsaCerts]);
+  const allCrls = unique([...crls, ...(options.revocation && tsaCerts.length ? await options.revocation.crlsFor(tsaCerts) : [])]);
+  let out = await addValidationData(signed, { certificates, crls: allCrls, limits: options.limits });
+  if (level === 'B-LTA') out = await addDocumentTimestamp(out, { timestamper: options.timestamper!, hash, limits: options.limits });
+  return out;
+}
+
+const unique = (list: Buffer[]): Buffer[] => list.filter((b, i) => list.findIndex((c) => c.equals(b)) === i);
+
+// ---------------------------------------------------------------- DSS and document time-stamps
+
+export interface ValidationDataInput {
+  certificates: Buffer[];
+  crls: Buffer[];
+  limits?: Partial<PdfLimits>;
+}
+
+/**
+ * Adds a revision with the Document Security Store (ETSI EN 319 142-1 §5.4.2; ISO 32000-2
+ * §12.8.4.3): certificates and CRLs as streams, plus a VRI entry per signature, keyed by the
+ * upper-case hex SHA-1 of its /Contents bytes.
+ */
+export async function addValidationData(pdf: Buffer, input: ValidationDataInput): Promise<Buffer> {
+  const doc = PdfDocument.load(pdf, input.limits);
+  const update = new IncrementalUpdate(doc);
+  const catalog = doc.catalog();
+  const old = doc.dict(catalog.get('DSS'));
+  const certRefs = unique(input.certificates).map((der) => update.add(new PdfStream(new PdfDict(), der)));
+  const crlRefs = unique(input.crls).map((der) => update.add(new PdfStream(new PdfDict(), der)));
+  const merged = (key: string, added: PdfRef[]) => {
+    const prior = old ? doc.resolve(old.get(key)) : undefined;
+    return [...(Array.isArray(prior) ? prior : []), ...added];
+  };
+  const dss = PdfDict.of({ Type: name('DSS'), Certs: merged('Certs', certRefs), CRLs: merged('CRLs', crlRefs) });
+  const priorOcsps = old ? doc.resolve(old.get('OCSPs')) : undefined;
+  if (Array.isArray(priorOcsps)) dss.set('OCSPs', priorOcsps);
+  const vri = doc.dict(old?.get('VRI'))?.clone() ?? new PdfDict();
+  const now = new PdfString(Buffer.from(pdfDate(new Date()), 'latin1'));
+  for (const sig of signatureDictionaries(doc)) {
+    const key = createHash('sha1').update(sig.contents).digest('hex').toUpperCase();
+    if (!vri.has(key)) vri.set(key, PdfDict.of({ Cert: certRefs, CRL: crlRefs, TU: now }));
+  }
+  dss.set('VRI', vri);
+  const dssRef = isRef(catalog.get('DSS')) ? (catalog.get('DSS') as PdfRef) : null;
+  if (dssRef) update.set(dssRef, dss);
+  else update.set(doc.rootRef, catalog.clone().set('DSS', update.add(dss)));
+  return Buffer.concat([pdf, update.build().bytes]);
+}
+
+/** The /Contents bytes of every signature dictionary reachable from the AcroForm. */
+export function signatureDictionaries(doc: PdfDocument): Array<{ dict: PdfDict; contents: Buffer }> {
+  const out: Array<{ dict: PdfDict; contents: Buffer }> = [];
+  const acro = doc.dict(doc.catalog().get('AcroForm'));
+  const fields = acro ? doc.resolve(acro.get('Fields')) : null;
+  const stack: Array<{ v: PdfValue; depth: number }> = Array.isArray(fields) ? fields.map((v) => ({ v, depth: 0 })) : [];
+  const seen = new Set<number>();
+  let visits = 0;
+  while (stack.length && visits++ < 100_000) {
+    const { v, depth } = stack.pop()!;
+    if (isRef(v)) {
+      if (seen.has(v.num)) continue;
+      seen.add(v.num);
+    }
+    const field = doc.dict(v);
+    if (!field || depth > 32) continue;
+    const sig = doc.dict(field.get('V'));
+    const contents = sig?.get('Contents');
+    if (sig && contents instanceof PdfString && (isName(sig.get('Type'), 'Sig') || isName(sig.get('Type'), 'DocTimeStamp') || sig.has('ByteRange'))) out.push({ dict: sig, contents: contents.bytes });
+    const kids = doc.resolve(field.get('Kids'));
+    if (Array.isArray(kids)) for (const k of kids) stack.push({ v: k, depth: depth + 1 });
+  }
+  return out;
+}
+
+export interface DocumentTimestampInput {
+  timestamper: Timestamper;
+  hash?: HashName;
+  fieldName?: string;
+  limits?: Partial<PdfLimits>;
+}
+
+/** Adds a document time-stamp (ETSI EN 319 142-1 §5.5, SubFilter ETSI.RFC3161): B-LTA. */
+export async function addDocumentTimestamp(pdf: Buffer, input: DocumentTimestampInput): Promise<Buffer> {
+  const doc = PdfDocument.load(pdf, input.limits);
+  const hash = input.hash ?? 'SHA-256';
+  const fieldName = uniqueFieldName(doc, 'Timestamp', input.fieldName);
+  const sigEntries: Array<[string, PdfValue]> = [
+    ['Type', name('DocTimeStamp')],
+    ['Filter', name('Adobe.PPKLite')],
+    ['SubFilter', name('ETSI.RFC3161')],
+  ];
+  let reserve = TOKEN_RESERVE + 1024;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const prepared = prepareRevision({ doc, fieldName, widgets: [{ page: doc.page(1), rect: [0, 0, 0, 0] }], sigEntries, reserve });
+    const token = await input.timestamper.timestamp(digestOf(prepared, hash), hash);
+    const out = fill(prepared, token);
+    if (out) return out;
+    reserve = token.length + 1024;
+  }
+  throw new AppError('internal_error', 'The document time-stamp did not fit its placeholder.');
+}
+

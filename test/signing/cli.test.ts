@@ -1,0 +1,113 @@
+// `sigil pdf sign` and `sigil pdf verify`, in-process: exit statuses 0 / 1 / 2 and the JSON report.
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { writePkcs12 } from '../../src/signing/pkcs12.js';
+import { respondToTimeStampRequest } from '../../src/signing/tsa.js';
+import { derToPem } from '../../src/signing/x509.js';
+import { buildPdf } from './pdf-fixtures.js';
+import { sealPng, tempDir, testPki, type TestPki } from './support.js';
+
+let pki: TestPki;
+let tmp: ReturnType<typeof tempDir>;
+let tsa: Server;
+let tsaUrl: string;
+let p12: string;
+let root: string;
+
+beforeAll(async () => {
+  pki = await testPki();
+  tmp = tempDir('sigil-cli-pdf-');
+  p12 = tmp.file('seal.p12', writePkcs12({ key: pki.sealRsa.key, certificate: pki.sealRsa.signer.certificate, chain: [pki.ca], password: 'pw' }));
+  root = tmp.file('root.pem', derToPem(pki.root));
+  tmp.file('in.pdf', buildPdf({ pages: 2, cjkLines: ['甲方（盖章）：'] }));
+  tmp.file('seal.png', sealPng());
+  tsa = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void respondToTimeStampRequest(pki.tsa, Buffer.concat(chunks)).then((body) => res.end(body)));
+  });
+  await new Promise<void>((resolve) => tsa.listen(0, '127.0.0.1', resolve));
+  tsaUrl = `http://127.0.0.1:${(tsa.address() as AddressInfo).port}/tsa`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => tsa.close(resolve));
+  tmp?.remove();
+});
+
+async function sigil(...args: string[]): Promise<{ status: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  process.exitCode = undefined;
+  try {
+    const status = await main(['node', 'sigil', ...args]);
+    return { status, out, err };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('sigil pdf', () => {
+  it('signs at B-T with a seal on a keyword, then verifies with exit 0 and a JSON report', async () => {
+    const signed = await sigil('pdf', 'sign', tmp.file('in.pdf'), tmp.file('out.pdf'), '--p12', p12, '--password', 'pw', '--level', 'B-T', '--tsa', tsaUrl, '--image', tmp.file('seal.png'), '--keyword', '甲方（盖章）', '--reason', '合同签署');
+    expect(signed.err).toBe('');
+    expect(signed.status).toBe(0);
+    const verified = await sigil('pdf', 'verify', tmp.file('out.pdf'), '--trust', root, '--json');
+    expect(verified.status).toBe(0);
+    const report = JSON.parse(verified.out) as { intact: boolean; signatures: Array<Record<string, unknown>> };
+    expect(report.intact).toBe(true);
+    expect(report.signatures[0]).toMatchObject({ valid: true, timestamped: true, coversWholeDocument: true, chainTrusted: true });
+    expect(report.signatures[0]!.signer).toMatchObject({ commonName: '合同专用章 Contract Seal' });
+    expect(typeof report.signatures[0]!.signedAt).toBe('string');
+
+    const cross = await sigil('pdf', 'sign', tmp.file('out.pdf'), tmp.file('out2.pdf'), '--p12', p12, '--password', 'pw', '--image', tmp.file('seal.png'), '--cross-page');
+    expect(cross.status).toBe(0);
+    const text = await sigil('pdf', 'verify', tmp.file('out2.pdf'), '--trust', root);
+    expect(text.status).toBe(0);
+    expect(text.out).toMatch(/intact — 2 signatures/);
+  });
+
+  it('exits 1 for an altered document and for an untrusted chain', async () => {
+    await sigil('pdf', 'sign', tmp.file('in.pdf'), tmp.file('plain.pdf'), '--p12', p12, '--password', 'pw');
+    const bytes = readFileSync(tmp.file('plain.pdf'));
+    bytes[150] = bytes[150]! ^ 0x01;
+    tmp.file('tampered.pdf', bytes);
+    const tampered = await sigil('pdf', 'verify', tmp.file('tampered.pdf'));
+    expect(tampered.status).toBe(1);
+    expect(tampered.out).toContain('NOT INTACT');
+    const otherRoot = tmp.file('other-root.pem', derToPem(pki.sealEc.signer.certificate));
+    expect((await sigil('pdf', 'verify', tmp.file('plain.pdf'), '--trust', otherRoot)).status).toBe(1);
+    expect((await sigil('pdf', 'verify', tmp.file('in.pdf'))).status).toBe(1);
+  });
+
+  it('exits 2 with a clear message for unreadable input, a wrong password, a missing page or keyword', async () => {
+    tmp.file('not.pdf', 'hello');
+    const cases: Array<[string[], RegExp]> = [
+      [['pdf', 'verify', tmp.file('not.pdf')], /not a PDF/],
+      [['pdf', 'verify', tmp.file('missing.pdf')], /ENOENT/],
+      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'nope'], /password of the PKCS#12 file is wrong/],
+      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--image', tmp.file('seal.png'), '--page', '9', '--rect', '1,1,50,50'], /page 9 does not exist/],
+      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--image', tmp.file('seal.png'), '--keyword', '丙方'], /does not occur/],
+      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--level', 'B-T'], /needs --tsa/],
+      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--level', 'B-X'], /must be one of/],
+      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--rect', '1,2,3'], /x,y,w,h/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await sigil(...args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.err, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('is listed in --help', async () => {
+    const help = await sigil('pdf', '--help');
+    expect(help.status).toBe(0);
+    expect(help.out).toMatch(/sign[\s\S]*verify/);
+  });
+});

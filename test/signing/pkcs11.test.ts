@@ -1,0 +1,86 @@
+// The PKCS#11 signer against SoftHSM2 (Debian's softhsm2): a token in a temporary directory,
+// keys imported into it, documents and certificates signed by the token.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRootCa, issueSealCertificate } from '../../src/signing/ca.js';
+import { signPdf } from '../../src/signing/pades.js';
+import { openPkcs11KeySigner, openPkcs11Signer, type Pkcs11Signer } from '../../src/signing/pkcs11-signer.js';
+import { verifyPdf } from '../../src/signing/verify.js';
+import { derToPem, isIssuedBy, parseCertificate } from '../../src/signing/x509.js';
+import { buildPdf } from './pdf-fixtures.js';
+import { nssDatabase, pdfsig, requireTool, run, tempDir, testPki, type TestPki } from './support.js';
+
+const LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+const PIN = '123456';
+let tmp: ReturnType<typeof tempDir>;
+let pki: TestPki;
+let nss: string;
+const open: Pkcs11Signer[] = [];
+
+beforeAll(async () => {
+  requireTool('softhsm2-util');
+  if (!existsSync(LIBRARY)) throw new Error(`${LIBRARY} is missing: apt-get install softhsm2`);
+  pki = await testPki();
+  tmp = tempDir('sigil-hsm-');
+  mkdirSync(join(tmp.dir, 'tokens'));
+  // SoftHSM reads its configuration when the module initialises, so it is set before any use.
+  process.env.SOFTHSM2_CONF = tmp.file('softhsm2.conf', `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  run('softhsm2-util', ['--init-token', '--free', '--label', 'sigil-test', '--pin', PIN, '--so-pin', '654321']);
+  for (const [label, id, party] of [
+    ['seal-rsa', '01', pki.sealRsa],
+    ['seal-ec', '02', pki.sealEc],
+  ] as const) {
+    const keyFile = tmp.file(`${label}.pem`, party.key.export({ format: 'pem', type: 'pkcs8' }) as string);
+    run('softhsm2-util', ['--import', keyFile, '--token', 'sigil-test', '--label', label, '--id', id, '--pin', PIN]);
+  }
+  nss = nssDatabase(tmp.dir, pki.root);
+});
+afterAll(() => {
+  for (const s of open) s.close();
+  tmp?.remove();
+});
+
+describe('PKCS#11 signer (SoftHSM2)', () => {
+  for (const [label, which] of [
+    ['seal-rsa', 'sealRsa'],
+    ['seal-ec', 'sealEc'],
+  ] as const) {
+    it(`signs a PDF with the ${label} token key; pdfsig and Sigil accept it`, async () => {
+      const party = pki[which];
+      const signer = openPkcs11Signer({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyLabel: label, certificate: party.signer.certificate, chain: [pki.ca, pki.root] });
+      open.push(signer);
+      expect(signer.publicKey.equals(party.signer.publicKey)).toBe(true);
+      // Concurrent signatures queue on the one session instead of failing.
+      const [a, b] = await Promise.all([
+        signPdf(buildPdf({ seed: 1 }), { signer, level: 'B-T', timestamper: pki.timestamper }),
+        signPdf(buildPdf({ seed: 2 }), { signer }),
+      ]);
+      for (const [i, pdf] of [a, b].entries()) {
+        const seen = pdfsig(tmp.file(`${label}-${i}.pdf`, pdf), nss);
+        expect(seen[0]!.signatureValid).toBe(true);
+        expect(seen[0]!.certificateTrusted).toBe(true);
+        expect((await verifyPdf(pdf, { trustAnchors: [pki.root] })).intact).toBe(true);
+      }
+    });
+  }
+
+  it('lets a CA key stay in the token: a root and a seal certificate signed by it', async () => {
+    const caKey = openPkcs11KeySigner({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyId: '02' });
+    try {
+      const root = await createRootCa({ signer: caKey, subject: { commonName: 'HSM Root' } });
+      const seal = await issueSealCertificate({ issuer: { signer: caKey, certificate: root }, subject: { commonName: 'HSM-issued seal', organization: 'Acme' }, publicKey: pki.sealRsa.signer.publicKey });
+      expect(isIssuedBy(parseCertificate(seal), parseCertificate(root))).toBe(true);
+      const rootFile = tmp.file('hsm-root.pem', derToPem(root));
+      expect(run('openssl', ['verify', '-CAfile', rootFile, tmp.file('hsm-seal.pem', derToPem(seal))]).out).toContain('OK');
+    } finally {
+      caKey.close();
+    }
+  });
+
+  it('names a wrong PIN and a missing key', () => {
+    expect(() => openPkcs11Signer({ library: LIBRARY, tokenLabel: 'sigil-test', pin: '000000', keyLabel: 'seal-rsa' })).toThrow(expect.objectContaining({ code: 'key_password_invalid' }));
+    expect(() => openPkcs11Signer({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyLabel: 'no-such-key' })).toThrow(expect.objectContaining({ code: 'signing_key_invalid' }));
+    expect(() => openPkcs11Signer({ library: LIBRARY, tokenLabel: 'no-such-token', pin: PIN })).toThrow(expect.objectContaining({ code: 'signer_unavailable' }));
+  });
+});
