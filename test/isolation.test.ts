@@ -151,6 +151,13 @@ const probes: Record<string, ProbeFactory> = {
   'DELETE /api/v1/delegations/:delegationId': (v) => [{ kind: 'target', params: { delegationId: v.delegation } }],
   'POST /api/v1/seals/production-applications': (v) => [{ kind: 'target', body: { companyId: v.company, name: 'Intruder seal', code: fresh(), kind: 'physical', type: 'official', custodianIds: [v.user], reason: 'x' } }],
   'POST /api/v1/seals/:sealId/lifecycle-applications': (v) => [{ kind: 'target', params: { sealId: v.seal }, body: { action: 'suspend', reason: 'x' } }],
+  'GET /api/v1/reports/seal-permissions': (v) => [
+    { kind: 'list' },
+    { kind: 'target', query: `under=${v.company}` },
+    { kind: 'target', query: `sealId=${v.seal}` },
+    { kind: 'target', query: `userId=${v.user}` },
+    { kind: 'list', query: 'format=csv' },
+  ],
   'GET /api/v1/me/seals': () => [{ kind: 'list' }, { kind: 'list', query: 'category=sales' }],
   'GET /api/v1/seal-use/decision': (v, a) => [
     ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),

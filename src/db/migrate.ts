@@ -4,6 +4,7 @@ import * as foundation from './migrations/20261121T1000-foundation.js';
 import * as jobsBlobsNotifications from './migrations/20261121T1200-jobs-blobs-notifications.js';
 import * as seals from './migrations/20261121T1300-seals.js';
 import * as approvals from './migrations/20261121T1400-approvals.js';
+import * as userNameIndex from './migrations/20261121T1500-user-name-index.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '20261121T1200-jobs-blobs-notifications': jobsBlobsNotifications,
   '20261121T1300-seals': seals,
   '20261121T1400-approvals': approvals,
+  '20261121T1500-user-name-index': userNameIndex,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.js';
 
@@ -59,3 +60,10 @@ export const cursorQuery = z
       return z.NEVER;
     }
   });
+
+/** Answers with a text body (CSV, PEM…) instead of the route's JSON schema. */
+export function sendText(reply: FastifyReply, options: { type: string; filename?: string; body: string }): FastifyReply {
+  reply.type(options.type);
+  if (options.filename) reply.header('content-disposition', `attachment; filename="${options.filename}"`);
+  return reply.send(options.body);
+}

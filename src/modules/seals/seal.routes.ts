@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
-import { isoDate, uuid, type RoutesPlugin } from '../../server/schemas.js';
+import { isoDate, sendText, uuid, type RoutesPlugin } from '../../server/schemas.js';
 import {
   category,
   createGrantBody,
@@ -17,6 +17,8 @@ import {
   useDecisionSchema,
 } from './seal.schema.js';
 import * as service from './seal.service.js';
+import * as reports from './permission-report.service.js';
+import { reportFlags } from './permission-report.service.js';
 
 const tags = ['seals'];
 
@@ -70,6 +72,54 @@ export const sealRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.post('/seals/:sealId/grants/:grantId/revoke', {
     schema: { tags, summary: 'Revoke a grant at once', params: grantParams, body: revokeGrantBody, response: { 200: grantSchema } },
     handler: async (request) => service.revokeGrant(ctx, actorOf(request), request.params.sealId, request.params.grantId, request.body.reason ?? null),
+  });
+
+  app.get('/reports/seal-permissions', {
+    schema: {
+      tags,
+      summary: 'Who may use which seal through which grant, with flags (overlapping, single user, beyond company or function, expired, inactive grantee, custodian also user); JSON or CSV',
+      querystring: z.strictObject({
+        under: uuid.optional().describe('one company and its subtree'),
+        sealId: uuid.optional(),
+        userId: uuid.optional(),
+        flag: z.enum(reportFlags).optional(),
+        format: z.enum(['json', 'csv']).default('json'),
+      }),
+      response: {
+        200: z.object({
+          generatedAt: isoDate,
+          summary: z.record(z.enum(reportFlags), z.number()),
+          rows: z.array(
+            z.object({
+              sealId: z.string(),
+              sealName: z.string(),
+              sealCode: z.string(),
+              sealType: z.string(),
+              sealStatus: z.string(),
+              companyName: z.string(),
+              grantId: z.string().nullable(),
+              granteeType: z.string().nullable(),
+              granteeName: z.string().nullable(),
+              categories: z.array(z.string()),
+              validUntil: isoDate.nullable(),
+              remainingUses: z.number().nullable(),
+              personId: z.string().nullable(),
+              personName: z.string().nullable(),
+              personStatus: z.string().nullable(),
+              flags: z.array(z.enum(reportFlags)),
+            }),
+          ),
+        }),
+      },
+    },
+    handler: async (request, reply) => {
+      const { format, ...query } = request.query;
+      const report = await reports.permissionReport(ctx, actorOf(request), query);
+      if (format === 'csv') {
+        return sendText(reply, { type: 'text/csv; charset=utf-8', filename: 'seal-permissions.csv', body: reports.toCsv(report.rows) });
+      }
+      return report;
+    },
   });
 
   app.get('/me/seals', {
