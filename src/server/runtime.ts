@@ -12,6 +12,8 @@ import type { JobRunner } from '../jobs/job.runner.js';
 import { createMailer } from '../modules/notifications/mailer.js';
 import { createSmsGateway } from '../modules/notifications/sms-gateway.js';
 import { createJobRunner } from './jobs.js';
+import { listenForChanges } from '../db/changes-listener.js';
+import { CHANGES_CHANNEL, invalidatePrincipals } from '../modules/auth/principal-cache.js';
 
 /** The console as built by `npm run build:web`, relative to this file in src/ and in dist/. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -51,6 +53,10 @@ export async function openRuntime(config: Config, warn: (message: string) => voi
 export async function startRuntime(config: Config, warn: (message: string) => void): Promise<Runtime> {
   const { ctx, database } = await openRuntime(config, warn);
   const app = await buildApp({ ...ctx, config: { ...config, consoleDir: config.consoleDir ?? DEFAULT_CONSOLE_DIR } });
+  // Another process's change (a resignation, a revoked role) must reach this one's cached principals.
+  const changes = config.databaseUrl
+    ? listenForChanges({ databaseUrl: config.databaseUrl, channel: CHANGES_CHANNEL, onChange: invalidatePrincipals, onError: (error) => app.log.warn({ err: error }, 'change listener lost its connection; reconnecting') })
+    : undefined;
   const jobs = createJobRunner(ctx, { logger: app.log.child({ component: 'jobs' }) });
   if (config.jobs.enabled) jobs.start();
   return {
@@ -61,6 +67,7 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
     async close() {
       // Jobs first: a job in hand finishes (or is abandoned to its lease) while the database is still open.
       await jobs.stop();
+      await changes?.close();
       await app.close();
       await ctx.mailer.close();
       await database.close();

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGroup, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
+import { distDir, ensureConsoleBuilt, root } from './console-build.js';
 
 /**
  * The console, driven in Debian's Chromium against a real server on a loopback port:
@@ -18,28 +17,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const browserRequired = process.env.REQUIRE_BROWSER_TESTS === '1';
 
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const webDir = join(root, 'web');
-const distDir = join(webDir, 'dist');
 const outputDir = join(root, 'test-output');
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
-
-/** Newest modification time under a path (the console's sources). */
-function newestChange(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestChange(join(path, name))));
-}
-
-/** Builds the console when it is missing, or older than its sources (a stale build would test old code). */
-function ensureConsoleBuilt(): void {
-  const index = join(distDir, 'index.html');
-  const sources = Math.max(newestChange(join(webDir, 'src')), newestChange(join(webDir, 'index.html')), newestChange(join(webDir, 'vite.config.ts')));
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: root, stdio: 'pipe' });
-}
 
 async function text(page: Page, testId: string): Promise<string> {
   return ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
@@ -81,7 +62,7 @@ describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => 
   beforeAll(async () => {
     if (!hasChromium) throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
     mkdirSync(outputDir, { recursive: true });
-    ensureConsoleBuilt();
+    await ensureConsoleBuilt();
     world = await createWorld({ SIGIL_CONSOLE_DIR: distDir });
     await world.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;

@@ -19,6 +19,16 @@ import { UserDetailPage } from './pages/UserDetailPage';
 import { RolesPage } from './pages/RolesPage';
 import { AuditPage } from './pages/AuditPage';
 import { ApiKeysPage } from './pages/ApiKeysPage';
+import { ApplyPage } from './pages/ApplyPage';
+import { ApplicationsPage } from './pages/ApplicationsPage';
+import { ApplicationPage } from './pages/ApplicationPage';
+import { InboxPage } from './pages/InboxPage';
+import { NotificationsPage } from './pages/NotificationsPage';
+import { FlowsPage } from './pages/FlowsPage';
+import { FlowEditorPage } from './pages/FlowEditorPage';
+import { SealsPage } from './pages/SealsPage';
+import { SealPage } from './pages/SealPage';
+import { UnreadProvider } from './notifications';
 import { NotFoundPage, NoAccessPage } from './pages/NotFoundPage';
 
 interface Route {
@@ -29,6 +39,16 @@ interface Route {
 
 const routes: Route[] = [
   { pattern: '/', render: () => <OverviewPage /> },
+  { pattern: '/apply', render: () => <ApplyPage /> },
+  { pattern: '/applications', render: () => <ApplicationsPage /> },
+  { pattern: '/applications/:applicationId', render: (p) => <ApplicationPage key={p.applicationId} applicationId={p.applicationId ?? ''} /> },
+  { pattern: '/inbox', render: () => <InboxPage /> },
+  { pattern: '/notifications', render: () => <NotificationsPage /> },
+  { pattern: '/seals', needs: 'seals.read', render: () => <SealsPage /> },
+  { pattern: '/seals/:sealId', needs: 'seals.read', render: (p) => <SealPage key={p.sealId} sealId={p.sealId ?? ''} /> },
+  { pattern: '/flows', needs: 'flows.manage', render: () => <FlowsPage /> },
+  { pattern: '/flows/new', needs: 'flows.manage', render: () => <FlowEditorPage key="new" /> },
+  { pattern: '/flows/:flowId', needs: 'flows.manage', render: (p) => <FlowEditorPage key={p.flowId} flowId={p.flowId ?? ''} /> },
   { pattern: '/companies', needs: 'org.read', render: () => <CompaniesPage /> },
   { pattern: '/departments', needs: 'org.read', render: () => <DepartmentsPage /> },
   { pattern: '/users', needs: 'org.read', render: () => <UsersPage /> },
@@ -95,9 +115,11 @@ function SignedIn({ onSignedOut, adoptLocale }: { onSignedOut: () => void; adopt
   return (
     <SessionProvider value={session}>
       <DirectoryProvider enabled={canReadOrg}>
-        <Layout>
-          <Routes />
-        </Layout>
+        <UnreadProvider>
+          <Layout>
+            <Routes />
+          </Layout>
+        </UnreadProvider>
       </DirectoryProvider>
     </SessionProvider>
   );

@@ -7,11 +7,32 @@ export type Locale = 'zh-CN' | 'en';
 export type Role = 'system_admin' | 'seal_admin' | 'security_auditor' | 'employee';
 export type UserStatus = 'active' | 'suspended' | 'resigned';
 export type CompanyStatus = 'active' | 'closed';
-export type Permission = 'org.read' | 'org.write' | 'roles.assign' | 'api_keys.manage' | 'audit.read' | 'settings.write';
+export type Permission =
+  | 'org.read'
+  | 'org.write'
+  | 'roles.assign'
+  | 'api_keys.manage'
+  | 'audit.read'
+  | 'settings.write'
+  | 'seals.read'
+  | 'seals.manage'
+  | 'seals.grant'
+  | 'flows.manage';
 
 export const ROLES: readonly Role[] = ['system_admin', 'seal_admin', 'security_auditor', 'employee'];
 export const USER_STATUSES: readonly UserStatus[] = ['active', 'suspended', 'resigned'];
-export const PERMISSIONS: readonly Permission[] = ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'audit.read', 'settings.write'];
+export const PERMISSIONS: readonly Permission[] = [
+  'org.read',
+  'org.write',
+  'roles.assign',
+  'api_keys.manage',
+  'audit.read',
+  'settings.write',
+  'seals.read',
+  'seals.manage',
+  'seals.grant',
+  'flows.manage',
+];
 
 export interface Company {
   id: string;
@@ -124,6 +145,243 @@ export interface ApiKey {
   lastUsedAt: string | null;
 }
 
+/* ---------- Seals ---------- */
+
+export type SealKind = 'electronic' | 'physical' | 'ukey' | 'mobile';
+export type SealType = 'official' | 'contract' | 'finance' | 'invoice' | 'hr' | 'legal_representative' | 'custom';
+export type SealStatus = 'pending' | 'active' | 'suspended' | 'lost' | 'destroyed';
+
+export const SEAL_KINDS: readonly SealKind[] = ['electronic', 'physical', 'ukey', 'mobile'];
+export const SEAL_TYPES: readonly SealType[] = ['official', 'contract', 'finance', 'invoice', 'hr', 'legal_representative', 'custom'];
+export const SEAL_STATUSES: readonly SealStatus[] = ['pending', 'active', 'suspended', 'lost', 'destroyed'];
+
+/** Business categories a grant and an application name: the five standard ones, or `custom:<name>`. */
+export const STANDARD_CATEGORIES = ['personnel', 'procurement', 'sales', 'legal', 'finance'] as const;
+
+export interface Seal {
+  id: string;
+  companyId: string;
+  companyName: string;
+  code: string;
+  name: string;
+  kind: SealKind;
+  type: SealType;
+  customType: string | null;
+  status: SealStatus;
+  imageSha256: string | null;
+  description: string | null;
+  needsCustodian: boolean;
+  producedAt: string | null;
+  statusChangedAt: string | null;
+  createdAt: string;
+  custodians: Array<{ userId: string; name: string }>;
+  activeGrants: number;
+}
+
+export interface SealGrant {
+  id: string;
+  sealId: string;
+  granteeType: 'user' | 'department' | 'role';
+  granteeUserId: string | null;
+  granteeDepartmentId: string | null;
+  granteeRole: string | null;
+  granteeCompanyId: string | null;
+  granteeName: string | null;
+  categories: string[];
+  validFrom: string;
+  validUntil: string | null;
+  maxUses: number | null;
+  usedCount: number;
+  createdBy: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+  revokeReason: string | null;
+}
+
+export interface SealCard {
+  seal: Seal;
+  grants: SealGrant[];
+  history: Array<{ seq: number; occurredAt: string; action: string; actorName: string | null; changes: Record<string, unknown> }>;
+}
+
+/** A seal the signed-in person may use now, with the grant that allows it (GET /me/seals). */
+export interface MySeal {
+  id: string;
+  name: string;
+  code: string;
+  kind: SealKind;
+  type: SealType;
+  companyId: string;
+  companyName: string;
+  grant: { id: string; categories: string[]; validUntil: string | null; remainingUses: number | null };
+}
+
+/* ---------- Approvals ---------- */
+
+export interface Person {
+  id: string;
+  name: string;
+}
+
+export type ApprovalMode = 'any' | 'all';
+
+export interface PlannedLevel {
+  name: string;
+  mode: ApprovalMode;
+  approvers: Person[];
+  remindAfterHours: number | null;
+  escalateAfterHours: number | null;
+}
+
+/** The approvers and CC an application gets, resolved from its flow. */
+export interface Plan {
+  flowId: string;
+  flowName: string;
+  flowVersion: number;
+  levels: PlannedLevel[];
+  cc: Person[];
+}
+
+export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
+export type TaskStatus = 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
+export const APPLICATION_STATUSES: readonly ApplicationStatus[] = ['pending', 'approved', 'rejected', 'withdrawn'];
+
+export interface ApprovalTask {
+  id: string;
+  applicationId: string;
+  level: number;
+  assigneeId: string;
+  assigneeName: string;
+  onBehalfOf: string | null;
+  onBehalfOfName: string | null;
+  via: 'delegation' | 'transfer' | 'escalation' | null;
+  status: TaskStatus;
+  comment: string | null;
+  createdAt: string;
+  decidedAt: string | null;
+}
+
+export interface ApplicationSummary {
+  id: string;
+  companyId: string;
+  applicantId: string;
+  applicantName: string;
+  purpose: 'seal_use' | 'lifecycle';
+  category: string | null;
+  lifecycleAction: string | null;
+  payload: Record<string, unknown>;
+  reason: string;
+  uses: number;
+  photosPerUse: number;
+  flowVersionId: string;
+  currentLevel: number;
+  status: ApplicationStatus;
+  createdAt: string;
+  decidedAt: string | null;
+}
+
+export interface Authorization {
+  id: string;
+  sealId: string;
+  holderId: string;
+  kind: 'documents' | 'ticket';
+  usesTotal: number;
+  usesConsumed: number;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface Application extends ApplicationSummary {
+  plan: Plan;
+  seals: Array<{ id: string; name: string; code: string; kind: string; type: string; status: string; companyId: string }>;
+  tasks: ApprovalTask[];
+  cc: Person[];
+  authorizations: Authorization[];
+}
+
+/** A task in my inbox, with the headline of its application. */
+export interface InboxTask extends ApprovalTask {
+  reason: string;
+  category: string | null;
+  uses: number;
+  purpose: string;
+  applicationStatus: string;
+  applicantName: string;
+  submittedAt: string;
+}
+
+export interface SealUseDraft {
+  sealIds: string[];
+  category: string;
+  reason: string;
+  uses: number;
+  photosPerUse: number;
+}
+
+export type ApproverSpec =
+  | { type: 'user'; userId: string }
+  | { type: 'role'; role: Role; companyId: string }
+  | { type: 'department_head' }
+  | { type: 'custodian' };
+
+export interface LevelCondition {
+  minUses?: number;
+  sealTypes?: SealType[];
+  sealKinds?: SealKind[];
+}
+
+export interface LevelSpec {
+  name: string;
+  mode: ApprovalMode;
+  approvers: ApproverSpec[];
+  condition?: LevelCondition;
+  remindAfterHours?: number;
+  escalateAfterHours?: number;
+}
+
+export interface FlowDefinition {
+  levels: LevelSpec[];
+  cc: ApproverSpec[];
+}
+
+export interface Flow {
+  id: string;
+  companyId: string;
+  purpose: 'seal_use' | 'lifecycle';
+  category: string | null;
+  sealId: string | null;
+  name: string;
+  version: number;
+  status: 'active' | 'archived';
+  definition: FlowDefinition;
+  createdAt: string;
+}
+
+export interface Delegation {
+  id: string;
+  delegateId: string;
+  delegateName: string;
+  startsAt: string;
+  endsAt: string;
+  revokedAt: string | null;
+  createdAt: string;
+}
+
+/* ---------- Notifications ---------- */
+
+export interface AppNotification {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  /** A console path, e.g. `/applications/<id>`. */
+  link: string | null;
+  data: Record<string, unknown>;
+  read: boolean;
+  readAt: string | null;
+  createdAt: string;
+}
+
 export type SignInResult =
   | { status: 'signed_in'; token: string; expiresAt: string; userId: string }
   | { status: 'mfa_required'; challengeToken: string; expiresAt: string };
@@ -200,9 +458,9 @@ function withQuery(path: string, query?: Query): string {
   return qs ? `${path}?${qs}` : path;
 }
 
-async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<T> {
   const token = tokenStore.get();
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (token) headers.authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
@@ -236,7 +494,7 @@ async function request<T>(method: string, path: string, options: { query?: Query
 }
 
 const get = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal });
-const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, { body });
+const post = <T>(path: string, body: unknown = {}, headers?: Record<string, string>) => request<T>('POST', path, { body, ...(headers ? { headers } : {}) });
 const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
 const put = <T>(path: string, body: unknown) => request<T>('PUT', path, { body });
 const del = <T>(path: string) => request<T>('DELETE', path);
@@ -287,4 +545,48 @@ export const api = {
   apiKeys: (signal?: AbortSignal) => get<{ items: ApiKey[] }>('/api-keys', undefined, signal),
   createApiKey: (body: { name: string; companyId: string; permissions: Permission[]; expiresAt?: string }) => post<{ key: ApiKey; secret: string }>('/api-keys', body),
   revokeApiKey: (id: string) => del<{ ok: true }>(`/api-keys/${id}`),
+
+  seals: (
+    query: { companyId?: string; under?: string; kind?: SealKind; type?: SealType; status?: SealStatus; custodianId?: string; q?: string; limit?: number; cursor?: string },
+    signal?: AbortSignal,
+  ) => get<Page<Seal>>('/seals', query, signal),
+  sealCard: (id: string, signal?: AbortSignal) => get<SealCard>(`/seals/${id}`, undefined, signal),
+  mySeals: (query: { category?: string }, signal?: AbortSignal) => get<{ items: MySeal[] }>('/me/seals', query, signal),
+
+  previewApplication: (body: SealUseDraft, signal?: AbortSignal) => request<Plan>('POST', '/applications/preview', { body, ...(signal ? { signal } : {}) }),
+  /** `idempotencyKey`: one per form, so a double tap or a retry creates one application. */
+  submitApplication: (body: SealUseDraft, idempotencyKey: string) => post<Application>('/applications', body, { 'idempotency-key': idempotencyKey }),
+  applications: (query: { status?: ApplicationStatus; limit?: number }, signal?: AbortSignal) => get<{ items: ApplicationSummary[] }>('/applications', query, signal),
+  application: (id: string, signal?: AbortSignal) => get<Application>(`/applications/${id}`, undefined, signal),
+  withdrawApplication: (id: string) => post<Application>(`/applications/${id}/withdraw`),
+
+  tasks: (query: { status?: TaskStatus; limit?: number }, signal?: AbortSignal) => get<{ items: InboxTask[] }>('/tasks', query, signal),
+  approveTask: (id: string, body: { comment?: string }) => post<Application>(`/tasks/${id}/approve`, body),
+  rejectTask: (id: string, body: { reason: string }) => post<Application>(`/tasks/${id}/reject`, body),
+  transferTask: (id: string, body: { toUserId: string; comment?: string }) => post<Application>(`/tasks/${id}/transfer`, body),
+
+  flows: (query: { companyId?: string; includeArchived?: boolean }, signal?: AbortSignal) => get<{ items: Flow[] }>('/flows', query, signal),
+  flow: (id: string, signal?: AbortSignal) => get<Flow>(`/flows/${id}`, undefined, signal),
+  createFlow: (body: { companyId: string; purpose: 'seal_use'; category?: string; sealId?: string; name: string; definition: FlowDefinition }) => post<Flow>('/flows', body),
+  updateFlow: (id: string, body: { name?: string; definition: FlowDefinition }) => put<Flow>(`/flows/${id}`, body),
+  archiveFlow: (id: string) => post<Flow>(`/flows/${id}/archive`),
+
+  delegations: (signal?: AbortSignal) => get<{ items: Delegation[] }>('/delegations', undefined, signal),
+  createDelegation: (body: { delegateId: string; startsAt: string; endsAt: string }) => post<Delegation>('/delegations', body),
+  endDelegation: (id: string) => del<{ ok: true }>(`/delegations/${id}`),
+
+  notifications: (query: { unread?: boolean; limit?: number; cursor?: string }, signal?: AbortSignal) => get<Page<AppNotification>>('/notifications', query, signal),
+  unreadCount: (signal?: AbortSignal) => get<{ count: number }>('/notifications/unread-count', undefined, signal),
+  readNotification: (id: string) => post<AppNotification>(`/notifications/${id}/read`),
+  readAllNotifications: () => post<{ marked: number }>('/notifications/read-all'),
 };
+
+/**
+ * A fresh idempotency key. `crypto.randomUUID` exists only in secure contexts (a console
+ * served over plain http on a LAN address is not one); `getRandomValues` works everywhere.
+ */
+export function newIdempotencyKey(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

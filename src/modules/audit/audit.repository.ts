@@ -95,3 +95,8 @@ export async function countEvents(db: Db, groupId: string): Promise<number> {
     .executeTakeFirstOrThrow();
   return row.n;
 }
+
+/** Tells every server process, on commit, that the group's state changed (they drop cached principals). */
+export async function notifyChange(trx: Transaction, groupId: string): Promise<void> {
+  await sql`select pg_notify('sigil_changes', ${groupId})`.execute(trx);
+}

@@ -4,7 +4,8 @@ import { newId } from '../../lib/ids.js';
 import type { Db, Transaction } from '../../db/schema.js';
 import type { Actor } from '../auth/principal.js';
 import { auditEventSchemas, type AuditAction, type AuditEvent } from './audit.events.js';
-import { findChainPage, findHead, GENESIS_HASH, insertEvent, lockHead, type AuditRow } from './audit.repository.js';
+import { findChainPage, findHead, GENESIS_HASH, insertEvent, lockHead, notifyChange, type AuditRow } from './audit.repository.js';
+import { invalidatePrincipals } from '../auth/principal-cache.js';
 
 /** Who an event is attributed to when no request is behind it (CLI, seeding, jobs). */
 export interface SystemActor {
@@ -71,6 +72,10 @@ export async function recordAudit(
     prev_hash: head.hash,
   };
   await insertEvent(trx, { ...base, hash: hashRow(base) });
+  // Whatever changed may change who is allowed what: cached principals go now, and other
+  // processes drop theirs when this transaction commits.
+  invalidatePrincipals();
+  await notifyChange(trx, groupId);
 }
 
 export type ChainProblem = 'altered' | 'inserted' | 'missing';

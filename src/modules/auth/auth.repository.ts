@@ -6,6 +6,7 @@ import type { Permission } from './permissions.js';
 export interface SessionPrincipalRow {
   sessionId: string;
   mfaPending: boolean;
+  expiresAt: Date;
   userId: string;
   groupId: string;
   name: string;
@@ -26,6 +27,7 @@ export async function findSessionPrincipal(db: Db, tokenHash: string, now: Date)
     .select((eb) => [
       's.id as sessionId',
       's.mfa_pending as mfaPending',
+      's.expires_at as expiresAt',
       'u.id as userId',
       'u.group_id as groupId',
       'u.name as name',
@@ -53,13 +55,14 @@ export interface ApiKeyPrincipalRow {
   companyId: string;
   companyPath: string;
   permissions: Permission[];
+  expiresAt: Date | null;
 }
 
 export async function findApiKeyPrincipal(db: Db, keyHash: string, now: Date): Promise<ApiKeyPrincipalRow | undefined> {
   return db
     .selectFrom('api_keys as k')
     .innerJoin('companies as c', 'c.id', 'k.company_id')
-    .select(['k.id as id', 'k.group_id as groupId', 'k.name as name', 'k.company_id as companyId', 'c.path as companyPath', sql<Permission[]>`k.permissions`.as('permissions')])
+    .select(['k.id as id', 'k.group_id as groupId', 'k.name as name', 'k.company_id as companyId', 'c.path as companyPath', sql<Permission[]>`k.permissions`.as('permissions'), 'k.expires_at as expiresAt'])
     .where('k.key_hash', '=', keyHash)
     .where('k.revoked_at', 'is', null)
     .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', now)]))

@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/audit.service.js';
 import type { Actor, Principal } from './principal.js';
 import * as repo from './auth.repository.js';
 import type { Permission } from './permissions.js';
+import { PrincipalCache } from './principal-cache.js';
 
 export const SESSION_PREFIX = 'sgs';
 export const API_KEY_PREFIX = 'sgk';
@@ -144,18 +145,24 @@ export async function completeTotpSignIn(ctx: AppContext, input: { challengeToke
   return outcome.result;
 }
 
+/** Principals recently resolved in this process; see principal-cache.ts for why this stays correct. */
+const principals = new PrincipalCache({ ttlMs: 5_000, maxEntries: 50_000 });
+
 /** Resolves a bearer token to its principal, or null when it is unknown, expired or revoked. */
 export async function authenticate(ctx: AppContext, token: string): Promise<{ principal: Principal; mfaPending: boolean } | null> {
   const now = ctx.now();
   const hash = sha256Hex(token);
+  const cached = principals.get(hash, now);
+  if (cached) return cached;
+  const readUnderEpoch = principals.currentEpoch();
   if (token.startsWith(`${API_KEY_PREFIX}_`)) {
     const key = await repo.findApiKeyPrincipal(ctx.db, hash, now);
     if (!key) return null;
     await repo.touchApiKey(ctx.db, key.id, now);
-    return {
+    const value = {
       mfaPending: false,
       principal: {
-        kind: 'api_key',
+        kind: 'api_key' as const,
         id: key.id,
         name: key.name,
         groupId: key.groupId,
@@ -166,14 +173,16 @@ export async function authenticate(ctx: AppContext, token: string): Promise<{ pr
         keyGrants: key.permissions.map((permission: Permission) => ({ permission, companyPath: key.companyPath })),
       },
     };
+    principals.set(hash, value, { readUnderEpoch, now, expiresAt: key.expiresAt });
+    return value;
   }
   if (!token.startsWith(`${SESSION_PREFIX}_`)) return null;
   const row = await repo.findSessionPrincipal(ctx.db, hash, now);
   if (!row) return null;
-  return {
+  const value = {
     mfaPending: row.mfaPending,
     principal: {
-      kind: 'user',
+      kind: 'user' as const,
       id: row.userId,
       name: row.name,
       groupId: row.groupId,
@@ -184,6 +193,8 @@ export async function authenticate(ctx: AppContext, token: string): Promise<{ pr
       keyGrants: [],
     },
   };
+  principals.set(hash, value, { readUnderEpoch, now, expiresAt: row.expiresAt });
+  return value;
 }
 
 export async function signOut(ctx: AppContext, actor: Actor): Promise<void> {

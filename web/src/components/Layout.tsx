@@ -3,6 +3,7 @@ import type { Permission } from '../api';
 import { useIsPhone } from '../hooks';
 import { useI18n, type MessageKey } from '../i18n';
 import { Link, useLocation } from '../router';
+import { useUnread } from '../notifications';
 import { usePermissionSet, useSession } from '../session';
 import { Icon, SealMark, type IconName } from './Icons';
 import { LanguageSwitcher } from './LanguageSwitcher';
@@ -17,6 +18,12 @@ interface NavItem {
 
 export const navItems: NavItem[] = [
   { to: '/', label: 'nav.overview', icon: 'home', testId: 'nav-overview' },
+  { to: '/apply', label: 'nav.apply', icon: 'stamp', testId: 'nav-apply' },
+  { to: '/applications', label: 'nav.applications', icon: 'file', testId: 'nav-applications' },
+  { to: '/inbox', label: 'nav.inbox', icon: 'inbox', testId: 'nav-inbox' },
+  { to: '/notifications', label: 'nav.notifications', icon: 'bell', testId: 'nav-notifications' },
+  { to: '/seals', label: 'nav.seals', icon: 'seal', needs: 'seals.read', testId: 'nav-seals' },
+  { to: '/flows', label: 'nav.flows', icon: 'flow', needs: 'flows.manage', testId: 'nav-flows' },
   { to: '/companies', label: 'nav.companies', icon: 'building', needs: 'org.read', testId: 'nav-companies' },
   { to: '/departments', label: 'nav.departments', icon: 'layers', needs: 'org.read', testId: 'nav-departments' },
   { to: '/users', label: 'nav.users', icon: 'users', needs: 'org.read', testId: 'nav-users' },
@@ -57,6 +64,24 @@ function SignOutButton() {
       <Icon name="logout" size={16} />
       <span>{t('nav.signOut')}</span>
     </button>
+  );
+}
+
+/** The bell: unread notifications, linking to the list. */
+function NotificationBell() {
+  const { t } = useI18n();
+  const { count } = useUnread();
+  const { path } = useLocation();
+  const label = count > 0 ? t('notification.bellUnread', { n: count }) : t('notification.bell');
+  return (
+    <Link to="/notifications" className={`icon-button bell${path === '/notifications' ? ' active' : ''}`} aria-label={label} title={label} data-testid="notification-bell">
+      <Icon name="bell" size={21} />
+      {count > 0 && (
+        <span className="bell-count" data-testid="notification-count" aria-hidden="true">
+          {count > 99 ? '99+' : count}
+        </span>
+      )}
+    </Link>
   );
 }
 
@@ -111,6 +136,7 @@ export function Layout({ children }: { children: ReactNode }) {
           {me.group.name}
         </span>
         <div className="topbar-end">
+          <NotificationBell />
           <LanguageSwitcher />
           {!isPhone && (
             <div className="topbar-user">

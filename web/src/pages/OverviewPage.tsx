@@ -1,8 +1,9 @@
-import { PERMISSIONS } from '../api';
+import { api, PERMISSIONS } from '../api';
 import { Icon } from '../components/Icons';
 import { useVisibleNav } from '../components/Layout';
 import { PageHeader } from '../components/PageHeader';
 import { RoleBadge } from '../components/StatusBadge';
+import { useQuery } from '../hooks';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { usePermissionSet, useSession } from '../session';
@@ -14,10 +15,26 @@ export function OverviewPage() {
   const permissions = usePermissionSet();
   const shortcuts = useVisibleNav().filter((item) => item.to !== '/');
   const adminRoles = me.roles.filter((r) => r.role !== 'employee');
+  const waiting = useQuery((signal) => api.tasks({ status: 'pending', limit: 200 }, signal), []);
+  const pending = useQuery((signal) => api.applications({ status: 'pending', limit: 200 }, signal), []);
+  const count = (n: number | undefined) => (n === undefined ? '…' : n >= 200 ? '200+' : String(n));
 
   return (
     <>
       <PageHeader title={t('overview.welcome', { name: me.user.name })} subtitle={`${me.group.name} · ${me.company.name}`} />
+      <h2 className="section-title">{t('overview.todo')}</h2>
+      <div className="todo-grid">
+        <Link to="/inbox" className="card todo" data-testid="todo-inbox">
+          <Icon name="inbox" size={22} />
+          <span className="todo-count">{count(waiting.data?.items.length)}</span>
+          <span className="todo-label">{t('overview.waitingForMe')}</span>
+        </Link>
+        <Link to="/applications?status=pending" className="card todo" data-testid="todo-applications">
+          <Icon name="file" size={22} />
+          <span className="todo-count">{count(pending.data?.items.length)}</span>
+          <span className="todo-label">{t('overview.myPending')}</span>
+        </Link>
+      </div>
       <div className="grid-2">
         <section className="card">
           <h2>{t('overview.roles')}</h2>

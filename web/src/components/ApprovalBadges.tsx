@@ -1,0 +1,33 @@
+import type { ApplicationStatus, TaskStatus } from '../api';
+import { categoryName, useI18n } from '../i18n';
+
+const applicationTone: Record<ApplicationStatus, string> = { pending: 'info', approved: 'ok', rejected: 'danger', withdrawn: 'muted' };
+const taskTone: Record<TaskStatus, string> = { pending: 'info', approved: 'ok', rejected: 'danger', transferred: 'muted', cancelled: 'muted' };
+
+export function ApplicationStatusBadge({ status }: { status: ApplicationStatus }) {
+  const { tx } = useI18n();
+  return (
+    <span className={`badge badge-${applicationTone[status] ?? 'muted'}`} data-testid="application-status" data-status={status}>
+      {tx(`appStatus.${status}`, status)}
+    </span>
+  );
+}
+
+export function TaskStatusBadge({ status }: { status: TaskStatus }) {
+  const { tx } = useI18n();
+  return (
+    <span className={`badge badge-${taskTone[status] ?? 'muted'}`} data-testid="task-status" data-status={status}>
+      {tx(`taskStatus.${status}`, status)}
+    </span>
+  );
+}
+
+/** A business category as a small tag: 销售, 法务… or a custom category's name. */
+export function CategoryTag({ category }: { category: string | null }) {
+  const i18n = useI18n();
+  return (
+    <span className="tag" data-category={category ?? ''}>
+      {categoryName(i18n, category)}
+    </span>
+  );
+}
