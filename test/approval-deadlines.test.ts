@@ -128,7 +128,7 @@ describe('reminders and escalation', () => {
       expect(outcomes.filter((o) => o.kind === 'approval.escalate')).toEqual([expect.objectContaining({ status: 'done', result: { escalated: true, toLevel: 1 } })]);
       const after = (await client(world, s.applicant.token).get(`/api/v1/applications/${submitted.id}`)).body;
       expect(after.currentLevel).toBe(1);
-      expect(after.tasks.map((t: { level: number; status: string }) => [t.level, t.status])).toEqual([[0, 'cancelled'], [1, 'pending']]);
+      expect(after.tasks.map((t: { level: number; status: string; via: string | null }) => [t.level, t.status, t.via])).toEqual([[0, 'cancelled', null], [1, 'pending', 'escalation']]);
       const custodianInbox = await client(world, s.custodian.token).get('/api/v1/notifications');
       expect(custodianInbox.body.items[0]).toMatchObject({ kind: 'approval.escalated' });
       // The head can no longer decide the escalated level.

@@ -55,7 +55,9 @@ describe('a two-level flow: department head, then custodian', () => {
 
     const submitted = await apply(s.applicant, s.seal.id);
     expect(submitted.status).toBe(201);
-    expect(submitted.body).toMatchObject({ status: 'pending', currentLevel: 0, uses: 3, photosPerUse: 1, applicantName: 'Applicant' });
+    expect(submitted.body).toMatchObject({ status: 'pending', currentLevel: 0, uses: 3, photosPerUse: 1, applicantName: 'Applicant', sealNames: [expect.stringMatching(/^Seal /)] });
+    const inboxItem = (await client(world, s.head.token).get('/api/v1/tasks?status=pending')).body.items.find((t: { applicationId: string }) => t.applicationId === submitted.body.id);
+    expect(inboxItem.sealNames).toEqual(submitted.body.sealNames);
     expect((await client(world, s.custodian.token).get('/api/v1/tasks?status=pending')).body.items).toEqual([]);
 
     const first = await client(world, s.head.token).post(`/api/v1/tasks/${await pendingTask(s.head, submitted.body.id)}/approve`, { comment: '同意' });

@@ -158,6 +158,7 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'target', query: `userId=${v.user}` },
     { kind: 'list', query: 'format=csv' },
   ],
+  'GET /api/v1/people': () => [{ kind: 'list' }, { kind: 'list', query: 'q=Victim' }],
   'GET /api/v1/me/seals': () => [{ kind: 'list' }, { kind: 'list', query: 'category=sales' }],
   'GET /api/v1/seal-use/decision': (v, a) => [
     ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),

@@ -179,3 +179,16 @@ describe('user status', () => {
     expect(answer.body.code).toBe('self_assignment_forbidden');
   });
 });
+
+describe('people directory', () => {
+  it('lets any employee find active people of their company line, never a sibling company', async () => {
+    const sub = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: 'Line sub' });
+    const sibling = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: 'Line sibling' });
+    const employee = await buildUser(world, { groupId: group.groupId, companyId: sub.id, name: 'Line Employee' });
+    await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Line Boss' });
+    await buildUser(world, { groupId: group.groupId, companyId: sibling.id, name: 'Line Stranger' });
+    const found = await client(world, employee.token).get('/api/v1/people?q=Line');
+    expect(found.status).toBe(200);
+    expect(found.body.items.map((p: { name: string }) => p.name).sort()).toEqual(['Line Boss', 'Line Employee']);
+  });
+});

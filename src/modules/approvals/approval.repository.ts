@@ -1,6 +1,13 @@
 import { sql } from 'kysely';
 import type { ApplicationStatus, Db, FlowPurpose, LifecycleAction, Role, TaskStatus, Transaction } from '../../db/schema.js';
 
+/** The seals an application is about, by name; a seal still to be made, by the name it will have. */
+const sealNamesOfApplication = sql<string[]>`case
+  when exists (select 1 from application_seals x where x.application_id = a.id)
+    then array(select s.name from application_seals x join seals s on s.id = x.seal_id where x.application_id = a.id order by s.code)
+  when a.payload->>'name' is not null then array[a.payload->>'name']
+  else '{}'::text[] end`;
+
 export interface ApplicationRow {
   id: string;
   companyId: string;
@@ -20,6 +27,7 @@ export interface ApplicationRow {
   status: ApplicationStatus;
   createdAt: Date;
   decidedAt: Date | null;
+  sealNames: string[];
 }
 
 function selectApplications(db: Db | Transaction) {
@@ -46,6 +54,7 @@ function selectApplications(db: Db | Transaction) {
       'a.status',
       'a.created_at as createdAt',
       'a.decided_at as decidedAt',
+      sealNamesOfApplication.as('sealNames'),
     ]);
 }
 
@@ -184,7 +193,7 @@ export async function findTasksOf(db: Db, where: { groupId: string; assigneeId: 
   let query = selectTasks(db)
     .innerJoin('applications as a', 'a.id', 't.application_id')
     .innerJoin('users as ap', 'ap.id', 'a.applicant_id')
-    .select(['a.reason', 'a.category', 'a.uses', 'a.purpose', 'a.status as applicationStatus', 'ap.name as applicantName', 'a.created_at as submittedAt'])
+    .select(['a.reason', 'a.category', 'a.uses', 'a.purpose', 'a.status as applicationStatus', 'ap.name as applicantName', 'a.created_at as submittedAt', sealNamesOfApplication.as('sealNames')])
     .where('t.group_id', '=', where.groupId)
     .where('t.assignee_id', '=', where.assigneeId);
   if (where.status) query = query.where('t.status', '=', where.status);

@@ -50,6 +50,7 @@ const applicationSummary = z.object({
   status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']),
   createdAt: isoDate,
   decidedAt: isoDate.nullable(),
+  sealNames: z.array(z.string()),
 });
 
 const applicationSchema = applicationSummary
@@ -69,6 +70,8 @@ const sealUseBody = body({
   uses: z.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(1000, { message: 'must be at most 1000' }),
   photosPerUse: z.number().int().min(0).max(20).default(0),
 });
+
+const previewBody = sealUseBody.extend({ reason: z.string().trim().max(1000).optional() });
 
 const idempotencyHeader = z.object({ 'idempotency-key': z.string().min(8, { message: 'must be at least 8 characters' }).max(200).optional() });
 
@@ -95,8 +98,8 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/applications/preview', {
-    schema: { tags, summary: 'The approvers and CC an application would get, before submitting', body: sealUseBody, response: { 200: planSchema } },
-    handler: async (request) => service.previewSealUse(ctx, actorOf(request), request.body),
+    schema: { tags, summary: 'The approvers and CC an application would get, before submitting (the reason may still be empty)', body: previewBody, response: { 200: planSchema } },
+    handler: async (request) => service.previewSealUse(ctx, actorOf(request), { ...request.body, reason: request.body.reason ?? '' }),
   });
   app.post('/applications', {
     schema: {
@@ -173,7 +176,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.get('/tasks', {
-    schema: { tags, summary: 'My approval inbox', querystring: z.strictObject({ status: z.enum(['pending', 'approved', 'rejected', 'transferred', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }), response: { 200: z.object({ items: z.array(taskSchema.extend({ reason: z.string(), category: z.string().nullable(), uses: z.number(), purpose: z.string(), applicationStatus: z.string(), applicantName: z.string(), submittedAt: isoDate })) }) } },
+    schema: { tags, summary: 'My approval inbox', querystring: z.strictObject({ status: z.enum(['pending', 'approved', 'rejected', 'transferred', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }), response: { 200: z.object({ items: z.array(taskSchema.extend({ reason: z.string(), category: z.string().nullable(), uses: z.number(), purpose: z.string(), applicationStatus: z.string(), applicantName: z.string(), submittedAt: isoDate, sealNames: z.array(z.string()) })) }) } },
     handler: async (request) => ({ items: await service.listMyTasks(ctx, actorOf(request), request.query) }),
   });
   app.post('/tasks/:taskId/approve', {

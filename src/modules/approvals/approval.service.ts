@@ -154,7 +154,8 @@ export async function openLevel(ctx: AppContext, trx: Transaction, q: { groupId:
     const delegate = delegates.get(approver.id);
     // A delegate never decides their own application: then the approver keeps the task.
     const standIn = delegate && delegate.id !== q.applicantId ? delegate : undefined;
-    return { id: newId(), groupId: q.groupId, applicationId: q.applicationId, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via: standIn ? ('delegation' as const) : null, remindAt };
+    const via = standIn ? ('delegation' as const) : q.escalatedFrom ? ('escalation' as const) : null;
+    return { id: newId(), groupId: q.groupId, applicationId: q.applicationId, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via, remindAt };
   });
   await repo.insertTasks(trx, rows);
   await scheduleOverdue(trx, { groupId: q.groupId, applicationId: q.applicationId, level: q.level, tasks: rows, openedAt: now, remindAfterHours: q.planned.remindAfterHours, escalateAfterHours: q.planned.escalateAfterHours });

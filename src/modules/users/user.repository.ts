@@ -164,3 +164,22 @@ export async function findUserDepartmentIds(db: Db | Transaction, userId: string
   const posts = await db.selectFrom('user_posts').select('department_id as id').where('user_id', '=', userId).where('department_id', 'is not', null).execute();
   return [...new Set([...own, ...posts].map((r) => r.id).filter((id): id is string => id !== null))];
 }
+
+/**
+ * Active people in the company line of `path`: its company, the companies below it and those
+ * above it (never a sibling's). The directory any employee may search to pick an approver.
+ */
+export async function findPeople(db: Db, q: { groupId: string; path: string; q?: string | undefined; limit: number }) {
+  let query = db
+    .selectFrom('users as u')
+    .innerJoin('companies as c', 'c.id', 'u.company_id')
+    .select(['u.id', 'u.name', 'u.company_id as companyId', 'c.name as companyName'])
+    .where('u.group_id', '=', q.groupId)
+    .where('u.status', '=', 'active')
+    .where((eb) => eb.or([eb('c.path', 'like', `${escapeLike(q.path)}%`), sql<boolean>`${q.path} like c.path || '%'`]));
+  if (q.q) {
+    const pattern = `%${escapeLike(q.q)}%`;
+    query = query.where((eb) => eb.or([eb('u.name', 'ilike', pattern), eb('u.email', 'ilike', pattern)]));
+  }
+  return query.orderBy('u.name').orderBy('u.id').limit(q.limit).execute();
+}

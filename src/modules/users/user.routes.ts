@@ -46,6 +46,16 @@ export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
     handler: async (request) => service.presentUser(await service.updateMe(ctx, actorOf(request), request.body), ctx.now()),
   });
 
+  app.get('/people', {
+    schema: {
+      tags: ['me'],
+      summary: 'Search active people in my company line (my company, those below and above it) to pick an approver or stand-in',
+      querystring: z.strictObject({ q: z.string().trim().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) }),
+      response: { 200: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), companyId: z.string(), companyName: z.string() })) }) },
+    },
+    handler: async (request) => ({ items: await service.searchPeople(ctx, actorOf(request), request.query) }),
+  });
+
   app.get('/users', {
     schema: { tags, summary: 'Users you may see, by name', querystring: userListQuery, response: { 200: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }) } },
     handler: async (request) => service.listUsers(ctx, actorOf(request), request.query),

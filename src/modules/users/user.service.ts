@@ -216,3 +216,10 @@ export async function updateMe(ctx: AppContext, actor: Actor, input: { locale?: 
   }
   return getMe(ctx, actor);
 }
+
+/** The directory every signed-in person may search: active people of their own company line. */
+export async function searchPeople(ctx: AppContext, actor: Actor, query: { q?: string | undefined; limit: number }) {
+  const { principal } = actor;
+  if (!principal.companyPath) return [];
+  return repo.findPeople(ctx.db, { groupId: principal.groupId, path: principal.companyPath, q: query.q, limit: query.limit });
+}
