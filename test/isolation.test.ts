@@ -1,3 +1,4 @@
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
 import { notify } from '../src/modules/notifications/notification.service.js';
@@ -30,6 +31,8 @@ interface Victim {
   task: string;
   authorization: string;
   delegation: string;
+  /** SHA-256 of the victim seal's image. */
+  image: string;
 }
 
 interface Attacker {
@@ -53,6 +56,8 @@ interface Probe {
 type ProbeFactory = (v: Victim, a: Attacker) => Probe[];
 
 let sequence = 0;
+/** A fully transparent 64×64 PNG: the smallest seal image an upload accepts. */
+const transparentPng = PNG.sync.write(new PNG({ width: 64, height: 64 })).toString('base64');
 const fresh = () => `probe-${++sequence}`;
 
 const probes: Record<string, ProbeFactory> = {
@@ -159,6 +164,10 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'list', query: 'format=csv' },
   ],
   'GET /api/v1/people': () => [{ kind: 'list' }, { kind: 'list', query: 'q=Victim' }],
+  'POST /api/v1/seal-images/preview': () => [{ kind: 'list', body: { shape: 'round', company: '华夏贸易', type: '合同专用章' } }],
+  'POST /api/v1/seal-images/generate': () => [{ kind: 'list', body: { shape: 'square', name: '张三之印' } }],
+  'POST /api/v1/seal-images': () => [{ kind: 'list', body: { dataBase64: transparentPng, mediaType: 'image/png' } }],
+  'GET /api/v1/seal-images/:sha256': (v) => [{ kind: 'target', params: { sha256: v.image } }],
   'GET /api/v1/me/seals': () => [{ kind: 'list' }, { kind: 'list', query: 'category=sales' }],
   'GET /api/v1/seal-use/decision': (v, a) => [
     ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),
@@ -191,6 +200,13 @@ async function snapshot(groupId: string, attackerIds: string[]) {
     applications: await db.selectFrom('applications').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     tasks: await db.selectFrom('approval_tasks').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     authorizations: await db.selectFrom('authorizations').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    blobs: await db
+      .selectFrom('blobs')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .where((eb) => eb.or([eb('created_by', 'is', null), eb('created_by', 'not in', attackerIds)]))
+      .orderBy('sha256')
+      .execute(),
     delegations: await db.selectFrom('delegations').selectAll().where('group_id', '=', groupId).where('user_id', 'not in', attackerIds).orderBy('id').execute(),
     sessions: await db.selectFrom('sessions').selectAll().where('group_id', '=', groupId).where('user_id', 'not in', attackerIds).orderBy('id').execute(),
     events: await db.selectFrom('audit_events').select(['seq', 'hash']).where('group_id', '=', groupId).where('actor_id', 'not in', attackerIds).orderBy('seq').execute(),
@@ -225,8 +241,10 @@ beforeAll(async () => {
   const application = (await victimApi.post('/api/v1/applications', { sealIds: [seal], category: 'sales', reason: 'Victim reason', uses: 1 })).body.id as string;
   const task = (await client(world, sealAdminA.token).get('/api/v1/tasks?status=pending')).body.items[0].id as string;
   const delegation = (await victimApi.post('/api/v1/delegations', { delegateId: a.admin.id, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' })).body.id as string;
-  for (const [name, value] of Object.entries({ flow, authorization, application, task, delegation })) if (!value) throw new Error(`victim ${name} was not created`);
-  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post, seal, grant, notification, flow, application, task, authorization, delegation };
+  const image = (await client(world, sealAdminA.token).post('/api/v1/seal-images/generate', { shape: 'round', company: '受害者贸易有限公司', type: '合同专用章' })).body.sha256 as string;
+  await world.db.updateTable('seals').set({ image_sha256: image, image_media_type: 'image/png' }).where('id', '=', seal).execute();
+  for (const [name, value] of Object.entries({ flow, authorization, application, task, delegation, image })) if (!value) throw new Error(`victim ${name} was not created`);
+  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post, seal, grant, notification, flow, application, task, authorization, delegation, image };
 
   const siblingAdmin = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'system_admin' }] });
   const siblingAuditor = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'security_auditor' }] });
@@ -269,7 +287,7 @@ describe('tenant and company-subtree isolation', () => {
     const before = await snapshot(victim.groupId, siblingIds);
     const failures: string[] = [];
     for (const attacker of attackers) {
-      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, victim.seal, victim.grant, victim.notification, 'Victim Approver', 'Victim Person', 'Victim Company', 'Victim Department', 'Victim Seal', victim.flow, victim.application, victim.task, victim.authorization, victim.delegation, 'Victim reason', 'Victim flow'];
+      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, victim.seal, victim.grant, victim.notification, 'Victim Approver', 'Victim Person', 'Victim Company', 'Victim Department', 'Victim Seal', victim.flow, victim.application, victim.task, victim.authorization, victim.delegation, victim.image, 'Victim reason', 'Victim flow'];
       if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
       // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.
       const keys = Object.keys(probes).sort((x, y) => Number(x.includes('sign-out')) - Number(y.includes('sign-out')));

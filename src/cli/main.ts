@@ -7,6 +7,7 @@ import { verifyChain } from '../modules/audit/audit.service.js';
 import { createGroup } from '../modules/groups/group.service.js';
 import { randomBytes } from 'node:crypto';
 import { registerPdfCommands } from './pdf.js';
+import { registerSealCommands } from './seal.js';
 
 /** Exit statuses shared by every command: 0 success, 1 a negative verdict, 2 bad input or usage. */
 export const EXIT = { ok: 0, negative: 1, usage: 2 } as const;
@@ -135,6 +136,7 @@ export function buildCli(): Command {
     });
 
   registerPdfCommands(program);
+  registerSealCommands(program);
   return program;
 }
 

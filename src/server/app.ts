@@ -23,6 +23,7 @@ import { apiKeyRoutes } from '../modules/api-keys/api-key.routes.js';
 import { auditRoutes } from '../modules/audit/audit.routes.js';
 import { notificationRoutes } from '../modules/notifications/notification.routes.js';
 import { sealRoutes } from '../modules/seals/seal.routes.js';
+import { sealImageRoutes } from '../modules/seals/seal-image.routes.js';
 import { approvalRoutes } from '../modules/approvals/approval.routes.js';
 
 export type App = FastifyInstance;
@@ -46,7 +47,7 @@ export interface BuildAppOptions {
 }
 
 /** Everything under /api/v1, one plugin per capability. */
-const apiModules = [authRoutes, companyRoutes, departmentRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, sealRoutes, approvalRoutes, notificationRoutes];
+const apiModules = [authRoutes, companyRoutes, departmentRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, sealRoutes, sealImageRoutes, approvalRoutes, notificationRoutes];
 
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
