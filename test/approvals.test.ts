@@ -250,3 +250,37 @@ describe('bad input', () => {
     expect(none.body.code).toBe('no_flow_configured');
   });
 });
+
+describe('documents to stamp', () => {
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+  const upload = (user: User, bytes: Buffer, type = 'application/pdf') =>
+    world.app.inject({ method: 'POST', url: '/api/v1/documents/uploads?name=%E9%94%80%E5%94%AE%E5%90%88%E5%90%8C.pdf', headers: { authorization: `Bearer ${user.token}`, 'content-type': type }, payload: bytes });
+
+  it('names uploaded PDFs in the application; approvers download them, outsiders cannot', async () => {
+    const s = await scene();
+    const uploaded = await upload(s.applicant, pdf);
+    expect(uploaded.statusCode).toBe(201);
+    const doc = uploaded.json();
+    expect(doc).toMatchObject({ mediaType: 'application/pdf', name: '销售合同.pdf', size: pdf.length });
+    const submitted = await apply(s.applicant, s.seal.id, { documents: [{ sha256: doc.sha256, name: '销售合同.pdf' }] });
+    expect(submitted.status).toBe(201);
+    expect(submitted.body.documents).toEqual([{ sha256: doc.sha256, name: '销售合同.pdf', size: pdf.length, mediaType: 'application/pdf' }]);
+    const byHead = await world.app.inject({ method: 'GET', url: `/api/v1/applications/${submitted.body.id}/documents/${doc.sha256}`, headers: { authorization: `Bearer ${s.head.token}` } });
+    expect(byHead.statusCode).toBe(200);
+    expect(byHead.headers['content-type']).toBe('application/pdf');
+    expect(byHead.rawPayload.equals(pdf)).toBe(true);
+    const stranger = await buildUser(world, { groupId: group.groupId, companyId: s.company.id });
+    expect((await client(world, stranger.token).get(`/api/v1/applications/${submitted.body.id}/documents/${doc.sha256}`)).status).toBe(404);
+  });
+
+  it('refuses a file that is not a PDF, and a document hash the group does not hold', async () => {
+    const s = await scene();
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const refused = await upload(s.applicant, png);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().code).toBe('file_type_mismatch');
+    const unknown = await apply(s.applicant, s.seal.id, { documents: [{ sha256: 'a'.repeat(64), name: 'x.pdf' }] });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('blob_not_found');
+  });
+});

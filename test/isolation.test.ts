@@ -163,6 +163,8 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'target', query: `userId=${v.user}` },
     { kind: 'list', query: 'format=csv' },
   ],
+  'POST /api/v1/documents/uploads': () => [{ kind: 'list', body: {} }],
+  'GET /api/v1/applications/:applicationId/documents/:sha256': (v) => [{ kind: 'target', params: { applicationId: v.application, sha256: 'a'.repeat(64) } }],
   'GET /api/v1/people': () => [{ kind: 'list' }, { kind: 'list', query: 'q=Victim' }],
   'POST /api/v1/seal-images/preview': () => [{ kind: 'list', body: { shape: 'round', company: '华夏贸易', type: '合同专用章' } }],
   'POST /api/v1/seal-images/generate': () => [{ kind: 'list', body: { shape: 'square', name: '张三之印' } }],

@@ -5,6 +5,7 @@ import * as jobsBlobsNotifications from './migrations/20261121T1200-jobs-blobs-n
 import * as seals from './migrations/20261121T1300-seals.js';
 import * as approvals from './migrations/20261121T1400-approvals.js';
 import * as userNameIndex from './migrations/20261121T1500-user-name-index.js';
+import * as applicationDocuments from './migrations/20261121T1600-application-documents.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '20261121T1300-seals': seals,
   '20261121T1400-approvals': approvals,
   '20261121T1500-user-name-index': userNameIndex,
+  '20261121T1600-application-documents': applicationDocuments,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

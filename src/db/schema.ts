@@ -27,6 +27,7 @@ export interface Database {
   approval_tasks: ApprovalTasksTable;
   delegations: DelegationsTable;
   authorizations: AuthorizationsTable;
+  application_documents: ApplicationDocumentsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -404,4 +405,13 @@ export interface AuthorizationsTable {
   created_at: CreatedAt;
   revoked_at: Date | null;
   revoked_by: string | null;
+}
+
+/** The files an application asks to stamp; an electronic seal's authorization covers exactly these. */
+export interface ApplicationDocumentsTable {
+  group_id: string;
+  application_id: string;
+  sha256: string;
+  name: string;
+  position: number;
 }

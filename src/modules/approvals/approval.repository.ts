@@ -362,3 +362,21 @@ export async function markReminded(trx: Transaction, taskId: string, at: Date) {
 export async function linkApplicationSeal(trx: Transaction, q: { groupId: string; applicationId: string; sealId: string }) {
   await trx.insertInto('application_seals').values({ group_id: q.groupId, application_id: q.applicationId, seal_id: q.sealId }).execute();
 }
+
+export async function insertApplicationDocuments(trx: Transaction, rows: Array<{ groupId: string; applicationId: string; sha256: string; name: string; position: number }>) {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('application_documents')
+    .values(rows.map((r) => ({ group_id: r.groupId, application_id: r.applicationId, sha256: r.sha256, name: r.name, position: r.position })))
+    .execute();
+}
+
+export async function findApplicationDocuments(db: Db | Transaction, applicationId: string) {
+  return db
+    .selectFrom('application_documents as d')
+    .innerJoin('blobs as b', (join) => join.onRef('b.group_id', '=', 'd.group_id').onRef('b.sha256', '=', 'd.sha256'))
+    .select(['d.sha256', 'd.name', 'b.size', 'b.media_type as mediaType'])
+    .where('d.application_id', '=', applicationId)
+    .orderBy('d.position')
+    .execute();
+}

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
+import { AppError } from '../../server/errors.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+
+const DOCUMENT_LIMIT_BYTES = 20 * 1024 * 1024;
 import { category, sealKinds, sealTypes } from '../seals/seal.schema.js';
 import * as lifecycle from '../seals/seal-lifecycle.service.js';
 import * as service from './approval.service.js';
@@ -60,10 +64,14 @@ const applicationSchema = applicationSummary
     tasks: z.array(taskSchema),
     cc: z.array(person),
     authorizations: z.array(z.object({ id: z.string(), sealId: z.string(), holderId: z.string(), kind: z.enum(['documents', 'ticket']), usesTotal: z.number(), usesConsumed: z.number(), createdAt: isoDate, revokedAt: isoDate.nullable() })),
+    documents: z.array(z.object({ sha256: z.string(), name: z.string(), size: z.number(), mediaType: z.string() })),
   })
   .meta({ id: 'Application' });
 
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
+
 const sealUseBody = body({
+  documents: z.array(z.strictObject({ sha256, name: nonBlank(200) })).max(20).default([]).describe('the files to stamp, uploaded first with POST /documents/uploads'),
   sealIds: z.array(uuid).min(1, { message: 'must name at least one seal' }).max(20),
   category,
   reason: nonBlank(1000),
@@ -160,6 +168,40 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       const result = await lifecycle.applyForStep(ctx, actor, request.params.sealId, request.body, request.headers['idempotency-key'] ?? null);
       return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
     },
+  });
+
+  app.get('/applications/:applicationId/documents/:sha256', {
+    schema: { tags, summary: 'Download a document of an application (to review it before deciding)', params: z.object({ applicationId: uuid, sha256 }), response: { 200: z.unknown().describe('the document itself (application/pdf)') } },
+    handler: async (request, reply) => {
+      const document = await service.readApplicationDocument(ctx, actorOf(request), request.params.applicationId, request.params.sha256);
+      return reply
+        .type(document.mediaType)
+        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(document.name)}`)
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'private, no-cache')
+        .send(document.bytes);
+    },
+  });
+
+  // Documents arrive as their own bytes (application/pdf), so the upload gets a parser and
+  // a body limit of its own, in a scope of its own: other routes keep answering 415.
+  await app.register(async (scope) => {
+    const upload = scope.withTypeProvider<ZodTypeProvider>();
+    upload.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, bytes, done) => done(null, bytes));
+    upload.post('/documents/uploads', {
+      bodyLimit: DOCUMENT_LIMIT_BYTES,
+      schema: {
+        tags,
+        summary: 'Upload a PDF to stamp (raw body, Content-Type application/pdf, at most 20 MB); name it with ?name=',
+        querystring: z.strictObject({ name: nonBlank(200).default('document.pdf') }),
+        response: { 201: z.object({ sha256: z.string(), size: z.number(), mediaType: z.string(), name: z.string() }) },
+      },
+      handler: async (request, reply) => {
+        const bytes = request.body;
+        if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new AppError('validation_failed', 'Send the PDF itself as the request body.', { errors: [{ field: 'body', message: 'is empty' }] });
+        return reply.status(201).send(await service.uploadDocument(ctx, actorOf(request), { bytes, name: request.query.name, claimed: request.headers['content-type'] }));
+      },
+    });
   });
 
   app.get('/applications', {

@@ -10,6 +10,8 @@ import { findUser } from '../users/user.repository.js';
 import * as repo from './approval.repository.js';
 import { resolveFlow, type Flow } from './flow.service.js';
 import { scheduleOverdue, sealNamesOf, tell } from './approval.notices.js';
+import { getGroupBlob, readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { assertMediaType } from '../../blobs/sniff.js';
 import { applyLifecycleStep } from '../seals/seal-lifecycle.effects.js';
 import type { ApproverSpec, FlowDefinition } from './flow.schema.js';
 
@@ -31,6 +33,8 @@ export interface Plan {
 }
 
 export interface SealUseDraft {
+  /** The files to stamp, uploaded first (POST /documents/uploads) and named here by hash. */
+  documents?: Array<{ sha256: string; name: string }> | undefined;
   sealIds: string[];
   category: string;
   reason: string;
@@ -181,6 +185,7 @@ export interface ApplicationDraft {
   reason: string;
   uses: number;
   photosPerUse: number;
+  documents?: Array<{ sha256: string; name: string }> | undefined;
   /** Checked (and re-checked inside the transaction) by the caller's rules: the seals and their company. */
   check: (trx: Transaction) => Promise<{ seals: SealFacts[]; company: { id: string; path: string; name: string }; custodianIds?: string[] }>;
 }
@@ -204,6 +209,15 @@ export async function submitApplication(ctx: AppContext, actor: Actor, draft: Ap
       const { flow, plan } = await planFor(ctx, trx, { groupId: principal.groupId, applicantId, purpose: draft.purpose, category: draft.category, uses: draft.uses, seals, company, custodianIds });
       await repo.insertApplication(trx, { id, groupId: principal.groupId, companyId: company.id, applicantId, purpose: draft.purpose, category: draft.category, lifecycleAction: draft.lifecycleAction, payload: draft.payload, reason: draft.reason, uses: draft.uses, photosPerUse: draft.photosPerUse, flowVersionId: flow.versionId, plan, idempotencyKey });
       await repo.insertApplicationSeals(trx, principal.groupId, id, seals.map((x) => x.id));
+      const documents = draft.documents ?? [];
+      for (const [index, document] of documents.entries()) {
+        // Only files of the applicant's own group, and only PDFs, can be named for stamping.
+        const blob = await getGroupBlob(trx, { groupId: principal.groupId, sha256: document.sha256 });
+        if (blob.mediaType !== 'application/pdf') {
+          throw new AppError('file_type_mismatch', `${document.name} is ${blob.mediaType}, not a PDF; only PDF documents can be stamped.`, { errors: [{ field: `body.documents.${index}.sha256`, message: 'is not a PDF' }] });
+        }
+      }
+      await repo.insertApplicationDocuments(trx, documents.map((d, position) => ({ groupId: principal.groupId, applicationId: id, sha256: d.sha256, name: d.name, position })));
       await repo.insertApplicationCc(trx, principal.groupId, id, plan.cc.map((c) => c.id));
       await openLevel(ctx, trx, { groupId: principal.groupId, applicationId: id, applicantId, level: 0, planned: plan.levels[0]! });
       const sealNames = seals.length > 0 ? seals.map((x) => x.name) : [String(draft.payload.name ?? '')];
@@ -238,6 +252,7 @@ export async function submitSealUse(ctx: AppContext, actor: Actor, draft: SealUs
       reason: draft.reason,
       uses: draft.uses,
       photosPerUse: draft.photosPerUse,
+      documents: draft.documents,
       check: async (trx) => {
         const seals = await checkSealsForUse(ctx, trx, actor, draft);
         const first = seals[0]!;
@@ -397,14 +412,36 @@ export async function getApplication(ctx: AppContext, actor: Actor, applicationI
   const application = await repo.findApplication(ctx.db, { groupId: principal.groupId, id: applicationId });
   if (!application) throw notFound('application_not_found', applicationId);
   await assertCanView(ctx, actor, application);
-  const [seals, tasks, cc, authorizations] = await Promise.all([
+  const [seals, tasks, cc, authorizations, documents] = await Promise.all([
     repo.findApplicationSeals(ctx.db, applicationId),
     repo.findTasksOfApplication(ctx.db, applicationId),
     repo.findApplicationCc(ctx.db, applicationId),
     repo.findAuthorizations(ctx.db, applicationId),
+    repo.findApplicationDocuments(ctx.db, applicationId),
   ]);
   const { companyPath: _path, plan, ...rest } = application;
-  return { ...rest, plan: plan as Plan, seals, tasks, cc, authorizations };
+  return { ...rest, plan: plan as Plan, seals, tasks, cc, authorizations, documents };
+}
+
+/** Stores a document to stamp (a PDF, checked by its bytes) for the caller's group. */
+export async function uploadDocument(ctx: AppContext, actor: Actor, input: { bytes: Buffer; name: string; claimed?: string | undefined }) {
+  const { principal } = actor;
+  const createdBy = requireUser(principal);
+  const mediaType = assertMediaType(input.bytes, { accepted: ['application/pdf'], claimed: input.claimed, field: 'body' });
+  const blob = await ctx.db.transaction().execute((trx) => storeBlob(trx, ctx.blobs, { groupId: principal.groupId, bytes: input.bytes, mediaType, originalName: input.name, createdBy, at: ctx.now() }));
+  return { sha256: blob.sha256, size: blob.size, mediaType, name: input.name };
+}
+
+/** A document of an application, for whoever may see the application (approvers review it before deciding). */
+export async function readApplicationDocument(ctx: AppContext, actor: Actor, applicationId: string, sha256: string) {
+  const { principal } = actor;
+  const application = await repo.findApplication(ctx.db, { groupId: principal.groupId, id: applicationId });
+  if (!application) throw notFound('application_not_found', applicationId);
+  await assertCanView(ctx, actor, application);
+  const document = (await repo.findApplicationDocuments(ctx.db, applicationId)).find((d) => d.sha256 === sha256);
+  if (!document) throw new AppError('blob_not_found', `Application ${applicationId} names no document ${sha256}.`);
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: principal.groupId, sha256 });
+  return { ...document, bytes };
 }
 
 export async function listMyApplications(ctx: AppContext, actor: Actor, query: { status?: 'pending' | 'approved' | 'rejected' | 'withdrawn' | undefined; limit: number }) {
