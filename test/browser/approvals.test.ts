@@ -164,6 +164,9 @@ describe.skipIf(!hasChromium && !browserRequired)('approvals in a browser', () =
     await option.click();
     await phone.getByTestId('apply-reason').fill('Sales contract with Example Ltd., two originals and one copy');
     await phone.getByTestId('apply-uses').fill('3');
+    // The contract to stamp, attached from the phone.
+    await phone.getByTestId('apply-document-input').setInputFiles({ name: '销售合同.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n') });
+    await waitForText(phone, 'apply-documents', (v) => v.includes('销售合同.pdf'));
 
     // Before submitting, the preview names the department head and the CC.
     const plan = await waitForText(phone, 'apply-plan', (v) => v.includes('Helen Head'));
@@ -184,6 +187,8 @@ describe.skipIf(!hasChromium && !browserRequired)('approvals in a browser', () =
     const mine = await client(world, s.employee.token).get('/api/v1/applications');
     expect(mine.body.items.map((a: { id: string }) => a.id)).toEqual([applicationId]);
     expect(mine.body.items[0]).toMatchObject({ status: 'pending', category: 'sales', uses: 3 });
+    const detail = await client(world, s.employee.token).get(`/api/v1/applications/${applicationId}`);
+    expect(detail.body.documents.map((d: { name: string }) => d.name)).toEqual(['销售合同.pdf']);
     await expectNoHorizontalScroll(phone);
     await screenshotPage(phone, 'approvals-phone-submitted.png');
 
@@ -205,6 +210,11 @@ describe.skipIf(!hasChromium && !browserRequired)('approvals in a browser', () =
 
     await task.click();
     await headPage.getByTestId('decision-card').waitFor();
+    // The approver can open the document before deciding.
+    await waitForText(headPage, 'application-documents', (v) => v.includes('销售合同.pdf'));
+    const download = headPage.waitForEvent('download');
+    await headPage.getByTestId('application-document-open').click();
+    expect((await download).suggestedFilename()).toBe('销售合同.pdf');
     // Rejecting needs a reason: without one the page says so and nothing is sent.
     await headPage.getByTestId('decision-reject').click();
     await waitForText(headPage, 'decision-card', (v) => v.includes('Give the reason for rejecting.'));

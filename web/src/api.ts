@@ -297,6 +297,7 @@ export interface Application extends ApplicationSummary {
   tasks: ApprovalTask[];
   cc: Person[];
   authorizations: Authorization[];
+  documents: Array<DocumentRef & { mediaType: string }>;
 }
 
 /** A task in my inbox, with the headline of its application. */
@@ -310,7 +311,14 @@ export interface InboxTask extends ApprovalTask {
   submittedAt: string;
 }
 
+export interface DocumentRef {
+  sha256: string;
+  name: string;
+  size: number;
+}
+
 export interface SealUseDraft {
+  documents?: Array<{ sha256: string; name: string }>;
   sealIds: string[];
   category: string;
   reason: string;
@@ -499,7 +507,33 @@ const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { bo
 const put = <T>(path: string, body: unknown) => request<T>('PUT', path, { body });
 const del = <T>(path: string) => request<T>('DELETE', path);
 
+/** Uploads a PDF to stamp: the file itself is the body, so it does not go through `request`. */
+async function uploadDocument(file: File): Promise<DocumentRef> {
+  const token = tokenStore.get();
+  const response = await fetch(`/api/v1/documents/uploads?name=${encodeURIComponent(file.name)}`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': file.type || 'application/pdf', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: file,
+  });
+  const parsed = (await response.json().catch(() => undefined)) as unknown;
+  if (!response.ok) {
+    const problem: Problem = parsed && typeof parsed === 'object' && 'code' in parsed ? (parsed as Problem) : { status: response.status, code: 'unknown_error', detail: response.statusText || `HTTP ${response.status}` };
+    if (response.status === 401 && token) onUnauthorized();
+    throw new ApiError(problem);
+  }
+  return parsed as DocumentRef;
+}
+
+async function downloadDocument(applicationId: string, sha256: string): Promise<Blob> {
+  const token = tokenStore.get();
+  const response = await fetch(`/api/v1/applications/${applicationId}/documents/${sha256}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!response.ok) throw new ApiError({ status: response.status, code: 'unknown_error', detail: response.statusText || `HTTP ${response.status}` });
+  return response.blob();
+}
+
 export const api = {
+  uploadDocument,
+  downloadDocument,
   signIn: (body: { email: string; password: string }) => post<SignInResult>('/auth/sign-in', body),
   totp: (body: { challengeToken: string; code: string }) => post<SignInResult>('/auth/totp', body),
   signOut: () => post<{ ok: true }>('/auth/sign-out'),

@@ -153,6 +153,8 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
         />
       )}
 
+      {application.documents.length > 0 && <Documents application={application} />}
+
       <Timeline application={application} />
 
       {application.cc.length > 0 && (
@@ -516,5 +518,42 @@ function TransferDialog({
         {(p) => <textarea {...p} className="input" rows={2} maxLength={1000} value={comment} onChange={(e) => setComment(e.target.value)} data-testid="transfer-comment" />}
       </Field>
     </Modal>
+  );
+}
+
+/** The files to stamp. Downloads carry the session token, so they go through fetch and a blob URL. */
+function Documents({ application }: { application: Application }) {
+  const { t } = useI18n();
+  const [failed, setFailed] = useState<string | null>(null);
+  const open = async (sha256: string, name: string) => {
+    setFailed(null);
+    try {
+      const blob = await api.downloadDocument(application.id, sha256);
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = name;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch {
+      setFailed(sha256);
+    }
+  };
+  return (
+    <section className="card" data-testid="application-documents">
+      <h2>{t('apply.documents')}</h2>
+      <ul className="document-list">
+        {application.documents.map((d) => (
+          <li key={d.sha256} className="document-item">
+            <span className="document-name">{d.name}</span>
+            <span className="muted small">{Math.max(1, Math.round(d.size / 1024))} KB</span>
+            <button type="button" className="button button-small" onClick={() => void open(d.sha256, d.name)} data-testid="application-document-open">
+              {t('application.openDocument')}
+            </button>
+            {failed === d.sha256 && <span className="error small">{t('application.documentFailed')}</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

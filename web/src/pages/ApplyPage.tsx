@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { api, newIdempotencyKey, STANDARD_CATEGORIES, type MySeal, type SealUseDraft } from '../api';
+import { api, ApiError, newIdempotencyKey, STANDARD_CATEGORIES, type DocumentRef, type MySeal, type SealUseDraft } from '../api';
 import { Field } from '../components/Field';
 import { Icon } from '../components/Icons';
 import { Loading, PageHeader } from '../components/PageHeader';
@@ -35,6 +35,25 @@ export function ApplyPage() {
   const [usesText, setUsesText] = useState('1');
   const [photosText, setPhotosText] = useState('1');
   const [attempted, setAttempted] = useState(false);
+  const [documents, setDocuments] = useState<DocumentRef[]>([]);
+  const [uploading, setUploading] = useState(false);
+  const [uploadError, setUploadError] = useState<ApiError | null>(null);
+
+  const addDocuments = async (files: FileList | null) => {
+    if (!files || files.length === 0) return;
+    setUploading(true);
+    setUploadError(null);
+    try {
+      for (const file of Array.from(files)) {
+        const stored = await api.uploadDocument(file);
+        setDocuments((list) => (list.some((d) => d.sha256 === stored.sha256) ? list : [...list, stored]));
+      }
+    } catch (error) {
+      setUploadError(error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }));
+    } finally {
+      setUploading(false);
+    }
+  };
   const idempotencyKey = useRef(newIdempotencyKey());
 
   // Every seal I may use (for the custom categories my grants name), then those for the chosen category.
@@ -62,6 +81,7 @@ export function ApplyPage() {
   const photos = needsPhotos ? wholeNumber(photosText, 0, 20) : 0;
 
   const draft = (): SealUseDraft => ({
+    documents: documents.map((d) => ({ sha256: d.sha256, name: d.name })),
     sealIds,
     category,
     reason: reason.trim(),
@@ -287,6 +307,28 @@ export function ApplyPage() {
                   )}
                 </Field>
               )}
+            </div>
+            <div className="field" data-testid="apply-documents">
+              <span className="field-label">{t('apply.documents')}</span>
+              <span className="field-hint">{t('apply.documentsHint')}</span>
+              {documents.length > 0 && (
+                <ul className="document-list">
+                  {documents.map((d) => (
+                    <li key={d.sha256} className="document-item">
+                      <span className="document-name">{d.name}</span>
+                      <span className="muted small">{Math.max(1, Math.round(d.size / 1024))} KB</span>
+                      <button type="button" className="button button-ghost button-small" onClick={() => setDocuments((list) => list.filter((x) => x.sha256 !== d.sha256))}>
+                        {t('apply.removeDocument')}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <label className="button button-small file-button">
+                {uploading ? t('apply.uploading') : t('apply.addDocuments')}
+                <input type="file" accept="application/pdf" multiple hidden disabled={uploading} data-testid="apply-document-input" onChange={(e) => void addDocuments(e.target.files).then(() => (e.target.value = ''))} />
+              </label>
+              {uploadError && <ProblemMessage error={uploadError} testId="apply-document-problem" />}
             </div>
           </section>
         </div>
