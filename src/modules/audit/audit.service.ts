@@ -72,10 +72,20 @@ export async function recordAudit(
     prev_hash: head.hash,
   };
   await insertEvent(trx, { ...base, hash: hashRow(base) });
-  // Whatever changed may change who is allowed what: cached principals go now, and other
-  // processes drop theirs when this transaction commits.
-  invalidatePrincipals();
-  await notifyChange(trx, groupId);
+  // A change to who someone is or what they may do drops cached principals now, and other
+  // processes drop theirs when this transaction commits. Seal, flow and application events
+  // never change a principal, so they leave the cache alone.
+  if (changesPrincipals(event.action)) {
+    invalidatePrincipals();
+    await notifyChange(trx, groupId);
+  }
+}
+
+/** Actions that can change a session, a person's status or roles, an API key, or a company's place in the tree. */
+const PRINCIPAL_PREFIXES = ['user.', 'role.', 'auth.', 'session.', 'api_key.', 'company.', 'group.'];
+
+export function changesPrincipals(action: AuditAction): boolean {
+  return PRINCIPAL_PREFIXES.some((prefix) => action.startsWith(prefix));
 }
 
 export type ChainProblem = 'altered' | 'inserted' | 'missing';
