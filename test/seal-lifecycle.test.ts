@@ -44,6 +44,19 @@ describe('seal lifecycle through approval', () => {
     expect(approved.body.seals.map((s: { id: string }) => s.id)).toEqual([library[0].id]);
   });
 
+  it('makes a seal with the impression designed for it, and refuses an image the group does not hold', async () => {
+    const designed = await client(world, applicant.token).post('/api/v1/seal-images/generate', { shape: 'round', company: '华夏贸易', type: '合同专用章' });
+    expect(designed.status).toBe(201);
+    const applied = await client(world, applicant.token).post('/api/v1/seals/production-applications', { companyId: company.id, name: '华夏贸易合同专用章（二）', code: 'TR-C-02', kind: 'electronic', type: 'contract', custodianIds: [keeper.id], imageSha256: designed.body.sha256, reason: '新设' });
+    expect(applied.status).toBe(201);
+    const approved = await approveLatest(applied.body.id);
+    const sealId = approved.body.seals[0].id as string;
+    const card = (await client(world, approver.token).get(`/api/v1/seals/${sealId}`)).body;
+    expect(card.seal.imageSha256).toBe(designed.body.sha256);
+    const unknown = await client(world, applicant.token).post('/api/v1/seals/production-applications', { companyId: company.id, name: 'X', code: 'TR-C-03', kind: 'electronic', type: 'contract', custodianIds: [keeper.id], imageSha256: 'b'.repeat(64), reason: 'x' });
+    expect(unknown.status).toBe(404);
+  });
+
   it('takes each step only after approval: suspend, resume, report loss, destroy (final)', async () => {
     const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
     const step = (action: string) => client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action, reason: `${action} by test` });

@@ -137,6 +137,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
         customType: nonBlank(40).optional(),
         description: z.string().trim().max(500).optional(),
         custodianIds: z.array(uuid).min(1, { message: 'must name at least one custodian' }).max(5),
+        imageSha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' }).optional().describe('a seal image stored with POST /seal-images or /seal-images/generate'),
         reason: nonBlank(1000),
       }),
       response: { 201: applicationSchema, 200: applicationSchema },

@@ -4,6 +4,7 @@ import { recordAudit, type AuditActor } from '../audit/audit.service.js';
 import { linkApplicationSeal } from '../approvals/approval.repository.js';
 import * as repo from './seal.repository.js';
 import { insertSealWithCustodians } from './seal.service.js';
+import { getSealImage } from './seal-image.service.js';
 
 /** The states from which each step may start, and where it leaves the seal. Destruction is final. */
 export const lifecycleMoves: Record<Exclude<LifecycleAction, 'produce'>, { from: SealStatus[]; to: SealStatus | null }> = {
@@ -24,6 +25,8 @@ export interface ProductionPayload {
   customType: string | null;
   description: string | null;
   custodianIds: string[];
+  /** The impression (a stored PNG or SVG of the group), when one was designed or uploaded. */
+  imageSha256?: string | null;
 }
 
 export interface StepPayload {
@@ -50,7 +53,9 @@ export async function applyLifecycleStep(
     if (await repo.isSealCodeTaken(trx, q.groupId, p.code)) {
       throw new AppError('seal_not_usable', `Another seal took the code ${p.code} while this production waited; reject it and apply again with another code.`);
     }
-    const sealId = await insertSealWithCustodians(trx, { groupId: q.groupId, actor: q.actor, at: q.at, custodianIds: p.custodianIds, seal: { companyId: p.companyId, code: p.code, name: p.name, kind: p.kind, type: p.type, customType: p.customType, status: 'active', description: p.description } });
+    // The image is checked again here: the blob must still be a seal image of this group.
+    const image = p.imageSha256 ? await getSealImage(trx, { groupId: q.groupId, sha256: p.imageSha256 }) : null;
+    const sealId = await insertSealWithCustodians(trx, { groupId: q.groupId, actor: q.actor, at: q.at, custodianIds: p.custodianIds, seal: { companyId: p.companyId, code: p.code, name: p.name, kind: p.kind, type: p.type, customType: p.customType, status: 'active', description: p.description, image } });
     await linkApplicationSeal(trx, { groupId: q.groupId, applicationId: q.application.id, sealId });
     return;
   }

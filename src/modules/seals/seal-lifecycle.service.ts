@@ -8,6 +8,7 @@ import { findUser } from '../users/user.repository.js';
 import { holdsRoleOver } from '../roles/role.repository.js';
 import { isSealCodeTaken } from './seal.repository.js';
 import { getSeal } from './seal.service.js';
+import { getSealImage } from './seal-image.service.js';
 import { lifecycleMoves, type ProductionPayload, type StepPayload } from './seal-lifecycle.effects.js';
 
 /** Custodians are seal administrators over the seal's company (or above it), and active. */
@@ -31,6 +32,7 @@ export interface ProductionInput {
   customType?: string | undefined;
   description?: string | undefined;
   custodianIds: string[];
+  imageSha256?: string | undefined;
   reason: string;
 }
 
@@ -46,7 +48,8 @@ export async function applyForProduction(ctx: AppContext, actor: Actor, input: P
     throw new AppError('validation_failed', `Another seal of your group has the code ${input.code}.`, { errors: [{ field: 'body.code', message: 'is taken' }] });
   }
   await checkCustodians(ctx, actor, input.custodianIds, company.path);
-  const payload: ProductionPayload = { companyId: company.id, name: input.name, code: input.code, kind: input.kind, type: input.type, customType: input.customType ?? null, description: input.description ?? null, custodianIds: input.custodianIds };
+  if (input.imageSha256) await getSealImage(ctx.db, { groupId: principal.groupId, sha256: input.imageSha256 });
+  const payload: ProductionPayload = { companyId: company.id, name: input.name, code: input.code, kind: input.kind, type: input.type, customType: input.customType ?? null, description: input.description ?? null, custodianIds: input.custodianIds, imageSha256: input.imageSha256 ?? null };
   return submitApplication(
     ctx,
     actor,

@@ -60,11 +60,17 @@ export async function getSealCard(ctx: AppContext, actor: Actor, sealId: string)
  */
 export async function insertSealWithCustodians(
   trx: Transaction,
-  options: { groupId: string; actor: Parameters<typeof recordAudit>[1]['actor']; seal: { companyId: string; code: string; name: string; kind: SealKind; type: SealType; customType?: string | null; status: SealStatus; description?: string | null }; custodianIds: string[]; at: Date },
+  options: {
+    groupId: string;
+    actor: Parameters<typeof recordAudit>[1]['actor'];
+    seal: { companyId: string; code: string; name: string; kind: SealKind; type: SealType; customType?: string | null; status: SealStatus; description?: string | null; image?: { sha256: string; mediaType: string } | null };
+    custodianIds: string[];
+    at: Date;
+  },
 ): Promise<string> {
   const id = newId();
   const { seal } = options;
-  await repo.insertSeal(trx, { id, groupId: options.groupId, companyId: seal.companyId, code: seal.code, name: seal.name, kind: seal.kind, type: seal.type, customType: seal.customType ?? null, status: seal.status, description: seal.description ?? null, imageSha256: null, imageMediaType: null, producedAt: seal.status === 'active' ? options.at : null });
+  await repo.insertSeal(trx, { id, groupId: options.groupId, companyId: seal.companyId, code: seal.code, name: seal.name, kind: seal.kind, type: seal.type, customType: seal.customType ?? null, status: seal.status, description: seal.description ?? null, imageSha256: seal.image?.sha256 ?? null, imageMediaType: seal.image?.mediaType ?? null, producedAt: seal.status === 'active' ? options.at : null });
   for (const userId of options.custodianIds) await repo.insertCustodian(trx, { groupId: options.groupId, sealId: id, userId });
   await recordAudit(trx, {
     groupId: options.groupId,
