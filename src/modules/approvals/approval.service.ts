@@ -2,7 +2,8 @@ import type { FlowPurpose, LifecycleAction, SealKind, SealType, Transaction } fr
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { recordAudit } from '../audit/audit.service.js';
+import { recordAudit, recordAudits } from '../audit/audit.service.js';
+import type { AuditEvent } from '../audit/audit.events.js';
 import { isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
 import { findSeal } from '../seals/seal.repository.js';
 import { decideSealUse } from '../seals/seal-use.policy.js';
@@ -293,8 +294,18 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
   const applicationId = await ctx.db.transaction().execute(async (trx) => {
     const { task, application } = await loadForDecision(ctx, trx, actor, taskId);
     const now = ctx.now();
+    // The events are written last, together, so the group's audit head is locked only for
+    // the end of this transaction: approvals of one group otherwise queue on that lock.
+    const events: AuditEvent[] = [];
+    const id = await decide(trx, task, application, now, events);
+    await recordAudits(trx, { groupId: principal.groupId, actor, at: now, events });
+    return id;
+  });
+  return getApplication(ctx, actor, applicationId);
+
+  async function decide(trx: Transaction, task: repo.TaskRow, application: repo.ApplicationRow, now: Date, events: AuditEvent[]): Promise<string> {
     await repo.decideTask(trx, task.id, { status: 'approved', comment, at: now });
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } } });
+    events.push({ action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } });
     const plan = planOf(application);
     const level = plan.levels[task.level]!;
     const tasks = await repo.findTasksOfApplication(trx, application.id);
@@ -302,26 +313,25 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
     const complete = level.mode === 'any' || atLevel.every((t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id);
     if (!complete) return application.id;
     await repo.cancelPendingTasks(trx, application.id, now, task.level);
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } } });
+    events.push({ action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } });
     const next = task.level + 1;
     if (next < plan.levels.length) {
       await repo.updateApplication(trx, application.id, { current_level: next });
       await openLevel(ctx, trx, { groupId: principal.groupId, applicationId: application.id, applicantId: application.applicantId, level: next, planned: plan.levels[next]! });
       return application.id;
     }
-    await completeApproval(ctx, trx, actor, application, now);
+    await completeApproval(ctx, trx, actor, application, now, events);
     return application.id;
-  });
-  return getApplication(ctx, actor, applicationId);
+  }
 }
 
 /** The outcome of an approved application: per seal, the right to sign the documents (electronic) or a ticket for the approved uses (physical). */
-async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor, application: repo.ApplicationRow, now: Date) {
+async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor, application: repo.ApplicationRow, now: Date, events: AuditEvent[]) {
   const { principal } = actor;
   if (application.purpose === 'lifecycle') {
     await applyLifecycleStep(trx, { groupId: principal.groupId, actor, application, at: now });
     await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } } });
+    events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } });
     await tell(trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), approverName: principal.name }, applicationId: application.id, at: now });
     return;
   }
@@ -337,7 +347,7 @@ async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor,
   }));
   await repo.insertAuthorizations(trx, authorizations);
   await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
-  await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } } });
+  events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } });
   await tell(trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: seals.map((x) => x.name), approverName: principal.name }, applicationId: application.id, at: now });
 }
 

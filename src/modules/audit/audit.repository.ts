@@ -23,12 +23,15 @@ export async function lockHead(trx: Transaction, groupId: string): Promise<{ seq
   return lockHead(trx, groupId);
 }
 
-export async function insertEvent(trx: Transaction, row: AuditRow): Promise<void> {
+/** Appends consecutive events of one group and moves its head to the last of them. */
+export async function insertEvents(trx: Transaction, rows: AuditRow[]): Promise<void> {
+  const last = rows.at(-1);
+  if (!last) return;
   await trx
     .insertInto('audit_events')
-    .values({ ...row, changes: JSON.stringify(row.changes) })
+    .values(rows.map((row) => ({ ...row, changes: JSON.stringify(row.changes) })))
     .execute();
-  await trx.updateTable('audit_heads').set({ seq: row.seq, hash: row.hash }).where('group_id', '=', row.group_id).execute();
+  await trx.updateTable('audit_heads').set({ seq: last.seq, hash: last.hash }).where('group_id', '=', last.group_id).execute();
 }
 
 export async function findHead(db: Db, groupId: string): Promise<{ seq: number; hash: string } | undefined> {

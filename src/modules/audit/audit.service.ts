@@ -4,7 +4,7 @@ import { newId } from '../../lib/ids.js';
 import type { Db, Transaction } from '../../db/schema.js';
 import type { Actor } from '../auth/principal.js';
 import { auditEventSchemas, type AuditAction, type AuditEvent } from './audit.events.js';
-import { findChainPage, findHead, GENESIS_HASH, insertEvent, lockHead, notifyChange, type AuditRow } from './audit.repository.js';
+import { findChainPage, findHead, GENESIS_HASH, insertEvents, lockHead, notifyChange, type AuditRow } from './audit.repository.js';
 import { invalidatePrincipals } from '../auth/principal-cache.js';
 
 /** Who an event is attributed to when no request is behind it (CLI, seeding, jobs). */
@@ -49,33 +49,51 @@ export async function recordAudit(
   trx: Transaction,
   options: { groupId: string; actor: AuditActor; event: AuditEvent; at?: Date },
 ): Promise<void> {
-  const { groupId, actor, event } = options;
+  await recordAudits(trx, { groupId: options.groupId, actor: options.actor, events: [options.event], ...(options.at ? { at: options.at } : {}) });
+}
+
+/**
+ * Appends several events of one transaction at once: one lock of the chain head, one
+ * insert, one head update. Busy paths collect their events and write them last, so the
+ * group-wide head lock is held for the tail of the transaction only.
+ */
+export async function recordAudits(trx: Transaction, options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): Promise<void> {
+  const { groupId, actor, events } = options;
+  if (events.length === 0) return;
   // Validate before writing: a malformed event is a bug, never a silent record.
-  const changes = auditEventSchemas[event.action].parse(event.changes) as Record<string, unknown>;
+  const validated = events.map((event) => ({ event, changes: auditEventSchemas[event.action].parse(event.changes) as Record<string, unknown> }));
   const head = await lockHead(trx, groupId);
-  const base: Omit<AuditRow, 'hash'> = {
-    group_id: groupId,
-    seq: head.seq + 1,
-    id: newId(),
-    occurred_at: options.at ?? new Date(),
-    actor_type: isSystem(actor) ? 'system' : actor.principal.kind,
-    actor_id: isSystem(actor) ? null : actor.principal.id,
-    actor_name: isSystem(actor) ? actor.system : actor.principal.name,
-    ip: isSystem(actor) ? null : actor.ip,
-    user_agent: isSystem(actor) ? null : actor.userAgent,
-    request_id: isSystem(actor) ? null : actor.requestId,
-    action: event.action,
-    target_type: event.target.type,
-    target_id: event.target.id,
-    company_id: event.companyId,
-    changes,
-    prev_hash: head.hash,
-  };
-  await insertEvent(trx, { ...base, hash: hashRow(base) });
+  const at = options.at ?? new Date();
+  let previous = head;
+  const rows: AuditRow[] = [];
+  for (const { event, changes } of validated) {
+    const base: Omit<AuditRow, 'hash'> = {
+      group_id: groupId,
+      seq: previous.seq + 1,
+      id: newId(),
+      occurred_at: at,
+      actor_type: isSystem(actor) ? 'system' : actor.principal.kind,
+      actor_id: isSystem(actor) ? null : actor.principal.id,
+      actor_name: isSystem(actor) ? actor.system : actor.principal.name,
+      ip: isSystem(actor) ? null : actor.ip,
+      user_agent: isSystem(actor) ? null : actor.userAgent,
+      request_id: isSystem(actor) ? null : actor.requestId,
+      action: event.action,
+      target_type: event.target.type,
+      target_id: event.target.id,
+      company_id: event.companyId,
+      changes,
+      prev_hash: previous.hash,
+    };
+    const row = { ...base, hash: hashRow(base) };
+    rows.push(row);
+    previous = { seq: row.seq, hash: row.hash };
+  }
+  await insertEvents(trx, rows);
   // A change to who someone is or what they may do drops cached principals now, and other
   // processes drop theirs when this transaction commits. Seal, flow and application events
   // never change a principal, so they leave the cache alone.
-  if (changesPrincipals(event.action)) {
+  if (events.some((e) => changesPrincipals(e.action))) {
     invalidatePrincipals();
     await notifyChange(trx, groupId);
   }
