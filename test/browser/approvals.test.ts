@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
-import { distDir, ensureConsoleBuilt, root } from './console-build.js';
+import { distDir, ensureConsoleBuilt } from './console-build.js';
+import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromium, launchChromium, outputDir, PHONE, signIn, text, waitForText } from './browser-support.js';
 
 /**
  * Seal-use applications in the console, driven in Debian's Chromium against a real
@@ -13,38 +14,6 @@ import { distDir, ensureConsoleBuilt, root } from './console-build.js';
  * browser; the employee then sees the application approved. A seal administrator builds
  * a flow in the flow editor. Screenshots land in test-output/approvals-*.png.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const browserRequired = process.env.REQUIRE_BROWSER_TESTS === '1';
-
-const outputDir = join(root, 'test-output');
-
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 860 };
-
-async function text(page: Page, testId: string): Promise<string> {
-  return ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
-}
-
-/** Waits until the element's text satisfies `check` (rendering after a click is asynchronous). */
-async function waitForText(page: Page, testId: string, check: (value: string) => boolean, timeout = 10_000): Promise<string> {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await text(page, testId).catch(() => '');
-    if (check(last)) return last;
-    await page.waitForTimeout(50);
-  }
-  throw new Error(`[data-testid=${testId}] never showed the expected text; last seen: "${last}"`);
-}
-
-/** Nothing may stick out sideways: a page wider than the phone would scroll horizontally. */
-async function expectNoHorizontalScroll(page: Page): Promise<void> {
-  // A string, not a function: the test compiles without the DOM library.
-  const widths = await page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
-  expect(widths.scroll, `page is ${widths.scroll}px wide in a ${widths.client}px viewport`).toBeLessThanOrEqual(widths.client);
-}
 
 /**
  * The whole page as a person scrolling through it sees it: the viewport grows to the page's
@@ -58,13 +27,6 @@ async function screenshotPage(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(outputDir, name) });
   await page.setViewportSize(viewport);
   await page.waitForTimeout(100);
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.getByTestId('signin-email').fill(email);
-  await page.getByTestId('signin-password').fill(password);
-  await page.getByTestId('signin-submit').click();
-  await page.getByTestId('page-title').waitFor();
 }
 
 /** Opens a page from the phone's navigation drawer. */
@@ -93,10 +55,7 @@ describe.skipIf(!hasChromium && !browserRequired)('approvals in a browser', () =
     base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
     group = await buildGroup(world);
     sealAdmin = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'seal_admin' }], name: 'Sam Sealkeeper' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGroup, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
-import { distDir, ensureConsoleBuilt, root } from './console-build.js';
+import { distDir, ensureConsoleBuilt } from './console-build.js';
+import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromium, launchChromium, outputDir, PHONE, signIn, text, waitForText } from './browser-support.js';
 
 /**
  * The console, driven in Debian's Chromium against a real server on a loopback port:
@@ -12,45 +13,6 @@ import { distDir, ensureConsoleBuilt, root } from './console-build.js';
  * separation-of-duties assignment explained, read and verify the audit log, on a
  * desktop and on a 390-px phone. Screenshots land in test-output/.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const browserRequired = process.env.REQUIRE_BROWSER_TESTS === '1';
-
-const outputDir = join(root, 'test-output');
-
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 860 };
-
-async function text(page: Page, testId: string): Promise<string> {
-  return ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
-}
-
-/** Waits until the element's text satisfies `check` (rendering after a click is asynchronous). */
-async function waitForText(page: Page, testId: string, check: (value: string) => boolean, timeout = 10_000): Promise<string> {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await text(page, testId).catch(() => '');
-    if (check(last)) return last;
-    await page.waitForTimeout(50);
-  }
-  throw new Error(`[data-testid=${testId}] never showed the expected text; last seen: "${last}"`);
-}
-
-/** Nothing may stick out sideways: a page wider than the phone would scroll horizontally. */
-async function expectNoHorizontalScroll(page: Page): Promise<void> {
-  // A string, not a function: the test compiles without the DOM library.
-  const widths = await page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
-  expect(widths.scroll, `page is ${widths.scroll}px wide in a ${widths.client}px viewport`).toBeLessThanOrEqual(widths.client);
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.getByTestId('signin-email').fill(email);
-  await page.getByTestId('signin-password').fill(password);
-  await page.getByTestId('signin-submit').click();
-  await page.getByTestId('page-title').waitFor();
-}
 
 describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => {
   let world: World;
@@ -67,10 +29,7 @@ describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => 
     await world.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
     group = await buildGroup(world);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
