@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Transaction as KyselyTransaction, Kysely, Updateable } from 'kysely';
+import type { ColumnType, Generated, Transaction as KyselyTransaction, Kysely } from 'kysely';
 
 /** The one typed description of Sigil's database. Every table carries `group_id`. */
 export interface Database {
@@ -170,10 +170,6 @@ export interface AuditHeadsTable {
   hash: string;
 }
 
-export type CompanyRow = Selectable<CompaniesTable>;
-export type UserRow = Selectable<UsersTable>;
-export type NewUserRow = Insertable<UsersTable>;
-export type UserUpdate = Updateable<UsersTable>;
 
 export type SealKind = 'electronic' | 'physical' | 'ukey' | 'mobile';
 export type SealType = 'official' | 'contract' | 'finance' | 'invoice' | 'hr' | 'legal_representative' | 'custom';

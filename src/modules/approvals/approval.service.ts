@@ -167,12 +167,11 @@ export async function openLevel(ctx: AppContext, trx: Transaction, q: { groupId:
   const application = await repo.findApplication(trx, { groupId: q.groupId, id: q.applicationId });
   if (application) {
     const sealNames = await sealNamesOf(trx, q.applicationId);
-    const kind = q.escalatedFrom ? 'approval.escalated' : 'approval.task_assigned';
     const userIds = rows.map((r) => r.assigneeId);
     if (q.escalatedFrom) {
       await tell(trx, { groupId: q.groupId, userIds, kind: 'approval.escalated', params: { applicationId: q.applicationId, sealNames, applicantName: application.applicantName, fromApproverName: q.escalatedFrom.names, waitingHours: q.escalatedFrom.waitingHours }, applicationId: q.applicationId, at: now });
     } else {
-      await tell(trx, { groupId: q.groupId, userIds, kind, params: { applicationId: q.applicationId, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: q.applicationId, at: now });
+      await tell(trx, { groupId: q.groupId, userIds, kind: 'approval.task_assigned', params: { applicationId: q.applicationId, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: q.applicationId, at: now });
     }
   }
   return rows;

@@ -90,14 +90,6 @@ export async function findEvents(db: Db, filter: AuditFilter): Promise<AuditRow[
   return query.orderBy('e.seq', 'desc').limit(filter.limit).execute();
 }
 
-export async function countEvents(db: Db, groupId: string): Promise<number> {
-  const row = await db
-    .selectFrom('audit_events')
-    .select(sql<number>`count(*)`.as('n'))
-    .where('group_id', '=', groupId)
-    .executeTakeFirstOrThrow();
-  return row.n;
-}
 
 /** Tells every server process, on commit, that the group's state changed (they drop cached principals). */
 export async function notifyChange(trx: Transaction, groupId: string): Promise<void> {

@@ -153,10 +153,6 @@ export async function findUserRoles(db: Db | Transaction, groupId: string, userI
     .execute();
 }
 
-export async function countUsers(db: Db, groupId: string): Promise<number> {
-  const row = await db.selectFrom('users').select(sql<number>`count(*)::int`.as('n')).where('group_id', '=', groupId).executeTakeFirstOrThrow();
-  return row.n;
-}
 
 /** The departments a person belongs to: their own and those of their additional posts. */
 export async function findUserDepartmentIds(db: Db | Transaction, userId: string): Promise<string[]> {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError, errorStatus, type ErrorCode, type FieldProblem } from '../errors.js';
+import { AppError, type ErrorCode, type FieldProblem } from '../errors.js';
 
 const PROBLEM_TYPE_BASE = 'https://sigil.dev/problems/';
 
@@ -106,4 +106,3 @@ export function registerErrorHandling(app: FastifyInstance, consoleDir: string |
   });
 }
 
-export const problemStatuses = errorStatus;
