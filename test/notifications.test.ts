@@ -7,6 +7,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findJob } from '../src/jobs/job.repository.js';
 import { newId } from '../src/lib/ids.js';
+import { tell } from '../src/modules/approvals/approval.notices.js';
 import { NoneMailer } from '../src/modules/notifications/mailer.js';
 import { findDeliveries } from '../src/modules/notifications/notification.repository.js';
 import { notify, type NotifyInput } from '../src/modules/notifications/notification.service.js';
@@ -267,6 +268,23 @@ describe('delivery', () => {
     } finally {
       world.ctx.mailer = previous;
     }
+  });
+  it('queues nothing for a channel this server has switched off, and records the delivery as skipped with the reason', async () => {
+    await world.jobs.runDueJobs();
+    const known = new Set((await findDeliveries(world.db, { groupId: group.groupId, userId: li.id })).map((d) => d.id));
+    const applicationId = newId();
+    const mailOff = { mailer: new NoneMailer(), sms: world.ctx.sms };
+    await world.db.transaction().execute((trx) => tell(mailOff, trx, { groupId: group.groupId, userIds: [li.id], kind: 'application.cc', params: assigned(applicationId), applicationId, at: world.clock.now() }));
+    const fresh = (await findDeliveries(world.db, { groupId: group.groupId, userId: li.id })).filter((d) => !known.has(d.id));
+    fresh.sort((a, b) => a.channel.localeCompare(b.channel));
+    expect(fresh.map((d) => [d.channel, d.status, d.detail, d.jobId === null])).toEqual([
+      ['email', 'skipped', 'e-mail is switched off on this server (SIGIL_MAILER=none)', true],
+      ['sms', 'queued', null, false],
+    ]);
+    // Only the text message, whose gateway is on, has a job to run.
+    const ran = await world.jobs.runDueJobs();
+    expect(ran).toHaveLength(1);
+    expect(ran[0]).toMatchObject({ status: 'done', result: { channel: 'sms' } });
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Transaction } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
-import { findJobByDedupeKey, insertJob } from './job.repository.js';
+import { findJobByDedupeKey, insertJob, insertJobs } from './job.repository.js';
 import type { JobKind, JobPayloads } from './job.types.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -25,8 +25,7 @@ export interface NewJob<K extends JobKind> {
  * the change that asked for it commits, and then it survives any restart.
  */
 export async function enqueueJob<K extends JobKind>(trx: Transaction, job: NewJob<K>): Promise<{ id: string; created: boolean }> {
-  const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`enqueueJob(${job.kind}): maxAttempts must be a positive integer`);
+  const maxAttempts = attemptsOf(job);
   const id = newId();
   const dedupeKey = job.dedupeKey ?? null;
   const inserted = await insertJob(trx, { id, groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts, dedupeKey });
@@ -34,4 +33,20 @@ export async function enqueueJob<K extends JobKind>(trx: Transaction, job: NewJo
   const existing = dedupeKey === null ? undefined : await findJobByDedupeKey(trx, job.groupId, dedupeKey);
   if (!existing) throw new Error(`enqueueJob(${job.kind}): dedupe key ${dedupeKey} conflicted but no job holds it`);
   return { id: existing.id, created: false };
+}
+
+function attemptsOf(job: NewJob<JobKind>): number {
+  const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`enqueueJob(${job.kind}): maxAttempts must be a positive integer`);
+  return maxAttempts;
+}
+
+/** Several jobs in one statement, in the caller's transaction; none may carry a dedupe key. Returns their ids in order. */
+export async function enqueueJobs(trx: Transaction, jobs: Array<NewJob<JobKind>>): Promise<string[]> {
+  const rows = jobs.map((job) => {
+    if (job.dedupeKey !== undefined) throw new Error(`enqueueJobs(${job.kind}): a job with a dedupe key goes through enqueueJob`);
+    return { id: newId(), groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts: attemptsOf(job), dedupeKey: null };
+  });
+  await insertJobs(trx, rows);
+  return rows.map((row) => row.id);
 }

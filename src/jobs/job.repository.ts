@@ -35,16 +35,15 @@ const columns = [
 ] as const;
 
 /** Inserts a job; with a dedupe key already taken (in the same group) nothing is inserted and `undefined` returned. */
-export async function insertJob(
-  trx: Transaction,
-  row: { id: string; groupId: string | null; kind: string; payload: unknown; runAt: Date; maxAttempts: number; dedupeKey: string | null },
-): Promise<string | undefined> {
-  const insert = trx.insertInto('jobs').values({
+type NewJobRow = { id: string; groupId: string | null; kind: string; payload: unknown; runAt: Date; maxAttempts: number; dedupeKey: string | null };
+
+function jobValues(row: NewJobRow) {
+  return {
     id: row.id,
     group_id: row.groupId,
     kind: row.kind,
     payload: JSON.stringify(row.payload),
-    status: 'queued',
+    status: 'queued' as const,
     run_at: row.runAt,
     max_attempts: row.maxAttempts,
     locked_until: null,
@@ -54,7 +53,11 @@ export async function insertJob(
     dedupe_key: row.dedupeKey,
     updated_at: row.runAt,
     finished_at: null,
-  });
+  };
+}
+
+export async function insertJob(trx: Transaction, row: NewJobRow): Promise<string | undefined> {
+  const insert = trx.insertInto('jobs').values(jobValues(row));
   if (row.dedupeKey === null) {
     await insert.execute();
     return row.id;
@@ -64,6 +67,13 @@ export async function insertJob(
     .returning('id')
     .executeTakeFirst();
   return inserted?.id;
+}
+
+/** Several jobs without dedupe keys in one statement. */
+export async function insertJobs(trx: Transaction, rows: NewJobRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (rows.some((row) => row.dedupeKey !== null)) throw new Error('insertJobs: jobs with a dedupe key go through insertJob one by one');
+  await trx.insertInto('jobs').values(rows.map(jobValues)).execute();
 }
 
 export async function findJobByDedupeKey(db: Db | Transaction, groupId: string | null, dedupeKey: string): Promise<JobRecord | undefined> {

@@ -1,4 +1,5 @@
 import type { Transaction } from '../../db/schema.js';
+import type { AppContext } from '../../server/context.js';
 import { enqueueJob } from '../../jobs/job.queue.js';
 import { notify, type NotificationChannel } from '../notifications/notification.service.js';
 import type { NotificationKind, NotificationParams } from '../notifications/notification.templates.js';
@@ -15,9 +16,17 @@ export async function sealNamesOf(trx: Transaction, applicationId: string, pendi
   return names.length > 0 || !pendingName ? names : [pendingName];
 }
 
-export async function tell<K extends NotificationKind>(trx: Transaction, q: { groupId: string; userIds: string[]; kind: K; params: NotificationParams[K]; applicationId: string; at: Date }) {
+/** Outside channels this server has switched off: their deliveries are recorded as skipped, with no job to run. */
+function channelsOff(ctx: Pick<AppContext, 'mailer' | 'sms'>): Partial<Record<'email' | 'sms', string>> {
+  return {
+    ...(ctx.mailer.kind === 'none' ? { email: 'e-mail is switched off on this server (SIGIL_MAILER=none)' } : {}),
+    ...(ctx.sms.kind === 'none' ? { sms: 'text messages are switched off on this server (SIGIL_SMS=none)' } : {}),
+  };
+}
+
+export async function tell<K extends NotificationKind>(ctx: Pick<AppContext, 'mailer' | 'sms'>, trx: Transaction, q: { groupId: string; userIds: string[]; kind: K; params: NotificationParams[K]; applicationId: string; at: Date }) {
   if (q.userIds.length === 0) return;
-  await notify(trx, { groupId: q.groupId, userIds: q.userIds, kind: q.kind, params: q.params, link: applicationLink(q.applicationId), channels: CHANNELS, at: q.at });
+  await notify(trx, { groupId: q.groupId, userIds: q.userIds, kind: q.kind, params: q.params, link: applicationLink(q.applicationId), channels: CHANNELS, off: channelsOff(ctx), at: q.at });
 }
 
 /**

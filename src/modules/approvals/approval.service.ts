@@ -151,28 +151,30 @@ export async function previewSealUse(ctx: AppContext, actor: Actor, draft: SealU
 }
 
 /** Opens the tasks of one level, each going to the approver's delegate when one stands in for them. */
-export async function openLevel(ctx: AppContext, trx: Transaction, q: { groupId: string; applicationId: string; applicantId: string; level: number; planned: PlannedLevel; escalatedFrom?: { names: string | null; waitingHours: number } }) {
+export async function openLevel(
+  ctx: AppContext,
+  trx: Transaction,
+  q: { groupId: string; application: Pick<repo.ApplicationRow, 'id' | 'applicantId' | 'applicantName' | 'reason' | 'sealNames'>; level: number; planned: PlannedLevel; escalatedFrom?: { names: string | null; waitingHours: number } },
+) {
+  const { application } = q;
   const now = ctx.now();
   const delegates = await repo.findDelegates(trx, q.groupId, q.planned.approvers.map((a) => a.id), now);
   const remindAt = q.planned.remindAfterHours ? new Date(now.getTime() + q.planned.remindAfterHours * 3_600_000) : null;
   const rows = q.planned.approvers.map((approver) => {
     const delegate = delegates.get(approver.id);
     // A delegate never decides their own application: then the approver keeps the task.
-    const standIn = delegate && delegate.id !== q.applicantId ? delegate : undefined;
+    const standIn = delegate && delegate.id !== application.applicantId ? delegate : undefined;
     const via = standIn ? ('delegation' as const) : q.escalatedFrom ? ('escalation' as const) : null;
-    return { id: newId(), groupId: q.groupId, applicationId: q.applicationId, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via, remindAt };
+    return { id: newId(), groupId: q.groupId, applicationId: application.id, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via, remindAt };
   });
   await repo.insertTasks(trx, rows);
-  await scheduleOverdue(trx, { groupId: q.groupId, applicationId: q.applicationId, level: q.level, tasks: rows, openedAt: now, remindAfterHours: q.planned.remindAfterHours, escalateAfterHours: q.planned.escalateAfterHours });
-  const application = await repo.findApplication(trx, { groupId: q.groupId, id: q.applicationId });
-  if (application) {
-    const sealNames = await sealNamesOf(trx, q.applicationId);
-    const userIds = rows.map((r) => r.assigneeId);
-    if (q.escalatedFrom) {
-      await tell(trx, { groupId: q.groupId, userIds, kind: 'approval.escalated', params: { applicationId: q.applicationId, sealNames, applicantName: application.applicantName, fromApproverName: q.escalatedFrom.names, waitingHours: q.escalatedFrom.waitingHours }, applicationId: q.applicationId, at: now });
-    } else {
-      await tell(trx, { groupId: q.groupId, userIds, kind: 'approval.task_assigned', params: { applicationId: q.applicationId, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: q.applicationId, at: now });
-    }
+  await scheduleOverdue(trx, { groupId: q.groupId, applicationId: application.id, level: q.level, tasks: rows, openedAt: now, remindAfterHours: q.planned.remindAfterHours, escalateAfterHours: q.planned.escalateAfterHours });
+  const { sealNames } = application;
+  const userIds = rows.map((r) => r.assigneeId);
+  if (q.escalatedFrom) {
+    await tell(ctx, trx, { groupId: q.groupId, userIds, kind: 'approval.escalated', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, fromApproverName: q.escalatedFrom.names, waitingHours: q.escalatedFrom.waitingHours }, applicationId: application.id, at: now });
+  } else {
+    await tell(ctx, trx, { groupId: q.groupId, userIds, kind: 'approval.task_assigned', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: application.id, at: now });
   }
   return rows;
 }
@@ -219,9 +221,9 @@ export async function submitApplication(ctx: AppContext, actor: Actor, draft: Ap
       }
       await repo.insertApplicationDocuments(trx, documents.map((d, position) => ({ groupId: principal.groupId, applicationId: id, sha256: d.sha256, name: d.name, position })));
       await repo.insertApplicationCc(trx, principal.groupId, id, plan.cc.map((c) => c.id));
-      await openLevel(ctx, trx, { groupId: principal.groupId, applicationId: id, applicantId, level: 0, planned: plan.levels[0]! });
       const sealNames = seals.length > 0 ? seals.map((x) => x.name) : [String(draft.payload.name ?? '')];
-      await tell(trx, { groupId: principal.groupId, userIds: plan.cc.map((c) => c.id), kind: 'application.cc', params: { applicationId: id, sealNames, applicantName: principal.name, reason: draft.reason }, applicationId: id, at: ctx.now() });
+      await openLevel(ctx, trx, { groupId: principal.groupId, application: { id, applicantId, applicantName: principal.name, reason: draft.reason, sealNames }, level: 0, planned: plan.levels[0]! });
+      await tell(ctx, trx, { groupId: principal.groupId, userIds: plan.cc.map((c) => c.id), kind: 'application.cc', params: { applicationId: id, sealNames, applicantName: principal.name, reason: draft.reason }, applicationId: id, at: ctx.now() });
       await recordAudit(trx, {
         groupId: principal.groupId,
         actor,
@@ -270,18 +272,17 @@ function planOf(row: repo.ApplicationRow): Plan {
 async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, taskId: string) {
   const { principal } = actor;
   const userId = requireUser(principal);
-  const task = await repo.findTask(trx, { groupId: principal.groupId, id: taskId });
-  if (!task) throw notFound('task_not_found', taskId);
-  // The lock that serialises every decision on this application; the task is read again under it.
-  const locked = await repo.lockApplication(trx, principal.groupId, task.applicationId);
-  if (!locked) throw notFound('application_not_found', task.applicationId);
-  const current = (await repo.findTask(trx, { groupId: principal.groupId, id: taskId }))!;
+  // The lock that serialises every decision on this application, taken through the task; the
+  // application and its tasks are read under it, so a racing decision sees the first one's result.
+  const application = await repo.lockAndReadApplication(trx, { groupId: principal.groupId, taskId });
+  const tasks = application ? await repo.findTasksOfApplication(trx, application.id) : [];
+  const current = tasks.find((t) => t.id === taskId);
+  if (!application || !current) throw notFound('task_not_found', taskId);
   if (current.assigneeId !== userId) throw new AppError('task_not_yours', 'This approval task is assigned to someone else.');
-  const application = (await repo.findApplication(trx, { groupId: principal.groupId, id: task.applicationId }))!;
   if (current.status !== 'pending' || application.status !== 'pending') {
     throw new AppError('task_already_decided', `This task is already ${current.status} and the application is ${application.status}.`, { task: { id: current.id, status: current.status }, application: { id: application.id, status: application.status, currentLevel: application.currentLevel } });
   }
-  return { task: current, application, userId };
+  return { task: current, tasks, application, userId };
 }
 
 /**
@@ -291,32 +292,31 @@ async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, 
 export async function approveTask(ctx: AppContext, actor: Actor, taskId: string, comment: string | null) {
   const { principal } = actor;
   const applicationId = await ctx.db.transaction().execute(async (trx) => {
-    const { task, application } = await loadForDecision(ctx, trx, actor, taskId);
+    const { task, tasks, application } = await loadForDecision(ctx, trx, actor, taskId);
     const now = ctx.now();
     // The events are written last, together, so the group's audit head is locked only for
     // the end of this transaction: approvals of one group otherwise queue on that lock.
     const events: AuditEvent[] = [];
-    const id = await decide(trx, task, application, now, events);
+    const id = await decide(trx, task, tasks, application, now, events);
     await recordAudits(trx, { groupId: principal.groupId, actor, at: now, events });
     return id;
   });
-  return getApplication(ctx, actor, applicationId);
+  return getApplication(ctx, actor, applicationId, { participant: true });
 
-  async function decide(trx: Transaction, task: repo.TaskRow, application: repo.ApplicationRow, now: Date, events: AuditEvent[]): Promise<string> {
+  async function decide(trx: Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: repo.ApplicationRow, now: Date, events: AuditEvent[]): Promise<string> {
     await repo.decideTask(trx, task.id, { status: 'approved', comment, at: now });
     events.push({ action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } });
     const plan = planOf(application);
     const level = plan.levels[task.level]!;
-    const tasks = await repo.findTasksOfApplication(trx, application.id);
     const atLevel = tasks.filter((t) => t.level === task.level);
     const complete = level.mode === 'any' || atLevel.every((t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id);
     if (!complete) return application.id;
-    await repo.cancelPendingTasks(trx, application.id, now, task.level);
+    if (atLevel.some((t) => t.status === 'pending' && t.id !== task.id)) await repo.cancelPendingTasks(trx, application.id, now, task.level);
     events.push({ action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } });
     const next = task.level + 1;
     if (next < plan.levels.length) {
       await repo.updateApplication(trx, application.id, { current_level: next });
-      await openLevel(ctx, trx, { groupId: principal.groupId, applicationId: application.id, applicantId: application.applicantId, level: next, planned: plan.levels[next]! });
+      await openLevel(ctx, trx, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! });
       return application.id;
     }
     await completeApproval(ctx, trx, actor, application, now, events);
@@ -331,7 +331,7 @@ async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor,
     await applyLifecycleStep(trx, { groupId: principal.groupId, actor, application, at: now });
     await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
     events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } });
-    await tell(trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), approverName: principal.name }, applicationId: application.id, at: now });
+    await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), approverName: principal.name }, applicationId: application.id, at: now });
     return;
   }
   const seals = await repo.findApplicationSeals(trx, application.id);
@@ -347,23 +347,31 @@ async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor,
   await repo.insertAuthorizations(trx, authorizations);
   await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
   events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } });
-  await tell(trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: seals.map((x) => x.name), approverName: principal.name }, applicationId: application.id, at: now });
+  await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: seals.map((x) => x.name), approverName: principal.name }, applicationId: application.id, at: now });
 }
 
 export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, reason: string) {
   const { principal } = actor;
   const applicationId = await ctx.db.transaction().execute(async (trx) => {
-    const { task, application } = await loadForDecision(ctx, trx, actor, taskId);
+    const { task, tasks, application } = await loadForDecision(ctx, trx, actor, taskId);
     const now = ctx.now();
     await repo.decideTask(trx, task.id, { status: 'rejected', comment: reason, at: now });
-    await repo.cancelPendingTasks(trx, application.id, now);
+    if (tasks.some((t) => t.status === 'pending' && t.id !== task.id)) await repo.cancelPendingTasks(trx, application.id, now);
     await repo.updateApplication(trx, application.id, { status: 'rejected', decided_at: now });
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_rejected', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, reason, onBehalfOf: task.onBehalfOf } } });
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.rejected', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level, reason } } });
-    await tell(trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.rejected', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), approverName: principal.name, comment: reason }, applicationId: application.id, at: now });
+    await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.rejected', params: { applicationId: application.id, sealNames: application.sealNames, approverName: principal.name, comment: reason }, applicationId: application.id, at: now });
+    const target = { type: 'application', id: application.id } as const;
+    await recordAudits(trx, {
+      groupId: principal.groupId,
+      actor,
+      at: now,
+      events: [
+        { action: 'application.task_rejected', target, companyId: application.companyId, changes: { taskId: task.id, level: task.level, reason, onBehalfOf: task.onBehalfOf } },
+        { action: 'application.rejected', target, companyId: application.companyId, changes: { level: task.level, reason } },
+      ],
+    });
     return application.id;
   });
-  return getApplication(ctx, actor, applicationId);
+  return getApplication(ctx, actor, applicationId, { participant: true });
 }
 
 /**
@@ -385,11 +393,11 @@ export async function transferTask(ctx: AppContext, actor: Actor, taskId: string
     const now = ctx.now();
     await repo.decideTask(trx, task.id, { status: 'transferred', comment: input.comment, at: now });
     await repo.insertTasks(trx, [{ id: newId(), groupId: principal.groupId, applicationId: application.id, level: task.level, assigneeId: target.id, onBehalfOf: userId, via: 'transfer', remindAt: null }]);
-    await tell(trx, { groupId: principal.groupId, userIds: [target.id], kind: 'application.transferred', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), applicantName: application.applicantName, fromApproverName: principal.name, comment: input.comment }, applicationId: application.id, at: now });
+    await tell(ctx, trx, { groupId: principal.groupId, userIds: [target.id], kind: 'application.transferred', params: { applicationId: application.id, sealNames: application.sealNames, applicantName: application.applicantName, fromApproverName: principal.name, comment: input.comment }, applicationId: application.id, at: now });
     await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_transferred', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, toUserId: target.id, comment: input.comment } } });
     return application.id;
   });
-  return getApplication(ctx, actor, applicationId);
+  return getApplication(ctx, actor, applicationId, { participant: true });
 }
 
 /** The applicant takes the application back before the final decision. */
@@ -397,39 +405,39 @@ export async function withdrawApplication(ctx: AppContext, actor: Actor, applica
   const { principal } = actor;
   const userId = requireUser(principal);
   await ctx.db.transaction().execute(async (trx) => {
-    const application = await repo.findApplication(trx, { groupId: principal.groupId, id: applicationId });
+    const application = await repo.lockAndReadApplication(trx, { groupId: principal.groupId, id: applicationId });
     if (!application || application.applicantId !== userId) throw notFound('application_not_found', applicationId);
-    const locked = await repo.lockApplication(trx, principal.groupId, applicationId);
-    if (locked?.status !== 'pending') throw new AppError('application_not_pending', `The application is already ${locked?.status ?? 'gone'}; it can no longer be withdrawn.`, { application: { id: applicationId, status: locked?.status } });
+    if (application.status !== 'pending') throw new AppError('application_not_pending', `The application is already ${application.status}; it can no longer be withdrawn.`, { application: { id: applicationId, status: application.status } });
     const now = ctx.now();
     await repo.cancelPendingTasks(trx, applicationId, now);
     await repo.updateApplication(trx, applicationId, { status: 'withdrawn', decided_at: now });
     await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.withdrawn', target: { type: 'application', id: applicationId }, companyId: application.companyId, changes: {} } });
   });
-  return getApplication(ctx, actor, applicationId);
+  return getApplication(ctx, actor, applicationId, { participant: true });
 }
+
+type ApplicationDetail = NonNullable<Awaited<ReturnType<typeof repo.findApplicationDetail>>>;
 
 /** Visible to its applicant, its approvers (and those they stand in for), its copied recipients, and seal readers over its company. */
-async function assertCanView(ctx: AppContext, actor: Actor, application: repo.ApplicationRow): Promise<void> {
-  const { principal } = actor;
-  if (principal.kind === 'user' && (principal.id === application.applicantId || (await repo.isParticipant(ctx.db, application.id, principal.id)))) return;
-  if (!canRead(principal, 'seals.read', application.companyPath)) throw notFound('application_not_found', application.id);
+function canView(principal: Actor['principal'], detail: ApplicationDetail): boolean {
+  const me = principal.kind === 'user' ? principal.id : null;
+  const participant = me !== null && (me === detail.applicantId || detail.tasks.some((t) => t.assigneeId === me || t.onBehalfOf === me) || detail.cc.some((c) => c.id === me));
+  return participant || canRead(principal, 'seals.read', detail.companyPath);
 }
 
-export async function getApplication(ctx: AppContext, actor: Actor, applicationId: string) {
-  const { principal } = actor;
-  const application = await repo.findApplication(ctx.db, { groupId: principal.groupId, id: applicationId });
-  if (!application) throw notFound('application_not_found', applicationId);
-  await assertCanView(ctx, actor, application);
-  const [seals, tasks, cc, authorizations, documents] = await Promise.all([
-    repo.findApplicationSeals(ctx.db, applicationId),
-    repo.findTasksOfApplication(ctx.db, applicationId),
-    repo.findApplicationCc(ctx.db, applicationId),
-    repo.findAuthorizations(ctx.db, applicationId),
-    repo.findApplicationDocuments(ctx.db, applicationId),
-  ]);
-  const { companyPath: _path, plan, ...rest } = application;
-  return { ...rest, plan: plan as Plan, seals, tasks, cc, authorizations, documents };
+async function findVisibleApplication(ctx: AppContext, actor: Actor, applicationId: string, known: { participant?: boolean } = {}): Promise<ApplicationDetail> {
+  const detail = await repo.findApplicationDetail(ctx.db, { groupId: actor.principal.groupId, id: applicationId });
+  if (!detail || (known.participant !== true && !canView(actor.principal, detail))) throw notFound('application_not_found', applicationId);
+  return detail;
+}
+
+/**
+ * An application with its seals, tasks, copied people, authorizations and documents, read in
+ * one statement; `participant` when the caller has just decided on it.
+ */
+export async function getApplication(ctx: AppContext, actor: Actor, applicationId: string, known: { participant?: boolean } = {}) {
+  const { companyPath: _path, plan, ...rest } = await findVisibleApplication(ctx, actor, applicationId, known);
+  return { ...rest, plan: plan as Plan };
 }
 
 /** Stores a document to stamp (a PDF, checked by its bytes) for the caller's group. */
@@ -444,10 +452,8 @@ export async function uploadDocument(ctx: AppContext, actor: Actor, input: { byt
 /** A document of an application, for whoever may see the application (approvers review it before deciding). */
 export async function readApplicationDocument(ctx: AppContext, actor: Actor, applicationId: string, sha256: string) {
   const { principal } = actor;
-  const application = await repo.findApplication(ctx.db, { groupId: principal.groupId, id: applicationId });
-  if (!application) throw notFound('application_not_found', applicationId);
-  await assertCanView(ctx, actor, application);
-  const document = (await repo.findApplicationDocuments(ctx.db, applicationId)).find((d) => d.sha256 === sha256);
+  const application = await findVisibleApplication(ctx, actor, applicationId);
+  const document = application.documents.find((d) => d.sha256 === sha256);
   if (!document) throw new AppError('blob_not_found', `Application ${applicationId} names no document ${sha256}.`);
   const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: principal.groupId, sha256 });
   return { ...document, bytes };
@@ -473,12 +479,11 @@ export async function revokeAuthorization(ctx: AppContext, actor: Actor, authori
   const userId = requireUser(principal);
   const found = await repo.findAuthorization(ctx.db, { groupId: principal.groupId, id: authorizationId });
   if (!found) throw notFound('authorization_not_found', authorizationId);
-  const application = await repo.findApplication(ctx.db, { groupId: principal.groupId, id: found.applicationId });
+  const application = await repo.findApplicationDetail(ctx.db, { groupId: principal.groupId, id: found.applicationId });
   if (!application) throw notFound('authorization_not_found', authorizationId);
-  const tasks = await repo.findTasksOfApplication(ctx.db, application.id);
-  const approved = tasks.some((t) => t.status === 'approved' && (t.assigneeId === userId || t.onBehalfOf === userId));
+  const approved = application.tasks.some((t) => t.status === 'approved' && (t.assigneeId === userId || t.onBehalfOf === userId));
   if (!approved && !canRead(principal, 'seals.manage', application.companyPath)) {
-    await assertCanView(ctx, actor, application);
+    if (!canView(principal, application)) throw notFound('application_not_found', application.id);
     throw new AppError('forbidden', 'Only an approver of this application or a seal administrator over its seal can revoke the remaining uses.');
   }
   await ctx.db.transaction().execute(async (trx) => {

@@ -23,15 +23,19 @@ export async function lockHead(trx: Transaction, groupId: string): Promise<{ seq
   return lockHead(trx, groupId);
 }
 
-/** Appends consecutive events of one group and moves its head to the last of them. */
+/**
+ * Appends consecutive events of one group and moves its head to the last of them, in one
+ * statement: the head stays locked for one round trip less.
+ */
 export async function insertEvents(trx: Transaction, rows: AuditRow[]): Promise<void> {
   const last = rows.at(-1);
   if (!last) return;
   await trx
-    .insertInto('audit_events')
-    .values(rows.map((row) => ({ ...row, changes: JSON.stringify(row.changes) })))
+    .with('appended', (db) => db.insertInto('audit_events').values(rows.map((row) => ({ ...row, changes: JSON.stringify(row.changes) }))))
+    .updateTable('audit_heads')
+    .set({ seq: last.seq, hash: last.hash })
+    .where('group_id', '=', last.group_id)
     .execute();
-  await trx.updateTable('audit_heads').set({ seq: last.seq, hash: last.hash }).where('group_id', '=', last.group_id).execute();
 }
 
 export async function findHead(db: Db, groupId: string): Promise<{ seq: number; hash: string } | undefined> {

@@ -28,36 +28,40 @@ export async function findRecipients(trx: Transaction, groupId: string, userIds:
   return trx.selectFrom('users').select(['id', 'name', 'email', 'phone', 'locale', 'status']).where('group_id', '=', groupId).where('id', 'in', userIds).execute();
 }
 
-export async function insertNotification(
+export async function insertNotifications(
   trx: Transaction,
-  row: { id: string; groupId: string; userId: string; kind: string; title: string; body: string; link: string | null; data: Record<string, unknown>; at: Date },
+  rows: Array<{ id: string; groupId: string; userId: string; kind: string; title: string; body: string; link: string | null; data: Record<string, unknown>; at: Date }>,
 ): Promise<void> {
+  if (rows.length === 0) return;
   await trx
     .insertInto('notifications')
-    .values({ id: row.id, group_id: row.groupId, user_id: row.userId, kind: row.kind, title: row.title, body: row.body, link: row.link, data: JSON.stringify(row.data), read_at: null, created_at: row.at })
+    .values(rows.map((row) => ({ id: row.id, group_id: row.groupId, user_id: row.userId, kind: row.kind, title: row.title, body: row.body, link: row.link, data: JSON.stringify(row.data), read_at: null, created_at: row.at })))
     .execute();
 }
 
-export async function insertDelivery(
+export async function insertDeliveries(
   trx: Transaction,
-  row: { id: string; groupId: string; userId: string; notificationId: string | null; kind: string; channel: DeliveryChannel; address: string | null; status: DeliveryStatus; detail: string | null; jobId: string | null; at: Date },
+  rows: Array<{ id: string; groupId: string; userId: string; notificationId: string | null; kind: string; channel: DeliveryChannel; address: string | null; status: DeliveryStatus; detail: string | null; jobId: string | null; at: Date }>,
 ): Promise<void> {
+  if (rows.length === 0) return;
   await trx
     .insertInto('notification_deliveries')
-    .values({
-      id: row.id,
-      group_id: row.groupId,
-      user_id: row.userId,
-      notification_id: row.notificationId,
-      kind: row.kind,
-      channel: row.channel,
-      address: row.address,
-      status: row.status,
-      detail: row.detail,
-      job_id: row.jobId,
-      created_at: row.at,
-      updated_at: row.at,
-    })
+    .values(
+      rows.map((row) => ({
+        id: row.id,
+        group_id: row.groupId,
+        user_id: row.userId,
+        notification_id: row.notificationId,
+        kind: row.kind,
+        channel: row.channel,
+        address: row.address,
+        status: row.status,
+        detail: row.detail,
+        job_id: row.jobId,
+        created_at: row.at,
+        updated_at: row.at,
+      })),
+    )
     .execute();
 }
 

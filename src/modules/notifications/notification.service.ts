@@ -1,5 +1,6 @@
 import type { DeliveryChannel, Transaction } from '../../db/schema.js';
-import { enqueueJob } from '../../jobs/job.queue.js';
+import { enqueueJobs, type NewJob } from '../../jobs/job.queue.js';
+import type { JobKind, JobPayloads } from '../../jobs/job.types.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { notFound } from '../../server/errors.js';
@@ -20,6 +21,8 @@ export interface NotifyInput<K extends NotificationKind> {
   /** A console path (`/applications/<id>`), never a full URL: mail and SMS make it absolute with SIGIL_PUBLIC_URL. */
   link?: string | null;
   channels: NotificationChannel[];
+  /** Outside channels this server has switched off (SIGIL_MAILER=none…), with the reason recorded on their skipped deliveries; no job is queued for them. */
+  off?: Partial<Record<DeliveryChannel, string>> | undefined;
   /** When it happened (the service's clock); default now. */
   at?: Date;
 }
@@ -50,33 +53,45 @@ export async function notify<K extends NotificationKind>(trx: Transaction, input
   const data: Record<string, unknown> = { ...input.params };
   const result: NotifyResult = { notifications: [], deliveries: [] };
 
+  const notifications: Parameters<typeof repo.insertNotifications>[1] = [];
+  const deliveries: Parameters<typeof repo.insertDeliveries>[1] = [];
+  const jobs: Array<NewJob<JobKind>> = [];
+  const jobOf = new Map<string, number>();
   for (const user of recipients.sort((a, b) => userIds.indexOf(a.id) - userIds.indexOf(b.id))) {
     const message = renderNotification(input.kind, user.locale, input.params);
     let notificationId: string | null = null;
     if (channels.has('inbox')) {
       notificationId = newId();
-      await repo.insertNotification(trx, { id: notificationId, groupId: input.groupId, userId: user.id, kind: input.kind, title: message.title, body: message.body, link, data, at });
-      result.notifications.push({ userId: user.id, notificationId });
+      notifications.push({ id: notificationId, groupId: input.groupId, userId: user.id, kind: input.kind, title: message.title, body: message.body, link, data, at });
     }
     for (const channel of ['email', 'sms'] as const) {
       if (!channels.has(channel)) continue;
       const deliveryId = newId();
       const address = channel === 'email' ? user.email.trim() || null : (user.phone?.trim() ?? '') || null;
-      const skip = user.status !== 'active' ? `the user is ${user.status}` : address === null ? (channel === 'email' ? 'the user has no e-mail address' : 'the user has no phone number') : null;
-      let jobId: string | null = null;
+      const skip =
+        input.off?.[channel] ?? (user.status !== 'active' ? `the user is ${user.status}` : address === null ? (channel === 'email' ? 'the user has no e-mail address' : 'the user has no phone number') : null);
       if (skip === null && address !== null) {
         const common = { deliveryId, groupId: input.groupId, to: address, link, locale: user.locale };
-        jobId = (
+        jobOf.set(deliveryId, jobs.length);
+        jobs.push(
           channel === 'email'
-            ? await enqueueJob(trx, { kind: 'email.send', groupId: input.groupId, runAt: at, maxAttempts: EMAIL_MAX_ATTEMPTS, payload: { ...common, subject: message.title, text: message.body } })
-            : await enqueueJob(trx, { kind: 'sms.send', groupId: input.groupId, runAt: at, maxAttempts: SMS_MAX_ATTEMPTS, payload: { ...common, text: message.sms } })
-        ).id;
+            ? ({ kind: 'email.send', groupId: input.groupId, runAt: at, maxAttempts: EMAIL_MAX_ATTEMPTS, payload: { ...common, subject: message.title, text: message.body } satisfies JobPayloads['email.send'] } as NewJob<JobKind>)
+            : ({ kind: 'sms.send', groupId: input.groupId, runAt: at, maxAttempts: SMS_MAX_ATTEMPTS, payload: { ...common, text: message.sms } satisfies JobPayloads['sms.send'] } as NewJob<JobKind>),
+        );
       }
-      const status = skip === null ? 'queued' : 'skipped';
-      await repo.insertDelivery(trx, { id: deliveryId, groupId: input.groupId, userId: user.id, notificationId, kind: input.kind, channel, address, status, detail: skip, jobId, at });
-      result.deliveries.push({ userId: user.id, channel, deliveryId, status, jobId, detail: skip });
+      deliveries.push({ id: deliveryId, groupId: input.groupId, userId: user.id, notificationId, kind: input.kind, channel, address, status: skip === null ? 'queued' : 'skipped', detail: skip, jobId: null, at });
     }
   }
+  // Three statements whatever the number of recipients: inbox rows, jobs, deliveries.
+  await repo.insertNotifications(trx, notifications);
+  const jobIds = await enqueueJobs(trx, jobs);
+  for (const delivery of deliveries) {
+    const index = jobOf.get(delivery.id);
+    if (index !== undefined) delivery.jobId = jobIds[index]!;
+  }
+  await repo.insertDeliveries(trx, deliveries);
+  for (const n of notifications) result.notifications.push({ userId: n.userId, notificationId: n.id });
+  for (const d of deliveries) result.deliveries.push({ userId: d.userId, channel: d.channel, deliveryId: d.id, status: d.status === 'queued' ? 'queued' : 'skipped', jobId: d.jobId, detail: d.detail });
   return result;
 }
 
