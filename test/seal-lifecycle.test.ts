@@ -57,6 +57,21 @@ describe('seal lifecycle through approval', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('shows the impression of a seal to be made to its approver before approval, and not to others', async () => {
+    const designed = await client(world, applicant.token).post('/api/v1/seal-images/generate', { shape: 'round', company: '华夏贸易', type: '合同专用章', code: '0042' });
+    const path = `/api/v1/seal-images/${designed.body.sha256}`;
+    const sibling = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: '华夏物流' });
+    const outsider = await buildUser(world, { groupId: group.groupId, companyId: sibling.id, roles: [{ role: 'seal_admin' }], name: 'Sibling admin' });
+    expect((await client(world, approver.token).get(path)).status).toBe(404);
+    const applied = await client(world, applicant.token).post('/api/v1/seals/production-applications', { companyId: company.id, name: '华夏贸易合同专用章（三）', code: 'TR-C-04', kind: 'electronic', type: 'contract', custodianIds: [keeper.id], imageSha256: designed.body.sha256, reason: '新设' });
+    expect(applied.status).toBe(201);
+    const shown = await client(world, approver.token).get(path);
+    expect(shown.status).toBe(200);
+    expect(shown.headers['content-type']).toBe('image/png');
+    expect((await client(world, outsider.token).get(path)).status).toBe(404);
+    await approveLatest(applied.body.id);
+  });
+
   it('takes each step only after approval: suspend, resume, report loss, destroy (final)', async () => {
     const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
     const step = (action: string) => client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action, reason: `${action} by test` });

@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
 import { distDir, ensureConsoleBuilt } from './console-build.js';
-import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromium, launchChromium, outputDir, PHONE, signIn, text, waitForText } from './browser-support.js';
+import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromium, launchChromium, outputDir, PHONE, screenshotPage, signIn, text, viaMenu, waitForText } from './browser-support.js';
 
 /**
  * Seal-use applications in the console, driven in Debian's Chromium against a real
@@ -14,29 +14,6 @@ import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromi
  * browser; the employee then sees the application approved. A seal administrator builds
  * a flow in the flow editor. Screenshots land in test-output/approvals-*.png.
  */
-
-/**
- * The whole page as a person scrolling through it sees it: the viewport grows to the page's
- * height for the picture (a full-page capture would paint sticky bars mid-page), then shrinks back.
- */
-async function screenshotPage(page: Page, name: string): Promise<void> {
-  const viewport = page.viewportSize()!;
-  const height = await page.evaluate<number>('document.documentElement.scrollHeight');
-  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: join(outputDir, name) });
-  await page.setViewportSize(viewport);
-  await page.waitForTimeout(100);
-}
-
-/** Opens a page from the phone's navigation drawer. */
-async function viaMenu(page: Page, navTestId: string): Promise<void> {
-  await page.getByTestId('nav-toggle').click();
-  await page.getByTestId(navTestId).waitFor({ state: 'visible' });
-  await page.getByTestId(navTestId).click();
-  await page.getByTestId(navTestId).waitFor({ state: 'hidden' });
-  await page.waitForTimeout(250); // the drawer slides away before the next picture
-}
 
 describe.skipIf(!hasChromium && !browserRequired)('approvals in a browser', () => {
   let world: World;

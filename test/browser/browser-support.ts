@@ -54,3 +54,26 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByTestId('signin-submit').click();
   await page.getByTestId('page-title').waitFor();
 }
+
+/**
+ * The whole page as a person scrolling through it sees it: the viewport grows to the page's
+ * height for the picture (a full-page capture would paint sticky bars mid-page), then shrinks back.
+ */
+export async function screenshotPage(page: Page, name: string): Promise<void> {
+  const viewport = page.viewportSize()!;
+  const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(outputDir, name) });
+  await page.setViewportSize(viewport);
+  await page.waitForTimeout(100);
+}
+
+/** Opens a page from the phone's navigation drawer. */
+export async function viaMenu(page: Page, navTestId: string): Promise<void> {
+  await page.getByTestId('nav-toggle').click();
+  await page.getByTestId(navTestId).waitFor({ state: 'visible' });
+  await page.getByTestId(navTestId).click();
+  await page.getByTestId(navTestId).waitFor({ state: 'hidden' });
+  await page.waitForTimeout(250); // the drawer slides away before the next picture
+}

@@ -28,6 +28,8 @@ import { FlowsPage } from './pages/FlowsPage';
 import { FlowEditorPage } from './pages/FlowEditorPage';
 import { SealsPage } from './pages/SealsPage';
 import { SealPage } from './pages/SealPage';
+import { SealProductionPage } from './pages/SealProductionPage';
+import { PermissionReportPage } from './pages/PermissionReportPage';
 import { UnreadProvider } from './notifications';
 import { NotFoundPage, NoAccessPage } from './pages/NotFoundPage';
 
@@ -45,7 +47,9 @@ const routes: Route[] = [
   { pattern: '/inbox', render: () => <InboxPage /> },
   { pattern: '/notifications', render: () => <NotificationsPage /> },
   { pattern: '/seals', needs: 'seals.read', render: () => <SealsPage /> },
+  { pattern: '/seals/new', needs: 'seals.manage', render: () => <SealProductionPage /> },
   { pattern: '/seals/:sealId', needs: 'seals.read', render: (p) => <SealPage key={p.sealId} sealId={p.sealId ?? ''} /> },
+  { pattern: '/reports/seal-permissions', needs: 'seals.read', render: () => <PermissionReportPage /> },
   { pattern: '/flows', needs: 'flows.manage', render: () => <FlowsPage /> },
   { pattern: '/flows/new', needs: 'flows.manage', render: () => <FlowEditorPage key="new" /> },
   { pattern: '/flows/:flowId', needs: 'flows.manage', render: (p) => <FlowEditorPage key={p.flowId} flowId={p.flowId ?? ''} /> },

@@ -216,6 +216,114 @@ export interface MySeal {
   grant: { id: string; categories: string[]; validUntil: string | null; remainingUses: number | null };
 }
 
+/* ---------- Seal images, lifecycle, reports ---------- */
+
+export type SealShape = 'round' | 'oval' | 'square';
+export const SEAL_SHAPES: readonly SealShape[] = ['round', 'oval', 'square'];
+
+/** What the designer draws (POST /seal-images/preview and /generate). */
+export interface SealImageSpec {
+  shape: SealShape;
+  /** Round and oval: the company name along the upper arc. */
+  company?: string;
+  /** Round and oval: the seal type written across (合同专用章). */
+  type?: string;
+  /** Round: along the lower arc; oval: the middle line. */
+  code?: string;
+  /** Square: the person's name. */
+  name?: string;
+  format?: 'png' | 'svg';
+}
+
+export interface StoredSealImage {
+  sha256: string;
+  mediaType: 'image/png' | 'image/svg+xml';
+  size: number;
+  width: number;
+  height: number;
+}
+
+export type LifecycleAction = 'produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy';
+export type LifecycleStep = Exclude<LifecycleAction, 'produce'>;
+export const LIFECYCLE_STEPS: readonly LifecycleStep[] = ['change', 'transfer', 'suspend', 'resume', 'report_loss', 'destroy'];
+/** The states each step starts from (the server's lifecycleMoves); destruction is final. */
+export const LIFECYCLE_FROM: Record<LifecycleStep, readonly SealStatus[]> = {
+  change: ['active', 'suspended'],
+  transfer: ['active', 'suspended'],
+  suspend: ['active'],
+  resume: ['suspended'],
+  report_loss: ['active', 'suspended'],
+  destroy: ['active', 'suspended', 'lost'],
+};
+
+export interface ProductionDraft {
+  companyId: string;
+  name: string;
+  code: string;
+  kind: SealKind;
+  type: SealType;
+  customType?: string;
+  description?: string;
+  custodianIds: string[];
+  imageSha256?: string;
+  reason: string;
+}
+
+export interface LifecycleDraft {
+  action: LifecycleStep;
+  reason: string;
+  name?: string;
+  description?: string;
+  custodianIds?: string[];
+  /** transfer: the company the seal moves to. */
+  companyId?: string;
+}
+
+export type GranteeSpec = { type: 'user'; userId: string } | { type: 'department'; departmentId: string } | { type: 'role'; role: Role; companyId: string };
+
+export interface GrantDraft {
+  grantee: GranteeSpec;
+  categories: string[];
+  validFrom?: string;
+  validUntil?: string;
+  maxUses?: number;
+}
+
+export type ReportFlag = 'overlapping' | 'single_user' | 'beyond_company' | 'beyond_function' | 'expired' | 'inactive_grantee' | 'custodian_user';
+export const REPORT_FLAGS: readonly ReportFlag[] = ['overlapping', 'single_user', 'beyond_company', 'beyond_function', 'expired', 'inactive_grantee', 'custodian_user'];
+
+export interface PermissionReportRow {
+  sealId: string;
+  sealName: string;
+  sealCode: string;
+  sealType: string;
+  sealStatus: string;
+  companyName: string;
+  grantId: string | null;
+  granteeType: string | null;
+  granteeName: string | null;
+  categories: string[];
+  validUntil: string | null;
+  remainingUses: number | null;
+  personId: string | null;
+  personName: string | null;
+  personStatus: string | null;
+  flags: ReportFlag[];
+}
+
+export interface PermissionReport {
+  generatedAt: string;
+  summary: Record<ReportFlag, number>;
+  rows: PermissionReportRow[];
+}
+
+export interface PermissionReportQuery {
+  under?: string;
+  sealId?: string;
+  userId?: string;
+  flag?: ReportFlag;
+}
+
 /* ---------- Approvals ---------- */
 
 export interface Person {
@@ -224,6 +332,7 @@ export interface Person {
 }
 
 export type ApprovalMode = 'any' | 'all';
+export type FlowPurpose = 'seal_use' | 'lifecycle';
 
 export interface PlannedLevel {
   name: string;
@@ -268,7 +377,7 @@ export interface ApplicationSummary {
   applicantName: string;
   purpose: 'seal_use' | 'lifecycle';
   category: string | null;
-  lifecycleAction: string | null;
+  lifecycleAction: LifecycleAction | null;
   payload: Record<string, unknown>;
   reason: string;
   uses: number;
@@ -278,6 +387,8 @@ export interface ApplicationSummary {
   status: ApplicationStatus;
   createdAt: string;
   decidedAt: string | null;
+  /** The seals it is about; a seal still to be made is named by its production application. */
+  sealNames: string[];
 }
 
 export interface Authorization {
@@ -309,6 +420,7 @@ export interface InboxTask extends ApprovalTask {
   applicationStatus: string;
   applicantName: string;
   submittedAt: string;
+  sealNames: string[];
 }
 
 export interface DocumentRef {
@@ -355,7 +467,7 @@ export interface FlowDefinition {
 export interface Flow {
   id: string;
   companyId: string;
-  purpose: 'seal_use' | 'lifecycle';
+  purpose: FlowPurpose;
   category: string | null;
   sealId: string | null;
   name: string;
@@ -531,6 +643,44 @@ async function downloadDocument(applicationId: string, sha256: string): Promise<
   return response.blob();
 }
 
+/**
+ * A request whose answer is a file (a seal image, a CSV): the session token goes in the
+ * header, so images and downloads cannot be plain links; problems still arrive as JSON.
+ */
+async function requestBinary(method: string, path: string, options: { query?: Query; json?: unknown; signal?: AbortSignal } = {}): Promise<Blob> {
+  const token = tokenStore.get();
+  const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  }
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${withQuery(path, options.query)}`, { method, headers, body, signal: options.signal });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError({ status: 0, code: 'network_error', detail: 'The server could not be reached.' });
+  }
+  if (!response.ok) {
+    const parsed = (await response.json().catch(() => undefined)) as unknown;
+    const problem: Problem = parsed && typeof parsed === 'object' && 'code' in parsed ? (parsed as Problem) : { status: response.status, code: response.status >= 500 ? 'internal_error' : 'unknown_error', detail: response.statusText || `HTTP ${response.status}` };
+    if (response.status === 401 && token) onUnauthorized();
+    throw new ApiError(problem);
+  }
+  return response.blob();
+}
+
+/** Uploads a seal image (PNG or SVG) as JSON with base64, so the file's own name and claimed type travel with it. */
+async function uploadSealImage(file: File): Promise<StoredSealImage> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  // The browser's own type is sent as claimed (the server checks the content against it and names a wrong one).
+  const mediaType = file.type || (/\.svg$/i.test(file.name) ? 'image/svg+xml' : /\.png$/i.test(file.name) ? 'image/png' : 'application/octet-stream');
+  return post<StoredSealImage>('/seal-images', { dataBase64: btoa(binary), mediaType, fileName: file.name });
+}
+
 export const api = {
   uploadDocument,
   downloadDocument,
@@ -586,6 +736,20 @@ export const api = {
   ) => get<Page<Seal>>('/seals', query, signal),
   sealCard: (id: string, signal?: AbortSignal) => get<SealCard>(`/seals/${id}`, undefined, signal),
   mySeals: (query: { category?: string }, signal?: AbortSignal) => get<{ items: MySeal[] }>('/me/seals', query, signal),
+  createGrant: (sealId: string, body: GrantDraft) => post<SealGrant>(`/seals/${sealId}/grants`, body),
+  revokeGrant: (sealId: string, grantId: string, body: { reason?: string }) => post<SealGrant>(`/seals/${sealId}/grants/${grantId}/revoke`, body),
+
+  /** The designer's live preview: a PNG drawn from the fields, not stored. */
+  previewSealImage: (spec: SealImageSpec, signal?: AbortSignal) => requestBinary('POST', '/seal-images/preview', { json: spec, ...(signal ? { signal } : {}) }),
+  generateSealImage: (spec: SealImageSpec) => post<StoredSealImage>('/seal-images/generate', spec),
+  uploadSealImage,
+  sealImage: (sha256: string, signal?: AbortSignal) => requestBinary('GET', `/seal-images/${sha256}`, signal ? { signal } : {}),
+  /** `idempotencyKey`: one per form, so a double tap or a retry creates one application. */
+  applyForProduction: (body: ProductionDraft, idempotencyKey: string) => post<Application>('/seals/production-applications', body, { 'idempotency-key': idempotencyKey }),
+  applyForLifecycleStep: (sealId: string, body: LifecycleDraft, idempotencyKey: string) => post<Application>(`/seals/${sealId}/lifecycle-applications`, body, { 'idempotency-key': idempotencyKey }),
+
+  permissionReport: (query: PermissionReportQuery, signal?: AbortSignal) => get<PermissionReport>('/reports/seal-permissions', { ...query }, signal),
+  permissionReportCsv: (query: PermissionReportQuery) => requestBinary('GET', '/reports/seal-permissions', { query: { ...query, format: 'csv' } }),
 
   previewApplication: (body: SealUseDraft, signal?: AbortSignal) => request<Plan>('POST', '/applications/preview', { body, ...(signal ? { signal } : {}) }),
   /** `idempotencyKey`: one per form, so a double tap or a retry creates one application. */
@@ -601,7 +765,7 @@ export const api = {
 
   flows: (query: { companyId?: string; includeArchived?: boolean }, signal?: AbortSignal) => get<{ items: Flow[] }>('/flows', query, signal),
   flow: (id: string, signal?: AbortSignal) => get<Flow>(`/flows/${id}`, undefined, signal),
-  createFlow: (body: { companyId: string; purpose: 'seal_use'; category?: string; sealId?: string; name: string; definition: FlowDefinition }) => post<Flow>('/flows', body),
+  createFlow: (body: { companyId: string; purpose: FlowPurpose; category?: string; sealId?: string; name: string; definition: FlowDefinition }) => post<Flow>('/flows', body),
   updateFlow: (id: string, body: { name?: string; definition: FlowDefinition }) => put<Flow>(`/flows/${id}`, body),
   archiveFlow: (id: string) => post<Flow>(`/flows/${id}/archive`),
 

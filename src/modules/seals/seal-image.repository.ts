@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, Transaction } from '../../db/schema.js';
 import { inScope } from '../../db/scope.js';
 
@@ -10,6 +11,36 @@ export async function isImageOfSealInScope(db: Db | Transaction, where: { groupI
     .where('s.group_id', '=', where.groupId)
     .where('s.image_sha256', '=', where.sha256)
     .where((eb) => inScope(eb, 'c.path', where.scope))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Whether a lifecycle application naming this image (the impression of a seal to be made) has
+ * this person on it: as applicant, approver (or the one an approver stands in for) or copied
+ * recipient. Approvers must see the impression they are asked to approve before any seal shows it.
+ */
+export async function isImageOfApplicationFor(db: Db | Transaction, where: { groupId: string; sha256: string; userId: string }): Promise<boolean> {
+  const row = await db
+    .selectFrom('applications as a')
+    .select('a.id')
+    .where('a.group_id', '=', where.groupId)
+    .where('a.purpose', '=', 'lifecycle')
+    .where(sql<string>`a.payload->>'imageSha256'`, '=', where.sha256)
+    .where((eb) =>
+      eb.or([
+        eb('a.applicant_id', '=', where.userId),
+        eb.exists(
+          eb
+            .selectFrom('approval_tasks as t')
+            .select('t.id')
+            .whereRef('t.application_id', '=', 'a.id')
+            .where((inner) => inner.or([inner('t.assignee_id', '=', where.userId), inner('t.on_behalf_of', '=', where.userId)])),
+        ),
+        eb.exists(eb.selectFrom('application_cc as cc').select('cc.user_id').whereRef('cc.application_id', '=', 'a.id').where('cc.user_id', '=', where.userId)),
+      ]),
+    )
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;

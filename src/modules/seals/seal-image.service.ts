@@ -74,15 +74,18 @@ export async function uploadSealImage(ctx: AppContext, actor: Actor, input: { by
 }
 
 /**
- * A seal image's bytes for a caller who may see it: whoever stored it, or anyone holding
- * seals.read over a company with a seal that shows it. Otherwise (another group's hash, or
+ * A seal image's bytes for a caller who may see it: whoever stored it, the people on a
+ * production application naming it, or anyone holding seals.read over a company with a seal
+ * that shows it. Otherwise (another group's hash, or
  * one of this group's that the caller has no business with) the answer is the same not-found
  * as for a hash that does not exist: a hash must not work as a key to someone else's seal.
  */
 export async function readSealImage(ctx: AppContext, actor: Actor, sha256: string): Promise<{ sha256: string; mediaType: SealImageType; bytes: Buffer }> {
   const { principal } = actor;
   const blob = isSha256Hex(sha256) ? await findBlob(ctx.db, { groupId: principal.groupId, sha256 }) : undefined;
-  if (blob?.createdBy !== principal.id) {
+  // Someone on a production application naming the image (its approvers above all) sees the impression asked for.
+  const onApplication = blob !== undefined && blob.createdBy !== principal.id && principal.kind === 'user' && (await repo.isImageOfApplicationFor(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
+  if (blob?.createdBy !== principal.id && !onApplication) {
     // Asked for whether or not the blob exists, so a refusal says nothing about the hash.
     const scope = scopeOf(principal, 'seals.read');
     if (!blob || !(await repo.isImageOfSealInScope(ctx.db, { groupId: principal.groupId, sha256, scope }))) throw sealImageNotFound(sha256);

@@ -1,4 +1,4 @@
-import type { ApplicationStatus, TaskStatus } from '../api';
+import type { ApplicationStatus, LifecycleAction, TaskStatus } from '../api';
 import { categoryName, useI18n } from '../i18n';
 
 const applicationTone: Record<ApplicationStatus, string> = { pending: 'info', approved: 'ok', rejected: 'danger', withdrawn: 'muted' };
@@ -28,6 +28,17 @@ export function CategoryTag({ category }: { category: string | null }) {
   return (
     <span className="tag" data-category={category ?? ''}>
       {categoryName(i18n, category)}
+    </span>
+  );
+}
+
+/** What an application is for: its business category, or for a lifecycle application its step (制作, 变更…). */
+export function PurposeTag({ purpose, category, lifecycleAction }: { purpose: string; category: string | null; lifecycleAction?: LifecycleAction | null }) {
+  const { t, tx } = useI18n();
+  if (purpose !== 'lifecycle') return <CategoryTag category={category} />;
+  return (
+    <span className="tag" data-lifecycle={lifecycleAction ?? ''}>
+      {lifecycleAction ? tx(`lifecycle.step.${lifecycleAction}`, lifecycleAction) : t('lifecycle.tag')}
     </span>
   );
 }

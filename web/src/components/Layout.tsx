@@ -23,6 +23,8 @@ export const navItems: NavItem[] = [
   { to: '/inbox', label: 'nav.inbox', icon: 'inbox', testId: 'nav-inbox' },
   { to: '/notifications', label: 'nav.notifications', icon: 'bell', testId: 'nav-notifications' },
   { to: '/seals', label: 'nav.seals', icon: 'seal', needs: 'seals.read', testId: 'nav-seals' },
+  { to: '/seals/new', label: 'nav.newSeal', icon: 'plus', needs: 'seals.manage', testId: 'nav-new-seal' },
+  { to: '/reports/seal-permissions', label: 'nav.sealReport', icon: 'report', needs: 'seals.read', testId: 'nav-seal-report' },
   { to: '/flows', label: 'nav.flows', icon: 'flow', needs: 'flows.manage', testId: 'nav-flows' },
   { to: '/companies', label: 'nav.companies', icon: 'building', needs: 'org.read', testId: 'nav-companies' },
   { to: '/departments', label: 'nav.departments', icon: 'layers', needs: 'org.read', testId: 'nav-departments' },
@@ -37,8 +39,12 @@ export function useVisibleNav(): NavItem[] {
   return navItems.filter((item) => !item.needs || permissions.has(item.needs));
 }
 
+const covers = (item: NavItem, path: string) => (item.to === '/' ? path === '/' : path === item.to || path.startsWith(`${item.to}/`));
+
+/** The entry for the page: the most specific one that covers the path (/seals/new is not the library). */
 function isActive(item: NavItem, path: string): boolean {
-  return item.to === '/' ? path === '/' : path === item.to || path.startsWith(`${item.to}/`);
+  if (!covers(item, path)) return false;
+  return !navItems.some((other) => other !== item && other.to.length > item.to.length && covers(other, path));
 }
 
 function UserChip() {

@@ -3,6 +3,7 @@ import { ApiError, api, type Application, type ApprovalTask, type Person } from 
 import { ApplicationStatusBadge, CategoryTag, TaskStatusBadge } from '../components/ApprovalBadges';
 import { Field } from '../components/Field';
 import { Icon } from '../components/Icons';
+import { LifecycleFacts } from '../components/LifecycleFacts';
 import { ConfirmDialog, Modal } from '../components/Modal';
 import { LoadState } from '../components/PageHeader';
 import { PersonPicker } from '../components/PersonPicker';
@@ -48,6 +49,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
   }
 
   const mine = application.applicantId === me.user.id;
+  const lifecycle = application.purpose === 'lifecycle';
   const myTask = application.status === 'pending' ? application.tasks.find((task) => task.assigneeId === me.user.id && task.status === 'pending') : undefined;
 
   /** A decision answered 409: say so, and show the application as it now stands. */
@@ -62,10 +64,10 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       <BackLink mine={mine} />
       <div className="page-header">
         <div className="page-heading">
-          <h1 data-testid="page-title">{t('application.heading')}</h1>
+          <h1 data-testid="page-title">{lifecycle ? t(`lifecycle.heading.${application.lifecycleAction ?? 'produce'}`) : t('application.heading')}</h1>
           <div className="detail-sub">
             <ApplicationStatusBadge status={application.status} />
-            <CategoryTag category={application.category} />
+            {lifecycle ? <span className="tag">{t('lifecycle.tag')}</span> : <CategoryTag category={application.category} />}
             <span className="muted small">{i18n.formatDate(application.createdAt)}</span>
           </div>
         </div>
@@ -93,29 +95,33 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
               {application.reason}
             </dd>
           </div>
-          <div className="fact-full">
-            <dt>{t('application.seals')}</dt>
-            <dd>
-              <ul className="seal-lines">
-                {application.seals.map((s) => (
-                  <li key={s.id} data-testid="application-seal">
-                    <Icon name="seal" size={16} className="seal-line-icon" />
-                    <span>
-                      <strong>{s.name}</strong> <span className="muted small">{[s.code, sealTypeName(i18n, s.type), sealKindName(i18n, s.kind)].join(' · ')}</span>
-                    </span>
-                  </li>
-                ))}
-              </ul>
-            </dd>
-          </div>
+          {!lifecycle && (
+            <div className="fact-full">
+              <dt>{t('application.seals')}</dt>
+              <dd>
+                <ul className="seal-lines">
+                  {application.seals.map((s) => (
+                    <li key={s.id} data-testid="application-seal">
+                      <Icon name="seal" size={16} className="seal-line-icon" />
+                      <span>
+                        <strong>{s.name}</strong> <span className="muted small">{[s.code, sealTypeName(i18n, s.type), sealKindName(i18n, s.kind)].join(' · ')}</span>
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              </dd>
+            </div>
+          )}
           <div>
             <dt>{t('application.applicant')}</dt>
             <dd data-testid="application-applicant">{application.applicantName}</dd>
           </div>
-          <div>
-            <dt>{t('application.uses')}</dt>
-            <dd data-testid="application-uses">{application.uses}</dd>
-          </div>
+          {!lifecycle && (
+            <div>
+              <dt>{t('application.uses')}</dt>
+              <dd data-testid="application-uses">{application.uses}</dd>
+            </div>
+          )}
           {application.photosPerUse > 0 && (
             <div>
               <dt>{t('application.photos')}</dt>
@@ -138,6 +144,8 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
           </div>
         </dl>
       </section>
+
+      {lifecycle && <LifecycleFacts application={application} />}
 
       {myTask && (
         <DecisionCard
@@ -285,7 +293,7 @@ function Timeline({ application }: { application: Application }) {
             <span className="tl-dot" aria-hidden="true" />
             <div className="tl-body">
               <div className="tl-head">
-                <strong>{application.status === 'approved' ? t('application.endApproved') : application.status === 'rejected' ? t('application.endRejected') : t('application.endWithdrawn')}</strong>
+                <strong>{application.status === 'approved' ? (application.purpose === 'lifecycle' ? t('lifecycle.endApproved') : t('application.endApproved')) : application.status === 'rejected' ? t('application.endRejected') : t('application.endWithdrawn')}</strong>
               </div>
               {application.decidedAt && <div className="muted small">{i18n.formatDate(application.decidedAt)}</div>}
             </div>

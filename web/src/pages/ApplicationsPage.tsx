@@ -1,12 +1,12 @@
 import { api, APPLICATION_STATUSES, type ApplicationStatus } from '../api';
-import { ApplicationStatusBadge, CategoryTag } from '../components/ApprovalBadges';
+import { ApplicationStatusBadge, PurposeTag } from '../components/ApprovalBadges';
 import { Icon } from '../components/Icons';
 import { LoadState, PageHeader } from '../components/PageHeader';
 import { useQuery } from '../hooks';
 import { useI18n } from '../i18n';
 import { href, Link, useLocation } from '../router';
 
-/** My seal-use applications, newest first, filtered by status in the URL. */
+/** My applications (seal use and seal lifecycle), newest first, filtered by status in the URL. */
 export function ApplicationsPage() {
   const i18n = useI18n();
   const { t, tx } = i18n;
@@ -56,8 +56,9 @@ export function ApplicationsPage() {
                     <ApplicationStatusBadge status={a.status} />
                   </span>
                   <span className="entry-meta">
-                    <CategoryTag category={a.category} />
-                    <span>{t('application.usesCount', { n: a.uses })}</span>
+                    <PurposeTag purpose={a.purpose} category={a.category} lifecycleAction={a.lifecycleAction} />
+                    {a.sealNames.length > 0 && <span className="entry-seals">{a.sealNames.join(' · ')}</span>}
+                    {a.purpose !== 'lifecycle' && <span>{t('application.usesCount', { n: a.uses })}</span>}
                     <span>{i18n.formatDate(a.createdAt)}</span>
                   </span>
                   <Icon name="chevron" size={16} className="entry-arrow" />

@@ -9,6 +9,7 @@ import {
   type ApproverSpec,
   type Flow,
   type FlowDefinition,
+  type FlowPurpose,
   type LevelSpec,
   type Person,
   type Role,
@@ -173,6 +174,7 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
 
   const [name, setName] = useState(flow?.name ?? '');
   const [companyId, setCompanyId] = useState(initialCompany);
+  const [purpose, setPurpose] = useState<FlowPurpose>(flow?.purpose ?? 'seal_use');
   const standard = (STANDARD_CATEGORIES as readonly string[]).includes(flow?.category ?? '');
   const [categoryChoice, setCategoryChoice] = useState(flow?.category ? (standard ? flow.category : CUSTOM) : '');
   const [customName, setCustomName] = useState(flow?.category?.startsWith('custom:') ? flow.category.slice('custom:'.length) : '');
@@ -197,7 +199,7 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
   const problems: Record<string, string> = {};
   if (!name.trim()) problems.name = t('field.notEmpty');
   if (!flow && !companyId) problems.companyId = t('field.required');
-  if (!flow && categoryChoice === CUSTOM && !/^[^\s:][^:]{0,39}$/u.test(customName.trim())) problems.category = t('field.category');
+  if (!flow && purpose === 'seal_use' && categoryChoice === CUSTOM && !/^[^\s:][^:]{0,39}$/u.test(customName.trim())) problems.category = t('field.category');
   levels.forEach((level, i) => {
     if (!level.name.trim()) problems[`levels.${i}.name`] = t('field.notEmpty');
     if (level.approvers.length === 0) problems[`levels.${i}.approvers`] = t('flow.addApprover');
@@ -222,7 +224,7 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
     () =>
       flow
         ? api.updateFlow(flow.id, { name: name.trim(), definition: definition() })
-        : api.createFlow({ companyId, purpose: 'seal_use', ...(category ? { category } : {}), ...(sealId ? { sealId } : {}), name: name.trim(), definition: definition() }),
+        : api.createFlow({ companyId, purpose, ...(purpose === 'seal_use' && category ? { category } : {}), ...(purpose === 'seal_use' && sealId ? { sealId } : {}), name: name.trim(), definition: definition() }),
     (saved) => {
       setAttempted(false);
       if (flow) {
@@ -303,9 +305,15 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
                   <dd>{directory.nameOf(flow.companyId)}</dd>
                 </div>
                 <div>
-                  <dt>{t('flow.category')}</dt>
-                  <dd>{categoryName(i18n, flow.category)}</dd>
+                  <dt>{t('flow.purpose')}</dt>
+                  <dd data-testid="flow-purpose-fixed">{t(`flow.purpose.${flow.purpose}`)}</dd>
                 </div>
+                {flow.purpose === 'seal_use' && (
+                  <div>
+                    <dt>{t('flow.category')}</dt>
+                    <dd>{categoryName(i18n, flow.category)}</dd>
+                  </div>
+                )}
                 <div>
                   <dt>{t('flow.seal')}</dt>
                   <dd>{flow.sealId ? (boundSeal.data?.name ?? '…') : t('flow.noSeal')}</dd>
@@ -327,36 +335,48 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
                     />
                   )}
                 </Field>
-                <Field label={t('flow.category')} error={categoryChoice !== CUSTOM ? errorOf('category') : undefined}>
+                <Field label={t('flow.purpose')} hint={purpose === 'lifecycle' ? t('flow.purposeLifecycleHint') : undefined}>
                   {(p) => (
-                    <select {...p} className="input" value={categoryChoice} onChange={(e) => setCategoryChoice(e.target.value)} data-testid="flow-category">
-                      <option value="">{t('category.all')}</option>
-                      {STANDARD_CATEGORIES.map((c) => (
-                        <option key={c} value={c}>
-                          {categoryName(i18n, c)}
-                        </option>
-                      ))}
-                      <option value={CUSTOM}>{t('category.custom')}</option>
+                    <select {...p} className="input" value={purpose} onChange={(e) => setPurpose(e.target.value === 'lifecycle' ? 'lifecycle' : 'seal_use')} data-testid="flow-purpose">
+                      <option value="seal_use">{t('flow.purpose.seal_use')}</option>
+                      <option value="lifecycle">{t('flow.purpose.lifecycle')}</option>
                     </select>
                   )}
                 </Field>
-                {categoryChoice === CUSTOM && (
-                  <Field label={t('category.customName')} error={errorOf('category')}>
-                    {(p) => <input {...p} className="input" value={customName} onChange={(e) => setCustomName(e.target.value)} maxLength={40} data-testid="flow-custom-category" />}
-                  </Field>
+                {purpose === 'seal_use' && (
+                  <>
+                    <Field label={t('flow.category')} error={categoryChoice !== CUSTOM ? errorOf('category') : undefined}>
+                      {(p) => (
+                        <select {...p} className="input" value={categoryChoice} onChange={(e) => setCategoryChoice(e.target.value)} data-testid="flow-category">
+                          <option value="">{t('category.all')}</option>
+                          {STANDARD_CATEGORIES.map((c) => (
+                            <option key={c} value={c}>
+                              {categoryName(i18n, c)}
+                            </option>
+                          ))}
+                          <option value={CUSTOM}>{t('category.custom')}</option>
+                        </select>
+                      )}
+                    </Field>
+                    {categoryChoice === CUSTOM && (
+                      <Field label={t('category.customName')} error={errorOf('category')}>
+                        {(p) => <input {...p} className="input" value={customName} onChange={(e) => setCustomName(e.target.value)} maxLength={40} data-testid="flow-custom-category" />}
+                      </Field>
+                    )}
+                    <Field label={t('flow.seal')} optional hint={t('flow.sealHint')} error={errorOf('sealId')}>
+                      {(p) => (
+                        <select {...p} className="input" value={sealId} onChange={(e) => setSealId(e.target.value)} disabled={!companyId} data-testid="flow-seal">
+                          <option value="">{t('flow.noSeal')}</option>
+                          {seals.data?.items.map((s) => (
+                            <option key={s.id} value={s.id}>
+                              {s.name} ({s.code})
+                            </option>
+                          ))}
+                        </select>
+                      )}
+                    </Field>
+                  </>
                 )}
-                <Field label={t('flow.seal')} optional hint={t('flow.sealHint')} error={errorOf('sealId')}>
-                  {(p) => (
-                    <select {...p} className="input" value={sealId} onChange={(e) => setSealId(e.target.value)} disabled={!companyId} data-testid="flow-seal">
-                      <option value="">{t('flow.noSeal')}</option>
-                      {seals.data?.items.map((s) => (
-                        <option key={s.id} value={s.id}>
-                          {s.name} ({s.code})
-                        </option>
-                      ))}
-                    </select>
-                  )}
-                </Field>
               </>
             )}
           </div>

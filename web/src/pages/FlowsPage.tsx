@@ -70,7 +70,11 @@ export function FlowsPage() {
                   </td>
                   <td data-label={t('flow.company')}>{directory.nameOf(f.companyId)}</td>
                   <td data-label={t('flow.category')}>
-                    {f.sealId ? (
+                    {f.purpose === 'lifecycle' ? (
+                      <span className="tag" data-testid="flow-lifecycle">
+                        {t('flow.purpose.lifecycle')}
+                      </span>
+                    ) : f.sealId ? (
                       <span>
                         <Icon name="seal" size={14} className="inline-icon" /> {sealName(f.sealId)}
                       </span>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, type Delegation, type Person } from '../api';
-import { CategoryTag, TaskStatusBadge } from '../components/ApprovalBadges';
+import { PurposeTag, TaskStatusBadge } from '../components/ApprovalBadges';
 import { Field } from '../components/Field';
 import { Icon } from '../components/Icons';
 import { ConfirmDialog } from '../components/Modal';
@@ -47,8 +47,9 @@ export function InboxPage() {
                   </span>
                   <span className="entry-text">{task.reason}</span>
                   <span className="entry-meta">
-                    <CategoryTag category={task.category} />
-                    <span>{t('application.usesCount', { n: task.uses })}</span>
+                    <PurposeTag purpose={task.purpose} category={task.category} />
+                    {task.sealNames.length > 0 && <span className="entry-seals">{task.sealNames.join(' · ')}</span>}
+                    {task.purpose !== 'lifecycle' && <span>{t('application.usesCount', { n: task.uses })}</span>}
                     <span>{i18n.formatDate(task.submittedAt)}</span>
                     {task.via === 'delegation' && task.onBehalfOfName && <span>{t('via.delegation', { name: task.onBehalfOfName })}</span>}
                     {task.via === 'transfer' && task.onBehalfOfName && <span>{t('via.transfer', { name: task.onBehalfOfName })}</span>}

@@ -1,15 +1,26 @@
-import { api } from '../api';
+import { api, type Seal } from '../api';
 import { Icon } from '../components/Icons';
+import { LifecycleActions } from '../components/LifecycleDialog';
 import { LoadState } from '../components/PageHeader';
+import { SealGrants } from '../components/SealGrants';
+import { SealHistory } from '../components/SealHistory';
+import { SealImage } from '../components/SealImage';
 import { useQuery } from '../hooks';
-import { actionName, categoryName, listOf, roleName, sealKindName, sealTypeName, useI18n } from '../i18n';
-import { Link } from '../router';
+import { listOf, sealKindName, sealTypeName, useI18n } from '../i18n';
+import { href, Link } from '../router';
+import { useCan } from '../session';
 import { sealStatusBadge } from './SealsPage';
+
+function LifecycleActionsIfAllowed({ seal }: { seal: Seal }) {
+  const can = useCan();
+  return can('seals.manage', seal.companyId) ? <LifecycleActions seal={seal} /> : null;
+}
 
 /** The seal's file card (档案卡): what it is, who keeps it, who may use it, what happened to it. */
 export function SealPage({ sealId }: { sealId: string }) {
   const i18n = useI18n();
   const { t } = i18n;
+  const can = useCan();
   const card = useQuery((signal) => api.sealCard(sealId, signal), [sealId]);
   const back = (
     <Link to="/seals" className="back-link">
@@ -26,7 +37,6 @@ export function SealPage({ sealId }: { sealId: string }) {
     );
   }
   const { seal, grants, history } = card.data;
-  const live = grants.filter((g) => !g.revokedAt);
   return (
     <>
       {back}
@@ -39,9 +49,18 @@ export function SealPage({ sealId }: { sealId: string }) {
             <span className="muted">{t('seal.card')}</span>
           </div>
         </div>
+        <div className="page-actions">
+          <Link to={href('/reports/seal-permissions', { by: 'seal', seal: seal.id })} className="button" data-testid="seal-report-link">
+            <Icon name="report" size={16} />
+            {t('report.forSeal')}
+          </Link>
+        </div>
       </div>
       {seal.needsCustodian && <p className="alert alert-info">{t('seal.needsCustodian')}</p>}
-      <section className="card">
+      <section className="card seal-card">
+        <div className="seal-card-image">
+          {seal.imageSha256 ? <SealImage sha256={seal.imageSha256} alt={t('sealImage.alt', { name: seal.name })} size="medium" testId="seal-card-image" /> : <span className="muted small">{t('sealImage.none')}</span>}
+        </div>
         <dl className="facts facts-wide">
           <div>
             <dt>{t('seal.company')}</dt>
@@ -84,58 +103,9 @@ export function SealPage({ sealId }: { sealId: string }) {
           )}
         </dl>
       </section>
-      <section className="card card-flush">
-        <h2 className="card-title">{t('seal.grants')}</h2>
-        {live.length === 0 ? (
-          <p className="empty">{t('seal.noGrants')}</p>
-        ) : (
-          <table className="table responsive" data-testid="grant-table">
-            <thead>
-              <tr>
-                <th>{t('seal.grantee')}</th>
-                <th>{t('seal.categories')}</th>
-                <th>{t('seal.validUntil')}</th>
-                <th>{t('seal.used')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {live.map((g) => (
-                <tr key={g.id}>
-                  <td data-label={t('seal.grantee')} className="cell-title">
-                    {g.granteeType === 'role' && g.granteeRole ? `${roleName(i18n, g.granteeRole)}${g.granteeName ? ` · ${g.granteeName}` : ''}` : (g.granteeName ?? '—')}
-                  </td>
-                  <td data-label={t('seal.categories')}>
-                    {listOf(
-                      i18n,
-                      g.categories.map((c) => categoryName(i18n, c)),
-                    )}
-                  </td>
-                  <td data-label={t('seal.validUntil')}>{g.validUntil ? i18n.formatDate(g.validUntil, false) : t('seal.forever')}</td>
-                  <td data-label={t('seal.used')}>
-                    {g.usedCount} / {g.maxUses ?? t('seal.unlimited')}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
-      {history.length > 0 && (
-        <section className="card">
-          <h2>{t('seal.history')}</h2>
-          <ul className="item-list">
-            {history.map((h) => (
-              <li key={h.seq}>
-                <span>
-                  <strong>{actionName(i18n, h.action)}</strong>
-                  {h.actorName && <span className="muted"> · {h.actorName}</span>}
-                </span>
-                <span className="muted small nowrap">{i18n.formatDate(h.occurredAt)}</span>
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
+      <LifecycleActionsIfAllowed seal={seal} />
+      <SealGrants seal={seal} grants={grants} canGrant={can('seals.grant', seal.companyId)} onChanged={card.reload} />
+      <SealHistory history={history} />
     </>
   );
 }

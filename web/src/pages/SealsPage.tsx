@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
 import { api, SEAL_KINDS, SEAL_STATUSES, SEAL_TYPES, type SealKind, type SealStatus, type SealType } from '../api';
 import { CompanySelect } from '../components/CompanySelect';
+import { Icon } from '../components/Icons';
 import { LoadState, PageHeader } from '../components/PageHeader';
 import { useQuery } from '../hooks';
 import { listOf, sealKindName, sealTypeName, useI18n, type I18n } from '../i18n';
 import { href, Link, navigate, useLocation } from '../router';
+import { usePermissionSet } from '../session';
 
 const PAGE_SIZE = 50;
 
@@ -21,6 +23,7 @@ export function sealStatusBadge(i18n: I18n, status: SealStatus) {
 export function SealsPage() {
   const i18n = useI18n();
   const { t } = i18n;
+  const canApply = usePermissionSet().has('seals.manage');
   const { query } = useLocation();
   const companyId = query.get('company') ?? '';
   const pick = <T extends string>(key: string, allowed: readonly T[]): T | undefined => ((allowed as readonly string[]).includes(query.get(key) ?? '') ? (query.get(key) as T) : undefined);
@@ -49,7 +52,18 @@ export function SealsPage() {
 
   return (
     <>
-      <PageHeader title={t('seal.title')} subtitle={t('seal.subtitle')} />
+      <PageHeader
+        title={t('seal.title')}
+        subtitle={t('seal.subtitle')}
+        actions={
+          canApply && (
+            <Link to="/seals/new" className="button button-primary" data-testid="seal-new">
+              <Icon name="plus" size={16} />
+              {t('production.title')}
+            </Link>
+          )
+        }
+      />
       <div className="toolbar">
         <label className="toolbar-field toolbar-grow">
           <span>{t('common.search')}</span>

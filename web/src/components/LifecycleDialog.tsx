@@ -1,0 +1,166 @@
+import { useRef, useState } from 'react';
+import { api, LIFECYCLE_FROM, LIFECYCLE_STEPS, newIdempotencyKey, type LifecycleDraft, type LifecycleStep, type Person, type Seal } from '../api';
+import { useMutation } from '../hooks';
+import { useI18n } from '../i18n';
+import { navigate } from '../router';
+import { useCan } from '../session';
+import { CompanySelect } from './CompanySelect';
+import { Field } from './Field';
+import { Modal } from './Modal';
+import { PeopleField, useSealAdminsOver } from './PeopleField';
+import { ProblemMessage } from './ProblemMessage';
+import { useToast } from './Toast';
+
+/** The lifecycle steps a seal in its present state can take, as buttons that open the application. */
+export function LifecycleActions({ seal }: { seal: Seal }) {
+  const { t } = useI18n();
+  const [step, setStep] = useState<LifecycleStep | null>(null);
+  const steps = LIFECYCLE_STEPS.filter((s) => LIFECYCLE_FROM[s].includes(seal.status));
+  if (steps.length === 0) return null;
+  return (
+    <section className="card" data-testid="lifecycle-actions">
+      <h2>{t('lifecycle.title')}</h2>
+      <p className="muted small">{t('lifecycle.subtitle')}</p>
+      <div className="button-row">
+        {steps.map((s) => (
+          <button key={s} type="button" className={`button button-small${s === 'destroy' || s === 'report_loss' ? ' button-danger-outline' : ''}`} onClick={() => setStep(s)} data-testid={`lifecycle-${s}`}>
+            {t(`lifecycle.step.${s}`)}
+          </button>
+        ))}
+      </div>
+      {step && <LifecycleDialog seal={seal} step={step} onClose={() => setStep(null)} />}
+    </section>
+  );
+}
+
+/**
+ * Applies for one step of a seal's life: change (name, description, custodians), transfer
+ * (to another company or other custodians), suspension, resumption, loss report or
+ * destruction. Nothing happens to the seal until the application is approved.
+ */
+function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleStep; onClose: () => void }) {
+  const { t } = useI18n();
+  const can = useCan();
+  const notify = useToast();
+  const [reason, setReason] = useState('');
+  const [name, setName] = useState(seal.name);
+  const [description, setDescription] = useState(seal.description ?? '');
+  const initialCustodians: Person[] = seal.custodians.map((c) => ({ id: c.userId, name: c.name }));
+  const [custodians, setCustodians] = useState<Person[]>(step === 'change' ? initialCustodians : []);
+  const [companyId, setCompanyId] = useState('');
+  const [attempted, setAttempted] = useState(false);
+  const idempotencyKey = useRef(newIdempotencyKey());
+  const sealAdmins = useSealAdminsOver(companyId || seal.companyId);
+
+  const sameCustodians = custodians.length === initialCustodians.length && custodians.every((c) => initialCustodians.some((i) => i.id === c.id));
+  const draft = (): LifecycleDraft => {
+    const d: LifecycleDraft = { action: step, reason: reason.trim() };
+    if (step === 'change') {
+      if (name.trim() !== seal.name) d.name = name.trim();
+      if (description.trim() !== (seal.description ?? '')) d.description = description.trim();
+      if (!sameCustodians) d.custodianIds = custodians.map((c) => c.id);
+    }
+    if (step === 'transfer') {
+      if (companyId && companyId !== seal.companyId) d.companyId = companyId;
+      if (custodians.length > 0) d.custodianIds = custodians.map((c) => c.id);
+    }
+    return d;
+  };
+
+  const problems: Record<string, string> = {};
+  if (!reason.trim()) problems.reason = t('field.notEmpty');
+  if (step === 'change') {
+    if (!name.trim()) problems.name = t('field.notEmpty');
+    if (custodians.length === 0) problems.custodianIds = t('field.chooseCustodian');
+    const d = draft();
+    if (!problems.name && !problems.custodianIds && d.name === undefined && d.description === undefined && d.custodianIds === undefined) problems.change = t('lifecycle.nothingChanged');
+  }
+  if (step === 'transfer' && !(companyId && companyId !== seal.companyId) && custodians.length === 0) problems.transfer = t('lifecycle.transferWhere');
+
+  const submit = useMutation(
+    () => api.applyForLifecycleStep(seal.id, draft(), idempotencyKey.current),
+    (application) => {
+      notify(t('lifecycle.submitted'));
+      navigate(`/applications/${application.id}`);
+    },
+  );
+  const server = submit.error?.fieldErrors() ?? {};
+  const errorOf = (field: string): string | undefined => (attempted ? problems[field] : undefined) ?? server[field];
+  const formProblem = attempted ? (problems.change ?? problems.transfer) : undefined;
+
+  const send = () => {
+    setAttempted(true);
+    if (Object.keys(problems).length === 0) void submit.run();
+  };
+
+  return (
+    <Modal
+      title={`${t(`lifecycle.step.${step}`)} · ${seal.name}`}
+      onClose={onClose}
+      testId="lifecycle-dialog"
+      focusFirstField={step === 'change'}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="button" className={`button ${step === 'destroy' || step === 'report_loss' ? 'button-danger' : 'button-primary'}`} disabled={submit.busy} onClick={send} data-testid="lifecycle-submit">
+            {submit.busy ? t('apply.submitting') : t('lifecycle.submit')}
+          </button>
+        </>
+      }
+    >
+      <p className="muted small">{t(`lifecycle.explain.${step}`)}</p>
+      <ProblemMessage error={submit.error && Object.keys(server).length === 0 ? submit.error : null} testId="lifecycle-problem" />
+      {formProblem && (
+        <p className="alert alert-error" role="alert" data-testid="lifecycle-form-problem">
+          {formProblem}
+        </p>
+      )}
+      {step === 'change' && (
+        <>
+          <Field label={t('production.name')} error={errorOf('name')}>
+            {(p) => <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} data-testid="lifecycle-name" />}
+          </Field>
+          <Field label={t('seal.description')} optional error={errorOf('description')}>
+            {(p) => <textarea {...p} className="input" rows={2} maxLength={500} value={description} onChange={(e) => setDescription(e.target.value)} data-testid="lifecycle-description" />}
+          </Field>
+        </>
+      )}
+      {step === 'transfer' && (
+        <Field label={t('lifecycle.toCompany')} optional error={errorOf('companyId')}>
+          {(p) => (
+            <CompanySelect
+              {...p}
+              value={companyId}
+              allowEmpty
+              emptyLabel={t('lifecycle.sameCompany')}
+              onChange={(id) => {
+                setCompanyId(id);
+                setCustodians([]);
+              }}
+              filter={(id) => id !== seal.companyId && can('seals.manage', id)}
+              data-testid="lifecycle-company"
+            />
+          )}
+        </Field>
+      )}
+      {(step === 'change' || step === 'transfer') && (
+        <PeopleField
+          label={step === 'transfer' ? t('lifecycle.newCustodians') : t('seal.custodians')}
+          hint={t('production.custodiansHint')}
+          error={errorOf('custodianIds')}
+          value={custodians}
+          onChange={setCustodians}
+          known={sealAdmins}
+          knownLabel={t('production.sealAdmins')}
+          testId="lifecycle-people"
+        />
+      )}
+      <Field label={t('apply.reason')} error={errorOf('reason')}>
+        {(p) => <textarea {...p} className="input" rows={3} maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="lifecycle-reason" />}
+      </Field>
+      <p className="muted small">{t('lifecycle.approversNote')}</p>
+    </Modal>
+  );
+}
