@@ -30,9 +30,37 @@ const INT8 = 20;
 /** int8 (counts, sequence numbers) read as numbers on both drivers; they stay far below 2^53. */
 pg.types.setTypeParser(INT8, (value) => Number(value));
 
+/** At most this many statements are kept prepared on one connection; later ones run unnamed. */
+const PREPARED_PER_CONNECTION = 500;
+
+/**
+ * Gives every parameterised statement a name on this connection, so PostgreSQL parses it once
+ * instead of at every execution (Kysely sends the same text for the same query shape) and may
+ * keep its plan: PostgreSQL's own plan cache decides, keeping per-execution plans where a generic
+ * one would cost more (a prefix search on a company path). Plain statements (BEGIN, COMMIT) stay as they are.
+ */
+function prepareStatementsOn(client: pg.PoolClient): void {
+  const names = new Map<string, string>();
+  const query = client.query.bind(client) as (config: pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
+  const prepared = (text: unknown, values: unknown) => {
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0) return undefined;
+    let name = names.get(text);
+    if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
+      name = `sigil_${names.size}`;
+      names.set(text, name);
+    }
+    return name === undefined ? undefined : query({ name, text, values });
+  };
+  const original = client.query;
+  client.query = function namedQuery(this: pg.PoolClient, ...args: unknown[]) {
+    return (args.length <= 2 ? prepared(args[0], args[1]) : undefined) ?? (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof client.query;
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    pool.on('connect', prepareStatementsOn);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
