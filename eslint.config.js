@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'data/**', '.scratch/**', 'test-output/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'data/**', '.scratch/**', '.bench/**', 'test-output/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],

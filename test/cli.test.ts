@@ -94,12 +94,23 @@ describe('sigil command', () => {
       users: (await db.selectFrom('users').select('id').execute()).length,
       companies: (await db.selectFrom('companies').select(['id', 'depth']).execute()),
       roles: (await db.selectFrom('role_assignments').select('role').distinct().execute()).map((r) => r.role).sort(),
+      seals: await db.selectFrom('seals').select(['image_sha256']).execute(),
+      flows: (await db.selectFrom('flows').select('purpose').execute()).map((f) => f.purpose).sort(),
+      grants: (await db.selectFrom('seal_grants').select('id').execute()).length,
+      applications: (await db.selectFrom('applications').select('status').execute()).map((a) => a.status),
     }));
     expect(counts.groups).toBe(1);
     expect(counts.users).toBeGreaterThanOrEqual(30);
     expect(counts.companies.length).toBeGreaterThanOrEqual(4);
     expect(Math.max(...counts.companies.map((c) => c.depth))).toBeGreaterThanOrEqual(2);
     expect(counts.roles).toEqual(['employee', 'seal_admin', 'security_auditor', 'system_admin']);
+    // Seals with impressions, grants and flows, so the demo can be used at once (test/demo.test.ts walks them).
+    expect(counts.seals.length).toBeGreaterThanOrEqual(12);
+    expect(counts.seals.every((s) => s.image_sha256 !== null)).toBe(true);
+    expect(counts.flows).toEqual(['lifecycle', 'seal_use']);
+    expect(counts.grants).toBeGreaterThanOrEqual(5);
+    expect(counts.applications).toEqual(expect.arrayContaining(['pending', 'approved']));
+    expect(first.out).toContain('legal.head@demo.sigil.local');
   });
 
   it('verifies the audit chain, and finds a row changed by hand and one deleted', async () => {

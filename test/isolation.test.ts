@@ -2,6 +2,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
 import { notify } from '../src/modules/notifications/notification.service.js';
+import { buildPdf } from './signing/pdf-fixtures.js';
 import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, sessionFor, type World } from './support/world.js';
 
 /**
@@ -33,6 +34,11 @@ interface Victim {
   delegation: string;
   /** SHA-256 of the victim seal's image. */
   image: string;
+  /** A PDF the victim uploaded, the signature they made on it, its output and the seal certificate's serial. */
+  document: string;
+  signature: string;
+  signedOutput: string;
+  certificateSerial: string;
 }
 
 interface Attacker {
@@ -130,6 +136,7 @@ const probes: Record<string, ProbeFactory> = {
   'GET /api/v1/seals': (v) => [{ kind: 'list' }, { kind: 'list', query: `companyId=${v.company}` }, { kind: 'list', query: `under=${v.company}` }, { kind: 'list', query: `custodianId=${v.user}` }, { kind: 'list', query: 'q=Victim' }],
   'GET /api/v1/seals/statistics': (v) => [{ kind: 'list' }, { kind: 'target', query: `under=${v.company}` }],
   'GET /api/v1/seals/:sealId': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
+  'GET /api/v1/seals/:sealId/file-card.pdf': (v) => [{ kind: 'target', params: { sealId: v.seal } }, { kind: 'target', params: { sealId: v.seal }, query: 'lang=en' }],
   'GET /api/v1/seals/:sealId/grants': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
   'POST /api/v1/seals/:sealId/grants': (v, a) => [
     { kind: 'target', params: { sealId: v.seal }, body: { grantee: { type: 'user', userId: v.user }, categories: ['sales'] } },
@@ -156,6 +163,14 @@ const probes: Record<string, ProbeFactory> = {
   'DELETE /api/v1/delegations/:delegationId': (v) => [{ kind: 'target', params: { delegationId: v.delegation } }],
   'POST /api/v1/seals/production-applications': (v) => [{ kind: 'target', body: { companyId: v.company, name: 'Intruder seal', code: fresh(), kind: 'physical', type: 'official', custodianIds: [v.user], reason: 'x' } }],
   'POST /api/v1/seals/:sealId/lifecycle-applications': (v) => [{ kind: 'target', params: { sealId: v.seal }, body: { action: 'suspend', reason: 'x' } }],
+  'POST /api/v1/seals/production-applications/preview': (v, a) => [
+    { kind: 'target', body: { companyId: v.company, custodianIds: [v.user] } },
+    { kind: 'target', body: { companyId: a.ownCompany, custodianIds: [v.user] } },
+  ],
+  'POST /api/v1/seals/:sealId/lifecycle-applications/preview': (v) => [
+    { kind: 'target', params: { sealId: v.seal }, body: { action: 'suspend' } },
+    { kind: 'target', params: { sealId: v.seal }, body: { action: 'change', imageSha256: v.image } },
+  ],
   'GET /api/v1/reports/seal-permissions': (v) => [
     { kind: 'list' },
     { kind: 'target', query: `under=${v.company}` },
@@ -171,6 +186,27 @@ const probes: Record<string, ProbeFactory> = {
   'POST /api/v1/seal-images': () => [{ kind: 'list', body: { dataBase64: transparentPng, mediaType: 'image/png' } }],
   'GET /api/v1/seal-images/:sha256': (v) => [{ kind: 'target', params: { sha256: v.image } }],
   'GET /api/v1/me/seals': () => [{ kind: 'list' }, { kind: 'list', query: 'category=sales' }],
+  'GET /api/v1/pki': () => [{ kind: 'list' }],
+  'GET /api/v1/seals/:sealId/certificate': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
+  'POST /api/v1/seals/:sealId/certificate': (v) => [
+    { kind: 'target', params: { sealId: v.seal }, body: {} },
+    { kind: 'target', params: { sealId: v.seal }, body: { replace: true } },
+  ],
+  'POST /api/v1/seals/:sealId/certificate/import': (v) => [{ kind: 'target', params: { sealId: v.seal }, body: { pkcs12Base64: 'MAA=', password: 'x' } }],
+  'GET /api/v1/me/certificate': () => [{ kind: 'list' }],
+  'POST /api/v1/me/certificate': () => [{ kind: 'list' }],
+  'POST /api/v1/signatures': (v, a) => [
+    { kind: 'target', body: { documentSha256: v.document, sealId: v.seal, category: 'sales', level: 'B-B' } },
+    { kind: 'target', body: { documentSha256: v.signedOutput, level: 'B-B' } },
+    { kind: 'target', body: { documentSha256: v.document, authorizationId: v.authorization, level: 'B-B' } },
+    ...(a.isApiKey ? [] : [{ kind: 'target' as const, body: { documentSha256: v.document, sealId: v.seal, category: 'sales', level: 'B-B', appearance: { type: 'rect', page: 1, rect: [0, 0, 10, 10] } } }]),
+  ],
+  'GET /api/v1/signatures': (v) => [{ kind: 'list', query: `originalSha256=${v.document}` }],
+  'GET /api/v1/documents/:sha256/pages': (v) => [{ kind: 'target', params: { sha256: v.document } }],
+  'GET /api/v1/signatures/:signatureId': (v) => [{ kind: 'target', params: { signatureId: v.signature } }],
+  'GET /api/v1/signatures/:signatureId/document': (v) => [{ kind: 'target', params: { signatureId: v.signature } }],
+  'GET /api/v1/archive/:sha256': (v) => [{ kind: 'list', params: { sha256: v.signedOutput } }, { kind: 'list', params: { sha256: v.document } }],
+  'POST /api/v1/verifications': () => [{ kind: 'list', body: {} }],
   'GET /api/v1/seal-use/decision': (v, a) => [
     ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),
     { kind: 'target', query: `sealId=${v.seal}&userId=${v.user}&category=sales` },
@@ -202,6 +238,14 @@ async function snapshot(groupId: string, attackerIds: string[]) {
     applications: await db.selectFrom('applications').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     tasks: await db.selectFrom('approval_tasks').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     authorizations: await db.selectFrom('authorizations').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    certificates: await db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .where((eb) => eb.or([eb('user_id', 'is', null), eb('user_id', 'not in', attackerIds)]))
+      .orderBy('id')
+      .execute(),
+    signatures: await db.selectFrom('signatures').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     blobs: await db
       .selectFrom('blobs')
       .selectAll()
@@ -245,8 +289,11 @@ beforeAll(async () => {
   const delegation = (await victimApi.post('/api/v1/delegations', { delegateId: a.admin.id, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' })).body.id as string;
   const image = (await client(world, sealAdminA.token).post('/api/v1/seal-images/generate', { shape: 'round', company: '受害者贸易有限公司', type: '合同专用章' })).body.sha256 as string;
   await world.db.updateTable('seals').set({ image_sha256: image, image_media_type: 'image/png' }).where('id', '=', seal).execute();
-  for (const [name, value] of Object.entries({ flow, authorization, application, task, delegation, image })) if (!value) throw new Error(`victim ${name} was not created`);
-  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post, seal, grant, notification, flow, application, task, authorization, delegation, image };
+  const uploaded = await world.app.inject({ method: 'POST', url: '/api/v1/documents/uploads?name=victim.pdf', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/pdf' }, payload: buildPdf({ seed: 404 }) });
+  const document = uploaded.json().sha256 as string;
+  const signed = (await victimApi.post('/api/v1/signatures', { documentSha256: document, sealId: seal, category: 'sales', level: 'B-B' })).body;
+  for (const [name, value] of Object.entries({ flow, authorization, application, task, delegation, image, document, signature: signed.id })) if (!value) throw new Error(`victim ${name} was not created`);
+  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post, seal, grant, notification, flow, application, task, authorization, delegation, image, document, signature: signed.id, signedOutput: signed.outputSha256, certificateSerial: signed.certificateSerial };
 
   const siblingAdmin = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'system_admin' }] });
   const siblingAuditor = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'security_auditor' }] });
@@ -289,7 +336,7 @@ describe('tenant and company-subtree isolation', () => {
     const before = await snapshot(victim.groupId, siblingIds);
     const failures: string[] = [];
     for (const attacker of attackers) {
-      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, victim.seal, victim.grant, victim.notification, 'Victim Approver', 'Victim Person', 'Victim Company', 'Victim Department', 'Victim Seal', victim.flow, victim.application, victim.task, victim.authorization, victim.delegation, victim.image, 'Victim reason', 'Victim flow'];
+      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, victim.seal, victim.grant, victim.notification, 'Victim Approver', 'Victim Person', 'Victim Company', 'Victim Department', 'Victim Seal', victim.flow, victim.application, victim.task, victim.authorization, victim.delegation, victim.image, 'Victim reason', 'Victim flow', victim.signature, victim.certificateSerial];
       if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
       // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.
       const keys = Object.keys(probes).sort((x, y) => Number(x.includes('sign-out')) - Number(y.includes('sign-out')));

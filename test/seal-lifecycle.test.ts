@@ -72,6 +72,78 @@ describe('seal lifecycle through approval', () => {
     await approveLatest(applied.body.id);
   });
 
+  it('replaces the impression through a change only once it is approved, naming the former one in the history', async () => {
+    const first = await client(world, applicant.token).post('/api/v1/seal-images/generate', { shape: 'round', company: '华夏贸易', type: '合同专用章', code: '0100' });
+    const produced = await client(world, applicant.token).post('/api/v1/seals/production-applications', { companyId: company.id, name: '华夏贸易合同专用章（四）', code: 'TR-C-05', kind: 'electronic', type: 'contract', custodianIds: [keeper.id], imageSha256: first.body.sha256, reason: '新设' });
+    const sealId = (await approveLatest(produced.body.id)).body.seals[0].id as string;
+    const second = await client(world, applicant.token).post('/api/v1/seal-images/generate', { shape: 'round', company: '华夏贸易', type: '合同专用章', code: '0200' });
+    expect(second.body.sha256).not.toBe(first.body.sha256);
+
+    const applied = await client(world, applicant.token).post(`/api/v1/seals/${sealId}/lifecycle-applications`, { action: 'change', imageSha256: second.body.sha256, reason: '印模更新' });
+    expect(applied.status).toBe(201);
+    expect(applied.body.payload).toEqual({ sealId, imageSha256: second.body.sha256 });
+    const imageOf = async () => (await client(world, approver.token).get(`/api/v1/seals/${sealId}`)).body.seal.imageSha256;
+    expect(await imageOf()).toBe(first.body.sha256);
+    // The approver sees the impression asked for before deciding.
+    expect((await client(world, approver.token).get(`/api/v1/seal-images/${second.body.sha256}`)).status).toBe(200);
+
+    expect((await approveLatest(applied.body.id)).body.status).toBe('approved');
+    const card = (await client(world, approver.token).get(`/api/v1/seals/${sealId}`)).body;
+    expect(card.seal.imageSha256).toBe(second.body.sha256);
+    expect(card.history[0]).toMatchObject({ action: 'seal.lifecycle_applied', changes: { step: 'change', changes: { imageSha256: second.body.sha256, previousImageSha256: first.body.sha256 } } });
+    const png = await client(world, approver.token).get(`/api/v1/seal-images/${second.body.sha256}`);
+    expect(png.headers['content-type']).toBe('image/png');
+  });
+
+  it('refuses an image on a step other than a change, and an image the group does not hold', async () => {
+    const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
+    const designed = await client(world, applicant.token).post('/api/v1/seal-images/generate', { shape: 'square', name: '张三之印' });
+    const suspend = await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action: 'suspend', imageSha256: designed.body.sha256, reason: 'x' });
+    expect(suspend.status).toBe(400);
+    expect(suspend.body.errors).toEqual([{ field: 'body.imageSha256', message: 'is only for a change' }]);
+    const unknown = await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action: 'change', imageSha256: 'c'.repeat(64), reason: 'x' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('blob_not_found');
+    const malformed = await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action: 'change', imageSha256: 'not-a-hash', reason: 'x' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0]).toEqual({ field: 'body.imageSha256', message: 'must be a SHA-256 in lower-case hex' });
+  });
+
+  it('previews the approvers of a production and of a step without applying', async () => {
+    const tasksBefore = (await client(world, approver.token).get('/api/v1/tasks?status=pending')).body.items.length;
+    const production = await client(world, applicant.token).post('/api/v1/seals/production-applications/preview', { companyId: company.id, custodianIds: [keeper.id] });
+    expect(production.status).toBe(200);
+    expect(production.body).toMatchObject({ flowName: 'Seal lifecycle', flowVersion: 1, cc: [] });
+    expect(production.body.levels.map((l: { name: string; approvers: Array<{ name: string }> }) => [l.name, l.approvers.map((a) => a.name)])).toEqual([['HQ seal office', ['HQ approver']]]);
+    // The whole draft may be sent as it will be submitted; the particulars that do not decide the approvers may still be missing.
+    const draft = await client(world, applicant.token).post('/api/v1/seals/production-applications/preview', { companyId: company.id, custodianIds: [keeper.id], name: '华夏贸易财务专用章', kind: 'physical', type: 'finance' });
+    expect(draft.status).toBe(200);
+    const plain = await buildUser(world, { groupId: group.groupId, companyId: company.id });
+    const badKeeper = await client(world, applicant.token).post('/api/v1/seals/production-applications/preview', { companyId: company.id, custodianIds: [plain.id] });
+    expect(badKeeper.status).toBe(400);
+    expect(badKeeper.body.errors[0].field).toBe('body.custodianIds');
+    const noKeeper = await client(world, applicant.token).post('/api/v1/seals/production-applications/preview', { companyId: company.id, custodianIds: [] });
+    expect(noKeeper.status).toBe(400);
+    expect(noKeeper.body.errors).toEqual([{ field: 'body.custodianIds', message: 'must name at least one custodian' }]);
+    expect((await client(world, plain.token).post('/api/v1/seals/production-applications/preview', { companyId: company.id, custodianIds: [keeper.id] })).status).toBe(403);
+
+    const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
+    const step = await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications/preview`, { action: 'suspend' });
+    expect(step.status).toBe(200);
+    expect(step.body.levels.map((l: { approvers: Array<{ name: string }> }) => l.approvers.map((a) => a.name))).toEqual([['HQ approver']]);
+    // The same checks as the application: a step that does not apply is refused before anyone is asked.
+    const resume = await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications/preview`, { action: 'resume' });
+    expect(resume.status).toBe(409);
+    expect(resume.body.code).toBe('seal_not_usable');
+    expect((await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications/preview`, { action: 'change', reason: 'x', extra: 1 })).status).toBe(400);
+    // The applicant is never their own approver: an HQ approver previewing sees the level without themselves, so nobody is left.
+    const own = await client(world, approver.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications/preview`, { action: 'suspend' });
+    expect(own.status).toBe(409);
+    expect(own.body.code).toBe('approver_unresolvable');
+    expect(await statusOf(seal.id)).toBe('active');
+    expect((await client(world, approver.token).get('/api/v1/tasks?status=pending')).body.items.length).toBe(tasksBefore);
+  });
+
   it('takes each step only after approval: suspend, resume, report loss, destroy (final)', async () => {
     const seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, custodianIds: [keeper.id] });
     const step = (action: string) => client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications`, { action, reason: `${action} by test` });

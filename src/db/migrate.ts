@@ -6,6 +6,8 @@ import * as seals from './migrations/20261121T1300-seals.js';
 import * as approvals from './migrations/20261121T1400-approvals.js';
 import * as userNameIndex from './migrations/20261121T1500-user-name-index.js';
 import * as applicationDocuments from './migrations/20261121T1600-application-documents.js';
+import * as pkiSignatures from './migrations/20261121T1700-pki-signatures.js';
+import * as sealScale from './migrations/20261121T1800-seal-scale.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -18,6 +20,8 @@ const migrations: Record<string, Migration> = {
   '20261121T1400-approvals': approvals,
   '20261121T1500-user-name-index': userNameIndex,
   '20261121T1600-application-documents': applicationDocuments,
+  '20261121T1700-pki-signatures': pkiSignatures,
+  '20261121T1800-seal-scale': sealScale,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -46,4 +50,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
 /** Reverts the latest migration; returns its name. */
 export async function migrateDown(db: Db): Promise<string[]> {
   return check(await migrator(db).migrateDown());
+}
+
+/** The names of every migration this build knows, in order (the bench compares them with a cached database's). */
+export function migrationNames(): string[] {
+  return Object.keys(migrations).sort();
 }

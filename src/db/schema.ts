@@ -28,6 +28,9 @@ export interface Database {
   delegations: DelegationsTable;
   authorizations: AuthorizationsTable;
   application_documents: ApplicationDocumentsTable;
+  certificates: CertificatesTable;
+  crls: CrlsTable;
+  signatures: SignaturesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -410,4 +413,70 @@ export interface ApplicationDocumentsTable {
   sha256: string;
   name: string;
   position: number;
+}
+
+export type CertificatePurpose = 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
+export type RevocationReasonName = 'unspecified' | 'keyCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'certificateHold';
+
+/** Every certificate Sigil holds a key for: the deployment root and TSA, group CAs, seals, people. */
+export interface CertificatesTable {
+  id: string;
+  /** Null only for the deployment's root CA and TSA. */
+  group_id: string | null;
+  purpose: CertificatePurpose;
+  issuer_id: string | null;
+  seal_id: string | null;
+  user_id: string | null;
+  source: 'issued' | 'imported';
+  /** Lower-case hex. */
+  serial: string;
+  subject: string;
+  issuer: string;
+  key_spec: string;
+  not_before: Date;
+  not_after: Date;
+  der: Uint8Array;
+  chain: Json<string[]>;
+  key_store: 'database' | 'pkcs11';
+  /** AES-256-GCM sealed PKCS#8 (`v1.…`), bound to this row's id. */
+  sealed_key: string | null;
+  token_label: string | null;
+  token_key_id: string | null;
+  fingerprint: string;
+  status: Generated<'active' | 'revoked'>;
+  revoked_at: Date | null;
+  revocation_reason: RevocationReasonName | null;
+  revocation_revision: Generated<number>;
+  crl_number: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface CrlsTable {
+  issuer_id: string;
+  group_id: string | null;
+  crl_number: number;
+  revision: number;
+  this_update: Date;
+  next_update: Date;
+  der: Uint8Array;
+}
+
+export interface SignaturesTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  user_id: string;
+  seal_id: string | null;
+  certificate_id: string;
+  authorization_id: string | null;
+  grant_id: string | null;
+  category: string | null;
+  level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+  field_name: string;
+  reason: string | null;
+  document_name: string | null;
+  input_sha256: string;
+  output_sha256: string;
+  original_sha256: string;
+  signed_at: Date;
 }

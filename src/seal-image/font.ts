@@ -28,6 +28,14 @@ export function sealFontPath(): string {
   return fontPath;
 }
 
+/**
+ * Another weight of the same Noto Sans SC family from the same package (OFL-1.1): the seal font is
+ * its Bold; documents Sigil writes (the seal file card) set their text in Regular and Bold.
+ */
+export function cjkFontPath(weight: 'Regular' | 'Bold'): string {
+  return join(dirname(sealFontPath()), `NotoSansHans-${weight}.otf`);
+}
+
 /** Runs of code points [first, last] mapped to consecutive glyphs from `glyph`, sorted and disjoint. */
 type CmapRun = [first: number, last: number, glyph: number];
 

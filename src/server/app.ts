@@ -25,6 +25,8 @@ import { notificationRoutes } from '../modules/notifications/notification.routes
 import { sealRoutes } from '../modules/seals/seal.routes.js';
 import { sealImageRoutes } from '../modules/seals/seal-image.routes.js';
 import { approvalRoutes } from '../modules/approvals/approval.routes.js';
+import { pkiPublicRoutes, pkiRoutes } from '../modules/pki/pki.routes.js';
+import { signatureRoutes } from '../modules/signatures/signature.routes.js';
 
 export type App = FastifyInstance;
 
@@ -47,7 +49,7 @@ export interface BuildAppOptions {
 }
 
 /** Everything under /api/v1, one plugin per capability. */
-const apiModules = [authRoutes, companyRoutes, departmentRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, sealRoutes, sealImageRoutes, approvalRoutes, notificationRoutes];
+const apiModules = [authRoutes, companyRoutes, departmentRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, sealRoutes, sealImageRoutes, approvalRoutes, notificationRoutes, pkiRoutes, signatureRoutes];
 
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
@@ -98,6 +100,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ctx });
+  // Relying parties fetch CA certificates and CRLs and ask the TSA without an account.
+  await app.register(pkiPublicRoutes, { ctx });
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const module of apiModules) await typed.register(module, { prefix: '/api/v1', ctx });
 

@@ -8,6 +8,8 @@ const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const keySpecs = ['RSA-2048', 'RSA-3072', 'ECDSA-P256'] as const;
+
 const base64Key = z
   .string()
   .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
@@ -47,6 +49,18 @@ const environmentSchema = z.object({
   SIGIL_SMS_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
   SIGIL_SMS_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   SIGIL_SMS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  SIGIL_SIGNER: z.enum(['software', 'pkcs11'], { message: 'must be software or pkcs11' }).default('software'),
+  SIGIL_PKCS11_MODULE: z.string().regex(/^\//, 'must be the absolute path of a PKCS#11 module (.so)').optional(),
+  SIGIL_PKCS11_TOKEN_LABEL: z.string().trim().min(1).max(32, 'must be at most 32 characters (a PKCS#11 token label)').optional(),
+  SIGIL_PKCS11_PIN: z.string().min(4, 'must be at least 4 characters').max(255).optional(),
+  SIGIL_CA_KEY_SPEC: z.enum(keySpecs, { message: `must be one of ${keySpecs.join(', ')}` }).default('RSA-3072'),
+  SIGIL_KEY_SPEC: z.enum(keySpecs, { message: `must be one of ${keySpecs.join(', ')}` }).default('RSA-2048'),
+  SIGIL_TSA_URLS: z
+    .string()
+    .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, message: 'each must be an http:// or https:// URL' })).min(1, 'must list at least one URL'))
+    .optional(),
+  SIGIL_TSA_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 
 /**
@@ -67,6 +81,11 @@ function crossCheck(e: z.infer<typeof environmentSchema>): string[] {
     if (!e.SIGIL_SMS_TOKEN) problems.push('SIGIL_SMS_TOKEN: required when SIGIL_SMS=http');
   } else if (e.SIGIL_SMS_URL) {
     problems.push(`SIGIL_SMS_URL: set, but SIGIL_SMS is ${e.SIGIL_SMS}; set SIGIL_SMS=http to use the gateway`);
+  }
+  const pkcs11 = { SIGIL_PKCS11_MODULE: e.SIGIL_PKCS11_MODULE, SIGIL_PKCS11_TOKEN_LABEL: e.SIGIL_PKCS11_TOKEN_LABEL, SIGIL_PKCS11_PIN: e.SIGIL_PKCS11_PIN };
+  for (const [key, value] of Object.entries(pkcs11)) {
+    if (e.SIGIL_SIGNER === 'pkcs11' && !value) problems.push(`${key}: required when SIGIL_SIGNER=pkcs11`);
+    if (e.SIGIL_SIGNER !== 'pkcs11' && value) problems.push(`${key}: set, but SIGIL_SIGNER is software; set SIGIL_SIGNER=pkcs11 to keep keys in the token`);
   }
   return problems;
 }
@@ -93,6 +112,18 @@ export interface Config {
   blobs: { store: 'dir'; dir: string; maxBytes: number };
   mail: { mailer: 'smtp' | 'none'; smtpUrl: string | undefined; from: string | undefined };
   sms: { gateway: 'none' | 'file' | 'http'; url: string | undefined; token: string | undefined; timeoutMs: number; outboxFile: string };
+  /**
+   * Keys and time-stamps: new CA, seal and person keys are sealed in the database (software) or
+   * generated in a PKCS#11 token; B-T and above ask the external TSAs in order, or the built-in one.
+   */
+  pki: {
+    signer: 'software' | 'pkcs11';
+    pkcs11: { library: string; tokenLabel: string; pin: string } | undefined;
+    caKeySpec: (typeof keySpecs)[number];
+    keySpec: (typeof keySpecs)[number];
+    tsaUrls: string[];
+    tsaTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -142,6 +173,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     blobs: { store: e.SIGIL_BLOB_STORE, dir: resolve(e.SIGIL_BLOB_DIR ?? join(e.SIGIL_DATA_DIR, 'blobs')), maxBytes: e.SIGIL_BLOB_MAX_BYTES },
     mail: { mailer: e.SIGIL_MAILER, smtpUrl: e.SIGIL_SMTP_URL, from: e.SIGIL_MAIL_FROM },
     sms: { gateway: e.SIGIL_SMS, url: e.SIGIL_SMS_URL, token: e.SIGIL_SMS_TOKEN, timeoutMs: e.SIGIL_SMS_TIMEOUT_MS, outboxFile: resolve(join(e.SIGIL_DATA_DIR, 'sms-outbox.jsonl')) },
+    pki: {
+      signer: e.SIGIL_SIGNER,
+      pkcs11: e.SIGIL_SIGNER === 'pkcs11' && e.SIGIL_PKCS11_MODULE && e.SIGIL_PKCS11_TOKEN_LABEL && e.SIGIL_PKCS11_PIN ? { library: e.SIGIL_PKCS11_MODULE, tokenLabel: e.SIGIL_PKCS11_TOKEN_LABEL, pin: e.SIGIL_PKCS11_PIN } : undefined,
+      caKeySpec: e.SIGIL_CA_KEY_SPEC,
+      keySpec: e.SIGIL_KEY_SPEC,
+      tsaUrls: e.SIGIL_TSA_URLS ?? [],
+      tsaTimeoutMs: e.SIGIL_TSA_TIMEOUT_MS,
+    },
   };
 }
 

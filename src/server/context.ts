@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Mailer } from '../modules/notifications/mailer.js';
 import type { SmsGateway } from '../modules/notifications/sms-gateway.js';
+import type { KeyVault } from '../signing/key-vault.js';
 
 /** What services need from the running app; built once in `buildApp`. */
 export interface AppContext {
@@ -19,4 +20,6 @@ export interface AppContext {
   /** Outgoing mail (SIGIL_MAILER) and text messages (SIGIL_SMS); tests pass their own implementations. */
   mailer: Mailer;
   sms: SmsGateway;
+  /** Private keys of the CA, the TSA, seals and people (SIGIL_SIGNER): sealed in the database or in a PKCS#11 token. */
+  keys: KeyVault;
 }

@@ -5,7 +5,7 @@ import { openDatabase, type DatabaseHandle } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seedDemo, type DemoLogins } from '../modules/demo/demo.seed.js';
 import { buildApp, type App } from './app.js';
-import { loadMasterKey, type Config } from './config.js';
+import { ConfigError, loadMasterKey, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import { createBlobStore } from '../blobs/create-blob-store.js';
 import type { JobRunner } from '../jobs/job.runner.js';
@@ -14,6 +14,7 @@ import { createSmsGateway } from '../modules/notifications/sms-gateway.js';
 import { createJobRunner } from './jobs.js';
 import { listenForChanges } from '../db/changes-listener.js';
 import { CHANGES_CHANNEL, invalidatePrincipals } from '../modules/auth/principal-cache.js';
+import { createKeyVault } from '../signing/key-vault.js';
 
 /** The console as built by `npm run build:web`, relative to this file in src/ and in dist/. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -29,6 +30,8 @@ export interface Runtime {
 
 export async function openRuntime(config: Config, warn: (message: string) => void): Promise<{ ctx: AppContext; database: DatabaseHandle }> {
   const masterKey = loadMasterKey(config, warn);
+  // The token is first used on the first key; a module path that does not exist is a start-up error instead.
+  if (config.pki.pkcs11 && !existsSync(config.pki.pkcs11.library)) throw new ConfigError([`SIGIL_PKCS11_MODULE: ${config.pki.pkcs11.library} does not exist`]);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize });
   try {
     await migrateToLatest(database.db);
@@ -45,6 +48,7 @@ export async function openRuntime(config: Config, warn: (message: string) => voi
     blobs: createBlobStore(config),
     mailer: createMailer(config),
     sms: createSmsGateway(config),
+    keys: createKeyVault(config.pki, masterKey),
   };
   return { ctx, database };
 }
@@ -70,6 +74,7 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
       await changes?.close();
       await app.close();
       await ctx.mailer.close();
+      ctx.keys.close();
       await database.close();
     },
   };
@@ -80,7 +85,7 @@ const LOGINS_FILE = 'demo-logins.txt';
 /** Seeds the demo group if absent and returns its logins; the password is kept (0600) in the data directory. */
 export async function ensureDemo(ctx: AppContext): Promise<DemoLogins & { file: string }> {
   const file = join(ctx.config.dataDir, LOGINS_FILE);
-  const result = await seedDemo(ctx.db);
+  const result = await seedDemo(ctx);
   if (result.created && result.password) {
     writeFileSync(file, `${result.password}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);

@@ -37,3 +37,5 @@ export { prepareImage, type PreparedImage } from './pdf/image.js';
 export { verifyPdf, sha256Of, sha256OfFile, readPdfFile, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify.js';
 export { parseCertificate, parseCrl, derToPem, pemToDer } from './x509.js';
 export type { PdfLimits } from './pdf/parser.js';
+export { createKeyVault, createSoftwareVault, createPkcs11Vault, type KeyVault, type KeyReference, type Pkcs11VaultOptions } from './key-vault.js';
+export { generatePkcs11KeyPair } from './pkcs11-signer.js';

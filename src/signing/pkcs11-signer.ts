@@ -4,7 +4,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { AppError } from '../server/errors.js';
-import { integer, parseDer, readOid, seq } from './der.js';
+import { integer, oid, parseDer, readOid, seq } from './der.js';
 import { NODE_HASH, OID, type HashName } from './oids.js';
 import { orderChain, type KeySigner, type KeyType, type Signer } from './signer.js';
 import { parseCertificate } from './x509.js';
@@ -234,4 +234,77 @@ export function openPkcs11Signer(options: Pkcs11Options): Pkcs11Signer {
     sign: (data, hash) => keySigner.sign(data, hash),
     close: () => keySigner.close(),
   };
+}
+
+export interface Pkcs11KeyGeneration {
+  library: string;
+  tokenLabel?: string;
+  pin: string;
+  spec: 'RSA-2048' | 'RSA-3072' | 'ECDSA-P256';
+  /** CKA_LABEL and CKA_ID of both halves; open the key later with `keyId` (hex). */
+  label: string;
+  id: Buffer;
+}
+
+/**
+ * Generates a key pair inside the token (the private half sensitive and not extractable, so it
+ * never exists outside the HSM). The session is closed afterwards without C_Logout, which would
+ * log out every other session of this process on the same token.
+ */
+export async function generatePkcs11KeyPair(options: Pkcs11KeyGeneration): Promise<void> {
+  const module = loadModule(options.library);
+  let session: Buffer | null = null;
+  try {
+    const slots = module.C_GetSlotList(true);
+    const slot = slots.find((s) => !options.tokenLabel || module.C_GetTokenInfo(s).label.trim() === options.tokenLabel);
+    if (!slot) throw new AppError('signer_unavailable', `No PKCS#11 token${options.tokenLabel ? ` labelled ${options.tokenLabel}` : ''} is present.`);
+    session = module.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      module.C_Login(session, pkcs11js.CKU_USER, options.pin);
+    } catch (error) {
+      const text = String(error);
+      if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE/.test(text)) throw new AppError('key_password_invalid', 'The PIN of the PKCS#11 token is wrong.');
+      if (!/CKR_USER_ALREADY_LOGGED_IN/.test(text)) throw error;
+    }
+    const isRsa = options.spec !== 'ECDSA-P256';
+    const common: pkcs11js.Template = [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_LABEL, value: options.label },
+      { type: pkcs11js.CKA_ID, value: options.id },
+      { type: pkcs11js.CKA_KEY_TYPE, value: isRsa ? pkcs11js.CKK_RSA : pkcs11js.CKK_EC },
+    ];
+    const publicTemplate: pkcs11js.Template = [
+      ...common,
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+      { type: pkcs11js.CKA_VERIFY, value: true },
+      ...(isRsa
+        ? [
+            { type: pkcs11js.CKA_MODULUS_BITS, value: options.spec === 'RSA-3072' ? 3072 : 2048 },
+            { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
+          ]
+        : [{ type: pkcs11js.CKA_EC_PARAMS, value: oid(OID.p256) }]),
+    ];
+    const privateTemplate: pkcs11js.Template = [
+      ...common,
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      { type: pkcs11js.CKA_SIGN, value: true },
+    ];
+    const mechanism = { mechanism: isRsa ? pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN : pkcs11js.CKM_EC_KEY_PAIR_GEN };
+    await module.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate);
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw unavailable(error);
+  } finally {
+    if (session) {
+      try {
+        module.C_CloseSession(session);
+      } catch {
+        // already closed
+      }
+    }
+    releaseModule(options.library);
+  }
 }

@@ -129,6 +129,8 @@ describe.skipIf(!hasChromium && !browserRequired)('seals in a browser', () => {
     // Custodians are offered from the company's seal administrators.
     await desk.locator('[data-testid="production-custodians-picker"] [data-testid="person-option"]', { hasText: 'Kim Keeper' }).click();
     await waitForText(desk, 'production-custodians', (v) => v.includes('Kim Keeper'));
+    // Who will approve shows before sending: HQ's seal office, from the lifecycle flow.
+    await waitForText(desk, 'production-preview', (v) => v.includes('Hannah Headoffice'));
     await desk.getByTestId('production-reason').fill('A contract seal for the new works company');
     await screenshotPage(desk, 'seals-desktop-production.png');
     await desk.getByTestId('production-submit').click();
@@ -276,14 +278,25 @@ describe.skipIf(!hasChromium && !browserRequired)('seals in a browser', () => {
     await expectNoHorizontalScroll(desk);
     await screenshotPage(desk, 'seals-phone-seal-card-grants.png');
 
-    // A change that changes nothing is not sent.
+    // A change that changes nothing is not sent; who would approve shows before sending.
     await desk.getByTestId('lifecycle-change').click();
     const change = desk.getByTestId('lifecycle-dialog');
+    await waitForText(desk, 'lifecycle-preview', (v) => v.includes('Hannah Headoffice'));
     await change.getByTestId('lifecycle-reason').fill('Tidy up');
     await change.getByTestId('lifecycle-submit').click();
     await waitForText(desk, 'lifecycle-form-problem', (v) => v.includes('Change at least one thing'));
-    await change.getByRole('button', { name: 'Cancel' }).click();
-    await change.waitFor({ state: 'detached' });
+    // A new impression is a change: designed in the dialog, stored when sent and shown on the application; the seal keeps its own until approval.
+    await change.getByTestId('lifecycle-replace-image').check();
+    await expect.poll(() => imageShows(desk, 'designer-preview')).toBe(true);
+    await expectNoHorizontalScroll(desk);
+    await desk.screenshot({ path: join(outputDir, 'seals-phone-change-image.png') });
+    await change.getByTestId('lifecycle-submit').click();
+    await waitForText(desk, 'page-title', (v) => v === 'Seal change application');
+    await expect.poll(() => imageShows(desk, 'application-seal-image')).toBe(true);
+    const changeApplication = (await client(world, maker.token).get(`/api/v1/applications/${new URL(desk.url()).pathname.split('/').pop()}`)).body;
+    expect(changeApplication.payload.imageSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect((await client(world, maker.token).get(`/api/v1/seals/${sealId}`)).body.seal.imageSha256).not.toBe(changeApplication.payload.imageSha256);
+    await desk.goto(`${base}/seals/${sealId}`);
 
     // A suspension is applied for from the card; the seal stays in use until it is approved.
     await desk.getByTestId('lifecycle-suspend').click();

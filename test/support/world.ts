@@ -21,6 +21,7 @@ import type { JobRunner } from '../../src/jobs/job.runner.js';
 import { createMailer } from '../../src/modules/notifications/mailer.js';
 import { createSmsGateway } from '../../src/modules/notifications/sms-gateway.js';
 import { createJobRunner } from '../../src/server/jobs.js';
+import { createKeyVault } from '../../src/signing/key-vault.js';
 
 export const DEFAULT_PASSWORD = 'correct horse battery staple';
 let defaultHash: Promise<string> | undefined;
@@ -55,15 +56,17 @@ export async function createWorld(env: Record<string, string> = {}, options: { d
   const blobDir = mkdtempSync(join(tmpdir(), 'sigil-blobs-'));
   const config: Config = parseConfig({ SIGIL_DATA_DIR: '/nonexistent-test-data', LOG_LEVEL: 'silent', SIGIL_BLOB_DIR: blobDir, ...env });
   const clock = new TestClock();
+  const masterKey = randomBytes(32);
   const ctx: AppContext = {
     db: database.db,
     dbKind: database.kind,
     config,
-    masterKey: randomBytes(32),
+    masterKey,
     now: clock.now,
     blobs: createBlobStore(config),
     mailer: createMailer(config),
     sms: createSmsGateway(config),
+    keys: createKeyVault(config.pki, masterKey),
   };
   const app = await buildApp(ctx, { logger: false });
   await app.ready();
@@ -80,6 +83,7 @@ export async function createWorld(env: Record<string, string> = {}, options: { d
       await jobs.stop();
       await app.close();
       await ctx.mailer.close();
+      ctx.keys.close();
       await database.close();
       rmSync(blobDir, { recursive: true, force: true });
     },

@@ -30,6 +30,8 @@ import { SealsPage } from './pages/SealsPage';
 import { SealPage } from './pages/SealPage';
 import { SealProductionPage } from './pages/SealProductionPage';
 import { PermissionReportPage } from './pages/PermissionReportPage';
+import { StampFromApplicationPage, StampWithGrantPage } from './pages/StampPage';
+import { VerifyPage } from './pages/VerifyPage';
 import { UnreadProvider } from './notifications';
 import { NotFoundPage, NoAccessPage } from './pages/NotFoundPage';
 
@@ -44,6 +46,12 @@ const routes: Route[] = [
   { pattern: '/apply', render: () => <ApplyPage /> },
   { pattern: '/applications', render: () => <ApplicationsPage /> },
   { pattern: '/applications/:applicationId', render: (p) => <ApplicationPage key={p.applicationId} applicationId={p.applicationId ?? ''} /> },
+  {
+    pattern: '/applications/:applicationId/stamp/:sha256',
+    render: (p) => <StampFromApplicationPage key={`${p.applicationId}/${p.sha256}`} applicationId={p.applicationId ?? ''} sha256={p.sha256 ?? ''} />,
+  },
+  { pattern: '/stamp', render: () => <StampWithGrantPage /> },
+  { pattern: '/verify', render: () => <VerifyPage /> },
   { pattern: '/inbox', render: () => <InboxPage /> },
   { pattern: '/notifications', render: () => <NotificationsPage /> },
   { pattern: '/seals', needs: 'seals.read', render: () => <SealsPage /> },

@@ -277,6 +277,8 @@ export interface LifecycleDraft {
   custodianIds?: string[];
   /** transfer: the company the seal moves to. */
   companyId?: string;
+  /** change: the new impression, stored first (POST /seal-images or /seal-images/generate). */
+  imageSha256?: string;
 }
 
 export type GranteeSpec = { type: 'user'; userId: string } | { type: 'department'; departmentId: string } | { type: 'role'; role: Role; companyId: string };
@@ -487,6 +489,129 @@ export interface Delegation {
   createdAt: string;
 }
 
+/* ---------- Signing, verification, certificates ---------- */
+
+/** PAdES baseline levels: B-T and above carry a trusted time-stamp. */
+export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+export const PADES_LEVELS: readonly PadesLevel[] = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
+
+/** Where a visible seal goes: a rectangle `[x, y, width, height]` in PDF points from the page's bottom-left, or over a keyword. */
+export type Placement =
+  | { type: 'rect'; page: number; rect: [number, number, number, number] }
+  | { type: 'keyword'; keyword: string; page?: number; offset?: [number, number]; size?: [number, number] };
+
+/** POST /signatures: under an approved authorization, or a grant for a category (then `sealId` and `category`). */
+export interface SignDraft {
+  documentSha256: string;
+  sealId?: string;
+  authorizationId?: string;
+  category?: string;
+  level: PadesLevel;
+  appearance?: Placement;
+  crossPage?: { pages?: number[]; width?: number };
+  reason?: string;
+}
+
+/** A signature the platform made (who, with which seal and certificate, over which file). */
+export interface SignatureRecord {
+  id: string;
+  companyId: string;
+  userId: string;
+  userName: string;
+  sealId: string | null;
+  sealName: string | null;
+  certificateId: string;
+  certificateSerial: string;
+  authorizationId: string | null;
+  grantId: string | null;
+  category: string | null;
+  level: PadesLevel;
+  fieldName: string;
+  reason: string | null;
+  documentName: string | null;
+  inputSha256: string;
+  outputSha256: string;
+  originalSha256: string;
+  signedAt: string;
+}
+
+/** One signature of a verified PDF, as the verifier saw it. */
+export interface SignatureCheck {
+  index: number;
+  fieldName: string;
+  kind: 'signature' | 'document-timestamp';
+  subFilter: string | null;
+  valid: boolean;
+  signer: { commonName: string | null; subject: string; issuer: string; serialNumber: string } | null;
+  signedAt: string | null;
+  claimedSigningTime: string | null;
+  timestamped: boolean;
+  timestampValid: boolean | null;
+  timestampTrusted: boolean | null;
+  coversWholeDocument: boolean;
+  modifiedAfter: 'none' | 'signatures-and-validation-data' | 'altered';
+  changesAfter: string[];
+  digestMatches: boolean;
+  signatureVerified: boolean;
+  chainTrusted: boolean;
+  chain: string[];
+  certificateValidAtSigningTime: boolean;
+  revoked: boolean;
+  revocation: 'good' | 'revoked' | 'unknown';
+  level: PadesLevel | null;
+  byteRange: number[];
+  /** The impressions the signature shows; `png` (base64) for the first few. */
+  seals?: Array<{ page: number; rect: number[]; width: number; height: number; png?: string }>;
+  problems: string[];
+}
+
+export interface ArchiveLookup {
+  sha256: string;
+  found: boolean;
+  signatures: SignatureRecord[];
+}
+
+export interface VerificationReport {
+  intact: boolean;
+  sha256: string;
+  revisions: number;
+  signatures: SignatureCheck[];
+  archive: ArchiveLookup;
+}
+
+export interface PageBox {
+  /** [x, y, width, height] in points: the space of a placement's rect. */
+  box: [number, number, number, number];
+  rotate: number;
+}
+
+export interface DocumentPages {
+  sha256: string;
+  count: number;
+  pages: PageBox[];
+  last: PageBox;
+}
+
+export interface Certificate {
+  id: string;
+  purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
+  source: 'issued' | 'imported';
+  serialNumber: string;
+  subject: string;
+  issuer: string;
+  keySpec: string;
+  keyStore: 'database' | 'pkcs11';
+  fingerprint: string;
+  notBefore: string;
+  notAfter: string;
+  status: 'active' | 'revoked';
+  revokedAt: string | null;
+  revocationReason: string | null;
+  crlUrl: string | null;
+  certificatePem: string;
+  chainPem: string[];
+}
+
 /* ---------- Notifications ---------- */
 
 export interface AppNotification {
@@ -643,6 +768,24 @@ async function downloadDocument(applicationId: string, sha256: string): Promise<
   return response.blob();
 }
 
+/** Sends a file as the raw request body (a PDF to verify) and reads the JSON answer. */
+async function postFile<T>(path: string, file: Blob, contentType: string): Promise<T> {
+  const token = tokenStore.get();
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, { method: 'POST', headers: { accept: 'application/json', 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: file });
+  } catch {
+    throw new ApiError({ status: 0, code: 'network_error', detail: 'The server could not be reached.' });
+  }
+  const parsed = (await response.json().catch(() => undefined)) as unknown;
+  if (!response.ok) {
+    const problem: Problem = parsed && typeof parsed === 'object' && 'code' in parsed ? (parsed as Problem) : { status: response.status, code: response.status >= 500 ? 'internal_error' : 'unknown_error', detail: response.statusText || `HTTP ${response.status}` };
+    if (response.status === 401 && token) onUnauthorized();
+    throw new ApiError(problem);
+  }
+  return parsed as T;
+}
+
 /**
  * A request whose answer is a file (a seal image, a CSV): the session token goes in the
  * header, so images and downloads cannot be plain links; problems still arrive as JSON.
@@ -747,6 +890,10 @@ export const api = {
   /** `idempotencyKey`: one per form, so a double tap or a retry creates one application. */
   applyForProduction: (body: ProductionDraft, idempotencyKey: string) => post<Application>('/seals/production-applications', body, { 'idempotency-key': idempotencyKey }),
   applyForLifecycleStep: (sealId: string, body: LifecycleDraft, idempotencyKey: string) => post<Application>(`/seals/${sealId}/lifecycle-applications`, body, { 'idempotency-key': idempotencyKey }),
+  /** Who would approve a production: the company and the custodians decide it. */
+  previewProduction: (body: { companyId: string; custodianIds: string[] }, signal?: AbortSignal) => request<Plan>('POST', '/seals/production-applications/preview', { body, ...(signal ? { signal } : {}) }),
+  /** Who would approve a lifecycle step (the reason may still be empty). */
+  previewLifecycleStep: (sealId: string, body: Omit<LifecycleDraft, 'reason'> & { reason?: string }, signal?: AbortSignal) => request<Plan>('POST', `/seals/${sealId}/lifecycle-applications/preview`, { body, ...(signal ? { signal } : {}) }),
 
   permissionReport: (query: PermissionReportQuery, signal?: AbortSignal) => get<PermissionReport>('/reports/seal-permissions', { ...query }, signal),
   permissionReportCsv: (query: PermissionReportQuery) => requestBinary('GET', '/reports/seal-permissions', { query: { ...query, format: 'csv' } }),
@@ -772,6 +919,18 @@ export const api = {
   delegations: (signal?: AbortSignal) => get<{ items: Delegation[] }>('/delegations', undefined, signal),
   createDelegation: (body: { delegateId: string; startsAt: string; endsAt: string }) => post<Delegation>('/delegations', body),
   endDelegation: (id: string) => del<{ ok: true }>(`/delegations/${id}`),
+
+  /** Applies a seal to a stored PDF (or signs personally); the answer names the signed output. */
+  sign: (body: SignDraft) => post<SignatureRecord>('/signatures', body),
+  /** The signatures of the chain that started from a document, those I may see, oldest first. */
+  signatures: (originalSha256: string, signal?: AbortSignal) => get<{ items: SignatureRecord[] }>('/signatures', { originalSha256 }, signal),
+  signature: (signatureId: string, signal?: AbortSignal) => get<SignatureRecord>(`/signatures/${signatureId}`, undefined, signal),
+  signedDocument: (signatureId: string, signal?: AbortSignal) => requestBinary('GET', `/signatures/${signatureId}/document`, signal ? { signal } : {}),
+  documentPages: (sha256: string, signal?: AbortSignal) => get<DocumentPages>(`/documents/${sha256}/pages`, undefined, signal),
+  /** The verifier's report on a PDF (sent as it is, at most 20 MB), with the archive lookup. */
+  verifyPdf: (file: Blob) => postFile<VerificationReport>('/verifications', file, 'application/pdf'),
+  sealCertificate: (sealId: string, signal?: AbortSignal) => get<Certificate>(`/seals/${sealId}/certificate`, undefined, signal),
+  issueSealCertificate: (sealId: string) => post<Certificate>(`/seals/${sealId}/certificate`, {}),
 
   notifications: (query: { unread?: boolean; limit?: number; cursor?: string }, signal?: AbortSignal) => get<Page<AppNotification>>('/notifications', query, signal),
   unreadCount: (signal?: AbortSignal) => get<{ count: number }>('/notifications/unread-count', undefined, signal),

@@ -59,6 +59,24 @@ export const auditEventSchemas = {
   'authorization.revoked': z.object({ authorizationId: z.string(), remainingUses: z.number() }),
   'delegation.created': z.object({ delegationId: z.string(), delegateId: z.string(), startsAt: z.string(), endsAt: z.string() }),
   'delegation.revoked': z.object({ delegationId: z.string() }),
+  'pki.ca_created': z.object({ certificateId: z.string(), subject: z.string(), serial: z.string(), keySpec: z.string(), keyStore: z.enum(['database', 'pkcs11']) }),
+  'pki.certificate_issued': z.object({ certificateId: z.string(), purpose: z.enum(['seal', 'person']), subject: z.string(), serial: z.string(), keySpec: z.string(), keyStore: z.enum(['database', 'pkcs11']), notAfter: z.string() }),
+  'pki.certificate_imported': z.object({ certificateId: z.string(), subject: z.string(), issuer: z.string(), serial: z.string(), notAfter: z.string(), replaces: z.string().nullable() }),
+  'pki.certificate_revoked': z.object({ certificateId: z.string(), serial: z.string(), reason: z.string(), cause: z.string() }),
+  'pki.certificate_reinstated': z.object({ certificateId: z.string(), serial: z.string(), cause: z.string() }),
+  'document.signed': z.object({
+    signatureId: z.string(),
+    certificateId: z.string(),
+    serial: z.string(),
+    authorizationId: z.string().nullable(),
+    grantId: z.string().nullable(),
+    category: z.string().nullable(),
+    level: z.string(),
+    fieldName: z.string(),
+    inputSha256: z.string(),
+    outputSha256: z.string(),
+    originalSha256: z.string(),
+  }),
 } as const;
 
 export type AuditAction = keyof typeof auditEventSchemas;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, Role, Transaction } from '../../db/schema.js';
+import type { Role, Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import { hashPassword } from '../../lib/secrets.js';
+import type { AppContext } from '../../server/context.js';
 import { recordAudit, type SystemActor } from '../audit/audit.service.js';
 import { insertCompany } from '../companies/company.repository.js';
 import { insertDepartment, updateDepartment } from '../departments/department.repository.js';
@@ -9,6 +10,7 @@ import { findGroupBySlug } from '../groups/group.repository.js';
 import { createGroup } from '../groups/group.service.js';
 import { insertAssignment } from '../roles/role.repository.js';
 import { insertUser, updateUser } from '../users/user.repository.js';
+import { DEMO_LEGAL_REVIEW_ABOVE_USES, drawDemoImages, seedDemoSeals } from './demo-seals.seed.js';
 
 export const DEMO_SLUG = 'demo';
 const actor: SystemActor = { system: 'demo-seed' };
@@ -39,10 +41,11 @@ interface UserSeed {
   locale?: 'zh-CN' | 'en';
 }
 
-/** About thirty people across every role; the first of each role is printed as a login. */
+/** About thirty people across every role; the first of each role, and those with something waiting, are printed as logins. */
 const people: UserSeed[] = [
   { email: 'sysadmin@demo.sigil.local', name: '王建国', company: 'hq', department: '办公室', roles: ['system_admin', 'employee'], head: true },
   { email: 'sealadmin@demo.sigil.local', name: '李秀英', company: 'hq', department: '办公室', roles: ['seal_admin', 'employee'] },
+  { email: 'sealadmin2@demo.sigil.local', name: '钱晓东', company: 'hq', department: '办公室', roles: ['seal_admin', 'employee'] },
   { email: 'auditor@demo.sigil.local', name: '张伟', company: 'hq', department: '审计部', roles: ['security_auditor', 'employee'], head: true },
   { email: 'employee@demo.sigil.local', name: '刘洋', company: 'hq', department: '法务部', roles: ['employee'] },
   { email: 'cfo@demo.sigil.local', name: '陈静', company: 'hq', department: '财务部', roles: ['employee'], head: true },
@@ -83,9 +86,12 @@ export interface DemoLogins {
 function loginsOf(): DemoLogins['logins'] {
   const picks: Array<[string, string]> = [
     ['sysadmin@demo.sigil.local', 'system administrator (HQ)'],
-    ['sealadmin@demo.sigil.local', 'seal administrator (HQ)'],
+    ['sealadmin@demo.sigil.local', 'seal administrator (HQ): keeps the HQ seals; approves their use and every lifecycle step'],
     ['auditor@demo.sigil.local', 'security auditor (HQ)'],
-    ['employee@demo.sigil.local', 'employee (HQ legal)'],
+    ['employee@demo.sigil.local', 'employee (HQ legal): may use the HQ contract and official seals; has applications'],
+    ['legal.head@demo.sigil.local', `head of HQ legal: approves the department's seal use, and any above ${DEMO_LEGAL_REVIEW_ABOVE_USES} uses`],
+    ['tech.sales1@demo.sigil.local', 'employee (华夏科技 sales): may use the 华夏科技 contract seal'],
+    ['tech.seal@demo.sigil.local', 'seal administrator (华夏科技): keeps its seals; approves their use'],
     ['tech.admin@demo.sigil.local', 'system administrator (华夏科技 subtree)'],
     ['trade.admin@demo.sigil.local', 'system administrator (华夏国际贸易)'],
   ];
@@ -94,12 +100,15 @@ function loginsOf(): DemoLogins['logins'] {
 
 /**
  * Seeds the demo group once; running it again changes nothing. Every demo person
- * shares one password, generated here and never stored in the repository.
+ * shares one password, generated here and never stored in the repository. Besides the
+ * organisation: seals with their impressions, grants, flows and applications (demo-seals.seed.ts).
  */
-export async function seedDemo(db: Db, options: { password?: string } = {}): Promise<DemoLogins> {
+export async function seedDemo(ctx: AppContext, options: { password?: string } = {}): Promise<DemoLogins> {
+  const { db } = ctx;
   if (await findGroupBySlug(db, DEMO_SLUG)) return { created: false, password: null, logins: loginsOf() };
   const password = options.password ?? `Demo-${randomBytes(6).toString('base64url')}`;
   const passwordHash = await hashPassword(password);
+  const images = await drawDemoImages(new Map(companies.map((c) => [c.key, c.name])));
   const admin = people[0]!;
   const hq = companies[0]!;
   const { groupId, companyId: hqId, adminId } = await createGroup(
@@ -108,16 +117,17 @@ export async function seedDemo(db: Db, options: { password?: string } = {}): Pro
     actor,
   );
   await db.transaction().execute(async (trx) => {
-    const companyIds = new Map<string, { id: string; path: string; depth: number }>([['hq', { id: hqId, path: `/${hqId}/`, depth: 0 }]]);
+    const companyIds = new Map<string, { id: string; path: string; depth: number; name: string }>([['hq', { id: hqId, path: `/${hqId}/`, depth: 0, name: hq.name }]]);
     for (const company of companies.slice(1)) {
       const parent = companyIds.get(company.parent!)!;
       const id = newId();
       const path = `${parent.path}${id}/`;
       await insertCompany(trx, { id, groupId, parentId: parent.id, name: company.name, code: company.code, path, depth: parent.depth + 1 });
       await recordAudit(trx, { groupId, actor, event: { action: 'company.created', target: { type: 'company', id }, companyId: id, changes: { name: company.name, code: company.code, parentId: parent.id } } });
-      companyIds.set(company.key, { id, path, depth: parent.depth + 1 });
+      companyIds.set(company.key, { id, path, depth: parent.depth + 1, name: company.name });
     }
     const departmentIds = new Map<string, string>();
+    const userIds = new Map<string, { id: string; name: string }>();
     for (const company of companies) {
       const companyId = companyIds.get(company.key)!.id;
       for (const name of company.departments) {
@@ -131,6 +141,7 @@ export async function seedDemo(db: Db, options: { password?: string } = {}): Pro
       const companyId = companyIds.get(person.company)!.id;
       const departmentId = departmentIds.get(`${person.company}/${person.department}`)!;
       const userId = person === admin ? adminId : newId();
+      userIds.set(person.email, { id: userId, name: person.name });
       if (person === admin) {
         await updateUser(trx, userId, { department_id: departmentId, password_hash: passwordHash });
       } else {
@@ -150,6 +161,7 @@ export async function seedDemo(db: Db, options: { password?: string } = {}): Pro
         await recordAudit(trx, { groupId, actor, event: { action: 'user.status_changed', target: { type: 'user', id: userId }, companyId, changes: { from: 'active', to: 'resigned', reason: '离职 (demo)', sessionsEnded: 0 } } });
       }
     }
+    await seedDemoSeals(ctx, trx, { org: { groupId, companies: companyIds, departments: departmentIds, users: userIds }, images, actor, at: ctx.now() });
   });
   return { created: true, password, logins: loginsOf() };
 }

@@ -45,17 +45,19 @@ export interface ReportRow {
 
 /** Computes the flags of every (seal, grant, person) row: each flag is built from the rows, not stored. */
 export function flagCoverage(rows: GrantCoverageRow[], now: Date): ReportRow[] {
-  const isExpired = (r: GrantCoverageRow) =>
-    r.grantId !== null && ((r.validUntil !== null && new Date(r.validUntil) <= now) || (r.maxUses !== null && (r.usedCount ?? 0) >= r.maxUses));
-  const live = rows.filter((r) => r.grantId && r.personId && !isExpired(r));
+  const nowMs = now.getTime();
+  const time = (value: Date | string) => (value instanceof Date ? value.getTime() : new Date(value).getTime());
+  // Worked out once per row: the report of a large company has tens of thousands of them.
+  const expired = rows.map((r) => r.grantId !== null && ((r.validUntil !== null && time(r.validUntil) <= nowMs) || (r.maxUses !== null && (r.usedCount ?? 0) >= r.maxUses)));
   const grantsPerPerson = new Map<string, Set<string>>();
   const peoplePerSeal = new Map<string, Set<string>>();
-  for (const r of live) {
+  rows.forEach((r, i) => {
+    if (!r.grantId || !r.personId || expired[i]) return;
     const key = `${r.sealId}|${r.personId}`;
-    grantsPerPerson.set(key, (grantsPerPerson.get(key) ?? new Set()).add(r.grantId!));
-    if (r.personStatus === 'active' && !r.personIsCustodian) peoplePerSeal.set(r.sealId, (peoplePerSeal.get(r.sealId) ?? new Set()).add(r.personId!));
-  }
-  return rows.map((r) => {
+    grantsPerPerson.set(key, (grantsPerPerson.get(key) ?? new Set()).add(r.grantId));
+    if (r.personStatus === 'active' && !r.personIsCustodian) peoplePerSeal.set(r.sealId, (peoplePerSeal.get(r.sealId) ?? new Set()).add(r.personId));
+  });
+  return rows.map((r, i) => {
     const flags: ReportFlag[] = [];
     if (r.grantId) {
       if (r.personId && (grantsPerPerson.get(`${r.sealId}|${r.personId}`)?.size ?? 0) > 1) flags.push('overlapping');
@@ -63,7 +65,7 @@ export function flagCoverage(rows: GrantCoverageRow[], now: Date): ReportRow[] {
       if (r.granteeCompanyPath && !r.granteeCompanyPath.startsWith(r.sealCompanyPath)) flags.push('beyond_company');
       const allowed = sealFunction[r.sealType];
       if (allowed !== 'any' && (r.categories ?? []).some((c) => !allowed.includes(c))) flags.push('beyond_function');
-      if (isExpired(r)) flags.push('expired');
+      if (expired[i]) flags.push('expired');
       if (r.personStatus === 'resigned' || r.personStatus === 'suspended') flags.push('inactive_grantee');
       if (r.personIsCustodian) flags.push('custodian_user');
     }
@@ -78,7 +80,7 @@ export function flagCoverage(rows: GrantCoverageRow[], now: Date): ReportRow[] {
       granteeType: r.granteeType,
       granteeName: r.granteeName,
       categories: r.categories ?? [],
-      validUntil: r.validUntil ? new Date(r.validUntil) : null,
+      validUntil: r.validUntil === null ? null : r.validUntil instanceof Date ? r.validUntil : new Date(r.validUntil),
       remainingUses: r.maxUses === null ? null : r.maxUses - (r.usedCount ?? 0),
       personId: r.personId,
       personName: r.personName,
@@ -101,7 +103,8 @@ export async function permissionReport(ctx: AppContext, actor: Actor, query: { u
   if (query.under && under.length === 0) throw notFound('company_not_found', query.under);
   const coverage = await findGrantCoverage(ctx.db, { groupId: principal.groupId, under, sealId: query.sealId, userId: query.userId });
   let rows = flagCoverage(coverage, ctx.now());
-  const summary = Object.fromEntries(reportFlags.map((flag) => [flag, rows.filter((r) => r.flags.includes(flag)).length])) as Record<ReportFlag, number>;
+  const summary = Object.fromEntries(reportFlags.map((flag) => [flag, 0])) as Record<ReportFlag, number>;
+  for (const r of rows) for (const flag of r.flags) summary[flag] += 1;
   if (query.flag) rows = rows.filter((r) => r.flags.includes(query.flag!));
   return { generatedAt: ctx.now(), summary, rows };
 }

@@ -5,6 +5,7 @@ import { linkApplicationSeal } from '../approvals/approval.repository.js';
 import * as repo from './seal.repository.js';
 import { insertSealWithCustodians } from './seal.service.js';
 import { getSealImage } from './seal-image.service.js';
+import { reinstateSealCertificates, revokeSealCertificates } from '../pki/pki.service.js';
 
 /** The states from which each step may start, and where it leaves the seal. Destruction is final. */
 export const lifecycleMoves: Record<Exclude<LifecycleAction, 'produce'>, { from: SealStatus[]; to: SealStatus | null }> = {
@@ -35,6 +36,8 @@ export interface StepPayload {
   description?: string | null;
   custodianIds?: string[];
   companyId?: string;
+  /** change: the new impression (a stored PNG or SVG of the group). */
+  imageSha256?: string;
 }
 
 /**
@@ -82,11 +85,38 @@ export async function applyLifecycleStep(
       await repo.updateSeal(trx, p.sealId, { needs_custodian: false });
       changes.custodianIds = p.custodianIds;
     }
+    if (action === 'change' && p.imageSha256 !== undefined) {
+      // Checked again here, as for production: the blob must still be a seal image of this group.
+      // The former impression stays in the blob store and this event names it: the seal's history keeps both.
+      const image = await getSealImage(trx, { groupId: q.groupId, sha256: p.imageSha256 });
+      await repo.updateSeal(trx, p.sealId, { image_sha256: image.sha256, image_media_type: image.mediaType });
+      changes.imageSha256 = image.sha256;
+      changes.previousImageSha256 = locked.imageSha256;
+    }
   }
+  await applyCertificateEffect(trx, { groupId: q.groupId, actor: q.actor, at: q.at, action, sealId: p.sealId, companyId: p.companyId ?? locked.companyId, renamed: p.name !== undefined, moved: p.companyId !== undefined && p.companyId !== locked.companyId });
   await recordAudit(trx, {
     groupId: q.groupId,
     actor: q.actor,
     at: q.at,
     event: { action: 'seal.lifecycle_applied', target: { type: 'seal', id: p.sealId }, companyId: p.companyId ?? locked.companyId, changes: { step: action, applicationId: q.application.id, from: locked.status, changes } },
   });
+}
+
+/**
+ * The seal's certificate follows the seal, in the approving transaction, so the next CRL already
+ * says so: a suspension puts it on hold (lifted on resumption), a loss revokes it as a key
+ * compromise, destruction as cessation; a new name or company makes its subject wrong, so it is
+ * superseded and the next signature gets a new one.
+ */
+async function applyCertificateEffect(
+  trx: Transaction,
+  q: { groupId: string; actor: AuditActor; at: Date; action: Exclude<LifecycleAction, 'produce'>; sealId: string; companyId: string; renamed: boolean; moved: boolean },
+): Promise<void> {
+  const base = { groupId: q.groupId, sealId: q.sealId, companyId: q.companyId, actor: q.actor, at: q.at };
+  if (q.action === 'suspend') await revokeSealCertificates(trx, { ...base, reason: 'certificateHold', cause: 'seal suspended' });
+  else if (q.action === 'resume') await reinstateSealCertificates(trx, { ...base, cause: 'seal resumed' });
+  else if (q.action === 'report_loss') await revokeSealCertificates(trx, { ...base, reason: 'keyCompromise', cause: 'seal reported lost' });
+  else if (q.action === 'destroy') await revokeSealCertificates(trx, { ...base, reason: 'cessationOfOperation', cause: 'seal destroyed' });
+  else if ((q.action === 'change' || q.action === 'transfer') && (q.renamed || q.moved)) await revokeSealCertificates(trx, { ...base, reason: 'superseded', cause: q.moved ? 'seal moved to another company' : 'seal renamed' });
 }

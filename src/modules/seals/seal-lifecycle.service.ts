@@ -1,9 +1,9 @@
 import type { LifecycleAction, SealKind, SealType } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { assertWithin, scopeOf, type Actor } from '../auth/principal.js';
+import { assertWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
 import { getCompany } from '../companies/company.service.js';
-import { submitApplication } from '../approvals/approval.service.js';
+import { planFor, submitApplication, type Plan } from '../approvals/approval.service.js';
 import { findUser } from '../users/user.repository.js';
 import { holdsRoleOver } from '../roles/role.repository.js';
 import { isSealCodeTaken } from './seal.repository.js';
@@ -67,6 +67,20 @@ export async function applyForProduction(ctx: AppContext, actor: Actor, input: P
   );
 }
 
+/**
+ * The approvers and CC a production application would get, before it is sent: the company
+ * and the designated custodians (standing for the seal's custodians) decide them.
+ */
+export async function previewProduction(ctx: AppContext, actor: Actor, input: { companyId: string; custodianIds: string[] }): Promise<Plan> {
+  const { principal } = actor;
+  const applicantId = requireUser(principal);
+  const company = await getCompany(ctx, actor, input.companyId);
+  assertWithin(principal, 'seals.manage', company.path);
+  await checkCustodians(ctx, actor, input.custodianIds, company.path);
+  const { plan } = await planFor(ctx, ctx.db, { groupId: principal.groupId, applicantId, purpose: 'lifecycle', category: null, uses: 0, seals: [], company: { path: company.path, name: company.name }, custodianIds: input.custodianIds });
+  return plan;
+}
+
 export interface StepInput {
   action: Exclude<LifecycleAction, 'produce'>;
   reason: string;
@@ -74,10 +88,12 @@ export interface StepInput {
   description?: string | undefined;
   custodianIds?: string[] | undefined;
   companyId?: string | undefined;
+  /** change: the new impression, stored first with POST /seal-images or /seal-images/generate. */
+  imageSha256?: string | undefined;
 }
 
-/** Applies for a change, transfer, suspension, resumption, loss report or destruction of a seal. */
-export async function applyForStep(ctx: AppContext, actor: Actor, sealId: string, input: StepInput, idempotencyKey: string | null) {
+/** The checks of a step, shared by its application and its preview: the seal, the move, the target company, the custodians, the image. */
+async function checkStep(ctx: AppContext, actor: Actor, sealId: string, input: Omit<StepInput, 'reason'>) {
   const { principal } = actor;
   const seal = await getSeal(ctx, actor, sealId);
   assertWithin(principal, 'seals.manage', seal.companyPath);
@@ -92,7 +108,28 @@ export async function applyForStep(ctx: AppContext, actor: Actor, sealId: string
     targetPath = target.path;
   }
   if (input.custodianIds) await checkCustodians(ctx, actor, input.custodianIds, targetPath);
-  const payload: StepPayload = { sealId, ...(input.name !== undefined ? { name: input.name } : {}), ...(input.description !== undefined ? { description: input.description } : {}), ...(input.custodianIds ? { custodianIds: input.custodianIds } : {}), ...(input.companyId ? { companyId: input.companyId } : {}) };
+  if (input.imageSha256 !== undefined) {
+    if (input.action !== 'change') {
+      throw new AppError('validation_failed', 'Only a change (变更) replaces the seal’s impression.', { errors: [{ field: 'body.imageSha256', message: 'is only for a change' }] });
+    }
+    // Checked again when the change is approved, as for production.
+    await getSealImage(ctx.db, { groupId: principal.groupId, sha256: input.imageSha256 });
+  }
+  const payload: StepPayload = {
+    sealId,
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.custodianIds ? { custodianIds: input.custodianIds } : {}),
+    ...(input.companyId ? { companyId: input.companyId } : {}),
+    ...(input.imageSha256 !== undefined ? { imageSha256: input.imageSha256 } : {}),
+  };
+  const facts = { seals: [{ id: seal.id, name: seal.name, kind: seal.kind, type: seal.type, companyId: seal.companyId, companyPath: seal.companyPath, companyName: seal.companyName }], company: { id: seal.companyId, path: seal.companyPath, name: seal.companyName } };
+  return { payload, facts };
+}
+
+/** Applies for a change, transfer, suspension, resumption, loss report or destruction of a seal. */
+export async function applyForStep(ctx: AppContext, actor: Actor, sealId: string, input: StepInput, idempotencyKey: string | null) {
+  const { payload, facts } = await checkStep(ctx, actor, sealId, input);
   return submitApplication(
     ctx,
     actor,
@@ -104,8 +141,17 @@ export async function applyForStep(ctx: AppContext, actor: Actor, sealId: string
       reason: input.reason,
       uses: 0,
       photosPerUse: 0,
-      check: async () => ({ seals: [{ id: seal.id, name: seal.name, kind: seal.kind, type: seal.type, companyId: seal.companyId, companyPath: seal.companyPath, companyName: seal.companyName }], company: { id: seal.companyId, path: seal.companyPath, name: seal.companyName } }),
+      check: async () => facts,
     },
     idempotencyKey,
   );
+}
+
+/** The approvers and CC a step would get, before it is sent, after the same checks as its application (the reason may still be empty). */
+export async function previewStep(ctx: AppContext, actor: Actor, sealId: string, input: Omit<StepInput, 'reason'>): Promise<Plan> {
+  const { principal } = actor;
+  const applicantId = requireUser(principal);
+  const { facts } = await checkStep(ctx, actor, sealId, input);
+  const { plan } = await planFor(ctx, ctx.db, { groupId: principal.groupId, applicantId, purpose: 'lifecycle', category: null, uses: 0, ...facts });
+  return plan;
 }

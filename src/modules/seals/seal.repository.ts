@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { Db, GranteeType, Role, SealKind, SealStatus, SealType, Transaction } from '../../db/schema.js';
 import { escapeLike, inScope } from '../../db/scope.js';
 
@@ -22,6 +22,22 @@ export interface SealRecord {
   createdAt: Date;
   custodians: Array<{ userId: string; name: string }>;
   activeGrants: number;
+  /** The seal's newest certificate (electronic seals), whatever its status; null before the first is issued. */
+  certificate: SealCertificateSummary | null;
+}
+
+export interface SealCertificateSummary {
+  id: string;
+  serialNumber: string;
+  subject: string;
+  issuer: string;
+  source: 'issued' | 'imported';
+  keySpec: string;
+  fingerprint: string;
+  notBefore: Date;
+  notAfter: Date;
+  status: 'active' | 'revoked';
+  revocationReason: string | null;
 }
 
 function selectSeals(db: Db | Transaction) {
@@ -59,11 +75,39 @@ function selectSeals(db: Db | Transaction) {
         .whereRef('g.seal_id', '=', 's.id')
         .where('g.revoked_at', 'is', null)
         .as('activeGrants'),
+      jsonObjectFrom(
+        eb
+          .selectFrom('certificates as x')
+          .select([
+            'x.id',
+            'x.serial as serialNumber',
+            'x.subject',
+            'x.issuer',
+            'x.source',
+            'x.key_spec as keySpec',
+            'x.fingerprint',
+            'x.not_before as notBefore',
+            'x.not_after as notAfter',
+            'x.status',
+            'x.revocation_reason as revocationReason',
+          ])
+          .whereRef('x.seal_id', '=', 's.id')
+          .where('x.purpose', '=', 'seal')
+          .orderBy('x.created_at', 'desc')
+          .orderBy('x.id', 'desc')
+          .limit(1),
+      ).as('certificate'),
     ]);
 }
 
-type SealRow = Omit<SealRecord, 'activeGrants'> & { activeGrants: number | null };
-const normalise = (row: SealRow): SealRecord => ({ ...row, activeGrants: Number(row.activeGrants ?? 0) });
+type CertificateJson = Omit<SealCertificateSummary, 'notBefore' | 'notAfter'> & { notBefore: string | Date; notAfter: string | Date };
+type SealRow = Omit<SealRecord, 'activeGrants' | 'certificate'> & { activeGrants: number | null; certificate: CertificateJson | null };
+// Dates inside a JSON sub-object arrive as text.
+const normalise = (row: SealRow): SealRecord => ({
+  ...row,
+  activeGrants: Number(row.activeGrants ?? 0),
+  certificate: row.certificate ? { ...row.certificate, notBefore: new Date(row.certificate.notBefore), notAfter: new Date(row.certificate.notAfter) } : null,
+});
 
 export async function findSeal(db: Db | Transaction, where: { groupId: string; id: string; scope?: string[] }): Promise<SealRecord | undefined> {
   let query = selectSeals(db).where('s.group_id', '=', where.groupId).where('s.id', '=', where.id);
@@ -76,8 +120,8 @@ export async function findSeal(db: Db | Transaction, where: { groupId: string; i
 }
 
 /** Locks the seal row: lifecycle steps and grants check its status under this lock. */
-export async function lockSeal(trx: Transaction, groupId: string, id: string): Promise<{ status: SealStatus; companyId: string } | undefined> {
-  return trx.selectFrom('seals').select(['status', 'company_id as companyId']).where('group_id', '=', groupId).where('id', '=', id).forUpdate().executeTakeFirst();
+export async function lockSeal(trx: Transaction, groupId: string, id: string): Promise<{ status: SealStatus; companyId: string; imageSha256: string | null } | undefined> {
+  return trx.selectFrom('seals').select(['status', 'company_id as companyId', 'image_sha256 as imageSha256']).where('group_id', '=', groupId).where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export interface SealListFilter {
@@ -298,41 +342,13 @@ export interface UseFacts {
 /**
  * Everything the use decision needs, in one round trip: the seal's and the person's
  * status, whether they keep the seal, and the best live grant that covers them
- * (their own first, then their departments', then their roles').
+ * (their own first, then their departments', then their roles'). The query itself is the
+ * database function `sigil_seal_use_facts` (migration 20261121T1800-seal-scale), so that
+ * PostgreSQL plans it once per connection instead of at every decision.
  */
 export async function findUseFacts(db: Db | Transaction, q: { groupId: string; sealId: string; userId: string; category: string; at: Date }): Promise<UseFacts> {
   const result = await sql<UseFacts>`
-    with person as (
-      select id, status, department_id from users where id = ${q.userId} and group_id = ${q.groupId}
-    ), departments_of as (
-      select department_id from person where department_id is not null
-      union select department_id from user_posts where user_id = ${q.userId} and department_id is not null
-    ), roles_of as (
-      select r.role, c.path from role_assignments r join companies c on c.id = r.company_id where r.user_id = ${q.userId}
-    )
-    select
-      (select status from seals where id = ${q.sealId} and group_id = ${q.groupId}) as "sealStatus",
-      (select status from person) as "userStatus",
-      exists (select 1 from seal_custodians where seal_id = ${q.sealId} and user_id = ${q.userId}) as "isCustodian",
-      (
-        select json_build_object('id', g.id, 'granteeType', g.grantee_type, 'validUntil', g.valid_until, 'maxUses', g.max_uses, 'usedCount', g.used_count)
-        from seal_grants g
-        left join companies gc on gc.id = g.grantee_company_id
-        where g.seal_id = ${q.sealId}
-          and g.group_id = ${q.groupId}
-          and g.revoked_at is null
-          and g.valid_from <= ${q.at}
-          and (g.valid_until is null or g.valid_until > ${q.at})
-          and ${q.category} = any (g.categories)
-          and (g.max_uses is null or g.used_count < g.max_uses)
-          and (
-            g.grantee_user_id = ${q.userId}
-            or g.grantee_department_id in (select department_id from departments_of)
-            or (g.grantee_type = 'role' and exists (select 1 from roles_of r where r.role = g.grantee_role and r.path like gc.path || '%'))
-          )
-        order by case g.grantee_type when 'user' then 0 when 'department' then 1 else 2 end, g.created_at
-        limit 1
-      ) as "grant"
+    select * from sigil_seal_use_facts(${q.groupId}::uuid, ${q.sealId}::uuid, ${q.userId}::uuid, ${q.category}::text, ${q.at}::timestamptz)
   `.execute(db);
   const row = result.rows[0];
   if (!row) return { sealStatus: null, userStatus: null, isCustodian: false, grant: null };
@@ -406,7 +422,7 @@ export async function findUsableSeals(db: Db, q: { groupId: string; userId: stri
 export async function updateSeal(
   trx: Transaction,
   id: string,
-  patch: { status?: SealStatus; name?: string; description?: string | null; company_id?: string; status_changed_at?: Date; produced_at?: Date; needs_custodian?: boolean },
+  patch: { status?: SealStatus; name?: string; description?: string | null; company_id?: string; status_changed_at?: Date; produced_at?: Date; needs_custodian?: boolean; image_sha256?: string; image_media_type?: string },
 ) {
   await trx.updateTable('seals').set(patch).where('id', '=', id).execute();
 }

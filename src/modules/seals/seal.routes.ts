@@ -18,6 +18,7 @@ import {
 } from './seal.schema.js';
 import * as service from './seal.service.js';
 import * as reports from './permission-report.service.js';
+import * as cards from './seal-card.service.js';
 import { reportFlags } from './permission-report.service.js';
 
 const tags = ['seals'];
@@ -57,6 +58,21 @@ export const sealRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     handler: async (request) => service.getSealCard(ctx, actorOf(request), request.params.sealId),
+  });
+
+  app.get('/seals/:sealId/file-card.pdf', {
+    schema: {
+      tags,
+      summary: 'The seal file card (档案卡) as a PDF: attributes, impression, grants, lifecycle, uses and audit history, with Chinese or English labels',
+      params: sealParams,
+      querystring: z.strictObject({ lang: z.enum(['zh-CN', 'en']).optional().describe('language of the labels; else the first zh or en of Accept-Language; else zh-CN') }),
+      response: { 200: z.unknown().describe('the file card (application/pdf); long lists are cut to the newest entries, and the card says so') },
+    },
+    handler: async (request, reply) => {
+      const lang = cards.chooseCardLanguage(request.query.lang, request.headers['accept-language']);
+      const { pdf, fileName } = await cards.exportSealCard(ctx, actorOf(request), request.params.sealId, { lang });
+      return reply.type('application/pdf').header('content-disposition', `attachment; filename="${fileName}"`).header('content-language', lang).header('cache-control', 'no-store').send(pdf);
+    },
   });
 
   app.get('/seals/:sealId/grants', {

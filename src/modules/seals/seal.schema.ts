@@ -30,6 +30,22 @@ export const sealSchema = z
     createdAt: isoDate,
     custodians: z.array(z.object({ userId: z.string(), name: z.string() })),
     activeGrants: z.number(),
+    certificate: z
+      .object({
+        id: z.string(),
+        serialNumber: z.string().describe('hex'),
+        subject: z.string(),
+        issuer: z.string(),
+        source: z.enum(['issued', 'imported']),
+        keySpec: z.string(),
+        fingerprint: z.string().describe('SHA-256 of the DER, hex'),
+        notBefore: isoDate,
+        notAfter: isoDate,
+        status: z.enum(['active', 'revoked']),
+        revocationReason: z.string().nullable(),
+      })
+      .nullable()
+      .describe('electronic seals: the newest certificate (issued on first signing, or imported); null before one exists'),
   })
   .meta({ id: 'Seal' });
 

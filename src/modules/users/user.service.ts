@@ -13,6 +13,7 @@ import { findDepartment } from '../departments/department.repository.js';
 import { findCompanyPaths } from '../companies/company.repository.js';
 import * as repo from './user.repository.js';
 import { flagSealsOfResignedCustodian } from '../seals/seal.service.js';
+import { revokePersonCertificates } from '../pki/pki.service.js';
 import type { CreateUserInput, UpdateUserInput } from './user.schema.js';
 
 export function presentUser(user: repo.UserRecord, now: Date) {
@@ -129,6 +130,8 @@ export async function changeUserStatus(ctx: AppContext, actor: Actor, userId: st
     // Their grants stop with their status (the use decision requires an active person);
     // the seals they kept wait for a new custodian.
     if (input.status === 'resigned') await flagSealsOfResignedCustodian(trx, { groupId: principal.groupId, userId, actor, at: now });
+    // Their signing certificate goes with them, in this transaction: the next CRL lists it.
+    if (input.status === 'resigned') await revokePersonCertificates(trx, { groupId: principal.groupId, userId, companyId: user.companyId, actor, at: now });
   });
   return getUserDetail(ctx, actor, userId);
 }

@@ -11,6 +11,8 @@ function formatValue(i18n: I18n, companyName: Lookup, key: string, value: unknow
     if (key === 'status' || key === 'from' || key === 'to') return statusName(i18n, value);
     if (key === 'companyId' || key === 'parentId') return companyName(value);
     if (/Id$/.test(key) && /^[0-9a-f-]{36}$/.test(value)) return value.slice(0, 8);
+    // File hashes (inputSha256, outputSha256 …) are recognised by their start, like a commit.
+    if (/Sha256$/.test(key) && /^[0-9a-f]{64}$/.test(value)) return `${value.slice(0, 12)}…`;
     return value;
   }
   if (Array.isArray(value)) {

@@ -34,6 +34,9 @@ const paths = {
   user: 'M20 21v-1a5 5 0 0 0-5-5H9a5 5 0 0 0-5 5v1M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z',
   report: 'M4 4h16v16H4zM8 16v-4M12 16V8M16 16v-6',
   download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
+  upload: 'M12 16V5M7 10l5-5 5 5M5 20h14',
+  pen: 'M4 20l4-1 10.5-10.5a2.1 2.1 0 0 0-3-3L5 16zM14 7l3 3M13 20h7',
+  verify: 'M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h4M14 3v5h5v2M14 17l2 2 4-4',
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -20,6 +20,8 @@ export const navItems: NavItem[] = [
   { to: '/', label: 'nav.overview', icon: 'home', testId: 'nav-overview' },
   { to: '/apply', label: 'nav.apply', icon: 'stamp', testId: 'nav-apply' },
   { to: '/applications', label: 'nav.applications', icon: 'file', testId: 'nav-applications' },
+  { to: '/stamp', label: 'nav.stamp', icon: 'pen', testId: 'nav-stamp' },
+  { to: '/verify', label: 'nav.verify', icon: 'verify', testId: 'nav-verify' },
   { to: '/inbox', label: 'nav.inbox', icon: 'inbox', testId: 'nav-inbox' },
   { to: '/notifications', label: 'nav.notifications', icon: 'bell', testId: 'nav-notifications' },
   { to: '/seals', label: 'nav.seals', icon: 'seal', needs: 'seals.read', testId: 'nav-seals' },

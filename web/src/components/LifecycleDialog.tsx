@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import { api, LIFECYCLE_FROM, LIFECYCLE_STEPS, newIdempotencyKey, type LifecycleDraft, type LifecycleStep, type Person, type Seal } from '../api';
+import { api, ApiError, LIFECYCLE_FROM, LIFECYCLE_STEPS, newIdempotencyKey, type LifecycleDraft, type LifecycleStep, type Person, type Seal } from '../api';
 import { useMutation } from '../hooks';
 import { useI18n } from '../i18n';
 import { navigate } from '../router';
@@ -8,7 +8,10 @@ import { CompanySelect } from './CompanySelect';
 import { Field } from './Field';
 import { Modal } from './Modal';
 import { PeopleField, useSealAdminsOver } from './PeopleField';
+import { PlanPreview, usePlanPreview } from './PlanView';
 import { ProblemMessage } from './ProblemMessage';
+import { designFor, isDrawable, SealDesigner, storeDesign, type SealDesign } from './SealDesigner';
+import { SealImage, SealImageFrame } from './SealImage';
 import { useToast } from './Toast';
 
 /** The lifecycle steps a seal in its present state can take, as buttons that open the application. */
@@ -34,9 +37,10 @@ export function LifecycleActions({ seal }: { seal: Seal }) {
 }
 
 /**
- * Applies for one step of a seal's life: change (name, description, custodians), transfer
- * (to another company or other custodians), suspension, resumption, loss report or
- * destruction. Nothing happens to the seal until the application is approved.
+ * Applies for one step of a seal's life: change (name, description, custodians, impression),
+ * transfer (to another company or other custodians), suspension, resumption, loss report or
+ * destruction. Who approves is shown before sending; nothing happens to the seal until the
+ * application is approved.
  */
 function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleStep; onClose: () => void }) {
   const { t } = useI18n();
@@ -48,6 +52,10 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
   const initialCustodians: Person[] = seal.custodians.map((c) => ({ id: c.userId, name: c.name }));
   const [custodians, setCustodians] = useState<Person[]>(step === 'change' ? initialCustodians : []);
   const [companyId, setCompanyId] = useState('');
+  // A new impression, designed or uploaded as for a new seal; stored only when the application is sent.
+  const [replaceImage, setReplaceImage] = useState(false);
+  const [design, setDesign] = useState<SealDesign>(() => designFor(seal.type, seal.companyName, seal.customType ?? ''));
+  const [imageError, setImageError] = useState<ApiError | null>(null);
   const [attempted, setAttempted] = useState(false);
   const idempotencyKey = useRef(newIdempotencyKey());
   const sealAdmins = useSealAdminsOver(companyId || seal.companyId);
@@ -73,18 +81,36 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
     if (!name.trim()) problems.name = t('field.notEmpty');
     if (custodians.length === 0) problems.custodianIds = t('field.chooseCustodian');
     const d = draft();
-    if (!problems.name && !problems.custodianIds && d.name === undefined && d.description === undefined && d.custodianIds === undefined) problems.change = t('lifecycle.nothingChanged');
+    if (replaceImage && design.source === 'upload' && !design.uploaded) problems.image = t('field.chooseImage');
+    if (replaceImage && design.source === 'design' && !isDrawable(design)) problems.image = t(design.shape === 'square' ? 'designer.needName' : 'designer.needCompany');
+    if (!problems.name && !problems.custodianIds && !replaceImage && d.name === undefined && d.description === undefined && d.custodianIds === undefined) problems.change = t('lifecycle.nothingChanged');
   }
   if (step === 'transfer' && !(companyId && companyId !== seal.companyId) && custodians.length === 0) problems.transfer = t('lifecycle.transferWhere');
 
+  // The approvers do not depend on what the form says, only on the seal and who asks.
+  const preview = usePlanPreview(step, (action, signal) => api.previewLifecycleStep(seal.id, { action: action as LifecycleStep }, signal));
+
   const submit = useMutation(
-    () => api.applyForLifecycleStep(seal.id, draft(), idempotencyKey.current),
+    async () => {
+      setImageError(null);
+      const d = draft();
+      if (step === 'change' && replaceImage) {
+        try {
+          const imageSha256 = await storeDesign(design);
+          if (imageSha256) d.imageSha256 = imageSha256;
+        } catch (error) {
+          setImageError(error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }));
+          throw error;
+        }
+      }
+      return api.applyForLifecycleStep(seal.id, d, idempotencyKey.current);
+    },
     (application) => {
       notify(t('lifecycle.submitted'));
       navigate(`/applications/${application.id}`);
     },
   );
-  const server = submit.error?.fieldErrors() ?? {};
+  const server = submit.error && !imageError ? submit.error.fieldErrors() : {};
   const errorOf = (field: string): string | undefined => (attempted ? problems[field] : undefined) ?? server[field];
   const formProblem = attempted ? (problems.change ?? problems.transfer) : undefined;
 
@@ -99,6 +125,7 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
       onClose={onClose}
       testId="lifecycle-dialog"
       focusFirstField={step === 'change'}
+      wide={replaceImage}
       footer={
         <>
           <button type="button" className="button" onClick={onClose}>
@@ -111,7 +138,7 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
       }
     >
       <p className="muted small">{t(`lifecycle.explain.${step}`)}</p>
-      <ProblemMessage error={submit.error && Object.keys(server).length === 0 ? submit.error : null} testId="lifecycle-problem" />
+      <ProblemMessage error={submit.error && !imageError && Object.keys(server).length === 0 ? submit.error : null} testId="lifecycle-problem" />
       {formProblem && (
         <p className="alert alert-error" role="alert" data-testid="lifecycle-form-problem">
           {formProblem}
@@ -125,6 +152,23 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
           <Field label={t('seal.description')} optional error={errorOf('description')}>
             {(p) => <textarea {...p} className="input" rows={2} maxLength={500} value={description} onChange={(e) => setDescription(e.target.value)} data-testid="lifecycle-description" />}
           </Field>
+          <div className="lifecycle-image">
+            {seal.imageSha256 ? (
+              <SealImage sha256={seal.imageSha256} alt={t('sealImage.alt', { name: seal.name })} size="small" testId="lifecycle-current-image" />
+            ) : (
+              <SealImageFrame src={null} alt="" size="small" placeholder={t('sealImage.none')} />
+            )}
+            <label className="toolbar-check">
+              <input type="checkbox" checked={replaceImage} onChange={(e) => setReplaceImage(e.target.checked)} data-testid="lifecycle-replace-image" />
+              {t('lifecycle.replaceImage')}
+            </label>
+          </div>
+          {replaceImage && <SealDesigner value={design} onChange={setDesign} problem={imageError} />}
+          {(errorOf('image') ?? errorOf('imageSha256')) && (
+            <p className="field-error" data-testid="field-error">
+              {errorOf('image') ?? errorOf('imageSha256')}
+            </p>
+          )}
         </>
       )}
       {step === 'transfer' && (
@@ -160,7 +204,8 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
       <Field label={t('apply.reason')} error={errorOf('reason')}>
         {(p) => <textarea {...p} className="input" rows={3} maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="lifecycle-reason" />}
       </Field>
-      <p className="muted small">{t('lifecycle.approversNote')}</p>
+      <h3 className="lifecycle-preview-title">{t('apply.preview')}</h3>
+      <PlanPreview state={preview} testId="lifecycle-preview" />
     </Modal>
   );
 }

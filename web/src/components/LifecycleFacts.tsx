@@ -61,6 +61,12 @@ export function LifecycleFacts({ application }: { application: Application }) {
         {action === 'produce' && (
           <div className="seal-card-image">{image ? <SealImage sha256={image} alt={t('sealImage.alt', { name: str(p.name) ?? '' })} size="medium" testId="application-seal-image" /> : <span className="muted small">{t('sealImage.none')}</span>}</div>
         )}
+        {action !== 'produce' && image && (
+          <div className="seal-card-image seal-card-image-captioned">
+            <SealImage sha256={image} alt={t('sealImage.alt', { name: seal?.name ?? '' })} size="medium" testId="application-seal-image" />
+            <span className="muted small">{t('lifecycle.newImage')}</span>
+          </div>
+        )}
         <dl className="facts facts-wide">
           {action === 'produce' ? (
             <>

@@ -10,6 +10,7 @@ export function Modal({
   footer,
   testId,
   focusFirstField = true,
+  wide = false,
 }: {
   title: string;
   onClose: () => void;
@@ -18,6 +19,8 @@ export function Modal({
   testId?: string;
   /** Off for confirmations: a phone should not open its keyboard for an optional field. */
   focusFirstField?: boolean;
+  /** Room for a form with a preview beside it (the seal designer). */
+  wide?: boolean;
 }) {
   const { t } = useI18n();
   const titleId = useId();
@@ -43,7 +46,7 @@ export function Modal({
 
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby={titleId} ref={panel} tabIndex={-1} data-testid={testId}>
+      <div className={wide ? 'modal modal-wide' : 'modal'} role="dialog" aria-modal="true" aria-labelledby={titleId} ref={panel} tabIndex={-1} data-testid={testId}>
         <div className="modal-header">
           <h2 id={titleId}>{title}</h2>
           <button type="button" className="icon-button modal-close" onClick={onClose} aria-label={t('common.close')}>

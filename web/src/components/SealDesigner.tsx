@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, SEAL_SHAPES, type ApiError, type SealImageSpec, type SealShape, type StoredSealImage } from '../api';
+import { api, SEAL_SHAPES, type ApiError, type SealImageSpec, type SealShape, type SealType, type StoredSealImage } from '../api';
 import { useMutation, useQuery } from '../hooks';
 import { useI18n } from '../i18n';
 import { Field } from './Field';
@@ -19,6 +19,21 @@ export interface SealDesign {
 
 export function newDesign(shape: SealShape = 'round', company = '', type = ''): SealDesign {
   return { source: 'design', shape, company, type, code: '', name: '', uploaded: null };
+}
+
+/** What a seal of each type usually says across its middle, and its usual shape. The seal itself is Chinese whatever the console's language. */
+export const SEAL_TYPE_TEXT: Record<SealType, string> = { official: '', contract: '合同专用章', finance: '财务专用章', invoice: '发票专用章', hr: '人事专用章', legal_representative: '', custom: '' };
+export const SEAL_TYPE_SHAPE: Record<SealType, SealShape> = { official: 'round', contract: 'round', finance: 'round', invoice: 'oval', hr: 'round', legal_representative: 'square', custom: 'round' };
+
+/** The impression to start from for a seal of this type and company (a custom type says its own name). */
+export function designFor(type: SealType, company: string, customType = ''): SealDesign {
+  return newDesign(SEAL_TYPE_SHAPE[type], company, type === 'custom' ? customType : SEAL_TYPE_TEXT[type]);
+}
+
+/** The stored impression a design stands for: the upload as it is, or the drawing made now at full size; none when nothing can be drawn. */
+export async function storeDesign(design: SealDesign): Promise<string | undefined> {
+  if (design.source === 'upload') return design.uploaded?.sha256;
+  return isDrawable(design) ? (await api.generateSealImage(designSpec(design))).sha256 : undefined;
 }
 
 /** The texts the shape uses, trimmed: round and oval carry company, type and code; square a name. */

@@ -8,11 +8,13 @@ import { ConfirmDialog, Modal } from '../components/Modal';
 import { LoadState } from '../components/PageHeader';
 import { PersonPicker } from '../components/PersonPicker';
 import { ProblemMessage } from '../components/ProblemMessage';
+import { signedFileName } from '../components/StampResult';
 import { useToast } from '../components/Toast';
 import { useMutation, useQuery } from '../hooks';
 import { listOf, sealKindName, sealTypeName, useI18n, type I18n } from '../i18n';
-import { Link } from '../router';
+import { href, Link } from '../router';
 import { usePermissionSet, useSession } from '../session';
+import { latestCopy } from './StampPage';
 
 /**
  * One application: what is asked, the timeline of its approval (level by level, with
@@ -529,20 +531,69 @@ function TransferDialog({
   );
 }
 
-/** The files to stamp. Downloads carry the session token, so they go through fetch and a blob URL. */
+/** Saves a fetched file under a name: downloads carry the session token, so they go through fetch and a blob URL. */
+function saveBlob(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The newest signed copy of a document (its chain of stamps), to download or verify. */
+function SignedCopy({ sha256 }: { sha256: string }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const copies = useQuery((signal) => api.signatures(sha256, signal), [sha256]);
+  const [failed, setFailed] = useState(false);
+  const latest = latestCopy(copies.data?.items ?? []);
+  if (!latest) return null;
+  const { signature } = latest;
+  const download = async () => {
+    setFailed(false);
+    try {
+      saveBlob(await api.signedDocument(signature.id), signedFileName(i18n, signature.documentName));
+    } catch {
+      setFailed(true);
+    }
+  };
+  return (
+    <div className="signed-copy" data-testid="signed-copy" data-signature={signature.id}>
+      <Icon name="pen" size={16} className="seal-line-icon" />
+      <span className="signed-copy-text">
+        <strong>{t('stamp.signedCopy')}</strong>
+        <span className="muted small">
+          {t('stamp.copyLine', { n: latest.count, time: i18n.formatDate(signature.signedAt) })} · {t('stamp.copyBy', { seal: signature.sealName ?? '—', name: signature.userName })}
+        </span>
+      </span>
+      <span className="signed-copy-actions">
+        <button type="button" className="button button-small" onClick={() => void download()} data-testid="signed-copy-download">
+          <Icon name="download" size={15} />
+          {t('application.openDocument')}
+        </button>
+        <Link to={href('/verify', { signature: signature.id })} className="button button-small" data-testid="signed-copy-verify">
+          <Icon name="verify" size={15} />
+          {t('stamp.check')}
+        </Link>
+      </span>
+      {failed && <span className="error small">{t('application.documentFailed')}</span>}
+    </div>
+  );
+}
+
+/** The files to stamp: each downloadable; once approved, stamped by the applicant, with the newest signed copy beneath. */
 function Documents({ application }: { application: Application }) {
   const { t } = useI18n();
+  const { me } = useSession();
   const [failed, setFailed] = useState<string | null>(null);
+  const approved = application.status === 'approved' && application.purpose === 'seal_use';
+  const signsDocuments = approved && application.authorizations.some((a) => a.kind === 'documents');
+  const canStamp = approved && application.authorizations.some((a) => a.kind === 'documents' && a.holderId === me.user.id && !a.revokedAt && a.usesConsumed < a.usesTotal);
   const open = async (sha256: string, name: string) => {
     setFailed(null);
     try {
-      const blob = await api.downloadDocument(application.id, sha256);
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = name;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(await api.downloadDocument(application.id, sha256), name);
     } catch {
       setFailed(sha256);
     }
@@ -552,13 +603,24 @@ function Documents({ application }: { application: Application }) {
       <h2>{t('apply.documents')}</h2>
       <ul className="document-list">
         {application.documents.map((d) => (
-          <li key={d.sha256} className="document-item">
-            <span className="document-name">{d.name}</span>
-            <span className="muted small">{Math.max(1, Math.round(d.size / 1024))} KB</span>
-            <button type="button" className="button button-small" onClick={() => void open(d.sha256, d.name)} data-testid="application-document-open">
-              {t('application.openDocument')}
-            </button>
-            {failed === d.sha256 && <span className="error small">{t('application.documentFailed')}</span>}
+          <li key={d.sha256} className="document-entry" data-testid="application-document" data-sha256={d.sha256}>
+            <div className="document-item">
+              <span className="document-name">{d.name}</span>
+              <span className="muted small">{Math.max(1, Math.round(d.size / 1024))} KB</span>
+              <span className="document-actions">
+                <button type="button" className="button button-small" onClick={() => void open(d.sha256, d.name)} data-testid="application-document-open">
+                  {t('application.openDocument')}
+                </button>
+                {canStamp && (
+                  <Link to={`/applications/${application.id}/stamp/${d.sha256}`} className="button button-small button-primary" data-testid="application-document-stamp">
+                    <Icon name="pen" size={15} />
+                    {t('stamp.action')}
+                  </Link>
+                )}
+              </span>
+              {failed === d.sha256 && <span className="error small">{t('application.documentFailed')}</span>}
+            </div>
+            {signsDocuments && <SignedCopy sha256={d.sha256} />}
           </li>
         ))}
       </ul>

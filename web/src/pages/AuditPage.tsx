@@ -10,7 +10,7 @@ import { actionName, useI18n, type MessageKey } from '../i18n';
 import { href, Link, navigate, useLocation } from '../router';
 
 const PAGE_SIZE = 50;
-const categories = ['group', 'company', 'department', 'user', 'role', 'auth', 'session', 'api_key'] as const;
+const categories = ['group', 'company', 'department', 'user', 'role', 'auth', 'session', 'api_key', 'pki', 'document'] as const;
 
 /** A date input's day as an instant: the start of `from`, the end of `to`, in local time. */
 function dayBound(day: string, end: boolean): string | undefined {

@@ -2,6 +2,7 @@ import { api, type Seal } from '../api';
 import { Icon } from '../components/Icons';
 import { LifecycleActions } from '../components/LifecycleDialog';
 import { LoadState } from '../components/PageHeader';
+import { SealCertificate } from '../components/SealCertificate';
 import { SealGrants } from '../components/SealGrants';
 import { SealHistory } from '../components/SealHistory';
 import { SealImage } from '../components/SealImage';
@@ -103,6 +104,7 @@ export function SealPage({ sealId }: { sealId: string }) {
           )}
         </dl>
       </section>
+      {seal.kind === 'electronic' && <SealCertificate seal={seal} canIssue={can('seals.manage', seal.companyId)} onIssued={card.reload} />}
       <LifecycleActionsIfAllowed seal={seal} />
       <SealGrants seal={seal} grants={grants} canGrant={can('seals.grant', seal.companyId)} onChanged={card.reload} />
       <SealHistory history={history} />

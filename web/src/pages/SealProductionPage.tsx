@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, newIdempotencyKey, SEAL_KINDS, SEAL_TYPES, type Person, type ProductionDraft, type SealKind, type SealShape, type SealType } from '../api';
+import { api, ApiError, newIdempotencyKey, SEAL_KINDS, SEAL_TYPES, type Person, type ProductionDraft, type SealKind, type SealType } from '../api';
 import { CompanySelect } from '../components/CompanySelect';
 import { Field } from '../components/Field';
 import { Icon } from '../components/Icons';
 import { PageHeader } from '../components/PageHeader';
 import { PeopleField, useSealAdminsOver } from '../components/PeopleField';
+import { PlanPreview, usePlanPreview } from '../components/PlanView';
 import { ProblemMessage } from '../components/ProblemMessage';
-import { designSpec, isDrawable, newDesign, SealDesigner, type SealDesign } from '../components/SealDesigner';
+import { newDesign, SEAL_TYPE_SHAPE, SEAL_TYPE_TEXT, SealDesigner, storeDesign, type SealDesign } from '../components/SealDesigner';
 import { useToast } from '../components/Toast';
 import { useDirectory } from '../directory';
 import { useMutation } from '../hooks';
@@ -14,9 +15,8 @@ import { sealKindName, sealTypeName, useI18n } from '../i18n';
 import { Link, navigate } from '../router';
 import { useCan, useSession } from '../session';
 
-/** What a seal of each type usually says across its middle, and its usual shape. The seal itself is Chinese whatever the console's language. */
-const typeText: Record<SealType, string> = { official: '', contract: '合同专用章', finance: '财务专用章', invoice: '发票专用章', hr: '人事专用章', legal_representative: '', custom: '' };
-const typeShape: Record<SealType, SealShape> = { official: 'round', contract: 'round', finance: 'round', invoice: 'oval', hr: 'round', legal_representative: 'square', custom: 'round' };
+const typeText = SEAL_TYPE_TEXT;
+const typeShape = SEAL_TYPE_SHAPE;
 
 const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 
@@ -72,6 +72,13 @@ export function SealProductionPage() {
     }));
   };
 
+  // Who approves follows the company and the custodians (they stand for the seal's custodians), shown before sending.
+  const previewKey = companyId && custodians.length > 0 ? JSON.stringify([companyId, custodians.map((c) => c.id).sort()]) : '';
+  const preview = usePlanPreview(previewKey, (key, signal) => {
+    const [company, custodianIds] = JSON.parse(key) as [string, string[]];
+    return api.previewProduction({ companyId: company, custodianIds }, signal);
+  });
+
   // The impression is stored first (drawn at full resolution, or the upload already stored), then the application names it.
   const [imageError, setImageError] = useState<ApiError | null>(null);
   const submit = useMutation(
@@ -79,8 +86,7 @@ export function SealProductionPage() {
       setImageError(null);
       let imageSha256: string | undefined;
       try {
-        if (design.source === 'upload') imageSha256 = design.uploaded?.sha256;
-        else if (isDrawable(design)) imageSha256 = (await api.generateSealImage(designSpec(design))).sha256;
+        imageSha256 = await storeDesign(design);
       } catch (error) {
         setImageError(error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }));
         throw error;
@@ -234,7 +240,11 @@ export function SealProductionPage() {
           <Field label={t('apply.reason')} error={errorOf('reason')}>
             {(p) => <textarea {...p} className="input" rows={3} maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} placeholder={t('production.reasonPlaceholder')} data-testid="production-reason" />}
           </Field>
-          <p className="muted small">{t('lifecycle.approversNote')}</p>
+        </section>
+
+        <section className="card preview-card">
+          <h2>{t('apply.preview')}</h2>
+          <PlanPreview state={preview} hint={t('production.previewHint')} testId="production-preview" />
         </section>
 
         <div className="sticky-actions">

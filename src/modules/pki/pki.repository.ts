@@ -1,0 +1,330 @@
+import { sql } from 'kysely';
+import type { CertificatePurpose, Db, RevocationReasonName, Transaction } from '../../db/schema.js';
+import type { KeyReference } from '../../signing/key-vault.js';
+
+/** A certificate Sigil holds, with where its key lives (the key itself stays sealed or in the token). */
+export interface CertificateRecord {
+  id: string;
+  groupId: string | null;
+  purpose: CertificatePurpose;
+  issuerId: string | null;
+  sealId: string | null;
+  userId: string | null;
+  source: 'issued' | 'imported';
+  serial: string;
+  subject: string;
+  issuer: string;
+  keySpec: string;
+  notBefore: Date;
+  notAfter: Date;
+  der: Buffer;
+  /** The issuers of an imported certificate (outside CA), nearest first. */
+  chain: Buffer[];
+  key: KeyReference;
+  keyStore: 'database' | 'pkcs11';
+  fingerprint: string;
+  status: 'active' | 'revoked';
+  revokedAt: Date | null;
+  revocationReason: RevocationReasonName | null;
+  createdAt: Date;
+}
+
+const columns = [
+  'id',
+  'group_id as groupId',
+  'purpose',
+  'issuer_id as issuerId',
+  'seal_id as sealId',
+  'user_id as userId',
+  'source',
+  'serial',
+  'subject',
+  'issuer',
+  'key_spec as keySpec',
+  'not_before as notBefore',
+  'not_after as notAfter',
+  'der',
+  'chain',
+  'key_store as keyStore',
+  'sealed_key as sealedKey',
+  'token_label as tokenLabel',
+  'token_key_id as tokenKeyId',
+  'fingerprint',
+  'status',
+  'revoked_at as revokedAt',
+  'revocation_reason as revocationReason',
+  'created_at as createdAt',
+] as const;
+
+interface CertificateRow {
+  id: string;
+  groupId: string | null;
+  purpose: CertificatePurpose;
+  issuerId: string | null;
+  sealId: string | null;
+  userId: string | null;
+  source: 'issued' | 'imported';
+  serial: string;
+  subject: string;
+  issuer: string;
+  keySpec: string;
+  notBefore: Date;
+  notAfter: Date;
+  der: Uint8Array;
+  chain: string[];
+  keyStore: 'database' | 'pkcs11';
+  sealedKey: string | null;
+  tokenLabel: string | null;
+  tokenKeyId: string | null;
+  fingerprint: string;
+  status: 'active' | 'revoked';
+  revokedAt: Date | null;
+  revocationReason: RevocationReasonName | null;
+  createdAt: Date;
+}
+
+function toRecord(row: CertificateRow): CertificateRecord {
+  const { sealedKey, tokenLabel, tokenKeyId, der, chain, ...rest } = row;
+  const key: KeyReference = row.keyStore === 'database' ? { store: 'database', sealed: sealedKey ?? '' } : { store: 'pkcs11', tokenLabel: tokenLabel ?? '', keyId: tokenKeyId ?? '' };
+  // pg answers bytea as Buffer, PGlite as Uint8Array.
+  return { ...rest, der: Buffer.from(der), chain: chain.map((c) => Buffer.from(c, 'base64')), key };
+}
+
+const selectCertificates = (db: Db | Transaction) => db.selectFrom('certificates').select(columns);
+
+export async function findCertificate(db: Db | Transaction, id: string): Promise<CertificateRecord | undefined> {
+  const row = await selectCertificates(db).where('id', '=', id).executeTakeFirst();
+  return row ? toRecord(row) : undefined;
+}
+
+export async function findCertificateByFingerprint(db: Db | Transaction, fingerprint: string): Promise<CertificateRecord | undefined> {
+  const row = await selectCertificates(db).where('fingerprint', '=', fingerprint).executeTakeFirst();
+  return row ? toRecord(row) : undefined;
+}
+
+/** The deployment's active root CA or TSA certificate. */
+export async function findDeploymentCertificate(db: Db | Transaction, purpose: 'root_ca' | 'tsa'): Promise<CertificateRecord | undefined> {
+  const row = await selectCertificates(db).where('group_id', 'is', null).where('purpose', '=', purpose).where('status', '=', 'active').executeTakeFirst();
+  return row ? toRecord(row) : undefined;
+}
+
+export async function findGroupCa(db: Db | Transaction, groupId: string): Promise<CertificateRecord | undefined> {
+  const row = await selectCertificates(db).where('group_id', '=', groupId).where('purpose', '=', 'issuing_ca').where('status', '=', 'active').executeTakeFirst();
+  return row ? toRecord(row) : undefined;
+}
+
+/** Issuing CAs of the deployment with these subjects (to find CRLs for a document signed by another group). */
+export async function findIssuingCasBySubject(db: Db, subjects: string[]): Promise<CertificateRecord[]> {
+  if (subjects.length === 0) return [];
+  const rows = await selectCertificates(db).where('purpose', '=', 'issuing_ca').where('status', '=', 'active').where('subject', 'in', subjects).limit(20).execute();
+  return rows.map(toRecord);
+}
+
+/** The active certificate of a seal or a person. */
+export async function findActiveCertificate(db: Db | Transaction, where: { groupId: string; sealId?: string; userId?: string }): Promise<CertificateRecord | undefined> {
+  let query = selectCertificates(db).where('group_id', '=', where.groupId).where('status', '=', 'active');
+  if (where.sealId) query = query.where('purpose', '=', 'seal').where('seal_id', '=', where.sealId);
+  else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
+  else return undefined;
+  const row = await query.executeTakeFirst();
+  return row ? toRecord(row) : undefined;
+}
+
+/** The newest certificate of a seal or a person, whatever its status (the file card shows a revoked one as revoked). */
+export async function findLatestCertificate(db: Db | Transaction, where: { groupId: string; sealId?: string; userId?: string }): Promise<CertificateRecord | undefined> {
+  let query = selectCertificates(db).where('group_id', '=', where.groupId);
+  if (where.sealId) query = query.where('purpose', '=', 'seal').where('seal_id', '=', where.sealId);
+  else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
+  else return undefined;
+  const row = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+  return row ? toRecord(row) : undefined;
+}
+
+export interface NewCertificate {
+  id: string;
+  groupId: string | null;
+  purpose: CertificatePurpose;
+  issuerId: string | null;
+  sealId?: string | null;
+  userId?: string | null;
+  source: 'issued' | 'imported';
+  serial: string;
+  subject: string;
+  issuer: string;
+  keySpec: string;
+  notBefore: Date;
+  notAfter: Date;
+  der: Buffer;
+  chain?: Buffer[];
+  key: KeyReference;
+  fingerprint: string;
+}
+
+export async function insertCertificate(trx: Transaction, row: NewCertificate): Promise<void> {
+  await trx
+    .insertInto('certificates')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      purpose: row.purpose,
+      issuer_id: row.issuerId,
+      seal_id: row.sealId ?? null,
+      user_id: row.userId ?? null,
+      source: row.source,
+      serial: row.serial,
+      subject: row.subject,
+      issuer: row.issuer,
+      key_spec: row.keySpec,
+      not_before: row.notBefore,
+      not_after: row.notAfter,
+      der: row.der,
+      chain: JSON.stringify((row.chain ?? []).map((c) => c.toString('base64'))),
+      key_store: row.key.store,
+      sealed_key: row.key.store === 'database' ? row.key.sealed : null,
+      token_label: row.key.store === 'pkcs11' ? row.key.tokenLabel : null,
+      token_key_id: row.key.store === 'pkcs11' ? row.key.keyId : null,
+      fingerprint: row.fingerprint,
+      revoked_at: null,
+      revocation_reason: null,
+    })
+    .execute();
+}
+
+/**
+ * Serialises creators of one deployment-wide or group-wide object (the root, the TSA, a group's
+ * CA) across server processes: a transaction-scoped advisory lock, released at commit.
+ */
+export async function lockNamed(trx: Transaction, name: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+}
+
+/** A certificate's status under a share lock: revocation (an update) waits for the signature that holds it. */
+export async function lockCertificateForUse(trx: Transaction, id: string): Promise<{ status: 'active' | 'revoked'; notBefore: Date; notAfter: Date; revocationReason: RevocationReasonName | null } | undefined> {
+  return trx
+    .selectFrom('certificates')
+    .select(['status', 'not_before as notBefore', 'not_after as notAfter', 'revocation_reason as revocationReason'])
+    .where('id', '=', id)
+    .forShare()
+    .executeTakeFirst();
+}
+
+/**
+ * Revokes the certificates of a seal or a person: the active ones, and (unless `reason` is itself
+ * a hold) those on hold, whose reason becomes final. A hold keeps its original date: the
+ * certificate has not been usable since then.
+ */
+export async function revokeCertificates(
+  trx: Transaction,
+  where: { groupId: string; sealId?: string; userId?: string },
+  change: { reason: RevocationReasonName; at: Date },
+): Promise<Array<{ id: string; issuerId: string | null; serial: string }>> {
+  let query = trx
+    .updateTable('certificates')
+    .set((eb) => ({ status: 'revoked' as const, revoked_at: eb.fn.coalesce('revoked_at', eb.val(change.at)), revocation_reason: change.reason }))
+    .where('group_id', '=', where.groupId);
+  if (where.sealId) query = query.where('purpose', '=', 'seal').where('seal_id', '=', where.sealId);
+  else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
+  else return [];
+  query =
+    change.reason === 'certificateHold'
+      ? query.where('status', '=', 'active')
+      : query.where((eb) => eb.or([eb('status', '=', 'active'), eb.and([eb('status', '=', 'revoked'), eb('revocation_reason', '=', 'certificateHold')])]));
+  return query.returning(['id', 'issuer_id as issuerId', 'serial']).execute();
+}
+
+export async function revokeCertificatesById(trx: Transaction, ids: string[], change: { reason: RevocationReasonName; at: Date }): Promise<Array<{ id: string; issuerId: string | null; serial: string }>> {
+  if (ids.length === 0) return [];
+  return trx
+    .updateTable('certificates')
+    .set((eb) => ({ status: 'revoked' as const, revoked_at: eb.fn.coalesce('revoked_at', eb.val(change.at)), revocation_reason: change.reason }))
+    .where('id', 'in', ids)
+    .returning(['id', 'issuer_id as issuerId', 'serial'])
+    .execute();
+}
+
+/** Lifts a hold (a suspended seal resumed): the certificate is good again and leaves the next CRL. */
+export async function liftHold(trx: Transaction, where: { groupId: string; sealId: string }): Promise<Array<{ id: string; issuerId: string | null; serial: string }>> {
+  return trx
+    .updateTable('certificates')
+    .set({ status: 'active', revoked_at: null, revocation_reason: null })
+    .where('group_id', '=', where.groupId)
+    .where('purpose', '=', 'seal')
+    .where('seal_id', '=', where.sealId)
+    .where('status', '=', 'revoked')
+    .where('revocation_reason', '=', 'certificateHold')
+    .returning(['id', 'issuer_id as issuerId', 'serial'])
+    .execute();
+}
+
+/**
+ * Marks the issuers' CRLs stale. The update takes the CA row's lock, so a CRL being made at the
+ * same moment (which holds that lock) either finishes first and is then stale, or waits and sees
+ * this revocation: no CRL can miss a committed revocation and still look current.
+ */
+export async function bumpRevocationRevision(trx: Transaction, issuerIds: string[]): Promise<void> {
+  const ids = [...new Set(issuerIds)];
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('certificates')
+    .set((eb) => ({ revocation_revision: eb('revocation_revision', '+', 1) }))
+    .where('id', 'in', ids)
+    .execute();
+}
+
+export interface CrlState {
+  revision: number;
+  crlNumber: number;
+  crl: { der: Buffer; revision: number; thisUpdate: Date; nextUpdate: Date } | null;
+}
+
+/** The CA's revocation revision and its last CRL; `lock` takes the CA row for update (to make a new CRL). */
+export async function findCrlState(db: Db | Transaction, issuerId: string, options: { lock?: boolean } = {}): Promise<CrlState | undefined> {
+  const query = db.selectFrom('certificates').select(['revocation_revision as revision', 'crl_number as crlNumber']).where('id', '=', issuerId);
+  const ca = options.lock ? await query.forUpdate().executeTakeFirst() : await query.executeTakeFirst();
+  if (!ca) return undefined;
+  const crl = await db.selectFrom('crls').select(['der', 'revision', 'this_update as thisUpdate', 'next_update as nextUpdate']).where('issuer_id', '=', issuerId).executeTakeFirst();
+  return { revision: Number(ca.revision), crlNumber: Number(ca.crlNumber), crl: crl ? { ...crl, der: Buffer.from(crl.der), revision: Number(crl.revision) } : null };
+}
+
+/** Every certificate the CA issued that is revoked now (holds included), for its CRL. */
+export async function findRevokedBy(db: Db | Transaction, issuerId: string): Promise<Array<{ serial: string; revokedAt: Date; reason: RevocationReasonName | null }>> {
+  const rows = await db
+    .selectFrom('certificates')
+    .select(['serial', 'revoked_at as revokedAt', 'revocation_reason as reason'])
+    .where('issuer_id', '=', issuerId)
+    .where('status', '=', 'revoked')
+    .orderBy('revoked_at')
+    .execute();
+  return rows.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt!, reason: r.reason }));
+}
+
+export async function saveCrl(trx: Transaction, row: { issuerId: string; groupId: string | null; crlNumber: number; revision: number; thisUpdate: Date; nextUpdate: Date; der: Buffer }): Promise<void> {
+  await trx.updateTable('certificates').set({ crl_number: row.crlNumber }).where('id', '=', row.issuerId).execute();
+  await trx
+    .insertInto('crls')
+    .values({ issuer_id: row.issuerId, group_id: row.groupId, crl_number: row.crlNumber, revision: row.revision, this_update: row.thisUpdate, next_update: row.nextUpdate, der: row.der })
+    .onConflict((oc) =>
+      oc.column('issuer_id').doUpdateSet({ crl_number: row.crlNumber, revision: row.revision, this_update: row.thisUpdate, next_update: row.nextUpdate, der: row.der }),
+    )
+    .execute();
+}
+
+/** What a person's certificate names: their name, e-mail and company. */
+export async function findPersonSubject(db: Db | Transaction, where: { groupId: string; userId: string }) {
+  return db
+    .selectFrom('users as u')
+    .innerJoin('companies as c', 'c.id', 'u.company_id')
+    .select(['u.id', 'u.name', 'u.email', 'u.status', 'u.company_id as companyId', 'c.name as companyName'])
+    .where('u.group_id', '=', where.groupId)
+    .where('u.id', '=', where.userId)
+    .executeTakeFirst();
+}
+
+/** Locks the person's row while their certificate is issued (one active certificate per person). */
+export async function lockPerson(trx: Transaction, where: { groupId: string; userId: string }): Promise<{ status: string } | undefined> {
+  return trx.selectFrom('users').select(['status']).where('group_id', '=', where.groupId).where('id', '=', where.userId).forUpdate().executeTakeFirst();
+}
+
+export async function findGroupName(db: Db | Transaction, groupId: string): Promise<string | undefined> {
+  return (await db.selectFrom('groups').select('name').where('id', '=', groupId).executeTakeFirst())?.name;
+}

@@ -1,0 +1,217 @@
+import type { Db, SealStatus, Transaction } from '../../db/schema.js';
+
+export interface SignatureRecord {
+  id: string;
+  companyId: string;
+  companyPath: string;
+  userId: string;
+  userName: string;
+  sealId: string | null;
+  sealName: string | null;
+  certificateId: string;
+  certificateSerial: string;
+  authorizationId: string | null;
+  grantId: string | null;
+  category: string | null;
+  level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+  fieldName: string;
+  reason: string | null;
+  documentName: string | null;
+  inputSha256: string;
+  outputSha256: string;
+  originalSha256: string;
+  signedAt: Date;
+}
+
+function selectSignatures(db: Db | Transaction) {
+  return db
+    .selectFrom('signatures as g')
+    .innerJoin('companies as c', 'c.id', 'g.company_id')
+    .innerJoin('users as u', 'u.id', 'g.user_id')
+    .innerJoin('certificates as x', 'x.id', 'g.certificate_id')
+    .leftJoin('seals as s', 's.id', 'g.seal_id')
+    .select([
+      'g.id',
+      'g.company_id as companyId',
+      'c.path as companyPath',
+      'g.user_id as userId',
+      'u.name as userName',
+      'g.seal_id as sealId',
+      's.name as sealName',
+      'g.certificate_id as certificateId',
+      'x.serial as certificateSerial',
+      'g.authorization_id as authorizationId',
+      'g.grant_id as grantId',
+      'g.category',
+      'g.level',
+      'g.field_name as fieldName',
+      'g.reason',
+      'g.document_name as documentName',
+      'g.input_sha256 as inputSha256',
+      'g.output_sha256 as outputSha256',
+      'g.original_sha256 as originalSha256',
+      'g.signed_at as signedAt',
+    ]);
+}
+
+export async function findSignature(db: Db | Transaction, where: { groupId: string; id: string }): Promise<SignatureRecord | undefined> {
+  return selectSignatures(db).where('g.group_id', '=', where.groupId).where('g.id', '=', where.id).executeTakeFirst();
+}
+
+/** The signatures whose output is this file: how the archive knows a signed document. */
+export async function findSignaturesByOutput(db: Db | Transaction, where: { groupId: string; sha256: string }): Promise<SignatureRecord[]> {
+  return selectSignatures(db).where('g.group_id', '=', where.groupId).where('g.output_sha256', '=', where.sha256).orderBy('g.signed_at').limit(20).execute();
+}
+
+/** Every signature of the chain that started from this document, oldest first (a chain is a few stamps; 200 bounds a runaway one). */
+export async function findSignaturesByOriginal(db: Db | Transaction, where: { groupId: string; originalSha256: string }): Promise<SignatureRecord[]> {
+  return selectSignatures(db).where('g.group_id', '=', where.groupId).where('g.original_sha256', '=', where.originalSha256).orderBy('g.signed_at').orderBy('g.id').limit(200).execute();
+}
+
+/** The document a chain of signatures started from, when this file is a signed output. */
+export async function findOriginal(db: Db | Transaction, where: { groupId: string; sha256: string }): Promise<string | undefined> {
+  const row = await db.selectFrom('signatures').select('original_sha256 as original').where('group_id', '=', where.groupId).where('output_sha256', '=', where.sha256).limit(1).executeTakeFirst();
+  return row?.original;
+}
+
+/** Whether the person signed anything in the chain that started from this document. */
+export async function hasSignedChain(db: Db | Transaction, where: { groupId: string; originalSha256: string; userId: string }): Promise<boolean> {
+  const row = await db
+    .selectFrom('signatures')
+    .select('id')
+    .where('group_id', '=', where.groupId)
+    .where('original_sha256', '=', where.originalSha256)
+    .where('user_id', '=', where.userId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether an application that names this document is one the person applied for, approves or is copied on. */
+export async function isDocumentOfApplicationOf(db: Db | Transaction, where: { groupId: string; sha256: string; userId: string }): Promise<boolean> {
+  const row = await db
+    .selectFrom('application_documents as d')
+    .innerJoin('applications as a', 'a.id', 'd.application_id')
+    .select('d.application_id')
+    .where('d.group_id', '=', where.groupId)
+    .where('d.sha256', '=', where.sha256)
+    .where((eb) =>
+      eb.or([
+        eb('a.applicant_id', '=', where.userId),
+        eb.exists(
+          eb
+            .selectFrom('approval_tasks as t')
+            .select('t.id')
+            .whereRef('t.application_id', '=', 'a.id')
+            .where((inner) => inner.or([inner('t.assignee_id', '=', where.userId), inner('t.on_behalf_of', '=', where.userId)])),
+        ),
+        eb.exists(eb.selectFrom('application_cc as k').select('k.user_id').whereRef('k.application_id', '=', 'a.id').where('k.user_id', '=', where.userId)),
+      ]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function applicationNamesDocument(db: Db | Transaction, where: { applicationId: string; sha256: string }): Promise<boolean> {
+  const row = await db.selectFrom('application_documents').select('sha256').where('application_id', '=', where.applicationId).where('sha256', '=', where.sha256).executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface AuthorizationForUse {
+  id: string;
+  applicationId: string;
+  sealId: string;
+  holderId: string;
+  kind: 'documents' | 'ticket';
+  usesTotal: number;
+  usesConsumed: number;
+  revokedAt: Date | null;
+  category: string | null;
+}
+
+export async function findAuthorizationForUse(db: Db | Transaction, where: { groupId: string; id: string }): Promise<AuthorizationForUse | undefined> {
+  return db
+    .selectFrom('authorizations as z')
+    .innerJoin('applications as a', 'a.id', 'z.application_id')
+    .select(['z.id', 'z.application_id as applicationId', 'z.seal_id as sealId', 'z.holder_id as holderId', 'z.kind', 'z.uses_total as usesTotal', 'z.uses_consumed as usesConsumed', 'z.revoked_at as revokedAt', 'a.category'])
+    .where('z.group_id', '=', where.groupId)
+    .where('z.id', '=', where.id)
+    .executeTakeFirst();
+}
+
+/**
+ * Counts one use against an approved authorization, in the signing transaction. One statement
+ * decides and counts, and its row lock holds until commit, so two signatures racing for the
+ * last use cannot both have it.
+ */
+export async function consumeAuthorizationUse(trx: Transaction, id: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('authorizations')
+    .set((eb) => ({ uses_consumed: eb('uses_consumed', '+', 1) }))
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb('uses_consumed', '<', eb.ref('uses_total')))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * The seal's status under a share lock for the length of the signing transaction: signatures
+ * of one seal run side by side, while a lifecycle step (which locks the row for update) waits
+ * for them, or they wait for it and then see its new status.
+ */
+export async function lockSealForUse(trx: Transaction, where: { groupId: string; sealId: string }): Promise<{ status: SealStatus } | undefined> {
+  return trx.selectFrom('seals').select('status').where('group_id', '=', where.groupId).where('id', '=', where.sealId).forShare().executeTakeFirst();
+}
+
+export async function insertSignature(
+  trx: Transaction,
+  row: {
+    id: string;
+    groupId: string;
+    companyId: string;
+    userId: string;
+    sealId: string | null;
+    certificateId: string;
+    authorizationId: string | null;
+    grantId: string | null;
+    category: string | null;
+    level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+    fieldName: string;
+    reason: string | null;
+    documentName: string | null;
+    inputSha256: string;
+    outputSha256: string;
+    originalSha256: string;
+    signedAt: Date;
+  },
+): Promise<void> {
+  await trx
+    .insertInto('signatures')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      company_id: row.companyId,
+      user_id: row.userId,
+      seal_id: row.sealId,
+      certificate_id: row.certificateId,
+      authorization_id: row.authorizationId,
+      grant_id: row.grantId,
+      category: row.category,
+      level: row.level,
+      field_name: row.fieldName,
+      reason: row.reason,
+      document_name: row.documentName,
+      input_sha256: row.inputSha256,
+      output_sha256: row.outputSha256,
+      original_sha256: row.originalSha256,
+      signed_at: row.signedAt,
+    })
+    .execute();
+}
+
+/** The person's company (a personal signature is recorded under it). */
+export async function findUserCompany(db: Db | Transaction, where: { groupId: string; userId: string }): Promise<{ companyId: string; status: string } | undefined> {
+  return db.selectFrom('users').select(['company_id as companyId', 'status']).where('group_id', '=', where.groupId).where('id', '=', where.userId).executeTakeFirst();
+}

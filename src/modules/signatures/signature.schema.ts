@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { body, isoDate, nonBlank, uuid } from '../../server/schemas.js';
+import { category } from '../seals/seal.schema.js';
+
+export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
+
+const finite = z.number({ message: 'must be a number' }).refine(Number.isFinite, { message: 'must be finite' });
+const positive = z.number({ message: 'must be a number' }).positive({ message: 'must be greater than 0' }).max(14_400, { message: 'must be at most 14400 points' });
+const page = z.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1 (pages count from 1)' });
+
+export const placement = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('rect'),
+    page,
+    rect: z.tuple([finite, finite, positive, positive]).describe('[x, y, width, height] in PDF points from the bottom-left corner of the page'),
+  }),
+  z.strictObject({
+    type: z.literal('keyword'),
+    keyword: nonBlank(100).describe('text of the page, e.g. 甲方（盖章）: the seal is centred on it'),
+    page: page.optional().describe('search only this page; by default the first match in the document'),
+    offset: z.tuple([finite, finite]).optional().describe('[dx, dy] in points from the keyword'),
+    size: z.tuple([positive, positive]).optional().describe('[width, height] in points; by default 42 mm wide'),
+  }),
+]);
+
+export const signBody = body({
+  documentSha256: sha256.describe('a PDF uploaded with POST /documents/uploads, or the output of an earlier signature (signed again as an incremental update)'),
+  sealId: uuid.optional().describe('the electronic seal to apply; absent means a personal signature with your own certificate'),
+  authorizationId: uuid.optional().describe("an approved application's authorization naming the document: one use is counted"),
+  category: category.optional().describe('without an authorization: the business category your grant must cover'),
+  level: z.enum(['B-B', 'B-T', 'B-LT', 'B-LTA']).default('B-T').describe('PAdES baseline level; B-T and above are time-stamped'),
+  appearance: placement.optional().describe("a visible seal (the seal's impression) at a rectangle or over a keyword"),
+  crossPage: z
+    .strictObject({
+      pages: z.array(page).min(2, { message: 'must name at least two pages' }).max(1000).optional(),
+      width: positive.optional().describe('width of the whole seal in points (default 42 mm)'),
+    })
+    .optional()
+    .describe('a cross-page seal (骑缝章) over the right edges of the pages'),
+  reason: nonBlank(200).optional(),
+  location: nonBlank(200).optional(),
+}).refine((b) => !(b.appearance && b.crossPage), { message: 'apply a cross-page seal and a placed seal as two signatures', path: ['crossPage'] });
+
+export type SignInput = z.infer<typeof signBody>;
+
+export const signatureSchema = z
+  .object({
+    id: z.string(),
+    companyId: z.string(),
+    userId: z.string(),
+    userName: z.string(),
+    sealId: z.string().nullable(),
+    sealName: z.string().nullable(),
+    certificateId: z.string(),
+    certificateSerial: z.string(),
+    authorizationId: z.string().nullable(),
+    grantId: z.string().nullable(),
+    category: z.string().nullable(),
+    level: z.enum(['B-B', 'B-T', 'B-LT', 'B-LTA']),
+    fieldName: z.string(),
+    reason: z.string().nullable(),
+    documentName: z.string().nullable(),
+    inputSha256: z.string(),
+    outputSha256: z.string(),
+    originalSha256: z.string(),
+    signedAt: isoDate,
+  })
+  .meta({ id: 'Signature' });
+
+export const archiveSchema = z.object({
+  sha256: z.string(),
+  found: z.boolean().describe('the archive of your group holds this file as a signed output'),
+  signatures: z.array(signatureSchema).describe('the signatures that produced it, those you may see'),
+});
+
+const signatureReportSchema = z.object({
+  index: z.number(),
+  fieldName: z.string(),
+  kind: z.enum(['signature', 'document-timestamp']),
+  subFilter: z.string().nullable(),
+  valid: z.boolean(),
+  signer: z.object({ commonName: z.string().nullable(), subject: z.string(), issuer: z.string(), serialNumber: z.string() }).nullable(),
+  signedAt: z.string().nullable().describe('the time-stamp time when there is one, else the claimed time'),
+  claimedSigningTime: z.string().nullable(),
+  timestamped: z.boolean(),
+  timestampValid: z.boolean().nullable(),
+  timestampTrusted: z.boolean().nullable(),
+  coversWholeDocument: z.boolean(),
+  modifiedAfter: z.enum(['none', 'signatures-and-validation-data', 'altered']),
+  changesAfter: z.array(z.string()),
+  digestMatches: z.boolean(),
+  signatureVerified: z.boolean(),
+  chainTrusted: z.boolean().describe('the chain ends at the deployment root'),
+  chain: z.array(z.string()),
+  certificateValidAtSigningTime: z.boolean(),
+  revoked: z.boolean(),
+  revocation: z.enum(['good', 'revoked', 'unknown']),
+  level: z.enum(['B-B', 'B-T', 'B-LT', 'B-LTA']).nullable(),
+  byteRange: z.array(z.number()),
+  seals: z
+    .array(
+      z.object({
+        page: z.number(),
+        rect: z.array(z.number()).describe('[x, y, width, height] in points'),
+        width: z.number(),
+        height: z.number(),
+        png: z.string().optional().describe('the impression as the document shows it, PNG in base64 (the first few only)'),
+      }),
+    )
+    .describe("the seal impressions on the signature's widgets, as found in the document"),
+  problems: z.array(z.string()),
+});
+
+export const verificationSchema = z
+  .object({
+    intact: z.boolean().describe('every signature valid, and nothing but signatures and validation data added after any of them'),
+    sha256: z.string(),
+    revisions: z.number(),
+    signatures: z.array(signatureReportSchema),
+    archive: archiveSchema,
+  })
+  .meta({ id: 'VerificationReport' });
+
+export const signatureListQuery = z.strictObject({
+  originalSha256: sha256.describe('the document a chain of signatures started from (an uploaded PDF)'),
+});
+
+/** Enough for any contract's pages, without a book's thousands in one answer. */
+export const PAGE_BOXES_LISTED = 500;
+
+const pageBox = z.object({
+  box: z.tuple([z.number(), z.number(), z.number(), z.number()]).describe("the visible page box (CropBox within MediaBox) as [x, y, width, height] in points: the space of a placement's rect"),
+  rotate: z.number().describe('/Rotate of the page in degrees (0, 90, 180, 270)'),
+});
+
+export const documentPagesSchema = z.object({
+  sha256: z.string(),
+  count: z.number().describe('the number of pages'),
+  pages: z.array(pageBox).describe(`the first ${PAGE_BOXES_LISTED} pages (all of a shorter document)`),
+  last: pageBox.describe('the last page'),
+});

@@ -1,0 +1,344 @@
+// Applying seals (and personal signatures) to stored documents, verifying uploaded PDFs, and
+// answering whether the archive holds a file. Every use of a seal rests on a grant (through
+// decideSealUse) or an approved authorization, checked and counted in the transaction that signs.
+import type { Transaction } from '../../db/schema.js';
+import { newId } from '../../lib/ids.js';
+import type { AppContext } from '../../server/context.js';
+import { AppError, notFound } from '../../server/errors.js';
+import { getGroupBlob, readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { signPdf, type CrossPageAppearance, type PadesLevel, type VisibleAppearance } from '../../signing/pades.js';
+import { prepareImage } from '../../signing/pdf/image.js';
+import { PdfDocument } from '../../signing/pdf/parser.js';
+import { verifyPdf, sha256Of, type VerificationReport } from '../../signing/verify.js';
+import type { Timestamper } from '../../signing/tsa.js';
+import { isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
+import { recordAudit } from '../audit/audit.service.js';
+import { consumeGrantUse, findSeal } from '../seals/seal.repository.js';
+import { decideSealUse, type UseDecision } from '../seals/seal-use.policy.js';
+import { sealImagePng } from '../seals/seal-image.service.js';
+import * as pki from '../pki/pki.service.js';
+import { findDeploymentCertificate, findGroupCa, findIssuingCasBySubject, lockCertificateForUse, type CertificateRecord } from '../pki/pki.repository.js';
+import * as repo from './signature.repository.js';
+import { PAGE_BOXES_LISTED, type SignInput } from './signature.schema.js';
+
+// ---------------------------------------------------------------- documents
+
+interface ReadableDocument {
+  sha256: string;
+  originalSha256: string;
+  name: string | null;
+}
+
+/**
+ * A PDF of the caller's group that the caller may read: one they uploaded, one named by an
+ * application they applied for, approve or are copied on, or a signed output of either (or of
+ * a chain they signed in). Anything else answers as not found, like another group's file.
+ */
+async function getReadableDocument(ctx: AppContext, actor: Actor, sha256: string): Promise<ReadableDocument> {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const groupId = principal.groupId;
+  const blob = await getGroupBlob(ctx.db, { groupId, sha256 });
+  const originalSha256 = (await repo.findOriginal(ctx.db, { groupId, sha256 })) ?? sha256;
+  const original = originalSha256 === sha256 ? blob : await getGroupBlob(ctx.db, { groupId, sha256: originalSha256 });
+  const readable =
+    original.createdBy === userId ||
+    (await repo.hasSignedChain(ctx.db, { groupId, originalSha256, userId })) ||
+    (await repo.isDocumentOfApplicationOf(ctx.db, { groupId, sha256: originalSha256, userId }));
+  if (!readable) throw new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
+  if (blob.mediaType !== 'application/pdf') throw new AppError('file_type_mismatch', `The file is ${blob.mediaType}, not a PDF; only PDF documents can be signed.`, { errors: [{ field: 'body.documentSha256', message: 'is not a PDF' }] });
+  return { sha256, originalSha256, name: original.originalName };
+}
+
+// ---------------------------------------------------------------- the authority to use a seal
+
+function refuseUse(decision: Extract<UseDecision, { allowed: false }>, seal: { id: string; name: string }): never {
+  const sealName = seal.name;
+  switch (decision.reason) {
+    case 'seal_not_found':
+      throw notFound('seal_not_found', seal.id);
+    case 'seal_not_usable':
+      throw new AppError('seal_not_usable', `${sealName} is ${decision.sealStatus ?? 'not usable'}; it cannot be used.`, { sealStatus: decision.sealStatus });
+    case 'custodian':
+      throw new AppError('sod_conflict', `You keep ${sealName}; a custodian cannot also use the seal.`, { roles: ['custodian', 'seal_user'] });
+    case 'user_inactive':
+      throw new AppError('forbidden', 'Your account is not active.');
+    case 'no_grant':
+      throw new AppError('seal_not_granted', `You hold no grant for ${sealName} and this business category now (none, expired, revoked, or its uses are spent); apply to use it.`);
+  }
+}
+
+function refuseAuthorization(authorization: repo.AuthorizationForUse): never {
+  if (authorization.revokedAt) throw new AppError('authorization_revoked', 'The remaining uses of this authorization were revoked.', { authorizationId: authorization.id });
+  throw new AppError('authorization_exhausted', `All ${authorization.usesTotal} use(s) this application approved have been made; apply again.`, { authorizationId: authorization.id, usesTotal: authorization.usesTotal });
+}
+
+async function checkAuthorization(ctx: AppContext, q: { groupId: string; userId: string; authorizationId: string; sealId?: string | undefined; document: ReadableDocument }): Promise<repo.AuthorizationForUse> {
+  const authorization = await repo.findAuthorizationForUse(ctx.db, { groupId: q.groupId, id: q.authorizationId });
+  // Someone else's authorization is as good as none.
+  if (!authorization || authorization.holderId !== q.userId) throw notFound('authorization_not_found', q.authorizationId);
+  if (q.sealId && authorization.sealId !== q.sealId) throw new AppError('validation_failed', 'The authorization is for another seal.', { errors: [{ field: 'body.sealId', message: 'is not the seal of the authorization' }] });
+  if (authorization.kind !== 'documents') throw new AppError('seal_not_electronic', 'This authorization is a ticket for a physical seal; it does not sign documents.');
+  if (authorization.revokedAt || authorization.usesConsumed >= authorization.usesTotal) refuseAuthorization(authorization);
+  if (!(await repo.applicationNamesDocument(ctx.db, { applicationId: authorization.applicationId, sha256: q.document.originalSha256 }))) {
+    throw new AppError('document_not_authorized', "The application behind this authorization does not name this document; attach it to an application first.", { authorizationId: authorization.id });
+  }
+  return authorization;
+}
+
+// ---------------------------------------------------------------- signing
+
+function appearanceOf(input: SignInput, image: Buffer | null): { appearance?: VisibleAppearance; crossPage?: CrossPageAppearance } {
+  if (!image) return {};
+  const prepared = prepareImage(image);
+  if (input.crossPage) return { crossPage: { image: prepared, ...(input.crossPage.pages ? { pages: input.crossPage.pages } : {}), ...(input.crossPage.width ? { width: input.crossPage.width } : {}) } };
+  const at = input.appearance;
+  if (!at) return {};
+  if (at.type === 'rect') return { appearance: { image: prepared, kind: 'seal', at: { page: at.page, rect: at.rect } } };
+  return { appearance: { image: prepared, kind: 'seal', at: { keyword: at.keyword, ...(at.page ? { page: at.page } : {}), ...(at.offset ? { offset: at.offset } : {}), ...(at.size ? { size: at.size } : {}) } } };
+}
+
+/**
+ * Signs a stored PDF with a seal (under an authorization or a grant) or as the caller. The
+ * slow parts that read the database (certificate on first use, CRLs, the TSA's key) happen
+ * first; then one transaction locks, checks again, counts the use, signs, stores and records.
+ */
+export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const groupId = principal.groupId;
+  const document = await getReadableDocument(ctx, actor, input.documentSha256);
+
+  // Which authority, checked now for a clear early answer and again under lock below.
+  let authorization: repo.AuthorizationForUse | null = null;
+  if (input.authorizationId) authorization = await checkAuthorization(ctx, { groupId, userId, authorizationId: input.authorizationId, sealId: input.sealId, document });
+  const sealId = input.sealId ?? authorization?.sealId ?? null;
+  const seal = sealId ? await findSeal(ctx.db, { groupId, id: sealId }) : null;
+  if (sealId && !seal) throw notFound('seal_not_found', sealId);
+  const category = authorization ? authorization.category : (input.category ?? null);
+  if (seal) {
+    if (seal.kind !== 'electronic') throw new AppError('seal_not_electronic', `${seal.name} is a ${seal.kind} seal; only an electronic seal signs documents.`);
+    if (!authorization) {
+      if (!category) throw new AppError('validation_failed', 'Name the business category the seal is used for: grants are per category.', { errors: [{ field: 'body.category', message: 'is required when signing under a grant' }] });
+      const decision = await decideSealUse(ctx.db, { groupId, sealId: seal.id, userId, category, at: ctx.now() });
+      if (!decision.allowed) refuseUse(decision, seal);
+    } else if (seal.status !== 'active') {
+      throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, { sealStatus: seal.status });
+    }
+  } else if (input.appearance || input.crossPage) {
+    throw new AppError('validation_failed', 'A personal signature has no seal impression to show; sign without appearance or crossPage.', { errors: [{ field: input.appearance ? 'body.appearance' : 'body.crossPage', message: 'needs a seal' }] });
+  }
+
+  // The certificate (issued on first use) and what signing needs from the database.
+  const certificate: CertificateRecord = seal
+    ? await pki.ensureSealCertificate(ctx, actor, { id: seal.id, groupId, name: seal.name, kind: seal.kind, companyId: seal.companyId, companyName: seal.companyName })
+    : await pki.ensurePersonCertificate(ctx, actor, { groupId, userId });
+  const signer = await pki.openSigner(ctx, certificate);
+  const level: PadesLevel = input.level;
+  const timestamper: Timestamper | undefined = level === 'B-B' ? undefined : await pki.timestamperFor(ctx);
+  let revocation: ReturnType<typeof pki.revocationSource> | undefined;
+  if (level === 'B-LT' || level === 'B-LTA') {
+    const tsaChain: Buffer[] = [];
+    if (ctx.config.pki.tsaUrls.length === 0) {
+      const tsa = await pki.ensureTsa(ctx);
+      tsaChain.push(tsa.der);
+    }
+    revocation = pki.revocationSource(await pki.crlsFor(ctx, [signer.certificate, ...signer.chain, ...tsaChain]));
+  }
+  let image: Buffer | null = null;
+  if (seal && (input.appearance || input.crossPage)) {
+    if (!seal.imageSha256) throw new AppError('validation_failed', `${seal.name} has no impression image to show; give it one (a change application) or sign without a visible seal.`, { errors: [{ field: input.appearance ? 'body.appearance' : 'body.crossPage', message: 'the seal has no image' }] });
+    image = await sealImagePng(ctx, { groupId, sha256: seal.imageSha256 });
+  }
+  const { bytes: pdf } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
+  const signatureId = newId();
+  const base = input.crossPage ? 'CrossPageSeal' : seal ? 'Seal' : 'Signature';
+  const fieldName = `${base}-${signatureId.slice(-12)}`;
+  const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
+  if (!companyId) throw notFound('user_not_found', userId);
+
+  await ctx.db.transaction().execute(async (trx: Transaction) => {
+    const now = ctx.now();
+    // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
+    // the early check waits for this transaction or is seen by it; the certificate likewise.
+    if (seal) {
+      const locked = await repo.lockSealForUse(trx, { groupId, sealId: seal.id });
+      if (!locked) throw notFound('seal_not_found', seal.id);
+      if (locked.status !== 'active') throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, { sealStatus: locked.status });
+    }
+    const held = await lockCertificateForUse(trx, certificate.id);
+    if (!held || held.status !== 'active') throw new AppError('certificate_revoked', `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`);
+    if (now < held.notBefore || now >= held.notAfter) throw new AppError('certificate_expired', `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`);
+
+    let grantId: string | null = null;
+    if (authorization) {
+      if (!(await repo.consumeAuthorizationUse(trx, authorization.id))) {
+        const current = await repo.findAuthorizationForUse(trx, { groupId, id: authorization.id });
+        refuseAuthorization(current ?? authorization);
+      }
+    } else if (seal) {
+      const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: category!, at: now });
+      if (!decision.allowed) refuseUse(decision, seal);
+      if (!(await consumeGrantUse(trx, decision.grant.id))) throw new AppError('seal_not_granted', `The last use of your grant for ${seal.name} was just taken; apply to use it.`);
+      grantId = decision.grant.id;
+    }
+
+    const signed = await signPdf(pdf, {
+      signer,
+      level,
+      ...(timestamper ? { timestamper } : {}),
+      ...(revocation ? { revocation } : {}),
+      fieldName,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.location ? { location: input.location } : {}),
+      signingTime: now,
+      ...appearanceOf(input, image),
+    });
+    const stored = await storeBlob(trx, ctx.blobs, { groupId, bytes: signed, mediaType: 'application/pdf', originalName: document.name, createdBy: userId, at: now });
+    await repo.insertSignature(trx, {
+      id: signatureId,
+      groupId,
+      companyId,
+      userId,
+      sealId: seal?.id ?? null,
+      certificateId: certificate.id,
+      authorizationId: authorization?.id ?? null,
+      grantId,
+      category,
+      level,
+      fieldName,
+      reason: input.reason ?? null,
+      documentName: document.name,
+      inputSha256: document.sha256,
+      outputSha256: stored.sha256,
+      originalSha256: document.originalSha256,
+      signedAt: now,
+    });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'document.signed',
+        target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+        companyId,
+        changes: { signatureId, certificateId: certificate.id, serial: certificate.serial, authorizationId: authorization?.id ?? null, grantId, category, level, fieldName, inputSha256: document.sha256, outputSha256: stored.sha256, originalSha256: document.originalSha256 },
+      },
+    });
+  });
+  return getSignature(ctx, actor, signatureId);
+}
+
+// ---------------------------------------------------------------- records and files
+
+function canSee(actor: Actor, signature: repo.SignatureRecord): boolean {
+  const { principal } = actor;
+  if (principal.kind === 'user' && principal.id === signature.userId) return true;
+  try {
+    return isWithin(scopeOf(principal, 'seals.read'), signature.companyPath);
+  } catch {
+    return false;
+  }
+}
+
+/** The signer sees their own; seal readers (administrators, auditors) see those over their companies. */
+function assertCanSee(actor: Actor, signature: repo.SignatureRecord): void {
+  if (!canSee(actor, signature)) throw notFound('signature_not_found', signature.id);
+}
+
+function view(signature: repo.SignatureRecord) {
+  const { companyPath: _path, ...rest } = signature;
+  return rest;
+}
+
+export async function getSignature(ctx: AppContext, actor: Actor, signatureId: string) {
+  const signature = await repo.findSignature(ctx.db, { groupId: actor.principal.groupId, id: signatureId });
+  if (!signature) throw notFound('signature_not_found', signatureId);
+  assertCanSee(actor, signature);
+  return view(signature);
+}
+
+export async function readSignedDocument(ctx: AppContext, actor: Actor, signatureId: string) {
+  const signature = await getSignature(ctx, actor, signatureId);
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: actor.principal.groupId, sha256: signature.outputSha256 });
+  return { name: signature.documentName ?? 'signed.pdf', bytes };
+}
+
+/**
+ * The signatures of the chain that started from a document, those the caller may see: what the
+ * console lists under an application's document (the signed copies to download or stamp again).
+ */
+export async function listSignatures(ctx: AppContext, actor: Actor, query: { originalSha256: string }) {
+  const found = await repo.findSignaturesByOriginal(ctx.db, { groupId: actor.principal.groupId, originalSha256: query.originalSha256 });
+  return found.filter((s) => canSee(actor, s)).map(view);
+}
+
+/**
+ * The page boxes of a PDF the caller may stamp, so a placement can be chosen by page and corner
+ * ("last page, bottom right") without the client parsing the file.
+ */
+export async function getDocumentPages(ctx: AppContext, actor: Actor, sha256: string) {
+  const document = await getReadableDocument(ctx, actor, sha256);
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: actor.principal.groupId, sha256: document.sha256 });
+  const doc = PdfDocument.load(bytes);
+  const all = doc.pages();
+  const describe = (page: (typeof all)[number]) => {
+    const [x0, y0, x1, y1] = doc.pageBox(page.dict);
+    const rotate = doc.inherited(page.dict, 'Rotate');
+    return { box: [x0, y0, x1 - x0, y1 - y0] as [number, number, number, number], rotate: typeof rotate === 'number' ? ((rotate % 360) + 360) % 360 : 0 };
+  };
+  const last = all.at(-1);
+  if (!last) throw new AppError('pdf_malformed', 'The PDF cannot be read: it has no pages.');
+  return { sha256, count: all.length, pages: all.slice(0, PAGE_BOXES_LISTED).map(describe), last: describe(last) };
+}
+
+/**
+ * Hash-only lookup: whether the group's archive holds this file as a signed output. Any member of
+ * the group learns whether it does; which signature made it only those who may see that signature.
+ */
+export async function lookupArchive(ctx: AppContext, actor: Actor, sha256: string) {
+  const found = await repo.findSignaturesByOutput(ctx.db, { groupId: actor.principal.groupId, sha256 });
+  return { sha256, found: found.length > 0, signatures: found.filter((s) => canSee(actor, s)).map(view) };
+}
+
+// ---------------------------------------------------------------- verification
+
+/** How many impressions a verification report carries as pictures (each a few dozen KB). */
+const IMPRESSIONS_SHOWN = 12;
+
+/**
+ * Verifies an uploaded PDF against the deployment root, with the current CRLs of Sigil's CAs
+ * (the caller's group's, and any other group CA that issued one of its signers).
+ */
+export async function verifyUpload(ctx: AppContext, actor: Actor, pdf: Buffer): Promise<{ report: VerificationReport; archive: Awaited<ReturnType<typeof lookupArchive>> }> {
+  const groupId = actor.principal.groupId;
+  const root = await findDeploymentCertificate(ctx.db, 'root_ca');
+  const trustAnchors = root ? [root.der] : [];
+  const crls: Buffer[] = [];
+  const covered = new Set<string>();
+  if (root) {
+    crls.push(await pki.currentCrl(ctx, root));
+    covered.add(root.subject);
+  }
+  const own = await findGroupCa(ctx.db, groupId);
+  if (own) {
+    crls.push(await pki.currentCrl(ctx, own));
+    covered.add(own.subject);
+  }
+  // The impressions come back as PNGs, so a person sees which seal each signature shows.
+  let report = await verifyPdf(pdf, { trustAnchors, crls, extractImages: true });
+  const others = [...new Set(report.signatures.flatMap((s) => (s.signer && s.revocation === 'unknown' && !covered.has(s.signer.issuer) ? [s.signer.issuer] : [])))];
+  const cas = await findIssuingCasBySubject(ctx.db, others);
+  if (cas.length > 0) {
+    for (const ca of cas) crls.push(await pki.currentCrl(ctx, ca));
+    report = await verifyPdf(pdf, { trustAnchors, crls, extractImages: true });
+  }
+  // A cross-page seal has a strip on every page: a few pictures say enough, the rest keep their position only.
+  let pictures = 0;
+  for (const signature of report.signatures) {
+    for (const seal of signature.seals) {
+      if (seal.png && ++pictures > IMPRESSIONS_SHOWN) delete seal.png;
+    }
+  }
+  return { report, archive: await lookupArchive(ctx, actor, sha256Of(pdf)) };
+}
