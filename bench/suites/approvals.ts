@@ -17,6 +17,7 @@ import type { SeedOutput, SessionHashes } from '../lib/seed-approvals.js';
 import { BENCH_OUT, cpuSeconds, machineBusyPercent, ROOT, runNode, runSigil, sigilEnv, startServer, type RunningServer, type Target } from '../lib/server.js';
 import type { Goal, Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
+import { boundedInt } from '../lib/settings.js';
 
 const SUBJECT = 'PostgreSQL';
 const APPLICATIONS = boundedInt(process.env.BENCH_APPLICATIONS, 1000, 10, 10_000);
@@ -67,14 +68,6 @@ const METRICS = {
   lockWaits: ['backends waiting for a lock (mean of samples)', 'count'],
 } as const satisfies Record<string, readonly [string, string]>;
 type MetricKey = keyof typeof METRICS;
-
-function boundedInt(raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= min && n <= max) return n;
-  process.stderr.write(`bench: expected an integer from ${min} to ${max}, not ${raw}; using ${fallback}\n`);
-  return fallback;
-}
 
 export const approvalsSuite: Suite = {
   name: 'approvals',

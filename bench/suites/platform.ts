@@ -7,6 +7,7 @@ import { sleep } from '../lib/resources.js';
 import { cpuSeconds, machineBusyPercent, ROOT, rssMegabytes, runNode, runSigil, startServer, type Target } from '../lib/server.js';
 import type { Goal, Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
+import { boundedInt } from '../lib/settings.js';
 
 /** Users added to the demo group's ~31 (BENCH_USERS overrides). */
 const EXTRA_USERS = boundedInt(process.env.BENCH_USERS, 1000, 0, 10_000);
@@ -55,13 +56,6 @@ const METRICS = {
 type MetricKey = keyof typeof METRICS;
 
 /** A setting from the environment; a bad value is reported and the default used. */
-function boundedInt(raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= min && n <= max) return n;
-  process.stderr.write(`bench: expected an integer from ${min} to ${max}, not ${raw}; using ${fallback}\n`);
-  return fallback;
-}
 
 export const platformSuite: Suite = {
   name: 'platform',

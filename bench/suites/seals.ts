@@ -17,6 +17,7 @@ import { checkSeed, FULL_SIZES, SEALS_SEED_VERSION, seedSeals, type SealsSeedSiz
 import { ROOT, runNode, runSigil, startServer, type Target } from '../lib/server.js';
 import type { Goal, Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
+import { boundedInt, boundedNumber } from '../lib/settings.js';
 
 const SUBJECT = 'PostgreSQL';
 const DATABASE = 'sigil_bench_seals';
@@ -64,22 +65,6 @@ const METRICS = {
   httpReportCsv: ['  GET /reports/seal-permissions CSV (median of 5)', 'ms'],
 } as const satisfies Record<string, readonly [string, string]>;
 type MetricKey = keyof typeof METRICS;
-
-function boundedInt(raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= min && n <= max) return n;
-  process.stderr.write(`bench: expected an integer from ${min} to ${max}, not ${raw}; using ${fallback}\n`);
-  return fallback;
-}
-
-function boundedNumber(raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (Number.isFinite(n) && n >= min && n <= max) return n;
-  process.stderr.write(`bench: expected a number from ${min} to ${max}, not ${raw}; using ${fallback}\n`);
-  return fallback;
-}
 
 export const sealsSuite: Suite = {
   name: 'seals',
