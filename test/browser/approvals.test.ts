@@ -1,11 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
-import { distDir, ensureConsoleBuilt } from './console-build.js';
-import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromium, launchChromium, outputDir, PHONE, screenshotPage, signIn, text, viaMenu, waitForText } from './browser-support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCompany, buildSeal, buildUser, client, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
+import { useBrowserSuite, browserRequired, DESKTOP, expectNoHorizontalScroll, hasChromium, outputDir, PHONE, screenshotPage, signIn, text, viaMenu, waitForText } from './browser-support.js';
 
 /**
  * Seal-use applications in the console, driven in Debian's Chromium against a real
@@ -16,41 +12,16 @@ import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromi
  */
 
 describe.skipIf(!hasChromium && !browserRequired)('approvals in a browser', () => {
+  const suite = useBrowserSuite({ screenshots: 'approvals' });
+  const newPage = suite.newPage;
   let world: World;
   let group: GroupFixture;
-  let browser: Browser;
   let base: string;
   let sealAdmin: Awaited<ReturnType<typeof buildUser>>;
-  const contexts: BrowserContext[] = [];
-
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
-    mkdirSync(outputDir, { recursive: true });
-    await ensureConsoleBuilt();
-    world = await createWorld({ SIGIL_CONSOLE_DIR: distDir });
-    await world.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
-    group = await buildGroup(world);
+    ({ world, group, base } = suite);
     sealAdmin = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'seal_admin' }], name: 'Sam Sealkeeper' });
-    browser = await launchChromium();
   });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await world?.close();
-  });
-
-  async function newPage(viewport: { width: number; height: number }, onTestFailed: (fn: () => Promise<void>) => void, name: string): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1, hasTouch: viewport.width < 500 });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    onTestFailed(async () => {
-      await page.screenshot({ path: join(outputDir, `approvals-failure-${name}.png`), fullPage: true }).catch(() => undefined);
-    });
-    return page;
-  }
 
   /** A company with a Sales department and its head, an employee in it granted a contract seal for sales, and a one-level flow. */
   async function scene() {

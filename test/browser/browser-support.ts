@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
-import { root } from './console-build.js';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { buildGroup, createWorld, type GroupFixture, type World } from '../support/world.js';
+import { distDir, ensureConsoleBuilt, root } from './console-build.js';
 
 /**
  * What every browser test shares: Debian's Chromium (never a downloaded browser), the
@@ -76,4 +78,69 @@ export async function viaMenu(page: Page, navTestId: string): Promise<void> {
   await page.getByTestId(navTestId).click();
   await page.getByTestId(navTestId).waitFor({ state: 'hidden' });
   await page.waitForTimeout(250); // the drawer slides away before the next picture
+}
+
+export interface BrowserSuite {
+  readonly world: World;
+  readonly group: GroupFixture;
+  /** The loopback address the console and API answer on. */
+  readonly base: string;
+  /** A page in a fresh context; on a failed test its screenshot lands in test-output/<screenshots>-failure-<name>.png. */
+  newPage(viewport: { width: number; height: number }, onTestFailed: (fn: () => Promise<void>) => void, name: string): Promise<Page>;
+}
+
+/**
+ * The set-up every browser test file shares, registered as its beforeAll/afterAll: the built
+ * console served by a world on a loopback port, a group, and Chromium; everything closed after.
+ * Call it first in the describe block, so its beforeAll runs before the file's own.
+ */
+export function useBrowserSuite(options: { screenshots: string; groupName?: string; touch?: boolean; timeoutMs?: number }): BrowserSuite {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const state: { world?: World; group?: GroupFixture; base?: string } = {};
+  const touch = options.touch ?? true;
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
+    mkdirSync(outputDir, { recursive: true });
+    await ensureConsoleBuilt();
+    const world = await createWorld({ SIGIL_CONSOLE_DIR: distDir });
+    state.world = world;
+    await world.app.listen({ port: 0, host: '127.0.0.1' });
+    state.base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
+    state.group = await buildGroup(world, ...(options.groupName ? [options.groupName] : []));
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await state.world?.close();
+  });
+
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the browser suite's ${what} is read before its beforeAll ran`);
+    return value;
+  };
+  return {
+    get world() {
+      return ready(state.world, 'world');
+    },
+    get group() {
+      return ready(state.group, 'group');
+    },
+    get base() {
+      return ready(state.base, 'base');
+    },
+    async newPage(viewport, onTestFailed, name) {
+      const context = await ready(browser, 'browser').newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1, ...(touch ? { hasTouch: viewport.width < 500, acceptDownloads: true } : {}) });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(options.timeoutMs ?? 10_000);
+      onTestFailed(async () => {
+        await page.screenshot({ path: join(outputDir, `${options.screenshots}-failure-${name}.png`), fullPage: true }).catch(() => undefined);
+      });
+      return page;
+    },
+  };
 }

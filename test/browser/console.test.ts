@@ -1,11 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGroup, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
-import { distDir, ensureConsoleBuilt } from './console-build.js';
-import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromium, launchChromium, outputDir, PHONE, signIn, text, waitForText } from './browser-support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildUser, client, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
+import { useBrowserSuite, browserRequired, DESKTOP, expectNoHorizontalScroll, hasChromium, outputDir, PHONE, signIn, text, waitForText } from './browser-support.js';
 
 /**
  * The console, driven in Debian's Chromium against a real server on a loopback port:
@@ -15,39 +11,14 @@ import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromi
  */
 
 describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => {
+  const suite = useBrowserSuite({ screenshots: 'console', touch: false });
+  const newPage = suite.newPage;
   let world: World;
   let group: GroupFixture;
-  let browser: Browser;
   let base: string;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    if (!hasChromium) throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
-    mkdirSync(outputDir, { recursive: true });
-    await ensureConsoleBuilt();
-    world = await createWorld({ SIGIL_CONSOLE_DIR: distDir });
-    await world.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
-    group = await buildGroup(world);
-    browser = await launchChromium();
+  beforeAll(() => {
+    ({ world, group, base } = suite);
   });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await world?.close();
-  });
-
-  async function newPage(viewport: { width: number; height: number }, onTestFailed: (fn: () => Promise<void>) => void, name: string): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1 });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    onTestFailed(async () => {
-      await page.screenshot({ path: join(outputDir, `console-failure-${name}.png`), fullPage: true }).catch(() => undefined);
-    });
-    return page;
-  }
 
   it('signs in, creates a subsidiary and a user, switches language and explains a refused SoD assignment', { timeout: 120_000 }, async ({ onTestFailed }) => {
     const api = client(world, group.admin.token);

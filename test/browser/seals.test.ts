@@ -1,11 +1,9 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCompany, buildGroup, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
-import { distDir, ensureConsoleBuilt } from './console-build.js';
-import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromium, launchChromium, outputDir, PHONE, screenshotPage, signIn, text, viaMenu, waitForText } from './browser-support.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCompany, buildUser, client, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
+import { useBrowserSuite, browserRequired, DESKTOP, expectNoHorizontalScroll, hasChromium, outputDir, PHONE, screenshotPage, signIn, text, viaMenu, waitForText } from './browser-support.js';
 
 /**
  * The seal library's life in the console, in Debian's Chromium against a real server on a
@@ -31,39 +29,14 @@ async function imageShows(page: Page, testId: string): Promise<boolean> {
 }
 
 describe.skipIf(!hasChromium && !browserRequired)('seals in a browser', () => {
+  const suite = useBrowserSuite({ screenshots: 'seals' });
+  const newPage = suite.newPage;
   let world: World;
   let group: GroupFixture;
-  let browser: Browser;
   let base: string;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    if (!hasChromium) throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
-    mkdirSync(outputDir, { recursive: true });
-    await ensureConsoleBuilt();
-    world = await createWorld({ SIGIL_CONSOLE_DIR: distDir });
-    await world.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
-    group = await buildGroup(world);
-    browser = await launchChromium();
+  beforeAll(() => {
+    ({ world, group, base } = suite);
   });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await world?.close();
-  });
-
-  async function newPage(viewport: { width: number; height: number }, onTestFailed: (fn: () => Promise<void>) => void, name: string): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1, hasTouch: viewport.width < 500, acceptDownloads: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    onTestFailed(async () => {
-      await page.screenshot({ path: join(outputDir, `seals-failure-${name}.png`), fullPage: true }).catch(() => undefined);
-    });
-    return page;
-  }
 
   it('designs a round seal, applies for its production, HQ approves it, and the file card shows the seal; grants, a suspension and the report', { timeout: 180_000 }, async ({ onTestFailed }) => {
     const suffix = Date.now() % 100000;

@@ -1,12 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPdf } from '../signing/pdf-fixtures.js';
-import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
-import { distDir, ensureConsoleBuilt } from './console-build.js';
-import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromium, launchChromium, outputDir, PHONE, screenshotPage, signIn, text, viaMenu, waitForText } from './browser-support.js';
+import { buildCompany, buildSeal, buildUser, client, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
+import { useBrowserSuite, browserRequired, DESKTOP, expectNoHorizontalScroll, hasChromium, PHONE, screenshotPage, signIn, text, viaMenu, waitForText } from './browser-support.js';
 
 /**
  * Stamping and verifying in the console, in Debian's Chromium against a real server on a
@@ -20,39 +16,14 @@ import { browserRequired, CHROMIUM, DESKTOP, expectNoHorizontalScroll, hasChromi
  */
 
 describe.skipIf(!hasChromium && !browserRequired)('stamping and verification in a browser', () => {
+  const suite = useBrowserSuite({ screenshots: 'signing', groupName: 'Huaxia Group', timeoutMs: 15_000 });
+  const newPage = suite.newPage;
   let world: World;
   let group: GroupFixture;
-  let browser: Browser;
   let base: string;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    if (!hasChromium) throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
-    mkdirSync(outputDir, { recursive: true });
-    await ensureConsoleBuilt();
-    world = await createWorld({ SIGIL_CONSOLE_DIR: distDir });
-    await world.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
-    group = await buildGroup(world, 'Huaxia Group');
-    browser = await launchChromium();
+  beforeAll(() => {
+    ({ world, group, base } = suite);
   });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await world?.close();
-  });
-
-  async function newPage(viewport: { width: number; height: number }, onTestFailed: (fn: () => Promise<void>) => void, name: string): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1, hasTouch: viewport.width < 500, acceptDownloads: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    onTestFailed(async () => {
-      await page.screenshot({ path: join(outputDir, `signing-failure-${name}.png`), fullPage: true }).catch(() => undefined);
-    });
-    return page;
-  }
 
   /** A company with an electronic contract seal (impression on file), its custodian, an HQ approver, an employee granted the seal for sales, and a one-level flow. */
   async function scene() {
