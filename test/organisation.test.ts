@@ -131,6 +131,28 @@ describe('departments and users', () => {
     expect(removed.body.posts).toEqual([]);
   });
 
+  it('lists each user exactly as the user detail gives them (the list is serialised by the database)', async () => {
+    const api = client(world, group.admin.token);
+    const company = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
+    const plain = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: '王"引号\\斜杠' });
+    const locked = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: 'Locked' });
+    const suspended = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: 'Suspended' });
+    await world.db.updateTable('users').set({ locked_until: new Date(world.clock.now().getTime() + 60_000), phone: '+86 138 0000 0000' }).where('id', '=', locked.id).execute();
+    expect((await api.post(`/api/v1/users/${suspended.id}/status`, { status: 'suspended', reason: '调岗' })).status).toBe(200);
+
+    const list = await api.get(`/api/v1/users?companyId=${company.id}`);
+    expect(list.status).toBe(200);
+    expect(String(list.headers['content-type'])).toMatch(/^application\/json/);
+    expect(list.body.nextCursor).toBeNull();
+    expect(list.body.items.map((u: { id: string }) => u.id)).toEqual([locked.id, suspended.id, plain.id]);
+    for (const item of list.body.items) {
+      const { posts: _posts, roles: _roles, ...detail } = (await api.get(`/api/v1/users/${item.id}`)).body;
+      expect(item).toEqual(detail);
+    }
+    expect(list.body.items[0]).toMatchObject({ locked: true, phone: '+86 138 0000 0000' });
+    expect(list.body.items[1].statusChangedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
   it('filters and pages users by name', async () => {
     const api = client(world, group.admin.token);
     const company = await buildCompany(world, { groupId: group.groupId, parent: group.hq });

@@ -86,3 +86,8 @@ export async function isDatabaseReachable(db: Db): Promise<boolean> {
     return false;
   }
 }
+
+/** Refreshes the planner's statistics, as after any bulk load (PostgreSQL never analyses very small tables by itself). */
+export async function analyzeTables(db: Db): Promise<void> {
+  await sql`analyze`.execute(db);
+}

@@ -44,6 +44,20 @@ export const emailSchema = z
   .pipe(z.email({ message: 'must be an e-mail address' }))
   .transform((v) => v.toLowerCase());
 
+/** JSON already written, by the database for the hottest lists. The route's schema still documents it. */
+export interface JsonText {
+  readonly json: string;
+}
+
+export function jsonText(json: string): JsonText {
+  return { json };
+}
+
+/** Sends JSON text as it is, past the response serializer (Fastify sends a JSON-typed string untouched). */
+export function sendJsonText(reply: FastifyReply, text: JsonText): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text.json);
+}
+
 /** Opaque keyset cursor: base64url of JSON. Unreadable cursors are a 400, not a crash. */
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');

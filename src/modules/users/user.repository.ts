@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Transaction, UserStatus, UsersTable } from '../../db/schema.js';
 import { escapeLike, inScope } from '../../db/scope.js';
+import { isoTimestamp, readJsonPage, Statement, type JsonPage } from '../../db/json-page.js';
 import type { Updateable } from 'kysely';
 
 export interface UserRecord {
@@ -66,24 +67,37 @@ export interface UserListFilter {
   limit: number;
 }
 
-/** Users by name, keyset-paged on (name, id) so deep pages cost what the first does. */
-export async function findUsers(db: Db, filter: UserListFilter): Promise<UserRecord[]> {
-  let query = selectUsers(db)
-    .where('u.group_id', '=', filter.groupId)
-    .where((eb) => inScope(eb, 'c.path', filter.scope));
-  if (filter.companyId) query = query.where('u.company_id', '=', filter.companyId);
-  if (filter.under) query = query.where('c.path', 'like', `${escapeLike(filter.under)}%`);
-  if (filter.departmentId) query = query.where('u.department_id', '=', filter.departmentId);
-  if (filter.status) query = query.where('u.status', '=', filter.status);
+/**
+ * A page of users by name, keyset-paged on (name, id) so deep pages cost what the first does,
+ * serialised by the database: the list is the console's most-read page, and building its JSON in
+ * PostgreSQL spares the server parsing fifty rows only to write them out again. The fields are
+ * those of `userSchema`, as `presentUser` gives them (test/organisation.test.ts holds them equal).
+ */
+export async function findUsersJson(db: Db, filter: UserListFilter, now: Date): Promise<JsonPage<{ name: string; id: string }>> {
+  const st = new Statement();
+  const where = [`u.group_id = ${st.add(filter.groupId)}`, st.withinPaths('c.path', filter.scope)];
+  if (filter.companyId) where.push(`u.company_id = ${st.add(filter.companyId)}`);
+  if (filter.under) where.push(st.withinPaths('c.path', [filter.under]));
+  if (filter.departmentId) where.push(`u.department_id = ${st.add(filter.departmentId)}`);
+  if (filter.status) where.push(`u.status = ${st.add(filter.status)}`);
   if (filter.q) {
-    const pattern = `%${escapeLike(filter.q)}%`;
-    query = query.where((eb) => eb.or([eb('u.name', 'ilike', pattern), eb('u.email', 'ilike', pattern)]));
+    const pattern = st.add(`%${escapeLike(filter.q)}%`);
+    where.push(`(u.name ilike ${pattern} or u.email ilike ${pattern})`);
   }
-  if (filter.after) {
-    const after = filter.after;
-    query = query.where((eb) => eb(eb.refTuple('u.name', 'u.id'), '>', eb.tuple(after.name, after.id)));
-  }
-  return query.orderBy('u.name').orderBy('u.id').limit(filter.limit).execute();
+  if (filter.after) where.push(`(u.name, u.id) > (${st.add(filter.after.name)}, ${st.add(filter.after.id)})`);
+  // Each row of the page becomes one JSON object, its keys the columns' names.
+  const text = `select coalesce(json_agg(p order by p.name, p.id), '[]')::text as items, count(*) as count,
+      (array_agg(p.name order by p.name desc, p.id desc))[1] as last_name,
+      (array_agg(p.id order by p.name desc, p.id desc))[1] as last_id
+    from (
+      select u.id, u.email, u.name, u.phone, u.locale, u.status, u.company_id as "companyId", u.department_id as "departmentId",
+        u.totp_enabled as "totpEnabled", coalesce(u.locked_until > ${st.add(now)}, false) as locked,
+        ${isoTimestamp('u.created_at')} as "createdAt", ${isoTimestamp('u.status_changed_at')} as "statusChangedAt"
+      from users u join companies c on c.id = u.company_id
+      where ${where.join(' and ')}
+      order by u.name, u.id limit ${st.add(filter.limit)}
+    ) p`;
+  return readJsonPage(db, st, text, (row) => ({ name: String(row.last_name), id: String(row.last_id) }));
 }
 
 export async function insertUser(

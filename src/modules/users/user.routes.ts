@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
-import { okSchema, type RoutesPlugin } from '../../server/schemas.js';
+import { okSchema, sendJsonText, type RoutesPlugin } from '../../server/schemas.js';
 import { describePermissions, getGroupOverview } from '../groups/group.service.js';
 import { findCompany, findCompanyPaths } from '../companies/company.repository.js';
 import { findUserRoles } from './user.repository.js';
@@ -58,7 +58,7 @@ export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
 
   app.get('/users', {
     schema: { tags, summary: 'Users you may see, by name', querystring: userListQuery, response: { 200: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }) } },
-    handler: async (request) => service.listUsers(ctx, actorOf(request), request.query),
+    handler: async (request, reply) => sendJsonText(reply, await service.listUsers(ctx, actorOf(request), request.query)),
   });
 
   app.get('/users/:userId', {

@@ -4,7 +4,7 @@ import { newId } from '../../lib/ids.js';
 import { hashPassword } from '../../lib/secrets.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { encodeCursor } from '../../server/schemas.js';
+import { encodeCursor, jsonText } from '../../server/schemas.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { revokeUserSessions } from '../auth/auth.repository.js';
 import { assertWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
@@ -42,10 +42,10 @@ export async function listUsers(
   const { principal } = actor;
   const scope = scopeOf(principal, 'org.read');
   const under = query.under ? (await getCompany(ctx, actor, query.under)).path : undefined;
-  const rows = await repo.findUsers(ctx.db, { groupId: principal.groupId, scope, companyId: query.companyId, under, departmentId: query.departmentId, status: query.status, q: query.q, after: query.cursor, limit: query.limit });
-  const now = ctx.now();
-  const last = rows.at(-1);
-  return { items: rows.map((u) => presentUser(u, now)), nextCursor: rows.length === query.limit && last ? encodeCursor({ name: last.name, id: last.id }) : null };
+  const filter = { groupId: principal.groupId, scope, companyId: query.companyId, under, departmentId: query.departmentId, status: query.status, q: query.q, after: query.cursor, limit: query.limit };
+  const page = await repo.findUsersJson(ctx.db, filter, ctx.now());
+  const nextCursor = page.count === query.limit && page.last ? encodeCursor(page.last) : null;
+  return jsonText(`{"items":${page.items},"nextCursor":${JSON.stringify(nextCursor)}}`);
 }
 
 /** A department given with a company must belong to that company. */
