@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { canonicalJson } from '../src/lib/canonical-json.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCompany, buildGroup, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
 
@@ -124,6 +126,31 @@ describe('audit chain verification finds tampering', () => {
       expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'missing', seq: head.seq });
       await tamper(w, sql`delete from audit_events where group_id = ${g.groupId} and seq = 2`);
       expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'missing', seq: 2 });
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('verifies rows written under chain version 1 (the server linked them) followed by version 2 rows, and a row whose version was changed is altered', async () => {
+    const w = await createWorld();
+    try {
+      const g = await buildGroup(w);
+      const auditor = await buildUser(w, { groupId: g.groupId, companyId: g.hq.id, roles: [{ role: 'security_auditor' }] });
+      // A version 1 row as releases before migration 20261121T1900 wrote them: the hash covers the whole row, its place included.
+      const head = await w.db.selectFrom('audit_heads').select(['seq', 'hash']).where('group_id', '=', g.groupId).executeTakeFirstOrThrow();
+      const row = { groupId: g.groupId, seq: head.seq + 1, id: '01a1ff27-0000-7000-8000-000000000001', occurredAt: '2026-01-02T03:04:05.678Z', actorType: 'system', actorId: null, actorName: 'migration test', ip: null, userAgent: null, requestId: null, action: 'company.created', targetType: 'company', targetId: g.hq.id, companyId: g.hq.id, changes: { name: 'Old Ltd', code: 'OLD', parentId: null }, prevHash: head.hash };
+      const hash = createHash('sha256').update(canonicalJson(row)).digest('hex');
+      await sql`insert into audit_events (group_id, seq, id, occurred_at, actor_type, actor_name, action, target_type, target_id, company_id, changes, prev_hash, hash, chain_version)
+                values (${g.groupId}, ${row.seq}, ${row.id}, ${row.occurredAt}, 'system', ${row.actorName}, ${row.action}, 'company', ${g.hq.id}, ${g.hq.id}, ${JSON.stringify(row.changes)}, ${head.hash}, ${hash}, 1)`.execute(w.db);
+      await sql`update audit_heads set seq = ${row.seq}, hash = ${hash} where group_id = ${g.groupId}`.execute(w.db);
+      await client(w, g.admin.token).post('/api/v1/companies', { parentId: g.hq.id, name: 'New Ltd', code: 'NEW' });
+      const report = (await client(w, auditor.token).get('/api/v1/audit-events/verify')).body;
+      expect(report).toMatchObject({ intact: true, headSeq: row.seq + 1 });
+      const next = await w.db.selectFrom('audit_events').select(['prev_hash', 'chain_version']).where('group_id', '=', g.groupId).where('seq', '=', row.seq + 1).executeTakeFirstOrThrow();
+      expect(next).toEqual({ prev_hash: hash, chain_version: 2 });
+
+      await sql`update audit_events set chain_version = 1 where group_id = ${g.groupId} and seq = ${row.seq + 1}`.execute(w.db);
+      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'altered', seq: row.seq + 1 });
     } finally {
       await w.close();
     }

@@ -8,6 +8,7 @@ import * as userNameIndex from './migrations/20261121T1500-user-name-index.js';
 import * as applicationDocuments from './migrations/20261121T1600-application-documents.js';
 import * as pkiSignatures from './migrations/20261121T1700-pki-signatures.js';
 import * as sealScale from './migrations/20261121T1800-seal-scale.js';
+import * as auditAppend from './migrations/20261121T1900-audit-append.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '20261121T1600-application-documents': applicationDocuments,
   '20261121T1700-pki-signatures': pkiSignatures,
   '20261121T1800-seal-scale': sealScale,
+  '20261121T1900-audit-append': auditAppend,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -165,6 +165,8 @@ export interface AuditEventsTable {
   changes: Json<Record<string, unknown>>;
   prev_hash: string;
   hash: string;
+  /** 1: hash over the whole row; 2: `sha256(prev_hash:seq:contentHash)`, linked by `sigil_audit_append` (migration 20261121T1900). */
+  chain_version: Generated<number>;
 }
 
 export interface AuditHeadsTable {

@@ -35,7 +35,7 @@ const columns = [
 ] as const;
 
 /** Inserts a job; with a dedupe key already taken (in the same group) nothing is inserted and `undefined` returned. */
-type NewJobRow = { id: string; groupId: string | null; kind: string; payload: unknown; runAt: Date; maxAttempts: number; dedupeKey: string | null };
+export type NewJobRow = { id: string; groupId: string | null; kind: string; payload: unknown; runAt: Date; maxAttempts: number; dedupeKey: string | null };
 
 function jobValues(row: NewJobRow) {
   return {
@@ -72,8 +72,13 @@ export async function insertJob(trx: Transaction, row: NewJobRow): Promise<strin
 /** Several jobs without dedupe keys in one statement. */
 export async function insertJobs(trx: Transaction, rows: NewJobRow[]): Promise<void> {
   if (rows.length === 0) return;
+  await jobsInsert(trx, rows).execute();
+}
+
+/** The insert of several jobs without dedupe keys, not yet run: another statement may carry it (a data-modifying WITH). */
+export function jobsInsert(trx: Transaction, rows: NewJobRow[]) {
   if (rows.some((row) => row.dedupeKey !== null)) throw new Error('insertJobs: jobs with a dedupe key go through insertJob one by one');
-  await trx.insertInto('jobs').values(rows.map(jobValues)).execute();
+  return trx.insertInto('jobs').values(rows.map(jobValues));
 }
 
 export async function findJobByDedupeKey(db: Db | Transaction, groupId: string | null, dedupeKey: string): Promise<JobRecord | undefined> {

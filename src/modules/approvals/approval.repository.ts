@@ -270,6 +270,29 @@ export async function decideTask(trx: Transaction, id: string, change: { status:
   await trx.updateTable('approval_tasks').set({ status: change.status, comment: change.comment, decided_at: change.at }).where('id', '=', id).execute();
 }
 
+/**
+ * A decision and what it does to the application, in one statement: the task's outcome, the
+ * other tasks still pending (at one level, or all) cancelled, and the application's new level or
+ * final status. The other tasks are named by id so the decided one is never among them.
+ */
+export async function recordDecision(
+  trx: Transaction,
+  decision: { taskId: string; applicationId: string; status: TaskStatus; comment: string | null; at: Date },
+  effects: { cancelPending?: { level?: number | undefined } | undefined; application?: { status?: ApplicationStatus; current_level?: number; decided_at?: Date } | undefined },
+): Promise<void> {
+  const { cancelPending, application } = effects;
+  let creator = trx.with('decided', (db) => db.updateTable('approval_tasks').set({ status: decision.status, comment: decision.comment, decided_at: decision.at }).where('id', '=', decision.taskId));
+  if (cancelPending) {
+    creator = creator.with('cancelled', (db) => {
+      let query = db.updateTable('approval_tasks').set({ status: 'cancelled', decided_at: decision.at }).where('application_id', '=', decision.applicationId).where('status', '=', 'pending').where('id', '<>', decision.taskId);
+      if (cancelPending.level !== undefined) query = query.where('level', '=', cancelPending.level);
+      return query;
+    }) as typeof creator;
+  }
+  if (application) await creator.updateTable('applications').set(application).where('id', '=', decision.applicationId).execute();
+  else await creator.selectNoFrom((eb) => eb.lit(1).as('done')).execute();
+}
+
 export async function cancelPendingTasks(trx: Transaction, applicationId: string, at: Date, level?: number) {
   let query = trx.updateTable('approval_tasks').set({ status: 'cancelled', decided_at: at }).where('application_id', '=', applicationId).where('status', '=', 'pending');
   if (level !== undefined) query = query.where('level', '=', level);

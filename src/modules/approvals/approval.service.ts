@@ -304,32 +304,36 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
   return getApplication(ctx, actor, applicationId, { participant: true });
 
   async function decide(trx: Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: repo.ApplicationRow, now: Date, events: AuditEvent[]): Promise<string> {
-    await repo.decideTask(trx, task.id, { status: 'approved', comment, at: now });
+    const decision = { taskId: task.id, applicationId: application.id, status: 'approved' as const, comment, at: now };
     events.push({ action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } });
     const plan = planOf(application);
     const level = plan.levels[task.level]!;
     const atLevel = tasks.filter((t) => t.level === task.level);
     const complete = level.mode === 'any' || atLevel.every((t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id);
-    if (!complete) return application.id;
-    if (atLevel.some((t) => t.status === 'pending' && t.id !== task.id)) await repo.cancelPendingTasks(trx, application.id, now, task.level);
+    if (!complete) {
+      await repo.recordDecision(trx, decision, {});
+      return application.id;
+    }
+    // The decision, the level's other pending tasks and the application's next step: one statement.
+    const cancelPending = atLevel.some((t) => t.status === 'pending' && t.id !== task.id) ? { level: task.level } : undefined;
     events.push({ action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } });
     const next = task.level + 1;
     if (next < plan.levels.length) {
-      await repo.updateApplication(trx, application.id, { current_level: next });
+      await repo.recordDecision(trx, decision, { cancelPending, application: { current_level: next } });
       await openLevel(ctx, trx, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! });
       return application.id;
     }
+    await repo.recordDecision(trx, decision, { cancelPending, application: { status: 'approved', decided_at: now } });
     await completeApproval(ctx, trx, actor, application, now, events);
     return application.id;
   }
 }
 
-/** The outcome of an approved application: per seal, the right to sign the documents (electronic) or a ticket for the approved uses (physical). */
+/** The outcome of an approved application (already marked approved by the caller): per seal, the right to sign the documents (electronic) or a ticket for the approved uses (physical). */
 async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor, application: repo.ApplicationRow, now: Date, events: AuditEvent[]) {
   const { principal } = actor;
   if (application.purpose === 'lifecycle') {
     await applyLifecycleStep(trx, { groupId: principal.groupId, actor, application, at: now });
-    await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
     events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } });
     await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), approverName: principal.name }, applicationId: application.id, at: now });
     return;
@@ -345,7 +349,6 @@ async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor,
     usesTotal: application.uses,
   }));
   await repo.insertAuthorizations(trx, authorizations);
-  await repo.updateApplication(trx, application.id, { status: 'approved', decided_at: now });
   events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } });
   await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: seals.map((x) => x.name), approverName: principal.name }, applicationId: application.id, at: now });
 }
@@ -355,9 +358,8 @@ export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, 
   const applicationId = await ctx.db.transaction().execute(async (trx) => {
     const { task, tasks, application } = await loadForDecision(ctx, trx, actor, taskId);
     const now = ctx.now();
-    await repo.decideTask(trx, task.id, { status: 'rejected', comment: reason, at: now });
-    if (tasks.some((t) => t.status === 'pending' && t.id !== task.id)) await repo.cancelPendingTasks(trx, application.id, now);
-    await repo.updateApplication(trx, application.id, { status: 'rejected', decided_at: now });
+    const cancelPending = tasks.some((t) => t.status === 'pending' && t.id !== task.id) ? {} : undefined;
+    await repo.recordDecision(trx, { taskId: task.id, applicationId: application.id, status: 'rejected', comment: reason, at: now }, { cancelPending, application: { status: 'rejected', decided_at: now } });
     await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.rejected', params: { applicationId: application.id, sealNames: application.sealNames, approverName: principal.name, comment: reason }, applicationId: application.id, at: now });
     const target = { type: 'application', id: application.id } as const;
     await recordAudits(trx, {

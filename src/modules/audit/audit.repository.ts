@@ -7,35 +7,33 @@ export type AuditRow = Selectable<AuditEventsTable>;
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/**
- * Locks the group's chain head for the rest of the transaction. Two writers in one
- * group then append one after the other, so neither links to a stale head.
- */
-export async function lockHead(trx: Transaction, groupId: string): Promise<{ seq: number; hash: string }> {
-  const head = await trx
-    .selectFrom('audit_heads')
-    .select(['seq', 'hash'])
-    .where('group_id', '=', groupId)
-    .forUpdate()
-    .executeTakeFirst();
-  if (head) return head;
-  await trx.insertInto('audit_heads').values({ group_id: groupId, seq: 0, hash: GENESIS_HASH }).onConflict((oc) => oc.doNothing()).execute();
-  return lockHead(trx, groupId);
+/** What the server says of an event; the database gives it its place in the chain (`sigil_audit_append`). */
+export interface PendingAuditEvent {
+  id: string;
+  occurredAt: string;
+  actorType: AuditRow['actor_type'];
+  actorId: string | null;
+  actorName: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  companyId: string | null;
+  changes: Record<string, unknown>;
+  /** SHA-256 (hex) of the fields above, canonical JSON; the chain links it to its predecessor. */
+  contentHash: string;
 }
 
 /**
- * Appends consecutive events of one group and moves its head to the last of them, in one
- * statement: the head stays locked for one round trip less.
+ * Appends events to the group's chain in one statement: locks the chain head until the caller's
+ * transaction ends (two writers in one group append one after the other), links each event to the
+ * one before and moves the head. Returns the sequence number of the last event.
  */
-export async function insertEvents(trx: Transaction, rows: AuditRow[]): Promise<void> {
-  const last = rows.at(-1);
-  if (!last) return;
-  await trx
-    .with('appended', (db) => db.insertInto('audit_events').values(rows.map((row) => ({ ...row, changes: JSON.stringify(row.changes) }))))
-    .updateTable('audit_heads')
-    .set({ seq: last.seq, hash: last.hash })
-    .where('group_id', '=', last.group_id)
-    .execute();
+export async function appendEvents(trx: Transaction, groupId: string, events: PendingAuditEvent[]): Promise<number> {
+  const { rows } = await sql<{ seq: number }>`select sigil_audit_append(${groupId}::uuid, ${JSON.stringify(events)}::jsonb) as seq`.execute(trx);
+  return Number(rows[0]!.seq);
 }
 
 export async function findHead(db: Db, groupId: string): Promise<{ seq: number; hash: string } | undefined> {

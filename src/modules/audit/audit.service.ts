@@ -4,7 +4,7 @@ import { newId } from '../../lib/ids.js';
 import type { Db, Transaction } from '../../db/schema.js';
 import type { Actor } from '../auth/principal.js';
 import { auditEventSchemas, type AuditAction, type AuditEvent } from './audit.events.js';
-import { findChainPage, findHead, GENESIS_HASH, insertEvents, lockHead, notifyChange, type AuditRow } from './audit.repository.js';
+import { appendEvents, findChainPage, findHead, GENESIS_HASH, notifyChange, type AuditRow, type PendingAuditEvent } from './audit.repository.js';
 import { invalidatePrincipals } from '../auth/principal-cache.js';
 
 /** Who an event is attributed to when no request is behind it (CLI, seeding, jobs). */
@@ -18,8 +18,8 @@ function isSystem(actor: AuditActor): actor is SystemActor {
   return 'system' in actor;
 }
 
-/** The fields a hash covers: everything in the row but the hash itself. */
-function hashRow(row: Omit<AuditRow, 'hash'>): string {
+/** Chain version 1: the hash covers everything in the row but the hash itself (the server linked the rows). */
+function hashRowV1(row: Omit<AuditRow, 'hash' | 'chain_version'>): string {
   const covered = {
     groupId: row.group_id,
     seq: row.seq,
@@ -38,7 +38,43 @@ function hashRow(row: Omit<AuditRow, 'hash'>): string {
     changes: row.changes,
     prevHash: row.prev_hash,
   };
-  return createHash('sha256').update(canonicalJson(covered)).digest('hex');
+  return sha256Hex(canonicalJson(covered));
+}
+
+/** Chain version 2: what an event says, without its place in the chain (the database links it). */
+function contentHash(groupId: string, event: Omit<PendingAuditEvent, 'contentHash'>): string {
+  return sha256Hex(canonicalJson({ groupId, ...event }));
+}
+
+/** Chain version 2's link, as `sigil_audit_append` computes it. */
+function linkHash(prevHash: string, seq: number, content: string): string {
+  return sha256Hex(`${prevHash}:${seq}:${content}`);
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The hash a stored row must carry, by the chain version it was written under (null: no such version). */
+function expectedHash(row: AuditRow): string | null {
+  if (row.chain_version === 1) return hashRowV1(row);
+  if (row.chain_version !== 2) return null;
+  const said = {
+    id: row.id,
+    occurredAt: row.occurred_at.toISOString(),
+    actorType: row.actor_type,
+    actorId: row.actor_id,
+    actorName: row.actor_name,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    companyId: row.company_id,
+    changes: row.changes,
+  };
+  return linkHash(row.prev_hash, row.seq, contentHash(row.group_id, said));
 }
 
 /**
@@ -53,43 +89,35 @@ export async function recordAudit(
 }
 
 /**
- * Appends several events of one transaction at once: one lock of the chain head, one
- * insert, one head update. Busy paths collect their events and write them last, so the
- * group-wide head lock is held for the tail of the transaction only.
+ * Appends several events of one transaction at once, in one statement that locks the chain
+ * head, links the events and moves the head. Busy paths collect their events and write them
+ * last, so the group-wide head lock is held for the tail of the transaction only.
  */
 export async function recordAudits(trx: Transaction, options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): Promise<void> {
   const { groupId, actor, events } = options;
   if (events.length === 0) return;
   // Validate before writing: a malformed event is a bug, never a silent record.
   const validated = events.map((event) => ({ event, changes: auditEventSchemas[event.action].parse(event.changes) as Record<string, unknown> }));
-  const head = await lockHead(trx, groupId);
-  const at = options.at ?? new Date();
-  let previous = head;
-  const rows: AuditRow[] = [];
-  for (const { event, changes } of validated) {
-    const base: Omit<AuditRow, 'hash'> = {
-      group_id: groupId,
-      seq: previous.seq + 1,
+  const at = (options.at ?? new Date()).toISOString();
+  const pending = validated.map(({ event, changes }): PendingAuditEvent => {
+    const said = {
       id: newId(),
-      occurred_at: at,
-      actor_type: isSystem(actor) ? 'system' : actor.principal.kind,
-      actor_id: isSystem(actor) ? null : actor.principal.id,
-      actor_name: isSystem(actor) ? actor.system : actor.principal.name,
+      occurredAt: at,
+      actorType: isSystem(actor) ? ('system' as const) : actor.principal.kind,
+      actorId: isSystem(actor) ? null : actor.principal.id,
+      actorName: isSystem(actor) ? actor.system : actor.principal.name,
       ip: isSystem(actor) ? null : actor.ip,
-      user_agent: isSystem(actor) ? null : actor.userAgent,
-      request_id: isSystem(actor) ? null : actor.requestId,
+      userAgent: isSystem(actor) ? null : actor.userAgent,
+      requestId: isSystem(actor) ? null : actor.requestId,
       action: event.action,
-      target_type: event.target.type,
-      target_id: event.target.id,
-      company_id: event.companyId,
+      targetType: event.target.type,
+      targetId: event.target.id,
+      companyId: event.companyId,
       changes,
-      prev_hash: previous.hash,
     };
-    const row = { ...base, hash: hashRow(base) };
-    rows.push(row);
-    previous = { seq: row.seq, hash: row.hash };
-  }
-  await insertEvents(trx, rows);
+    return { ...said, contentHash: contentHash(groupId, said) };
+  });
+  await appendEvents(trx, groupId, pending);
   // A change to who someone is or what they may do drops cached principals now, and other
   // processes drop theirs when this transaction commits. Seal, flow and application events
   // never change a principal, so they leave the cache alone.
@@ -138,12 +166,11 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
     for (const row of page) {
       if (row.seq > head.seq) return fail('inserted', row.seq, row.id, `event ${row.seq} lies beyond the chain head ${head.seq}`);
       if (row.seq !== expectedSeq) return fail('missing', expectedSeq, null, `events ${expectedSeq}..${row.seq - 1} are missing`);
-      const { hash, ...rest } = row;
-      if (hashRow(rest) !== hash) return fail('altered', row.seq, row.id, `event ${row.seq} does not match its hash`);
+      if (expectedHash(row) !== row.hash) return fail('altered', row.seq, row.id, `event ${row.seq} does not match its hash`);
       if (row.prev_hash !== previousHash) {
         return fail('inserted', row.seq, row.id, `event ${row.seq} does not link to event ${row.seq - 1}`);
       }
-      previousHash = hash;
+      previousHash = row.hash;
       expectedSeq += 1;
       checked += 1;
     }

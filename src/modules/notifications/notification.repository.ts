@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, DeliveryChannel, DeliveryStatus, Transaction, UserStatus } from '../../db/schema.js';
+import { jobsInsert, type NewJobRow } from '../../jobs/job.repository.js';
 
 export interface NotificationRecord {
   id: string;
@@ -28,41 +29,46 @@ export async function findRecipients(trx: Transaction, groupId: string, userIds:
   return trx.selectFrom('users').select(['id', 'name', 'email', 'phone', 'locale', 'status']).where('group_id', '=', groupId).where('id', 'in', userIds).execute();
 }
 
-export async function insertNotifications(
-  trx: Transaction,
-  rows: Array<{ id: string; groupId: string; userId: string; kind: string; title: string; body: string; link: string | null; data: Record<string, unknown>; at: Date }>,
-): Promise<void> {
-  if (rows.length === 0) return;
-  await trx
-    .insertInto('notifications')
-    .values(rows.map((row) => ({ id: row.id, group_id: row.groupId, user_id: row.userId, kind: row.kind, title: row.title, body: row.body, link: row.link, data: JSON.stringify(row.data), read_at: null, created_at: row.at })))
-    .execute();
-}
+type NewNotification = { id: string; groupId: string; userId: string; kind: string; title: string; body: string; link: string | null; data: Record<string, unknown>; at: Date };
+type NewDelivery = { id: string; groupId: string; userId: string; notificationId: string | null; kind: string; channel: DeliveryChannel; address: string | null; status: DeliveryStatus; detail: string | null; jobId: string | null; at: Date };
 
-export async function insertDeliveries(
-  trx: Transaction,
-  rows: Array<{ id: string; groupId: string; userId: string; notificationId: string | null; kind: string; channel: DeliveryChannel; address: string | null; status: DeliveryStatus; detail: string | null; jobId: string | null; at: Date }>,
-): Promise<void> {
-  if (rows.length === 0) return;
-  await trx
-    .insertInto('notification_deliveries')
-    .values(
-      rows.map((row) => ({
-        id: row.id,
-        group_id: row.groupId,
-        user_id: row.userId,
-        notification_id: row.notificationId,
-        kind: row.kind,
-        channel: row.channel,
-        address: row.address,
-        status: row.status,
-        detail: row.detail,
-        job_id: row.jobId,
-        created_at: row.at,
-        updated_at: row.at,
-      })),
-    )
-    .execute();
+/**
+ * Inbox rows, the jobs that send e-mail and SMS, and the deliveries that record them, in one
+ * statement whatever the number of recipients: the first two ride along as data-modifying WITH
+ * queries (PostgreSQL checks the deliveries' references to them at the statement's end).
+ */
+export async function insertNotices(trx: Transaction, rows: { notifications: NewNotification[]; jobs: NewJobRow[]; deliveries: NewDelivery[] }): Promise<void> {
+  const inserts = [
+    rows.notifications.length > 0
+      ? trx.insertInto('notifications').values(rows.notifications.map((row) => ({ id: row.id, group_id: row.groupId, user_id: row.userId, kind: row.kind, title: row.title, body: row.body, link: row.link, data: JSON.stringify(row.data), read_at: null, created_at: row.at })))
+      : null,
+    rows.jobs.length > 0 ? jobsInsert(trx, rows.jobs) : null,
+    rows.deliveries.length > 0
+      ? trx.insertInto('notification_deliveries').values(
+          rows.deliveries.map((row) => ({
+            id: row.id,
+            group_id: row.groupId,
+            user_id: row.userId,
+            notification_id: row.notificationId,
+            kind: row.kind,
+            channel: row.channel,
+            address: row.address,
+            status: row.status,
+            detail: row.detail,
+            job_id: row.jobId,
+            created_at: row.at,
+            updated_at: row.at,
+          })),
+        )
+      : null,
+  ].filter((insert) => insert !== null);
+  const last = inserts.pop();
+  if (!last) return;
+  if (inserts.length === 0) {
+    await last.execute();
+    return;
+  }
+  await sql`with ${sql.join(inserts.map((insert, i) => sql`${sql.id(`notice_${i}`)} as (${insert})`))} ${last}`.execute(trx);
 }
 
 export async function updateDelivery(db: Db, where: { id: string; groupId: string }, patch: { status: DeliveryStatus; detail: string | null; at: Date }): Promise<void> {

@@ -1,5 +1,5 @@
 import type { DeliveryChannel, Transaction } from '../../db/schema.js';
-import { enqueueJobs, type NewJob } from '../../jobs/job.queue.js';
+import { newJobRows, type NewJob } from '../../jobs/job.queue.js';
 import type { JobKind, JobPayloads } from '../../jobs/job.types.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
@@ -53,8 +53,8 @@ export async function notify<K extends NotificationKind>(trx: Transaction, input
   const data: Record<string, unknown> = { ...input.params };
   const result: NotifyResult = { notifications: [], deliveries: [] };
 
-  const notifications: Parameters<typeof repo.insertNotifications>[1] = [];
-  const deliveries: Parameters<typeof repo.insertDeliveries>[1] = [];
+  const notifications: Parameters<typeof repo.insertNotices>[1]['notifications'] = [];
+  const deliveries: Parameters<typeof repo.insertNotices>[1]['deliveries'] = [];
   const jobs: Array<NewJob<JobKind>> = [];
   const jobOf = new Map<string, number>();
   for (const user of recipients.sort((a, b) => userIds.indexOf(a.id) - userIds.indexOf(b.id))) {
@@ -82,14 +82,12 @@ export async function notify<K extends NotificationKind>(trx: Transaction, input
       deliveries.push({ id: deliveryId, groupId: input.groupId, userId: user.id, notificationId, kind: input.kind, channel, address, status: skip === null ? 'queued' : 'skipped', detail: skip, jobId: null, at });
     }
   }
-  // Three statements whatever the number of recipients: inbox rows, jobs, deliveries.
-  await repo.insertNotifications(trx, notifications);
-  const jobIds = await enqueueJobs(trx, jobs);
+  const jobRows = newJobRows(jobs);
   for (const delivery of deliveries) {
     const index = jobOf.get(delivery.id);
-    if (index !== undefined) delivery.jobId = jobIds[index]!;
+    if (index !== undefined) delivery.jobId = jobRows[index]!.id;
   }
-  await repo.insertDeliveries(trx, deliveries);
+  await repo.insertNotices(trx, { notifications, jobs: jobRows, deliveries });
   for (const n of notifications) result.notifications.push({ userId: n.userId, notificationId: n.id });
   for (const d of deliveries) result.deliveries.push({ userId: d.userId, channel: d.channel, deliveryId: d.id, status: d.status === 'queued' ? 'queued' : 'skipped', jobId: d.jobId, detail: d.detail });
   return result;
