@@ -1,9 +1,9 @@
 // Checks an uploaded seal image before it is stored: it is what it claims to be, small enough,
 // of a sensible size, transparent around the impression, and (SVG) free of anything active.
-import { Resvg } from '@resvg/resvg-js';
 import { PNG } from 'pngjs';
 import { assertMediaType, findSvgHazards } from '../blobs/sniff.js';
 import { AppError } from '../server/errors.js';
+import { resvg } from './resvg.js';
 
 export const SEAL_IMAGE_TYPES = ['image/png', 'image/svg+xml'] as const;
 export type SealImageType = (typeof SEAL_IMAGE_TYPES)[number];
@@ -93,6 +93,7 @@ function inspectSvg(bytes: Buffer): InspectedSealImage {
   if (elements > SEAL_IMAGE_LIMITS.maxSvgElements || uses > SEAL_IMAGE_LIMITS.maxSvgUses) {
     throw invalid(`The SVG is too complex for a seal image (${elements} elements, ${uses} <use> references; at most ${SEAL_IMAGE_LIMITS.maxSvgElements} and ${SEAL_IMAGE_LIMITS.maxSvgUses}).`);
   }
+  const { Resvg } = resvg();
   let size: { width: number; height: number };
   try {
     // Parsed without fonts: only its structure and size matter here.

@@ -5,9 +5,10 @@
 // time and its outline kept, so a seal is drawn from paths only. That keeps a live preview
 // fast (shaping with a 9 MB CJK font costs tens of milliseconds, drawing paths almost nothing)
 // and makes the SVG output look the same in a viewer that has no CJK font.
-import { Resvg, renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
+import type { ResvgRenderOptions } from '@resvg/resvg-js';
 import { AppError } from '../server/errors.js';
 import { SEAL_FONT, sealFontMetrics, sealFontPath } from './font.js';
+import { resvg } from './resvg.js';
 import { CENTRE_TO_BASELINE, charTransform, layoutSeal, sealSvg, type Measure, type PlacedChar, type SealImageSpec } from './seal-svg.js';
 
 /** Pixels per millimetre of a generated PNG unless asked otherwise: 12 px/mm ≈ 305 dpi, a 40 mm seal is 480 px. */
@@ -45,6 +46,7 @@ export function charOutlines(text: Iterable<string>): Map<string, string> {
       ...missing.map((c, i) => `<text id="c${i}">${escape(c)}</text>`),
       '</g></svg>',
     ].join('');
+    const { Resvg } = resvg();
     const tree = new Resvg(svg, { font: fontOptions(true), logLevel: 'off' }).toString();
     // resvg keeps each <text>'s id on the group that holds its outline: <g id="cN"><path … d="…"/>…</g>.
     const found = new Map<number, string[]>();
@@ -98,7 +100,7 @@ function pixelWidth(widthMm: number, heightMm: number, pxPerMm: number): number 
 /** The seal as a PNG with a transparent background, `pxPerMm` pixels per millimetre, rendered off the event loop. */
 export async function renderSealPng(spec: SealImageSpec, pxPerMm = DEFAULT_PX_PER_MM): Promise<RenderedImage & { widthMm: number; heightMm: number }> {
   const { svg, widthMm, heightMm } = renderSealSvg(spec);
-  const image = await renderAsync(svg, { fitTo: { mode: 'width', value: pixelWidth(widthMm, heightMm, pxPerMm) }, font: fontOptions(false), shapeRendering: 2, logLevel: 'off' });
+  const image = await resvg().renderAsync(svg, { fitTo: { mode: 'width', value: pixelWidth(widthMm, heightMm, pxPerMm) }, font: fontOptions(false), shapeRendering: 2, logLevel: 'off' });
   return { png: image.asPng(), width: image.width, height: image.height, widthMm, heightMm };
 }
 
@@ -108,6 +110,6 @@ export async function renderSealPng(spec: SealImageSpec, pxPerMm = DEFAULT_PX_PE
  */
 export async function rasterizeSvg(svg: string | Buffer, widthPx: number): Promise<RenderedImage> {
   if (!Number.isInteger(widthPx) || widthPx < 1 || widthPx > MAX_RENDER_PX) throw new RangeError(`widthPx must be 1…${MAX_RENDER_PX}`);
-  const image = await renderAsync(svg, { fitTo: { mode: 'width', value: widthPx }, font: fontOptions(true), shapeRendering: 2, logLevel: 'off' });
+  const image = await resvg().renderAsync(svg, { fitTo: { mode: 'width', value: widthPx }, font: fontOptions(true), shapeRendering: 2, logLevel: 'off' });
   return { png: image.asPng(), width: image.width, height: image.height };
 }

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../../server/config.js';
 import { PermanentJobError } from '../../jobs/job.types.js';
 
@@ -43,19 +43,23 @@ interface SmtpError {
  */
 export class SmtpMailer implements Mailer {
   readonly kind = 'smtp' as const;
-  private readonly transport: Transporter;
+  /** Made by the first send: nodemailer is loaded then, not at server start. */
+  private transport: Promise<Transporter> | undefined;
 
-  constructor(options: { url: string; from: string; timeoutMs?: number }) {
-    const timeout = options.timeoutMs ?? 15_000;
-    this.transport = nodemailer.createTransport(
-      { url: options.url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout * 2 },
-      { from: options.from },
+  constructor(private readonly options: { url: string; from: string; timeoutMs?: number }) {}
+
+  private connect(): Promise<Transporter> {
+    const { url, from, timeoutMs: timeout = 15_000 } = this.options;
+    this.transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout * 2 }, { from }),
     );
+    return this.transport;
   }
 
   async send(message: MailMessage): Promise<SendOutcome> {
+    const transport = await this.connect();
     try {
-      const info = (await this.transport.sendMail({ to: message.to, subject: message.subject, text: message.text, textEncoding: 'base64' })) as { messageId?: string; response?: string };
+      const info = (await transport.sendMail({ to: message.to, subject: message.subject, text: message.text, textEncoding: 'base64' })) as { messageId?: string; response?: string };
       return { sent: true, ...(info.messageId ? { messageId: info.messageId } : {}), detail: info.response ?? 'accepted' };
     } catch (error) {
       const smtp = error as SmtpError;
@@ -68,7 +72,9 @@ export class SmtpMailer implements Mailer {
   }
 
   async close(): Promise<void> {
-    this.transport.close();
+    // A transport that could not be made has nothing to close.
+    const transport = await this.transport?.catch(() => undefined);
+    transport?.close();
   }
 }
 

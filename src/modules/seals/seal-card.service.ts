@@ -5,7 +5,7 @@ import { findEvents } from '../audit/audit.repository.js';
 import { parseStoredChanges } from '../audit/audit.service.js';
 import type { Actor } from '../auth/principal.js';
 import { countSealEvents, countSealGrants, findSealApplications } from './seal-card.repository.js';
-import { renderSealCardPdf, type CardLanguage, type SealCardDocument } from './seal-card.pdf.js';
+import type { CardLanguage, SealCardDocument } from './seal-card.pdf.js';
 import { sealImagePng } from './seal-image.service.js';
 import { findGrants } from './seal.repository.js';
 import { getSeal } from './seal.service.js';
@@ -62,6 +62,8 @@ export async function exportSealCard(ctx: AppContext, actor: Actor, sealId: stri
     generatedAt: ctx.now(),
     generatedBy: principal.name,
   };
+  // PDFKit (with fontkit and its tables, ~15 MB of memory) is loaded by the first export, not at server start.
+  const { renderSealCardPdf } = await import('./seal-card.pdf.js');
   const pdf = await renderSealCardPdf(card, options.lang);
   return { pdf, fileName: `seal-${seal.code.replace(/[^A-Za-z0-9._-]+/g, '_')}-file-card.pdf` };
 }
