@@ -156,13 +156,22 @@ describe('departments and users', () => {
   it('filters and pages users by name', async () => {
     const api = client(world, group.admin.token);
     const company = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
-    for (const name of ['Carol', 'alice', 'Bob', 'Dave', 'Eve']) await buildUser(world, { groupId: group.groupId, companyId: company.id, name });
+    // A name that looks like the start of an item must not confuse the cursor of the page it ends.
+    for (const name of ['Carol', 'alice', 'Bob', 'Dave {"id":"x"}', 'Eve']) await buildUser(world, { groupId: group.groupId, companyId: company.id, name });
     const first = await api.get(`/api/v1/users?companyId=${company.id}&limit=2`);
     const second = await api.get(`/api/v1/users?companyId=${company.id}&limit=2&cursor=${first.body.nextCursor}`);
     const third = await api.get(`/api/v1/users?companyId=${company.id}&limit=2&cursor=${second.body.nextCursor}`);
     const names = [...first.body.items, ...second.body.items, ...third.body.items].map((u: { name: string }) => u.name);
     expect(names).toHaveLength(5);
     expect(new Set(names).size).toBe(5);
+    const oneByOne: string[] = [];
+    for (let cursor = '', i = 0; i < 6; i++) {
+      const page = await api.get(`/api/v1/users?companyId=${company.id}&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      oneByOne.push(...page.body.items.map((u: { name: string }) => u.name));
+      if (!page.body.nextCursor) break;
+      cursor = page.body.nextCursor;
+    }
+    expect(oneByOne).toEqual(names);
     const search = await api.get(`/api/v1/users?companyId=${company.id}&q=ar`);
     expect(search.body.items.map((u: { name: string }) => u.name)).toEqual(['Carol']);
   });

@@ -54,8 +54,8 @@ async function main(): Promise<void> {
         await audit.recordAudit(trx, { groupId: anchor.groupId, actor, event: { action: 'user.created', target: { type: 'user', id }, companyId: anchor.companyId, changes: { ...row, companyId: anchor.companyId, departmentId: null } } });
       }
     });
-    // Statistics after the bulk load, as `sigil demo` takes them and autovacuum would within a minute.
-    await sql`analyze users`.execute(database.db);
+    // Statistics and the visibility map after the bulk load, as `sigil demo` leaves them and autovacuum would within a minute.
+    await sql`vacuum analyze users`.execute(database.db);
   } finally {
     await database.close();
   }

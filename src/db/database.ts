@@ -89,7 +89,10 @@ export async function isDatabaseReachable(db: Db): Promise<boolean> {
   }
 }
 
-/** Refreshes the planner's statistics, as after any bulk load (PostgreSQL never analyses very small tables by itself). */
-export async function analyzeTables(db: Db): Promise<void> {
-  await sql`analyze`.execute(db);
+/**
+ * What a bulk load leaves to do: the planner's statistics (PostgreSQL never analyses very small
+ * tables by itself) and the visibility map (or autovacuum does it under the first load).
+ */
+export async function vacuumAnalyze(db: Db): Promise<void> {
+  await sql`vacuum analyze`.execute(db);
 }

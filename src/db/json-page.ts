@@ -27,18 +27,27 @@ export function isoTimestamp(column: string): string {
   return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-/** A page already serialised by the database, with the keyset of its last row. */
-export interface JsonPage<Key> {
+/** A page already serialised by the database, and its last item (for the next page's keyset). */
+export interface JsonPage {
   /** The JSON array of the page's items, as text. */
   items: string;
   count: number;
-  last: Key | null;
+  last: Record<string, unknown> | null;
 }
 
-/** Runs a statement that answers one row: `items` (json text), `count`, and the last row's key columns. */
-export async function readJsonPage<Key>(db: Db, statement: Statement, text: string, key: (row: Record<string, unknown>) => Key): Promise<JsonPage<Key>> {
-  const { rows } = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, statement.values));
-  const row = rows[0];
-  const count = Number(row?.count ?? 0);
-  return { items: typeof row?.items === 'string' ? row.items : '[]', count, last: row && count > 0 ? key(row) : null };
+/** Where each item of a page begins: every item's first key is `id` (a string value cannot hold this unescaped). */
+const ITEM_START = '{"id":';
+
+/**
+ * Runs a statement that answers one row: `items`, the page as JSON text (`json_agg` of rows whose
+ * first column is `id`), and `count`. The last item alone is parsed, for the cursor: ordering the
+ * page again in the database to pick its last key cost a fifth of the statement.
+ */
+export async function readJsonPage(db: Db, statement: Statement, text: string): Promise<JsonPage> {
+  const { rows } = await db.executeQuery<{ items: string | null; count: number | string }>(CompiledQuery.raw(text, statement.values));
+  const items = rows[0]?.items ?? '[]';
+  const count = Number(rows[0]?.count ?? 0);
+  const start = items.lastIndexOf(ITEM_START);
+  const last = count > 0 && start >= 0 ? (JSON.parse(items.slice(start, items.lastIndexOf(']'))) as Record<string, unknown>) : null;
+  return { items, count, last };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { analyzeTables } from '../../db/database.js';
+import { vacuumAnalyze } from '../../db/database.js';
 import type { Role, Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import { hashPassword } from '../../lib/secrets.js';
@@ -164,9 +164,9 @@ export async function seedDemo(ctx: AppContext, options: { password?: string } =
     }
     await seedDemoSeals(ctx, trx, { org: { groupId, companies: companyIds, departments: departmentIds, users: userIds }, images, actor, at: ctx.now() });
   });
-  // As after any bulk load: the planner's statistics, so the first requests are planned on what is there
-  // (PostgreSQL's autovacuum would analyse the bigger tables within a minute, tables this small never).
-  await analyzeTables(db);
+  // As after any bulk load: statistics, so the first requests are planned on what is there (autovacuum
+  // would analyse the bigger tables within a minute, tables this small never), and the visibility map.
+  await vacuumAnalyze(db);
   return { created: true, password, logins: loginsOf() };
 }
 

@@ -73,7 +73,7 @@ export interface UserListFilter {
  * PostgreSQL spares the server parsing fifty rows only to write them out again. The fields are
  * those of `userSchema`, as `presentUser` gives them (test/organisation.test.ts holds them equal).
  */
-export async function findUsersJson(db: Db, filter: UserListFilter, now: Date): Promise<JsonPage<{ name: string; id: string }>> {
+export async function findUsersJson(db: Db, filter: UserListFilter, now: Date): Promise<Omit<JsonPage, 'last'> & { last: { name: string; id: string } | null }> {
   const st = new Statement();
   const where = [`u.group_id = ${st.add(filter.groupId)}`, st.withinPaths('c.path', filter.scope)];
   if (filter.companyId) where.push(`u.company_id = ${st.add(filter.companyId)}`);
@@ -86,9 +86,7 @@ export async function findUsersJson(db: Db, filter: UserListFilter, now: Date): 
   }
   if (filter.after) where.push(`(u.name, u.id) > (${st.add(filter.after.name)}, ${st.add(filter.after.id)})`);
   // Each row of the page becomes one JSON object, its keys the columns' names.
-  const text = `select coalesce(json_agg(p order by p.name, p.id), '[]')::text as items, count(*) as count,
-      (array_agg(p.name order by p.name desc, p.id desc))[1] as last_name,
-      (array_agg(p.id order by p.name desc, p.id desc))[1] as last_id
+  const text = `select coalesce(json_agg(p order by p.name, p.id), '[]')::text as items, count(*) as count
     from (
       select u.id, u.email, u.name, u.phone, u.locale, u.status, u.company_id as "companyId", u.department_id as "departmentId",
         u.totp_enabled as "totpEnabled", coalesce(u.locked_until > ${st.add(now)}, false) as locked,
@@ -97,7 +95,8 @@ export async function findUsersJson(db: Db, filter: UserListFilter, now: Date): 
       where ${where.join(' and ')}
       order by u.name, u.id limit ${st.add(filter.limit)}
     ) p`;
-  return readJsonPage(db, st, text, (row) => ({ name: String(row.last_name), id: String(row.last_id) }));
+  const page = await readJsonPage(db, st, text);
+  return { ...page, last: page.last ? { name: String(page.last.name), id: String(page.last.id) } : null };
 }
 
 export async function insertUser(
