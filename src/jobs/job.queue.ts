@@ -1,6 +1,6 @@
 import type { Transaction } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
-import { findJobByDedupeKey, insertJob, insertJobs, type NewJobRow } from './job.repository.js';
+import { findJobByDedupeKey, insertJob, insertJobs, jobInsert, type NewJobRow } from './job.repository.js';
 import type { JobKind, JobPayloads } from './job.types.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -33,6 +33,14 @@ export async function enqueueJob<K extends JobKind>(trx: Transaction, job: NewJo
   const existing = dedupeKey === null ? undefined : await findJobByDedupeKey(trx, job.groupId, dedupeKey);
   if (!existing) throw new Error(`enqueueJob(${job.kind}): dedupe key ${dedupeKey} conflicted but no job holds it`);
   return { id: existing.id, created: false };
+}
+
+/**
+ * The same job as a write for a statement of the caller's (a `WriteBatch`): with a dedupe key
+ * already taken it adds nothing, and the caller learns no id.
+ */
+export function jobWrite<K extends JobKind>(trx: Transaction, job: NewJob<K>) {
+  return jobInsert(trx, { id: newId(), groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts: attemptsOf(job), dedupeKey: job.dedupeKey ?? null });
 }
 
 function attemptsOf(job: NewJob<JobKind>): number {

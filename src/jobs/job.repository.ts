@@ -56,6 +56,12 @@ function jobValues(row: NewJobRow) {
   };
 }
 
+/** The insert of one job, not yet run; with a dedupe key already taken (in the same group) it inserts nothing. */
+export function jobInsert(trx: Transaction, row: NewJobRow) {
+  const insert = trx.insertInto('jobs').values(jobValues(row));
+  return row.dedupeKey === null ? insert : insert.onConflict((oc) => oc.columns(['group_id', 'dedupe_key']).where('dedupe_key', 'is not', null).doNothing());
+}
+
 export async function insertJob(trx: Transaction, row: NewJobRow): Promise<string | undefined> {
   const insert = trx.insertInto('jobs').values(jobValues(row));
   if (row.dedupeKey === null) {

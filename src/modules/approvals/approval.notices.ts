@@ -1,20 +1,15 @@
 import type { Transaction } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
-import { enqueueJob } from '../../jobs/job.queue.js';
-import { notify, type NotificationChannel } from '../notifications/notification.service.js';
+import type { WriteBatch } from '../../db/batch.js';
+import { jobWrite } from '../../jobs/job.queue.js';
+import type { Recipient } from '../notifications/notification.repository.js';
+import { notify, notifyInBatch, type NotificationChannel } from '../notifications/notification.service.js';
 import type { NotificationKind, NotificationParams } from '../notifications/notification.templates.js';
-import * as repo from './approval.repository.js';
 
 /** Approval news reaches people in the console, by e-mail and by SMS (each skipped when the person has no address for it). */
 const CHANNELS: NotificationChannel[] = ['inbox', 'email', 'sms'];
 
 export const applicationLink = (applicationId: string) => `/applications/${applicationId}`;
-
-/** The seals an application is about; a seal still to be made is named by its application. */
-export async function sealNamesOf(trx: Transaction, applicationId: string, pendingName?: string): Promise<string[]> {
-  const names = (await repo.findApplicationSeals(trx, applicationId)).map((s) => s.name);
-  return names.length > 0 || !pendingName ? names : [pendingName];
-}
 
 /** Outside channels this server has switched off: their deliveries are recorded as skipped, with no job to run. */
 function channelsOff(ctx: Pick<AppContext, 'mailer' | 'sms'>): Partial<Record<'email' | 'sms', string>> {
@@ -24,27 +19,36 @@ function channelsOff(ctx: Pick<AppContext, 'mailer' | 'sms'>): Partial<Record<'e
   };
 }
 
-export async function tell<K extends NotificationKind>(ctx: Pick<AppContext, 'mailer' | 'sms'>, trx: Transaction, q: { groupId: string; userIds: string[]; kind: K; params: NotificationParams[K]; applicationId: string; at: Date }) {
+type Telling<K extends NotificationKind> = { groupId: string; userIds: string[]; kind: K; params: NotificationParams[K]; applicationId: string; at: Date };
+
+export async function tell<K extends NotificationKind>(ctx: Pick<AppContext, 'mailer' | 'sms'>, trx: Transaction, q: Telling<K>) {
   if (q.userIds.length === 0) return;
   await notify(trx, { groupId: q.groupId, userIds: q.userIds, kind: q.kind, params: q.params, link: applicationLink(q.applicationId), channels: CHANNELS, off: channelsOff(ctx), at: q.at });
 }
 
+/** The same news, to people already read (with their addresses), written with the rest of `batch`. */
+export function tellInBatch<K extends NotificationKind>(ctx: Pick<AppContext, 'mailer' | 'sms'>, trx: Transaction, batch: WriteBatch, q: Telling<K>, people: Recipient[]) {
+  if (q.userIds.length === 0) return;
+  notifyInBatch(trx, batch, { groupId: q.groupId, userIds: q.userIds, kind: q.kind, params: q.params, link: applicationLink(q.applicationId), channels: CHANNELS, off: channelsOff(ctx), at: q.at }, people);
+}
+
 /**
- * Schedules the overdue handling of a level's tasks as durable jobs, in the transaction that
- * opened them: a reminder per task, and one escalation of the level. They survive restarts.
+ * Schedules the overdue handling of a level's tasks as durable jobs, written with the rest of the
+ * transaction that opened them: a reminder per task, and one escalation of the level. They survive restarts.
  */
-export async function scheduleOverdue(
+export function scheduleOverdue(
   trx: Transaction,
+  batch: WriteBatch,
   q: { groupId: string; applicationId: string; level: number; tasks: Array<{ id: string }>; openedAt: Date; remindAfterHours: number | null; escalateAfterHours: number | null },
 ) {
   if (q.remindAfterHours) {
     const runAt = new Date(q.openedAt.getTime() + q.remindAfterHours * 3_600_000);
     for (const task of q.tasks) {
-      await enqueueJob(trx, { kind: 'approval.remind', groupId: q.groupId, payload: { taskId: task.id }, runAt, dedupeKey: `approval.remind:${task.id}` });
+      batch.add(jobWrite(trx, { kind: 'approval.remind', groupId: q.groupId, payload: { taskId: task.id }, runAt, dedupeKey: `approval.remind:${task.id}` }));
     }
   }
   if (q.escalateAfterHours) {
     const runAt = new Date(q.openedAt.getTime() + q.escalateAfterHours * 3_600_000);
-    await enqueueJob(trx, { kind: 'approval.escalate', groupId: q.groupId, payload: { applicationId: q.applicationId, level: q.level }, runAt, dedupeKey: `approval.escalate:${q.applicationId}:${q.level}` });
+    batch.add(jobWrite(trx, { kind: 'approval.escalate', groupId: q.groupId, payload: { applicationId: q.applicationId, level: q.level }, runAt, dedupeKey: `approval.escalate:${q.applicationId}:${q.level}` }));
   }
 }

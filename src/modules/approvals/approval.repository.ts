@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { WriteBatch, type PendingWrite } from '../../db/batch.js';
+import type { Recipient } from '../notifications/notification.repository.js';
 import type { ApplicationStatus, Db, FlowPurpose, LifecycleAction, Role, TaskStatus, Transaction } from '../../db/schema.js';
 
 /** The seals an application is about, by name; a seal still to be made, by the name it will have. */
@@ -74,6 +76,25 @@ export async function lockAndReadApplication(trx: Transaction, where: { groupId:
       ? query.where('a.id', '=', where.id)
       : query.where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId));
   return located.forUpdate('a').executeTakeFirst();
+}
+
+/**
+ * The application a task belongs to, locked as `lockAndReadApplication` does, with what approving
+ * it may need beyond its row: its seals, and how to reach its applicant.
+ */
+export async function lockForDecision(trx: Transaction, where: { groupId: string; taskId: string }) {
+  return selectApplications(trx)
+    .select((eb) => [
+      jsonArrayFrom(eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.kind']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code')).as('seals'),
+      'u.email as applicantEmail',
+      'u.phone as applicantPhone',
+      'u.locale as applicantLocale',
+      'u.status as applicantStatus',
+    ])
+    .where('a.group_id', '=', where.groupId)
+    .where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId))
+    .forUpdate('a')
+    .executeTakeFirst();
 }
 
 /** JSON carries timestamps as text: a nested row's date, back to a Date. */
@@ -255,15 +276,17 @@ export async function findTasksOf(db: Db, where: { groupId: string; assigneeId: 
   return query.orderBy('t.created_at', 'desc').limit(where.limit).execute();
 }
 
-export async function insertTasks(
-  trx: Transaction,
-  rows: Array<{ id: string; groupId: string; applicationId: string; level: number; assigneeId: string; onBehalfOf: string | null; via: 'delegation' | 'transfer' | 'escalation' | null; remindAt: Date | null }>,
-) {
+type NewTask = { id: string; groupId: string; applicationId: string; level: number; assigneeId: string; onBehalfOf: string | null; via: 'delegation' | 'transfer' | 'escalation' | null; remindAt: Date | null };
+
+export async function insertTasks(trx: Transaction, rows: NewTask[]) {
   if (rows.length === 0) return;
-  await trx
+  await tasksInsert(trx, rows).execute();
+}
+
+export function tasksInsert(trx: Transaction, rows: NewTask[]) {
+  return trx
     .insertInto('approval_tasks')
-    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, level: r.level, assignee_id: r.assigneeId, on_behalf_of: r.onBehalfOf, via: r.via, status: 'pending' as const, comment: null, decided_at: null, remind_at: r.remindAt, reminded_at: null })))
-    .execute();
+    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, level: r.level, assignee_id: r.assigneeId, on_behalf_of: r.onBehalfOf, via: r.via, status: 'pending' as const, comment: null, decided_at: null, remind_at: r.remindAt, reminded_at: null })));
 }
 
 export async function decideTask(trx: Transaction, id: string, change: { status: TaskStatus; comment: string | null; at: Date }) {
@@ -271,26 +294,31 @@ export async function decideTask(trx: Transaction, id: string, change: { status:
 }
 
 /**
- * A decision and what it does to the application, in one statement: the task's outcome, the
- * other tasks still pending (at one level, or all) cancelled, and the application's new level or
- * final status. The other tasks are named by id so the decided one is never among them.
+ * A decision and what it does to the application, as writes for one statement: the task's
+ * outcome, the other tasks still pending (at one level, or all) cancelled, and the application's
+ * new level or final status. The other tasks are named by id so the decided one is never among them.
  */
-export async function recordDecision(
+export function decisionWrites(
   trx: Transaction,
   decision: { taskId: string; applicationId: string; status: TaskStatus; comment: string | null; at: Date },
   effects: { cancelPending?: { level?: number | undefined } | undefined; application?: { status?: ApplicationStatus; current_level?: number; decided_at?: Date } | undefined },
-): Promise<void> {
+): PendingWrite[] {
   const { cancelPending, application } = effects;
-  let creator = trx.with('decided', (db) => db.updateTable('approval_tasks').set({ status: decision.status, comment: decision.comment, decided_at: decision.at }).where('id', '=', decision.taskId));
+  let cancel: PendingWrite | null = null;
   if (cancelPending) {
-    creator = creator.with('cancelled', (db) => {
-      let query = db.updateTable('approval_tasks').set({ status: 'cancelled', decided_at: decision.at }).where('application_id', '=', decision.applicationId).where('status', '=', 'pending').where('id', '<>', decision.taskId);
-      if (cancelPending.level !== undefined) query = query.where('level', '=', cancelPending.level);
-      return query;
-    }) as typeof creator;
+    let pending = trx.updateTable('approval_tasks').set({ status: 'cancelled', decided_at: decision.at }).where('application_id', '=', decision.applicationId).where('status', '=', 'pending').where('id', '<>', decision.taskId);
+    if (cancelPending.level !== undefined) pending = pending.where('level', '=', cancelPending.level);
+    cancel = pending;
   }
-  if (application) await creator.updateTable('applications').set(application).where('id', '=', decision.applicationId).execute();
-  else await creator.selectNoFrom((eb) => eb.lit(1).as('done')).execute();
+  return [
+    trx.updateTable('approval_tasks').set({ status: decision.status, comment: decision.comment, decided_at: decision.at }).where('id', '=', decision.taskId),
+    cancel,
+    application ? trx.updateTable('applications').set(application).where('id', '=', decision.applicationId) : null,
+  ].filter((write) => write !== null);
+}
+
+export async function recordDecision(trx: Transaction, decision: Parameters<typeof decisionWrites>[1], effects: Parameters<typeof decisionWrites>[2]): Promise<void> {
+  await new WriteBatch().add(...decisionWrites(trx, decision, effects)).run(trx);
 }
 
 export async function cancelPendingTasks(trx: Transaction, applicationId: string, at: Date, level?: number) {
@@ -347,23 +375,41 @@ export async function findActiveUsers(db: Db | Transaction, groupId: string, ids
 }
 
 /** Live delegations at a moment: who stands in for whom. */
-export async function findDelegates(db: Db | Transaction, groupId: string, userIds: string[], at: Date): Promise<Map<string, { id: string; name: string }>> {
-  if (userIds.length === 0) return new Map();
+/**
+ * Everyone a level may go to, in one read: each approver, and the delegate standing in for them
+ * at `at` (an active person; the newest delegation wins), with what notifying them needs.
+ */
+export async function findLevelPeople(db: Db | Transaction, groupId: string, approverIds: string[], at: Date): Promise<{ delegates: Map<string, { id: string; name: string }>; people: Recipient[] }> {
+  if (approverIds.length === 0) return { delegates: new Map(), people: [] };
+  const contact = ['u.id', 'u.name', 'u.email', 'u.phone', 'u.locale', 'u.status'] as const;
   const rows = await db
-    .selectFrom('delegations as d')
-    .innerJoin('users as u', 'u.id', 'd.delegate_id')
-    .select(['d.user_id as userId', 'u.id', 'u.name'])
-    .where('d.group_id', '=', groupId)
-    .where('d.user_id', 'in', userIds)
-    .where('d.revoked_at', 'is', null)
-    .where('d.starts_at', '<=', at)
-    .where('d.ends_at', '>', at)
-    .where('u.status', '=', 'active')
-    .orderBy('d.created_at', 'desc')
+    .selectFrom('users as u')
+    .select([...contact, sql<string | null>`null::uuid`.as('standsInFor'), sql<Date | null>`null::timestamptz`.as('delegatedAt')])
+    .where('u.group_id', '=', groupId)
+    .where('u.id', 'in', approverIds)
+    .unionAll(
+      db
+        .selectFrom('delegations as d')
+        .innerJoin('users as u', 'u.id', 'd.delegate_id')
+        .select([...contact, 'd.user_id as standsInFor', 'd.created_at as delegatedAt'])
+        .where('d.group_id', '=', groupId)
+        .where('d.user_id', 'in', approverIds)
+        .where('d.revoked_at', 'is', null)
+        .where('d.starts_at', '<=', at)
+        .where('d.ends_at', '>', at)
+        .where('u.status', '=', 'active'),
+    )
     .execute();
-  const map = new Map<string, { id: string; name: string }>();
-  for (const row of rows) if (!map.has(row.userId)) map.set(row.userId, { id: row.id, name: row.name });
-  return map;
+  const delegates = new Map<string, { id: string; name: string; at: number }>();
+  const people = new Map<string, Recipient>();
+  for (const { standsInFor, delegatedAt, ...person } of rows) {
+    people.set(person.id, person);
+    if (standsInFor === null) continue;
+    const known = delegates.get(standsInFor);
+    const when = new Date(delegatedAt!).getTime();
+    if (!known || when > known.at) delegates.set(standsInFor, { id: person.id, name: person.name, at: when });
+  }
+  return { delegates: new Map([...delegates].map(([approver, { id, name }]) => [approver, { id, name }])), people: [...people.values()] };
 }
 
 export async function insertDelegation(trx: Transaction, row: { id: string; groupId: string; userId: string; delegateId: string; startsAt: Date; endsAt: Date }) {
@@ -394,12 +440,15 @@ export async function revokeDelegation(trx: Transaction, where: { groupId: strin
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function insertAuthorizations(trx: Transaction, rows: Array<{ id: string; groupId: string; applicationId: string; sealId: string; holderId: string; kind: 'documents' | 'ticket'; usesTotal: number }>) {
-  if (rows.length === 0) return;
-  await trx
+export async function insertAuthorizations(trx: Transaction, rows: Parameters<typeof authorizationsInsert>[1]) {
+  await authorizationsInsert(trx, rows)?.execute();
+}
+
+export function authorizationsInsert(trx: Transaction, rows: Array<{ id: string; groupId: string; applicationId: string; sealId: string; holderId: string; kind: 'documents' | 'ticket'; usesTotal: number }>) {
+  if (rows.length === 0) return null;
+  return trx
     .insertInto('authorizations')
-    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, seal_id: r.sealId, holder_id: r.holderId, kind: r.kind, uses_total: r.usesTotal, revoked_at: null, revoked_by: null })))
-    .execute();
+    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, seal_id: r.sealId, holder_id: r.holderId, kind: r.kind, uses_total: r.usesTotal, revoked_at: null, revoked_by: null })));
 }
 
 

@@ -2,7 +2,7 @@ import type { FlowPurpose, LifecycleAction, SealKind, SealType, Transaction } fr
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { recordAudit, recordAudits } from '../audit/audit.service.js';
+import { auditAppendStatement, recordAudit, recordAudits } from '../audit/audit.service.js';
 import type { AuditEvent } from '../audit/audit.events.js';
 import { isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
 import { findSeal } from '../seals/seal.repository.js';
@@ -10,7 +10,9 @@ import { decideSealUse } from '../seals/seal-use.policy.js';
 import { findUser } from '../users/user.repository.js';
 import * as repo from './approval.repository.js';
 import { resolveFlow, type Flow } from './flow.service.js';
-import { scheduleOverdue, sealNamesOf, tell } from './approval.notices.js';
+import { scheduleOverdue, tell, tellInBatch } from './approval.notices.js';
+import { WriteBatch } from '../../db/batch.js';
+import type { Recipient } from '../notifications/notification.repository.js';
 import { getGroupBlob, readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
 import { assertMediaType } from '../../blobs/sniff.js';
 import { applyLifecycleStep } from '../seals/seal-lifecycle.effects.js';
@@ -150,15 +152,21 @@ export async function previewSealUse(ctx: AppContext, actor: Actor, draft: SealU
   return plan;
 }
 
-/** Opens the tasks of one level, each going to the approver's delegate when one stands in for them. */
+/**
+ * Opens the tasks of one level, each going to the approver's delegate when one stands in for them.
+ * The tasks, their overdue jobs and the news join `batch` when given (the caller writes them with
+ * the rest of its transaction); otherwise they are written here, in one statement.
+ */
 export async function openLevel(
   ctx: AppContext,
   trx: Transaction,
   q: { groupId: string; application: Pick<repo.ApplicationRow, 'id' | 'applicantId' | 'applicantName' | 'reason' | 'sealNames'>; level: number; planned: PlannedLevel; escalatedFrom?: { names: string | null; waitingHours: number } },
+  batch?: WriteBatch,
 ) {
   const { application } = q;
+  const writes = batch ?? new WriteBatch();
   const now = ctx.now();
-  const delegates = await repo.findDelegates(trx, q.groupId, q.planned.approvers.map((a) => a.id), now);
+  const { delegates, people } = await repo.findLevelPeople(trx, q.groupId, q.planned.approvers.map((a) => a.id), now);
   const remindAt = q.planned.remindAfterHours ? new Date(now.getTime() + q.planned.remindAfterHours * 3_600_000) : null;
   const rows = q.planned.approvers.map((approver) => {
     const delegate = delegates.get(approver.id);
@@ -167,15 +175,16 @@ export async function openLevel(
     const via = standIn ? ('delegation' as const) : q.escalatedFrom ? ('escalation' as const) : null;
     return { id: newId(), groupId: q.groupId, applicationId: application.id, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via, remindAt };
   });
-  await repo.insertTasks(trx, rows);
-  await scheduleOverdue(trx, { groupId: q.groupId, applicationId: application.id, level: q.level, tasks: rows, openedAt: now, remindAfterHours: q.planned.remindAfterHours, escalateAfterHours: q.planned.escalateAfterHours });
+  if (rows.length > 0) writes.add(repo.tasksInsert(trx, rows));
+  scheduleOverdue(trx, writes, { groupId: q.groupId, applicationId: application.id, level: q.level, tasks: rows, openedAt: now, remindAfterHours: q.planned.remindAfterHours, escalateAfterHours: q.planned.escalateAfterHours });
   const { sealNames } = application;
   const userIds = rows.map((r) => r.assigneeId);
   if (q.escalatedFrom) {
-    await tell(ctx, trx, { groupId: q.groupId, userIds, kind: 'approval.escalated', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, fromApproverName: q.escalatedFrom.names, waitingHours: q.escalatedFrom.waitingHours }, applicationId: application.id, at: now });
+    tellInBatch(ctx, trx, writes, { groupId: q.groupId, userIds, kind: 'approval.escalated', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, fromApproverName: q.escalatedFrom.names, waitingHours: q.escalatedFrom.waitingHours }, applicationId: application.id, at: now }, people);
   } else {
-    await tell(ctx, trx, { groupId: q.groupId, userIds, kind: 'approval.task_assigned', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: application.id, at: now });
+    tellInBatch(ctx, trx, writes, { groupId: q.groupId, userIds, kind: 'approval.task_assigned', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: application.id, at: now }, people);
   }
+  if (!batch) await writes.run(trx);
   return rows;
 }
 
@@ -274,7 +283,7 @@ async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, 
   const userId = requireUser(principal);
   // The lock that serialises every decision on this application, taken through the task; the
   // application and its tasks are read under it, so a racing decision sees the first one's result.
-  const application = await repo.lockAndReadApplication(trx, { groupId: principal.groupId, taskId });
+  const application = await repo.lockForDecision(trx, { groupId: principal.groupId, taskId });
   const tasks = application ? await repo.findTasksOfApplication(trx, application.id) : [];
   const current = tasks.find((t) => t.id === taskId);
   if (!application || !current) throw notFound('task_not_found', taskId);
@@ -294,16 +303,18 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
   const applicationId = await ctx.db.transaction().execute(async (trx) => {
     const { task, tasks, application } = await loadForDecision(ctx, trx, actor, taskId);
     const now = ctx.now();
-    // The events are written last, together, so the group's audit head is locked only for
-    // the end of this transaction: approvals of one group otherwise queue on that lock.
+    // Every write of the decision goes in one statement, the audit append last in it, so the
+    // group's audit head is locked only for that statement and the commit: approvals of one
+    // group otherwise queue on that lock.
+    const writes = new WriteBatch();
     const events: AuditEvent[] = [];
-    const id = await decide(trx, task, tasks, application, now, events);
-    await recordAudits(trx, { groupId: principal.groupId, actor, at: now, events });
-    return id;
+    await decide(trx, writes, task, tasks, application, now, events);
+    await writes.run(trx, auditAppendStatement({ groupId: principal.groupId, actor, at: now, events }));
+    return application.id;
   });
   return getApplication(ctx, actor, applicationId, { participant: true });
 
-  async function decide(trx: Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: repo.ApplicationRow, now: Date, events: AuditEvent[]): Promise<string> {
+  async function decide(trx: Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[]): Promise<void> {
     const decision = { taskId: task.id, applicationId: application.id, status: 'approved' as const, comment, at: now };
     events.push({ action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } });
     const plan = planOf(application);
@@ -311,35 +322,40 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
     const atLevel = tasks.filter((t) => t.level === task.level);
     const complete = level.mode === 'any' || atLevel.every((t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id);
     if (!complete) {
-      await repo.recordDecision(trx, decision, {});
-      return application.id;
+      writes.add(...repo.decisionWrites(trx, decision, {}));
+      return;
     }
-    // The decision, the level's other pending tasks and the application's next step: one statement.
     const cancelPending = atLevel.some((t) => t.status === 'pending' && t.id !== task.id) ? { level: task.level } : undefined;
     events.push({ action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } });
     const next = task.level + 1;
     if (next < plan.levels.length) {
-      await repo.recordDecision(trx, decision, { cancelPending, application: { current_level: next } });
-      await openLevel(ctx, trx, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! });
-      return application.id;
+      writes.add(...repo.decisionWrites(trx, decision, { cancelPending, application: { current_level: next } }));
+      await openLevel(ctx, trx, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! }, writes);
+      return;
     }
-    await repo.recordDecision(trx, decision, { cancelPending, application: { status: 'approved', decided_at: now } });
-    await completeApproval(ctx, trx, actor, application, now, events);
-    return application.id;
+    writes.add(...repo.decisionWrites(trx, decision, { cancelPending, application: { status: 'approved', decided_at: now } }));
+    await completeApproval(ctx, trx, writes, actor, application, now, events);
   }
 }
 
-/** The outcome of an approved application (already marked approved by the caller): per seal, the right to sign the documents (electronic) or a ticket for the approved uses (physical). */
-async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor, application: repo.ApplicationRow, now: Date, events: AuditEvent[]) {
+type DecisionApplication = NonNullable<Awaited<ReturnType<typeof repo.lockForDecision>>>;
+
+/**
+ * The outcome of an approved application (marked approved by the caller's writes): per seal, the
+ * right to sign the documents (electronic) or a ticket for the approved uses (physical). A
+ * lifecycle step changes its seal here and now; the rest joins `writes`.
+ */
+async function completeApproval(ctx: AppContext, trx: Transaction, writes: WriteBatch, actor: Actor, application: DecisionApplication, now: Date, events: AuditEvent[]) {
   const { principal } = actor;
+  const applicant: Recipient = { id: application.applicantId, name: application.applicantName, email: application.applicantEmail, phone: application.applicantPhone, locale: application.applicantLocale, status: application.applicantStatus };
+  const sealNames = application.seals.length > 0 ? application.seals.map((x) => x.name) : application.sealNames;
   if (application.purpose === 'lifecycle') {
     await applyLifecycleStep(trx, { groupId: principal.groupId, actor, application, at: now });
     events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } });
-    await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: await sealNamesOf(trx, application.id), approverName: principal.name }, applicationId: application.id, at: now });
+    tellInBatch(ctx, trx, writes, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames, approverName: principal.name }, applicationId: application.id, at: now }, [applicant]);
     return;
   }
-  const seals = await repo.findApplicationSeals(trx, application.id);
-  const authorizations = seals.map((seal) => ({
+  const authorizations = application.seals.map((seal) => ({
     id: newId(),
     groupId: principal.groupId,
     applicationId: application.id,
@@ -348,9 +364,9 @@ async function completeApproval(ctx: AppContext, trx: Transaction, actor: Actor,
     kind: seal.kind === 'electronic' ? ('documents' as const) : ('ticket' as const),
     usesTotal: application.uses,
   }));
-  await repo.insertAuthorizations(trx, authorizations);
+  writes.add(repo.authorizationsInsert(trx, authorizations));
   events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } });
-  await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames: seals.map((x) => x.name), approverName: principal.name }, applicationId: application.id, at: now });
+  tellInBatch(ctx, trx, writes, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames, approverName: principal.name }, applicationId: application.id, at: now }, [applicant]);
 }
 
 export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, reason: string) {

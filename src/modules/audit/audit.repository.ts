@@ -32,8 +32,12 @@ export interface PendingAuditEvent {
  * one before and moves the head. Returns the sequence number of the last event.
  */
 export async function appendEvents(trx: Transaction, groupId: string, events: PendingAuditEvent[]): Promise<number> {
-  const { rows } = await sql<{ seq: number }>`select sigil_audit_append(${groupId}::uuid, ${JSON.stringify(events)}::jsonb) as seq`.execute(trx);
+  const { rows } = await appendEventsStatement(groupId, events).execute(trx);
   return Number(rows[0]!.seq);
+}
+
+export function appendEventsStatement(groupId: string, events: PendingAuditEvent[]) {
+  return sql<{ seq: number }>`select sigil_audit_append(${groupId}::uuid, ${JSON.stringify(events)}::jsonb) as seq`;
 }
 
 export async function findHead(db: Db, groupId: string): Promise<{ seq: number; hash: string } | undefined> {

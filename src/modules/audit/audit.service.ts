@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { RawBuilder } from 'kysely';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { newId } from '../../lib/ids.js';
 import type { Db, Transaction } from '../../db/schema.js';
 import type { Actor } from '../auth/principal.js';
 import { auditEventSchemas, type AuditAction, type AuditEvent } from './audit.events.js';
-import { appendEvents, findChainPage, findHead, GENESIS_HASH, notifyChange, type AuditRow, type PendingAuditEvent } from './audit.repository.js';
+import { appendEvents, appendEventsStatement, findChainPage, findHead, GENESIS_HASH, notifyChange, type AuditRow, type PendingAuditEvent } from './audit.repository.js';
 import { invalidatePrincipals } from '../auth/principal-cache.js';
 
 /** Who an event is attributed to when no request is behind it (CLI, seeding, jobs). */
@@ -94,12 +95,35 @@ export async function recordAudit(
  * last, so the group-wide head lock is held for the tail of the transaction only.
  */
 export async function recordAudits(trx: Transaction, options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): Promise<void> {
-  const { groupId, actor, events } = options;
+  const { groupId, events } = options;
   if (events.length === 0) return;
-  // Validate before writing: a malformed event is a bug, never a silent record.
-  const validated = events.map((event) => ({ event, changes: auditEventSchemas[event.action].parse(event.changes) as Record<string, unknown> }));
+  await appendEvents(trx, groupId, pendingEvents(options));
+  // A change to who someone is or what they may do drops cached principals now, and other
+  // processes drop theirs when this transaction commits. Seal, flow and application events
+  // never change a principal, so they leave the cache alone.
+  if (events.some((e) => changesPrincipals(e.action))) {
+    invalidatePrincipals();
+    await notifyChange(trx, groupId);
+  }
+}
+
+/**
+ * The same append as the statement that carries a transaction's other writes (a `WriteBatch`):
+ * `select sigil_audit_append(…)` after them, so the chain head is locked at the very end.
+ * For events that change no principal (applications, seals, flows).
+ */
+export function auditAppendStatement(options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): RawBuilder<unknown> {
+  const changing = options.events.find((e) => changesPrincipals(e.action));
+  if (changing) throw new Error(`auditAppendStatement: ${changing.action} changes a principal; record it with recordAudits`);
+  return appendEventsStatement(options.groupId, pendingEvents(options));
+}
+
+/** Events checked against their schemas (a malformed event is a bug, never a silent record) and hashed as what they say. */
+function pendingEvents(options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): PendingAuditEvent[] {
+  const { groupId, actor } = options;
   const at = (options.at ?? new Date()).toISOString();
-  const pending = validated.map(({ event, changes }): PendingAuditEvent => {
+  return options.events.map((event): PendingAuditEvent => {
+    const changes = auditEventSchemas[event.action].parse(event.changes) as Record<string, unknown>;
     const said = {
       id: newId(),
       occurredAt: at,
@@ -117,14 +141,6 @@ export async function recordAudits(trx: Transaction, options: { groupId: string;
     };
     return { ...said, contentHash: contentHash(groupId, said) };
   });
-  await appendEvents(trx, groupId, pending);
-  // A change to who someone is or what they may do drops cached principals now, and other
-  // processes drop theirs when this transaction commits. Seal, flow and application events
-  // never change a principal, so they leave the cache alone.
-  if (events.some((e) => changesPrincipals(e.action))) {
-    invalidatePrincipals();
-    await notifyChange(trx, groupId);
-  }
 }
 
 /** Actions that can change a session, a person's status or roles, an API key, or a company's place in the tree. */

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, DeliveryChannel, DeliveryStatus, Transaction, UserStatus } from '../../db/schema.js';
+import { WriteBatch, type PendingWrite } from '../../db/batch.js';
 import { jobsInsert, type NewJobRow } from '../../jobs/job.repository.js';
 
 export interface NotificationRecord {
@@ -29,16 +30,18 @@ export async function findRecipients(trx: Transaction, groupId: string, userIds:
   return trx.selectFrom('users').select(['id', 'name', 'email', 'phone', 'locale', 'status']).where('group_id', '=', groupId).where('id', 'in', userIds).execute();
 }
 
+export interface NoticeRows {
+  notifications: NewNotification[];
+  jobs: NewJobRow[];
+  deliveries: NewDelivery[];
+}
+
 type NewNotification = { id: string; groupId: string; userId: string; kind: string; title: string; body: string; link: string | null; data: Record<string, unknown>; at: Date };
 type NewDelivery = { id: string; groupId: string; userId: string; notificationId: string | null; kind: string; channel: DeliveryChannel; address: string | null; status: DeliveryStatus; detail: string | null; jobId: string | null; at: Date };
 
-/**
- * Inbox rows, the jobs that send e-mail and SMS, and the deliveries that record them, in one
- * statement whatever the number of recipients: the first two ride along as data-modifying WITH
- * queries (PostgreSQL checks the deliveries' references to them at the statement's end).
- */
-export async function insertNotices(trx: Transaction, rows: { notifications: NewNotification[]; jobs: NewJobRow[]; deliveries: NewDelivery[] }): Promise<void> {
-  const inserts = [
+/** Inbox rows, the jobs that send e-mail and SMS, and the deliveries that record them, as writes not yet run. */
+export function noticeWrites(trx: Transaction, rows: NoticeRows): PendingWrite[] {
+  return [
     rows.notifications.length > 0
       ? trx.insertInto('notifications').values(rows.notifications.map((row) => ({ id: row.id, group_id: row.groupId, user_id: row.userId, kind: row.kind, title: row.title, body: row.body, link: row.link, data: JSON.stringify(row.data), read_at: null, created_at: row.at })))
       : null,
@@ -61,14 +64,12 @@ export async function insertNotices(trx: Transaction, rows: { notifications: New
           })),
         )
       : null,
-  ].filter((insert) => insert !== null);
-  const last = inserts.pop();
-  if (!last) return;
-  if (inserts.length === 0) {
-    await last.execute();
-    return;
-  }
-  await sql`with ${sql.join(inserts.map((insert, i) => sql`${sql.id(`notice_${i}`)} as (${insert})`))} ${last}`.execute(trx);
+  ].filter((write) => write !== null);
+}
+
+/** The notices in one statement whatever the number of recipients (deliveries refer to the others; checked at its end). */
+export async function insertNotices(trx: Transaction, rows: NoticeRows): Promise<void> {
+  await new WriteBatch().add(...noticeWrites(trx, rows)).run(trx);
 }
 
 export async function updateDelivery(db: Db, where: { id: string; groupId: string }, patch: { status: DeliveryStatus; detail: string | null; at: Date }): Promise<void> {

@@ -8,6 +8,8 @@ import { encodeCursor } from '../../server/schemas.js';
 import { requireUser, type Actor } from '../auth/principal.js';
 import { EMAIL_MAX_ATTEMPTS, SMS_MAX_ATTEMPTS } from './notification.jobs.js';
 import * as repo from './notification.repository.js';
+import type { NoticeRows, Recipient } from './notification.repository.js';
+import type { WriteBatch } from '../../db/batch.js';
 import { renderNotification, type NotificationKind, type NotificationParams } from './notification.templates.js';
 
 export type NotificationChannel = 'inbox' | DeliveryChannel;
@@ -41,23 +43,41 @@ export interface NotifyResult {
  * or any outside channel for a user who is no longer active, is skipped and recorded as such.
  */
 export async function notify<K extends NotificationKind>(trx: Transaction, input: NotifyInput<K>): Promise<NotifyResult> {
+  const recipients = await repo.findRecipients(trx, input.groupId, [...new Set(input.userIds)]);
+  const { rows, result } = planNotices(input, recipients);
+  await repo.insertNotices(trx, rows);
+  return result;
+}
+
+/**
+ * The same, for a caller that has read the recipients already (with other facts it needed) and
+ * writes everything of its transaction in one statement: the notices join `batch`.
+ */
+export function notifyInBatch<K extends NotificationKind>(trx: Transaction, batch: WriteBatch, input: NotifyInput<K>, recipients: Recipient[]): NotifyResult {
+  const { rows, result } = planNotices(input, recipients);
+  batch.add(...repo.noticeWrites(trx, rows));
+  return result;
+}
+
+/** Who gets what: an inbox row, and per outside channel a job or a skipped delivery with the reason. */
+function planNotices<K extends NotificationKind>(input: NotifyInput<K>, found: Recipient[]): { rows: NoticeRows; result: NotifyResult } {
   const link = input.link ?? null;
   // Only paths of this console: a notification must never carry a link to somewhere else.
   if (link !== null && (!link.startsWith('/') || link.startsWith('//'))) throw new Error(`notify: link must be a path of the console, not ${link}`);
   const userIds = [...new Set(input.userIds)];
-  const recipients = await repo.findRecipients(trx, input.groupId, userIds);
-  const missing = userIds.filter((id) => !recipients.some((r) => r.id === id));
+  const recipients = userIds.map((id) => found.find((r) => r.id === id));
+  const missing = userIds.filter((_, i) => !recipients[i]);
   if (missing.length > 0) throw new Error(`notify: no user ${missing.join(', ')} in group ${input.groupId}`);
   const at = input.at ?? new Date();
   const channels = new Set(input.channels);
   const data: Record<string, unknown> = { ...input.params };
   const result: NotifyResult = { notifications: [], deliveries: [] };
 
-  const notifications: Parameters<typeof repo.insertNotices>[1]['notifications'] = [];
-  const deliveries: Parameters<typeof repo.insertNotices>[1]['deliveries'] = [];
+  const notifications: NoticeRows['notifications'] = [];
+  const deliveries: NoticeRows['deliveries'] = [];
   const jobs: Array<NewJob<JobKind>> = [];
   const jobOf = new Map<string, number>();
-  for (const user of recipients.sort((a, b) => userIds.indexOf(a.id) - userIds.indexOf(b.id))) {
+  for (const user of recipients as Recipient[]) {
     const message = renderNotification(input.kind, user.locale, input.params);
     let notificationId: string | null = null;
     if (channels.has('inbox')) {
@@ -87,10 +107,9 @@ export async function notify<K extends NotificationKind>(trx: Transaction, input
     const index = jobOf.get(delivery.id);
     if (index !== undefined) delivery.jobId = jobRows[index]!.id;
   }
-  await repo.insertNotices(trx, { notifications, jobs: jobRows, deliveries });
   for (const n of notifications) result.notifications.push({ userId: n.userId, notificationId: n.id });
   for (const d of deliveries) result.deliveries.push({ userId: d.userId, channel: d.channel, deliveryId: d.id, status: d.status === 'queued' ? 'queued' : 'skipped', jobId: d.jobId, detail: d.detail });
-  return result;
+  return { rows: { notifications, jobs: jobRows, deliveries }, result };
 }
 
 function presentNotification(row: repo.NotificationRecord) {
