@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { WriteBatch, type PendingWrite } from '../../db/batch.js';
+import { precompiled } from '../../db/precompiled.js';
 import type { Recipient } from '../notifications/notification.repository.js';
 import type { ApplicationStatus, Db, FlowPurpose, LifecycleAction, Role, TaskStatus, Transaction } from '../../db/schema.js';
 
@@ -83,7 +84,12 @@ export async function lockAndReadApplication(trx: Transaction, where: { groupId:
  * it may need beyond its row: its seals, and how to reach its applicant.
  */
 export async function lockForDecision(trx: Transaction, where: { groupId: string; taskId: string }) {
-  return selectApplications(trx)
+  const [row] = await selectForDecision(trx, { groupId: where.groupId, taskId: where.taskId });
+  return row;
+}
+
+const selectForDecision = precompiled((trx, where: { groupId: string; taskId: string }) =>
+  selectApplications(trx)
     .select((eb) => [
       jsonArrayFrom(eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.kind']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code')).as('seals'),
       'u.email as applicantEmail',
@@ -93,9 +99,8 @@ export async function lockForDecision(trx: Transaction, where: { groupId: string
     ])
     .where('a.group_id', '=', where.groupId)
     .where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId))
-    .forUpdate('a')
-    .executeTakeFirst();
-}
+    .forUpdate('a'),
+);
 
 /** JSON carries timestamps as text: a nested row's date, back to a Date. */
 const revive = (value: string | null): Date | null => (value === null ? null : new Date(value));
@@ -104,8 +109,8 @@ const revive = (value: string | null): Date | null => (value === null ? null : n
  * An application with everything its page shows (seals, tasks, copied people, authorizations,
  * documents) in one statement, so a decision answers with one round trip instead of six.
  */
-export async function findApplicationDetail(db: Db | Transaction, where: { groupId: string; id: string }) {
-  const row = await selectApplications(db)
+const selectApplicationDetail = precompiled((db, where: { groupId: string; id: string }) =>
+  selectApplications(db)
     .select((eb) => [
       jsonArrayFrom(
         eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.code', 's.kind', 's.type', 's.status', 's.company_id as companyId']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code'),
@@ -138,8 +143,11 @@ export async function findApplicationDetail(db: Db | Transaction, where: { group
       ).as('documents'),
     ])
     .where('a.group_id', '=', where.groupId)
-    .where('a.id', '=', where.id)
-    .executeTakeFirst();
+    .where('a.id', '=', where.id),
+);
+
+export async function findApplicationDetail(db: Db | Transaction, where: { groupId: string; id: string }) {
+  const [row] = await selectApplicationDetail(db, { groupId: where.groupId, id: where.id });
   if (!row) return undefined;
   // The nested rows come back as JSON: dates as text, and bigint counts as numbers already.
   type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
@@ -256,8 +264,10 @@ function selectTasks(db: Db | Transaction) {
     ]);
 }
 
+const selectTasksOfApplication = precompiled((db, where: { applicationId: string }) => selectTasks(db).where('t.application_id', '=', where.applicationId).orderBy('t.level').orderBy('t.created_at'));
+
 export async function findTasksOfApplication(db: Db | Transaction, applicationId: string): Promise<TaskRow[]> {
-  return selectTasks(db).where('t.application_id', '=', applicationId).orderBy('t.level').orderBy('t.created_at').execute();
+  return selectTasksOfApplication(db, { applicationId });
 }
 
 export async function findTask(db: Db | Transaction, where: { groupId: string; id: string }): Promise<TaskRow | undefined> {
@@ -375,31 +385,35 @@ export async function findActiveUsers(db: Db | Transaction, groupId: string, ids
 }
 
 /** Live delegations at a moment: who stands in for whom. */
+const contactColumns = ['u.id', 'u.name', 'u.email', 'u.phone', 'u.locale', 'u.status'] as const;
+
+const selectLevelPeople = precompiled((db, where: { groupId: string; approverIds: string[]; at: Date }) =>
+  db
+    .selectFrom('users as u')
+    .select([...contactColumns, sql<string | null>`null::uuid`.as('standsInFor'), sql<Date | null>`null::timestamptz`.as('delegatedAt')])
+    .where('u.group_id', '=', where.groupId)
+    .where('u.id', '=', sql<string>`any(${where.approverIds}::uuid[])`)
+    .unionAll(
+      db
+        .selectFrom('delegations as d')
+        .innerJoin('users as u', 'u.id', 'd.delegate_id')
+        .select([...contactColumns, 'd.user_id as standsInFor', 'd.created_at as delegatedAt'])
+        .where('d.group_id', '=', where.groupId)
+        .where('d.user_id', '=', sql<string>`any(${where.approverIds}::uuid[])`)
+        .where('d.revoked_at', 'is', null)
+        .where('d.starts_at', '<=', where.at)
+        .where('d.ends_at', '>', where.at)
+        .where('u.status', '=', 'active'),
+    ),
+);
+
 /**
  * Everyone a level may go to, in one read: each approver, and the delegate standing in for them
  * at `at` (an active person; the newest delegation wins), with what notifying them needs.
  */
 export async function findLevelPeople(db: Db | Transaction, groupId: string, approverIds: string[], at: Date): Promise<{ delegates: Map<string, { id: string; name: string }>; people: Recipient[] }> {
   if (approverIds.length === 0) return { delegates: new Map(), people: [] };
-  const contact = ['u.id', 'u.name', 'u.email', 'u.phone', 'u.locale', 'u.status'] as const;
-  const rows = await db
-    .selectFrom('users as u')
-    .select([...contact, sql<string | null>`null::uuid`.as('standsInFor'), sql<Date | null>`null::timestamptz`.as('delegatedAt')])
-    .where('u.group_id', '=', groupId)
-    .where('u.id', 'in', approverIds)
-    .unionAll(
-      db
-        .selectFrom('delegations as d')
-        .innerJoin('users as u', 'u.id', 'd.delegate_id')
-        .select([...contact, 'd.user_id as standsInFor', 'd.created_at as delegatedAt'])
-        .where('d.group_id', '=', groupId)
-        .where('d.user_id', 'in', approverIds)
-        .where('d.revoked_at', 'is', null)
-        .where('d.starts_at', '<=', at)
-        .where('d.ends_at', '>', at)
-        .where('u.status', '=', 'active'),
-    )
-    .execute();
+  const rows = await selectLevelPeople(db, { groupId, approverIds, at });
   const delegates = new Map<string, { id: string; name: string; at: number }>();
   const people = new Map<string, Recipient>();
   for (const { standsInFor, delegatedAt, ...person } of rows) {
