@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 /**
  * Listens on a PostgreSQL channel with a connection of its own, reconnecting after a
@@ -11,7 +11,8 @@ export function listenForChanges(options: { databaseUrl: string; channel: string
   let retry: NodeJS.Timeout | undefined;
 
   const connect = async () => {
-    const next = new pg.Client({ connectionString: options.databaseUrl });
+    const { default: driver } = await import('pg');
+    const next = new driver.Client({ connectionString: options.databaseUrl });
     next.on('notification', () => options.onChange());
     next.on('error', (error) => {
       options.onError(error);

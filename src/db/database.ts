@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database, Db } from './schema.js';
 
@@ -27,8 +27,15 @@ export interface DatabaseHandle {
 
 const INT8 = 20;
 
-/** int8 (counts, sequence numbers) read as numbers on both drivers; they stay far below 2^53. */
-pg.types.setTypeParser(INT8, (value) => Number(value));
+/**
+ * node-postgres, loaded only for a PostgreSQL server (the embedded database never needs it), with
+ * int8 (counts, sequence numbers) read as numbers as on PGlite; they stay far below 2^53.
+ */
+async function loadPg(): Promise<typeof pg> {
+  const { default: driver } = await import('pg');
+  driver.types.setTypeParser(INT8, (value) => Number(value));
+  return driver;
+}
 
 /** At most this many statements are kept prepared on one connection; later ones run unnamed. */
 const PREPARED_PER_CONNECTION = 500;
@@ -59,7 +66,8 @@ function prepareStatementsOn(client: pg.PoolClient): void {
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const driver = await loadPg();
+    const pool = new driver.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     pool.on('connect', prepareStatementsOn);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
