@@ -188,6 +188,29 @@ describe('exactly once', () => {
     expect((await world.db.selectFrom('authorizations').select('id').where('application_id', '=', submitted.id).execute()).length).toBe(1);
   });
 
+  it('completes an all-of level once when its approvers approve at the same moment, and a rejection racing an approval leaves one outcome', async () => {
+    const other = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Other' });
+    const s = await scene({ flowLevels: [{ name: 'Both', mode: 'all', approvers: [{ type: 'department_head' }, { type: 'user', userId: other.id }] }, { name: 'Custodian', mode: 'any', approvers: [{ type: 'custodian' }] }] });
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const [headTask, otherTask] = [await pendingTask(s.head, submitted.id), await pendingTask(other, submitted.id)];
+    const answers = await Promise.all([client(world, s.head.token).post(`/api/v1/tasks/${headTask}/approve`, {}), client(world, other.token).post(`/api/v1/tasks/${otherTask}/approve`, {})]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    const events = await world.db.selectFrom('audit_events').select('action').where('target_id', '=', submitted.id).execute();
+    expect(events.filter((e) => e.action === 'application.level_completed')).toHaveLength(1);
+    const custodianTasks = await world.db.selectFrom('approval_tasks').select('status').where('application_id', '=', submitted.id).where('level', '=', 1).execute();
+    expect(custodianTasks).toEqual([{ status: 'pending' }]);
+
+    const second = (await apply(s.applicant, s.seal.id)).body;
+    const [approveTask, rejectTask] = [await pendingTask(s.head, second.id), await pendingTask(other, second.id)];
+    const race = await Promise.all([client(world, s.head.token).post(`/api/v1/tasks/${approveTask}/approve`, {}), client(world, other.token).post(`/api/v1/tasks/${rejectTask}/reject`, { reason: '不同意' })]);
+    const final = (await client(world, s.applicant.token).get(`/api/v1/applications/${second.id}`)).body;
+    expect(final.status).toBe('rejected');
+    expect(race[1]!.status).toBe(200);
+    // Approved first (then the level waits for the other) or refused after the rejection: never both outcomes.
+    expect([200, 409]).toContain(race[0]!.status);
+    expect(final.tasks.filter((t: { status: string }) => t.status === 'pending')).toEqual([]);
+  });
+
   it('creates one application for a repeated idempotency key', async () => {
     const s = await scene();
     const send = () => world.app.inject({ method: 'POST', url: '/api/v1/applications', headers: { authorization: `Bearer ${s.applicant.token}`, 'idempotency-key': 'form-7f3a-0001' }, payload: { sealIds: [s.seal.id], category: 'sales', reason: 'x', uses: 1 } });

@@ -7,3 +7,8 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   // PGlite reports the constraint only in the message.
   return e.constraint === constraint || (typeof e.message === 'string' && e.message.includes(`"${constraint}"`));
 }
+
+/** PostgreSQL's serialization_failure: what an optimistic write raises when what it read changed meanwhile (`sigil_conflict`). */
+export function isSerializationFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '40001';
+}

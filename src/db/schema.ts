@@ -348,6 +348,8 @@ export interface ApplicationsTable {
   /** The levels and approvers as resolved at submission: the application keeps them. */
   plan: Json<unknown>;
   current_level: Generated<number>;
+  /** Moves with every change of the application or its tasks: a decision written optimistically names the version it read (migration 20261121T1900). */
+  version: Generated<number>;
   status: ApplicationStatus;
   idempotency_key: string | null;
   created_at: CreatedAt;

@@ -1,4 +1,4 @@
-import type { Transaction } from '../db/schema.js';
+import type { Db, Transaction } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { findJobByDedupeKey, insertJob, insertJobs, jobInsert, type NewJobRow } from './job.repository.js';
 import type { JobKind, JobPayloads } from './job.types.js';
@@ -39,7 +39,7 @@ export async function enqueueJob<K extends JobKind>(trx: Transaction, job: NewJo
  * The same job as a write for a statement of the caller's (a `WriteBatch`): with a dedupe key
  * already taken it adds nothing, and the caller learns no id.
  */
-export function jobWrite<K extends JobKind>(trx: Transaction, job: NewJob<K>) {
+export function jobWrite<K extends JobKind>(trx: Db | Transaction, job: NewJob<K>) {
   return jobInsert(trx, { id: newId(), groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts: attemptsOf(job), dedupeKey: job.dedupeKey ?? null });
 }
 

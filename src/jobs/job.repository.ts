@@ -57,7 +57,7 @@ function jobValues(row: NewJobRow) {
 }
 
 /** The insert of one job, not yet run; with a dedupe key already taken (in the same group) it inserts nothing. */
-export function jobInsert(trx: Transaction, row: NewJobRow) {
+export function jobInsert(trx: Db | Transaction, row: NewJobRow) {
   const insert = trx.insertInto('jobs').values(jobValues(row));
   return row.dedupeKey === null ? insert : insert.onConflict((oc) => oc.columns(['group_id', 'dedupe_key']).where('dedupe_key', 'is not', null).doNothing());
 }
@@ -82,7 +82,7 @@ export async function insertJobs(trx: Transaction, rows: NewJobRow[]): Promise<v
 }
 
 /** The insert of several jobs without dedupe keys, not yet run: another statement may carry it (a data-modifying WITH). */
-export function jobsInsert(trx: Transaction, rows: NewJobRow[]) {
+export function jobsInsert(trx: Db | Transaction, rows: NewJobRow[]) {
   if (rows.some((row) => row.dedupeKey !== null)) throw new Error('insertJobs: jobs with a dedupe key go through insertJob one by one');
   return trx.insertInto('jobs').values(rows.map(jobValues));
 }

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * The audit append in one statement (bench `approvals`: the group's chain head was the queue).
+ * The audit append in one statement, and optimistic decisions (bench `approvals`: the group's
+ * chain head was the queue).
  *
  * Every writer of a group locks the group's chain head until it commits. Appending took two
  * round trips under that lock (lock and read the head; insert the events and move the head),
@@ -47,11 +48,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       return v_seq;
     end
     $fn$;
+
+    -- Approvals decide optimistically: a decision is written in one statement that names the
+    -- version of the application it read, and fails whole (serialization_failure, retried by the
+    -- server) when a concurrent decision, transfer or withdrawal moved it.
+    alter table applications add column version integer not null default 0;
+    create function sigil_conflict() returns jsonb
+    language plpgsql
+    as $fn$
+    begin
+      raise exception using errcode = '40001', message = 'sigil: the application changed while this decision was made';
+    end
+    $fn$;
   `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
+    drop function sigil_conflict();
+    alter table applications drop column version;
     drop function sigil_audit_append(uuid, jsonb);
     alter table audit_events drop column chain_version;
   `.execute(db);

@@ -1,4 +1,4 @@
-import type { Transaction } from '../../db/schema.js';
+import type { Db, Transaction } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import type { WriteBatch } from '../../db/batch.js';
 import { jobWrite } from '../../jobs/job.queue.js';
@@ -27,7 +27,7 @@ export async function tell<K extends NotificationKind>(ctx: Pick<AppContext, 'ma
 }
 
 /** The same news, to people already read (with their addresses), written with the rest of `batch`. */
-export function tellInBatch<K extends NotificationKind>(ctx: Pick<AppContext, 'mailer' | 'sms'>, trx: Transaction, batch: WriteBatch, q: Telling<K>, people: Recipient[]) {
+export function tellInBatch<K extends NotificationKind>(ctx: Pick<AppContext, 'mailer' | 'sms'>, trx: Db | Transaction, batch: WriteBatch, q: Telling<K>, people: Recipient[]) {
   if (q.userIds.length === 0) return;
   notifyInBatch(trx, batch, { groupId: q.groupId, userIds: q.userIds, kind: q.kind, params: q.params, link: applicationLink(q.applicationId), channels: CHANNELS, off: channelsOff(ctx), at: q.at }, people);
 }
@@ -37,7 +37,7 @@ export function tellInBatch<K extends NotificationKind>(ctx: Pick<AppContext, 'm
  * transaction that opened them: a reminder per task, and one escalation of the level. They survive restarts.
  */
 export function scheduleOverdue(
-  trx: Transaction,
+  trx: Db | Transaction,
   batch: WriteBatch,
   q: { groupId: string; applicationId: string; level: number; tasks: Array<{ id: string }>; openedAt: Date; remindAfterHours: number | null; escalateAfterHours: number | null },
 ) {

@@ -80,6 +80,38 @@ export async function lockAndReadApplication(trx: Transaction, where: { groupId:
 }
 
 /**
+ * What deciding a task needs, read in one statement without a lock: the application (with its
+ * version, seals and applicant's addresses) and all its tasks, as of one snapshot. A decision made
+ * on it is written naming that version (`decisionWrites`' `readVersion`).
+ */
+export async function findDecisionState(db: Db | Transaction, where: { groupId: string; taskId: string }) {
+  const [row] = await selectDecisionState(db, { groupId: where.groupId, taskId: where.taskId });
+  if (!row) return undefined;
+  const { tasks, ...application } = row;
+  type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+  return { application, tasks: (tasks as unknown as Array<Json<TaskRow>>).map((t): TaskRow => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) })) };
+}
+
+const selectDecisionState = precompiled((db, where: { groupId: string; taskId: string }) =>
+  withDecisionFacts(selectApplications(db))
+    .select((eb) => [
+      'a.version',
+      jsonArrayFrom(
+        eb
+          .selectFrom('approval_tasks as t')
+          .innerJoin('users as tu', 'tu.id', 't.assignee_id')
+          .leftJoin('users as tb', 'tb.id', 't.on_behalf_of')
+          .select(['t.id', 't.application_id as applicationId', 't.level', 't.assignee_id as assigneeId', 'tu.name as assigneeName', 't.on_behalf_of as onBehalfOf', 'tb.name as onBehalfOfName', 't.via', 't.status', 't.comment', 't.created_at as createdAt', 't.decided_at as decidedAt'])
+          .whereRef('t.application_id', '=', 'a.id')
+          .orderBy('t.level')
+          .orderBy('t.created_at'),
+      ).as('tasks'),
+    ])
+    .where('a.group_id', '=', where.groupId)
+    .where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId)),
+);
+
+/**
  * The application a task belongs to, locked as `lockAndReadApplication` does, with what approving
  * it may need beyond its row: its seals, and how to reach its applicant.
  */
@@ -89,18 +121,22 @@ export async function lockForDecision(trx: Transaction, where: { groupId: string
 }
 
 const selectForDecision = precompiled((trx, where: { groupId: string; taskId: string }) =>
-  selectApplications(trx)
-    .select((eb) => [
-      jsonArrayFrom(eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.kind']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code')).as('seals'),
-      'u.email as applicantEmail',
-      'u.phone as applicantPhone',
-      'u.locale as applicantLocale',
-      'u.status as applicantStatus',
-    ])
+  withDecisionFacts(selectApplications(trx))
     .where('a.group_id', '=', where.groupId)
     .where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId))
     .forUpdate('a'),
 );
+
+/** An application's seals (what its authorizations are for) and how to reach its applicant: what approving it needs beyond its row. */
+function withDecisionFacts(query: ReturnType<typeof selectApplications>) {
+  return query.select((eb) => [
+    jsonArrayFrom(eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.kind']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code')).as('seals'),
+    'u.email as applicantEmail',
+    'u.phone as applicantPhone',
+    'u.locale as applicantLocale',
+    'u.status as applicantStatus',
+  ]);
+}
 
 /** JSON carries timestamps as text: a nested row's date, back to a Date. */
 const revive = (value: string | null): Date | null => (value === null ? null : new Date(value));
@@ -203,8 +239,9 @@ export async function insertApplication(
     .execute();
 }
 
+/** Changes an application (or, with no patch, only marks it changed): its version moves either way. */
 export async function updateApplication(trx: Transaction, id: string, patch: { status?: ApplicationStatus; current_level?: number; decided_at?: Date | null }) {
-  await trx.updateTable('applications').set(patch).where('id', '=', id).execute();
+  await trx.updateTable('applications').set({ ...patch, version: sql<number>`version + 1` }).where('id', '=', id).execute();
 }
 
 export async function insertApplicationSeals(trx: Transaction, groupId: string, applicationId: string, sealIds: string[]) {
@@ -293,7 +330,7 @@ export async function insertTasks(trx: Transaction, rows: NewTask[]) {
   await tasksInsert(trx, rows).execute();
 }
 
-export function tasksInsert(trx: Transaction, rows: NewTask[]) {
+export function tasksInsert(trx: Db | Transaction, rows: NewTask[]) {
   return trx
     .insertInto('approval_tasks')
     .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, level: r.level, assignee_id: r.assigneeId, on_behalf_of: r.onBehalfOf, via: r.via, status: 'pending' as const, comment: null, decided_at: null, remind_at: r.remindAt, reminded_at: null })));
@@ -306,29 +343,34 @@ export async function decideTask(trx: Transaction, id: string, change: { status:
 /**
  * A decision and what it does to the application, as writes for one statement: the task's
  * outcome, the other tasks still pending (at one level, or all) cancelled, and the application's
- * new level or final status. The other tasks are named by id so the decided one is never among them.
+ * new level or final status with its version moved. The other tasks are named by id so the
+ * decided one is never among them. With `readVersion` the application's update changes nothing
+ * unless the application is still at the version the decision was made on (a batch's guard).
  */
 export function decisionWrites(
-  trx: Transaction,
+  trx: Db | Transaction,
   decision: { taskId: string; applicationId: string; status: TaskStatus; comment: string | null; at: Date },
-  effects: { cancelPending?: { level?: number | undefined } | undefined; application?: { status?: ApplicationStatus; current_level?: number; decided_at?: Date } | undefined },
-): PendingWrite[] {
-  const { cancelPending, application } = effects;
+  effects: { cancelPending?: { level?: number | undefined } | undefined; application?: { status?: ApplicationStatus; current_level?: number; decided_at?: Date } | undefined; readVersion?: number | undefined },
+): { application: PendingWrite; others: PendingWrite[] } {
+  const { cancelPending } = effects;
+  let application = trx
+    .updateTable('applications')
+    .set({ ...effects.application, version: sql<number>`version + 1` })
+    .where('id', '=', decision.applicationId);
+  if (effects.readVersion !== undefined) application = application.where('version', '=', effects.readVersion);
   let cancel: PendingWrite | null = null;
   if (cancelPending) {
     let pending = trx.updateTable('approval_tasks').set({ status: 'cancelled', decided_at: decision.at }).where('application_id', '=', decision.applicationId).where('status', '=', 'pending').where('id', '<>', decision.taskId);
     if (cancelPending.level !== undefined) pending = pending.where('level', '=', cancelPending.level);
     cancel = pending;
   }
-  return [
-    trx.updateTable('approval_tasks').set({ status: decision.status, comment: decision.comment, decided_at: decision.at }).where('id', '=', decision.taskId),
-    cancel,
-    application ? trx.updateTable('applications').set(application).where('id', '=', decision.applicationId) : null,
-  ].filter((write) => write !== null);
+  const decided = trx.updateTable('approval_tasks').set({ status: decision.status, comment: decision.comment, decided_at: decision.at }).where('id', '=', decision.taskId);
+  return { application, others: cancel ? [decided, cancel] : [decided] };
 }
 
 export async function recordDecision(trx: Transaction, decision: Parameters<typeof decisionWrites>[1], effects: Parameters<typeof decisionWrites>[2]): Promise<void> {
-  await new WriteBatch().add(...decisionWrites(trx, decision, effects)).run(trx);
+  const { application, others } = decisionWrites(trx, decision, effects);
+  await new WriteBatch().add(application, ...others).run(trx);
 }
 
 export async function cancelPendingTasks(trx: Transaction, applicationId: string, at: Date, level?: number) {
@@ -458,7 +500,7 @@ export async function insertAuthorizations(trx: Transaction, rows: Parameters<ty
   await authorizationsInsert(trx, rows)?.execute();
 }
 
-export function authorizationsInsert(trx: Transaction, rows: Array<{ id: string; groupId: string; applicationId: string; sealId: string; holderId: string; kind: 'documents' | 'ticket'; usesTotal: number }>) {
+export function authorizationsInsert(trx: Db | Transaction, rows: Array<{ id: string; groupId: string; applicationId: string; sealId: string; holderId: string; kind: 'documents' | 'ticket'; usesTotal: number }>) {
   if (rows.length === 0) return null;
   return trx
     .insertInto('authorizations')

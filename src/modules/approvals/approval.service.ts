@@ -1,4 +1,5 @@
-import type { FlowPurpose, LifecycleAction, SealKind, SealType, Transaction } from '../../db/schema.js';
+import type { Db, FlowPurpose, LifecycleAction, SealKind, SealType, Transaction } from '../../db/schema.js';
+import { isSerializationFailure } from '../../db/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
@@ -159,7 +160,7 @@ export async function previewSealUse(ctx: AppContext, actor: Actor, draft: SealU
  */
 export async function openLevel(
   ctx: AppContext,
-  trx: Transaction,
+  trx: Db | Transaction,
   q: { groupId: string; application: Pick<repo.ApplicationRow, 'id' | 'applicantId' | 'applicantName' | 'reason' | 'sealNames'>; level: number; planned: PlannedLevel; escalatedFrom?: { names: string | null; waitingHours: number } },
   batch?: WriteBatch,
 ) {
@@ -285,56 +286,96 @@ async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, 
   // application and its tasks are read under it, so a racing decision sees the first one's result.
   const application = await repo.lockForDecision(trx, { groupId: principal.groupId, taskId });
   const tasks = application ? await repo.findTasksOfApplication(trx, application.id) : [];
+  return { ...checkDecision(application, tasks, taskId, userId), application: application!, tasks, userId };
+}
+
+/** The task is there, the caller's, and still to be decided on a pending application; or why not. */
+function checkDecision(application: { id: string; status: string; currentLevel: number } | undefined, tasks: repo.TaskRow[], taskId: string, userId: string): { task: repo.TaskRow } {
   const current = tasks.find((t) => t.id === taskId);
   if (!application || !current) throw notFound('task_not_found', taskId);
   if (current.assigneeId !== userId) throw new AppError('task_not_yours', 'This approval task is assigned to someone else.');
   if (current.status !== 'pending' || application.status !== 'pending') {
     throw new AppError('task_already_decided', `This task is already ${current.status} and the application is ${application.status}.`, { task: { id: current.id, status: current.status }, application: { id: application.id, status: application.status, currentLevel: application.currentLevel } });
   }
-  return { task: current, tasks, application, userId };
+  return { task: current };
 }
 
 /**
  * Approves a task. Checked early and again under the application's lock, so twenty
  * approvers clicking at once make one transition; the others get 409 with the state.
  */
+/** How many times an approval is decided again on fresh facts when another change to the application overtook it. */
+const DECISION_ATTEMPTS = 5;
+
+/**
+ * Approves a task. Twenty approvers clicking at once make one transition; the others get 409
+ * with the state. A seal-use decision is made optimistically: read in one statement, written in
+ * one statement that names the application's version and fails whole if the version moved (then
+ * it is decided again on what is there now, usually answering 409). Nothing is locked between
+ * the two, and the statement commits as it ends, so the group's audit head is held for no round
+ * trip. A lifecycle step, which changes its seal as well, is decided under the application's lock.
+ */
 export async function approveTask(ctx: AppContext, actor: Actor, taskId: string, comment: string | null) {
   const { principal } = actor;
-  const applicationId = await ctx.db.transaction().execute(async (trx) => {
-    const { task, tasks, application } = await loadForDecision(ctx, trx, actor, taskId);
-    const now = ctx.now();
-    // Every write of the decision goes in one statement, the audit append last in it, so the
-    // group's audit head is locked only for that statement and the commit: approvals of one
-    // group otherwise queue on that lock.
-    const writes = new WriteBatch();
-    const events: AuditEvent[] = [];
-    await decide(trx, writes, task, tasks, application, now, events);
-    await writes.run(trx, auditAppendStatement({ groupId: principal.groupId, actor, at: now, events }));
-    return application.id;
-  });
+  const userId = requireUser(principal);
+  let applicationId: string;
+  for (let attempt = 1; ; attempt++) {
+    const state = await repo.findDecisionState(ctx.db, { groupId: principal.groupId, taskId });
+    const { task } = checkDecision(state?.application, state?.tasks ?? [], taskId, userId);
+    const { application, tasks } = state!;
+    applicationId = application.id;
+    if (application.purpose === 'lifecycle') {
+      await ctx.db.transaction().execute(async (trx) => {
+        const locked = await loadForDecision(ctx, trx, actor, taskId);
+        await decideAndWrite(trx, locked.task, locked.tasks, locked.application);
+      });
+      break;
+    }
+    try {
+      await decideAndWrite(ctx.db, task, tasks, application, application.version);
+      break;
+    } catch (error) {
+      if (!isSerializationFailure(error) || attempt >= DECISION_ATTEMPTS) throw error;
+    }
+  }
   return getApplication(ctx, actor, applicationId, { participant: true });
 
-  async function decide(trx: Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[]): Promise<void> {
+  /** Every write of the decision in one statement, its audit events last (the chain head is locked for the end of it only). */
+  async function decideAndWrite(db: Db | Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, readVersion?: number) {
+    const now = ctx.now();
+    const writes = new WriteBatch();
+    const events: AuditEvent[] = [];
+    await decide(db, writes, task, tasks, application, now, events, readVersion);
+    await writes.run(db, auditAppendStatement({ groupId: principal.groupId, actor, at: now, events }));
+  }
+
+  async function decide(db: Db | Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[], readVersion: number | undefined): Promise<void> {
     const decision = { taskId: task.id, applicationId: application.id, status: 'approved' as const, comment, at: now };
+    const record = (effects: Parameters<typeof repo.decisionWrites>[2]) => {
+      const { application: move, others } = repo.decisionWrites(db, decision, { ...effects, readVersion });
+      if (readVersion === undefined) writes.add(move);
+      else writes.guard(move);
+      writes.add(...others);
+    };
     events.push({ action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } });
     const plan = planOf(application);
     const level = plan.levels[task.level]!;
     const atLevel = tasks.filter((t) => t.level === task.level);
     const complete = level.mode === 'any' || atLevel.every((t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id);
     if (!complete) {
-      writes.add(...repo.decisionWrites(trx, decision, {}));
+      record({});
       return;
     }
     const cancelPending = atLevel.some((t) => t.status === 'pending' && t.id !== task.id) ? { level: task.level } : undefined;
     events.push({ action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } });
     const next = task.level + 1;
     if (next < plan.levels.length) {
-      writes.add(...repo.decisionWrites(trx, decision, { cancelPending, application: { current_level: next } }));
-      await openLevel(ctx, trx, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! }, writes);
+      record({ cancelPending, application: { current_level: next } });
+      await openLevel(ctx, db, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! }, writes);
       return;
     }
-    writes.add(...repo.decisionWrites(trx, decision, { cancelPending, application: { status: 'approved', decided_at: now } }));
-    await completeApproval(ctx, trx, writes, actor, application, now, events);
+    record({ cancelPending, application: { status: 'approved', decided_at: now } });
+    await completeApproval(ctx, db, writes, actor, application, now, events);
   }
 }
 
@@ -345,12 +386,14 @@ type DecisionApplication = NonNullable<Awaited<ReturnType<typeof repo.lockForDec
  * right to sign the documents (electronic) or a ticket for the approved uses (physical). A
  * lifecycle step changes its seal here and now; the rest joins `writes`.
  */
-async function completeApproval(ctx: AppContext, trx: Transaction, writes: WriteBatch, actor: Actor, application: DecisionApplication, now: Date, events: AuditEvent[]) {
+async function completeApproval(ctx: AppContext, trx: Db | Transaction, writes: WriteBatch, actor: Actor, application: DecisionApplication, now: Date, events: AuditEvent[]) {
   const { principal } = actor;
   const applicant: Recipient = { id: application.applicantId, name: application.applicantName, email: application.applicantEmail, phone: application.applicantPhone, locale: application.applicantLocale, status: application.applicantStatus };
   const sealNames = application.seals.length > 0 ? application.seals.map((x) => x.name) : application.sealNames;
   if (application.purpose === 'lifecycle') {
-    await applyLifecycleStep(trx, { groupId: principal.groupId, actor, application, at: now });
+    // The seal changes with the approval: decided under the application's lock, in a transaction.
+    if (!trx.isTransaction) throw new Error('completeApproval: a lifecycle step is approved in a transaction');
+    await applyLifecycleStep(trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
     events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } });
     tellInBatch(ctx, trx, writes, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames, approverName: principal.name }, applicationId: application.id, at: now }, [applicant]);
     return;
@@ -410,6 +453,7 @@ export async function transferTask(ctx: AppContext, actor: Actor, taskId: string
     if (!related) throw field(`${target.name} works outside the company of this application`);
     const now = ctx.now();
     await repo.decideTask(trx, task.id, { status: 'transferred', comment: input.comment, at: now });
+    await repo.updateApplication(trx, application.id, {});
     await repo.insertTasks(trx, [{ id: newId(), groupId: principal.groupId, applicationId: application.id, level: task.level, assigneeId: target.id, onBehalfOf: userId, via: 'transfer', remindAt: null }]);
     await tell(ctx, trx, { groupId: principal.groupId, userIds: [target.id], kind: 'application.transferred', params: { applicationId: application.id, sealNames: application.sealNames, applicantName: application.applicantName, fromApproverName: principal.name, comment: input.comment }, applicationId: application.id, at: now });
     await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_transferred', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, toUserId: target.id, comment: input.comment } } });

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { AuditEventsTable, Db, Transaction } from '../../db/schema.js';
 import { escapeLike } from '../../db/scope.js';
 import type { Selectable } from 'kysely';
@@ -36,8 +36,11 @@ export async function appendEvents(trx: Transaction, groupId: string, events: Pe
   return Number(rows[0]!.seq);
 }
 
-export function appendEventsStatement(groupId: string, events: PendingAuditEvent[]) {
-  return sql<{ seq: number }>`select sigil_audit_append(${groupId}::uuid, ${JSON.stringify(events)}::jsonb) as seq`;
+/** The append as a statement; with `after`, the events are only handed over (and the head locked) once `after` is known to hold. */
+export function appendEventsStatement(groupId: string, events: PendingAuditEvent[], after?: RawBuilder<boolean>) {
+  const json = JSON.stringify(events);
+  const handed = after ? sql`case when ${after} then ${json}::jsonb end` : sql`${json}::jsonb`;
+  return sql<{ seq: number }>`select sigil_audit_append(${groupId}::uuid, ${handed}) as seq`;
 }
 
 export async function findHead(db: Db, groupId: string): Promise<{ seq: number; hash: string } | undefined> {

@@ -108,14 +108,15 @@ export async function recordAudits(trx: Transaction, options: { groupId: string;
 }
 
 /**
- * The same append as the statement that carries a transaction's other writes (a `WriteBatch`):
- * `select sigil_audit_append(…)` after them, so the chain head is locked at the very end.
+ * The same append as the statement that carries a transaction's other writes (`WriteBatch.run`):
+ * the chain head is locked only once every other write of the statement ran (and its guard held).
  * For events that change no principal (applications, seals, flows).
  */
-export function auditAppendStatement(options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): RawBuilder<unknown> {
+export function auditAppendStatement(options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown> {
   const changing = options.events.find((e) => changesPrincipals(e.action));
   if (changing) throw new Error(`auditAppendStatement: ${changing.action} changes a principal; record it with recordAudits`);
-  return appendEventsStatement(options.groupId, pendingEvents(options));
+  const events = pendingEvents(options);
+  return (afterWrites) => appendEventsStatement(options.groupId, events, afterWrites);
 }
 
 /** Events checked against their schemas (a malformed event is a bug, never a silent record) and hashed as what they say. */

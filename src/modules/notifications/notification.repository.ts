@@ -40,7 +40,7 @@ type NewNotification = { id: string; groupId: string; userId: string; kind: stri
 type NewDelivery = { id: string; groupId: string; userId: string; notificationId: string | null; kind: string; channel: DeliveryChannel; address: string | null; status: DeliveryStatus; detail: string | null; jobId: string | null; at: Date };
 
 /** Inbox rows, the jobs that send e-mail and SMS, and the deliveries that record them, as writes not yet run. */
-export function noticeWrites(trx: Transaction, rows: NoticeRows): PendingWrite[] {
+export function noticeWrites(trx: Db | Transaction, rows: NoticeRows): PendingWrite[] {
   return [
     rows.notifications.length > 0
       ? trx.insertInto('notifications').values(rows.notifications.map((row) => ({ id: row.id, group_id: row.groupId, user_id: row.userId, kind: row.kind, title: row.title, body: row.body, link: row.link, data: JSON.stringify(row.data), read_at: null, created_at: row.at })))

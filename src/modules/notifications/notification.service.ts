@@ -1,4 +1,4 @@
-import type { DeliveryChannel, Transaction } from '../../db/schema.js';
+import type { Db, DeliveryChannel, Transaction } from '../../db/schema.js';
 import { newJobRows, type NewJob } from '../../jobs/job.queue.js';
 import type { JobKind, JobPayloads } from '../../jobs/job.types.js';
 import { newId } from '../../lib/ids.js';
@@ -53,7 +53,7 @@ export async function notify<K extends NotificationKind>(trx: Transaction, input
  * The same, for a caller that has read the recipients already (with other facts it needed) and
  * writes everything of its transaction in one statement: the notices join `batch`.
  */
-export function notifyInBatch<K extends NotificationKind>(trx: Transaction, batch: WriteBatch, input: NotifyInput<K>, recipients: Recipient[]): NotifyResult {
+export function notifyInBatch<K extends NotificationKind>(trx: Db | Transaction, batch: WriteBatch, input: NotifyInput<K>, recipients: Recipient[]): NotifyResult {
   const { rows, result } = planNotices(input, recipients);
   batch.add(...repo.noticeWrites(trx, rows));
   return result;
