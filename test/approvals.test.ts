@@ -112,6 +112,19 @@ describe('a two-level flow: department head, then custodian', () => {
     expect((await client(world, s.head.token).get(`/api/v1/applications/${submitted.id}`)).status).toBe(200);
   });
 
+  it('sends the next level to the delegate of its approver when the level before is approved, and tells the delegate', async () => {
+    const s = await scene();
+    const delegate = await buildUser(world, { groupId: group.groupId, companyId: s.company.id, name: 'Custodian stand-in' });
+    const now = world.clock.now();
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    // Set while the application waits at level one: level two is opened after it.
+    expect((await client(world, s.custodian.token).post('/api/v1/delegations', { delegateId: delegate.id, startsAt: new Date(now.getTime() - 60_000).toISOString(), endsAt: new Date(now.getTime() + 86_400_000).toISOString() })).status).toBe(201);
+    const approved = await client(world, s.head.token).post(`/api/v1/tasks/${await pendingTask(s.head, submitted.id)}/approve`, {});
+    expect(approved.body.tasks.find((t: { level: number }) => t.level === 1)).toMatchObject({ assigneeName: 'Custodian stand-in', onBehalfOf: s.custodian.id, via: 'delegation', status: 'pending' });
+    const inbox = (await client(world, delegate.token).get('/api/v1/notifications')).body.items;
+    expect(inbox.some((n: { link: string }) => n.link === `/applications/${submitted.id}`)).toBe(true);
+  });
+
   it('lets the applicant withdraw before the final decision, not after', async () => {
     const s = await scene();
     const submitted = (await apply(s.applicant, s.seal.id)).body;

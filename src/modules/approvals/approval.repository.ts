@@ -84,18 +84,36 @@ export async function lockAndReadApplication(trx: Transaction, where: { groupId:
  * version, seals and applicant's addresses) and all its tasks, as of one snapshot. A decision made
  * on it is written naming that version (`decisionWrites`' `readVersion`).
  */
-export async function findDecisionState(db: Db | Transaction, where: { groupId: string; taskId: string }) {
-  const [row] = await selectDecisionState(db, { groupId: where.groupId, taskId: where.taskId });
+export async function findDecisionState(db: Db | Transaction, where: { groupId: string; taskId: string; at: Date }) {
+  const [row] = await selectDecisionState(db, { groupId: where.groupId, taskId: where.taskId, at: where.at });
   if (!row) return undefined;
-  const { tasks, ...application } = row;
+  const { tasks, nextLevelPeople, ...application } = row;
   type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
-  return { application, tasks: (tasks as unknown as Array<Json<TaskRow>>).map((t): TaskRow => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) })) };
+  const next = (application.plan as { levels: Array<{ approvers: Array<{ id: string }> }> }).levels[application.currentLevel + 1];
+  return {
+    application,
+    tasks: (tasks as unknown as Array<Json<TaskRow>>).map((t): TaskRow => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) })),
+    /** Who the level after the current one would go to, as of `at` (none after the last level). */
+    nextLevel: next ? levelPeopleFrom(next.approvers.map((a) => a.id), nextLevelPeople as unknown as LevelPersonRow[]) : undefined,
+  };
 }
 
-const selectDecisionState = precompiled((db, where: { groupId: string; taskId: string }) =>
+const selectDecisionState = precompiled((db, where: { groupId: string; taskId: string; at: Date }) =>
   withDecisionFacts(selectApplications(db))
     .select((eb) => [
       'a.version',
+      // The next level's approvers (as the plan names them) and whoever stands in for them: the read
+      // a decision opening that level would otherwise make on its own.
+      sql<unknown[]>`(select coalesce(json_agg(p), '[]') from (
+        select u.id, u.name, u.email, u.phone, u.locale, u.status, null::uuid as "standsInFor", null::timestamptz as "delegatedAt"
+          from users u
+         where u.group_id = a.group_id and u.id in (select (x->>'id')::uuid from jsonb_array_elements(a.plan->'levels'->(a.current_level + 1)->'approvers') x)
+        union all
+        select u.id, u.name, u.email, u.phone, u.locale, u.status, d.user_id, d.created_at
+          from delegations d join users u on u.id = d.delegate_id
+         where d.group_id = a.group_id and d.revoked_at is null and d.starts_at <= ${where.at} and d.ends_at > ${where.at} and u.status = 'active'
+           and d.user_id in (select (x->>'id')::uuid from jsonb_array_elements(a.plan->'levels'->(a.current_level + 1)->'approvers') x)
+      ) p)`.as('nextLevelPeople'),
       jsonArrayFrom(
         eb
           .selectFrom('approval_tasks as t')
@@ -453,9 +471,21 @@ const selectLevelPeople = precompiled((db, where: { groupId: string; approverIds
  * Everyone a level may go to, in one read: each approver, and the delegate standing in for them
  * at `at` (an active person; the newest delegation wins), with what notifying them needs.
  */
-export async function findLevelPeople(db: Db | Transaction, groupId: string, approverIds: string[], at: Date): Promise<{ delegates: Map<string, { id: string; name: string }>; people: Recipient[] }> {
-  if (approverIds.length === 0) return { delegates: new Map(), people: [] };
-  const rows = await selectLevelPeople(db, { groupId, approverIds, at });
+export async function findLevelPeople(db: Db | Transaction, groupId: string, approverIds: string[], at: Date): Promise<LevelPeople> {
+  if (approverIds.length === 0) return { approverIds, delegates: new Map(), people: [] };
+  return levelPeopleFrom(approverIds, await selectLevelPeople(db, { groupId, approverIds, at }));
+}
+
+/** A level's approvers, who stands in for whom, and everyone's addresses. */
+export interface LevelPeople {
+  approverIds: string[];
+  delegates: Map<string, { id: string; name: string }>;
+  people: Recipient[];
+}
+
+type LevelPersonRow = Recipient & { standsInFor: string | null; delegatedAt: Date | string | null };
+
+function levelPeopleFrom(approverIds: string[], rows: LevelPersonRow[]): LevelPeople {
   const delegates = new Map<string, { id: string; name: string; at: number }>();
   const people = new Map<string, Recipient>();
   for (const { standsInFor, delegatedAt, ...person } of rows) {
@@ -465,7 +495,7 @@ export async function findLevelPeople(db: Db | Transaction, groupId: string, app
     const when = new Date(delegatedAt!).getTime();
     if (!known || when > known.at) delegates.set(standsInFor, { id: person.id, name: person.name, at: when });
   }
-  return { delegates: new Map([...delegates].map(([approver, { id, name }]) => [approver, { id, name }])), people: [...people.values()] };
+  return { approverIds, delegates: new Map([...delegates].map(([approver, { id, name }]) => [approver, { id, name }])), people: [...people.values()] };
 }
 
 export async function insertDelegation(trx: Transaction, row: { id: string; groupId: string; userId: string; delegateId: string; startsAt: Date; endsAt: Date }) {

@@ -163,11 +163,15 @@ export async function openLevel(
   trx: Db | Transaction,
   q: { groupId: string; application: Pick<repo.ApplicationRow, 'id' | 'applicantId' | 'applicantName' | 'reason' | 'sealNames'>; level: number; planned: PlannedLevel; escalatedFrom?: { names: string | null; waitingHours: number } },
   batch?: WriteBatch,
+  known?: repo.LevelPeople,
 ) {
   const { application } = q;
   const writes = batch ?? new WriteBatch();
   const now = ctx.now();
-  const { delegates, people } = await repo.findLevelPeople(trx, q.groupId, q.planned.approvers.map((a) => a.id), now);
+  const approverIds = q.planned.approvers.map((a) => a.id);
+  // The people read with the decision serve when they are this level's.
+  const readBefore = known && known.approverIds.join() === approverIds.join() ? known : undefined;
+  const { delegates, people } = readBefore ?? (await repo.findLevelPeople(trx, q.groupId, approverIds, now));
   const remindAt = q.planned.remindAfterHours ? new Date(now.getTime() + q.planned.remindAfterHours * 3_600_000) : null;
   const rows = q.planned.approvers.map((approver) => {
     const delegate = delegates.get(approver.id);
@@ -320,7 +324,7 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
   const userId = requireUser(principal);
   let applicationId: string;
   for (let attempt = 1; ; attempt++) {
-    const state = await repo.findDecisionState(ctx.db, { groupId: principal.groupId, taskId });
+    const state = await repo.findDecisionState(ctx.db, { groupId: principal.groupId, taskId, at: ctx.now() });
     const { task } = checkDecision(state?.application, state?.tasks ?? [], taskId, userId);
     const { application, tasks } = state!;
     applicationId = application.id;
@@ -332,7 +336,7 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
       break;
     }
     try {
-      await decideAndWrite(ctx.db, task, tasks, application, application.version);
+      await decideAndWrite(ctx.db, task, tasks, application, application.version, state!.nextLevel);
       break;
     } catch (error) {
       if (!isSerializationFailure(error) || attempt >= DECISION_ATTEMPTS) throw error;
@@ -341,15 +345,15 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
   return getApplication(ctx, actor, applicationId, { participant: true });
 
   /** Every write of the decision in one statement, its audit events last (the chain head is locked for the end of it only). */
-  async function decideAndWrite(db: Db | Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, readVersion?: number) {
+  async function decideAndWrite(db: Db | Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, readVersion?: number, nextLevel?: repo.LevelPeople) {
     const now = ctx.now();
     const writes = new WriteBatch();
     const events: AuditEvent[] = [];
-    await decide(db, writes, task, tasks, application, now, events, readVersion);
+    await decide(db, writes, task, tasks, application, now, events, readVersion, nextLevel);
     await writes.run(db, auditAppendStatement({ groupId: principal.groupId, actor, at: now, events }));
   }
 
-  async function decide(db: Db | Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[], readVersion: number | undefined): Promise<void> {
+  async function decide(db: Db | Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[], readVersion: number | undefined, nextLevel: repo.LevelPeople | undefined): Promise<void> {
     const decision = { taskId: task.id, applicationId: application.id, status: 'approved' as const, comment, at: now };
     const record = (effects: Parameters<typeof repo.decisionWrites>[2]) => {
       const { application: move, others } = repo.decisionWrites(db, decision, { ...effects, readVersion });
@@ -371,7 +375,7 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
     const next = task.level + 1;
     if (next < plan.levels.length) {
       record({ cancelPending, application: { current_level: next } });
-      await openLevel(ctx, db, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! }, writes);
+      await openLevel(ctx, db, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! }, writes, next === application.currentLevel + 1 ? nextLevel : undefined);
       return;
     }
     record({ cancelPending, application: { status: 'approved', decided_at: now } });
