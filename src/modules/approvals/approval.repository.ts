@@ -88,11 +88,10 @@ export async function findDecisionState(db: Db | Transaction, where: { groupId: 
   const [row] = await selectDecisionState(db, { groupId: where.groupId, taskId: where.taskId, at: where.at });
   if (!row) return undefined;
   const { tasks, nextLevelPeople, ...application } = row;
-  type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
   const next = (application.plan as { levels: Array<{ approvers: Array<{ id: string }> }> }).levels[application.currentLevel + 1];
   return {
     application,
-    tasks: (tasks as unknown as Array<Json<TaskRow>>).map((t): TaskRow => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) })),
+    tasks: reviveTasks(tasks),
     /** Who the level after the current one would go to, as of `at` (none after the last level). */
     nextLevel: next ? levelPeopleFrom(next.approvers.map((a) => a.id), nextLevelPeople as unknown as LevelPersonRow[]) : undefined,
   };
@@ -100,7 +99,7 @@ export async function findDecisionState(db: Db | Transaction, where: { groupId: 
 
 const selectDecisionState = precompiled((db, where: { groupId: string; taskId: string; at: Date }) =>
   withDecisionFacts(selectApplications(db))
-    .select((eb) => [
+    .select([
       'a.version',
       // The next level's approvers (as the plan names them) and whoever stands in for them: the read
       // a decision opening that level would otherwise make on its own.
@@ -114,16 +113,7 @@ const selectDecisionState = precompiled((db, where: { groupId: string; taskId: s
          where d.group_id = a.group_id and d.revoked_at is null and d.starts_at <= ${where.at} and d.ends_at > ${where.at} and u.status = 'active'
            and d.user_id in (select (x->>'id')::uuid from jsonb_array_elements(a.plan->'levels'->(a.current_level + 1)->'approvers') x)
       ) p)`.as('nextLevelPeople'),
-      jsonArrayFrom(
-        eb
-          .selectFrom('approval_tasks as t')
-          .innerJoin('users as tu', 'tu.id', 't.assignee_id')
-          .leftJoin('users as tb', 'tb.id', 't.on_behalf_of')
-          .select(['t.id', 't.application_id as applicationId', 't.level', 't.assignee_id as assigneeId', 'tu.name as assigneeName', 't.on_behalf_of as onBehalfOf', 'tb.name as onBehalfOfName', 't.via', 't.status', 't.comment', 't.created_at as createdAt', 't.decided_at as decidedAt'])
-          .whereRef('t.application_id', '=', 'a.id')
-          .orderBy('t.level')
-          .orderBy('t.created_at'),
-      ).as('tasks'),
+      tasksOfApplication(db).as('tasks'),
     ])
     .where('a.group_id', '=', where.groupId)
     .where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId)),
@@ -169,16 +159,7 @@ const selectApplicationDetail = precompiled((db, where: { groupId: string; id: s
       jsonArrayFrom(
         eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.code', 's.kind', 's.type', 's.status', 's.company_id as companyId']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code'),
       ).as('seals'),
-      jsonArrayFrom(
-        eb
-          .selectFrom('approval_tasks as t')
-          .innerJoin('users as tu', 'tu.id', 't.assignee_id')
-          .leftJoin('users as tb', 'tb.id', 't.on_behalf_of')
-          .select(['t.id', 't.application_id as applicationId', 't.level', 't.assignee_id as assigneeId', 'tu.name as assigneeName', 't.on_behalf_of as onBehalfOf', 'tb.name as onBehalfOfName', 't.via', 't.status', 't.comment', 't.created_at as createdAt', 't.decided_at as decidedAt'])
-          .whereRef('t.application_id', '=', 'a.id')
-          .orderBy('t.level')
-          .orderBy('t.created_at'),
-      ).as('tasks'),
+      tasksOfApplication(db).as('tasks'),
       jsonArrayFrom(eb.selectFrom('application_cc as x').innerJoin('users as cu', 'cu.id', 'x.user_id').select(['cu.id', 'cu.name']).whereRef('x.application_id', '=', 'a.id').orderBy('cu.name')).as('cc'),
       jsonArrayFrom(
         eb
@@ -205,7 +186,7 @@ export async function findApplicationDetail(db: Db | Transaction, where: { group
   if (!row) return undefined;
   // The nested rows come back as JSON: dates as text, and bigint counts as numbers already.
   type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
-  const tasks = (row.tasks as unknown as Array<Json<TaskRow>>).map((t): TaskRow => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) }));
+  const tasks = reviveTasks(row.tasks);
   const authorizations = (row.authorizations as unknown as Array<Json<(typeof row.authorizations)[number]>>).map((z) => ({ ...z, createdAt: new Date(z.createdAt), revokedAt: revive(z.revokedAt) }));
   return { ...row, tasks, authorizations };
 }
@@ -317,6 +298,16 @@ function selectTasks(db: Db | Transaction) {
       't.created_at as createdAt',
       't.decided_at as decidedAt',
     ]);
+}
+
+/** An application's tasks as a JSON array, for a read of the application (`a`) with everything else; opened order. */
+function tasksOfApplication(db: Db | Transaction) {
+  return jsonArrayFrom(selectTasks(db).where('t.application_id', '=', sql.ref<string>('a.id')).orderBy('t.level').orderBy('t.created_at'));
+}
+
+/** Tasks read as JSON: their dates came back as text. */
+function reviveTasks(json: unknown): TaskRow[] {
+  return (json as Array<Omit<TaskRow, 'createdAt' | 'decidedAt'> & { createdAt: string; decidedAt: string | null }>).map((t) => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) }));
 }
 
 const selectTasksOfApplication = precompiled((db, where: { applicationId: string }) => selectTasks(db).where('t.application_id', '=', where.applicationId).orderBy('t.level').orderBy('t.created_at'));

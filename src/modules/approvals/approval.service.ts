@@ -304,10 +304,6 @@ function checkDecision(application: { id: string; status: string; currentLevel: 
   return { task: current };
 }
 
-/**
- * Approves a task. Checked early and again under the application's lock, so twenty
- * approvers clicking at once make one transition; the others get 409 with the state.
- */
 /** How many times an approval is decided again on fresh facts when another change to the application overtook it. */
 const DECISION_ATTEMPTS = 5;
 
