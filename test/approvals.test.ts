@@ -125,6 +125,33 @@ describe('a two-level flow: department head, then custodian', () => {
     expect(inbox.some((n: { link: string }) => n.link === `/applications/${submitted.id}`)).toBe(true);
   });
 
+  it('answers each approval with the application exactly as reading it again gives it', async () => {
+    const other = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Other' });
+    const third = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Third' });
+    const s = await scene({
+      kind: 'physical',
+      flowLevels: [
+        { name: 'Both', mode: 'all', approvers: [{ type: 'department_head' }, { type: 'user', userId: other.id }] },
+        { name: 'Either', mode: 'any', approvers: [{ type: 'custodian' }, { type: 'user', userId: third.id }] },
+      ],
+    });
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const steps: Array<[User, string]> = [
+      [s.head, 'an all-of level waiting for its other approver'],
+      [other, 'the all-of level completed, the next level opened to two approvers'],
+      [third, 'the last level approved by one, the other task cancelled, a ticket given'],
+    ];
+    for (const [approver, what] of steps) {
+      const answer = await client(world, approver.token).post(`/api/v1/tasks/${await pendingTask(approver, submitted.id)}/approve`, { comment: what });
+      expect(answer.status, what).toBe(200);
+      const again = await client(world, approver.token).get(`/api/v1/applications/${submitted.id}`);
+      expect(answer.body, what).toEqual(again.body);
+    }
+    const final = (await client(world, s.applicant.token).get(`/api/v1/applications/${submitted.id}`)).body;
+    expect(final).toMatchObject({ status: 'approved', authorizations: [{ kind: 'ticket', usesTotal: 3, usesConsumed: 0 }] });
+    expect(final.tasks.map((t: { status: string }) => t.status).sort()).toEqual(['approved', 'approved', 'approved', 'cancelled']);
+  });
+
   it('lets the applicant withdraw before the final decision, not after', async () => {
     const s = await scene();
     const submitted = (await apply(s.applicant, s.seal.id)).body;

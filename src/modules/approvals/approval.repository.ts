@@ -87,19 +87,24 @@ export async function lockAndReadApplication(trx: Transaction, where: { groupId:
 export async function findDecisionState(db: Db | Transaction, where: { groupId: string; taskId: string; at: Date }) {
   const [row] = await selectDecisionState(db, { groupId: where.groupId, taskId: where.taskId, at: where.at });
   if (!row) return undefined;
-  const { tasks, nextLevelPeople, ...application } = row;
-  const next = (application.plan as { levels: Array<{ approvers: Array<{ id: string }> }> }).levels[application.currentLevel + 1];
+  const { nextLevelPeople, ...detail } = reviveDetail(row);
+  const next = (detail.plan as { levels: Array<{ approvers: Array<{ id: string }> }> }).levels[detail.currentLevel + 1];
   return {
-    application,
-    tasks: reviveTasks(tasks),
+    /** The application as its page shows it, with its version and the applicant's addresses. */
+    application: detail,
+    tasks: detail.tasks,
     /** Who the level after the current one would go to, as of `at` (none after the last level). */
     nextLevel: next ? levelPeopleFrom(next.approvers.map((a) => a.id), nextLevelPeople as unknown as LevelPersonRow[]) : undefined,
   };
 }
 
 const selectDecisionState = precompiled((db, where: { groupId: string; taskId: string; at: Date }) =>
-  withDecisionFacts(selectApplications(db))
+  withDetail(db, selectApplications(db))
     .select([
+      'u.email as applicantEmail',
+      'u.phone as applicantPhone',
+      'u.locale as applicantLocale',
+      'u.status as applicantStatus',
       'a.version',
       // The next level's approvers (as the plan names them) and whoever stands in for them: the read
       // a decision opening that level would otherwise make on its own.
@@ -113,7 +118,6 @@ const selectDecisionState = precompiled((db, where: { groupId: string; taskId: s
          where d.group_id = a.group_id and d.revoked_at is null and d.starts_at <= ${where.at} and d.ends_at > ${where.at} and u.status = 'active'
            and d.user_id in (select (x->>'id')::uuid from jsonb_array_elements(a.plan->'levels'->(a.current_level + 1)->'approvers') x)
       ) p)`.as('nextLevelPeople'),
-      tasksOfApplication(db).as('tasks'),
     ])
     .where('a.group_id', '=', where.groupId)
     .where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId)),
@@ -154,41 +158,59 @@ const revive = (value: string | null): Date | null => (value === null ? null : n
  * documents) in one statement, so a decision answers with one round trip instead of six.
  */
 const selectApplicationDetail = precompiled((db, where: { groupId: string; id: string }) =>
-  selectApplications(db)
-    .select((eb) => [
-      jsonArrayFrom(
-        eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.code', 's.kind', 's.type', 's.status', 's.company_id as companyId']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code'),
-      ).as('seals'),
-      tasksOfApplication(db).as('tasks'),
-      jsonArrayFrom(eb.selectFrom('application_cc as x').innerJoin('users as cu', 'cu.id', 'x.user_id').select(['cu.id', 'cu.name']).whereRef('x.application_id', '=', 'a.id').orderBy('cu.name')).as('cc'),
-      jsonArrayFrom(
-        eb
-          .selectFrom('authorizations as z')
-          .select(['z.id', 'z.seal_id as sealId', 'z.holder_id as holderId', 'z.kind', 'z.uses_total as usesTotal', 'z.uses_consumed as usesConsumed', 'z.created_at as createdAt', 'z.revoked_at as revokedAt'])
-          .whereRef('z.application_id', '=', 'a.id')
-          .orderBy('z.created_at'),
-      ).as('authorizations'),
-      jsonArrayFrom(
-        eb
-          .selectFrom('application_documents as d')
-          .innerJoin('blobs as b', (join) => join.onRef('b.group_id', '=', 'd.group_id').onRef('b.sha256', '=', 'd.sha256'))
-          .select(['d.sha256', 'd.name', 'b.size', 'b.media_type as mediaType'])
-          .whereRef('d.application_id', '=', 'a.id')
-          .orderBy('d.position'),
-      ).as('documents'),
-    ])
+  withDetail(db, selectApplications(db))
     .where('a.group_id', '=', where.groupId)
     .where('a.id', '=', where.id),
 );
 
+/** Everything an application's page shows beside its row: seals, tasks, copied people, authorizations, documents. */
+function withDetail(db: Db | Transaction, query: ReturnType<typeof selectApplications>) {
+  return query.select((eb) => [
+    jsonArrayFrom(
+      eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.code', 's.kind', 's.type', 's.status', 's.company_id as companyId']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code'),
+    ).as('seals'),
+    tasksOfApplication(db).as('tasks'),
+    jsonArrayFrom(eb.selectFrom('application_cc as x').innerJoin('users as cu', 'cu.id', 'x.user_id').select(['cu.id', 'cu.name']).whereRef('x.application_id', '=', 'a.id').orderBy('cu.name')).as('cc'),
+    jsonArrayFrom(
+      eb
+        .selectFrom('authorizations as z')
+        .select(['z.id', 'z.seal_id as sealId', 'z.holder_id as holderId', 'z.kind', 'z.uses_total as usesTotal', 'z.uses_consumed as usesConsumed', 'z.created_at as createdAt', 'z.revoked_at as revokedAt'])
+        .whereRef('z.application_id', '=', 'a.id')
+        .orderBy('z.created_at')
+        .orderBy('z.id'),
+    ).as('authorizations'),
+    jsonArrayFrom(
+      eb
+        .selectFrom('application_documents as d')
+        .innerJoin('blobs as b', (join) => join.onRef('b.group_id', '=', 'd.group_id').onRef('b.sha256', '=', 'd.sha256'))
+        .select(['d.sha256', 'd.name', 'b.size', 'b.media_type as mediaType'])
+        .whereRef('d.application_id', '=', 'a.id')
+        .orderBy('d.position'),
+    ).as('documents'),
+  ]);
+}
+
+/** A detail read as JSON: dates of its nested rows back from text (bigint counts are numbers already). */
+function reviveDetail<R extends { tasks: unknown; authorizations: unknown }>(row: R): Omit<R, 'tasks' | 'authorizations'> & { tasks: TaskRow[]; authorizations: AuthorizationRow[] } {
+  type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+  const authorizations = (row.authorizations as Array<Json<AuthorizationRow>>).map((z): AuthorizationRow => ({ ...z, createdAt: new Date(z.createdAt), revokedAt: revive(z.revokedAt) }));
+  return { ...row, tasks: reviveTasks(row.tasks), authorizations };
+}
+
+export interface AuthorizationRow {
+  id: string;
+  sealId: string;
+  holderId: string;
+  kind: 'documents' | 'ticket';
+  usesTotal: number;
+  usesConsumed: number;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
 export async function findApplicationDetail(db: Db | Transaction, where: { groupId: string; id: string }) {
   const [row] = await selectApplicationDetail(db, { groupId: where.groupId, id: where.id });
-  if (!row) return undefined;
-  // The nested rows come back as JSON: dates as text, and bigint counts as numbers already.
-  type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
-  const tasks = reviveTasks(row.tasks);
-  const authorizations = (row.authorizations as unknown as Array<Json<(typeof row.authorizations)[number]>>).map((z) => ({ ...z, createdAt: new Date(z.createdAt), revokedAt: revive(z.revokedAt) }));
-  return { ...row, tasks, authorizations };
+  return row ? reviveDetail(row) : undefined;
 }
 
 
@@ -302,7 +324,7 @@ function selectTasks(db: Db | Transaction) {
 
 /** An application's tasks as a JSON array, for a read of the application (`a`) with everything else; opened order. */
 function tasksOfApplication(db: Db | Transaction) {
-  return jsonArrayFrom(selectTasks(db).where('t.application_id', '=', sql.ref<string>('a.id')).orderBy('t.level').orderBy('t.created_at'));
+  return jsonArrayFrom(selectTasks(db).where('t.application_id', '=', sql.ref<string>('a.id')).orderBy('t.level').orderBy('t.created_at').orderBy('t.id'));
 }
 
 /** Tasks read as JSON: their dates came back as text. */
@@ -310,7 +332,7 @@ function reviveTasks(json: unknown): TaskRow[] {
   return (json as Array<Omit<TaskRow, 'createdAt' | 'decidedAt'> & { createdAt: string; decidedAt: string | null }>).map((t) => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) }));
 }
 
-const selectTasksOfApplication = precompiled((db, where: { applicationId: string }) => selectTasks(db).where('t.application_id', '=', where.applicationId).orderBy('t.level').orderBy('t.created_at'));
+const selectTasksOfApplication = precompiled((db, where: { applicationId: string }) => selectTasks(db).where('t.application_id', '=', where.applicationId).orderBy('t.level').orderBy('t.created_at').orderBy('t.id'));
 
 export async function findTasksOfApplication(db: Db | Transaction, applicationId: string): Promise<TaskRow[]> {
   return selectTasksOfApplication(db, { applicationId });
@@ -332,7 +354,7 @@ export async function findTasksOf(db: Db, where: { groupId: string; assigneeId: 
   return query.orderBy('t.created_at', 'desc').limit(where.limit).execute();
 }
 
-type NewTask = { id: string; groupId: string; applicationId: string; level: number; assigneeId: string; onBehalfOf: string | null; via: 'delegation' | 'transfer' | 'escalation' | null; remindAt: Date | null };
+type NewTask = { id: string; groupId: string; applicationId: string; level: number; assigneeId: string; onBehalfOf: string | null; via: 'delegation' | 'transfer' | 'escalation' | null; remindAt: Date | null; createdAt: Date };
 
 export async function insertTasks(trx: Transaction, rows: NewTask[]) {
   if (rows.length === 0) return;
@@ -342,7 +364,7 @@ export async function insertTasks(trx: Transaction, rows: NewTask[]) {
 export function tasksInsert(trx: Db | Transaction, rows: NewTask[]) {
   return trx
     .insertInto('approval_tasks')
-    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, level: r.level, assignee_id: r.assigneeId, on_behalf_of: r.onBehalfOf, via: r.via, status: 'pending' as const, comment: null, decided_at: null, remind_at: r.remindAt, reminded_at: null })));
+    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, level: r.level, assignee_id: r.assigneeId, on_behalf_of: r.onBehalfOf, via: r.via, status: 'pending' as const, comment: null, decided_at: null, remind_at: r.remindAt, reminded_at: null, created_at: r.createdAt })));
 }
 
 export async function decideTask(trx: Transaction, id: string, change: { status: TaskStatus; comment: string | null; at: Date }) {
@@ -517,15 +539,17 @@ export async function revokeDelegation(trx: Transaction, where: { groupId: strin
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function insertAuthorizations(trx: Transaction, rows: Parameters<typeof authorizationsInsert>[1]) {
+export async function insertAuthorizations(trx: Transaction, rows: NewAuthorization[]) {
   await authorizationsInsert(trx, rows)?.execute();
 }
 
-export function authorizationsInsert(trx: Db | Transaction, rows: Array<{ id: string; groupId: string; applicationId: string; sealId: string; holderId: string; kind: 'documents' | 'ticket'; usesTotal: number }>) {
+export type NewAuthorization = { id: string; groupId: string; applicationId: string; sealId: string; holderId: string; kind: 'documents' | 'ticket'; usesTotal: number; createdAt: Date };
+
+export function authorizationsInsert(trx: Db | Transaction, rows: NewAuthorization[]) {
   if (rows.length === 0) return null;
   return trx
     .insertInto('authorizations')
-    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, seal_id: r.sealId, holder_id: r.holderId, kind: r.kind, uses_total: r.usesTotal, revoked_at: null, revoked_by: null })));
+    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, seal_id: r.sealId, holder_id: r.holderId, kind: r.kind, uses_total: r.usesTotal, revoked_at: null, revoked_by: null, created_at: r.createdAt })));
 }
 
 

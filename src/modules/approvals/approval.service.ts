@@ -178,7 +178,7 @@ export async function openLevel(
     // A delegate never decides their own application: then the approver keeps the task.
     const standIn = delegate && delegate.id !== application.applicantId ? delegate : undefined;
     const via = standIn ? ('delegation' as const) : q.escalatedFrom ? ('escalation' as const) : null;
-    return { id: newId(), groupId: q.groupId, applicationId: application.id, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via, remindAt };
+    return { id: newId(), groupId: q.groupId, applicationId: application.id, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via, remindAt, createdAt: now };
   });
   if (rows.length > 0) writes.add(repo.tasksInsert(trx, rows));
   scheduleOverdue(trx, writes, { groupId: q.groupId, applicationId: application.id, level: q.level, tasks: rows, openedAt: now, remindAfterHours: q.planned.remindAfterHours, escalateAfterHours: q.planned.escalateAfterHours });
@@ -190,7 +190,8 @@ export async function openLevel(
     tellInBatch(ctx, trx, writes, { groupId: q.groupId, userIds, kind: 'approval.task_assigned', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: application.id, at: now }, people);
   }
   if (!batch) await writes.run(trx);
-  return rows;
+  const nameOf = (id: string) => people.find((p) => p.id === id)?.name ?? q.planned.approvers.find((a) => a.id === id)?.name ?? '';
+  return rows.map((row) => ({ ...row, assigneeName: nameOf(row.assigneeId), onBehalfOfName: row.onBehalfOf ? nameOf(row.onBehalfOf) : null }));
 }
 
 export interface ApplicationDraft {
@@ -318,65 +319,89 @@ const DECISION_ATTEMPTS = 5;
 export async function approveTask(ctx: AppContext, actor: Actor, taskId: string, comment: string | null) {
   const { principal } = actor;
   const userId = requireUser(principal);
-  let applicationId: string;
   for (let attempt = 1; ; attempt++) {
     const state = await repo.findDecisionState(ctx.db, { groupId: principal.groupId, taskId, at: ctx.now() });
     const { task } = checkDecision(state?.application, state?.tasks ?? [], taskId, userId);
     const { application, tasks } = state!;
-    applicationId = application.id;
     if (application.purpose === 'lifecycle') {
       await ctx.db.transaction().execute(async (trx) => {
         const locked = await loadForDecision(ctx, trx, actor, taskId);
         await decideAndWrite(trx, locked.task, locked.tasks, locked.application);
       });
-      break;
+      return getApplication(ctx, actor, application.id, { participant: true });
     }
     try {
-      await decideAndWrite(ctx.db, task, tasks, application, application.version, state!.nextLevel);
-      break;
+      const now = ctx.now();
+      const outcome = await decideAndWrite(ctx.db, task, tasks, application, application.version, state!.nextLevel, now);
+      // Nothing changed the application since it was read (the version held): the answer is what
+      // was read with this decision applied, without reading it again.
+      return pageAfter(application, { taskId, comment, at: now }, outcome);
     } catch (error) {
       if (!isSerializationFailure(error) || attempt >= DECISION_ATTEMPTS) throw error;
     }
   }
-  return getApplication(ctx, actor, applicationId, { participant: true });
 
   /** Every write of the decision in one statement, its audit events last (the chain head is locked for the end of it only). */
-  async function decideAndWrite(db: Db | Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, readVersion?: number, nextLevel?: repo.LevelPeople) {
-    const now = ctx.now();
+  async function decideAndWrite(db: Db | Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, readVersion?: number, nextLevel?: repo.LevelPeople, now = ctx.now()): Promise<DecisionOutcome> {
     const writes = new WriteBatch();
     const events: AuditEvent[] = [];
-    await decide(db, writes, task, tasks, application, now, events, readVersion, nextLevel);
+    const outcome = await decide(db, writes, task, tasks, application, now, events, readVersion, nextLevel);
     await writes.run(db, auditAppendStatement({ groupId: principal.groupId, actor, at: now, events }));
+    return outcome;
   }
 
-  async function decide(db: Db | Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[], readVersion: number | undefined, nextLevel: repo.LevelPeople | undefined): Promise<void> {
+  async function decide(db: Db | Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[], readVersion: number | undefined, nextLevel: repo.LevelPeople | undefined): Promise<DecisionOutcome> {
     const decision = { taskId: task.id, applicationId: application.id, status: 'approved' as const, comment, at: now };
-    const record = (effects: Parameters<typeof repo.decisionWrites>[2]) => {
+    const record = (effects: { cancelPending?: { level?: number }; application?: DecisionOutcome['application'] }, more: Partial<DecisionOutcome> = {}): DecisionOutcome => {
       const { application: move, others } = repo.decisionWrites(db, decision, { ...effects, readVersion });
       if (readVersion === undefined) writes.add(move);
       else writes.guard(move);
       writes.add(...others);
+      return { application: effects.application ?? {}, cancelPending: effects.cancelPending, opened: [], authorizations: [], ...more };
     };
     events.push({ action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } });
     const plan = planOf(application);
     const level = plan.levels[task.level]!;
     const atLevel = tasks.filter((t) => t.level === task.level);
     const complete = level.mode === 'any' || atLevel.every((t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id);
-    if (!complete) {
-      record({});
-      return;
-    }
+    if (!complete) return record({});
     const cancelPending = atLevel.some((t) => t.status === 'pending' && t.id !== task.id) ? { level: task.level } : undefined;
     events.push({ action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } });
     const next = task.level + 1;
     if (next < plan.levels.length) {
-      record({ cancelPending, application: { current_level: next } });
-      await openLevel(ctx, db, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! }, writes, next === application.currentLevel + 1 ? nextLevel : undefined);
-      return;
+      const outcome = record({ cancelPending, application: { current_level: next } });
+      outcome.opened = await openLevel(ctx, db, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! }, writes, next === application.currentLevel + 1 ? nextLevel : undefined);
+      return outcome;
     }
-    record({ cancelPending, application: { status: 'approved', decided_at: now } });
-    await completeApproval(ctx, db, writes, actor, application, now, events);
+    const outcome = record({ cancelPending, application: { status: 'approved', decided_at: now } });
+    outcome.authorizations = await completeApproval(ctx, db, writes, actor, application, now, events);
+    return outcome;
   }
+}
+
+/** What a decision changed: the application's step, the tasks it cancelled and opened, the authorizations it gave. */
+interface DecisionOutcome {
+  application: { status?: 'approved'; current_level?: number; decided_at?: Date };
+  cancelPending: { level?: number } | undefined;
+  opened: Array<{ id: string; applicationId: string; level: number; assigneeId: string; assigneeName: string; onBehalfOf: string | null; onBehalfOfName: string | null; via: repo.TaskRow['via']; createdAt: Date }>;
+  authorizations: repo.NewAuthorization[];
+}
+
+/** The application's page as read before a decision, with the decision's outcome applied: what reading it again would give. */
+function pageAfter(read: NonNullable<Awaited<ReturnType<typeof repo.findDecisionState>>>['application'], decision: { taskId: string; comment: string | null; at: Date }, outcome: DecisionOutcome) {
+  const { companyPath: _path, version: _version, applicantEmail: _email, applicantPhone: _phone, applicantLocale: _locale, applicantStatus: _status, plan, ...page } = read;
+  const cancel = outcome.cancelPending;
+  const tasks: repo.TaskRow[] = page.tasks.map((t) => {
+    if (t.id === decision.taskId) return { ...t, status: 'approved', comment: decision.comment, decidedAt: decision.at };
+    if (cancel && t.status === 'pending' && (cancel.level === undefined || t.level === cancel.level)) return { ...t, status: 'cancelled', decidedAt: decision.at };
+    return t;
+  });
+  for (const o of outcome.opened) tasks.push({ ...o, status: 'pending', comment: null, decidedAt: null });
+  tasks.sort((x, y) => x.level - y.level || x.createdAt.getTime() - y.createdAt.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const given = outcome.authorizations.map((z) => ({ id: z.id, sealId: z.sealId, holderId: z.holderId, kind: z.kind, usesTotal: z.usesTotal, usesConsumed: 0, createdAt: z.createdAt, revokedAt: null }));
+  const authorizations = [...page.authorizations, ...given].sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const { status = page.status, current_level: currentLevel = page.currentLevel, decided_at: decidedAt = page.decidedAt } = outcome.application;
+  return { ...page, plan: plan as Plan, status, currentLevel, decidedAt, tasks, authorizations };
 }
 
 type DecisionApplication = NonNullable<Awaited<ReturnType<typeof repo.lockForDecision>>>;
@@ -386,7 +411,7 @@ type DecisionApplication = NonNullable<Awaited<ReturnType<typeof repo.lockForDec
  * right to sign the documents (electronic) or a ticket for the approved uses (physical). A
  * lifecycle step changes its seal here and now; the rest joins `writes`.
  */
-async function completeApproval(ctx: AppContext, trx: Db | Transaction, writes: WriteBatch, actor: Actor, application: DecisionApplication, now: Date, events: AuditEvent[]) {
+async function completeApproval(ctx: AppContext, trx: Db | Transaction, writes: WriteBatch, actor: Actor, application: DecisionApplication, now: Date, events: AuditEvent[]): Promise<repo.NewAuthorization[]> {
   const { principal } = actor;
   const applicant: Recipient = { id: application.applicantId, name: application.applicantName, email: application.applicantEmail, phone: application.applicantPhone, locale: application.applicantLocale, status: application.applicantStatus };
   const sealNames = application.seals.length > 0 ? application.seals.map((x) => x.name) : application.sealNames;
@@ -396,7 +421,7 @@ async function completeApproval(ctx: AppContext, trx: Db | Transaction, writes: 
     await applyLifecycleStep(trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
     events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } });
     tellInBatch(ctx, trx, writes, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames, approverName: principal.name }, applicationId: application.id, at: now }, [applicant]);
-    return;
+    return [];
   }
   const authorizations = application.seals.map((seal) => ({
     id: newId(),
@@ -406,10 +431,12 @@ async function completeApproval(ctx: AppContext, trx: Db | Transaction, writes: 
     holderId: application.applicantId,
     kind: seal.kind === 'electronic' ? ('documents' as const) : ('ticket' as const),
     usesTotal: application.uses,
+    createdAt: now,
   }));
   writes.add(repo.authorizationsInsert(trx, authorizations));
   events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } });
   tellInBatch(ctx, trx, writes, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames, approverName: principal.name }, applicationId: application.id, at: now }, [applicant]);
+  return authorizations;
 }
 
 export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, reason: string) {
@@ -454,7 +481,7 @@ export async function transferTask(ctx: AppContext, actor: Actor, taskId: string
     const now = ctx.now();
     await repo.decideTask(trx, task.id, { status: 'transferred', comment: input.comment, at: now });
     await repo.updateApplication(trx, application.id, {});
-    await repo.insertTasks(trx, [{ id: newId(), groupId: principal.groupId, applicationId: application.id, level: task.level, assigneeId: target.id, onBehalfOf: userId, via: 'transfer', remindAt: null }]);
+    await repo.insertTasks(trx, [{ id: newId(), groupId: principal.groupId, applicationId: application.id, level: task.level, assigneeId: target.id, onBehalfOf: userId, via: 'transfer', remindAt: null, createdAt: now }]);
     await tell(ctx, trx, { groupId: principal.groupId, userIds: [target.id], kind: 'application.transferred', params: { applicationId: application.id, sealNames: application.sealNames, applicantName: application.applicantName, fromApproverName: principal.name, comment: input.comment }, applicationId: application.id, at: now });
     await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_transferred', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, toUserId: target.id, comment: input.comment } } });
     return application.id;

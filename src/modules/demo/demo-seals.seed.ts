@@ -230,7 +230,7 @@ export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org:
       }
       // The last level approved: the applicant holds the right to sign (electronic) or a ticket (physical) for the uses asked.
       const authorizationId = newId();
-      await applications.insertAuthorizations(trx, [{ id: authorizationId, groupId, applicationId: id, sealId: seal!.id, holderId: applicant.id, kind: seal!.kind === 'electronic' ? 'documents' : 'ticket', usesTotal: input.uses }]);
+      await applications.insertAuthorizations(trx, [{ id: authorizationId, groupId, applicationId: id, sealId: seal!.id, holderId: applicant.id, kind: seal!.kind === 'electronic' ? 'documents' : 'ticket', usesTotal: input.uses, createdAt: at }]);
       await applications.updateApplication(trx, id, { status: 'approved', decided_at: at });
       const approverName = plan.levels[level]!.approvers.find((a) => a.id === decider.assigneeId)?.name ?? null;
       await tell(ctx, trx, { groupId, userIds: [applicant.id], kind: 'application.approved', params: { applicationId: id, sealNames, approverName }, applicationId: id, at });
