@@ -32,8 +32,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_next text;
       e jsonb;
     begin
-      insert into audit_heads (group_id, seq, hash) values (p_group, 0, repeat('0', 64)) on conflict (group_id) do nothing;
       select seq, hash into v_seq, v_hash from audit_heads where group_id = p_group for update;
+      if not found then
+        -- The group's first event: its head starts at the genesis hash.
+        insert into audit_heads (group_id, seq, hash) values (p_group, 0, repeat('0', 64)) on conflict (group_id) do nothing;
+        select seq, hash into v_seq, v_hash from audit_heads where group_id = p_group for update;
+      end if;
       for e in select value from jsonb_array_elements(p_events) loop
         v_seq := v_seq + 1;
         v_next := encode(sha256(convert_to(v_hash || ':' || v_seq::text || ':' || (e->>'contentHash'), 'UTF8')), 'hex');
