@@ -337,7 +337,8 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
       // was read with this decision applied, without reading it again.
       return pageAfter(application, { taskId, comment, at: now }, outcome);
     } catch (error) {
-      if (!isSerializationFailure(error) || attempt >= DECISION_ATTEMPTS) throw error;
+      if (!isSerializationFailure(error)) throw error;
+      if (attempt >= DECISION_ATTEMPTS) throw new AppError('application_changed', `The application changed ${DECISION_ATTEMPTS} times while this approval was being written; nothing was written. Try again.`);
     }
   }
 
