@@ -101,10 +101,7 @@ export async function findDecisionState(db: Db | Transaction, where: { groupId: 
 const selectDecisionState = precompiled((db, where: { groupId: string; taskId: string; at: Date }) =>
   withDetail(db, selectApplications(db))
     .select([
-      'u.email as applicantEmail',
-      'u.phone as applicantPhone',
-      'u.locale as applicantLocale',
-      'u.status as applicantStatus',
+      ...applicantContact,
       'a.version',
       // The next level's approvers (as the plan names them) and whoever stands in for them: the read
       // a decision opening that level would otherwise make on its own.
@@ -143,12 +140,12 @@ const selectForDecision = precompiled((trx, where: { groupId: string; taskId: st
 function withDecisionFacts(query: ReturnType<typeof selectApplications>) {
   return query.select((eb) => [
     jsonArrayFrom(eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.kind']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code')).as('seals'),
-    'u.email as applicantEmail',
-    'u.phone as applicantPhone',
-    'u.locale as applicantLocale',
-    'u.status as applicantStatus',
+    ...applicantContact,
   ]);
 }
+
+/** How to reach the applicant (`u` in `selectApplications`), to tell them the outcome. */
+const applicantContact = ['u.email as applicantEmail', 'u.phone as applicantPhone', 'u.locale as applicantLocale', 'u.status as applicantStatus'] as const;
 
 /** JSON carries timestamps as text: a nested row's date, back to a Date. */
 const revive = (value: string | null): Date | null => (value === null ? null : new Date(value));
