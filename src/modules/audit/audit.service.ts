@@ -20,10 +20,14 @@ function isSystem(actor: AuditActor): actor is SystemActor {
 }
 
 /** Chain version 1: the hash covers everything in the row but the hash itself (the server linked the rows). */
-function hashRowV1(row: Omit<AuditRow, 'hash' | 'chain_version'>): string {
-  const covered = {
-    groupId: row.group_id,
-    seq: row.seq,
+function hashRowV1(row: AuditRow): string {
+  // Canonical JSON sorts the keys: the place in the chain joins what the event says.
+  return sha256Hex(canonicalJson({ groupId: row.group_id, seq: row.seq, ...saidBy(row), prevHash: row.prev_hash }));
+}
+
+/** What a stored event says: every field but the group and its place in the chain, as the server hashed it. */
+function saidBy(row: AuditRow): Omit<PendingAuditEvent, 'contentHash'> {
+  return {
     id: row.id,
     occurredAt: row.occurred_at.toISOString(),
     actorType: row.actor_type,
@@ -37,9 +41,7 @@ function hashRowV1(row: Omit<AuditRow, 'hash' | 'chain_version'>): string {
     targetId: row.target_id,
     companyId: row.company_id,
     changes: row.changes,
-    prevHash: row.prev_hash,
   };
-  return sha256Hex(canonicalJson(covered));
 }
 
 /** Chain version 2: what an event says, without its place in the chain (the database links it). */
@@ -60,22 +62,7 @@ function sha256Hex(text: string): string {
 function expectedHash(row: AuditRow): string | null {
   if (row.chain_version === 1) return hashRowV1(row);
   if (row.chain_version !== 2) return null;
-  const said = {
-    id: row.id,
-    occurredAt: row.occurred_at.toISOString(),
-    actorType: row.actor_type,
-    actorId: row.actor_id,
-    actorName: row.actor_name,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    requestId: row.request_id,
-    action: row.action,
-    targetType: row.target_type,
-    targetId: row.target_id,
-    companyId: row.company_id,
-    changes: row.changes,
-  };
-  return linkHash(row.prev_hash, row.seq, contentHash(row.group_id, said));
+  return linkHash(row.prev_hash, row.seq, contentHash(row.group_id, saidBy(row)));
 }
 
 /**
