@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { benchId, type SealsSeedSizes, type SeedFacts } from './seed-seals.js';
-import { ROOT } from './server.js';
+import { machineTicks, ROOT } from './server.js';
 
 type DatabaseModule = typeof import('../../src/db/database.js');
 type UsePolicy = typeof import('../../src/modules/seals/seal-use.policy.js');
@@ -143,16 +143,6 @@ function processCpuMicros(pid: number): number | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000; // USER_HZ 100
-  } catch {
-    return null;
-  }
-}
-
-function machineTicks(): { busy: number; total: number } | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
   } catch {
     return null;
   }

@@ -167,18 +167,25 @@ export function rssMegabytes(pid: number): number | null {
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. Null where /proc is absent. */
 export function cpuSeconds(pid: number): number | null {
+  const split = cpuSplit(pid);
+  return split === null ? null : split.user + split.system;
+}
+
+/** User and system CPU seconds a process has used so far (/proc/<pid>/stat), or null where there is no /proc. */
+export function cpuSplit(pid: number): { user: number; system: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at ") ".
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return ticks / 100; // USER_HZ is 100 on Linux
+    // USER_HZ is 100 on Linux
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   } catch {
     return null;
   }
 }
 
-function cpuTicks(): { busy: number; total: number } | null {
+/** Busy and total CPU ticks of the whole machine (/proc/stat), or null where there is no /proc. */
+export function machineTicks(): { busy: number; total: number } | null {
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
@@ -194,9 +201,9 @@ function cpuTicks(): { busy: number; total: number } | null {
  * nothing of the bench runs, it is other people's load, which the figures would share the CPUs with.
  */
 export async function machineBusyPercent(ms = 1_000): Promise<number | null> {
-  const before = cpuTicks();
+  const before = machineTicks();
   await new Promise((resolve) => setTimeout(resolve, ms));
-  const after = cpuTicks();
+  const after = machineTicks();
   if (!before || !after || after.total === before.total) return null;
   return ((after.busy - before.busy) / (after.total - before.total)) * 100;
 }

@@ -14,7 +14,7 @@ import type { ApproveLoadResult, ApproveLoadSettings, TaskOutcome } from '../lib
 import { adminUrl, createBenchDatabase, redact, serverVersion, unreachable, type BenchDatabase } from '../lib/postgres.js';
 import { killChild, sleep } from '../lib/resources.js';
 import type { SeedOutput, SessionHashes } from '../lib/seed-approvals.js';
-import { BENCH_OUT, cpuSeconds, machineBusyPercent, ROOT, runNode, runSigil, sigilEnv, startServer, type RunningServer, type Target } from '../lib/server.js';
+import { BENCH_OUT, cpuSeconds, cpuSplit, machineBusyPercent, machineTicks, ROOT, runNode, runSigil, sigilEnv, startServer, type RunningServer, type Target } from '../lib/server.js';
 import type { Goal, Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
 import { boundedInt } from '../lib/settings.js';
@@ -295,29 +295,6 @@ async function sqlCount(dataDir: string, server: RunningServer): Promise<SqlCoun
     }
   }
   return null;
-}
-
-/** User and system CPU seconds a process has used so far (/proc/<pid>/stat), or null where there is no /proc. */
-function cpuSplit(pid: number): { user: number; system: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-  } catch {
-    return null;
-  }
-}
-
-/** Busy and total CPU ticks of the whole machine (/proc/stat), or null where there is no /proc. */
-function machineTicks(): { busy: number; total: number } | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - idle, total };
-  } catch {
-    return null;
-  }
 }
 
 /**
