@@ -1,6 +1,6 @@
 import type { Db, Transaction } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
-import { findJobByDedupeKey, insertJob, insertJobs, jobInsert, type NewJobRow } from './job.repository.js';
+import { findJobByDedupeKey, insertJob, jobInsert, type NewJobRow } from './job.repository.js';
 import type { JobKind, JobPayloads } from './job.types.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -49,17 +49,10 @@ function attemptsOf(job: NewJob<JobKind>): number {
   return maxAttempts;
 }
 
-/** Several jobs in one statement, in the caller's transaction; none may carry a dedupe key. Returns their ids in order. */
-export async function enqueueJobs(trx: Transaction, jobs: Array<NewJob<JobKind>>): Promise<string[]> {
-  const rows = newJobRows(jobs);
-  await insertJobs(trx, rows);
-  return rows.map((row) => row.id);
-}
-
 /** The rows of new jobs without dedupe keys, ids given: for a caller that inserts them within a statement of its own. */
 export function newJobRows(jobs: Array<NewJob<JobKind>>): NewJobRow[] {
   return jobs.map((job) => {
-    if (job.dedupeKey !== undefined) throw new Error(`enqueueJobs(${job.kind}): a job with a dedupe key goes through enqueueJob`);
+    if (job.dedupeKey !== undefined) throw new Error(`newJobRows(${job.kind}): a job with a dedupe key goes through enqueueJob`);
     return { id: newId(), groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts: attemptsOf(job), dedupeKey: null };
   });
 }

@@ -75,15 +75,9 @@ export async function insertJob(trx: Transaction, row: NewJobRow): Promise<strin
   return inserted?.id;
 }
 
-/** Several jobs without dedupe keys in one statement. */
-export async function insertJobs(trx: Transaction, rows: NewJobRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await jobsInsert(trx, rows).execute();
-}
-
 /** The insert of several jobs without dedupe keys, not yet run: another statement may carry it (a data-modifying WITH). */
 export function jobsInsert(trx: Db | Transaction, rows: NewJobRow[]) {
-  if (rows.some((row) => row.dedupeKey !== null)) throw new Error('insertJobs: jobs with a dedupe key go through insertJob one by one');
+  if (rows.some((row) => row.dedupeKey !== null)) throw new Error('jobsInsert: jobs with a dedupe key go through insertJob one by one');
   return trx.insertInto('jobs').values(rows.map(jobValues));
 }
 

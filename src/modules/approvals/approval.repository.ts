@@ -62,13 +62,10 @@ function selectApplications(db: Db | Transaction) {
     ]);
 }
 
-export async function findApplication(db: Db | Transaction, where: { groupId: string; id: string }): Promise<ApplicationRow | undefined> {
-  return selectApplications(db).where('a.group_id', '=', where.groupId).where('a.id', '=', where.id).executeTakeFirst();
-}
-
 /**
  * Locks an application and reads it under the lock, in one statement: by its id, or by the
- * id of one of its tasks. Every transition takes this lock first.
+ * id of one of its tasks. Every transition but an optimistic approval takes this lock first
+ * (those name the application's version instead, which each locked transition moves).
  */
 export async function lockAndReadApplication(trx: Transaction, where: { groupId: string; id: string } | { groupId: string; taskId: string }): Promise<ApplicationRow | undefined> {
   const query = selectApplications(trx).where('a.group_id', '=', where.groupId);
@@ -271,17 +268,6 @@ export async function insertApplicationCc(trx: Transaction, groupId: string, app
   if (userIds.length === 0) return;
   await trx.insertInto('application_cc').values(userIds.map((userId) => ({ group_id: groupId, application_id: applicationId, user_id: userId }))).execute();
 }
-
-export async function findApplicationSeals(db: Db | Transaction, applicationId: string) {
-  return db
-    .selectFrom('application_seals as x')
-    .innerJoin('seals as s', 's.id', 'x.seal_id')
-    .select(['s.id', 's.name', 's.code', 's.kind', 's.type', 's.status', 's.company_id as companyId'])
-    .where('x.application_id', '=', applicationId)
-    .orderBy('s.code')
-    .execute();
-}
-
 
 export interface TaskRow {
   id: string;
