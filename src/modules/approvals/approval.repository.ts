@@ -12,6 +12,16 @@ const sealNamesOfApplication = sql<string[]>`case
   when a.payload->>'name' is not null then array[a.payload->>'name']
   else '{}'::text[] end`;
 
+/**
+ * Whether a person takes part in the application `a` of the query around it: they applied, an
+ * approval task is theirs (or a delegate's on their behalf), or they are copied.
+ */
+export function takesPart(userId: string) {
+  return sql<boolean>`(a.applicant_id = ${userId}
+    or exists (select 1 from approval_tasks t where t.application_id = a.id and (t.assignee_id = ${userId} or t.on_behalf_of = ${userId}))
+    or exists (select 1 from application_cc k where k.application_id = a.id and k.user_id = ${userId}))`;
+}
+
 export interface ApplicationRow {
   id: string;
   companyId: string;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Transaction } from '../../db/schema.js';
+import { takesPart } from '../approvals/approval.repository.js';
 import { inScope } from '../../db/scope.js';
 
 /** Whether a seal of a company inside `scope` shows this image: what lets someone other than its uploader read it. */
@@ -28,19 +29,7 @@ export async function isImageOfApplicationFor(db: Db | Transaction, where: { gro
     .where('a.group_id', '=', where.groupId)
     .where('a.purpose', '=', 'lifecycle')
     .where(sql<string>`a.payload->>'imageSha256'`, '=', where.sha256)
-    .where((eb) =>
-      eb.or([
-        eb('a.applicant_id', '=', where.userId),
-        eb.exists(
-          eb
-            .selectFrom('approval_tasks as t')
-            .select('t.id')
-            .whereRef('t.application_id', '=', 'a.id')
-            .where((inner) => inner.or([inner('t.assignee_id', '=', where.userId), inner('t.on_behalf_of', '=', where.userId)])),
-        ),
-        eb.exists(eb.selectFrom('application_cc as cc').select('cc.user_id').whereRef('cc.application_id', '=', 'a.id').where('cc.user_id', '=', where.userId)),
-      ]),
-    )
+    .where(takesPart(where.userId))
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;

@@ -1,4 +1,5 @@
 import type { Db, SealStatus, Transaction } from '../../db/schema.js';
+import { takesPart } from '../approvals/approval.repository.js';
 
 export interface SignatureRecord {
   id: string;
@@ -95,19 +96,7 @@ export async function isDocumentOfApplicationOf(db: Db | Transaction, where: { g
     .select('d.application_id')
     .where('d.group_id', '=', where.groupId)
     .where('d.sha256', '=', where.sha256)
-    .where((eb) =>
-      eb.or([
-        eb('a.applicant_id', '=', where.userId),
-        eb.exists(
-          eb
-            .selectFrom('approval_tasks as t')
-            .select('t.id')
-            .whereRef('t.application_id', '=', 'a.id')
-            .where((inner) => inner.or([inner('t.assignee_id', '=', where.userId), inner('t.on_behalf_of', '=', where.userId)])),
-        ),
-        eb.exists(eb.selectFrom('application_cc as k').select('k.user_id').whereRef('k.application_id', '=', 'a.id').where('k.user_id', '=', where.userId)),
-      ]),
-    )
+    .where(takesPart(where.userId))
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
