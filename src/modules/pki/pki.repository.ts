@@ -56,31 +56,13 @@ const columns = [
   'created_at as createdAt',
 ] as const;
 
-interface CertificateRow {
-  id: string;
-  groupId: string | null;
-  purpose: CertificatePurpose;
-  issuerId: string | null;
-  sealId: string | null;
-  userId: string | null;
-  source: 'issued' | 'imported';
-  serial: string;
-  subject: string;
-  issuer: string;
-  keySpec: string;
-  notBefore: Date;
-  notAfter: Date;
+/** A certificate as stored: its key as the columns that hold or name it, bytes as the drivers give them. */
+interface CertificateRow extends Omit<CertificateRecord, 'der' | 'chain' | 'key'> {
   der: Uint8Array;
   chain: string[];
-  keyStore: 'database' | 'pkcs11';
   sealedKey: string | null;
   tokenLabel: string | null;
   tokenKeyId: string | null;
-  fingerprint: string;
-  status: 'active' | 'revoked';
-  revokedAt: Date | null;
-  revocationReason: RevocationReasonName | null;
-  createdAt: Date;
 }
 
 function toRecord(row: CertificateRow): CertificateRecord {
