@@ -116,23 +116,32 @@ function publicKeyFromToken(module: pkcs11js.PKCS11, session: Buffer, keyType: K
   return createPublicKey({ key: { kty: 'EC', crv, x: b64url(point.subarray(1, 1 + size)), y: b64url(point.subarray(1 + size)) }, format: 'jwk' }).export({ format: 'der', type: 'spki' });
 }
 
+/** The slot of the token with that label, or of the first token present. */
+function findSlot(module: pkcs11js.PKCS11, tokenLabel: string | undefined): Buffer {
+  const slot = module.C_GetSlotList(true).find((s) => !tokenLabel || module.C_GetTokenInfo(s).label.trim() === tokenLabel);
+  if (!slot) throw new AppError('signer_unavailable', `No PKCS#11 token${tokenLabel ? ` labelled ${tokenLabel}` : ''} is present.`);
+  return slot;
+}
+
+/** Logs the session in as the token's user (already logged in through another session of this process is fine). */
+function logIn(module: pkcs11js.PKCS11, session: Buffer, pin: string): void {
+  try {
+    module.C_Login(session, pkcs11js.CKU_USER, pin);
+  } catch (error) {
+    const text = String(error);
+    if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE/.test(text)) throw new AppError('key_password_invalid', 'The PIN of the PKCS#11 token is wrong.');
+    if (/CKR_PIN_LOCKED/.test(text)) throw new AppError('signer_unavailable', 'The PIN of the PKCS#11 token is locked.');
+    if (!/CKR_USER_ALREADY_LOGGED_IN/.test(text)) throw error;
+  }
+}
+
 /** Opens a session on the token and finds the key; the signer serialises operations on its session. */
 export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & { certificateFromToken: Buffer | null } {
   const module = loadModule(options.library);
   let session: Buffer | null = null;
   try {
-    const slots = module.C_GetSlotList(true);
-    const slot = slots.find((s) => !options.tokenLabel || module.C_GetTokenInfo(s).label.trim() === options.tokenLabel);
-    if (!slot) throw new AppError('signer_unavailable', `No PKCS#11 token${options.tokenLabel ? ` labelled ${options.tokenLabel}` : ''} is present.`);
-    session = module.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-    try {
-      module.C_Login(session, pkcs11js.CKU_USER, options.pin);
-    } catch (error) {
-      const text = String(error);
-      if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE/.test(text)) throw new AppError('key_password_invalid', 'The PIN of the PKCS#11 token is wrong.');
-      if (/CKR_PIN_LOCKED/.test(text)) throw new AppError('signer_unavailable', 'The PIN of the PKCS#11 token is locked.');
-      if (!/CKR_USER_ALREADY_LOGGED_IN/.test(text)) throw error;
-    }
+    session = module.C_OpenSession(findSlot(module, options.tokenLabel), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    logIn(module, session, options.pin);
     const idTemplate: pkcs11js.Template = [];
     if (options.keyLabel) idTemplate.push({ type: pkcs11js.CKA_LABEL, value: options.keyLabel });
     if (options.keyId) idTemplate.push({ type: pkcs11js.CKA_ID, value: Buffer.from(options.keyId, 'hex') });
@@ -255,17 +264,8 @@ export async function generatePkcs11KeyPair(options: Pkcs11KeyGeneration): Promi
   const module = loadModule(options.library);
   let session: Buffer | null = null;
   try {
-    const slots = module.C_GetSlotList(true);
-    const slot = slots.find((s) => !options.tokenLabel || module.C_GetTokenInfo(s).label.trim() === options.tokenLabel);
-    if (!slot) throw new AppError('signer_unavailable', `No PKCS#11 token${options.tokenLabel ? ` labelled ${options.tokenLabel}` : ''} is present.`);
-    session = module.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-    try {
-      module.C_Login(session, pkcs11js.CKU_USER, options.pin);
-    } catch (error) {
-      const text = String(error);
-      if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE/.test(text)) throw new AppError('key_password_invalid', 'The PIN of the PKCS#11 token is wrong.');
-      if (!/CKR_USER_ALREADY_LOGGED_IN/.test(text)) throw error;
-    }
+    session = module.C_OpenSession(findSlot(module, options.tokenLabel), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    logIn(module, session, options.pin);
     const isRsa = options.spec !== 'ECDSA-P256';
     const common: pkcs11js.Template = [
       { type: pkcs11js.CKA_TOKEN, value: true },
