@@ -154,28 +154,8 @@ export async function lockSealForUse(trx: Transaction, where: { groupId: string;
   return trx.selectFrom('seals').select('status').where('group_id', '=', where.groupId).where('id', '=', where.sealId).forShare().executeTakeFirst();
 }
 
-export async function insertSignature(
-  trx: Transaction,
-  row: {
-    id: string;
-    groupId: string;
-    companyId: string;
-    userId: string;
-    sealId: string | null;
-    certificateId: string;
-    authorizationId: string | null;
-    grantId: string | null;
-    category: string | null;
-    level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
-    fieldName: string;
-    reason: string | null;
-    documentName: string | null;
-    inputSha256: string;
-    outputSha256: string;
-    originalSha256: string;
-    signedAt: Date;
-  },
-): Promise<void> {
+/** A new signature: the record without what is read through its references (company path, names, serial), with its group. */
+export async function insertSignature(trx: Transaction, row: Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & { groupId: string }): Promise<void> {
   await trx
     .insertInto('signatures')
     .values({
