@@ -69,6 +69,17 @@ function useStampForm(pages: DocumentPages | undefined, onEdit: () => void) {
   return { options, setOptions, attempted, setAttempted, draft, clientProblems: problems };
 }
 
+/** Stamp the document once more (onto the copy just signed). */
+function StampAgain({ onAgain }: { onAgain: () => void }) {
+  const { t } = useI18n();
+  return (
+    <button type="button" className="button" onClick={onAgain} data-testid="stamp-again">
+      <Icon name="pen" size={16} />
+      {t('stamp.again')}
+    </button>
+  );
+}
+
 function StampActions({ busy, error, label }: { busy: boolean; error: ApiError | null; label?: ReactNode }) {
   const { t } = useI18n();
   return (
@@ -151,19 +162,13 @@ export function StampFromApplicationPage({ applicationId, sha256 }: { applicatio
           actions={
             <>
               {again && (
-                <button
-                  type="button"
-                  className="button"
-                  onClick={() => {
+                <StampAgain
+                  onAgain={() => {
                     setResult(null);
                     setOnto('signed');
                     sign.reset();
                   }}
-                  data-testid="stamp-again"
-                >
-                  <Icon name="pen" size={16} />
-                  {t('stamp.again')}
-                </button>
+                />
               )}
               <Link to={`/applications/${applicationId}`} className="button" data-testid="stamp-back">
                 {t('stamp.back')}
@@ -319,19 +324,13 @@ export function StampWithGrantPage() {
         <StampResult
           signature={result}
           actions={
-            <button
-              type="button"
-              className="button"
-              onClick={() => {
+            <StampAgain
+              onAgain={() => {
                 setResult(null);
                 setOnto('signed');
                 sign.reset();
               }}
-              data-testid="stamp-again"
-            >
-              <Icon name="pen" size={16} />
-              {t('stamp.again')}
-            </button>
+            />
           }
         />
       </>
