@@ -16,6 +16,8 @@ export interface Target {
   dataDir: string;
   /** PostgreSQL database for the server; absent means the embedded PGlite. */
   databaseUrl?: string | undefined;
+  /** Settings the server under test runs with (SIGIL_* names), beyond the defaults. */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -33,7 +35,7 @@ export function sigilEnv(target: Target, extra: Record<string, string> = {}): No
   env.LOG_LEVEL = 'warn';
   env.HOST = '127.0.0.1';
   if (target.databaseUrl) env.DATABASE_URL = target.databaseUrl;
-  return { ...env, ...extra };
+  return { ...env, ...target.settings, ...extra };
 }
 
 /** A port nobody listens on right now, on the loopback interface. */

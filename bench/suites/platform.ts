@@ -30,6 +30,8 @@ const BUSY_WARNING_PERCENT = 10;
 const IDLE_WAIT_MS = 2_000;
 const LIST_PATH = '/api/v1/users?limit=50';
 const DEMO_ADMIN = 'sysadmin@demo.sigil.local';
+/** PGlite with SIGIL_PGLITE_COMPILER=optimizing: shown beside the default, without goals (the goals are the default's). */
+const OPTIMIZING = 'PGlite optimizing';
 
 const GOALS = {
   warmStart: { op: '<=', value: 2 },
@@ -68,6 +70,9 @@ export async function platform(ctx: SuiteContext): Promise<Result[]> {
   const how = SEED === 'api' ? 'created through POST /api/v1/users' : 'added as sigil demo seeds people (repositories, one transaction; BENCH_SEED=api for the API)';
   ctx.note(`Data: the demo group (~31 users) plus ${EXTRA_USERS} users ${how}. Load: autocannon in its own process, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, then ${LOAD_SECONDS} s measured; bearer session of ${DEMO_ADMIN}; a request unanswered after ${REQUEST_TIMEOUT_SECONDS} s counts as failed.`);
   const results = await measure(ctx, 'PGlite', { dataDir: tempDir(ctx, 'pglite') });
+  // The default compiles PGlite's WebAssembly with V8's baseline compiler only; this is the other choice, for comparison.
+  const optimizing = { SIGIL_PGLITE_COMPILER: 'optimizing' };
+  results.push(...(await measure(ctx, OPTIMIZING, { dataDir: tempDir(ctx, 'pglite-optimizing'), settings: optimizing })));
 
   const serverUrl = adminUrl();
   const why = await unreachable(serverUrl);
@@ -94,6 +99,7 @@ function tempDir(ctx: SuiteContext, label: string): string {
 }
 
 function goalOf(key: MetricKey, subject: string): { goal?: Goal } {
+  if (subject === OPTIMIZING) return {};
   if (key === 'warm') return { goal: GOALS.warmStart };
   if (key === 'rss') return { goal: GOALS.idleRss };
   if (key === 'failed') return { goal: GOALS.failures };
@@ -112,7 +118,7 @@ function message(error: unknown): string {
 
 /** One backend, start to finish. A failure part-way keeps what was measured and marks the rest failed. */
 async function measure(ctx: SuiteContext, subject: string, target: Target, database?: BenchDatabase): Promise<Result[]> {
-  const slug = subject.toLowerCase();
+  const slug = subject.toLowerCase().replace(/\W+/g, '-');
   const results = new Map<MetricKey, Result>();
   const add = (key: MetricKey, value: number | null, extra: Partial<Result> = {}) => results.set(key, row(key, subject, value, extra));
   const log = (text: string) => ctx.log(`${subject}: ${text}`);

@@ -6,6 +6,12 @@ describe('configuration', () => {
     const config = parseConfig({});
     expect(config).toMatchObject({ port: 8080, databaseUrl: undefined, lockout: { attempts: 5, minutes: 15 }, bodyLimitBytes: 1048576 });
     expect(config.dataDir).toMatch(/\/data$/);
+    expect(config.pgliteCompiler).toBe('baseline');
+  });
+
+  it('takes the embedded database compiler by name and refuses any other', () => {
+    expect(parseConfig({ SIGIL_PGLITE_COMPILER: 'optimizing' }).pgliteCompiler).toBe('optimizing');
+    expect(() => parseConfig({ SIGIL_PGLITE_COMPILER: 'turbo' })).toThrow(/SIGIL_PGLITE_COMPILER: must be baseline or optimizing/);
   });
 
   it('lists every problem at once, including unknown SIGIL_ settings', () => {

@@ -24,6 +24,7 @@ const environmentSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SIGIL_PGLITE_COMPILER: z.enum(['baseline', 'optimizing'], { message: 'must be baseline or optimizing' }).default('baseline'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIGIL_MASTER_KEY: base64Key.optional(),
   SIGIL_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
@@ -96,6 +97,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** How V8 compiles the embedded database's WebAssembly (see DatabaseOptions.pgliteCompiler). */
+  pgliteCompiler: 'baseline' | 'optimizing';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Explicit key from the environment; when absent the data directory's key file is used. */
   masterKey: MasterKey | undefined;
@@ -160,6 +163,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dataDir: resolve(e.SIGIL_DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    pgliteCompiler: e.SIGIL_PGLITE_COMPILER,
     logLevel: e.LOG_LEVEL,
     masterKey: e.SIGIL_MASTER_KEY ? Buffer.from(e.SIGIL_MASTER_KEY, 'base64') : undefined,
     sessionTtlHours: e.SIGIL_SESSION_TTL_HOURS,

@@ -32,7 +32,7 @@ export async function openRuntime(config: Config, warn: (message: string) => voi
   const masterKey = loadMasterKey(config, warn);
   // The token is first used on the first key; a module path that does not exist is a start-up error instead.
   if (config.pki.pkcs11 && !existsSync(config.pki.pkcs11.library)) throw new ConfigError([`SIGIL_PKCS11_MODULE: ${config.pki.pkcs11.library} does not exist`]);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize, pgliteCompiler: config.pgliteCompiler });
   try {
     await migrateToLatest(database.db);
   } catch (error) {
