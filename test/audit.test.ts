@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { canonicalJson } from '../src/lib/canonical-json.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AuditSealer } from '../src/modules/audit/audit.sealer.js';
 import { buildCompany, buildGroup, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
 
 let world: World;
@@ -115,59 +117,114 @@ describe('audit chain verification finds tampering', () => {
     }
   });
 
-  it('finds a deleted row, in the middle and at the end', async () => {
+  /** The event at each place of the group's version 3 chain, sealed first (by a verification). */
+  async function linkedEvents(w: World, token: string, groupId: string) {
+    expect((await client(w, token).get('/api/v1/audit-events/verify')).body.intact).toBe(true);
+    return w.db.selectFrom('audit_links').select(['seq as place', 'event_seq']).where('group_id', '=', groupId).orderBy('seq').execute();
+  }
+
+  it('finds a deleted event, in the middle and at the end, and a deleted link', async () => {
     const w = await createWorld();
     try {
       const g = await buildGroup(w);
       const auditor = await buildUser(w, { groupId: g.groupId, companyId: g.hq.id, roles: [{ role: 'security_auditor' }] });
       for (const code of ['A1', 'A2', 'A3']) await client(w, g.admin.token).post('/api/v1/companies', { parentId: g.hq.id, name: code, code });
-      const head = await w.db.selectFrom('audit_heads').select('seq').where('group_id', '=', g.groupId).executeTakeFirstOrThrow();
-      await tamper(w, sql`delete from audit_events where group_id = ${g.groupId} and seq = ${head.seq}`);
-      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'missing', seq: head.seq });
-      await tamper(w, sql`delete from audit_events where group_id = ${g.groupId} and seq = 2`);
-      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'missing', seq: 2 });
+      const links = await linkedEvents(w, auditor.token, g.groupId);
+      const last = links.at(-1)!;
+      await tamper(w, sql`delete from audit_events where group_id = ${g.groupId} and seq = ${last.event_seq}`);
+      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'missing', seq: last.event_seq });
+      await tamper(w, sql`delete from audit_events where group_id = ${g.groupId} and seq = ${links[1]!.event_seq}`);
+      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'missing', seq: links[1]!.event_seq });
+      // Both the event and its link gone: the place is missing.
+      await tamper(w, sql`delete from audit_links where group_id = ${g.groupId} and seq = 2`);
+      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'missing', seq: 2, eventId: null });
     } finally {
       await w.close();
     }
   });
 
-  it('verifies rows written under chain version 1 (the server linked them) followed by version 2 rows, and a row whose version was changed is altered', async () => {
+  it('verifies a chain written under versions 1 and 2 (linked in the row) and continued by the sealer, and a row whose version was changed is altered', async () => {
     const w = await createWorld();
     try {
+      // As after migration 20261121T2000: the old rows hold places 1 and 2, and new events are numbered above them.
+      await sql`select setval('audit_event_seq', 1000)`.execute(w.db);
       const g = await buildGroup(w);
       const auditor = await buildUser(w, { groupId: g.groupId, companyId: g.hq.id, roles: [{ role: 'security_auditor' }] });
-      // A version 1 row as releases before migration 20261121T1900 wrote them: the hash covers the whole row, its place included.
-      const head = await w.db.selectFrom('audit_heads').select(['seq', 'hash']).where('group_id', '=', g.groupId).executeTakeFirstOrThrow();
-      const row = { groupId: g.groupId, seq: head.seq + 1, id: '01a1ff27-0000-7000-8000-000000000001', occurredAt: '2026-01-02T03:04:05.678Z', actorType: 'system', actorId: null, actorName: 'migration test', ip: null, userAgent: null, requestId: null, action: 'company.created', targetType: 'company', targetId: g.hq.id, companyId: g.hq.id, changes: { name: 'Old Ltd', code: 'OLD', parentId: null }, prevHash: head.hash };
-      const hash = createHash('sha256').update(canonicalJson(row)).digest('hex');
-      await sql`insert into audit_events (group_id, seq, id, occurred_at, actor_type, actor_name, action, target_type, target_id, company_id, changes, prev_hash, hash, chain_version)
-                values (${g.groupId}, ${row.seq}, ${row.id}, ${row.occurredAt}, 'system', ${row.actorName}, ${row.action}, 'company', ${g.hq.id}, ${g.hq.id}, ${JSON.stringify(row.changes)}, ${head.hash}, ${hash}, 1)`.execute(w.db);
-      await sql`update audit_heads set seq = ${row.seq}, hash = ${hash} where group_id = ${g.groupId}`.execute(w.db);
+      const said = (id: string, name: string) => ({ id, occurredAt: '2026-01-02T03:04:05.678Z', actorType: 'system', actorId: null, actorName: 'migration test', ip: null, userAgent: null, requestId: null, action: 'company.created', targetType: 'company', targetId: g.hq.id, companyId: g.hq.id, changes: { name, code: name.toUpperCase(), parentId: null } });
+      const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+      const insert = (seq: number, event: ReturnType<typeof said>, prevHash: string, hash: string, version: number) =>
+        sql`insert into audit_events (group_id, seq, id, occurred_at, actor_type, actor_name, action, target_type, target_id, company_id, changes, prev_hash, hash, chain_version)
+            values (${g.groupId}, ${seq}, ${event.id}, ${event.occurredAt}, 'system', ${event.actorName}, ${event.action}, 'company', ${g.hq.id}, ${g.hq.id}, ${JSON.stringify(event.changes)}, ${prevHash}, ${hash}, ${version})`.execute(w.db);
+      // Version 1, as releases before migration 20261121T1900 wrote it: the hash covers the whole row, its place included.
+      const first = said('01a1ff27-0000-7000-8000-000000000001', 'old');
+      const hash1 = sha256(canonicalJson({ groupId: g.groupId, seq: 1, ...first, prevHash: '0'.repeat(64) }));
+      await insert(1, first, '0'.repeat(64), hash1, 1);
+      // Version 2, as sigil_audit_append linked it in the row until 20261121T2000.
+      const second = said('01a1ff27-0000-7000-8000-000000000002', 'older');
+      const hash2 = sha256(`${hash1}:2:${sha256(canonicalJson({ groupId: g.groupId, ...second }))}`);
+      await insert(2, second, hash1, hash2, 2);
+      await sql`insert into audit_heads (group_id, seq, hash) values (${g.groupId}, 2, ${hash2})`.execute(w.db);
+
       await client(w, g.admin.token).post('/api/v1/companies', { parentId: g.hq.id, name: 'New Ltd', code: 'NEW' });
+      const events = await w.db.selectFrom('audit_events').select(({ fn }) => fn.countAll<number>().as('n')).where('group_id', '=', g.groupId).executeTakeFirstOrThrow();
       const report = (await client(w, auditor.token).get('/api/v1/audit-events/verify')).body;
-      expect(report).toMatchObject({ intact: true, headSeq: row.seq + 1 });
-      const next = await w.db.selectFrom('audit_events').select(['prev_hash', 'chain_version']).where('group_id', '=', g.groupId).where('seq', '=', row.seq + 1).executeTakeFirstOrThrow();
-      expect(next).toEqual({ prev_hash: hash, chain_version: 2 });
+      expect(report).toMatchObject({ intact: true, headSeq: Number(events.n), checked: Number(events.n) });
+      const third = await w.db.selectFrom('audit_links').select(['prev_hash', 'event_seq']).where('group_id', '=', g.groupId).where('seq', '=', 3).executeTakeFirstOrThrow();
+      expect(third.prev_hash).toBe(hash2);
+      expect(third.event_seq).toBeGreaterThan(1000);
 
-      await sql`update audit_events set chain_version = 1 where group_id = ${g.groupId} and seq = ${row.seq + 1}`.execute(w.db);
-      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'altered', seq: row.seq + 1 });
+      await sql`update audit_events set chain_version = 1 where group_id = ${g.groupId} and seq = 2`.execute(w.db);
+      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'altered', seq: 2 });
     } finally {
       await w.close();
     }
   });
 
-  it('finds a row inserted by hand', async () => {
+  it('finds an event inserted by hand, that no place of the chain holds', async () => {
     const w = await createWorld();
     try {
       const g = await buildGroup(w);
       const auditor = await buildUser(w, { groupId: g.groupId, companyId: g.hq.id, roles: [{ role: 'security_auditor' }] });
-      const last = await w.db.selectFrom('audit_events').selectAll().where('group_id', '=', g.groupId).orderBy('seq', 'desc').executeTakeFirstOrThrow();
-      await tamper(
-        w,
-        sql`insert into audit_events (group_id, seq, id, occurred_at, actor_type, action, target_type, changes, prev_hash, hash)
-            values (${g.groupId}, ${last.seq + 1}, gen_random_uuid(), now(), 'system', 'user.unlocked', 'user', '{}', ${last.hash}, ${'f'.repeat(64)})`,
-      );
-      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'inserted', seq: last.seq + 1 });
+      await linkedEvents(w, auditor.token, g.groupId);
+      const { rows } = await sql<{ seq: number }>`
+        insert into audit_events (group_id, seq, id, occurred_at, actor_type, action, target_type, changes, content_hash)
+        values (${g.groupId}, nextval('audit_event_seq'), gen_random_uuid(), now(), 'system', 'user.unlocked', 'user', '{}', ${'f'.repeat(64)})
+        returning seq`.execute(w.db);
+      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body.firstProblem).toMatchObject({ kind: 'inserted', seq: Number(rows[0]!.seq) });
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('audit sealer', () => {
+  it('links what concurrent writers committed, once each, however many sealers run, and the log shows each hash once linked', async () => {
+    const w = await createWorld();
+    try {
+      const g = await buildGroup(w);
+      const auditor = await buildUser(w, { groupId: g.groupId, companyId: g.hq.id, roles: [{ role: 'security_auditor' }] });
+      const api = client(w, g.admin.token);
+      const created = await api.post('/api/v1/companies', { parentId: g.hq.id, name: 'Sealed Ltd', code: 'SEALED' });
+      const before = (await client(w, auditor.token).get(`/api/v1/audit-events?targetId=${created.body.id}`)).body.items[0];
+      expect(before.hash).toBeNull();
+
+      const sealers = [new AuditSealer(w.db, { warn: () => undefined }, 5), new AuditSealer(w.db, { warn: () => undefined }, 7)];
+      for (const sealer of sealers) sealer.start();
+      try {
+        await Promise.all(Array.from({ length: 30 }, (_, i) => api.post('/api/v1/companies', { parentId: g.hq.id, name: `Sealed ${i}`, code: `SEALED-${i}` })));
+        for (let i = 0; i < 200 && (await w.db.selectFrom('audit_pending').select('seq').where('group_id', '=', g.groupId).execute()).length > 0; i++) await sleep(10);
+      } finally {
+        for (const sealer of sealers) await sealer.stop();
+      }
+      expect(await w.db.selectFrom('audit_pending').selectAll().where('group_id', '=', g.groupId).execute()).toEqual([]);
+      const after = (await client(w, auditor.token).get(`/api/v1/audit-events?targetId=${created.body.id}`)).body.items[0];
+      const link = await w.db.selectFrom('audit_links').select('hash').where('group_id', '=', g.groupId).where('event_seq', '=', after.seq).executeTakeFirstOrThrow();
+      expect(after.hash).toBe(link.hash);
+
+      const events = await w.db.selectFrom('audit_events').select('seq').where('group_id', '=', g.groupId).execute();
+      const linked = await w.db.selectFrom('audit_links').select('event_seq').where('group_id', '=', g.groupId).execute();
+      expect(linked.map((l) => l.event_seq).sort((a, b) => a - b)).toEqual(events.map((e) => e.seq).sort((a, b) => a - b));
+      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body).toMatchObject({ intact: true, checked: events.length, headSeq: events.length });
     } finally {
       await w.close();
     }

@@ -4,6 +4,7 @@ import { ensureDemo, formatLogins, openRuntime, startRuntime } from '../server/r
 import { migrateDown } from '../db/migrate.js';
 import { findGroupBySlug } from '../modules/groups/group.repository.js';
 import { verifyChain } from '../modules/audit/audit.service.js';
+import { sealAllPending } from '../modules/audit/audit.sealer.js';
 import { createGroup } from '../modules/groups/group.service.js';
 import { randomBytes } from 'node:crypto';
 import { registerPdfCommands } from './pdf.js';
@@ -62,6 +63,8 @@ export function buildCli(): Command {
       const { ctx, database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
       try {
         const logins = await ensureDemo(ctx);
+        // A command that wrote audit events links them before it exits, not at the next server's start.
+        await sealAllPending(ctx.db, { wait: true });
         process.stdout.write(`${logins.created ? 'Seeded the demo group.' : 'The demo group already exists; nothing changed.'}\n${formatLogins(logins, `http://localhost:${ctx.config.port}`)}\n`);
       } finally {
         await database.close();
@@ -106,6 +109,8 @@ export function buildCli(): Command {
         if (await findGroupBySlug(ctx.db, options.slug)) throw new UsageError(`a group with slug ${options.slug} already exists`);
         const password = randomBytes(12).toString('base64url');
         await createGroup(ctx.db, { name: options.name, slug: options.slug, headCompany: { name: options.company, code: options.code }, admin: { email: options.adminEmail, name: options.adminName, password } }, { system: 'cli' });
+        // A command that wrote audit events links them before it exits, not at the next server's start.
+        await sealAllPending(ctx.db, { wait: true });
         process.stdout.write(`created group ${options.slug}\n  sign in as ${options.adminEmail} with password ${password} and change it\n`);
       } finally {
         await database.close();

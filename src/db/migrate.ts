@@ -9,6 +9,7 @@ import * as applicationDocuments from './migrations/20261121T1600-application-do
 import * as pkiSignatures from './migrations/20261121T1700-pki-signatures.js';
 import * as sealScale from './migrations/20261121T1800-seal-scale.js';
 import * as auditAppend from './migrations/20261121T1900-audit-append.js';
+import * as auditSealer from './migrations/20261121T2000-audit-sealer.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '20261121T1700-pki-signatures': pkiSignatures,
   '20261121T1800-seal-scale': sealScale,
   '20261121T1900-audit-append': auditAppend,
+  '20261121T2000-audit-sealer': auditSealer,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

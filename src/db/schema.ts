@@ -12,6 +12,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
+  audit_pending: AuditPendingTable;
+  audit_links: AuditLinksTable;
   jobs: JobsTable;
   blobs: BlobsTable;
   notifications: NotificationsTable;
@@ -163,10 +165,31 @@ export interface AuditEventsTable {
   /** Company the event concerns, so auditors of a subtree see only theirs; null for group-wide events. */
   company_id: string | null;
   changes: Json<Record<string, unknown>>;
+  /** Versions 1 and 2: the chain is linked in the row. Version 3: null (the link is in `audit_links`). */
+  prev_hash: string | null;
+  hash: string | null;
+  /** Version 3: SHA-256 of what the event says (the server's `contentHash`), which the sealer links. */
+  content_hash: string | null;
+  /**
+   * 1: hash over the whole row; 2: `sha256(prev_hash:seq:contentHash)`, linked in the row by
+   * `sigil_audit_append` (migration 20261121T1900); 3: linked afterwards by the sealer (20261121T2000).
+   */
+  chain_version: Generated<number>;
+}
+
+/** Version 3 events waiting for the sealer. */
+export interface AuditPendingTable {
+  group_id: string;
+  seq: number;
+}
+
+/** The version 3 chain: place `seq` of the group's chain holds event `event_seq`, `hash = sha256(prev_hash:seq:content_hash)`. */
+export interface AuditLinksTable {
+  group_id: string;
+  seq: number;
+  event_seq: number;
   prev_hash: string;
   hash: string;
-  /** 1: hash over the whole row; 2: `sha256(prev_hash:seq:contentHash)`, linked by `sigil_audit_append` (migration 20261121T1900). */
-  chain_version: Generated<number>;
 }
 
 export interface AuditHeadsTable {

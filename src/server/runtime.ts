@@ -15,6 +15,7 @@ import { createJobRunner } from './jobs.js';
 import { listenForChanges } from '../db/changes-listener.js';
 import { CHANGES_CHANNEL, invalidatePrincipals } from '../modules/auth/principal-cache.js';
 import { createKeyVault } from '../signing/key-vault.js';
+import { AuditSealer } from '../modules/audit/audit.sealer.js';
 
 /** The console as built by `npm run build:web`, relative to this file in src/ and in dist/. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -63,6 +64,8 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
     : undefined;
   const jobs = createJobRunner(ctx, { logger: app.log.child({ component: 'jobs' }) });
   if (config.jobs.enabled) jobs.start();
+  const sealer = new AuditSealer(ctx.db, app.log.child({ component: 'audit-sealer' }));
+  sealer.start();
   return {
     app,
     ctx,
@@ -71,6 +74,9 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
     async close() {
       // Jobs first: a job in hand finishes (or is abandoned to its lease) while the database is still open.
       await jobs.stop();
+      // What was committed gets linked before the database closes.
+      await sealer.stop();
+      await sealer.sealAll();
       await changes?.close();
       await app.close();
       await ctx.mailer.close();

@@ -40,7 +40,7 @@ export async function listAuditEvents(ctx: AppContext, actor: Actor, query: Audi
       companyId: row.company_id,
       changes,
       valid,
-      hash: row.hash,
+      hash: row.hash ?? row.link_hash,
     };
   });
   const last = rows.at(-1);

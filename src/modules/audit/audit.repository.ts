@@ -7,7 +7,7 @@ export type AuditRow = Selectable<AuditEventsTable>;
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** What the server says of an event; the database gives it its place in the chain (`sigil_audit_append`). */
+/** What the server says of an event; the database gives it its place in the log (`sigil_audit_append`) and the sealer its place in the chain. */
 export interface PendingAuditEvent {
   id: string;
   occurredAt: string;
@@ -27,16 +27,16 @@ export interface PendingAuditEvent {
 }
 
 /**
- * Appends events to the group's chain in one statement: locks the chain head until the caller's
- * transaction ends (two writers in one group append one after the other), links each event to the
- * one before and moves the head. Returns the sequence number of the last event.
+ * Appends events to the group's log in one statement, in the caller's transaction, and marks them
+ * for the sealer, which links them into the chain once they are committed. Nothing is locked:
+ * writers of one group do not wait for each other. Returns the `seq` of the last event.
  */
 export async function appendEvents(trx: Transaction, groupId: string, events: PendingAuditEvent[]): Promise<number> {
   const { rows } = await appendEventsStatement(groupId, events).execute(trx);
   return Number(rows[0]!.seq);
 }
 
-/** The append as a statement; with `after`, the events are only handed over (and the head locked) once `after` is known to hold. */
+/** The append as a statement; with `after`, the events are only handed over once `after` is known to hold. */
 export function appendEventsStatement(groupId: string, events: PendingAuditEvent[], after?: RawBuilder<boolean>) {
   const json = JSON.stringify(events);
   const handed = after ? sql`case when ${after} then ${json}::jsonb end` : sql`${json}::jsonb`;
@@ -47,16 +47,85 @@ export async function findHead(db: Db, groupId: string): Promise<{ seq: number; 
   return db.selectFrom('audit_heads').select(['seq', 'hash']).where('group_id', '=', groupId).executeTakeFirst();
 }
 
-/** Events of a group in chain order, a page at a time. */
-export async function findChainPage(db: Db, groupId: string, afterSeq: number, limit: number): Promise<AuditRow[]> {
+/** How many pending events one seal links at most (one transaction). */
+const SEAL_BATCH = 1000;
+
+/**
+ * Links the group's committed pending events into its chain (`sigil_audit_seal`), a batch per
+ * transaction, until none is left; returns how many were linked. Without `wait`, gives way at
+ * once to a sealer already at work on the group; with it, waits for that one to finish first.
+ */
+export async function sealPending(db: Db, groupId: string, options: { wait: boolean }): Promise<number> {
+  let linked = 0;
+  for (;;) {
+    const { rows } = await sql<{ n: number }>`select sigil_audit_seal(${groupId}::uuid, ${SEAL_BATCH}, ${options.wait}) as n`.execute(db);
+    const n = Number(rows[0]!.n);
+    linked += n;
+    if (n < SEAL_BATCH) return linked;
+  }
+}
+
+/** Groups with events waiting for the sealer. */
+export async function findPendingGroups(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('audit_pending').select('group_id').distinct().execute();
+  return rows.map((r) => r.group_id);
+}
+
+/** Events linked in their own row (chain versions 1 and 2), in chain order, a page at a time. */
+export async function findInlineChainPage(db: Db, groupId: string, afterSeq: number, limit: number): Promise<AuditRow[]> {
   return db
     .selectFrom('audit_events')
     .selectAll()
     .where('group_id', '=', groupId)
+    .where('chain_version', '<', 3)
     .where('seq', '>', afterSeq)
     .orderBy('seq')
     .limit(limit)
     .execute();
+}
+
+export interface ChainLink {
+  place: number;
+  eventSeq: number;
+  prevHash: string;
+  hash: string;
+  /** The event the link names; undefined when it is gone. */
+  event: AuditRow | undefined;
+}
+
+/** Version 3 links of a group from place `afterPlace + 1`, in chain order, each with its event. */
+export async function findLinkPage(db: Db, groupId: string, afterPlace: number, limit: number): Promise<ChainLink[]> {
+  const rows = await db
+    .selectFrom('audit_links as l')
+    .leftJoin('audit_events as e', (join) => join.onRef('e.group_id', '=', 'l.group_id').onRef('e.seq', '=', 'l.event_seq'))
+    .selectAll('e')
+    .select(['l.seq as place', 'l.event_seq', 'l.prev_hash as link_prev_hash', 'l.hash as link_hash'])
+    .where('l.group_id', '=', groupId)
+    .where('l.seq', '>', afterPlace)
+    .orderBy('l.seq')
+    .limit(limit)
+    .execute();
+  return rows.map(({ place, event_seq, link_prev_hash, link_hash, ...event }) => ({
+    place,
+    eventSeq: event_seq,
+    prevHash: link_prev_hash,
+    hash: link_hash,
+    event: event.id === null ? undefined : (event as AuditRow),
+  }));
+}
+
+/** The first version 3 event that is neither linked nor waiting for the sealer: one written around the server. */
+export async function findUnlinkedEvent(db: Db, groupId: string): Promise<{ seq: number; id: string } | undefined> {
+  return db
+    .selectFrom('audit_events as e')
+    .select(['e.seq', 'e.id'])
+    .where('e.group_id', '=', groupId)
+    .where('e.chain_version', '=', 3)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('audit_links as l').select('l.seq').whereRef('l.group_id', '=', 'e.group_id').whereRef('l.event_seq', '=', 'e.seq'))))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('audit_pending as p').select('p.seq').whereRef('p.group_id', '=', 'e.group_id').whereRef('p.seq', '=', 'e.seq'))))
+    .orderBy('e.seq')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export interface AuditFilter {
@@ -75,12 +144,17 @@ export interface AuditFilter {
   limit: number;
 }
 
-/** Newest first; events without a company (group-wide) are visible only to whole-group scopes. */
-export async function findEvents(db: Db, filter: AuditFilter): Promise<AuditRow[]> {
+/**
+ * Newest first; events without a company (group-wide) are visible only to whole-group scopes.
+ * `link_hash` is the version 3 chain's hash of the event (null until it is sealed).
+ */
+export async function findEvents(db: Db, filter: AuditFilter): Promise<Array<AuditRow & { link_hash: string | null }>> {
   let query = db
     .selectFrom('audit_events as e')
     .leftJoin('companies as c', 'c.id', 'e.company_id')
+    .leftJoin('audit_links as l', (join) => join.onRef('l.group_id', '=', 'e.group_id').onRef('l.event_seq', '=', 'e.seq'))
     .selectAll('e')
+    .select('l.hash as link_hash')
     .where('e.group_id', '=', filter.groupId)
     .where((eb) =>
       eb.or([

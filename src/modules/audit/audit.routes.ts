@@ -9,7 +9,7 @@ const tags = ['audit'];
 const eventSchema = z
   .object({
     id: z.string(),
-    seq: z.number(),
+    seq: z.number().describe("the event's place in the group's log (increasing, with gaps)"),
     occurredAt: isoDate,
     actor: z.object({ type: z.string(), id: z.string().nullable(), name: z.string().nullable() }),
     ip: z.string().nullable(),
@@ -20,7 +20,7 @@ const eventSchema = z
     companyId: z.string().nullable(),
     changes: z.record(z.string(), z.unknown()),
     valid: z.boolean().describe('false when the stored payload no longer matches its event schema'),
-    hash: z.string(),
+    hash: z.string().nullable().describe("the event's hash in the group's chain; null for the fraction of a second until the sealer links it"),
   })
   .meta({ id: 'AuditEvent' });
 

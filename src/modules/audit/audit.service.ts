@@ -5,7 +5,19 @@ import { newId } from '../../lib/ids.js';
 import type { Db, Transaction } from '../../db/schema.js';
 import type { Actor } from '../auth/principal.js';
 import { auditEventSchemas, type AuditAction, type AuditEvent } from './audit.events.js';
-import { appendEvents, appendEventsStatement, findChainPage, findHead, GENESIS_HASH, notifyChange, type AuditRow, type PendingAuditEvent } from './audit.repository.js';
+import {
+  appendEvents,
+  appendEventsStatement,
+  findHead,
+  findInlineChainPage,
+  findLinkPage,
+  findUnlinkedEvent,
+  GENESIS_HASH,
+  notifyChange,
+  sealPending,
+  type AuditRow,
+  type PendingAuditEvent,
+} from './audit.repository.js';
 import { invalidatePrincipals } from '../auth/principal-cache.js';
 
 /** Who an event is attributed to when no request is behind it (CLI, seeding, jobs). */
@@ -49,7 +61,7 @@ function contentHash(groupId: string, event: Omit<PendingAuditEvent, 'contentHas
   return sha256Hex(canonicalJson({ groupId, ...event }));
 }
 
-/** Chain version 2's link, as `sigil_audit_append` computes it. */
+/** The link of chain versions 2 and 3, as `sigil_audit_append` (2) and `sigil_audit_seal` (3) compute it. */
 function linkHash(prevHash: string, seq: number, content: string): string {
   return sha256Hex(`${prevHash}:${seq}:${content}`);
 }
@@ -58,10 +70,10 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The hash a stored row must carry, by the chain version it was written under (null: no such version). */
+/** The hash a row linked in itself must carry, by the chain version it was written under (null: not such a row). */
 function expectedHash(row: AuditRow): string | null {
   if (row.chain_version === 1) return hashRowV1(row);
-  if (row.chain_version !== 2) return null;
+  if (row.chain_version !== 2 || row.prev_hash === null) return null;
   return linkHash(row.prev_hash, row.seq, contentHash(row.group_id, saidBy(row)));
 }
 
@@ -77,9 +89,8 @@ export async function recordAudit(
 }
 
 /**
- * Appends several events of one transaction at once, in one statement that locks the chain
- * head, links the events and moves the head. Busy paths collect their events and write them
- * last, so the group-wide head lock is held for the tail of the transaction only.
+ * Appends several events of one transaction at once, in one statement; the sealer links them
+ * into the group's chain once the transaction has committed.
  */
 export async function recordAudits(trx: Transaction, options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): Promise<void> {
   const { groupId, events } = options;
@@ -96,7 +107,7 @@ export async function recordAudits(trx: Transaction, options: { groupId: string;
 
 /**
  * The same append as the statement that carries a transaction's other writes (`WriteBatch.run`):
- * the chain head is locked only once every other write of the statement ran (and its guard held).
+ * the events are written once every other write of the statement ran (and its guard held).
  * For events that change no principal (applications, seals, flows).
  */
 export function auditAppendStatement(options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown> {
@@ -142,18 +153,28 @@ export type ChainProblem = 'altered' | 'inserted' | 'missing';
 
 export interface ChainReport {
   intact: boolean;
+  /** Events whose link was checked. */
   checked: number;
+  /** Places in the group's chain. */
   headSeq: number;
-  /** The first problem found, walking from the first event. */
+  /**
+   * The first problem found, walking from the first place of the chain. `seq` is the event's
+   * (`seq` in the log) when the problem concerns an event, else the first place missing.
+   */
   firstProblem: { kind: ChainProblem; seq: number; eventId: string | null; detail: string } | null;
 }
 
 /**
- * Walks a group's chain from the start: a row whose hash does not match its content
- * was altered; a gap in the sequence or a head beyond the last row means rows are
- * missing; a row that does not link to its predecessor, or lies beyond the head, was inserted.
+ * Seals what is pending, then walks the group's chain from the start. The first places hold
+ * events linked in their own row (versions 1 and 2): a row whose hash does not match its content
+ * was altered; a gap means rows are missing; a row that does not link to its predecessor, or lies
+ * beyond the head, was inserted. The places after them are links to version 3 events: a link to
+ * no event means the event is missing; an event that does not match its link was altered; a gap
+ * in the places or a head beyond the last link means links are missing. Last, a version 3 event
+ * that no link names and that is not waiting for the sealer was inserted around the server.
  */
 export async function verifyChain(db: Db, groupId: string): Promise<ChainReport> {
+  await sealPending(db, groupId, { wait: true });
   const head = (await findHead(db, groupId)) ?? { seq: 0, hash: GENESIS_HASH };
   let expectedSeq = 1;
   let previousHash = GENESIS_HASH;
@@ -165,22 +186,44 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
     firstProblem: { kind, seq, eventId, detail },
   });
   for (;;) {
-    const page = await findChainPage(db, groupId, expectedSeq - 1, 1000);
+    const page = await findInlineChainPage(db, groupId, expectedSeq - 1, 1000);
     if (page.length === 0) break;
     for (const row of page) {
       if (row.seq > head.seq) return fail('inserted', row.seq, row.id, `event ${row.seq} lies beyond the chain head ${head.seq}`);
       if (row.seq !== expectedSeq) return fail('missing', expectedSeq, null, `events ${expectedSeq}..${row.seq - 1} are missing`);
-      if (expectedHash(row) !== row.hash) return fail('altered', row.seq, row.id, `event ${row.seq} does not match its hash`);
+      const expected = expectedHash(row);
+      if (expected === null || expected !== row.hash) return fail('altered', row.seq, row.id, `event ${row.seq} does not match its hash`);
       if (row.prev_hash !== previousHash) {
         return fail('inserted', row.seq, row.id, `event ${row.seq} does not link to event ${row.seq - 1}`);
       }
-      previousHash = row.hash;
+      previousHash = expected;
       expectedSeq += 1;
       checked += 1;
     }
   }
-  if (expectedSeq - 1 < head.seq) return fail('missing', expectedSeq, null, `events ${expectedSeq}..${head.seq} are missing`);
-  if (head.seq > 0 && previousHash !== head.hash) return fail('altered', head.seq, null, 'the last event does not match the chain head');
+  // Links made after the head was read (a server's sealer at work meanwhile) are left for the next verification.
+  for (let place = expectedSeq; place <= head.seq; ) {
+    const links = await findLinkPage(db, groupId, place - 1, 1000);
+    const inReach = links.filter((link) => link.place <= head.seq);
+    if (inReach.length === 0) break;
+    for (const link of inReach) {
+      if (link.place !== place) return fail('missing', place, null, `places ${place}..${link.place - 1} of the chain are missing`);
+      if (link.prevHash !== previousHash) return fail('inserted', link.eventSeq, link.event?.id ?? null, `the link of event ${link.eventSeq} (place ${place}) does not follow place ${place - 1}`);
+      const { event } = link;
+      if (!event) return fail('missing', link.eventSeq, null, `event ${link.eventSeq} (place ${place} of the chain) is missing`);
+      if (event.chain_version !== 3 || linkHash(previousHash, place, contentHash(groupId, saidBy(event))) !== link.hash) {
+        return fail('altered', event.seq, event.id, `event ${event.seq} does not match its hash (place ${place} of the chain)`);
+      }
+      previousHash = link.hash;
+      place += 1;
+      checked += 1;
+    }
+    expectedSeq = place;
+  }
+  if (expectedSeq - 1 < head.seq) return fail('missing', expectedSeq, null, `places ${expectedSeq}..${head.seq} of the chain are missing`);
+  if (head.seq > 0 && previousHash !== head.hash) return fail('altered', head.seq, null, 'the last place does not match the chain head');
+  const unlinked = await findUnlinkedEvent(db, groupId);
+  if (unlinked) return fail('inserted', unlinked.seq, unlinked.id, `event ${unlinked.seq} is in no place of the chain`);
   return { intact: true, checked, headSeq: head.seq, firstProblem: null };
 }
 

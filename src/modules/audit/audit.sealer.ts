@@ -1,0 +1,54 @@
+import type { Db } from '../../db/schema.js';
+import { findPendingGroups, sealPending } from './audit.repository.js';
+
+export interface SealerLogger {
+  warn(details: object, message: string): void;
+}
+
+/** Links every group's committed pending events; with `wait`, also those a sealer at work on a group holds now. */
+export async function sealAllPending(db: Db, options: { wait: boolean }): Promise<void> {
+  for (const groupId of await findPendingGroups(db)) await sealPending(db, groupId, options);
+}
+
+/** How often a server links what its group's writers committed (an event is unprotected until then). */
+export const SEAL_INTERVAL_MS = 200;
+
+/**
+ * Links every group's committed audit events into its chain, a few times a second. Every server
+ * runs one; two at work on one group take turns (the second gives way for that round). A failed
+ * round is logged and the next one tries again: the events wait, nothing is lost.
+ */
+export class AuditSealer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: SealerLogger,
+    private readonly intervalMs = SEAL_INTERVAL_MS,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.sealAll().finally(() => (this.running = undefined));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a round in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One round: every group with pending events. */
+  async sealAll(): Promise<void> {
+    try {
+      await sealAllPending(this.db, { wait: false });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'audit sealer: this round failed; the next one tries again');
+    }
+  }
+}
