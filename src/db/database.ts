@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { lockDataDir } from './data-dir-lock.js';
 import type { Database, Db } from './schema.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -82,6 +83,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => undefined;
   if (options.pgliteCompiler) setFlagsFromString(options.pgliteCompiler === 'baseline' ? '--liftoff-only' : '--no-liftoff-only');
   const pglite = new PGlite({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
@@ -93,9 +95,22 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // It has one connection: 10 (3 reserved for superusers) instead of 100 saves another 2 MB.
     postgresqlconf: ['shared_buffers=8MB', 'wal_buffers=1MB', 'max_connections=10'],
   });
-  await pglite.waitReady;
+  try {
+    await pglite.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', pglite, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'pglite',
+    pglite,
+    close: async () => {
+      await db.destroy();
+      unlock();
+    },
+  };
 }
 
 export async function isDatabaseReachable(db: Db): Promise<boolean> {

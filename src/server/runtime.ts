@@ -2,6 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type DatabaseHandle } from '../db/database.js';
+import { DataDirInUseError } from '../db/data-dir-lock.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seedDemo, type DemoLogins } from '../modules/demo/demo.seed.js';
 import { buildApp, type App } from './app.js';
@@ -33,7 +34,9 @@ export async function openRuntime(config: Config, warn: (message: string) => voi
   const masterKey = loadMasterKey(config, warn);
   // The token is first used on the first key; a module path that does not exist is a start-up error instead.
   if (config.pki.pkcs11 && !existsSync(config.pki.pkcs11.library)) throw new ConfigError([`SIGIL_PKCS11_MODULE: ${config.pki.pkcs11.library} does not exist`]);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize, pgliteCompiler: config.pgliteCompiler });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize, pgliteCompiler: config.pgliteCompiler }).catch((error: unknown) => {
+    throw error instanceof DataDirInUseError ? new ConfigError([`SIGIL_DATA_DIR: the embedded database in ${error.message}`]) : error;
+  });
   try {
     await migrateToLatest(database.db);
   } catch (error) {
