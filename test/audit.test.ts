@@ -4,6 +4,7 @@ import { canonicalJson } from '../src/lib/canonical-json.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditSealer } from '../src/modules/audit/audit.sealer.js';
+import { recordAudits } from '../src/modules/audit/audit.service.js';
 import { buildCompany, buildGroup, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
 
 let world: World;
@@ -198,6 +199,28 @@ describe('audit chain verification finds tampering', () => {
 });
 
 describe('audit sealer', () => {
+  it('keeps the order a change gave its events, in the log and in the chain', async () => {
+    const names = ['first', 'second', 'third', 'fourth'];
+    await world.db.transaction().execute((trx) =>
+      recordAudits(trx, {
+        groupId: group.groupId,
+        actor: { system: 'order test' },
+        events: names.map((name) => ({ action: 'company.created' as const, target: { type: 'company', id: group.hq.id }, companyId: group.hq.id, changes: { name, code: name.toUpperCase(), parentId: null } })),
+      }),
+    );
+    expect((await verify()).intact).toBe(true);
+    const rows = await world.db
+      .selectFrom('audit_events as e')
+      .innerJoin('audit_links as l', (join) => join.onRef('l.group_id', '=', 'e.group_id').onRef('l.event_seq', '=', 'e.seq'))
+      .select(['e.seq', 'l.seq as place', sql<string>`e.changes->>'name'`.as('name')])
+      .where('e.group_id', '=', group.groupId)
+      .where('e.actor_name', '=', 'order test')
+      .orderBy('e.seq')
+      .execute();
+    expect(rows.map((r) => r.name)).toEqual(names);
+    expect(rows.map((r) => r.place)).toEqual([...rows.map((r) => r.place)].sort((a, b) => a - b));
+  });
+
   it('links what concurrent writers committed, once each, however many sealers run, and the log shows each hash once linked', async () => {
     const w = await createWorld();
     try {

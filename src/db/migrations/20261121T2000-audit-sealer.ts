@@ -49,24 +49,23 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       unique (group_id, event_seq)
     );
 
+    -- One statement for all of a change's events: numbered in the order given, and marked pending.
     create or replace function sigil_audit_append(p_group uuid, p_events jsonb) returns bigint
-    language plpgsql
+    language sql
     as $fn$
-    declare
-      v_seq bigint;
-      e jsonb;
-    begin
-      for e in select value from jsonb_array_elements(p_events) loop
-        v_seq := nextval('audit_event_seq');
+      with added as (
         insert into audit_events (group_id, seq, id, occurred_at, actor_type, actor_id, actor_name, ip, user_agent, request_id,
                                   action, target_type, target_id, company_id, changes, content_hash, chain_version)
-        values (p_group, v_seq, (e->>'id')::uuid, (e->>'occurredAt')::timestamptz, e->>'actorType', (e->>'actorId')::uuid,
-                e->>'actorName', e->>'ip', e->>'userAgent', e->>'requestId', e->>'action', e->>'targetType',
-                (e->>'targetId')::uuid, (e->>'companyId')::uuid, e->'changes', e->>'contentHash', 3);
-        insert into audit_pending (group_id, seq) values (p_group, v_seq);
-      end loop;
-      return v_seq;
-    end
+        select p_group, nextval('audit_event_seq'), e."id", e."occurredAt", e."actorType", e."actorId", e."actorName", e."ip",
+               e."userAgent", e."requestId", e."action", e."targetType", e."targetId", e."companyId", e."changes", e."contentHash", 3
+        from jsonb_to_recordset(p_events) as e("id" uuid, "occurredAt" timestamptz, "actorType" text, "actorId" uuid, "actorName" text,
+                                               "ip" text, "userAgent" text, "requestId" text, "action" text, "targetType" text,
+                                               "targetId" uuid, "companyId" uuid, "changes" jsonb, "contentHash" text)
+        returning seq
+      ), pending as (
+        insert into audit_pending (group_id, seq) select p_group, seq from added returning seq
+      )
+      select max(seq) from pending;
     $fn$;
 
     -- Links up to p_limit committed pending events of the group; returns how many. Without
