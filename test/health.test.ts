@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/server/app.js';
 import { client, createWorld, type World } from './support/world.js';
 
 let world: World;
@@ -23,6 +24,27 @@ describe('health and metrics', () => {
     expect(metrics.status).toBe(200);
     expect(String(metrics.headers['content-type'])).toContain('text/plain');
     expect(metrics.body).toMatch(/sigil_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
+  });
+
+  it('answers metrics to this machine only, unless a token is set, and then to its bearer only', async () => {
+    const from = (remoteAddress: string, app = world.app, authorization?: string) =>
+      app.inject({ method: 'GET', url: '/metrics', remoteAddress, ...(authorization ? { headers: { authorization } } : {}) });
+    const outside = await from('203.0.113.7');
+    expect(outside.statusCode).toBe(403);
+    expect(outside.json()).toMatchObject({ code: 'forbidden', detail: expect.stringContaining('SIGIL_METRICS_TOKEN') });
+    expect((await from('::1')).statusCode).toBe(200);
+
+    const token = 'scrape-me-7f3a9c2e11';
+    const app = await buildApp({ ...world.ctx, config: { ...world.ctx.config, metricsToken: token } }, { logger: false });
+    try {
+      expect((await from('203.0.113.7', app, `Bearer ${token}`)).statusCode).toBe(200);
+      expect((await from('203.0.113.7', app, 'Bearer scrape-me-wrong')).statusCode).toBe(401);
+      const local = await from('127.0.0.1', app);
+      expect(local.statusCode).toBe(401);
+      expect(local.json().code).toBe('unauthenticated');
+    } finally {
+      await app.close();
+    }
   });
 
   it('echoes a request id on every answer', async () => {

@@ -81,7 +81,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
 
   registerErrorHandling(app, ctx.config.consoleDir);
-  registerMetrics(app);
+  registerMetrics(app, ctx.config.metricsToken);
   registerAuth(app, ctx);
   // Limits per route are set where they matter (sign-in); there is no global limit.
   await app.register(fastifyRateLimit, { global: false });

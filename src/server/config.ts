@@ -33,6 +33,7 @@ const environmentSchema = z.object({
   SIGIL_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   SIGIL_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(30),
   SIGIL_TRUST_PROXY: boolish.default(false),
+  SIGIL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SIGIL_CONSOLE_DIR: z.string().min(1).optional(),
   SIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
   SIGIL_JOBS_ENABLED: boolish.default(true),
@@ -107,6 +108,8 @@ export interface Config {
   bodyLimitBytes: number;
   loginRatePerMinute: number;
   trustProxy: boolean;
+  /** Bearer token a Prometheus scraper presents for /metrics; absent means loopback scrapers only. */
+  metricsToken: string | undefined;
   /** Built console to serve; absent means none is served. */
   consoleDir: string | undefined;
   /** Where people reach this server, for links in e-mail and SMS; absent means messages carry no link. */
@@ -171,6 +174,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     bodyLimitBytes: e.SIGIL_BODY_LIMIT_BYTES,
     loginRatePerMinute: e.SIGIL_LOGIN_RATE_PER_MINUTE,
     trustProxy: e.SIGIL_TRUST_PROXY,
+    metricsToken: e.SIGIL_METRICS_TOKEN,
     consoleDir: e.SIGIL_CONSOLE_DIR ? resolve(e.SIGIL_CONSOLE_DIR) : undefined,
     publicUrl: e.SIGIL_PUBLIC_URL?.replace(/\/+$/, ''),
     jobs: { enabled: e.SIGIL_JOBS_ENABLED, pollMs: e.SIGIL_JOBS_POLL_MS, batchSize: e.SIGIL_JOBS_BATCH_SIZE, leaseSeconds: e.SIGIL_JOBS_LEASE_SECONDS },

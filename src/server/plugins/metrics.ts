@@ -1,8 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { AppError, forbidden } from '../errors.js';
 
-/** Prometheus metrics on a registry of this app's own, so several apps can live in one process (tests). */
-export function registerMetrics(app: FastifyInstance): void {
+/**
+ * Prometheus metrics on a registry of this app's own, so several apps can live in one process (tests).
+ * Routes, error rates and timings tell an outsider what the server does: with a token
+ * (SIGIL_METRICS_TOKEN) a scraper presents it as a bearer token from anywhere; without one, only a
+ * scraper on this machine (a loopback address, or the forwarded client address behind a trusted proxy) is answered.
+ */
+export function registerMetrics(app: FastifyInstance, token: string | undefined): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sigil_' });
   const requests = new Counter({
@@ -26,8 +33,22 @@ export function registerMetrics(app: FastifyInstance): void {
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { config: { auth: 'public' }, schema: { hide: true } }, async (request, reply) => {
+    admitScraper(request, token);
     reply.type(registry.contentType);
     return registry.metrics();
   });
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+function admitScraper(request: FastifyRequest, token: string | undefined): void {
+  if (token === undefined) {
+    if (!LOOPBACK.test(request.ip)) throw forbidden('Metrics are answered on this machine only; set SIGIL_METRICS_TOKEN to scrape them from elsewhere.');
+    return;
+  }
+  const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  // Compared as digests: equal length whatever was sent, and in constant time.
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  if (!timingSafeEqual(digest(given), digest(token))) throw new AppError('unauthenticated', 'Metrics need the bearer token set in SIGIL_METRICS_TOKEN.');
 }
