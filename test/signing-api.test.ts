@@ -3,6 +3,10 @@
 // placed and cross-page; the output checked by pdfsig and by Sigil's verifier; later signatures
 // incremental; refusals; verification uploads and the hash-only archive lookup.
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { buildApp } from '../src/server/app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Of } from '../src/signing/verify.js';
 import { buildPdf } from './signing/pdf-fixtures.js';
@@ -246,6 +250,49 @@ describe('signing under a grant', () => {
     const crl = await world.app.inject({ method: 'GET', url: `/pki/groups/${group.groupId}/crl` });
     const serial = first.body.certificateSerial.toUpperCase();
     expect(run('openssl', ['crl', '-inform', 'DER', '-in', tmp.file('superseded.crl', crl.rawPayload), '-noout', '-text']).out).toContain(serial.length % 2 ? `0${serial}` : serial);
+  });
+});
+
+describe('an outside time-stamp authority', () => {
+  it("is asked before the seal is locked: a slow TSA holds no lock and no database connection", async () => {
+    // A TSA that answers (through the built-in one) only when released.
+    let arrived!: () => void;
+    const asked = new Promise<void>((resolve) => (arrived = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const tsa = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        arrived();
+        await released;
+        const answer = await world.app.inject({ method: 'POST', url: '/tsa', headers: { 'content-type': 'application/timestamp-query' }, payload: Buffer.concat(chunks) });
+        response.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type']) }).end(answer.rawPayload);
+      });
+    });
+    await new Promise<void>((resolve) => tsa.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(tsa.address() as AddressInfo).port}/tsa`;
+    const app = await buildApp({ ...world.ctx, config: { ...world.ctx.config, pki: { ...world.ctx.config.pki, tsaUrls: [url] } } }, { logger: false });
+    try {
+      const sha = await upload(applicant, contract());
+      const signing = app.inject({ method: 'POST', url: '/api/v1/signatures', headers: { authorization: `Bearer ${applicant.token}` }, payload: { documentSha256: sha, sealId: seal.id, category: 'sales', level: 'B-T' } });
+      await asked;
+      // While the TSA is thinking, the seal can be locked for a change at once.
+      const locking = world.db.transaction().execute(async (trx) => {
+        await sql`select id from seals where id = ${seal.id} for update nowait`.execute(trx);
+        return 'locked';
+      });
+      const outcome = await Promise.race([locking, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3000))]);
+      release();
+      expect(outcome).toBe('locked');
+      const signed = await signing;
+      expect(signed.statusCode, signed.body).toBe(201);
+      expect((await verify(applicant, await download(applicant, signed.json().id))).body.signatures[0]).toMatchObject({ valid: true, timestamped: true, timestampValid: true });
+    } finally {
+      release();
+      await app.close();
+      await new Promise((resolve) => tsa.close(resolve));
+    }
   });
 });
 

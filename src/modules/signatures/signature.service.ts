@@ -100,8 +100,9 @@ function appearanceOf(input: SignInput, image: Buffer | null): { appearance?: Vi
 
 /**
  * Signs a stored PDF with a seal (under an authorization or a grant) or as the caller. The
- * slow parts that read the database (certificate on first use, CRLs, the TSA's key) happen
- * first; then one transaction locks, checks again, counts the use, signs, stores and records.
+ * slow parts (certificate on first use, CRLs, the TSA's key, signing and time-stamping) happen
+ * first; then one transaction locks, checks again, counts the use, stores and records, or
+ * refuses and the signed copy is dropped.
  */
 export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput) {
   const { principal } = actor;
@@ -157,8 +158,22 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
   const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
   if (!companyId) throw notFound('user_not_found', userId);
 
+  // Signed before the transaction: a time-stamp from an outside TSA can take seconds, and the seal's
+  // lock must not wait for it. Nothing signed leaves the server unless the checks under lock pass.
+  const now = ctx.now();
+  const signed = await signPdf(pdf, {
+    signer,
+    level,
+    ...(timestamper ? { timestamper } : {}),
+    ...(revocation ? { revocation } : {}),
+    fieldName,
+    ...(input.reason ? { reason: input.reason } : {}),
+    ...(input.location ? { location: input.location } : {}),
+    signingTime: now,
+    ...appearanceOf(input, image),
+  });
+
   await ctx.db.transaction().execute(async (trx: Transaction) => {
-    const now = ctx.now();
     // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
     // the early check waits for this transaction or is seen by it; the certificate likewise.
     if (seal) {
@@ -183,17 +198,6 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
       grantId = decision.grant.id;
     }
 
-    const signed = await signPdf(pdf, {
-      signer,
-      level,
-      ...(timestamper ? { timestamper } : {}),
-      ...(revocation ? { revocation } : {}),
-      fieldName,
-      ...(input.reason ? { reason: input.reason } : {}),
-      ...(input.location ? { location: input.location } : {}),
-      signingTime: now,
-      ...appearanceOf(input, image),
-    });
     const stored = await storeBlob(trx, ctx.blobs, { groupId, bytes: signed, mediaType: 'application/pdf', originalName: document.name, createdBy: userId, at: now });
     await repo.insertSignature(trx, {
       id: signatureId,
