@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
 
@@ -249,6 +250,29 @@ describe('exactly once', () => {
     // Approved first (then the level waits for the other) or refused after the rejection: never both outcomes.
     expect([200, 409]).toContain(race[0]!.status);
     expect(final.tasks.filter((t: { status: string }) => t.status === 'pending')).toEqual([]);
+  });
+
+  it('answers 409 application_changed and writes nothing when the application changes under every attempt', async () => {
+    const s = await scene({ flowLevels: [{ name: 'Head', mode: 'any', approvers: [{ type: 'department_head' }] }] });
+    const submitted = (await apply(s.applicant, s.seal.id)).body;
+    const taskId = await pendingTask(s.head, submitted.id);
+    const eventsBefore = await world.db.selectFrom('audit_events').select('action').where('target_id', '=', submitted.id).execute();
+    // Every write to this application fails as a concurrent change would make it fail.
+    await sql`create function test_always_changed() returns trigger language plpgsql as $$ begin raise exception using errcode = '40001', message = 'changed meanwhile'; end $$`.execute(world.db);
+    await sql.raw(`create trigger test_always_changed before update on applications for each row when (new.id = '${submitted.id}') execute function test_always_changed()`).execute(world.db);
+    try {
+      const answer = await client(world, s.head.token).post(`/api/v1/tasks/${taskId}/approve`, {});
+      expect(answer.status).toBe(409);
+      expect(answer.body).toMatchObject({ code: 'application_changed', detail: expect.stringContaining('nothing was written') });
+    } finally {
+      await sql`drop trigger test_always_changed on applications`.execute(world.db);
+      await sql`drop function test_always_changed()`.execute(world.db);
+    }
+    const task = await world.db.selectFrom('approval_tasks').select('status').where('id', '=', taskId).executeTakeFirstOrThrow();
+    expect(task.status).toBe('pending');
+    expect(await world.db.selectFrom('audit_events').select('action').where('target_id', '=', submitted.id).execute()).toEqual(eventsBefore);
+    // Once nothing stands in the way, the same approval goes through.
+    expect((await client(world, s.head.token).post(`/api/v1/tasks/${taskId}/approve`, {})).body.status).toBe('approved');
   });
 
   it('creates one application for a repeated idempotency key', async () => {

@@ -342,7 +342,7 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
     }
   }
 
-  /** Every write of the decision in one statement, its audit events last (the chain head is locked for the end of it only). */
+  /** Every write of the decision in one statement, its audit events last (written once every other write held). */
   async function decideAndWrite(db: Db | Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, readVersion?: number, nextLevel?: repo.LevelPeople, now = ctx.now()): Promise<DecisionOutcome> {
     const writes = new WriteBatch();
     const events: AuditEvent[] = [];
