@@ -36,8 +36,16 @@ export async function appendEvents(trx: Transaction, groupId: string, events: Pe
   return Number(rows[0]!.seq);
 }
 
+let lastAppendAt = 0;
+
+/** When this process last built an append (ms since the epoch): the sealer looks often for a while after it. */
+export function lastAppendTime(): number {
+  return lastAppendAt;
+}
+
 /** The append as a statement; with `after`, the events are only handed over once `after` is known to hold. */
 export function appendEventsStatement(groupId: string, events: PendingAuditEvent[], after?: RawBuilder<boolean>) {
+  lastAppendAt = Date.now();
   const json = JSON.stringify(events);
   const handed = after ? sql`case when ${after} then ${json}::jsonb end` : sql`${json}::jsonb`;
   return sql<{ seq: number }>`select sigil_audit_append(${groupId}::uuid, ${handed}) as seq`;

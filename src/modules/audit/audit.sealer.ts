@@ -1,5 +1,5 @@
 import type { Db } from '../../db/schema.js';
-import { findPendingGroups, sealPending } from './audit.repository.js';
+import { findPendingGroups, lastAppendTime, sealPending } from './audit.repository.js';
 
 export interface SealerLogger {
   warn(details: object, message: string): void;
@@ -10,17 +10,23 @@ export async function sealAllPending(db: Db, options: { wait: boolean }): Promis
   for (const groupId of await findPendingGroups(db)) await sealPending(db, groupId, options);
 }
 
-/** How often a server links what its group's writers committed (an event is unprotected until then). */
+/** How often a server links what its writers committed, for a while after it wrote (an event is unprotected until then). */
 export const SEAL_INTERVAL_MS = 200;
+/** For how long after this process last wrote events it keeps looking that often (its transactions commit within it). */
+const FOLLOW_MS = 2_000;
+/** How often it looks anyway, for what other processes left pending, and when idle. */
+const SWEEP_MS = 5_000;
 
 /**
- * Links every group's committed audit events into its chain, a few times a second. Every server
- * runs one; two at work on one group take turns (the second gives way for that round). A failed
- * round is logged and the next one tries again: the events wait, nothing is lost.
+ * Links every group's committed audit events into its chain: a few times a second while this
+ * process writes events, every few seconds otherwise (an idle server barely touches the database).
+ * Every server runs one; two at work on one group take turns (the second gives way for that
+ * round). A failed round is logged and the next one tries again: the events wait, nothing is lost.
  */
 export class AuditSealer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private lastRound = 0;
 
   constructor(
     private readonly db: Db,
@@ -31,6 +37,9 @@ export class AuditSealer {
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
+      const now = Date.now();
+      if (now - lastAppendTime() > FOLLOW_MS && now - this.lastRound < SWEEP_MS) return;
+      this.lastRound = now;
       this.running ??= this.sealAll().finally(() => (this.running = undefined));
     }, this.intervalMs);
     this.timer.unref();
