@@ -128,6 +128,13 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     update audit_events e set seq = -l.seq, prev_hash = l.prev_hash, hash = l.hash, chain_version = 2
       from audit_links l where e.chain_version = 3 and l.group_id = e.group_id and l.event_seq = e.seq;
     update audit_events set seq = -seq where seq < 0;
+    do $$
+    begin
+      if exists (select 1 from audit_events where chain_version = 3) then
+        raise exception 'audit events exist that no place of the chain holds (written around the server); run sigil audit verify, and keep this migration until they are dealt with';
+      end if;
+    end
+    $$;
     drop function sigil_audit_seal(uuid, integer, boolean);
     drop table audit_links;
     drop table audit_pending;
