@@ -122,7 +122,8 @@ export interface AuditEvent {
   companyId: string | null;
   changes: Record<string, unknown>;
   valid: boolean;
-  hash: string;
+  /** Null for the moment until the sealer links the event into the chain. */
+  hash: string | null;
 }
 
 export interface ChainVerification {
