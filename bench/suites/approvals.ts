@@ -3,7 +3,8 @@
 // some of them deliberately racing for the same task. Then the database must show every
 // application approved exactly once: no transition lost, none doubled, the audit chain whole.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { newToken, sha256Hex } from '../../src/lib/secrets.js';
+import { SESSION_PREFIX } from '../../src/modules/auth/auth.service.js';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,9 +35,8 @@ const INBOX_PAGE = 200;
 const LOCK_SAMPLE_MS = 100;
 const BUSY_WARNING_PERCENT = 10;
 const CATEGORY = 'sales';
-/** A session token as the server makes them (src/lib/secrets.ts newToken with SESSION_PREFIX 'sgs'); stored as its SHA-256. */
-const newSessionToken = () => `sgs_${randomBytes(32).toString('base64url')}`;
-const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+/** A session token as the server makes them; the sessions table stores its SHA-256. */
+const newSessionToken = () => newToken(SESSION_PREFIX);
 
 const SEED_SCRIPT = join(ROOT, 'bench', 'lib', 'seed-approvals.ts');
 const LOAD_SCRIPT = join(ROOT, 'bench', 'lib', 'approve-load.ts');

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { RawBuilder } from 'kysely';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { newId } from '../../lib/ids.js';
+import { sha256Hex } from '../../lib/secrets.js';
 import type { Db, Transaction } from '../../db/schema.js';
 import type { Actor } from '../auth/principal.js';
 import { auditEventSchemas, type AuditAction, type AuditEvent } from './audit.events.js';
@@ -64,10 +64,6 @@ function contentHash(groupId: string, event: Omit<PendingAuditEvent, 'contentHas
 /** The link of chain versions 2 and 3, as `sigil_audit_append` (2) and `sigil_audit_seal` (3) compute it. */
 function linkHash(prevHash: string, seq: number, content: string): string {
   return sha256Hex(`${prevHash}:${seq}:${content}`);
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /** The hash a row linked in itself must carry, by the chain version it was written under (null: not such a row). */

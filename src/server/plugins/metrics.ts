@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { sha256Hex } from '../../lib/secrets.js';
 import { AppError, forbidden } from '../errors.js';
 
 /**
@@ -49,6 +50,6 @@ function admitScraper(request: FastifyRequest, token: string | undefined): void 
   }
   const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
   // Compared as digests: equal length whatever was sent, and in constant time.
-  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const digest = (text: string) => Buffer.from(sha256Hex(text), 'hex');
   if (!timingSafeEqual(digest(given), digest(token))) throw new AppError('unauthenticated', 'Metrics need the bearer token set in SIGIL_METRICS_TOKEN.');
 }
