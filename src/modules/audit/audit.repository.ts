@@ -29,11 +29,10 @@ export interface PendingAuditEvent {
 /**
  * Appends events to the group's log in one statement, in the caller's transaction, and marks them
  * for the sealer, which links them into the chain once they are committed. Nothing is locked:
- * writers of one group do not wait for each other. Returns the `seq` of the last event.
+ * writers of one group do not wait for each other.
  */
-export async function appendEvents(trx: Transaction, groupId: string, events: PendingAuditEvent[]): Promise<number> {
-  const { rows } = await appendEventsStatement(groupId, events).execute(trx);
-  return Number(rows[0]!.seq);
+export async function appendEvents(trx: Transaction, groupId: string, events: PendingAuditEvent[]): Promise<void> {
+  await appendEventsStatement(groupId, events).execute(trx);
 }
 
 let lastAppendAt = 0;
