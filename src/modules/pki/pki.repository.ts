@@ -122,25 +122,12 @@ export async function findLatestCertificate(db: Db | Transaction, where: { group
   return row ? toRecord(row) : undefined;
 }
 
-export interface NewCertificate {
-  id: string;
-  groupId: string | null;
-  purpose: CertificatePurpose;
-  issuerId: string | null;
+/** A certificate to store: the record without what the database sets (status, revocation, time) or derives (key store), seal, person and chain optional. */
+export type NewCertificate = Omit<CertificateRecord, 'sealId' | 'userId' | 'chain' | 'keyStore' | 'status' | 'revokedAt' | 'revocationReason' | 'createdAt'> & {
   sealId?: string | null;
   userId?: string | null;
-  source: 'issued' | 'imported';
-  serial: string;
-  subject: string;
-  issuer: string;
-  keySpec: string;
-  notBefore: Date;
-  notAfter: Date;
-  der: Buffer;
   chain?: Buffer[];
-  key: KeyReference;
-  fingerprint: string;
-}
+};
 
 export async function insertCertificate(trx: Transaction, row: NewCertificate): Promise<void> {
   await trx
