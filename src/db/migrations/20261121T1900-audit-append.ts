@@ -16,6 +16,38 @@ import { sql, type Kysely } from 'kysely';
  * whole row, place included, computed by the server) keep their version and are verified as
  * they were written; a row claiming the other version fails its hash like any altered row.
  */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    alter table audit_events add column chain_version smallint not null default 1 check (chain_version in (1, 2));
+    alter table audit_events alter column chain_version set default 2;
+
+    -- p_events: [{id, occurredAt, actorType, actorId, actorName, ip, userAgent, requestId,
+    --             action, targetType, targetId, companyId, changes, contentHash}, …] in order.
+    ${APPEND_V2}
+
+    -- Approvals decide optimistically: a decision is written in one statement that names the
+    -- version of the application it read, and fails whole (serialization_failure, retried by the
+    -- server) when a concurrent decision, transfer or withdrawal moved it.
+    alter table applications add column version integer not null default 0;
+    create function sigil_conflict() returns jsonb
+    language plpgsql
+    as $fn$
+    begin
+      raise exception using errcode = '40001', message = 'sigil: the application changed while this decision was made';
+    end
+    $fn$;
+  `.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    drop function sigil_conflict();
+    alter table applications drop column version;
+    drop function sigil_audit_append(uuid, jsonb);
+    alter table audit_events drop column chain_version;
+  `.execute(db);
+}
+
 /** The version 2 append: links each event in the row, under the group's head lock (also restored by 20261121T2000's down). */
 export const APPEND_V2 = sql.raw(`
     create or replace function sigil_audit_append(p_group uuid, p_events jsonb) returns bigint
@@ -48,35 +80,3 @@ export const APPEND_V2 = sql.raw(`
     end
     $fn$;
 `);
-
-export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`
-    alter table audit_events add column chain_version smallint not null default 1 check (chain_version in (1, 2));
-    alter table audit_events alter column chain_version set default 2;
-
-    -- p_events: [{id, occurredAt, actorType, actorId, actorName, ip, userAgent, requestId,
-    --             action, targetType, targetId, companyId, changes, contentHash}, …] in order.
-    ${APPEND_V2}
-
-    -- Approvals decide optimistically: a decision is written in one statement that names the
-    -- version of the application it read, and fails whole (serialization_failure, retried by the
-    -- server) when a concurrent decision, transfer or withdrawal moved it.
-    alter table applications add column version integer not null default 0;
-    create function sigil_conflict() returns jsonb
-    language plpgsql
-    as $fn$
-    begin
-      raise exception using errcode = '40001', message = 'sigil: the application changed while this decision was made';
-    end
-    $fn$;
-  `.execute(db);
-}
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`
-    drop function sigil_conflict();
-    alter table applications drop column version;
-    drop function sigil_audit_append(uuid, jsonb);
-    alter table audit_events drop column chain_version;
-  `.execute(db);
-}
