@@ -42,3 +42,18 @@ export function PurposeTag({ purpose, category, lifecycleAction }: { purpose: st
     </span>
   );
 }
+
+/** The choices of a business-category select: a prompt, then each category by its name. */
+export function CategoryOptions({ categories }: { categories: readonly string[] }) {
+  const i18n = useI18n();
+  return (
+    <>
+      <option value="">{i18n.t('category.choose')}</option>
+      {categories.map((c) => (
+        <option key={c} value={c}>
+          {categoryName(i18n, c)}
+        </option>
+      ))}
+    </>
+  );
+}

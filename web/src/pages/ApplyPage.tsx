@@ -7,7 +7,8 @@ import { PlanView } from '../components/PlanView';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { useToast } from '../components/Toast';
 import { useMutation, useQuery } from '../hooks';
-import { categoryName, sealKindName, sealTypeName, useI18n, type MessageKey } from '../i18n';
+import { sealKindName, sealTypeName, useI18n, type MessageKey } from '../i18n';
+import { CategoryOptions } from '../components/ApprovalBadges';
 import { navigate } from '../router';
 
 const MAX_SEALS = 20;
@@ -177,12 +178,7 @@ export function ApplyPage() {
                   }}
                   data-testid="apply-category"
                 >
-                  <option value="">{t('category.choose')}</option>
-                  {categories.map((c) => (
-                    <option key={c} value={c}>
-                      {categoryName(i18n, c)}
-                    </option>
-                  ))}
+                  <CategoryOptions categories={categories} />
                 </select>
               )}
             </Field>

@@ -8,7 +8,8 @@ import { initialStampOptions, serverStampProblems, StampOptions, stampDraft, typ
 import { StampResult } from '../components/StampResult';
 import { useToast } from '../components/Toast';
 import { useMutation, useQuery } from '../hooks';
-import { categoryName, sealKindName, sealTypeName, useI18n } from '../i18n';
+import { sealKindName, sealTypeName, useI18n } from '../i18n';
+import { CategoryOptions } from '../components/ApprovalBadges';
 import { Link } from '../router';
 import { useSession } from '../session';
 
@@ -417,12 +418,7 @@ export function StampWithGrantPage() {
             <Field label={t('category.label')} error={form.attempted && missingCategory ? t('field.chooseCategory') : sign.error?.fieldErrors().category}>
               {(p) => (
                 <select {...p} className="input" value={chosenCategory} onChange={(e) => setCategory(e.target.value)} data-testid="stamp-category">
-                  <option value="">{t('category.choose')}</option>
-                  {categories.map((c) => (
-                    <option key={c} value={c}>
-                      {categoryName(i18n, c)}
-                    </option>
-                  ))}
+                  <CategoryOptions categories={categories} />
                 </select>
               )}
             </Field>
