@@ -50,23 +50,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
 
     -- One statement for all of a change's events: numbered in the order given, and marked pending.
-    create or replace function sigil_audit_append(p_group uuid, p_events jsonb) returns bigint
-    language sql
-    as $fn$
-      with added as (
-        insert into audit_events (group_id, seq, id, occurred_at, actor_type, actor_id, actor_name, ip, user_agent, request_id,
-                                  action, target_type, target_id, company_id, changes, content_hash, chain_version)
-        select p_group, nextval('audit_event_seq'), e."id", e."occurredAt", e."actorType", e."actorId", e."actorName", e."ip",
-               e."userAgent", e."requestId", e."action", e."targetType", e."targetId", e."companyId", e."changes", e."contentHash", 3
-        from jsonb_to_recordset(p_events) as e("id" uuid, "occurredAt" timestamptz, "actorType" text, "actorId" uuid, "actorName" text,
-                                               "ip" text, "userAgent" text, "requestId" text, "action" text, "targetType" text,
-                                               "targetId" uuid, "companyId" uuid, "changes" jsonb, "contentHash" text)
-        returning seq
-      ), pending as (
-        insert into audit_pending (group_id, seq) select p_group, seq from added returning seq
-      )
-      select max(seq) from pending;
-    $fn$;
+    ${APPEND_V3}
 
     -- Links up to p_limit committed pending events of the group; returns how many. Without
     -- p_wait it gives way to a sealer already at work on the group (and returns 0).
@@ -149,3 +133,24 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     ${APPEND_V2}
   `.execute(db);
 }
+
+/** The version 3 append as this migration made it: one SQL statement, planned at every call (also restored by 20261121T2100's down). */
+export const APPEND_V3 = sql.raw(`
+    create or replace function sigil_audit_append(p_group uuid, p_events jsonb) returns bigint
+    language sql
+    as $fn$
+      with added as (
+        insert into audit_events (group_id, seq, id, occurred_at, actor_type, actor_id, actor_name, ip, user_agent, request_id,
+                                  action, target_type, target_id, company_id, changes, content_hash, chain_version)
+        select p_group, nextval('audit_event_seq'), e."id", e."occurredAt", e."actorType", e."actorId", e."actorName", e."ip",
+               e."userAgent", e."requestId", e."action", e."targetType", e."targetId", e."companyId", e."changes", e."contentHash", 3
+        from jsonb_to_recordset(p_events) as e("id" uuid, "occurredAt" timestamptz, "actorType" text, "actorId" uuid, "actorName" text,
+                                               "ip" text, "userAgent" text, "requestId" text, "action" text, "targetType" text,
+                                               "targetId" uuid, "companyId" uuid, "changes" jsonb, "contentHash" text)
+        returning seq
+      ), pending as (
+        insert into audit_pending (group_id, seq) select p_group, seq from added returning seq
+      )
+      select max(seq) from pending;
+    $fn$;
+`);
