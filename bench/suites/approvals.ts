@@ -23,6 +23,8 @@ import { boundedInt } from '../lib/settings.js';
 const SUBJECT = 'PostgreSQL';
 const APPLICATIONS = boundedInt(process.env.BENCH_APPLICATIONS, 1000, 10, 10_000);
 const CLIENTS = boundedInt(process.env.BENCH_APPROVAL_CLIENTS, 50, 1, 200);
+/** Applications approved through both levels before the measured ones, by the same load: the server's warm-up. */
+const WARMUP = boundedInt(process.env.BENCH_APPROVAL_WARMUP, 1000, 0, 10_000);
 /** Every this-many-th task is approved by two clients at once (BENCH_RACE_EVERY=0: never). */
 const RACE_EVERY = boundedInt(process.env.BENCH_RACE_EVERY, 10, 0, 1000);
 const LEVELS = 2;
@@ -50,6 +52,7 @@ const GOALS = {
 /** Row names, in the order printed, with their units. */
 const METRICS = {
   background: ['CPU busy just before the load (not ours)', '%'],
+  coldRate: [`warm-up: transitions/s of a server just started`, 'transitions/s'],
   rate: [`approve transitions/s, ${CLIENTS} clients`, 'transitions/s'],
   p50: ['  approve latency p50', 'ms'],
   p99: ['  approve latency p99', 'ms'],
@@ -138,8 +141,22 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
   await pgClient.connect();
   ctx.resources.defer('close the verification connection', () => pgClient.end().catch(() => undefined));
   try {
+    const loadSettings = { baseUrl: server.baseUrl, concurrency: CLIENTS, headTokens: tokens.head, custodianTokens: tokens.custodian, raceEvery: RACE_EVERY, pageSize: INBOX_PAGE, deadlineSeconds: LOAD_DEADLINE_SECONDS, requestTimeoutMs: REQUEST_TIMEOUT_MS };
+    let warmTasks: TaskOutcome[] = [];
+    if (WARMUP > 0) {
+      // A server runs for days; in its first seconds V8 still compiles the approval path (perf, cold: its compiler
+      // threads took a quarter of the server's CPU during the load). The warm-up goes through the same path first.
+      ctx.log(`warm-up: ${WARMUP} applications through both levels by the same load (not measured)`);
+      await createApplications(server.baseUrl, tokens.applicants, seed.sealId, WARMUP);
+      const warm = await runApproveLoad(ctx, { ...loadSettings, expectedTransitions: WARMUP * LEVELS }, 'approvals-warmup');
+      const warmFailed = Object.values(warm.otherStatuses).reduce((a, b) => a + b, 0);
+      if (warm.stoppedBy !== 'done' || warmFailed > 0) throw new Error(`the warm-up load ${warm.stoppedBy !== 'done' ? `stopped by the ${warm.stoppedBy}` : `had ${warmFailed} failed requests: ${warm.errorSamples.slice(0, 3).join(' | ')}`}`);
+      warmTasks = warm.tasks;
+      add('coldRate', warm.ok / warm.seconds, { decimals: 0 });
+      ctx.note(`Warm-up (not measured): ${WARMUP} applications created and approved through both levels by the same load, right after the server started: ${warm.ok} transitions at ${(warm.ok / warm.seconds).toFixed(0)}/s. Its applications are checked for lost and doubled transitions with the measured ones.`);
+    } else add('coldRate', null, { note: 'no warm-up (BENCH_APPROVAL_WARMUP=0): the measured load runs on a server just started' });
     ctx.log(`creating ${APPLICATIONS} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time (set-up, not measured)`);
-    const setup = await createApplications(server.baseUrl, tokens.applicants, seed.sealId);
+    const setup = await createApplications(server.baseUrl, tokens.applicants, seed.sealId, APPLICATIONS);
     ctx.note(`Set-up (not measured): sigil demo; then, seeded directly like sigil demo seeds (built repositories, one transaction): a company, a department with its head, ${APPLICANTS} applicants with a grant each (category ${CATEGORY}), a physical seal with one custodian, the flow "level 1 department head, level 2 custodian" (mode any), and sessions; then ${APPLICATIONS.toLocaleString('en-US')} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time, in ${setup.toFixed(1)} s (${(APPLICATIONS / setup).toFixed(0)}/s).`);
     const opened = await pgClient.query<{ n: number }>(`select count(*)::int as n from approval_tasks where assignee_id = $1 and status = 'pending' and level = 0`, [seed.headId]);
     if (opened.rows[0]?.n !== APPLICATIONS) throw new Error(`expected ${APPLICATIONS} pending level-1 tasks for the department head, found ${opened.rows[0]?.n}`);
@@ -162,7 +179,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     ctx.log(`load: ${CLIENTS} clients approve ${APPLICATIONS * LEVELS} tasks (every ${RACE_EVERY || '∞'}th by two clients at once)`);
     let load: ApproveLoadResult;
     try {
-      load = await runApproveLoad(ctx, { baseUrl: server.baseUrl, concurrency: CLIENTS, headTokens: tokens.head, custodianTokens: tokens.custodian, expectedTransitions: APPLICATIONS * LEVELS, raceEvery: RACE_EVERY, pageSize: INBOX_PAGE, deadlineSeconds: LOAD_DEADLINE_SECONDS, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+      load = await runApproveLoad(ctx, { ...loadSettings, expectedTransitions: APPLICATIONS * LEVELS }, 'approvals-load');
     } finally {
       await sampler.stop();
     }
@@ -225,7 +242,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     const transactionsAfter = await settledTransactions(database);
     add('transactions', load.ok > 0 ? (transactionsAfter - transactionsBefore) / load.ok : null, { decimals: 1 });
 
-    const check = await verify(pgClient, seed, load.tasks);
+    const check = await verify(pgClient, seed, [...warmTasks, ...load.tasks]);
     add('lost', check.lost, { decimals: 0 });
     add('doubled', check.doubled, { decimals: 0 });
     ctx.note(`Database after the load: ${check.summary}`);
@@ -236,12 +253,12 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
 }
 
 /** Submits the applications, a few at a time, round-robin over the applicants. Bounded in count and time. */
-async function createApplications(baseUrl: string, applicantTokens: string[], sealId: string): Promise<number> {
+async function createApplications(baseUrl: string, applicantTokens: string[], sealId: string, count: number): Promise<number> {
   const started = performance.now();
   let next = 0;
   const worker = async () => {
-    while (next < APPLICATIONS) {
-      if (performance.now() - started > SETUP_LIMIT_MS) throw new Error(`creating applications took over ${SETUP_LIMIT_MS / 1000} s (${next} of ${APPLICATIONS} started)`);
+    while (next < count) {
+      if (performance.now() - started > SETUP_LIMIT_MS) throw new Error(`creating applications took over ${SETUP_LIMIT_MS / 1000} s (${next} of ${count} started)`);
       const i = next++;
       const response = await fetch(`${baseUrl}/api/v1/applications`, {
         method: 'POST',
@@ -258,9 +275,9 @@ async function createApplications(baseUrl: string, applicantTokens: string[], se
 }
 
 /** Runs bench/lib/approve-load.ts in its own process; settings (with the tokens) go through stdin. */
-async function runApproveLoad(ctx: SuiteContext, settings: ApproveLoadSettings): Promise<ApproveLoadResult> {
+async function runApproveLoad(ctx: SuiteContext, settings: ApproveLoadSettings, name: string): Promise<ApproveLoadResult> {
   mkdirSync(join(BENCH_OUT, 'logs'), { recursive: true });
-  const logFile = join(BENCH_OUT, 'logs', 'approvals-load.log');
+  const logFile = join(BENCH_OUT, 'logs', `${name}.log`);
   const log = createWriteStream(logFile);
   const child = ctx.resources.child(spawn(process.execPath, ['--import', 'tsx', LOAD_SCRIPT], { cwd: ROOT, env: sigilEnv({ dataDir: tmpdir() }), stdio: ['pipe', 'pipe', 'pipe'] }));
   let stdout = '';
@@ -445,9 +462,10 @@ async function verify(client: pg.Client, seed: SeedOutput, outcomes: TaskOutcome
       problems.push(`application ${app.id}: status ${app.status}, approved tasks per level ${approvedAt.join('/')}, events task_approved ${taskApproved} level_completed ${levelCompleted} approved ${approvedEvents}, authorizations ${authCount}, 200s seen ${seen.map((o) => o.ok).join('/')}`);
     }
   }
-  if (apps.length !== APPLICATIONS) {
-    problems.unshift(`${apps.length} applications in the database, ${APPLICATIONS} created`);
-    lost += Math.max(0, APPLICATIONS - apps.length) * LEVELS;
+  const created = APPLICATIONS + WARMUP;
+  if (apps.length !== created) {
+    problems.unshift(`${apps.length} applications in the database, ${created} created`);
+    lost += Math.max(0, created - apps.length) * LEVELS;
   }
   const count = (status: string) => apps.filter((a) => a.status === status).length;
   const sum = (action: string) => events.filter((e) => e.action === action).reduce((s, e) => s + e.n, 0);
