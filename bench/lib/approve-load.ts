@@ -5,10 +5,12 @@
 // twice, back to back, so two clients approve it at the same moment: exactly one may get 200,
 // the other must get 409 task_already_decided.
 //
-// Reads its settings (with the tokens) as JSON on stdin; prints the outcome as JSON on stdout.
-// Loopback only; bounded by a deadline and a cap on requests.
+// Runs one round per line of stdin: its settings (with the tokens) as JSON; prints that round's
+// outcome as one line of JSON on stdout, then waits for the next line (a warm-up round, then the
+// measured one, in one process whose own code is compiled by then). Ends when stdin ends.
+// Loopback only; each round is bounded by a deadline and a cap on requests.
 //
-//   node --import tsx bench/lib/approve-load.ts < settings.json
+//   node --import tsx bench/lib/approve-load.ts < settings.jsonl
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -62,10 +64,19 @@ interface Entry {
   approver: 'head' | 'custodian';
 }
 
-async function readStdin(): Promise<string> {
-  let text = '';
-  for await (const chunk of process.stdin) text += (chunk as Buffer).toString();
-  return text;
+/** The lines of stdin as they come. */
+async function* stdinLines(): AsyncGenerator<string> {
+  let pending = '';
+  for await (const chunk of process.stdin) {
+    pending += (chunk as Buffer).toString();
+    let end: number;
+    while ((end = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, end).trim();
+      pending = pending.slice(end + 1);
+      if (line) yield line;
+    }
+  }
+  if (pending.trim()) yield pending.trim();
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -76,14 +87,23 @@ function percentile(sorted: number[], p: number): number {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const settings = JSON.parse(await readStdin()) as ApproveLoadSettings;
+  let agent: Agent | undefined;
+  for await (const line of stdinLines()) {
+    const settings = JSON.parse(line) as ApproveLoadSettings;
+    // One keep-alive connection per client (plus one spare for a client's inbox request), kept from round to round.
+    agent ??= new Agent({ keepAlive: true, maxSockets: settings.concurrency + 1 });
+    const result = await round(settings, agent);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+  agent?.destroy();
+}
+
+async function round(settings: ApproveLoadSettings, agent: Agent): Promise<ApproveLoadResult> {
   const base = new URL(settings.baseUrl);
   if (base.hostname !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only, not ${base.hostname}`);
   const { concurrency } = settings;
   if (settings.headTokens.length < concurrency || settings.custodianTokens.length < concurrency) throw new Error('one head and one custodian session per client are needed');
 
-  // One keep-alive connection per client (plus one spare for a client's inbox request).
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency + 1 });
   const call = (method: 'GET' | 'POST', path: string, token: string, body?: string) =>
     new Promise<{ status: number; body: string }>((resolve) => {
       const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
@@ -212,13 +232,12 @@ async function main(): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, i) => client(i)));
-  agent.destroy();
 
   const sorted = [...latencies].sort((a, b) => a - b);
   const sortedOk = [...okLatencies].sort((a, b) => a - b);
   const sortedList = [...listLatencies].sort((a, b) => a - b);
   const cpu = process.cpuUsage(cpuBefore);
-  const result: ApproveLoadResult = {
+  return {
     seconds: ((lastAnswer || performance.now()) - started) / 1000,
     approveCalls,
     ok,
@@ -233,7 +252,6 @@ async function main(): Promise<void> {
     stoppedBy,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 main().catch((error: unknown) => {

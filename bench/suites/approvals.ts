@@ -142,13 +142,14 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
   ctx.resources.defer('close the verification connection', () => pgClient.end().catch(() => undefined));
   try {
     const loadSettings = { baseUrl: server.baseUrl, concurrency: CLIENTS, headTokens: tokens.head, custodianTokens: tokens.custodian, raceEvery: RACE_EVERY, pageSize: INBOX_PAGE, deadlineSeconds: LOAD_DEADLINE_SECONDS, requestTimeoutMs: REQUEST_TIMEOUT_MS };
+    const loadGenerator = startApproveLoad(ctx);
     let warmTasks: TaskOutcome[] = [];
     if (WARMUP > 0) {
       // A server runs for days; in its first seconds V8 still compiles the approval path (perf, cold: its compiler
       // threads took a quarter of the server's CPU during the load). The warm-up goes through the same path first.
       ctx.log(`warm-up: ${WARMUP} applications through both levels by the same load (not measured)`);
       await createApplications(server.baseUrl, tokens.applicants, seed.sealId, WARMUP);
-      const warm = await runApproveLoad(ctx, { ...loadSettings, expectedTransitions: WARMUP * LEVELS }, 'approvals-warmup');
+      const warm = await loadGenerator.round({ ...loadSettings, expectedTransitions: WARMUP * LEVELS });
       const warmFailed = Object.values(warm.otherStatuses).reduce((a, b) => a + b, 0);
       if (warm.stoppedBy !== 'done' || warmFailed > 0) throw new Error(`the warm-up load ${warm.stoppedBy !== 'done' ? `stopped by the ${warm.stoppedBy}` : `had ${warmFailed} failed requests: ${warm.errorSamples.slice(0, 3).join(' | ')}`}`);
       warmTasks = warm.tasks;
@@ -179,7 +180,8 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     ctx.log(`load: ${CLIENTS} clients approve ${APPLICATIONS * LEVELS} tasks (every ${RACE_EVERY || '∞'}th by two clients at once)`);
     let load: ApproveLoadResult;
     try {
-      load = await runApproveLoad(ctx, { ...loadSettings, expectedTransitions: APPLICATIONS * LEVELS }, 'approvals-load');
+      load = await loadGenerator.round({ ...loadSettings, expectedTransitions: APPLICATIONS * LEVELS });
+      await loadGenerator.close();
     } finally {
       await sampler.stop();
     }
@@ -274,26 +276,62 @@ async function createApplications(baseUrl: string, applicantTokens: string[], se
   return (performance.now() - started) / 1000;
 }
 
-/** Runs bench/lib/approve-load.ts in its own process; settings (with the tokens) go through stdin. */
-async function runApproveLoad(ctx: SuiteContext, settings: ApproveLoadSettings, name: string): Promise<ApproveLoadResult> {
+/**
+ * Starts bench/lib/approve-load.ts in its own process. Each round's settings (with the tokens) go
+ * through its stdin as a line; it answers each with a line of JSON on stdout. One process for the
+ * warm-up and the measured round, so the load generator's own code is compiled by the second.
+ */
+function startApproveLoad(ctx: SuiteContext) {
   mkdirSync(join(BENCH_OUT, 'logs'), { recursive: true });
-  const logFile = join(BENCH_OUT, 'logs', `${name}.log`);
+  const logFile = join(BENCH_OUT, 'logs', 'approvals-load.log');
   const log = createWriteStream(logFile);
   const child = ctx.resources.child(spawn(process.execPath, ['--import', 'tsx', LOAD_SCRIPT], { cwd: ROOT, env: sigilEnv({ dataDir: tmpdir() }), stdio: ['pipe', 'pipe', 'pipe'] }));
-  let stdout = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.pipe(log);
-  child.stdin!.end(JSON.stringify(settings));
-  const timer = setTimeout(() => void killChild(child, 2_000), (settings.deadlineSeconds + 30) * 1000);
-  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  clearTimeout(timer);
-  log.end();
-  if (status !== 0) throw new Error(`the approval load ended with status ${status ?? 'killed'}; see ${logFile}`);
-  try {
-    return JSON.parse(stdout) as ApproveLoadResult;
-  } catch {
-    throw new Error(`the approval load printed no JSON result: ${stdout.slice(0, 500)}`);
-  }
+  let stdout = '';
+  let waiting: ((line: string | null) => void) | null = null;
+  const deliver = () => {
+    if (!waiting) return;
+    const end = stdout.indexOf('\n');
+    if (end >= 0) {
+      const line = stdout.slice(0, end);
+      stdout = stdout.slice(end + 1);
+      const resolve = waiting;
+      waiting = null;
+      resolve(line);
+    }
+  };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    deliver();
+  });
+  let status: number | null | undefined;
+  child.once('close', (code) => {
+    status = code;
+    log.end();
+    waiting?.(null);
+    waiting = null;
+  });
+  return {
+    async round(settings: ApproveLoadSettings): Promise<ApproveLoadResult> {
+      if (status !== undefined) throw new Error(`the approval load ended with status ${status ?? 'killed'}; see ${logFile}`);
+      const line = new Promise<string | null>((resolve) => (waiting = resolve));
+      child.stdin!.write(`${JSON.stringify(settings)}\n`);
+      const timer = setTimeout(() => void killChild(child, 2_000), (settings.deadlineSeconds + 30) * 1000);
+      deliver();
+      const answer = await line;
+      clearTimeout(timer);
+      if (answer === null) throw new Error(`the approval load ended with status ${status ?? 'killed'} before answering; see ${logFile}`);
+      try {
+        return JSON.parse(answer) as ApproveLoadResult;
+      } catch {
+        throw new Error(`the approval load printed no JSON result: ${answer.slice(0, 500)}`);
+      }
+    },
+    async close(): Promise<void> {
+      child.stdin!.end();
+      if (status === undefined) await new Promise<void>((resolve) => child.once('close', () => resolve()));
+    },
+  };
 }
 
 interface SqlCount {
