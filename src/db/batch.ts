@@ -44,7 +44,8 @@ export class WriteBatch {
     this.guardWrite = undefined;
     if (last) {
       const names = writes.map((_, i) => sql.id(`write_${i}`));
-      const counted = names.length > 0 ? sql.join(names.map((name) => sql`(select count(*) from ${name})`), sql` + `) : sql`0`;
+      // One count over all of them: a count per write would be a plan node to start per write at every execution.
+      const counted = names.length > 0 ? sql`(select count(*) from (${sql.join(names.map((name) => sql`select 1 from ${name}`), sql` union all `)}) as written)` : sql`0`;
       const ctes = writes.map((write, i) => sql`${names[i]} as (${write} returning 1)`);
       const held = guard ? sql`case when (select count(*) from guard) = 1 then true else sigil_conflict() is null end` : sql`true`;
       if (guard) ctes.unshift(sql`guard as (${guard} returning 1)`);

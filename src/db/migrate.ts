@@ -11,6 +11,7 @@ import * as sealScale from './migrations/20261121T1800-seal-scale.js';
 import * as auditAppend from './migrations/20261121T1900-audit-append.js';
 import * as auditSealer from './migrations/20261121T2000-audit-sealer.js';
 import * as auditAppendCached from './migrations/20261121T2100-audit-append-cached.js';
+import * as auditSealSet from './migrations/20261121T2200-audit-seal-set.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '20261121T1900-audit-append': auditAppend,
   '20261121T2000-audit-sealer': auditSealer,
   '20261121T2100-audit-append-cached': auditAppendCached,
+  '20261121T2200-audit-seal-set': auditSealSet,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

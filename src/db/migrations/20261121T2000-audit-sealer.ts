@@ -54,51 +54,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
     -- Links up to p_limit committed pending events of the group; returns how many. Without
     -- p_wait it gives way to a sealer already at work on the group (and returns 0).
-    create function sigil_audit_seal(p_group uuid, p_limit integer, p_wait boolean) returns integer
-    language plpgsql
-    as $fn$
-    declare
-      v_place bigint;
-      v_hash text;
-      v_next text;
-      v_taken bigint[];
-      v_linked integer := 0;
-      r record;
-    begin
-      if p_wait then
-        select seq, hash into v_place, v_hash from audit_heads where group_id = p_group for update;
-      else
-        select seq, hash into v_place, v_hash from audit_heads where group_id = p_group for update skip locked;
-      end if;
-      if not found then
-        if exists (select 1 from audit_heads where group_id = p_group) then
-          return 0;
-        end if;
-        -- The group's first seal: its head starts at the genesis hash.
-        insert into audit_heads (group_id, seq, hash) values (p_group, 0, repeat('0', 64)) on conflict (group_id) do nothing;
-        select seq, hash into v_place, v_hash from audit_heads where group_id = p_group for update;
-      end if;
-      with taken as (
-        delete from audit_pending
-        where group_id = p_group
-          and seq in (select seq from audit_pending where group_id = p_group order by seq limit p_limit)
-        returning seq
-      )
-      select array_agg(seq) into v_taken from taken;
-      if v_taken is null then
-        return 0;
-      end if;
-      for r in select seq, content_hash from audit_events where group_id = p_group and seq = any (v_taken) order by seq loop
-        v_place := v_place + 1;
-        v_next := encode(sha256(convert_to(v_hash || ':' || v_place::text || ':' || r.content_hash, 'UTF8')), 'hex');
-        insert into audit_links (group_id, seq, event_seq, prev_hash, hash) values (p_group, v_place, r.seq, v_hash, v_next);
-        v_hash := v_next;
-        v_linked := v_linked + 1;
-      end loop;
-      update audit_heads set seq = v_place, hash = v_hash where group_id = p_group;
-      return v_linked;
-    end
-    $fn$;
+    ${SEAL_V3}
   `.execute(db);
 }
 
@@ -152,5 +108,54 @@ export const APPEND_V3 = sql.raw(`
         insert into audit_pending (group_id, seq) select p_group, seq from added returning seq
       )
       select max(seq) from pending;
+    $fn$;
+`);
+
+/** The version 3 sealer as this migration made it: one insert per link (also restored by 20261121T2200's down, as a replacement). */
+export const SEAL_V3 = sql.raw(`
+    create or replace function sigil_audit_seal(p_group uuid, p_limit integer, p_wait boolean) returns integer
+    language plpgsql
+    as $fn$
+    declare
+      v_place bigint;
+      v_hash text;
+      v_next text;
+      v_taken bigint[];
+      v_linked integer := 0;
+      r record;
+    begin
+      if p_wait then
+        select seq, hash into v_place, v_hash from audit_heads where group_id = p_group for update;
+      else
+        select seq, hash into v_place, v_hash from audit_heads where group_id = p_group for update skip locked;
+      end if;
+      if not found then
+        if exists (select 1 from audit_heads where group_id = p_group) then
+          return 0;
+        end if;
+        -- The group's first seal: its head starts at the genesis hash.
+        insert into audit_heads (group_id, seq, hash) values (p_group, 0, repeat('0', 64)) on conflict (group_id) do nothing;
+        select seq, hash into v_place, v_hash from audit_heads where group_id = p_group for update;
+      end if;
+      with taken as (
+        delete from audit_pending
+        where group_id = p_group
+          and seq in (select seq from audit_pending where group_id = p_group order by seq limit p_limit)
+        returning seq
+      )
+      select array_agg(seq) into v_taken from taken;
+      if v_taken is null then
+        return 0;
+      end if;
+      for r in select seq, content_hash from audit_events where group_id = p_group and seq = any (v_taken) order by seq loop
+        v_place := v_place + 1;
+        v_next := encode(sha256(convert_to(v_hash || ':' || v_place::text || ':' || r.content_hash, 'UTF8')), 'hex');
+        insert into audit_links (group_id, seq, event_seq, prev_hash, hash) values (p_group, v_place, r.seq, v_hash, v_next);
+        v_hash := v_next;
+        v_linked := v_linked + 1;
+      end loop;
+      update audit_heads set seq = v_place, hash = v_hash where group_id = p_group;
+      return v_linked;
+    end
     $fn$;
 `);
