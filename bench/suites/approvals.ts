@@ -103,6 +103,7 @@ export async function approvals(ctx: SuiteContext): Promise<Result[]> {
   try {
     const database = await createBenchDatabase(ctx.resources, serverUrl);
     ctx.note(`${await serverVersion(serverUrl)} at ${redact(serverUrl)}, fresh database ${database.name}; the server's default pool (DATABASE_POOL_SIZE 10).`);
+    ctx.note(`The server runs with its defaults for notices: e-mail and text messages off (SIGIL_MAILER=none, SIGIL_SMS=none). Each notice writes its inbox row and, per channel, a delivery recorded as skipped; no job is queued and nothing is sent.`);
     await measure(ctx, database, add);
   } catch (error) {
     ctx.log(`FAILED: ${message(error)}`);
