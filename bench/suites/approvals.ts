@@ -215,7 +215,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     add('lockWaits', activity.meanWaiting, { decimals: 1 });
 
     ctx.note(
-      `Load (measured): ${CLIENTS} clients in a child process (node:http, one keep-alive connection each, a session of each approver per client) take tasks from the approvers' inboxes (GET /api/v1/tasks?status=pending&limit=${INBOX_PAGE}: ${load.listCalls} reads, p50 ${load.listLatencyMs.p50.toFixed(0)} ms) and approve them, level 1 then level 2; ` +
+      `Load (measured): ${CLIENTS} clients in a child process (undici, one keep-alive connection each, a session of each approver per client) take tasks from the approvers' inboxes (GET /api/v1/tasks?status=pending&limit=${INBOX_PAGE}: ${load.listCalls} reads, p50 ${load.listLatencyMs.p50.toFixed(0)} ms) and approve them, level 1 then level 2; ` +
         `${load.approveCalls} approve calls in ${load.seconds.toFixed(2)} s, latency p50/p90/p99/max ${[load.latencyMs.p50, load.latencyMs.p90, load.latencyMs.p99, load.latencyMs.max].map((n) => n.toFixed(0)).join('/')} ms (200s only: p50 ${load.okLatencyMs.p50.toFixed(0)}, p99 ${load.okLatencyMs.p99.toFixed(0)} ms).`,
     );
     const raced = load.tasks.filter((t) => t.raced);
