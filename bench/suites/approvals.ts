@@ -52,7 +52,7 @@ const GOALS = {
 /** Row names, in the order printed, with their units. */
 const METRICS = {
   background: ['CPU busy just before the load (not ours)', '%'],
-  coldRate: [`warm-up: transitions/s of a server just started`, 'transitions/s'],
+  coldRate: ['warm-up: transitions/s of a server just started', 'transitions/s'],
   rate: [`approve transitions/s, ${CLIENTS} clients`, 'transitions/s'],
   p50: ['  approve latency p50', 'ms'],
   p99: ['  approve latency p99', 'ms'],
@@ -331,6 +331,7 @@ function startApproveLoad(ctx: SuiteContext) {
     async close(): Promise<void> {
       child.stdin!.end();
       if (status === undefined) await new Promise<void>((resolve) => child.once('close', () => resolve()));
+      if (status !== 0) throw new Error(`the approval load ended with status ${status ?? 'killed'}; see ${logFile}`);
     },
   };
 }
