@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
 import type { ApproveLoadResult, ApproveLoadSettings, TaskOutcome } from '../lib/approve-load.js';
 import { adminUrl, createBenchDatabase, redact, serverVersion, unreachable, type BenchDatabase } from '../lib/postgres.js';
 import { killChild, sleep } from '../lib/resources.js';
@@ -20,7 +22,14 @@ import type { Goal, Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
 import { boundedInt } from '../lib/settings.js';
 
-const SUBJECT = 'PostgreSQL';
+/** The server with its defaults (e-mail and text messages off), then with e-mail on; the goals are the first's. */
+const SUBJECTS = [
+  { name: 'PostgreSQL', mail: false },
+  { name: 'PostgreSQL, e-mail on', mail: true },
+] as const;
+type Subject = (typeof SUBJECTS)[number];
+/** How long, at most, the bench waits for the server to send the e-mails queued (before and after the load). */
+const MAIL_DRAIN_LIMIT_MS = 180_000;
 const APPLICATIONS = boundedInt(process.env.BENCH_APPLICATIONS, 1000, 10, 10_000);
 const CLIENTS = boundedInt(process.env.BENCH_APPROVAL_CLIENTS, 50, 1, 200);
 /** Applications approved through both levels before the measured ones, by the same load: the server's warm-up. */
@@ -69,6 +78,8 @@ const METRICS = {
   sql: ['SQL statements per transition', 'count'],
   transactions: ['PostgreSQL commits per transition', 'count'],
   lockWaits: ['backends waiting for a lock (mean of samples)', 'count'],
+  mailsDuring: ['e-mails sent during the load', 'count'],
+  mailDrain: ['e-mail queue empty again, after the load', 's'],
 } as const satisfies Record<string, readonly [string, string]>;
 type MetricKey = keyof typeof METRICS;
 
@@ -78,15 +89,15 @@ export const approvalsSuite: Suite = {
   run: approvals,
 };
 
-function goalOf(key: MetricKey): { goal?: Goal } {
-  if (key === 'rate') return { goal: GOALS.throughput };
+function goalOf(key: MetricKey, subject: Subject): { goal?: Goal } {
+  if (key === 'rate') return subject.mail ? {} : { goal: GOALS.throughput };
   if (key === 'failed' || key === 'lost' || key === 'doubled' || key === 'chain') return { goal: GOALS.none };
   return {};
 }
 
-function row(key: MetricKey, value: number | null, extra: Partial<Result> = {}): Result {
+function row(key: MetricKey, subject: Subject, value: number | null, extra: Partial<Result> = {}): Result {
   const [metric, unit] = METRICS[key];
-  return { metric, subject: SUBJECT, value, unit, ...goalOf(key), ...extra };
+  return { metric, subject: subject.name, value, unit, ...goalOf(key, subject), ...extra };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -96,30 +107,40 @@ export async function approvals(ctx: SuiteContext): Promise<Result[]> {
   const why = await unreachable(serverUrl);
   if (why) {
     ctx.note(`Skipped: PostgreSQL at ${redact(serverUrl)} does not answer (${why}). Set BENCH_DATABASE_URL to use another server.`);
-    return (Object.keys(METRICS) as MetricKey[]).map((key) => row(key, null, { note: 'skipped (no PostgreSQL)' }));
+    return SUBJECTS.flatMap((subject) => (Object.keys(METRICS) as MetricKey[]).map((key) => row(key, subject, null, { note: 'skipped (no PostgreSQL)' })));
   }
-  const results = new Map<MetricKey, Result>();
-  const add = (key: MetricKey, value: number | null, extra: Partial<Result> = {}) => results.set(key, row(key, value, extra));
-  try {
-    const database = await createBenchDatabase(ctx.resources, serverUrl);
-    ctx.note(`${await serverVersion(serverUrl)} at ${redact(serverUrl)}, fresh database ${database.name}; the server's default pool (DATABASE_POOL_SIZE 10).`);
-    ctx.note(`The server runs with its defaults for notices: e-mail and text messages off (SIGIL_MAILER=none, SIGIL_SMS=none). Each notice writes its inbox row and, per channel, a delivery recorded as skipped; no job is queued and nothing is sent.`);
-    await measure(ctx, database, add);
-  } catch (error) {
-    ctx.log(`FAILED: ${message(error)}`);
-    ctx.note(`Failed: ${message(error)}`);
-    for (const key of Object.keys(METRICS) as MetricKey[]) if (!results.has(key)) add(key, null, { note: 'failed', invalid: true });
+  ctx.note(`${await serverVersion(serverUrl)} at ${redact(serverUrl)}, a fresh database for each column; the server's default pool (DATABASE_POOL_SIZE 10).`);
+  ctx.note(
+    `PostgreSQL: the server's defaults for notices, e-mail and text messages off (SIGIL_MAILER=none, SIGIL_SMS=none): each notice writes its inbox row and, per channel, a delivery recorded as skipped; no job is queued and nothing is sent. ` +
+      `PostgreSQL, e-mail on: SIGIL_MAILER=smtp, to an SMTP server in the bench process (smtp-server, accepting every message): each notice also queues a job that the server's own job runner sends, during the load and after it. Its throughput is shown without the goal, which is the defaults'.`,
+  );
+  const all: Result[] = [];
+  for (const subject of SUBJECTS) {
+    const results = new Map<MetricKey, Result>();
+    const add = (key: MetricKey, value: number | null, extra: Partial<Result> = {}) => results.set(key, row(key, subject, value, extra));
+    try {
+      const database = await createBenchDatabase(ctx.resources, serverUrl);
+      await measure(ctx, database, add, subject);
+    } catch (error) {
+      ctx.log(`FAILED (${subject.name}): ${message(error)}`);
+      ctx.note(`Failed (${subject.name}): ${message(error)}`);
+      for (const key of Object.keys(METRICS) as MetricKey[]) if (!results.has(key)) add(key, null, { note: 'failed', invalid: true });
+    }
+    all.push(...(Object.keys(METRICS) as MetricKey[]).flatMap((key) => results.get(key) ?? []));
   }
-  return (Object.keys(METRICS) as MetricKey[]).flatMap((key) => results.get(key) ?? []);
+  return all;
 }
 
 type Add = (key: MetricKey, value: number | null, extra?: Partial<Result>) => void;
 
-async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Promise<void> {
+async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, subject: Subject): Promise<void> {
+  const note = (text: string) => ctx.note(subject.mail ? `E-mail on: ${text}` : text);
+  const log = (text: string) => ctx.log(subject.mail ? `[e-mail on] ${text}` : text);
   const dataDir = ctx.resources.dir(mkdtempSync(join(tmpdir(), 'sigil-bench-approvals-')));
   const target: Target = { dataDir, databaseUrl: database.url };
+  const sink = subject.mail ? await startMailSink(ctx) : null;
 
-  ctx.log('seeding the demo group (sigil demo)');
+  log('seeding the demo group (sigil demo)');
   await runSigil(ctx.resources, 'approvals-demo', ['demo'], target);
 
   // Bearer sessions, inserted directly: one per client for each approver, one per applicant, one auditor.
@@ -132,13 +153,15 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
   const hashes: SessionHashes = { head: tokens.head.map(sha256Hex), custodian: tokens.custodian.map(sha256Hex), applicants: tokens.applicants.map(sha256Hex), auditor: sha256Hex(tokens.auditor) };
   const hashesFile = join(dataDir, 'bench-session-hashes.json');
   writeFileSync(hashesFile, JSON.stringify(hashes));
-  ctx.log(`seeding a company, ${APPLICANTS} applicants, a seal, grants, a two-level flow and ${2 * CLIENTS + APPLICANTS + 1} sessions`);
+  log(`seeding a company, ${APPLICANTS} applicants, a seal, grants, a two-level flow and ${2 * CLIENTS + APPLICANTS + 1} sessions`);
   const seed = JSON.parse(await runNode(ctx.resources, 'approvals-seed', ['--import', 'tsx', SEED_SCRIPT, String(APPLICANTS), hashesFile], target)) as SeedOutput;
-  ctx.log(`  … done in ${seed.seconds.toFixed(1)} s`);
+  log(`  … done in ${seed.seconds.toFixed(1)} s`);
 
-  ctx.log('starting the server');
-  const server = await startServer(ctx.resources, 'approvals-server', target, { nodeArgs: ['--import', SQL_COUNTER] });
+  log('starting the server');
+  const serverTarget: Target = sink ? { ...target, settings: { SIGIL_MAILER: 'smtp', SIGIL_SMTP_URL: sink.url, SIGIL_MAIL_FROM: 'Sigil bench <sigil@bench.invalid>' } } : target;
+  const server = await startServer(ctx.resources, subject.mail ? 'approvals-server-mail' : 'approvals-server', serverTarget, { nodeArgs: ['--import', SQL_COUNTER] });
   const pgClient = new pg.Client({ connectionString: database.url, connectionTimeoutMillis: 3_000 });
+  pgClient.on('error', () => undefined);
   await pgClient.connect();
   ctx.resources.defer('close the verification connection', () => pgClient.end().catch(() => undefined));
   try {
@@ -148,18 +171,18 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     if (WARMUP > 0) {
       // A server runs for days; in its first seconds V8 still compiles the approval path (perf, cold: its compiler
       // threads took a quarter of the server's CPU during the load). The warm-up goes through the same path first.
-      ctx.log(`warm-up: ${WARMUP} applications through both levels by the same load (not measured)`);
+      log(`warm-up: ${WARMUP} applications through both levels by the same load (not measured)`);
       await createApplications(server.baseUrl, tokens.applicants, seed.sealId, WARMUP);
       const warm = await loadGenerator.round({ ...loadSettings, expectedTransitions: WARMUP * LEVELS });
       const warmFailed = Object.values(warm.otherStatuses).reduce((a, b) => a + b, 0);
       if (warm.stoppedBy !== 'done' || warmFailed > 0) throw new Error(`the warm-up load ${warm.stoppedBy !== 'done' ? `stopped by the ${warm.stoppedBy}` : `had ${warmFailed} failed requests: ${warm.errorSamples.slice(0, 3).join(' | ')}`}`);
       warmTasks = warm.tasks;
       add('coldRate', warm.ok / warm.seconds, { decimals: 0 });
-      ctx.note(`Warm-up (not measured): ${WARMUP} applications created and approved through both levels by the same load, right after the server started: ${warm.ok} transitions at ${(warm.ok / warm.seconds).toFixed(0)}/s. Its applications are checked for lost and doubled transitions with the measured ones.`);
+      note(`Warm-up (not measured): ${WARMUP} applications created and approved through both levels by the same load, right after the server started: ${warm.ok} transitions at ${(warm.ok / warm.seconds).toFixed(0)}/s. Its applications are checked for lost and doubled transitions with the measured ones.`);
     } else add('coldRate', null, { note: 'no warm-up (BENCH_APPROVAL_WARMUP=0): the measured load runs on a server just started' });
-    ctx.log(`creating ${APPLICATIONS} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time (set-up, not measured)`);
+    log(`creating ${APPLICATIONS} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time (set-up, not measured)`);
     const setup = await createApplications(server.baseUrl, tokens.applicants, seed.sealId, APPLICATIONS);
-    ctx.note(`Set-up (not measured): sigil demo; then, seeded directly like sigil demo seeds (built repositories, one transaction): a company, a department with its head, ${APPLICANTS} applicants with a grant each (category ${CATEGORY}), a physical seal with one custodian, the flow "level 1 department head, level 2 custodian" (mode any), and sessions; then ${APPLICATIONS.toLocaleString('en-US')} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time, in ${setup.toFixed(1)} s (${(APPLICATIONS / setup).toFixed(0)}/s).`);
+    note(`Set-up (not measured): sigil demo; then, seeded directly like sigil demo seeds (built repositories, one transaction): a company, a department with its head, ${APPLICANTS} applicants with a grant each (category ${CATEGORY}), a physical seal with one custodian, the flow "level 1 department head, level 2 custodian" (mode any), and sessions; then ${APPLICATIONS.toLocaleString('en-US')} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time, in ${setup.toFixed(1)} s (${(APPLICATIONS / setup).toFixed(0)}/s).`);
     const opened = await pgClient.query<{ n: number }>(`select count(*)::int as n from approval_tasks where assignee_id = $1 and status = 'pending' and level = 0`, [seed.headId]);
     if (opened.rows[0]?.n !== APPLICATIONS) throw new Error(`expected ${APPLICATIONS} pending level-1 tasks for the department head, found ${opened.rows[0]?.n}`);
     // Statistics for what the set-up loaded, as autovacuum gives them within a minute of a bulk load. Without them the
@@ -167,18 +190,24 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     // delivery then reads all of notifications (0.15 ms instead of 0.006, growing with the table).
     await pgClient.query('analyze');
 
+    if (sink) {
+      // The mails of the warm-up and the set-up go first, so the measured load starts with none queued.
+      const drained = await mailQueueDrained(pgClient);
+      note(`Before the load: the ${sink.received()} e-mails of the warm-up and the set-up were ${drained === null ? `not all sent within ${MAIL_DRAIN_LIMIT_MS / 1000} s` : `sent (the queue was empty ${drained.toFixed(1)} s after the set-up)`}.`);
+    }
     await sleep(1_000);
     const background = await machineBusyPercent(1_000);
     add('background', background, { decimals: 0 });
-    if (background !== null && background > BUSY_WARNING_PERCENT) ctx.note(`!!! The machine was ${background.toFixed(0)}% busy with other work just before the load; the figures share the CPUs with it.`);
+    if (background !== null && background > BUSY_WARNING_PERCENT) note(`!!! The machine was ${background.toFixed(0)}% busy with other work just before the load; the figures share the CPUs with it.`);
 
     const transactionsBefore = await database.committedTransactions();
     const sqlBefore = await sqlCount(dataDir, server);
     const cpuBefore = cpuSplit(server.pid);
     const machineBefore = machineTicks();
     const sampler = await startActivitySampler(adminUrl(), database.name);
+    const mailsBefore = sink?.received() ?? 0;
     const loadStartedAt = new Date();
-    ctx.log(`load: ${CLIENTS} clients approve ${APPLICATIONS * LEVELS} tasks (every ${RACE_EVERY || '∞'}th by two clients at once)`);
+    log(`load: ${CLIENTS} clients approve ${APPLICATIONS * LEVELS} tasks (every ${RACE_EVERY || '∞'}th by two clients at once)`);
     let load: ApproveLoadResult;
     try {
       load = await loadGenerator.round({ ...loadSettings, expectedTransitions: APPLICATIONS * LEVELS });
@@ -187,6 +216,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
       await sampler.stop();
     }
     const loadEndedAt = new Date();
+    const mailsDuring = (sink?.received() ?? 0) - mailsBefore;
     const machineAfter = machineTicks();
     const cpuAfter = cpuSplit(server.pid);
     const sqlAfter = await sqlCount(dataDir, server);
@@ -204,7 +234,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     add('failed', failed, { decimals: 0, ...invalid });
     const serverCpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system : null;
     if (cpuBefore && cpuAfter && load.ok > 0) {
-      ctx.note(`Server CPU per transition: user ${(((cpuAfter.user - cpuBefore.user) * 1000) / load.ok).toFixed(2)} ms + system ${(((cpuAfter.system - cpuBefore.system) * 1000) / load.ok).toFixed(2)} ms (system: mostly loopback TCP to the clients and to PostgreSQL).`);
+      note(`Server CPU per transition: user ${(((cpuAfter.user - cpuBefore.user) * 1000) / load.ok).toFixed(2)} ms + system ${(((cpuAfter.system - cpuBefore.system) * 1000) / load.ok).toFixed(2)} ms (system: mostly loopback TCP to the clients and to PostgreSQL).`);
     }
     add('serverCpu', perTransition(serverCpu === null ? null : serverCpu * 1000), { decimals: 2 });
     add('loadCpu', perTransition(load.cpuSeconds * 1000), { decimals: 2 });
@@ -214,30 +244,40 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     add('sql', sqlBefore && sqlAfter ? perTransition(sqlAfter.total - sqlBefore.total) : null, { decimals: 1 });
     add('lockWaits', activity.meanWaiting, { decimals: 1 });
 
-    ctx.note(
+    note(
       `Load (measured): ${CLIENTS} clients in a child process (undici, one keep-alive connection each, a session of each approver per client) take tasks from the approvers' inboxes (GET /api/v1/tasks?status=pending&limit=${INBOX_PAGE}: ${load.listCalls} reads, p50 ${load.listLatencyMs.p50.toFixed(0)} ms) and approve them, level 1 then level 2; ` +
         `${load.approveCalls} approve calls in ${load.seconds.toFixed(2)} s, latency p50/p90/p99/max ${[load.latencyMs.p50, load.latencyMs.p90, load.latencyMs.p99, load.latencyMs.max].map((n) => n.toFixed(0)).join('/')} ms (200s only: p50 ${load.okLatencyMs.p50.toFixed(0)}, p99 ${load.okLatencyMs.p99.toFixed(0)} ms).`,
     );
     const raced = load.tasks.filter((t) => t.raced);
-    ctx.note(`Races: ${raced.length} tasks were approved by two clients at once: ${raced.filter((t) => t.ok === 1 && t.conflict === 1).length} got exactly one 200 and one 409, ${raced.filter((t) => t.ok > 1).length} got two 200s. A 409 on a task nobody raced for: ${load.tasks.filter((t) => !t.raced && t.conflict > 0).length}.`);
-    if (failed > 0) ctx.note(`!!! ${failed} approve or inbox requests failed (${Object.entries(load.otherStatuses).map(([s, n]) => `${n}× ${s === '0' ? 'no answer' : `HTTP ${s}`}`).join(', ')}): ${load.errorSamples.slice(0, 3).join(' | ')}`);
-    if (incomplete) ctx.note(`!!! The load stopped by the ${load.stoppedBy} before every task was answered.`);
+    note(`Races: ${raced.length} tasks were approved by two clients at once: ${raced.filter((t) => t.ok === 1 && t.conflict === 1).length} got exactly one 200 and one 409, ${raced.filter((t) => t.ok > 1).length} got two 200s. A 409 on a task nobody raced for: ${load.tasks.filter((t) => !t.raced && t.conflict > 0).length}.`);
+    if (failed > 0) note(`!!! ${failed} approve or inbox requests failed (${Object.entries(load.otherStatuses).map(([s, n]) => `${n}× ${s === '0' ? 'no answer' : `HTTP ${s}`}`).join(', ')}): ${load.errorSamples.slice(0, 3).join(' | ')}`);
+    if (incomplete) note(`!!! The load stopped by the ${load.stoppedBy} before every task was answered.`);
     if (sqlBefore && sqlAfter) {
       const verbs = Object.entries(sqlAfter.byVerb)
         .map(([verb, n]) => [verb, n - (sqlBefore.byVerb[verb] ?? 0)] as const)
         .filter(([, n]) => n > 0)
         .sort((a, b) => b[1] - a[1])
         .map(([verb, n]) => `${verb} ${(n / Math.max(1, load.ok)).toFixed(1)}`);
-      ctx.note(`SQL per transition, counted in the server (bench/lib/sql-counter.mjs; includes the 409 attempts, inbox reads and session look-ups): ${verbs.join(', ')}.`);
+      note(`SQL per transition, counted in the server (bench/lib/sql-counter.mjs; includes the 409 attempts, inbox reads and session look-ups): ${verbs.join(', ')}.`);
     }
-    ctx.note(`Lock waits: ${activity.samples} samples of pg_stat_activity every ${LOCK_SAMPLE_MS} ms: on average ${activity.meanActive.toFixed(1)} backends of ${database.name} active, ${activity.meanWaiting.toFixed(1)} waiting for a lock${activity.top.length ? `; waiting in: ${activity.top.map(([q, n]) => `"${q}" ${((n / Math.max(1, activity.waitingTotal)) * 100).toFixed(0)}%`).join(', ')}` : ''}. PostgreSQL CPU is that of the bench database's client backends (/proc), without its background writers.`);
+    note(`Lock waits: ${activity.samples} samples of pg_stat_activity every ${LOCK_SAMPLE_MS} ms: on average ${activity.meanActive.toFixed(1)} backends of ${database.name} active, ${activity.meanWaiting.toFixed(1)} waiting for a lock${activity.top.length ? `; waiting in: ${activity.top.map(([q, n]) => `"${q}" ${((n / Math.max(1, activity.waitingTotal)) * 100).toFixed(0)}%`).join(', ')}` : ''}. PostgreSQL CPU is that of the bench database's client backends (/proc), without its background writers.`);
     const jobs = (await pgClient.query<{ kind: string; n: number }>(`select kind, count(*)::int as n from jobs where finished_at >= $1 and finished_at <= $2 group by kind order by kind`, [loadStartedAt, loadEndedAt])).rows;
-    if (jobs.length > 0) ctx.note(`Background jobs the server ran during the load (counted in its CPU and SQL above): ${jobs.map((j) => `${j.n} ${j.kind}`).join(', ')}.`);
+    if (jobs.length > 0) note(`Background jobs the server ran during the load (counted in its CPU and SQL above): ${jobs.map((j) => `${j.n} ${j.kind}`).join(', ')}.`);
 
-    ctx.log('verifying the audit chain and the database');
+    if (sink) {
+      add('mailsDuring', mailsDuring, { decimals: 0 });
+      const drained = await mailQueueDrained(pgClient);
+      add('mailDrain', drained, { decimals: 1, ...(drained === null ? { note: `not empty after ${MAIL_DRAIN_LIMIT_MS / 1000} s` } : {}) });
+      const mails = (await pgClient.query<{ status: string; n: number }>(`select status, count(*)::int as n from jobs where kind = 'email.send' group by 1 order by 1`)).rows;
+      note(`E-mail: ${mailsDuring} sent during the load; the queue was empty again ${drained === null ? `(not within ${MAIL_DRAIN_LIMIT_MS / 1000} s)` : `${drained.toFixed(1)} s`} after it; ${sink.received()} received by the SMTP server in all, over ${sink.connections()} connections; jobs: ${mails.map((m) => `${m.n} ${m.status}`).join(', ')}.`);
+    } else {
+      add('mailsDuring', null, { note: 'e-mail off' });
+      add('mailDrain', null, { note: 'e-mail off' });
+    }
+    log('verifying the audit chain and the database');
     const chain = await auditVerify(server.baseUrl, tokens.auditor);
     add('chain', chain.intact ? 0 : 1, { decimals: 0, ...(chain.intact ? {} : { note: chain.detail }) });
-    ctx.note(`Audit chain: ${chain.intact ? 'intact' : `BROKEN (${chain.detail})`}, ${chain.checked.toLocaleString('en-US')} events checked by GET /api/v1/audit-events/verify as the demo security auditor.`);
+    note(`Audit chain: ${chain.intact ? 'intact' : `BROKEN (${chain.detail})`}, ${chain.checked.toLocaleString('en-US')} events checked by GET /api/v1/audit-events/verify as the demo security auditor.`);
 
     await server.stop();
     // Counted once the server has closed its connections, so every backend has flushed its statistics
@@ -248,10 +288,12 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     const check = await verify(pgClient, seed, [...warmTasks, ...load.tasks]);
     add('lost', check.lost, { decimals: 0 });
     add('doubled', check.doubled, { decimals: 0 });
-    ctx.note(`Database after the load: ${check.summary}`);
-    for (const line of check.problems.slice(0, 5)) ctx.note(`!!! ${line}`);
+    note(`Database after the load: ${check.summary}`);
+    for (const line of check.problems.slice(0, 5)) note(`!!! ${line}`);
   } finally {
     await server.stop();
+    // Closed now: the next column drops and makes the database again, which would end it from the other side.
+    await pgClient.end().catch(() => undefined);
   }
 }
 
@@ -544,4 +586,44 @@ async function settledTransactions(database: BenchDatabase): Promise<number> {
     last = now;
   }
   return last;
+}
+
+/** An SMTP server in the bench process that accepts every message and counts them. */
+async function startMailSink(ctx: SuiteContext): Promise<{ url: string; received(): number; connections(): number }> {
+  let received = 0;
+  let connections = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onConnect(_session, callback) {
+      connections += 1;
+      callback();
+    },
+    onData(stream, _session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        received += 1;
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  ctx.resources.defer('stop the SMTP server', () => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.server.address() as AddressInfo;
+  return { url: `smtp://127.0.0.1:${port}`, received: () => received, connections: () => connections };
+}
+
+/** Seconds until no e-mail job is left to send (queued, running or waiting for a retry), or null after the limit. */
+async function mailQueueDrained(client: pg.Client): Promise<number | null> {
+  const started = performance.now();
+  while (performance.now() - started < MAIL_DRAIN_LIMIT_MS) {
+    const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from jobs where kind = 'email.send' and status in ('queued', 'running', 'failed')`);
+    if (rows[0]?.n === 0) return (performance.now() - started) / 1000;
+    await sleep(100);
+  }
+  return null;
 }
