@@ -90,17 +90,21 @@ function percentile(sorted: number[], p: number): number {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  let pool: Pool | undefined;
+  let pool: { origin: string; connections: number; pool: Pool } | undefined;
   for await (const line of stdinLines()) {
     const settings = JSON.parse(line) as ApproveLoadSettings;
     const base = new URL(settings.baseUrl);
     if (base.hostname !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only, not ${base.hostname}`);
     // One keep-alive connection per client (plus one spare for a client's inbox request), kept from round to round.
-    pool ??= new Pool(base.origin, { connections: settings.concurrency + 1, pipelining: 1 });
-    const result = await round(settings, pool);
+    const connections = settings.concurrency + 1;
+    if (pool?.origin !== base.origin || pool.connections !== connections) {
+      await pool?.pool.close();
+      pool = { origin: base.origin, connections, pool: new Pool(base.origin, { connections, pipelining: 1 }) };
+    }
+    const result = await round(settings, pool.pool);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   }
-  await pool?.close();
+  await pool?.pool.close();
 }
 
 async function round(settings: ApproveLoadSettings, pool: Pool): Promise<ApproveLoadResult> {
