@@ -15,6 +15,7 @@
 // HTTP goes through undici's Pool rather than node:http: the load generator shares the machine
 // with the server and PostgreSQL, and undici spends less CPU per request.
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
 
 export interface ApproveLoadSettings {
@@ -67,21 +68,6 @@ interface Entry {
   approver: 'head' | 'custodian';
 }
 
-/** The lines of stdin as they come. */
-async function* stdinLines(): AsyncGenerator<string> {
-  let pending = '';
-  for await (const chunk of process.stdin) {
-    pending += (chunk as Buffer).toString();
-    let end: number;
-    while ((end = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, end).trim();
-      pending = pending.slice(end + 1);
-      if (line) yield line;
-    }
-  }
-  if (pending.trim()) yield pending.trim();
-}
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -91,7 +77,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 async function main(): Promise<void> {
   let pool: { origin: string; connections: number; pool: Pool } | undefined;
-  for await (const line of stdinLines()) {
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (!line.trim()) continue;
     const settings = JSON.parse(line) as ApproveLoadSettings;
     const base = new URL(settings.baseUrl);
     if (base.hostname !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only, not ${base.hostname}`);

@@ -8,6 +8,7 @@ import { SESSION_PREFIX } from '../../src/modules/auth/auth.service.js';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -166,7 +167,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
   ctx.resources.defer('close the verification connection', () => pgClient.end().catch(() => undefined));
   try {
     const loadSettings = { baseUrl: server.baseUrl, concurrency: CLIENTS, headTokens: tokens.head, custodianTokens: tokens.custodian, raceEvery: RACE_EVERY, pageSize: INBOX_PAGE, deadlineSeconds: LOAD_DEADLINE_SECONDS, requestTimeoutMs: REQUEST_TIMEOUT_MS };
-    const loadGenerator = startApproveLoad(ctx);
+    const loadGenerator = startApproveLoad(ctx, subject.mail ? 'approvals-load-mail' : 'approvals-load');
     let warmTasks: TaskOutcome[] = [];
     if (WARMUP > 0) {
       // A server runs for days; in its first seconds V8 still compiles the approval path (perf, cold: its compiler
@@ -174,7 +175,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
       log(`warm-up: ${WARMUP} applications through both levels by the same load (not measured)`);
       await createApplications(server.baseUrl, tokens.applicants, seed.sealId, WARMUP);
       const warm = await loadGenerator.round({ ...loadSettings, expectedTransitions: WARMUP * LEVELS });
-      const warmFailed = Object.values(warm.otherStatuses).reduce((a, b) => a + b, 0);
+      const warmFailed = failuresOf(warm);
       if (warm.stoppedBy !== 'done' || warmFailed > 0) throw new Error(`the warm-up load ${warm.stoppedBy !== 'done' ? `stopped by the ${warm.stoppedBy}` : `had ${warmFailed} failed requests: ${warm.errorSamples.slice(0, 3).join(' | ')}`}`);
       warmTasks = warm.tasks;
       add('coldRate', warm.ok / warm.seconds, { decimals: 0 });
@@ -222,7 +223,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
     const sqlAfter = await sqlCount(dataDir, server);
     const activity = sampler.summary();
 
-    const failed = Object.values(load.otherStatuses).reduce((a, b) => a + b, 0);
+    const failed = failuresOf(load);
     const incomplete = load.stoppedBy !== 'done';
     const invalid = failed > 0 || incomplete ? { invalid: true, note: incomplete ? `stopped by the ${load.stoppedBy}` : `${failed} requests failed` } : {};
     const perTransition = (value: number | null) => (value === null || load.ok === 0 ? null : value / load.ok);
@@ -297,6 +298,9 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
   }
 }
 
+/** Answers other than 200 and the expected 409, and requests with no answer. */
+const failuresOf = (load: ApproveLoadResult) => Object.values(load.otherStatuses).reduce((a, b) => a + b, 0);
+
 /** Submits the applications, a few at a time, round-robin over the applicants. Bounded in count and time. */
 async function createApplications(baseUrl: string, applicantTokens: string[], sealId: string, count: number): Promise<number> {
   const started = performance.now();
@@ -324,55 +328,40 @@ async function createApplications(baseUrl: string, applicantTokens: string[], se
  * through its stdin as a line; it answers each with a line of JSON on stdout. One process for the
  * warm-up and the measured round, so the load generator's own code is compiled by the second.
  */
-function startApproveLoad(ctx: SuiteContext) {
+function startApproveLoad(ctx: SuiteContext, name: string) {
   mkdirSync(join(BENCH_OUT, 'logs'), { recursive: true });
-  const logFile = join(BENCH_OUT, 'logs', 'approvals-load.log');
+  const logFile = join(BENCH_OUT, 'logs', `${name}.log`);
   const log = createWriteStream(logFile);
   const child = ctx.resources.child(spawn(process.execPath, ['--import', 'tsx', LOAD_SCRIPT], { cwd: ROOT, env: sigilEnv({ dataDir: tmpdir() }), stdio: ['pipe', 'pipe', 'pipe'] }));
   child.stderr!.pipe(log);
-  let stdout = '';
-  let waiting: ((line: string | null) => void) | null = null;
-  const deliver = () => {
-    if (!waiting) return;
-    const end = stdout.indexOf('\n');
-    if (end >= 0) {
-      const line = stdout.slice(0, end);
-      stdout = stdout.slice(end + 1);
-      const resolve = waiting;
-      waiting = null;
-      resolve(line);
-    }
-  };
-  child.stdout!.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    deliver();
-  });
+  const answers = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   let status: number | null | undefined;
-  child.once('close', (code) => {
-    status = code;
-    log.end();
-    waiting?.(null);
-    waiting = null;
-  });
+  const closed = new Promise<void>((resolve) =>
+    child.once('close', (code) => {
+      status = code;
+      log.end();
+      resolve();
+    }),
+  );
   return {
     async round(settings: ApproveLoadSettings): Promise<ApproveLoadResult> {
-      if (status !== undefined) throw new Error(`the approval load ended with status ${status ?? 'killed'}; see ${logFile}`);
-      const line = new Promise<string | null>((resolve) => (waiting = resolve));
       child.stdin!.write(`${JSON.stringify(settings)}\n`);
       const timer = setTimeout(() => void killChild(child, 2_000), (settings.deadlineSeconds + 30) * 1000);
-      deliver();
-      const answer = await line;
+      const answer = await answers.next();
       clearTimeout(timer);
-      if (answer === null) throw new Error(`the approval load ended with status ${status ?? 'killed'} before answering; see ${logFile}`);
+      if (answer.done) {
+        await closed;
+        throw new Error(`the approval load ended with status ${status ?? 'killed'} before answering; see ${logFile}`);
+      }
       try {
-        return JSON.parse(answer) as ApproveLoadResult;
+        return JSON.parse(answer.value) as ApproveLoadResult;
       } catch {
-        throw new Error(`the approval load printed no JSON result: ${answer.slice(0, 500)}`);
+        throw new Error(`the approval load printed no JSON result: ${answer.value.slice(0, 500)}`);
       }
     },
     async close(): Promise<void> {
       child.stdin!.end();
-      if (status === undefined) await new Promise<void>((resolve) => child.once('close', () => resolve()));
+      await closed;
       if (status !== 0) throw new Error(`the approval load ended with status ${status ?? 'killed'}; see ${logFile}`);
     },
   };
