@@ -4,9 +4,6 @@ import type { Db, Transaction } from './schema.js';
 /** A query not yet run: an insert, update or delete built by a repository, or a raw statement. */
 export type PendingWrite = Compilable & { toOperationNode(): unknown };
 
-/** Builds queries (a transaction, or the database when the batch is a statement of its own). */
-export type QueryBuilderSource = Db | Transaction;
-
 /**
  * Writes gathered to reach the database as one statement: all but the last ride along as
  * data-modifying WITH queries. They share one snapshot, so none may depend on another's effect
@@ -37,7 +34,7 @@ export class WriteBatch {
    * after every write: it must make its work depend on `afterWrites`, an expression known only
    * once each write ran to completion (and the guard held).
    */
-  async run(db: QueryBuilderSource, last?: (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown>): Promise<void> {
+  async run(db: Db | Transaction, last?: (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown>): Promise<void> {
     const writes = [...this.writes];
     const guard = this.guardWrite;
     this.writes.length = 0;

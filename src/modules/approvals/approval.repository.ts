@@ -315,9 +315,14 @@ function selectTasks(db: Db | Transaction) {
     ]);
 }
 
-/** An application's tasks as a JSON array, for a read of the application (`a`) with everything else; opened order. */
+/** Tasks in the order they were opened: by level, then as created (the id breaks ties). */
+function inOpenedOrder(query: ReturnType<typeof selectTasks>) {
+  return query.orderBy('t.level').orderBy('t.created_at').orderBy('t.id');
+}
+
+/** An application's tasks as a JSON array, for a read of the application (`a`) with everything else. */
 function tasksOfApplication(db: Db | Transaction) {
-  return jsonArrayFrom(selectTasks(db).where('t.application_id', '=', sql.ref<string>('a.id')).orderBy('t.level').orderBy('t.created_at').orderBy('t.id'));
+  return jsonArrayFrom(inOpenedOrder(selectTasks(db).where('t.application_id', '=', sql.ref<string>('a.id'))));
 }
 
 /** Tasks read as JSON: their dates came back as text. */
@@ -325,7 +330,7 @@ function reviveTasks(json: unknown): TaskRow[] {
   return (json as Array<Omit<TaskRow, 'createdAt' | 'decidedAt'> & { createdAt: string; decidedAt: string | null }>).map((t) => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) }));
 }
 
-const selectTasksOfApplication = precompiled((db, where: { applicationId: string }) => selectTasks(db).where('t.application_id', '=', where.applicationId).orderBy('t.level').orderBy('t.created_at').orderBy('t.id'));
+const selectTasksOfApplication = precompiled((db, where: { applicationId: string }) => inOpenedOrder(selectTasks(db).where('t.application_id', '=', where.applicationId)));
 
 export async function findTasksOfApplication(db: Db | Transaction, applicationId: string): Promise<TaskRow[]> {
   return selectTasksOfApplication(db, { applicationId });

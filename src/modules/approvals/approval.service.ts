@@ -313,8 +313,8 @@ const DECISION_ATTEMPTS = 5;
  * with the state. A seal-use decision is made optimistically: read in one statement, written in
  * one statement that names the application's version and fails whole if the version moved (then
  * it is decided again on what is there now, usually answering 409). Nothing is locked between
- * the two, and the statement commits as it ends, so the group's audit head is held for no round
- * trip. A lifecycle step, which changes its seal as well, is decided under the application's lock.
+ * the two, and the statement commits as it ends. A lifecycle step, which changes its seal as
+ * well, is decided under the application's lock.
  */
 export async function approveTask(ctx: AppContext, actor: Actor, taskId: string, comment: string | null) {
   const { principal } = actor;
@@ -353,12 +353,12 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
 
   async function decide(db: Db | Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[], readVersion: number | undefined, nextLevel: repo.LevelPeople | undefined): Promise<DecisionOutcome> {
     const decision = { taskId: task.id, applicationId: application.id, status: 'approved' as const, comment, at: now };
-    const record = (effects: { cancelPending?: { level?: number }; application?: DecisionOutcome['application'] }, more: Partial<DecisionOutcome> = {}): DecisionOutcome => {
+    const record = (effects: { cancelPending?: { level?: number }; application?: DecisionOutcome['application'] }): DecisionOutcome => {
       const { application: move, others } = repo.decisionWrites(db, decision, { ...effects, readVersion });
       if (readVersion === undefined) writes.add(move);
       else writes.guard(move);
       writes.add(...others);
-      return { application: effects.application ?? {}, cancelPending: effects.cancelPending, opened: [], authorizations: [], ...more };
+      return { application: effects.application ?? {}, cancelPending: effects.cancelPending, opened: [], authorizations: [] };
     };
     events.push({ action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } });
     const plan = planOf(application);
