@@ -388,6 +388,9 @@ interface DecisionOutcome {
   authorizations: repo.NewAuthorization[];
 }
 
+/** Ids in code-point order, as PostgreSQL compares uuids. */
+const byId = (x: { id: string }, y: { id: string }) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+
 /** The application's page as read before a decision, with the decision's outcome applied: what reading it again would give. */
 function pageAfter(read: NonNullable<Awaited<ReturnType<typeof repo.findDecisionState>>>['application'], decision: { taskId: string; comment: string | null; at: Date }, outcome: DecisionOutcome) {
   const { companyPath: _path, version: _version, applicantEmail: _email, applicantPhone: _phone, applicantLocale: _locale, applicantStatus: _status, plan, ...page } = read;
@@ -398,9 +401,10 @@ function pageAfter(read: NonNullable<Awaited<ReturnType<typeof repo.findDecision
     return t;
   });
   for (const o of outcome.opened) tasks.push({ ...o, status: 'pending', comment: null, decidedAt: null });
-  tasks.sort((x, y) => x.level - y.level || x.createdAt.getTime() - y.createdAt.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  // The orders the read gives them in (repo `inOpenedOrder`; authorizations by creation, then id).
+  tasks.sort((x, y) => x.level - y.level || x.createdAt.getTime() - y.createdAt.getTime() || byId(x, y));
   const given = outcome.authorizations.map((z) => ({ id: z.id, sealId: z.sealId, holderId: z.holderId, kind: z.kind, usesTotal: z.usesTotal, usesConsumed: 0, createdAt: z.createdAt, revokedAt: null }));
-  const authorizations = [...page.authorizations, ...given].sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const authorizations = [...page.authorizations, ...given].sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || byId(x, y));
   const { status = page.status, current_level: currentLevel = page.currentLevel, decided_at: decidedAt = page.decidedAt } = outcome.application;
   return { ...page, plan: plan as Plan, status, currentLevel, decidedAt, tasks, authorizations };
 }
