@@ -73,7 +73,10 @@ function cell(result: Result | undefined): string {
 /** Display width: CJK and other wide characters take two columns. */
 function width(text: string): number {
   let n = 0;
-  for (const ch of text) n += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch) ? 2 : 1;
+  for (const ch of text)
+    n += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch)
+      ? 2
+      : 1;
   return n;
 }
 
@@ -81,7 +84,11 @@ const pad = (text: string, to: number) => text + ' '.repeat(Math.max(0, to - wid
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => width(row[column] ?? ''))));
-  const line = (row: string[]) => row.map((text, column) => pad(text, widths[column]!)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((text, column) => pad(text, widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -117,14 +124,25 @@ export function formatSummary(reports: SuiteReport[]): string {
   const skipped = all.filter((r) => r.goal && r.value === null);
   const invalid = all.filter((r) => r.invalid);
   const failed = reports.filter((r) => r.error);
-  const lines = ['', `Goals: ${withGoal.length - missed.length} of ${withGoal.length} met${skipped.length ? `, ${skipped.length} not measured` : ''}.`];
+  const lines = [
+    '',
+    `Goals: ${withGoal.length - missed.length} of ${withGoal.length} met${skipped.length ? `, ${skipped.length} not measured` : ''}.`,
+  ];
   for (const r of missed) {
-    lines.push(`  MISSED  ${r.metric} on ${r.subject}: ${formatNumber(r.value!, r.decimals)} ${r.unit}, goal ${formatGoal(r.goal!, r.unit)}${ratioOf(r) !== null ? ` (${ratioOf(r)!.toFixed(2)}× the goal)` : ''}`);
+    lines.push(
+      `  MISSED  ${r.metric} on ${r.subject}: ${formatNumber(r.value!, r.decimals)} ${r.unit}, goal ${formatGoal(r.goal!, r.unit)}${ratioOf(r) !== null ? ` (${ratioOf(r)!.toFixed(2)}× the goal)` : ''}`,
+    );
   }
   const invalidBySubject = new Map<string, Result[]>();
-  for (const r of invalid) invalidBySubject.set(`${r.subject}\0${r.note ?? ''}`, [...(invalidBySubject.get(`${r.subject}\0${r.note ?? ''}`) ?? []), r]);
+  for (const r of invalid)
+    invalidBySubject.set(`${r.subject}\0${r.note ?? ''}`, [
+      ...(invalidBySubject.get(`${r.subject}\0${r.note ?? ''}`) ?? []),
+      r,
+    ]);
   for (const rs of invalidBySubject.values()) {
-    lines.push(`  INVALID ${rs[0]!.subject}: ${rs[0]!.note ?? 'requests failed while measuring'} (${rs.map((r) => r.metric.trim()).join('; ')})`);
+    lines.push(
+      `  INVALID ${rs[0]!.subject}: ${rs[0]!.note ?? 'requests failed while measuring'} (${rs.map((r) => r.metric.trim()).join('; ')})`,
+    );
   }
   for (const r of failed) lines.push(`  FAILED  suite ${r.suite}: ${r.error}`);
   lines.push('ratio = value ÷ goal (an upper limit is met at ≤ 1.00×, a lower one at ≥ 1.00×).');
@@ -132,14 +150,28 @@ export function formatSummary(reports: SuiteReport[]): string {
 }
 
 /** Writes every figure, with the machine it was measured on, to `<dir>/results.json`. */
-export function writeJson(dir: string, reports: SuiteReport[], startedAt: Date, meta: { commit: string | null; busyPercentBefore: number | null; loadAverageBefore: number[] }): string {
+export function writeJson(
+  dir: string,
+  reports: SuiteReport[],
+  startedAt: Date,
+  meta: { commit: string | null; busyPercentBefore: number | null; loadAverageBefore: number[] },
+): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'results.json');
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryMB: Math.round(totalmem() / 1024 / 1024), node: process.version, platform: `${process.platform}-${process.arch}` };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    memoryMB: Math.round(totalmem() / 1024 / 1024),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
   const suites = reports.map((r) => ({
     ...r,
     results: r.results.map((result) => ({ ...result, verdict: verdictOf(result), ratio: ratioOf(result) })),
   }));
-  writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...meta, machine, suites }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...meta, machine, suites }, null, 2)}\n`,
+  );
   return file;
 }

@@ -25,8 +25,16 @@ environment: BENCH_DATABASE_URL (PostgreSQL server; else DATABASE_URL, else post
 
 function gitCommit(): string | null {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return dirty ? `${head} (with uncommitted changes)` : head;
   } catch {
     return null;
@@ -48,9 +56,15 @@ async function main(argv: string[]): Promise<number> {
   const startedAt = new Date();
   const commit = gitCommit();
   const busy = await machineBusyPercent(1_000);
-  const load = loadavg().map((n) => n.toFixed(1)).join(' ');
-  process.stdout.write(`Sigil benchmarks — ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}${commit ? `, commit ${commit}` : ''}\n`);
-  process.stdout.write(`Machine before the run: ${busy === null ? '?' : busy.toFixed(0)}% CPU busy, load average ${load}${busy !== null && busy > 10 ? ' — other work is running; the figures share the CPUs with it' : ''}\n\n`);
+  const load = loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ');
+  process.stdout.write(
+    `Sigil benchmarks — ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}${commit ? `, commit ${commit}` : ''}\n`,
+  );
+  process.stdout.write(
+    `Machine before the run: ${busy === null ? '?' : busy.toFixed(0)}% CPU busy, load average ${load}${busy !== null && busy > 10 ? ' — other work is running; the figures share the CPUs with it' : ''}\n\n`,
+  );
 
   let current: Resources | null = null;
   const interrupted = (signal: NodeJS.Signals) => {
@@ -66,7 +80,10 @@ async function main(argv: string[]): Promise<number> {
     current = resources;
     const report: SuiteReport = { suite: suite.name, title: suite.title, notes: [], results: [], seconds: 0 };
     const started = performance.now();
-    const log = (message: string) => process.stderr.write(`[${suite.name} ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
+    const log = (message: string) =>
+      process.stderr.write(
+        `[${suite.name} ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`,
+      );
     try {
       report.results = await suite.run({ resources, log, note: (message) => report.notes.push(message) });
     } catch (error) {
@@ -81,12 +98,22 @@ async function main(argv: string[]): Promise<number> {
   }
 
   process.stdout.write(`${formatSummary(reports)}\n`);
-  const file = writeJson(BENCH_OUT, reports, startedAt, { commit, busyPercentBefore: busy, loadAverageBefore: loadavg() });
+  const file = writeJson(BENCH_OUT, reports, startedAt, {
+    commit,
+    busyPercentBefore: busy,
+    loadAverageBefore: loadavg(),
+  });
   process.stdout.write(`Results: ${file}\n`);
 
   const results = reports.flatMap((r) => r.results);
   if (reports.some((r) => r.error) || results.some((r) => r.invalid)) return 1;
-  if (process.env.BENCH_STRICT === '1' && results.some((r) => r.goal && r.value !== null && (r.goal.op === '<=' ? r.value > r.goal.value : r.value < r.goal.value))) return 1;
+  if (
+    process.env.BENCH_STRICT === '1' &&
+    results.some(
+      (r) => r.goal && r.value !== null && (r.goal.op === '<=' ? r.value > r.goal.value : r.value < r.goal.value),
+    )
+  )
+    return 1;
   return 0;
 }
 

@@ -1,11 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../src/lib/totp.js';
-import { buildGroup, buildUser, client, createWorld, DEFAULT_PASSWORD, type GroupFixture, type World } from './support/world.js';
+import {
+  buildGroup,
+  buildUser,
+  client,
+  createWorld,
+  DEFAULT_PASSWORD,
+  type GroupFixture,
+  type World,
+} from './support/world.js';
 
 let world: World;
 let group: GroupFixture;
 beforeAll(async () => {
-  world = await createWorld({ SIGIL_LOCKOUT_ATTEMPTS: '3', SIGIL_LOCKOUT_MINUTES: '10', SIGIL_LOGIN_RATE_PER_MINUTE: '1000' });
+  world = await createWorld({
+    SIGIL_LOCKOUT_ATTEMPTS: '3',
+    SIGIL_LOCKOUT_MINUTES: '10',
+    SIGIL_LOGIN_RATE_PER_MINUTE: '1000',
+  });
   group = await buildGroup(world);
 });
 afterAll(() => world.close());
@@ -14,7 +26,11 @@ const signIn = (email: string, password: string) => client(world).post('/api/v1/
 
 describe('password sign-in', () => {
   it('issues a session token that opens the API', async () => {
-    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'employee' }] });
+    const user = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: group.hq.id,
+      roles: [{ role: 'employee' }],
+    });
     const answer = await signIn(user.email.toUpperCase(), DEFAULT_PASSWORD);
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe('signed_in');
@@ -52,7 +68,12 @@ describe('password sign-in', () => {
     expect(right.status).toBe(423);
     world.clock.advance(11 * 60_000);
     expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(200);
-    const events = await world.db.selectFrom('audit_events').select('action').where('target_id', '=', user.id).orderBy('seq').execute();
+    const events = await world.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('target_id', '=', user.id)
+      .orderBy('seq')
+      .execute();
     expect(events.map((e) => e.action)).toEqual([
       'auth.sign_in_failed',
       'auth.sign_in_failed',
@@ -116,12 +137,21 @@ describe('sessions', () => {
   it('changing my password ends my other sessions but keeps this one', async () => {
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
     const other = (await signIn(user.email, DEFAULT_PASSWORD)).body.token as string;
-    const wrong = await client(world, user.token).post('/api/v1/me/password', { currentPassword: 'nope', newPassword: 'a brand new password' });
+    const wrong = await client(world, user.token).post('/api/v1/me/password', {
+      currentPassword: 'nope',
+      newPassword: 'a brand new password',
+    });
     expect(wrong.status).toBe(401);
-    const short = await client(world, user.token).post('/api/v1/me/password', { currentPassword: DEFAULT_PASSWORD, newPassword: 'short' });
+    const short = await client(world, user.token).post('/api/v1/me/password', {
+      currentPassword: DEFAULT_PASSWORD,
+      newPassword: 'short',
+    });
     expect(short.status).toBe(400);
     expect(short.body.errors).toEqual([{ field: 'body.newPassword', message: 'must be at least 10 characters' }]);
-    const ok = await client(world, user.token).post('/api/v1/me/password', { currentPassword: DEFAULT_PASSWORD, newPassword: 'a brand new password' });
+    const ok = await client(world, user.token).post('/api/v1/me/password', {
+      currentPassword: DEFAULT_PASSWORD,
+      newPassword: 'a brand new password',
+    });
     expect(ok.status).toBe(200);
     expect((await client(world, other).get('/api/v1/me')).status).toBe(401);
     expect((await client(world, user.token).get('/api/v1/me')).status).toBe(200);
@@ -137,7 +167,11 @@ describe('TOTP second factor', () => {
     expect(setup.status).toBe(200);
     expect(setup.body.otpauthUrl).toContain('otpauth://totp/');
     const secret = setup.body.secret as string;
-    const stored = await world.db.selectFrom('users').select('totp_secret').where('id', '=', user.id).executeTakeFirstOrThrow();
+    const stored = await world.db
+      .selectFrom('users')
+      .select('totp_secret')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
     expect(stored.totp_secret).not.toContain(secret);
 
     expect((await api.post('/api/v1/me/totp/enable', { code: '000000' })).body.code).toBe('invalid_totp');
@@ -163,23 +197,37 @@ describe('TOTP second factor', () => {
   it('refuses a malformed code with the field named', async () => {
     const answer = await client(world).post('/api/v1/auth/totp', { challengeToken: 'x', code: '12ab' });
     expect(answer.status).toBe(400);
-    expect(answer.body.errors).toEqual([{ field: 'body.code', message: 'must be the 6-digit code from your authenticator' }]);
+    expect(answer.body.errors).toEqual([
+      { field: 'body.code', message: 'must be the 6-digit code from your authenticator' },
+    ]);
   });
 });
 
 describe('API keys', () => {
   it('works for its permissions over its subtree only, and stops when revoked', async () => {
     const admin = client(world, group.admin.token);
-    const created = await admin.post('/api/v1/api-keys', { name: 'HR sync', companyId: group.hq.id, permissions: ['org.read'] });
+    const created = await admin.post('/api/v1/api-keys', {
+      name: 'HR sync',
+      companyId: group.hq.id,
+      permissions: ['org.read'],
+    });
     expect(created.status).toBe(201);
     const secret = created.body.secret as string;
     expect(secret).toMatch(/^sgk_/);
-    const stored = await world.db.selectFrom('api_keys').select('key_hash').where('id', '=', created.body.key.id).executeTakeFirstOrThrow();
+    const stored = await world.db
+      .selectFrom('api_keys')
+      .select('key_hash')
+      .where('id', '=', created.body.key.id)
+      .executeTakeFirstOrThrow();
     expect(stored.key_hash).not.toContain(secret);
 
     const integration = client(world, secret);
     expect((await integration.get('/api/v1/users')).status).toBe(200);
-    const write = await integration.post('/api/v1/companies', { parentId: group.hq.id, name: 'Nope Ltd', code: 'NOPE' });
+    const write = await integration.post('/api/v1/companies', {
+      parentId: group.hq.id,
+      name: 'Nope Ltd',
+      code: 'NOPE',
+    });
     expect(write.status).toBe(403);
     expect(write.body.code).toBe('forbidden');
 
@@ -188,7 +236,11 @@ describe('API keys', () => {
   });
 
   it('cannot be given permissions its creator lacks', async () => {
-    const answer = await client(world, group.admin.token).post('/api/v1/api-keys', { name: 'audit', companyId: group.hq.id, permissions: ['audit.read'] });
+    const answer = await client(world, group.admin.token).post('/api/v1/api-keys', {
+      name: 'audit',
+      companyId: group.hq.id,
+      permissions: ['audit.read'],
+    });
     expect(answer.status).toBe(403);
     expect(answer.body.detail).toContain('audit.read');
   });

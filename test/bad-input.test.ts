@@ -10,11 +10,17 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const isProblem = (answer: { headers: Record<string, unknown> }) => String(answer.headers['content-type']).startsWith('application/problem+json');
+const isProblem = (answer: { headers: Record<string, unknown> }) =>
+  String(answer.headers['content-type']).startsWith('application/problem+json');
 
 describe('bad input gets a 4xx problem naming the field or reason, and writes nothing', () => {
   it('names an unknown field', async () => {
-    const answer = await client(world, group.admin.token).post('/api/v1/companies', { parentId: group.hq.id, name: 'X', code: 'X1', colour: 'red' });
+    const answer = await client(world, group.admin.token).post('/api/v1/companies', {
+      parentId: group.hq.id,
+      name: 'X',
+      code: 'X1',
+      colour: 'red',
+    });
     expect(answer.status).toBe(400);
     expect(isProblem(answer)).toBe(true);
     expect(answer.body.code).toBe('validation_failed');
@@ -22,7 +28,11 @@ describe('bad input gets a 4xx problem naming the field or reason, and writes no
   });
 
   it('names wrong types and missing fields', async () => {
-    const answer = await client(world, group.admin.token).post('/api/v1/users', { email: 'not-an-email', name: 42, companyId: group.hq.id });
+    const answer = await client(world, group.admin.token).post('/api/v1/users', {
+      email: 'not-an-email',
+      name: 42,
+      companyId: group.hq.id,
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toEqual([
       { field: 'body.email', message: 'must be an e-mail address' },
@@ -32,19 +42,27 @@ describe('bad input gets a 4xx problem naming the field or reason, and writes no
   });
 
   it('refuses malformed JSON', async () => {
-    const answer = await client(world, group.admin.token).raw('POST', '/api/v1/companies', '{"parentId": ', { 'content-type': 'application/json' });
+    const answer = await client(world, group.admin.token).raw('POST', '/api/v1/companies', '{"parentId": ', {
+      'content-type': 'application/json',
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.code).toBe('malformed_json');
   });
 
   it('refuses a body larger than the limit with 413', async () => {
-    const answer = await client(world, group.admin.token).post('/api/v1/companies', { parentId: group.hq.id, name: 'x'.repeat(10_000), code: 'BIG' });
+    const answer = await client(world, group.admin.token).post('/api/v1/companies', {
+      parentId: group.hq.id,
+      name: 'x'.repeat(10_000),
+      code: 'BIG',
+    });
     expect(answer.status).toBe(413);
     expect(answer.body.code).toBe('payload_too_large');
   });
 
   it('refuses a body that is not JSON', async () => {
-    const answer = await client(world, group.admin.token).raw('POST', '/api/v1/companies', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    const answer = await client(world, group.admin.token).raw('POST', '/api/v1/companies', 'name=x', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(answer.status).toBe(415);
     expect(answer.body.code).toBe('unsupported_media_type');
   });
@@ -62,7 +80,10 @@ describe('bad input gets a 4xx problem naming the field or reason, and writes no
   it('names an unknown query parameter and a bad value', async () => {
     const answer = await client(world, group.admin.token).get('/api/v1/users?limit=0&sort=name');
     expect(answer.status).toBe(400);
-    expect(answer.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['querystring.limit', 'querystring.sort']);
+    expect(answer.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'querystring.limit',
+      'querystring.sort',
+    ]);
   });
 
   it('answers unknown routes with a problem, not an HTML page', async () => {
@@ -72,13 +93,16 @@ describe('bad input gets a 4xx problem naming the field or reason, and writes no
   });
 
   it('answers 401 before looking at the body', async () => {
-    const answer = await client(world).raw('POST', '/api/v1/companies', '{broken', { 'content-type': 'application/json' });
+    const answer = await client(world).raw('POST', '/api/v1/companies', '{broken', {
+      'content-type': 'application/json',
+    });
     expect(answer.status).toBe(401);
   });
 
   it('leaves nothing half-written when a request fails', async () => {
     const before = await world.db.selectFrom('companies').select('id').execute();
-    const events = () => world.db.selectFrom('audit_events').select('action').where('group_id', '=', group.groupId).execute();
+    const events = () =>
+      world.db.selectFrom('audit_events').select('action').where('group_id', '=', group.groupId).execute();
     const eventsBefore = await events();
     const api = client(world, group.admin.token);
     await api.post('/api/v1/companies', { parentId: group.hq.id, name: 'First', code: 'SAME' });

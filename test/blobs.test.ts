@@ -80,23 +80,64 @@ describe('blob ownership by group', () => {
   it('lets a group read only the blobs it stored, answering another group as if the hash did not exist', async () => {
     const bytes = Buffer.from('group A seal image');
     const blob = await world.db.transaction().execute((trx) =>
-      storeBlob(trx, world.ctx.blobs, { groupId: groupA.groupId, bytes, mediaType: 'image/png', originalName: '公章.png', createdBy: groupA.admin.id }),
+      storeBlob(trx, world.ctx.blobs, {
+        groupId: groupA.groupId,
+        bytes,
+        mediaType: 'image/png',
+        originalName: '公章.png',
+        createdBy: groupA.admin.id,
+      }),
     );
-    expect(blob).toMatchObject({ groupId: groupA.groupId, sha256: sha256(bytes), size: bytes.length, mediaType: 'image/png', originalName: '公章.png', createdBy: groupA.admin.id });
-    expect((await readGroupBlob(world.db, world.ctx.blobs, { groupId: groupA.groupId, sha256: blob.sha256 })).bytes).toEqual(bytes);
+    expect(blob).toMatchObject({
+      groupId: groupA.groupId,
+      sha256: sha256(bytes),
+      size: bytes.length,
+      mediaType: 'image/png',
+      originalName: '公章.png',
+      createdBy: groupA.admin.id,
+    });
+    expect(
+      (await readGroupBlob(world.db, world.ctx.blobs, { groupId: groupA.groupId, sha256: blob.sha256 })).bytes,
+    ).toEqual(bytes);
 
-    const theirs = await getGroupBlob(world.db, { groupId: groupB.groupId, sha256: blob.sha256 }).catch((e: unknown) => e);
-    const unknown = await getGroupBlob(world.db, { groupId: groupB.groupId, sha256: sha256(Buffer.from('nothing')) }).catch((e: unknown) => e);
+    const theirs = await getGroupBlob(world.db, { groupId: groupB.groupId, sha256: blob.sha256 }).catch(
+      (e: unknown) => e,
+    );
+    const unknown = await getGroupBlob(world.db, {
+      groupId: groupB.groupId,
+      sha256: sha256(Buffer.from('nothing')),
+    }).catch((e: unknown) => e);
     expect(theirs).toMatchObject({ code: 'blob_not_found', status: 404 });
-    expect((theirs as AppError).message.replace(/[0-9a-f]{64}/, 'H')).toBe((unknown as AppError).message.replace(/[0-9a-f]{64}/, 'H'));
-    await expect(assertGroupBlob(world.db, { groupId: groupB.groupId, sha256: blob.sha256 })).rejects.toMatchObject({ code: 'blob_not_found' });
-    await expect(getGroupBlob(world.db, { groupId: groupA.groupId, sha256: 'not-a-hash' })).rejects.toMatchObject({ code: 'blob_not_found' });
+    expect((theirs as AppError).message.replace(/[0-9a-f]{64}/, 'H')).toBe(
+      (unknown as AppError).message.replace(/[0-9a-f]{64}/, 'H'),
+    );
+    await expect(assertGroupBlob(world.db, { groupId: groupB.groupId, sha256: blob.sha256 })).rejects.toMatchObject({
+      code: 'blob_not_found',
+    });
+    await expect(getGroupBlob(world.db, { groupId: groupA.groupId, sha256: 'not-a-hash' })).rejects.toMatchObject({
+      code: 'blob_not_found',
+    });
 
     // The same bytes stored by the other group: its own record, one file.
-    await world.db.transaction().execute((trx) => storeBlob(trx, world.ctx.blobs, { groupId: groupB.groupId, bytes, mediaType: 'image/png', createdBy: null }));
-    expect(await getGroupBlob(world.db, { groupId: groupB.groupId, sha256: blob.sha256 })).toMatchObject({ groupId: groupB.groupId, originalName: null });
+    await world.db
+      .transaction()
+      .execute((trx) =>
+        storeBlob(trx, world.ctx.blobs, { groupId: groupB.groupId, bytes, mediaType: 'image/png', createdBy: null }),
+      );
+    expect(await getGroupBlob(world.db, { groupId: groupB.groupId, sha256: blob.sha256 })).toMatchObject({
+      groupId: groupB.groupId,
+      originalName: null,
+    });
     // Storing again keeps the first record.
-    const again = await world.db.transaction().execute((trx) => storeBlob(trx, world.ctx.blobs, { groupId: groupA.groupId, bytes, mediaType: 'image/png', originalName: 'other.png', createdBy: null }));
+    const again = await world.db.transaction().execute((trx) =>
+      storeBlob(trx, world.ctx.blobs, {
+        groupId: groupA.groupId,
+        bytes,
+        mediaType: 'image/png',
+        originalName: 'other.png',
+        createdBy: null,
+      }),
+    );
     expect(again.originalName).toBe('公章.png');
   });
 
@@ -104,11 +145,18 @@ describe('blob ownership by group', () => {
     const bytes = Buffer.from('rolled back upload');
     await expect(
       world.db.transaction().execute(async (trx) => {
-        await storeBlob(trx, world.ctx.blobs, { groupId: groupA.groupId, bytes, mediaType: 'application/pdf', createdBy: null });
+        await storeBlob(trx, world.ctx.blobs, {
+          groupId: groupA.groupId,
+          bytes,
+          mediaType: 'application/pdf',
+          createdBy: null,
+        });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
-    await expect(getGroupBlob(world.db, { groupId: groupA.groupId, sha256: sha256(bytes) })).rejects.toMatchObject({ code: 'blob_not_found' });
+    await expect(getGroupBlob(world.db, { groupId: groupA.groupId, sha256: sha256(bytes) })).rejects.toMatchObject({
+      code: 'blob_not_found',
+    });
   });
 });
 
@@ -118,7 +166,8 @@ describe('file type sniffing', () => {
     expect(sniffMediaType(JPEG)).toBe('image/jpeg');
     expect(sniffMediaType(PDF)).toBe('application/pdf');
     expect(sniffMediaType(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe('image/svg+xml');
-    const prolog = '\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<!-- seal -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg width="10">';
+    const prolog =
+      '\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<!-- seal -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg width="10">';
     expect(sniffMediaType(Buffer.from(prolog))).toBe('image/svg+xml');
   });
 
@@ -133,16 +182,33 @@ describe('file type sniffing', () => {
 
   it('refuses a file that is not what it claims, or not of an accepted type, with file_type_mismatch', () => {
     expect(assertMediaType(JPEG, { accepted: ['image/png', 'image/jpeg'], claimed: 'image/jpg' })).toBe('image/jpeg');
-    const lying = caught(() => assertMediaType(PDF, { accepted: ['image/png'], claimed: 'image/png', field: 'body.image' }));
-    expect(lying).toMatchObject({ code: 'file_type_mismatch', status: 422, message: 'The file claims to be image/png but its content is application/pdf.' });
-    expect((lying as AppError).details.errors).toEqual([{ field: 'body.image', message: 'The file claims to be image/png but its content is application/pdf.' }]);
+    const lying = caught(() =>
+      assertMediaType(PDF, { accepted: ['image/png'], claimed: 'image/png', field: 'body.image' }),
+    );
+    expect(lying).toMatchObject({
+      code: 'file_type_mismatch',
+      status: 422,
+      message: 'The file claims to be image/png but its content is application/pdf.',
+    });
+    expect((lying as AppError).details.errors).toEqual([
+      { field: 'body.image', message: 'The file claims to be image/png but its content is application/pdf.' },
+    ]);
     const unaccepted = caught(() => assertMediaType(PDF, { accepted: ['image/png', 'image/jpeg'] }));
-    expect(unaccepted).toMatchObject({ code: 'file_type_mismatch', message: 'Only image/png, image/jpeg are accepted here; this file is application/pdf.' });
+    expect(unaccepted).toMatchObject({
+      code: 'file_type_mismatch',
+      message: 'Only image/png, image/jpeg are accepted here; this file is application/pdf.',
+    });
   });
 
   it('finds what makes an SVG unsafe to show', () => {
     expect(findSvgHazards(Buffer.from('<svg><circle r="5" fill="red"/><use href="#a"/></svg>'))).toEqual([]);
-    expect(findSvgHazards(Buffer.from('<svg onload="alert(1)"><script>x</script><a href="javascript:x"/><image href="https://evil.test/x.png"/></svg>'))).toEqual([
+    expect(
+      findSvgHazards(
+        Buffer.from(
+          '<svg onload="alert(1)"><script>x</script><a href="javascript:x"/><image href="https://evil.test/x.png"/></svg>',
+        ),
+      ),
+    ).toEqual([
       'a <script> element',
       'an event-handler attribute (on…=)',
       'a javascript: URL',
@@ -153,9 +219,15 @@ describe('file type sniffing', () => {
 
 describe('blob store configuration', () => {
   it('defaults to a directory under the data directory and refuses an unknown store', () => {
-    expect(parseConfig({ SIGIL_DATA_DIR: '/srv/sigil' }).blobs).toEqual({ store: 'dir', dir: '/srv/sigil/blobs', maxBytes: 50 * 1024 * 1024 });
+    expect(parseConfig({ SIGIL_DATA_DIR: '/srv/sigil' }).blobs).toEqual({
+      store: 'dir',
+      dir: '/srv/sigil/blobs',
+      maxBytes: 50 * 1024 * 1024,
+    });
     const error = caught(() => parseConfig({ SIGIL_BLOB_STORE: 's3' }));
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual(['SIGIL_BLOB_STORE: must be dir (an S3-compatible store is planned)']);
+    expect((error as ConfigError).problems).toEqual([
+      'SIGIL_BLOB_STORE: must be dir (an S3-compatible store is planned)',
+    ]);
   });
 });

@@ -92,7 +92,7 @@ describe('sigil command', () => {
     const counts = await withDatabase(async (db) => ({
       groups: (await db.selectFrom('groups').select('id').execute()).length,
       users: (await db.selectFrom('users').select('id').execute()).length,
-      companies: (await db.selectFrom('companies').select(['id', 'depth']).execute()),
+      companies: await db.selectFrom('companies').select(['id', 'depth']).execute(),
       roles: (await db.selectFrom('role_assignments').select('role').distinct().execute()).map((r) => r.role).sort(),
       seals: await db.selectFrom('seals').select(['image_sha256']).execute(),
       flows: (await db.selectFrom('flows').select('purpose').execute()).map((f) => f.purpose).sort(),
@@ -134,18 +134,64 @@ describe('sigil command', () => {
   });
 
   it('creates a group with a first administrator', async () => {
-    const created = await sigil('group', 'create', '--name', 'Acme', '--slug', 'acme', '--company', 'Acme HQ', '--code', 'ACME', '--admin-email', 'root@acme.test', '--admin-name', 'Root', '--data', dataDir);
+    const created = await sigil(
+      'group',
+      'create',
+      '--name',
+      'Acme',
+      '--slug',
+      'acme',
+      '--company',
+      'Acme HQ',
+      '--code',
+      'ACME',
+      '--admin-email',
+      'root@acme.test',
+      '--admin-name',
+      'Root',
+      '--data',
+      dataDir,
+    );
     expect(created.status).toBe(0);
     expect(created.out).toContain('root@acme.test');
-    expect((await sigil('group', 'create', '--name', 'Acme', '--slug', 'acme', '--company', 'X', '--code', 'X', '--admin-email', 'x@acme.test', '--admin-name', 'X', '--data', dataDir)).status).toBe(2);
+    expect(
+      (
+        await sigil(
+          'group',
+          'create',
+          '--name',
+          'Acme',
+          '--slug',
+          'acme',
+          '--company',
+          'X',
+          '--code',
+          'X',
+          '--admin-email',
+          'x@acme.test',
+          '--admin-name',
+          'X',
+          '--data',
+          dataDir,
+        )
+      ).status,
+    ).toBe(2);
   });
 
   it('migrates down and up again, keeping the data of earlier migrations', async () => {
-    const groupsBefore = await withDatabase(async (db) => (await db.selectFrom('groups').select('id').execute()).length);
-    const eventCount = () => withDatabase(async (db) => (await db.selectFrom('audit_events').select('id').execute()).length);
+    const groupsBefore = await withDatabase(
+      async (db) => (await db.selectFrom('groups').select('id').execute()).length,
+    );
+    const eventCount = () =>
+      withDatabase(async (db) => (await db.selectFrom('audit_events').select('id').execute()).length);
     const eventsBefore = await eventCount();
     // The chain is as the test above left it (an event deleted by hand): the report must not change.
-    const report = async () => JSON.parse((await sigil('audit', 'verify', '--group', 'demo', '--json', '--data', dataDir)).out) as { intact: boolean; checked: number; firstProblem: { kind: string } | null };
+    const report = async () =>
+      JSON.parse((await sigil('audit', 'verify', '--group', 'demo', '--json', '--data', dataDir)).out) as {
+        intact: boolean;
+        checked: number;
+        firstProblem: { kind: string } | null;
+      };
     const reportBefore = await report();
     const down = await sigil('db', 'migrate', '--down', '--data', dataDir);
     expect(down.status).toBe(0);
@@ -153,9 +199,15 @@ describe('sigil command', () => {
     const up = await sigil('db', 'migrate', '--data', dataDir);
     expect(up.status).toBe(0);
     expect(up.out).toBe('database is at the latest migration\n');
-    expect(await withDatabase(async (db) => (await db.selectFrom('groups').select('id').execute()).length)).toBe(groupsBefore);
+    expect(await withDatabase(async (db) => (await db.selectFrom('groups').select('id').execute()).length)).toBe(
+      groupsBefore,
+    );
     expect(await eventCount()).toBe(eventsBefore);
     const reportAfter = await report();
-    expect({ intact: reportAfter.intact, checked: reportAfter.checked, kind: reportAfter.firstProblem?.kind }).toEqual({ intact: reportBefore.intact, checked: reportBefore.checked, kind: reportBefore.firstProblem?.kind });
+    expect({ intact: reportAfter.intact, checked: reportAfter.checked, kind: reportAfter.firstProblem?.kind }).toEqual({
+      intact: reportBefore.intact,
+      checked: reportBefore.checked,
+      kind: reportBefore.firstProblem?.kind,
+    });
   });
 });

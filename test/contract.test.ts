@@ -14,17 +14,22 @@ const OPENAPI_FILE = new URL('../docs/openapi.json', import.meta.url);
 describe('contracts', () => {
   it('documents every error code with its status', () => {
     const page = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
-    const undocumented = Object.entries(errorStatus).filter(([code, status]) => !page.includes(`| \`${code}\` | ${status} |`));
+    const undocumented = Object.entries(errorStatus).filter(
+      ([code, status]) => !page.includes(`| \`${code}\` | ${status} |`),
+    );
     expect(undocumented).toEqual([]);
   });
 
   it('describes every API route with request and response schemas', () => {
-    const document = world.app.swagger() as { paths: Record<string, Record<string, { responses?: Record<string, unknown>; summary?: string }>> };
+    const document = world.app.swagger() as {
+      paths: Record<string, Record<string, { responses?: Record<string, unknown>; summary?: string }>>;
+    };
     const missing: string[] = [];
     for (const route of world.app.routeTable.filter((r) => r.url.startsWith('/api/v1/'))) {
       const path = route.url.replace(/:(\w+)/g, '{$1}');
       const operation = document.paths[path]?.[route.method.toLowerCase()];
-      if (!operation?.summary || !operation.responses || Object.keys(operation.responses).length === 0) missing.push(`${route.method} ${route.url}`);
+      if (!operation?.summary || !operation.responses || Object.keys(operation.responses).length === 0)
+        missing.push(`${route.method} ${route.url}`);
     }
     expect(missing).toEqual([]);
   });

@@ -28,14 +28,22 @@ describe('health and metrics', () => {
 
   it('answers metrics to this machine only, unless a token is set, and then to its bearer only', async () => {
     const from = (remoteAddress: string, app = world.app, authorization?: string) =>
-      app.inject({ method: 'GET', url: '/metrics', remoteAddress, ...(authorization ? { headers: { authorization } } : {}) });
+      app.inject({
+        method: 'GET',
+        url: '/metrics',
+        remoteAddress,
+        ...(authorization ? { headers: { authorization } } : {}),
+      });
     const outside = await from('203.0.113.7');
     expect(outside.statusCode).toBe(403);
     expect(outside.json()).toMatchObject({ code: 'forbidden', detail: expect.stringContaining('SIGIL_METRICS_TOKEN') });
     expect((await from('::1')).statusCode).toBe(200);
 
     const token = 'scrape-me-7f3a9c2e11';
-    const app = await buildApp({ ...world.ctx, config: { ...world.ctx.config, metricsToken: token } }, { logger: false });
+    const app = await buildApp(
+      { ...world.ctx, config: { ...world.ctx.config, metricsToken: token } },
+      { logger: false },
+    );
     try {
       expect((await from('203.0.113.7', app, `Bearer ${token}`)).statusCode).toBe(200);
       expect((await from('203.0.113.7', app, 'Bearer scrape-me-wrong')).statusCode).toBe(401);
@@ -48,7 +56,11 @@ describe('health and metrics', () => {
   });
 
   it('echoes a request id on every answer', async () => {
-    const response = await world.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-123' } });
+    const response = await world.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'trace-123' },
+    });
     expect(response.headers['x-request-id']).toBe('trace-123');
   });
 });

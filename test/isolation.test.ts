@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
 import { notify } from '../src/modules/notifications/notification.service.js';
 import { buildPdf } from './signing/pdf-fixtures.js';
-import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, sessionFor, type World } from './support/world.js';
+import {
+  buildCompany,
+  buildGroup,
+  buildSeal,
+  buildUser,
+  client,
+  createWorld,
+  sessionFor,
+  type World,
+} from './support/world.js';
 
 /**
  * Walks every endpoint of the API as callers who must not reach a victim company:
@@ -70,13 +79,20 @@ const probes: Record<string, ProbeFactory> = {
   'POST /api/v1/auth/sign-out': () => [{ kind: 'list' }],
   'GET /api/v1/auth/sessions': () => [{ kind: 'list' }],
   'DELETE /api/v1/auth/sessions/:sessionId': (v) => [{ kind: 'target', params: { sessionId: v.session } }],
-  'POST /api/v1/me/password': () => [{ kind: 'list', body: { currentPassword: 'wrong password', newPassword: 'another long password' } }],
+  'POST /api/v1/me/password': () => [
+    { kind: 'list', body: { currentPassword: 'wrong password', newPassword: 'another long password' } },
+  ],
   'POST /api/v1/me/totp/setup': () => [{ kind: 'list' }],
   'POST /api/v1/me/totp/enable': () => [{ kind: 'list', body: { code: '000000' } }],
   'POST /api/v1/me/totp/disable': () => [{ kind: 'list', body: { code: '000000' } }],
   'GET /api/v1/me': () => [{ kind: 'list' }],
   'PATCH /api/v1/me': () => [{ kind: 'list', body: { locale: 'en' } }],
-  'GET /api/v1/companies': (v) => [{ kind: 'list' }, { kind: 'list', query: `under=${v.company}` }, { kind: 'list', query: `parentId=${v.hqId}` }, { kind: 'list', query: 'q=Victim' }],
+  'GET /api/v1/companies': (v) => [
+    { kind: 'list' },
+    { kind: 'list', query: `under=${v.company}` },
+    { kind: 'list', query: `parentId=${v.hqId}` },
+    { kind: 'list', query: 'q=Victim' },
+  ],
   'GET /api/v1/companies/:companyId': (v) => [{ kind: 'target', params: { companyId: v.company } }],
   'POST /api/v1/companies': (v) => [{ kind: 'target', body: { parentId: v.company, name: 'Intruder', code: fresh() } }],
   'PATCH /api/v1/companies/:companyId': (v, a) => [
@@ -89,7 +105,9 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'target', body: { companyId: v.company, name: fresh() } },
     { kind: 'target', body: { companyId: a.ownCompany, name: fresh(), headUserId: v.user } },
   ],
-  'PATCH /api/v1/departments/:departmentId': (v) => [{ kind: 'target', params: { departmentId: v.department }, body: { name: 'Pwned' } }],
+  'PATCH /api/v1/departments/:departmentId': (v) => [
+    { kind: 'target', params: { departmentId: v.department }, body: { name: 'Pwned' } },
+  ],
   'GET /api/v1/users': (v) => [
     { kind: 'list' },
     { kind: 'list', query: `companyId=${v.company}` },
@@ -99,19 +117,46 @@ const probes: Record<string, ProbeFactory> = {
   ],
   'GET /api/v1/users/:userId': (v) => [{ kind: 'target', params: { userId: v.user } }],
   'POST /api/v1/users': (v, a) => [
-    { kind: 'target', body: { email: `${fresh()}@intruder.test`, name: 'Intruder', companyId: v.company, password: 'long enough password' } },
-    { kind: 'target', body: { email: `${fresh()}@intruder.test`, name: 'Intruder', companyId: a.ownCompany, departmentId: v.department, password: 'long enough password' } },
+    {
+      kind: 'target',
+      body: {
+        email: `${fresh()}@intruder.test`,
+        name: 'Intruder',
+        companyId: v.company,
+        password: 'long enough password',
+      },
+    },
+    {
+      kind: 'target',
+      body: {
+        email: `${fresh()}@intruder.test`,
+        name: 'Intruder',
+        companyId: a.ownCompany,
+        departmentId: v.department,
+        password: 'long enough password',
+      },
+    },
   ],
   'PATCH /api/v1/users/:userId': (v, a) => [
     { kind: 'target', params: { userId: v.user }, body: { name: 'Pwned' } },
     { kind: 'target', params: { userId: v.user }, body: { companyId: a.ownCompany } },
   ],
-  'POST /api/v1/users/:userId/status': (v) => [{ kind: 'target', params: { userId: v.user }, body: { status: 'resigned' } }],
-  'POST /api/v1/users/:userId/password': (v) => [{ kind: 'target', params: { userId: v.user }, body: { password: 'attacker chosen password' } }],
+  'POST /api/v1/users/:userId/status': (v) => [
+    { kind: 'target', params: { userId: v.user }, body: { status: 'resigned' } },
+  ],
+  'POST /api/v1/users/:userId/password': (v) => [
+    { kind: 'target', params: { userId: v.user }, body: { password: 'attacker chosen password' } },
+  ],
   'POST /api/v1/users/:userId/unlock': (v) => [{ kind: 'target', params: { userId: v.user } }],
-  'POST /api/v1/users/:userId/posts': (v, a) => [{ kind: 'target', params: { userId: v.user }, body: { companyId: a.ownCompany, title: 'x' } }],
+  'POST /api/v1/users/:userId/posts': (v, a) => [
+    { kind: 'target', params: { userId: v.user }, body: { companyId: a.ownCompany, title: 'x' } },
+  ],
   'DELETE /api/v1/users/:userId/posts/:postId': (v) => [{ kind: 'target', params: { userId: v.user, postId: v.post } }],
-  'GET /api/v1/role-assignments': (v) => [{ kind: 'list' }, { kind: 'list', query: `userId=${v.user}` }, { kind: 'list', query: `companyId=${v.company}` }],
+  'GET /api/v1/role-assignments': (v) => [
+    { kind: 'list' },
+    { kind: 'list', query: `userId=${v.user}` },
+    { kind: 'list', query: `companyId=${v.company}` },
+  ],
   'POST /api/v1/role-assignments': (v, a) => [
     { kind: 'target', body: { userId: v.user, role: 'employee', companyId: a.ownCompany } },
     { kind: 'target', body: { userId: v.user, role: 'security_auditor', companyId: v.company } },
@@ -120,7 +165,9 @@ const probes: Record<string, ProbeFactory> = {
   'GET /api/v1/settings/separation-of-duties': () => [{ kind: 'list' }],
   'PUT /api/v1/settings/separation-of-duties': () => [{ kind: 'list', body: { pairs: [] } }],
   'GET /api/v1/api-keys': () => [{ kind: 'list' }],
-  'POST /api/v1/api-keys': (v) => [{ kind: 'target', body: { name: 'intruder', companyId: v.company, permissions: ['org.read'] } }],
+  'POST /api/v1/api-keys': (v) => [
+    { kind: 'target', body: { name: 'intruder', companyId: v.company, permissions: ['org.read'] } },
+  ],
   'DELETE /api/v1/api-keys/:apiKeyId': (v) => [{ kind: 'target', params: { apiKeyId: v.apiKey } }],
   'GET /api/v1/audit-events': (v) => [
     { kind: 'list' },
@@ -129,40 +176,108 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'list', query: `actorId=${v.adminId}` },
   ],
   'GET /api/v1/audit-events/verify': () => [{ kind: 'list' }],
-  'GET /api/v1/notifications': () => [{ kind: 'list' }, { kind: 'list', query: 'unread=true' }, { kind: 'list', query: 'limit=500' }],
+  'GET /api/v1/notifications': () => [
+    { kind: 'list' },
+    { kind: 'list', query: 'unread=true' },
+    { kind: 'list', query: 'limit=500' },
+  ],
   'GET /api/v1/notifications/unread-count': () => [{ kind: 'list' }],
-  'POST /api/v1/notifications/:notificationId/read': (v) => [{ kind: 'target', params: { notificationId: v.notification } }],
+  'POST /api/v1/notifications/:notificationId/read': (v) => [
+    { kind: 'target', params: { notificationId: v.notification } },
+  ],
   'POST /api/v1/notifications/read-all': () => [{ kind: 'list' }],
-  'GET /api/v1/seals': (v) => [{ kind: 'list' }, { kind: 'list', query: `companyId=${v.company}` }, { kind: 'list', query: `under=${v.company}` }, { kind: 'list', query: `custodianId=${v.user}` }, { kind: 'list', query: 'q=Victim' }],
+  'GET /api/v1/seals': (v) => [
+    { kind: 'list' },
+    { kind: 'list', query: `companyId=${v.company}` },
+    { kind: 'list', query: `under=${v.company}` },
+    { kind: 'list', query: `custodianId=${v.user}` },
+    { kind: 'list', query: 'q=Victim' },
+  ],
   'GET /api/v1/seals/statistics': (v) => [{ kind: 'list' }, { kind: 'target', query: `under=${v.company}` }],
   'GET /api/v1/seals/:sealId': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
-  'GET /api/v1/seals/:sealId/file-card.pdf': (v) => [{ kind: 'target', params: { sealId: v.seal } }, { kind: 'target', params: { sealId: v.seal }, query: 'lang=en' }],
+  'GET /api/v1/seals/:sealId/file-card.pdf': (v) => [
+    { kind: 'target', params: { sealId: v.seal } },
+    { kind: 'target', params: { sealId: v.seal }, query: 'lang=en' },
+  ],
   'GET /api/v1/seals/:sealId/grants': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
   'POST /api/v1/seals/:sealId/grants': (v, a) => [
-    { kind: 'target', params: { sealId: v.seal }, body: { grantee: { type: 'user', userId: v.user }, categories: ['sales'] } },
-    { kind: 'target', params: { sealId: v.seal }, body: { grantee: { type: 'role', role: 'employee', companyId: a.ownCompany }, categories: ['sales'] } },
+    {
+      kind: 'target',
+      params: { sealId: v.seal },
+      body: { grantee: { type: 'user', userId: v.user }, categories: ['sales'] },
+    },
+    {
+      kind: 'target',
+      params: { sealId: v.seal },
+      body: { grantee: { type: 'role', role: 'employee', companyId: a.ownCompany }, categories: ['sales'] },
+    },
   ],
-  'POST /api/v1/seals/:sealId/grants/:grantId/revoke': (v) => [{ kind: 'target', params: { sealId: v.seal, grantId: v.grant }, body: {} }],
+  'POST /api/v1/seals/:sealId/grants/:grantId/revoke': (v) => [
+    { kind: 'target', params: { sealId: v.seal, grantId: v.grant }, body: {} },
+  ],
   'GET /api/v1/flows': (v) => [{ kind: 'list' }, { kind: 'list', query: `companyId=${v.company}` }],
   'GET /api/v1/flows/:flowId': (v) => [{ kind: 'target', params: { flowId: v.flow } }],
-  'POST /api/v1/flows': (v) => [{ kind: 'target', body: { companyId: v.company, name: 'Intruder flow', category: 'legal', definition: { levels: [{ name: 'x', mode: 'any', approvers: [{ type: 'custodian' }] }] } } }],
-  'PUT /api/v1/flows/:flowId': (v) => [{ kind: 'target', params: { flowId: v.flow }, body: { definition: { levels: [{ name: 'x', mode: 'any', approvers: [{ type: 'custodian' }] }] } } }],
+  'POST /api/v1/flows': (v) => [
+    {
+      kind: 'target',
+      body: {
+        companyId: v.company,
+        name: 'Intruder flow',
+        category: 'legal',
+        definition: { levels: [{ name: 'x', mode: 'any', approvers: [{ type: 'custodian' }] }] },
+      },
+    },
+  ],
+  'PUT /api/v1/flows/:flowId': (v) => [
+    {
+      kind: 'target',
+      params: { flowId: v.flow },
+      body: { definition: { levels: [{ name: 'x', mode: 'any', approvers: [{ type: 'custodian' }] }] } },
+    },
+  ],
   'POST /api/v1/flows/:flowId/archive': (v) => [{ kind: 'target', params: { flowId: v.flow } }],
-  'POST /api/v1/applications/preview': (v) => [{ kind: 'target', body: { sealIds: [v.seal], category: 'sales', reason: 'x', uses: 1 } }],
-  'POST /api/v1/applications': (v) => [{ kind: 'target', body: { sealIds: [v.seal], category: 'sales', reason: 'x', uses: 1 } }],
+  'POST /api/v1/applications/preview': (v) => [
+    { kind: 'target', body: { sealIds: [v.seal], category: 'sales', reason: 'x', uses: 1 } },
+  ],
+  'POST /api/v1/applications': (v) => [
+    { kind: 'target', body: { sealIds: [v.seal], category: 'sales', reason: 'x', uses: 1 } },
+  ],
   'GET /api/v1/applications': () => [{ kind: 'list' }],
   'GET /api/v1/applications/:applicationId': (v) => [{ kind: 'target', params: { applicationId: v.application } }],
-  'POST /api/v1/applications/:applicationId/withdraw': (v) => [{ kind: 'target', params: { applicationId: v.application } }],
+  'POST /api/v1/applications/:applicationId/withdraw': (v) => [
+    { kind: 'target', params: { applicationId: v.application } },
+  ],
   'GET /api/v1/tasks': () => [{ kind: 'list' }],
   'POST /api/v1/tasks/:taskId/approve': (v) => [{ kind: 'target', params: { taskId: v.task }, body: {} }],
   'POST /api/v1/tasks/:taskId/reject': (v) => [{ kind: 'target', params: { taskId: v.task }, body: { reason: 'no' } }],
-  'POST /api/v1/tasks/:taskId/transfer': (v) => [{ kind: 'target', params: { taskId: v.task }, body: { toUserId: v.user } }],
-  'POST /api/v1/authorizations/:authorizationId/revoke': (v) => [{ kind: 'target', params: { authorizationId: v.authorization } }],
+  'POST /api/v1/tasks/:taskId/transfer': (v) => [
+    { kind: 'target', params: { taskId: v.task }, body: { toUserId: v.user } },
+  ],
+  'POST /api/v1/authorizations/:authorizationId/revoke': (v) => [
+    { kind: 'target', params: { authorizationId: v.authorization } },
+  ],
   'GET /api/v1/delegations': () => [{ kind: 'list' }],
-  'POST /api/v1/delegations': (v) => [{ kind: 'target', body: { delegateId: v.user, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' } }],
+  'POST /api/v1/delegations': (v) => [
+    { kind: 'target', body: { delegateId: v.user, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' } },
+  ],
   'DELETE /api/v1/delegations/:delegationId': (v) => [{ kind: 'target', params: { delegationId: v.delegation } }],
-  'POST /api/v1/seals/production-applications': (v) => [{ kind: 'target', body: { companyId: v.company, name: 'Intruder seal', code: fresh(), kind: 'physical', type: 'official', custodianIds: [v.user], reason: 'x' } }],
-  'POST /api/v1/seals/:sealId/lifecycle-applications': (v) => [{ kind: 'target', params: { sealId: v.seal }, body: { action: 'suspend', reason: 'x' } }],
+  'POST /api/v1/seals/production-applications': (v) => [
+    {
+      kind: 'target',
+      body: {
+        companyId: v.company,
+        name: 'Intruder seal',
+        code: fresh(),
+        kind: 'physical',
+        type: 'official',
+        custodianIds: [v.user],
+        reason: 'x',
+      },
+    },
+  ],
+  'POST /api/v1/seals/:sealId/lifecycle-applications': (v) => [
+    { kind: 'target', params: { sealId: v.seal }, body: { action: 'suspend', reason: 'x' } },
+  ],
   'POST /api/v1/seals/production-applications/preview': (v, a) => [
     { kind: 'target', body: { companyId: v.company, custodianIds: [v.user] } },
     { kind: 'target', body: { companyId: a.ownCompany, custodianIds: [v.user] } },
@@ -179,9 +294,13 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'list', query: 'format=csv' },
   ],
   'POST /api/v1/documents/uploads': () => [{ kind: 'list', body: {} }],
-  'GET /api/v1/applications/:applicationId/documents/:sha256': (v) => [{ kind: 'target', params: { applicationId: v.application, sha256: 'a'.repeat(64) } }],
+  'GET /api/v1/applications/:applicationId/documents/:sha256': (v) => [
+    { kind: 'target', params: { applicationId: v.application, sha256: 'a'.repeat(64) } },
+  ],
   'GET /api/v1/people': () => [{ kind: 'list' }, { kind: 'list', query: 'q=Victim' }],
-  'POST /api/v1/seal-images/preview': () => [{ kind: 'list', body: { shape: 'round', company: '华夏贸易', type: '合同专用章' } }],
+  'POST /api/v1/seal-images/preview': () => [
+    { kind: 'list', body: { shape: 'round', company: '华夏贸易', type: '合同专用章' } },
+  ],
   'POST /api/v1/seal-images/generate': () => [{ kind: 'list', body: { shape: 'square', name: '张三之印' } }],
   'POST /api/v1/seal-images': () => [{ kind: 'list', body: { dataBase64: transparentPng, mediaType: 'image/png' } }],
   'GET /api/v1/seal-images/:sha256': (v) => [{ kind: 'target', params: { sha256: v.image } }],
@@ -192,20 +311,38 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'target', params: { sealId: v.seal }, body: {} },
     { kind: 'target', params: { sealId: v.seal }, body: { replace: true } },
   ],
-  'POST /api/v1/seals/:sealId/certificate/import': (v) => [{ kind: 'target', params: { sealId: v.seal }, body: { pkcs12Base64: 'MAA=', password: 'x' } }],
+  'POST /api/v1/seals/:sealId/certificate/import': (v) => [
+    { kind: 'target', params: { sealId: v.seal }, body: { pkcs12Base64: 'MAA=', password: 'x' } },
+  ],
   'GET /api/v1/me/certificate': () => [{ kind: 'list' }],
   'POST /api/v1/me/certificate': () => [{ kind: 'list' }],
   'POST /api/v1/signatures': (v, a) => [
     { kind: 'target', body: { documentSha256: v.document, sealId: v.seal, category: 'sales', level: 'B-B' } },
     { kind: 'target', body: { documentSha256: v.signedOutput, level: 'B-B' } },
     { kind: 'target', body: { documentSha256: v.document, authorizationId: v.authorization, level: 'B-B' } },
-    ...(a.isApiKey ? [] : [{ kind: 'target' as const, body: { documentSha256: v.document, sealId: v.seal, category: 'sales', level: 'B-B', appearance: { type: 'rect', page: 1, rect: [0, 0, 10, 10] } } }]),
+    ...(a.isApiKey
+      ? []
+      : [
+          {
+            kind: 'target' as const,
+            body: {
+              documentSha256: v.document,
+              sealId: v.seal,
+              category: 'sales',
+              level: 'B-B',
+              appearance: { type: 'rect', page: 1, rect: [0, 0, 10, 10] },
+            },
+          },
+        ]),
   ],
   'GET /api/v1/signatures': (v) => [{ kind: 'list', query: `originalSha256=${v.document}` }],
   'GET /api/v1/documents/:sha256/pages': (v) => [{ kind: 'target', params: { sha256: v.document } }],
   'GET /api/v1/signatures/:signatureId': (v) => [{ kind: 'target', params: { signatureId: v.signature } }],
   'GET /api/v1/signatures/:signatureId/document': (v) => [{ kind: 'target', params: { signatureId: v.signature } }],
-  'GET /api/v1/archive/:sha256': (v) => [{ kind: 'list', params: { sha256: v.signedOutput } }, { kind: 'list', params: { sha256: v.document } }],
+  'GET /api/v1/archive/:sha256': (v) => [
+    { kind: 'list', params: { sha256: v.signedOutput } },
+    { kind: 'list', params: { sha256: v.document } },
+  ],
   'POST /api/v1/verifications': () => [{ kind: 'list', body: {} }],
   'GET /api/v1/seal-use/decision': (v, a) => [
     ...(a.isApiKey ? [] : [{ kind: 'target' as const, query: `sealId=${v.seal}&category=sales` }]),
@@ -225,19 +362,50 @@ async function snapshot(groupId: string, attackerIds: string[]) {
     groups: await db.selectFrom('groups').selectAll().where('id', '=', groupId).execute(),
     companies: await db.selectFrom('companies').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     departments: await db.selectFrom('departments').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
-    users: await db.selectFrom('users').selectAll().where('group_id', '=', groupId).where('id', 'not in', attackerIds).orderBy('id').execute(),
+    users: await db
+      .selectFrom('users')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .where('id', 'not in', attackerIds)
+      .orderBy('id')
+      .execute(),
     roles: await db.selectFrom('role_assignments').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     apiKeys: await db.selectFrom('api_keys').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     posts: await db.selectFrom('user_posts').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     seals: await db.selectFrom('seals').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
     grants: await db.selectFrom('seal_grants').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
-    notifications: await db.selectFrom('notifications').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
-    custodians: await db.selectFrom('seal_custodians').selectAll().where('group_id', '=', groupId).orderBy('seal_id').execute(),
+    notifications: await db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .orderBy('id')
+      .execute(),
+    custodians: await db
+      .selectFrom('seal_custodians')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .orderBy('seal_id')
+      .execute(),
     flows: await db.selectFrom('flows').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
-    flowVersions: await db.selectFrom('flow_versions').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
-    applications: await db.selectFrom('applications').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    flowVersions: await db
+      .selectFrom('flow_versions')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .orderBy('id')
+      .execute(),
+    applications: await db
+      .selectFrom('applications')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .orderBy('id')
+      .execute(),
     tasks: await db.selectFrom('approval_tasks').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
-    authorizations: await db.selectFrom('authorizations').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    authorizations: await db
+      .selectFrom('authorizations')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .orderBy('id')
+      .execute(),
     certificates: await db
       .selectFrom('certificates')
       .selectAll()
@@ -253,9 +421,27 @@ async function snapshot(groupId: string, attackerIds: string[]) {
       .where((eb) => eb.or([eb('created_by', 'is', null), eb('created_by', 'not in', attackerIds)]))
       .orderBy('sha256')
       .execute(),
-    delegations: await db.selectFrom('delegations').selectAll().where('group_id', '=', groupId).where('user_id', 'not in', attackerIds).orderBy('id').execute(),
-    sessions: await db.selectFrom('sessions').selectAll().where('group_id', '=', groupId).where('user_id', 'not in', attackerIds).orderBy('id').execute(),
-    events: await db.selectFrom('audit_events').select(['seq', 'hash']).where('group_id', '=', groupId).where('actor_id', 'not in', attackerIds).orderBy('seq').execute(),
+    delegations: await db
+      .selectFrom('delegations')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .where('user_id', 'not in', attackerIds)
+      .orderBy('id')
+      .execute(),
+    sessions: await db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .where('user_id', 'not in', attackerIds)
+      .orderBy('id')
+      .execute(),
+    events: await db
+      .selectFrom('audit_events')
+      .select(['seq', 'hash'])
+      .where('group_id', '=', groupId)
+      .where('actor_id', 'not in', attackerIds)
+      .orderBy('seq')
+      .execute(),
   };
   return JSON.parse(JSON.stringify(out)) as unknown;
 }
@@ -266,49 +452,195 @@ beforeAll(async () => {
   const a1 = await buildCompany(world, { groupId: a.groupId, parent: a.hq, name: 'Sibling One' });
   const a2 = await buildCompany(world, { groupId: a.groupId, parent: a.hq, name: 'Victim Company' });
   const adminA = client(world, a.admin.token);
-  const department = (await adminA.post('/api/v1/departments', { companyId: a2.id, name: 'Victim Department' })).body.id as string;
-  const user = await buildUser(world, { groupId: a.groupId, companyId: a2.id, name: 'Victim Person', departmentId: department });
-  const session = (await world.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow()).id;
-  const assignment = (await adminA.post('/api/v1/role-assignments', { userId: user.id, role: 'employee', companyId: a2.id })).body.id as string;
-  const apiKey = (await adminA.post('/api/v1/api-keys', { name: 'victim key', companyId: a2.id, permissions: ['org.read'] })).body.key.id as string;
-  const post = (await adminA.post(`/api/v1/users/${user.id}/posts`, { companyId: a2.id, title: 'Victim post' })).body.posts[0].id as string;
-  const sealAdminA = await buildUser(world, { groupId: a.groupId, companyId: a.hq.id, roles: [{ role: 'seal_admin' }] });
-  const seal = (await buildSeal(world, { groupId: a.groupId, companyId: a2.id, name: 'Victim Seal', custodianIds: [sealAdminA.id] })).id;
-  const grant = (await client(world, sealAdminA.token).post(`/api/v1/seals/${seal}/grants`, { grantee: { type: 'user', userId: user.id }, categories: ['sales'] })).body.id as string;
+  const department = (await adminA.post('/api/v1/departments', { companyId: a2.id, name: 'Victim Department' })).body
+    .id as string;
+  const user = await buildUser(world, {
+    groupId: a.groupId,
+    companyId: a2.id,
+    name: 'Victim Person',
+    departmentId: department,
+  });
+  const session = (
+    await world.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow()
+  ).id;
+  const assignment = (
+    await adminA.post('/api/v1/role-assignments', { userId: user.id, role: 'employee', companyId: a2.id })
+  ).body.id as string;
+  const apiKey = (
+    await adminA.post('/api/v1/api-keys', { name: 'victim key', companyId: a2.id, permissions: ['org.read'] })
+  ).body.key.id as string;
+  const post = (await adminA.post(`/api/v1/users/${user.id}/posts`, { companyId: a2.id, title: 'Victim post' })).body
+    .posts[0].id as string;
+  const sealAdminA = await buildUser(world, {
+    groupId: a.groupId,
+    companyId: a.hq.id,
+    roles: [{ role: 'seal_admin' }],
+  });
+  const seal = (
+    await buildSeal(world, { groupId: a.groupId, companyId: a2.id, name: 'Victim Seal', custodianIds: [sealAdminA.id] })
+  ).id;
+  const grant = (
+    await client(world, sealAdminA.token).post(`/api/v1/seals/${seal}/grants`, {
+      grantee: { type: 'user', userId: user.id },
+      categories: ['sales'],
+    })
+  ).body.id as string;
   const notified = await world.db.transaction().execute((trx) =>
-    notify(trx, { groupId: a.groupId, userIds: [user.id], kind: 'application.approved', params: { applicationId: newId(), sealNames: ['Victim Seal'], approverName: 'Victim Approver' }, link: '/applications/victim', channels: ['inbox'] }),
+    notify(trx, {
+      groupId: a.groupId,
+      userIds: [user.id],
+      kind: 'application.approved',
+      params: { applicationId: newId(), sealNames: ['Victim Seal'], approverName: 'Victim Approver' },
+      link: '/applications/victim',
+      channels: ['inbox'],
+    }),
   );
   const notification = notified.notifications[0]!.notificationId;
-  const flow = (await client(world, sealAdminA.token).post('/api/v1/flows', { companyId: a2.id, category: 'sales', name: 'Victim flow', definition: { levels: [{ name: 'Keeper', mode: 'any', approvers: [{ type: 'custodian' }] }] } })).body.id as string;
+  const flow = (
+    await client(world, sealAdminA.token).post('/api/v1/flows', {
+      companyId: a2.id,
+      category: 'sales',
+      name: 'Victim flow',
+      definition: { levels: [{ name: 'Keeper', mode: 'any', approvers: [{ type: 'custodian' }] }] },
+    })
+  ).body.id as string;
   const victimApi = client(world, user.token);
-  await victimApi.post('/api/v1/applications', { sealIds: [seal], category: 'sales', reason: 'Victim reason', uses: 2 });
-  const firstTask = (await client(world, sealAdminA.token).get('/api/v1/tasks?status=pending')).body.items[0].id as string;
-  const authorization = (await client(world, sealAdminA.token).post(`/api/v1/tasks/${firstTask}/approve`, {})).body.authorizations[0].id as string;
-  const application = (await victimApi.post('/api/v1/applications', { sealIds: [seal], category: 'sales', reason: 'Victim reason', uses: 1 })).body.id as string;
+  await victimApi.post('/api/v1/applications', {
+    sealIds: [seal],
+    category: 'sales',
+    reason: 'Victim reason',
+    uses: 2,
+  });
+  const firstTask = (await client(world, sealAdminA.token).get('/api/v1/tasks?status=pending')).body.items[0]
+    .id as string;
+  const authorization = (await client(world, sealAdminA.token).post(`/api/v1/tasks/${firstTask}/approve`, {})).body
+    .authorizations[0].id as string;
+  const application = (
+    await victimApi.post('/api/v1/applications', {
+      sealIds: [seal],
+      category: 'sales',
+      reason: 'Victim reason',
+      uses: 1,
+    })
+  ).body.id as string;
   const task = (await client(world, sealAdminA.token).get('/api/v1/tasks?status=pending')).body.items[0].id as string;
-  const delegation = (await victimApi.post('/api/v1/delegations', { delegateId: a.admin.id, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' })).body.id as string;
-  const image = (await client(world, sealAdminA.token).post('/api/v1/seal-images/generate', { shape: 'round', company: '受害者贸易有限公司', type: '合同专用章' })).body.sha256 as string;
-  await world.db.updateTable('seals').set({ image_sha256: image, image_media_type: 'image/png' }).where('id', '=', seal).execute();
-  const uploaded = await world.app.inject({ method: 'POST', url: '/api/v1/documents/uploads?name=victim.pdf', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/pdf' }, payload: buildPdf({ seed: 404 }) });
+  const delegation = (
+    await victimApi.post('/api/v1/delegations', {
+      delegateId: a.admin.id,
+      startsAt: '2026-01-01T00:00:00Z',
+      endsAt: '2036-01-01T00:00:00Z',
+    })
+  ).body.id as string;
+  const image = (
+    await client(world, sealAdminA.token).post('/api/v1/seal-images/generate', {
+      shape: 'round',
+      company: '受害者贸易有限公司',
+      type: '合同专用章',
+    })
+  ).body.sha256 as string;
+  await world.db
+    .updateTable('seals')
+    .set({ image_sha256: image, image_media_type: 'image/png' })
+    .where('id', '=', seal)
+    .execute();
+  const uploaded = await world.app.inject({
+    method: 'POST',
+    url: '/api/v1/documents/uploads?name=victim.pdf',
+    headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/pdf' },
+    payload: buildPdf({ seed: 404 }),
+  });
   const document = uploaded.json().sha256 as string;
-  const signed = (await victimApi.post('/api/v1/signatures', { documentSha256: document, sealId: seal, category: 'sales', level: 'B-B' })).body;
-  for (const [name, value] of Object.entries({ flow, authorization, application, task, delegation, image, document, signature: signed.id })) if (!value) throw new Error(`victim ${name} was not created`);
-  victim = { groupId: a.groupId, hqId: a.hq.id, adminId: a.admin.id, company: a2.id, department, user: user.id, userEmail: user.email, session, assignment, apiKey, post, seal, grant, notification, flow, application, task, authorization, delegation, image, document, signature: signed.id, signedOutput: signed.outputSha256, certificateSerial: signed.certificateSerial };
+  const signed = (
+    await victimApi.post('/api/v1/signatures', {
+      documentSha256: document,
+      sealId: seal,
+      category: 'sales',
+      level: 'B-B',
+    })
+  ).body;
+  for (const [name, value] of Object.entries({
+    flow,
+    authorization,
+    application,
+    task,
+    delegation,
+    image,
+    document,
+    signature: signed.id,
+  }))
+    if (!value) throw new Error(`victim ${name} was not created`);
+  victim = {
+    groupId: a.groupId,
+    hqId: a.hq.id,
+    adminId: a.admin.id,
+    company: a2.id,
+    department,
+    user: user.id,
+    userEmail: user.email,
+    session,
+    assignment,
+    apiKey,
+    post,
+    seal,
+    grant,
+    notification,
+    flow,
+    application,
+    task,
+    authorization,
+    delegation,
+    image,
+    document,
+    signature: signed.id,
+    signedOutput: signed.outputSha256,
+    certificateSerial: signed.certificateSerial,
+  };
 
-  const siblingAdmin = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'system_admin' }] });
-  const siblingAuditor = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'security_auditor' }] });
-  const siblingSealAdmin = await buildUser(world, { groupId: a.groupId, companyId: a1.id, roles: [{ role: 'seal_admin' }] });
+  const siblingAdmin = await buildUser(world, {
+    groupId: a.groupId,
+    companyId: a1.id,
+    roles: [{ role: 'system_admin' }],
+  });
+  const siblingAuditor = await buildUser(world, {
+    groupId: a.groupId,
+    companyId: a1.id,
+    roles: [{ role: 'security_auditor' }],
+  });
+  const siblingSealAdmin = await buildUser(world, {
+    groupId: a.groupId,
+    companyId: a1.id,
+    roles: [{ role: 'seal_admin' }],
+  });
   const b = await buildGroup(world, 'Other Group');
-  const bAuditor = await buildUser(world, { groupId: b.groupId, companyId: b.hq.id, roles: [{ role: 'security_auditor' }] });
-  const bSealAdmin = await buildUser(world, { groupId: b.groupId, companyId: b.hq.id, roles: [{ role: 'seal_admin' }] });
-  const bKey = (await client(world, b.admin.token).post('/api/v1/api-keys', { name: 'b key', companyId: b.hq.id, permissions: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write'] })).body.secret as string;
+  const bAuditor = await buildUser(world, {
+    groupId: b.groupId,
+    companyId: b.hq.id,
+    roles: [{ role: 'security_auditor' }],
+  });
+  const bSealAdmin = await buildUser(world, {
+    groupId: b.groupId,
+    companyId: b.hq.id,
+    roles: [{ role: 'seal_admin' }],
+  });
+  const bKey = (
+    await client(world, b.admin.token).post('/api/v1/api-keys', {
+      name: 'b key',
+      companyId: b.hq.id,
+      permissions: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write'],
+    })
+  ).body.secret as string;
   siblingIds = [siblingAdmin.id, siblingAuditor.id, siblingSealAdmin.id];
   attackers = [
     { label: 'administrator of another group', token: b.admin.token, ownCompany: b.hq.id, sameGroup: false },
     { label: 'auditor of another group', token: bAuditor.token, ownCompany: b.hq.id, sameGroup: false },
     { label: 'API key of another group', token: bKey, ownCompany: b.hq.id, sameGroup: false, isApiKey: true },
     { label: 'seal administrator of another group', token: bSealAdmin.token, ownCompany: b.hq.id, sameGroup: false },
-    { label: 'seal administrator of a sibling company', token: siblingSealAdmin.token, ownCompany: a1.id, sameGroup: true },
+    {
+      label: 'seal administrator of a sibling company',
+      token: siblingSealAdmin.token,
+      ownCompany: a1.id,
+      sameGroup: true,
+    },
     { label: 'administrator of a sibling company', token: siblingAdmin.token, ownCompany: a1.id, sameGroup: true },
     { label: 'auditor of a sibling company', token: siblingAuditor.token, ownCompany: a1.id, sameGroup: true },
   ];
@@ -325,9 +657,14 @@ function fill(url: string, params: Record<string, string> = {}): string {
 
 describe('tenant and company-subtree isolation', () => {
   it('has a probe for every endpoint the app serves', () => {
-    const routes = world.app.routeTable.filter((r) => r.url.startsWith('/api/v1/') && !r.isPublic).map((r) => `${r.method} ${r.url}`);
+    const routes = world.app.routeTable
+      .filter((r) => r.url.startsWith('/api/v1/') && !r.isPublic)
+      .map((r) => `${r.method} ${r.url}`);
     const missing = routes.filter((r) => !(r in probes));
-    expect(missing, `endpoints without an isolation probe (add them to test/isolation.test.ts): ${missing.join(', ')}`).toEqual([]);
+    expect(
+      missing,
+      `endpoints without an isolation probe (add them to test/isolation.test.ts): ${missing.join(', ')}`,
+    ).toEqual([]);
     const stale = Object.keys(probes).filter((p) => !routes.includes(p));
     expect(stale, 'probes for endpoints that no longer exist').toEqual([]);
   });
@@ -336,7 +673,34 @@ describe('tenant and company-subtree isolation', () => {
     const before = await snapshot(victim.groupId, siblingIds);
     const failures: string[] = [];
     for (const attacker of attackers) {
-      const secrets = [victim.company, victim.department, victim.user, victim.userEmail, victim.session, victim.assignment, victim.apiKey, victim.post, victim.seal, victim.grant, victim.notification, 'Victim Approver', 'Victim Person', 'Victim Company', 'Victim Department', 'Victim Seal', victim.flow, victim.application, victim.task, victim.authorization, victim.delegation, victim.image, 'Victim reason', 'Victim flow', victim.signature, victim.certificateSerial];
+      const secrets = [
+        victim.company,
+        victim.department,
+        victim.user,
+        victim.userEmail,
+        victim.session,
+        victim.assignment,
+        victim.apiKey,
+        victim.post,
+        victim.seal,
+        victim.grant,
+        victim.notification,
+        'Victim Approver',
+        'Victim Person',
+        'Victim Company',
+        'Victim Department',
+        'Victim Seal',
+        victim.flow,
+        victim.application,
+        victim.task,
+        victim.authorization,
+        victim.delegation,
+        victim.image,
+        'Victim reason',
+        'Victim flow',
+        victim.signature,
+        victim.certificateSerial,
+      ];
       if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
       // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.
       const keys = Object.keys(probes).sort((x, y) => Number(x.includes('sign-out')) - Number(y.includes('sign-out')));
@@ -344,14 +708,19 @@ describe('tenant and company-subtree isolation', () => {
         const [method, url] = key.split(' ') as [string, string];
         for (const probe of probes[key]!(victim, attacker)) {
           const path = `${fill(url, probe.params)}${probe.query ? `?${probe.query}` : ''}`;
-          const answer = await client(world, attacker.token).raw(method as 'GET', path, probe.body ?? (method === 'GET' || method === 'DELETE' ? undefined : {}));
+          const answer = await client(world, attacker.token).raw(
+            method as 'GET',
+            path,
+            probe.body ?? (method === 'GET' || method === 'DELETE' ? undefined : {}),
+          );
           const text = JSON.stringify(answer.body);
           // An id the caller sent may be echoed back ("no user with id …"); anything else is a leak.
           const sent = `${path} ${JSON.stringify(probe.body ?? null)}`;
           const leaked = secrets.filter((s) => text.includes(s) && !sent.includes(s));
           const where = `${attacker.label}: ${method} ${path}`;
           if (leaked.length > 0) failures.push(`${where} leaked ${leaked.join(', ')} (status ${answer.status})`);
-          if (probe.kind === 'target' && ![403, 404].includes(answer.status)) failures.push(`${where} answered ${answer.status}, expected 403 or 404`);
+          if (probe.kind === 'target' && ![403, 404].includes(answer.status))
+            failures.push(`${where} answered ${answer.status}, expected 403 or 404`);
           if (probe.kind === 'list' && answer.status >= 500) failures.push(`${where} answered ${answer.status}`);
         }
       }

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCompany, buildGroup, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
+import {
+  buildCompany,
+  buildGroup,
+  buildUser,
+  client,
+  createWorld,
+  type GroupFixture,
+  type World,
+} from './support/world.js';
 
 let world: World;
 let group: GroupFixture;
@@ -17,7 +25,11 @@ describe('company tree', () => {
     expect(a.body).toMatchObject({ parentId: group.hq.id, name: '华东公司', code: 'EAST', depth: 1, status: 'active' });
     let parent = a.body.id as string;
     for (let depth = 2; depth <= 6; depth++) {
-      const child = await api.post('/api/v1/companies', { parentId: parent, name: `Level ${depth}`, code: `L${depth}` });
+      const child = await api.post('/api/v1/companies', {
+        parentId: parent,
+        name: `Level ${depth}`,
+        code: `L${depth}`,
+      });
       expect(child.body.depth).toBe(depth);
       parent = child.body.id;
     }
@@ -32,7 +44,9 @@ describe('company tree', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await api.get(`/api/v1/companies?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await api.get(
+        `/api/v1/companies?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...page.body.items.map((c) => c.id));
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -63,23 +77,41 @@ describe('company tree', () => {
     expect(moved.status).toBe(200);
     expect(moved.body.parentId).toBe(south.id);
     const underSouth = await api.get(`/api/v1/companies?under=${south.id}`);
-    expect(underSouth.body.items.map((c: { code: string; depth: number }) => [c.code, c.depth])).toEqual([['SOUTH', 1], ['CITY', 2], ['BRANCH', 3]]);
+    expect(underSouth.body.items.map((c: { code: string; depth: number }) => [c.code, c.depth])).toEqual([
+      ['SOUTH', 1],
+      ['CITY', 2],
+      ['BRANCH', 3],
+    ]);
   });
 
   it('lets a subsidiary administrator manage only their own subtree', async () => {
     const sub = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: 'Sub' });
     const sibling = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: 'Sibling' });
-    const subAdmin = await buildUser(world, { groupId: group.groupId, companyId: sub.id, roles: [{ role: 'system_admin' }] });
+    const subAdmin = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: sub.id,
+      roles: [{ role: 'system_admin' }],
+    });
     const api = client(world, subAdmin.token);
-    expect((await api.post('/api/v1/companies', { parentId: sub.id, name: 'Sub child', code: 'SUBC' })).status).toBe(201);
-    expect((await api.post('/api/v1/companies', { parentId: sibling.id, name: 'Nope', code: 'NOPE' })).status).toBe(404);
-    expect((await api.post('/api/v1/companies', { parentId: group.hq.id, name: 'Nope', code: 'NOPE' })).status).toBe(404);
+    expect((await api.post('/api/v1/companies', { parentId: sub.id, name: 'Sub child', code: 'SUBC' })).status).toBe(
+      201,
+    );
+    expect((await api.post('/api/v1/companies', { parentId: sibling.id, name: 'Nope', code: 'NOPE' })).status).toBe(
+      404,
+    );
+    expect((await api.post('/api/v1/companies', { parentId: group.hq.id, name: 'Nope', code: 'NOPE' })).status).toBe(
+      404,
+    );
     const visible = await api.get('/api/v1/companies');
     expect(visible.body.items.map((c: { name: string }) => c.name)).toEqual(['Sub', 'Sub child']);
   });
 
   it('lets a seal administrator read but not change the organisation', async () => {
-    const sealAdmin = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'seal_admin' }] });
+    const sealAdmin = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: group.hq.id,
+      roles: [{ role: 'seal_admin' }],
+    });
     const api = client(world, sealAdmin.token);
     expect((await api.get('/api/v1/companies')).status).toBe(200);
     const refused = await api.post('/api/v1/companies', { parentId: group.hq.id, name: 'X', code: 'X' });
@@ -88,7 +120,11 @@ describe('company tree', () => {
   });
 
   it('refuses an employee any organisation list', async () => {
-    const employee = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'employee' }] });
+    const employee = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: group.hq.id,
+      roles: [{ role: 'employee' }],
+    });
     expect((await client(world, employee.token).get('/api/v1/users')).status).toBe(403);
     expect((await client(world, employee.token).get('/api/v1/me')).status).toBe(200);
   });
@@ -101,10 +137,27 @@ describe('departments and users', () => {
     const dept = await api.post('/api/v1/departments', { companyId: group.hq.id, name: '法务部', headUserId: head.id });
     expect(dept.status).toBe(201);
     expect(dept.body).toMatchObject({ name: '法务部', headUserId: head.id, headName: 'Head Person' });
-    const user = await api.post('/api/v1/users', { email: 'New.Person@Example.test', name: '新人', companyId: group.hq.id, departmentId: dept.body.id, password: 'long enough password' });
+    const user = await api.post('/api/v1/users', {
+      email: 'New.Person@Example.test',
+      name: '新人',
+      companyId: group.hq.id,
+      departmentId: dept.body.id,
+      password: 'long enough password',
+    });
     expect(user.status).toBe(201);
-    expect(user.body).toMatchObject({ email: 'new.person@example.test', departmentId: dept.body.id, status: 'active', posts: [], roles: [] });
-    const dup = await api.post('/api/v1/users', { email: 'new.person@example.test', name: 'Again', companyId: group.hq.id, password: 'long enough password' });
+    expect(user.body).toMatchObject({
+      email: 'new.person@example.test',
+      departmentId: dept.body.id,
+      status: 'active',
+      posts: [],
+      roles: [],
+    });
+    const dup = await api.post('/api/v1/users', {
+      email: 'new.person@example.test',
+      name: 'Again',
+      companyId: group.hq.id,
+      password: 'long enough password',
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.code).toBe('email_taken');
     const sameName = await api.post('/api/v1/departments', { companyId: group.hq.id, name: '法务部' });
@@ -115,7 +168,13 @@ describe('departments and users', () => {
     const api = client(world, group.admin.token);
     const other = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
     const dept = (await api.post('/api/v1/departments', { companyId: other.id, name: 'Ops' })).body;
-    const answer = await api.post('/api/v1/users', { email: 'wrongdept@example.test', name: 'X', companyId: group.hq.id, departmentId: dept.id, password: 'long enough password' });
+    const answer = await api.post('/api/v1/users', {
+      email: 'wrongdept@example.test',
+      name: 'X',
+      companyId: group.hq.id,
+      departmentId: dept.id,
+      password: 'long enough password',
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toEqual([{ field: 'body.departmentId', message: 'belongs to another company' }]);
   });
@@ -137,8 +196,14 @@ describe('departments and users', () => {
     const plain = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: '王"引号\\斜杠' });
     const locked = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: 'Locked' });
     const suspended = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: 'Suspended' });
-    await world.db.updateTable('users').set({ locked_until: new Date(world.clock.now().getTime() + 60_000), phone: '+86 138 0000 0000' }).where('id', '=', locked.id).execute();
-    expect((await api.post(`/api/v1/users/${suspended.id}/status`, { status: 'suspended', reason: '调岗' })).status).toBe(200);
+    await world.db
+      .updateTable('users')
+      .set({ locked_until: new Date(world.clock.now().getTime() + 60_000), phone: '+86 138 0000 0000' })
+      .where('id', '=', locked.id)
+      .execute();
+    expect(
+      (await api.post(`/api/v1/users/${suspended.id}/status`, { status: 'suspended', reason: '调岗' })).status,
+    ).toBe(200);
 
     const list = await api.get(`/api/v1/users?companyId=${company.id}`);
     expect(list.status).toBe(200);
@@ -157,7 +222,8 @@ describe('departments and users', () => {
     const api = client(world, group.admin.token);
     const company = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
     // A name that looks like the start of an item must not confuse the cursor of the page it ends.
-    for (const name of ['Carol', 'alice', 'Bob', 'Dave {"id":"x"}', 'Eve']) await buildUser(world, { groupId: group.groupId, companyId: company.id, name });
+    for (const name of ['Carol', 'alice', 'Bob', 'Dave {"id":"x"}', 'Eve'])
+      await buildUser(world, { groupId: group.groupId, companyId: company.id, name });
     const first = await api.get(`/api/v1/users?companyId=${company.id}&limit=2`);
     const second = await api.get(`/api/v1/users?companyId=${company.id}&limit=2&cursor=${first.body.nextCursor}`);
     const third = await api.get(`/api/v1/users?companyId=${company.id}&limit=2&cursor=${second.body.nextCursor}`);
@@ -180,18 +246,32 @@ describe('departments and users', () => {
 describe('user status', () => {
   it('marking a user resigned ends their sessions at once and is final', async () => {
     const api = client(world, group.admin.token);
-    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'employee' }] });
+    const user = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: group.hq.id,
+      roles: [{ role: 'employee' }],
+    });
     expect((await client(world, user.token).get('/api/v1/me')).status).toBe(200);
     const resigned = await api.post(`/api/v1/users/${user.id}/status`, { status: 'resigned', reason: '个人原因' });
     expect(resigned.status).toBe(200);
     expect(resigned.body.status).toBe('resigned');
     expect((await client(world, user.token).get('/api/v1/me')).status).toBe(401);
-    const live = await world.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).where('revoked_at', 'is', null).execute();
+    const live = await world.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('revoked_at', 'is', null)
+      .execute();
     expect(live).toEqual([]);
     const back = await api.post(`/api/v1/users/${user.id}/status`, { status: 'active' });
     expect(back.status).toBe(409);
     expect(back.body.code).toBe('user_resigned');
-    const event = await world.db.selectFrom('audit_events').select('changes').where('target_id', '=', user.id).where('action', '=', 'user.status_changed').executeTakeFirstOrThrow();
+    const event = await world.db
+      .selectFrom('audit_events')
+      .select('changes')
+      .where('target_id', '=', user.id)
+      .where('action', '=', 'user.status_changed')
+      .executeTakeFirstOrThrow();
     expect(event.changes).toMatchObject({ from: 'active', to: 'resigned', reason: '个人原因', sessionsEnded: 1 });
   });
 
@@ -201,11 +281,15 @@ describe('user status', () => {
     await api.post(`/api/v1/users/${user.id}/status`, { status: 'suspended' });
     expect((await client(world, user.token).get('/api/v1/me')).status).toBe(401);
     await api.post(`/api/v1/users/${user.id}/status`, { status: 'active' });
-    expect((await client(world).post('/api/v1/auth/sign-in', { email: user.email, password: user.password })).status).toBe(200);
+    expect(
+      (await client(world).post('/api/v1/auth/sign-in', { email: user.email, password: user.password })).status,
+    ).toBe(200);
   });
 
   it('an administrator cannot change their own status', async () => {
-    const answer = await client(world, group.admin.token).post(`/api/v1/users/${group.admin.id}/status`, { status: 'suspended' });
+    const answer = await client(world, group.admin.token).post(`/api/v1/users/${group.admin.id}/status`, {
+      status: 'suspended',
+    });
     expect(answer.status).toBe(403);
     expect(answer.body.code).toBe('self_assignment_forbidden');
   });

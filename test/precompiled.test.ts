@@ -15,7 +15,12 @@ describe('precompiled reads', () => {
     const a = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: 'Alpha' });
     const b = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: 'Beta' });
     const companies = precompiled((db, where: { groupId: string; id: string }) =>
-      db.selectFrom('companies').select(['id', 'name']).where('group_id', '=', where.groupId).where('id', '=', where.id).where('status', '=', 'active'),
+      db
+        .selectFrom('companies')
+        .select(['id', 'name'])
+        .where('group_id', '=', where.groupId)
+        .where('id', '=', where.id)
+        .where('status', '=', 'active'),
     );
     expect(await companies(world.db, { groupId: group.groupId, id: a.id })).toEqual([{ id: a.id, name: 'Alpha' }]);
     expect(await companies(world.db, { groupId: group.groupId, id: b.id })).toEqual([{ id: b.id, name: 'Beta' }]);
@@ -23,7 +28,9 @@ describe('precompiled reads', () => {
   });
 
   it('refuses a build that writes a value into another or leaves one out', async () => {
-    const concatenated = precompiled((db, where: { name: string }) => db.selectFrom('companies').select('id').where('name', 'like', `${where.name}%`));
+    const concatenated = precompiled((db, where: { name: string }) =>
+      db.selectFrom('companies').select('id').where('name', 'like', `${where.name}%`),
+    );
     await expect(concatenated(world.db, { name: 'Al' })).rejects.toThrow(/made part of another/);
     const unused = precompiled((db, _where: { name: string }) => db.selectFrom('companies').select('id'));
     await expect(unused(world.db, { name: 'Al' })).rejects.toThrow(/never reached the statement/);

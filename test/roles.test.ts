@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCompany, buildGroup, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
+import {
+  buildCompany,
+  buildGroup,
+  buildUser,
+  client,
+  createWorld,
+  type GroupFixture,
+  type World,
+} from './support/world.js';
 
 let world: World;
 let group: GroupFixture;
@@ -13,8 +21,15 @@ describe('separation of duties', () => {
   it('refuses a seal administrator the system administrator role, naming both roles', async () => {
     const api = client(world, group.admin.token);
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
-    expect((await api.post('/api/v1/role-assignments', { userId: user.id, role: 'seal_admin', companyId: group.hq.id })).status).toBe(201);
-    const refused = await api.post('/api/v1/role-assignments', { userId: user.id, role: 'system_admin', companyId: group.hq.id });
+    expect(
+      (await api.post('/api/v1/role-assignments', { userId: user.id, role: 'seal_admin', companyId: group.hq.id }))
+        .status,
+    ).toBe(201);
+    const refused = await api.post('/api/v1/role-assignments', {
+      userId: user.id,
+      role: 'system_admin',
+      companyId: group.hq.id,
+    });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('sod_conflict');
     expect(refused.body.roles).toEqual(['seal_admin', 'system_admin']);
@@ -29,8 +44,15 @@ describe('separation of duties', () => {
     const a = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
     const b = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
     const user = await buildUser(world, { groupId: group.groupId, companyId: a.id });
-    expect((await api.post('/api/v1/role-assignments', { userId: user.id, role: 'security_auditor', companyId: a.id })).status).toBe(201);
-    const refused = await api.post('/api/v1/role-assignments', { userId: user.id, role: 'seal_admin', companyId: b.id });
+    expect(
+      (await api.post('/api/v1/role-assignments', { userId: user.id, role: 'security_auditor', companyId: a.id }))
+        .status,
+    ).toBe(201);
+    const refused = await api.post('/api/v1/role-assignments', {
+      userId: user.id,
+      role: 'seal_admin',
+      companyId: b.id,
+    });
     expect(refused.body.code).toBe('sod_conflict');
     expect(refused.body.roles).toEqual(['security_auditor', 'seal_admin']);
   });
@@ -38,20 +60,43 @@ describe('separation of duties', () => {
   it('lets the employee role go with any administrative role', async () => {
     const api = client(world, group.admin.token);
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
-    expect((await api.post('/api/v1/role-assignments', { userId: user.id, role: 'employee', companyId: group.hq.id })).status).toBe(201);
-    expect((await api.post('/api/v1/role-assignments', { userId: user.id, role: 'security_auditor', companyId: group.hq.id })).status).toBe(201);
-    const again = await api.post('/api/v1/role-assignments', { userId: user.id, role: 'employee', companyId: group.hq.id });
+    expect(
+      (await api.post('/api/v1/role-assignments', { userId: user.id, role: 'employee', companyId: group.hq.id }))
+        .status,
+    ).toBe(201);
+    expect(
+      (
+        await api.post('/api/v1/role-assignments', {
+          userId: user.id,
+          role: 'security_auditor',
+          companyId: group.hq.id,
+        })
+      ).status,
+    ).toBe(201);
+    const again = await api.post('/api/v1/role-assignments', {
+      userId: user.id,
+      role: 'employee',
+      companyId: group.hq.id,
+    });
     expect(again.body.code).toBe('role_already_assigned');
   });
 
   it('of twenty simultaneous conflicting assignments, lets exactly one through', async () => {
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
     const admins = await Promise.all(
-      Array.from({ length: 2 }, () => buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'system_admin' }] })),
+      Array.from({ length: 2 }, () =>
+        buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'system_admin' }] }),
+      ),
     );
     const roles = ['system_admin', 'seal_admin', 'security_auditor'] as const;
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => client(world, admins[i % 2]!.token).post('/api/v1/role-assignments', { userId: user.id, role: roles[i % 3], companyId: group.hq.id })),
+      Array.from({ length: 20 }, (_, i) =>
+        client(world, admins[i % 2]!.token).post('/api/v1/role-assignments', {
+          userId: user.id,
+          role: roles[i % 3],
+          companyId: group.hq.id,
+        }),
+      ),
     );
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
     expect(answers.every((a) => a.status === 201 || a.status === 409)).toBe(true);
@@ -62,7 +107,11 @@ describe('separation of duties', () => {
   it('follows a changed matrix: a group may allow a pair, and only a head-company system administrator may change it', async () => {
     const api = client(world, group.admin.token);
     const sub = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
-    const subAdmin = await buildUser(world, { groupId: group.groupId, companyId: sub.id, roles: [{ role: 'system_admin' }] });
+    const subAdmin = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: sub.id,
+      roles: [{ role: 'system_admin' }],
+    });
     const refused = await client(world, subAdmin.token).put('/api/v1/settings/separation-of-duties', { pairs: [] });
     expect(refused.status).toBe(403);
 
@@ -73,15 +122,32 @@ describe('separation of duties', () => {
     expect(changed.body.pairs).toHaveLength(2);
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
     await api.post('/api/v1/role-assignments', { userId: user.id, role: 'seal_admin', companyId: group.hq.id });
-    expect((await api.post('/api/v1/role-assignments', { userId: user.id, role: 'security_auditor', companyId: group.hq.id })).status).toBe(201);
+    expect(
+      (
+        await api.post('/api/v1/role-assignments', {
+          userId: user.id,
+          role: 'security_auditor',
+          companyId: group.hq.id,
+        })
+      ).status,
+    ).toBe(201);
     await api.put('/api/v1/settings/separation-of-duties', { pairs: current });
-    const event = await world.db.selectFrom('audit_events').select('changes').where('action', '=', 'group.sod_matrix_changed').orderBy('seq').executeTakeFirstOrThrow();
+    const event = await world.db
+      .selectFrom('audit_events')
+      .select('changes')
+      .where('action', '=', 'group.sod_matrix_changed')
+      .orderBy('seq')
+      .executeTakeFirstOrThrow();
     expect(event.changes).toMatchObject({ to: relaxed });
   });
 
   it('refuses to let anyone assign or revoke their own roles', async () => {
     const api = client(world, group.admin.token);
-    const self = await api.post('/api/v1/role-assignments', { userId: group.admin.id, role: 'employee', companyId: group.hq.id });
+    const self = await api.post('/api/v1/role-assignments', {
+      userId: group.admin.id,
+      role: 'employee',
+      companyId: group.hq.id,
+    });
     expect(self.status).toBe(403);
     expect(self.body.code).toBe('self_assignment_forbidden');
     const mine = (await api.get(`/api/v1/role-assignments?userId=${group.admin.id}`)).body.items[0];
@@ -91,7 +157,9 @@ describe('separation of duties', () => {
   it('revokes a role, and the permission goes with it at the next request', async () => {
     const api = client(world, group.admin.token);
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
-    const assignment = (await api.post('/api/v1/role-assignments', { userId: user.id, role: 'security_auditor', companyId: group.hq.id })).body;
+    const assignment = (
+      await api.post('/api/v1/role-assignments', { userId: user.id, role: 'security_auditor', companyId: group.hq.id })
+    ).body;
     expect((await client(world, user.token).get('/api/v1/audit-events')).status).toBe(200);
     expect((await api.delete(`/api/v1/role-assignments/${assignment.id}`)).status).toBe(200);
     expect((await client(world, user.token).get('/api/v1/audit-events')).status).toBe(403);
@@ -101,7 +169,11 @@ describe('separation of duties', () => {
     const api = client(world, group.admin.token);
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
     await api.post(`/api/v1/users/${user.id}/status`, { status: 'resigned' });
-    const answer = await api.post('/api/v1/role-assignments', { userId: user.id, role: 'employee', companyId: group.hq.id });
+    const answer = await api.post('/api/v1/role-assignments', {
+      userId: user.id,
+      role: 'employee',
+      companyId: group.hq.id,
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toEqual([{ field: 'body.userId', message: 'user is resigned' }]);
   });

@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordAudit } from '../src/modules/audit/audit.service.js';
 import { chooseCardLanguage, exportSealCard } from '../src/modules/seals/seal-card.service.js';
 import { requireTool, run, tempDir } from './signing/support.js';
-import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
+import {
+  buildCompany,
+  buildGroup,
+  buildSeal,
+  buildUser,
+  client,
+  createWorld,
+  type GroupFixture,
+  type World,
+} from './support/world.js';
 
 let world: World;
 let group: GroupFixture;
@@ -19,17 +28,54 @@ beforeAll(async () => {
   world = await createWorld();
   group = await buildGroup(world);
   company = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: '华夏贸易有限公司' });
-  sealAdmin = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, roles: [{ role: 'seal_admin' }], name: '李印管' });
-  keeper = await buildUser(world, { groupId: group.groupId, companyId: company.id, roles: [{ role: 'seal_admin' }], name: '王保管' });
-  seal = await buildSeal(world, { groupId: group.groupId, companyId: company.id, name: '华夏贸易有限公司合同专用章', code: 'HX-HT-001', type: 'contract', kind: 'physical', custodianIds: [keeper.id] });
+  sealAdmin = await buildUser(world, {
+    groupId: group.groupId,
+    companyId: group.hq.id,
+    roles: [{ role: 'seal_admin' }],
+    name: '李印管',
+  });
+  keeper = await buildUser(world, {
+    groupId: group.groupId,
+    companyId: company.id,
+    roles: [{ role: 'seal_admin' }],
+    name: '王保管',
+  });
+  seal = await buildSeal(world, {
+    groupId: group.groupId,
+    companyId: company.id,
+    name: '华夏贸易有限公司合同专用章',
+    code: 'HX-HT-001',
+    type: 'contract',
+    kind: 'physical',
+    custodianIds: [keeper.id],
+  });
   const api = client(world, sealAdmin.token);
-  const image = await api.post('/api/v1/seal-images/generate', { shape: 'round', company: '华夏贸易有限公司', type: '合同专用章' });
+  const image = await api.post('/api/v1/seal-images/generate', {
+    shape: 'round',
+    company: '华夏贸易有限公司',
+    type: '合同专用章',
+  });
   expect(image.status).toBe(201);
-  await world.db.updateTable('seals').set({ image_sha256: image.body.sha256, image_media_type: image.body.mediaType }).where('id', '=', seal.id).execute();
+  await world.db
+    .updateTable('seals')
+    .set({ image_sha256: image.body.sha256, image_media_type: image.body.mediaType })
+    .where('id', '=', seal.id)
+    .execute();
   const grantee = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: '张三丰' });
   const leaver = await buildUser(world, { groupId: group.groupId, companyId: company.id, name: 'Jane Doe' });
-  expect((await api.post(`/api/v1/seals/${seal.id}/grants`, { grantee: { type: 'user', userId: grantee.id }, categories: ['sales', 'custom:招投标'], maxUses: 5 })).status).toBe(201);
-  const revoked = await api.post(`/api/v1/seals/${seal.id}/grants`, { grantee: { type: 'user', userId: leaver.id }, categories: ['legal'] });
+  expect(
+    (
+      await api.post(`/api/v1/seals/${seal.id}/grants`, {
+        grantee: { type: 'user', userId: grantee.id },
+        categories: ['sales', 'custom:招投标'],
+        maxUses: 5,
+      })
+    ).status,
+  ).toBe(201);
+  const revoked = await api.post(`/api/v1/seals/${seal.id}/grants`, {
+    grantee: { type: 'user', userId: leaver.id },
+    categories: ['legal'],
+  });
   await api.post(`/api/v1/seals/${seal.id}/grants/${revoked.body.id}/revoke`, { reason: '岗位调整' });
 });
 afterAll(async () => {
@@ -40,8 +86,17 @@ afterAll(async () => {
 const cardUrl = (id: string, query = '') => `/api/v1/seals/${id}/file-card.pdf${query}`;
 
 async function download(token: string, url: string, headers: Record<string, string> = {}) {
-  const response = await world.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, ...headers } });
-  return { status: response.statusCode, headers: response.headers, bytes: response.rawPayload, json: () => response.json() };
+  const response = await world.app.inject({
+    method: 'GET',
+    url,
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    bytes: response.rawPayload,
+    json: () => response.json(),
+  };
 }
 
 /** qpdf must find nothing wrong; the text comes back through poppler, as a reader would copy it. */
@@ -63,11 +118,19 @@ describe('seal file card PDF', () => {
 
   it('refuses a seal administrator of a sibling company, and an employee', async () => {
     const sibling = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
-    const siblingAdmin = await buildUser(world, { groupId: group.groupId, companyId: sibling.id, roles: [{ role: 'seal_admin' }] });
+    const siblingAdmin = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: sibling.id,
+      roles: [{ role: 'seal_admin' }],
+    });
     const refused = await download(siblingAdmin.token, cardUrl(seal.id));
     expect(refused.status).toBe(404);
     expect(refused.json().code).toBe('seal_not_found');
-    const employee = await buildUser(world, { groupId: group.groupId, companyId: company.id, roles: [{ role: 'employee' }] });
+    const employee = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: company.id,
+      roles: [{ role: 'employee' }],
+    });
     expect((await download(employee.token, cardUrl(seal.id))).status).toBe(403);
   });
 
@@ -98,7 +161,9 @@ describe('seal file card PDF', () => {
     expect(byQuery).toContain('Grantee');
     expect(byQuery).toContain('grant created');
     expect(byQuery).toContain('华夏贸易有限公司合同专用章');
-    const byHeader = await download(sealAdmin.token, cardUrl(seal.id), { 'accept-language': 'en-GB,en;q=0.9,zh-CN;q=0.5' });
+    const byHeader = await download(sealAdmin.token, cardUrl(seal.id), {
+      'accept-language': 'en-GB,en;q=0.9,zh-CN;q=0.5',
+    });
     expect(byHeader.headers['content-language']).toBe('en');
     expect(chooseCardLanguage(undefined, 'fr-FR, zh-TW;q=0.8, en;q=0.7')).toBe('zh-CN');
     expect(chooseCardLanguage(undefined, 'zh;q=0, en')).toBe('en');
@@ -106,14 +171,47 @@ describe('seal file card PDF', () => {
   });
 
   it('cuts a long history to the newest entries, paginates, and says so on the card', async () => {
-    const busy = await buildSeal(world, { groupId: group.groupId, companyId: company.id, name: '华夏贸易有限公司财务专用章', code: 'HX-CW-001', type: 'finance' });
+    const busy = await buildSeal(world, {
+      groupId: group.groupId,
+      companyId: company.id,
+      name: '华夏贸易有限公司财务专用章',
+      code: 'HX-CW-001',
+      type: 'finance',
+    });
     await world.db.transaction().execute(async (trx) => {
       for (let i = 0; i < 150; i++) {
-        await recordAudit(trx, { groupId: group.groupId, actor: { system: 'test' }, event: { action: 'seal.custodian_needed', target: { type: 'seal', id: busy.id }, companyId: company.id, changes: { formerCustodianId: `第${i}号保管人` } } });
+        await recordAudit(trx, {
+          groupId: group.groupId,
+          actor: { system: 'test' },
+          event: {
+            action: 'seal.custodian_needed',
+            target: { type: 'seal', id: busy.id },
+            companyId: company.id,
+            changes: { formerCustodianId: `第${i}号保管人` },
+          },
+        });
       }
     });
-    const actor = { principal: { kind: 'user' as const, id: sealAdmin.id, name: '李印管', groupId: group.groupId, companyId: group.hq.id, companyPath: group.hq.path, sessionId: null, roles: [{ role: 'seal_admin' as const, companyId: group.hq.id, companyPath: group.hq.path }], keyGrants: [] }, ip: null, userAgent: null, requestId: null };
-    const { pdf } = await exportSealCard(world.ctx, actor, busy.id, { lang: 'zh-CN', limits: { grants: 10, events: 100, lifecycle: 10, uses: 10 } });
+    const actor = {
+      principal: {
+        kind: 'user' as const,
+        id: sealAdmin.id,
+        name: '李印管',
+        groupId: group.groupId,
+        companyId: group.hq.id,
+        companyPath: group.hq.path,
+        sessionId: null,
+        roles: [{ role: 'seal_admin' as const, companyId: group.hq.id, companyPath: group.hq.path }],
+        keyGrants: [],
+      },
+      ip: null,
+      userAgent: null,
+      requestId: null,
+    };
+    const { pdf } = await exportSealCard(world.ctx, actor, busy.id, {
+      lang: 'zh-CN',
+      limits: { grants: 10, events: 100, lifecycle: 10, uses: 10 },
+    });
     const text = check(pdf, 'card-long.pdf');
     expect(text).toContain('共 151 条，仅列出最近 100 条。');
     expect(text).toContain(`GET /api/v1/audit-events?targetId=${busy.id}`);

@@ -96,13 +96,26 @@ async function main(): Promise<void> {
 
 async function round(settings: ApproveLoadSettings, pool: Pool): Promise<ApproveLoadResult> {
   const { concurrency } = settings;
-  if (settings.headTokens.length < concurrency || settings.custodianTokens.length < concurrency) throw new Error('one head and one custodian session per client are needed');
+  if (settings.headTokens.length < concurrency || settings.custodianTokens.length < concurrency)
+    throw new Error('one head and one custodian session per client are needed');
 
-  const call = async (method: 'GET' | 'POST', path: string, token: string, body?: string): Promise<{ status: number; body: string }> => {
+  const call = async (
+    method: 'GET' | 'POST',
+    path: string,
+    token: string,
+    body?: string,
+  ): Promise<{ status: number; body: string }> => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const answer = await pool.request({ path, method, headers, body, headersTimeout: settings.requestTimeoutMs, bodyTimeout: settings.requestTimeoutMs });
+      const answer = await pool.request({
+        path,
+        method,
+        headers,
+        body,
+        headersTimeout: settings.requestTimeoutMs,
+        bodyTimeout: settings.requestTimeoutMs,
+      });
       return { status: answer.statusCode, body: await answer.body.text() };
     } catch (error) {
       return { status: 0, body: String(error) };
@@ -141,18 +154,32 @@ async function round(settings: ApproveLoadSettings, pool: Pool): Promise<Approve
     let added = 0;
     for (const approver of ['custodian', 'head'] as const) {
       const started = performance.now();
-      const answer = await call('GET', `/api/v1/tasks?status=pending&limit=${settings.pageSize}`, tokens[approver][client]!);
+      const answer = await call(
+        'GET',
+        `/api/v1/tasks?status=pending&limit=${settings.pageSize}`,
+        tokens[approver][client]!,
+      );
       listLatencies.push(performance.now() - started);
       if (answer.status !== 200) {
         fail(`GET /api/v1/tasks as ${approver}`, answer.status, answer.body);
         continue;
       }
-      const { items } = JSON.parse(answer.body) as { items: Array<{ id: string; applicationId: string; level: number }> };
+      const { items } = JSON.parse(answer.body) as {
+        items: Array<{ id: string; applicationId: string; level: number }>;
+      };
       for (const item of items) {
         if (seen.has(item.id)) continue;
         uniqueTasks += 1;
         const raced = settings.raceEvery > 0 && uniqueTasks % settings.raceEvery === 0;
-        const outcome: TaskOutcome = { id: item.id, applicationId: item.applicationId, level: item.level, raced, ok: 0, conflict: 0, other: 0 };
+        const outcome: TaskOutcome = {
+          id: item.id,
+          applicationId: item.applicationId,
+          level: item.level,
+          raced,
+          ok: 0,
+          conflict: 0,
+          other: 0,
+        };
         seen.set(item.id, outcome);
         queue.push({ outcome, approver });
         if (raced) queue.push({ outcome, approver });
@@ -167,7 +194,12 @@ async function round(settings: ApproveLoadSettings, pool: Pool): Promise<Approve
     inFlight += 1;
     approveCalls += 1;
     const started = performance.now();
-    const answer = await call('POST', `/api/v1/tasks/${entry.outcome.id}/approve`, tokens[entry.approver][client]!, '{}');
+    const answer = await call(
+      'POST',
+      `/api/v1/tasks/${entry.outcome.id}/approve`,
+      tokens[entry.approver][client]!,
+      '{}',
+    );
     const ms = performance.now() - started;
     inFlight -= 1;
     lastAnswer = performance.now();
@@ -230,7 +262,12 @@ async function round(settings: ApproveLoadSettings, pool: Pool): Promise<Approve
     conflicts,
     otherStatuses,
     errorSamples,
-    latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 },
+    latencyMs: {
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1) ?? 0,
+    },
     okLatencyMs: { p50: percentile(sortedOk, 50), p99: percentile(sortedOk, 99) },
     listCalls: listLatencies.length,
     listLatencyMs: { p50: percentile(sortedList, 50), max: sortedList.at(-1) ?? 0 },

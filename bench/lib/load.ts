@@ -51,7 +51,17 @@ interface AutocannonJson {
 export async function runLoad(resources: Resources, options: LoadOptions): Promise<LoadResult> {
   const url = new URL(options.url);
   if (url.hostname !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only, not ${url.hostname}`);
-  const args = [AUTOCANNON_CLI, '-c', String(options.connections), '-d', String(options.seconds), '-t', String(REQUEST_TIMEOUT_SECONDS), '-j', '-n'];
+  const args = [
+    AUTOCANNON_CLI,
+    '-c',
+    String(options.connections),
+    '-d',
+    String(options.seconds),
+    '-t',
+    String(REQUEST_TIMEOUT_SECONDS),
+    '-j',
+    '-n',
+  ];
   for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`);
   args.push(url.toString());
 

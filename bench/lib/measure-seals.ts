@@ -58,7 +58,14 @@ export interface MeasureOutput {
 export function latency(samples: number[]): Latency {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
-  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? 0, mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length) };
+  return {
+    count: sorted.length,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: sorted.at(-1) ?? 0,
+    mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+  };
 }
 
 /** mulberry32: the same triples on every run. */
@@ -86,14 +93,27 @@ interface Triple {
  * holder of the granted role, and one of the grant's categories), so many are allowed and the
  * decision walks the grant it finds; the other half are uniform (mostly "no grant").
  */
-async function buildTriples(db: import('../../src/db/schema.js').Db, sizes: SealsSeedSizes, count: number): Promise<{ triples: Triple[]; fromGrants: number }> {
+async function buildTriples(
+  db: import('../../src/db/schema.js').Db,
+  sizes: SealsSeedSizes,
+  count: number,
+): Promise<{ triples: Triple[]; fromGrants: number }> {
   const random = prng(20261121);
   const pick = (n: number) => Math.floor(random() * n);
   const grantCount = sizes.seals * sizes.grantsPerSeal;
   const wanted = Math.ceil(count / 2);
   const grantIds = Array.from({ length: wanted }, () => benchId('gr', 1 + pick(grantCount)));
   const { sql } = await import('kysely');
-  const grants = await sql<{ id: string; sealId: string; type: string; userId: string | null; departmentId: string | null; role: string | null; companyPath: string | null; categories: string[] }>`
+  const grants = await sql<{
+    id: string;
+    sealId: string;
+    type: string;
+    userId: string | null;
+    departmentId: string | null;
+    role: string | null;
+    companyPath: string | null;
+    categories: string[];
+  }>`
     select g.id, g.seal_id as "sealId", g.grantee_type as type, g.grantee_user_id as "userId", g.grantee_department_id as "departmentId",
       g.grantee_role as role, c.path as "companyPath", g.categories
     from seal_grants g left join companies c on c.id = g.grantee_company_id
@@ -122,13 +142,22 @@ async function buildTriples(db: import('../../src/db/schema.js').Db, sizes: Seal
   for (const id of grantIds) {
     const g = byId.get(id);
     if (!g) continue;
-    const userId = g.type === 'user' ? g.userId : g.type === 'department' ? members.get(g.departmentId!) : holders.get(`${g.role}|${g.companyPath}`);
+    const userId =
+      g.type === 'user'
+        ? g.userId
+        : g.type === 'department'
+          ? members.get(g.departmentId!)
+          : holders.get(`${g.role}|${g.companyPath}`);
     if (!userId) continue;
     triples.push({ sealId: g.sealId, userId, category: g.categories[pick(g.categories.length)] ?? 'sales' });
     fromGrants++;
   }
   while (triples.length < count) {
-    triples.push({ sealId: benchId('s', 1 + pick(sizes.seals)), userId: benchId('u', 1 + pick(sizes.users)), category: CATEGORIES[pick(CATEGORIES.length)]! });
+    triples.push({
+      sealId: benchId('s', 1 + pick(sizes.seals)),
+      userId: benchId('u', 1 + pick(sizes.users)),
+      category: CATEGORIES[pick(CATEGORIES.length)]!,
+    });
   }
   for (let i = triples.length - 1; i > 0; i--) {
     const j = pick(i + 1);
@@ -148,14 +177,23 @@ function processCpuMicros(pid: number): number | null {
   }
 }
 
-function httpGet(agent: Agent, baseUrl: string, path: string, token: string): Promise<{ status: number; bytes: number }> {
+function httpGet(
+  agent: Agent,
+  baseUrl: string,
+  path: string,
+  token: string,
+): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}${path}`, { agent, headers: { authorization: `Bearer ${token}` }, timeout: 30_000 }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-      res.on('error', reject);
-    });
+    const req = request(
+      `${baseUrl}${path}`,
+      { agent, headers: { authorization: `Bearer ${token}` }, timeout: 30_000 },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within 30 s: ${path}`)));
     req.on('error', reject);
     req.end();
@@ -176,7 +214,11 @@ async function main(): Promise<void> {
   const { facts } = settings;
   const out: Partial<MeasureOutput> = {};
   try {
-    const { triples, fromGrants } = await buildTriples(database.db, settings.sizes, settings.warmup + settings.decisions);
+    const { triples, fromGrants } = await buildTriples(
+      database.db,
+      settings.sizes,
+      settings.warmup + settings.decisions,
+    );
     // The decision as the API makes it: one call, on a pooled connection, at "now". Every tenth
     // call is followed by a `select 1`, the round trip with nothing to plan or read.
     const { sql } = await import('kysely');
@@ -186,9 +228,16 @@ async function main(): Promise<void> {
     const reference: number[] = [];
     let cpuBefore = { client: process.cpuUsage(), backend: processCpuMicros(backendPid), machine: machineTicks() };
     for (const [i, t] of triples.entries()) {
-      if (i === settings.warmup) cpuBefore = { client: process.cpuUsage(), backend: processCpuMicros(backendPid), machine: machineTicks() };
+      if (i === settings.warmup)
+        cpuBefore = { client: process.cpuUsage(), backend: processCpuMicros(backendPid), machine: machineTicks() };
       const started = performance.now();
-      const decision = await policy.decideSealUse(database.db, { groupId: facts.groupId, sealId: t.sealId, userId: t.userId, category: t.category, at: new Date() });
+      const decision = await policy.decideSealUse(database.db, {
+        groupId: facts.groupId,
+        sealId: t.sealId,
+        userId: t.userId,
+        category: t.category,
+        at: new Date(),
+      });
       const micros = (performance.now() - started) * 1000;
       if (i % 10 === 0) {
         const before = performance.now();
@@ -209,14 +258,28 @@ async function main(): Promise<void> {
     out.reference = latency(reference);
     out.cpu = {
       clientMicros: (client.user + client.system) / calls,
-      backendMicros: backendAfter !== null && cpuBefore.backend !== null ? (backendAfter - cpuBefore.backend) / calls : null,
-      machineBusyPercent: machineAfter && cpuBefore.machine ? ((machineAfter.busy - cpuBefore.machine.busy) / (machineAfter.total - cpuBefore.machine.total)) * 100 : null,
+      backendMicros:
+        backendAfter !== null && cpuBefore.backend !== null ? (backendAfter - cpuBefore.backend) / calls : null,
+      machineBusyPercent:
+        machineAfter && cpuBefore.machine
+          ? ((machineAfter.busy - cpuBefore.machine.busy) / (machineAfter.total - cpuBefore.machine.total)) * 100
+          : null,
     };
 
     // The permission report of the large subsidiary, as the API's handler calls it.
     const ctx = { db: database.db, now: () => new Date() } as unknown as AppContext;
     const actor: Actor = {
-      principal: { kind: 'user', id: facts.adminId, name: 'bench', groupId: facts.groupId, companyId: facts.hqId, companyPath: facts.hqPath, sessionId: null, roles: [{ role: 'seal_admin', companyId: facts.hqId, companyPath: facts.hqPath }], keyGrants: [] },
+      principal: {
+        kind: 'user',
+        id: facts.adminId,
+        name: 'bench',
+        groupId: facts.groupId,
+        companyId: facts.hqId,
+        companyPath: facts.hqPath,
+        sessionId: null,
+        roles: [{ role: 'seal_admin', companyId: facts.hqId, companyPath: facts.hqPath }],
+        keyGrants: [],
+      },
       ip: null,
       userAgent: null,
       requestId: null,
@@ -271,10 +334,20 @@ async function main(): Promise<void> {
       let hCsvBytes = 0;
       for (let run = 0; run <= settings.reportRuns; run++) {
         let started = performance.now();
-        const a = await httpGet(agent, baseUrl, `/api/v1/reports/seal-permissions?under=${facts.largeCompanyId}`, token);
+        const a = await httpGet(
+          agent,
+          baseUrl,
+          `/api/v1/reports/seal-permissions?under=${facts.largeCompanyId}`,
+          token,
+        );
         const aMs = performance.now() - started;
         started = performance.now();
-        const b = await httpGet(agent, baseUrl, `/api/v1/reports/seal-permissions?under=${facts.largeCompanyId}&format=csv`, token);
+        const b = await httpGet(
+          agent,
+          baseUrl,
+          `/api/v1/reports/seal-permissions?under=${facts.largeCompanyId}&format=csv`,
+          token,
+        );
         const bMs = performance.now() - started;
         status.push(a.status, b.status);
         if (run === 0) continue;
@@ -283,7 +356,13 @@ async function main(): Promise<void> {
         hJsonBytes = a.bytes;
         hCsvBytes = b.bytes;
       }
-      out.httpReport = { json: latency(hJson), csv: latency(hCsv), jsonBytes: hJsonBytes, csvBytes: hCsvBytes, status: [...new Set(status)] };
+      out.httpReport = {
+        json: latency(hJson),
+        csv: latency(hCsv),
+        jsonBytes: hJsonBytes,
+        csvBytes: hCsvBytes,
+        status: [...new Set(status)],
+      };
       agent.destroy();
     }
     process.stdout.write(`${JSON.stringify(out)}\n`);

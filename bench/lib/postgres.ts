@@ -58,7 +58,11 @@ export async function createBenchDatabase(resources: Resources, serverUrl: strin
     await client.query(`drop database if exists ${name} with (force)`);
     await client.query(`create database ${name}`);
   });
-  resources.defer(`drop database ${name}`, () => withClient(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined));
+  resources.defer(`drop database ${name}`, () =>
+    withClient(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(
+      () => undefined,
+    ),
+  );
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
@@ -68,7 +72,10 @@ export async function createBenchDatabase(resources: Resources, serverUrl: strin
       withClient(serverUrl, async (client) => {
         // Read fresh counters, not the snapshot a previous read in this transaction cached.
         await client.query('select pg_stat_clear_snapshot()');
-        const result = await client.query<{ n: string }>('select xact_commit::text as n from pg_stat_database where datname = $1', [name]);
+        const result = await client.query<{ n: string }>(
+          'select xact_commit::text as n from pg_stat_database where datname = $1',
+          [name],
+        );
         return Number(result.rows[0]?.n ?? 0);
       }),
   };

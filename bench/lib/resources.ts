@@ -59,7 +59,9 @@ export class Resources {
       try {
         rmSync(dir, { recursive: true, force: true });
       } catch (error) {
-        process.stderr.write(`bench: could not remove ${dir}: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `bench: could not remove ${dir}: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
       }
       this.dirs.delete(dir);
     }

@@ -63,12 +63,28 @@ export interface SeedOutput {
 async function main(): Promise<void> {
   const applicants = Number(process.argv[2]);
   const hashesFile = process.argv[3];
-  if (!Number.isInteger(applicants) || applicants < 1 || !hashesFile) throw new Error('usage: seed-approvals.ts APPLICANTS SESSIONS.json');
+  if (!Number.isInteger(applicants) || applicants < 1 || !hashesFile)
+    throw new Error('usage: seed-approvals.ts APPLICANTS SESSIONS.json');
   const hashes = JSON.parse(readFileSync(hashesFile, 'utf8')) as SessionHashes;
-  if (hashes.applicants.length !== applicants) throw new Error(`expected ${applicants} applicant session hashes, got ${hashes.applicants.length}`);
+  if (hashes.applicants.length !== applicants)
+    throw new Error(`expected ${applicants} applicant session hashes, got ${hashes.applicants.length}`);
   if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL is not set (the approvals bench runs on PostgreSQL)');
 
-  const [{ openDatabase }, auth, users, companies, departments, roles, seals, sealService, flows, flowSchema, audit, secrets, ids] = await Promise.all([
+  const [
+    { openDatabase },
+    auth,
+    users,
+    companies,
+    departments,
+    roles,
+    seals,
+    sealService,
+    flows,
+    flowSchema,
+    audit,
+    secrets,
+    ids,
+  ] = await Promise.all([
     built<DatabaseModule>('db/database.js'),
     built<AuthRepository>('modules/auth/auth.repository.js'),
     built<UserRepository>('modules/users/user.repository.js'),
@@ -105,29 +121,85 @@ async function main(): Promise<void> {
     });
 
     const out = await database.db.transaction().execute(async (trx) => {
-      const record = (event: Parameters<AuditService['recordAudit']>[1]['event']) => audit.recordAudit(trx, { groupId, actor, at: now, event });
+      const record = (event: Parameters<AuditService['recordAudit']>[1]['event']) =>
+        audit.recordAudit(trx, { groupId, actor, at: now, event });
 
       const companyId = ids.newId();
       const company = { name: '华夏审批压测有限公司', code: 'BENCH-APPROVALS' };
-      await companies.insertCompany(trx, { id: companyId, groupId, parentId: root.id, ...company, path: `${root.path}${companyId}/`, depth: root.depth + 1 });
-      await record({ action: 'company.created', target: { type: 'company', id: companyId }, companyId, changes: { ...company, parentId: root.id } });
+      await companies.insertCompany(trx, {
+        id: companyId,
+        groupId,
+        parentId: root.id,
+        ...company,
+        path: `${root.path}${companyId}/`,
+        depth: root.depth + 1,
+      });
+      await record({
+        action: 'company.created',
+        target: { type: 'company', id: companyId },
+        companyId,
+        changes: { ...company, parentId: root.id },
+      });
 
       const departmentId = ids.newId();
-      await departments.insertDepartment(trx, { id: departmentId, groupId, companyId, name: '销售部', headUserId: null });
-      await record({ action: 'department.created', target: { type: 'department', id: departmentId }, companyId, changes: { name: '销售部', companyId, headUserId: null } });
+      await departments.insertDepartment(trx, {
+        id: departmentId,
+        groupId,
+        companyId,
+        name: '销售部',
+        headUserId: null,
+      });
+      await record({
+        action: 'department.created',
+        target: { type: 'department', id: departmentId },
+        companyId,
+        changes: { name: '销售部', companyId, headUserId: null },
+      });
 
       const person = async (email: string, name: string, departmentOf: string | null) => {
         const id = ids.newId();
-        await users.insertUser(trx, { id, groupId, companyId, departmentId: departmentOf, email, name, phone: null, locale: 'zh-CN', passwordHash });
-        await record({ action: 'user.created', target: { type: 'user', id }, companyId, changes: { email, name, companyId, departmentId: departmentOf } });
+        await users.insertUser(trx, {
+          id,
+          groupId,
+          companyId,
+          departmentId: departmentOf,
+          email,
+          name,
+          phone: null,
+          locale: 'zh-CN',
+          passwordHash,
+        });
+        await record({
+          action: 'user.created',
+          target: { type: 'user', id },
+          companyId,
+          changes: { email, name, companyId, departmentId: departmentOf },
+        });
         const assignmentId = ids.newId();
-        await roles.insertAssignment(trx, { id: assignmentId, groupId, userId: id, role: 'employee', companyId, createdBy: null });
-        await record({ action: 'role.assigned', target: { type: 'role_assignment', id: assignmentId }, companyId, changes: { assignmentId, role: 'employee', companyId } });
+        await roles.insertAssignment(trx, {
+          id: assignmentId,
+          groupId,
+          userId: id,
+          role: 'employee',
+          companyId,
+          createdBy: null,
+        });
+        await record({
+          action: 'role.assigned',
+          target: { type: 'role_assignment', id: assignmentId },
+          companyId,
+          changes: { assignmentId, role: 'employee', companyId },
+        });
         return id;
       };
       const headId = await person('bench.head@bench.sigil.local', '压测部门负责人', departmentId);
       await departments.updateDepartment(trx, departmentId, { head_user_id: headId });
-      await record({ action: 'department.updated', target: { type: 'department', id: departmentId }, companyId, changes: { from: { headUserId: null }, to: { headUserId: headId } } });
+      await record({
+        action: 'department.updated',
+        target: { type: 'department', id: departmentId },
+        companyId,
+        changes: { from: { headUserId: null }, to: { headUserId: headId } },
+      });
       const custodianId = await person('bench.custodian@bench.sigil.local', '压测印章保管人', null);
       const applicantIds: string[] = [];
       for (let i = 1; i <= applicants; i++) {
@@ -138,29 +210,81 @@ async function main(): Promise<void> {
       const sealId = await sealService.insertSealWithCustodians(trx, {
         groupId,
         actor,
-        seal: { companyId, code: 'BENCH-CONTRACT-1', name: '华夏审批压测有限公司合同专用章', kind: 'physical', type: 'contract', status: 'active' },
+        seal: {
+          companyId,
+          code: 'BENCH-CONTRACT-1',
+          name: '华夏审批压测有限公司合同专用章',
+          kind: 'physical',
+          type: 'contract',
+          status: 'active',
+        },
         custodianIds: [custodianId],
         at: now,
       });
       const validFrom = new Date(now.getTime() - 60_000);
       for (const userId of applicantIds) {
         const grantId = ids.newId();
-        await seals.insertGrant(trx, { id: grantId, groupId, sealId, granteeType: 'user', granteeUserId: userId, granteeDepartmentId: null, granteeRole: null, granteeCompanyId: null, categories: [BENCH_CATEGORY], validFrom, validUntil: null, maxUses: null, createdBy: null });
+        await seals.insertGrant(trx, {
+          id: grantId,
+          groupId,
+          sealId,
+          granteeType: 'user',
+          granteeUserId: userId,
+          granteeDepartmentId: null,
+          granteeRole: null,
+          granteeCompanyId: null,
+          categories: [BENCH_CATEGORY],
+          validFrom,
+          validUntil: null,
+          maxUses: null,
+          createdBy: null,
+        });
         await record({
           action: 'seal.grant_created',
           target: { type: 'seal', id: sealId },
           companyId,
-          changes: { grantId, grantee: { type: 'user', id: userId, role: null }, categories: [BENCH_CATEGORY], validFrom: validFrom.toISOString(), validUntil: null, maxUses: null },
+          changes: {
+            grantId,
+            grantee: { type: 'user', id: userId, role: null },
+            categories: [BENCH_CATEGORY],
+            validFrom: validFrom.toISOString(),
+            validUntil: null,
+            maxUses: null,
+          },
         });
       }
 
       const flowId = ids.newId();
       const flowName = '合同用印两级审批（压测）';
-      await flows.insertFlow(trx, { id: flowId, groupId, companyId, purpose: 'seal_use', category: BENCH_CATEGORY, sealId: null, name: flowName, createdBy: null });
+      await flows.insertFlow(trx, {
+        id: flowId,
+        groupId,
+        companyId,
+        purpose: 'seal_use',
+        category: BENCH_CATEGORY,
+        sealId: null,
+        name: flowName,
+        createdBy: null,
+      });
       await flows.insertFlowVersion(trx, { id: ids.newId(), groupId, flowId, version: 1, definition, createdBy: null });
-      await record({ action: 'flow.created', target: { type: 'flow', id: flowId }, companyId, changes: { name: flowName, purpose: 'seal_use', category: BENCH_CATEGORY, sealId: null, version: 1 } });
+      await record({
+        action: 'flow.created',
+        target: { type: 'flow', id: flowId },
+        companyId,
+        changes: { name: flowName, purpose: 'seal_use', category: BENCH_CATEGORY, sealId: null, version: 1 },
+      });
 
-      const session = (userId: string, tokenHash: string) => auth.insertSession(trx, { id: ids.newId(), groupId, userId, tokenHash, mfaPending: false, ip: null, userAgent: 'sigil-bench', expiresAt });
+      const session = (userId: string, tokenHash: string) =>
+        auth.insertSession(trx, {
+          id: ids.newId(),
+          groupId,
+          userId,
+          tokenHash,
+          mfaPending: false,
+          ip: null,
+          userAgent: 'sigil-bench',
+          expiresAt,
+        });
       for (const hash of hashes.head) await session(headId, hash);
       for (const hash of hashes.custodian) await session(custodianId, hash);
       for (const [i, hash] of hashes.applicants.entries()) await session(applicantIds[i]!, hash);

@@ -62,12 +62,65 @@ export function companyPlan(sizes: SealsSeedSizes) {
   const largeSeals = Math.round(sizes.seals * 0.006);
   const firstSmallUser = hqUsers + REGIONS * regionUsers + largeUsers + 1;
   const firstSmallSeal = hqSeals + REGIONS * regionSeals + largeSeals + 1;
-  if (firstSmallUser + small > sizes.users || firstSmallSeal + small > sizes.seals) throw new Error('too few users or seals for the companies');
+  if (firstSmallUser + small > sizes.users || firstSmallSeal + small > sizes.seals)
+    throw new Error('too few users or seals for the companies');
   return { small, hqUsers, regionUsers, largeUsers, hqSeals, regionSeals, largeSeals, firstSmallUser, firstSmallSeal };
 }
 
-const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '高', '林', '罗'];
-const GIVEN = ['伟', '芳', '娜', '秀英', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀兰', '霞', '平', '刚', '桂英', '建华', '建国', '志强', '晓东', '海燕', '文博', '雨轩'];
+const SURNAMES = [
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '黄',
+  '赵',
+  '吴',
+  '周',
+  '徐',
+  '孙',
+  '马',
+  '朱',
+  '胡',
+  '郭',
+  '何',
+  '高',
+  '林',
+  '罗',
+];
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '秀英',
+  '敏',
+  '静',
+  '丽',
+  '强',
+  '磊',
+  '军',
+  '洋',
+  '勇',
+  '艳',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '秀兰',
+  '霞',
+  '平',
+  '刚',
+  '桂英',
+  '建华',
+  '建国',
+  '志强',
+  '晓东',
+  '海燕',
+  '文博',
+  '雨轩',
+];
 const REGION_NAMES = ['华北', '华东', '华南', '华中', '西南', '西北', '东北', '华西', '港澳', '海外'];
 const TYPE_LABELS: Array<[string, string]> = [
   ['official', '公章'],
@@ -88,13 +141,20 @@ const textArray = (values: string[]) => `array[${values.map((v) => `'${v}'`).joi
  * with its time. Foreign-key triggers are off during the inserts (session_replication_role),
  * which is what makes a million grants take seconds; `checkSeed` then proves the references.
  */
-export async function seedSeals(client: pg.Client, sizes: SealsSeedSizes, passwordHash: string, log: (message: string) => void): Promise<SeedFacts> {
+export async function seedSeals(
+  client: pg.Client,
+  sizes: SealsSeedSizes,
+  passwordHash: string,
+  log: (message: string) => void,
+): Promise<SeedFacts> {
   const plan = companyPlan(sizes);
   const U = sizes.users;
   const step = async (label: string, text: string) => {
     const started = performance.now();
     const result = await client.query(text);
-    const rows = Array.isArray(result) ? result.reduce((n, r: pg.QueryResult) => n + (r.rowCount ?? 0), 0) : (result.rowCount ?? 0);
+    const rows = Array.isArray(result)
+      ? result.reduce((n, r: pg.QueryResult) => n + (r.rowCount ?? 0), 0)
+      : (result.rowCount ?? 0);
     log(`  ${label}: ${rows.toLocaleString('en-US')} rows in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   };
 
@@ -264,8 +324,13 @@ export async function seedSeals(client: pg.Client, sizes: SealsSeedSizes, passwo
   );
 
   await client.query('set session_replication_role = origin');
-  const large = (await client.query<{ users: number; seals: number; departments: number }>(`select n_u as users, n_s as seals, n_d as departments from bc where c = ${LARGE}`)).rows[0]!;
-  const names = (await client.query<{ name: string; path: string }>(`select name, path from bc where c = ${LARGE}`)).rows[0]!;
+  const large = (
+    await client.query<{ users: number; seals: number; departments: number }>(
+      `select n_u as users, n_s as seals, n_d as departments from bc where c = ${LARGE}`,
+    )
+  ).rows[0]!;
+  const names = (await client.query<{ name: string; path: string }>(`select name, path from bc where c = ${LARGE}`))
+    .rows[0]!;
   return {
     groupId,
     hqId: benchId('c', HQ),
@@ -297,7 +362,8 @@ export async function checkSeed(client: pg.Client, log: (message: string) => voi
     union all select 'role→user', count(*)::int from role_assignments r where not exists (select 1 from users u where u.id = r.user_id)
   `);
   const broken = orphans.rows.filter((r) => r.n > 0);
-  if (broken.length > 0) throw new Error(`seeded rows with dangling references: ${broken.map((r) => `${r.what} ${r.n}`).join(', ')}`);
+  if (broken.length > 0)
+    throw new Error(`seeded rows with dangling references: ${broken.map((r) => `${r.what} ${r.n}`).join(', ')}`);
   log(`  references checked in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const vacuumed = performance.now();
   await client.query('vacuum analyze');

@@ -39,7 +39,11 @@ async function main(): Promise<void> {
   ]);
   const started = performance.now();
   // The same place `sigil serve` keeps the embedded database (src/server/runtime.ts).
-  const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: join(dataDir, 'pglite'), poolSize: 2 });
+  const database = await openDatabase({
+    databaseUrl: process.env.DATABASE_URL,
+    dataDir: join(dataDir, 'pglite'),
+    poolSize: 2,
+  });
   try {
     const anchor = await auth.findLoginUser(database.db, { email: ANCHOR_EMAIL }, { lock: false });
     if (!anchor) throw new Error(`${ANCHOR_EMAIL} not found: run sigil demo first`);
@@ -50,8 +54,26 @@ async function main(): Promise<void> {
         const n = String(i).padStart(5, '0');
         const id = ids.newId();
         const row = { email: `bench.${n}@bench.sigil.local`, name: `测试用户${n}` };
-        await users.insertUser(trx, { id, groupId: anchor.groupId, companyId: anchor.companyId, departmentId: null, ...row, phone: null, locale: 'zh-CN', passwordHash });
-        await audit.recordAudit(trx, { groupId: anchor.groupId, actor, event: { action: 'user.created', target: { type: 'user', id }, companyId: anchor.companyId, changes: { ...row, companyId: anchor.companyId, departmentId: null } } });
+        await users.insertUser(trx, {
+          id,
+          groupId: anchor.groupId,
+          companyId: anchor.companyId,
+          departmentId: null,
+          ...row,
+          phone: null,
+          locale: 'zh-CN',
+          passwordHash,
+        });
+        await audit.recordAudit(trx, {
+          groupId: anchor.groupId,
+          actor,
+          event: {
+            action: 'user.created',
+            target: { type: 'user', id },
+            companyId: anchor.companyId,
+            changes: { ...row, companyId: anchor.companyId, departmentId: null },
+          },
+        });
       }
     });
     // Statistics and the visibility map after the bulk load, as `sigil demo` leaves them and autovacuum would within a minute.

@@ -28,7 +28,15 @@ export interface Target {
 export function sigilEnv(target: Target, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('SIGIL_') || key.startsWith('DATABASE_') || key === 'PORT' || key === 'HOST' || key === 'LOG_LEVEL' || key === 'NODE_OPTIONS') continue;
+    if (
+      key.startsWith('SIGIL_') ||
+      key.startsWith('DATABASE_') ||
+      key === 'PORT' ||
+      key === 'HOST' ||
+      key === 'LOG_LEVEL' ||
+      key === 'NODE_OPTIONS'
+    )
+      continue;
     env[key] = value;
   }
   env.SIGIL_DATA_DIR = target.dataDir;
@@ -58,14 +66,28 @@ function logStream(label: string) {
 }
 
 /** Runs a `sigil` command to completion (bounded), failing with its output on a non-zero status. */
-export async function runSigil(resources: Resources, label: string, args: string[], target: Target, timeoutMs = 120_000): Promise<string> {
+export async function runSigil(
+  resources: Resources,
+  label: string,
+  args: string[],
+  target: Target,
+  timeoutMs = 120_000,
+): Promise<string> {
   return runNode(resources, label, [SIGIL_BIN, ...args], target, timeoutMs);
 }
 
 /** Runs `node <args>` with the target's environment to completion (bounded); returns its stdout, fails with its output. */
-export async function runNode(resources: Resources, label: string, args: string[], target: Target, timeoutMs = 120_000): Promise<string> {
+export async function runNode(
+  resources: Resources,
+  label: string,
+  args: string[],
+  target: Target,
+  timeoutMs = 120_000,
+): Promise<string> {
   const { file, stream } = logStream(label);
-  const child = resources.child(spawn(process.execPath, args, { cwd: ROOT, env: sigilEnv(target), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = resources.child(
+    spawn(process.execPath, args, { cwd: ROOT, env: sigilEnv(target), stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let stdout = '';
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -82,7 +104,10 @@ export async function runNode(resources: Resources, label: string, args: string[
   const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   clearTimeout(timer);
   stream.end();
-  if (status !== 0) throw new Error(`${label} ended with status ${status ?? `killed (after ${timeoutMs / 1000} s?)`}; see ${file}\n${output.slice(-2000)}`);
+  if (status !== 0)
+    throw new Error(
+      `${label} ended with status ${status ?? `killed (after ${timeoutMs / 1000} s?)`}; see ${file}\n${output.slice(-2000)}`,
+    );
   return stdout;
 }
 
@@ -100,7 +125,12 @@ export interface RunningServer {
  * Starts `sigil serve` on a free loopback port and waits (bounded) for /readyz to answer 200.
  * `nodeArgs` go to the server's node (e.g. --cpu-prof); BENCH_SERVER_NODE_ARGS adds more.
  */
-export async function startServer(resources: Resources, label: string, target: Target, options: { timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<RunningServer> {
+export async function startServer(
+  resources: Resources,
+  label: string,
+  target: Target,
+  options: { timeoutMs?: number; nodeArgs?: string[] } = {},
+): Promise<RunningServer> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -109,7 +139,9 @@ export async function startServer(resources: Resources, label: string, target: T
   const args = [...extraArgs, ...(options.nodeArgs ?? []), SIGIL_BIN, 'serve', '--port', String(port)];
 
   const started = performance.now();
-  const child = resources.child(spawn(process.execPath, args, { cwd: ROOT, env: sigilEnv(target), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = resources.child(
+    spawn(process.execPath, args, { cwd: ROOT, env: sigilEnv(target), stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   child.stdout!.pipe(stream, { end: false });
   child.stderr!.pipe(stream, { end: false });
   let exitStatus: string | null = null;
@@ -138,7 +170,12 @@ export async function startServer(resources: Resources, label: string, target: T
   }
 }
 
-async function waitReady(baseUrl: string, started: number, timeoutMs: number, exited: () => string | null): Promise<number> {
+async function waitReady(
+  baseUrl: string,
+  started: number,
+  timeoutMs: number,
+  exited: () => string | null,
+): Promise<number> {
   const deadline = started + timeoutMs;
   let last = 'no answer';
   while (performance.now() < deadline) {

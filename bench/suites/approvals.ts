@@ -15,10 +15,30 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import type { ApproveLoadResult, ApproveLoadSettings, TaskOutcome } from '../lib/approve-load.js';
-import { adminUrl, createBenchDatabase, redact, serverVersion, unreachable, type BenchDatabase } from '../lib/postgres.js';
+import {
+  adminUrl,
+  createBenchDatabase,
+  redact,
+  serverVersion,
+  unreachable,
+  type BenchDatabase,
+} from '../lib/postgres.js';
 import { killChild, sleep } from '../lib/resources.js';
 import type { SeedOutput, SessionHashes } from '../lib/seed-approvals.js';
-import { BENCH_OUT, cpuSeconds, cpuSplit, machineBusyPercent, machineTicks, ROOT, runNode, runSigil, sigilEnv, startServer, type RunningServer, type Target } from '../lib/server.js';
+import {
+  BENCH_OUT,
+  cpuSeconds,
+  cpuSplit,
+  machineBusyPercent,
+  machineTicks,
+  ROOT,
+  runNode,
+  runSigil,
+  sigilEnv,
+  startServer,
+  type RunningServer,
+  type Target,
+} from '../lib/server.js';
 import type { Goal, Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
 import { boundedInt } from '../lib/settings.js';
@@ -107,10 +127,16 @@ export async function approvals(ctx: SuiteContext): Promise<Result[]> {
   const serverUrl = adminUrl();
   const why = await unreachable(serverUrl);
   if (why) {
-    ctx.note(`Skipped: PostgreSQL at ${redact(serverUrl)} does not answer (${why}). Set BENCH_DATABASE_URL to use another server.`);
-    return SUBJECTS.flatMap((subject) => (Object.keys(METRICS) as MetricKey[]).map((key) => row(key, subject, null, { note: 'skipped (no PostgreSQL)' })));
+    ctx.note(
+      `Skipped: PostgreSQL at ${redact(serverUrl)} does not answer (${why}). Set BENCH_DATABASE_URL to use another server.`,
+    );
+    return SUBJECTS.flatMap((subject) =>
+      (Object.keys(METRICS) as MetricKey[]).map((key) => row(key, subject, null, { note: 'skipped (no PostgreSQL)' })),
+    );
   }
-  ctx.note(`${await serverVersion(serverUrl)} at ${redact(serverUrl)}, a fresh database for each column; the server's default pool (DATABASE_POOL_SIZE 10).`);
+  ctx.note(
+    `${await serverVersion(serverUrl)} at ${redact(serverUrl)}, a fresh database for each column; the server's default pool (DATABASE_POOL_SIZE 10).`,
+  );
   ctx.note(
     `PostgreSQL: the server's defaults for notices, e-mail and text messages off (SIGIL_MAILER=none, SIGIL_SMS=none): each notice writes its inbox row and, per channel, a delivery recorded as skipped; no job is queued and nothing is sent. ` +
       `PostgreSQL, e-mail on: SIGIL_MAILER=smtp, to an SMTP server in the bench process (smtp-server, accepting every message): each notice also queues a job that the server's own job runner sends, during the load and after it. Its throughput is shown without the goal, which is the defaults'.`,
@@ -118,14 +144,16 @@ export async function approvals(ctx: SuiteContext): Promise<Result[]> {
   const all: Result[] = [];
   for (const subject of SUBJECTS) {
     const results = new Map<MetricKey, Result>();
-    const add = (key: MetricKey, value: number | null, extra: Partial<Result> = {}) => results.set(key, row(key, subject, value, extra));
+    const add = (key: MetricKey, value: number | null, extra: Partial<Result> = {}) =>
+      results.set(key, row(key, subject, value, extra));
     try {
       const database = await createBenchDatabase(ctx.resources, serverUrl);
       await measure(ctx, database, add, subject);
     } catch (error) {
       ctx.log(`FAILED (${subject.name}): ${message(error)}`);
       ctx.note(`Failed (${subject.name}): ${message(error)}`);
-      for (const key of Object.keys(METRICS) as MetricKey[]) if (!results.has(key)) add(key, null, { note: 'failed', invalid: true });
+      for (const key of Object.keys(METRICS) as MetricKey[])
+        if (!results.has(key)) add(key, null, { note: 'failed', invalid: true });
     }
     all.push(...(Object.keys(METRICS) as MetricKey[]).flatMap((key) => results.get(key) ?? []));
   }
@@ -151,22 +179,59 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
     applicants: Array.from({ length: APPLICANTS }, newSessionToken),
     auditor: newSessionToken(),
   };
-  const hashes: SessionHashes = { head: tokens.head.map(sha256Hex), custodian: tokens.custodian.map(sha256Hex), applicants: tokens.applicants.map(sha256Hex), auditor: sha256Hex(tokens.auditor) };
+  const hashes: SessionHashes = {
+    head: tokens.head.map(sha256Hex),
+    custodian: tokens.custodian.map(sha256Hex),
+    applicants: tokens.applicants.map(sha256Hex),
+    auditor: sha256Hex(tokens.auditor),
+  };
   const hashesFile = join(dataDir, 'bench-session-hashes.json');
   writeFileSync(hashesFile, JSON.stringify(hashes));
-  log(`seeding a company, ${APPLICANTS} applicants, a seal, grants, a two-level flow and ${2 * CLIENTS + APPLICANTS + 1} sessions`);
-  const seed = JSON.parse(await runNode(ctx.resources, 'approvals-seed', ['--import', 'tsx', SEED_SCRIPT, String(APPLICANTS), hashesFile], target)) as SeedOutput;
+  log(
+    `seeding a company, ${APPLICANTS} applicants, a seal, grants, a two-level flow and ${2 * CLIENTS + APPLICANTS + 1} sessions`,
+  );
+  const seed = JSON.parse(
+    await runNode(
+      ctx.resources,
+      'approvals-seed',
+      ['--import', 'tsx', SEED_SCRIPT, String(APPLICANTS), hashesFile],
+      target,
+    ),
+  ) as SeedOutput;
   log(`  … done in ${seed.seconds.toFixed(1)} s`);
 
   log('starting the server');
-  const serverTarget: Target = sink ? { ...target, settings: { SIGIL_MAILER: 'smtp', SIGIL_SMTP_URL: sink.url, SIGIL_MAIL_FROM: 'Sigil bench <sigil@bench.invalid>' } } : target;
-  const server = await startServer(ctx.resources, subject.mail ? 'approvals-server-mail' : 'approvals-server', serverTarget, { nodeArgs: ['--import', SQL_COUNTER] });
+  const serverTarget: Target = sink
+    ? {
+        ...target,
+        settings: {
+          SIGIL_MAILER: 'smtp',
+          SIGIL_SMTP_URL: sink.url,
+          SIGIL_MAIL_FROM: 'Sigil bench <sigil@bench.invalid>',
+        },
+      }
+    : target;
+  const server = await startServer(
+    ctx.resources,
+    subject.mail ? 'approvals-server-mail' : 'approvals-server',
+    serverTarget,
+    { nodeArgs: ['--import', SQL_COUNTER] },
+  );
   const pgClient = new pg.Client({ connectionString: database.url, connectionTimeoutMillis: 3_000 });
   pgClient.on('error', () => undefined);
   await pgClient.connect();
   ctx.resources.defer('close the verification connection', () => pgClient.end().catch(() => undefined));
   try {
-    const loadSettings = { baseUrl: server.baseUrl, concurrency: CLIENTS, headTokens: tokens.head, custodianTokens: tokens.custodian, raceEvery: RACE_EVERY, pageSize: INBOX_PAGE, deadlineSeconds: LOAD_DEADLINE_SECONDS, requestTimeoutMs: REQUEST_TIMEOUT_MS };
+    const loadSettings = {
+      baseUrl: server.baseUrl,
+      concurrency: CLIENTS,
+      headTokens: tokens.head,
+      custodianTokens: tokens.custodian,
+      raceEvery: RACE_EVERY,
+      pageSize: INBOX_PAGE,
+      deadlineSeconds: LOAD_DEADLINE_SECONDS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    };
     const loadGenerator = startApproveLoad(ctx, subject.mail ? 'approvals-load-mail' : 'approvals-load');
     let warmTasks: TaskOutcome[] = [];
     if (WARMUP > 0) {
@@ -176,16 +241,34 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
       await createApplications(server.baseUrl, tokens.applicants, seed.sealId, WARMUP);
       const warm = await loadGenerator.round({ ...loadSettings, expectedTransitions: WARMUP * LEVELS });
       const warmFailed = failuresOf(warm);
-      if (warm.stoppedBy !== 'done' || warmFailed > 0) throw new Error(`the warm-up load ${warm.stoppedBy !== 'done' ? `stopped by the ${warm.stoppedBy}` : `had ${warmFailed} failed requests: ${warm.errorSamples.slice(0, 3).join(' | ')}`}`);
+      if (warm.stoppedBy !== 'done' || warmFailed > 0)
+        throw new Error(
+          `the warm-up load ${warm.stoppedBy !== 'done' ? `stopped by the ${warm.stoppedBy}` : `had ${warmFailed} failed requests: ${warm.errorSamples.slice(0, 3).join(' | ')}`}`,
+        );
       warmTasks = warm.tasks;
       add('coldRate', warm.ok / warm.seconds, { decimals: 0 });
-      note(`Warm-up (not measured): ${WARMUP} applications created and approved through both levels by the same load, right after the server started: ${warm.ok} transitions at ${(warm.ok / warm.seconds).toFixed(0)}/s. Its applications are checked for lost and doubled transitions with the measured ones.`);
-    } else add('coldRate', null, { note: 'no warm-up (BENCH_APPROVAL_WARMUP=0): the measured load runs on a server just started' });
-    log(`creating ${APPLICATIONS} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time (set-up, not measured)`);
+      note(
+        `Warm-up (not measured): ${WARMUP} applications created and approved through both levels by the same load, right after the server started: ${warm.ok} transitions at ${(warm.ok / warm.seconds).toFixed(0)}/s. Its applications are checked for lost and doubled transitions with the measured ones.`,
+      );
+    } else
+      add('coldRate', null, {
+        note: 'no warm-up (BENCH_APPROVAL_WARMUP=0): the measured load runs on a server just started',
+      });
+    log(
+      `creating ${APPLICATIONS} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time (set-up, not measured)`,
+    );
     const setup = await createApplications(server.baseUrl, tokens.applicants, seed.sealId, APPLICATIONS);
-    note(`Set-up (not measured): sigil demo; then, seeded directly like sigil demo seeds (built repositories, one transaction): a company, a department with its head, ${APPLICANTS} applicants with a grant each (category ${CATEGORY}), a physical seal with one custodian, the flow "level 1 department head, level 2 custodian" (mode any), and sessions; then ${APPLICATIONS.toLocaleString('en-US')} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time, in ${setup.toFixed(1)} s (${(APPLICATIONS / setup).toFixed(0)}/s).`);
-    const opened = await pgClient.query<{ n: number }>(`select count(*)::int as n from approval_tasks where assignee_id = $1 and status = 'pending' and level = 0`, [seed.headId]);
-    if (opened.rows[0]?.n !== APPLICATIONS) throw new Error(`expected ${APPLICATIONS} pending level-1 tasks for the department head, found ${opened.rows[0]?.n}`);
+    note(
+      `Set-up (not measured): sigil demo; then, seeded directly like sigil demo seeds (built repositories, one transaction): a company, a department with its head, ${APPLICANTS} applicants with a grant each (category ${CATEGORY}), a physical seal with one custodian, the flow "level 1 department head, level 2 custodian" (mode any), and sessions; then ${APPLICATIONS.toLocaleString('en-US')} applications through POST /api/v1/applications, ${SETUP_CONCURRENCY} at a time, in ${setup.toFixed(1)} s (${(APPLICATIONS / setup).toFixed(0)}/s).`,
+    );
+    const opened = await pgClient.query<{ n: number }>(
+      `select count(*)::int as n from approval_tasks where assignee_id = $1 and status = 'pending' and level = 0`,
+      [seed.headId],
+    );
+    if (opened.rows[0]?.n !== APPLICATIONS)
+      throw new Error(
+        `expected ${APPLICATIONS} pending level-1 tasks for the department head, found ${opened.rows[0]?.n}`,
+      );
     // Statistics for what the set-up loaded, as autovacuum gives them within a minute of a bulk load. Without them the
     // server's connections keep the plans they made while the tables were empty: the foreign-key check of each new
     // delivery then reads all of notifications (0.15 ms instead of 0.006, growing with the table).
@@ -194,12 +277,17 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
     if (sink) {
       // The mails of the warm-up and the set-up go first, so the measured load starts with none queued.
       const drained = await mailQueueDrained(pgClient);
-      note(`Before the load: the ${sink.received()} e-mails of the warm-up and the set-up were ${drained === null ? `not all sent within ${MAIL_DRAIN_LIMIT_MS / 1000} s` : `sent (the queue was empty ${drained.toFixed(1)} s after the set-up)`}.`);
+      note(
+        `Before the load: the ${sink.received()} e-mails of the warm-up and the set-up were ${drained === null ? `not all sent within ${MAIL_DRAIN_LIMIT_MS / 1000} s` : `sent (the queue was empty ${drained.toFixed(1)} s after the set-up)`}.`,
+      );
     }
     await sleep(1_000);
     const background = await machineBusyPercent(1_000);
     add('background', background, { decimals: 0 });
-    if (background !== null && background > BUSY_WARNING_PERCENT) note(`!!! The machine was ${background.toFixed(0)}% busy with other work just before the load; the figures share the CPUs with it.`);
+    if (background !== null && background > BUSY_WARNING_PERCENT)
+      note(
+        `!!! The machine was ${background.toFixed(0)}% busy with other work just before the load; the figures share the CPUs with it.`,
+      );
 
     const transactionsBefore = await database.committedTransactions();
     const sqlBefore = await sqlCount(dataDir, server);
@@ -208,7 +296,9 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
     const sampler = await startActivitySampler(adminUrl(), database.name);
     const mailsBefore = sink?.received() ?? 0;
     const loadStartedAt = new Date();
-    log(`load: ${CLIENTS} clients approve ${APPLICATIONS * LEVELS} tasks (every ${RACE_EVERY || '∞'}th by two clients at once)`);
+    log(
+      `load: ${CLIENTS} clients approve ${APPLICATIONS * LEVELS} tasks (every ${RACE_EVERY || '∞'}th by two clients at once)`,
+    );
     let load: ApproveLoadResult;
     try {
       load = await loadGenerator.round({ ...loadSettings, expectedTransitions: APPLICATIONS * LEVELS });
@@ -225,7 +315,10 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
 
     const failed = failuresOf(load);
     const incomplete = load.stoppedBy !== 'done';
-    const invalid = failed > 0 || incomplete ? { invalid: true, note: incomplete ? `stopped by the ${load.stoppedBy}` : `${failed} requests failed` } : {};
+    const invalid =
+      failed > 0 || incomplete
+        ? { invalid: true, note: incomplete ? `stopped by the ${load.stoppedBy}` : `${failed} requests failed` }
+        : {};
     const perTransition = (value: number | null) => (value === null || load.ok === 0 ? null : value / load.ok);
     add('rate', load.ok / load.seconds, { decimals: 0, ...invalid });
     add('p50', load.latencyMs.p50, { decimals: 0, ...invalid });
@@ -233,14 +326,25 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
     add('ok', load.ok, { decimals: 0 });
     add('conflicts', load.conflicts, { decimals: 0 });
     add('failed', failed, { decimals: 0, ...invalid });
-    const serverCpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system : null;
+    const serverCpu =
+      cpuBefore !== null && cpuAfter !== null
+        ? cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system
+        : null;
     if (cpuBefore && cpuAfter && load.ok > 0) {
-      note(`Server CPU per transition: user ${(((cpuAfter.user - cpuBefore.user) * 1000) / load.ok).toFixed(2)} ms + system ${(((cpuAfter.system - cpuBefore.system) * 1000) / load.ok).toFixed(2)} ms (system: mostly loopback TCP to the clients and to PostgreSQL).`);
+      note(
+        `Server CPU per transition: user ${(((cpuAfter.user - cpuBefore.user) * 1000) / load.ok).toFixed(2)} ms + system ${(((cpuAfter.system - cpuBefore.system) * 1000) / load.ok).toFixed(2)} ms (system: mostly loopback TCP to the clients and to PostgreSQL).`,
+      );
     }
     add('serverCpu', perTransition(serverCpu === null ? null : serverCpu * 1000), { decimals: 2 });
     add('loadCpu', perTransition(load.cpuSeconds * 1000), { decimals: 2 });
-    add('pgCpu', perTransition(activity.backendCpuSeconds === null ? null : activity.backendCpuSeconds * 1000), { decimals: 2, ...(activity.backendCpuSeconds === null ? { note: 'n/a (PostgreSQL not on this machine)' } : {}) });
-    if (machineBefore && machineAfter) add('busy', ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100, { decimals: 0 });
+    add('pgCpu', perTransition(activity.backendCpuSeconds === null ? null : activity.backendCpuSeconds * 1000), {
+      decimals: 2,
+      ...(activity.backendCpuSeconds === null ? { note: 'n/a (PostgreSQL not on this machine)' } : {}),
+    });
+    if (machineBefore && machineAfter)
+      add('busy', ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100, {
+        decimals: 0,
+      });
     else add('busy', null, { note: 'n/a (no /proc)' });
     add('sql', sqlBefore && sqlAfter ? perTransition(sqlAfter.total - sqlBefore.total) : null, { decimals: 1 });
     add('lockWaits', activity.meanWaiting, { decimals: 1 });
@@ -250,8 +354,15 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
         `${load.approveCalls} approve calls in ${load.seconds.toFixed(2)} s, latency p50/p90/p99/max ${[load.latencyMs.p50, load.latencyMs.p90, load.latencyMs.p99, load.latencyMs.max].map((n) => n.toFixed(0)).join('/')} ms (200s only: p50 ${load.okLatencyMs.p50.toFixed(0)}, p99 ${load.okLatencyMs.p99.toFixed(0)} ms).`,
     );
     const raced = load.tasks.filter((t) => t.raced);
-    note(`Races: ${raced.length} tasks were approved by two clients at once: ${raced.filter((t) => t.ok === 1 && t.conflict === 1).length} got exactly one 200 and one 409, ${raced.filter((t) => t.ok > 1).length} got two 200s. A 409 on a task nobody raced for: ${load.tasks.filter((t) => !t.raced && t.conflict > 0).length}.`);
-    if (failed > 0) note(`!!! ${failed} approve or inbox requests failed (${Object.entries(load.otherStatuses).map(([s, n]) => `${n}× ${s === '0' ? 'no answer' : `HTTP ${s}`}`).join(', ')}): ${load.errorSamples.slice(0, 3).join(' | ')}`);
+    note(
+      `Races: ${raced.length} tasks were approved by two clients at once: ${raced.filter((t) => t.ok === 1 && t.conflict === 1).length} got exactly one 200 and one 409, ${raced.filter((t) => t.ok > 1).length} got two 200s. A 409 on a task nobody raced for: ${load.tasks.filter((t) => !t.raced && t.conflict > 0).length}.`,
+    );
+    if (failed > 0)
+      note(
+        `!!! ${failed} approve or inbox requests failed (${Object.entries(load.otherStatuses)
+          .map(([s, n]) => `${n}× ${s === '0' ? 'no answer' : `HTTP ${s}`}`)
+          .join(', ')}): ${load.errorSamples.slice(0, 3).join(' | ')}`,
+      );
     if (incomplete) note(`!!! The load stopped by the ${load.stoppedBy} before every task was answered.`);
     if (sqlBefore && sqlAfter) {
       const verbs = Object.entries(sqlAfter.byVerb)
@@ -259,18 +370,39 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
         .filter(([, n]) => n > 0)
         .sort((a, b) => b[1] - a[1])
         .map(([verb, n]) => `${verb} ${(n / Math.max(1, load.ok)).toFixed(1)}`);
-      note(`SQL per transition, counted in the server (bench/lib/sql-counter.mjs; includes the 409 attempts, inbox reads and session look-ups): ${verbs.join(', ')}.`);
+      note(
+        `SQL per transition, counted in the server (bench/lib/sql-counter.mjs; includes the 409 attempts, inbox reads and session look-ups): ${verbs.join(', ')}.`,
+      );
     }
-    note(`Lock waits: ${activity.samples} samples of pg_stat_activity every ${LOCK_SAMPLE_MS} ms: on average ${activity.meanActive.toFixed(1)} backends of ${database.name} active, ${activity.meanWaiting.toFixed(1)} waiting for a lock${activity.top.length ? `; waiting in: ${activity.top.map(([q, n]) => `"${q}" ${((n / Math.max(1, activity.waitingTotal)) * 100).toFixed(0)}%`).join(', ')}` : ''}. PostgreSQL CPU is that of the bench database's client backends (/proc), without its background writers.`);
-    const jobs = (await pgClient.query<{ kind: string; n: number }>(`select kind, count(*)::int as n from jobs where finished_at >= $1 and finished_at <= $2 group by kind order by kind`, [loadStartedAt, loadEndedAt])).rows;
-    if (jobs.length > 0) note(`Background jobs the server ran during the load (counted in its CPU and SQL above): ${jobs.map((j) => `${j.n} ${j.kind}`).join(', ')}.`);
+    note(
+      `Lock waits: ${activity.samples} samples of pg_stat_activity every ${LOCK_SAMPLE_MS} ms: on average ${activity.meanActive.toFixed(1)} backends of ${database.name} active, ${activity.meanWaiting.toFixed(1)} waiting for a lock${activity.top.length ? `; waiting in: ${activity.top.map(([q, n]) => `"${q}" ${((n / Math.max(1, activity.waitingTotal)) * 100).toFixed(0)}%`).join(', ')}` : ''}. PostgreSQL CPU is that of the bench database's client backends (/proc), without its background writers.`,
+    );
+    const jobs = (
+      await pgClient.query<{ kind: string; n: number }>(
+        `select kind, count(*)::int as n from jobs where finished_at >= $1 and finished_at <= $2 group by kind order by kind`,
+        [loadStartedAt, loadEndedAt],
+      )
+    ).rows;
+    if (jobs.length > 0)
+      note(
+        `Background jobs the server ran during the load (counted in its CPU and SQL above): ${jobs.map((j) => `${j.n} ${j.kind}`).join(', ')}.`,
+      );
 
     if (sink) {
       add('mailsDuring', mailsDuring, { decimals: 0 });
       const drained = await mailQueueDrained(pgClient);
-      add('mailDrain', drained, { decimals: 1, ...(drained === null ? { note: `not empty after ${MAIL_DRAIN_LIMIT_MS / 1000} s` } : {}) });
-      const mails = (await pgClient.query<{ status: string; n: number }>(`select status, count(*)::int as n from jobs where kind = 'email.send' group by 1 order by 1`)).rows;
-      note(`E-mail: ${mailsDuring} sent during the load; the queue was empty again ${drained === null ? `(not within ${MAIL_DRAIN_LIMIT_MS / 1000} s)` : `${drained.toFixed(1)} s`} after it; ${sink.received()} received by the SMTP server in all, over ${sink.connections()} connections; jobs: ${mails.map((m) => `${m.n} ${m.status}`).join(', ')}.`);
+      add('mailDrain', drained, {
+        decimals: 1,
+        ...(drained === null ? { note: `not empty after ${MAIL_DRAIN_LIMIT_MS / 1000} s` } : {}),
+      });
+      const mails = (
+        await pgClient.query<{ status: string; n: number }>(
+          `select status, count(*)::int as n from jobs where kind = 'email.send' group by 1 order by 1`,
+        )
+      ).rows;
+      note(
+        `E-mail: ${mailsDuring} sent during the load; the queue was empty again ${drained === null ? `(not within ${MAIL_DRAIN_LIMIT_MS / 1000} s)` : `${drained.toFixed(1)} s`} after it; ${sink.received()} received by the SMTP server in all, over ${sink.connections()} connections; jobs: ${mails.map((m) => `${m.n} ${m.status}`).join(', ')}.`,
+      );
     } else {
       add('mailsDuring', null, { note: 'e-mail off' });
       add('mailDrain', null, { note: 'e-mail off' });
@@ -278,7 +410,9 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
     log('verifying the audit chain and the database');
     const chain = await auditVerify(server.baseUrl, tokens.auditor);
     add('chain', chain.intact ? 0 : 1, { decimals: 0, ...(chain.intact ? {} : { note: chain.detail }) });
-    note(`Audit chain: ${chain.intact ? 'intact' : `BROKEN (${chain.detail})`}, ${chain.checked.toLocaleString('en-US')} events checked by GET /api/v1/audit-events/verify as the demo security auditor.`);
+    note(
+      `Audit chain: ${chain.intact ? 'intact' : `BROKEN (${chain.detail})`}, ${chain.checked.toLocaleString('en-US')} events checked by GET /api/v1/audit-events/verify as the demo security auditor.`,
+    );
 
     await server.stop();
     // Counted once the server has closed its connections, so every backend has flushed its statistics
@@ -302,21 +436,36 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add, sub
 const failuresOf = (load: ApproveLoadResult) => Object.values(load.otherStatuses).reduce((a, b) => a + b, 0);
 
 /** Submits the applications, a few at a time, round-robin over the applicants. Bounded in count and time. */
-async function createApplications(baseUrl: string, applicantTokens: string[], sealId: string, count: number): Promise<number> {
+async function createApplications(
+  baseUrl: string,
+  applicantTokens: string[],
+  sealId: string,
+  count: number,
+): Promise<number> {
   const started = performance.now();
   let next = 0;
   const worker = async () => {
     while (next < count) {
-      if (performance.now() - started > SETUP_LIMIT_MS) throw new Error(`creating applications took over ${SETUP_LIMIT_MS / 1000} s (${next} of ${count} started)`);
+      if (performance.now() - started > SETUP_LIMIT_MS)
+        throw new Error(`creating applications took over ${SETUP_LIMIT_MS / 1000} s (${next} of ${count} started)`);
       const i = next++;
       const response = await fetch(`${baseUrl}/api/v1/applications`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${applicantTokens[i % applicantTokens.length]!}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ sealIds: [sealId], category: CATEGORY, reason: `压测用印申请 #${i + 1}：销售合同盖章`, uses: 1 }),
+        headers: {
+          authorization: `Bearer ${applicantTokens[i % applicantTokens.length]!}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          sealIds: [sealId],
+          category: CATEGORY,
+          reason: `压测用印申请 #${i + 1}：销售合同盖章`,
+          uses: 1,
+        }),
         signal: AbortSignal.timeout(30_000),
       });
       const text = await response.text();
-      if (response.status !== 201) throw new Error(`POST /api/v1/applications answered ${response.status}: ${text.slice(0, 300)}`);
+      if (response.status !== 201)
+        throw new Error(`POST /api/v1/applications answered ${response.status}: ${text.slice(0, 300)}`);
     }
   };
   await Promise.all(Array.from({ length: SETUP_CONCURRENCY }, worker));
@@ -332,7 +481,13 @@ function startApproveLoad(ctx: SuiteContext, name: string) {
   mkdirSync(join(BENCH_OUT, 'logs'), { recursive: true });
   const logFile = join(BENCH_OUT, 'logs', `${name}.log`);
   const log = createWriteStream(logFile);
-  const child = ctx.resources.child(spawn(process.execPath, ['--import', 'tsx', LOAD_SCRIPT], { cwd: ROOT, env: sigilEnv({ dataDir: tmpdir() }), stdio: ['pipe', 'pipe', 'pipe'] }));
+  const child = ctx.resources.child(
+    spawn(process.execPath, ['--import', 'tsx', LOAD_SCRIPT], {
+      cwd: ROOT,
+      env: sigilEnv({ dataDir: tmpdir() }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  );
   child.stderr!.pipe(log);
   const answers = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   let status: number | null | undefined;
@@ -450,7 +605,8 @@ async function startActivitySampler(serverUrl: string, databaseName: string) {
     },
     summary() {
       let backendCpuSeconds: number | null = null;
-      for (const [pid, end] of last) backendCpuSeconds = (backendCpuSeconds ?? 0) + Math.max(0, end - (first.get(pid) ?? 0));
+      for (const [pid, end] of last)
+        backendCpuSeconds = (backendCpuSeconds ?? 0) + Math.max(0, end - (first.get(pid) ?? 0));
       return {
         samples,
         meanActive: samples ? active / samples : 0,
@@ -488,16 +644,35 @@ function summarizeQuery(query: string): string {
  * A shortfall counts as lost transitions, a surplus as doubled ones (the worst evidence per application).
  */
 async function verify(client: pg.Client, seed: SeedOutput, outcomes: TaskOutcome[]) {
-  const apps = (await client.query<{ id: string; status: string }>(`select id, status from applications where company_id = $1`, [seed.companyId])).rows;
-  const tasks = (await client.query<{ id: string; application_id: string; level: number; status: string }>(`select t.id, t.application_id, t.level, t.status from approval_tasks t join applications a on a.id = t.application_id where a.company_id = $1`, [seed.companyId])).rows;
+  const apps = (
+    await client.query<{ id: string; status: string }>(`select id, status from applications where company_id = $1`, [
+      seed.companyId,
+    ])
+  ).rows;
+  const tasks = (
+    await client.query<{ id: string; application_id: string; level: number; status: string }>(
+      `select t.id, t.application_id, t.level, t.status from approval_tasks t join applications a on a.id = t.application_id where a.company_id = $1`,
+      [seed.companyId],
+    )
+  ).rows;
   const events = (
     await client.query<{ target_id: string; action: string; n: number }>(
       `select target_id, action, count(*)::int as n from audit_events where group_id = $1 and target_type = 'application' and action in ('application.task_approved', 'application.level_completed', 'application.approved') group by 1, 2`,
       [seed.groupId],
     )
   ).rows;
-  const taskEvents = (await client.query<{ task_id: string; n: number }>(`select changes->>'taskId' as task_id, count(*)::int as n from audit_events where group_id = $1 and action = 'application.task_approved' group by 1`, [seed.groupId])).rows;
-  const authorizations = (await client.query<{ application_id: string; seal_id: string; n: number }>(`select z.application_id, z.seal_id, count(*)::int as n from authorizations z join applications a on a.id = z.application_id where a.company_id = $1 group by 1, 2`, [seed.companyId])).rows;
+  const taskEvents = (
+    await client.query<{ task_id: string; n: number }>(
+      `select changes->>'taskId' as task_id, count(*)::int as n from audit_events where group_id = $1 and action = 'application.task_approved' group by 1`,
+      [seed.groupId],
+    )
+  ).rows;
+  const authorizations = (
+    await client.query<{ application_id: string; seal_id: string; n: number }>(
+      `select z.application_id, z.seal_id, count(*)::int as n from authorizations z join applications a on a.id = z.application_id where a.company_id = $1 group by 1, 2`,
+      [seed.companyId],
+    )
+  ).rows;
 
   const tasksOf = groupBy(tasks, (t) => t.application_id);
   const eventsOf = new Map<string, Record<string, number>>();
@@ -512,7 +687,10 @@ async function verify(client: pg.Client, seed: SeedOutput, outcomes: TaskOutcome
   const problems: string[] = [];
   for (const app of apps) {
     const mine = tasksOf.get(app.id) ?? [];
-    const approvedAt = Array.from({ length: LEVELS }, (_, level) => mine.filter((t) => t.level === level && t.status === 'approved').length);
+    const approvedAt = Array.from(
+      { length: LEVELS },
+      (_, level) => mine.filter((t) => t.level === level && t.status === 'approved').length,
+    );
     const levelsApproved = approvedAt.filter((n) => n > 0).length;
     const ev = eventsOf.get(app.id) ?? {};
     const taskApproved = ev['application.task_approved'] ?? 0;
@@ -525,12 +703,32 @@ async function verify(client: pg.Client, seed: SeedOutput, outcomes: TaskOutcome
     const okTwice = seen.reduce((sum, o) => sum + Math.max(0, o.ok - 1), 0);
     const taskEventsTwice = mine.reduce((sum, t) => sum + Math.max(0, (eventsOfTask.get(t.id) ?? 0) - 1), 0);
 
-    const appLost = Math.max(LEVELS - levelsApproved, app.status === 'approved' ? 0 : 1, LEVELS - Math.min(LEVELS, taskApproved), LEVELS - Math.min(LEVELS, levelCompleted), approvedEvents === 0 ? 1 : 0, authCount === 0 ? 1 : 0, okNotStored);
-    const appDoubled = Math.max(0, ...approvedAt.map((n) => n - 1), taskApproved - LEVELS, levelCompleted - LEVELS, approvedEvents - 1, authCount - 1, ...auths.map((z) => z.n - 1), okTwice, taskEventsTwice);
+    const appLost = Math.max(
+      LEVELS - levelsApproved,
+      app.status === 'approved' ? 0 : 1,
+      LEVELS - Math.min(LEVELS, taskApproved),
+      LEVELS - Math.min(LEVELS, levelCompleted),
+      approvedEvents === 0 ? 1 : 0,
+      authCount === 0 ? 1 : 0,
+      okNotStored,
+    );
+    const appDoubled = Math.max(
+      0,
+      ...approvedAt.map((n) => n - 1),
+      taskApproved - LEVELS,
+      levelCompleted - LEVELS,
+      approvedEvents - 1,
+      authCount - 1,
+      ...auths.map((z) => z.n - 1),
+      okTwice,
+      taskEventsTwice,
+    );
     lost += appLost;
     doubled += appDoubled;
     if ((appLost > 0 || appDoubled > 0) && problems.length < 20) {
-      problems.push(`application ${app.id}: status ${app.status}, approved tasks per level ${approvedAt.join('/')}, events task_approved ${taskApproved} level_completed ${levelCompleted} approved ${approvedEvents}, authorizations ${authCount}, 200s seen ${seen.map((o) => o.ok).join('/')}`);
+      problems.push(
+        `application ${app.id}: status ${app.status}, approved tasks per level ${approvedAt.join('/')}, events task_approved ${taskApproved} level_completed ${levelCompleted} approved ${approvedEvents}, authorizations ${authCount}, 200s seen ${seen.map((o) => o.ok).join('/')}`,
+      );
     }
   }
   const created = APPLICATIONS + WARMUP;
@@ -558,12 +756,34 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return map;
 }
 
-async function auditVerify(baseUrl: string, auditorToken: string): Promise<{ intact: boolean; checked: number; detail: string }> {
-  const response = await fetch(`${baseUrl}/api/v1/audit-events/verify`, { headers: { authorization: `Bearer ${auditorToken}` }, signal: AbortSignal.timeout(60_000) });
+async function auditVerify(
+  baseUrl: string,
+  auditorToken: string,
+): Promise<{ intact: boolean; checked: number; detail: string }> {
+  const response = await fetch(`${baseUrl}/api/v1/audit-events/verify`, {
+    headers: { authorization: `Bearer ${auditorToken}` },
+    signal: AbortSignal.timeout(60_000),
+  });
   const text = await response.text();
-  if (response.status !== 200) return { intact: false, checked: 0, detail: `GET /api/v1/audit-events/verify answered ${response.status}: ${text.slice(0, 200)}` };
-  const report = JSON.parse(text) as { intact: boolean; checked: number; headSeq: number; firstProblem: { kind: string; seq: number; detail: string } | null };
-  return { intact: report.intact, checked: report.checked, detail: report.firstProblem ? `${report.firstProblem.kind} at ${report.firstProblem.seq}: ${report.firstProblem.detail}` : `head ${report.headSeq}` };
+  if (response.status !== 200)
+    return {
+      intact: false,
+      checked: 0,
+      detail: `GET /api/v1/audit-events/verify answered ${response.status}: ${text.slice(0, 200)}`,
+    };
+  const report = JSON.parse(text) as {
+    intact: boolean;
+    checked: number;
+    headSeq: number;
+    firstProblem: { kind: string; seq: number; detail: string } | null;
+  };
+  return {
+    intact: report.intact,
+    checked: report.checked,
+    detail: report.firstProblem
+      ? `${report.firstProblem.kind} at ${report.firstProblem.seq}: ${report.firstProblem.detail}`
+      : `head ${report.headSeq}`,
+  };
 }
 
 async function settledTransactions(database: BenchDatabase): Promise<number> {
@@ -610,7 +830,9 @@ async function startMailSink(ctx: SuiteContext): Promise<{ url: string; received
 async function mailQueueDrained(client: pg.Client): Promise<number | null> {
   const started = performance.now();
   while (performance.now() - started < MAIL_DRAIN_LIMIT_MS) {
-    const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from jobs where kind = 'email.send' and status in ('queued', 'running', 'failed')`);
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from jobs where kind = 'email.send' and status in ('queued', 'running', 'failed')`,
+    );
     if (rows[0]?.n === 0) return (performance.now() - started) / 1000;
     await sleep(100);
   }

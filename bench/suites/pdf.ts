@@ -11,7 +11,13 @@ import { PDF, P12Signer as LibpdfP12Signer } from '@libpdf/core';
 import { plainAddPlaceholder } from '@signpdf/placeholder-plain';
 import { P12Signer as SignpdfP12Signer } from '@signpdf/signer-p12';
 import { SignPdf } from '@signpdf/signpdf';
-import { createIssuingCa, createRootCa, generateKey, issueSealCertificate, issueTsaCertificate } from '../../src/signing/ca.js';
+import {
+  createIssuingCa,
+  createRootCa,
+  generateKey,
+  issueSealCertificate,
+  issueTsaCertificate,
+} from '../../src/signing/ca.js';
 import { signPdf, type PadesLevel } from '../../src/signing/pades.js';
 import { signerFromPkcs12, writePkcs12 } from '../../src/signing/pkcs12.js';
 import { createKeySigner, withCertificate } from '../../src/signing/signer.js';
@@ -74,27 +80,52 @@ async function pdfBench(ctx: SuiteContext): Promise<Result[]> {
   const rootSigner = createKeySigner(await generateKey('RSA-2048'));
   const root = await createRootCa({ signer: rootSigner, subject: { commonName: 'Bench Root' } });
   const caSigner = createKeySigner(await generateKey('RSA-2048'));
-  const ca = await createIssuingCa({ issuer: { signer: rootSigner, certificate: root }, subject: { commonName: 'Bench CA' }, publicKey: caSigner.publicKey });
+  const ca = await createIssuingCa({
+    issuer: { signer: rootSigner, certificate: root },
+    subject: { commonName: 'Bench CA' },
+    publicKey: caSigner.publicKey,
+  });
   const sealKey = await generateKey('RSA-2048');
-  const sealCert = await issueSealCertificate({ issuer: { signer: caSigner, certificate: ca }, subject: { commonName: 'Bench Seal', organization: 'Bench Ltd' }, publicKey: createKeySigner(sealKey).publicKey });
+  const sealCert = await issueSealCertificate({
+    issuer: { signer: caSigner, certificate: ca },
+    subject: { commonName: 'Bench Seal', organization: 'Bench Ltd' },
+    publicKey: createKeySigner(sealKey).publicKey,
+  });
   const tsaKey = await generateKey('RSA-2048');
-  const tsaCert = await issueTsaCertificate({ issuer: { signer: caSigner, certificate: ca }, subject: { commonName: 'Bench TSA' }, publicKey: createKeySigner(tsaKey).publicKey });
+  const tsaCert = await issueTsaCertificate({
+    issuer: { signer: caSigner, certificate: ca },
+    subject: { commonName: 'Bench TSA' },
+    publicKey: createKeySigner(tsaKey).publicKey,
+  });
   const timestamper = createInProcessTimestamper({ signer: withCertificate(createKeySigner(tsaKey), tsaCert, [ca]) });
   // One key for everyone, handed over as the same PKCS#12 file. @signpdf's node-forge reads
   // only the legacy PKCS#12 ciphers, so the file is also written with openssl's -legacy set.
   const password = 'bench';
   const p12 = writePkcs12({ key: sealKey, certificate: sealCert, chain: [ca], password });
-  const p12Legacy = legacyP12(dir, sealKey.export({ format: 'pem', type: 'pkcs8' }) as string, [sealCert, ca], password);
+  const p12Legacy = legacyP12(
+    dir,
+    sealKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    [sealCert, ca],
+    password,
+  );
   const sigilSigner = signerFromPkcs12(p12, password);
   const libpdfSigner = await LibpdfP12Signer.create(p12Legacy, password);
   const signpdf = new SignPdf();
-  const libpdfTsa = { timestamp: async (digest: Uint8Array, algorithm: string) => timestamper.timestamp(Buffer.from(digest), algorithm === 'SHA-384' ? 'SHA-384' : algorithm === 'SHA-512' ? 'SHA-512' : 'SHA-256') };
+  const libpdfTsa = {
+    timestamp: async (digest: Uint8Array, algorithm: string) =>
+      timestamper.timestamp(
+        Buffer.from(digest),
+        algorithm === 'SHA-384' ? 'SHA-384' : algorithm === 'SHA-512' ? 'SHA-512' : 'SHA-256',
+      ),
+  };
 
   const files = [
     { label: '1-page ~100 KB', pdf: buildPdf({ pages: 1, targetBytes: 100_000, seed: 11 }) },
     { label: '50-page ~5 MB', pdf: buildPdf({ pages: 50, targetBytes: 5_000_000, seed: 12 }) },
   ];
-  ctx.note(`Files: ${files.map((f) => `${f.label} = ${(f.pdf.length / 1024).toFixed(0)} KB`).join(', ')} (generated, classic xref). Key: RSA-2048, the same PKCS#12 for every library. ${CONCURRENCY} documents in flight, ${SECONDS} s per figure after a warm-up; one Node process, ${process.version}.`);
+  ctx.note(
+    `Files: ${files.map((f) => `${f.label} = ${(f.pdf.length / 1024).toFixed(0)} KB`).join(', ')} (generated, classic xref). Key: RSA-2048, the same PKCS#12 for every library. ${CONCURRENCY} documents in flight, ${SECONDS} s per figure after a warm-up; one Node process, ${process.version}.`,
+  );
 
   const signers: Record<'Sigil' | '@signpdf/signpdf' | '@libpdf/core', Partial<Record<PadesLevel, Sign>>> = {
     Sigil: {
@@ -104,11 +135,29 @@ async function pdfBench(ctx: SuiteContext): Promise<Result[]> {
     '@signpdf/signpdf': {
       // Its P12Signer consumes the PKCS#12 buffer on first use (node-forge reads it in place), so
       // a signer is made per document, as a caller of the library has to.
-      'B-B': async (pdf) => Buffer.from(await signpdf.sign(plainAddPlaceholder({ pdfBuffer: pdf, reason: 'bench', contactInfo: '', name: 'Bench Seal', location: '', subFilter: 'ETSI.CAdES.detached' }), new SignpdfP12Signer(p12Legacy, { passphrase: password }))),
+      'B-B': async (pdf) =>
+        Buffer.from(
+          await signpdf.sign(
+            plainAddPlaceholder({
+              pdfBuffer: pdf,
+              reason: 'bench',
+              contactInfo: '',
+              name: 'Bench Seal',
+              location: '',
+              subFilter: 'ETSI.CAdES.detached',
+            }),
+            new SignpdfP12Signer(p12Legacy, { passphrase: password }),
+          ),
+        ),
     },
     '@libpdf/core': {
-      'B-B': async (pdf) => Buffer.from((await (await PDF.load(pdf)).sign({ signer: libpdfSigner, level: 'B-B' })).bytes),
-      'B-T': async (pdf) => Buffer.from((await (await PDF.load(pdf)).sign({ signer: libpdfSigner, level: 'B-T', timestampAuthority: libpdfTsa })).bytes),
+      'B-B': async (pdf) =>
+        Buffer.from((await (await PDF.load(pdf)).sign({ signer: libpdfSigner, level: 'B-B' })).bytes),
+      'B-T': async (pdf) =>
+        Buffer.from(
+          (await (await PDF.load(pdf)).sign({ signer: libpdfSigner, level: 'B-T', timestampAuthority: libpdfTsa }))
+            .bytes,
+        ),
     },
   };
 
@@ -128,11 +177,27 @@ async function pdfBench(ctx: SuiteContext): Promise<Result[]> {
           // A figure only counts if the output verifies.
           const sample = await sign(file.pdf);
           const report = await verifyPdf(sample, { trustAnchors: [root] });
-          const ok = report.signatures.length === 1 && report.signatures[0]!.digestMatches && report.signatures[0]!.signatureVerified;
+          const ok =
+            report.signatures.length === 1 &&
+            report.signatures[0]!.digestMatches &&
+            report.signatures[0]!.signatureVerified;
           const value = await rate(() => sign(file.pdf));
-          row.push({ metric, subject, value, unit: 'docs/s', ...(ok ? {} : { invalid: true, note: 'output does not verify' }) });
+          row.push({
+            metric,
+            subject,
+            value,
+            unit: 'docs/s',
+            ...(ok ? {} : { invalid: true, note: 'output does not verify' }),
+          });
         } catch (error) {
-          row.push({ metric, subject, value: null, unit: 'docs/s', invalid: true, note: `failed: ${error instanceof Error ? error.message : String(error)}` });
+          row.push({
+            metric,
+            subject,
+            value: null,
+            unit: 'docs/s',
+            invalid: true,
+            note: `failed: ${error instanceof Error ? error.message : String(error)}`,
+          });
         }
       }
       goals.set(metric, row);
@@ -148,7 +213,8 @@ async function pdfBench(ctx: SuiteContext): Promise<Result[]> {
 
   ctx.log('verification: Sigil and pdfsig');
   const nss = join(dir, 'nss');
-  const pdfsigAvailable = spawnSync('sh', ['-c', 'command -v pdfsig && command -v certutil'], { encoding: 'utf8' }).status === 0;
+  const pdfsigAvailable =
+    spawnSync('sh', ['-c', 'command -v pdfsig && command -v certutil'], { encoding: 'utf8' }).status === 0;
   if (pdfsigAvailable) {
     spawnSync('mkdir', ['-p', nss]);
     spawnSync('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
@@ -168,7 +234,8 @@ async function pdfBench(ctx: SuiteContext): Promise<Result[]> {
       const started = performance.now();
       while (performance.now() - started < SECONDS * 1000) {
         const run = spawnSync('pdfsig', ['-nssdir', `sql:${nss}`, path], { encoding: 'utf8' });
-        if (!/Signature is Valid/.test(run.stdout)) throw new Error(`pdfsig did not validate the bench file: ${run.stdout}`);
+        if (!/Signature is Valid/.test(run.stdout))
+          throw new Error(`pdfsig did not validate the bench file: ${run.stdout}`);
         done++;
       }
       const value = done / ((performance.now() - started) / 1000);
@@ -179,11 +246,25 @@ async function pdfBench(ctx: SuiteContext): Promise<Result[]> {
   }
 
   ctx.log('the limit: openssl speed');
-  const rsa = /rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)/.exec(opensslSpeed(['-seconds', String(Math.max(1, Math.round(SECONDS))), 'rsa2048']));
+  const rsa = /rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)/.exec(
+    opensslSpeed(['-seconds', String(Math.max(1, Math.round(SECONDS))), 'rsa2048']),
+  );
   const rsaPerSecond = rsa ? Number(rsa[1]) : null;
-  results.push({ metric: 'RSA-2048 signatures (one core)', subject: 'openssl speed', value: rsaPerSecond, unit: 'signs/s' });
-  const sha = /sha256\s+([\d.]+)k/.exec(opensslSpeed(['-seconds', String(Math.max(1, Math.round(SECONDS))), '-bytes', '16384', 'sha256']));
-  results.push({ metric: 'SHA-256, 16 KB blocks (one core)', subject: 'openssl speed', value: sha ? (Number(sha[1]) * 1000) / 1e6 : null, unit: 'MB/s' });
+  results.push({
+    metric: 'RSA-2048 signatures (one core)',
+    subject: 'openssl speed',
+    value: rsaPerSecond,
+    unit: 'signs/s',
+  });
+  const sha = /sha256\s+([\d.]+)k/.exec(
+    opensslSpeed(['-seconds', String(Math.max(1, Math.round(SECONDS))), '-bytes', '16384', 'sha256']),
+  );
+  results.push({
+    metric: 'SHA-256, 16 KB blocks (one core)',
+    subject: 'openssl speed',
+    value: sha ? (Number(sha[1]) * 1000) / 1e6 : null,
+    unit: 'MB/s',
+  });
   const small = goals.get(`sign B-B, ${files[0]!.label}`)?.find((r) => r.subject === 'Sigil');
   results.push({
     metric: `Sigil B-B signing, ${files[0]!.label}, as a share of the RSA limit`,
@@ -192,8 +273,12 @@ async function pdfBench(ctx: SuiteContext): Promise<Result[]> {
     unit: '%',
     goal: { op: '>=', value: RSA_SHARE_GOAL },
   });
-  ctx.note('@signpdf/signpdf has no time-stamp support (its CMS also lacks signing-certificate-v2), so it has no B-T figures; its P12Signer works once, so it is made per document.');
-  ctx.note('Verification: Sigil checks digest, CMS signature, ESS binding, chain to the root, the time-stamp and changes after signing; pdfsig checks the CMS and the chain through NSS, in a process per file.');
+  ctx.note(
+    '@signpdf/signpdf has no time-stamp support (its CMS also lacks signing-certificate-v2), so it has no B-T figures; its P12Signer works once, so it is made per document.',
+  );
+  ctx.note(
+    'Verification: Sigil checks digest, CMS signature, ESS binding, chain to the root, the time-stamp and changes after signing; pdfsig checks the CMS and the chain through NSS, in a process per file.',
+  );
   return results;
 }
 
@@ -204,7 +289,28 @@ function legacyP12(dir: string, keyPem: string, certs: Buffer[], password: strin
   const out = join(dir, 'legacy.p12');
   writeFileSync(key, keyPem, { mode: 0o600 });
   writeFileSync(chain, certs.map((c) => derToPem(c)).join(''));
-  const result = spawnSync('openssl', ['pkcs12', '-export', '-inkey', key, '-in', chain, '-out', out, '-passout', `pass:${password}`, '-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1'], { encoding: 'utf8' });
+  const result = spawnSync(
+    'openssl',
+    [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      key,
+      '-in',
+      chain,
+      '-out',
+      out,
+      '-passout',
+      `pass:${password}`,
+      '-keypbe',
+      'PBE-SHA1-3DES',
+      '-certpbe',
+      'PBE-SHA1-3DES',
+      '-macalg',
+      'sha1',
+    ],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`openssl pkcs12 failed: ${result.stderr}`);
   return readFileSync(out);
 }

@@ -2,9 +2,25 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REQUEST_TIMEOUT_SECONDS, runLoad, type LoadResult } from '../lib/load.js';
-import { adminUrl, createBenchDatabase, redact, serverVersion, unreachable, type BenchDatabase } from '../lib/postgres.js';
+import {
+  adminUrl,
+  createBenchDatabase,
+  redact,
+  serverVersion,
+  unreachable,
+  type BenchDatabase,
+} from '../lib/postgres.js';
 import { sleep } from '../lib/resources.js';
-import { cpuSeconds, machineBusyPercent, ROOT, rssMegabytes, runNode, runSigil, startServer, type Target } from '../lib/server.js';
+import {
+  cpuSeconds,
+  machineBusyPercent,
+  ROOT,
+  rssMegabytes,
+  runNode,
+  runSigil,
+  startServer,
+  type Target,
+} from '../lib/server.js';
 import type { Goal, Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
 import { boundedInt } from '../lib/settings.js';
@@ -17,7 +33,8 @@ const EXTRA_USERS = boundedInt(process.env.BENCH_USERS, 1000, 0, 10_000);
  * every password with scrypt (~0.12 s of CPU each: minutes for a thousand, more on a busy machine).
  */
 const SEED = process.env.BENCH_SEED === 'api' ? 'api' : 'direct';
-if (process.env.BENCH_SEED && !['api', 'direct'].includes(process.env.BENCH_SEED)) process.stderr.write(`bench: BENCH_SEED is api or direct, not ${process.env.BENCH_SEED}; using direct\n`);
+if (process.env.BENCH_SEED && !['api', 'direct'].includes(process.env.BENCH_SEED))
+  process.stderr.write(`bench: BENCH_SEED is api or direct, not ${process.env.BENCH_SEED}; using direct\n`);
 const SEED_SCRIPT = join(ROOT, 'bench', 'lib', 'seed-users.ts');
 const SETUP_CONCURRENCY = 4;
 const SETUP_LIMIT_MS = 240_000;
@@ -67,18 +84,28 @@ export const platformSuite: Suite = {
 
 /** Measures PGlite, then PostgreSQL (skipped when no server answers); returns every figure. */
 export async function platform(ctx: SuiteContext): Promise<Result[]> {
-  const how = SEED === 'api' ? 'created through POST /api/v1/users' : 'added as sigil demo seeds people (repositories, one transaction; BENCH_SEED=api for the API)';
-  ctx.note(`Data: the demo group (~31 users) plus ${EXTRA_USERS} users ${how}. Load: autocannon in its own process, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, then ${LOAD_SECONDS} s measured; bearer session of ${DEMO_ADMIN}; a request unanswered after ${REQUEST_TIMEOUT_SECONDS} s counts as failed.`);
+  const how =
+    SEED === 'api'
+      ? 'created through POST /api/v1/users'
+      : 'added as sigil demo seeds people (repositories, one transaction; BENCH_SEED=api for the API)';
+  ctx.note(
+    `Data: the demo group (~31 users) plus ${EXTRA_USERS} users ${how}. Load: autocannon in its own process, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up, then ${LOAD_SECONDS} s measured; bearer session of ${DEMO_ADMIN}; a request unanswered after ${REQUEST_TIMEOUT_SECONDS} s counts as failed.`,
+  );
   const results = await measure(ctx, 'PGlite', { dataDir: tempDir(ctx, 'pglite') });
   // The default compiles PGlite's WebAssembly with V8's baseline compiler only; this is the other choice, for comparison.
   const optimizing = { SIGIL_PGLITE_COMPILER: 'optimizing' };
-  results.push(...(await measure(ctx, OPTIMIZING, { dataDir: tempDir(ctx, 'pglite-optimizing'), settings: optimizing })));
+  results.push(
+    ...(await measure(ctx, OPTIMIZING, { dataDir: tempDir(ctx, 'pglite-optimizing'), settings: optimizing })),
+  );
 
   const serverUrl = adminUrl();
   const why = await unreachable(serverUrl);
   if (why) {
-    ctx.note(`PostgreSQL skipped: ${redact(serverUrl)} does not answer (${why}). Set BENCH_DATABASE_URL to use another server.`);
-    for (const key of Object.keys(METRICS) as MetricKey[]) results.push(row(key, 'PostgreSQL', null, { note: 'skipped (no PostgreSQL)', ...goalOf(key, 'PostgreSQL') }));
+    ctx.note(
+      `PostgreSQL skipped: ${redact(serverUrl)} does not answer (${why}). Set BENCH_DATABASE_URL to use another server.`,
+    );
+    for (const key of Object.keys(METRICS) as MetricKey[])
+      results.push(row(key, 'PostgreSQL', null, { note: 'skipped (no PostgreSQL)', ...goalOf(key, 'PostgreSQL') }));
     return results;
   }
   let database: BenchDatabase;
@@ -86,11 +113,16 @@ export async function platform(ctx: SuiteContext): Promise<Result[]> {
     database = await createBenchDatabase(ctx.resources, serverUrl);
   } catch (error) {
     ctx.note(`PostgreSQL failed: could not create the bench database on ${redact(serverUrl)}: ${message(error)}`);
-    for (const key of Object.keys(METRICS) as MetricKey[]) results.push(row(key, 'PostgreSQL', null, { note: 'failed', invalid: true, ...goalOf(key, 'PostgreSQL') }));
+    for (const key of Object.keys(METRICS) as MetricKey[])
+      results.push(row(key, 'PostgreSQL', null, { note: 'failed', invalid: true, ...goalOf(key, 'PostgreSQL') }));
     return results;
   }
-  ctx.note(`PostgreSQL: ${await serverVersion(serverUrl)} at ${redact(serverUrl)}, fresh database ${database.name}, the server's default pool (DATABASE_POOL_SIZE 10).`);
-  results.push(...(await measure(ctx, 'PostgreSQL', { dataDir: tempDir(ctx, 'postgres'), databaseUrl: database.url }, database)));
+  ctx.note(
+    `PostgreSQL: ${await serverVersion(serverUrl)} at ${redact(serverUrl)}, fresh database ${database.name}, the server's default pool (DATABASE_POOL_SIZE 10).`,
+  );
+  results.push(
+    ...(await measure(ctx, 'PostgreSQL', { dataDir: tempDir(ctx, 'postgres'), databaseUrl: database.url }, database)),
+  );
   return results;
 }
 
@@ -117,10 +149,16 @@ function message(error: unknown): string {
 }
 
 /** One backend, start to finish. A failure part-way keeps what was measured and marks the rest failed. */
-async function measure(ctx: SuiteContext, subject: string, target: Target, database?: BenchDatabase): Promise<Result[]> {
+async function measure(
+  ctx: SuiteContext,
+  subject: string,
+  target: Target,
+  database?: BenchDatabase,
+): Promise<Result[]> {
   const slug = subject.toLowerCase().replace(/\W+/g, '-');
   const results = new Map<MetricKey, Result>();
-  const add = (key: MetricKey, value: number | null, extra: Partial<Result> = {}) => results.set(key, row(key, subject, value, extra));
+  const add = (key: MetricKey, value: number | null, extra: Partial<Result> = {}) =>
+    results.set(key, row(key, subject, value, extra));
   const log = (text: string) => ctx.log(`${subject}: ${text}`);
 
   try {
@@ -134,7 +172,14 @@ async function measure(ctx: SuiteContext, subject: string, target: Target, datab
     const password = readFileSync(join(target.dataDir, 'demo-logins.txt'), 'utf8').trim();
     if (SEED === 'direct' && EXTRA_USERS > 0) {
       log(`adding ${EXTRA_USERS} users (set-up, not measured)`);
-      const seeded = JSON.parse(await runNode(ctx.resources, `${slug}-seed-users`, ['--import', 'tsx', SEED_SCRIPT, String(EXTRA_USERS)], target)) as { seconds: number };
+      const seeded = JSON.parse(
+        await runNode(
+          ctx.resources,
+          `${slug}-seed-users`,
+          ['--import', 'tsx', SEED_SCRIPT, String(EXTRA_USERS)],
+          target,
+        ),
+      ) as { seconds: number };
       log(`  … done in ${seeded.seconds.toFixed(1)} s`);
     }
 
@@ -165,7 +210,8 @@ async function measure(ctx: SuiteContext, subject: string, target: Target, datab
         log(`  … done in ${setupSeconds.toFixed(1)} s`);
       }
       const page = await api.json<{ items: unknown[] }>('GET', LIST_PATH);
-      if (page.items.length !== 50) ctx.note(`${subject}: ${LIST_PATH} returned ${page.items.length} users, not a full page of 50.`);
+      if (page.items.length !== 50)
+        ctx.note(`${subject}: ${LIST_PATH} returned ${page.items.length} users, not a full page of 50.`);
 
       await sleep(IDLE_WAIT_MS);
       add('rss', rssMegabytes(server.pid), { decimals: 0 });
@@ -173,33 +219,62 @@ async function measure(ctx: SuiteContext, subject: string, target: Target, datab
       const background = await machineBusyPercent(1_000);
       add('background', background, { decimals: 0 });
       if (background !== null && background > BUSY_WARNING_PERCENT) {
-        ctx.note(`!!! ${subject}: the machine was ${background.toFixed(0)}% busy with other work just before the load; the throughput figures share the CPUs with it.`);
+        ctx.note(
+          `!!! ${subject}: the machine was ${background.toFixed(0)}% busy with other work just before the load; the throughput figures share the CPUs with it.`,
+        );
       }
 
       transactionsBefore = database ? await database.committedTransactions() : null;
       const headers = { authorization: `Bearer ${api.token}` };
       log(`load: ${WARMUP_SECONDS} s warm-up, then ${LOAD_SECONDS} s measured`);
-      const warmup = await runLoad(ctx.resources, { url: server.baseUrl + LIST_PATH, connections: CONNECTIONS, seconds: WARMUP_SECONDS, headers });
+      const warmup = await runLoad(ctx.resources, {
+        url: server.baseUrl + LIST_PATH,
+        connections: CONNECTIONS,
+        seconds: WARMUP_SECONDS,
+        headers,
+      });
       const cpuBefore = cpuSeconds(server.pid);
-      load = await runLoad(ctx.resources, { url: server.baseUrl + LIST_PATH, connections: CONNECTIONS, seconds: LOAD_SECONDS, headers });
+      load = await runLoad(ctx.resources, {
+        url: server.baseUrl + LIST_PATH,
+        connections: CONNECTIONS,
+        seconds: LOAD_SECONDS,
+        headers,
+      });
       const cpuAfter = cpuSeconds(server.pid);
       requestsSent = warmup.sent + load.sent;
-      if (cpuBefore !== null && cpuAfter !== null && load.sent > 0) cpuPerRequestMs = ((cpuAfter - cpuBefore) * 1000) / load.sent;
+      if (cpuBefore !== null && cpuAfter !== null && load.sent > 0)
+        cpuPerRequestMs = ((cpuAfter - cpuBefore) * 1000) / load.sent;
       const warmupFailed = warmup.non2xx + warmup.errors + warmup.timeouts;
-      if (warmupFailed > 0) ctx.note(`${subject}: ${warmupFailed} requests failed during the warm-up (${describeStatus(warmup)}).`);
+      if (warmupFailed > 0)
+        ctx.note(`${subject}: ${warmupFailed} requests failed during the warm-up (${describeStatus(warmup)}).`);
       add('rssLoaded', rssMegabytes(server.pid), { decimals: 0 });
 
       // What this machine's HTTP stack gives without the application's work, to read the figure above against.
       log(`reference load: GET /healthz, ${BASELINE_SECONDS} s`);
-      const baseline = await runLoad(ctx.resources, { url: `${server.baseUrl}/healthz`, connections: CONNECTIONS, seconds: BASELINE_SECONDS });
+      const baseline = await runLoad(ctx.resources, {
+        url: `${server.baseUrl}/healthz`,
+        connections: CONNECTIONS,
+        seconds: BASELINE_SECONDS,
+      });
       const baselineFailed = baseline.non2xx + baseline.errors + baseline.timeouts;
-      add('baseline', baseline.requestsPerSecond, { decimals: 0, ...(baselineFailed > 0 ? { invalid: true, note: `${baselineFailed} requests failed (${describeStatus(baseline)})` } : {}) });
+      add('baseline', baseline.requestsPerSecond, {
+        decimals: 0,
+        ...(baselineFailed > 0
+          ? { invalid: true, note: `${baselineFailed} requests failed (${describeStatus(baseline)})` }
+          : {}),
+      });
     } finally {
       await server.stop();
     }
 
     const failed = load.non2xx + load.errors + load.timeouts;
-    const invalid = failed > 0 ? { invalid: true, note: `${failed} of ${load.requests} requests failed (${describeStatus(load)}); the throughput figures are not valid` } : {};
+    const invalid =
+      failed > 0
+        ? {
+            invalid: true,
+            note: `${failed} of ${load.requests} requests failed (${describeStatus(load)}); the throughput figures are not valid`,
+          }
+        : {};
     add('rps', load.requestsPerSecond, { decimals: 0, ...invalid });
     add('p50', load.latencyP50Ms, { decimals: 0, ...invalid });
     add('p99', load.latencyP99Ms, { decimals: 0, ...invalid });
@@ -257,10 +332,16 @@ async function createUsers(api: Api, companyId: string, count: number): Promise<
   let next = 0;
   const worker = async () => {
     while (next < count) {
-      if (Date.now() - started > SETUP_LIMIT_MS) throw new Error(`creating users took over ${SETUP_LIMIT_MS / 1000} s (${next} of ${count} started)`);
+      if (Date.now() - started > SETUP_LIMIT_MS)
+        throw new Error(`creating users took over ${SETUP_LIMIT_MS / 1000} s (${next} of ${count} started)`);
       const i = next++;
       const n = String(i + 1).padStart(5, '0');
-      await api.json('POST', '/api/v1/users', { email: `bench.${n}@bench.sigil.local`, name: `测试用户${n}`, companyId, password }, 201);
+      await api.json(
+        'POST',
+        '/api/v1/users',
+        { email: `bench.${n}@bench.sigil.local`, name: `测试用户${n}`, companyId, password },
+        201,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(SETUP_CONCURRENCY, count) }, worker));
@@ -273,18 +354,33 @@ class Api {
   constructor(private readonly baseUrl: string) {}
 
   async signIn(email: string, password: string): Promise<void> {
-    const answer = await this.json<{ status: string; token?: string }>('POST', '/api/v1/auth/sign-in', { email, password });
-    if (answer.status !== 'signed_in' || !answer.token) throw new Error(`sign-in as ${email} did not give a session (${answer.status})`);
+    const answer = await this.json<{ status: string; token?: string }>('POST', '/api/v1/auth/sign-in', {
+      email,
+      password,
+    });
+    if (answer.status !== 'signed_in' || !answer.token)
+      throw new Error(`sign-in as ${email} did not give a session (${answer.status})`);
     this.token = answer.token;
   }
 
-  async json<T>(method: 'GET' | 'POST', path: string, body?: unknown, expect = method === 'POST' && path !== '/api/v1/auth/sign-in' ? 201 : 200): Promise<T> {
+  async json<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    expect = method === 'POST' && path !== '/api/v1/auth/sign-in' ? 201 : 200,
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(this.baseUrl + path, { method, headers, body: body === undefined ? null : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
     const text = await response.text();
-    if (response.status !== expect) throw new Error(`${method} ${path} answered ${response.status}, expected ${expect}: ${text.slice(0, 300)}`);
+    if (response.status !== expect)
+      throw new Error(`${method} ${path} answered ${response.status}, expected ${expect}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
   }
 }

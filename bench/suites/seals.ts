@@ -13,7 +13,14 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { Latency, MeasureOutput, MeasureSettings } from '../lib/measure-seals.js';
 import { adminUrl, redact, serverVersion, unreachable } from '../lib/postgres.js';
-import { checkSeed, FULL_SIZES, SEALS_SEED_VERSION, seedSeals, type SealsSeedSizes, type SeedFacts } from '../lib/seed-seals.js';
+import {
+  checkSeed,
+  FULL_SIZES,
+  SEALS_SEED_VERSION,
+  seedSeals,
+  type SealsSeedSizes,
+  type SeedFacts,
+} from '../lib/seed-seals.js';
 import { ROOT, runNode, runSigil, startServer, type Target } from '../lib/server.js';
 import type { Goal, Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
@@ -91,7 +98,9 @@ export async function seals(ctx: SuiteContext): Promise<Result[]> {
   const serverUrl = adminUrl();
   const why = await unreachable(serverUrl);
   if (why) {
-    ctx.note(`Skipped: PostgreSQL at ${redact(serverUrl)} does not answer (${why}). Set BENCH_DATABASE_URL to use another server.`);
+    ctx.note(
+      `Skipped: PostgreSQL at ${redact(serverUrl)} does not answer (${why}). Set BENCH_DATABASE_URL to use another server.`,
+    );
     return (Object.keys(METRICS) as MetricKey[]).map((key) => row(key, null, { note: 'skipped (no PostgreSQL)' }));
   }
   const results = new Map<MetricKey, Result>();
@@ -102,7 +111,8 @@ export async function seals(ctx: SuiteContext): Promise<Result[]> {
   } catch (error) {
     ctx.log(`FAILED: ${message(error)}`);
     ctx.note(`Failed: ${message(error)}`);
-    for (const key of Object.keys(METRICS) as MetricKey[]) if (!results.has(key)) add(key, null, { note: 'failed', invalid: true });
+    for (const key of Object.keys(METRICS) as MetricKey[])
+      if (!results.has(key)) add(key, null, { note: 'failed', invalid: true });
   }
   return (Object.keys(METRICS) as MetricKey[]).flatMap((key) => results.get(key) ?? []);
 }
@@ -135,18 +145,26 @@ interface Marker {
 
 /** The marker of a usable cached database, or why it cannot be reused. */
 async function cachedSeed(serverUrl: string, url: string, migrations: string[]): Promise<Marker | string> {
-  const exists = await withClient(serverUrl, async (client) => (await client.query('select 1 from pg_database where datname = $1', [DATABASE])).rowCount === 1);
+  const exists = await withClient(
+    serverUrl,
+    async (client) => (await client.query('select 1 from pg_database where datname = $1', [DATABASE])).rowCount === 1,
+  );
   if (!exists) return 'no cached database';
   return withClient(url, async (client) => {
     const table = await client.query(`select to_regclass('${MARKER}') as t`);
     if (!table.rows[0]?.t) return 'the cached database has no marker (seeding did not finish)';
     const marker = (await client.query<{ marker: Marker }>(`select marker from ${MARKER}`)).rows[0]?.marker;
     if (!marker) return 'the cached database has no marker row';
-    if (marker.version !== SEALS_SEED_VERSION) return `it was seeded by seed version ${marker.version}, this is ${SEALS_SEED_VERSION}`;
+    if (marker.version !== SEALS_SEED_VERSION)
+      return `it was seeded by seed version ${marker.version}, this is ${SEALS_SEED_VERSION}`;
     // jsonb does not keep key order: compare size by size.
-    if ((Object.keys(SIZES) as Array<keyof SealsSeedSizes>).some((key) => marker.sizes[key] !== SIZES[key])) return `it holds other sizes (${JSON.stringify(marker.sizes)})`;
-    const applied = (await client.query<{ name: string }>('select name from sigil_migrations order by name')).rows.map((r) => r.name);
-    if (JSON.stringify(applied) !== JSON.stringify(migrations)) return `its migrations (${applied.at(-1) ?? 'none'}) differ from this build's (${migrations.at(-1)})`;
+    if ((Object.keys(SIZES) as Array<keyof SealsSeedSizes>).some((key) => marker.sizes[key] !== SIZES[key]))
+      return `it holds other sizes (${JSON.stringify(marker.sizes)})`;
+    const applied = (await client.query<{ name: string }>('select name from sigil_migrations order by name')).rows.map(
+      (r) => r.name,
+    );
+    if (JSON.stringify(applied) !== JSON.stringify(migrations))
+      return `its migrations (${applied.at(-1) ?? 'none'}) differ from this build's (${migrations.at(-1)})`;
     return marker;
   });
 }
@@ -159,13 +177,23 @@ async function seed(ctx: SuiteContext, serverUrl: string, url: string, migration
   });
   const dataDir = ctx.resources.dir(mkdtempSync(join(tmpdir(), 'sigil-bench-seals-migrate-')));
   await runSigil(ctx.resources, 'seals-migrate', ['db', 'migrate'], { dataDir, databaseUrl: url });
-  const { hashPassword } = (await import(pathToFileURL(join(ROOT, 'dist', 'lib', 'secrets.js')).href)) as typeof import('../../src/lib/secrets.js');
+  const { hashPassword } = (await import(
+    pathToFileURL(join(ROOT, 'dist', 'lib', 'secrets.js')).href
+  )) as typeof import('../../src/lib/secrets.js');
   const passwordHash = await hashPassword(randomBytes(16).toString('base64url'));
   const marker = await withClient(url, async (client) => {
     const facts = await seedSeals(client, SIZES, passwordHash, ctx.log);
     const counts = await checkSeed(client, ctx.log);
     const seconds = (performance.now() - started) / 1000;
-    const value: Marker = { version: SEALS_SEED_VERSION, sizes: SIZES, migrations, facts, counts, seconds, seededAt: new Date().toISOString() };
+    const value: Marker = {
+      version: SEALS_SEED_VERSION,
+      sizes: SIZES,
+      migrations,
+      facts,
+      counts,
+      seconds,
+      seededAt: new Date().toISOString(),
+    };
     // Written last: a database without it was not finished and is seeded again.
     await client.query(`create table ${MARKER} (marker jsonb not null)`);
     await client.query(`insert into ${MARKER} (marker) values ($1)`, [JSON.stringify(value)]);
@@ -176,13 +204,18 @@ async function seed(ctx: SuiteContext, serverUrl: string, url: string, migration
 
 async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<void> {
   const url = databaseUrl(serverUrl, DATABASE);
-  const { migrationNames } = (await import(pathToFileURL(join(ROOT, 'dist', 'db', 'migrate.js')).href)) as typeof import('../../src/db/migrate.js');
+  const { migrationNames } = (await import(
+    pathToFileURL(join(ROOT, 'dist', 'db', 'migrate.js')).href
+  )) as typeof import('../../src/db/migrate.js');
   const migrations = migrationNames();
   let marker: Marker;
   let reused = false;
-  const cached = process.env.BENCH_SEALS_RESEED === '1' ? 'BENCH_SEALS_RESEED=1' : await cachedSeed(serverUrl, url, migrations);
+  const cached =
+    process.env.BENCH_SEALS_RESEED === '1' ? 'BENCH_SEALS_RESEED=1' : await cachedSeed(serverUrl, url, migrations);
   if (typeof cached === 'string') {
-    ctx.log(`seeding ${DATABASE} (${cached}): ${count(SIZES.companies)} companies, ${count(SIZES.users)} people, ${count(SIZES.seals)} seals, ${count(SIZES.seals * SIZES.grantsPerSeal)} grants`);
+    ctx.log(
+      `seeding ${DATABASE} (${cached}): ${count(SIZES.companies)} companies, ${count(SIZES.users)} people, ${count(SIZES.seals)} seals, ${count(SIZES.seals * SIZES.grantsPerSeal)} grants`,
+    );
     marker = await seed(ctx, serverUrl, url, migrations);
     ctx.log(`  … seeded in ${marker.seconds.toFixed(1)} s`);
   } else {
@@ -201,18 +234,23 @@ async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<
       `${count(counts.companies!)} companies, ${count(counts.departments!)} departments, ${count(counts.users!)} people (${count(counts.roleAssignments!)} role assignments, ${count(counts.posts!)} additional posts), ` +
       `${count(counts.seals!)} seals with a custodian each, ${count(counts.grants!)} grants (${count(counts.departmentGrants!)} to departments, ${count(counts.roleGrants!)} to roles, ${count(counts.revokedGrants!)} revoked; a tenth of them expired, three tenths limited in uses).`,
   );
-  ctx.note(`Large subsidiary ${facts.largeCompanyName}: ${count(facts.large.users)} people, ${count(facts.large.departments)} departments, ${count(facts.large.seals)} seals, ${count(facts.large.grants)} grants.`);
+  ctx.note(
+    `Large subsidiary ${facts.largeCompanyName}: ${count(facts.large.users)} people, ${count(facts.large.departments)} departments, ${count(facts.large.seals)} seals, ${count(facts.large.grants)} grants.`,
+  );
 
   // A session for the head office's seal administrator, removed again at the end.
   const token = `sgs_${randomBytes(32).toString('base64url')}`;
   await withClient(url, (client) =>
-    client.query(`insert into sessions (id, group_id, user_id, token_hash, mfa_pending, ip, user_agent, expires_at) values (gen_random_uuid(), $1, $2, $3, false, null, 'sigil-bench-seals', now() + interval '2 hours')`, [
-      facts.groupId,
-      facts.adminId,
-      createHash('sha256').update(token).digest('hex'),
-    ]),
+    client.query(
+      `insert into sessions (id, group_id, user_id, token_hash, mfa_pending, ip, user_agent, expires_at) values (gen_random_uuid(), $1, $2, $3, false, null, 'sigil-bench-seals', now() + interval '2 hours')`,
+      [facts.groupId, facts.adminId, createHash('sha256').update(token).digest('hex')],
+    ),
   );
-  ctx.resources.defer('remove the bench session', () => withClient(url, (client) => client.query(`delete from sessions where user_agent = 'sigil-bench-seals'`)).then(() => undefined));
+  ctx.resources.defer('remove the bench session', () =>
+    withClient(url, (client) => client.query(`delete from sessions where user_agent = 'sigil-bench-seals'`)).then(
+      () => undefined,
+    ),
+  );
 
   const dataDir = ctx.resources.dir(mkdtempSync(join(tmpdir(), 'sigil-bench-seals-')));
   const target: Target = { dataDir, databaseUrl: url };
@@ -222,11 +260,28 @@ async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<
     server = await startServer(ctx.resources, 'seals-server', target);
   }
   try {
-    const settings: MeasureSettings = { sizes: SIZES, facts, decisions: DECISIONS, warmup: WARMUP, reportRuns: REPORT_RUNS, http: server ? { baseUrl: server.baseUrl, token, decisions: HTTP_DECISIONS } : undefined };
+    const settings: MeasureSettings = {
+      sizes: SIZES,
+      facts,
+      decisions: DECISIONS,
+      warmup: WARMUP,
+      reportRuns: REPORT_RUNS,
+      http: server ? { baseUrl: server.baseUrl, token, decisions: HTTP_DECISIONS } : undefined,
+    };
     const settingsFile = join(dataDir, 'measure-settings.json');
     writeFileSync(settingsFile, JSON.stringify(settings));
-    ctx.log(`measuring: ${count(DECISIONS)} decisions in-process${server ? `, ${count(HTTP_DECISIONS)} over HTTP` : ''}, ${REPORT_RUNS} reports each way`);
-    const output = JSON.parse(await runNode(ctx.resources, 'seals-measure', ['--import', 'tsx', MEASURE_SCRIPT, settingsFile], target, MEASURE_LIMIT_MS)) as MeasureOutput;
+    ctx.log(
+      `measuring: ${count(DECISIONS)} decisions in-process${server ? `, ${count(HTTP_DECISIONS)} over HTTP` : ''}, ${REPORT_RUNS} reports each way`,
+    );
+    const output = JSON.parse(
+      await runNode(
+        ctx.resources,
+        'seals-measure',
+        ['--import', 'tsx', MEASURE_SCRIPT, settingsFile],
+        target,
+        MEASURE_LIMIT_MS,
+      ),
+    ) as MeasureOutput;
     const d = output.decision;
     add('decisionP50', d.p50, { decimals: 0 });
     add('decisionP99', d.p99, { decimals: 0 });
@@ -234,23 +289,37 @@ async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<
     add('referenceP50', output.reference.p50, { decimals: 0 });
     add('referenceP99', output.reference.p99, { decimals: 0 });
     const { cpu } = output;
-    add('decisionCpu', cpu.backendMicros === null ? null : cpu.clientMicros + cpu.backendMicros, cpu.backendMicros === null ? { note: 'n/a (PostgreSQL not on this machine)' } : { decimals: 0 });
+    add(
+      'decisionCpu',
+      cpu.backendMicros === null ? null : cpu.clientMicros + cpu.backendMicros,
+      cpu.backendMicros === null ? { note: 'n/a (PostgreSQL not on this machine)' } : { decimals: 0 },
+    );
     add('decisionBusy', cpu.machineBusyPercent, { decimals: 0 });
     if (cpu.machineBusyPercent !== null && cpu.machineBusyPercent > 60) {
-      ctx.note(`!!! The machine's CPUs were ${cpu.machineBusyPercent.toFixed(0)}% busy while the decisions ran (the bench itself keeps about one of the two busy): latencies, and above all their p99, include waiting for a CPU. The CPU per decision (client ${cpu.clientMicros.toFixed(0)} µs + backend ${cpu.backendMicros?.toFixed(0) ?? '?'} µs) and the select 1 reference are the figures to compare between runs.`);
+      ctx.note(
+        `!!! The machine's CPUs were ${cpu.machineBusyPercent.toFixed(0)}% busy while the decisions ran (the bench itself keeps about one of the two busy): latencies, and above all their p99, include waiting for a CPU. The CPU per decision (client ${cpu.clientMicros.toFixed(0)} µs + backend ${cpu.backendMicros?.toFixed(0) ?? '?'} µs) and the select 1 reference are the figures to compare between runs.`,
+      );
     }
     ctx.note(
       `Use decision: ${count(d.count)} calls of decideSealUse (after ${count(WARMUP)} to warm up), one after another through the server's Kysely database handle (one connection), at "now"; every tenth is followed by a select 1, the reference; ` +
         `half the triples from real grants (grantee, a member of the granted department or a holder of the role, one of its categories), half uniform. ` +
-        `p50/p90/p99/max ${fmt(d, 'µs')}. Answers: ${Object.entries(d.outcomes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${count(n)}`).join(', ')}.`,
+        `p50/p90/p99/max ${fmt(d, 'µs')}. Answers: ${Object.entries(d.outcomes)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, n]) => `${k} ${count(n)}`)
+          .join(', ')}.`,
     );
     if (output.httpDecision) {
       const h = output.httpDecision;
       const failed = Object.entries(h.statuses).filter(([status]) => status !== '200');
-      const invalid = failed.length > 0 ? { invalid: true, note: `answers other than 200: ${failed.map(([s, n]) => `${n}× ${s}`).join(', ')}` } : {};
+      const invalid =
+        failed.length > 0
+          ? { invalid: true, note: `answers other than 200: ${failed.map(([s, n]) => `${n}× ${s}`).join(', ')}` }
+          : {};
       add('httpP50', h.p50, { decimals: 0, ...invalid });
       add('httpP99', h.p99, { decimals: 0, ...invalid });
-      ctx.note(`Over HTTP: ${count(h.count)} GET /api/v1/seal-use/decision?sealId&userId&category as the head office's seal administrator (one keep-alive connection, one request at a time; asking about another person also checks the seal and the person are in scope: three queries or four); p50/p90/p99/max ${fmt(h, 'µs')}.`);
+      ctx.note(
+        `Over HTTP: ${count(h.count)} GET /api/v1/seal-use/decision?sealId&userId&category as the head office's seal administrator (one keep-alive connection, one request at a time; asking about another person also checks the seal and the person are in scope: three queries or four); p50/p90/p99/max ${fmt(h, 'µs')}.`,
+      );
     } else {
       add('httpP50', null, { note: 'not measured (BENCH_HTTP_DECISIONS=0)' });
       add('httpP99', null, { note: 'not measured (BENCH_HTTP_DECISIONS=0)' });
@@ -269,7 +338,9 @@ async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<
       const invalid = hr.status.some((s) => s !== 200) ? { invalid: true, note: `HTTP ${hr.status.join(', ')}` } : {};
       add('httpReportJson', hr.json.p50, { decimals: 0, ...invalid });
       add('httpReportCsv', hr.csv.p50, { decimals: 0, ...invalid });
-      ctx.note(`Over HTTP (whole body received): JSON ${(hr.jsonBytes / 1e6).toFixed(1)} MB in ${hr.json.p50.toFixed(0)}/${hr.json.max.toFixed(0)} ms, CSV ${(hr.csvBytes / 1e6).toFixed(1)} MB in ${hr.csv.p50.toFixed(0)}/${hr.csv.max.toFixed(0)} ms (median/max).`);
+      ctx.note(
+        `Over HTTP (whole body received): JSON ${(hr.jsonBytes / 1e6).toFixed(1)} MB in ${hr.json.p50.toFixed(0)}/${hr.json.max.toFixed(0)} ms, CSV ${(hr.csvBytes / 1e6).toFixed(1)} MB in ${hr.csv.p50.toFixed(0)}/${hr.csv.max.toFixed(0)} ms (median/max).`,
+      );
     } else {
       add('httpReportJson', null, { note: 'not measured (BENCH_HTTP_DECISIONS=0)' });
       add('httpReportCsv', null, { note: 'not measured (BENCH_HTTP_DECISIONS=0)' });

@@ -30,7 +30,8 @@ export function isSha256Hex(value: string): boolean {
 
 /** Refuses anything but 64 lower-case hex digits before it can reach a file name. */
 export function assertSha256Hex(value: string): void {
-  if (!SHA256_HEX.test(value)) throw new Error(`not a SHA-256 in lower-case hex: ${JSON.stringify(value.slice(0, 80))}`);
+  if (!SHA256_HEX.test(value))
+    throw new Error(`not a SHA-256 in lower-case hex: ${JSON.stringify(value.slice(0, 80))}`);
 }
 
 export class BlobMissingError extends Error {
@@ -49,5 +50,8 @@ export class BlobCorruptError extends Error {
 }
 
 export function blobTooLarge(size: number, maxBytes: number): AppError {
-  return new AppError('blob_too_large', `The file has ${size} bytes; at most ${maxBytes} are accepted.`, { size, maxBytes });
+  return new AppError('blob_too_large', `The file has ${size} bytes; at most ${maxBytes} are accepted.`, {
+    size,
+    maxBytes,
+  });
 }

@@ -10,20 +10,52 @@ export interface BlobRecord {
   createdAt: Date;
 }
 
-const columns = ['group_id as groupId', 'sha256', 'size', 'media_type as mediaType', 'original_name as originalName', 'created_by as createdBy', 'created_at as createdAt'] as const;
+const columns = [
+  'group_id as groupId',
+  'sha256',
+  'size',
+  'media_type as mediaType',
+  'original_name as originalName',
+  'created_by as createdBy',
+  'created_at as createdAt',
+] as const;
 
 /** Records that a group owns a blob; the first record of a (group, hash) stays, a repeat changes nothing. */
 export async function insertBlob(
   trx: Transaction,
-  row: { groupId: string; sha256: string; size: number; mediaType: string; originalName: string | null; createdBy: string | null; at: Date },
+  row: {
+    groupId: string;
+    sha256: string;
+    size: number;
+    mediaType: string;
+    originalName: string | null;
+    createdBy: string | null;
+    at: Date;
+  },
 ): Promise<void> {
   await trx
     .insertInto('blobs')
-    .values({ group_id: row.groupId, sha256: row.sha256, size: row.size, media_type: row.mediaType, original_name: row.originalName, created_by: row.createdBy, created_at: row.at })
+    .values({
+      group_id: row.groupId,
+      sha256: row.sha256,
+      size: row.size,
+      media_type: row.mediaType,
+      original_name: row.originalName,
+      created_by: row.createdBy,
+      created_at: row.at,
+    })
     .onConflict((oc) => oc.columns(['group_id', 'sha256']).doNothing())
     .execute();
 }
 
-export async function findBlob(db: Db | Transaction, where: { groupId: string; sha256: string }): Promise<BlobRecord | undefined> {
-  return db.selectFrom('blobs').select(columns).where('group_id', '=', where.groupId).where('sha256', '=', where.sha256).executeTakeFirst();
+export async function findBlob(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string },
+): Promise<BlobRecord | undefined> {
+  return db
+    .selectFrom('blobs')
+    .select(columns)
+    .where('group_id', '=', where.groupId)
+    .where('sha256', '=', where.sha256)
+    .executeTakeFirst();
 }

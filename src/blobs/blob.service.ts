@@ -18,10 +18,25 @@ function blobNotFound(sha256: string): AppError {
 export async function storeBlob(
   trx: Transaction,
   store: BlobStore,
-  input: { groupId: string; bytes: Uint8Array; mediaType: string; originalName?: string | null; createdBy: string | null; at?: Date },
+  input: {
+    groupId: string;
+    bytes: Uint8Array;
+    mediaType: string;
+    originalName?: string | null;
+    createdBy: string | null;
+    at?: Date;
+  },
 ): Promise<BlobRecord> {
   const { sha256, size } = await store.put(input.bytes);
-  await insertBlob(trx, { groupId: input.groupId, sha256, size, mediaType: input.mediaType, originalName: input.originalName ?? null, createdBy: input.createdBy, at: input.at ?? new Date() });
+  await insertBlob(trx, {
+    groupId: input.groupId,
+    sha256,
+    size,
+    mediaType: input.mediaType,
+    originalName: input.originalName ?? null,
+    createdBy: input.createdBy,
+    at: input.at ?? new Date(),
+  });
   const row = await findBlob(trx, { groupId: input.groupId, sha256 });
   if (!row) throw new Error(`blob ${sha256} was recorded but cannot be read back`);
   return row;
@@ -31,7 +46,10 @@ export async function storeBlob(
  * A group's blob record, or `blob_not_found`. The same answer whether the hash is unknown
  * or belongs to another group: a hash must not work as a key to another tenant's file.
  */
-export async function getGroupBlob(db: Db | Transaction, where: { groupId: string; sha256: string }): Promise<BlobRecord> {
+export async function getGroupBlob(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string },
+): Promise<BlobRecord> {
   const row = isSha256Hex(where.sha256) ? await findBlob(db, where) : undefined;
   if (!row) throw blobNotFound(where.sha256);
   return row;
@@ -43,13 +61,20 @@ export async function assertGroupBlob(db: Db | Transaction, where: { groupId: st
 }
 
 /** A group's blob with its bytes (checked against the hash). */
-export async function readGroupBlob(db: Db | Transaction, store: BlobStore, where: { groupId: string; sha256: string }): Promise<{ blob: BlobRecord; bytes: Buffer }> {
+export async function readGroupBlob(
+  db: Db | Transaction,
+  store: BlobStore,
+  where: { groupId: string; sha256: string },
+): Promise<{ blob: BlobRecord; bytes: Buffer }> {
   const blob = await getGroupBlob(db, where);
   try {
     return { blob, bytes: await store.get(blob.sha256) };
   } catch (error) {
     // The row says the group owns it but the bytes are gone: an operator problem, not the caller's.
-    if (error instanceof BlobMissingError) throw new Error(`blob ${blob.sha256} of group ${blob.groupId} is recorded but missing from the store`, { cause: error });
+    if (error instanceof BlobMissingError)
+      throw new Error(`blob ${blob.sha256} of group ${blob.groupId} is recorded but missing from the store`, {
+        cause: error,
+      });
     throw error;
   }
 }

@@ -52,15 +52,21 @@ export function normaliseMediaType(claimed: string): string {
  * Throws `file_type_mismatch` unless the content is of one of the `accepted` types and,
  * when the client claimed a type, of that type. Returns the type found.
  */
-export function assertMediaType(bytes: Uint8Array, options: { accepted: readonly SniffedType[]; claimed?: string | undefined; field?: string }): SniffedType {
+export function assertMediaType(
+  bytes: Uint8Array,
+  options: { accepted: readonly SniffedType[]; claimed?: string | undefined; field?: string },
+): SniffedType {
   const found = sniffMediaType(bytes);
   const field = options.field ?? 'file';
-  const fail = (message: string) => new AppError('file_type_mismatch', message, { errors: [{ field, message }], ...(found ? { found } : {}) });
+  const fail = (message: string) =>
+    new AppError('file_type_mismatch', message, { errors: [{ field, message }], ...(found ? { found } : {}) });
   if (options.claimed !== undefined) {
     const claimed = normaliseMediaType(options.claimed);
-    if (found !== claimed) throw fail(`The file claims to be ${claimed} but its content is ${found ?? 'not a type Sigil recognises'}.`);
+    if (found !== claimed)
+      throw fail(`The file claims to be ${claimed} but its content is ${found ?? 'not a type Sigil recognises'}.`);
   }
-  if (!found || !options.accepted.includes(found)) throw fail(`Only ${options.accepted.join(', ')} are accepted here; this file is ${found ?? 'none of them'}.`);
+  if (!found || !options.accepted.includes(found))
+    throw fail(`Only ${options.accepted.join(', ')} are accepted here; this file is ${found ?? 'none of them'}.`);
   return found;
 }
 

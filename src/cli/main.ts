@@ -20,7 +20,10 @@ function warn(message: string): void {
 }
 
 function configFrom(overrides: Record<string, string | undefined>): Config {
-  return parseConfig({ ...process.env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+  return parseConfig({
+    ...process.env,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+  });
 }
 
 function port(value: string): string {
@@ -65,7 +68,9 @@ export function buildCli(): Command {
         const logins = await ensureDemo(ctx);
         // A command that wrote audit events links them before it exits, not at the next server's start.
         await sealAllPending(ctx.db, { wait: true });
-        process.stdout.write(`${logins.created ? 'Seeded the demo group.' : 'The demo group already exists; nothing changed.'}\n${formatLogins(logins, `http://localhost:${ctx.config.port}`)}\n`);
+        process.stdout.write(
+          `${logins.created ? 'Seeded the demo group.' : 'The demo group already exists; nothing changed.'}\n${formatLogins(logins, `http://localhost:${ctx.config.port}`)}\n`,
+        );
       } finally {
         await database.close();
       }
@@ -102,20 +107,43 @@ export function buildCli(): Command {
     .requiredOption('--admin-email <email>', 'first system administrator e-mail')
     .requiredOption('--admin-name <name>', 'first system administrator name')
     .option('--data <dir>', 'data directory (SIGIL_DATA_DIR)')
-    .action(async (options: { name: string; slug: string; company: string; code: string; adminEmail: string; adminName: string; data?: string }) => {
-      if (!/^[a-z0-9-]{2,40}$/.test(options.slug)) throw new UsageError('--slug must be 2–40 lower-case letters, digits or dashes');
-      const { ctx, database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
-      try {
-        if (await findGroupBySlug(ctx.db, options.slug)) throw new UsageError(`a group with slug ${options.slug} already exists`);
-        const password = randomBytes(12).toString('base64url');
-        await createGroup(ctx.db, { name: options.name, slug: options.slug, headCompany: { name: options.company, code: options.code }, admin: { email: options.adminEmail, name: options.adminName, password } }, { system: 'cli' });
-        // A command that wrote audit events links them before it exits, not at the next server's start.
-        await sealAllPending(ctx.db, { wait: true });
-        process.stdout.write(`created group ${options.slug}\n  sign in as ${options.adminEmail} with password ${password} and change it\n`);
-      } finally {
-        await database.close();
-      }
-    });
+    .action(
+      async (options: {
+        name: string;
+        slug: string;
+        company: string;
+        code: string;
+        adminEmail: string;
+        adminName: string;
+        data?: string;
+      }) => {
+        if (!/^[a-z0-9-]{2,40}$/.test(options.slug))
+          throw new UsageError('--slug must be 2–40 lower-case letters, digits or dashes');
+        const { ctx, database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
+        try {
+          if (await findGroupBySlug(ctx.db, options.slug))
+            throw new UsageError(`a group with slug ${options.slug} already exists`);
+          const password = randomBytes(12).toString('base64url');
+          await createGroup(
+            ctx.db,
+            {
+              name: options.name,
+              slug: options.slug,
+              headCompany: { name: options.company, code: options.code },
+              admin: { email: options.adminEmail, name: options.adminName, password },
+            },
+            { system: 'cli' },
+          );
+          // A command that wrote audit events links them before it exits, not at the next server's start.
+          await sealAllPending(ctx.db, { wait: true });
+          process.stdout.write(
+            `created group ${options.slug}\n  sign in as ${options.adminEmail} with password ${password} and change it\n`,
+          );
+        } finally {
+          await database.close();
+        }
+      },
+    );
 
   program
     .command('audit')
@@ -132,8 +160,12 @@ export function buildCli(): Command {
         if (!group) throw new UsageError(`no group with slug ${options.group}`);
         const report = await verifyChain(ctx.db, group.id);
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else if (report.intact) process.stdout.write(`intact: ${report.checked} events verified, head at ${report.headSeq}\n`);
-        else process.stdout.write(`NOT INTACT: ${report.firstProblem?.kind} at event ${report.firstProblem?.seq} — ${report.firstProblem?.detail}\n`);
+        else if (report.intact)
+          process.stdout.write(`intact: ${report.checked} events verified, head at ${report.headSeq}\n`);
+        else
+          process.stdout.write(
+            `NOT INTACT: ${report.firstProblem?.kind} at event ${report.firstProblem?.seq} — ${report.firstProblem?.detail}\n`,
+          );
         process.exitCode = report.intact ? EXIT.ok : EXIT.negative;
       } finally {
         await database.close();

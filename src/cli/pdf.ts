@@ -3,7 +3,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AppError } from '../server/errors.js';
-import { PADES_LEVELS, signPdf, staticRevocationSource, type PadesLevel, type SignPdfOptions } from '../signing/pades.js';
+import {
+  PADES_LEVELS,
+  signPdf,
+  staticRevocationSource,
+  type PadesLevel,
+  type SignPdfOptions,
+} from '../signing/pades.js';
 import { signerFromPkcs12 } from '../signing/pkcs12.js';
 import { prepareImage } from '../signing/pdf/image.js';
 import { httpRevocationSource } from '../signing/revocation.js';
@@ -14,7 +20,8 @@ import { pemToDer } from '../signing/x509.js';
 function numbers(count: number, label: string) {
   return (value: string): number[] => {
     const parts = value.split(',').map((p) => Number(p.trim()));
-    if (parts.length !== count || parts.some((n) => !Number.isFinite(n))) throw new InvalidArgumentError(`must be ${label}`);
+    if (parts.length !== count || parts.some((n) => !Number.isFinite(n)))
+      throw new InvalidArgumentError(`must be ${label}`);
     return parts;
   };
 }
@@ -25,7 +32,8 @@ function positiveInt(value: string): number {
 }
 
 function level(value: string): PadesLevel {
-  if (!(PADES_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${PADES_LEVELS.join(', ')}`);
+  if (!(PADES_LEVELS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`must be one of ${PADES_LEVELS.join(', ')}`);
   return value as PadesLevel;
 }
 
@@ -35,7 +43,10 @@ async function readInput(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    throw new AppError('validation_failed', `Cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+    throw new AppError(
+      'validation_failed',
+      `Cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+    );
   }
 }
 
@@ -82,12 +93,20 @@ interface SignCommandOptions {
 function describe(s: SignatureReport): string {
   const lines: string[] = [];
   const who = s.signer ? (s.signer.commonName ?? s.signer.subject) : 'unknown signer';
-  const kind = s.kind === 'document-timestamp' ? 'document time-stamp' : `signature${s.level ? ` (PAdES ${s.level})` : ''}`;
+  const kind =
+    s.kind === 'document-timestamp' ? 'document time-stamp' : `signature${s.level ? ` (PAdES ${s.level})` : ''}`;
   lines.push(`#${s.index + 1} ${s.fieldName}: ${s.valid ? 'VALID' : 'INVALID'} ${kind} by ${who}`);
-  lines.push(`   signed at ${s.signedAt ?? 'unknown time'} (${s.timestamped ? (s.timestampTrusted ? 'trusted time-stamp' : 'time-stamp') : 'claimed by the signer'})`);
+  lines.push(
+    `   signed at ${s.signedAt ?? 'unknown time'} (${s.timestamped ? (s.timestampTrusted ? 'trusted time-stamp' : 'time-stamp') : 'claimed by the signer'})`,
+  );
   lines.push(`   chain ${s.chainTrusted ? 'trusted' : 'NOT trusted'}: ${s.chain.join(' → ')}`);
-  lines.push(`   revocation: ${s.revocation}; ${s.coversWholeDocument ? 'covers the whole document' : s.modifiedAfter === 'altered' ? 'the document was CHANGED after it' : 'later revisions only add signatures or validation data'}`);
-  for (const seal of s.seals) lines.push(`   seal image ${seal.width}×${seal.height} on page ${seal.page} at [${seal.rect.map((n) => n.toFixed(1)).join(', ')}]`);
+  lines.push(
+    `   revocation: ${s.revocation}; ${s.coversWholeDocument ? 'covers the whole document' : s.modifiedAfter === 'altered' ? 'the document was CHANGED after it' : 'later revisions only add signatures or validation data'}`,
+  );
+  for (const seal of s.seals)
+    lines.push(
+      `   seal image ${seal.width}×${seal.height} on page ${seal.page} at [${seal.rect.map((n) => n.toFixed(1)).join(', ')}]`,
+    );
   for (const p of s.problems) lines.push(`   problem: ${p}`);
   return lines.join('\n');
 }
@@ -111,10 +130,18 @@ export function registerPdfCommands(program: Command): void {
     .requiredOption('--password <password>', 'password of the PKCS#12 file')
     .option('--level <level>', `PAdES level: ${PADES_LEVELS.join(', ')}`, level, 'B-B' as PadesLevel)
     .option('--tsa <url>', 'RFC 3161 time-stamping URL (repeat for failover); needed from B-T on', collect)
-    .option('--crl <file>', 'CRL (DER or PEM) to embed for B-LT and B-LTA (repeatable); else they are fetched from the certificates', collect)
+    .option(
+      '--crl <file>',
+      'CRL (DER or PEM) to embed for B-LT and B-LTA (repeatable); else they are fetched from the certificates',
+      collect,
+    )
     .option('--image <png>', 'seal or signature image (PNG, transparency kept)')
     .option('--page <n>', 'page for the image (with --rect), or the page to search (with --keyword)', positiveInt)
-    .option('--rect <x,y,w,h>', 'where the image goes, in PDF points from the bottom-left corner', numbers(4, 'x,y,w,h'))
+    .option(
+      '--rect <x,y,w,h>',
+      'where the image goes, in PDF points from the bottom-left corner',
+      numbers(4, 'x,y,w,h'),
+    )
     .option('--keyword <text>', 'place the image centred on this text, e.g. 甲方（盖章）')
     .option('--offset <dx,dy>', 'move the image from the keyword by this much (points)', numbers(2, 'dx,dy'))
     .option('--size <w,h>', 'image size in points with --keyword (default 42 mm wide)', numbers(2, 'w,h'))
@@ -124,27 +151,60 @@ export function registerPdfCommands(program: Command): void {
     .option('--location <text>', 'where the signing took place')
     .option('--field <name>', 'name of the signature field')
     .action(async (input: string, output: string, options: SignCommandOptions) => {
-      if ((options.rect || options.keyword || options.crossPage) && !options.image) throw new AppError('validation_failed', '--rect, --keyword and --cross-page need --image.');
-      if (options.image && !options.crossPage && !options.keyword && !(options.page && options.rect)) throw new AppError('validation_failed', '--image needs --page N --rect x,y,w,h, or --keyword TEXT, or --cross-page.');
-      if (options.rect && options.keyword) throw new AppError('validation_failed', 'Use --rect or --keyword, not both.');
-      if (options.crossPage && (options.rect || options.keyword)) throw new AppError('validation_failed', '--cross-page places the image itself; drop --rect and --keyword.');
-      if (options.level !== 'B-B' && !options.tsa?.length) throw new AppError('validation_failed', `PAdES ${options.level} needs --tsa URL.`);
+      if ((options.rect || options.keyword || options.crossPage) && !options.image)
+        throw new AppError('validation_failed', '--rect, --keyword and --cross-page need --image.');
+      if (options.image && !options.crossPage && !options.keyword && !(options.page && options.rect))
+        throw new AppError(
+          'validation_failed',
+          '--image needs --page N --rect x,y,w,h, or --keyword TEXT, or --cross-page.',
+        );
+      if (options.rect && options.keyword)
+        throw new AppError('validation_failed', 'Use --rect or --keyword, not both.');
+      if (options.crossPage && (options.rect || options.keyword))
+        throw new AppError('validation_failed', '--cross-page places the image itself; drop --rect and --keyword.');
+      if (options.level !== 'B-B' && !options.tsa?.length)
+        throw new AppError('validation_failed', `PAdES ${options.level} needs --tsa URL.`);
       const pdfBytes = await readPdfFile(input).catch((error: unknown) => {
         if (error instanceof AppError) throw error;
-        throw new AppError('validation_failed', `Cannot read ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+        throw new AppError(
+          'validation_failed',
+          `Cannot read ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+        );
       });
       const signer = signerFromPkcs12(await readInput(options.p12, 'PKCS#12 file'), options.password);
-      const sign: SignPdfOptions = { signer, level: options.level, reason: options.reason, location: options.location, fieldName: options.field };
+      const sign: SignPdfOptions = {
+        signer,
+        level: options.level,
+        reason: options.reason,
+        location: options.location,
+        fieldName: options.field,
+      };
       if (options.tsa?.length) sign.timestamper = createHttpTimestamper({ urls: options.tsa });
       let fetched: ReturnType<typeof httpRevocationSource> | null = null;
       if (options.crl?.length) sign.revocation = staticRevocationSource(await readCrls(options.crl));
-      else if (options.level === 'B-LT' || options.level === 'B-LTA') sign.revocation = fetched = httpRevocationSource();
+      else if (options.level === 'B-LT' || options.level === 'B-LTA')
+        sign.revocation = fetched = httpRevocationSource();
       if (options.image) {
         const image = prepareImage(await readInput(options.image, 'image'));
         const kind = options.handwritten ? 'handwritten' : 'seal';
         if (options.crossPage) sign.crossPage = { image };
-        else if (options.keyword) sign.appearance = { image, kind, at: { keyword: options.keyword, page: options.page, offset: options.offset as [number, number] | undefined, size: options.size as [number, number] | undefined } };
-        else sign.appearance = { image, kind, at: { page: options.page!, rect: options.rect as [number, number, number, number] } };
+        else if (options.keyword)
+          sign.appearance = {
+            image,
+            kind,
+            at: {
+              keyword: options.keyword,
+              page: options.page,
+              offset: options.offset as [number, number] | undefined,
+              size: options.size as [number, number] | undefined,
+            },
+          };
+        else
+          sign.appearance = {
+            image,
+            kind,
+            at: { page: options.page!, rect: options.rect as [number, number, number, number] },
+          };
       }
       const signed = await signPdf(pdfBytes, sign);
       for (const failure of fetched?.failures ?? []) process.stderr.write(`warning: no CRL from ${failure}\n`);
@@ -163,7 +223,10 @@ export function registerPdfCommands(program: Command): void {
     .action(async (file: string, options: { trust?: string[]; crl?: string[]; json?: boolean; images?: boolean }) => {
       const pdfBytes = await readPdfFile(file).catch((error: unknown) => {
         if (error instanceof AppError) throw error;
-        throw new AppError('validation_failed', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+        throw new AppError(
+          'validation_failed',
+          `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+        );
       });
       const trustAnchors = await readCertificates(options.trust ?? []);
       const crls = await readCrls(options.crl ?? []);

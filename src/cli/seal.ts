@@ -9,14 +9,16 @@ import { DEFAULT_SIZE_MM, SEAL_SHAPES, type SealShape } from '../seal-image/seal
 import { checkSealImageSpec } from '../seal-image/spec.js';
 
 function shape(value: string): SealShape {
-  if (!(SEAL_SHAPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${SEAL_SHAPES.join(', ')}`);
+  if (!(SEAL_SHAPES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`must be one of ${SEAL_SHAPES.join(', ')}`);
   return value as SealShape;
 }
 
 function number(label: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`must be ${label} from ${min} to ${max}`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be ${label} from ${min} to ${max}`);
     return n;
   };
 }
@@ -45,20 +47,44 @@ export function registerSealCommands(program: Command): void {
   const seal = program.command('seal').description('seal tools');
   seal
     .command('image')
-    .description('draw a seal impression (round company seal, oval seal, square personal seal) to a transparent PNG or an SVG')
+    .description(
+      'draw a seal impression (round company seal, oval seal, square personal seal) to a transparent PNG or an SVG',
+    )
     .requiredOption('--shape <shape>', `${SEAL_SHAPES.join(', ')}`, shape)
     .option('--company <text>', 'round and oval: company name along the upper arc')
     .option('--type <text>', 'round and oval: seal type written horizontally, e.g. 合同专用章')
     .option('--code <text>', 'round: code along the lower arc (防伪码); oval: the middle line (taxpayer number)')
     .option('--name <text>', "square: the person's name; four characters (张三之印) are set 2×2")
-    .option('--size-mm <n>', `diameter (round, ${DEFAULT_SIZE_MM.round}), width (oval, ${DEFAULT_SIZE_MM.oval}) or side (square, ${DEFAULT_SIZE_MM.square}) in millimetres`, number('millimetres', 10, 80))
+    .option(
+      '--size-mm <n>',
+      `diameter (round, ${DEFAULT_SIZE_MM.round}), width (oval, ${DEFAULT_SIZE_MM.oval}) or side (square, ${DEFAULT_SIZE_MM.square}) in millimetres`,
+      number('millimetres', 10, 80),
+    )
     .option('--color <#rrggbb>', 'ink colour (default #d32f2f)')
-    .option('--px-per-mm <n>', 'PNG resolution in pixels per millimetre (12 ≈ 305 dpi)', number('pixels per millimetre', PX_PER_MM_LIMITS.min, PX_PER_MM_LIMITS.max), DEFAULT_PX_PER_MM)
+    .option(
+      '--px-per-mm <n>',
+      'PNG resolution in pixels per millimetre (12 ≈ 305 dpi)',
+      number('pixels per millimetre', PX_PER_MM_LIMITS.min, PX_PER_MM_LIMITS.max),
+      DEFAULT_PX_PER_MM,
+    )
     .option('--no-star', 'round: leave out the five-pointed star')
-    .requiredOption('--out <file>', 'where to write the image: .png (transparent) or .svg (characters as outlines)', output)
+    .requiredOption(
+      '--out <file>',
+      'where to write the image: .png (transparent) or .svg (characters as outlines)',
+      output,
+    )
     .action(async (options: SealImageOptions) => {
       const spec = checkSealImageSpec(
-        { shape: options.shape, company: options.company, type: options.type, code: options.code, name: options.name, sizeMm: options.sizeMm, color: options.color, ...(options.star ? {} : { star: false }) },
+        {
+          shape: options.shape,
+          company: options.company,
+          type: options.type,
+          code: options.code,
+          name: options.name,
+          sizeMm: options.sizeMm,
+          color: options.color,
+          ...(options.star ? {} : { star: false }),
+        },
         '--',
       );
       const svg = extname(options.out).toLowerCase() === '.svg';
@@ -76,7 +102,10 @@ export function registerSealCommands(program: Command): void {
       try {
         await writeFile(options.out, bytes);
       } catch (error) {
-        throw new AppError('validation_failed', `Cannot write ${options.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+        throw new AppError(
+          'validation_failed',
+          `Cannot write ${options.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+        );
       }
       process.stdout.write(`wrote ${options.out}: ${spec.shape} seal, ${summary}\n`);
     });

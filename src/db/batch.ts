@@ -42,9 +42,17 @@ export class WriteBatch {
     if (last) {
       const names = writes.map((_, i) => sql.id(`write_${i}`));
       // One count over all of them: a count per write would be a plan node to start per write at every execution.
-      const counted = names.length > 0 ? sql`(select count(*) from (${sql.join(names.map((name) => sql`select 1 from ${name}`), sql` union all `)}) as written)` : sql`0`;
+      const counted =
+        names.length > 0
+          ? sql`(select count(*) from (${sql.join(
+              names.map((name) => sql`select 1 from ${name}`),
+              sql` union all `,
+            )}) as written)`
+          : sql`0`;
       const ctes = writes.map((write, i) => sql`${names[i]} as (${write} returning 1)`);
-      const held = guard ? sql`case when (select count(*) from guard) = 1 then true else sigil_conflict() is null end` : sql`true`;
+      const held = guard
+        ? sql`case when (select count(*) from guard) = 1 then true else sigil_conflict() is null end`
+        : sql`true`;
       if (guard) ctes.unshift(sql`guard as (${guard} returning 1)`);
       const statement = last(sql<boolean>`(${held}) and (${counted}) >= 0`);
       if (ctes.length === 0) await statement.execute(db);
@@ -58,6 +66,8 @@ export class WriteBatch {
       await sql`${main}`.execute(db);
       return;
     }
-    await sql`with ${sql.join(writes.map((write, i) => sql`${sql.id(`write_${i}`)} as (${write})`))} ${main}`.execute(db);
+    await sql`with ${sql.join(writes.map((write, i) => sql`${sql.id(`write_${i}`)} as (${write})`))} ${main}`.execute(
+      db,
+    );
   }
 }

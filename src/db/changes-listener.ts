@@ -5,7 +5,12 @@ import type pg from 'pg';
  * failure, and calls `onChange` for every notification (and after each reconnect, since
  * notifications sent while disconnected are lost).
  */
-export function listenForChanges(options: { databaseUrl: string; channel: string; onChange: () => void; onError: (error: Error) => void }): { close(): Promise<void> } {
+export function listenForChanges(options: {
+  databaseUrl: string;
+  channel: string;
+  onChange: () => void;
+  onError: (error: Error) => void;
+}): { close(): Promise<void> } {
   let client: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;

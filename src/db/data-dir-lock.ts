@@ -7,7 +7,9 @@ export class DataDirInUseError extends Error {
     readonly dir: string,
     readonly pid: number,
   ) {
-    super(`${dir} is in use by process ${pid}; stop it first (or, if that process is not Sigil, delete ${join(dir, LOCK_FILE)})`);
+    super(
+      `${dir} is in use by process ${pid}; stop it first (or, if that process is not Sigil, delete ${join(dir, LOCK_FILE)})`,
+    );
     this.name = 'DataDirInUseError';
   }
 }

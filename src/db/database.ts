@@ -70,7 +70,10 @@ function prepareStatementsOn(client: pg.PoolClient): void {
   };
   const original = client.query;
   client.query = function namedQuery(this: pg.PoolClient, ...args: unknown[]) {
-    return (args.length <= 2 ? prepared(args[0], args[1]) : undefined) ?? (original as (...a: unknown[]) => unknown).apply(this, args);
+    return (
+      (args.length <= 2 ? prepared(args[0], args[1]) : undefined) ??
+      (original as (...a: unknown[]) => unknown).apply(this, args)
+    );
   } as typeof client.query;
 }
 
@@ -84,7 +87,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => undefined;
-  if (options.pgliteCompiler) setFlagsFromString(options.pgliteCompiler === 'baseline' ? '--liftoff-only' : '--no-liftoff-only');
+  if (options.pgliteCompiler)
+    setFlagsFromString(options.pgliteCompiler === 'baseline' ? '--liftoff-only' : '--no-liftoff-only');
   const pglite = new PGlite({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),

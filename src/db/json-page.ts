@@ -44,10 +44,15 @@ const ITEM_START = '{"id":';
  * page again in the database to pick its last key cost a fifth of the statement.
  */
 export async function readJsonPage(db: Db, statement: Statement, text: string): Promise<JsonPage> {
-  const { rows } = await db.executeQuery<{ items: string | null; count: number | string }>(CompiledQuery.raw(text, statement.values));
+  const { rows } = await db.executeQuery<{ items: string | null; count: number | string }>(
+    CompiledQuery.raw(text, statement.values),
+  );
   const items = rows[0]?.items ?? '[]';
   const count = Number(rows[0]?.count ?? 0);
   const start = items.lastIndexOf(ITEM_START);
-  const last = count > 0 && start >= 0 ? (JSON.parse(items.slice(start, items.lastIndexOf(']'))) as Record<string, unknown>) : null;
+  const last =
+    count > 0 && start >= 0
+      ? (JSON.parse(items.slice(start, items.lastIndexOf(']'))) as Record<string, unknown>)
+      : null;
   return { items, count, last };
 }

@@ -41,7 +41,12 @@ class StaticMigrationProvider implements MigrationProvider {
 const MIGRATION_TABLE = 'sigil_migrations';
 
 function migrator(db: Db): Migrator {
-  return new Migrator({ db, provider: new StaticMigrationProvider(), migrationTableName: MIGRATION_TABLE, migrationLockTableName: 'sigil_migrations_lock' });
+  return new Migrator({
+    db,
+    provider: new StaticMigrationProvider(),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: 'sigil_migrations_lock',
+  });
 }
 
 /**
@@ -53,9 +58,13 @@ function migrator(db: Db): Migrator {
  * Anything else (no table yet, pending, unknown or reordered migrations) goes to the migrator.
  */
 async function isUpToDate(db: Db): Promise<boolean> {
-  const { rows: table } = await sql<{ found: boolean }>`select to_regclass(${MIGRATION_TABLE}) is not null as found`.execute(db);
+  const { rows: table } = await sql<{
+    found: boolean;
+  }>`select to_regclass(${MIGRATION_TABLE}) is not null as found`.execute(db);
   if (!table[0]?.found) return false;
-  const { rows: applied } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by "timestamp", name`.execute(db);
+  const { rows: applied } = await sql<{
+    name: string;
+  }>`select name from ${sql.table(MIGRATION_TABLE)} order by "timestamp", name`.execute(db);
   const known = migrationNames();
   return applied.length === known.length && applied.every((row, i) => row.name === known[i]);
 }
@@ -63,7 +72,9 @@ async function isUpToDate(db: Db): Promise<boolean> {
 function check(result: MigrationResultSet): string[] {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${String(result.error)}`, { cause: result.error });
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${String(result.error)}`, {
+      cause: result.error,
+    });
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -198,7 +198,6 @@ export interface AuditHeadsTable {
   hash: string;
 }
 
-
 export type SealKind = 'electronic' | 'physical' | 'ukey' | 'mobile';
 export type SealType = 'official' | 'contract' | 'finance' | 'invoice' | 'hr' | 'legal_representative' | 'custom';
 /** pending: applied for, not yet made (制作中); suspended 停用; lost 挂失; destroyed 销毁 (final). */
@@ -443,7 +442,8 @@ export interface ApplicationDocumentsTable {
 }
 
 export type CertificatePurpose = 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
-export type RevocationReasonName = 'unspecified' | 'keyCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'certificateHold';
+export type RevocationReasonName =
+  'unspecified' | 'keyCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'certificateHold';
 
 /** Every certificate Sigil holds a key for: the deployment root and TSA, group CAs, seals, people. */
 export interface CertificatesTable {

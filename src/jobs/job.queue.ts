@@ -24,11 +24,22 @@ export interface NewJob<K extends JobKind> {
  * Adds a job inside the caller's transaction (a transactional outbox): it exists only if
  * the change that asked for it commits, and then it survives any restart.
  */
-export async function enqueueJob<K extends JobKind>(trx: Transaction, job: NewJob<K>): Promise<{ id: string; created: boolean }> {
+export async function enqueueJob<K extends JobKind>(
+  trx: Transaction,
+  job: NewJob<K>,
+): Promise<{ id: string; created: boolean }> {
   const maxAttempts = attemptsOf(job);
   const id = newId();
   const dedupeKey = job.dedupeKey ?? null;
-  const inserted = await insertJob(trx, { id, groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts, dedupeKey });
+  const inserted = await insertJob(trx, {
+    id,
+    groupId: job.groupId,
+    kind: job.kind,
+    payload: job.payload,
+    runAt: job.runAt ?? new Date(),
+    maxAttempts,
+    dedupeKey,
+  });
   if (inserted) return { id: inserted, created: true };
   const existing = dedupeKey === null ? undefined : await findJobByDedupeKey(trx, job.groupId, dedupeKey);
   if (!existing) throw new Error(`enqueueJob(${job.kind}): dedupe key ${dedupeKey} conflicted but no job holds it`);
@@ -40,19 +51,37 @@ export async function enqueueJob<K extends JobKind>(trx: Transaction, job: NewJo
  * already taken it adds nothing, and the caller learns no id.
  */
 export function jobWrite<K extends JobKind>(trx: Db | Transaction, job: NewJob<K>) {
-  return jobInsert(trx, { id: newId(), groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts: attemptsOf(job), dedupeKey: job.dedupeKey ?? null });
+  return jobInsert(trx, {
+    id: newId(),
+    groupId: job.groupId,
+    kind: job.kind,
+    payload: job.payload,
+    runAt: job.runAt ?? new Date(),
+    maxAttempts: attemptsOf(job),
+    dedupeKey: job.dedupeKey ?? null,
+  });
 }
 
 function attemptsOf(job: NewJob<JobKind>): number {
   const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`enqueueJob(${job.kind}): maxAttempts must be a positive integer`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new Error(`enqueueJob(${job.kind}): maxAttempts must be a positive integer`);
   return maxAttempts;
 }
 
 /** The rows of new jobs without dedupe keys, ids given: for a caller that inserts them within a statement of its own. */
 export function newJobRows(jobs: Array<NewJob<JobKind>>): NewJobRow[] {
   return jobs.map((job) => {
-    if (job.dedupeKey !== undefined) throw new Error(`newJobRows(${job.kind}): a job with a dedupe key goes through enqueueJob`);
-    return { id: newId(), groupId: job.groupId, kind: job.kind, payload: job.payload, runAt: job.runAt ?? new Date(), maxAttempts: attemptsOf(job), dedupeKey: null };
+    if (job.dedupeKey !== undefined)
+      throw new Error(`newJobRows(${job.kind}): a job with a dedupe key goes through enqueueJob`);
+    return {
+      id: newId(),
+      groupId: job.groupId,
+      kind: job.kind,
+      payload: job.payload,
+      runAt: job.runAt ?? new Date(),
+      maxAttempts: attemptsOf(job),
+      dedupeKey: null,
+    };
   });
 }

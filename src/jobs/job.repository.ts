@@ -35,7 +35,15 @@ const columns = [
 ] as const;
 
 /** Inserts a job; with a dedupe key already taken (in the same group) nothing is inserted and `undefined` returned. */
-export type NewJobRow = { id: string; groupId: string | null; kind: string; payload: unknown; runAt: Date; maxAttempts: number; dedupeKey: string | null };
+export type NewJobRow = {
+  id: string;
+  groupId: string | null;
+  kind: string;
+  payload: unknown;
+  runAt: Date;
+  maxAttempts: number;
+  dedupeKey: string | null;
+};
 
 function jobValues(row: NewJobRow) {
   return {
@@ -59,7 +67,9 @@ function jobValues(row: NewJobRow) {
 /** The insert of one job, not yet run; with a dedupe key already taken (in the same group) it inserts nothing. */
 export function jobInsert(trx: Db | Transaction, row: NewJobRow) {
   const insert = trx.insertInto('jobs').values(jobValues(row));
-  return row.dedupeKey === null ? insert : insert.onConflict((oc) => oc.columns(['group_id', 'dedupe_key']).where('dedupe_key', 'is not', null).doNothing());
+  return row.dedupeKey === null
+    ? insert
+    : insert.onConflict((oc) => oc.columns(['group_id', 'dedupe_key']).where('dedupe_key', 'is not', null).doNothing());
 }
 
 export async function insertJob(trx: Transaction, row: NewJobRow): Promise<string | undefined> {
@@ -77,11 +87,16 @@ export async function insertJob(trx: Transaction, row: NewJobRow): Promise<strin
 
 /** The insert of several jobs without dedupe keys, not yet run: another statement may carry it (a data-modifying WITH). */
 export function jobsInsert(trx: Db | Transaction, rows: NewJobRow[]) {
-  if (rows.some((row) => row.dedupeKey !== null)) throw new Error('jobsInsert: jobs with a dedupe key go through insertJob one by one');
+  if (rows.some((row) => row.dedupeKey !== null))
+    throw new Error('jobsInsert: jobs with a dedupe key go through insertJob one by one');
   return trx.insertInto('jobs').values(rows.map(jobValues));
 }
 
-export async function findJobByDedupeKey(db: Db | Transaction, groupId: string | null, dedupeKey: string): Promise<JobRecord | undefined> {
+export async function findJobByDedupeKey(
+  db: Db | Transaction,
+  groupId: string | null,
+  dedupeKey: string,
+): Promise<JobRecord | undefined> {
   let query = db.selectFrom('jobs').select(columns).where('dedupe_key', '=', dedupeKey);
   query = groupId === null ? query.where('group_id', 'is', null) : query.where('group_id', '=', groupId);
   return query.executeTakeFirst();
@@ -91,7 +106,10 @@ export async function findJob(db: Db | Transaction, id: string): Promise<JobReco
   return db.selectFrom('jobs').select(columns).where('id', '=', id).executeTakeFirst();
 }
 
-export async function findJobs(db: Db, filter: { kind?: string; groupId?: string; status?: JobStatus }): Promise<JobRecord[]> {
+export async function findJobs(
+  db: Db,
+  filter: { kind?: string; groupId?: string; status?: JobStatus },
+): Promise<JobRecord[]> {
   let query = db.selectFrom('jobs').select(columns);
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.groupId) query = query.where('group_id', '=', filter.groupId);
@@ -109,7 +127,10 @@ export async function findJobs(db: Db, filter: { kind?: string; groupId?: string
  * claimed and committed is re-checked against the condition (now `running` under a
  * live lease) and dropped. Each job is therefore leased to one runner at a time.
  */
-export async function claimDueJobs(db: Db, options: { kinds: string[]; now: Date; leaseUntil: Date; token: string; limit: number }): Promise<JobRecord[]> {
+export async function claimDueJobs(
+  db: Db,
+  options: { kinds: string[]; now: Date; leaseUntil: Date; token: string; limit: number },
+): Promise<JobRecord[]> {
   if (options.kinds.length === 0) return [];
   const { now } = options;
   return db.transaction().execute(async (trx) => {
@@ -132,7 +153,13 @@ export async function claimDueJobs(db: Db, options: { kinds: string[]; now: Date
     if (due.length === 0) return [];
     return trx
       .updateTable('jobs')
-      .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), locked_until: options.leaseUntil, locked_by: options.token, updated_at: now }))
+      .set((eb) => ({
+        status: 'running',
+        attempts: eb('attempts', '+', 1),
+        locked_until: options.leaseUntil,
+        locked_by: options.token,
+        updated_at: now,
+      }))
       .where(
         'id',
         'in',
@@ -150,13 +177,27 @@ export async function claimDueJobs(db: Db, options: { kinds: string[]; now: Date
 export async function finishJob(
   db: Db,
   where: { id: string; token: string },
-  outcome: { status: 'done' | 'dead'; result: unknown; lastError: string | null; now: Date } | { status: 'failed'; lastError: string; runAt: Date; now: Date },
+  outcome:
+    | { status: 'done' | 'dead'; result: unknown; lastError: string | null; now: Date }
+    | { status: 'failed'; lastError: string; runAt: Date; now: Date },
 ): Promise<boolean> {
   const common = { locked_until: null, locked_by: null, updated_at: outcome.now };
   const patch =
     outcome.status === 'failed'
       ? { ...common, status: 'failed' as const, last_error: outcome.lastError, run_at: outcome.runAt }
-      : { ...common, status: outcome.status, last_error: outcome.lastError, result: outcome.result === undefined ? null : JSON.stringify(outcome.result), finished_at: outcome.now };
-  const updated = await db.updateTable('jobs').set(patch).where('id', '=', where.id).where('locked_by', '=', where.token).where('status', '=', 'running').executeTakeFirst();
+      : {
+          ...common,
+          status: outcome.status,
+          last_error: outcome.lastError,
+          result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+          finished_at: outcome.now,
+        };
+  const updated = await db
+    .updateTable('jobs')
+    .set(patch)
+    .where('id', '=', where.id)
+    .where('locked_by', '=', where.token)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
   return Number(updated.numUpdatedRows) === 1;
 }

@@ -69,7 +69,10 @@ export class JobRunner {
       if (this.handlers.has(handler.kind)) throw new Error(`two job handlers for ${handler.kind}`);
       const timeout = handler.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       // A handler that could outlive its lease could run twice at once.
-      if (timeout >= options.leaseMs) throw new Error(`job handler ${handler.kind}: timeout ${timeout} ms must be shorter than the lease (${options.leaseMs} ms)`);
+      if (timeout >= options.leaseMs)
+        throw new Error(
+          `job handler ${handler.kind}: timeout ${timeout} ms must be shorter than the lease (${options.leaseMs} ms)`,
+        );
       this.handlers.set(handler.kind, handler);
     }
     this.logger = options.logger ?? silent;
@@ -126,7 +129,13 @@ export class JobRunner {
   async runDueJobs(limit = this.options.batchSize): Promise<JobOutcome[]> {
     const now = this.options.now();
     const token = randomBytes(12).toString('base64url');
-    const claimed = await claimDueJobs(this.options.db, { kinds: this.kinds, now, leaseUntil: new Date(now.getTime() + this.options.leaseMs), token, limit });
+    const claimed = await claimDueJobs(this.options.db, {
+      kinds: this.kinds,
+      now,
+      leaseUntil: new Date(now.getTime() + this.options.leaseMs),
+      token,
+      limit,
+    });
     return Promise.all(claimed.map((job) => this.execute(job, token)));
   }
 
@@ -135,23 +144,52 @@ export class JobRunner {
     if (!handler) throw new Error(`claimed a job of kind ${job.kind} without a handler`);
     const base = { id: job.id, kind: job.kind };
     const controller = new AbortController();
-    const running: RunningJob = { id: job.id, kind: job.kind, groupId: job.groupId, attempt: job.attempts, maxAttempts: job.maxAttempts, signal: controller.signal };
+    const running: RunningJob = {
+      id: job.id,
+      kind: job.kind,
+      groupId: job.groupId,
+      attempt: job.attempts,
+      maxAttempts: job.maxAttempts,
+      signal: controller.signal,
+    };
 
     const parsed = handler.payload.safeParse(job.payload);
     if (!parsed.success) {
-      return this.fail(base, handler, undefined, running, token, new PermanentJobError(`the payload does not match ${job.kind}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`));
+      return this.fail(
+        base,
+        handler,
+        undefined,
+        running,
+        token,
+        new PermanentJobError(
+          `the payload does not match ${job.kind}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        ),
+      );
     }
     // A job whose final attempt never finished (its process died, or it hung past the lease)
     // is not run again: a job that kills its process would otherwise do so forever.
     if (job.attempts > job.maxAttempts) {
-      return this.fail(base, handler, parsed.data, running, token, new PermanentJobError(`the lease of attempt ${job.maxAttempts} ran out before it finished (did the process die?)`));
+      return this.fail(
+        base,
+        handler,
+        parsed.data,
+        running,
+        token,
+        new PermanentJobError(
+          `the lease of attempt ${job.maxAttempts} ran out before it finished (did the process die?)`,
+        ),
+      );
     }
 
     const timeoutMs = handler.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     try {
       const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason instanceof Error ? controller.signal.reason : new Error('aborted')), { once: true });
+        controller.signal.addEventListener(
+          'abort',
+          () => reject(controller.signal.reason instanceof Error ? controller.signal.reason : new Error('aborted')),
+          { once: true },
+        );
       });
       // A handler that ignores its signal is still abandoned at the timeout, so the lease cannot run out under it.
       const work = handler.run(parsed.data, running);
@@ -159,8 +197,13 @@ export class JobRunner {
       work.catch(() => undefined);
       const result = (await Promise.race([work, aborted])) ?? null;
       const now = this.options.now();
-      if (!(await finishJob(this.options.db, { id: job.id, token }, { status: 'done', result, lastError: null, now }))) {
-        this.logger.warn({ jobId: job.id, kind: job.kind }, 'job finished after its lease ran out; another runner may have run it again');
+      if (
+        !(await finishJob(this.options.db, { id: job.id, token }, { status: 'done', result, lastError: null, now }))
+      ) {
+        this.logger.warn(
+          { jobId: job.id, kind: job.kind },
+          'job finished after its lease ran out; another runner may have run it again',
+        );
         return { ...base, status: 'lost', error: null };
       }
       return { ...base, status: 'done', result };
@@ -172,29 +215,52 @@ export class JobRunner {
   }
 
   /** `payload` is undefined when it did not parse: the failure hook is then not called. */
-  private async fail(base: { id: string; kind: string }, handler: JobHandler, payload: unknown, job: RunningJob, token: string, error: unknown): Promise<JobOutcome> {
+  private async fail(
+    base: { id: string; kind: string },
+    handler: JobHandler,
+    payload: unknown,
+    job: RunningJob,
+    token: string,
+    error: unknown,
+  ): Promise<JobOutcome> {
     const message = describe(error);
     const dead = error instanceof PermanentJobError || job.attempt >= job.maxAttempts;
     const now = this.options.now();
-    const nextRunAt = dead ? null : new Date(now.getTime() + backoffDelay(handler.backoff ?? this.backoff, job.attempt));
+    const nextRunAt = dead
+      ? null
+      : new Date(now.getTime() + backoffDelay(handler.backoff ?? this.backoff, job.attempt));
     const recorded = await finishJob(
       this.options.db,
       { id: job.id, token },
-      nextRunAt ? { status: 'failed', lastError: message, runAt: nextRunAt, now } : { status: 'dead', result: null, lastError: message, now },
+      nextRunAt
+        ? { status: 'failed', lastError: message, runAt: nextRunAt, now }
+        : { status: 'dead', result: null, lastError: message, now },
     );
     if (!recorded) {
-      this.logger.warn({ jobId: job.id, kind: job.kind, error: message }, 'job failed after its lease ran out; another runner may hold it');
+      this.logger.warn(
+        { jobId: job.id, kind: job.kind, error: message },
+        'job failed after its lease ran out; another runner may hold it',
+      );
       return { ...base, status: 'lost', error: message };
     }
     const log = dead ? this.logger.error.bind(this.logger) : this.logger.warn.bind(this.logger);
-    log({ jobId: job.id, kind: job.kind, attempt: job.attempt, maxAttempts: job.maxAttempts, error: message, nextRunAt }, dead ? 'job is dead' : 'job failed; will retry');
+    log(
+      { jobId: job.id, kind: job.kind, attempt: job.attempt, maxAttempts: job.maxAttempts, error: message, nextRunAt },
+      dead ? 'job is dead' : 'job failed; will retry',
+    );
     if (handler.onFailure && payload !== undefined) {
       try {
-        await handler.onFailure(payload as Parameters<typeof handler.onFailure>[0], job, { error: message, dead, nextRunAt });
+        await handler.onFailure(payload as Parameters<typeof handler.onFailure>[0], job, {
+          error: message,
+          dead,
+          nextRunAt,
+        });
       } catch (hookError) {
         this.logger.error({ jobId: job.id, kind: job.kind, err: hookError }, 'job failure hook failed');
       }
     }
-    return nextRunAt ? { ...base, status: 'failed', error: message, nextRunAt } : { ...base, status: 'dead', error: message };
+    return nextRunAt
+      ? { ...base, status: 'failed', error: message, nextRunAt }
+      : { ...base, status: 'dead', error: message };
   }
 }

@@ -51,7 +51,11 @@ export interface JobHandler<K extends JobKind = JobKind> {
   backoff?: Backoff;
   run(payload: JobPayloads[K], job: RunningJob): Promise<JobResult | void>;
   /** Told of every failed attempt (`dead`: no retry follows), e.g. to mark a delivery. Its own failure is logged, never thrown. */
-  onFailure?(payload: JobPayloads[K], job: RunningJob, failure: { error: string; dead: boolean; nextRunAt: Date | null }): Promise<void>;
+  onFailure?(
+    payload: JobPayloads[K],
+    job: RunningJob,
+    failure: { error: string; dead: boolean; nextRunAt: Date | null },
+  ): Promise<void>;
 }
 
 /** Thrown by a handler when retrying cannot help (a refused address, a malformed request): the job dies at once. */

@@ -116,7 +116,8 @@ function readFormat4(font: Buffer, at: number): CmapRun[] {
 export function readFontMetrics(font: Buffer): FontMetrics {
   const at = tables(font);
   const [cmap, head, hhea, hmtx] = ['cmap', 'head', 'hhea', 'hmtx'].map((t) => at.get(t));
-  if (cmap === undefined || head === undefined || hhea === undefined || hmtx === undefined) throw new Error('the font lacks cmap, head, hhea or hmtx');
+  if (cmap === undefined || head === undefined || hhea === undefined || hmtx === undefined)
+    throw new Error('the font lacks cmap, head, hhea or hmtx');
   const runs = readCmap(font, cmap);
   const unitsPerEm = font.readUInt16BE(head + 18);
   const advances = new Uint16Array(font.readUInt16BE(hhea + 34));

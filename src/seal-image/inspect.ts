@@ -43,8 +43,14 @@ interface PngHeader {
 
 /** IHDR and whether a tRNS chunk comes before the image data (PNG spec §11.2.2, §11.3.2.1). */
 function readPngHeader(bytes: Buffer): PngHeader {
-  if (bytes.length < 33 || bytes.readUInt32BE(8) !== 13 || bytes.toString('latin1', 12, 16) !== 'IHDR') throw invalid('The PNG is truncated or does not start with its IHDR header.');
-  const header = { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20), colorType: bytes[25]!, hasTransparencyChunk: false };
+  if (bytes.length < 33 || bytes.readUInt32BE(8) !== 13 || bytes.toString('latin1', 12, 16) !== 'IHDR')
+    throw invalid('The PNG is truncated or does not start with its IHDR header.');
+  const header = {
+    width: bytes.readUInt32BE(16),
+    height: bytes.readUInt32BE(20),
+    colorType: bytes[25]!,
+    hasTransparencyChunk: false,
+  };
   let at = 33;
   while (at + 8 <= bytes.length) {
     const length = bytes.readUInt32BE(at);
@@ -65,7 +71,9 @@ function inspectPng(bytes: Buffer): InspectedSealImage {
   }
   // Colour types 4 and 6 carry alpha; 0, 2 and 3 only with a tRNS chunk.
   if (colorType !== 4 && colorType !== 6 && !hasTransparencyChunk) {
-    throw invalid('The PNG has no transparency (no alpha channel): on a document it would cover the text under it with a white box. Export the seal with a transparent background.');
+    throw invalid(
+      'The PNG has no transparency (no alpha channel): on a document it would cover the text under it with a white box. Export the seal with a transparent background.',
+    );
   }
   let decoded: PNG;
   try {
@@ -77,7 +85,9 @@ function inspectPng(bytes: Buffer): InspectedSealImage {
   for (let i = 3; i < decoded.data.length; i += 4) if (decoded.data[i]! < 255) transparent++;
   const share = transparent / (width * height);
   if (share < SEAL_IMAGE_LIMITS.minTransparentShare) {
-    throw invalid(`Only ${(share * 100).toFixed(1)}% of the PNG is transparent: the background must be transparent around the impression, or it covers the text under it. Export the seal with a transparent background.`);
+    throw invalid(
+      `Only ${(share * 100).toFixed(1)}% of the PNG is transparent: the background must be transparent around the impression, or it covers the text under it. Export the seal with a transparent background.`,
+    );
   }
   return { mediaType: 'image/png', width, height };
 }
@@ -85,13 +95,19 @@ function inspectPng(bytes: Buffer): InspectedSealImage {
 function inspectSvg(bytes: Buffer): InspectedSealImage {
   const hazards = findSvgHazards(bytes);
   if (hazards.length) {
-    throw new AppError('image_unsafe', `The SVG is refused because it contains ${hazards.join(', ')}. A seal image must be plain shapes and text.`, { hazards });
+    throw new AppError(
+      'image_unsafe',
+      `The SVG is refused because it contains ${hazards.join(', ')}. A seal image must be plain shapes and text.`,
+      { hazards },
+    );
   }
   const text = bytes.toString('utf8');
   const elements = (text.match(/<[a-zA-Z]/g) ?? []).length;
   const uses = (text.match(/<use[\s/>]/g) ?? []).length;
   if (elements > SEAL_IMAGE_LIMITS.maxSvgElements || uses > SEAL_IMAGE_LIMITS.maxSvgUses) {
-    throw invalid(`The SVG is too complex for a seal image (${elements} elements, ${uses} <use> references; at most ${SEAL_IMAGE_LIMITS.maxSvgElements} and ${SEAL_IMAGE_LIMITS.maxSvgUses}).`);
+    throw invalid(
+      `The SVG is too complex for a seal image (${elements} elements, ${uses} <use> references; at most ${SEAL_IMAGE_LIMITS.maxSvgElements} and ${SEAL_IMAGE_LIMITS.maxSvgUses}).`,
+    );
   }
   const { Resvg } = resvg();
   let size: { width: number; height: number };
@@ -102,7 +118,8 @@ function inspectSvg(bytes: Buffer): InspectedSealImage {
   } catch (error) {
     throw invalid(`The SVG cannot be read: ${error instanceof Error ? error.message : String(error)}.`);
   }
-  if (!(size.width > 0 && size.height > 0)) throw invalid('The SVG has no size: give the root element a viewBox, or a width and a height.');
+  if (!(size.width > 0 && size.height > 0))
+    throw invalid('The SVG has no size: give the root element a viewBox, or a width and a height.');
   return { mediaType: 'image/svg+xml', width: Math.round(size.width), height: Math.round(size.height) };
 }
 
@@ -114,7 +131,11 @@ function inspectSvg(bytes: Buffer): InspectedSealImage {
  */
 export function inspectSealImage(bytes: Buffer, claimed?: string): InspectedSealImage {
   if (bytes.length > SEAL_IMAGE_LIMITS.maxBytes) {
-    throw new AppError('image_too_large', `The seal image has ${bytes.length} bytes; at most ${SEAL_IMAGE_LIMITS.maxBytes} (2 MB) are accepted.`, { size: bytes.length, maxBytes: SEAL_IMAGE_LIMITS.maxBytes });
+    throw new AppError(
+      'image_too_large',
+      `The seal image has ${bytes.length} bytes; at most ${SEAL_IMAGE_LIMITS.maxBytes} (2 MB) are accepted.`,
+      { size: bytes.length, maxBytes: SEAL_IMAGE_LIMITS.maxBytes },
+    );
   }
   if (bytes.length === 0) throw invalid('The seal image is empty.');
   const found = assertMediaType(bytes, { accepted: SEAL_IMAGE_TYPES, claimed });

@@ -9,7 +9,15 @@ import type { ResvgRenderOptions } from '@resvg/resvg-js';
 import { AppError } from '../server/errors.js';
 import { SEAL_FONT, sealFontMetrics, sealFontPath } from './font.js';
 import { resvg } from './resvg.js';
-import { CENTRE_TO_BASELINE, charTransform, layoutSeal, sealSvg, type Measure, type PlacedChar, type SealImageSpec } from './seal-svg.js';
+import {
+  CENTRE_TO_BASELINE,
+  charTransform,
+  layoutSeal,
+  sealSvg,
+  type Measure,
+  type PlacedChar,
+  type SealImageSpec,
+} from './seal-svg.js';
 
 /** Pixels per millimetre of a generated PNG unless asked otherwise: 12 px/mm ≈ 305 dpi, a 40 mm seal is 480 px. */
 export const DEFAULT_PX_PER_MM = 12;
@@ -25,7 +33,9 @@ const outlines = new Map<string, string>();
 
 function fontOptions(withFont: boolean): ResvgRenderOptions['font'] {
   // Without text to shape, loading no font at all is faster still.
-  return withFont ? { fontFiles: [sealFontPath()], loadSystemFonts: false, defaultFontFamily: SEAL_FONT.family } : { loadSystemFonts: false };
+  return withFont
+    ? { fontFiles: [sealFontPath()], loadSystemFonts: false, defaultFontFamily: SEAL_FONT.family }
+    : { loadSystemFonts: false };
 }
 
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
@@ -51,12 +61,16 @@ export function charOutlines(text: Iterable<string>): Map<string, string> {
     // resvg keeps each <text>'s id on the group that holds its outline: <g id="cN"><path … d="…"/>…</g>.
     const found = new Map<number, string[]>();
     for (const group of tree.matchAll(/<g id="c(\d+)">([\s\S]*?)<\/g>/g)) {
-      found.set(Number(group[1]), [...group[2]!.matchAll(/ d="([^"]*)"/g)].map((m) => shortenNumbers(m[1]!)));
+      found.set(
+        Number(group[1]),
+        [...group[2]!.matchAll(/ d="([^"]*)"/g)].map((m) => shortenNumbers(m[1]!)),
+      );
     }
     missing.forEach((c, i) => {
       const d = (found.get(i) ?? []).join(' ');
       // A character the font has must come back as an outline: a seal with a silently missing character is worse than an error.
-      if (!d && !/\s/.test(c) && sealFontMetrics().glyphOf(c.codePointAt(0)!) !== 0) throw new Error(`resvg returned no outline for ${JSON.stringify(c)}; has its SVG output changed?`);
+      if (!d && !/\s/.test(c) && sealFontMetrics().glyphOf(c.codePointAt(0)!) !== 0)
+        throw new Error(`resvg returned no outline for ${JSON.stringify(c)}; has its SVG output changed?`);
       if (outlines.size >= OUTLINE_CACHE_SIZE) outlines.delete(outlines.keys().next().value!);
       outlines.set(c, d);
     });
@@ -78,7 +92,11 @@ export function renderSealSvg(spec: SealImageSpec): { svg: string; widthMm: numb
     // Outline units → the character's own frame: scaled to its size, baseline below its centre.
     return `<path transform="${charTransform(c)} scale(${round6(scale)}) translate(0 ${CENTRE_TO_BASELINE * OUTLINE_EM})" d="${d}"/>`;
   };
-  return { svg: `<?xml version="1.0" encoding="UTF-8"?>\n${sealSvg(layout, drawChar)}\n`, widthMm: layout.widthMm, heightMm: layout.heightMm };
+  return {
+    svg: `<?xml version="1.0" encoding="UTF-8"?>\n${sealSvg(layout, drawChar)}\n`,
+    widthMm: layout.widthMm,
+    heightMm: layout.heightMm,
+  };
 }
 
 export interface RenderedImage {
@@ -90,17 +108,29 @@ export interface RenderedImage {
 function pixelWidth(widthMm: number, heightMm: number, pxPerMm: number): number {
   const px = Math.round(Math.max(widthMm, heightMm) * pxPerMm);
   if (px > MAX_RENDER_PX) {
-    throw new AppError('validation_failed', `The image would be ${px} px across; at most ${MAX_RENDER_PX} px are made. Lower the size or the pixels per millimetre.`, {
-      errors: [{ field: 'pxPerMm', message: `gives more than ${MAX_RENDER_PX} px` }],
-    });
+    throw new AppError(
+      'validation_failed',
+      `The image would be ${px} px across; at most ${MAX_RENDER_PX} px are made. Lower the size or the pixels per millimetre.`,
+      {
+        errors: [{ field: 'pxPerMm', message: `gives more than ${MAX_RENDER_PX} px` }],
+      },
+    );
   }
   return Math.max(Math.round(widthMm * pxPerMm), 1);
 }
 
 /** The seal as a PNG with a transparent background, `pxPerMm` pixels per millimetre, rendered off the event loop. */
-export async function renderSealPng(spec: SealImageSpec, pxPerMm = DEFAULT_PX_PER_MM): Promise<RenderedImage & { widthMm: number; heightMm: number }> {
+export async function renderSealPng(
+  spec: SealImageSpec,
+  pxPerMm = DEFAULT_PX_PER_MM,
+): Promise<RenderedImage & { widthMm: number; heightMm: number }> {
   const { svg, widthMm, heightMm } = renderSealSvg(spec);
-  const image = await resvg().renderAsync(svg, { fitTo: { mode: 'width', value: pixelWidth(widthMm, heightMm, pxPerMm) }, font: fontOptions(false), shapeRendering: 2, logLevel: 'off' });
+  const image = await resvg().renderAsync(svg, {
+    fitTo: { mode: 'width', value: pixelWidth(widthMm, heightMm, pxPerMm) },
+    font: fontOptions(false),
+    shapeRendering: 2,
+    logLevel: 'off',
+  });
   return { png: image.asPng(), width: image.width, height: image.height, widthMm, heightMm };
 }
 
@@ -109,7 +139,13 @@ export async function renderSealPng(spec: SealImageSpec, pxPerMm = DEFAULT_PX_PE
  * system fonts, off the event loop: what signing needs when a seal's image is an SVG.
  */
 export async function rasterizeSvg(svg: string | Buffer, widthPx: number): Promise<RenderedImage> {
-  if (!Number.isInteger(widthPx) || widthPx < 1 || widthPx > MAX_RENDER_PX) throw new RangeError(`widthPx must be 1…${MAX_RENDER_PX}`);
-  const image = await resvg().renderAsync(svg, { fitTo: { mode: 'width', value: widthPx }, font: fontOptions(true), shapeRendering: 2, logLevel: 'off' });
+  if (!Number.isInteger(widthPx) || widthPx < 1 || widthPx > MAX_RENDER_PX)
+    throw new RangeError(`widthPx must be 1…${MAX_RENDER_PX}`);
+  const image = await resvg().renderAsync(svg, {
+    fitTo: { mode: 'width', value: widthPx },
+    font: fontOptions(true),
+    shapeRendering: 2,
+    logLevel: 'off',
+  });
   return { png: image.asPng(), width: image.width, height: image.height };
 }

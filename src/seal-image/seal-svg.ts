@@ -77,7 +77,17 @@ function escapeXml(text: string): string {
  * angles in degrees clockwise from 12 o'clock. `upper`: tops outwards, reading clockwise;
  * lower: tops towards the centre, reading left to right (counter-clockwise).
  */
-export function placeOnArc(options: { text: string[]; cx: number; cy: number; radius: number; size: number; maxSpanDeg: number; spread: number; upper: boolean; measure?: Measure }): PlacedChar[] {
+export function placeOnArc(options: {
+  text: string[];
+  cx: number;
+  cy: number;
+  radius: number;
+  size: number;
+  maxSpanDeg: number;
+  spread: number;
+  upper: boolean;
+  measure?: Measure;
+}): PlacedChar[] {
   const { text, cx, cy, radius, size } = options;
   const n = text.length;
   if (n === 0) return [];
@@ -101,13 +111,28 @@ export function placeOnArc(options: { text: string[]; cx: number; cy: number; ra
     const along = -span / 2 + offset;
     const angle = options.upper ? along : 180 - along;
     const rad = (angle * Math.PI) / 180;
-    out.push({ char: text[i]!, x: cx + radius * Math.sin(rad), y: cy - radius * Math.cos(rad), rotate: options.upper ? angle : angle - 180, size, scaleX });
+    out.push({
+      char: text[i]!,
+      x: cx + radius * Math.sin(rad),
+      y: cy - radius * Math.cos(rad),
+      rotate: options.upper ? angle : angle - 180,
+      size,
+      scaleX,
+    });
   }
   return out;
 }
 
 /** A horizontal line of text centred at (cx, cy), squeezed horizontally when wider than `maxWidth`. */
-export function placeInLine(options: { text: string[]; cx: number; cy: number; size: number; maxWidth: number; spacing?: number; measure?: Measure }): PlacedChar[] {
+export function placeInLine(options: {
+  text: string[];
+  cx: number;
+  cy: number;
+  size: number;
+  maxWidth: number;
+  spacing?: number;
+  measure?: Measure;
+}): PlacedChar[] {
   const { text, size } = options;
   const measure = options.measure ?? approximateAdvance;
   const widths = text.map((c) => measure(c) * size * (options.spacing ?? 1.02));
@@ -136,7 +161,17 @@ export function starPath(cx: number, cy: number, r: number): string {
 }
 
 /** Characters along the upper half of an ellipse, spaced by arc length, tops along the outward normal. */
-export function placeOnEllipse(options: { text: string[]; cx: number; cy: number; a: number; b: number; size: number; maxSpanDeg: number; spread: number; measure?: Measure }): PlacedChar[] {
+export function placeOnEllipse(options: {
+  text: string[];
+  cx: number;
+  cy: number;
+  a: number;
+  b: number;
+  size: number;
+  maxSpanDeg: number;
+  spread: number;
+  measure?: Measure;
+}): PlacedChar[] {
   const { text, cx, cy, a, b, size } = options;
   const n = text.length;
   if (n === 0) return [];
@@ -186,7 +221,6 @@ export function placeOnEllipse(options: { text: string[]; cx: number; cy: number
   return out;
 }
 
-
 /**
  * A seal laid out: its size, ink, the drawn shapes (border, star) as SVG elements, and every
  * character with its place. `sealSvg` writes it out; how a character is drawn (as `<text>`
@@ -206,7 +240,9 @@ function roundSeal(spec: SealImageSpec, d: number, color: string, measure: Measu
   const c = d / 2;
   const border = 1.2 * k;
   const rim = c - border - 0.15 * k;
-  const shapes = [`<circle id="border" cx="${round3(c)}" cy="${round3(c)}" r="${round3(c - border / 2 - 0.15 * k)}" fill="none" stroke="${color}" stroke-width="${round3(border)}"/>`];
+  const shapes = [
+    `<circle id="border" cx="${round3(c)}" cy="${round3(c)}" r="${round3(c - border / 2 - 0.15 * k)}" fill="none" stroke="${color}" stroke-width="${round3(border)}"/>`,
+  ];
   if (spec.star !== false) shapes.push(`<path id="star" d="${starPath(c, c, 7 * k)}"/>`);
   const code = chars(spec.code);
   const type = chars(spec.type);
@@ -220,9 +256,38 @@ function roundSeal(spec: SealImageSpec, d: number, color: string, measure: Measu
     title: [spec.company, spec.type].filter(Boolean).join(' '),
     shapes,
     texts: [
-      { id: 'company', chars: placeOnArc({ text: chars(spec.company), cx: c, cy: c, radius: rim - 0.75 * k - nameSize / 2, size: nameSize, maxSpanDeg: nameSpan, spread: 1.25, upper: true, measure }) },
-      { id: 'type', chars: placeInLine({ text: type, cx: c, cy: c + 9.6 * k, size: 4.4 * k, maxWidth: 21 * k, measure }) },
-      { id: 'code', chars: placeOnArc({ text: code, cx: c, cy: c, radius: rim - 0.55 * k - 1.15 * k, size: 2.3 * k, maxSpanDeg: 84, spread: 1.15, upper: false, measure }) },
+      {
+        id: 'company',
+        chars: placeOnArc({
+          text: chars(spec.company),
+          cx: c,
+          cy: c,
+          radius: rim - 0.75 * k - nameSize / 2,
+          size: nameSize,
+          maxSpanDeg: nameSpan,
+          spread: 1.25,
+          upper: true,
+          measure,
+        }),
+      },
+      {
+        id: 'type',
+        chars: placeInLine({ text: type, cx: c, cy: c + 9.6 * k, size: 4.4 * k, maxWidth: 21 * k, measure }),
+      },
+      {
+        id: 'code',
+        chars: placeOnArc({
+          text: code,
+          cx: c,
+          cy: c,
+          radius: rim - 0.55 * k - 1.15 * k,
+          size: 2.3 * k,
+          maxSpanDeg: 84,
+          spread: 1.15,
+          upper: false,
+          measure,
+        }),
+      },
     ],
   };
 }
@@ -240,11 +305,47 @@ function ovalSeal(spec: SealImageSpec, w: number, color: string, measure: Measur
     heightMm: h,
     color,
     title: [spec.company, spec.type].filter(Boolean).join(' '),
-    shapes: [`<ellipse id="border" cx="${round3(cx)}" cy="${round3(cy)}" rx="${round3(cx - border / 2 - 0.15 * k)}" ry="${round3(cy - border / 2 - 0.15 * k)}" fill="none" stroke="${color}" stroke-width="${round3(border)}"/>`],
+    shapes: [
+      `<ellipse id="border" cx="${round3(cx)}" cy="${round3(cy)}" rx="${round3(cx - border / 2 - 0.15 * k)}" ry="${round3(cy - border / 2 - 0.15 * k)}" fill="none" stroke="${color}" stroke-width="${round3(border)}"/>`,
+    ],
     texts: [
-      { id: 'company', chars: placeOnEllipse({ text: chars(spec.company), cx, cy, a: cx - inset, b: cy - inset, size: nameSize, maxSpanDeg: 200, spread: 1.15, measure }) },
-      { id: 'code', chars: placeInLine({ text: chars(spec.code), cx, cy: cy + 2.4 * k, size: 3.0 * k, maxWidth: 0.62 * w, spacing: 1.05, measure }) },
-      { id: 'type', chars: placeInLine({ text: chars(spec.type), cx, cy: cy + 8.3 * k, size: 4.2 * k, maxWidth: 0.46 * w, measure }) },
+      {
+        id: 'company',
+        chars: placeOnEllipse({
+          text: chars(spec.company),
+          cx,
+          cy,
+          a: cx - inset,
+          b: cy - inset,
+          size: nameSize,
+          maxSpanDeg: 200,
+          spread: 1.15,
+          measure,
+        }),
+      },
+      {
+        id: 'code',
+        chars: placeInLine({
+          text: chars(spec.code),
+          cx,
+          cy: cy + 2.4 * k,
+          size: 3.0 * k,
+          maxWidth: 0.62 * w,
+          spacing: 1.05,
+          measure,
+        }),
+      },
+      {
+        id: 'type',
+        chars: placeInLine({
+          text: chars(spec.type),
+          cx,
+          cy: cy + 8.3 * k,
+          size: 4.2 * k,
+          maxWidth: 0.46 * w,
+          measure,
+        }),
+      },
     ],
   };
 }
@@ -268,20 +369,38 @@ function squareSeal(spec: SealImageSpec, s: number, color: string): SealLayout {
     ];
     text.forEach((char, i) => {
       const [col, row] = order[i]!;
-      placed.push({ char, x: origin + cell * (col + 0.5), y: origin + cell * (row + 0.5), rotate: 0, size: cell * 0.98, scaleX: 1 });
+      placed.push({
+        char,
+        x: origin + cell * (col + 0.5),
+        y: origin + cell * (row + 0.5),
+        rotate: 0,
+        size: cell * 0.98,
+        scaleX: 1,
+      });
     });
   } else {
     // One row: each character keeps the full height and is squeezed to its share of the width.
     const cell = inner / Math.max(text.length, 1);
     const size = Math.min(inner * 0.96, cell * 2.2);
-    text.forEach((char, i) => placed.push({ char, x: origin + cell * (i + 0.5), y: s / 2, rotate: 0, size, scaleX: Math.min(1, (cell * 0.98) / size) }));
+    text.forEach((char, i) =>
+      placed.push({
+        char,
+        x: origin + cell * (i + 0.5),
+        y: s / 2,
+        rotate: 0,
+        size,
+        scaleX: Math.min(1, (cell * 0.98) / size),
+      }),
+    );
   }
   return {
     widthMm: s,
     heightMm: s,
     color,
     title: spec.name ?? '',
-    shapes: [`<rect id="border" x="${round3(edge)}" y="${round3(edge)}" width="${round3(s - 2 * edge)}" height="${round3(s - 2 * edge)}" rx="${round3(0.6 * k)}" fill="none" stroke="${color}" stroke-width="${round3(border)}"/>`],
+    shapes: [
+      `<rect id="border" x="${round3(edge)}" y="${round3(edge)}" width="${round3(s - 2 * edge)}" height="${round3(s - 2 * edge)}" rx="${round3(0.6 * k)}" fill="none" stroke="${color}" stroke-width="${round3(border)}"/>`,
+    ],
     texts: [{ id: 'name', chars: placed }],
   };
 }
@@ -302,7 +421,13 @@ export function layoutSeal(spec: SealImageSpec, measure: Measure = approximateAd
 
 /** The transform that puts a character's centre at its place, turned and squeezed. */
 export function charTransform(c: PlacedChar): string {
-  return [`translate(${round3(c.x)} ${round3(c.y)})`, c.rotate ? `rotate(${round3(c.rotate)})` : '', c.scaleX !== 1 ? `scale(${round3(c.scaleX)} 1)` : ''].filter(Boolean).join(' ');
+  return [
+    `translate(${round3(c.x)} ${round3(c.y)})`,
+    c.rotate ? `rotate(${round3(c.rotate)})` : '',
+    c.scaleX !== 1 ? `scale(${round3(c.scaleX)} 1)` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** A character as SVG text in the seal font, its visual centre on its place. */
@@ -319,7 +444,8 @@ export function sealSvg(layout: SealLayout, drawChar: (c: PlacedChar) => string 
     `<g fill="${color}" stroke="none" font-family="${SEAL_FONT.family}" font-weight="${SEAL_FONT.weight}" text-anchor="middle">`,
     ...layout.shapes,
   ];
-  for (const text of layout.texts) if (text.chars.length) lines.push(`<g id="${text.id}">`, ...text.chars.map(drawChar), '</g>');
+  for (const text of layout.texts)
+    if (text.chars.length) lines.push(`<g id="${text.id}">`, ...text.chars.map(drawChar), '</g>');
   lines.push('</g>', '</svg>');
   return lines.join('\n');
 }
@@ -328,7 +454,10 @@ export function sealSvg(layout: SealLayout, drawChar: (c: PlacedChar) => string 
  * The SVG of a seal impression with its characters as `<text>` in the seal font: pure, for
  * anything that has the font. `renderSealSvg` (render.ts) gives the same with outlines.
  */
-export function buildSealSvg(spec: SealImageSpec, measure: Measure = approximateAdvance): { svg: string; widthMm: number; heightMm: number } {
+export function buildSealSvg(
+  spec: SealImageSpec,
+  measure: Measure = approximateAdvance,
+): { svg: string; widthMm: number; heightMm: number } {
   const layout = layoutSeal(spec, measure);
   return { svg: sealSvg(layout), widthMm: layout.widthMm, heightMm: layout.heightMm };
 }

@@ -5,7 +5,12 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
-import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { serializerCompiler } from './serializer.js';
 import type { AppContext } from './context.js';
 import { registerAuth } from './plugins/auth.js';
@@ -49,7 +54,21 @@ export interface BuildAppOptions {
 }
 
 /** Everything under /api/v1, one plugin per capability. */
-const apiModules = [authRoutes, companyRoutes, departmentRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, sealRoutes, sealImageRoutes, approvalRoutes, notificationRoutes, pkiRoutes, signatureRoutes];
+const apiModules = [
+  authRoutes,
+  companyRoutes,
+  departmentRoutes,
+  userRoutes,
+  roleRoutes,
+  apiKeyRoutes,
+  auditRoutes,
+  sealRoutes,
+  sealImageRoutes,
+  approvalRoutes,
+  notificationRoutes,
+  pkiRoutes,
+  signatureRoutes,
+];
 
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
@@ -89,8 +108,16 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Sigil API', version: '1', description: 'Seal control and electronic signatures. Errors are RFC 9457 problem+json with a stable `code`.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A session token (sgs_…) or an API key (sgk_…)' } } },
+      info: {
+        title: 'Sigil API',
+        version: '1',
+        description: 'Seal control and electronic signatures. Errors are RFC 9457 problem+json with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A session token (sgs_…) or an API key (sgk_…)' },
+        },
+      },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -106,7 +133,12 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   for (const module of apiModules) await typed.register(module, { prefix: '/api/v1', ctx });
 
   if (ctx.config.consoleDir && existsSync(join(ctx.config.consoleDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: ctx.config.consoleDir, prefix: '/', wildcard: false, index: ['index.html'] });
+    await app.register(fastifyStatic, {
+      root: ctx.config.consoleDir,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+    });
   }
   return app;
 }

@@ -24,13 +24,30 @@ const environmentSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  SIGIL_PGLITE_COMPILER: z.enum(['baseline', 'optimizing'], { message: 'must be baseline or optimizing' }).default('baseline'),
+  SIGIL_PGLITE_COMPILER: z
+    .enum(['baseline', 'optimizing'], { message: 'must be baseline or optimizing' })
+    .default('baseline'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIGIL_MASTER_KEY: base64Key.optional(),
-  SIGIL_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  SIGIL_SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(12),
   SIGIL_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
-  SIGIL_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
-  SIGIL_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  SIGIL_LOCKOUT_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
+  SIGIL_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
   SIGIL_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(30),
   SIGIL_TRUST_PROXY: boolish.default(false),
   SIGIL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -43,9 +60,17 @@ const environmentSchema = z.object({
   SIGIL_JOBS_LEASE_SECONDS: z.coerce.number().int().min(120).max(86_400).default(300),
   SIGIL_BLOB_STORE: z.enum(['dir'], { message: 'must be dir (an S3-compatible store is planned)' }).default('dir'),
   SIGIL_BLOB_DIR: z.string().min(1).optional(),
-  SIGIL_BLOB_MAX_BYTES: z.coerce.number().int().min(1024).max(2 * 1024 * 1024 * 1024).default(50 * 1024 * 1024),
+  SIGIL_BLOB_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2 * 1024 * 1024 * 1024)
+    .default(50 * 1024 * 1024),
   SIGIL_MAILER: z.enum(['smtp', 'none'], { message: 'must be smtp or none' }).default('none'),
-  SIGIL_SMTP_URL: z.string().regex(/^smtps?:\/\/[^/]+/, 'must be an smtp:// or smtps:// URL').optional(),
+  SIGIL_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^/]+/, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   SIGIL_MAIL_FROM: z.string().trim().min(3).max(320).optional(),
   SIGIL_SMS: z.enum(['none', 'file', 'http'], { message: 'must be none, file or http' }).default('none'),
   SIGIL_SMS_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
@@ -53,14 +78,28 @@ const environmentSchema = z.object({
   SIGIL_SMS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   SIGIL_SIGNER: z.enum(['software', 'pkcs11'], { message: 'must be software or pkcs11' }).default('software'),
   SIGIL_PKCS11_MODULE: z.string().regex(/^\//, 'must be the absolute path of a PKCS#11 module (.so)').optional(),
-  SIGIL_PKCS11_TOKEN_LABEL: z.string().trim().min(1).max(32, 'must be at most 32 characters (a PKCS#11 token label)').optional(),
+  SIGIL_PKCS11_TOKEN_LABEL: z
+    .string()
+    .trim()
+    .min(1)
+    .max(32, 'must be at most 32 characters (a PKCS#11 token label)')
+    .optional(),
   SIGIL_PKCS11_PIN: z.string().min(4, 'must be at least 4 characters').max(255).optional(),
   SIGIL_CA_KEY_SPEC: z.enum(keySpecs, { message: `must be one of ${keySpecs.join(', ')}` }).default('RSA-3072'),
   SIGIL_KEY_SPEC: z.enum(keySpecs, { message: `must be one of ${keySpecs.join(', ')}` }).default('RSA-2048'),
   SIGIL_TSA_URLS: z
     .string()
-    .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
-    .pipe(z.array(z.url({ protocol: /^https?$/, message: 'each must be an http:// or https:// URL' })).min(1, 'must list at least one URL'))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.url({ protocol: /^https?$/, message: 'each must be an http:// or https:// URL' }))
+        .min(1, 'must list at least one URL'),
+    )
     .optional(),
   SIGIL_TSA_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
@@ -84,10 +123,15 @@ function crossCheck(e: z.infer<typeof environmentSchema>): string[] {
   } else if (e.SIGIL_SMS_URL) {
     problems.push(`SIGIL_SMS_URL: set, but SIGIL_SMS is ${e.SIGIL_SMS}; set SIGIL_SMS=http to use the gateway`);
   }
-  const pkcs11 = { SIGIL_PKCS11_MODULE: e.SIGIL_PKCS11_MODULE, SIGIL_PKCS11_TOKEN_LABEL: e.SIGIL_PKCS11_TOKEN_LABEL, SIGIL_PKCS11_PIN: e.SIGIL_PKCS11_PIN };
+  const pkcs11 = {
+    SIGIL_PKCS11_MODULE: e.SIGIL_PKCS11_MODULE,
+    SIGIL_PKCS11_TOKEN_LABEL: e.SIGIL_PKCS11_TOKEN_LABEL,
+    SIGIL_PKCS11_PIN: e.SIGIL_PKCS11_PIN,
+  };
   for (const [key, value] of Object.entries(pkcs11)) {
     if (e.SIGIL_SIGNER === 'pkcs11' && !value) problems.push(`${key}: required when SIGIL_SIGNER=pkcs11`);
-    if (e.SIGIL_SIGNER !== 'pkcs11' && value) problems.push(`${key}: set, but SIGIL_SIGNER is software; set SIGIL_SIGNER=pkcs11 to keep keys in the token`);
+    if (e.SIGIL_SIGNER !== 'pkcs11' && value)
+      problems.push(`${key}: set, but SIGIL_SIGNER is software; set SIGIL_SIGNER=pkcs11 to keep keys in the token`);
   }
   return problems;
 }
@@ -117,7 +161,13 @@ export interface Config {
   jobs: { enabled: boolean; pollMs: number; batchSize: number; leaseSeconds: number };
   blobs: { store: 'dir'; dir: string; maxBytes: number };
   mail: { mailer: 'smtp' | 'none'; smtpUrl: string | undefined; from: string | undefined };
-  sms: { gateway: 'none' | 'file' | 'http'; url: string | undefined; token: string | undefined; timeoutMs: number; outboxFile: string };
+  sms: {
+    gateway: 'none' | 'file' | 'http';
+    url: string | undefined;
+    token: string | undefined;
+    timeoutMs: number;
+    outboxFile: string;
+  };
   /**
    * Keys and time-stamps: new CA, seal and person keys are sealed in the database (software) or
    * generated in a PKCS#11 token; B-T and above ask the external TSAs in order, or the built-in one.
@@ -151,7 +201,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   for (const key of Object.keys(env)) {
     if (key.startsWith(KNOWN_PREFIX) && !known.has(key)) problems.push(`${key}: unknown setting`);
   }
-  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => known.has(k) && v !== undefined && v !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => known.has(k) && v !== undefined && v !== ''),
+  );
   const parsed = environmentSchema.safeParse(present);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
@@ -177,13 +229,31 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     metricsToken: e.SIGIL_METRICS_TOKEN,
     consoleDir: e.SIGIL_CONSOLE_DIR ? resolve(e.SIGIL_CONSOLE_DIR) : undefined,
     publicUrl: e.SIGIL_PUBLIC_URL?.replace(/\/+$/, ''),
-    jobs: { enabled: e.SIGIL_JOBS_ENABLED, pollMs: e.SIGIL_JOBS_POLL_MS, batchSize: e.SIGIL_JOBS_BATCH_SIZE, leaseSeconds: e.SIGIL_JOBS_LEASE_SECONDS },
-    blobs: { store: e.SIGIL_BLOB_STORE, dir: resolve(e.SIGIL_BLOB_DIR ?? join(e.SIGIL_DATA_DIR, 'blobs')), maxBytes: e.SIGIL_BLOB_MAX_BYTES },
+    jobs: {
+      enabled: e.SIGIL_JOBS_ENABLED,
+      pollMs: e.SIGIL_JOBS_POLL_MS,
+      batchSize: e.SIGIL_JOBS_BATCH_SIZE,
+      leaseSeconds: e.SIGIL_JOBS_LEASE_SECONDS,
+    },
+    blobs: {
+      store: e.SIGIL_BLOB_STORE,
+      dir: resolve(e.SIGIL_BLOB_DIR ?? join(e.SIGIL_DATA_DIR, 'blobs')),
+      maxBytes: e.SIGIL_BLOB_MAX_BYTES,
+    },
     mail: { mailer: e.SIGIL_MAILER, smtpUrl: e.SIGIL_SMTP_URL, from: e.SIGIL_MAIL_FROM },
-    sms: { gateway: e.SIGIL_SMS, url: e.SIGIL_SMS_URL, token: e.SIGIL_SMS_TOKEN, timeoutMs: e.SIGIL_SMS_TIMEOUT_MS, outboxFile: resolve(join(e.SIGIL_DATA_DIR, 'sms-outbox.jsonl')) },
+    sms: {
+      gateway: e.SIGIL_SMS,
+      url: e.SIGIL_SMS_URL,
+      token: e.SIGIL_SMS_TOKEN,
+      timeoutMs: e.SIGIL_SMS_TIMEOUT_MS,
+      outboxFile: resolve(join(e.SIGIL_DATA_DIR, 'sms-outbox.jsonl')),
+    },
     pki: {
       signer: e.SIGIL_SIGNER,
-      pkcs11: e.SIGIL_SIGNER === 'pkcs11' && e.SIGIL_PKCS11_MODULE && e.SIGIL_PKCS11_TOKEN_LABEL && e.SIGIL_PKCS11_PIN ? { library: e.SIGIL_PKCS11_MODULE, tokenLabel: e.SIGIL_PKCS11_TOKEN_LABEL, pin: e.SIGIL_PKCS11_PIN } : undefined,
+      pkcs11:
+        e.SIGIL_SIGNER === 'pkcs11' && e.SIGIL_PKCS11_MODULE && e.SIGIL_PKCS11_TOKEN_LABEL && e.SIGIL_PKCS11_PIN
+          ? { library: e.SIGIL_PKCS11_MODULE, tokenLabel: e.SIGIL_PKCS11_TOKEN_LABEL, pin: e.SIGIL_PKCS11_PIN }
+          : undefined,
       caKeySpec: e.SIGIL_CA_KEY_SPEC,
       keySpec: e.SIGIL_KEY_SPEC,
       tsaUrls: e.SIGIL_TSA_URLS ?? [],

@@ -15,7 +15,10 @@ export function jobHandlers(ctx: AppContext): JobHandler[] {
  * The runner with every module's handlers, configured by SIGIL_JOBS_*. `sigil serve` starts
  * it; tests build the app without starting it and drive it with `runDueJobs`.
  */
-export function createJobRunner(ctx: AppContext, options: { logger?: JobLogger; extraHandlers?: JobHandler[] } = {}): JobRunner {
+export function createJobRunner(
+  ctx: AppContext,
+  options: { logger?: JobLogger; extraHandlers?: JobHandler[] } = {},
+): JobRunner {
   const { jobs } = ctx.config;
   return new JobRunner({
     db: ctx.db,

@@ -30,12 +30,23 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, warn: (message: string) => void): Promise<{ ctx: AppContext; database: DatabaseHandle }> {
+export async function openRuntime(
+  config: Config,
+  warn: (message: string) => void,
+): Promise<{ ctx: AppContext; database: DatabaseHandle }> {
   const masterKey = loadMasterKey(config, warn);
   // The token is first used on the first key; a module path that does not exist is a start-up error instead.
-  if (config.pki.pkcs11 && !existsSync(config.pki.pkcs11.library)) throw new ConfigError([`SIGIL_PKCS11_MODULE: ${config.pki.pkcs11.library} does not exist`]);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize, pgliteCompiler: config.pgliteCompiler }).catch((error: unknown) => {
-    throw error instanceof DataDirInUseError ? new ConfigError([`SIGIL_DATA_DIR: the embedded database in ${error.message}`]) : error;
+  if (config.pki.pkcs11 && !existsSync(config.pki.pkcs11.library))
+    throw new ConfigError([`SIGIL_PKCS11_MODULE: ${config.pki.pkcs11.library} does not exist`]);
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: join(config.dataDir, 'pglite'),
+    poolSize: config.databasePoolSize,
+    pgliteCompiler: config.pgliteCompiler,
+  }).catch((error: unknown) => {
+    throw error instanceof DataDirInUseError
+      ? new ConfigError([`SIGIL_DATA_DIR: the embedded database in ${error.message}`])
+      : error;
   });
   try {
     await migrateToLatest(database.db);
@@ -63,7 +74,12 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
   const app = await buildApp({ ...ctx, config: { ...config, consoleDir: config.consoleDir ?? DEFAULT_CONSOLE_DIR } });
   // Another process's change (a resignation, a revoked role) must reach this one's cached principals.
   const changes = config.databaseUrl
-    ? listenForChanges({ databaseUrl: config.databaseUrl, channel: CHANGES_CHANNEL, onChange: invalidatePrincipals, onError: (error) => app.log.warn({ err: error }, 'change listener lost its connection; reconnecting') })
+    ? listenForChanges({
+        databaseUrl: config.databaseUrl,
+        channel: CHANGES_CHANNEL,
+        onChange: invalidatePrincipals,
+        onError: (error) => app.log.warn({ err: error }, 'change listener lost its connection; reconnecting'),
+      })
     : undefined;
   const jobs = createJobRunner(ctx, { logger: app.log.child({ component: 'jobs' }) });
   if (config.jobs.enabled) jobs.start();

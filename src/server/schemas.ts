@@ -76,7 +76,10 @@ export const cursorQuery = z
   });
 
 /** Answers with a text body (CSV, PEM…) instead of the route's JSON schema. */
-export function sendText(reply: FastifyReply, options: { type: string; filename?: string; body: string }): FastifyReply {
+export function sendText(
+  reply: FastifyReply,
+  options: { type: string; filename?: string; body: string },
+): FastifyReply {
   reply.type(options.type);
   if (options.filename) reply.header('content-disposition', `attachment; filename="${options.filename}"`);
   return reply.send(options.body);

@@ -52,7 +52,9 @@ function writerOf(schema: AnySchema): Serialize | null {
 export const serializerCompiler: FastifySerializerCompiler<AnySchema> = (route) => {
   let serialize: Serialize | undefined;
   return (data) => {
-    serialize ??= writerOf(route.schema) ?? (zodSerializerCompiler(route as unknown as Parameters<typeof zodSerializerCompiler>[0]) as Serialize);
+    serialize ??=
+      writerOf(route.schema) ??
+      (zodSerializerCompiler(route as unknown as Parameters<typeof zodSerializerCompiler>[0]) as Serialize);
     return serialize(data);
   };
 };

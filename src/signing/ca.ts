@@ -3,7 +3,23 @@
 // Storage (which CA key is where, which serials are revoked) belongs to the caller.
 import { generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import { AppError } from '../server/errors.js';
-import { bitString, boolean, explicit, ia5, implicitPrimitive, integer, namedBits, octetString, oid, printable, seq, setOf, utf8, x509Time, enumerated } from './der.js';
+import {
+  bitString,
+  boolean,
+  explicit,
+  ia5,
+  implicitPrimitive,
+  integer,
+  namedBits,
+  octetString,
+  oid,
+  printable,
+  seq,
+  setOf,
+  utf8,
+  x509Time,
+  enumerated,
+} from './der.js';
 import { OID } from './oids.js';
 import { preferredHash, signatureAlgorithmId, type KeySigner } from './signer.js';
 import { keyIdentifier, parseCertificate } from './x509.js';
@@ -13,7 +29,8 @@ export type KeySpec = 'RSA-2048' | 'RSA-3072' | 'ECDSA-P256';
 /** Generates a private key (on the thread pool) for a software signer. */
 export function generateKey(spec: KeySpec): Promise<KeyObject> {
   return new Promise((resolve, reject) => {
-    const done = (error: Error | null, _publicKey: KeyObject, privateKey: KeyObject) => (error ? reject(error) : resolve(privateKey));
+    const done = (error: Error | null, _publicKey: KeyObject, privateKey: KeyObject) =>
+      error ? reject(error) : resolve(privateKey);
     if (spec === 'ECDSA-P256') generateKeyPair('ec', { namedCurve: 'prime256v1' }, done);
     else generateKeyPair('rsa', { modulusLength: spec === 'RSA-3072' ? 3072 : 2048, publicExponent: 0x10001 }, done);
   });
@@ -36,7 +53,8 @@ export function encodeName(name: NameSpec): Buffer {
   const rdn = (type: string, value: Buffer) => setOf(seq(oid(type), value));
   const rdns: Buffer[] = [];
   if (name.country) {
-    if (!/^[A-Z]{2}$/.test(name.country)) throw new AppError('validation_failed', 'country must be a two-letter ISO 3166 code');
+    if (!/^[A-Z]{2}$/.test(name.country))
+      throw new AppError('validation_failed', 'country must be a two-letter ISO 3166 code');
     rdns.push(rdn(OID.country, printable(name.country)));
   }
   if (name.province) rdns.push(rdn(OID.province, utf8(name.province)));
@@ -67,12 +85,21 @@ interface Ext {
 
 const ext = (e: Ext) => seq(oid(e.id), ...(e.critical ? [boolean(true)] : []), octetString(e.value));
 
-function profileExtensions(profile: Profile, subjectSpki: Buffer, issuerSpki: Buffer, options: { crlUrl?: string; email?: string; pathLength?: number }): Ext[] {
+function profileExtensions(
+  profile: Profile,
+  subjectSpki: Buffer,
+  issuerSpki: Buffer,
+  options: { crlUrl?: string; email?: string; pathLength?: number },
+): Ext[] {
   const out: Ext[] = [];
   const isCa = profile === 'root-ca' || profile === 'issuing-ca';
   if (isCa) {
     const pathLen = options.pathLength ?? (profile === 'issuing-ca' ? 0 : undefined);
-    out.push({ id: OID.basicConstraints, critical: true, value: seq(boolean(true), ...(pathLen !== undefined ? [integer(pathLen)] : [])) });
+    out.push({
+      id: OID.basicConstraints,
+      critical: true,
+      value: seq(boolean(true), ...(pathLen !== undefined ? [integer(pathLen)] : [])),
+    });
     out.push({ id: OID.keyUsage, critical: true, value: namedBits([KU.keyCertSign, KU.cRLSign]) });
   } else {
     out.push({ id: OID.basicConstraints, critical: true, value: seq() });
@@ -80,14 +107,33 @@ function profileExtensions(profile: Profile, subjectSpki: Buffer, issuerSpki: Bu
     out.push({ id: OID.keyUsage, critical: true, value: namedBits(bits) });
     // RFC 3161 §2.3: a TSA certificate has exactly one, critical, extended key usage: timeStamping.
     if (profile === 'tsa') out.push({ id: OID.extKeyUsage, critical: true, value: seq(oid(OID.kpTimeStamping)) });
-    else out.push({ id: OID.extKeyUsage, critical: false, value: seq(oid(OID.kpEmailProtection), oid(OID.kpDocumentSigning)) });
+    else
+      out.push({
+        id: OID.extKeyUsage,
+        critical: false,
+        value: seq(oid(OID.kpEmailProtection), oid(OID.kpDocumentSigning)),
+      });
   }
   out.push({ id: OID.subjectKeyIdentifier, critical: false, value: octetString(keyIdentifier(subjectSpki)) });
-  if (profile !== 'root-ca') out.push({ id: OID.authorityKeyIdentifier, critical: false, value: seq(implicitPrimitive(0, keyIdentifier(issuerSpki))) });
-  if (options.email) out.push({ id: OID.subjectAltName, critical: false, value: seq(implicitPrimitive(1, Buffer.from(options.email, 'latin1'))) });
+  if (profile !== 'root-ca')
+    out.push({
+      id: OID.authorityKeyIdentifier,
+      critical: false,
+      value: seq(implicitPrimitive(0, keyIdentifier(issuerSpki))),
+    });
+  if (options.email)
+    out.push({
+      id: OID.subjectAltName,
+      critical: false,
+      value: seq(implicitPrimitive(1, Buffer.from(options.email, 'latin1'))),
+    });
   if (options.crlUrl && profile !== 'root-ca') {
     // DistributionPoint { distributionPoint [0] { fullName [0] { uniformResourceIdentifier [6] } } }
-    out.push({ id: OID.crlDistributionPoints, critical: false, value: seq(seq(explicit(0, explicit(0, implicitPrimitive(6, Buffer.from(options.crlUrl, 'latin1')))))) });
+    out.push({
+      id: OID.crlDistributionPoints,
+      critical: false,
+      value: seq(seq(explicit(0, explicit(0, implicitPrimitive(6, Buffer.from(options.crlUrl, 'latin1')))))),
+    });
   }
   return out;
 }
@@ -116,19 +162,30 @@ export interface IssueInput {
 /** Issues one X.509 v3 certificate (RFC 5280 §4.1) and returns its DER. */
 export async function issueCertificate(input: IssueInput): Promise<Buffer> {
   const issuerCert = input.issuer.certificate ? parseCertificate(input.issuer.certificate) : null;
-  if (!issuerCert && input.profile !== 'root-ca') throw new AppError('signing_key_invalid', 'Only a root CA certificate is self-signed; give the issuer certificate.');
-  if (issuerCert && !issuerCert.isCa) throw new AppError('signing_key_invalid', `${issuerCert.subject} is not a CA certificate.`);
-  if (!issuerCert && !input.publicKey.equals(input.issuer.signer.publicKey)) throw new AppError('signing_key_invalid', 'A self-signed root must be signed by its own key.');
+  if (!issuerCert && input.profile !== 'root-ca')
+    throw new AppError(
+      'signing_key_invalid',
+      'Only a root CA certificate is self-signed; give the issuer certificate.',
+    );
+  if (issuerCert && !issuerCert.isCa)
+    throw new AppError('signing_key_invalid', `${issuerCert.subject} is not a CA certificate.`);
+  if (!issuerCert && !input.publicKey.equals(input.issuer.signer.publicKey))
+    throw new AppError('signing_key_invalid', 'A self-signed root must be signed by its own key.');
   const notBefore = input.notBefore ?? new Date(Date.now() - 60_000);
   const defaultDays = input.profile === 'root-ca' ? 20 * 365 : input.profile === 'issuing-ca' ? 10 * 365 : 2 * 365;
   let notAfter = input.notAfter ?? new Date(notBefore.getTime() + defaultDays * 86_400_000);
   // By default a certificate ends with its issuer; asked explicitly to outlive it is an error.
   if (!input.notAfter && issuerCert && notAfter > issuerCert.notAfter) notAfter = issuerCert.notAfter;
-  if (issuerCert && notAfter > issuerCert.notAfter) throw new AppError('validation_failed', 'A certificate cannot outlive its issuer.');
+  if (issuerCert && notAfter > issuerCert.notAfter)
+    throw new AppError('validation_failed', 'A certificate cannot outlive its issuer.');
   const hash = preferredHash(input.issuer.signer);
   const algorithm = signatureAlgorithmId(input.issuer.signer, hash);
   const subjectName = encodeName(input.subject);
-  const extensions = profileExtensions(input.profile, input.publicKey, input.issuer.signer.publicKey, { crlUrl: input.crlUrl, email: input.subject.email, pathLength: input.pathLength });
+  const extensions = profileExtensions(input.profile, input.publicKey, input.issuer.signer.publicKey, {
+    crlUrl: input.crlUrl,
+    email: input.subject.email,
+    pathLength: input.pathLength,
+  });
   const tbs = seq(
     explicit(0, integer(2)),
     integer(input.serial ?? randomSerial()),
@@ -151,7 +208,14 @@ export interface CaInput {
 }
 
 export function createRootCa(input: CaInput): Promise<Buffer> {
-  return issueCertificate({ profile: 'root-ca', subject: input.subject, publicKey: input.signer.publicKey, issuer: { signer: input.signer }, notBefore: input.notBefore, notAfter: input.notAfter });
+  return issueCertificate({
+    profile: 'root-ca',
+    subject: input.subject,
+    publicKey: input.signer.publicKey,
+    issuer: { signer: input.signer },
+    notBefore: input.notBefore,
+    notAfter: input.notAfter,
+  });
 }
 
 export interface SubjectInput {
@@ -170,7 +234,8 @@ export function createIssuingCa(input: SubjectInput): Promise<Buffer> {
 
 /** An electronic seal's certificate: the subject is the organisation (O, organizationIdentifier), CN names the seal. */
 export function issueSealCertificate(input: SubjectInput): Promise<Buffer> {
-  if (!input.subject.organization) throw new AppError('validation_failed', 'A seal certificate names its organisation.');
+  if (!input.subject.organization)
+    throw new AppError('validation_failed', 'A seal certificate names its organisation.');
   return issueCertificate({ profile: 'seal', ...input });
 }
 
@@ -209,10 +274,31 @@ export async function createCrl(input: CrlInput): Promise<Buffer> {
   const hash = preferredHash(input.issuer.signer);
   const algorithm = signatureAlgorithmId(input.issuer.signer, hash);
   const entries = input.revoked.map((r) =>
-    seq(integer(r.serial), x509Time(r.date), ...(r.reason && r.reason !== 'unspecified' ? [seq(seq(oid(OID.crlReason), octetString(enumerated(REVOCATION_REASON[r.reason]))))] : [])),
+    seq(
+      integer(r.serial),
+      x509Time(r.date),
+      ...(r.reason && r.reason !== 'unspecified'
+        ? [seq(seq(oid(OID.crlReason), octetString(enumerated(REVOCATION_REASON[r.reason]))))]
+        : []),
+    ),
   );
-  const extensions = seq(ext({ id: OID.authorityKeyIdentifier, critical: false, value: seq(implicitPrimitive(0, keyIdentifier(issuer.spki))) }), ext({ id: OID.crlNumber, critical: false, value: integer(input.crlNumber) }));
-  const tbs = seq(integer(1), algorithm, issuer.subjectDer, x509Time(thisUpdate), x509Time(nextUpdate), ...(entries.length ? [seq(...entries)] : []), explicit(0, extensions));
+  const extensions = seq(
+    ext({
+      id: OID.authorityKeyIdentifier,
+      critical: false,
+      value: seq(implicitPrimitive(0, keyIdentifier(issuer.spki))),
+    }),
+    ext({ id: OID.crlNumber, critical: false, value: integer(input.crlNumber) }),
+  );
+  const tbs = seq(
+    integer(1),
+    algorithm,
+    issuer.subjectDer,
+    x509Time(thisUpdate),
+    x509Time(nextUpdate),
+    ...(entries.length ? [seq(...entries)] : []),
+    explicit(0, extensions),
+  );
   const signature = await input.issuer.signer.sign(tbs, hash);
   return seq(tbs, algorithm, bitString(signature));
 }

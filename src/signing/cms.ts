@@ -1,7 +1,25 @@
 // CMS SignedData (RFC 5652) as PAdES and RFC 3161 use it: one SignerInfo, detached content for
 // PDF signatures (ETSI EN 319 122-1 CAdES baseline attributes), attached TSTInfo for time-stamp tokens.
 import { createHash } from 'node:crypto';
-import { TAG, childrenOf, contentOf, encodingOf, expectTag, explicit, integer, octetString, oid, parseDer, readInteger, readOid, seq, setOf, tlv, nullValue, type Node } from './der.js';
+import {
+  TAG,
+  childrenOf,
+  contentOf,
+  encodingOf,
+  expectTag,
+  explicit,
+  integer,
+  octetString,
+  oid,
+  parseDer,
+  readInteger,
+  readOid,
+  seq,
+  setOf,
+  tlv,
+  nullValue,
+  type Node,
+} from './der.js';
 import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
 import { signatureAlgorithmId, type Signer } from './signer.js';
 import { parseCertificate } from './x509.js';
@@ -64,7 +82,12 @@ export interface SignedParts {
 
 function signedAttrsSet(input: SignedDataInput): Buffer {
   const contentType = input.contentType ?? OID.data;
-  return setOf(attribute(OID.contentType, oid(contentType)), attribute(OID.messageDigest, octetString(input.digest)), signingCertificateV2(input.signer.certificate), ...(input.signedAttributes ?? []));
+  return setOf(
+    attribute(OID.contentType, oid(contentType)),
+    attribute(OID.messageDigest, octetString(input.digest)),
+    signingCertificateV2(input.signer.certificate),
+    ...(input.signedAttributes ?? []),
+  );
 }
 
 /** In SignerInfo, PKCS#1 v1.5 is named rsaEncryption, as Adobe, OpenSSL and NSS write it (RFC 5754 §3.2). */
@@ -128,7 +151,12 @@ export function estimateSignedDataSize(input: SignedDataInput, signatureLength: 
 }
 
 function computeSignedDataSize(input: SignedDataInput, signatureLength: number): number {
-  const dummy: SignedParts = { input, signedAttrs: signedAttrsSet(input), signatureAlgorithm: cmsSignatureAlgorithm(input.signer, input.hash), signature: Buffer.alloc(signatureLength) };
+  const dummy: SignedParts = {
+    input,
+    signedAttrs: signedAttrsSet(input),
+    signatureAlgorithm: cmsSignatureAlgorithm(input.signer, input.hash),
+    signature: Buffer.alloc(signatureLength),
+  };
   return encodeSignedData(dummy).length;
 }
 
@@ -185,7 +213,9 @@ export function parseSignedData(input: Buffer, what = 'CMS signature'): ParsedSi
   const certificates: Buffer[] = [];
   const crls: Buffer[] = [];
   while (sd[i] && (sd[i]!.tag === 0xa0 || sd[i]!.tag === 0xa1)) {
-    const list = childrenOf(sd[i]!, what).filter((n) => n.tag === TAG.sequence).map((n) => Buffer.from(encodingOf(n)));
+    const list = childrenOf(sd[i]!, what)
+      .filter((n) => n.tag === TAG.sequence)
+      .map((n) => Buffer.from(encodingOf(n)));
     if (sd[i]!.tag === 0xa0) certificates.push(...list);
     else crls.push(...list);
     i++;
@@ -215,7 +245,18 @@ export function parseSignedData(input: Buffer, what = 'CMS signature'): ParsedSi
     const signatureAlgorithm = encodingOf(f[j++]!);
     const signature = contentOf(expectTag(f[j++], TAG.octetString, what));
     const unsignedAttributes = f[j]?.tag === 0xa1 ? readAttributes(f[j]!, what) : new Map<string, Node[]>();
-    signerInfos.push({ issuerDer, serial, subjectKeyId, digestAlgorithm: hashByOid(digestAlgorithmOid), digestAlgorithmOid, signedAttrs, signedAttributes, signatureAlgorithm, signature, unsignedAttributes });
+    signerInfos.push({
+      issuerDer,
+      serial,
+      subjectKeyId,
+      digestAlgorithm: hashByOid(digestAlgorithmOid),
+      digestAlgorithmOid,
+      signedAttrs,
+      signedAttributes,
+      signatureAlgorithm,
+      signature,
+      unsignedAttributes,
+    });
   }
   return { der, contentType, content, certificates, crls, signerInfos };
 }
@@ -225,7 +266,13 @@ export function findSignerCertificate(info: ParsedSignerInfo, pool: Buffer[]): B
   for (const der of pool) {
     try {
       const cert = parseCertificate(der);
-      if (info.issuerDer && info.serial !== null && cert.serial === info.serial && cert.issuerDer.equals(info.issuerDer)) return der;
+      if (
+        info.issuerDer &&
+        info.serial !== null &&
+        cert.serial === info.serial &&
+        cert.issuerDer.equals(info.issuerDer)
+      )
+        return der;
       if (info.subjectKeyId && cert.subjectKeyId?.equals(info.subjectKeyId)) return der;
     } catch {
       // An unreadable certificate in the bag cannot be the signer's.
@@ -235,7 +282,10 @@ export function findSignerCertificate(info: ParsedSignerInfo, pool: Buffer[]): B
 }
 
 /** Checks the ESS signing-certificate(-v2) attribute against the certificate that verified the signature. */
-export function checkSigningCertificateAttribute(info: ParsedSignerInfo, certificate: Buffer): 'ok' | 'missing' | 'mismatch' {
+export function checkSigningCertificateAttribute(
+  info: ParsedSignerInfo,
+  certificate: Buffer,
+): 'ok' | 'missing' | 'mismatch' {
   const v2 = info.signedAttributes.get(OID.signingCertificateV2)?.[0];
   const v1 = info.signedAttributes.get(OID.signingCertificate)?.[0];
   const node = v2 ?? v1;

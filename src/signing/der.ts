@@ -101,7 +101,8 @@ export const boolean = (value: boolean): Buffer => Buffer.from([0x01, 0x01, valu
 export const utf8 = (text: string): Buffer => tlv(TAG.utf8String, Buffer.from(text, 'utf8'));
 export const printable = (text: string): Buffer => tlv(TAG.printableString, Buffer.from(text, 'latin1'));
 export const ia5 = (text: string): Buffer => tlv(TAG.ia5String, Buffer.from(text, 'latin1'));
-export const bitString = (bytes: Uint8Array, unusedBits = 0): Buffer => tlv(TAG.bitString, Buffer.from([unusedBits]), bytes);
+export const bitString = (bytes: Uint8Array, unusedBits = 0): Buffer =>
+  tlv(TAG.bitString, Buffer.from([unusedBits]), bytes);
 export const enumerated = (value: number): Buffer => tlv(TAG.enumerated, integer(value).subarray(2));
 
 /** A named-bit BIT STRING (KeyUsage, PKIFailureInfo): DER drops trailing zero bits (X.690 §11.2.2). */
@@ -183,7 +184,7 @@ export function parseDer(buf: Buffer, what = 'DER'): Node {
 /** The children of a constructed node. */
 export function childrenOf(node: Node, what = 'DER'): Node[] {
   const out: Node[] = [];
-  for (let pos = node.start; pos < node.end; ) {
+  for (let pos = node.start; pos < node.end;) {
     const child = readNode(node.buf, pos, node.end, what);
     out.push(child);
     pos = child.end;
@@ -231,11 +232,25 @@ export function readTime(node: Node, what = 'time'): Date {
   let m: RegExpMatchArray | null;
   if (node.tag === TAG.utcTime && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/.exec(text))) {
     const yy = Number(m[1]);
-    return new Date(Date.UTC(yy >= 50 ? 1900 + yy : 2000 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
+    return new Date(
+      Date.UTC(
+        yy >= 50 ? 1900 + yy : 2000 + yy,
+        Number(m[2]) - 1,
+        Number(m[3]),
+        Number(m[4]),
+        Number(m[5]),
+        Number(m[6] ?? 0),
+      ),
+    );
   }
-  if (node.tag === TAG.generalizedTime && (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:[.,](\d{1,9}))?Z$/.exec(text))) {
+  if (
+    node.tag === TAG.generalizedTime &&
+    (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:[.,](\d{1,9}))?Z$/.exec(text))
+  ) {
     const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
-    return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), ms));
+    return new Date(
+      Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), ms),
+    );
   }
   return derFail(what, `unreadable time ${JSON.stringify(text)}`);
 }

@@ -19,7 +19,15 @@ export {
   type NameSpec,
   type RevocationReason,
 } from './ca.js';
-export { respondToTimeStampRequest, createInProcessTimestamper, createHttpTimestamper, checkTimestampToken, DEFAULT_TSA_POLICY, type Timestamper, type TimeStampAuthority } from './tsa.js';
+export {
+  respondToTimeStampRequest,
+  createInProcessTimestamper,
+  createHttpTimestamper,
+  checkTimestampToken,
+  DEFAULT_TSA_POLICY,
+  type Timestamper,
+  type TimeStampAuthority,
+} from './tsa.js';
 export {
   signPdf,
   addValidationData,
@@ -34,8 +42,23 @@ export {
 } from './pades.js';
 export { httpRevocationSource, crlDistributionPoints } from './revocation.js';
 export { prepareImage, type PreparedImage } from './pdf/image.js';
-export { verifyPdf, sha256Of, sha256OfFile, readPdfFile, type VerificationReport, type SignatureReport, type VerifyOptions } from './verify.js';
+export {
+  verifyPdf,
+  sha256Of,
+  sha256OfFile,
+  readPdfFile,
+  type VerificationReport,
+  type SignatureReport,
+  type VerifyOptions,
+} from './verify.js';
 export { parseCertificate, parseCrl, derToPem, pemToDer } from './x509.js';
 export type { PdfLimits } from './pdf/parser.js';
-export { createKeyVault, createSoftwareVault, createPkcs11Vault, type KeyVault, type KeyReference, type Pkcs11VaultOptions } from './key-vault.js';
+export {
+  createKeyVault,
+  createSoftwareVault,
+  createPkcs11Vault,
+  type KeyVault,
+  type KeyReference,
+  type Pkcs11VaultOptions,
+} from './key-vault.js';
 export { generatePkcs11KeyPair } from './pkcs11-signer.js';

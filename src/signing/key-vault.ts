@@ -9,7 +9,8 @@ import { generatePkcs11KeyPair, openPkcs11KeySigner, type Pkcs11KeySigner } from
 import { createKeySigner, type KeySigner } from './signer.js';
 
 /** What a database row stores about a key: the sealed PKCS#8, or where the token keeps it. */
-export type KeyReference = { store: 'database'; sealed: string } | { store: 'pkcs11'; tokenLabel: string; keyId: string };
+export type KeyReference =
+  { store: 'database'; sealed: string } | { store: 'pkcs11'; tokenLabel: string; keyId: string };
 
 export interface KeyVault {
   /** Where `generate` puts new keys. */
@@ -34,7 +35,10 @@ export interface Pkcs11VaultOptions {
 const context = (name: string) => `sigil-key:${name}`;
 
 function sealKey(masterKey: MasterKey, key: KeyObject, name: string): KeyReference {
-  return { store: 'database', sealed: sealSecret(masterKey, key.export({ format: 'der', type: 'pkcs8' }), context(name)) };
+  return {
+    store: 'database',
+    sealed: sealSecret(masterKey, key.export({ format: 'der', type: 'pkcs8' }), context(name)),
+  };
 }
 
 function openSealed(masterKey: MasterKey, sealed: string, name: string): KeySigner {
@@ -43,7 +47,10 @@ function openSealed(masterKey: MasterKey, sealed: string, name: string): KeySign
     pkcs8 = openSecret(masterKey, sealed, context(name));
   } catch {
     // A different master key, or a sealed value moved to another row: an operator problem.
-    throw new AppError('signer_unavailable', 'A private key sealed in the database cannot be opened with this master key.');
+    throw new AppError(
+      'signer_unavailable',
+      'A private key sealed in the database cannot be opened with this master key.',
+    );
   }
   return createKeySigner(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
 }
@@ -58,7 +65,11 @@ export function createSoftwareVault(masterKey: MasterKey): KeyVault {
     },
     keep: (key, name) => sealKey(masterKey, key, name),
     async open(reference, name) {
-      if (reference.store !== 'database') throw new AppError('signer_unavailable', `The key lives in the PKCS#11 token ${reference.tokenLabel}, but SIGIL_SIGNER is software.`);
+      if (reference.store !== 'database')
+        throw new AppError(
+          'signer_unavailable',
+          `The key lives in the PKCS#11 token ${reference.tokenLabel}, but SIGIL_SIGNER is software.`,
+        );
       return openSealed(masterKey, reference.sealed, name);
     },
     close() {},
@@ -94,7 +105,11 @@ export function createPkcs11Vault(options: Pkcs11VaultOptions, masterKey: Master
     keep: (key, name) => sealKey(masterKey, key, name),
     async open(reference, name) {
       if (reference.store === 'database') return openSealed(masterKey, reference.sealed, name);
-      if (reference.tokenLabel !== options.tokenLabel) throw new AppError('signer_unavailable', `The key lives in the PKCS#11 token ${reference.tokenLabel}, not in ${options.tokenLabel}.`);
+      if (reference.tokenLabel !== options.tokenLabel)
+        throw new AppError(
+          'signer_unavailable',
+          `The key lives in the PKCS#11 token ${reference.tokenLabel}, not in ${options.tokenLabel}.`,
+        );
       return openToken(reference.keyId);
     },
     close() {
@@ -116,8 +131,12 @@ export function createPkcs11Vault(options: Pkcs11VaultOptions, masterKey: Master
 }
 
 /** The vault SIGIL_SIGNER chooses. */
-export function createKeyVault(options: { signer: 'software' | 'pkcs11'; pkcs11: Pkcs11VaultOptions | undefined }, masterKey: MasterKey): KeyVault {
+export function createKeyVault(
+  options: { signer: 'software' | 'pkcs11'; pkcs11: Pkcs11VaultOptions | undefined },
+  masterKey: MasterKey,
+): KeyVault {
   if (options.signer === 'software') return createSoftwareVault(masterKey);
-  if (!options.pkcs11) throw new AppError('signer_unavailable', 'SIGIL_SIGNER=pkcs11 needs the module, token label and PIN.');
+  if (!options.pkcs11)
+    throw new AppError('signer_unavailable', 'SIGIL_SIGNER=pkcs11 needs the module, token label and PIN.');
   return createPkcs11Vault(options.pkcs11, masterKey);
 }

@@ -58,7 +58,11 @@ export const OID = {
 
 export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
-export const HASH_OID: Record<HashName, string> = { 'SHA-256': OID.sha256, 'SHA-384': OID.sha384, 'SHA-512': OID.sha512 };
+export const HASH_OID: Record<HashName, string> = {
+  'SHA-256': OID.sha256,
+  'SHA-384': OID.sha384,
+  'SHA-512': OID.sha512,
+};
 
 /** node:crypto's digest name for each hash. */
 export const NODE_HASH: Record<HashName, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };

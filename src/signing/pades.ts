@@ -6,7 +6,18 @@ import { AppError } from '../server/errors.js';
 import { attribute, encodeSignedData, estimateSignedDataSize, signAttributes, type SignedDataInput } from './cms.js';
 import { NODE_HASH, OID, type HashName } from './oids.js';
 import { addImage, prepareImage, type PreparedImage } from './pdf/image.js';
-import { PdfDict, PdfRef, PdfStream, PdfString, isName, isRef, name, pdfDate, valueText, type PdfValue } from './pdf/objects.js';
+import {
+  PdfDict,
+  PdfRef,
+  PdfStream,
+  PdfString,
+  isName,
+  isRef,
+  name,
+  pdfDate,
+  valueText,
+  type PdfValue,
+} from './pdf/objects.js';
 import { PdfDocument, type PageInfo, type PdfLimits } from './pdf/parser.js';
 import { findKeyword } from './pdf/text.js';
 import { IncrementalUpdate } from './pdf/writer.js';
@@ -110,7 +121,8 @@ function existingFieldNames(doc: PdfDocument): Set<string> {
 function uniqueFieldName(doc: PdfDocument, base: string, requested?: string): string {
   const names = existingFieldNames(doc);
   if (requested) {
-    if (names.has(requested)) throw new AppError('validation_failed', `The document already has a field named ${requested}.`);
+    if (names.has(requested))
+      throw new AppError('validation_failed', `The document already has a field named ${requested}.`);
     if (requested.includes('.')) throw new AppError('validation_failed', 'A field name cannot contain a period.');
     return requested;
   }
@@ -118,7 +130,12 @@ function uniqueFieldName(doc: PdfDocument, base: string, requested?: string): st
 }
 
 /** Adds the field's widgets to their pages' /Annots and the field to /AcroForm. */
-function attachField(doc: PdfDocument, update: IncrementalUpdate, fieldRef: PdfRef, widgetRefs: Array<{ ref: PdfRef; page: PageInfo }>): void {
+function attachField(
+  doc: PdfDocument,
+  update: IncrementalUpdate,
+  fieldRef: PdfRef,
+  widgetRefs: Array<{ ref: PdfRef; page: PageInfo }>,
+): void {
   const byPage = new Map<number, { page: PageInfo; refs: PdfRef[] }>();
   for (const w of widgetRefs) {
     const entry = byPage.get(w.page.ref.num) ?? { page: w.page, refs: [] };
@@ -154,8 +171,18 @@ function attachField(doc: PdfDocument, update: IncrementalUpdate, fieldRef: PdfR
   }
 }
 
-function appearanceStream(update: IncrementalUpdate, imageRef: PdfRef, bbox: [number, number], content: string): PdfRef {
-  const dict = PdfDict.of({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, bbox[0], bbox[1]], Resources: PdfDict.of({ XObject: PdfDict.of({ Im0: imageRef }) }) });
+function appearanceStream(
+  update: IncrementalUpdate,
+  imageRef: PdfRef,
+  bbox: [number, number],
+  content: string,
+): PdfRef {
+  const dict = PdfDict.of({
+    Type: name('XObject'),
+    Subtype: name('Form'),
+    BBox: [0, 0, bbox[0], bbox[1]],
+    Resources: PdfDict.of({ XObject: PdfDict.of({ Im0: imageRef }) }),
+  });
   return update.add(new PdfStream(dict, Buffer.from(content, 'latin1')));
 }
 
@@ -180,7 +207,8 @@ function placeAppearance(doc: PdfDocument, appearance: VisibleAppearance, image:
   } else {
     page = doc.page(at.page);
     rect = at.rect;
-    if (!rect.every((n) => Number.isFinite(n)) || rect[2] <= 0 || rect[3] <= 0) throw new AppError('validation_failed', 'The rectangle needs a positive width and height.');
+    if (!rect.every((n) => Number.isFinite(n)) || rect[2] <= 0 || rect[3] <= 0)
+      throw new AppError('validation_failed', 'The rectangle needs a positive width and height.');
   }
   // Fit the image into the rectangle keeping its proportions, centred.
   const scale = Math.min(rect[2] / image.width, rect[3] / image.height);
@@ -191,7 +219,10 @@ function placeAppearance(doc: PdfDocument, appearance: VisibleAppearance, image:
 }
 
 function pdfKeywordMissing(keyword: string, page?: number): never {
-  throw new AppError('pdf_keyword_not_found', `The text ${JSON.stringify(keyword)} does not occur ${page ? `on page ${page}` : 'in the document'}.`);
+  throw new AppError(
+    'pdf_keyword_not_found',
+    `The text ${JSON.stringify(keyword)} does not occur ${page ? `on page ${page}` : 'in the document'}.`,
+  );
 }
 
 function placeCrossPage(doc: PdfDocument, cross: CrossPageAppearance, image: PreparedImage): WidgetSpec[] {
@@ -244,8 +275,15 @@ function prepareRevision(input: RevisionInput): Prepared {
   const fieldFlags = 132; // Print | Locked (§12.5.3)
   const widgetDict = (w: WidgetSpec) => {
     const [x, y, width, height] = w.rect;
-    const dict = PdfDict.of({ Type: name('Annot'), Subtype: name('Widget'), Rect: [x, y, x + width, y + height], F: fieldFlags, P: w.page.ref });
-    if (w.appearance && imageRef) dict.set('AP', PdfDict.of({ N: appearanceStream(update, imageRef, w.appearance.bbox, w.appearance.content) }));
+    const dict = PdfDict.of({
+      Type: name('Annot'),
+      Subtype: name('Widget'),
+      Rect: [x, y, x + width, y + height],
+      F: fieldFlags,
+      P: w.page.ref,
+    });
+    if (w.appearance && imageRef)
+      dict.set('AP', PdfDict.of({ N: appearanceStream(update, imageRef, w.appearance.bbox, w.appearance.content) }));
     return dict;
   };
   const fieldRef = update.allocate();
@@ -258,9 +296,16 @@ function prepareRevision(input: RevisionInput): Prepared {
   // revision, so the signature covers them; one widget keeps it one signature for every
   // verifier (poppler 22.12 lists each signature widget as a signature of its own).
   rest.forEach((w, i) => {
-    const stamp = widgetDict(w).set('Subtype', name('Stamp')).set('F', 4 | 64 | 128);
+    const stamp = widgetDict(w)
+      .set('Subtype', name('Stamp'))
+      .set('F', 4 | 64 | 128);
     stamp.set('NM', PdfString.text(`${input.fieldName}:${i + 2}`));
-    stamp.set('Contents', PdfString.text(`Cross-page seal, part ${i + 2} of ${input.widgets.length}, bound to signature ${input.fieldName}`));
+    stamp.set(
+      'Contents',
+      PdfString.text(
+        `Cross-page seal, part ${i + 2} of ${input.widgets.length}, bound to signature ${input.fieldName}`,
+      ),
+    );
     stamp.delete('P');
     stamp.set('P', w.page.ref);
     annotations.push({ ref: update.add(stamp), page: w.page });
@@ -281,15 +326,28 @@ function prepareRevision(input: RevisionInput): Prepared {
   const contentsStart = sigAt + inSig + '/Contents '.length;
   const contentsEnd = contentsStart + placeholder.length + 2;
   const base = doc.buf.length;
-  const byteRange: [number, number, number, number] = [0, base + contentsStart, base + contentsEnd, bytes.length - contentsEnd];
-  const rangeText = `/ByteRange [0 ${byteRange[1]} ${byteRange[2]} ${byteRange[3]}]`.padEnd(byteRangeTemplate.length, ' ');
-  if (rangeText.length !== byteRangeTemplate.length) throw new AppError('pdf_too_large', 'The document is too large for a signature byte range.');
+  const byteRange: [number, number, number, number] = [
+    0,
+    base + contentsStart,
+    base + contentsEnd,
+    bytes.length - contentsEnd,
+  ];
+  const rangeText = `/ByteRange [0 ${byteRange[1]} ${byteRange[2]} ${byteRange[3]}]`.padEnd(
+    byteRangeTemplate.length,
+    ' ',
+  );
+  if (rangeText.length !== byteRangeTemplate.length)
+    throw new AppError('pdf_too_large', 'The document is too large for a signature byte range.');
   bytes.write(rangeText, sigAt + sigBytes.indexOf('/ByteRange'), 'latin1');
   return { doc, update: bytes, contentsStart, contentsEnd, byteRange };
 }
 
 function digestOf(prepared: Prepared, hash: HashName): Buffer {
-  return createHash(NODE_HASH[hash]).update(prepared.doc.buf).update(prepared.update.subarray(0, prepared.contentsStart)).update(prepared.update.subarray(prepared.contentsEnd)).digest();
+  return createHash(NODE_HASH[hash])
+    .update(prepared.doc.buf)
+    .update(prepared.update.subarray(0, prepared.contentsStart))
+    .update(prepared.update.subarray(prepared.contentsEnd))
+    .digest();
 }
 
 /** Puts the DER into the placeholder; returns null when it does not fit (the caller retries larger). */
@@ -321,9 +379,13 @@ function computeSignatureLength(signer: Signer): number {
 function assertUsable(signer: Signer, at: Date): void {
   const cert = parseCertificate(signer.certificate);
   if (at < cert.notBefore || at > cert.notAfter) {
-    throw new AppError('certificate_expired', `The certificate of ${cert.subject} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not now.`);
+    throw new AppError(
+      'certificate_expired',
+      `The certificate of ${cert.subject} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not now.`,
+    );
   }
-  if (cert.keyUsage && !cert.keyUsage.includes(0) && !cert.keyUsage.includes(1)) throw new AppError('signing_key_invalid', `The certificate of ${cert.subject} is not for signatures (key usage).`);
+  if (cert.keyUsage && !cert.keyUsage.includes(0) && !cert.keyUsage.includes(1))
+    throw new AppError('signing_key_invalid', `The certificate of ${cert.subject} is not for signatures (key usage).`);
 }
 
 async function assertNotRevoked(signer: Signer, source: RevocationSource | undefined, at: Date): Promise<Buffer[]> {
@@ -341,7 +403,11 @@ async function assertNotRevoked(signer: Signer, source: RevocationSource | undef
     }
     if (!issuer || !crl.issuerDer.equals(issuer.subjectDer)) continue;
     const entry = crl.revoked.find((r) => r.serial === cert.serial && r.date <= at);
-    if (entry) throw new AppError('certificate_revoked', `The certificate of ${cert.subject} was revoked on ${entry.date.toISOString()}.`);
+    if (entry)
+      throw new AppError(
+        'certificate_revoked',
+        `The certificate of ${cert.subject} was revoked on ${entry.date.toISOString()}.`,
+      );
   }
   return crls;
 }
@@ -349,8 +415,10 @@ async function assertNotRevoked(signer: Signer, source: RevocationSource | undef
 /** Signs a PDF at the requested PAdES level; returns the whole new file. */
 export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buffer> {
   const level = options.level ?? 'B-B';
-  if (!PADES_LEVELS.includes(level)) throw new AppError('validation_failed', `Unknown PAdES level ${String(level)}; use ${PADES_LEVELS.join(', ')}.`);
-  if (level !== 'B-B' && !options.timestamper) throw new AppError('validation_failed', `PAdES ${level} needs a time-stamping authority.`);
+  if (!PADES_LEVELS.includes(level))
+    throw new AppError('validation_failed', `Unknown PAdES level ${String(level)}; use ${PADES_LEVELS.join(', ')}.`);
+  if (level !== 'B-B' && !options.timestamper)
+    throw new AppError('validation_failed', `PAdES ${level} needs a time-stamping authority.`);
   const signingTime = options.signingTime ?? new Date();
   assertUsable(options.signer, new Date());
   const crls = await assertNotRevoked(options.signer, options.revocation, new Date());
@@ -359,7 +427,8 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
 
   let widgets: WidgetSpec[];
   let image: PreparedImage | undefined;
-  if (options.crossPage && options.appearance) throw new AppError('validation_failed', 'Apply a cross-page seal and a placed seal as two signatures.');
+  if (options.crossPage && options.appearance)
+    throw new AppError('validation_failed', 'Apply a cross-page seal and a placed seal as two signatures.');
   if (options.crossPage) {
     image = resolveImage(options.crossPage.image);
     widgets = placeCrossPage(doc, options.crossPage, image);
@@ -368,7 +437,13 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
     widgets = [placeAppearance(doc, options.appearance, image)];
   } else widgets = [{ page: doc.page(1), rect: [0, 0, 0, 0] }];
 
-  const base = options.crossPage ? 'CrossPageSeal' : options.appearance?.kind === 'handwritten' ? 'Handwritten' : options.appearance ? 'Seal' : 'Signature';
+  const base = options.crossPage
+    ? 'CrossPageSeal'
+    : options.appearance?.kind === 'handwritten'
+      ? 'Handwritten'
+      : options.appearance
+        ? 'Seal'
+        : 'Signature';
   const fieldName = uniqueFieldName(doc, base, options.fieldName);
   const sigEntries: Array<[string, PdfValue]> = [
     ['Type', name('Sig')],
@@ -384,7 +459,10 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
   if (name0) sigEntries.push(['Name', PdfString.text(name0)]);
 
   const cmsBase: Omit<SignedDataInput, 'digest'> = { signer: options.signer, hash };
-  let reserve = estimateSignedDataSize({ ...cmsBase, digest: Buffer.alloc(64) }, maxSignatureLength(options.signer)) + 64 + (level === 'B-B' ? 0 : TOKEN_RESERVE);
+  let reserve =
+    estimateSignedDataSize({ ...cmsBase, digest: Buffer.alloc(64) }, maxSignatureLength(options.signer)) +
+    64 +
+    (level === 'B-B' ? 0 : TOKEN_RESERVE);
   let signed: Buffer | null = null;
   let tokenDer: Buffer | null = null;
   let cmsDer: Buffer | null = null;
@@ -394,7 +472,10 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
     const unsigned: Buffer[] = [];
     if (level !== 'B-B') {
       // ETSI EN 319 122-1 §5.3: the signature-time-stamp is over the SignerInfo's signature value.
-      tokenDer = await options.timestamper!.timestamp(createHash(NODE_HASH[hash]).update(parts.signature).digest(), hash);
+      tokenDer = await options.timestamper!.timestamp(
+        createHash(NODE_HASH[hash]).update(parts.signature).digest(),
+        hash,
+      );
       unsigned.push(attribute(OID.timeStampToken, tokenDer));
     }
     cmsDer = encodeSignedData(parts, unsigned);
@@ -407,9 +488,13 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
   // B-LT: validation data for the signer's chain and the TSA's, in a following revision (§5.4).
   const tsaCerts = tokenDer ? checkTimestampToken(tokenDer, { digest: Buffer.alloc(0) }).certificates : [];
   const certificates = unique([options.signer.certificate, ...options.signer.chain, ...tsaCerts]);
-  const allCrls = unique([...crls, ...(options.revocation && tsaCerts.length ? await options.revocation.crlsFor(tsaCerts) : [])]);
+  const allCrls = unique([
+    ...crls,
+    ...(options.revocation && tsaCerts.length ? await options.revocation.crlsFor(tsaCerts) : []),
+  ]);
   let out = await addValidationData(signed, { certificates, crls: allCrls, limits: options.limits });
-  if (level === 'B-LTA') out = await addDocumentTimestamp(out, { timestamper: options.timestamper!, hash, limits: options.limits });
+  if (level === 'B-LTA')
+    out = await addDocumentTimestamp(out, { timestamper: options.timestamper!, hash, limits: options.limits });
   return out;
 }
 
@@ -460,7 +545,9 @@ export function signatureDictionaries(doc: PdfDocument): Array<{ dict: PdfDict; 
   const out: Array<{ dict: PdfDict; contents: Buffer }> = [];
   const acro = doc.dict(doc.catalog().get('AcroForm'));
   const fields = acro ? doc.resolve(acro.get('Fields')) : null;
-  const stack: Array<{ v: PdfValue; depth: number }> = Array.isArray(fields) ? fields.map((v) => ({ v, depth: 0 })) : [];
+  const stack: Array<{ v: PdfValue; depth: number }> = Array.isArray(fields)
+    ? fields.map((v) => ({ v, depth: 0 }))
+    : [];
   const seen = new Set<number>();
   let visits = 0;
   while (stack.length && visits++ < 100_000) {
@@ -473,7 +560,12 @@ export function signatureDictionaries(doc: PdfDocument): Array<{ dict: PdfDict; 
     if (!field || depth > 32) continue;
     const sig = doc.dict(field.get('V'));
     const contents = sig?.get('Contents');
-    if (sig && contents instanceof PdfString && (isName(sig.get('Type'), 'Sig') || isName(sig.get('Type'), 'DocTimeStamp') || sig.has('ByteRange'))) out.push({ dict: sig, contents: contents.bytes });
+    if (
+      sig &&
+      contents instanceof PdfString &&
+      (isName(sig.get('Type'), 'Sig') || isName(sig.get('Type'), 'DocTimeStamp') || sig.has('ByteRange'))
+    )
+      out.push({ dict: sig, contents: contents.bytes });
     const kids = doc.resolve(field.get('Kids'));
     if (Array.isArray(kids)) for (const k of kids) stack.push({ v: k, depth: depth + 1 });
   }
@@ -499,7 +591,13 @@ export async function addDocumentTimestamp(pdf: Buffer, input: DocumentTimestamp
   ];
   let reserve = TOKEN_RESERVE + 1024;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const prepared = prepareRevision({ doc, fieldName, widgets: [{ page: doc.page(1), rect: [0, 0, 0, 0] }], sigEntries, reserve });
+    const prepared = prepareRevision({
+      doc,
+      fieldName,
+      widgets: [{ page: doc.page(1), rect: [0, 0, 0, 0] }],
+      sigEntries,
+      reserve,
+    });
     const token = await input.timestamper.timestamp(digestOf(prepared, hash), hash);
     const out = fill(prepared, token);
     if (out) return out;
@@ -507,4 +605,3 @@ export async function addDocumentTimestamp(pdf: Buffer, input: DocumentTimestamp
   }
   throw new AppError('internal_error', 'The document time-stamp did not fit its placeholder.');
 }
-

@@ -70,7 +70,10 @@ function releaseModule(library: string): void {
 }
 
 function unavailable(error: unknown): AppError {
-  return new AppError('signer_unavailable', `The PKCS#11 token could not be used: ${error instanceof Error ? error.message : String(error)}.`);
+  return new AppError(
+    'signer_unavailable',
+    `The PKCS#11 token could not be used: ${error instanceof Error ? error.message : String(error)}.`,
+  );
 }
 
 const b64url = (b: Buffer) => b.toString('base64url');
@@ -94,14 +97,27 @@ function attribute(module: pkcs11js.PKCS11, session: Buffer, handle: Buffer, typ
 }
 
 /** The SubjectPublicKeyInfo of the key's public half, from a public-key object. */
-function publicKeyFromToken(module: pkcs11js.PKCS11, session: Buffer, keyType: KeyType, idTemplate: pkcs11js.Template): Buffer | null {
-  const [pub] = findObjects(module, session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, ...idTemplate], 1);
+function publicKeyFromToken(
+  module: pkcs11js.PKCS11,
+  session: Buffer,
+  keyType: KeyType,
+  idTemplate: pkcs11js.Template,
+): Buffer | null {
+  const [pub] = findObjects(
+    module,
+    session,
+    [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, ...idTemplate],
+    1,
+  );
   if (!pub) return null;
   if (keyType === 'RSA') {
     const n = attribute(module, session, pub, pkcs11js.CKA_MODULUS);
     const e = attribute(module, session, pub, pkcs11js.CKA_PUBLIC_EXPONENT);
     if (!n || !e) return null;
-    return createPublicKey({ key: { kty: 'RSA', n: b64url(n), e: b64url(e) }, format: 'jwk' }).export({ format: 'der', type: 'spki' });
+    return createPublicKey({ key: { kty: 'RSA', n: b64url(n), e: b64url(e) }, format: 'jwk' }).export({
+      format: 'der',
+      type: 'spki',
+    });
   }
   const params = attribute(module, session, pub, pkcs11js.CKA_EC_PARAMS);
   const pointDer = attribute(module, session, pub, pkcs11js.CKA_EC_POINT);
@@ -113,13 +129,22 @@ function publicKeyFromToken(module: pkcs11js.PKCS11, session: Buffer, keyType: K
   const node = parseDer(pointDer);
   const point = pointDer.subarray(node.start, node.end);
   const size = (point.length - 1) / 2;
-  return createPublicKey({ key: { kty: 'EC', crv, x: b64url(point.subarray(1, 1 + size)), y: b64url(point.subarray(1 + size)) }, format: 'jwk' }).export({ format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: { kty: 'EC', crv, x: b64url(point.subarray(1, 1 + size)), y: b64url(point.subarray(1 + size)) },
+    format: 'jwk',
+  }).export({ format: 'der', type: 'spki' });
 }
 
 /** The slot of the token with that label, or of the first token present. */
 function findSlot(module: pkcs11js.PKCS11, tokenLabel: string | undefined): Buffer {
-  const slot = module.C_GetSlotList(true).find((s) => !tokenLabel || module.C_GetTokenInfo(s).label.trim() === tokenLabel);
-  if (!slot) throw new AppError('signer_unavailable', `No PKCS#11 token${tokenLabel ? ` labelled ${tokenLabel}` : ''} is present.`);
+  const slot = module
+    .C_GetSlotList(true)
+    .find((s) => !tokenLabel || module.C_GetTokenInfo(s).label.trim() === tokenLabel);
+  if (!slot)
+    throw new AppError(
+      'signer_unavailable',
+      `No PKCS#11 token${tokenLabel ? ` labelled ${tokenLabel}` : ''} is present.`,
+    );
   return slot;
 }
 
@@ -129,8 +154,10 @@ function logIn(module: pkcs11js.PKCS11, session: Buffer, pin: string): void {
     module.C_Login(session, pkcs11js.CKU_USER, pin);
   } catch (error) {
     const text = String(error);
-    if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE/.test(text)) throw new AppError('key_password_invalid', 'The PIN of the PKCS#11 token is wrong.');
-    if (/CKR_PIN_LOCKED/.test(text)) throw new AppError('signer_unavailable', 'The PIN of the PKCS#11 token is locked.');
+    if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE/.test(text))
+      throw new AppError('key_password_invalid', 'The PIN of the PKCS#11 token is wrong.');
+    if (/CKR_PIN_LOCKED/.test(text))
+      throw new AppError('signer_unavailable', 'The PIN of the PKCS#11 token is locked.');
     if (!/CKR_USER_ALREADY_LOGGED_IN/.test(text)) throw error;
   }
 }
@@ -140,25 +167,53 @@ export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & {
   const module = loadModule(options.library);
   let session: Buffer | null = null;
   try {
-    session = module.C_OpenSession(findSlot(module, options.tokenLabel), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    session = module.C_OpenSession(
+      findSlot(module, options.tokenLabel),
+      pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION,
+    );
     logIn(module, session, options.pin);
     const idTemplate: pkcs11js.Template = [];
     if (options.keyLabel) idTemplate.push({ type: pkcs11js.CKA_LABEL, value: options.keyLabel });
     if (options.keyId) idTemplate.push({ type: pkcs11js.CKA_ID, value: Buffer.from(options.keyId, 'hex') });
-    const [key] = findObjects(module, session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, ...idTemplate], 1);
+    const [key] = findObjects(
+      module,
+      session,
+      [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, ...idTemplate],
+      1,
+    );
     if (!key) throw new AppError('signing_key_invalid', 'No such private key on the PKCS#11 token.');
     const keyTypeAttr = attribute(module, session, key, pkcs11js.CKA_KEY_TYPE);
     const keyTypeCode = keyTypeAttr ? keyTypeAttr.readUIntLE(0, Math.min(6, keyTypeAttr.length)) : -1;
-    const keyType: KeyType = keyTypeCode === pkcs11js.CKK_RSA ? 'RSA' : keyTypeCode === pkcs11js.CKK_EC ? 'EC' : (() => {
-      throw new AppError('signing_key_invalid', 'The token key is neither RSA nor EC.');
-    })();
+    const keyType: KeyType =
+      keyTypeCode === pkcs11js.CKK_RSA
+        ? 'RSA'
+        : keyTypeCode === pkcs11js.CKK_EC
+          ? 'EC'
+          : (() => {
+              throw new AppError('signing_key_invalid', 'The token key is neither RSA nor EC.');
+            })();
     // Find the public half and certificate by the key's own CKA_ID when the caller named it by label.
     const keyId = attribute(module, session, key, pkcs11js.CKA_ID);
     const sameKey: pkcs11js.Template = keyId && keyId.length ? [{ type: pkcs11js.CKA_ID, value: keyId }] : idTemplate;
-    const [certObject] = findObjects(module, session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE }, ...sameKey], 1);
+    const [certObject] = findObjects(
+      module,
+      session,
+      [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE }, ...sameKey],
+      1,
+    );
     const certificateFromToken = certObject ? attribute(module, session, certObject, pkcs11js.CKA_VALUE) : null;
-    const publicKey = publicKeyFromToken(module, session, keyType, sameKey) ?? (options.certificate ? parseCertificate(options.certificate).spki : certificateFromToken ? parseCertificate(certificateFromToken).spki : null);
-    if (!publicKey) throw new AppError('signing_key_invalid', 'The public key of the token key cannot be found; give its certificate.');
+    const publicKey =
+      publicKeyFromToken(module, session, keyType, sameKey) ??
+      (options.certificate
+        ? parseCertificate(options.certificate).spki
+        : certificateFromToken
+          ? parseCertificate(certificateFromToken).spki
+          : null);
+    if (!publicKey)
+      throw new AppError(
+        'signing_key_invalid',
+        'The public key of the token key cannot be found; give its certificate.',
+      );
 
     const open = session;
     let queue: Promise<unknown> = Promise.resolve();
@@ -264,7 +319,10 @@ export async function generatePkcs11KeyPair(options: Pkcs11KeyGeneration): Promi
   const module = loadModule(options.library);
   let session: Buffer | null = null;
   try {
-    session = module.C_OpenSession(findSlot(module, options.tokenLabel), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    session = module.C_OpenSession(
+      findSlot(module, options.tokenLabel),
+      pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION,
+    );
     logIn(module, session, options.pin);
     const isRsa = options.spec !== 'ECDSA-P256';
     const common: pkcs11js.Template = [

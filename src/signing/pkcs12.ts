@@ -1,9 +1,38 @@
 // PKCS#12 (RFC 7292) import for seals whose certificates come from an outside CA, and export
 // (used by tests and by the CLI's users). Only the parts real files use: password integrity (HMAC),
 // PBES2 (PBKDF2 + AES/3DES, RFC 8018) and the PKCS#12 3DES scheme; RC2-40 is refused by name.
-import { createDecipheriv, createCipheriv, createHash, createHmac, createPrivateKey, createPublicKey, pbkdf2Sync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  createDecipheriv,
+  createCipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  pbkdf2Sync,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { AppError } from '../server/errors.js';
-import { TAG, childrenOf, contentOf, encodingOf, expectTag, explicit, implicitPrimitive, integer, nullValue, octetString, oid, parseDer, readInteger, readOid, seq, setOf, type Node } from './der.js';
+import {
+  TAG,
+  childrenOf,
+  contentOf,
+  encodingOf,
+  expectTag,
+  explicit,
+  implicitPrimitive,
+  integer,
+  nullValue,
+  octetString,
+  oid,
+  parseDer,
+  readInteger,
+  readOid,
+  seq,
+  setOf,
+  type Node,
+} from './der.js';
 import { createKeySigner, withCertificate, type Signer } from './signer.js';
 import { parseCertificate } from './x509.js';
 
@@ -66,7 +95,15 @@ function bmpPassword(password: string): Buffer {
 }
 
 /** RFC 7292 Appendix B.2 key derivation. id 1 = key, 2 = IV, 3 = MAC key. */
-function pkcs12Kdf(hashName: string, block: number, password: Buffer, salt: Buffer, id: number, iterations: number, length: number): Buffer {
+function pkcs12Kdf(
+  hashName: string,
+  block: number,
+  password: Buffer,
+  salt: Buffer,
+  id: number,
+  iterations: number,
+  length: number,
+): Buffer {
   const repeat = (src: Buffer) => {
     if (src.length === 0) return Buffer.alloc(0);
     const out = Buffer.alloc(block * Math.ceil(src.length / block));
@@ -113,9 +150,15 @@ function decrypt(algorithm: Node, data: Buffer, password: string): Buffer {
     const salt = contentOf(expectTag(kp[0], TAG.octetString, WHAT));
     const iterations = iterationsOf(kp[1]);
     let prf = 'sha1';
-    for (const extra of kp.slice(2)) if (extra.tag === TAG.sequence) prf = hashOf(readOid(childrenOf(extra, WHAT)[0]!, WHAT)).name;
+    for (const extra of kp.slice(2))
+      if (extra.tag === TAG.sequence) prf = hashOf(readOid(childrenOf(extra, WHAT)[0]!, WHAT)).name;
     const [schemeId, ivNode] = childrenOf(scheme!, WHAT);
-    const cipher = { [P12.aes128cbc]: ['aes-128-cbc', 16], [P12.aes192cbc]: ['aes-192-cbc', 24], [P12.aes256cbc]: ['aes-256-cbc', 32], [P12.desEde3cbc]: ['des-ede3-cbc', 24] }[readOid(schemeId!, WHAT)] as [string, number] | undefined;
+    const cipher = {
+      [P12.aes128cbc]: ['aes-128-cbc', 16],
+      [P12.aes192cbc]: ['aes-192-cbc', 24],
+      [P12.aes256cbc]: ['aes-256-cbc', 32],
+      [P12.desEde3cbc]: ['des-ede3-cbc', 24],
+    }[readOid(schemeId!, WHAT)] as [string, number] | undefined;
     if (!cipher) fail('unsupported cipher inside PBES2');
     const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher![1], prf);
     const decipher = createDecipheriv(cipher![0], key, contentOf(ivNode!));
@@ -132,7 +175,9 @@ function decrypt(algorithm: Node, data: Buffer, password: string): Buffer {
     return Buffer.concat([decipher.update(data), decipher.final()]);
   }
   if (id === P12.pbeSha1Rc2_40 || id === P12.pbeSha1Rc2_128) {
-    return fail('it uses RC2 encryption, which is obsolete; export it again with AES (e.g. `openssl pkcs12 -export` without -legacy)');
+    return fail(
+      'it uses RC2 encryption, which is obsolete; export it again with AES (e.g. `openssl pkcs12 -export` without -legacy)',
+    );
   }
   return fail(`unsupported encryption ${id}`);
 }
@@ -169,7 +214,15 @@ export function readPkcs12(p12: Buffer, password: string): Pkcs12Contents {
     const [alg, digest] = childrenOf(digestInfo!, WHAT);
     const hash = hashOf(readOid(childrenOf(alg!, WHAT)[0]!, WHAT));
     const expected = contentOf(digest!);
-    const macKey = pkcs12Kdf(hash.name, hash.block, bmpPassword(password), contentOf(saltNode!), 3, iterationsOf(iterNode), expected.length);
+    const macKey = pkcs12Kdf(
+      hash.name,
+      hash.block,
+      bmpPassword(password),
+      contentOf(saltNode!),
+      3,
+      iterationsOf(iterNode),
+      expected.length,
+    );
     const actual = createHmac(hash.name, macKey).update(authContent).digest();
     if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw wrongPassword();
   }
@@ -183,7 +236,8 @@ export function readPkcs12(p12: Buffer, password: string): Pkcs12Contents {
       const value = childrenOf(bagValue!, WHAT)[0]!;
       if (id === P12.certBag) {
         const [certType, certValue] = childrenOf(value, WHAT);
-        if (readOid(certType!, WHAT) === P12.x509Certificate) certs.push(Buffer.from(octets(childrenOf(certValue!, WHAT)[0]!)));
+        if (readOid(certType!, WHAT) === P12.x509Certificate)
+          certs.push(Buffer.from(octets(childrenOf(certValue!, WHAT)[0]!)));
       } else if (id === P12.shroudedKeyBag) {
         try {
           keys.push(createPrivateKey({ key: encodingOf(value), format: 'der', type: 'pkcs8', passphrase: password }));
@@ -237,30 +291,62 @@ export function signerFromPkcs12(p12: Buffer, password: string): Signer {
 function pbes2Params(salt: Buffer, iterations: number, iv: Buffer): Buffer {
   return seq(
     oid(P12.pbes2),
-    seq(seq(oid(P12.pbkdf2), seq(octetString(salt), integer(iterations), seq(oid(P12.hmacSha256), nullValue()))), seq(oid(P12.aes256cbc), octetString(iv))),
+    seq(
+      seq(oid(P12.pbkdf2), seq(octetString(salt), integer(iterations), seq(oid(P12.hmacSha256), nullValue()))),
+      seq(oid(P12.aes256cbc), octetString(iv)),
+    ),
   );
 }
 
 /** Writes a PKCS#12 file: AES-256-CBC under PBKDF2-SHA-256, HMAC-SHA-256 integrity (what OpenSSL 3 writes by default). */
-export function writePkcs12(input: { key: KeyObject; certificate: Buffer; chain?: Buffer[]; password: string; iterations?: number }): Buffer {
+export function writePkcs12(input: {
+  key: KeyObject;
+  certificate: Buffer;
+  chain?: Buffer[];
+  password: string;
+  iterations?: number;
+}): Buffer {
   const iterations = input.iterations ?? 2048;
   const keyId = createHash('sha1').update(input.certificate).digest();
   const attrs = setOf(seq(oid(P12.localKeyId), setOf(octetString(keyId))));
-  const shrouded = input.key.export({ format: 'der', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: input.password });
+  const shrouded = input.key.export({
+    format: 'der',
+    type: 'pkcs8',
+    cipher: 'aes-256-cbc',
+    passphrase: input.password,
+  });
   const keyBags = seq(seq(oid(P12.shroudedKeyBag), explicit(0, shrouded), attrs));
   const certBag = (der: Buffer, withId: boolean) =>
-    seq(oid(P12.certBag), explicit(0, seq(oid(P12.x509Certificate), explicit(0, octetString(der)))), ...(withId ? [attrs] : []));
+    seq(
+      oid(P12.certBag),
+      explicit(0, seq(oid(P12.x509Certificate), explicit(0, octetString(der)))),
+      ...(withId ? [attrs] : []),
+    );
   const certBags = seq(certBag(input.certificate, true), ...(input.chain ?? []).map((c) => certBag(c, false)));
 
   const salt = randomBytes(16);
   const iv = randomBytes(16);
-  const cipher = createCipheriv('aes-256-cbc', pbkdf2Sync(Buffer.from(input.password, 'utf8'), salt, iterations, 32, 'sha256'), iv);
+  const cipher = createCipheriv(
+    'aes-256-cbc',
+    pbkdf2Sync(Buffer.from(input.password, 'utf8'), salt, iterations, 32, 'sha256'),
+    iv,
+  );
   const encrypted = Buffer.concat([cipher.update(certBags), cipher.final()]);
-  const encryptedData = seq(integer(0), seq(oid(P12.data), pbes2Params(salt, iterations, iv), implicitPrimitive(0, encrypted)));
+  const encryptedData = seq(
+    integer(0),
+    seq(oid(P12.data), pbes2Params(salt, iterations, iv), implicitPrimitive(0, encrypted)),
+  );
 
-  const authSafe = seq(seq(oid(P12.encryptedData), explicit(0, encryptedData)), seq(oid(P12.data), explicit(0, octetString(keyBags))));
+  const authSafe = seq(
+    seq(oid(P12.encryptedData), explicit(0, encryptedData)),
+    seq(oid(P12.data), explicit(0, octetString(keyBags))),
+  );
   const macSalt = randomBytes(16);
   const macKey = pkcs12Kdf('sha256', 64, bmpPassword(input.password), macSalt, 3, iterations, 32);
   const mac = createHmac('sha256', macKey).update(authSafe).digest();
-  return seq(integer(3), seq(oid(P12.data), explicit(0, octetString(authSafe))), seq(seq(seq(oid(P12.sha256), nullValue()), octetString(mac)), octetString(macSalt), integer(iterations)));
+  return seq(
+    integer(3),
+    seq(oid(P12.data), explicit(0, octetString(authSafe))),
+    seq(seq(seq(oid(P12.sha256), nullValue()), octetString(mac)), octetString(macSalt), integer(iterations)),
+  );
 }

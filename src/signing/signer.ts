@@ -1,7 +1,14 @@
 // The Signer interface: everything that produces signatures (software keys, keys sealed in the
 // database, PKCS#11 tokens) looks the same to the CA, the TSA and the PDF signer. Private keys
 // never leave a Signer (Invariant 6).
-import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, constants, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  constants,
+  type KeyObject,
+} from 'node:crypto';
 import { AppError } from '../server/errors.js';
 import { nullValue, oid, seq, explicit, integer } from './der.js';
 import { HASH_OID, NODE_HASH, OID, type HashName } from './oids.js';
@@ -34,13 +41,17 @@ export interface Signer extends KeySigner {
 /** AlgorithmIdentifier for a signature by `signer` with `hash` (RFC 4055, RFC 5758). */
 export function signatureAlgorithmId(signer: Pick<KeySigner, 'algorithm'>, hash: HashName): Buffer {
   if (signer.algorithm === 'ECDSA') {
-    const id = hash === 'SHA-256' ? OID.ecdsaWithSha256 : hash === 'SHA-384' ? OID.ecdsaWithSha384 : OID.ecdsaWithSha512;
+    const id =
+      hash === 'SHA-256' ? OID.ecdsaWithSha256 : hash === 'SHA-384' ? OID.ecdsaWithSha384 : OID.ecdsaWithSha512;
     return seq(oid(id));
   }
   if (signer.algorithm === 'RSA-PSS') {
     const hashAlg = seq(oid(HASH_OID[hash]), nullValue());
     const saltLength = hash === 'SHA-256' ? 32 : hash === 'SHA-384' ? 48 : 64;
-    return seq(oid(OID.rsassaPss), seq(explicit(0, hashAlg), explicit(1, seq(oid(OID.mgf1), hashAlg)), explicit(2, integer(saltLength))));
+    return seq(
+      oid(OID.rsassaPss),
+      seq(explicit(0, hashAlg), explicit(1, seq(oid(OID.mgf1), hashAlg)), explicit(2, integer(saltLength))),
+    );
   }
   const id = hash === 'SHA-256' ? OID.sha256WithRSA : hash === 'SHA-384' ? OID.sha384WithRSA : OID.sha512WithRSA;
   return seq(oid(id), nullValue());
@@ -49,7 +60,8 @@ export function signatureAlgorithmId(signer: Pick<KeySigner, 'algorithm'>, hash:
 /** The hash that fits a key: SHA-256 for RSA and P-256, larger for larger curves. */
 export function preferredHash(signer: Pick<KeySigner, 'keyType' | 'publicKey'>): HashName {
   if (signer.keyType === 'EC') {
-    const curve = createPublicKey({ key: signer.publicKey, format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve;
+    const curve = createPublicKey({ key: signer.publicKey, format: 'der', type: 'spki' }).asymmetricKeyDetails
+      ?.namedCurve;
     if (curve === 'secp384r1') return 'SHA-384';
     if (curve === 'secp521r1') return 'SHA-512';
   }
@@ -61,9 +73,15 @@ function keyTypeOf(key: KeyObject): KeyType {
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (curve === 'prime256v1' || curve === 'secp384r1' || curve === 'secp521r1') return 'EC';
-    throw new AppError('signing_key_invalid', `EC curve ${curve ?? 'unknown'} is not supported; use P-256, P-384 or P-521.`);
+    throw new AppError(
+      'signing_key_invalid',
+      `EC curve ${curve ?? 'unknown'} is not supported; use P-256, P-384 or P-521.`,
+    );
   }
-  throw new AppError('signing_key_invalid', `${key.asymmetricKeyType ?? 'unknown'} keys are not supported; use RSA (2048 or 3072 bits) or ECDSA P-256.`);
+  throw new AppError(
+    'signing_key_invalid',
+    `${key.asymmetricKeyType ?? 'unknown'} keys are not supported; use RSA (2048 or 3072 bits) or ECDSA P-256.`,
+  );
 }
 
 /**
@@ -87,7 +105,9 @@ export function createKeySigner(privateKey: KeyObject, options: { pss?: boolean 
     publicKey,
     sign: (data, hash) =>
       new Promise((resolve, reject) => {
-        cryptoSign(NODE_HASH[hash], data, keyOptions, (error, signature) => (error ? reject(error) : resolve(signature)));
+        cryptoSign(NODE_HASH[hash], data, keyOptions, (error, signature) =>
+          error ? reject(error) : resolve(signature),
+        );
       }),
   };
 }
@@ -129,7 +149,12 @@ export function orderChain(certificate: Buffer, chain: Buffer[]): Buffer[] {
  * The constructor the database-backed key store will use: a decrypted PKCS#8 private key (DER)
  * with its certificate and chain (DER).
  */
-export function signerFromPkcs8(input: { pkcs8: Buffer; certificate: Buffer; chain?: Buffer[]; pss?: boolean }): Signer {
+export function signerFromPkcs8(input: {
+  pkcs8: Buffer;
+  certificate: Buffer;
+  chain?: Buffer[];
+  pss?: boolean;
+}): Signer {
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: input.pkcs8, format: 'der', type: 'pkcs8' });
@@ -146,7 +171,8 @@ export function signerFromPem(input: { key: string; certificates: string; passph
     key = createPrivateKey({ key: input.key, format: 'pem', passphrase: input.passphrase });
   } catch (error) {
     const message = error instanceof Error ? error.message : '';
-    if (/bad decrypt|passphrase|password/i.test(message)) throw new AppError('key_password_invalid', 'The passphrase of the private key is wrong.');
+    if (/bad decrypt|passphrase|password/i.test(message))
+      throw new AppError('key_password_invalid', 'The passphrase of the private key is wrong.');
     throw new AppError('signing_key_invalid', 'The private key is not readable PEM.');
   }
   const certs = pemToDer(input.certificates, 'CERTIFICATE');

@@ -2,9 +2,36 @@
 // and the client side (`Timestamper`), in-process or over HTTP with failover.
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../server/errors.js';
-import { TAG, boolean, childrenOf, contentOf, encodingOf, expectTag, generalizedTime, integer, namedBits, octetString, oid, parseDer, readInteger, readOid, readTime, seq, utf8, explicit, type Node } from './der.js';
+import {
+  TAG,
+  boolean,
+  childrenOf,
+  contentOf,
+  encodingOf,
+  expectTag,
+  generalizedTime,
+  integer,
+  namedBits,
+  octetString,
+  oid,
+  parseDer,
+  readInteger,
+  readOid,
+  readTime,
+  seq,
+  utf8,
+  explicit,
+  type Node,
+} from './der.js';
 import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
-import { checkSigningCertificateAttribute, encodeSignedData, findSignerCertificate, parseSignedData, signAttributes, type ParsedSignedData } from './cms.js';
+import {
+  checkSigningCertificateAttribute,
+  encodeSignedData,
+  findSignerCertificate,
+  parseSignedData,
+  signAttributes,
+  type ParsedSignedData,
+} from './cms.js';
 import type { Signer } from './signer.js';
 import { parseCertificate, verifySignature } from './x509.js';
 
@@ -32,7 +59,10 @@ function assertTsaCertificate(signer: Signer): void {
   const cert = parseCertificate(signer.certificate);
   const eku = cert.extensions.get(OID.extKeyUsage);
   if (!eku?.critical || cert.extKeyUsage?.length !== 1 || cert.extKeyUsage[0] !== OID.kpTimeStamping) {
-    throw new AppError('signing_key_invalid', 'A TSA certificate needs exactly one extended key usage, timeStamping, marked critical (RFC 3161 §2.3).');
+    throw new AppError(
+      'signing_key_invalid',
+      'A TSA certificate needs exactly one extended key usage, timeStamping, marked critical (RFC 3161 §2.3).',
+    );
   }
 }
 
@@ -65,7 +95,8 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     hash = hashByOid(readOid(childrenOf(alg!, 'TimeStampReq')[0]!, 'TimeStampReq'));
     imprint = contentOf(expectTag(hashed, TAG.octetString, 'TimeStampReq'));
     for (const field of fields.slice(2)) {
-      if (field.tag === TAG.oid && readOid(field) !== policy) return rejection(FAIL.unacceptedPolicy, 'unaccepted policy');
+      if (field.tag === TAG.oid && readOid(field) !== policy)
+        return rejection(FAIL.unacceptedPolicy, 'unaccepted policy');
       if (field.tag === TAG.integer) nonce = encodingOf(field);
       if (field.tag === TAG.boolean) certReq = contentOf(field)[0] !== 0;
       if (field.tag === 0xa0) return rejection(FAIL.badRequest, 'extensions are not supported');
@@ -74,7 +105,8 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     return rejection(FAIL.badDataFormat, 'unreadable TimeStampReq');
   }
   if (hash === null || hash === 'SHA-1') return rejection(FAIL.badAlg, 'use SHA-256, SHA-384 or SHA-512');
-  if (imprint.length !== createHash(NODE_HASH[hash]).digest().length) return rejection(FAIL.badDataFormat, 'hash length does not match its algorithm');
+  if (imprint.length !== createHash(NODE_HASH[hash]).digest().length)
+    return rejection(FAIL.badDataFormat, 'hash length does not match its algorithm');
 
   const genTime = (tsa.now ?? (() => new Date()))();
   const accuracy = tsa.accuracySeconds ?? 1;
@@ -156,7 +188,12 @@ export function parseTimeStampResponse(der: Buffer): Buffer {
   const statusFields = childrenOf(status!, what);
   const code = readInteger(statusFields[0]!, what);
   if (code !== 0n && code !== 1n) {
-    const text = statusFields[1]?.tag === TAG.sequence ? childrenOf(statusFields[1]).map((n) => contentOf(n).toString('utf8')).join('; ') : '';
+    const text =
+      statusFields[1]?.tag === TAG.sequence
+        ? childrenOf(statusFields[1])
+            .map((n) => contentOf(n).toString('utf8'))
+            .join('; ')
+        : '';
     throw new Error(`TSA refused (status ${code}${text ? `: ${text}` : ''})`);
   }
   if (!token) throw new Error('TSA granted but sent no token');
@@ -177,8 +214,19 @@ export interface TokenCheck {
  * Checks a time-stamp token against the imprint it should carry: TSTInfo, the TSA's signature,
  * its ESS certificate binding and the timeStamping EKU. Chain trust is the caller's.
  */
-export function checkTimestampToken(token: Buffer, expected: { digest?: Buffer; data?: Buffer[] }, extraCertificates: Buffer[] = []): TokenCheck {
-  const result: TokenCheck = { ok: false, genTime: null, tsaCertificate: null, certificates: [], problems: [], cms: null };
+export function checkTimestampToken(
+  token: Buffer,
+  expected: { digest?: Buffer; data?: Buffer[] },
+  extraCertificates: Buffer[] = [],
+): TokenCheck {
+  const result: TokenCheck = {
+    ok: false,
+    genTime: null,
+    tsaCertificate: null,
+    certificates: [],
+    problems: [],
+    cms: null,
+  };
   try {
     const cms = parseSignedData(token, 'time-stamp token');
     result.cms = cms;
@@ -189,10 +237,14 @@ export function checkTimestampToken(token: Buffer, expected: { digest?: Buffer; 
     }
     const info = parseTstInfo(cms.content);
     result.genTime = info.genTime;
-    if (info.hash === null || info.hash === 'SHA-1') result.problems.push('the token uses an unsupported hash for the imprint');
+    if (info.hash === null || info.hash === 'SHA-1')
+      result.problems.push('the token uses an unsupported hash for the imprint');
     else {
-      const digest = expected.digest ?? expected.data!.reduce((h, part) => h.update(part), createHash(NODE_HASH[info.hash])).digest();
-      if (!digest.equals(info.imprint)) result.problems.push('the time-stamp is not over this signature (message imprint differs)');
+      const digest =
+        expected.digest ??
+        expected.data!.reduce((h, part) => h.update(part), createHash(NODE_HASH[info.hash])).digest();
+      if (!digest.equals(info.imprint))
+        result.problems.push('the time-stamp is not over this signature (message imprint differs)');
     }
     const si = cms.signerInfos[0];
     if (!si || !si.signedAttrs) {
@@ -207,12 +259,30 @@ export function checkTimestampToken(token: Buffer, expected: { digest?: Buffer; 
     result.tsaCertificate = certDer;
     const md = si.signedAttributes.get(OID.messageDigest)?.[0];
     const siHash = si.digestAlgorithm;
-    if (!md || !siHash || siHash === 'SHA-1' || !createHash(NODE_HASH[siHash]).update(cms.content).digest().equals(contentOf(md))) result.problems.push('the token content digest does not match');
+    if (
+      !md ||
+      !siHash ||
+      siHash === 'SHA-1' ||
+      !createHash(NODE_HASH[siHash]).update(cms.content).digest().equals(contentOf(md))
+    )
+      result.problems.push('the token content digest does not match');
     const cert = parseCertificate(certDer);
-    if (!verifySignature(cert.spki, si.signatureAlgorithm, si.signedAttrs, si.signature, siHash && siHash !== 'SHA-1' ? siHash : undefined)) result.problems.push("the TSA's signature on the token does not verify");
-    if (checkSigningCertificateAttribute(si, certDer) !== 'ok') result.problems.push('the token does not bind the TSA certificate (ESS signing-certificate)');
-    if (!cert.extKeyUsage?.includes(OID.kpTimeStamping)) result.problems.push('the signing certificate is not a time-stamping certificate');
-    if (info.genTime < cert.notBefore || info.genTime > cert.notAfter) result.problems.push("the time lies outside the TSA certificate's validity");
+    if (
+      !verifySignature(
+        cert.spki,
+        si.signatureAlgorithm,
+        si.signedAttrs,
+        si.signature,
+        siHash && siHash !== 'SHA-1' ? siHash : undefined,
+      )
+    )
+      result.problems.push("the TSA's signature on the token does not verify");
+    if (checkSigningCertificateAttribute(si, certDer) !== 'ok')
+      result.problems.push('the token does not bind the TSA certificate (ESS signing-certificate)');
+    if (!cert.extKeyUsage?.includes(OID.kpTimeStamping))
+      result.problems.push('the signing certificate is not a time-stamping certificate');
+    if (info.genTime < cert.notBefore || info.genTime > cert.notAfter)
+      result.problems.push("the time lies outside the TSA certificate's validity");
     result.ok = result.problems.length === 0;
   } catch (error) {
     result.problems.push(`unreadable time-stamp token: ${error instanceof Error ? error.message : String(error)}`);
@@ -278,7 +348,8 @@ export function createHttpTimestamper(options: HttpTimestamperOptions): Timestam
   if (options.urls.length === 0) throw new AppError('validation_failed', 'At least one TSA URL is needed.');
   for (const url of options.urls) {
     const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AppError('validation_failed', `TSA URL ${url} is not http(s).`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new AppError('validation_failed', `TSA URL ${url} is not http(s).`);
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limit = options.maxResponseBytes ?? 256 * 1024;
@@ -306,11 +377,20 @@ export function createHttpTimestamper(options: HttpTimestamperOptions): Timestam
           checkFreshToken(token, digest, nonce);
           return token;
         } catch (error) {
-          const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : error.message) : String(error);
+          const reason =
+            error instanceof Error
+              ? error.name === 'TimeoutError'
+                ? `no answer within ${timeoutMs} ms`
+                : error.message
+              : String(error);
           failures.push(`${url}: ${reason}`);
         }
       }
-      throw new AppError('timestamp_unavailable', `No time-stamping authority gave a valid token (${failures.join('; ')}).`, { tried: failures });
+      throw new AppError(
+        'timestamp_unavailable',
+        `No time-stamping authority gave a valid token (${failures.join('; ')}).`,
+        { tried: failures },
+      );
     },
   };
 }

@@ -7,10 +7,25 @@ import { readFile, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { PNG } from 'pngjs';
 import { AppError } from '../server/errors.js';
-import { checkSigningCertificateAttribute, findSignerCertificate, parseSignedData, type ParsedSignerInfo } from './cms.js';
+import {
+  checkSigningCertificateAttribute,
+  findSignerCertificate,
+  parseSignedData,
+  type ParsedSignerInfo,
+} from './cms.js';
 import { childrenOf, contentOf, encodingOf } from './der.js';
 import { NODE_HASH, OID } from './oids.js';
-import { PdfDict, PdfRef, PdfStream, PdfString, isName, isNumber, isRef, parsePdfDate, type PdfValue } from './pdf/objects.js';
+import {
+  PdfDict,
+  PdfRef,
+  PdfStream,
+  PdfString,
+  isName,
+  isNumber,
+  isRef,
+  parsePdfDate,
+  type PdfValue,
+} from './pdf/objects.js';
 import { PdfDocument, type PdfLimits, type XrefView } from './pdf/parser.js';
 import { checkTimestampToken } from './tsa.js';
 import { isIssuedBy, parseCertificate, parseCrl, verifySignature, type Certificate, type Crl } from './x509.js';
@@ -88,7 +103,9 @@ function fieldsOf(doc: PdfDocument): Found[] {
   const acro = doc.dict(doc.catalog().get('AcroForm'));
   const fields = acro ? doc.resolve(acro.get('Fields')) : null;
   if (!Array.isArray(fields)) return out;
-  const stack: Array<{ v: PdfValue; depth: number; prefix: string; ft: PdfValue | undefined }> = fields.map((v) => ({ v, depth: 0, prefix: '', ft: undefined })).reverse();
+  const stack: Array<{ v: PdfValue; depth: number; prefix: string; ft: PdfValue | undefined }> = fields
+    .map((v) => ({ v, depth: 0, prefix: '', ft: undefined }))
+    .reverse();
   const seen = new Set<number>();
   let visits = 0;
   while (stack.length > 0 && visits++ < 50_000) {
@@ -107,7 +124,10 @@ function fieldsOf(doc: PdfDocument): Found[] {
     const kidFields = Array.isArray(kids) ? kids.filter((k) => doc.dict(k)?.has('T')) : [];
     const sig = doc.dict(field.get('V'));
     if (isName(fieldType, 'Sig') && sig) {
-      const widgets = Array.isArray(kids) && kidFields.length === 0 ? kids.map((k) => doc.dict(k)).filter((d): d is PdfDict => d !== null) : [field];
+      const widgets =
+        Array.isArray(kids) && kidFields.length === 0
+          ? kids.map((k) => doc.dict(k)).filter((d): d is PdfDict => d !== null)
+          : [field];
       out.push({ field, fieldName: fullName, sig, widgets: [...widgets, ...crossPageStamps(doc, fullName)] });
     }
     for (const k of [...kidFields].reverse()) stack.push({ v: k, depth: depth + 1, prefix: fullName, ft: fieldType });
@@ -125,7 +145,8 @@ function crossPageStamps(doc: PdfDocument, fieldName: string): PdfDict[] {
     for (const a of annots.slice(0, 2_000)) {
       const annot = doc.dict(a);
       const nm = annot?.get('NM');
-      if (annot && isName(annot.get('Subtype'), 'Stamp') && nm instanceof PdfString && nm.text().startsWith(prefix)) out.push(annot);
+      if (annot && isName(annot.get('Subtype'), 'Stamp') && nm instanceof PdfString && nm.text().startsWith(prefix))
+        out.push(annot);
     }
   }
   return out;
@@ -151,7 +172,11 @@ function dssContents(doc: PdfDocument): { certs: Buffer[]; crls: Buffer[]; vriKe
     return out;
   };
   const vri = dss ? doc.dict(dss.get('VRI')) : null;
-  return { certs: read('Certs'), crls: read('CRLs'), vriKeys: new Set(vri ? [...vri.map.keys()].map((k) => k.toUpperCase()) : []) };
+  return {
+    certs: read('Certs'),
+    crls: read('CRLs'),
+    vriKeys: new Set(vri ? [...vri.map.keys()].map((k) => k.toUpperCase()) : []),
+  };
 }
 
 /** CRLs in the CMS: the SignedData crls field and Adobe's revocation-info archival attribute. */
@@ -179,7 +204,8 @@ interface ChainResult {
 function buildChain(leaf: Certificate, pool: Certificate[], anchors: Certificate[]): ChainResult {
   const chain: Certificate[] = [leaf];
   let current = leaf;
-  const isAnchor = (c: Certificate) => anchors.some((a) => a.der.equals(c.der) || (a.subjectDer.equals(c.subjectDer) && a.spki.equals(c.spki)));
+  const isAnchor = (c: Certificate) =>
+    anchors.some((a) => a.der.equals(c.der) || (a.subjectDer.equals(c.subjectDer) && a.spki.equals(c.spki)));
   for (let depth = 0; depth < 10; depth++) {
     if (isAnchor(current)) return { chain, trusted: true };
     const anchor = anchors.find((a) => isIssuedBy(current, a));
@@ -224,7 +250,10 @@ function revocationOf(chain: Certificate[], crls: Crl[], at: Date, problems: str
   for (let i = 0; i + 1 < chain.length; i++) {
     const cert = chain[i]!;
     const issuer = chain[i + 1]!;
-    const candidates = crls.filter((c) => c.issuerDer.equals(issuer.subjectDer) && verifySignature(issuer.spki, c.signatureAlgorithm, c.tbs, c.signature));
+    const candidates = crls.filter(
+      (c) =>
+        c.issuerDer.equals(issuer.subjectDer) && verifySignature(issuer.spki, c.signatureAlgorithm, c.tbs, c.signature),
+    );
     if (candidates.length === 0) {
       if (status === 'good') status = 'unknown';
       continue;
@@ -248,14 +277,24 @@ function sameValue(a: PdfValue | undefined, b: PdfValue | undefined, depth = 0):
   if (a === b) return true;
   if (a instanceof PdfRef && b instanceof PdfRef) return a.num === b.num && a.gen === b.gen;
   if (a instanceof PdfString && b instanceof PdfString) return a.bytes.equals(b.bytes);
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i], depth + 1));
-  if (a instanceof PdfStream && b instanceof PdfStream) return a.data.equals(b.data) && sameValue(a.dict, b.dict, depth + 1);
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => sameValue(x, b[i], depth + 1));
+  if (a instanceof PdfStream && b instanceof PdfStream)
+    return a.data.equals(b.data) && sameValue(a.dict, b.dict, depth + 1);
   if (a instanceof PdfDict && b instanceof PdfDict) {
     if (a.map.size !== b.map.size) return false;
     for (const [k, v] of a.map) if (!sameValue(v, b.get(k), depth + 1)) return false;
     return true;
   }
-  return typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && 'value' in a && 'value' in b && a.value === b.value;
+  return (
+    typeof a === 'object' &&
+    a !== null &&
+    typeof b === 'object' &&
+    b !== null &&
+    'value' in a &&
+    'value' in b &&
+    a.value === b.value
+  );
 }
 
 function differsOnlyIn(a: PdfDict, b: PdfDict, allowed: string[]): boolean {
@@ -311,7 +350,10 @@ function changesAfter(doc: PdfDocument, signedEnd: number): { kind: Modification
         continue;
       }
       if (sameValue(old, now)) continue;
-      if (!classifyChange(num, old, now, { rootNum, acroRef, dssRef, infoRef, metadataRef, allowedArrays, before, after })) changes.push(describe(num, old));
+      if (
+        !classifyChange(num, old, now, { rootNum, acroRef, dssRef, infoRef, metadataRef, allowedArrays, before, after })
+      )
+        changes.push(describe(num, old));
     }
   }
   return { kind: changes.length ? 'altered' : 'signatures-and-validation-data', changes };
@@ -342,14 +384,16 @@ function isSignatureAnnotation(view: XrefView, value: PdfValue | undefined): boo
     return isName(ft, 'Sig');
   }
   const nm = annot.get('NM');
-  return isName(subtype, 'Stamp') && nm instanceof PdfString && /:\d+$/.test(nm.text()) && (annot.get('F') === 196);
+  return isName(subtype, 'Stamp') && nm instanceof PdfString && /:\d+$/.test(nm.text()) && annot.get('F') === 196;
 }
 
 function classifyChange(num: number, old: PdfValue, now: PdfValue, ctx: ChangeContext): boolean {
   // Signing tools also update document metadata (/Info ModDate, the XMP stream) and the form's
   // default resources for new appearances; none of that changes what a page shows.
-  if (num === ctx.rootNum && old instanceof PdfDict && now instanceof PdfDict) return differsOnlyIn(old, now, ['AcroForm', 'DSS', 'Extensions', 'Metadata']);
-  if (isRef(ctx.acroRef) && ctx.acroRef.num === num && old instanceof PdfDict && now instanceof PdfDict) return differsOnlyIn(old, now, ['Fields', 'SigFlags', 'DR', 'DA']);
+  if (num === ctx.rootNum && old instanceof PdfDict && now instanceof PdfDict)
+    return differsOnlyIn(old, now, ['AcroForm', 'DSS', 'Extensions', 'Metadata']);
+  if (isRef(ctx.acroRef) && ctx.acroRef.num === num && old instanceof PdfDict && now instanceof PdfDict)
+    return differsOnlyIn(old, now, ['Fields', 'SigFlags', 'DR', 'DA']);
   if (isRef(ctx.dssRef) && ctx.dssRef.num === num) return true;
   if (isRef(ctx.infoRef) && ctx.infoRef.num === num) return true;
   if (isRef(ctx.metadataRef) && ctx.metadataRef.num === num) return true;
@@ -408,7 +452,12 @@ function sealImages(doc: PdfDocument, widgets: PdfDict[], extract: boolean): Sea
       const width = doc.resolve(img.dict.get('Width'));
       const height = doc.resolve(img.dict.get('Height'));
       if (!isNumber(width) || !isNumber(height)) continue;
-      const seal: SealImage = { page: pageIndex + 1, rect: [Math.min(x0!, x1!), Math.min(y0!, y1!), Math.abs(x1! - x0!), Math.abs(y1! - y0!)], width, height };
+      const seal: SealImage = {
+        page: pageIndex + 1,
+        rect: [Math.min(x0!, x1!), Math.min(y0!, y1!), Math.abs(x1! - x0!), Math.abs(y1! - y0!)],
+        width,
+        height,
+      };
       if (extract) {
         try {
           seal.png = toPng(doc, img, width, height);
@@ -428,7 +477,8 @@ function toPng(doc: PdfDocument, img: PdfStream, width: number, height: number):
   const samples = doc.decode(img);
   const cs = doc.resolve(img.dict.get('ColorSpace'));
   const channels = isName(cs, 'DeviceGray') ? 1 : isName(cs, 'DeviceRGB') ? 3 : 0;
-  if (!channels || doc.resolve(img.dict.get('BitsPerComponent')) !== 8 || samples.length < width * height * channels) return undefined;
+  if (!channels || doc.resolve(img.dict.get('BitsPerComponent')) !== 8 || samples.length < width * height * channels)
+    return undefined;
   const mask = doc.resolve(img.dict.get('SMask'));
   const alpha = mask instanceof PdfStream ? doc.decode(mask) : null;
   const png = new PNG({ width, height });
@@ -462,11 +512,14 @@ export async function verifyPdf(pdf: Buffer, options: VerifyOptions = {}): Promi
     }
   }
   // Levels need the order of revisions: a DSS after a signature makes it LT, a document time-stamp after that LTA.
-  const docTimestampEnds = reports.filter((r) => r.kind === 'document-timestamp' && r.valid).map((r) => r.byteRange[2]! + r.byteRange[3]!);
+  const docTimestampEnds = reports
+    .filter((r) => r.kind === 'document-timestamp' && r.valid)
+    .map((r) => r.byteRange[2]! + r.byteRange[3]!);
   for (const r of reports) {
     if (r.kind !== 'signature' || !r.level || r.level === 'B-B') continue;
     const contents = found[r.index]!.sig.get('Contents');
-    const key = contents instanceof PdfString ? createHash('sha1').update(contents.bytes).digest('hex').toUpperCase() : '';
+    const key =
+      contents instanceof PdfString ? createHash('sha1').update(contents.bytes).digest('hex').toUpperCase() : '';
     // B-LT needs the validation data to be there and to answer: revocation known for the whole chain.
     if ((dss.vriKeys.has(key) || dss.certs.length > 0) && r.revocation === 'good') {
       r.level = 'B-LT';
@@ -529,7 +582,12 @@ function verifyOne(doc: PdfDocument, f: Found, index: number, ctx: Context): Sig
   // ISO 32000-1 §12.8.1: ByteRange [0 a b c] must exclude exactly the /Contents hex string.
   const br = doc.resolve(sig.get('ByteRange'));
   const contents = sig.get('Contents');
-  if (!Array.isArray(br) || br.length !== 4 || !br.every((n) => isNumber(n) && Number.isInteger(n) && n >= 0) || !(contents instanceof PdfString)) {
+  if (
+    !Array.isArray(br) ||
+    br.length !== 4 ||
+    !br.every((n) => isNumber(n) && Number.isInteger(n) && n >= 0) ||
+    !(contents instanceof PdfString)
+  ) {
     problems.push('the signature has no usable /ByteRange or /Contents');
     return report;
   }
@@ -539,7 +597,12 @@ function verifyOne(doc: PdfDocument, f: Found, index: number, ctx: Context): Sig
     problems.push('the byte range does not lie within the file');
     return report;
   }
-  if (buf[b] !== 0x3c || buf[c - 1] !== 0x3e || !/^[0-9a-fA-F\s]*$/.test(buf.toString('latin1', b + 1, c - 1)) || !Buffer.from(buf.toString('latin1', b + 1, c - 1).replace(/\s+/g, ''), 'hex').equals(contents.bytes)) {
+  if (
+    buf[b] !== 0x3c ||
+    buf[c - 1] !== 0x3e ||
+    !/^[0-9a-fA-F\s]*$/.test(buf.toString('latin1', b + 1, c - 1)) ||
+    !Buffer.from(buf.toString('latin1', b + 1, c - 1).replace(/\s+/g, ''), 'hex').equals(contents.bytes)
+  ) {
     problems.push('the byte range does not exclude exactly the signature value');
     return report;
   }
@@ -548,7 +611,8 @@ function verifyOne(doc: PdfDocument, f: Found, index: number, ctx: Context): Sig
   const change = changesAfter(doc, signedEnd);
   report.modifiedAfter = change.kind;
   report.changesAfter = change.changes;
-  if (change.kind === 'altered') problems.push(`the document was changed after this signature: ${change.changes.slice(0, 5).join('; ')}`);
+  if (change.kind === 'altered')
+    problems.push(`the document was changed after this signature: ${change.changes.slice(0, 5).join('; ')}`);
   const ranges = [buf.subarray(a, a + b), buf.subarray(c, c + d)];
 
   if (isDocTs) {
@@ -605,11 +669,23 @@ function verifyOne(doc: PdfDocument, f: Found, index: number, ctx: Context): Sig
   if (info.signedAttrs) {
     const md = info.signedAttributes.get(OID.messageDigest)?.[0];
     report.digestMatches = !!md && contentOf(md).equals(digest);
-    report.signatureVerified = verifySignature(cert.spki, info.signatureAlgorithm, info.signedAttrs, info.signature, hash);
+    report.signatureVerified = verifySignature(
+      cert.spki,
+      info.signatureAlgorithm,
+      info.signedAttrs,
+      info.signature,
+      hash,
+    );
   } else {
     // Without signed attributes the signature is over the content itself (RFC 5652 §5.4).
     report.digestMatches = true;
-    report.signatureVerified = verifySignature(cert.spki, info.signatureAlgorithm, Buffer.concat(ranges), info.signature, hash);
+    report.signatureVerified = verifySignature(
+      cert.spki,
+      info.signatureAlgorithm,
+      Buffer.concat(ranges),
+      info.signature,
+      hash,
+    );
   }
   if (!report.digestMatches) problems.push('the signed bytes were changed (digest mismatch)');
   if (!report.signatureVerified) problems.push('the CMS signature does not verify with the certificate');
@@ -627,7 +703,11 @@ function verifyOne(doc: PdfDocument, f: Found, index: number, ctx: Context): Sig
     report.timestampValid = check.ok;
     if (!check.ok) problems.push(...check.problems.map((p) => `time-stamp: ${p}`));
     if (check.ok && check.tsaCertificate) {
-      const tsaChain = buildChain(parseCertificate(check.tsaCertificate), parseCerts([...check.certificates, ...ctx.dss.certs]), ctx.anchors);
+      const tsaChain = buildChain(
+        parseCertificate(check.tsaCertificate),
+        parseCerts([...check.certificates, ...ctx.dss.certs]),
+        ctx.anchors,
+      );
       report.timestampTrusted = tsaChain.trusted;
       report.signedAt = check.genTime!.toISOString();
       if (tsaChain.trusted) provenTime = check.genTime;
@@ -638,30 +718,75 @@ function verifyOne(doc: PdfDocument, f: Found, index: number, ctx: Context): Sig
   const chain = buildChain(cert, parseCerts([...cms.certificates, ...ctx.dss.certs]), ctx.anchors);
   report.chain = chain.chain.map((x) => x.subject);
   report.chainTrusted = chain.trusted;
-  if (!chain.trusted) problems.push(ctx.anchors.length ? 'the certificate does not chain to a trusted root' : 'no trusted roots were given, so the chain is not checked');
+  if (!chain.trusted)
+    problems.push(
+      ctx.anchors.length
+        ? 'the certificate does not chain to a trusted root'
+        : 'no trusted roots were given, so the chain is not checked',
+    );
   const at = provenTime ?? ctx.options.at ?? new Date();
   report.certificateValidAtSigningTime = chain.chain.every((x) => at >= x.notBefore && at <= x.notAfter);
-  if (!report.certificateValidAtSigningTime) problems.push(`a certificate in the chain was not valid at ${at.toISOString()}${provenTime ? ' (time-stamp)' : ''}`);
-  report.revocation = revocationOf(chain.chain, parseCrls(cmsCrls(info, [...cms.crls, ...ctx.extraCrls])), at, problems);
+  if (!report.certificateValidAtSigningTime)
+    problems.push(
+      `a certificate in the chain was not valid at ${at.toISOString()}${provenTime ? ' (time-stamp)' : ''}`,
+    );
+  report.revocation = revocationOf(
+    chain.chain,
+    parseCrls(cmsCrls(info, [...cms.crls, ...ctx.extraCrls])),
+    at,
+    problems,
+  );
   report.revoked = report.revocation === 'revoked';
   report.level = cades && ess === 'ok' ? (report.timestamped && report.timestampValid ? 'B-T' : 'B-B') : null;
 
-  report.valid = report.digestMatches && report.signatureVerified && ess !== 'mismatch' && !(cades && ess === 'missing') && report.certificateValidAtSigningTime && !report.revoked && report.timestampValid !== false;
+  report.valid =
+    report.digestMatches &&
+    report.signatureVerified &&
+    ess !== 'mismatch' &&
+    !(cades && ess === 'missing') &&
+    report.certificateValidAtSigningTime &&
+    !report.revoked &&
+    report.timestampValid !== false;
   return report;
 }
 
 function unverifiable(f: Found, index: number, error: unknown): SignatureReport {
   return {
-    index, fieldName: f.fieldName, kind: 'signature', subFilter: null, valid: false, signer: null, signedAt: null, claimedSigningTime: null,
-    timestamped: false, timestampValid: null, timestampTrusted: null, coversWholeDocument: false, modifiedAfter: 'altered', changesAfter: [],
-    digestMatches: false, signatureVerified: false, chainTrusted: false, chain: [], certificateValidAtSigningTime: false, revoked: false,
-    revocation: 'unknown', level: null, byteRange: [], seals: [],
+    index,
+    fieldName: f.fieldName,
+    kind: 'signature',
+    subFilter: null,
+    valid: false,
+    signer: null,
+    signedAt: null,
+    claimedSigningTime: null,
+    timestamped: false,
+    timestampValid: null,
+    timestampTrusted: null,
+    coversWholeDocument: false,
+    modifiedAfter: 'altered',
+    changesAfter: [],
+    digestMatches: false,
+    signatureVerified: false,
+    chainTrusted: false,
+    chain: [],
+    certificateValidAtSigningTime: false,
+    revoked: false,
+    revocation: 'unknown',
+    level: null,
+    byteRange: [],
+    seals: [],
     problems: [`the signature cannot be checked: ${error instanceof Error ? error.message : String(error)}`],
   };
 }
 
 function signerOf(cert: Certificate): SignatureReport['signer'] {
-  return { commonName: cert.commonName, subject: cert.subject, issuer: cert.issuer, serialNumber: cert.serial.toString(16) };
+  return {
+    commonName: cert.commonName,
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serialNumber: cert.serial.toString(16),
+  };
 }
 
 /** SHA-256 of a document, hex, for hash-only lookup in the archive. */

@@ -1,7 +1,19 @@
 // Reading X.509 certificates and CRLs (RFC 5280) just far enough for signing and verification,
 // and checking signatures made with their keys.
 import { createHash, createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
-import { TAG, childrenOf, contentOf, encodingOf, expectTag, parseDer, readInteger, readOid, readString, readTime, type Node } from './der.js';
+import {
+  TAG,
+  childrenOf,
+  contentOf,
+  encodingOf,
+  expectTag,
+  parseDer,
+  readInteger,
+  readOid,
+  readString,
+  readTime,
+  type Node,
+} from './der.js';
 import { OID, hashByOid, NODE_HASH, type HashName } from './oids.js';
 
 export interface Extension {
@@ -148,7 +160,10 @@ export function pemToDer(pem: string, label?: string): Buffer[] {
 }
 
 export function derToPem(der: Buffer, label = 'CERTIFICATE'): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -171,7 +186,13 @@ export function publicKeyOf(spki: Buffer): KeyObject {
  * (DER). `digestHint` is the digest to use when the identifier names only the key type
  * (CMS allows `rsaEncryption` in SignerInfo, RFC 5754 §3.2).
  */
-export function verifySignature(spki: Buffer, algorithm: Buffer, data: Uint8Array, signature: Uint8Array, digestHint?: HashName): boolean {
+export function verifySignature(
+  spki: Buffer,
+  algorithm: Buffer,
+  data: Uint8Array,
+  signature: Uint8Array,
+  digestHint?: HashName,
+): boolean {
   let parts: Node[];
   let id: string;
   let key: KeyObject;
@@ -263,7 +284,8 @@ export function parseCrl(der: Buffer): Crl {
   const issuerNode = expectTag(fields[i++], TAG.sequence, what);
   const thisUpdate = readTime(fields[i++]!, what);
   let nextUpdate: Date | null = null;
-  if (fields[i] && (fields[i]!.tag === TAG.utcTime || fields[i]!.tag === TAG.generalizedTime)) nextUpdate = readTime(fields[i++]!, what);
+  if (fields[i] && (fields[i]!.tag === TAG.utcTime || fields[i]!.tag === TAG.generalizedTime))
+    nextUpdate = readTime(fields[i++]!, what);
   const revoked: RevokedEntry[] = [];
   if (fields[i]?.tag === TAG.sequence) {
     for (const entry of childrenOf(fields[i]!, what)) {

@@ -23,7 +23,15 @@ export const DESKTOP = { width: 1280, height: 860 };
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -32,7 +40,12 @@ export async function text(page: Page, testId: string): Promise<string> {
 }
 
 /** Waits until the element's text satisfies `check` (rendering after a click is asynchronous). */
-export async function waitForText(page: Page, testId: string, check: (value: string) => boolean, timeout = 10_000): Promise<string> {
+export async function waitForText(
+  page: Page,
+  testId: string,
+  check: (value: string) => boolean,
+  timeout = 10_000,
+): Promise<string> {
   const deadline = Date.now() + timeout;
   let last = '';
   while (Date.now() < deadline) {
@@ -46,8 +59,12 @@ export async function waitForText(page: Page, testId: string, check: (value: str
 /** Nothing may stick out sideways: a page wider than the phone would scroll horizontally. */
 export async function expectNoHorizontalScroll(page: Page): Promise<void> {
   // A string, not a function: the test compiles without the DOM library.
-  const widths = await page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
-  expect(widths.scroll, `page is ${widths.scroll}px wide in a ${widths.client}px viewport`).toBeLessThanOrEqual(widths.client);
+  const widths = await page.evaluate<{ scroll: number; client: number }>(
+    '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+  );
+  expect(widths.scroll, `page is ${widths.scroll}px wide in a ${widths.client}px viewport`).toBeLessThanOrEqual(
+    widths.client,
+  );
 }
 
 export async function signIn(page: Page, email: string, password: string): Promise<void> {
@@ -86,7 +103,11 @@ export interface BrowserSuite {
   /** The loopback address the console and API answer on. */
   readonly base: string;
   /** A page in a fresh context; on a failed test its screenshot lands in test-output/<screenshots>-failure-<name>.png. */
-  newPage(viewport: { width: number; height: number }, onTestFailed: (fn: () => Promise<void>) => void, name: string): Promise<Page>;
+  newPage(
+    viewport: { width: number; height: number },
+    onTestFailed: (fn: () => Promise<void>) => void,
+    name: string,
+  ): Promise<Page>;
 }
 
 /**
@@ -94,14 +115,20 @@ export interface BrowserSuite {
  * console served by a world on a loopback port, a group, and Chromium; everything closed after.
  * Call it first in the describe block, so its beforeAll runs before the file's own.
  */
-export function useBrowserSuite(options: { screenshots: string; groupName?: string; touch?: boolean; timeoutMs?: number }): BrowserSuite {
+export function useBrowserSuite(options: {
+  screenshots: string;
+  groupName?: string;
+  touch?: boolean;
+  timeoutMs?: number;
+}): BrowserSuite {
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   const state: { world?: World; group?: GroupFixture; base?: string } = {};
   const touch = options.touch ?? true;
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
+    if (!hasChromium)
+      throw new Error(`REQUIRE_BROWSER_TESTS=1 but ${CHROMIUM} does not exist: install Debian's chromium package.`);
     mkdirSync(outputDir, { recursive: true });
     await ensureConsoleBuilt();
     const world = await createWorld({ SIGIL_CONSOLE_DIR: distDir });
@@ -133,12 +160,19 @@ export function useBrowserSuite(options: { screenshots: string; groupName?: stri
       return ready(state.base, 'base');
     },
     async newPage(viewport, onTestFailed, name) {
-      const context = await ready(browser, 'browser').newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1, ...(touch ? { hasTouch: viewport.width < 500, acceptDownloads: true } : {}) });
+      const context = await ready(browser, 'browser').newContext({
+        viewport,
+        locale: 'en-US',
+        deviceScaleFactor: 1,
+        ...(touch ? { hasTouch: viewport.width < 500, acceptDownloads: true } : {}),
+      });
       contexts.push(context);
       const page = await context.newPage();
       page.setDefaultTimeout(options.timeoutMs ?? 10_000);
       onTestFailed(async () => {
-        await page.screenshot({ path: join(outputDir, `${options.screenshots}-failure-${name}.png`), fullPage: true }).catch(() => undefined);
+        await page
+          .screenshot({ path: join(outputDir, `${options.screenshots}-failure-${name}.png`), fullPage: true })
+          .catch(() => undefined);
       });
       return page;
     },

@@ -15,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 export const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const webDir = join(root, 'web');
 export const distDir = join(webDir, 'dist');
-const lockDir = join(tmpdir(), `sigil-console-build-${createHash('sha256').update(root).digest('hex').slice(0, 12)}.lock`);
+const lockDir = join(
+  tmpdir(),
+  `sigil-console-build-${createHash('sha256').update(root).digest('hex').slice(0, 12)}.lock`,
+);
 const STALE_LOCK_MS = 5 * 60_000;
 
 /** Newest modification time under a path (the console's sources). */
@@ -28,7 +31,11 @@ function newestChange(path: string): number {
 /** Built and not older than its sources (a stale build would test old code). */
 function isFresh(): boolean {
   const index = join(distDir, 'index.html');
-  const sources = Math.max(newestChange(join(webDir, 'src')), newestChange(join(webDir, 'index.html')), newestChange(join(webDir, 'vite.config.ts')));
+  const sources = Math.max(
+    newestChange(join(webDir, 'src')),
+    newestChange(join(webDir, 'index.html')),
+    newestChange(join(webDir, 'vite.config.ts')),
+  );
   return existsSync(index) && statSync(index).mtimeMs >= sources;
 }
 
@@ -39,13 +46,15 @@ export async function ensureConsoleBuilt(): Promise<void> {
       mkdirSync(lockDir);
     } catch {
       // Someone else is building; a lock left by a crashed run is taken over after a while.
-      if (Date.now() - statSync(lockDir, { throwIfNoEntry: false })!.mtimeMs > STALE_LOCK_MS) rmSync(lockDir, { recursive: true, force: true });
+      if (Date.now() - statSync(lockDir, { throwIfNoEntry: false })!.mtimeMs > STALE_LOCK_MS)
+        rmSync(lockDir, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`the console build lock ${lockDir} was held too long`);
       await sleep(250);
       continue;
     }
     try {
-      if (!isFresh()) execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: root, stdio: 'pipe' });
+      if (!isFresh())
+        execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: root, stdio: 'pipe' });
     } finally {
       rmSync(lockDir, { recursive: true, force: true });
     }

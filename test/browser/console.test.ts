@@ -1,7 +1,18 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildUser, client, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
-import { useBrowserSuite, browserRequired, DESKTOP, expectNoHorizontalScroll, hasChromium, outputDir, PHONE, signIn, text, waitForText } from './browser-support.js';
+import {
+  useBrowserSuite,
+  browserRequired,
+  DESKTOP,
+  expectNoHorizontalScroll,
+  hasChromium,
+  outputDir,
+  PHONE,
+  signIn,
+  text,
+  waitForText,
+} from './browser-support.js';
 
 /**
  * The console, driven in Debian's Chromium against a real server on a loopback port:
@@ -20,142 +31,162 @@ describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => 
     ({ world, group, base } = suite);
   });
 
-  it('signs in, creates a subsidiary and a user, switches language and explains a refused SoD assignment', { timeout: 120_000 }, async ({ onTestFailed }) => {
-    const api = client(world, group.admin.token);
-    const page = await newPage(DESKTOP, onTestFailed, 'admin');
+  it(
+    'signs in, creates a subsidiary and a user, switches language and explains a refused SoD assignment',
+    { timeout: 120_000 },
+    async ({ onTestFailed }) => {
+      const api = client(world, group.admin.token);
+      const page = await newPage(DESKTOP, onTestFailed, 'admin');
 
-    // A deep link without a session shows the sign-in form (the server answers it with the console).
-    await page.goto(`${base}/companies`);
-    await page.getByTestId('signin-form').waitFor();
-    await signIn(page, group.admin.email, DEFAULT_PASSWORD);
+      // A deep link without a session shows the sign-in form (the server answers it with the console).
+      await page.goto(`${base}/companies`);
+      await page.getByTestId('signin-form').waitFor();
+      await signIn(page, group.admin.email, DEFAULT_PASSWORD);
 
-    // The administrator's profile says zh-CN, so the console speaks Chinese…
-    expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
-    expect(await text(page, 'nav-companies')).toBe('公司架构');
-    expect(await text(page, 'page-title')).toBe('公司架构');
-    // …until English is chosen, which is remembered in the profile.
-    await page.getByTestId('lang-en').click();
-    await waitForText(page, 'nav-companies', (v) => v === 'Companies');
-    expect(await text(page, 'page-title')).toBe('Companies');
-    await expect.poll(async () => (await api.get('/api/v1/me')).body.user.locale, { timeout: 5_000 }).toBe('en');
+      // The administrator's profile says zh-CN, so the console speaks Chinese…
+      expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
+      expect(await text(page, 'nav-companies')).toBe('公司架构');
+      expect(await text(page, 'page-title')).toBe('公司架构');
+      // …until English is chosen, which is remembered in the profile.
+      await page.getByTestId('lang-en').click();
+      await waitForText(page, 'nav-companies', (v) => v === 'Companies');
+      expect(await text(page, 'page-title')).toBe('Companies');
+      await expect.poll(async () => (await api.get('/api/v1/me')).body.user.locale, { timeout: 5_000 }).toBe('en');
 
-    // Create a subsidiary under the head company.
-    await page.getByTestId('company-node-HQ').click();
-    await page.getByTestId('company-new-sub').click();
-    await page.getByTestId('company-name-input').fill('Sigil Test Subsidiary');
-    await page.getByTestId('company-code-input').fill('SUB-1');
-    await page.getByTestId('company-save').click();
-    await page.getByTestId('company-node-SUB-1').waitFor();
-    await waitForText(page, 'company-detail-name', (v) => v === 'Sigil Test Subsidiary');
+      // Create a subsidiary under the head company.
+      await page.getByTestId('company-node-HQ').click();
+      await page.getByTestId('company-new-sub').click();
+      await page.getByTestId('company-name-input').fill('Sigil Test Subsidiary');
+      await page.getByTestId('company-code-input').fill('SUB-1');
+      await page.getByTestId('company-save').click();
+      await page.getByTestId('company-node-SUB-1').waitFor();
+      await waitForText(page, 'company-detail-name', (v) => v === 'Sigil Test Subsidiary');
 
-    const companies = await api.get('/api/v1/companies?q=SUB-1');
-    expect(companies.status).toBe(200);
-    expect(companies.body.items).toHaveLength(1);
-    const subsidiary = companies.body.items[0];
-    expect(subsidiary).toMatchObject({ name: 'Sigil Test Subsidiary', code: 'SUB-1', parentId: group.hq.id, status: 'active' });
-    await page.screenshot({ path: join(outputDir, 'console-desktop.png') });
+      const companies = await api.get('/api/v1/companies?q=SUB-1');
+      expect(companies.status).toBe(200);
+      expect(companies.body.items).toHaveLength(1);
+      const subsidiary = companies.body.items[0];
+      expect(subsidiary).toMatchObject({
+        name: 'Sigil Test Subsidiary',
+        code: 'SUB-1',
+        parentId: group.hq.id,
+        status: 'active',
+      });
+      await page.screenshot({ path: join(outputDir, 'console-desktop.png') });
 
-    // The rest on a phone.
-    await page.setViewportSize(PHONE);
-    await page.waitForTimeout(300); // the navigation slides away when the layout becomes a phone's
-    await expectNoHorizontalScroll(page);
-    await page.screenshot({ path: join(outputDir, 'console-phone-companies.png'), fullPage: true });
+      // The rest on a phone.
+      await page.setViewportSize(PHONE);
+      await page.waitForTimeout(300); // the navigation slides away when the layout becomes a phone's
+      await expectNoHorizontalScroll(page);
+      await page.screenshot({ path: join(outputDir, 'console-phone-companies.png'), fullPage: true });
 
-    await page.getByTestId('nav-toggle').click();
-    await page.getByTestId('nav-users').waitFor({ state: 'visible' });
-    await page.waitForTimeout(300); // let the drawer finish sliding in before the picture
-    await page.screenshot({ path: join(outputDir, 'console-phone-menu.png') });
-    await page.getByTestId('nav-users').click();
-    await waitForText(page, 'page-title', (v) => v === 'Users');
-    await page.getByTestId('user-table').waitFor();
-    await expectNoHorizontalScroll(page);
+      await page.getByTestId('nav-toggle').click();
+      await page.getByTestId('nav-users').waitFor({ state: 'visible' });
+      await page.waitForTimeout(300); // let the drawer finish sliding in before the picture
+      await page.screenshot({ path: join(outputDir, 'console-phone-menu.png') });
+      await page.getByTestId('nav-users').click();
+      await waitForText(page, 'page-title', (v) => v === 'Users');
+      await page.getByTestId('user-table').waitFor();
+      await expectNoHorizontalScroll(page);
 
-    // Create a user in the new subsidiary.
-    const email = `li.ming.${Date.now()}@example.test`;
-    await page.getByTestId('user-new').click();
-    await page.getByTestId('user-name').fill('Li Ming');
-    await page.getByTestId('user-email').fill(email);
-    await page.getByTestId('user-company').selectOption(subsidiary.id);
-    await page.getByTestId('user-password').fill('a long enough password');
-    await page.screenshot({ path: join(outputDir, 'console-phone-new-user.png') });
-    await page.getByTestId('user-create-submit').click();
-    await waitForText(page, 'user-detail-name', (v) => v === 'Li Ming');
+      // Create a user in the new subsidiary.
+      const email = `li.ming.${Date.now()}@example.test`;
+      await page.getByTestId('user-new').click();
+      await page.getByTestId('user-name').fill('Li Ming');
+      await page.getByTestId('user-email').fill(email);
+      await page.getByTestId('user-company').selectOption(subsidiary.id);
+      await page.getByTestId('user-password').fill('a long enough password');
+      await page.screenshot({ path: join(outputDir, 'console-phone-new-user.png') });
+      await page.getByTestId('user-create-submit').click();
+      await waitForText(page, 'user-detail-name', (v) => v === 'Li Ming');
 
-    const users = await api.get(`/api/v1/users?q=${encodeURIComponent(email)}`);
-    expect(users.status).toBe(200);
-    expect(users.body.items).toHaveLength(1);
-    const user = users.body.items[0];
-    expect(user).toMatchObject({ email, name: 'Li Ming', companyId: subsidiary.id, status: 'active' });
+      const users = await api.get(`/api/v1/users?q=${encodeURIComponent(email)}`);
+      expect(users.status).toBe(200);
+      expect(users.body.items).toHaveLength(1);
+      const user = users.body.items[0];
+      expect(user).toMatchObject({ email, name: 'Li Ming', companyId: subsidiary.id, status: 'active' });
 
-    // Seal administrator is granted…
-    await page.getByTestId('role-select').selectOption('seal_admin');
-    await page.getByTestId('role-company').selectOption(subsidiary.id);
-    await page.getByTestId('role-assign-submit').click();
-    await page.locator('[data-testid="role-item"][data-role="seal_admin"]').waitFor();
+      // Seal administrator is granted…
+      await page.getByTestId('role-select').selectOption('seal_admin');
+      await page.getByTestId('role-company').selectOption(subsidiary.id);
+      await page.getByTestId('role-assign-submit').click();
+      await page.locator('[data-testid="role-item"][data-role="seal_admin"]').waitFor();
 
-    // …so system administrator is refused, and the page says which two roles clash.
-    await page.getByTestId('role-select').selectOption('system_admin');
-    await page.getByTestId('role-assign-submit').click();
-    const refusal = page.getByTestId('role-error');
-    await refusal.waitFor();
-    expect(await refusal.getAttribute('data-code')).toBe('sod_conflict');
-    const english = (await refusal.textContent()) ?? '';
-    expect(english).toContain('Seal administrator');
-    expect(english).toContain('System administrator');
-    expect(english).toContain('separation of duties');
-    await refusal.scrollIntoViewIfNeeded();
-    await expectNoHorizontalScroll(page);
-    await page.screenshot({ path: join(outputDir, 'console-phone.png') });
+      // …so system administrator is refused, and the page says which two roles clash.
+      await page.getByTestId('role-select').selectOption('system_admin');
+      await page.getByTestId('role-assign-submit').click();
+      const refusal = page.getByTestId('role-error');
+      await refusal.waitFor();
+      expect(await refusal.getAttribute('data-code')).toBe('sod_conflict');
+      const english = (await refusal.textContent()) ?? '';
+      expect(english).toContain('Seal administrator');
+      expect(english).toContain('System administrator');
+      expect(english).toContain('separation of duties');
+      await refusal.scrollIntoViewIfNeeded();
+      await expectNoHorizontalScroll(page);
+      await page.screenshot({ path: join(outputDir, 'console-phone.png') });
 
-    // The same refusal, in Chinese, after switching language on the phone.
-    await page.getByTestId('lang-zh').click();
-    const chinese = await waitForText(page, 'role-error', (v) => v.includes('职责分离'));
-    expect(chinese).toContain('印章管理员');
-    expect(chinese).toContain('系统管理员');
-    expect(await text(page, 'nav-users')).toBe('人员');
-    await refusal.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(outputDir, 'console-phone-zh.png') });
+      // The same refusal, in Chinese, after switching language on the phone.
+      await page.getByTestId('lang-zh').click();
+      const chinese = await waitForText(page, 'role-error', (v) => v.includes('职责分离'));
+      expect(chinese).toContain('印章管理员');
+      expect(chinese).toContain('系统管理员');
+      expect(await text(page, 'nav-users')).toBe('人员');
+      await refusal.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(outputDir, 'console-phone-zh.png') });
 
-    const roles = await api.get(`/api/v1/role-assignments?userId=${user.id}`);
-    expect(roles.body.items.map((r: { role: string }) => r.role)).toEqual(['seal_admin']);
-    await expect.poll(async () => (await api.get('/api/v1/me')).body.user.locale, { timeout: 5_000 }).toBe('zh-CN');
+      const roles = await api.get(`/api/v1/role-assignments?userId=${user.id}`);
+      expect(roles.body.items.map((r: { role: string }) => r.role)).toEqual(['seal_admin']);
+      await expect.poll(async () => (await api.get('/api/v1/me')).body.user.locale, { timeout: 5_000 }).toBe('zh-CN');
 
-    // Sign out returns to the sign-in form.
-    await page.getByTestId('nav-toggle').click();
-    await page.getByTestId('sign-out').click();
-    await page.getByTestId('signin-form').waitFor();
-  });
+      // Sign out returns to the sign-in form.
+      await page.getByTestId('nav-toggle').click();
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('signin-form').waitFor();
+    },
+  );
 
-  it('shows a security auditor the audit log and verifies its chain on a phone', { timeout: 60_000 }, async ({ onTestFailed }) => {
-    const auditor = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id, name: 'Audrey Auditor', roles: [{ role: 'security_auditor' }] });
-    const page = await newPage(PHONE, onTestFailed, 'auditor');
-    await page.goto(`${base}/`);
-    await signIn(page, auditor.email, DEFAULT_PASSWORD);
+  it(
+    'shows a security auditor the audit log and verifies its chain on a phone',
+    { timeout: 60_000 },
+    async ({ onTestFailed }) => {
+      const auditor = await buildUser(world, {
+        groupId: group.groupId,
+        companyId: group.hq.id,
+        name: 'Audrey Auditor',
+        roles: [{ role: 'security_auditor' }],
+      });
+      const page = await newPage(PHONE, onTestFailed, 'auditor');
+      await page.goto(`${base}/`);
+      await signIn(page, auditor.email, DEFAULT_PASSWORD);
 
-    // An auditor sees the audit log, but nothing that changes the organisation.
-    await page.getByTestId('nav-toggle').click();
-    await page.getByTestId('nav-audit').waitFor({ state: 'visible' });
-    expect(await page.getByTestId('nav-api-keys').count()).toBe(0);
-    await page.getByTestId('nav-audit').click();
-    await page.getByTestId('audit-table').waitFor();
-    expect(await page.locator('[data-testid="audit-row"][data-action="company.created"]').count()).toBeGreaterThan(0);
-    expect(await page.locator('[data-testid="audit-row"][data-action="role.assigned"]').count()).toBeGreaterThan(0);
+      // An auditor sees the audit log, but nothing that changes the organisation.
+      await page.getByTestId('nav-toggle').click();
+      await page.getByTestId('nav-audit').waitFor({ state: 'visible' });
+      expect(await page.getByTestId('nav-api-keys').count()).toBe(0);
+      await page.getByTestId('nav-audit').click();
+      await page.getByTestId('audit-table').waitFor();
+      expect(await page.locator('[data-testid="audit-row"][data-action="company.created"]').count()).toBeGreaterThan(0);
+      expect(await page.locator('[data-testid="audit-row"][data-action="role.assigned"]').count()).toBeGreaterThan(0);
 
-    // Filter by category.
-    await page.getByTestId('audit-category').selectOption('company');
-    await page.getByTestId('audit-apply').click();
-    await expect
-      .poll(async () => {
-        const actions = await page.locator('[data-testid="audit-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
-        return actions.length > 0 && actions.every((a) => a?.startsWith('company.'));
-      })
-      .toBe(true);
+      // Filter by category.
+      await page.getByTestId('audit-category').selectOption('company');
+      await page.getByTestId('audit-apply').click();
+      await expect
+        .poll(async () => {
+          const actions = await page
+            .locator('[data-testid="audit-row"]')
+            .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
+          return actions.length > 0 && actions.every((a) => a?.startsWith('company.'));
+        })
+        .toBe(true);
 
-    await page.getByTestId('audit-verify').click();
-    const verdict = page.getByTestId('audit-verify-result');
-    await verdict.waitFor();
-    expect(await verdict.getAttribute('data-intact')).toBe('true');
-    await expectNoHorizontalScroll(page);
-    await page.screenshot({ path: join(outputDir, 'console-phone-audit.png') });
-  });
+      await page.getByTestId('audit-verify').click();
+      const verdict = page.getByTestId('audit-verify-result');
+      await verdict.waitFor();
+      expect(await verdict.getAttribute('data-intact')).toBe('true');
+      await expectNoHorizontalScroll(page);
+      await page.screenshot({ path: join(outputDir, 'console-phone-audit.png') });
+    },
+  );
 });

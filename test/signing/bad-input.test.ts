@@ -20,7 +20,11 @@ beforeAll(async () => {
 });
 afterAll(() => tmp?.remove());
 
-const code = (promise: Promise<unknown>) => promise.then(() => 'ok', (e: unknown) => (e instanceof AppError ? e.code : `untyped: ${String(e)}`));
+const code = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ok',
+    (e: unknown) => (e instanceof AppError ? e.code : `untyped: ${String(e)}`),
+  );
 
 /** A PDF by hand whose single page content stream is `content`. */
 function withContent(content: Buffer, extra = ''): Buffer {
@@ -37,7 +41,12 @@ function withContent(content: Buffer, extra = ''): Buffer {
     body = Buffer.concat([body, Buffer.from(`${i + 1} 0 obj\n${o}\nendobj\n`, 'latin1')]);
   }
   offsets.push(body.length);
-  body = Buffer.concat([body, Buffer.from(`4 0 obj\n<</Length ${content.length}/Filter/FlateDecode>>\nstream\n`, 'latin1'), content, Buffer.from('\nendstream\nendobj\n', 'latin1')]);
+  body = Buffer.concat([
+    body,
+    Buffer.from(`4 0 obj\n<</Length ${content.length}/Filter/FlateDecode>>\nstream\n`, 'latin1'),
+    content,
+    Buffer.from('\nendstream\nendobj\n', 'latin1'),
+  ]);
   const xref = `xref\n0 5\n0000000000 65535 f\r\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n\r\n`).join('')}trailer\n<</Size 5/Root 1 0 R>>\nstartxref\n${body.length}\n%%EOF\n`;
   return Buffer.concat([body, Buffer.from(xref, 'latin1')]);
 }
@@ -67,7 +76,15 @@ describe('bad input gives a typed error', () => {
     // 64 MB of zeros deflate to ~64 KB: a decompression bomb for the keyword search.
     const bomb = withContent(deflateSync(Buffer.alloc(64 * 1024 * 1024)));
     const started = Date.now();
-    expect(await code(signPdf(bomb, { signer, appearance: { image: sealPng(), at: { keyword: 'x' } }, limits: { maxStreamBytes: 8 * 1024 * 1024 } }))).toBe('pdf_too_large');
+    expect(
+      await code(
+        signPdf(bomb, {
+          signer,
+          appearance: { image: sealPng(), at: { keyword: 'x' } },
+          limits: { maxStreamBytes: 8 * 1024 * 1024 },
+        }),
+      ),
+    ).toBe('pdf_too_large');
     expect(Date.now() - started).toBeLessThan(5_000);
     // Deep nesting in an object.
     const deep = withContent(deflateSync(Buffer.from('BT ET')), `/Deep ${'['.repeat(5000)}${']'.repeat(5000)}`);
@@ -84,13 +101,29 @@ describe('bad input gives a typed error', () => {
   });
 
   it('expired, not yet valid and revoked certificates are refused for signing', async () => {
-    const expired = await pki.issue({ commonName: 'Expired Seal', notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+    const expired = await pki.issue({
+      commonName: 'Expired Seal',
+      notBefore: new Date(Date.now() - 10 * 86_400_000),
+      notAfter: new Date(Date.now() - 86_400_000),
+    });
     const future = await pki.issue({ commonName: 'Future Seal', notBefore: new Date(Date.now() + 86_400_000) });
     expect(await code(signPdf(buildPdf(), { signer: expired.signer }))).toBe('certificate_expired');
     expect(await code(signPdf(buildPdf(), { signer: future.signer }))).toBe('certificate_expired');
     const lost = await pki.issue({ commonName: 'Lost Seal' });
-    const crl = await createCrl({ issuer: { signer: pki.caSigner, certificate: pki.ca }, revoked: [{ serial: parseCertificate(lost.signer.certificate).serial, date: new Date(Date.now() - 1000), reason: 'keyCompromise' }], crlNumber: 2 });
-    expect(await code(signPdf(buildPdf(), { signer: lost.signer, revocation: staticRevocationSource([crl]) }))).toBe('certificate_revoked');
+    const crl = await createCrl({
+      issuer: { signer: pki.caSigner, certificate: pki.ca },
+      revoked: [
+        {
+          serial: parseCertificate(lost.signer.certificate).serial,
+          date: new Date(Date.now() - 1000),
+          reason: 'keyCompromise',
+        },
+      ],
+      crlNumber: 2,
+    });
+    expect(await code(signPdf(buildPdf(), { signer: lost.signer, revocation: staticRevocationSource([crl]) }))).toBe(
+      'certificate_revoked',
+    );
     // Signed before the revocation became known to the signer: the verifier, given the CRL, says revoked.
     const signed = await signPdf(buildPdf(), { signer: lost.signer });
     const report = await verifyPdf(signed, { trustAnchors: [pki.root], crls: [crl] });
@@ -103,12 +136,25 @@ describe('fuzzing', () => {
   it('a thousand mutated PDFs give only results or typed errors, quickly', async () => {
     const signer = pki.sealEc.signer;
     const seeds = [
-      await signPdf(buildPdf({ pages: 2, cjkLines: ['甲方（盖章）'] }), { signer, level: 'B-T', timestamper: pki.timestamper }),
+      await signPdf(buildPdf({ pages: 2, cjkLines: ['甲方（盖章）'] }), {
+        signer,
+        level: 'B-T',
+        timestamper: pki.timestamper,
+      }),
       await signPdf(buildPdf({ pages: 3, seed: 3 }), { signer, crossPage: { image: sealPng(40) } }),
-      await signPdf(await signPdf(buildPdf({ pages: 1, seed: 4 }), { signer }), { signer, level: 'B-LT', timestamper: pki.timestamper, revocation: staticRevocationSource([pki.crl]) }),
+      await signPdf(await signPdf(buildPdf({ pages: 1, seed: 4 }), { signer }), {
+        signer,
+        level: 'B-LT',
+        timestamper: pki.timestamper,
+        revocation: staticRevocationSource([pki.crl]),
+      }),
     ];
     const objstmFile = tmp.file('objstm.pdf');
-    run('qpdf', ['--object-streams=generate', tmp.file('plain-objstm.pdf', buildPdf({ pages: 2, seed: 5 })), objstmFile]);
+    run('qpdf', [
+      '--object-streams=generate',
+      tmp.file('plain-objstm.pdf', buildPdf({ pages: 2, seed: 5 })),
+      objstmFile,
+    ]);
     seeds.push(await signPdf(readFileSync(objstmFile), { signer }));
     const random = prng(20261121);
     const pick = (n: number) => Math.floor(random() * n);
@@ -123,7 +169,11 @@ describe('fuzzing', () => {
         case 2: {
           // insert random bytes
           const at = pick(b.length);
-          return Buffer.concat([b.subarray(0, at), Buffer.from(Array.from({ length: 1 + pick(32) }, () => pick(256))), b.subarray(at)]);
+          return Buffer.concat([
+            b.subarray(0, at),
+            Buffer.from(Array.from({ length: 1 + pick(32) }, () => pick(256))),
+            b.subarray(at),
+          ]);
         }
         case 3: {
           // change a number (offsets, lengths, object numbers)
@@ -142,7 +192,23 @@ describe('fuzzing', () => {
         default: {
           // swap a keyword for a structural one
           const text = b.toString('latin1');
-          const words = ['obj', 'endobj', 'stream', 'endstream', 'xref', 'trailer', 'startxref', '/Kids', '/Contents', '/ByteRange', '<<', '>>', '[', ']', 'R'];
+          const words = [
+            'obj',
+            'endobj',
+            'stream',
+            'endstream',
+            'xref',
+            'trailer',
+            'startxref',
+            '/Kids',
+            '/Contents',
+            '/ByteRange',
+            '<<',
+            '>>',
+            '[',
+            ']',
+            'R',
+          ];
           const from = words[pick(words.length)]!;
           const at = text.indexOf(from, pick(text.length));
           if (at < 0) return b;
@@ -159,14 +225,25 @@ describe('fuzzing', () => {
       const t0 = Date.now();
       for (const [what, attempt] of [
         ['verify', () => verifyPdf(input, { trustAnchors: [pki.root] })],
-        ['sign', () => signPdf(input, { signer, appearance: i % 4 === 0 ? { image: sealPng(24), at: { keyword: '甲方（盖章）' } } : undefined })],
+        [
+          'sign',
+          () =>
+            signPdf(input, {
+              signer,
+              appearance: i % 4 === 0 ? { image: sealPng(24), at: { keyword: '甲方（盖章）' } } : undefined,
+            }),
+        ],
       ] as const) {
         try {
           await attempt();
           outcomes.set(`${what}: ok`, (outcomes.get(`${what}: ok`) ?? 0) + 1);
         } catch (error) {
-          if (error instanceof AppError && error.code in errorStatus) outcomes.set(`${what}: ${error.code}`, (outcomes.get(`${what}: ${error.code}`) ?? 0) + 1);
-          else untyped.push(`case ${i} ${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          if (error instanceof AppError && error.code in errorStatus)
+            outcomes.set(`${what}: ${error.code}`, (outcomes.get(`${what}: ${error.code}`) ?? 0) + 1);
+          else
+            untyped.push(
+              `case ${i} ${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+            );
         }
       }
       slowest = Math.max(slowest, Date.now() - t0);

@@ -20,7 +20,10 @@ let root: string;
 beforeAll(async () => {
   pki = await testPki();
   tmp = tempDir('sigil-cli-pdf-');
-  p12 = tmp.file('seal.p12', writePkcs12({ key: pki.sealRsa.key, certificate: pki.sealRsa.signer.certificate, chain: [pki.ca], password: 'pw' }));
+  p12 = tmp.file(
+    'seal.p12',
+    writePkcs12({ key: pki.sealRsa.key, certificate: pki.sealRsa.signer.certificate, chain: [pki.ca], password: 'pw' }),
+  );
   root = tmp.file('root.pem', derToPem(pki.root));
   tmp.file('in.pdf', buildPdf({ pages: 2, cjkLines: ['甲方（盖章）：'] }));
   tmp.file('seal.png', sealPng());
@@ -55,18 +58,54 @@ async function sigil(...args: string[]): Promise<{ status: number; out: string; 
 
 describe('sigil pdf', () => {
   it('signs at B-T with a seal on a keyword, then verifies with exit 0 and a JSON report', async () => {
-    const signed = await sigil('pdf', 'sign', tmp.file('in.pdf'), tmp.file('out.pdf'), '--p12', p12, '--password', 'pw', '--level', 'B-T', '--tsa', tsaUrl, '--image', tmp.file('seal.png'), '--keyword', '甲方（盖章）', '--reason', '合同签署');
+    const signed = await sigil(
+      'pdf',
+      'sign',
+      tmp.file('in.pdf'),
+      tmp.file('out.pdf'),
+      '--p12',
+      p12,
+      '--password',
+      'pw',
+      '--level',
+      'B-T',
+      '--tsa',
+      tsaUrl,
+      '--image',
+      tmp.file('seal.png'),
+      '--keyword',
+      '甲方（盖章）',
+      '--reason',
+      '合同签署',
+    );
     expect(signed.err).toBe('');
     expect(signed.status).toBe(0);
     const verified = await sigil('pdf', 'verify', tmp.file('out.pdf'), '--trust', root, '--json');
     expect(verified.status).toBe(0);
     const report = JSON.parse(verified.out) as { intact: boolean; signatures: Array<Record<string, unknown>> };
     expect(report.intact).toBe(true);
-    expect(report.signatures[0]).toMatchObject({ valid: true, timestamped: true, coversWholeDocument: true, chainTrusted: true });
+    expect(report.signatures[0]).toMatchObject({
+      valid: true,
+      timestamped: true,
+      coversWholeDocument: true,
+      chainTrusted: true,
+    });
     expect(report.signatures[0]!.signer).toMatchObject({ commonName: '合同专用章 Contract Seal' });
     expect(typeof report.signatures[0]!.signedAt).toBe('string');
 
-    const cross = await sigil('pdf', 'sign', tmp.file('out.pdf'), tmp.file('out2.pdf'), '--p12', p12, '--password', 'pw', '--image', tmp.file('seal.png'), '--cross-page');
+    const cross = await sigil(
+      'pdf',
+      'sign',
+      tmp.file('out.pdf'),
+      tmp.file('out2.pdf'),
+      '--p12',
+      p12,
+      '--password',
+      'pw',
+      '--image',
+      tmp.file('seal.png'),
+      '--cross-page',
+    );
     expect(cross.status).toBe(0);
     const text = await sigil('pdf', 'verify', tmp.file('out2.pdf'), '--trust', root);
     expect(text.status).toBe(0);
@@ -91,12 +130,58 @@ describe('sigil pdf', () => {
     const cases: Array<[string[], RegExp]> = [
       [['pdf', 'verify', tmp.file('not.pdf')], /not a PDF/],
       [['pdf', 'verify', tmp.file('missing.pdf')], /ENOENT/],
-      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'nope'], /password of the PKCS#12 file is wrong/],
-      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--image', tmp.file('seal.png'), '--page', '9', '--rect', '1,1,50,50'], /page 9 does not exist/],
-      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--image', tmp.file('seal.png'), '--keyword', '丙方'], /does not occur/],
-      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--level', 'B-T'], /needs --tsa/],
-      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--level', 'B-X'], /must be one of/],
-      [['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--rect', '1,2,3'], /x,y,w,h/],
+      [
+        ['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'nope'],
+        /password of the PKCS#12 file is wrong/,
+      ],
+      [
+        [
+          'pdf',
+          'sign',
+          tmp.file('in.pdf'),
+          tmp.file('x.pdf'),
+          '--p12',
+          p12,
+          '--password',
+          'pw',
+          '--image',
+          tmp.file('seal.png'),
+          '--page',
+          '9',
+          '--rect',
+          '1,1,50,50',
+        ],
+        /page 9 does not exist/,
+      ],
+      [
+        [
+          'pdf',
+          'sign',
+          tmp.file('in.pdf'),
+          tmp.file('x.pdf'),
+          '--p12',
+          p12,
+          '--password',
+          'pw',
+          '--image',
+          tmp.file('seal.png'),
+          '--keyword',
+          '丙方',
+        ],
+        /does not occur/,
+      ],
+      [
+        ['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--level', 'B-T'],
+        /needs --tsa/,
+      ],
+      [
+        ['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--level', 'B-X'],
+        /must be one of/,
+      ],
+      [
+        ['pdf', 'sign', tmp.file('in.pdf'), tmp.file('x.pdf'), '--p12', p12, '--password', 'pw', '--rect', '1,2,3'],
+        /x,y,w,h/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await sigil(...args);

@@ -38,7 +38,10 @@ function rawSignatures(pdf: Buffer): Array<{ ranges: Buffer; contents: Buffer }>
     const [a, b, c, d] = m.slice(1).map(Number) as [number, number, number, number];
     const hex = pdf.toString('latin1', b + 1, c - 1);
     const der = Buffer.from(hex, 'hex');
-    out.push({ ranges: Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]), contents: Buffer.from(encodingOf(parseDer(der))) });
+    out.push({
+      ranges: Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]),
+      contents: Buffer.from(encodingOf(parseDer(der))),
+    });
   }
   return out;
 }
@@ -46,7 +49,23 @@ function rawSignatures(pdf: Buffer): Array<{ ranges: Buffer; contents: Buffer }>
 function opensslCmsVerify(sig: { ranges: Buffer; contents: Buffer }, name: string): void {
   const der = tmp.file(`${name}.p7s`, sig.contents);
   const content = tmp.file(`${name}.bin`, sig.ranges);
-  const { out } = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', der, '-content', content, '-CAfile', rootPem, '-purpose', 'any', '-out', '/dev/null']);
+  const { out } = run('openssl', [
+    'cms',
+    '-verify',
+    '-binary',
+    '-inform',
+    'DER',
+    '-in',
+    der,
+    '-content',
+    content,
+    '-CAfile',
+    rootPem,
+    '-purpose',
+    'any',
+    '-out',
+    '/dev/null',
+  ]);
   expect(out).toContain('Verification successful');
 }
 
@@ -57,7 +76,19 @@ function opensslTsVerifySignatureToken(sig: { contents: Buffer }, name: string):
   expect(token, 'signature time-stamp token').toBeDefined();
   const tokenFile = tmp.file(`${name}.tst`, Buffer.from(encodingOf(token!)));
   const digest = createHash('sha256').update(info.signature).digest('hex');
-  const { out } = run('openssl', ['ts', '-verify', '-digest', digest, '-token_in', '-in', tokenFile, '-CAfile', rootPem, '-untrusted', caPem]);
+  const { out } = run('openssl', [
+    'ts',
+    '-verify',
+    '-digest',
+    digest,
+    '-token_in',
+    '-in',
+    tokenFile,
+    '-CAfile',
+    rootPem,
+    '-untrusted',
+    caPem,
+  ]);
   expect(out).toContain('Verification: OK');
 }
 
@@ -95,7 +126,8 @@ const producers: Array<{ name: string; make: () => Promise<Buffer> }> = [
     name: '@libpdf/core',
     make: async () => {
       const pdf = PDF.create();
-      for (let i = 0; i < 2; i++) pdf.addPage({ size: 'a4' }).drawText(`libpdf page ${i + 1}`, { x: 72, y: 700, size: 14 });
+      for (let i = 0; i < 2; i++)
+        pdf.addPage({ size: 'a4' }).drawText(`libpdf page ${i + 1}`, { x: 72, y: 700, size: 14 });
       return Buffer.from(await pdf.save());
     },
   },
@@ -108,7 +140,12 @@ describe('signatures that independent verifiers accept', () => {
       const signers = [pki.sealRsa.signer, pki.sealEc.signer, pki.person.signer];
       const files: string[] = [];
       for (const [i, signer] of signers.entries()) {
-        pdf = await signPdf(pdf, { signer, level: i === 1 ? 'B-T' : 'B-B', timestamper: pki.timestamper, reason: `signature ${i + 1}` });
+        pdf = await signPdf(pdf, {
+          signer,
+          level: i === 1 ? 'B-T' : 'B-B',
+          timestamper: pki.timestamper,
+          reason: `signature ${i + 1}`,
+        });
         const file = tmp.file(`${producer.name.slice(0, 12).replace(/\W/g, '')}-${i + 1}.pdf`, pdf);
         files.push(file);
         const seen = pdfsig(file, nss);
@@ -138,12 +175,34 @@ describe('signatures that independent verifiers accept', () => {
 
   it('verifies a signature made by @libpdf/core, and signs after it without breaking it', async () => {
     const keyPem = tmp.file('libpdf-key.pem', pki.sealEc.key.export({ format: 'pem', type: 'pkcs8' }) as string);
-    const chain = tmp.file('libpdf-chain.pem', [pki.sealEc.signer.certificate, pki.ca].map((c) => derToPem(c)).join(''));
+    const chain = tmp.file(
+      'libpdf-chain.pem',
+      [pki.sealEc.signer.certificate, pki.ca].map((c) => derToPem(c)).join(''),
+    );
     const p12 = tmp.file('libpdf.p12');
-    run('openssl', ['pkcs12', '-export', '-inkey', keyPem, '-in', chain, '-out', p12, '-passout', 'pass:pw', '-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']);
+    run('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      keyPem,
+      '-in',
+      chain,
+      '-out',
+      p12,
+      '-passout',
+      'pass:pw',
+      '-keypbe',
+      'PBE-SHA1-3DES',
+      '-certpbe',
+      'PBE-SHA1-3DES',
+      '-macalg',
+      'sha1',
+    ]);
     const { P12Signer } = await import('@libpdf/core');
     const doc = await PDF.load(buildPdf({ pages: 2, seed: 9 }));
-    const first = Buffer.from((await doc.sign({ signer: await P12Signer.create(readFileSync(p12), 'pw'), level: 'B-B' })).bytes);
+    const first = Buffer.from(
+      (await doc.sign({ signer: await P12Signer.create(readFileSync(p12), 'pw'), level: 'B-B' })).bytes,
+    );
     const both = await signPdf(first, { signer: pki.sealRsa.signer, level: 'B-T', timestamper: pki.timestamper });
     const seen = pdfsig(tmp.file('libpdf-then-sigil.pdf', both), nss);
     expect(seen.map((s) => [s.signatureValid, s.certificateTrusted])).toEqual([
@@ -167,7 +226,9 @@ describe('signatures that independent verifiers accept', () => {
     const seen = pdfsig(tmp.file('same-seal.pdf', pdf), nss);
     expect(seen.map((s) => s.signatureValid)).toEqual([true, true, true]);
     expect(seen[0]!.certificateTrusted).toBe(true);
-    expect((await verifyPdf(pdf, { trustAnchors: [pki.root] })).signatures.map((s) => s.valid && s.chainTrusted)).toEqual([true, true, true]);
+    expect(
+      (await verifyPdf(pdf, { trustAnchors: [pki.root] })).signatures.map((s) => s.valid && s.chainTrusted),
+    ).toEqual([true, true, true]);
   });
 
   it('changing one byte inside a signed range makes both pdfsig and Sigil say invalid', async () => {
@@ -195,7 +256,9 @@ describe('signatures that independent verifiers accept', () => {
     const { PdfStream, PdfDict, PdfString, name } = await import('../../src/signing/pdf/objects.js');
     const doc = PdfDocument.load(signed);
     const page = doc.page(1);
-    const contentRef = page.dict.get('Contents') as InstanceType<typeof import('../../src/signing/pdf/objects.js').PdfRef>;
+    const contentRef = page.dict.get('Contents') as InstanceType<
+      typeof import('../../src/signing/pdf/objects.js').PdfRef
+    >;
     const update = new IncrementalUpdate(doc);
     update.set(contentRef, new PdfStream(new PdfDict(), Buffer.from('BT /F1 40 Tf 72 400 Td (PAY 1,000,000) Tj ET')));
     const altered = Buffer.concat([signed, update.build().bytes]);
@@ -209,13 +272,33 @@ describe('signatures that independent verifiers accept', () => {
     // An annotation laid over the signed page is a change too, unlike a second signature.
     const overlayDoc = PdfDocument.load(signed);
     const overlay = new IncrementalUpdate(overlayDoc);
-    const note = overlay.add(PdfDict.of({ Type: name('Annot'), Subtype: name('FreeText'), Rect: [72, 600, 400, 700], Contents: PdfString.text('PAY 1,000,000'), DA: PdfString.text('/Helv 30 Tf 0 g') }));
+    const note = overlay.add(
+      PdfDict.of({
+        Type: name('Annot'),
+        Subtype: name('FreeText'),
+        Rect: [72, 600, 400, 700],
+        Contents: PdfString.text('PAY 1,000,000'),
+        DA: PdfString.text('/Helv 30 Tf 0 g'),
+      }),
+    );
     const pageRef = overlayDoc.page(1).ref;
     const annots = overlayDoc.page(1).dict.get('Annots');
-    overlay.set(pageRef, overlayDoc.page(1).dict.clone().set('Annots', [...(Array.isArray(annots) ? annots : []), note]));
+    overlay.set(
+      pageRef,
+      overlayDoc
+        .page(1)
+        .dict.clone()
+        .set('Annots', [...(Array.isArray(annots) ? annots : []), note]),
+    );
     const withNote = await verifyPdf(Buffer.concat([signed, overlay.build().bytes]), { trustAnchors: [pki.root] });
     expect(withNote.signatures[0]!.modifiedAfter).toBe('altered');
-    const twice = await verifyPdf(await signPdf(signed, { signer: pki.sealEc.signer, appearance: { image: sealPng(), at: { page: 1, rect: [10, 10, 50, 50] } } }), { trustAnchors: [pki.root] });
+    const twice = await verifyPdf(
+      await signPdf(signed, {
+        signer: pki.sealEc.signer,
+        appearance: { image: sealPng(), at: { page: 1, rect: [10, 10, 50, 50] } },
+      }),
+      { trustAnchors: [pki.root] },
+    );
     expect(twice.signatures[0]!.modifiedAfter).toBe('signatures-and-validation-data');
   });
 });
@@ -225,7 +308,13 @@ describe('PAdES levels', () => {
     const pdf = await signPdf(buildPdf(), { signer: pki.sealEc.signer, level: 'B-T', timestamper: pki.timestamper });
     opensslTsVerifySignatureToken(rawSignatures(pdf)[0]!, 'level-bt');
     const ours = await verifyPdf(pdf, { trustAnchors: [pki.root] });
-    expect(ours.signatures[0]).toMatchObject({ valid: true, timestamped: true, timestampValid: true, timestampTrusted: true, level: 'B-T' });
+    expect(ours.signatures[0]).toMatchObject({
+      valid: true,
+      timestamped: true,
+      timestampValid: true,
+      timestampTrusted: true,
+      level: 'B-T',
+    });
   });
 
   it('a time-stamp keeps a signature valid after its certificate expires; without one it lapses', async () => {
@@ -240,7 +329,12 @@ describe('PAdES levels', () => {
 
   it('B-LT adds a DSS with certificates, CRLs and a VRI entry; B-LTA adds a document time-stamp', async () => {
     const revocation = staticRevocationSource([pki.crl, pki.rootCrl]);
-    const lt = await signPdf(buildPdf({ pages: 2 }), { signer: pki.sealRsa.signer, level: 'B-LT', timestamper: pki.timestamper, revocation });
+    const lt = await signPdf(buildPdf({ pages: 2 }), {
+      signer: pki.sealRsa.signer,
+      level: 'B-LT',
+      timestamper: pki.timestamper,
+      revocation,
+    });
     const ltFile = tmp.file('b-lt.pdf', lt);
     const catalog = run('qpdf', ['--show-object=trailer', ltFile]).out;
     expect(catalog).toContain('/Root');
@@ -250,9 +344,19 @@ describe('PAdES levels', () => {
     expect(dssText).toMatch(/\/CRLs/);
     expect(pdfsig(ltFile, nss)[0]!.signatureValid).toBe(true);
     const ltReport = await verifyPdf(lt, { trustAnchors: [pki.root] });
-    expect(ltReport.signatures[0]).toMatchObject({ valid: true, level: 'B-LT', revocation: 'good', modifiedAfter: 'signatures-and-validation-data' });
+    expect(ltReport.signatures[0]).toMatchObject({
+      valid: true,
+      level: 'B-LT',
+      revocation: 'good',
+      modifiedAfter: 'signatures-and-validation-data',
+    });
 
-    const lta = await signPdf(buildPdf({ pages: 2 }), { signer: pki.sealRsa.signer, level: 'B-LTA', timestamper: pki.timestamper, revocation });
+    const lta = await signPdf(buildPdf({ pages: 2 }), {
+      signer: pki.sealRsa.signer,
+      level: 'B-LTA',
+      timestamper: pki.timestamper,
+      revocation,
+    });
     const ltaFile = tmp.file('b-lta.pdf', lta);
     qpdfCheck(ltaFile);
     const raw = rawSignatures(lta);
@@ -260,7 +364,21 @@ describe('PAdES levels', () => {
     // The document time-stamp's imprint is the hash of its byte ranges (ETSI.RFC3161).
     const data = tmp.file('lta-ranges.bin', raw[1]!.ranges);
     const token = tmp.file('lta.tst', raw[1]!.contents);
-    expect(run('openssl', ['ts', '-verify', '-data', data, '-token_in', '-in', token, '-CAfile', rootPem, '-untrusted', caPem]).out).toContain('Verification: OK');
+    expect(
+      run('openssl', [
+        'ts',
+        '-verify',
+        '-data',
+        data,
+        '-token_in',
+        '-in',
+        token,
+        '-CAfile',
+        rootPem,
+        '-untrusted',
+        caPem,
+      ]).out,
+    ).toContain('Verification: OK');
     const seen = pdfsig(ltaFile, nss);
     expect(seen).toHaveLength(2);
     expect(seen[0]!.signatureValid).toBe(true);
@@ -281,13 +399,18 @@ describe('PAdES levels', () => {
 
 describe('visible seals', () => {
   it('places a transparent PNG seal at a rectangle, with a soft mask, and reports it', async () => {
-    const pdf = await signPdf(buildPdf({ pages: 2 }), { signer: pki.sealRsa.signer, appearance: { image: sealPng(), at: { page: 2, rect: [380, 100, 120, 120] } } });
+    const pdf = await signPdf(buildPdf({ pages: 2 }), {
+      signer: pki.sealRsa.signer,
+      appearance: { image: sealPng(), at: { page: 2, rect: [380, 100, 120, 120] } },
+    });
     const file = tmp.file('visible.pdf', pdf);
     expect(pdfsig(file, nss)[0]!.signatureValid).toBe(true);
     qpdfCheck(file);
     expect(pdf.toString('latin1')).toContain('/SMask');
     const report = await verifyPdf(pdf, { trustAnchors: [pki.root], extractImages: true });
-    expect(report.signatures[0]!.seals).toEqual([expect.objectContaining({ page: 2, rect: [380, 100, 120, 120], width: 160, height: 160 })]);
+    expect(report.signatures[0]!.seals).toEqual([
+      expect.objectContaining({ page: 2, rect: [380, 100, 120, 120], width: 160, height: 160 }),
+    ]);
     expect(report.signatures[0]!.seals[0]!.png).toMatch(/^iVBOR/);
     // The rendered page shows red where the seal is (pdftoppm is in poppler-utils too).
     const png = run('pdftoppm', ['-f', '2', '-l', '2', '-r', '36', '-png', file]).out;
@@ -298,7 +421,10 @@ describe('visible seals', () => {
     const source = buildPdf({ pages: 2, cjkLines: ['合同编号：2026-001', '甲方（盖章）：', '乙方（盖章）：'] });
     const text = run('pdftotext', [tmp.file('cjk.pdf', source), '-']).out;
     expect(text).toContain('甲方（盖章）');
-    const pdf = await signPdf(source, { signer: pki.sealEc.signer, appearance: { image: sealPng(), at: { keyword: '甲方（盖章）', offset: [30, 0], size: [100, 100] } } });
+    const pdf = await signPdf(source, {
+      signer: pki.sealEc.signer,
+      appearance: { image: sealPng(), at: { keyword: '甲方（盖章）', offset: [30, 0], size: [100, 100] } },
+    });
     const report = await verifyPdf(pdf, { trustAnchors: [pki.root] });
     const seal = report.signatures[0]!.seals[0]!;
     expect(seal.page).toBe(1);
@@ -314,7 +440,10 @@ describe('visible seals', () => {
   it('reads ToUnicode bfrange arrays and TJ kerning when placing on a keyword', async () => {
     const source = buildPdf({ pages: 1, cjkLines: ['合同', '甲方（盖章）：'], toUnicode: 'bfrange', kerned: true });
     expect(run('pdftotext', [tmp.file('bfrange.pdf', source), '-']).out).toContain('甲方（盖章）');
-    const pdf = await signPdf(source, { signer: pki.sealRsa.signer, appearance: { image: sealPng(), at: { keyword: '甲方（盖章）', size: [60, 60] } } });
+    const pdf = await signPdf(source, {
+      signer: pki.sealRsa.signer,
+      appearance: { image: sealPng(), at: { keyword: '甲方（盖章）', size: [60, 60] } },
+    });
     const seal = (await verifyPdf(pdf)).signatures[0]!.seals[0]!;
     // Six 14 pt glyphs with 50/1000 em of extra space between each: 6·14 + 5·0.7 = 87.5 pt wide.
     expect(seal.rect[0] + seal.rect[2] / 2).toBeCloseTo(72 + 87.5 / 2, 0);
@@ -323,11 +452,17 @@ describe('visible seals', () => {
 
   it('finds a keyword drawn with a predefined Unicode CMap (mutool create, UniGB-UTF16-H)', async () => {
     const utf16 = (text: string) => Buffer.from(text, 'utf16le').swap16().toString('hex');
-    const page = tmp.file('mutool-page.txt', `%%MediaBox 0 0 595 842\n%%CJKFont F1 zh-Hans\nBT /F1 16 Tf 72 700 Td <${utf16('合同')}> Tj 0 -40 Td <${utf16('甲方（')}> Tj <${utf16('盖章）：')}> Tj ET\n`);
+    const page = tmp.file(
+      'mutool-page.txt',
+      `%%MediaBox 0 0 595 842\n%%CJKFont F1 zh-Hans\nBT /F1 16 Tf 72 700 Td <${utf16('合同')}> Tj 0 -40 Td <${utf16('甲方（')}> Tj <${utf16('盖章）：')}> Tj ET\n`,
+    );
     const source = tmp.file('mutool-cjk.pdf');
     run('mutool', ['create', '-o', source, page]);
     expect(run('pdftotext', [source, '-']).out).toContain('甲方（盖章）');
-    const pdf = await signPdf(readFileSync(source), { signer: pki.sealRsa.signer, appearance: { image: sealPng(), at: { keyword: '甲方（盖章）', size: [80, 80] } } });
+    const pdf = await signPdf(readFileSync(source), {
+      signer: pki.sealRsa.signer,
+      appearance: { image: sealPng(), at: { keyword: '甲方（盖章）', size: [80, 80] } },
+    });
     const seal = (await verifyPdf(pdf)).signatures[0]!.seals[0]!;
     // Six full-width glyphs of 16 pt from x = 72 on the line at y = 660, split over two Tj.
     expect(seal.rect[0] + seal.rect[2] / 2).toBeCloseTo(72 + (6 * 16) / 2, 0);
@@ -338,8 +473,18 @@ describe('visible seals', () => {
 
   it('refuses a keyword that is not there and a page that does not exist, with typed errors', async () => {
     const source = buildPdf({ pages: 1 });
-    await expect(signPdf(source, { signer: pki.sealRsa.signer, appearance: { image: sealPng(), at: { keyword: '丙方（盖章）' } } })).rejects.toMatchObject({ code: 'pdf_keyword_not_found' });
-    await expect(signPdf(source, { signer: pki.sealRsa.signer, appearance: { image: sealPng(), at: { page: 4, rect: [0, 0, 10, 10] } } })).rejects.toMatchObject({ code: 'pdf_page_not_found' });
+    await expect(
+      signPdf(source, {
+        signer: pki.sealRsa.signer,
+        appearance: { image: sealPng(), at: { keyword: '丙方（盖章）' } },
+      }),
+    ).rejects.toMatchObject({ code: 'pdf_keyword_not_found' });
+    await expect(
+      signPdf(source, {
+        signer: pki.sealRsa.signer,
+        appearance: { image: sealPng(), at: { page: 4, rect: [0, 0, 10, 10] } },
+      }),
+    ).rejects.toMatchObject({ code: 'pdf_page_not_found' });
   });
 
   it('a cross-page seal is one signature with a strip on the right edge of every page', async () => {
@@ -360,8 +505,14 @@ describe('visible seals', () => {
       expect(s.rect[2]).toBeCloseTo(width / 4, 3);
     }
     // A seal on top of the cross-page seal, then a handwritten signature: three valid signatures.
-    const more = await signPdf(pdf, { signer: pki.sealEc.signer, appearance: { image: sealPng(), at: { page: 4, rect: [100, 100, 110, 110] } } });
-    const most = await signPdf(more, { signer: pki.person.signer, appearance: { image: sealPng(80), kind: 'handwritten', at: { page: 4, rect: [300, 100, 120, 40] } } });
+    const more = await signPdf(pdf, {
+      signer: pki.sealEc.signer,
+      appearance: { image: sealPng(), at: { page: 4, rect: [100, 100, 110, 110] } },
+    });
+    const most = await signPdf(more, {
+      signer: pki.person.signer,
+      appearance: { image: sealPng(80), kind: 'handwritten', at: { page: 4, rect: [300, 100, 120, 40] } },
+    });
     const final = pdfsig(tmp.file('cross-page-3.pdf', most), nss);
     expect(final.map((s) => s.signatureValid)).toEqual([true, true, true]);
     expect((await verifyPdf(most, { trustAnchors: [pki.root] })).intact).toBe(true);

@@ -49,7 +49,11 @@ export function buildPdf(options: FixtureOptions = {}): Buffer {
   };
   const stream = (dict: string, data: Buffer, compress = options.compress ?? true) => {
     const payload = compress ? deflateSync(data) : data;
-    return Buffer.concat([Buffer.from(`<<${dict}${compress ? '/Filter/FlateDecode' : ''}/Length ${payload.length}>>\nstream\n`, 'latin1'), payload, Buffer.from('\nendstream', 'latin1')]);
+    return Buffer.concat([
+      Buffer.from(`<<${dict}${compress ? '/Filter/FlateDecode' : ''}/Length ${payload.length}>>\nstream\n`, 'latin1'),
+      payload,
+      Buffer.from('\nendstream', 'latin1'),
+    ]);
   };
 
   const catalog = add(''); // filled below
@@ -59,7 +63,8 @@ export function buildPdf(options: FixtureOptions = {}): Buffer {
   const cidOf = new Map<string, number>();
   if (cjk.length) {
     for (const ch of [...new Set(cjk.join(''))]) cidOf.set(ch, cidOf.size + 1);
-    let cmap = '/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo <</Registry (Adobe) /Ordering (UCS) /Supplement 0>> def\n/CMapName /Sigil-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n';
+    let cmap =
+      '/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo <</Registry (Adobe) /Ordering (UCS) /Supplement 0>> def\n/CMapName /Sigil-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n';
     const hex = (ch: string) => Buffer.from(ch, 'utf16le').swap16().toString('hex');
     if (options.toUnicode === 'bfrange') {
       cmap += `1 beginbfrange\n<0001> <${cidOf.size.toString(16).padStart(4, '0')}> [${[...cidOf.keys()].map((ch) => `<${hex(ch)}>`).join(' ')}]\nendbfrange\n`;
@@ -70,9 +75,15 @@ export function buildPdf(options: FixtureOptions = {}): Buffer {
     }
     cmap += 'endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n';
     const toUnicode = add(stream('', Buffer.from(cmap, 'latin1')));
-    const descriptor = add('<</Type/FontDescriptor/FontName/SimSun/Flags 6/FontBBox[0 -141 1000 859]/ItalicAngle 0/Ascent 859/Descent -141/CapHeight 859/StemV 80>>');
-    const cidFont = add(`<</Type/Font/Subtype/CIDFontType2/BaseFont/SimSun/CIDSystemInfo<</Registry(Adobe)/Ordering(GB1)/Supplement 2>>/FontDescriptor ${descriptor} 0 R/DW 1000/CIDToGIDMap/Identity>>`);
-    cjkFont = add(`<</Type/Font/Subtype/Type0/BaseFont/SimSun/Encoding/Identity-H/DescendantFonts[${cidFont} 0 R]/ToUnicode ${toUnicode} 0 R>>`);
+    const descriptor = add(
+      '<</Type/FontDescriptor/FontName/SimSun/Flags 6/FontBBox[0 -141 1000 859]/ItalicAngle 0/Ascent 859/Descent -141/CapHeight 859/StemV 80>>',
+    );
+    const cidFont = add(
+      `<</Type/Font/Subtype/CIDFontType2/BaseFont/SimSun/CIDSystemInfo<</Registry(Adobe)/Ordering(GB1)/Supplement 2>>/FontDescriptor ${descriptor} 0 R/DW 1000/CIDToGIDMap/Identity>>`,
+    );
+    cjkFont = add(
+      `<</Type/Font/Subtype/Type0/BaseFont/SimSun/Encoding/Identity-H/DescendantFonts[${cidFont} 0 R]/ToUnicode ${toUnicode} 0 R>>`,
+    );
   }
 
   const pageRefs: number[] = [];
@@ -95,17 +106,31 @@ export function buildPdf(options: FixtureOptions = {}): Buffer {
       // Random RGB samples do not compress, so the file size is predictable.
       const side = Math.max(1, Math.floor(Math.sqrt(perPageBallast / 3)));
       const samples = Buffer.alloc(side * side * 3);
-      for (let i = 0; i < samples.length; i += 4) samples.writeUInt32LE((random() * 0x100000000) >>> 0, Math.min(i, samples.length - 4));
-      const img = add(stream(`/Type/XObject/Subtype/Image/Width ${side}/Height ${side}/ColorSpace/DeviceRGB/BitsPerComponent 8`, samples, false));
+      for (let i = 0; i < samples.length; i += 4)
+        samples.writeUInt32LE((random() * 0x100000000) >>> 0, Math.min(i, samples.length - 4));
+      const img = add(
+        stream(
+          `/Type/XObject/Subtype/Image/Width ${side}/Height ${side}/ColorSpace/DeviceRGB/BitsPerComponent 8`,
+          samples,
+          false,
+        ),
+      );
       xobjects = `/XObject<</Im1 ${img} 0 R>>`;
       content += 'q 200 0 0 200 300 300 cm /Im1 Do Q\n';
     }
     const contents = add(stream('', Buffer.from(content, 'latin1')));
     const fonts = `/F1 ${helv} 0 R${cjkFont ? `/F2 ${cjkFont} 0 R` : ''}`;
-    pageRefs.push(add(`<</Type/Page/Parent ${pagesObj} 0 R/MediaBox[0 0 595 842]/Resources<</Font<<${fonts}>>${xobjects}>>/Contents ${contents} 0 R>>`));
+    pageRefs.push(
+      add(
+        `<</Type/Page/Parent ${pagesObj} 0 R/MediaBox[0 0 595 842]/Resources<</Font<<${fonts}>>${xobjects}>>/Contents ${contents} 0 R>>`,
+      ),
+    );
   }
   objects[catalog - 1] = Buffer.from(`<</Type/Catalog/Pages ${pagesObj} 0 R>>`, 'latin1');
-  objects[pagesObj - 1] = Buffer.from(`<</Type/Pages/Kids[${pageRefs.map((r) => `${r} 0 R`).join(' ')}]/Count ${pages}>>`, 'latin1');
+  objects[pagesObj - 1] = Buffer.from(
+    `<</Type/Pages/Kids[${pageRefs.map((r) => `${r} 0 R`).join(' ')}]/Count ${pages}>>`,
+    'latin1',
+  );
   const info = add(`<</Producer(Sigil test fixtures)/CreationDate(D:20260101000000Z)>>`);
 
   const parts: Buffer[] = [Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1')];

@@ -25,7 +25,10 @@ beforeAll(async () => {
   tmp = tempDir('sigil-hsm-');
   mkdirSync(join(tmp.dir, 'tokens'));
   // SoftHSM reads its configuration when the module initialises, so it is set before any use.
-  process.env.SOFTHSM2_CONF = tmp.file('softhsm2.conf', `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  process.env.SOFTHSM2_CONF = tmp.file(
+    'softhsm2.conf',
+    `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
   run('softhsm2-util', ['--init-token', '--free', '--label', 'sigil-test', '--pin', PIN, '--so-pin', '654321']);
   for (const [label, id, party] of [
     ['seal-rsa', '01', pki.sealRsa],
@@ -48,7 +51,14 @@ describe('PKCS#11 signer (SoftHSM2)', () => {
   ] as const) {
     it(`signs a PDF with the ${label} token key; pdfsig and Sigil accept it`, async () => {
       const party = pki[which];
-      const signer = openPkcs11Signer({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyLabel: label, certificate: party.signer.certificate, chain: [pki.ca, pki.root] });
+      const signer = openPkcs11Signer({
+        library: LIBRARY,
+        tokenLabel: 'sigil-test',
+        pin: PIN,
+        keyLabel: label,
+        certificate: party.signer.certificate,
+        chain: [pki.ca, pki.root],
+      });
       open.push(signer);
       expect(signer.publicKey.equals(party.signer.publicKey)).toBe(true);
       // Concurrent signatures queue on the one session instead of failing.
@@ -69,18 +79,30 @@ describe('PKCS#11 signer (SoftHSM2)', () => {
     const caKey = openPkcs11KeySigner({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyId: '02' });
     try {
       const root = await createRootCa({ signer: caKey, subject: { commonName: 'HSM Root' } });
-      const seal = await issueSealCertificate({ issuer: { signer: caKey, certificate: root }, subject: { commonName: 'HSM-issued seal', organization: 'Acme' }, publicKey: pki.sealRsa.signer.publicKey });
+      const seal = await issueSealCertificate({
+        issuer: { signer: caKey, certificate: root },
+        subject: { commonName: 'HSM-issued seal', organization: 'Acme' },
+        publicKey: pki.sealRsa.signer.publicKey,
+      });
       expect(isIssuedBy(parseCertificate(seal), parseCertificate(root))).toBe(true);
       const rootFile = tmp.file('hsm-root.pem', derToPem(root));
-      expect(run('openssl', ['verify', '-CAfile', rootFile, tmp.file('hsm-seal.pem', derToPem(seal))]).out).toContain('OK');
+      expect(run('openssl', ['verify', '-CAfile', rootFile, tmp.file('hsm-seal.pem', derToPem(seal))]).out).toContain(
+        'OK',
+      );
     } finally {
       caKey.close();
     }
   });
 
   it('names a wrong PIN and a missing key', () => {
-    expect(() => openPkcs11Signer({ library: LIBRARY, tokenLabel: 'sigil-test', pin: '000000', keyLabel: 'seal-rsa' })).toThrow(expect.objectContaining({ code: 'key_password_invalid' }));
-    expect(() => openPkcs11Signer({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyLabel: 'no-such-key' })).toThrow(expect.objectContaining({ code: 'signing_key_invalid' }));
-    expect(() => openPkcs11Signer({ library: LIBRARY, tokenLabel: 'no-such-token', pin: PIN })).toThrow(expect.objectContaining({ code: 'signer_unavailable' }));
+    expect(() =>
+      openPkcs11Signer({ library: LIBRARY, tokenLabel: 'sigil-test', pin: '000000', keyLabel: 'seal-rsa' }),
+    ).toThrow(expect.objectContaining({ code: 'key_password_invalid' }));
+    expect(() =>
+      openPkcs11Signer({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyLabel: 'no-such-key' }),
+    ).toThrow(expect.objectContaining({ code: 'signing_key_invalid' }));
+    expect(() => openPkcs11Signer({ library: LIBRARY, tokenLabel: 'no-such-token', pin: PIN })).toThrow(
+      expect.objectContaining({ code: 'signer_unavailable' }),
+    );
   });
 });

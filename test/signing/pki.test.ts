@@ -11,7 +11,13 @@ import { verifyPdf } from '../../src/signing/verify.js';
 import { buildPdf } from './pdf-fixtures.js';
 import { readPkcs12, signerFromPkcs12, writePkcs12 } from '../../src/signing/pkcs12.js';
 import { createKeySigner, signerFromPem, signerFromPkcs8, withCertificate } from '../../src/signing/signer.js';
-import { buildTimeStampRequest, checkTimestampToken, createHttpTimestamper, parseTimeStampResponse, respondToTimeStampRequest } from '../../src/signing/tsa.js';
+import {
+  buildTimeStampRequest,
+  checkTimestampToken,
+  createHttpTimestamper,
+  parseTimeStampResponse,
+  respondToTimeStampRequest,
+} from '../../src/signing/tsa.js';
 import { derToPem, parseCertificate, parseCrl } from '../../src/signing/x509.js';
 import { requireTool, run, tempDir, testPki, type TestPki } from './support.js';
 
@@ -34,7 +40,9 @@ describe('certificate authority', () => {
     const seal = tmp.file('seal.pem', derToPem(pki.sealRsa.signer.certificate));
     const person = tmp.file('person.pem', derToPem(pki.person.signer.certificate));
     const tsa = tmp.file('tsa.pem', derToPem(pki.tsa.signer.certificate));
-    expect(run('openssl', ['verify', '-CAfile', rootPem, '-untrusted', caPem, seal, person, tsa]).out).toMatch(/seal.pem: OK[\s\S]*person.pem: OK[\s\S]*tsa.pem: OK/);
+    expect(run('openssl', ['verify', '-CAfile', rootPem, '-untrusted', caPem, seal, person, tsa]).out).toMatch(
+      /seal.pem: OK[\s\S]*person.pem: OK[\s\S]*tsa.pem: OK/,
+    );
     const sealText = run('openssl', ['x509', '-in', seal, '-noout', '-text']).out;
     expect(sealText).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation/);
     expect(sealText).toContain('E-mail Protection');
@@ -51,7 +59,11 @@ describe('certificate authority', () => {
   it('writes CRLs that openssl reads and checks, with reasons', async () => {
     const victim = await pki.issue({ commonName: 'Lost Seal' });
     const serial = parseCertificate(victim.signer.certificate).serial;
-    const crl = await createCrl({ issuer: { signer: pki.caSigner, certificate: pki.ca }, revoked: [{ serial, date: new Date(), reason: 'keyCompromise' }], crlNumber: 7 });
+    const crl = await createCrl({
+      issuer: { signer: pki.caSigner, certificate: pki.ca },
+      revoked: [{ serial, date: new Date(), reason: 'keyCompromise' }],
+      crlNumber: 7,
+    });
     const file = tmp.file('ca.crl', crl);
     const text = run('openssl', ['crl', '-inform', 'DER', '-in', file, '-noout', '-text', '-CAfile', caPem]).out;
     expect(text).toContain('verify OK');
@@ -62,15 +74,47 @@ describe('certificate authority', () => {
     // openssl verify with the CRL now rejects the certificate.
     const certFile = tmp.file('victim.pem', derToPem(victim.signer.certificate));
     const crlPem = tmp.file('ca-crl.pem', run('openssl', ['crl', '-inform', 'DER', '-in', file]).out);
-    const rootCrl = tmp.file('root-crl.pem', run('openssl', ['crl', '-inform', 'DER', '-in', tmp.file('root.crl', pki.rootCrl)]).out);
-    const verdict = run('openssl', ['verify', '-crl_check_all', '-CAfile', rootPem, '-untrusted', caPem, '-CRLfile', crlPem, '-CRLfile', rootCrl, certFile], { allowFailure: true });
+    const rootCrl = tmp.file(
+      'root-crl.pem',
+      run('openssl', ['crl', '-inform', 'DER', '-in', tmp.file('root.crl', pki.rootCrl)]).out,
+    );
+    const verdict = run(
+      'openssl',
+      [
+        'verify',
+        '-crl_check_all',
+        '-CAfile',
+        rootPem,
+        '-untrusted',
+        caPem,
+        '-CRLfile',
+        crlPem,
+        '-CRLfile',
+        rootCrl,
+        certFile,
+      ],
+      { allowFailure: true },
+    );
     expect(verdict.out).toContain('certificate revoked');
   });
 
   it('refuses to let a certificate outlive its issuer or a non-CA issue', async () => {
     const key = createKeySigner(await generateKey('ECDSA-P256'));
-    await expect(issueSealCertificate({ issuer: { signer: pki.caSigner, certificate: pki.ca }, subject: { commonName: 'X', organization: 'Y' }, publicKey: key.publicKey, notAfter: new Date(Date.now() + 100 * 365 * 86_400_000) })).rejects.toMatchObject({ code: 'validation_failed' });
-    await expect(issueSealCertificate({ issuer: { signer: pki.sealRsa.signer, certificate: pki.sealRsa.signer.certificate }, subject: { commonName: 'X', organization: 'Y' }, publicKey: key.publicKey })).rejects.toMatchObject({ code: 'signing_key_invalid' });
+    await expect(
+      issueSealCertificate({
+        issuer: { signer: pki.caSigner, certificate: pki.ca },
+        subject: { commonName: 'X', organization: 'Y' },
+        publicKey: key.publicKey,
+        notAfter: new Date(Date.now() + 100 * 365 * 86_400_000),
+      }),
+    ).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(
+      issueSealCertificate({
+        issuer: { signer: pki.sealRsa.signer, certificate: pki.sealRsa.signer.certificate },
+        subject: { commonName: 'X', organization: 'Y' },
+        publicKey: key.publicKey,
+      }),
+    ).rejects.toMatchObject({ code: 'signing_key_invalid' });
   });
 });
 
@@ -82,11 +126,21 @@ describe('revocation data from CRL distribution points', () => {
     try {
       const crlUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ca.crl`;
       const key = await generateKey('RSA-2048');
-      const cert = await issueSealCertificate({ issuer: { signer: pki.caSigner, certificate: pki.ca }, subject: { commonName: 'CDP Seal', organization: 'Acme' }, publicKey: createKeySigner(key).publicKey, crlUrl });
+      const cert = await issueSealCertificate({
+        issuer: { signer: pki.caSigner, certificate: pki.ca },
+        subject: { commonName: 'CDP Seal', organization: 'Acme' },
+        publicKey: createKeySigner(key).publicKey,
+        crlUrl,
+      });
       expect(crlDistributionPoints(cert)).toEqual([crlUrl]);
       const signer = withCertificate(createKeySigner(key), cert, [pki.ca]);
       const source = httpRevocationSource({ timeoutMs: 2_000 });
-      const pdf = await signPdf(buildPdf(), { signer, level: 'B-LT', timestamper: pki.timestamper, revocation: source });
+      const pdf = await signPdf(buildPdf(), {
+        signer,
+        level: 'B-LT',
+        timestamper: pki.timestamper,
+        revocation: source,
+      });
       expect(source.failures).toEqual([]);
       // The CA certificate is checked against the root's CRL, which the verifier is given.
       const report = await verifyPdf(pdf, { trustAnchors: [pki.root], crls: [pki.rootCrl] });
@@ -99,9 +153,18 @@ describe('revocation data from CRL distribution points', () => {
 
 describe('PKCS#12', () => {
   it('exports a file openssl opens and imports it back', () => {
-    const p12 = writePkcs12({ key: pki.sealEc.key, certificate: pki.sealEc.signer.certificate, chain: [pki.ca, pki.root], password: 'correct horse' });
+    const p12 = writePkcs12({
+      key: pki.sealEc.key,
+      certificate: pki.sealEc.signer.certificate,
+      chain: [pki.ca, pki.root],
+      password: 'correct horse',
+    });
     const file = tmp.file('seal.p12', p12);
-    expect(run('openssl', ['pkcs12', '-in', file, '-passin', 'pass:correct horse', '-nokeys', '-info'], { allowFailure: false }).out).toContain('PBES2');
+    expect(
+      run('openssl', ['pkcs12', '-in', file, '-passin', 'pass:correct horse', '-nokeys', '-info'], {
+        allowFailure: false,
+      }).out,
+    ).toContain('PBES2');
     const back = readPkcs12(p12, 'correct horse');
     expect(back.certificate.equals(pki.sealEc.signer.certificate)).toBe(true);
     expect(back.chain).toHaveLength(2);
@@ -115,7 +178,19 @@ describe('PKCS#12', () => {
       ['3des', ['-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']],
     ] as const) {
       const out = tmp.file(`${name}.p12`);
-      run('openssl', ['pkcs12', '-export', '-inkey', keyPem, '-in', certs, '-out', out, '-passout', 'pass:pw', ...extra]);
+      run('openssl', [
+        'pkcs12',
+        '-export',
+        '-inkey',
+        keyPem,
+        '-in',
+        certs,
+        '-out',
+        out,
+        '-passout',
+        'pass:pw',
+        ...extra,
+      ]);
       const signer = signerFromPkcs12(readFileSync(out), 'pw');
       expect(signer.certificate.equals(pki.sealRsa.signer.certificate)).toBe(true);
     }
@@ -124,24 +199,42 @@ describe('PKCS#12', () => {
   it('names a wrong password, and a file that is no PKCS#12', () => {
     const p12 = writePkcs12({ key: pki.sealRsa.key, certificate: pki.sealRsa.signer.certificate, password: 'right' });
     expect(() => readPkcs12(p12, 'wrong')).toThrow(expect.objectContaining({ code: 'key_password_invalid' }));
-    expect(() => readPkcs12(Buffer.from('not a p12 at all'), 'x')).toThrow(expect.objectContaining({ code: 'signing_key_invalid' }));
-    expect(() => readPkcs12(p12.subarray(0, 200), 'right')).toThrow(expect.objectContaining({ code: 'signing_key_invalid' }));
+    expect(() => readPkcs12(Buffer.from('not a p12 at all'), 'x')).toThrow(
+      expect.objectContaining({ code: 'signing_key_invalid' }),
+    );
+    expect(() => readPkcs12(p12.subarray(0, 200), 'right')).toThrow(
+      expect.objectContaining({ code: 'signing_key_invalid' }),
+    );
   });
 
   it('builds a signer from a PKCS#8 key sealed at rest, as the database key store will', async () => {
     const { sealSecret, openSecret } = await import('../../src/lib/secrets.js');
     const masterKey = Buffer.alloc(32, 7);
     const sealed = sealSecret(masterKey, pki.sealRsa.key.export({ format: 'der', type: 'pkcs8' }), 'seal-key:test');
-    const signer = signerFromPkcs8({ pkcs8: openSecret(masterKey, sealed, 'seal-key:test'), certificate: pki.sealRsa.signer.certificate, chain: [pki.root, pki.ca] });
-    expect(signer.chain.map((c) => parseCertificate(c).commonName)).toEqual(['Acme Group Issuing CA', 'Sigil Test Root CA']);
+    const signer = signerFromPkcs8({
+      pkcs8: openSecret(masterKey, sealed, 'seal-key:test'),
+      certificate: pki.sealRsa.signer.certificate,
+      chain: [pki.root, pki.ca],
+    });
+    expect(signer.chain.map((c) => parseCertificate(c).commonName)).toEqual([
+      'Acme Group Issuing CA',
+      'Sigil Test Root CA',
+    ]);
     const pdf = await signPdf(buildPdf(), { signer });
     expect((await verifyPdf(pdf, { trustAnchors: [pki.root] })).intact).toBe(true);
-    expect(() => signerFromPkcs8({ pkcs8: Buffer.from('junk'), certificate: pki.sealRsa.signer.certificate })).toThrow(expect.objectContaining({ code: 'signing_key_invalid' }));
+    expect(() => signerFromPkcs8({ pkcs8: Buffer.from('junk'), certificate: pki.sealRsa.signer.certificate })).toThrow(
+      expect.objectContaining({ code: 'signing_key_invalid' }),
+    );
   });
 
   it('refuses a key that does not belong to the certificate', () => {
-    expect(() => withCertificate(createKeySigner(pki.sealEc.key), pki.sealRsa.signer.certificate)).toThrow(expect.objectContaining({ code: 'signing_key_invalid' }));
-    const pem = signerFromPem({ key: pki.sealRsa.key.export({ format: 'pem', type: 'pkcs8' }) as string, certificates: derToPem(pki.sealRsa.signer.certificate) });
+    expect(() => withCertificate(createKeySigner(pki.sealEc.key), pki.sealRsa.signer.certificate)).toThrow(
+      expect.objectContaining({ code: 'signing_key_invalid' }),
+    );
+    const pem = signerFromPem({
+      key: pki.sealRsa.key.export({ format: 'pem', type: 'pkcs8' }) as string,
+      certificates: derToPem(pki.sealRsa.signer.certificate),
+    });
     expect(pem.keyType).toBe('RSA');
   });
 });
@@ -150,10 +243,26 @@ describe('time-stamp authority (RFC 3161)', () => {
   it('answers a request with a token that openssl ts verifies', async () => {
     const data = Buffer.from('the signature value');
     const digest = createHash('sha256').update(data).digest();
-    const response = await respondToTimeStampRequest(pki.tsa, buildTimeStampRequest(digest, 'SHA-256', Buffer.from([0x12, 0x34])));
+    const response = await respondToTimeStampRequest(
+      pki.tsa,
+      buildTimeStampRequest(digest, 'SHA-256', Buffer.from([0x12, 0x34])),
+    );
     const file = tmp.file('reply.tsr', response);
     tmp.file('data.bin', data);
-    expect(run('openssl', ['ts', '-verify', '-in', file, '-data', tmp.file('data.bin'), '-CAfile', rootPem, '-untrusted', caPem]).out).toContain('Verification: OK');
+    expect(
+      run('openssl', [
+        'ts',
+        '-verify',
+        '-in',
+        file,
+        '-data',
+        tmp.file('data.bin'),
+        '-CAfile',
+        rootPem,
+        '-untrusted',
+        caPem,
+      ]).out,
+    ).toContain('Verification: OK');
     const text = run('openssl', ['ts', '-reply', '-in', file, '-text']).out;
     expect(text).toContain('Status: Granted.');
     expect(text).toContain('Nonce: 0x1234');
@@ -161,14 +270,23 @@ describe('time-stamp authority (RFC 3161)', () => {
   });
 
   it('rejects malformed and unacceptable requests with a status, not an exception', async () => {
-    for (const request of [Buffer.from('garbage'), Buffer.alloc(0), buildTimeStampRequest(Buffer.alloc(20), 'SHA-256', Buffer.from([1]))]) {
+    for (const request of [
+      Buffer.from('garbage'),
+      Buffer.alloc(0),
+      buildTimeStampRequest(Buffer.alloc(20), 'SHA-256', Buffer.from([1])),
+    ]) {
       const response = await respondToTimeStampRequest(pki.tsa, request);
       expect(() => parseTimeStampResponse(response)).toThrow(/refused \(status 2/);
     }
   });
 
   it('refuses to run with a certificate that lacks the critical timeStamping usage', async () => {
-    await expect(respondToTimeStampRequest({ signer: pki.sealRsa.signer }, buildTimeStampRequest(Buffer.alloc(32), 'SHA-256', Buffer.from([1])))).rejects.toMatchObject({ code: 'signing_key_invalid' });
+    await expect(
+      respondToTimeStampRequest(
+        { signer: pki.sealRsa.signer },
+        buildTimeStampRequest(Buffer.alloc(32), 'SHA-256', Buffer.from([1])),
+      ),
+    ).rejects.toMatchObject({ code: 'signing_key_invalid' });
   });
 
   describe('over HTTP with failover', () => {
@@ -194,7 +312,9 @@ describe('time-stamp authority (RFC 3161)', () => {
       silent = createServer(() => {
         // never answers
       });
-      await Promise.all([good, broken, silent].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+      await Promise.all(
+        [good, broken, silent].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))),
+      );
     });
     afterAll(async () => {
       silent.closeAllConnections();

@@ -5,7 +5,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { createCrl, createIssuingCa, createRootCa, generateKey, issuePersonCertificate, issueSealCertificate, issueTsaCertificate, type KeySpec } from '../../src/signing/ca.js';
+import {
+  createCrl,
+  createIssuingCa,
+  createRootCa,
+  generateKey,
+  issuePersonCertificate,
+  issueSealCertificate,
+  issueTsaCertificate,
+  type KeySpec,
+} from '../../src/signing/ca.js';
 import { createKeySigner, withCertificate, type KeySigner, type Signer } from '../../src/signing/signer.js';
 import { createInProcessTimestamper, type TimeStampAuthority, type Timestamper } from '../../src/signing/tsa.js';
 import { derToPem } from '../../src/signing/x509.js';
@@ -26,14 +35,28 @@ export function requireTool(tool: keyof typeof TOOLS | string): void {
   if (found.status !== 0) throw new Error(`${tool} is not installed: apt-get install ${TOOLS[tool] ?? tool}`);
 }
 
-export function run(command: string, args: string[], options: { input?: Buffer; allowFailure?: boolean } = {}): { status: number; out: string } {
-  const result = spawnSync(command, args, { input: options.input, encoding: 'buffer', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+export function run(
+  command: string,
+  args: string[],
+  options: { input?: Buffer; allowFailure?: boolean } = {},
+): { status: number; out: string } {
+  const result = spawnSync(command, args, {
+    input: options.input,
+    encoding: 'buffer',
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const out = Buffer.concat([result.stdout ?? Buffer.alloc(0), result.stderr ?? Buffer.alloc(0)]).toString('utf8');
-  if (!options.allowFailure && result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${out}`);
+  if (!options.allowFailure && result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${out}`);
   return { status: result.status ?? -1, out };
 }
 
-export function tempDir(prefix = 'sigil-signing-'): { dir: string; file: (name: string, data?: Buffer | string) => string; remove: () => void } {
+export function tempDir(prefix = 'sigil-signing-'): {
+  dir: string;
+  file: (name: string, data?: Buffer | string) => string;
+  remove: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,
@@ -65,7 +88,13 @@ export interface TestPki {
   /** A current CRL of the issuing CA (nothing revoked). */
   crl: Buffer;
   rootCrl: Buffer;
-  issue(options: { spec?: KeySpec; commonName: string; notBefore?: Date; notAfter?: Date; person?: boolean }): Promise<Party>;
+  issue(options: {
+    spec?: KeySpec;
+    commonName: string;
+    notBefore?: Date;
+    notAfter?: Date;
+    person?: boolean;
+  }): Promise<Party>;
 }
 
 let pki: Promise<TestPki> | null = null;
@@ -74,20 +103,37 @@ let pki: Promise<TestPki> | null = null;
 export function testPki(): Promise<TestPki> {
   pki ??= (async () => {
     const rootSigner = createKeySigner(await generateKey('RSA-2048'));
-    const root = await createRootCa({ signer: rootSigner, subject: { commonName: 'Sigil Test Root CA', organization: 'Sigil Test', country: 'CN' } });
+    const root = await createRootCa({
+      signer: rootSigner,
+      subject: { commonName: 'Sigil Test Root CA', organization: 'Sigil Test', country: 'CN' },
+    });
     const caSigner = createKeySigner(await generateKey('ECDSA-P256'));
-    const ca = await createIssuingCa({ issuer: { signer: rootSigner, certificate: root }, subject: { commonName: 'Acme Group Issuing CA', organization: 'Acme Group' }, publicKey: caSigner.publicKey });
+    const ca = await createIssuingCa({
+      issuer: { signer: rootSigner, certificate: root },
+      subject: { commonName: 'Acme Group Issuing CA', organization: 'Acme Group' },
+      publicKey: caSigner.publicKey,
+    });
     const issue: TestPki['issue'] = async ({ spec = 'RSA-2048', commonName, notBefore, notAfter, person }) => {
       const key = await generateKey(spec);
       const publicKey = createKeySigner(key).publicKey;
       const input = { issuer: { signer: caSigner, certificate: ca }, publicKey, notBefore, notAfter };
       const cert = person
-        ? await issuePersonCertificate({ ...input, subject: { commonName, organization: 'Acme Ltd', email: 'signer@example.com' } })
-        : await issueSealCertificate({ ...input, subject: { commonName, organization: 'Acme Ltd 甲公司', organizationIdentifier: '91310000MA1FL0000X' } });
+        ? await issuePersonCertificate({
+            ...input,
+            subject: { commonName, organization: 'Acme Ltd', email: 'signer@example.com' },
+          })
+        : await issueSealCertificate({
+            ...input,
+            subject: { commonName, organization: 'Acme Ltd 甲公司', organizationIdentifier: '91310000MA1FL0000X' },
+          });
       return { key, signer: withCertificate(createKeySigner(key), cert, [ca, root]) };
     };
     const tsaKey = await generateKey('RSA-2048');
-    const tsaCert = await issueTsaCertificate({ issuer: { signer: caSigner, certificate: ca }, subject: { commonName: 'Sigil Test TSA', organization: 'Sigil Test' }, publicKey: createKeySigner(tsaKey).publicKey });
+    const tsaCert = await issueTsaCertificate({
+      issuer: { signer: caSigner, certificate: ca },
+      subject: { commonName: 'Sigil Test TSA', organization: 'Sigil Test' },
+      publicKey: createKeySigner(tsaKey).publicKey,
+    });
     const tsa: TimeStampAuthority = { signer: withCertificate(createKeySigner(tsaKey), tsaCert, [ca, root]) };
     return {
       root,

@@ -11,7 +11,10 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
  * called again after the previous handle closed, and finds everything that was committed.
  * PGlite keeps its files in a temp directory; PostgreSQL gets a database of its own.
  */
-export async function openReopenableDatabase(): Promise<{ open(): Promise<DatabaseHandle & { url?: string }>; dispose(): Promise<void> }> {
+export async function openReopenableDatabase(): Promise<{
+  open(): Promise<DatabaseHandle & { url?: string }>;
+  dispose(): Promise<void>;
+}> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const name = `sigil_r_${randomBytes(6).toString('hex')}`;
@@ -21,7 +24,10 @@ export async function openReopenableDatabase(): Promise<{ open(): Promise<Databa
     const target = new URL(url);
     target.pathname = `/${name}`;
     return {
-      open: async () => ({ ...(await openDatabase({ databaseUrl: target.toString(), poolSize: 5 })), url: target.toString() }),
+      open: async () => ({
+        ...(await openDatabase({ databaseUrl: target.toString(), poolSize: 5 })),
+        url: target.toString(),
+      }),
       async dispose() {
         await admin.query(`drop database if exists ${name}`);
         await admin.end();

@@ -51,10 +51,18 @@ export interface World {
 }
 
 /** `options.database`: build on this (already migrated) database instead of a fresh one; close() closes it. */
-export async function createWorld(env: Record<string, string> = {}, options: { database?: DatabaseHandle & { url?: string } } = {}): Promise<World> {
+export async function createWorld(
+  env: Record<string, string> = {},
+  options: { database?: DatabaseHandle & { url?: string } } = {},
+): Promise<World> {
   const database = options.database ?? (await openTestDatabase());
   const blobDir = mkdtempSync(join(tmpdir(), 'sigil-blobs-'));
-  const config: Config = parseConfig({ SIGIL_DATA_DIR: '/nonexistent-test-data', LOG_LEVEL: 'silent', SIGIL_BLOB_DIR: blobDir, ...env });
+  const config: Config = parseConfig({
+    SIGIL_DATA_DIR: '/nonexistent-test-data',
+    LOG_LEVEL: 'silent',
+    SIGIL_BLOB_DIR: blobDir,
+    ...env,
+  });
   const clock = new TestClock();
   const masterKey = randomBytes(32);
   const ctx: AppContext = {
@@ -104,32 +112,76 @@ export async function buildGroup(world: World, name = `Group ${unique()}`): Prom
   const email = `admin-${unique()}@example.test`;
   const { groupId, companyId, adminId } = await createGroup(
     world.db,
-    { name, slug, headCompany: { name: `${name} HQ`, code: 'HQ' }, admin: { email, name: 'Admin', password: DEFAULT_PASSWORD } },
+    {
+      name,
+      slug,
+      headCompany: { name: `${name} HQ`, code: 'HQ' },
+      admin: { email, name: 'Admin', password: DEFAULT_PASSWORD },
+    },
     { system: 'test' },
   );
-  return { groupId, hq: { id: companyId, path: `/${companyId}/` }, admin: { id: adminId, email, token: await sessionFor(world, adminId) } };
+  return {
+    groupId,
+    hq: { id: companyId, path: `/${companyId}/` },
+    admin: { id: adminId, email, token: await sessionFor(world, adminId) },
+  };
 }
 
-export async function buildCompany(world: World, options: { groupId: string; parent: { id: string; path: string }; name?: string; code?: string }) {
+export async function buildCompany(
+  world: World,
+  options: { groupId: string; parent: { id: string; path: string }; name?: string; code?: string },
+) {
   const id = newId();
   const path = `${options.parent.path}${id}/`;
   await world.db.transaction().execute((trx) =>
-    insertCompany(trx, { id, groupId: options.groupId, parentId: options.parent.id, name: options.name ?? `Company ${unique()}`, code: options.code ?? `C-${unique()}`, path, depth: path.split('/').length - 3 }),
+    insertCompany(trx, {
+      id,
+      groupId: options.groupId,
+      parentId: options.parent.id,
+      name: options.name ?? `Company ${unique()}`,
+      code: options.code ?? `C-${unique()}`,
+      path,
+      depth: path.split('/').length - 3,
+    }),
   );
   return { id, path };
 }
 
 export async function buildUser(
   world: World,
-  options: { groupId: string; companyId: string; roles?: Array<{ role: Role; companyId?: string }>; name?: string; email?: string; departmentId?: string },
+  options: {
+    groupId: string;
+    companyId: string;
+    roles?: Array<{ role: Role; companyId?: string }>;
+    name?: string;
+    email?: string;
+    departmentId?: string;
+  },
 ) {
   const id = newId();
   const email = options.email ?? `user-${unique()}@example.test`;
   const hash = await passwordHash();
   await world.db.transaction().execute(async (trx) => {
-    await insertUser(trx, { id, groupId: options.groupId, companyId: options.companyId, departmentId: options.departmentId ?? null, email, name: options.name ?? `User ${unique()}`, phone: null, locale: 'en', passwordHash: hash });
+    await insertUser(trx, {
+      id,
+      groupId: options.groupId,
+      companyId: options.companyId,
+      departmentId: options.departmentId ?? null,
+      email,
+      name: options.name ?? `User ${unique()}`,
+      phone: null,
+      locale: 'en',
+      passwordHash: hash,
+    });
     for (const r of options.roles ?? []) {
-      await insertAssignment(trx, { id: newId(), groupId: options.groupId, userId: id, role: r.role, companyId: r.companyId ?? options.companyId, createdBy: null });
+      await insertAssignment(trx, {
+        id: newId(),
+        groupId: options.groupId,
+        userId: id,
+        role: r.role,
+        companyId: r.companyId ?? options.companyId,
+        createdBy: null,
+      });
     }
   });
   return { id, email, password: DEFAULT_PASSWORD, token: await sessionFor(world, id) };
@@ -141,7 +193,16 @@ export async function sessionFor(world: World, userId: string): Promise<string> 
   const user = await world.db.selectFrom('users').select('group_id').where('id', '=', userId).executeTakeFirstOrThrow();
   await world.db
     .insertInto('sessions')
-    .values({ id: newId(), group_id: user.group_id, user_id: userId, token_hash: sha256Hex(token), mfa_pending: false, ip: null, user_agent: null, expires_at: new Date(world.clock.now().getTime() + 365 * 86_400_000) })
+    .values({
+      id: newId(),
+      group_id: user.group_id,
+      user_id: userId,
+      token_hash: sha256Hex(token),
+      mfa_pending: false,
+      ip: null,
+      user_agent: null,
+      expires_at: new Date(world.clock.now().getTime() + 365 * 86_400_000),
+    })
     .execute();
   return token;
 }
@@ -154,7 +215,12 @@ export interface Answer<T = any> {
 
 /** Calls the app in-process as the holder of `token` (or anonymously). */
 export function client(world: World, token?: string) {
-  const call = async <T = any>(method: InjectOptions['method'], url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> => {
+  const call = async <T = any>(
+    method: InjectOptions['method'],
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer<T>> => {
     const response = await world.app.inject({
       method,
       url,

@@ -45,10 +45,19 @@ const routes: Route[] = [
   { pattern: '/', render: () => <OverviewPage /> },
   { pattern: '/apply', render: () => <ApplyPage /> },
   { pattern: '/applications', render: () => <ApplicationsPage /> },
-  { pattern: '/applications/:applicationId', render: (p) => <ApplicationPage key={p.applicationId} applicationId={p.applicationId ?? ''} /> },
+  {
+    pattern: '/applications/:applicationId',
+    render: (p) => <ApplicationPage key={p.applicationId} applicationId={p.applicationId ?? ''} />,
+  },
   {
     pattern: '/applications/:applicationId/stamp/:sha256',
-    render: (p) => <StampFromApplicationPage key={`${p.applicationId}/${p.sha256}`} applicationId={p.applicationId ?? ''} sha256={p.sha256 ?? ''} />,
+    render: (p) => (
+      <StampFromApplicationPage
+        key={`${p.applicationId}/${p.sha256}`}
+        applicationId={p.applicationId ?? ''}
+        sha256={p.sha256 ?? ''}
+      />
+    ),
   },
   { pattern: '/stamp', render: () => <StampWithGrantPage /> },
   { pattern: '/verify', render: () => <VerifyPage /> },
@@ -56,15 +65,27 @@ const routes: Route[] = [
   { pattern: '/notifications', render: () => <NotificationsPage /> },
   { pattern: '/seals', needs: 'seals.read', render: () => <SealsPage /> },
   { pattern: '/seals/new', needs: 'seals.manage', render: () => <SealProductionPage /> },
-  { pattern: '/seals/:sealId', needs: 'seals.read', render: (p) => <SealPage key={p.sealId} sealId={p.sealId ?? ''} /> },
+  {
+    pattern: '/seals/:sealId',
+    needs: 'seals.read',
+    render: (p) => <SealPage key={p.sealId} sealId={p.sealId ?? ''} />,
+  },
   { pattern: '/reports/seal-permissions', needs: 'seals.read', render: () => <PermissionReportPage /> },
   { pattern: '/flows', needs: 'flows.manage', render: () => <FlowsPage /> },
   { pattern: '/flows/new', needs: 'flows.manage', render: () => <FlowEditorPage key="new" /> },
-  { pattern: '/flows/:flowId', needs: 'flows.manage', render: (p) => <FlowEditorPage key={p.flowId} flowId={p.flowId ?? ''} /> },
+  {
+    pattern: '/flows/:flowId',
+    needs: 'flows.manage',
+    render: (p) => <FlowEditorPage key={p.flowId} flowId={p.flowId ?? ''} />,
+  },
   { pattern: '/companies', needs: 'org.read', render: () => <CompaniesPage /> },
   { pattern: '/departments', needs: 'org.read', render: () => <DepartmentsPage /> },
   { pattern: '/users', needs: 'org.read', render: () => <UsersPage /> },
-  { pattern: '/users/:userId', needs: 'org.read', render: (p) => <UserDetailPage key={p.userId} userId={p.userId ?? ''} /> },
+  {
+    pattern: '/users/:userId',
+    needs: 'org.read',
+    render: (p) => <UserDetailPage key={p.userId} userId={p.userId ?? ''} />,
+  },
   { pattern: '/roles', needs: 'org.read', render: () => <RolesPage /> },
   { pattern: '/audit', needs: 'audit.read', render: () => <AuditPage /> },
   { pattern: '/api-keys', needs: 'api_keys.manage', render: () => <ApiKeysPage /> },
@@ -105,7 +126,10 @@ function SignedIn({ onSignedOut, adoptLocale }: { onSignedOut: () => void; adopt
     onSignedOut();
   }, [onSignedOut]);
 
-  const session = useMemo<Session | null>(() => (me.data ? { me: me.data, reloadMe: me.reload, signOut } : null), [me.data, me.reload, signOut]);
+  const session = useMemo<Session | null>(
+    () => (me.data ? { me: me.data, reloadMe: me.reload, signOut } : null),
+    [me.data, me.reload, signOut],
+  );
 
   if (!session) {
     return (
@@ -198,7 +222,10 @@ export function App() {
         {token ? (
           <SignedIn key={token} onSignedOut={signedOut} adoptLocale={adoptLocale} />
         ) : (
-          <SignInPage onSignedIn={signedIn} notice={notice === 'signIn.sessionEnded' ? i18n.t('signIn.sessionEnded') : null} />
+          <SignInPage
+            onSignedIn={signedIn}
+            notice={notice === 'signIn.sessionEnded' ? i18n.t('signIn.sessionEnded') : null}
+          />
         )}
       </ToastProvider>
     </I18nContext.Provider>

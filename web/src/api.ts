@@ -130,7 +130,12 @@ export interface ChainVerification {
   intact: boolean;
   checked: number;
   headSeq: number;
-  firstProblem: { kind: 'altered' | 'inserted' | 'missing'; seq: number; eventId: string | null; detail: string } | null;
+  firstProblem: {
+    kind: 'altered' | 'inserted' | 'missing';
+    seq: number;
+    eventId: string | null;
+    detail: string;
+  } | null;
 }
 
 export interface ApiKey {
@@ -153,7 +158,15 @@ export type SealType = 'official' | 'contract' | 'finance' | 'invoice' | 'hr' | 
 export type SealStatus = 'pending' | 'active' | 'suspended' | 'lost' | 'destroyed';
 
 export const SEAL_KINDS: readonly SealKind[] = ['electronic', 'physical', 'ukey', 'mobile'];
-export const SEAL_TYPES: readonly SealType[] = ['official', 'contract', 'finance', 'invoice', 'hr', 'legal_representative', 'custom'];
+export const SEAL_TYPES: readonly SealType[] = [
+  'official',
+  'contract',
+  'finance',
+  'invoice',
+  'hr',
+  'legal_representative',
+  'custom',
+];
 export const SEAL_STATUSES: readonly SealStatus[] = ['pending', 'active', 'suspended', 'lost', 'destroyed'];
 
 /** Business categories a grant and an application name: the five standard ones, or `custom:<name>`. */
@@ -202,7 +215,13 @@ export interface SealGrant {
 export interface SealCard {
   seal: Seal;
   grants: SealGrant[];
-  history: Array<{ seq: number; occurredAt: string; action: string; actorName: string | null; changes: Record<string, unknown> }>;
+  history: Array<{
+    seq: number;
+    occurredAt: string;
+    action: string;
+    actorName: string | null;
+    changes: Record<string, unknown>;
+  }>;
 }
 
 /** A seal the signed-in person may use now, with the grant that allows it (GET /me/seals). */
@@ -246,7 +265,14 @@ export interface StoredSealImage {
 
 export type LifecycleAction = 'produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy';
 export type LifecycleStep = Exclude<LifecycleAction, 'produce'>;
-export const LIFECYCLE_STEPS: readonly LifecycleStep[] = ['change', 'transfer', 'suspend', 'resume', 'report_loss', 'destroy'];
+export const LIFECYCLE_STEPS: readonly LifecycleStep[] = [
+  'change',
+  'transfer',
+  'suspend',
+  'resume',
+  'report_loss',
+  'destroy',
+];
 /** The states each step starts from (the server's lifecycleMoves); destruction is final. */
 export const LIFECYCLE_FROM: Record<LifecycleStep, readonly SealStatus[]> = {
   change: ['active', 'suspended'],
@@ -282,7 +308,10 @@ export interface LifecycleDraft {
   imageSha256?: string;
 }
 
-export type GranteeSpec = { type: 'user'; userId: string } | { type: 'department'; departmentId: string } | { type: 'role'; role: Role; companyId: string };
+export type GranteeSpec =
+  | { type: 'user'; userId: string }
+  | { type: 'department'; departmentId: string }
+  | { type: 'role'; role: Role; companyId: string };
 
 export interface GrantDraft {
   grantee: GranteeSpec;
@@ -292,8 +321,23 @@ export interface GrantDraft {
   maxUses?: number;
 }
 
-export type ReportFlag = 'overlapping' | 'single_user' | 'beyond_company' | 'beyond_function' | 'expired' | 'inactive_grantee' | 'custodian_user';
-export const REPORT_FLAGS: readonly ReportFlag[] = ['overlapping', 'single_user', 'beyond_company', 'beyond_function', 'expired', 'inactive_grantee', 'custodian_user'];
+export type ReportFlag =
+  | 'overlapping'
+  | 'single_user'
+  | 'beyond_company'
+  | 'beyond_function'
+  | 'expired'
+  | 'inactive_grantee'
+  | 'custodian_user';
+export const REPORT_FLAGS: readonly ReportFlag[] = [
+  'overlapping',
+  'single_user',
+  'beyond_company',
+  'beyond_function',
+  'expired',
+  'inactive_grantee',
+  'custodian_user',
+];
 
 export interface PermissionReportRow {
   sealId: string;
@@ -407,7 +451,15 @@ export interface Authorization {
 
 export interface Application extends ApplicationSummary {
   plan: Plan;
-  seals: Array<{ id: string; name: string; code: string; kind: string; type: string; status: string; companyId: string }>;
+  seals: Array<{
+    id: string;
+    name: string;
+    code: string;
+    kind: string;
+    type: string;
+    status: string;
+    companyId: string;
+  }>;
   tasks: ApprovalTask[];
   cc: Person[];
   authorizations: Authorization[];
@@ -704,7 +756,11 @@ function withQuery(path: string, query?: Query): string {
   return qs ? `${path}?${qs}` : path;
 }
 
-async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<T> {
+async function request<T>(
+  method: string,
+  path: string,
+  options: { query?: Query; body?: unknown; signal?: AbortSignal; headers?: Record<string, string> } = {},
+): Promise<T> {
   const token = tokenStore.get();
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -732,7 +788,11 @@ async function request<T>(method: string, path: string, options: { query?: Query
     const problem: Problem =
       parsed && typeof parsed === 'object' && 'code' in parsed
         ? (parsed as Problem)
-        : { status: response.status, code: response.status >= 500 ? 'internal_error' : 'unknown_error', detail: response.statusText || `HTTP ${response.status}` };
+        : {
+            status: response.status,
+            code: response.status >= 500 ? 'internal_error' : 'unknown_error',
+            detail: response.statusText || `HTTP ${response.status}`,
+          };
     if (response.status === 401 && token) onUnauthorized();
     throw new ApiError(problem);
   }
@@ -740,7 +800,8 @@ async function request<T>(method: string, path: string, options: { query?: Query
 }
 
 const get = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal });
-const post = <T>(path: string, body: unknown = {}, headers?: Record<string, string>) => request<T>('POST', path, { body, ...(headers ? { headers } : {}) });
+const post = <T>(path: string, body: unknown = {}, headers?: Record<string, string>) =>
+  request<T>('POST', path, { body, ...(headers ? { headers } : {}) });
 const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
 const put = <T>(path: string, body: unknown) => request<T>('PUT', path, { body });
 const del = <T>(path: string) => request<T>('DELETE', path);
@@ -750,12 +811,19 @@ async function uploadDocument(file: File): Promise<DocumentRef> {
   const token = tokenStore.get();
   const response = await fetch(`/api/v1/documents/uploads?name=${encodeURIComponent(file.name)}`, {
     method: 'POST',
-    headers: { accept: 'application/json', 'content-type': file.type || 'application/pdf', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      accept: 'application/json',
+      'content-type': file.type || 'application/pdf',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: file,
   });
   const parsed = (await response.json().catch(() => undefined)) as unknown;
   if (!response.ok) {
-    const problem: Problem = parsed && typeof parsed === 'object' && 'code' in parsed ? (parsed as Problem) : { status: response.status, code: 'unknown_error', detail: response.statusText || `HTTP ${response.status}` };
+    const problem: Problem =
+      parsed && typeof parsed === 'object' && 'code' in parsed
+        ? (parsed as Problem)
+        : { status: response.status, code: 'unknown_error', detail: response.statusText || `HTTP ${response.status}` };
     if (response.status === 401 && token) onUnauthorized();
     throw new ApiError(problem);
   }
@@ -764,8 +832,15 @@ async function uploadDocument(file: File): Promise<DocumentRef> {
 
 async function downloadDocument(applicationId: string, sha256: string): Promise<Blob> {
   const token = tokenStore.get();
-  const response = await fetch(`/api/v1/applications/${applicationId}/documents/${sha256}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  if (!response.ok) throw new ApiError({ status: response.status, code: 'unknown_error', detail: response.statusText || `HTTP ${response.status}` });
+  const response = await fetch(`/api/v1/applications/${applicationId}/documents/${sha256}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  if (!response.ok)
+    throw new ApiError({
+      status: response.status,
+      code: 'unknown_error',
+      detail: response.statusText || `HTTP ${response.status}`,
+    });
   return response.blob();
 }
 
@@ -774,13 +849,28 @@ async function postFile<T>(path: string, file: Blob, contentType: string): Promi
   const token = tokenStore.get();
   let response: Response;
   try {
-    response = await fetch(`/api/v1${path}`, { method: 'POST', headers: { accept: 'application/json', 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: file });
+    response = await fetch(`/api/v1${path}`, {
+      method: 'POST',
+      headers: {
+        accept: 'application/json',
+        'content-type': contentType,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: file,
+    });
   } catch {
     throw new ApiError({ status: 0, code: 'network_error', detail: 'The server could not be reached.' });
   }
   const parsed = (await response.json().catch(() => undefined)) as unknown;
   if (!response.ok) {
-    const problem: Problem = parsed && typeof parsed === 'object' && 'code' in parsed ? (parsed as Problem) : { status: response.status, code: response.status >= 500 ? 'internal_error' : 'unknown_error', detail: response.statusText || `HTTP ${response.status}` };
+    const problem: Problem =
+      parsed && typeof parsed === 'object' && 'code' in parsed
+        ? (parsed as Problem)
+        : {
+            status: response.status,
+            code: response.status >= 500 ? 'internal_error' : 'unknown_error',
+            detail: response.statusText || `HTTP ${response.status}`,
+          };
     if (response.status === 401 && token) onUnauthorized();
     throw new ApiError(problem);
   }
@@ -791,7 +881,11 @@ async function postFile<T>(path: string, file: Blob, contentType: string): Promi
  * A request whose answer is a file (a seal image, a CSV): the session token goes in the
  * header, so images and downloads cannot be plain links; problems still arrive as JSON.
  */
-async function requestBinary(method: string, path: string, options: { query?: Query; json?: unknown; signal?: AbortSignal } = {}): Promise<Blob> {
+async function requestBinary(
+  method: string,
+  path: string,
+  options: { query?: Query; json?: unknown; signal?: AbortSignal } = {},
+): Promise<Blob> {
   const token = tokenStore.get();
   const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}) };
   let body: string | undefined;
@@ -801,14 +895,26 @@ async function requestBinary(method: string, path: string, options: { query?: Qu
   }
   let response: Response;
   try {
-    response = await fetch(`/api/v1${withQuery(path, options.query)}`, { method, headers, body, signal: options.signal });
+    response = await fetch(`/api/v1${withQuery(path, options.query)}`, {
+      method,
+      headers,
+      body,
+      signal: options.signal,
+    });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
     throw new ApiError({ status: 0, code: 'network_error', detail: 'The server could not be reached.' });
   }
   if (!response.ok) {
     const parsed = (await response.json().catch(() => undefined)) as unknown;
-    const problem: Problem = parsed && typeof parsed === 'object' && 'code' in parsed ? (parsed as Problem) : { status: response.status, code: response.status >= 500 ? 'internal_error' : 'unknown_error', detail: response.statusText || `HTTP ${response.status}` };
+    const problem: Problem =
+      parsed && typeof parsed === 'object' && 'code' in parsed
+        ? (parsed as Problem)
+        : {
+            status: response.status,
+            code: response.status >= 500 ? 'internal_error' : 'unknown_error',
+            detail: response.statusText || `HTTP ${response.status}`,
+          };
     if (response.status === 401 && token) onUnauthorized();
     throw new ApiError(problem);
   }
@@ -821,7 +927,13 @@ async function uploadSealImage(file: File): Promise<StoredSealImage> {
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   // The browser's own type is sent as claimed (the server checks the content against it and names a wrong one).
-  const mediaType = file.type || (/\.svg$/i.test(file.name) ? 'image/svg+xml' : /\.png$/i.test(file.name) ? 'image/png' : 'application/octet-stream');
+  const mediaType =
+    file.type ||
+    (/\.svg$/i.test(file.name)
+      ? 'image/svg+xml'
+      : /\.png$/i.test(file.name)
+        ? 'image/png'
+        : 'application/octet-stream');
   return post<StoredSealImage>('/seal-images', { dataBase64: btoa(binary), mediaType, fileName: file.name });
 }
 
@@ -835,105 +947,188 @@ export const api = {
   me: (signal?: AbortSignal) => get<Me>('/me', undefined, signal),
   updateMe: (body: { locale?: Locale }) => patch<User>('/me', body),
 
-  companies: (query: { parentId?: string; under?: string; q?: string; limit?: number; cursor?: string }, signal?: AbortSignal) =>
-    get<Page<Company>>('/companies', query, signal),
+  companies: (
+    query: { parentId?: string; under?: string; q?: string; limit?: number; cursor?: string },
+    signal?: AbortSignal,
+  ) => get<Page<Company>>('/companies', query, signal),
   createCompany: (body: { parentId: string; name: string; code: string }) => post<Company>('/companies', body),
-  updateCompany: (id: string, body: { name?: string; code?: string; status?: CompanyStatus; parentId?: string }) => patch<Company>(`/companies/${id}`, body),
+  updateCompany: (id: string, body: { name?: string; code?: string; status?: CompanyStatus; parentId?: string }) =>
+    patch<Company>(`/companies/${id}`, body),
 
-  departments: (query: { companyId?: string }, signal?: AbortSignal) => get<{ items: Department[] }>('/departments', query, signal),
-  createDepartment: (body: { companyId: string; name: string; headUserId?: string | null }) => post<Department>('/departments', body),
-  updateDepartment: (id: string, body: { name?: string; headUserId?: string | null }) => patch<Department>(`/departments/${id}`, body),
+  departments: (query: { companyId?: string }, signal?: AbortSignal) =>
+    get<{ items: Department[] }>('/departments', query, signal),
+  createDepartment: (body: { companyId: string; name: string; headUserId?: string | null }) =>
+    post<Department>('/departments', body),
+  updateDepartment: (id: string, body: { name?: string; headUserId?: string | null }) =>
+    patch<Department>(`/departments/${id}`, body),
 
   users: (
-    query: { companyId?: string; under?: string; departmentId?: string; status?: UserStatus; q?: string; limit?: number; cursor?: string },
+    query: {
+      companyId?: string;
+      under?: string;
+      departmentId?: string;
+      status?: UserStatus;
+      q?: string;
+      limit?: number;
+      cursor?: string;
+    },
     signal?: AbortSignal,
   ) => get<Page<User>>('/users', query, signal),
   user: (id: string, signal?: AbortSignal) => get<UserDetail>(`/users/${id}`, undefined, signal),
-  createUser: (body: { email: string; name: string; companyId: string; departmentId?: string | null; phone?: string | null; locale?: Locale; password: string }) =>
-    post<UserDetail>('/users', body),
-  updateUser: (id: string, body: { name?: string; companyId?: string; departmentId?: string | null; phone?: string | null; locale?: Locale }) =>
-    patch<UserDetail>(`/users/${id}`, body),
-  setUserStatus: (id: string, body: { status: UserStatus; reason?: string }) => post<UserDetail>(`/users/${id}/status`, body),
+  createUser: (body: {
+    email: string;
+    name: string;
+    companyId: string;
+    departmentId?: string | null;
+    phone?: string | null;
+    locale?: Locale;
+    password: string;
+  }) => post<UserDetail>('/users', body),
+  updateUser: (
+    id: string,
+    body: { name?: string; companyId?: string; departmentId?: string | null; phone?: string | null; locale?: Locale },
+  ) => patch<UserDetail>(`/users/${id}`, body),
+  setUserStatus: (id: string, body: { status: UserStatus; reason?: string }) =>
+    post<UserDetail>(`/users/${id}/status`, body),
   resetPassword: (id: string, password: string) => post<{ ok: true }>(`/users/${id}/password`, { password }),
   unlockUser: (id: string) => post<UserDetail>(`/users/${id}/unlock`),
-  addPost: (id: string, body: { companyId: string; departmentId?: string | null; title: string }) => post<UserDetail>(`/users/${id}/posts`, body),
+  addPost: (id: string, body: { companyId: string; departmentId?: string | null; title: string }) =>
+    post<UserDetail>(`/users/${id}/posts`, body),
   removePost: (id: string, postId: string) => del<UserDetail>(`/users/${id}/posts/${postId}`),
 
   roleAssignments: (query: { userId?: string; companyId?: string; role?: Role }, signal?: AbortSignal) =>
     get<{ items: RoleAssignment[] }>('/role-assignments', query, signal),
-  assignRole: (body: { userId: string; role: Role; companyId: string }) => post<RoleAssignment>('/role-assignments', body),
+  assignRole: (body: { userId: string; role: Role; companyId: string }) =>
+    post<RoleAssignment>('/role-assignments', body),
   revokeRole: (id: string) => del<{ ok: true }>(`/role-assignments/${id}`),
-  sod: (signal?: AbortSignal) => get<{ pairs: Array<[Role, Role]> }>('/settings/separation-of-duties', undefined, signal),
-  setSod: (pairs: Array<[Role, Role]>) => put<{ pairs: Array<[Role, Role]> }>('/settings/separation-of-duties', { pairs }),
+  sod: (signal?: AbortSignal) =>
+    get<{ pairs: Array<[Role, Role]> }>('/settings/separation-of-duties', undefined, signal),
+  setSod: (pairs: Array<[Role, Role]>) =>
+    put<{ pairs: Array<[Role, Role]> }>('/settings/separation-of-duties', { pairs }),
 
-  auditEvents: (query: { actionPrefix?: string; action?: string; actorId?: string; targetId?: string; from?: string; to?: string; beforeSeq?: number; limit?: number }, signal?: AbortSignal) =>
-    get<{ items: AuditEvent[]; nextBeforeSeq: number | null }>('/audit-events', query, signal),
+  auditEvents: (
+    query: {
+      actionPrefix?: string;
+      action?: string;
+      actorId?: string;
+      targetId?: string;
+      from?: string;
+      to?: string;
+      beforeSeq?: number;
+      limit?: number;
+    },
+    signal?: AbortSignal,
+  ) => get<{ items: AuditEvent[]; nextBeforeSeq: number | null }>('/audit-events', query, signal),
   verifyAudit: () => get<ChainVerification>('/audit-events/verify'),
 
   apiKeys: (signal?: AbortSignal) => get<{ items: ApiKey[] }>('/api-keys', undefined, signal),
-  createApiKey: (body: { name: string; companyId: string; permissions: Permission[]; expiresAt?: string }) => post<{ key: ApiKey; secret: string }>('/api-keys', body),
+  createApiKey: (body: { name: string; companyId: string; permissions: Permission[]; expiresAt?: string }) =>
+    post<{ key: ApiKey; secret: string }>('/api-keys', body),
   revokeApiKey: (id: string) => del<{ ok: true }>(`/api-keys/${id}`),
 
   seals: (
-    query: { companyId?: string; under?: string; kind?: SealKind; type?: SealType; status?: SealStatus; custodianId?: string; q?: string; limit?: number; cursor?: string },
+    query: {
+      companyId?: string;
+      under?: string;
+      kind?: SealKind;
+      type?: SealType;
+      status?: SealStatus;
+      custodianId?: string;
+      q?: string;
+      limit?: number;
+      cursor?: string;
+    },
     signal?: AbortSignal,
   ) => get<Page<Seal>>('/seals', query, signal),
   sealCard: (id: string, signal?: AbortSignal) => get<SealCard>(`/seals/${id}`, undefined, signal),
   mySeals: (query: { category?: string }, signal?: AbortSignal) => get<{ items: MySeal[] }>('/me/seals', query, signal),
   createGrant: (sealId: string, body: GrantDraft) => post<SealGrant>(`/seals/${sealId}/grants`, body),
-  revokeGrant: (sealId: string, grantId: string, body: { reason?: string }) => post<SealGrant>(`/seals/${sealId}/grants/${grantId}/revoke`, body),
+  revokeGrant: (sealId: string, grantId: string, body: { reason?: string }) =>
+    post<SealGrant>(`/seals/${sealId}/grants/${grantId}/revoke`, body),
 
   /** The designer's live preview: a PNG drawn from the fields, not stored. */
-  previewSealImage: (spec: SealImageSpec, signal?: AbortSignal) => requestBinary('POST', '/seal-images/preview', { json: spec, ...(signal ? { signal } : {}) }),
+  previewSealImage: (spec: SealImageSpec, signal?: AbortSignal) =>
+    requestBinary('POST', '/seal-images/preview', { json: spec, ...(signal ? { signal } : {}) }),
   generateSealImage: (spec: SealImageSpec) => post<StoredSealImage>('/seal-images/generate', spec),
   uploadSealImage,
-  sealImage: (sha256: string, signal?: AbortSignal) => requestBinary('GET', `/seal-images/${sha256}`, signal ? { signal } : {}),
+  sealImage: (sha256: string, signal?: AbortSignal) =>
+    requestBinary('GET', `/seal-images/${sha256}`, signal ? { signal } : {}),
   /** `idempotencyKey`: one per form, so a double tap or a retry creates one application. */
-  applyForProduction: (body: ProductionDraft, idempotencyKey: string) => post<Application>('/seals/production-applications', body, { 'idempotency-key': idempotencyKey }),
-  applyForLifecycleStep: (sealId: string, body: LifecycleDraft, idempotencyKey: string) => post<Application>(`/seals/${sealId}/lifecycle-applications`, body, { 'idempotency-key': idempotencyKey }),
+  applyForProduction: (body: ProductionDraft, idempotencyKey: string) =>
+    post<Application>('/seals/production-applications', body, { 'idempotency-key': idempotencyKey }),
+  applyForLifecycleStep: (sealId: string, body: LifecycleDraft, idempotencyKey: string) =>
+    post<Application>(`/seals/${sealId}/lifecycle-applications`, body, { 'idempotency-key': idempotencyKey }),
   /** Who would approve a production: the company and the custodians decide it. */
-  previewProduction: (body: { companyId: string; custodianIds: string[] }, signal?: AbortSignal) => request<Plan>('POST', '/seals/production-applications/preview', { body, ...(signal ? { signal } : {}) }),
+  previewProduction: (body: { companyId: string; custodianIds: string[] }, signal?: AbortSignal) =>
+    request<Plan>('POST', '/seals/production-applications/preview', { body, ...(signal ? { signal } : {}) }),
   /** Who would approve a lifecycle step (the reason may still be empty). */
-  previewLifecycleStep: (sealId: string, body: Omit<LifecycleDraft, 'reason'> & { reason?: string }, signal?: AbortSignal) => request<Plan>('POST', `/seals/${sealId}/lifecycle-applications/preview`, { body, ...(signal ? { signal } : {}) }),
+  previewLifecycleStep: (
+    sealId: string,
+    body: Omit<LifecycleDraft, 'reason'> & { reason?: string },
+    signal?: AbortSignal,
+  ) =>
+    request<Plan>('POST', `/seals/${sealId}/lifecycle-applications/preview`, { body, ...(signal ? { signal } : {}) }),
 
-  permissionReport: (query: PermissionReportQuery, signal?: AbortSignal) => get<PermissionReport>('/reports/seal-permissions', { ...query }, signal),
-  permissionReportCsv: (query: PermissionReportQuery) => requestBinary('GET', '/reports/seal-permissions', { query: { ...query, format: 'csv' } }),
+  permissionReport: (query: PermissionReportQuery, signal?: AbortSignal) =>
+    get<PermissionReport>('/reports/seal-permissions', { ...query }, signal),
+  permissionReportCsv: (query: PermissionReportQuery) =>
+    requestBinary('GET', '/reports/seal-permissions', { query: { ...query, format: 'csv' } }),
 
-  previewApplication: (body: SealUseDraft, signal?: AbortSignal) => request<Plan>('POST', '/applications/preview', { body, ...(signal ? { signal } : {}) }),
+  previewApplication: (body: SealUseDraft, signal?: AbortSignal) =>
+    request<Plan>('POST', '/applications/preview', { body, ...(signal ? { signal } : {}) }),
   /** `idempotencyKey`: one per form, so a double tap or a retry creates one application. */
-  submitApplication: (body: SealUseDraft, idempotencyKey: string) => post<Application>('/applications', body, { 'idempotency-key': idempotencyKey }),
-  applications: (query: { status?: ApplicationStatus; limit?: number }, signal?: AbortSignal) => get<{ items: ApplicationSummary[] }>('/applications', query, signal),
+  submitApplication: (body: SealUseDraft, idempotencyKey: string) =>
+    post<Application>('/applications', body, { 'idempotency-key': idempotencyKey }),
+  applications: (query: { status?: ApplicationStatus; limit?: number }, signal?: AbortSignal) =>
+    get<{ items: ApplicationSummary[] }>('/applications', query, signal),
   application: (id: string, signal?: AbortSignal) => get<Application>(`/applications/${id}`, undefined, signal),
   withdrawApplication: (id: string) => post<Application>(`/applications/${id}/withdraw`),
 
-  tasks: (query: { status?: TaskStatus; limit?: number }, signal?: AbortSignal) => get<{ items: InboxTask[] }>('/tasks', query, signal),
+  tasks: (query: { status?: TaskStatus; limit?: number }, signal?: AbortSignal) =>
+    get<{ items: InboxTask[] }>('/tasks', query, signal),
   approveTask: (id: string, body: { comment?: string }) => post<Application>(`/tasks/${id}/approve`, body),
   rejectTask: (id: string, body: { reason: string }) => post<Application>(`/tasks/${id}/reject`, body),
-  transferTask: (id: string, body: { toUserId: string; comment?: string }) => post<Application>(`/tasks/${id}/transfer`, body),
+  transferTask: (id: string, body: { toUserId: string; comment?: string }) =>
+    post<Application>(`/tasks/${id}/transfer`, body),
 
-  flows: (query: { companyId?: string; includeArchived?: boolean }, signal?: AbortSignal) => get<{ items: Flow[] }>('/flows', query, signal),
+  flows: (query: { companyId?: string; includeArchived?: boolean }, signal?: AbortSignal) =>
+    get<{ items: Flow[] }>('/flows', query, signal),
   flow: (id: string, signal?: AbortSignal) => get<Flow>(`/flows/${id}`, undefined, signal),
-  createFlow: (body: { companyId: string; purpose: FlowPurpose; category?: string; sealId?: string; name: string; definition: FlowDefinition }) => post<Flow>('/flows', body),
+  createFlow: (body: {
+    companyId: string;
+    purpose: FlowPurpose;
+    category?: string;
+    sealId?: string;
+    name: string;
+    definition: FlowDefinition;
+  }) => post<Flow>('/flows', body),
   updateFlow: (id: string, body: { name?: string; definition: FlowDefinition }) => put<Flow>(`/flows/${id}`, body),
   archiveFlow: (id: string) => post<Flow>(`/flows/${id}/archive`),
 
   delegations: (signal?: AbortSignal) => get<{ items: Delegation[] }>('/delegations', undefined, signal),
-  createDelegation: (body: { delegateId: string; startsAt: string; endsAt: string }) => post<Delegation>('/delegations', body),
+  createDelegation: (body: { delegateId: string; startsAt: string; endsAt: string }) =>
+    post<Delegation>('/delegations', body),
   endDelegation: (id: string) => del<{ ok: true }>(`/delegations/${id}`),
 
   /** Applies a seal to a stored PDF (or signs personally); the answer names the signed output. */
   sign: (body: SignDraft) => post<SignatureRecord>('/signatures', body),
   /** The signatures of the chain that started from a document, those I may see, oldest first. */
-  signatures: (originalSha256: string, signal?: AbortSignal) => get<{ items: SignatureRecord[] }>('/signatures', { originalSha256 }, signal),
-  signature: (signatureId: string, signal?: AbortSignal) => get<SignatureRecord>(`/signatures/${signatureId}`, undefined, signal),
-  signedDocument: (signatureId: string, signal?: AbortSignal) => requestBinary('GET', `/signatures/${signatureId}/document`, signal ? { signal } : {}),
-  documentPages: (sha256: string, signal?: AbortSignal) => get<DocumentPages>(`/documents/${sha256}/pages`, undefined, signal),
+  signatures: (originalSha256: string, signal?: AbortSignal) =>
+    get<{ items: SignatureRecord[] }>('/signatures', { originalSha256 }, signal),
+  signature: (signatureId: string, signal?: AbortSignal) =>
+    get<SignatureRecord>(`/signatures/${signatureId}`, undefined, signal),
+  signedDocument: (signatureId: string, signal?: AbortSignal) =>
+    requestBinary('GET', `/signatures/${signatureId}/document`, signal ? { signal } : {}),
+  documentPages: (sha256: string, signal?: AbortSignal) =>
+    get<DocumentPages>(`/documents/${sha256}/pages`, undefined, signal),
   /** The verifier's report on a PDF (sent as it is, at most 20 MB), with the archive lookup. */
   verifyPdf: (file: Blob) => postFile<VerificationReport>('/verifications', file, 'application/pdf'),
-  sealCertificate: (sealId: string, signal?: AbortSignal) => get<Certificate>(`/seals/${sealId}/certificate`, undefined, signal),
+  sealCertificate: (sealId: string, signal?: AbortSignal) =>
+    get<Certificate>(`/seals/${sealId}/certificate`, undefined, signal),
   issueSealCertificate: (sealId: string) => post<Certificate>(`/seals/${sealId}/certificate`, {}),
 
-  notifications: (query: { unread?: boolean; limit?: number; cursor?: string }, signal?: AbortSignal) => get<Page<AppNotification>>('/notifications', query, signal),
+  notifications: (query: { unread?: boolean; limit?: number; cursor?: string }, signal?: AbortSignal) =>
+    get<Page<AppNotification>>('/notifications', query, signal),
   unreadCount: (signal?: AbortSignal) => get<{ count: number }>('/notifications/unread-count', undefined, signal),
   readNotification: (id: string) => post<AppNotification>(`/notifications/${id}/read`),
   readAllNotifications: () => post<{ marked: number }>('/notifications/read-all'),

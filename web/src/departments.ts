@@ -29,10 +29,13 @@ export function useDepartmentNames(companyIds: string[]): Map<string, string> {
   useEffect(() => {
     let live = true;
     const ids = key ? key.split(',') : [];
-    Promise.all(ids.map((id) => departmentsOf(id).catch(() => [] as Department[]))).then((lists) => {
-      if (!live) return;
-      setNames(new Map(lists.flat().map((d) => [d.id, d.name])));
-    }, () => undefined);
+    Promise.all(ids.map((id) => departmentsOf(id).catch(() => [] as Department[]))).then(
+      (lists) => {
+        if (!live) return;
+        setNames(new Map(lists.flat().map((d) => [d.id, d.name])));
+      },
+      () => undefined,
+    );
     return () => {
       live = false;
     };

@@ -89,7 +89,11 @@ export function DirectoryProvider({ enabled, children }: { enabled: boolean; chi
       },
       (failure: unknown) => {
         if (controller.signal.aborted) return;
-        setError(failure instanceof ApiError ? failure : new ApiError({ status: 0, code: 'internal_error', detail: String(failure) }));
+        setError(
+          failure instanceof ApiError
+            ? failure
+            : new ApiError({ status: 0, code: 'internal_error', detail: String(failure) }),
+        );
         setLoading(false);
       },
     );
@@ -108,7 +112,10 @@ export function DirectoryProvider({ enabled, children }: { enabled: boolean; chi
     return index;
   }, [byId]);
 
-  const roots = useMemo(() => [...byId.values()].filter((c) => !c.parentId || !byId.has(c.parentId)).sort(byName), [byId]);
+  const roots = useMemo(
+    () => [...byId.values()].filter((c) => !c.parentId || !byId.has(c.parentId)).sort(byName),
+    [byId],
+  );
 
   const ordered = useMemo(() => {
     const out: Company[] = [];

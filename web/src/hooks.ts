@@ -11,7 +11,11 @@ export interface QueryState<T> {
 
 function asApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  return new ApiError({ status: 0, code: 'internal_error', detail: error instanceof Error ? error.message : String(error) });
+  return new ApiError({
+    status: 0,
+    code: 'internal_error',
+    detail: error instanceof Error ? error.message : String(error),
+  });
 }
 
 /** Loads data when `deps` change; a newer load cancels the older one, so late answers never win. */
@@ -54,7 +58,10 @@ export interface MutationState<A extends unknown[], R> {
 }
 
 /** Runs a change against the API, keeping its busy flag and the problem it answered with. */
-export function useMutation<A extends unknown[], R>(action: (...args: A) => Promise<R>, onSuccess?: (result: R) => void): MutationState<A, R> {
+export function useMutation<A extends unknown[], R>(
+  action: (...args: A) => Promise<R>,
+  onSuccess?: (result: R) => void,
+): MutationState<A, R> {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const actionRef = useRef(action);

@@ -73,7 +73,8 @@ const en = {
   'overview.company': 'Company',
   'overview.group': 'Group',
   'overview.roles': 'My roles',
-  'overview.noRoles': 'You hold no administrative role: apply for seal use, follow your applications and decide the approvals that reach you.',
+  'overview.noRoles':
+    'You hold no administrative role: apply for seal use, follow your applications and decide the approvals that reach you.',
   'overview.shortcuts': 'Go to',
   'overview.permissions': 'What I may do',
   'overview.todo': 'To do',
@@ -404,7 +405,8 @@ const en = {
   'apply.sealsHint': 'The seals you hold a grant for in this category.',
   'apply.chooseCategoryFirst': 'Choose a business category to see the seals you may use for it.',
   'apply.noSeals': 'You hold no grant to use a seal for this category. Ask a seal administrator for one.',
-  'apply.noSealsAtAll': 'You hold no grant to use any seal yet. A seal administrator can grant you the use of a seal for a business category.',
+  'apply.noSealsAtAll':
+    'You hold no grant to use any seal yet. A seal administrator can grant you the use of a seal for a business category.',
   'apply.otherCompany': 'Another company: apply for it separately',
   'apply.usesLeft': '{n} uses left',
   'apply.validUntil': 'until {date}',
@@ -484,7 +486,8 @@ const en = {
   'decision.transferred': 'Transferred to {name}.',
   'decision.reasonRequired': 'Give the reason for rejecting.',
   'decision.rejectConfirm': 'Reject this application? This is final; the applicant will read your reason.',
-  'decision.alreadyDecided': 'This was decided already: the application is now “{status}”. The page shows its current state.',
+  'decision.alreadyDecided':
+    'This was decided already: the application is now “{status}”. The page shows its current state.',
   'decision.transferTitle': 'Transfer to another approver',
   'decision.transferTo': 'Transfer to',
   'decision.transferHint': 'They decide at this level in your place.',
@@ -523,7 +526,8 @@ const en = {
   'notification.unread': 'Unread',
 
   'flow.title': 'Approval flows',
-  'flow.subtitle': 'Who approves seal use, per company and business category. A flow bound to a seal wins over the others.',
+  'flow.subtitle':
+    'Who approves seal use, per company and business category. A flow bound to a seal wins over the others.',
   'flow.new': 'New flow',
   'flow.newTitle': 'New approval flow',
   'flow.back': 'Approval flows',
@@ -541,7 +545,8 @@ const en = {
   'flow.archived': 'Archived',
   'flow.includeArchived': 'Show archived',
   'flow.archive': 'Archive',
-  'flow.archiveConfirm': 'Archive the flow “{name}”? New applications will no longer use it; applications under way keep their version.',
+  'flow.archiveConfirm':
+    'Archive the flow “{name}”? New applications will no longer use it; applications under way keep their version.',
   'flow.archivedToast': 'Flow archived.',
   'flow.created': 'Flow “{name}” created.',
   'flow.saved': 'Saved as version {n}.',
@@ -660,13 +665,15 @@ const en = {
   'designer.drawing': 'Drawing…',
   'designer.live': 'The preview follows what you type.',
   'designer.fix': 'The seal cannot be drawn like this; see the field marked.',
-  'designer.uploadHint': 'PNG with a transparent background (64–4096 px a side) or SVG without scripts or links; at most 2 MB. The file is checked when you choose it.',
+  'designer.uploadHint':
+    'PNG with a transparent background (64–4096 px a side) or SVG without scripts or links; at most 2 MB. The file is checked when you choose it.',
   'designer.uploadChoose': 'Choose a file',
   'designer.uploadOther': 'Choose another file',
   'designer.noUpload': 'No file chosen',
 
   'production.title': 'Apply for a new seal',
-  'production.subtitle': 'The seal is made (制作) once the application is approved; it then appears in the library, in use.',
+  'production.subtitle':
+    'The seal is made (制作) once the application is approved; it then appears in the library, in use.',
   'production.particulars': 'The seal',
   'production.name': 'Seal name',
   'production.nameHint': 'As the library shows it, e.g. 华夏科技有限公司合同专用章.',
@@ -783,13 +790,15 @@ const en = {
   'flow.purpose': 'Applies to',
   'flow.purpose.seal_use': 'Seal use',
   'flow.purpose.lifecycle': 'Seal lifecycle',
-  'flow.purposeLifecycleHint': 'Production, change, transfer, suspension, resumption, loss and destruction of the company’s seals (and those below it).',
+  'flow.purposeLifecycleHint':
+    'Production, change, transfer, suspension, resumption, loss and destruction of the company’s seals (and those below it).',
 
   'field.sealCode': 'must be 1–40 letters, digits, dot, dash or underscore, starting with a letter or digit',
   'field.chooseCustodian': 'Choose at least one custodian',
   'field.chooseImage': 'Upload the impression, or design it instead',
   'field.taken': 'is taken',
-  'field.tooLongSeal': 'is too long to fit: at most {max} Chinese characters, a letter or digit counting 0.6 (it has {has})',
+  'field.tooLongSeal':
+    'is too long to fit: at most {max} Chinese characters, a letter or digit counting 0.6 (it has {has})',
   'field.requiredForShape': 'is required for this shape',
   'field.missingGlyphs': 'contains {chars}, which the seal font cannot draw',
   'field.invisible': 'must not contain control or invisible characters',
@@ -807,7 +816,8 @@ const en = {
   'stamp.seal': 'Seal',
   'stamp.usesLeft': '{left} of {total} uses left',
   'stamp.noUsesLeft': 'All the uses this application approved have been made.',
-  'stamp.notStampable': 'This document cannot be stamped from here: the application must be yours, approved, and hold an authorization to sign documents with uses left.',
+  'stamp.notStampable':
+    'This document cannot be stamped from here: the application must be yours, approved, and hold an authorization to sign documents with uses left.',
   'stamp.onto': 'Stamp onto',
   'stamp.ontoSigned': 'The signed copy ({n} signatures so far)',
   'stamp.ontoSignedHint': 'The seal is added to it; the earlier signatures stay valid.',
@@ -838,7 +848,8 @@ const en = {
   'stamp.y': 'From the bottom edge (mm)',
   'stamp.size': 'Seal width (mm)',
   'stamp.pagePreview': 'Where the seal lands on page {page}',
-  'stamp.crossPageExplain': 'The impression is cut into strips, one on the right edge of every page, so that no page can be swapped unnoticed.',
+  'stamp.crossPageExplain':
+    'The impression is cut into strips, one on the right edge of every page, so that no page can be swapped unnoticed.',
   'stamp.crossPageNeedsPages': 'A cross-page seal needs a document of at least two pages.',
   'stamp.level': 'Signature level',
   'stamp.level.B-B': 'B-B · basic',
@@ -847,8 +858,10 @@ const en = {
   'stamp.level.B-LTA': 'B-LTA · archival',
   'stamp.levelHint.B-B': 'The signature alone: the signing time is only what the server states.',
   'stamp.levelHint.B-T': 'A trusted time-stamp proves when the seal was applied. Right for most documents.',
-  'stamp.levelHint.B-LT': 'Also embeds the certificates and revocation lists, so the seal can be checked offline for years.',
-  'stamp.levelHint.B-LTA': 'Adds a document time-stamp on top, which keeps the proof after the certificates expire. For archives.',
+  'stamp.levelHint.B-LT':
+    'Also embeds the certificates and revocation lists, so the seal can be checked offline for years.',
+  'stamp.levelHint.B-LTA':
+    'Adds a document time-stamp on top, which keeps the proof after the certificates expire. For archives.',
   'stamp.reason': 'Reason',
   'stamp.reasonPlaceholder': 'e.g. Contract sealing',
   'stamp.reasonHint': 'Written into the signature; PDF readers show it.',
@@ -872,19 +885,22 @@ const en = {
   'stamp.uploading': 'Uploading…',
   'stamp.grantSeals': 'Electronic seals you may use directly',
   'stamp.grantHint': 'Your grant lets you stamp without an application; each stamp counts one use.',
-  'stamp.noGrantSeals': 'You hold no grant to use an electronic seal directly. Apply to use one; once approved, stamp from the application’s page, where its documents are.',
+  'stamp.noGrantSeals':
+    'You hold no grant to use an electronic seal directly. Apply to use one; once approved, stamp from the application’s page, where its documents are.',
   'stamp.toApply': 'Apply to use a seal',
   'stamp.chooseSealFirst': 'Choose a seal and a PDF first.',
   'stamp.signedSuffix': '-signed',
 
   'verify.title': 'Verify a PDF',
-  'verify.subtitle': 'Check a signed PDF: whether it is intact, who sealed or signed it and when, and whether the platform’s archive holds this exact file.',
+  'verify.subtitle':
+    'Check a signed PDF: whether it is intact, who sealed or signed it and when, and whether the platform’s archive holds this exact file.',
   'verify.choose': 'Choose a PDF',
   'verify.chooseOther': 'Verify another PDF',
   'verify.hint': 'At most 20 MB. The file is checked, not kept.',
   'verify.checking': 'Checking…',
   'verify.tooLarge': 'The file is larger than 20 MB; it cannot be verified here.',
-  'verify.intact': 'Intact: every signature is valid and nothing but signatures and validation data was added after them.',
+  'verify.intact':
+    'Intact: every signature is valid and nothing but signatures and validation data was added after them.',
   'verify.notIntact': 'Not intact: a signature does not hold, or the document was changed after it was signed.',
   'verify.noSignatures': 'This PDF carries no signatures.',
   'verify.file': 'File',
@@ -926,13 +942,15 @@ const en = {
   'verify.archive': 'Platform archive',
   'verify.archiveFound': 'The archive holds this exact file: it is the output of the signing below.',
   'verify.archiveFoundHidden': 'The archive holds this exact file; who made it is not visible to you.',
-  'verify.archiveMissing': 'The archive does not hold this exact file. It may have been signed elsewhere, or changed after it left the platform.',
+  'verify.archiveMissing':
+    'The archive does not hold this exact file. It may have been signed elsewhere, or changed after it left the platform.',
   'verify.archiveSeal': '{seal}, stamped by {name}',
   'verify.archivePersonal': 'Signed personally by {name}',
   'verify.fromPlatform': 'The signed copy, as stored by the platform',
 
   'cert.title': 'Certificate',
-  'cert.none': 'No certificate yet. One is issued when the seal first stamps a document, or a seal administrator issues it now.',
+  'cert.none':
+    'No certificate yet. One is issued when the seal first stamps a document, or a seal administrator issues it now.',
   'cert.issue': 'Issue certificate',
   'cert.issuing': 'Issuing…',
   'cert.issued': 'Certificate issued.',
@@ -1630,7 +1648,8 @@ const zh: Record<MessageKey, string> = {
   'designer.drawing': '正在绘制…',
   'designer.live': '预览随输入实时更新。',
   'designer.fix': '按当前内容无法绘制印章，请查看标出的字段。',
-  'designer.uploadHint': '透明背景的 PNG（每边 64–4096 像素），或不含脚本和外部链接的 SVG；不超过 2 MB。选择文件后即进行检查。',
+  'designer.uploadHint':
+    '透明背景的 PNG（每边 64–4096 像素），或不含脚本和外部链接的 SVG；不超过 2 MB。选择文件后即进行检查。',
   'designer.uploadChoose': '选择文件',
   'designer.uploadOther': '重新选择文件',
   'designer.noUpload': '尚未选择文件',
@@ -2048,7 +2067,11 @@ const fieldMessageKeys: Record<string, MessageKey> = {
 
 /** Server field messages that carry a value (a length, a name, characters), matched by their shape. */
 const fieldMessagePatterns: Array<[RegExp, MessageKey, string[]]> = [
-  [/^is too long to fit: at most ([\d.]+) Chinese characters, a letter or digit counting 0\.6 \(it has ([\d.]+)\)$/, 'field.tooLongSeal', ['max', 'has']],
+  [
+    /^is too long to fit: at most ([\d.]+) Chinese characters, a letter or digit counting 0\.6 \(it has ([\d.]+)\)$/,
+    'field.tooLongSeal',
+    ['max', 'has'],
+  ],
   [/^contains (.+), which the seal font cannot draw$/, 'field.missingGlyphs', ['chars']],
   [/^(.+) is not a seal administrator of that company, so cannot keep its seals$/, 'field.notCustodian', ['name']],
 ];
@@ -2094,7 +2117,8 @@ export function makeI18n(locale: Locale, setLocale: (locale: Locale) => void): I
       if (key) return translate(locale, key);
       for (const [pattern, patternKey, names] of fieldMessagePatterns) {
         const match = pattern.exec(message);
-        if (match) return translate(locale, patternKey, Object.fromEntries(names.map((name, i) => [name, match[i + 1] ?? ''])));
+        if (match)
+          return translate(locale, patternKey, Object.fromEntries(names.map((name, i) => [name, match[i + 1] ?? ''])));
       }
       return message;
     },

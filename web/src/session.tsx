@@ -32,7 +32,10 @@ export function useCan(): (permission: Permission, companyId?: string | null) =>
   const isWithin = directory.isWithin;
   return useCallback(
     (permission: Permission, companyId?: string | null) =>
-      grants.some((g) => g.permission === permission && (!companyId || g.companyId === companyId || isWithin(companyId, g.companyId))),
+      grants.some(
+        (g) =>
+          g.permission === permission && (!companyId || g.companyId === companyId || isWithin(companyId, g.companyId)),
+      ),
     [grants, isWithin],
   );
 }

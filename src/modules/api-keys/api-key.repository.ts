@@ -45,7 +45,10 @@ export async function findKeys(db: Db, filter: { groupId: string; scope: string[
     .execute();
 }
 
-export async function findKey(db: Db | Transaction, where: { groupId: string; id: string; scope: string[] }): Promise<ApiKeyRecord | undefined> {
+export async function findKey(
+  db: Db | Transaction,
+  where: { groupId: string; id: string; scope: string[] },
+): Promise<ApiKeyRecord | undefined> {
   return selectKeys(db)
     .where('k.group_id', '=', where.groupId)
     .where('k.id', '=', where.id)
@@ -55,15 +58,42 @@ export async function findKey(db: Db | Transaction, where: { groupId: string; id
 
 export async function insertKey(
   trx: Transaction,
-  row: { id: string; groupId: string; companyId: string; name: string; prefix: string; keyHash: string; permissions: Permission[]; createdBy: string; expiresAt: Date | null },
+  row: {
+    id: string;
+    groupId: string;
+    companyId: string;
+    name: string;
+    prefix: string;
+    keyHash: string;
+    permissions: Permission[];
+    createdBy: string;
+    expiresAt: Date | null;
+  },
 ) {
   await trx
     .insertInto('api_keys')
-    .values({ id: row.id, group_id: row.groupId, company_id: row.companyId, name: row.name, prefix: row.prefix, key_hash: row.keyHash, permissions: JSON.stringify(row.permissions), created_by: row.createdBy, expires_at: row.expiresAt, revoked_at: null, last_used_at: null })
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      company_id: row.companyId,
+      name: row.name,
+      prefix: row.prefix,
+      key_hash: row.keyHash,
+      permissions: JSON.stringify(row.permissions),
+      created_by: row.createdBy,
+      expires_at: row.expiresAt,
+      revoked_at: null,
+      last_used_at: null,
+    })
     .execute();
 }
 
 export async function revokeKey(trx: Transaction, id: string, now: Date): Promise<boolean> {
-  const result = await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  const result = await trx
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

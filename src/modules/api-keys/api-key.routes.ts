@@ -23,7 +23,11 @@ const apiKeySchema = z
 
 export const apiKeyRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.get('/api-keys', {
-    schema: { tags, summary: 'API keys over companies you manage', response: { 200: z.object({ items: z.array(apiKeySchema) }) } },
+    schema: {
+      tags,
+      summary: 'API keys over companies you manage',
+      response: { 200: z.object({ items: z.array(apiKeySchema) }) },
+    },
     handler: async (request) => ({ items: await service.listApiKeys(ctx, actorOf(request)) }),
   });
 
@@ -34,12 +38,19 @@ export const apiKeyRoutes: RoutesPlugin = async (app, { ctx }) => {
       body: body({
         name: nonBlank(100),
         companyId: uuid,
-        permissions: z.array(z.enum(permissions)).min(1, { message: 'must name at least one permission' }).max(permissions.length),
-        expiresAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((v) => new Date(v)).optional(),
+        permissions: z
+          .array(z.enum(permissions))
+          .min(1, { message: 'must name at least one permission' })
+          .max(permissions.length),
+        expiresAt: z.iso
+          .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+          .transform((v) => new Date(v))
+          .optional(),
       }),
       response: { 201: z.object({ key: apiKeySchema, secret: z.string() }) },
     },
-    handler: async (request, reply) => reply.status(201).send(await service.createApiKey(ctx, actorOf(request), request.body)),
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.createApiKey(ctx, actorOf(request), request.body)),
   });
 
   app.delete('/api-keys/:apiKeyId', {

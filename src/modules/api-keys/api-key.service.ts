@@ -19,7 +19,11 @@ export async function listApiKeys(ctx: AppContext, actor: Actor) {
  * permission asked for must be one the creator holds over the key's company.
  * The secret is shown once; only its hash is stored.
  */
-export async function createApiKey(ctx: AppContext, actor: Actor, input: { name: string; companyId: string; permissions: Permission[]; expiresAt?: Date | undefined }) {
+export async function createApiKey(
+  ctx: AppContext,
+  actor: Actor,
+  input: { name: string; companyId: string; permissions: Permission[]; expiresAt?: Date | undefined },
+) {
   const { principal } = actor;
   const createdBy = requireUser(principal);
   const company = await getCompany(ctx, actor, input.companyId);
@@ -31,28 +35,75 @@ export async function createApiKey(ctx: AppContext, actor: Actor, input: { name:
       return true;
     }
   });
-  if (missing.length > 0) throw new AppError('forbidden', `You cannot give a key permissions you do not hold over ${company.name}: ${missing.join(', ')}.`);
+  if (missing.length > 0)
+    throw new AppError(
+      'forbidden',
+      `You cannot give a key permissions you do not hold over ${company.name}: ${missing.join(', ')}.`,
+    );
   if (input.expiresAt && input.expiresAt <= ctx.now()) {
-    throw new AppError('validation_failed', 'The expiry must lie in the future.', { errors: [{ field: 'body.expiresAt', message: 'must lie in the future' }] });
+    throw new AppError('validation_failed', 'The expiry must lie in the future.', {
+      errors: [{ field: 'body.expiresAt', message: 'must lie in the future' }],
+    });
   }
   const id = newId();
   const secret = newToken(API_KEY_PREFIX);
   const permissions = [...new Set(input.permissions)].sort();
   await ctx.db.transaction().execute(async (trx) => {
-    await repo.insertKey(trx, { id, groupId: principal.groupId, companyId: company.id, name: input.name, prefix: secret.slice(0, 12), keyHash: sha256Hex(secret), permissions, createdBy, expiresAt: input.expiresAt ?? null });
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'api_key.created', target: { type: 'api_key', id }, companyId: company.id, changes: { name: input.name, companyId: company.id, permissions, expiresAt: input.expiresAt?.toISOString() ?? null } } });
+    await repo.insertKey(trx, {
+      id,
+      groupId: principal.groupId,
+      companyId: company.id,
+      name: input.name,
+      prefix: secret.slice(0, 12),
+      keyHash: sha256Hex(secret),
+      permissions,
+      createdBy,
+      expiresAt: input.expiresAt ?? null,
+    });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'api_key.created',
+        target: { type: 'api_key', id },
+        companyId: company.id,
+        changes: {
+          name: input.name,
+          companyId: company.id,
+          permissions,
+          expiresAt: input.expiresAt?.toISOString() ?? null,
+        },
+      },
+    });
   });
-  const key = await repo.findKey(ctx.db, { groupId: principal.groupId, id, scope: scopeOf(principal, 'api_keys.manage') });
+  const key = await repo.findKey(ctx.db, {
+    groupId: principal.groupId,
+    id,
+    scope: scopeOf(principal, 'api_keys.manage'),
+  });
   if (!key) throw notFound('api_key_not_found', id);
   return { key, secret };
 }
 
 export async function revokeApiKey(ctx: AppContext, actor: Actor, apiKeyId: string) {
   const { principal } = actor;
-  const key = await repo.findKey(ctx.db, { groupId: principal.groupId, id: apiKeyId, scope: scopeOf(principal, 'api_keys.manage') });
+  const key = await repo.findKey(ctx.db, {
+    groupId: principal.groupId,
+    id: apiKeyId,
+    scope: scopeOf(principal, 'api_keys.manage'),
+  });
   if (!key) throw notFound('api_key_not_found', apiKeyId);
   await ctx.db.transaction().execute(async (trx) => {
     if (!(await repo.revokeKey(trx, apiKeyId, ctx.now()))) return;
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'api_key.revoked', target: { type: 'api_key', id: apiKeyId }, companyId: key.companyId, changes: { name: key.name } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'api_key.revoked',
+        target: { type: 'api_key', id: apiKeyId },
+        companyId: key.companyId,
+        changes: { name: key.name },
+      },
+    });
   });
 }

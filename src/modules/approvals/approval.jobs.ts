@@ -33,9 +33,22 @@ export function approvalJobHandlers(ctx: AppContext): JobHandler[] {
         const application = await repo.lockAndReadApplication(trx, { groupId, taskId: payload.taskId });
         if (!application) return { reminded: false, reason: 'task gone' };
         const current = await repo.findTask(trx, { groupId, id: payload.taskId });
-        if (current?.status !== 'pending' || application.status !== 'pending') return { reminded: false, reason: 'already decided' };
+        if (current?.status !== 'pending' || application.status !== 'pending')
+          return { reminded: false, reason: 'already decided' };
         const now = ctx.now();
-        await tell(ctx, trx, { groupId, userIds: [current.assigneeId], kind: 'approval.reminder', params: { applicationId: application.id, sealNames: application.sealNames, applicantName: application.applicantName, waitingHours: hoursSince(current.createdAt, now) }, applicationId: application.id, at: now });
+        await tell(ctx, trx, {
+          groupId,
+          userIds: [current.assigneeId],
+          kind: 'approval.reminder',
+          params: {
+            applicationId: application.id,
+            sealNames: application.sealNames,
+            applicantName: application.applicantName,
+            waitingHours: hoursSince(current.createdAt, now),
+          },
+          applicationId: application.id,
+          at: now,
+        });
         await repo.markReminded(trx, current.id, now);
         return { reminded: true, assigneeId: current.assigneeId };
       });
@@ -51,8 +64,11 @@ export function approvalJobHandlers(ctx: AppContext): JobHandler[] {
       return ctx.db.transaction().execute(async (trx) => {
         // The same lock every decision takes: an approval racing the deadline wins or loses cleanly.
         const application = await repo.lockAndReadApplication(trx, { groupId, id: payload.applicationId });
-        if (application?.status !== 'pending' || application.currentLevel !== payload.level) return { escalated: false, reason: 'level already decided' };
-        const waiting = (await repo.findTasksOfApplication(trx, application.id)).filter((t) => t.level === payload.level && t.status === 'pending');
+        if (application?.status !== 'pending' || application.currentLevel !== payload.level)
+          return { escalated: false, reason: 'level already decided' };
+        const waiting = (await repo.findTasksOfApplication(trx, application.id)).filter(
+          (t) => t.level === payload.level && t.status === 'pending',
+        );
         if (waiting.length === 0) return { escalated: false, reason: 'nothing pending' };
         const plan = application.plan as Plan;
         const now = ctx.now();
@@ -60,13 +76,41 @@ export function approvalJobHandlers(ctx: AppContext): JobHandler[] {
         const next = payload.level + 1;
         if (next >= plan.levels.length) {
           // The last level has nowhere to go: its approvers are reminded instead.
-          await tell(ctx, trx, { groupId, userIds: waiting.map((t) => t.assigneeId), kind: 'approval.reminder', params: { applicationId: application.id, sealNames: application.sealNames, applicantName: application.applicantName, waitingHours }, applicationId: application.id, at: now });
+          await tell(ctx, trx, {
+            groupId,
+            userIds: waiting.map((t) => t.assigneeId),
+            kind: 'approval.reminder',
+            params: {
+              applicationId: application.id,
+              sealNames: application.sealNames,
+              applicantName: application.applicantName,
+              waitingHours,
+            },
+            applicationId: application.id,
+            at: now,
+          });
           return { escalated: false, reason: 'last level; approvers reminded' };
         }
         await repo.cancelPendingTasks(trx, application.id, now, payload.level);
         await repo.updateApplication(trx, application.id, { current_level: next });
-        await recordAudit(trx, { groupId, actor: system, at: now, event: { action: 'application.level_escalated', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: payload.level, toLevel: next, waitingHours } } });
-        await openLevel(ctx, trx, { groupId, application, level: next, planned: plan.levels[next]!, escalatedFrom: { names: waiting.map((t) => t.assigneeName).join('、'), waitingHours } });
+        await recordAudit(trx, {
+          groupId,
+          actor: system,
+          at: now,
+          event: {
+            action: 'application.level_escalated',
+            target: { type: 'application', id: application.id },
+            companyId: application.companyId,
+            changes: { level: payload.level, toLevel: next, waitingHours },
+          },
+        });
+        await openLevel(ctx, trx, {
+          groupId,
+          application,
+          level: next,
+          planned: plan.levels[next]!,
+          escalatedFrom: { names: waiting.map((t) => t.assigneeName).join('、'), waitingHours },
+        });
         return { escalated: true, toLevel: next };
       });
     },

@@ -19,17 +19,57 @@ function channelsOff(ctx: Pick<AppContext, 'mailer' | 'sms'>): Partial<Record<'e
   };
 }
 
-type Telling<K extends NotificationKind> = { groupId: string; userIds: string[]; kind: K; params: NotificationParams[K]; applicationId: string; at: Date };
+type Telling<K extends NotificationKind> = {
+  groupId: string;
+  userIds: string[];
+  kind: K;
+  params: NotificationParams[K];
+  applicationId: string;
+  at: Date;
+};
 
-export async function tell<K extends NotificationKind>(ctx: Pick<AppContext, 'mailer' | 'sms'>, trx: Transaction, q: Telling<K>) {
+export async function tell<K extends NotificationKind>(
+  ctx: Pick<AppContext, 'mailer' | 'sms'>,
+  trx: Transaction,
+  q: Telling<K>,
+) {
   if (q.userIds.length === 0) return;
-  await notify(trx, { groupId: q.groupId, userIds: q.userIds, kind: q.kind, params: q.params, link: applicationLink(q.applicationId), channels: CHANNELS, off: channelsOff(ctx), at: q.at });
+  await notify(trx, {
+    groupId: q.groupId,
+    userIds: q.userIds,
+    kind: q.kind,
+    params: q.params,
+    link: applicationLink(q.applicationId),
+    channels: CHANNELS,
+    off: channelsOff(ctx),
+    at: q.at,
+  });
 }
 
 /** The same news, to people already read (with their addresses), written with the rest of `batch`. */
-export function tellInBatch<K extends NotificationKind>(ctx: Pick<AppContext, 'mailer' | 'sms'>, trx: Db | Transaction, batch: WriteBatch, q: Telling<K>, people: Recipient[]) {
+export function tellInBatch<K extends NotificationKind>(
+  ctx: Pick<AppContext, 'mailer' | 'sms'>,
+  trx: Db | Transaction,
+  batch: WriteBatch,
+  q: Telling<K>,
+  people: Recipient[],
+) {
   if (q.userIds.length === 0) return;
-  notifyInBatch(trx, batch, { groupId: q.groupId, userIds: q.userIds, kind: q.kind, params: q.params, link: applicationLink(q.applicationId), channels: CHANNELS, off: channelsOff(ctx), at: q.at }, people);
+  notifyInBatch(
+    trx,
+    batch,
+    {
+      groupId: q.groupId,
+      userIds: q.userIds,
+      kind: q.kind,
+      params: q.params,
+      link: applicationLink(q.applicationId),
+      channels: CHANNELS,
+      off: channelsOff(ctx),
+      at: q.at,
+    },
+    people,
+  );
 }
 
 /**
@@ -39,16 +79,40 @@ export function tellInBatch<K extends NotificationKind>(ctx: Pick<AppContext, 'm
 export function scheduleOverdue(
   trx: Db | Transaction,
   batch: WriteBatch,
-  q: { groupId: string; applicationId: string; level: number; tasks: Array<{ id: string }>; openedAt: Date; remindAfterHours: number | null; escalateAfterHours: number | null },
+  q: {
+    groupId: string;
+    applicationId: string;
+    level: number;
+    tasks: Array<{ id: string }>;
+    openedAt: Date;
+    remindAfterHours: number | null;
+    escalateAfterHours: number | null;
+  },
 ) {
   if (q.remindAfterHours) {
     const runAt = new Date(q.openedAt.getTime() + q.remindAfterHours * 3_600_000);
     for (const task of q.tasks) {
-      batch.add(jobWrite(trx, { kind: 'approval.remind', groupId: q.groupId, payload: { taskId: task.id }, runAt, dedupeKey: `approval.remind:${task.id}` }));
+      batch.add(
+        jobWrite(trx, {
+          kind: 'approval.remind',
+          groupId: q.groupId,
+          payload: { taskId: task.id },
+          runAt,
+          dedupeKey: `approval.remind:${task.id}`,
+        }),
+      );
     }
   }
   if (q.escalateAfterHours) {
     const runAt = new Date(q.openedAt.getTime() + q.escalateAfterHours * 3_600_000);
-    batch.add(jobWrite(trx, { kind: 'approval.escalate', groupId: q.groupId, payload: { applicationId: q.applicationId, level: q.level }, runAt, dedupeKey: `approval.escalate:${q.applicationId}:${q.level}` }));
+    batch.add(
+      jobWrite(trx, {
+        kind: 'approval.escalate',
+        groupId: q.groupId,
+        payload: { applicationId: q.applicationId, level: q.level },
+        runAt,
+        dedupeKey: `approval.escalate:${q.applicationId}:${q.level}`,
+      }),
+    );
   }
 }

@@ -3,7 +3,15 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { WriteBatch, type PendingWrite } from '../../db/batch.js';
 import { precompiled } from '../../db/precompiled.js';
 import type { Recipient } from '../notifications/notification.repository.js';
-import type { ApplicationStatus, Db, FlowPurpose, LifecycleAction, Role, TaskStatus, Transaction } from '../../db/schema.js';
+import type {
+  ApplicationStatus,
+  Db,
+  FlowPurpose,
+  LifecycleAction,
+  Role,
+  TaskStatus,
+  Transaction,
+} from '../../db/schema.js';
 
 /** The seals an application is about, by name; a seal still to be made, by the name it will have. */
 const sealNamesOfApplication = sql<string[]>`case
@@ -77,12 +85,21 @@ function selectApplications(db: Db | Transaction) {
  * id of one of its tasks. Every transition but an optimistic approval takes this lock first
  * (those name the application's version instead, which each locked transition moves).
  */
-export async function lockAndReadApplication(trx: Transaction, where: { groupId: string; id: string } | { groupId: string; taskId: string }): Promise<ApplicationRow | undefined> {
+export async function lockAndReadApplication(
+  trx: Transaction,
+  where: { groupId: string; id: string } | { groupId: string; taskId: string },
+): Promise<ApplicationRow | undefined> {
   const query = selectApplications(trx).where('a.group_id', '=', where.groupId);
   const located =
     'id' in where
       ? query.where('a.id', '=', where.id)
-      : query.where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId));
+      : query.where('a.id', '=', (eb) =>
+          eb
+            .selectFrom('approval_tasks')
+            .select('application_id')
+            .where('group_id', '=', where.groupId)
+            .where('id', '=', where.taskId),
+        );
   return located.forUpdate('a').executeTakeFirst();
 }
 
@@ -101,7 +118,12 @@ export async function findDecisionState(db: Db | Transaction, where: { groupId: 
     application: detail,
     tasks: detail.tasks,
     /** Who the level after the current one would go to, as of `at` (none after the last level). */
-    nextLevel: next ? levelPeopleFrom(next.approvers.map((a) => a.id), nextLevelPeople as unknown as LevelPersonRow[]) : undefined,
+    nextLevel: next
+      ? levelPeopleFrom(
+          next.approvers.map((a) => a.id),
+          nextLevelPeople as unknown as LevelPersonRow[],
+        )
+      : undefined,
   };
 }
 
@@ -124,7 +146,13 @@ const selectDecisionState = precompiled((db, where: { groupId: string; taskId: s
       ) p)`.as('nextLevelPeople'),
     ])
     .where('a.group_id', '=', where.groupId)
-    .where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId)),
+    .where('a.id', '=', (eb) =>
+      eb
+        .selectFrom('approval_tasks')
+        .select('application_id')
+        .where('group_id', '=', where.groupId)
+        .where('id', '=', where.taskId),
+    ),
 );
 
 /**
@@ -139,20 +167,38 @@ export async function lockForDecision(trx: Transaction, where: { groupId: string
 const selectForDecision = precompiled((trx, where: { groupId: string; taskId: string }) =>
   withDecisionFacts(selectApplications(trx))
     .where('a.group_id', '=', where.groupId)
-    .where('a.id', '=', (eb) => eb.selectFrom('approval_tasks').select('application_id').where('group_id', '=', where.groupId).where('id', '=', where.taskId))
+    .where('a.id', '=', (eb) =>
+      eb
+        .selectFrom('approval_tasks')
+        .select('application_id')
+        .where('group_id', '=', where.groupId)
+        .where('id', '=', where.taskId),
+    )
     .forUpdate('a'),
 );
 
 /** An application's seals (what its authorizations are for) and how to reach its applicant: what approving it needs beyond its row. */
 function withDecisionFacts(query: ReturnType<typeof selectApplications>) {
   return query.select((eb) => [
-    jsonArrayFrom(eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.kind']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code')).as('seals'),
+    jsonArrayFrom(
+      eb
+        .selectFrom('application_seals as x')
+        .innerJoin('seals as s', 's.id', 'x.seal_id')
+        .select(['s.id', 's.name', 's.kind'])
+        .whereRef('x.application_id', '=', 'a.id')
+        .orderBy('s.code'),
+    ).as('seals'),
     ...applicantContact,
   ]);
 }
 
 /** How to reach the applicant (`u` in `selectApplications`), to tell them the outcome. */
-const applicantContact = ['u.email as applicantEmail', 'u.phone as applicantPhone', 'u.locale as applicantLocale', 'u.status as applicantStatus'] as const;
+const applicantContact = [
+  'u.email as applicantEmail',
+  'u.phone as applicantPhone',
+  'u.locale as applicantLocale',
+  'u.status as applicantStatus',
+] as const;
 
 /** JSON carries timestamps as text: a nested row's date, back to a Date. */
 const revive = (value: string | null): Date | null => (value === null ? null : new Date(value));
@@ -162,23 +208,42 @@ const revive = (value: string | null): Date | null => (value === null ? null : n
  * documents) in one statement, so a decision answers with one round trip instead of six.
  */
 const selectApplicationDetail = precompiled((db, where: { groupId: string; id: string }) =>
-  withDetail(db, selectApplications(db))
-    .where('a.group_id', '=', where.groupId)
-    .where('a.id', '=', where.id),
+  withDetail(db, selectApplications(db)).where('a.group_id', '=', where.groupId).where('a.id', '=', where.id),
 );
 
 /** Everything an application's page shows beside its row: seals, tasks, copied people, authorizations, documents. */
 function withDetail(db: Db | Transaction, query: ReturnType<typeof selectApplications>) {
   return query.select((eb) => [
     jsonArrayFrom(
-      eb.selectFrom('application_seals as x').innerJoin('seals as s', 's.id', 'x.seal_id').select(['s.id', 's.name', 's.code', 's.kind', 's.type', 's.status', 's.company_id as companyId']).whereRef('x.application_id', '=', 'a.id').orderBy('s.code'),
+      eb
+        .selectFrom('application_seals as x')
+        .innerJoin('seals as s', 's.id', 'x.seal_id')
+        .select(['s.id', 's.name', 's.code', 's.kind', 's.type', 's.status', 's.company_id as companyId'])
+        .whereRef('x.application_id', '=', 'a.id')
+        .orderBy('s.code'),
     ).as('seals'),
     tasksOfApplication(db).as('tasks'),
-    jsonArrayFrom(eb.selectFrom('application_cc as x').innerJoin('users as cu', 'cu.id', 'x.user_id').select(['cu.id', 'cu.name']).whereRef('x.application_id', '=', 'a.id').orderBy('cu.name')).as('cc'),
+    jsonArrayFrom(
+      eb
+        .selectFrom('application_cc as x')
+        .innerJoin('users as cu', 'cu.id', 'x.user_id')
+        .select(['cu.id', 'cu.name'])
+        .whereRef('x.application_id', '=', 'a.id')
+        .orderBy('cu.name'),
+    ).as('cc'),
     jsonArrayFrom(
       eb
         .selectFrom('authorizations as z')
-        .select(['z.id', 'z.seal_id as sealId', 'z.holder_id as holderId', 'z.kind', 'z.uses_total as usesTotal', 'z.uses_consumed as usesConsumed', 'z.created_at as createdAt', 'z.revoked_at as revokedAt'])
+        .select([
+          'z.id',
+          'z.seal_id as sealId',
+          'z.holder_id as holderId',
+          'z.kind',
+          'z.uses_total as usesTotal',
+          'z.uses_consumed as usesConsumed',
+          'z.created_at as createdAt',
+          'z.revoked_at as revokedAt',
+        ])
         .whereRef('z.application_id', '=', 'a.id')
         .orderBy('z.created_at')
         .orderBy('z.id'),
@@ -186,7 +251,9 @@ function withDetail(db: Db | Transaction, query: ReturnType<typeof selectApplica
     jsonArrayFrom(
       eb
         .selectFrom('application_documents as d')
-        .innerJoin('blobs as b', (join) => join.onRef('b.group_id', '=', 'd.group_id').onRef('b.sha256', '=', 'd.sha256'))
+        .innerJoin('blobs as b', (join) =>
+          join.onRef('b.group_id', '=', 'd.group_id').onRef('b.sha256', '=', 'd.sha256'),
+        )
         .select(['d.sha256', 'd.name', 'b.size', 'b.media_type as mediaType'])
         .whereRef('d.application_id', '=', 'a.id')
         .orderBy('d.position'),
@@ -195,9 +262,15 @@ function withDetail(db: Db | Transaction, query: ReturnType<typeof selectApplica
 }
 
 /** A detail read as JSON: dates of its nested rows back from text (bigint counts are numbers already). */
-function reviveDetail<R extends { tasks: unknown; authorizations: unknown }>(row: R): Omit<R, 'tasks' | 'authorizations'> & { tasks: TaskRow[]; authorizations: AuthorizationRow[] } {
+function reviveDetail<R extends { tasks: unknown; authorizations: unknown }>(
+  row: R,
+): Omit<R, 'tasks' | 'authorizations'> & { tasks: TaskRow[]; authorizations: AuthorizationRow[] } {
   type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
-  const authorizations = (row.authorizations as Array<Json<AuthorizationRow>>).map((z): AuthorizationRow => ({ ...z, createdAt: new Date(z.createdAt), revokedAt: revive(z.revokedAt) }));
+  const authorizations = (row.authorizations as Array<Json<AuthorizationRow>>).map((z): AuthorizationRow => ({
+    ...z,
+    createdAt: new Date(z.createdAt),
+    revokedAt: revive(z.revokedAt),
+  }));
   return { ...row, tasks: reviveTasks(row.tasks), authorizations };
 }
 
@@ -217,9 +290,17 @@ export async function findApplicationDetail(db: Db | Transaction, where: { group
   return row ? reviveDetail(row) : undefined;
 }
 
-
-export async function findApplicationByKey(db: Db | Transaction, where: { groupId: string; applicantId: string; key: string }) {
-  return db.selectFrom('applications').select('id').where('group_id', '=', where.groupId).where('applicant_id', '=', where.applicantId).where('idempotency_key', '=', where.key).executeTakeFirst();
+export async function findApplicationByKey(
+  db: Db | Transaction,
+  where: { groupId: string; applicantId: string; key: string },
+) {
+  return db
+    .selectFrom('applications')
+    .select('id')
+    .where('group_id', '=', where.groupId)
+    .where('applicant_id', '=', where.applicantId)
+    .where('idempotency_key', '=', where.key)
+    .executeTakeFirst();
 }
 
 export async function insertApplication(
@@ -265,18 +346,37 @@ export async function insertApplication(
 }
 
 /** Changes an application (or, with no patch, only marks it changed): its version moves either way. */
-export async function updateApplication(trx: Transaction, id: string, patch: { status?: ApplicationStatus; current_level?: number; decided_at?: Date | null }) {
-  await trx.updateTable('applications').set({ ...patch, version: sql<number>`version + 1` }).where('id', '=', id).execute();
+export async function updateApplication(
+  trx: Transaction,
+  id: string,
+  patch: { status?: ApplicationStatus; current_level?: number; decided_at?: Date | null },
+) {
+  await trx
+    .updateTable('applications')
+    .set({ ...patch, version: sql<number>`version + 1` })
+    .where('id', '=', id)
+    .execute();
 }
 
-export async function insertApplicationSeals(trx: Transaction, groupId: string, applicationId: string, sealIds: string[]) {
+export async function insertApplicationSeals(
+  trx: Transaction,
+  groupId: string,
+  applicationId: string,
+  sealIds: string[],
+) {
   if (sealIds.length === 0) return;
-  await trx.insertInto('application_seals').values(sealIds.map((sealId) => ({ group_id: groupId, application_id: applicationId, seal_id: sealId }))).execute();
+  await trx
+    .insertInto('application_seals')
+    .values(sealIds.map((sealId) => ({ group_id: groupId, application_id: applicationId, seal_id: sealId })))
+    .execute();
 }
 
 export async function insertApplicationCc(trx: Transaction, groupId: string, applicationId: string, userIds: string[]) {
   if (userIds.length === 0) return;
-  await trx.insertInto('application_cc').values(userIds.map((userId) => ({ group_id: groupId, application_id: applicationId, user_id: userId }))).execute();
+  await trx
+    .insertInto('application_cc')
+    .values(userIds.map((userId) => ({ group_id: groupId, application_id: applicationId, user_id: userId })))
+    .execute();
 }
 
 export interface TaskRow {
@@ -327,32 +427,61 @@ function tasksOfApplication(db: Db | Transaction) {
 
 /** Tasks read as JSON: their dates came back as text. */
 function reviveTasks(json: unknown): TaskRow[] {
-  return (json as Array<Omit<TaskRow, 'createdAt' | 'decidedAt'> & { createdAt: string; decidedAt: string | null }>).map((t) => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) }));
+  return (
+    json as Array<Omit<TaskRow, 'createdAt' | 'decidedAt'> & { createdAt: string; decidedAt: string | null }>
+  ).map((t) => ({ ...t, createdAt: new Date(t.createdAt), decidedAt: revive(t.decidedAt) }));
 }
 
-const selectTasksOfApplication = precompiled((db, where: { applicationId: string }) => inOpenedOrder(selectTasks(db).where('t.application_id', '=', where.applicationId)));
+const selectTasksOfApplication = precompiled((db, where: { applicationId: string }) =>
+  inOpenedOrder(selectTasks(db).where('t.application_id', '=', where.applicationId)),
+);
 
 export async function findTasksOfApplication(db: Db | Transaction, applicationId: string): Promise<TaskRow[]> {
   return selectTasksOfApplication(db, { applicationId });
 }
 
-export async function findTask(db: Db | Transaction, where: { groupId: string; id: string }): Promise<TaskRow | undefined> {
+export async function findTask(
+  db: Db | Transaction,
+  where: { groupId: string; id: string },
+): Promise<TaskRow | undefined> {
   return selectTasks(db).where('t.group_id', '=', where.groupId).where('t.id', '=', where.id).executeTakeFirst();
 }
 
 /** The approver's inbox: tasks with their application's headline. */
-export async function findTasksOf(db: Db, where: { groupId: string; assigneeId: string; status?: TaskStatus | undefined; limit: number }) {
+export async function findTasksOf(
+  db: Db,
+  where: { groupId: string; assigneeId: string; status?: TaskStatus | undefined; limit: number },
+) {
   let query = selectTasks(db)
     .innerJoin('applications as a', 'a.id', 't.application_id')
     .innerJoin('users as ap', 'ap.id', 'a.applicant_id')
-    .select(['a.reason', 'a.category', 'a.uses', 'a.purpose', 'a.status as applicationStatus', 'ap.name as applicantName', 'a.created_at as submittedAt', sealNamesOfApplication.as('sealNames')])
+    .select([
+      'a.reason',
+      'a.category',
+      'a.uses',
+      'a.purpose',
+      'a.status as applicationStatus',
+      'ap.name as applicantName',
+      'a.created_at as submittedAt',
+      sealNamesOfApplication.as('sealNames'),
+    ])
     .where('t.group_id', '=', where.groupId)
     .where('t.assignee_id', '=', where.assigneeId);
   if (where.status) query = query.where('t.status', '=', where.status);
   return query.orderBy('t.created_at', 'desc').limit(where.limit).execute();
 }
 
-type NewTask = { id: string; groupId: string; applicationId: string; level: number; assigneeId: string; onBehalfOf: string | null; via: 'delegation' | 'transfer' | 'escalation' | null; remindAt: Date | null; createdAt: Date };
+type NewTask = {
+  id: string;
+  groupId: string;
+  applicationId: string;
+  level: number;
+  assigneeId: string;
+  onBehalfOf: string | null;
+  via: 'delegation' | 'transfer' | 'escalation' | null;
+  remindAt: Date | null;
+  createdAt: Date;
+};
 
 export async function insertTasks(trx: Transaction, rows: NewTask[]) {
   if (rows.length === 0) return;
@@ -360,13 +489,35 @@ export async function insertTasks(trx: Transaction, rows: NewTask[]) {
 }
 
 export function tasksInsert(trx: Db | Transaction, rows: NewTask[]) {
-  return trx
-    .insertInto('approval_tasks')
-    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, level: r.level, assignee_id: r.assigneeId, on_behalf_of: r.onBehalfOf, via: r.via, status: 'pending' as const, comment: null, decided_at: null, remind_at: r.remindAt, reminded_at: null, created_at: r.createdAt })));
+  return trx.insertInto('approval_tasks').values(
+    rows.map((r) => ({
+      id: r.id,
+      group_id: r.groupId,
+      application_id: r.applicationId,
+      level: r.level,
+      assignee_id: r.assigneeId,
+      on_behalf_of: r.onBehalfOf,
+      via: r.via,
+      status: 'pending' as const,
+      comment: null,
+      decided_at: null,
+      remind_at: r.remindAt,
+      reminded_at: null,
+      created_at: r.createdAt,
+    })),
+  );
 }
 
-export async function decideTask(trx: Transaction, id: string, change: { status: TaskStatus; comment: string | null; at: Date }) {
-  await trx.updateTable('approval_tasks').set({ status: change.status, comment: change.comment, decided_at: change.at }).where('id', '=', id).execute();
+export async function decideTask(
+  trx: Transaction,
+  id: string,
+  change: { status: TaskStatus; comment: string | null; at: Date },
+) {
+  await trx
+    .updateTable('approval_tasks')
+    .set({ status: change.status, comment: change.comment, decided_at: change.at })
+    .where('id', '=', id)
+    .execute();
 }
 
 /**
@@ -379,7 +530,11 @@ export async function decideTask(trx: Transaction, id: string, change: { status:
 export function decisionWrites(
   trx: Db | Transaction,
   decision: { taskId: string; applicationId: string; status: TaskStatus; comment: string | null; at: Date },
-  effects: { cancelPending?: { level?: number | undefined } | undefined; application?: { status?: ApplicationStatus; current_level?: number; decided_at?: Date } | undefined; readVersion?: number | undefined },
+  effects: {
+    cancelPending?: { level?: number | undefined } | undefined;
+    application?: { status?: ApplicationStatus; current_level?: number; decided_at?: Date } | undefined;
+    readVersion?: number | undefined;
+  },
 ): { application: PendingWrite; others: PendingWrite[] } {
   const { cancelPending } = effects;
   let application = trx
@@ -389,31 +544,51 @@ export function decisionWrites(
   if (effects.readVersion !== undefined) application = application.where('version', '=', effects.readVersion);
   let cancel: PendingWrite | null = null;
   if (cancelPending) {
-    let pending = trx.updateTable('approval_tasks').set({ status: 'cancelled', decided_at: decision.at }).where('application_id', '=', decision.applicationId).where('status', '=', 'pending').where('id', '<>', decision.taskId);
+    let pending = trx
+      .updateTable('approval_tasks')
+      .set({ status: 'cancelled', decided_at: decision.at })
+      .where('application_id', '=', decision.applicationId)
+      .where('status', '=', 'pending')
+      .where('id', '<>', decision.taskId);
     if (cancelPending.level !== undefined) pending = pending.where('level', '=', cancelPending.level);
     cancel = pending;
   }
-  const decided = trx.updateTable('approval_tasks').set({ status: decision.status, comment: decision.comment, decided_at: decision.at }).where('id', '=', decision.taskId);
+  const decided = trx
+    .updateTable('approval_tasks')
+    .set({ status: decision.status, comment: decision.comment, decided_at: decision.at })
+    .where('id', '=', decision.taskId);
   return { application, others: cancel ? [decided, cancel] : [decided] };
 }
 
-export async function recordDecision(trx: Transaction, decision: Parameters<typeof decisionWrites>[1], effects: Parameters<typeof decisionWrites>[2]): Promise<void> {
+export async function recordDecision(
+  trx: Transaction,
+  decision: Parameters<typeof decisionWrites>[1],
+  effects: Parameters<typeof decisionWrites>[2],
+): Promise<void> {
   const { application, others } = decisionWrites(trx, decision, effects);
   await new WriteBatch().add(application, ...others).run(trx);
 }
 
 export async function cancelPendingTasks(trx: Transaction, applicationId: string, at: Date, level?: number) {
-  let query = trx.updateTable('approval_tasks').set({ status: 'cancelled', decided_at: at }).where('application_id', '=', applicationId).where('status', '=', 'pending');
+  let query = trx
+    .updateTable('approval_tasks')
+    .set({ status: 'cancelled', decided_at: at })
+    .where('application_id', '=', applicationId)
+    .where('status', '=', 'pending');
   if (level !== undefined) query = query.where('level', '=', level);
   await query.execute();
 }
 
-export async function findApplicationsOf(db: Db, where: { groupId: string; applicantId: string; status?: ApplicationStatus | undefined; limit: number }) {
-  let query = selectApplications(db).where('a.group_id', '=', where.groupId).where('a.applicant_id', '=', where.applicantId);
+export async function findApplicationsOf(
+  db: Db,
+  where: { groupId: string; applicantId: string; status?: ApplicationStatus | undefined; limit: number },
+) {
+  let query = selectApplications(db)
+    .where('a.group_id', '=', where.groupId)
+    .where('a.applicant_id', '=', where.applicantId);
   if (where.status) query = query.where('a.status', '=', where.status);
   return query.orderBy('a.created_at', 'desc').limit(where.limit).execute();
 }
-
 
 export async function findRoleHolders(db: Db | Transaction, where: { groupId: string; role: Role; companyId: string }) {
   return db
@@ -452,7 +627,13 @@ export async function findCustodians(db: Db | Transaction, sealIds: string[]) {
 
 export async function findActiveUsers(db: Db | Transaction, groupId: string, ids: string[]) {
   if (ids.length === 0) return [];
-  return db.selectFrom('users').select(['id', 'name', 'company_id as companyId']).where('group_id', '=', groupId).where('id', 'in', ids).where('status', '=', 'active').execute();
+  return db
+    .selectFrom('users')
+    .select(['id', 'name', 'company_id as companyId'])
+    .where('group_id', '=', groupId)
+    .where('id', 'in', ids)
+    .where('status', '=', 'active')
+    .execute();
 }
 
 /** Live delegations at a moment: who stands in for whom. */
@@ -461,7 +642,11 @@ const contactColumns = ['u.id', 'u.name', 'u.email', 'u.phone', 'u.locale', 'u.s
 const selectLevelPeople = precompiled((db, where: { groupId: string; approverIds: string[]; at: Date }) =>
   db
     .selectFrom('users as u')
-    .select([...contactColumns, sql<string | null>`null::uuid`.as('standsInFor'), sql<Date | null>`null::timestamptz`.as('delegatedAt')])
+    .select([
+      ...contactColumns,
+      sql<string | null>`null::uuid`.as('standsInFor'),
+      sql<Date | null>`null::timestamptz`.as('delegatedAt'),
+    ])
     .where('u.group_id', '=', where.groupId)
     .where('u.id', '=', sql<string>`any(${where.approverIds}::uuid[])`)
     .unionAll(
@@ -482,7 +667,12 @@ const selectLevelPeople = precompiled((db, where: { groupId: string; approverIds
  * Everyone a level may go to, in one read: each approver, and the delegate standing in for them
  * at `at` (an active person; the newest delegation wins), with what notifying them needs.
  */
-export async function findLevelPeople(db: Db | Transaction, groupId: string, approverIds: string[], at: Date): Promise<LevelPeople> {
+export async function findLevelPeople(
+  db: Db | Transaction,
+  groupId: string,
+  approverIds: string[],
+  at: Date,
+): Promise<LevelPeople> {
   if (approverIds.length === 0) return { approverIds, delegates: new Map(), people: [] };
   return levelPeopleFrom(approverIds, await selectLevelPeople(db, { groupId, approverIds, at }));
 }
@@ -506,18 +696,44 @@ function levelPeopleFrom(approverIds: string[], rows: LevelPersonRow[]): LevelPe
     const when = new Date(delegatedAt!).getTime();
     if (!known || when > known.at) delegates.set(standsInFor, { id: person.id, name: person.name, at: when });
   }
-  return { approverIds, delegates: new Map([...delegates].map(([approver, { id, name }]) => [approver, { id, name }])), people: [...people.values()] };
+  return {
+    approverIds,
+    delegates: new Map([...delegates].map(([approver, { id, name }]) => [approver, { id, name }])),
+    people: [...people.values()],
+  };
 }
 
-export async function insertDelegation(trx: Transaction, row: { id: string; groupId: string; userId: string; delegateId: string; startsAt: Date; endsAt: Date }) {
-  await trx.insertInto('delegations').values({ id: row.id, group_id: row.groupId, user_id: row.userId, delegate_id: row.delegateId, starts_at: row.startsAt, ends_at: row.endsAt, revoked_at: null }).execute();
+export async function insertDelegation(
+  trx: Transaction,
+  row: { id: string; groupId: string; userId: string; delegateId: string; startsAt: Date; endsAt: Date },
+) {
+  await trx
+    .insertInto('delegations')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      user_id: row.userId,
+      delegate_id: row.delegateId,
+      starts_at: row.startsAt,
+      ends_at: row.endsAt,
+      revoked_at: null,
+    })
+    .execute();
 }
 
 export async function findDelegationsOf(db: Db, groupId: string, userId: string) {
   return db
     .selectFrom('delegations as d')
     .innerJoin('users as u', 'u.id', 'd.delegate_id')
-    .select(['d.id', 'd.delegate_id as delegateId', 'u.name as delegateName', 'd.starts_at as startsAt', 'd.ends_at as endsAt', 'd.revoked_at as revokedAt', 'd.created_at as createdAt'])
+    .select([
+      'd.id',
+      'd.delegate_id as delegateId',
+      'u.name as delegateName',
+      'd.starts_at as startsAt',
+      'd.ends_at as endsAt',
+      'd.revoked_at as revokedAt',
+      'd.created_at as createdAt',
+    ])
     .where('d.group_id', '=', groupId)
     .where('d.user_id', '=', userId)
     .orderBy('d.created_at', 'desc')
@@ -525,7 +741,11 @@ export async function findDelegationsOf(db: Db, groupId: string, userId: string)
     .execute();
 }
 
-export async function revokeDelegation(trx: Transaction, where: { groupId: string; userId: string; id: string }, at: Date): Promise<boolean> {
+export async function revokeDelegation(
+  trx: Transaction,
+  where: { groupId: string; userId: string; id: string },
+  at: Date,
+): Promise<boolean> {
   const result = await trx
     .updateTable('delegations')
     .set({ revoked_at: at })
@@ -541,27 +761,63 @@ export async function insertAuthorizations(trx: Transaction, rows: NewAuthorizat
   await authorizationsInsert(trx, rows)?.execute();
 }
 
-export type NewAuthorization = { id: string; groupId: string; applicationId: string; sealId: string; holderId: string; kind: 'documents' | 'ticket'; usesTotal: number; createdAt: Date };
+export type NewAuthorization = {
+  id: string;
+  groupId: string;
+  applicationId: string;
+  sealId: string;
+  holderId: string;
+  kind: 'documents' | 'ticket';
+  usesTotal: number;
+  createdAt: Date;
+};
 
 export function authorizationsInsert(trx: Db | Transaction, rows: NewAuthorization[]) {
   if (rows.length === 0) return null;
-  return trx
-    .insertInto('authorizations')
-    .values(rows.map((r) => ({ id: r.id, group_id: r.groupId, application_id: r.applicationId, seal_id: r.sealId, holder_id: r.holderId, kind: r.kind, uses_total: r.usesTotal, revoked_at: null, revoked_by: null, created_at: r.createdAt })));
+  return trx.insertInto('authorizations').values(
+    rows.map((r) => ({
+      id: r.id,
+      group_id: r.groupId,
+      application_id: r.applicationId,
+      seal_id: r.sealId,
+      holder_id: r.holderId,
+      kind: r.kind,
+      uses_total: r.usesTotal,
+      revoked_at: null,
+      revoked_by: null,
+      created_at: r.createdAt,
+    })),
+  );
 }
 
-
-export async function findAuthorization(db: Db | Transaction, where: { groupId: string; id: string }, options: { lock?: boolean } = {}) {
+export async function findAuthorization(
+  db: Db | Transaction,
+  where: { groupId: string; id: string },
+  options: { lock?: boolean } = {},
+) {
   const query = db
     .selectFrom('authorizations')
-    .select(['id', 'application_id as applicationId', 'seal_id as sealId', 'holder_id as holderId', 'kind', 'uses_total as usesTotal', 'uses_consumed as usesConsumed', 'revoked_at as revokedAt'])
+    .select([
+      'id',
+      'application_id as applicationId',
+      'seal_id as sealId',
+      'holder_id as holderId',
+      'kind',
+      'uses_total as usesTotal',
+      'uses_consumed as usesConsumed',
+      'revoked_at as revokedAt',
+    ])
     .where('group_id', '=', where.groupId)
     .where('id', '=', where.id);
   return options.lock ? query.forUpdate().executeTakeFirst() : query.executeTakeFirst();
 }
 
 export async function revokeAuthorization(trx: Transaction, id: string, change: { at: Date; by: string }) {
-  await trx.updateTable('authorizations').set({ revoked_at: change.at, revoked_by: change.by }).where('id', '=', id).execute();
+  await trx
+    .updateTable('authorizations')
+    .set({ revoked_at: change.at, revoked_by: change.by })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function markReminded(trx: Transaction, taskId: string, at: Date) {
@@ -569,15 +825,31 @@ export async function markReminded(trx: Transaction, taskId: string, at: Date) {
 }
 
 /** Links a seal made by an approved production application to it, so the application names it from then on. */
-export async function linkApplicationSeal(trx: Transaction, q: { groupId: string; applicationId: string; sealId: string }) {
-  await trx.insertInto('application_seals').values({ group_id: q.groupId, application_id: q.applicationId, seal_id: q.sealId }).execute();
-}
-
-export async function insertApplicationDocuments(trx: Transaction, rows: Array<{ groupId: string; applicationId: string; sha256: string; name: string; position: number }>) {
-  if (rows.length === 0) return;
+export async function linkApplicationSeal(
+  trx: Transaction,
+  q: { groupId: string; applicationId: string; sealId: string },
+) {
   await trx
-    .insertInto('application_documents')
-    .values(rows.map((r) => ({ group_id: r.groupId, application_id: r.applicationId, sha256: r.sha256, name: r.name, position: r.position })))
+    .insertInto('application_seals')
+    .values({ group_id: q.groupId, application_id: q.applicationId, seal_id: q.sealId })
     .execute();
 }
 
+export async function insertApplicationDocuments(
+  trx: Transaction,
+  rows: Array<{ groupId: string; applicationId: string; sha256: string; name: string; position: number }>,
+) {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('application_documents')
+    .values(
+      rows.map((r) => ({
+        group_id: r.groupId,
+        application_id: r.applicationId,
+        sha256: r.sha256,
+        name: r.name,
+        position: r.position,
+      })),
+    )
+    .execute();
+}

@@ -18,7 +18,15 @@ const planSchema = z.object({
   flowId: z.string(),
   flowName: z.string(),
   flowVersion: z.number(),
-  levels: z.array(z.object({ name: z.string(), mode: z.enum(['any', 'all']), approvers: z.array(person), remindAfterHours: z.number().nullable(), escalateAfterHours: z.number().nullable() })),
+  levels: z.array(
+    z.object({
+      name: z.string(),
+      mode: z.enum(['any', 'all']),
+      approvers: z.array(person),
+      remindAfterHours: z.number().nullable(),
+      escalateAfterHours: z.number().nullable(),
+    }),
+  ),
   cc: z.array(person),
 });
 
@@ -60,10 +68,31 @@ const applicationSummary = z.object({
 const applicationSchema = applicationSummary
   .extend({
     plan: planSchema,
-    seals: z.array(z.object({ id: z.string(), name: z.string(), code: z.string(), kind: z.string(), type: z.string(), status: z.string(), companyId: z.string() })),
+    seals: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        code: z.string(),
+        kind: z.string(),
+        type: z.string(),
+        status: z.string(),
+        companyId: z.string(),
+      }),
+    ),
     tasks: z.array(taskSchema),
     cc: z.array(person),
-    authorizations: z.array(z.object({ id: z.string(), sealId: z.string(), holderId: z.string(), kind: z.enum(['documents', 'ticket']), usesTotal: z.number(), usesConsumed: z.number(), createdAt: isoDate, revokedAt: isoDate.nullable() })),
+    authorizations: z.array(
+      z.object({
+        id: z.string(),
+        sealId: z.string(),
+        holderId: z.string(),
+        kind: z.enum(['documents', 'ticket']),
+        usesTotal: z.number(),
+        usesConsumed: z.number(),
+        createdAt: isoDate,
+        revokedAt: isoDate.nullable(),
+      }),
+    ),
     documents: z.array(z.object({ sha256: z.string(), name: z.string(), size: z.number(), mediaType: z.string() })),
   })
   .meta({ id: 'Application' });
@@ -71,11 +100,19 @@ const applicationSchema = applicationSummary
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
 
 const sealUseBody = body({
-  documents: z.array(z.strictObject({ sha256, name: nonBlank(200) })).max(20).default([]).describe('the files to stamp, uploaded first with POST /documents/uploads'),
+  documents: z
+    .array(z.strictObject({ sha256, name: nonBlank(200) }))
+    .max(20)
+    .default([])
+    .describe('the files to stamp, uploaded first with POST /documents/uploads'),
   sealIds: z.array(uuid).min(1, { message: 'must name at least one seal' }).max(20),
   category,
   reason: nonBlank(1000),
-  uses: z.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(1000, { message: 'must be at most 1000' }),
+  uses: z
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be at least 1' })
+    .max(1000, { message: 'must be at most 1000' }),
   photosPerUse: z.number().int().min(0).max(20).default(0),
 });
 
@@ -84,7 +121,10 @@ const previewBody = sealUseBody.extend({ reason: z.string().trim().max(1000).opt
 const productionBody = body({
   companyId: uuid,
   name: nonBlank(100),
-  code: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, { message: 'must be 1–40 letters, digits, dot, dash or underscore' }),
+  code: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, { message: 'must be 1–40 letters, digits, dot, dash or underscore' }),
   kind: z.enum(sealKinds),
   type: z.enum(sealTypes),
   customType: nonBlank(40).optional(),
@@ -95,7 +135,9 @@ const productionBody = body({
 });
 
 /** Only the company and the custodians decide who approves a production: the other particulars may still be missing. */
-const productionPreviewBody = productionBody.partial({ name: true, code: true, kind: true, type: true }).extend({ reason: z.string().trim().max(1000).optional() });
+const productionPreviewBody = productionBody
+  .partial({ name: true, code: true, kind: true, type: true })
+  .extend({ reason: z.string().trim().max(1000).optional() });
 
 const stepBody = body({
   action: z.enum(['change', 'transfer', 'suspend', 'resume', 'report_loss', 'destroy']),
@@ -104,28 +146,59 @@ const stepBody = body({
   description: z.string().trim().max(500).optional(),
   custodianIds: z.array(uuid).min(1).max(5).optional(),
   companyId: uuid.optional().describe('transfer: the company the seal moves to'),
-  imageSha256: sha256.optional().describe('change: the new impression, a seal image stored with POST /seal-images or /seal-images/generate; the seal shows it once the change is approved'),
+  imageSha256: sha256
+    .optional()
+    .describe(
+      'change: the new impression, a seal image stored with POST /seal-images or /seal-images/generate; the seal shows it once the change is approved',
+    ),
 });
 
 const stepPreviewBody = stepBody.extend({ reason: z.string().trim().max(1000).optional() });
 
-const idempotencyHeader = z.object({ 'idempotency-key': z.string().min(8, { message: 'must be at least 8 characters' }).max(200).optional() });
+const idempotencyHeader = z.object({
+  'idempotency-key': z.string().min(8, { message: 'must be at least 8 characters' }).max(200).optional(),
+});
 
 export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.get('/flows', {
-    schema: { tags, summary: 'Approval flows over companies you may see', querystring: z.strictObject({ companyId: uuid.optional(), includeArchived: z.enum(['true', 'false']).default('false') }), response: { 200: z.object({ items: z.array(flowSchema) }) } },
-    handler: async (request) => ({ items: await flows.listFlows(ctx, actorOf(request), { companyId: request.query.companyId, includeArchived: request.query.includeArchived === 'true' }) }),
+    schema: {
+      tags,
+      summary: 'Approval flows over companies you may see',
+      querystring: z.strictObject({
+        companyId: uuid.optional(),
+        includeArchived: z.enum(['true', 'false']).default('false'),
+      }),
+      response: { 200: z.object({ items: z.array(flowSchema) }) },
+    },
+    handler: async (request) => ({
+      items: await flows.listFlows(ctx, actorOf(request), {
+        companyId: request.query.companyId,
+        includeArchived: request.query.includeArchived === 'true',
+      }),
+    }),
   });
   app.get('/flows/:flowId', {
     schema: { tags, summary: 'One flow, at its current version', params: flowParams, response: { 200: flowSchema } },
     handler: async (request) => flows.getFlow(ctx, actorOf(request), request.params.flowId),
   });
   app.post('/flows', {
-    schema: { tags, summary: 'Create a flow for a company and business category, or bound to one seal', body: createFlowBody, response: { 201: flowSchema } },
-    handler: async (request, reply) => reply.status(201).send(await flows.createFlow(ctx, actorOf(request), request.body)),
+    schema: {
+      tags,
+      summary: 'Create a flow for a company and business category, or bound to one seal',
+      body: createFlowBody,
+      response: { 201: flowSchema },
+    },
+    handler: async (request, reply) =>
+      reply.status(201).send(await flows.createFlow(ctx, actorOf(request), request.body)),
   });
   app.put('/flows/:flowId', {
-    schema: { tags, summary: 'Change a flow (a new version; running applications keep theirs)', params: flowParams, body: updateFlowBody, response: { 200: flowSchema } },
+    schema: {
+      tags,
+      summary: 'Change a flow (a new version; running applications keep theirs)',
+      params: flowParams,
+      body: updateFlowBody,
+      response: { 200: flowSchema },
+    },
     handler: async (request) => flows.updateFlow(ctx, actorOf(request), request.params.flowId, request.body),
   });
   app.post('/flows/:flowId/archive', {
@@ -134,8 +207,14 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/applications/preview', {
-    schema: { tags, summary: 'The approvers and CC an application would get, before submitting (the reason may still be empty)', body: previewBody, response: { 200: planSchema } },
-    handler: async (request) => service.previewSealUse(ctx, actorOf(request), { ...request.body, reason: request.body.reason ?? '' }),
+    schema: {
+      tags,
+      summary: 'The approvers and CC an application would get, before submitting (the reason may still be empty)',
+      body: previewBody,
+      response: { 200: planSchema },
+    },
+    handler: async (request) =>
+      service.previewSealUse(ctx, actorOf(request), { ...request.body, reason: request.body.reason ?? '' }),
   });
   app.post('/applications', {
     schema: {
@@ -161,22 +240,41 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     handler: async (request, reply) => {
       const actor = actorOf(request);
-      const result = await lifecycle.applyForProduction(ctx, actor, request.body, request.headers['idempotency-key'] ?? null);
+      const result = await lifecycle.applyForProduction(
+        ctx,
+        actor,
+        request.body,
+        request.headers['idempotency-key'] ?? null,
+      );
       return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
     },
   });
   app.post('/seals/production-applications/preview', {
-    schema: { tags: ['seals'], summary: 'The approvers and CC a production application would get, before submitting (only the company and the custodians decide them)', body: productionPreviewBody, response: { 200: planSchema } },
+    schema: {
+      tags: ['seals'],
+      summary:
+        'The approvers and CC a production application would get, before submitting (only the company and the custodians decide them)',
+      body: productionPreviewBody,
+      response: { 200: planSchema },
+    },
     handler: async (request) => lifecycle.previewProduction(ctx, actorOf(request), request.body),
   });
   app.post('/seals/:sealId/lifecycle-applications/preview', {
-    schema: { tags: ['seals'], summary: 'The approvers and CC a lifecycle application would get, before submitting (the reason may still be empty)', params: z.object({ sealId: uuid }), body: stepPreviewBody, response: { 200: planSchema } },
+    schema: {
+      tags: ['seals'],
+      summary:
+        'The approvers and CC a lifecycle application would get, before submitting (the reason may still be empty)',
+      params: z.object({ sealId: uuid }),
+      body: stepPreviewBody,
+      response: { 200: planSchema },
+    },
     handler: async (request) => lifecycle.previewStep(ctx, actorOf(request), request.params.sealId, request.body),
   });
   app.post('/seals/:sealId/lifecycle-applications', {
     schema: {
       tags: ['seals'],
-      summary: 'Apply to change (变更), transfer (移交), suspend (停用), resume, report lost (挂失) or destroy (销毁) a seal',
+      summary:
+        'Apply to change (变更), transfer (移交), suspend (停用), resume, report lost (挂失) or destroy (销毁) a seal',
       params: z.object({ sealId: uuid }),
       headers: idempotencyHeader,
       body: stepBody,
@@ -184,15 +282,31 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     handler: async (request, reply) => {
       const actor = actorOf(request);
-      const result = await lifecycle.applyForStep(ctx, actor, request.params.sealId, request.body, request.headers['idempotency-key'] ?? null);
+      const result = await lifecycle.applyForStep(
+        ctx,
+        actor,
+        request.params.sealId,
+        request.body,
+        request.headers['idempotency-key'] ?? null,
+      );
       return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
     },
   });
 
   app.get('/applications/:applicationId/documents/:sha256', {
-    schema: { tags, summary: 'Download a document of an application (to review it before deciding)', params: z.object({ applicationId: uuid, sha256 }), response: { 200: z.unknown().describe('the document itself (application/pdf)') } },
+    schema: {
+      tags,
+      summary: 'Download a document of an application (to review it before deciding)',
+      params: z.object({ applicationId: uuid, sha256 }),
+      response: { 200: z.unknown().describe('the document itself (application/pdf)') },
+    },
     handler: async (request, reply) => {
-      const document = await service.readApplicationDocument(ctx, actorOf(request), request.params.applicationId, request.params.sha256);
+      const document = await service.readApplicationDocument(
+        ctx,
+        actorOf(request),
+        request.params.applicationId,
+        request.params.sha256,
+      );
       return reply
         .type(document.mediaType)
         .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(document.name)}`)
@@ -217,59 +331,158 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
       handler: async (request, reply) => {
         const bytes = request.body;
-        if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new AppError('validation_failed', 'Send the PDF itself as the request body.', { errors: [{ field: 'body', message: 'is empty' }] });
-        return reply.status(201).send(await service.uploadDocument(ctx, actorOf(request), { bytes, name: request.query.name, claimed: request.headers['content-type'] }));
+        if (!Buffer.isBuffer(bytes) || bytes.length === 0)
+          throw new AppError('validation_failed', 'Send the PDF itself as the request body.', {
+            errors: [{ field: 'body', message: 'is empty' }],
+          });
+        return reply.status(201).send(
+          await service.uploadDocument(ctx, actorOf(request), {
+            bytes,
+            name: request.query.name,
+            claimed: request.headers['content-type'],
+          }),
+        );
       },
     });
   });
 
   app.get('/applications', {
-    schema: { tags, summary: 'My applications', querystring: z.strictObject({ status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }), response: { 200: z.object({ items: z.array(applicationSummary) }) } },
+    schema: {
+      tags,
+      summary: 'My applications',
+      querystring: z.strictObject({
+        status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+      }),
+      response: { 200: z.object({ items: z.array(applicationSummary) }) },
+    },
     handler: async (request) => ({ items: await service.listMyApplications(ctx, actorOf(request), request.query) }),
   });
   app.get('/applications/:applicationId', {
-    schema: { tags, summary: 'An application with its plan, tasks (timeline), CC and authorizations', params: z.object({ applicationId: uuid }), response: { 200: applicationSchema } },
+    schema: {
+      tags,
+      summary: 'An application with its plan, tasks (timeline), CC and authorizations',
+      params: z.object({ applicationId: uuid }),
+      response: { 200: applicationSchema },
+    },
     handler: async (request) => service.getApplication(ctx, actorOf(request), request.params.applicationId),
   });
   app.post('/applications/:applicationId/withdraw', {
-    schema: { tags, summary: 'Withdraw my application before the final decision', params: z.object({ applicationId: uuid }), response: { 200: applicationSchema } },
+    schema: {
+      tags,
+      summary: 'Withdraw my application before the final decision',
+      params: z.object({ applicationId: uuid }),
+      response: { 200: applicationSchema },
+    },
     handler: async (request) => service.withdrawApplication(ctx, actorOf(request), request.params.applicationId),
   });
 
   app.get('/tasks', {
-    schema: { tags, summary: 'My approval inbox', querystring: z.strictObject({ status: z.enum(['pending', 'approved', 'rejected', 'transferred', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }), response: { 200: z.object({ items: z.array(taskSchema.extend({ reason: z.string(), category: z.string().nullable(), uses: z.number(), purpose: z.string(), applicationStatus: z.string(), applicantName: z.string(), submittedAt: isoDate, sealNames: z.array(z.string()) })) }) } },
+    schema: {
+      tags,
+      summary: 'My approval inbox',
+      querystring: z.strictObject({
+        status: z.enum(['pending', 'approved', 'rejected', 'transferred', 'cancelled']).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+      }),
+      response: {
+        200: z.object({
+          items: z.array(
+            taskSchema.extend({
+              reason: z.string(),
+              category: z.string().nullable(),
+              uses: z.number(),
+              purpose: z.string(),
+              applicationStatus: z.string(),
+              applicantName: z.string(),
+              submittedAt: isoDate,
+              sealNames: z.array(z.string()),
+            }),
+          ),
+        }),
+      },
+    },
     handler: async (request) => ({ items: await service.listMyTasks(ctx, actorOf(request), request.query) }),
   });
   app.post('/tasks/:taskId/approve', {
-    schema: { tags, summary: 'Approve (with an optional comment)', params: z.object({ taskId: uuid }), body: body({ comment: z.string().trim().max(1000).optional() }), response: { 200: applicationSchema } },
-    handler: async (request) => service.approveTask(ctx, actorOf(request), request.params.taskId, request.body.comment ?? null),
+    schema: {
+      tags,
+      summary: 'Approve (with an optional comment)',
+      params: z.object({ taskId: uuid }),
+      body: body({ comment: z.string().trim().max(1000).optional() }),
+      response: { 200: applicationSchema },
+    },
+    handler: async (request) =>
+      service.approveTask(ctx, actorOf(request), request.params.taskId, request.body.comment ?? null),
   });
   app.post('/tasks/:taskId/reject', {
-    schema: { tags, summary: 'Reject (final; a reason is required)', params: z.object({ taskId: uuid }), body: body({ reason: nonBlank(1000) }), response: { 200: applicationSchema } },
+    schema: {
+      tags,
+      summary: 'Reject (final; a reason is required)',
+      params: z.object({ taskId: uuid }),
+      body: body({ reason: nonBlank(1000) }),
+      response: { 200: applicationSchema },
+    },
     handler: async (request) => service.rejectTask(ctx, actorOf(request), request.params.taskId, request.body.reason),
   });
   app.post('/tasks/:taskId/transfer', {
-    schema: { tags, summary: 'Transfer (转交) the task to another approver', params: z.object({ taskId: uuid }), body: body({ toUserId: uuid, comment: z.string().trim().max(1000).optional() }), response: { 200: applicationSchema } },
-    handler: async (request) => service.transferTask(ctx, actorOf(request), request.params.taskId, { toUserId: request.body.toUserId, comment: request.body.comment ?? null }),
+    schema: {
+      tags,
+      summary: 'Transfer (转交) the task to another approver',
+      params: z.object({ taskId: uuid }),
+      body: body({ toUserId: uuid, comment: z.string().trim().max(1000).optional() }),
+      response: { 200: applicationSchema },
+    },
+    handler: async (request) =>
+      service.transferTask(ctx, actorOf(request), request.params.taskId, {
+        toUserId: request.body.toUserId,
+        comment: request.body.comment ?? null,
+      }),
   });
 
   app.post('/authorizations/:authorizationId/revoke', {
-    schema: { tags, summary: 'Revoke the remaining uses of an authorization', params: z.object({ authorizationId: uuid }), response: { 200: applicationSchema } },
+    schema: {
+      tags,
+      summary: 'Revoke the remaining uses of an authorization',
+      params: z.object({ authorizationId: uuid }),
+      response: { 200: applicationSchema },
+    },
     handler: async (request) => service.revokeAuthorization(ctx, actorOf(request), request.params.authorizationId),
   });
 
-  const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((v) => new Date(v));
-  const delegationSchema = z.object({ id: z.string(), delegateId: z.string(), delegateName: z.string(), startsAt: isoDate, endsAt: isoDate, revokedAt: isoDate.nullable(), createdAt: isoDate });
+  const dateTime = z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+    .transform((v) => new Date(v));
+  const delegationSchema = z.object({
+    id: z.string(),
+    delegateId: z.string(),
+    delegateName: z.string(),
+    startsAt: isoDate,
+    endsAt: isoDate,
+    revokedAt: isoDate.nullable(),
+    createdAt: isoDate,
+  });
   app.get('/delegations', {
     schema: { tags, summary: 'My delegations', response: { 200: z.object({ items: z.array(delegationSchema) }) } },
     handler: async (request) => ({ items: await service.listDelegations(ctx, actorOf(request)) }),
   });
   app.post('/delegations', {
-    schema: { tags, summary: 'Let someone decide my approval tasks for a date range', body: body({ delegateId: uuid, startsAt: dateTime, endsAt: dateTime }), response: { 201: delegationSchema } },
-    handler: async (request, reply) => reply.status(201).send(await service.createDelegation(ctx, actorOf(request), request.body)),
+    schema: {
+      tags,
+      summary: 'Let someone decide my approval tasks for a date range',
+      body: body({ delegateId: uuid, startsAt: dateTime, endsAt: dateTime }),
+      response: { 201: delegationSchema },
+    },
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.createDelegation(ctx, actorOf(request), request.body)),
   });
   app.delete('/delegations/:delegationId', {
-    schema: { tags, summary: 'End a delegation', params: z.object({ delegationId: uuid }), response: { 200: okSchema } },
+    schema: {
+      tags,
+      summary: 'End a delegation',
+      params: z.object({ delegationId: uuid }),
+      response: { 200: okSchema },
+    },
     handler: async (request) => {
       await service.revokeDelegation(ctx, actorOf(request), request.params.delegationId);
       return { ok: true as const };

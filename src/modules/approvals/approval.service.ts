@@ -60,33 +60,75 @@ export interface SealFacts {
  * The seals of a seal-use application, each checked with the use decision: the applicant
  * must hold a grant for every one of them, for the business category asked.
  */
-async function checkSealsForUse(ctx: AppContext, db: AppContext['db'] | Transaction, actor: Actor, draft: SealUseDraft): Promise<SealFacts[]> {
+async function checkSealsForUse(
+  ctx: AppContext,
+  db: AppContext['db'] | Transaction,
+  actor: Actor,
+  draft: SealUseDraft,
+): Promise<SealFacts[]> {
   const { principal } = actor;
   const applicantId = requireUser(principal);
   const seals: SealFacts[] = [];
   for (const sealId of [...new Set(draft.sealIds)]) {
-    const decision = await decideSealUse(db, { groupId: principal.groupId, sealId, userId: applicantId, category: draft.category, at: ctx.now() });
+    const decision = await decideSealUse(db, {
+      groupId: principal.groupId,
+      sealId,
+      userId: applicantId,
+      category: draft.category,
+      at: ctx.now(),
+    });
     const seal = await findSeal(db, { groupId: principal.groupId, id: sealId });
-    if (!seal || (decision.allowed === false && decision.reason === 'seal_not_found')) throw notFound('seal_not_found', sealId);
+    if (!seal || (decision.allowed === false && decision.reason === 'seal_not_found'))
+      throw notFound('seal_not_found', sealId);
     if (!decision.allowed) {
       // Refusals name the seal only to those who may know it: its readers, and people of its
       // company or a company below it. A sibling company's seal stays unknown (404).
-      const knows = (principal.companyPath !== null && principal.companyPath.startsWith(seal.companyPath)) || canRead(principal, 'seals.read', seal.companyPath);
+      const knows =
+        (principal.companyPath !== null && principal.companyPath.startsWith(seal.companyPath)) ||
+        canRead(principal, 'seals.read', seal.companyPath);
       if (!knows) throw notFound('seal_not_found', sealId);
-      if (decision.reason === 'seal_not_usable') throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, { sealId, sealStatus: seal.status });
-      if (decision.reason === 'custodian') throw new AppError('sod_conflict', `You keep ${seal.name}; a custodian cannot apply to use the seal they keep.`, { roles: ['custodian', 'seal_user'] });
+      if (decision.reason === 'seal_not_usable')
+        throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, {
+          sealId,
+          sealStatus: seal.status,
+        });
+      if (decision.reason === 'custodian')
+        throw new AppError(
+          'sod_conflict',
+          `You keep ${seal.name}; a custodian cannot apply to use the seal they keep.`,
+          { roles: ['custodian', 'seal_user'] },
+        );
       if (decision.reason === 'user_inactive') throw new AppError('forbidden', 'Your account is not active.');
-      throw new AppError('seal_not_granted', `You hold no grant to use ${seal.name} for ${draft.category}; ask its seal administrator for one.`, { sealId });
+      throw new AppError(
+        'seal_not_granted',
+        `You hold no grant to use ${seal.name} for ${draft.category}; ask its seal administrator for one.`,
+        { sealId },
+      );
     }
-    seals.push({ id: seal.id, name: seal.name, kind: seal.kind, type: seal.type, companyId: seal.companyId, companyPath: seal.companyPath, companyName: seal.companyName });
+    seals.push({
+      id: seal.id,
+      name: seal.name,
+      kind: seal.kind,
+      type: seal.type,
+      companyId: seal.companyId,
+      companyPath: seal.companyPath,
+      companyName: seal.companyName,
+    });
   }
   if (new Set(seals.map((s) => s.companyId)).size > 1) {
-    throw new AppError('flow_conflict', 'The seals you chose belong to different companies; apply for each company separately.');
+    throw new AppError(
+      'flow_conflict',
+      'The seals you chose belong to different companies; apply for each company separately.',
+    );
   }
   return seals;
 }
 
-function canRead(principal: Actor['principal'], permission: 'seals.read' | 'seals.manage', companyPath: string): boolean {
+function canRead(
+  principal: Actor['principal'],
+  permission: 'seals.read' | 'seals.manage',
+  companyPath: string,
+): boolean {
   try {
     return isWithin(scopeOf(principal, permission), companyPath);
   } catch {
@@ -103,12 +145,18 @@ function levelApplies(level: FlowDefinition['levels'][number], uses: number, sea
   return true;
 }
 
-async function resolveApprovers(db: AppContext['db'] | Transaction, groupId: string, specs: ApproverSpec[], context: { applicantId: string; sealIds: string[]; custodianIds?: string[] | undefined }) {
+async function resolveApprovers(
+  db: AppContext['db'] | Transaction,
+  groupId: string,
+  specs: ApproverSpec[],
+  context: { applicantId: string; sealIds: string[]; custodianIds?: string[] | undefined },
+) {
   const found = new Map<string, { id: string; name: string }>();
   for (const spec of specs) {
     let people: Array<{ id: string; name: string }> = [];
     if (spec.type === 'user') people = await repo.findActiveUsers(db, groupId, [spec.userId]);
-    else if (spec.type === 'role') people = await repo.findRoleHolders(db, { groupId, role: spec.role, companyId: spec.companyId });
+    else if (spec.type === 'role')
+      people = await repo.findRoleHolders(db, { groupId, role: spec.role, companyId: spec.companyId });
     else if (spec.type === 'department_head') {
       const head = await repo.findDepartmentHead(db, context.applicantId);
       people = head && head.status === 'active' ? [{ id: head.id, name: head.name }] : [];
@@ -127,20 +175,54 @@ async function resolveApprovers(db: AppContext['db'] | Transaction, groupId: str
 export async function planFor(
   ctx: AppContext,
   db: AppContext['db'] | Transaction,
-  q: { groupId: string; applicantId: string; purpose: FlowPurpose; category: string | null; uses: number; seals: SealFacts[]; company: { path: string; name: string }; custodianIds?: string[] | undefined },
+  q: {
+    groupId: string;
+    applicantId: string;
+    purpose: FlowPurpose;
+    category: string | null;
+    uses: number;
+    seals: SealFacts[];
+    company: { path: string; name: string };
+    custodianIds?: string[] | undefined;
+  },
 ): Promise<{ flow: Flow; plan: Plan }> {
   const sealIds = q.seals.map((s) => s.id);
-  const flow = await resolveFlow(db, { groupId: q.groupId, purpose: q.purpose, category: q.category, sealIds, companyPath: q.company.path, companyName: q.company.name });
+  const flow = await resolveFlow(db, {
+    groupId: q.groupId,
+    purpose: q.purpose,
+    category: q.category,
+    sealIds,
+    companyPath: q.company.path,
+    companyName: q.company.name,
+  });
   const levels: PlannedLevel[] = [];
   for (const level of flow.definition.levels) {
     if (!levelApplies(level, q.uses, q.seals)) continue;
-    const approvers = await resolveApprovers(db, q.groupId, level.approvers, { applicantId: q.applicantId, sealIds, custodianIds: q.custodianIds });
+    const approvers = await resolveApprovers(db, q.groupId, level.approvers, {
+      applicantId: q.applicantId,
+      sealIds,
+      custodianIds: q.custodianIds,
+    });
     if (approvers.length === 0) {
-      throw new AppError('approver_unresolvable', `Level "${level.name}" of flow "${flow.name}" has nobody to approve (no active department head, custodian or role holder other than you); ask a seal administrator to fix the flow.`, { level: level.name });
+      throw new AppError(
+        'approver_unresolvable',
+        `Level "${level.name}" of flow "${flow.name}" has nobody to approve (no active department head, custodian or role holder other than you); ask a seal administrator to fix the flow.`,
+        { level: level.name },
+      );
     }
-    levels.push({ name: level.name, mode: level.mode, approvers, remindAfterHours: level.remindAfterHours ?? null, escalateAfterHours: level.escalateAfterHours ?? null });
+    levels.push({
+      name: level.name,
+      mode: level.mode,
+      approvers,
+      remindAfterHours: level.remindAfterHours ?? null,
+      escalateAfterHours: level.escalateAfterHours ?? null,
+    });
   }
-  const cc = await resolveApprovers(db, q.groupId, flow.definition.cc, { applicantId: q.applicantId, sealIds, custodianIds: q.custodianIds });
+  const cc = await resolveApprovers(db, q.groupId, flow.definition.cc, {
+    applicantId: q.applicantId,
+    sealIds,
+    custodianIds: q.custodianIds,
+  });
   return { flow, plan: { flowId: flow.id, flowName: flow.name, flowVersion: flow.version, levels, cc } };
 }
 
@@ -149,7 +231,15 @@ export async function previewSealUse(ctx: AppContext, actor: Actor, draft: SealU
   const applicantId = requireUser(principal);
   const seals = await checkSealsForUse(ctx, ctx.db, actor, draft);
   const first = seals[0]!;
-  const { plan } = await planFor(ctx, ctx.db, { groupId: principal.groupId, applicantId, purpose: 'seal_use', category: draft.category, uses: draft.uses, seals, company: { path: first.companyPath, name: first.companyName } });
+  const { plan } = await planFor(ctx, ctx.db, {
+    groupId: principal.groupId,
+    applicantId,
+    purpose: 'seal_use',
+    category: draft.category,
+    uses: draft.uses,
+    seals,
+    company: { path: first.companyPath, name: first.companyName },
+  });
   return plan;
 }
 
@@ -161,7 +251,13 @@ export async function previewSealUse(ctx: AppContext, actor: Actor, draft: SealU
 export async function openLevel(
   ctx: AppContext,
   trx: Db | Transaction,
-  q: { groupId: string; application: Pick<repo.ApplicationRow, 'id' | 'applicantId' | 'applicantName' | 'reason' | 'sealNames'>; level: number; planned: PlannedLevel; escalatedFrom?: { names: string | null; waitingHours: number } },
+  q: {
+    groupId: string;
+    application: Pick<repo.ApplicationRow, 'id' | 'applicantId' | 'applicantName' | 'reason' | 'sealNames'>;
+    level: number;
+    planned: PlannedLevel;
+    escalatedFrom?: { names: string | null; waitingHours: number };
+  },
   batch?: WriteBatch,
   known?: repo.LevelPeople,
 ) {
@@ -178,20 +274,80 @@ export async function openLevel(
     // A delegate never decides their own application: then the approver keeps the task.
     const standIn = delegate && delegate.id !== application.applicantId ? delegate : undefined;
     const via = standIn ? ('delegation' as const) : q.escalatedFrom ? ('escalation' as const) : null;
-    return { id: newId(), groupId: q.groupId, applicationId: application.id, level: q.level, assigneeId: standIn?.id ?? approver.id, onBehalfOf: standIn ? approver.id : null, via, remindAt, createdAt: now };
+    return {
+      id: newId(),
+      groupId: q.groupId,
+      applicationId: application.id,
+      level: q.level,
+      assigneeId: standIn?.id ?? approver.id,
+      onBehalfOf: standIn ? approver.id : null,
+      via,
+      remindAt,
+      createdAt: now,
+    };
   });
   if (rows.length > 0) writes.add(repo.tasksInsert(trx, rows));
-  scheduleOverdue(trx, writes, { groupId: q.groupId, applicationId: application.id, level: q.level, tasks: rows, openedAt: now, remindAfterHours: q.planned.remindAfterHours, escalateAfterHours: q.planned.escalateAfterHours });
+  scheduleOverdue(trx, writes, {
+    groupId: q.groupId,
+    applicationId: application.id,
+    level: q.level,
+    tasks: rows,
+    openedAt: now,
+    remindAfterHours: q.planned.remindAfterHours,
+    escalateAfterHours: q.planned.escalateAfterHours,
+  });
   const { sealNames } = application;
   const userIds = rows.map((r) => r.assigneeId);
   if (q.escalatedFrom) {
-    tellInBatch(ctx, trx, writes, { groupId: q.groupId, userIds, kind: 'approval.escalated', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, fromApproverName: q.escalatedFrom.names, waitingHours: q.escalatedFrom.waitingHours }, applicationId: application.id, at: now }, people);
+    tellInBatch(
+      ctx,
+      trx,
+      writes,
+      {
+        groupId: q.groupId,
+        userIds,
+        kind: 'approval.escalated',
+        params: {
+          applicationId: application.id,
+          sealNames,
+          applicantName: application.applicantName,
+          fromApproverName: q.escalatedFrom.names,
+          waitingHours: q.escalatedFrom.waitingHours,
+        },
+        applicationId: application.id,
+        at: now,
+      },
+      people,
+    );
   } else {
-    tellInBatch(ctx, trx, writes, { groupId: q.groupId, userIds, kind: 'approval.task_assigned', params: { applicationId: application.id, sealNames, applicantName: application.applicantName, reason: application.reason }, applicationId: application.id, at: now }, people);
+    tellInBatch(
+      ctx,
+      trx,
+      writes,
+      {
+        groupId: q.groupId,
+        userIds,
+        kind: 'approval.task_assigned',
+        params: {
+          applicationId: application.id,
+          sealNames,
+          applicantName: application.applicantName,
+          reason: application.reason,
+        },
+        applicationId: application.id,
+        at: now,
+      },
+      people,
+    );
   }
   if (!batch) await writes.run(trx);
-  const nameOf = (id: string) => people.find((p) => p.id === id)?.name ?? q.planned.approvers.find((a) => a.id === id)?.name ?? '';
-  return rows.map((row) => ({ ...row, assigneeName: nameOf(row.assigneeId), onBehalfOfName: row.onBehalfOf ? nameOf(row.onBehalfOf) : null }));
+  const nameOf = (id: string) =>
+    people.find((p) => p.id === id)?.name ?? q.planned.approvers.find((a) => a.id === id)?.name ?? '';
+  return rows.map((row) => ({
+    ...row,
+    assigneeName: nameOf(row.assigneeId),
+    onBehalfOfName: row.onBehalfOf ? nameOf(row.onBehalfOf) : null,
+  }));
 }
 
 export interface ApplicationDraft {
@@ -204,7 +360,9 @@ export interface ApplicationDraft {
   photosPerUse: number;
   documents?: Array<{ sha256: string; name: string }> | undefined;
   /** Checked (and re-checked inside the transaction) by the caller's rules: the seals and their company. */
-  check: (trx: Transaction) => Promise<{ seals: SealFacts[]; company: { id: string; path: string; name: string }; custodianIds?: string[] }>;
+  check: (
+    trx: Transaction,
+  ) => Promise<{ seals: SealFacts[]; company: { id: string; path: string; name: string }; custodianIds?: string[] }>;
 }
 
 /**
@@ -212,43 +370,127 @@ export interface ApplicationDraft {
  * the approvers and the copied. With an idempotency key a repeated submission returns the
  * application the first one created instead of a second one.
  */
-export async function submitApplication(ctx: AppContext, actor: Actor, draft: ApplicationDraft, idempotencyKey: string | null): Promise<{ id: string; created: boolean }> {
+export async function submitApplication(
+  ctx: AppContext,
+  actor: Actor,
+  draft: ApplicationDraft,
+  idempotencyKey: string | null,
+): Promise<{ id: string; created: boolean }> {
   const { principal } = actor;
   const applicantId = requireUser(principal);
   if (idempotencyKey) {
-    const existing = await repo.findApplicationByKey(ctx.db, { groupId: principal.groupId, applicantId, key: idempotencyKey });
+    const existing = await repo.findApplicationByKey(ctx.db, {
+      groupId: principal.groupId,
+      applicantId,
+      key: idempotencyKey,
+    });
     if (existing) return { id: existing.id, created: false };
   }
   const id = newId();
   try {
     await ctx.db.transaction().execute(async (trx) => {
       const { seals, company, custodianIds } = await draft.check(trx);
-      const { flow, plan } = await planFor(ctx, trx, { groupId: principal.groupId, applicantId, purpose: draft.purpose, category: draft.category, uses: draft.uses, seals, company, custodianIds });
-      await repo.insertApplication(trx, { id, groupId: principal.groupId, companyId: company.id, applicantId, purpose: draft.purpose, category: draft.category, lifecycleAction: draft.lifecycleAction, payload: draft.payload, reason: draft.reason, uses: draft.uses, photosPerUse: draft.photosPerUse, flowVersionId: flow.versionId, plan, idempotencyKey });
-      await repo.insertApplicationSeals(trx, principal.groupId, id, seals.map((x) => x.id));
+      const { flow, plan } = await planFor(ctx, trx, {
+        groupId: principal.groupId,
+        applicantId,
+        purpose: draft.purpose,
+        category: draft.category,
+        uses: draft.uses,
+        seals,
+        company,
+        custodianIds,
+      });
+      await repo.insertApplication(trx, {
+        id,
+        groupId: principal.groupId,
+        companyId: company.id,
+        applicantId,
+        purpose: draft.purpose,
+        category: draft.category,
+        lifecycleAction: draft.lifecycleAction,
+        payload: draft.payload,
+        reason: draft.reason,
+        uses: draft.uses,
+        photosPerUse: draft.photosPerUse,
+        flowVersionId: flow.versionId,
+        plan,
+        idempotencyKey,
+      });
+      await repo.insertApplicationSeals(
+        trx,
+        principal.groupId,
+        id,
+        seals.map((x) => x.id),
+      );
       const documents = draft.documents ?? [];
       for (const [index, document] of documents.entries()) {
         // Only files of the applicant's own group, and only PDFs, can be named for stamping.
         const blob = await getGroupBlob(trx, { groupId: principal.groupId, sha256: document.sha256 });
         if (blob.mediaType !== 'application/pdf') {
-          throw new AppError('file_type_mismatch', `${document.name} is ${blob.mediaType}, not a PDF; only PDF documents can be stamped.`, { errors: [{ field: `body.documents.${index}.sha256`, message: 'is not a PDF' }] });
+          throw new AppError(
+            'file_type_mismatch',
+            `${document.name} is ${blob.mediaType}, not a PDF; only PDF documents can be stamped.`,
+            { errors: [{ field: `body.documents.${index}.sha256`, message: 'is not a PDF' }] },
+          );
         }
       }
-      await repo.insertApplicationDocuments(trx, documents.map((d, position) => ({ groupId: principal.groupId, applicationId: id, sha256: d.sha256, name: d.name, position })));
-      await repo.insertApplicationCc(trx, principal.groupId, id, plan.cc.map((c) => c.id));
+      await repo.insertApplicationDocuments(
+        trx,
+        documents.map((d, position) => ({
+          groupId: principal.groupId,
+          applicationId: id,
+          sha256: d.sha256,
+          name: d.name,
+          position,
+        })),
+      );
+      await repo.insertApplicationCc(
+        trx,
+        principal.groupId,
+        id,
+        plan.cc.map((c) => c.id),
+      );
       const sealNames = seals.length > 0 ? seals.map((x) => x.name) : [String(draft.payload.name ?? '')];
-      await openLevel(ctx, trx, { groupId: principal.groupId, application: { id, applicantId, applicantName: principal.name, reason: draft.reason, sealNames }, level: 0, planned: plan.levels[0]! });
-      await tell(ctx, trx, { groupId: principal.groupId, userIds: plan.cc.map((c) => c.id), kind: 'application.cc', params: { applicationId: id, sealNames, applicantName: principal.name, reason: draft.reason }, applicationId: id, at: ctx.now() });
+      await openLevel(ctx, trx, {
+        groupId: principal.groupId,
+        application: { id, applicantId, applicantName: principal.name, reason: draft.reason, sealNames },
+        level: 0,
+        planned: plan.levels[0]!,
+      });
+      await tell(ctx, trx, {
+        groupId: principal.groupId,
+        userIds: plan.cc.map((c) => c.id),
+        kind: 'application.cc',
+        params: { applicationId: id, sealNames, applicantName: principal.name, reason: draft.reason },
+        applicationId: id,
+        at: ctx.now(),
+      });
       await recordAudit(trx, {
         groupId: principal.groupId,
         actor,
-        event: { action: 'application.submitted', target: { type: 'application', id }, companyId: company.id, changes: { purpose: draft.purpose, category: draft.category, sealIds: seals.map((x) => x.id), uses: draft.uses, flowVersionId: flow.versionId, levels: plan.levels.length } },
+        event: {
+          action: 'application.submitted',
+          target: { type: 'application', id },
+          companyId: company.id,
+          changes: {
+            purpose: draft.purpose,
+            category: draft.category,
+            sealIds: seals.map((x) => x.id),
+            uses: draft.uses,
+            flowVersionId: flow.versionId,
+            levels: plan.levels.length,
+          },
+        },
       });
     });
   } catch (error) {
     // Two submissions with one key racing: the loser returns the winner's application.
     if (idempotencyKey) {
-      const existing = await repo.findApplicationByKey(ctx.db, { groupId: principal.groupId, applicantId, key: idempotencyKey });
+      const existing = await repo.findApplicationByKey(ctx.db, {
+        groupId: principal.groupId,
+        applicantId,
+        key: idempotencyKey,
+      });
       if (existing) return { id: existing.id, created: false };
     }
     throw error;
@@ -295,12 +537,25 @@ async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, 
 }
 
 /** The task is there, the caller's, and still to be decided on a pending application; or why not. */
-function checkDecision(application: { id: string; status: string; currentLevel: number } | undefined, tasks: repo.TaskRow[], taskId: string, userId: string): { task: repo.TaskRow } {
+function checkDecision(
+  application: { id: string; status: string; currentLevel: number } | undefined,
+  tasks: repo.TaskRow[],
+  taskId: string,
+  userId: string,
+): { task: repo.TaskRow } {
   const current = tasks.find((t) => t.id === taskId);
   if (!application || !current) throw notFound('task_not_found', taskId);
-  if (current.assigneeId !== userId) throw new AppError('task_not_yours', 'This approval task is assigned to someone else.');
+  if (current.assigneeId !== userId)
+    throw new AppError('task_not_yours', 'This approval task is assigned to someone else.');
   if (current.status !== 'pending' || application.status !== 'pending') {
-    throw new AppError('task_already_decided', `This task is already ${current.status} and the application is ${application.status}.`, { task: { id: current.id, status: current.status }, application: { id: application.id, status: application.status, currentLevel: application.currentLevel } });
+    throw new AppError(
+      'task_already_decided',
+      `This task is already ${current.status} and the application is ${application.status}.`,
+      {
+        task: { id: current.id, status: current.status },
+        application: { id: application.id, status: application.status, currentLevel: application.currentLevel },
+      },
+    );
   }
   return { task: current };
 }
@@ -332,18 +587,38 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
     }
     try {
       const now = ctx.now();
-      const outcome = await decideAndWrite(ctx.db, task, tasks, application, application.version, state!.nextLevel, now);
+      const outcome = await decideAndWrite(
+        ctx.db,
+        task,
+        tasks,
+        application,
+        application.version,
+        state!.nextLevel,
+        now,
+      );
       // Nothing changed the application since it was read (the version held): the answer is what
       // was read with this decision applied, without reading it again.
       return pageAfter(application, { taskId, comment, at: now }, outcome);
     } catch (error) {
       if (!isSerializationFailure(error)) throw error;
-      if (attempt >= DECISION_ATTEMPTS) throw new AppError('application_changed', `The application changed ${DECISION_ATTEMPTS} times while this approval was being written; nothing was written. Try again.`);
+      if (attempt >= DECISION_ATTEMPTS)
+        throw new AppError(
+          'application_changed',
+          `The application changed ${DECISION_ATTEMPTS} times while this approval was being written; nothing was written. Try again.`,
+        );
     }
   }
 
   /** Every write of the decision in one statement, its audit events last (written once every other write held). */
-  async function decideAndWrite(db: Db | Transaction, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, readVersion?: number, nextLevel?: repo.LevelPeople, now = ctx.now()): Promise<DecisionOutcome> {
+  async function decideAndWrite(
+    db: Db | Transaction,
+    task: repo.TaskRow,
+    tasks: repo.TaskRow[],
+    application: DecisionApplication,
+    readVersion?: number,
+    nextLevel?: repo.LevelPeople,
+    now = ctx.now(),
+  ): Promise<DecisionOutcome> {
     const writes = new WriteBatch();
     const events: AuditEvent[] = [];
     const outcome = await decide(db, writes, task, tasks, application, now, events, readVersion, nextLevel);
@@ -351,27 +626,67 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
     return outcome;
   }
 
-  async function decide(db: Db | Transaction, writes: WriteBatch, task: repo.TaskRow, tasks: repo.TaskRow[], application: DecisionApplication, now: Date, events: AuditEvent[], readVersion: number | undefined, nextLevel: repo.LevelPeople | undefined): Promise<DecisionOutcome> {
+  async function decide(
+    db: Db | Transaction,
+    writes: WriteBatch,
+    task: repo.TaskRow,
+    tasks: repo.TaskRow[],
+    application: DecisionApplication,
+    now: Date,
+    events: AuditEvent[],
+    readVersion: number | undefined,
+    nextLevel: repo.LevelPeople | undefined,
+  ): Promise<DecisionOutcome> {
     const decision = { taskId: task.id, applicationId: application.id, status: 'approved' as const, comment, at: now };
-    const record = (effects: { cancelPending?: { level?: number }; application?: DecisionOutcome['application'] }): DecisionOutcome => {
+    const record = (effects: {
+      cancelPending?: { level?: number };
+      application?: DecisionOutcome['application'];
+    }): DecisionOutcome => {
       const { application: move, others } = repo.decisionWrites(db, decision, { ...effects, readVersion });
       if (readVersion === undefined) writes.add(move);
       else writes.guard(move);
       writes.add(...others);
-      return { application: effects.application ?? {}, cancelPending: effects.cancelPending, opened: [], authorizations: [] };
+      return {
+        application: effects.application ?? {},
+        cancelPending: effects.cancelPending,
+        opened: [],
+        authorizations: [],
+      };
     };
-    events.push({ action: 'application.task_approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf } });
+    events.push({
+      action: 'application.task_approved',
+      target: { type: 'application', id: application.id },
+      companyId: application.companyId,
+      changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf },
+    });
     const plan = planOf(application);
     const level = plan.levels[task.level]!;
     const atLevel = tasks.filter((t) => t.level === task.level);
-    const complete = level.mode === 'any' || atLevel.every((t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id);
+    const complete =
+      level.mode === 'any' ||
+      atLevel.every(
+        (t) => t.status === 'approved' || t.status === 'transferred' || t.status === 'cancelled' || t.id === task.id,
+      );
     if (!complete) return record({});
-    const cancelPending = atLevel.some((t) => t.status === 'pending' && t.id !== task.id) ? { level: task.level } : undefined;
-    events.push({ action: 'application.level_completed', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { level: task.level } });
+    const cancelPending = atLevel.some((t) => t.status === 'pending' && t.id !== task.id)
+      ? { level: task.level }
+      : undefined;
+    events.push({
+      action: 'application.level_completed',
+      target: { type: 'application', id: application.id },
+      companyId: application.companyId,
+      changes: { level: task.level },
+    });
     const next = task.level + 1;
     if (next < plan.levels.length) {
       const outcome = record({ cancelPending, application: { current_level: next } });
-      outcome.opened = await openLevel(ctx, db, { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! }, writes, next === application.currentLevel + 1 ? nextLevel : undefined);
+      outcome.opened = await openLevel(
+        ctx,
+        db,
+        { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! },
+        writes,
+        next === application.currentLevel + 1 ? nextLevel : undefined,
+      );
       return outcome;
     }
     const outcome = record({ cancelPending, application: { status: 'approved', decided_at: now } });
@@ -384,7 +699,17 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
 interface DecisionOutcome {
   application: { status?: 'approved'; current_level?: number; decided_at?: Date };
   cancelPending: { level?: number } | undefined;
-  opened: Array<{ id: string; applicationId: string; level: number; assigneeId: string; assigneeName: string; onBehalfOf: string | null; onBehalfOfName: string | null; via: repo.TaskRow['via']; createdAt: Date }>;
+  opened: Array<{
+    id: string;
+    applicationId: string;
+    level: number;
+    assigneeId: string;
+    assigneeName: string;
+    onBehalfOf: string | null;
+    onBehalfOfName: string | null;
+    via: repo.TaskRow['via'];
+    createdAt: Date;
+  }>;
   authorizations: repo.NewAuthorization[];
 }
 
@@ -392,20 +717,50 @@ interface DecisionOutcome {
 const byId = (x: { id: string }, y: { id: string }) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 
 /** The application's page as read before a decision, with the decision's outcome applied: what reading it again would give. */
-function pageAfter(read: NonNullable<Awaited<ReturnType<typeof repo.findDecisionState>>>['application'], decision: { taskId: string; comment: string | null; at: Date }, outcome: DecisionOutcome) {
-  const { companyPath: _path, version: _version, applicantEmail: _email, applicantPhone: _phone, applicantLocale: _locale, applicantStatus: _status, plan, ...page } = read;
+function pageAfter(
+  read: NonNullable<Awaited<ReturnType<typeof repo.findDecisionState>>>['application'],
+  decision: { taskId: string; comment: string | null; at: Date },
+  outcome: DecisionOutcome,
+) {
+  const {
+    companyPath: _path,
+    version: _version,
+    applicantEmail: _email,
+    applicantPhone: _phone,
+    applicantLocale: _locale,
+    applicantStatus: _status,
+    plan,
+    ...page
+  } = read;
   const cancel = outcome.cancelPending;
   const tasks: repo.TaskRow[] = page.tasks.map((t) => {
-    if (t.id === decision.taskId) return { ...t, status: 'approved', comment: decision.comment, decidedAt: decision.at };
-    if (cancel && t.status === 'pending' && (cancel.level === undefined || t.level === cancel.level)) return { ...t, status: 'cancelled', decidedAt: decision.at };
+    if (t.id === decision.taskId)
+      return { ...t, status: 'approved', comment: decision.comment, decidedAt: decision.at };
+    if (cancel && t.status === 'pending' && (cancel.level === undefined || t.level === cancel.level))
+      return { ...t, status: 'cancelled', decidedAt: decision.at };
     return t;
   });
   for (const o of outcome.opened) tasks.push({ ...o, status: 'pending', comment: null, decidedAt: null });
   // The orders the read gives them in (repo `inOpenedOrder`; authorizations by creation, then id).
   tasks.sort((x, y) => x.level - y.level || x.createdAt.getTime() - y.createdAt.getTime() || byId(x, y));
-  const given = outcome.authorizations.map((z) => ({ id: z.id, sealId: z.sealId, holderId: z.holderId, kind: z.kind, usesTotal: z.usesTotal, usesConsumed: 0, createdAt: z.createdAt, revokedAt: null }));
-  const authorizations = [...page.authorizations, ...given].sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || byId(x, y));
-  const { status = page.status, current_level: currentLevel = page.currentLevel, decided_at: decidedAt = page.decidedAt } = outcome.application;
+  const given = outcome.authorizations.map((z) => ({
+    id: z.id,
+    sealId: z.sealId,
+    holderId: z.holderId,
+    kind: z.kind,
+    usesTotal: z.usesTotal,
+    usesConsumed: 0,
+    createdAt: z.createdAt,
+    revokedAt: null,
+  }));
+  const authorizations = [...page.authorizations, ...given].sort(
+    (x, y) => x.createdAt.getTime() - y.createdAt.getTime() || byId(x, y),
+  );
+  const {
+    status = page.status,
+    current_level: currentLevel = page.currentLevel,
+    decided_at: decidedAt = page.decidedAt,
+  } = outcome.application;
   return { ...page, plan: plan as Plan, status, currentLevel, decidedAt, tasks, authorizations };
 }
 
@@ -416,16 +771,49 @@ type DecisionApplication = NonNullable<Awaited<ReturnType<typeof repo.lockForDec
  * right to sign the documents (electronic) or a ticket for the approved uses (physical). A
  * lifecycle step changes its seal here and now; the rest joins `writes`.
  */
-async function completeApproval(ctx: AppContext, trx: Db | Transaction, writes: WriteBatch, actor: Actor, application: DecisionApplication, now: Date, events: AuditEvent[]): Promise<repo.NewAuthorization[]> {
+async function completeApproval(
+  ctx: AppContext,
+  trx: Db | Transaction,
+  writes: WriteBatch,
+  actor: Actor,
+  application: DecisionApplication,
+  now: Date,
+  events: AuditEvent[],
+): Promise<repo.NewAuthorization[]> {
   const { principal } = actor;
-  const applicant: Recipient = { id: application.applicantId, name: application.applicantName, email: application.applicantEmail, phone: application.applicantPhone, locale: application.applicantLocale, status: application.applicantStatus };
+  const applicant: Recipient = {
+    id: application.applicantId,
+    name: application.applicantName,
+    email: application.applicantEmail,
+    phone: application.applicantPhone,
+    locale: application.applicantLocale,
+    status: application.applicantStatus,
+  };
   const sealNames = application.seals.length > 0 ? application.seals.map((x) => x.name) : application.sealNames;
   if (application.purpose === 'lifecycle') {
     // The seal changes with the approval: decided under the application's lock, in a transaction.
     if (!trx.isTransaction) throw new Error('completeApproval: a lifecycle step is approved in a transaction');
     await applyLifecycleStep(trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
-    events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: [] } });
-    tellInBatch(ctx, trx, writes, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames, approverName: principal.name }, applicationId: application.id, at: now }, [applicant]);
+    events.push({
+      action: 'application.approved',
+      target: { type: 'application', id: application.id },
+      companyId: application.companyId,
+      changes: { authorizationIds: [] },
+    });
+    tellInBatch(
+      ctx,
+      trx,
+      writes,
+      {
+        groupId: principal.groupId,
+        userIds: [application.applicantId],
+        kind: 'application.approved',
+        params: { applicationId: application.id, sealNames, approverName: principal.name },
+        applicationId: application.id,
+        at: now,
+      },
+      [applicant],
+    );
     return [];
   }
   const authorizations = application.seals.map((seal) => ({
@@ -439,8 +827,26 @@ async function completeApproval(ctx: AppContext, trx: Db | Transaction, writes: 
     createdAt: now,
   }));
   writes.add(repo.authorizationsInsert(trx, authorizations));
-  events.push({ action: 'application.approved', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationIds: authorizations.map((a) => a.id) } });
-  tellInBatch(ctx, trx, writes, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.approved', params: { applicationId: application.id, sealNames, approverName: principal.name }, applicationId: application.id, at: now }, [applicant]);
+  events.push({
+    action: 'application.approved',
+    target: { type: 'application', id: application.id },
+    companyId: application.companyId,
+    changes: { authorizationIds: authorizations.map((a) => a.id) },
+  });
+  tellInBatch(
+    ctx,
+    trx,
+    writes,
+    {
+      groupId: principal.groupId,
+      userIds: [application.applicantId],
+      kind: 'application.approved',
+      params: { applicationId: application.id, sealNames, approverName: principal.name },
+      applicationId: application.id,
+      at: now,
+    },
+    [applicant],
+  );
   return authorizations;
 }
 
@@ -450,16 +856,42 @@ export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, 
     const { task, tasks, application } = await loadForDecision(ctx, trx, actor, taskId);
     const now = ctx.now();
     const cancelPending = tasks.some((t) => t.status === 'pending' && t.id !== task.id) ? {} : undefined;
-    await repo.recordDecision(trx, { taskId: task.id, applicationId: application.id, status: 'rejected', comment: reason, at: now }, { cancelPending, application: { status: 'rejected', decided_at: now } });
-    await tell(ctx, trx, { groupId: principal.groupId, userIds: [application.applicantId], kind: 'application.rejected', params: { applicationId: application.id, sealNames: application.sealNames, approverName: principal.name, comment: reason }, applicationId: application.id, at: now });
+    await repo.recordDecision(
+      trx,
+      { taskId: task.id, applicationId: application.id, status: 'rejected', comment: reason, at: now },
+      { cancelPending, application: { status: 'rejected', decided_at: now } },
+    );
+    await tell(ctx, trx, {
+      groupId: principal.groupId,
+      userIds: [application.applicantId],
+      kind: 'application.rejected',
+      params: {
+        applicationId: application.id,
+        sealNames: application.sealNames,
+        approverName: principal.name,
+        comment: reason,
+      },
+      applicationId: application.id,
+      at: now,
+    });
     const target = { type: 'application', id: application.id } as const;
     await recordAudits(trx, {
       groupId: principal.groupId,
       actor,
       at: now,
       events: [
-        { action: 'application.task_rejected', target, companyId: application.companyId, changes: { taskId: task.id, level: task.level, reason, onBehalfOf: task.onBehalfOf } },
-        { action: 'application.rejected', target, companyId: application.companyId, changes: { level: task.level, reason } },
+        {
+          action: 'application.task_rejected',
+          target,
+          companyId: application.companyId,
+          changes: { taskId: task.id, level: task.level, reason, onBehalfOf: task.onBehalfOf },
+        },
+        {
+          action: 'application.rejected',
+          target,
+          companyId: application.companyId,
+          changes: { level: task.level, reason },
+        },
       ],
     });
     return application.id;
@@ -471,24 +903,67 @@ export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, 
  * Hands a task to another approver (转交), who then decides at the same level. They must
  * work within the application's company tree (its company, above or below it) and not be the applicant.
  */
-export async function transferTask(ctx: AppContext, actor: Actor, taskId: string, input: { toUserId: string; comment: string | null }) {
+export async function transferTask(
+  ctx: AppContext,
+  actor: Actor,
+  taskId: string,
+  input: { toUserId: string; comment: string | null },
+) {
   const { principal } = actor;
   const applicationId = await ctx.db.transaction().execute(async (trx) => {
     const { task, application, userId } = await loadForDecision(ctx, trx, actor, taskId);
     const target = await findUser(trx, { groupId: principal.groupId, id: input.toUserId });
     if (!target) throw notFound('user_not_found', input.toUserId);
-    const field = (message: string) => new AppError('validation_failed', message, { errors: [{ field: 'body.toUserId', message }] });
+    const field = (message: string) =>
+      new AppError('validation_failed', message, { errors: [{ field: 'body.toUserId', message }] });
     if (target.status !== 'active') throw field(`${target.name} is ${target.status}`);
-    if (target.id === application.applicantId) throw field('is the applicant, who cannot approve their own application');
+    if (target.id === application.applicantId)
+      throw field('is the applicant, who cannot approve their own application');
     if (target.id === userId) throw field('is you');
-    const related = target.companyPath.startsWith(application.companyPath) || application.companyPath.startsWith(target.companyPath);
+    const related =
+      target.companyPath.startsWith(application.companyPath) || application.companyPath.startsWith(target.companyPath);
     if (!related) throw field(`${target.name} works outside the company of this application`);
     const now = ctx.now();
     await repo.decideTask(trx, task.id, { status: 'transferred', comment: input.comment, at: now });
     await repo.updateApplication(trx, application.id, {});
-    await repo.insertTasks(trx, [{ id: newId(), groupId: principal.groupId, applicationId: application.id, level: task.level, assigneeId: target.id, onBehalfOf: userId, via: 'transfer', remindAt: null, createdAt: now }]);
-    await tell(ctx, trx, { groupId: principal.groupId, userIds: [target.id], kind: 'application.transferred', params: { applicationId: application.id, sealNames: application.sealNames, applicantName: application.applicantName, fromApproverName: principal.name, comment: input.comment }, applicationId: application.id, at: now });
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.task_transferred', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { taskId: task.id, level: task.level, toUserId: target.id, comment: input.comment } } });
+    await repo.insertTasks(trx, [
+      {
+        id: newId(),
+        groupId: principal.groupId,
+        applicationId: application.id,
+        level: task.level,
+        assigneeId: target.id,
+        onBehalfOf: userId,
+        via: 'transfer',
+        remindAt: null,
+        createdAt: now,
+      },
+    ]);
+    await tell(ctx, trx, {
+      groupId: principal.groupId,
+      userIds: [target.id],
+      kind: 'application.transferred',
+      params: {
+        applicationId: application.id,
+        sealNames: application.sealNames,
+        applicantName: application.applicantName,
+        fromApproverName: principal.name,
+        comment: input.comment,
+      },
+      applicationId: application.id,
+      at: now,
+    });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'application.task_transferred',
+        target: { type: 'application', id: application.id },
+        companyId: application.companyId,
+        changes: { taskId: task.id, level: task.level, toUserId: target.id, comment: input.comment },
+      },
+    });
     return application.id;
   });
   return getApplication(ctx, actor, applicationId, { participant: true });
@@ -501,11 +976,26 @@ export async function withdrawApplication(ctx: AppContext, actor: Actor, applica
   await ctx.db.transaction().execute(async (trx) => {
     const application = await repo.lockAndReadApplication(trx, { groupId: principal.groupId, id: applicationId });
     if (!application || application.applicantId !== userId) throw notFound('application_not_found', applicationId);
-    if (application.status !== 'pending') throw new AppError('application_not_pending', `The application is already ${application.status}; it can no longer be withdrawn.`, { application: { id: applicationId, status: application.status } });
+    if (application.status !== 'pending')
+      throw new AppError(
+        'application_not_pending',
+        `The application is already ${application.status}; it can no longer be withdrawn.`,
+        { application: { id: applicationId, status: application.status } },
+      );
     const now = ctx.now();
     await repo.cancelPendingTasks(trx, applicationId, now);
     await repo.updateApplication(trx, applicationId, { status: 'withdrawn', decided_at: now });
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'application.withdrawn', target: { type: 'application', id: applicationId }, companyId: application.companyId, changes: {} } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'application.withdrawn',
+        target: { type: 'application', id: applicationId },
+        companyId: application.companyId,
+        changes: {},
+      },
+    });
   });
   return getApplication(ctx, actor, applicationId, { participant: true });
 }
@@ -515,13 +1005,23 @@ type ApplicationDetail = NonNullable<Awaited<ReturnType<typeof repo.findApplicat
 /** Visible to its applicant, its approvers (and those they stand in for), its copied recipients, and seal readers over its company. */
 function canView(principal: Actor['principal'], detail: ApplicationDetail): boolean {
   const me = principal.kind === 'user' ? principal.id : null;
-  const participant = me !== null && (me === detail.applicantId || detail.tasks.some((t) => t.assigneeId === me || t.onBehalfOf === me) || detail.cc.some((c) => c.id === me));
+  const participant =
+    me !== null &&
+    (me === detail.applicantId ||
+      detail.tasks.some((t) => t.assigneeId === me || t.onBehalfOf === me) ||
+      detail.cc.some((c) => c.id === me));
   return participant || canRead(principal, 'seals.read', detail.companyPath);
 }
 
-async function findVisibleApplication(ctx: AppContext, actor: Actor, applicationId: string, known: { participant?: boolean } = {}): Promise<ApplicationDetail> {
+async function findVisibleApplication(
+  ctx: AppContext,
+  actor: Actor,
+  applicationId: string,
+  known: { participant?: boolean } = {},
+): Promise<ApplicationDetail> {
   const detail = await repo.findApplicationDetail(ctx.db, { groupId: actor.principal.groupId, id: applicationId });
-  if (!detail || (known.participant !== true && !canView(actor.principal, detail))) throw notFound('application_not_found', applicationId);
+  if (!detail || (known.participant !== true && !canView(actor.principal, detail)))
+    throw notFound('application_not_found', applicationId);
   return detail;
 }
 
@@ -529,17 +1029,39 @@ async function findVisibleApplication(ctx: AppContext, actor: Actor, application
  * An application with its seals, tasks, copied people, authorizations and documents, read in
  * one statement; `participant` when the caller has just decided on it.
  */
-export async function getApplication(ctx: AppContext, actor: Actor, applicationId: string, known: { participant?: boolean } = {}) {
+export async function getApplication(
+  ctx: AppContext,
+  actor: Actor,
+  applicationId: string,
+  known: { participant?: boolean } = {},
+) {
   const { companyPath: _path, plan, ...rest } = await findVisibleApplication(ctx, actor, applicationId, known);
   return { ...rest, plan: plan as Plan };
 }
 
 /** Stores a document to stamp (a PDF, checked by its bytes) for the caller's group. */
-export async function uploadDocument(ctx: AppContext, actor: Actor, input: { bytes: Buffer; name: string; claimed?: string | undefined }) {
+export async function uploadDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: { bytes: Buffer; name: string; claimed?: string | undefined },
+) {
   const { principal } = actor;
   const createdBy = requireUser(principal);
-  const mediaType = assertMediaType(input.bytes, { accepted: ['application/pdf'], claimed: input.claimed, field: 'body' });
-  const blob = await ctx.db.transaction().execute((trx) => storeBlob(trx, ctx.blobs, { groupId: principal.groupId, bytes: input.bytes, mediaType, originalName: input.name, createdBy, at: ctx.now() }));
+  const mediaType = assertMediaType(input.bytes, {
+    accepted: ['application/pdf'],
+    claimed: input.claimed,
+    field: 'body',
+  });
+  const blob = await ctx.db.transaction().execute((trx) =>
+    storeBlob(trx, ctx.blobs, {
+      groupId: principal.groupId,
+      bytes: input.bytes,
+      mediaType,
+      originalName: input.name,
+      createdBy,
+      at: ctx.now(),
+    }),
+  );
   return { sha256: blob.sha256, size: blob.size, mediaType, name: input.name };
 }
 
@@ -553,13 +1075,25 @@ export async function readApplicationDocument(ctx: AppContext, actor: Actor, app
   return { ...document, bytes };
 }
 
-export async function listMyApplications(ctx: AppContext, actor: Actor, query: { status?: 'pending' | 'approved' | 'rejected' | 'withdrawn' | undefined; limit: number }) {
+export async function listMyApplications(
+  ctx: AppContext,
+  actor: Actor,
+  query: { status?: 'pending' | 'approved' | 'rejected' | 'withdrawn' | undefined; limit: number },
+) {
   const { principal } = actor;
-  const rows = await repo.findApplicationsOf(ctx.db, { groupId: principal.groupId, applicantId: requireUser(principal), ...query });
+  const rows = await repo.findApplicationsOf(ctx.db, {
+    groupId: principal.groupId,
+    applicantId: requireUser(principal),
+    ...query,
+  });
   return rows.map(({ companyPath: _path, plan: _plan, ...rest }) => rest);
 }
 
-export async function listMyTasks(ctx: AppContext, actor: Actor, query: { status?: 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled' | undefined; limit: number }) {
+export async function listMyTasks(
+  ctx: AppContext,
+  actor: Actor,
+  query: { status?: 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled' | undefined; limit: number },
+) {
   const { principal } = actor;
   return repo.findTasksOf(ctx.db, { groupId: principal.groupId, assigneeId: requireUser(principal), ...query });
 }
@@ -575,37 +1109,83 @@ export async function revokeAuthorization(ctx: AppContext, actor: Actor, authori
   if (!found) throw notFound('authorization_not_found', authorizationId);
   const application = await repo.findApplicationDetail(ctx.db, { groupId: principal.groupId, id: found.applicationId });
   if (!application) throw notFound('authorization_not_found', authorizationId);
-  const approved = application.tasks.some((t) => t.status === 'approved' && (t.assigneeId === userId || t.onBehalfOf === userId));
+  const approved = application.tasks.some(
+    (t) => t.status === 'approved' && (t.assigneeId === userId || t.onBehalfOf === userId),
+  );
   if (!approved && !canRead(principal, 'seals.manage', application.companyPath)) {
     if (!canView(principal, application)) throw notFound('application_not_found', application.id);
-    throw new AppError('forbidden', 'Only an approver of this application or a seal administrator over its seal can revoke the remaining uses.');
+    throw new AppError(
+      'forbidden',
+      'Only an approver of this application or a seal administrator over its seal can revoke the remaining uses.',
+    );
   }
   await ctx.db.transaction().execute(async (trx) => {
-    const locked = await repo.findAuthorization(trx, { groupId: principal.groupId, id: authorizationId }, { lock: true });
+    const locked = await repo.findAuthorization(
+      trx,
+      { groupId: principal.groupId, id: authorizationId },
+      { lock: true },
+    );
     if (!locked || locked.revokedAt) return;
     const now = ctx.now();
     await repo.revokeAuthorization(trx, authorizationId, { at: now, by: userId });
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'authorization.revoked', target: { type: 'application', id: application.id }, companyId: application.companyId, changes: { authorizationId, remainingUses: locked.usesTotal - locked.usesConsumed } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'authorization.revoked',
+        target: { type: 'application', id: application.id },
+        companyId: application.companyId,
+        changes: { authorizationId, remainingUses: locked.usesTotal - locked.usesConsumed },
+      },
+    });
   });
   return getApplication(ctx, actor, application.id);
 }
 
 /** Sets a stand-in for a date range: tasks opened in that range go to the delegate. */
-export async function createDelegation(ctx: AppContext, actor: Actor, input: { delegateId: string; startsAt: Date; endsAt: Date }) {
+export async function createDelegation(
+  ctx: AppContext,
+  actor: Actor,
+  input: { delegateId: string; startsAt: Date; endsAt: Date },
+) {
   const { principal } = actor;
   const userId = requireUser(principal);
-  const field = (name: string, message: string) => new AppError('validation_failed', message, { errors: [{ field: `body.${name}`, message }] });
+  const field = (name: string, message: string) =>
+    new AppError('validation_failed', message, { errors: [{ field: `body.${name}`, message }] });
   if (input.endsAt <= input.startsAt) throw field('endsAt', 'must be later than startsAt');
   if (input.delegateId === userId) throw field('delegateId', 'cannot be yourself');
   const delegate = await findUser(ctx.db, { groupId: principal.groupId, id: input.delegateId });
   // A delegate works in the delegator's company tree (above or below it), as a transfer target does.
   const own = principal.companyPath ?? '';
-  if (!delegate || !(delegate.companyPath.startsWith(own) || own.startsWith(delegate.companyPath))) throw notFound('user_not_found', input.delegateId);
+  if (!delegate || !(delegate.companyPath.startsWith(own) || own.startsWith(delegate.companyPath)))
+    throw notFound('user_not_found', input.delegateId);
   if (delegate.status !== 'active') throw field('delegateId', `${delegate.name} is ${delegate.status}`);
   const id = newId();
   await ctx.db.transaction().execute(async (trx) => {
-    await repo.insertDelegation(trx, { id, groupId: principal.groupId, userId, delegateId: delegate.id, startsAt: input.startsAt, endsAt: input.endsAt });
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'delegation.created', target: { type: 'delegation', id }, companyId: principal.companyId, changes: { delegationId: id, delegateId: delegate.id, startsAt: input.startsAt.toISOString(), endsAt: input.endsAt.toISOString() } } });
+    await repo.insertDelegation(trx, {
+      id,
+      groupId: principal.groupId,
+      userId,
+      delegateId: delegate.id,
+      startsAt: input.startsAt,
+      endsAt: input.endsAt,
+    });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'delegation.created',
+        target: { type: 'delegation', id },
+        companyId: principal.companyId,
+        changes: {
+          delegationId: id,
+          delegateId: delegate.id,
+          startsAt: input.startsAt.toISOString(),
+          endsAt: input.endsAt.toISOString(),
+        },
+      },
+    });
   });
   return (await repo.findDelegationsOf(ctx.db, principal.groupId, userId)).find((d) => d.id === id)!;
 }
@@ -619,8 +1199,21 @@ export async function revokeDelegation(ctx: AppContext, actor: Actor, delegation
   const { principal } = actor;
   const userId = requireUser(principal);
   await ctx.db.transaction().execute(async (trx) => {
-    const revoked = await repo.revokeDelegation(trx, { groupId: principal.groupId, userId, id: delegationId }, ctx.now());
+    const revoked = await repo.revokeDelegation(
+      trx,
+      { groupId: principal.groupId, userId, id: delegationId },
+      ctx.now(),
+    );
     if (!revoked) throw notFound('delegation_not_found', delegationId);
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'delegation.revoked', target: { type: 'delegation', id: delegationId }, companyId: principal.companyId, changes: { delegationId } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'delegation.revoked',
+        target: { type: 'delegation', id: delegationId },
+        companyId: principal.companyId,
+        changes: { delegationId },
+      },
+    });
   });
 }

@@ -20,7 +20,9 @@ function selectFlows(db: Db | Transaction) {
   return db
     .selectFrom('flows as f')
     .innerJoin('companies as c', 'c.id', 'f.company_id')
-    .innerJoin('flow_versions as v', (join) => join.onRef('v.flow_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'))
+    .innerJoin('flow_versions as v', (join) =>
+      join.onRef('v.flow_id', '=', 'f.id').onRef('v.version', '=', 'f.current_version'),
+    )
     .select([
       'f.id',
       'f.company_id as companyId',
@@ -37,7 +39,11 @@ function selectFlows(db: Db | Transaction) {
     ]);
 }
 
-export async function findFlow(db: Db | Transaction, where: { groupId: string; id: string; scope?: string[] }, options: { lock?: boolean } = {}): Promise<FlowRecord | undefined> {
+export async function findFlow(
+  db: Db | Transaction,
+  where: { groupId: string; id: string; scope?: string[] },
+  options: { lock?: boolean } = {},
+): Promise<FlowRecord | undefined> {
   let query = selectFlows(db).where('f.group_id', '=', where.groupId).where('f.id', '=', where.id);
   if (where.scope) {
     const scope = where.scope;
@@ -46,7 +52,10 @@ export async function findFlow(db: Db | Transaction, where: { groupId: string; i
   return options.lock ? query.forUpdate('f').executeTakeFirst() : query.executeTakeFirst();
 }
 
-export async function findFlows(db: Db, filter: { groupId: string; scope: string[]; companyId?: string | undefined; includeArchived: boolean }): Promise<FlowRecord[]> {
+export async function findFlows(
+  db: Db,
+  filter: { groupId: string; scope: string[]; companyId?: string | undefined; includeArchived: boolean },
+): Promise<FlowRecord[]> {
   let query = selectFlows(db)
     .where('f.group_id', '=', filter.groupId)
     .where((eb) => inScope(eb, 'c.path', filter.scope));
@@ -59,7 +68,10 @@ export async function findFlows(db: Db, filter: { groupId: string; scope: string
  * The flows that could serve an application: bound to the seal, or owned by a company
  * on the path from the seal's company to the head company. The service picks the nearest.
  */
-export async function findCandidateFlows(db: Db | Transaction, q: { groupId: string; purpose: FlowPurpose; sealIds: string[]; companyIds: string[] }): Promise<FlowRecord[]> {
+export async function findCandidateFlows(
+  db: Db | Transaction,
+  q: { groupId: string; purpose: FlowPurpose; sealIds: string[]; companyIds: string[] },
+): Promise<FlowRecord[]> {
   return selectFlows(db)
     .where('f.group_id', '=', q.groupId)
     .where('f.purpose', '=', q.purpose)
@@ -73,24 +85,65 @@ export async function findCandidateFlows(db: Db | Transaction, q: { groupId: str
     .execute();
 }
 
-export async function insertFlow(trx: Transaction, row: { id: string; groupId: string; companyId: string; purpose: FlowPurpose; category: string | null; sealId: string | null; name: string; createdBy: string | null }) {
+export async function insertFlow(
+  trx: Transaction,
+  row: {
+    id: string;
+    groupId: string;
+    companyId: string;
+    purpose: FlowPurpose;
+    category: string | null;
+    sealId: string | null;
+    name: string;
+    createdBy: string | null;
+  },
+) {
   await trx
     .insertInto('flows')
-    .values({ id: row.id, group_id: row.groupId, company_id: row.companyId, purpose: row.purpose, category: row.category, seal_id: row.sealId, name: row.name, current_version: 1, created_by: row.createdBy })
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      company_id: row.companyId,
+      purpose: row.purpose,
+      category: row.category,
+      seal_id: row.sealId,
+      name: row.name,
+      current_version: 1,
+      created_by: row.createdBy,
+    })
     .execute();
 }
 
-export async function insertFlowVersion(trx: Transaction, row: { id: string; groupId: string; flowId: string; version: number; definition: unknown; createdBy: string | null }) {
+export async function insertFlowVersion(
+  trx: Transaction,
+  row: { id: string; groupId: string; flowId: string; version: number; definition: unknown; createdBy: string | null },
+) {
   await trx
     .insertInto('flow_versions')
-    .values({ id: row.id, group_id: row.groupId, flow_id: row.flowId, version: row.version, definition: JSON.stringify(row.definition), created_by: row.createdBy })
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      flow_id: row.flowId,
+      version: row.version,
+      definition: JSON.stringify(row.definition),
+      created_by: row.createdBy,
+    })
     .execute();
 }
 
-export async function updateFlow(trx: Transaction, id: string, patch: { name?: string; current_version?: number; status?: 'active' | 'archived' }) {
+export async function updateFlow(
+  trx: Transaction,
+  id: string,
+  patch: { name?: string; current_version?: number; status?: 'active' | 'archived' },
+) {
   await trx.updateTable('flows').set(patch).where('id', '=', id).execute();
 }
 
 export async function findFlowVersion(db: Db | Transaction, groupId: string, versionId: string) {
-  return db.selectFrom('flow_versions').select(['id', 'flow_id as flowId', 'version', 'definition']).where('group_id', '=', groupId).where('id', '=', versionId).executeTakeFirst();
+  return db
+    .selectFrom('flow_versions')
+    .select(['id', 'flow_id as flowId', 'version', 'definition'])
+    .where('group_id', '=', groupId)
+    .where('id', '=', versionId)
+    .executeTakeFirst();
 }

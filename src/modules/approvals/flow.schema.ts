@@ -16,19 +16,35 @@ export type ApproverSpec = z.infer<typeof approverSpec>;
 /** A level is added only when its condition holds (e.g. more than N uses, or a given seal type). */
 export const levelCondition = z
   .strictObject({
-    minUses: z.number().int().min(0).max(10_000).optional().describe('the level applies when more than this many uses are asked for'),
+    minUses: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .optional()
+      .describe('the level applies when more than this many uses are asked for'),
     sealTypes: z.array(z.enum(sealTypes)).min(1).optional(),
     sealKinds: z.array(z.enum(sealKinds)).min(1).optional(),
   })
-  .refine((c) => c.minUses !== undefined || c.sealTypes !== undefined || c.sealKinds !== undefined, { message: 'must state at least one of minUses, sealTypes, sealKinds' });
+  .refine((c) => c.minUses !== undefined || c.sealTypes !== undefined || c.sealKinds !== undefined, {
+    message: 'must state at least one of minUses, sealTypes, sealKinds',
+  });
 
 export const levelSpec = z.strictObject({
   name: nonBlank(100),
   mode: z.enum(['any', 'all']).describe('any: one approval completes the level; all: every approver must approve'),
   approvers: z.array(approverSpec).min(1, { message: 'a level needs at least one approver' }).max(50),
   condition: levelCondition.optional(),
-  remindAfterHours: z.number().min(0.01).max(24 * 30).optional(),
-  escalateAfterHours: z.number().min(0.01).max(24 * 60).optional(),
+  remindAfterHours: z
+    .number()
+    .min(0.01)
+    .max(24 * 30)
+    .optional(),
+  escalateAfterHours: z
+    .number()
+    .min(0.01)
+    .max(24 * 60)
+    .optional(),
 });
 
 export const flowDefinition = z.strictObject({

@@ -31,43 +31,104 @@ function toFlow(record: repo.FlowRecord): Flow & { companyPath: string } {
 
 export async function getFlow(ctx: AppContext, actor: Actor, flowId: string) {
   const { principal } = actor;
-  const flow = await repo.findFlow(ctx.db, { groupId: principal.groupId, id: flowId, scope: scopeOf(principal, 'seals.read') });
+  const flow = await repo.findFlow(ctx.db, {
+    groupId: principal.groupId,
+    id: flowId,
+    scope: scopeOf(principal, 'seals.read'),
+  });
   if (!flow) throw notFound('flow_not_found', flowId);
   return toFlow(flow);
 }
 
-export async function listFlows(ctx: AppContext, actor: Actor, query: { companyId?: string | undefined; includeArchived: boolean }) {
+export async function listFlows(
+  ctx: AppContext,
+  actor: Actor,
+  query: { companyId?: string | undefined; includeArchived: boolean },
+) {
   const { principal } = actor;
-  const rows = await repo.findFlows(ctx.db, { groupId: principal.groupId, scope: scopeOf(principal, 'seals.read'), ...query });
+  const rows = await repo.findFlows(ctx.db, {
+    groupId: principal.groupId,
+    scope: scopeOf(principal, 'seals.read'),
+    ...query,
+  });
   return rows.map(toFlow);
 }
 
 function conflict(category: string | null, sealId: string | null): AppError {
-  return new AppError('flow_conflict', sealId ? 'That seal is already bound to an active flow; change that flow instead.' : `The company already has an active flow for ${category ?? 'every category'}; change that flow instead.`);
+  return new AppError(
+    'flow_conflict',
+    sealId
+      ? 'That seal is already bound to an active flow; change that flow instead.'
+      : `The company already has an active flow for ${category ?? 'every category'}; change that flow instead.`,
+  );
 }
 
 export async function createFlow(
   ctx: AppContext,
   actor: Actor,
-  input: { companyId: string; purpose: FlowPurpose; category?: string | undefined; sealId?: string | undefined; name: string; definition: FlowDefinition },
+  input: {
+    companyId: string;
+    purpose: FlowPurpose;
+    category?: string | undefined;
+    sealId?: string | undefined;
+    name: string;
+    definition: FlowDefinition;
+  },
 ) {
   const { principal } = actor;
   const company = await getCompany(ctx, actor, input.companyId);
   assertWithin(principal, 'flows.manage', company.path);
   if (input.sealId) {
-    const seal = await findSeal(ctx.db, { groupId: principal.groupId, id: input.sealId, scope: scopeOf(principal, 'seals.read') });
+    const seal = await findSeal(ctx.db, {
+      groupId: principal.groupId,
+      id: input.sealId,
+      scope: scopeOf(principal, 'seals.read'),
+    });
     if (!seal) throw notFound('seal_not_found', input.sealId);
     if (!seal.companyPath.startsWith(company.path)) {
-      throw new AppError('validation_failed', `${seal.name} belongs to a company outside ${company.name}.`, { errors: [{ field: 'body.sealId', message: 'belongs to a company outside the flow company' }] });
+      throw new AppError('validation_failed', `${seal.name} belongs to a company outside ${company.name}.`, {
+        errors: [{ field: 'body.sealId', message: 'belongs to a company outside the flow company' }],
+      });
     }
   }
   const id = newId();
   const createdBy = principal.kind === 'user' ? principal.id : null;
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      await repo.insertFlow(trx, { id, groupId: principal.groupId, companyId: company.id, purpose: input.purpose, category: input.category ?? null, sealId: input.sealId ?? null, name: input.name, createdBy });
-      await repo.insertFlowVersion(trx, { id: newId(), groupId: principal.groupId, flowId: id, version: 1, definition: input.definition, createdBy });
-      await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'flow.created', target: { type: 'flow', id }, companyId: company.id, changes: { name: input.name, purpose: input.purpose, category: input.category ?? null, sealId: input.sealId ?? null, version: 1 } } });
+      await repo.insertFlow(trx, {
+        id,
+        groupId: principal.groupId,
+        companyId: company.id,
+        purpose: input.purpose,
+        category: input.category ?? null,
+        sealId: input.sealId ?? null,
+        name: input.name,
+        createdBy,
+      });
+      await repo.insertFlowVersion(trx, {
+        id: newId(),
+        groupId: principal.groupId,
+        flowId: id,
+        version: 1,
+        definition: input.definition,
+        createdBy,
+      });
+      await recordAudit(trx, {
+        groupId: principal.groupId,
+        actor,
+        event: {
+          action: 'flow.created',
+          target: { type: 'flow', id },
+          companyId: company.id,
+          changes: {
+            name: input.name,
+            purpose: input.purpose,
+            category: input.category ?? null,
+            sealId: input.sealId ?? null,
+            version: 1,
+          },
+        },
+      });
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(input.category ?? null, input.sealId ?? null);
@@ -80,7 +141,12 @@ export async function createFlow(
  * A change makes a new version; applications already running keep the version they
  * started with (they reference it), so a flow edit never changes a decision under way.
  */
-export async function updateFlow(ctx: AppContext, actor: Actor, flowId: string, input: { name?: string | undefined; definition: FlowDefinition }) {
+export async function updateFlow(
+  ctx: AppContext,
+  actor: Actor,
+  flowId: string,
+  input: { name?: string | undefined; definition: FlowDefinition },
+) {
   const { principal } = actor;
   const before = await getFlow(ctx, actor, flowId);
   assertWithin(principal, 'flows.manage', before.companyPath);
@@ -88,9 +154,25 @@ export async function updateFlow(ctx: AppContext, actor: Actor, flowId: string, 
     const locked = await repo.findFlow(trx, { groupId: principal.groupId, id: flowId }, { lock: true });
     if (!locked || locked.status !== 'active') throw notFound('flow_not_found', flowId);
     const version = locked.version + 1;
-    await repo.insertFlowVersion(trx, { id: newId(), groupId: principal.groupId, flowId, version, definition: input.definition, createdBy: principal.kind === 'user' ? principal.id : null });
+    await repo.insertFlowVersion(trx, {
+      id: newId(),
+      groupId: principal.groupId,
+      flowId,
+      version,
+      definition: input.definition,
+      createdBy: principal.kind === 'user' ? principal.id : null,
+    });
     await repo.updateFlow(trx, flowId, { current_version: version, ...(input.name ? { name: input.name } : {}) });
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'flow.updated', target: { type: 'flow', id: flowId }, companyId: before.companyId, changes: { name: input.name ?? before.name, version } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'flow.updated',
+        target: { type: 'flow', id: flowId },
+        companyId: before.companyId,
+        changes: { name: input.name ?? before.name, version },
+      },
+    });
   });
   return getFlow(ctx, actor, flowId);
 }
@@ -101,7 +183,16 @@ export async function archiveFlow(ctx: AppContext, actor: Actor, flowId: string)
   assertWithin(principal, 'flows.manage', flow.companyPath);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.updateFlow(trx, flowId, { status: 'archived' });
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'flow.archived', target: { type: 'flow', id: flowId }, companyId: flow.companyId, changes: { name: flow.name } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'flow.archived',
+        target: { type: 'flow', id: flowId },
+        companyId: flow.companyId,
+        changes: { name: flow.name },
+      },
+    });
   });
   return getFlow(ctx, actor, flowId);
 }
@@ -113,14 +204,31 @@ export async function archiveFlow(ctx: AppContext, actor: Actor, flowId: string)
  */
 export async function resolveFlow(
   db: AppContext['db'] | Transaction,
-  q: { groupId: string; purpose: FlowPurpose; category: string | null; sealIds: string[]; companyPath: string; companyName: string },
+  q: {
+    groupId: string;
+    purpose: FlowPurpose;
+    category: string | null;
+    sealIds: string[];
+    companyPath: string;
+    companyName: string;
+  },
 ): Promise<Flow> {
   const ancestors = q.companyPath.split('/').filter(Boolean);
-  const candidates = (await repo.findCandidateFlows(db, { groupId: q.groupId, purpose: q.purpose, sealIds: q.sealIds, companyIds: ancestors })).map(toFlow);
+  const candidates = (
+    await repo.findCandidateFlows(db, {
+      groupId: q.groupId,
+      purpose: q.purpose,
+      sealIds: q.sealIds,
+      companyIds: ancestors,
+    })
+  ).map(toFlow);
   const bound = candidates.filter((f) => f.sealId !== null);
   if (bound.length > 0) {
     if (new Set(bound.map((f) => f.id)).size > 1 || bound.length < q.sealIds.length) {
-      throw new AppError('flow_conflict', 'The seals you chose go through different approval flows; apply for them separately.');
+      throw new AppError(
+        'flow_conflict',
+        'The seals you chose go through different approval flows; apply for them separately.',
+      );
     }
     return bound[0]!;
   }
@@ -130,5 +238,8 @@ export async function resolveFlow(
     const general = here.find((f) => f.category === null);
     if (exact ?? general) return (exact ?? general)!;
   }
-  throw new AppError('no_flow_configured', `No approval flow serves ${q.category ?? 'this step'} for ${q.companyName} or any company above it; ask a seal administrator to configure one.`);
+  throw new AppError(
+    'no_flow_configured',
+    `No approval flow serves ${q.category ?? 'this step'} for ${q.companyName} or any company above it; ask a seal administrator to configure one.`,
+  );
 }

@@ -14,10 +14,25 @@ export const auditEventSchemas = {
   'company.updated': z.object({ from: z.record(z.string(), z.unknown()), to: z.record(z.string(), z.unknown()) }),
   'department.created': z.object({ name: z.string(), companyId: z.string(), headUserId: z.string().nullable() }),
   'department.updated': z.object({ from: z.record(z.string(), z.unknown()), to: z.record(z.string(), z.unknown()) }),
-  'user.created': z.object({ email: z.string(), name: z.string(), companyId: z.string(), departmentId: z.string().nullable() }),
+  'user.created': z.object({
+    email: z.string(),
+    name: z.string(),
+    companyId: z.string(),
+    departmentId: z.string().nullable(),
+  }),
   'user.updated': z.object({ from: z.record(z.string(), z.unknown()), to: z.record(z.string(), z.unknown()) }),
-  'user.status_changed': z.object({ from: userStatus, to: userStatus, reason: z.string().nullable(), sessionsEnded: z.number() }),
-  'user.post_added': z.object({ postId: z.string(), companyId: z.string(), departmentId: z.string().nullable(), title: z.string() }),
+  'user.status_changed': z.object({
+    from: userStatus,
+    to: userStatus,
+    reason: z.string().nullable(),
+    sessionsEnded: z.number(),
+  }),
+  'user.post_added': z.object({
+    postId: z.string(),
+    companyId: z.string(),
+    departmentId: z.string().nullable(),
+    title: z.string(),
+  }),
   'user.post_removed': z.object({ postId: z.string() }),
   'user.password_changed': z.object({ by: z.enum(['self', 'administrator']) }),
   'user.unlocked': z.object({}),
@@ -26,43 +41,127 @@ export const auditEventSchemas = {
   'role.assigned': z.object({ assignmentId: z.string(), role, companyId: z.string() }),
   'role.revoked': z.object({ assignmentId: z.string(), role, companyId: z.string() }),
   'auth.signed_in': z.object({ sessionId: z.string(), secondFactor: z.boolean() }),
-  'auth.sign_in_failed': z.object({ reason: z.enum(['bad_password', 'bad_totp', 'locked', 'inactive']), failedAttempts: z.number() }),
+  'auth.sign_in_failed': z.object({
+    reason: z.enum(['bad_password', 'bad_totp', 'locked', 'inactive']),
+    failedAttempts: z.number(),
+  }),
   'auth.locked_out': z.object({ until: z.string(), failedAttempts: z.number() }),
   'auth.signed_out': z.object({ sessionId: z.string() }),
   'session.revoked': z.object({ sessionId: z.string() }),
-  'api_key.created': z.object({ name: z.string(), companyId: z.string(), permissions: z.array(z.string()), expiresAt: z.string().nullable() }),
+  'api_key.created': z.object({
+    name: z.string(),
+    companyId: z.string(),
+    permissions: z.array(z.string()),
+    expiresAt: z.string().nullable(),
+  }),
   'api_key.revoked': z.object({ name: z.string() }),
-  'seal.created': z.object({ name: z.string(), code: z.string(), kind: z.string(), type: z.string(), companyId: z.string(), status: z.string(), custodianIds: z.array(z.string()) }),
+  'seal.created': z.object({
+    name: z.string(),
+    code: z.string(),
+    kind: z.string(),
+    type: z.string(),
+    companyId: z.string(),
+    status: z.string(),
+    custodianIds: z.array(z.string()),
+  }),
   'seal.custodian_needed': z.object({ formerCustodianId: z.string() }),
-  'seal.lifecycle_applied': z.object({ step: z.string(), applicationId: z.string(), from: z.string(), changes: z.record(z.string(), z.unknown()) }),
+  'seal.lifecycle_applied': z.object({
+    step: z.string(),
+    applicationId: z.string(),
+    from: z.string(),
+    changes: z.record(z.string(), z.unknown()),
+  }),
   'seal.grant_created': z.object({
     grantId: z.string(),
-    grantee: z.object({ type: z.enum(['user', 'department', 'role']), id: z.string().nullable(), role: z.string().nullable() }),
+    grantee: z.object({
+      type: z.enum(['user', 'department', 'role']),
+      id: z.string().nullable(),
+      role: z.string().nullable(),
+    }),
     categories: z.array(z.string()),
     validFrom: z.string(),
     validUntil: z.string().nullable(),
     maxUses: z.number().nullable(),
   }),
   'seal.grant_revoked': z.object({ grantId: z.string(), reason: z.string().nullable() }),
-  'flow.created': z.object({ name: z.string(), purpose: z.string(), category: z.string().nullable(), sealId: z.string().nullable(), version: z.number() }),
+  'flow.created': z.object({
+    name: z.string(),
+    purpose: z.string(),
+    category: z.string().nullable(),
+    sealId: z.string().nullable(),
+    version: z.number(),
+  }),
   'flow.updated': z.object({ name: z.string(), version: z.number() }),
   'flow.archived': z.object({ name: z.string() }),
-  'application.submitted': z.object({ purpose: z.string(), category: z.string().nullable(), sealIds: z.array(z.string()), uses: z.number(), flowVersionId: z.string(), levels: z.number() }),
-  'application.task_approved': z.object({ taskId: z.string(), level: z.number(), comment: z.string().nullable(), onBehalfOf: z.string().nullable() }),
-  'application.task_rejected': z.object({ taskId: z.string(), level: z.number(), reason: z.string(), onBehalfOf: z.string().nullable() }),
-  'application.task_transferred': z.object({ taskId: z.string(), level: z.number(), toUserId: z.string(), comment: z.string().nullable() }),
+  'application.submitted': z.object({
+    purpose: z.string(),
+    category: z.string().nullable(),
+    sealIds: z.array(z.string()),
+    uses: z.number(),
+    flowVersionId: z.string(),
+    levels: z.number(),
+  }),
+  'application.task_approved': z.object({
+    taskId: z.string(),
+    level: z.number(),
+    comment: z.string().nullable(),
+    onBehalfOf: z.string().nullable(),
+  }),
+  'application.task_rejected': z.object({
+    taskId: z.string(),
+    level: z.number(),
+    reason: z.string(),
+    onBehalfOf: z.string().nullable(),
+  }),
+  'application.task_transferred': z.object({
+    taskId: z.string(),
+    level: z.number(),
+    toUserId: z.string(),
+    comment: z.string().nullable(),
+  }),
   'application.level_completed': z.object({ level: z.number() }),
   'application.approved': z.object({ authorizationIds: z.array(z.string()) }),
   'application.rejected': z.object({ level: z.number(), reason: z.string() }),
   'application.withdrawn': z.object({}),
   'application.level_escalated': z.object({ level: z.number(), toLevel: z.number(), waitingHours: z.number() }),
   'authorization.revoked': z.object({ authorizationId: z.string(), remainingUses: z.number() }),
-  'delegation.created': z.object({ delegationId: z.string(), delegateId: z.string(), startsAt: z.string(), endsAt: z.string() }),
+  'delegation.created': z.object({
+    delegationId: z.string(),
+    delegateId: z.string(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+  }),
   'delegation.revoked': z.object({ delegationId: z.string() }),
-  'pki.ca_created': z.object({ certificateId: z.string(), subject: z.string(), serial: z.string(), keySpec: z.string(), keyStore: z.enum(['database', 'pkcs11']) }),
-  'pki.certificate_issued': z.object({ certificateId: z.string(), purpose: z.enum(['seal', 'person']), subject: z.string(), serial: z.string(), keySpec: z.string(), keyStore: z.enum(['database', 'pkcs11']), notAfter: z.string() }),
-  'pki.certificate_imported': z.object({ certificateId: z.string(), subject: z.string(), issuer: z.string(), serial: z.string(), notAfter: z.string(), replaces: z.string().nullable() }),
-  'pki.certificate_revoked': z.object({ certificateId: z.string(), serial: z.string(), reason: z.string(), cause: z.string() }),
+  'pki.ca_created': z.object({
+    certificateId: z.string(),
+    subject: z.string(),
+    serial: z.string(),
+    keySpec: z.string(),
+    keyStore: z.enum(['database', 'pkcs11']),
+  }),
+  'pki.certificate_issued': z.object({
+    certificateId: z.string(),
+    purpose: z.enum(['seal', 'person']),
+    subject: z.string(),
+    serial: z.string(),
+    keySpec: z.string(),
+    keyStore: z.enum(['database', 'pkcs11']),
+    notAfter: z.string(),
+  }),
+  'pki.certificate_imported': z.object({
+    certificateId: z.string(),
+    subject: z.string(),
+    issuer: z.string(),
+    serial: z.string(),
+    notAfter: z.string(),
+    replaces: z.string().nullable(),
+  }),
+  'pki.certificate_revoked': z.object({
+    certificateId: z.string(),
+    serial: z.string(),
+    reason: z.string(),
+    cause: z.string(),
+  }),
   'pki.certificate_reinstated': z.object({ certificateId: z.string(), serial: z.string(), cause: z.string() }),
   'document.signed': z.object({
     signatureId: z.string(),
@@ -82,7 +181,18 @@ export const auditEventSchemas = {
 export type AuditAction = keyof typeof auditEventSchemas;
 export const auditActions = Object.keys(auditEventSchemas) as AuditAction[];
 
-export type AuditTargetType = 'group' | 'company' | 'department' | 'user' | 'role_assignment' | 'session' | 'api_key' | 'seal' | 'flow' | 'application' | 'delegation';
+export type AuditTargetType =
+  | 'group'
+  | 'company'
+  | 'department'
+  | 'user'
+  | 'role_assignment'
+  | 'session'
+  | 'api_key'
+  | 'seal'
+  | 'flow'
+  | 'application'
+  | 'delegation';
 
 /** One audit event as a service writes it: a discriminated union on `action`. */
 export type AuditEvent = {

@@ -65,7 +65,9 @@ const SEAL_BATCH = 1000;
 export async function sealPending(db: Db, groupId: string, options: { wait: boolean }): Promise<number> {
   let linked = 0;
   for (;;) {
-    const { rows } = await sql<{ n: number }>`select sigil_audit_seal(${groupId}::uuid, ${SEAL_BATCH}, ${options.wait}) as n`.execute(db);
+    const { rows } = await sql<{
+      n: number;
+    }>`select sigil_audit_seal(${groupId}::uuid, ${SEAL_BATCH}, ${options.wait}) as n`.execute(db);
     const n = Number(rows[0]!.n);
     linked += n;
     if (n < SEAL_BATCH) return linked;
@@ -79,7 +81,12 @@ export async function findPendingGroups(db: Db): Promise<string[]> {
 }
 
 /** Events linked in their own row (chain versions 1 and 2), in chain order, a page at a time. */
-export async function findInlineChainPage(db: Db, groupId: string, afterSeq: number, limit: number): Promise<AuditRow[]> {
+export async function findInlineChainPage(
+  db: Db,
+  groupId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<AuditRow[]> {
   return db
     .selectFrom('audit_events')
     .selectAll()
@@ -104,7 +111,9 @@ export interface ChainLink {
 export async function findLinkPage(db: Db, groupId: string, afterPlace: number, limit: number): Promise<ChainLink[]> {
   const rows = await db
     .selectFrom('audit_links as l')
-    .leftJoin('audit_events as e', (join) => join.onRef('e.group_id', '=', 'l.group_id').onRef('e.seq', '=', 'l.event_seq'))
+    .leftJoin('audit_events as e', (join) =>
+      join.onRef('e.group_id', '=', 'l.group_id').onRef('e.seq', '=', 'l.event_seq'),
+    )
     .selectAll('e')
     .select(['l.seq as place', 'l.event_seq', 'l.prev_hash as link_prev_hash', 'l.hash as link_hash'])
     .where('l.group_id', '=', groupId)
@@ -128,8 +137,28 @@ export async function findUnlinkedEvent(db: Db, groupId: string): Promise<{ seq:
     .select(['e.seq', 'e.id'])
     .where('e.group_id', '=', groupId)
     .where('e.chain_version', '=', 3)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('audit_links as l').select('l.seq').whereRef('l.group_id', '=', 'e.group_id').whereRef('l.event_seq', '=', 'e.seq'))))
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('audit_pending as p').select('p.seq').whereRef('p.group_id', '=', 'e.group_id').whereRef('p.seq', '=', 'e.seq'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('audit_links as l')
+            .select('l.seq')
+            .whereRef('l.group_id', '=', 'e.group_id')
+            .whereRef('l.event_seq', '=', 'e.seq'),
+        ),
+      ),
+    )
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('audit_pending as p')
+            .select('p.seq')
+            .whereRef('p.group_id', '=', 'e.group_id')
+            .whereRef('p.seq', '=', 'e.seq'),
+        ),
+      ),
+    )
     .orderBy('e.seq')
     .limit(1)
     .executeTakeFirst();
@@ -159,7 +188,9 @@ export async function findEvents(db: Db, filter: AuditFilter): Promise<Array<Aud
   let query = db
     .selectFrom('audit_events as e')
     .leftJoin('companies as c', 'c.id', 'e.company_id')
-    .leftJoin('audit_links as l', (join) => join.onRef('l.group_id', '=', 'e.group_id').onRef('l.event_seq', '=', 'e.seq'))
+    .leftJoin('audit_links as l', (join) =>
+      join.onRef('l.group_id', '=', 'e.group_id').onRef('l.event_seq', '=', 'e.seq'),
+    )
     .selectAll('e')
     .select('l.hash as link_hash')
     .where('e.group_id', '=', filter.groupId)
@@ -179,7 +210,6 @@ export async function findEvents(db: Db, filter: AuditFilter): Promise<Array<Aud
   if (filter.beforeSeq !== undefined) query = query.where('e.seq', '<', filter.beforeSeq);
   return query.orderBy('e.seq', 'desc').limit(filter.limit).execute();
 }
-
 
 /** Tells every server process, on commit, that the group's state changed (they drop cached principals). */
 export async function notifyChange(trx: Transaction, groupId: string): Promise<void> {

@@ -20,11 +20,16 @@ const eventSchema = z
     companyId: z.string().nullable(),
     changes: z.record(z.string(), z.unknown()),
     valid: z.boolean().describe('false when the stored payload no longer matches its event schema'),
-    hash: z.string().nullable().describe("the event's hash in the group's chain; null for the fraction of a second until the sealer links it"),
+    hash: z
+      .string()
+      .nullable()
+      .describe("the event's hash in the group's chain; null for the fraction of a second until the sealer links it"),
   })
   .meta({ id: 'AuditEvent' });
 
-const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((v) => new Date(v));
+const dateTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+  .transform((v) => new Date(v));
 
 export const auditRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.get('/audit-events', {
@@ -33,7 +38,10 @@ export const auditRoutes: RoutesPlugin = async (app, { ctx }) => {
       summary: 'The audit log, newest first (security auditors)',
       querystring: z.strictObject({
         action: z.enum(auditActions).optional(),
-        actionPrefix: z.string().regex(/^[a-z_.]{1,40}$/, { message: 'must be the start of an action name, e.g. user.' }).optional(),
+        actionPrefix: z
+          .string()
+          .regex(/^[a-z_.]{1,40}$/, { message: 'must be the start of an action name, e.g. user.' })
+          .optional(),
         actorId: uuid.optional(),
         targetId: uuid.optional(),
         companyId: uuid.optional(),
@@ -56,7 +64,14 @@ export const auditRoutes: RoutesPlugin = async (app, { ctx }) => {
           intact: z.boolean(),
           checked: z.number(),
           headSeq: z.number(),
-          firstProblem: z.object({ kind: z.enum(['altered', 'inserted', 'missing']), seq: z.number(), eventId: z.string().nullable(), detail: z.string() }).nullable(),
+          firstProblem: z
+            .object({
+              kind: z.enum(['altered', 'inserted', 'missing']),
+              seq: z.number(),
+              eventId: z.string().nullable(),
+              detail: z.string(),
+            })
+            .nullable(),
         }),
       },
     },

@@ -81,14 +81,22 @@ export async function recordAudit(
   trx: Transaction,
   options: { groupId: string; actor: AuditActor; event: AuditEvent; at?: Date },
 ): Promise<void> {
-  await recordAudits(trx, { groupId: options.groupId, actor: options.actor, events: [options.event], ...(options.at ? { at: options.at } : {}) });
+  await recordAudits(trx, {
+    groupId: options.groupId,
+    actor: options.actor,
+    events: [options.event],
+    ...(options.at ? { at: options.at } : {}),
+  });
 }
 
 /**
  * Appends several events of one transaction at once, in one statement; the sealer links them
  * into the group's chain once the transaction has committed.
  */
-export async function recordAudits(trx: Transaction, options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): Promise<void> {
+export async function recordAudits(
+  trx: Transaction,
+  options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date },
+): Promise<void> {
   const { groupId, events } = options;
   if (events.length === 0) return;
   await appendEvents(trx, groupId, pendingEvents(options));
@@ -106,15 +114,26 @@ export async function recordAudits(trx: Transaction, options: { groupId: string;
  * the events are written once every other write of the statement ran (and its guard held).
  * For events that change no principal (applications, seals, flows).
  */
-export function auditAppendStatement(options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown> {
+export function auditAppendStatement(options: {
+  groupId: string;
+  actor: AuditActor;
+  events: AuditEvent[];
+  at?: Date;
+}): (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown> {
   const changing = options.events.find((e) => changesPrincipals(e.action));
-  if (changing) throw new Error(`auditAppendStatement: ${changing.action} changes a principal; record it with recordAudits`);
+  if (changing)
+    throw new Error(`auditAppendStatement: ${changing.action} changes a principal; record it with recordAudits`);
   const events = pendingEvents(options);
   return (afterWrites) => appendEventsStatement(options.groupId, events, afterWrites);
 }
 
 /** Events checked against their schemas (a malformed event is a bug, never a silent record) and hashed as what they say. */
-function pendingEvents(options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date }): PendingAuditEvent[] {
+function pendingEvents(options: {
+  groupId: string;
+  actor: AuditActor;
+  events: AuditEvent[];
+  at?: Date;
+}): PendingAuditEvent[] {
   const { groupId, actor } = options;
   const at = (options.at ?? new Date()).toISOString();
   return options.events.map((event): PendingAuditEvent => {
@@ -185,10 +204,13 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
     const page = await findInlineChainPage(db, groupId, expectedSeq - 1, 1000);
     if (page.length === 0) break;
     for (const row of page) {
-      if (row.seq > head.seq) return fail('inserted', row.seq, row.id, `event ${row.seq} lies beyond the chain head ${head.seq}`);
-      if (row.seq !== expectedSeq) return fail('missing', expectedSeq, null, `events ${expectedSeq}..${row.seq - 1} are missing`);
+      if (row.seq > head.seq)
+        return fail('inserted', row.seq, row.id, `event ${row.seq} lies beyond the chain head ${head.seq}`);
+      if (row.seq !== expectedSeq)
+        return fail('missing', expectedSeq, null, `events ${expectedSeq}..${row.seq - 1} are missing`);
       const expected = expectedHash(row);
-      if (expected === null || expected !== row.hash) return fail('altered', row.seq, row.id, `event ${row.seq} does not match its hash`);
+      if (expected === null || expected !== row.hash)
+        return fail('altered', row.seq, row.id, `event ${row.seq} does not match its hash`);
       if (row.prev_hash !== previousHash) {
         return fail('inserted', row.seq, row.id, `event ${row.seq} does not link to event ${row.seq - 1}`);
       }
@@ -198,17 +220,33 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
     }
   }
   // Links made after the head was read (a server's sealer at work meanwhile) are left for the next verification.
-  for (let place = expectedSeq; place <= head.seq; ) {
+  for (let place = expectedSeq; place <= head.seq;) {
     const links = await findLinkPage(db, groupId, place - 1, 1000);
     const inReach = links.filter((link) => link.place <= head.seq);
     if (inReach.length === 0) break;
     for (const link of inReach) {
-      if (link.place !== place) return fail('missing', place, null, `places ${place}..${link.place - 1} of the chain are missing`);
-      if (link.prevHash !== previousHash) return fail('inserted', link.eventSeq, link.event?.id ?? null, `the link of event ${link.eventSeq} (place ${place}) does not follow place ${place - 1}`);
+      if (link.place !== place)
+        return fail('missing', place, null, `places ${place}..${link.place - 1} of the chain are missing`);
+      if (link.prevHash !== previousHash)
+        return fail(
+          'inserted',
+          link.eventSeq,
+          link.event?.id ?? null,
+          `the link of event ${link.eventSeq} (place ${place}) does not follow place ${place - 1}`,
+        );
       const { event } = link;
-      if (!event) return fail('missing', link.eventSeq, null, `event ${link.eventSeq} (place ${place} of the chain) is missing`);
-      if (event.chain_version !== 3 || linkHash(previousHash, place, contentHash(groupId, saidBy(event))) !== link.hash) {
-        return fail('altered', event.seq, event.id, `event ${event.seq} does not match its hash (place ${place} of the chain)`);
+      if (!event)
+        return fail('missing', link.eventSeq, null, `event ${link.eventSeq} (place ${place} of the chain) is missing`);
+      if (
+        event.chain_version !== 3 ||
+        linkHash(previousHash, place, contentHash(groupId, saidBy(event))) !== link.hash
+      ) {
+        return fail(
+          'altered',
+          event.seq,
+          event.id,
+          `event ${event.seq} does not match its hash (place ${place} of the chain)`,
+        );
       }
       previousHash = link.hash;
       place += 1;
@@ -216,8 +254,10 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
     }
     expectedSeq = place;
   }
-  if (expectedSeq - 1 < head.seq) return fail('missing', expectedSeq, null, `places ${expectedSeq}..${head.seq} of the chain are missing`);
-  if (head.seq > 0 && previousHash !== head.hash) return fail('altered', head.seq, null, 'the last place does not match the chain head');
+  if (expectedSeq - 1 < head.seq)
+    return fail('missing', expectedSeq, null, `places ${expectedSeq}..${head.seq} of the chain are missing`);
+  if (head.seq > 0 && previousHash !== head.hash)
+    return fail('altered', head.seq, null, 'the last place does not match the chain head');
   const unlinked = await findUnlinkedEvent(db, groupId);
   if (unlinked) return fail('inserted', unlinked.seq, unlinked.id, `event ${unlinked.seq} is in no place of the chain`);
   return { intact: true, checked, headSeq: head.seq, firstProblem: null };
@@ -228,5 +268,7 @@ export function parseStoredChanges(row: AuditRow): { valid: boolean; changes: Re
   const schema = auditEventSchemas[row.action as AuditAction];
   if (!schema) return { valid: false, changes: row.changes };
   const parsed = schema.safeParse(row.changes);
-  return parsed.success ? { valid: true, changes: parsed.data as Record<string, unknown> } : { valid: false, changes: row.changes };
+  return parsed.success
+    ? { valid: true, changes: parsed.data as Record<string, unknown> }
+    : { valid: false, changes: row.changes };
 }

@@ -19,7 +19,11 @@ export interface SessionPrincipalRow {
  * A live session and everything authorisation needs about its user, in one
  * round trip: it runs on every request. A user who is no longer active has no session.
  */
-export async function findSessionPrincipal(db: Db, tokenHash: string, now: Date): Promise<SessionPrincipalRow | undefined> {
+export async function findSessionPrincipal(
+  db: Db,
+  tokenHash: string,
+  now: Date,
+): Promise<SessionPrincipalRow | undefined> {
   return db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
@@ -62,7 +66,15 @@ export async function findApiKeyPrincipal(db: Db, keyHash: string, now: Date): P
   return db
     .selectFrom('api_keys as k')
     .innerJoin('companies as c', 'c.id', 'k.company_id')
-    .select(['k.id as id', 'k.group_id as groupId', 'k.name as name', 'k.company_id as companyId', 'c.path as companyPath', sql<Permission[]>`k.permissions`.as('permissions'), 'k.expires_at as expiresAt'])
+    .select([
+      'k.id as id',
+      'k.group_id as groupId',
+      'k.name as name',
+      'k.company_id as companyId',
+      'c.path as companyPath',
+      sql<Permission[]>`k.permissions`.as('permissions'),
+      'k.expires_at as expiresAt',
+    ])
     .where('k.key_hash', '=', keyHash)
     .where('k.revoked_at', 'is', null)
     .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', now)]))
@@ -109,12 +121,24 @@ export async function findLoginUser(
       'u.totp_last_step as totpLastStep',
       'u.company_id as companyId',
     ]);
-  query = 'email' in where ? query.where(sql`lower(u.email)`, '=', where.email.toLowerCase()) : query.where('u.id', '=', where.id);
+  query =
+    'email' in where
+      ? query.where(sql`lower(u.email)`, '=', where.email.toLowerCase())
+      : query.where('u.id', '=', where.id);
   return options.lock ? query.forUpdate('u').executeTakeFirst() : query.executeTakeFirst();
 }
 
-export async function recordFailedLogin(trx: Transaction, userId: string, failedLogins: number, lockedUntil: Date | null): Promise<void> {
-  await trx.updateTable('users').set({ failed_logins: failedLogins, locked_until: lockedUntil }).where('id', '=', userId).execute();
+export async function recordFailedLogin(
+  trx: Transaction,
+  userId: string,
+  failedLogins: number,
+  lockedUntil: Date | null,
+): Promise<void> {
+  await trx
+    .updateTable('users')
+    .set({ failed_logins: failedLogins, locked_until: lockedUntil })
+    .where('id', '=', userId)
+    .execute();
 }
 
 export async function resetFailedLogins(trx: Transaction, userId: string): Promise<void> {
@@ -123,7 +147,16 @@ export async function resetFailedLogins(trx: Transaction, userId: string): Promi
 
 export async function insertSession(
   trx: Transaction,
-  row: { id: string; groupId: string; userId: string; tokenHash: string; mfaPending: boolean; ip: string | null; userAgent: string | null; expiresAt: Date },
+  row: {
+    id: string;
+    groupId: string;
+    userId: string;
+    tokenHash: string;
+    mfaPending: boolean;
+    ip: string | null;
+    userAgent: string | null;
+    expiresAt: Date;
+  },
 ): Promise<void> {
   await trx
     .insertInto('sessions')
@@ -152,8 +185,17 @@ export async function findPendingSessionForUpdate(trx: Transaction, tokenHash: s
     .executeTakeFirst();
 }
 
-export async function promoteSession(trx: Transaction, sessionId: string, tokenHash: string, expiresAt: Date): Promise<void> {
-  await trx.updateTable('sessions').set({ mfa_pending: false, token_hash: tokenHash, expires_at: expiresAt }).where('id', '=', sessionId).execute();
+export async function promoteSession(
+  trx: Transaction,
+  sessionId: string,
+  tokenHash: string,
+  expiresAt: Date,
+): Promise<void> {
+  await trx
+    .updateTable('sessions')
+    .set({ mfa_pending: false, token_hash: tokenHash, expires_at: expiresAt })
+    .where('id', '=', sessionId)
+    .execute();
 }
 
 export async function updateCredentials(
@@ -169,7 +211,12 @@ export async function setTotpLastStep(trx: Transaction, userId: string, step: nu
 }
 
 /** Ends every live session of a user (but `except`, when given); returns how many. */
-export async function revokeUserSessions(trx: Transaction, userId: string, now: Date, options: { except?: string | null } = {}): Promise<number> {
+export async function revokeUserSessions(
+  trx: Transaction,
+  userId: string,
+  now: Date,
+  options: { except?: string | null } = {},
+): Promise<number> {
   const except = options.except;
   const result = await trx
     .updateTable('sessions')
@@ -181,7 +228,11 @@ export async function revokeUserSessions(trx: Transaction, userId: string, now: 
   return Number(result.numUpdatedRows);
 }
 
-export async function revokeSession(trx: Transaction, where: { id: string; userId: string }, now: Date): Promise<boolean> {
+export async function revokeSession(
+  trx: Transaction,
+  where: { id: string; userId: string },
+  now: Date,
+): Promise<boolean> {
   const result = await trx
     .updateTable('sessions')
     .set({ revoked_at: now })

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { actorOf, requestMeta } from '../../server/plugins/auth.js';
 import { okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
 import * as service from './auth.service.js';
-import { changePasswordBody, sessionSchema, signInBody, signInResponse, totpBody, totpCodeBody, totpSetupResponse } from './auth.schema.js';
+import {
+  changePasswordBody,
+  sessionSchema,
+  signInBody,
+  signInResponse,
+  totpBody,
+  totpCodeBody,
+  totpSetupResponse,
+} from './auth.schema.js';
 
 const tags = ['sign-in'];
 
@@ -18,13 +26,25 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
 
   app.post('/auth/sign-in', {
     config: { auth: 'public', ...signInLimit },
-    schema: { tags, summary: 'Sign in with e-mail and password', security: [], body: signInBody, response: { 200: signInResponse } },
+    schema: {
+      tags,
+      summary: 'Sign in with e-mail and password',
+      security: [],
+      body: signInBody,
+      response: { 200: signInResponse },
+    },
     handler: async (request) => answer(await service.signIn(ctx, request.body, requestMeta(request))),
   });
 
   app.post('/auth/totp', {
     config: { auth: 'public', ...signInLimit },
-    schema: { tags, summary: 'Finish signing in with an authenticator code', security: [], body: totpBody, response: { 200: signInResponse } },
+    schema: {
+      tags,
+      summary: 'Finish signing in with an authenticator code',
+      security: [],
+      body: totpBody,
+      response: { 200: signInResponse },
+    },
     handler: async (request) => answer(await service.completeTotpSignIn(ctx, request.body, requestMeta(request))),
   });
 
@@ -42,7 +62,12 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.delete('/auth/sessions/:sessionId', {
-    schema: { tags, summary: 'End one of my sessions', params: z.object({ sessionId: uuid }), response: { 200: okSchema } },
+    schema: {
+      tags,
+      summary: 'End one of my sessions',
+      params: z.object({ sessionId: uuid }),
+      response: { 200: okSchema },
+    },
     handler: async (request) => {
       await service.revokeMySession(ctx, actorOf(request), request.params.sessionId);
       return { ok: true as const };
@@ -50,7 +75,12 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/me/password', {
-    schema: { tags, summary: 'Change my password (ends my other sessions)', body: changePasswordBody, response: { 200: okSchema } },
+    schema: {
+      tags,
+      summary: 'Change my password (ends my other sessions)',
+      body: changePasswordBody,
+      response: { 200: okSchema },
+    },
     handler: async (request) => {
       await service.changeOwnPassword(ctx, actorOf(request), request.body);
       return { ok: true as const };
@@ -63,7 +93,12 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/me/totp/enable', {
-    schema: { tags, summary: 'Turn on two-step sign-in with a first code', body: totpCodeBody, response: { 200: okSchema } },
+    schema: {
+      tags,
+      summary: 'Turn on two-step sign-in with a first code',
+      body: totpCodeBody,
+      response: { 200: okSchema },
+    },
     handler: async (request) => {
       await service.setTotpEnabled(ctx, actorOf(request), { code: request.body.code, enabled: true });
       return { ok: true as const };
@@ -71,7 +106,12 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/me/totp/disable', {
-    schema: { tags, summary: 'Turn off two-step sign-in with a current code', body: totpCodeBody, response: { 200: okSchema } },
+    schema: {
+      tags,
+      summary: 'Turn off two-step sign-in with a current code',
+      body: totpCodeBody,
+      response: { 200: okSchema },
+    },
     handler: async (request) => {
       await service.setTotpEnabled(ctx, actorOf(request), { code: request.body.code, enabled: false });
       return { ok: true as const };

@@ -31,5 +31,7 @@ export const sessionSchema = z.object({
 });
 
 export const changePasswordBody = body({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema });
-export const totpCodeBody = body({ code: z.string().regex(/^\d{6}$/, { message: 'must be the 6-digit code from your authenticator' }) });
+export const totpCodeBody = body({
+  code: z.string().regex(/^\d{6}$/, { message: 'must be the 6-digit code from your authenticator' }),
+});
 export const totpSetupResponse = z.object({ secret: z.string(), otpauthUrl: z.string() });

@@ -42,7 +42,11 @@ export class PrincipalCache {
     return entry.value;
   }
 
-  set(tokenHash: string, value: Entry['value'], options: { readUnderEpoch: number; now: Date; expiresAt: Date | null }): void {
+  set(
+    tokenHash: string,
+    value: Entry['value'],
+    options: { readUnderEpoch: number; now: Date; expiresAt: Date | null },
+  ): void {
     // A value read while the epoch moved may already be stale: do not keep it.
     if (options.readUnderEpoch !== epoch) return;
     if (this.entries.size >= this.options.maxEntries) this.entries.clear();

@@ -69,6 +69,7 @@ export function assertWithin(principal: Principal, permission: Permission, compa
 }
 
 export function requireUser(principal: Principal): string {
-  if (principal.kind !== 'user') throw new AppError('forbidden', 'Only a signed-in person may do this, not an API key.');
+  if (principal.kind !== 'user')
+    throw new AppError('forbidden', 'Only a signed-in person may do this, not an API key.');
   return principal.id;
 }

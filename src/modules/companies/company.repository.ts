@@ -2,7 +2,16 @@ import { sql } from 'kysely';
 import type { Db, Transaction } from '../../db/schema.js';
 import { escapeLike, inScope } from '../../db/scope.js';
 
-const columns = ['c.id', 'c.parent_id as parentId', 'c.name', 'c.code', 'c.path', 'c.depth', 'c.status', 'c.created_at as createdAt'] as const;
+const columns = [
+  'c.id',
+  'c.parent_id as parentId',
+  'c.name',
+  'c.code',
+  'c.path',
+  'c.depth',
+  'c.status',
+  'c.created_at as createdAt',
+] as const;
 
 export interface CompanyRecord {
   id: string;
@@ -17,16 +26,37 @@ export interface CompanyRecord {
 
 export async function insertCompany(
   trx: Transaction,
-  row: { id: string; groupId: string; parentId: string | null; name: string; code: string; path: string; depth: number },
+  row: {
+    id: string;
+    groupId: string;
+    parentId: string | null;
+    name: string;
+    code: string;
+    path: string;
+    depth: number;
+  },
 ): Promise<void> {
   await trx
     .insertInto('companies')
-    .values({ id: row.id, group_id: row.groupId, parent_id: row.parentId, name: row.name, code: row.code, path: row.path, depth: row.depth })
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      parent_id: row.parentId,
+      name: row.name,
+      code: row.code,
+      path: row.path,
+      depth: row.depth,
+    })
     .execute();
 }
 
 export async function findRootCompany(db: Db | Transaction, groupId: string): Promise<CompanyRecord | undefined> {
-  return db.selectFrom('companies as c').select(columns).where('c.group_id', '=', groupId).where('c.parent_id', 'is', null).executeTakeFirst();
+  return db
+    .selectFrom('companies as c')
+    .select(columns)
+    .where('c.group_id', '=', groupId)
+    .where('c.parent_id', 'is', null)
+    .executeTakeFirst();
 }
 
 /** A company of the group, only if it lies in the scope (when one is given). */
@@ -35,7 +65,11 @@ export async function findCompany(
   where: { groupId: string; id: string; scope?: string[] },
   options: { lock?: boolean } = {},
 ): Promise<CompanyRecord | undefined> {
-  let query = db.selectFrom('companies as c').select(columns).where('c.group_id', '=', where.groupId).where('c.id', '=', where.id);
+  let query = db
+    .selectFrom('companies as c')
+    .select(columns)
+    .where('c.group_id', '=', where.groupId)
+    .where('c.id', '=', where.id);
   if (where.scope) {
     const scope = where.scope;
     query = query.where((eb) => inScope(eb, 'c.path', scope));
@@ -55,11 +89,20 @@ export interface CompanyListFilter {
 }
 
 /** Companies in tree order (by path), a page at a time. */
-export async function findCompanies(db: Db, filter: CompanyListFilter): Promise<Array<CompanyRecord & { childCount: number }>> {
+export async function findCompanies(
+  db: Db,
+  filter: CompanyListFilter,
+): Promise<Array<CompanyRecord & { childCount: number }>> {
   let query = db
     .selectFrom('companies as c')
     .select(columns)
-    .select((eb) => eb.selectFrom('companies as k').select(sql<number>`count(*)::int`.as('n')).whereRef('k.parent_id', '=', 'c.id').as('childCount'))
+    .select((eb) =>
+      eb
+        .selectFrom('companies as k')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .whereRef('k.parent_id', '=', 'c.id')
+        .as('childCount'),
+    )
     .where('c.group_id', '=', filter.groupId)
     .where((eb) => inScope(eb, 'c.path', filter.scope));
   if (filter.parentId) query = query.where('c.parent_id', '=', filter.parentId);
@@ -73,12 +116,20 @@ export async function findCompanies(db: Db, filter: CompanyListFilter): Promise<
   return rows.map((r) => ({ ...r, childCount: Number(r.childCount ?? 0) }));
 }
 
-export async function updateCompany(trx: Transaction, id: string, patch: { name?: string; code?: string; status?: 'active' | 'closed' }): Promise<void> {
+export async function updateCompany(
+  trx: Transaction,
+  id: string,
+  patch: { name?: string; code?: string; status?: 'active' | 'closed' },
+): Promise<void> {
   await trx.updateTable('companies').set(patch).where('id', '=', id).execute();
 }
 
 /** Re-roots a subtree: every path under `from` now starts with `to`, depths shift with it. */
-export async function moveSubtree(trx: Transaction, groupId: string, move: { id: string; parentId: string; from: string; to: string; depthDelta: number }): Promise<void> {
+export async function moveSubtree(
+  trx: Transaction,
+  groupId: string,
+  move: { id: string; parentId: string; from: string; to: string; depthDelta: number },
+): Promise<void> {
   await trx.updateTable('companies').set({ parent_id: move.parentId }).where('id', '=', move.id).execute();
   await trx
     .updateTable('companies')
@@ -91,8 +142,17 @@ export async function moveSubtree(trx: Transaction, groupId: string, move: { id:
     .execute();
 }
 
-export async function findCompanyPaths(db: Db | Transaction, groupId: string, ids: string[]): Promise<Map<string, string>> {
+export async function findCompanyPaths(
+  db: Db | Transaction,
+  groupId: string,
+  ids: string[],
+): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('companies').select(['id', 'path']).where('group_id', '=', groupId).where('id', 'in', ids).execute();
+  const rows = await db
+    .selectFrom('companies')
+    .select(['id', 'path'])
+    .where('group_id', '=', groupId)
+    .where('id', 'in', ids)
+    .execute();
   return new Map(rows.map((r) => [r.id, r.path]));
 }

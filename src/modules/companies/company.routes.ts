@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import type { RoutesPlugin } from '../../server/schemas.js';
-import { companyListQuery, companyParams, companySchema, createCompanyBody, updateCompanyBody } from './company.schema.js';
+import {
+  companyListQuery,
+  companyParams,
+  companySchema,
+  createCompanyBody,
+  updateCompanyBody,
+} from './company.schema.js';
 import * as service from './company.service.js';
 
 const tags = ['organisation'];
@@ -23,12 +29,24 @@ export const companyRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/companies', {
-    schema: { tags, summary: 'Create a subsidiary under a company', body: createCompanyBody, response: { 201: companySchema } },
-    handler: async (request, reply) => reply.status(201).send(await service.createCompany(ctx, actorOf(request), request.body)),
+    schema: {
+      tags,
+      summary: 'Create a subsidiary under a company',
+      body: createCompanyBody,
+      response: { 201: companySchema },
+    },
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.createCompany(ctx, actorOf(request), request.body)),
   });
 
   app.patch('/companies/:companyId', {
-    schema: { tags, summary: 'Rename, re-code, close or move a company', params: companyParams, body: updateCompanyBody, response: { 200: companySchema } },
+    schema: {
+      tags,
+      summary: 'Rename, re-code, close or move a company',
+      params: companyParams,
+      body: updateCompanyBody,
+      response: { 200: companySchema },
+    },
     handler: async (request) => service.updateCompany(ctx, actorOf(request), request.params.companyId, request.body),
   });
 };

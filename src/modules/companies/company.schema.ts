@@ -4,7 +4,9 @@ import { body, cursorQuery, isoDate, nonBlank, uuid } from '../../server/schemas
 const code = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, { message: 'must be 1–40 letters, digits, dot, dash or underscore, starting with a letter or digit' });
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, {
+    message: 'must be 1–40 letters, digits, dot, dash or underscore, starting with a letter or digit',
+  });
 
 export const companySchema = z
   .object({

@@ -15,7 +15,11 @@ function codeTaken(code: string): AppError {
 /** A company the caller may read, or company_not_found (also for other groups' and sibling companies). */
 export async function getCompany(ctx: AppContext, actor: Actor, companyId: string): Promise<repo.CompanyRecord> {
   const { principal } = actor;
-  const company = await repo.findCompany(ctx.db, { groupId: principal.groupId, id: companyId, scope: scopeOf(principal, 'org.read') });
+  const company = await repo.findCompany(ctx.db, {
+    groupId: principal.groupId,
+    id: companyId,
+    scope: scopeOf(principal, 'org.read'),
+  });
   if (!company) throw notFound('company_not_found', companyId);
   return company;
 }
@@ -23,26 +27,61 @@ export async function getCompany(ctx: AppContext, actor: Actor, companyId: strin
 export async function listCompanies(
   ctx: AppContext,
   actor: Actor,
-  query: { parentId?: string | undefined; under?: string | undefined; q?: string | undefined; limit: number; cursor?: string | undefined },
+  query: {
+    parentId?: string | undefined;
+    under?: string | undefined;
+    q?: string | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  },
 ) {
   const { principal } = actor;
   const scope = scopeOf(principal, 'org.read');
   const under = query.under ? (await getCompany(ctx, actor, query.under)).path : undefined;
-  const items = await repo.findCompanies(ctx.db, { groupId: principal.groupId, scope, parentId: query.parentId, under, q: query.q, afterPath: query.cursor, limit: query.limit });
+  const items = await repo.findCompanies(ctx.db, {
+    groupId: principal.groupId,
+    scope,
+    parentId: query.parentId,
+    under,
+    q: query.q,
+    afterPath: query.cursor,
+    limit: query.limit,
+  });
   const last = items.at(-1);
   return { items, nextCursor: items.length === query.limit && last ? encodeCursor(last.path) : null };
 }
 
-export async function createCompany(ctx: AppContext, actor: Actor, input: CreateCompanyInput): Promise<repo.CompanyRecord> {
+export async function createCompany(
+  ctx: AppContext,
+  actor: Actor,
+  input: CreateCompanyInput,
+): Promise<repo.CompanyRecord> {
   const { principal } = actor;
   const parent = await getCompany(ctx, actor, input.parentId);
   assertWithin(principal, 'org.write', parent.path);
   const id = newId();
-  const record = { id, groupId: principal.groupId, parentId: parent.id, name: input.name, code: input.code, path: `${parent.path}${id}/`, depth: parent.depth + 1 };
+  const record = {
+    id,
+    groupId: principal.groupId,
+    parentId: parent.id,
+    name: input.name,
+    code: input.code,
+    path: `${parent.path}${id}/`,
+    depth: parent.depth + 1,
+  };
   try {
     await ctx.db.transaction().execute(async (trx) => {
       await repo.insertCompany(trx, record);
-      await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'company.created', target: { type: 'company', id }, companyId: id, changes: { name: input.name, code: input.code, parentId: parent.id } } });
+      await recordAudit(trx, {
+        groupId: principal.groupId,
+        actor,
+        event: {
+          action: 'company.created',
+          target: { type: 'company', id },
+          companyId: id,
+          changes: { name: input.name, code: input.code, parentId: parent.id },
+        },
+      });
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw codeTaken(input.code);
@@ -51,16 +90,26 @@ export async function createCompany(ctx: AppContext, actor: Actor, input: Create
   return getCompany(ctx, actor, id);
 }
 
-export async function updateCompany(ctx: AppContext, actor: Actor, companyId: string, input: UpdateCompanyInput): Promise<repo.CompanyRecord> {
+export async function updateCompany(
+  ctx: AppContext,
+  actor: Actor,
+  companyId: string,
+  input: UpdateCompanyInput,
+): Promise<repo.CompanyRecord> {
   const { principal } = actor;
   const before = await getCompany(ctx, actor, companyId);
   assertWithin(principal, 'org.write', before.path);
-  const newParent = input.parentId && input.parentId !== before.parentId ? await getCompany(ctx, actor, input.parentId) : undefined;
-  if (input.parentId && before.parentId === null) throw new AppError('company_move_cycle', 'The head company cannot be moved under another company.');
+  const newParent =
+    input.parentId && input.parentId !== before.parentId ? await getCompany(ctx, actor, input.parentId) : undefined;
+  if (input.parentId && before.parentId === null)
+    throw new AppError('company_move_cycle', 'The head company cannot be moved under another company.');
   if (newParent) {
     assertWithin(principal, 'org.write', newParent.path);
     if (newParent.path.startsWith(before.path)) {
-      throw new AppError('company_move_cycle', `${newParent.name} lies inside ${before.name}; a company cannot move under its own subtree.`);
+      throw new AppError(
+        'company_move_cycle',
+        `${newParent.name} lies inside ${before.name}; a company cannot move under its own subtree.`,
+      );
     }
   }
   const patch = { name: input.name, code: input.code, status: input.status };
@@ -86,9 +135,24 @@ export async function updateCompany(ctx: AppContext, actor: Actor, companyId: st
       if (Object.keys(changes).length > 0) await repo.updateCompany(trx, companyId, changes);
       if (newParent) {
         const target = `${newParent.path}${companyId}/`;
-        await repo.moveSubtree(trx, principal.groupId, { id: companyId, parentId: newParent.id, from: locked.path, to: target, depthDelta: newParent.depth + 1 - locked.depth });
+        await repo.moveSubtree(trx, principal.groupId, {
+          id: companyId,
+          parentId: newParent.id,
+          from: locked.path,
+          to: target,
+          depthDelta: newParent.depth + 1 - locked.depth,
+        });
       }
-      await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'company.updated', target: { type: 'company', id: companyId }, companyId, changes: { from, to } } });
+      await recordAudit(trx, {
+        groupId: principal.groupId,
+        actor,
+        event: {
+          action: 'company.updated',
+          target: { type: 'company', id: companyId },
+          companyId,
+          changes: { from, to },
+        },
+      });
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw codeTaken(input.code ?? '');

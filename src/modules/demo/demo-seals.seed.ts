@@ -49,9 +49,20 @@ interface SealSeed {
 }
 
 /** The 13-digit code under a round seal (下弦文), per company: a made-up 防伪码. */
-const antiForgery: Record<string, string> = { hq: '110108000012', tech: '110108000034', 'tech-sz': '440305000056', trade: '310115000078', build: '110105000090' };
+const antiForgery: Record<string, string> = {
+  hq: '110108000012',
+  tech: '110108000034',
+  'tech-sz': '440305000056',
+  trade: '310115000078',
+  build: '110105000090',
+};
 
-function sealsOf(company: string, companyName: string, kinds: Partial<Record<'official' | 'contract' | 'finance', SealKind>>, codePrefix: string): SealSeed[] {
+function sealsOf(
+  company: string,
+  companyName: string,
+  kinds: Partial<Record<'official' | 'contract' | 'finance', SealKind>>,
+  codePrefix: string,
+): SealSeed[] {
   const typeText = { official: undefined, contract: '合同专用章', finance: '财务专用章' } as const;
   const label = { official: '公章', contract: '合同专用章', finance: '财务专用章' } as const;
   const short = { official: 'GZ', contract: 'HT', finance: 'CW' } as const;
@@ -70,7 +81,15 @@ export function demoSeals(companyNames: Map<string, string>): SealSeed[] {
   const name = (key: string) => companyNames.get(key)!;
   return [
     ...sealsOf('hq', name('hq'), { official: 'physical', contract: 'electronic', finance: 'physical' }, 'HQ'),
-    { key: 'hq/legal', company: 'hq', code: 'HQ-FR-01', name: '法定代表人章（陈国华）', kind: 'physical', type: 'legal_representative', image: { shape: 'square', name: '陈国华印' } },
+    {
+      key: 'hq/legal',
+      company: 'hq',
+      code: 'HQ-FR-01',
+      name: '法定代表人章（陈国华）',
+      kind: 'physical',
+      type: 'legal_representative',
+      image: { shape: 'square', name: '陈国华印' },
+    },
     ...sealsOf('tech', name('tech'), { official: 'physical', contract: 'electronic', finance: 'physical' }, 'TECH'),
     ...sealsOf('tech-sz', name('tech-sz'), { official: 'physical', contract: 'electronic' }, 'TECHSZ'),
     ...sealsOf('trade', name('trade'), { official: 'physical', contract: 'electronic', finance: 'physical' }, 'TRADE'),
@@ -100,17 +119,34 @@ export async function drawDemoImages(companyNames: Map<string, string>): Promise
 }
 
 /** Seeds seals, grants, flows and applications into the organisation just made, in the caller's transaction. */
-export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org: DemoOrganisation; images: DemoImages; actor: SystemActor; at: Date }): Promise<void> {
+export async function seedDemoSeals(
+  ctx: AppContext,
+  trx: Transaction,
+  q: { org: DemoOrganisation; images: DemoImages; actor: SystemActor; at: Date },
+): Promise<void> {
   const { org, actor, at } = q;
   const { groupId } = org;
   const company = (key: string) => org.companies.get(key)!;
   const user = (email: string) => org.users.get(`${email}@demo.sigil.local`)!;
   const department = (key: string) => org.departments.get(key)!;
   /** Each company's seal administrator keeps its seals. */
-  const keeperOf: Record<string, string> = { hq: 'sealadmin', tech: 'tech.seal', 'tech-sz': 'sz.seal', trade: 'trade.seal', build: 'build.seal' };
+  const keeperOf: Record<string, string> = {
+    hq: 'sealadmin',
+    tech: 'tech.seal',
+    'tech-sz': 'sz.seal',
+    trade: 'trade.seal',
+    build: 'build.seal',
+  };
 
   const storeImage = async (bytes: Buffer, fileName: string) => {
-    const blob = await storeBlob(trx, ctx.blobs, { groupId, bytes, mediaType: 'image/png', originalName: fileName, createdBy: null, at });
+    const blob = await storeBlob(trx, ctx.blobs, {
+      groupId,
+      bytes,
+      mediaType: 'image/png',
+      originalName: fileName,
+      createdBy: null,
+      at,
+    });
     return { sha256: blob.sha256, mediaType: 'image/png' };
   };
 
@@ -123,18 +159,54 @@ export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org:
       actor,
       at,
       custodianIds: [user(keeperOf[seal.company]!).id],
-      seal: { companyId: owner.id, code: seal.code, name: seal.name, kind: seal.kind, type: seal.type, status: 'active', image },
+      seal: {
+        companyId: owner.id,
+        code: seal.code,
+        name: seal.name,
+        kind: seal.kind,
+        type: seal.type,
+        status: 'active',
+        image,
+      },
     });
-    seals.set(seal.key, { id, name: seal.name, kind: seal.kind, type: seal.type, companyId: owner.id, companyPath: owner.path, companyName: owner.name });
+    seals.set(seal.key, {
+      id,
+      name: seal.name,
+      kind: seal.kind,
+      type: seal.type,
+      companyId: owner.id,
+      companyPath: owner.path,
+      companyName: owner.name,
+    });
   }
 
   // Grants: to a person, to a department, to a role; with and without an end date and a number of uses.
-  const grant = async (sealKey: string, grantee: { type: GranteeType; userId?: string; departmentId?: string; role?: Role; companyId?: string }, terms: { categories: string[]; days: number | null; maxUses: number | null }) => {
+  const grant = async (
+    sealKey: string,
+    grantee: { type: GranteeType; userId?: string; departmentId?: string; role?: Role; companyId?: string },
+    terms: { categories: string[]; days: number | null; maxUses: number | null },
+  ) => {
     const id = newId();
     const seal = seals.get(sealKey)!;
     const validUntil = terms.days === null ? null : new Date(at.getTime() + terms.days * DAY_MS);
-    const row = { granteeUserId: grantee.userId ?? null, granteeDepartmentId: grantee.departmentId ?? null, granteeRole: grantee.role ?? null, granteeCompanyId: grantee.companyId ?? null };
-    await insertGrant(trx, { id, groupId, sealId: seal.id, granteeType: grantee.type, ...row, categories: terms.categories, validFrom: at, validUntil, maxUses: terms.maxUses, createdBy: null });
+    const row = {
+      granteeUserId: grantee.userId ?? null,
+      granteeDepartmentId: grantee.departmentId ?? null,
+      granteeRole: grantee.role ?? null,
+      granteeCompanyId: grantee.companyId ?? null,
+    };
+    await insertGrant(trx, {
+      id,
+      groupId,
+      sealId: seal.id,
+      granteeType: grantee.type,
+      ...row,
+      categories: terms.categories,
+      validFrom: at,
+      validUntil,
+      maxUses: terms.maxUses,
+      createdBy: null,
+    });
     await recordAudit(trx, {
       groupId,
       actor,
@@ -143,28 +215,86 @@ export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org:
         action: 'seal.grant_created',
         target: { type: 'seal', id: seal.id },
         companyId: seal.companyId,
-        changes: { grantId: id, grantee: { type: grantee.type, id: row.granteeUserId ?? row.granteeDepartmentId ?? row.granteeCompanyId, role: row.granteeRole }, categories: terms.categories, validFrom: at.toISOString(), validUntil: validUntil?.toISOString() ?? null, maxUses: terms.maxUses },
+        changes: {
+          grantId: id,
+          grantee: {
+            type: grantee.type,
+            id: row.granteeUserId ?? row.granteeDepartmentId ?? row.granteeCompanyId,
+            role: row.granteeRole,
+          },
+          categories: terms.categories,
+          validFrom: at.toISOString(),
+          validUntil: validUntil?.toISOString() ?? null,
+          maxUses: terms.maxUses,
+        },
       },
     });
   };
-  await grant('hq/contract', { type: 'user', userId: user('employee').id }, { categories: ['sales', 'legal'], days: 180, maxUses: 30 });
-  await grant('hq/official', { type: 'department', departmentId: department('hq/法务部') }, { categories: ['legal'], days: 365, maxUses: null });
-  await grant('hq/finance', { type: 'department', departmentId: department('hq/财务部') }, { categories: ['finance'], days: null, maxUses: null });
-  await grant('tech/contract', { type: 'user', userId: user('tech.sales1').id }, { categories: ['sales', 'legal'], days: 90, maxUses: 20 });
+  await grant(
+    'hq/contract',
+    { type: 'user', userId: user('employee').id },
+    { categories: ['sales', 'legal'], days: 180, maxUses: 30 },
+  );
+  await grant(
+    'hq/official',
+    { type: 'department', departmentId: department('hq/法务部') },
+    { categories: ['legal'], days: 365, maxUses: null },
+  );
+  await grant(
+    'hq/finance',
+    { type: 'department', departmentId: department('hq/财务部') },
+    { categories: ['finance'], days: null, maxUses: null },
+  );
+  await grant(
+    'tech/contract',
+    { type: 'user', userId: user('tech.sales1').id },
+    { categories: ['sales', 'legal'], days: 90, maxUses: 20 },
+  );
   // The Shenzhen subsidiary's staff sign under the parent's contract seal (a role over a company below the seal's):
   // its keeper works at the parent, so nobody covered keeps the seal (a role grant on a seal of their own company would cover its keeper too).
-  await grant('tech/contract', { type: 'role', role: 'employee', companyId: company('tech-sz').id }, { categories: ['sales', 'procurement'], days: 365, maxUses: null });
-  await grant('trade/contract', { type: 'user', userId: user('trade.buy1').id }, { categories: ['procurement', 'sales', 'legal'], days: 90, maxUses: 20 });
-  await grant('build/contract', { type: 'department', departmentId: department('build/工程部') }, { categories: ['procurement', 'sales'], days: 365, maxUses: 50 });
+  await grant(
+    'tech/contract',
+    { type: 'role', role: 'employee', companyId: company('tech-sz').id },
+    { categories: ['sales', 'procurement'], days: 365, maxUses: null },
+  );
+  await grant(
+    'trade/contract',
+    { type: 'user', userId: user('trade.buy1').id },
+    { categories: ['procurement', 'sales', 'legal'], days: 90, maxUses: 20 },
+  );
+  await grant(
+    'build/contract',
+    { type: 'department', departmentId: department('build/工程部') },
+    { categories: ['procurement', 'sales'], days: 365, maxUses: 50 },
+  );
 
   // Flows at the head company serve every company below it.
   const hq = company('hq');
   const flow = async (input: { purpose: 'seal_use' | 'lifecycle'; name: string; definition: FlowDefinition }) => {
     const id = newId();
     const definition = flowDefinition.parse(input.definition);
-    await insertFlow(trx, { id, groupId, companyId: hq.id, purpose: input.purpose, category: null, sealId: null, name: input.name, createdBy: null });
+    await insertFlow(trx, {
+      id,
+      groupId,
+      companyId: hq.id,
+      purpose: input.purpose,
+      category: null,
+      sealId: null,
+      name: input.name,
+      createdBy: null,
+    });
     await insertFlowVersion(trx, { id: newId(), groupId, flowId: id, version: 1, definition, createdBy: null });
-    await recordAudit(trx, { groupId, actor, at, event: { action: 'flow.created', target: { type: 'flow', id }, companyId: hq.id, changes: { name: input.name, purpose: input.purpose, category: null, sealId: null, version: 1 } } });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      at,
+      event: {
+        action: 'flow.created',
+        target: { type: 'flow', id },
+        companyId: hq.id,
+        changes: { name: input.name, purpose: input.purpose, category: null, sealId: null, version: 1 },
+      },
+    });
   };
   await flow({
     purpose: 'seal_use',
@@ -172,7 +302,12 @@ export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org:
     definition: {
       levels: [
         { name: '部门负责人审批', mode: 'any', approvers: [{ type: 'department_head' }] },
-        { name: '集团法务负责人审批', mode: 'any', approvers: [{ type: 'user', userId: user('legal.head').id }], condition: { minUses: DEMO_LEGAL_REVIEW_ABOVE_USES } },
+        {
+          name: '集团法务负责人审批',
+          mode: 'any',
+          approvers: [{ type: 'user', userId: user('legal.head').id }],
+          condition: { minUses: DEMO_LEGAL_REVIEW_ABOVE_USES },
+        },
         { name: '印章管理员审核', mode: 'any', approvers: [{ type: 'custodian' }] },
       ],
       cc: [],
@@ -181,17 +316,45 @@ export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org:
   await flow({
     purpose: 'lifecycle',
     name: '印章生命周期审批（集团）',
-    definition: { levels: [{ name: '集团印章管理员审批', mode: 'any', approvers: [{ type: 'role', role: 'seal_admin', companyId: hq.id }] }], cc: [] },
+    definition: {
+      levels: [
+        {
+          name: '集团印章管理员审批',
+          mode: 'any',
+          approvers: [{ type: 'role', role: 'seal_admin', companyId: hq.id }],
+        },
+      ],
+      cc: [],
+    },
   });
 
   // Applications: one waiting at its first level, one at its last, one approved, and a production at HQ.
-  const submit = async (input: { applicant: string; sealKey?: string; category: string | null; uses: number; reason: string; approvedLevels: number; production?: { payload: ProductionPayload; company: string } }) => {
+  const submit = async (input: {
+    applicant: string;
+    sealKey?: string;
+    category: string | null;
+    uses: number;
+    reason: string;
+    approvedLevels: number;
+    production?: { payload: ProductionPayload; company: string };
+  }) => {
     const applicant = user(input.applicant);
     const seal = input.sealKey ? seals.get(input.sealKey)! : null;
-    const owner = seal ? { id: seal.companyId, path: seal.companyPath, name: seal.companyName } : company(input.production!.company);
+    const owner = seal
+      ? { id: seal.companyId, path: seal.companyPath, name: seal.companyName }
+      : company(input.production!.company);
     const purpose = input.production ? ('lifecycle' as const) : ('seal_use' as const);
     const custodianIds = input.production?.payload.custodianIds;
-    const { flow: resolved, plan } = await planFor(ctx, trx, { groupId, applicantId: applicant.id, purpose, category: input.category, uses: input.uses, seals: seal ? [seal] : [], company: owner, custodianIds });
+    const { flow: resolved, plan } = await planFor(ctx, trx, {
+      groupId,
+      applicantId: applicant.id,
+      purpose,
+      category: input.category,
+      uses: input.uses,
+      seals: seal ? [seal] : [],
+      company: owner,
+      custodianIds,
+    });
     const id = newId();
     await applications.insertApplication(trx, {
       id,
@@ -210,11 +373,39 @@ export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org:
       idempotencyKey: null,
     });
     await applications.insertApplicationSeals(trx, groupId, id, seal ? [seal.id] : []);
-    await applications.insertApplicationCc(trx, groupId, id, plan.cc.map((c) => c.id));
+    await applications.insertApplicationCc(
+      trx,
+      groupId,
+      id,
+      plan.cc.map((c) => c.id),
+    );
     const target = { type: 'application', id } as const;
-    await recordAudit(trx, { groupId, actor, at, event: { action: 'application.submitted', target, companyId: owner.id, changes: { purpose, category: input.category, sealIds: seal ? [seal.id] : [], uses: input.uses, flowVersionId: resolved.versionId, levels: plan.levels.length } } });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      at,
+      event: {
+        action: 'application.submitted',
+        target,
+        companyId: owner.id,
+        changes: {
+          purpose,
+          category: input.category,
+          sealIds: seal ? [seal.id] : [],
+          uses: input.uses,
+          flowVersionId: resolved.versionId,
+          levels: plan.levels.length,
+        },
+      },
+    });
     const sealNames = seal ? [seal.name] : [input.production!.payload.name];
-    const application = { id, applicantId: applicant.id, applicantName: applicant.name, reason: input.reason, sealNames };
+    const application = {
+      id,
+      applicantId: applicant.id,
+      applicantName: applicant.name,
+      reason: input.reason,
+      sealNames,
+    };
     for (let level = 0; ; level++) {
       const tasks = await openLevel(ctx, trx, { groupId, application, level, planned: plan.levels[level]! });
       if (level >= input.approvedLevels) return;
@@ -222,25 +413,89 @@ export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org:
       const decider = tasks[0]!;
       await applications.decideTask(trx, decider.id, { status: 'approved', comment: '同意', at });
       await applications.cancelPendingTasks(trx, id, at, level);
-      await recordAudit(trx, { groupId, actor, at, event: { action: 'application.task_approved', target, companyId: owner.id, changes: { taskId: decider.id, level, comment: '同意', onBehalfOf: decider.onBehalfOf } } });
-      await recordAudit(trx, { groupId, actor, at, event: { action: 'application.level_completed', target, companyId: owner.id, changes: { level } } });
+      await recordAudit(trx, {
+        groupId,
+        actor,
+        at,
+        event: {
+          action: 'application.task_approved',
+          target,
+          companyId: owner.id,
+          changes: { taskId: decider.id, level, comment: '同意', onBehalfOf: decider.onBehalfOf },
+        },
+      });
+      await recordAudit(trx, {
+        groupId,
+        actor,
+        at,
+        event: { action: 'application.level_completed', target, companyId: owner.id, changes: { level } },
+      });
       if (level + 1 < plan.levels.length) {
         await applications.updateApplication(trx, id, { current_level: level + 1 });
         continue;
       }
       // The last level approved: the applicant holds the right to sign (electronic) or a ticket (physical) for the uses asked.
       const authorizationId = newId();
-      await applications.insertAuthorizations(trx, [{ id: authorizationId, groupId, applicationId: id, sealId: seal!.id, holderId: applicant.id, kind: seal!.kind === 'electronic' ? 'documents' : 'ticket', usesTotal: input.uses, createdAt: at }]);
+      await applications.insertAuthorizations(trx, [
+        {
+          id: authorizationId,
+          groupId,
+          applicationId: id,
+          sealId: seal!.id,
+          holderId: applicant.id,
+          kind: seal!.kind === 'electronic' ? 'documents' : 'ticket',
+          usesTotal: input.uses,
+          createdAt: at,
+        },
+      ]);
       await applications.updateApplication(trx, id, { status: 'approved', decided_at: at });
       const approverName = plan.levels[level]!.approvers.find((a) => a.id === decider.assigneeId)?.name ?? null;
-      await tell(ctx, trx, { groupId, userIds: [applicant.id], kind: 'application.approved', params: { applicationId: id, sealNames, approverName }, applicationId: id, at });
-      await recordAudit(trx, { groupId, actor, at, event: { action: 'application.approved', target, companyId: owner.id, changes: { authorizationIds: [authorizationId] } } });
+      await tell(ctx, trx, {
+        groupId,
+        userIds: [applicant.id],
+        kind: 'application.approved',
+        params: { applicationId: id, sealNames, approverName },
+        applicationId: id,
+        at,
+      });
+      await recordAudit(trx, {
+        groupId,
+        actor,
+        at,
+        event: {
+          action: 'application.approved',
+          target,
+          companyId: owner.id,
+          changes: { authorizationIds: [authorizationId] },
+        },
+      });
       return;
     }
   };
-  await submit({ applicant: 'employee', sealKey: 'hq/contract', category: 'legal', uses: 3, reason: '与北京某律师事务所签订2027年度常年法律顾问合同', approvedLevels: 0 });
-  await submit({ applicant: 'employee', sealKey: 'hq/official', category: 'legal', uses: 1, reason: '向北京市朝阳区人民法院提交起诉状及证据目录', approvedLevels: 2 });
-  await submit({ applicant: 'tech.sales1', sealKey: 'tech/contract', category: 'sales', uses: 2, reason: '与深圳某客户签订软件销售合同（一式两份）', approvedLevels: 1 });
+  await submit({
+    applicant: 'employee',
+    sealKey: 'hq/contract',
+    category: 'legal',
+    uses: 3,
+    reason: '与北京某律师事务所签订2027年度常年法律顾问合同',
+    approvedLevels: 0,
+  });
+  await submit({
+    applicant: 'employee',
+    sealKey: 'hq/official',
+    category: 'legal',
+    uses: 1,
+    reason: '向北京市朝阳区人民法院提交起诉状及证据目录',
+    approvedLevels: 2,
+  });
+  await submit({
+    applicant: 'tech.sales1',
+    sealKey: 'tech/contract',
+    category: 'sales',
+    uses: 2,
+    reason: '与深圳某客户签订软件销售合同（一式两份）',
+    approvedLevels: 1,
+  });
   const trade = company('trade');
   const invoice = await storeImage(q.images.invoice, 'TRADE-FP-01.png');
   await submit({
@@ -251,7 +506,17 @@ export async function seedDemoSeals(ctx: AppContext, trx: Transaction, q: { org:
     approvedLevels: 0,
     production: {
       company: 'trade',
-      payload: { companyId: trade.id, name: `${trade.name}发票专用章`, code: 'TRADE-FP-01', kind: 'physical', type: 'invoice', customType: null, description: null, custodianIds: [user('trade.seal').id], imageSha256: invoice.sha256 },
+      payload: {
+        companyId: trade.id,
+        name: `${trade.name}发票专用章`,
+        code: 'TRADE-FP-01',
+        kind: 'physical',
+        type: 'invoice',
+        customType: null,
+        description: null,
+        custodianIds: [user('trade.seal').id],
+        imageSha256: invoice.sha256,
+      },
     },
   });
 }

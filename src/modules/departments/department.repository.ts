@@ -24,16 +24,25 @@ function selectDepartments(db: Db | Transaction) {
       'd.name',
       'd.head_user_id as headUserId',
       'h.name as headName',
-      eb.selectFrom('users as m').select(eb.fn.countAll<number>().as('n')).whereRef('m.department_id', '=', 'd.id').as('memberCount'),
+      eb
+        .selectFrom('users as m')
+        .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('m.department_id', '=', 'd.id')
+        .as('memberCount'),
       'd.created_at as createdAt',
     ]);
 }
 
-function normalise(row: Omit<DepartmentRecord, 'memberCount'> & { memberCount: number | string | null }): DepartmentRecord {
+function normalise(
+  row: Omit<DepartmentRecord, 'memberCount'> & { memberCount: number | string | null },
+): DepartmentRecord {
   return { ...row, memberCount: Number(row.memberCount ?? 0) };
 }
 
-export async function findDepartment(db: Db | Transaction, where: { groupId: string; id: string; scope?: string[] }): Promise<DepartmentRecord | undefined> {
+export async function findDepartment(
+  db: Db | Transaction,
+  where: { groupId: string; id: string; scope?: string[] },
+): Promise<DepartmentRecord | undefined> {
   let query = selectDepartments(db).where('d.group_id', '=', where.groupId).where('d.id', '=', where.id);
   if (where.scope) {
     const scope = where.scope;
@@ -43,7 +52,10 @@ export async function findDepartment(db: Db | Transaction, where: { groupId: str
   return row ? normalise(row) : undefined;
 }
 
-export async function findDepartments(db: Db, filter: { groupId: string; scope: string[]; companyId?: string | undefined }): Promise<DepartmentRecord[]> {
+export async function findDepartments(
+  db: Db,
+  filter: { groupId: string; scope: string[]; companyId?: string | undefined },
+): Promise<DepartmentRecord[]> {
   let query = selectDepartments(db)
     .where('d.group_id', '=', filter.groupId)
     .where((eb) => inScope(eb, 'c.path', filter.scope));
@@ -52,10 +64,26 @@ export async function findDepartments(db: Db, filter: { groupId: string; scope: 
   return rows.map(normalise);
 }
 
-export async function insertDepartment(trx: Transaction, row: { id: string; groupId: string; companyId: string; name: string; headUserId: string | null }) {
-  await trx.insertInto('departments').values({ id: row.id, group_id: row.groupId, company_id: row.companyId, name: row.name, head_user_id: row.headUserId }).execute();
+export async function insertDepartment(
+  trx: Transaction,
+  row: { id: string; groupId: string; companyId: string; name: string; headUserId: string | null },
+) {
+  await trx
+    .insertInto('departments')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      company_id: row.companyId,
+      name: row.name,
+      head_user_id: row.headUserId,
+    })
+    .execute();
 }
 
-export async function updateDepartment(trx: Transaction, id: string, patch: { name?: string; head_user_id?: string | null }) {
+export async function updateDepartment(
+  trx: Transaction,
+  id: string,
+  patch: { name?: string; head_user_id?: string | null },
+) {
   await trx.updateTable('departments').set(patch).where('id', '=', id).execute();
 }

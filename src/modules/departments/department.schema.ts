@@ -14,6 +14,10 @@ export const departmentSchema = z
   .meta({ id: 'Department' });
 
 export const departmentListQuery = z.strictObject({ companyId: uuid.optional() });
-export const createDepartmentBody = body({ companyId: uuid, name: nonBlank(100), headUserId: uuid.nullable().optional() });
+export const createDepartmentBody = body({
+  companyId: uuid,
+  name: nonBlank(100),
+  headUserId: uuid.nullable().optional(),
+});
 export const updateDepartmentBody = body({ name: nonBlank(100).optional(), headUserId: uuid.nullable().optional() });
 export const departmentParams = z.object({ departmentId: uuid });

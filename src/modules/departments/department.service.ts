@@ -8,9 +8,17 @@ import { getCompany } from '../companies/company.service.js';
 import * as users from '../users/user.repository.js';
 import * as repo from './department.repository.js';
 
-export async function getDepartment(ctx: AppContext, actor: Actor, departmentId: string): Promise<repo.DepartmentRecord> {
+export async function getDepartment(
+  ctx: AppContext,
+  actor: Actor,
+  departmentId: string,
+): Promise<repo.DepartmentRecord> {
   const { principal } = actor;
-  const department = await repo.findDepartment(ctx.db, { groupId: principal.groupId, id: departmentId, scope: scopeOf(principal, 'org.read') });
+  const department = await repo.findDepartment(ctx.db, {
+    groupId: principal.groupId,
+    id: departmentId,
+    scope: scopeOf(principal, 'org.read'),
+  });
   if (!department) throw notFound('department_not_found', departmentId);
   return department;
 }
@@ -18,22 +26,37 @@ export async function getDepartment(ctx: AppContext, actor: Actor, departmentId:
 export async function listDepartments(ctx: AppContext, actor: Actor, query: { companyId?: string | undefined }) {
   const { principal } = actor;
   if (query.companyId) await getCompany(ctx, actor, query.companyId);
-  return repo.findDepartments(ctx.db, { groupId: principal.groupId, scope: scopeOf(principal, 'org.read'), companyId: query.companyId });
+  return repo.findDepartments(ctx.db, {
+    groupId: principal.groupId,
+    scope: scopeOf(principal, 'org.read'),
+    companyId: query.companyId,
+  });
 }
 
 /** A department head must be an active member of the same group whom the caller may see. */
 async function assertHead(ctx: AppContext, actor: Actor, headUserId: string): Promise<void> {
   const { principal } = actor;
-  const head = await users.findUser(ctx.db, { groupId: principal.groupId, id: headUserId, scope: scopeOf(principal, 'org.read') });
+  const head = await users.findUser(ctx.db, {
+    groupId: principal.groupId,
+    id: headUserId,
+    scope: scopeOf(principal, 'org.read'),
+  });
   if (!head) throw notFound('user_not_found', headUserId);
-  if (head.status !== 'active') throw new AppError('validation_failed', `${head.name} is ${head.status} and cannot head a department.`, { errors: [{ field: 'body.headUserId', message: `user is ${head.status}` }] });
+  if (head.status !== 'active')
+    throw new AppError('validation_failed', `${head.name} is ${head.status} and cannot head a department.`, {
+      errors: [{ field: 'body.headUserId', message: `user is ${head.status}` }],
+    });
 }
 
 function nameTaken(name: string): AppError {
   return new AppError('department_name_taken', `The company already has a department named ${name}.`);
 }
 
-export async function createDepartment(ctx: AppContext, actor: Actor, input: { companyId: string; name: string; headUserId?: string | null | undefined }) {
+export async function createDepartment(
+  ctx: AppContext,
+  actor: Actor,
+  input: { companyId: string; name: string; headUserId?: string | null | undefined },
+) {
   const { principal } = actor;
   const company = await getCompany(ctx, actor, input.companyId);
   assertWithin(principal, 'org.write', company.path);
@@ -41,8 +64,23 @@ export async function createDepartment(ctx: AppContext, actor: Actor, input: { c
   const id = newId();
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      await repo.insertDepartment(trx, { id, groupId: principal.groupId, companyId: company.id, name: input.name, headUserId: input.headUserId ?? null });
-      await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'department.created', target: { type: 'department', id }, companyId: company.id, changes: { name: input.name, companyId: company.id, headUserId: input.headUserId ?? null } } });
+      await repo.insertDepartment(trx, {
+        id,
+        groupId: principal.groupId,
+        companyId: company.id,
+        name: input.name,
+        headUserId: input.headUserId ?? null,
+      });
+      await recordAudit(trx, {
+        groupId: principal.groupId,
+        actor,
+        event: {
+          action: 'department.created',
+          target: { type: 'department', id },
+          companyId: company.id,
+          changes: { name: input.name, companyId: company.id, headUserId: input.headUserId ?? null },
+        },
+      });
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(input.name);
@@ -51,7 +89,12 @@ export async function createDepartment(ctx: AppContext, actor: Actor, input: { c
   return getDepartment(ctx, actor, id);
 }
 
-export async function updateDepartment(ctx: AppContext, actor: Actor, departmentId: string, input: { name?: string | undefined; headUserId?: string | null | undefined }) {
+export async function updateDepartment(
+  ctx: AppContext,
+  actor: Actor,
+  departmentId: string,
+  input: { name?: string | undefined; headUserId?: string | null | undefined },
+) {
   const { principal } = actor;
   const before = await getDepartment(ctx, actor, departmentId);
   assertWithin(principal, 'org.write', before.companyPath);
@@ -73,7 +116,16 @@ export async function updateDepartment(ctx: AppContext, actor: Actor, department
         ...(to.name !== undefined ? { name: input.name } : {}),
         ...('headUserId' in to ? { head_user_id: input.headUserId ?? null } : {}),
       });
-      await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'department.updated', target: { type: 'department', id: departmentId }, companyId: before.companyId, changes: { from, to } } });
+      await recordAudit(trx, {
+        groupId: principal.groupId,
+        actor,
+        event: {
+          action: 'department.updated',
+          target: { type: 'department', id: departmentId },
+          companyId: before.companyId,
+          changes: { from, to },
+        },
+      });
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(input.name ?? '');

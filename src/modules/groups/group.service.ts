@@ -60,7 +60,12 @@ export async function setSodMatrix(ctx: AppContext, actor: Actor, pairs: SodMatr
     await recordAudit(trx, {
       groupId: principal.groupId,
       actor,
-      event: { action: 'group.sod_matrix_changed', target: { type: 'group', id: principal.groupId }, companyId: null, changes: { from: group.sodMatrix, to: next } },
+      event: {
+        action: 'group.sod_matrix_changed',
+        target: { type: 'group', id: principal.groupId },
+        companyId: null,
+        changes: { from: group.sodMatrix, to: next },
+      },
     });
     return next;
   });
@@ -84,15 +89,81 @@ export async function createGroup(db: Db, input: CreateGroupInput, actor: System
     const companyId = newId();
     const adminId = newId();
     const path = `/${companyId}/`;
-    await repo.insertGroup(trx, { id: groupId, name: input.name, slug: input.slug, sodMatrix: normaliseSodMatrix(defaultSodMatrix) });
-    await recordAudit(trx, { groupId, actor, event: { action: 'group.created', target: { type: 'group', id: groupId }, companyId: null, changes: { name: input.name, slug: input.slug } } });
-    await companies.insertCompany(trx, { id: companyId, groupId, parentId: null, name: input.headCompany.name, code: input.headCompany.code, path, depth: 0 });
-    await recordAudit(trx, { groupId, actor, event: { action: 'company.created', target: { type: 'company', id: companyId }, companyId, changes: { name: input.headCompany.name, code: input.headCompany.code, parentId: null } } });
-    await insertUser(trx, { id: adminId, groupId, companyId, departmentId: null, email: input.admin.email.toLowerCase(), name: input.admin.name, phone: null, locale: 'zh-CN', passwordHash });
-    await recordAudit(trx, { groupId, actor, event: { action: 'user.created', target: { type: 'user', id: adminId }, companyId, changes: { email: input.admin.email.toLowerCase(), name: input.admin.name, companyId, departmentId: null } } });
+    await repo.insertGroup(trx, {
+      id: groupId,
+      name: input.name,
+      slug: input.slug,
+      sodMatrix: normaliseSodMatrix(defaultSodMatrix),
+    });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      event: {
+        action: 'group.created',
+        target: { type: 'group', id: groupId },
+        companyId: null,
+        changes: { name: input.name, slug: input.slug },
+      },
+    });
+    await companies.insertCompany(trx, {
+      id: companyId,
+      groupId,
+      parentId: null,
+      name: input.headCompany.name,
+      code: input.headCompany.code,
+      path,
+      depth: 0,
+    });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      event: {
+        action: 'company.created',
+        target: { type: 'company', id: companyId },
+        companyId,
+        changes: { name: input.headCompany.name, code: input.headCompany.code, parentId: null },
+      },
+    });
+    await insertUser(trx, {
+      id: adminId,
+      groupId,
+      companyId,
+      departmentId: null,
+      email: input.admin.email.toLowerCase(),
+      name: input.admin.name,
+      phone: null,
+      locale: 'zh-CN',
+      passwordHash,
+    });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      event: {
+        action: 'user.created',
+        target: { type: 'user', id: adminId },
+        companyId,
+        changes: { email: input.admin.email.toLowerCase(), name: input.admin.name, companyId, departmentId: null },
+      },
+    });
     const assignmentId = newId();
-    await insertAssignment(trx, { id: assignmentId, groupId, userId: adminId, role: 'system_admin', companyId, createdBy: null });
-    await recordAudit(trx, { groupId, actor, event: { action: 'role.assigned', target: { type: 'role_assignment', id: assignmentId }, companyId, changes: { assignmentId, role: 'system_admin', companyId } } });
+    await insertAssignment(trx, {
+      id: assignmentId,
+      groupId,
+      userId: adminId,
+      role: 'system_admin',
+      companyId,
+      createdBy: null,
+    });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      event: {
+        action: 'role.assigned',
+        target: { type: 'role_assignment', id: assignmentId },
+        companyId,
+        changes: { assignmentId, role: 'system_admin', companyId },
+      },
+    });
     return { groupId, companyId, adminId };
   });
 }

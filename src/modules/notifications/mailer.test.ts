@@ -59,7 +59,9 @@ describe('SmtpMailer', () => {
   it('gives up for good on a recipient the server refuses, and keeps sending to the others', async () => {
     const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${port}`, from: 'sigil@example.test' });
     try {
-      await expect(mailer.send({ to: 'nobody@example.test', subject: 'x', text: 'x' })).rejects.toBeInstanceOf(PermanentJobError);
+      await expect(mailer.send({ to: 'nobody@example.test', subject: 'x', text: 'x' })).rejects.toBeInstanceOf(
+        PermanentJobError,
+      );
       expect((await mailer.send({ to: 'after@example.test', subject: 'x', text: 'x' })).sent).toBe(true);
     } finally {
       await mailer.close();
@@ -70,7 +72,9 @@ describe('SmtpMailer', () => {
   it('fails an attempt, to be retried, when no mail server answers', async () => {
     const mailer = new SmtpMailer({ url: 'smtp://127.0.0.1:1', from: 'sigil@example.test', timeoutMs: 2_000 });
     try {
-      const failure = await mailer.send({ to: 'user@example.test', subject: 'x', text: 'x' }).catch((error: unknown) => error);
+      const failure = await mailer
+        .send({ to: 'user@example.test', subject: 'x', text: 'x' })
+        .catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(Error);
       expect(failure).not.toBeInstanceOf(PermanentJobError);
     } finally {

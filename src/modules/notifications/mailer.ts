@@ -54,7 +54,18 @@ export class SmtpMailer implements Mailer {
     // mail (TCP, greeting, STARTTLS, AUTH, QUIT) kept the queue behind them. Up to 5 connections,
     // each renewed after 100 messages.
     this.transport ??= import('nodemailer').then(({ default: nodemailer }) =>
-      nodemailer.createTransport({ url, pool: true, maxConnections: 5, maxMessages: 100, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout * 2 }, { from }),
+      nodemailer.createTransport(
+        {
+          url,
+          pool: true,
+          maxConnections: 5,
+          maxMessages: 100,
+          connectionTimeout: timeout,
+          greetingTimeout: timeout,
+          socketTimeout: timeout * 2,
+        },
+        { from },
+      ),
     );
     return this.transport;
   }
@@ -62,13 +73,29 @@ export class SmtpMailer implements Mailer {
   async send(message: MailMessage): Promise<SendOutcome> {
     const transport = await this.connect();
     try {
-      const info = (await transport.sendMail({ to: message.to, subject: message.subject, text: message.text, textEncoding: 'base64' })) as { messageId?: string; response?: string };
-      return { sent: true, ...(info.messageId ? { messageId: info.messageId } : {}), detail: info.response ?? 'accepted' };
+      const info = (await transport.sendMail({
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        textEncoding: 'base64',
+      })) as { messageId?: string; response?: string };
+      return {
+        sent: true,
+        ...(info.messageId ? { messageId: info.messageId } : {}),
+        detail: info.response ?? 'accepted',
+      };
     } catch (error) {
       const smtp = error as SmtpError;
       // The server refused the recipient for good (550 no such mailbox…): retrying cannot help.
-      if (smtp.responseCode !== undefined && smtp.responseCode >= 550 && smtp.responseCode < 560 && smtp.command?.startsWith('RCPT')) {
-        throw new PermanentJobError(`the mail server refused ${message.to}: ${(error as Error).message}`, { cause: error });
+      if (
+        smtp.responseCode !== undefined &&
+        smtp.responseCode >= 550 &&
+        smtp.responseCode < 560 &&
+        smtp.command?.startsWith('RCPT')
+      ) {
+        throw new PermanentJobError(`the mail server refused ${message.to}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       throw error;
     }

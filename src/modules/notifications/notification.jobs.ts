@@ -44,9 +44,18 @@ function absoluteLink(ctx: AppContext, link: string | null): string | null {
 }
 
 /** Marks the delivery after each failed attempt: `retrying` while attempts remain, then `dead`. */
-async function recordFailure(ctx: AppContext, payload: { deliveryId: string; groupId: string }, job: RunningJob, failure: { error: string; dead: boolean }) {
+async function recordFailure(
+  ctx: AppContext,
+  payload: { deliveryId: string; groupId: string },
+  job: RunningJob,
+  failure: { error: string; dead: boolean },
+) {
   const detail = `attempt ${job.attempt} of ${job.maxAttempts}: ${failure.error}`;
-  await updateDelivery(ctx.db, { id: payload.deliveryId, groupId: payload.groupId }, { status: failure.dead ? 'dead' : 'retrying', detail, at: ctx.now() });
+  await updateDelivery(
+    ctx.db,
+    { id: payload.deliveryId, groupId: payload.groupId },
+    { status: failure.dead ? 'dead' : 'retrying', detail, at: ctx.now() },
+  );
 }
 
 /**
@@ -62,10 +71,26 @@ export function notificationJobHandlers(ctx: AppContext): JobHandler[] {
     timeoutMs: 45_000,
     async run(payload, job) {
       const url = absoluteLink(ctx, payload.link);
-      const text = [payload.text, ...(url ? ['', linkLine(payload.locale, url)] : []), '', '--', mailFooter(payload.locale)].join('\n');
+      const text = [
+        payload.text,
+        ...(url ? ['', linkLine(payload.locale, url)] : []),
+        '',
+        '--',
+        mailFooter(payload.locale),
+      ].join('\n');
       const outcome = await ctx.mailer.send({ to: payload.to, subject: payload.subject, text }, { signal: job.signal });
-      await updateDelivery(ctx.db, { id: payload.deliveryId, groupId: payload.groupId }, { status: outcome.sent ? 'sent' : 'not_sent', detail: outcome.detail, at: ctx.now() });
-      return { channel: 'email', via: ctx.mailer.kind, sent: outcome.sent, messageId: outcome.messageId ?? null, detail: outcome.detail };
+      await updateDelivery(
+        ctx.db,
+        { id: payload.deliveryId, groupId: payload.groupId },
+        { status: outcome.sent ? 'sent' : 'not_sent', detail: outcome.detail, at: ctx.now() },
+      );
+      return {
+        channel: 'email',
+        via: ctx.mailer.kind,
+        sent: outcome.sent,
+        messageId: outcome.messageId ?? null,
+        detail: outcome.detail,
+      };
     },
     onFailure: (payload, job, failure) => recordFailure(ctx, payload, job, failure),
   };
@@ -75,9 +100,22 @@ export function notificationJobHandlers(ctx: AppContext): JobHandler[] {
     timeoutMs: 45_000,
     async run(payload, job) {
       const url = absoluteLink(ctx, payload.link);
-      const outcome = await ctx.sms.send({ to: payload.to, text: url ? `${payload.text} ${url}` : payload.text }, { signal: job.signal });
-      await updateDelivery(ctx.db, { id: payload.deliveryId, groupId: payload.groupId }, { status: outcome.sent ? 'sent' : 'not_sent', detail: outcome.detail, at: ctx.now() });
-      return { channel: 'sms', via: ctx.sms.kind, sent: outcome.sent, messageId: outcome.messageId ?? null, detail: outcome.detail };
+      const outcome = await ctx.sms.send(
+        { to: payload.to, text: url ? `${payload.text} ${url}` : payload.text },
+        { signal: job.signal },
+      );
+      await updateDelivery(
+        ctx.db,
+        { id: payload.deliveryId, groupId: payload.groupId },
+        { status: outcome.sent ? 'sent' : 'not_sent', detail: outcome.detail, at: ctx.now() },
+      );
+      return {
+        channel: 'sms',
+        via: ctx.sms.kind,
+        sent: outcome.sent,
+        messageId: outcome.messageId ?? null,
+        detail: outcome.detail,
+      };
     },
     onFailure: (payload, job, failure) => recordFailure(ctx, payload, job, failure),
   };

@@ -1,6 +1,13 @@
 import { actorOf } from '../../server/plugins/auth.js';
 import type { RoutesPlugin } from '../../server/schemas.js';
-import { notificationListQuery, notificationListSchema, notificationParams, notificationSchema, readAllSchema, unreadCountSchema } from './notification.schema.js';
+import {
+  notificationListQuery,
+  notificationListSchema,
+  notificationParams,
+  notificationSchema,
+  readAllSchema,
+  unreadCountSchema,
+} from './notification.schema.js';
 import * as service from './notification.service.js';
 
 const tags = ['me'];
@@ -8,7 +15,12 @@ const tags = ['me'];
 /** The signed-in person's own inbox: nobody, not even an administrator, reads another's. */
 export const notificationRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.get('/notifications', {
-    schema: { tags, summary: 'My notifications, newest first', querystring: notificationListQuery, response: { 200: notificationListSchema } },
+    schema: {
+      tags,
+      summary: 'My notifications, newest first',
+      querystring: notificationListQuery,
+      response: { 200: notificationListSchema },
+    },
     handler: async (request) => service.listNotifications(ctx, actorOf(request), request.query),
   });
 
@@ -18,7 +30,12 @@ export const notificationRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/notifications/:notificationId/read', {
-    schema: { tags, summary: 'Mark one of my notifications read', params: notificationParams, response: { 200: notificationSchema } },
+    schema: {
+      tags,
+      summary: 'Mark one of my notifications read',
+      params: notificationParams,
+      response: { 200: notificationSchema },
+    },
     handler: async (request) => service.readNotification(ctx, actorOf(request), request.params.notificationId),
   });
 

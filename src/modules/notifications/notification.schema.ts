@@ -24,10 +24,15 @@ export const notificationListQuery = z.strictObject({
     .optional()
     .describe('Only unread notifications'),
   limit: limitQuery,
-  cursor: cursorQuery.pipe(z.object({ createdAt: z.iso.datetime(), id: uuid }, { message: 'is not a cursor this server issued' })).optional(),
+  cursor: cursorQuery
+    .pipe(z.object({ createdAt: z.iso.datetime(), id: uuid }, { message: 'is not a cursor this server issued' }))
+    .optional(),
 });
 
-export const notificationListSchema = z.object({ items: z.array(notificationSchema), nextCursor: z.string().nullable() });
+export const notificationListSchema = z.object({
+  items: z.array(notificationSchema),
+  nextCursor: z.string().nullable(),
+});
 export const notificationParams = z.object({ notificationId: uuid });
 export const readAllSchema = z.object({ marked: z.number().int().describe('How many were unread and are now read') });
 export const unreadCountSchema = z.object({ count: z.number().int() });

@@ -33,7 +33,14 @@ export interface NotifyResult {
   /** One inbox row per recipient when `inbox` was asked for. */
   notifications: Array<{ userId: string; notificationId: string }>;
   /** One per recipient and outside channel: queued with its job, or skipped with the reason. */
-  deliveries: Array<{ userId: string; channel: DeliveryChannel; deliveryId: string; status: 'queued' | 'skipped'; jobId: string | null; detail: string | null }>;
+  deliveries: Array<{
+    userId: string;
+    channel: DeliveryChannel;
+    deliveryId: string;
+    status: 'queued' | 'skipped';
+    jobId: string | null;
+    detail: string | null;
+  }>;
 }
 
 /**
@@ -42,7 +49,10 @@ export interface NotifyResult {
  * transaction rolls back, nobody is told. A channel the user has no address for (no phone),
  * or any outside channel for a user who is no longer active, is skipped and recorded as such.
  */
-export async function notify<K extends NotificationKind>(trx: Transaction, input: NotifyInput<K>): Promise<NotifyResult> {
+export async function notify<K extends NotificationKind>(
+  trx: Transaction,
+  input: NotifyInput<K>,
+): Promise<NotifyResult> {
   const recipients = await repo.findRecipients(trx, input.groupId, [...new Set(input.userIds)]);
   const { rows, result } = planNotices(input, recipients);
   await repo.insertNotices(trx, rows);
@@ -53,17 +63,26 @@ export async function notify<K extends NotificationKind>(trx: Transaction, input
  * The same, for a caller that has read the recipients already (with other facts it needed) and
  * writes everything of its transaction in one statement: the notices join `batch`.
  */
-export function notifyInBatch<K extends NotificationKind>(trx: Db | Transaction, batch: WriteBatch, input: NotifyInput<K>, recipients: Recipient[]): NotifyResult {
+export function notifyInBatch<K extends NotificationKind>(
+  trx: Db | Transaction,
+  batch: WriteBatch,
+  input: NotifyInput<K>,
+  recipients: Recipient[],
+): NotifyResult {
   const { rows, result } = planNotices(input, recipients);
   batch.add(...repo.noticeWrites(trx, rows));
   return result;
 }
 
 /** Who gets what: an inbox row, and per outside channel a job or a skipped delivery with the reason. */
-function planNotices<K extends NotificationKind>(input: NotifyInput<K>, found: Recipient[]): { rows: NoticeRows; result: NotifyResult } {
+function planNotices<K extends NotificationKind>(
+  input: NotifyInput<K>,
+  found: Recipient[],
+): { rows: NoticeRows; result: NotifyResult } {
   const link = input.link ?? null;
   // Only paths of this console: a notification must never carry a link to somewhere else.
-  if (link !== null && (!link.startsWith('/') || link.startsWith('//'))) throw new Error(`notify: link must be a path of the console, not ${link}`);
+  if (link !== null && (!link.startsWith('/') || link.startsWith('//')))
+    throw new Error(`notify: link must be a path of the console, not ${link}`);
   const userIds = [...new Set(input.userIds)];
   const recipients = userIds.map((id) => found.find((r) => r.id === id));
   const missing = userIds.filter((_, i) => !recipients[i]);
@@ -82,24 +101,65 @@ function planNotices<K extends NotificationKind>(input: NotifyInput<K>, found: R
     let notificationId: string | null = null;
     if (channels.has('inbox')) {
       notificationId = newId();
-      notifications.push({ id: notificationId, groupId: input.groupId, userId: user.id, kind: input.kind, title: message.title, body: message.body, link, data, at });
+      notifications.push({
+        id: notificationId,
+        groupId: input.groupId,
+        userId: user.id,
+        kind: input.kind,
+        title: message.title,
+        body: message.body,
+        link,
+        data,
+        at,
+      });
     }
     for (const channel of ['email', 'sms'] as const) {
       if (!channels.has(channel)) continue;
       const deliveryId = newId();
       const address = channel === 'email' ? user.email.trim() || null : (user.phone?.trim() ?? '') || null;
       const skip =
-        input.off?.[channel] ?? (user.status !== 'active' ? `the user is ${user.status}` : address === null ? (channel === 'email' ? 'the user has no e-mail address' : 'the user has no phone number') : null);
+        input.off?.[channel] ??
+        (user.status !== 'active'
+          ? `the user is ${user.status}`
+          : address === null
+            ? channel === 'email'
+              ? 'the user has no e-mail address'
+              : 'the user has no phone number'
+            : null);
       if (skip === null && address !== null) {
         const common = { deliveryId, groupId: input.groupId, to: address, link, locale: user.locale };
         jobOf.set(deliveryId, jobs.length);
         jobs.push(
           channel === 'email'
-            ? ({ kind: 'email.send', groupId: input.groupId, runAt: at, maxAttempts: EMAIL_MAX_ATTEMPTS, payload: { ...common, subject: message.title, text: message.body } satisfies JobPayloads['email.send'] } as NewJob<JobKind>)
-            : ({ kind: 'sms.send', groupId: input.groupId, runAt: at, maxAttempts: SMS_MAX_ATTEMPTS, payload: { ...common, text: message.sms } satisfies JobPayloads['sms.send'] } as NewJob<JobKind>),
+            ? ({
+                kind: 'email.send',
+                groupId: input.groupId,
+                runAt: at,
+                maxAttempts: EMAIL_MAX_ATTEMPTS,
+                payload: { ...common, subject: message.title, text: message.body } satisfies JobPayloads['email.send'],
+              } as NewJob<JobKind>)
+            : ({
+                kind: 'sms.send',
+                groupId: input.groupId,
+                runAt: at,
+                maxAttempts: SMS_MAX_ATTEMPTS,
+                payload: { ...common, text: message.sms } satisfies JobPayloads['sms.send'],
+              } as NewJob<JobKind>),
         );
       }
-      deliveries.push({ id: deliveryId, groupId: input.groupId, userId: user.id, notificationId, kind: input.kind, channel, address, status: skip === null ? 'queued' : 'skipped', detail: skip, jobId: null, at });
+      deliveries.push({
+        id: deliveryId,
+        groupId: input.groupId,
+        userId: user.id,
+        notificationId,
+        kind: input.kind,
+        channel,
+        address,
+        status: skip === null ? 'queued' : 'skipped',
+        detail: skip,
+        jobId: null,
+        at,
+      });
     }
   }
   const jobRows = newJobRows(jobs);
@@ -108,12 +168,30 @@ function planNotices<K extends NotificationKind>(input: NotifyInput<K>, found: R
     if (index !== undefined) delivery.jobId = jobRows[index]!.id;
   }
   for (const n of notifications) result.notifications.push({ userId: n.userId, notificationId: n.id });
-  for (const d of deliveries) result.deliveries.push({ userId: d.userId, channel: d.channel, deliveryId: d.id, status: d.status === 'queued' ? 'queued' : 'skipped', jobId: d.jobId, detail: d.detail });
+  for (const d of deliveries)
+    result.deliveries.push({
+      userId: d.userId,
+      channel: d.channel,
+      deliveryId: d.id,
+      status: d.status === 'queued' ? 'queued' : 'skipped',
+      jobId: d.jobId,
+      detail: d.detail,
+    });
   return { rows: { notifications, jobs: jobRows, deliveries }, result };
 }
 
 function presentNotification(row: repo.NotificationRecord) {
-  return { id: row.id, kind: row.kind, title: row.title, body: row.body, link: row.link, data: row.data, read: row.readAt !== null, readAt: row.readAt, createdAt: row.createdAt };
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    body: row.body,
+    link: row.link,
+    data: row.data,
+    read: row.readAt !== null,
+    readAt: row.readAt,
+    createdAt: row.createdAt,
+  };
 }
 
 /** The caller's own inbox; an API key has none. */
@@ -121,14 +199,26 @@ function inboxOf(actor: Actor) {
   return { groupId: actor.principal.groupId, userId: requireUser(actor.principal) };
 }
 
-export async function listNotifications(ctx: AppContext, actor: Actor, query: { unread?: boolean | undefined; limit: number; cursor?: { createdAt: string; id: string } | undefined }) {
+export async function listNotifications(
+  ctx: AppContext,
+  actor: Actor,
+  query: { unread?: boolean | undefined; limit: number; cursor?: { createdAt: string; id: string } | undefined },
+) {
   const inbox = inboxOf(actor);
   const before = query.cursor ? { createdAt: new Date(query.cursor.createdAt), id: query.cursor.id } : undefined;
-  const rows = await repo.findNotifications(ctx.db, { ...inbox, unreadOnly: query.unread ?? false, before, limit: query.limit });
+  const rows = await repo.findNotifications(ctx.db, {
+    ...inbox,
+    unreadOnly: query.unread ?? false,
+    before,
+    limit: query.limit,
+  });
   const last = rows.at(-1);
   return {
     items: rows.map(presentNotification),
-    nextCursor: rows.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null,
+    nextCursor:
+      rows.length === query.limit && last
+        ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
+        : null,
   };
 }
 

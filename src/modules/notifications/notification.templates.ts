@@ -18,7 +18,11 @@ export interface NotificationParams {
   /** An approver's task is still waiting. */
   'approval.reminder': ApplicationRef & { applicantName: string; waitingHours: number };
   /** A task was escalated to this approver because the previous one did not act in time. */
-  'approval.escalated': ApplicationRef & { applicantName: string; fromApproverName: string | null; waitingHours: number };
+  'approval.escalated': ApplicationRef & {
+    applicantName: string;
+    fromApproverName: string | null;
+    waitingHours: number;
+  };
   /** The applicant's application was approved. */
   'application.approved': ApplicationRef & { approverName: string | null };
   /** The applicant's application was rejected. */
@@ -26,7 +30,11 @@ export interface NotificationParams {
   /** The recipient is copied on an application. */
   'application.cc': ApplicationRef & { applicantName: string; reason: string };
   /** An approver transferred the task to the recipient. */
-  'application.transferred': ApplicationRef & { applicantName: string; fromApproverName: string; comment: string | null };
+  'application.transferred': ApplicationRef & {
+    applicantName: string;
+    fromApproverName: string;
+    comment: string | null;
+  };
 }
 
 export type NotificationKind = keyof NotificationParams;
@@ -136,7 +144,11 @@ const templates: { [K in NotificationKind]: Record<Locale, Template<K>> } = {
 
 export const notificationKinds = Object.keys(templates) as NotificationKind[];
 
-export function renderNotification<K extends NotificationKind>(kind: K, locale: Locale, params: NotificationParams[K]): RenderedMessage {
+export function renderNotification<K extends NotificationKind>(
+  kind: K,
+  locale: Locale,
+  params: NotificationParams[K],
+): RenderedMessage {
   const template = templates[kind][locale] as Template<K>;
   return template(params);
 }
@@ -148,5 +160,7 @@ export function linkLine(locale: Locale, url: string): string {
 
 /** The last line of every mail. */
 export function mailFooter(locale: Locale): string {
-  return locale === 'zh-CN' ? '此邮件由 Sigil 印章管理平台自动发送，请勿直接回复。' : 'Sent automatically by Sigil, the seal management platform. Please do not reply.';
+  return locale === 'zh-CN'
+    ? '此邮件由 Sigil 印章管理平台自动发送，请勿直接回复。'
+    : 'Sent automatically by Sigil, the seal management platform. Please do not reply.';
 }

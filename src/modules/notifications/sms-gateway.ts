@@ -36,7 +36,11 @@ export class FileSmsGateway implements SmsGateway {
 
   async send(message: SmsMessage): Promise<SendOutcome> {
     await mkdir(dirname(this.file), { recursive: true });
-    await appendFile(this.file, `${JSON.stringify({ at: this.now().toISOString(), to: message.to, text: message.text })}\n`, 'utf8');
+    await appendFile(
+      this.file,
+      `${JSON.stringify({ at: this.now().toISOString(), to: message.to, text: message.text })}\n`,
+      'utf8',
+    );
     return { sent: true, detail: `written to ${this.file} (not sent to a phone)` };
   }
 }
@@ -65,7 +69,8 @@ export class HttpSmsGateway implements SmsGateway {
         redirect: 'error',
       });
     } catch (error) {
-      if (timeout.aborted) throw new Error(`the SMS gateway did not answer within ${this.options.timeoutMs} ms`, { cause: error });
+      if (timeout.aborted)
+        throw new Error(`the SMS gateway did not answer within ${this.options.timeoutMs} ms`, { cause: error });
       throw new Error(`the SMS gateway could not be reached: ${(error as Error).message}`, { cause: error });
     }
     const answer = (await response.text().catch(() => '')).slice(0, MAX_ANSWER_CHARS);

@@ -67,7 +67,10 @@ interface CertificateRow extends Omit<CertificateRecord, 'der' | 'chain' | 'key'
 
 function toRecord(row: CertificateRow): CertificateRecord {
   const { sealedKey, tokenLabel, tokenKeyId, der, chain, ...rest } = row;
-  const key: KeyReference = row.keyStore === 'database' ? { store: 'database', sealed: sealedKey ?? '' } : { store: 'pkcs11', tokenLabel: tokenLabel ?? '', keyId: tokenKeyId ?? '' };
+  const key: KeyReference =
+    row.keyStore === 'database'
+      ? { store: 'database', sealed: sealedKey ?? '' }
+      : { store: 'pkcs11', tokenLabel: tokenLabel ?? '', keyId: tokenKeyId ?? '' };
   // pg answers bytea as Buffer, PGlite as Uint8Array.
   return { ...rest, der: Buffer.from(der), chain: chain.map((c) => Buffer.from(c, 'base64')), key };
 }
@@ -79,31 +82,53 @@ export async function findCertificate(db: Db | Transaction, id: string): Promise
   return row ? toRecord(row) : undefined;
 }
 
-export async function findCertificateByFingerprint(db: Db | Transaction, fingerprint: string): Promise<CertificateRecord | undefined> {
+export async function findCertificateByFingerprint(
+  db: Db | Transaction,
+  fingerprint: string,
+): Promise<CertificateRecord | undefined> {
   const row = await selectCertificates(db).where('fingerprint', '=', fingerprint).executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
 
 /** The deployment's active root CA or TSA certificate. */
-export async function findDeploymentCertificate(db: Db | Transaction, purpose: 'root_ca' | 'tsa'): Promise<CertificateRecord | undefined> {
-  const row = await selectCertificates(db).where('group_id', 'is', null).where('purpose', '=', purpose).where('status', '=', 'active').executeTakeFirst();
+export async function findDeploymentCertificate(
+  db: Db | Transaction,
+  purpose: 'root_ca' | 'tsa',
+): Promise<CertificateRecord | undefined> {
+  const row = await selectCertificates(db)
+    .where('group_id', 'is', null)
+    .where('purpose', '=', purpose)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
 
 export async function findGroupCa(db: Db | Transaction, groupId: string): Promise<CertificateRecord | undefined> {
-  const row = await selectCertificates(db).where('group_id', '=', groupId).where('purpose', '=', 'issuing_ca').where('status', '=', 'active').executeTakeFirst();
+  const row = await selectCertificates(db)
+    .where('group_id', '=', groupId)
+    .where('purpose', '=', 'issuing_ca')
+    .where('status', '=', 'active')
+    .executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
 
 /** Issuing CAs of the deployment with these subjects (to find CRLs for a document signed by another group). */
 export async function findIssuingCasBySubject(db: Db, subjects: string[]): Promise<CertificateRecord[]> {
   if (subjects.length === 0) return [];
-  const rows = await selectCertificates(db).where('purpose', '=', 'issuing_ca').where('status', '=', 'active').where('subject', 'in', subjects).limit(20).execute();
+  const rows = await selectCertificates(db)
+    .where('purpose', '=', 'issuing_ca')
+    .where('status', '=', 'active')
+    .where('subject', 'in', subjects)
+    .limit(20)
+    .execute();
   return rows.map(toRecord);
 }
 
 /** The active certificate of a seal or a person. */
-export async function findActiveCertificate(db: Db | Transaction, where: { groupId: string; sealId?: string; userId?: string }): Promise<CertificateRecord | undefined> {
+export async function findActiveCertificate(
+  db: Db | Transaction,
+  where: { groupId: string; sealId?: string; userId?: string },
+): Promise<CertificateRecord | undefined> {
   let query = selectCertificates(db).where('group_id', '=', where.groupId).where('status', '=', 'active');
   if (where.sealId) query = query.where('purpose', '=', 'seal').where('seal_id', '=', where.sealId);
   else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
@@ -113,7 +138,10 @@ export async function findActiveCertificate(db: Db | Transaction, where: { group
 }
 
 /** The newest certificate of a seal or a person, whatever its status (the file card shows a revoked one as revoked). */
-export async function findLatestCertificate(db: Db | Transaction, where: { groupId: string; sealId?: string; userId?: string }): Promise<CertificateRecord | undefined> {
+export async function findLatestCertificate(
+  db: Db | Transaction,
+  where: { groupId: string; sealId?: string; userId?: string },
+): Promise<CertificateRecord | undefined> {
   let query = selectCertificates(db).where('group_id', '=', where.groupId);
   if (where.sealId) query = query.where('purpose', '=', 'seal').where('seal_id', '=', where.sealId);
   else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
@@ -123,7 +151,10 @@ export async function findLatestCertificate(db: Db | Transaction, where: { group
 }
 
 /** A certificate to store: the record without what the database sets (status, revocation, time) or derives (key store), seal, person and chain optional. */
-export type NewCertificate = Omit<CertificateRecord, 'sealId' | 'userId' | 'chain' | 'keyStore' | 'status' | 'revokedAt' | 'revocationReason' | 'createdAt'> & {
+export type NewCertificate = Omit<
+  CertificateRecord,
+  'sealId' | 'userId' | 'chain' | 'keyStore' | 'status' | 'revokedAt' | 'revocationReason' | 'createdAt'
+> & {
   sealId?: string | null;
   userId?: string | null;
   chain?: Buffer[];
@@ -168,7 +199,13 @@ export async function lockNamed(trx: Transaction, name: string): Promise<void> {
 }
 
 /** A certificate's status under a share lock: revocation (an update) waits for the signature that holds it. */
-export async function lockCertificateForUse(trx: Transaction, id: string): Promise<{ status: 'active' | 'revoked'; notBefore: Date; notAfter: Date; revocationReason: RevocationReasonName | null } | undefined> {
+export async function lockCertificateForUse(
+  trx: Transaction,
+  id: string,
+): Promise<
+  | { status: 'active' | 'revoked'; notBefore: Date; notAfter: Date; revocationReason: RevocationReasonName | null }
+  | undefined
+> {
   return trx
     .selectFrom('certificates')
     .select(['status', 'not_before as notBefore', 'not_after as notAfter', 'revocation_reason as revocationReason'])
@@ -189,7 +226,11 @@ export async function revokeCertificates(
 ): Promise<Array<{ id: string; issuerId: string | null; serial: string }>> {
   let query = trx
     .updateTable('certificates')
-    .set((eb) => ({ status: 'revoked' as const, revoked_at: eb.fn.coalesce('revoked_at', eb.val(change.at)), revocation_reason: change.reason }))
+    .set((eb) => ({
+      status: 'revoked' as const,
+      revoked_at: eb.fn.coalesce('revoked_at', eb.val(change.at)),
+      revocation_reason: change.reason,
+    }))
     .where('group_id', '=', where.groupId);
   if (where.sealId) query = query.where('purpose', '=', 'seal').where('seal_id', '=', where.sealId);
   else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
@@ -197,22 +238,38 @@ export async function revokeCertificates(
   query =
     change.reason === 'certificateHold'
       ? query.where('status', '=', 'active')
-      : query.where((eb) => eb.or([eb('status', '=', 'active'), eb.and([eb('status', '=', 'revoked'), eb('revocation_reason', '=', 'certificateHold')])]));
+      : query.where((eb) =>
+          eb.or([
+            eb('status', '=', 'active'),
+            eb.and([eb('status', '=', 'revoked'), eb('revocation_reason', '=', 'certificateHold')]),
+          ]),
+        );
   return query.returning(['id', 'issuer_id as issuerId', 'serial']).execute();
 }
 
-export async function revokeCertificatesById(trx: Transaction, ids: string[], change: { reason: RevocationReasonName; at: Date }): Promise<Array<{ id: string; issuerId: string | null; serial: string }>> {
+export async function revokeCertificatesById(
+  trx: Transaction,
+  ids: string[],
+  change: { reason: RevocationReasonName; at: Date },
+): Promise<Array<{ id: string; issuerId: string | null; serial: string }>> {
   if (ids.length === 0) return [];
   return trx
     .updateTable('certificates')
-    .set((eb) => ({ status: 'revoked' as const, revoked_at: eb.fn.coalesce('revoked_at', eb.val(change.at)), revocation_reason: change.reason }))
+    .set((eb) => ({
+      status: 'revoked' as const,
+      revoked_at: eb.fn.coalesce('revoked_at', eb.val(change.at)),
+      revocation_reason: change.reason,
+    }))
     .where('id', 'in', ids)
     .returning(['id', 'issuer_id as issuerId', 'serial'])
     .execute();
 }
 
 /** Lifts a hold (a suspended seal resumed): the certificate is good again and leaves the next CRL. */
-export async function liftHold(trx: Transaction, where: { groupId: string; sealId: string }): Promise<Array<{ id: string; issuerId: string | null; serial: string }>> {
+export async function liftHold(
+  trx: Transaction,
+  where: { groupId: string; sealId: string },
+): Promise<Array<{ id: string; issuerId: string | null; serial: string }>> {
   return trx
     .updateTable('certificates')
     .set({ status: 'active', revoked_at: null, revocation_reason: null })
@@ -247,16 +304,34 @@ export interface CrlState {
 }
 
 /** The CA's revocation revision and its last CRL; `lock` takes the CA row for update (to make a new CRL). */
-export async function findCrlState(db: Db | Transaction, issuerId: string, options: { lock?: boolean } = {}): Promise<CrlState | undefined> {
-  const query = db.selectFrom('certificates').select(['revocation_revision as revision', 'crl_number as crlNumber']).where('id', '=', issuerId);
+export async function findCrlState(
+  db: Db | Transaction,
+  issuerId: string,
+  options: { lock?: boolean } = {},
+): Promise<CrlState | undefined> {
+  const query = db
+    .selectFrom('certificates')
+    .select(['revocation_revision as revision', 'crl_number as crlNumber'])
+    .where('id', '=', issuerId);
   const ca = options.lock ? await query.forUpdate().executeTakeFirst() : await query.executeTakeFirst();
   if (!ca) return undefined;
-  const crl = await db.selectFrom('crls').select(['der', 'revision', 'this_update as thisUpdate', 'next_update as nextUpdate']).where('issuer_id', '=', issuerId).executeTakeFirst();
-  return { revision: Number(ca.revision), crlNumber: Number(ca.crlNumber), crl: crl ? { ...crl, der: Buffer.from(crl.der), revision: Number(crl.revision) } : null };
+  const crl = await db
+    .selectFrom('crls')
+    .select(['der', 'revision', 'this_update as thisUpdate', 'next_update as nextUpdate'])
+    .where('issuer_id', '=', issuerId)
+    .executeTakeFirst();
+  return {
+    revision: Number(ca.revision),
+    crlNumber: Number(ca.crlNumber),
+    crl: crl ? { ...crl, der: Buffer.from(crl.der), revision: Number(crl.revision) } : null,
+  };
 }
 
 /** Every certificate the CA issued that is revoked now (holds included), for its CRL. */
-export async function findRevokedBy(db: Db | Transaction, issuerId: string): Promise<Array<{ serial: string; revokedAt: Date; reason: RevocationReasonName | null }>> {
+export async function findRevokedBy(
+  db: Db | Transaction,
+  issuerId: string,
+): Promise<Array<{ serial: string; revokedAt: Date; reason: RevocationReasonName | null }>> {
   const rows = await db
     .selectFrom('certificates')
     .select(['serial', 'revoked_at as revokedAt', 'revocation_reason as reason'])
@@ -267,13 +342,38 @@ export async function findRevokedBy(db: Db | Transaction, issuerId: string): Pro
   return rows.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt!, reason: r.reason }));
 }
 
-export async function saveCrl(trx: Transaction, row: { issuerId: string; groupId: string | null; crlNumber: number; revision: number; thisUpdate: Date; nextUpdate: Date; der: Buffer }): Promise<void> {
+export async function saveCrl(
+  trx: Transaction,
+  row: {
+    issuerId: string;
+    groupId: string | null;
+    crlNumber: number;
+    revision: number;
+    thisUpdate: Date;
+    nextUpdate: Date;
+    der: Buffer;
+  },
+): Promise<void> {
   await trx.updateTable('certificates').set({ crl_number: row.crlNumber }).where('id', '=', row.issuerId).execute();
   await trx
     .insertInto('crls')
-    .values({ issuer_id: row.issuerId, group_id: row.groupId, crl_number: row.crlNumber, revision: row.revision, this_update: row.thisUpdate, next_update: row.nextUpdate, der: row.der })
+    .values({
+      issuer_id: row.issuerId,
+      group_id: row.groupId,
+      crl_number: row.crlNumber,
+      revision: row.revision,
+      this_update: row.thisUpdate,
+      next_update: row.nextUpdate,
+      der: row.der,
+    })
     .onConflict((oc) =>
-      oc.column('issuer_id').doUpdateSet({ crl_number: row.crlNumber, revision: row.revision, this_update: row.thisUpdate, next_update: row.nextUpdate, der: row.der }),
+      oc.column('issuer_id').doUpdateSet({
+        crl_number: row.crlNumber,
+        revision: row.revision,
+        this_update: row.thisUpdate,
+        next_update: row.nextUpdate,
+        der: row.der,
+      }),
     )
     .execute();
 }
@@ -290,8 +390,17 @@ export async function findPersonSubject(db: Db | Transaction, where: { groupId: 
 }
 
 /** Locks the person's row while their certificate is issued (one active certificate per person). */
-export async function lockPerson(trx: Transaction, where: { groupId: string; userId: string }): Promise<{ status: string } | undefined> {
-  return trx.selectFrom('users').select(['status']).where('group_id', '=', where.groupId).where('id', '=', where.userId).forUpdate().executeTakeFirst();
+export async function lockPerson(
+  trx: Transaction,
+  where: { groupId: string; userId: string },
+): Promise<{ status: string } | undefined> {
+  return trx
+    .selectFrom('users')
+    .select(['status'])
+    .where('group_id', '=', where.groupId)
+    .where('id', '=', where.userId)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function findGroupName(db: Db | Transaction, groupId: string): Promise<string | undefined> {

@@ -8,7 +8,14 @@ import { uuid, type RoutesPlugin } from '../../server/schemas.js';
 import { respondToTimeStampRequest } from '../../signing/tsa.js';
 import { certificateSchema, importCertificateBody, issueCertificateBody, trustSchema } from './pki.schema.js';
 import * as certificates from './certificate.service.js';
-import { ensureTsa, getGroupCaCertificate, getRootCertificate, groupCrl, rootCrl, timeStampAuthority } from './pki.service.js';
+import {
+  ensureTsa,
+  getGroupCaCertificate,
+  getRootCertificate,
+  groupCrl,
+  rootCrl,
+  timeStampAuthority,
+} from './pki.service.js';
 
 const tags = ['pki'];
 /** RFC 3161 requests are a hash and a few fields: anything near this size is not one. */
@@ -19,14 +26,21 @@ const TSA_RATE_PER_MINUTE = 600;
 const binary = (description: string) => z.unknown().describe(description);
 
 // RFC 2585 §4: certificates and CRLs published over HTTP carry these types.
-function sendDer(reply: FastifyReply, type: 'application/pkix-cert' | 'application/pkix-crl', filename: string, der: Buffer): FastifyReply {
-  return reply
-    .type(type)
-    .header('content-disposition', `inline; filename="${filename}"`)
-    .header('x-content-type-options', 'nosniff')
-    // A revocation must be seen at once, so caches revalidate every time.
-    .header('cache-control', 'no-cache')
-    .send(der);
+function sendDer(
+  reply: FastifyReply,
+  type: 'application/pkix-cert' | 'application/pkix-crl',
+  filename: string,
+  der: Buffer,
+): FastifyReply {
+  return (
+    reply
+      .type(type)
+      .header('content-disposition', `inline; filename="${filename}"`)
+      .header('x-content-type-options', 'nosniff')
+      // A revocation must be seen at once, so caches revalidate every time.
+      .header('cache-control', 'no-cache')
+      .send(der)
+  );
 }
 
 /**
@@ -40,28 +54,64 @@ export const pkiPublicRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (p
 
   app.get('/pki/root/certificate', {
     config: open,
-    schema: { tags, summary: "The deployment's root CA certificate (DER): the trust anchor of every Sigil signature", security: [], response: { 200: binary('application/pkix-cert') } },
-    handler: async (_request, reply) => sendDer(reply, 'application/pkix-cert', 'sigil-root.cer', (await getRootCertificate(ctx)).der),
+    schema: {
+      tags,
+      summary: "The deployment's root CA certificate (DER): the trust anchor of every Sigil signature",
+      security: [],
+      response: { 200: binary('application/pkix-cert') },
+    },
+    handler: async (_request, reply) =>
+      sendDer(reply, 'application/pkix-cert', 'sigil-root.cer', (await getRootCertificate(ctx)).der),
   });
   app.get('/pki/root/crl', {
     config: open,
-    schema: { tags, summary: "The root CA's CRL (DER)", security: [], response: { 200: binary('application/pkix-crl') } },
+    schema: {
+      tags,
+      summary: "The root CA's CRL (DER)",
+      security: [],
+      response: { 200: binary('application/pkix-crl') },
+    },
     handler: async (_request, reply) => sendDer(reply, 'application/pkix-crl', 'sigil-root.crl', await rootCrl(ctx)),
   });
   app.get('/pki/tsa/certificate', {
     config: open,
-    schema: { tags, summary: "The built-in TSA's certificate (DER; critical timeStamping EKU, issued by the root)", security: [], response: { 200: binary('application/pkix-cert') } },
-    handler: async (_request, reply) => sendDer(reply, 'application/pkix-cert', 'sigil-tsa.cer', (await ensureTsa(ctx)).der),
+    schema: {
+      tags,
+      summary: "The built-in TSA's certificate (DER; critical timeStamping EKU, issued by the root)",
+      security: [],
+      response: { 200: binary('application/pkix-cert') },
+    },
+    handler: async (_request, reply) =>
+      sendDer(reply, 'application/pkix-cert', 'sigil-tsa.cer', (await ensureTsa(ctx)).der),
   });
   app.get('/pki/groups/:groupId/certificate', {
     config: open,
-    schema: { tags, summary: "A group's issuing CA certificate (DER)", security: [], params: groupParams, response: { 200: binary('application/pkix-cert') } },
-    handler: async (request, reply) => sendDer(reply, 'application/pkix-cert', 'sigil-ca.cer', (await getGroupCaCertificate(ctx, request.params.groupId)).der),
+    schema: {
+      tags,
+      summary: "A group's issuing CA certificate (DER)",
+      security: [],
+      params: groupParams,
+      response: { 200: binary('application/pkix-cert') },
+    },
+    handler: async (request, reply) =>
+      sendDer(
+        reply,
+        'application/pkix-cert',
+        'sigil-ca.cer',
+        (await getGroupCaCertificate(ctx, request.params.groupId)).der,
+      ),
   });
   app.get('/pki/groups/:groupId/crl', {
     config: open,
-    schema: { tags, summary: "A group CA's CRL (DER): revoked seal and person certificates, listed as soon as the revocation commits", security: [], params: groupParams, response: { 200: binary('application/pkix-crl') } },
-    handler: async (request, reply) => sendDer(reply, 'application/pkix-crl', 'sigil-ca.crl', await groupCrl(ctx, request.params.groupId)),
+    schema: {
+      tags,
+      summary: "A group CA's CRL (DER): revoked seal and person certificates, listed as soon as the revocation commits",
+      security: [],
+      params: groupParams,
+      response: { 200: binary('application/pkix-crl') },
+    },
+    handler: async (request, reply) =>
+      sendDer(reply, 'application/pkix-crl', 'sigil-ca.crl', await groupCrl(ctx, request.params.groupId)),
   });
 
   // The request arrives as its own bytes; a scope of its own gives it a parser and a small limit.
@@ -74,13 +124,18 @@ export const pkiPublicRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (p
       config: { ...open, rateLimit: { max: TSA_RATE_PER_MINUTE, timeWindow: 60_000 } },
       schema: {
         tags,
-        summary: 'RFC 3161 time-stamping (application/timestamp-query → application/timestamp-reply); what B-T and later levels use',
+        summary:
+          'RFC 3161 time-stamping (application/timestamp-query → application/timestamp-reply); what B-T and later levels use',
         security: [],
         response: { 200: binary('application/timestamp-reply: a TimeStampResp, granted or with a failure status') },
       },
       handler: async (request, reply) => {
-        const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (type !== 'application/timestamp-query') throw new AppError('unsupported_media_type', 'Send an RFC 3161 TimeStampReq as application/timestamp-query.');
+        const type = String(request.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
+        if (type !== 'application/timestamp-query')
+          throw new AppError('unsupported_media_type', 'Send an RFC 3161 TimeStampReq as application/timestamp-query.');
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         // Malformed or unacceptable requests get a rejection TimeStampResp (RFC 3161 §2.4.2), not an HTTP error.
         const answer = await respondToTimeStampRequest(await timeStampAuthority(ctx), body);
@@ -94,23 +149,38 @@ export const pkiRoutes: RoutesPlugin = async (app, { ctx }) => {
   const sealParams = z.object({ sealId: uuid });
 
   app.get('/pki', {
-    schema: { tags, summary: "The trust anchors: the deployment root, your group's CA and the TSA (to configure other verifiers)", response: { 200: trustSchema } },
+    schema: {
+      tags,
+      summary: "The trust anchors: the deployment root, your group's CA and the TSA (to configure other verifiers)",
+      response: { 200: trustSchema },
+    },
     handler: async (request) => certificates.getTrust(ctx, actorOf(request)),
   });
   app.get('/seals/:sealId/certificate', {
-    schema: { tags: ['seals', ...tags], summary: "The seal's certificate (the newest, whatever its status), with its chain", params: sealParams, response: { 200: certificateSchema } },
+    schema: {
+      tags: ['seals', ...tags],
+      summary: "The seal's certificate (the newest, whatever its status), with its chain",
+      params: sealParams,
+      response: { 200: certificateSchema },
+    },
     handler: async (request) => certificates.getSealCertificate(ctx, actorOf(request), request.params.sealId),
   });
   app.post('/seals/:sealId/certificate', {
     schema: {
       tags: ['seals', ...tags],
-      summary: 'Issue the seal its certificate now (otherwise its first signature does); the subject is its company. Answers 200 with the current one unless replace is set',
+      summary:
+        'Issue the seal its certificate now (otherwise its first signature does); the subject is its company. Answers 200 with the current one unless replace is set',
       params: sealParams,
       body: issueCertificateBody,
       response: { 201: certificateSchema, 200: certificateSchema },
     },
     handler: async (request, reply) => {
-      const result = await certificates.requestSealCertificate(ctx, actorOf(request), request.params.sealId, request.body);
+      const result = await certificates.requestSealCertificate(
+        ctx,
+        actorOf(request),
+        request.params.sealId,
+        request.body,
+      );
       return reply.status(result.created ? 201 : 200).send(result.certificate);
     },
   });
@@ -118,19 +188,27 @@ export const pkiRoutes: RoutesPlugin = async (app, { ctx }) => {
     bodyLimit: PKCS12_BODY_LIMIT,
     schema: {
       tags: ['seals', ...tags],
-      summary: "Give the seal a certificate and key from an outside CA: a PKCS#12 file (base64, at most 64 KB) and its password; the current certificate is superseded",
+      summary:
+        'Give the seal a certificate and key from an outside CA: a PKCS#12 file (base64, at most 64 KB) and its password; the current certificate is superseded',
       params: sealParams,
       body: importCertificateBody,
       response: { 201: certificateSchema },
     },
-    handler: async (request, reply) => reply.status(201).send(await certificates.importSealCertificate(ctx, actorOf(request), request.params.sealId, request.body)),
+    handler: async (request, reply) =>
+      reply
+        .status(201)
+        .send(await certificates.importSealCertificate(ctx, actorOf(request), request.params.sealId, request.body)),
   });
   app.get('/me/certificate', {
     schema: { tags, summary: 'My personal signing certificate', response: { 200: certificateSchema } },
     handler: async (request) => certificates.getMyCertificate(ctx, actorOf(request)),
   });
   app.post('/me/certificate', {
-    schema: { tags, summary: 'Issue my personal signing certificate now (otherwise my first personal signature does)', response: { 201: certificateSchema, 200: certificateSchema } },
+    schema: {
+      tags,
+      summary: 'Issue my personal signing certificate now (otherwise my first personal signature does)',
+      response: { 201: certificateSchema, 200: certificateSchema },
+    },
     handler: async (request, reply) => {
       const result = await certificates.requestMyCertificate(ctx, actorOf(request));
       return reply.status(result.created ? 201 : 200).send(result.certificate);

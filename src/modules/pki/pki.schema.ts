@@ -12,7 +12,9 @@ export const certificateSchema = z
     subject: z.string(),
     issuer: z.string(),
     keySpec: z.string(),
-    keyStore: z.enum(['database', 'pkcs11']).describe('database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token'),
+    keyStore: z
+      .enum(['database', 'pkcs11'])
+      .describe('database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token'),
     fingerprint: z.string().describe('SHA-256 of the DER, hex'),
     notBefore: isoDate,
     notAfter: isoDate,
@@ -43,7 +45,9 @@ export const PKCS12_MAX_BYTES = 64 * 1024;
 export const importCertificateBody = body({
   pkcs12Base64: z
     .string()
-    .max(Math.ceil(PKCS12_MAX_BYTES / 3) * 4 + 4, { message: `must be at most ${PKCS12_MAX_BYTES / 1024} KB once decoded` })
+    .max(Math.ceil(PKCS12_MAX_BYTES / 3) * 4 + 4, {
+      message: `must be at most ${PKCS12_MAX_BYTES / 1024} KB once decoded`,
+    })
     .regex(/^[A-Za-z0-9+/=\s]+$/, { message: 'must be base64' }),
   password: z.string().max(1000),
 });

@@ -6,12 +6,33 @@ import type { RevocationReasonName, Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { createCrl, createIssuingCa, createRootCa, issuePersonCertificate, issueSealCertificate, issueTsaCertificate, type KeySpec, type NameSpec } from '../../signing/ca.js';
+import {
+  createCrl,
+  createIssuingCa,
+  createRootCa,
+  issuePersonCertificate,
+  issueSealCertificate,
+  issueTsaCertificate,
+  type KeySpec,
+  type NameSpec,
+} from '../../signing/ca.js';
 import type { RevocationSource } from '../../signing/pades.js';
 import { readPkcs12 } from '../../signing/pkcs12.js';
 import { httpRevocationSource } from '../../signing/revocation.js';
-import { createKeySigner, fingerprint, orderChain, withCertificate, type KeySigner, type Signer } from '../../signing/signer.js';
-import { createHttpTimestamper, createInProcessTimestamper, type TimeStampAuthority, type Timestamper } from '../../signing/tsa.js';
+import {
+  createKeySigner,
+  fingerprint,
+  orderChain,
+  withCertificate,
+  type KeySigner,
+  type Signer,
+} from '../../signing/signer.js';
+import {
+  createHttpTimestamper,
+  createInProcessTimestamper,
+  type TimeStampAuthority,
+  type Timestamper,
+} from '../../signing/tsa.js';
 import { parseCertificate } from '../../signing/x509.js';
 import { recordAudit, recordAudits, type AuditActor } from '../audit/audit.service.js';
 import type { AuditEvent } from '../audit/audit.events.js';
@@ -31,7 +52,14 @@ const clip = (text: string) => Array.from(text.trim()).slice(0, NAME_MAX).join('
 
 function fieldsOf(der: Buffer) {
   const cert = parseCertificate(der);
-  return { serial: cert.serial.toString(16), subject: cert.subject, issuer: cert.issuer, notBefore: cert.notBefore, notAfter: cert.notAfter, fingerprint: fingerprint(der) };
+  return {
+    serial: cert.serial.toString(16),
+    subject: cert.subject,
+    issuer: cert.issuer,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    fingerprint: fingerprint(der),
+  };
 }
 
 // ---------------------------------------------------------------- public addresses
@@ -88,8 +116,21 @@ export async function ensureRootCa(ctx: AppContext): Promise<repo.CertificateRec
     const spec = ctx.config.pki.caKeySpec;
     const { reference, signer } = await ctx.keys.generate(spec, id);
     // The id makes each deployment's root distinguishable in a relying party's trust store.
-    const der = await createRootCa({ signer, subject: { commonName: `Sigil Root CA ${id.slice(-12)}`, organization: 'Sigil' } });
-    await repo.insertCertificate(trx, { id, groupId: null, purpose: 'root_ca', issuerId: null, source: 'issued', keySpec: spec, der, key: reference, ...fieldsOf(der) });
+    const der = await createRootCa({
+      signer,
+      subject: { commonName: `Sigil Root CA ${id.slice(-12)}`, organization: 'Sigil' },
+    });
+    await repo.insertCertificate(trx, {
+      id,
+      groupId: null,
+      purpose: 'root_ca',
+      issuerId: null,
+      source: 'issued',
+      keySpec: spec,
+      der,
+      key: reference,
+      ...fieldsOf(der),
+    });
   });
   const root = await repo.findDeploymentCertificate(ctx.db, 'root_ca');
   if (!root) throw new Error('the root CA was created but cannot be read back');
@@ -114,8 +155,23 @@ export async function ensureTsa(ctx: AppContext): Promise<repo.CertificateRecord
     const spec = ctx.config.pki.keySpec;
     const { reference, signer } = await ctx.keys.generate(spec, id);
     const rootSigner = await openKey(ctx, root);
-    const der = await issueTsaCertificate({ issuer: { signer: rootSigner, certificate: root.der }, subject: { commonName: 'Sigil Time-Stamping Authority', organization: 'Sigil' }, publicKey: signer.publicKey, crlUrl: rootCrlUrl(ctx) });
-    await repo.insertCertificate(trx, { id, groupId: null, purpose: 'tsa', issuerId: root.id, source: 'issued', keySpec: spec, der, key: reference, ...fieldsOf(der) });
+    const der = await issueTsaCertificate({
+      issuer: { signer: rootSigner, certificate: root.der },
+      subject: { commonName: 'Sigil Time-Stamping Authority', organization: 'Sigil' },
+      publicKey: signer.publicKey,
+      crlUrl: rootCrlUrl(ctx),
+    });
+    await repo.insertCertificate(trx, {
+      id,
+      groupId: null,
+      purpose: 'tsa',
+      issuerId: root.id,
+      source: 'issued',
+      keySpec: spec,
+      der,
+      key: reference,
+      ...fieldsOf(der),
+    });
   });
   const tsa = await repo.findDeploymentCertificate(ctx.db, 'tsa');
   if (!tsa) throw new Error('the TSA certificate was created but cannot be read back');
@@ -139,7 +195,11 @@ export async function timestamperFor(ctx: AppContext): Promise<Timestamper> {
 // ---------------------------------------------------------------- group CAs
 
 /** The group's issuing CA, made (under the root) on first need. */
-export async function ensureGroupCa(ctx: AppContext, groupId: string, actor: AuditActor): Promise<repo.CertificateRecord> {
+export async function ensureGroupCa(
+  ctx: AppContext,
+  groupId: string,
+  actor: AuditActor,
+): Promise<repo.CertificateRecord> {
   const found = await repo.findGroupCa(ctx.db, groupId);
   if (found) return found;
   const root = await ensureRootCa(ctx);
@@ -153,10 +213,41 @@ export async function ensureGroupCa(ctx: AppContext, groupId: string, actor: Aud
     const { reference, signer } = await ctx.keys.generate(spec, id);
     const rootSigner = await openKey(ctx, root);
     const subject: NameSpec = { commonName: clip(`${groupName} Issuing CA`), organization: clip(groupName) };
-    const der = await createIssuingCa({ issuer: { signer: rootSigner, certificate: root.der }, subject, publicKey: signer.publicKey, crlUrl: rootCrlUrl(ctx) });
+    const der = await createIssuingCa({
+      issuer: { signer: rootSigner, certificate: root.der },
+      subject,
+      publicKey: signer.publicKey,
+      crlUrl: rootCrlUrl(ctx),
+    });
     const fields = fieldsOf(der);
-    await repo.insertCertificate(trx, { id, groupId, purpose: 'issuing_ca', issuerId: root.id, source: 'issued', keySpec: spec, der, key: reference, ...fields });
-    await recordAudit(trx, { groupId, actor, at: ctx.now(), event: { action: 'pki.ca_created', target: { type: 'group', id: groupId }, companyId: null, changes: { certificateId: id, subject: fields.subject, serial: fields.serial, keySpec: spec, keyStore: reference.store } } });
+    await repo.insertCertificate(trx, {
+      id,
+      groupId,
+      purpose: 'issuing_ca',
+      issuerId: root.id,
+      source: 'issued',
+      keySpec: spec,
+      der,
+      key: reference,
+      ...fields,
+    });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      at: ctx.now(),
+      event: {
+        action: 'pki.ca_created',
+        target: { type: 'group', id: groupId },
+        companyId: null,
+        changes: {
+          certificateId: id,
+          subject: fields.subject,
+          serial: fields.serial,
+          keySpec: spec,
+          keyStore: reference.store,
+        },
+      },
+    });
   });
   const ca = await repo.findGroupCa(ctx.db, groupId);
   if (!ca) throw new Error('the group CA was created but cannot be read back');
@@ -175,7 +266,10 @@ export interface SealSubject {
 }
 
 function sealNotElectronic(name: string): AppError {
-  return new AppError('seal_not_electronic', `${name} is not an electronic seal: only electronic seals hold a certificate and sign documents.`);
+  return new AppError(
+    'seal_not_electronic',
+    `${name} is not an electronic seal: only electronic seals hold a certificate and sign documents.`,
+  );
 }
 
 function isUsable(certificate: repo.CertificateRecord, at: Date): boolean {
@@ -187,7 +281,11 @@ function isUsable(certificate: repo.CertificateRecord, at: Date): boolean {
  * request). An issued certificate that has expired is replaced; an imported one is not (its
  * outside CA must renew it), so signing refuses it as expired.
  */
-export async function ensureSealCertificate(ctx: AppContext, actor: AuditActor, seal: SealSubject): Promise<repo.CertificateRecord> {
+export async function ensureSealCertificate(
+  ctx: AppContext,
+  actor: AuditActor,
+  seal: SealSubject,
+): Promise<repo.CertificateRecord> {
   if (seal.kind !== 'electronic') throw sealNotElectronic(seal.name);
   const found = await repo.findActiveCertificate(ctx.db, { groupId: seal.groupId, sealId: seal.id });
   if (found && (isUsable(found, ctx.now()) || found.source === 'imported')) return found;
@@ -195,7 +293,12 @@ export async function ensureSealCertificate(ctx: AppContext, actor: AuditActor, 
 }
 
 /** Issues a certificate for the seal now; `replace` supersedes the current one (revoked as superseded). */
-export async function issueSealCertificateNow(ctx: AppContext, actor: AuditActor, seal: SealSubject, options: { keySpec?: KeySpec; replace: boolean }): Promise<repo.CertificateRecord> {
+export async function issueSealCertificateNow(
+  ctx: AppContext,
+  actor: AuditActor,
+  seal: SealSubject,
+  options: { keySpec?: KeySpec; replace: boolean },
+): Promise<repo.CertificateRecord> {
   if (seal.kind !== 'electronic') throw sealNotElectronic(seal.name);
   const ca = await ensureGroupCa(ctx, seal.groupId, actor);
   const spec = options.keySpec ?? ctx.config.pki.keySpec;
@@ -204,12 +307,26 @@ export async function issueSealCertificateNow(ctx: AppContext, actor: AuditActor
     // seal suspended, lost or destroyed meanwhile gets none.
     const locked = await lockSeal(trx, seal.groupId, seal.id);
     if (!locked) throw notFound('seal_not_found', seal.id);
-    if (locked.status !== 'active') throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; no certificate is issued for it.`, { sealStatus: locked.status });
+    if (locked.status !== 'active')
+      throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; no certificate is issued for it.`, {
+        sealStatus: locked.status,
+      });
     const now = ctx.now();
     const current = await repo.findActiveCertificate(trx, { groupId: seal.groupId, sealId: seal.id });
     if (current && !options.replace && isUsable(current, now)) return current.id;
     const events: AuditEvent[] = [];
-    if (current) events.push(...(await revokeInTransaction(trx, { groupId: seal.groupId, ids: [current.id], reason: 'superseded', at: now, cause: 'replaced by a new certificate', target: { type: 'seal', id: seal.id }, companyId: seal.companyId })));
+    if (current)
+      events.push(
+        ...(await revokeInTransaction(trx, {
+          groupId: seal.groupId,
+          ids: [current.id],
+          reason: 'superseded',
+          at: now,
+          cause: 'replaced by a new certificate',
+          target: { type: 'seal', id: seal.id },
+          companyId: seal.companyId,
+        })),
+      );
     const certificateId = newId();
     const { reference, signer } = await ctx.keys.generate(spec, certificateId);
     const caSigner = await openKey(ctx, ca);
@@ -221,8 +338,32 @@ export async function issueSealCertificateNow(ctx: AppContext, actor: AuditActor
       crlUrl: groupCrlUrl(ctx, seal.groupId),
     });
     const fields = fieldsOf(der);
-    await repo.insertCertificate(trx, { id: certificateId, groupId: seal.groupId, purpose: 'seal', issuerId: ca.id, sealId: seal.id, source: 'issued', keySpec: spec, der, key: reference, ...fields });
-    events.push({ action: 'pki.certificate_issued', target: { type: 'seal', id: seal.id }, companyId: seal.companyId, changes: { certificateId, purpose: 'seal', subject: fields.subject, serial: fields.serial, keySpec: spec, keyStore: reference.store, notAfter: fields.notAfter.toISOString() } });
+    await repo.insertCertificate(trx, {
+      id: certificateId,
+      groupId: seal.groupId,
+      purpose: 'seal',
+      issuerId: ca.id,
+      sealId: seal.id,
+      source: 'issued',
+      keySpec: spec,
+      der,
+      key: reference,
+      ...fields,
+    });
+    events.push({
+      action: 'pki.certificate_issued',
+      target: { type: 'seal', id: seal.id },
+      companyId: seal.companyId,
+      changes: {
+        certificateId,
+        purpose: 'seal',
+        subject: fields.subject,
+        serial: fields.serial,
+        keySpec: spec,
+        keyStore: reference.store,
+        notAfter: fields.notAfter.toISOString(),
+      },
+    });
     await recordAudits(trx, { groupId: seal.groupId, actor, at: now, events });
     return certificateId;
   });
@@ -232,7 +373,11 @@ export async function issueSealCertificateNow(ctx: AppContext, actor: AuditActor
 }
 
 /** The person's own certificate (for personal signatures), issued on first need; only active people get one. */
-export async function ensurePersonCertificate(ctx: AppContext, actor: AuditActor, where: { groupId: string; userId: string }): Promise<repo.CertificateRecord> {
+export async function ensurePersonCertificate(
+  ctx: AppContext,
+  actor: AuditActor,
+  where: { groupId: string; userId: string },
+): Promise<repo.CertificateRecord> {
   const found = await repo.findActiveCertificate(ctx.db, where);
   const now = ctx.now();
   if (found && isUsable(found, now)) return found;
@@ -241,11 +386,26 @@ export async function ensurePersonCertificate(ctx: AppContext, actor: AuditActor
   if (!person) throw notFound('user_not_found', where.userId);
   const id = await ctx.db.transaction().execute(async (trx) => {
     const locked = await repo.lockPerson(trx, where);
-    if (locked?.status !== 'active') throw new AppError('user_resigned', `${person.name} is ${locked?.status ?? 'gone'}; only active people hold a signing certificate.`);
+    if (locked?.status !== 'active')
+      throw new AppError(
+        'user_resigned',
+        `${person.name} is ${locked?.status ?? 'gone'}; only active people hold a signing certificate.`,
+      );
     const current = await repo.findActiveCertificate(trx, where);
     if (current && isUsable(current, now)) return current.id;
     const events: AuditEvent[] = [];
-    if (current) events.push(...(await revokeInTransaction(trx, { groupId: where.groupId, ids: [current.id], reason: 'superseded', at: now, cause: 'expired; replaced', target: { type: 'user', id: where.userId }, companyId: person.companyId })));
+    if (current)
+      events.push(
+        ...(await revokeInTransaction(trx, {
+          groupId: where.groupId,
+          ids: [current.id],
+          reason: 'superseded',
+          at: now,
+          cause: 'expired; replaced',
+          target: { type: 'user', id: where.userId },
+          companyId: person.companyId,
+        })),
+      );
     const certificateId = newId();
     const spec = ctx.config.pki.keySpec;
     const { reference, signer } = await ctx.keys.generate(spec, certificateId);
@@ -256,8 +416,32 @@ export async function ensurePersonCertificate(ctx: AppContext, actor: AuditActor
       crlUrl: groupCrlUrl(ctx, where.groupId),
     });
     const fields = fieldsOf(der);
-    await repo.insertCertificate(trx, { id: certificateId, groupId: where.groupId, purpose: 'person', issuerId: ca.id, userId: where.userId, source: 'issued', keySpec: spec, der, key: reference, ...fields });
-    events.push({ action: 'pki.certificate_issued', target: { type: 'user', id: where.userId }, companyId: person.companyId, changes: { certificateId, purpose: 'person', subject: fields.subject, serial: fields.serial, keySpec: spec, keyStore: reference.store, notAfter: fields.notAfter.toISOString() } });
+    await repo.insertCertificate(trx, {
+      id: certificateId,
+      groupId: where.groupId,
+      purpose: 'person',
+      issuerId: ca.id,
+      userId: where.userId,
+      source: 'issued',
+      keySpec: spec,
+      der,
+      key: reference,
+      ...fields,
+    });
+    events.push({
+      action: 'pki.certificate_issued',
+      target: { type: 'user', id: where.userId },
+      companyId: person.companyId,
+      changes: {
+        certificateId,
+        purpose: 'person',
+        subject: fields.subject,
+        serial: fields.serial,
+        keySpec: spec,
+        keyStore: reference.store,
+        notAfter: fields.notAfter.toISOString(),
+      },
+    });
     await recordAudits(trx, { groupId: where.groupId, actor, at: now, events });
     return certificateId;
   });
@@ -268,7 +452,8 @@ export async function ensurePersonCertificate(ctx: AppContext, actor: AuditActor
 
 function keySpecOf(key: KeyObject): string {
   const details = createPublicKey(key).asymmetricKeyDetails;
-  if (key.asymmetricKeyType === 'ec') return details?.namedCurve === 'prime256v1' ? 'ECDSA-P256' : `ECDSA-${details?.namedCurve ?? 'unknown'}`;
+  if (key.asymmetricKeyType === 'ec')
+    return details?.namedCurve === 'prime256v1' ? 'ECDSA-P256' : `ECDSA-${details?.namedCurve ?? 'unknown'}`;
   return `RSA-${details?.modulusLength ?? 0}`;
 }
 
@@ -277,33 +462,86 @@ function keySpecOf(key: KeyObject): string {
  * current certificate is superseded. The key is sealed in the database whatever SIGIL_SIGNER says:
  * it arrived as bytes, so it was never confined to a token.
  */
-export async function importSealPkcs12(ctx: AppContext, actor: AuditActor, seal: SealSubject, input: { pkcs12: Buffer; password: string }): Promise<repo.CertificateRecord> {
+export async function importSealPkcs12(
+  ctx: AppContext,
+  actor: AuditActor,
+  seal: SealSubject,
+  input: { pkcs12: Buffer; password: string },
+): Promise<repo.CertificateRecord> {
   if (seal.kind !== 'electronic') throw sealNotElectronic(seal.name);
   const contents = readPkcs12(input.pkcs12, input.password);
   const cert = parseCertificate(contents.certificate);
   const now = ctx.now();
   if (now < cert.notBefore || now >= cert.notAfter) {
-    throw new AppError('certificate_expired', `The certificate of ${cert.subject} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not now.`);
+    throw new AppError(
+      'certificate_expired',
+      `The certificate of ${cert.subject} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not now.`,
+    );
   }
   if (cert.isCa) throw new AppError('signing_key_invalid', `${cert.subject} is a CA certificate, not a seal's.`);
-  if (cert.keyUsage && !cert.keyUsage.includes(0) && !cert.keyUsage.includes(1)) throw new AppError('signing_key_invalid', `The certificate of ${cert.subject} is not for signatures (key usage).`);
+  if (cert.keyUsage && !cert.keyUsage.includes(0) && !cert.keyUsage.includes(1))
+    throw new AppError('signing_key_invalid', `The certificate of ${cert.subject} is not for signatures (key usage).`);
   // Refuses keys the signer cannot use (unsupported curves) before anything is stored.
   withCertificate(createKeySigner(contents.key), contents.certificate, contents.chain);
   const id = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockSeal(trx, seal.groupId, seal.id);
     if (!locked) throw notFound('seal_not_found', seal.id);
-    if (locked.status !== 'active') throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; a certificate cannot be imported for it.`, { sealStatus: locked.status });
+    if (locked.status !== 'active')
+      throw new AppError(
+        'seal_not_usable',
+        `${seal.name} is ${locked.status}; a certificate cannot be imported for it.`,
+        { sealStatus: locked.status },
+      );
     const fields = fieldsOf(contents.certificate);
     const existing = await repo.findCertificateByFingerprint(trx, fields.fingerprint);
     if (existing?.sealId === seal.id && existing.status === 'active') return existing.id;
-    if (existing) throw new AppError('signing_key_invalid', 'Sigil already holds this certificate (for another seal, or revoked); import a new one.');
+    if (existing)
+      throw new AppError(
+        'signing_key_invalid',
+        'Sigil already holds this certificate (for another seal, or revoked); import a new one.',
+      );
     const events: AuditEvent[] = [];
     const current = await repo.findActiveCertificate(trx, { groupId: seal.groupId, sealId: seal.id });
-    if (current) events.push(...(await revokeInTransaction(trx, { groupId: seal.groupId, ids: [current.id], reason: 'superseded', at: now, cause: 'replaced by an imported certificate', target: { type: 'seal', id: seal.id }, companyId: seal.companyId })));
+    if (current)
+      events.push(
+        ...(await revokeInTransaction(trx, {
+          groupId: seal.groupId,
+          ids: [current.id],
+          reason: 'superseded',
+          at: now,
+          cause: 'replaced by an imported certificate',
+          target: { type: 'seal', id: seal.id },
+          companyId: seal.companyId,
+        })),
+      );
     const certificateId = newId();
     const chain = orderChain(contents.certificate, contents.chain);
-    await repo.insertCertificate(trx, { id: certificateId, groupId: seal.groupId, purpose: 'seal', issuerId: null, sealId: seal.id, source: 'imported', keySpec: keySpecOf(contents.key), der: contents.certificate, chain, key: ctx.keys.keep(contents.key, certificateId), ...fields });
-    events.push({ action: 'pki.certificate_imported', target: { type: 'seal', id: seal.id }, companyId: seal.companyId, changes: { certificateId, subject: fields.subject, issuer: fields.issuer, serial: fields.serial, notAfter: fields.notAfter.toISOString(), replaces: current?.id ?? null } });
+    await repo.insertCertificate(trx, {
+      id: certificateId,
+      groupId: seal.groupId,
+      purpose: 'seal',
+      issuerId: null,
+      sealId: seal.id,
+      source: 'imported',
+      keySpec: keySpecOf(contents.key),
+      der: contents.certificate,
+      chain,
+      key: ctx.keys.keep(contents.key, certificateId),
+      ...fields,
+    });
+    events.push({
+      action: 'pki.certificate_imported',
+      target: { type: 'seal', id: seal.id },
+      companyId: seal.companyId,
+      changes: {
+        certificateId,
+        subject: fields.subject,
+        issuer: fields.issuer,
+        serial: fields.serial,
+        notAfter: fields.notAfter.toISOString(),
+        replaces: current?.id ?? null,
+      },
+    });
     await recordAudits(trx, { groupId: seal.groupId, actor, at: now, events });
     return certificateId;
   });
@@ -318,7 +556,15 @@ type Target = { type: 'seal' | 'user'; id: string };
 
 async function revokeInTransaction(
   trx: Transaction,
-  q: { groupId: string; ids: string[]; reason: RevocationReasonName; at: Date; cause: string; target: Target; companyId: string | null },
+  q: {
+    groupId: string;
+    ids: string[];
+    reason: RevocationReasonName;
+    at: Date;
+    cause: string;
+    target: Target;
+    companyId: string | null;
+  },
 ): Promise<AuditEvent[]> {
   const revoked = await repo.revokeCertificatesById(trx, q.ids, { reason: q.reason, at: q.at });
   return afterRevocation(trx, revoked, q);
@@ -329,8 +575,16 @@ async function afterRevocation(
   revoked: Array<{ id: string; issuerId: string | null; serial: string }>,
   q: { reason: RevocationReasonName; cause: string; target: Target; companyId: string | null },
 ): Promise<AuditEvent[]> {
-  await repo.bumpRevocationRevision(trx, revoked.flatMap((r) => (r.issuerId ? [r.issuerId] : [])));
-  return revoked.map((r) => ({ action: 'pki.certificate_revoked' as const, target: q.target, companyId: q.companyId, changes: { certificateId: r.id, serial: r.serial, reason: q.reason, cause: q.cause } }));
+  await repo.bumpRevocationRevision(
+    trx,
+    revoked.flatMap((r) => (r.issuerId ? [r.issuerId] : [])),
+  );
+  return revoked.map((r) => ({
+    action: 'pki.certificate_revoked' as const,
+    target: q.target,
+    companyId: q.companyId,
+    changes: { certificateId: r.id, serial: r.serial, reason: q.reason, cause: q.cause },
+  }));
 }
 
 /**
@@ -340,31 +594,71 @@ async function afterRevocation(
  */
 export async function revokeSealCertificates(
   trx: Transaction,
-  q: { groupId: string; sealId: string; companyId: string; reason: RevocationReasonName; cause: string; actor: AuditActor; at: Date },
+  q: {
+    groupId: string;
+    sealId: string;
+    companyId: string;
+    reason: RevocationReasonName;
+    cause: string;
+    actor: AuditActor;
+    at: Date;
+  },
 ): Promise<number> {
-  const revoked = await repo.revokeCertificates(trx, { groupId: q.groupId, sealId: q.sealId }, { reason: q.reason, at: q.at });
-  const events = await afterRevocation(trx, revoked, { reason: q.reason, cause: q.cause, target: { type: 'seal', id: q.sealId }, companyId: q.companyId });
+  const revoked = await repo.revokeCertificates(
+    trx,
+    { groupId: q.groupId, sealId: q.sealId },
+    { reason: q.reason, at: q.at },
+  );
+  const events = await afterRevocation(trx, revoked, {
+    reason: q.reason,
+    cause: q.cause,
+    target: { type: 'seal', id: q.sealId },
+    companyId: q.companyId,
+  });
   await recordAudits(trx, { groupId: q.groupId, actor: q.actor, at: q.at, events });
   return revoked.length;
 }
 
 /** A resumed seal: its certificates on hold are good again (RFC 5280 §5.3.1 certificateHold). */
-export async function reinstateSealCertificates(trx: Transaction, q: { groupId: string; sealId: string; companyId: string; cause: string; actor: AuditActor; at: Date }): Promise<number> {
+export async function reinstateSealCertificates(
+  trx: Transaction,
+  q: { groupId: string; sealId: string; companyId: string; cause: string; actor: AuditActor; at: Date },
+): Promise<number> {
   const lifted = await repo.liftHold(trx, { groupId: q.groupId, sealId: q.sealId });
-  await repo.bumpRevocationRevision(trx, lifted.flatMap((r) => (r.issuerId ? [r.issuerId] : [])));
+  await repo.bumpRevocationRevision(
+    trx,
+    lifted.flatMap((r) => (r.issuerId ? [r.issuerId] : [])),
+  );
   await recordAudits(trx, {
     groupId: q.groupId,
     actor: q.actor,
     at: q.at,
-    events: lifted.map((r) => ({ action: 'pki.certificate_reinstated' as const, target: { type: 'seal' as const, id: q.sealId }, companyId: q.companyId, changes: { certificateId: r.id, serial: r.serial, cause: q.cause } })),
+    events: lifted.map((r) => ({
+      action: 'pki.certificate_reinstated' as const,
+      target: { type: 'seal' as const, id: q.sealId },
+      companyId: q.companyId,
+      changes: { certificateId: r.id, serial: r.serial, cause: q.cause },
+    })),
   });
   return lifted.length;
 }
 
 /** A person who resigned: their certificates are revoked (affiliationChanged) in the same transaction. */
-export async function revokePersonCertificates(trx: Transaction, q: { groupId: string; userId: string; companyId: string; actor: AuditActor; at: Date }): Promise<number> {
-  const revoked = await repo.revokeCertificates(trx, { groupId: q.groupId, userId: q.userId }, { reason: 'affiliationChanged', at: q.at });
-  const events = await afterRevocation(trx, revoked, { reason: 'affiliationChanged', cause: 'the person resigned', target: { type: 'user', id: q.userId }, companyId: q.companyId });
+export async function revokePersonCertificates(
+  trx: Transaction,
+  q: { groupId: string; userId: string; companyId: string; actor: AuditActor; at: Date },
+): Promise<number> {
+  const revoked = await repo.revokeCertificates(
+    trx,
+    { groupId: q.groupId, userId: q.userId },
+    { reason: 'affiliationChanged', at: q.at },
+  );
+  const events = await afterRevocation(trx, revoked, {
+    reason: 'affiliationChanged',
+    cause: 'the person resigned',
+    target: { type: 'user', id: q.userId },
+    companyId: q.companyId,
+  });
   await recordAudits(trx, { groupId: q.groupId, actor: q.actor, at: q.at, events });
   return revoked.length;
 }
@@ -379,7 +673,10 @@ export async function revokePersonCertificates(trx: Transaction, q: { groupId: s
 export async function currentCrl(ctx: AppContext, issuer: repo.CertificateRecord): Promise<Buffer> {
   const now = ctx.now();
   const isFresh = (state: repo.CrlState) =>
-    state.crl !== null && state.crl.revision === state.revision && now.getTime() - state.crl.thisUpdate.getTime() < CRL_REFRESH_MS && now < state.crl.nextUpdate;
+    state.crl !== null &&
+    state.crl.revision === state.revision &&
+    now.getTime() - state.crl.thisUpdate.getTime() < CRL_REFRESH_MS &&
+    now < state.crl.nextUpdate;
   const state = await repo.findCrlState(ctx.db, issuer.id);
   if (!state) throw new AppError('certificate_not_found', 'No such certificate authority.');
   if (isFresh(state)) return state.crl!.der;
@@ -394,12 +691,24 @@ export async function currentCrl(ctx: AppContext, issuer: repo.CertificateRecord
       issuer: { signer: await openKey(ctx, issuer), certificate: issuer.der },
       // CRL times have whole seconds; rounding a revocation up keeps a signature time-stamped in
       // the same second, before it, valid (no signature can follow it: signing locks the certificate).
-      revoked: revoked.map((r) => ({ serial: BigInt(`0x${r.serial}`), date: new Date(Math.ceil(r.revokedAt.getTime() / 1000) * 1000), reason: r.reason ?? 'unspecified' })),
+      revoked: revoked.map((r) => ({
+        serial: BigInt(`0x${r.serial}`),
+        date: new Date(Math.ceil(r.revokedAt.getTime() / 1000) * 1000),
+        reason: r.reason ?? 'unspecified',
+      })),
       crlNumber,
       thisUpdate: now,
       nextUpdate,
     });
-    await repo.saveCrl(trx, { issuerId: issuer.id, groupId: issuer.groupId, crlNumber, revision: locked.revision, thisUpdate: now, nextUpdate, der });
+    await repo.saveCrl(trx, {
+      issuerId: issuer.id,
+      groupId: issuer.groupId,
+      crlNumber,
+      revision: locked.revision,
+      thisUpdate: now,
+      nextUpdate,
+      der,
+    });
     return der;
   });
 }
@@ -430,7 +739,10 @@ export async function getGroupCaCertificate(ctx: AppContext, groupId: string): P
  * a query from outside that transaction would wait for it forever). `known` are the certificates
  * whose revocation Sigil itself answers: its root and what its CAs issued.
  */
-export async function crlsFor(ctx: AppContext, certificates: Buffer[]): Promise<{ crls: Buffer[]; known: Set<string> }> {
+export async function crlsFor(
+  ctx: AppContext,
+  certificates: Buffer[],
+): Promise<{ crls: Buffer[]; known: Set<string> }> {
   const crls: Buffer[] = [];
   const known = new Set<string>();
   const issuers = new Set<string>();

@@ -9,7 +9,15 @@ const tags = ['roles'];
 const role = z.enum(roles);
 
 const assignmentSchema = z
-  .object({ id: z.string(), userId: z.string(), userName: z.string(), role: z.string(), companyId: z.string(), companyName: z.string(), createdAt: isoDate })
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    userName: z.string(),
+    role: z.string(),
+    companyId: z.string(),
+    companyName: z.string(),
+    createdAt: isoDate,
+  })
   .meta({ id: 'RoleAssignment' });
 
 const sodSchema = z.object({ pairs: z.array(z.tuple([role, role])) });
@@ -26,12 +34,23 @@ export const roleRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/role-assignments', {
-    schema: { tags, summary: 'Assign a role over a company subtree (refused with sod_conflict when duties clash)', body: body({ userId: uuid, role, companyId: uuid }), response: { 201: assignmentSchema } },
-    handler: async (request, reply) => reply.status(201).send(await service.assignRole(ctx, actorOf(request), request.body)),
+    schema: {
+      tags,
+      summary: 'Assign a role over a company subtree (refused with sod_conflict when duties clash)',
+      body: body({ userId: uuid, role, companyId: uuid }),
+      response: { 201: assignmentSchema },
+    },
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.assignRole(ctx, actorOf(request), request.body)),
   });
 
   app.delete('/role-assignments/:assignmentId', {
-    schema: { tags, summary: 'Revoke a role assignment', params: z.object({ assignmentId: uuid }), response: { 200: okSchema } },
+    schema: {
+      tags,
+      summary: 'Revoke a role assignment',
+      params: z.object({ assignmentId: uuid }),
+      response: { 200: okSchema },
+    },
     handler: async (request) => {
       await service.revokeRole(ctx, actorOf(request), request.params.assignmentId);
       return { ok: true as const };
@@ -47,7 +66,12 @@ export const roleRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.put('/settings/separation-of-duties', {
-    schema: { tags, summary: 'Change the separation-of-duties matrix (head-company system administrators only)', body: body({ pairs: z.array(z.tuple([role, role])).max(20) }), response: { 200: sodSchema } },
+    schema: {
+      tags,
+      summary: 'Change the separation-of-duties matrix (head-company system administrators only)',
+      body: body({ pairs: z.array(z.tuple([role, role])).max(20) }),
+      response: { 200: sodSchema },
+    },
     handler: async (request) => ({ pairs: await setSodMatrix(ctx, actorOf(request), request.body.pairs) }),
   });
 };

@@ -39,12 +39,35 @@ interface ScopeQuery {
 
 /** The ids of the seals in scope, as a subquery each of the three reads below repeats. */
 function sealIdsInScope(q: ScopeQuery): RawBuilder<unknown> {
-  const scope = sql.join(q.under.map((root) => sql`c.path like ${`${escapeLike(root)}%`}`), sql` or `);
+  const scope = sql.join(
+    q.under.map((root) => sql`c.path like ${`${escapeLike(root)}%`}`),
+    sql` or `,
+  );
   return sql`select s.id from seals s join companies c on c.id = s.company_id where s.group_id = ${q.groupId} and (${scope}) ${q.sealId ? sql`and s.id = ${q.sealId}` : sql``}`;
 }
 
-type SealPart = Pick<GrantCoverageRow, 'sealId' | 'sealName' | 'sealCode' | 'sealType' | 'sealStatus' | 'sealCompanyId' | 'sealCompanyName' | 'sealCompanyPath'>;
-type GrantPart = Pick<GrantCoverageRow, 'granteeType' | 'granteeName' | 'granteeCompanyPath' | 'categories' | 'validFrom' | 'validUntil' | 'maxUses' | 'usedCount'> & { grantId: string; sealId: string };
+type SealPart = Pick<
+  GrantCoverageRow,
+  | 'sealId'
+  | 'sealName'
+  | 'sealCode'
+  | 'sealType'
+  | 'sealStatus'
+  | 'sealCompanyId'
+  | 'sealCompanyName'
+  | 'sealCompanyPath'
+>;
+type GrantPart = Pick<
+  GrantCoverageRow,
+  | 'granteeType'
+  | 'granteeName'
+  | 'granteeCompanyPath'
+  | 'categories'
+  | 'validFrom'
+  | 'validUntil'
+  | 'maxUses'
+  | 'usedCount'
+> & { grantId: string; sealId: string };
 interface PersonPart {
   grantId: string;
   personId: string;
@@ -78,7 +101,10 @@ export async function findGrantCoverage(db: Db, q: ScopeQuery): Promise<GrantCov
 }
 
 async function findSealsInScope(trx: Transaction, q: ScopeQuery): Promise<SealPart[]> {
-  const scope = sql.join(q.under.map((root) => sql`c.path like ${`${escapeLike(root)}%`}`), sql` or `);
+  const scope = sql.join(
+    q.under.map((root) => sql`c.path like ${`${escapeLike(root)}%`}`),
+    sql` or `,
+  );
   const result = await sql<SealPart>`
     select s.id as "sealId", s.name as "sealName", s.code as "sealCode", s.type as "sealType", s.status as "sealStatus",
       s.company_id as "sealCompanyId", c.name as "sealCompanyName", c.path as "sealCompanyPath"
@@ -133,7 +159,12 @@ async function findCoveredPeople(trx: Transaction, q: ScopeQuery): Promise<Perso
 }
 
 /** Seal ⟕ grants ⟕ people, in report order, with the user filter's inner-join meaning. */
-function joinCoverage(seals: SealPart[], grants: GrantPart[], people: PersonPart[], onlyPeople: boolean): GrantCoverageRow[] {
+function joinCoverage(
+  seals: SealPart[],
+  grants: GrantPart[],
+  people: PersonPart[],
+  onlyPeople: boolean,
+): GrantCoverageRow[] {
   const grantsBySeal = new Map<string, GrantPart[]>();
   for (const g of grants) {
     const list = grantsBySeal.get(g.sealId);

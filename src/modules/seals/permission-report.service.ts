@@ -7,7 +7,15 @@ import { findUser } from '../users/user.repository.js';
 import { findGrantCoverage, type GrantCoverageRow } from './permission-report.repository.js';
 import { getSeal } from './seal.service.js';
 
-export const reportFlags = ['overlapping', 'single_user', 'beyond_company', 'beyond_function', 'expired', 'inactive_grantee', 'custodian_user'] as const;
+export const reportFlags = [
+  'overlapping',
+  'single_user',
+  'beyond_company',
+  'beyond_function',
+  'expired',
+  'inactive_grantee',
+  'custodian_user',
+] as const;
 export type ReportFlag = (typeof reportFlags)[number];
 
 /**
@@ -48,20 +56,32 @@ export function flagCoverage(rows: GrantCoverageRow[], now: Date): ReportRow[] {
   const nowMs = now.getTime();
   const time = (value: Date | string) => (value instanceof Date ? value.getTime() : new Date(value).getTime());
   // Worked out once per row: the report of a large company has tens of thousands of them.
-  const expired = rows.map((r) => r.grantId !== null && ((r.validUntil !== null && time(r.validUntil) <= nowMs) || (r.maxUses !== null && (r.usedCount ?? 0) >= r.maxUses)));
+  const expired = rows.map(
+    (r) =>
+      r.grantId !== null &&
+      ((r.validUntil !== null && time(r.validUntil) <= nowMs) ||
+        (r.maxUses !== null && (r.usedCount ?? 0) >= r.maxUses)),
+  );
   const grantsPerPerson = new Map<string, Set<string>>();
   const peoplePerSeal = new Map<string, Set<string>>();
   rows.forEach((r, i) => {
     if (!r.grantId || !r.personId || expired[i]) return;
     const key = `${r.sealId}|${r.personId}`;
     grantsPerPerson.set(key, (grantsPerPerson.get(key) ?? new Set()).add(r.grantId));
-    if (r.personStatus === 'active' && !r.personIsCustodian) peoplePerSeal.set(r.sealId, (peoplePerSeal.get(r.sealId) ?? new Set()).add(r.personId));
+    if (r.personStatus === 'active' && !r.personIsCustodian)
+      peoplePerSeal.set(r.sealId, (peoplePerSeal.get(r.sealId) ?? new Set()).add(r.personId));
   });
   return rows.map((r, i) => {
     const flags: ReportFlag[] = [];
     if (r.grantId) {
       if (r.personId && (grantsPerPerson.get(`${r.sealId}|${r.personId}`)?.size ?? 0) > 1) flags.push('overlapping');
-      if (r.sealStatus === 'active' && peoplePerSeal.get(r.sealId)?.size === 1 && r.personStatus === 'active' && !r.personIsCustodian) flags.push('single_user');
+      if (
+        r.sealStatus === 'active' &&
+        peoplePerSeal.get(r.sealId)?.size === 1 &&
+        r.personStatus === 'active' &&
+        !r.personIsCustodian
+      )
+        flags.push('single_user');
       if (r.granteeCompanyPath && !r.granteeCompanyPath.startsWith(r.sealCompanyPath)) flags.push('beyond_company');
       const allowed = sealFunction[r.sealType];
       if (allowed !== 'any' && (r.categories ?? []).some((c) => !allowed.includes(c))) flags.push('beyond_function');
@@ -94,14 +114,33 @@ export function flagCoverage(rows: GrantCoverageRow[], now: Date): ReportRow[] {
  * Who may use what, and through which grant: per company subtree, per seal or per person,
  * with every flag a seal administrator or auditor should act on.
  */
-export async function permissionReport(ctx: AppContext, actor: Actor, query: { under?: string | undefined; sealId?: string | undefined; userId?: string | undefined; flag?: ReportFlag | undefined }) {
+export async function permissionReport(
+  ctx: AppContext,
+  actor: Actor,
+  query: {
+    under?: string | undefined;
+    sealId?: string | undefined;
+    userId?: string | undefined;
+    flag?: ReportFlag | undefined;
+  },
+) {
   const { principal } = actor;
   let under = scopeOf(principal, 'seals.read');
-  if (query.under) under = [(await getCompany(ctx, actor, query.under)).path].filter((p) => under.some((root) => p.startsWith(root)));
+  if (query.under)
+    under = [(await getCompany(ctx, actor, query.under)).path].filter((p) => under.some((root) => p.startsWith(root)));
   if (query.sealId) await getSeal(ctx, actor, query.sealId);
-  if (query.userId && !(await findUser(ctx.db, { groupId: principal.groupId, id: query.userId, scope: scopeOf(principal, 'org.read') }))) throw notFound('user_not_found', query.userId);
+  if (
+    query.userId &&
+    !(await findUser(ctx.db, { groupId: principal.groupId, id: query.userId, scope: scopeOf(principal, 'org.read') }))
+  )
+    throw notFound('user_not_found', query.userId);
   if (query.under && under.length === 0) throw notFound('company_not_found', query.under);
-  const coverage = await findGrantCoverage(ctx.db, { groupId: principal.groupId, under, sealId: query.sealId, userId: query.userId });
+  const coverage = await findGrantCoverage(ctx.db, {
+    groupId: principal.groupId,
+    under,
+    sealId: query.sealId,
+    userId: query.userId,
+  });
   let rows = flagCoverage(coverage, ctx.now());
   const summary = Object.fromEntries(reportFlags.map((flag) => [flag, 0])) as Record<ReportFlag, number>;
   for (const r of rows) for (const flag of r.flags) summary[flag] += 1;
@@ -128,7 +167,13 @@ const csvColumns: Array<[string, (r: ReportRow) => string]> = [
 
 /** RFC 4180 CSV with a UTF-8 byte-order mark, so spreadsheet programs read the Chinese names. */
 export function toCsv(rows: ReportRow[]): string {
-  const cell = (value: string) => (/[",\r\n]/.test(value) || /^[=+\-@]/.test(value) ? `"${value.replace(/^([=+\-@])/, "'$1").replace(/"/g, '""')}"` : value);
-  const lines = [csvColumns.map(([name]) => name).join(','), ...rows.map((r) => csvColumns.map(([, get]) => cell(get(r))).join(','))];
+  const cell = (value: string) =>
+    /[",\r\n]/.test(value) || /^[=+\-@]/.test(value)
+      ? `"${value.replace(/^([=+\-@])/, "'$1").replace(/"/g, '""')}"`
+      : value;
+  const lines = [
+    csvColumns.map(([name]) => name).join(','),
+    ...rows.map((r) => csvColumns.map(([, get]) => cell(get(r))).join(',')),
+  ];
   return `\ufeff${lines.join('\r\n')}\r\n`;
 }

@@ -70,22 +70,56 @@ const zh = {
   yes: '是',
   no: '否',
   none: '无',
-  kinds: { electronic: '电子印章', physical: '实物印章', ukey: 'UKey 印章', mobile: '移动印章' } as Record<string, string>,
-  types: { official: '公章', contract: '合同专用章', finance: '财务专用章', invoice: '发票专用章', hr: '人事章', legal_representative: '法定代表人章', custom: '自定义' } as Record<string, string>,
-  statuses: { pending: '待启用', active: '启用', suspended: '停用', lost: '挂失', destroyed: '已销毁' } as Record<string, string>,
-  certificate: (c: NonNullable<SealRecord['certificate']>) => `${c.subject}；序列号 ${c.serialNumber}；${c.status === 'active' ? '有效' : `已吊销（${c.revocationReason ?? ''}）`}；有效期至 ${stamp(c.notAfter)}`,
+  kinds: { electronic: '电子印章', physical: '实物印章', ukey: 'UKey 印章', mobile: '移动印章' } as Record<
+    string,
+    string
+  >,
+  types: {
+    official: '公章',
+    contract: '合同专用章',
+    finance: '财务专用章',
+    invoice: '发票专用章',
+    hr: '人事章',
+    legal_representative: '法定代表人章',
+    custom: '自定义',
+  } as Record<string, string>,
+  statuses: { pending: '待启用', active: '启用', suspended: '停用', lost: '挂失', destroyed: '已销毁' } as Record<
+    string,
+    string
+  >,
+  certificate: (c: NonNullable<SealRecord['certificate']>) =>
+    `${c.subject}；序列号 ${c.serialNumber}；${c.status === 'active' ? '有效' : `已吊销（${c.revocationReason ?? ''}）`}；有效期至 ${stamp(c.notAfter)}`,
   grants: '使用授权',
   grantColumns: ['被授权人', '业务类别', '有效期', '次数（已用/上限）', '状态', '授权时间'],
   granteeTypes: { user: '人员', department: '部门', role: '角色' } as Record<string, string>,
   grantStates: { active: '有效', revoked: '已撤销', expired: '已失效', future: '未生效', usedUp: '次数用尽' },
   unlimited: '不限',
   forever: '长期',
-  categories: { personnel: '人事', procurement: '采购', sales: '销售', legal: '法务', finance: '财务' } as Record<string, string>,
-  roles: { system_admin: '系统管理员', seal_admin: '印章管理员', security_auditor: '安全审计员', employee: '员工' } as Record<string, string>,
+  categories: { personnel: '人事', procurement: '采购', sales: '销售', legal: '法务', finance: '财务' } as Record<
+    string,
+    string
+  >,
+  roles: {
+    system_admin: '系统管理员',
+    seal_admin: '印章管理员',
+    security_auditor: '安全审计员',
+    employee: '员工',
+  } as Record<string, string>,
   lifecycle: '生命周期',
   lifecycleColumns: ['申请时间', '事项', '申请人', '事由', '状态', '完成时间'],
-  lifecycleActions: { produce: '制作', change: '变更', transfer: '移交', suspend: '停用', resume: '恢复启用', report_loss: '挂失', destroy: '销毁' } as Record<string, string>,
-  applicationStatuses: { pending: '审批中', approved: '已批准', rejected: '已驳回', withdrawn: '已撤回' } as Record<string, string>,
+  lifecycleActions: {
+    produce: '制作',
+    change: '变更',
+    transfer: '移交',
+    suspend: '停用',
+    resume: '恢复启用',
+    report_loss: '挂失',
+    destroy: '销毁',
+  } as Record<string, string>,
+  applicationStatuses: { pending: '审批中', approved: '已批准', rejected: '已驳回', withdrawn: '已撤回' } as Record<
+    string,
+    string
+  >,
   uses: '用印记录',
   useColumns: ['申请时间', '申请人', '业务类别', '事由', '申请次数', '已用/批准', '状态'],
   history: '操作记录（审计日志）',
@@ -103,7 +137,8 @@ const zh = {
     'pki.certificate_reinstated': '恢复证书',
   } as Record<string, string>,
   empty: '（无）',
-  shownOf: (shown: number, total: number) => `共 ${total.toLocaleString('en-US')} 条，仅列出最近 ${shown.toLocaleString('en-US')} 条。`,
+  shownOf: (shown: number, total: number) =>
+    `共 ${total.toLocaleString('en-US')} 条，仅列出最近 ${shown.toLocaleString('en-US')} 条。`,
   fullRecord: (where: string) => `完整记录请查询：${where}`,
   system: '系统',
   timeNote: '时间均为 UTC。',
@@ -140,20 +175,54 @@ const en: Labels = {
   no: 'no',
   none: 'none',
   kinds: { electronic: 'electronic', physical: 'physical (smart seal)', ukey: 'UKey', mobile: 'mobile' },
-  types: { official: 'official seal', contract: 'contract seal', finance: 'finance seal', invoice: 'invoice seal', hr: 'HR seal', legal_representative: 'legal representative seal', custom: 'custom' },
-  statuses: { pending: 'pending', active: 'active', suspended: 'suspended', lost: 'reported lost', destroyed: 'destroyed' },
-  certificate: (c) => `${c.subject}; serial ${c.serialNumber}; ${c.status === 'active' ? 'valid' : `revoked (${c.revocationReason ?? ''})`}; until ${stamp(c.notAfter)}`,
+  types: {
+    official: 'official seal',
+    contract: 'contract seal',
+    finance: 'finance seal',
+    invoice: 'invoice seal',
+    hr: 'HR seal',
+    legal_representative: 'legal representative seal',
+    custom: 'custom',
+  },
+  statuses: {
+    pending: 'pending',
+    active: 'active',
+    suspended: 'suspended',
+    lost: 'reported lost',
+    destroyed: 'destroyed',
+  },
+  certificate: (c) =>
+    `${c.subject}; serial ${c.serialNumber}; ${c.status === 'active' ? 'valid' : `revoked (${c.revocationReason ?? ''})`}; until ${stamp(c.notAfter)}`,
   grants: 'Grants',
   grantColumns: ['Grantee', 'Categories', 'Valid', 'Uses (used/limit)', 'State', 'Granted'],
   granteeTypes: { user: 'person', department: 'department', role: 'role' },
   grantStates: { active: 'live', revoked: 'revoked', expired: 'expired', future: 'not yet valid', usedUp: 'used up' },
   unlimited: 'no limit',
   forever: 'open-ended',
-  categories: { personnel: 'personnel', procurement: 'procurement', sales: 'sales', legal: 'legal', finance: 'finance' },
-  roles: { system_admin: 'system administrator', seal_admin: 'seal administrator', security_auditor: 'security auditor', employee: 'employee' },
+  categories: {
+    personnel: 'personnel',
+    procurement: 'procurement',
+    sales: 'sales',
+    legal: 'legal',
+    finance: 'finance',
+  },
+  roles: {
+    system_admin: 'system administrator',
+    seal_admin: 'seal administrator',
+    security_auditor: 'security auditor',
+    employee: 'employee',
+  },
   lifecycle: 'Lifecycle',
   lifecycleColumns: ['Applied', 'Step', 'Applicant', 'Reason', 'Status', 'Decided'],
-  lifecycleActions: { produce: 'production', change: 'change', transfer: 'transfer', suspend: 'suspension', resume: 'resumption', report_loss: 'loss report', destroy: 'destruction' },
+  lifecycleActions: {
+    produce: 'production',
+    change: 'change',
+    transfer: 'transfer',
+    suspend: 'suspension',
+    resume: 'resumption',
+    report_loss: 'loss report',
+    destroy: 'destruction',
+  },
   applicationStatuses: { pending: 'pending', approved: 'approved', rejected: 'rejected', withdrawn: 'withdrawn' },
   uses: 'Uses',
   useColumns: ['Applied', 'Applicant', 'Category', 'Reason', 'Uses asked', 'Used/approved', 'Status'],
@@ -172,7 +241,8 @@ const en: Labels = {
     'pki.certificate_reinstated': 'certificate reinstated',
   },
   empty: '(none)',
-  shownOf: (shown, total) => `${total.toLocaleString('en-US')} in all; the latest ${shown.toLocaleString('en-US')} are listed.`,
+  shownOf: (shown, total) =>
+    `${total.toLocaleString('en-US')} in all; the latest ${shown.toLocaleString('en-US')} are listed.`,
   fullRecord: (where) => `The full record: ${where}`,
   system: 'system',
   timeNote: 'All times are UTC.',
@@ -195,11 +265,14 @@ function stamp(date: Date | string | null | undefined): string {
 const clip = (text: string) => (text.length > MAX_CELL ? `${text.slice(0, MAX_CELL - 1)}…` : text);
 
 function categoryText(l: Labels, categories: string[]): string {
-  return categories.map((c) => (c.startsWith('custom:') ? c.slice('custom:'.length) : (l.categories[c] ?? c))).join('、');
+  return categories
+    .map((c) => (c.startsWith('custom:') ? c.slice('custom:'.length) : (l.categories[c] ?? c)))
+    .join('、');
 }
 
 function grantState(l: Labels, g: GrantRecord, now: Date): string {
-  if (g.revokedAt) return `${l.grantStates.revoked} ${stamp(g.revokedAt)}${g.revokeReason ? `（${g.revokeReason}）` : ''}`;
+  if (g.revokedAt)
+    return `${l.grantStates.revoked} ${stamp(g.revokedAt)}${g.revokeReason ? `（${g.revokeReason}）` : ''}`;
   if (new Date(g.validFrom) > now) return l.grantStates.future;
   if (g.validUntil && new Date(g.validUntil) <= now) return l.grantStates.expired;
   if (g.maxUses !== null && g.usedCount >= g.maxUses) return l.grantStates.usedUp;
@@ -208,7 +281,8 @@ function grantState(l: Labels, g: GrantRecord, now: Date): string {
 
 function granteeText(l: Labels, g: GrantRecord): string {
   const type = l.granteeTypes[g.granteeType] ?? g.granteeType;
-  if (g.granteeType === 'role') return `${type}：${l.roles[g.granteeRole ?? ''] ?? g.granteeRole ?? ''} @ ${g.granteeName ?? ''}`;
+  if (g.granteeType === 'role')
+    return `${type}：${l.roles[g.granteeRole ?? ''] ?? g.granteeRole ?? ''} @ ${g.granteeName ?? ''}`;
   return `${type}：${g.granteeName ?? g.granteeUserId ?? g.granteeDepartmentId ?? ''}`;
 }
 
@@ -253,12 +327,22 @@ class CardWriter {
 
   heading(text: string): void {
     if (this.doc.y + 60 > this.bottom) this.doc.addPage();
-    this.doc.moveDown(0.8).font('bold').fontSize(12).fillColor('#000').text(text, this.doc.page.margins.left, this.doc.y, { width: this.width });
+    this.doc
+      .moveDown(0.8)
+      .font('bold')
+      .fontSize(12)
+      .fillColor('#000')
+      .text(text, this.doc.page.margins.left, this.doc.y, { width: this.width });
     this.doc.moveDown(0.3);
   }
 
   note(text: string): void {
-    this.doc.font('regular').fontSize(FONT_SIZE).fillColor('#555').text(text, this.doc.page.margins.left, this.doc.y, { width: this.width }).fillColor('#000');
+    this.doc
+      .font('regular')
+      .fontSize(FONT_SIZE)
+      .fillColor('#555')
+      .text(text, this.doc.page.margins.left, this.doc.y, { width: this.width })
+      .fillColor('#000');
   }
 
   /** A table that breaks across pages, repeating its header; each row as tall as its tallest cell. */
@@ -272,7 +356,11 @@ class CardWriter {
       const height = Math.max(...heights) + 2 * PADDING;
       if (doc.y + height > this.bottom) {
         doc.addPage();
-        if (!header) drawRow(columns.map((c) => c.header), true);
+        if (!header)
+          drawRow(
+            columns.map((c) => c.header),
+            true,
+          );
         doc.font(header ? 'bold' : 'regular').fontSize(FONT_SIZE);
       }
       const top = doc.y;
@@ -291,13 +379,19 @@ class CardWriter {
       doc.x = doc.page.margins.left;
       doc.y = top + height;
     };
-    drawRow(columns.map((c) => c.header), true);
+    drawRow(
+      columns.map((c) => c.header),
+      true,
+    );
     if (rows.length === 0) {
       this.note(this.l.empty);
       return;
     }
     for (const row of rows) {
-      drawRow(row.map((cell) => clip(cell)), false);
+      drawRow(
+        row.map((cell) => clip(cell)),
+        false,
+      );
       if (++this.rowsSinceTurn >= ROWS_PER_TURN) {
         this.rowsSinceTurn = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -314,7 +408,15 @@ class CardWriter {
       // Written below the bottom margin: lift the margin so PDFKit does not start a new page.
       const bottom = margins.bottom;
       this.doc.page.margins.bottom = 0;
-      this.doc.font('regular').fontSize(7).fillColor('#777').text(text(i + 1, range.count), margins.left, this.doc.page.height - bottom + 16, { width: this.width, align: 'center', lineBreak: false });
+      this.doc
+        .font('regular')
+        .fontSize(7)
+        .fillColor('#777')
+        .text(text(i + 1, range.count), margins.left, this.doc.page.height - bottom + 16, {
+          width: this.width,
+          align: 'center',
+          lineBreak: false,
+        });
       this.doc.page.margins.bottom = bottom;
     }
   }
@@ -324,7 +426,10 @@ let fonts: Promise<{ regular: Buffer; bold: Buffer }> | undefined;
 
 /** Read once per process, and only when the first card is drawn (two fonts, about 16 MB). */
 function loadFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
-  fonts ??= Promise.all([readFile(cjkFontPath('Regular')), readFile(cjkFontPath('Bold'))]).then(([regular, bold]) => ({ regular, bold }));
+  fonts ??= Promise.all([readFile(cjkFontPath('Regular')), readFile(cjkFontPath('Bold'))]).then(([regular, bold]) => ({
+    regular,
+    bold,
+  }));
   return fonts;
 }
 
@@ -361,7 +466,12 @@ export async function renderSealCardPdf(card: SealCardDocument, lang: CardLangua
     [l.fields.code, seal.code],
     [l.fields.company, seal.companyName],
     [l.fields.kind, l.kinds[seal.kind] ?? seal.kind],
-    [l.fields.type, seal.type === 'custom' && seal.customType ? `${l.types.custom}：${seal.customType}` : (l.types[seal.type] ?? seal.type)],
+    [
+      l.fields.type,
+      seal.type === 'custom' && seal.customType
+        ? `${l.types.custom}：${seal.customType}`
+        : (l.types[seal.type] ?? seal.type),
+    ],
     [l.fields.status, l.statuses[seal.status] ?? seal.status],
     [l.fields.custodians, seal.custodians.map((c) => c.name).join('、') || l.none],
     [l.fields.needsCustodian, seal.needsCustodian ? l.yes : l.no],
@@ -380,7 +490,10 @@ export async function renderSealCardPdf(card: SealCardDocument, lang: CardLangua
     const y = doc.y;
     doc.font('bold').fontSize(9).text(label, doc.page.margins.left, y, { width: labelWidth });
     const afterLabel = doc.y;
-    doc.font('regular').fontSize(9).text(value || '—', doc.page.margins.left + labelWidth, y, { width: valueWidth });
+    doc
+      .font('regular')
+      .fontSize(9)
+      .text(value || '—', doc.page.margins.left + labelWidth, y, { width: valueWidth });
     doc.y = Math.max(doc.y, afterLabel) + 2;
   }
   const afterAttributes = doc.y;
@@ -394,14 +507,23 @@ export async function renderSealCardPdf(card: SealCardDocument, lang: CardLangua
       .lineWidth(0.5)
       .strokeColor('#bbbbbb')
       .stroke();
-    doc.font('regular').fontSize(8).fillColor('#777').text(card.image ? l.imageMissing(card.image.missing) : l.noImage, imageX + 6, top + 14 + imageSize / 2 - 8, { width: imageSize - 12, align: 'center' }).fillColor('#000');
+    doc
+      .font('regular')
+      .fontSize(8)
+      .fillColor('#777')
+      .text(card.image ? l.imageMissing(card.image.missing) : l.noImage, imageX + 6, top + 14 + imageSize / 2 - 8, {
+        width: imageSize - 12,
+        align: 'center',
+      })
+      .fillColor('#000');
   }
   doc.x = doc.page.margins.left;
   doc.y = Math.max(afterAttributes, top + imageSize + 20);
 
   const now = card.generatedAt;
   const cut = (shown: Shown<unknown>, where: string) => {
-    if (shown.total > shown.items.length) w.note(`${l.shownOf(shown.items.length, shown.total)} ${l.fullRecord(where)}`);
+    if (shown.total > shown.items.length)
+      w.note(`${l.shownOf(shown.items.length, shown.total)} ${l.fullRecord(where)}`);
   };
 
   w.heading(`${l.grants} (${card.grants.total.toLocaleString('en-US')})`);
@@ -422,7 +544,14 @@ export async function renderSealCardPdf(card: SealCardDocument, lang: CardLangua
   cut(card.lifecycle, '/api/v1/applications');
   await w.table(
     l.lifecycleColumns.map((header, i) => ({ header, weight: [1.4, 1.2, 1.3, 3.5, 1, 1.4][i]! })),
-    card.lifecycle.items.map((a) => [stamp(a.createdAt), l.lifecycleActions[a.lifecycleAction ?? ''] ?? a.lifecycleAction ?? '', a.applicantName, a.reason, l.applicationStatuses[a.status] ?? a.status, stamp(a.decidedAt)]),
+    card.lifecycle.items.map((a) => [
+      stamp(a.createdAt),
+      l.lifecycleActions[a.lifecycleAction ?? ''] ?? a.lifecycleAction ?? '',
+      a.applicantName,
+      a.reason,
+      l.applicationStatuses[a.status] ?? a.status,
+      stamp(a.decidedAt),
+    ]),
   );
 
   w.heading(`${l.uses} (${card.uses.total.toLocaleString('en-US')})`);
@@ -435,7 +564,9 @@ export async function renderSealCardPdf(card: SealCardDocument, lang: CardLangua
       categoryText(l, a.category ? [a.category] : []),
       a.reason,
       String(a.uses),
-      a.usesGranted === null ? '' : `${a.usesConsumed ?? 0} / ${a.usesGranted}${a.authorizationRevoked ? ` (${l.grantStates.revoked})` : ''}`,
+      a.usesGranted === null
+        ? ''
+        : `${a.usesConsumed ?? 0} / ${a.usesGranted}${a.authorizationRevoked ? ` (${l.grantStates.revoked})` : ''}`,
       l.applicationStatuses[a.status] ?? a.status,
     ]),
   );
@@ -444,7 +575,13 @@ export async function renderSealCardPdf(card: SealCardDocument, lang: CardLangua
   cut(card.events, `GET /api/v1/audit-events?targetId=${seal.id}`);
   await w.table(
     l.historyColumns.map((header, i) => ({ header, weight: [0.6, 1.4, 1.8, 1.2, 5][i]! })),
-    card.events.items.map((e) => [String(e.seq), stamp(e.occurredAt), l.actions[e.action] ? `${l.actions[e.action]}\n${e.action}` : e.action, e.actorName ?? l.system, changesText(e.changes)]),
+    card.events.items.map((e) => [
+      String(e.seq),
+      stamp(e.occurredAt),
+      l.actions[e.action] ? `${l.actions[e.action]}\n${e.action}` : e.action,
+      e.actorName ?? l.system,
+      changesText(e.changes),
+    ]),
   );
 
   w.footers((page, of) => `${l.title} · ${seal.code} · ${stamp(card.generatedAt)} UTC · ${l.page(page, of)}`);

@@ -48,8 +48,14 @@ export async function findSealApplications(
 }
 
 /** How many audit events concern a seal, counted over the same companies the file card reads them from. */
-export async function countSealEvents(db: Db, q: { groupId: string; sealId: string; scope: string[] }): Promise<number> {
-  const scope = sql.join(q.scope.map((root) => sql`c.path like ${`${escapeLike(root)}%`}`), sql` or `);
+export async function countSealEvents(
+  db: Db,
+  q: { groupId: string; sealId: string; scope: string[] },
+): Promise<number> {
+  const scope = sql.join(
+    q.scope.map((root) => sql`c.path like ${`${escapeLike(root)}%`}`),
+    sql` or `,
+  );
   const result = await sql<{ n: number }>`
     select count(*)::int as n from audit_events e join companies c on c.id = e.company_id
     where e.group_id = ${q.groupId} and e.target_id = ${q.sealId} and (${scope})
@@ -59,6 +65,11 @@ export async function countSealEvents(db: Db, q: { groupId: string; sealId: stri
 
 /** How many grants a seal has ever had, revoked ones included. */
 export async function countSealGrants(db: Db, q: { groupId: string; sealId: string }): Promise<number> {
-  const result = await db.selectFrom('seal_grants').select(sql<number>`count(*)::int`.as('n')).where('group_id', '=', q.groupId).where('seal_id', '=', q.sealId).executeTakeFirst();
+  const result = await db
+    .selectFrom('seal_grants')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('group_id', '=', q.groupId)
+    .where('seal_id', '=', q.sealId)
+    .executeTakeFirst();
   return result?.n ?? 0;
 }

@@ -38,7 +38,12 @@ export function chooseCardLanguage(lang: CardLanguage | undefined, acceptLanguag
  * lifecycle applications, the uses and the audit history. Same access as the card itself
  * (`getSeal`: seals.read over the seal's company, else not found).
  */
-export async function exportSealCard(ctx: AppContext, actor: Actor, sealId: string, options: { lang: CardLanguage; limits?: CardLimits }): Promise<{ pdf: Buffer; fileName: string }> {
+export async function exportSealCard(
+  ctx: AppContext,
+  actor: Actor,
+  sealId: string,
+  options: { lang: CardLanguage; limits?: CardLimits },
+): Promise<{ pdf: Buffer; fileName: string }> {
   const { principal } = actor;
   const limits = options.limits ?? CARD_LIMITS;
   const seal = await getSeal(ctx, actor, sealId);
@@ -56,7 +61,16 @@ export async function exportSealCard(ctx: AppContext, actor: Actor, sealId: stri
     seal,
     image: seal.imageSha256 ? await readImage(ctx, groupId, seal.imageSha256) : null,
     grants: { items: grants.slice(0, limits.grants), total: grantTotal },
-    events: { items: events.map((e) => ({ seq: e.seq, occurredAt: e.occurred_at, action: e.action, actorName: e.actor_name, changes: parseStoredChanges(e).changes })), total: eventTotal },
+    events: {
+      items: events.map((e) => ({
+        seq: e.seq,
+        occurredAt: e.occurred_at,
+        action: e.action,
+        actorName: e.actor_name,
+        changes: parseStoredChanges(e).changes,
+      })),
+      total: eventTotal,
+    },
     lifecycle,
     uses,
     generatedAt: ctx.now(),
@@ -73,7 +87,8 @@ async function readImage(ctx: AppContext, groupId: string, sha256: string): Prom
   try {
     return { png: await sealImagePng(ctx, { groupId, sha256 }) };
   } catch (error) {
-    if (error instanceof BlobMissingError || error instanceof BlobCorruptError) return { missing: `${sha256.slice(0, 12)}… ${error.message}` };
+    if (error instanceof BlobMissingError || error instanceof BlobCorruptError)
+      return { missing: `${sha256.slice(0, 12)}… ${error.message}` };
     if (error instanceof AppError && error.code === 'blob_not_found') return { missing: error.message };
     throw error;
   }

@@ -4,7 +4,10 @@ import { takesPart } from '../approvals/approval.repository.js';
 import { inScope } from '../../db/scope.js';
 
 /** Whether a seal of a company inside `scope` shows this image: what lets someone other than its uploader read it. */
-export async function isImageOfSealInScope(db: Db | Transaction, where: { groupId: string; sha256: string; scope: string[] }): Promise<boolean> {
+export async function isImageOfSealInScope(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string; scope: string[] },
+): Promise<boolean> {
   const row = await db
     .selectFrom('seals as s')
     .innerJoin('companies as c', 'c.id', 's.company_id')
@@ -22,7 +25,10 @@ export async function isImageOfSealInScope(db: Db | Transaction, where: { groupI
  * this person on it: as applicant, approver (or the one an approver stands in for) or copied
  * recipient. Approvers must see the impression they are asked to approve before any seal shows it.
  */
-export async function isImageOfApplicationFor(db: Db | Transaction, where: { groupId: string; sha256: string; userId: string }): Promise<boolean> {
+export async function isImageOfApplicationFor(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string; userId: string },
+): Promise<boolean> {
   const row = await db
     .selectFrom('applications as a')
     .select('a.id')

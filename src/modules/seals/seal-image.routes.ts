@@ -4,12 +4,21 @@ import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import type { RoutesPlugin } from '../../server/schemas.js';
 import { SEAL_IMAGE_LIMITS, SEAL_IMAGE_TYPES, type SealImageType } from '../../seal-image/inspect.js';
-import { binaryImage, sealImageParams, sealImageSchema, sealImageSpecBody, sealImageUploadBody } from './seal-image.schema.js';
+import {
+  binaryImage,
+  sealImageParams,
+  sealImageSchema,
+  sealImageSpecBody,
+  sealImageUploadBody,
+} from './seal-image.schema.js';
 import * as service from './seal-image.service.js';
 
 const tags = ['seals'];
 
-const imageContent = (description: string) => ({ description, content: Object.fromEntries(SEAL_IMAGE_TYPES.map((type) => [type, { schema: binaryImage }])) });
+const imageContent = (description: string) => ({
+  description,
+  content: Object.fromEntries(SEAL_IMAGE_TYPES.map((type) => [type, { schema: binaryImage }])),
+});
 
 /** An SVG shown straight from the API must not be able to run or load anything, even if one slipped past the upload check. */
 function sendImage(reply: FastifyReply, image: { bytes: Buffer; mediaType: SealImageType }): FastifyReply {
@@ -46,8 +55,15 @@ export const sealImageRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/seal-images/generate', {
-    schema: { tags, summary: 'Draw a seal image and store it for your group; reference its SHA-256 in a production or change application', body: sealImageSpecBody, response: { 201: sealImageSchema } },
-    handler: async (request, reply) => reply.status(201).send(await service.generateSealImage(ctx, actorOf(request), request.body)),
+    schema: {
+      tags,
+      summary:
+        'Draw a seal image and store it for your group; reference its SHA-256 in a production or change application',
+      body: sealImageSpecBody,
+      response: { 201: sealImageSchema },
+    },
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.generateSealImage(ctx, actorOf(request), request.body)),
   });
 
   app.get('/seal-images/:sha256', {
@@ -55,7 +71,10 @@ export const sealImageRoutes: RoutesPlugin = async (app, { ctx }) => {
       tags,
       summary: 'A seal image you stored, or the image of a seal you may see',
       params: sealImageParams,
-      response: { 200: imageContent('The image; ETag is its SHA-256'), 304: z.null().describe('Not modified: If-None-Match named this image') },
+      response: {
+        200: imageContent('The image; ETag is its SHA-256'),
+        304: z.null().describe('Not modified: If-None-Match named this image'),
+      },
     },
     handler: async (request, reply) => {
       const image = await service.readSealImage(ctx, actorOf(request), request.params.sha256);
@@ -78,7 +97,8 @@ export const sealImageRoutes: RoutesPlugin = async (app, { ctx }) => {
       bodyLimit: Math.ceil(SEAL_IMAGE_LIMITS.maxBytes / 3) * 4 + 4096,
       schema: {
         tags,
-        summary: 'Upload a seal image (PNG with transparency, or SVG), checked by content, size and dimensions, and store it for your group',
+        summary:
+          'Upload a seal image (PNG with transparency, or SVG), checked by content, size and dimensions, and store it for your group',
         consumes: ['image/png', 'image/svg+xml', 'application/json'],
         body: sealImageUploadBody,
         response: { 201: sealImageSchema },
@@ -88,7 +108,9 @@ export const sealImageRoutes: RoutesPlugin = async (app, { ctx }) => {
         // A raw body claims its type in Content-Type; application/octet-stream claims nothing.
         const header = request.headers['content-type'];
         const claimed = claimedType ?? (header && !/^application\/octet-stream\b/i.test(header) ? header : undefined);
-        return reply.status(201).send(await service.uploadSealImage(ctx, actorOf(request), { bytes, claimedType: claimed, fileName }));
+        return reply
+          .status(201)
+          .send(await service.uploadSealImage(ctx, actorOf(request), { bytes, claimedType: claimed, fileName }));
       },
     });
   });

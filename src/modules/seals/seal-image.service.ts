@@ -30,34 +30,61 @@ function specOf(input: SealImageRequest): SealImageSpec {
   return checkSealImageSpec({ shape, company, type, code, name, color, sizeMm, star }, 'body.');
 }
 
-async function draw(input: SealImageRequest, defaultPxPerMm: number): Promise<{ bytes: Buffer; mediaType: SealImageType; width: number; height: number }> {
+async function draw(
+  input: SealImageRequest,
+  defaultPxPerMm: number,
+): Promise<{ bytes: Buffer; mediaType: SealImageType; width: number; height: number }> {
   const spec = specOf(input);
   if (input.format === 'svg') {
     const { svg, widthMm, heightMm } = renderSealSvg(spec);
     // CSS pixels of the SVG's own size (96 per inch), as an uploaded SVG is measured.
-    return { bytes: Buffer.from(svg), mediaType: 'image/svg+xml', width: Math.round((widthMm / 25.4) * 96), height: Math.round((heightMm / 25.4) * 96) };
+    return {
+      bytes: Buffer.from(svg),
+      mediaType: 'image/svg+xml',
+      width: Math.round((widthMm / 25.4) * 96),
+      height: Math.round((heightMm / 25.4) * 96),
+    };
   }
   const png = await renderSealPng(spec, input.pxPerMm ?? defaultPxPerMm);
   return { bytes: png.png, mediaType: 'image/png', width: png.width, height: png.height };
 }
 
 /** The seal drawn from the designer's fields and not stored: what the console shows as someone types. */
-export async function previewSealImage(_ctx: AppContext, actor: Actor, input: SealImageRequest): Promise<{ bytes: Buffer; mediaType: SealImageType }> {
+export async function previewSealImage(
+  _ctx: AppContext,
+  actor: Actor,
+  input: SealImageRequest,
+): Promise<{ bytes: Buffer; mediaType: SealImageType }> {
   scopeOf(actor.principal, 'seals.manage');
   const { bytes, mediaType } = await draw(input, PREVIEW_PX_PER_MM);
   return { bytes, mediaType };
 }
 
-async function store(ctx: AppContext, actor: Actor, image: { bytes: Buffer; mediaType: SealImageType; width: number; height: number; fileName: string | null }): Promise<StoredSealImage> {
+async function store(
+  ctx: AppContext,
+  actor: Actor,
+  image: { bytes: Buffer; mediaType: SealImageType; width: number; height: number; fileName: string | null },
+): Promise<StoredSealImage> {
   const { principal } = actor;
   const blob = await ctx.db.transaction().execute((trx) =>
-    storeBlob(trx, ctx.blobs, { groupId: principal.groupId, bytes: image.bytes, mediaType: image.mediaType, originalName: image.fileName, createdBy: principal.id, at: ctx.now() }),
+    storeBlob(trx, ctx.blobs, {
+      groupId: principal.groupId,
+      bytes: image.bytes,
+      mediaType: image.mediaType,
+      originalName: image.fileName,
+      createdBy: principal.id,
+      at: ctx.now(),
+    }),
   );
   return { sha256: blob.sha256, mediaType: image.mediaType, size: blob.size, width: image.width, height: image.height };
 }
 
 /** Draws the seal and stores it for the caller's group; the hash goes into a production or change application. */
-export async function generateSealImage(ctx: AppContext, actor: Actor, input: SealImageRequest): Promise<StoredSealImage> {
+export async function generateSealImage(
+  ctx: AppContext,
+  actor: Actor,
+  input: SealImageRequest,
+): Promise<StoredSealImage> {
   scopeOf(actor.principal, 'seals.manage');
   const image = await draw(input, DEFAULT_PX_PER_MM);
   return store(ctx, actor, { ...image, fileName: `${input.shape}-seal.${input.format}` });
@@ -67,7 +94,11 @@ export async function generateSealImage(ctx: AppContext, actor: Actor, input: Se
  * Stores an uploaded seal image after `inspectSealImage`: the content must be the PNG (with
  * transparency) or SVG (without anything active) it claims to be, and at most 2 MB.
  */
-export async function uploadSealImage(ctx: AppContext, actor: Actor, input: { bytes: Buffer; claimedType: string | undefined; fileName?: string | undefined }): Promise<StoredSealImage> {
+export async function uploadSealImage(
+  ctx: AppContext,
+  actor: Actor,
+  input: { bytes: Buffer; claimedType: string | undefined; fileName?: string | undefined },
+): Promise<StoredSealImage> {
   scopeOf(actor.principal, 'seals.manage');
   const inspected = inspectSealImage(input.bytes, input.claimedType);
   return store(ctx, actor, { bytes: input.bytes, ...inspected, fileName: input.fileName ?? null });
@@ -80,15 +111,24 @@ export async function uploadSealImage(ctx: AppContext, actor: Actor, input: { by
  * one of this group's that the caller has no business with) the answer is the same not-found
  * as for a hash that does not exist: a hash must not work as a key to someone else's seal.
  */
-export async function readSealImage(ctx: AppContext, actor: Actor, sha256: string): Promise<{ sha256: string; mediaType: SealImageType; bytes: Buffer }> {
+export async function readSealImage(
+  ctx: AppContext,
+  actor: Actor,
+  sha256: string,
+): Promise<{ sha256: string; mediaType: SealImageType; bytes: Buffer }> {
   const { principal } = actor;
   const blob = isSha256Hex(sha256) ? await findBlob(ctx.db, { groupId: principal.groupId, sha256 }) : undefined;
   // Someone on a production application naming the image (its approvers above all) sees the impression asked for.
-  const onApplication = blob !== undefined && blob.createdBy !== principal.id && principal.kind === 'user' && (await repo.isImageOfApplicationFor(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
+  const onApplication =
+    blob !== undefined &&
+    blob.createdBy !== principal.id &&
+    principal.kind === 'user' &&
+    (await repo.isImageOfApplicationFor(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
   if (blob?.createdBy !== principal.id && !onApplication) {
     // Asked for whether or not the blob exists, so a refusal says nothing about the hash.
     const scope = scopeOf(principal, 'seals.read');
-    if (!blob || !(await repo.isImageOfSealInScope(ctx.db, { groupId: principal.groupId, sha256, scope }))) throw sealImageNotFound(sha256);
+    if (!blob || !(await repo.isImageOfSealInScope(ctx.db, { groupId: principal.groupId, sha256, scope })))
+      throw sealImageNotFound(sha256);
   }
   if (!isSealImageType(blob.mediaType)) throw sealImageNotFound(sha256);
   const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: principal.groupId, sha256 });
@@ -100,14 +140,20 @@ export async function readSealImage(ctx: AppContext, actor: Actor, sha256: strin
  * the group's stored seal image, or `blob_not_found`. Call it when the application is made
  * and again in the transaction that writes `seals.image_sha256` / `image_media_type`.
  */
-export async function getSealImage(db: Db | Transaction, where: { groupId: string; sha256: string }): Promise<{ sha256: string; mediaType: SealImageType; size: number }> {
+export async function getSealImage(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string },
+): Promise<{ sha256: string; mediaType: SealImageType; size: number }> {
   const blob = isSha256Hex(where.sha256) ? await findBlob(db, where) : undefined;
   if (!blob || !isSealImageType(blob.mediaType)) throw sealImageNotFound(where.sha256);
   return { sha256: blob.sha256, mediaType: blob.mediaType, size: blob.size };
 }
 
 /** A seal image as PNG bytes for stamping a document: a stored PNG as it is, an SVG rendered `widthPx` wide (480 by default, 40 mm at 12 px/mm). */
-export async function sealImagePng(ctx: Pick<AppContext, 'db' | 'blobs'>, where: { groupId: string; sha256: string; widthPx?: number }): Promise<Buffer> {
+export async function sealImagePng(
+  ctx: Pick<AppContext, 'db' | 'blobs'>,
+  where: { groupId: string; sha256: string; widthPx?: number },
+): Promise<Buffer> {
   const image = await getSealImage(ctx.db, where);
   const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: where.groupId, sha256: image.sha256 });
   if (image.mediaType === 'image/png') return bytes;

@@ -8,7 +8,10 @@ import { getSealImage } from './seal-image.service.js';
 import { reinstateSealCertificates, revokeSealCertificates } from '../pki/pki.service.js';
 
 /** The states from which each step may start, and where it leaves the seal. Destruction is final. */
-export const lifecycleMoves: Record<Exclude<LifecycleAction, 'produce'>, { from: SealStatus[]; to: SealStatus | null }> = {
+export const lifecycleMoves: Record<
+  Exclude<LifecycleAction, 'produce'>,
+  { from: SealStatus[]; to: SealStatus | null }
+> = {
   change: { from: ['active', 'suspended'], to: null },
   transfer: { from: ['active', 'suspended'], to: null },
   suspend: { from: ['active'], to: 'suspended' },
@@ -47,18 +50,42 @@ export interface StepPayload {
  */
 export async function applyLifecycleStep(
   trx: Transaction,
-  q: { groupId: string; actor: AuditActor; application: { id: string; lifecycleAction: LifecycleAction | null; payload: Record<string, unknown> }; at: Date },
+  q: {
+    groupId: string;
+    actor: AuditActor;
+    application: { id: string; lifecycleAction: LifecycleAction | null; payload: Record<string, unknown> };
+    at: Date;
+  },
 ): Promise<void> {
   const action = q.application.lifecycleAction;
   if (!action) throw new Error('a lifecycle application without an action');
   if (action === 'produce') {
     const p = q.application.payload as unknown as ProductionPayload;
     if (await repo.isSealCodeTaken(trx, q.groupId, p.code)) {
-      throw new AppError('seal_not_usable', `Another seal took the code ${p.code} while this production waited; reject it and apply again with another code.`);
+      throw new AppError(
+        'seal_not_usable',
+        `Another seal took the code ${p.code} while this production waited; reject it and apply again with another code.`,
+      );
     }
     // The image is checked again here: the blob must still be a seal image of this group.
     const image = p.imageSha256 ? await getSealImage(trx, { groupId: q.groupId, sha256: p.imageSha256 }) : null;
-    const sealId = await insertSealWithCustodians(trx, { groupId: q.groupId, actor: q.actor, at: q.at, custodianIds: p.custodianIds, seal: { companyId: p.companyId, code: p.code, name: p.name, kind: p.kind, type: p.type, customType: p.customType, status: 'active', description: p.description, image } });
+    const sealId = await insertSealWithCustodians(trx, {
+      groupId: q.groupId,
+      actor: q.actor,
+      at: q.at,
+      custodianIds: p.custodianIds,
+      seal: {
+        companyId: p.companyId,
+        code: p.code,
+        name: p.name,
+        kind: p.kind,
+        type: p.type,
+        customType: p.customType,
+        status: 'active',
+        description: p.description,
+        image,
+      },
+    });
     await linkApplicationSeal(trx, { groupId: q.groupId, applicationId: q.application.id, sealId });
     return;
   }
@@ -67,7 +94,11 @@ export async function applyLifecycleStep(
   if (!locked) throw new AppError('seal_not_found', `The seal of this application no longer exists.`);
   const move = lifecycleMoves[action];
   if (!move.from.includes(locked.status)) {
-    throw new AppError('seal_not_usable', `The seal is now ${locked.status}; ${action} no longer applies. Reject the application.`, { sealStatus: locked.status });
+    throw new AppError(
+      'seal_not_usable',
+      `The seal is now ${locked.status}; ${action} no longer applies. Reject the application.`,
+      { sealStatus: locked.status },
+    );
   }
   const changes: Record<string, unknown> = {};
   if (move.to) {
@@ -94,12 +125,26 @@ export async function applyLifecycleStep(
       changes.previousImageSha256 = locked.imageSha256;
     }
   }
-  await applyCertificateEffect(trx, { groupId: q.groupId, actor: q.actor, at: q.at, action, sealId: p.sealId, companyId: p.companyId ?? locked.companyId, renamed: p.name !== undefined, moved: p.companyId !== undefined && p.companyId !== locked.companyId });
+  await applyCertificateEffect(trx, {
+    groupId: q.groupId,
+    actor: q.actor,
+    at: q.at,
+    action,
+    sealId: p.sealId,
+    companyId: p.companyId ?? locked.companyId,
+    renamed: p.name !== undefined,
+    moved: p.companyId !== undefined && p.companyId !== locked.companyId,
+  });
   await recordAudit(trx, {
     groupId: q.groupId,
     actor: q.actor,
     at: q.at,
-    event: { action: 'seal.lifecycle_applied', target: { type: 'seal', id: p.sealId }, companyId: p.companyId ?? locked.companyId, changes: { step: action, applicationId: q.application.id, from: locked.status, changes } },
+    event: {
+      action: 'seal.lifecycle_applied',
+      target: { type: 'seal', id: p.sealId },
+      companyId: p.companyId ?? locked.companyId,
+      changes: { step: action, applicationId: q.application.id, from: locked.status, changes },
+    },
   });
 }
 
@@ -111,12 +156,29 @@ export async function applyLifecycleStep(
  */
 async function applyCertificateEffect(
   trx: Transaction,
-  q: { groupId: string; actor: AuditActor; at: Date; action: Exclude<LifecycleAction, 'produce'>; sealId: string; companyId: string; renamed: boolean; moved: boolean },
+  q: {
+    groupId: string;
+    actor: AuditActor;
+    at: Date;
+    action: Exclude<LifecycleAction, 'produce'>;
+    sealId: string;
+    companyId: string;
+    renamed: boolean;
+    moved: boolean;
+  },
 ): Promise<void> {
   const base = { groupId: q.groupId, sealId: q.sealId, companyId: q.companyId, actor: q.actor, at: q.at };
-  if (q.action === 'suspend') await revokeSealCertificates(trx, { ...base, reason: 'certificateHold', cause: 'seal suspended' });
+  if (q.action === 'suspend')
+    await revokeSealCertificates(trx, { ...base, reason: 'certificateHold', cause: 'seal suspended' });
   else if (q.action === 'resume') await reinstateSealCertificates(trx, { ...base, cause: 'seal resumed' });
-  else if (q.action === 'report_loss') await revokeSealCertificates(trx, { ...base, reason: 'keyCompromise', cause: 'seal reported lost' });
-  else if (q.action === 'destroy') await revokeSealCertificates(trx, { ...base, reason: 'cessationOfOperation', cause: 'seal destroyed' });
-  else if ((q.action === 'change' || q.action === 'transfer') && (q.renamed || q.moved)) await revokeSealCertificates(trx, { ...base, reason: 'superseded', cause: q.moved ? 'seal moved to another company' : 'seal renamed' });
+  else if (q.action === 'report_loss')
+    await revokeSealCertificates(trx, { ...base, reason: 'keyCompromise', cause: 'seal reported lost' });
+  else if (q.action === 'destroy')
+    await revokeSealCertificates(trx, { ...base, reason: 'cessationOfOperation', cause: 'seal destroyed' });
+  else if ((q.action === 'change' || q.action === 'transfer') && (q.renamed || q.moved))
+    await revokeSealCertificates(trx, {
+      ...base,
+      reason: 'superseded',
+      cause: q.moved ? 'seal moved to another company' : 'seal renamed',
+    });
 }

@@ -12,14 +12,27 @@ import { getSealImage } from './seal-image.service.js';
 import { lifecycleMoves, type ProductionPayload, type StepPayload } from './seal-lifecycle.effects.js';
 
 /** Custodians are seal administrators over the seal's company (or above it), and active. */
-async function checkCustodians(ctx: AppContext, actor: Actor, custodianIds: string[], companyPath: string): Promise<void> {
+async function checkCustodians(
+  ctx: AppContext,
+  actor: Actor,
+  custodianIds: string[],
+  companyPath: string,
+): Promise<void> {
   const { principal } = actor;
   for (const userId of custodianIds) {
-    const user = await findUser(ctx.db, { groupId: principal.groupId, id: userId, scope: scopeOf(principal, 'org.read') });
+    const user = await findUser(ctx.db, {
+      groupId: principal.groupId,
+      id: userId,
+      scope: scopeOf(principal, 'org.read'),
+    });
     if (!user) throw notFound('user_not_found', userId);
-    const field = (message: string) => new AppError('validation_failed', `${user.name} ${message}.`, { errors: [{ field: 'body.custodianIds', message: `${user.name} ${message}` }] });
+    const field = (message: string) =>
+      new AppError('validation_failed', `${user.name} ${message}.`, {
+        errors: [{ field: 'body.custodianIds', message: `${user.name} ${message}` }],
+      });
     if (user.status !== 'active') throw field(`is ${user.status}`);
-    if (!(await holdsRoleOver(ctx.db, { userId, role: 'seal_admin', companyPath }))) throw field('is not a seal administrator of that company, so cannot keep its seals');
+    if (!(await holdsRoleOver(ctx.db, { userId, role: 'seal_admin', companyPath })))
+      throw field('is not a seal administrator of that company, so cannot keep its seals');
   }
 }
 
@@ -37,19 +50,43 @@ export interface ProductionInput {
 }
 
 /** Applies to make a seal (制作). The seal exists, active, only once the application is approved. */
-export async function applyForProduction(ctx: AppContext, actor: Actor, input: ProductionInput, idempotencyKey: string | null) {
+export async function applyForProduction(
+  ctx: AppContext,
+  actor: Actor,
+  input: ProductionInput,
+  idempotencyKey: string | null,
+) {
   const { principal } = actor;
   const company = await getCompany(ctx, actor, input.companyId);
   assertWithin(principal, 'seals.manage', company.path);
   if ((input.type === 'custom') !== (input.customType !== undefined)) {
-    throw new AppError('validation_failed', 'A custom seal type needs its name, and only a custom type has one.', { errors: [{ field: 'body.customType', message: input.type === 'custom' ? 'is required for a custom type' : 'is only for the custom type' }] });
+    throw new AppError('validation_failed', 'A custom seal type needs its name, and only a custom type has one.', {
+      errors: [
+        {
+          field: 'body.customType',
+          message: input.type === 'custom' ? 'is required for a custom type' : 'is only for the custom type',
+        },
+      ],
+    });
   }
   if (await isSealCodeTaken(ctx.db, principal.groupId, input.code)) {
-    throw new AppError('validation_failed', `Another seal of your group has the code ${input.code}.`, { errors: [{ field: 'body.code', message: 'is taken' }] });
+    throw new AppError('validation_failed', `Another seal of your group has the code ${input.code}.`, {
+      errors: [{ field: 'body.code', message: 'is taken' }],
+    });
   }
   await checkCustodians(ctx, actor, input.custodianIds, company.path);
   if (input.imageSha256) await getSealImage(ctx.db, { groupId: principal.groupId, sha256: input.imageSha256 });
-  const payload: ProductionPayload = { companyId: company.id, name: input.name, code: input.code, kind: input.kind, type: input.type, customType: input.customType ?? null, description: input.description ?? null, custodianIds: input.custodianIds, imageSha256: input.imageSha256 ?? null };
+  const payload: ProductionPayload = {
+    companyId: company.id,
+    name: input.name,
+    code: input.code,
+    kind: input.kind,
+    type: input.type,
+    customType: input.customType ?? null,
+    description: input.description ?? null,
+    custodianIds: input.custodianIds,
+    imageSha256: input.imageSha256 ?? null,
+  };
   return submitApplication(
     ctx,
     actor,
@@ -61,7 +98,11 @@ export async function applyForProduction(ctx: AppContext, actor: Actor, input: P
       reason: input.reason,
       uses: 0,
       photosPerUse: 0,
-      check: async () => ({ seals: [], company: { id: company.id, path: company.path, name: company.name }, custodianIds: input.custodianIds }),
+      check: async () => ({
+        seals: [],
+        company: { id: company.id, path: company.path, name: company.name },
+        custodianIds: input.custodianIds,
+      }),
     },
     idempotencyKey,
   );
@@ -71,13 +112,26 @@ export async function applyForProduction(ctx: AppContext, actor: Actor, input: P
  * The approvers and CC a production application would get, before it is sent: the company
  * and the designated custodians (standing for the seal's custodians) decide them.
  */
-export async function previewProduction(ctx: AppContext, actor: Actor, input: { companyId: string; custodianIds: string[] }): Promise<Plan> {
+export async function previewProduction(
+  ctx: AppContext,
+  actor: Actor,
+  input: { companyId: string; custodianIds: string[] },
+): Promise<Plan> {
   const { principal } = actor;
   const applicantId = requireUser(principal);
   const company = await getCompany(ctx, actor, input.companyId);
   assertWithin(principal, 'seals.manage', company.path);
   await checkCustodians(ctx, actor, input.custodianIds, company.path);
-  const { plan } = await planFor(ctx, ctx.db, { groupId: principal.groupId, applicantId, purpose: 'lifecycle', category: null, uses: 0, seals: [], company: { path: company.path, name: company.name }, custodianIds: input.custodianIds });
+  const { plan } = await planFor(ctx, ctx.db, {
+    groupId: principal.groupId,
+    applicantId,
+    purpose: 'lifecycle',
+    category: null,
+    uses: 0,
+    seals: [],
+    company: { path: company.path, name: company.name },
+    custodianIds: input.custodianIds,
+  });
   return plan;
 }
 
@@ -99,7 +153,11 @@ async function checkStep(ctx: AppContext, actor: Actor, sealId: string, input: O
   assertWithin(principal, 'seals.manage', seal.companyPath);
   const move = lifecycleMoves[input.action];
   if (!move.from.includes(seal.status)) {
-    throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; ${input.action.replace('_', ' ')} applies only to a seal that is ${move.from.join(' or ')}.`, { sealStatus: seal.status });
+    throw new AppError(
+      'seal_not_usable',
+      `${seal.name} is ${seal.status}; ${input.action.replace('_', ' ')} applies only to a seal that is ${move.from.join(' or ')}.`,
+      { sealStatus: seal.status },
+    );
   }
   let targetPath = seal.companyPath;
   if (input.companyId) {
@@ -110,7 +168,9 @@ async function checkStep(ctx: AppContext, actor: Actor, sealId: string, input: O
   if (input.custodianIds) await checkCustodians(ctx, actor, input.custodianIds, targetPath);
   if (input.imageSha256 !== undefined) {
     if (input.action !== 'change') {
-      throw new AppError('validation_failed', 'Only a change (变更) replaces the seal’s impression.', { errors: [{ field: 'body.imageSha256', message: 'is only for a change' }] });
+      throw new AppError('validation_failed', 'Only a change (变更) replaces the seal’s impression.', {
+        errors: [{ field: 'body.imageSha256', message: 'is only for a change' }],
+      });
     }
     // Checked again when the change is approved, as for production.
     await getSealImage(ctx.db, { groupId: principal.groupId, sha256: input.imageSha256 });
@@ -123,12 +183,31 @@ async function checkStep(ctx: AppContext, actor: Actor, sealId: string, input: O
     ...(input.companyId ? { companyId: input.companyId } : {}),
     ...(input.imageSha256 !== undefined ? { imageSha256: input.imageSha256 } : {}),
   };
-  const facts = { seals: [{ id: seal.id, name: seal.name, kind: seal.kind, type: seal.type, companyId: seal.companyId, companyPath: seal.companyPath, companyName: seal.companyName }], company: { id: seal.companyId, path: seal.companyPath, name: seal.companyName } };
+  const facts = {
+    seals: [
+      {
+        id: seal.id,
+        name: seal.name,
+        kind: seal.kind,
+        type: seal.type,
+        companyId: seal.companyId,
+        companyPath: seal.companyPath,
+        companyName: seal.companyName,
+      },
+    ],
+    company: { id: seal.companyId, path: seal.companyPath, name: seal.companyName },
+  };
   return { payload, facts };
 }
 
 /** Applies for a change, transfer, suspension, resumption, loss report or destruction of a seal. */
-export async function applyForStep(ctx: AppContext, actor: Actor, sealId: string, input: StepInput, idempotencyKey: string | null) {
+export async function applyForStep(
+  ctx: AppContext,
+  actor: Actor,
+  sealId: string,
+  input: StepInput,
+  idempotencyKey: string | null,
+) {
   const { payload, facts } = await checkStep(ctx, actor, sealId, input);
   return submitApplication(
     ctx,
@@ -148,10 +227,22 @@ export async function applyForStep(ctx: AppContext, actor: Actor, sealId: string
 }
 
 /** The approvers and CC a step would get, before it is sent, after the same checks as its application (the reason may still be empty). */
-export async function previewStep(ctx: AppContext, actor: Actor, sealId: string, input: Omit<StepInput, 'reason'>): Promise<Plan> {
+export async function previewStep(
+  ctx: AppContext,
+  actor: Actor,
+  sealId: string,
+  input: Omit<StepInput, 'reason'>,
+): Promise<Plan> {
   const { principal } = actor;
   const applicantId = requireUser(principal);
   const { facts } = await checkStep(ctx, actor, sealId, input);
-  const { plan } = await planFor(ctx, ctx.db, { groupId: principal.groupId, applicantId, purpose: 'lifecycle', category: null, uses: 0, ...facts });
+  const { plan } = await planFor(ctx, ctx.db, {
+    groupId: principal.groupId,
+    applicantId,
+    purpose: 'lifecycle',
+    category: null,
+    uses: 0,
+    ...facts,
+  });
   return plan;
 }

@@ -11,7 +11,15 @@ export function isBusinessCategory(value: string): boolean {
 export type UseRefusal = 'seal_not_found' | 'seal_not_usable' | 'user_inactive' | 'custodian' | 'no_grant';
 
 export type UseDecision =
-  | { allowed: true; grant: { id: string; granteeType: 'user' | 'department' | 'role'; validUntil: Date | null; remainingUses: number | null } }
+  | {
+      allowed: true;
+      grant: {
+        id: string;
+        granteeType: 'user' | 'department' | 'role';
+        validUntil: Date | null;
+        remainingUses: number | null;
+      };
+    }
   | { allowed: false; reason: UseRefusal; sealStatus?: SealStatus };
 
 /**
@@ -19,7 +27,10 @@ export type UseDecision =
  * used everywhere a seal is used. Run it on the transaction that uses the seal, so the
  * answer holds for that use (invariant 2 of the brief).
  */
-export async function decideSealUse(db: Db | Transaction, q: { groupId: string; sealId: string; userId: string; category: string; at: Date }): Promise<UseDecision> {
+export async function decideSealUse(
+  db: Db | Transaction,
+  q: { groupId: string; sealId: string; userId: string; category: string; at: Date },
+): Promise<UseDecision> {
   const facts = await findUseFacts(db, q);
   if (!facts.sealStatus) return { allowed: false, reason: 'seal_not_found' };
   if (facts.sealStatus !== 'active') return { allowed: false, reason: 'seal_not_usable', sealStatus: facts.sealStatus };

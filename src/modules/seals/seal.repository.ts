@@ -100,16 +100,31 @@ function selectSeals(db: Db | Transaction) {
     ]);
 }
 
-type CertificateJson = Omit<SealCertificateSummary, 'notBefore' | 'notAfter'> & { notBefore: string | Date; notAfter: string | Date };
-type SealRow = Omit<SealRecord, 'activeGrants' | 'certificate'> & { activeGrants: number | null; certificate: CertificateJson | null };
+type CertificateJson = Omit<SealCertificateSummary, 'notBefore' | 'notAfter'> & {
+  notBefore: string | Date;
+  notAfter: string | Date;
+};
+type SealRow = Omit<SealRecord, 'activeGrants' | 'certificate'> & {
+  activeGrants: number | null;
+  certificate: CertificateJson | null;
+};
 // Dates inside a JSON sub-object arrive as text.
 const normalise = (row: SealRow): SealRecord => ({
   ...row,
   activeGrants: Number(row.activeGrants ?? 0),
-  certificate: row.certificate ? { ...row.certificate, notBefore: new Date(row.certificate.notBefore), notAfter: new Date(row.certificate.notAfter) } : null,
+  certificate: row.certificate
+    ? {
+        ...row.certificate,
+        notBefore: new Date(row.certificate.notBefore),
+        notAfter: new Date(row.certificate.notAfter),
+      }
+    : null,
 });
 
-export async function findSeal(db: Db | Transaction, where: { groupId: string; id: string; scope?: string[] }): Promise<SealRecord | undefined> {
+export async function findSeal(
+  db: Db | Transaction,
+  where: { groupId: string; id: string; scope?: string[] },
+): Promise<SealRecord | undefined> {
   let query = selectSeals(db).where('s.group_id', '=', where.groupId).where('s.id', '=', where.id);
   if (where.scope) {
     const scope = where.scope;
@@ -120,8 +135,18 @@ export async function findSeal(db: Db | Transaction, where: { groupId: string; i
 }
 
 /** Locks the seal row: lifecycle steps and grants check its status under this lock. */
-export async function lockSeal(trx: Transaction, groupId: string, id: string): Promise<{ status: SealStatus; companyId: string; imageSha256: string | null } | undefined> {
-  return trx.selectFrom('seals').select(['status', 'company_id as companyId', 'image_sha256 as imageSha256']).where('group_id', '=', groupId).where('id', '=', id).forUpdate().executeTakeFirst();
+export async function lockSeal(
+  trx: Transaction,
+  groupId: string,
+  id: string,
+): Promise<{ status: SealStatus; companyId: string; imageSha256: string | null } | undefined> {
+  return trx
+    .selectFrom('seals')
+    .select(['status', 'company_id as companyId', 'image_sha256 as imageSha256'])
+    .where('group_id', '=', groupId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export interface SealListFilter {
@@ -152,11 +177,21 @@ export async function findSeals(db: Db, filter: SealListFilter): Promise<SealRec
   if (filter.needsCustodian !== undefined) query = query.where('s.needs_custodian', '=', filter.needsCustodian);
   if (filter.custodianId) {
     const custodianId = filter.custodianId;
-    query = query.where((eb) => eb.exists(eb.selectFrom('seal_custodians as k').select('k.seal_id').whereRef('k.seal_id', '=', 's.id').where('k.user_id', '=', custodianId)));
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('seal_custodians as k')
+          .select('k.seal_id')
+          .whereRef('k.seal_id', '=', 's.id')
+          .where('k.user_id', '=', custodianId),
+      ),
+    );
   }
   if (filter.q) {
     const pattern = `%${escapeLike(filter.q)}%`;
-    query = query.where((eb) => eb.or([eb('s.name', 'ilike', pattern), eb('s.code', 'ilike', pattern), eb('c.name', 'ilike', pattern)]));
+    query = query.where((eb) =>
+      eb.or([eb('s.name', 'ilike', pattern), eb('s.code', 'ilike', pattern), eb('c.name', 'ilike', pattern)]),
+    );
   }
   if (filter.after) {
     const after = filter.after;
@@ -171,16 +206,40 @@ export async function countSeals(db: Db, filter: { groupId: string; scope: strin
   let query = db
     .selectFrom('seals as s')
     .innerJoin('companies as c', 'c.id', 's.company_id')
-    .select(['s.company_id as companyId', 'c.name as companyName', 's.kind', 's.type', 's.status', sql<number>`count(*)::int`.as('count')])
+    .select([
+      's.company_id as companyId',
+      'c.name as companyName',
+      's.kind',
+      's.type',
+      's.status',
+      sql<number>`count(*)::int`.as('count'),
+    ])
     .where('s.group_id', '=', filter.groupId)
     .where((eb) => inScope(eb, 'c.path', filter.scope));
   if (filter.under) query = query.where('c.path', 'like', `${escapeLike(filter.under)}%`);
-  return query.groupBy(['s.company_id', 'c.name', 'c.path', 's.kind', 's.type', 's.status']).orderBy('c.path').execute();
+  return query
+    .groupBy(['s.company_id', 'c.name', 'c.path', 's.kind', 's.type', 's.status'])
+    .orderBy('c.path')
+    .execute();
 }
 
 export async function insertSeal(
   trx: Transaction,
-  row: { id: string; groupId: string; companyId: string; code: string; name: string; kind: SealKind; type: SealType; customType: string | null; status: SealStatus; description: string | null; imageSha256: string | null; imageMediaType: string | null; producedAt: Date | null },
+  row: {
+    id: string;
+    groupId: string;
+    companyId: string;
+    code: string;
+    name: string;
+    kind: SealKind;
+    type: SealType;
+    customType: string | null;
+    status: SealStatus;
+    description: string | null;
+    imageSha256: string | null;
+    imageMediaType: string | null;
+    producedAt: Date | null;
+  },
 ): Promise<void> {
   await trx
     .insertInto('seals')
@@ -203,12 +262,22 @@ export async function insertSeal(
     .execute();
 }
 
-export async function insertCustodian(trx: Transaction, row: { groupId: string; sealId: string; userId: string }): Promise<void> {
-  await trx.insertInto('seal_custodians').values({ group_id: row.groupId, seal_id: row.sealId, user_id: row.userId }).execute();
+export async function insertCustodian(
+  trx: Transaction,
+  row: { groupId: string; sealId: string; userId: string },
+): Promise<void> {
+  await trx
+    .insertInto('seal_custodians')
+    .values({ group_id: row.groupId, seal_id: row.sealId, user_id: row.userId })
+    .execute();
 }
 
 /** Seals a person keeps, locked: on resignation each is flagged for a new custodian. */
-export async function flagSealsKeptBy(trx: Transaction, groupId: string, userId: string): Promise<Array<{ id: string; companyId: string }>> {
+export async function flagSealsKeptBy(
+  trx: Transaction,
+  groupId: string,
+  userId: string,
+): Promise<Array<{ id: string; companyId: string }>> {
   return trx
     .updateTable('seals')
     .set({ needs_custodian: true })
@@ -220,7 +289,12 @@ export async function flagSealsKeptBy(trx: Transaction, groupId: string, userId:
 }
 
 export async function isCustodian(db: Db | Transaction, sealId: string, userId: string): Promise<boolean> {
-  const row = await db.selectFrom('seal_custodians').select('user_id').where('seal_id', '=', sealId).where('user_id', '=', userId).executeTakeFirst();
+  const row = await db
+    .selectFrom('seal_custodians')
+    .select('user_id')
+    .where('seal_id', '=', sealId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -271,14 +345,24 @@ function selectGrants(db: Db | Transaction) {
     ]);
 }
 
-export async function findGrants(db: Db, where: { groupId: string; sealId: string; includeRevoked: boolean }): Promise<GrantRecord[]> {
+export async function findGrants(
+  db: Db,
+  where: { groupId: string; sealId: string; includeRevoked: boolean },
+): Promise<GrantRecord[]> {
   let query = selectGrants(db).where('g.group_id', '=', where.groupId).where('g.seal_id', '=', where.sealId);
   if (!where.includeRevoked) query = query.where('g.revoked_at', 'is', null);
   return query.orderBy('g.created_at', 'desc').limit(2000).execute();
 }
 
-export async function findGrant(db: Db | Transaction, where: { groupId: string; sealId: string; id: string }): Promise<GrantRecord | undefined> {
-  return selectGrants(db).where('g.group_id', '=', where.groupId).where('g.seal_id', '=', where.sealId).where('g.id', '=', where.id).executeTakeFirst();
+export async function findGrant(
+  db: Db | Transaction,
+  where: { groupId: string; sealId: string; id: string },
+): Promise<GrantRecord | undefined> {
+  return selectGrants(db)
+    .where('g.group_id', '=', where.groupId)
+    .where('g.seal_id', '=', where.sealId)
+    .where('g.id', '=', where.id)
+    .executeTakeFirst();
 }
 
 export async function insertGrant(
@@ -322,7 +406,11 @@ export async function insertGrant(
     .execute();
 }
 
-export async function revokeGrant(trx: Transaction, where: { id: string }, change: { at: Date; by: string | null; reason: string | null }): Promise<boolean> {
+export async function revokeGrant(
+  trx: Transaction,
+  where: { id: string },
+  change: { at: Date; by: string | null; reason: string | null },
+): Promise<boolean> {
   const result = await trx
     .updateTable('seal_grants')
     .set({ revoked_at: change.at, revoked_by: change.by, revoke_reason: change.reason })
@@ -336,7 +424,13 @@ export interface UseFacts {
   sealStatus: SealStatus | null;
   userStatus: string | null;
   isCustodian: boolean;
-  grant: { id: string; granteeType: GranteeType; validUntil: string | null; maxUses: number | null; usedCount: number } | null;
+  grant: {
+    id: string;
+    granteeType: GranteeType;
+    validUntil: string | null;
+    maxUses: number | null;
+    usedCount: number;
+  } | null;
 }
 
 /**
@@ -346,7 +440,10 @@ export interface UseFacts {
  * database function `sigil_seal_use_facts` (migration 20261121T1800-seal-scale), so that
  * PostgreSQL plans it once per connection instead of at every decision.
  */
-export async function findUseFacts(db: Db | Transaction, q: { groupId: string; sealId: string; userId: string; category: string; at: Date }): Promise<UseFacts> {
+export async function findUseFacts(
+  db: Db | Transaction,
+  q: { groupId: string; sealId: string; userId: string; category: string; at: Date },
+): Promise<UseFacts> {
   const result = await sql<UseFacts>`
     select * from sigil_seal_use_facts(${q.groupId}::uuid, ${q.sealId}::uuid, ${q.userId}::uuid, ${q.category}::text, ${q.at}::timestamptz)
   `.execute(db);
@@ -381,7 +478,10 @@ export interface UsableSeal {
  * The seals a person may use now: active seals with a live grant covering them (their own,
  * their departments', their roles'), the best grant per seal; never seals they keep.
  */
-export async function findUsableSeals(db: Db, q: { groupId: string; userId: string; category?: string | undefined; at: Date }): Promise<UsableSeal[]> {
+export async function findUsableSeals(
+  db: Db,
+  q: { groupId: string; userId: string; category?: string | undefined; at: Date },
+): Promise<UsableSeal[]> {
   const result = await sql<UsableSeal>`
     with departments_of as (
       select department_id from users where id = ${q.userId} and department_id is not null
@@ -422,7 +522,17 @@ export async function findUsableSeals(db: Db, q: { groupId: string; userId: stri
 export async function updateSeal(
   trx: Transaction,
   id: string,
-  patch: { status?: SealStatus; name?: string; description?: string | null; company_id?: string; status_changed_at?: Date; produced_at?: Date; needs_custodian?: boolean; image_sha256?: string; image_media_type?: string },
+  patch: {
+    status?: SealStatus;
+    name?: string;
+    description?: string | null;
+    company_id?: string;
+    status_changed_at?: Date;
+    produced_at?: Date;
+    needs_custodian?: boolean;
+    image_sha256?: string;
+    image_media_type?: string;
+  },
 ) {
   await trx.updateTable('seals').set(patch).where('id', '=', id).execute();
 }
@@ -433,9 +543,18 @@ export async function replaceCustodians(trx: Transaction, q: { groupId: string; 
 }
 
 export async function findCustodianIds(db: Db | Transaction, sealId: string): Promise<string[]> {
-  return (await db.selectFrom('seal_custodians').select('user_id').where('seal_id', '=', sealId).execute()).map((r) => r.user_id);
+  return (await db.selectFrom('seal_custodians').select('user_id').where('seal_id', '=', sealId).execute()).map(
+    (r) => r.user_id,
+  );
 }
 
 export async function isSealCodeTaken(db: Db | Transaction, groupId: string, code: string): Promise<boolean> {
-  return (await db.selectFrom('seals').select('id').where('group_id', '=', groupId).where('code', '=', code).executeTakeFirst()) !== undefined;
+  return (
+    (await db
+      .selectFrom('seals')
+      .select('id')
+      .where('group_id', '=', groupId)
+      .where('code', '=', code)
+      .executeTakeFirst()) !== undefined
+  );
 }

@@ -3,7 +3,15 @@ import { body, cursorQuery, isoDate, limitQuery, uuid } from '../../server/schem
 import { isBusinessCategory } from './seal-use.policy.js';
 
 export const sealKinds = ['electronic', 'physical', 'ukey', 'mobile'] as const;
-export const sealTypes = ['official', 'contract', 'finance', 'invoice', 'hr', 'legal_representative', 'custom'] as const;
+export const sealTypes = [
+  'official',
+  'contract',
+  'finance',
+  'invoice',
+  'hr',
+  'legal_representative',
+  'custom',
+] as const;
 export const sealStatuses = ['pending', 'active', 'suspended', 'lost', 'destroyed'] as const;
 
 export const category = z
@@ -45,7 +53,9 @@ export const sealSchema = z
         revocationReason: z.string().nullable(),
       })
       .nullable()
-      .describe('electronic seals: the newest certificate (issued on first signing, or imported); null before one exists'),
+      .describe(
+        'electronic seals: the newest certificate (issued on first signing, or imported); null before one exists',
+      ),
   })
   .meta({ id: 'Seal' });
 
@@ -78,18 +88,29 @@ export const sealListQuery = z.strictObject({
   type: z.enum(sealTypes).optional(),
   status: z.enum(sealStatuses).optional(),
   custodianId: uuid.optional(),
-  needsCustodian: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  needsCustodian: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   q: z.string().trim().min(1).max(100).optional(),
   limit: limitQuery,
-  cursor: cursorQuery.pipe(z.object({ path: z.string(), code: z.string() }, { message: 'is not a cursor this server issued' })).optional(),
+  cursor: cursorQuery
+    .pipe(z.object({ path: z.string(), code: z.string() }, { message: 'is not a cursor this server issued' }))
+    .optional(),
 });
 
-const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((v) => new Date(v));
+const dateTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+  .transform((v) => new Date(v));
 
 export const grantee = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('user'), userId: uuid }),
   z.strictObject({ type: z.literal('department'), departmentId: uuid }),
-  z.strictObject({ type: z.literal('role'), role: z.enum(['system_admin', 'seal_admin', 'security_auditor', 'employee']), companyId: uuid }),
+  z.strictObject({
+    type: z.literal('role'),
+    role: z.enum(['system_admin', 'seal_admin', 'security_auditor', 'employee']),
+    companyId: uuid,
+  }),
 ]);
 
 export const createGrantBody = body({
@@ -97,7 +118,12 @@ export const createGrantBody = body({
   categories: z.array(category).min(1, { message: 'must name at least one business category' }).max(20),
   validFrom: dateTime.optional(),
   validUntil: dateTime.optional(),
-  maxUses: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(1_000_000).optional(),
+  maxUses: z
+    .number()
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be at least 1' })
+    .max(1_000_000)
+    .optional(),
 });
 
 export const revokeGrantBody = body({ reason: z.string().trim().max(500).optional() });
@@ -109,7 +135,14 @@ export const useDecisionQuery = z.strictObject({ sealId: uuid, userId: uuid.opti
 export const useDecisionSchema = z.object({
   allowed: z.boolean(),
   reason: z.enum(['seal_not_found', 'seal_not_usable', 'user_inactive', 'custodian', 'no_grant']).nullable(),
-  grant: z.object({ id: z.string(), granteeType: z.string(), validUntil: isoDate.nullable(), remainingUses: z.number().nullable() }).nullable(),
+  grant: z
+    .object({
+      id: z.string(),
+      granteeType: z.string(),
+      validUntil: isoDate.nullable(),
+      remainingUses: z.number().nullable(),
+    })
+    .nullable(),
 });
 
 export type CreateGrantInput = z.infer<typeof createGrantBody>;

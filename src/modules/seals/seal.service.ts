@@ -16,7 +16,11 @@ import type { CreateGrantInput } from './seal.schema.js';
 
 export async function getSeal(ctx: AppContext, actor: Actor, sealId: string): Promise<repo.SealRecord> {
   const { principal } = actor;
-  const seal = await repo.findSeal(ctx.db, { groupId: principal.groupId, id: sealId, scope: scopeOf(principal, 'seals.read') });
+  const seal = await repo.findSeal(ctx.db, {
+    groupId: principal.groupId,
+    id: sealId,
+    scope: scopeOf(principal, 'seals.read'),
+  });
   if (!seal) throw notFound('seal_not_found', sealId);
   return seal;
 }
@@ -24,14 +28,26 @@ export async function getSeal(ctx: AppContext, actor: Actor, sealId: string): Pr
 export async function listSeals(
   ctx: AppContext,
   actor: Actor,
-  query: Omit<repo.SealListFilter, 'groupId' | 'scope' | 'under' | 'after'> & { under?: string | undefined; cursor?: { path: string; code: string } | undefined },
+  query: Omit<repo.SealListFilter, 'groupId' | 'scope' | 'under' | 'after'> & {
+    under?: string | undefined;
+    cursor?: { path: string; code: string } | undefined;
+  },
 ) {
   const { principal } = actor;
   const scope = scopeOf(principal, 'seals.read');
   const under = query.under ? (await getCompany(ctx, actor, query.under)).path : undefined;
-  const items = await repo.findSeals(ctx.db, { ...query, groupId: principal.groupId, scope, under, after: query.cursor });
+  const items = await repo.findSeals(ctx.db, {
+    ...query,
+    groupId: principal.groupId,
+    scope,
+    under,
+    after: query.cursor,
+  });
   const last = items.at(-1);
-  return { items, nextCursor: items.length === query.limit && last ? encodeCursor({ path: last.companyPath, code: last.code }) : null };
+  return {
+    items,
+    nextCursor: items.length === query.limit && last ? encodeCursor({ path: last.companyPath, code: last.code }) : null,
+  };
 }
 
 /** How many seals each company has, by kind, type and status, over what the caller may see. */
@@ -49,8 +65,20 @@ export async function getSealCard(ctx: AppContext, actor: Actor, sealId: string)
   const { principal } = actor;
   const seal = await getSeal(ctx, actor, sealId);
   const grants = await repo.findGrants(ctx.db, { groupId: principal.groupId, sealId, includeRevoked: true });
-  const events = await findEvents(ctx.db, { groupId: principal.groupId, scope: [seal.companyPath], includeGroupWide: false, targetId: sealId, limit: 500 });
-  const history = events.map((e) => ({ seq: e.seq, occurredAt: e.occurred_at, action: e.action, actorName: e.actor_name, changes: parseStoredChanges(e).changes }));
+  const events = await findEvents(ctx.db, {
+    groupId: principal.groupId,
+    scope: [seal.companyPath],
+    includeGroupWide: false,
+    targetId: sealId,
+    limit: 500,
+  });
+  const history = events.map((e) => ({
+    seq: e.seq,
+    occurredAt: e.occurred_at,
+    action: e.action,
+    actorName: e.actor_name,
+    changes: parseStoredChanges(e).changes,
+  }));
   return { seal, grants, history };
 }
 
@@ -63,20 +91,58 @@ export async function insertSealWithCustodians(
   options: {
     groupId: string;
     actor: Parameters<typeof recordAudit>[1]['actor'];
-    seal: { companyId: string; code: string; name: string; kind: SealKind; type: SealType; customType?: string | null; status: SealStatus; description?: string | null; image?: { sha256: string; mediaType: string } | null };
+    seal: {
+      companyId: string;
+      code: string;
+      name: string;
+      kind: SealKind;
+      type: SealType;
+      customType?: string | null;
+      status: SealStatus;
+      description?: string | null;
+      image?: { sha256: string; mediaType: string } | null;
+    };
     custodianIds: string[];
     at: Date;
   },
 ): Promise<string> {
   const id = newId();
   const { seal } = options;
-  await repo.insertSeal(trx, { id, groupId: options.groupId, companyId: seal.companyId, code: seal.code, name: seal.name, kind: seal.kind, type: seal.type, customType: seal.customType ?? null, status: seal.status, description: seal.description ?? null, imageSha256: seal.image?.sha256 ?? null, imageMediaType: seal.image?.mediaType ?? null, producedAt: seal.status === 'active' ? options.at : null });
-  for (const userId of options.custodianIds) await repo.insertCustodian(trx, { groupId: options.groupId, sealId: id, userId });
+  await repo.insertSeal(trx, {
+    id,
+    groupId: options.groupId,
+    companyId: seal.companyId,
+    code: seal.code,
+    name: seal.name,
+    kind: seal.kind,
+    type: seal.type,
+    customType: seal.customType ?? null,
+    status: seal.status,
+    description: seal.description ?? null,
+    imageSha256: seal.image?.sha256 ?? null,
+    imageMediaType: seal.image?.mediaType ?? null,
+    producedAt: seal.status === 'active' ? options.at : null,
+  });
+  for (const userId of options.custodianIds)
+    await repo.insertCustodian(trx, { groupId: options.groupId, sealId: id, userId });
   await recordAudit(trx, {
     groupId: options.groupId,
     actor: options.actor,
     at: options.at,
-    event: { action: 'seal.created', target: { type: 'seal', id }, companyId: seal.companyId, changes: { name: seal.name, code: seal.code, kind: seal.kind, type: seal.type, companyId: seal.companyId, status: seal.status, custodianIds: options.custodianIds } },
+    event: {
+      action: 'seal.created',
+      target: { type: 'seal', id },
+      companyId: seal.companyId,
+      changes: {
+        name: seal.name,
+        code: seal.code,
+        kind: seal.kind,
+        type: seal.type,
+        companyId: seal.companyId,
+        status: seal.status,
+        custodianIds: options.custodianIds,
+      },
+    },
   });
   return id;
 }
@@ -101,34 +167,65 @@ export async function createGrant(ctx: AppContext, actor: Actor, sealId: string,
   if (input.validUntil && input.validUntil <= validFrom) {
     throw refusedGrant('The validity window ends before it starts.', 'body.validUntil', 'must be later than validFrom');
   }
-  if (input.validUntil && input.validUntil <= now) throw refusedGrant('The validity window has already ended.', 'body.validUntil', 'must lie in the future');
+  if (input.validUntil && input.validUntil <= now)
+    throw refusedGrant('The validity window has already ended.', 'body.validUntil', 'must lie in the future');
 
   const grantee = input.grantee;
-  const row = { granteeUserId: null as string | null, granteeDepartmentId: null as string | null, granteeRole: null as null | 'system_admin' | 'seal_admin' | 'security_auditor' | 'employee', granteeCompanyId: null as string | null };
+  const row = {
+    granteeUserId: null as string | null,
+    granteeDepartmentId: null as string | null,
+    granteeRole: null as null | 'system_admin' | 'seal_admin' | 'security_auditor' | 'employee',
+    granteeCompanyId: null as string | null,
+  };
   const self = principal.kind === 'user' ? principal.id : null;
   if (grantee.type === 'user') {
     const user = await findUser(ctx.db, { groupId: principal.groupId, id: grantee.userId, scope: orgScope });
     if (!user) throw notFound('user_not_found', grantee.userId);
-    if (!isWithin(grantScope, user.companyPath)) throw new AppError('forbidden', `${user.name} works outside the companies where you may grant seals.`);
-    if (user.status !== 'active') throw refusedGrant(`${user.name} is ${user.status}; only active people can be granted a seal.`, 'body.grantee.userId', `user is ${user.status}`);
-    if (user.id === self) throw new AppError('sod_conflict', 'A seal administrator cannot grant a seal to themselves.', { roles: ['seal_admin', 'seal_user'] });
+    if (!isWithin(grantScope, user.companyPath))
+      throw new AppError('forbidden', `${user.name} works outside the companies where you may grant seals.`);
+    if (user.status !== 'active')
+      throw refusedGrant(
+        `${user.name} is ${user.status}; only active people can be granted a seal.`,
+        'body.grantee.userId',
+        `user is ${user.status}`,
+      );
+    if (user.id === self)
+      throw new AppError('sod_conflict', 'A seal administrator cannot grant a seal to themselves.', {
+        roles: ['seal_admin', 'seal_user'],
+      });
     if (await repo.isCustodian(ctx.db, sealId, user.id)) {
-      throw new AppError('sod_conflict', `${user.name} keeps this seal; a custodian cannot also be granted its use.`, { roles: ['custodian', 'seal_user'] });
+      throw new AppError('sod_conflict', `${user.name} keeps this seal; a custodian cannot also be granted its use.`, {
+        roles: ['custodian', 'seal_user'],
+      });
     }
     row.granteeUserId = user.id;
   } else if (grantee.type === 'department') {
-    const department = await findDepartment(ctx.db, { groupId: principal.groupId, id: grantee.departmentId, scope: orgScope });
+    const department = await findDepartment(ctx.db, {
+      groupId: principal.groupId,
+      id: grantee.departmentId,
+      scope: orgScope,
+    });
     if (!department) throw notFound('department_not_found', grantee.departmentId);
-    if (!isWithin(grantScope, department.companyPath)) throw new AppError('forbidden', `${department.name} lies outside the companies where you may grant seals.`);
+    if (!isWithin(grantScope, department.companyPath))
+      throw new AppError('forbidden', `${department.name} lies outside the companies where you may grant seals.`);
     if (self && (await findUserDepartmentIds(ctx.db, self)).includes(department.id)) {
-      throw new AppError('sod_conflict', `You belong to ${department.name}; granting the seal to it would grant it to yourself.`, { roles: ['seal_admin', 'seal_user'] });
+      throw new AppError(
+        'sod_conflict',
+        `You belong to ${department.name}; granting the seal to it would grant it to yourself.`,
+        { roles: ['seal_admin', 'seal_user'] },
+      );
     }
     row.granteeDepartmentId = department.id;
   } else {
     const company = await getCompany(ctx, actor, grantee.companyId);
-    if (!isWithin(grantScope, company.path)) throw new AppError('forbidden', `${company.name} lies outside the companies where you may grant seals.`);
+    if (!isWithin(grantScope, company.path))
+      throw new AppError('forbidden', `${company.name} lies outside the companies where you may grant seals.`);
     if (principal.roles.some((r) => r.role === grantee.role && r.companyPath.startsWith(company.path))) {
-      throw new AppError('sod_conflict', `You hold ${grantee.role} in ${company.name}; granting the seal to that role would grant it to yourself.`, { roles: ['seal_admin', 'seal_user'] });
+      throw new AppError(
+        'sod_conflict',
+        `You hold ${grantee.role} in ${company.name}; granting the seal to that role would grant it to yourself.`,
+        { roles: ['seal_admin', 'seal_user'] },
+      );
     }
     row.granteeRole = grantee.role;
     row.granteeCompanyId = company.id;
@@ -141,9 +238,22 @@ export async function createGrant(ctx: AppContext, actor: Actor, sealId: string,
     const locked = await repo.lockSeal(trx, principal.groupId, sealId);
     if (!locked) throw notFound('seal_not_found', sealId);
     if (locked.status !== 'active' && locked.status !== 'pending') {
-      throw new AppError('seal_not_usable', `The seal is ${locked.status}; it cannot be granted.`, { sealStatus: locked.status });
+      throw new AppError('seal_not_usable', `The seal is ${locked.status}; it cannot be granted.`, {
+        sealStatus: locked.status,
+      });
     }
-    await repo.insertGrant(trx, { id, groupId: principal.groupId, sealId, granteeType: grantee.type, ...row, categories, validFrom, validUntil: input.validUntil ?? null, maxUses: input.maxUses ?? null, createdBy: self });
+    await repo.insertGrant(trx, {
+      id,
+      groupId: principal.groupId,
+      sealId,
+      granteeType: grantee.type,
+      ...row,
+      categories,
+      validFrom,
+      validUntil: input.validUntil ?? null,
+      maxUses: input.maxUses ?? null,
+      createdBy: self,
+    });
     await recordAudit(trx, {
       groupId: principal.groupId,
       actor,
@@ -152,7 +262,18 @@ export async function createGrant(ctx: AppContext, actor: Actor, sealId: string,
         action: 'seal.grant_created',
         target: { type: 'seal', id: sealId },
         companyId: seal.companyId,
-        changes: { grantId: id, grantee: { type: grantee.type, id: row.granteeUserId ?? row.granteeDepartmentId ?? row.granteeCompanyId, role: row.granteeRole }, categories, validFrom: validFrom.toISOString(), validUntil: input.validUntil?.toISOString() ?? null, maxUses: input.maxUses ?? null },
+        changes: {
+          grantId: id,
+          grantee: {
+            type: grantee.type,
+            id: row.granteeUserId ?? row.granteeDepartmentId ?? row.granteeCompanyId,
+            role: row.granteeRole,
+          },
+          categories,
+          validFrom: validFrom.toISOString(),
+          validUntil: input.validUntil?.toISOString() ?? null,
+          maxUses: input.maxUses ?? null,
+        },
       },
     });
   });
@@ -167,16 +288,35 @@ export async function listGrants(ctx: AppContext, actor: Actor, sealId: string, 
 }
 
 /** Revokes a grant at once; the next use decision no longer finds it. */
-export async function revokeGrant(ctx: AppContext, actor: Actor, sealId: string, grantId: string, reason: string | null) {
+export async function revokeGrant(
+  ctx: AppContext,
+  actor: Actor,
+  sealId: string,
+  grantId: string,
+  reason: string | null,
+) {
   const { principal } = actor;
   const seal = await getSeal(ctx, actor, sealId);
   assertWithin(principal, 'seals.grant', seal.companyPath);
   const grant = await repo.findGrant(ctx.db, { groupId: principal.groupId, sealId, id: grantId });
   if (!grant) throw notFound('grant_not_found', grantId);
   await ctx.db.transaction().execute(async (trx) => {
-    const revoked = await repo.revokeGrant(trx, { id: grantId }, { at: ctx.now(), by: principal.kind === 'user' ? principal.id : null, reason });
+    const revoked = await repo.revokeGrant(
+      trx,
+      { id: grantId },
+      { at: ctx.now(), by: principal.kind === 'user' ? principal.id : null, reason },
+    );
     if (!revoked) return;
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'seal.grant_revoked', target: { type: 'seal', id: sealId }, companyId: seal.companyId, changes: { grantId, reason } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'seal.grant_revoked',
+        target: { type: 'seal', id: sealId },
+        companyId: seal.companyId,
+        changes: { grantId, reason },
+      },
+    });
   });
   const after = await repo.findGrant(ctx.db, { groupId: principal.groupId, sealId, id: grantId });
   if (!after) throw notFound('grant_not_found', grantId);
@@ -187,17 +327,34 @@ export async function revokeGrant(ctx: AppContext, actor: Actor, sealId: string,
  * The use decision as an endpoint: anyone may ask about themselves; asking about
  * someone else needs seals.read over the seal.
  */
-export async function checkUse(ctx: AppContext, actor: Actor, query: { sealId: string; userId?: string | undefined; category: string }): Promise<UseDecision> {
+export async function checkUse(
+  ctx: AppContext,
+  actor: Actor,
+  query: { sealId: string; userId?: string | undefined; category: string },
+): Promise<UseDecision> {
   const { principal } = actor;
   const self = principal.kind === 'user' ? principal.id : null;
   const userId = query.userId ?? self;
-  if (!userId) throw new AppError('validation_failed', 'An API key must name the user to ask about.', { errors: [{ field: 'querystring.userId', message: 'is required for API keys' }] });
+  if (!userId)
+    throw new AppError('validation_failed', 'An API key must name the user to ask about.', {
+      errors: [{ field: 'querystring.userId', message: 'is required for API keys' }],
+    });
   if (userId !== self) {
     await getSeal(ctx, actor, query.sealId);
-    const user = await findUser(ctx.db, { groupId: principal.groupId, id: userId, scope: scopeOf(principal, 'org.read') });
+    const user = await findUser(ctx.db, {
+      groupId: principal.groupId,
+      id: userId,
+      scope: scopeOf(principal, 'org.read'),
+    });
     if (!user) throw notFound('user_not_found', userId);
   }
-  const decision = await decideSealUse(ctx.db, { groupId: principal.groupId, sealId: query.sealId, userId, category: query.category, at: ctx.now() });
+  const decision = await decideSealUse(ctx.db, {
+    groupId: principal.groupId,
+    sealId: query.sealId,
+    userId,
+    category: query.category,
+    at: ctx.now(),
+  });
   if (decision.allowed) return decision;
   // Asking about yourself must not reveal seals you neither hold a grant for nor may see.
   const visible = await canSee(ctx, actor, query.sealId);
@@ -216,10 +373,23 @@ async function canSee(ctx: AppContext, actor: Actor, sealId: string): Promise<bo
 }
 
 /** On resignation: every seal the person kept waits for a new custodian (same transaction as the status change). */
-export async function flagSealsOfResignedCustodian(trx: Transaction, options: { groupId: string; userId: string; actor: Actor; at: Date }): Promise<number> {
+export async function flagSealsOfResignedCustodian(
+  trx: Transaction,
+  options: { groupId: string; userId: string; actor: Actor; at: Date },
+): Promise<number> {
   const seals = await repo.flagSealsKeptBy(trx, options.groupId, options.userId);
   for (const seal of seals) {
-    await recordAudit(trx, { groupId: options.groupId, actor: options.actor, at: options.at, event: { action: 'seal.custodian_needed', target: { type: 'seal', id: seal.id }, companyId: seal.companyId, changes: { formerCustodianId: options.userId } } });
+    await recordAudit(trx, {
+      groupId: options.groupId,
+      actor: options.actor,
+      at: options.at,
+      event: {
+        action: 'seal.custodian_needed',
+        target: { type: 'seal', id: seal.id },
+        companyId: seal.companyId,
+        changes: { formerCustodianId: options.userId },
+      },
+    });
   }
   return seals.length;
 }
@@ -227,6 +397,12 @@ export async function flagSealsOfResignedCustodian(trx: Transaction, options: { 
 /** The seals the caller may use now, with the grant that allows it: what the application form offers. */
 export async function listMySeals(ctx: AppContext, actor: Actor, query: { category?: string | undefined }) {
   const { principal } = actor;
-  if (principal.kind !== 'user') throw new AppError('forbidden', 'Only a signed-in person has seals of their own to use.');
-  return repo.findUsableSeals(ctx.db, { groupId: principal.groupId, userId: principal.id, category: query.category, at: ctx.now() });
+  if (principal.kind !== 'user')
+    throw new AppError('forbidden', 'Only a signed-in person has seals of their own to use.');
+  return repo.findUsableSeals(ctx.db, {
+    groupId: principal.groupId,
+    userId: principal.id,
+    category: query.category,
+    at: ctx.now(),
+  });
 }

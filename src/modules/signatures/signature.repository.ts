@@ -55,28 +55,60 @@ function selectSignatures(db: Db | Transaction) {
     ]);
 }
 
-export async function findSignature(db: Db | Transaction, where: { groupId: string; id: string }): Promise<SignatureRecord | undefined> {
+export async function findSignature(
+  db: Db | Transaction,
+  where: { groupId: string; id: string },
+): Promise<SignatureRecord | undefined> {
   return selectSignatures(db).where('g.group_id', '=', where.groupId).where('g.id', '=', where.id).executeTakeFirst();
 }
 
 /** The signatures whose output is this file: how the archive knows a signed document. */
-export async function findSignaturesByOutput(db: Db | Transaction, where: { groupId: string; sha256: string }): Promise<SignatureRecord[]> {
-  return selectSignatures(db).where('g.group_id', '=', where.groupId).where('g.output_sha256', '=', where.sha256).orderBy('g.signed_at').limit(20).execute();
+export async function findSignaturesByOutput(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string },
+): Promise<SignatureRecord[]> {
+  return selectSignatures(db)
+    .where('g.group_id', '=', where.groupId)
+    .where('g.output_sha256', '=', where.sha256)
+    .orderBy('g.signed_at')
+    .limit(20)
+    .execute();
 }
 
 /** Every signature of the chain that started from this document, oldest first (a chain is a few stamps; 200 bounds a runaway one). */
-export async function findSignaturesByOriginal(db: Db | Transaction, where: { groupId: string; originalSha256: string }): Promise<SignatureRecord[]> {
-  return selectSignatures(db).where('g.group_id', '=', where.groupId).where('g.original_sha256', '=', where.originalSha256).orderBy('g.signed_at').orderBy('g.id').limit(200).execute();
+export async function findSignaturesByOriginal(
+  db: Db | Transaction,
+  where: { groupId: string; originalSha256: string },
+): Promise<SignatureRecord[]> {
+  return selectSignatures(db)
+    .where('g.group_id', '=', where.groupId)
+    .where('g.original_sha256', '=', where.originalSha256)
+    .orderBy('g.signed_at')
+    .orderBy('g.id')
+    .limit(200)
+    .execute();
 }
 
 /** The document a chain of signatures started from, when this file is a signed output. */
-export async function findOriginal(db: Db | Transaction, where: { groupId: string; sha256: string }): Promise<string | undefined> {
-  const row = await db.selectFrom('signatures').select('original_sha256 as original').where('group_id', '=', where.groupId).where('output_sha256', '=', where.sha256).limit(1).executeTakeFirst();
+export async function findOriginal(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string },
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('signatures')
+    .select('original_sha256 as original')
+    .where('group_id', '=', where.groupId)
+    .where('output_sha256', '=', where.sha256)
+    .limit(1)
+    .executeTakeFirst();
   return row?.original;
 }
 
 /** Whether the person signed anything in the chain that started from this document. */
-export async function hasSignedChain(db: Db | Transaction, where: { groupId: string; originalSha256: string; userId: string }): Promise<boolean> {
+export async function hasSignedChain(
+  db: Db | Transaction,
+  where: { groupId: string; originalSha256: string; userId: string },
+): Promise<boolean> {
   const row = await db
     .selectFrom('signatures')
     .select('id')
@@ -89,7 +121,10 @@ export async function hasSignedChain(db: Db | Transaction, where: { groupId: str
 }
 
 /** Whether an application that names this document is one the person applied for, approves or is copied on. */
-export async function isDocumentOfApplicationOf(db: Db | Transaction, where: { groupId: string; sha256: string; userId: string }): Promise<boolean> {
+export async function isDocumentOfApplicationOf(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string; userId: string },
+): Promise<boolean> {
   const row = await db
     .selectFrom('application_documents as d')
     .innerJoin('applications as a', 'a.id', 'd.application_id')
@@ -102,8 +137,16 @@ export async function isDocumentOfApplicationOf(db: Db | Transaction, where: { g
   return row !== undefined;
 }
 
-export async function applicationNamesDocument(db: Db | Transaction, where: { applicationId: string; sha256: string }): Promise<boolean> {
-  const row = await db.selectFrom('application_documents').select('sha256').where('application_id', '=', where.applicationId).where('sha256', '=', where.sha256).executeTakeFirst();
+export async function applicationNamesDocument(
+  db: Db | Transaction,
+  where: { applicationId: string; sha256: string },
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('application_documents')
+    .select('sha256')
+    .where('application_id', '=', where.applicationId)
+    .where('sha256', '=', where.sha256)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -119,11 +162,24 @@ export interface AuthorizationForUse {
   category: string | null;
 }
 
-export async function findAuthorizationForUse(db: Db | Transaction, where: { groupId: string; id: string }): Promise<AuthorizationForUse | undefined> {
+export async function findAuthorizationForUse(
+  db: Db | Transaction,
+  where: { groupId: string; id: string },
+): Promise<AuthorizationForUse | undefined> {
   return db
     .selectFrom('authorizations as z')
     .innerJoin('applications as a', 'a.id', 'z.application_id')
-    .select(['z.id', 'z.application_id as applicationId', 'z.seal_id as sealId', 'z.holder_id as holderId', 'z.kind', 'z.uses_total as usesTotal', 'z.uses_consumed as usesConsumed', 'z.revoked_at as revokedAt', 'a.category'])
+    .select([
+      'z.id',
+      'z.application_id as applicationId',
+      'z.seal_id as sealId',
+      'z.holder_id as holderId',
+      'z.kind',
+      'z.uses_total as usesTotal',
+      'z.uses_consumed as usesConsumed',
+      'z.revoked_at as revokedAt',
+      'a.category',
+    ])
     .where('z.group_id', '=', where.groupId)
     .where('z.id', '=', where.id)
     .executeTakeFirst();
@@ -150,12 +206,24 @@ export async function consumeAuthorizationUse(trx: Transaction, id: string): Pro
  * of one seal run side by side, while a lifecycle step (which locks the row for update) waits
  * for them, or they wait for it and then see its new status.
  */
-export async function lockSealForUse(trx: Transaction, where: { groupId: string; sealId: string }): Promise<{ status: SealStatus } | undefined> {
-  return trx.selectFrom('seals').select('status').where('group_id', '=', where.groupId).where('id', '=', where.sealId).forShare().executeTakeFirst();
+export async function lockSealForUse(
+  trx: Transaction,
+  where: { groupId: string; sealId: string },
+): Promise<{ status: SealStatus } | undefined> {
+  return trx
+    .selectFrom('seals')
+    .select('status')
+    .where('group_id', '=', where.groupId)
+    .where('id', '=', where.sealId)
+    .forShare()
+    .executeTakeFirst();
 }
 
 /** A new signature: the record without what is read through its references (company path, names, serial), with its group. */
-export async function insertSignature(trx: Transaction, row: Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & { groupId: string }): Promise<void> {
+export async function insertSignature(
+  trx: Transaction,
+  row: Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & { groupId: string },
+): Promise<void> {
   await trx
     .insertInto('signatures')
     .values({
@@ -181,6 +249,14 @@ export async function insertSignature(trx: Transaction, row: Omit<SignatureRecor
 }
 
 /** The person's company (a personal signature is recorded under it). */
-export async function findUserCompany(db: Db | Transaction, where: { groupId: string; userId: string }): Promise<{ companyId: string; status: string } | undefined> {
-  return db.selectFrom('users').select(['company_id as companyId', 'status']).where('group_id', '=', where.groupId).where('id', '=', where.userId).executeTakeFirst();
+export async function findUserCompany(
+  db: Db | Transaction,
+  where: { groupId: string; userId: string },
+): Promise<{ companyId: string; status: string } | undefined> {
+  return db
+    .selectFrom('users')
+    .select(['company_id as companyId', 'status'])
+    .where('group_id', '=', where.groupId)
+    .where('id', '=', where.userId)
+    .executeTakeFirst();
 }

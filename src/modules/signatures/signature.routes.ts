@@ -4,7 +4,15 @@ import { sniffMediaType } from '../../blobs/sniff.js';
 import { AppError } from '../../server/errors.js';
 import { actorOf } from '../../server/plugins/auth.js';
 import { uuid, type RoutesPlugin } from '../../server/schemas.js';
-import { archiveSchema, documentPagesSchema, sha256, signatureListQuery, signatureSchema, signBody, verificationSchema } from './signature.schema.js';
+import {
+  archiveSchema,
+  documentPagesSchema,
+  sha256,
+  signatureListQuery,
+  signatureSchema,
+  signBody,
+  verificationSchema,
+} from './signature.schema.js';
 import * as service from './signature.service.js';
 
 const tags = ['signatures'];
@@ -17,16 +25,19 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.post('/signatures', {
     schema: {
       tags,
-      summary: 'Sign a stored PDF with a seal (under an approved authorization naming the document, or your grant for a business category) or personally; PAdES B-B…B-LTA, visible, keyword-placed or cross-page',
+      summary:
+        'Sign a stored PDF with a seal (under an approved authorization naming the document, or your grant for a business category) or personally; PAdES B-B…B-LTA, visible, keyword-placed or cross-page',
       body: signBody,
       response: { 201: signatureSchema },
     },
-    handler: async (request, reply) => reply.status(201).send(await service.signDocument(ctx, actorOf(request), request.body)),
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.signDocument(ctx, actorOf(request), request.body)),
   });
   app.get('/signatures', {
     schema: {
       tags,
-      summary: 'The signatures of the chain that started from a document (oldest first), those you may see: your own, or all over the companies whose seals you may read',
+      summary:
+        'The signatures of the chain that started from a document (oldest first), those you may see: your own, or all over the companies whose seals you may read',
       querystring: signatureListQuery,
       response: { 200: z.object({ items: z.array(signatureSchema) }) },
     },
@@ -42,11 +53,22 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
     handler: async (request) => service.getDocumentPages(ctx, actorOf(request), request.params.sha256),
   });
   app.get('/signatures/:signatureId', {
-    schema: { tags, summary: 'A signature record: who signed, with which seal, certificate and authority, over which document, and the result', params, response: { 200: signatureSchema } },
+    schema: {
+      tags,
+      summary:
+        'A signature record: who signed, with which seal, certificate and authority, over which document, and the result',
+      params,
+      response: { 200: signatureSchema },
+    },
     handler: async (request) => service.getSignature(ctx, actorOf(request), request.params.signatureId),
   });
   app.get('/signatures/:signatureId/document', {
-    schema: { tags, summary: 'Download the signed PDF', params, response: { 200: z.unknown().describe('the signed document (application/pdf)') } },
+    schema: {
+      tags,
+      summary: 'Download the signed PDF',
+      params,
+      response: { 200: z.unknown().describe('the signed document (application/pdf)') },
+    },
     handler: async (request, reply) => {
       const file = await service.readSignedDocument(ctx, actorOf(request), request.params.signatureId);
       return reply
@@ -58,7 +80,13 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
   });
   app.get('/archive/:sha256', {
-    schema: { tags, summary: "Hash-only lookup: does your group's archive hold this file as a signed output, and from which signature?", params: z.object({ sha256 }), response: { 200: archiveSchema } },
+    schema: {
+      tags,
+      summary:
+        "Hash-only lookup: does your group's archive hold this file as a signed output, and from which signature?",
+      params: z.object({ sha256 }),
+      response: { 200: archiveSchema },
+    },
     handler: async (request) => service.lookupArchive(ctx, actorOf(request), request.params.sha256),
   });
 
@@ -70,15 +98,26 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
       bodyLimit: VERIFY_LIMIT_BYTES,
       schema: {
         tags,
-        summary: 'Verify a PDF (raw body, at most 20 MB): per signature the signer, chain to the deployment root, validity, time-stamp, coverage and revocation; and whether the archive holds it',
+        summary:
+          'Verify a PDF (raw body, at most 20 MB): per signature the signer, chain to the deployment root, validity, time-stamp, coverage and revocation; and whether the archive holds it',
         response: { 200: verificationSchema },
       },
       handler: async (request) => {
         const bytes = request.body;
-        if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new AppError('validation_failed', 'Send the PDF itself as the request body.', { errors: [{ field: 'body', message: 'is empty' }] });
-        if (sniffMediaType(bytes) !== 'application/pdf') throw new AppError('pdf_malformed', 'The file is not a PDF: it does not begin with %PDF-.');
+        if (!Buffer.isBuffer(bytes) || bytes.length === 0)
+          throw new AppError('validation_failed', 'Send the PDF itself as the request body.', {
+            errors: [{ field: 'body', message: 'is empty' }],
+          });
+        if (sniffMediaType(bytes) !== 'application/pdf')
+          throw new AppError('pdf_malformed', 'The file is not a PDF: it does not begin with %PDF-.');
         const { report, archive } = await service.verifyUpload(ctx, actorOf(request), bytes);
-        return { intact: report.intact, sha256: report.sha256, revisions: report.revisions, signatures: report.signatures, archive };
+        return {
+          intact: report.intact,
+          sha256: report.sha256,
+          revisions: report.revisions,
+          signatures: report.signatures,
+          archive,
+        };
       },
     });
   });

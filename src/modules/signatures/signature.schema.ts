@@ -5,14 +5,22 @@ import { category } from '../seals/seal.schema.js';
 export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
 
 const finite = z.number({ message: 'must be a number' }).refine(Number.isFinite, { message: 'must be finite' });
-const positive = z.number({ message: 'must be a number' }).positive({ message: 'must be greater than 0' }).max(14_400, { message: 'must be at most 14400 points' });
-const page = z.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1 (pages count from 1)' });
+const positive = z
+  .number({ message: 'must be a number' })
+  .positive({ message: 'must be greater than 0' })
+  .max(14_400, { message: 'must be at most 14400 points' });
+const page = z
+  .number({ message: 'must be a number' })
+  .int({ message: 'must be a whole number' })
+  .min(1, { message: 'must be at least 1 (pages count from 1)' });
 
 export const placement = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('rect'),
     page,
-    rect: z.tuple([finite, finite, positive, positive]).describe('[x, y, width, height] in PDF points from the bottom-left corner of the page'),
+    rect: z
+      .tuple([finite, finite, positive, positive])
+      .describe('[x, y, width, height] in PDF points from the bottom-left corner of the page'),
   }),
   z.strictObject({
     type: z.literal('keyword'),
@@ -24,11 +32,20 @@ export const placement = z.discriminatedUnion('type', [
 ]);
 
 export const signBody = body({
-  documentSha256: sha256.describe('a PDF uploaded with POST /documents/uploads, or the output of an earlier signature (signed again as an incremental update)'),
-  sealId: uuid.optional().describe('the electronic seal to apply; absent means a personal signature with your own certificate'),
-  authorizationId: uuid.optional().describe("an approved application's authorization naming the document: one use is counted"),
+  documentSha256: sha256.describe(
+    'a PDF uploaded with POST /documents/uploads, or the output of an earlier signature (signed again as an incremental update)',
+  ),
+  sealId: uuid
+    .optional()
+    .describe('the electronic seal to apply; absent means a personal signature with your own certificate'),
+  authorizationId: uuid
+    .optional()
+    .describe("an approved application's authorization naming the document: one use is counted"),
   category: category.optional().describe('without an authorization: the business category your grant must cover'),
-  level: z.enum(['B-B', 'B-T', 'B-LT', 'B-LTA']).default('B-T').describe('PAdES baseline level; B-T and above are time-stamped'),
+  level: z
+    .enum(['B-B', 'B-T', 'B-LT', 'B-LTA'])
+    .default('B-T')
+    .describe('PAdES baseline level; B-T and above are time-stamped'),
   appearance: placement.optional().describe("a visible seal (the seal's impression) at a rectangle or over a keyword"),
   crossPage: z
     .strictObject({
@@ -39,7 +56,10 @@ export const signBody = body({
     .describe('a cross-page seal (骑缝章) over the right edges of the pages'),
   reason: nonBlank(200).optional(),
   location: nonBlank(200).optional(),
-}).refine((b) => !(b.appearance && b.crossPage), { message: 'apply a cross-page seal and a placed seal as two signatures', path: ['crossPage'] });
+}).refine((b) => !(b.appearance && b.crossPage), {
+  message: 'apply a cross-page seal and a placed seal as two signatures',
+  path: ['crossPage'],
+});
 
 export type SignInput = z.infer<typeof signBody>;
 
@@ -79,7 +99,9 @@ const signatureReportSchema = z.object({
   kind: z.enum(['signature', 'document-timestamp']),
   subFilter: z.string().nullable(),
   valid: z.boolean(),
-  signer: z.object({ commonName: z.string().nullable(), subject: z.string(), issuer: z.string(), serialNumber: z.string() }).nullable(),
+  signer: z
+    .object({ commonName: z.string().nullable(), subject: z.string(), issuer: z.string(), serialNumber: z.string() })
+    .nullable(),
   signedAt: z.string().nullable().describe('the time-stamp time when there is one, else the claimed time'),
   claimedSigningTime: z.string().nullable(),
   timestamped: z.boolean(),
@@ -104,7 +126,10 @@ const signatureReportSchema = z.object({
         rect: z.array(z.number()).describe('[x, y, width, height] in points'),
         width: z.number(),
         height: z.number(),
-        png: z.string().optional().describe('the impression as the document shows it, PNG in base64 (the first few only)'),
+        png: z
+          .string()
+          .optional()
+          .describe('the impression as the document shows it, PNG in base64 (the first few only)'),
       }),
     )
     .describe("the seal impressions on the signature's widgets, as found in the document"),
@@ -113,7 +138,9 @@ const signatureReportSchema = z.object({
 
 export const verificationSchema = z
   .object({
-    intact: z.boolean().describe('every signature valid, and nothing but signatures and validation data added after any of them'),
+    intact: z
+      .boolean()
+      .describe('every signature valid, and nothing but signatures and validation data added after any of them'),
     sha256: z.string(),
     revisions: z.number(),
     signatures: z.array(signatureReportSchema),
@@ -129,7 +156,11 @@ export const signatureListQuery = z.strictObject({
 export const PAGE_BOXES_LISTED = 500;
 
 const pageBox = z.object({
-  box: z.tuple([z.number(), z.number(), z.number(), z.number()]).describe("the visible page box (CropBox within MediaBox) as [x, y, width, height] in points: the space of a placement's rect"),
+  box: z
+    .tuple([z.number(), z.number(), z.number(), z.number()])
+    .describe(
+      "the visible page box (CropBox within MediaBox) as [x, y, width, height] in points: the space of a placement's rect",
+    ),
   rotate: z.number().describe('/Rotate of the page in degrees (0, 90, 180, 270)'),
 });
 

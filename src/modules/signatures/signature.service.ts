@@ -17,7 +17,13 @@ import { consumeGrantUse, findSeal } from '../seals/seal.repository.js';
 import { decideSealUse, type UseDecision } from '../seals/seal-use.policy.js';
 import { sealImagePng } from '../seals/seal-image.service.js';
 import * as pki from '../pki/pki.service.js';
-import { findDeploymentCertificate, findGroupCa, findIssuingCasBySubject, lockCertificateForUse, type CertificateRecord } from '../pki/pki.repository.js';
+import {
+  findDeploymentCertificate,
+  findGroupCa,
+  findIssuingCasBySubject,
+  lockCertificateForUse,
+  type CertificateRecord,
+} from '../pki/pki.repository.js';
 import * as repo from './signature.repository.js';
 import { PAGE_BOXES_LISTED, type SignInput } from './signature.schema.js';
 
@@ -46,7 +52,12 @@ async function getReadableDocument(ctx: AppContext, actor: Actor, sha256: string
     (await repo.hasSignedChain(ctx.db, { groupId, originalSha256, userId })) ||
     (await repo.isDocumentOfApplicationOf(ctx.db, { groupId, sha256: originalSha256, userId }));
   if (!readable) throw new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
-  if (blob.mediaType !== 'application/pdf') throw new AppError('file_type_mismatch', `The file is ${blob.mediaType}, not a PDF; only PDF documents can be signed.`, { errors: [{ field: 'body.documentSha256', message: 'is not a PDF' }] });
+  if (blob.mediaType !== 'application/pdf')
+    throw new AppError(
+      'file_type_mismatch',
+      `The file is ${blob.mediaType}, not a PDF; only PDF documents can be signed.`,
+      { errors: [{ field: 'body.documentSha256', message: 'is not a PDF' }] },
+    );
   return { sha256, originalSha256, name: original.originalName };
 }
 
@@ -58,44 +69,109 @@ function refuseUse(decision: Extract<UseDecision, { allowed: false }>, seal: { i
     case 'seal_not_found':
       throw notFound('seal_not_found', seal.id);
     case 'seal_not_usable':
-      throw new AppError('seal_not_usable', `${sealName} is ${decision.sealStatus ?? 'not usable'}; it cannot be used.`, { sealStatus: decision.sealStatus });
+      throw new AppError(
+        'seal_not_usable',
+        `${sealName} is ${decision.sealStatus ?? 'not usable'}; it cannot be used.`,
+        { sealStatus: decision.sealStatus },
+      );
     case 'custodian':
-      throw new AppError('sod_conflict', `You keep ${sealName}; a custodian cannot also use the seal.`, { roles: ['custodian', 'seal_user'] });
+      throw new AppError('sod_conflict', `You keep ${sealName}; a custodian cannot also use the seal.`, {
+        roles: ['custodian', 'seal_user'],
+      });
     case 'user_inactive':
       throw new AppError('forbidden', 'Your account is not active.');
     case 'no_grant':
-      throw new AppError('seal_not_granted', `You hold no grant for ${sealName} and this business category now (none, expired, revoked, or its uses are spent); apply to use it.`);
+      throw new AppError(
+        'seal_not_granted',
+        `You hold no grant for ${sealName} and this business category now (none, expired, revoked, or its uses are spent); apply to use it.`,
+      );
   }
 }
 
 function refuseAuthorization(authorization: repo.AuthorizationForUse): never {
-  if (authorization.revokedAt) throw new AppError('authorization_revoked', 'The remaining uses of this authorization were revoked.', { authorizationId: authorization.id });
-  throw new AppError('authorization_exhausted', `All ${authorization.usesTotal} use(s) this application approved have been made; apply again.`, { authorizationId: authorization.id, usesTotal: authorization.usesTotal });
+  if (authorization.revokedAt)
+    throw new AppError('authorization_revoked', 'The remaining uses of this authorization were revoked.', {
+      authorizationId: authorization.id,
+    });
+  throw new AppError(
+    'authorization_exhausted',
+    `All ${authorization.usesTotal} use(s) this application approved have been made; apply again.`,
+    { authorizationId: authorization.id, usesTotal: authorization.usesTotal },
+  );
 }
 
-async function checkAuthorization(ctx: AppContext, q: { groupId: string; userId: string; authorizationId: string; sealId?: string | undefined; document: ReadableDocument }): Promise<repo.AuthorizationForUse> {
+async function checkAuthorization(
+  ctx: AppContext,
+  q: {
+    groupId: string;
+    userId: string;
+    authorizationId: string;
+    sealId?: string | undefined;
+    document: ReadableDocument;
+  },
+): Promise<repo.AuthorizationForUse> {
   const authorization = await repo.findAuthorizationForUse(ctx.db, { groupId: q.groupId, id: q.authorizationId });
   // Someone else's authorization is as good as none.
-  if (!authorization || authorization.holderId !== q.userId) throw notFound('authorization_not_found', q.authorizationId);
-  if (q.sealId && authorization.sealId !== q.sealId) throw new AppError('validation_failed', 'The authorization is for another seal.', { errors: [{ field: 'body.sealId', message: 'is not the seal of the authorization' }] });
-  if (authorization.kind !== 'documents') throw new AppError('seal_not_electronic', 'This authorization is a ticket for a physical seal; it does not sign documents.');
-  if (authorization.revokedAt || authorization.usesConsumed >= authorization.usesTotal) refuseAuthorization(authorization);
-  if (!(await repo.applicationNamesDocument(ctx.db, { applicationId: authorization.applicationId, sha256: q.document.originalSha256 }))) {
-    throw new AppError('document_not_authorized', "The application behind this authorization does not name this document; attach it to an application first.", { authorizationId: authorization.id });
+  if (!authorization || authorization.holderId !== q.userId)
+    throw notFound('authorization_not_found', q.authorizationId);
+  if (q.sealId && authorization.sealId !== q.sealId)
+    throw new AppError('validation_failed', 'The authorization is for another seal.', {
+      errors: [{ field: 'body.sealId', message: 'is not the seal of the authorization' }],
+    });
+  if (authorization.kind !== 'documents')
+    throw new AppError(
+      'seal_not_electronic',
+      'This authorization is a ticket for a physical seal; it does not sign documents.',
+    );
+  if (authorization.revokedAt || authorization.usesConsumed >= authorization.usesTotal)
+    refuseAuthorization(authorization);
+  if (
+    !(await repo.applicationNamesDocument(ctx.db, {
+      applicationId: authorization.applicationId,
+      sha256: q.document.originalSha256,
+    }))
+  ) {
+    throw new AppError(
+      'document_not_authorized',
+      'The application behind this authorization does not name this document; attach it to an application first.',
+      { authorizationId: authorization.id },
+    );
   }
   return authorization;
 }
 
 // ---------------------------------------------------------------- signing
 
-function appearanceOf(input: SignInput, image: Buffer | null): { appearance?: VisibleAppearance; crossPage?: CrossPageAppearance } {
+function appearanceOf(
+  input: SignInput,
+  image: Buffer | null,
+): { appearance?: VisibleAppearance; crossPage?: CrossPageAppearance } {
   if (!image) return {};
   const prepared = prepareImage(image);
-  if (input.crossPage) return { crossPage: { image: prepared, ...(input.crossPage.pages ? { pages: input.crossPage.pages } : {}), ...(input.crossPage.width ? { width: input.crossPage.width } : {}) } };
+  if (input.crossPage)
+    return {
+      crossPage: {
+        image: prepared,
+        ...(input.crossPage.pages ? { pages: input.crossPage.pages } : {}),
+        ...(input.crossPage.width ? { width: input.crossPage.width } : {}),
+      },
+    };
   const at = input.appearance;
   if (!at) return {};
-  if (at.type === 'rect') return { appearance: { image: prepared, kind: 'seal', at: { page: at.page, rect: at.rect } } };
-  return { appearance: { image: prepared, kind: 'seal', at: { keyword: at.keyword, ...(at.page ? { page: at.page } : {}), ...(at.offset ? { offset: at.offset } : {}), ...(at.size ? { size: at.size } : {}) } } };
+  if (at.type === 'rect')
+    return { appearance: { image: prepared, kind: 'seal', at: { page: at.page, rect: at.rect } } };
+  return {
+    appearance: {
+      image: prepared,
+      kind: 'seal',
+      at: {
+        keyword: at.keyword,
+        ...(at.page ? { page: at.page } : {}),
+        ...(at.offset ? { offset: at.offset } : {}),
+        ...(at.size ? { size: at.size } : {}),
+      },
+    },
+  };
 }
 
 /**
@@ -112,27 +188,56 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
 
   // Which authority, checked now for a clear early answer and again under lock below.
   let authorization: repo.AuthorizationForUse | null = null;
-  if (input.authorizationId) authorization = await checkAuthorization(ctx, { groupId, userId, authorizationId: input.authorizationId, sealId: input.sealId, document });
+  if (input.authorizationId)
+    authorization = await checkAuthorization(ctx, {
+      groupId,
+      userId,
+      authorizationId: input.authorizationId,
+      sealId: input.sealId,
+      document,
+    });
   const sealId = input.sealId ?? authorization?.sealId ?? null;
   const seal = sealId ? await findSeal(ctx.db, { groupId, id: sealId }) : null;
   if (sealId && !seal) throw notFound('seal_not_found', sealId);
   const category = authorization ? authorization.category : (input.category ?? null);
   if (seal) {
-    if (seal.kind !== 'electronic') throw new AppError('seal_not_electronic', `${seal.name} is a ${seal.kind} seal; only an electronic seal signs documents.`);
+    if (seal.kind !== 'electronic')
+      throw new AppError(
+        'seal_not_electronic',
+        `${seal.name} is a ${seal.kind} seal; only an electronic seal signs documents.`,
+      );
     if (!authorization) {
-      if (!category) throw new AppError('validation_failed', 'Name the business category the seal is used for: grants are per category.', { errors: [{ field: 'body.category', message: 'is required when signing under a grant' }] });
+      if (!category)
+        throw new AppError(
+          'validation_failed',
+          'Name the business category the seal is used for: grants are per category.',
+          { errors: [{ field: 'body.category', message: 'is required when signing under a grant' }] },
+        );
       const decision = await decideSealUse(ctx.db, { groupId, sealId: seal.id, userId, category, at: ctx.now() });
       if (!decision.allowed) refuseUse(decision, seal);
     } else if (seal.status !== 'active') {
-      throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, { sealStatus: seal.status });
+      throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, {
+        sealStatus: seal.status,
+      });
     }
   } else if (input.appearance || input.crossPage) {
-    throw new AppError('validation_failed', 'A personal signature has no seal impression to show; sign without appearance or crossPage.', { errors: [{ field: input.appearance ? 'body.appearance' : 'body.crossPage', message: 'needs a seal' }] });
+    throw new AppError(
+      'validation_failed',
+      'A personal signature has no seal impression to show; sign without appearance or crossPage.',
+      { errors: [{ field: input.appearance ? 'body.appearance' : 'body.crossPage', message: 'needs a seal' }] },
+    );
   }
 
   // The certificate (issued on first use) and what signing needs from the database.
   const certificate: CertificateRecord = seal
-    ? await pki.ensureSealCertificate(ctx, actor, { id: seal.id, groupId, name: seal.name, kind: seal.kind, companyId: seal.companyId, companyName: seal.companyName })
+    ? await pki.ensureSealCertificate(ctx, actor, {
+        id: seal.id,
+        groupId,
+        name: seal.name,
+        kind: seal.kind,
+        companyId: seal.companyId,
+        companyName: seal.companyName,
+      })
     : await pki.ensurePersonCertificate(ctx, actor, { groupId, userId });
   const signer = await pki.openSigner(ctx, certificate);
   const level: PadesLevel = input.level;
@@ -148,7 +253,16 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
   }
   let image: Buffer | null = null;
   if (seal && (input.appearance || input.crossPage)) {
-    if (!seal.imageSha256) throw new AppError('validation_failed', `${seal.name} has no impression image to show; give it one (a change application) or sign without a visible seal.`, { errors: [{ field: input.appearance ? 'body.appearance' : 'body.crossPage', message: 'the seal has no image' }] });
+    if (!seal.imageSha256)
+      throw new AppError(
+        'validation_failed',
+        `${seal.name} has no impression image to show; give it one (a change application) or sign without a visible seal.`,
+        {
+          errors: [
+            { field: input.appearance ? 'body.appearance' : 'body.crossPage', message: 'the seal has no image' },
+          ],
+        },
+      );
     image = await sealImagePng(ctx, { groupId, sha256: seal.imageSha256 });
   }
   const { bytes: pdf } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
@@ -179,11 +293,22 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
     if (seal) {
       const locked = await repo.lockSealForUse(trx, { groupId, sealId: seal.id });
       if (!locked) throw notFound('seal_not_found', seal.id);
-      if (locked.status !== 'active') throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, { sealStatus: locked.status });
+      if (locked.status !== 'active')
+        throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, {
+          sealStatus: locked.status,
+        });
     }
     const held = await lockCertificateForUse(trx, certificate.id);
-    if (!held || held.status !== 'active') throw new AppError('certificate_revoked', `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`);
-    if (now < held.notBefore || now >= held.notAfter) throw new AppError('certificate_expired', `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`);
+    if (!held || held.status !== 'active')
+      throw new AppError(
+        'certificate_revoked',
+        `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`,
+      );
+    if (now < held.notBefore || now >= held.notAfter)
+      throw new AppError(
+        'certificate_expired',
+        `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`,
+      );
 
     let grantId: string | null = null;
     if (authorization) {
@@ -194,11 +319,22 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
     } else if (seal) {
       const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: category!, at: now });
       if (!decision.allowed) refuseUse(decision, seal);
-      if (!(await consumeGrantUse(trx, decision.grant.id))) throw new AppError('seal_not_granted', `The last use of your grant for ${seal.name} was just taken; apply to use it.`);
+      if (!(await consumeGrantUse(trx, decision.grant.id)))
+        throw new AppError(
+          'seal_not_granted',
+          `The last use of your grant for ${seal.name} was just taken; apply to use it.`,
+        );
       grantId = decision.grant.id;
     }
 
-    const stored = await storeBlob(trx, ctx.blobs, { groupId, bytes: signed, mediaType: 'application/pdf', originalName: document.name, createdBy: userId, at: now });
+    const stored = await storeBlob(trx, ctx.blobs, {
+      groupId,
+      bytes: signed,
+      mediaType: 'application/pdf',
+      originalName: document.name,
+      createdBy: userId,
+      at: now,
+    });
     await repo.insertSignature(trx, {
       id: signatureId,
       groupId,
@@ -226,7 +362,19 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
         action: 'document.signed',
         target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
         companyId,
-        changes: { signatureId, certificateId: certificate.id, serial: certificate.serial, authorizationId: authorization?.id ?? null, grantId, category, level, fieldName, inputSha256: document.sha256, outputSha256: stored.sha256, originalSha256: document.originalSha256 },
+        changes: {
+          signatureId,
+          certificateId: certificate.id,
+          serial: certificate.serial,
+          authorizationId: authorization?.id ?? null,
+          grantId,
+          category,
+          level,
+          fieldName,
+          inputSha256: document.sha256,
+          outputSha256: stored.sha256,
+          originalSha256: document.originalSha256,
+        },
       },
     });
   });
@@ -264,7 +412,10 @@ export async function getSignature(ctx: AppContext, actor: Actor, signatureId: s
 
 export async function readSignedDocument(ctx: AppContext, actor: Actor, signatureId: string) {
   const signature = await getSignature(ctx, actor, signatureId);
-  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: actor.principal.groupId, sha256: signature.outputSha256 });
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
+    groupId: actor.principal.groupId,
+    sha256: signature.outputSha256,
+  });
   return { name: signature.documentName ?? 'signed.pdf', bytes };
 }
 
@@ -273,7 +424,10 @@ export async function readSignedDocument(ctx: AppContext, actor: Actor, signatur
  * console lists under an application's document (the signed copies to download or stamp again).
  */
 export async function listSignatures(ctx: AppContext, actor: Actor, query: { originalSha256: string }) {
-  const found = await repo.findSignaturesByOriginal(ctx.db, { groupId: actor.principal.groupId, originalSha256: query.originalSha256 });
+  const found = await repo.findSignaturesByOriginal(ctx.db, {
+    groupId: actor.principal.groupId,
+    originalSha256: query.originalSha256,
+  });
   return found.filter((s) => canSee(actor, s)).map(view);
 }
 
@@ -283,13 +437,19 @@ export async function listSignatures(ctx: AppContext, actor: Actor, query: { ori
  */
 export async function getDocumentPages(ctx: AppContext, actor: Actor, sha256: string) {
   const document = await getReadableDocument(ctx, actor, sha256);
-  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: actor.principal.groupId, sha256: document.sha256 });
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
+    groupId: actor.principal.groupId,
+    sha256: document.sha256,
+  });
   const doc = PdfDocument.load(bytes);
   const all = doc.pages();
   const describe = (page: (typeof all)[number]) => {
     const [x0, y0, x1, y1] = doc.pageBox(page.dict);
     const rotate = doc.inherited(page.dict, 'Rotate');
-    return { box: [x0, y0, x1 - x0, y1 - y0] as [number, number, number, number], rotate: typeof rotate === 'number' ? ((rotate % 360) + 360) % 360 : 0 };
+    return {
+      box: [x0, y0, x1 - x0, y1 - y0] as [number, number, number, number],
+      rotate: typeof rotate === 'number' ? ((rotate % 360) + 360) % 360 : 0,
+    };
   };
   const last = all.at(-1);
   if (!last) throw new AppError('pdf_malformed', 'The PDF cannot be read: it has no pages.');
@@ -314,7 +474,11 @@ const IMPRESSIONS_SHOWN = 12;
  * Verifies an uploaded PDF against the deployment root, with the current CRLs of Sigil's CAs
  * (the caller's group's, and any other group CA that issued one of its signers).
  */
-export async function verifyUpload(ctx: AppContext, actor: Actor, pdf: Buffer): Promise<{ report: VerificationReport; archive: Awaited<ReturnType<typeof lookupArchive>> }> {
+export async function verifyUpload(
+  ctx: AppContext,
+  actor: Actor,
+  pdf: Buffer,
+): Promise<{ report: VerificationReport; archive: Awaited<ReturnType<typeof lookupArchive>> }> {
   const groupId = actor.principal.groupId;
   const root = await findDeploymentCertificate(ctx.db, 'root_ca');
   const trustAnchors = root ? [root.der] : [];
@@ -331,7 +495,13 @@ export async function verifyUpload(ctx: AppContext, actor: Actor, pdf: Buffer): 
   }
   // The impressions come back as PNGs, so a person sees which seal each signature shows.
   let report = await verifyPdf(pdf, { trustAnchors, crls, extractImages: true });
-  const others = [...new Set(report.signatures.flatMap((s) => (s.signer && s.revocation === 'unknown' && !covered.has(s.signer.issuer) ? [s.signer.issuer] : [])))];
+  const others = [
+    ...new Set(
+      report.signatures.flatMap((s) =>
+        s.signer && s.revocation === 'unknown' && !covered.has(s.signer.issuer) ? [s.signer.issuer] : [],
+      ),
+    ),
+  ];
   const cas = await findIssuingCasBySubject(ctx.db, others);
   if (cas.length > 0) {
     for (const ca of cas) crls.push(await pki.currentCrl(ctx, ca));

@@ -73,7 +73,11 @@ export interface UserListFilter {
  * PostgreSQL spares the server parsing fifty rows only to write them out again. The fields are
  * those of `userSchema`, as `presentUser` gives them (test/organisation.test.ts holds them equal).
  */
-export async function findUsersJson(db: Db, filter: UserListFilter, now: Date): Promise<Omit<JsonPage, 'last'> & { last: { name: string; id: string } | null }> {
+export async function findUsersJson(
+  db: Db,
+  filter: UserListFilter,
+  now: Date,
+): Promise<Omit<JsonPage, 'last'> & { last: { name: string; id: string } | null }> {
   const st = new Statement();
   const where = [`u.group_id = ${st.add(filter.groupId)}`, st.withinPaths('c.path', filter.scope)];
   if (filter.companyId) where.push(`u.company_id = ${st.add(filter.companyId)}`);
@@ -101,7 +105,17 @@ export async function findUsersJson(db: Db, filter: UserListFilter, now: Date): 
 
 export async function insertUser(
   trx: Transaction,
-  row: { id: string; groupId: string; companyId: string; departmentId: string | null; email: string; name: string; phone: string | null; locale: 'zh-CN' | 'en'; passwordHash: string },
+  row: {
+    id: string;
+    groupId: string;
+    companyId: string;
+    departmentId: string | null;
+    email: string;
+    name: string;
+    phone: string | null;
+    locale: 'zh-CN' | 'en';
+    passwordHash: string;
+  },
 ): Promise<void> {
   await trx
     .insertInto('users')
@@ -138,14 +152,27 @@ export async function findPosts(db: Db | Transaction, groupId: string, userId: s
     .execute();
 }
 
-export async function insertPost(trx: Transaction, row: { id: string; groupId: string; userId: string; companyId: string; departmentId: string | null; title: string }) {
+export async function insertPost(
+  trx: Transaction,
+  row: { id: string; groupId: string; userId: string; companyId: string; departmentId: string | null; title: string },
+) {
   await trx
     .insertInto('user_posts')
-    .values({ id: row.id, group_id: row.groupId, user_id: row.userId, company_id: row.companyId, department_id: row.departmentId, title: row.title })
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      user_id: row.userId,
+      company_id: row.companyId,
+      department_id: row.departmentId,
+      title: row.title,
+    })
     .execute();
 }
 
-export async function deletePost(trx: Transaction, where: { groupId: string; userId: string; postId: string }): Promise<boolean> {
+export async function deletePost(
+  trx: Transaction,
+  where: { groupId: string; userId: string; postId: string },
+): Promise<boolean> {
   const result = await trx
     .deleteFrom('user_posts')
     .where('group_id', '=', where.groupId)
@@ -166,11 +193,20 @@ export async function findUserRoles(db: Db | Transaction, groupId: string, userI
     .execute();
 }
 
-
 /** The departments a person belongs to: their own and those of their additional posts. */
 export async function findUserDepartmentIds(db: Db | Transaction, userId: string): Promise<string[]> {
-  const own = await db.selectFrom('users').select('department_id as id').where('id', '=', userId).where('department_id', 'is not', null).execute();
-  const posts = await db.selectFrom('user_posts').select('department_id as id').where('user_id', '=', userId).where('department_id', 'is not', null).execute();
+  const own = await db
+    .selectFrom('users')
+    .select('department_id as id')
+    .where('id', '=', userId)
+    .where('department_id', 'is not', null)
+    .execute();
+  const posts = await db
+    .selectFrom('user_posts')
+    .select('department_id as id')
+    .where('user_id', '=', userId)
+    .where('department_id', 'is not', null)
+    .execute();
   return [...new Set([...own, ...posts].map((r) => r.id).filter((id): id is string => id !== null))];
 }
 

@@ -28,37 +28,70 @@ export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
     handler: async (request) => {
       const actor = actorOf(request);
       const user = await service.getMe(ctx, actor);
-      const [group, roles] = await Promise.all([getGroupOverview(ctx, actor.principal.groupId), findUserRoles(ctx.db, actor.principal.groupId, user.id)]);
+      const [group, roles] = await Promise.all([
+        getGroupOverview(ctx, actor.principal.groupId),
+        findUserRoles(ctx.db, actor.principal.groupId, user.id),
+      ]);
       const company = await findCompany(ctx.db, { groupId: actor.principal.groupId, id: user.companyId });
-      const byPath = new Map([...(await findCompanyPaths(ctx.db, actor.principal.groupId, actor.principal.roles.map((r) => r.companyId))).entries()].map(([id, path]) => [path, id]));
+      const byPath = new Map(
+        [
+          ...(
+            await findCompanyPaths(
+              ctx.db,
+              actor.principal.groupId,
+              actor.principal.roles.map((r) => r.companyId),
+            )
+          ).entries(),
+        ].map(([id, path]) => [path, id]),
+      );
       return {
         user: service.presentUser(user, ctx.now()),
         group: { id: group.id, name: group.name, slug: group.slug },
         company: { id: user.companyId, name: company?.name ?? '' },
         roles,
-        permissions: describePermissions(actor).map((p) => ({ permission: p.permission, companyId: byPath.get(p.companyPath) ?? '' })),
+        permissions: describePermissions(actor).map((p) => ({
+          permission: p.permission,
+          companyId: byPath.get(p.companyPath) ?? '',
+        })),
       };
     },
   });
 
   app.patch('/me', {
     schema: { tags: ['me'], summary: 'Change my language or phone', body: updateMeBody, response: { 200: userSchema } },
-    handler: async (request) => service.presentUser(await service.updateMe(ctx, actorOf(request), request.body), ctx.now()),
+    handler: async (request) =>
+      service.presentUser(await service.updateMe(ctx, actorOf(request), request.body), ctx.now()),
   });
 
   app.get('/people', {
     schema: {
       tags: ['me'],
-      summary: 'Search active people in my company line (my company, those below and above it) to pick an approver or stand-in',
-      querystring: z.strictObject({ q: z.string().trim().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) }),
-      response: { 200: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), companyId: z.string(), companyName: z.string() })) }) },
+      summary:
+        'Search active people in my company line (my company, those below and above it) to pick an approver or stand-in',
+      querystring: z.strictObject({
+        q: z.string().trim().min(1).max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(50).default(20),
+      }),
+      response: {
+        200: z.object({
+          items: z.array(
+            z.object({ id: z.string(), name: z.string(), companyId: z.string(), companyName: z.string() }),
+          ),
+        }),
+      },
     },
     handler: async (request) => ({ items: await service.searchPeople(ctx, actorOf(request), request.query) }),
   });
 
   app.get('/users', {
-    schema: { tags, summary: 'Users you may see, by name', querystring: userListQuery, response: { 200: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }) } },
-    handler: async (request, reply) => sendJsonText(reply, await service.listUsers(ctx, actorOf(request), request.query)),
+    schema: {
+      tags,
+      summary: 'Users you may see, by name',
+      querystring: userListQuery,
+      response: { 200: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }) },
+    },
+    handler: async (request, reply) =>
+      sendJsonText(reply, await service.listUsers(ctx, actorOf(request), request.query)),
   });
 
   app.get('/users/:userId', {
@@ -68,21 +101,40 @@ export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
 
   app.post('/users', {
     schema: { tags, summary: 'Create a user', body: createUserBody, response: { 201: userDetailSchema } },
-    handler: async (request, reply) => reply.status(201).send(await service.createUser(ctx, actorOf(request), request.body)),
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.createUser(ctx, actorOf(request), request.body)),
   });
 
   app.patch('/users/:userId', {
-    schema: { tags, summary: 'Change a user (name, company, department, phone, language)', params: userParams, body: updateUserBody, response: { 200: userDetailSchema } },
+    schema: {
+      tags,
+      summary: 'Change a user (name, company, department, phone, language)',
+      params: userParams,
+      body: updateUserBody,
+      response: { 200: userDetailSchema },
+    },
     handler: async (request) => service.updateUser(ctx, actorOf(request), request.params.userId, request.body),
   });
 
   app.post('/users/:userId/status', {
-    schema: { tags, summary: 'Suspend, reactivate, or mark resigned (ends their sessions at once)', params: userParams, body: statusBody, response: { 200: userDetailSchema } },
+    schema: {
+      tags,
+      summary: 'Suspend, reactivate, or mark resigned (ends their sessions at once)',
+      params: userParams,
+      body: statusBody,
+      response: { 200: userDetailSchema },
+    },
     handler: async (request) => service.changeUserStatus(ctx, actorOf(request), request.params.userId, request.body),
   });
 
   app.post('/users/:userId/password', {
-    schema: { tags, summary: "Set a user's password (ends their sessions)", params: userParams, body: resetPasswordBody, response: { 200: okSchema } },
+    schema: {
+      tags,
+      summary: "Set a user's password (ends their sessions)",
+      params: userParams,
+      body: resetPasswordBody,
+      response: { 200: okSchema },
+    },
     handler: async (request) => {
       await service.resetPassword(ctx, actorOf(request), request.params.userId, request.body.password);
       return { ok: true as const };
@@ -95,8 +147,15 @@ export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/users/:userId/posts', {
-    schema: { tags, summary: 'Add an additional post (another company or department)', params: userParams, body: addPostBody, response: { 201: userDetailSchema } },
-    handler: async (request, reply) => reply.status(201).send(await service.addPost(ctx, actorOf(request), request.params.userId, request.body)),
+    schema: {
+      tags,
+      summary: 'Add an additional post (another company or department)',
+      params: userParams,
+      body: addPostBody,
+      response: { 201: userDetailSchema },
+    },
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.addPost(ctx, actorOf(request), request.params.userId, request.body)),
   });
 
   app.delete('/users/:userId/posts/:postId', {

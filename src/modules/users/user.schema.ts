@@ -25,9 +25,23 @@ export const userSchema = z
   })
   .meta({ id: 'User' });
 
-export const postSchema = z.object({ id: z.string(), companyId: z.string(), departmentId: z.string().nullable(), title: z.string(), createdAt: isoDate });
-export const userRoleSchema = z.object({ id: z.string(), role: z.string(), companyId: z.string(), companyName: z.string(), createdAt: isoDate });
-export const userDetailSchema = userSchema.extend({ posts: z.array(postSchema), roles: z.array(userRoleSchema) }).meta({ id: 'UserDetail' });
+export const postSchema = z.object({
+  id: z.string(),
+  companyId: z.string(),
+  departmentId: z.string().nullable(),
+  title: z.string(),
+  createdAt: isoDate,
+});
+export const userRoleSchema = z.object({
+  id: z.string(),
+  role: z.string(),
+  companyId: z.string(),
+  companyName: z.string(),
+  createdAt: isoDate,
+});
+export const userDetailSchema = userSchema
+  .extend({ posts: z.array(postSchema), roles: z.array(userRoleSchema) })
+  .meta({ id: 'UserDetail' });
 
 export const userListQuery = z.strictObject({
   companyId: uuid.optional(),
@@ -36,7 +50,9 @@ export const userListQuery = z.strictObject({
   status: z.enum(['active', 'suspended', 'resigned']).optional(),
   q: z.string().trim().min(1).max(100).optional(),
   limit: limitQuery,
-  cursor: cursorQuery.pipe(z.object({ name: z.string(), id: z.string() }, { message: 'is not a cursor this server issued' })).optional(),
+  cursor: cursorQuery
+    .pipe(z.object({ name: z.string(), id: z.string() }, { message: 'is not a cursor this server issued' }))
+    .optional(),
 });
 
 export const createUserBody = body({

@@ -23,37 +23,74 @@ export function presentUser(user: repo.UserRecord, now: Date) {
 
 export async function getUser(ctx: AppContext, actor: Actor, userId: string): Promise<repo.UserRecord> {
   const { principal } = actor;
-  const user = await repo.findUser(ctx.db, { groupId: principal.groupId, id: userId, scope: scopeOf(principal, 'org.read') });
+  const user = await repo.findUser(ctx.db, {
+    groupId: principal.groupId,
+    id: userId,
+    scope: scopeOf(principal, 'org.read'),
+  });
   if (!user) throw notFound('user_not_found', userId);
   return user;
 }
 
 export async function getUserDetail(ctx: AppContext, actor: Actor, userId: string) {
   const user = await getUser(ctx, actor, userId);
-  const [posts, roles] = await Promise.all([repo.findPosts(ctx.db, actor.principal.groupId, userId), repo.findUserRoles(ctx.db, actor.principal.groupId, userId)]);
+  const [posts, roles] = await Promise.all([
+    repo.findPosts(ctx.db, actor.principal.groupId, userId),
+    repo.findUserRoles(ctx.db, actor.principal.groupId, userId),
+  ]);
   return { ...presentUser(user, ctx.now()), posts, roles };
 }
 
 export async function listUsers(
   ctx: AppContext,
   actor: Actor,
-  query: { companyId?: string | undefined; under?: string | undefined; departmentId?: string | undefined; status?: UserStatus | undefined; q?: string | undefined; limit: number; cursor?: { name: string; id: string } | undefined },
+  query: {
+    companyId?: string | undefined;
+    under?: string | undefined;
+    departmentId?: string | undefined;
+    status?: UserStatus | undefined;
+    q?: string | undefined;
+    limit: number;
+    cursor?: { name: string; id: string } | undefined;
+  },
 ) {
   const { principal } = actor;
   const scope = scopeOf(principal, 'org.read');
   const under = query.under ? (await getCompany(ctx, actor, query.under)).path : undefined;
-  const filter = { groupId: principal.groupId, scope, companyId: query.companyId, under, departmentId: query.departmentId, status: query.status, q: query.q, after: query.cursor, limit: query.limit };
+  const filter = {
+    groupId: principal.groupId,
+    scope,
+    companyId: query.companyId,
+    under,
+    departmentId: query.departmentId,
+    status: query.status,
+    q: query.q,
+    after: query.cursor,
+    limit: query.limit,
+  };
   const page = await repo.findUsersJson(ctx.db, filter, ctx.now());
   const nextCursor = page.count === query.limit && page.last ? encodeCursor(page.last) : null;
   return jsonText(`{"items":${page.items},"nextCursor":${JSON.stringify(nextCursor)}}`);
 }
 
 /** A department given with a company must belong to that company. */
-async function assertDepartmentOf(ctx: AppContext, actor: Actor, departmentId: string, companyId: string, field: string): Promise<void> {
-  const department = await findDepartment(ctx.db, { groupId: actor.principal.groupId, id: departmentId, scope: scopeOf(actor.principal, 'org.read') });
+async function assertDepartmentOf(
+  ctx: AppContext,
+  actor: Actor,
+  departmentId: string,
+  companyId: string,
+  field: string,
+): Promise<void> {
+  const department = await findDepartment(ctx.db, {
+    groupId: actor.principal.groupId,
+    id: departmentId,
+    scope: scopeOf(actor.principal, 'org.read'),
+  });
   if (!department) throw notFound('department_not_found', departmentId);
   if (department.companyId !== companyId) {
-    throw new AppError('validation_failed', `Department ${department.name} belongs to another company.`, { errors: [{ field, message: 'belongs to another company' }] });
+    throw new AppError('validation_failed', `Department ${department.name} belongs to another company.`, {
+      errors: [{ field, message: 'belongs to another company' }],
+    });
   }
 }
 
@@ -70,8 +107,32 @@ export async function createUser(ctx: AppContext, actor: Actor, input: CreateUse
   const id = newId();
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      await repo.insertUser(trx, { id, groupId: principal.groupId, companyId: company.id, departmentId: input.departmentId ?? null, email: input.email, name: input.name, phone: input.phone ?? null, locale: input.locale ?? 'zh-CN', passwordHash });
-      await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'user.created', target: { type: 'user', id }, companyId: company.id, changes: { email: input.email, name: input.name, companyId: company.id, departmentId: input.departmentId ?? null } } });
+      await repo.insertUser(trx, {
+        id,
+        groupId: principal.groupId,
+        companyId: company.id,
+        departmentId: input.departmentId ?? null,
+        email: input.email,
+        name: input.name,
+        phone: input.phone ?? null,
+        locale: input.locale ?? 'zh-CN',
+        passwordHash,
+      });
+      await recordAudit(trx, {
+        groupId: principal.groupId,
+        actor,
+        event: {
+          action: 'user.created',
+          target: { type: 'user', id },
+          companyId: company.id,
+          changes: {
+            email: input.email,
+            name: input.name,
+            companyId: company.id,
+            departmentId: input.departmentId ?? null,
+          },
+        },
+      });
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw emailTaken(input.email);
@@ -89,9 +150,16 @@ export async function updateUser(ctx: AppContext, actor: Actor, userId: string, 
     const target = await getCompany(ctx, actor, input.companyId);
     assertWithin(principal, 'org.write', target.path);
   }
-  const departmentId = input.departmentId !== undefined ? input.departmentId : companyId === before.companyId ? before.departmentId : null;
+  const departmentId =
+    input.departmentId !== undefined ? input.departmentId : companyId === before.companyId ? before.departmentId : null;
   if (departmentId) await assertDepartmentOf(ctx, actor, departmentId, companyId, 'body.departmentId');
-  const next = { name: input.name ?? before.name, companyId, departmentId, phone: input.phone !== undefined ? input.phone : before.phone, locale: input.locale ?? before.locale };
+  const next = {
+    name: input.name ?? before.name,
+    companyId,
+    departmentId,
+    phone: input.phone !== undefined ? input.phone : before.phone,
+    locale: input.locale ?? before.locale,
+  };
   const from: Record<string, unknown> = {};
   const to: Record<string, unknown> = {};
   for (const key of Object.keys(next) as Array<keyof typeof next>) {
@@ -102,8 +170,23 @@ export async function updateUser(ctx: AppContext, actor: Actor, userId: string, 
   }
   if (Object.keys(to).length === 0) return getUserDetail(ctx, actor, userId);
   await ctx.db.transaction().execute(async (trx) => {
-    await repo.updateUser(trx, userId, { name: next.name, company_id: next.companyId, department_id: next.departmentId, phone: next.phone, locale: next.locale });
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'user.updated', target: { type: 'user', id: userId }, companyId: next.companyId, changes: { from, to } } });
+    await repo.updateUser(trx, userId, {
+      name: next.name,
+      company_id: next.companyId,
+      department_id: next.departmentId,
+      phone: next.phone,
+      locale: next.locale,
+    });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'user.updated',
+        target: { type: 'user', id: userId },
+        companyId: next.companyId,
+        changes: { from, to },
+      },
+    });
   });
   return getUserDetail(ctx, actor, userId);
 }
@@ -112,26 +195,54 @@ export async function updateUser(ctx: AppContext, actor: Actor, userId: string, 
  * Suspending or marking a user resigned ends every session they hold in the same
  * transaction, so their next request is refused. Resignation is final.
  */
-export async function changeUserStatus(ctx: AppContext, actor: Actor, userId: string, input: { status: UserStatus; reason?: string | undefined }) {
+export async function changeUserStatus(
+  ctx: AppContext,
+  actor: Actor,
+  userId: string,
+  input: { status: UserStatus; reason?: string | undefined },
+) {
   const { principal } = actor;
   const before = await getUser(ctx, actor, userId);
   assertWithin(principal, 'org.write', before.companyPath);
-  if (principal.kind === 'user' && principal.id === userId) throw new AppError('self_assignment_forbidden', 'You cannot change your own status; ask another administrator.');
+  if (principal.kind === 'user' && principal.id === userId)
+    throw new AppError('self_assignment_forbidden', 'You cannot change your own status; ask another administrator.');
   await ctx.db.transaction().execute(async (trx) => {
     // Re-read under lock: two administrators acting at once must not both see "active".
     const user = await repo.findUser(trx, { groupId: principal.groupId, id: userId }, { lock: true });
     if (!user) throw notFound('user_not_found', userId);
     if (user.status === input.status) return;
-    if (user.status === 'resigned') throw new AppError('user_resigned', `${user.name} has resigned; a resigned account cannot be reactivated. Create a new account instead.`);
+    if (user.status === 'resigned')
+      throw new AppError(
+        'user_resigned',
+        `${user.name} has resigned; a resigned account cannot be reactivated. Create a new account instead.`,
+      );
     const now = ctx.now();
     await repo.updateUser(trx, userId, { status: input.status, status_changed_at: now });
     const sessionsEnded = input.status === 'active' ? 0 : await revokeUserSessions(trx, userId, now);
-    await recordAudit(trx, { groupId: principal.groupId, actor, at: now, event: { action: 'user.status_changed', target: { type: 'user', id: userId }, companyId: user.companyId, changes: { from: user.status, to: input.status, reason: input.reason ?? null, sessionsEnded } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'user.status_changed',
+        target: { type: 'user', id: userId },
+        companyId: user.companyId,
+        changes: { from: user.status, to: input.status, reason: input.reason ?? null, sessionsEnded },
+      },
+    });
     // Their grants stop with their status (the use decision requires an active person);
     // the seals they kept wait for a new custodian.
-    if (input.status === 'resigned') await flagSealsOfResignedCustodian(trx, { groupId: principal.groupId, userId, actor, at: now });
+    if (input.status === 'resigned')
+      await flagSealsOfResignedCustodian(trx, { groupId: principal.groupId, userId, actor, at: now });
     // Their signing certificate goes with them, in this transaction: the next CRL lists it.
-    if (input.status === 'resigned') await revokePersonCertificates(trx, { groupId: principal.groupId, userId, companyId: user.companyId, actor, at: now });
+    if (input.status === 'resigned')
+      await revokePersonCertificates(trx, {
+        groupId: principal.groupId,
+        userId,
+        companyId: user.companyId,
+        actor,
+        at: now,
+      });
   });
   return getUserDetail(ctx, actor, userId);
 }
@@ -140,12 +251,25 @@ export async function resetPassword(ctx: AppContext, actor: Actor, userId: strin
   const { principal } = actor;
   const user = await getUser(ctx, actor, userId);
   assertWithin(principal, 'org.write', user.companyPath);
-  if (principal.kind === 'user' && principal.id === userId) throw new AppError('self_assignment_forbidden', 'Change your own password under your profile, with your current password.');
+  if (principal.kind === 'user' && principal.id === userId)
+    throw new AppError(
+      'self_assignment_forbidden',
+      'Change your own password under your profile, with your current password.',
+    );
   const passwordHash = await hashPassword(password);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.updateUser(trx, userId, { password_hash: passwordHash, failed_logins: 0, locked_until: null });
     await revokeUserSessions(trx, userId, ctx.now());
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'user.password_changed', target: { type: 'user', id: userId }, companyId: user.companyId, changes: { by: 'administrator' } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'user.password_changed',
+        target: { type: 'user', id: userId },
+        companyId: user.companyId,
+        changes: { by: 'administrator' },
+      },
+    });
   });
 }
 
@@ -155,12 +279,21 @@ export async function unlockUser(ctx: AppContext, actor: Actor, userId: string) 
   assertWithin(principal, 'org.write', user.companyPath);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.updateUser(trx, userId, { failed_logins: 0, locked_until: null });
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'user.unlocked', target: { type: 'user', id: userId }, companyId: user.companyId, changes: {} } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: { action: 'user.unlocked', target: { type: 'user', id: userId }, companyId: user.companyId, changes: {} },
+    });
   });
   return getUserDetail(ctx, actor, userId);
 }
 
-export async function addPost(ctx: AppContext, actor: Actor, userId: string, input: { companyId: string; departmentId?: string | null | undefined; title: string }) {
+export async function addPost(
+  ctx: AppContext,
+  actor: Actor,
+  userId: string,
+  input: { companyId: string; departmentId?: string | null | undefined; title: string },
+) {
   const { principal } = actor;
   await getUser(ctx, actor, userId);
   const company = await getCompany(ctx, actor, input.companyId);
@@ -168,8 +301,24 @@ export async function addPost(ctx: AppContext, actor: Actor, userId: string, inp
   if (input.departmentId) await assertDepartmentOf(ctx, actor, input.departmentId, company.id, 'body.departmentId');
   const postId = newId();
   await ctx.db.transaction().execute(async (trx) => {
-    await repo.insertPost(trx, { id: postId, groupId: principal.groupId, userId, companyId: company.id, departmentId: input.departmentId ?? null, title: input.title });
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'user.post_added', target: { type: 'user', id: userId }, companyId: company.id, changes: { postId, companyId: company.id, departmentId: input.departmentId ?? null, title: input.title } } });
+    await repo.insertPost(trx, {
+      id: postId,
+      groupId: principal.groupId,
+      userId,
+      companyId: company.id,
+      departmentId: input.departmentId ?? null,
+      title: input.title,
+    });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'user.post_added',
+        target: { type: 'user', id: userId },
+        companyId: company.id,
+        changes: { postId, companyId: company.id, departmentId: input.departmentId ?? null, title: input.title },
+      },
+    });
   });
   return getUserDetail(ctx, actor, userId);
 }
@@ -184,7 +333,16 @@ export async function removePost(ctx: AppContext, actor: Actor, userId: string, 
   assertWithin(principal, 'org.write', paths.get(post.companyId) ?? '');
   await ctx.db.transaction().execute(async (trx) => {
     await repo.deletePost(trx, { groupId: principal.groupId, userId, postId });
-    await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'user.post_removed', target: { type: 'user', id: userId }, companyId: post.companyId, changes: { postId } } });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'user.post_removed',
+        target: { type: 'user', id: userId },
+        companyId: post.companyId,
+        changes: { postId },
+      },
+    });
   });
   return getUserDetail(ctx, actor, userId);
 }
@@ -198,7 +356,11 @@ export async function getMe(ctx: AppContext, actor: Actor) {
   return user;
 }
 
-export async function updateMe(ctx: AppContext, actor: Actor, input: { locale?: 'zh-CN' | 'en' | undefined; phone?: string | null | undefined }) {
+export async function updateMe(
+  ctx: AppContext,
+  actor: Actor,
+  input: { locale?: 'zh-CN' | 'en' | undefined; phone?: string | null | undefined },
+) {
   const before = await getMe(ctx, actor);
   const { principal } = actor;
   const to: Record<string, unknown> = {};
@@ -213,8 +375,20 @@ export async function updateMe(ctx: AppContext, actor: Actor, input: { locale?: 
   }
   if (Object.keys(to).length > 0) {
     await ctx.db.transaction().execute(async (trx) => {
-      await repo.updateUser(trx, before.id, { ...(to.locale ? { locale: input.locale } : {}), ...('phone' in to ? { phone: input.phone ?? null } : {}) });
-      await recordAudit(trx, { groupId: principal.groupId, actor, event: { action: 'user.updated', target: { type: 'user', id: before.id }, companyId: before.companyId, changes: { from, to } } });
+      await repo.updateUser(trx, before.id, {
+        ...(to.locale ? { locale: input.locale } : {}),
+        ...('phone' in to ? { phone: input.phone ?? null } : {}),
+      });
+      await recordAudit(trx, {
+        groupId: principal.groupId,
+        actor,
+        event: {
+          action: 'user.updated',
+          target: { type: 'user', id: before.id },
+          companyId: before.companyId,
+          changes: { from, to },
+        },
+      });
     });
   }
   return getMe(ctx, actor);
@@ -224,5 +398,10 @@ export async function updateMe(ctx: AppContext, actor: Actor, input: { locale?: 
 export async function searchPeople(ctx: AppContext, actor: Actor, query: { q?: string | undefined; limit: number }) {
   const { principal } = actor;
   if (!principal.companyPath) return [];
-  return repo.findPeople(ctx.db, { groupId: principal.groupId, path: principal.companyPath, q: query.q, limit: query.limit });
+  return repo.findPeople(ctx.db, {
+    groupId: principal.groupId,
+    path: principal.companyPath,
+    q: query.q,
+    limit: query.limit,
+  });
 }

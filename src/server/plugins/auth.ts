@@ -28,8 +28,10 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match?.[1]) throw new AppError('unauthenticated', 'Sign in first: send Authorization: Bearer <token>.');
     const resolved = await authenticate(ctx, match[1]);
-    if (!resolved) throw new AppError('unauthenticated', 'Your session has ended or the key is not valid; sign in again.');
-    if (resolved.mfaPending) throw new AppError('mfa_required', 'Finish signing in with your authenticator code first.');
+    if (!resolved)
+      throw new AppError('unauthenticated', 'Your session has ended or the key is not valid; sign in again.');
+    if (resolved.mfaPending)
+      throw new AppError('mfa_required', 'Finish signing in with your authenticator code first.');
     request.actor = {
       principal: resolved.principal,
       ip: request.ip ?? null,

@@ -47,18 +47,23 @@ function fromFastify(error: FastifyError): AppError | null {
       return new AppError('validation_failed', 'The Content-Length header does not match the body.');
   }
   if (error.statusCode === 429) return new AppError('rate_limited', 'Too many requests; wait a minute and try again.');
-  if (error instanceof SyntaxError && error.statusCode === 400) return new AppError('malformed_json', 'The request body is not valid JSON.');
+  if (error instanceof SyntaxError && error.statusCode === 400)
+    return new AppError('malformed_json', 'The request body is not valid JSON.');
   return null;
 }
 
 /** One validation issue as field problems a person can act on. */
-function describeIssue(where: string, issue: { keyword: string; instancePath: string; message?: string; params: Record<string, unknown> }): FieldProblem[] {
+function describeIssue(
+  where: string,
+  issue: { keyword: string; instancePath: string; message?: string; params: Record<string, unknown> },
+): FieldProblem[] {
   const path = [where, ...issue.instancePath.split('/').filter(Boolean)].join('.');
   if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
     return (issue.params.keys as string[]).map((key) => ({ field: `${path}.${key}`, message: 'is not a known field' }));
   }
   const message = issue.message ?? 'is not valid';
-  if (issue.keyword === 'invalid_type' && message.endsWith('received undefined')) return [{ field: path, message: 'is required' }];
+  if (issue.keyword === 'invalid_type' && message.endsWith('received undefined'))
+    return [{ field: path, message: 'is required' }];
   return [{ field: path, message: message.replace(/^Invalid input: /, '') }];
 }
 
@@ -73,7 +78,11 @@ export function registerErrorHandling(app: FastifyInstance, consoleDir: string |
       const where = error.validationContext ?? 'body';
       const problems: FieldProblem[] = error.validation.flatMap((issue) => describeIssue(where, issue));
       const summary = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-      return send(reply, request, new AppError('validation_failed', `The request is not valid: ${summary}`, { errors: problems }));
+      return send(
+        reply,
+        request,
+        new AppError('validation_failed', `The request is not valid: ${summary}`, { errors: problems }),
+      );
     }
     const mapped = fromFastify(error);
     if (mapped) return send(reply, request, mapped);
@@ -100,9 +109,9 @@ export function registerErrorHandling(app: FastifyInstance, consoleDir: string |
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     // The console is a single-page app: its deep links are answered with its page.
-    const isConsolePage = consoleDir && request.method === 'GET' && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path);
+    const isConsolePage =
+      consoleDir && request.method === 'GET' && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path);
     if (isConsolePage && existsSync(join(consoleDir, 'index.html'))) return reply.sendFile('index.html', consoleDir);
     return send(reply, request, new AppError('route_not_found', `There is no ${request.method} ${path}.`));
   });
 }
-

@@ -45,11 +45,15 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 function admitScraper(request: FastifyRequest, token: string | undefined): void {
   if (token === undefined) {
-    if (!LOOPBACK.test(request.ip)) throw forbidden('Metrics are answered on this machine only; set SIGIL_METRICS_TOKEN to scrape them from elsewhere.');
+    if (!LOOPBACK.test(request.ip))
+      throw forbidden(
+        'Metrics are answered on this machine only; set SIGIL_METRICS_TOKEN to scrape them from elsewhere.',
+      );
     return;
   }
   const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
   // Compared as digests: equal length whatever was sent, and in constant time.
   const digest = (text: string) => Buffer.from(sha256Hex(text), 'hex');
-  if (!timingSafeEqual(digest(given), digest(token))) throw new AppError('unauthenticated', 'Metrics need the bearer token set in SIGIL_METRICS_TOKEN.');
+  if (!timingSafeEqual(digest(given), digest(token)))
+    throw new AppError('unauthenticated', 'Metrics need the bearer token set in SIGIL_METRICS_TOKEN.');
 }

@@ -17,7 +17,10 @@ function inflate(data: Buffer, budget: DecodeBudget): Buffer {
     return inflateSync(data, { maxOutputLength: limit + 1 });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE' || (error instanceof RangeError && /maxOutputLength|too large/i.test(error.message))) {
+    if (
+      code === 'ERR_BUFFER_TOO_LARGE' ||
+      (error instanceof RangeError && /maxOutputLength|too large/i.test(error.message))
+    ) {
       pdfError('pdf_too_large', `a stream inflates to more than ${limit} bytes`);
     }
     // Many producers end streams without a proper zlib trailer; take what inflates (as readers do).
@@ -37,7 +40,8 @@ function unpredict(data: Buffer, params: PdfDict | undefined): Buffer {
   const colors = num(params.get('Colors'), 1);
   const bpc = num(params.get('BitsPerComponent'), 8);
   const columns = num(params.get('Columns'), 1);
-  if (colors < 1 || colors > 32 || ![1, 2, 4, 8, 16].includes(bpc) || columns < 1 || columns > 1 << 24) pdfError('pdf_malformed', 'bad predictor parameters');
+  if (colors < 1 || colors > 32 || ![1, 2, 4, 8, 16].includes(bpc) || columns < 1 || columns > 1 << 24)
+    pdfError('pdf_malformed', 'bad predictor parameters');
   const bpp = Math.max(1, Math.ceil((colors * bpc) / 8));
   const rowLength = Math.ceil((colors * bpc * columns) / 8);
   if (predictor === 2) {
@@ -134,7 +138,12 @@ function ascii85(data: Buffer, limit: number): Buffer {
  * Decodes a stream's data through its /Filter chain. Image codecs (DCT, JPX, CCITT, JBIG2) are
  * left encoded: `stopAtImage` returns the data as far as it could go.
  */
-export function decodeStream(dict: PdfDict, data: Buffer, budget: DecodeBudget, resolve: (v: PdfValue | undefined) => PdfValue | undefined): Buffer {
+export function decodeStream(
+  dict: PdfDict,
+  data: Buffer,
+  budget: DecodeBudget,
+  resolve: (v: PdfValue | undefined) => PdfValue | undefined,
+): Buffer {
   const filterValue = resolve(dict.get('Filter'));
   const filters: PdfValue[] = Array.isArray(filterValue) ? filterValue : filterValue ? [filterValue] : [];
   const paramsValue = resolve(dict.get('DecodeParms'));
@@ -172,5 +181,7 @@ export function decodeStream(dict: PdfDict, data: Buffer, budget: DecodeBudget, 
 export const hasImageFilter = (dict: PdfDict): boolean => {
   const f = dict.get('Filter');
   const list = Array.isArray(f) ? f : [f];
-  return list.some((x) => isName(x) && ['DCTDecode', 'DCT', 'JPXDecode', 'CCITTFaxDecode', 'CCF', 'JBIG2Decode'].includes(x.value));
+  return list.some(
+    (x) => isName(x) && ['DCTDecode', 'DCT', 'JPXDecode', 'CCITTFaxDecode', 'CCF', 'JBIG2Decode'].includes(x.value),
+  );
 };

@@ -21,15 +21,21 @@ const MAX_PIXELS = 4096 * 4096;
 
 /** Decodes a PNG once; the result can be reused for every document the seal is applied to. */
 export function prepareImage(png: Buffer): PreparedImage {
-  if (png.length > MAX_PNG_BYTES) throw new AppError('image_invalid', `The image is larger than ${MAX_PNG_BYTES / 1024 / 1024} MB.`);
-  if (png.length < 8 || png.readUInt32BE(0) !== 0x89504e47) throw new AppError('image_invalid', 'The image is not a PNG.');
+  if (png.length > MAX_PNG_BYTES)
+    throw new AppError('image_invalid', `The image is larger than ${MAX_PNG_BYTES / 1024 / 1024} MB.`);
+  if (png.length < 8 || png.readUInt32BE(0) !== 0x89504e47)
+    throw new AppError('image_invalid', 'The image is not a PNG.');
   // Check the declared size before decoding, so a tiny file cannot claim a gigapixel image.
-  if (png.length >= 24 && png.readUInt32BE(16) * png.readUInt32BE(20) > MAX_PIXELS) throw new AppError('image_invalid', 'The image has more than 4096×4096 pixels.');
+  if (png.length >= 24 && png.readUInt32BE(16) * png.readUInt32BE(20) > MAX_PIXELS)
+    throw new AppError('image_invalid', 'The image has more than 4096×4096 pixels.');
   let decoded: PNG;
   try {
     decoded = PNG.sync.read(png);
   } catch (error) {
-    throw new AppError('image_invalid', `The PNG cannot be decoded: ${error instanceof Error ? error.message : String(error)}.`);
+    throw new AppError(
+      'image_invalid',
+      `The PNG cannot be decoded: ${error instanceof Error ? error.message : String(error)}.`,
+    );
   }
   const { width, height, data } = decoded;
   if (width === 0 || height === 0) throw new AppError('image_invalid', 'The image is empty.');
@@ -58,8 +64,16 @@ export function prepareImage(png: Buffer): PreparedImage {
 
 /** Adds the image (and its soft mask) to the update; returns the image XObject. */
 export function addImage(update: IncrementalUpdate, image: PreparedImage): PdfRef {
-  const base = { Type: name('XObject'), Subtype: name('Image'), Width: image.width, Height: image.height, BitsPerComponent: 8, Filter: name('FlateDecode') };
+  const base = {
+    Type: name('XObject'),
+    Subtype: name('Image'),
+    Width: image.width,
+    Height: image.height,
+    BitsPerComponent: 8,
+    Filter: name('FlateDecode'),
+  };
   const dict = PdfDict.of({ ...base, ColorSpace: name(image.gray ? 'DeviceGray' : 'DeviceRGB') });
-  if (image.alpha) dict.set('SMask', update.add(new PdfStream(PdfDict.of({ ...base, ColorSpace: name('DeviceGray') }), image.alpha)));
+  if (image.alpha)
+    dict.set('SMask', update.add(new PdfStream(PdfDict.of({ ...base, ColorSpace: name('DeviceGray') }), image.alpha)));
   return update.add(new PdfStream(dict, image.samples));
 }

@@ -81,7 +81,8 @@ export type PdfValue = null | boolean | number | PdfName | PdfString | PdfRef | 
 export const name = (value: string): PdfName => PdfName.of(value);
 
 export const isDict = (v: PdfValue | undefined): v is PdfDict => v instanceof PdfDict;
-export const isName = (v: PdfValue | undefined, value?: string): v is PdfName => v instanceof PdfName && (value === undefined || v.value === value);
+export const isName = (v: PdfValue | undefined, value?: string): v is PdfName =>
+  v instanceof PdfName && (value === undefined || v.value === value);
 export const isRef = (v: PdfValue | undefined): v is PdfRef => v instanceof PdfRef;
 export const isNumber = (v: PdfValue | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -143,7 +144,11 @@ export function objectBytes(ref: PdfRef, value: PdfValue): Buffer {
   const head = `${ref.num} ${ref.gen} obj\n`;
   if (value instanceof PdfStream) {
     const dict = value.dict.clone().set('Length', value.data.length);
-    return Buffer.concat([Buffer.from(`${head}${valueText(dict)}\nstream\n`, 'latin1'), value.data, Buffer.from('\nendstream\nendobj\n', 'latin1')]);
+    return Buffer.concat([
+      Buffer.from(`${head}${valueText(dict)}\nstream\n`, 'latin1'),
+      value.data,
+      Buffer.from('\nendstream\nendobj\n', 'latin1'),
+    ]);
   }
   return Buffer.from(`${head}${valueText(value)}\nendobj\n`, 'latin1');
 }
@@ -157,7 +162,14 @@ export function pdfDate(date: Date): string {
 export function parsePdfDate(text: string): Date | null {
   const m = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+-])?(\d{2})?'?(\d{2})?'?/.exec(text);
   if (!m) return null;
-  const utc = Date.UTC(Number(m[1]), Number(m[2] ?? 1) - 1, Number(m[3] ?? 1), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  const utc = Date.UTC(
+    Number(m[1]),
+    Number(m[2] ?? 1) - 1,
+    Number(m[3] ?? 1),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
   const sign = m[7] === '+' ? 1 : m[7] === '-' ? -1 : 0;
   const offset = sign * (Number(m[8] ?? 0) * 60 + Number(m[9] ?? 0)) * 60_000;
   const date = new Date(utc - offset);

@@ -4,7 +4,18 @@
 // hostile file ends in a typed error, never a hang or unbounded memory.
 import { decodeStream, type DecodeBudget } from './filters.js';
 import { pdfError } from './errors.js';
-import { PdfDict, PdfName, PdfRef, PdfStream, PdfString, isDict, isName, isNumber, isRef, type PdfValue } from './objects.js';
+import {
+  PdfDict,
+  PdfName,
+  PdfRef,
+  PdfStream,
+  PdfString,
+  isDict,
+  isName,
+  isNumber,
+  isRef,
+  type PdfValue,
+} from './objects.js';
 
 export interface PdfLimits {
   maxFileBytes: number;
@@ -113,7 +124,10 @@ export class Lexer {
         const gen = this.readInt();
         if (gen !== null) {
           this.skipWs();
-          if (this.buf[this.pos] === 0x52 && (this.pos + 1 >= this.end || WS[this.buf[this.pos + 1]!] || DELIM[this.buf[this.pos + 1]!])) {
+          if (
+            this.buf[this.pos] === 0x52 &&
+            (this.pos + 1 >= this.end || WS[this.buf[this.pos + 1]!] || DELIM[this.buf[this.pos + 1]!])
+          ) {
             this.pos++;
             return new PdfRef(n, gen);
           }
@@ -149,7 +163,9 @@ export class Lexer {
     // Tolerate doubled signs and stray signs some producers write (`--5`, `5-`), as readers do.
     while (this.pos < this.end && (buf[this.pos] === 0x2d || buf[this.pos] === 0x2b)) this.pos++;
     const text = buf.toString('latin1', start, this.pos).replace(/(?<=.)[+-]+/g, '');
-    const n = Number(text === '-' || text === '+' || text === '.' ? 'NaN' : text.startsWith('--') ? text.slice(1) : text);
+    const n = Number(
+      text === '-' || text === '+' || text === '.' ? 'NaN' : text.startsWith('--') ? text.slice(1) : text,
+    );
     return n;
   }
 
@@ -193,7 +209,8 @@ export class Lexer {
           default:
             if (c >= 0x30 && c <= 0x37) {
               let v = c - 0x30;
-              for (let k = 0; k < 2 && buf[this.pos]! >= 0x30 && buf[this.pos]! <= 0x37; k++) v = v * 8 + (buf[this.pos++]! - 0x30);
+              for (let k = 0; k < 2 && buf[this.pos]! >= 0x30 && buf[this.pos]! <= 0x37; k++)
+                v = v * 8 + (buf[this.pos++]! - 0x30);
               out.push(v & 0xff);
             } else out.push(c);
         }
@@ -269,7 +286,10 @@ export class Lexer {
   }
 }
 
-export type XrefEntry = { kind: 'free' } | { kind: 'offset'; offset: number; gen: number } | { kind: 'compressed'; stream: number; index: number };
+export type XrefEntry =
+  | { kind: 'free' }
+  | { kind: 'offset'; offset: number; gen: number }
+  | { kind: 'compressed'; stream: number; index: number };
 
 export interface XrefSection {
   /** Where this section starts (the startxref value that points at it). */
@@ -304,7 +324,8 @@ export class XrefView {
     readonly sections: XrefSection[],
   ) {
     // Oldest first, so newer sections overwrite.
-    for (let i = sections.length - 1; i >= 0; i--) for (const [num, entry] of sections[i]!.entries) this.entries.set(num, entry);
+    for (let i = sections.length - 1; i >= 0; i--)
+      for (const [num, entry] of sections[i]!.entries) this.entries.set(num, entry);
   }
 
   get trailer(): PdfDict {
@@ -338,10 +359,12 @@ export class XrefView {
     let stm = this.objStms.get(streamNum);
     if (!stm) {
       const stream = this.getObject(streamNum);
-      if (!(stream instanceof PdfStream) || !isName(stream.dict.get('Type'), 'ObjStm')) pdfError('pdf_malformed', `object stream ${streamNum} is missing`);
+      if (!(stream instanceof PdfStream) || !isName(stream.dict.get('Type'), 'ObjStm'))
+        pdfError('pdf_malformed', `object stream ${streamNum} is missing`);
       const n = this.resolve(stream.dict.get('N'));
       const first = this.resolve(stream.dict.get('First'));
-      if (!isNumber(n) || !isNumber(first) || n < 0 || n > 1_000_000 || first < 0) pdfError('pdf_malformed', `object stream ${streamNum} has a bad header`);
+      if (!isNumber(n) || !isNumber(first) || n < 0 || n > 1_000_000 || first < 0)
+        pdfError('pdf_malformed', `object stream ${streamNum} has a bad header`);
       const data = this.doc.decode(stream, this);
       const lexer = new Lexer(data, 0, Math.min(first, data.length), this.doc.limits.maxDepth);
       const entries: Array<[number, number]> = [];
@@ -397,7 +420,8 @@ export class PdfDocument {
     this.budget = { maxStreamBytes: limits.maxStreamBytes, remaining: limits.maxDecodedBytes };
     this.readXrefChain();
     this.current = new XrefView(this, this.sections);
-    if (this.current.trailer.has('Encrypt')) pdfError('pdf_encrypted', 'the PDF is encrypted; remove the encryption before signing or verifying it');
+    if (this.current.trailer.has('Encrypt'))
+      pdfError('pdf_encrypted', 'the PDF is encrypted; remove the encryption before signing or verifying it');
     if (!isRef(this.current.trailer.get('Root'))) pdfError('pdf_malformed', 'the trailer has no /Root');
   }
 
@@ -471,7 +495,8 @@ export class PdfDocument {
     if (at < 0) pdfError('pdf_malformed', 'no startxref at the end of the file (is it truncated?)');
     const lexer = new Lexer(tail, at + 9, tail.length, 4);
     const offset = lexer.readInt();
-    if (offset === null || offset >= this.buf.length) pdfError('pdf_malformed', 'the startxref offset points outside the file');
+    if (offset === null || offset >= this.buf.length)
+      pdfError('pdf_malformed', 'the startxref offset points outside the file');
     return offset;
   }
 
@@ -519,7 +544,8 @@ export class PdfDocument {
         const off = lexer.readInt();
         const gen = lexer.readInt();
         const type = lexer.readKeyword();
-        if (off === null || gen === null || (type !== 'n' && type !== 'f')) pdfError('pdf_malformed', `bad cross-reference entry at byte ${lexer.pos}`);
+        if (off === null || gen === null || (type !== 'n' && type !== 'f'))
+          pdfError('pdf_malformed', `bad cross-reference entry at byte ${lexer.pos}`);
         const num = start + i;
         // The first section read (the newest) wins; within a table the first mention wins.
         if (entries.has(num)) continue;
@@ -546,11 +572,13 @@ export class PdfDocument {
   private readXrefStream(offset: number): XrefSection {
     const bootstrap = new XrefView(this, []);
     const { value } = this.parseIndirectAt(offset, null, bootstrap);
-    if (!(value instanceof PdfStream) || !isName(value.dict.get('Type'), 'XRef')) pdfError('pdf_malformed', `no cross-reference table or stream at byte ${offset}`);
+    if (!(value instanceof PdfStream) || !isName(value.dict.get('Type'), 'XRef'))
+      pdfError('pdf_malformed', `no cross-reference table or stream at byte ${offset}`);
     const dict = value.dict;
     const w = dict.get('W');
     const size = dict.get('Size');
-    if (!Array.isArray(w) || w.length !== 3 || !w.every((x) => isNumber(x) && x >= 0 && x <= 8) || !isNumber(size)) pdfError('pdf_malformed', 'bad cross-reference stream header');
+    if (!Array.isArray(w) || w.length !== 3 || !w.every((x) => isNumber(x) && x >= 0 && x <= 8) || !isNumber(size))
+      pdfError('pdf_malformed', 'bad cross-reference stream header');
     this.checkNum(size);
     const [w0, w1, w2] = w as [number, number, number];
     const index = dict.get('Index');
@@ -575,7 +603,8 @@ export class PdfDocument {
         const b = field(pos + w0 + w1, w2);
         const num = start + i;
         if (entries.has(num)) continue;
-        if (type === 1) entries.set(num, a > 0 && a < this.buf.length ? { kind: 'offset', offset: a, gen: b } : { kind: 'free' });
+        if (type === 1)
+          entries.set(num, a > 0 && a < this.buf.length ? { kind: 'offset', offset: a, gen: b } : { kind: 'free' });
         else if (type === 2) entries.set(num, { kind: 'compressed', stream: a, index: b });
         else entries.set(num, { kind: 'free' });
       }
@@ -586,13 +615,22 @@ export class PdfDocument {
   // ------------------------------------------------------------ objects
 
   /** Parses `num gen obj … endobj` at `offset`; `end` is where the object's bytes stop. */
-  parseIndirectAt(offset: number, expected: number | null, view: XrefView): { num: number; gen: number; value: PdfValue; end: number } {
+  parseIndirectAt(
+    offset: number,
+    expected: number | null,
+    view: XrefView,
+  ): { num: number; gen: number; value: PdfValue; end: number } {
     const lexer = new Lexer(this.buf, offset, this.buf.length, this.limits.maxDepth);
     const num = lexer.readInt();
     const gen = lexer.readInt();
     const kw = lexer.readKeyword();
-    if (num === null || gen === null || kw !== 'obj') pdfError('pdf_malformed', `no object at byte ${offset}${expected !== null ? ` (expected object ${expected})` : ''}`);
-    if (expected !== null && num !== expected) pdfError('pdf_malformed', `object ${expected} is expected at byte ${offset}, found ${num}`);
+    if (num === null || gen === null || kw !== 'obj')
+      pdfError(
+        'pdf_malformed',
+        `no object at byte ${offset}${expected !== null ? ` (expected object ${expected})` : ''}`,
+      );
+    if (expected !== null && num !== expected)
+      pdfError('pdf_malformed', `object ${expected} is expected at byte ${offset}, found ${num}`);
     const value = lexer.readValue(0);
     if (value instanceof PdfOp) pdfError('pdf_malformed', `object ${num} is a bare keyword`);
     if (value instanceof PdfDict) {
@@ -610,7 +648,12 @@ export class PdfDocument {
     return { num, gen, value, end: lexer.pos };
   }
 
-  private readStreamData(dict: PdfDict, start: number, view: XrefView, num: number): { stream: PdfStream; end: number } {
+  private readStreamData(
+    dict: PdfDict,
+    start: number,
+    view: XrefView,
+    num: number,
+  ): { stream: PdfStream; end: number } {
     let length: PdfValue | undefined = dict.get('Length');
     if (isRef(length)) {
       try {
@@ -622,7 +665,8 @@ export class PdfDocument {
     if (isNumber(length) && length >= 0 && start + length <= this.buf.length) {
       let p = start + length;
       while (p < this.buf.length && WS[this.buf[p]!]) p++;
-      if (this.buf.toString('latin1', p, p + 9) === 'endstream') return { stream: new PdfStream(dict, this.buf.subarray(start, start + length)), end: p + 9 };
+      if (this.buf.toString('latin1', p, p + 9) === 'endstream')
+        return { stream: new PdfStream(dict, this.buf.subarray(start, start + length)), end: p + 9 };
     }
     // A wrong /Length: find endstream and trim the end-of-line before it.
     const at = this.buf.indexOf('endstream', start, 'latin1');
@@ -668,7 +712,11 @@ export class PdfDocument {
   page(number: number): PageInfo {
     const pages = this.pages();
     const page = pages[number - 1];
-    if (!Number.isInteger(number) || !page) pdfError('pdf_page_not_found', `page ${number} does not exist; the document has ${pages.length} page${pages.length === 1 ? '' : 's'}`);
+    if (!Number.isInteger(number) || !page)
+      pdfError(
+        'pdf_page_not_found',
+        `page ${number} does not exist; the document has ${pages.length} page${pages.length === 1 ? '' : 's'}`,
+      );
     return page;
   }
 
@@ -691,12 +739,22 @@ export class PdfDocument {
       const n = v.map((x) => this.resolve(x));
       if (!n.every(isNumber)) return null;
       const [a, b, c, d] = n as number[];
-      return [Math.min(a!, c!), Math.min(b!, d!), Math.max(a!, c!), Math.max(b!, d!)] as [number, number, number, number];
+      return [Math.min(a!, c!), Math.min(b!, d!), Math.max(a!, c!), Math.max(b!, d!)] as [
+        number,
+        number,
+        number,
+        number,
+      ];
     };
     const media = box('MediaBox') ?? [0, 0, 612, 792];
     const crop = box('CropBox');
     if (!crop) return media;
-    return [Math.max(media[0], crop[0]), Math.max(media[1], crop[1]), Math.min(media[2], crop[2]), Math.min(media[3], crop[3])];
+    return [
+      Math.max(media[0], crop[0]),
+      Math.max(media[1], crop[1]),
+      Math.min(media[2], crop[2]),
+      Math.min(media[3], crop[3]),
+    ];
   }
 }
 

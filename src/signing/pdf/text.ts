@@ -8,9 +8,19 @@ type Matrix = [number, number, number, number, number, number];
 const IDENTITY: Matrix = [1, 0, 0, 1, 0, 0];
 
 function multiply(m: Matrix, n: Matrix): Matrix {
-  return [m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3], m[2] * n[0] + m[3] * n[2], m[2] * n[1] + m[3] * n[3], m[4] * n[0] + m[5] * n[2] + n[4], m[4] * n[1] + m[5] * n[3] + n[5]];
+  return [
+    m[0] * n[0] + m[1] * n[2],
+    m[0] * n[1] + m[1] * n[3],
+    m[2] * n[0] + m[3] * n[2],
+    m[2] * n[1] + m[3] * n[3],
+    m[4] * n[0] + m[5] * n[2] + n[4],
+    m[4] * n[1] + m[5] * n[3] + n[5],
+  ];
 }
-const apply = (m: Matrix, x: number, y: number): [number, number] => [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
+const apply = (m: Matrix, x: number, y: number): [number, number] => [
+  m[0] * x + m[2] * y + m[4],
+  m[1] * x + m[3] * y + m[5],
+];
 
 interface CodeRange {
   bytes: number;
@@ -29,7 +39,8 @@ function hexNumber(s: PdfString): number {
   return n;
 }
 
-const utf16 = (bytes: Buffer): string => (bytes.length % 2 === 0 ? Buffer.from(bytes).swap16().toString('utf16le') : bytes.toString('latin1'));
+const utf16 = (bytes: Buffer): string =>
+  bytes.length % 2 === 0 ? Buffer.from(bytes).swap16().toString('utf16le') : bytes.toString('latin1');
 
 /** Parses a ToUnicode (or encoding) CMap: codespace ranges and code → text mappings. */
 function parseCMap(data: Buffer): { ranges: CodeRange[]; map: Map<string, string> } {
@@ -59,13 +70,15 @@ function parseCMap(data: Buffer): { ranges: CodeRange[]; map: Map<string, string
       for (let i = 0; i + 1 < tokens.length; i += 2) {
         const lo = tokens[i];
         const hi = tokens[i + 1];
-        if (lo instanceof PdfString && hi instanceof PdfString) ranges.push({ bytes: lo.bytes.length, low: hexNumber(lo), high: hexNumber(hi) });
+        if (lo instanceof PdfString && hi instanceof PdfString)
+          ranges.push({ bytes: lo.bytes.length, low: hexNumber(lo), high: hexNumber(hi) });
       }
     } else if (op === 'endbfchar') {
       for (let i = 0; i + 1 < tokens.length; i += 2) {
         const src = tokens[i];
         const dst = tokens[i + 1];
-        if (src instanceof PdfString && dst instanceof PdfString) map.set(key(src.bytes.length, hexNumber(src)), utf16(dst.bytes));
+        if (src instanceof PdfString && dst instanceof PdfString)
+          map.set(key(src.bytes.length, hexNumber(src)), utf16(dst.bytes));
       }
     } else if (op === 'endbfrange') {
       for (let i = 0; i + 2 < tokens.length; i += 3) {
@@ -102,10 +115,12 @@ function unicodeCMapDecoder(doc: PdfDocument, font: PdfDict): FontDecoder {
   return {
     decode(bytes) {
       const out: Array<{ text: string; width: number; isSpace: boolean }> = [];
-      for (let i = 0; i + 1 < bytes.length; ) {
+      for (let i = 0; i + 1 < bytes.length;) {
         const unit = bytes.readUInt16BE(i);
         const pair = unit >= 0xd800 && unit <= 0xdbff && i + 3 < bytes.length;
-        const text = Buffer.from(bytes.subarray(i, i + (pair ? 4 : 2))).swap16().toString('utf16le');
+        const text = Buffer.from(bytes.subarray(i, i + (pair ? 4 : 2)))
+          .swap16()
+          .toString('utf16le');
         i += pair ? 4 : 2;
         out.push({ text, width: text === ' ' ? width / 2 : width, isSpace: text === ' ' });
       }
@@ -116,8 +131,26 @@ function unicodeCMapDecoder(doc: PdfDocument, font: PdfDict): FontDecoder {
 
 /** A few glyph names beyond the single letters, for simple fonts without ToUnicode. */
 const GLYPHS: Record<string, string> = {
-  space: ' ', period: '.', comma: ',', colon: ':', semicolon: ';', hyphen: '-', parenleft: '(', parenright: ')', slash: '/', underscore: '_',
-  zero: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9',
+  space: ' ',
+  period: '.',
+  comma: ',',
+  colon: ':',
+  semicolon: ';',
+  hyphen: '-',
+  parenleft: '(',
+  parenright: ')',
+  slash: '/',
+  underscore: '_',
+  zero: '0',
+  one: '1',
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
 };
 
 function glyphText(glyph: string): string | null {
@@ -143,7 +176,8 @@ function fontDecoder(doc: PdfDocument, font: PdfDict): FontDecoder {
     const encoding = doc.resolve(font.get('Encoding'));
     // Predefined Unicode CMaps (Uni…-UCS2-H, Uni…-UTF16-H; ISO 32000-1 §9.7.5.2) encode text as
     // UTF-16BE, as iText's STSong-Light and mutool's CJK fonts write it; no ToUnicode is needed.
-    if (!toUnicode && isName(encoding) && /^Uni\w+-(UCS2|UTF16)-[HV]$/.test(encoding.value)) return unicodeCMapDecoder(doc, font);
+    if (!toUnicode && isName(encoding) && /^Uni\w+-(UCS2|UTF16)-[HV]$/.test(encoding.value))
+      return unicodeCMapDecoder(doc, font);
     let ranges: CodeRange[] = [{ bytes: 2, low: 0, high: 0xffff }];
     if (encoding instanceof PdfStream) {
       try {
@@ -160,7 +194,7 @@ function fontDecoder(doc: PdfDocument, font: PdfDict): FontDecoder {
     const widths = new Map<number, number>();
     const w = cid ? doc.resolve(cid.get('W')) : undefined;
     if (Array.isArray(w)) {
-      for (let i = 0; i < w.length && widths.size < 200_000; ) {
+      for (let i = 0; i < w.length && widths.size < 200_000;) {
         const first = doc.resolve(w[i]);
         const next = doc.resolve(w[i + 1]);
         if (!isNumber(first)) break;
@@ -173,7 +207,8 @@ function fontDecoder(doc: PdfDocument, font: PdfDict): FontDecoder {
         } else {
           const last = next;
           const width = doc.resolve(w[i + 2]);
-          if (isNumber(last) && isNumber(width)) for (let c = first; c <= Math.min(last, first + 65_535); c++) widths.set(c, width);
+          if (isNumber(last) && isNumber(width))
+            for (let c = first; c <= Math.min(last, first + 65_535); c++) widths.set(c, width);
           i += 3;
         }
       }
@@ -181,7 +216,7 @@ function fontDecoder(doc: PdfDocument, font: PdfDict): FontDecoder {
     return {
       decode(bytes) {
         const out: Array<{ text: string; width: number; isSpace: boolean }> = [];
-        for (let i = 0; i < bytes.length; ) {
+        for (let i = 0; i < bytes.length;) {
           let len = 0;
           let code = 0;
           for (let n = 1; n <= 4 && i + n <= bytes.length; n++) {
@@ -254,13 +289,23 @@ export function pageGlyphs(doc: PdfDocument, page: PdfDict, budget = { ops: 2_00
   const glyphs: Glyph[] = [];
   const resources = doc.dict(doc.inherited(page, 'Resources'));
   const contents = doc.resolve(page.get('Contents'));
-  const streams = (Array.isArray(contents) ? contents : [contents]).map((c) => doc.resolve(c)).filter((s): s is PdfStream => s instanceof PdfStream);
+  const streams = (Array.isArray(contents) ? contents : [contents])
+    .map((c) => doc.resolve(c))
+    .filter((s): s is PdfStream => s instanceof PdfStream);
   const data = Buffer.concat(streams.flatMap((s) => [doc.decode(s), Buffer.from('\n')]));
   run(doc, data, resources, IDENTITY, glyphs, budget, 0);
   return glyphs;
 }
 
-function run(doc: PdfDocument, data: Buffer, resources: PdfDict | null, baseCtm: Matrix, glyphs: Glyph[], budget: { ops: number }, depth: number): void {
+function run(
+  doc: PdfDocument,
+  data: Buffer,
+  resources: PdfDict | null,
+  baseCtm: Matrix,
+  glyphs: Glyph[],
+  budget: { ops: number },
+  depth: number,
+): void {
   if (depth > 8) return;
   const fonts = new Map<string, FontDecoder>();
   const fontDict = resources ? doc.dict(resources.get('Font')) : null;
@@ -268,7 +313,12 @@ function run(doc: PdfDocument, data: Buffer, resources: PdfDict | null, baseCtm:
   const getFont = (fontName: string) => {
     if (!fonts.has(fontName)) {
       const f = fontDict ? doc.dict(fontDict.get(fontName)) : null;
-      fonts.set(fontName, f ? fontDecoder(doc, f) : { decode: (b) => [...b].map((x) => ({ text: String.fromCharCode(x), width: 500, isSpace: x === 0x20 })) });
+      fonts.set(
+        fontName,
+        f
+          ? fontDecoder(doc, f)
+          : { decode: (b) => [...b].map((x) => ({ text: String.fromCharCode(x), width: 500, isSpace: x === 0x20 })) },
+      );
     }
     return fonts.get(fontName)!;
   };
@@ -290,7 +340,8 @@ function run(doc: PdfDocument, data: Buffer, resources: PdfDict | null, baseCtm:
       const corners = [apply(trm, 0, -0.2), apply(trm, advance, -0.2), apply(trm, 0, 0.8), apply(trm, advance, 0.8)];
       const xs = corners.map((c) => c[0]);
       const ys = corners.map((c) => c[1]);
-      if (g.text) glyphs.push({ text: g.text, box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] });
+      if (g.text)
+        glyphs.push({ text: g.text, box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] });
       const tx = (advance * state.size + state.charSpace + (g.isSpace ? state.wordSpace : 0)) * state.scale;
       tm = multiply([1, 0, 0, 1, tx, 0], tm);
     }
@@ -402,7 +453,15 @@ function run(doc: PdfDocument, data: Buffer, resources: PdfDict | null, baseCtm:
           const m = doc.resolve(xo.dict.get('Matrix'));
           const matrix = Array.isArray(m) && m.length === 6 && m.every(isNumber) ? (m as Matrix) : IDENTITY;
           try {
-            run(doc, doc.decode(xo), doc.dict(xo.dict.get('Resources')) ?? resources, multiply(matrix, state.ctm), glyphs, budget, depth + 1);
+            run(
+              doc,
+              doc.decode(xo),
+              doc.dict(xo.dict.get('Resources')) ?? resources,
+              multiply(matrix, state.ctm),
+              glyphs,
+              budget,
+              depth + 1,
+            );
           } catch {
             // An unreadable form leaves the rest of the page searchable.
           }
@@ -460,5 +519,3 @@ export function findKeyword(doc: PdfDocument, keyword: string, onPage?: number):
   }
   return null;
 }
-
-

@@ -79,14 +79,21 @@ export class IncrementalUpdate {
     if (this.doc.sections[0]!.isStream) {
       // A file whose newest section is a stream gets a stream again (§7.5.8.4 readers expect it).
       const xrefRef = new PdfRef(size, 0);
-      const rows = [...sorted.map((o) => ({ num: o.num, offset: offsets.get(o.num)! + base, gen: o.gen })), { num: xrefRef.num, offset: xrefStart, gen: 0 }];
+      const rows = [
+        ...sorted.map((o) => ({ num: o.num, offset: offsets.get(o.num)! + base, gen: o.gen })),
+        { num: xrefRef.num, offset: xrefStart, gen: 0 },
+      ];
       const data = Buffer.alloc(rows.length * 7);
       rows.forEach((r, i) => {
         data[i * 7] = 1;
         data.writeUInt32BE(r.offset, i * 7 + 1);
         data.writeUInt16BE(r.gen, i * 7 + 5);
       });
-      const dict = trailer.set('Type', name('XRef')).set('Size', size + 1).set('W', [1, 4, 2]).set('Index', subsections(rows.map((r) => r.num)));
+      const dict = trailer
+        .set('Type', name('XRef'))
+        .set('Size', size + 1)
+        .set('W', [1, 4, 2])
+        .set('Index', subsections(rows.map((r) => r.num)));
       parts.push(objectBytes(xrefRef, new PdfStream(dict, data)));
     } else {
       let text = 'xref\n';

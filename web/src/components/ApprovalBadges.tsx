@@ -1,13 +1,28 @@
 import type { ApplicationStatus, LifecycleAction, TaskStatus } from '../api';
 import { categoryName, useI18n } from '../i18n';
 
-const applicationTone: Record<ApplicationStatus, string> = { pending: 'info', approved: 'ok', rejected: 'danger', withdrawn: 'muted' };
-const taskTone: Record<TaskStatus, string> = { pending: 'info', approved: 'ok', rejected: 'danger', transferred: 'muted', cancelled: 'muted' };
+const applicationTone: Record<ApplicationStatus, string> = {
+  pending: 'info',
+  approved: 'ok',
+  rejected: 'danger',
+  withdrawn: 'muted',
+};
+const taskTone: Record<TaskStatus, string> = {
+  pending: 'info',
+  approved: 'ok',
+  rejected: 'danger',
+  transferred: 'muted',
+  cancelled: 'muted',
+};
 
 export function ApplicationStatusBadge({ status }: { status: ApplicationStatus }) {
   const { tx } = useI18n();
   return (
-    <span className={`badge badge-${applicationTone[status] ?? 'muted'}`} data-testid="application-status" data-status={status}>
+    <span
+      className={`badge badge-${applicationTone[status] ?? 'muted'}`}
+      data-testid="application-status"
+      data-status={status}
+    >
       {tx(`appStatus.${status}`, status)}
     </span>
   );
@@ -33,7 +48,15 @@ export function CategoryTag({ category }: { category: string | null }) {
 }
 
 /** What an application is for: its business category, or for a lifecycle application its step (制作, 变更…). */
-export function PurposeTag({ purpose, category, lifecycleAction }: { purpose: string; category: string | null; lifecycleAction?: LifecycleAction | null }) {
+export function PurposeTag({
+  purpose,
+  category,
+  lifecycleAction,
+}: {
+  purpose: string;
+  category: string | null;
+  lifecycleAction?: LifecycleAction | null;
+}) {
   const { t, tx } = useI18n();
   if (purpose !== 'lifecycle') return <CategoryTag category={category} />;
   return (

@@ -16,7 +16,11 @@ function formatValue(i18n: I18n, companyName: Lookup, key: string, value: unknow
     return value;
   }
   if (Array.isArray(value)) {
-    return value.map((v) => (Array.isArray(v) ? v.map((r) => roleName(i18n, String(r))).join(' × ') : formatValue(i18n, companyName, key, v))).join(', ');
+    return value
+      .map((v) =>
+        Array.isArray(v) ? v.map((r) => roleName(i18n, String(r))).join(' × ') : formatValue(i18n, companyName, key, v),
+      )
+      .join(', ');
   }
   if (typeof value === 'boolean') return i18n.t(value ? 'common.yes' : 'common.no');
   if (typeof value === 'object') return JSON.stringify(value);
@@ -29,7 +33,12 @@ export function AuditChanges({ event }: { event: AuditEvent }) {
   const directory = useDirectory();
   const { changes } = event;
   const lookup: Lookup = (id) => directory.nameOf(id);
-  const isDiff = changes.from && changes.to && typeof changes.from === 'object' && typeof changes.to === 'object' && !Array.isArray(changes.to);
+  const isDiff =
+    changes.from &&
+    changes.to &&
+    typeof changes.from === 'object' &&
+    typeof changes.to === 'object' &&
+    !Array.isArray(changes.to);
   const lines: Array<[string, string]> = isDiff
     ? Object.keys(changes.to as Record<string, unknown>).map((key) => [
         key,
@@ -41,7 +50,12 @@ export function AuditChanges({ event }: { event: AuditEvent }) {
   if (event.action === 'user.status_changed') {
     const from = formatValue(i18n, lookup, 'status', changes.from);
     const to = formatValue(i18n, lookup, 'status', changes.to);
-    lines.splice(0, lines.length, ['status', `${from} → ${to}`], ...(changes.reason ? [['reason', String(changes.reason)] as [string, string]] : []));
+    lines.splice(
+      0,
+      lines.length,
+      ['status', `${from} → ${to}`],
+      ...(changes.reason ? [['reason', String(changes.reason)] as [string, string]] : []),
+    );
   }
   if (lines.length === 0) return <span className="muted">—</span>;
   return (

@@ -49,7 +49,15 @@ export function CompanyTree({ selectedId, onSelect }: { selectedId: string | nul
   return (
     <ul className="tree" role="tree" data-testid="company-tree">
       {directory.roots.map((c) => (
-        <TreeNode key={c.id} company={c} level={0} expanded={expanded} selectedId={selectedId} onToggle={toggle} onSelect={onSelect} />
+        <TreeNode
+          key={c.id}
+          company={c}
+          level={0}
+          expanded={expanded}
+          selectedId={selectedId}
+          onToggle={toggle}
+          onSelect={onSelect}
+        />
       ))}
     </ul>
   );
@@ -78,15 +86,29 @@ function TreeNode({
   const isSelected = selectedId === company.id;
   return (
     <li role="treeitem" aria-expanded={hasChildren ? isOpen : undefined} aria-selected={isSelected}>
-      <div className={`tree-row${isSelected ? ' selected' : ''}${company.status === 'closed' ? ' closed' : ''}`} style={{ paddingLeft: `${level * 18 + 4}px` }}>
+      <div
+        className={`tree-row${isSelected ? ' selected' : ''}${company.status === 'closed' ? ' closed' : ''}`}
+        style={{ paddingLeft: `${level * 18 + 4}px` }}
+      >
         {hasChildren ? (
-          <button type="button" className={`tree-caret${isOpen ? ' open' : ''}`} onClick={() => onToggle(company.id)} aria-label={isOpen ? t('company.collapse') : t('company.expand')} data-testid={`company-toggle-${company.code}`}>
+          <button
+            type="button"
+            className={`tree-caret${isOpen ? ' open' : ''}`}
+            onClick={() => onToggle(company.id)}
+            aria-label={isOpen ? t('company.collapse') : t('company.expand')}
+            data-testid={`company-toggle-${company.code}`}
+          >
             <Icon name="chevron" size={14} />
           </button>
         ) : (
           <span className="tree-caret-space" />
         )}
-        <button type="button" className="tree-label" onClick={() => onSelect(company.id)} data-testid={`company-node-${company.code}`}>
+        <button
+          type="button"
+          className="tree-label"
+          onClick={() => onSelect(company.id)}
+          data-testid={`company-node-${company.code}`}
+        >
           <span className="tree-name">{company.name}</span>
           <span className="code">{company.code}</span>
           {company.status === 'closed' && <span className="badge badge-muted">{t('status.closed')}</span>}
@@ -95,7 +117,15 @@ function TreeNode({
       {hasChildren && isOpen && children.length > 0 && (
         <ul role="group">
           {children.map((child) => (
-            <TreeNode key={child.id} company={child} level={level + 1} expanded={expanded} selectedId={selectedId} onToggle={onToggle} onSelect={onSelect} />
+            <TreeNode
+              key={child.id}
+              company={child}
+              level={level + 1}
+              expanded={expanded}
+              selectedId={selectedId}
+              onToggle={onToggle}
+              onSelect={onSelect}
+            />
           ))}
         </ul>
       )}

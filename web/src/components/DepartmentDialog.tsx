@@ -7,7 +7,17 @@ import { Modal } from './Modal';
 import { ProblemMessage } from './ProblemMessage';
 
 /** Create a department of `companyId`, or rename one and choose its head. */
-export function DepartmentDialog({ companyId, department, onDone, onClose }: { companyId: string; department?: Department; onDone: (d: Department) => void; onClose: () => void }) {
+export function DepartmentDialog({
+  companyId,
+  department,
+  onDone,
+  onClose,
+}: {
+  companyId: string;
+  department?: Department;
+  onDone: (d: Department) => void;
+  onClose: () => void;
+}) {
   const { t } = useI18n();
   const [name, setName] = useState(department?.name ?? '');
   const [headUserId, setHeadUserId] = useState(department?.headUserId ?? '');
@@ -29,11 +39,28 @@ export function DepartmentDialog({ companyId, department, onDone, onClose }: { c
       <form className="form" onSubmit={submit} noValidate>
         <ProblemMessage error={save.error} testId="department-error" />
         <Field label={t('department.name')} error={fields.name}>
-          {(p) => <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} required data-testid="department-name-input" />}
+          {(p) => (
+            <input
+              {...p}
+              className="input"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              maxLength={100}
+              required
+              data-testid="department-name-input"
+            />
+          )}
         </Field>
         <Field label={t('department.head')} optional error={fields.headUserId}>
           {(p) => (
-            <select {...p} className="input" value={headUserId} onChange={(e) => setHeadUserId(e.target.value)} disabled={people.loading} data-testid="department-head-select">
+            <select
+              {...p}
+              className="input"
+              value={headUserId}
+              onChange={(e) => setHeadUserId(e.target.value)}
+              disabled={people.loading}
+              data-testid="department-head-select"
+            >
               <option value="">{t('department.noHead')}</option>
               {people.data?.items.map((u) => (
                 <option key={u.id} value={u.id}>
@@ -47,7 +74,12 @@ export function DepartmentDialog({ companyId, department, onDone, onClose }: { c
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={save.busy || !name.trim()} data-testid="department-save">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={save.busy || !name.trim()}
+            data-testid="department-save"
+          >
             {save.busy ? t('common.saving') : department ? t('common.save') : t('common.create')}
           </button>
         </div>

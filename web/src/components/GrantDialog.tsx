@@ -1,5 +1,15 @@
 import { useState } from 'react';
-import { api, ROLES, STANDARD_CATEGORIES, type GrantDraft, type GranteeSpec, type Person, type Role, type Seal, type SealGrant } from '../api';
+import {
+  api,
+  ROLES,
+  STANDARD_CATEGORIES,
+  type GrantDraft,
+  type GranteeSpec,
+  type Person,
+  type Role,
+  type Seal,
+  type SealGrant,
+} from '../api';
 import { useDepartments } from '../departments';
 import { useMutation } from '../hooks';
 import { categoryName, roleName, useI18n } from '../i18n';
@@ -17,7 +27,9 @@ const GRANTEE_TYPES: readonly GranteeType[] = ['user', 'department', 'role'];
 function dayBound(value: string, end: boolean): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!m) return null;
-  return end ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 23, 59, 59) : new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return end
+    ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 23, 59, 59)
+    : new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
 }
 
 /**
@@ -25,7 +37,15 @@ function dayBound(value: string, end: boolean): Date | null {
  * more business categories; optionally from / until a day and for a number of uses. The
  * server refuses what separation of duties forbids (a custodian, oneself) with `sod_conflict`.
  */
-export function GrantDialog({ seal, onClose, onCreated }: { seal: Seal; onClose: () => void; onCreated: (grant: SealGrant) => void }) {
+export function GrantDialog({
+  seal,
+  onClose,
+  onCreated,
+}: {
+  seal: Seal;
+  onClose: () => void;
+  onCreated: (grant: SealGrant) => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const can = useCan();
@@ -51,10 +71,16 @@ export function GrantDialog({ seal, onClose, onCreated }: { seal: Seal; onClose:
   if (type === 'department' && !departmentId) problems['grantee.departmentId'] = t('field.required');
   if (type === 'role' && !companyId) problems['grantee.companyId'] = t('field.required');
   if (categories.length === 0) problems.categories = t('field.chooseCategory');
-  if (until && until.getTime() <= Math.max(Date.now(), from?.getTime() ?? 0)) problems.validUntil = t('field.laterThanStart');
+  if (until && until.getTime() <= Math.max(Date.now(), from?.getTime() ?? 0))
+    problems.validUntil = t('field.laterThanStart');
   if (maxUses.trim() && !/^[1-9]\d{0,6}$/.test(maxUses.trim())) problems.maxUses = t('field.atLeast1');
 
-  const grantee = (): GranteeSpec => (type === 'user' ? { type, userId: person!.id } : type === 'department' ? { type, departmentId } : { type, role, companyId });
+  const grantee = (): GranteeSpec =>
+    type === 'user'
+      ? { type, userId: person!.id }
+      : type === 'department'
+        ? { type, departmentId }
+        : { type, role, companyId };
   const create = useMutation(() => {
     const draft: GrantDraft = {
       grantee: grantee(),
@@ -68,7 +94,8 @@ export function GrantDialog({ seal, onClose, onCreated }: { seal: Seal; onClose:
   const server = create.error?.fieldErrors() ?? {};
   const errorOf = (field: string): string | undefined => (attempted ? problems[field] : undefined) ?? server[field];
 
-  const toggle = (category: string) => setCategories((list) => (list.includes(category) ? list.filter((c) => c !== category) : [...list, category]));
+  const toggle = (category: string) =>
+    setCategories((list) => (list.includes(category) ? list.filter((c) => c !== category) : [...list, category]));
   const addCustom = () => {
     const name = customName.trim();
     if (!name || name.includes(':')) return;
@@ -95,19 +122,35 @@ export function GrantDialog({ seal, onClose, onCreated }: { seal: Seal; onClose:
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="button" className="button button-primary" disabled={create.busy} onClick={send} data-testid="grant-submit">
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={create.busy}
+            onClick={send}
+            data-testid="grant-submit"
+          >
             {create.busy ? t('common.saving') : t('grant.create')}
           </button>
         </>
       }
     >
-      <ProblemMessage error={create.error && Object.keys(server).length === 0 ? create.error : null} testId="grant-problem" />
+      <ProblemMessage
+        error={create.error && Object.keys(server).length === 0 ? create.error : null}
+        testId="grant-problem"
+      />
       <fieldset className="checks">
         <legend>{t('seal.grantee')}</legend>
         <div className="segmented segmented-3" role="radiogroup">
           {GRANTEE_TYPES.map((g) => (
             <label key={g} className={`segment${type === g ? ' active' : ''}`}>
-              <input type="radio" name="grantee-type" value={g} checked={type === g} onChange={() => setType(g)} data-testid={`grantee-type-${g}`} />
+              <input
+                type="radio"
+                name="grantee-type"
+                value={g}
+                checked={type === g}
+                onChange={() => setType(g)}
+                data-testid={`grantee-type-${g}`}
+              />
               <span className="segment-title">{t(`grant.type.${g}`)}</span>
             </label>
           ))}
@@ -148,7 +191,13 @@ export function GrantDialog({ seal, onClose, onCreated }: { seal: Seal; onClose:
           {type === 'department' ? (
             <Field label={t('user.department')} error={errorOf('grantee.departmentId')}>
               {(p) => (
-                <select {...p} className="input" value={departmentId} onChange={(e) => setDepartmentId(e.target.value)} data-testid="grantee-department">
+                <select
+                  {...p}
+                  className="input"
+                  value={departmentId}
+                  onChange={(e) => setDepartmentId(e.target.value)}
+                  data-testid="grantee-department"
+                >
                   <option value="">{t('grant.chooseDepartment')}</option>
                   {departments.map((d) => (
                     <option key={d.id} value={d.id}>
@@ -161,7 +210,13 @@ export function GrantDialog({ seal, onClose, onCreated }: { seal: Seal; onClose:
           ) : (
             <Field label={t('role.role')} error={errorOf('grantee.role')}>
               {(p) => (
-                <select {...p} className="input" value={role} onChange={(e) => setRole(e.target.value as Role)} data-testid="grantee-role">
+                <select
+                  {...p}
+                  className="input"
+                  value={role}
+                  onChange={(e) => setRole(e.target.value as Role)}
+                  data-testid="grantee-role"
+                >
                   {ROLES.map((r) => (
                     <option key={r} value={r}>
                       {roleName(i18n, r)}
@@ -178,7 +233,12 @@ export function GrantDialog({ seal, onClose, onCreated }: { seal: Seal; onClose:
         <div className="chip-row">
           {STANDARD_CATEGORIES.map((c) => (
             <label key={c} className={`chip-choice${categories.includes(c) ? ' on' : ''}`}>
-              <input type="checkbox" checked={categories.includes(c)} onChange={() => toggle(c)} data-testid={`grant-category-${c}`} />
+              <input
+                type="checkbox"
+                checked={categories.includes(c)}
+                onChange={() => toggle(c)}
+                data-testid={`grant-category-${c}`}
+              />
               {categoryName(i18n, c)}
             </label>
           ))}
@@ -213,14 +273,44 @@ export function GrantDialog({ seal, onClose, onCreated }: { seal: Seal; onClose:
       </fieldset>
       <div className="form-row">
         <Field label={t('grant.validFrom')} optional hint={t('grant.validFromHint')} error={errorOf('validFrom')}>
-          {(p) => <input {...p} type="date" className="input" value={validFrom} onChange={(e) => setValidFrom(e.target.value)} data-testid="grant-valid-from" />}
+          {(p) => (
+            <input
+              {...p}
+              type="date"
+              className="input"
+              value={validFrom}
+              onChange={(e) => setValidFrom(e.target.value)}
+              data-testid="grant-valid-from"
+            />
+          )}
         </Field>
         <Field label={t('seal.validUntil')} optional hint={t('grant.validUntilHint')} error={errorOf('validUntil')}>
-          {(p) => <input {...p} type="date" className="input" value={validUntil} onChange={(e) => setValidUntil(e.target.value)} data-testid="grant-valid-until" />}
+          {(p) => (
+            <input
+              {...p}
+              type="date"
+              className="input"
+              value={validUntil}
+              onChange={(e) => setValidUntil(e.target.value)}
+              data-testid="grant-valid-until"
+            />
+          )}
         </Field>
       </div>
       <Field label={t('grant.maxUses')} optional hint={t('grant.maxUsesHint')} error={errorOf('maxUses')}>
-        {(p) => <input {...p} type="number" inputMode="numeric" min={1} step={1} className="input input-narrow" value={maxUses} onChange={(e) => setMaxUses(e.target.value)} data-testid="grant-max-uses" />}
+        {(p) => (
+          <input
+            {...p}
+            type="number"
+            inputMode="numeric"
+            min={1}
+            step={1}
+            className="input input-narrow"
+            value={maxUses}
+            onChange={(e) => setMaxUses(e.target.value)}
+            data-testid="grant-max-uses"
+          />
+        )}
       </Field>
     </Modal>
   );

@@ -26,7 +26,13 @@ export const navItems: NavItem[] = [
   { to: '/notifications', label: 'nav.notifications', icon: 'bell', testId: 'nav-notifications' },
   { to: '/seals', label: 'nav.seals', icon: 'seal', needs: 'seals.read', testId: 'nav-seals' },
   { to: '/seals/new', label: 'nav.newSeal', icon: 'plus', needs: 'seals.manage', testId: 'nav-new-seal' },
-  { to: '/reports/seal-permissions', label: 'nav.sealReport', icon: 'report', needs: 'seals.read', testId: 'nav-seal-report' },
+  {
+    to: '/reports/seal-permissions',
+    label: 'nav.sealReport',
+    icon: 'report',
+    needs: 'seals.read',
+    testId: 'nav-seal-report',
+  },
   { to: '/flows', label: 'nav.flows', icon: 'flow', needs: 'flows.manage', testId: 'nav-flows' },
   { to: '/companies', label: 'nav.companies', icon: 'building', needs: 'org.read', testId: 'nav-companies' },
   { to: '/departments', label: 'nav.departments', icon: 'layers', needs: 'org.read', testId: 'nav-departments' },
@@ -41,7 +47,8 @@ export function useVisibleNav(): NavItem[] {
   return navItems.filter((item) => !item.needs || permissions.has(item.needs));
 }
 
-const covers = (item: NavItem, path: string) => (item.to === '/' ? path === '/' : path === item.to || path.startsWith(`${item.to}/`));
+const covers = (item: NavItem, path: string) =>
+  item.to === '/' ? path === '/' : path === item.to || path.startsWith(`${item.to}/`);
 
 /** The entry for the page: the most specific one that covers the path (/seals/new is not the library). */
 function isActive(item: NavItem, path: string): boolean {
@@ -68,7 +75,12 @@ function SignOutButton() {
   const { t } = useI18n();
   const { signOut } = useSession();
   return (
-    <button type="button" className="button button-ghost sign-out" onClick={() => void signOut()} data-testid="sign-out">
+    <button
+      type="button"
+      className="button button-ghost sign-out"
+      onClick={() => void signOut()}
+      data-testid="sign-out"
+    >
       <Icon name="logout" size={16} />
       <span>{t('nav.signOut')}</span>
     </button>
@@ -82,7 +94,13 @@ function NotificationBell() {
   const { path } = useLocation();
   const label = count > 0 ? t('notification.bellUnread', { n: count }) : t('notification.bell');
   return (
-    <Link to="/notifications" className={`icon-button bell${path === '/notifications' ? ' active' : ''}`} aria-label={label} title={label} data-testid="notification-bell">
+    <Link
+      to="/notifications"
+      className={`icon-button bell${path === '/notifications' ? ' active' : ''}`}
+      aria-label={label}
+      title={label}
+      data-testid="notification-bell"
+    >
       <Icon name="bell" size={21} />
       {count > 0 && (
         <span className="bell-count" data-testid="notification-count" aria-hidden="true">
@@ -101,7 +119,13 @@ function NavList({ onNavigate }: { onNavigate?: () => void }) {
     <ul className="nav-list">
       {items.map((item) => (
         <li key={item.to}>
-          <Link to={item.to} className={isActive(item, path) ? 'active' : undefined} aria-current={isActive(item, path) ? 'page' : undefined} onClick={onNavigate} data-testid={item.testId}>
+          <Link
+            to={item.to}
+            className={isActive(item, path) ? 'active' : undefined}
+            aria-current={isActive(item, path) ? 'page' : undefined}
+            onClick={onNavigate}
+            data-testid={item.testId}
+          >
             <Icon name={item.icon} />
             <span>{t(item.label)}</span>
           </Link>
@@ -130,7 +154,15 @@ export function Layout({ children }: { children: ReactNode }) {
   return (
     <div className={`shell${menuOpen ? ' menu-open' : ''}`}>
       <header className="topbar">
-        <button type="button" className="icon-button menu-toggle" onClick={() => setMenuOpen((o) => !o)} aria-expanded={menuOpen} aria-controls="main-nav" aria-label={t('common.menu')} data-testid="nav-toggle">
+        <button
+          type="button"
+          className="icon-button menu-toggle"
+          onClick={() => setMenuOpen((o) => !o)}
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          aria-label={t('common.menu')}
+          data-testid="nav-toggle"
+        >
           <Icon name={menuOpen ? 'close' : 'menu'} size={22} />
         </button>
         <Link to="/" className="brand" aria-label={t('app.title')}>

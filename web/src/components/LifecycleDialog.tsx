@@ -1,5 +1,15 @@
 import { useRef, useState } from 'react';
-import { api, ApiError, LIFECYCLE_FROM, LIFECYCLE_STEPS, newIdempotencyKey, type LifecycleDraft, type LifecycleStep, type Person, type Seal } from '../api';
+import {
+  api,
+  ApiError,
+  LIFECYCLE_FROM,
+  LIFECYCLE_STEPS,
+  newIdempotencyKey,
+  type LifecycleDraft,
+  type LifecycleStep,
+  type Person,
+  type Seal,
+} from '../api';
 import { useMutation } from '../hooks';
 import { useI18n } from '../i18n';
 import { navigate } from '../router';
@@ -26,7 +36,13 @@ export function LifecycleActions({ seal }: { seal: Seal }) {
       <p className="muted small">{t('lifecycle.subtitle')}</p>
       <div className="button-row">
         {steps.map((s) => (
-          <button key={s} type="button" className={`button button-small${s === 'destroy' || s === 'report_loss' ? ' button-danger-outline' : ''}`} onClick={() => setStep(s)} data-testid={`lifecycle-${s}`}>
+          <button
+            key={s}
+            type="button"
+            className={`button button-small${s === 'destroy' || s === 'report_loss' ? ' button-danger-outline' : ''}`}
+            onClick={() => setStep(s)}
+            data-testid={`lifecycle-${s}`}
+          >
             {t(`lifecycle.step.${s}`)}
           </button>
         ))}
@@ -60,7 +76,9 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
   const idempotencyKey = useRef(newIdempotencyKey());
   const sealAdmins = useSealAdminsOver(companyId || seal.companyId);
 
-  const sameCustodians = custodians.length === initialCustodians.length && custodians.every((c) => initialCustodians.some((i) => i.id === c.id));
+  const sameCustodians =
+    custodians.length === initialCustodians.length &&
+    custodians.every((c) => initialCustodians.some((i) => i.id === c.id));
   const draft = (): LifecycleDraft => {
     const d: LifecycleDraft = { action: step, reason: reason.trim() };
     if (step === 'change') {
@@ -82,13 +100,25 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
     if (custodians.length === 0) problems.custodianIds = t('field.chooseCustodian');
     const d = draft();
     if (replaceImage && design.source === 'upload' && !design.uploaded) problems.image = t('field.chooseImage');
-    if (replaceImage && design.source === 'design' && !isDrawable(design)) problems.image = t(design.shape === 'square' ? 'designer.needName' : 'designer.needCompany');
-    if (!problems.name && !problems.custodianIds && !replaceImage && d.name === undefined && d.description === undefined && d.custodianIds === undefined) problems.change = t('lifecycle.nothingChanged');
+    if (replaceImage && design.source === 'design' && !isDrawable(design))
+      problems.image = t(design.shape === 'square' ? 'designer.needName' : 'designer.needCompany');
+    if (
+      !problems.name &&
+      !problems.custodianIds &&
+      !replaceImage &&
+      d.name === undefined &&
+      d.description === undefined &&
+      d.custodianIds === undefined
+    )
+      problems.change = t('lifecycle.nothingChanged');
   }
-  if (step === 'transfer' && !(companyId && companyId !== seal.companyId) && custodians.length === 0) problems.transfer = t('lifecycle.transferWhere');
+  if (step === 'transfer' && !(companyId && companyId !== seal.companyId) && custodians.length === 0)
+    problems.transfer = t('lifecycle.transferWhere');
 
   // The approvers do not depend on what the form says, only on the seal and who asks.
-  const preview = usePlanPreview(step, (action, signal) => api.previewLifecycleStep(seal.id, { action: action as LifecycleStep }, signal));
+  const preview = usePlanPreview(step, (action, signal) =>
+    api.previewLifecycleStep(seal.id, { action: action as LifecycleStep }, signal),
+  );
 
   const submit = useMutation(
     async () => {
@@ -99,7 +129,11 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
           const imageSha256 = await storeDesign(design);
           if (imageSha256) d.imageSha256 = imageSha256;
         } catch (error) {
-          setImageError(error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }));
+          setImageError(
+            error instanceof ApiError
+              ? error
+              : new ApiError({ status: 0, code: 'network_error', detail: String(error) }),
+          );
           throw error;
         }
       }
@@ -131,14 +165,23 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="button" className={`button ${step === 'destroy' || step === 'report_loss' ? 'button-danger' : 'button-primary'}`} disabled={submit.busy} onClick={send} data-testid="lifecycle-submit">
+          <button
+            type="button"
+            className={`button ${step === 'destroy' || step === 'report_loss' ? 'button-danger' : 'button-primary'}`}
+            disabled={submit.busy}
+            onClick={send}
+            data-testid="lifecycle-submit"
+          >
             {submit.busy ? t('apply.submitting') : t('lifecycle.submit')}
           </button>
         </>
       }
     >
       <p className="muted small">{t(`lifecycle.explain.${step}`)}</p>
-      <ProblemMessage error={submit.error && !imageError && Object.keys(server).length === 0 ? submit.error : null} testId="lifecycle-problem" />
+      <ProblemMessage
+        error={submit.error && !imageError && Object.keys(server).length === 0 ? submit.error : null}
+        testId="lifecycle-problem"
+      />
       {formProblem && (
         <p className="alert alert-error" role="alert" data-testid="lifecycle-form-problem">
           {formProblem}
@@ -147,19 +190,48 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
       {step === 'change' && (
         <>
           <Field label={t('production.name')} error={errorOf('name')}>
-            {(p) => <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} data-testid="lifecycle-name" />}
+            {(p) => (
+              <input
+                {...p}
+                className="input"
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                maxLength={100}
+                data-testid="lifecycle-name"
+              />
+            )}
           </Field>
           <Field label={t('seal.description')} optional error={errorOf('description')}>
-            {(p) => <textarea {...p} className="input" rows={2} maxLength={500} value={description} onChange={(e) => setDescription(e.target.value)} data-testid="lifecycle-description" />}
+            {(p) => (
+              <textarea
+                {...p}
+                className="input"
+                rows={2}
+                maxLength={500}
+                value={description}
+                onChange={(e) => setDescription(e.target.value)}
+                data-testid="lifecycle-description"
+              />
+            )}
           </Field>
           <div className="lifecycle-image">
             {seal.imageSha256 ? (
-              <SealImage sha256={seal.imageSha256} alt={t('sealImage.alt', { name: seal.name })} size="small" testId="lifecycle-current-image" />
+              <SealImage
+                sha256={seal.imageSha256}
+                alt={t('sealImage.alt', { name: seal.name })}
+                size="small"
+                testId="lifecycle-current-image"
+              />
             ) : (
               <SealImageFrame src={null} alt="" size="small" placeholder={t('sealImage.none')} />
             )}
             <label className="toolbar-check">
-              <input type="checkbox" checked={replaceImage} onChange={(e) => setReplaceImage(e.target.checked)} data-testid="lifecycle-replace-image" />
+              <input
+                type="checkbox"
+                checked={replaceImage}
+                onChange={(e) => setReplaceImage(e.target.checked)}
+                data-testid="lifecycle-replace-image"
+              />
               {t('lifecycle.replaceImage')}
             </label>
           </div>
@@ -202,7 +274,17 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
         />
       )}
       <Field label={t('apply.reason')} error={errorOf('reason')}>
-        {(p) => <textarea {...p} className="input" rows={3} maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="lifecycle-reason" />}
+        {(p) => (
+          <textarea
+            {...p}
+            className="input"
+            rows={3}
+            maxLength={1000}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            data-testid="lifecycle-reason"
+          />
+        )}
       </Field>
       <h3 className="lifecycle-preview-title">{t('apply.preview')}</h3>
       <PlanPreview state={preview} testId="lifecycle-preview" />

@@ -7,7 +7,8 @@ import { usePermissionSet } from '../session';
 import { SealImage } from './SealImage';
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
-const ids = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+const ids = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
 /** Names of people named only by id: those already on the application first, then the directory (when it may be read). */
 function usePeopleNames(application: Application, wanted: string[]): Map<string, string> {
@@ -16,19 +17,34 @@ function usePeopleNames(application: Application, wanted: string[]): Map<string,
   const key = wanted.join(',');
   useEffect(() => {
     const known = new Map<string, string>();
-    for (const p of [...application.plan.levels.flatMap((l) => l.approvers), ...application.cc, { id: application.applicantId, name: application.applicantName }]) known.set(p.id, p.name);
+    for (const p of [
+      ...application.plan.levels.flatMap((l) => l.approvers),
+      ...application.cc,
+      { id: application.applicantId, name: application.applicantName },
+    ])
+      known.set(p.id, p.name);
     setNames(new Map(known));
     const missing = wanted.filter((id) => !known.has(id));
     if (!canRead || missing.length === 0) return;
     let live = true;
-    Promise.all(missing.map((id) => api.user(id).then((u) => [id, u.name] as const, () => null))).then((found) => {
-      if (!live) return;
-      setNames((previous) => {
-        const next = new Map(previous);
-        for (const entry of found) if (entry) next.set(entry[0], entry[1]);
-        return next;
-      });
-    }, () => undefined);
+    Promise.all(
+      missing.map((id) =>
+        api.user(id).then(
+          (u) => [id, u.name] as const,
+          () => null,
+        ),
+      ),
+    ).then(
+      (found) => {
+        if (!live) return;
+        setNames((previous) => {
+          const next = new Map(previous);
+          for (const entry of found) if (entry) next.set(entry[0], entry[1]);
+          return next;
+        });
+      },
+      () => undefined,
+    );
     return () => {
       live = false;
     };
@@ -49,7 +65,13 @@ export function LifecycleFacts({ application }: { application: Application }) {
   const p = application.payload;
   const custodianIds = ids(p.custodianIds);
   const names = usePeopleNames(application, custodianIds);
-  const custodians = custodianIds.length > 0 ? listOf(i18n, custodianIds.map((id) => names.get(id) ?? '…')) : null;
+  const custodians =
+    custodianIds.length > 0
+      ? listOf(
+          i18n,
+          custodianIds.map((id) => names.get(id) ?? '…'),
+        )
+      : null;
   const action = application.lifecycleAction ?? 'produce';
   const image = str(p.imageSha256);
   const seal = application.seals[0];
@@ -59,11 +81,27 @@ export function LifecycleFacts({ application }: { application: Application }) {
       <h2>{t(`lifecycle.step.${action}`)}</h2>
       <div className="seal-card">
         {action === 'produce' && (
-          <div className="seal-card-image">{image ? <SealImage sha256={image} alt={t('sealImage.alt', { name: str(p.name) ?? '' })} size="medium" testId="application-seal-image" /> : <span className="muted small">{t('sealImage.none')}</span>}</div>
+          <div className="seal-card-image">
+            {image ? (
+              <SealImage
+                sha256={image}
+                alt={t('sealImage.alt', { name: str(p.name) ?? '' })}
+                size="medium"
+                testId="application-seal-image"
+              />
+            ) : (
+              <span className="muted small">{t('sealImage.none')}</span>
+            )}
+          </div>
         )}
         {action !== 'produce' && image && (
           <div className="seal-card-image seal-card-image-captioned">
-            <SealImage sha256={image} alt={t('sealImage.alt', { name: seal?.name ?? '' })} size="medium" testId="application-seal-image" />
+            <SealImage
+              sha256={image}
+              alt={t('sealImage.alt', { name: seal?.name ?? '' })}
+              size="medium"
+              testId="application-seal-image"
+            />
             <span className="muted small">{t('lifecycle.newImage')}</span>
           </div>
         )}
@@ -72,7 +110,9 @@ export function LifecycleFacts({ application }: { application: Application }) {
             <>
               <div>
                 <dt>{t('production.name')}</dt>
-                <dd data-testid="lifecycle-seal-name">{seal && canReadSeals ? <Link to={`/seals/${seal.id}`}>{str(p.name)}</Link> : str(p.name)}</dd>
+                <dd data-testid="lifecycle-seal-name">
+                  {seal && canReadSeals ? <Link to={`/seals/${seal.id}`}>{str(p.name)}</Link> : str(p.name)}
+                </dd>
               </div>
               <div>
                 <dt>{t('seal.code')}</dt>

@@ -30,7 +30,9 @@ export function Modal({
 
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
-    const first = focusFirstField ? panel.current?.querySelector<HTMLElement>('input, select, textarea, button:not(.modal-close)') : null;
+    const first = focusFirstField
+      ? panel.current?.querySelector<HTMLElement>('input, select, textarea, button:not(.modal-close)')
+      : null;
     (first ?? panel.current)?.focus();
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Escape') closeRef.current();
@@ -46,7 +48,15 @@ export function Modal({
 
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className={wide ? 'modal modal-wide' : 'modal'} role="dialog" aria-modal="true" aria-labelledby={titleId} ref={panel} tabIndex={-1} data-testid={testId}>
+      <div
+        className={wide ? 'modal modal-wide' : 'modal'}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        ref={panel}
+        tabIndex={-1}
+        data-testid={testId}
+      >
         <div className="modal-header">
           <h2 id={titleId}>{title}</h2>
           <button type="button" className="icon-button modal-close" onClick={onClose} aria-label={t('common.close')}>
@@ -94,7 +104,13 @@ export function ConfirmDialog({
           <button type="button" className="button" onClick={onCancel}>
             {t('common.cancel')}
           </button>
-          <button type="button" className={`button ${danger ? 'button-danger' : 'button-primary'}`} onClick={onConfirm} disabled={busy} data-testid="confirm-ok">
+          <button
+            type="button"
+            className={`button ${danger ? 'button-danger' : 'button-primary'}`}
+            onClick={onConfirm}
+            disabled={busy}
+            data-testid="confirm-ok"
+          >
             {busy ? t('common.saving') : confirmLabel}
           </button>
         </>

@@ -26,7 +26,19 @@ export function Loading() {
 }
 
 /** What a list shows while loading, after a failure, or when empty. */
-export function LoadState({ loading, error, empty, onRetry, emptyText }: { loading: boolean; error: ApiError | null; empty: boolean; onRetry?: () => void; emptyText?: string }) {
+export function LoadState({
+  loading,
+  error,
+  empty,
+  onRetry,
+  emptyText,
+}: {
+  loading: boolean;
+  error: ApiError | null;
+  empty: boolean;
+  onRetry?: () => void;
+  emptyText?: string;
+}) {
   const { t } = useI18n();
   if (error)
     return (

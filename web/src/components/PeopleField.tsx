@@ -14,12 +14,16 @@ import { PersonPicker } from './PersonPicker';
 export function useSealAdminsOver(companyId: string | null | undefined): Person[] {
   const canRead = usePermissionSet().has('org.read');
   const directory = useDirectory();
-  const holders = useQuery((signal) => (canRead ? api.roleAssignments({ role: 'seal_admin' }, signal) : Promise.resolve(null)), [canRead]);
+  const holders = useQuery(
+    (signal) => (canRead ? api.roleAssignments({ role: 'seal_admin' }, signal) : Promise.resolve(null)),
+    [canRead],
+  );
   return useMemo(() => {
     if (!companyId) return [];
     const seen = new Map<string, Person>();
     for (const a of holders.data?.items ?? []) {
-      if (a.companyId === companyId || directory.isWithin(companyId, a.companyId)) seen.set(a.userId, { id: a.userId, name: a.userName });
+      if (a.companyId === companyId || directory.isWithin(companyId, a.companyId))
+        seen.set(a.userId, { id: a.userId, name: a.userName });
     }
     return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
   }, [holders.data, companyId, directory]);
@@ -57,7 +61,12 @@ export function PeopleField({
           {value.map((p) => (
             <li key={p.id} className="person-chip" data-testid={`${testId}-chosen`}>
               {p.name}
-              <button type="button" className="chip-remove" onClick={() => onChange(value.filter((x) => x.id !== p.id))} aria-label={t('people.remove', { name: p.name })}>
+              <button
+                type="button"
+                className="chip-remove"
+                onClick={() => onChange(value.filter((x) => x.id !== p.id))}
+                aria-label={t('people.remove', { name: p.name })}
+              >
                 <Icon name="close" size={14} />
               </button>
             </li>

@@ -40,11 +40,18 @@ export function PersonPicker({
   }, [text]);
 
   const search = useQuery(
-    (signal) => (canSearch && q ? api.users({ q, status: 'active', limit: 20 }, signal).then((page) => page.items.map((u) => ({ id: u.id, name: u.name, detail: u.email }))) : Promise.resolve(null)),
+    (signal) =>
+      canSearch && q
+        ? api
+            .users({ q, status: 'active', limit: 20 }, signal)
+            .then((page) => page.items.map((u) => ({ id: u.id, name: u.name, detail: u.email })))
+        : Promise.resolve(null),
     [canSearch, q],
   );
   const excluded = new Set(exclude);
-  const knownChoices = known.filter((p, index) => !excluded.has(p.id) && known.findIndex((o) => o.id === p.id) === index);
+  const knownChoices = known.filter(
+    (p, index) => !excluded.has(p.id) && known.findIndex((o) => o.id === p.id) === index,
+  );
   const found = (search.data ?? []).filter((p) => !excluded.has(p.id));
 
   const option = (person: Person & { detail?: string }) => {

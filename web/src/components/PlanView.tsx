@@ -20,7 +20,9 @@ export function PlanView({ plan, testId = 'plan' }: { plan: Plan; testId?: strin
               <div className="plan-name">
                 <span className="sr-only">{t('apply.level', { n: index + 1 })}: </span>
                 <strong>{level.name}</strong>
-                {level.approvers.length > 1 && <span className="muted small">{tx(`mode.${level.mode}`, level.mode)}</span>}
+                {level.approvers.length > 1 && (
+                  <span className="muted small">{tx(`mode.${level.mode}`, level.mode)}</span>
+                )}
               </div>
               <ul className="people">
                 {level.approvers.map((a) => (
@@ -68,7 +70,10 @@ export interface PlanPreviewState {
  * Who would approve, asked a moment after the fields that decide it last changed: `key`
  * encodes those fields (empty while they do not say enough) and `load` asks the server.
  */
-export function usePlanPreview(key: string, load: (key: string, signal: AbortSignal) => Promise<Plan>): PlanPreviewState {
+export function usePlanPreview(
+  key: string,
+  load: (key: string, signal: AbortSignal) => Promise<Plan>,
+): PlanPreviewState {
   // What the form says when it opens is asked at once; later changes a moment after the last one.
   const [settled, setSettled] = useState(key);
   useEffect(() => {
@@ -76,14 +81,25 @@ export function usePlanPreview(key: string, load: (key: string, signal: AbortSig
     return () => clearTimeout(timer);
   }, [key]);
   const query = useQuery((signal) => (settled ? load(settled, signal) : Promise.resolve(null)), [settled]);
-  return { wanted: Boolean(key), current: settled === key && Boolean(key), loading: query.loading, plan: query.data ?? null, error: query.error };
+  return {
+    wanted: Boolean(key),
+    current: settled === key && Boolean(key),
+    loading: query.loading,
+    plan: query.data ?? null,
+    error: query.error,
+  };
 }
 
 /** The approvers an application would get, before it is sent: a hint until the form says enough, then the plan or why there is none. */
 export function PlanPreview({ state, hint, testId }: { state: PlanPreviewState; hint?: string; testId: string }) {
   const { t } = useI18n();
   return (
-    <div className="plan-preview" data-testid={testId} aria-live="polite" aria-busy={state.wanted && (!state.current || state.loading)}>
+    <div
+      className="plan-preview"
+      data-testid={testId}
+      aria-live="polite"
+      aria-busy={state.wanted && (!state.current || state.loading)}
+    >
       {!state.wanted ? (
         <p className="muted small">{hint}</p>
       ) : state.error && state.current ? (

@@ -11,7 +11,15 @@ import { ProblemMessage } from './ProblemMessage';
 import { useToast } from './Toast';
 
 /** Additional posts: a person may also work for another company or department. */
-export function PostsSection({ user, canWrite, onChange }: { user: UserDetail; canWrite: boolean; onChange: (u: UserDetail) => void }) {
+export function PostsSection({
+  user,
+  canWrite,
+  onChange,
+}: {
+  user: UserDetail;
+  canWrite: boolean;
+  onChange: (u: UserDetail) => void;
+}) {
   const { t, formatDate } = useI18n();
   const directory = useDirectory();
   const notify = useToast();
@@ -22,17 +30,23 @@ export function PostsSection({ user, canWrite, onChange }: { user: UserDetail; c
   const departments = useDepartments(companyId);
   const names = useDepartmentNames(user.posts.filter((p) => p.departmentId).map((p) => p.companyId));
 
-  const add = useMutation(() => api.addPost(user.id, { companyId, departmentId: departmentId || null, title: title.trim() }), (updated) => {
-    setTitle('');
-    setDepartmentId('');
-    notify(t('post.added'));
-    onChange(updated);
-  });
-  const remove = useMutation((post: Post) => api.removePost(user.id, post.id), (updated) => {
-    setRemoving(null);
-    notify(t('post.removed'));
-    onChange(updated);
-  });
+  const add = useMutation(
+    () => api.addPost(user.id, { companyId, departmentId: departmentId || null, title: title.trim() }),
+    (updated) => {
+      setTitle('');
+      setDepartmentId('');
+      notify(t('post.added'));
+      onChange(updated);
+    },
+  );
+  const remove = useMutation(
+    (post: Post) => api.removePost(user.id, post.id),
+    (updated) => {
+      setRemoving(null);
+      notify(t('post.removed'));
+      onChange(updated);
+    },
+  );
   const fields = add.error?.fieldErrors() ?? {};
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -53,7 +67,8 @@ export function PostsSection({ user, canWrite, onChange }: { user: UserDetail; c
                 <strong>{post.title}</strong>
                 <div className="muted small">
                   {directory.nameOf(post.companyId)}
-                  {post.departmentId && ` · ${names.get(post.departmentId) ?? '…'}`} · {formatDate(post.createdAt, false)}
+                  {post.departmentId && ` · ${names.get(post.departmentId) ?? '…'}`} ·{' '}
+                  {formatDate(post.createdAt, false)}
                 </div>
               </div>
               {canWrite && (
@@ -84,7 +99,13 @@ export function PostsSection({ user, canWrite, onChange }: { user: UserDetail; c
             </Field>
             <Field label={t('user.department')} optional error={fields.departmentId}>
               {(p) => (
-                <select {...p} className="input" value={departmentId} onChange={(e) => setDepartmentId(e.target.value)} disabled={!companyId}>
+                <select
+                  {...p}
+                  className="input"
+                  value={departmentId}
+                  onChange={(e) => setDepartmentId(e.target.value)}
+                  disabled={!companyId}
+                >
                   <option value="">{t('department.none')}</option>
                   {departments.map((d) => (
                     <option key={d.id} value={d.id}>
@@ -95,10 +116,24 @@ export function PostsSection({ user, canWrite, onChange }: { user: UserDetail; c
               )}
             </Field>
             <Field label={t('post.jobTitle')} error={fields.title}>
-              {(p) => <input {...p} className="input" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={100} data-testid="post-title" />}
+              {(p) => (
+                <input
+                  {...p}
+                  className="input"
+                  value={title}
+                  onChange={(e) => setTitle(e.target.value)}
+                  maxLength={100}
+                  data-testid="post-title"
+                />
+              )}
             </Field>
             <div className="form-row-action">
-              <button type="submit" className="button" disabled={add.busy || !companyId || !title.trim()} data-testid="post-add">
+              <button
+                type="submit"
+                className="button"
+                disabled={add.busy || !companyId || !title.trim()}
+                data-testid="post-add"
+              >
                 {t('post.add')}
               </button>
             </div>

@@ -11,7 +11,15 @@ import { ProblemMessage } from './ProblemMessage';
  * Gives a person a role over a company subtree. A refusal (separation of duties,
  * self-assignment) stays on screen with its reason until the next attempt.
  */
-export function RoleAssignForm({ userId, defaultCompanyId, onAssigned }: { userId: string; defaultCompanyId: string; onAssigned: (a: RoleAssignment) => void }) {
+export function RoleAssignForm({
+  userId,
+  defaultCompanyId,
+  onAssigned,
+}: {
+  userId: string;
+  defaultCompanyId: string;
+  onAssigned: (a: RoleAssignment) => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const can = useCan();
@@ -60,7 +68,12 @@ export function RoleAssignForm({ userId, defaultCompanyId, onAssigned }: { userI
           )}
         </Field>
         <div className="form-row-action">
-          <button type="submit" className="button button-primary" disabled={assign.busy || !companyId} data-testid="role-assign-submit">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={assign.busy || !companyId}
+            data-testid="role-assign-submit"
+          >
             {assign.busy ? t('common.saving') : t('role.assign')}
           </button>
         </div>

@@ -11,7 +11,15 @@ import { useToast } from './Toast';
  * validity, key and where it is kept, status. Without one, a seal administrator issues it here
  * (otherwise the seal's first stamp does).
  */
-export function SealCertificate({ seal, canIssue, onIssued }: { seal: Seal; canIssue: boolean; onIssued?: () => void }) {
+export function SealCertificate({
+  seal,
+  canIssue,
+  onIssued,
+}: {
+  seal: Seal;
+  canIssue: boolean;
+  onIssued?: () => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const notify = useToast();
@@ -34,7 +42,14 @@ export function SealCertificate({ seal, canIssue, onIssued }: { seal: Seal; canI
     <section className="card" data-testid="seal-certificate" data-state={state ?? (missing ? 'none' : 'loading')}>
       <div className="card-head">
         <h2>{t('cert.title')}</h2>
-        {state && <span className={`badge ${state === 'active' ? 'badge-ok' : 'badge-danger'}`} data-testid="certificate-status">{t(`cert.${state}`)}</span>}
+        {state && (
+          <span
+            className={`badge ${state === 'active' ? 'badge-ok' : 'badge-danger'}`}
+            data-testid="certificate-status"
+          >
+            {t(`cert.${state}`)}
+          </span>
+        )}
       </div>
       {c ? (
         <dl className="facts facts-wide certificate-facts">
@@ -56,7 +71,12 @@ export function SealCertificate({ seal, canIssue, onIssued }: { seal: Seal; canI
           </div>
           <div className="fact-full">
             <dt>{t('cert.validity')}</dt>
-            <dd>{t('cert.validRange', { from: i18n.formatDate(c.notBefore, false), to: i18n.formatDate(c.notAfter, false) })}</dd>
+            <dd>
+              {t('cert.validRange', {
+                from: i18n.formatDate(c.notBefore, false),
+                to: i18n.formatDate(c.notAfter, false),
+              })}
+            </dd>
           </div>
           <div>
             <dt>{t('cert.key')}</dt>
@@ -89,7 +109,13 @@ export function SealCertificate({ seal, canIssue, onIssued }: { seal: Seal; canI
             {t('cert.none')}
           </p>
           {canIssue && (
-            <button type="button" className="button button-primary" disabled={issue.busy} onClick={() => void issue.run()} data-testid="certificate-issue">
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={issue.busy}
+              onClick={() => void issue.run()}
+              data-testid="certificate-issue"
+            >
               <Icon name="key" size={16} />
               {issue.busy ? t('cert.issuing') : t('cert.issue')}
             </button>

@@ -19,10 +19,17 @@ export function grantState(grant: SealGrant, now = Date.now()): GrantState {
   return 'active';
 }
 
-const stateTone: Record<GrantState, string> = { active: 'ok', scheduled: 'info', expired: 'muted', used_up: 'muted', revoked: 'danger' };
+const stateTone: Record<GrantState, string> = {
+  active: 'ok',
+  scheduled: 'info',
+  expired: 'muted',
+  used_up: 'muted',
+  revoked: 'danger',
+};
 
 export function granteeText(i18n: I18n, grant: Pick<SealGrant, 'granteeType' | 'granteeRole' | 'granteeName'>): string {
-  if (grant.granteeType === 'role' && grant.granteeRole) return `${roleName(i18n, grant.granteeRole)}${grant.granteeName ? ` · ${grant.granteeName}` : ''}`;
+  if (grant.granteeType === 'role' && grant.granteeRole)
+    return `${roleName(i18n, grant.granteeRole)}${grant.granteeName ? ` · ${grant.granteeName}` : ''}`;
   return grant.granteeName ?? '—';
 }
 
@@ -31,7 +38,17 @@ export function granteeText(i18n: I18n, grant: Pick<SealGrant, 'granteeType' | '
  * company), for which categories, in which window, with how many uses left; granting and
  * revoking for those who hold seals.grant over the seal's company.
  */
-export function SealGrants({ seal, grants, canGrant, onChanged }: { seal: Seal; grants: SealGrant[]; canGrant: boolean; onChanged: () => void }) {
+export function SealGrants({
+  seal,
+  grants,
+  canGrant,
+  onChanged,
+}: {
+  seal: Seal;
+  grants: SealGrant[];
+  canGrant: boolean;
+  onChanged: () => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const notify = useToast();
@@ -59,11 +76,21 @@ export function SealGrants({ seal, grants, canGrant, onChanged }: { seal: Seal; 
         <h2>{t('seal.grants')}</h2>
         <div className="button-row">
           <label className="toolbar-check small">
-            <input type="checkbox" checked={showAll} onChange={(e) => setShowAll(e.target.checked)} data-testid="grant-show-all" />
+            <input
+              type="checkbox"
+              checked={showAll}
+              onChange={(e) => setShowAll(e.target.checked)}
+              data-testid="grant-show-all"
+            />
             {t('grant.showEnded')}
           </label>
           {canGrant && grantable && (
-            <button type="button" className="button button-small button-primary" onClick={() => setCreating(true)} data-testid="grant-new">
+            <button
+              type="button"
+              className="button button-small button-primary"
+              onClick={() => setCreating(true)}
+              data-testid="grant-new"
+            >
               <Icon name="plus" size={15} />
               {t('grant.new')}
             </button>
@@ -100,9 +127,14 @@ export function SealGrants({ seal, grants, canGrant, onChanged }: { seal: Seal; 
                     )}
                   </td>
                   <td data-label={t('grant.window')}>
-                    {i18n.formatDate(g.validFrom, false)} – {g.validUntil ? i18n.formatDate(g.validUntil, false) : t('seal.forever')}
+                    {i18n.formatDate(g.validFrom, false)} –{' '}
+                    {g.validUntil ? i18n.formatDate(g.validUntil, false) : t('seal.forever')}
                   </td>
-                  <td data-label={t('grant.usesLeft')}>{g.maxUses === null ? t('seal.unlimited') : t('grant.usesOf', { left: Math.max(0, g.maxUses - g.usedCount), total: g.maxUses })}</td>
+                  <td data-label={t('grant.usesLeft')}>
+                    {g.maxUses === null
+                      ? t('seal.unlimited')
+                      : t('grant.usesOf', { left: Math.max(0, g.maxUses - g.usedCount), total: g.maxUses })}
+                  </td>
                   <td data-label={t('seal.status')}>
                     <span className={`badge badge-${stateTone[state]}`} data-testid="grant-state">
                       {t(`grant.state.${state}`)}
@@ -111,7 +143,12 @@ export function SealGrants({ seal, grants, canGrant, onChanged }: { seal: Seal; 
                   {canGrant && (
                     <td className="actions-col">
                       {state !== 'revoked' && (
-                        <button type="button" className="button button-small button-danger-outline" onClick={() => setRevoking(g)} data-testid="grant-revoke">
+                        <button
+                          type="button"
+                          className="button button-small button-danger-outline"
+                          onClick={() => setRevoking(g)}
+                          data-testid="grant-revoke"
+                        >
                           {t('grant.revoke')}
                         </button>
                       )}
@@ -149,7 +186,17 @@ export function SealGrants({ seal, grants, canGrant, onChanged }: { seal: Seal; 
           }}
         >
           <Field label={t('user.reason')} optional>
-            {(p) => <textarea {...p} className="input" rows={2} maxLength={500} value={revokeReason} onChange={(e) => setRevokeReason(e.target.value)} data-testid="grant-revoke-reason" />}
+            {(p) => (
+              <textarea
+                {...p}
+                className="input"
+                rows={2}
+                maxLength={500}
+                value={revokeReason}
+                onChange={(e) => setRevokeReason(e.target.value)}
+                data-testid="grant-revoke-reason"
+              />
+            )}
           </Field>
         </ConfirmDialog>
       )}

@@ -30,7 +30,15 @@ function detail(i18n: I18n, entry: Entry) {
     );
   }
   if (entry.action === 'seal.grant_revoked' && typeof c.reason === 'string' && c.reason) return c.reason;
-  if (entry.action === 'document.signed') return [typeof c.level === 'string' ? c.level : null, typeof c.category === 'string' ? categoryName(i18n, c.category) : null].filter(Boolean).join(' · ') || null;
+  if (entry.action === 'document.signed')
+    return (
+      [
+        typeof c.level === 'string' ? c.level : null,
+        typeof c.category === 'string' ? categoryName(i18n, c.category) : null,
+      ]
+        .filter(Boolean)
+        .join(' · ') || null
+    );
   if (entry.action.startsWith('pki.') && typeof c.serial === 'string') {
     const serial = i18n.t('history.serial', { serial: c.serial.length > 16 ? `${c.serial.slice(0, 16)}…` : c.serial });
     return typeof c.reason === 'string' ? `${serial} · ${c.reason}` : serial;

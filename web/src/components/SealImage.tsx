@@ -23,9 +23,27 @@ export function useObjectUrl(blob: Blob | null | undefined): string | null {
  * A seal impression on a faint checkerboard, so its transparent background shows as such.
  * `src` is an object URL; without one the frame shows `placeholder`.
  */
-export function SealImageFrame({ src, alt, placeholder, stale, size = 'medium', testId }: { src: string | null; alt: string; placeholder?: string; stale?: boolean; size?: 'small' | 'medium' | 'large'; testId?: string }) {
+export function SealImageFrame({
+  src,
+  alt,
+  placeholder,
+  stale,
+  size = 'medium',
+  testId,
+}: {
+  src: string | null;
+  alt: string;
+  placeholder?: string;
+  stale?: boolean;
+  size?: 'small' | 'medium' | 'large';
+  testId?: string;
+}) {
   return (
-    <div className={`seal-image seal-image-${size}${stale ? ' stale' : ''}`} data-testid={testId} data-loaded={src ? 'true' : 'false'}>
+    <div
+      className={`seal-image seal-image-${size}${stale ? ' stale' : ''}`}
+      data-testid={testId}
+      data-loaded={src ? 'true' : 'false'}
+    >
       {src ? (
         <img src={src} alt={alt} />
       ) : (
@@ -42,9 +60,27 @@ export function SealImageFrame({ src, alt, placeholder, stale, size = 'medium', 
  * A stored seal image by its SHA-256. Images need the session token, so they are fetched
  * and shown through an object URL; one the caller may not see shows as "not available".
  */
-export function SealImage({ sha256, alt, size, testId = 'seal-image' }: { sha256: string; alt: string; size?: 'small' | 'medium' | 'large'; testId?: string }) {
+export function SealImage({
+  sha256,
+  alt,
+  size,
+  testId = 'seal-image',
+}: {
+  sha256: string;
+  alt: string;
+  size?: 'small' | 'medium' | 'large';
+  testId?: string;
+}) {
   const { t } = useI18n();
   const image = useQuery((signal) => api.sealImage(sha256, signal), [sha256]);
   const url = useObjectUrl(image.data);
-  return <SealImageFrame src={url} alt={alt} size={size} testId={testId} placeholder={image.error ? t('sealImage.unavailable') : image.loading ? t('common.loading') : undefined} />;
+  return (
+    <SealImageFrame
+      src={url}
+      alt={alt}
+      size={size}
+      testId={testId}
+      placeholder={image.error ? t('sealImage.unavailable') : image.loading ? t('common.loading') : undefined}
+    />
+  );
 }

@@ -11,7 +11,15 @@ export interface SealChoice {
 }
 
 /** Finds one seal of the library by name or code. */
-export function SealPicker({ value, onChange, testId = 'seal-picker' }: { value: SealChoice | null; onChange: (seal: SealChoice | null) => void; testId?: string }) {
+export function SealPicker({
+  value,
+  onChange,
+  testId = 'seal-picker',
+}: {
+  value: SealChoice | null;
+  onChange: (seal: SealChoice | null) => void;
+  testId?: string;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const [text, setText] = useState('');
@@ -27,7 +35,16 @@ export function SealPicker({ value, onChange, testId = 'seal-picker' }: { value:
     <div className="person-picker" data-testid={testId}>
       <div className="search-box">
         <Icon name="search" size={16} />
-        <input type="search" className="input" value={text} onChange={(e) => setText(e.target.value)} placeholder={t('seal.searchPlaceholder')} aria-label={t('report.findSeal')} autoComplete="off" data-testid={`${testId}-search`} />
+        <input
+          type="search"
+          className="input"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder={t('seal.searchPlaceholder')}
+          aria-label={t('report.findSeal')}
+          autoComplete="off"
+          data-testid={`${testId}-search`}
+        />
       </div>
       {q && !found.loading && items.length === 0 && <p className="muted small picker-note">{t('common.noResults')}</p>}
       {items.length > 0 && (

@@ -110,7 +110,9 @@ export function SodMatrix({ editable }: { editable: boolean }) {
                   {editing ? (
                     <input type="checkbox" checked={clash} onChange={() => toggle(a, b)} aria-label={t('sod.clash')} />
                   ) : (
-                    <span className={`badge ${clash ? 'badge-danger' : 'badge-muted'}`}>{clash ? t('sod.clash') : t('sod.allowed')}</span>
+                    <span className={`badge ${clash ? 'badge-danger' : 'badge-muted'}`}>
+                      {clash ? t('sod.clash') : t('sod.allowed')}
+                    </span>
                   )}
                 </li>
               );
@@ -133,7 +135,13 @@ export function SodMatrix({ editable }: { editable: boolean }) {
             >
               {t('common.cancel')}
             </button>
-            <button type="button" className="button button-primary" disabled={save.busy} onClick={() => void save.run()} data-testid="sod-save">
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={save.busy}
+              onClick={() => void save.run()}
+              data-testid="sod-save"
+            >
               {save.busy ? t('common.saving') : t('common.save')}
             </button>
           </div>

@@ -41,7 +41,8 @@ export const initialStampOptions = (): StampOptionsValue => ({
   reason: '',
 });
 
-type FieldName = 'keyword' | 'offsetRight' | 'offsetUp' | 'keywordPage' | 'page' | 'x' | 'y' | 'size' | 'crossPage' | 'reason';
+type FieldName =
+  'keyword' | 'offsetRight' | 'offsetUp' | 'keywordPage' | 'page' | 'x' | 'y' | 'size' | 'crossPage' | 'reason';
 export type StampProblems = Partial<Record<FieldName, string>>;
 
 /** PDF points per millimetre (72 per inch). */
@@ -73,10 +74,14 @@ function boxOf(pages: DocumentPages, page: number): PageBox {
 }
 
 /** Where the corner (or exact) choice puts the seal: the page and its rectangle in points. */
-export function placedRect(value: StampOptionsValue, pages: DocumentPages): { page: number; rect: [number, number, number, number]; box: PageBox['box'] } | null {
+export function placedRect(
+  value: StampOptionsValue,
+  pages: DocumentPages,
+): { page: number; rect: [number, number, number, number]; box: PageBox['box'] } | null {
   const sizeMm = decimal(value.size) ?? DEFAULT_SIZE_MM;
   if (!Number.isFinite(sizeMm) || sizeMm <= 0) return null;
-  const page = value.corner === 'last' ? pages.count : value.corner === 'first' ? 1 : pageNumber(value.page, pages.count);
+  const page =
+    value.corner === 'last' ? pages.count : value.corner === 'first' ? 1 : pageNumber(value.page, pages.count);
   if (page === undefined || !Number.isFinite(page)) return null;
   const box = boxOf(pages, page).box;
   const [bx, by, bw] = box;
@@ -96,7 +101,11 @@ export function placedRect(value: StampOptionsValue, pages: DocumentPages): { pa
 }
 
 /** What the form would send, or the problems to fix first (in the reader's language). */
-export function stampDraft(i18n: I18n, value: StampOptionsValue, pages: DocumentPages | undefined): { draft: Pick<SignDraft, 'level' | 'appearance' | 'crossPage' | 'reason'>; problems: StampProblems } {
+export function stampDraft(
+  i18n: I18n,
+  value: StampOptionsValue,
+  pages: DocumentPages | undefined,
+): { draft: Pick<SignDraft, 'level' | 'appearance' | 'crossPage' | 'reason'>; problems: StampProblems } {
   const { t } = i18n;
   const problems: StampProblems = {};
   const draft: Pick<SignDraft, 'level' | 'appearance' | 'crossPage' | 'reason'> = { level: value.level };
@@ -110,7 +119,8 @@ export function stampDraft(i18n: I18n, value: StampOptionsValue, pages: Document
     if (Number.isNaN(dx)) problems.offsetRight = t('field.number');
     if (Number.isNaN(dy)) problems.offsetUp = t('field.number');
     const page = pageNumber(value.keywordPage, pages?.count);
-    if (Number.isNaN(page)) problems.keywordPage = pages ? t('field.pageRange', { n: pages.count }) : t('field.pageFrom1');
+    if (Number.isNaN(page))
+      problems.keywordPage = pages ? t('field.pageRange', { n: pages.count }) : t('field.pageFrom1');
     draft.appearance = {
       type: 'keyword',
       keyword,
@@ -119,11 +129,13 @@ export function stampDraft(i18n: I18n, value: StampOptionsValue, pages: Document
     };
   } else if (value.mode === 'position') {
     const size = decimal(value.size);
-    if (size !== undefined && !(size > 0)) problems.size = Number.isNaN(size) ? t('field.number') : t('field.greaterThan0');
+    if (size !== undefined && !(size > 0))
+      problems.size = Number.isNaN(size) ? t('field.number') : t('field.greaterThan0');
     if (value.corner === 'exact') {
       const page = pageNumber(value.page, pages?.count);
       if (page === undefined) problems.page = t('field.required');
-      else if (Number.isNaN(page)) problems.page = pages ? t('field.pageRange', { n: pages.count }) : t('field.pageFrom1');
+      else if (Number.isNaN(page))
+        problems.page = pages ? t('field.pageRange', { n: pages.count }) : t('field.pageFrom1');
       if (Number.isNaN(decimal(value.x))) problems.x = t('field.number');
       if (Number.isNaN(decimal(value.y))) problems.y = t('field.number');
     }
@@ -161,9 +173,18 @@ function PagePreview({ value, pages }: { value: StampOptionsValue; pages: Docume
   const pct = (n: number) => `${Math.max(0, Math.min(100, n * 100))}%`;
   return (
     <figure className="stamp-preview" data-testid="stamp-preview">
-      <div className="stamp-page" style={{ aspectRatio: `${bw} / ${bh}` }} role="img" aria-label={t('stamp.pagePreview', { page: placed.page })}>
+      <div
+        className="stamp-page"
+        style={{ aspectRatio: `${bw} / ${bh}` }}
+        role="img"
+        aria-label={t('stamp.pagePreview', { page: placed.page })}
+      >
         <span className="stamp-page-lines" aria-hidden="true" />
-        <span className="stamp-spot" style={{ left: pct((x - bx) / bw), bottom: pct((y - by) / bh), width: pct(w / bw), height: pct(h / bh) }} aria-hidden="true" />
+        <span
+          className="stamp-spot"
+          style={{ left: pct((x - bx) / bw), bottom: pct((y - by) / bh), width: pct(w / bw), height: pct(h / bh) }}
+          aria-hidden="true"
+        />
       </div>
       <figcaption className="muted small">{t('stamp.pagePreview', { page: placed.page })}</figcaption>
     </figure>
@@ -171,7 +192,17 @@ function PagePreview({ value, pages }: { value: StampOptionsValue; pages: Docume
 }
 
 /** The placement, level and reason of a stamp. `pages` arrives once the document is known. */
-export function StampOptions({ value, onChange, pages, problems }: { value: StampOptionsValue; onChange: (next: StampOptionsValue) => void; pages: DocumentPages | undefined; problems: StampProblems }) {
+export function StampOptions({
+  value,
+  onChange,
+  pages,
+  problems,
+}: {
+  value: StampOptionsValue;
+  onChange: (next: StampOptionsValue) => void;
+  pages: DocumentPages | undefined;
+  problems: StampProblems;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const set = (patch: Partial<StampOptionsValue>) => onChange({ ...value, ...patch });
@@ -197,7 +228,14 @@ export function StampOptions({ value, onChange, pages, problems }: { value: Stam
         <div className="segmented segmented-3 stamp-modes" role="radiogroup" aria-label={t('stamp.placement')}>
           {modes.map(({ mode, title, hint }) => (
             <label key={mode} className={`segment${value.mode === mode ? ' active' : ''}`}>
-              <input type="radio" name="stamp-mode" value={mode} checked={value.mode === mode} onChange={() => set({ mode })} data-testid={`stamp-mode-${mode}`} />
+              <input
+                type="radio"
+                name="stamp-mode"
+                value={mode}
+                checked={value.mode === mode}
+                onChange={() => set({ mode })}
+                data-testid={`stamp-mode-${mode}`}
+              />
               <span className="segment-title">{t(title)}</span>
               <span className="segment-hint">{t(hint)}</span>
             </label>
@@ -207,19 +245,65 @@ export function StampOptions({ value, onChange, pages, problems }: { value: Stam
         {value.mode === 'keyword' && (
           <div className="stamp-fields">
             <Field label={t('stamp.keyword')} hint={t('stamp.keywordHint')} error={problems.keyword}>
-              {(p) => <input {...p} className="input" value={value.keyword} maxLength={100} placeholder={t('stamp.keywordPlaceholder')} onChange={(e) => set({ keyword: e.target.value })} data-testid="stamp-keyword" />}
+              {(p) => (
+                <input
+                  {...p}
+                  className="input"
+                  value={value.keyword}
+                  maxLength={100}
+                  placeholder={t('stamp.keywordPlaceholder')}
+                  onChange={(e) => set({ keyword: e.target.value })}
+                  data-testid="stamp-keyword"
+                />
+              )}
             </Field>
             <div className="form-row stamp-offset">
               <Field label={t('stamp.offsetRight')} optional error={problems.offsetRight}>
-                {(p) => <input {...p} className="input" inputMode="decimal" value={value.offsetRight} placeholder="0" onChange={(e) => set({ offsetRight: e.target.value })} data-testid="stamp-offset-right" />}
+                {(p) => (
+                  <input
+                    {...p}
+                    className="input"
+                    inputMode="decimal"
+                    value={value.offsetRight}
+                    placeholder="0"
+                    onChange={(e) => set({ offsetRight: e.target.value })}
+                    data-testid="stamp-offset-right"
+                  />
+                )}
               </Field>
               <Field label={t('stamp.offsetUp')} optional error={problems.offsetUp}>
-                {(p) => <input {...p} className="input" inputMode="decimal" value={value.offsetUp} placeholder="0" onChange={(e) => set({ offsetUp: e.target.value })} data-testid="stamp-offset-up" />}
+                {(p) => (
+                  <input
+                    {...p}
+                    className="input"
+                    inputMode="decimal"
+                    value={value.offsetUp}
+                    placeholder="0"
+                    onChange={(e) => set({ offsetUp: e.target.value })}
+                    data-testid="stamp-offset-up"
+                  />
+                )}
               </Field>
             </div>
             <p className="field-hint stamp-offset-hint">{t('stamp.offsetHint')}</p>
-            <Field label={t('stamp.onlyPage')} optional hint={pages ? t('stamp.pages', { n: pages.count }) : undefined} error={problems.keywordPage} className="stamp-narrow">
-              {(p) => <input {...p} className="input" inputMode="numeric" value={value.keywordPage} placeholder={t('stamp.anyPage')} onChange={(e) => set({ keywordPage: e.target.value })} data-testid="stamp-keyword-page" />}
+            <Field
+              label={t('stamp.onlyPage')}
+              optional
+              hint={pages ? t('stamp.pages', { n: pages.count }) : undefined}
+              error={problems.keywordPage}
+              className="stamp-narrow"
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  className="input"
+                  inputMode="numeric"
+                  value={value.keywordPage}
+                  placeholder={t('stamp.anyPage')}
+                  onChange={(e) => set({ keywordPage: e.target.value })}
+                  data-testid="stamp-keyword-page"
+                />
+              )}
             </Field>
           </div>
         )}
@@ -231,7 +315,19 @@ export function StampOptions({ value, onChange, pages, problems }: { value: Stam
                 <legend>{t('stamp.position')}</legend>
                 {corners.map(({ corner, label }) => (
                   <label key={corner} className="check">
-                    <input type="radio" name="stamp-corner" value={corner} checked={value.corner === corner} onChange={() => set({ corner, ...(corner === 'exact' && !value.page && pages ? { page: String(pages.count) } : {}) })} data-testid={`stamp-corner-${corner}`} />
+                    <input
+                      type="radio"
+                      name="stamp-corner"
+                      value={corner}
+                      checked={value.corner === corner}
+                      onChange={() =>
+                        set({
+                          corner,
+                          ...(corner === 'exact' && !value.page && pages ? { page: String(pages.count) } : {}),
+                        })
+                      }
+                      data-testid={`stamp-corner-${corner}`}
+                    />
                     {t(label)}
                   </label>
                 ))}
@@ -240,18 +336,57 @@ export function StampOptions({ value, onChange, pages, problems }: { value: Stam
               {value.corner === 'exact' && (
                 <div className="form-row stamp-exact">
                   <Field label={t('stamp.page')} error={problems.page}>
-                    {(p) => <input {...p} className="input" inputMode="numeric" value={value.page} onChange={(e) => set({ page: e.target.value })} data-testid="stamp-page" />}
+                    {(p) => (
+                      <input
+                        {...p}
+                        className="input"
+                        inputMode="numeric"
+                        value={value.page}
+                        onChange={(e) => set({ page: e.target.value })}
+                        data-testid="stamp-page"
+                      />
+                    )}
                   </Field>
                   <Field label={t('stamp.x')} optional error={problems.x}>
-                    {(p) => <input {...p} className="input" inputMode="decimal" value={value.x} placeholder={defaultXmm !== null ? String(defaultXmm) : undefined} onChange={(e) => set({ x: e.target.value })} data-testid="stamp-x" />}
+                    {(p) => (
+                      <input
+                        {...p}
+                        className="input"
+                        inputMode="decimal"
+                        value={value.x}
+                        placeholder={defaultXmm !== null ? String(defaultXmm) : undefined}
+                        onChange={(e) => set({ x: e.target.value })}
+                        data-testid="stamp-x"
+                      />
+                    )}
                   </Field>
                   <Field label={t('stamp.y')} optional error={problems.y}>
-                    {(p) => <input {...p} className="input" inputMode="decimal" value={value.y} placeholder={defaultYmm !== null ? String(defaultYmm) : undefined} onChange={(e) => set({ y: e.target.value })} data-testid="stamp-y" />}
+                    {(p) => (
+                      <input
+                        {...p}
+                        className="input"
+                        inputMode="decimal"
+                        value={value.y}
+                        placeholder={defaultYmm !== null ? String(defaultYmm) : undefined}
+                        onChange={(e) => set({ y: e.target.value })}
+                        data-testid="stamp-y"
+                      />
+                    )}
                   </Field>
                 </div>
               )}
               <Field label={t('stamp.size')} optional error={problems.size} className="stamp-narrow">
-                {(p) => <input {...p} className="input" inputMode="decimal" value={value.size} placeholder={String(DEFAULT_SIZE_MM)} onChange={(e) => set({ size: e.target.value })} data-testid="stamp-size" />}
+                {(p) => (
+                  <input
+                    {...p}
+                    className="input"
+                    inputMode="decimal"
+                    value={value.size}
+                    placeholder={String(DEFAULT_SIZE_MM)}
+                    onChange={(e) => set({ size: e.target.value })}
+                    data-testid="stamp-size"
+                  />
+                )}
               </Field>
             </div>
             {pages && (sizeMm === undefined || sizeMm > 0) && <PagePreview value={value} pages={pages} />}
@@ -274,7 +409,13 @@ export function StampOptions({ value, onChange, pages, problems }: { value: Stam
       <section className="card" data-testid="stamp-level-card">
         <Field label={t('stamp.level')} hint={t(`stamp.levelHint.${value.level}`)}>
           {(p) => (
-            <select {...p} className="input" value={value.level} onChange={(e) => set({ level: e.target.value as PadesLevel })} data-testid="stamp-level">
+            <select
+              {...p}
+              className="input"
+              value={value.level}
+              onChange={(e) => set({ level: e.target.value as PadesLevel })}
+              data-testid="stamp-level"
+            >
               {PADES_LEVELS.map((level) => (
                 <option key={level} value={level}>
                   {t(`stamp.level.${level}`)}
@@ -284,7 +425,17 @@ export function StampOptions({ value, onChange, pages, problems }: { value: Stam
           )}
         </Field>
         <Field label={t('stamp.reason')} optional hint={t('stamp.reasonHint')} error={problems.reason}>
-          {(p) => <input {...p} className="input" value={value.reason} maxLength={200} placeholder={t('stamp.reasonPlaceholder')} onChange={(e) => set({ reason: e.target.value })} data-testid="stamp-reason" />}
+          {(p) => (
+            <input
+              {...p}
+              className="input"
+              value={value.reason}
+              maxLength={200}
+              placeholder={t('stamp.reasonPlaceholder')}
+              onChange={(e) => set({ reason: e.target.value })}
+              data-testid="stamp-reason"
+            />
+          )}
         </Field>
       </section>
     </>

@@ -17,7 +17,15 @@ export function signedFileName(i18n: I18n, name: string | null): string {
  * After a stamp: what was done, the signed PDF to download, and the verifier's report on that
  * very file (fetched back from the platform, so what is shown is what is stored).
  */
-export function StampResult({ signature, details, actions }: { signature: SignatureRecord; details?: ReactNode; actions?: ReactNode }) {
+export function StampResult({
+  signature,
+  details,
+  actions,
+}: {
+  signature: SignatureRecord;
+  details?: ReactNode;
+  actions?: ReactNode;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const file = useQuery((signal) => api.signedDocument(signature.id, signal), [signature.id]);
@@ -32,7 +40,12 @@ export function StampResult({ signature, details, actions }: { signature: Signat
           <div>
             <h2>{t('stamp.doneTitle')}</h2>
             <p className="muted" data-testid="stamp-done">
-              {t('stamp.doneBody', { seal: signature.sealName ?? signature.userName, document: signature.documentName ?? '—', name: signature.userName, time: i18n.formatDate(signature.signedAt) })}
+              {t('stamp.doneBody', {
+                seal: signature.sealName ?? signature.userName,
+                document: signature.documentName ?? '—',
+                name: signature.userName,
+                time: i18n.formatDate(signature.signedAt),
+              })}
             </p>
             {details}
           </div>

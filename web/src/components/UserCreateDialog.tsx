@@ -9,12 +9,22 @@ import { Field } from './Field';
 import { Modal } from './Modal';
 import { ProblemMessage } from './ProblemMessage';
 
-export function UserCreateDialog({ initialCompanyId, onDone, onClose }: { initialCompanyId: string; onDone: (user: UserDetail) => void; onClose: () => void }) {
+export function UserCreateDialog({
+  initialCompanyId,
+  onDone,
+  onClose,
+}: {
+  initialCompanyId: string;
+  onDone: (user: UserDetail) => void;
+  onClose: () => void;
+}) {
   const { t, locale: uiLocale } = useI18n();
   const can = useCan();
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
-  const [companyId, setCompanyId] = useState(initialCompanyId && can('org.write', initialCompanyId) ? initialCompanyId : '');
+  const [companyId, setCompanyId] = useState(
+    initialCompanyId && can('org.write', initialCompanyId) ? initialCompanyId : '',
+  );
   const [departmentId, setDepartmentId] = useState('');
   const [phone, setPhone] = useState('');
   const [locale, setLocale] = useState<Locale>(uiLocale);
@@ -46,10 +56,30 @@ export function UserCreateDialog({ initialCompanyId, onDone, onClose }: { initia
         <ProblemMessage error={save.error} testId="user-error" />
         <div className="form-grid">
           <Field label={t('user.name')} error={fields.name}>
-            {(p) => <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} autoComplete="off" data-testid="user-name" />}
+            {(p) => (
+              <input
+                {...p}
+                className="input"
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                maxLength={100}
+                autoComplete="off"
+                data-testid="user-name"
+              />
+            )}
           </Field>
           <Field label={t('user.email')} error={fields.email}>
-            {(p) => <input {...p} className="input" type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" data-testid="user-email" />}
+            {(p) => (
+              <input
+                {...p}
+                className="input"
+                type="email"
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                autoComplete="off"
+                data-testid="user-email"
+              />
+            )}
           </Field>
           <Field label={t('user.company')} error={fields.companyId}>
             {(p) => (
@@ -67,7 +97,14 @@ export function UserCreateDialog({ initialCompanyId, onDone, onClose }: { initia
           </Field>
           <Field label={t('user.department')} optional error={fields.departmentId}>
             {(p) => (
-              <select {...p} className="input" value={departmentId} onChange={(e) => setDepartmentId(e.target.value)} disabled={!companyId} data-testid="user-department">
+              <select
+                {...p}
+                className="input"
+                value={departmentId}
+                onChange={(e) => setDepartmentId(e.target.value)}
+                disabled={!companyId}
+                data-testid="user-department"
+              >
                 <option value="">{t('department.none')}</option>
                 {departments.map((d) => (
                   <option key={d.id} value={d.id}>
@@ -78,25 +115,57 @@ export function UserCreateDialog({ initialCompanyId, onDone, onClose }: { initia
             )}
           </Field>
           <Field label={t('user.phone')} optional error={fields.phone}>
-            {(p) => <input {...p} className="input" type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} autoComplete="off" data-testid="user-phone" />}
+            {(p) => (
+              <input
+                {...p}
+                className="input"
+                type="tel"
+                value={phone}
+                onChange={(e) => setPhone(e.target.value)}
+                autoComplete="off"
+                data-testid="user-phone"
+              />
+            )}
           </Field>
           <Field label={t('user.locale')} error={fields.locale}>
             {(p) => (
-              <select {...p} className="input" value={locale} onChange={(e) => setLocale(e.target.value === 'en' ? 'en' : 'zh-CN')} data-testid="user-locale">
+              <select
+                {...p}
+                className="input"
+                value={locale}
+                onChange={(e) => setLocale(e.target.value === 'en' ? 'en' : 'zh-CN')}
+                data-testid="user-locale"
+              >
                 <option value="zh-CN">{t('lang.zh')}</option>
                 <option value="en">{t('lang.en')}</option>
               </select>
             )}
           </Field>
           <Field label={t('user.password')} hint={t('user.passwordHint')} error={fields.password} className="span-2">
-            {(p) => <input {...p} className="input" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" minLength={10} data-testid="user-password" />}
+            {(p) => (
+              <input
+                {...p}
+                className="input"
+                type="password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                autoComplete="new-password"
+                minLength={10}
+                data-testid="user-password"
+              />
+            )}
           </Field>
         </div>
         <div className="form-actions">
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={save.busy || !companyId} data-testid="user-create-submit">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={save.busy || !companyId}
+            data-testid="user-create-submit"
+          >
             {save.busy ? t('common.saving') : t('common.create')}
           </button>
         </div>

@@ -8,10 +8,23 @@ import { ConfirmDialog, Modal } from './Modal';
 import { ProblemMessage } from './ProblemMessage';
 
 /** Suspend, reactivate or mark resigned, with an optional reason; resigning is final. */
-export function StatusDialog({ user, status, onDone, onClose }: { user: UserDetail; status: UserStatus; onDone: (u: UserDetail) => void; onClose: () => void }) {
+export function StatusDialog({
+  user,
+  status,
+  onDone,
+  onClose,
+}: {
+  user: UserDetail;
+  status: UserStatus;
+  onDone: (u: UserDetail) => void;
+  onClose: () => void;
+}) {
   const { t } = useI18n();
   const [reason, setReason] = useState('');
-  const change = useMutation(() => api.setUserStatus(user.id, { status, ...(reason.trim() ? { reason: reason.trim() } : {}) }), onDone);
+  const change = useMutation(
+    () => api.setUserStatus(user.id, { status, ...(reason.trim() ? { reason: reason.trim() } : {}) }),
+    onDone,
+  );
   const copy = {
     active: { title: t('user.reactivate'), message: t('user.reactivateConfirm', { name: user.name }) },
     suspended: { title: t('user.suspend'), message: t('user.suspendConfirm', { name: user.name }) },
@@ -29,13 +42,31 @@ export function StatusDialog({ user, status, onDone, onClose }: { user: UserDeta
       error={<ProblemMessage error={change.error} testId="status-error" />}
     >
       <Field label={t('user.reason')} optional>
-        {(p) => <textarea {...p} className="input" rows={2} maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="status-reason" />}
+        {(p) => (
+          <textarea
+            {...p}
+            className="input"
+            rows={2}
+            maxLength={500}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            data-testid="status-reason"
+          />
+        )}
       </Field>
     </ConfirmDialog>
   );
 }
 
-export function PasswordDialog({ user, onDone, onClose }: { user: UserDetail; onDone: () => void; onClose: () => void }) {
+export function PasswordDialog({
+  user,
+  onDone,
+  onClose,
+}: {
+  user: UserDetail;
+  onDone: () => void;
+  onClose: () => void;
+}) {
   const { t } = useI18n();
   const [password, setPassword] = useState('');
   const save = useMutation(() => api.resetPassword(user.id, password), onDone);
@@ -48,7 +79,17 @@ export function PasswordDialog({ user, onDone, onClose }: { user: UserDetail; on
       <form className="form" onSubmit={submit} noValidate>
         <ProblemMessage error={save.error} />
         <Field label={t('user.newPassword')} hint={t('user.passwordHint')} error={save.error?.fieldErrors().password}>
-          {(p) => <input {...p} className="input" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={10} />}
+          {(p) => (
+            <input
+              {...p}
+              className="input"
+              type="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              minLength={10}
+            />
+          )}
         </Field>
         <div className="form-actions">
           <button type="button" className="button" onClick={onClose}>
@@ -63,14 +104,31 @@ export function PasswordDialog({ user, onDone, onClose }: { user: UserDetail; on
   );
 }
 
-export function ProfileDialog({ user, onDone, onClose }: { user: UserDetail; onDone: (u: UserDetail) => void; onClose: () => void }) {
+export function ProfileDialog({
+  user,
+  onDone,
+  onClose,
+}: {
+  user: UserDetail;
+  onDone: (u: UserDetail) => void;
+  onClose: () => void;
+}) {
   const { t } = useI18n();
   const [name, setName] = useState(user.name);
   const [phone, setPhone] = useState(user.phone ?? '');
   const [departmentId, setDepartmentId] = useState(user.departmentId ?? '');
   const [locale, setLocale] = useState<Locale>(user.locale);
   const departments = useDepartments(user.companyId);
-  const save = useMutation(() => api.updateUser(user.id, { name: name.trim(), phone: phone.trim() || null, departmentId: departmentId || null, locale }), onDone);
+  const save = useMutation(
+    () =>
+      api.updateUser(user.id, {
+        name: name.trim(),
+        phone: phone.trim() || null,
+        departmentId: departmentId || null,
+        locale,
+      }),
+    onDone,
+  );
   const fields = save.error?.fieldErrors() ?? {};
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -81,10 +139,14 @@ export function ProfileDialog({ user, onDone, onClose }: { user: UserDetail; onD
       <form className="form" onSubmit={submit} noValidate>
         <ProblemMessage error={save.error} />
         <Field label={t('user.name')} error={fields.name}>
-          {(p) => <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} />}
+          {(p) => (
+            <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} />
+          )}
         </Field>
         <Field label={t('user.phone')} optional error={fields.phone}>
-          {(p) => <input {...p} className="input" type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} />}
+          {(p) => (
+            <input {...p} className="input" type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} />
+          )}
         </Field>
         <Field label={t('user.department')} optional error={fields.departmentId}>
           {(p) => (
@@ -100,7 +162,12 @@ export function ProfileDialog({ user, onDone, onClose }: { user: UserDetail; onD
         </Field>
         <Field label={t('user.locale')}>
           {(p) => (
-            <select {...p} className="input" value={locale} onChange={(e) => setLocale(e.target.value === 'en' ? 'en' : 'zh-CN')}>
+            <select
+              {...p}
+              className="input"
+              value={locale}
+              onChange={(e) => setLocale(e.target.value === 'en' ? 'en' : 'zh-CN')}
+            >
               <option value="zh-CN">{t('lang.zh')}</option>
               <option value="en">{t('lang.en')}</option>
             </select>

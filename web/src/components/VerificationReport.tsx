@@ -8,16 +8,39 @@ import { Icon } from './Icons';
  * it shows, whether its chain is trusted and its value verifies, when — and whether a TSA proves
  * it —, what it covers, revocation, level) and whether the platform's archive holds the file.
  */
-export function VerificationReportView({ report, fileName, testId = 'verify-report' }: { report: VerificationReport; fileName?: string; testId?: string }) {
+export function VerificationReportView({
+  report,
+  fileName,
+  testId = 'verify-report',
+}: {
+  report: VerificationReport;
+  fileName?: string;
+  testId?: string;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const none = report.signatures.length === 0;
   const verdict = none ? 'none' : report.intact ? 'intact' : 'broken';
   return (
     <div className="verify-report" data-testid={testId} data-intact={report.intact && !none ? 'true' : 'false'}>
-      <div className={`alert ${verdict === 'intact' ? 'alert-success' : verdict === 'broken' ? 'alert-error' : 'alert-info'} verify-verdict`} role="status" data-testid="verify-verdict" data-verdict={verdict}>
-        <Icon name={verdict === 'intact' ? 'ok' : verdict === 'broken' ? 'cross' : 'alert'} size={22} className="alert-icon" />
-        <p>{verdict === 'intact' ? t('verify.intact') : verdict === 'broken' ? t('verify.notIntact') : t('verify.noSignatures')}</p>
+      <div
+        className={`alert ${verdict === 'intact' ? 'alert-success' : verdict === 'broken' ? 'alert-error' : 'alert-info'} verify-verdict`}
+        role="status"
+        data-testid="verify-verdict"
+        data-verdict={verdict}
+      >
+        <Icon
+          name={verdict === 'intact' ? 'ok' : verdict === 'broken' ? 'cross' : 'alert'}
+          size={22}
+          className="alert-icon"
+        />
+        <p>
+          {verdict === 'intact'
+            ? t('verify.intact')
+            : verdict === 'broken'
+              ? t('verify.notIntact')
+              : t('verify.noSignatures')}
+        </p>
       </div>
 
       <section className="card">
@@ -50,7 +73,11 @@ export function VerificationReportView({ report, fileName, testId = 'verify-repo
       <ArchiveCard report={report} />
 
       {report.signatures.map((signature) => (
-        <SignatureCard key={`${signature.index}-${signature.fieldName}`} signature={signature} record={report.archive.signatures.find((r) => r.fieldName === signature.fieldName)} />
+        <SignatureCard
+          key={`${signature.index}-${signature.fieldName}`}
+          signature={signature}
+          record={report.archive.signatures.find((r) => r.fieldName === signature.fieldName)}
+        />
       ))}
     </div>
   );
@@ -65,16 +92,26 @@ function ArchiveCard({ report }: { report: VerificationReport }) {
       <h2>{t('verify.archive')}</h2>
       <p className={`archive-line ${archive.found ? 'archive-found' : 'muted'}`}>
         <Icon name={archive.found ? 'ok' : 'search'} size={18} className="inline-icon" />
-        {archive.found ? (archive.signatures.length > 0 ? t('verify.archiveFound') : t('verify.archiveFoundHidden')) : t('verify.archiveMissing')}
+        {archive.found
+          ? archive.signatures.length > 0
+            ? t('verify.archiveFound')
+            : t('verify.archiveFoundHidden')
+          : t('verify.archiveMissing')}
       </p>
       {archive.signatures.length > 0 && (
         <ul className="item-list archive-list">
           {archive.signatures.map((s) => (
             <li key={s.id} data-testid="verify-archive-signature">
               <span className="history-body">
-                <strong>{s.sealName ? t('verify.archiveSeal', { seal: s.sealName, name: s.userName }) : t('verify.archivePersonal', { name: s.userName })}</strong>
+                <strong>
+                  {s.sealName
+                    ? t('verify.archiveSeal', { seal: s.sealName, name: s.userName })
+                    : t('verify.archivePersonal', { name: s.userName })}
+                </strong>
                 <span className="muted small history-detail">
-                  {[s.documentName, s.level, s.category ? categoryName(i18n, s.category) : null, s.reason].filter(Boolean).join(' · ')}
+                  {[s.documentName, s.level, s.category ? categoryName(i18n, s.category) : null, s.reason]
+                    .filter(Boolean)
+                    .join(' · ')}
                 </span>
               </span>
               <span className="muted small nowrap">{i18n.formatDate(s.signedAt)}</span>
@@ -88,7 +125,11 @@ function ArchiveCard({ report }: { report: VerificationReport }) {
 
 function Check({ ok, children, testId }: { ok: boolean | null; children: ReactNode; testId?: string }) {
   return (
-    <span className={`check-line ${ok === null ? 'check-unknown' : ok ? 'check-ok' : 'check-bad'}`} data-testid={testId} data-ok={ok === null ? 'unknown' : String(ok)}>
+    <span
+      className={`check-line ${ok === null ? 'check-unknown' : ok ? 'check-ok' : 'check-bad'}`}
+      data-testid={testId}
+      data-ok={ok === null ? 'unknown' : String(ok)}
+    >
       <Icon name={ok === null ? 'alert' : ok ? 'ok' : 'cross'} size={16} />
       <span>{children}</span>
     </span>
@@ -99,13 +140,28 @@ function SignatureCard({ signature: s, record }: { signature: SignatureCheck; re
   const i18n = useI18n();
   const { t } = i18n;
   const isTimestamp = s.kind === 'document-timestamp';
-  const title = isTimestamp ? t('verify.timestamp') : (s.signer?.commonName ?? t('verify.signature', { n: s.index + 1 }));
+  const title = isTimestamp
+    ? t('verify.timestamp')
+    : (s.signer?.commonName ?? t('verify.signature', { n: s.index + 1 }));
   const pictures = (s.seals ?? []).filter((seal) => seal.png);
   const time = s.signedAt ? i18n.formatDate(s.signedAt) : '—';
-  const timeSource = s.timestamped ? (s.timestampValid && s.timestampTrusted ? t('verify.timeTsa') : t('verify.timeTsaUntrusted')) : t('verify.timeClaimed');
-  const coverage = s.coversWholeDocument ? t('verify.coversAll') : s.modifiedAfter === 'altered' ? t('verify.changedAfter') : t('verify.laterSignatures');
+  const timeSource = s.timestamped
+    ? s.timestampValid && s.timestampTrusted
+      ? t('verify.timeTsa')
+      : t('verify.timeTsaUntrusted')
+    : t('verify.timeClaimed');
+  const coverage = s.coversWholeDocument
+    ? t('verify.coversAll')
+    : s.modifiedAfter === 'altered'
+      ? t('verify.changedAfter')
+      : t('verify.laterSignatures');
   return (
-    <section className="card verify-signature" data-testid="verify-signature" data-valid={s.valid ? 'true' : 'false'} data-kind={s.kind}>
+    <section
+      className="card verify-signature"
+      data-testid="verify-signature"
+      data-valid={s.valid ? 'true' : 'false'}
+      data-kind={s.kind}
+    >
       <div className="verify-signature-head">
         <h2 data-testid="verify-signer">{title}</h2>
         <span className={`badge ${s.valid ? 'badge-ok' : 'badge-danger'}`} data-testid="verify-valid">
@@ -115,7 +171,9 @@ function SignatureCard({ signature: s, record }: { signature: SignatureCheck; re
       </div>
       {record && (
         <p className="muted small" data-testid="verify-platform-record">
-          {record.sealName ? t('verify.archiveSeal', { seal: record.sealName, name: record.userName }) : t('verify.archivePersonal', { name: record.userName })}
+          {record.sealName
+            ? t('verify.archiveSeal', { seal: record.sealName, name: record.userName })
+            : t('verify.archivePersonal', { name: record.userName })}
         </p>
       )}
       <div className="verify-signature-body">
@@ -154,7 +212,10 @@ function SignatureCard({ signature: s, record }: { signature: SignatureCheck; re
           )}
           <div className="fact-full">
             <dt>{t('verify.signedAt')}</dt>
-            <dd data-testid="verify-time" data-tsa={s.timestamped && s.timestampValid && s.timestampTrusted ? 'true' : 'false'}>
+            <dd
+              data-testid="verify-time"
+              data-tsa={s.timestamped && s.timestampValid && s.timestampTrusted ? 'true' : 'false'}
+            >
               {time}
               <span className="muted small verify-time-source"> · {timeSource}</span>
             </dd>
@@ -170,14 +231,18 @@ function SignatureCard({ signature: s, record }: { signature: SignatureCheck; re
           <div className="fact-full">
             <dt>{t('verify.signatureCheck')}</dt>
             <dd>
-              <Check ok={s.signatureVerified && s.digestMatches}>{s.signatureVerified && s.digestMatches ? t('verify.signatureOk') : t('verify.signatureBad')}</Check>
+              <Check ok={s.signatureVerified && s.digestMatches}>
+                {s.signatureVerified && s.digestMatches ? t('verify.signatureOk') : t('verify.signatureBad')}
+              </Check>
             </dd>
           </div>
           {!isTimestamp && (
             <div className="fact-full">
               <dt>{t('verify.certificate')}</dt>
               <dd>
-                <Check ok={s.certificateValidAtSigningTime}>{s.certificateValidAtSigningTime ? t('verify.certificateOk') : t('verify.certificateBad')}</Check>
+                <Check ok={s.certificateValidAtSigningTime}>
+                  {s.certificateValidAtSigningTime ? t('verify.certificateOk') : t('verify.certificateBad')}
+                </Check>
               </dd>
             </div>
           )}
@@ -193,7 +258,10 @@ function SignatureCard({ signature: s, record }: { signature: SignatureCheck; re
             <div className="fact-full">
               <dt>{t('verify.revocation')}</dt>
               <dd>
-                <Check ok={s.revocation === 'good' ? true : s.revocation === 'revoked' ? false : null} testId="verify-revocation">
+                <Check
+                  ok={s.revocation === 'good' ? true : s.revocation === 'revoked' ? false : null}
+                  testId="verify-revocation"
+                >
                   {t(`verify.revocation.${s.revocation}`)}
                 </Check>
               </dd>

@@ -21,10 +21,13 @@ export function ApiKeysPage() {
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ name: string; secret: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
-  const revoke = useMutation((key: ApiKey) => api.revokeApiKey(key.id), () => {
-    setRevoking(null);
-    keys.reload();
-  });
+  const revoke = useMutation(
+    (key: ApiKey) => api.revokeApiKey(key.id),
+    () => {
+      setRevoking(null);
+      keys.reload();
+    },
+  );
   const items = keys.data?.items ?? [];
 
   return (
@@ -33,7 +36,12 @@ export function ApiKeysPage() {
         title={t('apiKey.title')}
         subtitle={t('apiKey.subtitle')}
         actions={
-          <button type="button" className="button button-primary" onClick={() => setCreating(true)} data-testid="api-key-new">
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => setCreating(true)}
+            data-testid="api-key-new"
+          >
             <Icon name="plus" size={16} />
             {t('apiKey.new')}
           </button>
@@ -67,8 +75,12 @@ export function ApiKeysPage() {
                     {k.prefix}…
                   </td>
                   <td data-label={t('user.company')}>{directory.nameOf(k.companyId)}</td>
-                  <td data-label={t('apiKey.permissions')}>{k.permissions.map((p) => i18n.tx(`perm.${p}`, p)).join('、')}</td>
-                  <td data-label={t('apiKey.expires')}>{k.expiresAt ? i18n.formatDate(k.expiresAt, false) : t('apiKey.never')}</td>
+                  <td data-label={t('apiKey.permissions')}>
+                    {k.permissions.map((p) => i18n.tx(`perm.${p}`, p)).join('、')}
+                  </td>
+                  <td data-label={t('apiKey.expires')}>
+                    {k.expiresAt ? i18n.formatDate(k.expiresAt, false) : t('apiKey.never')}
+                  </td>
                   <td data-label={t('apiKey.lastUsed')}>{k.lastUsedAt ? i18n.formatDate(k.lastUsedAt) : '—'}</td>
                   <td className="actions-col">
                     {!k.revokedAt && (
@@ -104,7 +116,10 @@ export function ApiKeysPage() {
               type="button"
               className="button button-primary"
               onClick={() => {
-                void navigator.clipboard?.writeText(secret.secret).then(() => notify(t('common.copied')), () => undefined);
+                void navigator.clipboard?.writeText(secret.secret).then(
+                  () => notify(t('common.copied')),
+                  () => undefined,
+                );
               }}
             >
               {t('common.copy')}
@@ -131,7 +146,13 @@ export function ApiKeysPage() {
   );
 }
 
-function ApiKeyDialog({ onDone, onClose }: { onDone: (r: { key: ApiKey; secret: string }) => void; onClose: () => void }) {
+function ApiKeyDialog({
+  onDone,
+  onClose,
+}: {
+  onDone: (r: { key: ApiKey; secret: string }) => void;
+  onClose: () => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const can = useCan();
@@ -166,10 +187,19 @@ function ApiKeyDialog({ onDone, onClose }: { onDone: (r: { key: ApiKey; secret: 
       <form className="form" onSubmit={submit} noValidate>
         <ProblemMessage error={save.error} />
         <Field label={t('apiKey.name')} error={fields.name}>
-          {(p) => <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} />}
+          {(p) => (
+            <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} />
+          )}
         </Field>
         <Field label={t('user.company')} error={fields.companyId}>
-          {(p) => <CompanySelect {...p} value={companyId} onChange={setCompanyId} filter={(id) => can('api_keys.manage', id)} />}
+          {(p) => (
+            <CompanySelect
+              {...p}
+              value={companyId}
+              onChange={setCompanyId}
+              filter={(id) => can('api_keys.manage', id)}
+            />
+          )}
         </Field>
         <fieldset className="checks">
           <legend>{t('apiKey.permissions')}</legend>
@@ -182,13 +212,19 @@ function ApiKeyDialog({ onDone, onClose }: { onDone: (r: { key: ApiKey; secret: 
           {fields.permissions && <p className="field-error">{i18n.fieldText(fields.permissions)}</p>}
         </fieldset>
         <Field label={t('apiKey.expires')} optional error={fields.expiresAt}>
-          {(p) => <input {...p} className="input" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />}
+          {(p) => (
+            <input {...p} className="input" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
+          )}
         </Field>
         <div className="form-actions">
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={save.busy || !name.trim() || !companyId || permissions.size === 0}>
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={save.busy || !name.trim() || !companyId || permissions.size === 0}
+          >
             {save.busy ? t('common.saving') : t('common.create')}
           </button>
         </div>

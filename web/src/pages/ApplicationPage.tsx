@@ -52,7 +52,10 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
 
   const mine = application.applicantId === me.user.id;
   const lifecycle = application.purpose === 'lifecycle';
-  const myTask = application.status === 'pending' ? application.tasks.find((task) => task.assigneeId === me.user.id && task.status === 'pending') : undefined;
+  const myTask =
+    application.status === 'pending'
+      ? application.tasks.find((task) => task.assigneeId === me.user.id && task.status === 'pending')
+      : undefined;
 
   /** A decision answered 409: say so, and show the application as it now stands. */
   const onOvertaken = (error: ApiError) => {
@@ -66,16 +69,27 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       <BackLink mine={mine} />
       <div className="page-header">
         <div className="page-heading">
-          <h1 data-testid="page-title">{lifecycle ? t(`lifecycle.heading.${application.lifecycleAction ?? 'produce'}`) : t('application.heading')}</h1>
+          <h1 data-testid="page-title">
+            {lifecycle ? t(`lifecycle.heading.${application.lifecycleAction ?? 'produce'}`) : t('application.heading')}
+          </h1>
           <div className="detail-sub">
             <ApplicationStatusBadge status={application.status} />
-            {lifecycle ? <span className="tag">{t('lifecycle.tag')}</span> : <CategoryTag category={application.category} />}
+            {lifecycle ? (
+              <span className="tag">{t('lifecycle.tag')}</span>
+            ) : (
+              <CategoryTag category={application.category} />
+            )}
             <span className="muted small">{i18n.formatDate(application.createdAt)}</span>
           </div>
         </div>
         {mine && application.status === 'pending' && (
           <div className="page-actions">
-            <button type="button" className="button button-danger-outline" onClick={() => setWithdrawing(true)} data-testid="application-withdraw">
+            <button
+              type="button"
+              className="button button-danger-outline"
+              onClick={() => setWithdrawing(true)}
+              data-testid="application-withdraw"
+            >
               {t('application.withdraw')}
             </button>
           </div>
@@ -106,7 +120,10 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
                     <li key={s.id} data-testid="application-seal">
                       <Icon name="seal" size={16} className="seal-line-icon" />
                       <span>
-                        <strong>{s.name}</strong> <span className="muted small">{[s.code, sealTypeName(i18n, s.type), sealKindName(i18n, s.kind)].join(' · ')}</span>
+                        <strong>{s.name}</strong>{' '}
+                        <span className="muted small">
+                          {[s.code, sealTypeName(i18n, s.type), sealKindName(i18n, s.kind)].join(' · ')}
+                        </span>
                       </span>
                     </li>
                   ))}
@@ -142,7 +159,9 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
           )}
           <div>
             <dt>{t('application.flow')}</dt>
-            <dd>{t('application.flowVersion', { name: application.plan.flowName, version: application.plan.flowVersion })}</dd>
+            <dd>
+              {t('application.flowVersion', { name: application.plan.flowName, version: application.plan.flowVersion })}
+            </dd>
           </div>
         </dl>
       </section>
@@ -215,7 +234,9 @@ function BackLink({ mine }: { mine: boolean }) {
 function viaText(i18n: I18n, task: ApprovalTask): string | null {
   if (!task.via) return null;
   const name = task.onBehalfOfName ?? '—';
-  const key = ({ delegation: 'via.delegation', transfer: 'via.transfer', escalation: 'via.escalation' } as const)[task.via];
+  const key = ({ delegation: 'via.delegation', transfer: 'via.transfer', escalation: 'via.escalation' } as const)[
+    task.via
+  ];
   return i18n.t(key, { name });
 }
 
@@ -227,7 +248,9 @@ function Timeline({ application }: { application: Application }) {
   const { t, tx } = i18n;
   const ended = application.status !== 'pending';
   const levels = application.plan.levels.map((level, index) => {
-    const tasks = application.tasks.filter((task) => task.level === index).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const tasks = application.tasks
+      .filter((task) => task.level === index)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     let step: Step = 'future';
     if (tasks.some((task) => task.status === 'rejected')) step = 'rejected';
     else if (tasks.some((task) => task.status === 'pending')) step = 'current';
@@ -235,7 +258,8 @@ function Timeline({ application }: { application: Application }) {
     else if (tasks.length > 0 || ended) step = 'skipped';
     return { level, index, tasks, step };
   });
-  const end: Step = application.status === 'approved' ? 'done' : application.status === 'rejected' ? 'rejected' : 'skipped';
+  const end: Step =
+    application.status === 'approved' ? 'done' : application.status === 'rejected' ? 'rejected' : 'skipped';
 
   return (
     <section className="card" data-testid="application-timeline">
@@ -251,13 +275,21 @@ function Timeline({ application }: { application: Application }) {
           </div>
         </li>
         {levels.map(({ level, index, tasks, step }) => (
-          <li key={index} className={`tl-item tl-${step}`} data-testid="timeline-level" data-level={index} data-step={step}>
+          <li
+            key={index}
+            className={`tl-item tl-${step}`}
+            data-testid="timeline-level"
+            data-level={index}
+            data-step={step}
+          >
             <span className="tl-dot" aria-hidden="true" />
             <div className="tl-body">
               <div className="tl-head">
                 <span className="tl-level">{t('apply.level', { n: index + 1 })}</span>
                 <strong>{level.name}</strong>
-                {level.approvers.length > 1 && <span className="muted small">{tx(`mode.${level.mode}`, level.mode)}</span>}
+                {level.approvers.length > 1 && (
+                  <span className="muted small">{tx(`mode.${level.mode}`, level.mode)}</span>
+                )}
               </div>
               {tasks.length === 0 ? (
                 <div className="tl-waiting">
@@ -282,7 +314,9 @@ function Timeline({ application }: { application: Application }) {
                       </div>
                       {viaText(i18n, task) && <div className="muted small tl-via">{viaText(i18n, task)}</div>}
                       {task.comment && <blockquote className="tl-comment">{task.comment}</blockquote>}
-                      {task.decidedAt && task.status !== 'cancelled' && <div className="muted small">{i18n.formatDate(task.decidedAt)}</div>}
+                      {task.decidedAt && task.status !== 'cancelled' && (
+                        <div className="muted small">{i18n.formatDate(task.decidedAt)}</div>
+                      )}
                     </li>
                   ))}
                 </ul>
@@ -295,7 +329,15 @@ function Timeline({ application }: { application: Application }) {
             <span className="tl-dot" aria-hidden="true" />
             <div className="tl-body">
               <div className="tl-head">
-                <strong>{application.status === 'approved' ? (application.purpose === 'lifecycle' ? t('lifecycle.endApproved') : t('application.endApproved')) : application.status === 'rejected' ? t('application.endRejected') : t('application.endWithdrawn')}</strong>
+                <strong>
+                  {application.status === 'approved'
+                    ? application.purpose === 'lifecycle'
+                      ? t('lifecycle.endApproved')
+                      : t('application.endApproved')
+                    : application.status === 'rejected'
+                      ? t('application.endRejected')
+                      : t('application.endWithdrawn')}
+                </strong>
               </div>
               {application.decidedAt && <div className="muted small">{i18n.formatDate(application.decidedAt)}</div>}
             </div>
@@ -317,10 +359,14 @@ function Authorizations({ application }: { application: Application }) {
           <li key={a.id} data-testid="authorization">
             <div className="role-line">
               <strong>{sealName(a.sealId)}</strong>
-              <span className="badge badge-muted">{a.kind === 'documents' ? t('application.authDocuments') : t('application.authTicket')}</span>
+              <span className="badge badge-muted">
+                {a.kind === 'documents' ? t('application.authDocuments') : t('application.authTicket')}
+              </span>
               {a.revokedAt && <span className="badge badge-danger">{t('application.authRevoked')}</span>}
             </div>
-            <span className="muted small nowrap">{t('application.authUses', { used: a.usesConsumed, total: a.usesTotal })}</span>
+            <span className="muted small nowrap">
+              {t('application.authUses', { used: a.usesConsumed, total: a.usesTotal })}
+            </span>
           </li>
         ))}
       </ul>
@@ -348,9 +394,12 @@ function DecisionCard({
 
   const decide = useMutation(async (kind: 'approve' | 'reject') => {
     try {
-      return kind === 'approve' ? await api.approveTask(task.id, comment.trim() ? { comment: comment.trim() } : {}) : await api.rejectTask(task.id, { reason: comment.trim() });
+      return kind === 'approve'
+        ? await api.approveTask(task.id, comment.trim() ? { comment: comment.trim() } : {})
+        : await api.rejectTask(task.id, { reason: comment.trim() });
     } catch (error) {
-      if (error instanceof ApiError && (error.code === 'task_already_decided' || error.code === 'task_not_yours')) onOvertaken(error);
+      if (error instanceof ApiError && (error.code === 'task_already_decided' || error.code === 'task_not_yours'))
+        onOvertaken(error);
       throw error;
     }
   });
@@ -367,8 +416,15 @@ function DecisionCard({
   return (
     <section className="card decision-card" data-testid="decision-card">
       <h2>{t('decision.title')}</h2>
-      {task.via === 'delegation' && task.onBehalfOfName && <p className="muted small">{t('decision.onBehalf', { name: task.onBehalfOfName })}</p>}
-      {!overtaken && <ProblemMessage error={decide.error && !decide.error.fieldErrors().reason ? decide.error : null} testId="decision-problem" />}
+      {task.via === 'delegation' && task.onBehalfOfName && (
+        <p className="muted small">{t('decision.onBehalf', { name: task.onBehalfOfName })}</p>
+      )}
+      {!overtaken && (
+        <ProblemMessage
+          error={decide.error && !decide.error.fieldErrors().reason ? decide.error : null}
+          testId="decision-problem"
+        />
+      )}
       <Field label={t('decision.comment')} hint={t('decision.commentHint')} error={fieldError}>
         {(p) => (
           <textarea
@@ -386,7 +442,13 @@ function DecisionCard({
         )}
       </Field>
       <div className="decision-actions">
-        <button type="button" className="button button-primary" disabled={decide.busy} onClick={() => void run('approve')} data-testid="decision-approve">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={decide.busy}
+          onClick={() => void run('approve')}
+          data-testid="decision-approve"
+        >
           <Icon name="check" size={17} />
           {t('decision.approve')}
         </button>
@@ -406,7 +468,13 @@ function DecisionCard({
         >
           {t('decision.reject')}
         </button>
-        <button type="button" className="button" disabled={decide.busy} onClick={() => setTransferring(true)} data-testid="decision-transfer">
+        <button
+          type="button"
+          className="button"
+          disabled={decide.busy}
+          onClick={() => setTransferring(true)}
+          data-testid="decision-transfer"
+        >
           <Icon name="send" size={16} />
           {t('decision.transfer')}
         </button>
@@ -466,13 +534,21 @@ function TransferDialog({
   const [to, setTo] = useState<Person | null>(null);
   const [comment, setComment] = useState('');
   const [attempted, setAttempted] = useState(false);
-  const known: Person[] = [...application.plan.levels.flatMap((l) => l.approvers), ...application.tasks.map((x) => ({ id: x.assigneeId, name: x.assigneeName })), ...application.cc];
+  const known: Person[] = [
+    ...application.plan.levels.flatMap((l) => l.approvers),
+    ...application.tasks.map((x) => ({ id: x.assigneeId, name: x.assigneeName })),
+    ...application.cc,
+  ];
   const save = useMutation(
     async () => {
       try {
-        return await api.transferTask(task.id, { toUserId: to!.id, ...(comment.trim() ? { comment: comment.trim() } : {}) });
+        return await api.transferTask(task.id, {
+          toUserId: to!.id,
+          ...(comment.trim() ? { comment: comment.trim() } : {}),
+        });
       } catch (error) {
-        if (error instanceof ApiError && (error.code === 'task_already_decided' || error.code === 'task_not_yours')) onOvertaken(error);
+        if (error instanceof ApiError && (error.code === 'task_already_decided' || error.code === 'task_not_yours'))
+          onOvertaken(error);
         throw error;
       }
     },
@@ -522,10 +598,24 @@ function TransferDialog({
           invalid={Boolean(pickerError)}
           testId="transfer-picker"
         />
-        {pickerError ? <p className="field-error">{pickerError}</p> : <p className="field-hint">{t('decision.transferHint')}</p>}
+        {pickerError ? (
+          <p className="field-error">{pickerError}</p>
+        ) : (
+          <p className="field-hint">{t('decision.transferHint')}</p>
+        )}
       </div>
       <Field label={t('decision.comment')} optional>
-        {(p) => <textarea {...p} className="input" rows={2} maxLength={1000} value={comment} onChange={(e) => setComment(e.target.value)} data-testid="transfer-comment" />}
+        {(p) => (
+          <textarea
+            {...p}
+            className="input"
+            rows={2}
+            maxLength={1000}
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+            data-testid="transfer-comment"
+          />
+        )}
       </Field>
     </Modal>
   );
@@ -564,15 +654,25 @@ function SignedCopy({ sha256 }: { sha256: string }) {
       <span className="signed-copy-text">
         <strong>{t('stamp.signedCopy')}</strong>
         <span className="muted small">
-          {t('stamp.copyLine', { n: latest.count, time: i18n.formatDate(signature.signedAt) })} · {t('stamp.copyBy', { seal: signature.sealName ?? '—', name: signature.userName })}
+          {t('stamp.copyLine', { n: latest.count, time: i18n.formatDate(signature.signedAt) })} ·{' '}
+          {t('stamp.copyBy', { seal: signature.sealName ?? '—', name: signature.userName })}
         </span>
       </span>
       <span className="signed-copy-actions">
-        <button type="button" className="button button-small" onClick={() => void download()} data-testid="signed-copy-download">
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => void download()}
+          data-testid="signed-copy-download"
+        >
           <Icon name="download" size={15} />
           {t('application.openDocument')}
         </button>
-        <Link to={href('/verify', { signature: signature.id })} className="button button-small" data-testid="signed-copy-verify">
+        <Link
+          to={href('/verify', { signature: signature.id })}
+          className="button button-small"
+          data-testid="signed-copy-verify"
+        >
           <Icon name="verify" size={15} />
           {t('stamp.check')}
         </Link>
@@ -589,7 +689,11 @@ function Documents({ application }: { application: Application }) {
   const [failed, setFailed] = useState<string | null>(null);
   const approved = application.status === 'approved' && application.purpose === 'seal_use';
   const signsDocuments = approved && application.authorizations.some((a) => a.kind === 'documents');
-  const canStamp = approved && application.authorizations.some((a) => a.kind === 'documents' && a.holderId === me.user.id && !a.revokedAt && a.usesConsumed < a.usesTotal);
+  const canStamp =
+    approved &&
+    application.authorizations.some(
+      (a) => a.kind === 'documents' && a.holderId === me.user.id && !a.revokedAt && a.usesConsumed < a.usesTotal,
+    );
   const open = async (sha256: string, name: string) => {
     setFailed(null);
     try {
@@ -608,11 +712,20 @@ function Documents({ application }: { application: Application }) {
               <span className="document-name">{d.name}</span>
               <span className="muted small">{Math.max(1, Math.round(d.size / 1024))} KB</span>
               <span className="document-actions">
-                <button type="button" className="button button-small" onClick={() => void open(d.sha256, d.name)} data-testid="application-document-open">
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => void open(d.sha256, d.name)}
+                  data-testid="application-document-open"
+                >
                   {t('application.openDocument')}
                 </button>
                 {canStamp && (
-                  <Link to={`/applications/${application.id}/stamp/${d.sha256}`} className="button button-small button-primary" data-testid="application-document-stamp">
+                  <Link
+                    to={`/applications/${application.id}/stamp/${d.sha256}`}
+                    className="button button-small button-primary"
+                    data-testid="application-document-stamp"
+                  >
                     <Icon name="pen" size={15} />
                     {t('stamp.action')}
                   </Link>

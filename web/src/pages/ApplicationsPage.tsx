@@ -45,12 +45,24 @@ export function ApplicationsPage() {
         ))}
       </nav>
       <section className="card card-flush">
-        <LoadState loading={list.loading && !list.data} error={list.error} empty={items.length === 0} onRetry={list.reload} emptyText={t('application.empty')} />
+        <LoadState
+          loading={list.loading && !list.data}
+          error={list.error}
+          empty={items.length === 0}
+          onRetry={list.reload}
+          emptyText={t('application.empty')}
+        />
         {items.length > 0 && (
           <ul className="entry-list" data-testid="application-list">
             {items.map((a) => (
               <li key={a.id}>
-                <Link to={`/applications/${a.id}`} className="entry" data-testid="application-row" data-application={a.id} data-status={a.status}>
+                <Link
+                  to={`/applications/${a.id}`}
+                  className="entry"
+                  data-testid="application-row"
+                  data-application={a.id}
+                  data-status={a.status}
+                >
                   <span className="entry-head">
                     <span className="entry-title">{a.reason}</span>
                     <ApplicationStatusBadge status={a.status} />

@@ -1,5 +1,13 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, newIdempotencyKey, STANDARD_CATEGORIES, type DocumentRef, type MySeal, type SealUseDraft } from '../api';
+import {
+  api,
+  ApiError,
+  newIdempotencyKey,
+  STANDARD_CATEGORIES,
+  type DocumentRef,
+  type MySeal,
+  type SealUseDraft,
+} from '../api';
 import { Field } from '../components/Field';
 import { Icon } from '../components/Icons';
 import { Loading, PageHeader } from '../components/PageHeader';
@@ -50,7 +58,9 @@ export function ApplyPage() {
         setDocuments((list) => (list.some((d) => d.sha256 === stored.sha256) ? list : [...list, stored]));
       }
     } catch (error) {
-      setUploadError(error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }));
+      setUploadError(
+        error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }),
+      );
     } finally {
       setUploading(false);
     }
@@ -59,7 +69,10 @@ export function ApplyPage() {
 
   // Every seal I may use (for the custom categories my grants name), then those for the chosen category.
   const allSeals = useQuery((signal) => api.mySeals({}, signal), []);
-  const seals = useQuery((signal) => (category ? api.mySeals({ category }, signal) : Promise.resolve(null)), [category]);
+  const seals = useQuery(
+    (signal) => (category ? api.mySeals({ category }, signal) : Promise.resolve(null)),
+    [category],
+  );
   const available = useMemo(() => seals.data?.items ?? [], [seals.data]);
 
   // A seal that does not serve the new category leaves the selection.
@@ -71,7 +84,8 @@ export function ApplyPage() {
 
   const categories = useMemo(() => {
     const custom = new Set<string>();
-    for (const s of allSeals.data?.items ?? []) for (const c of s.grant.categories) if (c.startsWith('custom:')) custom.add(c);
+    for (const s of allSeals.data?.items ?? [])
+      for (const c of s.grant.categories) if (c.startsWith('custom:')) custom.add(c);
     return [...STANDARD_CATEGORIES, ...[...custom].sort()];
   }, [allSeals.data]);
 
@@ -91,7 +105,8 @@ export function ApplyPage() {
   });
 
   // The preview follows the fields that decide the approvers, a moment after the last change.
-  const previewKey = category && sealIds.length > 0 && uses !== null ? JSON.stringify([category, [...sealIds].sort(), uses]) : '';
+  const previewKey =
+    category && sealIds.length > 0 && uses !== null ? JSON.stringify([category, [...sealIds].sort(), uses]) : '';
   const [settledKey, setSettledKey] = useState('');
   useEffect(() => {
     const timer = setTimeout(() => setSettledKey(previewKey), 300);
@@ -142,7 +157,11 @@ export function ApplyPage() {
     setAttempted(true);
     if (Object.keys(clientErrors).length > 0) {
       // Bring the first problem into view: on a phone it may be a screen above the button.
-      requestAnimationFrame(() => document.querySelector('.field-invalid, .seal-choices.invalid')?.scrollIntoView({ block: 'center', behavior: 'smooth' }));
+      requestAnimationFrame(() =>
+        document
+          .querySelector('.field-invalid, .seal-choices.invalid')
+          ?.scrollIntoView({ block: 'center', behavior: 'smooth' }),
+      );
       return;
     }
     void submit.run();
@@ -150,7 +169,9 @@ export function ApplyPage() {
 
   const toggleSeal = (seal: MySeal) => {
     submit.reset();
-    setSealIds((ids) => (ids.includes(seal.id) ? ids.filter((id) => id !== seal.id) : ids.length >= MAX_SEALS ? ids : [...ids, seal.id]));
+    setSealIds((ids) =>
+      ids.includes(seal.id) ? ids.filter((id) => id !== seal.id) : ids.length >= MAX_SEALS ? ids : [...ids, seal.id],
+    );
   };
 
   const sealsError = errorOf('sealIds');
@@ -183,7 +204,11 @@ export function ApplyPage() {
               )}
             </Field>
 
-            <fieldset className={`seal-choices${sealsError ? ' invalid' : ''}`} aria-describedby="apply-seals-note" data-testid="apply-seals">
+            <fieldset
+              className={`seal-choices${sealsError ? ' invalid' : ''}`}
+              aria-describedby="apply-seals-note"
+              data-testid="apply-seals"
+            >
               <legend>{t('apply.seals')}</legend>
               {!category ? (
                 <p className="muted small" id="apply-seals-note">
@@ -208,12 +233,22 @@ export function ApplyPage() {
                       const elsewhere = !selected && companyId !== null && seal.companyId !== companyId;
                       return (
                         <li key={seal.id}>
-                          <label className={`seal-choice${selected ? ' selected' : ''}${elsewhere ? ' disabled' : ''}`} data-testid="seal-option" data-seal-code={seal.code}>
-                            <input type="checkbox" checked={selected} disabled={elsewhere} onChange={() => toggleSeal(seal)} />
+                          <label
+                            className={`seal-choice${selected ? ' selected' : ''}${elsewhere ? ' disabled' : ''}`}
+                            data-testid="seal-option"
+                            data-seal-code={seal.code}
+                          >
+                            <input
+                              type="checkbox"
+                              checked={selected}
+                              disabled={elsewhere}
+                              onChange={() => toggleSeal(seal)}
+                            />
                             <span className="seal-choice-body">
                               <span className="seal-choice-name">{seal.name}</span>
                               <span className="seal-choice-meta">
-                                <span className="mono">{seal.code}</span> · {sealTypeName(i18n, seal.type)} · {sealKindName(i18n, seal.kind)}
+                                <span className="mono">{seal.code}</span> · {sealTypeName(i18n, seal.type)} ·{' '}
+                                {sealKindName(i18n, seal.kind)}
                               </span>
                               <span className="seal-choice-meta">
                                 {seal.companyName}
@@ -313,7 +348,11 @@ export function ApplyPage() {
                     <li key={d.sha256} className="document-item">
                       <span className="document-name">{d.name}</span>
                       <span className="muted small">{Math.max(1, Math.round(d.size / 1024))} KB</span>
-                      <button type="button" className="button button-ghost button-small" onClick={() => setDocuments((list) => list.filter((x) => x.sha256 !== d.sha256))}>
+                      <button
+                        type="button"
+                        className="button button-ghost button-small"
+                        onClick={() => setDocuments((list) => list.filter((x) => x.sha256 !== d.sha256))}
+                      >
                         {t('apply.removeDocument')}
                       </button>
                     </li>
@@ -322,7 +361,15 @@ export function ApplyPage() {
               )}
               <label className="button button-small file-button">
                 {uploading ? t('apply.uploading') : t('apply.addDocuments')}
-                <input type="file" accept="application/pdf" multiple hidden disabled={uploading} data-testid="apply-document-input" onChange={(e) => void addDocuments(e.target.files).then(() => (e.target.value = ''))} />
+                <input
+                  type="file"
+                  accept="application/pdf"
+                  multiple
+                  hidden
+                  disabled={uploading}
+                  data-testid="apply-document-input"
+                  onChange={(e) => void addDocuments(e.target.files).then(() => (e.target.value = ''))}
+                />
               </label>
               {uploadError && <ProblemMessage error={uploadError} testId="apply-document-problem" />}
             </div>
@@ -330,7 +377,12 @@ export function ApplyPage() {
         </div>
 
         <aside className="apply-side">
-          <section className="card preview-card" data-testid="apply-preview" aria-live="polite" aria-busy={preview.loading && Boolean(settledKey)}>
+          <section
+            className="card preview-card"
+            data-testid="apply-preview"
+            aria-live="polite"
+            aria-busy={preview.loading && Boolean(settledKey)}
+          >
             <h2>{t('apply.preview')}</h2>
             {!previewKey ? (
               <p className="muted small">{t('apply.previewHint')}</p>
@@ -348,8 +400,16 @@ export function ApplyPage() {
         </aside>
 
         <div className="apply-actions">
-          <ProblemMessage error={submit.error && Object.keys(server).length === 0 ? submit.error : null} testId="apply-problem" />
-          <button type="submit" className="button button-primary button-block button-large" disabled={submit.busy} data-testid="apply-submit">
+          <ProblemMessage
+            error={submit.error && Object.keys(server).length === 0 ? submit.error : null}
+            testId="apply-problem"
+          />
+          <button
+            type="submit"
+            className="button button-primary button-block button-large"
+            disabled={submit.busy}
+            data-testid="apply-submit"
+          >
             <Icon name="send" size={17} />
             {submit.busy ? t('apply.submitting') : t('apply.submit')}
           </button>

@@ -10,7 +10,18 @@ import { actionName, useI18n, type MessageKey } from '../i18n';
 import { href, Link, navigate, useLocation } from '../router';
 
 const PAGE_SIZE = 50;
-const categories = ['group', 'company', 'department', 'user', 'role', 'auth', 'session', 'api_key', 'pki', 'document'] as const;
+const categories = [
+  'group',
+  'company',
+  'department',
+  'user',
+  'role',
+  'auth',
+  'session',
+  'api_key',
+  'pki',
+  'document',
+] as const;
 
 /** A date input's day as an instant: the start of `from`, the end of `to`, in local time. */
 function dayBound(day: string, end: boolean): string | undefined {
@@ -95,7 +106,13 @@ export function AuditPage() {
         title={t('audit.title')}
         subtitle={t('audit.subtitle')}
         actions={
-          <button type="button" className="button button-primary" onClick={() => void verify.run()} disabled={verify.busy} data-testid="audit-verify">
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => void verify.run()}
+            disabled={verify.busy}
+            data-testid="audit-verify"
+          >
             <Icon name="shield" size={16} />
             {verify.busy ? t('audit.verifying') : t('audit.verify')}
           </button>
@@ -105,7 +122,12 @@ export function AuditPage() {
       <form className="toolbar" onSubmit={apply} data-testid="audit-filters">
         <label className="toolbar-field">
           <span>{t('audit.category')}</span>
-          <select className="input" value={form.prefix} onChange={(e) => setForm({ ...form, prefix: e.target.value })} data-testid="audit-category">
+          <select
+            className="input"
+            value={form.prefix}
+            onChange={(e) => setForm({ ...form, prefix: e.target.value })}
+            data-testid="audit-category"
+          >
             <option value="">{t('common.all')}</option>
             {categories.map((c) => (
               <option key={c} value={c}>
@@ -116,11 +138,25 @@ export function AuditPage() {
         </label>
         <label className="toolbar-field">
           <span>{t('audit.from')}</span>
-          <input type="date" className="input" value={form.from} max={form.to || undefined} onChange={(e) => setForm({ ...form, from: e.target.value })} data-testid="audit-from" />
+          <input
+            type="date"
+            className="input"
+            value={form.from}
+            max={form.to || undefined}
+            onChange={(e) => setForm({ ...form, from: e.target.value })}
+            data-testid="audit-from"
+          />
         </label>
         <label className="toolbar-field">
           <span>{t('audit.to')}</span>
-          <input type="date" className="input" value={form.to} min={form.from || undefined} onChange={(e) => setForm({ ...form, to: e.target.value })} data-testid="audit-to" />
+          <input
+            type="date"
+            className="input"
+            value={form.to}
+            min={form.from || undefined}
+            onChange={(e) => setForm({ ...form, to: e.target.value })}
+            data-testid="audit-to"
+          />
         </label>
         <div className="toolbar-buttons">
           <button type="submit" className="button button-primary" data-testid="audit-apply">
@@ -137,7 +173,13 @@ export function AuditPage() {
         {!loading && events.length > 0 && (
           <div className="pager">
             {nextBeforeSeq !== null ? (
-              <button type="button" className="button" onClick={() => void loadMore()} disabled={loadingMore} data-testid="audit-more">
+              <button
+                type="button"
+                className="button"
+                onClick={() => void loadMore()}
+                disabled={loadingMore}
+                data-testid="audit-more"
+              >
                 {loadingMore ? t('common.loading') : t('common.loadMore')}
               </button>
             ) : (
@@ -172,7 +214,8 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
           {kind} · {who ?? short}
         </Link>
       );
-    if (e.target.type === 'company') return <Link to={href('/companies', { company: e.target.id })}>{directory.nameOf(e.target.id)}</Link>;
+    if (e.target.type === 'company')
+      return <Link to={href('/companies', { company: e.target.id })}>{directory.nameOf(e.target.id)}</Link>;
     return (
       <span>
         {kind} · {short}
@@ -217,7 +260,9 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
             <td data-label={t('audit.target')}>
               <div>
                 {target(e)}
-                {e.companyId && e.target.type !== 'company' && <div className="muted small">{directory.nameOf(e.companyId)}</div>}
+                {e.companyId && e.target.type !== 'company' && (
+                  <div className="muted small">{directory.nameOf(e.companyId)}</div>
+                )}
               </div>
             </td>
             <td data-label={t('audit.changes')}>
@@ -248,7 +293,11 @@ function VerifyResult({ result, error }: { result: ChainVerification | null; err
       <Icon name="alert" size={20} className="alert-icon" />
       <p>
         {problem
-          ? t('audit.broken', { seq: problem.seq, kind: t(`audit.problem.${problem.kind}` as MessageKey), detail: problem.detail })
+          ? t('audit.broken', {
+              seq: problem.seq,
+              kind: t(`audit.problem.${problem.kind}` as MessageKey),
+              detail: problem.detail,
+            })
           : t('audit.broken', { seq: '?', kind: '', detail: '' })}
       </p>
     </div>

@@ -14,7 +14,11 @@ import { useI18n } from '../i18n';
 import { href, Link, navigate, useLocation } from '../router';
 import { useCan } from '../session';
 
-type Dialog = { kind: 'create'; parent: Company } | { kind: 'rename'; company: Company } | { kind: 'status'; company: Company } | null;
+type Dialog =
+  | { kind: 'create'; parent: Company }
+  | { kind: 'rename'; company: Company }
+  | { kind: 'status'; company: Company }
+  | null;
 
 export function CompaniesPage() {
   const { t } = useI18n();
@@ -34,11 +38,15 @@ export function CompaniesPage() {
     return () => clearTimeout(timer);
   }, [search]);
 
-  const results = useQuery((signal) => (debounced ? api.companies({ q: debounced, limit: 50 }, signal) : Promise.resolve(null)), [debounced]);
+  const results = useQuery(
+    (signal) => (debounced ? api.companies({ q: debounced, limit: 50 }, signal) : Promise.resolve(null)),
+    [debounced],
+  );
 
   const select = (id: string, options: { reveal?: boolean } = {}) => {
     navigate(href('/companies', { company: id }), { replace: true });
-    if (options.reveal && isPhone) requestAnimationFrame(() => detailRef.current?.scrollIntoView({ behavior: 'smooth', block: 'start' }));
+    if (options.reveal && isPhone)
+      requestAnimationFrame(() => detailRef.current?.scrollIntoView({ behavior: 'smooth', block: 'start' }));
   };
 
   const chooseResult = (company: Company) => {
@@ -54,20 +62,46 @@ export function CompaniesPage() {
         <section className="card tree-card">
           <div className="search-box">
             <Icon name="search" size={16} />
-            <input type="search" className="input" placeholder={t('company.searchPlaceholder')} value={search} onChange={(e) => setSearch(e.target.value)} aria-label={t('common.search')} data-testid="company-search" />
+            <input
+              type="search"
+              className="input"
+              placeholder={t('company.searchPlaceholder')}
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+              aria-label={t('common.search')}
+              data-testid="company-search"
+            />
           </div>
           {debounced ? (
-            <SearchResults loading={results.loading} items={results.data?.items ?? []} error={results.error} onChoose={chooseResult} />
+            <SearchResults
+              loading={results.loading}
+              items={results.data?.items ?? []}
+              error={results.error}
+              onChoose={chooseResult}
+            />
           ) : (
             <>
-              <LoadState loading={directory.loading} error={directory.error} empty={directory.roots.length === 0} onRetry={directory.reload} />
-              {!directory.loading && <CompanyTree selectedId={selectedId} onSelect={(id) => select(id, { reveal: true })} />}
-              {directory.truncated && <p className="muted small">{t('company.truncated', { n: directory.byId.size })}</p>}
+              <LoadState
+                loading={directory.loading}
+                error={directory.error}
+                empty={directory.roots.length === 0}
+                onRetry={directory.reload}
+              />
+              {!directory.loading && (
+                <CompanyTree selectedId={selectedId} onSelect={(id) => select(id, { reveal: true })} />
+              )}
+              {directory.truncated && (
+                <p className="muted small">{t('company.truncated', { n: directory.byId.size })}</p>
+              )}
             </>
           )}
         </section>
         <section className="card detail-card" ref={detailRef} aria-live="polite">
-          {selected ? <CompanyDetail company={selected} onDialog={setDialog} /> : <p className="muted">{t('company.selectHint')}</p>}
+          {selected ? (
+            <CompanyDetail company={selected} onDialog={setDialog} />
+          ) : (
+            <p className="muted">{t('company.selectHint')}</p>
+          )}
         </section>
       </div>
       <CompanyDialogs dialog={dialog} onClose={() => setDialog(null)} onSelect={(id) => select(id)} />
@@ -75,7 +109,17 @@ export function CompaniesPage() {
   );
 }
 
-function SearchResults({ loading, items, error, onChoose }: { loading: boolean; items: Company[]; error: ReturnType<typeof useQuery>['error']; onChoose: (c: Company) => void }) {
+function SearchResults({
+  loading,
+  items,
+  error,
+  onChoose,
+}: {
+  loading: boolean;
+  items: Company[];
+  error: ReturnType<typeof useQuery>['error'];
+  onChoose: (c: Company) => void;
+}) {
   const { t } = useI18n();
   const directory = useDirectory();
   return (
@@ -85,7 +129,12 @@ function SearchResults({ loading, items, error, onChoose }: { loading: boolean; 
         <ul className="result-list" data-testid="company-results">
           {items.map((c) => (
             <li key={c.id}>
-              <button type="button" className="result" onClick={() => onChoose(c)} data-testid={`company-result-${c.code}`}>
+              <button
+                type="button"
+                className="result"
+                onClick={() => onChoose(c)}
+                data-testid={`company-result-${c.code}`}
+              >
                 <span className="result-title">
                   {c.name} <span className="code">{c.code}</span>
                 </span>
@@ -126,7 +175,21 @@ function CompanyDetail({ company, onDialog }: { company: Company; onDialog: (d: 
       <dl className="facts">
         <div>
           <dt>{t('company.parent')}</dt>
-          <dd>{parent ? <button type="button" className="link" onClick={() => navigate(href('/companies', { company: parent.id }), { replace: true })}>{parent.name}</button> : company.parentId ? '—' : t('company.head')}</dd>
+          <dd>
+            {parent ? (
+              <button
+                type="button"
+                className="link"
+                onClick={() => navigate(href('/companies', { company: parent.id }), { replace: true })}
+              >
+                {parent.name}
+              </button>
+            ) : company.parentId ? (
+              '—'
+            ) : (
+              t('company.head')
+            )}
+          </dd>
         </div>
         <div>
           <dt>{t('company.level')}</dt>
@@ -143,18 +206,33 @@ function CompanyDetail({ company, onDialog }: { company: Company; onDialog: (d: 
       </dl>
       <div className="button-row">
         {canWrite && company.status === 'active' && (
-          <button type="button" className="button button-primary" onClick={() => onDialog({ kind: 'create', parent: company })} data-testid="company-new-sub">
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => onDialog({ kind: 'create', parent: company })}
+            data-testid="company-new-sub"
+          >
             <Icon name="plus" size={16} />
             {t('company.newSubsidiary')}
           </button>
         )}
         {canWrite && (
-          <button type="button" className="button" onClick={() => onDialog({ kind: 'rename', company })} data-testid="company-rename">
+          <button
+            type="button"
+            className="button"
+            onClick={() => onDialog({ kind: 'rename', company })}
+            data-testid="company-rename"
+          >
             {t('company.rename')}
           </button>
         )}
         {canWrite && company.parentId && (
-          <button type="button" className={`button${company.status === 'active' ? ' button-danger-outline' : ''}`} onClick={() => onDialog({ kind: 'status', company })} data-testid="company-status">
+          <button
+            type="button"
+            className={`button${company.status === 'active' ? ' button-danger-outline' : ''}`}
+            onClick={() => onDialog({ kind: 'status', company })}
+            data-testid="company-status"
+          >
             {company.status === 'active' ? t('company.closeCompany') : t('company.reopen')}
           </button>
         )}
@@ -173,15 +251,26 @@ function CompanyDetail({ company, onDialog }: { company: Company; onDialog: (d: 
   );
 }
 
-function CompanyDialogs({ dialog, onClose, onSelect }: { dialog: Dialog; onClose: () => void; onSelect: (id: string) => void }) {
+function CompanyDialogs({
+  dialog,
+  onClose,
+  onSelect,
+}: {
+  dialog: Dialog;
+  onClose: () => void;
+  onSelect: (id: string) => void;
+}) {
   const { t } = useI18n();
   const directory = useDirectory();
   const notify = useToast();
-  const setStatus = useMutation((company: Company) => api.updateCompany(company.id, { status: company.status === 'active' ? 'closed' : 'active' }), (updated) => {
-    directory.upsert(updated);
-    notify(t('company.updated'));
-    onClose();
-  });
+  const setStatus = useMutation(
+    (company: Company) => api.updateCompany(company.id, { status: company.status === 'active' ? 'closed' : 'active' }),
+    (updated) => {
+      directory.upsert(updated);
+      notify(t('company.updated'));
+      onClose();
+    },
+  );
   if (!dialog) return null;
   if (dialog.kind === 'create')
     return (
@@ -212,7 +301,11 @@ function CompanyDialogs({ dialog, onClose, onSelect }: { dialog: Dialog; onClose
   return (
     <ConfirmDialog
       title={closing ? t('company.closeCompany') : t('company.reopen')}
-      message={closing ? t('company.closeConfirm', { name: dialog.company.name }) : t('company.reopenConfirm', { name: dialog.company.name })}
+      message={
+        closing
+          ? t('company.closeConfirm', { name: dialog.company.name })
+          : t('company.reopenConfirm', { name: dialog.company.name })
+      }
       confirmLabel={closing ? t('company.closeCompany') : t('company.reopen')}
       danger={closing}
       busy={setStatus.busy}

@@ -23,7 +23,10 @@ export function DepartmentsPage() {
 
   const fallback = directory.byId.has(me.company.id) ? me.company.id : (directory.ordered[0]?.id ?? '');
   const companyId = query.get('company') ?? fallback;
-  const list = useQuery((signal) => (companyId ? api.departments({ companyId }, signal) : Promise.resolve({ items: [] })), [companyId]);
+  const list = useQuery(
+    (signal) => (companyId ? api.departments({ companyId }, signal) : Promise.resolve({ items: [] })),
+    [companyId],
+  );
   const items = list.data?.items ?? [];
   const canWrite = Boolean(companyId) && can('org.write', companyId);
 
@@ -41,7 +44,12 @@ export function DepartmentsPage() {
         subtitle={t('department.subtitle')}
         actions={
           canWrite && (
-            <button type="button" className="button button-primary" onClick={() => setDialog({})} data-testid="department-new">
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => setDialog({})}
+              data-testid="department-new"
+            >
               <Icon name="plus" size={16} />
               {t('department.new')}
             </button>
@@ -51,11 +59,21 @@ export function DepartmentsPage() {
       <div className="toolbar">
         <label className="toolbar-field">
           <span>{t('user.company')}</span>
-          <CompanySelect value={companyId} onChange={(id) => navigate(href('/departments', { company: id }), { replace: true })} data-testid="department-company" />
+          <CompanySelect
+            value={companyId}
+            onChange={(id) => navigate(href('/departments', { company: id }), { replace: true })}
+            data-testid="department-company"
+          />
         </label>
       </div>
       <section className="card card-flush">
-        <LoadState loading={list.loading} error={list.error} empty={items.length === 0} onRetry={list.reload} emptyText={companyId ? t('common.empty') : t('department.chooseCompany')} />
+        <LoadState
+          loading={list.loading}
+          error={list.error}
+          empty={items.length === 0}
+          onRetry={list.reload}
+          emptyText={companyId ? t('common.empty') : t('department.chooseCompany')}
+        />
         {!list.loading && items.length > 0 && (
           <table className="table responsive" data-testid="department-table">
             <thead>
@@ -74,13 +92,20 @@ export function DepartmentsPage() {
                   <td data-label={t('department.name')} className="cell-title">
                     {d.name}
                   </td>
-                  <td data-label={t('department.head')}>{d.headName ?? <span className="muted">{t('department.noHead')}</span>}</td>
+                  <td data-label={t('department.head')}>
+                    {d.headName ?? <span className="muted">{t('department.noHead')}</span>}
+                  </td>
                   <td data-label={t('department.members')} className="num">
                     <Link to={href('/users', { company: d.companyId, department: d.id })}>{d.memberCount}</Link>
                   </td>
                   <td className="actions-col">
                     {canWrite && (
-                      <button type="button" className="button button-small" onClick={() => setDialog({ department: d })} data-testid="department-edit">
+                      <button
+                        type="button"
+                        className="button button-small"
+                        onClick={() => setDialog({ department: d })}
+                        data-testid="department-edit"
+                      >
                         {t('common.edit')}
                       </button>
                     )}
@@ -92,7 +117,12 @@ export function DepartmentsPage() {
         )}
       </section>
       {dialog && companyId && (
-        <DepartmentDialog companyId={companyId} department={dialog.department} onClose={() => setDialog(null)} onDone={(d) => done(d, !dialog.department)} />
+        <DepartmentDialog
+          companyId={companyId}
+          department={dialog.department}
+          onClose={() => setDialog(null)}
+          onDone={(d) => done(d, !dialog.department)}
+        />
       )}
     </>
   );

@@ -59,7 +59,13 @@ let lastKey = 0;
 const nextKey = () => ++lastKey;
 
 function approverDraft(spec: ApproverSpec | null, defaultCompanyId: string): ApproverDraft {
-  const draft: ApproverDraft = { key: nextKey(), type: spec?.type ?? 'user', user: null, role: 'seal_admin', companyId: defaultCompanyId };
+  const draft: ApproverDraft = {
+    key: nextKey(),
+    type: spec?.type ?? 'user',
+    user: null,
+    role: 'seal_admin',
+    companyId: defaultCompanyId,
+  };
   if (spec?.type === 'user') draft.user = { id: spec.userId, name: '' };
   if (spec?.type === 'role') {
     draft.role = spec.role;
@@ -74,7 +80,9 @@ function levelDraft(level: LevelSpec | null, name: string, defaultCompanyId: str
     key: nextKey(),
     name: level?.name ?? name,
     mode: level?.mode ?? 'any',
-    approvers: level ? level.approvers.map((a) => approverDraft(a, defaultCompanyId)) : [approverDraft({ type: 'department_head' }, defaultCompanyId)],
+    approvers: level
+      ? level.approvers.map((a) => approverDraft(a, defaultCompanyId))
+      : [approverDraft({ type: 'department_head' }, defaultCompanyId)],
     conditionOn: Boolean(c),
     minUses: c?.minUses !== undefined ? String(c.minUses) : '',
     sealTypes: c?.sealTypes ?? [],
@@ -109,7 +117,8 @@ function toLevel(d: LevelDraft): LevelSpec {
   return level;
 }
 
-const isHours = (text: string) => !text.trim() || (Number.isFinite(Number(text)) && Number(text) >= 0.01 && Number(text) <= 24 * 60);
+const isHours = (text: string) =>
+  !text.trim() || (Number.isFinite(Number(text)) && Number(text) >= 0.01 && Number(text) <= 24 * 60);
 
 /** Names of the people a flow names by id (the definition stores only ids). */
 function useUserNames(ids: string[], enabled: boolean): Map<string, string> {
@@ -149,7 +158,13 @@ export function FlowEditorPage({ flowId }: { flowId?: string }) {
       </>
     );
   }
-  return <FlowForm key={existing.data?.id ?? 'new'} flow={existing.data ?? null} onSaved={(flow) => existing.setData(flow)} />;
+  return (
+    <FlowForm
+      key={existing.data?.id ?? 'new'}
+      flow={existing.data ?? null}
+      onSaved={(flow) => existing.setData(flow)}
+    />
+  );
 }
 
 function BackLink() {
@@ -170,27 +185,43 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
   const directory = useDirectory();
   const notify = useToast();
   const canManage = (companyId: string) => can('flows.manage', companyId);
-  const initialCompany = flow?.companyId ?? (canManage(me.company.id) ? me.company.id : (directory.ordered.find((c) => canManage(c.id))?.id ?? ''));
+  const initialCompany =
+    flow?.companyId ??
+    (canManage(me.company.id) ? me.company.id : (directory.ordered.find((c) => canManage(c.id))?.id ?? ''));
 
   const [name, setName] = useState(flow?.name ?? '');
   const [companyId, setCompanyId] = useState(initialCompany);
   const [purpose, setPurpose] = useState<FlowPurpose>(flow?.purpose ?? 'seal_use');
   const standard = (STANDARD_CATEGORIES as readonly string[]).includes(flow?.category ?? '');
   const [categoryChoice, setCategoryChoice] = useState(flow?.category ? (standard ? flow.category : CUSTOM) : '');
-  const [customName, setCustomName] = useState(flow?.category?.startsWith('custom:') ? flow.category.slice('custom:'.length) : '');
+  const [customName, setCustomName] = useState(
+    flow?.category?.startsWith('custom:') ? flow.category.slice('custom:'.length) : '',
+  );
   const [sealId, setSealId] = useState(flow?.sealId ?? '');
   const [levels, setLevels] = useState<LevelDraft[]>(() =>
-    flow ? flow.definition.levels.map((l) => levelDraft(l, l.name, flow.companyId)) : [levelDraft(null, t('flow.newLevelName', { n: 1 }), initialCompany)],
+    flow
+      ? flow.definition.levels.map((l) => levelDraft(l, l.name, flow.companyId))
+      : [levelDraft(null, t('flow.newLevelName', { n: 1 }), initialCompany)],
   );
-  const [cc, setCc] = useState<ApproverDraft[]>(() => (flow ? flow.definition.cc.map((a) => approverDraft(a, flow.companyId)) : []));
+  const [cc, setCc] = useState<ApproverDraft[]>(() =>
+    flow ? flow.definition.cc.map((a) => approverDraft(a, flow.companyId)) : [],
+  );
   const [attempted, setAttempted] = useState(false);
   const [archiving, setArchiving] = useState(false);
 
-  const userIds = [...levels.flatMap((l) => l.approvers), ...cc].flatMap((a) => (a.type === 'user' && a.user && !a.user.name ? [a.user.id] : []));
+  const userIds = [...levels.flatMap((l) => l.approvers), ...cc].flatMap((a) =>
+    a.type === 'user' && a.user && !a.user.name ? [a.user.id] : [],
+  );
   const canReadPeople = usePermissionSet().has('org.read');
   const names = useUserNames(userIds, canReadPeople);
-  const seals = useQuery((signal) => (!flow && companyId ? api.seals({ under: companyId, limit: 500 }, signal) : Promise.resolve(null)), [flow, companyId]);
-  const boundSeal = useQuery((signal) => (flow?.sealId ? api.sealCard(flow.sealId, signal).then((c) => c.seal) : Promise.resolve(null)), [flow?.sealId]);
+  const seals = useQuery(
+    (signal) => (!flow && companyId ? api.seals({ under: companyId, limit: 500 }, signal) : Promise.resolve(null)),
+    [flow, companyId],
+  );
+  const boundSeal = useQuery(
+    (signal) => (flow?.sealId ? api.sealCard(flow.sealId, signal).then((c) => c.seal) : Promise.resolve(null)),
+    [flow?.sealId],
+  );
 
   const category = categoryChoice === CUSTOM ? `custom:${customName.trim()}` : categoryChoice;
   const definition = (): FlowDefinition => ({ levels: levels.map(toLevel), cc: cc.map(toSpec) });
@@ -199,7 +230,8 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
   const problems: Record<string, string> = {};
   if (!name.trim()) problems.name = t('field.notEmpty');
   if (!flow && !companyId) problems.companyId = t('field.required');
-  if (!flow && purpose === 'seal_use' && categoryChoice === CUSTOM && !/^[^\s:][^:]{0,39}$/u.test(customName.trim())) problems.category = t('field.category');
+  if (!flow && purpose === 'seal_use' && categoryChoice === CUSTOM && !/^[^\s:][^:]{0,39}$/u.test(customName.trim()))
+    problems.category = t('field.category');
   levels.forEach((level, i) => {
     if (!level.name.trim()) problems[`levels.${i}.name`] = t('field.notEmpty');
     if (level.approvers.length === 0) problems[`levels.${i}.approvers`] = t('flow.addApprover');
@@ -210,7 +242,8 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
     if (level.conditionOn) {
       const min = level.minUses.trim();
       if (min && !/^\d+$/.test(min)) problems[`levels.${i}.condition.minUses`] = t('field.wholeNumber');
-      if (!min && level.sealTypes.length === 0 && level.sealKinds.length === 0) problems[`levels.${i}.condition`] = t('flow.conditionHint');
+      if (!min && level.sealTypes.length === 0 && level.sealKinds.length === 0)
+        problems[`levels.${i}.condition`] = t('flow.conditionHint');
     }
     if (!isHours(level.remindAfter)) problems[`levels.${i}.remindAfterHours`] = t('field.atLeast1');
     if (!isHours(level.escalateAfter)) problems[`levels.${i}.escalateAfterHours`] = t('field.atLeast1');
@@ -224,7 +257,14 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
     () =>
       flow
         ? api.updateFlow(flow.id, { name: name.trim(), definition: definition() })
-        : api.createFlow({ companyId, purpose, ...(purpose === 'seal_use' && category ? { category } : {}), ...(purpose === 'seal_use' && sealId ? { sealId } : {}), name: name.trim(), definition: definition() }),
+        : api.createFlow({
+            companyId,
+            purpose,
+            ...(purpose === 'seal_use' && category ? { category } : {}),
+            ...(purpose === 'seal_use' && sealId ? { sealId } : {}),
+            name: name.trim(),
+            definition: definition(),
+          }),
     (saved) => {
       setAttempted(false);
       if (flow) {
@@ -245,20 +285,26 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
   );
 
   const server: Record<string, string> = {};
-  for (const [field, message] of Object.entries(save.error?.fieldErrors() ?? {})) server[field.replace(/^definition\./, '')] = i18n.fieldText(message);
+  for (const [field, message] of Object.entries(save.error?.fieldErrors() ?? {}))
+    server[field.replace(/^definition\./, '')] = i18n.fieldText(message);
   const errorOf = (path: string): string | undefined => (attempted ? problems[path] : undefined) ?? server[path];
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setAttempted(true);
     if (Object.keys(problems).length > 0) {
-      requestAnimationFrame(() => document.querySelector('.field-invalid, .approver-error')?.scrollIntoView({ block: 'center', behavior: 'smooth' }));
+      requestAnimationFrame(() =>
+        document
+          .querySelector('.field-invalid, .approver-error')
+          ?.scrollIntoView({ block: 'center', behavior: 'smooth' }),
+      );
       return;
     }
     void save.run();
   };
 
-  const updateLevel = (index: number, patch: Partial<LevelDraft>) => setLevels((list) => list.map((l, i) => (i === index ? { ...l, ...patch } : l)));
+  const updateLevel = (index: number, patch: Partial<LevelDraft>) =>
+    setLevels((list) => list.map((l, i) => (i === index ? { ...l, ...patch } : l)));
   const moveLevel = (index: number, by: number) =>
     setLevels((list) => {
       const next = [...list];
@@ -279,13 +325,20 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
               <span className="badge badge-info" data-testid="flow-version">
                 {t('flow.versionN', { n: flow.version })}
               </span>
-              <span className={`badge ${archived ? 'badge-muted' : 'badge-ok'}`}>{archived ? t('flow.archived') : t('flow.active')}</span>
+              <span className={`badge ${archived ? 'badge-muted' : 'badge-ok'}`}>
+                {archived ? t('flow.archived') : t('flow.active')}
+              </span>
             </div>
           )}
         </div>
         {flow && !archived && canManage(flow.companyId) && (
           <div className="page-actions">
-            <button type="button" className="button button-danger-outline" onClick={() => setArchiving(true)} data-testid="flow-archive">
+            <button
+              type="button"
+              className="button button-danger-outline"
+              onClick={() => setArchiving(true)}
+              data-testid="flow-archive"
+            >
               {t('flow.archive')}
             </button>
           </div>
@@ -296,7 +349,17 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
         <section className="card">
           <div className="form-grid">
             <Field label={t('flow.name')} error={errorOf('name')} className="span-2">
-              {(p) => <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} disabled={archived} data-testid="flow-name" />}
+              {(p) => (
+                <input
+                  {...p}
+                  className="input"
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                  maxLength={100}
+                  disabled={archived}
+                  data-testid="flow-name"
+                />
+              )}
             </Field>
             {flow ? (
               <dl className="facts span-2 flow-fixed">
@@ -335,9 +398,18 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
                     />
                   )}
                 </Field>
-                <Field label={t('flow.purpose')} hint={purpose === 'lifecycle' ? t('flow.purposeLifecycleHint') : undefined}>
+                <Field
+                  label={t('flow.purpose')}
+                  hint={purpose === 'lifecycle' ? t('flow.purposeLifecycleHint') : undefined}
+                >
                   {(p) => (
-                    <select {...p} className="input" value={purpose} onChange={(e) => setPurpose(e.target.value === 'lifecycle' ? 'lifecycle' : 'seal_use')} data-testid="flow-purpose">
+                    <select
+                      {...p}
+                      className="input"
+                      value={purpose}
+                      onChange={(e) => setPurpose(e.target.value === 'lifecycle' ? 'lifecycle' : 'seal_use')}
+                      data-testid="flow-purpose"
+                    >
                       <option value="seal_use">{t('flow.purpose.seal_use')}</option>
                       <option value="lifecycle">{t('flow.purpose.lifecycle')}</option>
                     </select>
@@ -345,9 +417,18 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
                 </Field>
                 {purpose === 'seal_use' && (
                   <>
-                    <Field label={t('flow.category')} error={categoryChoice !== CUSTOM ? errorOf('category') : undefined}>
+                    <Field
+                      label={t('flow.category')}
+                      error={categoryChoice !== CUSTOM ? errorOf('category') : undefined}
+                    >
                       {(p) => (
-                        <select {...p} className="input" value={categoryChoice} onChange={(e) => setCategoryChoice(e.target.value)} data-testid="flow-category">
+                        <select
+                          {...p}
+                          className="input"
+                          value={categoryChoice}
+                          onChange={(e) => setCategoryChoice(e.target.value)}
+                          data-testid="flow-category"
+                        >
                           <option value="">{t('category.all')}</option>
                           {STANDARD_CATEGORIES.map((c) => (
                             <option key={c} value={c}>
@@ -360,12 +441,28 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
                     </Field>
                     {categoryChoice === CUSTOM && (
                       <Field label={t('category.customName')} error={errorOf('category')}>
-                        {(p) => <input {...p} className="input" value={customName} onChange={(e) => setCustomName(e.target.value)} maxLength={40} data-testid="flow-custom-category" />}
+                        {(p) => (
+                          <input
+                            {...p}
+                            className="input"
+                            value={customName}
+                            onChange={(e) => setCustomName(e.target.value)}
+                            maxLength={40}
+                            data-testid="flow-custom-category"
+                          />
+                        )}
                       </Field>
                     )}
                     <Field label={t('flow.seal')} optional hint={t('flow.sealHint')} error={errorOf('sealId')}>
                       {(p) => (
-                        <select {...p} className="input" value={sealId} onChange={(e) => setSealId(e.target.value)} disabled={!companyId} data-testid="flow-seal">
+                        <select
+                          {...p}
+                          className="input"
+                          value={sealId}
+                          onChange={(e) => setSealId(e.target.value)}
+                          disabled={!companyId}
+                          data-testid="flow-seal"
+                        >
                           <option value="">{t('flow.noSeal')}</option>
                           {seals.data?.items.map((s) => (
                             <option key={s.id} value={s.id}>
@@ -393,7 +490,14 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
                 </span>
                 <span className="level-title">{t('flow.level', { n: index + 1 })}</span>
                 <span className="level-tools">
-                  <button type="button" className="icon-button" onClick={() => moveLevel(index, -1)} disabled={index === 0 || archived} aria-label={t('flow.moveUp')} title={t('flow.moveUp')}>
+                  <button
+                    type="button"
+                    className="icon-button"
+                    onClick={() => moveLevel(index, -1)}
+                    disabled={index === 0 || archived}
+                    aria-label={t('flow.moveUp')}
+                    title={t('flow.moveUp')}
+                  >
                     <Icon name="up" size={17} />
                   </button>
                   <button
@@ -421,7 +525,16 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
               </div>
 
               <Field label={t('flow.levelName')} error={errorOf(`levels.${index}.name`)}>
-                {(p) => <input {...p} className="input" value={level.name} onChange={(e) => updateLevel(index, { name: e.target.value })} maxLength={100} data-testid="flow-level-name" />}
+                {(p) => (
+                  <input
+                    {...p}
+                    className="input"
+                    value={level.name}
+                    onChange={(e) => updateLevel(index, { name: e.target.value })}
+                    maxLength={100}
+                    data-testid="flow-level-name"
+                  />
+                )}
               </Field>
 
               <fieldset className="checks">
@@ -429,9 +542,18 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
                 <div className="segmented" role="radiogroup">
                   {(['any', 'all'] as const).map((mode) => (
                     <label key={mode} className={`segment${level.mode === mode ? ' active' : ''}`}>
-                      <input type="radio" name={`mode-${level.key}`} value={mode} checked={level.mode === mode} onChange={() => updateLevel(index, { mode })} data-testid={`flow-mode-${mode}`} />
+                      <input
+                        type="radio"
+                        name={`mode-${level.key}`}
+                        value={mode}
+                        checked={level.mode === mode}
+                        onChange={() => updateLevel(index, { mode })}
+                        data-testid={`flow-mode-${mode}`}
+                      />
                       <span className="segment-title">{t(`mode.${mode}`)}</span>
-                      <span className="segment-hint">{mode === 'any' ? t('flow.modeAnyHint') : t('flow.modeAllHint')}</span>
+                      <span className="segment-hint">
+                        {mode === 'any' ? t('flow.modeAnyHint') : t('flow.modeAllHint')}
+                      </span>
                     </label>
                   ))}
                 </div>
@@ -445,15 +567,21 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
                     draft={approver}
                     names={names}
                     error={errorOf(`levels.${index}.approvers.${j}`)}
-                    onChange={(next) => updateLevel(index, { approvers: level.approvers.map((a, k) => (k === j ? next : a)) })}
+                    onChange={(next) =>
+                      updateLevel(index, { approvers: level.approvers.map((a, k) => (k === j ? next : a)) })
+                    }
                     onRemove={() => updateLevel(index, { approvers: level.approvers.filter((_, k) => k !== j) })}
                   />
                 ))}
-                {errorOf(`levels.${index}.approvers`) && <p className="field-error approver-error">{errorOf(`levels.${index}.approvers`)}</p>}
+                {errorOf(`levels.${index}.approvers`) && (
+                  <p className="field-error approver-error">{errorOf(`levels.${index}.approvers`)}</p>
+                )}
                 <button
                   type="button"
                   className="button button-small"
-                  onClick={() => updateLevel(index, { approvers: [...level.approvers, approverDraft(null, companyId)] })}
+                  onClick={() =>
+                    updateLevel(index, { approvers: [...level.approvers, approverDraft(null, companyId)] })
+                  }
                   disabled={level.approvers.length >= 50}
                   data-testid="flow-add-approver"
                 >
@@ -464,7 +592,12 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
 
               <div className="condition">
                 <label className="check">
-                  <input type="checkbox" checked={level.conditionOn} onChange={(e) => updateLevel(index, { conditionOn: e.target.checked })} data-testid="flow-condition-toggle" />
+                  <input
+                    type="checkbox"
+                    checked={level.conditionOn}
+                    onChange={(e) => updateLevel(index, { conditionOn: e.target.checked })}
+                    data-testid="flow-condition-toggle"
+                  />
                   <span>{t('flow.condition')}</span>
                 </label>
                 {level.conditionOn && (
@@ -546,7 +679,9 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
         <button
           type="button"
           className="button add-level"
-          onClick={() => setLevels((list) => [...list, levelDraft(null, t('flow.newLevelName', { n: list.length + 1 }), companyId)])}
+          onClick={() =>
+            setLevels((list) => [...list, levelDraft(null, t('flow.newLevelName', { n: list.length + 1 }), companyId)])
+          }
           disabled={levels.length >= 20 || archived}
           data-testid="flow-add-level"
         >
@@ -567,7 +702,13 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
               onRemove={() => setCc((list) => list.filter((_, k) => k !== j))}
             />
           ))}
-          <button type="button" className="button button-small" onClick={() => setCc((list) => [...list, approverDraft(null, companyId)])} disabled={cc.length >= 50} data-testid="flow-add-cc">
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() => setCc((list) => [...list, approverDraft(null, companyId)])}
+            disabled={cc.length >= 50}
+            data-testid="flow-add-cc"
+          >
             <Icon name="plus" size={15} />
             {t('flow.addCc')}
           </button>
@@ -575,7 +716,10 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
 
         {!archived && (
           <div className="editor-actions">
-            <ProblemMessage error={save.error && Object.keys(server).length === 0 ? save.error : null} testId="flow-problem" />
+            <ProblemMessage
+              error={save.error && Object.keys(server).length === 0 ? save.error : null}
+              testId="flow-problem"
+            />
             {flow && <p className="muted small">{t('flow.versionNote', { n: flow.version + 1 })}</p>}
             <div className="form-actions">
               <Link to="/flows" className="button">
@@ -641,14 +785,25 @@ function ApproverRow({
           ))}
         </select>
         {draft.type === 'user' && (
-          <button type="button" className="button approver-person" onClick={() => setPicking(true)} data-testid="approver-person">
+          <button
+            type="button"
+            className="button approver-person"
+            onClick={() => setPicking(true)}
+            data-testid="approver-person"
+          >
             <Icon name="user" size={16} />
             <span className="approver-person-name">{personName ?? t('flow.choosePerson')}</span>
           </button>
         )}
         {draft.type === 'role' && (
           <>
-            <select className="input approver-role" value={draft.role} onChange={(e) => onChange({ ...draft, role: e.target.value as Role })} aria-label={t('role.role')} data-testid="approver-role">
+            <select
+              className="input approver-role"
+              value={draft.role}
+              onChange={(e) => onChange({ ...draft, role: e.target.value as Role })}
+              aria-label={t('role.role')}
+              data-testid="approver-role"
+            >
               {ROLES.map((r) => (
                 <option key={r} value={r}>
                   {roleName(i18n, r)}
@@ -664,7 +819,13 @@ function ApproverRow({
             />
           </>
         )}
-        <button type="button" className="icon-button danger approver-remove" onClick={onRemove} aria-label={t('common.remove')} title={t('common.remove')}>
+        <button
+          type="button"
+          className="icon-button danger approver-remove"
+          onClick={onRemove}
+          aria-label={t('common.remove')}
+          title={t('common.remove')}
+        >
           <Icon name="close" size={17} />
         </button>
       </div>
@@ -709,7 +870,12 @@ function ChipChoices<T extends string>({
           const on = value.includes(option);
           return (
             <label key={option} className={`chip-choice${on ? ' on' : ''}`}>
-              <input type="checkbox" checked={on} onChange={() => onChange(on ? value.filter((v) => v !== option) : [...value, option])} data-value={option} />
+              <input
+                type="checkbox"
+                checked={on}
+                onChange={() => onChange(on ? value.filter((v) => v !== option) : [...value, option])}
+                data-value={option}
+              />
               {label(option)}
             </label>
           );

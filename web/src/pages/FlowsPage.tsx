@@ -15,12 +15,18 @@ export function FlowsPage() {
   const { query } = useLocation();
   const companyId = query.get('company') ?? '';
   const includeArchived = query.get('archived') === '1';
-  const flows = useQuery((signal) => api.flows({ ...(companyId ? { companyId } : {}), includeArchived }, signal), [companyId, includeArchived]);
+  const flows = useQuery(
+    (signal) => api.flows({ ...(companyId ? { companyId } : {}), includeArchived }, signal),
+    [companyId, includeArchived],
+  );
   const items = flows.data?.items ?? [];
   const bound = items.some((f) => f.sealId);
   const seals = useQuery((signal) => (bound ? api.seals({ limit: 500 }, signal) : Promise.resolve(null)), [bound]);
   const sealName = (id: string) => seals.data?.items.find((s) => s.id === id)?.name ?? '…';
-  const setFilter = (patch: Record<string, string | undefined>) => navigate(href('/flows', { company: companyId, archived: includeArchived ? '1' : undefined, ...patch }), { replace: true });
+  const setFilter = (patch: Record<string, string | undefined>) =>
+    navigate(href('/flows', { company: companyId, archived: includeArchived ? '1' : undefined, ...patch }), {
+      replace: true,
+    });
 
   const levelsOf = (flow: Flow) => flow.definition.levels.map((level) => level.name).join(' → ');
 
@@ -39,15 +45,31 @@ export function FlowsPage() {
       <div className="toolbar">
         <label className="toolbar-field">
           <span>{t('flow.company')}</span>
-          <CompanySelect value={companyId} allowEmpty emptyLabel={t('company.all')} onChange={(id) => setFilter({ company: id || undefined })} data-testid="flow-filter-company" />
+          <CompanySelect
+            value={companyId}
+            allowEmpty
+            emptyLabel={t('company.all')}
+            onChange={(id) => setFilter({ company: id || undefined })}
+            data-testid="flow-filter-company"
+          />
         </label>
         <label className="toolbar-check">
-          <input type="checkbox" checked={includeArchived} onChange={(e) => setFilter({ archived: e.target.checked ? '1' : undefined })} />
+          <input
+            type="checkbox"
+            checked={includeArchived}
+            onChange={(e) => setFilter({ archived: e.target.checked ? '1' : undefined })}
+          />
           <span>{t('flow.includeArchived')}</span>
         </label>
       </div>
       <section className="card card-flush">
-        <LoadState loading={flows.loading && !flows.data} error={flows.error} empty={items.length === 0} onRetry={flows.reload} emptyText={t('flow.empty')} />
+        <LoadState
+          loading={flows.loading && !flows.data}
+          error={flows.error}
+          empty={items.length === 0}
+          onRetry={flows.reload}
+          emptyText={t('flow.empty')}
+        />
         {items.length > 0 && (
           <table className="table responsive" data-testid="flow-table">
             <thead>
@@ -85,7 +107,9 @@ export function FlowsPage() {
                   <td data-label={t('flow.levels')}>{levelsOf(f)}</td>
                   <td data-label={t('flow.version')}>{t('flow.versionN', { n: f.version })}</td>
                   <td data-label={t('flow.status')}>
-                    <span className={`badge ${f.status === 'active' ? 'badge-ok' : 'badge-muted'}`}>{f.status === 'active' ? t('flow.active') : t('flow.archived')}</span>
+                    <span className={`badge ${f.status === 'active' ? 'badge-ok' : 'badge-muted'}`}>
+                      {f.status === 'active' ? t('flow.active') : t('flow.archived')}
+                    </span>
                   </td>
                 </tr>
               ))}

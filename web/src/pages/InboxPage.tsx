@@ -19,31 +19,62 @@ export function InboxPage() {
   const { t } = i18n;
   const { query } = useLocation();
   const done = query.get('tab') === 'done';
-  const tasks = useQuery((signal) => api.tasks(done ? { limit: 200 } : { status: 'pending', limit: 200 }, signal), [done]);
-  const items = (tasks.data?.items ?? []).filter((task) => (done ? task.status !== 'pending' : task.status === 'pending'));
+  const tasks = useQuery(
+    (signal) => api.tasks(done ? { limit: 200 } : { status: 'pending', limit: 200 }, signal),
+    [done],
+  );
+  const items = (tasks.data?.items ?? []).filter((task) =>
+    done ? task.status !== 'pending' : task.status === 'pending',
+  );
 
   return (
     <>
       <PageHeader title={t('inbox.title')} subtitle={t('inbox.subtitle')} />
       <nav className="tabs" aria-label={t('inbox.title')}>
-        <Link to="/inbox" className={!done ? 'active' : undefined} aria-current={!done ? 'page' : undefined} data-testid="inbox-tab-pending">
+        <Link
+          to="/inbox"
+          className={!done ? 'active' : undefined}
+          aria-current={!done ? 'page' : undefined}
+          data-testid="inbox-tab-pending"
+        >
           {t('inbox.pending')}
           {!done && tasks.data && items.length > 0 && <span className="tab-count">{items.length}</span>}
         </Link>
-        <Link to={href('/inbox', { tab: 'done' })} className={done ? 'active' : undefined} aria-current={done ? 'page' : undefined} data-testid="inbox-tab-done">
+        <Link
+          to={href('/inbox', { tab: 'done' })}
+          className={done ? 'active' : undefined}
+          aria-current={done ? 'page' : undefined}
+          data-testid="inbox-tab-done"
+        >
           {t('inbox.done')}
         </Link>
       </nav>
       <section className="card card-flush">
-        <LoadState loading={tasks.loading && !tasks.data} error={tasks.error} empty={items.length === 0} onRetry={tasks.reload} emptyText={done ? t('inbox.emptyDone') : t('inbox.empty')} />
+        <LoadState
+          loading={tasks.loading && !tasks.data}
+          error={tasks.error}
+          empty={items.length === 0}
+          onRetry={tasks.reload}
+          emptyText={done ? t('inbox.emptyDone') : t('inbox.empty')}
+        />
         {items.length > 0 && (
           <ul className="entry-list" data-testid="inbox-list">
             {items.map((task) => (
               <li key={task.id}>
-                <Link to={`/applications/${task.applicationId}`} className="entry" data-testid="inbox-task" data-application={task.applicationId} data-task={task.id}>
+                <Link
+                  to={`/applications/${task.applicationId}`}
+                  className="entry"
+                  data-testid="inbox-task"
+                  data-application={task.applicationId}
+                  data-task={task.id}
+                >
                   <span className="entry-head">
                     <span className="entry-title">{t('inbox.applicant', { name: task.applicantName })}</span>
-                    {done ? <TaskStatusBadge status={task.status} /> : <span className="badge badge-info">{t('apply.level', { n: task.level + 1 })}</span>}
+                    {done ? (
+                      <TaskStatusBadge status={task.status} />
+                    ) : (
+                      <span className="badge badge-info">{t('apply.level', { n: task.level + 1 })}</span>
+                    )}
                   </span>
                   <span className="entry-text">{task.reason}</span>
                   <span className="entry-meta">
@@ -51,8 +82,12 @@ export function InboxPage() {
                     {task.sealNames.length > 0 && <span className="entry-seals">{task.sealNames.join(' · ')}</span>}
                     {task.purpose !== 'lifecycle' && <span>{t('application.usesCount', { n: task.uses })}</span>}
                     <span>{i18n.formatDate(task.submittedAt)}</span>
-                    {task.via === 'delegation' && task.onBehalfOfName && <span>{t('via.delegation', { name: task.onBehalfOfName })}</span>}
-                    {task.via === 'transfer' && task.onBehalfOfName && <span>{t('via.transfer', { name: task.onBehalfOfName })}</span>}
+                    {task.via === 'delegation' && task.onBehalfOfName && (
+                      <span>{t('via.delegation', { name: task.onBehalfOfName })}</span>
+                    )}
+                    {task.via === 'transfer' && task.onBehalfOfName && (
+                      <span>{t('via.transfer', { name: task.onBehalfOfName })}</span>
+                    )}
                   </span>
                   <Icon name="chevron" size={16} className="entry-arrow" />
                 </Link>
@@ -94,7 +129,12 @@ function DelegationSection() {
   const canSearch = permissions.has('org.read');
 
   const create = useMutation(
-    () => api.createDelegation({ delegateId: delegate!.id, startsAt: new Date(startsAt).toISOString(), endsAt: new Date(endsAt).toISOString() }),
+    () =>
+      api.createDelegation({
+        delegateId: delegate!.id,
+        startsAt: new Date(startsAt).toISOString(),
+        endsAt: new Date(endsAt).toISOString(),
+      }),
     (created) => {
       notify(t('delegation.added', { name: created.delegateName }));
       setDelegate(null);
@@ -120,14 +160,23 @@ function DelegationSection() {
     void create.run();
   };
   const now = Date.now();
-  const items = (list.data?.items ?? []).filter((d) => delegationState(d, now) === 'active' || delegationState(d, now) === 'scheduled');
-  const pickerError = attempted && !delegate ? t('field.choosePerson') : fields.delegateId && i18n.fieldText(fields.delegateId);
+  const items = (list.data?.items ?? []).filter(
+    (d) => delegationState(d, now) === 'active' || delegationState(d, now) === 'scheduled',
+  );
+  const pickerError =
+    attempted && !delegate ? t('field.choosePerson') : fields.delegateId && i18n.fieldText(fields.delegateId);
 
   return (
     <section className="card" data-testid="delegations">
       <h2>{t('delegation.title')}</h2>
       <p className="muted small">{t('delegation.subtitle')}</p>
-      <LoadState loading={list.loading && !list.data} error={list.error} empty={items.length === 0} onRetry={list.reload} emptyText={t('delegation.none')} />
+      <LoadState
+        loading={list.loading && !list.data}
+        error={list.error}
+        empty={items.length === 0}
+        onRetry={list.reload}
+        emptyText={t('delegation.none')}
+      />
       {items.length > 0 && (
         <ul className="item-list" data-testid="delegation-list">
           {items.map((d) => {
@@ -137,7 +186,9 @@ function DelegationSection() {
                 <div>
                   <div className="role-line">
                     <strong>{d.delegateName}</strong>
-                    <span className={`badge ${state === 'active' ? 'badge-ok' : 'badge-muted'}`}>{t(`delegation.${state}`)}</span>
+                    <span className={`badge ${state === 'active' ? 'badge-ok' : 'badge-muted'}`}>
+                      {t(`delegation.${state}`)}
+                    </span>
                   </div>
                   <div className="muted small">
                     {i18n.formatDate(d.startsAt)} – {i18n.formatDate(d.endsAt)}
@@ -156,15 +207,41 @@ function DelegationSection() {
           <ProblemMessage error={create.error && Object.keys(fields).length === 0 ? create.error : null} />
           <div className={`field${pickerError ? ' field-invalid' : ''}`}>
             <span className="field-label">{t('delegation.delegate')}</span>
-            <PersonPicker value={delegate} onChange={setDelegate} canSearch exclude={[me.user.id]} invalid={Boolean(pickerError)} testId="delegate-picker" />
+            <PersonPicker
+              value={delegate}
+              onChange={setDelegate}
+              canSearch
+              exclude={[me.user.id]}
+              invalid={Boolean(pickerError)}
+              testId="delegate-picker"
+            />
             {pickerError && <p className="field-error">{pickerError}</p>}
           </div>
           <div className="form-row">
             <Field label={t('delegation.startsAt')} error={fields.startsAt && i18n.fieldText(fields.startsAt)}>
-              {(p) => <input {...p} type="datetime-local" className="input" value={startsAt} onChange={(e) => setStartsAt(e.target.value)} />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="datetime-local"
+                  className="input"
+                  value={startsAt}
+                  onChange={(e) => setStartsAt(e.target.value)}
+                />
+              )}
             </Field>
-            <Field label={t('delegation.endsAt')} error={attempted && rangeWrong ? t('field.laterThanStart') : fields.endsAt}>
-              {(p) => <input {...p} type="datetime-local" className="input" value={endsAt} onChange={(e) => setEndsAt(e.target.value)} />}
+            <Field
+              label={t('delegation.endsAt')}
+              error={attempted && rangeWrong ? t('field.laterThanStart') : fields.endsAt}
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  type="datetime-local"
+                  className="input"
+                  value={endsAt}
+                  onChange={(e) => setEndsAt(e.target.value)}
+                />
+              )}
             </Field>
           </div>
           <div className="form-actions">

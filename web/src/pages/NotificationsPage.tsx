@@ -19,10 +19,17 @@ export function NotificationsPage() {
   const unread = useUnread();
   const { query } = useLocation();
   const unreadOnly = query.get('unread') === '1';
-  const [more, setMore] = useState<{ key: string; items: AppNotification[]; cursor: string | null }>({ key: '', items: [], cursor: null });
+  const [more, setMore] = useState<{ key: string; items: AppNotification[]; cursor: string | null }>({
+    key: '',
+    items: [],
+    cursor: null,
+  });
   const key = String(unreadOnly);
 
-  const first = useQuery((signal) => api.notifications({ ...(unreadOnly ? { unread: true } : {}), limit: PAGE_SIZE }, signal), [unreadOnly]);
+  const first = useQuery(
+    (signal) => api.notifications({ ...(unreadOnly ? { unread: true } : {}), limit: PAGE_SIZE }, signal),
+    [unreadOnly],
+  );
   const extra = more.key === key ? more : { key, items: [], cursor: null };
   const items = [...(first.data?.items ?? []), ...extra.items];
   const nextCursor = extra.items.length > 0 ? extra.cursor : (first.data?.nextCursor ?? null);
@@ -57,7 +64,10 @@ export function NotificationsPage() {
     }
     if (n.link?.startsWith('/') && !n.link.startsWith('//')) navigate(n.link);
     else if (!n.read) {
-      first.setData((page) => ({ items: (page?.items ?? []).map((x) => (x.id === n.id ? { ...x, read: true } : x)), nextCursor: page?.nextCursor ?? null }));
+      first.setData((page) => ({
+        items: (page?.items ?? []).map((x) => (x.id === n.id ? { ...x, read: true } : x)),
+        nextCursor: page?.nextCursor ?? null,
+      }));
     }
   };
 
@@ -66,7 +76,13 @@ export function NotificationsPage() {
       <PageHeader
         title={t('notification.title')}
         actions={
-          <button type="button" className="button" onClick={() => void readAll.run()} disabled={readAll.busy || unread.count === 0} data-testid="notification-read-all">
+          <button
+            type="button"
+            className="button"
+            onClick={() => void readAll.run()}
+            disabled={readAll.busy || unread.count === 0}
+            data-testid="notification-read-all"
+          >
             <Icon name="check" size={16} />
             {t('notification.readAll')}
           </button>
@@ -85,12 +101,25 @@ export function NotificationsPage() {
       </div>
       <ProblemMessage error={readAll.error} />
       <section className="card card-flush">
-        <LoadState loading={first.loading && !first.data} error={first.error} empty={items.length === 0} onRetry={first.reload} emptyText={t('notification.empty')} />
+        <LoadState
+          loading={first.loading && !first.data}
+          error={first.error}
+          empty={items.length === 0}
+          onRetry={first.reload}
+          emptyText={t('notification.empty')}
+        />
         {items.length > 0 && (
           <ul className="entry-list" data-testid="notification-list">
             {items.map((n) => (
               <li key={n.id}>
-                <button type="button" className={`entry notification${n.read ? '' : ' unread'}`} onClick={() => open(n)} data-testid="notification" data-kind={n.kind} data-read={n.read}>
+                <button
+                  type="button"
+                  className={`entry notification${n.read ? '' : ' unread'}`}
+                  onClick={() => open(n)}
+                  data-testid="notification"
+                  data-kind={n.kind}
+                  data-read={n.read}
+                >
                   <span className="entry-head">
                     <span className="entry-title">
                       {!n.read && <span className="unread-dot" aria-label={t('notification.unread')} />}
@@ -109,7 +138,12 @@ export function NotificationsPage() {
         )}
         {nextCursor && (
           <div className="pager">
-            <button type="button" className="button button-small" disabled={loadMore.busy} onClick={() => void loadMore.run(nextCursor)}>
+            <button
+              type="button"
+              className="button button-small"
+              disabled={loadMore.busy}
+              onClick={() => void loadMore.run(nextCursor)}
+            >
               {t('common.loadMore')}
             </button>
           </div>

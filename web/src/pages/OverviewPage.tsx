@@ -21,7 +21,10 @@ export function OverviewPage() {
 
   return (
     <>
-      <PageHeader title={t('overview.welcome', { name: me.user.name })} subtitle={`${me.group.name} · ${me.company.name}`} />
+      <PageHeader
+        title={t('overview.welcome', { name: me.user.name })}
+        subtitle={`${me.group.name} · ${me.company.name}`}
+      />
       <h2 className="section-title">{t('overview.todo')}</h2>
       <div className="todo-grid">
         <Link to="/inbox" className="card todo" data-testid="todo-inbox">

@@ -1,5 +1,12 @@
 import { useState } from 'react';
-import { api, REPORT_FLAGS, type Person, type PermissionReportQuery, type PermissionReportRow, type ReportFlag } from '../api';
+import {
+  api,
+  REPORT_FLAGS,
+  type Person,
+  type PermissionReportQuery,
+  type PermissionReportRow,
+  type ReportFlag,
+} from '../api';
 import { CompanySelect } from '../components/CompanySelect';
 import { Icon } from '../components/Icons';
 import { LoadState, PageHeader } from '../components/PageHeader';
@@ -29,7 +36,12 @@ export const flagTone: Record<ReportFlag, 'danger' | 'warn' | 'info'> = {
 export function FlagBadge({ flag }: { flag: ReportFlag }) {
   const { t } = useI18n();
   return (
-    <span className={`badge badge-${flagTone[flag]}`} data-testid="report-flag" data-flag={flag} title={t(`flag.${flag}.hint`)}>
+    <span
+      className={`badge badge-${flagTone[flag]}`}
+      data-testid="report-flag"
+      data-flag={flag}
+      title={t(`flag.${flag}.hint`)}
+    >
       {t(`flag.${flag}`)}
     </span>
   );
@@ -61,18 +73,35 @@ export function PermissionReportPage() {
   const userId = query.get('user') ?? '';
   const rawFlag = query.get('flag') ?? '';
   const flag = (REPORT_FLAGS as readonly string[]).includes(rawFlag) ? (rawFlag as ReportFlag) : undefined;
-  const [picked, setPicked] = useState<{ seal: SealChoice | null; person: Person | null }>({ seal: null, person: null });
+  const [picked, setPicked] = useState<{ seal: SealChoice | null; person: Person | null }>({
+    seal: null,
+    person: null,
+  });
   const [limit, setLimit] = useState(PAGE);
 
   const go = (patch: Record<string, string | undefined>) => {
     setLimit(PAGE);
-    navigate(href('/reports/seal-permissions', { by, company: companyId, seal: sealId, user: userId, flag, ...patch }), { replace: true });
+    navigate(
+      href('/reports/seal-permissions', { by, company: companyId, seal: sealId, user: userId, flag, ...patch }),
+      { replace: true },
+    );
   };
 
   const reportQuery: PermissionReportQuery | null =
-    by === 'company' ? { ...(companyId ? { under: companyId } : {}), ...(flag ? { flag } : {}) } : by === 'seal' ? (sealId ? { sealId, ...(flag ? { flag } : {}) } : null) : userId ? { userId, ...(flag ? { flag } : {}) } : null;
+    by === 'company'
+      ? { ...(companyId ? { under: companyId } : {}), ...(flag ? { flag } : {}) }
+      : by === 'seal'
+        ? sealId
+          ? { sealId, ...(flag ? { flag } : {}) }
+          : null
+        : userId
+          ? { userId, ...(flag ? { flag } : {}) }
+          : null;
   const key = JSON.stringify(reportQuery);
-  const report = useQuery((signal) => (reportQuery ? api.permissionReport(reportQuery, signal) : Promise.resolve(null)), [key]);
+  const report = useQuery(
+    (signal) => (reportQuery ? api.permissionReport(reportQuery, signal) : Promise.resolve(null)),
+    [key],
+  );
   const rows = report.data?.rows ?? [];
 
   const download = useMutation(async () => {
@@ -87,7 +116,8 @@ export function PermissionReportPage() {
   });
 
   const sealName = picked.seal?.id === sealId ? picked.seal.name : rows.find((r) => r.sealId === sealId)?.sealName;
-  const personName = picked.person?.id === userId ? picked.person.name : rows.find((r) => r.personId === userId)?.personName;
+  const personName =
+    picked.person?.id === userId ? picked.person.name : rows.find((r) => r.personId === userId)?.personName;
 
   return (
     <>
@@ -95,7 +125,13 @@ export function PermissionReportPage() {
         title={t('report.title')}
         subtitle={t('report.subtitle')}
         actions={
-          <button type="button" className="button" onClick={() => void download.run()} disabled={!reportQuery || download.busy} data-testid="report-csv">
+          <button
+            type="button"
+            className="button"
+            onClick={() => void download.run()}
+            disabled={!reportQuery || download.busy}
+            data-testid="report-csv"
+          >
             <Icon name="download" size={16} />
             {download.busy ? t('report.downloading') : t('report.csv')}
           </button>
@@ -103,7 +139,13 @@ export function PermissionReportPage() {
       />
       <nav className="tabs" aria-label={t('report.by')}>
         {BYS.map((b) => (
-          <Link key={b} to={href('/reports/seal-permissions', { by: b, company: companyId, seal: sealId, user: userId, flag })} className={by === b ? 'active' : undefined} aria-current={by === b ? 'page' : undefined} data-testid={`report-by-${b}`}>
+          <Link
+            key={b}
+            to={href('/reports/seal-permissions', { by: b, company: companyId, seal: sealId, user: userId, flag })}
+            className={by === b ? 'active' : undefined}
+            aria-current={by === b ? 'page' : undefined}
+            data-testid={`report-by-${b}`}
+          >
             {t(`report.by.${b}`)}
           </Link>
         ))}
@@ -112,7 +154,13 @@ export function PermissionReportPage() {
         {by === 'company' && (
           <label className="toolbar-field">
             <span>{t('seal.company')}</span>
-            <CompanySelect value={companyId} allowEmpty emptyLabel={t('company.all')} onChange={(id) => go({ company: id || undefined })} data-testid="report-company" />
+            <CompanySelect
+              value={companyId}
+              allowEmpty
+              emptyLabel={t('company.all')}
+              onChange={(id) => go({ company: id || undefined })}
+              data-testid="report-company"
+            />
           </label>
         )}
         {by === 'seal' && (
@@ -157,12 +205,31 @@ export function PermissionReportPage() {
       </section>
 
       {report.data && (
-        <div className="chip-row report-flags" role="group" aria-label={t('report.flagFilter')} data-testid="report-flag-filter">
-          <button type="button" className={`chip-choice${!flag ? ' on' : ''}`} aria-pressed={!flag} onClick={() => go({ flag: undefined })} data-testid="report-flag-all">
+        <div
+          className="chip-row report-flags"
+          role="group"
+          aria-label={t('report.flagFilter')}
+          data-testid="report-flag-filter"
+        >
+          <button
+            type="button"
+            className={`chip-choice${!flag ? ' on' : ''}`}
+            aria-pressed={!flag}
+            onClick={() => go({ flag: undefined })}
+            data-testid="report-flag-all"
+          >
             {t('report.allRows')}
           </button>
           {REPORT_FLAGS.map((f) => (
-            <button key={f} type="button" className={`chip-choice${flag === f ? ' on' : ''}`} aria-pressed={flag === f} onClick={() => go({ flag: flag === f ? undefined : f })} data-testid={`report-flag-${f}`} title={t(`flag.${f}.hint`)}>
+            <button
+              key={f}
+              type="button"
+              className={`chip-choice${flag === f ? ' on' : ''}`}
+              aria-pressed={flag === f}
+              onClick={() => go({ flag: flag === f ? undefined : f })}
+              data-testid={`report-flag-${f}`}
+              title={t(`flag.${f}.hint`)}
+            >
               {t(`flag.${f}`)}
               <span className="chip-count">{report.data?.summary[f] ?? 0}</span>
             </button>
@@ -173,14 +240,21 @@ export function PermissionReportPage() {
 
       <section className="card card-flush">
         {reportQuery ? (
-          <LoadState loading={report.loading && !report.data} error={report.error} empty={rows.length === 0} onRetry={report.reload} emptyText={flag ? t('report.noneFlagged') : t('report.empty')} />
+          <LoadState
+            loading={report.loading && !report.data}
+            error={report.error}
+            empty={rows.length === 0}
+            onRetry={report.reload}
+            emptyText={flag ? t('report.noneFlagged') : t('report.empty')}
+          />
         ) : (
           <p className="empty">{by === 'seal' ? t('report.chooseSeal') : t('report.choosePerson')}</p>
         )}
         {rows.length > 0 && (
           <>
             <p className="muted small report-count" data-testid="report-count">
-              {t('report.count', { n: rows.length })} · {t('report.generatedAt', { at: i18n.formatDate(report.data!.generatedAt) })}
+              {t('report.count', { n: rows.length })} ·{' '}
+              {t('report.generatedAt', { at: i18n.formatDate(report.data!.generatedAt) })}
             </p>
             <div className="table-scroll">
               <table className="table responsive report-table" data-testid="report-table">
@@ -204,7 +278,12 @@ export function PermissionReportPage() {
             </div>
             {rows.length > limit && (
               <div className="pager">
-                <button type="button" className="button button-small" onClick={() => setLimit((n) => n + PAGE)} data-testid="report-more">
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => setLimit((n) => n + PAGE)}
+                  data-testid="report-more"
+                >
                   {t('report.more', { n: Math.min(PAGE, rows.length - limit) })}
                 </button>
               </div>
@@ -233,7 +312,9 @@ function ReportRow({ row: r }: { row: PermissionReportRow }) {
         {r.grantId ? (
           <span>
             {granteeOf(i18n, r)}
-            {r.granteeType && <span className="muted small"> {i18n.tx(`grant.type.${r.granteeType}`, r.granteeType)}</span>}
+            {r.granteeType && (
+              <span className="muted small"> {i18n.tx(`grant.type.${r.granteeType}`, r.granteeType)}</span>
+            )}
           </span>
         ) : (
           <span className="muted">{t('report.noGrant')}</span>
@@ -242,7 +323,9 @@ function ReportRow({ row: r }: { row: PermissionReportRow }) {
       <td data-label={t('report.person')}>
         <span>
           {r.personName ?? '—'}
-          {r.personStatus && r.personStatus !== 'active' && <span className="badge badge-muted person-status">{statusName(i18n, r.personStatus)}</span>}
+          {r.personStatus && r.personStatus !== 'active' && (
+            <span className="badge badge-muted person-status">{statusName(i18n, r.personStatus)}</span>
+          )}
         </span>
       </td>
       <td data-label={t('seal.categories')}>
@@ -253,8 +336,12 @@ function ReportRow({ row: r }: { row: PermissionReportRow }) {
             )
           : '—'}
       </td>
-      <td data-label={t('seal.validUntil')}>{r.grantId ? (r.validUntil ? i18n.formatDate(r.validUntil, false) : t('seal.forever')) : '—'}</td>
-      <td data-label={t('grant.usesLeft')}>{r.grantId ? (r.remainingUses === null ? t('seal.unlimited') : r.remainingUses) : '—'}</td>
+      <td data-label={t('seal.validUntil')}>
+        {r.grantId ? (r.validUntil ? i18n.formatDate(r.validUntil, false) : t('seal.forever')) : '—'}
+      </td>
+      <td data-label={t('grant.usesLeft')}>
+        {r.grantId ? (r.remainingUses === null ? t('seal.unlimited') : r.remainingUses) : '—'}
+      </td>
       <td data-label={t('report.flags')}>
         {r.flags.length > 0 ? (
           <span className="flag-list">

@@ -25,14 +25,28 @@ export function RolesPage() {
     <>
       <PageHeader title={t('role.title')} subtitle={t('role.subtitle')} />
       <nav className="tabs" aria-label={t('role.title')}>
-        <Link to={href('/roles', { role, company: companyId })} className={tab === 'assignments' ? 'active' : undefined} aria-current={tab === 'assignments' ? 'page' : undefined} data-testid="roles-tab-assignments">
+        <Link
+          to={href('/roles', { role, company: companyId })}
+          className={tab === 'assignments' ? 'active' : undefined}
+          aria-current={tab === 'assignments' ? 'page' : undefined}
+          data-testid="roles-tab-assignments"
+        >
           {t('role.assignments')}
         </Link>
-        <Link to={href('/roles', { tab: 'sod' })} className={tab === 'sod' ? 'active' : undefined} aria-current={tab === 'sod' ? 'page' : undefined} data-testid="roles-tab-sod">
+        <Link
+          to={href('/roles', { tab: 'sod' })}
+          className={tab === 'sod' ? 'active' : undefined}
+          aria-current={tab === 'sod' ? 'page' : undefined}
+          data-testid="roles-tab-sod"
+        >
           {t('sod.title')}
         </Link>
       </nav>
-      {tab === 'sod' ? <SodMatrix editable={permissions.has('settings.write')} /> : <Assignments role={role} companyId={companyId} />}
+      {tab === 'sod' ? (
+        <SodMatrix editable={permissions.has('settings.write')} />
+      ) : (
+        <Assignments role={role} companyId={companyId} />
+      )}
     </>
   );
 }
@@ -44,21 +58,33 @@ function Assignments({ role, companyId }: { role: Role | undefined; companyId: s
   const can = useCan();
   const notify = useToast();
   const [revoking, setRevoking] = useState<RoleAssignment | null>(null);
-  const list = useQuery((signal) => api.roleAssignments({ role, companyId: companyId || undefined }, signal), [role, companyId]);
+  const list = useQuery(
+    (signal) => api.roleAssignments({ role, companyId: companyId || undefined }, signal),
+    [role, companyId],
+  );
   const items = list.data?.items ?? [];
-  const revoke = useMutation((a: RoleAssignment) => api.revokeRole(a.id), () => {
-    setRevoking(null);
-    notify(t('role.revoked'));
-    list.reload();
-  });
-  const setFilter = (patch: Record<string, string | undefined>) => navigate(href('/roles', { role, company: companyId, ...patch }), { replace: true });
+  const revoke = useMutation(
+    (a: RoleAssignment) => api.revokeRole(a.id),
+    () => {
+      setRevoking(null);
+      notify(t('role.revoked'));
+      list.reload();
+    },
+  );
+  const setFilter = (patch: Record<string, string | undefined>) =>
+    navigate(href('/roles', { role, company: companyId, ...patch }), { replace: true });
 
   return (
     <>
       <div className="toolbar">
         <label className="toolbar-field">
           <span>{t('role.role')}</span>
-          <select className="input" value={role ?? ''} onChange={(e) => setFilter({ role: e.target.value || undefined })} data-testid="roles-filter-role">
+          <select
+            className="input"
+            value={role ?? ''}
+            onChange={(e) => setFilter({ role: e.target.value || undefined })}
+            data-testid="roles-filter-role"
+          >
             <option value="">{t('role.anyRole')}</option>
             {ROLES.map((r) => (
               <option key={r} value={r}>
@@ -69,11 +95,23 @@ function Assignments({ role, companyId }: { role: Role | undefined; companyId: s
         </label>
         <label className="toolbar-field">
           <span>{t('role.scope')}</span>
-          <CompanySelect value={companyId} allowEmpty emptyLabel={t('company.all')} onChange={(id) => setFilter({ company: id || undefined })} data-testid="roles-filter-company" />
+          <CompanySelect
+            value={companyId}
+            allowEmpty
+            emptyLabel={t('company.all')}
+            onChange={(id) => setFilter({ company: id || undefined })}
+            data-testid="roles-filter-company"
+          />
         </label>
       </div>
       <section className="card card-flush">
-        <LoadState loading={list.loading} error={list.error} empty={items.length === 0} onRetry={list.reload} emptyText={t('common.noResults')} />
+        <LoadState
+          loading={list.loading}
+          error={list.error}
+          empty={items.length === 0}
+          onRetry={list.reload}
+          emptyText={t('common.noResults')}
+        />
         {!list.loading && items.length > 0 && (
           <table className="table responsive" data-testid="assignment-table">
             <thead>
@@ -100,7 +138,12 @@ function Assignments({ role, companyId }: { role: Role | undefined; companyId: s
                   <td data-label={t('role.since')}>{i18n.formatDate(a.createdAt, false)}</td>
                   <td className="actions-col">
                     {a.userId !== me.user.id && can('roles.assign', a.companyId) && (
-                      <button type="button" className="button button-small" onClick={() => setRevoking(a)} data-testid="assignment-revoke">
+                      <button
+                        type="button"
+                        className="button button-small"
+                        onClick={() => setRevoking(a)}
+                        data-testid="assignment-revoke"
+                      >
                         {t('role.revoke')}
                       </button>
                     )}
@@ -114,7 +157,11 @@ function Assignments({ role, companyId }: { role: Role | undefined; companyId: s
       {revoking && (
         <ConfirmDialog
           title={t('role.revoke')}
-          message={t('role.revokeConfirm', { role: roleName(i18n, revoking.role), user: revoking.userName, company: revoking.companyName })}
+          message={t('role.revokeConfirm', {
+            role: roleName(i18n, revoking.role),
+            user: revoking.userName,
+            company: revoking.companyName,
+          })}
           confirmLabel={t('role.revoke')}
           danger
           busy={revoke.busy}

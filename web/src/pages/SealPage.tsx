@@ -51,7 +51,11 @@ export function SealPage({ sealId }: { sealId: string }) {
           </div>
         </div>
         <div className="page-actions">
-          <Link to={href('/reports/seal-permissions', { by: 'seal', seal: seal.id })} className="button" data-testid="seal-report-link">
+          <Link
+            to={href('/reports/seal-permissions', { by: 'seal', seal: seal.id })}
+            className="button"
+            data-testid="seal-report-link"
+          >
             <Icon name="report" size={16} />
             {t('report.forSeal')}
           </Link>
@@ -60,7 +64,16 @@ export function SealPage({ sealId }: { sealId: string }) {
       {seal.needsCustodian && <p className="alert alert-info">{t('seal.needsCustodian')}</p>}
       <section className="card seal-card">
         <div className="seal-card-image">
-          {seal.imageSha256 ? <SealImage sha256={seal.imageSha256} alt={t('sealImage.alt', { name: seal.name })} size="medium" testId="seal-card-image" /> : <span className="muted small">{t('sealImage.none')}</span>}
+          {seal.imageSha256 ? (
+            <SealImage
+              sha256={seal.imageSha256}
+              alt={t('sealImage.alt', { name: seal.name })}
+              size="medium"
+              testId="seal-card-image"
+            />
+          ) : (
+            <span className="muted small">{t('sealImage.none')}</span>
+          )}
         </div>
         <dl className="facts facts-wide">
           <div>
@@ -104,7 +117,9 @@ export function SealPage({ sealId }: { sealId: string }) {
           )}
         </dl>
       </section>
-      {seal.kind === 'electronic' && <SealCertificate seal={seal} canIssue={can('seals.manage', seal.companyId)} onIssued={card.reload} />}
+      {seal.kind === 'electronic' && (
+        <SealCertificate seal={seal} canIssue={can('seals.manage', seal.companyId)} onIssued={card.reload} />
+      )}
       <LifecycleActionsIfAllowed seal={seal} />
       <SealGrants seal={seal} grants={grants} canGrant={can('seals.grant', seal.companyId)} onChanged={card.reload} />
       <SealHistory history={history} />

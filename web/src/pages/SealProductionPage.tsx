@@ -1,5 +1,15 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, newIdempotencyKey, SEAL_KINDS, SEAL_TYPES, type Person, type ProductionDraft, type SealKind, type SealType } from '../api';
+import {
+  api,
+  ApiError,
+  newIdempotencyKey,
+  SEAL_KINDS,
+  SEAL_TYPES,
+  type Person,
+  type ProductionDraft,
+  type SealKind,
+  type SealType,
+} from '../api';
 import { CompanySelect } from '../components/CompanySelect';
 import { Field } from '../components/Field';
 import { Icon } from '../components/Icons';
@@ -7,7 +17,14 @@ import { PageHeader } from '../components/PageHeader';
 import { PeopleField, useSealAdminsOver } from '../components/PeopleField';
 import { PlanPreview, usePlanPreview } from '../components/PlanView';
 import { ProblemMessage } from '../components/ProblemMessage';
-import { newDesign, SEAL_TYPE_SHAPE, SEAL_TYPE_TEXT, SealDesigner, storeDesign, type SealDesign } from '../components/SealDesigner';
+import {
+  newDesign,
+  SEAL_TYPE_SHAPE,
+  SEAL_TYPE_TEXT,
+  SealDesigner,
+  storeDesign,
+  type SealDesign,
+} from '../components/SealDesigner';
 import { useToast } from '../components/Toast';
 import { useDirectory } from '../directory';
 import { useMutation } from '../hooks';
@@ -33,7 +50,9 @@ export function SealProductionPage() {
   const directory = useDirectory();
   const notify = useToast();
   const canManage = (id: string) => can('seals.manage', id);
-  const firstCompany = canManage(me.company.id) ? me.company.id : (directory.ordered.find((c) => canManage(c.id))?.id ?? '');
+  const firstCompany = canManage(me.company.id)
+    ? me.company.id
+    : (directory.ordered.find((c) => canManage(c.id))?.id ?? '');
 
   const [companyId, setCompanyId] = useState(firstCompany);
   const [name, setName] = useState('');
@@ -45,7 +64,9 @@ export function SealProductionPage() {
   const [custodians, setCustodians] = useState<Person[]>([]);
   const [reason, setReason] = useState('');
   const companyName = (id: string) => directory.byId.get(id)?.name ?? '';
-  const [design, setDesign] = useState<SealDesign>(() => newDesign('round', companyName(firstCompany), typeText.contract));
+  const [design, setDesign] = useState<SealDesign>(() =>
+    newDesign('round', companyName(firstCompany), typeText.contract),
+  );
   const [attempted, setAttempted] = useState(false);
   const idempotencyKey = useRef(newIdempotencyKey());
   const sealAdmins = useSealAdminsOver(companyId);
@@ -61,9 +82,17 @@ export function SealProductionPage() {
 
   // The designer follows the company and the type until its texts are edited by hand.
   const follow = (next: { companyId?: string; type?: SealType; customType?: string }) => {
-    const before = { company: companyName(companyId), text: type === 'custom' ? customType : typeText[type], shape: typeShape[type] };
+    const before = {
+      company: companyName(companyId),
+      text: type === 'custom' ? customType : typeText[type],
+      shape: typeShape[type],
+    };
     const nextType = next.type ?? type;
-    const after = { company: companyName(next.companyId ?? companyId), text: nextType === 'custom' ? (next.customType ?? customType) : typeText[nextType], shape: typeShape[nextType] };
+    const after = {
+      company: companyName(next.companyId ?? companyId),
+      text: nextType === 'custom' ? (next.customType ?? customType) : typeText[nextType],
+      shape: typeShape[nextType],
+    };
     setDesign((d) => ({
       ...d,
       company: d.company === before.company || !d.company ? after.company : d.company,
@@ -73,7 +102,8 @@ export function SealProductionPage() {
   };
 
   // Who approves follows the company and the custodians (they stand for the seal's custodians), shown before sending.
-  const previewKey = companyId && custodians.length > 0 ? JSON.stringify([companyId, custodians.map((c) => c.id).sort()]) : '';
+  const previewKey =
+    companyId && custodians.length > 0 ? JSON.stringify([companyId, custodians.map((c) => c.id).sort()]) : '';
   const preview = usePlanPreview(previewKey, (key, signal) => {
     const [company, custodianIds] = JSON.parse(key) as [string, string[]];
     return api.previewProduction({ companyId: company, custodianIds }, signal);
@@ -88,7 +118,9 @@ export function SealProductionPage() {
       try {
         imageSha256 = await storeDesign(design);
       } catch (error) {
-        setImageError(error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }));
+        setImageError(
+          error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }),
+        );
         throw error;
       }
       const draft: ProductionDraft = {
@@ -126,7 +158,9 @@ export function SealProductionPage() {
     event.preventDefault();
     setAttempted(true);
     if (Object.keys(problems).length > 0) {
-      requestAnimationFrame(() => document.querySelector('.field-invalid')?.scrollIntoView({ block: 'center', behavior: 'smooth' }));
+      requestAnimationFrame(() =>
+        document.querySelector('.field-invalid')?.scrollIntoView({ block: 'center', behavior: 'smooth' }),
+      );
       return;
     }
     void submit.run();
@@ -181,7 +215,13 @@ export function SealProductionPage() {
             </Field>
             <Field label={t('seal.kind')} error={errorOf('kind')}>
               {(p) => (
-                <select {...p} className="input" value={kind} onChange={(e) => setKind(e.target.value as SealKind)} data-testid="production-kind">
+                <select
+                  {...p}
+                  className="input"
+                  value={kind}
+                  onChange={(e) => setKind(e.target.value as SealKind)}
+                  data-testid="production-kind"
+                >
                   {SEAL_KINDS.map((k) => (
                     <option key={k} value={k}>
                       {sealKindName(i18n, k)}
@@ -208,13 +248,42 @@ export function SealProductionPage() {
               </Field>
             )}
             <Field label={t('production.name')} hint={t('production.nameHint')} error={errorOf('name')}>
-              {(p) => <input {...p} className="input" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} data-testid="production-name" />}
+              {(p) => (
+                <input
+                  {...p}
+                  className="input"
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                  maxLength={100}
+                  data-testid="production-name"
+                />
+              )}
             </Field>
             <Field label={t('seal.code')} hint={t('production.codeHint')} error={errorOf('code')}>
-              {(p) => <input {...p} className="input input-mono" value={code} onChange={(e) => setCode(e.target.value)} maxLength={40} autoCapitalize="characters" data-testid="production-code" />}
+              {(p) => (
+                <input
+                  {...p}
+                  className="input input-mono"
+                  value={code}
+                  onChange={(e) => setCode(e.target.value)}
+                  maxLength={40}
+                  autoCapitalize="characters"
+                  data-testid="production-code"
+                />
+              )}
             </Field>
             <Field label={t('seal.description')} optional error={errorOf('description')} className="span-2">
-              {(p) => <textarea {...p} className="input" rows={2} maxLength={500} value={description} onChange={(e) => setDescription(e.target.value)} data-testid="production-description" />}
+              {(p) => (
+                <textarea
+                  {...p}
+                  className="input"
+                  rows={2}
+                  maxLength={500}
+                  value={description}
+                  onChange={(e) => setDescription(e.target.value)}
+                  data-testid="production-description"
+                />
+              )}
             </Field>
           </div>
         </section>
@@ -238,7 +307,18 @@ export function SealProductionPage() {
             testId="production-custodians"
           />
           <Field label={t('apply.reason')} error={errorOf('reason')}>
-            {(p) => <textarea {...p} className="input" rows={3} maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} placeholder={t('production.reasonPlaceholder')} data-testid="production-reason" />}
+            {(p) => (
+              <textarea
+                {...p}
+                className="input"
+                rows={3}
+                maxLength={1000}
+                value={reason}
+                onChange={(e) => setReason(e.target.value)}
+                placeholder={t('production.reasonPlaceholder')}
+                data-testid="production-reason"
+              />
+            )}
           </Field>
         </section>
 
@@ -248,8 +328,16 @@ export function SealProductionPage() {
         </section>
 
         <div className="sticky-actions">
-          <ProblemMessage error={submit.error && !imageError && Object.keys(server).length === 0 ? submit.error : null} testId="production-problem" />
-          <button type="submit" className="button button-primary button-block button-large" disabled={submit.busy} data-testid="production-submit">
+          <ProblemMessage
+            error={submit.error && !imageError && Object.keys(server).length === 0 ? submit.error : null}
+            testId="production-problem"
+          />
+          <button
+            type="submit"
+            className="button button-primary button-block button-large"
+            disabled={submit.busy}
+            data-testid="production-submit"
+          >
             <Icon name="send" size={17} />
             {submit.busy ? t('apply.submitting') : t('production.submit')}
           </button>

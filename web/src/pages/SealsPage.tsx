@@ -26,15 +26,20 @@ export function SealsPage() {
   const canApply = usePermissionSet().has('seals.manage');
   const { query } = useLocation();
   const companyId = query.get('company') ?? '';
-  const pick = <T extends string>(key: string, allowed: readonly T[]): T | undefined => ((allowed as readonly string[]).includes(query.get(key) ?? '') ? (query.get(key) as T) : undefined);
+  const pick = <T extends string>(key: string, allowed: readonly T[]): T | undefined =>
+    (allowed as readonly string[]).includes(query.get(key) ?? '') ? (query.get(key) as T) : undefined;
   const kind = pick<SealKind>('kind', SEAL_KINDS);
   const type = pick<SealType>('type', SEAL_TYPES);
   const status = pick<SealStatus>('status', SEAL_STATUSES);
   const q = query.get('q') ?? '';
   const [searchText, setSearchText] = useState(q);
-  const [paging, setPaging] = useState<{ key: string; cursors: Array<string | undefined> }>({ key: '', cursors: [undefined] });
+  const [paging, setPaging] = useState<{ key: string; cursors: Array<string | undefined> }>({
+    key: '',
+    cursors: [undefined],
+  });
 
-  const setFilter = (patch: Record<string, string | undefined>) => navigate(href('/seals', { company: companyId, kind, type, status, q, ...patch }), { replace: true });
+  const setFilter = (patch: Record<string, string | undefined>) =>
+    navigate(href('/seals', { company: companyId, kind, type, status, q, ...patch }), { replace: true });
 
   useEffect(() => {
     const timer = setTimeout(() => {
@@ -47,7 +52,14 @@ export function SealsPage() {
   const filterKey = [companyId, kind, type, status, q].join('|');
   const cursors = paging.key === filterKey ? paging.cursors : [undefined];
   const cursor = cursors[cursors.length - 1];
-  const page = useQuery((signal) => api.seals({ ...(companyId ? { under: companyId } : {}), kind, type, status, q: q || undefined, limit: PAGE_SIZE, cursor }, signal), [filterKey, cursor]);
+  const page = useQuery(
+    (signal) =>
+      api.seals(
+        { ...(companyId ? { under: companyId } : {}), kind, type, status, q: q || undefined, limit: PAGE_SIZE, cursor },
+        signal,
+      ),
+    [filterKey, cursor],
+  );
   const items = page.data?.items ?? [];
 
   return (
@@ -67,15 +79,31 @@ export function SealsPage() {
       <div className="toolbar">
         <label className="toolbar-field toolbar-grow">
           <span>{t('common.search')}</span>
-          <input type="search" className="input" value={searchText} onChange={(e) => setSearchText(e.target.value)} placeholder={t('seal.searchPlaceholder')} data-testid="seal-search" />
+          <input
+            type="search"
+            className="input"
+            value={searchText}
+            onChange={(e) => setSearchText(e.target.value)}
+            placeholder={t('seal.searchPlaceholder')}
+            data-testid="seal-search"
+          />
         </label>
         <label className="toolbar-field">
           <span>{t('seal.company')}</span>
-          <CompanySelect value={companyId} allowEmpty emptyLabel={t('company.all')} onChange={(id) => setFilter({ company: id || undefined })} />
+          <CompanySelect
+            value={companyId}
+            allowEmpty
+            emptyLabel={t('company.all')}
+            onChange={(id) => setFilter({ company: id || undefined })}
+          />
         </label>
         <label className="toolbar-field">
           <span>{t('seal.kind')}</span>
-          <select className="input" value={kind ?? ''} onChange={(e) => setFilter({ kind: e.target.value || undefined })}>
+          <select
+            className="input"
+            value={kind ?? ''}
+            onChange={(e) => setFilter({ kind: e.target.value || undefined })}
+          >
             <option value="">{t('seal.anyKind')}</option>
             {SEAL_KINDS.map((k) => (
               <option key={k} value={k}>
@@ -86,7 +114,11 @@ export function SealsPage() {
         </label>
         <label className="toolbar-field">
           <span>{t('seal.type')}</span>
-          <select className="input" value={type ?? ''} onChange={(e) => setFilter({ type: e.target.value || undefined })}>
+          <select
+            className="input"
+            value={type ?? ''}
+            onChange={(e) => setFilter({ type: e.target.value || undefined })}
+          >
             <option value="">{t('seal.anyType')}</option>
             {SEAL_TYPES.map((k) => (
               <option key={k} value={k}>
@@ -97,7 +129,11 @@ export function SealsPage() {
         </label>
         <label className="toolbar-field">
           <span>{t('seal.status')}</span>
-          <select className="input" value={status ?? ''} onChange={(e) => setFilter({ status: e.target.value || undefined })}>
+          <select
+            className="input"
+            value={status ?? ''}
+            onChange={(e) => setFilter({ status: e.target.value || undefined })}
+          >
             <option value="">{t('seal.anyStatus')}</option>
             {SEAL_STATUSES.map((k) => (
               <option key={k} value={k}>
@@ -108,7 +144,13 @@ export function SealsPage() {
         </label>
       </div>
       <section className="card card-flush">
-        <LoadState loading={page.loading && !page.data} error={page.error} empty={items.length === 0} onRetry={page.reload} emptyText={t('common.noResults')} />
+        <LoadState
+          loading={page.loading && !page.data}
+          error={page.error}
+          empty={items.length === 0}
+          onRetry={page.reload}
+          emptyText={t('common.noResults')}
+        />
         {items.length > 0 && (
           <table className="table responsive" data-testid="seal-table">
             <thead>
@@ -134,7 +176,9 @@ export function SealsPage() {
                   <td data-label={t('seal.code')} className="mono">
                     {s.code}
                   </td>
-                  <td data-label={t('seal.type')}>{s.type === 'custom' && s.customType ? s.customType : sealTypeName(i18n, s.type)}</td>
+                  <td data-label={t('seal.type')}>
+                    {s.type === 'custom' && s.customType ? s.customType : sealTypeName(i18n, s.type)}
+                  </td>
                   <td data-label={t('seal.kind')}>{sealKindName(i18n, s.kind)}</td>
                   <td data-label={t('seal.company')}>{s.companyName}</td>
                   <td data-label={t('seal.custodians')}>
@@ -158,7 +202,12 @@ export function SealsPage() {
         )}
         {(cursors.length > 1 || page.data?.nextCursor) && (
           <div className="pager">
-            <button type="button" className="button button-small" disabled={cursors.length <= 1 || page.loading} onClick={() => setPaging({ key: filterKey, cursors: cursors.slice(0, -1) })}>
+            <button
+              type="button"
+              className="button button-small"
+              disabled={cursors.length <= 1 || page.loading}
+              onClick={() => setPaging({ key: filterKey, cursors: cursors.slice(0, -1) })}
+            >
               {t('common.previous')}
             </button>
             <span className="muted small">{t('common.page', { n: cursors.length })}</span>
@@ -166,7 +215,9 @@ export function SealsPage() {
               type="button"
               className="button button-small"
               disabled={!page.data?.nextCursor || page.loading}
-              onClick={() => page.data?.nextCursor && setPaging({ key: filterKey, cursors: [...cursors, page.data.nextCursor] })}
+              onClick={() =>
+                page.data?.nextCursor && setPaging({ key: filterKey, cursors: [...cursors, page.data.nextCursor] })
+              }
             >
               {t('common.next')}
             </button>

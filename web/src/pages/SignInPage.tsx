@@ -21,11 +21,17 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: (token: string)
     setBusy(true);
     setError(null);
     try {
-      const result = challenge ? await api.totp({ challengeToken: challenge, code: code.trim() }) : await api.signIn({ email: email.trim(), password });
+      const result = challenge
+        ? await api.totp({ challengeToken: challenge, code: code.trim() })
+        : await api.signIn({ email: email.trim(), password });
       if (result.status === 'signed_in') onSignedIn(result.token);
       else setChallenge(result.challengeToken);
     } catch (failure) {
-      setError(failure instanceof ApiError ? failure : new ApiError({ status: 0, code: 'internal_error', detail: String(failure) }));
+      setError(
+        failure instanceof ApiError
+          ? failure
+          : new ApiError({ status: 0, code: 'internal_error', detail: String(failure) }),
+      );
     } finally {
       setBusy(false);
     }
@@ -61,10 +67,25 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: (token: string)
             <p className="muted">{t('signIn.totpHint')}</p>
             <Field label={t('signIn.totpCode')} error={fields.code}>
               {(p) => (
-                <input {...p} className="input input-code" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]*" maxLength={6} value={code} onChange={(e) => setCode(e.target.value)} data-testid="signin-totp" />
+                <input
+                  {...p}
+                  className="input input-code"
+                  inputMode="numeric"
+                  autoComplete="one-time-code"
+                  pattern="[0-9]*"
+                  maxLength={6}
+                  value={code}
+                  onChange={(e) => setCode(e.target.value)}
+                  data-testid="signin-totp"
+                />
               )}
             </Field>
-            <button type="submit" className="button button-primary button-block" disabled={busy || code.trim().length !== 6} data-testid="signin-submit">
+            <button
+              type="submit"
+              className="button button-primary button-block"
+              disabled={busy || code.trim().length !== 6}
+              data-testid="signin-submit"
+            >
               {busy ? t('signIn.submitting') : t('signIn.verify')}
             </button>
             <button type="button" className="button button-ghost button-block" onClick={startOver}>
@@ -74,12 +95,39 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: (token: string)
         ) : (
           <>
             <Field label={t('signIn.email')} error={fields.email}>
-              {(p) => <input {...p} className="input" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required data-testid="signin-email" />}
+              {(p) => (
+                <input
+                  {...p}
+                  className="input"
+                  type="email"
+                  autoComplete="username"
+                  value={email}
+                  onChange={(e) => setEmail(e.target.value)}
+                  required
+                  data-testid="signin-email"
+                />
+              )}
             </Field>
             <Field label={t('signIn.password')} error={fields.password}>
-              {(p) => <input {...p} className="input" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required data-testid="signin-password" />}
+              {(p) => (
+                <input
+                  {...p}
+                  className="input"
+                  type="password"
+                  autoComplete="current-password"
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                  required
+                  data-testid="signin-password"
+                />
+              )}
             </Field>
-            <button type="submit" className="button button-primary button-block" disabled={busy || !email || !password} data-testid="signin-submit">
+            <button
+              type="submit"
+              className="button button-primary button-block"
+              disabled={busy || !email || !password}
+              data-testid="signin-submit"
+            >
               {busy ? t('signIn.submitting') : t('signIn.submit')}
             </button>
           </>

@@ -4,7 +4,13 @@ import { Field } from '../components/Field';
 import { Icon } from '../components/Icons';
 import { LoadState, PageHeader } from '../components/PageHeader';
 import { ProblemMessage } from '../components/ProblemMessage';
-import { initialStampOptions, serverStampProblems, StampOptions, stampDraft, type StampOptionsValue } from '../components/StampOptions';
+import {
+  initialStampOptions,
+  serverStampProblems,
+  StampOptions,
+  stampDraft,
+  type StampOptionsValue,
+} from '../components/StampOptions';
 import { StampResult } from '../components/StampResult';
 import { useToast } from '../components/Toast';
 import { useMutation, useQuery } from '../hooks';
@@ -26,7 +32,8 @@ export function latestCopy(items: SignatureRecord[]): { signature: SignatureReco
   if (!tip) return null;
   const byOutput = new Map(items.map((s) => [s.outputSha256, s]));
   let count = 0;
-  for (let at: SignatureRecord | undefined = tip; at && count <= items.length; at = byOutput.get(at.inputSha256)) count++;
+  for (let at: SignatureRecord | undefined = tip; at && count <= items.length; at = byOutput.get(at.inputSha256))
+    count++;
   return { signature: tip, count };
 }
 
@@ -39,14 +46,26 @@ function OntoChoice({ copy, onto, onChange }: { copy: { count: number }; onto: O
     <fieldset className="checks stamp-onto" data-testid="stamp-onto">
       <legend>{t('stamp.onto')}</legend>
       <label className="check">
-        <input type="radio" name="stamp-onto" checked={onto === 'signed'} onChange={() => onChange('signed')} data-testid="stamp-onto-signed" />
+        <input
+          type="radio"
+          name="stamp-onto"
+          checked={onto === 'signed'}
+          onChange={() => onChange('signed')}
+          data-testid="stamp-onto-signed"
+        />
         <span>
           {t('stamp.ontoSigned', { n: copy.count })}
           <span className="field-hint stamp-onto-hint">{t('stamp.ontoSignedHint')}</span>
         </span>
       </label>
       <label className="check">
-        <input type="radio" name="stamp-onto" checked={onto === 'original'} onChange={() => onChange('original')} data-testid="stamp-onto-original" />
+        <input
+          type="radio"
+          name="stamp-onto"
+          checked={onto === 'original'}
+          onChange={() => onChange('original')}
+          data-testid="stamp-onto-original"
+        />
         <span>
           {t('stamp.ontoOriginal')}
           <span className="field-hint stamp-onto-hint">{t('stamp.ontoOriginalHint')}</span>
@@ -86,7 +105,12 @@ function StampActions({ busy, error, label }: { busy: boolean; error: ApiError |
   return (
     <div className="sticky-actions stamp-actions">
       <ProblemMessage error={error} testId="stamp-problem" />
-      <button type="submit" className="button button-primary button-block button-large" disabled={busy} data-testid="stamp-submit">
+      <button
+        type="submit"
+        className="button button-primary button-block button-large"
+        disabled={busy}
+        data-testid="stamp-submit"
+      >
         <Icon name="pen" size={18} />
         {busy ? t('stamp.submitting') : (label ?? t('stamp.submit'))}
       </button>
@@ -96,7 +120,11 @@ function StampActions({ busy, error, label }: { busy: boolean; error: ApiError |
 
 /** The first problem in view: on a phone it may be a screen above the button. */
 function revealProblem() {
-  requestAnimationFrame(() => document.querySelector('.stamp-form .field-invalid, .stamp-form .field-error')?.scrollIntoView({ block: 'center', behavior: 'smooth' }));
+  requestAnimationFrame(() =>
+    document
+      .querySelector('.stamp-form .field-invalid, .stamp-form .field-error')
+      ?.scrollIntoView({ block: 'center', behavior: 'smooth' }),
+  );
 }
 
 export function StampFromApplicationPage({ applicationId, sha256 }: { applicationId: string; sha256: string }) {
@@ -141,7 +169,9 @@ export function StampFromApplicationPage({ applicationId, sha256 }: { applicatio
   }
 
   const document = application.documents.find((d) => d.sha256 === sha256);
-  const mine = application.authorizations.filter((a) => a.kind === 'documents' && a.holderId === me.user.id && !a.revokedAt);
+  const mine = application.authorizations.filter(
+    (a) => a.kind === 'documents' && a.holderId === me.user.id && !a.revokedAt,
+  );
   const usable = mine.filter((a) => a.usesConsumed < a.usesTotal);
   const authorization = usable.find((a) => a.id === chosen) ?? usable[0];
   const sealOf = (sealId: string) => application.seals.find((s) => s.id === sealId);
@@ -157,7 +187,8 @@ export function StampFromApplicationPage({ applicationId, sha256 }: { applicatio
           signature={result}
           details={mine.map((a) => (
             <p key={a.id} className="muted small" data-testid="stamp-uses-left">
-              {sealOf(a.sealId)?.name}: {t('stamp.usesLeft', { left: a.usesTotal - a.usesConsumed, total: a.usesTotal })}
+              {sealOf(a.sealId)?.name}:{' '}
+              {t('stamp.usesLeft', { left: a.usesTotal - a.usesConsumed, total: a.usesTotal })}
             </p>
           ))}
           actions={
@@ -229,16 +260,26 @@ export function StampFromApplicationPage({ applicationId, sha256 }: { applicatio
               <Icon name="seal" size={18} className="seal-line-icon" />
               <strong>{sealOf(authorization!.sealId)?.name}</strong>
               <span className="muted small" data-testid="stamp-uses">
-                {t('stamp.usesLeft', { left: authorization!.usesTotal - authorization!.usesConsumed, total: authorization!.usesTotal })}
+                {t('stamp.usesLeft', {
+                  left: authorization!.usesTotal - authorization!.usesConsumed,
+                  total: authorization!.usesTotal,
+                })}
               </span>
             </p>
           ) : (
             <Field label={t('stamp.seal')}>
               {(p) => (
-                <select {...p} className="input" value={authorization?.id ?? ''} onChange={(e) => setChosen(e.target.value)} data-testid="stamp-seal-select">
+                <select
+                  {...p}
+                  className="input"
+                  value={authorization?.id ?? ''}
+                  onChange={(e) => setChosen(e.target.value)}
+                  data-testid="stamp-seal-select"
+                >
                   {usable.map((a) => (
                     <option key={a.id} value={a.id}>
-                      {sealOf(a.sealId)?.name} · {t('stamp.usesLeft', { left: a.usesTotal - a.usesConsumed, total: a.usesTotal })}
+                      {sealOf(a.sealId)?.name} ·{' '}
+                      {t('stamp.usesLeft', { left: a.usesTotal - a.usesConsumed, total: a.usesTotal })}
                     </option>
                   ))}
                 </select>
@@ -274,7 +315,10 @@ export function StampWithGrantPage() {
   const [chain, setChain] = useState<SignatureRecord[]>([]);
   const [onto, setOnto] = useState<Onto>('signed');
   const [result, setResult] = useState<SignatureRecord | null>(null);
-  const pages = useQuery((signal) => (document ? api.documentPages(document.sha256, signal) : Promise.resolve(undefined)), [document?.sha256]);
+  const pages = useQuery(
+    (signal) => (document ? api.documentPages(document.sha256, signal) : Promise.resolve(undefined)),
+    [document?.sha256],
+  );
   const seal = electronic.find((s) => s.id === sealId) ?? (electronic.length === 1 ? electronic[0] : undefined);
   const categories = seal?.grant.categories ?? [];
   const chosenCategory = categories.includes(category) ? category : categories.length === 1 ? categories[0]! : '';
@@ -303,7 +347,9 @@ export function StampWithGrantPage() {
       setChain([]);
       setOnto('signed');
     } catch (error) {
-      setUploadError(error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }));
+      setUploadError(
+        error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }),
+      );
     } finally {
       setUploading(false);
     }
@@ -361,7 +407,13 @@ export function StampWithGrantPage() {
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     form.setAttempted(true);
-    if (missingSeal || missingCategory || missingDocument || Object.keys(form.clientProblems).length > 0 || (form.options.mode === 'position' && !form.draft.appearance)) {
+    if (
+      missingSeal ||
+      missingCategory ||
+      missingDocument ||
+      Object.keys(form.clientProblems).length > 0 ||
+      (form.options.mode === 'position' && !form.draft.appearance)
+    ) {
       revealProblem();
       return;
     }
@@ -382,7 +434,11 @@ export function StampWithGrantPage() {
                 const selected = seal?.id === s.id;
                 return (
                   <li key={s.id}>
-                    <label className={`seal-choice${selected ? ' selected' : ''}`} data-testid="stamp-seal-option" data-seal-code={s.code}>
+                    <label
+                      className={`seal-choice${selected ? ' selected' : ''}`}
+                      data-testid="stamp-seal-option"
+                      data-seal-code={s.code}
+                    >
                       <input
                         type="radio"
                         name="stamp-seal"
@@ -395,11 +451,14 @@ export function StampWithGrantPage() {
                       <span className="seal-choice-body">
                         <span className="seal-choice-name">{s.name}</span>
                         <span className="seal-choice-meta">
-                          <span className="mono">{s.code}</span> · {sealTypeName(i18n, s.type)} · {sealKindName(i18n, s.kind)}
+                          <span className="mono">{s.code}</span> · {sealTypeName(i18n, s.type)} ·{' '}
+                          {sealKindName(i18n, s.kind)}
                         </span>
                         <span className="seal-choice-meta">
                           {s.companyName}
-                          {s.grant.remainingUses !== null && <> · {t('apply.usesLeft', { n: s.grant.remainingUses })}</>}
+                          {s.grant.remainingUses !== null && (
+                            <> · {t('apply.usesLeft', { n: s.grant.remainingUses })}</>
+                          )}
                         </span>
                       </span>
                       <Icon name="check" size={20} className="seal-choice-check" />
@@ -415,15 +474,27 @@ export function StampWithGrantPage() {
             )}
           </fieldset>
           {seal && (
-            <Field label={t('category.label')} error={form.attempted && missingCategory ? t('field.chooseCategory') : sign.error?.fieldErrors().category}>
+            <Field
+              label={t('category.label')}
+              error={form.attempted && missingCategory ? t('field.chooseCategory') : sign.error?.fieldErrors().category}
+            >
               {(p) => (
-                <select {...p} className="input" value={chosenCategory} onChange={(e) => setCategory(e.target.value)} data-testid="stamp-category">
+                <select
+                  {...p}
+                  className="input"
+                  value={chosenCategory}
+                  onChange={(e) => setCategory(e.target.value)}
+                  data-testid="stamp-category"
+                >
                   <CategoryOptions categories={categories} />
                 </select>
               )}
             </Field>
           )}
-          <div className={`field${form.attempted && missingDocument ? ' field-invalid' : ''}`} data-testid="stamp-upload">
+          <div
+            className={`field${form.attempted && missingDocument ? ' field-invalid' : ''}`}
+            data-testid="stamp-upload"
+          >
             <span className="field-label">{t('stamp.upload')}</span>
             {document ? (
               <ul className="document-list">
@@ -440,7 +511,14 @@ export function StampWithGrantPage() {
             <label className="button button-small file-button">
               <Icon name="upload" size={16} />
               {uploading ? t('stamp.uploading') : document ? t('stamp.chooseOther') : t('stamp.choosePdf')}
-              <input type="file" accept="application/pdf" hidden disabled={uploading} data-testid="stamp-file-input" onChange={(e) => void upload(e.target.files).then(() => (e.target.value = ''))} />
+              <input
+                type="file"
+                accept="application/pdf"
+                hidden
+                disabled={uploading}
+                data-testid="stamp-file-input"
+                onChange={(e) => void upload(e.target.files).then(() => (e.target.value = ''))}
+              />
             </label>
             {form.attempted && missingDocument && (
               <p className="field-error" data-testid="field-error">

@@ -16,7 +16,12 @@ import { roleName, statusName, useI18n } from '../i18n';
 import { Link } from '../router';
 import { useCan } from '../session';
 
-type Dialog = { kind: 'status'; status: UserStatus } | { kind: 'password' } | { kind: 'profile' } | { kind: 'revoke'; role: UserRole } | null;
+type Dialog =
+  | { kind: 'status'; status: UserStatus }
+  | { kind: 'password' }
+  | { kind: 'profile' }
+  | { kind: 'revoke'; role: UserRole }
+  | null;
 
 export function UserDetailPage({ userId }: { userId: string }) {
   const i18n = useI18n();
@@ -59,10 +64,20 @@ export function UserDetailPage({ userId }: { userId: string }) {
         </div>
         {canWrite && user.status !== 'resigned' && (
           <div className="page-actions">
-            <button type="button" className="button" onClick={() => setDialog({ kind: 'profile' })} data-testid="user-edit">
+            <button
+              type="button"
+              className="button"
+              onClick={() => setDialog({ kind: 'profile' })}
+              data-testid="user-edit"
+            >
               {t('user.editProfile')}
             </button>
-            <button type="button" className="button" onClick={() => setDialog({ kind: 'password' })} data-testid="user-password-reset">
+            <button
+              type="button"
+              className="button"
+              onClick={() => setDialog({ kind: 'password' })}
+              data-testid="user-password-reset"
+            >
               {t('user.resetPassword')}
             </button>
           </div>
@@ -83,15 +98,30 @@ export function UserDetailPage({ userId }: { userId: string }) {
           {canWrite && user.status !== 'resigned' && (
             <div className="button-row">
               {user.status === 'active' ? (
-                <button type="button" className="button button-danger-outline" onClick={() => setDialog({ kind: 'status', status: 'suspended' })} data-testid="user-suspend">
+                <button
+                  type="button"
+                  className="button button-danger-outline"
+                  onClick={() => setDialog({ kind: 'status', status: 'suspended' })}
+                  data-testid="user-suspend"
+                >
                   {t('user.suspend')}
                 </button>
               ) : (
-                <button type="button" className="button button-primary" onClick={() => setDialog({ kind: 'status', status: 'active' })} data-testid="user-reactivate">
+                <button
+                  type="button"
+                  className="button button-primary"
+                  onClick={() => setDialog({ kind: 'status', status: 'active' })}
+                  data-testid="user-reactivate"
+                >
                   {t('user.reactivate')}
                 </button>
               )}
-              <button type="button" className="button button-danger-outline" onClick={() => setDialog({ kind: 'status', status: 'resigned' })} data-testid="user-resign">
+              <button
+                type="button"
+                className="button button-danger-outline"
+                onClick={() => setDialog({ kind: 'status', status: 'resigned' })}
+                data-testid="user-resign"
+              >
                 {t('user.resign')}
               </button>
               {user.locked && <UnlockButton userId={user.id} onDone={(u) => updated(u, t('user.unlocked'))} />}
@@ -114,7 +144,11 @@ export function UserDetailPage({ userId }: { userId: string }) {
                   <span className="muted small">{i18n.formatDate(r.createdAt, false)}</span>
                 </div>
                 {can('roles.assign', r.companyId) && (
-                  <button type="button" className="button button-small" onClick={() => setDialog({ kind: 'revoke', role: r })}>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    onClick={() => setDialog({ kind: 'revoke', role: r })}
+                  >
                     {t('role.revoke')}
                   </button>
                 )}
@@ -137,7 +171,12 @@ export function UserDetailPage({ userId }: { userId: string }) {
       <PostsSection user={user} canWrite={canWrite} onChange={(u) => updated(u)} />
 
       {dialog?.kind === 'status' && (
-        <StatusDialog user={user} status={dialog.status} onClose={() => setDialog(null)} onDone={(u) => updated(u, t('user.statusChanged', { status: statusName(i18n, u.status) }))} />
+        <StatusDialog
+          user={user}
+          status={dialog.status}
+          onClose={() => setDialog(null)}
+          onDone={(u) => updated(u, t('user.statusChanged', { status: statusName(i18n, u.status) }))}
+        />
       )}
       {dialog?.kind === 'password' && (
         <PasswordDialog
@@ -149,7 +188,9 @@ export function UserDetailPage({ userId }: { userId: string }) {
           }}
         />
       )}
-      {dialog?.kind === 'profile' && <ProfileDialog user={user} onClose={() => setDialog(null)} onDone={(u) => updated(u, t('user.saved'))} />}
+      {dialog?.kind === 'profile' && (
+        <ProfileDialog user={user} onClose={() => setDialog(null)} onDone={(u) => updated(u, t('user.saved'))} />
+      )}
       {dialog?.kind === 'revoke' && (
         <RevokeDialog
           user={user}
@@ -231,7 +272,17 @@ function UnlockButton({ userId, onDone }: { userId: string; onDone: (u: UserDeta
   );
 }
 
-function RevokeDialog({ user, role, onDone, onClose }: { user: UserDetail; role: UserRole; onDone: () => void; onClose: () => void }) {
+function RevokeDialog({
+  user,
+  role,
+  onDone,
+  onClose,
+}: {
+  user: UserDetail;
+  role: UserRole;
+  onDone: () => void;
+  onClose: () => void;
+}) {
   const i18n = useI18n();
   const { t } = i18n;
   const revoke = useMutation(() => api.revokeRole(role.id), onDone);

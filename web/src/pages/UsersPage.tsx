@@ -25,15 +25,27 @@ export function UsersPage() {
   const { query } = useLocation();
   const companyId = query.get('company') ?? '';
   const includeSubsidiaries = query.get('sub') !== '0';
-  const status = (USER_STATUSES as readonly string[]).includes(query.get('status') ?? '') ? (query.get('status') as UserStatus) : undefined;
+  const status = (USER_STATUSES as readonly string[]).includes(query.get('status') ?? '')
+    ? (query.get('status') as UserStatus)
+    : undefined;
   const q = query.get('q') ?? '';
   const departmentId = query.get('department') ?? '';
   const [searchText, setSearchText] = useState(q);
-  const [paging, setPaging] = useState<{ key: string; cursors: Array<string | undefined> }>({ key: '', cursors: [undefined] });
+  const [paging, setPaging] = useState<{ key: string; cursors: Array<string | undefined> }>({
+    key: '',
+    cursors: [undefined],
+  });
   const [creating, setCreating] = useState(false);
 
   const setFilter = (patch: Record<string, string | undefined>) => {
-    const next = { company: companyId, sub: includeSubsidiaries ? undefined : '0', status, q, department: departmentId, ...patch };
+    const next = {
+      company: companyId,
+      sub: includeSubsidiaries ? undefined : '0',
+      status,
+      q,
+      department: departmentId,
+      ...patch,
+    };
     navigate(href('/users', next), { replace: true });
   };
 
@@ -48,7 +60,8 @@ export function UsersPage() {
   // Pages belong to one set of filters: changing a filter starts again at page 1.
   const filterKey = [companyId, includeSubsidiaries, status, q, departmentId].join('|');
   const cursors = paging.key === filterKey ? paging.cursors : [undefined];
-  const setCursors = (update: (c: Array<string | undefined>) => Array<string | undefined>) => setPaging({ key: filterKey, cursors: update(cursors) });
+  const setCursors = (update: (c: Array<string | undefined>) => Array<string | undefined>) =>
+    setPaging({ key: filterKey, cursors: update(cursors) });
   const cursor = cursors[cursors.length - 1];
 
   const page = useQuery(
@@ -76,7 +89,12 @@ export function UsersPage() {
         subtitle={t('user.subtitle')}
         actions={
           permissions.has('org.write') && (
-            <button type="button" className="button button-primary" onClick={() => setCreating(true)} data-testid="user-new">
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => setCreating(true)}
+              data-testid="user-new"
+            >
               <Icon name="plus" size={16} />
               {t('user.new')}
             </button>
@@ -86,15 +104,33 @@ export function UsersPage() {
       <div className="toolbar" data-testid="user-filters">
         <label className="toolbar-field toolbar-grow">
           <span>{t('common.search')}</span>
-          <input type="search" className="input" value={searchText} onChange={(e) => setSearchText(e.target.value)} placeholder={t('user.searchPlaceholder')} data-testid="user-search" />
+          <input
+            type="search"
+            className="input"
+            value={searchText}
+            onChange={(e) => setSearchText(e.target.value)}
+            placeholder={t('user.searchPlaceholder')}
+            data-testid="user-search"
+          />
         </label>
         <label className="toolbar-field">
           <span>{t('user.company')}</span>
-          <CompanySelect value={companyId} allowEmpty emptyLabel={t('company.all')} onChange={(id) => setFilter({ company: id || undefined, department: undefined })} data-testid="user-filter-company" />
+          <CompanySelect
+            value={companyId}
+            allowEmpty
+            emptyLabel={t('company.all')}
+            onChange={(id) => setFilter({ company: id || undefined, department: undefined })}
+            data-testid="user-filter-company"
+          />
         </label>
         <label className="toolbar-field">
           <span>{t('user.status')}</span>
-          <select className="input" value={status ?? ''} onChange={(e) => setFilter({ status: e.target.value || undefined })} data-testid="user-filter-status">
+          <select
+            className="input"
+            value={status ?? ''}
+            onChange={(e) => setFilter({ status: e.target.value || undefined })}
+            data-testid="user-filter-status"
+          >
             <option value="">{t('user.anyStatus')}</option>
             {USER_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -105,7 +141,11 @@ export function UsersPage() {
         </label>
         {companyId && !departmentId && (
           <label className="toolbar-check">
-            <input type="checkbox" checked={includeSubsidiaries} onChange={(e) => setFilter({ sub: e.target.checked ? undefined : '0' })} />
+            <input
+              type="checkbox"
+              checked={includeSubsidiaries}
+              onChange={(e) => setFilter({ sub: e.target.checked ? undefined : '0' })}
+            />
             <span>{t('user.includeSubsidiaries')}</span>
           </label>
         )}
@@ -117,7 +157,13 @@ export function UsersPage() {
         )}
       </div>
       <section className="card card-flush">
-        <LoadState loading={page.loading} error={page.error} empty={items.length === 0} onRetry={page.reload} emptyText={t('common.noResults')} />
+        <LoadState
+          loading={page.loading}
+          error={page.error}
+          empty={items.length === 0}
+          onRetry={page.reload}
+          emptyText={t('common.noResults')}
+        />
         {!page.loading && items.length > 0 && (
           <table className="table responsive" data-testid="user-table">
             <thead>
@@ -142,7 +188,9 @@ export function UsersPage() {
                     {u.email}
                   </td>
                   <td data-label={t('user.company')}>{directory.nameOf(u.companyId)}</td>
-                  <td data-label={t('user.department')}>{u.departmentId ? (departmentNames.get(u.departmentId) ?? '…') : <span className="muted">—</span>}</td>
+                  <td data-label={t('user.department')}>
+                    {u.departmentId ? (departmentNames.get(u.departmentId) ?? '…') : <span className="muted">—</span>}
+                  </td>
                   <td data-label={t('user.status')}>
                     <StatusBadge status={u.status} />
                   </td>
@@ -153,7 +201,13 @@ export function UsersPage() {
         )}
         {(cursors.length > 1 || page.data?.nextCursor) && (
           <div className="pager">
-            <button type="button" className="button button-small" disabled={cursors.length <= 1 || page.loading} onClick={() => setCursors((c) => c.slice(0, -1))} data-testid="user-prev">
+            <button
+              type="button"
+              className="button button-small"
+              disabled={cursors.length <= 1 || page.loading}
+              onClick={() => setCursors((c) => c.slice(0, -1))}
+              data-testid="user-prev"
+            >
               {t('common.previous')}
             </button>
             <span className="muted small">{t('common.page', { n: cursors.length })}</span>

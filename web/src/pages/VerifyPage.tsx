@@ -11,9 +11,14 @@ import { useLocation } from '../router';
 /** The server refuses more (POST /verifications); saying so before sending spares a phone the upload. */
 const MAX_BYTES = 20 * 1024 * 1024;
 
-type State = { status: 'idle' } | { status: 'checking'; name: string } | { status: 'done'; name: string; report: VerificationReport } | { status: 'failed'; name: string; error: ApiError | null; tooLarge?: boolean };
+type State =
+  | { status: 'idle' }
+  | { status: 'checking'; name: string }
+  | { status: 'done'; name: string; report: VerificationReport }
+  | { status: 'failed'; name: string; error: ApiError | null; tooLarge?: boolean };
 
-const asApiError = (error: unknown) => (error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) }));
+const asApiError = (error: unknown) =>
+  error instanceof ApiError ? error : new ApiError({ status: 0, code: 'network_error', detail: String(error) });
 
 /**
  * 验证: anyone signed in uploads a PDF and reads the verifier's report — intact or not, each
@@ -74,7 +79,13 @@ export function VerifyPage() {
         <label className={`button ${state.status === 'idle' ? 'button-primary' : ''} verify-choose`}>
           <Icon name="upload" size={18} />
           {checking ? t('verify.checking') : state.status === 'idle' ? t('verify.choose') : t('verify.chooseOther')}
-          <input type="file" accept="application/pdf,.pdf" hidden disabled={checking} data-testid="verify-file-input" onChange={(e) => {
+          <input
+            type="file"
+            accept="application/pdf,.pdf"
+            hidden
+            disabled={checking}
+            data-testid="verify-file-input"
+            onChange={(e) => {
               choose(e.target.files);
               e.target.value = '';
             }}
