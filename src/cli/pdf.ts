@@ -95,7 +95,8 @@ function describe(s: SignatureReport): string {
   const who = s.signer ? (s.signer.commonName ?? s.signer.subject) : 'unknown signer';
   const kind =
     s.kind === 'document-timestamp' ? 'document time-stamp' : `signature${s.level ? ` (PAdES ${s.level})` : ''}`;
-  lines.push(`#${s.index + 1} ${s.fieldName}: ${s.valid ? 'VALID' : 'INVALID'} ${kind} by ${who}`);
+  const status = s.status === 'valid' ? 'VALID' : s.status === 'unknown-signer' ? 'UNKNOWN SIGNER' : 'INVALID';
+  lines.push(`#${s.index + 1} ${s.fieldName}: ${status} ${kind} by ${who}`);
   lines.push(
     `   signed at ${s.signedAt ?? 'unknown time'} (${s.timestamped ? (s.timestampTrusted ? 'trusted time-stamp' : 'time-stamp') : 'claimed by the signer'})`,
   );
@@ -113,7 +114,13 @@ function describe(s: SignatureReport): string {
 
 function formatReport(file: string, report: VerificationReport): string {
   if (report.signatures.length === 0) return `${file}: no signatures\n`;
-  const head = `${file}: ${report.intact ? 'intact' : 'NOT INTACT'} — ${report.signatures.length} signature${report.signatures.length === 1 ? '' : 's'}, ${report.revisions} revision${report.revisions === 1 ? '' : 's'}, SHA-256 ${report.sha256}`;
+  const verdict =
+    report.verdict === 'valid'
+      ? 'valid'
+      : report.verdict === 'unknown-signer'
+        ? 'intact, but a signer is NOT TRUSTED'
+        : 'NOT VALID';
+  const head = `${file}: ${verdict} — ${report.signatures.length} signature${report.signatures.length === 1 ? '' : 's'}, ${report.revisions} revision${report.revisions === 1 ? '' : 's'}, SHA-256 ${report.sha256}`;
   return `${head}\n${report.signatures.map(describe).join('\n')}\n`;
 }
 
@@ -232,7 +239,7 @@ export function registerPdfCommands(program: Command): void {
       const crls = await readCrls(options.crl ?? []);
       const report = await verifyPdf(pdfBytes, { trustAnchors, crls, extractImages: options.images });
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(file, report));
-      const untrusted = trustAnchors.length > 0 && report.signatures.some((s) => !s.chainTrusted);
-      process.exitCode = report.signatures.length > 0 && report.intact && !untrusted ? 0 : 1;
+      // `valid` already requires a validated path once --trust names roots: one verdict everywhere.
+      process.exitCode = report.signatures.length > 0 && report.intact ? 0 : 1;
     });
 }

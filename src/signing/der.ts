@@ -1,7 +1,6 @@
 // A small DER (X.690) encoder and a bounds-checked reader. Certificates, CRLs, CMS and RFC 3161
 // structures are built and read with these instead of a general ASN.1 library: the structures
 // are few and fixed, and signing throughput depends on not building object trees per signature.
-import { AppError } from '../server/errors.js';
 
 export const TAG = {
   boolean: 0x01,
@@ -144,12 +143,8 @@ export interface Node {
   end: number;
 }
 
-export class DerError extends AppError {
-  constructor(what: string, detail: string) {
-    super('signing_key_invalid', `${what}: ${detail}`);
-    this.name = 'DerError';
-  }
-}
+export { DerError } from './asn1.js';
+import { DerError } from './asn1.js';
 
 /** Raised when a DER structure is malformed; `what` names the structure for the error message. */
 export function derFail(what: string, detail: string): never {

@@ -1,33 +1,13 @@
 // Revocation data for B-LT from the certificates themselves: CRLs downloaded from their CRL
 // distribution points (RFC 5280 §4.2.1.13), with timeouts and size limits. The built-in CA will
 // rather hand over its own current CRLs (staticRevocationSource).
-import { childrenOf, contentOf, parseDer } from './der.js';
-import { OID } from './oids.js';
 import type { RevocationSource } from './pades.js';
 import { readBounded } from './tsa.js';
 import { parseCertificate, parseCrl } from './x509.js';
 
 /** The http(s) URLs in a certificate's CRL distribution points. */
 export function crlDistributionPoints(certificate: Buffer): string[] {
-  const ext = parseCertificate(certificate).extensions.get(OID.crlDistributionPoints);
-  if (!ext) return [];
-  const urls: string[] = [];
-  try {
-    for (const point of childrenOf(parseDer(ext.value))) {
-      for (const field of childrenOf(point)) {
-        if (field.tag !== 0xa0) continue; // distributionPoint
-        for (const name of childrenOf(field)) {
-          if (name.tag !== 0xa0) continue; // fullName
-          for (const general of childrenOf(name)) {
-            if (general.tag === 0x86) urls.push(contentOf(general).toString('latin1')); // uniformResourceIdentifier
-          }
-        }
-      }
-    }
-  } catch {
-    return urls;
-  }
-  return urls.filter((u) => /^https?:\/\//i.test(u));
+  return parseCertificate(certificate).crlDistributionPoints.filter((u) => /^https?:\/\//i.test(u));
 }
 
 export interface HttpRevocationOptions {

@@ -1,33 +1,28 @@
-// RFC 3161 time-stamping: the authority (TimeStampReq DER → TimeStampResp DER, backing `/tsa`)
-// and the client side (`Timestamper`), in-process or over HTTP with failover.
+// RFC 3161 time-stamping on @peculiar/asn1-tsp: the authority (TimeStampReq DER → TimeStampResp
+// DER, backing `/tsa`) and the client side (`Timestamper`), in-process or over HTTP with failover.
 import { createHash, randomBytes } from 'node:crypto';
-import { AppError } from '../server/errors.js';
+import { AsnParser, OctetString } from '@peculiar/asn1-schema';
 import {
-  TAG,
-  boolean,
-  childrenOf,
-  contentOf,
-  encodingOf,
-  expectTag,
-  generalizedTime,
-  integer,
-  namedBits,
-  octetString,
-  oid,
-  parseDer,
-  readInteger,
-  readOid,
-  readTime,
-  seq,
-  utf8,
-  explicit,
-  type Node,
-} from './der.js';
+  Accuracy,
+  MessageImprint,
+  PKIFailureInfo,
+  PKIFreeText,
+  PKIStatus,
+  PKIStatusInfo,
+  TSTInfo,
+  TimeStampReq,
+  TimeStampResp,
+} from '@peculiar/asn1-tsp';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+import { AppError } from '../server/errors.js';
+import { BER_LIMITS, encode, integerBytes, integerValue, namedBits, parseAs, toBuffer } from './asn1.js';
 import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
 import {
   checkSigningCertificateAttribute,
   encodeSignedData,
   findSignerCertificate,
+  octetStringValue,
   parseSignedData,
   signAttributes,
   type ParsedSignedData,
@@ -48,11 +43,23 @@ export interface TimeStampAuthority {
   accuracySeconds?: number;
 }
 
-/** PKIFailureInfo bits (RFC 3161 §2.4.2). */
+/**
+ * PKIFailureInfo bit numbers (RFC 3161 §2.4.2). asn1-tsp's PKIFailureInfoFlags number some bits
+ * one lower than the RFC (badRequest as bit 1, not 2), so the bits are set here by number.
+ */
 const FAIL = { badAlg: 0, badRequest: 2, badDataFormat: 5, unacceptedPolicy: 15, systemFailure: 25 } as const;
 
 function rejection(failBit: number, text: string): Buffer {
-  return seq(seq(integer(2), seq(utf8(text)), namedBits([failBit])));
+  const bits = namedBits([failBit]);
+  return encode(
+    new TimeStampResp({
+      status: new PKIStatusInfo({
+        status: PKIStatus.rejection,
+        statusString: new PKIFreeText([text]),
+        failInfo: new PKIFailureInfo(bits.bytes, bits.unusedBits),
+      }),
+    }),
+  );
 }
 
 function assertTsaCertificate(signer: Signer): void {
@@ -72,54 +79,43 @@ function assertTsaCertificate(signer: Signer): void {
  */
 export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request: Buffer): Promise<Buffer> {
   assertTsaCertificate(tsa.signer);
-  let fields: Node[];
+  if (request.length > 64 * 1024) return rejection(FAIL.badDataFormat, 'request too large');
+  let req: TimeStampReq;
   try {
-    if (request.length > 64 * 1024) return rejection(FAIL.badDataFormat, 'request too large');
-    const root = parseDer(request, 'TimeStampReq');
-    if (root.end !== request.length) return rejection(FAIL.badDataFormat, 'trailing bytes after the request');
-    fields = childrenOf(expectTag(root, TAG.sequence, 'TimeStampReq'), 'TimeStampReq');
-  } catch {
-    return rejection(FAIL.badDataFormat, 'not a DER TimeStampReq');
-  }
-  let hash: HashName | 'SHA-1' | null;
-  let imprint: Buffer;
-  let messageImprint: Buffer;
-  let nonce: Buffer | null = null;
-  let certReq = false;
-  const policy = tsa.policy ?? DEFAULT_TSA_POLICY;
-  try {
-    if (readInteger(fields[0]!, 'TimeStampReq') !== 1n) return rejection(FAIL.badRequest, 'unsupported version');
-    const mi = fields[1]!;
-    messageImprint = encodingOf(mi);
-    const [alg, hashed] = childrenOf(mi, 'TimeStampReq');
-    hash = hashByOid(readOid(childrenOf(alg!, 'TimeStampReq')[0]!, 'TimeStampReq'));
-    imprint = contentOf(expectTag(hashed, TAG.octetString, 'TimeStampReq'));
-    for (const field of fields.slice(2)) {
-      if (field.tag === TAG.oid && readOid(field) !== policy)
-        return rejection(FAIL.unacceptedPolicy, 'unaccepted policy');
-      if (field.tag === TAG.integer) nonce = encodingOf(field);
-      if (field.tag === TAG.boolean) certReq = contentOf(field)[0] !== 0;
-      if (field.tag === 0xa0) return rejection(FAIL.badRequest, 'extensions are not supported');
-    }
+    const parsed = asn1js.fromBER(request, BER_LIMITS);
+    if (parsed.offset === -1) return rejection(FAIL.badDataFormat, 'not a DER TimeStampReq');
+    if (parsed.offset !== request.length) return rejection(FAIL.badDataFormat, 'trailing bytes after the request');
+    req = AsnParser.fromASN(parsed.result, TimeStampReq);
   } catch {
     return rejection(FAIL.badDataFormat, 'unreadable TimeStampReq');
   }
+  const policy = tsa.policy ?? DEFAULT_TSA_POLICY;
+  if (req.version !== 1) return rejection(FAIL.badRequest, 'unsupported version');
+  if (req.reqPolicy !== undefined && req.reqPolicy !== policy)
+    return rejection(FAIL.unacceptedPolicy, 'unaccepted policy');
+  if (req.extensions?.length) return rejection(FAIL.badRequest, 'extensions are not supported');
+  const hash = hashByOid(req.messageImprint.hashAlgorithm.algorithm);
+  const imprint = toBuffer(req.messageImprint.hashedMessage.buffer);
   if (hash === null || hash === 'SHA-1') return rejection(FAIL.badAlg, 'use SHA-256, SHA-384 or SHA-512');
   if (imprint.length !== createHash(NODE_HASH[hash]).digest().length)
     return rejection(FAIL.badDataFormat, 'hash length does not match its algorithm');
 
   const genTime = (tsa.now ?? (() => new Date()))();
-  const accuracy = tsa.accuracySeconds ?? 1;
-  const tstInfo = seq(
-    integer(1),
-    oid(policy),
-    messageImprint,
-    // Serial numbers must be unique per TSA (§2.4.2); 128 random bits need no shared counter
-    // between server processes.
-    integer(BigInt(`0x${randomBytes(16).toString('hex')}`)),
-    generalizedTime(genTime),
-    seq(integer(accuracy)),
-    ...(nonce ? [nonce] : []),
+  const tstInfo = encode(
+    new TSTInfo({
+      version: 1,
+      policy,
+      messageImprint: new MessageImprint({
+        hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[hash] }),
+        hashedMessage: new OctetString(imprint),
+      }),
+      // Serial numbers must be unique per TSA (§2.4.2); 128 random bits need no shared counter
+      // between server processes.
+      serialNumber: integerBytes(BigInt(`0x${randomBytes(16).toString('hex')}`)),
+      genTime,
+      accuracy: new Accuracy({ seconds: tsa.accuracySeconds ?? 1 }),
+      nonce: req.nonce,
+    }),
   );
   const tsaHash: HashName = tsa.signer.keyType === 'EC' || hash === 'SHA-256' ? 'SHA-256' : hash;
   const parts = await signAttributes({
@@ -128,20 +124,16 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     digest: createHash(NODE_HASH[tsaHash]).update(tstInfo).digest(),
     contentType: OID.tstInfo,
     content: tstInfo,
-    includeChain: certReq,
+    includeChain: req.certReq,
+    // §2.4.1: without certReq the token carries no certificates at all.
+    omitCertificates: !req.certReq,
   });
-  return seq(seq(integer(0)), certReq ? encodeSignedData(parts) : stripCertificates(parts));
-}
-
-/** A token without the certificates field, for certReq = false (§2.4.1). */
-function stripCertificates(parts: Awaited<ReturnType<typeof signAttributes>>): Buffer {
-  const full = encodeSignedData({ ...parts, input: { ...parts.input, includeChain: false } });
-  // encodeSignedData always writes [0] certificates; rebuild without it by parsing the output.
-  const root = parseDer(full);
-  const [type, wrapped] = childrenOf(root);
-  const sd = childrenOf(childrenOf(wrapped!)[0]!);
-  const kept = sd.filter((n) => n.tag !== 0xa0).map(encodingOf);
-  return seq(encodingOf(type!), explicit(0, seq(...kept)));
+  const token = encodeSignedData(parts);
+  const status = encode(new PKIStatusInfo({ status: PKIStatus.granted }));
+  // TimeStampResp ::= SEQUENCE { status, timeStampToken }: the token is kept as encoded.
+  return toBuffer(
+    new asn1js.Sequence({ value: [asn1js.fromBER(status).result, asn1js.fromBER(token).result] }).toBER(),
+  );
 }
 
 // ---------------------------------------------------------------- client side
@@ -153,7 +145,17 @@ export interface Timestamper {
 }
 
 export function buildTimeStampRequest(digest: Buffer, hash: HashName, nonce: Buffer): Buffer {
-  return seq(integer(1), seq(seq(oid(HASH_OID[hash])), octetString(digest)), integer(nonce), boolean(true));
+  return encode(
+    new TimeStampReq({
+      version: 1,
+      messageImprint: new MessageImprint({
+        hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[hash] }),
+        hashedMessage: new OctetString(digest),
+      }),
+      nonce: integerBytes(BigInt(`0x${nonce.toString('hex')}`)),
+      certReq: true,
+    }),
+  );
 }
 
 export interface TstInfo {
@@ -166,38 +168,30 @@ export interface TstInfo {
 }
 
 export function parseTstInfo(der: Buffer): TstInfo {
-  const what = 'TSTInfo';
-  const f = childrenOf(expectTag(parseDer(der, what), TAG.sequence, what), what);
-  const [alg, hashed] = childrenOf(f[2]!, what);
-  let nonce: bigint | null = null;
-  for (const extra of f.slice(5)) if (extra.tag === TAG.integer) nonce = readInteger(extra, what);
+  const info = parseAs(der, TSTInfo, 'TSTInfo');
   return {
-    policy: readOid(f[1]!, what),
-    hash: hashByOid(readOid(childrenOf(alg!, what)[0]!, what)),
-    imprint: contentOf(hashed!),
-    serial: readInteger(f[3]!, what),
-    genTime: readTime(f[4]!, what),
-    nonce,
+    policy: info.policy,
+    hash: hashByOid(info.messageImprint.hashAlgorithm.algorithm),
+    imprint: toBuffer(info.messageImprint.hashedMessage.buffer),
+    serial: integerValue(new Uint8Array(info.serialNumber)),
+    genTime: info.genTime,
+    nonce: info.nonce ? integerValue(new Uint8Array(info.nonce)) : null,
   };
 }
 
-/** Reads a TimeStampResp: the token when granted, else an error naming the status. */
+/** Reads a TimeStampResp: the token (as encoded) when granted, else an error naming the status. */
 export function parseTimeStampResponse(der: Buffer): Buffer {
-  const what = 'TimeStampResp';
-  const [status, token] = childrenOf(expectTag(parseDer(der, what), TAG.sequence, what), what);
-  const statusFields = childrenOf(status!, what);
-  const code = readInteger(statusFields[0]!, what);
-  if (code !== 0n && code !== 1n) {
-    const text =
-      statusFields[1]?.tag === TAG.sequence
-        ? childrenOf(statusFields[1])
-            .map((n) => contentOf(n).toString('utf8'))
-            .join('; ')
-        : '';
-    throw new Error(`TSA refused (status ${code}${text ? `: ${text}` : ''})`);
+  const parsed = asn1js.fromBER(der, BER_LIMITS);
+  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw new Error('not a TimeStampResp');
+  const [statusNode, tokenNode] = parsed.result.valueBlock.value;
+  if (!statusNode) throw new Error('the TimeStampResp has no status');
+  const status = AsnParser.fromASN(statusNode, PKIStatusInfo);
+  if (status.status !== PKIStatus.granted && status.status !== PKIStatus.grantedWithMods) {
+    const text = [...(status.statusString ?? [])].join('; ');
+    throw new Error(`TSA refused (status ${status.status}${text ? `: ${text}` : ''})`);
   }
-  if (!token) throw new Error('TSA granted but sent no token');
-  return Buffer.from(encodingOf(token));
+  if (!tokenNode) throw new Error('TSA granted but sent no token');
+  return Buffer.from(tokenNode.valueBeforeDecodeView);
 }
 
 export interface TokenCheck {
@@ -263,7 +257,7 @@ export function checkTimestampToken(
       !md ||
       !siHash ||
       siHash === 'SHA-1' ||
-      !createHash(NODE_HASH[siHash]).update(cms.content).digest().equals(contentOf(md))
+      !createHash(NODE_HASH[siHash]).update(cms.content).digest().equals(octetStringValue(md))
     )
       result.problems.push('the token content digest does not match');
     const cert = parseCertificate(certDer);
@@ -279,8 +273,15 @@ export function checkTimestampToken(
       result.problems.push("the TSA's signature on the token does not verify");
     if (checkSigningCertificateAttribute(si, certDer) !== 'ok')
       result.problems.push('the token does not bind the TSA certificate (ESS signing-certificate)');
-    if (!cert.extKeyUsage?.includes(OID.kpTimeStamping))
-      result.problems.push('the signing certificate is not a time-stamping certificate');
+    // RFC 3161 §2.3: exactly one extended key usage, id-kp-timeStamping, marked critical.
+    if (
+      !cert.extKeyUsage?.includes(OID.kpTimeStamping) ||
+      cert.extKeyUsage.length !== 1 ||
+      !cert.extensions.get(OID.extKeyUsage)?.critical
+    )
+      result.problems.push(
+        'the signing certificate is not a time-stamping certificate (RFC 3161 §2.3: timeStamping alone, critical)',
+      );
     if (info.genTime < cert.notBefore || info.genTime > cert.notAfter)
       result.problems.push("the time lies outside the TSA certificate's validity");
     result.ok = result.problems.length === 0;

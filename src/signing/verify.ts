@@ -9,10 +9,13 @@ import { AppError } from '../server/errors.js';
 import {
   checkSigningCertificateAttribute,
   findSignerCertificate,
+  octetStringValue,
   parseSignedData,
   type ParsedSignerInfo,
 } from './cms.js';
-import { childrenOf, contentOf, encodingOf } from './der.js';
+import { checkPublicKey, validatePath, type PathValidationResult, type Purpose } from './path-validation.js';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { RevocationInfoArchival, toBuffer } from './asn1.js';
 import { NODE_HASH, OID } from './oids.js';
 import { PdfStream, PdfString, isName, parsePdfDate } from './pdf/objects.js';
 import { PdfDocument, type PdfLimits } from './pdf/parser.js';
@@ -26,12 +29,17 @@ import {
   type SignatureField,
 } from './pdf-signatures.js';
 
-export type { Modification, SealImage } from './pdf-signatures.js';
 import { checkTimestampToken } from './tsa.js';
-import { isIssuedBy, parseCertificate, parseCrl, verifySignature, type Certificate, type Crl } from './x509.js';
+
+export type { Modification, SealImage } from './pdf-signatures.js';
+import { parseCertificate, parseCrl, verifySignature, type Certificate, type Crl } from './x509.js';
 
 export interface VerifyOptions {
-  /** Trusted roots (DER). Without any, no chain is trusted and `chainTrusted` is false. */
+  /**
+   * Trusted roots (DER). With any, a signature is valid only when a certification path from its
+   * signer to one of them validates (RFC 5280 §6.1); without any, no signer is trusted and every
+   * intact signature is reported as by an unknown signer.
+   */
   trustAnchors?: Buffer[];
   /** More CRLs (DER) than the document carries, e.g. the platform's current ones. */
   crls?: Buffer[];
@@ -47,7 +55,13 @@ export interface SignatureReport {
   fieldName: string;
   kind: 'signature' | 'document-timestamp';
   subFilter: string | null;
+  /**
+   * The one verdict: intact bytes, a CMS signature that holds, a signer certificate valid and not
+   * revoked at the time that counts, and — once trust anchors are given — a validated path to one.
+   */
   valid: boolean;
+  /** `valid`; `unknown-signer`: intact, but no path to a trusted root; `invalid`: anything else. */
+  status: SignatureStatus;
   signer: { commonName: string | null; subject: string; issuer: string; serialNumber: string } | null;
   /** The proven time (time-stamp) when there is one, else the claimed time (/M). */
   signedAt: string | null;
@@ -72,9 +86,17 @@ export interface SignatureReport {
   problems: string[];
 }
 
+export type SignatureStatus = 'valid' | 'unknown-signer' | 'invalid';
+
 export interface VerificationReport {
   /** Every signature valid and nothing but signatures and validation data added after any of them. */
   intact: boolean;
+  /**
+   * For a person, in one word: `valid` (every signature valid, trusted, nothing else changed),
+   * `unknown-signer` (intact, but a signer does not chain to a trusted root), `invalid`, or
+   * `unsigned` (no signature at all).
+   */
+  verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
   sha256: string;
   revisions: number;
   signatures: SignatureReport[];
@@ -113,40 +135,12 @@ function cmsCrls(info: ParsedSignerInfo, crls: Buffer[]): Buffer[] {
   const archival = info.signedAttributes.get(OID.adbeRevocationInfoArchival)?.[0];
   if (archival) {
     try {
-      for (const part of childrenOf(archival)) {
-        if (part.tag !== 0xa0) continue;
-        for (const list of childrenOf(part)) for (const crl of childrenOf(list)) out.push(Buffer.from(encodingOf(crl)));
-      }
+      for (const crl of AsnConvert.parse(archival, RevocationInfoArchival).crl ?? []) out.push(toBuffer(crl));
     } catch {
       // ignore a malformed archival attribute; other sources may still answer
     }
   }
   return out;
-}
-
-interface ChainResult {
-  chain: Certificate[];
-  trusted: boolean;
-}
-
-function buildChain(leaf: Certificate, pool: Certificate[], anchors: Certificate[]): ChainResult {
-  const chain: Certificate[] = [leaf];
-  let current = leaf;
-  const isAnchor = (c: Certificate) =>
-    anchors.some((a) => a.der.equals(c.der) || (a.subjectDer.equals(c.subjectDer) && a.spki.equals(c.spki)));
-  for (let depth = 0; depth < 10; depth++) {
-    if (isAnchor(current)) return { chain, trusted: true };
-    const anchor = anchors.find((a) => isIssuedBy(current, a));
-    if (anchor) {
-      chain.push(anchor);
-      return { chain, trusted: true };
-    }
-    const issuer = pool.find((c) => c !== current && !chain.includes(c) && isIssuedBy(current, c));
-    if (!issuer) return { chain, trusted: false };
-    chain.push(issuer);
-    current = issuer;
-  }
-  return { chain, trusted: false };
 }
 
 function parseCerts(list: Buffer[]): Certificate[] {
@@ -173,29 +167,28 @@ function parseCrls(list: Buffer[]): Crl[] {
   return out;
 }
 
-function revocationOf(chain: Certificate[], crls: Crl[], at: Date, problems: string[]): 'good' | 'revoked' | 'unknown' {
-  let status: 'good' | 'revoked' | 'unknown' = 'good';
-  for (let i = 0; i + 1 < chain.length; i++) {
-    const cert = chain[i]!;
-    const issuer = chain[i + 1]!;
-    const candidates = crls.filter(
-      (c) =>
-        c.issuerDer.equals(issuer.subjectDer) && verifySignature(issuer.spki, c.signatureAlgorithm, c.tbs, c.signature),
-    );
-    if (candidates.length === 0) {
-      if (status === 'good') status = 'unknown';
-      continue;
-    }
-    for (const crl of candidates) {
-      const entry = crl.revoked.find((r) => r.serial === cert.serial);
-      // A revocation after the proven signing time does not undo the signature (ETSI EN 319 102-1 §5.2.6).
-      if (entry && entry.date <= at) {
-        problems.push(`${cert.subject} was revoked on ${entry.date.toISOString()}`);
-        return 'revoked';
-      }
-    }
-  }
-  return status;
+/** Validates the path of an end certificate at `at` and writes what it found into the report. */
+function checkChain(
+  leafDer: Buffer,
+  pool: Buffer[],
+  crls: Buffer[],
+  at: Date,
+  purpose: Purpose,
+  ctx: Context,
+): PathValidationResult {
+  return validatePath({
+    leaf: parseCertificate(leafDer),
+    pool: parseCerts(pool),
+    anchors: ctx.anchors,
+    at,
+    purpose,
+    crls: parseCrls(crls),
+  });
+}
+
+function statusOf(report: SignatureReport, path: PathValidationResult | null, cryptoOk: boolean): SignatureStatus {
+  if (!cryptoOk || report.revoked || (path?.anchored && !path.valid)) return 'invalid';
+  return path?.valid ? 'valid' : 'unknown-signer';
 }
 
 // ---------------------------------------------------------------- the verifier
@@ -234,7 +227,15 @@ export async function verifyPdf(pdf: Buffer, options: VerifyOptions = {}): Promi
     }
   }
   const intact = reports.every((r) => r.valid && r.modifiedAfter !== 'altered');
-  return { intact, sha256: sha256Of(pdf), revisions: doc.sections.length, signatures: reports };
+  const verdict =
+    reports.length === 0
+      ? 'unsigned'
+      : reports.some((r) => r.status === 'invalid' || r.modifiedAfter === 'altered')
+        ? 'invalid'
+        : reports.some((r) => r.status !== 'valid')
+          ? 'unknown-signer'
+          : 'valid';
+  return { intact, verdict, sha256: sha256Of(pdf), revisions: doc.sections.length, signatures: reports };
 }
 
 interface Context {
@@ -256,6 +257,7 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
     kind: isDocTs ? 'document-timestamp' : 'signature',
     subFilter: isName(subFilter) ? subFilter.value : null,
     valid: false,
+    status: 'invalid',
     signer: null,
     signedAt: claimed?.toISOString() ?? null,
     claimedSigningTime: claimed?.toISOString() ?? null,
@@ -311,20 +313,26 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
     report.timestampValid = check.ok;
     problems.push(...check.problems);
     if (check.genTime) report.signedAt = check.genTime.toISOString();
+    let path: PathValidationResult | null = null;
     if (check.tsaCertificate) {
-      const tsa = parseCertificate(check.tsaCertificate);
-      report.signer = signerOf(tsa);
-      const chain = buildChain(tsa, parseCerts([...check.certificates, ...ctx.dss.certs]), ctx.anchors);
-      report.chainTrusted = chain.trusted;
-      report.timestampTrusted = chain.trusted;
-      report.chain = chain.chain.map((x) => x.subject);
+      report.signer = signerOf(parseCertificate(check.tsaCertificate));
+      // The TSA's own certificates count at the time it vouches for.
       const at = check.genTime ?? new Date();
-      report.certificateValidAtSigningTime = chain.chain.every((x) => at >= x.notBefore && at <= x.notAfter);
-      report.revocation = revocationOf(chain.chain, parseCrls(ctx.extraCrls), at, problems);
-      report.revoked = report.revocation === 'revoked';
+      path = checkChain(
+        check.tsaCertificate,
+        [...check.certificates, ...ctx.dss.certs],
+        ctx.extraCrls,
+        at,
+        'timestamping',
+        ctx,
+      );
+      applyPath(report, path, problems);
     }
     report.level = null;
-    report.valid = check.ok && report.certificateValidAtSigningTime && !report.revoked;
+    const cryptoOk = check.ok && report.certificateValidAtSigningTime;
+    report.timestampTrusted = path?.valid ?? false;
+    report.valid = cryptoOk && !report.revoked && (ctx.anchors.length === 0 || report.chainTrusted);
+    report.status = statusOf(report, path, cryptoOk);
     return report;
   }
 
@@ -356,7 +364,7 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
   const digest = ranges.reduce((h, r) => h.update(r), createHash(NODE_HASH[hash])).digest();
   if (info.signedAttrs) {
     const md = info.signedAttributes.get(OID.messageDigest)?.[0];
-    report.digestMatches = !!md && contentOf(md).equals(digest);
+    report.digestMatches = !!md && octetStringValue(md).equals(digest);
     report.signatureVerified = verifySignature(
       cert.spki,
       info.signatureAlgorithm,
@@ -382,60 +390,71 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
   if (ess === 'mismatch') problems.push('the signing-certificate attribute names another certificate');
   if (ess === 'missing' && cades) problems.push('a CAdES signature must carry signing-certificate-v2');
 
-  // Time-stamp over the signature value (ETSI EN 319 122-1 §5.3).
+  const keyProblem = checkPublicKey(cert.spki);
+  if (keyProblem) problems.push(`the signer's certificate cannot be accepted: ${keyProblem}`);
+
+  // Time-stamp over the signature value (ETSI EN 319 122-1 §5.3). Its time counts only when its
+  // TSA's path validates; an unknown TSA proves nothing, and the signature is judged now.
   let provenTime: Date | null = null;
   const token = info.unsignedAttributes.get(OID.timeStampToken)?.[0];
   if (token) {
     report.timestamped = true;
-    const check = checkTimestampToken(Buffer.from(encodingOf(token)), { data: [info.signature] }, ctx.dss.certs);
+    const check = checkTimestampToken(token, { data: [info.signature] }, ctx.dss.certs);
     report.timestampValid = check.ok;
     if (!check.ok) problems.push(...check.problems.map((p) => `time-stamp: ${p}`));
     if (check.ok && check.tsaCertificate) {
-      const tsaChain = buildChain(
-        parseCertificate(check.tsaCertificate),
-        parseCerts([...check.certificates, ...ctx.dss.certs]),
-        ctx.anchors,
+      const tsaPath = checkChain(
+        check.tsaCertificate,
+        [...check.certificates, ...ctx.dss.certs],
+        ctx.extraCrls,
+        check.genTime!,
+        'timestamping',
+        ctx,
       );
-      report.timestampTrusted = tsaChain.trusted;
+      report.timestampTrusted = tsaPath.valid;
       report.signedAt = check.genTime!.toISOString();
-      if (tsaChain.trusted) provenTime = check.genTime;
-      else problems.push("time-stamp: the TSA's certificate does not chain to a trusted root");
+      if (tsaPath.valid) provenTime = check.genTime;
+      else problems.push(...tsaPath.problems.map((p) => `time-stamp: ${p}`));
     }
   }
 
-  const chain = buildChain(cert, parseCerts([...cms.certificates, ...ctx.dss.certs]), ctx.anchors);
-  report.chain = chain.chain.map((x) => x.subject);
-  report.chainTrusted = chain.trusted;
-  if (!chain.trusted)
-    problems.push(
-      ctx.anchors.length
-        ? 'the certificate does not chain to a trusted root'
-        : 'no trusted roots were given, so the chain is not checked',
-    );
   const at = provenTime ?? ctx.options.at ?? new Date();
-  report.certificateValidAtSigningTime = chain.chain.every((x) => at >= x.notBefore && at <= x.notAfter);
+  const path = checkChain(
+    certDer,
+    [...cms.certificates, ...ctx.dss.certs],
+    cmsCrls(info, [...cms.crls, ...ctx.extraCrls]),
+    at,
+    'document-signing',
+    ctx,
+  );
+  applyPath(report, path, problems);
   if (!report.certificateValidAtSigningTime)
     problems.push(
       `a certificate in the chain was not valid at ${at.toISOString()}${provenTime ? ' (time-stamp)' : ''}`,
     );
-  report.revocation = revocationOf(
-    chain.chain,
-    parseCrls(cmsCrls(info, [...cms.crls, ...ctx.extraCrls])),
-    at,
-    problems,
-  );
-  report.revoked = report.revocation === 'revoked';
   report.level = cades && ess === 'ok' ? (report.timestamped && report.timestampValid ? 'B-T' : 'B-B') : null;
 
-  report.valid =
+  const cryptoOk =
     report.digestMatches &&
     report.signatureVerified &&
+    !keyProblem &&
     ess !== 'mismatch' &&
     !(cades && ess === 'missing') &&
     report.certificateValidAtSigningTime &&
-    !report.revoked &&
     report.timestampValid !== false;
+  report.valid = cryptoOk && !report.revoked && (ctx.anchors.length === 0 || report.chainTrusted);
+  report.status = statusOf(report, path, cryptoOk);
   return report;
+}
+
+/** Copies a path's verdict into a report: chain, trust, validity at the time, revocation, problems. */
+function applyPath(report: SignatureReport, path: PathValidationResult, problems: string[]): void {
+  report.chain = path.path.map((c) => c.subject);
+  report.chainTrusted = path.valid;
+  report.certificateValidAtSigningTime = path.validAtTime;
+  report.revocation = path.revocation;
+  report.revoked = path.revocation === 'revoked';
+  problems.push(...path.problems);
 }
 
 function unverifiable(f: SignatureField, index: number, error: unknown): SignatureReport {
@@ -445,6 +464,7 @@ function unverifiable(f: SignatureField, index: number, error: unknown): Signatu
     kind: 'signature',
     subFilter: null,
     valid: false,
+    status: 'invalid',
     signer: null,
     signedAt: null,
     claimedSigningTime: null,

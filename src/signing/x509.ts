@@ -1,19 +1,10 @@
-// Reading X.509 certificates and CRLs (RFC 5280) just far enough for signing and verification,
-// and checking signatures made with their keys.
+// X.509 certificates and CRLs (RFC 5280) read through @peculiar/asn1-x509, turned into the plain
+// objects the CA, the signer and the path validator work with, and signatures checked with their keys.
 import { createHash, createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
-import {
-  TAG,
-  childrenOf,
-  contentOf,
-  encodingOf,
-  expectTag,
-  parseDer,
-  readInteger,
-  readOid,
-  readString,
-  readTime,
-  type Node,
-} from './der.js';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import * as x509 from '@peculiar/asn1-x509';
+import { RsaSaPssParams } from '@peculiar/asn1-rsa';
+import { DerError, encode, integerValue, parseAs, readInteger, toBuffer as buf } from './asn1.js';
 import { OID, hashByOid, NODE_HASH, type HashName } from './oids.js';
 
 export interface Extension {
@@ -22,28 +13,53 @@ export interface Extension {
   value: Buffer;
 }
 
+export interface BasicConstraints {
+  ca: boolean;
+  /** pathLenConstraint, or null when absent (no limit). */
+  pathLength: number | null;
+}
+
 export interface Certificate {
   der: Buffer;
+  /** The TBSCertificate exactly as signed. */
   tbs: Buffer;
+  /** 1, 2 or 3. */
+  version: number;
   serial: bigint;
-  /** DER of the serial INTEGER, as CMS IssuerAndSerialNumber and ESSCertIDv2 repeat it. */
-  serialDer: Buffer;
+  /** The serial's INTEGER content octets, as CMS IssuerAndSerialNumber and ESSCertIDv2 repeat it. */
+  serialBytes: Buffer;
   issuerDer: Buffer;
   subjectDer: Buffer;
+  /** The names as RFC 5280 §7.1 compares them: one canonical string per RDN. */
+  issuerRdns: string[];
+  subjectRdns: string[];
+  /** emailAddress attributes of the subject (RFC 5280 §4.2.1.10 constrains them as rfc822Name). */
+  subjectEmails: string[];
   issuer: string;
   subject: string;
   commonName: string | null;
   notBefore: Date;
   notAfter: Date;
   spki: Buffer;
+  /** The outer AlgorithmIdentifier (DER); RFC 5280 §4.1.1.2 requires the TBS to repeat it. */
   signatureAlgorithm: Buffer;
+  tbsSignatureAlgorithm: Buffer;
   signature: Buffer;
   extensions: Map<string, Extension>;
+  /** RFC 5280 §4.2: an extension may appear once; a repeated OID makes the certificate unusable. */
+  repeatedExtensions: string[];
+  /** Extensions this reader could not decode (OID → reason). */
+  unreadableExtensions: Map<string, string>;
+  basicConstraints: BasicConstraints | null;
   isCa: boolean;
   /** KeyUsage bits set (0 = digitalSignature … 6 = cRLSign), or null when the extension is absent. */
   keyUsage: number[] | null;
   extKeyUsage: string[] | null;
   subjectKeyId: Buffer | null;
+  authorityKeyId: Buffer | null;
+  nameConstraints: x509.NameConstraints | null;
+  subjectAltNames: x509.GeneralName[];
+  crlDistributionPoints: string[];
 }
 
 const NAME_LABEL: Record<string, string> = {
@@ -59,95 +75,147 @@ const NAME_LABEL: Record<string, string> = {
 };
 
 /** A readable form of a Name, most specific first like RFC 4514 (`CN=…, O=…, C=…`). */
-export function nameToString(name: Node): { text: string; commonName: string | null } {
+export function nameToString(name: x509.Name): { text: string; commonName: string | null } {
   const parts: string[] = [];
   let commonName: string | null = null;
-  for (const rdn of childrenOf(name, 'Name')) {
-    for (const atv of childrenOf(rdn, 'Name')) {
-      const [type, value] = childrenOf(atv, 'Name');
-      if (!type || !value) continue;
-      const oid = readOid(type);
-      const text = readString(value);
-      if (oid === OID.commonName && commonName === null) commonName = text;
-      parts.unshift(`${NAME_LABEL[oid] ?? oid}=${text}`);
+  for (const rdn of name) {
+    for (const atv of rdn) {
+      const text = atv.value.toString();
+      if (atv.type === OID.commonName && commonName === null) commonName = text;
+      parts.unshift(`${NAME_LABEL[atv.type] ?? atv.type}=${text}`);
     }
   }
   return { text: parts.join(', '), commonName };
 }
 
-const cache = new WeakMap<Buffer, Certificate>();
+/**
+ * A Name in the form RFC 5280 §7.1 compares: per RDN its attributes sorted, each as type and
+ * value, text values case-folded with inner white space collapsed (RFC 4518, simplified), other
+ * values as hex. Two names match when their lists are equal.
+ */
+export function canonicalRdns(name: x509.Name): string[] {
+  return name.map((rdn) =>
+    rdn
+      .map((atv) => {
+        const v = atv.value;
+        const text =
+          v.utf8String ?? v.printableString ?? v.bmpString ?? v.universalString ?? v.teletexString ?? v.ia5String;
+        const value =
+          text !== undefined
+            ? `"${text.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ')}`
+            : `#${Buffer.from(v.anyValue ?? new ArrayBuffer(0)).toString('hex')}`;
+        return `${atv.type}=${value}`;
+      })
+      .sort()
+      .join('+'),
+  );
+}
+
+export const sameName = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The largest CRL read (CRLs of large CAs run to a few MB); a certificate may have 256 KB. */
+const MAX_CRL_BYTES = 16 * 1024 * 1024;
+
+/** Parsed certificates by content: chains repeat the same CA certificates in every signature. */
+const certificates = new Map<string, Certificate>();
+const CACHE_SIZE = 2_000;
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
 
 export function parseCertificate(der: Buffer): Certificate {
-  const cached = cache.get(der);
+  const key = createHash('sha256').update(der).digest('base64');
+  const cached = certificates.get(key);
   if (cached) return cached;
   const what = 'certificate';
-  const root = expectTag(parseDer(der, what), TAG.sequence, what);
-  const [tbsNode, algNode, sigNode] = childrenOf(root, what);
-  expectTag(tbsNode, TAG.sequence, what);
-  expectTag(sigNode, TAG.bitString, what);
-  const fields = childrenOf(tbsNode!, what);
-  let i = 0;
-  if (fields[0]?.tag === 0xa0) i++; // [0] EXPLICIT version
-  const serialNode = fields[i++]!;
-  const serial = readInteger(serialNode, what);
-  i++; // signature algorithm (repeated inside the TBS)
-  const issuerNode = expectTag(fields[i++], TAG.sequence, what);
-  const validity = childrenOf(expectTag(fields[i++], TAG.sequence, what), what);
-  const subjectNode = expectTag(fields[i++], TAG.sequence, what);
-  const spkiNode = expectTag(fields[i++], TAG.sequence, what);
+  const asn = parseAs(der, x509.Certificate, what);
+  const tbs = asn.tbsCertificate;
+  if (!asn.tbsCertificateRaw) throw new DerError(what, 'the TBSCertificate bytes are missing');
   const extensions = new Map<string, Extension>();
-  for (; i < fields.length; i++) {
-    const field = fields[i]!;
-    if (field.tag !== 0xa3) continue;
-    const list = expectTag(childrenOf(field, what)[0], TAG.sequence, what);
-    for (const ext of childrenOf(list, what)) {
-      const parts = childrenOf(ext, what);
-      const id = readOid(parts[0]!);
-      const critical = parts.length === 3 && parts[1]!.tag === TAG.boolean && contentOf(parts[1]!)[0] !== 0;
-      const value = contentOf(expectTag(parts[parts.length - 1], TAG.octetString, what));
-      extensions.set(id, { critical, value });
-    }
+  const repeatedExtensions: string[] = [];
+  for (const e of tbs.extensions ?? []) {
+    if (extensions.has(e.extnID)) repeatedExtensions.push(e.extnID);
+    extensions.set(e.extnID, { critical: e.critical, value: buf(e.extnValue.buffer) });
   }
-  const issuer = nameToString(issuerNode);
-  const subject = nameToString(subjectNode);
+  const issuer = nameToString(tbs.issuer);
+  const subject = nameToString(tbs.subject);
+  const serialBytes = buf(tbs.serialNumber);
   const cert: Certificate = {
     der,
-    tbs: encodingOf(tbsNode!),
-    serial,
-    serialDer: encodingOf(serialNode),
-    issuerDer: encodingOf(issuerNode),
-    subjectDer: encodingOf(subjectNode),
+    tbs: buf(asn.tbsCertificateRaw),
+    version: tbs.version + 1,
+    serial: integerValue(serialBytes),
+    serialBytes,
+    issuerDer: encode(tbs.issuer),
+    subjectDer: encode(tbs.subject),
+    issuerRdns: canonicalRdns(tbs.issuer),
+    subjectRdns: canonicalRdns(tbs.subject),
+    subjectEmails: tbs.subject.flatMap((rdn) =>
+      rdn.filter((atv) => atv.type === OID.emailAddress).map((atv) => atv.value.toString()),
+    ),
     issuer: issuer.text,
     subject: subject.text,
     commonName: subject.commonName,
-    notBefore: readTime(validity[0]!, what),
-    notAfter: readTime(validity[1]!, what),
-    spki: encodingOf(spkiNode),
-    signatureAlgorithm: encodingOf(algNode!),
-    signature: contentOf(sigNode!).subarray(1),
+    notBefore: tbs.validity.notBefore.getTime(),
+    notAfter: tbs.validity.notAfter.getTime(),
+    spki: encode(tbs.subjectPublicKeyInfo),
+    signatureAlgorithm: encode(asn.signatureAlgorithm),
+    tbsSignatureAlgorithm: encode(tbs.signature),
+    signature: buf(asn.signatureValue),
     extensions,
+    repeatedExtensions,
+    unreadableExtensions: new Map(),
+    basicConstraints: null,
     isCa: false,
     keyUsage: null,
     extKeyUsage: null,
     subjectKeyId: null,
+    authorityKeyId: null,
+    nameConstraints: null,
+    subjectAltNames: [],
+    crlDistributionPoints: [],
   };
-  const bc = extensions.get(OID.basicConstraints);
-  if (bc) {
-    const items = childrenOf(parseDer(bc.value, what), what);
-    cert.isCa = items[0]?.tag === TAG.boolean && contentOf(items[0])[0] !== 0;
-  }
-  const ku = extensions.get(OID.keyUsage);
-  if (ku) {
-    const bits = contentOf(parseDer(ku.value, what));
-    cert.keyUsage = [];
-    for (let b = 0; b < (bits.length - 1) * 8; b++) if (bits[1 + (b >> 3)]! & (0x80 >> (b & 7))) cert.keyUsage.push(b);
-  }
-  const eku = extensions.get(OID.extKeyUsage);
-  if (eku) cert.extKeyUsage = childrenOf(parseDer(eku.value, what), what).map((n) => readOid(n));
-  const ski = extensions.get(OID.subjectKeyIdentifier);
-  if (ski) cert.subjectKeyId = contentOf(parseDer(ski.value, what));
-  cache.set(der, cert);
-  return cert;
+  readExtensions(cert);
+  return remember(certificates, key, cert);
+}
+
+/** Decodes the extensions the engine acts on; one that does not decode is recorded, not ignored. */
+function readExtensions(cert: Certificate): void {
+  const read = <T>(id: string, type: new () => T, apply: (value: T) => void) => {
+    const e = cert.extensions.get(id);
+    if (!e) return;
+    try {
+      apply(AsnConvert.parse(e.value, type));
+    } catch (error) {
+      cert.unreadableExtensions.set(id, error instanceof Error ? error.message : String(error));
+    }
+  };
+  read(OID.basicConstraints, x509.BasicConstraints, (bc) => {
+    cert.basicConstraints = { ca: bc.cA, pathLength: bc.pathLenConstraint ?? null };
+    cert.isCa = bc.cA;
+  });
+  read(OID.keyUsage, x509.KeyUsage, (ku) => {
+    // Named bits, first bit first (X.690 §8.6.2): bit 0 is the high bit of the first octet.
+    const octets = buf(ku.value);
+    const bits: number[] = [];
+    for (let b = 0; b < octets.length * 8 - ku.unusedBits; b++) if (octets[b >> 3]! & (0x80 >> (b & 7))) bits.push(b);
+    cert.keyUsage = bits;
+  });
+  read(OID.extKeyUsage, x509.ExtendedKeyUsage, (eku) => (cert.extKeyUsage = [...eku]));
+  read(OID.subjectKeyIdentifier, x509.SubjectKeyIdentifier, (ski) => (cert.subjectKeyId = buf(ski.buffer)));
+  read(OID.authorityKeyIdentifier, x509.AuthorityKeyIdentifier, (aki) => {
+    if (aki.keyIdentifier) cert.authorityKeyId = buf(aki.keyIdentifier.buffer);
+  });
+  read(OID.nameConstraints, x509.NameConstraints, (nc) => (cert.nameConstraints = nc));
+  read(OID.subjectAltName, x509.SubjectAlternativeName, (san) => (cert.subjectAltNames = [...san]));
+  read(OID.crlDistributionPoints, x509.CRLDistributionPoints, (points) => {
+    for (const point of points)
+      for (const name of point.distributionPoint?.fullName ?? [])
+        if (name.uniformResourceIdentifier) cert.crlDistributionPoints.push(name.uniformResourceIdentifier);
+  });
 }
 
 export function pemToDer(pem: string, label?: string): Buffer[] {
@@ -175,16 +243,76 @@ export function publicKeyOf(spki: Buffer): KeyObject {
   let key = keyCache.get(id);
   if (!key) {
     key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-    if (keyCache.size > 1000) keyCache.clear();
-    keyCache.set(id, key);
+    remember(keyCache, id, key);
   }
   return key;
 }
 
+/** How a signature is checked: node's digest name and key options, from an AlgorithmIdentifier. */
+export interface SignatureScheme {
+  /** For messages: `sha256WithRSAEncryption`, `ecdsa-with-SHA256`, `RSASSA-PSS with SHA-256` … */
+  name: string;
+  hash: HashName | 'SHA-1';
+  key: 'RSA' | 'EC';
+  pss: { saltLength: number } | null;
+}
+
+/**
+ * The signature scheme an AlgorithmIdentifier names, or null when this engine does not check it.
+ * `digestHint` is the digest when the identifier names only the key type (CMS allows
+ * `rsaEncryption` in SignerInfo, RFC 5754 §3.2).
+ */
+export function signatureSchemeOf(algorithm: Buffer, digestHint?: HashName | 'SHA-1'): SignatureScheme | null {
+  let alg: x509.AlgorithmIdentifier;
+  try {
+    alg = AsnConvert.parse(algorithm, x509.AlgorithmIdentifier);
+  } catch {
+    return null;
+  }
+  const rsa = (hash: HashName | 'SHA-1', name: string): SignatureScheme => ({ name, hash, key: 'RSA', pss: null });
+  const ec = (hash: HashName | 'SHA-1', name: string): SignatureScheme => ({ name, hash, key: 'EC', pss: null });
+  switch (alg.algorithm) {
+    case OID.sha1WithRSA:
+      return rsa('SHA-1', 'sha1WithRSAEncryption');
+    case OID.sha256WithRSA:
+      return rsa('SHA-256', 'sha256WithRSAEncryption');
+    case OID.sha384WithRSA:
+      return rsa('SHA-384', 'sha384WithRSAEncryption');
+    case OID.sha512WithRSA:
+      return rsa('SHA-512', 'sha512WithRSAEncryption');
+    case OID.rsaEncryption:
+      return digestHint ? rsa(digestHint, `rsaEncryption with ${digestHint}`) : null;
+    case OID.ecdsaWithSha1:
+      return ec('SHA-1', 'ecdsa-with-SHA1');
+    case OID.ecdsaWithSha256:
+      return ec('SHA-256', 'ecdsa-with-SHA256');
+    case OID.ecdsaWithSha384:
+      return ec('SHA-384', 'ecdsa-with-SHA384');
+    case OID.ecdsaWithSha512:
+      return ec('SHA-512', 'ecdsa-with-SHA512');
+    case OID.ecPublicKey:
+      return digestHint ? ec(digestHint, `ecPublicKey with ${digestHint}`) : null;
+    case OID.rsassaPss: {
+      // RSASSA-PSS-params (RFC 4055 §3.1); absent fields take their SHA-1 defaults.
+      let params = new RsaSaPssParams();
+      try {
+        if (alg.parameters) params = AsnConvert.parse(alg.parameters, RsaSaPssParams);
+      } catch {
+        return null;
+      }
+      const hash = hashByOid(params.hashAlgorithm.algorithm);
+      if (!hash || params.maskGenAlgorithm.algorithm !== OID.mgf1 || params.trailerField !== 1) return null;
+      return { name: `RSASSA-PSS with ${hash}`, hash, key: 'RSA', pss: { saltLength: params.saltLength } };
+    }
+    default:
+      return null;
+  }
+}
+
 /**
  * Checks `signature` over `data` with the key in `spki`, for the AlgorithmIdentifier `algorithm`
- * (DER). `digestHint` is the digest to use when the identifier names only the key type
- * (CMS allows `rsaEncryption` in SignerInfo, RFC 5754 §3.2).
+ * (DER). Which algorithms are acceptable is the caller's policy (see path-validation.ts);
+ * this only answers whether the mathematics holds. SHA-1 is never accepted here.
  */
 export function verifySignature(
   spki: Buffer,
@@ -193,58 +321,22 @@ export function verifySignature(
   signature: Uint8Array,
   digestHint?: HashName,
 ): boolean {
-  let parts: Node[];
-  let id: string;
-  let key: KeyObject;
+  const scheme = signatureSchemeOf(algorithm, digestHint);
+  if (!scheme || scheme.hash === 'SHA-1') return false;
   try {
-    parts = childrenOf(parseDer(algorithm, 'AlgorithmIdentifier'), 'AlgorithmIdentifier');
-    id = readOid(parts[0]!);
-    key = publicKeyOf(spki);
-  } catch {
-    return false;
-  }
-  const withHash = (hash: HashName | undefined) => {
-    if (!hash) return null;
-    return NODE_HASH[hash];
-  };
-  try {
-    switch (id) {
-      case OID.sha256WithRSA:
-        return cryptoVerify('sha256', data, key, signature);
-      case OID.sha384WithRSA:
-        return cryptoVerify('sha384', data, key, signature);
-      case OID.sha512WithRSA:
-        return cryptoVerify('sha512', data, key, signature);
-      case OID.rsaEncryption: {
-        const hash = withHash(digestHint);
-        return hash ? cryptoVerify(hash, data, key, signature) : false;
-      }
-      case OID.ecdsaWithSha256:
-        return cryptoVerify('sha256', data, { key, dsaEncoding: 'der' }, signature);
-      case OID.ecdsaWithSha384:
-        return cryptoVerify('sha384', data, { key, dsaEncoding: 'der' }, signature);
-      case OID.ecdsaWithSha512:
-        return cryptoVerify('sha512', data, { key, dsaEncoding: 'der' }, signature);
-      case OID.ecPublicKey: {
-        const hash = withHash(digestHint);
-        return hash ? cryptoVerify(hash, data, { key, dsaEncoding: 'der' }, signature) : false;
-      }
-      case OID.rsassaPss: {
-        // RSASSA-PSS-params (RFC 4055 §3.1): [0] hash, [1] MGF, [2] salt length.
-        let hash: string = 'sha1';
-        let saltLength = 20;
-        const params = parts[1] && parts[1].tag === TAG.sequence ? childrenOf(parts[1]) : [];
-        for (const p of params) {
-          if (p.tag === 0xa0) {
-            const h = hashByOid(readOid(childrenOf(childrenOf(p)[0]!)[0]!));
-            hash = h === 'SHA-1' || h === null ? 'sha1' : NODE_HASH[h];
-          } else if (p.tag === 0xa2) saltLength = Number(readInteger(childrenOf(p)[0]!));
-        }
-        return cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
-      }
-      default:
-        return false;
-    }
+    const key = publicKeyOf(spki);
+    const keyType = key.asymmetricKeyType === 'ec' ? 'EC' : key.asymmetricKeyType?.startsWith('rsa') ? 'RSA' : null;
+    if (keyType !== scheme.key) return false;
+    const hash = NODE_HASH[scheme.hash];
+    if (scheme.key === 'EC') return cryptoVerify(hash, data, { key, dsaEncoding: 'der' }, signature);
+    if (scheme.pss)
+      return cryptoVerify(
+        hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.pss.saltLength },
+        signature,
+      );
+    return cryptoVerify(hash, data, key, signature);
   } catch {
     return false;
   }
@@ -252,7 +344,7 @@ export function verifySignature(
 
 /** Whether `issuer` signed `subject`: names chain and the signature checks. */
 export function isIssuedBy(subject: Certificate, issuer: Certificate): boolean {
-  if (!subject.issuerDer.equals(issuer.subjectDer)) return false;
+  if (!sameName(subject.issuerRdns, issuer.subjectRdns)) return false;
   return verifySignature(issuer.spki, subject.signatureAlgorithm, subject.tbs, subject.signature);
 }
 
@@ -260,57 +352,102 @@ export interface RevokedEntry {
   serial: bigint;
   date: Date;
   reason: number | null;
+  /** Critical entry extensions this reader does not process (RFC 5280 §5.3): the CRL is then unusable. */
+  unknownCritical: string[];
 }
 
 export interface Crl {
   der: Buffer;
   tbs: Buffer;
   issuerDer: Buffer;
+  issuerRdns: string[];
   issuer: string;
   thisUpdate: Date;
   nextUpdate: Date | null;
   revoked: RevokedEntry[];
   signatureAlgorithm: Buffer;
+  tbsSignatureAlgorithm: Buffer;
   signature: Buffer;
+  crlNumber: bigint | null;
+  authorityKeyId: Buffer | null;
+  /** Critical CRL extensions this reader does not process (RFC 5280 §5.2): the CRL is then unusable. */
+  unknownCritical: string[];
+  /** issuingDistributionPoint (RFC 5280 §5.2.5) as far as it restricts scope, or null. */
+  scope: { onlyUserCerts: boolean; onlyCaCerts: boolean; partial: boolean } | null;
 }
 
+const crls = new Map<string, Crl>();
+
 export function parseCrl(der: Buffer): Crl {
+  const key = createHash('sha256').update(der).digest('base64');
+  const cached = crls.get(key);
+  if (cached) return cached;
   const what = 'CRL';
-  const [tbsNode, algNode, sigNode] = childrenOf(expectTag(parseDer(der, what), TAG.sequence, what), what);
-  const fields = childrenOf(expectTag(tbsNode, TAG.sequence, what), what);
-  let i = 0;
-  if (fields[0]?.tag === TAG.integer) i++; // version v2
-  i++; // signature algorithm
-  const issuerNode = expectTag(fields[i++], TAG.sequence, what);
-  const thisUpdate = readTime(fields[i++]!, what);
-  let nextUpdate: Date | null = null;
-  if (fields[i] && (fields[i]!.tag === TAG.utcTime || fields[i]!.tag === TAG.generalizedTime))
-    nextUpdate = readTime(fields[i++]!, what);
-  const revoked: RevokedEntry[] = [];
-  if (fields[i]?.tag === TAG.sequence) {
-    for (const entry of childrenOf(fields[i]!, what)) {
-      const parts = childrenOf(entry, what);
-      let reason: number | null = null;
-      if (parts[2]) {
-        for (const ext of childrenOf(parts[2], what)) {
-          const e = childrenOf(ext, what);
-          if (readOid(e[0]!) === OID.crlReason) reason = contentOf(parseDer(contentOf(e[e.length - 1]!)))[0] ?? null;
-        }
-      }
-      revoked.push({ serial: readInteger(parts[0]!, what), date: readTime(parts[1]!, what), reason });
+  const asn = parseAs(der, x509.CertificateList, what, MAX_CRL_BYTES);
+  const tbs = asn.tbsCertList;
+  if (!asn.tbsCertListRaw) throw new DerError(what, 'the TBSCertList bytes are missing');
+  const unknownCritical: string[] = [];
+  let crlNumber: bigint | null = null;
+  let authorityKeyId: Buffer | null = null;
+  let scope: Crl['scope'] = null;
+  for (const e of tbs.crlExtensions ?? []) {
+    const value = buf(e.extnValue.buffer);
+    try {
+      if (e.extnID === OID.crlNumber) crlNumber = readInteger(value, 'cRLNumber');
+      else if (e.extnID === OID.authorityKeyIdentifier) {
+        const aki = AsnConvert.parse(value, x509.AuthorityKeyIdentifier);
+        if (aki.keyIdentifier) authorityKeyId = buf(aki.keyIdentifier.buffer);
+      } else if (e.extnID === OID.issuingDistributionPoint) {
+        const idp = AsnConvert.parse(value, x509.IssuingDistributionPoint);
+        // An indirect CRL or one for attribute certificates speaks for other issuers: not read here.
+        if (idp.indirectCRL || idp.onlyContainsAttributeCerts) unknownCritical.push(e.extnID);
+        scope = {
+          onlyUserCerts: idp.onlyContainsUserCerts,
+          onlyCaCerts: idp.onlyContainsCACerts,
+          partial: idp.onlySomeReasons !== undefined,
+        };
+      } else if (e.critical) unknownCritical.push(e.extnID);
+    } catch {
+      unknownCritical.push(e.extnID);
     }
   }
-  return {
+  const revoked: RevokedEntry[] = [];
+  for (const entry of tbs.revokedCertificates ?? []) {
+    let reason: number | null = null;
+    const entryUnknown: string[] = [];
+    for (const e of entry.crlEntryExtensions ?? []) {
+      try {
+        if (e.extnID === OID.crlReason) reason = AsnConvert.parse(e.extnValue, x509.CRLReason).reason;
+        else if (e.critical) entryUnknown.push(e.extnID);
+      } catch {
+        entryUnknown.push(e.extnID);
+      }
+    }
+    revoked.push({
+      serial: integerValue(buf(entry.userCertificate)),
+      date: entry.revocationDate.getTime(),
+      reason,
+      unknownCritical: entryUnknown,
+    });
+  }
+  const crl: Crl = {
     der,
-    tbs: encodingOf(tbsNode!),
-    issuerDer: encodingOf(issuerNode),
-    issuer: nameToString(issuerNode).text,
-    thisUpdate,
-    nextUpdate,
+    tbs: buf(asn.tbsCertListRaw),
+    issuerDer: encode(tbs.issuer),
+    issuerRdns: canonicalRdns(tbs.issuer),
+    issuer: nameToString(tbs.issuer).text,
+    thisUpdate: tbs.thisUpdate.getTime(),
+    nextUpdate: tbs.nextUpdate?.getTime() ?? null,
     revoked,
-    signatureAlgorithm: encodingOf(algNode!),
-    signature: contentOf(expectTag(sigNode, TAG.bitString, what)).subarray(1),
+    signatureAlgorithm: encode(asn.signatureAlgorithm),
+    tbsSignatureAlgorithm: encode(tbs.signature),
+    signature: buf(asn.signature),
+    crlNumber,
+    authorityKeyId,
+    unknownCritical,
+    scope,
   };
+  return remember(crls, key, crl);
 }
 
 export const sha1 = (data: Uint8Array): Buffer => createHash('sha1').update(data).digest();
@@ -318,6 +455,6 @@ export const sha256 = (data: Uint8Array): Buffer => createHash('sha256').update(
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function keyIdentifier(spki: Buffer): Buffer {
-  const [, bits] = childrenOf(parseDer(spki, 'SubjectPublicKeyInfo'), 'SubjectPublicKeyInfo');
-  return sha1(contentOf(bits!).subarray(1));
+  const info = parseAs(spki, x509.SubjectPublicKeyInfo, 'SubjectPublicKeyInfo');
+  return sha1(buf(info.subjectPublicKey));
 }

@@ -109,7 +109,7 @@ describe('sigil pdf', () => {
     expect(cross.status).toBe(0);
     const text = await sigil('pdf', 'verify', tmp.file('out2.pdf'), '--trust', root);
     expect(text.status).toBe(0);
-    expect(text.out).toMatch(/intact — 2 signatures/);
+    expect(text.out).toMatch(/valid — 2 signatures/);
   });
 
   it('exits 1 for an altered document and for an untrusted chain', async () => {
@@ -119,7 +119,7 @@ describe('sigil pdf', () => {
     tmp.file('tampered.pdf', bytes);
     const tampered = await sigil('pdf', 'verify', tmp.file('tampered.pdf'));
     expect(tampered.status).toBe(1);
-    expect(tampered.out).toContain('NOT INTACT');
+    expect(tampered.out).toContain('NOT VALID');
     const otherRoot = tmp.file('other-root.pem', derToPem(pki.sealEc.signer.certificate));
     expect((await sigil('pdf', 'verify', tmp.file('plain.pdf'), '--trust', otherRoot)).status).toBe(1);
     expect((await sigil('pdf', 'verify', tmp.file('in.pdf'))).status).toBe(1);

@@ -595,6 +595,8 @@ export interface SignatureCheck {
   kind: 'signature' | 'document-timestamp';
   subFilter: string | null;
   valid: boolean;
+  /** unknown-signer: intact, but the signer does not chain to a trusted root. */
+  status: 'valid' | 'unknown-signer' | 'invalid';
   signer: { commonName: string | null; subject: string; issuer: string; serialNumber: string } | null;
   signedAt: string | null;
   claimedSigningTime: string | null;
@@ -626,6 +628,7 @@ export interface ArchiveLookup {
 
 export interface VerificationReport {
   intact: boolean;
+  verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
   sha256: string;
   revisions: number;
   signatures: SignatureCheck[];

@@ -902,6 +902,9 @@ const en = {
   'verify.intact':
     'Intact: every signature is valid and nothing but signatures and validation data was added after them.',
   'verify.notIntact': 'Not intact: a signature does not hold, or the document was changed after it was signed.',
+  'verify.unknownSigner':
+    'Intact, but not trusted: the signatures hold and nothing was changed, but a signer’s certificate does not lead to this platform’s root, so who signed is not confirmed.',
+  'verify.unknownSignerBadge': 'Unknown signer',
   'verify.noSignatures': 'This PDF carries no signatures.',
   'verify.file': 'File',
   'verify.sha256': 'SHA-256',
@@ -1875,6 +1878,9 @@ const zh: Record<MessageKey, string> = {
   'verify.tooLarge': '文件超过 20 MB，无法在此验证。',
   'verify.intact': '文件完整：所有签名均有效，签名之后只追加了签名和验证数据。',
   'verify.notIntact': '文件不完整：有签名不成立，或文件在签署后被修改过。',
+  'verify.unknownSigner':
+    '文件未被改动，但签署人不可信：签名本身成立，签名后也没有改动，但签署人的证书不能追溯到本平台的根证书，无法确认是谁签署的。',
+  'verify.unknownSignerBadge': '签署人未知',
   'verify.noSignatures': '该 PDF 没有任何签名。',
   'verify.file': '文件',
   'verify.sha256': 'SHA-256',

@@ -113,6 +113,7 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
         const { report, archive } = await service.verifyUpload(ctx, actorOf(request), bytes);
         return {
           intact: report.intact,
+          verdict: report.verdict,
           sha256: report.sha256,
           revisions: report.revisions,
           signatures: report.signatures,

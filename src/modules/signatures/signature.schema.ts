@@ -98,7 +98,14 @@ const signatureReportSchema = z.object({
   fieldName: z.string(),
   kind: z.enum(['signature', 'document-timestamp']),
   subFilter: z.string().nullable(),
-  valid: z.boolean(),
+  valid: z
+    .boolean()
+    .describe(
+      'intact, the CMS signature holds, the signer certificate valid and not revoked at the time that counts, and a validated certification path to the deployment root',
+    ),
+  status: z
+    .enum(['valid', 'unknown-signer', 'invalid'])
+    .describe('unknown-signer: intact, but the signer does not chain to a trusted root; never shown as valid'),
   signer: z
     .object({ commonName: z.string().nullable(), subject: z.string(), issuer: z.string(), serialNumber: z.string() })
     .nullable(),
@@ -112,7 +119,11 @@ const signatureReportSchema = z.object({
   changesAfter: z.array(z.string()),
   digestMatches: z.boolean(),
   signatureVerified: z.boolean(),
-  chainTrusted: z.boolean().describe('the chain ends at the deployment root'),
+  chainTrusted: z
+    .boolean()
+    .describe(
+      'a certification path to the deployment root validates (RFC 5280 §6.1: constraints, key usage, validity, revocation)',
+    ),
   chain: z.array(z.string()),
   certificateValidAtSigningTime: z.boolean(),
   revoked: z.boolean(),
@@ -141,6 +152,11 @@ export const verificationSchema = z
     intact: z
       .boolean()
       .describe('every signature valid, and nothing but signatures and validation data added after any of them'),
+    verdict: z
+      .enum(['valid', 'unknown-signer', 'invalid', 'unsigned'])
+      .describe(
+        'valid: every signature valid and trusted, nothing else changed; unknown-signer: intact but a signer is not trusted; invalid; unsigned',
+      ),
     sha256: z.string(),
     revisions: z.number(),
     signatures: z.array(signatureReportSchema),

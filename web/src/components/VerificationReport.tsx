@@ -20,27 +20,34 @@ export function VerificationReportView({
   const i18n = useI18n();
   const { t } = i18n;
   const none = report.signatures.length === 0;
-  const verdict = none ? 'none' : report.intact ? 'intact' : 'broken';
+  // Green only when every signer is trusted: an intact signature by an unknown signer is amber.
+  const verdict = none
+    ? 'none'
+    : report.verdict === 'valid'
+      ? 'intact'
+      : report.verdict === 'unknown-signer'
+        ? 'unknown-signer'
+        : 'broken';
+  const look = {
+    intact: { alert: 'alert-success', icon: 'ok', text: t('verify.intact') },
+    'unknown-signer': { alert: 'alert-warning', icon: 'alert', text: t('verify.unknownSigner') },
+    broken: { alert: 'alert-error', icon: 'cross', text: t('verify.notIntact') },
+    none: { alert: 'alert-info', icon: 'alert', text: t('verify.noSignatures') },
+  }[verdict];
   return (
-    <div className="verify-report" data-testid={testId} data-intact={report.intact && !none ? 'true' : 'false'}>
+    <div
+      className="verify-report"
+      data-testid={testId}
+      data-intact={report.verdict === 'valid' && !none ? 'true' : 'false'}
+    >
       <div
-        className={`alert ${verdict === 'intact' ? 'alert-success' : verdict === 'broken' ? 'alert-error' : 'alert-info'} verify-verdict`}
+        className={`alert ${look.alert} verify-verdict`}
         role="status"
         data-testid="verify-verdict"
         data-verdict={verdict}
       >
-        <Icon
-          name={verdict === 'intact' ? 'ok' : verdict === 'broken' ? 'cross' : 'alert'}
-          size={22}
-          className="alert-icon"
-        />
-        <p>
-          {verdict === 'intact'
-            ? t('verify.intact')
-            : verdict === 'broken'
-              ? t('verify.notIntact')
-              : t('verify.noSignatures')}
-        </p>
+        <Icon name={look.icon as 'ok' | 'cross' | 'alert'} size={22} className="alert-icon" />
+        <p>{look.text}</p>
       </div>
 
       <section className="card">
@@ -164,8 +171,16 @@ function SignatureCard({ signature: s, record }: { signature: SignatureCheck; re
     >
       <div className="verify-signature-head">
         <h2 data-testid="verify-signer">{title}</h2>
-        <span className={`badge ${s.valid ? 'badge-ok' : 'badge-danger'}`} data-testid="verify-valid">
-          {s.valid ? t('verify.valid') : t('verify.invalid')}
+        <span
+          className={`badge ${s.status === 'valid' ? 'badge-ok' : s.status === 'unknown-signer' ? 'badge-warn' : 'badge-danger'}`}
+          data-testid="verify-valid"
+          data-status={s.status}
+        >
+          {s.status === 'valid'
+            ? t('verify.valid')
+            : s.status === 'unknown-signer'
+              ? t('verify.unknownSignerBadge')
+              : t('verify.invalid')}
         </span>
         {s.level && <span className="badge badge-muted">{s.level}</span>}
       </div>
