@@ -24,6 +24,7 @@ const TOOLS: Record<string, string> = {
   pdftotext: 'poppler-utils',
   qpdf: 'qpdf',
   certutil: 'libnss3-tools',
+  pk12util: 'libnss3-tools',
   mutool: 'mupdf-tools',
   openssl: 'openssl',
   'softhsm2-util': 'softhsm2',
