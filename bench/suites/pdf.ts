@@ -108,7 +108,7 @@ async function pdfBench(ctx: SuiteContext): Promise<Result[]> {
     [sealCert, ca],
     password,
   );
-  const sigilSigner = signerFromPkcs12(p12, password);
+  const sigilSigner = await signerFromPkcs12(p12, password);
   const libpdfSigner = await LibpdfP12Signer.create(p12Legacy, password);
   const signpdf = new SignPdf();
   const libpdfTsa = {

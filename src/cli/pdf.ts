@@ -178,7 +178,7 @@ export function registerPdfCommands(program: Command): void {
           `Cannot read ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
         );
       });
-      const signer = signerFromPkcs12(await readInput(options.p12, 'PKCS#12 file'), options.password);
+      const signer = await signerFromPkcs12(await readInput(options.p12, 'PKCS#12 file'), options.password);
       const sign: SignPdfOptions = {
         signer,
         level: options.level,

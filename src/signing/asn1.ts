@@ -15,6 +15,7 @@ import {
   OctetString,
 } from '@peculiar/asn1-schema';
 import { Attribute, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignerInfo } from '@peculiar/asn1-cms';
+import { ECDSASigValue } from '@peculiar/asn1-ecc';
 import { AlgorithmIdentifier, GeneralName } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { AppError } from '../server/errors.js';
@@ -76,6 +77,16 @@ export function namedBits(bits: number[]): { bytes: ArrayBuffer; unusedBits: num
   return { bytes: bytes.buffer, unusedBits: 7 - (highest & 7) };
 }
 
+/** ECDSA-Sig-Value (RFC 5480 §2.2.3: SEQUENCE { r, s }) from the unsigned big-endian r and s a token returns. */
+export function ecdsaSignatureDer(r: Uint8Array, s: Uint8Array): Buffer {
+  const unsigned = (bytes: Uint8Array) => BigInt(`0x${Buffer.from(bytes).toString('hex') || '0'}`);
+  return encode(new ECDSASigValue({ r: integerBytes(unsigned(r)), s: integerBytes(unsigned(s)) }));
+}
+
+/** DER of a non-negative INTEGER of any size. */
+export const integerDer = (value: bigint | number): Buffer =>
+  toBuffer(new asn1js.Integer({ valueHex: integerBytes(value) }).toBER());
+
 /** A DER INTEGER of any size (cRLNumber may be 20 octets, more than a JavaScript number holds). */
 export function readInteger(der: Uint8Array, what: string): bigint {
   const parsed = asn1js.fromBER(der);
@@ -128,7 +139,11 @@ export function definiteLengths(ber: Uint8Array): Buffer {
 
 // ---------------------------------------------------------------- schemas not in the @peculiar packages
 
-function declare<T>(type: new () => T, fields: Array<[keyof T & string, Parameters<typeof AsnProp>[0]]>): void {
+/** Declares a schema class's fields, in order (the decorators, called as functions). */
+export function declareSchema<T>(
+  type: new () => T,
+  fields: Array<[keyof T & string, Parameters<typeof AsnProp>[0]]>,
+): void {
   for (const [name, options] of fields) AsnProp(options)(type.prototype as object, name);
 }
 
@@ -140,7 +155,7 @@ export class IssuerSerial {
     Object.assign(this, params);
   }
 }
-declare(IssuerSerial, [
+declareSchema(IssuerSerial, [
   ['issuer', { type: GeneralName, repeated: 'sequence' }],
   ['serialNumber', { type: AsnPropTypes.Integer, converter: AsnIntegerArrayBufferConverter }],
 ]);
@@ -154,7 +169,7 @@ export class EssCertIdV2 {
     Object.assign(this, params);
   }
 }
-declare(EssCertIdV2, [
+declareSchema(EssCertIdV2, [
   ['hashAlgorithm', { type: AlgorithmIdentifier, optional: true }],
   ['certHash', { type: OctetString }],
   ['issuerSerial', { type: IssuerSerial, optional: true }],
@@ -168,7 +183,7 @@ export class EssCertId {
     Object.assign(this, params);
   }
 }
-declare(EssCertId, [
+declareSchema(EssCertId, [
   ['certHash', { type: OctetString }],
   ['issuerSerial', { type: IssuerSerial, optional: true }],
 ]);
@@ -181,7 +196,7 @@ export class SigningCertificateV2 {
     Object.assign(this, params);
   }
 }
-declare(SigningCertificateV2, [
+declareSchema(SigningCertificateV2, [
   ['certs', { type: EssCertIdV2, repeated: 'sequence' }],
   ['policies', { type: AsnPropTypes.Any, optional: true }],
 ]);
@@ -193,7 +208,7 @@ export class SigningCertificate {
     Object.assign(this, params);
   }
 }
-declare(SigningCertificate, [
+declareSchema(SigningCertificate, [
   ['certs', { type: EssCertId, repeated: 'sequence' }],
   ['policies', { type: AsnPropTypes.Any, optional: true }],
 ]);
@@ -232,7 +247,7 @@ export class RawSignedData {
     Object.assign(this, params);
   }
 }
-declare(RawSignedData, [
+declareSchema(RawSignedData, [
   ['version', { type: AsnPropTypes.Integer }],
   ['digestAlgorithms', { type: DigestAlgorithmIdentifiers }],
   ['encapContentInfo', { type: EncapsulatedContentInfo }],
@@ -268,7 +283,7 @@ export class RevocationInfoArchival {
   ocsp?: RawSequence;
   other?: RawSequence;
 }
-declare(RevocationInfoArchival, [
+declareSchema(RevocationInfoArchival, [
   ['crl', { type: RawSequence, context: 0, optional: true }],
   ['ocsp', { type: RawSequence, context: 1, optional: true }],
   ['other', { type: RawSequence, context: 2, optional: true }],

@@ -2,24 +2,39 @@
 // issuing CA per group, certificates for seals (organisations), people and the TSA, and CRLs.
 // Storage (which CA key is where, which serials are revoked) belongs to the caller.
 import { generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
-import { AppError } from '../server/errors.js';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
-  bitString,
-  boolean,
-  explicit,
-  ia5,
-  implicitPrimitive,
-  integer,
-  namedBits,
-  octetString,
-  oid,
-  printable,
-  seq,
-  setOf,
-  utf8,
-  x509Time,
-  enumerated,
-} from './der.js';
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  CRLDistributionPoints,
+  CRLReason,
+  Certificate,
+  CertificateList,
+  DistributionPoint,
+  DistributionPointName,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  Name,
+  RelativeDistinguishedName,
+  RevokedCertificate,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertList,
+  TBSCertificate,
+  Time,
+  Validity,
+  Version,
+} from '@peculiar/asn1-x509';
+import { AppError } from '../server/errors.js';
+import { arrayBuffer, encode, integerBytes, integerDer, namedBits } from './asn1.js';
 import { OID } from './oids.js';
 import { preferredHash, signatureAlgorithmId, type KeySigner } from './signer.js';
 import { keyIdentifier, parseCertificate } from './x509.js';
@@ -50,22 +65,28 @@ export interface NameSpec {
 }
 
 export function encodeName(name: NameSpec): Buffer {
-  const rdn = (type: string, value: Buffer) => setOf(seq(oid(type), value));
-  const rdns: Buffer[] = [];
+  return encode(nameOf(name));
+}
+
+function nameOf(name: NameSpec): Name {
+  const rdn = (type: string, value: Partial<AttributeValue>) =>
+    new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue(value) })]);
+  const rdns: RelativeDistinguishedName[] = [];
   if (name.country) {
     if (!/^[A-Z]{2}$/.test(name.country))
       throw new AppError('validation_failed', 'country must be a two-letter ISO 3166 code');
-    rdns.push(rdn(OID.country, printable(name.country)));
+    rdns.push(rdn(OID.country, { printableString: name.country }));
   }
-  if (name.province) rdns.push(rdn(OID.province, utf8(name.province)));
-  if (name.locality) rdns.push(rdn(OID.locality, utf8(name.locality)));
-  if (name.organization) rdns.push(rdn(OID.organization, utf8(name.organization)));
-  if (name.organizationalUnit) rdns.push(rdn(OID.organizationalUnit, utf8(name.organizationalUnit)));
-  if (name.organizationIdentifier) rdns.push(rdn(OID.organizationIdentifier, utf8(name.organizationIdentifier)));
-  if (name.serialNumber) rdns.push(rdn(OID.serialNumber, printable(name.serialNumber)));
-  rdns.push(rdn(OID.commonName, utf8(name.commonName)));
-  if (name.email) rdns.push(rdn(OID.emailAddress, ia5(name.email)));
-  return seq(...rdns);
+  if (name.province) rdns.push(rdn(OID.province, { utf8String: name.province }));
+  if (name.locality) rdns.push(rdn(OID.locality, { utf8String: name.locality }));
+  if (name.organization) rdns.push(rdn(OID.organization, { utf8String: name.organization }));
+  if (name.organizationalUnit) rdns.push(rdn(OID.organizationalUnit, { utf8String: name.organizationalUnit }));
+  if (name.organizationIdentifier)
+    rdns.push(rdn(OID.organizationIdentifier, { utf8String: name.organizationIdentifier }));
+  if (name.serialNumber) rdns.push(rdn(OID.serialNumber, { printableString: name.serialNumber }));
+  rdns.push(rdn(OID.commonName, { utf8String: name.commonName }));
+  if (name.email) rdns.push(rdn(OID.emailAddress, { ia5String: name.email }));
+  return new Name(rdns);
 }
 
 /**
@@ -77,63 +98,59 @@ export type Profile = 'root-ca' | 'issuing-ca' | 'seal' | 'person' | 'tsa';
 
 const KU = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 } as const;
 
-interface Ext {
-  id: string;
-  critical: boolean;
-  value: Buffer;
+function keyUsage(bits: number[]): KeyUsage {
+  const { bytes, unusedBits } = namedBits(bits);
+  return new KeyUsage(bytes, unusedBits);
 }
 
-const ext = (e: Ext) => seq(oid(e.id), ...(e.critical ? [boolean(true)] : []), octetString(e.value));
+const extension = (extnID: string, critical: boolean, value: unknown) =>
+  new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 
 function profileExtensions(
   profile: Profile,
   subjectSpki: Buffer,
   issuerSpki: Buffer,
   options: { crlUrl?: string; email?: string; pathLength?: number },
-): Ext[] {
-  const out: Ext[] = [];
+): Extension[] {
+  const out: Extension[] = [];
   const isCa = profile === 'root-ca' || profile === 'issuing-ca';
   if (isCa) {
-    const pathLen = options.pathLength ?? (profile === 'issuing-ca' ? 0 : undefined);
-    out.push({
-      id: OID.basicConstraints,
-      critical: true,
-      value: seq(boolean(true), ...(pathLen !== undefined ? [integer(pathLen)] : [])),
-    });
-    out.push({ id: OID.keyUsage, critical: true, value: namedBits([KU.keyCertSign, KU.cRLSign]) });
+    const pathLength = options.pathLength ?? (profile === 'issuing-ca' ? 0 : undefined);
+    out.push(extension(OID.basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: pathLength })));
+    out.push(extension(OID.keyUsage, true, keyUsage([KU.keyCertSign, KU.cRLSign])));
   } else {
-    out.push({ id: OID.basicConstraints, critical: true, value: seq() });
+    out.push(extension(OID.basicConstraints, true, new BasicConstraints({ cA: false })));
     const bits = profile === 'tsa' ? [KU.digitalSignature] : [KU.digitalSignature, KU.nonRepudiation];
-    out.push({ id: OID.keyUsage, critical: true, value: namedBits(bits) });
+    out.push(extension(OID.keyUsage, true, keyUsage(bits)));
     // RFC 3161 §2.3: a TSA certificate has exactly one, critical, extended key usage: timeStamping.
-    if (profile === 'tsa') out.push({ id: OID.extKeyUsage, critical: true, value: seq(oid(OID.kpTimeStamping)) });
+    if (profile === 'tsa') out.push(extension(OID.extKeyUsage, true, new ExtendedKeyUsage([OID.kpTimeStamping])));
     else
-      out.push({
-        id: OID.extKeyUsage,
-        critical: false,
-        value: seq(oid(OID.kpEmailProtection), oid(OID.kpDocumentSigning)),
-      });
+      out.push(extension(OID.extKeyUsage, false, new ExtendedKeyUsage([OID.kpEmailProtection, OID.kpDocumentSigning])));
   }
-  out.push({ id: OID.subjectKeyIdentifier, critical: false, value: octetString(keyIdentifier(subjectSpki)) });
+  out.push(extension(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(subjectSpki))));
   if (profile !== 'root-ca')
-    out.push({
-      id: OID.authorityKeyIdentifier,
-      critical: false,
-      value: seq(implicitPrimitive(0, keyIdentifier(issuerSpki))),
-    });
+    out.push(
+      extension(
+        OID.authorityKeyIdentifier,
+        false,
+        new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(issuerSpki)) }),
+      ),
+    );
   if (options.email)
-    out.push({
-      id: OID.subjectAltName,
-      critical: false,
-      value: seq(implicitPrimitive(1, Buffer.from(options.email, 'latin1'))),
-    });
+    out.push(
+      extension(
+        OID.subjectAltName,
+        false,
+        new SubjectAlternativeName([new GeneralName({ rfc822Name: options.email })]),
+      ),
+    );
   if (options.crlUrl && profile !== 'root-ca') {
-    // DistributionPoint { distributionPoint [0] { fullName [0] { uniformResourceIdentifier [6] } } }
-    out.push({
-      id: OID.crlDistributionPoints,
-      critical: false,
-      value: seq(seq(explicit(0, explicit(0, implicitPrimitive(6, Buffer.from(options.crlUrl, 'latin1')))))),
+    const point = new DistributionPoint({
+      distributionPoint: new DistributionPointName({
+        fullName: [new GeneralName({ uniformResourceIdentifier: options.crlUrl })],
+      }),
     });
+    out.push(extension(OID.crlDistributionPoints, false, new CRLDistributionPoints([point])));
   }
   return out;
 }
@@ -179,25 +196,30 @@ export async function issueCertificate(input: IssueInput): Promise<Buffer> {
   if (issuerCert && notAfter > issuerCert.notAfter)
     throw new AppError('validation_failed', 'A certificate cannot outlive its issuer.');
   const hash = preferredHash(input.issuer.signer);
-  const algorithm = signatureAlgorithmId(input.issuer.signer, hash);
-  const subjectName = encodeName(input.subject);
-  const extensions = profileExtensions(input.profile, input.publicKey, input.issuer.signer.publicKey, {
-    crlUrl: input.crlUrl,
-    email: input.subject.email,
-    pathLength: input.pathLength,
+  const algorithm = AsnConvert.parse(signatureAlgorithmId(input.issuer.signer, hash), AlgorithmIdentifier);
+  const subjectName = nameOf(input.subject);
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: integerBytes(input.serial ?? randomSerial()),
+    signature: algorithm,
+    issuer: issuerCert ? AsnConvert.parse(issuerCert.subjectDer, Name) : subjectName,
+    // RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, whole seconds (Time does both).
+    validity: new Validity({ notBefore, notAfter }),
+    subject: subjectName,
+    subjectPublicKeyInfo: AsnConvert.parse(input.publicKey, SubjectPublicKeyInfo),
+    extensions: new Extensions(
+      profileExtensions(input.profile, input.publicKey, input.issuer.signer.publicKey, {
+        crlUrl: input.crlUrl,
+        email: input.subject.email,
+        pathLength: input.pathLength,
+      }),
+    ),
   });
-  const tbs = seq(
-    explicit(0, integer(2)),
-    integer(input.serial ?? randomSerial()),
-    algorithm,
-    issuerCert ? issuerCert.subjectDer : subjectName,
-    seq(x509Time(notBefore), x509Time(notAfter)),
-    subjectName,
-    input.publicKey,
-    explicit(3, seq(...extensions.map(ext))),
+  const tbsDer = encode(tbs);
+  const signature = await input.issuer.signer.sign(tbsDer, hash);
+  return encode(
+    new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: arrayBuffer(signature) }),
   );
-  const signature = await input.issuer.signer.sign(tbs, hash);
-  return seq(tbs, algorithm, bitString(signature));
 }
 
 export interface CaInput {
@@ -272,33 +294,41 @@ export async function createCrl(input: CrlInput): Promise<Buffer> {
   const thisUpdate = input.thisUpdate ?? new Date();
   const nextUpdate = input.nextUpdate ?? new Date(thisUpdate.getTime() + 7 * 86_400_000);
   const hash = preferredHash(input.issuer.signer);
-  const algorithm = signatureAlgorithmId(input.issuer.signer, hash);
-  const entries = input.revoked.map((r) =>
-    seq(
-      integer(r.serial),
-      x509Time(r.date),
-      ...(r.reason && r.reason !== 'unspecified'
-        ? [seq(seq(oid(OID.crlReason), octetString(enumerated(REVOCATION_REASON[r.reason]))))]
-        : []),
-    ),
+  const algorithm = AsnConvert.parse(signatureAlgorithmId(input.issuer.signer, hash), AlgorithmIdentifier);
+  const entries = input.revoked.map(
+    (r) =>
+      new RevokedCertificate({
+        userCertificate: integerBytes(r.serial),
+        revocationDate: new Time(r.date),
+        crlEntryExtensions:
+          r.reason && r.reason !== 'unspecified'
+            ? [extension(OID.crlReason, false, new CRLReason(REVOCATION_REASON[r.reason]))]
+            : undefined,
+      }),
   );
-  const extensions = seq(
-    ext({
-      id: OID.authorityKeyIdentifier,
-      critical: false,
-      value: seq(implicitPrimitive(0, keyIdentifier(issuer.spki))),
-    }),
-    ext({ id: OID.crlNumber, critical: false, value: integer(input.crlNumber) }),
+  const tbs = new TBSCertList({
+    version: Version.v2,
+    signature: algorithm,
+    issuer: AsnConvert.parse(issuer.subjectDer, Name),
+    thisUpdate: new Time(thisUpdate),
+    nextUpdate: new Time(nextUpdate),
+    revokedCertificates: entries.length ? entries : undefined,
+    crlExtensions: [
+      extension(
+        OID.authorityKeyIdentifier,
+        false,
+        new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(issuer.spki)) }),
+      ),
+      crlNumberExtension(input.crlNumber),
+    ],
+  });
+  const signature = await input.issuer.signer.sign(encode(tbs), hash);
+  return encode(
+    new CertificateList({ tbsCertList: tbs, signatureAlgorithm: algorithm, signature: arrayBuffer(signature) }),
   );
-  const tbs = seq(
-    integer(1),
-    algorithm,
-    issuer.subjectDer,
-    x509Time(thisUpdate),
-    x509Time(nextUpdate),
-    ...(entries.length ? [seq(...entries)] : []),
-    explicit(0, extensions),
-  );
-  const signature = await input.issuer.signer.sign(tbs, hash);
-  return seq(tbs, algorithm, bitString(signature));
+}
+
+/** cRLNumber (RFC 5280 §5.2.3) may need 20 octets, more than asn1-x509's number-typed CRLNumber holds. */
+function crlNumberExtension(crlNumber: bigint | number): Extension {
+  return new Extension({ extnID: OID.crlNumber, critical: false, extnValue: new OctetString(integerDer(crlNumber)) });
 }

@@ -4,7 +4,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { AppError } from '../server/errors.js';
-import { integer, oid, parseDer, readOid, seq } from './der.js';
+import { ecdsaSignatureDer, oidDer, readOctetString, readOid } from './asn1.js';
 import { NODE_HASH, OID, type HashName } from './oids.js';
 import { orderChain, type KeySigner, type KeyType, type Signer } from './signer.js';
 import { parseCertificate } from './x509.js';
@@ -122,12 +122,11 @@ function publicKeyFromToken(
   const params = attribute(module, session, pub, pkcs11js.CKA_EC_PARAMS);
   const pointDer = attribute(module, session, pub, pkcs11js.CKA_EC_POINT);
   if (!params || !pointDer) return null;
-  const curveOid = readOid(parseDer(params));
-  const crv = curveOid === OID.p256 ? 'P-256' : curveOid === '1.3.132.0.34' ? 'P-384' : null;
+  const curveOid = readOid(params, 'CKA_EC_PARAMS');
+  const crv = curveOid === OID.p256 ? 'P-256' : curveOid === OID.p384 ? 'P-384' : null;
   if (!crv) return null;
   // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point 04 || X || Y.
-  const node = parseDer(pointDer);
-  const point = pointDer.subarray(node.start, node.end);
+  const point = readOctetString(pointDer, 'CKA_EC_POINT');
   const size = (point.length - 1) / 2;
   return createPublicKey({
     key: { kty: 'EC', crv, x: b64url(point.subarray(1, 1 + size)), y: b64url(point.subarray(1 + size)) },
@@ -229,7 +228,7 @@ export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & {
             else if (keyType === 'EC') {
               // PKCS#11 returns r || s; X.509 and CMS want SEQUENCE { r INTEGER, s INTEGER }.
               const half = signature.length / 2;
-              resolve(seq(integer(signature.subarray(0, half)), integer(signature.subarray(half))));
+              resolve(ecdsaSignatureDer(signature.subarray(0, half), signature.subarray(half)));
             } else resolve(signature);
           });
         } catch (error) {
@@ -340,7 +339,7 @@ export async function generatePkcs11KeyPair(options: Pkcs11KeyGeneration): Promi
             { type: pkcs11js.CKA_MODULUS_BITS, value: options.spec === 'RSA-3072' ? 3072 : 2048 },
             { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
           ]
-        : [{ type: pkcs11js.CKA_EC_PARAMS, value: oid(OID.p256) }]),
+        : [{ type: pkcs11js.CKA_EC_PARAMS, value: oidDer(OID.p256) }]),
     ];
     const privateTemplate: pkcs11js.Template = [
       ...common,

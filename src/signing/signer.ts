@@ -10,7 +10,10 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { AppError } from '../server/errors.js';
-import { nullValue, oid, seq, explicit, integer } from './der.js';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { RsaSaPssParams } from '@peculiar/asn1-rsa';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { encode } from './asn1.js';
 import { HASH_OID, NODE_HASH, OID, type HashName } from './oids.js';
 import { parseCertificate, pemToDer } from './x509.js';
 
@@ -43,18 +46,23 @@ export function signatureAlgorithmId(signer: Pick<KeySigner, 'algorithm'>, hash:
   if (signer.algorithm === 'ECDSA') {
     const id =
       hash === 'SHA-256' ? OID.ecdsaWithSha256 : hash === 'SHA-384' ? OID.ecdsaWithSha384 : OID.ecdsaWithSha512;
-    return seq(oid(id));
+    // RFC 5758 §3.2: the parameters are absent for ECDSA.
+    return encode(new AlgorithmIdentifier({ algorithm: id }));
   }
   if (signer.algorithm === 'RSA-PSS') {
-    const hashAlg = seq(oid(HASH_OID[hash]), nullValue());
-    const saltLength = hash === 'SHA-256' ? 32 : hash === 'SHA-384' ? 48 : 64;
-    return seq(
-      oid(OID.rsassaPss),
-      seq(explicit(0, hashAlg), explicit(1, seq(oid(OID.mgf1), hashAlg)), explicit(2, integer(saltLength))),
-    );
+    const hashAlgorithm = new AlgorithmIdentifier({ algorithm: HASH_OID[hash], parameters: null });
+    const params = new RsaSaPssParams({
+      hashAlgorithm,
+      maskGenAlgorithm: new AlgorithmIdentifier({
+        algorithm: OID.mgf1,
+        parameters: AsnConvert.serialize(hashAlgorithm),
+      }),
+      saltLength: hash === 'SHA-256' ? 32 : hash === 'SHA-384' ? 48 : 64,
+    });
+    return encode(new AlgorithmIdentifier({ algorithm: OID.rsassaPss, parameters: AsnConvert.serialize(params) }));
   }
   const id = hash === 'SHA-256' ? OID.sha256WithRSA : hash === 'SHA-384' ? OID.sha384WithRSA : OID.sha512WithRSA;
-  return seq(oid(id), nullValue());
+  return encode(new AlgorithmIdentifier({ algorithm: id, parameters: null }));
 }
 
 /** The hash that fits a key: SHA-256 for RSA and P-256, larger for larger curves. */

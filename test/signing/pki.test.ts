@@ -152,7 +152,7 @@ describe('revocation data from CRL distribution points', () => {
 });
 
 describe('PKCS#12', () => {
-  it('exports a file openssl opens and imports it back', () => {
+  it('exports a file openssl opens and imports it back', async () => {
     const p12 = writePkcs12({
       key: pki.sealEc.key,
       certificate: pki.sealEc.signer.certificate,
@@ -165,12 +165,12 @@ describe('PKCS#12', () => {
         allowFailure: false,
       }).out,
     ).toContain('PBES2');
-    const back = readPkcs12(p12, 'correct horse');
+    const back = await readPkcs12(p12, 'correct horse');
     expect(back.certificate.equals(pki.sealEc.signer.certificate)).toBe(true);
     expect(back.chain).toHaveLength(2);
   });
 
-  it('imports files written by openssl: AES (default) and the legacy 3DES scheme', () => {
+  it('imports files written by openssl: AES (default) and the legacy 3DES scheme', async () => {
     const keyPem = tmp.file('k.pem', pki.sealRsa.key.export({ format: 'pem', type: 'pkcs8' }) as string);
     const certs = tmp.file('chain.pem', [pki.sealRsa.signer.certificate, pki.ca].map((c) => derToPem(c)).join(''));
     for (const [name, extra] of [
@@ -191,21 +191,62 @@ describe('PKCS#12', () => {
         'pass:pw',
         ...extra,
       ]);
-      const signer = signerFromPkcs12(readFileSync(out), 'pw');
+      const signer = await signerFromPkcs12(readFileSync(out), 'pw');
       expect(signer.certificate.equals(pki.sealRsa.signer.certificate)).toBe(true);
     }
   });
 
-  it('names a wrong password, and a file that is no PKCS#12', () => {
+  it('names a wrong password, and a file that is no PKCS#12', async () => {
     const p12 = writePkcs12({ key: pki.sealRsa.key, certificate: pki.sealRsa.signer.certificate, password: 'right' });
-    expect(() => readPkcs12(p12, 'wrong')).toThrow(expect.objectContaining({ code: 'key_password_invalid' }));
-    expect(() => readPkcs12(Buffer.from('not a p12 at all'), 'x')).toThrow(
+    await expect(readPkcs12(p12, 'wrong')).rejects.toThrow(expect.objectContaining({ code: 'key_password_invalid' }));
+    await expect(readPkcs12(Buffer.from('not a p12 at all'), 'x')).rejects.toThrow(
       expect.objectContaining({ code: 'signing_key_invalid' }),
     );
-    expect(() => readPkcs12(p12.subarray(0, 200), 'right')).toThrow(
+    await expect(readPkcs12(p12.subarray(0, 200), 'right')).rejects.toThrow(
       expect.objectContaining({ code: 'signing_key_invalid' }),
     );
   });
+
+  it('refuses more than a million KDF iterations by name, and never blocks the event loop with them', async () => {
+    const keyPem = tmp.file('kdf.pem', pki.sealRsa.key.export({ format: 'pem', type: 'pkcs8' }) as string);
+    const cert = tmp.file('kdf-cert.pem', derToPem(pki.sealRsa.signer.certificate));
+    const p12 = (iter: number) => {
+      const out = tmp.file(`kdf-${iter}.p12`);
+      run('openssl', [
+        'pkcs12',
+        '-export',
+        '-inkey',
+        keyPem,
+        '-in',
+        cert,
+        '-out',
+        out,
+        '-passout',
+        'pass:pw',
+        '-iter',
+        String(iter),
+      ]);
+      expect(run('openssl', ['pkcs12', '-in', out, '-passin', 'pass:pw', '-info', '-noout']).out).toContain(
+        `MAC: sha256, Iteration ${iter}`,
+      );
+      return readFileSync(out);
+    };
+    await expect(readPkcs12(p12(2_000_000), 'pw')).rejects.toThrow(
+      /iteration count 2000000 out of range \(1 to 1000000\)/,
+    );
+    // With many iterations the MAC's PKCS#12 KDF runs in a worker and PBKDF2 in libuv's pool: a
+    // timer keeps firing meanwhile. Run on the event loop, the hashes would let it fire once at most.
+    const file = p12(300_000);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    try {
+      const back = await readPkcs12(file, 'pw');
+      expect(back.certificate.equals(pki.sealRsa.signer.certificate)).toBe(true);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(10);
+  }, 120_000);
 
   it('builds a signer from a PKCS#8 key sealed at rest, as the database key store will', async () => {
     const { sealSecret, openSecret } = await import('../../src/lib/secrets.js');

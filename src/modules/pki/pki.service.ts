@@ -469,7 +469,7 @@ export async function importSealPkcs12(
   input: { pkcs12: Buffer; password: string },
 ): Promise<repo.CertificateRecord> {
   if (seal.kind !== 'electronic') throw sealNotElectronic(seal.name);
-  const contents = readPkcs12(input.pkcs12, input.password);
+  const contents = await readPkcs12(input.pkcs12, input.password);
   const cert = parseCertificate(contents.certificate);
   const now = ctx.now();
   if (now < cert.notBefore || now >= cert.notAfter) {
