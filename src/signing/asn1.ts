@@ -7,15 +7,14 @@ import {
   AsnArray,
   AsnConvert,
   AsnIntegerArrayBufferConverter,
-  AsnParser,
   AsnProp,
   AsnPropTypes,
   AsnType,
   AsnTypeTypes,
   OctetString,
 } from '@peculiar/asn1-schema';
-import { Attribute, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignerInfo } from '@peculiar/asn1-cms';
 import { ECDSASigValue } from '@peculiar/asn1-ecc';
+import { PKIStatusInfo } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier, GeneralName } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { AppError } from '../server/errors.js';
@@ -94,14 +93,36 @@ export function readInteger(der: Uint8Array, what: string): bigint {
   return integerValue(parsed.result.valueBlock.valueHexView);
 }
 
+/**
+ * A bounded memo for pure functions of small encodings (an OID, an algorithm identifier, a
+ * signer's identifier): the same few values recur in every signature, and decoding them through
+ * asn1js costs tens of microseconds each time.
+ */
+export class Memo<T> {
+  private readonly map = new Map<string, T>();
+  constructor(private readonly size = 1_000) {}
+  get(key: string, compute: () => T): T {
+    const known = this.map.get(key);
+    if (known !== undefined) return known;
+    const value = compute();
+    if (this.map.size >= this.size) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, value);
+    return value;
+  }
+}
+
+const oids = new Memo<string>();
+
 /** DER of an OBJECT IDENTIFIER (attribute values, PKCS#11 EC parameters). */
 export const oidDer = (oid: string): Buffer => toBuffer(new asn1js.ObjectIdentifier({ value: oid }).toBER());
 /** The dotted form of a DER OBJECT IDENTIFIER. */
 export function readOid(der: Uint8Array, what: string): string {
-  const parsed = asn1js.fromBER(der);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.ObjectIdentifier))
-    throw new DerError(what, 'not an OBJECT IDENTIFIER');
-  return parsed.result.valueBlock.toString();
+  return oids.get(Buffer.from(der).toString('hex'), () => {
+    const parsed = asn1js.fromBER(der);
+    if (parsed.offset === -1 || !(parsed.result instanceof asn1js.ObjectIdentifier))
+      throw new DerError(what, 'not an OBJECT IDENTIFIER');
+    return parsed.result.valueBlock.toString();
+  });
 }
 /** DER of an OCTET STRING. */
 export const octetStringDer = (bytes: Uint8Array): Buffer => encode(new OctetString(bytes));
@@ -213,66 +234,133 @@ declareSchema(SigningCertificate, [
   ['policies', { type: AsnPropTypes.Any, optional: true }],
 ]);
 
-/** A SET OF raw encodings (certificates, CRLs), each kept byte for byte. */
-export class RawSet extends AsnArray<ArrayBuffer> {
-  constructor(items?: ArrayBuffer[]) {
+/**
+ * An element kept as its encoding: read without decoding what lies inside, written back byte for
+ * byte. Certificates, CRLs and whole SignerInfos ride through SignedData this way, so signing
+ * never re-parses a certificate and reading never re-encodes one (asn1-schema's Any does both).
+ */
+export class RawElement {
+  bytes: ArrayBuffer = new ArrayBuffer(0);
+  constructor(bytes?: ArrayBuffer | Uint8Array) {
+    if (bytes) this.bytes = bytes instanceof ArrayBuffer ? bytes : arrayBuffer(bytes);
+  }
+  fromASN(asn: asn1js.AsnType): this {
+    this.bytes = arrayBuffer((asn as asn1js.BaseBlock).valueBeforeDecodeView);
+    return this;
+  }
+  toASN(): asn1js.AsnType {
+    return new PreEncoded(this.bytes);
+  }
+  toSchema(name: string): asn1js.Any {
+    return new asn1js.Any({ name });
+  }
+}
+
+/** An asn1js block that writes bytes encoded elsewhere. */
+class PreEncoded extends asn1js.BaseBlock {
+  constructor(private readonly bytes: ArrayBuffer) {
+    super();
+  }
+  override toBER(_sizeOnly?: boolean, writer?: { write(buf: ArrayBuffer): void }): ArrayBuffer {
+    writer?.write(this.bytes);
+    return this.bytes;
+  }
+}
+
+/** A SET OF raw elements (certificates, CRLs, signer infos). */
+export class RawSet extends AsnArray<RawElement> {
+  constructor(items?: RawElement[]) {
     super(items);
     Object.setPrototypeOf(this, RawSet.prototype);
   }
 }
-AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })(RawSet);
+AsnType({ type: AsnTypeTypes.Set, itemType: RawElement })(RawSet);
 
-/** A SEQUENCE OF raw encodings. */
-export class RawSequence extends AsnArray<ArrayBuffer> {
-  constructor(items?: ArrayBuffer[]) {
+/** A SEQUENCE OF raw elements. */
+export class RawSequence extends AsnArray<RawElement> {
+  constructor(items?: RawElement[]) {
     super(items);
     Object.setPrototypeOf(this, RawSequence.prototype);
   }
 }
-AsnType({ type: AsnTypeTypes.Sequence, itemType: AsnPropTypes.Any })(RawSequence);
+AsnType({ type: AsnTypeTypes.Sequence, itemType: RawElement })(RawSequence);
 
 /**
- * SignedData (RFC 5652 §5.1) with certificates and CRLs as raw encodings: they are read by
- * parseCertificate / parseCrl (cached), and a CRL is a CertificateList, which asn1-cms cannot read.
+ * SignedData (RFC 5652 §5.1) as written. Its parts arrive encoded (each already under its own
+ * tag): most are the same for every signature of a signer and are encoded once, a CRL is a
+ * CertificateList (which asn1-cms has no choice for), and the signer info is a SignerInfoOut.
  */
-export class RawSignedData {
+export class SignedDataOut {
   version = 1;
-  digestAlgorithms = new DigestAlgorithmIdentifiers();
-  encapContentInfo = new EncapsulatedContentInfo();
-  certificates?: RawSet;
-  crls?: RawSet;
-  /** Raw too: asn1-schema keeps no raw bytes of a repeated field, and the signed attributes' are needed. */
-  signerInfos = new RawSet();
-  constructor(params: Partial<RawSignedData> = {}) {
+  digestAlgorithms = new RawElement();
+  encapContentInfo = new RawElement();
+  certificates?: RawElement;
+  crls?: RawElement;
+  signerInfos = new RawElement();
+  constructor(params: Partial<SignedDataOut> = {}) {
     Object.assign(this, params);
   }
 }
-declareSchema(RawSignedData, [
+declareSchema(SignedDataOut, [
   ['version', { type: AsnPropTypes.Integer }],
-  ['digestAlgorithms', { type: DigestAlgorithmIdentifiers }],
-  ['encapContentInfo', { type: EncapsulatedContentInfo }],
-  ['certificates', { type: RawSet, context: 0, implicit: true, optional: true }],
-  ['crls', { type: RawSet, context: 1, implicit: true, optional: true }],
-  ['signerInfos', { type: RawSet }],
+  ['digestAlgorithms', { type: RawElement }],
+  ['encapContentInfo', { type: RawElement }],
+  ['certificates', { type: RawElement, optional: true }],
+  ['crls', { type: RawElement, optional: true }],
+  ['signerInfos', { type: RawElement }],
+]);
+
+/** ContentInfo holding SignedData, as it is written. */
+export class SignedDataContentInfo {
+  contentType = '1.2.840.113549.1.7.2';
+  content = new SignedDataOut();
+  constructor(params: Partial<SignedDataContentInfo> = {}) {
+    Object.assign(this, params);
+  }
+}
+declareSchema(SignedDataContentInfo, [
+  ['contentType', { type: AsnPropTypes.ObjectIdentifier }],
+  ['content', { type: SignedDataOut, context: 0 }],
+]);
+
+/** Attribute (RFC 5652 §5.3) whose values are kept as encoded (a time-stamp token is kilobytes). */
+export class RawAttribute {
+  attrType = '';
+  attrValues = new RawSet();
+  constructor(params: Partial<RawAttribute> = {}) {
+    Object.assign(this, params);
+  }
+}
+declareSchema(RawAttribute, [
+  ['attrType', { type: AsnPropTypes.ObjectIdentifier }],
+  ['attrValues', { type: RawSet }],
 ]);
 
 /**
- * A SignerInfo (RFC 5652 §5.3) with the encoding of its signed attributes as they were sent: the
- * signature covers them, so they must not pass through a decode and re-encode.
+ * SignerInfo (RFC 5652 §5.3) for writing: the identifier and the attributes arrive encoded, the
+ * attributes already under their [0] and [1] IMPLICIT tags.
  */
-export function parseSignerInfo(der: Uint8Array, what: string): { info: SignerInfo; signedAttrs: Buffer | null } {
-  const parsed = asn1js.fromBER(der, BER_LIMITS);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence))
-    throw new DerError(what, 'unreadable SignerInfo');
-  const signed = parsed.result.valueBlock.value.find((v) => v.idBlock.tagClass === 3 && v.idBlock.tagNumber === 0);
-  let info: SignerInfo;
-  try {
-    info = AsnParser.fromASN(parsed.result, SignerInfo);
-  } catch (error) {
-    throw new DerError(what, error instanceof Error ? error.message : String(error));
+export class SignerInfoOut {
+  version = 1;
+  sid = new RawElement();
+  digestAlgorithm = new RawElement();
+  signedAttrs = new RawElement();
+  signatureAlgorithm = new RawElement();
+  signature = new OctetString();
+  unsignedAttrs?: RawElement;
+  constructor(params: Partial<SignerInfoOut> = {}) {
+    Object.assign(this, params);
   }
-  return { info, signedAttrs: signed ? Buffer.from(signed.valueBeforeDecodeView) : null };
 }
+declareSchema(SignerInfoOut, [
+  ['version', { type: AsnPropTypes.Integer }],
+  ['sid', { type: RawElement }],
+  ['digestAlgorithm', { type: RawElement }],
+  ['signedAttrs', { type: RawElement }],
+  ['signatureAlgorithm', { type: RawElement }],
+  ['signature', { type: OctetString }],
+  ['unsignedAttrs', { type: RawElement, optional: true }],
+]);
 
 /**
  * Adobe's RevocationInfoArchival (ISO 32000-1 §12.8.3.3.2): CRLs [0], OCSP responses [1] and
@@ -289,11 +377,15 @@ declareSchema(RevocationInfoArchival, [
   ['other', { type: RawSequence, context: 2, optional: true }],
 ]);
 
-/** SET OF Attribute: signed attributes as the signature covers them (RFC 5652 §5.4). */
-export class AttributeSet extends AsnArray<Attribute> {
-  constructor(items?: Attribute[]) {
-    super(items);
-    Object.setPrototypeOf(this, AttributeSet.prototype);
+/** TimeStampResp (RFC 3161 §2.4.2) as written: the token arrives encoded. */
+export class TimeStampRespOut {
+  status = new PKIStatusInfo();
+  timeStampToken?: RawElement;
+  constructor(params: Partial<TimeStampRespOut> = {}) {
+    Object.assign(this, params);
   }
 }
-AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })(AttributeSet);
+declareSchema(TimeStampRespOut, [
+  ['status', { type: PKIStatusInfo }],
+  ['timeStampToken', { type: RawElement, optional: true }],
+]);

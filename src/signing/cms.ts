@@ -2,27 +2,26 @@
 // detached content for PDF signatures (ETSI EN 319 122-1 CAdES baseline attributes), attached
 // TSTInfo for time-stamp tokens. Reading accepts BER (NSS, Java and Adobe signers write it).
 import { createHash } from 'node:crypto';
-import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
-import * as asn1js from 'asn1js';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
-  Attribute,
-  ContentInfo,
   DigestAlgorithmIdentifiers,
   EncapsulatedContent,
   EncapsulatedContentInfo,
   IssuerAndSerialNumber,
   SignerIdentifier,
-  SignerInfo,
 } from '@peculiar/asn1-cms';
 import { AlgorithmIdentifier, GeneralName, Name } from '@peculiar/asn1-x509';
 import {
-  AttributeSet,
-  BER_LIMITS,
   DerError,
   EssCertIdV2,
+  Memo,
   IssuerSerial,
+  RawAttribute,
+  RawElement,
   RawSet,
-  RawSignedData,
+  SignedDataContentInfo,
+  SignedDataOut,
+  SignerInfoOut,
   SigningCertificate,
   SigningCertificateV2,
   arrayBuffer,
@@ -31,18 +30,32 @@ import {
   integerValue,
   oidDer,
   octetStringDer,
-  parseSignerInfo,
+  parseAs,
   readOctetString,
+  readOid,
   toBuffer,
 } from './asn1.js';
 import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
 import { signatureAlgorithmId, type Signer } from './signer.js';
+import { bytesOf, childrenOf, readTlv, type Tlv } from './tlv.js';
 import { parseCertificate } from './x509.js';
 
 /** One Attribute's DER: `type` with the given values (each already DER). */
 export function attribute(type: string, ...values: Buffer[]): Buffer {
-  return encode(new Attribute({ attrType: type, attrValues: values.map((v) => arrayBuffer(v)) }));
+  return encode(new RawAttribute({ attrType: type, attrValues: new RawSet(values.map((v) => new RawElement(v))) }));
 }
+
+/** A SET OF already-encoded elements, sorted as DER wants it (X.690 §11.6). */
+const setOf = (items: Buffer[]): Buffer =>
+  encode(new RawSet([...items].sort(Buffer.compare).map((i) => new RawElement(i))));
+
+/**
+ * The [n] IMPLICIT form of a SET (SignerInfo's signed [0] and unsigned [1] attributes): the same
+ * length and content under a context tag, which is all IMPLICIT changes (X.690 §8.14.3).
+ */
+const implicitSet = (set: Buffer, n: number): Buffer => Buffer.concat([Buffer.from([0xa0 | n]), set.subarray(1)]);
+
+const contentTypeAttributes = new Map<string, Buffer>();
 
 /**
  * ESS signing-certificate-v2 (RFC 5035 §3): binds the signature to the signer's certificate, which
@@ -106,28 +119,55 @@ export interface SignedParts {
   signature: Buffer;
 }
 
-/** The signed attributes, sorted as DER wants a SET OF (X.690 §11.6), and their DER. */
-function signedAttributes(input: SignedDataInput): { list: Attribute[]; der: Buffer } {
-  const encoded = [
-    attribute(OID.contentType, oidDer(input.contentType ?? OID.data)),
+/** The DER of the SET OF signed attributes, sorted as DER wants a SET OF (X.690 §11.6). */
+function signedAttributes(input: SignedDataInput): Buffer {
+  const contentType = input.contentType ?? OID.data;
+  let typeAttribute = contentTypeAttributes.get(contentType);
+  if (!typeAttribute) {
+    typeAttribute = attribute(OID.contentType, oidDer(contentType));
+    contentTypeAttributes.set(contentType, typeAttribute);
+  }
+  return setOf([
+    typeAttribute,
     attribute(OID.messageDigest, octetStringDer(input.digest)),
     signingCertificateV2(input.signer.certificate),
     ...(input.signedAttributes ?? []),
-  ].sort(Buffer.compare);
-  const list = encoded.map((der) => AsnConvert.parse(der, Attribute));
-  return { list, der: encode(new AttributeSet(list)) };
+  ]);
+}
+
+/** IssuerAndSerialNumber of the signer's certificate, encoded once per certificate. */
+const sidCache = new WeakMap<Buffer, RawElement>();
+
+function signerIdentifier(certificate: Buffer): RawElement {
+  let sid = sidCache.get(certificate);
+  if (!sid) {
+    const cert = parseCertificate(certificate);
+    sid = new RawElement(
+      encode(
+        new SignerIdentifier({
+          issuerAndSerialNumber: new IssuerAndSerialNumber({
+            issuer: AsnConvert.parse(cert.issuerDer, Name),
+            serialNumber: arrayBuffer(cert.serialBytes),
+          }),
+        }),
+      ),
+    );
+    sidCache.set(certificate, sid);
+  }
+  return sid;
 }
 
 /** In SignerInfo, PKCS#1 v1.5 is named rsaEncryption, as Adobe, OpenSSL and NSS write it (RFC 5754 §3.2). */
+const RSA_ENCRYPTION = encode(new AlgorithmIdentifier({ algorithm: OID.rsaEncryption, parameters: null }));
+
 function cmsSignatureAlgorithm(signer: Signer, hash: HashName): Buffer {
-  if (signer.algorithm === 'RSASSA-PKCS1-v1_5')
-    return encode(new AlgorithmIdentifier({ algorithm: OID.rsaEncryption, parameters: null }));
+  if (signer.algorithm === 'RSASSA-PKCS1-v1_5') return RSA_ENCRYPTION;
   return signatureAlgorithmId(signer, hash);
 }
 
 /** Signs the attributes (RFC 5652 §5.4: the DER of the SET OF, not the [0] IMPLICIT form). */
 export async function signAttributes(input: SignedDataInput): Promise<SignedParts> {
-  const signedAttrs = signedAttributes(input).der;
+  const signedAttrs = signedAttributes(input);
   const signature = await input.signer.sign(signedAttrs, input.hash);
   return { input, signedAttrs, signatureAlgorithm: cmsSignatureAlgorithm(input.signer, input.hash), signature };
 }
@@ -136,41 +176,69 @@ export async function signAttributes(input: SignedDataInput): Promise<SignedPart
 export function encodeSignedData(parts: SignedParts, unsignedAttributes: Buffer[] = []): Buffer {
   const { input } = parts;
   const contentType = input.contentType ?? OID.data;
-  const cert = parseCertificate(input.signer.certificate);
-  const digestAlgorithm = new AlgorithmIdentifier({ algorithm: HASH_OID[input.hash] });
-  const certificates = input.omitCertificates
-    ? []
-    : [input.signer.certificate, ...(input.includeChain === false ? [] : input.signer.chain)];
-  const signed = AsnConvert.parse(parts.signedAttrs, AttributeSet);
-  const signerInfo = new SignerInfo({
+  const signerInfo = new SignerInfoOut({
     version: 1,
-    sid: new SignerIdentifier({
-      issuerAndSerialNumber: new IssuerAndSerialNumber({
-        issuer: AsnConvert.parse(cert.issuerDer, Name),
-        serialNumber: arrayBuffer(cert.serialBytes),
-      }),
-    }),
-    digestAlgorithm,
-    signedAttrs: [...signed],
-    signatureAlgorithm: AsnConvert.parse(parts.signatureAlgorithm, AlgorithmIdentifier),
+    sid: signerIdentifier(input.signer.certificate),
+    digestAlgorithm: digestAlgorithmOf(input.hash).single,
+    signedAttrs: new RawElement(implicitSet(parts.signedAttrs, 0)),
+    signatureAlgorithm: new RawElement(parts.signatureAlgorithm),
     signature: new OctetString(parts.signature),
-    unsignedAttrs: unsignedAttributes.length
-      ? unsignedAttributes.sort(Buffer.compare).map((a) => AsnConvert.parse(a, Attribute))
-      : undefined,
+    unsignedAttrs: unsignedAttributes.length ? new RawElement(implicitSet(setOf(unsignedAttributes), 1)) : undefined,
   });
-  const signedData = new RawSignedData({
+  const signedData = new SignedDataOut({
     // RFC 5652 §5.1: version 3 when the encapsulated content is not id-data.
     version: contentType === OID.data ? 1 : 3,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([digestAlgorithm]),
-    encapContentInfo: new EncapsulatedContentInfo({
-      eContentType: contentType,
-      eContent: input.content ? new EncapsulatedContent({ single: new OctetString(input.content) }) : undefined,
-    }),
-    certificates: certificates.length ? new RawSet(certificates.map((c) => arrayBuffer(c))) : undefined,
-    crls: input.crls?.length ? new RawSet(input.crls.map((c) => arrayBuffer(c))) : undefined,
-    signerInfos: new RawSet([AsnConvert.serialize(signerInfo)]),
+    digestAlgorithms: digestAlgorithmOf(input.hash).set,
+    encapContentInfo: new RawElement(
+      encode(
+        new EncapsulatedContentInfo({
+          eContentType: contentType,
+          eContent: input.content ? new EncapsulatedContent({ single: new OctetString(input.content) }) : undefined,
+        }),
+      ),
+    ),
+    certificates: certificateSet(input),
+    crls: input.crls?.length ? new RawElement(implicitSet(setOf(input.crls), 1)) : undefined,
+    signerInfos: new RawElement(setOf([encode(signerInfo)])),
   });
-  return encode(new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(signedData) }));
+  return encode(new SignedDataContentInfo({ content: signedData }));
+}
+
+const digestAlgorithms = new Map<HashName, { single: RawElement; set: RawElement }>();
+
+/** The digest AlgorithmIdentifier (parameters absent, RFC 5754 §2) alone and as DigestAlgorithmIdentifiers. */
+function digestAlgorithmOf(hash: HashName): { single: RawElement; set: RawElement } {
+  let known = digestAlgorithms.get(hash);
+  if (!known) {
+    const id = new AlgorithmIdentifier({ algorithm: HASH_OID[hash] });
+    known = {
+      single: new RawElement(encode(id)),
+      set: new RawElement(encode(new DigestAlgorithmIdentifiers([id]))),
+    };
+    digestAlgorithms.set(hash, known);
+  }
+  return known;
+}
+
+const certificateSets = new WeakMap<Signer, Map<string, RawElement>>();
+
+/** The [0] IMPLICIT certificates of a signer (with or without its chain), encoded once. */
+function certificateSet(input: SignedDataInput): RawElement | undefined {
+  if (input.omitCertificates) return undefined;
+  const variant = input.includeChain === false ? 'alone' : 'chain';
+  let perSigner = certificateSets.get(input.signer);
+  if (!perSigner) {
+    perSigner = new Map();
+    certificateSets.set(input.signer, perSigner);
+  }
+  let set = perSigner.get(variant);
+  if (!set) {
+    const certificates = [input.signer.certificate, ...(variant === 'alone' ? [] : input.signer.chain)];
+    // Certificates keep their order (signer first): readers take the SET as a bag either way.
+    set = new RawElement(implicitSet(encode(new RawSet(certificates.map((c) => new RawElement(c)))), 0));
+    perSigner.set(variant, set);
+  }
+  return set;
 }
 
 /** The size a signature will have without unsigned attributes, for sizing a PDF placeholder. */
@@ -188,7 +256,7 @@ export function estimateSignedDataSize(input: SignedDataInput, signatureLength: 
   if (known !== undefined) return known;
   const dummy: SignedParts = {
     input,
-    signedAttrs: signedAttributes(input).der,
+    signedAttrs: signedAttributes(input),
     signatureAlgorithm: cmsSignatureAlgorithm(input.signer, input.hash),
     signature: Buffer.alloc(signatureLength),
   };
@@ -227,71 +295,124 @@ export interface ParsedSignedData {
 /** The largest CMS read: a PDF signature with its chain, CRLs and a time-stamp is tens of KB. */
 const MAX_CMS_BYTES = 8 * 1024 * 1024;
 
-function attributesOf(list: Attribute[] | undefined): Map<string, Buffer[]> {
+/** Attributes (RFC 5652 §5.3) in a SET or its [n] IMPLICIT form: type → the encoding of each value, undecoded. */
+function attributesIn(buf: Buffer, set: Tlv, what: string): Map<string, Buffer[]> {
   const map = new Map<string, Buffer[]>();
-  for (const attr of list ?? [])
+  for (const attr of childrenOf(buf, set, what)) {
+    const [type, values] = childrenOf(buf, attr, what);
+    if (!type || !values || values.tag !== 0x31) throw new DerError(what, 'malformed attribute');
     map.set(
-      attr.attrType,
-      attr.attrValues.map((v) => toBuffer(v)),
+      readOid(bytesOf(buf, type), what),
+      childrenOf(buf, values, what).map((v) => bytesOf(buf, v)),
     );
+  }
   return map;
+}
+
+const signerIds = new Memo<{ issuerDer: Buffer; serial: bigint }>();
+const algorithmOids = new Memo<string>();
+
+/** One SignerInfo (RFC 5652 §5.3): its fields through asn1-schema, the attributes' values left encoded. */
+function parseSignerInfo(buf: Buffer, tlv: Tlv, what: string): ParsedSignerInfo {
+  const fields = childrenOf(buf, tlv, what);
+  let i = 1; // version
+  const sid = fields[i++];
+  const digest = fields[i++];
+  if (!sid || !digest) throw new DerError(what, 'truncated SignerInfo');
+  let issuerDer: Buffer | null = null;
+  let serial: bigint | null = null;
+  let subjectKeyId: Buffer | null = null;
+  if (sid.tag === 0x30) {
+    const sidBytes = bytesOf(buf, sid);
+    ({ issuerDer, serial } = signerIds.get(sidBytes.toString('base64'), () => {
+      const byIssuer = parseAs(sidBytes, IssuerAndSerialNumber, what);
+      return { issuerDer: encode(byIssuer.issuer), serial: integerValue(new Uint8Array(byIssuer.serialNumber)) };
+    }));
+  } else if (sid.tag === 0x80) subjectKeyId = buf.subarray(sid.start, sid.end);
+  else throw new DerError(what, 'unknown signer identifier');
+  const digestBytes = bytesOf(buf, digest);
+  const digestAlgorithmOid = algorithmOids.get(
+    digestBytes.toString('hex'),
+    () => parseAs(digestBytes, AlgorithmIdentifier, what).algorithm,
+  );
+  let signedAttrs: Buffer | null = null;
+  let signedAttributes = new Map<string, Buffer[]>();
+  if (fields[i]?.tag === 0xa0) {
+    // Re-tag [0] IMPLICIT as SET OF: the signature covers that, in DER (RFC 5652 §5.4).
+    signedAttrs = definiteLengths(Buffer.concat([Buffer.from([0x31]), bytesOf(buf, fields[i]!).subarray(1)]));
+    signedAttributes = attributesIn(buf, fields[i]!, what);
+    i++;
+  }
+  const algorithm = fields[i++];
+  const signature = fields[i++];
+  if (!algorithm || !signature) throw new DerError(what, 'truncated SignerInfo');
+  const unsignedAttributes =
+    fields[i]?.tag === 0xa1 ? attributesIn(buf, fields[i]!, what) : new Map<string, Buffer[]>();
+  return {
+    issuerDer,
+    serial,
+    subjectKeyId,
+    digestAlgorithm: hashByOid(digestAlgorithmOid),
+    digestAlgorithmOid,
+    signedAttrs,
+    signedAttributes,
+    signatureAlgorithm: bytesOf(buf, algorithm),
+    signature: octetStringValue(bytesOf(buf, signature)),
+    unsignedAttributes,
+  };
 }
 
 /**
  * Parses a ContentInfo holding SignedData, DER or BER (indefinite lengths, constructed strings).
  * `input` may carry trailing zero padding (a PDF /Contents); the encoding read is returned as `der`.
+ * Certificates, CRLs and attribute values are found by their boundaries and kept as encoded
+ * (tlv.ts says why); every field the verifier reads is decoded by asn1-schema.
  */
 export function parseSignedData(input: Buffer, what = 'CMS signature'): ParsedSignedData {
   if (input.length > MAX_CMS_BYTES) throw new DerError(what, `larger than ${MAX_CMS_BYTES} bytes`);
-  // asn1js reads the first element and says where it ends; the zeros after it are padding.
-  const parsed = asn1js.fromBER(input, BER_LIMITS);
-  if (parsed.offset === -1) throw new DerError(what, parsed.result.error || 'not BER');
-  let outer: ContentInfo;
-  let sd: RawSignedData;
-  try {
-    outer = AsnParser.fromASN(parsed.result, ContentInfo);
-    if (outer.contentType !== OID.signedData) throw new Error('not CMS SignedData');
-    sd = AsnConvert.parse(outer.content, RawSignedData, { berOptions: BER_LIMITS });
-  } catch (error) {
-    throw new DerError(what, error instanceof Error ? error.message : String(error));
-  }
-  const eContent = sd.encapContentInfo.eContent;
+  const outer = readTlv(input, 0, input.length, what);
+  const [type, wrapped] = outer.tag === 0x30 ? childrenOf(input, outer, what) : [];
+  if (!type || !wrapped || readOid(bytesOf(input, type), what) !== OID.signedData || wrapped.tag !== 0xa0)
+    throw new DerError(what, 'not CMS SignedData');
+  const [sdTlv] = childrenOf(input, wrapped, what);
+  if (!sdTlv || sdTlv.tag !== 0x30) throw new DerError(what, 'not CMS SignedData');
+  const sd = childrenOf(input, sdTlv, what);
+  let i = 2; // version, digestAlgorithms
+  if (!sd[i]) throw new DerError(what, 'truncated SignedData');
+  const encap = parseAs(bytesOf(input, sd[i++]!), EncapsulatedContentInfo, what, MAX_CMS_BYTES);
   let content: Buffer | null = null;
-  if (eContent?.single) content = toBuffer(eContent.single.buffer);
-  else if (eContent?.any) content = readOctetString(toBuffer(eContent.any), what);
-  const signerInfos = sd.signerInfos.map((raw): ParsedSignerInfo => {
-    const { info: si, signedAttrs } = parseSignerInfo(new Uint8Array(raw), what);
-    const byIssuer = si.sid.issuerAndSerialNumber;
-    const digestAlgorithmOid = si.digestAlgorithm.algorithm;
-    return {
-      issuerDer: byIssuer ? encode(byIssuer.issuer) : null,
-      serial: byIssuer ? integerValue(new Uint8Array(byIssuer.serialNumber)) : null,
-      subjectKeyId: si.sid.subjectKeyIdentifier ? toBuffer(si.sid.subjectKeyIdentifier.buffer) : null,
-      digestAlgorithm: hashByOid(digestAlgorithmOid),
-      digestAlgorithmOid,
-      // Re-tag [0] IMPLICIT as SET OF to get the bytes that were signed (RFC 5652 §5.4), in DER.
-      signedAttrs: signedAttrs ? definiteLengths(Buffer.concat([Buffer.from([0x31]), signedAttrs.subarray(1)])) : null,
-      signedAttributes: attributesOf(si.signedAttrs),
-      signatureAlgorithm: encode(si.signatureAlgorithm),
-      signature: toBuffer(si.signature.buffer),
-      unsignedAttributes: attributesOf(si.unsignedAttrs),
-    };
-  });
-  return {
-    der: input.subarray(0, parsed.offset),
-    contentType: sd.encapContentInfo.eContentType,
-    content,
+  if (encap.eContent?.single) content = toBuffer(encap.eContent.single.buffer);
+  else if (encap.eContent?.any) content = readOctetString(toBuffer(encap.eContent.any), what);
+  const certificates: Buffer[] = [];
+  const crls: Buffer[] = [];
+  while (sd[i] && (sd[i]!.tag === 0xa0 || sd[i]!.tag === 0xa1)) {
     // Only X.509 certificates and CRLs (SEQUENCEs); attribute certificates and other formats are skipped.
-    certificates: (sd.certificates ?? []).map((c) => toBuffer(c)).filter((c) => c[0] === 0x30),
-    crls: (sd.crls ?? []).map((c) => toBuffer(c)).filter((c) => c[0] === 0x30),
+    const list = childrenOf(input, sd[i]!, what)
+      .filter((c) => c.tag === 0x30)
+      .map((c) => bytesOf(input, c));
+    (sd[i]!.tag === 0xa0 ? certificates : crls).push(...list);
+    i++;
+  }
+  if (!sd[i] || sd[i]!.tag !== 0x31) throw new DerError(what, 'SignedData has no signerInfos');
+  const signerInfos = childrenOf(input, sd[i]!, what).map((si) => parseSignerInfo(input, si, what));
+  return {
+    der: input.subarray(0, outer.next),
+    contentType: encap.eContentType,
+    content,
+    certificates,
+    crls,
     signerInfos,
   };
 }
 
-/** The content of a DER OCTET STRING attribute value (message-digest). */
+/** The content of an OCTET STRING (message-digest, a signature value); constructed BER ones are joined. */
 export function octetStringValue(der: Buffer): Buffer {
-  return readOctetString(der, 'attribute');
+  const tlv = readTlv(der, 0, der.length, 'OCTET STRING');
+  if (tlv.tag === 0x04 && tlv.next === der.length) return der.subarray(tlv.start, tlv.end);
+  return readOctetString(der, 'OCTET STRING');
 }
+
+const essIds = new Memo<{ hash: string; certHash: Buffer } | null>();
 
 /** Finds the signer's certificate among `pool` by issuer+serial or subject key identifier. */
 export function findSignerCertificate(info: ParsedSignerInfo, pool: Buffer[]): Buffer | null {
@@ -321,24 +442,21 @@ export function checkSigningCertificateAttribute(
   const v2 = info.signedAttributes.get(OID.signingCertificateV2)?.[0];
   const v1 = info.signedAttributes.get(OID.signingCertificate)?.[0];
   if (!v2 && !v1) return 'missing';
-  try {
-    let hash: string;
-    let expected: Buffer;
-    if (v2) {
-      const first = AsnConvert.parse(v2, SigningCertificateV2).certs[0];
-      if (!first) return 'mismatch';
-      const h = first.hashAlgorithm ? hashByOid(first.hashAlgorithm.algorithm) : 'SHA-256';
-      if (!h) return 'mismatch';
-      hash = h === 'SHA-1' ? 'sha1' : NODE_HASH[h];
-      expected = toBuffer(first.certHash.buffer);
-    } else {
+  // The first ESSCertID names the signer's certificate (RFC 5035 §3): its hash and hash algorithm.
+  const id = essIds.get(`${v2 ? 2 : 1}:${(v2 ?? v1)!.toString('base64')}`, () => {
+    try {
+      if (v2) {
+        const first = AsnConvert.parse(v2, SigningCertificateV2).certs[0];
+        const h = first ? (first.hashAlgorithm ? hashByOid(first.hashAlgorithm.algorithm) : 'SHA-256') : null;
+        if (!first || !h) return null;
+        return { hash: h === 'SHA-1' ? 'sha1' : NODE_HASH[h], certHash: toBuffer(first.certHash.buffer) };
+      }
       const first = AsnConvert.parse(v1!, SigningCertificate).certs[0];
-      if (!first) return 'mismatch';
-      hash = 'sha1';
-      expected = toBuffer(first.certHash.buffer);
+      return first ? { hash: 'sha1', certHash: toBuffer(first.certHash.buffer) } : null;
+    } catch {
+      return null;
     }
-    return createHash(hash).update(certificate).digest().equals(expected) ? 'ok' : 'mismatch';
-  } catch {
-    return 'mismatch';
-  }
+  });
+  if (!id) return 'mismatch';
+  return createHash(id.hash).update(certificate).digest().equals(id.certHash) ? 'ok' : 'mismatch';
 }

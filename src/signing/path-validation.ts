@@ -13,7 +13,7 @@ import {
   publicKeyOf,
   sameName,
   signatureSchemeOf,
-  verifySignature,
+  signedBy,
   type Certificate,
   type Crl,
 } from './x509.js';
@@ -250,7 +250,7 @@ function checkPath(pathLeafFirst: Certificate[], input: PathValidationInput): Pa
     if (algorithmProblem) problems.push(`${who}: ${algorithmProblem}`);
     else if (!cert.signatureAlgorithm.equals(cert.tbsSignatureAlgorithm))
       problems.push(`${who}: its two signature algorithm fields differ (RFC 5280 §4.1.1.2)`);
-    else if (!verifySignature(workingKey, cert.signatureAlgorithm, cert.tbs, cert.signature))
+    else if (!signedBy(cert, workingKey))
       problems.push(`${who}: its signature does not verify with the key of ${label(issuerCert)}`);
     const keyProblem = checkPublicKey(cert.spki);
     if (keyProblem) problems.push(`${who}: ${keyProblem}`);
@@ -434,8 +434,7 @@ function crlProblem(crl: Crl, cert: Certificate, issuer: Certificate, issuerKey:
   const algorithm = checkSignatureAlgorithm(crl.signatureAlgorithm);
   if (algorithm) return algorithm;
   if (!crl.signatureAlgorithm.equals(crl.tbsSignatureAlgorithm)) return 'its two signature algorithm fields differ';
-  if (!verifySignature(issuerKey, crl.signatureAlgorithm, crl.tbs, crl.signature))
-    return `it is not signed by the key of ${label(issuer)}`;
+  if (!signedBy(crl, issuerKey)) return `it is not signed by the key of ${label(issuer)}`;
   if (issuer.keyUsage && !issuer.keyUsage.includes(KEY_USAGE.cRLSign))
     return `${label(issuer)} may not sign CRLs (no cRLSign in its key usage)`;
   if (crl.unknownCritical.length)

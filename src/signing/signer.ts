@@ -42,7 +42,20 @@ export interface Signer extends KeySigner {
 }
 
 /** AlgorithmIdentifier for a signature by `signer` with `hash` (RFC 4055, RFC 5758). */
+const algorithmIds = new Map<string, Buffer>();
+
 export function signatureAlgorithmId(signer: Pick<KeySigner, 'algorithm'>, hash: HashName): Buffer {
+  const key = `${signer.algorithm}:${hash}`;
+  let id = algorithmIds.get(key);
+  if (!id) {
+    id = encodeSignatureAlgorithm(signer.algorithm, hash);
+    algorithmIds.set(key, id);
+  }
+  return id;
+}
+
+function encodeSignatureAlgorithm(algorithm: SignatureAlgorithm, hash: HashName): Buffer {
+  const signer = { algorithm };
   if (signer.algorithm === 'ECDSA') {
     const id =
       hash === 'SHA-256' ? OID.ecdsaWithSha256 : hash === 'SHA-384' ? OID.ecdsaWithSha384 : OID.ecdsaWithSha512;

@@ -16,7 +16,18 @@ import {
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { AppError } from '../server/errors.js';
-import { BER_LIMITS, encode, integerBytes, integerValue, namedBits, parseAs, toBuffer } from './asn1.js';
+import {
+  BER_LIMITS,
+  RawElement,
+  TimeStampRespOut,
+  encode,
+  integerBytes,
+  integerValue,
+  namedBits,
+  parseAs,
+  toBuffer,
+} from './asn1.js';
+import { bytesOf, childrenOf, readTlv } from './tlv.js';
 import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
 import {
   checkSigningCertificateAttribute,
@@ -128,11 +139,11 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     // §2.4.1: without certReq the token carries no certificates at all.
     omitCertificates: !req.certReq,
   });
-  const token = encodeSignedData(parts);
-  const status = encode(new PKIStatusInfo({ status: PKIStatus.granted }));
-  // TimeStampResp ::= SEQUENCE { status, timeStampToken }: the token is kept as encoded.
-  return toBuffer(
-    new asn1js.Sequence({ value: [asn1js.fromBER(status).result, asn1js.fromBER(token).result] }).toBER(),
+  return encode(
+    new TimeStampRespOut({
+      status: new PKIStatusInfo({ status: PKIStatus.granted }),
+      timeStampToken: new RawElement(encodeSignedData(parts)),
+    }),
   );
 }
 
@@ -181,17 +192,18 @@ export function parseTstInfo(der: Buffer): TstInfo {
 
 /** Reads a TimeStampResp: the token (as encoded) when granted, else an error naming the status. */
 export function parseTimeStampResponse(der: Buffer): Buffer {
-  const parsed = asn1js.fromBER(der, BER_LIMITS);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw new Error('not a TimeStampResp');
-  const [statusNode, tokenNode] = parsed.result.valueBlock.value;
-  if (!statusNode) throw new Error('the TimeStampResp has no status');
-  const status = AsnParser.fromASN(statusNode, PKIStatusInfo);
+  const what = 'TimeStampResp';
+  const outer = readTlv(der, 0, der.length, what);
+  const [statusTlv, tokenTlv] = outer.tag === 0x30 ? childrenOf(der, outer, what) : [];
+  if (!statusTlv) throw new Error('not a TimeStampResp');
+  const status = parseAs(bytesOf(der, statusTlv), PKIStatusInfo, what);
   if (status.status !== PKIStatus.granted && status.status !== PKIStatus.grantedWithMods) {
     const text = [...(status.statusString ?? [])].join('; ');
     throw new Error(`TSA refused (status ${status.status}${text ? `: ${text}` : ''})`);
   }
-  if (!tokenNode) throw new Error('TSA granted but sent no token');
-  return Buffer.from(tokenNode.valueBeforeDecodeView);
+  if (!tokenTlv) throw new Error('TSA granted but sent no token');
+  // The token as the TSA encoded it: its signature is checked over these bytes' parts.
+  return Buffer.from(bytesOf(der, tokenTlv));
 }
 
 export interface TokenCheck {

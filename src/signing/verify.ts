@@ -135,7 +135,7 @@ function cmsCrls(info: ParsedSignerInfo, crls: Buffer[]): Buffer[] {
   const archival = info.signedAttributes.get(OID.adbeRevocationInfoArchival)?.[0];
   if (archival) {
     try {
-      for (const crl of AsnConvert.parse(archival, RevocationInfoArchival).crl ?? []) out.push(toBuffer(crl));
+      for (const crl of AsnConvert.parse(archival, RevocationInfoArchival).crl ?? []) out.push(toBuffer(crl.bytes));
     } catch {
       // ignore a malformed archival attribute; other sources may still answer
     }

@@ -4,7 +4,7 @@ import { createHash, createPublicKey, verify as cryptoVerify, constants, type Ke
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as x509 from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
-import { DerError, encode, integerValue, parseAs, readInteger, toBuffer as buf } from './asn1.js';
+import { DerError, Memo, encode, integerValue, parseAs, readInteger, toBuffer as buf } from './asn1.js';
 import { OID, hashByOid, NODE_HASH, type HashName } from './oids.js';
 
 export interface Extension {
@@ -21,6 +21,8 @@ export interface BasicConstraints {
 
 export interface Certificate {
   der: Buffer;
+  /** SHA-256 of the DER, base64: the certificate's identity in caches. */
+  fingerprint: string;
   /** The TBSCertificate exactly as signed. */
   tbs: Buffer;
   /** 1, 2 or 3. */
@@ -145,6 +147,7 @@ export function parseCertificate(der: Buffer): Certificate {
   const serialBytes = buf(tbs.serialNumber);
   const cert: Certificate = {
     der,
+    fingerprint: key,
     tbs: buf(asn.tbsCertificateRaw),
     version: tbs.version + 1,
     serial: integerValue(serialBytes),
@@ -262,7 +265,17 @@ export interface SignatureScheme {
  * `digestHint` is the digest when the identifier names only the key type (CMS allows
  * `rsaEncryption` in SignerInfo, RFC 5754 §3.2).
  */
+const schemes = new Memo<SignatureScheme | 'none'>();
+
 export function signatureSchemeOf(algorithm: Buffer, digestHint?: HashName | 'SHA-1'): SignatureScheme | null {
+  const scheme = schemes.get(
+    `${digestHint ?? ''}:${algorithm.toString('hex')}`,
+    () => decodeSignatureScheme(algorithm, digestHint) ?? 'none',
+  );
+  return scheme === 'none' ? null : scheme;
+}
+
+function decodeSignatureScheme(algorithm: Buffer, digestHint?: HashName | 'SHA-1'): SignatureScheme | null {
   let alg: x509.AlgorithmIdentifier;
   try {
     alg = AsnConvert.parse(algorithm, x509.AlgorithmIdentifier);
@@ -342,10 +355,22 @@ export function verifySignature(
   }
 }
 
+const signatureChecks = new Memo<boolean>(10_000);
+
+/**
+ * Whether the key in `spki` signed this certificate or CRL. Memoised: the answer depends only on
+ * the signed bytes and the key, and every signature of a document repeats the same CA checks.
+ */
+export function signedBy(item: Certificate | Crl, spki: Buffer): boolean {
+  return signatureChecks.get(`${item.fingerprint}:${sha1(spki).toString('base64')}`, () =>
+    verifySignature(spki, item.signatureAlgorithm, item.tbs, item.signature),
+  );
+}
+
 /** Whether `issuer` signed `subject`: names chain and the signature checks. */
 export function isIssuedBy(subject: Certificate, issuer: Certificate): boolean {
   if (!sameName(subject.issuerRdns, issuer.subjectRdns)) return false;
-  return verifySignature(issuer.spki, subject.signatureAlgorithm, subject.tbs, subject.signature);
+  return signedBy(subject, issuer.spki);
 }
 
 export interface RevokedEntry {
@@ -358,6 +383,8 @@ export interface RevokedEntry {
 
 export interface Crl {
   der: Buffer;
+  /** SHA-256 of the DER, base64. */
+  fingerprint: string;
   tbs: Buffer;
   issuerDer: Buffer;
   issuerRdns: string[];
@@ -432,6 +459,7 @@ export function parseCrl(der: Buffer): Crl {
   }
   const crl: Crl = {
     der,
+    fingerprint: key,
     tbs: buf(asn.tbsCertListRaw),
     issuerDer: encode(tbs.issuer),
     issuerRdns: canonicalRdns(tbs.issuer),
