@@ -89,6 +89,8 @@ export function judgeRevisions(
         `this field repeats the signature of field ${signed[s.copyOf]!.f.fieldName} (the same CMS); a signature counts once, so this copy is not a signature`,
       );
     if (s.end === null) return problems.length ? { copyOf: s.copyOf, kind: 'none', changes: [], problems } : null;
+    // Nothing after it: no revision to judge (the common case, kept cheap).
+    if (s.end === doc.buf.length) return { copyOf: s.copyOf, kind: 'none', changes: [], problems };
     let changes: string[];
     let later: boolean;
     try {

@@ -21,6 +21,8 @@ export type ByteRangeCheck =
   | { ok: true; byteRange: [number, number, number, number]; contents: PdfString }
   | { ok: false; byteRange: [number, number, number, number] | null; problem: string };
 
+const byteRangeChecks = new WeakMap<SignatureField, ByteRangeCheck>();
+
 /**
  * ISO 32000-1 §12.8.1: ByteRange [0 a b c] must exclude exactly the /Contents hex string of THIS
  * signature dictionary, found where the dictionary is stored in the file. Comparing the gap's
@@ -28,6 +30,15 @@ export type ByteRangeCheck =
  * byte range) would carry the same value somewhere else and pass.
  */
 export function checkByteRange(doc: PdfDocument, f: SignatureField): ByteRangeCheck {
+  let check = byteRangeChecks.get(f);
+  if (!check) {
+    check = checkOwnByteRange(doc, f);
+    byteRangeChecks.set(f, check);
+  }
+  return check;
+}
+
+function checkOwnByteRange(doc: PdfDocument, f: SignatureField): ByteRangeCheck {
   const { sig } = f;
   const buf = doc.buf;
   const br = doc.resolve(sig.get('ByteRange'));
@@ -45,15 +56,11 @@ export function checkByteRange(doc: PdfDocument, f: SignatureField): ByteRangeCh
   if (a !== 0 || b > c || c + d > buf.length) {
     return { ok: false, byteRange, problem: 'the byte range does not lie within the file' };
   }
-  if (
-    buf[b] !== 0x3c ||
-    buf[c - 1] !== 0x3e ||
-    !/^[0-9a-fA-F\s]*$/.test(buf.toString('latin1', b + 1, c - 1)) ||
-    !Buffer.from(buf.toString('latin1', b + 1, c - 1).replace(/\s+/g, ''), 'hex').equals(contents.bytes)
-  ) {
+  if (buf[b] !== 0x3c || buf[c - 1] !== 0x3e || !contents.hex) {
     return { ok: false, byteRange, problem: 'the byte range does not exclude exactly the signature value' };
   }
-  // §12.7.4.5 Table 232: a signature field's /V shall be an indirect reference.
+  // §12.7.4.5 Table 232: a signature field's /V shall be an indirect reference. Its /Contents,
+  // read from the same place, is then exactly the bytes of the gap.
   const spans = f.sigRef ? doc.valueSpans(f.sigRef.num) : null;
   if (!spans)
     return {
@@ -160,9 +167,14 @@ export function signedEndOf(doc: PdfDocument, sig: PdfDict): number | null {
 function crossPageStrips(doc: PdfDocument, fieldName: string, sig: PdfDict): Array<{ ref: PdfRef; dict: PdfDict }> {
   const out: Array<{ ref: PdfRef; dict: PdfDict }> = [];
   const prefix = `${fieldName}:`;
-  const end = signedEndOf(doc, sig);
-  const own = end === null ? undefined : revisionEndingAt(doc, end);
-  if (!own) return out;
+  let own: XrefSection | undefined | null = null;
+  const ownRevision = () => {
+    if (own === null) {
+      const end = signedEndOf(doc, sig);
+      own = end === null ? undefined : revisionEndingAt(doc, end);
+    }
+    return own;
+  };
   for (const page of doc.pages()) {
     const annots = doc.resolve(page.dict.get('Annots'));
     if (!Array.isArray(annots)) continue;
@@ -175,7 +187,8 @@ function crossPageStrips(doc: PdfDocument, fieldName: string, sig: PdfDict): Arr
         isName(annot.get('Subtype'), 'Stamp') &&
         nm instanceof PdfString &&
         nm.text().startsWith(prefix) &&
-        doc.definingSection(a.num) === own
+        ownRevision() !== undefined &&
+        doc.definingSection(a.num) === ownRevision()
       )
         out.push({ ref: a, dict: annot });
     }

@@ -277,8 +277,12 @@ export class Lexer {
       const key = this.readName();
       this.skipWs();
       const start = this.pos;
-      const v = this.readValue(1);
-      if (v instanceof PdfOp) this.fail('dictionary value is a keyword');
+      if (this.buf[this.pos] === 0x3c && this.buf[this.pos + 1] !== 0x3c) {
+        // A hex string (a signature's /Contents, tens of KB): its extent is all that is asked.
+        const close = this.buf.indexOf(0x3e, this.pos + 1);
+        if (close < 0 || close >= this.end) this.fail('unterminated hex string');
+        this.pos = close + 1;
+      } else if (this.readValue(1) instanceof PdfOp) this.fail('dictionary value is a keyword');
       if (!spans.has(key)) spans.set(key, [start, this.pos]);
       if (spans.size > 100_000) pdfError('pdf_too_large', 'a dictionary has too many entries');
     }
