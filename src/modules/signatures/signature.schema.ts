@@ -108,8 +108,12 @@ const signatureReportSchema = z.object({
   timestampValid: z.boolean().nullable(),
   timestampTrusted: z.boolean().nullable(),
   coversWholeDocument: z.boolean(),
-  modifiedAfter: z.enum(['none', 'signatures-and-validation-data', 'altered']),
-  changesAfter: z.array(z.string()),
+  modifiedAfter: z
+    .enum(['none', 'signatures-and-validation-data', 'altered'])
+    .describe(
+      'none; only what the signature permits (signatures, validation data, permitted form fill-in); or altered',
+    ),
+  changesAfter: z.array(z.string()).describe('every change after the signature that it does not permit, in words'),
   digestMatches: z.boolean(),
   signatureVerified: z.boolean(),
   chainTrusted: z.boolean().describe('the chain ends at the deployment root'),
@@ -140,7 +144,9 @@ export const verificationSchema = z
   .object({
     intact: z
       .boolean()
-      .describe('every signature valid, and nothing but signatures and validation data added after any of them'),
+      .describe(
+        'every signature valid, and after each one only what it permits (signatures, validation data, form fill-in where DocMDP allows)',
+      ),
     sha256: z.string(),
     revisions: z.number(),
     signatures: z.array(signatureReportSchema),
