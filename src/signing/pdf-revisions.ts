@@ -94,10 +94,13 @@ export function judgeRevisions(
     let changes: string[];
     let later: boolean;
     try {
+      if (!s.revision) throw new Error('the signed bytes contain no cross-reference section');
       ({ changes, later } = new AfterSignature(context, s).judge());
     } catch (error) {
       rethrowLimits(error);
-      changes = [`a later revision cannot be read: ${error instanceof Error ? error.message : String(error)}`];
+      changes = [
+        `the document as signed or a later revision cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      ];
       later = true;
     }
     const kind: Modification = changes.length ? 'altered' : later ? 'signatures-and-validation-data' : 'none';
@@ -321,6 +324,12 @@ class AfterSignature {
   judge(): { changes: string[]; later: boolean } {
     for (const f of this.context.unlisted()) if (f.at >= this.end) this.add(f.text);
     const later = this.doc.sections.filter((x) => x.offset >= this.end);
+    // The revision the signature signs must still be read: a later section whose /Prev skips
+    // it makes the file's history differ from the one that was signed.
+    const own = this.s.revision;
+    const tail = own ? tailAfter(this.doc.buf, own.end) : this.end + 1;
+    if (tail > this.end || !/^[\s\0]*$/.test(this.doc.buf.toString('latin1', tail, this.end)))
+      this.add("the revision this signature signs is not part of the document's cross-reference chain any more");
     if (later.length > 0) {
       this.assignRoles();
       this.compareCatalog();

@@ -38,7 +38,7 @@ export function lastTrailer(pdf: Buffer): { root: number; size: number; info: nu
 export function appendRevision(
   pdf: Buffer,
   objects: HandObject[],
-  options: { unlisted?: HandObject[]; root?: number } = {},
+  options: { unlisted?: HandObject[]; root?: number; prev?: number; relist?: Map<number, number> } = {},
 ): Buffer {
   const prev = lastTrailer(pdf);
   const parts: Buffer[] = [pdf];
@@ -59,14 +59,38 @@ export function appendRevision(
       ]),
     );
   }
+  // Entries for objects written earlier, as a section whose /Prev skips their revision must carry.
+  for (const [num, offset] of options.relist ?? []) if (!offsets.has(num)) offsets.set(num, offset);
   const xrefAt = pos;
   let xref = 'xref\n';
   for (const [num, offset] of [...offsets].sort((a, b) => a[0] - b[0]))
     xref += `${num} 1\n${String(offset).padStart(10, '0')} 00000 n\r\n`;
   const size = Math.max(prev.size, ...[...offsets.keys()].map((n) => n + 1));
-  xref += `trailer\n<</Size ${size}/Root ${options.root ?? prev.root} 0 R${prev.info ? `/Info ${prev.info} 0 R` : ''}/Prev ${prev.startxref}>>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  xref += `trailer\n<</Size ${size}/Root ${options.root ?? prev.root} 0 R${prev.info ? `/Info ${prev.info} 0 R` : ''}/Prev ${options.prev ?? prev.startxref}>>\nstartxref\n${xrefAt}\n%%EOF\n`;
   push(latin1(xref));
   return Buffer.concat(parts);
+}
+
+/** The entries of the newest classic cross-reference table, and the /Prev of its trailer. */
+export function lastXrefTable(pdf: Buffer): { entries: Map<number, number>; prev: number } {
+  const text = pdf.toString('latin1');
+  const at = text.lastIndexOf('\nxref');
+  const trailer = text.indexOf('trailer', at);
+  const entries = new Map<number, number>();
+  const lines = text
+    .slice(at + 5, trailer)
+    .trim()
+    .split(/\r?\n/);
+  for (let i = 0; i < lines.length;) {
+    const [start, count] = lines[i]!.trim().split(/\s+/).map(Number) as [number, number];
+    for (let k = 0; k < count; k++) {
+      const [offset, , kind] = lines[i + 1 + k]!.trim().split(/\s+/);
+      if (kind === 'n') entries.set(start + k, Number(offset));
+    }
+    i += count + 1;
+  }
+  const prev = /\/Prev\s+(\d+)/.exec(text.slice(trailer, text.indexOf('startxref', trailer)));
+  return { entries, prev: Number(prev![1]) };
 }
 
 /** A stream object's body (dictionary entries without /Length, and the data). */

@@ -12,6 +12,7 @@ import {
   appendRevision,
   handPdf,
   lastTrailer,
+  lastXrefTable,
   overlayAppearance,
   signWithOpenssl,
   signatureDictionary,
@@ -343,6 +344,18 @@ describe('bytes and objects outside the cross-reference chain', () => {
     const v = await verdicts(appendRevision(signed, [infoObject], { unlisted: [unlisted] }));
     expectAltered(v, new RegExp(`object ${size} at byte \\d+ is in no cross-reference section: viewers that repair`));
     expect(v.ours.signatures[0]!.changesAfter).toHaveLength(1);
+  });
+
+  it('a revision whose /Prev skips the revision the signature signs (re-listing its objects)', async () => {
+    const own = lastXrefTable(signed);
+    const { info } = lastTrailer(signed);
+    const skipping = appendRevision(signed, [{ num: info!, body: '<</Producer(rerouted)>>' }], {
+      prev: own.prev,
+      relist: own.entries,
+    });
+    const v = await verdicts(skipping);
+    expect(v.ours.revisions).toBe(2);
+    expectAltered(v, /the revision this signature signs is not part of the document's cross-reference chain any more/);
   });
 
   it('a revision that replaces the document catalog', async () => {
