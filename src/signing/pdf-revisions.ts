@@ -13,7 +13,6 @@
 // The judgement compares the document as signed with the document as it stands (what a viewer
 // shows), walking what matters for display: the catalog, the form, the pages and their
 // annotations; then every older object a later revision rewrote, by its role.
-import { createHash } from 'node:crypto';
 import { AppError } from '../server/errors.js';
 import { PdfDict, PdfRef, PdfStream, PdfString, isName, isNumber, isRef, type PdfValue } from './pdf/objects.js';
 import type { PdfDocument, XrefSection, XrefView } from './pdf/parser.js';
@@ -120,23 +119,33 @@ function rethrowLimits(error: unknown): void {
  * are copies, whatever time or place they claim.
  */
 function markCopies(doc: PdfDocument, signed: Signed[]): void {
-  const groups = new Map<string, Signed[]>();
+  // Values are compared as bytes; grouping by length first keeps it to a few comparisons.
+  const byLength = new Map<number, Array<{ s: Signed; bytes: Buffer }>>();
   for (const s of signed) {
     const contents = s.f.sig.get('Contents');
-    if (!(contents instanceof PdfString) || contents.bytes.every((b) => b === 0)) continue;
-    const key = createHash('sha256').update(contents.bytes).digest('hex');
-    groups.set(key, [...(groups.get(key) ?? []), s]);
+    // An unfilled placeholder (all zeros; a DER value starts with 0x30) is nobody's signature.
+    if (!(contents instanceof PdfString) || contents.bytes[0] === 0 || contents.bytes.length === 0) continue;
+    const list = byLength.get(contents.bytes.length) ?? [];
+    list.push({ s, bytes: contents.bytes });
+    byLength.set(contents.bytes.length, list);
   }
-  for (const group of groups.values()) {
-    if (group.length < 2) continue;
-    const inOwnRevision = (s: Signed) =>
-      s.end !== null && !!s.f.fieldRef && (doc.definingSection(s.f.fieldRef.num)?.offset ?? Infinity) < s.end;
-    const original =
-      group.find((s) => s.end !== null && inOwnRevision(s)) ?? group.find((s) => s.end !== null) ?? group[0]!;
-    for (const s of group) {
-      if (s === original) continue;
-      s.copyOf = original.index;
-      s.valid = false;
+  const inOwnRevision = (s: Signed) =>
+    s.end !== null && !!s.f.fieldRef && (doc.definingSection(s.f.fieldRef.num)?.offset ?? Infinity) < s.end;
+  for (const candidates of byLength.values()) {
+    const grouped = new Set<Signed>();
+    for (const [i, a] of candidates.entries()) {
+      if (grouped.has(a.s)) continue;
+      const twins = candidates.slice(i + 1).filter((b) => !grouped.has(b.s) && b.bytes.equals(a.bytes));
+      if (twins.length === 0) continue;
+      const group = [a.s, ...twins.map((t) => t.s)];
+      for (const s of group) grouped.add(s);
+      const original =
+        group.find((s) => s.end !== null && inOwnRevision(s)) ?? group.find((s) => s.end !== null) ?? group[0]!;
+      for (const s of group) {
+        if (s === original) continue;
+        s.copyOf = original.index;
+        s.valid = false;
+      }
     }
   }
 }

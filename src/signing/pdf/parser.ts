@@ -377,7 +377,7 @@ export class XrefView {
     this.resolving.add(num);
     try {
       let value: PdfValue;
-      if (entry.kind === 'offset') value = this.doc.parseIndirectAt(entry.offset, num, this).value;
+      if (entry.kind === 'offset') value = this.doc.objectAt(entry.offset, num, this);
       else value = this.fromObjectStream(entry.stream, entry.index, num);
       this.cache.set(num, value);
       return value;
@@ -444,6 +444,7 @@ export class PdfDocument {
   readonly current: XrefView;
   private pageList: PageInfo[] | null = null;
   private definedIn: Map<number, XrefSection> | null = null;
+  private readonly parsedAt = new Map<number, { num: number; value: PdfValue; end: number }>();
 
   private constructor(
     readonly buf: Buffer,
@@ -681,6 +682,20 @@ export class PdfDocument {
     return { num, gen, value, end: lexer.pos };
   }
 
+  /**
+   * Object `num` stored at `offset`, parsed once for every view that lists it there: the same
+   * bytes are the same value. A stream whose /Length is indirect is not shared, since another
+   * view may resolve that length differently.
+   */
+  objectAt(offset: number, num: number, view: XrefView): PdfValue {
+    const cached = this.parsedAt.get(offset);
+    if (cached && cached.num === num) return cached.value;
+    const { value, end } = this.parseIndirectAt(offset, num, view);
+    if (!(value instanceof PdfStream && isRef(value.dict.get('Length'))))
+      this.parsedAt.set(offset, { num, value, end });
+    return value;
+  }
+
   /** The position after the `endobj` that follows `pos` (or `pos` when there is none). */
   private afterEndobj(pos: number): number {
     const lexer = new Lexer(this.buf, pos, this.buf.length, 1);
@@ -690,7 +705,7 @@ export class PdfDocument {
 
   /** The bytes of the indirect object at `offset`, from its `num gen obj` to its `endobj`. */
   objectSpan(offset: number): { num: number; start: number; end: number } {
-    const { num, end } = this.parseIndirectAt(offset, null, this.current);
+    const { num, end } = this.parsedAt.get(offset) ?? this.parseIndirectAt(offset, null, this.current);
     return { num, start: offset, end: this.afterEndobj(end) };
   }
 
