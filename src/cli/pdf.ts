@@ -102,7 +102,15 @@ function describe(s: SignatureReport): string {
   );
   lines.push(`   chain ${s.chainTrusted ? 'trusted' : 'NOT trusted'}: ${s.chain.join(' → ')}`);
   lines.push(
-    `   revocation: ${s.revocation}; ${s.coversWholeDocument ? 'covers the whole document' : s.modifiedAfter === 'altered' ? 'the document was CHANGED after it' : 'later revisions only add signatures or validation data'}`,
+    `   revocation: ${s.revocation}; ${
+      s.coversWholeDocument
+        ? 'covers the whole document'
+        : s.modifiedAfter === 'altered'
+          ? 'the document was CHANGED after it'
+          : s.modifiedAfter === 'signatures-and-validation-data'
+            ? 'later revisions add only what it permits'
+            : 'does not cover the whole document'
+    }`,
   );
   for (const change of s.changesAfter) lines.push(`   changed after it: ${change}`);
   for (const seal of s.seals)
