@@ -7,7 +7,6 @@ if (!existsSync(entry)) {
   process.stderr.write('sigil: not built yet; run `npm run build` (npm start does it for you)\n');
   process.exit(2);
 }
-const { main } = await import(entry.href);
-const status = await main(process.argv);
-// serve keeps running; every other command ends with its status.
-if (process.argv[2] !== 'serve' || status !== 0) process.exit(status);
+const { runCommandLine } = await import(entry.href);
+// Sets the exit status and ends the command once its output is written (serve keeps running).
+await runCommandLine(process.argv);

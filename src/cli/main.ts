@@ -194,3 +194,20 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
 }
+
+/**
+ * Runs `sigil` as a process: the exit status goes into process.exitCode, and the process ends
+ * only once stdout and stderr have handed every byte to the OS. process.exit() straight after a
+ * large write to a pipe drops what the pipe has not taken yet (a `--json` report cut at 64 KiB,
+ * with exit status 0). `serve` keeps running.
+ */
+export async function runCommandLine(argv: string[]): Promise<void> {
+  const status = await main(argv);
+  process.exitCode = status;
+  if (argv[2] === 'serve' && status === EXIT.ok) return;
+  await Promise.all(
+    [process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))),
+  );
+  // Whatever else is still open (a pool, a timer) must not keep a finished command alive.
+  process.exit();
+}

@@ -84,6 +84,7 @@ interface SignCommandOptions {
   offset?: number[];
   size?: number[];
   crossPage?: boolean;
+  crossPageGroups: boolean;
   handwritten?: boolean;
   reason?: string;
   location?: string;
@@ -102,8 +103,17 @@ function describe(s: SignatureReport): string {
   );
   lines.push(`   chain ${s.chainTrusted ? 'trusted' : 'NOT trusted'}: ${s.chain.join(' → ')}`);
   lines.push(
-    `   revocation: ${s.revocation}; ${s.coversWholeDocument ? 'covers the whole document' : s.modifiedAfter === 'altered' ? 'the document was CHANGED after it' : 'later revisions only add signatures or validation data'}`,
+    `   revocation: ${s.revocation}; ${
+      s.coversWholeDocument
+        ? 'covers the whole document'
+        : s.modifiedAfter === 'altered'
+          ? 'the document was CHANGED after it'
+          : s.modifiedAfter === 'signatures-and-validation-data'
+            ? 'later revisions add only what it permits'
+            : 'does not cover the whole document'
+    }`,
   );
+  for (const change of s.changesAfter) lines.push(`   changed after it: ${change}`);
   for (const seal of s.seals)
     lines.push(
       `   seal image ${seal.width}×${seal.height} on page ${seal.page} at [${seal.rect.map((n) => n.toFixed(1)).join(', ')}]`,
@@ -152,7 +162,14 @@ export function registerPdfCommands(program: Command): void {
     .option('--keyword <text>', 'place the image centred on this text, e.g. 甲方（盖章）')
     .option('--offset <dx,dy>', 'move the image from the keyword by this much (points)', numbers(2, 'dx,dy'))
     .option('--size <w,h>', 'image size in points with --keyword (default 42 mm wide)', numbers(2, 'w,h'))
-    .option('--cross-page', 'cross-page seal (骑缝章): the image cut into strips along the right edge of every page')
+    .option(
+      '--cross-page',
+      'cross-page seal (骑缝章): the image cut into strips along the right edge of every page as shown; over many pages, groups of whole seals with strips of at least 3 mm',
+    )
+    .option(
+      '--no-cross-page-groups',
+      'with --cross-page: refuse, rather than form groups, when strips would be under 3 mm',
+    )
     .option('--handwritten', 'the image is a handwritten signature rather than a seal')
     .option('--reason <text>', 'reason for signing')
     .option('--location <text>', 'where the signing took place')
@@ -194,7 +211,7 @@ export function registerPdfCommands(program: Command): void {
       if (options.image) {
         const image = prepareImage(await readInput(options.image, 'image'));
         const kind = options.handwritten ? 'handwritten' : 'seal';
-        if (options.crossPage) sign.crossPage = { image };
+        if (options.crossPage) sign.crossPage = { image, groups: options.crossPageGroups };
         else if (options.keyword)
           sign.appearance = {
             image,

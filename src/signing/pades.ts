@@ -12,6 +12,7 @@ import {
   PdfStream,
   PdfString,
   isName,
+  isNumber,
   isRef,
   name,
   pdfDate,
@@ -50,8 +51,9 @@ export interface KeywordPlacement {
   keyword: string;
   /** Search only this page (1-based); by default every page, first match wins. */
   page?: number;
+  /** Points to the right and up, as the page is shown (after its /Rotate). */
   offset?: [number, number];
-  /** Width and height in points; by default 42 mm wide (a company seal), height from the image. */
+  /** Width and height in points as shown; by default 42 mm wide (a company seal), height from the image. */
   size?: [number, number];
 }
 
@@ -63,15 +65,22 @@ export interface VisibleAppearance {
   at: RectPlacement | KeywordPlacement;
 }
 
-/** The cross-page seal (骑缝章): one image cut into vertical strips, strip i on the right edge of page i. */
+/**
+ * The cross-page seal (骑缝章): one image cut into vertical strips, strip i on the right edge of
+ * page i as the page is shown (after its /Rotate), upright. When the strips would be narrower
+ * than `MIN_STRIP_WIDTH`, the pages are split into consecutive groups, each with the whole seal
+ * cut across its pages (still one signature), unless `groups` is false: then it is refused.
+ */
 export interface CrossPageAppearance {
   image: Buffer | PreparedImage;
   /** Pages to span (1-based, in order); by default every page. */
   pages?: number[];
   /** Width of the whole seal in points (default 42 mm); the height follows the image. */
   width?: number;
-  /** Bottom edge of the strips; by default the strips are centred vertically. */
+  /** Bottom edge of the strips above the bottom of the page as shown; by default centred vertically. */
   y?: number;
+  /** Split many pages into groups of whole seals (default), or refuse when the strips would be too narrow. */
+  groups?: boolean;
 }
 
 export interface SignPdfOptions {
@@ -95,14 +104,79 @@ export interface SignPdfOptions {
 
 const SEAL_WIDTH = (42 / 25.4) * 72; // 42 mm, the usual diameter of a company seal
 const TOKEN_RESERVE = 7000;
+/**
+ * The narrowest piece of a cross-page seal on one page: 3 mm (about 8.5 pt). A piece that wide
+ * still carries a recognisable part of the ring and the characters of a 38–42 mm seal (its ring
+ * is about 1 mm wide), so each page's piece can be matched with its neighbours'; much narrower
+ * pieces are slivers that show nothing once printed, and the seal no longer binds the pages.
+ */
+export const MIN_STRIP_WIDTH = (3 / 25.4) * 72;
 
 // ---------------------------------------------------------------- fields and widgets
 
 interface WidgetSpec {
   page: PageInfo;
   rect: [number, number, number, number];
-  /** Appearance content stream and its size, or none for an invisible signature. */
-  appearance?: { bbox: [number, number]; content: string };
+  /**
+   * Appearance content stream, its size as the reader sees it, and the form matrix that turns it
+   * against the page's /Rotate; none for an invisible signature.
+   */
+  appearance?: { bbox: [number, number]; content: string; matrix?: number[] };
+  /** What a cross-page strip says it is (its /Contents). */
+  label?: string;
+}
+
+type Rotation = 0 | 90 | 180 | 270;
+
+/** How a page is shown: its visible box in page space, its /Rotate, and its size after rotation. */
+interface ShownPage {
+  box: [number, number, number, number];
+  rotate: Rotation;
+  width: number;
+  height: number;
+}
+
+function shownPage(doc: PdfDocument, page: PageInfo): ShownPage {
+  const box = doc.pageBox(page.dict);
+  // §7.7.3.3: /Rotate is a multiple of 90, clockwise as shown; anything else is ignored, as viewers do.
+  const r = doc.inherited(page.dict, 'Rotate');
+  const rotate = (isNumber(r) && Number.isInteger(r) && r % 90 === 0 ? ((r % 360) + 360) % 360 : 0) as Rotation;
+  const [w, h] = [box[2] - box[0], box[3] - box[1]];
+  return { box, rotate, width: rotate % 180 ? h : w, height: rotate % 180 ? w : h };
+}
+
+/**
+ * The form /Matrix that turns an appearance against the page's rotation (§12.5.5 maps the
+ * transformed BBox onto /Rect), so that the viewer's rotation of the page makes it upright again.
+ */
+const UPRIGHT: Record<Rotation, number[] | undefined> = {
+  0: undefined,
+  90: [0, 1, -1, 0, 0, 0],
+  180: [-1, 0, 0, -1, 0, 0],
+  270: [0, -1, 1, 0, 0, 0],
+};
+
+/** A rectangle [x, y, w, h] as the reader sees the page (from its shown bottom-left) in page space. */
+function fromShown(
+  page: ShownPage,
+  [vx, vy, vw, vh]: [number, number, number, number],
+): [number, number, number, number] {
+  const [x0, y0, x1, y1] = page.box;
+  switch (page.rotate) {
+    case 90:
+      return [x1 - vy - vh, y0 + vx, vh, vw];
+    case 180:
+      return [x1 - vx - vw, y1 - vy - vh, vw, vh];
+    case 270:
+      return [x0 + vy, y1 - vx - vw, vh, vw];
+    default:
+      return [x0 + vx, y0 + vy, vw, vh];
+  }
+}
+
+/** A movement to the right and up as shown, in page space. */
+function shownVector(rotate: Rotation, [dx, dy]: [number, number]): [number, number] {
+  return rotate === 90 ? [-dy, dx] : rotate === 180 ? [-dx, -dy] : rotate === 270 ? [dy, -dx] : [dx, dy];
 }
 
 function existingFieldNames(doc: PdfDocument): Set<string> {
@@ -174,16 +248,16 @@ function attachField(
 function appearanceStream(
   update: IncrementalUpdate,
   imageRef: PdfRef,
-  bbox: [number, number],
-  content: string,
+  appearance: NonNullable<WidgetSpec['appearance']>,
 ): PdfRef {
   const dict = PdfDict.of({
     Type: name('XObject'),
     Subtype: name('Form'),
-    BBox: [0, 0, bbox[0], bbox[1]],
+    BBox: [0, 0, appearance.bbox[0], appearance.bbox[1]],
     Resources: PdfDict.of({ XObject: PdfDict.of({ Im0: imageRef }) }),
   });
-  return update.add(new PdfStream(dict, Buffer.from(content, 'latin1')));
+  if (appearance.matrix) dict.set('Matrix', appearance.matrix);
+  return update.add(new PdfStream(dict, Buffer.from(appearance.content, 'latin1')));
 }
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, '').replace(/\.$/, ''));
@@ -192,7 +266,7 @@ function resolveImage(image: Buffer | PreparedImage): PreparedImage {
   return Buffer.isBuffer(image) ? prepareImage(image) : image;
 }
 
-/** Widgets of a visible single-place appearance. */
+/** The widget of a visible single-place appearance, upright on the page as shown. */
 function placeAppearance(doc: PdfDocument, appearance: VisibleAppearance, image: PreparedImage): WidgetSpec {
   const at = appearance.at;
   let page: PageInfo;
@@ -201,21 +275,25 @@ function placeAppearance(doc: PdfDocument, appearance: VisibleAppearance, image:
     const found = findKeyword(doc, at.keyword, at.page);
     if (!found) pdfKeywordMissing(at.keyword, at.page);
     page = doc.page(found.page);
+    const { rotate } = shownPage(doc, page);
     const [w, h] = at.size ?? [SEAL_WIDTH, (SEAL_WIDTH * image.height) / image.width];
-    const [dx, dy] = at.offset ?? [0, 0];
-    rect = [found.x + found.width / 2 - w / 2 + dx, found.y + found.height / 2 - h / 2 + dy, w, h];
+    const [uw, uh] = rotate % 180 ? [h, w] : [w, h];
+    const [dx, dy] = shownVector(rotate, at.offset ?? [0, 0]);
+    rect = [found.x + found.width / 2 - uw / 2 + dx, found.y + found.height / 2 - uh / 2 + dy, uw, uh];
   } else {
     page = doc.page(at.page);
     rect = at.rect;
     if (!rect.every((n) => Number.isFinite(n)) || rect[2] <= 0 || rect[3] <= 0)
       throw new AppError('validation_failed', 'The rectangle needs a positive width and height.');
   }
-  // Fit the image into the rectangle keeping its proportions, centred.
-  const scale = Math.min(rect[2] / image.width, rect[3] / image.height);
+  const { rotate } = shownPage(doc, page);
+  // The rectangle as the reader sees it; fit the image into it keeping its proportions, centred.
+  const [bw, bh] = rotate % 180 ? [rect[3], rect[2]] : [rect[2], rect[3]];
+  const scale = Math.min(bw / image.width, bh / image.height);
   const iw = image.width * scale;
   const ih = image.height * scale;
-  const content = `q ${fmt(iw)} 0 0 ${fmt(ih)} ${fmt((rect[2] - iw) / 2)} ${fmt((rect[3] - ih) / 2)} cm /Im0 Do Q\n`;
-  return { page, rect, appearance: { bbox: [rect[2], rect[3]], content } };
+  const content = `q ${fmt(iw)} 0 0 ${fmt(ih)} ${fmt((bw - iw) / 2)} ${fmt((bh - ih) / 2)} cm /Im0 Do Q\n`;
+  return { page, rect, appearance: { bbox: [bw, bh], content, matrix: UPRIGHT[rotate] } };
 }
 
 function pdfKeywordMissing(keyword: string, page?: number): never {
@@ -230,15 +308,58 @@ function placeCrossPage(doc: PdfDocument, cross: CrossPageAppearance, image: Pre
   const pages = (cross.pages ?? all.map((p) => p.index + 1)).map((n) => doc.page(n));
   if (pages.length < 2) throw new AppError('validation_failed', 'A cross-page seal needs at least two pages.');
   const width = cross.width ?? SEAL_WIDTH;
+  if (!Number.isFinite(width) || width <= 0)
+    throw new AppError('validation_failed', 'The width of a cross-page seal must be a positive number of points.');
   const height = (width * image.height) / image.width;
-  const slice = width / pages.length;
-  return pages.map((page, i) => {
-    const [, y0, x1, y1] = doc.pageBox(page.dict);
-    const y = cross.y ?? (y0 + y1) / 2 - height / 2;
-    // Strip i shows the image from i·slice to (i+1)·slice; the form's BBox clips the rest.
-    const content = `q ${fmt(width)} 0 0 ${fmt(height)} ${fmt(-i * slice)} 0 cm /Im0 Do Q\n`;
-    return { page, rect: [x1 - slice, y, slice, height], appearance: { bbox: [slice, height], content } };
+  const groups = crossPageGroups(pages.length, width, cross.groups ?? true);
+  return groups.flatMap(({ start, count }, g) => {
+    const slice = width / count;
+    return pages.slice(start, start + count).map((page, i): WidgetSpec => {
+      const shown = shownPage(doc, page);
+      const y = cross.y ?? shown.height / 2 - height / 2;
+      // Strip i shows the image from i·slice to (i+1)·slice; the form's BBox clips the rest.
+      const content = `q ${fmt(width)} 0 0 ${fmt(height)} ${fmt(-i * slice)} 0 cm /Im0 Do Q\n`;
+      return {
+        page,
+        rect: fromShown(shown, [shown.width - slice, y, slice, height]),
+        appearance: { bbox: [slice, height], content, matrix: UPRIGHT[shown.rotate] },
+        label: `part ${i + 1} of ${count}${groups.length > 1 ? ` of group ${g + 1} of ${groups.length}` : ''}`,
+      };
+    });
   });
+}
+
+/**
+ * How the pages share the seal: all of them, when each piece is at least `MIN_STRIP_WIDTH`
+ * wide; else consecutive groups of near-equal size (two pages or more), each with its whole seal.
+ */
+export function crossPageGroups(
+  pages: number,
+  width: number,
+  allowGroups: boolean,
+): Array<{ start: number; count: number }> {
+  if (width / pages >= MIN_STRIP_WIDTH - 1e-9) return [{ start: 0, count: pages }];
+  const mm = (pt: number) => `${((pt / 72) * 25.4).toFixed(1)} mm`;
+  const perGroup = Math.floor(width / MIN_STRIP_WIDTH + 1e-9);
+  const count = Math.ceil(pages / Math.max(perGroup, 1));
+  const smallest = Math.floor(pages / count);
+  if (!allowGroups || perGroup < 2 || smallest < 2)
+    throw new AppError(
+      'validation_failed',
+      `A cross-page seal ${mm(width)} wide over ${pages} pages leaves ${mm(width / pages)} on each page, less than the ${mm(MIN_STRIP_WIDTH)} a piece needs to be recognised; ${
+        perGroup < 2 || smallest < 2
+          ? 'make the seal wider'
+          : `at most ${perGroup} pages can share one seal: allow groups (each with its whole seal) or choose fewer pages`
+      }.`,
+    );
+  const larger = pages % count;
+  const out: Array<{ start: number; count: number }> = [];
+  for (let g = 0, start = 0; g < count; g++) {
+    const size = smallest + (g < larger ? 1 : 0);
+    out.push({ start, count: size });
+    start += size;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- the signature revision
@@ -282,8 +403,7 @@ function prepareRevision(input: RevisionInput): Prepared {
       F: fieldFlags,
       P: w.page.ref,
     });
-    if (w.appearance && imageRef)
-      dict.set('AP', PdfDict.of({ N: appearanceStream(update, imageRef, w.appearance.bbox, w.appearance.content) }));
+    if (w.appearance && imageRef) dict.set('AP', PdfDict.of({ N: appearanceStream(update, imageRef, w.appearance) }));
     return dict;
   };
   const fieldRef = update.allocate();
@@ -302,9 +422,7 @@ function prepareRevision(input: RevisionInput): Prepared {
     stamp.set('NM', PdfString.text(`${input.fieldName}:${i + 2}`));
     stamp.set(
       'Contents',
-      PdfString.text(
-        `Cross-page seal, part ${i + 2} of ${input.widgets.length}, bound to signature ${input.fieldName}`,
-      ),
+      PdfString.text(`Cross-page seal, ${w.label ?? `part ${i + 2}`}, bound to signature ${input.fieldName}`),
     );
     stamp.delete('P');
     stamp.set('P', w.page.ref);

@@ -1,10 +1,11 @@
 // What a PDF says about its signatures, apart from their cryptography: the signature fields and
-// their widgets, whether a byte range excludes exactly its own /Contents, the seal images the
-// widgets show, and what revisions after a signature changed (ISO 32000-1 §12.8, ETSI EN 319 142-1).
+// their widgets, whether a byte range excludes exactly its own /Contents, and the seal images the
+// widgets show (ISO 32000-1 §12.8). What later revisions changed is in pdf-revisions.ts.
 import { PNG } from 'pngjs';
 import { PdfDict, PdfRef, PdfStream, PdfString, isName, isNumber, isRef, type PdfValue } from './pdf/objects.js';
-import type { PdfDocument, XrefView } from './pdf/parser.js';
+import type { PdfDocument, XrefSection } from './pdf/parser.js';
 
+/** What revisions after a signature did: nothing, only what the signature permits, or more. */
 export type Modification = 'none' | 'signatures-and-validation-data' | 'altered';
 
 export interface SealImage {
@@ -20,8 +21,25 @@ export type ByteRangeCheck =
   | { ok: true; byteRange: [number, number, number, number]; contents: PdfString }
   | { ok: false; byteRange: [number, number, number, number] | null; problem: string };
 
-/** ISO 32000-1 §12.8.1: ByteRange [0 a b c] must exclude exactly the /Contents hex string. */
-export function checkByteRange(doc: PdfDocument, sig: PdfDict): ByteRangeCheck {
+const byteRangeChecks = new WeakMap<SignatureField, ByteRangeCheck>();
+
+/**
+ * ISO 32000-1 §12.8.1: ByteRange [0 a b c] must exclude exactly the /Contents hex string of THIS
+ * signature dictionary, found where the dictionary is stored in the file. Comparing the gap's
+ * bytes with /Contents is not enough: a copied dictionary (or a field pointing at the same
+ * byte range) would carry the same value somewhere else and pass.
+ */
+export function checkByteRange(doc: PdfDocument, f: SignatureField): ByteRangeCheck {
+  let check = byteRangeChecks.get(f);
+  if (!check) {
+    check = checkOwnByteRange(doc, f);
+    byteRangeChecks.set(f, check);
+  }
+  return check;
+}
+
+function checkOwnByteRange(doc: PdfDocument, f: SignatureField): ByteRangeCheck {
+  const { sig } = f;
   const buf = doc.buf;
   const br = doc.resolve(sig.get('ByteRange'));
   const contents = sig.get('Contents');
@@ -38,22 +56,40 @@ export function checkByteRange(doc: PdfDocument, sig: PdfDict): ByteRangeCheck {
   if (a !== 0 || b > c || c + d > buf.length) {
     return { ok: false, byteRange, problem: 'the byte range does not lie within the file' };
   }
-  if (
-    buf[b] !== 0x3c ||
-    buf[c - 1] !== 0x3e ||
-    !/^[0-9a-fA-F\s]*$/.test(buf.toString('latin1', b + 1, c - 1)) ||
-    !Buffer.from(buf.toString('latin1', b + 1, c - 1).replace(/\s+/g, ''), 'hex').equals(contents.bytes)
-  ) {
+  if (buf[b] !== 0x3c || buf[c - 1] !== 0x3e || !contents.hex) {
     return { ok: false, byteRange, problem: 'the byte range does not exclude exactly the signature value' };
   }
+  // §12.7.4.5 Table 232: a signature field's /V shall be an indirect reference. Its /Contents,
+  // read from the same place, is then exactly the bytes of the gap.
+  const spans = f.sigRef ? doc.valueSpans(f.sigRef.num) : null;
+  if (!spans)
+    return {
+      ok: false,
+      byteRange,
+      problem: 'the signature dictionary is not an object of its own in the file, so its /Contents cannot be the gap',
+    };
+  const own = spans.get('Contents');
+  if (!own || own[0] !== b || own[1] !== c)
+    return {
+      ok: false,
+      byteRange,
+      problem: `the byte range's gap (bytes ${b}–${c}) is not this signature dictionary's own /Contents${own ? ` (at bytes ${own[0]}–${own[1]})` : ''}: its byte range and value were copied from another signature`,
+    };
   return { ok: true, byteRange, contents };
 }
 
 export interface SignatureField {
+  /** The field object, when it is an indirect object (it should be). */
+  fieldRef: PdfRef | null;
   field: PdfDict;
   fieldName: string;
+  /** The signature dictionary's object (§12.7.4.5: /V is an indirect reference). */
+  sigRef: PdfRef | null;
   sig: PdfDict;
+  /** Its widgets, then the strips of its cross-page seal written in its own revision. */
   widgets: PdfDict[];
+  /** The object numbers of `widgets` (null for a direct dictionary). */
+  widgetRefs: Array<PdfRef | null>;
 }
 
 export function findSignatureFields(doc: PdfDocument): SignatureField[] {
@@ -80,193 +116,84 @@ export function findSignatureFields(doc: PdfDocument): SignatureField[] {
     const fieldType = field.get('FT') ?? ft;
     const kids = doc.resolve(field.get('Kids'));
     const kidFields = Array.isArray(kids) ? kids.filter((k) => doc.dict(k)?.has('T')) : [];
-    const sig = doc.dict(field.get('V'));
+    const sigValue = field.get('V');
+    const sig = doc.dict(sigValue);
     if (isName(fieldType, 'Sig') && sig) {
-      const widgets =
-        Array.isArray(kids) && kidFields.length === 0
-          ? kids.map((k) => doc.dict(k)).filter((d): d is PdfDict => d !== null)
-          : [field];
-      out.push({ field, fieldName: fullName, sig, widgets: [...widgets, ...crossPageStamps(doc, fullName)] });
+      const widgetValues = Array.isArray(kids) && kidFields.length === 0 ? kids : [v];
+      const widgets: PdfDict[] = [];
+      const widgetRefs: Array<PdfRef | null> = [];
+      for (const w of widgetValues) {
+        const dict = doc.dict(w);
+        if (!dict) continue;
+        widgets.push(dict);
+        widgetRefs.push(isRef(w) ? w : null);
+      }
+      for (const strip of crossPageStrips(doc, fullName, sig)) {
+        widgets.push(strip.dict);
+        widgetRefs.push(strip.ref);
+      }
+      out.push({
+        fieldRef: isRef(v) ? v : null,
+        field,
+        fieldName: fullName,
+        sigRef: isRef(sigValue) ? sigValue : null,
+        sig,
+        widgets,
+        widgetRefs,
+      });
     }
     for (const k of [...kidFields].reverse()) stack.push({ v: k, depth: depth + 1, prefix: fullName, ft: fieldType });
   }
   return out;
 }
 
-/** The strips of a cross-page seal after the first: stamps named `<field>:<n>` (see pades.ts). */
-function crossPageStamps(doc: PdfDocument, fieldName: string): PdfDict[] {
-  const out: PdfDict[] = [];
+/** The newest cross-reference section written before byte `end`: the revision a signature ending there signs. */
+export function revisionEndingAt(doc: PdfDocument, end: number): XrefSection | undefined {
+  return doc.sections.find((s) => s.offset < end);
+}
+
+/** The end of the bytes a signature dictionary's /ByteRange covers, or null when it has none. */
+export function signedEndOf(doc: PdfDocument, sig: PdfDict): number | null {
+  const br = doc.resolve(sig.get('ByteRange'));
+  if (!Array.isArray(br) || br.length !== 4 || !br.every(isNumber)) return null;
+  return (br[2] as number) + (br[3] as number);
+}
+
+/**
+ * The strips of a cross-page seal after the first: stamps named `<field>:<n>` (see pades.ts),
+ * written in the revision the signature signs. A stamp named like a strip but written in another
+ * revision is not one: it is an annotation like any other.
+ */
+function crossPageStrips(doc: PdfDocument, fieldName: string, sig: PdfDict): Array<{ ref: PdfRef; dict: PdfDict }> {
+  const out: Array<{ ref: PdfRef; dict: PdfDict }> = [];
   const prefix = `${fieldName}:`;
+  let own: XrefSection | undefined | null = null;
+  const ownRevision = () => {
+    if (own === null) {
+      const end = signedEndOf(doc, sig);
+      own = end === null ? undefined : revisionEndingAt(doc, end);
+    }
+    return own;
+  };
   for (const page of doc.pages()) {
     const annots = doc.resolve(page.dict.get('Annots'));
     if (!Array.isArray(annots)) continue;
     for (const a of annots.slice(0, 2_000)) {
+      if (!isRef(a)) continue;
       const annot = doc.dict(a);
       const nm = annot?.get('NM');
-      if (annot && isName(annot.get('Subtype'), 'Stamp') && nm instanceof PdfString && nm.text().startsWith(prefix))
-        out.push(annot);
+      if (
+        annot &&
+        isName(annot.get('Subtype'), 'Stamp') &&
+        nm instanceof PdfString &&
+        nm.text().startsWith(prefix) &&
+        ownRevision() !== undefined &&
+        doc.definingSection(a.num) === ownRevision()
+      )
+        out.push({ ref: a, dict: annot });
     }
   }
   return out;
-}
-
-// ---------------------------------------------------------------- changes after a signature
-
-function sameValue(a: PdfValue | undefined, b: PdfValue | undefined, depth = 0): boolean {
-  if (depth > 50) return false;
-  if (a === b) return true;
-  if (a instanceof PdfRef && b instanceof PdfRef) return a.num === b.num && a.gen === b.gen;
-  if (a instanceof PdfString && b instanceof PdfString) return a.bytes.equals(b.bytes);
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((x, i) => sameValue(x, b[i], depth + 1));
-  if (a instanceof PdfStream && b instanceof PdfStream)
-    return a.data.equals(b.data) && sameValue(a.dict, b.dict, depth + 1);
-  if (a instanceof PdfDict && b instanceof PdfDict) {
-    if (a.map.size !== b.map.size) return false;
-    for (const [k, v] of a.map) if (!sameValue(v, b.get(k), depth + 1)) return false;
-    return true;
-  }
-  return (
-    typeof a === 'object' &&
-    a !== null &&
-    typeof b === 'object' &&
-    b !== null &&
-    'value' in a &&
-    'value' in b &&
-    a.value === b.value
-  );
-}
-
-function differsOnlyIn(a: PdfDict, b: PdfDict, allowed: string[]): boolean {
-  const keys = new Set([...a.map.keys(), ...b.map.keys()]);
-  for (const k of keys) if (!allowed.includes(k) && !sameValue(a.get(k), b.get(k))) return false;
-  return true;
-}
-
-/**
- * What later revisions changed in objects that existed when the signature was made. New objects
- * are fine; so are additions of signature fields, widgets and validation data (ISO 32000-1
- * §12.8.2.2.2 DocMDP P=2/3 style changes, ETSI EN 319 142-1 §5.4). Anything else is listed.
- */
-export function changesAfter(doc: PdfDocument, signedEnd: number): { kind: Modification; changes: string[] } {
-  const later = doc.sections.filter((s) => s.offset >= signedEnd);
-  if (later.length === 0) return { kind: 'none', changes: [] };
-  const before = doc.viewBefore(signedEnd);
-  if (!before) return { kind: 'altered', changes: ['no revision precedes the signature'] };
-  const changes: string[] = [];
-  const rootNum = (before.trailer.get('Root') as PdfRef | undefined)?.num;
-  const catalogBefore = before.dict(before.trailer.get('Root'));
-  const acroRef = catalogBefore?.get('AcroForm');
-  const dssRef = catalogBefore?.get('DSS');
-  const infoRef = before.trailer.get('Info');
-  const metadataRef = catalogBefore?.get('Metadata');
-  const allowedArrays = new Set<number>();
-  const fieldsValue = before.dict(acroRef)?.get('Fields');
-  if (isRef(fieldsValue)) allowedArrays.add(fieldsValue.num);
-  for (const page of doc.pages()) {
-    const annots = page.dict.get('Annots');
-    if (isRef(annots)) allowedArrays.add(annots.num);
-  }
-  let budget = 20_000;
-  for (const section of later) {
-    const after = doc.viewBefore(section.offset + 1)!;
-    for (const [num, entry] of section.entries) {
-      if (budget-- <= 0) {
-        changes.push('too many changed objects to inspect');
-        return { kind: 'altered', changes };
-      }
-      if (!before.entry(num) || before.entry(num)!.kind === 'free') continue; // a new object
-      if (entry.kind === 'free') {
-        changes.push(`object ${num} was deleted`);
-        continue;
-      }
-      let old: PdfValue;
-      let now: PdfValue;
-      try {
-        old = before.getObject(num);
-        now = after.getObject(num);
-      } catch {
-        changes.push(`object ${num} cannot be read in a later revision`);
-        continue;
-      }
-      if (sameValue(old, now)) continue;
-      if (
-        !classifyChange(num, old, now, { rootNum, acroRef, dssRef, infoRef, metadataRef, allowedArrays, before, after })
-      )
-        changes.push(describe(num, old));
-    }
-  }
-  return { kind: changes.length ? 'altered' : 'signatures-and-validation-data', changes };
-}
-
-interface ChangeContext {
-  rootNum: number | undefined;
-  acroRef: PdfValue | undefined;
-  dssRef: PdfValue | undefined;
-  infoRef: PdfValue | undefined;
-  metadataRef: PdfValue | undefined;
-  allowedArrays: Set<number>;
-  before: XrefView;
-  after: XrefView;
-}
-
-/**
- * Whether an annotation added after a signature is a signature's own: a widget of a signature
- * field, or a strip of a cross-page seal. Anything else (a FreeText or stamp laid over the
- * signed content) changes what the page shows.
- */
-function isSignatureAnnotation(view: XrefView, value: PdfValue | undefined): boolean {
-  const annot = view.dict(value);
-  if (!annot) return false;
-  const subtype = annot.get('Subtype');
-  if (isName(subtype, 'Widget')) {
-    const ft = annot.get('FT') ?? view.dict(annot.get('Parent'))?.get('FT');
-    return isName(ft, 'Sig');
-  }
-  const nm = annot.get('NM');
-  return isName(subtype, 'Stamp') && nm instanceof PdfString && /:\d+$/.test(nm.text()) && annot.get('F') === 196;
-}
-
-function classifyChange(num: number, old: PdfValue, now: PdfValue, ctx: ChangeContext): boolean {
-  // Signing tools also update document metadata (/Info ModDate, the XMP stream) and the form's
-  // default resources for new appearances; none of that changes what a page shows.
-  if (num === ctx.rootNum && old instanceof PdfDict && now instanceof PdfDict)
-    return differsOnlyIn(old, now, ['AcroForm', 'DSS', 'Extensions', 'Metadata']);
-  if (isRef(ctx.acroRef) && ctx.acroRef.num === num && old instanceof PdfDict && now instanceof PdfDict)
-    return differsOnlyIn(old, now, ['Fields', 'SigFlags', 'DR', 'DA']);
-  if (isRef(ctx.dssRef) && ctx.dssRef.num === num) return true;
-  if (isRef(ctx.infoRef) && ctx.infoRef.num === num) return true;
-  if (isRef(ctx.metadataRef) && ctx.metadataRef.num === num) return true;
-  if (ctx.allowedArrays.has(num) && Array.isArray(old) && Array.isArray(now)) return appendsOnly(old, now, ctx);
-  if (old instanceof PdfDict && now instanceof PdfDict) {
-    if (isName(old.get('Type'), 'Page')) {
-      if (!differsOnlyIn(old, now, ['Annots'])) return false;
-      const oldList = ctx.before.resolve(old.get('Annots'));
-      const newList = ctx.after.resolve(now.get('Annots'));
-      return appendsOnly(Array.isArray(oldList) ? oldList : [], Array.isArray(newList) ? newList : [], ctx);
-    }
-    // An empty signature field being signed.
-    if (isName(old.get('FT'), 'Sig') && !old.has('V')) return differsOnlyIn(old, now, ['V', 'AP']);
-    // A DSS or VRI dictionary reached through the catalog's /DSS.
-    if (isName(old.get('Type'), 'DSS')) return true;
-  }
-  return false;
-}
-
-/** The new array keeps the old one as a prefix and adds only signature annotations or fields. */
-function appendsOnly(old: PdfValue[], now: PdfValue[], ctx: ChangeContext): boolean {
-  if (old.length > now.length || !old.every((x, i) => sameValue(x, now[i]))) return false;
-  return now.slice(old.length).every((added) => {
-    const dict = ctx.after.dict(added);
-    // /Fields gets signature fields (possibly with kids); /Annots gets their widgets and strips.
-    return isSignatureAnnotation(ctx.after, added) || (dict !== null && isName(dict.get('FT'), 'Sig'));
-  });
-}
-
-function describe(num: number, old: PdfValue): string {
-  const type = old instanceof PdfDict ? old.get('Type') : old instanceof PdfStream ? old.dict.get('Type') : undefined;
-  const what = isName(type) ? ` (${type.value})` : old instanceof PdfStream ? ' (stream)' : '';
-  return `object ${num}${what} was changed`;
 }
 
 // ---------------------------------------------------------------- seal images

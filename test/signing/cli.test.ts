@@ -1,13 +1,16 @@
 // `sigil pdf sign` and `sigil pdf verify`, in-process: exit statuses 0 / 1 / 2 and the JSON report.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { writePkcs12 } from '../../src/signing/pkcs12.js';
 import { respondToTimeStampRequest } from '../../src/signing/tsa.js';
 import { derToPem } from '../../src/signing/x509.js';
-import { buildPdf } from './pdf-fixtures.js';
+import { buildPdf, prng } from './pdf-fixtures.js';
 import { sealPng, tempDir, testPki, type TestPki } from './support.js';
 
 let pki: TestPki;
@@ -188,6 +191,62 @@ describe('sigil pdf', () => {
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.err, args.join(' ')).toMatch(message);
     }
+  });
+
+  it('writes a large --json report whole through a pipe, with its exit status', async () => {
+    // A seal image of noise makes a report of several hundred KB with --images.
+    const noise = new PNG({ width: 400, height: 400 });
+    const random = prng(5);
+    for (let i = 0; i < noise.data.length; i++) noise.data[i] = Math.floor(random() * 256);
+    tmp.file('noise.png', PNG.sync.write(noise));
+    const sign = [
+      '--p12',
+      p12,
+      '--password',
+      'pw',
+      '--image',
+      tmp.file('noise.png'),
+      '--page',
+      '1',
+      '--rect',
+      '72,72,200,200',
+    ];
+    expect((await sigil('pdf', 'sign', tmp.file('in.pdf'), tmp.file('noise.pdf'), ...sign)).status).toBe(0);
+    const otherRoot = tmp.file('another-root.pem', derToPem(pki.sealEc.signer.certificate));
+    // A process of its own, as bin/sigil.js runs it, its stdout a pipe read by this one.
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const entry = new URL('../../src/cli/main.ts', import.meta.url).href;
+    const args = ['pdf', 'verify', tmp.file('noise.pdf'), '--json', '--images', '--trust', otherRoot];
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { runCommandLine } = await import(${JSON.stringify(entry)}); await runCommandLine(['node', 'sigil', ...JSON.parse(process.argv[1])]);`,
+        JSON.stringify(args),
+      ],
+      { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+    );
+    expect(child.stderr).toBe('');
+    expect(child.stdout.length).toBeGreaterThan(256 * 1024);
+    const report = JSON.parse(child.stdout) as { signatures: Array<{ seals: Array<{ png?: string }> }> };
+    expect(report.signatures[0]!.seals[0]!.png).toMatch(/^iVBOR/);
+    // Not trusted by that root: exit 1, not 0.
+    expect(child.status).toBe(1);
+  });
+
+  it('refuses a cross-page seal over too many pages when groups are forbidden', async () => {
+    tmp.file('long.pdf', buildPdf({ pages: 20 }));
+    const base = ['pdf', 'sign', tmp.file('long.pdf'), tmp.file('long-signed.pdf'), '--p12', p12, '--password', 'pw'];
+    const refused = await sigil(...base, '--image', tmp.file('seal.png'), '--cross-page', '--no-cross-page-groups');
+    expect(refused.status).toBe(2);
+    expect(refused.err).toMatch(/at most 14 pages can share one seal/);
+    expect((await sigil(...base, '--image', tmp.file('seal.png'), '--cross-page')).status).toBe(0);
+    const verified = await sigil('pdf', 'verify', tmp.file('long-signed.pdf'), '--trust', root);
+    expect(verified.status).toBe(0);
+    expect(verified.out.match(/seal image/g)).toHaveLength(20);
   });
 
   it('is listed in --help', async () => {

@@ -900,7 +900,7 @@ const en = {
   'verify.checking': 'Checking…',
   'verify.tooLarge': 'The file is larger than 20 MB; it cannot be verified here.',
   'verify.intact':
-    'Intact: every signature is valid and nothing but signatures and validation data was added after them.',
+    'Intact: every signature is valid, and after each one only what it permits was added (signatures, validation data, form values where allowed).',
   'verify.notIntact': 'Not intact: a signature does not hold, or the document was changed after it was signed.',
   'verify.unknownSigner':
     'Intact, but not trusted: the signatures hold and nothing was changed, but a signer’s certificate does not lead to this platform’s root, so who signed is not confirmed.',
@@ -932,7 +932,8 @@ const en = {
   'verify.timeClaimed': 'stated by the signer; no time-stamp',
   'verify.coverage': 'Coverage',
   'verify.coversAll': 'Covers the whole document',
-  'verify.laterSignatures': 'Later additions are only signatures and validation data',
+  'verify.laterSignatures':
+    'Later additions are only what this signature permits (signatures, validation data, form values)',
   'verify.changedAfter': 'The document was changed after this signature',
   'verify.revocation': 'Revocation',
   'verify.revocation.good': 'Not revoked',
@@ -1876,7 +1877,7 @@ const zh: Record<MessageKey, string> = {
   'verify.hint': '不超过 20 MB。文件仅用于验证，不会保存。',
   'verify.checking': '正在验证…',
   'verify.tooLarge': '文件超过 20 MB，无法在此验证。',
-  'verify.intact': '文件完整：所有签名均有效，签名之后只追加了签名和验证数据。',
+  'verify.intact': '文件完整：所有签名均有效，每个签名之后只追加了它所允许的内容（签名、验证数据、允许时的表单填写）。',
   'verify.notIntact': '文件不完整：有签名不成立，或文件在签署后被修改过。',
   'verify.unknownSigner':
     '文件未被改动，但签署人不可信：签名本身成立，签名后也没有改动，但签署人的证书不能追溯到本平台的根证书，无法确认是谁签署的。',
@@ -1908,7 +1909,7 @@ const zh: Record<MessageKey, string> = {
   'verify.timeClaimed': '签署者声明的时间，无时间戳',
   'verify.coverage': '覆盖范围',
   'verify.coversAll': '覆盖整份文件',
-  'verify.laterSignatures': '之后只追加了签名和验证数据',
+  'verify.laterSignatures': '之后只追加了该签名允许的内容（签名、验证数据、表单填写）',
   'verify.changedAfter': '该签名之后文件被修改过',
   'verify.revocation': '吊销状态',
   'verify.revocation.good': '未吊销',

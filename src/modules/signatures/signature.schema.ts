@@ -115,8 +115,12 @@ const signatureReportSchema = z.object({
   timestampValid: z.boolean().nullable(),
   timestampTrusted: z.boolean().nullable(),
   coversWholeDocument: z.boolean(),
-  modifiedAfter: z.enum(['none', 'signatures-and-validation-data', 'altered']),
-  changesAfter: z.array(z.string()),
+  modifiedAfter: z
+    .enum(['none', 'signatures-and-validation-data', 'altered'])
+    .describe(
+      'none; only what the signature permits (signatures, validation data, permitted form fill-in); or altered',
+    ),
+  changesAfter: z.array(z.string()).describe('every change after the signature that it does not permit, in words'),
   digestMatches: z.boolean(),
   signatureVerified: z.boolean(),
   chainTrusted: z
@@ -151,7 +155,9 @@ export const verificationSchema = z
   .object({
     intact: z
       .boolean()
-      .describe('every signature valid, and nothing but signatures and validation data added after any of them'),
+      .describe(
+        'every signature valid, and after each one only what it permits (signatures, validation data, form fill-in where DocMDP allows)',
+      ),
     verdict: z
       .enum(['valid', 'unknown-signer', 'invalid', 'unsigned'])
       .describe(

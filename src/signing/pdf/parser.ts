@@ -259,6 +259,35 @@ export class Lexer {
     }
   }
 
+  /**
+   * Where each top-level value of the dictionary at `pos` lies in the buffer, [start, end):
+   * a signature's byte range must exclude exactly its own /Contents (ISO 32000-1 §12.8.1).
+   */
+  readDictSpans(): Map<string, [number, number]> {
+    const spans = new Map<string, [number, number]>();
+    this.skipWs();
+    if (this.buf[this.pos] !== 0x3c || this.buf[this.pos + 1] !== 0x3c) this.fail('expected a dictionary');
+    this.pos += 2;
+    for (;;) {
+      this.skipWs();
+      if (this.pos >= this.end) this.fail('unterminated dictionary');
+      if (this.buf[this.pos] === 0x3e && this.buf[this.pos + 1] === 0x3e) return spans;
+      if (this.buf[this.pos] !== 0x2f) this.fail('dictionary key is not a name');
+      this.pos++;
+      const key = this.readName();
+      this.skipWs();
+      const start = this.pos;
+      if (this.buf[this.pos] === 0x3c && this.buf[this.pos + 1] !== 0x3c) {
+        // A hex string (a signature's /Contents, tens of KB): its extent is all that is asked.
+        const close = this.buf.indexOf(0x3e, this.pos + 1);
+        if (close < 0 || close >= this.end) this.fail('unterminated hex string');
+        this.pos = close + 1;
+      } else if (this.readValue(1) instanceof PdfOp) this.fail('dictionary value is a keyword');
+      if (!spans.has(key)) spans.set(key, [start, this.pos]);
+      if (spans.size > 100_000) pdfError('pdf_too_large', 'a dictionary has too many entries');
+    }
+  }
+
   private readDict(depth: number, content: boolean): PdfDict {
     this.pos += 2;
     const dict = new PdfDict();
@@ -294,6 +323,8 @@ export type XrefEntry =
 export interface XrefSection {
   /** Where this section starts (the startxref value that points at it). */
   offset: number;
+  /** Where its table and trailer, or its stream object, end (before `startxref`). */
+  end: number;
   isStream: boolean;
   entries: Map<number, XrefEntry>;
   trailer: PdfDict;
@@ -346,7 +377,7 @@ export class XrefView {
     this.resolving.add(num);
     try {
       let value: PdfValue;
-      if (entry.kind === 'offset') value = this.doc.parseIndirectAt(entry.offset, num, this).value;
+      if (entry.kind === 'offset') value = this.doc.objectAt(entry.offset, num, this);
       else value = this.fromObjectStream(entry.stream, entry.index, num);
       this.cache.set(num, value);
       return value;
@@ -412,6 +443,8 @@ export class PdfDocument {
   readonly budget: DecodeBudget;
   readonly current: XrefView;
   private pageList: PageInfo[] | null = null;
+  private definedIn: Map<number, XrefSection> | null = null;
+  private readonly parsedAt = new Map<number, { num: number; value: PdfValue; end: number }>();
 
   private constructor(
     readonly buf: Buffer,
@@ -556,6 +589,7 @@ export class PdfDocument {
     }
     const trailer = lexer.readValue(0);
     if (!(trailer instanceof PdfDict)) pdfError('pdf_malformed', 'the trailer is not a dictionary');
+    const end = lexer.pos;
     // Hybrid-reference files (§7.5.8.4): entries in /XRefStm come after the table's own.
     const xrefStm = trailer.get('XRefStm');
     if (isNumber(xrefStm) && xrefStm > 0 && xrefStm < this.buf.length) {
@@ -566,12 +600,12 @@ export class PdfDocument {
         // A broken hidden stream leaves the table, which older readers use alone.
       }
     }
-    return { offset, isStream: false, entries, trailer };
+    return { offset, end, isStream: false, entries, trailer };
   }
 
   private readXrefStream(offset: number): XrefSection {
     const bootstrap = new XrefView(this, []);
-    const { value } = this.parseIndirectAt(offset, null, bootstrap);
+    const { value, end } = this.parseIndirectAt(offset, null, bootstrap);
     if (!(value instanceof PdfStream) || !isName(value.dict.get('Type'), 'XRef'))
       pdfError('pdf_malformed', `no cross-reference table or stream at byte ${offset}`);
     const dict = value.dict;
@@ -609,7 +643,7 @@ export class PdfDocument {
         else entries.set(num, { kind: 'free' });
       }
     }
-    return { offset, isStream: true, entries, trailer: dict };
+    return { offset, end: this.afterEndobj(end), isStream: true, entries, trailer: dict };
   }
 
   // ------------------------------------------------------------ objects
@@ -648,6 +682,55 @@ export class PdfDocument {
     return { num, gen, value, end: lexer.pos };
   }
 
+  /**
+   * Object `num` stored at `offset`, parsed once for every view that lists it there: the same
+   * bytes are the same value. A stream whose /Length is indirect is not shared, since another
+   * view may resolve that length differently.
+   */
+  objectAt(offset: number, num: number, view: XrefView): PdfValue {
+    const cached = this.parsedAt.get(offset);
+    if (cached && cached.num === num) return cached.value;
+    const { value, end } = this.parseIndirectAt(offset, num, view);
+    if (!(value instanceof PdfStream && isRef(value.dict.get('Length'))))
+      this.parsedAt.set(offset, { num, value, end });
+    return value;
+  }
+
+  /** The position after the `endobj` that follows `pos` (or `pos` when there is none). */
+  private afterEndobj(pos: number): number {
+    const lexer = new Lexer(this.buf, pos, this.buf.length, 1);
+    lexer.skipWs();
+    return this.buf.toString('latin1', lexer.pos, lexer.pos + 6) === 'endobj' ? lexer.pos + 6 : pos;
+  }
+
+  /** The bytes of the indirect object at `offset`, from its `num gen obj` to its `endobj`. */
+  objectSpan(offset: number): { num: number; start: number; end: number } {
+    const { num, end } = this.parsedAt.get(offset) ?? this.parseIndirectAt(offset, null, this.current);
+    return { num, start: offset, end: this.afterEndobj(end) };
+  }
+
+  /**
+   * Where the values of the dictionary stored as object `num` lie in the file, or null when the
+   * object is not a dictionary of its own at a file offset (in an object stream, or absent).
+   */
+  valueSpans(num: number): Map<string, [number, number]> | null {
+    const entry = this.current.entry(num);
+    if (entry?.kind !== 'offset') return null;
+    const lexer = new Lexer(this.buf, entry.offset, this.buf.length, this.limits.maxDepth);
+    if (lexer.readInt() !== num || lexer.readInt() === null || lexer.readKeyword() !== 'obj') return null;
+    return lexer.readDictSpans();
+  }
+
+  /** The newest section (revision) that writes object `num`, or undefined when none does. */
+  definingSection(num: number): XrefSection | undefined {
+    if (!this.definedIn) {
+      this.definedIn = new Map();
+      for (const section of this.sections)
+        for (const n of section.entries.keys()) if (!this.definedIn.has(n)) this.definedIn.set(n, section);
+    }
+    return this.definedIn.get(num);
+  }
+
   private readStreamData(
     dict: PdfDict,
     start: number,
@@ -681,8 +764,13 @@ export class PdfDocument {
 
   /** Every page in order (ISO 32000-1 §7.7.3), guarding against cycles and runaway trees. */
   pages(): PageInfo[] {
-    if (this.pageList) return this.pageList;
-    const root = this.catalog().get('Pages');
+    this.pageList ??= this.pagesOf(this.current);
+    return this.pageList;
+  }
+
+  /** The pages as a view (the file as of a revision) sees them. */
+  pagesOf(view: XrefView): PageInfo[] {
+    const root = view.dict(view.trailer.get('Root'))?.get('Pages');
     if (!isRef(root)) pdfError('pdf_malformed', 'the catalog has no page tree');
     const out: PageInfo[] = [];
     const seen = new Set<number>();
@@ -692,9 +780,9 @@ export class PdfDocument {
       if (seen.has(ref.num)) pdfError('pdf_malformed', 'the page tree contains a cycle');
       seen.add(ref.num);
       if (depth > 64) pdfError('pdf_too_large', 'the page tree is too deep');
-      const node = this.dict(ref);
+      const node = view.dict(ref);
       if (!node) continue;
-      const kids = this.resolve(node.get('Kids'));
+      const kids = view.resolve(node.get('Kids'));
       if (Array.isArray(kids) && !isName(node.get('Type'), 'Page')) {
         for (let i = kids.length - 1; i >= 0; i--) {
           const kid = kids[i];
@@ -705,7 +793,6 @@ export class PdfDocument {
         if (out.length > this.limits.maxPages) pdfError('pdf_too_large', 'too many pages');
       }
     }
-    this.pageList = out;
     return out;
   }
 

@@ -297,6 +297,13 @@ export function pageGlyphs(doc: PdfDocument, page: PdfDict, budget = { ops: 2_00
   return glyphs;
 }
 
+/** The text a form XObject (an annotation's appearance) shows, in content order. */
+export function formText(doc: PdfDocument, form: PdfStream, budget = { ops: 200_000 }): string {
+  const glyphs: Glyph[] = [];
+  run(doc, doc.decode(form), doc.dict(form.dict.get('Resources')), IDENTITY, glyphs, budget, 0);
+  return glyphs.map((g) => g.text).join('');
+}
+
 function run(
   doc: PdfDocument,
   data: Buffer,
