@@ -17,6 +17,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { newId } from '../lib/ids.js';
+import { Readiness } from './readiness.js';
 import { problemSchema } from './schemas.js';
 import { healthRoutes } from '../modules/health/health.routes.js';
 import { authRoutes } from '../modules/auth/auth.routes.js';
@@ -51,6 +52,8 @@ declare module 'fastify' {
 export interface BuildAppOptions {
   /** `false` silences logs (tests); otherwise pino options or an instance. */
   logger?: FastifyServerOptions['logger'];
+  /** Start-up work /readyz waits for; absent means ready as soon as the database answers. */
+  readiness?: Readiness;
 }
 
 /** Everything under /api/v1, one plugin per capability. */
@@ -126,7 +129,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { ctx });
+  await app.register(healthRoutes, { ctx, readiness: options.readiness ?? new Readiness() });
   // Relying parties fetch CA certificates and CRLs and ask the TSA without an account.
   await app.register(pkiPublicRoutes, { ctx });
   const typed = app.withTypeProvider<ZodTypeProvider>();
