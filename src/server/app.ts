@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { jsonSchemaTransform, jsonSchemaTransformObject, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { serializerCompiler } from './serializer.js';
+import { loggerOptions } from './logging.js';
 import { guardedValidatorCompiler } from './safe-text.js';
 import type { AppContext } from './context.js';
 import { registerAuth } from './plugins/auth.js';
@@ -46,8 +48,8 @@ declare module 'fastify' {
 }
 
 export interface BuildAppOptions {
-  /** `false` silences logs (tests); otherwise pino options or an instance. */
-  logger?: FastifyServerOptions['logger'];
+  /** `false` silences logs (tests); otherwise the level (default LOG_LEVEL) and where lines go (default stdout). */
+  logger?: false | { level?: string; stream?: DestinationStream };
   /** Start-up work /readyz waits for; absent means ready as soon as the database answers. */
   readiness?: Readiness;
 }
@@ -72,7 +74,11 @@ const apiModules = [
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
   const app = Fastify({
-    logger: options.logger ?? { level: ctx.config.logLevel },
+    // Whoever asks for a log gets Sigil's serializers and redaction: no secret reaches a log line.
+    logger:
+      options.logger === false
+        ? false
+        : loggerOptions({ level: options.logger?.level ?? ctx.config.logLevel, stream: options.logger?.stream }),
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,
     genReqId: (request) => {
