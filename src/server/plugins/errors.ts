@@ -29,6 +29,9 @@ function send(reply: FastifyReply, request: FastifyRequest, error: AppError): Fa
     requestId: String(request.id),
     ...error.details,
   };
+  // RFC 9110 §10.2.3: a client told to wait is told for how long in the header too.
+  if (typeof error.details.retryAfterSeconds === 'number')
+    reply.header('retry-after', String(error.details.retryAfterSeconds));
   // A string body skips the route's response serializer: problems have their own shape.
   return reply.status(error.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body));
 }
