@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -14,6 +11,7 @@ import type { AppContext } from './context.js';
 import { registerAuth } from './plugins/auth.js';
 import { answerFrameworkError, MAX_PARAM_LENGTH, registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { registerConsole, registerSecurityHeaders } from './plugins/web.js';
 import { newId } from '../lib/ids.js';
 import { Readiness } from './readiness.js';
 import { problemSchema } from './schemas.js';
@@ -106,6 +104,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     reply.header('x-request-id', String(request.id));
   });
 
+  await registerSecurityHeaders(app, ctx.config.publicUrl);
   registerErrorHandling(app, ctx.config.consoleDir);
   registerMetrics(app, ctx.config.metricsToken);
   registerAuth(app, ctx);
@@ -130,7 +129,12 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { docExpansion: 'list' },
+    // Swagger UI sets inline styles; the console's pages never get this allowance, only the docs'.
+    transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  });
   app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ctx, readiness: options.readiness ?? new Readiness() });
@@ -139,13 +143,6 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const module of apiModules) await typed.register(module, { prefix: '/api/v1', ctx });
 
-  if (ctx.config.consoleDir && existsSync(join(ctx.config.consoleDir, 'index.html'))) {
-    await app.register(fastifyStatic, {
-      root: ctx.config.consoleDir,
-      prefix: '/',
-      wildcard: false,
-      index: ['index.html'],
-    });
-  }
+  await registerConsole(app, ctx.config.consoleDir);
   return app;
 }
