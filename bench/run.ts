@@ -11,9 +11,10 @@ import { platformSuite } from './suites/platform.js';
 import { pdfSuite } from './suites/pdf.js';
 import { approvalsSuite } from './suites/approvals.js';
 import { sealsSuite } from './suites/seals.js';
+import { consoleSuite } from './suites/console.js';
 
 /** Every suite, in the order `npm run bench` runs them. */
-const SUITES: Suite[] = [platformSuite, pdfSuite, approvalsSuite, sealsSuite];
+const SUITES: Suite[] = [platformSuite, pdfSuite, approvalsSuite, sealsSuite, consoleSuite];
 
 const USAGE = `usage: node --import tsx bench/run.ts [suite …]   (no suite: all of them)
 suites: ${SUITES.map((s) => `${s.name} — ${s.title}`).join('\n        ')}

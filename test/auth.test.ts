@@ -14,8 +14,9 @@ let world: World;
 let group: GroupFixture;
 beforeAll(async () => {
   world = await createWorld({
-    SIGIL_LOCKOUT_ATTEMPTS: '3',
-    SIGIL_LOCKOUT_MINUTES: '10',
+    SIGIL_SIGNIN_FREE_ATTEMPTS: '3',
+    SIGIL_SIGNIN_ACCOUNT_ATTEMPTS: '8',
+    SIGIL_SIGNIN_MAX_DELAY_MINUTES: '10',
     SIGIL_LOGIN_RATE_PER_MINUTE: '1000',
   });
   group = await buildGroup(world);
@@ -23,6 +24,17 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 const signIn = (email: string, password: string) => client(world).post('/api/v1/auth/sign-in', { email, password });
+
+/** Sign-in from a given client address, as the throttle sees it. */
+async function signInFrom(remoteAddress: string, email: string, password: string) {
+  const response = await world.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/sign-in',
+    remoteAddress,
+    payload: { email, password },
+  });
+  return { status: response.statusCode, body: response.json() as Record<string, unknown>, headers: response.headers };
+}
 
 describe('password sign-in', () => {
   it('issues a session token that opens the API', async () => {
@@ -56,49 +68,96 @@ describe('password sign-in', () => {
     expect((await client(world, 'something-else').get('/api/v1/users')).status).toBe(401);
   });
 
-  it('locks the account after repeated failures, even against the right password, until the lock expires', async () => {
+  it('answers an unknown address exactly as a known one, through failures and the wait', async () => {
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
-    expect((await signIn(user.email, 'wrong-1')).status).toBe(401);
-    expect((await signIn(user.email, 'wrong-2')).status).toBe(401);
-    const third = await signIn(user.email, 'wrong-3');
-    expect(third.status).toBe(423);
-    expect(third.body.code).toBe('account_locked');
-    expect(third.body.retryAfterSeconds).toBeGreaterThan(500);
-    const right = await signIn(user.email, DEFAULT_PASSWORD);
-    expect(right.status).toBe(423);
-    world.clock.advance(11 * 60_000);
-    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(200);
-    const events = await world.db
-      .selectFrom('audit_events')
-      .select('action')
-      .where('target_id', '=', user.id)
-      .orderBy('seq')
-      .execute();
-    expect(events.map((e) => e.action)).toEqual([
-      'auth.sign_in_failed',
-      'auth.sign_in_failed',
-      'auth.sign_in_failed',
-      'auth.locked_out',
-      'auth.sign_in_failed',
-      'auth.signed_in',
-    ]);
+    const unknown = `nobody-${user.id}@example.test`;
+    // What a client can compare: status, code, detail, and how long it is told to wait.
+    const seen = (answer: { status: number; body: Record<string, unknown>; headers: Record<string, unknown> }) => ({
+      status: answer.status,
+      code: answer.body.code,
+      detail: answer.body.detail,
+      retryAfterSeconds: answer.body.retryAfterSeconds,
+      retryAfter: answer.headers['retry-after'],
+    });
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const known = seen(await signInFrom('203.0.113.10', user.email, `wrong-${attempt}`));
+      const other = seen(await signInFrom('203.0.113.10', unknown, `wrong-${attempt}`));
+      expect(other, `attempt ${attempt}`).toEqual(known);
+      expect(known.status).toBe(attempt <= 3 ? 401 : 429);
+    }
+    // The right password while waiting gets the same answer as a wrong one: nothing is checked.
+    expect(seen(await signInFrom('203.0.113.10', user.email, DEFAULT_PASSWORD))).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      retryAfterSeconds: 1,
+      retryAfter: '1',
+    });
+  });
+
+  it('slows only the client that failed, twice as long each time, and never locks the person out', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    const attacker = '203.0.113.66';
+    for (const guess of ['a', 'b', 'c']) expect((await signInFrom(attacker, user.email, guess)).status).toBe(401);
+    // The person, from their own machine, is not slowed by someone else's guesses.
+    expect((await signInFrom('198.51.100.7', user.email, DEFAULT_PASSWORD)).status).toBe(200);
+    const waits: unknown[] = [];
+    for (let round = 0; round < 4; round++) {
+      const refused = await signInFrom(attacker, user.email, DEFAULT_PASSWORD);
+      expect(refused.status).toBe(429);
+      waits.push(refused.body.retryAfterSeconds);
+      world.clock.advance(Number(refused.body.retryAfterSeconds) * 1000);
+      expect((await signInFrom(attacker, user.email, `wrong-${round}`)).status).toBe(401);
+    }
+    expect(waits).toEqual([1, 2, 4, 8]);
+    // Never longer than SIGIL_SIGNIN_MAX_DELAY_MINUTES, however long it goes on.
+    for (let round = 0; round < 12; round++) {
+      world.clock.advance(10 * 60_000);
+      await signInFrom(attacker, user.email, `more-${round}`);
+    }
+    expect((await signInFrom(attacker, user.email, DEFAULT_PASSWORD)).body.retryAfterSeconds).toBe(600);
+    world.clock.advance(10 * 60_000);
+    // Waiting is all it takes: the right password then works from there too.
+    expect((await signInFrom(attacker, user.email, DEFAULT_PASSWORD)).status).toBe(200);
   });
 
   it('counts every one of many simultaneous wrong guesses', async () => {
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => signIn(user.email, `wrong-${i}`)));
-    expect(answers.filter((a) => a.status === 423).length).toBeGreaterThanOrEqual(1);
-    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(423);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => signInFrom('203.0.113.77', user.email, `wrong-${i}`)),
+    );
+    expect(answers.every((a) => a.status === 401 || a.status === 429)).toBe(true);
+    const evaluated = answers.filter((a) => a.status === 401).length;
+    const row = await world.db
+      .selectFrom('sign_in_throttles')
+      .select('failures')
+      .where('client', '=', '203.0.113.77')
+      .executeTakeFirstOrThrow();
+    expect(row.failures).toBe(evaluated);
+    expect((await signInFrom('203.0.113.77', user.email, DEFAULT_PASSWORD)).status).toBe(429);
   });
 
-  it('lets an administrator lift a lock-out', async () => {
+  it('slows new clients, not known ones, after many failures from everywhere; an administrator lifts it', async () => {
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
-    for (const attempt of ['a', 'b', 'c']) await signIn(user.email, attempt);
-    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(423);
-    const unlocked = await client(world, group.admin.token).post(`/api/v1/users/${user.id}/unlock`);
-    expect(unlocked.status).toBe(200);
-    expect(unlocked.body.locked).toBe(false);
-    expect((await signIn(user.email, DEFAULT_PASSWORD)).status).toBe(200);
+    expect((await signInFrom('198.51.100.20', user.email, DEFAULT_PASSWORD)).status).toBe(200);
+    // Eight clients, one wrong guess each: none of them is slowed by its own failures.
+    for (let i = 1; i <= 8; i++) expect((await signInFrom(`192.0.2.${i}`, user.email, 'guess')).status).toBe(401);
+    const fresh = await signInFrom('192.0.2.200', user.email, DEFAULT_PASSWORD);
+    expect(fresh.status).toBe(429);
+    // The person's own device still signs in; the account shows as slowed to administrators.
+    expect((await signInFrom('198.51.100.20', user.email, DEFAULT_PASSWORD)).status).toBe(200);
+    const detail = await client(world, group.admin.token).get(`/api/v1/users/${user.id}`);
+    expect(detail.body.user?.locked ?? detail.body.locked).toBe(true);
+    const events = await world.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('target_id', '=', user.id)
+      .where('action', '=', 'auth.locked_out')
+      .execute();
+    expect(events).toHaveLength(1);
+    const lifted = await client(world, group.admin.token).post(`/api/v1/users/${user.id}/unlock`);
+    expect(lifted.status).toBe(200);
+    expect(lifted.body.locked ?? lifted.body.user?.locked).toBe(false);
+    expect((await signInFrom('192.0.2.200', user.email, DEFAULT_PASSWORD)).status).toBe(200);
   });
 
   it('refuses suspended and resigned people', async () => {

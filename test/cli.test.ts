@@ -68,15 +68,15 @@ describe('sigil command', () => {
   it('exits 2 on a usage error and on bad configuration, listing every problem', async () => {
     expect((await sigil('no-such-command')).status).toBe(2);
     process.env.SIGIL_TYPO = '1';
-    process.env.SIGIL_LOCKOUT_ATTEMPTS = 'many';
+    process.env.SIGIL_SIGNIN_FREE_ATTEMPTS = 'many';
     try {
       const bad = await sigil('demo', '--data', dataDir);
       expect(bad.status).toBe(2);
       expect(bad.err).toContain('SIGIL_TYPO: unknown setting');
-      expect(bad.err).toContain('SIGIL_LOCKOUT_ATTEMPTS');
+      expect(bad.err).toContain('SIGIL_SIGNIN_FREE_ATTEMPTS');
     } finally {
       delete process.env.SIGIL_TYPO;
-      delete process.env.SIGIL_LOCKOUT_ATTEMPTS;
+      delete process.env.SIGIL_SIGNIN_FREE_ATTEMPTS;
     }
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/server/app.js';
+import { Readiness } from '../src/server/readiness.js';
 import { client, createWorld, type World } from './support/world.js';
 
 let world: World;
@@ -15,6 +16,22 @@ describe('health and metrics', () => {
     const ready = await api.get('/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: 'ready', database: process.env.DATABASE_URL ? 'postgres' : 'pglite' });
+  });
+
+  it('answers /readyz 503, naming what it waits for, until start-up work is done', async () => {
+    const readiness = new Readiness();
+    const app = await buildApp(world.ctx, { logger: false, readiness });
+    try {
+      const done = readiness.hold('demo seed');
+      const waiting = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(waiting.statusCode).toBe(503);
+      expect(waiting.json()).toMatchObject({ status: 'starting', waitingFor: ['demo seed'] });
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      done();
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 
   it('exposes Prometheus metrics counting requests by route pattern', async () => {

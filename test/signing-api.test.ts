@@ -8,9 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { buildApp } from '../src/server/app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPdf } from '../src/signing/pades.js';
 import { sha256Of } from '../src/signing/verify.js';
 import { buildPdf } from './signing/pdf-fixtures.js';
-import { nssDatabase, pdfsig, requireTool, run, tempDir } from './signing/support.js';
+import { nssDatabase, pdfsig, requireTool, run, tempDir, testPki } from './signing/support.js';
 import {
   buildCompany,
   buildGroup,
@@ -610,6 +611,23 @@ describe('bad input', () => {
     expect(report.body.signatures[0]).toMatchObject({ valid: false, digestMatches: false });
     expect(report.body.signatures[0].problems.join(' ')).toContain('digest mismatch');
     expect(report.body.archive.found).toBe(false);
+    expect(report.body.verdict).toBe('invalid');
+
+    // The platform's own signature: valid, and the one verdict says so.
+    const good = await verify(applicant, bytes);
+    expect(good.body).toMatchObject({ intact: true, verdict: 'valid' });
+    expect(good.body.signatures[0]).toMatchObject({ valid: true, status: 'valid', chainTrusted: true });
+    // Intact, but by a signer under a root the platform does not trust: never valid.
+    const stranger = await testPki();
+    const foreign = await verify(applicant, await signPdf(contract(), { signer: stranger.sealRsa.signer }));
+    expect(foreign.body).toMatchObject({ intact: false, verdict: 'unknown-signer' });
+    expect(foreign.body.signatures[0]).toMatchObject({
+      digestMatches: true,
+      signatureVerified: true,
+      chainTrusted: false,
+      valid: false,
+      status: 'unknown-signer',
+    });
 
     const encryptedFile = tmp.file('enc2.pdf');
     run('qpdf', ['--encrypt', 'user', 'owner', '256', '--', file(contract()), encryptedFile]);

@@ -53,9 +53,15 @@ export function buildCli(): Command {
       };
       process.once('SIGINT', () => void shutdown('SIGINT'));
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      // Listening at once lets /healthz answer during a long seed; /readyz says 503 until it has committed.
+      const seeded = options.demo ? runtime.readiness.hold('demo seed') : undefined;
       const address = await runtime.app.listen({ port: config.port, host: config.host });
       const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
-      if (options.demo) process.stdout.write(`${formatLogins(await ensureDemo(runtime.ctx), url)}\n`);
+      if (options.demo) {
+        const logins = await ensureDemo(runtime.ctx);
+        process.stdout.write(`${formatLogins(logins, url)}\n`);
+        seeded?.();
+      }
     });
 
   program

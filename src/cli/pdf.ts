@@ -11,6 +11,8 @@ import {
   type SignPdfOptions,
 } from '../signing/pades.js';
 import { signerFromPkcs12 } from '../signing/pkcs12.js';
+import { openPkcs11Signer } from '../signing/pkcs11-signer.js';
+import type { Signer } from '../signing/signer.js';
 import { prepareImage } from '../signing/pdf/image.js';
 import { httpRevocationSource } from '../signing/revocation.js';
 import { createHttpTimestamper } from '../signing/tsa.js';
@@ -72,8 +74,13 @@ async function readCrls(paths: string[]): Promise<Buffer[]> {
 }
 
 interface SignCommandOptions {
-  p12: string;
-  password: string;
+  p12?: string;
+  password?: string;
+  pkcs11?: string;
+  token?: string;
+  keyLabel?: string;
+  pin?: string;
+  cert?: string[];
   level: PadesLevel;
   tsa?: string[];
   crl?: string[];
@@ -89,6 +96,26 @@ interface SignCommandOptions {
   reason?: string;
   location?: string;
   field?: string;
+}
+
+/** The key to sign with: a PKCS#12 file, or a key that never leaves its PKCS#11 token. */
+async function openSigner(options: SignCommandOptions): Promise<Signer & { close?: () => void }> {
+  if (options.p12 && options.pkcs11) throw new AppError('validation_failed', 'Use --p12 or --pkcs11, not both.');
+  if (options.pkcs11) {
+    if (!options.pin) throw new AppError('validation_failed', '--pkcs11 needs --pin.');
+    const [certificate, ...chain] = await readCertificates(options.cert ?? []);
+    return openPkcs11Signer({
+      library: options.pkcs11,
+      pin: options.pin,
+      ...(options.token ? { tokenLabel: options.token } : {}),
+      ...(options.keyLabel ? { keyLabel: options.keyLabel } : {}),
+      ...(certificate ? { certificate, chain } : {}),
+    });
+  }
+  if (!options.p12)
+    throw new AppError('validation_failed', 'Give the key: --p12 FILE --password PW, or --pkcs11 MODULE.');
+  if (options.password === undefined) throw new AppError('validation_failed', '--p12 needs --password.');
+  return signerFromPkcs12(await readInput(options.p12, 'PKCS#12 file'), options.password);
 }
 
 function describe(s: SignatureReport): string {
@@ -140,11 +167,20 @@ export function registerPdfCommands(program: Command): void {
 
   pdf
     .command('sign')
-    .description('sign IN.pdf into OUT.pdf with a PKCS#12 key, optionally with a visible seal')
+    .description('sign IN.pdf into OUT.pdf with a PKCS#12 key or a PKCS#11 token key, optionally with a visible seal')
     .argument('<in>', 'PDF to sign')
     .argument('<out>', 'where to write the signed PDF')
-    .requiredOption('--p12 <file>', 'PKCS#12 file with the key and certificate chain')
-    .requiredOption('--password <password>', 'password of the PKCS#12 file')
+    .option('--p12 <file>', 'PKCS#12 file with the key and certificate chain')
+    .option('--password <password>', 'password of the PKCS#12 file')
+    .option('--pkcs11 <module>', 'sign with a key in a PKCS#11 token instead, e.g. /usr/lib/softhsm/libsofthsm2.so')
+    .option('--token <label>', 'with --pkcs11: the token (the first token with a key when absent)')
+    .option('--key-label <label>', 'with --pkcs11: the key (the first private key when absent)')
+    .option('--pin <pin>', "with --pkcs11: the token's user PIN")
+    .option(
+      '--cert <pem>',
+      "with --pkcs11: the key's certificate, then its chain (PEM or DER, repeatable); else read from the token",
+      collect,
+    )
     .option('--level <level>', `PAdES level: ${PADES_LEVELS.join(', ')}`, level, 'B-B' as PadesLevel)
     .option('--tsa <url>', 'RFC 3161 time-stamping URL (repeat for failover); needed from B-T on', collect)
     .option(
@@ -195,7 +231,7 @@ export function registerPdfCommands(program: Command): void {
           `Cannot read ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
         );
       });
-      const signer = await signerFromPkcs12(await readInput(options.p12, 'PKCS#12 file'), options.password);
+      const signer = await openSigner(options);
       const sign: SignPdfOptions = {
         signer,
         level: options.level,
@@ -230,7 +266,7 @@ export function registerPdfCommands(program: Command): void {
             at: { page: options.page!, rect: options.rect as [number, number, number, number] },
           };
       }
-      const signed = await signPdf(pdfBytes, sign);
+      const signed = await signPdf(pdfBytes, sign).finally(() => signer.close?.());
       for (const failure of fetched?.failures ?? []) process.stderr.write(`warning: no CRL from ${failure}\n`);
       await writeFile(output, signed);
       process.stdout.write(`signed ${output} (PAdES ${options.level}, ${signed.length} bytes)\n`);

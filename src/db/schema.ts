@@ -9,6 +9,7 @@ export interface Database {
   user_posts: UserPostsTable;
   role_assignments: RoleAssignmentsTable;
   sessions: SessionsTable;
+  sign_in_throttles: SignInThrottlesTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
@@ -117,6 +118,18 @@ export interface RoleAssignmentsTable {
   company_id: string;
   created_by: string | null;
   created_at: CreatedAt;
+}
+
+/**
+ * Failed sign-ins per typed address (its SHA-256: `subject`) and client address (`'*'`: all
+ * clients). No group id: the address typed may belong to no account at all.
+ */
+export interface SignInThrottlesTable {
+  subject: string;
+  client: string;
+  failures: number;
+  last_failure_at: Date;
+  wait_until: Date | null;
 }
 
 export interface SessionsTable {

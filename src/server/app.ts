@@ -1,22 +1,19 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { serializerCompiler } from './serializer.js';
+import { loggerOptions } from './logging.js';
+import { guardedValidatorCompiler } from './safe-text.js';
 import type { AppContext } from './context.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { answerFrameworkError, MAX_PARAM_LENGTH, registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { registerConsole, registerSecurityHeaders } from './plugins/web.js';
 import { newId } from '../lib/ids.js';
+import { Readiness } from './readiness.js';
 import { problemSchema } from './schemas.js';
 import { healthRoutes } from '../modules/health/health.routes.js';
 import { authRoutes } from '../modules/auth/auth.routes.js';
@@ -49,8 +46,10 @@ declare module 'fastify' {
 }
 
 export interface BuildAppOptions {
-  /** `false` silences logs (tests); otherwise pino options or an instance. */
-  logger?: FastifyServerOptions['logger'];
+  /** `false` silences logs (tests); otherwise the level (default LOG_LEVEL) and where lines go (default stdout). */
+  logger?: false | { level?: string; stream?: DestinationStream };
+  /** Start-up work /readyz waits for; absent means ready as soon as the database answers. */
+  readiness?: Readiness;
 }
 
 /** Everything under /api/v1, one plugin per capability. */
@@ -73,7 +72,11 @@ const apiModules = [
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
   const app = Fastify({
-    logger: options.logger ?? { level: ctx.config.logLevel },
+    // Whoever asks for a log gets Sigil's serializers and redaction: no secret reaches a log line.
+    logger:
+      options.logger === false
+        ? false
+        : loggerOptions({ level: options.logger?.level ?? ctx.config.logLevel, stream: options.logger?.stream }),
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,
     genReqId: (request) => {
@@ -81,6 +84,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
     },
     ajv: { customOptions: { removeAdditional: false } },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
   });
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
@@ -93,12 +98,13 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       if (method !== 'HEAD') routeTable.push({ method, url: route.url, isPublic: route.config?.auth === 'public' });
     }
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(guardedValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });
 
+  await registerSecurityHeaders(app, ctx.config.publicUrl);
   registerErrorHandling(app, ctx.config.consoleDir);
   registerMetrics(app, ctx.config.metricsToken);
   registerAuth(app, ctx);
@@ -123,22 +129,20 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { docExpansion: 'list' },
+    // Swagger UI sets inline styles; the console's pages never get this allowance, only the docs'.
+    transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  });
   app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { ctx });
+  await app.register(healthRoutes, { ctx, readiness: options.readiness ?? new Readiness() });
   // Relying parties fetch CA certificates and CRLs and ask the TSA without an account.
   await app.register(pkiPublicRoutes, { ctx });
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const module of apiModules) await typed.register(module, { prefix: '/api/v1', ctx });
 
-  if (ctx.config.consoleDir && existsSync(join(ctx.config.consoleDir, 'index.html'))) {
-    await app.register(fastifyStatic, {
-      root: ctx.config.consoleDir,
-      prefix: '/',
-      wildcard: false,
-      index: ['index.html'],
-    });
-  }
+  await registerConsole(app, ctx.config.consoleDir);
   return app;
 }

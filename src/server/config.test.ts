@@ -7,7 +7,7 @@ describe('configuration', () => {
     expect(config).toMatchObject({
       port: 8080,
       databaseUrl: undefined,
-      lockout: { attempts: 5, minutes: 15 },
+      signIn: { freeAttempts: 5, accountAttempts: 50, maxDelayMinutes: 15 },
       bodyLimitBytes: 1048576,
     });
     expect(config.dataDir).toMatch(/\/data$/);

@@ -35,8 +35,9 @@ const environmentSchema = z.object({
     .min(1)
     .max(24 * 90)
     .default(12),
-  SIGIL_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
-  SIGIL_LOCKOUT_MINUTES: z.coerce
+  SIGIL_SIGNIN_FREE_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  SIGIL_SIGNIN_ACCOUNT_ATTEMPTS: z.coerce.number().int().min(1).max(100_000).default(50),
+  SIGIL_SIGNIN_MAX_DELAY_MINUTES: z.coerce
     .number()
     .int()
     .min(1)
@@ -148,7 +149,13 @@ export interface Config {
   /** Explicit key from the environment; when absent the data directory's key file is used. */
   masterKey: MasterKey | undefined;
   sessionTtlHours: number;
-  lockout: { attempts: number; minutes: number };
+  /**
+   * Failed sign-ins slow down, never lock: after `freeAttempts` failures for one address from one
+   * client, each further attempt from that client waits twice as long as the one before (from 1 s
+   * up to `maxDelayMinutes`); after `accountAttempts` failures for the address from all clients,
+   * so do clients it has not signed in from before.
+   */
+  signIn: { freeAttempts: number; accountAttempts: number; maxDelayMinutes: number };
   bodyLimitBytes: number;
   loginRatePerMinute: number;
   trustProxy: boolean;
@@ -222,7 +229,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     masterKey: e.SIGIL_MASTER_KEY ? Buffer.from(e.SIGIL_MASTER_KEY, 'base64') : undefined,
     sessionTtlHours: e.SIGIL_SESSION_TTL_HOURS,
-    lockout: { attempts: e.SIGIL_LOCKOUT_ATTEMPTS, minutes: e.SIGIL_LOCKOUT_MINUTES },
+    signIn: {
+      freeAttempts: e.SIGIL_SIGNIN_FREE_ATTEMPTS,
+      accountAttempts: e.SIGIL_SIGNIN_ACCOUNT_ATTEMPTS,
+      maxDelayMinutes: e.SIGIL_SIGNIN_MAX_DELAY_MINUTES,
+    },
     bodyLimitBytes: e.SIGIL_BODY_LIMIT_BYTES,
     loginRatePerMinute: e.SIGIL_LOGIN_RATE_PER_MINUTE,
     trustProxy: e.SIGIL_TRUST_PROXY,

@@ -11,7 +11,6 @@ export const errorStatus = {
   invalid_credentials: 401,
   invalid_totp: 401,
   mfa_required: 401,
-  account_locked: 423,
   forbidden: 403,
   self_assignment_forbidden: 403,
   route_not_found: 404,

@@ -17,6 +17,7 @@ import { listenForChanges } from '../db/changes-listener.js';
 import { CHANGES_CHANNEL, invalidatePrincipals } from '../modules/auth/principal-cache.js';
 import { createKeyVault } from '../signing/key-vault.js';
 import { AuditSealer } from '../modules/audit/audit.sealer.js';
+import { Readiness } from './readiness.js';
 
 /** The console as built by `npm run build:web`, relative to this file in src/ and in dist/. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -27,6 +28,8 @@ export interface Runtime {
   database: DatabaseHandle;
   /** Started unless SIGIL_JOBS_ENABLED=false. */
   jobs: JobRunner;
+  /** Start-up work that /readyz waits for (the demo seed, when asked for). */
+  readiness: Readiness;
   close(): Promise<void>;
 }
 
@@ -71,7 +74,11 @@ export async function openRuntime(
 /** Opens the database, applies migrations and builds the app: everything `sigil serve` needs but the port. */
 export async function startRuntime(config: Config, warn: (message: string) => void): Promise<Runtime> {
   const { ctx, database } = await openRuntime(config, warn);
-  const app = await buildApp({ ...ctx, config: { ...config, consoleDir: config.consoleDir ?? DEFAULT_CONSOLE_DIR } });
+  const readiness = new Readiness();
+  const app = await buildApp(
+    { ...ctx, config: { ...config, consoleDir: config.consoleDir ?? DEFAULT_CONSOLE_DIR } },
+    { readiness },
+  );
   // Another process's change (a resignation, a revoked role) must reach this one's cached principals.
   const changes = config.databaseUrl
     ? listenForChanges({
@@ -90,6 +97,7 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
     ctx,
     database,
     jobs,
+    readiness,
     async close() {
       // Jobs first: a job in hand finishes (or is abandoned to its lease) while the database is still open.
       await jobs.stop();

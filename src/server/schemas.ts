@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.js';
+import { findUnsafeText } from './safe-text.js';
 
 /** A capability's routes: a Fastify plugin given the app context. */
 export type RoutesPlugin = FastifyPluginAsyncZod<{ ctx: AppContext }>;
@@ -68,11 +69,14 @@ export const cursorQuery = z
   .max(512)
   .transform((raw, ctx) => {
     try {
-      return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+      const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+      // What the cursor holds goes into SQL: text PostgreSQL cannot store would fail there (a 500).
+      if (findUnsafeText(value).length === 0) return value;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not a cursor this server issued' });
-      return z.NEVER;
+      // Not JSON: answered below like any cursor this server did not issue.
     }
+    ctx.addIssue({ code: 'custom', message: 'is not a cursor this server issued' });
+    return z.NEVER;
   });
 
 /** Answers with a text body (CSV, PEM…) instead of the route's JSON schema. */

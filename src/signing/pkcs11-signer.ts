@@ -2,7 +2,10 @@
 // leaves the token: Sigil hashes, the token signs the digest (CKM_RSA_PKCS over a DigestInfo,
 // CKM_ECDSA over the bare digest), which works on every token whatever hash mechanisms it offers.
 import { createHash, createPublicKey } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+// pkcs11js is CommonJS that builds its exports by spreading the native addon, which Node's ESM
+// loader cannot see: a namespace import holds only PKCS11 there (the CK* constants are undefined
+// under plain Node, though defined under vitest), so the constants come from module.exports.
+import pkcs11js from 'pkcs11js';
 import { AppError } from '../server/errors.js';
 import { ecdsaSignatureDer, oidDer, readOctetString, readOid } from './asn1.js';
 import { NODE_HASH, OID, type HashName } from './oids.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildGroup, createWorld, type GroupFixture, type World } from '../support/world.js';
 import { distDir, ensureConsoleBuilt, root } from './console-build.js';
 
@@ -139,6 +139,14 @@ export function useBrowserSuite(options: {
     browser = await launchChromium();
   });
 
+  // The console must work under the server's Content-Security-Policy: Chromium reports each
+  // refused script, style, image or connection on the console, and any one fails the test.
+  const violations: string[] = [];
+  afterEach(() => {
+    const seen = violations.splice(0);
+    expect(seen, 'Content-Security-Policy violations').toEqual([]);
+  });
+
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
@@ -168,6 +176,9 @@ export function useBrowserSuite(options: {
       });
       contexts.push(context);
       const page = await context.newPage();
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(`${page.url()}: ${message.text()}`);
+      });
       page.setDefaultTimeout(options.timeoutMs ?? 10_000);
       onTestFailed(async () => {
         await page

@@ -32,6 +32,18 @@ describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => 
   });
 
   it(
+    'shows the API documentation under the same Content-Security-Policy',
+    { timeout: 60_000 },
+    async ({ onTestFailed }) => {
+      const page = await newPage(DESKTOP, onTestFailed, 'api-docs');
+      const answer = await page.goto(`${base}/api/docs`);
+      expect(answer?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+      await page.locator('.swagger-ui .opblock').first().waitFor();
+      expect(await page.locator('.swagger-ui .opblock').count()).toBeGreaterThan(50);
+    },
+  );
+
+  it(
     'signs in, creates a subsidiary and a user, switches language and explains a refused SoD assignment',
     { timeout: 120_000 },
     async ({ onTestFailed }) => {

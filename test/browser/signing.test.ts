@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { signPdf } from '../../src/signing/pades.js';
 import { buildPdf } from '../signing/pdf-fixtures.js';
+import { testPki } from '../signing/support.js';
 import {
   buildCompany,
   buildSeal,
@@ -266,6 +268,21 @@ describe.skipIf(!hasChromium && !browserRequired)('stamping and verification in 
       await expectNoHorizontalScroll(phone);
       await screenshotPage(phone, 'signing-phone-verify-tampered-zh.png');
       await phone.getByTestId('lang-en').click();
+
+      // Intact, but by a signer under a root this platform does not trust: amber, never green.
+      const stranger = await testPki();
+      const foreign = await signPdf(buildPdf({ seed: 21 }), { signer: stranger.sealRsa.signer });
+      await phone
+        .getByTestId('verify-file-input')
+        .setInputFiles({ name: 'foreign.pdf', mimeType: 'application/pdf', buffer: foreign });
+      await expect
+        .poll(() => phone.getByTestId('verify-verdict').getAttribute('data-verdict'), { timeout: 20_000 })
+        .toBe('unknown-signer');
+      expect(await phone.getByTestId('verify-valid').first().getAttribute('data-status')).toBe('unknown-signer');
+      expect(await text(phone, 'verify-valid')).toBe('Unknown signer');
+      expect(await phone.getByTestId('verify-chain').first().getAttribute('data-ok')).toBe('false');
+      expect(await phone.locator('.verify-verdict.alert-success').count()).toBe(0);
+      await screenshotPage(phone, 'signing-phone-verify-unknown-signer.png');
 
       // The grant also lets the employee stamp directly: from the menu, a PDF chosen on the phone,
       // the seal at the bottom right of its last page (the page outline shows where).

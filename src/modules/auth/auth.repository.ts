@@ -128,6 +128,109 @@ export async function findLoginUser(
   return options.lock ? query.forUpdate('u').executeTakeFirst() : query.executeTakeFirst();
 }
 
+/** The row that counts an address's failures from every client. */
+export const ALL_CLIENTS = '*';
+
+export interface SignInThrottleState {
+  /** This client's wait for this address. */
+  pairWaitUntil: Date | null;
+  /** The wait for this address from every client it has not signed in from. */
+  accountWaitUntil: Date | null;
+  /** Whether the account with this address has had a session from this client since `knownSince`. */
+  isKnownClient: boolean;
+}
+
+export async function findSignInThrottle(
+  db: Db | Transaction,
+  key: { subject: string; client: string; email: string; knownSince: Date },
+): Promise<SignInThrottleState> {
+  const waitOf = (client: string) =>
+    db
+      .selectFrom('sign_in_throttles')
+      .select('wait_until')
+      .where('subject', '=', key.subject)
+      .where('client', '=', client);
+  const row = await db
+    .selectNoFrom((eb) => [
+      waitOf(key.client).as('pairWaitUntil'),
+      waitOf(ALL_CLIENTS).as('accountWaitUntil'),
+      eb
+        .exists(
+          eb
+            .selectFrom('sessions as s')
+            .innerJoin('users as u', 'u.id', 's.user_id')
+            .select(sql<number>`1`.as('one'))
+            .where(sql`lower(u.email)`, '=', key.email.toLowerCase())
+            .where('s.ip', '=', key.client)
+            .where('s.mfa_pending', '=', false)
+            .where('s.created_at', '>', key.knownSince),
+        )
+        .as('isKnownClient'),
+    ])
+    .executeTakeFirstOrThrow();
+  return {
+    pairWaitUntil: row.pairWaitUntil ?? null,
+    accountWaitUntil: row.accountWaitUntil ?? null,
+    isKnownClient: Boolean(row.isKnownClient),
+  };
+}
+
+/**
+ * Counts one failure for the address from this client and from all clients, in one statement
+ * (parallel guesses each count: the increment happens in the row's own update), restarting a
+ * count whose last failure is older than `restartBefore`. Returns the new counts.
+ */
+export async function countSignInFailure(
+  trx: Transaction,
+  key: { subject: string; client: string; now: Date; restartBefore: Date },
+): Promise<{ pair: number; account: number }> {
+  const rows = await trx
+    .insertInto('sign_in_throttles')
+    .values(
+      [key.client, ALL_CLIENTS].map((client) => ({
+        subject: key.subject,
+        client,
+        failures: 1,
+        last_failure_at: key.now,
+        wait_until: null,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['subject', 'client']).doUpdateSet({
+        failures: sql<number>`case when sign_in_throttles.last_failure_at < ${key.restartBefore} then 1 else sign_in_throttles.failures + 1 end`,
+        last_failure_at: key.now,
+      }),
+    )
+    .returning(['client', 'failures'])
+    .execute();
+  const count = (client: string) => rows.find((r) => r.client === client)?.failures ?? 1;
+  return { pair: count(key.client), account: count(ALL_CLIENTS) };
+}
+
+/** Sets how long a client (or all clients) must wait; a later, longer wait wins over a shorter one. */
+export async function setSignInWait(
+  trx: Transaction,
+  key: { subject: string; client: string; waitUntil: Date },
+): Promise<void> {
+  await trx
+    .updateTable('sign_in_throttles')
+    .set({ wait_until: sql<Date>`greatest(coalesce(wait_until, ${key.waitUntil}), ${key.waitUntil})` })
+    .where('subject', '=', key.subject)
+    .where('client', '=', key.client)
+    .execute();
+}
+
+/** Forgets failures for the address: from one client (it signed in), or from all (an administrator lifted them). */
+export async function clearSignInThrottle(
+  executor: Db | Transaction,
+  key: { subject: string; client?: string },
+): Promise<void> {
+  let query = executor.deleteFrom('sign_in_throttles').where('subject', '=', key.subject);
+  if (key.client !== undefined) query = query.where('client', '=', key.client);
+  await query.execute();
+}
+
+/** The account's own record of the slowdown from all clients, shown to administrators as `locked`. */
 export async function recordFailedLogin(
   trx: Transaction,
   userId: string,
@@ -139,10 +242,6 @@ export async function recordFailedLogin(
     .set({ failed_logins: failedLogins, locked_until: lockedUntil })
     .where('id', '=', userId)
     .execute();
-}
-
-export async function resetFailedLogins(trx: Transaction, userId: string): Promise<void> {
-  await trx.updateTable('users').set({ failed_logins: 0, locked_until: null }).where('id', '=', userId).execute();
 }
 
 export async function insertSession(

@@ -12,6 +12,7 @@ import { matchTotp, newTotpSecret, otpauthUrl } from '../../lib/totp.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { recordAudit } from '../audit/audit.service.js';
+import type { Transaction } from '../../db/schema.js';
 import type { Actor, Principal } from './principal.js';
 import * as repo from './auth.repository.js';
 import type { Permission } from './permissions.js';
@@ -48,68 +49,144 @@ export type LoginResult =
   | { kind: 'session'; token: string; expiresAt: Date; userId: string }
   | { kind: 'mfa_required'; challengeToken: string; expiresAt: Date };
 
+/** A failure count starts again after a day without failures. */
+const FAILURE_MEMORY_MS = 24 * 3_600_000;
+/** A client the account signed in from within this many days is spared the all-clients slowdown. */
+const KNOWN_CLIENT_DAYS = 30;
+
+interface ThrottleKey {
+  subject: string;
+  client: string;
+}
+
+/** Failures are counted for the address typed, whether an account has it or not (no enumeration). */
+function throttleKey(email: string, meta: RequestMeta): ThrottleKey {
+  return { subject: sha256Hex(`sign-in:${email.trim().toLowerCase()}`), client: meta.ip ?? 'unknown' };
+}
+
+function invalidCredentials(): AppError {
+  return new AppError('invalid_credentials', 'The e-mail address or the password is wrong.');
+}
+
 /**
- * Password sign-in. The password is checked before any row is locked (it is slow by
- * design); the failure count then moves under the user's row lock, so parallel guesses
- * all count. Failures are committed before the error is answered.
+ * Refuses an attempt while its client must wait: its own failures for this address, or the
+ * address's failures from all clients unless this client has signed in to it before. Checked
+ * before the password, and the same for every address, existing or not.
+ */
+async function assertMayTry(
+  ctx: AppContext,
+  executor: Parameters<typeof repo.findSignInThrottle>[0],
+  key: ThrottleKey,
+  email: string,
+  now: Date,
+): Promise<void> {
+  const state = await repo.findSignInThrottle(executor, {
+    ...key,
+    email,
+    knownSince: new Date(now.getTime() - KNOWN_CLIENT_DAYS * 86_400_000),
+  });
+  const waits = [state.pairWaitUntil, state.isKnownClient ? null : state.accountWaitUntil]
+    .filter((until): until is Date => until !== null && until > now)
+    .map((until) => until.getTime());
+  if (waits.length === 0) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil((Math.max(...waits) - now.getTime()) / 1000));
+  throw new AppError(
+    'rate_limited',
+    `Too many failed sign-ins for this address; try again in ${retryAfterSeconds} seconds.`,
+    { retryAfterSeconds },
+  );
+}
+
+/** After `threshold` failures each further one doubles the wait, from 1 s up to the ceiling. */
+function delayAfter(failures: number, threshold: number, maxMs: number): number | null {
+  if (failures < threshold) return null;
+  return Math.min(maxMs, 1000 * 2 ** Math.min(failures - threshold, 30));
+}
+
+/** Counts a failed attempt from this client and from all clients, and sets the waits they earn. */
+async function countFailure(
+  ctx: AppContext,
+  trx: Parameters<typeof repo.countSignInFailure>[0],
+  key: ThrottleKey,
+  now: Date,
+): Promise<{ fromClient: number; fromAll: number; allClientsWaitUntil: Date | null }> {
+  const counts = await repo.countSignInFailure(trx, {
+    ...key,
+    now,
+    restartBefore: new Date(now.getTime() - FAILURE_MEMORY_MS),
+  });
+  const { freeAttempts, accountAttempts, maxDelayMinutes } = ctx.config.signIn;
+  const maxMs = maxDelayMinutes * 60_000;
+  const clientDelay = delayAfter(counts.pair, freeAttempts, maxMs);
+  if (clientDelay !== null) await repo.setSignInWait(trx, { ...key, waitUntil: new Date(now.getTime() + clientDelay) });
+  const allDelay = delayAfter(counts.account, accountAttempts, maxMs);
+  const allClientsWaitUntil = allDelay === null ? null : new Date(now.getTime() + allDelay);
+  if (allClientsWaitUntil)
+    await repo.setSignInWait(trx, { subject: key.subject, client: repo.ALL_CLIENTS, waitUntil: allClientsWaitUntil });
+  return { fromClient: counts.pair, fromAll: counts.account, allClientsWaitUntil };
+}
+
+/**
+ * Password sign-in. Failed attempts slow down, they never lock: one client's failures for an
+ * address make only that client wait (exponentially), and only many failures from all clients
+ * slow down the clients the account has not signed in from. So nobody can lock another person
+ * out by guessing badly on purpose, and an unknown address answers exactly as a known one
+ * (401 for a wrong guess, 429 while waiting). The password is checked before any row is locked
+ * (it is slow by design); failures are counted in their own rows' updates, so parallel guesses
+ * all count, and committed before the error is answered.
  */
 export async function signIn(
   ctx: AppContext,
   input: { email: string; password: string },
   meta: RequestMeta,
 ): Promise<LoginResult> {
+  const key = throttleKey(input.email, meta);
+  await assertMayTry(ctx, ctx.db, key, input.email, ctx.now());
   const candidate = await repo.findLoginUser(ctx.db, { email: input.email }, { lock: false });
   const passwordOk = await verifyPassword(input.password, candidate?.passwordHash ?? UNMATCHABLE_PASSWORD_HASH);
-  if (!candidate) throw new AppError('invalid_credentials', 'The e-mail address or the password is wrong.');
 
   const outcome = await ctx.db.transaction().execute(async (trx) => {
-    const user = await repo.findLoginUser(trx, { id: candidate.id }, { lock: true });
-    if (!user) return { error: new AppError('invalid_credentials', 'The e-mail address or the password is wrong.') };
     const now = ctx.now();
-    const actor = selfActor(user, meta);
-    const audit = (event: Parameters<typeof recordAudit>[1]['event']) =>
-      recordAudit(trx, { groupId: user.groupId, actor, event, at: now });
-    const target = { type: 'user' as const, id: user.id };
-
-    if (user.lockedUntil && user.lockedUntil > now) {
-      await audit({
-        action: 'auth.sign_in_failed',
-        target,
-        companyId: user.companyId,
-        changes: { reason: 'locked', failedAttempts: user.failedLogins },
-      });
-      return { error: lockedError(user.lockedUntil, now) };
-    }
-    if (user.status !== 'active') {
-      await audit({
-        action: 'auth.sign_in_failed',
-        target,
-        companyId: user.companyId,
-        changes: { reason: 'inactive', failedAttempts: user.failedLogins },
-      });
-      return { error: new AppError('invalid_credentials', 'The e-mail address or the password is wrong.') };
-    }
-    if (!passwordOk) {
-      const lock = await countFailure(ctx, trx, user, now);
-      await audit({
-        action: 'auth.sign_in_failed',
-        target,
-        companyId: user.companyId,
-        changes: { reason: 'bad_password', failedAttempts: lock.failedAttempts },
-      });
-      if (lock.until) {
-        await audit({
-          action: 'auth.locked_out',
-          target,
-          companyId: user.companyId,
-          changes: { until: lock.until.toISOString(), failedAttempts: lock.failedAttempts },
+    const user = candidate ? await repo.findLoginUser(trx, { id: candidate.id }, { lock: true }) : undefined;
+    if (!user || user.status !== 'active' || !passwordOk) {
+      const failure = await countFailure(ctx, trx, key, now);
+      if (user) {
+        const actor = selfActor(user, meta);
+        const target = { type: 'user' as const, id: user.id };
+        await repo.recordFailedLogin(trx, user.id, failure.fromAll, failure.allClientsWaitUntil);
+        await recordAudit(trx, {
+          groupId: user.groupId,
+          actor,
+          at: now,
+          event: {
+            action: 'auth.sign_in_failed',
+            target,
+            companyId: user.companyId,
+            changes: {
+              reason: user.status !== 'active' ? 'inactive' : 'bad_password',
+              failedAttempts: failure.fromClient,
+            },
+          },
         });
-        return { error: lockedError(lock.until, now) };
+        // The slowdown for all clients begins: administrators see it (and may lift it).
+        if (failure.allClientsWaitUntil && failure.fromAll === ctx.config.signIn.accountAttempts)
+          await recordAudit(trx, {
+            groupId: user.groupId,
+            actor,
+            at: now,
+            event: {
+              action: 'auth.locked_out',
+              target,
+              companyId: user.companyId,
+              changes: { until: failure.allClientsWaitUntil.toISOString(), failedAttempts: failure.fromAll },
+            },
+          });
       }
-      return { error: new AppError('invalid_credentials', 'The e-mail address or the password is wrong.') };
+      return { error: invalidCredentials() };
     }
-
-    await repo.resetFailedLogins(trx, user.id);
+    const actor = selfActor(user, meta);
+    const target = { type: 'user' as const, id: user.id };
+    await repo.clearSignInThrottle(trx, key);
     const sessionId = newId();
     if (user.totpEnabled) {
       const challengeToken = newToken(SESSION_PREFIX);
@@ -136,11 +213,16 @@ export async function signIn(
       ...meta,
       expiresAt,
     });
-    await audit({
-      action: 'auth.signed_in',
-      target,
-      companyId: user.companyId,
-      changes: { sessionId, secondFactor: false },
+    await recordAudit(trx, {
+      groupId: user.groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'auth.signed_in',
+        target,
+        companyId: user.companyId,
+        changes: { sessionId, secondFactor: false },
+      },
     });
     return { result: { kind: 'session', token, expiresAt, userId: user.id } satisfies LoginResult };
   });
@@ -148,29 +230,11 @@ export async function signIn(
   return outcome.result;
 }
 
-function lockedError(until: Date, now: Date): AppError {
-  const retryAfterSeconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-  return new AppError(
-    'account_locked',
-    `Too many failed attempts: this account is locked until ${until.toISOString()}.`,
-    { retryAfterSeconds },
-  );
-}
-
-async function countFailure(
-  ctx: AppContext,
-  trx: Parameters<typeof repo.recordFailedLogin>[0],
-  user: repo.LoginUserRow,
-  now: Date,
-): Promise<{ failedAttempts: number; until: Date | null }> {
-  const failedAttempts = user.failedLogins + 1;
-  const until =
-    failedAttempts >= ctx.config.lockout.attempts
-      ? new Date(now.getTime() + ctx.config.lockout.minutes * 60_000)
-      : null;
-  // Once locked, the count starts again, so the next lock needs another full run of failures.
-  await repo.recordFailedLogin(trx, user.id, until ? 0 : failedAttempts, until);
-  return { failedAttempts, until };
+/** Forgets an address's failed sign-ins from every client: an administrator lifts a slowdown. */
+export async function clearSignInFailures(trx: Transaction, email: string): Promise<void> {
+  await repo.clearSignInThrottle(trx, {
+    subject: throttleKey(email, { ip: null, userAgent: null, requestId: null }).subject,
+  });
 }
 
 /** Second step of sign-in: the TOTP code for a pending challenge. A code is good once. */
@@ -194,11 +258,17 @@ export async function completeTotpSignIn(
     }
     const actor = selfActor(user, meta);
     const target = { type: 'user' as const, id: user.id };
-    if (user.lockedUntil && user.lockedUntil > now) return { error: lockedError(user.lockedUntil, now) };
+    const key = throttleKey(user.email, meta);
+    try {
+      await assertMayTry(ctx, trx, key, user.email, now);
+    } catch (error) {
+      return { error: error as AppError };
+    }
     const secret = openSecret(ctx.masterKey, user.totpSecret, TOTP_CONTEXT).toString('utf8');
     const step = matchTotp(secret, input.code, now);
     if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) {
-      const lock = await countFailure(ctx, trx, user, now);
+      const failure = await countFailure(ctx, trx, key, now);
+      await repo.recordFailedLogin(trx, user.id, failure.fromAll, failure.allClientsWaitUntil);
       await recordAudit(trx, {
         groupId: user.groupId,
         actor,
@@ -207,10 +277,9 @@ export async function completeTotpSignIn(
           action: 'auth.sign_in_failed',
           target,
           companyId: user.companyId,
-          changes: { reason: 'bad_totp', failedAttempts: lock.failedAttempts },
+          changes: { reason: 'bad_totp', failedAttempts: failure.fromClient },
         },
       });
-      if (lock.until) return { error: lockedError(lock.until, now) };
       return {
         error: new AppError(
           'invalid_totp',
@@ -219,7 +288,7 @@ export async function completeTotpSignIn(
       };
     }
     await repo.setTotpLastStep(trx, user.id, step);
-    await repo.resetFailedLogins(trx, user.id);
+    await repo.clearSignInThrottle(trx, key);
     const token = newToken(SESSION_PREFIX);
     const expiresAt = new Date(now.getTime() + ctx.config.sessionTtlHours * 3_600_000);
     await repo.promoteSession(trx, pending.id, sha256Hex(token), expiresAt);

@@ -7,6 +7,7 @@ import { AppError, notFound } from '../../server/errors.js';
 import { encodeCursor, jsonText } from '../../server/schemas.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { revokeUserSessions } from '../auth/auth.repository.js';
+import { clearSignInFailures } from '../auth/auth.service.js';
 import { assertWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
 import { getCompany } from '../companies/company.service.js';
 import { findDepartment } from '../departments/department.repository.js';
@@ -259,6 +260,7 @@ export async function resetPassword(ctx: AppContext, actor: Actor, userId: strin
   const passwordHash = await hashPassword(password);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.updateUser(trx, userId, { password_hash: passwordHash, failed_logins: 0, locked_until: null });
+    await clearSignInFailures(trx, user.email);
     await revokeUserSessions(trx, userId, ctx.now());
     await recordAudit(trx, {
       groupId: principal.groupId,
@@ -279,6 +281,7 @@ export async function unlockUser(ctx: AppContext, actor: Actor, userId: string) 
   assertWithin(principal, 'org.write', user.companyPath);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.updateUser(trx, userId, { failed_logins: 0, locked_until: null });
+    await clearSignInFailures(trx, user.email);
     await recordAudit(trx, {
       groupId: principal.groupId,
       actor,

@@ -29,6 +29,9 @@ function send(reply: FastifyReply, request: FastifyRequest, error: AppError): Fa
     requestId: String(request.id),
     ...error.details,
   };
+  // RFC 9110 §10.2.3: a client told to wait is told for how long in the header too.
+  if (typeof error.details.retryAfterSeconds === 'number')
+    reply.header('retry-after', String(error.details.retryAfterSeconds));
   // A string body skips the route's response serializer: problems have their own shape.
   return reply.status(error.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body));
 }
@@ -50,6 +53,36 @@ function fromFastify(error: FastifyError): AppError | null {
   if (error instanceof SyntaxError && error.statusCode === 400)
     return new AppError('malformed_json', 'The request body is not valid JSON.');
   return null;
+}
+
+/** Longest path parameter the router accepts (Fastify's default, stated): ids are UUIDs and SHA-256s. */
+export const MAX_PARAM_LENGTH = 100;
+
+/**
+ * Errors the router raises before any route runs (Fastify's `frameworkErrors`), which would
+ * otherwise answer Fastify's own JSON: a percent-escape that is not UTF-8, an over-long path parameter.
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // These replies skip the app's onSend hooks, which set the request id on every other answer.
+  reply.header('x-request-id', String(request.id));
+  const [message, problem] =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [
+          `A path segment of the URL is longer than ${MAX_PARAM_LENGTH} characters.`,
+          `has a path segment longer than ${MAX_PARAM_LENGTH} characters`,
+        ]
+      : error.code === 'FST_ERR_BAD_URL'
+        ? ['The URL has a percent-escape that is not UTF-8 text.', 'has a percent-escape that is not UTF-8 text']
+        : [null, null];
+  if (message === null) {
+    request.log.error({ err: error }, 'router error');
+    return send(reply, request, new AppError('internal_error', 'Something went wrong on our side.'));
+  }
+  return send(
+    reply,
+    request,
+    new AppError('validation_failed', message, { errors: [{ field: 'url', message: problem }] }),
+  );
 }
 
 /** One validation issue as field problems a person can act on. */

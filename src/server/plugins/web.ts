@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+
+/** Vite names every built asset after its content (`index-CdeE8887.js`): a new build is a new URL. */
+const HASHED_ASSET = /\/assets\/[^/]+-[\w-]{8,}\.[a-z0-9]+(\.(br|gz))?$/i;
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** index.html (and every deep link answered with it) is checked each time: it names the current assets. */
+export const REVALIDATE = 'no-cache';
+
+/**
+ * Security headers on every answer (helmet). The console runs under a strict Content-Security-
+ * Policy: its own scripts and styles only (Vite emits no inline script), images also from `data:`
+ * (the favicon, seal images in verification reports) and `blob:` (uploaded images previewed), no
+ * plugins, never framed (approval pages must not be clickjacked: frame-ancestors 'none' and
+ * X-Frame-Options DENY). HSTS only when people reach Sigil over https (SIGIL_PUBLIC_URL): sent
+ * over plain http it would be ignored at best, and lock a mistyped deployment out at worst.
+ */
+export async function registerSecurityHeaders(app: FastifyInstance, publicUrl: string | undefined): Promise<void> {
+  const isHttps = publicUrl?.startsWith('https://') ?? false;
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(isHttps ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    frameguard: { action: 'deny' },
+    hsts: isHttps ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}
+
+/**
+ * The built console (web/dist): hashed assets cached for a year, index.html revalidated, the
+ * brotli and gzip files written at build time sent to clients that take them (nothing is
+ * compressed per request), and source maps never served even if a build leaves one behind.
+ */
+export async function registerConsole(app: FastifyInstance, consoleDir: string | undefined): Promise<void> {
+  if (!consoleDir || !existsSync(join(consoleDir, 'index.html'))) return;
+  await app.register(fastifyStatic, {
+    root: consoleDir,
+    prefix: '/',
+    wildcard: false,
+    index: ['index.html'],
+    preCompressed: true,
+    cacheControl: false,
+    allowedPath: (pathName) => !pathName.endsWith('.map'),
+    setHeaders: (reply, path) => {
+      reply.header('cache-control', HASHED_ASSET.test(path) ? IMMUTABLE : REVALIDATE);
+    },
+  });
+}

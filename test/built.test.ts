@@ -1,0 +1,298 @@
+// The built server and CLI (dist/ under plain Node, as `node bin/sigil.js` runs them), not the
+// TypeScript through vitest: what only plain Node shows (how a CommonJS package's exports come
+// through, the order of start-up) is caught here. Keys live in SoftHSM2 throughout.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nssDatabase, pdfsig, requireTool, run, tempDir } from './signing/support.js';
+import { openTestDatabase } from './support/database.js';
+import { ensureServerBuilt, sigilBin } from './support/server-build.js';
+
+const LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+const PIN = '975310';
+let tmp: ReturnType<typeof tempDir>;
+let databaseUrl: string | undefined;
+let closeDatabase: () => Promise<void> = async () => {};
+
+/** Only what the child needs: none of this process's SIGIL_* or DATABASE_URL leaks into it. */
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: tmp.dir,
+    SOFTHSM2_CONF: join(tmp.dir, 'softhsm2.conf'),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...extra,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** `node bin/sigil.js …` to its end. */
+function sigil(args: string[], env: Record<string, string>): Promise<{ status: number; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [sigilBin, ...args], { cwd: tmp.dir, env: childEnv(env) });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status: status ?? -1, out, err }));
+  });
+}
+
+beforeAll(async () => {
+  requireTool('softhsm2-util');
+  requireTool('pdfsig');
+  requireTool('openssl');
+  requireTool('mutool');
+  if (!existsSync(LIBRARY)) throw new Error(`${LIBRARY} is missing: apt-get install softhsm2`);
+  await ensureServerBuilt();
+  tmp = tempDir('sigil-built-');
+  mkdirSync(join(tmp.dir, 'tokens'));
+  tmp.file(
+    'softhsm2.conf',
+    `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
+  process.env.SOFTHSM2_CONF = join(tmp.dir, 'softhsm2.conf');
+  for (const label of ['sigil-server', 'sigil-cli'])
+    run('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', PIN, '--so-pin', '86420135']);
+  // A PDF made by another tool than Sigil.
+  tmp.file('page.txt', '%%MediaBox 0 0 595 842\nBT /F1 24 Tf 72 700 Td (Purchase contract) Tj ET\n');
+  run('mutool', ['create', '-o', join(tmp.dir, 'contract.pdf'), join(tmp.dir, 'page.txt')]);
+  if (process.env.DATABASE_URL) {
+    const handle = await openTestDatabase();
+    databaseUrl = handle.url;
+    await handle.db.destroy();
+    closeDatabase = handle.close;
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await closeDatabase();
+  tmp?.remove();
+});
+
+describe('the built server (node bin/sigil.js serve)', () => {
+  let server: ChildProcess | undefined;
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const closed = new Promise((resolve) => server!.once('close', resolve));
+      server.kill('SIGTERM');
+      await closed;
+    }
+  });
+
+  it('is ready only when the printed demo logins work, and signs with keys in a PKCS#11 token', async () => {
+    const port = await freePort();
+    server = spawn(
+      process.execPath,
+      [sigilBin, 'serve', '--demo', '--port', String(port), '--data', join(tmp.dir, 'data')],
+      {
+        cwd: tmp.dir,
+        env: childEnv({
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+          SIGIL_JOBS_ENABLED: 'false',
+          SIGIL_SIGNER: 'pkcs11',
+          SIGIL_PKCS11_MODULE: LIBRARY,
+          SIGIL_PKCS11_TOKEN_LABEL: 'sigil-server',
+          SIGIL_PKCS11_PIN: PIN,
+          SIGIL_CA_KEY_SPEC: 'ECDSA-P256',
+        }),
+      },
+    );
+    let out = '';
+    let err = '';
+    server.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    server.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    const base = `http://127.0.0.1:${port}`;
+
+    // Poll /readyz; the moment it says 200, the printed logins must already work.
+    const notReady: unknown[] = [];
+    for (;;) {
+      if (server.exitCode !== null) throw new Error(`the server exited ${server.exitCode}:\n${out}\n${err}`);
+      const answer = await fetch(`${base}/readyz`).catch(() => null);
+      if (answer?.status === 200) break;
+      if (answer) notReady.push({ status: answer.status, body: await answer.json() });
+      await sleep(25);
+    }
+    for (const seen of notReady)
+      expect(seen).toMatchObject({ status: 503, body: { status: 'starting', waitingFor: ['demo seed'] } });
+    const password = /^ {2}password: (\S+)$/m.exec(out)?.[1];
+    expect(password, `ready before the demo logins were printed:\n${out}`).toBeTruthy();
+    const signIn = await fetch(`${base}/api/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'employee@demo.sigil.local', password }),
+    });
+    expect(signIn.status).toBe(200);
+    const { token } = (await signIn.json()) as { token: string };
+    const auth = { authorization: `Bearer ${token}` };
+
+    const seals = (await (await fetch(`${base}/api/v1/me/seals?category=sales`, { headers: auth })).json()) as {
+      items: Array<{ id: string; kind: string }>;
+    };
+    const seal = seals.items.find((s) => s.kind === 'electronic');
+    expect(seal).toBeTruthy();
+    const uploaded = await fetch(`${base}/api/v1/documents/uploads`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/pdf' },
+      body: readFileSync(join(tmp.dir, 'contract.pdf')),
+    });
+    expect(uploaded.status).toBe(201);
+    const { sha256 } = (await uploaded.json()) as { sha256: string };
+    // B-T: the seal's key, the group and root CAs' and the TSA's are all made and used in the token.
+    const signed = await fetch(`${base}/api/v1/signatures`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ documentSha256: sha256, sealId: seal!.id, category: 'sales', level: 'B-T' }),
+    });
+    const signature = (await signed.json()) as { id: string };
+    expect(signed.status, JSON.stringify(signature)).toBe(201);
+
+    const document = Buffer.from(
+      await (await fetch(`${base}/api/v1/signatures/${signature.id}/document`, { headers: auth })).arrayBuffer(),
+    );
+    const rootCertificate = Buffer.from(await (await fetch(`${base}/pki/root/certificate`)).arrayBuffer());
+    const seen = pdfsig(
+      tmp.file('server-signed.pdf', document),
+      nssDatabase(join(tmp.dir, 'server-nss'), rootCertificate),
+    );
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ signatureValid: true, certificateTrusted: true, totalDocumentSigned: true });
+  }, 240_000);
+});
+
+describe('the built CLI (node bin/sigil.js pdf sign --pkcs11)', () => {
+  it('signs with a key that stays in the token; pdfsig and pdf verify accept it', async () => {
+    // A CA and a seal certificate made by openssl; the seal's key is then moved into the token.
+    const openssl = (...args: string[]) => run('openssl', args);
+    const file = (name: string) => join(tmp.dir, name);
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
+      '-days',
+      '30',
+      '-subj',
+      '/CN=Built Test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
+    openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', file('seal.key'));
+    openssl(
+      'req',
+      '-new',
+      '-key',
+      file('seal.key'),
+      '-out',
+      file('seal.csr'),
+      '-subj',
+      '/CN=Built Test Seal/O=Built Test Ltd',
+    );
+    tmp.file('seal.ext', 'keyUsage=critical,digitalSignature,nonRepudiation\n');
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file('seal.csr'),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-out',
+      file('seal.pem'),
+      '-extfile',
+      file('seal.ext'),
+    );
+    run('softhsm2-util', [
+      '--import',
+      file('seal.key'),
+      '--token',
+      'sigil-cli',
+      '--label',
+      'seal',
+      '--id',
+      '0a',
+      '--pin',
+      PIN,
+    ]);
+    openssl('x509', '-in', file('ca.pem'), '-outform', 'DER', '-out', file('ca.der'));
+
+    const signed = await sigil(
+      [
+        'pdf',
+        'sign',
+        file('contract.pdf'),
+        file('cli-signed.pdf'),
+        '--pkcs11',
+        LIBRARY,
+        '--token',
+        'sigil-cli',
+        '--key-label',
+        'seal',
+        '--pin',
+        PIN,
+        '--cert',
+        file('seal.pem'),
+        '--cert',
+        file('ca.pem'),
+        '--reason',
+        'approved',
+      ],
+      {},
+    );
+    expect(signed, signed.err).toMatchObject({ status: 0 });
+    const seen = pdfsig(file('cli-signed.pdf'), nssDatabase(join(tmp.dir, 'cli-nss'), readFileSync(file('ca.der'))));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ signatureValid: true, certificateTrusted: true, totalDocumentSigned: true });
+    const verified = await sigil(['pdf', 'verify', file('cli-signed.pdf'), '--trust', file('ca.pem')], {});
+    expect(verified.status, verified.out + verified.err).toBe(0);
+    expect(verified.out).toContain('Built Test Seal');
+
+    const wrongPin = await sigil(
+      [
+        'pdf',
+        'sign',
+        file('contract.pdf'),
+        file('x.pdf'),
+        '--pkcs11',
+        LIBRARY,
+        '--token',
+        'sigil-cli',
+        '--pin',
+        '000000',
+        '--cert',
+        file('seal.pem'),
+      ],
+      {},
+    );
+    expect(wrongPin.status).toBe(2);
+    expect(existsSync(file('x.pdf'))).toBe(false);
+  }, 120_000);
+});
