@@ -12,6 +12,7 @@ import { parseCertificate, parseCrl } from '../../src/signing/x509.js';
 import { buildPdf } from './pdf-fixtures.js';
 import { CA_EXT, OpensslPki, SIGNER_EXT, TSA_EXT, type OpensslCert, type OpensslCrl } from './openssl-pki.js';
 import { requireTool, run, tempDir } from './support.js';
+import { ensureServerBuilt, sigilBin } from '../support/server-build.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let pki: OpensslPki;
@@ -337,6 +338,37 @@ describe('certification paths made by openssl: Sigil and openssl verify agree', 
     expect(report.verdict).toBe('unknown-signer');
     expect(report.intact).toBe(false);
   });
+});
+
+describe('the built command line, as users run it', () => {
+  it('exits 1 for a seal certificate an employee issued, 0 for a good chain, naming the reason', async () => {
+    await ensureServerBuilt();
+    const employee = pki.issue('cli-employee', { issuer: ca, subject: '/O=Acme Ltd/CN=Li Si', extensions: SIGNER_EXT });
+    const forged = pki.issue('cli-forged', {
+      issuer: employee,
+      subject: '/O=Acme Ltd/CN=Acme 公章',
+      extensions: SIGNER_EXT,
+    });
+    const good = pki.issue('cli-good', { issuer: ca, subject: '/O=Acme Ltd/CN=Acme 公章', extensions: SIGNER_EXT });
+    const forgedPdf = tmp.file('cli-forged.pdf', await signedBy(forged, [employee, ca]));
+    const goodPdf = tmp.file('cli-good.pdf', await signedBy(good, [ca]));
+    const refused = run('node', [sigilBin, 'pdf', 'verify', forgedPdf, '--trust', root.certFile], {
+      allowFailure: true,
+    });
+    expect(refused.status).toBe(1);
+    expect(refused.out).toMatch(/INVALID signature/);
+    expect(refused.out).toMatch(/not a CA \(basicConstraints CA:FALSE\)/);
+    const json = run('node', [sigilBin, 'pdf', 'verify', forgedPdf, '--trust', root.certFile, '--json'], {
+      allowFailure: true,
+    });
+    expect(JSON.parse(json.out)).toMatchObject({ verdict: 'invalid', signatures: [{ chainTrusted: false }] });
+    const accepted = run('node', [sigilBin, 'pdf', 'verify', goodPdf, '--trust', root.certFile]);
+    expect(accepted.status).toBe(0);
+    expect(accepted.out).toMatch(/VALID signature/);
+    // Intact but with no root to check against: an unknown signer, said so.
+    const unchecked = run('node', [sigilBin, 'pdf', 'verify', goodPdf]);
+    expect(unchecked.out).toMatch(/UNKNOWN SIGNER/);
+  }, 240_000);
 });
 
 describe('time-stamping certificates (RFC 3161 §2.3)', () => {
