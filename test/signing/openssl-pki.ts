@@ -259,7 +259,7 @@ export class OpensslPki {
     root: OpensslCert,
     leaf: OpensslCert,
     untrusted: OpensslCert[] = [],
-    options: { crls?: OpensslCrl[]; purpose?: string; authLevel?: number } = {},
+    options: { crls?: OpensslCrl[]; purpose?: string; authLevel?: number; policyCheck?: boolean } = {},
   ): { ok: boolean; out: string } {
     const args = ['verify', '-CAfile', root.certFile];
     if (untrusted.length) {
@@ -271,6 +271,8 @@ export class OpensslPki {
     if (options.crls?.length) args.push('-crl_check_all');
     if (options.purpose) args.push('-purpose', options.purpose);
     if (options.authLevel !== undefined) args.push('-auth_level', String(options.authLevel));
+    // RFC 5280's user-initial-policy-set is any-policy, as in Sigil's validator; openssl's default is empty.
+    if (options.policyCheck) args.push('-policy_check', '-policy', '2.5.29.32.0');
     args.push(leaf.certFile);
     const result = run('openssl', args, { allowFailure: true });
     return { ok: result.status === 0 && /: OK\s*$/m.test(result.out), out: result.out };

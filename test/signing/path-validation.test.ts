@@ -307,6 +307,35 @@ describe('certification paths made by openssl: Sigil and openssl verify agree', 
     expectRefused(await verdict(outside, [constrained]), /outside the names its issuers permit/);
   });
 
+  it('requires an explicit policy where a CA demands one (PKITS 4.8, requireExplicitPolicy)', async () => {
+    const strict = pki.issue('policy-ca', {
+      issuer: root,
+      subject: '/O=Acme Group/CN=Policy CA',
+      extensions: [
+        ...CA_EXT,
+        'certificatePolicies = 1.2.156.1.1',
+        'policyConstraints = critical, requireExplicitPolicy:0',
+      ],
+    });
+    const inside = pki.issue('policy-inside', {
+      issuer: strict,
+      subject: '/O=Acme Ltd/CN=Seal under the policy',
+      extensions: [...SIGNER_EXT, 'certificatePolicies = 1.2.156.1.1'],
+    });
+    // openssl processes policies only when asked (-policy_check); Sigil always does (RFC 5280 §6.1).
+    expect(pki.verify(root, inside, [strict], { policyCheck: true }).ok).toBe(true);
+    expect((await verdict(inside, [strict])).verdict).toBe('valid');
+    const outside = pki.issue('policy-outside', {
+      issuer: strict,
+      subject: '/O=Acme Ltd/CN=Seal under another policy',
+      extensions: [...SIGNER_EXT, 'certificatePolicies = 1.2.156.9.9'],
+    });
+    const openssl = pki.verify(root, outside, [strict], { policyCheck: true });
+    expect(openssl.ok).toBe(false);
+    expect(openssl.out).toMatch(/no explicit policy/);
+    expectRefused(await verdict(outside, [strict]), /no acceptable certificate policy/);
+  });
+
   it('refuses a certificate whose extended key usage is for TLS servers only', async () => {
     const leaf = pki.issue('server-only', {
       issuer: ca,
