@@ -613,46 +613,19 @@ function processPolicies(
   if (!policies || !tree) return null; // (e): no policies extension → the tree is NULL
   const parents = leaves(tree, i - 1);
   const ids = policies.map((p) => p.policyIdentifier);
+  const grow = (parent: PolicyNode, policy: string) =>
+    parent.children.push({ policy, qualifiers: false, expected: new Set([policy]), children: [], parent, depth: i });
   for (const id of ids) {
     if (id === OID.anyPolicy) continue;
-    let matched = false;
-    for (const parent of parents) {
-      if (parent.expected.has(id)) {
-        parent.children.push({
-          policy: id,
-          qualifiers: false,
-          expected: new Set([id]),
-          children: [],
-          parent,
-          depth: i,
-        });
-        matched = true;
-      }
-    }
-    if (!matched) {
-      for (const parent of parents.filter((p) => p.policy === OID.anyPolicy))
-        parent.children.push({
-          policy: id,
-          qualifiers: false,
-          expected: new Set([id]),
-          children: [],
-          parent,
-          depth: i,
-        });
-    }
+    // (d)(1)(i): under each node expecting it; (d)(1)(ii): else under every anyPolicy node.
+    const expecting = parents.filter((parent) => parent.expected.has(id));
+    for (const parent of expecting.length ? expecting : parents.filter((p) => p.policy === OID.anyPolicy))
+      grow(parent, id);
   }
   if (ids.includes(OID.anyPolicy) && anyPolicyAllowed) {
     for (const parent of parents) {
       for (const expected of parent.expected) {
-        if (!parent.children.some((c) => c.policy === expected))
-          parent.children.push({
-            policy: expected,
-            qualifiers: false,
-            expected: new Set([expected]),
-            children: [],
-            parent,
-            depth: i,
-          });
+        if (!parent.children.some((c) => c.policy === expected)) grow(parent, expected);
       }
     }
   }
