@@ -16,6 +16,7 @@ export interface Database {
   audit_links: AuditLinksTable;
   jobs: JobsTable;
   blobs: BlobsTable;
+  blob_uploads: BlobUploadsTable;
   notifications: NotificationsTable;
   notification_deliveries: NotificationDeliveriesTable;
   seals: SealsTable;
@@ -288,6 +289,15 @@ export interface BlobsTable {
   original_name: string | null;
   /** The user or API key that stored it first; null for the system. */
   created_by: string | null;
+  created_at: CreatedAt;
+}
+
+/** Each person (or API key) who stored a blob: ownership is per upload, not per hash (migration 20261206T1100). */
+export interface BlobUploadsTable {
+  group_id: string;
+  sha256: string;
+  uploaded_by: string;
+  original_name: string | null;
   created_at: CreatedAt;
 }
 

@@ -14,7 +14,8 @@ import { resolveFlow, type Flow } from './flow.service.js';
 import { scheduleOverdue, tell, tellInBatch } from './approval.notices.js';
 import { WriteBatch } from '../../db/batch.js';
 import type { Recipient } from '../notifications/notification.repository.js';
-import { getGroupBlob, readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { findReadableDocument } from '../signatures/signature.service.js';
 import { assertMediaType } from '../../blobs/sniff.js';
 import { applyLifecycleStep } from '../seals/seal-lifecycle.effects.js';
 import type { ApproverSpec, FlowDefinition } from './flow.schema.js';
@@ -424,8 +425,19 @@ export async function submitApplication(
       );
       const documents = draft.documents ?? [];
       for (const [index, document] of documents.entries()) {
-        // Only files of the applicant's own group, and only PDFs, can be named for stamping.
-        const blob = await getGroupBlob(trx, { groupId: principal.groupId, sha256: document.sha256 });
+        // Only PDFs the applicant may read themselves can be named for stamping: a hash is not a key
+        // to a file of someone else's (approvers download what the application names). A file they
+        // may not read answers as one that does not exist.
+        const readable = await findReadableDocument(trx, {
+          groupId: principal.groupId,
+          userId: applicantId,
+          sha256: document.sha256,
+        });
+        if (!readable)
+          throw new AppError('blob_not_found', `No file with SHA-256 ${document.sha256} belongs to your group.`, {
+            errors: [{ field: `body.documents.${index}.sha256`, message: 'is not a file you may read' }],
+          });
+        const { blob } = readable;
         if (blob.mediaType !== 'application/pdf') {
           throw new AppError(
             'file_type_mismatch',
