@@ -253,6 +253,10 @@ const probes: Record<string, ProbeFactory> = {
   'POST /api/v1/tasks/:taskId/transfer': (v) => [
     { kind: 'target', params: { taskId: v.task }, body: { toUserId: v.user } },
   ],
+  'GET /api/v1/tasks/:taskId/transfer-candidates': (v) => [
+    { kind: 'target', params: { taskId: v.task } },
+    { kind: 'target', params: { taskId: v.task }, query: 'q=Victim' },
+  ],
   'POST /api/v1/authorizations/:authorizationId/revoke': (v) => [
     { kind: 'target', params: { authorizationId: v.authorization } },
   ],

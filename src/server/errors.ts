@@ -41,6 +41,7 @@ export const errorStatus = {
   flow_conflict: 409,
   approver_unresolvable: 409,
   task_already_decided: 409,
+  approver_already_decided: 409,
   application_changed: 409,
   application_not_pending: 409,
   authorization_exhausted: 409,

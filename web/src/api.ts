@@ -396,6 +396,8 @@ export interface Plan {
   flowVersion: number;
   levels: PlannedLevel[];
   cc: Person[];
+  /** The flow let one person decide several levels; otherwise each person decides at most one. */
+  allowSameApproverAcrossLevels: boolean;
 }
 
 export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
@@ -517,6 +519,8 @@ export interface LevelSpec {
 export interface FlowDefinition {
   levels: LevelSpec[];
   cc: ApproverSpec[];
+  /** One person may decide several levels of an application; by default each decides at most one. */
+  allowSameApproverAcrossLevels?: boolean;
 }
 
 export interface Flow {
@@ -1090,6 +1094,13 @@ export const api = {
   rejectTask: (id: string, body: { reason: string }) => post<Application>(`/tasks/${id}/reject`, body),
   transferTask: (id: string, body: { toUserId: string; comment?: string }) =>
     post<Application>(`/tasks/${id}/transfer`, body),
+  /** Who the holder of a task may transfer it to (only people who may take it), by name or e-mail. */
+  transferCandidates: (id: string, query: { q?: string; limit?: number }, signal?: AbortSignal) =>
+    get<{ items: Array<Person & { companyId: string; companyName: string }> }>(
+      `/tasks/${id}/transfer-candidates`,
+      query,
+      signal,
+    ),
 
   flows: (query: { companyId?: string; includeArchived?: boolean }, signal?: AbortSignal) =>
     get<{ items: Flow[] }>('/flows', query, signal),

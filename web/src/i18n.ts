@@ -490,8 +490,9 @@ const en = {
     'This was decided already: the application is now “{status}”. The page shows its current state.',
   'decision.transferTitle': 'Transfer to another approver',
   'decision.transferTo': 'Transfer to',
-  'decision.transferHint': 'They decide at this level in your place.',
-  'decision.transferKnown': 'People on this application',
+  'decision.transferHint':
+    'They decide at this level in your place. Only people who may take the task are offered: not the applicant, nobody who decides another level.',
+  'decision.transferKnown': 'People who may take this task',
 
   'people.search': 'Search people',
   'people.placeholder': 'Name, e-mail or phone',
@@ -574,6 +575,10 @@ const en = {
   'flow.cc': 'Copy to (CC)',
   'flow.addCc': 'Add recipient',
   'flow.noCc': 'Nobody is copied.',
+  'flow.twoPerson': 'Two-person control',
+  'flow.twoPersonHint':
+    'By default a person decides at most one level of an application: someone named at several levels approves once, and a later level cannot be transferred or delegated to whoever decided an earlier one.',
+  'flow.allowSameApprover': 'Let one person decide several levels of an application',
   'flow.newLevelName': 'Level {n}',
   'flow.chooseUser': 'Choose the person',
   'flow.choosePerson': 'Choose a person…',
@@ -990,6 +995,8 @@ const en = {
   'field.twoPages': 'must name at least two pages',
   'field.categoryForGrant': 'is required when signing under a grant',
   'field.choosePdf': 'Choose a PDF',
+  'field.otherLevel': '{name} decides level {n} ({level}) of this application; one person decides one level',
+  'field.holdsTask': '{name} already holds a task at level {n} ({level}) of this application',
 };
 
 export type MessageKey = keyof typeof en;
@@ -1475,8 +1482,8 @@ const zh: Record<MessageKey, string> = {
   'decision.alreadyDecided': '该申请已被处理，当前状态为“{status}”。页面已刷新为最新状态。',
   'decision.transferTitle': '转交给其他审批人',
   'decision.transferTo': '转交给',
-  'decision.transferHint': '对方将代替您在本级审批。',
-  'decision.transferKnown': '本申请涉及的人员',
+  'decision.transferHint': '对方将代替您在本级审批。仅列出可以接办的人：不含申请人，也不含审批本申请其他级别的人。',
+  'decision.transferKnown': '可接办本任务的人员',
 
   'people.search': '搜索人员',
   'people.placeholder': '姓名、邮箱或手机号',
@@ -1557,6 +1564,10 @@ const zh: Record<MessageKey, string> = {
   'flow.cc': '抄送人',
   'flow.addCc': '添加抄送人',
   'flow.noCc': '无抄送人。',
+  'flow.twoPerson': '双人控制',
+  'flow.twoPersonHint':
+    '默认每人在一份申请中至多审批一级：同一人被列于多级时只审批一次，后续级别也不能转交或委托给已审批前一级的人。',
+  'flow.allowSameApprover': '允许同一人审批一份申请的多个级别',
   'flow.newLevelName': '第 {n} 级审批',
   'flow.chooseUser': '选择人员',
   'flow.choosePerson': '请选择人员…',
@@ -1961,6 +1972,8 @@ const zh: Record<MessageKey, string> = {
   'field.twoPages': '须至少指定两页',
   'field.categoryForGrant': '凭授权盖章时必须选择业务类型',
   'field.choosePdf': '请选择 PDF 文件',
+  'field.otherLevel': '{name}审批本申请第 {n} 级（{level}），同一人至多审批一级',
+  'field.holdsTask': '{name}已承办本申请第 {n} 级（{level}）的任务',
 };
 
 /** Chinese for the problem codes the server answers with; English uses the server's own `detail`. */
@@ -2002,6 +2015,7 @@ const zhProblems: Record<string, string> = {
   task_not_found: '审批任务不存在。',
   task_not_yours: '该审批任务已不由您处理。',
   task_already_decided: '该审批任务已处理。',
+  approver_already_decided: '您已审批本申请的另一级；同一人至多审批一级，请将任务转交他人。',
   application_not_pending: '申请已办结，无法撤回。',
   authorization_not_found: '用印授权不存在。',
   delegation_not_found: '代理设置不存在。',
@@ -2074,6 +2088,16 @@ const fieldMessagePatterns: Array<[RegExp, MessageKey, string[]]> = [
   ],
   [/^contains (.+), which the seal font cannot draw$/, 'field.missingGlyphs', ['chars']],
   [/^(.+) is not a seal administrator of that company, so cannot keep its seals$/, 'field.notCustodian', ['name']],
+  [
+    /^(.+) (?:decided|approves) level (\d+) \((.*)\) of this application; one person decides one level$/,
+    'field.otherLevel',
+    ['name', 'n', 'level'],
+  ],
+  [
+    /^(.+) already holds a task at level (\d+) \((.*)\) of this application$/,
+    'field.holdsTask',
+    ['name', 'n', 'level'],
+  ],
 ];
 
 export const dictionaries: Record<Locale, Record<MessageKey, string>> = { en, 'zh-CN': zh };

@@ -290,6 +290,24 @@ export async function findApplicationDetail(db: Db | Transaction, where: { group
   return row ? reviveDetail(row) : undefined;
 }
 
+const selectApplicationOfTask = precompiled((db, where: { groupId: string; taskId: string }) =>
+  withDetail(db, selectApplications(db))
+    .where('a.group_id', '=', where.groupId)
+    .where('a.id', '=', (eb) =>
+      eb
+        .selectFrom('approval_tasks')
+        .select('application_id')
+        .where('group_id', '=', where.groupId)
+        .where('id', '=', where.taskId),
+    ),
+);
+
+/** The application one of its tasks belongs to, with everything its page shows (`findApplicationDetail`). */
+export async function findApplicationOfTask(db: Db | Transaction, where: { groupId: string; taskId: string }) {
+  const [row] = await selectApplicationOfTask(db, { groupId: where.groupId, taskId: where.taskId });
+  return row ? reviveDetail(row) : undefined;
+}
+
 export async function findApplicationByKey(
   db: Db | Transaction,
   where: { groupId: string; applicantId: string; key: string },

@@ -50,6 +50,12 @@ export const levelSpec = z.strictObject({
 export const flowDefinition = z.strictObject({
   levels: z.array(levelSpec).min(1, { message: 'a flow needs at least one level' }).max(20),
   cc: z.array(approverSpec).max(50).default([]),
+  allowSameApproverAcrossLevels: z
+    .boolean()
+    .default(false)
+    .describe(
+      'true: one person may decide several levels of an application (named at several, or handed a later level); by default a person decides at most one level',
+    ),
 });
 export type FlowDefinition = z.infer<typeof flowDefinition>;
 

@@ -214,7 +214,11 @@ export async function findUserDepartmentIds(db: Db | Transaction, userId: string
  * Active people in the company line of `path`: its company, the companies below it and those
  * above it (never a sibling's). The directory any employee may search to pick an approver.
  */
-export async function findPeople(db: Db, q: { groupId: string; path: string; q?: string | undefined; limit: number }) {
+/** Active people of a company line (the company at `path`, those below and above it), by name or e-mail; `exclude` leaves people out. */
+export async function findPeople(
+  db: Db,
+  q: { groupId: string; path: string; q?: string | undefined; limit: number; exclude?: string[] },
+) {
   let query = db
     .selectFrom('users as u')
     .innerJoin('companies as c', 'c.id', 'u.company_id')
@@ -226,5 +230,6 @@ export async function findPeople(db: Db, q: { groupId: string; path: string; q?:
     const pattern = `%${escapeLike(q.q)}%`;
     query = query.where((eb) => eb.or([eb('u.name', 'ilike', pattern), eb('u.email', 'ilike', pattern)]));
   }
+  if (q.exclude && q.exclude.length > 0) query = query.where('u.id', 'not in', q.exclude);
   return query.orderBy('u.name').orderBy('u.id').limit(q.limit).execute();
 }

@@ -13,7 +13,7 @@ import { useToast } from '../components/Toast';
 import { useMutation, useQuery } from '../hooks';
 import { listOf, sealKindName, sealTypeName, useI18n, type I18n } from '../i18n';
 import { href, Link } from '../router';
-import { usePermissionSet, useSession } from '../session';
+import { useSession } from '../session';
 import { latestCopy } from './StampPage';
 
 /**
@@ -513,8 +513,9 @@ function DecisionCard({
 }
 
 /**
- * Transfer (转交): someone who can search the directory (org.read) finds anyone; anyone
- * else chooses among the people already on the application (its approvers and CC).
+ * Transfer (转交) to someone who may take the task: the server offers them (people of the
+ * application's company line who are not its applicant and decide no other level of it), the
+ * first few at once and the rest by name or e-mail.
  */
 function TransferDialog({
   application,
@@ -530,15 +531,13 @@ function TransferDialog({
   onOvertaken: (error: ApiError) => void;
 }) {
   const { t, fieldText } = useI18n();
-  const permissions = usePermissionSet();
   const [to, setTo] = useState<Person | null>(null);
   const [comment, setComment] = useState('');
   const [attempted, setAttempted] = useState(false);
-  const known: Person[] = [
-    ...application.plan.levels.flatMap((l) => l.approvers),
-    ...application.tasks.map((x) => ({ id: x.assigneeId, name: x.assigneeName })),
-    ...application.cc,
-  ];
+  const candidates = useQuery((signal) => api.transferCandidates(task.id, { limit: 50 }, signal), [task.id]);
+  const asPeople = (items: Array<Person & { companyName: string }>) =>
+    items.map((p) => ({ id: p.id, name: p.name, detail: p.companyName }));
+  const known: Person[] = asPeople(candidates.data?.items ?? []);
   const save = useMutation(
     async () => {
       try {
@@ -591,7 +590,8 @@ function TransferDialog({
             setTo(p);
             save.reset();
           }}
-          canSearch={permissions.has('org.read')}
+          canSearch
+          search={(q, signal) => api.transferCandidates(task.id, { q }, signal).then((page) => asPeople(page.items))}
           known={known}
           knownLabel={t('decision.transferKnown')}
           exclude={[application.applicantId, task.assigneeId]}
