@@ -13,6 +13,7 @@ import * as auditSealer from './migrations/20261121T2000-audit-sealer.js';
 import * as auditAppendCached from './migrations/20261121T2100-audit-append-cached.js';
 import * as auditSealSet from './migrations/20261121T2200-audit-seal-set.js';
 import * as blobUploads from './migrations/20261206T1100-blob-uploads.js';
+import * as applicationClosed from './migrations/20261206T1110-application-closed.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '20261121T2100-audit-append-cached': auditAppendCached,
   '20261121T2200-audit-seal-set': auditSealSet,
   '20261206T1100-blob-uploads': blobUploads,
+  '20261206T1110-application-closed': applicationClosed,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

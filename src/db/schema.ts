@@ -334,7 +334,8 @@ export interface NotificationDeliveriesTable {
 
 export type FlowPurpose = 'seal_use' | 'lifecycle';
 export type LifecycleAction = 'produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy';
-export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
+/** closed: ended by a lifecycle step of its seal (suspended, lost, destroyed) while it waited (migration 20261206T1110). */
+export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
 export type TaskStatus = 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
 
 export interface FlowsTable {
@@ -383,6 +384,8 @@ export interface ApplicationsTable {
   /** Moves with every change of the application or its tasks: a decision written optimistically names the version it read (migration 20261121T1900). */
   version: Generated<number>;
   status: ApplicationStatus;
+  /** Why a closed application was closed; null otherwise. */
+  closed_reason: Generated<string | null>;
   idempotency_key: string | null;
   created_at: CreatedAt;
   decided_at: Date | null;

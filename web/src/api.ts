@@ -400,9 +400,15 @@ export interface Plan {
   allowSameApproverAcrossLevels: boolean;
 }
 
-export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
+export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
 export type TaskStatus = 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
-export const APPLICATION_STATUSES: readonly ApplicationStatus[] = ['pending', 'approved', 'rejected', 'withdrawn'];
+export const APPLICATION_STATUSES: readonly ApplicationStatus[] = [
+  'pending',
+  'approved',
+  'rejected',
+  'withdrawn',
+  'closed',
+];
 
 export interface ApprovalTask {
   id: string;
@@ -434,6 +440,8 @@ export interface ApplicationSummary {
   flowVersionId: string;
   currentLevel: number;
   status: ApplicationStatus;
+  /** closed: why (its seal was suspended, reported lost or destroyed while it waited). */
+  closedReason: string | null;
   createdAt: string;
   decidedAt: string | null;
   /** The seals it is about; a seal still to be made is named by its production application. */

@@ -47,6 +47,7 @@ export interface ApplicationRow {
   plan: unknown;
   currentLevel: number;
   status: ApplicationStatus;
+  closedReason: string | null;
   createdAt: Date;
   decidedAt: Date | null;
   sealNames: string[];
@@ -74,6 +75,7 @@ function selectApplications(db: Db | Transaction) {
       'a.plan',
       'a.current_level as currentLevel',
       'a.status',
+      'a.closed_reason as closedReason',
       'a.created_at as createdAt',
       'a.decided_at as decidedAt',
       sealNamesOfApplication.as('sealNames'),
@@ -552,6 +554,8 @@ export function decisionWrites(
     cancelPending?: { level?: number | undefined } | undefined;
     application?: { status?: ApplicationStatus; current_level?: number; decided_at?: Date } | undefined;
     readVersion?: number | undefined;
+    /** The application's update changes nothing unless every seal it names is active (see `readVersion`). */
+    sealsActive?: boolean | undefined;
   },
 ): { application: PendingWrite; others: PendingWrite[] } {
   const { cancelPending } = effects;
@@ -560,6 +564,12 @@ export function decisionWrites(
     .set({ ...effects.application, version: sql<number>`version + 1` })
     .where('id', '=', decision.applicationId);
   if (effects.readVersion !== undefined) application = application.where('version', '=', effects.readVersion);
+  if (effects.sealsActive && effects.readVersion === undefined)
+    throw new Error('decisionWrites: sealsActive is a guard, so it needs readVersion');
+  if (effects.sealsActive)
+    application = application.where(
+      sql<boolean>`not exists (select 1 from application_seals x join seals s on s.id = x.seal_id where x.application_id = applications.id and s.status <> 'active')`,
+    );
   let cancel: PendingWrite | null = null;
   if (cancelPending) {
     let pending = trx
@@ -585,6 +595,49 @@ export async function recordDecision(
 ): Promise<void> {
   const { application, others } = decisionWrites(trx, decision, effects);
   await new WriteBatch().add(application, ...others).run(trx);
+}
+
+/**
+ * Closes the pending seal-use applications naming a seal, and cancels their pending tasks, in the
+ * caller's transaction: their version moves, so an approval read before cannot be written after.
+ * Answers what telling their applicants needs.
+ */
+export async function closePendingSealUse(
+  trx: Transaction,
+  q: { groupId: string; sealId: string; reason: string; at: Date },
+) {
+  const closed = await trx
+    .updateTable('applications as a')
+    .set({ status: 'closed', closed_reason: q.reason, decided_at: q.at, version: sql<number>`a.version + 1` })
+    .where('a.group_id', '=', q.groupId)
+    .where('a.purpose', '=', 'seal_use')
+    .where('a.status', '=', 'pending')
+    .where('a.id', 'in', (eb) =>
+      eb
+        .selectFrom('application_seals')
+        .select('application_id')
+        .where('group_id', '=', q.groupId)
+        .where('seal_id', '=', q.sealId),
+    )
+    .returning([
+      'a.id',
+      'a.applicant_id as applicantId',
+      'a.company_id as companyId',
+      sealNamesOfApplication.as('sealNames'),
+    ])
+    .execute();
+  if (closed.length > 0)
+    await trx
+      .updateTable('approval_tasks')
+      .set({ status: 'cancelled', decided_at: q.at })
+      .where(
+        'application_id',
+        'in',
+        closed.map((a) => a.id),
+      )
+      .where('status', '=', 'pending')
+      .execute();
+  return closed;
 }
 
 export async function cancelPendingTasks(trx: Transaction, applicationId: string, at: Date, level?: number) {

@@ -62,7 +62,11 @@ const applicationSummary = z.object({
   photosPerUse: z.number(),
   flowVersionId: z.string(),
   currentLevel: z.number(),
-  status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']),
+  status: z.enum(['pending', 'approved', 'rejected', 'withdrawn', 'closed']),
+  closedReason: z
+    .string()
+    .nullable()
+    .describe('closed: why (its seal was suspended, reported lost or destroyed while it waited)'),
   createdAt: isoDate,
   decidedAt: isoDate.nullable(),
   sealNames: z.array(z.string()),
@@ -354,7 +358,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       tags,
       summary: 'My applications',
       querystring: z.strictObject({
-        status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']).optional(),
+        status: z.enum(['pending', 'approved', 'rejected', 'withdrawn', 'closed']).optional(),
         limit: z.coerce.number().int().min(1).max(200).default(50),
       }),
       response: { 200: z.object({ items: z.array(applicationSummary) }) },

@@ -1,4 +1,12 @@
-import type { Db, FlowPurpose, LifecycleAction, SealKind, SealType, Transaction } from '../../db/schema.js';
+import type {
+  ApplicationStatus,
+  Db,
+  FlowPurpose,
+  LifecycleAction,
+  SealKind,
+  SealType,
+  Transaction,
+} from '../../db/schema.js';
 import { isSerializationFailure } from '../../db/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
@@ -613,7 +621,16 @@ async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, 
  * that an application exists.
  */
 async function checkDecision(q: {
-  application: { id: string; status: string; currentLevel: number; applicantId: string; plan: unknown } | undefined;
+  application:
+    | {
+        id: string;
+        status: string;
+        closedReason: string | null;
+        currentLevel: number;
+        applicantId: string;
+        plan: unknown;
+      }
+    | undefined;
   tasks: repo.TaskRow[];
   taskId: string;
   userId: string;
@@ -628,9 +645,10 @@ async function checkDecision(q: {
     throw new AppError('task_not_yours', 'This approval task is assigned to someone else.');
   }
   if (current.status !== 'pending' || application.status !== 'pending') {
+    const closed = application.closedReason ? ` ${application.closedReason}` : '';
     throw new AppError(
       'task_already_decided',
-      `This task is already ${current.status} and the application is ${application.status}.`,
+      `This task is already ${current.status} and the application is ${application.status}.${closed}`,
       {
         task: { id: current.id, status: current.status },
         application: { id: application.id, status: application.status, currentLevel: application.currentLevel },
@@ -659,6 +677,22 @@ async function checkDecision(q: {
   return { task: current };
 }
 
+/**
+ * A seal-use application is approved only while every seal it names is active: one suspended,
+ * reported lost or destroyed since it was submitted (the step closes such applications, but one
+ * may have slipped through) refuses the approval. The decision's write checks the same again
+ * (`decisionWrites`' `sealsActive`), for a seal that moves between the read and the write.
+ */
+function assertSealsUsable(seals: Array<{ id: string; name: string; status: string }>): void {
+  const unusable = seals.find((s) => s.status !== 'active');
+  if (unusable)
+    throw new AppError(
+      'seal_not_usable',
+      `${unusable.name} is ${unusable.status}; an application to use it can no longer be approved.`,
+      { sealId: unusable.id, sealStatus: unusable.status },
+    );
+}
+
 /** How many times an approval is decided again on fresh facts when another change to the application overtook it. */
 const DECISION_ATTEMPTS = 5;
 
@@ -683,6 +717,7 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
       follows: () => canView(principal, state!.application),
     });
     const { application, tasks } = state!;
+    if (application.purpose === 'seal_use') assertSealsUsable(application.seals);
     if (application.purpose === 'lifecycle') {
       await ctx.db.transaction().execute(async (trx) => {
         const locked = await loadForDecision(ctx, trx, actor, taskId);
@@ -747,7 +782,11 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
       cancelPending?: { level?: number };
       application?: DecisionOutcome['application'];
     }): DecisionOutcome => {
-      const { application: move, others } = repo.decisionWrites(db, decision, { ...effects, readVersion });
+      const { application: move, others } = repo.decisionWrites(db, decision, {
+        ...effects,
+        readVersion,
+        sealsActive: application.purpose === 'seal_use',
+      });
       if (readVersion === undefined) writes.add(move);
       else writes.guard(move);
       writes.add(...others);
@@ -905,7 +944,7 @@ async function completeApproval(
   if (application.purpose === 'lifecycle') {
     // The seal changes with the approval: decided under the application's lock, in a transaction.
     if (!trx.isTransaction) throw new Error('completeApproval: a lifecycle step is approved in a transaction');
-    await applyLifecycleStep(trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
+    await applyLifecycleStep(ctx, trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
     events.push({
       action: 'application.approved',
       target: { type: 'application', id: application.id },
@@ -1292,7 +1331,7 @@ export async function readApplicationDocument(ctx: AppContext, actor: Actor, app
 export async function listMyApplications(
   ctx: AppContext,
   actor: Actor,
-  query: { status?: 'pending' | 'approved' | 'rejected' | 'withdrawn' | undefined; limit: number },
+  query: { status?: ApplicationStatus | undefined; limit: number },
 ) {
   const { principal } = actor;
   const rows = await repo.findApplicationsOf(ctx.db, {

@@ -6,6 +6,7 @@ const applicationTone: Record<ApplicationStatus, string> = {
   approved: 'ok',
   rejected: 'danger',
   withdrawn: 'muted',
+  closed: 'muted',
 };
 const taskTone: Record<TaskStatus, string> = {
   pending: 'info',

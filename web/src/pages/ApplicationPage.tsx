@@ -96,6 +96,16 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
         )}
       </div>
 
+      {application.status === 'closed' && (
+        <div className="alert alert-info" role="status" data-testid="application-closed">
+          <Icon name="alert" size={20} className="alert-icon" />
+          <div>
+            <p>{t('application.closedBecause')}</p>
+            {application.closedReason && <p className="muted small">{application.closedReason}</p>}
+          </div>
+        </div>
+      )}
+
       {overtaken && (
         <div className="alert alert-info" role="status" data-testid="decision-overtaken">
           <Icon name="alert" size={20} className="alert-icon" />
