@@ -107,7 +107,8 @@ describe('sigil command', () => {
     // Seals with impressions, grants and flows, so the demo can be used at once (test/demo.test.ts walks them).
     expect(counts.seals.length).toBeGreaterThanOrEqual(12);
     expect(counts.seals.every((s) => s.image_sha256 !== null)).toBe(true);
-    expect(counts.flows).toEqual(['lifecycle', 'seal_use']);
+    // The separation-of-duties flow is every group's own (built in with the group).
+    expect(counts.flows).toEqual(['lifecycle', 'seal_use', 'sod_change']);
     expect(counts.grants).toBeGreaterThanOrEqual(5);
     expect(counts.applications).toEqual(expect.arrayContaining(['pending', 'approved']));
     expect(first.out).toContain('legal.head@demo.sigil.local');

@@ -14,6 +14,7 @@ import * as auditAppendCached from './migrations/20261121T2100-audit-append-cach
 import * as auditSealSet from './migrations/20261121T2200-audit-seal-set.js';
 import * as blobUploads from './migrations/20261206T1100-blob-uploads.js';
 import * as applicationClosed from './migrations/20261206T1110-application-closed.js';
+import * as sodChange from './migrations/20261206T1120-sod-change.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '20261121T2200-audit-seal-set': auditSealSet,
   '20261206T1100-blob-uploads': blobUploads,
   '20261206T1110-application-closed': applicationClosed,
+  '20261206T1120-sod-change': sodChange,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

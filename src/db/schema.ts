@@ -332,7 +332,8 @@ export interface NotificationDeliveriesTable {
   updated_at: Date;
 }
 
-export type FlowPurpose = 'seal_use' | 'lifecycle';
+/** sod_change: a change to the group's separation-of-duties matrix (migration 20261206T1120). */
+export type FlowPurpose = 'seal_use' | 'lifecycle' | 'sod_change';
 export type LifecycleAction = 'produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy';
 /** closed: ended by a lifecycle step of its seal (suspended, lost, destroyed) while it waited (migration 20261206T1110). */
 export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';

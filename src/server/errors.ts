@@ -48,6 +48,7 @@ export const errorStatus = {
   authorization_revoked: 409,
   seal_not_electronic: 409,
   sod_conflict: 409,
+  sod_change_pending: 409,
   email_taken: 409,
   company_code_taken: 409,
   department_name_taken: 409,

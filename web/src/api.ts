@@ -425,12 +425,24 @@ export interface ApprovalTask {
   decidedAt: string | null;
 }
 
+/** The separation-of-duties matrix in force, and a proposed change waiting for a security auditor. */
+export interface SodSettings {
+  pairs: Array<[Role, Role]>;
+  pending: {
+    applicationId: string;
+    pairs: Array<[Role, Role]>;
+    proposedBy: Person;
+    proposedAt: string;
+    reason: string;
+  } | null;
+}
+
 export interface ApplicationSummary {
   id: string;
   companyId: string;
   applicantId: string;
   applicantName: string;
-  purpose: 'seal_use' | 'lifecycle';
+  purpose: 'seal_use' | 'lifecycle' | 'sod_change';
   category: string | null;
   lifecycleAction: LifecycleAction | null;
   payload: Record<string, unknown>;
@@ -1013,10 +1025,10 @@ export const api = {
   assignRole: (body: { userId: string; role: Role; companyId: string }) =>
     post<RoleAssignment>('/role-assignments', body),
   revokeRole: (id: string) => del<{ ok: true }>(`/role-assignments/${id}`),
-  sod: (signal?: AbortSignal) =>
-    get<{ pairs: Array<[Role, Role]> }>('/settings/separation-of-duties', undefined, signal),
-  setSod: (pairs: Array<[Role, Role]>) =>
-    put<{ pairs: Array<[Role, Role]> }>('/settings/separation-of-duties', { pairs }),
+  sod: (signal?: AbortSignal) => get<SodSettings>('/settings/separation-of-duties', undefined, signal),
+  /** A new matrix, in force only once a security auditor of the head company approves the application it makes. */
+  proposeSod: (body: { pairs: Array<[Role, Role]>; reason: string }) =>
+    post<Application>('/settings/separation-of-duties/proposals', body),
 
   auditEvents: (
     query: {

@@ -650,6 +650,16 @@ export async function cancelPendingTasks(trx: Transaction, applicationId: string
   await query.execute();
 }
 
+/** The group's pending application of a purpose that waits one at a time (a separation-of-duties change), if any. */
+export async function findPendingOfPurpose(db: Db | Transaction, where: { groupId: string; purpose: FlowPurpose }) {
+  return selectApplications(db)
+    .where('a.group_id', '=', where.groupId)
+    .where('a.purpose', '=', where.purpose)
+    .where('a.status', '=', 'pending')
+    .orderBy('a.created_at')
+    .executeTakeFirst();
+}
+
 export async function findApplicationsOf(
   db: Db,
   where: { groupId: string; applicantId: string; status?: ApplicationStatus | undefined; limit: number },
@@ -672,6 +682,25 @@ export async function findRoleHolders(db: Db | Transaction, where: { groupId: st
     .where('u.status', '=', 'active')
     .orderBy('u.name')
     .execute();
+}
+
+/** Which of these people hold the role over the company at `companyPath` (assigned there or above it), and are active. */
+export async function findRoleHoldersOver(
+  db: Db | Transaction,
+  q: { role: Role; companyPath: string; userIds: string[] },
+): Promise<Set<string>> {
+  if (q.userIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('role_assignments as r')
+    .innerJoin('companies as c', 'c.id', 'r.company_id')
+    .innerJoin('users as u', 'u.id', 'r.user_id')
+    .select('r.user_id as userId')
+    .where('r.user_id', 'in', q.userIds)
+    .where('r.role', '=', q.role)
+    .where('u.status', '=', 'active')
+    .where(sql<boolean>`${q.companyPath} like c.path || '%'`)
+    .execute();
+  return new Set(rows.map((r) => r.userId));
 }
 
 export async function findDepartmentHead(db: Db | Transaction, userId: string) {

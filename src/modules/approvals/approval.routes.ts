@@ -53,7 +53,7 @@ const applicationSummary = z.object({
   companyId: z.string(),
   applicantId: z.string(),
   applicantName: z.string(),
-  purpose: z.enum(['seal_use', 'lifecycle']),
+  purpose: z.enum(['seal_use', 'lifecycle', 'sod_change']),
   category: z.string().nullable(),
   lifecycleAction: z.string().nullable(),
   payload: z.record(z.string(), z.unknown()),
@@ -72,7 +72,7 @@ const applicationSummary = z.object({
   sealNames: z.array(z.string()),
 });
 
-const applicationSchema = applicationSummary
+export const applicationSchema = applicationSummary
   .extend({
     plan: planSchema,
     seals: z.array(
@@ -162,7 +162,7 @@ const stepBody = body({
 
 const stepPreviewBody = stepBody.extend({ reason: z.string().trim().max(1000).optional() });
 
-const idempotencyHeader = z.object({
+export const idempotencyHeader = z.object({
   'idempotency-key': z.string().min(8, { message: 'must be at least 8 characters' }).max(200).optional(),
 });
 

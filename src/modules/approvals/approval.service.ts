@@ -3,6 +3,7 @@ import type {
   Db,
   FlowPurpose,
   LifecycleAction,
+  Role,
   SealKind,
   SealType,
   Transaction,
@@ -13,7 +14,7 @@ import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { auditAppendStatement, recordAudit, recordAudits } from '../audit/audit.service.js';
 import type { AuditEvent } from '../audit/audit.events.js';
-import { isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
+import { isWithin, requireUser, scopeOf, type Actor, type RoleGrant } from '../auth/principal.js';
 import { findSeal } from '../seals/seal.repository.js';
 import { decideSealUse } from '../seals/seal-use.policy.js';
 import { findPeople, findUser } from '../users/user.repository.js';
@@ -25,7 +26,8 @@ import type { Recipient } from '../notifications/notification.repository.js';
 import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
 import { findReadableDocument } from '../signatures/signature.service.js';
 import { assertMediaType } from '../../blobs/sniff.js';
-import { applyLifecycleStep } from '../seals/seal-lifecycle.effects.js';
+import { approvalEffects } from './approval.effects.js';
+import { findCompany } from '../companies/company.repository.js';
 import type { ApproverSpec, FlowDefinition } from './flow.schema.js';
 
 /** A level as resolved for one application, stored with it so later flow edits cannot change it. */
@@ -35,6 +37,8 @@ export interface PlannedLevel {
   approvers: Array<{ id: string; name: string }>;
   remindAfterHours: number | null;
   escalateAfterHours: number | null;
+  /** Whoever decides this level must hold this role over this company (or above it) when deciding; no delegate stands in. */
+  deciderRole?: { role: Role; companyId: string; companyPath: string };
 }
 
 export interface Plan {
@@ -247,11 +251,26 @@ export async function planFor(
   const levels: PlannedLevel[] = [];
   for (const level of flow.definition.levels) {
     if (!levelApplies(level, q.uses, q.seals)) continue;
-    const approvers = await resolveApprovers(db, q.groupId, level.approvers, {
+    let approvers = await resolveApprovers(db, q.groupId, level.approvers, {
       applicantId: q.applicantId,
       sealIds,
       custodianIds: q.custodianIds,
     });
+    let deciderRole: PlannedLevel['deciderRole'];
+    if (level.deciderRole) {
+      // Only people holding the role decide the level: the others named are left out now.
+      const company = await findCompany(db, { groupId: q.groupId, id: level.deciderRole.companyId });
+      const companyPath = company?.path ?? '';
+      deciderRole = { role: level.deciderRole.role, companyId: level.deciderRole.companyId, companyPath };
+      const holders = company
+        ? await repo.findRoleHoldersOver(db, {
+            role: level.deciderRole.role,
+            companyPath,
+            userIds: approvers.map((a) => a.id),
+          })
+        : new Set<string>();
+      approvers = approvers.filter((a) => holders.has(a.id));
+    }
     if (approvers.length === 0) {
       throw new AppError(
         'approver_unresolvable',
@@ -265,6 +284,7 @@ export async function planFor(
       approvers,
       remindAfterHours: level.remindAfterHours ?? null,
       escalateAfterHours: level.escalateAfterHours ?? null,
+      ...(deciderRole ? { deciderRole } : {}),
     });
   }
   const cc = await resolveApprovers(db, q.groupId, flow.definition.cc, {
@@ -334,8 +354,11 @@ export async function openLevel(
   const rows = q.planned.approvers.map((approver) => {
     const delegate = delegates.get(approver.id);
     // A delegate never decides their own application, nor a second level of one: then the approver keeps the task.
+    // At a level only a role's holders decide, nobody stands in.
     const standIn =
-      delegate && delegate.id !== application.applicantId && !q.notStandingIn.has(delegate.id) ? delegate : undefined;
+      delegate && delegate.id !== application.applicantId && !q.notStandingIn.has(delegate.id) && !q.planned.deciderRole
+        ? delegate
+        : undefined;
     const via = standIn ? ('delegation' as const) : q.escalatedFrom ? ('escalation' as const) : null;
     return {
       id: newId(),
@@ -609,7 +632,7 @@ async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, 
     const detail = await repo.findApplicationDetail(trx, { groupId: principal.groupId, id: application!.id });
     return detail !== undefined && canView(principal, detail);
   };
-  const { task } = await checkDecision({ application, tasks, taskId, userId, follows });
+  const { task } = await checkDecision({ application, tasks, taskId, userId, follows, roles: principal.roles });
   return { task, application: application!, tasks, userId };
 }
 
@@ -636,6 +659,8 @@ async function checkDecision(q: {
   userId: string;
   /** Whether the caller may follow the application (see it), asked only when the task is someone else's. */
   follows: () => boolean | Promise<boolean>;
+  /** The caller's roles now, for a level only a role's holders decide. */
+  roles: RoleGrant[];
 }): Promise<{ task: repo.TaskRow }> {
   const { application, tasks, taskId, userId } = q;
   const current = tasks.find((t) => t.id === taskId);
@@ -674,7 +699,18 @@ async function checkDecision(q: {
       { level: current.level, decidedLevel: decided.level },
     );
   }
+  const required = plan.levels[current.level]?.deciderRole;
+  if (required && !holdsRole(q.roles, required))
+    throw new AppError(
+      'forbidden',
+      `Only a holder of ${required.role} over the company this level names decides it, and you no longer hold it; transfer the task to one who does.`,
+    );
   return { task: current };
+}
+
+/** Whether role grants include `role` over the company at `companyPath` (assigned there or above it). */
+function holdsRole(roles: RoleGrant[], required: { role: Role; companyPath: string }): boolean {
+  return roles.some((g) => g.role === required.role && required.companyPath.startsWith(g.companyPath));
 }
 
 /**
@@ -715,10 +751,11 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
       taskId,
       userId,
       follows: () => canView(principal, state!.application),
+      roles: principal.roles,
     });
     const { application, tasks } = state!;
     if (application.purpose === 'seal_use') assertSealsUsable(application.seals);
-    if (application.purpose === 'lifecycle') {
+    if (approvalEffects[application.purpose]) {
       await ctx.db.transaction().execute(async (trx) => {
         const locked = await loadForDecision(ctx, trx, actor, taskId);
         await decideAndWrite(trx, locked.task, locked.tasks, locked.application);
@@ -941,10 +978,12 @@ async function completeApproval(
     status: application.applicantStatus,
   };
   const sealNames = application.seals.length > 0 ? application.seals.map((x) => x.name) : application.sealNames;
-  if (application.purpose === 'lifecycle') {
-    // The seal changes with the approval: decided under the application's lock, in a transaction.
-    if (!trx.isTransaction) throw new Error('completeApproval: a lifecycle step is approved in a transaction');
-    await applyLifecycleStep(ctx, trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
+  const effect = approvalEffects[application.purpose];
+  if (effect) {
+    // The effect changes something with the approval: decided under the application's lock, in a transaction.
+    if (!trx.isTransaction)
+      throw new Error('completeApproval: an application with an effect is approved in a transaction');
+    await effect(ctx, trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
     events.push({
       action: 'application.approved',
       target: { type: 'application', id: application.id },
@@ -1116,13 +1155,19 @@ export async function transferTask(
     const related =
       target.companyPath.startsWith(application.companyPath) || application.companyPath.startsWith(target.companyPath);
     if (!related) throw field(`${target.name} works outside the company of this application`);
-    const why = whyCannotTake(target, {
-      applicantId: application.applicantId,
-      plan: planOf(application.plan),
-      tasks,
-      level: task.level,
-    });
+    const plan = planOf(application.plan);
+    const why = whyCannotTake(target, { applicantId: application.applicantId, plan, tasks, level: task.level });
     if (why) throw field(why);
+    const required = plan.levels[task.level]?.deciderRole;
+    if (required) {
+      const holders = await repo.findRoleHoldersOver(trx, {
+        role: required.role,
+        companyPath: required.companyPath,
+        userIds: [target.id],
+      });
+      if (!holders.has(target.id))
+        throw field(`${target.name} does not hold ${required.role} over the company this level requires`);
+    }
     const now = ctx.now();
     await repo.decideTask(trx, task.id, { status: 'transferred', comment: input.comment, at: now });
     await repo.updateApplication(trx, application.id, {});
@@ -1204,12 +1249,14 @@ export async function listTransferCandidates(
         { applicantId: detail.applicantId, plan, tasks: detail.tasks, level: task.level },
       ),
   );
+  const required = plan.levels[task.level]?.deciderRole;
   return findPeople(ctx.db, {
     groupId: principal.groupId,
     path: detail.companyPath,
     q: query.q,
     limit: query.limit,
     exclude,
+    ...(required ? { holding: { role: required.role, companyPath: required.companyPath } } : {}),
   });
 }
 
@@ -1326,6 +1373,11 @@ export async function readApplicationDocument(ctx: AppContext, actor: Actor, app
   if (!document) throw new AppError('blob_not_found', `Application ${applicationId} names no document ${sha256}.`);
   const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: principal.groupId, sha256 });
   return { ...document, bytes };
+}
+
+/** The group's pending application of a purpose that waits one at a time (a separation-of-duties change), if any. */
+export async function findPendingApplication(db: Db | Transaction, where: { groupId: string; purpose: FlowPurpose }) {
+  return repo.findPendingOfPurpose(db, where);
 }
 
 export async function listMyApplications(

@@ -45,6 +45,12 @@ export const levelSpec = z.strictObject({
     .min(0.01)
     .max(24 * 60)
     .optional(),
+  deciderRole: z
+    .strictObject({ role, companyId: uuid })
+    .optional()
+    .describe(
+      'whoever decides this level must hold this role over this company (or above it) when deciding, also after a transfer; no delegate stands in',
+    ),
 });
 
 export const flowDefinition = z.strictObject({

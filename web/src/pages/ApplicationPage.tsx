@@ -11,7 +11,7 @@ import { ProblemMessage } from '../components/ProblemMessage';
 import { signedFileName } from '../components/StampResult';
 import { useToast } from '../components/Toast';
 import { useMutation, useQuery } from '../hooks';
-import { listOf, sealKindName, sealTypeName, useI18n, type I18n } from '../i18n';
+import { listOf, roleName, sealKindName, sealTypeName, useI18n, type I18n } from '../i18n';
 import { href, Link } from '../router';
 import { useSession } from '../session';
 import { latestCopy } from './StampPage';
@@ -52,6 +52,9 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
 
   const mine = application.applicantId === me.user.id;
   const lifecycle = application.purpose === 'lifecycle';
+  const sodChange = application.purpose === 'sod_change';
+  /** Neither seals nor uses: what it changes is shown on its own. */
+  const aboutSeals = !lifecycle && !sodChange;
   const myTask =
     application.status === 'pending'
       ? application.tasks.find((task) => task.assigneeId === me.user.id && task.status === 'pending')
@@ -70,12 +73,18 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       <div className="page-header">
         <div className="page-heading">
           <h1 data-testid="page-title">
-            {lifecycle ? t(`lifecycle.heading.${application.lifecycleAction ?? 'produce'}`) : t('application.heading')}
+            {lifecycle
+              ? t(`lifecycle.heading.${application.lifecycleAction ?? 'produce'}`)
+              : sodChange
+                ? t('sodChange.heading')
+                : t('application.heading')}
           </h1>
           <div className="detail-sub">
             <ApplicationStatusBadge status={application.status} />
             {lifecycle ? (
               <span className="tag">{t('lifecycle.tag')}</span>
+            ) : sodChange ? (
+              <span className="tag">{t('sodChange.tag')}</span>
             ) : (
               <CategoryTag category={application.category} />
             )}
@@ -121,7 +130,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
               {application.reason}
             </dd>
           </div>
-          {!lifecycle && (
+          {aboutSeals && (
             <div className="fact-full">
               <dt>{t('application.seals')}</dt>
               <dd>
@@ -145,7 +154,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
             <dt>{t('application.applicant')}</dt>
             <dd data-testid="application-applicant">{application.applicantName}</dd>
           </div>
-          {!lifecycle && (
+          {aboutSeals && (
             <div>
               <dt>{t('application.uses')}</dt>
               <dd data-testid="application-uses">{application.uses}</dd>
@@ -177,6 +186,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       </section>
 
       {lifecycle && <LifecycleFacts application={application} />}
+      {sodChange && <SodChangeFacts application={application} />}
 
       {myTask && (
         <DecisionCard
@@ -343,10 +353,14 @@ function Timeline({ application }: { application: Application }) {
                   {application.status === 'approved'
                     ? application.purpose === 'lifecycle'
                       ? t('lifecycle.endApproved')
-                      : t('application.endApproved')
+                      : application.purpose === 'sod_change'
+                        ? t('sodChange.endApproved')
+                        : t('application.endApproved')
                     : application.status === 'rejected'
                       ? t('application.endRejected')
-                      : t('application.endWithdrawn')}
+                      : application.status === 'closed'
+                        ? t('application.endClosed')
+                        : t('application.endWithdrawn')}
                 </strong>
               </div>
               {application.decidedAt && <div className="muted small">{i18n.formatDate(application.decidedAt)}</div>}
@@ -380,6 +394,50 @@ function Authorizations({ application }: { application: Application }) {
           </li>
         ))}
       </ul>
+    </section>
+  );
+}
+
+/** A proposed separation-of-duties matrix against the one in force when it was proposed: what it adds, removes and keeps. */
+function SodChangeFacts({ application }: { application: Application }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const asPairs = (value: unknown) => (Array.isArray(value) ? (value as Array<[string, string]>) : []);
+  const key = ([a, b]: [string, string]) => [a, b].sort().join('|');
+  const asked = asPairs(application.payload.pairs);
+  const before = new Set(asPairs(application.payload.from).map(key));
+  const after = new Set(asked.map(key));
+  const removed = asPairs(application.payload.from).filter((p) => !after.has(key(p)));
+  const line = ([a, b]: [string, string]) => `${roleName(i18n, a)} / ${roleName(i18n, b)}`;
+  const group = (label: string, pairs: Array<[string, string]>, testId: string) =>
+    pairs.length > 0 && (
+      <div className="fact-full" data-testid={testId}>
+        <dt>{label}</dt>
+        <dd>
+          <ul>
+            {pairs.map((p) => (
+              <li key={key(p)}>{line(p)}</li>
+            ))}
+          </ul>
+        </dd>
+      </div>
+    );
+  return (
+    <section className="card" data-testid="sod-change-facts">
+      <h2>{t('sodChange.title')}</h2>
+      <dl className="facts facts-wide">
+        {group(
+          t('sodChange.added'),
+          asked.filter((p) => !before.has(key(p))),
+          'sod-change-added',
+        )}
+        {group(t('sodChange.removed'), removed, 'sod-change-removed')}
+        {group(
+          t('sodChange.unchanged'),
+          asked.filter((p) => before.has(key(p))),
+          'sod-change-unchanged',
+        )}
+      </dl>
     </section>
   );
 }
