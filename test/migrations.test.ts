@@ -38,6 +38,7 @@ describe('migration 20261206T1120 (separation-of-duties changes)', () => {
             email: 'older-admin@example.test',
             name: 'Admin',
             password: 'correct horse battery',
+            mustChangePassword: false,
           },
         },
         { system: 'test' },

@@ -15,6 +15,7 @@ import * as auditSealSet from './migrations/20261121T2200-audit-seal-set.js';
 import * as blobUploads from './migrations/20261206T1100-blob-uploads.js';
 import * as applicationClosed from './migrations/20261206T1110-application-closed.js';
 import * as sodChange from './migrations/20261206T1120-sod-change.js';
+import * as passwordChange from './migrations/20261206T1130-password-change.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '20261206T1100-blob-uploads': blobUploads,
   '20261206T1110-application-closed': applicationClosed,
   '20261206T1120-sod-change': sodChange,
+  '20261206T1130-password-change': passwordChange,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

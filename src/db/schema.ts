@@ -93,6 +93,8 @@ export interface UsersTable {
   totp_secret: string | null;
   totp_enabled: Generated<boolean>;
   totp_last_step: number | null;
+  /** The password was chosen by someone else (printed for a new group's first administrator): change it before anything else. */
+  must_change_password: Generated<boolean>;
   status_changed_at: Date | null;
   created_at: CreatedAt;
 }

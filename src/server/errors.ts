@@ -14,6 +14,7 @@ export const errorStatus = {
   account_locked: 423,
   forbidden: 403,
   self_assignment_forbidden: 403,
+  password_change_required: 403,
   route_not_found: 404,
   group_not_found: 404,
   company_not_found: 404,

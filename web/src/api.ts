@@ -97,6 +97,8 @@ export interface Me {
   company: { id: string; name: string };
   roles: UserRole[];
   permissions: Array<{ permission: string; companyId: string }>;
+  /** The password was chosen by someone else: it must be changed before anything else is answered. */
+  passwordChangeRequired: boolean;
 }
 
 export interface RoleAssignment {
@@ -705,7 +707,7 @@ export interface AppNotification {
 }
 
 export type SignInResult =
-  | { status: 'signed_in'; token: string; expiresAt: string; userId: string }
+  | { status: 'signed_in'; token: string; expiresAt: string; userId: string; passwordChangeRequired: boolean }
   | { status: 'mfa_required'; challengeToken: string; expiresAt: string };
 
 export interface Page<T> {
@@ -969,6 +971,7 @@ export const api = {
   signOut: () => post<{ ok: true }>('/auth/sign-out'),
 
   me: (signal?: AbortSignal) => get<Me>('/me', undefined, signal),
+  changePassword: (body: { currentPassword: string; newPassword: string }) => post<{ ok: true }>('/me/password', body),
   updateMe: (body: { locale?: Locale }) => patch<User>('/me', body),
 
   companies: (

@@ -67,6 +67,16 @@ const en = {
   'signIn.verify': 'Verify',
   'signIn.startOver': 'Use another account',
   'signIn.sessionEnded': 'Your session has ended. Please sign in again.',
+  'password.title': 'Choose your own password',
+  'password.hint':
+    'This password was chosen for you and printed when your group was created. Choose your own before you continue; nothing else opens until you do.',
+  'password.current': 'Password you were given',
+  'password.new': 'New password',
+  'password.newHint': 'At least 10 characters, not the one you were given.',
+  'password.repeat': 'New password again',
+  'password.mismatch': 'The two new passwords differ.',
+  'password.submit': 'Change password',
+  'password.signOut': 'Sign out',
 
   'overview.title': 'Overview',
   'overview.welcome': 'Welcome, {name}',
@@ -1014,6 +1024,7 @@ const en = {
   'field.twoPages': 'must name at least two pages',
   'field.categoryForGrant': 'is required when signing under a grant',
   'field.choosePdf': 'Choose a PDF',
+  'field.differentPassword': 'must differ from the current password',
   'field.otherLevel': '{name} decides level {n} ({level}) of this application; one person decides one level',
   'field.holdsTask': '{name} already holds a task at level {n} ({level}) of this application',
 };
@@ -1076,6 +1087,15 @@ const zh: Record<MessageKey, string> = {
   'signIn.submit': '登录',
   'signIn.submitting': '登录中…',
   'signIn.totpTitle': '两步验证',
+  'password.title': '设置您自己的密码',
+  'password.hint': '当前密码是创建集团时为您生成并打印出来的。请先设置您自己的密码，修改之前其他功能均不可用。',
+  'password.current': '收到的密码',
+  'password.new': '新密码',
+  'password.newHint': '至少 10 个字符，且不能与收到的密码相同。',
+  'password.repeat': '再次输入新密码',
+  'password.mismatch': '两次输入的新密码不一致。',
+  'password.submit': '修改密码',
+  'password.signOut': '退出登录',
   'signIn.totpHint': '请输入身份验证器中的 6 位验证码。',
   'signIn.totpCode': '验证码',
   'signIn.verify': '验证',
@@ -2009,6 +2029,7 @@ const zh: Record<MessageKey, string> = {
   'field.twoPages': '须至少指定两页',
   'field.categoryForGrant': '凭授权盖章时必须选择业务类型',
   'field.choosePdf': '请选择 PDF 文件',
+  'field.differentPassword': '不能与当前密码相同',
   'field.otherLevel': '{name}审批本申请第 {n} 级（{level}），同一人至多审批一级',
   'field.holdsTask': '{name}已承办本申请第 {n} 级（{level}）的任务',
 };
@@ -2024,6 +2045,7 @@ const zhProblems: Record<string, string> = {
   account_locked: '登录失败次数过多，账号已暂时锁定。',
   forbidden: '您无权执行此操作。',
   self_assignment_forbidden: '不能为自己分配或撤销角色，须由其他管理员操作。',
+  password_change_required: '请先修改初始密码，修改前其他功能均不可用。',
   company_not_found: '公司不存在或不在您的管辖范围内。',
   department_not_found: '部门不存在或不在您的管辖范围内。',
   user_not_found: '人员不存在或不在您的管辖范围内。',
@@ -2115,6 +2137,7 @@ const fieldMessageKeys: Record<string, MessageKey> = {
   'must be at least 1 (pages count from 1)': 'field.pageFrom1',
   'must name at least two pages': 'field.twoPages',
   'is required when signing under a grant': 'field.categoryForGrant',
+  'must differ from the current password': 'field.differentPassword',
 };
 
 /** Server field messages that carry a value (a length, a name, characters), matched by their shape. */

@@ -327,7 +327,8 @@ export async function seedDemo(ctx: AppContext, options: { password?: string } =
       name: '华夏控股集团 (Demo Group)',
       slug: DEMO_SLUG,
       headCompany: { name: hq.name, code: hq.code },
-      admin: { email: admin.email, name: admin.name, password },
+      // The demo's logins stay usable as printed, so it can be tried at once (the password is random per installation).
+      admin: { email: admin.email, name: admin.name, password, mustChangePassword: false },
     },
     actor,
   );

@@ -115,6 +115,8 @@ export async function insertUser(
     phone: string | null;
     locale: 'zh-CN' | 'en';
     passwordHash: string;
+    /** Someone else chose the password: the person must change it before anything else. */
+    mustChangePassword?: boolean;
   },
 ): Promise<void> {
   await trx
@@ -130,6 +132,7 @@ export async function insertUser(
       locale: row.locale,
       status: 'active',
       password_hash: row.passwordHash,
+      must_change_password: row.mustChangePassword ?? false,
       locked_until: null,
       totp_secret: null,
       totp_last_step: null,

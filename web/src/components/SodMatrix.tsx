@@ -55,7 +55,16 @@ export function SodMatrix({ editable }: { editable: boolean }) {
     if (a === b) return <span className="sod-self">—</span>;
     const clash = shown.has(pairKey(a, b));
     const label = `${roleName(i18n, a)} / ${roleName(i18n, b)}: ${clash ? t('sod.clash') : t('sod.allowed')}`;
-    if (editing) return <input type="checkbox" checked={clash} onChange={() => toggle(a, b)} aria-label={label} />;
+    if (editing)
+      return (
+        <input
+          type="checkbox"
+          checked={clash}
+          onChange={() => toggle(a, b)}
+          aria-label={label}
+          data-pair={pairKey(a, b)}
+        />
+      );
     return clash ? (
       <span className="sod-clash" title={label} aria-label={label}>
         <Icon name="close" size={16} />
