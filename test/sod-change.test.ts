@@ -2,14 +2,7 @@
 // by a head-company system administrator and takes effect only when a security auditor of the
 // group approves it; a change that would leave a conflicting assignment standing is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildCompany,
-  buildGroup,
-  buildUser,
-  client,
-  createWorld,
-  type World,
-} from './support/world.js';
+import { buildCompany, buildGroup, buildUser, client, createWorld, type World } from './support/world.js';
 
 type User = Awaited<ReturnType<typeof buildUser>>;
 
@@ -72,6 +65,20 @@ describe('a change to the separation-of-duties matrix', () => {
       applicationId: proposed.body.id,
       pairs: [],
       proposedBy: { id: t.group.admin.id },
+    });
+
+    // The auditor who decides it sees it waiting; an employee sees the matrix in force only.
+    expect(
+      (await client(world, t.auditor.token).get('/api/v1/settings/separation-of-duties')).body.pending,
+    ).toMatchObject({ applicationId: proposed.body.id });
+    const employee = await buildUser(world, {
+      groupId: t.group.groupId,
+      companyId: t.group.hq.id,
+      roles: [{ role: 'employee' }],
+    });
+    expect((await client(world, employee.token).get('/api/v1/settings/separation-of-duties')).body).toEqual({
+      pairs: before,
+      pending: null,
     });
 
     const account = await buildUser(world, { groupId: t.group.groupId, companyId: t.group.hq.id });

@@ -274,7 +274,9 @@ export async function planFor(
     if (approvers.length === 0) {
       throw new AppError(
         'approver_unresolvable',
-        `Level "${level.name}" of flow "${flow.name}" has nobody to approve (no active department head, custodian or role holder other than you); ask a seal administrator to fix the flow.`,
+        deciderRole
+          ? `Level "${level.name}" of flow "${flow.name}" is decided only by a holder of ${deciderRole.role} over its company, and no active one other than you is named; one must be assigned first.`
+          : `Level "${level.name}" of flow "${flow.name}" has nobody to approve (no active department head, custodian or role holder other than you); ask a seal administrator to fix the flow.`,
         { level: level.name },
       );
     }

@@ -11,7 +11,7 @@ import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { recordAudit, type AuditActor } from '../audit/audit.service.js';
-import { roles } from '../auth/permissions.js';
+import { rolePermissions, roles } from '../auth/permissions.js';
 import { assertWithin, type Actor } from '../auth/principal.js';
 import * as companies from '../companies/company.repository.js';
 import { findPendingApplication, submitApplication } from '../approvals/approval.service.js';
@@ -110,12 +110,27 @@ function conflictError(
   );
 }
 
-/** The matrix in force, and the proposal waiting for an auditor, if any. */
+/** Who may see a proposal waiting: those who propose (settings.write) and those who audit (audit.read). */
+function seesProposals(actor: Actor): boolean {
+  const { principal } = actor;
+  const held = [
+    ...principal.roles.flatMap((g) => rolePermissions[g.role]),
+    ...principal.keyGrants.map((g) => g.permission),
+  ];
+  return held.includes('settings.write') || held.includes('audit.read');
+}
+
+/**
+ * The matrix in force (everyone of the group may read it), and the proposal waiting for an
+ * auditor, if any, for those who propose or audit changes.
+ */
 export async function getSodSettings(ctx: AppContext, actor: Actor) {
   const { groupId } = actor.principal;
   const group = await repo.findGroup(ctx.db, groupId);
   if (!group) throw new AppError('group_not_found', 'Your group no longer exists.');
-  const pending = await findPendingApplication(ctx.db, { groupId, purpose: 'sod_change' });
+  const pending = seesProposals(actor)
+    ? await findPendingApplication(ctx.db, { groupId, purpose: 'sod_change' })
+    : undefined;
   return {
     pairs: group.sodMatrix,
     pending: pending

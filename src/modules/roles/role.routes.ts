@@ -35,7 +35,9 @@ const sodSchema = z
         reason: z.string(),
       })
       .nullable()
-      .describe('a proposed change waiting for a security auditor, if any'),
+      .describe(
+        'a proposed change waiting for a security auditor: to those who propose (settings.write) or audit (audit.read); otherwise null',
+      ),
   })
   .meta({ id: 'SeparationOfDuties' });
 
