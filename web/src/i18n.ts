@@ -664,6 +664,8 @@ const en = {
 
   'role.custodian': 'Custodian',
   'role.seal_user': 'Seal user',
+  'role.applicant': 'Applicant',
+  'role.approver': 'Approver',
   'people.remove': 'Remove {name}',
 
   'sealImage.alt': 'Impression of {name}',
@@ -1681,6 +1683,8 @@ const zh: Record<MessageKey, string> = {
 
   'role.custodian': '印章保管人',
   'role.seal_user': '用印人',
+  'role.applicant': '申请人',
+  'role.approver': '审批人',
   'people.remove': '移除 {name}',
 
   'sealImage.alt': '{name} 印模',

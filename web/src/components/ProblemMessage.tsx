@@ -1,4 +1,4 @@
-import { ROLES, type ApiError } from '../api';
+import type { ApiError } from '../api';
 import { roleName, useI18n } from '../i18n';
 import { Icon } from './Icons';
 
@@ -14,8 +14,7 @@ export function ProblemMessage({ error, testId = 'problem' }: { error: ApiError 
   const { code, detail, roles, conflicts } = error.problem;
 
   if (code === 'sod_conflict') {
-    const pair = Array.isArray(roles) ? (roles as string[]) : [];
-    const [held, wanted] = pair.every((r) => (ROLES as readonly string[]).includes(r)) ? pair : [];
+    const [held, wanted] = Array.isArray(roles) ? roles : [];
     const a = held ? roleName(i18n, held) : '';
     const b = wanted ? roleName(i18n, wanted) : '';
     // A change of the matrix names every account that would hold a pair it keeps apart.
