@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../src/lib/totp.js';
+import { invalidatePrincipals } from '../src/modules/auth/principal-cache.js';
 import {
   buildGroup,
   buildUser,
@@ -302,5 +303,63 @@ describe('API keys', () => {
     });
     expect(answer.status).toBe(403);
     expect(answer.body.detail).toContain('audit.read');
+  });
+});
+
+describe('a password that must be changed', () => {
+  const mustChange = async (userId: string) => {
+    await world.db.updateTable('users').set({ must_change_password: true }).where('id', '=', userId).execute();
+    // Written behind the server's back: what a change notified by another process does to this one's cache.
+    invalidatePrincipals();
+  };
+
+  it('lets a session do nothing but change the password, see who it is, and sign out, until it is changed', async () => {
+    const user = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: group.hq.id,
+      roles: [{ role: 'system_admin' }],
+    });
+    // A session opened before the flag was set is held to it as well.
+    const earlier = client(world, user.token);
+    expect((await earlier.get('/api/v1/users')).status).toBe(200);
+    await mustChange(user.id);
+    const refused = await earlier.get('/api/v1/users');
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'password_change_required' });
+    expect(refused.body.detail).toContain('/api/v1/me/password');
+
+    const signedIn = await signIn(user.email, DEFAULT_PASSWORD);
+    expect(signedIn.body).toMatchObject({ status: 'signed_in', passwordChangeRequired: true });
+    const api = client(world, signedIn.body.token);
+    expect((await api.get('/api/v1/me')).body.passwordChangeRequired).toBe(true);
+    expect((await api.patch('/api/v1/me', { locale: 'en' })).status).toBe(200);
+    for (const url of ['/api/v1/tasks', '/api/v1/role-assignments', '/api/v1/auth/sessions', '/api/v1/notifications'])
+      expect([url, (await api.get(url)).status]).toEqual([url, 403]);
+    expect((await api.post('/api/v1/me/totp/setup')).status).toBe(403);
+
+    const changed = await api.post('/api/v1/me/password', {
+      currentPassword: DEFAULT_PASSWORD,
+      newPassword: 'a brand new long password',
+    });
+    expect(changed.status).toBe(200);
+    expect((await api.get('/api/v1/users')).status).toBe(200);
+    // Changing it ended the other session, as always.
+    expect((await earlier.get('/api/v1/me')).status).toBe(401);
+    const event = await world.db
+      .selectFrom('audit_events')
+      .select('changes')
+      .where('target_id', '=', user.id)
+      .where('action', '=', 'user.password_changed')
+      .executeTakeFirstOrThrow();
+    expect(event.changes).toEqual({ by: 'self' });
+  });
+
+  it('still signs out while the change is pending', async () => {
+    const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
+    await mustChange(user.id);
+    const signedIn = await signIn(user.email, DEFAULT_PASSWORD);
+    const api = client(world, signedIn.body.token);
+    expect((await api.post('/api/v1/auth/sign-out')).status).toBe(200);
+    expect((await api.get('/api/v1/me')).status).toBe(401);
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { openDatabase } from '../src/db/database.js';
 import { openTestDatabase } from './support/database.js';
+import { client, createWorld } from './support/world.js';
 
 /**
  * The `sigil` commands, run in-process against a data directory of their own
@@ -107,7 +108,8 @@ describe('sigil command', () => {
     // Seals with impressions, grants and flows, so the demo can be used at once (test/demo.test.ts walks them).
     expect(counts.seals.length).toBeGreaterThanOrEqual(12);
     expect(counts.seals.every((s) => s.image_sha256 !== null)).toBe(true);
-    expect(counts.flows).toEqual(['lifecycle', 'seal_use']);
+    // The separation-of-duties flow is every group's own (built in with the group).
+    expect(counts.flows).toEqual(['lifecycle', 'seal_use', 'sod_change']);
     expect(counts.grants).toBeGreaterThanOrEqual(5);
     expect(counts.applications).toEqual(expect.arrayContaining(['pending', 'approved']));
     expect(first.out).toContain('legal.head@demo.sigil.local');
@@ -176,6 +178,71 @@ describe('sigil command', () => {
         )
       ).status,
     ).toBe(2);
+  });
+
+  it('makes the first administrator of a new group change the printed password before anything else', async () => {
+    const created = await sigil(
+      'group',
+      'create',
+      '--name',
+      'First',
+      '--slug',
+      'first',
+      '--company',
+      'First HQ',
+      '--code',
+      'FIRST',
+      '--admin-email',
+      'root@first.test',
+      '--admin-name',
+      'Root',
+      '--data',
+      dataDir,
+    );
+    expect(created.status).toBe(0);
+    const printed = /with password (\S+) and change it/.exec(created.out)?.[1];
+    expect(printed).toBeDefined();
+    const world = await createWorld(
+      {},
+      { database: await openDatabase({ databaseUrl, dataDir: join(dataDir, 'pglite'), poolSize: 2 }) },
+    );
+    try {
+      const signedIn = await client(world).post('/api/v1/auth/sign-in', {
+        email: 'root@first.test',
+        password: printed,
+      });
+      expect(signedIn.body).toMatchObject({ status: 'signed_in', passwordChangeRequired: true });
+      const admin = client(world, signedIn.body.token);
+      for (const [method, url] of [
+        ['GET', '/api/v1/users'],
+        ['GET', '/api/v1/companies'],
+        ['POST', '/api/v1/api-keys'],
+        ['GET', '/api/v1/settings/separation-of-duties'],
+      ] as const) {
+        const refused = await admin.raw(method, url, method === 'POST' ? {} : undefined);
+        expect([url, refused.status, refused.body.code]).toEqual([url, 403, 'password_change_required']);
+      }
+      expect((await admin.get('/api/v1/me')).body).toMatchObject({ passwordChangeRequired: true });
+      const same = await admin.post('/api/v1/me/password', { currentPassword: printed, newPassword: printed });
+      expect(same.status).toBe(400);
+      expect(same.body.errors).toEqual([
+        { field: 'body.newPassword', message: 'must differ from the current password' },
+      ]);
+      const changed = await admin.post('/api/v1/me/password', {
+        currentPassword: printed,
+        newPassword: 'a password only root knows',
+      });
+      expect(changed.status).toBe(200);
+      expect((await admin.get('/api/v1/users')).status).toBe(200);
+      expect((await admin.get('/api/v1/me')).body.passwordChangeRequired).toBe(false);
+      const again = await client(world).post('/api/v1/auth/sign-in', {
+        email: 'root@first.test',
+        password: 'a password only root knows',
+      });
+      expect(again.body).toMatchObject({ status: 'signed_in', passwordChangeRequired: false });
+    } finally {
+      await world.close();
+    }
   });
 
   it('migrates down and up again, keeping the data of earlier migrations', async () => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
@@ -163,7 +164,7 @@ const probes: Record<string, ProbeFactory> = {
   ],
   'DELETE /api/v1/role-assignments/:assignmentId': (v) => [{ kind: 'target', params: { assignmentId: v.assignment } }],
   'GET /api/v1/settings/separation-of-duties': () => [{ kind: 'list' }],
-  'PUT /api/v1/settings/separation-of-duties': () => [{ kind: 'list', body: { pairs: [] } }],
+  'POST /api/v1/settings/separation-of-duties/proposals': () => [{ kind: 'list', body: { pairs: [], reason: 'x' } }],
   'GET /api/v1/api-keys': () => [{ kind: 'list' }],
   'POST /api/v1/api-keys': (v) => [
     { kind: 'target', body: { name: 'intruder', companyId: v.company, permissions: ['org.read'] } },
@@ -252,6 +253,10 @@ const probes: Record<string, ProbeFactory> = {
   'POST /api/v1/tasks/:taskId/reject': (v) => [{ kind: 'target', params: { taskId: v.task }, body: { reason: 'no' } }],
   'POST /api/v1/tasks/:taskId/transfer': (v) => [
     { kind: 'target', params: { taskId: v.task }, body: { toUserId: v.user } },
+  ],
+  'GET /api/v1/tasks/:taskId/transfer-candidates': (v) => [
+    { kind: 'target', params: { taskId: v.task } },
+    { kind: 'target', params: { taskId: v.task }, query: 'q=Victim' },
   ],
   'POST /api/v1/authorizations/:authorizationId/revoke': (v) => [
     { kind: 'target', params: { authorizationId: v.authorization } },
@@ -629,6 +634,15 @@ beforeAll(async () => {
       permissions: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write'],
     })
   ).body.secret as string;
+  // The other group's administrator tries the attack on separation of duties in their own group:
+  // empty the matrix, then give one new account every duty. The change waits for B's auditor.
+  const bAdmin = client(world, b.admin.token);
+  expect(
+    (await bAdmin.post('/api/v1/settings/separation-of-duties/proposals', { pairs: [], reason: 'one admin' })).status,
+  ).toBe(201);
+  const bAccount = await buildUser(world, { groupId: b.groupId, companyId: b.hq.id, name: 'All duties' });
+  for (const role of ['system_admin', 'seal_admin', 'security_auditor'])
+    await bAdmin.post('/api/v1/role-assignments', { userId: bAccount.id, role, companyId: b.hq.id });
   siblingIds = [siblingAdmin.id, siblingAuditor.id, siblingSealAdmin.id];
   attackers = [
     { label: 'administrator of another group', token: b.admin.token, ownCompany: b.hq.id, sameGroup: false },
@@ -727,6 +741,46 @@ describe('tenant and company-subtree isolation', () => {
     }
     expect(failures).toEqual([]);
     expect(await snapshot(victim.groupId, siblingIds)).toEqual(before);
+  });
+
+  it('leaves no account holding two duties its group keeps apart, by SQL over every assignment', async () => {
+    // Written by hand, not through the code under test: every pair of roles one person holds, against their group's matrix.
+    const conflicting = sql<{ groupId: string; userId: string; first: string; second: string }>`
+      select a.group_id as "groupId", a.user_id as "userId", a.role as first, b.role as second
+        from role_assignments a
+        join role_assignments b on b.user_id = a.user_id and a.role < b.role
+        join groups g on g.id = a.group_id
+       where exists (select 1 from jsonb_array_elements(g.sod_matrix) p
+                      where (p->>0 = a.role and p->>1 = b.role) or (p->>0 = b.role and p->>1 = a.role))`;
+    const assignments = await world.db.selectFrom('role_assignments').select('id').execute();
+    expect(assignments.length).toBeGreaterThanOrEqual(10);
+    expect((await conflicting.execute(world.db)).rows).toEqual([]);
+
+    // The same query finds a conflict planted by hand (so an empty answer above means something).
+    const planted = newId();
+    const user = victim.user;
+    await world.db
+      .insertInto('role_assignments')
+      .values({ id: planted, group_id: victim.groupId, user_id: user, role: 'seal_admin', company_id: victim.company })
+      .execute();
+    const plantedToo = newId();
+    await world.db
+      .insertInto('role_assignments')
+      .values({
+        id: plantedToo,
+        group_id: victim.groupId,
+        user_id: user,
+        role: 'security_auditor',
+        company_id: victim.company,
+      })
+      .execute();
+    try {
+      expect((await conflicting.execute(world.db)).rows).toEqual([
+        { groupId: victim.groupId, userId: user, first: 'seal_admin', second: 'security_auditor' },
+      ]);
+    } finally {
+      await world.db.deleteFrom('role_assignments').where('id', 'in', [planted, plantedToo]).execute();
+    }
   });
 
   it('resolves an id of another group as not found, never as forbidden', async () => {

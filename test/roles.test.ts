@@ -104,7 +104,7 @@ describe('separation of duties', () => {
     expect(held).toHaveLength(1);
   });
 
-  it('follows a changed matrix: a group may allow a pair, and only a head-company system administrator may change it', async () => {
+  it('follows a changed matrix: a group may allow a pair once a security auditor approves, and only a head-company system administrator may propose it', async () => {
     const api = client(world, group.admin.token);
     const sub = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
     const subAdmin = await buildUser(world, {
@@ -112,26 +112,47 @@ describe('separation of duties', () => {
       companyId: sub.id,
       roles: [{ role: 'system_admin' }],
     });
-    const refused = await client(world, subAdmin.token).put('/api/v1/settings/separation-of-duties', { pairs: [] });
-    expect(refused.status).toBe(403);
+    const auditor = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: group.hq.id,
+      roles: [{ role: 'security_auditor' }],
+    });
+    const propose = (token: string, pairs: unknown) =>
+      client(world, token).post('/api/v1/settings/separation-of-duties/proposals', { pairs, reason: 'office plan' });
+    const approve = async (applicationId: string) => {
+      const task = (await client(world, auditor.token).get('/api/v1/tasks?status=pending')).body.items.find(
+        (t: { applicationId: string }) => t.applicationId === applicationId,
+      );
+      return client(world, auditor.token).post(`/api/v1/tasks/${task.id}/approve`, {});
+    };
+    expect((await propose(subAdmin.token, [])).status).toBe(403);
 
     const current = (await api.get('/api/v1/settings/separation-of-duties')).body.pairs;
     expect(current).toHaveLength(3);
     const relaxed = current.filter((p: string[]) => !(p.includes('seal_admin') && p.includes('security_auditor')));
-    const changed = await api.put('/api/v1/settings/separation-of-duties', { pairs: relaxed });
-    expect(changed.body.pairs).toHaveLength(2);
+    const proposed = await propose(group.admin.token, relaxed);
+    expect(proposed.status).toBe(201);
+    expect((await api.get('/api/v1/settings/separation-of-duties')).body.pairs).toHaveLength(3);
+    expect((await approve(proposed.body.id)).status).toBe(200);
+    expect((await api.get('/api/v1/settings/separation-of-duties')).body.pairs).toHaveLength(2);
     const user = await buildUser(world, { groupId: group.groupId, companyId: group.hq.id });
     await api.post('/api/v1/role-assignments', { userId: user.id, role: 'seal_admin', companyId: group.hq.id });
-    expect(
-      (
-        await api.post('/api/v1/role-assignments', {
-          userId: user.id,
-          role: 'security_auditor',
-          companyId: group.hq.id,
-        })
-      ).status,
-    ).toBe(201);
-    await api.put('/api/v1/settings/separation-of-duties', { pairs: current });
+    const second = await api.post('/api/v1/role-assignments', {
+      userId: user.id,
+      role: 'security_auditor',
+      companyId: group.hq.id,
+    });
+    expect(second.status).toBe(201);
+    // The matrix comes back only once nobody holds the pair it keeps apart.
+    const early = await propose(group.admin.token, current);
+    expect(early.status).toBe(409);
+    expect(early.body.conflicts).toEqual([
+      { userId: user.id, userName: expect.any(String), roles: ['seal_admin', 'security_auditor'] },
+    ]);
+    expect((await api.delete(`/api/v1/role-assignments/${second.body.id}`)).status).toBe(200);
+    const restored = await propose(group.admin.token, current);
+    expect((await approve(restored.body.id)).status).toBe(200);
+    expect((await api.get('/api/v1/settings/separation-of-duties')).body.pairs).toEqual(current);
     const event = await world.db
       .selectFrom('audit_events')
       .select('changes')

@@ -48,6 +48,39 @@ export async function insertBlob(
     .execute();
 }
 
+/** Records that someone stored the blob (again): the first upload by each person stays, a repeat changes nothing. */
+export async function insertBlobUpload(
+  trx: Transaction,
+  row: { groupId: string; sha256: string; uploadedBy: string; originalName: string | null; at: Date },
+): Promise<void> {
+  await trx
+    .insertInto('blob_uploads')
+    .values({
+      group_id: row.groupId,
+      sha256: row.sha256,
+      uploaded_by: row.uploadedBy,
+      original_name: row.originalName,
+      created_at: row.at,
+    })
+    .onConflict((oc) => oc.columns(['group_id', 'sha256', 'uploaded_by']).doNothing())
+    .execute();
+}
+
+/** Whether this person (or API key) stored the blob themselves, at any time. */
+export async function hasUploaded(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string; uploadedBy: string },
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('blob_uploads')
+    .select('sha256')
+    .where('group_id', '=', where.groupId)
+    .where('sha256', '=', where.sha256)
+    .where('uploaded_by', '=', where.uploadedBy)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function findBlob(
   db: Db | Transaction,
   where: { groupId: string; sha256: string },

@@ -1,7 +1,7 @@
 import type { Db, Transaction } from '../db/schema.js';
 import { AppError } from '../server/errors.js';
 import { BlobMissingError, isSha256Hex, type BlobStore } from './blob-store.js';
-import { findBlob, insertBlob, type BlobRecord } from './blob.repository.js';
+import { findBlob, hasUploaded, insertBlob, insertBlobUpload, type BlobRecord } from './blob.repository.js';
 
 export type { BlobRecord } from './blob.repository.js';
 
@@ -10,10 +10,11 @@ function blobNotFound(sha256: string): AppError {
 }
 
 /**
- * Stores bytes for a group: the bytes go to the store first, then the ownership row is
- * written in the caller's transaction. In that order a committed row always has its bytes;
- * a rolled-back transaction leaves at most unreferenced bytes, which are harmless (and the
- * next upload of the same content reuses them).
+ * Stores bytes for a group: the bytes go to the store first, then the ownership rows are
+ * written in the caller's transaction: the group's (the first upload of a hash) and the
+ * uploader's (every uploader of the same bytes holds them, not only the first). In that order a
+ * committed row always has its bytes; a rolled-back transaction leaves at most unreferenced
+ * bytes, which are harmless (and the next upload of the same content reuses them).
  */
 export async function storeBlob(
   trx: Transaction,
@@ -37,9 +38,25 @@ export async function storeBlob(
     createdBy: input.createdBy,
     at: input.at ?? new Date(),
   });
+  if (input.createdBy !== null)
+    await insertBlobUpload(trx, {
+      groupId: input.groupId,
+      sha256,
+      uploadedBy: input.createdBy,
+      originalName: input.originalName ?? null,
+      at: input.at ?? new Date(),
+    });
   const row = await findBlob(trx, { groupId: input.groupId, sha256 });
   if (!row) throw new Error(`blob ${sha256} was recorded but cannot be read back`);
   return row;
+}
+
+/** A group's blob record, or nothing (also for a string that is not a SHA-256). */
+export async function findGroupBlob(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string },
+): Promise<BlobRecord | undefined> {
+  return isSha256Hex(where.sha256) ? findBlob(db, where) : undefined;
 }
 
 /**
@@ -50,7 +67,7 @@ export async function getGroupBlob(
   db: Db | Transaction,
   where: { groupId: string; sha256: string },
 ): Promise<BlobRecord> {
-  const row = isSha256Hex(where.sha256) ? await findBlob(db, where) : undefined;
+  const row = await findGroupBlob(db, where);
   if (!row) throw blobNotFound(where.sha256);
   return row;
 }
@@ -58,6 +75,15 @@ export async function getGroupBlob(
 /** Throws `blob_not_found` unless the group owns the blob: call it before saving a reference to a hash a client sent. */
 export async function assertGroupBlob(db: Db | Transaction, where: { groupId: string; sha256: string }): Promise<void> {
   await getGroupBlob(db, where);
+}
+
+/** Whether the person (or API key) stored this blob of their group themselves: ownership is per upload, not per hash. */
+export async function isUploadedBy(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string; userId: string },
+): Promise<boolean> {
+  if (!isSha256Hex(where.sha256)) return false;
+  return hasUploaded(db, { groupId: where.groupId, sha256: where.sha256, uploadedBy: where.userId });
 }
 
 /** A group's blob with its bytes (checked against the hash). */

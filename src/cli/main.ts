@@ -136,7 +136,8 @@ export function buildCli(): Command {
               name: options.name,
               slug: options.slug,
               headCompany: { name: options.company, code: options.code },
-              admin: { email: options.adminEmail, name: options.adminName, password },
+              // Printed here for someone to pass on: the administrator changes it at first sign-in.
+              admin: { email: options.adminEmail, name: options.adminName, password, mustChangePassword: true },
             },
             { system: 'cli' },
           );

@@ -12,6 +12,10 @@ import * as auditAppend from './migrations/20261121T1900-audit-append.js';
 import * as auditSealer from './migrations/20261121T2000-audit-sealer.js';
 import * as auditAppendCached from './migrations/20261121T2100-audit-append-cached.js';
 import * as auditSealSet from './migrations/20261121T2200-audit-seal-set.js';
+import * as blobUploads from './migrations/20261206T1100-blob-uploads.js';
+import * as applicationClosed from './migrations/20261206T1110-application-closed.js';
+import * as sodChange from './migrations/20261206T1120-sod-change.js';
+import * as passwordChange from './migrations/20261206T1130-password-change.js';
 import * as signInThrottles from './migrations/20261206T1200-sign-in-throttles.js';
 
 /**
@@ -31,6 +35,10 @@ const migrations: Record<string, Migration> = {
   '20261121T2000-audit-sealer': auditSealer,
   '20261121T2100-audit-append-cached': auditAppendCached,
   '20261121T2200-audit-seal-set': auditSealSet,
+  '20261206T1100-blob-uploads': blobUploads,
+  '20261206T1110-application-closed': applicationClosed,
+  '20261206T1120-sod-change': sodChange,
+  '20261206T1130-password-change': passwordChange,
   '20261206T1200-sign-in-throttles': signInThrottles,
 };
 

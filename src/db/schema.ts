@@ -17,6 +17,7 @@ export interface Database {
   audit_links: AuditLinksTable;
   jobs: JobsTable;
   blobs: BlobsTable;
+  blob_uploads: BlobUploadsTable;
   notifications: NotificationsTable;
   notification_deliveries: NotificationDeliveriesTable;
   seals: SealsTable;
@@ -93,6 +94,8 @@ export interface UsersTable {
   totp_secret: string | null;
   totp_enabled: Generated<boolean>;
   totp_last_step: number | null;
+  /** The password was chosen by someone else (printed for a new group's first administrator): change it before anything else. */
+  must_change_password: Generated<boolean>;
   status_changed_at: Date | null;
   created_at: CreatedAt;
 }
@@ -304,6 +307,15 @@ export interface BlobsTable {
   created_at: CreatedAt;
 }
 
+/** Each person (or API key) who stored a blob: ownership is per upload, not per hash (migration 20261206T1100). */
+export interface BlobUploadsTable {
+  group_id: string;
+  sha256: string;
+  uploaded_by: string;
+  original_name: string | null;
+  created_at: CreatedAt;
+}
+
 export interface NotificationsTable {
   id: string;
   group_id: string;
@@ -335,9 +347,11 @@ export interface NotificationDeliveriesTable {
   updated_at: Date;
 }
 
-export type FlowPurpose = 'seal_use' | 'lifecycle';
+/** sod_change: a change to the group's separation-of-duties matrix (migration 20261206T1120). */
+export type FlowPurpose = 'seal_use' | 'lifecycle' | 'sod_change';
 export type LifecycleAction = 'produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy';
-export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
+/** closed: ended by a lifecycle step of its seal (suspended, lost, destroyed) while it waited (migration 20261206T1110). */
+export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
 export type TaskStatus = 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
 
 export interface FlowsTable {
@@ -386,6 +400,8 @@ export interface ApplicationsTable {
   /** Moves with every change of the application or its tasks: a decision written optimistically names the version it read (migration 20261121T1900). */
   version: Generated<number>;
   status: ApplicationStatus;
+  /** Why a closed application was closed; null otherwise. */
+  closed_reason: Generated<string | null>;
   idempotency_key: string | null;
   created_at: CreatedAt;
   decided_at: Date | null;

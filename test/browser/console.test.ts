@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createGroup } from '../../src/modules/groups/group.service.js';
 import { buildUser, client, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
 import {
   useBrowserSuite,
@@ -199,6 +200,78 @@ describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => 
       expect(await verdict.getAttribute('data-intact')).toBe('true');
       await expectNoHorizontalScroll(page);
       await page.screenshot({ path: join(outputDir, 'console-phone-audit.png') });
+    },
+  );
+
+  it(
+    "makes a new group's first administrator choose a password, then proposes a separation-of-duties change that an auditor approves",
+    { timeout: 120_000 },
+    async ({ onTestFailed }) => {
+      const printed = 'printed-by-the-cli-0001';
+      const email = `first.admin.${Date.now()}@example.test`;
+      const tenant = await createGroup(
+        world.db,
+        {
+          name: 'Fresh Group',
+          slug: `fresh-${Date.now()}`,
+          headCompany: { name: 'Fresh HQ', code: 'FRESH' },
+          admin: { email, name: 'Fiona First', password: printed, mustChangePassword: true },
+        },
+        { system: 'test' },
+      );
+      const auditor = await buildUser(world, {
+        groupId: tenant.groupId,
+        companyId: tenant.companyId,
+        name: 'Arthur Auditor',
+        roles: [{ role: 'security_auditor' }],
+      });
+
+      const page = await newPage(DESKTOP, onTestFailed, 'first-admin');
+      await page.goto(`${base}/`);
+      await page.getByTestId('signin-email').fill(email);
+      await page.getByTestId('signin-password').fill(printed);
+      await page.getByTestId('signin-submit').click();
+      // Nothing but the password form until it is changed.
+      await page.getByTestId('password-change-form').waitFor();
+      await page.getByTestId('lang-en').click();
+      expect(await page.getByTestId('nav-toggle').count()).toBe(0);
+      await page.getByTestId('password-current').fill(printed);
+      await page.getByTestId('password-new').fill(printed);
+      await page.getByTestId('password-repeat').fill(printed);
+      await page.getByTestId('password-submit').click();
+      await waitForText(page, 'password-change-form', (v) => v.includes('must differ from the current password'));
+      await page.screenshot({ path: join(outputDir, 'console-first-password.png') });
+      await page.getByTestId('password-new').fill('Fiona chose this one');
+      await page.getByTestId('password-repeat').fill('Fiona chose this one');
+      await page.getByTestId('password-submit').click();
+      await page.getByTestId('page-title').waitFor();
+
+      // Propose relaxing one pair; it waits for the auditor.
+      await page.goto(`${base}/roles?tab=sod`);
+      await page.getByTestId('sod-edit').click();
+      await page.locator('table [data-pair="seal_admin|security_auditor"]').first().click();
+      await page.getByTestId('sod-reason').fill('The small office needs its seal keeper to audit');
+      await page.getByTestId('sod-save').click();
+      await page.getByTestId('sod-pending').waitFor();
+      expect(await page.getByTestId('sod-edit').count()).toBe(0);
+      await page.screenshot({ path: join(outputDir, 'console-sod-pending.png') });
+      const pending = (await client(world, auditor.token).get('/api/v1/tasks?status=pending')).body.items[0];
+      expect(pending).toMatchObject({ purpose: 'sod_change', applicantName: 'Fiona First' });
+
+      // The auditor sees what the proposal removes, and approves it.
+      const auditorPage = await newPage(DESKTOP, onTestFailed, 'sod-auditor');
+      await auditorPage.goto(`${base}/applications/${pending.applicationId}`);
+      await signIn(auditorPage, auditor.email, DEFAULT_PASSWORD);
+      await auditorPage.getByTestId('sod-change-removed').waitFor();
+      await auditorPage.getByTestId('decision-approve').click();
+      await waitForText(auditorPage, 'application-status', (v) => v === 'Approved' || v === '已通过');
+      await auditorPage.screenshot({ path: join(outputDir, 'console-sod-approved.png') });
+
+      await page.reload();
+      await page.getByTestId('sod-matrix').waitFor();
+      expect(await page.getByTestId('sod-pending').count()).toBe(0);
+      const matrix = (await client(world, auditor.token).get('/api/v1/settings/separation-of-duties')).body;
+      expect(matrix.pairs).toHaveLength(2);
     },
   );
 });

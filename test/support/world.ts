@@ -116,7 +116,7 @@ export async function buildGroup(world: World, name = `Group ${unique()}`): Prom
       name,
       slug,
       headCompany: { name: `${name} HQ`, code: 'HQ' },
-      admin: { email, name: 'Admin', password: DEFAULT_PASSWORD },
+      admin: { email, name: 'Admin', password: DEFAULT_PASSWORD, mustChangePassword: false },
     },
     { system: 'test' },
   );

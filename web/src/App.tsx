@@ -11,6 +11,7 @@ import { Loading } from './components/PageHeader';
 import { ProblemMessage } from './components/ProblemMessage';
 import { ToastProvider } from './components/Toast';
 import { SignInPage } from './pages/SignInPage';
+import { ChangePasswordPage } from './pages/ChangePasswordPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { CompaniesPage } from './pages/CompaniesPage';
 import { DepartmentsPage } from './pages/DepartmentsPage';
@@ -147,6 +148,9 @@ function SignedIn({ onSignedOut, adoptLocale }: { onSignedOut: () => void; adopt
       </div>
     );
   }
+  // A password someone else chose (a new group's first administrator): nothing else until it is changed.
+  if (session.me.passwordChangeRequired)
+    return <ChangePasswordPage onChanged={me.reload} onSignOut={() => void signOut()} />;
   const canReadOrg = session.me.permissions.some((p) => p.permission === 'org.read');
   return (
     <SessionProvider value={session}>

@@ -97,6 +97,8 @@ export interface Me {
   company: { id: string; name: string };
   roles: UserRole[];
   permissions: Array<{ permission: string; companyId: string }>;
+  /** The password was chosen by someone else: it must be changed before anything else is answered. */
+  passwordChangeRequired: boolean;
 }
 
 export interface RoleAssignment {
@@ -396,11 +398,19 @@ export interface Plan {
   flowVersion: number;
   levels: PlannedLevel[];
   cc: Person[];
+  /** The flow let one person decide several levels; otherwise each person decides at most one. */
+  allowSameApproverAcrossLevels: boolean;
 }
 
-export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
+export type ApplicationStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
 export type TaskStatus = 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
-export const APPLICATION_STATUSES: readonly ApplicationStatus[] = ['pending', 'approved', 'rejected', 'withdrawn'];
+export const APPLICATION_STATUSES: readonly ApplicationStatus[] = [
+  'pending',
+  'approved',
+  'rejected',
+  'withdrawn',
+  'closed',
+];
 
 export interface ApprovalTask {
   id: string;
@@ -417,12 +427,24 @@ export interface ApprovalTask {
   decidedAt: string | null;
 }
 
+/** The separation-of-duties matrix in force, and a proposed change waiting for a security auditor. */
+export interface SodSettings {
+  pairs: Array<[Role, Role]>;
+  pending: {
+    applicationId: string;
+    pairs: Array<[Role, Role]>;
+    proposedBy: Person;
+    proposedAt: string;
+    reason: string;
+  } | null;
+}
+
 export interface ApplicationSummary {
   id: string;
   companyId: string;
   applicantId: string;
   applicantName: string;
-  purpose: 'seal_use' | 'lifecycle';
+  purpose: 'seal_use' | 'lifecycle' | 'sod_change';
   category: string | null;
   lifecycleAction: LifecycleAction | null;
   payload: Record<string, unknown>;
@@ -432,6 +454,8 @@ export interface ApplicationSummary {
   flowVersionId: string;
   currentLevel: number;
   status: ApplicationStatus;
+  /** closed: why (its seal was suspended, reported lost or destroyed while it waited). */
+  closedReason: string | null;
   createdAt: string;
   decidedAt: string | null;
   /** The seals it is about; a seal still to be made is named by its production application. */
@@ -517,6 +541,8 @@ export interface LevelSpec {
 export interface FlowDefinition {
   levels: LevelSpec[];
   cc: ApproverSpec[];
+  /** One person may decide several levels of an application; by default each decides at most one. */
+  allowSameApproverAcrossLevels?: boolean;
 }
 
 export interface Flow {
@@ -684,7 +710,7 @@ export interface AppNotification {
 }
 
 export type SignInResult =
-  | { status: 'signed_in'; token: string; expiresAt: string; userId: string }
+  | { status: 'signed_in'; token: string; expiresAt: string; userId: string; passwordChangeRequired: boolean }
   | { status: 'mfa_required'; challengeToken: string; expiresAt: string };
 
 export interface Page<T> {
@@ -948,6 +974,7 @@ export const api = {
   signOut: () => post<{ ok: true }>('/auth/sign-out'),
 
   me: (signal?: AbortSignal) => get<Me>('/me', undefined, signal),
+  changePassword: (body: { currentPassword: string; newPassword: string }) => post<{ ok: true }>('/me/password', body),
   updateMe: (body: { locale?: Locale }) => patch<User>('/me', body),
 
   companies: (
@@ -1004,10 +1031,10 @@ export const api = {
   assignRole: (body: { userId: string; role: Role; companyId: string }) =>
     post<RoleAssignment>('/role-assignments', body),
   revokeRole: (id: string) => del<{ ok: true }>(`/role-assignments/${id}`),
-  sod: (signal?: AbortSignal) =>
-    get<{ pairs: Array<[Role, Role]> }>('/settings/separation-of-duties', undefined, signal),
-  setSod: (pairs: Array<[Role, Role]>) =>
-    put<{ pairs: Array<[Role, Role]> }>('/settings/separation-of-duties', { pairs }),
+  sod: (signal?: AbortSignal) => get<SodSettings>('/settings/separation-of-duties', undefined, signal),
+  /** A new matrix, in force only once a security auditor of the head company approves the application it makes. */
+  proposeSod: (body: { pairs: Array<[Role, Role]>; reason: string }) =>
+    post<Application>('/settings/separation-of-duties/proposals', body),
 
   auditEvents: (
     query: {
@@ -1093,6 +1120,13 @@ export const api = {
   rejectTask: (id: string, body: { reason: string }) => post<Application>(`/tasks/${id}/reject`, body),
   transferTask: (id: string, body: { toUserId: string; comment?: string }) =>
     post<Application>(`/tasks/${id}/transfer`, body),
+  /** Who the holder of a task may transfer it to (only people who may take it), by name or e-mail. */
+  transferCandidates: (id: string, query: { q?: string; limit?: number }, signal?: AbortSignal) =>
+    get<{ items: Array<Person & { companyId: string; companyName: string }> }>(
+      `/tasks/${id}/transfer-candidates`,
+      query,
+      signal,
+    ),
 
   flows: (query: { companyId?: string; includeArchived?: boolean }, signal?: AbortSignal) =>
     get<{ items: Flow[] }>('/flows', query, signal),

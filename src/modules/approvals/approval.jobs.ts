@@ -3,7 +3,7 @@ import type { JobHandler } from '../../jobs/job.types.js';
 import type { AppContext } from '../../server/context.js';
 import { recordAudit, type SystemActor } from '../audit/audit.service.js';
 import * as repo from './approval.repository.js';
-import { openLevel, type Plan } from './approval.service.js';
+import { mayNotStandIn, openLevel, planOf } from './approval.service.js';
 import { tell } from './approval.notices.js';
 
 declare module '../../jobs/job.types.js' {
@@ -66,11 +66,10 @@ export function approvalJobHandlers(ctx: AppContext): JobHandler[] {
         const application = await repo.lockAndReadApplication(trx, { groupId, id: payload.applicationId });
         if (application?.status !== 'pending' || application.currentLevel !== payload.level)
           return { escalated: false, reason: 'level already decided' };
-        const waiting = (await repo.findTasksOfApplication(trx, application.id)).filter(
-          (t) => t.level === payload.level && t.status === 'pending',
-        );
+        const tasks = await repo.findTasksOfApplication(trx, application.id);
+        const waiting = tasks.filter((t) => t.level === payload.level && t.status === 'pending');
         if (waiting.length === 0) return { escalated: false, reason: 'nothing pending' };
-        const plan = application.plan as Plan;
+        const plan = planOf(application.plan);
         const now = ctx.now();
         const waitingHours = hoursSince(waiting[0]!.createdAt, now);
         const next = payload.level + 1;
@@ -109,6 +108,7 @@ export function approvalJobHandlers(ctx: AppContext): JobHandler[] {
           application,
           level: next,
           planned: plan.levels[next]!,
+          notStandingIn: mayNotStandIn(plan, tasks, next),
           escalatedFrom: { names: waiting.map((t) => t.assigneeName).join('、'), waitingHours },
         });
         return { escalated: true, toLevel: next };

@@ -47,6 +47,7 @@ export interface ApplicationRow {
   plan: unknown;
   currentLevel: number;
   status: ApplicationStatus;
+  closedReason: string | null;
   createdAt: Date;
   decidedAt: Date | null;
   sealNames: string[];
@@ -74,6 +75,7 @@ function selectApplications(db: Db | Transaction) {
       'a.plan',
       'a.current_level as currentLevel',
       'a.status',
+      'a.closed_reason as closedReason',
       'a.created_at as createdAt',
       'a.decided_at as decidedAt',
       sealNamesOfApplication.as('sealNames'),
@@ -287,6 +289,24 @@ export interface AuthorizationRow {
 
 export async function findApplicationDetail(db: Db | Transaction, where: { groupId: string; id: string }) {
   const [row] = await selectApplicationDetail(db, { groupId: where.groupId, id: where.id });
+  return row ? reviveDetail(row) : undefined;
+}
+
+const selectApplicationOfTask = precompiled((db, where: { groupId: string; taskId: string }) =>
+  withDetail(db, selectApplications(db))
+    .where('a.group_id', '=', where.groupId)
+    .where('a.id', '=', (eb) =>
+      eb
+        .selectFrom('approval_tasks')
+        .select('application_id')
+        .where('group_id', '=', where.groupId)
+        .where('id', '=', where.taskId),
+    ),
+);
+
+/** The application one of its tasks belongs to, with everything its page shows (`findApplicationDetail`). */
+export async function findApplicationOfTask(db: Db | Transaction, where: { groupId: string; taskId: string }) {
+  const [row] = await selectApplicationOfTask(db, { groupId: where.groupId, taskId: where.taskId });
   return row ? reviveDetail(row) : undefined;
 }
 
@@ -534,6 +554,8 @@ export function decisionWrites(
     cancelPending?: { level?: number | undefined } | undefined;
     application?: { status?: ApplicationStatus; current_level?: number; decided_at?: Date } | undefined;
     readVersion?: number | undefined;
+    /** The application's update changes nothing unless every seal it names is active (see `readVersion`). */
+    sealsActive?: boolean | undefined;
   },
 ): { application: PendingWrite; others: PendingWrite[] } {
   const { cancelPending } = effects;
@@ -542,6 +564,12 @@ export function decisionWrites(
     .set({ ...effects.application, version: sql<number>`version + 1` })
     .where('id', '=', decision.applicationId);
   if (effects.readVersion !== undefined) application = application.where('version', '=', effects.readVersion);
+  if (effects.sealsActive && effects.readVersion === undefined)
+    throw new Error('decisionWrites: sealsActive is a guard, so it needs readVersion');
+  if (effects.sealsActive)
+    application = application.where(
+      sql<boolean>`not exists (select 1 from application_seals x join seals s on s.id = x.seal_id where x.application_id = applications.id and s.status <> 'active')`,
+    );
   let cancel: PendingWrite | null = null;
   if (cancelPending) {
     let pending = trx
@@ -569,6 +597,49 @@ export async function recordDecision(
   await new WriteBatch().add(application, ...others).run(trx);
 }
 
+/**
+ * Closes the pending seal-use applications naming a seal, and cancels their pending tasks, in the
+ * caller's transaction: their version moves, so an approval read before cannot be written after.
+ * Answers what telling their applicants needs.
+ */
+export async function closePendingSealUse(
+  trx: Transaction,
+  q: { groupId: string; sealId: string; reason: string; at: Date },
+) {
+  const closed = await trx
+    .updateTable('applications as a')
+    .set({ status: 'closed', closed_reason: q.reason, decided_at: q.at, version: sql<number>`a.version + 1` })
+    .where('a.group_id', '=', q.groupId)
+    .where('a.purpose', '=', 'seal_use')
+    .where('a.status', '=', 'pending')
+    .where('a.id', 'in', (eb) =>
+      eb
+        .selectFrom('application_seals')
+        .select('application_id')
+        .where('group_id', '=', q.groupId)
+        .where('seal_id', '=', q.sealId),
+    )
+    .returning([
+      'a.id',
+      'a.applicant_id as applicantId',
+      'a.company_id as companyId',
+      sealNamesOfApplication.as('sealNames'),
+    ])
+    .execute();
+  if (closed.length > 0)
+    await trx
+      .updateTable('approval_tasks')
+      .set({ status: 'cancelled', decided_at: q.at })
+      .where(
+        'application_id',
+        'in',
+        closed.map((a) => a.id),
+      )
+      .where('status', '=', 'pending')
+      .execute();
+  return closed;
+}
+
 export async function cancelPendingTasks(trx: Transaction, applicationId: string, at: Date, level?: number) {
   let query = trx
     .updateTable('approval_tasks')
@@ -577,6 +648,16 @@ export async function cancelPendingTasks(trx: Transaction, applicationId: string
     .where('status', '=', 'pending');
   if (level !== undefined) query = query.where('level', '=', level);
   await query.execute();
+}
+
+/** The group's pending application of a purpose that waits one at a time (a separation-of-duties change), if any. */
+export async function findPendingOfPurpose(db: Db | Transaction, where: { groupId: string; purpose: FlowPurpose }) {
+  return selectApplications(db)
+    .where('a.group_id', '=', where.groupId)
+    .where('a.purpose', '=', where.purpose)
+    .where('a.status', '=', 'pending')
+    .orderBy('a.created_at')
+    .executeTakeFirst();
 }
 
 export async function findApplicationsOf(
@@ -601,6 +682,25 @@ export async function findRoleHolders(db: Db | Transaction, where: { groupId: st
     .where('u.status', '=', 'active')
     .orderBy('u.name')
     .execute();
+}
+
+/** Which of these people hold the role over the company at `companyPath` (assigned there or above it), and are active. */
+export async function findRoleHoldersOver(
+  db: Db | Transaction,
+  q: { role: Role; companyPath: string; userIds: string[] },
+): Promise<Set<string>> {
+  if (q.userIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('role_assignments as r')
+    .innerJoin('companies as c', 'c.id', 'r.company_id')
+    .innerJoin('users as u', 'u.id', 'r.user_id')
+    .select('r.user_id as userId')
+    .where('r.user_id', 'in', q.userIds)
+    .where('r.role', '=', q.role)
+    .where('u.status', '=', 'active')
+    .where(sql<boolean>`${q.companyPath} like c.path || '%'`)
+    .execute();
+  return new Set(rows.map((r) => r.userId));
 }
 
 export async function findDepartmentHead(db: Db | Transaction, userId: string) {

@@ -28,6 +28,9 @@ const planSchema = z.object({
     }),
   ),
   cc: z.array(person),
+  allowSameApproverAcrossLevels: z
+    .boolean()
+    .describe('the flow let one person decide several levels; otherwise each person decides at most one'),
 });
 
 const taskSchema = z.object({
@@ -50,7 +53,7 @@ const applicationSummary = z.object({
   companyId: z.string(),
   applicantId: z.string(),
   applicantName: z.string(),
-  purpose: z.enum(['seal_use', 'lifecycle']),
+  purpose: z.enum(['seal_use', 'lifecycle', 'sod_change']),
   category: z.string().nullable(),
   lifecycleAction: z.string().nullable(),
   payload: z.record(z.string(), z.unknown()),
@@ -59,13 +62,17 @@ const applicationSummary = z.object({
   photosPerUse: z.number(),
   flowVersionId: z.string(),
   currentLevel: z.number(),
-  status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']),
+  status: z.enum(['pending', 'approved', 'rejected', 'withdrawn', 'closed']),
+  closedReason: z
+    .string()
+    .nullable()
+    .describe('closed: why (its seal was suspended, reported lost or destroyed while it waited)'),
   createdAt: isoDate,
   decidedAt: isoDate.nullable(),
   sealNames: z.array(z.string()),
 });
 
-const applicationSchema = applicationSummary
+export const applicationSchema = applicationSummary
   .extend({
     plan: planSchema,
     seals: z.array(
@@ -155,7 +162,7 @@ const stepBody = body({
 
 const stepPreviewBody = stepBody.extend({ reason: z.string().trim().max(1000).optional() });
 
-const idempotencyHeader = z.object({
+export const idempotencyHeader = z.object({
   'idempotency-key': z.string().min(8, { message: 'must be at least 8 characters' }).max(200).optional(),
 });
 
@@ -351,7 +358,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       tags,
       summary: 'My applications',
       querystring: z.strictObject({
-        status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']).optional(),
+        status: z.enum(['pending', 'approved', 'rejected', 'withdrawn', 'closed']).optional(),
         limit: z.coerce.number().int().min(1).max(200).default(50),
       }),
       response: { 200: z.object({ items: z.array(applicationSummary) }) },
@@ -409,11 +416,14 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       tags,
       summary: 'Approve (with an optional comment)',
       params: z.object({ taskId: uuid }),
-      body: body({ comment: z.string().trim().max(1000).optional() }),
+      // Fastify gives a request without a body as null: an approval needs none.
+      body: body({ comment: z.string().trim().max(1000).optional() })
+        .nullish()
+        .describe('optional: an approval needs no body'),
       response: { 200: applicationSchema },
     },
     handler: async (request) =>
-      service.approveTask(ctx, actorOf(request), request.params.taskId, request.body.comment ?? null),
+      service.approveTask(ctx, actorOf(request), request.params.taskId, request.body?.comment ?? null),
   });
   app.post('/tasks/:taskId/reject', {
     schema: {
@@ -438,6 +448,29 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
         toUserId: request.body.toUserId,
         comment: request.body.comment ?? null,
       }),
+  });
+
+  app.get('/tasks/:taskId/transfer-candidates', {
+    schema: {
+      tags,
+      summary:
+        'Who the holder of a task may transfer it to: active people of the application’s company line who may take it (not the applicant, nobody deciding another level of it), by name or e-mail',
+      params: z.object({ taskId: uuid }),
+      querystring: z.strictObject({
+        q: z.string().trim().min(1).max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(50).default(20),
+      }),
+      response: {
+        200: z.object({
+          items: z.array(
+            z.object({ id: z.string(), name: z.string(), companyId: z.string(), companyName: z.string() }),
+          ),
+        }),
+      },
+    },
+    handler: async (request) => ({
+      items: await service.listTransferCandidates(ctx, actorOf(request), request.params.taskId, request.query),
+    }),
   });
 
   app.post('/authorizations/:authorizationId/revoke', {

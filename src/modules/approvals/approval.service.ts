@@ -1,22 +1,33 @@
-import type { Db, FlowPurpose, LifecycleAction, SealKind, SealType, Transaction } from '../../db/schema.js';
+import type {
+  ApplicationStatus,
+  Db,
+  FlowPurpose,
+  LifecycleAction,
+  Role,
+  SealKind,
+  SealType,
+  Transaction,
+} from '../../db/schema.js';
 import { isSerializationFailure } from '../../db/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { auditAppendStatement, recordAudit, recordAudits } from '../audit/audit.service.js';
 import type { AuditEvent } from '../audit/audit.events.js';
-import { isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
+import { isWithin, requireUser, scopeOf, type Actor, type RoleGrant } from '../auth/principal.js';
 import { findSeal } from '../seals/seal.repository.js';
 import { decideSealUse } from '../seals/seal-use.policy.js';
-import { findUser } from '../users/user.repository.js';
+import { findPeople, findUser } from '../users/user.repository.js';
 import * as repo from './approval.repository.js';
 import { resolveFlow, type Flow } from './flow.service.js';
 import { scheduleOverdue, tell, tellInBatch } from './approval.notices.js';
 import { WriteBatch } from '../../db/batch.js';
 import type { Recipient } from '../notifications/notification.repository.js';
-import { getGroupBlob, readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { findReadableDocument } from '../signatures/signature.service.js';
 import { assertMediaType } from '../../blobs/sniff.js';
-import { applyLifecycleStep } from '../seals/seal-lifecycle.effects.js';
+import { approvalEffects } from './approval.effects.js';
+import { findCompany } from '../companies/company.repository.js';
 import type { ApproverSpec, FlowDefinition } from './flow.schema.js';
 
 /** A level as resolved for one application, stored with it so later flow edits cannot change it. */
@@ -26,6 +37,8 @@ export interface PlannedLevel {
   approvers: Array<{ id: string; name: string }>;
   remindAfterHours: number | null;
   escalateAfterHours: number | null;
+  /** Whoever decides this level must hold this role over this company (or above it) when deciding; no delegate stands in. */
+  deciderRole?: { role: Role; companyId: string; companyPath: string };
 }
 
 export interface Plan {
@@ -34,6 +47,46 @@ export interface Plan {
   flowVersion: number;
   levels: PlannedLevel[];
   cc: Array<{ id: string; name: string }>;
+  /** The flow version allowed one person to decide several levels. */
+  allowSameApproverAcrossLevels: boolean;
+}
+
+/**
+ * A plan as stored with its application. Plans made before the option existed lack
+ * `allowSameApproverAcrossLevels` and count as not allowing it.
+ */
+export function planOf(raw: unknown): Plan {
+  const plan = raw as Omit<Plan, 'allowSameApproverAcrossLevels'> & { allowSameApproverAcrossLevels?: boolean };
+  return { ...plan, allowSameApproverAcrossLevels: plan.allowSameApproverAcrossLevels ?? false };
+}
+
+/**
+ * Each person at one level only (two-person control): someone named at several levels stays at
+ * the first one where nobody else could decide, or else at the first one naming them, and
+ * leaves the others. A level left with nobody cannot be approved by anyone but a person who
+ * decides another level: `approver_unresolvable`, naming it.
+ */
+function oneLevelEach(flowName: string, levels: PlannedLevel[]): PlannedLevel[] {
+  const out = levels.map((level) => ({ ...level, approvers: [...level.approvers] }));
+  const people = new Map<string, string>();
+  for (const level of out) for (const a of level.approvers) people.set(a.id, a.name);
+  for (const [id, name] of people) {
+    const at = out.flatMap((level, index) => (level.approvers.some((a) => a.id === id) ? [index] : []));
+    if (at.length < 2) continue;
+    const keep = at.find((index) => out[index]!.approvers.length === 1) ?? at[0]!;
+    for (const index of at) {
+      if (index === keep) continue;
+      const level = out[index]!;
+      level.approvers = level.approvers.filter((a) => a.id !== id);
+      if (level.approvers.length === 0)
+        throw new AppError(
+          'approver_unresolvable',
+          `Level "${level.name}" of flow "${flowName}" has nobody to approve but ${name}, who already approves level "${out[keep]!.name}"; one person decides at most one level of an application. Add an approver to the level, or let the flow allow one person several levels.`,
+          { level: level.name },
+        );
+    }
+  }
+  return out;
 }
 
 export interface SealUseDraft {
@@ -198,15 +251,32 @@ export async function planFor(
   const levels: PlannedLevel[] = [];
   for (const level of flow.definition.levels) {
     if (!levelApplies(level, q.uses, q.seals)) continue;
-    const approvers = await resolveApprovers(db, q.groupId, level.approvers, {
+    let approvers = await resolveApprovers(db, q.groupId, level.approvers, {
       applicantId: q.applicantId,
       sealIds,
       custodianIds: q.custodianIds,
     });
+    let deciderRole: PlannedLevel['deciderRole'];
+    if (level.deciderRole) {
+      // Only people holding the role decide the level: the others named are left out now.
+      const company = await findCompany(db, { groupId: q.groupId, id: level.deciderRole.companyId });
+      const companyPath = company?.path ?? '';
+      deciderRole = { role: level.deciderRole.role, companyId: level.deciderRole.companyId, companyPath };
+      const holders = company
+        ? await repo.findRoleHoldersOver(db, {
+            role: level.deciderRole.role,
+            companyPath,
+            userIds: approvers.map((a) => a.id),
+          })
+        : new Set<string>();
+      approvers = approvers.filter((a) => holders.has(a.id));
+    }
     if (approvers.length === 0) {
       throw new AppError(
         'approver_unresolvable',
-        `Level "${level.name}" of flow "${flow.name}" has nobody to approve (no active department head, custodian or role holder other than you); ask a seal administrator to fix the flow.`,
+        deciderRole
+          ? `Level "${level.name}" of flow "${flow.name}" is decided only by a holder of ${deciderRole.role} over its company, and no active one other than you is named; one must be assigned first.`
+          : `Level "${level.name}" of flow "${flow.name}" has nobody to approve (no active department head, custodian or role holder other than you); ask a seal administrator to fix the flow.`,
         { level: level.name },
       );
     }
@@ -216,6 +286,7 @@ export async function planFor(
       approvers,
       remindAfterHours: level.remindAfterHours ?? null,
       escalateAfterHours: level.escalateAfterHours ?? null,
+      ...(deciderRole ? { deciderRole } : {}),
     });
   }
   const cc = await resolveApprovers(db, q.groupId, flow.definition.cc, {
@@ -223,7 +294,18 @@ export async function planFor(
     sealIds,
     custodianIds: q.custodianIds,
   });
-  return { flow, plan: { flowId: flow.id, flowName: flow.name, flowVersion: flow.version, levels, cc } };
+  const allowSameApproverAcrossLevels = flow.definition.allowSameApproverAcrossLevels;
+  return {
+    flow,
+    plan: {
+      flowId: flow.id,
+      flowName: flow.name,
+      flowVersion: flow.version,
+      levels: allowSameApproverAcrossLevels ? levels : oneLevelEach(flow.name, levels),
+      cc,
+      allowSameApproverAcrossLevels,
+    },
+  };
 }
 
 export async function previewSealUse(ctx: AppContext, actor: Actor, draft: SealUseDraft) {
@@ -257,6 +339,8 @@ export async function openLevel(
     level: number;
     planned: PlannedLevel;
     escalatedFrom?: { names: string | null; waitingHours: number };
+    /** People who may not stand in as delegates at this level (`mayNotStandIn`): the approver keeps the task then. */
+    notStandingIn: Set<string>;
   },
   batch?: WriteBatch,
   known?: repo.LevelPeople,
@@ -271,8 +355,12 @@ export async function openLevel(
   const remindAt = q.planned.remindAfterHours ? new Date(now.getTime() + q.planned.remindAfterHours * 3_600_000) : null;
   const rows = q.planned.approvers.map((approver) => {
     const delegate = delegates.get(approver.id);
-    // A delegate never decides their own application: then the approver keeps the task.
-    const standIn = delegate && delegate.id !== application.applicantId ? delegate : undefined;
+    // A delegate never decides their own application, nor a second level of one: then the approver keeps the task.
+    // At a level only a role's holders decide, nobody stands in.
+    const standIn =
+      delegate && delegate.id !== application.applicantId && !q.notStandingIn.has(delegate.id) && !q.planned.deciderRole
+        ? delegate
+        : undefined;
     const via = standIn ? ('delegation' as const) : q.escalatedFrom ? ('escalation' as const) : null;
     return {
       id: newId(),
@@ -424,8 +512,19 @@ export async function submitApplication(
       );
       const documents = draft.documents ?? [];
       for (const [index, document] of documents.entries()) {
-        // Only files of the applicant's own group, and only PDFs, can be named for stamping.
-        const blob = await getGroupBlob(trx, { groupId: principal.groupId, sha256: document.sha256 });
+        // Only PDFs the applicant may read themselves can be named for stamping: a hash is not a key
+        // to a file of someone else's (approvers download what the application names). A file they
+        // may not read answers as one that does not exist.
+        const readable = await findReadableDocument(trx, {
+          groupId: principal.groupId,
+          userId: applicantId,
+          sha256: document.sha256,
+        });
+        if (!readable)
+          throw new AppError('blob_not_found', `No file with SHA-256 ${document.sha256} belongs to your group.`, {
+            errors: [{ field: `body.documents.${index}.sha256`, message: 'is not a file you may read' }],
+          });
+        const { blob } = readable;
         if (blob.mediaType !== 'application/pdf') {
           throw new AppError(
             'file_type_mismatch',
@@ -456,6 +555,7 @@ export async function submitApplication(
         application: { id, applicantId, applicantName: principal.name, reason: draft.reason, sealNames },
         level: 0,
         planned: plan.levels[0]!,
+        notStandingIn: mayNotStandIn(plan, [], 0),
       });
       await tell(ctx, trx, {
         groupId: principal.groupId,
@@ -522,10 +622,6 @@ export async function submitSealUse(ctx: AppContext, actor: Actor, draft: SealUs
   );
 }
 
-function planOf(row: repo.ApplicationRow): Plan {
-  return row.plan as Plan;
-}
-
 async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, taskId: string) {
   const { principal } = actor;
   const userId = requireUser(principal);
@@ -533,31 +629,106 @@ async function loadForDecision(ctx: AppContext, trx: Transaction, actor: Actor, 
   // application and its tasks are read under it, so a racing decision sees the first one's result.
   const application = await repo.lockForDecision(trx, { groupId: principal.groupId, taskId });
   const tasks = application ? await repo.findTasksOfApplication(trx, application.id) : [];
-  return { ...checkDecision(application, tasks, taskId, userId), application: application!, tasks, userId };
+  // Who may follow the application is read only when the task is someone else's (the refusal names it or not).
+  const follows = async () => {
+    const detail = await repo.findApplicationDetail(trx, { groupId: principal.groupId, id: application!.id });
+    return detail !== undefined && canView(principal, detail);
+  };
+  const { task } = await checkDecision({ application, tasks, taskId, userId, follows, roles: principal.roles });
+  return { task, application: application!, tasks, userId };
 }
 
-/** The task is there, the caller's, and still to be decided on a pending application; or why not. */
-function checkDecision(
-  application: { id: string; status: string; currentLevel: number } | undefined,
-  tasks: repo.TaskRow[],
-  taskId: string,
-  userId: string,
-): { task: repo.TaskRow } {
+/**
+ * The task is there, the caller's, still to be decided on a pending application, and the caller
+ * may decide it: never on their own application, and at most one level of an application unless
+ * its flow allowed one person several (two-person control). Or why not. A task of an application
+ * the caller may not follow answers as one that does not exist: a task id is not a way to learn
+ * that an application exists.
+ */
+async function checkDecision(q: {
+  application:
+    | {
+        id: string;
+        status: string;
+        closedReason: string | null;
+        currentLevel: number;
+        applicantId: string;
+        plan: unknown;
+      }
+    | undefined;
+  tasks: repo.TaskRow[];
+  taskId: string;
+  userId: string;
+  /** Whether the caller may follow the application (see it), asked only when the task is someone else's. */
+  follows: () => boolean | Promise<boolean>;
+  /** The caller's roles now, for a level only a role's holders decide. */
+  roles: RoleGrant[];
+}): Promise<{ task: repo.TaskRow }> {
+  const { application, tasks, taskId, userId } = q;
   const current = tasks.find((t) => t.id === taskId);
   if (!application || !current) throw notFound('task_not_found', taskId);
-  if (current.assigneeId !== userId)
+  if (current.assigneeId !== userId) {
+    if (!(await q.follows())) throw notFound('task_not_found', taskId);
     throw new AppError('task_not_yours', 'This approval task is assigned to someone else.');
+  }
   if (current.status !== 'pending' || application.status !== 'pending') {
+    const closed = application.closedReason ? ` ${application.closedReason}` : '';
     throw new AppError(
       'task_already_decided',
-      `This task is already ${current.status} and the application is ${application.status}.`,
+      `This task is already ${current.status} and the application is ${application.status}.${closed}`,
       {
         task: { id: current.id, status: current.status },
         application: { id: application.id, status: application.status, currentLevel: application.currentLevel },
       },
     );
   }
+  if (application.applicantId === userId)
+    throw new AppError('sod_conflict', 'This is your own application; nobody decides their own application.', {
+      roles: ['applicant', 'approver'],
+    });
+  const plan = planOf(application.plan);
+  const decided = plan.allowSameApproverAcrossLevels
+    ? undefined
+    : tasks.find(
+        (t) =>
+          t.assigneeId === userId && t.level !== current.level && (t.status === 'approved' || t.status === 'rejected'),
+      );
+  if (decided) {
+    const name = plan.levels[decided.level]?.name ?? '';
+    throw new AppError(
+      'approver_already_decided',
+      `You decided level ${decided.level + 1} (${name}) of this application; one person decides at most one level of it, so another approver must decide this one (transfer the task).`,
+      { level: current.level, decidedLevel: decided.level },
+    );
+  }
+  const required = plan.levels[current.level]?.deciderRole;
+  if (required && !holdsRole(q.roles, required))
+    throw new AppError(
+      'forbidden',
+      `Only a holder of ${required.role} over the company this level names decides it, and you no longer hold it; transfer the task to one who does.`,
+    );
   return { task: current };
+}
+
+/** Whether role grants include `role` over the company at `companyPath` (assigned there or above it). */
+function holdsRole(roles: RoleGrant[], required: { role: Role; companyPath: string }): boolean {
+  return roles.some((g) => g.role === required.role && required.companyPath.startsWith(g.companyPath));
+}
+
+/**
+ * A seal-use application is approved only while every seal it names is active: one suspended,
+ * reported lost or destroyed since it was submitted (the step closes such applications, but one
+ * may have slipped through) refuses the approval. The decision's write checks the same again
+ * (`decisionWrites`' `sealsActive`), for a seal that moves between the read and the write.
+ */
+function assertSealsUsable(seals: Array<{ id: string; name: string; status: string }>): void {
+  const unusable = seals.find((s) => s.status !== 'active');
+  if (unusable)
+    throw new AppError(
+      'seal_not_usable',
+      `${unusable.name} is ${unusable.status}; an application to use it can no longer be approved.`,
+      { sealId: unusable.id, sealStatus: unusable.status },
+    );
 }
 
 /** How many times an approval is decided again on fresh facts when another change to the application overtook it. */
@@ -576,9 +747,17 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
   const userId = requireUser(principal);
   for (let attempt = 1; ; attempt++) {
     const state = await repo.findDecisionState(ctx.db, { groupId: principal.groupId, taskId, at: ctx.now() });
-    const { task } = checkDecision(state?.application, state?.tasks ?? [], taskId, userId);
+    const { task } = await checkDecision({
+      application: state?.application,
+      tasks: state?.tasks ?? [],
+      taskId,
+      userId,
+      follows: () => canView(principal, state!.application),
+      roles: principal.roles,
+    });
     const { application, tasks } = state!;
-    if (application.purpose === 'lifecycle') {
+    if (application.purpose === 'seal_use') assertSealsUsable(application.seals);
+    if (approvalEffects[application.purpose]) {
       await ctx.db.transaction().execute(async (trx) => {
         const locked = await loadForDecision(ctx, trx, actor, taskId);
         await decideAndWrite(trx, locked.task, locked.tasks, locked.application);
@@ -642,7 +821,11 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
       cancelPending?: { level?: number };
       application?: DecisionOutcome['application'];
     }): DecisionOutcome => {
-      const { application: move, others } = repo.decisionWrites(db, decision, { ...effects, readVersion });
+      const { application: move, others } = repo.decisionWrites(db, decision, {
+        ...effects,
+        readVersion,
+        sealsActive: application.purpose === 'seal_use',
+      });
       if (readVersion === undefined) writes.add(move);
       else writes.guard(move);
       writes.add(...others);
@@ -659,7 +842,7 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
       companyId: application.companyId,
       changes: { taskId: task.id, level: task.level, comment, onBehalfOf: task.onBehalfOf },
     });
-    const plan = planOf(application);
+    const plan = planOf(application.plan);
     const level = plan.levels[task.level]!;
     const atLevel = tasks.filter((t) => t.level === task.level);
     const complete =
@@ -680,10 +863,17 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
     const next = task.level + 1;
     if (next < plan.levels.length) {
       const outcome = record({ cancelPending, application: { current_level: next } });
+      const decided = [...tasks, { assigneeId: task.assigneeId, status: 'approved' as const }];
       outcome.opened = await openLevel(
         ctx,
         db,
-        { groupId: principal.groupId, application, level: next, planned: plan.levels[next]! },
+        {
+          groupId: principal.groupId,
+          application,
+          level: next,
+          planned: plan.levels[next]!,
+          notStandingIn: mayNotStandIn(plan, decided, next),
+        },
         writes,
         next === application.currentLevel + 1 ? nextLevel : undefined,
       );
@@ -761,7 +951,7 @@ function pageAfter(
     current_level: currentLevel = page.currentLevel,
     decided_at: decidedAt = page.decidedAt,
   } = outcome.application;
-  return { ...page, plan: plan as Plan, status, currentLevel, decidedAt, tasks, authorizations };
+  return { ...page, plan: planOf(plan), status, currentLevel, decidedAt, tasks, authorizations };
 }
 
 type DecisionApplication = NonNullable<Awaited<ReturnType<typeof repo.lockForDecision>>>;
@@ -790,10 +980,12 @@ async function completeApproval(
     status: application.applicantStatus,
   };
   const sealNames = application.seals.length > 0 ? application.seals.map((x) => x.name) : application.sealNames;
-  if (application.purpose === 'lifecycle') {
-    // The seal changes with the approval: decided under the application's lock, in a transaction.
-    if (!trx.isTransaction) throw new Error('completeApproval: a lifecycle step is approved in a transaction');
-    await applyLifecycleStep(trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
+  const effect = approvalEffects[application.purpose];
+  if (effect) {
+    // The effect changes something with the approval: decided under the application's lock, in a transaction.
+    if (!trx.isTransaction)
+      throw new Error('completeApproval: an application with an effect is approved in a transaction');
+    await effect(ctx, trx as Transaction, { groupId: principal.groupId, actor, application, at: now });
     events.push({
       action: 'application.approved',
       target: { type: 'application', id: application.id },
@@ -900,8 +1092,52 @@ export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, 
 }
 
 /**
- * Hands a task to another approver (转交), who then decides at the same level. They must
- * work within the application's company tree (its company, above or below it) and not be the applicant.
+ * Why someone may not take a task of an application at `level` (by transfer, or standing in as a
+ * delegate), or nothing when they may: never the applicant; never someone who already holds a
+ * task at that level (one person would decide for two at an all-of level); and, unless the flow
+ * allowed one person several levels, never someone who decided another level of the application
+ * or is named at another level of its plan (two-person control would become one).
+ */
+export function whyCannotTake(
+  person: { id: string; name: string },
+  q: { applicantId: string; plan: Plan; tasks: repo.TaskRow[]; level: number },
+): string | undefined {
+  if (person.id === q.applicantId) return 'is the applicant, who cannot approve their own application';
+  const levelName = (level: number) => `level ${level + 1} (${q.plan.levels[level]?.name ?? ''})`;
+  const holds = q.tasks.some(
+    (t) => t.level === q.level && t.assigneeId === person.id && (t.status === 'pending' || t.status === 'approved'),
+  );
+  if (holds) return `${person.name} already holds a task at ${levelName(q.level)} of this application`;
+  if (q.plan.allowSameApproverAcrossLevels) return undefined;
+  const decided = q.tasks.find(
+    (t) => t.level !== q.level && t.assigneeId === person.id && (t.status === 'approved' || t.status === 'rejected'),
+  );
+  if (decided)
+    return `${person.name} decided ${levelName(decided.level)} of this application; one person decides one level`;
+  const named = q.plan.levels.findIndex((l, index) => index !== q.level && l.approvers.some((a) => a.id === person.id));
+  if (named >= 0)
+    return `${person.name} approves ${levelName(named)} of this application; one person decides one level`;
+  return undefined;
+}
+
+/**
+ * People who may not stand in for an approver of `level` as delegates (see `whyCannotTake`): they
+ * decided another level or are named at one. Empty when the flow allows one person several levels.
+ */
+export function mayNotStandIn(plan: Plan, tasks: Array<Pick<repo.TaskRow, 'assigneeId' | 'status'>>, level: number) {
+  const out = new Set<string>();
+  if (plan.allowSameApproverAcrossLevels) return out;
+  for (const t of tasks) if (t.status === 'approved' || t.status === 'rejected') out.add(t.assigneeId);
+  plan.levels.forEach((l, index) => {
+    if (index !== level) for (const a of l.approvers) out.add(a.id);
+  });
+  return out;
+}
+
+/**
+ * Hands a task to another approver (转交), who then decides at the same level. They must work
+ * within the application's company tree (its company, above or below it), be active, and be
+ * someone who may take the task (`whyCannotTake`).
  */
 export async function transferTask(
   ctx: AppContext,
@@ -911,18 +1147,29 @@ export async function transferTask(
 ) {
   const { principal } = actor;
   const applicationId = await ctx.db.transaction().execute(async (trx) => {
-    const { task, application, userId } = await loadForDecision(ctx, trx, actor, taskId);
+    const { task, tasks, application, userId } = await loadForDecision(ctx, trx, actor, taskId);
     const target = await findUser(trx, { groupId: principal.groupId, id: input.toUserId });
     if (!target) throw notFound('user_not_found', input.toUserId);
     const field = (message: string) =>
       new AppError('validation_failed', message, { errors: [{ field: 'body.toUserId', message }] });
     if (target.status !== 'active') throw field(`${target.name} is ${target.status}`);
-    if (target.id === application.applicantId)
-      throw field('is the applicant, who cannot approve their own application');
     if (target.id === userId) throw field('is you');
     const related =
       target.companyPath.startsWith(application.companyPath) || application.companyPath.startsWith(target.companyPath);
     if (!related) throw field(`${target.name} works outside the company of this application`);
+    const plan = planOf(application.plan);
+    const why = whyCannotTake(target, { applicantId: application.applicantId, plan, tasks, level: task.level });
+    if (why) throw field(why);
+    const required = plan.levels[task.level]?.deciderRole;
+    if (required) {
+      const holders = await repo.findRoleHoldersOver(trx, {
+        role: required.role,
+        companyPath: required.companyPath,
+        userIds: [target.id],
+      });
+      if (!holders.has(target.id))
+        throw field(`${target.name} does not hold ${required.role} over the company this level requires`);
+    }
     const now = ctx.now();
     await repo.decideTask(trx, task.id, { status: 'transferred', comment: input.comment, at: now });
     await repo.updateApplication(trx, application.id, {});
@@ -969,13 +1216,68 @@ export async function transferTask(
   return getApplication(ctx, actor, applicationId, { participant: true });
 }
 
+/**
+ * Who the holder of a task may transfer it to: active people of the application's company line
+ * (its company, above or below it) who may take the task (`whyCannotTake`), by name or e-mail.
+ */
+export async function listTransferCandidates(
+  ctx: AppContext,
+  actor: Actor,
+  taskId: string,
+  query: { q?: string | undefined; limit: number },
+) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const detail = await repo.findApplicationOfTask(ctx.db, { groupId: principal.groupId, taskId });
+  const task = detail?.tasks.find((t) => t.id === taskId);
+  if (!detail || !task) throw notFound('task_not_found', taskId);
+  if (task.assigneeId !== userId) {
+    if (!canView(principal, detail)) throw notFound('task_not_found', taskId);
+    throw new AppError('task_not_yours', 'This approval task is assigned to someone else.');
+  }
+  const plan = planOf(detail.plan);
+  // Everyone the rule would refuse, by id; the search leaves them out. Named people are few (a plan and its tasks).
+  const named = new Set([
+    detail.applicantId,
+    userId,
+    ...detail.tasks.map((t) => t.assigneeId),
+    ...plan.levels.flatMap((l) => l.approvers.map((a) => a.id)),
+  ]);
+  const exclude = [...named].filter(
+    (id) =>
+      id === userId ||
+      whyCannotTake(
+        { id, name: '' },
+        { applicantId: detail.applicantId, plan, tasks: detail.tasks, level: task.level },
+      ),
+  );
+  const required = plan.levels[task.level]?.deciderRole;
+  return findPeople(ctx.db, {
+    groupId: principal.groupId,
+    path: detail.companyPath,
+    q: query.q,
+    limit: query.limit,
+    exclude,
+    ...(required ? { holding: { role: required.role, companyPath: required.companyPath } } : {}),
+  });
+}
+
 /** The applicant takes the application back before the final decision. */
 export async function withdrawApplication(ctx: AppContext, actor: Actor, applicationId: string) {
   const { principal } = actor;
   const userId = requireUser(principal);
   await ctx.db.transaction().execute(async (trx) => {
     const application = await repo.lockAndReadApplication(trx, { groupId: principal.groupId, id: applicationId });
-    if (!application || application.applicantId !== userId) throw notFound('application_not_found', applicationId);
+    if (!application) throw notFound('application_not_found', applicationId);
+    if (application.applicantId !== userId) {
+      // Someone who may follow the application (an approver, say) learns why; anyone else, nothing.
+      const detail = await repo.findApplicationDetail(trx, { groupId: principal.groupId, id: applicationId });
+      if (!detail || !canView(principal, detail)) throw notFound('application_not_found', applicationId);
+      throw new AppError(
+        'forbidden',
+        'Only the applicant can withdraw an application; an approver rejects it instead.',
+      );
+    }
     if (application.status !== 'pending')
       throw new AppError(
         'application_not_pending',
@@ -1036,7 +1338,7 @@ export async function getApplication(
   known: { participant?: boolean } = {},
 ) {
   const { companyPath: _path, plan, ...rest } = await findVisibleApplication(ctx, actor, applicationId, known);
-  return { ...rest, plan: plan as Plan };
+  return { ...rest, plan: planOf(plan) };
 }
 
 /** Stores a document to stamp (a PDF, checked by its bytes) for the caller's group. */
@@ -1075,10 +1377,15 @@ export async function readApplicationDocument(ctx: AppContext, actor: Actor, app
   return { ...document, bytes };
 }
 
+/** The group's pending application of a purpose that waits one at a time (a separation-of-duties change), if any. */
+export async function findPendingApplication(db: Db | Transaction, where: { groupId: string; purpose: FlowPurpose }) {
+  return repo.findPendingOfPurpose(db, where);
+}
+
 export async function listMyApplications(
   ctx: AppContext,
   actor: Actor,
-  query: { status?: 'pending' | 'approved' | 'rejected' | 'withdrawn' | undefined; limit: number },
+  query: { status?: ApplicationStatus | undefined; limit: number },
 ) {
   const { principal } = actor;
   const rows = await repo.findApplicationsOf(ctx.db, {

@@ -39,12 +39,23 @@ function selectFlows(db: Db | Transaction) {
     ]);
 }
 
+/** The purposes of flows people manage; a group's separation-of-duties flow is built in, fixed, and not among them. */
+export type ManagedFlowPurpose = Exclude<FlowPurpose, 'sod_change'>;
+const managedPurposes: ManagedFlowPurpose[] = ['seal_use', 'lifecycle'];
+
+/** A flow people manage (see `ManagedFlowPurpose`). */
+export type ManagedFlowRecord = FlowRecord & { purpose: ManagedFlowPurpose };
+
+function selectManagedFlows(db: Db | Transaction) {
+  return selectFlows(db).where('f.purpose', 'in', managedPurposes).$narrowType<{ purpose: ManagedFlowPurpose }>();
+}
+
 export async function findFlow(
   db: Db | Transaction,
   where: { groupId: string; id: string; scope?: string[] },
   options: { lock?: boolean } = {},
-): Promise<FlowRecord | undefined> {
-  let query = selectFlows(db).where('f.group_id', '=', where.groupId).where('f.id', '=', where.id);
+): Promise<ManagedFlowRecord | undefined> {
+  let query = selectManagedFlows(db).where('f.group_id', '=', where.groupId).where('f.id', '=', where.id);
   if (where.scope) {
     const scope = where.scope;
     query = query.where((eb) => inScope(eb, 'c.path', scope));
@@ -55,8 +66,8 @@ export async function findFlow(
 export async function findFlows(
   db: Db,
   filter: { groupId: string; scope: string[]; companyId?: string | undefined; includeArchived: boolean },
-): Promise<FlowRecord[]> {
-  let query = selectFlows(db)
+): Promise<ManagedFlowRecord[]> {
+  let query = selectManagedFlows(db)
     .where('f.group_id', '=', filter.groupId)
     .where((eb) => inScope(eb, 'c.path', filter.scope));
   if (filter.companyId) query = query.where('f.company_id', '=', filter.companyId);

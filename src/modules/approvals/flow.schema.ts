@@ -45,11 +45,23 @@ export const levelSpec = z.strictObject({
     .min(0.01)
     .max(24 * 60)
     .optional(),
+  deciderRole: z
+    .strictObject({ role, companyId: uuid })
+    .optional()
+    .describe(
+      'whoever decides this level must hold this role over this company (or above it) when deciding, also after a transfer; no delegate stands in',
+    ),
 });
 
 export const flowDefinition = z.strictObject({
   levels: z.array(levelSpec).min(1, { message: 'a flow needs at least one level' }).max(20),
   cc: z.array(approverSpec).max(50).default([]),
+  allowSameApproverAcrossLevels: z
+    .boolean()
+    .default(false)
+    .describe(
+      'true: one person may decide several levels of an application (named at several, or handed a later level); by default a person decides at most one level',
+    ),
 });
 export type FlowDefinition = z.infer<typeof flowDefinition>;
 

@@ -25,7 +25,7 @@ export interface Flow {
 }
 
 /** Definitions are re-validated when read, so a hand-edited row cannot steer approvals. */
-function toFlow(record: repo.FlowRecord): Flow & { companyPath: string } {
+function toFlow<R extends repo.FlowRecord>(record: R): Omit<R, 'definition'> & { definition: FlowDefinition } {
   return { ...record, definition: flowDefinition.parse(record.definition) };
 }
 

@@ -12,6 +12,8 @@ export interface SessionPrincipalRow {
   name: string;
   companyId: string;
   companyPath: string;
+  /** The user must change a password someone else chose before doing anything else. */
+  mustChangePassword: boolean;
   roles: Array<{ role: Role; companyId: string; companyPath: string }>;
 }
 
@@ -37,6 +39,7 @@ export async function findSessionPrincipal(
       'u.name as name',
       'u.company_id as companyId',
       'c.path as companyPath',
+      'u.must_change_password as mustChangePassword',
       jsonArrayFrom(
         eb
           .selectFrom('role_assignments as r')
@@ -93,6 +96,7 @@ export interface LoginUserRow {
   totpEnabled: boolean;
   totpSecret: string | null;
   totpLastStep: number | null;
+  mustChangePassword: boolean;
   companyId: string;
 }
 
@@ -119,6 +123,7 @@ export async function findLoginUser(
       'u.totp_enabled as totpEnabled',
       'u.totp_secret as totpSecret',
       'u.totp_last_step as totpLastStep',
+      'u.must_change_password as mustChangePassword',
       'u.company_id as companyId',
     ]);
   query =
@@ -300,7 +305,13 @@ export async function promoteSession(
 export async function updateCredentials(
   trx: Transaction,
   userId: string,
-  patch: { password_hash?: string; totp_secret?: string | null; totp_enabled?: boolean; totp_last_step?: number },
+  patch: {
+    password_hash?: string;
+    must_change_password?: boolean;
+    totp_secret?: string | null;
+    totp_enabled?: boolean;
+    totp_last_step?: number;
+  },
 ): Promise<void> {
   await trx.updateTable('users').set(patch).where('id', '=', userId).execute();
 }

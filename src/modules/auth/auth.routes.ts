@@ -16,7 +16,13 @@ const tags = ['sign-in'];
 
 function answer(result: service.LoginResult) {
   return result.kind === 'session'
-    ? { status: 'signed_in' as const, token: result.token, expiresAt: result.expiresAt, userId: result.userId }
+    ? {
+        status: 'signed_in' as const,
+        token: result.token,
+        expiresAt: result.expiresAt,
+        userId: result.userId,
+        passwordChangeRequired: result.passwordChangeRequired,
+      }
     : { status: 'mfa_required' as const, challengeToken: result.challengeToken, expiresAt: result.expiresAt };
 }
 
@@ -49,6 +55,7 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/auth/sign-out', {
+    config: { beforePasswordChange: true },
     schema: { tags, summary: 'End the current session', response: { 200: okSchema } },
     handler: async (request) => {
       await service.signOut(ctx, actorOf(request));
@@ -75,6 +82,7 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.post('/me/password', {
+    config: { beforePasswordChange: true },
     schema: {
       tags,
       summary: 'Change my password (ends my other sessions)',

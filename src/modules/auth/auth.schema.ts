@@ -17,7 +17,15 @@ export const totpBody = body({
 });
 
 export const signInResponse = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('signed_in'), token: z.string(), expiresAt: isoDate, userId: z.string() }),
+  z.object({
+    status: z.literal('signed_in'),
+    token: z.string(),
+    expiresAt: isoDate,
+    userId: z.string(),
+    passwordChangeRequired: z
+      .boolean()
+      .describe('the password was chosen by someone else: change it (POST /me/password) before anything else'),
+  }),
   z.object({ status: z.literal('mfa_required'), challengeToken: z.string(), expiresAt: isoDate }),
 ]);
 

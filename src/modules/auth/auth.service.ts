@@ -46,7 +46,7 @@ function selfActor(user: { id: string; groupId: string; name: string; companyId:
 }
 
 export type LoginResult =
-  | { kind: 'session'; token: string; expiresAt: Date; userId: string }
+  | { kind: 'session'; token: string; expiresAt: Date; userId: string; passwordChangeRequired: boolean }
   | { kind: 'mfa_required'; challengeToken: string; expiresAt: Date };
 
 /** A failure count starts again after a day without failures. */
@@ -224,7 +224,15 @@ export async function signIn(
         changes: { sessionId, secondFactor: false },
       },
     });
-    return { result: { kind: 'session', token, expiresAt, userId: user.id } satisfies LoginResult };
+    return {
+      result: {
+        kind: 'session',
+        token,
+        expiresAt,
+        userId: user.id,
+        passwordChangeRequired: user.mustChangePassword,
+      } satisfies LoginResult,
+    };
   });
   if ('error' in outcome) throw outcome.error;
   return outcome.result;
@@ -303,20 +311,35 @@ export async function completeTotpSignIn(
         changes: { sessionId: pending.id, secondFactor: true },
       },
     });
-    return { result: { kind: 'session', token, expiresAt, userId: user.id } satisfies LoginResult };
+    return {
+      result: {
+        kind: 'session',
+        token,
+        expiresAt,
+        userId: user.id,
+        passwordChangeRequired: user.mustChangePassword,
+      } satisfies LoginResult,
+    };
   });
   if ('error' in outcome) throw outcome.error;
   return outcome.result;
+}
+
+/**
+ * Who a token stands for, and what they must do first: finish signing in with their second
+ * factor (`mfaPending`), or change a password someone else chose (`passwordChangeRequired`).
+ */
+export interface Authenticated {
+  principal: Principal;
+  mfaPending: boolean;
+  passwordChangeRequired: boolean;
 }
 
 /** Principals recently resolved in this process; see principal-cache.ts for why this stays correct. */
 const principals = new PrincipalCache({ ttlMs: 5_000, maxEntries: 50_000 });
 
 /** Resolves a bearer token to its principal, or null when it is unknown, expired or revoked. */
-export async function authenticate(
-  ctx: AppContext,
-  token: string,
-): Promise<{ principal: Principal; mfaPending: boolean } | null> {
+export async function authenticate(ctx: AppContext, token: string): Promise<Authenticated | null> {
   const now = ctx.now();
   const hash = sha256Hex(token);
   const cached = principals.get(hash, now);
@@ -328,6 +351,7 @@ export async function authenticate(
     await repo.touchApiKey(ctx.db, key.id, now);
     const value = {
       mfaPending: false,
+      passwordChangeRequired: false,
       principal: {
         kind: 'api_key' as const,
         id: key.id,
@@ -348,6 +372,7 @@ export async function authenticate(
   if (!row) return null;
   const value = {
     mfaPending: row.mfaPending,
+    passwordChangeRequired: row.mustChangePassword,
     principal: {
       kind: 'user' as const,
       id: row.userId,
@@ -475,9 +500,14 @@ export async function changeOwnPassword(
   if (!current || !(await verifyPassword(input.currentPassword, current.passwordHash))) {
     throw new AppError('invalid_credentials', 'Your current password is wrong.');
   }
+  // Keeping a printed password is not changing it.
+  if (input.newPassword === input.currentPassword)
+    throw new AppError('validation_failed', 'Choose a new password, not the current one.', {
+      errors: [{ field: 'body.newPassword', message: 'must differ from the current password' }],
+    });
   const hash = await hashPassword(input.newPassword);
   await ctx.db.transaction().execute(async (trx) => {
-    await repo.updateCredentials(trx, principal.id, { password_hash: hash });
+    await repo.updateCredentials(trx, principal.id, { password_hash: hash, must_change_password: false });
     // Other sessions end: a changed password is often a response to a stolen one.
     await repo.revokeUserSessions(trx, principal.id, ctx.now(), { except: principal.sessionId });
     await recordAudit(trx, {

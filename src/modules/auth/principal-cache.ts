@@ -16,7 +16,7 @@ export function invalidatePrincipals(): void {
 export const CHANGES_CHANNEL = 'sigil_changes';
 
 interface Entry {
-  value: { principal: Principal; mfaPending: boolean };
+  value: { principal: Principal; mfaPending: boolean; passwordChangeRequired: boolean };
   epoch: number;
   /** The earlier of the cache lifetime and the session's or key's own expiry. */
   until: number;

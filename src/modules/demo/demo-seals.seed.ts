@@ -8,7 +8,7 @@ import type { AppContext } from '../../server/context.js';
 import { recordAudit, type SystemActor } from '../audit/audit.service.js';
 import * as applications from '../approvals/approval.repository.js';
 import { tell } from '../approvals/approval.notices.js';
-import { openLevel, planFor, type SealFacts } from '../approvals/approval.service.js';
+import { mayNotStandIn, openLevel, planFor, type SealFacts } from '../approvals/approval.service.js';
 import { insertFlow, insertFlowVersion } from '../approvals/flow.repository.js';
 import { flowDefinition, type FlowDefinition } from '../approvals/flow.schema.js';
 import type { ProductionPayload } from '../seals/seal-lifecycle.effects.js';
@@ -305,12 +305,16 @@ export async function seedDemoSeals(
         {
           name: '集团法务负责人审批',
           mode: 'any',
-          approvers: [{ type: 'user', userId: user('legal.head').id }],
+          approvers: [
+            { type: 'user', userId: user('legal.head').id },
+            { type: 'user', userId: user('legal.deputy').id },
+          ],
           condition: { minUses: DEMO_LEGAL_REVIEW_ABOVE_USES },
         },
         { name: '印章管理员审核', mode: 'any', approvers: [{ type: 'custodian' }] },
       ],
       cc: [],
+      allowSameApproverAcrossLevels: false,
     },
   });
   await flow({
@@ -325,6 +329,7 @@ export async function seedDemoSeals(
         },
       ],
       cc: [],
+      allowSameApproverAcrossLevels: false,
     },
   });
 
@@ -407,7 +412,13 @@ export async function seedDemoSeals(
       sealNames,
     };
     for (let level = 0; ; level++) {
-      const tasks = await openLevel(ctx, trx, { groupId, application, level, planned: plan.levels[level]! });
+      const tasks = await openLevel(ctx, trx, {
+        groupId,
+        application,
+        level,
+        planned: plan.levels[level]!,
+        notStandingIn: mayNotStandIn(plan, [], level),
+      });
       if (level >= input.approvedLevels) return;
       // The first approver of the level decides it (every demo level is any-one).
       const decider = tasks[0]!;

@@ -114,6 +114,15 @@ const people: UserSeed[] = [
     roles: ['employee'],
     head: true,
   },
+  // Stands beside the head at the HQ legal review, so a review of the legal department's own use
+  // goes to someone other than the head who approved it as department head (one level each).
+  {
+    email: 'legal.deputy@demo.sigil.local',
+    name: '孙丽',
+    company: 'hq',
+    department: '法务部',
+    roles: ['employee'],
+  },
   {
     email: 'hr.head@demo.sigil.local',
     name: '赵敏',
@@ -285,7 +294,7 @@ function loginsOf(): DemoLogins['logins'] {
     ['employee@demo.sigil.local', 'employee (HQ legal): may use the HQ contract and official seals; has applications'],
     [
       'legal.head@demo.sigil.local',
-      `head of HQ legal: approves the department's seal use, and any above ${DEMO_LEGAL_REVIEW_ABOVE_USES} uses`,
+      `head of HQ legal: approves the department's seal use, and (with the deputy, 孙丽) any above ${DEMO_LEGAL_REVIEW_ABOVE_USES} uses`,
     ],
     ['tech.sales1@demo.sigil.local', 'employee (华夏科技 sales): may use the 华夏科技 contract seal'],
     ['tech.seal@demo.sigil.local', 'seal administrator (华夏科技): keeps its seals; approves their use'],
@@ -318,7 +327,8 @@ export async function seedDemo(ctx: AppContext, options: { password?: string } =
       name: '华夏控股集团 (Demo Group)',
       slug: DEMO_SLUG,
       headCompany: { name: hq.name, code: hq.code },
-      admin: { email: admin.email, name: admin.name, password },
+      // The demo's logins stay usable as printed, so it can be tried at once (the password is random per installation).
+      admin: { email: admin.email, name: admin.name, password, mustChangePassword: false },
     },
     actor,
   );

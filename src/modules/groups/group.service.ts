@@ -1,33 +1,19 @@
 import { newId } from '../../lib/ids.js';
 import { hashPassword } from '../../lib/secrets.js';
-import type { Db, Role } from '../../db/schema.js';
+import type { Db } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { recordAudit, type SystemActor } from '../audit/audit.service.js';
 import { defaultSodMatrix, rolePermissions, type Permission } from '../auth/permissions.js';
-import { assertWithin, type Actor } from '../auth/principal.js';
+import type { Actor } from '../auth/principal.js';
 import * as companies from '../companies/company.repository.js';
 import * as repo from './group.repository.js';
+import { normaliseSodMatrix } from './sod-matrix.js';
+import { installSodChangeFlow } from './sod-change.service.js';
 import { insertUser } from '../users/user.repository.js';
 import { insertAssignment } from '../roles/role.repository.js';
 
-export type SodMatrix = Array<[Role, Role]>;
-
-/** Sorted pairs without duplicates, so the stored matrix has one spelling. */
-export function normaliseSodMatrix(pairs: SodMatrix): SodMatrix {
-  const seen = new Map<string, [Role, Role]>();
-  for (const [a, b] of pairs) {
-    if (a === b) continue;
-    const pair: [Role, Role] = a < b ? [a, b] : [b, a];
-    seen.set(pair.join('|'), pair);
-  }
-  return [...seen.values()].sort((x, y) => x.join('|').localeCompare(y.join('|')));
-}
-
-/** The first role a person already holds that conflicts with `role`, by the group's matrix. */
-export function findSodConflict(matrix: SodMatrix, held: Role[], role: Role): Role | undefined {
-  return held.find((h) => h !== role && matrix.some(([a, b]) => (a === h && b === role) || (a === role && b === h)));
-}
+export { findSodConflict, normaliseSodMatrix, type SodMatrix } from './sod-matrix.js';
 
 export async function getGroupOverview(ctx: AppContext, groupId: string) {
   const group = await repo.findGroup(ctx.db, groupId);
@@ -44,38 +30,15 @@ export function describePermissions(actor: Actor): Array<{ permission: Permissio
   return [...out, ...actor.principal.keyGrants];
 }
 
-/**
- * Changing separation of duties loosens or tightens the strongest control in the
- * system, so only a system administrator over the whole group (the head company) may.
- */
-export async function setSodMatrix(ctx: AppContext, actor: Actor, pairs: SodMatrix): Promise<SodMatrix> {
-  const { principal } = actor;
-  const root = await companies.findRootCompany(ctx.db, principal.groupId);
-  if (!root) throw new AppError('company_not_found', 'Your group has no head company.');
-  assertWithin(principal, 'settings.write', root.path);
-  const next = normaliseSodMatrix(pairs);
-  return ctx.db.transaction().execute(async (trx) => {
-    const group = await repo.lockGroup(trx, principal.groupId);
-    await repo.updateSodMatrix(trx, principal.groupId, next);
-    await recordAudit(trx, {
-      groupId: principal.groupId,
-      actor,
-      event: {
-        action: 'group.sod_matrix_changed',
-        target: { type: 'group', id: principal.groupId },
-        companyId: null,
-        changes: { from: group.sodMatrix, to: next },
-      },
-    });
-    return next;
-  });
-}
-
 export interface CreateGroupInput {
   name: string;
   slug: string;
   headCompany: { name: string; code: string };
-  admin: { email: string; name: string; password: string };
+  /**
+   * `mustChangePassword`: the password is printed for someone else to hand on (`sigil group
+   * create`), so the administrator must change it at first sign-in; the demo's stay as printed.
+   */
+  admin: { email: string; name: string; password: string; mustChangePassword: boolean };
 }
 
 /**
@@ -124,6 +87,7 @@ export async function createGroup(db: Db, input: CreateGroupInput, actor: System
         changes: { name: input.headCompany.name, code: input.headCompany.code, parentId: null },
       },
     });
+    await installSodChangeFlow(trx, { groupId, headCompanyId: companyId, actor });
     await insertUser(trx, {
       id: adminId,
       groupId,
@@ -134,6 +98,7 @@ export async function createGroup(db: Db, input: CreateGroupInput, actor: System
       phone: null,
       locale: 'zh-CN',
       passwordHash,
+      mustChangePassword: input.admin.mustChangePassword,
     });
     await recordAudit(trx, {
       groupId,

@@ -27,6 +27,8 @@ export interface NotificationParams {
   'application.approved': ApplicationRef & { approverName: string | null };
   /** The applicant's application was rejected. */
   'application.rejected': ApplicationRef & { approverName: string; comment: string | null };
+  /** The applicant's pending application was closed: its seal was suspended, reported lost or destroyed. */
+  'application.closed': ApplicationRef & { step: 'suspend' | 'report_loss' | 'destroy' };
   /** The recipient is copied on an application. */
   'application.cc': ApplicationRef & { applicantName: string; reason: string };
   /** An approver transferred the task to the recipient. */
@@ -115,6 +117,24 @@ const templates: { [K in NotificationKind]: Record<Locale, Template<K>> } = {
       body: `${p.approverName} rejected your application to use ${seals.en(p.sealNames)}.${p.comment ? `\nComment: ${p.comment}` : ''}`,
       sms: `${p.approverName} rejected your application to use ${seals.en(p.sealNames)}.`,
     }),
+  },
+  'application.closed': {
+    'zh-CN': (p) => {
+      const what = { suspend: '已停用', report_loss: '已挂失', destroy: '已销毁' }[p.step];
+      return {
+        title: `您的用印申请已关闭：${seals['zh-CN'](p.sealNames)}${what}`,
+        body: `${seals['zh-CN'](p.sealNames)}${what}，您尚在审批中的用印申请已自动关闭，不能再被批准。如仍需用印，请改用其他印章重新申请。`,
+        sms: `${seals['zh-CN'](p.sealNames)}${what}，您的用印申请已关闭。`,
+      };
+    },
+    en: (p) => {
+      const what = { suspend: 'was suspended', report_loss: 'was reported lost', destroy: 'was destroyed' }[p.step];
+      return {
+        title: `Closed: your application to use ${seals.en(p.sealNames)}`,
+        body: `${seals.en(p.sealNames)} ${what}, so your application waiting for approval was closed and can no longer be approved. Apply again with another seal if you still need one.`,
+        sms: `${seals.en(p.sealNames)} ${what}; your application to use it was closed.`,
+      };
+    },
   },
   'application.cc': {
     'zh-CN': (p) => ({

@@ -108,3 +108,29 @@ export async function holdsRoleOver(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * Everyone of the group who holds both roles of a pair the matrix keeps apart (anywhere in the
+ * group: separation of duties looks at the person), with the pair, at most `limit` of them.
+ */
+export async function findConflictingHolders(
+  db: Db | Transaction,
+  q: { groupId: string; pairs: Array<[Role, Role]>; limit: number },
+): Promise<Array<{ userId: string; userName: string; roles: [Role, Role] }>> {
+  if (q.pairs.length === 0) return [];
+  const rows = await db
+    .selectFrom('role_assignments as a')
+    .innerJoin('role_assignments as b', (join) => join.onRef('b.user_id', '=', 'a.user_id'))
+    .innerJoin('users as u', 'u.id', 'a.user_id')
+    .select(['a.user_id as userId', 'u.name as userName', 'a.role as first', 'b.role as second'])
+    .distinct()
+    .where('a.group_id', '=', q.groupId)
+    .where(sql<boolean>`(a.role, b.role) in (${sql.join(q.pairs.map(([x, y]) => sql`(${x}, ${y})`))})`)
+    .orderBy('u.name')
+    .orderBy('a.user_id')
+    .orderBy('a.role')
+    .orderBy('b.role')
+    .limit(q.limit)
+    .execute();
+  return rows.map((r) => ({ userId: r.userId, userName: r.userName, roles: [r.first, r.second] }));
+}

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
-import { body, isoDate, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
+import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
 import { roles } from '../auth/permissions.js';
-import { getGroupOverview, setSodMatrix } from '../groups/group.service.js';
+import { getApplication } from '../approvals/approval.service.js';
+import { applicationSchema, idempotencyHeader } from '../approvals/approval.routes.js';
+import { getSodSettings, proposeSodChange } from '../groups/sod-change.service.js';
 import * as service from './role.service.js';
 
 const tags = ['roles'];
@@ -20,7 +22,24 @@ const assignmentSchema = z
   })
   .meta({ id: 'RoleAssignment' });
 
-const sodSchema = z.object({ pairs: z.array(z.tuple([role, role])) });
+const pairs = z.array(z.tuple([role, role]));
+const sodSchema = z
+  .object({
+    pairs,
+    pending: z
+      .object({
+        applicationId: z.string(),
+        pairs,
+        proposedBy: z.object({ id: z.string(), name: z.string() }),
+        proposedAt: isoDate,
+        reason: z.string(),
+      })
+      .nullable()
+      .describe(
+        'a proposed change waiting for a security auditor: to those who propose (settings.write) or audit (audit.read); otherwise null',
+      ),
+  })
+  .meta({ id: 'SeparationOfDuties' });
 
 export const roleRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.get('/role-assignments', {
@@ -58,20 +77,27 @@ export const roleRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   app.get('/settings/separation-of-duties', {
-    schema: { tags, summary: 'Pairs of roles one person may not hold together', response: { 200: sodSchema } },
-    handler: async (request) => {
-      const group = await getGroupOverview(ctx, actorOf(request).principal.groupId);
-      return { pairs: group.sodMatrix };
-    },
-  });
-
-  app.put('/settings/separation-of-duties', {
     schema: {
       tags,
-      summary: 'Change the separation-of-duties matrix (head-company system administrators only)',
-      body: body({ pairs: z.array(z.tuple([role, role])).max(20) }),
+      summary: 'Pairs of roles one person may not hold together, and a proposed change waiting for an auditor',
       response: { 200: sodSchema },
     },
-    handler: async (request) => ({ pairs: await setSodMatrix(ctx, actorOf(request), request.body.pairs) }),
+    handler: async (request) => getSodSettings(ctx, actorOf(request)),
+  });
+
+  app.post('/settings/separation-of-duties/proposals', {
+    schema: {
+      tags,
+      summary:
+        'Propose a new separation-of-duties matrix (head-company system administrators); it takes effect when a security auditor of the head company approves it',
+      headers: idempotencyHeader,
+      body: body({ pairs: pairs.max(20), reason: nonBlank(1000) }),
+      response: { 201: applicationSchema, 200: applicationSchema },
+    },
+    handler: async (request, reply) => {
+      const actor = actorOf(request);
+      const result = await proposeSodChange(ctx, actor, request.body, request.headers['idempotency-key'] ?? null);
+      return reply.status(result.created ? 201 : 200).send(await getApplication(ctx, actor, result.id));
+    },
   });
 };

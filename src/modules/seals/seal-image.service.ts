@@ -1,5 +1,5 @@
 import { findBlob } from '../../blobs/blob.repository.js';
-import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { isUploadedBy, readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
 import { isSha256Hex } from '../../blobs/blob-store.js';
 import type { Db, Transaction } from '../../db/schema.js';
 import { inspectSealImage, isSealImageType, type SealImageType } from '../../seal-image/inspect.js';
@@ -105,34 +105,47 @@ export async function uploadSealImage(
 }
 
 /**
- * A seal image's bytes for a caller who may see it: whoever stored it, the people on a
- * production application naming it, or anyone holding seals.read over a company with a seal
- * that shows it. Otherwise (another group's hash, or
- * one of this group's that the caller has no business with) the answer is the same not-found
- * as for a hash that does not exist: a hash must not work as a key to someone else's seal.
+ * A seal image the caller may see: whoever stored it, the people on a production application
+ * naming it, or anyone holding seals.read over a company with a seal that shows it. Otherwise
+ * (another group's hash, or one of this group's that the caller has no business with) the answer
+ * is the same not-found as for a hash that does not exist: a hash must not work as a key to
+ * someone else's seal.
  */
-export async function readSealImage(
+export async function getReadableSealImage(
   ctx: AppContext,
   actor: Actor,
   sha256: string,
-): Promise<{ sha256: string; mediaType: SealImageType; bytes: Buffer }> {
+): Promise<{ sha256: string; mediaType: SealImageType }> {
   const { principal } = actor;
   const blob = isSha256Hex(sha256) ? await findBlob(ctx.db, { groupId: principal.groupId, sha256 }) : undefined;
+  // Ownership is per upload: whoever stored these bytes (first or again) holds them.
+  const stored =
+    blob !== undefined && (await isUploadedBy(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
   // Someone on a production application naming the image (its approvers above all) sees the impression asked for.
   const onApplication =
     blob !== undefined &&
-    blob.createdBy !== principal.id &&
+    !stored &&
     principal.kind === 'user' &&
     (await repo.isImageOfApplicationFor(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
-  if (blob?.createdBy !== principal.id && !onApplication) {
+  if (!stored && !onApplication) {
     // Asked for whether or not the blob exists, so a refusal says nothing about the hash.
     const scope = scopeOf(principal, 'seals.read');
     if (!blob || !(await repo.isImageOfSealInScope(ctx.db, { groupId: principal.groupId, sha256, scope })))
       throw sealImageNotFound(sha256);
   }
   if (!isSealImageType(blob.mediaType)) throw sealImageNotFound(sha256);
-  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: principal.groupId, sha256 });
-  return { sha256, mediaType: blob.mediaType, bytes };
+  return { sha256, mediaType: blob.mediaType };
+}
+
+/** A seal image's bytes for a caller who may see it (`getReadableSealImage`). */
+export async function readSealImage(
+  ctx: AppContext,
+  actor: Actor,
+  sha256: string,
+): Promise<{ sha256: string; mediaType: SealImageType; bytes: Buffer }> {
+  const image = await getReadableSealImage(ctx, actor, sha256);
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: actor.principal.groupId, sha256 });
+  return { ...image, bytes };
 }
 
 /**

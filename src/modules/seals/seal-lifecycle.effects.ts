@@ -2,6 +2,8 @@ import type { LifecycleAction, SealKind, SealStatus, SealType, Transaction } fro
 import { AppError } from '../../server/errors.js';
 import { recordAudit, type AuditActor } from '../audit/audit.service.js';
 import { linkApplicationSeal } from '../approvals/approval.repository.js';
+import { closeSealUseApplications } from '../approvals/approval.closing.js';
+import type { AppContext } from '../../server/context.js';
 import * as repo from './seal.repository.js';
 import { insertSealWithCustodians } from './seal.service.js';
 import { getSealImage } from './seal-image.service.js';
@@ -49,6 +51,7 @@ export interface StepPayload {
  * under the seal's lock, since a seal may have moved on while the application waited.
  */
 export async function applyLifecycleStep(
+  ctx: Pick<AppContext, 'mailer' | 'sms'>,
   trx: Transaction,
   q: {
     groupId: string;
@@ -101,6 +104,17 @@ export async function applyLifecycleStep(
     );
   }
   const changes: Record<string, unknown> = {};
+  if (action === 'suspend' || action === 'report_loss' || action === 'destroy') {
+    // Seal-use applications still waiting for the seal end with it (closed, with the reason): none
+    // of them may be approved now, and for a physical seal an approval would issue a stamping ticket.
+    changes.closedApplicationIds = await closeSealUseApplications(ctx, trx, {
+      groupId: q.groupId,
+      seal: { id: p.sealId, name: locked.name },
+      step: action,
+      lifecycleApplicationId: q.application.id,
+      at: q.at,
+    });
+  }
   if (move.to) {
     await repo.updateSeal(trx, p.sealId, { status: move.to, status_changed_at: q.at });
     changes.status = move.to;

@@ -8,7 +8,7 @@ import { findUser } from '../users/user.repository.js';
 import { holdsRoleOver } from '../roles/role.repository.js';
 import { isSealCodeTaken } from './seal.repository.js';
 import { getSeal } from './seal.service.js';
-import { getSealImage } from './seal-image.service.js';
+import { getReadableSealImage } from './seal-image.service.js';
 import { lifecycleMoves, type ProductionPayload, type StepPayload } from './seal-lifecycle.effects.js';
 
 /** Custodians are seal administrators over the seal's company (or above it), and active. */
@@ -75,7 +75,8 @@ export async function applyForProduction(
     });
   }
   await checkCustodians(ctx, actor, input.custodianIds, company.path);
-  if (input.imageSha256) await getSealImage(ctx.db, { groupId: principal.groupId, sha256: input.imageSha256 });
+  // Only an image the applicant may see can be named: a hash is not a key to another company's impression.
+  if (input.imageSha256) await getReadableSealImage(ctx, actor, input.imageSha256);
   const payload: ProductionPayload = {
     companyId: company.id,
     name: input.name,
@@ -172,8 +173,8 @@ async function checkStep(ctx: AppContext, actor: Actor, sealId: string, input: O
         errors: [{ field: 'body.imageSha256', message: 'is only for a change' }],
       });
     }
-    // Checked again when the change is approved, as for production.
-    await getSealImage(ctx.db, { groupId: principal.groupId, sha256: input.imageSha256 });
+    // One the applicant may see; checked again (as the group's) when the change is approved, as for production.
+    await getReadableSealImage(ctx, actor, input.imageSha256);
   }
   const payload: StepPayload = {
     sealId,

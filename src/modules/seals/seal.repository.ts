@@ -139,10 +139,10 @@ export async function lockSeal(
   trx: Transaction,
   groupId: string,
   id: string,
-): Promise<{ status: SealStatus; companyId: string; imageSha256: string | null } | undefined> {
+): Promise<{ name: string; status: SealStatus; companyId: string; imageSha256: string | null } | undefined> {
   return trx
     .selectFrom('seals')
-    .select(['status', 'company_id as companyId', 'image_sha256 as imageSha256'])
+    .select(['name', 'status', 'company_id as companyId', 'image_sha256 as imageSha256'])
     .where('group_id', '=', groupId)
     .where('id', '=', id)
     .forUpdate()

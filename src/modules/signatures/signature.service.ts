@@ -1,11 +1,11 @@
 // Applying seals (and personal signatures) to stored documents, verifying uploaded PDFs, and
 // answering whether the archive holds a file. Every use of a seal rests on a grant (through
 // decideSealUse) or an approved authorization, checked and counted in the transaction that signs.
-import type { Transaction } from '../../db/schema.js';
+import type { Db, Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { getGroupBlob, readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { findGroupBlob, isUploadedBy, readGroupBlob, storeBlob, type BlobRecord } from '../../blobs/blob.service.js';
 import { signPdf, type CrossPageAppearance, type PadesLevel, type VisibleAppearance } from '../../signing/pades.js';
 import { prepareImage } from '../../signing/pdf/image.js';
 import { PdfDocument } from '../../signing/pdf/parser.js';
@@ -36,29 +36,46 @@ interface ReadableDocument {
 }
 
 /**
- * A PDF of the caller's group that the caller may read: one they uploaded, one named by an
- * application they applied for, approve or are copied on, or a signed output of either (or of
- * a chain they signed in). Anything else answers as not found, like another group's file.
+ * Whether a person may read a stored file of their group, and the original it was signed from:
+ * they uploaded it (or that original) themselves, signed in its chain, or take part in an
+ * application naming the original (its applicant, an approver, copied). Ownership is per
+ * upload: the second person to upload the same bytes holds them as much as the first.
+ */
+export async function findReadableDocument(
+  db: Db | Transaction,
+  q: { groupId: string; userId: string; sha256: string },
+): Promise<{ blob: BlobRecord; original: BlobRecord } | undefined> {
+  const { groupId, userId, sha256 } = q;
+  const blob = await findGroupBlob(db, { groupId, sha256 });
+  if (!blob) return undefined;
+  const originalSha256 = (await repo.findOriginal(db, { groupId, sha256 })) ?? sha256;
+  const original = originalSha256 === sha256 ? blob : await findGroupBlob(db, { groupId, sha256: originalSha256 });
+  if (!original) return undefined;
+  const readable =
+    (await isUploadedBy(db, { groupId, sha256, userId })) ||
+    (originalSha256 !== sha256 && (await isUploadedBy(db, { groupId, sha256: originalSha256, userId }))) ||
+    (await repo.hasSignedChain(db, { groupId, originalSha256, userId })) ||
+    (await repo.isDocumentOfApplicationOf(db, { groupId, sha256: originalSha256, userId }));
+  return readable ? { blob, original } : undefined;
+}
+
+/**
+ * A PDF of the caller's group that the caller may read (`findReadableDocument`). Anything else
+ * answers as not found, like another group's file.
  */
 async function getReadableDocument(ctx: AppContext, actor: Actor, sha256: string): Promise<ReadableDocument> {
   const { principal } = actor;
   const userId = requireUser(principal);
-  const groupId = principal.groupId;
-  const blob = await getGroupBlob(ctx.db, { groupId, sha256 });
-  const originalSha256 = (await repo.findOriginal(ctx.db, { groupId, sha256 })) ?? sha256;
-  const original = originalSha256 === sha256 ? blob : await getGroupBlob(ctx.db, { groupId, sha256: originalSha256 });
-  const readable =
-    original.createdBy === userId ||
-    (await repo.hasSignedChain(ctx.db, { groupId, originalSha256, userId })) ||
-    (await repo.isDocumentOfApplicationOf(ctx.db, { groupId, sha256: originalSha256, userId }));
-  if (!readable) throw new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
+  const found = await findReadableDocument(ctx.db, { groupId: principal.groupId, userId, sha256 });
+  if (!found) throw new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
+  const { blob, original } = found;
   if (blob.mediaType !== 'application/pdf')
     throw new AppError(
       'file_type_mismatch',
       `The file is ${blob.mediaType}, not a PDF; only PDF documents can be signed.`,
       { errors: [{ field: 'body.documentSha256', message: 'is not a PDF' }] },
     );
-  return { sha256, originalSha256, name: original.originalName };
+  return { sha256, originalSha256: original.sha256, name: original.originalName };
 }
 
 // ---------------------------------------------------------------- the authority to use a seal

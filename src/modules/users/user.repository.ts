@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db, Transaction, UserStatus, UsersTable } from '../../db/schema.js';
+import type { Db, Role, Transaction, UserStatus, UsersTable } from '../../db/schema.js';
 import { escapeLike, inScope } from '../../db/scope.js';
 import { isoTimestamp, readJsonPage, Statement, type JsonPage } from '../../db/json-page.js';
 import type { Updateable } from 'kysely';
@@ -115,6 +115,8 @@ export async function insertUser(
     phone: string | null;
     locale: 'zh-CN' | 'en';
     passwordHash: string;
+    /** Someone else chose the password: the person must change it before anything else. */
+    mustChangePassword?: boolean;
   },
 ): Promise<void> {
   await trx
@@ -130,6 +132,7 @@ export async function insertUser(
       locale: row.locale,
       status: 'active',
       password_hash: row.passwordHash,
+      must_change_password: row.mustChangePassword ?? false,
       locked_until: null,
       totp_secret: null,
       totp_last_step: null,
@@ -214,7 +217,19 @@ export async function findUserDepartmentIds(db: Db | Transaction, userId: string
  * Active people in the company line of `path`: its company, the companies below it and those
  * above it (never a sibling's). The directory any employee may search to pick an approver.
  */
-export async function findPeople(db: Db, q: { groupId: string; path: string; q?: string | undefined; limit: number }) {
+/** Active people of a company line (the company at `path`, those below and above it), by name or e-mail; `exclude` leaves people out. */
+export async function findPeople(
+  db: Db,
+  q: {
+    groupId: string;
+    path: string;
+    q?: string | undefined;
+    limit: number;
+    exclude?: string[];
+    /** Only people holding this role over the company at `companyPath` (assigned there or above it). */
+    holding?: { role: Role; companyPath: string };
+  },
+) {
   let query = db
     .selectFrom('users as u')
     .innerJoin('companies as c', 'c.id', 'u.company_id')
@@ -226,5 +241,19 @@ export async function findPeople(db: Db, q: { groupId: string; path: string; q?:
     const pattern = `%${escapeLike(q.q)}%`;
     query = query.where((eb) => eb.or([eb('u.name', 'ilike', pattern), eb('u.email', 'ilike', pattern)]));
   }
+  if (q.exclude && q.exclude.length > 0) query = query.where('u.id', 'not in', q.exclude);
+  const holding = q.holding;
+  if (holding)
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('role_assignments as r')
+          .innerJoin('companies as rc', 'rc.id', 'r.company_id')
+          .select('r.id')
+          .whereRef('r.user_id', '=', 'u.id')
+          .where('r.role', '=', holding.role)
+          .where(sql<boolean>`${holding.companyPath} like rc.path || '%'`),
+      ),
+    );
   return query.orderBy('u.name').orderBy('u.id').limit(q.limit).execute();
 }

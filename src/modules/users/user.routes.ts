@@ -24,6 +24,7 @@ const tags = ['organisation'];
 
 export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.get('/me', {
+    config: { beforePasswordChange: true },
     schema: { tags: ['me'], summary: 'Who I am: profile, group, roles and permissions', response: { 200: meSchema } },
     handler: async (request) => {
       const actor = actorOf(request);
@@ -53,11 +54,13 @@ export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
           permission: p.permission,
           companyId: byPath.get(p.companyPath) ?? '',
         })),
+        passwordChangeRequired: request.passwordChangeRequired,
       };
     },
   });
 
   app.patch('/me', {
+    config: { beforePasswordChange: true },
     schema: { tags: ['me'], summary: 'Change my language or phone', body: updateMeBody, response: { 200: userSchema } },
     handler: async (request) =>
       service.presentUser(await service.updateMe(ctx, actorOf(request), request.body), ctx.now()),

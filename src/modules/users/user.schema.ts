@@ -89,6 +89,9 @@ export const meSchema = z.object({
   company: z.object({ id: z.string(), name: z.string() }),
   roles: z.array(userRoleSchema),
   permissions: z.array(z.object({ permission: z.string(), companyId: z.string() })),
+  passwordChangeRequired: z
+    .boolean()
+    .describe('the password was chosen by someone else: change it (POST /me/password) before anything else'),
 });
 
 export const updateMeBody = body({ locale: locale.optional(), phone: phone.nullable().optional() });

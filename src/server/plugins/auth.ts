@@ -8,9 +8,16 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** `public`: no credentials needed. Absent: a live session or API key is required. */
     auth?: 'public';
+    /**
+     * The route answers a session whose password must be changed first (to change it, see who
+     * one is, set one's language, sign out); every other route refuses it.
+     */
+    beforePasswordChange?: true;
   }
   interface FastifyRequest {
     actor: Actor | null;
+    /** The caller must change their password before anything else (see `beforePasswordChange`). */
+    passwordChangeRequired: boolean;
   }
 }
 
@@ -22,6 +29,7 @@ const BEARER = /^Bearer\s+(\S+)$/i;
  */
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('actor', null);
+  app.decorateRequest('passwordChangeRequired', false);
   app.addHook('onRequest', async (request) => {
     const routeAuth = request.routeOptions.config.auth;
     if (routeAuth === 'public' || !request.routeOptions.url?.startsWith('/api/v1/')) return;
@@ -32,6 +40,12 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
       throw new AppError('unauthenticated', 'Your session has ended or the key is not valid; sign in again.');
     if (resolved.mfaPending)
       throw new AppError('mfa_required', 'Finish signing in with your authenticator code first.');
+    if (resolved.passwordChangeRequired && !request.routeOptions.config.beforePasswordChange)
+      throw new AppError(
+        'password_change_required',
+        'Change the password you were given first (POST /api/v1/me/password); until then nothing else is answered.',
+      );
+    request.passwordChangeRequired = resolved.passwordChangeRequired;
     request.actor = {
       principal: resolved.principal,
       ip: request.ip ?? null,

@@ -6,6 +6,7 @@ const applicationTone: Record<ApplicationStatus, string> = {
   approved: 'ok',
   rejected: 'danger',
   withdrawn: 'muted',
+  closed: 'muted',
 };
 const taskTone: Record<TaskStatus, string> = {
   pending: 'info',
@@ -58,6 +59,7 @@ export function PurposeTag({
   lifecycleAction?: LifecycleAction | null;
 }) {
   const { t, tx } = useI18n();
+  if (purpose === 'sod_change') return <span className="tag">{t('sodChange.tag')}</span>;
   if (purpose !== 'lifecycle') return <CategoryTag category={category} />;
   return (
     <span className="tag" data-lifecycle={lifecycleAction ?? ''}>

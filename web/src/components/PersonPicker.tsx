@@ -8,6 +8,7 @@ import { Icon } from './Icons';
  * Chooses one person. With `canSearch` (org.read) it searches the directory by name,
  * e-mail or phone; without it, it offers only the `known` people (e.g. those already on
  * an application), so a person without directory access still gets a useful choice.
+ * `search` replaces the directory with a search of its own (e.g. the people who may take a task).
  */
 export function PersonPicker({
   value,
@@ -19,6 +20,7 @@ export function PersonPicker({
   id,
   testId = 'person-picker',
   invalid,
+  search,
 }: {
   value: Person | null;
   onChange: (person: Person | null) => void;
@@ -29,6 +31,7 @@ export function PersonPicker({
   id?: string;
   testId?: string;
   invalid?: boolean;
+  search?: (q: string, signal: AbortSignal) => Promise<Array<Person & { detail?: string }>>;
 }) {
   const { t } = useI18n();
   const [text, setText] = useState('');
@@ -39,12 +42,14 @@ export function PersonPicker({
     return () => clearTimeout(timer);
   }, [text]);
 
-  const search = useQuery(
+  const results = useQuery(
     (signal) =>
       canSearch && q
-        ? api
-            .users({ q, status: 'active', limit: 20 }, signal)
-            .then((page) => page.items.map((u) => ({ id: u.id, name: u.name, detail: u.email })))
+        ? search
+          ? search(q, signal)
+          : api
+              .users({ q, status: 'active', limit: 20 }, signal)
+              .then((page) => page.items.map((u) => ({ id: u.id, name: u.name, detail: u.email })))
         : Promise.resolve(null),
     [canSearch, q],
   );
@@ -52,7 +57,7 @@ export function PersonPicker({
   const knownChoices = known.filter(
     (p, index) => !excluded.has(p.id) && known.findIndex((o) => o.id === p.id) === index,
   );
-  const found = (search.data ?? []).filter((p) => !excluded.has(p.id));
+  const found = (results.data ?? []).filter((p) => !excluded.has(p.id));
 
   const option = (person: Person & { detail?: string }) => {
     const chosen = value?.id === person.id;
@@ -97,7 +102,7 @@ export function PersonPicker({
               data-testid={`${testId}-search`}
             />
           </div>
-          {q && !search.loading && found.length === 0 && <p className="muted small picker-note">{t('people.none')}</p>}
+          {q && !results.loading && found.length === 0 && <p className="muted small picker-note">{t('people.none')}</p>}
           {found.length > 0 && <ul className="person-list">{found.map(option)}</ul>}
           {!q && knownChoices.length === 0 && <p className="muted small picker-note">{t('people.typeToSearch')}</p>}
         </>

@@ -11,12 +11,16 @@ export function ProblemMessage({ error, testId = 'problem' }: { error: ApiError 
   const i18n = useI18n();
   const { t, locale } = i18n;
   if (!error) return null;
-  const { code, detail, roles } = error.problem;
+  const { code, detail, roles, conflicts } = error.problem;
 
   if (code === 'sod_conflict') {
     const [held, wanted] = Array.isArray(roles) ? roles : [];
     const a = held ? roleName(i18n, held) : '';
     const b = wanted ? roleName(i18n, wanted) : '';
+    // A change of the matrix names every account that would hold a pair it keeps apart.
+    const accounts = Array.isArray(conflicts)
+      ? (conflicts as Array<{ userId: string; userName: string; roles: string[] }>)
+      : [];
     return (
       <div className="alert alert-error" role="alert" data-testid={testId} data-code={code}>
         <Icon name="alert" size={20} className="alert-icon" />
@@ -26,6 +30,18 @@ export function ProblemMessage({ error, testId = 'problem' }: { error: ApiError 
             <p data-testid="sod-roles">
               {t('sod.conflict', { a, b })} {locale === 'zh-CN' && t('sod.held', { a, b })}
             </p>
+          )}
+          {accounts.length > 0 && (
+            <>
+              <p>{t('sod.conflictAccounts')}</p>
+              <ul data-testid="sod-conflicts">
+                {accounts.map((c) => (
+                  <li key={`${c.userId}|${c.roles.join('|')}`}>
+                    {c.userName}: {c.roles.map((r) => roleName(i18n, r)).join(' / ')}
+                  </li>
+                ))}
+              </ul>
+            </>
           )}
           <p className={locale === 'zh-CN' ? 'muted small' : undefined}>{detail}</p>
         </div>

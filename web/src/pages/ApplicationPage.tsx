@@ -11,9 +11,9 @@ import { ProblemMessage } from '../components/ProblemMessage';
 import { signedFileName } from '../components/StampResult';
 import { useToast } from '../components/Toast';
 import { useMutation, useQuery } from '../hooks';
-import { listOf, sealKindName, sealTypeName, useI18n, type I18n } from '../i18n';
+import { listOf, roleName, sealKindName, sealTypeName, useI18n, type I18n } from '../i18n';
 import { href, Link } from '../router';
-import { usePermissionSet, useSession } from '../session';
+import { useSession } from '../session';
 import { latestCopy } from './StampPage';
 
 /**
@@ -52,6 +52,9 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
 
   const mine = application.applicantId === me.user.id;
   const lifecycle = application.purpose === 'lifecycle';
+  const sodChange = application.purpose === 'sod_change';
+  /** Neither seals nor uses: what it changes is shown on its own. */
+  const aboutSeals = !lifecycle && !sodChange;
   const myTask =
     application.status === 'pending'
       ? application.tasks.find((task) => task.assigneeId === me.user.id && task.status === 'pending')
@@ -70,12 +73,18 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       <div className="page-header">
         <div className="page-heading">
           <h1 data-testid="page-title">
-            {lifecycle ? t(`lifecycle.heading.${application.lifecycleAction ?? 'produce'}`) : t('application.heading')}
+            {lifecycle
+              ? t(`lifecycle.heading.${application.lifecycleAction ?? 'produce'}`)
+              : sodChange
+                ? t('sodChange.heading')
+                : t('application.heading')}
           </h1>
           <div className="detail-sub">
             <ApplicationStatusBadge status={application.status} />
             {lifecycle ? (
               <span className="tag">{t('lifecycle.tag')}</span>
+            ) : sodChange ? (
+              <span className="tag">{t('sodChange.tag')}</span>
             ) : (
               <CategoryTag category={application.category} />
             )}
@@ -96,6 +105,16 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
         )}
       </div>
 
+      {application.status === 'closed' && (
+        <div className="alert alert-info" role="status" data-testid="application-closed">
+          <Icon name="alert" size={20} className="alert-icon" />
+          <div>
+            <p>{t('application.closedBecause')}</p>
+            {application.closedReason && <p className="muted small">{application.closedReason}</p>}
+          </div>
+        </div>
+      )}
+
       {overtaken && (
         <div className="alert alert-info" role="status" data-testid="decision-overtaken">
           <Icon name="alert" size={20} className="alert-icon" />
@@ -111,7 +130,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
               {application.reason}
             </dd>
           </div>
-          {!lifecycle && (
+          {aboutSeals && (
             <div className="fact-full">
               <dt>{t('application.seals')}</dt>
               <dd>
@@ -135,7 +154,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
             <dt>{t('application.applicant')}</dt>
             <dd data-testid="application-applicant">{application.applicantName}</dd>
           </div>
-          {!lifecycle && (
+          {aboutSeals && (
             <div>
               <dt>{t('application.uses')}</dt>
               <dd data-testid="application-uses">{application.uses}</dd>
@@ -167,6 +186,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       </section>
 
       {lifecycle && <LifecycleFacts application={application} />}
+      {sodChange && <SodChangeFacts application={application} />}
 
       {myTask && (
         <DecisionCard
@@ -333,10 +353,14 @@ function Timeline({ application }: { application: Application }) {
                   {application.status === 'approved'
                     ? application.purpose === 'lifecycle'
                       ? t('lifecycle.endApproved')
-                      : t('application.endApproved')
+                      : application.purpose === 'sod_change'
+                        ? t('sodChange.endApproved')
+                        : t('application.endApproved')
                     : application.status === 'rejected'
                       ? t('application.endRejected')
-                      : t('application.endWithdrawn')}
+                      : application.status === 'closed'
+                        ? t('application.endClosed')
+                        : t('application.endWithdrawn')}
                 </strong>
               </div>
               {application.decidedAt && <div className="muted small">{i18n.formatDate(application.decidedAt)}</div>}
@@ -370,6 +394,50 @@ function Authorizations({ application }: { application: Application }) {
           </li>
         ))}
       </ul>
+    </section>
+  );
+}
+
+/** A proposed separation-of-duties matrix against the one in force when it was proposed: what it adds, removes and keeps. */
+function SodChangeFacts({ application }: { application: Application }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const asPairs = (value: unknown) => (Array.isArray(value) ? (value as Array<[string, string]>) : []);
+  const key = ([a, b]: [string, string]) => [a, b].sort().join('|');
+  const asked = asPairs(application.payload.pairs);
+  const before = new Set(asPairs(application.payload.from).map(key));
+  const after = new Set(asked.map(key));
+  const removed = asPairs(application.payload.from).filter((p) => !after.has(key(p)));
+  const line = ([a, b]: [string, string]) => `${roleName(i18n, a)} / ${roleName(i18n, b)}`;
+  const group = (label: string, pairs: Array<[string, string]>, testId: string) =>
+    pairs.length > 0 && (
+      <div className="fact-full" data-testid={testId}>
+        <dt>{label}</dt>
+        <dd>
+          <ul>
+            {pairs.map((p) => (
+              <li key={key(p)}>{line(p)}</li>
+            ))}
+          </ul>
+        </dd>
+      </div>
+    );
+  return (
+    <section className="card" data-testid="sod-change-facts">
+      <h2>{t('sodChange.title')}</h2>
+      <dl className="facts facts-wide">
+        {group(
+          t('sodChange.added'),
+          asked.filter((p) => !before.has(key(p))),
+          'sod-change-added',
+        )}
+        {group(t('sodChange.removed'), removed, 'sod-change-removed')}
+        {group(
+          t('sodChange.unchanged'),
+          asked.filter((p) => before.has(key(p))),
+          'sod-change-unchanged',
+        )}
+      </dl>
     </section>
   );
 }
@@ -513,8 +581,9 @@ function DecisionCard({
 }
 
 /**
- * Transfer (转交): someone who can search the directory (org.read) finds anyone; anyone
- * else chooses among the people already on the application (its approvers and CC).
+ * Transfer (转交) to someone who may take the task: the server offers them (people of the
+ * application's company line who are not its applicant and decide no other level of it), the
+ * first few at once and the rest by name or e-mail.
  */
 function TransferDialog({
   application,
@@ -530,15 +599,13 @@ function TransferDialog({
   onOvertaken: (error: ApiError) => void;
 }) {
   const { t, fieldText } = useI18n();
-  const permissions = usePermissionSet();
   const [to, setTo] = useState<Person | null>(null);
   const [comment, setComment] = useState('');
   const [attempted, setAttempted] = useState(false);
-  const known: Person[] = [
-    ...application.plan.levels.flatMap((l) => l.approvers),
-    ...application.tasks.map((x) => ({ id: x.assigneeId, name: x.assigneeName })),
-    ...application.cc,
-  ];
+  const candidates = useQuery((signal) => api.transferCandidates(task.id, { limit: 50 }, signal), [task.id]);
+  const asPeople = (items: Array<Person & { companyName: string }>) =>
+    items.map((p) => ({ id: p.id, name: p.name, detail: p.companyName }));
+  const known: Person[] = asPeople(candidates.data?.items ?? []);
   const save = useMutation(
     async () => {
       try {
@@ -591,7 +658,8 @@ function TransferDialog({
             setTo(p);
             save.reset();
           }}
-          canSearch={permissions.has('org.read')}
+          canSearch
+          search={(q, signal) => api.transferCandidates(task.id, { q }, signal).then((page) => asPeople(page.items))}
           known={known}
           knownLabel={t('decision.transferKnown')}
           exclude={[application.applicantId, task.assigneeId]}

@@ -70,7 +70,7 @@ export function ApplicationsPage() {
                   <span className="entry-meta">
                     <PurposeTag purpose={a.purpose} category={a.category} lifecycleAction={a.lifecycleAction} />
                     {a.sealNames.length > 0 && <span className="entry-seals">{a.sealNames.join(' · ')}</span>}
-                    {a.purpose !== 'lifecycle' && <span>{t('application.usesCount', { n: a.uses })}</span>}
+                    {a.purpose === 'seal_use' && <span>{t('application.usesCount', { n: a.uses })}</span>}
                     <span>{i18n.formatDate(a.createdAt)}</span>
                   </span>
                   <Icon name="chevron" size={16} className="entry-arrow" />

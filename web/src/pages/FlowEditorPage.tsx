@@ -206,6 +206,7 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
   const [cc, setCc] = useState<ApproverDraft[]>(() =>
     flow ? flow.definition.cc.map((a) => approverDraft(a, flow.companyId)) : [],
   );
+  const [allowSame, setAllowSame] = useState(flow?.definition.allowSameApproverAcrossLevels ?? false);
   const [attempted, setAttempted] = useState(false);
   const [archiving, setArchiving] = useState(false);
 
@@ -224,7 +225,11 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
   );
 
   const category = categoryChoice === CUSTOM ? `custom:${customName.trim()}` : categoryChoice;
-  const definition = (): FlowDefinition => ({ levels: levels.map(toLevel), cc: cc.map(toSpec) });
+  const definition = (): FlowDefinition => ({
+    levels: levels.map(toLevel),
+    cc: cc.map(toSpec),
+    allowSameApproverAcrossLevels: allowSame,
+  });
 
   // What is wrong, keyed like the server's field paths without `body.` and `definition.`.
   const problems: Record<string, string> = {};
@@ -712,6 +717,21 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
             <Icon name="plus" size={15} />
             {t('flow.addCc')}
           </button>
+        </section>
+
+        <section className="card" data-testid="flow-two-person">
+          <h2>{t('flow.twoPerson')}</h2>
+          <p className="muted small">{t('flow.twoPersonHint')}</p>
+          <label className="toolbar-check">
+            <input
+              type="checkbox"
+              checked={allowSame}
+              onChange={(e) => setAllowSame(e.target.checked)}
+              disabled={archived}
+              data-testid="flow-allow-same-approver"
+            />
+            {t('flow.allowSameApprover')}
+          </label>
         </section>
 
         {!archived && (

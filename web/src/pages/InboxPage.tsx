@@ -80,7 +80,7 @@ export function InboxPage() {
                   <span className="entry-meta">
                     <PurposeTag purpose={task.purpose} category={task.category} />
                     {task.sealNames.length > 0 && <span className="entry-seals">{task.sealNames.join(' · ')}</span>}
-                    {task.purpose !== 'lifecycle' && <span>{t('application.usesCount', { n: task.uses })}</span>}
+                    {task.purpose === 'seal_use' && <span>{t('application.usesCount', { n: task.uses })}</span>}
                     <span>{i18n.formatDate(task.submittedAt)}</span>
                     {task.via === 'delegation' && task.onBehalfOfName && (
                       <span>{t('via.delegation', { name: task.onBehalfOfName })}</span>
