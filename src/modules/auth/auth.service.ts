@@ -127,6 +127,52 @@ async function countFailure(
 }
 
 /**
+ * A failed attempt on a known account: counted for the client and for all clients, kept on the
+ * account, and audited; when the slowdown for all clients begins, that is audited too, so
+ * administrators see it (and may lift it).
+ */
+async function recordSignInFailure(
+  ctx: AppContext,
+  trx: Transaction,
+  attempt: {
+    user: NonNullable<Awaited<ReturnType<typeof repo.findLoginUser>>>;
+    meta: RequestMeta;
+    key: ThrottleKey;
+    now: Date;
+    reason: 'inactive' | 'bad_password' | 'bad_totp';
+  },
+): Promise<void> {
+  const { user, meta, key, now, reason } = attempt;
+  const failure = await countFailure(ctx, trx, key, now);
+  const actor = selfActor(user, meta);
+  const target = { type: 'user' as const, id: user.id };
+  await repo.recordFailedLogin(trx, user.id, failure.fromAll, failure.allClientsWaitUntil);
+  await recordAudit(trx, {
+    groupId: user.groupId,
+    actor,
+    at: now,
+    event: {
+      action: 'auth.sign_in_failed',
+      target,
+      companyId: user.companyId,
+      changes: { reason, failedAttempts: failure.fromClient },
+    },
+  });
+  if (failure.allClientsWaitUntil && failure.fromAll === ctx.config.signIn.accountAttempts)
+    await recordAudit(trx, {
+      groupId: user.groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'auth.locked_out',
+        target,
+        companyId: user.companyId,
+        changes: { until: failure.allClientsWaitUntil.toISOString(), failedAttempts: failure.fromAll },
+      },
+    });
+}
+
+/**
  * Password sign-in. Failed attempts slow down, they never lock: one client's failures for an
  * address make only that client wait (exponentially), and only many failures from all clients
  * slow down the clients the account has not signed in from. So nobody can lock another person
@@ -149,39 +195,15 @@ export async function signIn(
     const now = ctx.now();
     const user = candidate ? await repo.findLoginUser(trx, { id: candidate.id }, { lock: true }) : undefined;
     if (!user || user.status !== 'active' || !passwordOk) {
-      const failure = await countFailure(ctx, trx, key, now);
-      if (user) {
-        const actor = selfActor(user, meta);
-        const target = { type: 'user' as const, id: user.id };
-        await repo.recordFailedLogin(trx, user.id, failure.fromAll, failure.allClientsWaitUntil);
-        await recordAudit(trx, {
-          groupId: user.groupId,
-          actor,
-          at: now,
-          event: {
-            action: 'auth.sign_in_failed',
-            target,
-            companyId: user.companyId,
-            changes: {
-              reason: user.status !== 'active' ? 'inactive' : 'bad_password',
-              failedAttempts: failure.fromClient,
-            },
-          },
+      if (user)
+        await recordSignInFailure(ctx, trx, {
+          user,
+          meta,
+          key,
+          now,
+          reason: user.status !== 'active' ? 'inactive' : 'bad_password',
         });
-        // The slowdown for all clients begins: administrators see it (and may lift it).
-        if (failure.allClientsWaitUntil && failure.fromAll === ctx.config.signIn.accountAttempts)
-          await recordAudit(trx, {
-            groupId: user.groupId,
-            actor,
-            at: now,
-            event: {
-              action: 'auth.locked_out',
-              target,
-              companyId: user.companyId,
-              changes: { until: failure.allClientsWaitUntil.toISOString(), failedAttempts: failure.fromAll },
-            },
-          });
-      }
+      else await countFailure(ctx, trx, key, now);
       return { error: invalidCredentials() };
     }
     const actor = selfActor(user, meta);
@@ -275,19 +297,7 @@ export async function completeTotpSignIn(
     const secret = openSecret(ctx.masterKey, user.totpSecret, TOTP_CONTEXT).toString('utf8');
     const step = matchTotp(secret, input.code, now);
     if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) {
-      const failure = await countFailure(ctx, trx, key, now);
-      await repo.recordFailedLogin(trx, user.id, failure.fromAll, failure.allClientsWaitUntil);
-      await recordAudit(trx, {
-        groupId: user.groupId,
-        actor,
-        at: now,
-        event: {
-          action: 'auth.sign_in_failed',
-          target,
-          companyId: user.companyId,
-          changes: { reason: 'bad_totp', failedAttempts: failure.fromClient },
-        },
-      });
+      await recordSignInFailure(ctx, trx, { user, meta, key, now, reason: 'bad_totp' });
       return {
         error: new AppError(
           'invalid_totp',
