@@ -3,7 +3,7 @@ import { ConfigError, parseConfig, type Config } from '../server/config.js';
 import { ensureDemo, formatLogins, openRuntime, startRuntime } from '../server/runtime.js';
 import { migrateDown } from '../db/migrate.js';
 import { findGroupBySlug } from '../modules/groups/group.repository.js';
-import { verifyChain } from '../modules/audit/audit.service.js';
+import { verifyLog } from '../modules/audit/audit.verify.js';
 import { sealAllPending } from '../modules/audit/audit.sealer.js';
 import { createGroup } from '../modules/groups/group.service.js';
 import { randomBytes } from 'node:crypto';
@@ -158,10 +158,16 @@ export function buildCli(): Command {
       try {
         const group = await findGroupBySlug(ctx.db, options.group);
         if (!group) throw new UsageError(`no group with slug ${options.group}`);
-        const report = await verifyChain(ctx.db, group.id);
+        const report = await verifyLog(ctx, group.id);
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else if (report.intact)
-          process.stdout.write(`intact: ${report.checked} events verified, head at ${report.headSeq}\n`);
+          process.stdout.write(
+            `intact: ${report.checked} events verified, head at ${report.headSeq}; ${
+              report.checkpoint
+                ? `signed checkpoint of ${report.checkpoint.treeSize} places at ${report.checkpoint.signedAt.toISOString()}`
+                : 'no signed checkpoint yet'
+            }\n`,
+          );
         else
           process.stdout.write(
             `NOT INTACT: ${report.firstProblem?.kind} at event ${report.firstProblem?.seq} — ${report.firstProblem?.detail}\n`,
