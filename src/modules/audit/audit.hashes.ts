@@ -5,6 +5,9 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import type { AuditRow, PendingAuditEvent } from './audit.repository.js';
 
+/** The hash before a chain's first place. */
+export const GENESIS_HASH = '0'.repeat(64);
+
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** What a stored event says: every field but the group and its place in the chain, as the server hashed it (versions 1 to 3). */
