@@ -323,45 +323,58 @@ export async function checkLinkRange(
   range: { groupId: string; after: number; through: number; previousHash: string | null },
 ): Promise<LinkRangeCheck> {
   const { groupId, after, through, previousHash } = range;
-  const { rows } = await sql<{
-    last_place: number | null;
-    count: number;
-    place: number | null;
-    kind: LinkProblemKind | null;
-    before_place: number | null;
-    event_seq: number | null;
-    event_id: string | null;
-  }>`
-    with l as (
-      select seq as place, event_seq, prev_hash, hash,
-             coalesce(lag(seq) over w, ${after}::bigint) as before_place,
-             coalesce(lag(hash) over w, ${previousHash}::text) as before_hash
-      from audit_links
-      where group_id = ${groupId} and seq >= ${after} and seq <= ${through}
-      window w as (order by seq)
-    ), checked as (
-      select l.place, l.before_place, l.event_seq, e.id as event_id,
-        case
-          when l.before_place <> l.place - 1 then 'gap'
-          when l.prev_hash is distinct from l.before_hash then 'unlinked'
-          when e.seq is null then 'missing'
-          when e.chain_version not in (3, 4) or l.hash is distinct from encode(sha256(convert_to(
-                 l.prev_hash || ':' || l.place::text || ':' ||
-                 case when e.chain_version = 3 then e.content_hash
-                      else encode(sha256(convert_to(sigil_audit_said(e), 'UTF8')), 'hex') end, 'UTF8')), 'hex') then 'altered'
-          when n.hash is distinct from sha256('\\x00'::bytea || decode(l.hash, 'hex')) then 'leaf'
-        end as kind
-      from l
-      left join audit_events e on e.group_id = ${groupId} and e.seq = l.event_seq
-      left join audit_tree_nodes n on n.group_id = ${groupId} and n.level = 0 and n.idx = l.place - 1
-      where l.place > ${after}
-    )
-    select (select max(place) from l where place > ${after}) as last_place,
-           (select count(*) from l where place > ${after})::integer as count,
-           p.place, p.kind, p.before_place, p.event_seq, p.event_id
-    from (select 1) as one
-    left join lateral (select * from checked where kind is not null order by place limit 1) p on true
-  `.execute(db);
+  // The range's events and leaves are read by range too (the events' seqs between the lowest and
+  // highest its links name), not looked up one by one nor scanned whole; a range's hash tables
+  // fit in memory.
+  const { rows } = await db.transaction().execute(async (trx) => {
+    await sql`set local work_mem = '64MB'`.execute(trx);
+    return sql<{
+      last_place: number | null;
+      count: number;
+      place: number | null;
+      kind: LinkProblemKind | null;
+      before_place: number | null;
+      event_seq: number | null;
+      event_id: string | null;
+    }>`
+      with l as (
+        select seq as place, event_seq, prev_hash, hash,
+               coalesce(lag(seq) over w, ${after}::bigint) as before_place,
+               coalesce(lag(hash) over w, ${previousHash}::text) as before_hash
+        from audit_links
+        where group_id = ${groupId} and seq >= ${after} and seq <= ${through}
+        window w as (order by seq)
+      ), bounds as (
+        select min(event_seq) as lo, max(event_seq) as hi from l where place > ${after}
+      ), e as (
+        select e.* from audit_events e, bounds b where e.group_id = ${groupId} and e.seq between b.lo and b.hi
+      ), n as (
+        select idx, hash from audit_tree_nodes
+        where group_id = ${groupId} and level = 0 and idx >= ${after} and idx < ${through}
+      ), checked as (
+        select l.place, l.before_place, l.event_seq, e.id as event_id,
+          case
+            when l.before_place <> l.place - 1 then 'gap'
+            when l.prev_hash is distinct from l.before_hash then 'unlinked'
+            when e.seq is null then 'missing'
+            when e.chain_version not in (3, 4) or decode(l.hash, 'hex') is distinct from sha256(convert_to(
+                   l.prev_hash || ':' || l.place::text || ':' ||
+                   case when e.chain_version = 3 then e.content_hash
+                        else encode(sha256(convert_to(sigil_audit_said(e::audit_events), 'UTF8')), 'hex') end, 'UTF8')) then 'altered'
+            when n.hash is distinct from sha256('\\x00'::bytea || decode(l.hash, 'hex')) then 'leaf'
+          end as kind
+        from l
+        left join e on e.seq = l.event_seq
+        left join n on n.idx = l.place - 1
+        where l.place > ${after}
+      )
+      select (select max(place) from l where place > ${after}) as last_place,
+             (select count(*) from l where place > ${after})::integer as count,
+             p.place, p.kind, p.before_place, p.event_seq, p.event_id
+      from (select 1) as one
+      left join lateral (select * from checked where kind is not null order by place limit 1) p on true
+    `.execute(trx);
+  });
   const row = rows[0]!;
   return {
     lastPlace: row.last_place === null ? null : Number(row.last_place),

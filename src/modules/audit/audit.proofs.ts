@@ -3,6 +3,7 @@
 // perfect subtrees it needs in one statement.
 import { Readable } from 'node:stream';
 import { createPublicKey } from 'node:crypto';
+import type { Db } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { scopeOf, type Actor } from '../auth/principal.js';
@@ -26,8 +27,8 @@ const badField = (field: string, message: string) =>
   new AppError('validation_failed', `${field} ${message}.`, { errors: [{ field, message }] });
 
 /** The hashes of the ranges, from the stored perfect subtrees (one statement). */
-async function hashRanges(ctx: AppContext, groupId: string, ranges: LeafRange[]): Promise<Buffer[]> {
-  const nodes = await repo.findTreeNodes(ctx.db, groupId, nodesOfAll(ranges));
+async function hashRanges(db: Db, groupId: string, ranges: LeafRange[]): Promise<Buffer[]> {
+  const nodes = await repo.findTreeNodes(db, groupId, nodesOfAll(ranges));
   return ranges.map((range) =>
     rangeHash(range, (ref) => {
       const found = nodes.get(nodeKey(ref));
@@ -77,7 +78,7 @@ export async function getConsistencyProof(ctx: AppContext, query: { groupId: str
   if (query.second > latest.treeSize)
     throw badField('querystring.second', `must be at most ${latest.treeSize}, the size of the newest checkpoint`);
   if (query.first > query.second) throw badField('querystring.first', 'must be at most second');
-  const proof = await hashRanges(ctx, query.groupId, consistencyRanges(query.first, query.second));
+  const proof = await hashRanges(ctx.db, query.groupId, consistencyRanges(query.first, query.second));
   return {
     groupId: query.groupId,
     first: query.first,
@@ -112,11 +113,21 @@ export async function getInclusionProof(
       'audit_event_not_found',
       `No audit event ${query.seq} exists or it is outside what you may see.`,
     );
-  const latest = await latestCheckpoint(ctx, groupId);
+  return proveInclusion(ctx.db, groupId, query);
+}
+
+/**
+ * The audit path of event `seq` in the group's tree at `treeSize` (default: the newest
+ * checkpoint's), with what recomputes its leaf. Three statements: the newest checkpoint, the
+ * event's place, and the perfect subtrees of the path and the root.
+ */
+export async function proveInclusion(db: Db, groupId: string, query: { seq: number; treeSize?: number | undefined }) {
+  const latest = await repo.findLatestCheckpoint(db, groupId);
+  if (!latest) throw new AppError('audit_checkpoint_not_found', 'No checkpoint of this group has been signed yet.');
   const treeSize = query.treeSize ?? latest.treeSize;
   if (treeSize > latest.treeSize)
     throw badField('querystring.treeSize', `must be at most ${latest.treeSize}, the size of the newest checkpoint`);
-  const place = await repo.findEventPlace(ctx.db, groupId, query.seq);
+  const place = await repo.findEventPlace(db, groupId, query.seq);
   if (!place || place.place > treeSize)
     throw new AppError(
       'audit_event_not_covered',
@@ -124,8 +135,8 @@ export async function getInclusionProof(
     );
   const leafIndex = place.place - 1;
   const ranges = inclusionRanges(leafIndex, treeSize);
-  const [rootHash, ...path] = await hashRanges(ctx, groupId, [[0, treeSize], ...ranges]);
-  const checkpoint = treeSize === latest.treeSize ? latest : await repo.findCheckpointOfSize(ctx.db, groupId, treeSize);
+  const [rootHash, ...path] = await hashRanges(db, groupId, [[0, treeSize], ...ranges]);
+  const checkpoint = treeSize === latest.treeSize ? latest : await repo.findCheckpointOfSize(db, groupId, treeSize);
   return {
     seq: place.eventSeq,
     eventId: place.eventId,

@@ -193,6 +193,28 @@ export async function findPlaceHash(db: Db, groupId: string, place: number): Pro
   return inline?.hash ?? undefined;
 }
 
+/**
+ * How many version 3 and 4 events the group has, how many distinct events its links name, and
+ * how many of its pending entries name an event that no link holds: when the first is the sum of
+ * the others, no event was written around the server, and the scan for one
+ * (`findUnlinkedEvent`) is spared.
+ */
+export async function countLinkableEvents(
+  db: Db,
+  groupId: string,
+): Promise<{ events: number; linked: number; pending: number }> {
+  const { rows } = await sql<{ events: number; linked: number; pending: number }>`
+    select (select count(*) from audit_events where group_id = ${groupId} and chain_version >= 3)::bigint as events,
+           (select count(distinct event_seq) from audit_links where group_id = ${groupId})::bigint as linked,
+           (select count(distinct p.seq) from audit_pending p
+             join audit_events e on e.group_id = p.group_id and e.seq = p.seq
+             where p.group_id = ${groupId}
+               and not exists (select 1 from audit_links l where l.group_id = p.group_id and l.event_seq = p.seq))::bigint as pending
+  `.execute(db);
+  const row = rows[0]!;
+  return { events: Number(row.events), linked: Number(row.linked), pending: Number(row.pending) };
+}
+
 /** The first version 3 or 4 event that is neither linked nor waiting for the sealer: one written around the server. */
 export async function findUnlinkedEvent(db: Db, groupId: string): Promise<{ seq: number; id: string } | undefined> {
   return db

@@ -6,6 +6,7 @@
 import type { Db } from '../../db/schema.js';
 import { AppError } from '../../server/errors.js';
 import {
+  countLinkableEvents,
   findHead,
   findInlineChainPage,
   findPlaceHash,
@@ -288,7 +289,10 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
       detail: 'the last place does not match the chain head',
     });
   let problem = first(found);
-  if (!problem) {
+  // The chain holds, so its links name existing events. Only when some event is named by no
+  // link and waits for no sealer (more events than that) is the event looked for.
+  const counted = problem ? null : await countLinkableEvents(db, groupId);
+  if (counted && counted.events !== counted.linked + counted.pending) {
     const unlinked = await findUnlinkedEvent(db, groupId);
     if (unlinked)
       problem = {
