@@ -51,9 +51,24 @@ export interface EventPlace {
   contentHash: string | null;
 }
 
-export async function findEventPlace(db: Db, groupId: string, eventSeq: number): Promise<EventPlace | undefined> {
+/**
+ * In one statement, what an inclusion proof starts from: the group's newest checkpoint, the one
+ * of `treeSize` (the newest when null), and where event `eventSeq` sits in the chain.
+ */
+export async function findInclusionStart(
+  db: Db,
+  groupId: string,
+  eventSeq: number,
+  treeSize: number | null,
+): Promise<{
+  latest: StoredCheckpoint | undefined;
+  atSize: StoredCheckpoint | undefined;
+  place: EventPlace | undefined;
+}> {
   const { rows } = await sql<{
-    place: number;
+    latest: CheckpointRow | null;
+    at_size: CheckpointRow | null;
+    place: number | null;
     event_seq: number;
     id: string;
     company_id: string | null;
@@ -63,24 +78,46 @@ export async function findEventPlace(db: Db, groupId: string, eventSeq: number):
     said: string | null;
     content_hash: string | null;
   }>`
-    select l.seq as place, l.event_seq, e.id, e.company_id, e.chain_version, l.prev_hash, l.hash, e.content_hash,
+    with latest as (
+      select * from audit_checkpoints where group_id = ${groupId} order by tree_size desc limit 1
+    )
+    select (select to_jsonb(c) from latest c) as latest,
+           (select to_jsonb(c) from audit_checkpoints c
+             where c.group_id = ${groupId} and c.tree_size = coalesce(${treeSize}::bigint, (select tree_size from latest))) as at_size,
+           l.seq as place, l.event_seq, e.id, e.company_id, e.chain_version, l.prev_hash, l.hash, e.content_hash,
            case when e.chain_version = 4 then sigil_audit_said(e) end as said
-    from audit_events e
-    join audit_links l on l.group_id = e.group_id and l.event_seq = e.seq
-    where e.group_id = ${groupId} and e.seq = ${eventSeq}
+    from (select 1) as one
+    left join audit_events e on e.group_id = ${groupId} and e.seq = ${eventSeq}
+    left join audit_links l on l.group_id = ${groupId} and l.event_seq = e.seq
   `.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
+  const row = rows[0]!;
+  const checkpoint = (json: CheckpointRow | null) =>
+    json
+      ? toCheckpoint({
+          ...json,
+          // to_jsonb renders bytea as "\x…" text and timestamps as text.
+          root_hash: Buffer.from(String(json.root_hash).slice(2), 'hex'),
+          signature: Buffer.from(String(json.signature).slice(2), 'hex'),
+          signed_at: new Date(json.signed_at),
+        })
+      : undefined;
   return {
-    place: Number(row.place),
-    eventSeq: Number(row.event_seq),
-    eventId: row.id,
-    companyId: row.company_id,
-    chainVersion: row.chain_version,
-    prevHash: row.prev_hash,
-    linkHash: row.hash,
-    said: row.said,
-    contentHash: row.content_hash,
+    latest: checkpoint(row.latest),
+    atSize: checkpoint(row.at_size),
+    place:
+      row.place === null
+        ? undefined
+        : {
+            place: Number(row.place),
+            eventSeq: Number(row.event_seq),
+            eventId: row.id,
+            companyId: row.company_id,
+            chainVersion: row.chain_version,
+            prevHash: row.prev_hash,
+            linkHash: row.hash,
+            said: row.said,
+            contentHash: row.content_hash,
+          },
   };
 }
 
@@ -139,20 +176,6 @@ export async function findLatestCheckpoint(
     .where('group_id', '=', groupId)
     .orderBy('tree_size', 'desc')
     .limit(1)
-    .executeTakeFirst();
-  return row ? toCheckpoint(row) : undefined;
-}
-
-export async function findCheckpointOfSize(
-  db: Db,
-  groupId: string,
-  treeSize: number,
-): Promise<StoredCheckpoint | undefined> {
-  const row = await db
-    .selectFrom('audit_checkpoints')
-    .selectAll()
-    .where('group_id', '=', groupId)
-    .where('tree_size', '=', treeSize)
     .executeTakeFirst();
   return row ? toCheckpoint(row) : undefined;
 }
@@ -293,6 +316,19 @@ export async function lockNamed(trx: Transaction, name: string): Promise<void> {
 
 // ---------------------------------------------------------------- checks run in the database
 
+/**
+ * A check over a range of places, in a transaction that suits it: its hash tables fit in memory,
+ * and no nested loop is planned. A log just written has no statistics yet, and a plan that
+ * expects a handful of rows and loops over a range of 100,000 takes minutes.
+ */
+async function inRangeTransaction<T>(db: Db, check: (trx: Transaction) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`set local work_mem = '64MB'`.execute(trx);
+    await sql`set local enable_nestloop = off`.execute(trx);
+    return check(trx);
+  });
+}
+
 /** What the first wrong place of a range of version 3 and 4 links is. */
 export type LinkProblemKind = 'gap' | 'unlinked' | 'missing' | 'altered' | 'leaf';
 
@@ -324,10 +360,8 @@ export async function checkLinkRange(
 ): Promise<LinkRangeCheck> {
   const { groupId, after, through, previousHash } = range;
   // The range's events and leaves are read by range too (the events' seqs between the lowest and
-  // highest its links name), not looked up one by one nor scanned whole; a range's hash tables
-  // fit in memory.
-  const { rows } = await db.transaction().execute(async (trx) => {
-    await sql`set local work_mem = '64MB'`.execute(trx);
+  // highest its links name), not looked up one by one nor scanned whole.
+  const { rows } = await inRangeTransaction(db, (trx) => {
     return sql<{
       last_place: number | null;
       count: number;
@@ -413,7 +447,8 @@ export async function findNodeProblem(
   range: { groupId: string; level: number; from: number; to: number },
 ): Promise<number | null> {
   const { groupId, level, from, to } = range;
-  const { rows } = await sql<{ idx: number }>`
+  const { rows } = await inRangeTransaction(db, (trx) =>
+    sql<{ idx: number }>`
     select coalesce(p.idx, c.parent) as idx
     from (
       select idx / 2 as parent, count(*) as children,
@@ -428,7 +463,8 @@ export async function findNodeProblem(
     ) p on p.idx = c.parent
     where p.idx is null or c.parent is null or c.children <> 2 or p.hash <> c.computed
     order by 1 limit 1
-  `.execute(db);
+  `.execute(trx),
+  );
   return rows[0] ? Number(rows[0].idx) : null;
 }
 

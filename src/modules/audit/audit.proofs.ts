@@ -118,16 +118,15 @@ export async function getInclusionProof(
 
 /**
  * The audit path of event `seq` in the group's tree at `treeSize` (default: the newest
- * checkpoint's), with what recomputes its leaf. Three statements: the newest checkpoint, the
- * event's place, and the perfect subtrees of the path and the root.
+ * checkpoint's), with what recomputes its leaf. Two statements: the checkpoints and the event's
+ * place, then the perfect subtrees of the path and of the root.
  */
 export async function proveInclusion(db: Db, groupId: string, query: { seq: number; treeSize?: number | undefined }) {
-  const latest = await repo.findLatestCheckpoint(db, groupId);
+  const { latest, atSize, place } = await repo.findInclusionStart(db, groupId, query.seq, query.treeSize ?? null);
   if (!latest) throw new AppError('audit_checkpoint_not_found', 'No checkpoint of this group has been signed yet.');
   const treeSize = query.treeSize ?? latest.treeSize;
   if (treeSize > latest.treeSize)
     throw badField('querystring.treeSize', `must be at most ${latest.treeSize}, the size of the newest checkpoint`);
-  const place = await repo.findEventPlace(db, groupId, query.seq);
   if (!place || place.place > treeSize)
     throw new AppError(
       'audit_event_not_covered',
@@ -136,7 +135,6 @@ export async function proveInclusion(db: Db, groupId: string, query: { seq: numb
   const leafIndex = place.place - 1;
   const ranges = inclusionRanges(leafIndex, treeSize);
   const [rootHash, ...path] = await hashRanges(db, groupId, [[0, treeSize], ...ranges]);
-  const checkpoint = treeSize === latest.treeSize ? latest : await repo.findCheckpointOfSize(db, groupId, treeSize);
   return {
     seq: place.eventSeq,
     eventId: place.eventId,
@@ -150,7 +148,7 @@ export async function proveInclusion(db: Db, groupId: string, query: { seq: numb
     leafHash: leafHash(Buffer.from(place.linkHash, 'hex')).toString('hex'),
     auditPath: path.map((h) => h.toString('hex')),
     rootHash: rootHash!.toString('hex'),
-    checkpoint: checkpoint ? noteOf(checkpoint) : null,
+    checkpoint: atSize ? noteOf(atSize) : null,
   };
 }
 
