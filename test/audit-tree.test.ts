@@ -454,7 +454,7 @@ describe("checkpoints at intervals, and each server's file", () => {
       sealer.start();
       try {
         await client(w, g.admin.token).post('/api/v1/companies', { parentId: g.hq.id, name: 'Auto', code: 'AUTO' });
-        for (let i = 0; i < 300 && lines(w.auditDir, g.groupId).length === 0; i++) await sleep(10);
+        for (let i = 0; i < 1000 && lines(w.auditDir, g.groupId).length === 0; i++) await sleep(10);
         expect(lines(w.auditDir, g.groupId)).toHaveLength(1);
       } finally {
         await sealer.stop();
