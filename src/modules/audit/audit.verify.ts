@@ -30,8 +30,7 @@ import {
   findLogPublicKeys,
   isGenuine,
   signCheckpoint,
-  treeRoot,
-  TreeNodeMissing,
+  treeRoots,
   type CheckpointContext,
 } from './checkpoint.service.js';
 
@@ -337,9 +336,13 @@ interface Held {
   rootHash: Buffer;
   signedAt: Date;
   keyId: string;
-  signed: boolean;
   source: 'database' | 'file';
+  /** Whether its signature holds under a log key (checked when it matters). */
+  isSigned: () => boolean;
 }
+
+/** The newest this many checkpoints of each source have their signatures checked even when they agree with the tree. */
+const SIGNATURES_CHECKED = 1000;
 
 /**
  * Everything `verifyChain` checks, and then the tree against every checkpoint of the database
@@ -347,17 +350,24 @@ interface Held {
  * tree grew (never over a tree that no longer extends the earlier ones). A signed checkpoint
  * larger than the tree means the log was cut short; one whose root the tree no longer has, that
  * it was rewritten — or, when a later signed checkpoint matches the tree, that the key signed two
- * histories (forked). A checkpoint of the file that the database lost is reported too.
+ * histories (forked). A checkpoint of the file that the database lost is reported too. The roots
+ * of every size come from one read of the stored subtrees (which the chain check found to match
+ * the events); signatures are checked for every checkpoint that disagrees with the tree and for
+ * the newest of each source: an older one that agrees can hide nothing.
  */
 export async function verifyLog(ctx: CheckpointContext, groupId: string): Promise<LogReport> {
   await sealPending(ctx.db, groupId, { wait: true });
   const signing = await signNow(ctx, groupId);
   const chain = await verifyChain(ctx.db, groupId);
   const keys = await findLogPublicKeys(ctx);
+  const once = <T>(check: () => T) => {
+    let known: { value: T } | undefined;
+    return () => (known ??= { value: check() }).value;
+  };
   const stored: Held[] = (await findCheckpoints(ctx.db, groupId)).map((c) => ({
     ...c,
-    signed: isGenuine(c, keys),
     source: 'database',
+    isSigned: once(() => isGenuine(c, keys)),
   }));
   const problems: Found[] = [];
   const file: Held[] = [];
@@ -373,45 +383,58 @@ export async function verifyLog(ctx: CheckpointContext, groupId: string): Promis
       continue;
     }
     const { checkpoint } = entry;
-    const key = [...keys.values()].find((k) => isSignedBy(checkpoint, k));
+    const key = once(() => [...keys.values()].find((k) => isSignedBy(checkpoint, k))?.keyId ?? '');
     file.push({
       ...checkpoint,
-      keyId: key?.keyId ?? '',
-      signed: key !== undefined && checkpoint.groupId === groupId,
+      get keyId() {
+        return key();
+      },
       source: 'file',
+      isSigned: once(() => checkpoint.groupId === groupId && key() !== ''),
     });
   }
-  for (const held of [...stored, ...file].filter((h) => !h.signed))
-    problems.push({
-      place: held.treeSize,
-      kind: 'checkpoint_forged',
-      seq: held.treeSize,
-      eventId: null,
-      detail: `checkpoint ${held.treeSize} (${held.source === 'file' ? "this server's file" : 'database'}) is not signed by a log key`,
-    });
-  const signed = [...stored, ...file].filter((h) => h.signed);
   const size = chain.headSeq;
+  const held = [...stored, ...file];
+  const roots = await treeRoots(
+    ctx.db,
+    groupId,
+    held.filter((h) => h.treeSize <= size).map((h) => h.treeSize),
+  );
+  const recent = new Set(
+    [stored, file].flatMap((source) =>
+      [...source].sort((a, b) => b.treeSize - a.treeSize).slice(0, SIGNATURES_CHECKED),
+    ),
+  );
   const matching: Held[] = [];
   const differing: Held[] = [];
-  for (const held of signed) {
-    if (held.treeSize > size) {
+  const forged = (h: Held) =>
+    problems.push({
+      place: h.treeSize,
+      kind: 'checkpoint_forged',
+      seq: h.treeSize,
+      eventId: null,
+      detail: `checkpoint ${h.treeSize} (${h.source === 'file' ? "this server's file" : 'database'}) is not signed by a log key`,
+    });
+  for (const h of held) {
+    const root = h.treeSize <= size ? roots.get(h.treeSize) : undefined;
+    const agrees = root?.equals(h.rootHash) === true;
+    if (!agrees || recent.has(h)) {
+      if (!h.isSigned()) {
+        forged(h);
+        continue;
+      }
+    }
+    if (h.treeSize > size) {
       problems.push({
         place: size + 1,
         kind: 'truncated',
         seq: size + 1,
         eventId: null,
-        detail: `a checkpoint (${held.source === 'file' ? "this server's file" : 'database'}, ${held.signedAt.toISOString()}) was signed over ${held.treeSize} places; the log has ${size}`,
+        detail: `a checkpoint (${h.source === 'file' ? "this server's file" : 'database'}, ${h.signedAt.toISOString()}) was signed over ${h.treeSize} places; the log has ${size}`,
       });
       continue;
     }
-    let root: Buffer | null;
-    try {
-      root = await treeRoot(ctx.db, groupId, held.treeSize);
-    } catch (error) {
-      if (!(error instanceof TreeNodeMissing)) throw error;
-      root = null;
-    }
-    (root?.equals(held.rootHash) ? matching : differing).push(held);
+    (agrees ? matching : differing).push(h);
   }
   const largestMatch = Math.max(0, ...matching.map((h) => h.treeSize));
   for (const held of differing)
@@ -426,7 +449,7 @@ export async function verifyLog(ctx: CheckpointContext, groupId: string): Promis
           : `the log's first ${held.treeSize} places are not those checkpoint ${held.treeSize} (${held.source === 'file' ? "this server's file" : 'database'}, ${held.signedAt.toISOString()}) signed`,
     });
   const inDatabase = new Set(stored.map((h) => `${h.treeSize}:${h.rootHash.toString('hex')}`));
-  for (const held of file.filter((h) => h.signed && h.treeSize <= size))
+  for (const held of file.filter((h) => h.treeSize <= size && (matching.includes(h) || differing.includes(h))))
     if (!inDatabase.has(`${held.treeSize}:${held.rootHash.toString('hex')}`))
       problems.push({
         place: held.treeSize,

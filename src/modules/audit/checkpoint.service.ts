@@ -20,7 +20,7 @@ import {
   readPublicKey,
   type CheckpointStatement,
 } from './checkpoint.note.js';
-import { nodeKey, nodesOf, rangeHash, EMPTY_ROOT } from './merkle.js';
+import { nodeKey, nodesOf, nodesOfAll, rangeHash, EMPTY_ROOT } from './merkle.js';
 
 export type CheckpointContext = Pick<AppContext, 'db' | 'keys' | 'config' | 'now'>;
 export type { StoredCheckpoint } from './audit-tree.repository.js';
@@ -106,6 +106,43 @@ export async function treeRoot(
     if (!found) throw new TreeNodeMissing(`node (${ref.level}, ${ref.idx}) of the audit tree is missing`);
     return found;
   });
+}
+
+/** Nodes read per statement when many roots are wanted. */
+const NODES_PER_READ = 20_000;
+
+/**
+ * MTH of the group's first `size` leaves for each size, from the stored perfect subtrees, each
+ * node read once (many sizes share them); null for a size whose nodes are not all stored.
+ */
+export async function treeRoots(
+  db: CheckpointContext['db'],
+  groupId: string,
+  sizes: number[],
+): Promise<Map<number, Buffer | null>> {
+  const distinct = [...new Set(sizes.filter((s) => s > 0))];
+  const refs = nodesOfAll(distinct.map((s) => [0, s] as const));
+  const nodes = new Map<string, Buffer>();
+  for (let i = 0; i < refs.length; i += NODES_PER_READ)
+    for (const [key, hash] of await repo.findTreeNodes(db, groupId, refs.slice(i, i + NODES_PER_READ)))
+      nodes.set(key, hash);
+  const roots = new Map<number, Buffer | null>([[0, EMPTY_ROOT]]);
+  for (const size of distinct) {
+    try {
+      roots.set(
+        size,
+        rangeHash([0, size], (ref) => {
+          const found = nodes.get(nodeKey(ref));
+          if (!found) throw new TreeNodeMissing(`node (${ref.level}, ${ref.idx}) of the audit tree is missing`);
+          return found;
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TreeNodeMissing)) throw error;
+      roots.set(size, null);
+    }
+  }
+  return roots;
 }
 
 // ---------------------------------------------------------------- signing
