@@ -11,16 +11,18 @@ import { platformSuite } from './suites/platform.js';
 import { pdfSuite } from './suites/pdf.js';
 import { approvalsSuite } from './suites/approvals.js';
 import { sealsSuite } from './suites/seals.js';
+import { auditSuite } from './suites/audit.js';
 import { consoleSuite } from './suites/console.js';
 
 /** Every suite, in the order `npm run bench` runs them. */
-const SUITES: Suite[] = [platformSuite, pdfSuite, approvalsSuite, sealsSuite, consoleSuite];
+const SUITES: Suite[] = [platformSuite, pdfSuite, approvalsSuite, sealsSuite, auditSuite, consoleSuite];
 
 const USAGE = `usage: node --import tsx bench/run.ts [suite …]   (no suite: all of them)
 suites: ${SUITES.map((s) => `${s.name} — ${s.title}`).join('\n        ')}
 environment: BENCH_DATABASE_URL (PostgreSQL server; else DATABASE_URL, else postgres://sigil:sigil@127.0.0.1:5432/sigil),
              BENCH_USERS, BENCH_SEED=api|direct, BENCH_SECONDS, BENCH_APPLICATIONS, BENCH_APPROVAL_CLIENTS, BENCH_RACE_EVERY,
              BENCH_SEALS_SCALE, BENCH_SEALS_RESEED=1, BENCH_DECISIONS, BENCH_HTTP_DECISIONS,
+             BENCH_AUDIT_EVENTS, BENCH_AUDIT_RESEED=1, BENCH_AUDIT_CLIENTS, BENCH_AUDIT_BATCH, BENCH_AUDIT_SECONDS, BENCH_AUDIT_PROOFS,
              BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=.bench/prof"),
              BENCH_STRICT=1 (exit 1 when a goal is missed)`;
 

@@ -44,6 +44,8 @@ interface Victim {
   delegation: string;
   /** SHA-256 of the victim seal's image. */
   image: string;
+  /** The seq of an audit event about the victim company (its department's creation). */
+  auditEvent: number;
   /** A PDF the victim uploaded, the signature they made on it, its output and the seal certificate's serial. */
   document: string;
   signature: string;
@@ -177,6 +179,11 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'list', query: `actorId=${v.adminId}` },
   ],
   'GET /api/v1/audit-events/verify': () => [{ kind: 'list' }],
+  'GET /api/v1/audit-events/:seq/inclusion-proof': (v) => [
+    { kind: 'target', params: { seq: String(v.auditEvent) } },
+    { kind: 'target', params: { seq: String(v.auditEvent) }, query: 'treeSize=1' },
+  ],
+  'GET /api/v1/audit/export': () => [{ kind: 'list' }],
   'GET /api/v1/notifications': () => [
     { kind: 'list' },
     { kind: 'list', query: 'unread=true' },
@@ -574,7 +581,17 @@ beforeAll(async () => {
     signature: signed.id,
   }))
     if (!value) throw new Error(`victim ${name} was not created`);
+  const auditEvent = (
+    await world.db
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('group_id', '=', a.groupId)
+      .where('company_id', '=', a2.id)
+      .where('action', '=', 'department.created')
+      .executeTakeFirstOrThrow()
+  ).seq;
   victim = {
+    auditEvent,
     groupId: a.groupId,
     hqId: a.hq.id,
     adminId: a.admin.id,

@@ -50,10 +50,13 @@ export interface BenchDatabase {
 
 /**
  * A fresh, empty database on the server (dropped first if a crashed run left it),
- * dropped again when the run's resources are released.
+ * dropped again when the run's resources are released. `name`: another than `sigil_bench`.
  */
-export async function createBenchDatabase(resources: Resources, serverUrl: string): Promise<BenchDatabase> {
-  const name = BENCH_DATABASE;
+export async function createBenchDatabase(
+  resources: Resources,
+  serverUrl: string,
+  name = BENCH_DATABASE,
+): Promise<BenchDatabase> {
   await withClient(serverUrl, async (client) => {
     await client.query(`drop database if exists ${name} with (force)`);
     await client.query(`create database ${name}`);

@@ -3,10 +3,12 @@ import { ConfigError, parseConfig, type Config } from '../server/config.js';
 import { ensureDemo, formatLogins, openRuntime, startRuntime } from '../server/runtime.js';
 import { migrateDown } from '../db/migrate.js';
 import { findGroupBySlug } from '../modules/groups/group.repository.js';
-import { verifyChain } from '../modules/audit/audit.service.js';
+import { verifyLog } from '../modules/audit/audit.verify.js';
 import { sealAllPending } from '../modules/audit/audit.sealer.js';
 import { createGroup } from '../modules/groups/group.service.js';
 import { randomBytes } from 'node:crypto';
+import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
+import { OfflineInputError, verifyExport } from '../modules/audit/audit.offline.js';
 import { registerPdfCommands } from './pdf.js';
 import { registerSealCommands } from './seal.js';
 
@@ -14,6 +16,53 @@ import { registerSealCommands } from './seal.js';
 export const EXIT = { ok: 0, negative: 1, usage: 2 } as const;
 
 class UsageError extends Error {}
+
+/** `sigil audit verify --log`: an export against saved checkpoints and the public key, with no database. */
+async function verifyOffline(options: {
+  log: string;
+  checkpoint: string[];
+  publicKey?: string;
+  group?: string;
+  json?: boolean;
+}) {
+  if (options.group !== undefined) throw new UsageError('--group and --log exclude each other');
+  if (options.checkpoint.length === 0) throw new UsageError('--log needs at least one --checkpoint FILE');
+  if (options.publicKey === undefined) throw new UsageError('--log needs --public-key FILE');
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      throw new UsageError(`cannot read ${file}`);
+    }
+  };
+  const checkpoints = options.checkpoint.map((file) => ({ name: file, text: read(file) }));
+  const publicKey = read(options.publicKey);
+  try {
+    accessSync(options.log, constants.R_OK);
+  } catch {
+    throw new UsageError(`cannot read ${options.log}`);
+  }
+  let report;
+  try {
+    report = await verifyExport({ log: createReadStream(options.log), checkpoints, publicKey });
+  } catch (error) {
+    if (error instanceof OfflineInputError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (report.intact) {
+    const largest = report.checkpoints.at(-1)!;
+    process.stdout.write(
+      `intact: ${report.checked} places verified; checkpoint of ${largest.treeSize} places signed at ${largest.signedAt.toISOString()} matches${
+        report.uncovered > 0 ? `; the last ${report.uncovered} places are covered by no checkpoint given` : ''
+      }\n`,
+    );
+  } else
+    process.stdout.write(
+      `NOT INTACT: ${report.firstProblem?.kind} at place ${report.firstProblem?.seq} — ${report.firstProblem?.detail}\n`,
+    );
+  process.exitCode = report.intact ? EXIT.ok : EXIT.negative;
+}
 
 function warn(message: string): void {
   process.stderr.write(`warning: ${message}\n`);
@@ -156,28 +205,57 @@ export function buildCli(): Command {
     .command('audit')
     .description('audit log tools')
     .command('verify')
-    .description("verify a group's audit hash chain (exit 1 when altered, inserted or missing events are found)")
-    .requiredOption('--group <slug>', 'group to verify')
+    .description(
+      "verify a group's audit log: its hash chain, its Merkle tree and its signed checkpoints (exit 1 when events were altered, inserted, removed or reordered, or the log was cut short, rewritten or forked); with --log, an exported log offline, without a database",
+    )
+    .option('--group <slug>', 'group to verify, in the database')
+    .option('--log <file>', 'an export (GET /api/v1/audit/export) to verify offline')
+    .option(
+      '--checkpoint <file>',
+      'with --log: a checkpoint saved earlier (GET /api/v1/audit/checkpoints/latest, the note or the JSON); repeat for more',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--public-key <file>', 'with --log: the log key (GET /api/v1/audit/log-key, PEM or the JSON)')
     .option('--json', 'print the report as JSON')
     .option('--data <dir>', 'data directory (SIGIL_DATA_DIR)')
-    .action(async (options: { group: string; json?: boolean; data?: string }) => {
-      const { ctx, database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
-      try {
-        const group = await findGroupBySlug(ctx.db, options.group);
-        if (!group) throw new UsageError(`no group with slug ${options.group}`);
-        const report = await verifyChain(ctx.db, group.id);
-        if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else if (report.intact)
-          process.stdout.write(`intact: ${report.checked} events verified, head at ${report.headSeq}\n`);
-        else
-          process.stdout.write(
-            `NOT INTACT: ${report.firstProblem?.kind} at event ${report.firstProblem?.seq} — ${report.firstProblem?.detail}\n`,
-          );
-        process.exitCode = report.intact ? EXIT.ok : EXIT.negative;
-      } finally {
-        await database.close();
-      }
-    });
+    .action(
+      async (options: {
+        group?: string;
+        log?: string;
+        checkpoint: string[];
+        publicKey?: string;
+        json?: boolean;
+        data?: string;
+      }) => {
+        if (options.log !== undefined) return verifyOffline({ ...options, log: options.log });
+        if (options.group === undefined) throw new UsageError('give --group SLUG, or --log FILE for an export');
+        if (options.checkpoint.length > 0 || options.publicKey !== undefined)
+          throw new UsageError('--checkpoint and --public-key go with --log (an export verified offline)');
+        const { ctx, database } = await openRuntime(configFrom({ SIGIL_DATA_DIR: options.data }), warn);
+        try {
+          const group = await findGroupBySlug(ctx.db, options.group);
+          if (!group) throw new UsageError(`no group with slug ${options.group}`);
+          const report = await verifyLog(ctx, group.id);
+          if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          else if (report.intact)
+            process.stdout.write(
+              `intact: ${report.checked} events verified, head at ${report.headSeq}; ${
+                report.checkpoint
+                  ? `signed checkpoint of ${report.checkpoint.treeSize} places at ${report.checkpoint.signedAt.toISOString()}`
+                  : 'no signed checkpoint yet'
+              }\n`,
+            );
+          else
+            process.stdout.write(
+              `NOT INTACT: ${report.firstProblem?.kind} at event ${report.firstProblem?.seq} — ${report.firstProblem?.detail}\n`,
+            );
+          process.exitCode = report.intact ? EXIT.ok : EXIT.negative;
+        } finally {
+          await database.close();
+        }
+      },
+    );
 
   registerPdfCommands(program);
   registerSealCommands(program);

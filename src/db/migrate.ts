@@ -12,6 +12,7 @@ import * as auditAppend from './migrations/20261121T1900-audit-append.js';
 import * as auditSealer from './migrations/20261121T2000-audit-sealer.js';
 import * as auditAppendCached from './migrations/20261121T2100-audit-append-cached.js';
 import * as auditSealSet from './migrations/20261121T2200-audit-seal-set.js';
+import * as auditMerkle from './migrations/20261206T1000-audit-merkle.js';
 import * as blobUploads from './migrations/20261206T1100-blob-uploads.js';
 import * as applicationClosed from './migrations/20261206T1110-application-closed.js';
 import * as sodChange from './migrations/20261206T1120-sod-change.js';
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '20261121T2000-audit-sealer': auditSealer,
   '20261121T2100-audit-append-cached': auditAppendCached,
   '20261121T2200-audit-seal-set': auditSealSet,
+  '20261206T1000-audit-merkle': auditMerkle,
   '20261206T1100-blob-uploads': blobUploads,
   '20261206T1110-application-closed': applicationClosed,
   '20261206T1120-sod-change': sodChange,

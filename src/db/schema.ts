@@ -15,6 +15,9 @@ export interface Database {
   audit_heads: AuditHeadsTable;
   audit_pending: AuditPendingTable;
   audit_links: AuditLinksTable;
+  audit_tree_nodes: AuditTreeNodesTable;
+  audit_log_keys: AuditLogKeysTable;
+  audit_checkpoints: AuditCheckpointsTable;
   jobs: JobsTable;
   blobs: BlobsTable;
   blob_uploads: BlobUploadsTable;
@@ -181,14 +184,15 @@ export interface AuditEventsTable {
   /** Company the event concerns, so auditors of a subtree see only theirs; null for group-wide events. */
   company_id: string | null;
   changes: Json<Record<string, unknown>>;
-  /** Versions 1 and 2: the chain is linked in the row. Version 3: null (the link is in `audit_links`). */
+  /** Versions 1 and 2: the chain is linked in the row. Versions 3 and 4: null (the link is in `audit_links`). */
   prev_hash: string | null;
   hash: string | null;
-  /** Version 3: SHA-256 of what the event says (the server's `contentHash`), which the sealer links. */
+  /** Version 3: SHA-256 of what the event says (the server's `contentHash`), which the sealer links. Version 4: unused. */
   content_hash: string | null;
   /**
    * 1: hash over the whole row; 2: `sha256(prev_hash:seq:contentHash)`, linked in the row by
-   * `sigil_audit_append` (migration 20261121T1900); 3: linked afterwards by the sealer (20261121T2000).
+   * `sigil_audit_append` (migration 20261121T1900); 3: linked afterwards by the sealer (20261121T2000);
+   * 4: the sealer also hashes what the event says, as `sigil_audit_said` renders it (20261206T1000).
    */
   chain_version: Generated<number>;
 }
@@ -212,6 +216,39 @@ export interface AuditHeadsTable {
   group_id: string;
   seq: number;
   hash: string;
+}
+
+/** The perfect subtrees of a group's Merkle tree (RFC 9162): node (level, idx) covers leaves idx·2^level … (idx+1)·2^level − 1; level 0 holds the leaves. */
+export interface AuditTreeNodesTable {
+  group_id: string;
+  level: number;
+  idx: number;
+  hash: Uint8Array;
+}
+
+/** The deployment's audit log key: its public half, and where the private half lives (sealed or in the token). */
+export interface AuditLogKeysTable {
+  id: string;
+  /** Lower-case hex SHA-256 of the SubjectPublicKeyInfo (DER). */
+  key_id: string;
+  algorithm: string;
+  public_key: Uint8Array;
+  key_store: 'database' | 'pkcs11';
+  sealed_key: string | null;
+  token_label: string | null;
+  token_key_id: string | null;
+  created_at: CreatedAt;
+  retired_at: Date | null;
+}
+
+/** Signed tree heads: the size and root of a group's tree, signed by the log key. */
+export interface AuditCheckpointsTable {
+  group_id: string;
+  tree_size: number;
+  root_hash: Uint8Array;
+  signed_at: Date;
+  key_id: string;
+  signature: Uint8Array;
 }
 
 export type SealKind = 'electronic' | 'physical' | 'ukey' | 'mobile';

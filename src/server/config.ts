@@ -103,6 +103,13 @@ const environmentSchema = z.object({
     )
     .optional(),
   SIGIL_TSA_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  SIGIL_AUDIT_DIR: z.string().min(1).optional(),
+  SIGIL_AUDIT_CHECKPOINT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .default(60),
 });
 
 /**
@@ -187,6 +194,12 @@ export interface Config {
     tsaUrls: string[];
     tsaTimeoutMs: number;
   };
+  /**
+   * The audit log's checkpoints: each server appends those it signs or sees to a file per group
+   * in `dir`, outside the database; a group's tree is signed again when it grew and its newest
+   * checkpoint is `checkpointSeconds` old.
+   */
+  audit: { dir: string; checkpointSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -269,6 +282,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       keySpec: e.SIGIL_KEY_SPEC,
       tsaUrls: e.SIGIL_TSA_URLS ?? [],
       tsaTimeoutMs: e.SIGIL_TSA_TIMEOUT_MS,
+    },
+    audit: {
+      dir: resolve(e.SIGIL_AUDIT_DIR ?? join(e.SIGIL_DATA_DIR, 'audit')),
+      checkpointSeconds: e.SIGIL_AUDIT_CHECKPOINT_SECONDS,
     },
   };
 }

@@ -90,7 +90,7 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
     : undefined;
   const jobs = createJobRunner(ctx, { logger: app.log.child({ component: 'jobs' }) });
   if (config.jobs.enabled) jobs.start();
-  const sealer = new AuditSealer(ctx.db, app.log.child({ component: 'audit-sealer' }));
+  const sealer = new AuditSealer(ctx.db, app.log.child({ component: 'audit-sealer' }), undefined, ctx);
   sealer.start();
   return {
     app,
@@ -103,7 +103,7 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
       await jobs.stop();
       // What was committed gets linked before the database closes.
       await sealer.stop();
-      await sealer.sealAll();
+      await sealer.sealAll({ final: true });
       await changes?.close();
       await app.close();
       await ctx.mailer.close();

@@ -198,6 +198,8 @@ describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => 
       const verdict = page.getByTestId('audit-verify-result');
       await verdict.waitFor();
       expect(await verdict.getAttribute('data-intact')).toBe('true');
+      // The verification signed the log as it found it: the auditor sees the checkpoint it now matches.
+      expect(await page.getByTestId('audit-checkpoint').textContent()).toMatch(/#\d+/);
       await expectNoHorizontalScroll(page);
       await page.screenshot({ path: join(outputDir, 'console-phone-audit.png') });
     },

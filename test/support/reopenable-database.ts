@@ -14,6 +14,8 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 export async function openReopenableDatabase(): Promise<{
   open(): Promise<DatabaseHandle & { url?: string }>;
   dispose(): Promise<void>;
+  /** PGlite: the data directory `sigil --data` takes (the database is its `pglite/`). */
+  dataDir?: string;
 }> {
   const url = process.env.DATABASE_URL;
   if (url) {
@@ -38,6 +40,7 @@ export async function openReopenableDatabase(): Promise<{
   const dataDir = join(dir, 'pglite');
   let first = true;
   return {
+    dataDir: dir,
     async open() {
       // The first start unpacks the migrated template into the directory; later ones open what is there.
       const loadDataDir = first ? new Blob([readFileSync(inject('pgliteTemplate'))]) : undefined;

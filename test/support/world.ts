@@ -45,6 +45,8 @@ export interface World {
   jobs: JobRunner;
   /** This world's blob directory (a temp dir, removed by close). */
   blobDir: string;
+  /** This world's audit checkpoint directory, the server's memory outside the database (a temp dir, removed by close). */
+  auditDir: string;
   /** The PostgreSQL URL of this world's database (absent on PGlite). */
   databaseUrl?: string;
   close(): Promise<void>;
@@ -57,10 +59,12 @@ export async function createWorld(
 ): Promise<World> {
   const database = options.database ?? (await openTestDatabase());
   const blobDir = mkdtempSync(join(tmpdir(), 'sigil-blobs-'));
+  const auditDir = mkdtempSync(join(tmpdir(), 'sigil-audit-'));
   const config: Config = parseConfig({
     SIGIL_DATA_DIR: '/nonexistent-test-data',
     LOG_LEVEL: 'silent',
     SIGIL_BLOB_DIR: blobDir,
+    SIGIL_AUDIT_DIR: auditDir,
     ...env,
   });
   const clock = new TestClock();
@@ -86,6 +90,7 @@ export async function createWorld(
     clock,
     jobs,
     blobDir,
+    auditDir,
     ...(database.url ? { databaseUrl: database.url } : {}),
     async close() {
       await jobs.stop();
@@ -94,6 +99,7 @@ export async function createWorld(
       ctx.keys.close();
       await database.close();
       rmSync(blobDir, { recursive: true, force: true });
+      rmSync(auditDir, { recursive: true, force: true });
     },
   };
 }

@@ -133,11 +133,24 @@ export interface ChainVerification {
   checked: number;
   headSeq: number;
   firstProblem: {
-    kind: 'altered' | 'inserted' | 'missing';
+    kind:
+      | 'altered'
+      | 'inserted'
+      | 'missing'
+      | 'tree_altered'
+      | 'truncated'
+      | 'rewritten'
+      | 'forked'
+      | 'checkpoint_forged'
+      | 'checkpoint_missing';
     seq: number;
     eventId: string | null;
     detail: string;
   } | null;
+  /** The newest signed checkpoint the log matches; places after it are not yet covered by one. */
+  checkpoint: { treeSize: number; rootHash: string; signedAt: string; keyId: string } | null;
+  checkpointsChecked: number;
+  signing: { outcome: 'signed' | 'current' | 'refused' | 'unavailable'; detail: string | null };
 }
 
 export interface ApiKey {

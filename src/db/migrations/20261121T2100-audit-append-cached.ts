@@ -8,7 +8,15 @@ import { APPEND_V3 } from './20261121T2000-audit-sealer.js';
  * prepares the same statement once per connection. What it writes is unchanged.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`
+  await sql`${APPEND_CACHED}`.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`${APPEND_V3}`.execute(db);
+}
+
+/** The version 3 append as this migration made it, in PL/pgSQL (also restored by 20261206T1000's down). */
+export const APPEND_CACHED = sql.raw(`
     create or replace function sigil_audit_append(p_group uuid, p_events jsonb) returns bigint
     language plpgsql
     as $fn$
@@ -31,9 +39,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       return v_seq;
     end
     $fn$;
-  `.execute(db);
-}
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`${APPEND_V3}`.execute(db);
-}
+`);

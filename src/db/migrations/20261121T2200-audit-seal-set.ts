@@ -8,7 +8,15 @@ import { SEAL_V3 } from './20261121T2000-audit-sealer.js';
  * event, most of it starting an insert per link. The chain it makes is the same, byte for byte.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`
+  await sql`${SEAL_SET}`.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`${SEAL_V3}`.execute(db);
+}
+
+/** The sealer as this migration made it: a round's links in one insert (also restored by 20261206T1000's down). */
+export const SEAL_SET = sql.raw(`
     create or replace function sigil_audit_seal(p_group uuid, p_limit integer, p_wait boolean) returns integer
     language plpgsql
     as $fn$
@@ -61,9 +69,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       return v_linked;
     end
     $fn$;
-  `.execute(db);
-}
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`${SEAL_V3}`.execute(db);
-}
+`);

@@ -3,7 +3,8 @@ import { scopeOf, type Actor } from '../auth/principal.js';
 import { findRootCompany } from '../companies/company.repository.js';
 import { getCompany } from '../companies/company.service.js';
 import { findEvents } from './audit.repository.js';
-import { parseStoredChanges, verifyChain } from './audit.service.js';
+import { parseStoredChanges } from './audit.service.js';
+import { verifyLog } from './audit.verify.js';
 
 export interface AuditQuery {
   action?: string | undefined;
@@ -47,7 +48,8 @@ export async function listAuditEvents(ctx: AppContext, actor: Actor, query: Audi
   return { items, nextBeforeSeq: rows.length === query.limit && last ? last.seq : null };
 }
 
+/** The chain, its tree and the checkpoints, for any auditor of the group (the report names places and seqs only). */
 export async function verifyAuditChain(ctx: AppContext, actor: Actor) {
   scopeOf(actor.principal, 'audit.read');
-  return verifyChain(ctx.db, actor.principal.groupId);
+  return verifyLog(ctx, actor.principal.groupId);
 }

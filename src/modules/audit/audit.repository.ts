@@ -22,8 +22,6 @@ export interface PendingAuditEvent {
   targetId: string | null;
   companyId: string | null;
   changes: Record<string, unknown>;
-  /** SHA-256 (hex) of the fields above, canonical JSON; the chain links it to its predecessor. */
-  contentHash: string;
 }
 
 /**
@@ -98,45 +96,132 @@ export async function findInlineChainPage(
     .execute();
 }
 
-export interface ChainLink {
-  place: number;
-  eventSeq: number;
-  prevHash: string;
-  hash: string;
-  /** The event the link names; undefined when it is gone. */
-  event: AuditRow | undefined;
-}
-
-/** Version 3 links of a group from place `afterPlace + 1`, in chain order, each with its event. */
-export async function findLinkPage(db: Db, groupId: string, afterPlace: number, limit: number): Promise<ChainLink[]> {
+/** Version 3 events (content hash computed by the server) from seq `afterSeq + 1`, with their place in the chain (null: in none). */
+export async function findVersion3Page(
+  db: Db,
+  groupId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<Array<AuditRow & { place: number | null }>> {
   const rows = await db
-    .selectFrom('audit_links as l')
-    .leftJoin('audit_events as e', (join) =>
-      join.onRef('e.group_id', '=', 'l.group_id').onRef('e.seq', '=', 'l.event_seq'),
+    .selectFrom('audit_events as e')
+    .leftJoin('audit_links as l', (join) =>
+      join.onRef('l.group_id', '=', 'e.group_id').onRef('l.event_seq', '=', 'e.seq'),
     )
     .selectAll('e')
-    .select(['l.seq as place', 'l.event_seq', 'l.prev_hash as link_prev_hash', 'l.hash as link_hash'])
-    .where('l.group_id', '=', groupId)
-    .where('l.seq', '>', afterPlace)
-    .orderBy('l.seq')
+    .select('l.seq as place')
+    .where('e.group_id', '=', groupId)
+    .where('e.chain_version', '=', 3)
+    .where('e.seq', '>', afterSeq)
+    .orderBy('e.seq')
     .limit(limit)
     .execute();
-  return rows.map(({ place, event_seq, link_prev_hash, link_hash, ...event }) => ({
-    place,
-    eventSeq: event_seq,
-    prevHash: link_prev_hash,
-    hash: link_hash,
-    event: event.id === null ? undefined : (event as AuditRow),
+  return rows.map((r) => ({ ...r, place: r.place === null ? null : Number(r.place) }));
+}
+
+/** Version 3 events by seq (their content hash is over the server's canonical JSON, rendered from the row). */
+export async function findVersion3Rows(db: Db, groupId: string, seqs: number[]): Promise<Map<number, AuditRow>> {
+  if (seqs.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('group_id', '=', groupId)
+    .where('chain_version', '=', 3)
+    .where('seq', 'in', seqs)
+    .execute();
+  return new Map(rows.map((r) => [r.seq, r]));
+}
+
+/** Links from place `afterPlace + 1`, in chain order, with what a version 4 event says (`sigil_audit_said`). */
+export async function findExportLinkPage(
+  db: Db,
+  groupId: string,
+  afterPlace: number,
+  limit: number,
+): Promise<
+  Array<{
+    place: number;
+    eventSeq: number;
+    prevHash: string;
+    hash: string;
+    version: number | null;
+    said: string | null;
+  }>
+> {
+  const { rows } = await sql<{
+    place: number;
+    event_seq: number;
+    prev_hash: string;
+    hash: string;
+    chain_version: number | null;
+    said: string | null;
+  }>`
+    select l.seq as place, l.event_seq, l.prev_hash, l.hash, e.chain_version,
+           case when e.chain_version = 4 then sigil_audit_said(e) end as said
+    from audit_links l
+    left join audit_events e on e.group_id = l.group_id and e.seq = l.event_seq
+    where l.group_id = ${groupId} and l.seq > ${afterPlace}
+    order by l.seq
+    limit ${limit}
+  `.execute(db);
+  return rows.map((r) => ({
+    place: Number(r.place),
+    eventSeq: Number(r.event_seq),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    version: r.chain_version,
+    said: r.said,
   }));
 }
 
-/** The first version 3 event that is neither linked nor waiting for the sealer: one written around the server. */
+/** The chain hash of a place: a link's, or that of an event linked in its own row (versions 1 and 2). */
+export async function findPlaceHash(db: Db, groupId: string, place: number): Promise<string | undefined> {
+  const link = await db
+    .selectFrom('audit_links')
+    .select('hash')
+    .where('group_id', '=', groupId)
+    .where('seq', '=', place)
+    .executeTakeFirst();
+  if (link) return link.hash;
+  const inline = await db
+    .selectFrom('audit_events')
+    .select('hash')
+    .where('group_id', '=', groupId)
+    .where('seq', '=', place)
+    .where('chain_version', '<', 3)
+    .executeTakeFirst();
+  return inline?.hash ?? undefined;
+}
+
+/**
+ * How many version 3 and 4 events the group has, how many distinct events its links name, and
+ * how many of its pending entries name an event that no link holds: when the first is the sum of
+ * the others, no event was written around the server, and the scan for one
+ * (`findUnlinkedEvent`) is spared.
+ */
+export async function countLinkableEvents(
+  db: Db,
+  groupId: string,
+): Promise<{ events: number; linked: number; pending: number }> {
+  const { rows } = await sql<{ events: number; linked: number; pending: number }>`
+    select (select count(*) from audit_events where group_id = ${groupId} and chain_version >= 3)::bigint as events,
+           (select count(distinct event_seq) from audit_links where group_id = ${groupId})::bigint as linked,
+           (select count(distinct p.seq) from audit_pending p
+             join audit_events e on e.group_id = p.group_id and e.seq = p.seq
+             where p.group_id = ${groupId}
+               and not exists (select 1 from audit_links l where l.group_id = p.group_id and l.event_seq = p.seq))::bigint as pending
+  `.execute(db);
+  const row = rows[0]!;
+  return { events: Number(row.events), linked: Number(row.linked), pending: Number(row.pending) };
+}
+
+/** The first version 3 or 4 event that is neither linked nor waiting for the sealer: one written around the server. */
 export async function findUnlinkedEvent(db: Db, groupId: string): Promise<{ seq: number; id: string } | undefined> {
   return db
     .selectFrom('audit_events as e')
     .select(['e.seq', 'e.id'])
     .where('e.group_id', '=', groupId)
-    .where('e.chain_version', '=', 3)
+    .where('e.chain_version', '>=', 3)
     .where((eb) =>
       eb.not(
         eb.exists(
@@ -177,6 +262,8 @@ export interface AuditFilter {
   from?: Date | undefined;
   to?: Date | undefined;
   beforeSeq?: number | undefined;
+  /** One event by its place in the log. */
+  seq?: number | undefined;
   limit: number;
 }
 
@@ -208,6 +295,7 @@ export async function findEvents(db: Db, filter: AuditFilter): Promise<Array<Aud
   if (filter.from) query = query.where('e.occurred_at', '>=', filter.from);
   if (filter.to) query = query.where('e.occurred_at', '<', filter.to);
   if (filter.beforeSeq !== undefined) query = query.where('e.seq', '<', filter.beforeSeq);
+  if (filter.seq !== undefined) query = query.where('e.seq', '=', filter.seq);
   return query.orderBy('e.seq', 'desc').limit(filter.limit).execute();
 }
 

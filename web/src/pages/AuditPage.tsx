@@ -275,16 +275,26 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
   );
 }
 
-/** Whether the hash chain holds, or where it first breaks. */
+/** Whether the hash chain holds and matches its signed checkpoints, or where it first breaks. */
 function VerifyResult({ result, error }: { result: ChainVerification | null; error: ApiError | null }) {
-  const { t } = useI18n();
+  const { t, formatDate } = useI18n();
   if (error) return <ProblemMessage error={error} testId="audit-verify-result" />;
   if (!result) return null;
   if (result.intact)
     return (
       <div className="alert alert-success" role="status" data-testid="audit-verify-result" data-intact="true">
         <Icon name="check" size={20} className="alert-icon" />
-        <p>{t('audit.intact', { checked: result.checked, head: result.headSeq })}</p>
+        <p>
+          {t('audit.intact', { checked: result.checked, head: result.headSeq })}{' '}
+          <span data-testid="audit-checkpoint">
+            {result.checkpoint
+              ? t('audit.checkpoint', {
+                  size: result.checkpoint.treeSize,
+                  time: formatDate(result.checkpoint.signedAt),
+                })
+              : t('audit.noCheckpoint')}
+          </span>
+        </p>
       </div>
     );
   const problem = result.firstProblem;

@@ -1,0 +1,487 @@
+import { sql } from 'kysely';
+import type { Db, Transaction } from '../../db/schema.js';
+import type { KeyReference } from '../../signing/key-vault.js';
+import { nodeKey, type NodeRef } from './merkle.js';
+
+// pg answers bytea as Buffer, PGlite as Uint8Array.
+const bytes = (value: Uint8Array) => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+
+// ---------------------------------------------------------------- the tree
+
+/** The stored perfect subtrees asked for, by `nodeKey`; a node that is not stored is absent. */
+export async function findTreeNodes(
+  db: Db | Transaction,
+  groupId: string,
+  refs: NodeRef[],
+): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  if (refs.length === 0) return found;
+  const { rows } = await sql<{ level: number; idx: number; hash: Uint8Array }>`
+    select t.level, t.idx, t.hash from audit_tree_nodes t
+    where t.group_id = ${groupId}
+      and (t.level, t.idx) in (select * from unnest(${refs.map((r) => r.level)}::smallint[], ${refs.map((r) => r.idx)}::bigint[]))
+  `.execute(db);
+  for (const row of rows) found.set(nodeKey({ level: Number(row.level), idx: Number(row.idx) }), bytes(row.hash));
+  return found;
+}
+
+/** The group's chain head (its size) under lock: the sealer waits, so the tree holds still while a checkpoint is signed. */
+export async function lockHead(trx: Transaction, groupId: string): Promise<{ size: number; hash: string } | undefined> {
+  const row = await trx
+    .selectFrom('audit_heads')
+    .select(['seq', 'hash'])
+    .where('group_id', '=', groupId)
+    .forUpdate()
+    .executeTakeFirst();
+  return row ? { size: row.seq, hash: row.hash } : undefined;
+}
+
+/** Where an event sits in the group's chain (version 3 and 4 events), with what the proof of its place needs. */
+export interface EventPlace {
+  place: number;
+  eventSeq: number;
+  eventId: string;
+  companyId: string | null;
+  chainVersion: number;
+  prevHash: string;
+  linkHash: string;
+  /** What the event says, as its content hash was computed (version 4: `sigil_audit_said`). Null for version 3. */
+  said: string | null;
+  /** Version 3: the content hash the server stored. */
+  contentHash: string | null;
+}
+
+/**
+ * In one statement, what an inclusion proof starts from: the group's newest checkpoint, the one
+ * of `treeSize` (the newest when null), and where event `eventSeq` sits in the chain.
+ */
+export async function findInclusionStart(
+  db: Db,
+  groupId: string,
+  eventSeq: number,
+  treeSize: number | null,
+): Promise<{
+  latest: StoredCheckpoint | undefined;
+  atSize: StoredCheckpoint | undefined;
+  place: EventPlace | undefined;
+}> {
+  const { rows } = await sql<{
+    latest: CheckpointRow | null;
+    at_size: CheckpointRow | null;
+    place: number | null;
+    event_seq: number;
+    id: string;
+    company_id: string | null;
+    chain_version: number;
+    prev_hash: string;
+    hash: string;
+    said: string | null;
+    content_hash: string | null;
+  }>`
+    with latest as (
+      select * from audit_checkpoints where group_id = ${groupId} order by tree_size desc limit 1
+    )
+    select (select to_jsonb(c) from latest c) as latest,
+           (select to_jsonb(c) from audit_checkpoints c
+             where c.group_id = ${groupId} and c.tree_size = coalesce(${treeSize}::bigint, (select tree_size from latest))) as at_size,
+           l.seq as place, l.event_seq, e.id, e.company_id, e.chain_version, l.prev_hash, l.hash, e.content_hash,
+           case when e.chain_version = 4 then sigil_audit_said(e) end as said
+    from (select 1) as one
+    left join audit_events e on e.group_id = ${groupId} and e.seq = ${eventSeq}
+    left join audit_links l on l.group_id = ${groupId} and l.event_seq = e.seq
+  `.execute(db);
+  const row = rows[0]!;
+  const checkpoint = (json: CheckpointRow | null) =>
+    json
+      ? toCheckpoint({
+          ...json,
+          // to_jsonb renders bytea as "\x…" text and timestamps as text.
+          root_hash: Buffer.from(String(json.root_hash).slice(2), 'hex'),
+          signature: Buffer.from(String(json.signature).slice(2), 'hex'),
+          signed_at: new Date(json.signed_at),
+        })
+      : undefined;
+  return {
+    latest: checkpoint(row.latest),
+    atSize: checkpoint(row.at_size),
+    place:
+      row.place === null
+        ? undefined
+        : {
+            place: Number(row.place),
+            eventSeq: Number(row.event_seq),
+            eventId: row.id,
+            companyId: row.company_id,
+            chainVersion: row.chain_version,
+            prevHash: row.prev_hash,
+            linkHash: row.hash,
+            said: row.said,
+            contentHash: row.content_hash,
+          },
+  };
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+export interface StoredCheckpoint {
+  groupId: string;
+  treeSize: number;
+  rootHash: Buffer;
+  signedAt: Date;
+  keyId: string;
+  signature: Buffer;
+}
+
+interface CheckpointRow {
+  group_id: string;
+  tree_size: number;
+  root_hash: Uint8Array;
+  signed_at: Date;
+  key_id: string;
+  signature: Uint8Array;
+}
+
+const toCheckpoint = (row: CheckpointRow): StoredCheckpoint => ({
+  groupId: row.group_id,
+  treeSize: Number(row.tree_size),
+  rootHash: bytes(row.root_hash),
+  signedAt: row.signed_at,
+  keyId: row.key_id,
+  signature: bytes(row.signature),
+});
+
+/** The group's newest checkpoints, newest first. */
+export async function findNewestCheckpointsOf(
+  db: Db | Transaction,
+  groupId: string,
+  limit: number,
+): Promise<StoredCheckpoint[]> {
+  const rows = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .where('group_id', '=', groupId)
+    .orderBy('tree_size', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toCheckpoint);
+}
+
+export async function findLatestCheckpoint(
+  db: Db | Transaction,
+  groupId: string,
+): Promise<StoredCheckpoint | undefined> {
+  const row = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .where('group_id', '=', groupId)
+    .orderBy('tree_size', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? toCheckpoint(row) : undefined;
+}
+
+/** Every checkpoint of the group, smallest tree first. */
+export async function findCheckpoints(db: Db, groupId: string): Promise<StoredCheckpoint[]> {
+  const rows = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .where('group_id', '=', groupId)
+    .orderBy('tree_size')
+    .execute();
+  return rows.map(toCheckpoint);
+}
+
+/** The newest checkpoint of every group that has one. */
+export async function findNewestCheckpoints(db: Db): Promise<StoredCheckpoint[]> {
+  const { rows } = await sql<CheckpointRow>`
+    select distinct on (group_id) * from audit_checkpoints order by group_id, tree_size desc
+  `.execute(db);
+  return rows.map(toCheckpoint);
+}
+
+export async function insertCheckpoint(trx: Transaction, checkpoint: StoredCheckpoint): Promise<void> {
+  await trx
+    .insertInto('audit_checkpoints')
+    .values({
+      group_id: checkpoint.groupId,
+      tree_size: checkpoint.treeSize,
+      root_hash: checkpoint.rootHash,
+      signed_at: checkpoint.signedAt,
+      key_id: checkpoint.keyId,
+      signature: checkpoint.signature,
+    })
+    .execute();
+}
+
+/** Groups whose tree grew past their newest checkpoint, and whose newest checkpoint was signed at or before `signedBefore` (or that have none). */
+export async function findGroupsDueForCheckpoint(db: Db, signedBefore: Date): Promise<string[]> {
+  const { rows } = await sql<{ group_id: string }>`
+    select h.group_id
+    from audit_heads h
+    left join lateral (
+      select c.tree_size, c.signed_at from audit_checkpoints c
+      where c.group_id = h.group_id order by c.tree_size desc limit 1
+    ) c on true
+    where h.seq > coalesce(c.tree_size, 0) and (c.signed_at is null or c.signed_at <= ${signedBefore})
+  `.execute(db);
+  return rows.map((r) => r.group_id);
+}
+
+// ---------------------------------------------------------------- the log key
+
+export interface LogKeyRecord {
+  id: string;
+  keyId: string;
+  algorithm: string;
+  /** SubjectPublicKeyInfo, DER. */
+  publicKey: Buffer;
+  reference: KeyReference;
+  createdAt: Date;
+}
+
+interface LogKeyRow {
+  id: string;
+  key_id: string;
+  algorithm: string;
+  public_key: Uint8Array;
+  key_store: 'database' | 'pkcs11';
+  sealed_key: string | null;
+  token_label: string | null;
+  token_key_id: string | null;
+  created_at: Date;
+}
+
+function toLogKey(row: LogKeyRow): LogKeyRecord {
+  const reference: KeyReference =
+    row.key_store === 'database'
+      ? { store: 'database', sealed: row.sealed_key ?? '' }
+      : { store: 'pkcs11', tokenLabel: row.token_label ?? '', keyId: row.token_key_id ?? '' };
+  return {
+    id: row.id,
+    keyId: row.key_id,
+    algorithm: row.algorithm,
+    publicKey: bytes(row.public_key),
+    reference,
+    createdAt: row.created_at,
+  };
+}
+
+const logKeyColumns = [
+  'id',
+  'key_id',
+  'algorithm',
+  'public_key',
+  'key_store',
+  'sealed_key',
+  'token_label',
+  'token_key_id',
+  'created_at',
+] as const;
+
+export async function findActiveLogKey(db: Db | Transaction): Promise<LogKeyRecord | undefined> {
+  const row = await db
+    .selectFrom('audit_log_keys')
+    .select(logKeyColumns)
+    .where('retired_at', 'is', null)
+    .executeTakeFirst();
+  return row ? toLogKey(row) : undefined;
+}
+
+export async function findLogKeys(db: Db): Promise<LogKeyRecord[]> {
+  const rows = await db.selectFrom('audit_log_keys').select(logKeyColumns).orderBy('created_at').execute();
+  return rows.map(toLogKey);
+}
+
+export async function insertLogKey(trx: Transaction, key: Omit<LogKeyRecord, 'createdAt'>): Promise<void> {
+  const { reference } = key;
+  await trx
+    .insertInto('audit_log_keys')
+    .values({
+      id: key.id,
+      key_id: key.keyId,
+      algorithm: key.algorithm,
+      public_key: key.publicKey,
+      key_store: reference.store,
+      sealed_key: reference.store === 'database' ? reference.sealed : null,
+      token_label: reference.store === 'pkcs11' ? reference.tokenLabel : null,
+      token_key_id: reference.store === 'pkcs11' ? reference.keyId : null,
+    })
+    .execute();
+}
+
+/** Serialises creators across processes for the rest of the transaction. */
+export async function lockNamed(trx: Transaction, name: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+}
+
+// ---------------------------------------------------------------- checks run in the database
+
+/**
+ * A check over a range of places, in a transaction that suits it: its hash tables fit in memory,
+ * no nested loop is planned, and the plan is made for this range's bounds (the connection keeps
+ * the statement prepared, and a generic plan does not know how many rows a range holds). A log
+ * just written has no statistics yet, and a plan that expects a handful of rows and loops over a
+ * range of 100,000 takes minutes.
+ */
+async function inRangeTransaction<T>(db: Db, check: (trx: Transaction) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`set local work_mem = '64MB'`.execute(trx);
+    await sql`set local enable_nestloop = off`.execute(trx);
+    await sql`set local plan_cache_mode = force_custom_plan`.execute(trx);
+    return check(trx);
+  });
+}
+
+/** What the first wrong place of a range of version 3 and 4 links is. */
+export type LinkProblemKind = 'gap' | 'unlinked' | 'missing' | 'altered' | 'leaf';
+
+export interface LinkRangeCheck {
+  /** The highest place the range holds (null: none). */
+  lastPlace: number | null;
+  /** Links in the range. */
+  count: number;
+  problem: {
+    place: number;
+    kind: LinkProblemKind;
+    /** The place before it in this range (for a gap: the last one present). */
+    beforePlace: number;
+    eventSeq: number;
+    eventId: string | null;
+  } | null;
+}
+
+/**
+ * Checks the links of places `after + 1 … through` where they are, in one statement: each place
+ * follows the one before (`after`'s hash is `previousHash` when that place is not a link of this
+ * range), its event is there, its hash is `sha256(prev:place:content)` with the content hash of
+ * a version 3 event as stored and of a version 4 event recomputed from what it says, and its
+ * leaf in the tree is `SHA-256(0x00 || hash)`. Reports the first wrong place.
+ */
+export async function checkLinkRange(
+  db: Db,
+  range: { groupId: string; after: number; through: number; previousHash: string | null },
+): Promise<LinkRangeCheck> {
+  const { groupId, after, through, previousHash } = range;
+  // The range's events and leaves are read by range too (the events' seqs between the lowest and
+  // highest its links name), not looked up one by one nor scanned whole.
+  const { rows } = await inRangeTransaction(db, (trx) => {
+    return sql<{
+      last_place: number | null;
+      count: number;
+      place: number | null;
+      kind: LinkProblemKind | null;
+      before_place: number | null;
+      event_seq: number | null;
+      event_id: string | null;
+    }>`
+      with l as (
+        select seq as place, event_seq, prev_hash, hash,
+               coalesce(lag(seq) over w, ${after}::bigint) as before_place,
+               coalesce(lag(hash) over w, ${previousHash}::text) as before_hash
+        from audit_links
+        where group_id = ${groupId} and seq >= ${after} and seq <= ${through}
+        window w as (order by seq)
+      ), bounds as (
+        select min(event_seq) as lo, max(event_seq) as hi from l where place > ${after}
+      ), e as (
+        select e.* from audit_events e, bounds b where e.group_id = ${groupId} and e.seq between b.lo and b.hi
+      ), n as (
+        select idx, hash from audit_tree_nodes
+        where group_id = ${groupId} and level = 0 and idx >= ${after} and idx < ${through}
+      ), checked as (
+        select l.place, l.before_place, l.event_seq, e.id as event_id,
+          case
+            when l.before_place <> l.place - 1 then 'gap'
+            when l.prev_hash is distinct from l.before_hash then 'unlinked'
+            when e.seq is null then 'missing'
+            when e.chain_version not in (3, 4) or decode(l.hash, 'hex') is distinct from sha256(convert_to(
+                   l.prev_hash || ':' || l.place::text || ':' ||
+                   case when e.chain_version = 3 then e.content_hash
+                        else encode(sha256(convert_to(sigil_audit_said(e::audit_events), 'UTF8')), 'hex') end, 'UTF8')) then 'altered'
+            when n.hash is distinct from sha256('\\x00'::bytea || decode(l.hash, 'hex')) then 'leaf'
+          end as kind
+        from l
+        left join e on e.seq = l.event_seq
+        left join n on n.idx = l.place - 1
+        where l.place > ${after}
+      )
+      select (select max(place) from l where place > ${after}) as last_place,
+             (select count(*) from l where place > ${after})::integer as count,
+             p.place, p.kind, p.before_place, p.event_seq, p.event_id
+      from (select 1) as one
+      left join lateral (select * from checked where kind is not null order by place limit 1) p on true
+    `.execute(trx);
+  });
+  const row = rows[0]!;
+  return {
+    lastPlace: row.last_place === null ? null : Number(row.last_place),
+    count: Number(row.count),
+    problem:
+      row.place === null || row.kind === null
+        ? null
+        : {
+            place: Number(row.place),
+            kind: row.kind,
+            beforePlace: Number(row.before_place),
+            eventSeq: Number(row.event_seq),
+            eventId: row.event_id,
+          },
+  };
+}
+
+/** The first place `1 … through` held in an event's own row (versions 1 and 2) whose leaf is not `SHA-256(0x00 || hash)`. */
+export async function findInlineLeafProblem(db: Db, groupId: string, through: number): Promise<number | null> {
+  const { rows } = await sql<{ seq: number }>`
+    select e.seq from audit_events e
+    left join audit_tree_nodes n on n.group_id = e.group_id and n.level = 0 and n.idx = e.seq - 1
+    where e.group_id = ${groupId} and e.chain_version < 3 and e.seq <= ${through}
+      and n.hash is distinct from sha256('\\x00'::bytea || decode(e.hash, 'hex'))
+    order by e.seq limit 1
+  `.execute(db);
+  return rows[0] ? Number(rows[0].seq) : null;
+}
+
+/**
+ * The first node of `level` with index in [from, to) that is not `SHA-256(0x01 || left || right)`
+ * of its two children one level down, or that lacks one, or a child pair without its node.
+ */
+export async function findNodeProblem(
+  db: Db,
+  range: { groupId: string; level: number; from: number; to: number },
+): Promise<number | null> {
+  const { groupId, level, from, to } = range;
+  const { rows } = await inRangeTransaction(db, (trx) =>
+    sql<{ idx: number }>`
+    select coalesce(p.idx, c.parent) as idx
+    from (
+      select idx / 2 as parent, count(*) as children,
+             sha256('\\x01'::bytea || string_agg(hash, ''::bytea order by idx)) as computed
+      from audit_tree_nodes
+      where group_id = ${groupId} and level = ${level - 1} and idx >= ${from * 2} and idx < ${to * 2}
+      group by idx / 2
+    ) c
+    full join (
+      select idx, hash from audit_tree_nodes
+      where group_id = ${groupId} and level = ${level} and idx >= ${from} and idx < ${to}
+    ) p on p.idx = c.parent
+    where p.idx is null or c.parent is null or c.children <> 2 or p.hash <> c.computed
+    order by 1 limit 1
+  `.execute(trx),
+  );
+  return rows[0] ? Number(rows[0].idx) : null;
+}
+
+/** How many nodes each level of the stored tree has, and its highest index. */
+export async function countTreeLevels(
+  db: Db,
+  groupId: string,
+): Promise<Array<{ level: number; count: number; maxIdx: number }>> {
+  const rows = await db
+    .selectFrom('audit_tree_nodes')
+    .select(({ fn }) => ['level', fn.countAll<number>().as('count'), fn.max('idx').as('max_idx')])
+    .where('group_id', '=', groupId)
+    .groupBy('level')
+    .orderBy('level')
+    .execute();
+  return rows.map((r) => ({ level: Number(r.level), count: Number(r.count), maxIdx: Number(r.max_idx) }));
+}

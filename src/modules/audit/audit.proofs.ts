@@ -1,0 +1,238 @@
+// Proofs over a group's audit tree (RFC 9162 §2.1.3, §2.1.4), its newest checkpoint and log key
+// for anyone, and the export of a whole log for checking offline. A proof reads the O(log n)
+// perfect subtrees it needs in one statement.
+import { Readable } from 'node:stream';
+import { createPublicKey } from 'node:crypto';
+import type { Db } from '../../db/schema.js';
+import type { AppContext } from '../../server/context.js';
+import { AppError } from '../../server/errors.js';
+import { scopeOf, type Actor } from '../auth/principal.js';
+import { findRootCompany } from '../companies/company.repository.js';
+import { findEvents, findHead, findInlineChainPage, findVersion3Rows, findExportLinkPage } from './audit.repository.js';
+import * as repo from './audit-tree.repository.js';
+import { saidText } from './audit.hashes.js';
+import { LOG_KEY_NAME, originOf } from './checkpoint.note.js';
+import { ensureLogKey, noteOf } from './checkpoint.service.js';
+import {
+  consistencyRanges,
+  inclusionRanges,
+  leafHash,
+  nodeKey,
+  nodesOfAll,
+  rangeHash,
+  type LeafRange,
+} from './merkle.js';
+
+const badField = (field: string, message: string) =>
+  new AppError('validation_failed', `${field} ${message}.`, { errors: [{ field, message }] });
+
+/** The hashes of the ranges, from the stored perfect subtrees (one statement). */
+async function hashRanges(db: Db, groupId: string, ranges: LeafRange[]): Promise<Buffer[]> {
+  const nodes = await repo.findTreeNodes(db, groupId, nodesOfAll(ranges));
+  return ranges.map((range) =>
+    rangeHash(range, (ref) => {
+      const found = nodes.get(nodeKey(ref));
+      // The tree below a signed checkpoint lost a node: an operator problem, said without internals.
+      if (!found) throw new AppError('service_unavailable', 'The audit tree is damaged; run sigil audit verify.');
+      return found;
+    }),
+  );
+}
+
+/** The group's newest checkpoint, or 404 (also for a group that does not exist: a public answer says nothing of which do). */
+async function latestCheckpoint(ctx: AppContext, groupId: string) {
+  const latest = await repo.findLatestCheckpoint(ctx.db, groupId);
+  if (!latest) throw new AppError('audit_checkpoint_not_found', 'No checkpoint of this group has been signed yet.');
+  return latest;
+}
+
+export async function getLatestCheckpoint(ctx: AppContext, groupId: string) {
+  const checkpoint = await latestCheckpoint(ctx, groupId);
+  return {
+    groupId,
+    origin: originOf(groupId),
+    treeSize: checkpoint.treeSize,
+    rootHash: checkpoint.rootHash.toString('hex'),
+    signedAt: checkpoint.signedAt,
+    keyId: checkpoint.keyId,
+    signature: checkpoint.signature.toString('base64'),
+    note: noteOf(checkpoint),
+  };
+}
+
+/** The deployment's log key, made on first need: what checks a checkpoint without an account. */
+export async function getLogKey(ctx: AppContext) {
+  const key = await ensureLogKey(ctx);
+  const pem = createPublicKey({ key: key.publicKey, format: 'der', type: 'spki' })
+    .export({ format: 'pem', type: 'spki' })
+    .toString();
+  return { keyId: key.keyId, name: LOG_KEY_NAME, algorithm: key.algorithm, publicKey: pem, createdAt: key.createdAt };
+}
+
+/**
+ * A consistency proof between two sizes of the group's tree, for anyone: it reveals sizes and
+ * hashes only, and sizes no larger than the newest checkpoint, which is public already.
+ */
+export async function getConsistencyProof(ctx: AppContext, query: { groupId: string; first: number; second: number }) {
+  const latest = await latestCheckpoint(ctx, query.groupId);
+  if (query.second > latest.treeSize)
+    throw badField('querystring.second', `must be at most ${latest.treeSize}, the size of the newest checkpoint`);
+  if (query.first > query.second) throw badField('querystring.first', 'must be at most second');
+  const proof = await hashRanges(ctx.db, query.groupId, consistencyRanges(query.first, query.second));
+  return {
+    groupId: query.groupId,
+    first: query.first,
+    second: query.second,
+    proof: proof.map((h) => h.toString('hex')),
+  };
+}
+
+/**
+ * The audit path of an event in the group's tree at `treeSize` (default: the newest checkpoint's),
+ * for an auditor who may see the event, with what recomputes its leaf: what it says and the
+ * hash of the place before it.
+ */
+export async function getInclusionProof(
+  ctx: AppContext,
+  actor: Actor,
+  query: { seq: number; treeSize?: number | undefined },
+) {
+  const { principal } = actor;
+  const groupId = principal.groupId;
+  const scope = scopeOf(principal, 'audit.read');
+  const root = await findRootCompany(ctx.db, groupId);
+  const visible = await findEvents(ctx.db, {
+    groupId,
+    scope,
+    includeGroupWide: root !== undefined && scope.includes(root.path),
+    seq: query.seq,
+    limit: 1,
+  });
+  if (visible.length === 0)
+    throw new AppError(
+      'audit_event_not_found',
+      `No audit event ${query.seq} exists or it is outside what you may see.`,
+    );
+  return proveInclusion(ctx.db, groupId, query);
+}
+
+/**
+ * The audit path of event `seq` in the group's tree at `treeSize` (default: the newest
+ * checkpoint's), with what recomputes its leaf. Two statements: the checkpoints and the event's
+ * place, then the perfect subtrees of the path and of the root.
+ */
+export async function proveInclusion(db: Db, groupId: string, query: { seq: number; treeSize?: number | undefined }) {
+  const { latest, atSize, place } = await repo.findInclusionStart(db, groupId, query.seq, query.treeSize ?? null);
+  if (!latest) throw new AppError('audit_checkpoint_not_found', 'No checkpoint of this group has been signed yet.');
+  const treeSize = query.treeSize ?? latest.treeSize;
+  if (treeSize > latest.treeSize)
+    throw badField('querystring.treeSize', `must be at most ${latest.treeSize}, the size of the newest checkpoint`);
+  if (!place || place.place > treeSize)
+    throw new AppError(
+      'audit_event_not_covered',
+      `Audit event ${query.seq} is not in the tree of ${treeSize} places${place ? '' : ' yet (it is waiting for the sealer)'}; ask for a later checkpoint.`,
+    );
+  const leafIndex = place.place - 1;
+  const ranges = inclusionRanges(leafIndex, treeSize);
+  const [rootHash, ...path] = await hashRanges(db, groupId, [[0, treeSize], ...ranges]);
+  return {
+    seq: place.eventSeq,
+    eventId: place.eventId,
+    leafIndex,
+    treeSize,
+    chainVersion: place.chainVersion,
+    said: place.said,
+    contentHash: place.contentHash,
+    prevHash: place.prevHash,
+    linkHash: place.linkHash,
+    leafHash: leafHash(Buffer.from(place.linkHash, 'hex')).toString('hex'),
+    auditPath: path.map((h) => h.toString('hex')),
+    rootHash: rootHash!.toString('hex'),
+    checkpoint: atSize ? noteOf(atSize) : null,
+  };
+}
+
+export const EXPORT_FORMAT = 'sigil-audit-log/1';
+
+/** The first line of an export. */
+export interface ExportHeader {
+  format: typeof EXPORT_FORMAT;
+  origin: string;
+  groupId: string;
+  treeSize: number;
+  exportedAt: string;
+}
+
+/**
+ * One place of the chain. `said` is the text the hash covers: version 1, the whole row's
+ * canonical JSON (hash = SHA-256(said)); versions 2 and 3, what the event says in canonical JSON;
+ * version 4, the database's rendering (a JSON array); for those, hash = SHA-256(prevHash ":"
+ * place ":" SHA-256(said)). Null when the event is gone.
+ */
+export interface ExportLine {
+  place: number;
+  version: number | null;
+  prevHash: string;
+  hash: string;
+  said: string | null;
+}
+
+const EXPORT_PAGE = 5_000;
+
+/**
+ * The whole log of the group, as JSON lines, up to its size now: for an auditor of the whole
+ * group only (it holds every company's events, and the chain cannot be checked in part).
+ */
+export async function exportLog(ctx: AppContext, actor: Actor): Promise<Readable> {
+  const { principal } = actor;
+  const groupId = principal.groupId;
+  const scope = scopeOf(principal, 'audit.read');
+  const root = await findRootCompany(ctx.db, groupId);
+  if (!root || !scope.includes(root.path))
+    throw new AppError(
+      'forbidden',
+      "Only an auditor of the whole group may export its log: it holds every company's events.",
+    );
+  const treeSize = (await findHead(ctx.db, groupId))?.seq ?? 0;
+  const header: ExportHeader = {
+    format: EXPORT_FORMAT,
+    origin: originOf(groupId),
+    groupId,
+    treeSize,
+    exportedAt: ctx.now().toISOString(),
+  };
+  async function* lines(): AsyncGenerator<string> {
+    yield `${JSON.stringify(header)}\n`;
+    let place = 0;
+    for (;;) {
+      const page = await findInlineChainPage(ctx.db, groupId, place, EXPORT_PAGE);
+      const inline = page.filter((row) => row.seq <= treeSize);
+      if (inline.length === 0) break;
+      yield inline
+        .map(
+          (row) =>
+            `${JSON.stringify({ place: row.seq, version: row.chain_version, prevHash: row.prev_hash ?? '', hash: row.hash ?? '', said: saidText(row) } satisfies ExportLine)}\n`,
+        )
+        .join('');
+      place = inline.at(-1)!.seq;
+    }
+    for (;;) {
+      const links = (await findExportLinkPage(ctx.db, groupId, place, EXPORT_PAGE)).filter((l) => l.place <= treeSize);
+      if (links.length === 0) break;
+      const v3 = await findVersion3Rows(
+        ctx.db,
+        groupId,
+        links.filter((l) => l.version === 3).map((l) => l.eventSeq),
+      );
+      yield links
+        .map((l) => {
+          const row = l.version === 3 ? v3.get(l.eventSeq) : undefined;
+          const said = row ? saidText(row) : l.said;
+          return `${JSON.stringify({ place: l.place, version: l.version, prevHash: l.prevHash, hash: l.hash, said } satisfies ExportLine)}\n`;
+        })
+        .join('');
+      place = links.at(-1)!.place;
+    }
+  }
+  return Readable.from(lines());
+}

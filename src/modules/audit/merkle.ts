@@ -1,0 +1,122 @@
+// The Merkle tree of RFC 9162 §2.1 over a group's audit chain, as pure functions: hashing, the
+// ranges an inclusion or consistency proof is made of, the perfect subtrees (stored by the
+// sealer) that each range is built from, and a streaming builder for checking a whole log.
+import { hash } from 'node:crypto';
+
+/** A perfect subtree: leaves idx·2^level … (idx+1)·2^level − 1, as `audit_tree_nodes` keeps it. */
+export interface NodeRef {
+  level: number;
+  idx: number;
+}
+
+/** Leaves [start, end) of the tree. */
+export type LeafRange = readonly [start: number, end: number];
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+
+const sha256 = (data: Buffer): Buffer => hash('sha256', data, 'buffer');
+
+/** RFC 9162 §2.1.1: MTH({d}) = SHA-256(0x00 || d). A leaf's data is its place's chain hash (32 bytes). */
+export function leafHash(data: Uint8Array): Buffer {
+  return sha256(Buffer.concat([LEAF_PREFIX, data]));
+}
+
+/** RFC 9162 §2.1.1: SHA-256(0x01 || left || right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  return sha256(Buffer.concat([NODE_PREFIX, left, right]));
+}
+
+/** The hash of an empty tree, SHA-256 of nothing (RFC 9162 §2.1.1). */
+export const EMPTY_ROOT = sha256(Buffer.alloc(0));
+
+/** k of RFC 9162 §2.1.1: the largest power of two smaller than n (n > 1). */
+function split(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+// Sizes are numbers below 2^53: Math.log2 is exact for powers of two, and bit operations would stop at 2^31.
+const isPowerOfTwo = (n: number) => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+
+/**
+ * The perfect subtrees whose hashes make the hash of leaves [start, end), as MTH splits them.
+ * `start` is a multiple of the first split, as every range of a proof is.
+ */
+export function nodesOf([start, end]: LeafRange): NodeRef[] {
+  const size = end - start;
+  if (size <= 0) throw new RangeError(`empty leaf range [${start}, ${end})`);
+  if (isPowerOfTwo(size) && start % size === 0) return [{ level: Math.log2(size), idx: start / size }];
+  const k = split(size);
+  return [...nodesOf([start, start + k]), ...nodesOf([start + k, end])];
+}
+
+/** MTH(D[start:end]) from the perfect subtrees of `nodesOf`, looked up with `node`. */
+export function rangeHash([start, end]: LeafRange, node: (ref: NodeRef) => Buffer): Buffer {
+  const size = end - start;
+  if (isPowerOfTwo(size) && start % size === 0) return node({ level: Math.log2(size), idx: start / size });
+  const k = split(size);
+  return nodeHash(rangeHash([start, start + k], node), rangeHash([start + k, end], node));
+}
+
+/** The ranges whose hashes are the audit path of leaf `index` in a tree of `size` leaves, leaf end first (PATH, RFC 9162 §2.1.3.1). */
+export function inclusionRanges(index: number, size: number, offset = 0): LeafRange[] {
+  if (index < 0 || index >= size) throw new RangeError(`leaf ${index} is not in a tree of ${size}`);
+  if (size === 1) return [];
+  const k = split(size);
+  return index < k
+    ? [...inclusionRanges(index, k, offset), [offset + k, offset + size]]
+    : [...inclusionRanges(index - k, size - k, offset + k), [offset, offset + k]];
+}
+
+/** The ranges whose hashes prove a tree of `first` leaves a prefix of one of `second` (PROOF, RFC 9162 §2.1.4.1). */
+export function consistencyRanges(first: number, second: number): LeafRange[] {
+  if (first < 1 || first > second) throw new RangeError(`no consistency proof from ${first} to ${second}`);
+  const subproof = (m: number, n: number, complete: boolean, offset: number): LeafRange[] => {
+    if (m === n) return complete ? [] : [[offset, offset + n]];
+    const k = split(n);
+    return m <= k
+      ? [...subproof(m, k, complete, offset), [offset + k, offset + n]]
+      : [...subproof(m - k, n - k, false, offset + k), [offset, offset + k]];
+  };
+  return subproof(first, second, true, 0);
+}
+
+/** Every perfect subtree the ranges need, each once. */
+export function nodesOfAll(ranges: readonly LeafRange[]): NodeRef[] {
+  const seen = new Map<string, NodeRef>();
+  for (const range of ranges) for (const ref of nodesOf(range)) seen.set(`${ref.level}:${ref.idx}`, ref);
+  return [...seen.values()];
+}
+
+export const nodeKey = (ref: NodeRef) => `${ref.level}:${ref.idx}`;
+
+/**
+ * The tree built a leaf at a time, keeping only its perfect subtrees on the right edge (one per
+ * set bit of the size): the root of every prefix is at hand while a log streams past.
+ */
+export class TreeBuilder {
+  private readonly edge: Array<{ level: number; hash: Buffer }> = [];
+  size = 0;
+
+  /** Adds the next leaf by its hash (`leafHash(data)`). */
+  push(leaf: Buffer): void {
+    let level = 0;
+    let current = leaf;
+    while (this.edge.length > 0 && this.edge.at(-1)!.level === level) {
+      current = nodeHash(this.edge.pop()!.hash, current);
+      level += 1;
+    }
+    this.edge.push({ level, hash: current });
+    this.size += 1;
+  }
+
+  /** MTH of the leaves so far: the edge folded from the right. */
+  root(): Buffer {
+    if (this.edge.length === 0) return EMPTY_ROOT;
+    let current = this.edge.at(-1)!.hash;
+    for (let i = this.edge.length - 2; i >= 0; i--) current = nodeHash(this.edge[i]!.hash, current);
+    return current;
+  }
+}
