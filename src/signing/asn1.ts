@@ -14,7 +14,6 @@ import {
   OctetString,
 } from '@peculiar/asn1-schema';
 import { ECDSASigValue } from '@peculiar/asn1-ecc';
-import { PKIStatusInfo } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier, GeneralName } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { AppError } from '../server/errors.js';
@@ -286,83 +285,6 @@ export class RawSequence extends AsnArray<RawElement> {
 AsnType({ type: AsnTypeTypes.Sequence, itemType: RawElement })(RawSequence);
 
 /**
- * SignedData (RFC 5652 §5.1) as written. Its parts arrive encoded (each already under its own
- * tag): most are the same for every signature of a signer and are encoded once, a CRL is a
- * CertificateList (which asn1-cms has no choice for), and the signer info is a SignerInfoOut.
- */
-export class SignedDataOut {
-  version = 1;
-  digestAlgorithms = new RawElement();
-  encapContentInfo = new RawElement();
-  certificates?: RawElement;
-  crls?: RawElement;
-  signerInfos = new RawElement();
-  constructor(params: Partial<SignedDataOut> = {}) {
-    Object.assign(this, params);
-  }
-}
-declareSchema(SignedDataOut, [
-  ['version', { type: AsnPropTypes.Integer }],
-  ['digestAlgorithms', { type: RawElement }],
-  ['encapContentInfo', { type: RawElement }],
-  ['certificates', { type: RawElement, optional: true }],
-  ['crls', { type: RawElement, optional: true }],
-  ['signerInfos', { type: RawElement }],
-]);
-
-/** ContentInfo holding SignedData, as it is written. */
-export class SignedDataContentInfo {
-  contentType = '1.2.840.113549.1.7.2';
-  content = new SignedDataOut();
-  constructor(params: Partial<SignedDataContentInfo> = {}) {
-    Object.assign(this, params);
-  }
-}
-declareSchema(SignedDataContentInfo, [
-  ['contentType', { type: AsnPropTypes.ObjectIdentifier }],
-  ['content', { type: SignedDataOut, context: 0 }],
-]);
-
-/** Attribute (RFC 5652 §5.3) whose values are kept as encoded (a time-stamp token is kilobytes). */
-export class RawAttribute {
-  attrType = '';
-  attrValues = new RawSet();
-  constructor(params: Partial<RawAttribute> = {}) {
-    Object.assign(this, params);
-  }
-}
-declareSchema(RawAttribute, [
-  ['attrType', { type: AsnPropTypes.ObjectIdentifier }],
-  ['attrValues', { type: RawSet }],
-]);
-
-/**
- * SignerInfo (RFC 5652 §5.3) for writing: the identifier and the attributes arrive encoded, the
- * attributes already under their [0] and [1] IMPLICIT tags.
- */
-export class SignerInfoOut {
-  version = 1;
-  sid = new RawElement();
-  digestAlgorithm = new RawElement();
-  signedAttrs = new RawElement();
-  signatureAlgorithm = new RawElement();
-  signature = new OctetString();
-  unsignedAttrs?: RawElement;
-  constructor(params: Partial<SignerInfoOut> = {}) {
-    Object.assign(this, params);
-  }
-}
-declareSchema(SignerInfoOut, [
-  ['version', { type: AsnPropTypes.Integer }],
-  ['sid', { type: RawElement }],
-  ['digestAlgorithm', { type: RawElement }],
-  ['signedAttrs', { type: RawElement }],
-  ['signatureAlgorithm', { type: RawElement }],
-  ['signature', { type: OctetString }],
-  ['unsignedAttrs', { type: RawElement, optional: true }],
-]);
-
-/**
  * Adobe's RevocationInfoArchival (ISO 32000-1 §12.8.3.3.2): CRLs [0], OCSP responses [1] and
  * other [2], each a SEQUENCE OF; only the CRLs are read here.
  */
@@ -375,17 +297,4 @@ declareSchema(RevocationInfoArchival, [
   ['crl', { type: RawSequence, context: 0, optional: true }],
   ['ocsp', { type: RawSequence, context: 1, optional: true }],
   ['other', { type: RawSequence, context: 2, optional: true }],
-]);
-
-/** TimeStampResp (RFC 3161 §2.4.2) as written: the token arrives encoded. */
-export class TimeStampRespOut {
-  status = new PKIStatusInfo();
-  timeStampToken?: RawElement;
-  constructor(params: Partial<TimeStampRespOut> = {}) {
-    Object.assign(this, params);
-  }
-}
-declareSchema(TimeStampRespOut, [
-  ['status', { type: PKIStatusInfo }],
-  ['timeStampToken', { type: RawElement, optional: true }],
 ]);

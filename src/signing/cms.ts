@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   DigestAlgorithmIdentifiers,
-  EncapsulatedContent,
   EncapsulatedContentInfo,
   IssuerAndSerialNumber,
   SignerIdentifier,
@@ -15,13 +14,8 @@ import {
   DerError,
   EssCertIdV2,
   Memo,
+  integerDer,
   IssuerSerial,
-  RawAttribute,
-  RawElement,
-  RawSet,
-  SignedDataContentInfo,
-  SignedDataOut,
-  SignerInfoOut,
   SigningCertificate,
   SigningCertificateV2,
   arrayBuffer,
@@ -29,7 +23,6 @@ import {
   encode,
   integerValue,
   oidDer,
-  octetStringDer,
   parseAs,
   readOctetString,
   readOid,
@@ -37,17 +30,17 @@ import {
 } from './asn1.js';
 import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
 import { signatureAlgorithmId, type Signer } from './signer.js';
-import { bytesOf, childrenOf, readTlv, type Tlv } from './tlv.js';
+import { bytesOf, childrenOf, derSetOf, readTlv, wrap, type Tlv } from './tlv.js';
 import { parseCertificate } from './x509.js';
 
 /** One Attribute's DER: `type` with the given values (each already DER). */
 export function attribute(type: string, ...values: Buffer[]): Buffer {
-  return encode(new RawAttribute({ attrType: type, attrValues: new RawSet(values.map((v) => new RawElement(v))) }));
+  // Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue }
+  return wrap(0x30, [oidOf(type), derSetOf(values)]);
 }
 
-/** A SET OF already-encoded elements, sorted as DER wants it (X.690 §11.6). */
-const setOf = (items: Buffer[]): Buffer =>
-  encode(new RawSet([...items].sort(Buffer.compare).map((i) => new RawElement(i))));
+const oidOf = (oid: string): Buffer => encodedOids.get(oid, () => oidDer(oid));
+const encodedOids = new Memo<Buffer>();
 
 /**
  * The [n] IMPLICIT form of a SET (SignerInfo's signed [0] and unsigned [1] attributes): the same
@@ -127,30 +120,28 @@ function signedAttributes(input: SignedDataInput): Buffer {
     typeAttribute = attribute(OID.contentType, oidDer(contentType));
     contentTypeAttributes.set(contentType, typeAttribute);
   }
-  return setOf([
+  return derSetOf([
     typeAttribute,
-    attribute(OID.messageDigest, octetStringDer(input.digest)),
+    attribute(OID.messageDigest, wrap(0x04, [input.digest])),
     signingCertificateV2(input.signer.certificate),
     ...(input.signedAttributes ?? []),
   ]);
 }
 
 /** IssuerAndSerialNumber of the signer's certificate, encoded once per certificate. */
-const sidCache = new WeakMap<Buffer, RawElement>();
+const sidCache = new WeakMap<Buffer, Buffer>();
 
-function signerIdentifier(certificate: Buffer): RawElement {
+function signerIdentifier(certificate: Buffer): Buffer {
   let sid = sidCache.get(certificate);
   if (!sid) {
     const cert = parseCertificate(certificate);
-    sid = new RawElement(
-      encode(
-        new SignerIdentifier({
-          issuerAndSerialNumber: new IssuerAndSerialNumber({
-            issuer: AsnConvert.parse(cert.issuerDer, Name),
-            serialNumber: arrayBuffer(cert.serialBytes),
-          }),
+    sid = encode(
+      new SignerIdentifier({
+        issuerAndSerialNumber: new IssuerAndSerialNumber({
+          issuer: AsnConvert.parse(cert.issuerDer, Name),
+          serialNumber: arrayBuffer(cert.serialBytes),
         }),
-      ),
+      }),
     );
     sidCache.set(certificate, sid);
   }
@@ -176,54 +167,54 @@ export async function signAttributes(input: SignedDataInput): Promise<SignedPart
 export function encodeSignedData(parts: SignedParts, unsignedAttributes: Buffer[] = []): Buffer {
   const { input } = parts;
   const contentType = input.contentType ?? OID.data;
-  const signerInfo = new SignerInfoOut({
-    version: 1,
-    sid: signerIdentifier(input.signer.certificate),
-    digestAlgorithm: digestAlgorithmOf(input.hash).single,
-    signedAttrs: new RawElement(implicitSet(parts.signedAttrs, 0)),
-    signatureAlgorithm: new RawElement(parts.signatureAlgorithm),
-    signature: new OctetString(parts.signature),
-    unsignedAttrs: unsignedAttributes.length ? new RawElement(implicitSet(setOf(unsignedAttributes), 1)) : undefined,
-  });
-  const signedData = new SignedDataOut({
-    // RFC 5652 §5.1: version 3 when the encapsulated content is not id-data.
-    version: contentType === OID.data ? 1 : 3,
-    digestAlgorithms: digestAlgorithmOf(input.hash).set,
-    encapContentInfo: new RawElement(
-      encode(
-        new EncapsulatedContentInfo({
-          eContentType: contentType,
-          eContent: input.content ? new EncapsulatedContent({ single: new OctetString(input.content) }) : undefined,
-        }),
-      ),
-    ),
-    certificates: certificateSet(input),
-    crls: input.crls?.length ? new RawElement(implicitSet(setOf(input.crls), 1)) : undefined,
-    signerInfos: new RawElement(setOf([encode(signerInfo)])),
-  });
-  return encode(new SignedDataContentInfo({ content: signedData }));
+  const digest = digestAlgorithmOf(input.hash);
+  // SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm,
+  //   signature OCTET STRING, [1] unsignedAttrs OPTIONAL } (RFC 5652 §5.3)
+  const signerInfo = wrap(0x30, [
+    VERSION_1,
+    signerIdentifier(input.signer.certificate),
+    digest.single,
+    implicitSet(parts.signedAttrs, 0),
+    parts.signatureAlgorithm,
+    wrap(0x04, [parts.signature]),
+    ...(unsignedAttributes.length ? [implicitSet(derSetOf(unsignedAttributes), 1)] : []),
+  ]);
+  // EncapsulatedContentInfo ::= SEQUENCE { eContentType, [0] EXPLICIT eContent OCTET STRING OPTIONAL }
+  const encap = wrap(0x30, [oidOf(contentType), ...(input.content ? [wrap(0xa0, [wrap(0x04, [input.content])])] : [])]);
+  // SignedData (RFC 5652 §5.1): version 3 when the encapsulated content is not id-data.
+  const certificates = certificateSet(input);
+  const signedData = wrap(0x30, [
+    contentType === OID.data ? VERSION_1 : VERSION_3,
+    digest.set,
+    encap,
+    ...(certificates ? [certificates] : []),
+    ...(input.crls?.length ? [implicitSet(derSetOf(input.crls), 1)] : []),
+    derSetOf([signerInfo]),
+  ]);
+  // ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content }
+  return wrap(0x30, [oidOf(OID.signedData), wrap(0xa0, [signedData])]);
 }
 
-const digestAlgorithms = new Map<HashName, { single: RawElement; set: RawElement }>();
+const VERSION_1 = integerDer(1);
+const VERSION_3 = integerDer(3);
+
+const digestAlgorithms = new Map<HashName, { single: Buffer; set: Buffer }>();
 
 /** The digest AlgorithmIdentifier (parameters absent, RFC 5754 §2) alone and as DigestAlgorithmIdentifiers. */
-function digestAlgorithmOf(hash: HashName): { single: RawElement; set: RawElement } {
+function digestAlgorithmOf(hash: HashName): { single: Buffer; set: Buffer } {
   let known = digestAlgorithms.get(hash);
   if (!known) {
     const id = new AlgorithmIdentifier({ algorithm: HASH_OID[hash] });
-    known = {
-      single: new RawElement(encode(id)),
-      set: new RawElement(encode(new DigestAlgorithmIdentifiers([id]))),
-    };
+    known = { single: encode(id), set: encode(new DigestAlgorithmIdentifiers([id])) };
     digestAlgorithms.set(hash, known);
   }
   return known;
 }
 
-const certificateSets = new WeakMap<Signer, Map<string, RawElement>>();
+const certificateSets = new WeakMap<Signer, Map<string, Buffer>>();
 
 /** The [0] IMPLICIT certificates of a signer (with or without its chain), encoded once. */
-function certificateSet(input: SignedDataInput): RawElement | undefined {
+function certificateSet(input: SignedDataInput): Buffer | undefined {
   if (input.omitCertificates) return undefined;
   const variant = input.includeChain === false ? 'alone' : 'chain';
   let perSigner = certificateSets.get(input.signer);
@@ -235,7 +226,7 @@ function certificateSet(input: SignedDataInput): RawElement | undefined {
   if (!set) {
     const certificates = [input.signer.certificate, ...(variant === 'alone' ? [] : input.signer.chain)];
     // Certificates keep their order (signer first): readers take the SET as a bag either way.
-    set = new RawElement(implicitSet(encode(new RawSet(certificates.map((c) => new RawElement(c)))), 0));
+    set = wrap(0xa0, certificates);
     perSigner.set(variant, set);
   }
   return set;

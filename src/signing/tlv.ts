@@ -1,9 +1,11 @@
-// Element boundaries in BER without decoding what is inside them (X.690 §8.1). asn1js decodes a
-// whole tree — every node of every certificate in a CMS — at about 0.3 µs a byte; verifying a
-// PAdES signature that way cost five times the CPU of the former reader (see the bench note in
+// Element boundaries in BER without decoding what is inside them (X.690 §8.1), and the one
+// writing step that needs no schema: an element around parts already encoded. asn1js decodes a
+// whole tree — every node of every certificate in a CMS — at about 0.3 µs a byte, and builds an
+// object per node to write even a header, 10–60 µs an element. A PAdES signature and a time-stamp
+// token went through a dozen such steps, which cost the built-in TSA 0.8 ms of CPU per token (see
 // src/signing/README.md). This finds where the large opaque parts (certificates, CRLs, a
-// time-stamp token) begin and end, so only the fields the verifier reads go through asn1-schema.
-// It decodes nothing itself: no tags beyond their number, no values.
+// time-stamp token) begin and end, and wraps encoded parts in a tag and a length; every value is
+// still encoded and decoded by asn1-schema.
 import { DerError } from './asn1.js';
 
 export interface Tlv {
@@ -64,3 +66,20 @@ export function childrenOf(buf: Uint8Array, parent: Tlv, what = 'BER'): Tlv[] {
 
 /** The bytes of a whole element. */
 export const bytesOf = (buf: Buffer, tlv: Tlv): Buffer => buf.subarray(tlv.offset, tlv.next);
+
+/** The DER length octets of `length` (X.690 §10.1: definite, shortest form). */
+function lengthOctets(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** An element with tag `tag` (one octet) whose contents are `parts`, each already encoded. */
+export function wrap(tag: number, parts: Uint8Array[]): Buffer {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return Buffer.concat([Buffer.from([tag]), lengthOctets(length), ...parts]);
+}
+
+/** A DER SET OF: the encoded elements sorted as octet strings (X.690 §11.6). */
+export const derSetOf = (items: Buffer[]): Buffer => wrap(0x31, [...items].sort(Buffer.compare));

@@ -1,10 +1,9 @@
 // RFC 3161 time-stamping on @peculiar/asn1-tsp: the authority (TimeStampReq DER → TimeStampResp
 // DER, backing `/tsa`) and the client side (`Timestamper`), in-process or over HTTP with failover.
 import { createHash, randomBytes } from 'node:crypto';
-import { AsnParser, OctetString } from '@peculiar/asn1-schema';
+import { AsnParser } from '@peculiar/asn1-schema';
 import {
   Accuracy,
-  MessageImprint,
   PKIFailureInfo,
   PKIFreeText,
   PKIStatus,
@@ -16,18 +15,8 @@ import {
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { AppError } from '../server/errors.js';
-import {
-  BER_LIMITS,
-  RawElement,
-  TimeStampRespOut,
-  encode,
-  integerBytes,
-  integerValue,
-  namedBits,
-  parseAs,
-  toBuffer,
-} from './asn1.js';
-import { bytesOf, childrenOf, readTlv } from './tlv.js';
+import { BER_LIMITS, Memo, encode, integerDer, integerValue, namedBits, oidDer, parseAs, toBuffer } from './asn1.js';
+import { bytesOf, childrenOf, readTlv, wrap } from './tlv.js';
 import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
 import {
   checkSigningCertificateAttribute,
@@ -112,22 +101,19 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     return rejection(FAIL.badDataFormat, 'hash length does not match its algorithm');
 
   const genTime = (tsa.now ?? (() => new Date()))();
-  const tstInfo = encode(
-    new TSTInfo({
-      version: 1,
-      policy,
-      messageImprint: new MessageImprint({
-        hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[hash] }),
-        hashedMessage: new OctetString(imprint),
-      }),
-      // Serial numbers must be unique per TSA (§2.4.2); 128 random bits need no shared counter
-      // between server processes.
-      serialNumber: integerBytes(BigInt(`0x${randomBytes(16).toString('hex')}`)),
-      genTime,
-      accuracy: new Accuracy({ seconds: tsa.accuracySeconds ?? 1 }),
-      nonce: req.nonce,
-    }),
-  );
+  // TSTInfo (§2.4.2) from its fields, each encoded by asn1-schema or asn1js: version, policy,
+  // messageImprint (the request's, as §2.4.2 requires), serialNumber, genTime, accuracy, nonce.
+  const tstInfo = wrap(0x30, [
+    INTEGER_1,
+    constant(`policy:${policy}`, () => oidDer(policy)),
+    messageImprintOf(hash, imprint),
+    // Serial numbers must be unique per TSA (§2.4.2); 128 random bits need no shared counter
+    // between server processes.
+    integerDer(BigInt(`0x${randomBytes(16).toString('hex')}`)),
+    toBuffer(new asn1js.GeneralizedTime({ valueDate: genTime }).toBER()),
+    constant(`accuracy:${tsa.accuracySeconds ?? 1}`, () => encode(new Accuracy({ seconds: tsa.accuracySeconds ?? 1 }))),
+    ...(req.nonce ? [integerDer(integerValue(new Uint8Array(req.nonce)))] : []),
+  ]);
   const tsaHash: HashName = tsa.signer.keyType === 'EC' || hash === 'SHA-256' ? 'SHA-256' : hash;
   const parts = await signAttributes({
     signer: tsa.signer,
@@ -139,13 +125,11 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     // §2.4.1: without certReq the token carries no certificates at all.
     omitCertificates: !req.certReq,
   });
-  return encode(
-    new TimeStampRespOut({
-      status: new PKIStatusInfo({ status: PKIStatus.granted }),
-      timeStampToken: new RawElement(encodeSignedData(parts)),
-    }),
-  );
+  // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
+  return wrap(0x30, [GRANTED, encodeSignedData(parts)]);
 }
+
+const GRANTED = encode(new PKIStatusInfo({ status: PKIStatus.granted }));
 
 // ---------------------------------------------------------------- client side
 
@@ -156,17 +140,24 @@ export interface Timestamper {
 }
 
 export function buildTimeStampRequest(digest: Buffer, hash: HashName, nonce: Buffer): Buffer {
-  return encode(
-    new TimeStampReq({
-      version: 1,
-      messageImprint: new MessageImprint({
-        hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[hash] }),
-        hashedMessage: new OctetString(digest),
-      }),
-      nonce: integerBytes(BigInt(`0x${nonce.toString('hex')}`)),
-      certReq: true,
-    }),
-  );
+  // TimeStampReq ::= SEQUENCE { version, messageImprint, reqPolicy?, nonce?, certReq DEFAULT FALSE, … }
+  return wrap(0x30, [
+    INTEGER_1,
+    messageImprintOf(hash, digest),
+    integerDer(BigInt(`0x${nonce.toString('hex')}`)),
+    TRUE,
+  ]);
+}
+
+const INTEGER_1 = integerDer(1);
+const TRUE = toBuffer(new asn1js.Boolean({ value: true }).toBER());
+const constants = new Memo<Buffer>();
+const constant = (key: string, make: () => Buffer): Buffer => constants.get(key, make);
+
+/** MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING } */
+function messageImprintOf(hash: HashName, digest: Buffer): Buffer {
+  const algorithm = constant(`hash:${hash}`, () => encode(new AlgorithmIdentifier({ algorithm: HASH_OID[hash] })));
+  return wrap(0x30, [algorithm, wrap(0x04, [digest])]);
 }
 
 export interface TstInfo {
