@@ -1,6 +1,13 @@
-// Lint rules that stand for decisions: no `any`, no floating promises, no `==`,
-// and only repositories (and src/db) may build SQL with Kysely.
+// Lint rules that stand for decisions: no `any`, no floating promises, no `==`, only
+// repositories (and src/db) may build SQL with Kysely, and the signing engine is used only
+// through src/signing/index.ts.
 import tseslint from 'typescript-eslint';
+
+/** The signing engine's one door: src/signing/index.ts (issue 13; STYLE.md "Modules have doors"). */
+const signingDoor = {
+  regex: '(^|/)signing/(?!index\\.js$)',
+  message: 'Use the signing engine through src/signing/index.ts; add what you need to its exports.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'data/**', '.scratch/**', '.bench/**', 'test-output/**'] },
@@ -19,6 +26,12 @@ export default tseslint.config(
     },
   },
   {
+    // Outside the engine, the signing engine only through its door (every file under src/).
+    files: ['src/**/*.ts'],
+    ignores: ['src/signing/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [signingDoor] }] },
+  },
+  {
     files: ['src/modules/**/*.ts'],
     ignores: ['src/modules/**/*.repository.ts'],
     rules: {
@@ -32,6 +45,7 @@ export default tseslint.config(
               allowTypeImports: true,
             },
           ],
+          patterns: [signingDoor],
         },
       ],
       'no-restricted-syntax': [

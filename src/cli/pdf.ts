@@ -9,15 +9,18 @@ import {
   staticRevocationSource,
   type PadesLevel,
   type SignPdfOptions,
-} from '../signing/pades.js';
-import { signerFromPkcs12 } from '../signing/pkcs12.js';
-import { openPkcs11Signer } from '../signing/pkcs11-signer.js';
-import type { Signer } from '../signing/signer.js';
-import { prepareImage } from '../signing/pdf/image.js';
-import { httpRevocationSource } from '../signing/revocation.js';
-import { createHttpTimestamper } from '../signing/tsa.js';
-import { readPdfFile, verifyPdf, type SignatureReport, type VerificationReport } from '../signing/verify.js';
-import { pemToDer } from '../signing/x509.js';
+  signerFromPkcs12,
+  openPkcs11Signer,
+  type Signer,
+  prepareImage,
+  httpRevocationSource,
+  createHttpTimestamper,
+  readPdfFile,
+  verifyPdf,
+  type SignatureReport,
+  type VerificationReport,
+  pemToDer,
+} from '../signing/index.js';
 
 function numbers(count: number, label: string) {
   return (value: string): number[] => {

@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Mailer } from '../modules/notifications/mailer.js';
 import type { SmsGateway } from '../modules/notifications/sms-gateway.js';
-import type { KeyVault } from '../signing/key-vault.js';
+import { type KeyVault } from '../signing/index.js';
 
 /** What services need from the running app; built once in `buildApp`. */
 export interface AppContext {

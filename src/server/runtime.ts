@@ -15,7 +15,7 @@ import { createSmsGateway } from '../modules/notifications/sms-gateway.js';
 import { createJobRunner } from './jobs.js';
 import { listenForChanges } from '../db/changes-listener.js';
 import { CHANGES_CHANNEL, invalidatePrincipals } from '../modules/auth/principal-cache.js';
-import { createKeyVault } from '../signing/key-vault.js';
+import { createKeyVault } from '../signing/index.js';
 import { AuditSealer } from '../modules/audit/audit.sealer.js';
 import { Readiness } from './readiness.js';
 

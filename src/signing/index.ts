@@ -53,6 +53,7 @@ export {
 } from './verify.js';
 export { parseCertificate, parseCrl, derToPem, pemToDer } from './x509.js';
 export type { PdfLimits } from './pdf/parser.js';
+export { describePages, type PageBox } from './pdf-pages.js';
 export {
   createKeyVault,
   createSoftwareVault,

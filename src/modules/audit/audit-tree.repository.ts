@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Transaction } from '../../db/schema.js';
-import type { KeyReference } from '../../signing/key-vault.js';
+import { type KeyReference } from '../../signing/index.js';
 import { nodeKey, type NodeRef } from './merkle.js';
 
 // pg answers bytea as Buffer, PGlite as Uint8Array.

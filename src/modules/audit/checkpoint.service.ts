@@ -5,8 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
-import type { KeyVault } from '../../signing/key-vault.js';
-import type { KeySigner } from '../../signing/signer.js';
+import { type KeyVault, type KeySigner } from '../../signing/index.js';
 import type { Transaction } from '../../db/schema.js';
 import * as repo from './audit-tree.repository.js';
 import { appendCheckpointFile, readLatestCheckpointFile } from './checkpoint.file.js';

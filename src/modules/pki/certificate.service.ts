@@ -2,9 +2,7 @@
 // import one, everybody sees and asks for their own; the trust anchors are shown to anyone signed in.
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
-import type { KeySpec } from '../../signing/ca.js';
-import { crlDistributionPoints } from '../../signing/revocation.js';
-import { derToPem } from '../../signing/x509.js';
+import { type KeySpec, crlDistributionPoints, derToPem } from '../../signing/index.js';
 import { assertWithin, requireUser, type Actor } from '../auth/principal.js';
 import { getSeal } from '../seals/seal.service.js';
 import * as repo from './pki.repository.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { CertificatePurpose, Db, RevocationReasonName, Transaction } from '../../db/schema.js';
-import type { KeyReference } from '../../signing/key-vault.js';
+import { type KeyReference } from '../../signing/index.js';
 
 /** A certificate Sigil holds, with where its key lives (the key itself stays sealed or in the token). */
 export interface CertificateRecord {

@@ -5,7 +5,7 @@ import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { actorOf } from '../../server/plugins/auth.js';
 import { uuid, type RoutesPlugin } from '../../server/schemas.js';
-import { respondToTimeStampRequest } from '../../signing/tsa.js';
+import { respondToTimeStampRequest } from '../../signing/index.js';
 import { certificateSchema, importCertificateBody, issueCertificateBody, trustSchema } from './pki.schema.js';
 import * as certificates from './certificate.service.js';
 import {

@@ -15,25 +15,21 @@ import {
   issueTsaCertificate,
   type KeySpec,
   type NameSpec,
-} from '../../signing/ca.js';
-import type { RevocationSource } from '../../signing/pades.js';
-import { readPkcs12 } from '../../signing/pkcs12.js';
-import { httpRevocationSource } from '../../signing/revocation.js';
-import {
+  type RevocationSource,
+  readPkcs12,
+  httpRevocationSource,
   createKeySigner,
   fingerprint,
   orderChain,
   withCertificate,
   type KeySigner,
   type Signer,
-} from '../../signing/signer.js';
-import {
   createHttpTimestamper,
   createInProcessTimestamper,
   type TimeStampAuthority,
   type Timestamper,
-} from '../../signing/tsa.js';
-import { parseCertificate } from '../../signing/x509.js';
+  parseCertificate,
+} from '../../signing/index.js';
 import { recordAudit, recordAudits, type AuditActor } from '../audit/audit.service.js';
 import type { AuditEvent } from '../audit/audit.events.js';
 import { lockSeal } from '../seals/seal.repository.js';

@@ -6,11 +6,18 @@ import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { findGroupBlob, isUploadedBy, readGroupBlob, storeBlob, type BlobRecord } from '../../blobs/blob.service.js';
-import { signPdf, type CrossPageAppearance, type PadesLevel, type VisibleAppearance } from '../../signing/pades.js';
-import { prepareImage } from '../../signing/pdf/image.js';
-import { PdfDocument } from '../../signing/pdf/parser.js';
-import { verifyPdf, sha256Of, type VerificationReport } from '../../signing/verify.js';
-import type { Timestamper } from '../../signing/tsa.js';
+import {
+  signPdf,
+  type CrossPageAppearance,
+  type PadesLevel,
+  type VisibleAppearance,
+  prepareImage,
+  describePages,
+  verifyPdf,
+  sha256Of,
+  type VerificationReport,
+  type Timestamper,
+} from '../../signing/index.js';
 import { isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { consumeGrantUse, findSeal } from '../seals/seal.repository.js';
@@ -458,19 +465,7 @@ export async function getDocumentPages(ctx: AppContext, actor: Actor, sha256: st
     groupId: actor.principal.groupId,
     sha256: document.sha256,
   });
-  const doc = PdfDocument.load(bytes);
-  const all = doc.pages();
-  const describe = (page: (typeof all)[number]) => {
-    const [x0, y0, x1, y1] = doc.pageBox(page.dict);
-    const rotate = doc.inherited(page.dict, 'Rotate');
-    return {
-      box: [x0, y0, x1 - x0, y1 - y0] as [number, number, number, number],
-      rotate: typeof rotate === 'number' ? ((rotate % 360) + 360) % 360 : 0,
-    };
-  };
-  const last = all.at(-1);
-  if (!last) throw new AppError('pdf_malformed', 'The PDF cannot be read: it has no pages.');
-  return { sha256, count: all.length, pages: all.slice(0, PAGE_BOXES_LISTED).map(describe), last: describe(last) };
+  return { sha256, ...describePages(bytes, PAGE_BOXES_LISTED) };
 }
 
 /**
