@@ -10,7 +10,6 @@ import { client, createWorld, type World } from './support/world.js';
  */
 let world: World;
 let seeded: DemoLogins;
-let seedMs: number;
 const tokens = new Map<string, string>();
 
 /** Signs in through the API with the printed password, as a person trying the demo would. */
@@ -35,16 +34,14 @@ const pendingTasks = async (login: string) =>
 
 beforeAll(async () => {
   world = await createWorld();
-  const started = performance.now();
   seeded = await seedDemo(world.ctx, { password: 'Demo-test-password' });
-  seedMs = performance.now() - started;
 });
 afterAll(() => world.close());
 
 describe('the demo group', () => {
-  it('is seeded in a few seconds, once, with an intact audit chain', async () => {
+  // How long seeding takes is a bench figure (platform: "sigil demo"), not a test's.
+  it('is seeded once, with an intact audit chain', async () => {
     expect(seeded.created).toBe(true);
-    expect(seedMs).toBeLessThan(15_000);
     expect((await seedDemo(world.ctx)).created).toBe(false);
     const group = await world.db.selectFrom('groups').select('id').where('slug', '=', 'demo').executeTakeFirstOrThrow();
     expect(await verifyChain(world.db, group.id)).toMatchObject({ intact: true });
