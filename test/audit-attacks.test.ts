@@ -130,10 +130,8 @@ async function unseal(s: Scene, from: number, options: { keepEvents: boolean }) 
       s.world.db,
     );
   await sql`delete from audit_links where group_id = ${g} and seq >= ${from}`.execute(s.world.db);
-  await sql`delete from audit_tree_nodes where group_id = ${g} and idx >= (${from - 1}::bigint >> level)`.execute(
-    s.world.db,
-  );
-  await sql`update audit_heads set seq = ${from - 1}, hash = ${previous.hash} where group_id = ${g}`.execute(
+  // The tree is built again over what is left, with the database's own function.
+  await sql`update audit_heads set seq = ${from - 1}, hash = ${previous.hash}, tree_edge = sigil_audit_tree_build(${g}, ${from - 1}) where group_id = ${g}`.execute(
     s.world.db,
   );
 }

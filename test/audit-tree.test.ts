@@ -283,6 +283,71 @@ describe('audit tree and checkpoints', () => {
     });
   });
 
+  it('finds a leaf or a node of the stored tiles changed by a byte, or a tile gone, and says where', async () => {
+    const tile = async (tileLevel: number, idx: number) =>
+      (
+        await sql<{
+          hashes: Uint8Array;
+        }>`select hashes from audit_tree_tiles where group_id = ${group.groupId} and tile_level = ${tileLevel} and idx = ${idx}`.execute(
+          world.db,
+        )
+      ).rows[0]!.hashes;
+    const put = (tileLevel: number, idx: number, hashes: Uint8Array) =>
+      sql`update audit_tree_tiles set hashes = ${Buffer.from(hashes)} where group_id = ${group.groupId} and tile_level = ${tileLevel} and idx = ${idx}`.execute(
+        world.db,
+      );
+    const verify = async () => (await client(world, auditor).get('/api/v1/audit-events/verify')).body;
+    const leaves = await leavesOf(group.groupId);
+    expect(leaves.length).toBeGreaterThanOrEqual(20);
+    // Leaf 19 is the fourth hash of tile (0, 1): what the test computes from the chain by RFC 9162.
+    const original = Buffer.from(await tile(0, 1));
+    expect(original.subarray(3 * 32, 4 * 32)).toEqual(H(Buffer.from([0]), leaves[19]!));
+    const changed = Buffer.from(original);
+    changed[3 * 32 + 7]! ^= 1;
+    await put(0, 1, changed);
+    expect(await verify()).toMatchObject({
+      intact: false,
+      firstProblem: { kind: 'tree_altered', detail: 'leaf 19 of the tree is not the hash of place 20' },
+    });
+    await put(0, 1, original);
+
+    // The first hash of tile (1, 0) is the root of tile (0, 0): node (4, 0).
+    const upper = Buffer.from(await tile(1, 0));
+    expect(upper.subarray(0, 32)).toEqual(mth(leaves.slice(0, 16)));
+    const forged = Buffer.from(upper);
+    forged[5]! ^= 1;
+    await put(1, 0, forged);
+    expect(await verify()).toMatchObject({
+      intact: false,
+      firstProblem: { kind: 'tree_altered', detail: 'tile (0, 0) of the tree does not match its node in tile (1, 0)' },
+    });
+    await put(1, 0, upper);
+
+    await sql`delete from audit_tree_tiles where group_id = ${group.groupId} and tile_level = 0 and idx = 1`.execute(
+      world.db,
+    );
+    expect(await verify()).toMatchObject({
+      intact: false,
+      firstProblem: { kind: 'tree_altered', detail: 'leaf 16 of the tree is not the hash of place 17' },
+    });
+    await sql`insert into audit_tree_tiles (group_id, tile_level, idx, hashes) values (${group.groupId}, 0, 1, ${original})`.execute(
+      world.db,
+    );
+    // A tile beyond the tree: the shape no longer fits its size.
+    await sql`insert into audit_tree_tiles (group_id, tile_level, idx, hashes) values (${group.groupId}, 0, 50, ${original})`.execute(
+      world.db,
+    );
+    const beyond = await verify();
+    expect(beyond).toMatchObject({ intact: false, firstProblem: { kind: 'tree_altered' } });
+    expect(beyond.firstProblem.detail).toMatch(
+      /^tile level 0 of the tree holds 3 tiles of \d+ nodes; a tree of \d+ leaves has 2 of/,
+    );
+    await sql`delete from audit_tree_tiles where group_id = ${group.groupId} and tile_level = 0 and idx = 50`.execute(
+      world.db,
+    );
+    expect(await verify()).toMatchObject({ intact: true });
+  });
+
   it('answers the public routes without an account, and names each bad field', async () => {
     const anyone = client(world);
     expect((await anyone.get('/api/v1/audit/checkpoints/latest?groupId=nope')).body).toMatchObject({
@@ -427,10 +492,8 @@ describe("checkpoints at intervals, and each server's file", () => {
         w.db,
       );
       await sql`delete from audit_links where group_id = ${g.groupId} and seq >= ${place}`.execute(w.db);
-      await sql`delete from audit_tree_nodes where group_id = ${g.groupId} and idx >= (${place - 1}::bigint >> level)`.execute(
-        w.db,
-      );
-      await sql`update audit_heads set seq = ${place - 1}, hash = ${before.hash} where group_id = ${g.groupId}`.execute(
+      // The tree is built again over what is left, with the database's own function.
+      await sql`update audit_heads set seq = ${place - 1}, hash = ${before.hash}, tree_edge = sigil_audit_tree_build(${g.groupId}, ${place - 1}) where group_id = ${g.groupId}`.execute(
         w.db,
       );
       await api.post('/api/v1/companies', { parentId: g.hq.id, name: 'Three', code: 'THREE' });

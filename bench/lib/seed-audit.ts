@@ -65,6 +65,6 @@ export async function seedAuditLog(
   const sealed = performance.now();
   await client.query('vacuum analyze audit_events');
   await client.query('vacuum analyze audit_links');
-  await client.query('vacuum analyze audit_tree_nodes');
+  await client.query('vacuum analyze audit_tree_tiles');
   return { insertSeconds: (inserted - started) / 1000, sealSeconds: (sealed - inserted) / 1000 };
 }

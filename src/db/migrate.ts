@@ -18,6 +18,7 @@ import * as applicationClosed from './migrations/20261206T1110-application-close
 import * as sodChange from './migrations/20261206T1120-sod-change.js';
 import * as passwordChange from './migrations/20261206T1130-password-change.js';
 import * as signInThrottles from './migrations/20261206T1200-sign-in-throttles.js';
+import * as auditTiles from './migrations/20261207T1000-audit-tiles.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '20261206T1120-sod-change': sodChange,
   '20261206T1130-password-change': passwordChange,
   '20261206T1200-sign-in-throttles': signInThrottles,
+  '20261207T1000-audit-tiles': auditTiles,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -15,7 +15,7 @@ export interface Database {
   audit_heads: AuditHeadsTable;
   audit_pending: AuditPendingTable;
   audit_links: AuditLinksTable;
-  audit_tree_nodes: AuditTreeNodesTable;
+  audit_tree_tiles: AuditTreeTilesTable;
   audit_log_keys: AuditLogKeysTable;
   audit_checkpoints: AuditCheckpointsTable;
   jobs: JobsTable;
@@ -216,14 +216,20 @@ export interface AuditHeadsTable {
   group_id: string;
   seq: number;
   hash: string;
+  /** The right edge of the group's tree: one perfect subtree per set bit of `seq`, the highest first (32 bytes each). */
+  tree_edge: Uint8Array | null;
 }
 
-/** The perfect subtrees of a group's Merkle tree (RFC 9162): node (level, idx) covers leaves idx·2^level … (idx+1)·2^level − 1; level 0 holds the leaves. */
-export interface AuditTreeNodesTable {
+/**
+ * The group's Merkle tree (RFC 9162) in tiles of height 4: tile (tile_level k, idx n) holds the
+ * hashes of the nodes of tree level 4k with indexes 16n … 16n + 15 that exist, 32 bytes each;
+ * node (level, idx) covers leaves idx·2^level … (idx+1)·2^level − 1, level 0 the leaves.
+ */
+export interface AuditTreeTilesTable {
   group_id: string;
-  level: number;
+  tile_level: number;
   idx: number;
-  hash: Uint8Array;
+  hashes: Uint8Array;
 }
 
 /** The deployment's audit log key: its public half, and where the private half lives (sealed or in the token). */

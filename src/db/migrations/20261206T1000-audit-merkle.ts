@@ -138,7 +138,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
  * one node per set bit of the size. A frontier node that is gone stops the seal (the events stay
  * pending) instead of growing a tree that no checkpoint could match.
  */
-const TREE_GROW = sql.raw(`
+export const TREE_GROW = sql.raw(`
     create function sigil_audit_tree_grow(p_group uuid, p_size bigint, p_hashes text[]) returns void
     language plpgsql
     as $fn$
@@ -196,7 +196,7 @@ const TREE_GROW = sql.raw(`
  * restored later), a page of places at a time. A place that a tampered chain lacks gets a zero
  * hash, so the tree keeps the head's size; verification reports the gap.
  */
-const TREE_BUILD = sql.raw(`
+export const TREE_BUILD = sql.raw(`
     create function sigil_audit_tree_build(p_group uuid, p_head bigint) returns void
     language plpgsql
     as $fn$
@@ -246,7 +246,7 @@ const APPEND_V4 = sql.raw(`
  * The sealer links as before and grows the tree in the same transaction. A version 3 event is
  * linked by the content hash the server stored; a version 4 one by the hash of what it says.
  */
-const SEAL_V4 = sql.raw(`
+export const SEAL_V4 = sql.raw(`
     create or replace function sigil_audit_seal(p_group uuid, p_limit integer, p_wait boolean) returns integer
     language plpgsql
     as $fn$

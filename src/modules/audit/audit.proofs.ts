@@ -17,21 +17,33 @@ import {
   consistencyRanges,
   inclusionRanges,
   leafHash,
-  nodeKey,
+  nodeFromTiles,
   nodesOfAll,
   rangeHash,
+  tileKey,
+  tilesOf,
   type LeafRange,
 } from './merkle.js';
 
 const badField = (field: string, message: string) =>
   new AppError('validation_failed', `${field} ${message}.`, { errors: [{ field, message }] });
 
-/** The hashes of the ranges, from the stored perfect subtrees (one statement). */
-async function hashRanges(db: Db, groupId: string, ranges: LeafRange[]): Promise<Buffer[]> {
-  const nodes = await repo.findTreeNodes(db, groupId, nodesOfAll(ranges));
+/**
+ * The hashes of the ranges, from the stored tiles: those already at hand (`known`, by `tileKey`),
+ * and in one statement any others the ranges need.
+ */
+async function hashRanges(
+  db: Db,
+  groupId: string,
+  ranges: LeafRange[],
+  known: ReadonlyMap<string, Buffer> = new Map(),
+): Promise<Buffer[]> {
+  const refs = nodesOfAll(ranges);
+  const missing = tilesOf(refs).filter((tile) => !known.has(tileKey(tile)));
+  const tiles = missing.length === 0 ? known : new Map([...known, ...(await repo.findTiles(db, groupId, missing))]);
   return ranges.map((range) =>
     rangeHash(range, (ref) => {
-      const found = nodes.get(nodeKey(ref));
+      const found = nodeFromTiles(ref, tiles);
       // The tree below a signed checkpoint lost a node: an operator problem, said without internals.
       if (!found) throw new AppError('service_unavailable', 'The audit tree is damaged; run sigil audit verify.');
       return found;
@@ -122,7 +134,12 @@ export async function getInclusionProof(
  * place, then the perfect subtrees of the path and of the root.
  */
 export async function proveInclusion(db: Db, groupId: string, query: { seq: number; treeSize?: number | undefined }) {
-  const { latest, atSize, place } = await repo.findInclusionStart(db, groupId, query.seq, query.treeSize ?? null);
+  const { latest, atSize, place, tiles } = await repo.findInclusionStart(
+    db,
+    groupId,
+    query.seq,
+    query.treeSize ?? null,
+  );
   if (!latest) throw new AppError('audit_checkpoint_not_found', 'No checkpoint of this group has been signed yet.');
   const treeSize = query.treeSize ?? latest.treeSize;
   if (treeSize > latest.treeSize)
@@ -134,7 +151,12 @@ export async function proveInclusion(db: Db, groupId: string, query: { seq: numb
     );
   const leafIndex = place.place - 1;
   const ranges = inclusionRanges(leafIndex, treeSize);
-  const [rootHash, ...path] = await hashRanges(db, groupId, [[0, treeSize], ...ranges]);
+  // The root of a signed tree is the checkpoint's: a path that the tiles got wrong then fails
+  // against it, as it should, instead of matching a root computed from the same tiles.
+  const rootRanges: LeafRange[] = atSize ? [] : [[0, treeSize]];
+  const hashes = await hashRanges(db, groupId, [...rootRanges, ...ranges], tiles);
+  const rootHash = atSize ? atSize.rootHash : hashes[0]!;
+  const path = atSize ? hashes : hashes.slice(1);
   return {
     seq: place.eventSeq,
     eventId: place.eventId,
@@ -147,7 +169,7 @@ export async function proveInclusion(db: Db, groupId: string, query: { seq: numb
     linkHash: place.linkHash,
     leafHash: leafHash(Buffer.from(place.linkHash, 'hex')).toString('hex'),
     auditPath: path.map((h) => h.toString('hex')),
-    rootHash: rootHash!.toString('hex'),
+    rootHash: rootHash.toString('hex'),
     checkpoint: atSize ? noteOf(atSize) : null,
   };
 }

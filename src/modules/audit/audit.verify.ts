@@ -17,10 +17,10 @@ import {
 } from './audit.repository.js';
 import {
   checkLinkRange,
-  countTreeLevels,
+  countTiles,
   findCheckpoints,
   findInlineLeafProblem,
-  findNodeProblem,
+  findTileProblem,
   type LinkRangeCheck,
 } from './audit-tree.repository.js';
 import { expectedInlineHash, hasOwnContentHash } from './audit.hashes.js';
@@ -208,40 +208,74 @@ function linkProblem(check: LinkRangeCheck, after: number, through: number): Fou
   return null;
 }
 
-/** Every stored node above the leaves against its children, and no node beyond the tree's size. */
-async function checkTree(db: Db, groupId: string, size: number): Promise<Found | null> {
-  const levels = await countTreeLevels(db, groupId);
-  const tree = (detail: string, place: number): Found => ({
-    place,
-    kind: 'tree_altered',
-    seq: place,
-    eventId: null,
-    detail,
-  });
-  for (let level = 0; level < 64; level++) {
-    const expected = Math.floor(size / 2 ** level);
-    const stored = levels.find((l) => l.level === level);
-    if (expected === 0 && !stored) break;
-    if (!stored || stored.count !== expected || stored.maxIdx !== expected - 1)
-      return tree(
-        `level ${level} of the tree holds ${stored?.count ?? 0} nodes (up to ${stored ? stored.maxIdx : '-'}); a tree of ${size} leaves has ${expected}`,
-        size,
-      );
+/** Tiles of the tree per statement. */
+const TILE_RANGE = 20_000;
+
+const treeProblem = (detail: string, place: number): Found => ({
+  place,
+  kind: 'tree_altered',
+  seq: place,
+  eventId: null,
+  detail,
+});
+
+/**
+ * The shape of the stored tree (every tile level holds the nodes a tree of `size` leaves has, in
+ * full tiles but the last, and nothing beyond), then, to run beside the chain: the leaves of the
+ * places held in events' own rows (the links' leaves are checked with the links), and every full
+ * tile's root against the node its parent tile holds.
+ */
+async function treeChecks(
+  db: Db,
+  groupId: string,
+  size: number,
+  inlineThrough: number,
+): Promise<{ shape: Found | null; tasks: Array<() => Promise<Found | null>> }> {
+  const levels = await countTiles(db, groupId);
+  for (let tileLevel = 0; tileLevel < 16; tileLevel++) {
+    const nodes = Math.floor(size / 16 ** tileLevel);
+    const tiles = Math.ceil(nodes / 16);
+    const stored = levels.find((l) => l.tileLevel === tileLevel);
+    if (nodes === 0 && !stored) continue;
+    const fits =
+      stored !== undefined &&
+      stored.tiles === tiles &&
+      stored.maxIdx === tiles - 1 &&
+      stored.bytes === nodes * 32 &&
+      (stored.firstShort === null || stored.firstShort === tiles - 1);
+    if (!fits)
+      return {
+        shape: treeProblem(
+          `tile level ${tileLevel} of the tree holds ${stored?.tiles ?? 0} tiles of ${(stored?.bytes ?? 0) / 32} nodes; a tree of ${size} leaves has ${tiles} of ${nodes}`,
+          size,
+        ),
+        tasks: [],
+      };
   }
-  const tasks: Array<() => Promise<Found | null>> = [];
-  for (let level = 1; 2 ** level <= size; level++) {
-    const count = Math.floor(size / 2 ** level);
-    for (let from = 0; from < count; from += RANGE) {
-      const to = Math.min(count, from + RANGE);
+  const tasks: Array<() => Promise<Found | null>> = [
+    async () => {
+      const place = await findInlineLeafProblem(db, groupId, inlineThrough);
+      return place === null
+        ? null
+        : treeProblem(`leaf ${place - 1} of the tree is not the hash of place ${place}`, place);
+    },
+  ];
+  for (let tileLevel = 1; 16 ** tileLevel <= size; tileLevel++) {
+    const full = Math.floor(size / 16 ** tileLevel);
+    for (let from = 0; from < full; from += TILE_RANGE) {
+      const to = Math.min(full, from + TILE_RANGE);
       tasks.push(async () => {
-        const idx = await findNodeProblem(db, { groupId, level, from, to });
+        const idx = await findTileProblem(db, { groupId, tileLevel, from, to });
         return idx === null
           ? null
-          : tree(`node (${level}, ${idx}) of the tree is not the hash of its two children`, idx * 2 ** level + 1);
+          : treeProblem(
+              `tile (${tileLevel - 1}, ${idx}) of the tree does not match its node in tile (${tileLevel}, ${Math.floor(idx / 16)})`,
+              idx * 16 ** tileLevel + 1,
+            );
       });
     }
   }
-  return first(await runLimited(tasks, PARALLEL));
+  return { shape: null, tasks };
 }
 
 /**
@@ -266,18 +300,10 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
       linkProblem(await checkLinkRange(db, { groupId, after, through, previousHash }), after, through),
     );
   }
-  const leaf = await findInlineLeafProblem(db, groupId, inline.end);
-  if (leaf !== null)
-    found.push({
-      place: leaf,
-      kind: 'tree_altered',
-      seq: leaf,
-      eventId: null,
-      detail: `leaf ${leaf - 1} of the tree is not the hash of place ${leaf}`,
-    });
-  found.push(...(await runLimited(ranges, PARALLEL)));
+  const tree = await treeChecks(db, groupId, size, inline.end);
+  found.push(tree.shape);
+  found.push(...(await runLimited([...ranges, ...tree.tasks], PARALLEL)));
   found.push(await checkVersion3Content(db, groupId));
-  found.push(await checkTree(db, groupId, size));
   const lastHash = size === 0 ? GENESIS_HASH : await findPlaceHash(db, groupId, size);
   if (lastHash !== undefined && lastHash !== head.hash)
     found.push({

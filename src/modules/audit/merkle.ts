@@ -3,7 +3,7 @@
 // sealer) that each range is built from, and a streaming builder for checking a whole log.
 import { hash } from 'node:crypto';
 
-/** A perfect subtree: leaves idx·2^level … (idx+1)·2^level − 1, as `audit_tree_nodes` keeps it. */
+/** A perfect subtree: leaves idx·2^level … (idx+1)·2^level − 1. */
 export interface NodeRef {
   level: number;
   idx: number;
@@ -91,6 +91,51 @@ export function nodesOfAll(ranges: readonly LeafRange[]): NodeRef[] {
 }
 
 export const nodeKey = (ref: NodeRef) => `${ref.level}:${ref.idx}`;
+
+/** Levels per tile: tile (tileLevel k, idx n) holds the nodes of tree level 4k with indexes 16n … 16n + 15. */
+export const TILE_HEIGHT = 4;
+const TILE_WIDTH = 2 ** TILE_HEIGHT;
+
+/** A tile of the stored tree (`audit_tree_tiles`). */
+export interface TileRef {
+  tileLevel: number;
+  idx: number;
+}
+
+export const tileKey = (ref: TileRef) => `${ref.tileLevel}:${ref.idx}`;
+
+/** Where a node lies: its tile, and the run of that tile's hashes it is the perfect subtree of. */
+function placeInTile(ref: NodeRef): { tile: TileRef; first: number; count: number } {
+  const tileLevel = Math.floor(ref.level / TILE_HEIGHT);
+  const count = 2 ** (ref.level - tileLevel * TILE_HEIGHT);
+  const first = ref.idx * count;
+  return { tile: { tileLevel, idx: Math.floor(first / TILE_WIDTH) }, first: first % TILE_WIDTH, count };
+}
+
+/** The tiles that hold the nodes, each once. */
+export function tilesOf(refs: readonly NodeRef[]): TileRef[] {
+  const seen = new Map<string, TileRef>();
+  for (const ref of refs) {
+    const { tile } = placeInTile(ref);
+    seen.set(tileKey(tile), tile);
+  }
+  return [...seen.values()];
+}
+
+/** A node's hash from the tile that holds it (by `tileKey`), or undefined when the tile lacks it. */
+export function nodeFromTiles(ref: NodeRef, tiles: ReadonlyMap<string, Uint8Array>): Buffer | undefined {
+  const { tile, first, count } = placeInTile(ref);
+  const hashes = tiles.get(tileKey(tile));
+  if (!hashes || hashes.length < (first + count) * 32) return undefined;
+  let row: Uint8Array[] = [];
+  for (let i = first; i < first + count; i++) row.push(hashes.subarray(i * 32, (i + 1) * 32));
+  while (row.length > 1) {
+    const up: Uint8Array[] = [];
+    for (let i = 0; i < row.length; i += 2) up.push(nodeHash(row[i]!, row[i + 1]!));
+    row = up;
+  }
+  return Buffer.from(row[0]!);
+}
 
 /**
  * The tree built a leaf at a time, keeping only its perfect subtrees on the right edge (one per
