@@ -2,14 +2,16 @@
 // long an inclusion proof takes in a log of a million events, and how long the whole log takes
 // to verify (chain, tree and checkpoints). The seeded log is kept between runs
 // (`sigil_bench_audit`, with a marker row) while its migrations, seed version and size match.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { MeasureAuditOutput, MeasureAuditSettings } from '../lib/measure-audit.js';
+import { killChild, type Resources } from '../lib/resources.js';
 import { adminUrl, createBenchDatabase, redact, serverVersion, unreachable } from '../lib/postgres.js';
 import { AUDIT_SEED_VERSION, BENCH_GROUP_ID, seedAuditLog } from '../lib/seed-audit.js';
 import { ROOT, runNode, runSigil } from '../lib/server.js';
@@ -48,6 +50,8 @@ const METRICS = {
   drain: ['  sealer: linked them in', 's'],
   appendBusy: ['  machine CPU busy during the appends (everyone)', '%'],
   appendIntact: ['  chain problems in the appended log afterwards', 'count'],
+  pgbenchAppends: ['  reference: the same transactions from pgbench (no sealer)', 'events/s'],
+  pgbenchWrite: ['  reference: pgbench, a transaction of one one-row insert', 'tx/s'],
   signCheckpoint: ['sign a checkpoint of the seeded log', 'ms'],
   proofP50: ['inclusion proof in-process, p50', 'µs'],
   proofP99: ['inclusion proof in-process, p99', 'µs'],
@@ -270,6 +274,37 @@ async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<
       `Meanwhile the server's sealer ran (every 200 ms, with its checkpoints, ${a.checkpointsSigned} signed); afterwards the appended log verified ${a.intact ? 'intact' : 'NOT intact'} in ${a.verifySeconds.toFixed(1)} s. PostgreSQL commits synchronously (fsync on), as in production.`,
   );
 
+  const pgbench = findPgbench();
+  if (pgbench) {
+    const script = join(appendDir, 'append.sql');
+    writeFileSync(script, appendScript(BATCH));
+    const tps = await pgbenchTps(ctx.resources, pgbench, {
+      url: append.url,
+      script,
+      clients: CLIENTS,
+      seconds: SECONDS,
+    });
+    add('pgbenchAppends', tps * BATCH, { decimals: 0 });
+    const write = join(appendDir, 'write.sql');
+    writeFileSync(
+      write,
+      `begin;\ninsert into audit_pending (group_id, seq) values ('${BENCH_GROUP_ID}', nextval('audit_event_seq'));\ncommit;\n`,
+    );
+    add(
+      'pgbenchWrite',
+      await pgbenchTps(ctx.resources, pgbench, { url: append.url, script: write, clients: CLIENTS, seconds: 5 }),
+      {
+        decimals: 0,
+      },
+    );
+    ctx.note(
+      `pgbench (${pgbench}) on the append database afterwards, ${CLIENTS} clients, prepared statements: the same append transactions for ${SECONDS} s (the events built in SQL, no sealer running), and for 5 s a transaction that inserts one row: the ceiling this machine's PostgreSQL puts on committed writes, whatever the client.`,
+    );
+  } else {
+    add('pgbenchAppends', null, { note: 'pgbench not found' });
+    add('pgbenchWrite', null, { note: 'pgbench not found' });
+  }
+
   const p = output.proof;
   add('signCheckpoint', p.signCheckpointMs, { decimals: 0 });
   add('proofP50', p.latency.p50, { decimals: 0 });
@@ -302,8 +337,67 @@ async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<
   );
   add('verifyBusy', best.machineBusyPercent, { decimals: 0 });
   ctx.note(
-    `Full verification: the built verifyLog, as GET /api/v1/audit-events/verify and sigil audit verify run it, through a pool of 10 connections: every place's event rendered and hashed, its link and its leaf, in the database, 100,000 places a statement, 3 at a time; every node of the tree against its children; the checkpoints. ` +
+    `Full verification: the built verifyLog, as GET /api/v1/audit-events/verify and sigil audit verify run it, through a pool of 10 connections: every place's event rendered and hashed, its link and its leaf, in the database, 100,000 places a statement, 3 at a time; every full tile of the tree against the node its parent tile holds, 20,000 tiles a statement, in the same 3 at a time; the checkpoints. ` +
       `Runs: ${runs.map((r) => `${r.seconds.toFixed(1)} s (CPU ${r.backendCpuSeconds?.toFixed(1) ?? '?'} s PostgreSQL + ${r.clientCpuSeconds.toFixed(1)} s here, machine ${r.machineBusyPercent?.toFixed(0) ?? '?'}% busy)`).join(', ')}; the table shows the last. ` +
       `On 2 CPUs the wall time is at least the CPU time ÷ 2: the goal needs both CPUs to itself.`,
   );
+}
+
+/** pgbench of the PostgreSQL server's release, where Debian puts it, or on the PATH. */
+function findPgbench(): string | null {
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root))
+    for (const version of readdirSync(root).sort((a, b) => Number(b) - Number(a))) {
+      const path = join(root, version, 'bin', 'pgbench');
+      if (existsSync(path)) return path;
+    }
+  return null;
+}
+
+/**
+ * Transactions per second of `script` by pgbench (`clients` connections, `seconds` s, prepared
+ * statements): what PostgreSQL gives the same work with a client that costs next to nothing.
+ */
+async function pgbenchTps(
+  resources: Resources,
+  pgbench: string,
+  options: { url: string; script: string; clients: number; seconds: number },
+): Promise<number> {
+  const child = resources.child(
+    spawn(
+      pgbench,
+      [
+        '-n',
+        '-M',
+        'prepared',
+        '-c',
+        String(options.clients),
+        '-j',
+        '2',
+        '-T',
+        String(options.seconds),
+        '-f',
+        options.script,
+        options.url,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    ),
+  );
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => void killChild(child, 2_000), (options.seconds + 30) * 1000);
+  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  clearTimeout(timer);
+  const tps = /tps = ([\d.]+)/.exec(output);
+  if (status !== 0 || !tps) throw new Error(`pgbench ended with status ${status}: ${output.slice(-500)}`);
+  return Number(tps[1]);
+}
+
+/** The bench's append transaction for pgbench: the same statement with the same events, built in SQL. */
+function appendScript(batch: number): string {
+  return `begin;
+select sigil_audit_append('${BENCH_GROUP_ID}'::uuid, (select jsonb_agg(jsonb_build_object('id', gen_random_uuid(), 'occurredAt', now(), 'actorType', 'system', 'actorId', null, 'actorName', 'bench', 'ip', null, 'userAgent', null, 'requestId', null, 'action', 'application.level_completed', 'targetType', 'application', 'targetId', '0193a000-0000-7000-8000-00000000a991', 'companyId', null, 'changes', jsonb_build_object('level', i))) from generate_series(1, ${batch}) as i));
+commit;
+`;
 }
