@@ -2,7 +2,7 @@
 // of their own: `node bin/sigil.js audit verify --log … --checkpoint … --public-key …`, with no
 // database, no data directory and no Sigil setting in its environment. The export is edited here
 // by hand (and re-hashed, as someone covering their tracks would) to be refused.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointBody, checkpointNote } from '../src/modules/audit/checkpoint.note.js';
 import { requireTool, run, tempDir } from './signing/support.js';
+import { ensureServerBuilt } from './support/server-build.js';
 import {
   buildCompany,
   buildGroup,
@@ -67,8 +68,9 @@ function relink(lines: Array<Record<string, any>>, from: number) {
 }
 
 beforeAll(async () => {
-  // As users run it: the compiled build.
-  execFileSync('npm', ['run', 'build:server'], { cwd: ROOT, stdio: 'ignore', timeout: 300_000 });
+  // As users run it: the compiled build, made under the shared lock when src/ is newer (never
+  // rewritten while another test file runs it).
+  await ensureServerBuilt();
   requireTool('openssl');
   tmp = tempDir('sigil-audit-offline-');
   world = await createWorld();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../src/lib/totp.js';
-import { invalidatePrincipals } from '../src/modules/auth/principal-cache.js';
+import { invalidatePrincipals } from '../src/modules/access/principal-cache.js';
 import {
   buildGroup,
   buildUser,

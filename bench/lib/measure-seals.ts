@@ -18,7 +18,7 @@ type UsePolicy = typeof import('../../src/modules/seals/seal-use.policy.js');
 type ReportService = typeof import('../../src/modules/seals/permission-report.service.js');
 type ReportRepository = typeof import('../../src/modules/seals/permission-report.repository.js');
 type AppContext = import('../../src/server/context.js').AppContext;
-type Actor = import('../../src/modules/auth/principal.js').Actor;
+type Actor = import('../../src/modules/access/index.js').Actor;
 
 const built = <T>(path: string): Promise<T> => import(pathToFileURL(join(ROOT, 'dist', path)).href) as Promise<T>;
 

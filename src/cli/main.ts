@@ -2,13 +2,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, parseConfig, type Config } from '../server/config.js';
 import { ensureDemo, formatLogins, openRuntime, startRuntime } from '../server/runtime.js';
 import { migrateDown } from '../db/migrate.js';
-import { findGroupBySlug } from '../modules/groups/group.repository.js';
-import { verifyLog } from '../modules/audit/audit.verify.js';
-import { sealAllPending } from '../modules/audit/audit.sealer.js';
-import { createGroup } from '../modules/groups/group.service.js';
+import { findGroupBySlug } from '../modules/groups/index.js';
+import { verifyLog } from '../modules/audit/index.js';
+import { sealAllPending } from '../modules/audit/index.js';
+import { createGroup } from '../modules/groups/index.js';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
-import { OfflineInputError, verifyExport } from '../modules/audit/audit.offline.js';
+import { OfflineInputError, verifyExport } from '../modules/audit/index.js';
 import { registerPdfCommands } from './pdf.js';
 import { registerSealCommands } from './seal.js';
 

@@ -5,6 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { AppError } from '../server/errors.js';
 import {
   PADES_LEVELS,
+  SigningError,
   signPdf,
   staticRevocationSource,
   type PadesLevel,
@@ -228,7 +229,7 @@ export function registerPdfCommands(program: Command): void {
       if (options.level !== 'B-B' && !options.tsa?.length)
         throw new AppError('validation_failed', `PAdES ${options.level} needs --tsa URL.`);
       const pdfBytes = await readPdfFile(input).catch((error: unknown) => {
-        if (error instanceof AppError) throw error;
+        if (error instanceof AppError || error instanceof SigningError) throw error;
         throw new AppError(
           'validation_failed',
           `Cannot read ${input}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
@@ -285,7 +286,7 @@ export function registerPdfCommands(program: Command): void {
     .option('--images', 'include each seal image (PNG, base64) in the JSON report')
     .action(async (file: string, options: { trust?: string[]; crl?: string[]; json?: boolean; images?: boolean }) => {
       const pdfBytes = await readPdfFile(file).catch((error: unknown) => {
-        if (error instanceof AppError) throw error;
+        if (error instanceof AppError || error instanceof SigningError) throw error;
         throw new AppError(
           'validation_failed',
           `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,

@@ -1,3 +1,5 @@
+import type { SigningError, SigningErrorCode } from '../signing/index.js';
+
 /**
  * The closed catalogue of error codes Sigil answers with, each mapped to its
  * HTTP status in one table. `satisfies` makes a code without a status a compile error.
@@ -111,4 +113,13 @@ export function notFound(code: Extract<ErrorCode, `${string}_not_found`>, id: st
 
 export function forbidden(message = 'You may not do this.'): AppError {
   return new AppError('forbidden', message);
+}
+
+/** Every code the signing engine throws is one of the catalogue's (checked when compiling). */
+const signingCodesCatalogued: Record<SigningErrorCode, number> = errorStatus;
+
+/** A failure of the signing engine as the error it is at the HTTP edge: the same code, message and details. */
+export function fromSigningError(error: SigningError): AppError {
+  void signingCodesCatalogued;
+  return new AppError(error.code, error.message, error.details);
 }

@@ -1,7 +1,7 @@
 import { JobRunner, type JobLogger } from '../jobs/job.runner.js';
 import type { JobHandler } from '../jobs/job.types.js';
-import { notificationJobHandlers } from '../modules/notifications/notification.jobs.js';
-import { approvalJobHandlers } from '../modules/approvals/approval.jobs.js';
+import { notificationJobHandlers } from '../modules/notifications/index.js';
+import { approvalJobHandlers } from '../modules/approvals/index.js';
 import type { AppContext } from './context.js';
 
 /** Every capability's job handlers, one entry per module (like the route list in app.ts). */

@@ -4,19 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase, type DatabaseHandle } from '../db/database.js';
 import { DataDirInUseError } from '../db/data-dir-lock.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { seedDemo, type DemoLogins } from '../modules/demo/demo.seed.js';
+import { seedDemo, type DemoLogins } from '../modules/demo/index.js';
 import { buildApp, type App } from './app.js';
 import { ConfigError, loadMasterKey, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import { createBlobStore } from '../blobs/create-blob-store.js';
 import type { JobRunner } from '../jobs/job.runner.js';
-import { createMailer } from '../modules/notifications/mailer.js';
-import { createSmsGateway } from '../modules/notifications/sms-gateway.js';
+import { createMailer } from '../modules/notifications/index.js';
+import { createSmsGateway } from '../modules/notifications/index.js';
 import { createJobRunner } from './jobs.js';
 import { listenForChanges } from '../db/changes-listener.js';
-import { CHANGES_CHANNEL, invalidatePrincipals } from '../modules/auth/principal-cache.js';
+import { CHANGES_CHANNEL, invalidatePrincipals } from '../modules/access/index.js';
 import { createKeyVault } from '../signing/index.js';
-import { AuditSealer } from '../modules/audit/audit.sealer.js';
+import { AuditSealer } from '../modules/audit/index.js';
 import { Readiness } from './readiness.js';
 
 /** The console as built by `npm run build:web`, relative to this file in src/ and in dist/. */

@@ -16,9 +16,9 @@ import {
 import { ECDSASigValue } from '@peculiar/asn1-ecc';
 import { AlgorithmIdentifier, GeneralName } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 
-export class DerError extends AppError {
+export class DerError extends SigningError {
   constructor(what: string, detail: string) {
     super('signing_key_invalid', `${what}: ${detail}`);
     this.name = 'DerError';

@@ -33,7 +33,7 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { arrayBuffer, encode, integerBytes, integerDer, namedBits } from './asn1.js';
 import { OID } from './oids.js';
 import { preferredHash, signatureAlgorithmId, type KeySigner } from './signer.js';
@@ -74,7 +74,7 @@ function nameOf(name: NameSpec): Name {
   const rdns: RelativeDistinguishedName[] = [];
   if (name.country) {
     if (!/^[A-Z]{2}$/.test(name.country))
-      throw new AppError('validation_failed', 'country must be a two-letter ISO 3166 code');
+      throw new SigningError('validation_failed', 'country must be a two-letter ISO 3166 code');
     rdns.push(rdn(OID.country, { printableString: name.country }));
   }
   if (name.province) rdns.push(rdn(OID.province, { utf8String: name.province }));
@@ -180,21 +180,21 @@ export interface IssueInput {
 export async function issueCertificate(input: IssueInput): Promise<Buffer> {
   const issuerCert = input.issuer.certificate ? parseCertificate(input.issuer.certificate) : null;
   if (!issuerCert && input.profile !== 'root-ca')
-    throw new AppError(
+    throw new SigningError(
       'signing_key_invalid',
       'Only a root CA certificate is self-signed; give the issuer certificate.',
     );
   if (issuerCert && !issuerCert.isCa)
-    throw new AppError('signing_key_invalid', `${issuerCert.subject} is not a CA certificate.`);
+    throw new SigningError('signing_key_invalid', `${issuerCert.subject} is not a CA certificate.`);
   if (!issuerCert && !input.publicKey.equals(input.issuer.signer.publicKey))
-    throw new AppError('signing_key_invalid', 'A self-signed root must be signed by its own key.');
+    throw new SigningError('signing_key_invalid', 'A self-signed root must be signed by its own key.');
   const notBefore = input.notBefore ?? new Date(Date.now() - 60_000);
   const defaultDays = input.profile === 'root-ca' ? 20 * 365 : input.profile === 'issuing-ca' ? 10 * 365 : 2 * 365;
   let notAfter = input.notAfter ?? new Date(notBefore.getTime() + defaultDays * 86_400_000);
   // By default a certificate ends with its issuer; asked explicitly to outlive it is an error.
   if (!input.notAfter && issuerCert && notAfter > issuerCert.notAfter) notAfter = issuerCert.notAfter;
   if (issuerCert && notAfter > issuerCert.notAfter)
-    throw new AppError('validation_failed', 'A certificate cannot outlive its issuer.');
+    throw new SigningError('validation_failed', 'A certificate cannot outlive its issuer.');
   const hash = preferredHash(input.issuer.signer);
   const algorithm = AsnConvert.parse(signatureAlgorithmId(input.issuer.signer, hash), AlgorithmIdentifier);
   const subjectName = nameOf(input.subject);
@@ -257,7 +257,7 @@ export function createIssuingCa(input: SubjectInput): Promise<Buffer> {
 /** An electronic seal's certificate: the subject is the organisation (O, organizationIdentifier), CN names the seal. */
 export function issueSealCertificate(input: SubjectInput): Promise<Buffer> {
   if (!input.subject.organization)
-    throw new AppError('validation_failed', 'A seal certificate names its organisation.');
+    throw new SigningError('validation_failed', 'A seal certificate names its organisation.');
   return issueCertificate({ profile: 'seal', ...input });
 }
 

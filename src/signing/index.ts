@@ -1,5 +1,6 @@
 // The signing engine's public surface: what the API, the console and the CLI use. No database,
 // no HTTP server: storage of keys, certificates and CRLs belongs to the modules that call this.
+export { SigningError, type SigningErrorCode } from './errors.js';
 export type { KeySigner, Signer, KeyType, SignatureAlgorithm } from './signer.js';
 export { createKeySigner, withCertificate, signerFromPkcs8, signerFromPem, orderChain, fingerprint } from './signer.js';
 export { readPkcs12, writePkcs12, signerFromPkcs12 } from './pkcs12.js';

@@ -2,7 +2,7 @@
 // or inside a PKCS#11 token. The database keeps only a `KeyReference`; the vault turns it back
 // into a KeySigner, so the CA, the TSA and the document signer never see which store holds a key.
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { openSecret, sealSecret, type MasterKey } from '../lib/secrets.js';
 import { generateKey, type KeySpec } from './ca.js';
 import { generatePkcs11KeyPair, openPkcs11KeySigner, type Pkcs11KeySigner } from './pkcs11-signer.js';
@@ -47,7 +47,7 @@ function openSealed(masterKey: MasterKey, sealed: string, name: string): KeySign
     pkcs8 = openSecret(masterKey, sealed, context(name));
   } catch {
     // A different master key, or a sealed value moved to another row: an operator problem.
-    throw new AppError(
+    throw new SigningError(
       'signer_unavailable',
       'A private key sealed in the database cannot be opened with this master key.',
     );
@@ -66,7 +66,7 @@ export function createSoftwareVault(masterKey: MasterKey): KeyVault {
     keep: (key, name) => sealKey(masterKey, key, name),
     async open(reference, name) {
       if (reference.store !== 'database')
-        throw new AppError(
+        throw new SigningError(
           'signer_unavailable',
           `The key lives in the PKCS#11 token ${reference.tokenLabel}, but SIGIL_SIGNER is software.`,
         );
@@ -106,7 +106,7 @@ export function createPkcs11Vault(options: Pkcs11VaultOptions, masterKey: Master
     async open(reference, name) {
       if (reference.store === 'database') return openSealed(masterKey, reference.sealed, name);
       if (reference.tokenLabel !== options.tokenLabel)
-        throw new AppError(
+        throw new SigningError(
           'signer_unavailable',
           `The key lives in the PKCS#11 token ${reference.tokenLabel}, not in ${options.tokenLabel}.`,
         );
@@ -137,6 +137,6 @@ export function createKeyVault(
 ): KeyVault {
   if (options.signer === 'software') return createSoftwareVault(masterKey);
   if (!options.pkcs11)
-    throw new AppError('signer_unavailable', 'SIGIL_SIGNER=pkcs11 needs the module, token label and PIN.');
+    throw new SigningError('signer_unavailable', 'SIGIL_SIGNER=pkcs11 needs the module, token label and PIN.');
   return createPkcs11Vault(options.pkcs11, masterKey);
 }

@@ -2,7 +2,7 @@
 // signing-certificate-v2), B-T (+ signature time-stamp), B-LT (+ /DSS with certificates and CRLs),
 // B-LTA (+ document time-stamp). Each application of a seal is its own signature and revision.
 import { createHash, createPublicKey } from 'node:crypto';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { attribute, encodeSignedData, estimateSignedDataSize, signAttributes, type SignedDataInput } from './cms.js';
 import { NODE_HASH, OID, type HashName } from './oids.js';
 import { addImage, prepareImage, type PreparedImage } from './pdf/image.js';
@@ -196,8 +196,8 @@ function uniqueFieldName(doc: PdfDocument, base: string, requested?: string): st
   const names = existingFieldNames(doc);
   if (requested) {
     if (names.has(requested))
-      throw new AppError('validation_failed', `The document already has a field named ${requested}.`);
-    if (requested.includes('.')) throw new AppError('validation_failed', 'A field name cannot contain a period.');
+      throw new SigningError('validation_failed', `The document already has a field named ${requested}.`);
+    if (requested.includes('.')) throw new SigningError('validation_failed', 'A field name cannot contain a period.');
     return requested;
   }
   for (let i = 1; ; i++) if (!names.has(`${base}${i}`)) return `${base}${i}`;
@@ -284,7 +284,7 @@ function placeAppearance(doc: PdfDocument, appearance: VisibleAppearance, image:
     page = doc.page(at.page);
     rect = at.rect;
     if (!rect.every((n) => Number.isFinite(n)) || rect[2] <= 0 || rect[3] <= 0)
-      throw new AppError('validation_failed', 'The rectangle needs a positive width and height.');
+      throw new SigningError('validation_failed', 'The rectangle needs a positive width and height.');
   }
   const { rotate } = shownPage(doc, page);
   // The rectangle as the reader sees it; fit the image into it keeping its proportions, centred.
@@ -297,7 +297,7 @@ function placeAppearance(doc: PdfDocument, appearance: VisibleAppearance, image:
 }
 
 function pdfKeywordMissing(keyword: string, page?: number): never {
-  throw new AppError(
+  throw new SigningError(
     'pdf_keyword_not_found',
     `The text ${JSON.stringify(keyword)} does not occur ${page ? `on page ${page}` : 'in the document'}.`,
   );
@@ -306,10 +306,10 @@ function pdfKeywordMissing(keyword: string, page?: number): never {
 function placeCrossPage(doc: PdfDocument, cross: CrossPageAppearance, image: PreparedImage): WidgetSpec[] {
   const all = doc.pages();
   const pages = (cross.pages ?? all.map((p) => p.index + 1)).map((n) => doc.page(n));
-  if (pages.length < 2) throw new AppError('validation_failed', 'A cross-page seal needs at least two pages.');
+  if (pages.length < 2) throw new SigningError('validation_failed', 'A cross-page seal needs at least two pages.');
   const width = cross.width ?? SEAL_WIDTH;
   if (!Number.isFinite(width) || width <= 0)
-    throw new AppError('validation_failed', 'The width of a cross-page seal must be a positive number of points.');
+    throw new SigningError('validation_failed', 'The width of a cross-page seal must be a positive number of points.');
   const height = (width * image.height) / image.width;
   const groups = crossPageGroups(pages.length, width, cross.groups ?? true);
   return groups.flatMap(({ start, count }, g) => {
@@ -344,7 +344,7 @@ export function crossPageGroups(
   const count = Math.ceil(pages / Math.max(perGroup, 1));
   const smallest = Math.floor(pages / count);
   if (!allowGroups || perGroup < 2 || smallest < 2)
-    throw new AppError(
+    throw new SigningError(
       'validation_failed',
       `A cross-page seal ${mm(width)} wide over ${pages} pages leaves ${mm(width / pages)} on each page, less than the ${mm(MIN_STRIP_WIDTH)} a piece needs to be recognised; ${
         perGroup < 2 || smallest < 2
@@ -455,7 +455,7 @@ function prepareRevision(input: RevisionInput): Prepared {
     ' ',
   );
   if (rangeText.length !== byteRangeTemplate.length)
-    throw new AppError('pdf_too_large', 'The document is too large for a signature byte range.');
+    throw new SigningError('pdf_too_large', 'The document is too large for a signature byte range.');
   bytes.write(rangeText, sigAt + sigBytes.indexOf('/ByteRange'), 'latin1');
   return { doc, update: bytes, contentsStart, contentsEnd, byteRange };
 }
@@ -497,13 +497,16 @@ function computeSignatureLength(signer: Signer): number {
 function assertUsable(signer: Signer, at: Date): void {
   const cert = parseCertificate(signer.certificate);
   if (at < cert.notBefore || at > cert.notAfter) {
-    throw new AppError(
+    throw new SigningError(
       'certificate_expired',
       `The certificate of ${cert.subject} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not now.`,
     );
   }
   if (cert.keyUsage && !cert.keyUsage.includes(0) && !cert.keyUsage.includes(1))
-    throw new AppError('signing_key_invalid', `The certificate of ${cert.subject} is not for signatures (key usage).`);
+    throw new SigningError(
+      'signing_key_invalid',
+      `The certificate of ${cert.subject} is not for signatures (key usage).`,
+    );
 }
 
 async function assertNotRevoked(signer: Signer, source: RevocationSource | undefined, at: Date): Promise<Buffer[]> {
@@ -522,7 +525,7 @@ async function assertNotRevoked(signer: Signer, source: RevocationSource | undef
     if (!issuer || !crl.issuerDer.equals(issuer.subjectDer)) continue;
     const entry = crl.revoked.find((r) => r.serial === cert.serial && r.date <= at);
     if (entry)
-      throw new AppError(
+      throw new SigningError(
         'certificate_revoked',
         `The certificate of ${cert.subject} was revoked on ${entry.date.toISOString()}.`,
       );
@@ -534,9 +537,12 @@ async function assertNotRevoked(signer: Signer, source: RevocationSource | undef
 export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buffer> {
   const level = options.level ?? 'B-B';
   if (!PADES_LEVELS.includes(level))
-    throw new AppError('validation_failed', `Unknown PAdES level ${String(level)}; use ${PADES_LEVELS.join(', ')}.`);
+    throw new SigningError(
+      'validation_failed',
+      `Unknown PAdES level ${String(level)}; use ${PADES_LEVELS.join(', ')}.`,
+    );
   if (level !== 'B-B' && !options.timestamper)
-    throw new AppError('validation_failed', `PAdES ${level} needs a time-stamping authority.`);
+    throw new SigningError('validation_failed', `PAdES ${level} needs a time-stamping authority.`);
   const signingTime = options.signingTime ?? new Date();
   assertUsable(options.signer, new Date());
   const crls = await assertNotRevoked(options.signer, options.revocation, new Date());
@@ -546,7 +552,7 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
   let widgets: WidgetSpec[];
   let image: PreparedImage | undefined;
   if (options.crossPage && options.appearance)
-    throw new AppError('validation_failed', 'Apply a cross-page seal and a placed seal as two signatures.');
+    throw new SigningError('validation_failed', 'Apply a cross-page seal and a placed seal as two signatures.');
   if (options.crossPage) {
     image = resolveImage(options.crossPage.image);
     widgets = placeCrossPage(doc, options.crossPage, image);
@@ -600,7 +606,7 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
     signed = fill(prepared, cmsDer);
     if (!signed) reserve = cmsDer.length + 1024;
   }
-  if (!signed || !cmsDer) throw new AppError('internal_error', 'The signature did not fit its placeholder.');
+  if (!signed || !cmsDer) throw new SigningError('internal_error', 'The signature did not fit its placeholder.');
   if (level === 'B-B' || level === 'B-T') return signed;
 
   // B-LT: validation data for the signer's chain and the TSA's, in a following revision (§5.4).
@@ -721,5 +727,5 @@ export async function addDocumentTimestamp(pdf: Buffer, input: DocumentTimestamp
     if (out) return out;
     reserve = token.length + 1024;
   }
-  throw new AppError('internal_error', 'The document time-stamp did not fit its placeholder.');
+  throw new SigningError('internal_error', 'The document time-stamp did not fit its placeholder.');
 }

@@ -1,5 +1,5 @@
 // What a caller needs to place a seal by page and corner: each page's box and rotation.
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { PdfDocument, type PdfLimits } from './pdf/parser.js';
 
 export interface PageBox {
@@ -26,6 +26,6 @@ export function describePages(
     };
   };
   const last = all.at(-1);
-  if (!last) throw new AppError('pdf_malformed', 'The PDF cannot be read: it has no pages.');
+  if (!last) throw new SigningError('pdf_malformed', 'The PDF cannot be read: it has no pages.');
   return { count: all.length, pages: all.slice(0, listed).map(describe), last: describe(last) };
 }

@@ -13,7 +13,7 @@
 // The judgement compares the document as signed with the document as it stands (what a viewer
 // shows), walking what matters for display: the catalog, the form, the pages and their
 // annotations; then every older object a later revision rewrote, by its role.
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { PdfDict, PdfRef, PdfStream, PdfString, isName, isNumber, isRef, type PdfValue } from './pdf/objects.js';
 import type { PdfDocument, XrefSection, XrefView } from './pdf/parser.js';
 import { formText } from './pdf/text.js';
@@ -110,7 +110,7 @@ export function judgeRevisions(
 }
 
 function rethrowLimits(error: unknown): void {
-  if (error instanceof AppError && (error.code === 'pdf_too_large' || error.code === 'pdf_encrypted')) throw error;
+  if (error instanceof SigningError && (error.code === 'pdf_too_large' || error.code === 'pdf_encrypted')) throw error;
 }
 
 /**

@@ -6,7 +6,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 // loader cannot see: a namespace import holds only PKCS11 there (the CK* constants are undefined
 // under plain Node, though defined under vitest), so the constants come from module.exports.
 import pkcs11js from 'pkcs11js';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { ecdsaSignatureDer, oidDer, readOctetString, readOid } from './asn1.js';
 import { NODE_HASH, OID, type HashName } from './oids.js';
 import { orderChain, type KeySigner, type KeyType, type Signer } from './signer.js';
@@ -72,8 +72,8 @@ function releaseModule(library: string): void {
   }
 }
 
-function unavailable(error: unknown): AppError {
-  return new AppError(
+function unavailable(error: unknown): SigningError {
+  return new SigningError(
     'signer_unavailable',
     `The PKCS#11 token could not be used: ${error instanceof Error ? error.message : String(error)}.`,
   );
@@ -143,7 +143,7 @@ function findSlot(module: pkcs11js.PKCS11, tokenLabel: string | undefined): Buff
     .C_GetSlotList(true)
     .find((s) => !tokenLabel || module.C_GetTokenInfo(s).label.trim() === tokenLabel);
   if (!slot)
-    throw new AppError(
+    throw new SigningError(
       'signer_unavailable',
       `No PKCS#11 token${tokenLabel ? ` labelled ${tokenLabel}` : ''} is present.`,
     );
@@ -157,9 +157,9 @@ function logIn(module: pkcs11js.PKCS11, session: Buffer, pin: string): void {
   } catch (error) {
     const text = String(error);
     if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE/.test(text))
-      throw new AppError('key_password_invalid', 'The PIN of the PKCS#11 token is wrong.');
+      throw new SigningError('key_password_invalid', 'The PIN of the PKCS#11 token is wrong.');
     if (/CKR_PIN_LOCKED/.test(text))
-      throw new AppError('signer_unavailable', 'The PIN of the PKCS#11 token is locked.');
+      throw new SigningError('signer_unavailable', 'The PIN of the PKCS#11 token is locked.');
     if (!/CKR_USER_ALREADY_LOGGED_IN/.test(text)) throw error;
   }
 }
@@ -183,7 +183,7 @@ export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & {
       [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, ...idTemplate],
       1,
     );
-    if (!key) throw new AppError('signing_key_invalid', 'No such private key on the PKCS#11 token.');
+    if (!key) throw new SigningError('signing_key_invalid', 'No such private key on the PKCS#11 token.');
     const keyTypeAttr = attribute(module, session, key, pkcs11js.CKA_KEY_TYPE);
     const keyTypeCode = keyTypeAttr ? keyTypeAttr.readUIntLE(0, Math.min(6, keyTypeAttr.length)) : -1;
     const keyType: KeyType =
@@ -192,7 +192,7 @@ export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & {
         : keyTypeCode === pkcs11js.CKK_EC
           ? 'EC'
           : (() => {
-              throw new AppError('signing_key_invalid', 'The token key is neither RSA nor EC.');
+              throw new SigningError('signing_key_invalid', 'The token key is neither RSA nor EC.');
             })();
     // Find the public half and certificate by the key's own CKA_ID when the caller named it by label.
     const keyId = attribute(module, session, key, pkcs11js.CKA_ID);
@@ -212,7 +212,7 @@ export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & {
           ? parseCertificate(certificateFromToken).spki
           : null);
     if (!publicKey)
-      throw new AppError(
+      throw new SigningError(
         'signing_key_invalid',
         'The public key of the token key cannot be found; give its certificate.',
       );
@@ -244,7 +244,7 @@ export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & {
       publicKey,
       certificateFromToken,
       sign(data, hash) {
-        if (closed) return Promise.reject(new AppError('signer_unavailable', 'The PKCS#11 session is closed.'));
+        if (closed) return Promise.reject(new SigningError('signer_unavailable', 'The PKCS#11 session is closed.'));
         // A PKCS#11 session runs one operation at a time (PKCS#11 §5.6), so signatures queue.
         const next = queue.then(() => signOnce(data, hash));
         queue = next.catch(() => undefined);
@@ -274,7 +274,7 @@ export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & {
       }
     }
     releaseModule(options.library);
-    if (error instanceof AppError) throw error;
+    if (error instanceof SigningError) throw error;
     throw unavailable(error);
   }
 }
@@ -285,11 +285,11 @@ export function openPkcs11Signer(options: Pkcs11Options): Pkcs11Signer {
   const certificate = options.certificate ?? keySigner.certificateFromToken;
   if (!certificate) {
     keySigner.close();
-    throw new AppError('signing_key_invalid', 'The token holds no certificate for the key; give one.');
+    throw new SigningError('signing_key_invalid', 'The token holds no certificate for the key; give one.');
   }
   if (!parseCertificate(certificate).spki.equals(keySigner.publicKey)) {
     keySigner.close();
-    throw new AppError('signing_key_invalid', 'The certificate does not belong to the token key.');
+    throw new SigningError('signing_key_invalid', 'The certificate does not belong to the token key.');
   }
   return {
     keyType: keySigner.keyType,
@@ -355,7 +355,7 @@ export async function generatePkcs11KeyPair(options: Pkcs11KeyGeneration): Promi
     const mechanism = { mechanism: isRsa ? pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN : pkcs11js.CKM_EC_KEY_PAIR_GEN };
     await module.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate);
   } catch (error) {
-    if (error instanceof AppError) throw error;
+    if (error instanceof SigningError) throw error;
     throw unavailable(error);
   } finally {
     if (session) {

@@ -32,7 +32,7 @@ import {
 import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { DigestInfo } from '@peculiar/asn1-rsa';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { arrayBuffer, declareSchema, encode, octetStringDer, toBuffer } from './asn1.js';
 import { createKeySigner, withCertificate, type Signer } from './signer.js';
 import { parseCertificate } from './x509.js';
@@ -76,9 +76,9 @@ const INLINE_ITERATIONS = 20_000;
 const MAX_PKCS12_BYTES = 1024 * 1024;
 
 const fail = (message: string): never => {
-  throw new AppError('signing_key_invalid', `${WHAT}: ${message}`);
+  throw new SigningError('signing_key_invalid', `${WHAT}: ${message}`);
 };
-const wrongPassword = () => new AppError('key_password_invalid', 'The password of the PKCS#12 file is wrong.');
+const wrongPassword = () => new SigningError('key_password_invalid', 'The password of the PKCS#12 file is wrong.');
 
 function hashOf(oid: string): { name: string; block: number } {
   switch (oid) {
@@ -299,10 +299,10 @@ export async function readPkcs12(p12: Buffer, password: string): Promise<Pkcs12C
   try {
     pfx = AsnConvert.parse(p12, PFX);
     if (pfx.authSafe.contentType !== P12.data)
-      throw new AppError('signing_key_invalid', `${WHAT}: public-key integrity mode is not supported`);
+      throw new SigningError('signing_key_invalid', `${WHAT}: public-key integrity mode is not supported`);
     authContent = dataOf(pfx.authSafe);
   } catch (error) {
-    if (error instanceof AppError) throw error;
+    if (error instanceof SigningError) throw error;
     return fail('not a PKCS#12 (PFX) structure');
   }
 
@@ -337,7 +337,7 @@ export async function readPkcs12(p12: Buffer, password: string): Promise<Pkcs12C
         try {
           pkcs8 = await decrypt(shrouded.encryptionAlgorithm, toBuffer(shrouded.encryptedData.buffer), password);
         } catch (error) {
-          if (error instanceof AppError) throw error;
+          if (error instanceof SigningError) throw error;
           throw wrongPassword();
         }
         try {
@@ -366,14 +366,14 @@ export async function readPkcs12(p12: Buffer, password: string): Promise<Pkcs12C
         try {
           plain = await decrypt(encrypted.contentEncryptionAlgorithm, bytes, password);
         } catch (error) {
-          if (error instanceof AppError) throw error;
+          if (error instanceof SigningError) throw error;
           throw wrongPassword();
         }
         await readBags(plain);
       }
     }
   } catch (error) {
-    if (error instanceof AppError) throw error;
+    if (error instanceof SigningError) throw error;
     fail('a bag could not be read');
   }
 

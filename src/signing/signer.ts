@@ -9,7 +9,7 @@ import {
   constants,
   type KeyObject,
 } from 'node:crypto';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
@@ -94,12 +94,12 @@ function keyTypeOf(key: KeyObject): KeyType {
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (curve === 'prime256v1' || curve === 'secp384r1' || curve === 'secp521r1') return 'EC';
-    throw new AppError(
+    throw new SigningError(
       'signing_key_invalid',
       `EC curve ${curve ?? 'unknown'} is not supported; use P-256, P-384 or P-521.`,
     );
   }
-  throw new AppError(
+  throw new SigningError(
     'signing_key_invalid',
     `${key.asymmetricKeyType ?? 'unknown'} keys are not supported; use RSA (2048 or 3072 bits) or ECDSA P-256.`,
   );
@@ -110,7 +110,7 @@ function keyTypeOf(key: KeyObject): KeyType {
  * private-key operation on libuv's thread pool, so concurrent signatures use every core.
  */
 export function createKeySigner(privateKey: KeyObject, options: { pss?: boolean } = {}): KeySigner {
-  if (privateKey.type !== 'private') throw new AppError('signing_key_invalid', 'A private key is required.');
+  if (privateKey.type !== 'private') throw new SigningError('signing_key_invalid', 'A private key is required.');
   const keyType = keyTypeOf(privateKey);
   const algorithm: SignatureAlgorithm = keyType === 'EC' ? 'ECDSA' : options.pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5';
   const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
@@ -137,7 +137,10 @@ export function createKeySigner(privateKey: KeyObject, options: { pss?: boolean 
 export function withCertificate(keySigner: KeySigner, certificate: Buffer, chain: Buffer[] = []): Signer {
   const cert = parseCertificate(certificate);
   if (!cert.spki.equals(keySigner.publicKey)) {
-    throw new AppError('signing_key_invalid', `The private key does not belong to the certificate of ${cert.subject}.`);
+    throw new SigningError(
+      'signing_key_invalid',
+      `The private key does not belong to the certificate of ${cert.subject}.`,
+    );
   }
   for (const der of chain) parseCertificate(der);
   return Object.freeze({
@@ -180,7 +183,7 @@ export function signerFromPkcs8(input: {
   try {
     key = createPrivateKey({ key: input.pkcs8, format: 'der', type: 'pkcs8' });
   } catch {
-    throw new AppError('signing_key_invalid', 'The private key is not a readable PKCS#8 key.');
+    throw new SigningError('signing_key_invalid', 'The private key is not a readable PKCS#8 key.');
   }
   return withCertificate(createKeySigner(key, { pss: input.pss }), input.certificate, input.chain ?? []);
 }
@@ -193,11 +196,11 @@ export function signerFromPem(input: { key: string; certificates: string; passph
   } catch (error) {
     const message = error instanceof Error ? error.message : '';
     if (/bad decrypt|passphrase|password/i.test(message))
-      throw new AppError('key_password_invalid', 'The passphrase of the private key is wrong.');
-    throw new AppError('signing_key_invalid', 'The private key is not readable PEM.');
+      throw new SigningError('key_password_invalid', 'The passphrase of the private key is wrong.');
+    throw new SigningError('signing_key_invalid', 'The private key is not readable PEM.');
   }
   const certs = pemToDer(input.certificates, 'CERTIFICATE');
-  if (certs.length === 0) throw new AppError('signing_key_invalid', 'No certificate was given with the key.');
+  if (certs.length === 0) throw new SigningError('signing_key_invalid', 'No certificate was given with the key.');
   return withCertificate(createKeySigner(key), certs[0]!, certs.slice(1));
 }
 

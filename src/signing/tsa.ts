@@ -14,7 +14,7 @@ import {
 } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import { BER_LIMITS, Memo, encode, integerDer, integerValue, namedBits, oidDer, parseAs, toBuffer } from './asn1.js';
 import { bytesOf, childrenOf, readTlv, wrap } from './tlv.js';
 import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
@@ -66,7 +66,7 @@ function assertTsaCertificate(signer: Signer): void {
   const cert = parseCertificate(signer.certificate);
   const eku = cert.extensions.get(OID.extKeyUsage);
   if (!eku?.critical || cert.extKeyUsage?.length !== 1 || cert.extKeyUsage[0] !== OID.kpTimeStamping) {
-    throw new AppError(
+    throw new SigningError(
       'signing_key_invalid',
       'A TSA certificate needs exactly one extended key usage, timeStamping, marked critical (RFC 3161 §2.3).',
     );
@@ -349,11 +349,11 @@ export async function readBounded(response: Response, limit: number): Promise<Bu
 
 /** Asks external TSAs over HTTP (RFC 3161 §3.4), failing over from one URL to the next. */
 export function createHttpTimestamper(options: HttpTimestamperOptions): Timestamper {
-  if (options.urls.length === 0) throw new AppError('validation_failed', 'At least one TSA URL is needed.');
+  if (options.urls.length === 0) throw new SigningError('validation_failed', 'At least one TSA URL is needed.');
   for (const url of options.urls) {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-      throw new AppError('validation_failed', `TSA URL ${url} is not http(s).`);
+      throw new SigningError('validation_failed', `TSA URL ${url} is not http(s).`);
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limit = options.maxResponseBytes ?? 256 * 1024;
@@ -390,7 +390,7 @@ export function createHttpTimestamper(options: HttpTimestamperOptions): Timestam
           failures.push(`${url}: ${reason}`);
         }
       }
-      throw new AppError(
+      throw new SigningError(
         'timestamp_unavailable',
         `No time-stamping authority gave a valid token (${failures.join('; ')}).`,
         { tried: failures },

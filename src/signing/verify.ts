@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { AppError } from '../server/errors.js';
+import { SigningError } from './errors.js';
 import {
   checkSigningCertificateAttribute,
   findSignerCertificate,
@@ -206,7 +206,8 @@ export async function verifyPdf(pdf: Buffer, options: VerifyOptions = {}): Promi
       reports.push(verifyOne(doc, f, index, { anchors, dss, extraCrls, options }));
     } catch (error) {
       // A structure this verifier cannot follow makes that signature unverifiable, not the file.
-      if (error instanceof AppError && (error.code === 'pdf_too_large' || error.code === 'pdf_encrypted')) throw error;
+      if (error instanceof SigningError && (error.code === 'pdf_too_large' || error.code === 'pdf_encrypted'))
+        throw error;
       reports.push(unverifiable(f, index, error));
     }
   }
@@ -512,7 +513,7 @@ export function sha256OfFile(path: string): Promise<string> {
     const hash = createHash('sha256');
     createReadStream(path)
       .on('data', (chunk) => hash.update(chunk))
-      .on('error', (error) => reject(new AppError('pdf_malformed', `The file cannot be read: ${error.message}.`)))
+      .on('error', (error) => reject(new SigningError('pdf_malformed', `The file cannot be read: ${error.message}.`)))
       .on('end', () => resolve(hash.digest('hex')));
   });
 }
@@ -520,7 +521,7 @@ export function sha256OfFile(path: string): Promise<string> {
 /** Reads a file for signing or verification, refusing it before reading when it is too large. */
 export async function readPdfFile(path: string, maxBytes = 512 * 1024 * 1024): Promise<Buffer> {
   const info = await stat(path);
-  if (!info.isFile()) throw new AppError('pdf_malformed', `${path} is not a file.`);
-  if (info.size > maxBytes) throw new AppError('pdf_too_large', `The file is larger than ${maxBytes} bytes.`);
+  if (!info.isFile()) throw new SigningError('pdf_malformed', `${path} is not a file.`);
+  if (info.size > maxBytes) throw new SigningError('pdf_too_large', `The file is larger than ${maxBytes} bytes.`);
   return readFile(path);
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, errorStatus } from '../../src/server/errors.js';
+import { SigningError } from '../../src/signing/index.js';
 import { createCrl } from '../../src/signing/ca.js';
 import { signPdf, staticRevocationSource } from '../../src/signing/pades.js';
 import { verifyPdf } from '../../src/signing/verify.js';
@@ -23,7 +24,7 @@ afterAll(() => tmp?.remove());
 const code = (promise: Promise<unknown>) =>
   promise.then(
     () => 'ok',
-    (e: unknown) => (e instanceof AppError ? e.code : `untyped: ${String(e)}`),
+    (e: unknown) => (e instanceof AppError || e instanceof SigningError ? e.code : `untyped: ${String(e)}`),
   );
 
 /** A PDF by hand whose single page content stream is `content`. */
@@ -234,7 +235,7 @@ describe('fuzzing', () => {
           await attempt();
           outcomes.set(`${what}: ok`, (outcomes.get(`${what}: ok`) ?? 0) + 1);
         } catch (error) {
-          if (error instanceof AppError && error.code in errorStatus)
+          if ((error instanceof AppError || error instanceof SigningError) && error.code in errorStatus)
             outcomes.set(`${what}: ${error.code}`, (outcomes.get(`${what}: ${error.code}`) ?? 0) + 1);
           else
             untyped.push(

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Transaction } from '../../db/schema.js';
 import { inScope } from '../../db/scope.js';
-import type { Permission } from '../auth/permissions.js';
+import type { Permission } from '../access/index.js';
 
 export interface ApiKeyRecord {
   id: string;

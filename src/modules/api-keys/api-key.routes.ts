@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
-import { permissions } from '../auth/permissions.js';
+import { permissions } from '../access/index.js';
 import * as service from './api-key.service.js';
 
 const tags = ['integrations'];

@@ -2,11 +2,11 @@ import { newId } from '../../lib/ids.js';
 import { newToken, sha256Hex } from '../../lib/secrets.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { API_KEY_PREFIX } from '../auth/auth.service.js';
-import type { Permission } from '../auth/permissions.js';
-import { assertWithin, isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
-import { getCompany } from '../companies/company.service.js';
+import { recordAudit } from '../audit/index.js';
+import { API_KEY_PREFIX } from '../auth/index.js';
+import type { Permission } from '../access/index.js';
+import { assertWithin, isWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
+import { getCompany } from '../companies/index.js';
 import * as repo from './api-key.repository.js';
 
 export async function listApiKeys(ctx: AppContext, actor: Actor) {

@@ -1,8 +1,8 @@
 import type { FlowPurpose, LifecycleAction, Transaction } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
-import type { AuditActor } from '../audit/audit.service.js';
-import { applySodChange } from '../groups/sod-change.service.js';
-import { applyLifecycleStep } from '../seals/seal-lifecycle.effects.js';
+import type { AuditActor } from '../audit/index.js';
+import { applySodChange } from '../groups/index.js';
+import { applyLifecycleStep } from '../seals/index.js';
 
 /**
  * What the last approval of an application does beyond giving authorizations, in the approving
@@ -20,8 +20,18 @@ export type ApprovalEffect = (
   },
 ) => Promise<void>;
 
-/** The purposes whose approval has an effect, each with it; seal use has none (its outcome is authorizations). */
-export const approvalEffects: Partial<Record<FlowPurpose, ApprovalEffect>> = {
-  lifecycle: applyLifecycleStep,
-  sod_change: applySodChange,
-};
+/**
+ * The effect of approving an application of this purpose, if it has one; seal use has none (its
+ * outcome is authorizations). Looked up when called, not kept in a table built as the module
+ * loads: the modules that own the effects use approvals too.
+ */
+export function approvalEffectOf(purpose: FlowPurpose): ApprovalEffect | undefined {
+  switch (purpose) {
+    case 'lifecycle':
+      return applyLifecycleStep;
+    case 'sod_change':
+      return applySodChange;
+    default:
+      return undefined;
+  }
+}

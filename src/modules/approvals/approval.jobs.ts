@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { JobHandler } from '../../jobs/job.types.js';
 import type { AppContext } from '../../server/context.js';
-import { recordAudit, type SystemActor } from '../audit/audit.service.js';
+import { recordAudit, type SystemActor } from '../audit/index.js';
 import * as repo from './approval.repository.js';
 import { mayNotStandIn, openLevel, planOf } from './approval.service.js';
 import { tell } from './approval.notices.js';

@@ -2,9 +2,9 @@ import type { Db, Transaction } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import type { WriteBatch } from '../../db/batch.js';
 import { jobWrite } from '../../jobs/job.queue.js';
-import type { Recipient } from '../notifications/notification.repository.js';
-import { notify, notifyInBatch, type NotificationChannel } from '../notifications/notification.service.js';
-import type { NotificationKind, NotificationParams } from '../notifications/notification.templates.js';
+import type { Recipient } from '../notifications/index.js';
+import { notify, notifyInBatch, type NotificationChannel } from '../notifications/index.js';
+import type { NotificationKind, NotificationParams } from '../notifications/index.js';
 
 /** Approval news reaches people in the console, by e-mail and by SMS (each skipped when the person has no address for it). */
 const CHANNELS: NotificationChannel[] = ['inbox', 'email', 'sms'];

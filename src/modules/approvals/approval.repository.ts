@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { WriteBatch, type PendingWrite } from '../../db/batch.js';
 import { precompiled } from '../../db/precompiled.js';
-import type { Recipient } from '../notifications/notification.repository.js';
+import type { Recipient } from '../notifications/index.js';
 import type {
   ApplicationStatus,
   Db,

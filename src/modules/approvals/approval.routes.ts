@@ -5,8 +5,8 @@ import { AppError } from '../../server/errors.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 
 const DOCUMENT_LIMIT_BYTES = 20 * 1024 * 1024;
-import { category, sealKinds, sealTypes } from '../seals/seal.schema.js';
-import * as lifecycle from '../seals/seal-lifecycle.service.js';
+import { category, sealKinds, sealTypes } from '../seals/index.js';
+import { lifecycle } from '../seals/index.js';
 import * as service from './approval.service.js';
 import * as flows from './flow.service.js';
 import { createFlowBody, flowParams, flowSchema, updateFlowBody } from './flow.schema.js';

@@ -12,22 +12,22 @@ import { isSerializationFailure } from '../../db/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { auditAppendStatement, recordAudit, recordAudits } from '../audit/audit.service.js';
-import type { AuditEvent } from '../audit/audit.events.js';
-import { isWithin, requireUser, scopeOf, type Actor, type RoleGrant } from '../auth/principal.js';
-import { findSeal } from '../seals/seal.repository.js';
-import { decideSealUse } from '../seals/seal-use.policy.js';
-import { findPeople, findUser } from '../users/user.repository.js';
+import { auditAppendStatement, recordAudit, recordAudits } from '../audit/index.js';
+import type { AuditEvent } from '../audit/index.js';
+import { isWithin, requireUser, scopeOf, type Actor, type RoleGrant } from '../access/index.js';
+import { findSeal } from '../seals/index.js';
+import { decideSealUse } from '../seals/index.js';
+import { findPeople, findUser } from '../users/index.js';
 import * as repo from './approval.repository.js';
 import { resolveFlow, type Flow } from './flow.service.js';
 import { scheduleOverdue, tell, tellInBatch } from './approval.notices.js';
 import { WriteBatch } from '../../db/batch.js';
-import type { Recipient } from '../notifications/notification.repository.js';
+import type { Recipient } from '../notifications/index.js';
 import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
-import { findReadableDocument } from '../signatures/signature.service.js';
+import { findReadableDocument } from '../signatures/index.js';
 import { assertMediaType } from '../../blobs/sniff.js';
-import { approvalEffects } from './approval.effects.js';
-import { findCompany } from '../companies/company.repository.js';
+import { approvalEffectOf } from './approval.effects.js';
+import { findCompany } from '../companies/index.js';
 import type { ApproverSpec, FlowDefinition } from './flow.schema.js';
 
 /** A level as resolved for one application, stored with it so later flow edits cannot change it. */
@@ -757,7 +757,7 @@ export async function approveTask(ctx: AppContext, actor: Actor, taskId: string,
     });
     const { application, tasks } = state!;
     if (application.purpose === 'seal_use') assertSealsUsable(application.seals);
-    if (approvalEffects[application.purpose]) {
+    if (approvalEffectOf(application.purpose)) {
       await ctx.db.transaction().execute(async (trx) => {
         const locked = await loadForDecision(ctx, trx, actor, taskId);
         await decideAndWrite(trx, locked.task, locked.tasks, locked.application);
@@ -980,7 +980,7 @@ async function completeApproval(
     status: application.applicantStatus,
   };
   const sealNames = application.seals.length > 0 ? application.seals.map((x) => x.name) : application.sealNames;
-  const effect = approvalEffects[application.purpose];
+  const effect = approvalEffectOf(application.purpose);
   if (effect) {
     // The effect changes something with the approval: decided under the application's lock, in a transaction.
     if (!trx.isTransaction)

@@ -3,10 +3,10 @@ import type { FlowPurpose, Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { assertWithin, scopeOf, type Actor } from '../auth/principal.js';
-import { getCompany } from '../companies/company.service.js';
-import { findSeal } from '../seals/seal.repository.js';
+import { recordAudit } from '../audit/index.js';
+import { assertWithin, scopeOf, type Actor } from '../access/index.js';
+import { getCompany } from '../companies/index.js';
+import { findSeal } from '../seals/index.js';
 import * as repo from './flow.repository.js';
 import { flowDefinition, type FlowDefinition } from './flow.schema.js';
 

@@ -1,7 +1,7 @@
 import type { RawBuilder } from 'kysely';
 import { newId } from '../../lib/ids.js';
 import type { Transaction } from '../../db/schema.js';
-import type { Actor } from '../auth/principal.js';
+import type { Actor } from '../access/index.js';
 import { auditEventSchemas, type AuditAction, type AuditEvent } from './audit.events.js';
 import {
   appendEvents,
@@ -10,7 +10,7 @@ import {
   type AuditRow,
   type PendingAuditEvent,
 } from './audit.repository.js';
-import { invalidatePrincipals } from '../auth/principal-cache.js';
+import { invalidatePrincipals } from '../access/index.js';
 
 export { verifyChain, type ChainReport, type ChainProblem } from './audit.verify.js';
 

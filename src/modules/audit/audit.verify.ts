@@ -4,7 +4,7 @@
 // the database and of this server's file, which is what finds a log cut short or rewritten as a
 // whole. The heavy work runs in the database, a range of places per statement, several at once.
 import type { Db } from '../../db/schema.js';
-import { AppError } from '../../server/errors.js';
+import { SigningError } from '../../signing/index.js';
 import {
   countLinkableEvents,
   findHead,
@@ -85,7 +85,7 @@ async function signNow(ctx: CheckpointContext, groupId: string): Promise<LogRepo
     if (outcome.kind === 'refused') return { outcome: 'refused', detail: outcome.reason };
     return { outcome: outcome.kind === 'signed' ? 'signed' : 'current', detail: null };
   } catch (error) {
-    if (error instanceof AppError && error.code === 'signer_unavailable')
+    if (error instanceof SigningError && error.code === 'signer_unavailable')
       return { outcome: 'unavailable', detail: error.message };
     throw error;
   }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Db, Role, Transaction, UserStatus } from '../../db/schema.js';
-import type { Permission } from './permissions.js';
+import type { Permission } from '../access/index.js';
 
 export interface SessionPrincipalRow {
   sessionId: string;

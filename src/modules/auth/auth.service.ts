@@ -11,12 +11,12 @@ import {
 import { matchTotp, newTotpSecret, otpauthUrl } from '../../lib/totp.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
-import { recordAudit } from '../audit/audit.service.js';
+import { recordAudit } from '../audit/index.js';
 import type { Transaction } from '../../db/schema.js';
-import type { Actor, Principal } from './principal.js';
+import type { Actor, Principal } from '../access/index.js';
 import * as repo from './auth.repository.js';
-import type { Permission } from './permissions.js';
-import { PrincipalCache } from './principal-cache.js';
+import type { Permission } from '../access/index.js';
+import { PrincipalCache } from '../access/index.js';
 
 export const SESSION_PREFIX = 'sgs';
 export const API_KEY_PREFIX = 'sgk';

@@ -3,8 +3,8 @@ import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { encodeCursor } from '../../server/schemas.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { assertWithin, scopeOf, type Actor } from '../auth/principal.js';
+import { recordAudit } from '../audit/index.js';
+import { assertWithin, scopeOf, type Actor } from '../access/index.js';
 import * as repo from './company.repository.js';
 import type { CreateCompanyInput, UpdateCompanyInput } from './company.schema.js';
 

@@ -5,15 +5,15 @@ import { renderSealPng } from '../../seal-image/render.js';
 import type { SealImageSpec } from '../../seal-image/seal-svg.js';
 import { checkSealImageSpec } from '../../seal-image/spec.js';
 import type { AppContext } from '../../server/context.js';
-import { recordAudit, type SystemActor } from '../audit/audit.service.js';
-import * as applications from '../approvals/approval.repository.js';
-import { tell } from '../approvals/approval.notices.js';
-import { mayNotStandIn, openLevel, planFor, type SealFacts } from '../approvals/approval.service.js';
-import { insertFlow, insertFlowVersion } from '../approvals/flow.repository.js';
-import { flowDefinition, type FlowDefinition } from '../approvals/flow.schema.js';
-import type { ProductionPayload } from '../seals/seal-lifecycle.effects.js';
-import { insertGrant } from '../seals/seal.repository.js';
-import { insertSealWithCustodians } from '../seals/seal.service.js';
+import { recordAudit, type SystemActor } from '../audit/index.js';
+import { applications } from '../approvals/index.js';
+import { tell } from '../approvals/index.js';
+import { mayNotStandIn, openLevel, planFor, type SealFacts } from '../approvals/index.js';
+import { insertFlow, insertFlowVersion } from '../approvals/index.js';
+import { flowDefinition, type FlowDefinition } from '../approvals/index.js';
+import type { ProductionPayload } from '../seals/index.js';
+import { insertGrant } from '../seals/index.js';
+import { insertSealWithCustodians } from '../seals/index.js';
 
 /**
  * The demo group's seals and what goes with them, so that someone trying the demo finds a

@@ -2,10 +2,10 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { assertWithin, scopeOf, type Actor } from '../auth/principal.js';
-import { getCompany } from '../companies/company.service.js';
-import * as users from '../users/user.repository.js';
+import { recordAudit } from '../audit/index.js';
+import { assertWithin, scopeOf, type Actor } from '../access/index.js';
+import { getCompany } from '../companies/index.js';
+import { users } from '../users/index.js';
 import * as repo from './department.repository.js';
 
 export async function getDepartment(

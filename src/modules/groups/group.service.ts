@@ -3,15 +3,15 @@ import { hashPassword } from '../../lib/secrets.js';
 import type { Db } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
-import { recordAudit, type SystemActor } from '../audit/audit.service.js';
-import { defaultSodMatrix, rolePermissions, type Permission } from '../auth/permissions.js';
-import type { Actor } from '../auth/principal.js';
-import * as companies from '../companies/company.repository.js';
+import { recordAudit, type SystemActor } from '../audit/index.js';
+import { defaultSodMatrix, rolePermissions, type Permission } from '../access/index.js';
+import type { Actor } from '../access/index.js';
+import { companies } from '../companies/index.js';
 import * as repo from './group.repository.js';
 import { normaliseSodMatrix } from './sod-matrix.js';
 import { installSodChangeFlow } from './sod-change.service.js';
-import { insertUser } from '../users/user.repository.js';
-import { insertAssignment } from '../roles/role.repository.js';
+import { insertUser } from '../users/index.js';
+import { insertAssignment } from '../roles/index.js';
 
 export { findSodConflict, normaliseSodMatrix, type SodMatrix } from './sod-matrix.js';
 

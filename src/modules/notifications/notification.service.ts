@@ -5,7 +5,7 @@ import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { notFound } from '../../server/errors.js';
 import { encodeCursor } from '../../server/schemas.js';
-import { requireUser, type Actor } from '../auth/principal.js';
+import { requireUser, type Actor } from '../access/index.js';
 import { EMAIL_MAX_ATTEMPTS, SMS_MAX_ATTEMPTS } from './notification.jobs.js';
 import * as repo from './notification.repository.js';
 import type { NoticeRows, Recipient } from './notification.repository.js';

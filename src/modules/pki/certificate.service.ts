@@ -3,8 +3,8 @@
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { type KeySpec, crlDistributionPoints, derToPem } from '../../signing/index.js';
-import { assertWithin, requireUser, type Actor } from '../auth/principal.js';
-import { getSeal } from '../seals/seal.service.js';
+import { assertWithin, requireUser, type Actor } from '../access/index.js';
+import { getSeal } from '../seals/index.js';
 import * as repo from './pki.repository.js';
 import {
   chainOf,

@@ -30,9 +30,9 @@ import {
   type Timestamper,
   parseCertificate,
 } from '../../signing/index.js';
-import { recordAudit, recordAudits, type AuditActor } from '../audit/audit.service.js';
-import type { AuditEvent } from '../audit/audit.events.js';
-import { lockSeal } from '../seals/seal.repository.js';
+import { recordAudit, recordAudits, type AuditActor } from '../audit/index.js';
+import type { AuditEvent } from '../audit/index.js';
+import { lockSeal } from '../seals/index.js';
 import * as repo from './pki.repository.js';
 
 export type { CertificateRecord } from './pki.repository.js';

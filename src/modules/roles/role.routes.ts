@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
-import { roles } from '../auth/permissions.js';
-import { getApplication } from '../approvals/approval.service.js';
-import { applicationSchema, idempotencyHeader } from '../approvals/approval.routes.js';
-import { getSodSettings, proposeSodChange } from '../groups/sod-change.service.js';
+import { roles } from '../access/index.js';
+import { getApplication } from '../approvals/index.js';
+import { applicationSchema, idempotencyHeader } from '../approvals/index.js';
+import { getSodSettings, proposeSodChange } from '../groups/index.js';
 import * as service from './role.service.js';
 
 const tags = ['roles'];

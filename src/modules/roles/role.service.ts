@@ -2,13 +2,13 @@ import type { Role } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { assertWithin, scopeOf, type Actor } from '../auth/principal.js';
-import { getCompany } from '../companies/company.service.js';
-import { findSodConflict } from '../groups/group.service.js';
-import { lockGroup } from '../groups/group.repository.js';
-import * as users from '../users/user.repository.js';
-import { getUser } from '../users/user.service.js';
+import { recordAudit } from '../audit/index.js';
+import { assertWithin, scopeOf, type Actor } from '../access/index.js';
+import { getCompany } from '../companies/index.js';
+import { findSodConflict } from '../groups/index.js';
+import { lockGroup } from '../groups/index.js';
+import { users } from '../users/index.js';
+import { getUser } from '../users/index.js';
 import * as repo from './role.repository.js';
 
 export async function listAssignments(

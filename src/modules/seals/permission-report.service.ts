@@ -1,9 +1,9 @@
 import type { SealType } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import { notFound } from '../../server/errors.js';
-import { scopeOf, type Actor } from '../auth/principal.js';
-import { getCompany } from '../companies/company.service.js';
-import { findUser } from '../users/user.repository.js';
+import { scopeOf, type Actor } from '../access/index.js';
+import { getCompany } from '../companies/index.js';
+import { findUser } from '../users/index.js';
 import { findGrantCoverage, type GrantCoverageRow } from './permission-report.repository.js';
 import { getSeal } from './seal.service.js';
 

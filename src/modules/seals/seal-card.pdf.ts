@@ -5,7 +5,7 @@
 // was tried first: its subset of this CFF-based OpenType font is one that poppler rejects.)
 import { readFile } from 'node:fs/promises';
 import PDFDocument from 'pdfkit';
-import type { Locale } from '../notifications/notification.templates.js';
+import type { Locale } from '../notifications/index.js';
 import { cjkFontPath } from '../../seal-image/font.js';
 import type { GrantRecord, SealRecord } from './seal.repository.js';
 import type { SealApplicationRecord } from './seal-card.repository.js';

@@ -1,9 +1,9 @@
 import { BlobCorruptError, BlobMissingError } from '../../blobs/blob-store.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
-import { findEvents } from '../audit/audit.repository.js';
-import { parseStoredChanges } from '../audit/audit.service.js';
-import type { Actor } from '../auth/principal.js';
+import { findEvents } from '../audit/index.js';
+import { parseStoredChanges } from '../audit/index.js';
+import type { Actor } from '../access/index.js';
 import { countSealEvents, countSealGrants, findSealApplications } from './seal-card.repository.js';
 import type { CardLanguage, SealCardDocument } from './seal-card.pdf.js';
 import { sealImagePng } from './seal-image.service.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Transaction } from '../../db/schema.js';
-import { takesPart } from '../approvals/approval.repository.js';
+import { takesPart } from '../approvals/index.js';
 import { inScope } from '../../db/scope.js';
 
 /** Whether a seal of a company inside `scope` shows this image: what lets someone other than its uploader read it. */

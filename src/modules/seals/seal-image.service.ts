@@ -8,7 +8,7 @@ import type { SealImageSpec } from '../../seal-image/seal-svg.js';
 import { checkSealImageSpec } from '../../seal-image/spec.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
-import { scopeOf, type Actor } from '../auth/principal.js';
+import { scopeOf, type Actor } from '../access/index.js';
 import * as repo from './seal-image.repository.js';
 import { PREVIEW_PX_PER_MM, type SealImageRequest } from './seal-image.schema.js';
 

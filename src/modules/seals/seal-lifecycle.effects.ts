@@ -1,13 +1,13 @@
 import type { LifecycleAction, SealKind, SealStatus, SealType, Transaction } from '../../db/schema.js';
 import { AppError } from '../../server/errors.js';
-import { recordAudit, type AuditActor } from '../audit/audit.service.js';
-import { linkApplicationSeal } from '../approvals/approval.repository.js';
-import { closeSealUseApplications } from '../approvals/approval.closing.js';
+import { recordAudit, type AuditActor } from '../audit/index.js';
+import { linkApplicationSeal } from '../approvals/index.js';
+import { closeSealUseApplications } from '../approvals/index.js';
 import type { AppContext } from '../../server/context.js';
 import * as repo from './seal.repository.js';
 import { insertSealWithCustodians } from './seal.service.js';
 import { getSealImage } from './seal-image.service.js';
-import { reinstateSealCertificates, revokeSealCertificates } from '../pki/pki.service.js';
+import { reinstateSealCertificates, revokeSealCertificates } from '../pki/index.js';
 
 /** The states from which each step may start, and where it leaves the seal. Destruction is final. */
 export const lifecycleMoves: Record<

@@ -1,11 +1,11 @@
 import type { LifecycleAction, SealKind, SealType } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { assertWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
-import { getCompany } from '../companies/company.service.js';
-import { planFor, submitApplication, type Plan } from '../approvals/approval.service.js';
-import { findUser } from '../users/user.repository.js';
-import { holdsRoleOver } from '../roles/role.repository.js';
+import { assertWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
+import { getCompany } from '../companies/index.js';
+import { planFor, submitApplication, type Plan } from '../approvals/index.js';
+import { findUser } from '../users/index.js';
+import { holdsRoleOver } from '../roles/index.js';
 import { isSealCodeTaken } from './seal.repository.js';
 import { getSeal } from './seal.service.js';
 import { getReadableSealImage } from './seal-image.service.js';

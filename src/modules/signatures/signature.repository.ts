@@ -1,5 +1,5 @@
 import type { Db, SealStatus, Transaction } from '../../db/schema.js';
-import { takesPart } from '../approvals/approval.repository.js';
+import { takesPart } from '../approvals/index.js';
 
 export interface SignatureRecord {
   id: string;

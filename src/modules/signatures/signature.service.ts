@@ -18,19 +18,19 @@ import {
   type VerificationReport,
   type Timestamper,
 } from '../../signing/index.js';
-import { isWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { consumeGrantUse, findSeal } from '../seals/seal.repository.js';
-import { decideSealUse, type UseDecision } from '../seals/seal-use.policy.js';
-import { sealImagePng } from '../seals/seal-image.service.js';
-import * as pki from '../pki/pki.service.js';
+import { isWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
+import { recordAudit } from '../audit/index.js';
+import { consumeGrantUse, findSeal } from '../seals/index.js';
+import { decideSealUse, type UseDecision } from '../seals/index.js';
+import { sealImagePng } from '../seals/index.js';
+import { pki } from '../pki/index.js';
 import {
   findDeploymentCertificate,
   findGroupCa,
   findIssuingCasBySubject,
   lockCertificateForUse,
   type CertificateRecord,
-} from '../pki/pki.repository.js';
+} from '../pki/index.js';
 import * as repo from './signature.repository.js';
 import { PAGE_BOXES_LISTED, type SignInput } from './signature.schema.js';
 

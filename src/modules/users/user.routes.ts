@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { okSchema, sendJsonText, type RoutesPlugin } from '../../server/schemas.js';
-import { describePermissions, getGroupOverview } from '../groups/group.service.js';
-import { findCompany, findCompanyPaths } from '../companies/company.repository.js';
+import { describePermissions, getGroupOverview } from '../groups/index.js';
+import { findCompany, findCompanyPaths } from '../companies/index.js';
 import { findUserRoles } from './user.repository.js';
 import {
   addPostBody,

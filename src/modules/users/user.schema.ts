@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { body, cursorQuery, emailSchema, isoDate, limitQuery, nonBlank, uuid } from '../../server/schemas.js';
-import { passwordSchema } from '../auth/auth.schema.js';
+import { passwordSchema } from '../auth/index.js';
 
 const locale = z.enum(['zh-CN', 'en']);
 const phone = z

@@ -5,16 +5,16 @@ import { hashPassword } from '../../lib/secrets.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { encodeCursor, jsonText } from '../../server/schemas.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { revokeUserSessions } from '../auth/auth.repository.js';
-import { clearSignInFailures } from '../auth/auth.service.js';
-import { assertWithin, requireUser, scopeOf, type Actor } from '../auth/principal.js';
-import { getCompany } from '../companies/company.service.js';
-import { findDepartment } from '../departments/department.repository.js';
-import { findCompanyPaths } from '../companies/company.repository.js';
+import { recordAudit } from '../audit/index.js';
+import { revokeUserSessions } from '../auth/index.js';
+import { clearSignInFailures } from '../auth/index.js';
+import { assertWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
+import { getCompany } from '../companies/index.js';
+import { findDepartment } from '../departments/index.js';
+import { findCompanyPaths } from '../companies/index.js';
 import * as repo from './user.repository.js';
-import { flagSealsOfResignedCustodian } from '../seals/seal.service.js';
-import { revokePersonCertificates } from '../pki/pki.service.js';
+import { flagSealsOfResignedCustodian } from '../seals/index.js';
+import { revokePersonCertificates } from '../pki/index.js';
 import type { CreateUserInput, UpdateUserInput } from './user.schema.js';
 
 export function presentUser(user: repo.UserRecord, now: Date) {

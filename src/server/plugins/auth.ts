@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate } from '../../modules/auth/auth.service.js';
-import type { Actor } from '../../modules/auth/principal.js';
+import { authenticate } from '../../modules/auth/index.js';
+import type { Actor } from '../../modules/access/index.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
 

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError, type ErrorCode, type FieldProblem } from '../errors.js';
+import { SigningError } from '../../signing/index.js';
+import { AppError, fromSigningError, type ErrorCode, type FieldProblem } from '../errors.js';
 
 const PROBLEM_TYPE_BASE = 'https://sigil.dev/problems/';
 
@@ -107,6 +108,7 @@ function describeIssue(
 export function registerErrorHandling(app: FastifyInstance, consoleDir: string | undefined): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) return send(reply, request, error);
+    if (error instanceof SigningError) return send(reply, request, fromSigningError(error));
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'body';
       const problems: FieldProblem[] = error.validation.flatMap((issue) => describeIssue(where, issue));

@@ -1,13 +1,13 @@
-import { AppError, type ErrorCode } from '../../server/errors.js';
+import { SigningError, type SigningErrorCode } from '../errors.js';
 
 /** The typed failures of reading and writing PDFs; each is a code of the error catalogue. */
 export type PdfErrorCode = Extract<
-  ErrorCode,
+  SigningErrorCode,
   'pdf_malformed' | 'pdf_encrypted' | 'pdf_too_large' | 'pdf_page_not_found' | 'pdf_keyword_not_found' | 'image_invalid'
 >;
 
 export function pdfError(code: PdfErrorCode, detail: string): never {
   const prefix =
     code === 'pdf_malformed' ? 'The PDF cannot be read: ' : code === 'pdf_too_large' ? 'The PDF exceeds a limit: ' : '';
-  throw new AppError(code, `${prefix}${detail}.`);
+  throw new SigningError(code, `${prefix}${detail}.`);
 }

@@ -2,7 +2,7 @@
 // mask (ISO 32000-1 §11.6.5.3) so the red seal sits over the text instead of a white box.
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
-import { AppError } from '../../server/errors.js';
+import { SigningError } from '../errors.js';
 import { PdfDict, PdfRef, PdfStream, name } from './objects.js';
 import type { IncrementalUpdate } from './writer.js';
 
@@ -22,23 +22,23 @@ const MAX_PIXELS = 4096 * 4096;
 /** Decodes a PNG once; the result can be reused for every document the seal is applied to. */
 export function prepareImage(png: Buffer): PreparedImage {
   if (png.length > MAX_PNG_BYTES)
-    throw new AppError('image_invalid', `The image is larger than ${MAX_PNG_BYTES / 1024 / 1024} MB.`);
+    throw new SigningError('image_invalid', `The image is larger than ${MAX_PNG_BYTES / 1024 / 1024} MB.`);
   if (png.length < 8 || png.readUInt32BE(0) !== 0x89504e47)
-    throw new AppError('image_invalid', 'The image is not a PNG.');
+    throw new SigningError('image_invalid', 'The image is not a PNG.');
   // Check the declared size before decoding, so a tiny file cannot claim a gigapixel image.
   if (png.length >= 24 && png.readUInt32BE(16) * png.readUInt32BE(20) > MAX_PIXELS)
-    throw new AppError('image_invalid', 'The image has more than 4096×4096 pixels.');
+    throw new SigningError('image_invalid', 'The image has more than 4096×4096 pixels.');
   let decoded: PNG;
   try {
     decoded = PNG.sync.read(png);
   } catch (error) {
-    throw new AppError(
+    throw new SigningError(
       'image_invalid',
       `The PNG cannot be decoded: ${error instanceof Error ? error.message : String(error)}.`,
     );
   }
   const { width, height, data } = decoded;
-  if (width === 0 || height === 0) throw new AppError('image_invalid', 'The image is empty.');
+  if (width === 0 || height === 0) throw new SigningError('image_invalid', 'The image is empty.');
   const pixels = width * height;
   let gray = true;
   let opaque = true;

@@ -1,0 +1,7 @@
+// The companies module's door: what the rest of Sigil may use of it. Anything else is its own.
+// Files that use no other module, directly or through their own, come first: they are evaluated
+// before anything that could come back here through another module (schemas are read as modules load).
+export * as companies from './company.repository.js';
+export { findCompany, findCompanyPaths, findRootCompany, insertCompany } from './company.repository.js';
+export { companyRoutes } from './company.routes.js';
+export { getCompany } from './company.service.js';
