@@ -19,6 +19,7 @@ import * as sodChange from './migrations/20261206T1120-sod-change.js';
 import * as passwordChange from './migrations/20261206T1130-password-change.js';
 import * as signInThrottles from './migrations/20261206T1200-sign-in-throttles.js';
 import * as auditTiles from './migrations/20261207T1000-audit-tiles.js';
+import * as outbox from './migrations/20261207T1100-outbox.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '20261206T1130-password-change': passwordChange,
   '20261206T1200-sign-in-throttles': signInThrottles,
   '20261207T1000-audit-tiles': auditTiles,
+  '20261207T1100-outbox': outbox,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

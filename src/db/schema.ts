@@ -16,6 +16,7 @@ export interface Database {
   audit_pending: AuditPendingTable;
   audit_links: AuditLinksTable;
   audit_tree_tiles: AuditTreeTilesTable;
+  outbox: OutboxTable;
   audit_log_keys: AuditLogKeysTable;
   audit_checkpoints: AuditCheckpointsTable;
   jobs: JobsTable;
@@ -225,6 +226,15 @@ export interface AuditHeadsTable {
  * hashes of the nodes of tree level 4k with indexes 16n … 16n + 15 that exist, 32 bytes each;
  * node (level, idx) covers leaves idx·2^level … (idx+1)·2^level − 1, level 0 the leaves.
  */
+/** What a change told the rest of the platform, in its own transaction (read after commit by every process). */
+export interface OutboxTable {
+  id: Generated<number>;
+  group_id: string;
+  topic: string;
+  payload: Record<string, unknown>;
+  created_at: Generated<Date>;
+}
+
 export interface AuditTreeTilesTable {
   group_id: string;
   tile_level: number;

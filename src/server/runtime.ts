@@ -14,7 +14,8 @@ import { createMailer } from '../modules/notifications/index.js';
 import { createSmsGateway } from '../modules/notifications/index.js';
 import { createJobRunner } from './jobs.js';
 import { listenForChanges } from '../db/changes-listener.js';
-import { CHANGES_CHANNEL, invalidatePrincipals } from '../modules/access/index.js';
+import { invalidatePrincipals } from '../modules/access/index.js';
+import { OUTBOX_CHANNEL, OutboxReader } from '../outbox/outbox.js';
 import { createKeyVault } from '../signing/index.js';
 import { AuditSealer } from '../modules/audit/index.js';
 import { Readiness } from './readiness.js';
@@ -79,15 +80,23 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
     { ...ctx, config: { ...config, consoleDir: config.consoleDir ?? DEFAULT_CONSOLE_DIR } },
     { readiness },
   );
-  // Another process's change (a resignation, a revoked role) must reach this one's cached principals.
+  // What changes tell the platform, read after their commit: a resignation or a revoked role
+  // anywhere drops this process's cached principals.
+  const outbox = new OutboxReader(
+    ctx.db,
+    { 'principals.changed': () => invalidatePrincipals() },
+    { onError: (error, topic) => app.log.error({ err: error, topic }, 'outbox consumer failed') },
+  );
+  await outbox.start();
+  const wake = () => void outbox.wake();
   const changes = config.databaseUrl
     ? listenForChanges({
         databaseUrl: config.databaseUrl,
-        channel: CHANGES_CHANNEL,
-        onChange: invalidatePrincipals,
-        onError: (error) => app.log.warn({ err: error }, 'change listener lost its connection; reconnecting'),
+        channel: OUTBOX_CHANNEL,
+        onChange: wake,
+        onError: (error) => app.log.warn({ err: error }, 'outbox listener lost its connection; reconnecting'),
       })
-    : undefined;
+    : await listenInProcess(database, wake);
   const jobs = createJobRunner(ctx, { logger: app.log.child({ component: 'jobs' }) });
   if (config.jobs.enabled) jobs.start();
   const sealer = new AuditSealer(ctx.db, app.log.child({ component: 'audit-sealer' }), undefined, ctx);
@@ -104,7 +113,8 @@ export async function startRuntime(config: Config, warn: (message: string) => vo
       // What was committed gets linked before the database closes.
       await sealer.stop();
       await sealer.sealAll({ final: true });
-      await changes?.close();
+      await changes.close();
+      await outbox.stop();
       await app.close();
       await ctx.mailer.close();
       ctx.keys.close();
@@ -139,4 +149,10 @@ export function formatLogins(logins: DemoLogins & { file: string }, baseUrl: str
     '',
   ];
   return lines.join('\n');
+}
+
+/** PGlite delivers a notification to its own listeners once the transaction that sent it commits. */
+async function listenInProcess(database: DatabaseHandle, onChange: () => void): Promise<{ close(): Promise<void> }> {
+  const unlisten = await database.pglite?.listen(OUTBOX_CHANNEL, onChange);
+  return { close: async () => unlisten?.() };
 }

@@ -1,19 +1,18 @@
 import type { Principal } from './principal.js';
 
 /**
- * Every change of state in this process (each one writes an audit event) moves the epoch;
- * other processes move theirs when PostgreSQL notifies them (channel `sigil_changes`).
- * A cached principal is good only while the epoch it was read under holds, so a resigned
- * person, a revoked role or an ended session is refused on the very next request here,
- * and within the notification's latency everywhere else.
+ * Every change to a principal in this process moves the epoch as it is recorded, and every
+ * process moves it again when it reads the change from the outbox after the commit (a
+ * principal read in between, from before the commit, is then dropped). A cached principal is
+ * good only while the epoch it was read under holds, so a resigned person, a revoked role or an
+ * ended session is refused on the very next request here, and within the notification's
+ * latency everywhere else.
  */
 let epoch = 0;
 
 export function invalidatePrincipals(): void {
   epoch += 1;
 }
-
-export const CHANGES_CHANNEL = 'sigil_changes';
 
 interface Entry {
   value: { principal: Principal; mfaPending: boolean; passwordChangeRequired: boolean };

@@ -298,8 +298,3 @@ export async function findEvents(db: Db, filter: AuditFilter): Promise<Array<Aud
   if (filter.seq !== undefined) query = query.where('e.seq', '=', filter.seq);
   return query.orderBy('e.seq', 'desc').limit(filter.limit).execute();
 }
-
-/** Tells every server process, on commit, that the group's state changed (they drop cached principals). */
-export async function notifyChange(trx: Transaction, groupId: string): Promise<void> {
-  await sql`select pg_notify('sigil_changes', ${groupId})`.execute(trx);
-}

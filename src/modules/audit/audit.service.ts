@@ -3,13 +3,8 @@ import { newId } from '../../lib/ids.js';
 import type { Transaction } from '../../db/schema.js';
 import type { Actor } from '../access/index.js';
 import { auditEventSchemas, type AuditAction, type AuditEvent } from './audit.events.js';
-import {
-  appendEvents,
-  appendEventsStatement,
-  notifyChange,
-  type AuditRow,
-  type PendingAuditEvent,
-} from './audit.repository.js';
+import { appendOutbox } from '../../outbox/outbox.js';
+import { appendEvents, appendEventsStatement, type AuditRow, type PendingAuditEvent } from './audit.repository.js';
 import { invalidatePrincipals } from '../access/index.js';
 
 export { verifyChain, type ChainReport, type ChainProblem } from './audit.verify.js';
@@ -52,12 +47,18 @@ export async function recordAudits(
   const { groupId, events } = options;
   if (events.length === 0) return;
   await appendEvents(trx, groupId, pendingEvents(options));
-  // A change to who someone is or what they may do drops cached principals now, and other
-  // processes drop theirs when this transaction commits. Seal, flow and application events
-  // never change a principal, so they leave the cache alone.
-  if (events.some((e) => changesPrincipals(e.action))) {
+  // A change to who someone is or what they may do drops cached principals now, and every
+  // process drops them again once the transaction has committed (the outbox), so that a
+  // principal read meanwhile, from before the commit, is not kept. Seal, flow and application
+  // events never change a principal, so they leave the cache alone.
+  const changing = events.filter((e) => changesPrincipals(e.action));
+  if (changing.length > 0) {
     invalidatePrincipals();
-    await notifyChange(trx, groupId);
+    await appendOutbox(trx, {
+      groupId,
+      topic: 'principals.changed',
+      payload: { actions: [...new Set(changing.map((e) => e.action))] },
+    });
   }
 }
 
