@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/modules/audit/audit.service.js';
-import { DEMO_LEGAL_REVIEW_ABOVE_USES } from '../src/modules/demo/demo-seals.seed.js';
-import { seedDemo, type DemoLogins } from '../src/modules/demo/demo.seed.js';
+import { DEMO_LEGAL_REVIEW_ABOVE_USES } from '../src/demo/demo-seals.seed.js';
+import { seedDemo, type DemoLogins } from '../src/demo/demo.seed.js';
 import { client, createWorld, type World } from './support/world.js';
 
 /**

@@ -25,7 +25,6 @@ const LAYERS = [
   'approvals',
   'api-keys',
   'health',
-  'demo',
 ];
 
 /** Edges that point up today, each a cycle still to cut (issue 13). */

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findJob } from '../src/jobs/job.repository.js';
 import { newId } from '../src/lib/ids.js';
 import { tell } from '../src/modules/approvals/approval.notices.js';
-import { NoneMailer } from '../src/modules/notifications/mailer.js';
+import { NoneMailer } from '../src/transports/mailer.js';
 import { findDeliveries } from '../src/modules/notifications/notification.repository.js';
 import { notify, type NotifyInput } from '../src/modules/notifications/notification.service.js';
 import type { NotificationKind } from '../src/modules/notifications/notification.templates.js';
-import { FileSmsGateway, HttpSmsGateway } from '../src/modules/notifications/sms-gateway.js';
+import { FileSmsGateway, HttpSmsGateway } from '../src/transports/sms-gateway.js';
 import { ConfigError, parseConfig } from '../src/server/config.js';
 import { buildGroup, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
 

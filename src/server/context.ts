@@ -3,8 +3,8 @@ import type { DatabaseKind } from '../db/database.js';
 import type { MasterKey } from '../lib/secrets.js';
 import type { Config } from './config.js';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { Mailer } from '../modules/notifications/index.js';
-import type { SmsGateway } from '../modules/notifications/index.js';
+import type { Mailer } from '../transports/mailer.js';
+import type { SmsGateway } from '../transports/sms-gateway.js';
 import { type KeyVault } from '../signing/index.js';
 
 /** What services need from the running app; built once in `buildApp`. */

@@ -18,8 +18,8 @@ import { openTestDatabase } from './database.js';
 import type { DatabaseHandle } from '../../src/db/database.js';
 import { createBlobStore } from '../../src/blobs/create-blob-store.js';
 import type { JobRunner } from '../../src/jobs/job.runner.js';
-import { createMailer } from '../../src/modules/notifications/mailer.js';
-import { createSmsGateway } from '../../src/modules/notifications/sms-gateway.js';
+import { createMailer } from '../../src/transports/mailer.js';
+import { createSmsGateway } from '../../src/transports/sms-gateway.js';
 import { createJobRunner } from '../../src/server/jobs.js';
 import { createKeyVault } from '../../src/signing/key-vault.js';
 

@@ -1,6 +1,6 @@
 import type { Transporter } from 'nodemailer';
-import type { Config } from '../../server/config.js';
-import { PermanentJobError } from '../../jobs/job.types.js';
+import type { Config } from '../server/config.js';
+import { PermanentJobError } from '../jobs/job.types.js';
 
 export interface MailMessage {
   to: string;

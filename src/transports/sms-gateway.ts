@@ -1,6 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Config } from '../../server/config.js';
+import type { Config } from '../server/config.js';
 import type { SendOutcome } from './mailer.js';
 
 export interface SmsMessage {

@@ -1,19 +1,19 @@
-import { storeBlob } from '../../blobs/blob.service.js';
-import type { GranteeType, Role, SealKind, SealType, Transaction } from '../../db/schema.js';
-import { newId } from '../../lib/ids.js';
-import { renderSealPng } from '../../seal-image/render.js';
-import type { SealImageSpec } from '../../seal-image/seal-svg.js';
-import { checkSealImageSpec } from '../../seal-image/spec.js';
-import type { AppContext } from '../../server/context.js';
-import { recordAudit, type SystemActor } from '../audit/index.js';
-import { applications } from '../approvals/index.js';
-import { tell } from '../approvals/index.js';
-import { mayNotStandIn, openLevel, planFor, type SealFacts } from '../approvals/index.js';
-import { insertFlow, insertFlowVersion } from '../approvals/index.js';
-import { flowDefinition, type FlowDefinition } from '../approvals/index.js';
-import type { ProductionPayload } from '../seals/index.js';
-import { insertGrant } from '../seals/index.js';
-import { insertSealWithCustodians } from '../seals/index.js';
+import { storeBlob } from '../blobs/blob.service.js';
+import type { GranteeType, Role, SealKind, SealType, Transaction } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import { renderSealPng } from '../seal-image/render.js';
+import type { SealImageSpec } from '../seal-image/seal-svg.js';
+import { checkSealImageSpec } from '../seal-image/spec.js';
+import type { AppContext } from '../server/context.js';
+import { recordAudit, type SystemActor } from '../modules/audit/index.js';
+import { applications } from '../modules/approvals/index.js';
+import { tell } from '../modules/approvals/index.js';
+import { mayNotStandIn, openLevel, planFor, type SealFacts } from '../modules/approvals/index.js';
+import { insertFlow, insertFlowVersion } from '../modules/approvals/index.js';
+import { flowDefinition, type FlowDefinition } from '../modules/approvals/index.js';
+import type { ProductionPayload } from '../modules/seals/index.js';
+import { insertGrant } from '../modules/seals/index.js';
+import { insertSealWithCustodians } from '../modules/seals/index.js';
 
 /**
  * The demo group's seals and what goes with them, so that someone trying the demo finds a

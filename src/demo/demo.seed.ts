@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { vacuumAnalyze } from '../../db/database.js';
-import type { Role, Transaction } from '../../db/schema.js';
-import { newId } from '../../lib/ids.js';
-import { hashPassword } from '../../lib/secrets.js';
-import type { AppContext } from '../../server/context.js';
-import { recordAudit, type SystemActor } from '../audit/index.js';
-import { insertCompany } from '../companies/index.js';
-import { insertDepartment, updateDepartment } from '../departments/index.js';
-import { findGroupBySlug } from '../groups/index.js';
-import { createGroup } from '../groups/index.js';
-import { insertAssignment } from '../roles/index.js';
-import { insertUser, updateUser } from '../users/index.js';
+import { vacuumAnalyze } from '../db/database.js';
+import type { Role, Transaction } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import { hashPassword } from '../lib/secrets.js';
+import type { AppContext } from '../server/context.js';
+import { recordAudit, type SystemActor } from '../modules/audit/index.js';
+import { insertCompany } from '../modules/companies/index.js';
+import { insertDepartment, updateDepartment } from '../modules/departments/index.js';
+import { findGroupBySlug } from '../modules/groups/index.js';
+import { createGroup } from '../modules/groups/index.js';
+import { insertAssignment } from '../modules/roles/index.js';
+import { insertUser, updateUser } from '../modules/users/index.js';
 import { DEMO_LEGAL_REVIEW_ABOVE_USES, drawDemoImages, seedDemoSeals } from './demo-seals.seed.js';
 
 export const DEMO_SLUG = 'demo';

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentJobError } from '../../jobs/job.types.js';
+import { PermanentJobError } from '../jobs/job.types.js';
 import { SmtpMailer } from './mailer.js';
 
 let server: SMTPServer;
