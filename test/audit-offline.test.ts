@@ -297,5 +297,6 @@ describe('sigil audit verify --log (offline, the built command)', () => {
     writeFileSync(join(tmp.dir, 'empty.jsonl'), '');
     expect(verify(join(tmp.dir, 'empty.jsonl')).status).toBe(2);
     expect(readFileSync(files.log!, 'utf8')).toBe(exported);
-  });
+    // Eight runs of the built CLI, one after another: a process start each, slow on a busy machine.
+  }, 120_000);
 });
