@@ -35,7 +35,6 @@ const KNOWN_UPWARD = [
   'users -> pki',
   'users -> seals',
   'roles -> groups',
-  'roles -> approvals',
   'groups -> approvals',
   'pki -> seals',
   'seals -> approvals',

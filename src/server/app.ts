@@ -21,6 +21,7 @@ import { companyRoutes } from '../modules/companies/index.js';
 import { departmentRoutes } from '../modules/departments/index.js';
 import { userRoutes } from '../modules/users/index.js';
 import { roleRoutes } from '../modules/roles/index.js';
+import { sodChangeRoutes } from '../modules/groups/index.js';
 import { apiKeyRoutes } from '../modules/api-keys/index.js';
 import { auditRoutes } from '../modules/audit/index.js';
 import { notificationRoutes } from '../modules/notifications/index.js';
@@ -59,6 +60,7 @@ const apiModules = [
   departmentRoutes,
   userRoutes,
   roleRoutes,
+  sodChangeRoutes,
   apiKeyRoutes,
   auditRoutes,
   sealRoutes,

@@ -4,3 +4,4 @@
 export { findGroupBySlug, lockGroup } from './group.repository.js';
 export { createGroup, describePermissions, findSodConflict, getGroupOverview } from './group.service.js';
 export { applySodChange, getSodSettings, proposeSodChange } from './sod-change.service.js';
+export { sodChangeRoutes } from './sod-change.routes.js';
