@@ -13,6 +13,7 @@ const LAYERS = [
   'access',
   'audit',
   'companies',
+  'audit-views',
   'auth',
   'notifications',
   'users',
@@ -29,7 +30,6 @@ const LAYERS = [
 
 /** Edges that point up today, each a cycle still to cut (issue 13). */
 const KNOWN_UPWARD = [
-  'audit -> companies',
   'users -> departments',
   'users -> groups',
   'users -> pki',

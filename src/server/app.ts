@@ -23,7 +23,7 @@ import { userRoutes } from '../modules/users/index.js';
 import { roleRoutes } from '../modules/roles/index.js';
 import { sodChangeRoutes } from '../modules/groups/index.js';
 import { apiKeyRoutes } from '../modules/api-keys/index.js';
-import { auditRoutes } from '../modules/audit/index.js';
+import { auditRoutes } from '../modules/audit-views/index.js';
 import { notificationRoutes } from '../modules/notifications/index.js';
 import { sealRoutes } from '../modules/seals/index.js';
 import { sealImageRoutes } from '../modules/seals/index.js';

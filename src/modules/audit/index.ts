@@ -6,6 +6,7 @@ export { OfflineInputError, verifyExport } from './audit.offline.js';
 export { findEvents } from './audit.repository.js';
 export { AuditSealer, sealAllPending } from './audit.sealer.js';
 export { verifyLog } from './audit.verify.js';
-export { auditRoutes } from './audit.routes.js';
+export { auditActions } from './audit.events.js';
+export { exportLog, getConsistencyProof, getLatestCheckpoint, getLogKey, proveInclusion } from './audit.proofs.js';
 export { auditAppendStatement, parseStoredChanges, recordAudit, recordAudits } from './audit.service.js';
 export type { AuditActor, SystemActor } from './audit.service.js';

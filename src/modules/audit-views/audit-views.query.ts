@@ -2,9 +2,7 @@ import type { AppContext } from '../../server/context.js';
 import { scopeOf, type Actor } from '../access/index.js';
 import { findRootCompany } from '../companies/index.js';
 import { getCompany } from '../companies/index.js';
-import { findEvents } from './audit.repository.js';
-import { parseStoredChanges } from './audit.service.js';
-import { verifyLog } from './audit.verify.js';
+import { findEvents, parseStoredChanges, verifyLog } from '../audit/index.js';
 
 export interface AuditQuery {
   action?: string | undefined;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { isoDate, uuid, type RoutesPlugin } from '../../server/schemas.js';
-import { auditActions } from './audit.events.js';
-import * as service from './audit.query.js';
-import * as proofs from './audit.proofs.js';
+import { auditActions, getConsistencyProof, getLatestCheckpoint, getLogKey } from '../audit/index.js';
+import * as service from './audit-views.query.js';
+import { exportLogFor, getInclusionProof } from './audit-views.scoped.js';
 
 const tags = ['audit'];
 
@@ -148,7 +148,7 @@ export const auditRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     handler: async (request) =>
-      proofs.getInclusionProof(ctx, actorOf(request), { seq: request.params.seq, treeSize: request.query.treeSize }),
+      getInclusionProof(ctx, actorOf(request), { seq: request.params.seq, treeSize: request.query.treeSize }),
   });
 
   app.get('/audit/export', {
@@ -160,7 +160,7 @@ export const auditRoutes: RoutesPlugin = async (app, { ctx }) => {
       response: { 200: z.unknown().describe('application/x-ndjson') },
     },
     handler: async (request, reply) => {
-      const stream = await proofs.exportLog(ctx, actorOf(request));
+      const stream = await exportLogFor(ctx, actorOf(request));
       return reply
         .type('application/x-ndjson; charset=utf-8')
         .header('content-disposition', 'attachment; filename="audit-log.jsonl"')
@@ -186,7 +186,7 @@ export const auditRoutes: RoutesPlugin = async (app, { ctx }) => {
         }),
       },
     },
-    handler: async () => proofs.getLogKey(ctx),
+    handler: async () => getLogKey(ctx),
   });
 
   app.get('/audit/checkpoints/latest', {
@@ -198,7 +198,7 @@ export const auditRoutes: RoutesPlugin = async (app, { ctx }) => {
       querystring: z.strictObject({ groupId: uuid }),
       response: { 200: checkpointSchema },
     },
-    handler: async (request) => proofs.getLatestCheckpoint(ctx, request.query.groupId),
+    handler: async (request) => getLatestCheckpoint(ctx, request.query.groupId),
   });
 
   app.get('/audit/consistency-proof', {
@@ -212,6 +212,6 @@ export const auditRoutes: RoutesPlugin = async (app, { ctx }) => {
         200: z.object({ groupId: z.string(), first: z.number(), second: z.number(), proof: z.array(hex32) }),
       },
     },
-    handler: async (request) => proofs.getConsistencyProof(ctx, request.query),
+    handler: async (request) => getConsistencyProof(ctx, request.query),
   });
 };
