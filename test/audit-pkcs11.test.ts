@@ -1,28 +1,18 @@
 // The audit log key under SIGIL_SIGNER=pkcs11 (SoftHSM2): generated in the token like the CA keys,
 // never in the database; the checkpoints it signs verify with openssl like any other.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool, run, tempDir } from './signing/support.js';
+import { requireTool, run, SOFTHSM_LIBRARY, softHsmTokens, tempDir } from './signing/support.js';
 import { buildGroup, buildUser, client, createWorld, type World } from './support/world.js';
 
-const LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+const LIBRARY = SOFTHSM_LIBRARY;
 const PIN = '246810';
 let tmp: ReturnType<typeof tempDir>;
 let world: World;
 
 beforeAll(async () => {
-  requireTool('softhsm2-util');
   requireTool('openssl');
-  if (!existsSync(LIBRARY)) throw new Error(`${LIBRARY} is missing: apt-get install softhsm2`);
   tmp = tempDir('sigil-audit-hsm-');
-  mkdirSync(join(tmp.dir, 'tokens'));
-  // SoftHSM reads its configuration when the module initialises (on the first key), so it is set first.
-  process.env.SOFTHSM2_CONF = tmp.file(
-    'softhsm2.conf',
-    `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`,
-  );
-  run('softhsm2-util', ['--init-token', '--free', '--label', 'sigil-log', '--pin', PIN, '--so-pin', '13579111']);
+  softHsmTokens(tmp, ['sigil-log'], PIN);
   world = await createWorld({
     SIGIL_SIGNER: 'pkcs11',
     SIGIL_PKCS11_MODULE: LIBRARY,

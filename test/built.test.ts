@@ -2,16 +2,16 @@
 // TypeScript through vitest: what only plain Node shows (how a CommonJS package's exports come
 // through, the order of start-up) is caught here. Keys live in SoftHSM2 throughout.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nssDatabase, pdfsig, requireTool, run, tempDir } from './signing/support.js';
+import { nssDatabase, pdfsig, requireTool, run, SOFTHSM_LIBRARY, softHsmTokens, tempDir } from './signing/support.js';
 import { openTestDatabase } from './support/database.js';
 import { ensureServerBuilt, sigilBin } from './support/server-build.js';
 
-const LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+const LIBRARY = SOFTHSM_LIBRARY;
 const PIN = '975310';
 let tmp: ReturnType<typeof tempDir>;
 let databaseUrl: string | undefined;
@@ -53,21 +53,12 @@ function sigil(args: string[], env: Record<string, string>): Promise<{ status: n
 }
 
 beforeAll(async () => {
-  requireTool('softhsm2-util');
   requireTool('pdfsig');
   requireTool('openssl');
   requireTool('mutool');
-  if (!existsSync(LIBRARY)) throw new Error(`${LIBRARY} is missing: apt-get install softhsm2`);
   await ensureServerBuilt();
   tmp = tempDir('sigil-built-');
-  mkdirSync(join(tmp.dir, 'tokens'));
-  tmp.file(
-    'softhsm2.conf',
-    `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`,
-  );
-  process.env.SOFTHSM2_CONF = join(tmp.dir, 'softhsm2.conf');
-  for (const label of ['sigil-server', 'sigil-cli'])
-    run('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', PIN, '--so-pin', '86420135']);
+  softHsmTokens(tmp, ['sigil-server', 'sigil-cli'], PIN);
   // A PDF made by another tool than Sigil.
   tmp.file('page.txt', '%%MediaBox 0 0 595 842\nBT /F1 24 Tf 72 700 Td (Purchase contract) Tj ET\n');
   run('mutool', ['create', '-o', join(tmp.dir, 'contract.pdf'), join(tmp.dir, 'page.txt')]);

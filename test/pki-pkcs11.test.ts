@@ -1,31 +1,23 @@
 // SIGIL_SIGNER=pkcs11 against SoftHSM2: the deployment root, the group CA, the TSA and seal keys
 // are generated inside the token (sensitive, not extractable); the database holds only where they
 // are. Signing through the API, CRLs and time-stamps all sign with token keys.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derToPem, parseCertificate } from '../src/signing/x509.js';
 import { buildPdf } from './signing/pdf-fixtures.js';
-import { nssDatabase, pdfsig, requireTool, run, tempDir } from './signing/support.js';
+import { nssDatabase, pdfsig, requireTool, run, SOFTHSM_LIBRARY, softHsmTokens, tempDir } from './signing/support.js';
 import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, type World } from './support/world.js';
 
-const LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+const LIBRARY = SOFTHSM_LIBRARY;
 const PIN = '246810';
 let tmp: ReturnType<typeof tempDir>;
 let world: World;
 
 beforeAll(async () => {
-  requireTool('softhsm2-util');
   requireTool('pdfsig');
-  if (!existsSync(LIBRARY)) throw new Error(`${LIBRARY} is missing: apt-get install softhsm2`);
   tmp = tempDir('sigil-pki-hsm-');
-  mkdirSync(join(tmp.dir, 'tokens'));
-  // SoftHSM reads its configuration when the module initialises (on the first key), so it is set first.
-  process.env.SOFTHSM2_CONF = tmp.file(
-    'softhsm2.conf',
-    `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`,
-  );
-  run('softhsm2-util', ['--init-token', '--free', '--label', 'sigil-ca', '--pin', PIN, '--so-pin', '13579111']);
+  softHsmTokens(tmp, ['sigil-ca'], PIN);
   // ECDSA CA keys keep the test quick; the seal key is the default RSA-2048.
   world = await createWorld({
     SIGIL_SIGNER: 'pkcs11',

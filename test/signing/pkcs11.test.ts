@@ -1,7 +1,5 @@
 // The PKCS#11 signer against SoftHSM2 (Debian's softhsm2): a token in a temporary directory,
 // keys imported into it, documents and certificates signed by the token.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootCa, issueSealCertificate } from '../../src/signing/ca.js';
 import { signPdf } from '../../src/signing/pades.js';
@@ -9,9 +7,9 @@ import { openPkcs11KeySigner, openPkcs11Signer, type Pkcs11Signer } from '../../
 import { verifyPdf } from '../../src/signing/verify.js';
 import { derToPem, isIssuedBy, parseCertificate } from '../../src/signing/x509.js';
 import { buildPdf } from './pdf-fixtures.js';
-import { nssDatabase, pdfsig, requireTool, run, tempDir, testPki, type TestPki } from './support.js';
+import { nssDatabase, pdfsig, run, SOFTHSM_LIBRARY, softHsmTokens, tempDir, testPki, type TestPki } from './support.js';
 
-const LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+const LIBRARY = SOFTHSM_LIBRARY;
 const PIN = '123456';
 let tmp: ReturnType<typeof tempDir>;
 let pki: TestPki;
@@ -19,17 +17,9 @@ let nss: string;
 const open: Pkcs11Signer[] = [];
 
 beforeAll(async () => {
-  requireTool('softhsm2-util');
-  if (!existsSync(LIBRARY)) throw new Error(`${LIBRARY} is missing: apt-get install softhsm2`);
   pki = await testPki();
   tmp = tempDir('sigil-hsm-');
-  mkdirSync(join(tmp.dir, 'tokens'));
-  // SoftHSM reads its configuration when the module initialises, so it is set before any use.
-  process.env.SOFTHSM2_CONF = tmp.file(
-    'softhsm2.conf',
-    `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`,
-  );
-  run('softhsm2-util', ['--init-token', '--free', '--label', 'sigil-test', '--pin', PIN, '--so-pin', '654321']);
+  softHsmTokens(tmp, ['sigil-test'], PIN);
   for (const [label, id, party] of [
     ['seal-rsa', '01', pki.sealRsa],
     ['seal-ec', '02', pki.sealEc],

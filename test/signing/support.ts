@@ -1,7 +1,7 @@
 // Shared set-up for the signing tests: a test PKI made with Sigil's own CA functions, the
 // independent Debian verifiers (pdfsig, openssl, qpdf, mutool), and a seal image.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -68,6 +68,25 @@ export function tempDir(prefix = 'sigil-signing-'): {
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+export const SOFTHSM_LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+
+/**
+ * A SoftHSM2 store of the test's own in `tmp`, with a token per label under `pin`. SoftHSM reads
+ * its configuration when the module initialises (on the first key), so SOFTHSM2_CONF is set here,
+ * for this process and the processes it starts.
+ */
+export function softHsmTokens(tmp: ReturnType<typeof tempDir>, labels: string[], pin: string): void {
+  requireTool('softhsm2-util');
+  if (!existsSync(SOFTHSM_LIBRARY)) throw new Error(`${SOFTHSM_LIBRARY} is missing: apt-get install softhsm2`);
+  mkdirSync(join(tmp.dir, 'tokens'));
+  process.env.SOFTHSM2_CONF = tmp.file(
+    'softhsm2.conf',
+    `directories.tokendir = ${join(tmp.dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
+  for (const label of labels)
+    run('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', '13579111']);
 }
 
 export interface Party {
