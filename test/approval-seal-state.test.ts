@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/schema.js';
-import { approveTask } from '../src/modules/approvals/approval.service.js';
+import { approveTask } from '../src/modules/approvals/approval.decisions.js';
 import { authenticate } from '../src/modules/auth/auth.service.js';
 import type { Actor } from '../src/modules/access/principal.js';
 import { AppError } from '../src/server/errors.js';

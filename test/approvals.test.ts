@@ -10,6 +10,10 @@ import {
   type GroupFixture,
   type World,
 } from './support/world.js';
+import type { FlowPurpose } from '../src/db/schema.js';
+import type { Actor } from '../src/modules/access/index.js';
+import { authenticate } from '../src/modules/auth/index.js';
+import { purposeOf, sealUsePurpose, submitApplication } from '../src/modules/approvals/index.js';
 
 let world: World;
 let group: GroupFixture;
@@ -683,5 +687,31 @@ describe('documents to stamp', () => {
     const unknown = await apply(s.applicant, s.seal.id, { documents: [{ sha256: 'a'.repeat(64), name: 'x.pdf' }] });
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('blob_not_found');
+  });
+});
+
+describe('application purposes', () => {
+  it('has a provider for every purpose an application can have, and none for a name that is not one', () => {
+    // A record over FlowPurpose: a purpose added to the type without being listed here fails to compile.
+    const every: Record<FlowPurpose, true> = { seal_use: true, lifecycle: true, sod_change: true };
+    for (const name of Object.keys(every) as FlowPurpose[]) expect(purposeOf(name).name).toBe(name);
+    expect(() => purposeOf('device_ticket' as FlowPurpose)).toThrow(/No module provides the application purpose/);
+  });
+
+  it('refuses a purpose that is not the provided one, before anything is written', async () => {
+    const { applicant, seal } = await scene();
+    const resolved = await authenticate(world.ctx, applicant.token);
+    const actor: Actor = { principal: resolved!.principal, ip: null, userAgent: null, requestId: null };
+    // The same name and rules, but a different object: an engine asking the registry on approval
+    // would find other effects than the ones submitted with, so it is refused outright.
+    const impostor = { ...sealUsePurpose, authorizesSeals: false };
+    const draft = { sealIds: [seal.id], category: 'sales', reason: 'x', uses: 1, photosPerUse: 0 };
+    await expect(submitApplication(world.ctx, actor, impostor, draft, null)).rejects.toThrow(/not the one provided/);
+    const written = await world.db
+      .selectFrom('applications')
+      .select('id')
+      .where('applicant_id', '=', applicant.id)
+      .execute();
+    expect(written).toEqual([]);
   });
 });

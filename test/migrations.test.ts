@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { migrateDown, migrateToLatest } from '../src/db/migrate.js';
 import { openTestDatabase } from './support/database.js';
-import { createGroup } from '../src/modules/groups/group.service.js';
-import { sodChangeFlowDefinition } from '../src/modules/groups/sod-change.service.js';
+import { createGroup } from '../src/modules/group-setup/group-setup.service.js';
+import { sodChangeFlowDefinition } from '../src/modules/sod-changes/sod-change.service.js';
 import { flowDefinition } from '../src/modules/approvals/flow.schema.js';
 
 describe('migrations', () => {

@@ -22,7 +22,7 @@ type DatabaseModule = typeof import('../../src/db/database.js');
 type AuthRepository = typeof import('../../src/modules/auth/auth.repository.js');
 type UserRepository = typeof import('../../src/modules/users/user.repository.js');
 type CompanyRepository = typeof import('../../src/modules/companies/company.repository.js');
-type DepartmentRepository = typeof import('../../src/modules/departments/department.repository.js');
+type DepartmentRepository = typeof import('../../src/modules/users/department.repository.js');
 type RoleRepository = typeof import('../../src/modules/roles/role.repository.js');
 type SealRepository = typeof import('../../src/modules/seals/seal.repository.js');
 type SealService = typeof import('../../src/modules/seals/seal.service.js');
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     built<AuthRepository>('modules/auth/auth.repository.js'),
     built<UserRepository>('modules/users/user.repository.js'),
     built<CompanyRepository>('modules/companies/company.repository.js'),
-    built<DepartmentRepository>('modules/departments/department.repository.js'),
+    built<DepartmentRepository>('modules/users/department.repository.js'),
     built<RoleRepository>('modules/roles/role.repository.js'),
     built<SealRepository>('modules/seals/seal.repository.js'),
     built<SealService>('modules/seals/seal.service.js'),

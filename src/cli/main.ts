@@ -5,7 +5,7 @@ import { migrateDown } from '../db/migrate.js';
 import { findGroupBySlug } from '../modules/groups/index.js';
 import { verifyLog } from '../modules/audit/index.js';
 import { sealAllPending } from '../modules/audit/index.js';
-import { createGroup } from '../modules/groups/index.js';
+import { createGroup } from '../modules/group-setup/index.js';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
 import { OfflineInputError, verifyExport } from '../modules/audit/index.js';

@@ -11,7 +11,7 @@ import { tell } from '../modules/approvals/index.js';
 import { mayNotStandIn, openLevel, planFor, type SealFacts } from '../modules/approvals/index.js';
 import { insertFlow, insertFlowVersion } from '../modules/approvals/index.js';
 import { flowDefinition, type FlowDefinition } from '../modules/approvals/index.js';
-import type { ProductionPayload } from '../modules/seals/index.js';
+import type { ProductionPayload } from '../modules/seal-lifecycle/index.js';
 import { insertGrant } from '../modules/seals/index.js';
 import { insertSealWithCustodians } from '../modules/seals/index.js';
 

@@ -14,14 +14,16 @@ import { registerMetrics } from './plugins/metrics.js';
 import { registerConsole, registerSecurityHeaders } from './plugins/web.js';
 import { newId } from '../lib/ids.js';
 import { Readiness } from './readiness.js';
+import { wireModules } from './wiring.js';
 import { problemSchema } from './schemas.js';
 import { healthRoutes } from '../modules/health/index.js';
 import { authRoutes } from '../modules/auth/index.js';
 import { companyRoutes } from '../modules/companies/index.js';
-import { departmentRoutes } from '../modules/departments/index.js';
+import { departmentRoutes } from '../modules/users/index.js';
 import { userRoutes } from '../modules/users/index.js';
 import { roleRoutes } from '../modules/roles/index.js';
-import { sodChangeRoutes } from '../modules/groups/index.js';
+import { sodChangeRoutes } from '../modules/sod-changes/index.js';
+import { sealLifecycleRoutes } from '../modules/seal-lifecycle/index.js';
 import { apiKeyRoutes } from '../modules/api-keys/index.js';
 import { auditRoutes } from '../modules/audit-views/index.js';
 import { notificationRoutes } from '../modules/notifications/index.js';
@@ -66,6 +68,7 @@ const apiModules = [
   sealRoutes,
   sealImageRoutes,
   approvalRoutes,
+  sealLifecycleRoutes,
   notificationRoutes,
   pkiRoutes,
   signatureRoutes,
@@ -73,6 +76,7 @@ const apiModules = [
 
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
+  wireModules();
   const app = Fastify({
     // Whoever asks for a log gets Sigil's serializers and redaction: no secret reaches a log line.
     logger:

@@ -7,6 +7,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { seedDemo, type DemoLogins } from '../demo/index.js';
 import { buildApp, type App } from './app.js';
 import { ConfigError, loadMasterKey, type Config } from './config.js';
+import { wireModules } from './wiring.js';
 import type { AppContext } from './context.js';
 import { createBlobStore } from '../blobs/create-blob-store.js';
 import type { JobRunner } from '../jobs/job.runner.js';
@@ -58,6 +59,7 @@ export async function openRuntime(
     await database.close();
     throw error;
   }
+  wireModules();
   const ctx: AppContext = {
     db: database.db,
     dbKind: database.kind,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGroup } from '../../src/modules/groups/group.service.js';
+import { createGroup } from '../../src/modules/group-setup/group-setup.service.js';
 import { buildUser, client, DEFAULT_PASSWORD, type GroupFixture, type World } from '../support/world.js';
 import {
   useBrowserSuite,

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import type { InjectOptions } from 'fastify';
 import { buildApp, type App } from '../../src/server/app.js';
 import { parseConfig, type Config } from '../../src/server/config.js';
+import { wireModules } from '../../src/server/wiring.js';
 import type { AppContext } from '../../src/server/context.js';
 import type { Db, Role } from '../../src/db/schema.js';
 import { newId } from '../../src/lib/ids.js';
 import { hashPassword, newToken, sha256Hex } from '../../src/lib/secrets.js';
-import { createGroup } from '../../src/modules/groups/group.service.js';
+import { createGroup } from '../../src/modules/group-setup/group-setup.service.js';
 import { insertCompany } from '../../src/modules/companies/company.repository.js';
 import { insertUser } from '../../src/modules/users/user.repository.js';
 import { insertAssignment } from '../../src/modules/roles/role.repository.js';
@@ -69,6 +70,7 @@ export async function createWorld(
   });
   const clock = new TestClock();
   const masterKey = randomBytes(32);
+  wireModules();
   const ctx: AppContext = {
     db: database.db,
     dbKind: database.kind,

@@ -3,7 +3,8 @@ import type { JobHandler } from '../../jobs/job.types.js';
 import type { AppContext } from '../../server/context.js';
 import { recordAudit, type SystemActor } from '../audit/index.js';
 import * as repo from './approval.repository.js';
-import { mayNotStandIn, openLevel, planOf } from './approval.service.js';
+import { mayNotStandIn, planOf } from './approval.plan.js';
+import { openLevel } from './approval.submit.js';
 import { tell } from './approval.notices.js';
 
 declare module '../../jobs/job.types.js' {

@@ -30,6 +30,23 @@ export function takesPart(userId: string) {
     or exists (select 1 from application_cc k where k.application_id = a.id and k.user_id = ${userId}))`;
 }
 
+/** Whether an application that names this document is one the person applied for, approves or is copied on. */
+export async function isDocumentOfApplicationOf(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string; userId: string },
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('application_documents as d')
+    .innerJoin('applications as a', 'a.id', 'd.application_id')
+    .select('d.application_id')
+    .where('d.group_id', '=', where.groupId)
+    .where('d.sha256', '=', where.sha256)
+    .where(takesPart(where.userId))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface ApplicationRow {
   id: string;
   companyId: string;

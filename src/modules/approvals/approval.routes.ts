@@ -5,16 +5,17 @@ import { AppError } from '../../server/errors.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 
 const DOCUMENT_LIMIT_BYTES = 20 * 1024 * 1024;
-import { category, sealKinds, sealTypes } from '../seals/index.js';
-import { lifecycle } from '../seals/index.js';
+import { category } from '../seals/index.js';
 import * as service from './approval.service.js';
+import * as decisions from './approval.decisions.js';
+import * as sealUse from './seal-use.purpose.js';
 import * as flows from './flow.service.js';
 import { createFlowBody, flowParams, flowSchema, updateFlowBody } from './flow.schema.js';
 
 const tags = ['approvals'];
 const person = z.object({ id: z.string(), name: z.string() });
 
-const planSchema = z.object({
+export const planSchema = z.object({
   flowId: z.string(),
   flowName: z.string(),
   flowVersion: z.number(),
@@ -104,7 +105,7 @@ export const applicationSchema = applicationSummary
   })
   .meta({ id: 'Application' });
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
+export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
 
 const sealUseBody = body({
   documents: z
@@ -124,43 +125,6 @@ const sealUseBody = body({
 });
 
 const previewBody = sealUseBody.extend({ reason: z.string().trim().max(1000).optional() });
-
-const productionBody = body({
-  companyId: uuid,
-  name: nonBlank(100),
-  code: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, { message: 'must be 1–40 letters, digits, dot, dash or underscore' }),
-  kind: z.enum(sealKinds),
-  type: z.enum(sealTypes),
-  customType: nonBlank(40).optional(),
-  description: z.string().trim().max(500).optional(),
-  custodianIds: z.array(uuid).min(1, { message: 'must name at least one custodian' }).max(5),
-  imageSha256: sha256.optional().describe('a seal image stored with POST /seal-images or /seal-images/generate'),
-  reason: nonBlank(1000),
-});
-
-/** Only the company and the custodians decide who approves a production: the other particulars may still be missing. */
-const productionPreviewBody = productionBody
-  .partial({ name: true, code: true, kind: true, type: true })
-  .extend({ reason: z.string().trim().max(1000).optional() });
-
-const stepBody = body({
-  action: z.enum(['change', 'transfer', 'suspend', 'resume', 'report_loss', 'destroy']),
-  reason: nonBlank(1000),
-  name: nonBlank(100).optional(),
-  description: z.string().trim().max(500).optional(),
-  custodianIds: z.array(uuid).min(1).max(5).optional(),
-  companyId: uuid.optional().describe('transfer: the company the seal moves to'),
-  imageSha256: sha256
-    .optional()
-    .describe(
-      'change: the new impression, a seal image stored with POST /seal-images or /seal-images/generate; the seal shows it once the change is approved',
-    ),
-});
-
-const stepPreviewBody = stepBody.extend({ reason: z.string().trim().max(1000).optional() });
 
 export const idempotencyHeader = z.object({
   'idempotency-key': z.string().min(8, { message: 'must be at least 8 characters' }).max(200).optional(),
@@ -221,7 +185,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       response: { 200: planSchema },
     },
     handler: async (request) =>
-      service.previewSealUse(ctx, actorOf(request), { ...request.body, reason: request.body.reason ?? '' }),
+      sealUse.previewSealUse(ctx, actorOf(request), { ...request.body, reason: request.body.reason ?? '' }),
   });
   app.post('/applications', {
     schema: {
@@ -233,73 +197,10 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     handler: async (request, reply) => {
       const actor = actorOf(request);
-      const result = await service.submitSealUse(ctx, actor, request.body, request.headers['idempotency-key'] ?? null);
+      const result = await sealUse.submitSealUse(ctx, actor, request.body, request.headers['idempotency-key'] ?? null);
       return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
     },
   });
-  app.post('/seals/production-applications', {
-    schema: {
-      tags: ['seals'],
-      summary: 'Apply to make a seal (制作); it appears in the library, active, once approved',
-      headers: idempotencyHeader,
-      body: productionBody,
-      response: { 201: applicationSchema, 200: applicationSchema },
-    },
-    handler: async (request, reply) => {
-      const actor = actorOf(request);
-      const result = await lifecycle.applyForProduction(
-        ctx,
-        actor,
-        request.body,
-        request.headers['idempotency-key'] ?? null,
-      );
-      return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
-    },
-  });
-  app.post('/seals/production-applications/preview', {
-    schema: {
-      tags: ['seals'],
-      summary:
-        'The approvers and CC a production application would get, before submitting (only the company and the custodians decide them)',
-      body: productionPreviewBody,
-      response: { 200: planSchema },
-    },
-    handler: async (request) => lifecycle.previewProduction(ctx, actorOf(request), request.body),
-  });
-  app.post('/seals/:sealId/lifecycle-applications/preview', {
-    schema: {
-      tags: ['seals'],
-      summary:
-        'The approvers and CC a lifecycle application would get, before submitting (the reason may still be empty)',
-      params: z.object({ sealId: uuid }),
-      body: stepPreviewBody,
-      response: { 200: planSchema },
-    },
-    handler: async (request) => lifecycle.previewStep(ctx, actorOf(request), request.params.sealId, request.body),
-  });
-  app.post('/seals/:sealId/lifecycle-applications', {
-    schema: {
-      tags: ['seals'],
-      summary:
-        'Apply to change (变更), transfer (移交), suspend (停用), resume, report lost (挂失) or destroy (销毁) a seal',
-      params: z.object({ sealId: uuid }),
-      headers: idempotencyHeader,
-      body: stepBody,
-      response: { 201: applicationSchema, 200: applicationSchema },
-    },
-    handler: async (request, reply) => {
-      const actor = actorOf(request);
-      const result = await lifecycle.applyForStep(
-        ctx,
-        actor,
-        request.params.sealId,
-        request.body,
-        request.headers['idempotency-key'] ?? null,
-      );
-      return reply.status(result.created ? 201 : 200).send(await service.getApplication(ctx, actor, result.id));
-    },
-  });
-
   app.get('/applications/:applicationId/documents/:sha256', {
     schema: {
       tags,
@@ -381,7 +282,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       params: z.object({ applicationId: uuid }),
       response: { 200: applicationSchema },
     },
-    handler: async (request) => service.withdrawApplication(ctx, actorOf(request), request.params.applicationId),
+    handler: async (request) => decisions.withdrawApplication(ctx, actorOf(request), request.params.applicationId),
   });
 
   app.get('/tasks', {
@@ -423,7 +324,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       response: { 200: applicationSchema },
     },
     handler: async (request) =>
-      service.approveTask(ctx, actorOf(request), request.params.taskId, request.body?.comment ?? null),
+      decisions.approveTask(ctx, actorOf(request), request.params.taskId, request.body?.comment ?? null),
   });
   app.post('/tasks/:taskId/reject', {
     schema: {
@@ -433,7 +334,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       body: body({ reason: nonBlank(1000) }),
       response: { 200: applicationSchema },
     },
-    handler: async (request) => service.rejectTask(ctx, actorOf(request), request.params.taskId, request.body.reason),
+    handler: async (request) => decisions.rejectTask(ctx, actorOf(request), request.params.taskId, request.body.reason),
   });
   app.post('/tasks/:taskId/transfer', {
     schema: {
@@ -444,7 +345,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       response: { 200: applicationSchema },
     },
     handler: async (request) =>
-      service.transferTask(ctx, actorOf(request), request.params.taskId, {
+      decisions.transferTask(ctx, actorOf(request), request.params.taskId, {
         toUserId: request.body.toUserId,
         comment: request.body.comment ?? null,
       }),
@@ -469,7 +370,7 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     handler: async (request) => ({
-      items: await service.listTransferCandidates(ctx, actorOf(request), request.params.taskId, request.query),
+      items: await decisions.listTransferCandidates(ctx, actorOf(request), request.params.taskId, request.query),
     }),
   });
 

@@ -2,20 +2,17 @@
 // Files that use no other module, directly or through their own, come first: they are evaluated
 // before anything that could come back here through another module (schemas are read as modules load).
 export { insertFlow, insertFlowVersion } from './flow.repository.js';
+export { applicationPurposes, purposeOf } from './approval.purposes.js';
+export type { ApplicationPurpose, ApprovalEffect, CheckedApplication, SealFacts } from './approval.purposes.js';
 export { closeSealUseApplications } from './approval.closing.js';
 export { approvalJobHandlers } from './approval.jobs.js';
 export { tell } from './approval.notices.js';
 export * as applications from './approval.repository.js';
-export { linkApplicationSeal, takesPart } from './approval.repository.js';
-export { applicationSchema, approvalRoutes, idempotencyHeader } from './approval.routes.js';
-export {
-  findPendingApplication,
-  getApplication,
-  mayNotStandIn,
-  openLevel,
-  planFor,
-  submitApplication,
-} from './approval.service.js';
-export type { Plan, SealFacts } from './approval.service.js';
+export { isDocumentOfApplicationOf, linkApplicationSeal, takesPart } from './approval.repository.js';
+export { applicationSchema, approvalRoutes, idempotencyHeader, planSchema, sha256 } from './approval.routes.js';
+export { mayNotStandIn, planFor, type Plan } from './approval.plan.js';
+export { openLevel, submitApplication } from './approval.submit.js';
+export { findPendingApplication, getApplication } from './approval.service.js';
+export { sealUsePurpose } from './seal-use.purpose.js';
 export { flowDefinition } from './flow.schema.js';
 export type { FlowDefinition } from './flow.schema.js';

@@ -3,12 +3,13 @@
 // before anything that could come back here through another module (schemas are read as modules load).
 export { decideSealUse } from './seal-use.policy.js';
 export type { UseDecision } from './seal-use.policy.js';
-export { consumeGrantUse, findSeal, insertGrant, lockSeal } from './seal.repository.js';
+export { consumeGrantUse, findSeal, insertGrant, isSealCodeTaken, lockSeal } from './seal.repository.js';
+/** The seal rows' writes that a lifecycle step makes, under the seal's lock (module `seal-lifecycle`). */
+export * as sealRecords from './seal.repository.js';
 export { category, sealKinds, sealTypes } from './seal.schema.js';
 export { sealImageRoutes } from './seal-image.routes.js';
 export { sealRoutes } from './seal.routes.js';
 export { sealImagePng } from './seal-image.service.js';
-export { applyLifecycleStep } from './seal-lifecycle.effects.js';
-export type { ProductionPayload } from './seal-lifecycle.effects.js';
-export * as lifecycle from './seal-lifecycle.service.js';
+export { getReadableSealImage, getSealImage } from './seal-image.service.js';
+export { sealImageReaders } from './seal-image.service.js';
 export { flagSealsOfResignedCustodian, getSeal, insertSealWithCustodians } from './seal.service.js';

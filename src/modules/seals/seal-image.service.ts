@@ -1,3 +1,4 @@
+import { ExtensionPoint } from '../../lib/extension-point.js';
 import { findBlob } from '../../blobs/blob.repository.js';
 import { isUploadedBy, readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
 import { isSha256Hex } from '../../blobs/blob-store.js';
@@ -105,6 +106,22 @@ export async function uploadSealImage(
 }
 
 /**
+ * Who else may see a stored seal image, beyond its uploader and readers of a seal showing it:
+ * provided by the modules whose records name images (a lifecycle application's approvers).
+ */
+export type SealImageReader = (
+  db: Db | Transaction,
+  q: { groupId: string; sha256: string; userId: string },
+) => Promise<boolean>;
+
+export const sealImageReaders = new ExtensionPoint<SealImageReader>('seals.image-readers');
+
+async function someReaderAllows(db: Db | Transaction, q: { groupId: string; sha256: string; userId: string }) {
+  for (const reader of sealImageReaders.all()) if (await reader(db, q)) return true;
+  return false;
+}
+
+/**
  * A seal image the caller may see: whoever stored it, the people on a production application
  * naming it, or anyone holding seals.read over a company with a seal that shows it. Otherwise
  * (another group's hash, or one of this group's that the caller has no business with) the answer
@@ -121,12 +138,12 @@ export async function getReadableSealImage(
   // Ownership is per upload: whoever stored these bytes (first or again) holds them.
   const stored =
     blob !== undefined && (await isUploadedBy(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
-  // Someone on a production application naming the image (its approvers above all) sees the impression asked for.
+  // Someone on an application naming the image (its approvers above all) sees the impression asked for.
   const onApplication =
     blob !== undefined &&
     !stored &&
     principal.kind === 'user' &&
-    (await repo.isImageOfApplicationFor(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
+    (await someReaderAllows(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
   if (!stored && !onApplication) {
     // Asked for whether or not the blob exists, so a refusal says nothing about the hash.
     const scope = scopeOf(principal, 'seals.read');

@@ -7,7 +7,7 @@ import { findEvents } from '../audit/index.js';
 import { parseStoredChanges } from '../audit/index.js';
 import { assertWithin, isWithin, scopeOf, type Actor } from '../access/index.js';
 import { getCompany } from '../companies/index.js';
-import { findDepartment } from '../departments/index.js';
+import { findDepartment } from '../users/index.js';
 import { findUser, findUserDepartmentIds } from '../users/index.js';
 import type { SealKind, SealStatus, SealType, Transaction } from '../../db/schema.js';
 import * as repo from './seal.repository.js';

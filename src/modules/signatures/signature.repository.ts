@@ -1,5 +1,4 @@
 import type { Db, SealStatus, Transaction } from '../../db/schema.js';
-import { takesPart } from '../approvals/index.js';
 
 export interface SignatureRecord {
   id: string;
@@ -115,23 +114,6 @@ export async function hasSignedChain(
     .where('group_id', '=', where.groupId)
     .where('original_sha256', '=', where.originalSha256)
     .where('user_id', '=', where.userId)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-/** Whether an application that names this document is one the person applied for, approves or is copied on. */
-export async function isDocumentOfApplicationOf(
-  db: Db | Transaction,
-  where: { groupId: string; sha256: string; userId: string },
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('application_documents as d')
-    .innerJoin('applications as a', 'a.id', 'd.application_id')
-    .select('d.application_id')
-    .where('d.group_id', '=', where.groupId)
-    .where('d.sha256', '=', where.sha256)
-    .where(takesPart(where.userId))
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;

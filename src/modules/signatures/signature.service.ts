@@ -1,3 +1,4 @@
+import { ExtensionPoint } from '../../lib/extension-point.js';
 // Applying seals (and personal signatures) to stored documents, verifying uploaded PDFs, and
 // answering whether the archive holds a file. Every use of a seal rests on a grant (through
 // decideSealUse) or an approved authorization, checked and counted in the transaction that signs.
@@ -43,6 +44,23 @@ interface ReadableDocument {
 }
 
 /**
+ * Who else may read a stored document (by the hash of its original), beyond whoever uploaded it or
+ * signed a version of it: provided by the modules whose records name documents (the people on an
+ * application naming it).
+ */
+export type DocumentReader = (
+  db: Db | Transaction,
+  q: { groupId: string; sha256: string; userId: string },
+) => Promise<boolean>;
+
+export const documentReaders = new ExtensionPoint<DocumentReader>('signatures.document-readers');
+
+async function someReaderAllows(db: Db | Transaction, q: { groupId: string; sha256: string; userId: string }) {
+  for (const reader of documentReaders.all()) if (await reader(db, q)) return true;
+  return false;
+}
+
+/**
  * Whether a person may read a stored file of their group, and the original it was signed from:
  * they uploaded it (or that original) themselves, signed in its chain, or take part in an
  * application naming the original (its applicant, an approver, copied). Ownership is per
@@ -62,7 +80,7 @@ export async function findReadableDocument(
     (await isUploadedBy(db, { groupId, sha256, userId })) ||
     (originalSha256 !== sha256 && (await isUploadedBy(db, { groupId, sha256: originalSha256, userId }))) ||
     (await repo.hasSignedChain(db, { groupId, originalSha256, userId })) ||
-    (await repo.isDocumentOfApplicationOf(db, { groupId, sha256: originalSha256, userId }));
+    (await someReaderAllows(db, { groupId, sha256: originalSha256, userId }));
   return readable ? { blob, original } : undefined;
 }
 

@@ -1,5 +1,5 @@
 import { isUniqueViolation } from '../../db/errors.js';
-import type { UserStatus } from '../../db/schema.js';
+import type { Transaction, UserStatus } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import { hashPassword } from '../../lib/secrets.js';
 import type { AppContext } from '../../server/context.js';
@@ -10,12 +10,23 @@ import { revokeUserSessions } from '../auth/index.js';
 import { clearSignInFailures } from '../auth/index.js';
 import { assertWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
 import { getCompany } from '../companies/index.js';
-import { findDepartment } from '../departments/index.js';
+import { findDepartment } from './department.repository.js';
 import { findCompanyPaths } from '../companies/index.js';
 import * as repo from './user.repository.js';
-import { flagSealsOfResignedCustodian } from '../seals/index.js';
-import { revokePersonCertificates } from '../pki/index.js';
+import { ExtensionPoint } from '../../lib/extension-point.js';
 import type { CreateUserInput, UpdateUserInput } from './user.schema.js';
+
+/**
+ * What a resignation also ends, in its transaction: provided by the modules holding what the
+ * person held (pki: their signing certificates, revoked so the next CRL lists them; seals: the
+ * seals they kept, flagged to wait for a new custodian).
+ */
+export type DepartureHook = (
+  trx: Transaction,
+  q: { groupId: string; userId: string; companyId: string; actor: Actor; at: Date },
+) => Promise<unknown>;
+
+export const departureHooks = new ExtensionPoint<DepartureHook>('users.departure');
 
 export function presentUser(user: repo.UserRecord, now: Date) {
   const { companyPath: _path, lockedUntil, ...rest } = user;
@@ -231,19 +242,11 @@ export async function changeUserStatus(
         changes: { from: user.status, to: input.status, reason: input.reason ?? null, sessionsEnded },
       },
     });
-    // Their grants stop with their status (the use decision requires an active person);
-    // the seals they kept wait for a new custodian.
+    // Their grants stop with their status (the use decision requires an active person); what
+    // else they held ends in this transaction too (their signing certificate, the seals they kept).
     if (input.status === 'resigned')
-      await flagSealsOfResignedCustodian(trx, { groupId: principal.groupId, userId, actor, at: now });
-    // Their signing certificate goes with them, in this transaction: the next CRL lists it.
-    if (input.status === 'resigned')
-      await revokePersonCertificates(trx, {
-        groupId: principal.groupId,
-        userId,
-        companyId: user.companyId,
-        actor,
-        at: now,
-      });
+      for (const hook of departureHooks.all())
+        await hook(trx, { groupId: principal.groupId, userId, companyId: user.companyId, actor, at: now });
   });
   return getUserDetail(ctx, actor, userId);
 }

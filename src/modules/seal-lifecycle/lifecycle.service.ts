@@ -3,13 +3,17 @@ import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { assertWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
 import { getCompany } from '../companies/index.js';
-import { planFor, submitApplication, type Plan } from '../approvals/index.js';
+import {
+  planFor,
+  submitApplication,
+  type ApplicationPurpose,
+  type CheckedApplication,
+  type Plan,
+} from '../approvals/index.js';
 import { findUser } from '../users/index.js';
 import { holdsRoleOver } from '../roles/index.js';
-import { isSealCodeTaken } from './seal.repository.js';
-import { getSeal } from './seal.service.js';
-import { getReadableSealImage } from './seal-image.service.js';
-import { lifecycleMoves, type ProductionPayload, type StepPayload } from './seal-lifecycle.effects.js';
+import { getReadableSealImage, getSeal, isSealCodeTaken } from '../seals/index.js';
+import { applyLifecycleStep, lifecycleMoves, type ProductionPayload, type StepPayload } from './lifecycle.effects.js';
 
 /** Custodians are seal administrators over the seal's company (or above it), and active. */
 async function checkCustodians(
@@ -49,13 +53,8 @@ export interface ProductionInput {
   reason: string;
 }
 
-/** Applies to make a seal (制作). The seal exists, active, only once the application is approved. */
-export async function applyForProduction(
-  ctx: AppContext,
-  actor: Actor,
-  input: ProductionInput,
-  idempotencyKey: string | null,
-) {
+/** The checks of a production application: the company, the type, the code, the custodians, the image. */
+async function checkProduction(ctx: AppContext, actor: Actor, input: ProductionInput): Promise<CheckedApplication> {
   const { principal } = actor;
   const company = await getCompany(ctx, actor, input.companyId);
   assertWithin(principal, 'seals.manage', company.path);
@@ -88,25 +87,27 @@ export async function applyForProduction(
     custodianIds: input.custodianIds,
     imageSha256: input.imageSha256 ?? null,
   };
-  return submitApplication(
-    ctx,
-    actor,
-    {
-      purpose: 'lifecycle',
-      category: null,
-      lifecycleAction: 'produce',
-      payload: { ...payload },
-      reason: input.reason,
-      uses: 0,
-      photosPerUse: 0,
-      check: async () => ({
-        seals: [],
-        company: { id: company.id, path: company.path, name: company.name },
-        custodianIds: input.custodianIds,
-      }),
-    },
-    idempotencyKey,
-  );
+  return {
+    category: null,
+    lifecycleAction: 'produce',
+    payload: { ...payload },
+    reason: input.reason,
+    uses: 0,
+    photosPerUse: 0,
+    seals: [],
+    company: { id: company.id, path: company.path, name: company.name },
+    custodianIds: input.custodianIds,
+  };
+}
+
+/** Applies to make a seal (制作). The seal exists, active, only once the application is approved. */
+export async function applyForProduction(
+  ctx: AppContext,
+  actor: Actor,
+  input: ProductionInput,
+  idempotencyKey: string | null,
+) {
+  return submitApplication(ctx, actor, sealLifecyclePurpose, { action: 'produce', input }, idempotencyKey);
 }
 
 /**
@@ -209,23 +210,37 @@ export async function applyForStep(
   input: StepInput,
   idempotencyKey: string | null,
 ) {
-  const { payload, facts } = await checkStep(ctx, actor, sealId, input);
-  return submitApplication(
-    ctx,
-    actor,
-    {
-      purpose: 'lifecycle',
+  return submitApplication(ctx, actor, sealLifecyclePurpose, { action: input.action, sealId, input }, idempotencyKey);
+}
+
+/** What a lifecycle application is asked with: making a seal, or a step of an existing one. */
+export type LifecycleInput =
+  { action: 'produce'; input: ProductionInput } | { action: StepInput['action']; sealId: string; input: StepInput };
+
+/**
+ * The lifecycle of a seal as an application purpose: checked in the submitting transaction;
+ * approving it makes the step (`applyLifecycleStep`) under the seal's lock.
+ */
+export const sealLifecyclePurpose: ApplicationPurpose<LifecycleInput> = {
+  name: 'lifecycle',
+  authorizesSeals: false,
+  check: async (ctx, trx, actor, asked) => {
+    // The checks read through the submitting transaction.
+    const inTransaction: AppContext = { ...ctx, db: trx };
+    if (asked.action === 'produce') return checkProduction(inTransaction, actor, asked.input);
+    const { payload, facts } = await checkStep(inTransaction, actor, asked.sealId, asked.input);
+    return {
       category: null,
-      lifecycleAction: input.action,
+      lifecycleAction: asked.input.action,
       payload: { ...payload },
-      reason: input.reason,
+      reason: asked.input.reason,
       uses: 0,
       photosPerUse: 0,
-      check: async () => facts,
-    },
-    idempotencyKey,
-  );
-}
+      ...facts,
+    };
+  },
+  approved: applyLifecycleStep,
+};
 
 /** The approvers and CC a step would get, before it is sent, after the same checks as its application (the reason may still be empty). */
 export async function previewStep(

@@ -1,12 +1,9 @@
 import type { LifecycleAction, SealKind, SealStatus, SealType, Transaction } from '../../db/schema.js';
 import { AppError } from '../../server/errors.js';
 import { recordAudit, type AuditActor } from '../audit/index.js';
-import { linkApplicationSeal } from '../approvals/index.js';
-import { closeSealUseApplications } from '../approvals/index.js';
+import { closeSealUseApplications, linkApplicationSeal } from '../approvals/index.js';
 import type { AppContext } from '../../server/context.js';
-import * as repo from './seal.repository.js';
-import { insertSealWithCustodians } from './seal.service.js';
-import { getSealImage } from './seal-image.service.js';
+import { getSealImage, insertSealWithCustodians, sealRecords as repo } from '../seals/index.js';
 import { reinstateSealCertificates, revokeSealCertificates } from '../pki/index.js';
 
 /** The states from which each step may start, and where it leaves the seal. Destruction is final. */

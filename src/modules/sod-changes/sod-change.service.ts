@@ -14,12 +14,11 @@ import { recordAudit, type AuditActor } from '../audit/index.js';
 import { rolePermissions, roles } from '../access/index.js';
 import { assertWithin, type Actor } from '../access/index.js';
 import { companies } from '../companies/index.js';
-import { findPendingApplication, submitApplication } from '../approvals/index.js';
+import { findPendingApplication, submitApplication, type ApplicationPurpose } from '../approvals/index.js';
 import { insertFlow, insertFlowVersion } from '../approvals/index.js';
 import type { FlowDefinition } from '../approvals/index.js';
 import { findConflictingHolders } from '../roles/index.js';
-import * as repo from './group.repository.js';
-import { normaliseSodMatrix, type SodMatrix } from './sod-matrix.js';
+import { groupRecords as repo, normaliseSodMatrix, type SodMatrix } from '../groups/index.js';
 
 /** What a proposal's payload holds: the matrix asked for and the one in force when it was made. */
 const sodPayload = z.object({
@@ -161,39 +160,12 @@ export async function proposeSodChange(
   const root = await companies.findRootCompany(ctx.db, principal.groupId);
   if (!root) throw new AppError('company_not_found', 'Your group has no head company.');
   assertWithin(principal, 'settings.write', root.path);
-  const next = normaliseSodMatrix(input.pairs);
-  // `from` is the matrix in force, read under the group's lock by `check`, which runs before the
-  // application (and this payload) is written in the same transaction.
-  const payload: { name: string; pairs: SodMatrix; from: SodMatrix } = { name: SUBJECT, pairs: next, from: [] };
   try {
     return await submitApplication(
       ctx,
       actor,
-      {
-        purpose: 'sod_change',
-        category: null,
-        lifecycleAction: null,
-        payload,
-        reason: input.reason,
-        uses: 0,
-        photosPerUse: 0,
-        check: async (trx) => {
-          // Under the group's lock, as role assignments check the matrix: what is read here holds.
-          const group = await repo.lockGroup(trx, principal.groupId);
-          if (JSON.stringify(normaliseSodMatrix(group.sodMatrix)) === JSON.stringify(next))
-            throw new AppError('validation_failed', 'That is the matrix already in force.', {
-              errors: [{ field: 'body.pairs', message: 'is the matrix already in force' }],
-            });
-          const conflicts = await findConflictingHolders(trx, {
-            groupId: principal.groupId,
-            pairs: next,
-            limit: CONFLICTS_LISTED,
-          });
-          if (conflicts.length > 0) throw conflictError(conflicts, 'proposed');
-          payload.from = group.sodMatrix;
-          return { seals: [], company: { id: root.id, path: root.path, name: root.name } };
-        },
-      },
+      sodChangePurpose,
+      { root, pairs: input.pairs, reason: input.reason },
       idempotencyKey,
     );
   } catch (error) {
@@ -205,6 +177,46 @@ export async function proposeSodChange(
     throw error;
   }
 }
+
+/**
+ * A change to the separation of duties as an application purpose: checked under the group's lock
+ * (the lock every role assignment takes, so what is read holds), the matrix in force recorded
+ * beside the one proposed; approving it applies the change (`applySodChange`).
+ */
+export const sodChangePurpose: ApplicationPurpose<{
+  root: { id: string; path: string; name: string };
+  pairs: SodMatrix;
+  reason: string;
+}> = {
+  name: 'sod_change',
+  authorizesSeals: false,
+  check: async (_ctx, trx, actor, input) => {
+    const next = normaliseSodMatrix(input.pairs);
+    const group = await repo.lockGroup(trx, actor.principal.groupId);
+    if (JSON.stringify(normaliseSodMatrix(group.sodMatrix)) === JSON.stringify(next))
+      throw new AppError('validation_failed', 'That is the matrix already in force.', {
+        errors: [{ field: 'body.pairs', message: 'is the matrix already in force' }],
+      });
+    const conflicts = await findConflictingHolders(trx, {
+      groupId: actor.principal.groupId,
+      pairs: next,
+      limit: CONFLICTS_LISTED,
+    });
+    if (conflicts.length > 0) throw conflictError(conflicts, 'proposed');
+    const { root } = input;
+    return {
+      category: null,
+      lifecycleAction: null,
+      payload: { name: SUBJECT, pairs: next, from: group.sodMatrix },
+      reason: input.reason,
+      uses: 0,
+      photosPerUse: 0,
+      seals: [],
+      company: { id: root.id, path: root.path, name: root.name },
+    };
+  },
+  approved: applySodChange,
+};
 
 /**
  * The approved change takes effect, in the approving transaction and under the group's lock (the

@@ -5,7 +5,7 @@ import { AppError, notFound } from '../../server/errors.js';
 import { recordAudit } from '../audit/index.js';
 import { assertWithin, scopeOf, type Actor } from '../access/index.js';
 import { getCompany } from '../companies/index.js';
-import { users } from '../users/index.js';
+import * as users from './user.repository.js';
 import * as repo from './department.repository.js';
 
 export async function getDepartment(

@@ -1,0 +1,26 @@
+import { applicationPurposes, isDocumentOfApplicationOf, sealUsePurpose } from '../modules/approvals/index.js';
+import { revokePersonCertificates } from '../modules/pki/index.js';
+import { isImageOfApplicationFor, sealLifecyclePurpose } from '../modules/seal-lifecycle/index.js';
+import { flagSealsOfResignedCustodian, sealImageReaders } from '../modules/seals/index.js';
+import { documentReaders } from '../modules/signatures/index.js';
+import { sodChangePurpose } from '../modules/sod-changes/index.js';
+import { departureHooks } from '../modules/users/index.js';
+
+/**
+ * Fills every extension point a lower module declares with what the modules above it provide, so
+ * that no module reaches up the layers (`test/module-graph.test.ts`). Called by `buildApp` and by
+ * every entry point that uses the services without it; calling it again changes nothing.
+ */
+export function wireModules(): void {
+  applicationPurposes.fill({
+    [sealUsePurpose.name]: sealUsePurpose,
+    [sealLifecyclePurpose.name]: sealLifecyclePurpose,
+    [sodChangePurpose.name]: sodChangePurpose,
+  });
+  departureHooks.fill({
+    'seals.custodian-flagged': flagSealsOfResignedCustodian,
+    'pki.person-certificates-revoked': revokePersonCertificates,
+  });
+  documentReaders.fill({ 'approvals.participants': isDocumentOfApplicationOf });
+  sealImageReaders.fill({ 'seal-lifecycle.participants': isImageOfApplicationFor });
+}
