@@ -2,7 +2,7 @@
 // Policy the console works under (the browser tests run it so), never framed, no sniffing, no
 // source map, hashed assets cached for a year and compressed once at build time, index.html
 // revalidated, HSTS only behind https.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -28,7 +28,10 @@ beforeAll(async () => {
   // A copy, so this file can add a stray source map without touching the shared build.
   consoleCopy = mkdtempSync(join(tmpdir(), 'sigil-console-'));
   cpSync(distDir, consoleCopy, { recursive: true });
-  script = readdirSync(join(consoleCopy, 'assets')).find((f) => f.endsWith('.js'))!;
+  // The largest script (the entry): every size is worth compressing.
+  script = readdirSync(join(consoleCopy, 'assets'))
+    .filter((f) => f.endsWith('.js'))
+    .sort((a, b) => statSync(join(consoleCopy, 'assets', b)).size - statSync(join(consoleCopy, 'assets', a)).size)[0]!;
   writeFileSync(join(consoleCopy, 'assets', `${script}.map`), '{"version":3,"sources":["secret.ts"]}');
   world = await createWorld();
   app = await appWith({ consoleDir: consoleCopy });
@@ -125,5 +128,11 @@ describe('the built console', () => {
     expect((await get(app, `/assets/${script}`)).body).not.toContain('sourceMappingURL');
     // The shared build has none at all.
     expect(readdirSync(join(distDir, 'assets')).filter((f) => f.endsWith('.map'))).toEqual([]);
+  });
+
+  it("serves no build bookkeeping: the manifest of chunks stays on the server's disk", async () => {
+    expect(existsSync(join(consoleCopy, '.vite', 'manifest.json'))).toBe(true);
+    for (const url of ['/.vite/manifest.json', '/.vite/manifest.json.gz', '/%2Evite/manifest.json'])
+      expect((await get(app, url)).statusCode, url).toBe(404);
   });
 });

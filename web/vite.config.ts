@@ -51,6 +51,7 @@ export default defineConfig({
   plugins: [react(), precompress()],
   // No source maps: the served bundle points at none, and none is there to be fetched (the server
   // refuses *.map as well). Debug with `vite` (the dev server) instead.
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
+  // The manifest (dist/.vite, never served) tells the bench and the budget test what each screen loads.
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, manifest: true },
   server: { proxy: { '/api': 'http://localhost:8080' } },
 });

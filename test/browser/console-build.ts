@@ -53,8 +53,14 @@ export async function ensureConsoleBuilt(): Promise<void> {
       continue;
     }
     try {
+      // NODE_ENV as users get it: vitest sets it to `test`, which would build React's development
+      // edition (larger, slower, other warnings) instead of the one `npm run build` ships.
       if (!isFresh())
-        execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: root, stdio: 'pipe' });
+        execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], {
+          cwd: root,
+          stdio: 'pipe',
+          env: { ...process.env, NODE_ENV: 'production' },
+        });
     } finally {
       rmSync(lockDir, { recursive: true, force: true });
     }

@@ -1,180 +1,35 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, setUnauthorizedHandler, tokenStore, type Locale, type Permission } from './api';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { api, setUnauthorizedHandler, tokenStore, type Locale } from './api';
 import { forgetDepartments } from './departments';
-import { DirectoryProvider } from './directory';
-import { useQuery } from './hooks';
-import { browserLocale, I18nContext, makeI18n, storedLocale, storeLocale, translate, useI18n } from './i18n';
-import { matchPath, navigate, Redirect, useLocation } from './router';
-import { SessionProvider, usePermissionSet, type Session } from './session';
-import { Layout } from './components/Layout';
-import { Loading } from './components/PageHeader';
-import { ProblemMessage } from './components/ProblemMessage';
+import { browserLocale, I18nContext, loadDictionary, makeI18n, storedLocale, storeLocale } from './i18n';
+import type { Dictionary } from './i18n/dictionary';
+import { navigate } from './router';
 import { ToastProvider } from './components/Toast';
 import { SignInPage } from './pages/SignInPage';
-import { ChangePasswordPage } from './pages/ChangePasswordPage';
-import { OverviewPage } from './pages/OverviewPage';
-import { CompaniesPage } from './pages/CompaniesPage';
-import { DepartmentsPage } from './pages/DepartmentsPage';
-import { UsersPage } from './pages/UsersPage';
-import { UserDetailPage } from './pages/UserDetailPage';
-import { RolesPage } from './pages/RolesPage';
-import { AuditPage } from './pages/AuditPage';
-import { ApiKeysPage } from './pages/ApiKeysPage';
-import { ApplyPage } from './pages/ApplyPage';
-import { ApplicationsPage } from './pages/ApplicationsPage';
-import { ApplicationPage } from './pages/ApplicationPage';
-import { InboxPage } from './pages/InboxPage';
-import { NotificationsPage } from './pages/NotificationsPage';
-import { FlowsPage } from './pages/FlowsPage';
-import { FlowEditorPage } from './pages/FlowEditorPage';
-import { SealsPage } from './pages/SealsPage';
-import { SealPage } from './pages/SealPage';
-import { SealProductionPage } from './pages/SealProductionPage';
-import { PermissionReportPage } from './pages/PermissionReportPage';
-import { StampFromApplicationPage, StampWithGrantPage } from './pages/StampPage';
-import { VerifyPage } from './pages/VerifyPage';
-import { UnreadProvider } from './notifications';
-import { NotFoundPage, NoAccessPage } from './pages/NotFoundPage';
 
-interface Route {
-  pattern: string;
-  needs?: Permission;
-  render: (params: Record<string, string>) => React.ReactNode;
-}
-
-const routes: Route[] = [
-  { pattern: '/', render: () => <OverviewPage /> },
-  { pattern: '/apply', render: () => <ApplyPage /> },
-  { pattern: '/applications', render: () => <ApplicationsPage /> },
-  {
-    pattern: '/applications/:applicationId',
-    render: (p) => <ApplicationPage key={p.applicationId} applicationId={p.applicationId ?? ''} />,
-  },
-  {
-    pattern: '/applications/:applicationId/stamp/:sha256',
-    render: (p) => (
-      <StampFromApplicationPage
-        key={`${p.applicationId}/${p.sha256}`}
-        applicationId={p.applicationId ?? ''}
-        sha256={p.sha256 ?? ''}
-      />
-    ),
-  },
-  { pattern: '/stamp', render: () => <StampWithGrantPage /> },
-  { pattern: '/verify', render: () => <VerifyPage /> },
-  { pattern: '/inbox', render: () => <InboxPage /> },
-  { pattern: '/notifications', render: () => <NotificationsPage /> },
-  { pattern: '/seals', needs: 'seals.read', render: () => <SealsPage /> },
-  { pattern: '/seals/new', needs: 'seals.manage', render: () => <SealProductionPage /> },
-  {
-    pattern: '/seals/:sealId',
-    needs: 'seals.read',
-    render: (p) => <SealPage key={p.sealId} sealId={p.sealId ?? ''} />,
-  },
-  { pattern: '/reports/seal-permissions', needs: 'seals.read', render: () => <PermissionReportPage /> },
-  { pattern: '/flows', needs: 'flows.manage', render: () => <FlowsPage /> },
-  { pattern: '/flows/new', needs: 'flows.manage', render: () => <FlowEditorPage key="new" /> },
-  {
-    pattern: '/flows/:flowId',
-    needs: 'flows.manage',
-    render: (p) => <FlowEditorPage key={p.flowId} flowId={p.flowId ?? ''} />,
-  },
-  { pattern: '/companies', needs: 'org.read', render: () => <CompaniesPage /> },
-  { pattern: '/departments', needs: 'org.read', render: () => <DepartmentsPage /> },
-  { pattern: '/users', needs: 'org.read', render: () => <UsersPage /> },
-  {
-    pattern: '/users/:userId',
-    needs: 'org.read',
-    render: (p) => <UserDetailPage key={p.userId} userId={p.userId ?? ''} />,
-  },
-  { pattern: '/roles', needs: 'org.read', render: () => <RolesPage /> },
-  { pattern: '/audit', needs: 'audit.read', render: () => <AuditPage /> },
-  { pattern: '/api-keys', needs: 'api_keys.manage', render: () => <ApiKeysPage /> },
-];
-
-function Routes() {
-  const { path } = useLocation();
-  const permissions = usePermissionSet();
-  if (path === '/sign-in') return <Redirect to="/" />;
-  for (const route of routes) {
-    const params = matchPath(route.pattern, path);
-    if (!params) continue;
-    if (route.needs && !permissions.has(route.needs)) return <NoAccessPage />;
-    return <>{route.render(params)}</>;
-  }
-  return <NotFoundPage />;
-}
-
-/** The console once a session exists: who I am, then the shell and the page. */
-function SignedIn({ onSignedOut, adoptLocale }: { onSignedOut: () => void; adoptLocale: (locale: Locale) => void }) {
-  const { t } = useI18n();
-  const me = useQuery((signal) => api.me(signal), []);
-  const adopted = useRef(false);
-  const user = me.data?.user;
-
-  useEffect(() => {
-    if (!user || adopted.current) return;
-    adopted.current = true;
-    adoptLocale(user.locale);
-  }, [user, adoptLocale]);
-
-  const signOut = useCallback(async () => {
-    try {
-      await api.signOut();
-    } catch {
-      // The session may already be over; signing out locally is what matters.
-    }
-    onSignedOut();
-  }, [onSignedOut]);
-
-  const session = useMemo<Session | null>(
-    () => (me.data ? { me: me.data, reloadMe: me.reload, signOut } : null),
-    [me.data, me.reload, signOut],
-  );
-
-  if (!session) {
-    return (
-      <div className="boot">
-        {me.error ? (
-          <div className="boot-error">
-            <ProblemMessage error={me.error} />
-            <button type="button" className="button" onClick={me.reload}>
-              {t('common.retry')}
-            </button>
-          </div>
-        ) : (
-          <Loading />
-        )}
-      </div>
-    );
-  }
-  // A password someone else chose (a new group's first administrator): nothing else until it is changed.
-  if (session.me.passwordChangeRequired)
-    return <ChangePasswordPage onChanged={me.reload} onSignOut={() => void signOut()} />;
-  const canReadOrg = session.me.permissions.some((p) => p.permission === 'org.read');
-  return (
-    <SessionProvider value={session}>
-      <DirectoryProvider enabled={canReadOrg}>
-        <UnreadProvider>
-          <Layout>
-            <Routes />
-          </Layout>
-        </UnreadProvider>
-      </DirectoryProvider>
-    </SessionProvider>
-  );
-}
+/** Everything after signing in is a chunk of its own: the sign-in page loads only what it shows. */
+const SignedIn = lazy(() => import('./SignedIn').then((m) => ({ default: m.SignedIn })));
 
 export function App() {
   const [locale, setLocaleState] = useState<Locale>(() => storedLocale() ?? browserLocale());
+  /** The strings of the language shown: the last one loaded, until the one chosen arrives. */
+  const [dictionary, setDictionary] = useState<{ locale: Locale; dictionary: Dictionary } | null>(null);
+  const [dictionaryFailed, setDictionaryFailed] = useState(false);
   const [token, setToken] = useState<string | null>(() => tokenStore.get());
   const [notice, setNotice] = useState<string | null>(null);
   /** A language picked on the sign-in page wins over the profile's, and is saved to it. */
   const chosenBeforeSignIn = useRef(false);
 
   useEffect(() => {
-    document.documentElement.lang = locale;
-    document.title = translate(locale, 'app.title');
+    let current = true;
+    setDictionaryFailed(false);
+    loadDictionary(locale).then(
+      (loaded) => current && setDictionary({ locale, dictionary: loaded }),
+      () => current && setDictionaryFailed(true),
+    );
+    return () => {
+      current = false;
+    };
   }, [locale]);
 
   useEffect(() => {
@@ -204,7 +59,16 @@ export function App() {
     setLocaleState(profileLocale);
   }, []);
 
-  const i18n = useMemo(() => makeI18n(locale, setLocale), [locale, setLocale]);
+  const i18n = useMemo(
+    () => (dictionary ? makeI18n(dictionary.locale, dictionary.dictionary, setLocale) : null),
+    [dictionary, setLocale],
+  );
+
+  useEffect(() => {
+    if (!i18n) return;
+    document.documentElement.lang = i18n.locale;
+    document.title = i18n.t('app.title');
+  }, [i18n]);
 
   const signedIn = useCallback((newToken: string) => {
     tokenStore.set(newToken);
@@ -220,11 +84,23 @@ export function App() {
     navigate('/');
   }, []);
 
+  // Before any language is loaded there are no words to show: a failure says so in both.
+  if (!i18n)
+    return dictionaryFailed ? (
+      <div className="boot" role="alert">
+        <p>无法加载界面，请检查网络后刷新。 The console could not load; check the connection and reload.</p>
+      </div>
+    ) : (
+      <div className="boot" aria-busy="true" />
+    );
+
   return (
     <I18nContext.Provider value={i18n}>
       <ToastProvider>
         {token ? (
-          <SignedIn key={token} onSignedOut={signedOut} adoptLocale={adoptLocale} />
+          <Suspense fallback={<div className="boot" aria-busy="true" />}>
+            <SignedIn key={token} onSignedOut={signedOut} adoptLocale={adoptLocale} />
+          </Suspense>
         ) : (
           <SignInPage
             onSignedIn={signedIn}

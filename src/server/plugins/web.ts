@@ -58,7 +58,8 @@ export async function registerConsole(app: FastifyInstance, consoleDir: string |
     index: ['index.html'],
     preCompressed: true,
     cacheControl: false,
-    allowedPath: (pathName) => !pathName.endsWith('.map'),
+    // Dotfiles (the build's .vite/manifest.json) are not globbed; refused here too should that change.
+    allowedPath: (pathName) => !pathName.endsWith('.map') && !pathName.startsWith('/.vite/'),
     setHeaders: (reply, path) => {
       reply.header('cache-control', HASHED_ASSET.test(path) ? IMMUTABLE : REVALIDATE);
     },

@@ -1,0 +1,187 @@
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef } from 'react';
+import { api, type Locale, type Permission } from './api';
+import { DirectoryProvider } from './directory';
+import { useQuery } from './hooks';
+import { useI18n } from './i18n';
+import { matchPath, Redirect, useLocation } from './router';
+import { SessionProvider, usePermissionSet, type Session } from './session';
+import { Layout } from './components/Layout';
+import { Loading } from './components/PageHeader';
+import { ProblemMessage } from './components/ProblemMessage';
+import { UnreadProvider } from './notifications';
+import { ChangePasswordPage } from './pages/ChangePasswordPage';
+import { NotFoundPage, NoAccessPage } from './pages/NotFoundPage';
+
+// Each page is a chunk of its own, fetched when first shown: the sign-in page and the first screen
+// do not carry the seal designer, the flow editor or the audit log (npm run bench console).
+const OverviewPage = lazy(() => import('./pages/OverviewPage').then((m) => ({ default: m.OverviewPage })));
+const CompaniesPage = lazy(() => import('./pages/CompaniesPage').then((m) => ({ default: m.CompaniesPage })));
+const DepartmentsPage = lazy(() => import('./pages/DepartmentsPage').then((m) => ({ default: m.DepartmentsPage })));
+const UsersPage = lazy(() => import('./pages/UsersPage').then((m) => ({ default: m.UsersPage })));
+const UserDetailPage = lazy(() => import('./pages/UserDetailPage').then((m) => ({ default: m.UserDetailPage })));
+const RolesPage = lazy(() => import('./pages/RolesPage').then((m) => ({ default: m.RolesPage })));
+const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
+const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage').then((m) => ({ default: m.ApiKeysPage })));
+const ApplyPage = lazy(() => import('./pages/ApplyPage').then((m) => ({ default: m.ApplyPage })));
+const ApplicationsPage = lazy(() => import('./pages/ApplicationsPage').then((m) => ({ default: m.ApplicationsPage })));
+const ApplicationPage = lazy(() => import('./pages/ApplicationPage').then((m) => ({ default: m.ApplicationPage })));
+const InboxPage = lazy(() => import('./pages/InboxPage').then((m) => ({ default: m.InboxPage })));
+const NotificationsPage = lazy(() =>
+  import('./pages/NotificationsPage').then((m) => ({ default: m.NotificationsPage })),
+);
+const FlowsPage = lazy(() => import('./pages/FlowsPage').then((m) => ({ default: m.FlowsPage })));
+const FlowEditorPage = lazy(() => import('./pages/FlowEditorPage').then((m) => ({ default: m.FlowEditorPage })));
+const SealsPage = lazy(() => import('./pages/SealsPage').then((m) => ({ default: m.SealsPage })));
+const SealPage = lazy(() => import('./pages/SealPage').then((m) => ({ default: m.SealPage })));
+const SealProductionPage = lazy(() =>
+  import('./pages/SealProductionPage').then((m) => ({ default: m.SealProductionPage })),
+);
+const PermissionReportPage = lazy(() =>
+  import('./pages/PermissionReportPage').then((m) => ({ default: m.PermissionReportPage })),
+);
+const VerifyPage = lazy(() => import('./pages/VerifyPage').then((m) => ({ default: m.VerifyPage })));
+const StampFromApplicationPage = lazy(() =>
+  import('./pages/StampPage').then((m) => ({ default: m.StampFromApplicationPage })),
+);
+const StampWithGrantPage = lazy(() => import('./pages/StampPage').then((m) => ({ default: m.StampWithGrantPage })));
+
+interface Route {
+  pattern: string;
+  needs?: Permission;
+  render: (params: Record<string, string>) => React.ReactNode;
+}
+
+const routes: Route[] = [
+  { pattern: '/', render: () => <OverviewPage /> },
+  { pattern: '/apply', render: () => <ApplyPage /> },
+  { pattern: '/applications', render: () => <ApplicationsPage /> },
+  {
+    pattern: '/applications/:applicationId',
+    render: (p) => <ApplicationPage key={p.applicationId} applicationId={p.applicationId ?? ''} />,
+  },
+  {
+    pattern: '/applications/:applicationId/stamp/:sha256',
+    render: (p) => (
+      <StampFromApplicationPage
+        key={`${p.applicationId}/${p.sha256}`}
+        applicationId={p.applicationId ?? ''}
+        sha256={p.sha256 ?? ''}
+      />
+    ),
+  },
+  { pattern: '/stamp', render: () => <StampWithGrantPage /> },
+  { pattern: '/verify', render: () => <VerifyPage /> },
+  { pattern: '/inbox', render: () => <InboxPage /> },
+  { pattern: '/notifications', render: () => <NotificationsPage /> },
+  { pattern: '/seals', needs: 'seals.read', render: () => <SealsPage /> },
+  { pattern: '/seals/new', needs: 'seals.manage', render: () => <SealProductionPage /> },
+  {
+    pattern: '/seals/:sealId',
+    needs: 'seals.read',
+    render: (p) => <SealPage key={p.sealId} sealId={p.sealId ?? ''} />,
+  },
+  { pattern: '/reports/seal-permissions', needs: 'seals.read', render: () => <PermissionReportPage /> },
+  { pattern: '/flows', needs: 'flows.manage', render: () => <FlowsPage /> },
+  { pattern: '/flows/new', needs: 'flows.manage', render: () => <FlowEditorPage key="new" /> },
+  {
+    pattern: '/flows/:flowId',
+    needs: 'flows.manage',
+    render: (p) => <FlowEditorPage key={p.flowId} flowId={p.flowId ?? ''} />,
+  },
+  { pattern: '/companies', needs: 'org.read', render: () => <CompaniesPage /> },
+  { pattern: '/departments', needs: 'org.read', render: () => <DepartmentsPage /> },
+  { pattern: '/users', needs: 'org.read', render: () => <UsersPage /> },
+  {
+    pattern: '/users/:userId',
+    needs: 'org.read',
+    render: (p) => <UserDetailPage key={p.userId} userId={p.userId ?? ''} />,
+  },
+  { pattern: '/roles', needs: 'org.read', render: () => <RolesPage /> },
+  { pattern: '/audit', needs: 'audit.read', render: () => <AuditPage /> },
+  { pattern: '/api-keys', needs: 'api_keys.manage', render: () => <ApiKeysPage /> },
+];
+
+function Routes() {
+  const { path } = useLocation();
+  const permissions = usePermissionSet();
+  if (path === '/sign-in') return <Redirect to="/" />;
+  for (const route of routes) {
+    const params = matchPath(route.pattern, path);
+    if (!params) continue;
+    if (route.needs && !permissions.has(route.needs)) return <NoAccessPage />;
+    // A boundary per route: leaving a page unmounts it at once (its timers, its pending loads) even
+    // while the next page's chunk is still on its way, instead of keeping it alive but hidden.
+    return (
+      <Suspense key={route.pattern} fallback={<Loading />}>
+        {route.render(params)}
+      </Suspense>
+    );
+  }
+  return <NotFoundPage />;
+}
+
+/** The console once a session exists: who I am, then the shell and the page. */
+export function SignedIn({
+  onSignedOut,
+  adoptLocale,
+}: {
+  onSignedOut: () => void;
+  adoptLocale: (locale: Locale) => void;
+}) {
+  const { t } = useI18n();
+  const me = useQuery((signal) => api.me(signal), []);
+  const adopted = useRef(false);
+  const user = me.data?.user;
+
+  useEffect(() => {
+    if (!user || adopted.current) return;
+    adopted.current = true;
+    adoptLocale(user.locale);
+  }, [user, adoptLocale]);
+
+  const signOut = useCallback(async () => {
+    try {
+      await api.signOut();
+    } catch {
+      // The session may already be over; signing out locally is what matters.
+    }
+    onSignedOut();
+  }, [onSignedOut]);
+
+  const session = useMemo<Session | null>(
+    () => (me.data ? { me: me.data, reloadMe: me.reload, signOut } : null),
+    [me.data, me.reload, signOut],
+  );
+
+  if (!session) {
+    return (
+      <div className="boot">
+        {me.error ? (
+          <div className="boot-error">
+            <ProblemMessage error={me.error} />
+            <button type="button" className="button" onClick={me.reload}>
+              {t('common.retry')}
+            </button>
+          </div>
+        ) : (
+          <Loading />
+        )}
+      </div>
+    );
+  }
+  // A password someone else chose (a new group's first administrator): nothing else until it is changed.
+  if (session.me.passwordChangeRequired)
+    return <ChangePasswordPage onChanged={me.reload} onSignOut={() => void signOut()} />;
+  const canReadOrg = session.me.permissions.some((p) => p.permission === 'org.read');
+  return (
+    <SessionProvider value={session}>
+      <DirectoryProvider enabled={canReadOrg}>
+        <UnreadProvider>
+          <Layout>
+            <Routes />
+          </Layout>
+        </UnreadProvider>
+      </DirectoryProvider>
+    </SessionProvider>
+  );
+}
