@@ -1,11 +1,11 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, setUnauthorizedHandler, tokenStore, type Locale } from './api';
-import { forgetDepartments } from './departments';
+import { forgetDepartments } from './features/users/departments';
 import { browserLocale, I18nContext, loadDictionary, makeI18n, storedLocale, storeLocale } from './i18n';
 import type { Dictionary } from './i18n/dictionary';
 import { navigate } from './router';
-import { ToastProvider } from './components/Toast';
-import { SignInPage } from './pages/SignInPage';
+import { ToastProvider } from './ui/Toast';
+import { SignInPage } from './features/auth/SignInPage';
 
 /** Everything after signing in is a chunk of its own: the sign-in page loads only what it shows. */
 const SignedIn = lazy(() => import('./SignedIn').then((m) => ({ default: m.SignedIn })));

@@ -1,49 +1,63 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef } from 'react';
 import { api, type Locale, type Permission } from './api';
-import { DirectoryProvider } from './directory';
+import { DirectoryProvider } from './features/users/directory';
 import { useQuery } from './hooks';
 import { useI18n } from './i18n';
 import { matchPath, Redirect, useLocation } from './router';
 import { SessionProvider, usePermissionSet, type Session } from './session';
-import { Layout } from './components/Layout';
-import { Loading } from './components/PageHeader';
-import { ProblemMessage } from './components/ProblemMessage';
-import { UnreadProvider } from './notifications';
-import { ChangePasswordPage } from './pages/ChangePasswordPage';
-import { NotFoundPage, NoAccessPage } from './pages/NotFoundPage';
+import { Layout } from './ui/Layout';
+import { Loading } from './ui/PageHeader';
+import { ProblemMessage } from './ui/ProblemMessage';
+import { UnreadProvider } from './features/notifications/notifications';
+import { ChangePasswordPage } from './features/auth/ChangePasswordPage';
+import { NotFoundPage, NoAccessPage } from './ui/NotFoundPage';
 
 // Each page is a chunk of its own, fetched when first shown: the sign-in page and the first screen
 // do not carry the seal designer, the flow editor or the audit log (npm run bench console).
-const OverviewPage = lazy(() => import('./pages/OverviewPage').then((m) => ({ default: m.OverviewPage })));
-const CompaniesPage = lazy(() => import('./pages/CompaniesPage').then((m) => ({ default: m.CompaniesPage })));
-const DepartmentsPage = lazy(() => import('./pages/DepartmentsPage').then((m) => ({ default: m.DepartmentsPage })));
-const UsersPage = lazy(() => import('./pages/UsersPage').then((m) => ({ default: m.UsersPage })));
-const UserDetailPage = lazy(() => import('./pages/UserDetailPage').then((m) => ({ default: m.UserDetailPage })));
-const RolesPage = lazy(() => import('./pages/RolesPage').then((m) => ({ default: m.RolesPage })));
-const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
-const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage').then((m) => ({ default: m.ApiKeysPage })));
-const ApplyPage = lazy(() => import('./pages/ApplyPage').then((m) => ({ default: m.ApplyPage })));
-const ApplicationsPage = lazy(() => import('./pages/ApplicationsPage').then((m) => ({ default: m.ApplicationsPage })));
-const ApplicationPage = lazy(() => import('./pages/ApplicationPage').then((m) => ({ default: m.ApplicationPage })));
-const InboxPage = lazy(() => import('./pages/InboxPage').then((m) => ({ default: m.InboxPage })));
-const NotificationsPage = lazy(() =>
-  import('./pages/NotificationsPage').then((m) => ({ default: m.NotificationsPage })),
+const OverviewPage = lazy(() => import('./features/overview/OverviewPage').then((m) => ({ default: m.OverviewPage })));
+const CompaniesPage = lazy(() =>
+  import('./features/companies/CompaniesPage').then((m) => ({ default: m.CompaniesPage })),
 );
-const FlowsPage = lazy(() => import('./pages/FlowsPage').then((m) => ({ default: m.FlowsPage })));
-const FlowEditorPage = lazy(() => import('./pages/FlowEditorPage').then((m) => ({ default: m.FlowEditorPage })));
-const SealsPage = lazy(() => import('./pages/SealsPage').then((m) => ({ default: m.SealsPage })));
-const SealPage = lazy(() => import('./pages/SealPage').then((m) => ({ default: m.SealPage })));
+const DepartmentsPage = lazy(() =>
+  import('./features/users/DepartmentsPage').then((m) => ({ default: m.DepartmentsPage })),
+);
+const UsersPage = lazy(() => import('./features/users/UsersPage').then((m) => ({ default: m.UsersPage })));
+const UserDetailPage = lazy(() =>
+  import('./features/users/UserDetailPage').then((m) => ({ default: m.UserDetailPage })),
+);
+const RolesPage = lazy(() => import('./features/roles/RolesPage').then((m) => ({ default: m.RolesPage })));
+const AuditPage = lazy(() => import('./features/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
+const ApiKeysPage = lazy(() => import('./features/api-keys/ApiKeysPage').then((m) => ({ default: m.ApiKeysPage })));
+const ApplyPage = lazy(() => import('./features/approvals/ApplyPage').then((m) => ({ default: m.ApplyPage })));
+const ApplicationsPage = lazy(() =>
+  import('./features/approvals/ApplicationsPage').then((m) => ({ default: m.ApplicationsPage })),
+);
+const ApplicationPage = lazy(() =>
+  import('./features/approvals/ApplicationPage').then((m) => ({ default: m.ApplicationPage })),
+);
+const InboxPage = lazy(() => import('./features/approvals/InboxPage').then((m) => ({ default: m.InboxPage })));
+const NotificationsPage = lazy(() =>
+  import('./features/notifications/NotificationsPage').then((m) => ({ default: m.NotificationsPage })),
+);
+const FlowsPage = lazy(() => import('./features/approvals/FlowsPage').then((m) => ({ default: m.FlowsPage })));
+const FlowEditorPage = lazy(() =>
+  import('./features/approvals/FlowEditorPage').then((m) => ({ default: m.FlowEditorPage })),
+);
+const SealsPage = lazy(() => import('./features/seals/SealsPage').then((m) => ({ default: m.SealsPage })));
+const SealPage = lazy(() => import('./features/seals/SealPage').then((m) => ({ default: m.SealPage })));
 const SealProductionPage = lazy(() =>
-  import('./pages/SealProductionPage').then((m) => ({ default: m.SealProductionPage })),
+  import('./features/seal-lifecycle/SealProductionPage').then((m) => ({ default: m.SealProductionPage })),
 );
 const PermissionReportPage = lazy(() =>
-  import('./pages/PermissionReportPage').then((m) => ({ default: m.PermissionReportPage })),
+  import('./features/seals/PermissionReportPage').then((m) => ({ default: m.PermissionReportPage })),
 );
-const VerifyPage = lazy(() => import('./pages/VerifyPage').then((m) => ({ default: m.VerifyPage })));
+const VerifyPage = lazy(() => import('./features/signatures/VerifyPage').then((m) => ({ default: m.VerifyPage })));
 const StampFromApplicationPage = lazy(() =>
-  import('./pages/StampPage').then((m) => ({ default: m.StampFromApplicationPage })),
+  import('./features/signatures/StampPage').then((m) => ({ default: m.StampFromApplicationPage })),
 );
-const StampWithGrantPage = lazy(() => import('./pages/StampPage').then((m) => ({ default: m.StampWithGrantPage })));
+const StampWithGrantPage = lazy(() =>
+  import('./features/signatures/StampPage').then((m) => ({ default: m.StampWithGrantPage })),
+);
 
 interface Route {
   pattern: string;

@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useMemo, type ReactNode } from 'react';
 import type { Me, Permission } from './api';
-import { useDirectory } from './directory';
+import { useDirectory } from './features/users/directory';
 
 export interface Session {
   me: Me;
