@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LifecycleAction } from '../../db/schema.js';
 import { actorOf } from '../../server/plugins/auth.js';
 import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
 import { AppError } from '../../server/errors.js';
@@ -56,7 +57,9 @@ const applicationSummary = z.object({
   applicantName: z.string(),
   purpose: z.enum(['seal_use', 'lifecycle', 'sod_change']),
   category: z.string().nullable(),
-  lifecycleAction: z.string().nullable(),
+  lifecycleAction: z
+    .enum(['produce', 'change', 'transfer', 'suspend', 'resume', 'report_loss', 'destroy'] satisfies LifecycleAction[])
+    .nullable(),
   payload: z.record(z.string(), z.unknown()),
   reason: z.string(),
   uses: z.number(),

@@ -16,7 +16,8 @@ export function FlowsPage() {
   const companyId = query.get('company') ?? '';
   const includeArchived = query.get('archived') === '1';
   const flows = useQuery(
-    (signal) => api.flows({ ...(companyId ? { companyId } : {}), includeArchived }, signal),
+    (signal) =>
+      api.flows({ ...(companyId ? { companyId } : {}), includeArchived: includeArchived ? 'true' : 'false' }, signal),
     [companyId, includeArchived],
   );
   const items = flows.data?.items ?? [];

@@ -27,7 +27,7 @@ export function NotificationsPage() {
   const key = String(unreadOnly);
 
   const first = useQuery(
-    (signal) => api.notifications({ ...(unreadOnly ? { unread: true } : {}), limit: PAGE_SIZE }, signal),
+    (signal) => api.notifications({ ...(unreadOnly ? { unread: 'true' as const } : {}), limit: PAGE_SIZE }, signal),
     [unreadOnly],
   );
   const extra = more.key === key ? more : { key, items: [], cursor: null };
@@ -41,7 +41,8 @@ export function NotificationsPage() {
   }, [first.data, refresh]);
 
   const loadMore = useMutation(
-    (cursor: string) => api.notifications({ ...(unreadOnly ? { unread: true } : {}), limit: PAGE_SIZE, cursor }),
+    (cursor: string) =>
+      api.notifications({ ...(unreadOnly ? { unread: 'true' as const } : {}), limit: PAGE_SIZE, cursor }),
     (page) => setMore({ key, items: [...extra.items, ...page.items], cursor: page.nextCursor }),
   );
 
