@@ -62,6 +62,7 @@ describe('company tree', () => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('company_code_taken');
     expect(again.body.detail).toContain('DUP-1');
+    expect(again.body.companyCode).toBe('DUP-1');
   });
 
   it('moves a subtree, and refuses to move a company under itself', async () => {
@@ -160,8 +161,10 @@ describe('departments and users', () => {
     });
     expect(dup.status).toBe(409);
     expect(dup.body.code).toBe('email_taken');
+    // The parameters a client words the problem with in its own language (the console's Chinese).
+    expect(dup.body.email).toBe('new.person@example.test');
     const sameName = await api.post('/api/v1/departments', { companyId: group.hq.id, name: '法务部' });
-    expect(sameName.body.code).toBe('department_name_taken');
+    expect(sameName.body).toMatchObject({ code: 'department_name_taken', name: '法务部' });
   });
 
   it('refuses a department of another company', async () => {

@@ -300,7 +300,7 @@ describe('seal lifecycle through approval', () => {
       { action: 'resume' },
     );
     expect(resume.status).toBe(409);
-    expect(resume.body.code).toBe('seal_not_usable');
+    expect(resume.body).toMatchObject({ code: 'seal_not_usable', sealName: seal.name, sealStatus: 'active' });
     expect(
       (
         await client(world, applicant.token).post(`/api/v1/seals/${seal.id}/lifecycle-applications/preview`, {

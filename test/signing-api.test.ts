@@ -588,6 +588,9 @@ describe('bad input', () => {
       expect(answer.headers['content-type'], what).toContain('application/problem+json');
       expect(answer.body.code, what).toBe(code);
       expect(answer.body.detail.length, what).toBeGreaterThan(10);
+      // The parameters a client words these with in its reader's language.
+      if (code === 'pdf_page_not_found') expect(answer.body.page, what).toBe(9);
+      if (code === 'pdf_keyword_not_found') expect(answer.body.keyword, what).toBe('丙方（盖章）');
     }
     // Refused signatures counted nothing.
     const grant = (await client(world, keeper.token).get(`/api/v1/seals/${seal.id}/grants`)).body.items.find(

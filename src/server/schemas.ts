@@ -1,3 +1,4 @@
+import { errorCodes, problemParams, type ErrorCode } from './errors.js';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -29,11 +30,21 @@ export const problemSchema = z
     type: z.string(),
     title: z.string(),
     status: z.number(),
-    detail: z.string(),
-    code: z.string(),
+    detail: z
+      .string()
+      .describe('what went wrong, in English; clients word it in their own language from `code` and its parameters'),
+    code: z.enum(errorCodes as [ErrorCode, ...ErrorCode[]]),
     requestId: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
+  .catchall(z.unknown())
+  .describe(
+    `An RFC 9457 problem. Some codes carry parameters beside \`detail\` (times in ISO 8601): ${Object.entries(
+      problemParams,
+    )
+      .map(([code, names]) => `${code}: ${names.join(', ')}`)
+      .join('; ')}`,
+  )
   .meta({ id: 'Problem' });
 
 export const okSchema = z.object({ ok: z.literal(true) });

@@ -300,6 +300,7 @@ function pdfKeywordMissing(keyword: string, page?: number): never {
   throw new SigningError(
     'pdf_keyword_not_found',
     `The text ${JSON.stringify(keyword)} does not occur ${page ? `on page ${page}` : 'in the document'}.`,
+    { keyword },
   );
 }
 

@@ -144,6 +144,8 @@ describe.skipIf(!hasChromium && !browserRequired)('console in a browser', () => 
       const chinese = await waitForText(page, 'role-error', (v) => v.includes('职责分离'));
       expect(chinese).toContain('印章管理员');
       expect(chinese).toContain('系统管理员');
+      // In Chinese only: no English sentence of the server's, no role code.
+      expect(chinese).not.toMatch(/separation|duties|system_admin|seal_admin/);
       expect(await text(page, 'nav-users')).toBe('人员');
       await refusal.scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(outputDir, 'console-phone-zh.png') });

@@ -267,8 +267,9 @@ export async function buildSeal(
     type?: 'official' | 'contract' | 'finance' | 'invoice' | 'hr' | 'legal_representative';
     status?: 'pending' | 'active' | 'suspended' | 'lost' | 'destroyed';
   },
-): Promise<{ id: string }> {
+): Promise<{ id: string; name: string }> {
   const { insertSealWithCustodians } = await import('../../src/modules/seals/seal.service.js');
+  const name = options.name ?? `Seal ${unique()}`;
   const id = await world.db.transaction().execute((trx) =>
     insertSealWithCustodians(trx, {
       groupId: options.groupId,
@@ -278,12 +279,12 @@ export async function buildSeal(
       seal: {
         companyId: options.companyId,
         code: options.code ?? `S-${unique()}`,
-        name: options.name ?? `Seal ${unique()}`,
+        name,
         kind: options.kind ?? 'electronic',
         type: options.type ?? 'contract',
         status: options.status ?? 'active',
       },
     }),
   );
-  return { id };
+  return { id, name };
 }

@@ -121,7 +121,7 @@ function assertSealsUsable(seals: Array<{ id: string; name: string; status: stri
     throw new AppError(
       'seal_not_usable',
       `${unusable.name} is ${unusable.status}; an application to use it can no longer be approved.`,
-      { sealId: unusable.id, sealStatus: unusable.status },
+      { sealId: unusable.id, sealName: unusable.name, sealStatus: unusable.status },
     );
 }
 

@@ -53,6 +53,7 @@ async function checkSealsForUse(
       if (decision.reason === 'seal_not_usable')
         throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, {
           sealId,
+          sealName: seal.name,
           sealStatus: seal.status,
         });
       if (decision.reason === 'custodian')
@@ -65,7 +66,7 @@ async function checkSealsForUse(
       throw new AppError(
         'seal_not_granted',
         `You hold no grant to use ${seal.name} for ${draft.category}; ask its seal administrator for one.`,
-        { sealId },
+        { sealId, sealName: seal.name },
       );
     }
     seals.push({

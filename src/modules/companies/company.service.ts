@@ -9,7 +9,9 @@ import * as repo from './company.repository.js';
 import type { CreateCompanyInput, UpdateCompanyInput } from './company.schema.js';
 
 function codeTaken(code: string): AppError {
-  return new AppError('company_code_taken', `Another company of your group already has the code ${code}.`);
+  return new AppError('company_code_taken', `Another company of your group already has the code ${code}.`, {
+    companyCode: code,
+  });
 }
 
 /** A company the caller may read, or company_not_found (also for other groups' and sibling companies). */

@@ -305,6 +305,7 @@ export async function issueSealCertificateNow(
     if (!locked) throw notFound('seal_not_found', seal.id);
     if (locked.status !== 'active')
       throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; no certificate is issued for it.`, {
+        sealName: seal.name,
         sealStatus: locked.status,
       });
     const now = ctx.now();
@@ -386,6 +387,7 @@ export async function ensurePersonCertificate(
       throw new AppError(
         'user_resigned',
         `${person.name} is ${locked?.status ?? 'gone'}; only active people hold a signing certificate.`,
+        { name: person.name },
       );
     const current = await repo.findActiveCertificate(trx, where);
     if (current && isUsable(current, now)) return current.id;
@@ -472,6 +474,7 @@ export async function importSealPkcs12(
     throw new AppError(
       'certificate_expired',
       `The certificate of ${cert.subject} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not now.`,
+      { notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString() },
     );
   }
   if (cert.isCa) throw new AppError('signing_key_invalid', `${cert.subject} is a CA certificate, not a seal's.`);
@@ -486,7 +489,7 @@ export async function importSealPkcs12(
       throw new AppError(
         'seal_not_usable',
         `${seal.name} is ${locked.status}; a certificate cannot be imported for it.`,
-        { sealStatus: locked.status },
+        { sealName: seal.name, sealStatus: locked.status },
       );
     const fields = fieldsOf(contents.certificate);
     const existing = await repo.findCertificateByFingerprint(trx, fields.fingerprint);

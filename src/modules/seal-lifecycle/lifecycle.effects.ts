@@ -63,8 +63,9 @@ export async function applyLifecycleStep(
     const p = q.application.payload as unknown as ProductionPayload;
     if (await repo.isSealCodeTaken(trx, q.groupId, p.code)) {
       throw new AppError(
-        'seal_not_usable',
+        'seal_code_taken',
         `Another seal took the code ${p.code} while this production waited; reject it and apply again with another code.`,
+        { sealCode: p.code },
       );
     }
     // The image is checked again here: the blob must still be a seal image of this group.
@@ -97,7 +98,7 @@ export async function applyLifecycleStep(
     throw new AppError(
       'seal_not_usable',
       `The seal is now ${locked.status}; ${action} no longer applies. Reject the application.`,
-      { sealStatus: locked.status },
+      { sealName: locked.name, sealStatus: locked.status },
     );
   }
   const changes: Record<string, unknown> = {};

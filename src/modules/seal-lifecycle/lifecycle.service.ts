@@ -158,7 +158,7 @@ async function checkStep(ctx: AppContext, actor: Actor, sealId: string, input: O
     throw new AppError(
       'seal_not_usable',
       `${seal.name} is ${seal.status}; ${input.action.replace('_', ' ')} applies only to a seal that is ${move.from.join(' or ')}.`,
-      { sealStatus: seal.status },
+      { sealName: seal.name, sealStatus: seal.status },
     );
   }
   let targetPath = seal.companyPath;

@@ -239,6 +239,7 @@ export async function createGrant(ctx: AppContext, actor: Actor, sealId: string,
     if (!locked) throw notFound('seal_not_found', sealId);
     if (locked.status !== 'active' && locked.status !== 'pending') {
       throw new AppError('seal_not_usable', `The seal is ${locked.status}; it cannot be granted.`, {
+        sealName: locked.name,
         sealStatus: locked.status,
       });
     }

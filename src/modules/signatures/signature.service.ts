@@ -114,7 +114,7 @@ function refuseUse(decision: Extract<UseDecision, { allowed: false }>, seal: { i
       throw new AppError(
         'seal_not_usable',
         `${sealName} is ${decision.sealStatus ?? 'not usable'}; it cannot be used.`,
-        { sealStatus: decision.sealStatus },
+        { sealName, sealStatus: decision.sealStatus ?? 'unknown' },
       );
     case 'custodian':
       throw new AppError('sod_conflict', `You keep ${sealName}; a custodian cannot also use the seal.`, {
@@ -126,6 +126,7 @@ function refuseUse(decision: Extract<UseDecision, { allowed: false }>, seal: { i
       throw new AppError(
         'seal_not_granted',
         `You hold no grant for ${sealName} and this business category now (none, expired, revoked, or its uses are spent); apply to use it.`,
+        { sealName },
       );
   }
 }
@@ -259,6 +260,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
       if (!decision.allowed) refuseUse(decision, seal);
     } else if (seal.status !== 'active') {
       throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, {
+        sealName: seal.name,
         sealStatus: seal.status,
       });
     }
@@ -337,6 +339,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
       if (!locked) throw notFound('seal_not_found', seal.id);
       if (locked.status !== 'active')
         throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, {
+          sealName: seal.name,
           sealStatus: locked.status,
         });
     }
@@ -350,6 +353,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
       throw new AppError(
         'certificate_expired',
         `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`,
+        { notBefore: held.notBefore.toISOString(), notAfter: held.notAfter.toISOString() },
       );
 
     let grantId: string | null = null;
@@ -365,6 +369,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
         throw new AppError(
           'seal_not_granted',
           `The last use of your grant for ${seal.name} was just taken; apply to use it.`,
+          { sealName: seal.name },
         );
       grantId = decision.grant.id;
     }

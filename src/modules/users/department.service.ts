@@ -49,7 +49,9 @@ async function assertHead(ctx: AppContext, actor: Actor, headUserId: string): Pr
 }
 
 function nameTaken(name: string): AppError {
-  return new AppError('department_name_taken', `The company already has a department named ${name}.`);
+  return new AppError('department_name_taken', `The company already has a department named ${name}.`, {
+    name,
+  });
 }
 
 export async function createDepartment(

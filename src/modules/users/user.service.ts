@@ -107,7 +107,7 @@ async function assertDepartmentOf(
 }
 
 function emailTaken(email: string): AppError {
-  return new AppError('email_taken', `Someone already signs in with ${email}.`);
+  return new AppError('email_taken', `Someone already signs in with ${email}.`, { email });
 }
 
 export async function createUser(ctx: AppContext, actor: Actor, input: CreateUserInput) {
@@ -227,6 +227,7 @@ export async function changeUserStatus(
       throw new AppError(
         'user_resigned',
         `${user.name} has resigned; a resigned account cannot be reactivated. Create a new account instead.`,
+        { name: user.name },
       );
     const now = ctx.now();
     await repo.updateUser(trx, userId, { status: input.status, status_changed_at: now });

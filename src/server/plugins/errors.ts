@@ -20,7 +20,9 @@ export interface ProblemBody {
 }
 
 function send(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
+  // The problem's own fields last: a detail cannot replace its code or status.
   const body: ProblemBody = {
+    ...error.details,
     type: `${PROBLEM_TYPE_BASE}${error.code}`,
     title: error.code.replace(/_/g, ' '),
     status: error.status,
@@ -28,7 +30,6 @@ function send(reply: FastifyReply, request: FastifyRequest, error: AppError): Fa
     code: error.code,
     instance: request.url.split('?')[0],
     requestId: String(request.id),
-    ...error.details,
   };
   // RFC 9110 §10.2.3: a client told to wait is told for how long in the header too.
   if (typeof error.details.retryAfterSeconds === 'number')
@@ -38,7 +39,7 @@ function send(reply: FastifyReply, request: FastifyRequest, error: AppError): Fa
 }
 
 /** Maps Fastify's own errors (parsing, limits) onto the catalogue. */
-function fromFastify(error: FastifyError): AppError | null {
+function fromFastify(error: FastifyError, reply: FastifyReply): AppError | null {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -50,7 +51,14 @@ function fromFastify(error: FastifyError): AppError | null {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('validation_failed', 'The Content-Length header does not match the body.');
   }
-  if (error.statusCode === 429) return new AppError('rate_limited', 'Too many requests; wait a minute and try again.');
+  if (error.statusCode === 429) {
+    // The rate limiter has said how long in its Retry-After header (its windows are a minute).
+    const after = Number(reply.getHeader('retry-after'));
+    const retryAfterSeconds = Number.isFinite(after) && after > 0 ? Math.ceil(after) : 60;
+    return new AppError('rate_limited', `Too many requests; try again in ${retryAfterSeconds} seconds.`, {
+      retryAfterSeconds,
+    });
+  }
   if (error instanceof SyntaxError && error.statusCode === 400)
     return new AppError('malformed_json', 'The request body is not valid JSON.');
   return null;
@@ -119,7 +127,7 @@ export function registerErrorHandling(app: FastifyInstance, consoleDir: string |
         new AppError('validation_failed', `The request is not valid: ${summary}`, { errors: problems }),
       );
     }
-    const mapped = fromFastify(error);
+    const mapped = fromFastify(error, reply);
     if (mapped) return send(reply, request, mapped);
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error }, 'response did not match its schema');

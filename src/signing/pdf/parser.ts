@@ -803,6 +803,7 @@ export class PdfDocument {
       pdfError(
         'pdf_page_not_found',
         `page ${number} does not exist; the document has ${pages.length} page${pages.length === 1 ? '' : 's'}`,
+        { page: number },
       );
     return page;
   }

@@ -194,19 +194,17 @@ export const PADES_LEVELS = every<PadesLevel>({ 'B-B': true, 'B-T': true, 'B-LT'
 
 /* ---------- Problems ---------- */
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type FieldProblem = NonNullable<Schemas['Problem']['errors']>[number];
 
-/** An RFC 9457 problem the server answered with. */
+/** The server's problem codes, and two the console makes itself: no answer, or an answer that is not a problem. */
+export type ProblemCode = Schemas['Problem']['code'] | 'network_error' | 'unknown_error';
+
+/** An RFC 9457 problem the server answered with: its code, its English detail and the code's parameters. */
 export interface Problem {
   status: number;
-  code: string;
+  code: ProblemCode;
   detail: string;
   errors?: FieldProblem[];
-  /** sod_conflict names the two roles that clash. */
-  roles?: string[];
   [key: string]: unknown;
 }
 

@@ -6980,17 +6980,99 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter */
     ProblemInput: {
       type: string;
       title: string;
       status: number;
+      /** @description what went wrong, in English; clients word it in their own language from `code` and its parameters */
       detail: string;
-      code: string;
+      /** @enum {string} */
+      code:
+        | 'validation_failed'
+        | 'malformed_json'
+        | 'unsupported_media_type'
+        | 'payload_too_large'
+        | 'unauthenticated'
+        | 'invalid_credentials'
+        | 'invalid_totp'
+        | 'mfa_required'
+        | 'forbidden'
+        | 'self_assignment_forbidden'
+        | 'password_change_required'
+        | 'route_not_found'
+        | 'group_not_found'
+        | 'company_not_found'
+        | 'department_not_found'
+        | 'user_not_found'
+        | 'role_assignment_not_found'
+        | 'session_not_found'
+        | 'api_key_not_found'
+        | 'notification_not_found'
+        | 'blob_not_found'
+        | 'seal_not_found'
+        | 'grant_not_found'
+        | 'seal_not_usable'
+        | 'seal_code_taken'
+        | 'flow_not_found'
+        | 'application_not_found'
+        | 'task_not_found'
+        | 'authorization_not_found'
+        | 'delegation_not_found'
+        | 'certificate_not_found'
+        | 'signature_not_found'
+        | 'audit_event_not_found'
+        | 'audit_checkpoint_not_found'
+        | 'audit_event_not_covered'
+        | 'seal_not_granted'
+        | 'task_not_yours'
+        | 'document_not_authorized'
+        | 'no_flow_configured'
+        | 'flow_conflict'
+        | 'approver_unresolvable'
+        | 'task_already_decided'
+        | 'approver_already_decided'
+        | 'application_changed'
+        | 'application_not_pending'
+        | 'authorization_exhausted'
+        | 'authorization_revoked'
+        | 'seal_not_electronic'
+        | 'sod_conflict'
+        | 'sod_change_pending'
+        | 'email_taken'
+        | 'company_code_taken'
+        | 'department_name_taken'
+        | 'role_already_assigned'
+        | 'company_move_cycle'
+        | 'user_resigned'
+        | 'totp_already_enabled'
+        | 'totp_not_enabled'
+        | 'pdf_malformed'
+        | 'pdf_encrypted'
+        | 'pdf_page_not_found'
+        | 'pdf_keyword_not_found'
+        | 'image_invalid'
+        | 'image_unsafe'
+        | 'signing_key_invalid'
+        | 'key_password_invalid'
+        | 'certificate_expired'
+        | 'certificate_revoked'
+        | 'pdf_too_large'
+        | 'blob_too_large'
+        | 'image_too_large'
+        | 'file_type_mismatch'
+        | 'rate_limited'
+        | 'internal_error'
+        | 'timestamp_unavailable'
+        | 'service_unavailable'
+        | 'signer_unavailable';
       requestId: string;
       errors?: {
         field: string;
         message: string;
       }[];
+    } & {
+      [key: string]: unknown;
     };
     NotificationInput: {
       id: string;
@@ -7538,17 +7620,99 @@ export interface components {
       /** @description the checkpoint as a signed note: origin, tree size, root (base64), "timestamp <ISO 8601>", a blank line, then "— sigil-audit-log <base64(key hint || signature)>" */
       note: string;
     };
+    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter */
     Problem: {
       type: string;
       title: string;
       status: number;
+      /** @description what went wrong, in English; clients word it in their own language from `code` and its parameters */
       detail: string;
-      code: string;
+      /** @enum {string} */
+      code:
+        | 'validation_failed'
+        | 'malformed_json'
+        | 'unsupported_media_type'
+        | 'payload_too_large'
+        | 'unauthenticated'
+        | 'invalid_credentials'
+        | 'invalid_totp'
+        | 'mfa_required'
+        | 'forbidden'
+        | 'self_assignment_forbidden'
+        | 'password_change_required'
+        | 'route_not_found'
+        | 'group_not_found'
+        | 'company_not_found'
+        | 'department_not_found'
+        | 'user_not_found'
+        | 'role_assignment_not_found'
+        | 'session_not_found'
+        | 'api_key_not_found'
+        | 'notification_not_found'
+        | 'blob_not_found'
+        | 'seal_not_found'
+        | 'grant_not_found'
+        | 'seal_not_usable'
+        | 'seal_code_taken'
+        | 'flow_not_found'
+        | 'application_not_found'
+        | 'task_not_found'
+        | 'authorization_not_found'
+        | 'delegation_not_found'
+        | 'certificate_not_found'
+        | 'signature_not_found'
+        | 'audit_event_not_found'
+        | 'audit_checkpoint_not_found'
+        | 'audit_event_not_covered'
+        | 'seal_not_granted'
+        | 'task_not_yours'
+        | 'document_not_authorized'
+        | 'no_flow_configured'
+        | 'flow_conflict'
+        | 'approver_unresolvable'
+        | 'task_already_decided'
+        | 'approver_already_decided'
+        | 'application_changed'
+        | 'application_not_pending'
+        | 'authorization_exhausted'
+        | 'authorization_revoked'
+        | 'seal_not_electronic'
+        | 'sod_conflict'
+        | 'sod_change_pending'
+        | 'email_taken'
+        | 'company_code_taken'
+        | 'department_name_taken'
+        | 'role_already_assigned'
+        | 'company_move_cycle'
+        | 'user_resigned'
+        | 'totp_already_enabled'
+        | 'totp_not_enabled'
+        | 'pdf_malformed'
+        | 'pdf_encrypted'
+        | 'pdf_page_not_found'
+        | 'pdf_keyword_not_found'
+        | 'image_invalid'
+        | 'image_unsafe'
+        | 'signing_key_invalid'
+        | 'key_password_invalid'
+        | 'certificate_expired'
+        | 'certificate_revoked'
+        | 'pdf_too_large'
+        | 'blob_too_large'
+        | 'image_too_large'
+        | 'file_type_mismatch'
+        | 'rate_limited'
+        | 'internal_error'
+        | 'timestamp_unavailable'
+        | 'service_unavailable'
+        | 'signer_unavailable';
       requestId: string;
       errors?: {
         field: string;
         message: string;
       }[];
+    } & {
+      [key: string]: unknown;
     };
     Notification: {
       id: string;

@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { Locale } from '../api';
+import type { Locale, Problem } from '../api';
 import type { Dictionary, MessageKey } from './dictionary';
 
 export type { MessageKey };
@@ -83,6 +83,8 @@ const fieldMessagePatterns: Array<[RegExp, MessageKey, string[]]> = [
 
 export type Vars = Record<string, string | number>;
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 function fill(template: string, vars?: Vars): string {
   if (!vars) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
@@ -94,8 +96,8 @@ export interface I18n {
   t(key: MessageKey, vars?: Vars): string;
   /** A dynamic key (role, status, action…): its translation, or `fallback` when unknown. */
   tx(key: string, fallback: string): string;
-  /** A problem's message in this language. */
-  problemText(code: string, detail: string): string;
+  /** A problem's message in this language, worded from its code and parameters. */
+  problemText(problem: Problem): string;
   /** A server field message in this language. */
   fieldText(message: string): string;
   formatDate(value: string | Date, withTime?: boolean): string;
@@ -103,6 +105,14 @@ export interface I18n {
 
 export function makeI18n(locale: Locale, dictionary: Dictionary, setLocale: (locale: Locale) => void): I18n {
   const { messages, problems } = dictionary;
+  /** A problem's parameter as the reader reads it: a time in their format, a seal's status in their words. */
+  const wordOf = (name: string, value: unknown): string => {
+    if (typeof value === 'string' && ISO_TIME.test(value)) return dateTimeFormat.format(new Date(value));
+    if (name === 'sealStatus' && typeof value === 'string' && `sealStatus.${value}` in messages)
+      return messages[`sealStatus.${value}` as MessageKey];
+    if (Array.isArray(value)) return value.map(String).join(locale === 'zh-CN' ? '、' : ', ');
+    return String(value);
+  };
   const translate = (key: MessageKey, vars?: Vars) => fill(messages[key] ?? key, vars);
   const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
   const dateTimeFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' });
@@ -111,7 +121,18 @@ export function makeI18n(locale: Locale, dictionary: Dictionary, setLocale: (loc
     setLocale,
     t: translate,
     tx: (key, fallback) => (key in messages ? translate(key as MessageKey) : fallback),
-    problemText: (code, detail) => problems[code] ?? detail,
+    problemText: (problem) => {
+      const template = problems[problem.code];
+      if (!template) return problem.detail;
+      let complete = true;
+      const text = template.replace(/\{(\w+)\}/g, (_whole, name: string) => {
+        const value = problem[name];
+        if (value === undefined || value === null) complete = false;
+        return wordOf(name, value);
+      });
+      // A parameter the server did not send (an older server): its own sentence says more than a gap.
+      return complete ? text : problem.detail;
+    },
     fieldText: (message) => {
       const key = fieldMessageKeys[message];
       if (key) return translate(key);

@@ -3,9 +3,9 @@ import { roleName, useI18n } from '../i18n';
 import { Icon } from './Icons';
 
 /**
- * A problem the server answered with, for a person: its `detail` (and, in Chinese,
- * the translated meaning of its code first). A separation-of-duties refusal names the
- * two roles that clash, in the current language.
+ * A problem the server answered with, for a person, in their language: worded from its code and
+ * parameters (in English, the server's own `detail`). A separation-of-duties refusal names the
+ * two roles that clash and the accounts that hold them.
  */
 export function ProblemMessage({ error, testId = 'problem' }: { error: ApiError | null | undefined; testId?: string }) {
   const i18n = useI18n();
@@ -43,19 +43,17 @@ export function ProblemMessage({ error, testId = 'problem' }: { error: ApiError 
               </ul>
             </>
           )}
-          <p className={locale === 'zh-CN' ? 'muted small' : undefined}>{detail}</p>
+          {locale !== 'zh-CN' && <p>{detail}</p>}
         </div>
       </div>
     );
   }
 
-  const text = i18n.problemText(code, detail);
   return (
     <div className="alert alert-error" role="alert" data-testid={testId} data-code={code}>
       <Icon name="alert" size={20} className="alert-icon" />
       <div>
-        <p>{text}</p>
-        {text !== detail && <p className="muted small">{detail}</p>}
+        <p>{i18n.problemText(error.problem)}</p>
       </div>
     </div>
   );
