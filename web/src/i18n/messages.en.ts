@@ -985,6 +985,7 @@ export const en = {
   'verify.revocation.unknown': 'Unknown (no revocation data)',
   'verify.level': 'Level',
   'verify.problems': 'Problems found',
+  'verify.problemsTechnical': 'Technical details ({n}, in English)',
   'verify.impression': 'Impression shown by signature {n}',
   'verify.impressionPage': 'page {page}',
   'verify.archive': 'Platform archive',

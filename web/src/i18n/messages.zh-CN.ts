@@ -965,6 +965,7 @@ const zh: Record<MessageKey, string> = {
   'verify.revocation.unknown': '未知（无吊销数据）',
   'verify.level': '级别',
   'verify.problems': '发现的问题',
+  'verify.problemsTechnical': '技术细节（{n} 条，英文，供专业人员核对）',
   'verify.impression': '签名 {n} 显示的印章',
   'verify.impressionPage': '第 {page} 页',
   'verify.archive': '平台档案',

@@ -284,16 +284,28 @@ function SignatureCard({ signature: s, record }: { signature: SignatureCheck; re
           )}
         </dl>
       </div>
-      {s.problems.length > 0 && (
-        <div className="verify-problems" data-testid="verify-problems">
-          <strong>{t('verify.problems')}</strong>
-          <ul>
-            {s.problems.map((p, i) => (
-              <li key={i}>{p}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      {s.problems.length > 0 &&
+        (i18n.locale === 'en' ? (
+          <div className="verify-problems" data-testid="verify-problems">
+            <strong>{t('verify.problems')}</strong>
+            <ul>
+              {s.problems.map((p, i) => (
+                <li key={i}>{p}</li>
+              ))}
+            </ul>
+          </div>
+        ) : (
+          // The verifier's diagnostics are English sentences: every verdict above is in the
+          // reader's language; the sentences stay folded, marked for a specialist to check.
+          <details className="verify-problems" data-testid="verify-problems">
+            <summary>{t('verify.problemsTechnical', { n: s.problems.length })}</summary>
+            <ul lang="en">
+              {s.problems.map((p, i) => (
+                <li key={i}>{p}</li>
+              ))}
+            </ul>
+          </details>
+        ))}
     </section>
   );
 }
