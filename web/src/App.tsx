@@ -1,6 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, setUnauthorizedHandler, tokenStore, type Locale } from './api';
-import { forgetDepartments } from './features/users/departments';
 import { browserLocale, I18nContext, loadDictionary, makeI18n, storedLocale, storeLocale } from './i18n';
 import type { Dictionary } from './i18n/dictionary';
 import { navigate } from './router';
@@ -78,7 +77,6 @@ export function App() {
 
   const signedOut = useCallback(() => {
     tokenStore.clear();
-    forgetDepartments();
     chosenBeforeSignIn.current = false;
     setToken(null);
     navigate('/');

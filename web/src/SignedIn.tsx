@@ -1,7 +1,8 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useRef } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, type Locale, type Permission } from './api';
 import { DirectoryProvider } from './features/users/directory';
-import { useQuery } from './hooks';
+import { QueryClientProvider } from '@tanstack/react-query';
+import { newQueryClient, useQuery } from './hooks';
 import { useI18n } from './i18n';
 import { matchPath, Redirect, useLocation } from './router';
 import { SessionProvider, usePermissionSet, type Session } from './session';
@@ -134,16 +135,25 @@ function Routes() {
   return <NotFoundPage />;
 }
 
-/** The console once a session exists: who I am, then the shell and the page. */
-export function SignedIn({
-  onSignedOut,
-  adoptLocale,
-}: {
+interface SignedInProps {
   onSignedOut: () => void;
   adoptLocale: (locale: Locale) => void;
-}) {
+}
+
+/** The console for one session, with its own store of server state (dropped when the session ends). */
+export function SignedIn(props: SignedInProps) {
+  const [queryClient] = useState(newQueryClient);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <Session {...props} />
+    </QueryClientProvider>
+  );
+}
+
+/** The console once a session exists: who I am, then the shell and the page. */
+function Session({ onSignedOut, adoptLocale }: SignedInProps) {
   const { t } = useI18n();
-  const me = useQuery((signal) => api.me(signal), []);
+  const me = useQuery(['SignedIn.me'], (signal) => api.me(signal));
   const adopted = useRef(false);
   const user = me.data?.user;
 

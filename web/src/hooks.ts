@@ -1,4 +1,13 @@
-import { useCallback, useEffect, useRef, useState, type DependencyList } from 'react';
+import {
+  isCancelledError,
+  keepPreviousData,
+  QueryClient,
+  QueryClientContext,
+  useQuery as useTanstackQuery,
+  useQueryClient,
+  type QueryKey,
+} from '@tanstack/react-query';
+import { useCallback, useContext, useEffect, useRef, useState } from 'react';
 import { ApiError } from './api';
 
 export interface QueryState<T> {
@@ -18,36 +27,47 @@ function asApiError(error: unknown): ApiError {
   });
 }
 
-/** Loads data when `deps` change; a newer load cancels the older one, so late answers never win. */
-export function useQuery<T>(load: (signal: AbortSignal) => Promise<T>, deps: DependencyList): QueryState<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [version, setVersion] = useState(0);
-  const loadRef = useRef(load);
-  loadRef.current = load;
+/**
+ * Server state through TanStack Query: `key` names what is asked (the page and its part, then every
+ * value the answer depends on), `load` asks the server. Answers are kept per key for the session
+ * (SignedIn's QueryClient), a newer key keeps showing the previous answer until its own arrives,
+ * and a superseded request is cancelled through `signal`, so late answers never win.
+ */
+export function useQuery<T>(key: QueryKey, load: (signal: AbortSignal) => Promise<T>): QueryState<T> {
+  const client = useQueryClient();
+  const query = useTanstackQuery<T, ApiError>({
+    queryKey: key,
+    queryFn: ({ signal }) => load(signal).catch((failure: unknown) => Promise.reject(asApiError(failure))),
+    placeholderData: keepPreviousData,
+  });
+  const { refetch } = query;
+  const reload = useCallback(() => void refetch(), [refetch]);
+  const hash = JSON.stringify(key);
+  const setData = useCallback(
+    (update: T | ((previous: T | undefined) => T)) => client.setQueryData<T>(JSON.parse(hash) as QueryKey, update),
+    [client, hash],
+  );
+  // A request cancelled because a newer one replaced it is no problem to show; anything else is an ApiError.
+  const failure = query.error;
+  const error = failure && !isCancelledError(failure) ? asApiError(failure) : null;
+  return { data: query.data, error, loading: query.isFetching, reload, setData };
+}
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    setError(null);
-    loadRef.current(controller.signal).then(
-      (value) => {
-        if (controller.signal.aborted) return;
-        setData(value);
-        setLoading(false);
+/**
+ * The session's store of server state: nothing kept is shared with the next person to sign in on
+ * this browser (one client per session). A request is tried again only when the server could not be
+ * reached; a problem it answered with is shown at once.
+ */
+export function newQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        retry: (failures, error) => error instanceof ApiError && error.status === 0 && failures < 2,
+        refetchOnWindowFocus: false,
       },
-      (failure: unknown) => {
-        if (controller.signal.aborted) return;
-        setError(asApiError(failure));
-        setLoading(false);
-      },
-    );
-    return () => controller.abort();
-  }, [...deps, version]);
-
-  const reload = useCallback(() => setVersion((v) => v + 1), []);
-  return { data, error, loading, reload, setData };
+      mutations: { retry: false },
+    },
+  });
 }
 
 export interface MutationState<A extends unknown[], R> {
@@ -57,11 +77,27 @@ export interface MutationState<A extends unknown[], R> {
   reset(): void;
 }
 
-/** Runs a change against the API, keeping its busy flag and the problem it answered with. */
+/**
+ * After a change, nothing kept may be shown as if it were current: answers of pages not on screen
+ * are dropped (the next visit asks again, rather than showing the old count first), and those on
+ * screen are asked again. Changes are rare beside reads; correctness beats a warm cache here.
+ */
+function afterChange(client: QueryClient | undefined): void {
+  if (!client) return;
+  client.removeQueries({ type: 'inactive' });
+  void client.invalidateQueries({ type: 'active' });
+}
+
+/**
+ * Runs a change against the API, keeping its busy flag and the problem it answered with; once it
+ * succeeds, the session's kept answers are renewed (`afterChange`). Outside a session (signing in)
+ * there is nothing kept.
+ */
 export function useMutation<A extends unknown[], R>(
   action: (...args: A) => Promise<R>,
   onSuccess?: (result: R) => void,
 ): MutationState<A, R> {
+  const client = useContext(QueryClientContext);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const actionRef = useRef(action);
@@ -69,20 +105,24 @@ export function useMutation<A extends unknown[], R>(
   const successRef = useRef(onSuccess);
   successRef.current = onSuccess;
 
-  const run = useCallback(async (...args: A): Promise<R | undefined> => {
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await actionRef.current(...args);
-      successRef.current?.(result);
-      return result;
-    } catch (failure) {
-      setError(asApiError(failure));
-      return undefined;
-    } finally {
-      setBusy(false);
-    }
-  }, []);
+  const run = useCallback(
+    async (...args: A): Promise<R | undefined> => {
+      setBusy(true);
+      setError(null);
+      try {
+        const result = await actionRef.current(...args);
+        afterChange(client);
+        successRef.current?.(result);
+        return result;
+      } catch (failure) {
+        setError(asApiError(failure));
+        return undefined;
+      } finally {
+        setBusy(false);
+      }
+    },
+    [client],
+  );
   const reset = useCallback(() => setError(null), []);
   return { run, busy, error, reset };
 }

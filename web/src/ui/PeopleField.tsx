@@ -14,9 +14,8 @@ import { PersonPicker } from './PersonPicker';
 export function useSealAdminsOver(companyId: string | null | undefined): Person[] {
   const canRead = usePermissionSet().has('org.read');
   const directory = useDirectory();
-  const holders = useQuery(
-    (signal) => (canRead ? api.roleAssignments({ role: 'seal_admin' }, signal) : Promise.resolve(null)),
-    [canRead],
+  const holders = useQuery(['PeopleField.holders', canRead], (signal) =>
+    canRead ? api.roleAssignments({ role: 'seal_admin' }, signal) : Promise.resolve(null),
   );
   return useMemo(() => {
     if (!companyId) return [];

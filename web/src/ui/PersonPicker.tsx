@@ -42,16 +42,14 @@ export function PersonPicker({
     return () => clearTimeout(timer);
   }, [text]);
 
-  const results = useQuery(
-    (signal) =>
-      canSearch && q
-        ? search
-          ? search(q, signal)
-          : api
-              .users({ q, status: 'active', limit: 20 }, signal)
-              .then((page) => page.items.map((u) => ({ id: u.id, name: u.name, detail: u.email })))
-        : Promise.resolve(null),
-    [canSearch, q],
+  const results = useQuery(['PersonPicker.results', canSearch, q], (signal) =>
+    canSearch && q
+      ? search
+        ? search(q, signal)
+        : api
+            .users({ q, status: 'active', limit: 20 }, signal)
+            .then((page) => page.items.map((u) => ({ id: u.id, name: u.name, detail: u.email })))
+      : Promise.resolve(null),
   );
   const excluded = new Set(exclude);
   const knownChoices = known.filter(

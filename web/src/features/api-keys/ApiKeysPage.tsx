@@ -17,7 +17,7 @@ export function ApiKeysPage() {
   const { t } = i18n;
   const directory = useDirectory();
   const notify = useToast();
-  const keys = useQuery((signal) => api.apiKeys(signal), []);
+  const keys = useQuery(['ApiKeysPage.keys'], (signal) => api.apiKeys(signal));
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ name: string; secret: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);

@@ -26,7 +26,9 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
   const { t, tx } = i18n;
   const { me } = useSession();
   const notify = useToast();
-  const detail = useQuery((signal) => api.application(applicationId, signal), [applicationId]);
+  const detail = useQuery(['ApplicationPage.detail', applicationId], (signal) =>
+    api.application(applicationId, signal),
+  );
   const [withdrawing, setWithdrawing] = useState(false);
   /** Set when a decision lost a race: someone else decided first. */
   const [overtaken, setOvertaken] = useState<string | null>(null);
@@ -602,7 +604,9 @@ function TransferDialog({
   const [to, setTo] = useState<Person | null>(null);
   const [comment, setComment] = useState('');
   const [attempted, setAttempted] = useState(false);
-  const candidates = useQuery((signal) => api.transferCandidates(task.id, { limit: 50 }, signal), [task.id]);
+  const candidates = useQuery(['ApplicationPage.candidates', task.id], (signal) =>
+    api.transferCandidates(task.id, { limit: 50 }, signal),
+  );
   const asPeople = (items: Array<Person & { companyName: string }>) =>
     items.map((p) => ({ id: p.id, name: p.name, detail: p.companyName }));
   const known: Person[] = asPeople(candidates.data?.items ?? []);
@@ -703,7 +707,7 @@ function saveBlob(blob: Blob, name: string) {
 function SignedCopy({ sha256 }: { sha256: string }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const copies = useQuery((signal) => api.signatures(sha256, signal), [sha256]);
+  const copies = useQuery(['ApplicationPage.copies', sha256], (signal) => api.signatures(sha256, signal));
   const [failed, setFailed] = useState(false);
   const latest = latestCopy(copies.data?.items ?? []);
   if (!latest) return null;

@@ -13,7 +13,9 @@ export function ApplicationsPage() {
   const { query } = useLocation();
   const raw = query.get('status') ?? '';
   const status = (APPLICATION_STATUSES as readonly string[]).includes(raw) ? (raw as ApplicationStatus) : undefined;
-  const list = useQuery((signal) => api.applications({ status, limit: 200 }, signal), [status]);
+  const list = useQuery(['ApplicationsPage.list', status], (signal) =>
+    api.applications({ status, limit: 200 }, signal),
+  );
   const items = list.data?.items ?? [];
 
   return (

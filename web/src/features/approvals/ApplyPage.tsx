@@ -68,10 +68,9 @@ export function ApplyPage() {
   const idempotencyKey = useRef(newIdempotencyKey());
 
   // Every seal I may use (for the custom categories my grants name), then those for the chosen category.
-  const allSeals = useQuery((signal) => api.mySeals({}, signal), []);
-  const seals = useQuery(
-    (signal) => (category ? api.mySeals({ category }, signal) : Promise.resolve(null)),
-    [category],
+  const allSeals = useQuery(['ApplyPage.allSeals'], (signal) => api.mySeals({}, signal));
+  const seals = useQuery(['ApplyPage.seals', category], (signal) =>
+    category ? api.mySeals({ category }, signal) : Promise.resolve(null),
   );
   const available = useMemo(() => seals.data?.items ?? [], [seals.data]);
 
@@ -112,24 +111,21 @@ export function ApplyPage() {
     const timer = setTimeout(() => setSettledKey(previewKey), 300);
     return () => clearTimeout(timer);
   }, [previewKey]);
-  const preview = useQuery(
-    (signal) => {
-      if (!settledKey) return Promise.resolve(null);
-      const [c, ids, n] = JSON.parse(settledKey) as [string, string[], number];
-      // The reason does not change who approves; a placeholder lets the preview come before it is typed.
-      return api.previewApplication(
-        {
-          sealIds: ids,
-          category: c,
-          reason: reason.trim() || '-',
-          uses: n,
-          photosPerUse: 0,
-        },
-        signal,
-      );
-    },
-    [settledKey],
-  );
+  const preview = useQuery(['ApplyPage.preview', settledKey], (signal) => {
+    if (!settledKey) return Promise.resolve(null);
+    const [c, ids, n] = JSON.parse(settledKey) as [string, string[], number];
+    // The reason does not change who approves; a placeholder lets the preview come before it is typed.
+    return api.previewApplication(
+      {
+        sealIds: ids,
+        category: c,
+        reason: reason.trim() || '-',
+        uses: n,
+        photosPerUse: 0,
+      },
+      signal,
+    );
+  });
   const previewCurrent = settledKey === previewKey && Boolean(previewKey);
 
   const submit = useMutation(

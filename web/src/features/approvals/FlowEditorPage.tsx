@@ -149,7 +149,9 @@ function useUserNames(ids: string[], enabled: boolean): Map<string, string> {
 
 /** Create a flow (/flows/new) or change one (/flows/:id): every save of a flow makes a new version. */
 export function FlowEditorPage({ flowId }: { flowId?: string }) {
-  const existing = useQuery((signal) => (flowId ? api.flow(flowId, signal) : Promise.resolve(null)), [flowId]);
+  const existing = useQuery(['FlowEditorPage.existing', flowId], (signal) =>
+    flowId ? api.flow(flowId, signal) : Promise.resolve(null),
+  );
   if (flowId && !existing.data) {
     return (
       <>
@@ -215,13 +217,11 @@ function FlowForm({ flow, onSaved }: { flow: Flow | null; onSaved: (flow: Flow) 
   );
   const canReadPeople = usePermissionSet().has('org.read');
   const names = useUserNames(userIds, canReadPeople);
-  const seals = useQuery(
-    (signal) => (!flow && companyId ? api.seals({ under: companyId, limit: 500 }, signal) : Promise.resolve(null)),
-    [flow, companyId],
+  const seals = useQuery(['FlowEditorPage.seals', flow, companyId], (signal) =>
+    !flow && companyId ? api.seals({ under: companyId, limit: 500 }, signal) : Promise.resolve(null),
   );
-  const boundSeal = useQuery(
-    (signal) => (flow?.sealId ? api.sealCard(flow.sealId, signal).then((c) => c.seal) : Promise.resolve(null)),
-    [flow?.sealId],
+  const boundSeal = useQuery(['FlowEditorPage.boundSeal', flow?.sealId], (signal) =>
+    flow?.sealId ? api.sealCard(flow.sealId, signal).then((c) => c.seal) : Promise.resolve(null),
   );
 
   const category = categoryChoice === CUSTOM ? `custom:${customName.trim()}` : categoryChoice;

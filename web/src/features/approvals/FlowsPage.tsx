@@ -15,14 +15,14 @@ export function FlowsPage() {
   const { query } = useLocation();
   const companyId = query.get('company') ?? '';
   const includeArchived = query.get('archived') === '1';
-  const flows = useQuery(
-    (signal) =>
-      api.flows({ ...(companyId ? { companyId } : {}), includeArchived: includeArchived ? 'true' : 'false' }, signal),
-    [companyId, includeArchived],
+  const flows = useQuery(['FlowsPage.flows', companyId, includeArchived], (signal) =>
+    api.flows({ ...(companyId ? { companyId } : {}), includeArchived: includeArchived ? 'true' : 'false' }, signal),
   );
   const items = flows.data?.items ?? [];
   const bound = items.some((f) => f.sealId);
-  const seals = useQuery((signal) => (bound ? api.seals({ limit: 500 }, signal) : Promise.resolve(null)), [bound]);
+  const seals = useQuery(['FlowsPage.seals', bound], (signal) =>
+    bound ? api.seals({ limit: 500 }, signal) : Promise.resolve(null),
+  );
   const sealName = (id: string) => seals.data?.items.find((s) => s.id === id)?.name ?? '…';
   const setFilter = (patch: Record<string, string | undefined>) =>
     navigate(href('/flows', { company: companyId, archived: includeArchived ? '1' : undefined, ...patch }), {

@@ -19,9 +19,8 @@ export function InboxPage() {
   const { t } = i18n;
   const { query } = useLocation();
   const done = query.get('tab') === 'done';
-  const tasks = useQuery(
-    (signal) => api.tasks(done ? { limit: 200 } : { status: 'pending', limit: 200 }, signal),
-    [done],
+  const tasks = useQuery(['InboxPage.tasks', done], (signal) =>
+    api.tasks(done ? { limit: 200 } : { status: 'pending', limit: 200 }, signal),
   );
   const items = (tasks.data?.items ?? []).filter((task) =>
     done ? task.status !== 'pending' : task.status === 'pending',
@@ -120,7 +119,7 @@ function DelegationSection() {
   const { me } = useSession();
   const permissions = usePermissionSet();
   const notify = useToast();
-  const list = useQuery((signal) => api.delegations(signal), []);
+  const list = useQuery(['InboxPage.list'], (signal) => api.delegations(signal));
   const [ending, setEnding] = useState<Delegation | null>(null);
   const [delegate, setDelegate] = useState<Person | null>(null);
   const [startsAt, setStartsAt] = useState(() => toLocalInput(new Date()));

@@ -69,8 +69,10 @@ export interface PlanPreviewState {
 /**
  * Who would approve, asked a moment after the fields that decide it last changed: `key`
  * encodes those fields (empty while they do not say enough) and `load` asks the server.
+ * `what` names what is asked about (the kind of application and its seal), as the answers are kept by it and `key`.
  */
 export function usePlanPreview(
+  what: string,
   key: string,
   load: (key: string, signal: AbortSignal) => Promise<Plan>,
 ): PlanPreviewState {
@@ -80,7 +82,9 @@ export function usePlanPreview(
     const timer = setTimeout(() => setSettled(key), 300);
     return () => clearTimeout(timer);
   }, [key]);
-  const query = useQuery((signal) => (settled ? load(settled, signal) : Promise.resolve(null)), [settled]);
+  const query = useQuery(['PlanView.plan', what, settled], (signal) =>
+    settled ? load(settled, signal) : Promise.resolve(null),
+  );
   return {
     wanted: Boolean(key),
     current: settled === key && Boolean(key),

@@ -38,9 +38,8 @@ export function CompaniesPage() {
     return () => clearTimeout(timer);
   }, [search]);
 
-  const results = useQuery(
-    (signal) => (debounced ? api.companies({ q: debounced, limit: 50 }, signal) : Promise.resolve(null)),
-    [debounced],
+  const results = useQuery(['CompaniesPage.results', debounced], (signal) =>
+    debounced ? api.companies({ q: debounced, limit: 50 }, signal) : Promise.resolve(null),
   );
 
   const select = (id: string, options: { reveal?: boolean } = {}) => {

@@ -26,9 +26,8 @@ export function NotificationsPage() {
   });
   const key = String(unreadOnly);
 
-  const first = useQuery(
-    (signal) => api.notifications({ ...(unreadOnly ? { unread: 'true' as const } : {}), limit: PAGE_SIZE }, signal),
-    [unreadOnly],
+  const first = useQuery(['NotificationsPage.first', unreadOnly], (signal) =>
+    api.notifications({ ...(unreadOnly ? { unread: 'true' as const } : {}), limit: PAGE_SIZE }, signal),
   );
   const extra = more.key === key ? more : { key, items: [], cursor: null };
   const items = [...(first.data?.items ?? []), ...extra.items];

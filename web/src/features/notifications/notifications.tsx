@@ -1,13 +1,15 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, useCallback, useContext, useEffect, useMemo, type ReactNode } from 'react';
 import { api } from '../../api';
 import { useLocation } from '../../router';
 
 /**
- * The unread-notification count the header bell shows: asked for when the console
- * opens, on every navigation, every POLL_MS while the tab is visible, when the tab comes
- * back, and whenever a page changes what is read (`refresh`).
+ * The unread-notification count the header bell shows: asked for when the console opens, on every
+ * navigation, every POLL_MS while the tab is visible, when the tab comes back, and whenever a page
+ * changes what is read (`refresh`).
  */
 const POLL_MS = 30_000;
+const UNREAD = ['notifications', 'unread-count'] as const;
 
 interface Unread {
   count: number;
@@ -21,32 +23,17 @@ export function useUnread(): Unread {
 }
 
 export function UnreadProvider({ children }: { children: ReactNode }) {
-  const [count, setCount] = useState(0);
-  const [version, setVersion] = useState(0);
-  const refresh = useCallback(() => setVersion((v) => v + 1), []);
+  const client = useQueryClient();
   const { path } = useLocation();
-
-  useEffect(() => {
-    const controller = new AbortController();
-    api.unreadCount(controller.signal).then(
-      (r) => setCount(r.count),
-      () => undefined,
-    );
-    return () => controller.abort();
-  }, [version, path]);
-
-  useEffect(() => {
-    const tick = () => {
-      if (document.visibilityState === 'visible') refresh();
-    };
-    const timer = setInterval(tick, POLL_MS);
-    document.addEventListener('visibilitychange', tick);
-    return () => {
-      clearInterval(timer);
-      document.removeEventListener('visibilitychange', tick);
-    };
-  }, [refresh]);
-
+  const unread = useQuery({
+    queryKey: UNREAD,
+    queryFn: ({ signal }) => api.unreadCount(signal),
+    refetchInterval: POLL_MS,
+    refetchOnWindowFocus: true,
+  });
+  const refresh = useCallback(() => void client.invalidateQueries({ queryKey: UNREAD }), [client]);
+  useEffect(refresh, [path, refresh]);
+  const count = unread.data?.count ?? 0;
   const value = useMemo(() => ({ count, refresh }), [count, refresh]);
   return <UnreadContext.Provider value={value}>{children}</UnreadContext.Provider>;
 }

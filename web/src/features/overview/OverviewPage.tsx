@@ -15,8 +15,10 @@ export function OverviewPage() {
   const permissions = usePermissionSet();
   const shortcuts = useVisibleNav().filter((item) => item.to !== '/');
   const adminRoles = me.roles.filter((r) => r.role !== 'employee');
-  const waiting = useQuery((signal) => api.tasks({ status: 'pending', limit: 200 }, signal), []);
-  const pending = useQuery((signal) => api.applications({ status: 'pending', limit: 200 }, signal), []);
+  const waiting = useQuery(['OverviewPage.waiting'], (signal) => api.tasks({ status: 'pending', limit: 200 }, signal));
+  const pending = useQuery(['OverviewPage.pending'], (signal) =>
+    api.applications({ status: 'pending', limit: 200 }, signal),
+  );
   const count = (n: number | undefined) => (n === undefined ? '…' : n >= 200 ? '200+' : String(n));
 
   return (

@@ -58,9 +58,8 @@ function Assignments({ role, companyId }: { role: Role | undefined; companyId: s
   const can = useCan();
   const notify = useToast();
   const [revoking, setRevoking] = useState<RoleAssignment | null>(null);
-  const list = useQuery(
-    (signal) => api.roleAssignments({ role, companyId: companyId || undefined }, signal),
-    [role, companyId],
+  const list = useQuery(['RolesPage.list', role, companyId], (signal) =>
+    api.roleAssignments({ role, companyId: companyId || undefined }, signal),
   );
   const items = list.data?.items ?? [];
   const revoke = useMutation(

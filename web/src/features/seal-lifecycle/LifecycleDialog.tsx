@@ -116,7 +116,7 @@ function LifecycleDialog({ seal, step, onClose }: { seal: Seal; step: LifecycleS
     problems.transfer = t('lifecycle.transferWhere');
 
   // The approvers do not depend on what the form says, only on the seal and who asks.
-  const preview = usePlanPreview(step, (action, signal) =>
+  const preview = usePlanPreview(`lifecycle:${seal.id}`, step, (action, signal) =>
     api.previewLifecycleStep(seal.id, { action: action as LifecycleStep }, signal),
   );
 

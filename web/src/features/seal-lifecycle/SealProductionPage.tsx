@@ -104,7 +104,7 @@ export function SealProductionPage() {
   // Who approves follows the company and the custodians (they stand for the seal's custodians), shown before sending.
   const previewKey =
     companyId && custodians.length > 0 ? JSON.stringify([companyId, custodians.map((c) => c.id).sort()]) : '';
-  const preview = usePlanPreview(previewKey, (key, signal) => {
+  const preview = usePlanPreview('production', previewKey, (key, signal) => {
     const [company, custodianIds] = JSON.parse(key) as [string, string[]];
     return api.previewProduction({ companyId: company, custodianIds }, signal);
   });

@@ -98,9 +98,8 @@ export function PermissionReportPage() {
           ? { userId, ...(flag ? { flag } : {}) }
           : null;
   const key = JSON.stringify(reportQuery);
-  const report = useQuery(
-    (signal) => (reportQuery ? api.permissionReport(reportQuery, signal) : Promise.resolve(null)),
-    [key],
+  const report = useQuery(['PermissionReportPage.report', key], (signal) =>
+    reportQuery ? api.permissionReport(reportQuery, signal) : Promise.resolve(null),
   );
   const rows = report.data?.rows ?? [];
 

@@ -23,7 +23,9 @@ export function SealCertificate({
   const i18n = useI18n();
   const { t } = i18n;
   const notify = useToast();
-  const certificate = useQuery((signal) => api.sealCertificate(seal.id, signal), [seal.id]);
+  const certificate = useQuery(['SealCertificate.certificate', seal.id], (signal) =>
+    api.sealCertificate(seal.id, signal),
+  );
   const issue = useMutation(
     () => api.issueSealCertificate(seal.id),
     (issued) => {

@@ -142,9 +142,8 @@ function DesignForm({ value, set }: { value: SealDesign; set: (patch: Partial<Se
     const timer = setTimeout(() => setSettled(key), PREVIEW_DELAY_MS);
     return () => clearTimeout(timer);
   }, [key]);
-  const preview = useQuery(
-    (signal) => (settled ? api.previewSealImage(JSON.parse(settled) as SealImageSpec, signal) : Promise.resolve(null)),
-    [settled],
+  const preview = useQuery(['SealDesigner.preview', settled], (signal) =>
+    settled ? api.previewSealImage(JSON.parse(settled) as SealImageSpec, signal) : Promise.resolve(null),
   );
   const url = useObjectUrl(drawable ? preview.data : null);
   const current = settled === key && !preview.loading;

@@ -72,7 +72,7 @@ export function SealImage({
   testId?: string;
 }) {
   const { t } = useI18n();
-  const image = useQuery((signal) => api.sealImage(sha256, signal), [sha256]);
+  const image = useQuery(['SealImage.image', sha256], (signal) => api.sealImage(sha256, signal));
   const url = useObjectUrl(image.data);
   return (
     <SealImageFrame

@@ -22,7 +22,7 @@ export function SealPage({ sealId }: { sealId: string }) {
   const i18n = useI18n();
   const { t } = i18n;
   const can = useCan();
-  const card = useQuery((signal) => api.sealCard(sealId, signal), [sealId]);
+  const card = useQuery(['SealPage.card', sealId], (signal) => api.sealCard(sealId, signal));
   const back = (
     <Link to="/seals" className="back-link">
       <Icon name="chevron" size={14} className="flip" />

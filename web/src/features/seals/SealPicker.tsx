@@ -28,7 +28,9 @@ export function SealPicker({
     const timer = setTimeout(() => setQ(text.trim()), 250);
     return () => clearTimeout(timer);
   }, [text]);
-  const found = useQuery((signal) => (q ? api.seals({ q, limit: 10 }, signal) : Promise.resolve(null)), [q]);
+  const found = useQuery(['SealPicker.found', q], (signal) =>
+    q ? api.seals({ q, limit: 10 }, signal) : Promise.resolve(null),
+  );
   const items = found.data?.items ?? [];
 
   return (

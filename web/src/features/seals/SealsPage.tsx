@@ -52,13 +52,11 @@ export function SealsPage() {
   const filterKey = [companyId, kind, type, status, q].join('|');
   const cursors = paging.key === filterKey ? paging.cursors : [undefined];
   const cursor = cursors[cursors.length - 1];
-  const page = useQuery(
-    (signal) =>
-      api.seals(
-        { ...(companyId ? { under: companyId } : {}), kind, type, status, q: q || undefined, limit: PAGE_SIZE, cursor },
-        signal,
-      ),
-    [filterKey, cursor],
+  const page = useQuery(['SealsPage.page', filterKey, cursor], (signal) =>
+    api.seals(
+      { ...(companyId ? { under: companyId } : {}), kind, type, status, q: q || undefined, limit: PAGE_SIZE, cursor },
+      signal,
+    ),
   );
   const items = page.data?.items ?? [];
 

@@ -132,9 +132,9 @@ export function StampFromApplicationPage({ applicationId, sha256 }: { applicatio
   const { t } = i18n;
   const { me } = useSession();
   const notify = useToast();
-  const detail = useQuery((signal) => api.application(applicationId, signal), [applicationId]);
-  const copies = useQuery((signal) => api.signatures(sha256, signal), [sha256]);
-  const pages = useQuery((signal) => api.documentPages(sha256, signal), [sha256]);
+  const detail = useQuery(['StampPage.detail', applicationId], (signal) => api.application(applicationId, signal));
+  const copies = useQuery(['StampPage.copies', sha256], (signal) => api.signatures(sha256, signal));
+  const pages = useQuery(['StampPage.pages', sha256], (signal) => api.documentPages(sha256, signal));
   const [chosen, setChosen] = useState('');
   const [onto, setOnto] = useState<Onto>('signed');
   const [result, setResult] = useState<SignatureRecord | null>(null);
@@ -305,7 +305,7 @@ export function StampWithGrantPage() {
   const i18n = useI18n();
   const { t } = i18n;
   const notify = useToast();
-  const seals = useQuery((signal) => api.mySeals({}, signal), []);
+  const seals = useQuery(['StampPage.seals'], (signal) => api.mySeals({}, signal));
   const electronic = useMemo(() => (seals.data?.items ?? []).filter((s) => s.kind === 'electronic'), [seals.data]);
   const [sealId, setSealId] = useState('');
   const [category, setCategory] = useState('');
@@ -315,9 +315,8 @@ export function StampWithGrantPage() {
   const [chain, setChain] = useState<SignatureRecord[]>([]);
   const [onto, setOnto] = useState<Onto>('signed');
   const [result, setResult] = useState<SignatureRecord | null>(null);
-  const pages = useQuery(
-    (signal) => (document ? api.documentPages(document.sha256, signal) : Promise.resolve(undefined)),
-    [document?.sha256],
+  const pages = useQuery(['StampPage.pages', document?.sha256], (signal) =>
+    document ? api.documentPages(document.sha256, signal) : Promise.resolve(undefined),
   );
   const seal = electronic.find((s) => s.id === sealId) ?? (electronic.length === 1 ? electronic[0] : undefined);
   const categories = seal?.grant.categories ?? [];

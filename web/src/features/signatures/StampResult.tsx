@@ -28,8 +28,10 @@ export function StampResult({
 }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const file = useQuery((signal) => api.signedDocument(signature.id, signal), [signature.id]);
-  const report = useQuery(() => (file.data ? api.verifyPdf(file.data) : Promise.resolve(null)), [file.data]);
+  const file = useQuery(['StampResult.file', signature.id], (signal) => api.signedDocument(signature.id, signal));
+  const report = useQuery(['StampResult.report', file.data], () =>
+    file.data ? api.verifyPdf(file.data) : Promise.resolve(null),
+  );
   const url = useObjectUrl(file.data);
   const name = signedFileName(i18n, signature.documentName);
   return (

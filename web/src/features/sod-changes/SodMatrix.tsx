@@ -22,7 +22,7 @@ export function SodMatrix({ editable }: { editable: boolean }) {
   const i18n = useI18n();
   const { t } = i18n;
   const notify = useToast();
-  const sod = useQuery((signal) => api.sod(signal), []);
+  const sod = useQuery(['SodMatrix.sod'], (signal) => api.sod(signal));
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<Set<string>>(new Set());
   const [reason, setReason] = useState('');

@@ -21,7 +21,9 @@ export function DepartmentDialog({
   const { t } = useI18n();
   const [name, setName] = useState(department?.name ?? '');
   const [headUserId, setHeadUserId] = useState(department?.headUserId ?? '');
-  const people = useQuery((signal) => api.users({ companyId, status: 'active', limit: 500 }, signal), [companyId]);
+  const people = useQuery(['DepartmentDialog.people', companyId], (signal) =>
+    api.users({ companyId, status: 'active', limit: 500 }, signal),
+  );
   const save = useMutation(
     () =>
       department

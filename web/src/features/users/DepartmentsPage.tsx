@@ -5,7 +5,7 @@ import { DepartmentDialog } from './DepartmentDialog';
 import { Icon } from '../../ui/Icons';
 import { LoadState, PageHeader } from '../../ui/PageHeader';
 import { useToast } from '../../ui/Toast';
-import { forgetDepartments } from './departments';
+import { useForgetDepartments } from './departments';
 import { useDirectory } from './directory';
 import { useQuery } from '../../hooks';
 import { useI18n } from '../../i18n';
@@ -23,13 +23,13 @@ export function DepartmentsPage() {
 
   const fallback = directory.byId.has(me.company.id) ? me.company.id : (directory.ordered[0]?.id ?? '');
   const companyId = query.get('company') ?? fallback;
-  const list = useQuery(
-    (signal) => (companyId ? api.departments({ companyId }, signal) : Promise.resolve({ items: [] })),
-    [companyId],
+  const list = useQuery(['DepartmentsPage.list', companyId], (signal) =>
+    companyId ? api.departments({ companyId }, signal) : Promise.resolve({ items: [] }),
   );
   const items = list.data?.items ?? [];
   const canWrite = Boolean(companyId) && can('org.write', companyId);
 
+  const forgetDepartments = useForgetDepartments();
   const done = (department: Department, created: boolean) => {
     forgetDepartments(department.companyId);
     notify(created ? t('department.created', { name: department.name }) : t('department.updated'));

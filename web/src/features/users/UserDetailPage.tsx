@@ -28,7 +28,7 @@ export function UserDetailPage({ userId }: { userId: string }) {
   const { t } = i18n;
   const can = useCan();
   const notify = useToast();
-  const detail = useQuery((signal) => api.user(userId, signal), [userId]);
+  const detail = useQuery(['UserDetailPage.detail', userId], (signal) => api.user(userId, signal));
   const [dialog, setDialog] = useState<Dialog>(null);
   const user = detail.data;
 

@@ -64,20 +64,18 @@ export function UsersPage() {
     setPaging({ key: filterKey, cursors: update(cursors) });
   const cursor = cursors[cursors.length - 1];
 
-  const page = useQuery(
-    (signal) =>
-      api.users(
-        {
-          ...(companyId ? (includeSubsidiaries && !departmentId ? { under: companyId } : { companyId }) : {}),
-          departmentId: departmentId || undefined,
-          status,
-          q: q || undefined,
-          limit: PAGE_SIZE,
-          cursor,
-        },
-        signal,
-      ),
-    [filterKey, cursor],
+  const page = useQuery(['UsersPage.page', filterKey, cursor], (signal) =>
+    api.users(
+      {
+        ...(companyId ? (includeSubsidiaries && !departmentId ? { under: companyId } : { companyId }) : {}),
+        departmentId: departmentId || undefined,
+        status,
+        q: q || undefined,
+        limit: PAGE_SIZE,
+        cursor,
+      },
+      signal,
+    ),
   );
   const items = page.data?.items ?? [];
   const departmentNames = useDepartmentNames(items.filter((u) => u.departmentId).map((u) => u.companyId));

@@ -1,62 +1,34 @@
-import { useEffect, useState } from 'react';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
 import { api, type Department } from '../../api';
 
 /**
- * Department names for the companies a page shows, fetched once per company.
- * (User rows carry only a department id.)
+ * The departments of a company, kept per company for the session in its query store (user rows
+ * carry only a department id; several pages name them).
  */
-const cache = new Map<string, Promise<Department[]>>();
+const departmentsQuery = (companyId: string) => ({
+  queryKey: ['departments', companyId] as const,
+  queryFn: ({ signal }: { signal: AbortSignal }) => api.departments({ companyId }, signal).then((r) => r.items),
+});
 
-export function departmentsOf(companyId: string): Promise<Department[]> {
-  let entry = cache.get(companyId);
-  if (!entry) {
-    entry = api.departments({ companyId }).then((r) => r.items);
-    entry.catch(() => cache.delete(companyId));
-    cache.set(companyId, entry);
-  }
-  return entry;
+/** Forget the kept departments of a company (after one is created or renamed), or of all. */
+export function useForgetDepartments(): (companyId?: string) => void {
+  const client = useQueryClient();
+  return useCallback(
+    (companyId?: string) =>
+      void client.invalidateQueries({ queryKey: companyId ? ['departments', companyId] : ['departments'] }),
+    [client],
+  );
 }
 
-/** Forget cached departments (after one is created or renamed). */
-export function forgetDepartments(companyId?: string): void {
-  if (companyId) cache.delete(companyId);
-  else cache.clear();
-}
-
+/** Department names by id, for the companies a page shows. */
 export function useDepartmentNames(companyIds: string[]): Map<string, string> {
-  const [names, setNames] = useState<Map<string, string>>(new Map());
-  const key = [...new Set(companyIds)].sort().join(',');
-  useEffect(() => {
-    let live = true;
-    const ids = key ? key.split(',') : [];
-    Promise.all(ids.map((id) => departmentsOf(id).catch(() => [] as Department[]))).then(
-      (lists) => {
-        if (!live) return;
-        setNames(new Map(lists.flat().map((d) => [d.id, d.name])));
-      },
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [key]);
-  return names;
+  const ids = [...new Set(companyIds)].sort();
+  const lists = useQueries({ queries: ids.map((id) => departmentsQuery(id)) });
+  return new Map(lists.flatMap((list) => (list.data ?? []).map((d) => [d.id, d.name] as const)));
 }
 
 export function useDepartments(companyId: string | null | undefined): Department[] {
-  const [list, setList] = useState<Department[]>([]);
-  useEffect(() => {
-    let live = true;
-    setList([]);
-    if (companyId) {
-      departmentsOf(companyId).then(
-        (items) => live && setList(items),
-        () => undefined,
-      );
-    }
-    return () => {
-      live = false;
-    };
-  }, [companyId]);
-  return list;
+  const list = useQuery({ ...departmentsQuery(companyId ?? ''), enabled: Boolean(companyId) });
+  return companyId ? (list.data ?? []) : [];
 }
