@@ -16,6 +16,7 @@ const LAYERS = [
   'audit-views',
   'auth',
   'notifications',
+  'documents',
   'groups',
   'users',
   'roles',

@@ -32,6 +32,7 @@ import { sealImageRoutes } from '../modules/seals/index.js';
 import { approvalRoutes } from '../modules/approvals/index.js';
 import { pkiPublicRoutes, pkiRoutes } from '../modules/pki/index.js';
 import { signatureRoutes } from '../modules/signatures/index.js';
+import { documentRoutes } from '../modules/documents/index.js';
 
 export type App = FastifyInstance;
 
@@ -67,6 +68,7 @@ const apiModules = [
   auditRoutes,
   sealRoutes,
   sealImageRoutes,
+  documentRoutes,
   approvalRoutes,
   sealLifecycleRoutes,
   notificationRoutes,

@@ -2,7 +2,8 @@ import { applicationPurposes, isDocumentOfApplicationOf, sealUsePurpose } from '
 import { revokePersonCertificates } from '../modules/pki/index.js';
 import { isImageOfApplicationFor, sealLifecyclePurpose } from '../modules/seal-lifecycle/index.js';
 import { flagSealsOfResignedCustodian, sealImageReaders } from '../modules/seals/index.js';
-import { documentReaders } from '../modules/signatures/index.js';
+import { documentOrigins, documentReaders } from '../modules/documents/index.js';
+import { findOriginal, hasSignedChain } from '../modules/signatures/index.js';
 import { sodChangePurpose } from '../modules/sod-changes/index.js';
 import { departureHooks } from '../modules/users/index.js';
 
@@ -21,6 +22,10 @@ export function wireModules(): void {
     'seals.custodian-flagged': flagSealsOfResignedCustodian,
     'pki.person-certificates-revoked': revokePersonCertificates,
   });
-  documentReaders.fill({ 'approvals.participants': isDocumentOfApplicationOf });
+  documentOrigins.fill({ 'signatures.original': findOriginal });
+  documentReaders.fill({
+    'signatures.signed-chain': hasSignedChain,
+    'approvals.participants': isDocumentOfApplicationOf,
+  });
   sealImageReaders.fill({ 'seal-lifecycle.participants': isImageOfApplicationFor });
 }

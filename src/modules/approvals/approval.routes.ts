@@ -2,10 +2,7 @@ import { z } from 'zod';
 import type { LifecycleAction } from '../../db/schema.js';
 import { actorOf } from '../../server/plugins/auth.js';
 import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
-import { AppError } from '../../server/errors.js';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 
-const DOCUMENT_LIMIT_BYTES = 20 * 1024 * 1024;
 import { category } from '../seals/index.js';
 import * as service from './approval.service.js';
 import * as decisions from './approval.decisions.js';
@@ -225,36 +222,6 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
         .header('cache-control', 'private, no-cache')
         .send(document.bytes);
     },
-  });
-
-  // Documents arrive as their own bytes (application/pdf), so the upload gets a parser and
-  // a body limit of its own, in a scope of its own: other routes keep answering 415.
-  await app.register(async (scope) => {
-    const upload = scope.withTypeProvider<ZodTypeProvider>();
-    upload.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, bytes, done) => done(null, bytes));
-    upload.post('/documents/uploads', {
-      bodyLimit: DOCUMENT_LIMIT_BYTES,
-      schema: {
-        tags,
-        summary: 'Upload a PDF to stamp (raw body, Content-Type application/pdf, at most 20 MB); name it with ?name=',
-        querystring: z.strictObject({ name: nonBlank(200).default('document.pdf') }),
-        response: { 201: z.object({ sha256: z.string(), size: z.number(), mediaType: z.string(), name: z.string() }) },
-      },
-      handler: async (request, reply) => {
-        const bytes = request.body;
-        if (!Buffer.isBuffer(bytes) || bytes.length === 0)
-          throw new AppError('validation_failed', 'Send the PDF itself as the request body.', {
-            errors: [{ field: 'body', message: 'is empty' }],
-          });
-        return reply.status(201).send(
-          await service.uploadDocument(ctx, actorOf(request), {
-            bytes,
-            name: request.query.name,
-            claimed: request.headers['content-type'],
-          }),
-        );
-      },
-    });
   });
 
   app.get('/applications', {

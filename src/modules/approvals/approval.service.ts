@@ -6,8 +6,7 @@ import { recordAudit } from '../audit/index.js';
 import { isWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
 import { findUser } from '../users/index.js';
 import * as repo from './approval.repository.js';
-import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
-import { assertMediaType } from '../../blobs/sniff.js';
+import { readGroupBlob } from '../../blobs/blob.service.js';
 import { planOf } from './approval.plan.js';
 
 /** Whether the principal holds this permission over the company (or above it). */
@@ -63,30 +62,6 @@ export async function getApplication(
 }
 
 /** Stores a document to stamp (a PDF, checked by its bytes) for the caller's group. */
-export async function uploadDocument(
-  ctx: AppContext,
-  actor: Actor,
-  input: { bytes: Buffer; name: string; claimed?: string | undefined },
-) {
-  const { principal } = actor;
-  const createdBy = requireUser(principal);
-  const mediaType = assertMediaType(input.bytes, {
-    accepted: ['application/pdf'],
-    claimed: input.claimed,
-    field: 'body',
-  });
-  const blob = await ctx.db.transaction().execute((trx) =>
-    storeBlob(trx, ctx.blobs, {
-      groupId: principal.groupId,
-      bytes: input.bytes,
-      mediaType,
-      originalName: input.name,
-      createdBy,
-      at: ctx.now(),
-    }),
-  );
-  return { sha256: blob.sha256, size: blob.size, mediaType, name: input.name };
-}
 
 /** A document of an application, for whoever may see the application (approvers review it before deciding). */
 export async function readApplicationDocument(ctx: AppContext, actor: Actor, applicationId: string, sha256: string) {

@@ -7,7 +7,7 @@ import { requireUser, type Actor } from '../access/index.js';
 import * as repo from './approval.repository.js';
 import { scheduleOverdue, tell, tellInBatch } from './approval.notices.js';
 import { WriteBatch } from '../../db/batch.js';
-import { findReadableDocument } from '../signatures/index.js';
+import { findReadableDocument } from '../documents/index.js';
 import { planFor, mayNotStandIn, type PlannedLevel } from './approval.plan.js';
 import { purposeOf, type ApplicationPurpose } from './approval.purposes.js';
 

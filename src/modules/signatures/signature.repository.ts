@@ -103,16 +103,16 @@ export async function findOriginal(
   return row?.original;
 }
 
-/** Whether the person signed anything in the chain that started from this document. */
+/** Whether the person signed anything in the chain that started from this document (`sha256`, the original). */
 export async function hasSignedChain(
   db: Db | Transaction,
-  where: { groupId: string; originalSha256: string; userId: string },
+  where: { groupId: string; sha256: string; userId: string },
 ): Promise<boolean> {
   const row = await db
     .selectFrom('signatures')
     .select('id')
     .where('group_id', '=', where.groupId)
-    .where('original_sha256', '=', where.originalSha256)
+    .where('original_sha256', '=', where.sha256)
     .where('user_id', '=', where.userId)
     .limit(1)
     .executeTakeFirst();

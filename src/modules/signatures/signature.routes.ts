@@ -6,7 +6,6 @@ import { actorOf } from '../../server/plugins/auth.js';
 import { uuid, type RoutesPlugin } from '../../server/schemas.js';
 import {
   archiveSchema,
-  documentPagesSchema,
   sha256,
   signatureListQuery,
   signatureSchema,
@@ -42,15 +41,6 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
       response: { 200: z.object({ items: z.array(signatureSchema) }) },
     },
     handler: async (request) => ({ items: await service.listSignatures(ctx, actorOf(request), request.query) }),
-  });
-  app.get('/documents/:sha256/pages', {
-    schema: {
-      tags,
-      summary: 'The page count and page boxes of a PDF you may stamp, to place a seal by page and position',
-      params: z.object({ sha256 }),
-      response: { 200: documentPagesSchema },
-    },
-    handler: async (request) => service.getDocumentPages(ctx, actorOf(request), request.params.sha256),
   });
   app.get('/signatures/:signatureId', {
     schema: {

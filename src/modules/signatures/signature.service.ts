@@ -1,19 +1,17 @@
-import { ExtensionPoint } from '../../lib/extension-point.js';
 // Applying seals (and personal signatures) to stored documents, verifying uploaded PDFs, and
 // answering whether the archive holds a file. Every use of a seal rests on a grant (through
 // decideSealUse) or an approved authorization, checked and counted in the transaction that signs.
-import type { Db, Transaction } from '../../db/schema.js';
+import type { Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { findGroupBlob, isUploadedBy, readGroupBlob, storeBlob, type BlobRecord } from '../../blobs/blob.service.js';
+import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
 import {
   signPdf,
   type CrossPageAppearance,
   type PadesLevel,
   type VisibleAppearance,
   prepareImage,
-  describePages,
   verifyPdf,
   sha256Of,
   type VerificationReport,
@@ -33,75 +31,8 @@ import {
   type CertificateRecord,
 } from '../pki/index.js';
 import * as repo from './signature.repository.js';
-import { PAGE_BOXES_LISTED, type SignInput } from './signature.schema.js';
-
-// ---------------------------------------------------------------- documents
-
-interface ReadableDocument {
-  sha256: string;
-  originalSha256: string;
-  name: string | null;
-}
-
-/**
- * Who else may read a stored document (by the hash of its original), beyond whoever uploaded it or
- * signed a version of it: provided by the modules whose records name documents (the people on an
- * application naming it).
- */
-export type DocumentReader = (
-  db: Db | Transaction,
-  q: { groupId: string; sha256: string; userId: string },
-) => Promise<boolean>;
-
-export const documentReaders = new ExtensionPoint<DocumentReader>('signatures.document-readers');
-
-async function someReaderAllows(db: Db | Transaction, q: { groupId: string; sha256: string; userId: string }) {
-  for (const reader of documentReaders.all()) if (await reader(db, q)) return true;
-  return false;
-}
-
-/**
- * Whether a person may read a stored file of their group, and the original it was signed from:
- * they uploaded it (or that original) themselves, signed in its chain, or take part in an
- * application naming the original (its applicant, an approver, copied). Ownership is per
- * upload: the second person to upload the same bytes holds them as much as the first.
- */
-export async function findReadableDocument(
-  db: Db | Transaction,
-  q: { groupId: string; userId: string; sha256: string },
-): Promise<{ blob: BlobRecord; original: BlobRecord } | undefined> {
-  const { groupId, userId, sha256 } = q;
-  const blob = await findGroupBlob(db, { groupId, sha256 });
-  if (!blob) return undefined;
-  const originalSha256 = (await repo.findOriginal(db, { groupId, sha256 })) ?? sha256;
-  const original = originalSha256 === sha256 ? blob : await findGroupBlob(db, { groupId, sha256: originalSha256 });
-  if (!original) return undefined;
-  const readable =
-    (await isUploadedBy(db, { groupId, sha256, userId })) ||
-    (originalSha256 !== sha256 && (await isUploadedBy(db, { groupId, sha256: originalSha256, userId }))) ||
-    (await repo.hasSignedChain(db, { groupId, originalSha256, userId })) ||
-    (await someReaderAllows(db, { groupId, sha256: originalSha256, userId }));
-  return readable ? { blob, original } : undefined;
-}
-
-/**
- * A PDF of the caller's group that the caller may read (`findReadableDocument`). Anything else
- * answers as not found, like another group's file.
- */
-async function getReadableDocument(ctx: AppContext, actor: Actor, sha256: string): Promise<ReadableDocument> {
-  const { principal } = actor;
-  const userId = requireUser(principal);
-  const found = await findReadableDocument(ctx.db, { groupId: principal.groupId, userId, sha256 });
-  if (!found) throw new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
-  const { blob, original } = found;
-  if (blob.mediaType !== 'application/pdf')
-    throw new AppError(
-      'file_type_mismatch',
-      `The file is ${blob.mediaType}, not a PDF; only PDF documents can be signed.`,
-      { errors: [{ field: 'body.documentSha256', message: 'is not a PDF' }] },
-    );
-  return { sha256, originalSha256: original.sha256, name: original.originalName };
-}
+import type { SignInput } from './signature.schema.js';
+import { getReadableDocument, type ReadableDocument } from '../documents/index.js';
 
 // ---------------------------------------------------------------- the authority to use a seal
 
@@ -482,14 +413,6 @@ export async function listSignatures(ctx: AppContext, actor: Actor, query: { ori
  * The page boxes of a PDF the caller may stamp, so a placement can be chosen by page and corner
  * ("last page, bottom right") without the client parsing the file.
  */
-export async function getDocumentPages(ctx: AppContext, actor: Actor, sha256: string) {
-  const document = await getReadableDocument(ctx, actor, sha256);
-  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
-    groupId: actor.principal.groupId,
-    sha256: document.sha256,
-  });
-  return { sha256, ...describePages(bytes, PAGE_BOXES_LISTED) };
-}
 
 /**
  * Hash-only lookup: whether the group's archive holds this file as a signed output. Any member of

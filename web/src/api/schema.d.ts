@@ -4093,6 +4093,141 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/documents/{sha256}/pages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The page count and page boxes of a PDF you may stamp, to place a seal by page and position */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          sha256: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              sha256: string;
+              /** @description the number of pages */
+              count: number;
+              /** @description the first 500 pages (all of a shorter document) */
+              pages: {
+                /** @description the visible page box (CropBox within MediaBox) as [x, y, width, height] in points: the space of a placement's rect */
+                box: [number, number, number, number];
+                /** @description /Rotate of the page in degrees (0, 90, 180, 270) */
+                rotate: number;
+              }[];
+              /** @description the last page */
+              last: {
+                /** @description the visible page box (CropBox within MediaBox) as [x, y, width, height] in points: the space of a placement's rect */
+                box: [number, number, number, number];
+                /** @description /Rotate of the page in degrees (0, 90, 180, 270) */
+                rotate: number;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/documents/uploads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Upload a PDF to stamp (raw body, Content-Type application/pdf, at most 20 MB); name it with ?name= */
+    post: {
+      parameters: {
+        query?: {
+          name?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              sha256: string;
+              size: number;
+              mediaType: string;
+              name: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/flows': {
     parameters: {
       query?: never;
@@ -4828,67 +4963,6 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/documents/uploads': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** Upload a PDF to stamp (raw body, Content-Type application/pdf, at most 20 MB); name it with ?name= */
-    post: {
-      parameters: {
-        query?: {
-          name?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              sha256: string;
-              size: number;
-              mediaType: string;
-              name: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        '4XX': {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Default Response */
-        '5XX': {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
     delete?: never;
     options?: never;
     head?: never;
@@ -6674,80 +6748,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/v1/documents/{sha256}/pages': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The page count and page boxes of a PDF you may stamp, to place a seal by page and position */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          sha256: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              sha256: string;
-              /** @description the number of pages */
-              count: number;
-              /** @description the first 500 pages (all of a shorter document) */
-              pages: {
-                /** @description the visible page box (CropBox within MediaBox) as [x, y, width, height] in points: the space of a placement's rect */
-                box: [number, number, number, number];
-                /** @description /Rotate of the page in degrees (0, 90, 180, 270) */
-                rotate: number;
-              }[];
-              /** @description the last page */
-              last: {
-                /** @description the visible page box (CropBox within MediaBox) as [x, y, width, height] in points: the space of a placement's rect */
-                box: [number, number, number, number];
-                /** @description /Rotate of the page in degrees (0, 90, 180, 270) */
-                rotate: number;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        '4XX': {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Default Response */
-        '5XX': {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/api/v1/signatures/{signatureId}': {
     parameters: {
       query?: never;
@@ -7319,6 +7319,137 @@ export interface components {
       };
       createdAt: unknown;
     };
+    ApplicationInput: {
+      id: string;
+      companyId: string;
+      applicantId: string;
+      applicantName: string;
+      /** @enum {string} */
+      purpose: 'seal_use' | 'lifecycle' | 'sod_change';
+      category: string | null;
+      lifecycleAction: ('produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy') | null;
+      payload: {
+        [key: string]: unknown;
+      };
+      reason: string;
+      uses: number;
+      photosPerUse: number;
+      flowVersionId: string;
+      currentLevel: number;
+      /** @enum {string} */
+      status: 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
+      /** @description closed: why (its seal was suspended, reported lost or destroyed while it waited) */
+      closedReason: string | null;
+      createdAt: unknown;
+      decidedAt: unknown | null;
+      sealNames: string[];
+      plan: {
+        flowId: string;
+        flowName: string;
+        flowVersion: number;
+        levels: {
+          name: string;
+          /** @enum {string} */
+          mode: 'any' | 'all';
+          approvers: {
+            id: string;
+            name: string;
+          }[];
+          remindAfterHours: number | null;
+          escalateAfterHours: number | null;
+        }[];
+        cc: {
+          id: string;
+          name: string;
+        }[];
+        /** @description the flow let one person decide several levels; otherwise each person decides at most one */
+        allowSameApproverAcrossLevels: boolean;
+      };
+      seals: {
+        id: string;
+        name: string;
+        code: string;
+        kind: string;
+        type: string;
+        status: string;
+        companyId: string;
+      }[];
+      tasks: {
+        id: string;
+        applicationId: string;
+        level: number;
+        assigneeId: string;
+        assigneeName: string;
+        onBehalfOf: string | null;
+        onBehalfOfName: string | null;
+        via: ('delegation' | 'transfer' | 'escalation') | null;
+        /** @enum {string} */
+        status: 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
+        comment: string | null;
+        createdAt: unknown;
+        decidedAt: unknown | null;
+      }[];
+      cc: {
+        id: string;
+        name: string;
+      }[];
+      authorizations: {
+        id: string;
+        sealId: string;
+        holderId: string;
+        /** @enum {string} */
+        kind: 'documents' | 'ticket';
+        usesTotal: number;
+        usesConsumed: number;
+        createdAt: unknown;
+        revokedAt: unknown | null;
+      }[];
+      documents: {
+        sha256: string;
+        name: string;
+        size: number;
+        mediaType: string;
+      }[];
+    };
+    CertificateInput: {
+      id: string;
+      /** @enum {string} */
+      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
+      /** @enum {string} */
+      source: 'issued' | 'imported';
+      /** @description hex */
+      serialNumber: string;
+      subject: string;
+      issuer: string;
+      keySpec: string;
+      /**
+       * @description database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token
+       * @enum {string}
+       */
+      keyStore: 'database' | 'pkcs11';
+      /** @description SHA-256 of the DER, hex */
+      fingerprint: string;
+      notBefore: unknown;
+      notAfter: unknown;
+      /** @enum {string} */
+      status: 'active' | 'revoked';
+      revokedAt: unknown | null;
+      revocationReason: string | null;
+      /** @description where the issuing CA publishes its CRL (needs SIGIL_PUBLIC_URL) */
+      crlUrl: string | null;
+      certificatePem: string;
+      /** @description the issuers, nearest first, up to the root */
+      chainPem: string[];
+    };
+    RoleAssignmentInput: {
+      id: string;
+      userId: string;
+      userName: string;
+      role: string;
+      companyId: string;
+      companyName: string;
+      createdAt: unknown;
+    };
     SignatureInput: {
       id: string;
       companyId: string;
@@ -7414,137 +7545,6 @@ export interface components {
         /** @description the signatures that produced it, those you may see */
         signatures: components['schemas']['SignatureInput'][];
       };
-    };
-    CertificateInput: {
-      id: string;
-      /** @enum {string} */
-      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
-      /** @enum {string} */
-      source: 'issued' | 'imported';
-      /** @description hex */
-      serialNumber: string;
-      subject: string;
-      issuer: string;
-      keySpec: string;
-      /**
-       * @description database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token
-       * @enum {string}
-       */
-      keyStore: 'database' | 'pkcs11';
-      /** @description SHA-256 of the DER, hex */
-      fingerprint: string;
-      notBefore: unknown;
-      notAfter: unknown;
-      /** @enum {string} */
-      status: 'active' | 'revoked';
-      revokedAt: unknown | null;
-      revocationReason: string | null;
-      /** @description where the issuing CA publishes its CRL (needs SIGIL_PUBLIC_URL) */
-      crlUrl: string | null;
-      certificatePem: string;
-      /** @description the issuers, nearest first, up to the root */
-      chainPem: string[];
-    };
-    ApplicationInput: {
-      id: string;
-      companyId: string;
-      applicantId: string;
-      applicantName: string;
-      /** @enum {string} */
-      purpose: 'seal_use' | 'lifecycle' | 'sod_change';
-      category: string | null;
-      lifecycleAction: ('produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy') | null;
-      payload: {
-        [key: string]: unknown;
-      };
-      reason: string;
-      uses: number;
-      photosPerUse: number;
-      flowVersionId: string;
-      currentLevel: number;
-      /** @enum {string} */
-      status: 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
-      /** @description closed: why (its seal was suspended, reported lost or destroyed while it waited) */
-      closedReason: string | null;
-      createdAt: unknown;
-      decidedAt: unknown | null;
-      sealNames: string[];
-      plan: {
-        flowId: string;
-        flowName: string;
-        flowVersion: number;
-        levels: {
-          name: string;
-          /** @enum {string} */
-          mode: 'any' | 'all';
-          approvers: {
-            id: string;
-            name: string;
-          }[];
-          remindAfterHours: number | null;
-          escalateAfterHours: number | null;
-        }[];
-        cc: {
-          id: string;
-          name: string;
-        }[];
-        /** @description the flow let one person decide several levels; otherwise each person decides at most one */
-        allowSameApproverAcrossLevels: boolean;
-      };
-      seals: {
-        id: string;
-        name: string;
-        code: string;
-        kind: string;
-        type: string;
-        status: string;
-        companyId: string;
-      }[];
-      tasks: {
-        id: string;
-        applicationId: string;
-        level: number;
-        assigneeId: string;
-        assigneeName: string;
-        onBehalfOf: string | null;
-        onBehalfOfName: string | null;
-        via: ('delegation' | 'transfer' | 'escalation') | null;
-        /** @enum {string} */
-        status: 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
-        comment: string | null;
-        createdAt: unknown;
-        decidedAt: unknown | null;
-      }[];
-      cc: {
-        id: string;
-        name: string;
-      }[];
-      authorizations: {
-        id: string;
-        sealId: string;
-        holderId: string;
-        /** @enum {string} */
-        kind: 'documents' | 'ticket';
-        usesTotal: number;
-        usesConsumed: number;
-        createdAt: unknown;
-        revokedAt: unknown | null;
-      }[];
-      documents: {
-        sha256: string;
-        name: string;
-        size: number;
-        mediaType: string;
-      }[];
-    };
-    RoleAssignmentInput: {
-      id: string;
-      userId: string;
-      userName: string;
-      role: string;
-      companyId: string;
-      companyName: string;
-      createdAt: unknown;
     };
     SeparationOfDutiesInput: {
       pairs: [
@@ -7972,6 +7972,143 @@ export interface components {
       /** Format: date-time */
       createdAt: string;
     };
+    Application: {
+      id: string;
+      companyId: string;
+      applicantId: string;
+      applicantName: string;
+      /** @enum {string} */
+      purpose: 'seal_use' | 'lifecycle' | 'sod_change';
+      category: string | null;
+      lifecycleAction: ('produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy') | null;
+      payload: {
+        [key: string]: unknown;
+      };
+      reason: string;
+      uses: number;
+      photosPerUse: number;
+      flowVersionId: string;
+      currentLevel: number;
+      /** @enum {string} */
+      status: 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
+      /** @description closed: why (its seal was suspended, reported lost or destroyed while it waited) */
+      closedReason: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      decidedAt: string | null;
+      sealNames: string[];
+      plan: {
+        flowId: string;
+        flowName: string;
+        flowVersion: number;
+        levels: {
+          name: string;
+          /** @enum {string} */
+          mode: 'any' | 'all';
+          approvers: {
+            id: string;
+            name: string;
+          }[];
+          remindAfterHours: number | null;
+          escalateAfterHours: number | null;
+        }[];
+        cc: {
+          id: string;
+          name: string;
+        }[];
+        /** @description the flow let one person decide several levels; otherwise each person decides at most one */
+        allowSameApproverAcrossLevels: boolean;
+      };
+      seals: {
+        id: string;
+        name: string;
+        code: string;
+        kind: string;
+        type: string;
+        status: string;
+        companyId: string;
+      }[];
+      tasks: {
+        id: string;
+        applicationId: string;
+        level: number;
+        assigneeId: string;
+        assigneeName: string;
+        onBehalfOf: string | null;
+        onBehalfOfName: string | null;
+        via: ('delegation' | 'transfer' | 'escalation') | null;
+        /** @enum {string} */
+        status: 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
+        comment: string | null;
+        /** Format: date-time */
+        createdAt: string;
+        decidedAt: string | null;
+      }[];
+      cc: {
+        id: string;
+        name: string;
+      }[];
+      authorizations: {
+        id: string;
+        sealId: string;
+        holderId: string;
+        /** @enum {string} */
+        kind: 'documents' | 'ticket';
+        usesTotal: number;
+        usesConsumed: number;
+        /** Format: date-time */
+        createdAt: string;
+        revokedAt: string | null;
+      }[];
+      documents: {
+        sha256: string;
+        name: string;
+        size: number;
+        mediaType: string;
+      }[];
+    };
+    Certificate: {
+      id: string;
+      /** @enum {string} */
+      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
+      /** @enum {string} */
+      source: 'issued' | 'imported';
+      /** @description hex */
+      serialNumber: string;
+      subject: string;
+      issuer: string;
+      keySpec: string;
+      /**
+       * @description database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token
+       * @enum {string}
+       */
+      keyStore: 'database' | 'pkcs11';
+      /** @description SHA-256 of the DER, hex */
+      fingerprint: string;
+      /** Format: date-time */
+      notBefore: string;
+      /** Format: date-time */
+      notAfter: string;
+      /** @enum {string} */
+      status: 'active' | 'revoked';
+      revokedAt: string | null;
+      revocationReason: string | null;
+      /** @description where the issuing CA publishes its CRL (needs SIGIL_PUBLIC_URL) */
+      crlUrl: string | null;
+      certificatePem: string;
+      /** @description the issuers, nearest first, up to the root */
+      chainPem: string[];
+    };
+    RoleAssignment: {
+      id: string;
+      userId: string;
+      userName: string;
+      role: string;
+      companyId: string;
+      companyName: string;
+      /** Format: date-time */
+      createdAt: string;
+    };
     Signature: {
       id: string;
       companyId: string;
@@ -8068,143 +8205,6 @@ export interface components {
         /** @description the signatures that produced it, those you may see */
         signatures: components['schemas']['Signature'][];
       };
-    };
-    Certificate: {
-      id: string;
-      /** @enum {string} */
-      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
-      /** @enum {string} */
-      source: 'issued' | 'imported';
-      /** @description hex */
-      serialNumber: string;
-      subject: string;
-      issuer: string;
-      keySpec: string;
-      /**
-       * @description database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token
-       * @enum {string}
-       */
-      keyStore: 'database' | 'pkcs11';
-      /** @description SHA-256 of the DER, hex */
-      fingerprint: string;
-      /** Format: date-time */
-      notBefore: string;
-      /** Format: date-time */
-      notAfter: string;
-      /** @enum {string} */
-      status: 'active' | 'revoked';
-      revokedAt: string | null;
-      revocationReason: string | null;
-      /** @description where the issuing CA publishes its CRL (needs SIGIL_PUBLIC_URL) */
-      crlUrl: string | null;
-      certificatePem: string;
-      /** @description the issuers, nearest first, up to the root */
-      chainPem: string[];
-    };
-    Application: {
-      id: string;
-      companyId: string;
-      applicantId: string;
-      applicantName: string;
-      /** @enum {string} */
-      purpose: 'seal_use' | 'lifecycle' | 'sod_change';
-      category: string | null;
-      lifecycleAction: ('produce' | 'change' | 'transfer' | 'suspend' | 'resume' | 'report_loss' | 'destroy') | null;
-      payload: {
-        [key: string]: unknown;
-      };
-      reason: string;
-      uses: number;
-      photosPerUse: number;
-      flowVersionId: string;
-      currentLevel: number;
-      /** @enum {string} */
-      status: 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
-      /** @description closed: why (its seal was suspended, reported lost or destroyed while it waited) */
-      closedReason: string | null;
-      /** Format: date-time */
-      createdAt: string;
-      decidedAt: string | null;
-      sealNames: string[];
-      plan: {
-        flowId: string;
-        flowName: string;
-        flowVersion: number;
-        levels: {
-          name: string;
-          /** @enum {string} */
-          mode: 'any' | 'all';
-          approvers: {
-            id: string;
-            name: string;
-          }[];
-          remindAfterHours: number | null;
-          escalateAfterHours: number | null;
-        }[];
-        cc: {
-          id: string;
-          name: string;
-        }[];
-        /** @description the flow let one person decide several levels; otherwise each person decides at most one */
-        allowSameApproverAcrossLevels: boolean;
-      };
-      seals: {
-        id: string;
-        name: string;
-        code: string;
-        kind: string;
-        type: string;
-        status: string;
-        companyId: string;
-      }[];
-      tasks: {
-        id: string;
-        applicationId: string;
-        level: number;
-        assigneeId: string;
-        assigneeName: string;
-        onBehalfOf: string | null;
-        onBehalfOfName: string | null;
-        via: ('delegation' | 'transfer' | 'escalation') | null;
-        /** @enum {string} */
-        status: 'pending' | 'approved' | 'rejected' | 'transferred' | 'cancelled';
-        comment: string | null;
-        /** Format: date-time */
-        createdAt: string;
-        decidedAt: string | null;
-      }[];
-      cc: {
-        id: string;
-        name: string;
-      }[];
-      authorizations: {
-        id: string;
-        sealId: string;
-        holderId: string;
-        /** @enum {string} */
-        kind: 'documents' | 'ticket';
-        usesTotal: number;
-        usesConsumed: number;
-        /** Format: date-time */
-        createdAt: string;
-        revokedAt: string | null;
-      }[];
-      documents: {
-        sha256: string;
-        name: string;
-        size: number;
-        mediaType: string;
-      }[];
-    };
-    RoleAssignment: {
-      id: string;
-      userId: string;
-      userName: string;
-      role: string;
-      companyId: string;
-      companyName: string;
-      /** Format: date-time */
-      createdAt: string;
     };
     SeparationOfDuties: {
       pairs: [
