@@ -2,7 +2,7 @@
 // pdftotext (poppler) for the text, which must be real, extractable text in Chinese and English.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordAudit } from '../src/modules/audit/audit.service.js';
-import { chooseCardLanguage, exportSealCard } from '../src/modules/seals/seal-card.service.js';
+import { chooseCardLanguage, exportSealCard } from '../src/modules/seal-cards/seal-card.service.js';
 import { requireTool, run, tempDir } from './signing/support.js';
 import {
   buildCompany,

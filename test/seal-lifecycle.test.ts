@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideSealUse } from '../src/modules/seals/seal-use.policy.js';
+import { decideSealUse } from '../src/modules/grants/seal-use.policy.js';
 import {
   buildCompany,
   buildGroup,

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideSealUse } from '../src/modules/seals/seal-use.policy.js';
-import { consumeGrantUse } from '../src/modules/seals/seal.repository.js';
+import { decideSealUse } from '../src/modules/grants/seal-use.policy.js';
+import { consumeGrantUse } from '../src/modules/grants/grant.repository.js';
 import {
   buildCompany,
   buildGroup,

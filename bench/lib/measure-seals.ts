@@ -14,9 +14,9 @@ import { benchId, type SealsSeedSizes, type SeedFacts } from './seed-seals.js';
 import { machineTicks, ROOT } from './server.js';
 
 type DatabaseModule = typeof import('../../src/db/database.js');
-type UsePolicy = typeof import('../../src/modules/seals/seal-use.policy.js');
-type ReportService = typeof import('../../src/modules/seals/permission-report.service.js');
-type ReportRepository = typeof import('../../src/modules/seals/permission-report.repository.js');
+type UsePolicy = typeof import('../../src/modules/grants/seal-use.policy.js');
+type ReportService = typeof import('../../src/modules/grants/permission-report.service.js');
+type ReportRepository = typeof import('../../src/modules/grants/permission-report.repository.js');
 type AppContext = import('../../src/server/context.js').AppContext;
 type Actor = import('../../src/modules/access/index.js').Actor;
 
@@ -205,9 +205,9 @@ async function main(): Promise<void> {
   if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL is not set');
   const [{ openDatabase }, policy, reports, reportRepo] = await Promise.all([
     built<DatabaseModule>('db/database.js'),
-    built<UsePolicy>('modules/seals/seal-use.policy.js'),
-    built<ReportService>('modules/seals/permission-report.service.js'),
-    built<ReportRepository>('modules/seals/permission-report.repository.js'),
+    built<UsePolicy>('modules/grants/seal-use.policy.js'),
+    built<ReportService>('modules/grants/permission-report.service.js'),
+    built<ReportRepository>('modules/grants/permission-report.repository.js'),
   ]);
   // One connection, so the decisions are served by one PostgreSQL backend whose CPU can be read.
   const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, poolSize: 1 });

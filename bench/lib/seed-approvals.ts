@@ -24,8 +24,8 @@ type UserRepository = typeof import('../../src/modules/users/user.repository.js'
 type CompanyRepository = typeof import('../../src/modules/companies/company.repository.js');
 type DepartmentRepository = typeof import('../../src/modules/users/department.repository.js');
 type RoleRepository = typeof import('../../src/modules/roles/role.repository.js');
-type SealRepository = typeof import('../../src/modules/seals/seal.repository.js');
 type SealService = typeof import('../../src/modules/seals/seal.service.js');
+type GrantRepository = typeof import('../../src/modules/grants/grant.repository.js');
 type FlowRepository = typeof import('../../src/modules/approvals/flow.repository.js');
 type FlowSchema = typeof import('../../src/modules/approvals/flow.schema.js');
 type AuditService = typeof import('../../src/modules/audit/audit.service.js');
@@ -77,8 +77,8 @@ async function main(): Promise<void> {
     companies,
     departments,
     roles,
-    seals,
     sealService,
+    grants,
     flows,
     flowSchema,
     audit,
@@ -91,8 +91,8 @@ async function main(): Promise<void> {
     built<CompanyRepository>('modules/companies/company.repository.js'),
     built<DepartmentRepository>('modules/users/department.repository.js'),
     built<RoleRepository>('modules/roles/role.repository.js'),
-    built<SealRepository>('modules/seals/seal.repository.js'),
     built<SealService>('modules/seals/seal.service.js'),
+    built<GrantRepository>('modules/grants/grant.repository.js'),
     built<FlowRepository>('modules/approvals/flow.repository.js'),
     built<FlowSchema>('modules/approvals/flow.schema.js'),
     built<AuditService>('modules/audit/audit.service.js'),
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
       const validFrom = new Date(now.getTime() - 60_000);
       for (const userId of applicantIds) {
         const grantId = ids.newId();
-        await seals.insertGrant(trx, {
+        await grants.insertGrant(trx, {
           id: grantId,
           groupId,
           sealId,

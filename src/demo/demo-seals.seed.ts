@@ -12,7 +12,7 @@ import { mayNotStandIn, openLevel, planFor, type SealFacts } from '../modules/ap
 import { insertFlow, insertFlowVersion } from '../modules/approvals/index.js';
 import { flowDefinition, type FlowDefinition } from '../modules/approvals/index.js';
 import type { ProductionPayload } from '../modules/seal-lifecycle/index.js';
-import { insertGrant } from '../modules/seals/index.js';
+import { insertGrant } from '../modules/grants/index.js';
 import { insertSealWithCustodians } from '../modules/seals/index.js';
 
 /**

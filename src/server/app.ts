@@ -29,6 +29,8 @@ import { auditRoutes } from '../modules/audit-views/index.js';
 import { notificationRoutes } from '../modules/notifications/index.js';
 import { sealRoutes } from '../modules/seals/index.js';
 import { sealImageRoutes } from '../modules/seals/index.js';
+import { grantRoutes } from '../modules/grants/index.js';
+import { sealCardRoutes } from '../modules/seal-cards/index.js';
 import { approvalRoutes } from '../modules/approvals/index.js';
 import { pkiPublicRoutes, pkiRoutes } from '../modules/pki/index.js';
 import { signatureRoutes } from '../modules/signatures/index.js';
@@ -67,6 +69,8 @@ const apiModules = [
   apiKeyRoutes,
   auditRoutes,
   sealRoutes,
+  sealCardRoutes,
+  grantRoutes,
   sealImageRoutes,
   documentRoutes,
   approvalRoutes,

@@ -1,4 +1,4 @@
-import type { SigningError, SigningErrorCode } from '../signing/index.js';
+import type { SigningError } from '../signing/index.js';
 
 import { errorStatus, problemParams, type ErrorCode } from './error-codes.js';
 

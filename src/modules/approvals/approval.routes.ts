@@ -3,7 +3,7 @@ import type { LifecycleAction } from '../../db/schema.js';
 import { actorOf } from '../../server/plugins/auth.js';
 import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
 
-import { category } from '../seals/index.js';
+import { category } from '../grants/index.js';
 import * as service from './approval.service.js';
 import * as decisions from './approval.decisions.js';
 import * as sealUse from './seal-use.purpose.js';

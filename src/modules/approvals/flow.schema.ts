@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { body, isoDate, nonBlank, uuid } from '../../server/schemas.js';
-import { category, sealKinds, sealTypes } from '../seals/index.js';
+import { category } from '../grants/index.js';
+import { sealKinds, sealTypes } from '../seals/index.js';
 
 const role = z.enum(['system_admin', 'seal_admin', 'security_auditor', 'employee']);
 

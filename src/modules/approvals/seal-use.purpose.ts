@@ -3,7 +3,7 @@ import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { requireUser, type Actor } from '../access/index.js';
 import { findSeal } from '../seals/index.js';
-import { decideSealUse } from '../seals/index.js';
+import { decideSealUse } from '../grants/index.js';
 import { planFor } from './approval.plan.js';
 import { canRead } from './approval.service.js';
 import { submitApplication } from './approval.submit.js';

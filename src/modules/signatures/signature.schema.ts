@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { body, isoDate, nonBlank, uuid } from '../../server/schemas.js';
-import { category } from '../seals/index.js';
+import { category } from '../grants/index.js';
 
 export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
 

@@ -19,8 +19,9 @@ import {
 } from '../../signing/index.js';
 import { isWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
-import { consumeGrantUse, findSeal } from '../seals/index.js';
-import { decideSealUse, type UseDecision } from '../seals/index.js';
+import { findSeal } from '../seals/index.js';
+import { consumeGrantUse } from '../grants/index.js';
+import { decideSealUse, type UseDecision } from '../grants/index.js';
 import { sealImagePng } from '../seals/index.js';
 import { pki } from '../pki/index.js';
 import {

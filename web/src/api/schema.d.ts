@@ -7141,6 +7141,17 @@ export interface components {
         revocationReason: string | null;
       } | null;
     };
+    SealImageInput: {
+      /** @description Reference this in a seal production or change application */
+      sha256: string;
+      /** @enum {string} */
+      mediaType: 'image/png' | 'image/svg+xml';
+      /** @description Bytes */
+      size: number;
+      /** @description Pixels (PNG) or CSS pixels of the SVG */
+      width: number;
+      height: number;
+    };
     SealGrantInput: {
       id: string;
       sealId: string;
@@ -7160,17 +7171,6 @@ export interface components {
       createdAt: unknown;
       revokedAt: unknown | null;
       revokeReason: string | null;
-    };
-    SealImageInput: {
-      /** @description Reference this in a seal production or change application */
-      sha256: string;
-      /** @enum {string} */
-      mediaType: 'image/png' | 'image/svg+xml';
-      /** @description Bytes */
-      size: number;
-      /** @description Pixels (PNG) or CSS pixels of the SVG */
-      width: number;
-      height: number;
     };
     DepartmentInput: {
       id: string;
@@ -7786,6 +7786,17 @@ export interface components {
         revocationReason: string | null;
       } | null;
     };
+    SealImage: {
+      /** @description Reference this in a seal production or change application */
+      sha256: string;
+      /** @enum {string} */
+      mediaType: 'image/png' | 'image/svg+xml';
+      /** @description Bytes */
+      size: number;
+      /** @description Pixels (PNG) or CSS pixels of the SVG */
+      width: number;
+      height: number;
+    };
     SealGrant: {
       id: string;
       sealId: string;
@@ -7807,17 +7818,6 @@ export interface components {
       createdAt: string;
       revokedAt: string | null;
       revokeReason: string | null;
-    };
-    SealImage: {
-      /** @description Reference this in a seal production or change application */
-      sha256: string;
-      /** @enum {string} */
-      mediaType: 'image/png' | 'image/svg+xml';
-      /** @description Bytes */
-      size: number;
-      /** @description Pixels (PNG) or CSS pixels of the SVG */
-      width: number;
-      height: number;
     };
     Department: {
       id: string;

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import PDFDocument from 'pdfkit';
 import type { Locale } from '../notifications/index.js';
 import { cjkFontPath } from '../../seal-image/font.js';
-import type { GrantRecord, SealRecord } from './seal.repository.js';
+import type { SealRecord } from '../seals/index.js';
+import type { GrantRecord } from '../grants/index.js';
 import type { SealApplicationRecord } from './seal-card.repository.js';
 
 export type CardLanguage = Locale;

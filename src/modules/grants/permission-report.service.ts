@@ -5,7 +5,7 @@ import { scopeOf, type Actor } from '../access/index.js';
 import { getCompany } from '../companies/index.js';
 import { findUser } from '../users/index.js';
 import { findGrantCoverage, type GrantCoverageRow } from './permission-report.repository.js';
-import { getSeal } from './seal.service.js';
+import { getSeal } from '../seals/index.js';
 
 export const reportFlags = [
   'overlapping',

@@ -1,5 +1,5 @@
 import type { Db, SealStatus, Transaction } from '../../db/schema.js';
-import { findUseFacts } from './seal.repository.js';
+import { findUseFacts } from './grant.repository.js';
 
 export const businessCategories = ['personnel', 'procurement', 'sales', 'legal', 'finance'] as const;
 

@@ -6,9 +6,9 @@ import { parseStoredChanges } from '../audit/index.js';
 import type { Actor } from '../access/index.js';
 import { countSealEvents, countSealGrants, findSealApplications } from './seal-card.repository.js';
 import type { CardLanguage, SealCardDocument } from './seal-card.pdf.js';
-import { sealImagePng } from './seal-image.service.js';
-import { findGrants } from './seal.repository.js';
-import { getSeal } from './seal.service.js';
+import { sealImagePng } from '../seals/index.js';
+import { findGrants } from '../grants/index.js';
+import { getSeal } from '../seals/index.js';
 
 /**
  * How much of each list one card shows (the newest first). With these a card stays within
@@ -92,4 +92,26 @@ async function readImage(ctx: AppContext, groupId: string, sha256: string): Prom
     if (error instanceof AppError && error.code === 'blob_not_found') return { missing: error.message };
     throw error;
   }
+}
+
+/** The seal file card (档案卡): every attribute, its custodians, every grant and its history. */
+export async function getSealCard(ctx: AppContext, actor: Actor, sealId: string) {
+  const { principal } = actor;
+  const seal = await getSeal(ctx, actor, sealId);
+  const grants = await findGrants(ctx.db, { groupId: principal.groupId, sealId, includeRevoked: true });
+  const events = await findEvents(ctx.db, {
+    groupId: principal.groupId,
+    scope: [seal.companyPath],
+    includeGroupWide: false,
+    targetId: sealId,
+    limit: 500,
+  });
+  const history = events.map((e) => ({
+    seq: e.seq,
+    occurredAt: e.occurred_at,
+    action: e.action,
+    actorName: e.actor_name,
+    changes: parseStoredChanges(e).changes,
+  }));
+  return { seal, grants, history };
 }
