@@ -26,4 +26,19 @@ describe('an extension point', () => {
     expect(() => point.fill({ revoke, more: async () => {} })).toThrow(/already filled/);
     expect(point.all()).toEqual([revoke]);
   });
+
+  it('answers whether any entry says yes, asking no further once one has, and no when none does', async () => {
+    const asked: string[] = [];
+    const point = new ExtensionPoint<{ name: string; yes: boolean }>('test.any');
+    point.fill({ a: { name: 'a', yes: false }, b: { name: 'b', yes: true }, c: { name: 'c', yes: true } });
+    const ask = async (entry: { name: string; yes: boolean }) => (asked.push(entry.name), entry.yes);
+    expect(await point.anyOf(ask)).toBe(true);
+    expect(asked).toEqual(['a', 'b']);
+    const none = new ExtensionPoint<{ name: string; yes: boolean }>('test.none');
+    none.fill({ a: { name: 'a', yes: false } });
+    expect(await none.anyOf(ask)).toBe(false);
+    await expect(new ExtensionPoint<boolean>('test.unfilled').anyOf(async (x) => x)).rejects.toThrow(
+      /before wireModules/,
+    );
+  });
 });

@@ -27,6 +27,12 @@ export class ExtensionPoint<T> {
     return [...this.#filled().values()];
   }
 
+  /** Whether any entry answers yes, asked in order until one does (who else may read a file). */
+  async anyOf(ask: (entry: T) => Promise<boolean>): Promise<boolean> {
+    for (const entry of this.all()) if (await ask(entry)) return true;
+    return false;
+  }
+
   /** The entry under this key, or undefined when no module provides one. */
   get(key: string): T | undefined {
     return this.#filled().get(key);

@@ -10,6 +10,9 @@ export type RoutesPlugin = FastifyPluginAsyncZod<{ ctx: AppContext }>;
 
 export const uuid = z.uuid({ message: 'must be a UUID' });
 
+/** A file's SHA-256 as the API names stored files: lower-case hex. */
+export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
+
 /** Request bodies refuse fields they do not know: a typo must not be silently ignored. */
 export const body = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape);
 

@@ -42,10 +42,11 @@ export function useQuery<T>(key: QueryKey, load: (signal: AbortSignal) => Promis
   });
   const { refetch } = query;
   const reload = useCallback(() => void refetch(), [refetch]);
-  const hash = JSON.stringify(key);
+  const keyRef = useRef(key);
+  keyRef.current = key;
   const setData = useCallback(
-    (update: T | ((previous: T | undefined) => T)) => client.setQueryData<T>(JSON.parse(hash) as QueryKey, update),
-    [client, hash],
+    (update: T | ((previous: T | undefined) => T)) => client.setQueryData<T>(keyRef.current, update),
+    [client],
   );
   // A request cancelled because a newer one replaced it is no problem to show; anything else is an ApiError.
   const failure = query.error;

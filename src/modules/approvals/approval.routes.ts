@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { LifecycleAction } from '../../db/schema.js';
 import { actorOf } from '../../server/plugins/auth.js';
-import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin } from '../../server/schemas.js';
+import { body, isoDate, nonBlank, okSchema, uuid, type RoutesPlugin, sha256 } from '../../server/schemas.js';
 
 import { category } from '../grants/index.js';
 import * as service from './approval.service.js';
@@ -104,8 +104,6 @@ export const applicationSchema = applicationSummary
     documents: z.array(z.object({ sha256: z.string(), name: z.string(), size: z.number(), mediaType: z.string() })),
   })
   .meta({ id: 'Application' });
-
-export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
 
 const sealUseBody = body({
   documents: z

@@ -9,7 +9,7 @@ export { approvalJobHandlers } from './approval.jobs.js';
 export { tell } from './approval.notices.js';
 export * as applications from './approval.repository.js';
 export { isDocumentOfApplicationOf, linkApplicationSeal, takesPart } from './approval.repository.js';
-export { applicationSchema, approvalRoutes, idempotencyHeader, planSchema, sha256 } from './approval.routes.js';
+export { applicationSchema, approvalRoutes, idempotencyHeader, planSchema } from './approval.routes.js';
 export { mayNotStandIn, planFor, type Plan } from './approval.plan.js';
 export { openLevel, submitApplication } from './approval.submit.js';
 export { findPendingApplication, getApplication } from './approval.service.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { actorOf } from '../../server/plugins/auth.js';
-import { nonBlank, type RoutesPlugin } from '../../server/schemas.js';
+import { nonBlank, sha256, type RoutesPlugin } from '../../server/schemas.js';
 import { AppError } from '../../server/errors.js';
-import { documentPagesSchema, sha256 } from './document.schema.js';
+import { documentPagesSchema } from './document.schema.js';
 import * as service from './document.service.js';
 
 const tags = ['documents'];

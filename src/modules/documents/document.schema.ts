@@ -1,7 +1,5 @@
 import { z } from 'zod';
 
-export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
-
 /** Enough for any contract's pages, without a book's thousands in one answer. */
 export const PAGE_BOXES_LISTED = 500;
 

@@ -45,11 +45,6 @@ async function originOf(db: Db | Transaction, q: { groupId: string; sha256: stri
   return q.sha256;
 }
 
-async function someReaderAllows(db: Db | Transaction, q: { groupId: string; sha256: string; userId: string }) {
-  for (const reader of documentReaders.all()) if (await reader(db, q)) return true;
-  return false;
-}
-
 /**
  * Whether a person may read a stored file of their group, and the original it was signed from:
  * they uploaded it (or that original) themselves, or a module above allows it for the original
@@ -69,7 +64,7 @@ export async function findReadableDocument(
   const readable =
     (await isUploadedBy(db, { groupId, sha256, userId })) ||
     (originalSha256 !== sha256 && (await isUploadedBy(db, { groupId, sha256: originalSha256, userId }))) ||
-    (await someReaderAllows(db, { groupId, sha256: originalSha256, userId }));
+    (await documentReaders.anyOf((reader) => reader(db, { groupId, sha256: originalSha256, userId })));
   return readable ? { blob, original } : undefined;
 }
 

@@ -1,7 +1,7 @@
 // The documents module's door: PDFs stored to be stamped or signed, who may read each (extension
 // points `documentReaders` and `documentOrigins`, filled by the modules that sign and name
 // documents), their pages, and the upload route. The documents issue grows it (templates, archive).
-export { documentPagesSchema, PAGE_BOXES_LISTED, sha256 } from './document.schema.js';
+export { documentPagesSchema, PAGE_BOXES_LISTED } from './document.schema.js';
 export {
   documentOrigins,
   documentReaders,

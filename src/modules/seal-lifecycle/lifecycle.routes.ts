@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
-import { body, nonBlank, uuid, type RoutesPlugin } from '../../server/schemas.js';
-import { applicationSchema, getApplication, idempotencyHeader, planSchema, sha256 } from '../approvals/index.js';
+import { body, nonBlank, sha256, uuid, type RoutesPlugin } from '../../server/schemas.js';
+import { applicationSchema, getApplication, idempotencyHeader, planSchema } from '../approvals/index.js';
 import { sealKinds, sealTypes } from '../seals/index.js';
 import * as service from './lifecycle.service.js';
 

@@ -116,11 +116,6 @@ export type SealImageReader = (
 
 export const sealImageReaders = new ExtensionPoint<SealImageReader>('seals.image-readers');
 
-async function someReaderAllows(db: Db | Transaction, q: { groupId: string; sha256: string; userId: string }) {
-  for (const reader of sealImageReaders.all()) if (await reader(db, q)) return true;
-  return false;
-}
-
 /**
  * A seal image the caller may see: whoever stored it, the people on a production application
  * naming it, or anyone holding seals.read over a company with a seal that shows it. Otherwise
@@ -143,7 +138,9 @@ export async function getReadableSealImage(
     blob !== undefined &&
     !stored &&
     principal.kind === 'user' &&
-    (await someReaderAllows(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }));
+    (await sealImageReaders.anyOf((reader) =>
+      reader(ctx.db, { groupId: principal.groupId, sha256, userId: principal.id }),
+    ));
   if (!stored && !onApplication) {
     // Asked for whether or not the blob exists, so a refusal says nothing about the hash.
     const scope = scopeOf(principal, 'seals.read');

@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { sniffMediaType } from '../../blobs/sniff.js';
 import { AppError } from '../../server/errors.js';
 import { actorOf } from '../../server/plugins/auth.js';
-import { uuid, type RoutesPlugin } from '../../server/schemas.js';
+import { sha256, uuid, type RoutesPlugin } from '../../server/schemas.js';
 import {
   archiveSchema,
-  sha256,
   signatureListQuery,
   signatureSchema,
   signBody,

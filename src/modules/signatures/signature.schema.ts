@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { body, isoDate, nonBlank, uuid } from '../../server/schemas.js';
+import { body, isoDate, nonBlank, uuid, sha256 } from '../../server/schemas.js';
 import { category } from '../grants/index.js';
-
-export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
 
 const finite = z.number({ message: 'must be a number' }).refine(Number.isFinite, { message: 'must be finite' });
 const positive = z
