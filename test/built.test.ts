@@ -163,6 +163,47 @@ describe('the built server (node bin/sigil.js serve)', () => {
     );
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ signatureValid: true, certificateTrusted: true, totalDocumentSigned: true });
+
+    // What the modules provide each other at start-up (src/server/wiring.ts), in the built server:
+    // the signed output is read through its original (documents ← signatures), an application is
+    // made through its purpose (approvals ← its purposes), and the people on it may read the
+    // document it names (documents ← approvals), while a colleague who is not on it may not.
+    const { outputSha256 } = (await (
+      await fetch(`${base}/api/v1/signatures/${signature.id}`, { headers: auth })
+    ).json()) as { outputSha256: string };
+    expect((await fetch(`${base}/api/v1/documents/${outputSha256}/pages`, { headers: auth })).status).toBe(200);
+    const applied = await fetch(`${base}/api/v1/applications`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        sealIds: [seal!.id],
+        category: 'sales',
+        reason: 'built server: the purposes are wired',
+        uses: 1,
+        documents: [{ sha256, name: 'contract.pdf' }],
+      }),
+    });
+    const application = (await applied.json()) as { id: string; tasks: Array<{ assigneeId: string }> };
+    expect(applied.status, JSON.stringify(application)).toBe(201);
+    const tokenOf = async (email: string) => {
+      const answer = await fetch(`${base}/api/v1/auth/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+      return { authorization: `Bearer ${((await answer.json()) as { token: string }).token}` };
+    };
+    const approver = await tokenOf('legal.head@demo.sigil.local');
+    const approverMe = (await (await fetch(`${base}/api/v1/me`, { headers: approver })).json()) as {
+      user: { id: string };
+    };
+    expect(application.tasks.map((t) => t.assigneeId)).toContain(approverMe.user.id);
+    expect((await fetch(`${base}/api/v1/documents/${sha256}/pages`, { headers: approver })).status).toBe(200);
+    const outsider = await fetch(`${base}/api/v1/documents/${sha256}/pages`, {
+      headers: await tokenOf('finance1@demo.sigil.local'),
+    });
+    expect(outsider.status).toBe(404);
+    expect(((await outsider.json()) as { code: string }).code).toBe('blob_not_found');
   }, 240_000);
 });
 
