@@ -2,6 +2,12 @@
 // Files that use no other module, directly or through their own, come first: they are evaluated
 // before anything that could come back here through another module (schemas are read as modules load).
 export { insertFlow, insertFlowVersion } from './flow.repository.js';
+export {
+  applicationNamesDocument,
+  consumeAuthorizationUse,
+  findAuthorizationForUse,
+  type AuthorizationForUse,
+} from './authorization.repository.js';
 export { applicationPurposes, purposeOf } from './approval.purposes.js';
 export type { ApplicationPurpose, ApprovalEffect, CheckedApplication, SealFacts } from './approval.purposes.js';
 export { closeSealUseApplications } from './approval.closing.js';

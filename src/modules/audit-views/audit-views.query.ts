@@ -2,7 +2,8 @@ import type { AppContext } from '../../server/context.js';
 import { scopeOf, type Actor } from '../access/index.js';
 import { findRootCompany } from '../companies/index.js';
 import { getCompany } from '../companies/index.js';
-import { findEvents, parseStoredChanges, verifyLog } from '../audit/index.js';
+import { parseStoredChanges, verifyLog } from '../audit/index.js';
+import { findEvents } from './audit-views.repository.js';
 
 export interface AuditQuery {
   action?: string | undefined;

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { scopeOf, type Actor } from '../access/index.js';
-import { exportLog, findEvents, proveInclusion } from '../audit/index.js';
+import { exportLog, proveInclusion } from '../audit/index.js';
+import { findEvents } from './audit-views.repository.js';
 import { findRootCompany } from '../companies/index.js';
 
 /**

@@ -3,7 +3,6 @@
 // before anything that could come back here through another module (schemas are read as modules load).
 export type { AuditEvent } from './audit.events.js';
 export { OfflineInputError, verifyExport } from './audit.offline.js';
-export { findEvents } from './audit.repository.js';
 export { AuditSealer, sealAllPending } from './audit.sealer.js';
 export { verifyLog } from './audit.verify.js';
 export { auditActions } from './audit.events.js';

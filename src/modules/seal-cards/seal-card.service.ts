@@ -1,7 +1,7 @@
 import { BlobCorruptError, BlobMissingError } from '../../blobs/blob-store.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
-import { findEvents } from '../audit/index.js';
+import { findEvents } from '../audit-views/index.js';
 import { parseStoredChanges } from '../audit/index.js';
 import type { Actor } from '../access/index.js';
 import { countSealEvents, countSealGrants, findSealApplications } from './seal-card.repository.js';

@@ -32,6 +32,12 @@ import {
   type CertificateRecord,
 } from '../pki/index.js';
 import * as repo from './signature.repository.js';
+import {
+  applicationNamesDocument,
+  consumeAuthorizationUse,
+  findAuthorizationForUse,
+  type AuthorizationForUse,
+} from '../approvals/index.js';
 import type { SignInput } from './signature.schema.js';
 import { getReadableDocument, type ReadableDocument } from '../documents/index.js';
 
@@ -63,7 +69,7 @@ function refuseUse(decision: Extract<UseDecision, { allowed: false }>, seal: { i
   }
 }
 
-function refuseAuthorization(authorization: repo.AuthorizationForUse): never {
+function refuseAuthorization(authorization: AuthorizationForUse): never {
   if (authorization.revokedAt)
     throw new AppError('authorization_revoked', 'The remaining uses of this authorization were revoked.', {
       authorizationId: authorization.id,
@@ -84,8 +90,8 @@ async function checkAuthorization(
     sealId?: string | undefined;
     document: ReadableDocument;
   },
-): Promise<repo.AuthorizationForUse> {
-  const authorization = await repo.findAuthorizationForUse(ctx.db, { groupId: q.groupId, id: q.authorizationId });
+): Promise<AuthorizationForUse> {
+  const authorization = await findAuthorizationForUse(ctx.db, { groupId: q.groupId, id: q.authorizationId });
   // Someone else's authorization is as good as none.
   if (!authorization || authorization.holderId !== q.userId)
     throw notFound('authorization_not_found', q.authorizationId);
@@ -101,7 +107,7 @@ async function checkAuthorization(
   if (authorization.revokedAt || authorization.usesConsumed >= authorization.usesTotal)
     refuseAuthorization(authorization);
   if (
-    !(await repo.applicationNamesDocument(ctx.db, {
+    !(await applicationNamesDocument(ctx.db, {
       applicationId: authorization.applicationId,
       sha256: q.document.originalSha256,
     }))
@@ -162,7 +168,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
   const document = await getReadableDocument(ctx, actor, input.documentSha256);
 
   // Which authority, checked now for a clear early answer and again under lock below.
-  let authorization: repo.AuthorizationForUse | null = null;
+  let authorization: AuthorizationForUse | null = null;
   if (input.authorizationId)
     authorization = await checkAuthorization(ctx, {
       groupId,
@@ -290,8 +296,8 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
 
     let grantId: string | null = null;
     if (authorization) {
-      if (!(await repo.consumeAuthorizationUse(trx, authorization.id))) {
-        const current = await repo.findAuthorizationForUse(trx, { groupId, id: authorization.id });
+      if (!(await consumeAuthorizationUse(trx, authorization.id))) {
+        const current = await findAuthorizationForUse(trx, { groupId, id: authorization.id });
         refuseAuthorization(current ?? authorization);
       }
     } else if (seal) {
