@@ -33,10 +33,15 @@ function asApiError(error: unknown): ApiError {
  * (SignedIn's QueryClient), a newer key keeps showing the previous answer until its own arrives,
  * and a superseded request is cancelled through `signal`, so late answers never win.
  */
-export function useQuery<T>(key: QueryKey, load: (signal: AbortSignal) => Promise<T>): QueryState<T> {
+export function useQuery<T>(
+  key: QueryKey,
+  load: (signal: AbortSignal) => Promise<T>,
+  options: { enabled?: boolean } = {},
+): QueryState<T> {
   const client = useQueryClient();
   const query = useTanstackQuery<T, ApiError>({
     queryKey: key,
+    enabled: options.enabled ?? true,
     queryFn: ({ signal }) => load(signal).catch((failure: unknown) => Promise.reject(asApiError(failure))),
     placeholderData: keepPreviousData,
   });

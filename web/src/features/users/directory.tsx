@@ -1,5 +1,6 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, ApiError, type Company } from '../../api';
+import { createContext, useCallback, useContext, useMemo, type ReactNode } from 'react';
+import { api, type ApiError, type Company } from '../../api';
+import { useQuery } from '../../hooks';
 
 /**
  * The companies the user may see, loaded once (a page of 1,000 at a time, up to
@@ -52,53 +53,34 @@ export function useDirectory(): Directory {
 
 const byName = (a: Company, b: Company) => a.name.localeCompare(b.name, 'zh-CN') || a.code.localeCompare(b.code);
 
-export function DirectoryProvider({ enabled, children }: { enabled: boolean; children: ReactNode }) {
-  const [byId, setById] = useState<Map<string, Company>>(new Map());
-  const [loading, setLoading] = useState(enabled);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [truncated, setTruncated] = useState(false);
-  const [version, setVersion] = useState(0);
+interface Loaded {
+  byId: Map<string, Company>;
+  truncated: boolean;
+}
 
-  useEffect(() => {
-    if (!enabled) {
-      setLoading(false);
-      return;
-    }
-    const controller = new AbortController();
-    setLoading(true);
-    (async () => {
-      const map = new Map<string, Company>();
-      let cursor: string | undefined;
-      let pages = 0;
-      let more = false;
-      do {
-        const page = await api.companies({ limit: PAGE, cursor }, controller.signal);
-        for (const c of page.items) map.set(c.id, c);
-        cursor = page.nextCursor ?? undefined;
-        pages += 1;
-        more = cursor !== undefined;
-      } while (more && pages < MAX_PAGES);
-      return { map, more };
-    })().then(
-      ({ map, more }) => {
-        if (controller.signal.aborted) return;
-        setById(map);
-        setTruncated(more);
-        setError(null);
-        setLoading(false);
-      },
-      (failure: unknown) => {
-        if (controller.signal.aborted) return;
-        setError(
-          failure instanceof ApiError
-            ? failure
-            : new ApiError({ status: 0, code: 'internal_error', detail: String(failure) }),
-        );
-        setLoading(false);
-      },
-    );
-    return () => controller.abort();
-  }, [enabled, version]);
+const NOTHING: Loaded = { byId: new Map(), truncated: false };
+
+async function loadDirectory(signal: AbortSignal): Promise<Loaded> {
+  const byId = new Map<string, Company>();
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await api.companies({ limit: PAGE, cursor }, signal);
+    for (const c of page.items) byId.set(c.id, c);
+    cursor = page.nextCursor ?? undefined;
+    pages += 1;
+  } while (cursor !== undefined && pages < MAX_PAGES);
+  return { byId, truncated: cursor !== undefined };
+}
+
+export function DirectoryProvider({ enabled, children }: { enabled: boolean; children: ReactNode }) {
+  // One query for the session's store: a change anywhere in the console (a company created,
+  // renamed, moved) asks again, like every other page part.
+  const query = useQuery(['companies', 'directory'], loadDirectory, { enabled });
+  const { byId, truncated } = query.data ?? NOTHING;
+  const { setData, reload } = query;
+  const loading = enabled && query.loading && query.data === undefined;
+  const error = query.error;
 
   const childIndex = useMemo(() => {
     const index = new Map<string, Company[]>();
@@ -154,29 +136,31 @@ export function DirectoryProvider({ enabled, children }: { enabled: boolean; chi
     [byId],
   );
 
-  const upsert = useCallback((company: Company) => {
-    setById((previous) => {
-      const next = new Map(previous);
-      const parent = company.parentId ? next.get(company.parentId) : undefined;
-      const isNew = !previous.has(company.id);
-      next.set(company.id, { ...previous.get(company.id), ...company });
-      if (isNew && parent) next.set(parent.id, { ...parent, childCount: (parent.childCount ?? 0) + 1 });
-      return next;
-    });
-  }, []);
+  const upsert = useCallback(
+    (company: Company) =>
+      setData((previous = NOTHING) => {
+        const next = new Map(previous.byId);
+        const parent = company.parentId ? next.get(company.parentId) : undefined;
+        const isNew = !previous.byId.has(company.id);
+        next.set(company.id, { ...previous.byId.get(company.id), ...company });
+        if (isNew && parent) next.set(parent.id, { ...parent, childCount: (parent.childCount ?? 0) + 1 });
+        return { ...previous, byId: next };
+      }),
+    [setData],
+  );
 
   const loadChildren = useCallback(
     async (id: string) => {
       const node = byId.get(id);
       if (!node || (node.childCount ?? 0) <= (childIndex.get(id)?.length ?? 0)) return;
       const page = await api.companies({ parentId: id, limit: PAGE });
-      setById((previous) => {
-        const next = new Map(previous);
+      setData((previous = NOTHING) => {
+        const next = new Map(previous.byId);
         for (const c of page.items) next.set(c.id, c);
-        return next;
+        return { ...previous, byId: next };
       });
     },
-    [byId, childIndex],
+    [byId, childIndex, setData],
   );
 
   const value = useMemo<Directory>(
@@ -188,14 +172,14 @@ export function DirectoryProvider({ enabled, children }: { enabled: boolean; chi
       loading,
       error,
       truncated,
-      reload: () => setVersion((v) => v + 1),
+      reload,
       upsert,
       loadChildren,
       isWithin,
       ancestry,
       nameOf: (id) => (id ? (byId.get(id)?.name ?? id.slice(0, 8)) : ''),
     }),
-    [byId, ordered, roots, childrenOf, loading, error, truncated, upsert, loadChildren, isWithin, ancestry],
+    [byId, ordered, roots, childrenOf, loading, error, truncated, reload, upsert, loadChildren, isWithin, ancestry],
   );
 
   return <DirectoryContext.Provider value={value}>{children}</DirectoryContext.Provider>;
