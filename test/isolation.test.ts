@@ -51,6 +51,12 @@ interface Victim {
   signature: string;
   signedOutput: string;
   certificateSerial: string;
+  /** A webhook endpoint over the victim company, and a delivery to it (queued, never run here). */
+  webhookEndpoint: string;
+  webhookDelivery: string;
+  /** A contract the victim sent (made from their document), and a template of the victim company. */
+  contract: string;
+  template: string;
 }
 
 interface Attacker {
@@ -172,6 +178,33 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'target', body: { name: 'intruder', companyId: v.company, permissions: ['org.read'] } },
   ],
   'DELETE /api/v1/api-keys/:apiKeyId': (v) => [{ kind: 'target', params: { apiKeyId: v.apiKey } }],
+  'GET /api/v1/webhook-event-types': () => [{ kind: 'list' }],
+  'GET /api/v1/webhook-endpoints': () => [{ kind: 'list' }],
+  'POST /api/v1/webhook-endpoints': (v) => [
+    {
+      kind: 'target',
+      body: { companyId: v.company, url: 'https://intruder.example/hook', eventTypes: ['application.submitted'] },
+    },
+  ],
+  'GET /api/v1/webhook-endpoints/:endpointId': (v) => [{ kind: 'target', params: { endpointId: v.webhookEndpoint } }],
+  'PATCH /api/v1/webhook-endpoints/:endpointId': (v) => [
+    { kind: 'target', params: { endpointId: v.webhookEndpoint }, body: { url: 'https://intruder.example/hook' } },
+  ],
+  'DELETE /api/v1/webhook-endpoints/:endpointId': (v) => [
+    { kind: 'target', params: { endpointId: v.webhookEndpoint } },
+  ],
+  'POST /api/v1/webhook-endpoints/:endpointId/rotate-secret': (v) => [
+    { kind: 'target', params: { endpointId: v.webhookEndpoint } },
+  ],
+  'POST /api/v1/webhook-endpoints/:endpointId/test': (v) => [
+    { kind: 'target', params: { endpointId: v.webhookEndpoint } },
+  ],
+  'GET /api/v1/webhook-endpoints/:endpointId/deliveries': (v) => [
+    { kind: 'target', params: { endpointId: v.webhookEndpoint } },
+  ],
+  'POST /api/v1/webhook-endpoints/:endpointId/deliveries/:deliveryId/redeliver': (v) => [
+    { kind: 'target', params: { endpointId: v.webhookEndpoint, deliveryId: v.webhookDelivery } },
+  ],
   'GET /api/v1/audit-events': (v) => [
     { kind: 'list' },
     { kind: 'target', query: `companyId=${v.company}` },
@@ -328,6 +361,50 @@ const probes: Record<string, ProbeFactory> = {
   ],
   'GET /api/v1/me/certificate': () => [{ kind: 'list' }],
   'POST /api/v1/me/certificate': () => [{ kind: 'list' }],
+  'POST /api/v1/contracts': (v) => [
+    {
+      kind: 'target',
+      body: {
+        title: 'Intruder',
+        category: 'sales',
+        documentSha256: v.document,
+        participants: [{ role: 'signer', step: 1, kind: 'outside_person', name: 'x', phone: '13800000000' }],
+      },
+    },
+  ],
+  'GET /api/v1/contracts': () => [{ kind: 'list' }, { kind: 'list', query: 'q=Victim' }],
+  'GET /api/v1/contracts/:id': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'GET /api/v1/templates': () => [{ kind: 'list' }],
+  'POST /api/v1/templates': (v) => [
+    {
+      kind: 'target',
+      body: {
+        companyId: v.company,
+        name: fresh(),
+        category: 'sales',
+        source: { title: 'x', variables: [], body: 'x' },
+      },
+    },
+  ],
+  'GET /api/v1/templates/:id': (v) => [{ kind: 'target', params: { id: v.template } }],
+  'POST /api/v1/templates/:id/versions': (v) => [
+    { kind: 'target', params: { id: v.template }, body: { source: { title: 'x', variables: [], body: 'x' } } },
+  ],
+  'POST /api/v1/templates/:id/previews': (v) => [
+    { kind: 'target', params: { id: v.template }, body: { values: { party: 'x' } } },
+  ],
+  'GET /api/v1/contracts/:id/evidence': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'GET /api/v1/contracts/:id/document': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'POST /api/v1/contracts/:id/send': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'POST /api/v1/contracts/:id/sign': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'POST /api/v1/contracts/:id/approve': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'POST /api/v1/contracts/:id/reject': (v) => [{ kind: 'target', params: { id: v.contract }, body: { reason: 'x' } }],
+  'POST /api/v1/contracts/:id/void': (v) => [{ kind: 'target', params: { id: v.contract }, body: { reason: 'x' } }],
+  'POST /api/v1/contracts/:id/reminders': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'POST /api/v1/signatures/batches': (v) => [
+    { kind: 'target', body: { documents: [v.document], sealId: v.seal, category: 'sales', level: 'B-B' } },
+  ],
+  'GET /api/v1/signatures/batches/:batchId': (v) => [{ kind: 'target', params: { batchId: v.contract } }],
   'POST /api/v1/signatures': (v, a) => [
     { kind: 'target', body: { documentSha256: v.document, sealId: v.seal, category: 'sales', level: 'B-B' } },
     { kind: 'target', body: { documentSha256: v.signedOutput, level: 'B-B' } },
@@ -426,6 +503,18 @@ async function snapshot(groupId: string, attackerIds: string[]) {
       .orderBy('id')
       .execute(),
     signatures: await db.selectFrom('signatures').selectAll().where('group_id', '=', groupId).orderBy('id').execute(),
+    webhookEndpoints: await db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .orderBy('id')
+      .execute(),
+    webhookDeliveries: await db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .orderBy('id')
+      .execute(),
     blobs: await db
       .selectFrom('blobs')
       .selectAll()
@@ -483,6 +572,14 @@ beforeAll(async () => {
   ).body.key.id as string;
   const post = (await adminA.post(`/api/v1/users/${user.id}/posts`, { companyId: a2.id, title: 'Victim post' })).body
     .posts[0].id as string;
+  const webhookEndpoint = (
+    await adminA.post('/api/v1/webhook-endpoints', {
+      companyId: a2.id,
+      url: 'https://victim-hooks.example/sigil',
+      eventTypes: ['application.submitted'],
+    })
+  ).body.endpoint.id as string;
+  const webhookDelivery = (await adminA.post(`/api/v1/webhook-endpoints/${webhookEndpoint}/test`)).body.id as string;
   const sealAdminA = await buildUser(world, {
     groupId: a.groupId,
     companyId: a.hq.id,
@@ -570,7 +667,26 @@ beforeAll(async () => {
       level: 'B-B',
     })
   ).body;
+  const contract = (
+    await victimApi.post('/api/v1/contracts', {
+      title: 'Victim contract',
+      category: 'sales',
+      documentSha256: document,
+      participants: [{ role: 'signer', step: 1, kind: 'outside_person', name: 'Victim party', phone: '13800000000' }],
+    })
+  ).body.id as string;
+  await victimApi.post(`/api/v1/contracts/${contract}/send`, {});
+  const template = (
+    await client(world, sealAdminA.token).post('/api/v1/templates', {
+      companyId: a2.id,
+      name: 'Victim template',
+      category: 'sales',
+      source: { title: 'Victim', variables: [{ name: 'party', label: 'Party', type: 'text' }], body: '{{party}}' },
+    })
+  ).body.id as string;
   for (const [name, value] of Object.entries({
+    contract,
+    template,
     flow,
     authorization,
     application,
@@ -616,6 +732,10 @@ beforeAll(async () => {
     signature: signed.id,
     signedOutput: signed.outputSha256,
     certificateSerial: signed.certificateSerial,
+    webhookEndpoint,
+    webhookDelivery,
+    contract,
+    template,
   };
 
   const siblingAdmin = await buildUser(world, {
@@ -731,6 +851,9 @@ describe('tenant and company-subtree isolation', () => {
         'Victim flow',
         victim.signature,
         victim.certificateSerial,
+        victim.webhookEndpoint,
+        victim.webhookDelivery,
+        'victim-hooks.example',
       ];
       if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
       // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.

@@ -20,6 +20,10 @@ import * as passwordChange from './migrations/20261206T1130-password-change.js';
 import * as signInThrottles from './migrations/20261206T1200-sign-in-throttles.js';
 import * as auditTiles from './migrations/20261207T1000-audit-tiles.js';
 import * as outbox from './migrations/20261207T1100-outbox.js';
+import * as contracts from './migrations/20261207T1200-contracts.js';
+import * as signatureOutputs from './migrations/20261207T1300-signature-outputs.js';
+import * as webhooks from './migrations/20261207T1400-webhooks.js';
+import * as signatureBatches from './migrations/20261207T1500-signature-batches.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -46,6 +50,10 @@ const migrations: Record<string, Migration> = {
   '20261206T1200-sign-in-throttles': signInThrottles,
   '20261207T1000-audit-tiles': auditTiles,
   '20261207T1100-outbox': outbox,
+  '20261207T1200-contracts': contracts,
+  '20261207T1300-signature-outputs': signatureOutputs,
+  '20261207T1400-webhooks': webhooks,
+  '20261207T1500-signature-batches': signatureBatches,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

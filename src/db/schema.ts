@@ -17,6 +17,7 @@ export interface Database {
   audit_links: AuditLinksTable;
   audit_tree_tiles: AuditTreeTilesTable;
   outbox: OutboxTable;
+  outbox_claims: OutboxClaimsTable;
   audit_log_keys: AuditLogKeysTable;
   audit_checkpoints: AuditCheckpointsTable;
   jobs: JobsTable;
@@ -39,6 +40,17 @@ export interface Database {
   certificates: CertificatesTable;
   crls: CrlsTable;
   signatures: SignaturesTable;
+  signature_batches: SignatureBatchesTable;
+  signature_batch_items: SignatureBatchItemsTable;
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
+  contracts: ContractsTable;
+  contract_participants: ContractParticipantsTable;
+  contract_fields: ContractFieldsTable;
+  contract_links: ContractLinksTable;
+  contract_signatures: ContractSignaturesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -235,6 +247,13 @@ export interface OutboxTable {
   created_at: Generated<Date>;
 }
 
+/** Which outbox entries a durable consumer has taken (`claimOutboxEntries`), once each across all processes. */
+export interface OutboxClaimsTable {
+  consumer: string;
+  outbox_id: number;
+  claimed_at: Date;
+}
+
 export interface AuditTreeTilesTable {
   group_id: string;
   tile_level: number;
@@ -388,7 +407,8 @@ export type DeliveryStatus = 'queued' | 'sent' | 'not_sent' | 'skipped' | 'retry
 export interface NotificationDeliveriesTable {
   id: string;
   group_id: string;
-  user_id: string;
+  /** Null for a message to someone outside the group (an outside signer). */
+  user_id: string | null;
   notification_id: string | null;
   kind: string;
   channel: DeliveryChannel;
@@ -523,7 +543,8 @@ export interface ApplicationDocumentsTable {
   position: number;
 }
 
-export type CertificatePurpose = 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
+/** `event`: a one-time certificate for an outside signer, issued after they proved who they are; its key is never kept. */
+export type CertificatePurpose = 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person' | 'event';
 export type RevocationReasonName =
   'unspecified' | 'keyCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'certificateHold';
 
@@ -546,7 +567,8 @@ export interface CertificatesTable {
   not_after: Date;
   der: Uint8Array;
   chain: Json<string[]>;
-  key_store: 'database' | 'pkcs11';
+  /** `none`: a one-time (event) certificate, whose key signed once in memory and was never kept. */
+  key_store: 'database' | 'pkcs11' | 'none';
   /** AES-256-GCM sealed PKCS#8 (`v1.…`), bound to this row's id. */
   sealed_key: string | null;
   token_label: string | null;
@@ -588,4 +610,201 @@ export interface SignaturesTable {
   output_sha256: string;
   original_sha256: string;
   signed_at: Date;
+}
+
+export interface TemplatesTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  name: string;
+  category: string;
+  latest_version: number;
+  created_by: string;
+  created_at: CreatedAt;
+  archived_at: Date | null;
+}
+
+export interface TemplateVersionsTable {
+  id: string;
+  group_id: string;
+  template_id: string;
+  version: number;
+  source: Json<unknown>;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export type ContractStatus = 'draft' | 'sent' | 'signing' | 'completed' | 'rejected' | 'voided' | 'expired';
+export type ParticipantRole = 'signer' | 'approver' | 'cc' | 'receiver';
+export type ParticipantKind = 'company' | 'person' | 'outside_person' | 'outside_org';
+export type ParticipantStatus = 'waiting' | 'active' | 'done' | 'rejected';
+export type ContractFieldType =
+  'company_seal' | 'cross_page_seal' | 'legal_rep_seal' | 'signature' | 'date' | 'text' | 'checkbox';
+
+export interface ContractsTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  title: string;
+  category: string;
+  number: string | null;
+  effective_on: ColumnType<string | null, string | null, string | null>;
+  expires_on: ColumnType<string | null, string | null, string | null>;
+  status: ContractStatus;
+  source_sha256: string;
+  current_sha256: string;
+  template_version_id: string | null;
+  values: Json<unknown> | null;
+  current_step: Generated<number>;
+  deadline: Date | null;
+  remind_every_days: number | null;
+  last_reminded_at: Date | null;
+  created_by: string;
+  created_at: CreatedAt;
+  sent_at: Date | null;
+  ended_at: Date | null;
+  end_reason: string | null;
+}
+
+export interface ContractParticipantsTable {
+  id: string;
+  group_id: string;
+  contract_id: string;
+  position: number;
+  step: number;
+  role: ParticipantRole;
+  kind: ParticipantKind;
+  company_id: string | null;
+  seal_id: string | null;
+  user_id: string | null;
+  name: string;
+  org_name: string | null;
+  phone: string | null;
+  email: string | null;
+  status: ParticipantStatus;
+  acted_at: Date | null;
+  acted_by: string | null;
+  reason: string | null;
+  consent_at: Date | null;
+  identity: Json<unknown> | null;
+}
+
+export interface ContractFieldsTable {
+  id: string;
+  group_id: string;
+  contract_id: string;
+  participant_id: string;
+  type: ContractFieldType;
+  page: number | null;
+  rect: Json<[number, number, number, number]> | null;
+  keyword: string | null;
+  label: string | null;
+  required: Generated<boolean>;
+  value: string | null;
+  filled_at: Date | null;
+}
+
+export interface ContractLinksTable {
+  id: string;
+  group_id: string;
+  contract_id: string;
+  participant_id: string;
+  token_hash: string;
+  expires_at: Date;
+  used_at: Date | null;
+  session_hash: string | null;
+  session_expires_at: Date | null;
+  code_hash: string | null;
+  code_expires_at: Date | null;
+  code_sent_at: Date | null;
+  codes_sent: Generated<number>;
+  failed_attempts: Generated<number>;
+  locked_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface ContractSignaturesTable {
+  id: string;
+  group_id: string;
+  contract_id: string;
+  participant_id: string;
+  signature_id: string | null;
+  certificate_id: string;
+  field_name: string;
+  input_sha256: string;
+  output_sha256: string;
+  signed_at: Date;
+}
+
+/** An integrator's URL receiving the public events of a company's subtree, signed (Standard Webhooks). */
+export interface WebhookEndpointsTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  url: string;
+  description: string;
+  event_types: string[];
+  enabled: boolean;
+  /** The signing secret, sealed under the master key (context `webhook-secret:<id>`); never stored in clear. */
+  secret_sealed: string;
+  /** The secret before the last rotation, which still signs (beside the new one) until `previous_secret_until`. */
+  previous_secret_sealed: string | null;
+  previous_secret_until: Date | null;
+  /** The user or API key that created it. */
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** pending: to be attempted; failed: the last attempt failed and another is due at `next_attempt_at`; dead: given up. */
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead';
+
+/** One message to one endpoint, with the outcome of its latest attempt. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  group_id: string;
+  endpoint_id: string;
+  /** `webhook-id`: the same for every attempt and redelivery of this message. */
+  message_id: string;
+  event_type: string;
+  /** The body sent, `{ type, timestamp, data }`. */
+  payload: Json<Record<string, unknown>>;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  last_http_status: number | null;
+  /** Short text this server wrote (an HTTP status, a network error, a refusal); never the receiver's answer. */
+  last_error: string | null;
+  last_attempt_at: Date | null;
+  next_attempt_at: Date | null;
+  delivered_at: Date | null;
+  created_at: Date;
+}
+
+export interface SignatureBatchesTable {
+  id: string;
+  group_id: string;
+  user_id: string;
+  /** The session that confirmed the batch: it must still be live while the batch runs. */
+  session_id: string | null;
+  seal_id: string | null;
+  spec: Json<unknown>;
+  status: 'running' | 'done';
+  total: number;
+  signed: Generated<number>;
+  failed: Generated<number>;
+  created_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface SignatureBatchItemsTable {
+  batch_id: string;
+  position: number;
+  group_id: string;
+  document_sha256: string;
+  status: 'pending' | 'signed' | 'failed';
+  signature_id: string | null;
+  output_sha256: string | null;
+  error_code: string | null;
+  error_detail: string | null;
+  done_at: Date | null;
 }

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/schema.js';
 import { claimDueJobs, finishJob, type JobRecord } from './job.repository.js';
-import { PermanentJobError, type Backoff, type JobHandler, type JobResult, type RunningJob } from './job.types.js';
+import {
+  PermanentJobError,
+  type Backoff,
+  type JobHandler,
+  type JobResult,
+  type JobStep,
+  type RunningJob,
+} from './job.types.js';
 
 export interface JobLogger {
   info(object: Record<string, unknown>, message: string): void;
@@ -16,6 +23,8 @@ export interface JobRunnerOptions {
   /** The clock due times are compared with (a test clock in tests). */
   now: () => Date;
   handlers: JobHandler[];
+  /** Run at every poll before jobs are claimed (so what they enqueue runs in the same poll). */
+  steps?: JobStep[];
   /** Pause between polls when nothing was due. */
   pollMs: number;
   /** Jobs claimed (and run side by side) per poll. */
@@ -125,8 +134,16 @@ export class JobRunner {
     this.schedule(claimed >= this.options.batchSize ? 0 : this.options.pollMs);
   }
 
-  /** Claims up to `limit` due jobs, runs them side by side, and says how each ended. */
+  /** Runs the steps, then claims up to `limit` due jobs, runs them side by side, and says how each ended. */
   async runDueJobs(limit = this.options.batchSize): Promise<JobOutcome[]> {
+    for (const step of this.options.steps ?? []) {
+      try {
+        await step.run();
+      } catch (error) {
+        // A failing step (the database briefly away) must not stop the jobs already queued.
+        this.logger.error({ err: error, step: step.name }, 'job step failed');
+      }
+    }
     const now = this.options.now();
     const token = randomBytes(12).toString('base64url');
     const claimed = await claimDueJobs(this.options.db, {

@@ -58,6 +58,16 @@ export interface JobHandler<K extends JobKind = JobKind> {
   ): Promise<void>;
 }
 
+/**
+ * Work the runner does at every poll, before it claims jobs: e.g. turning committed outbox entries
+ * into jobs. Every process's runner does it, so it must be safe to run in many at once (claim what
+ * it takes in a transaction). A step that throws is logged; the poll goes on with the jobs.
+ */
+export interface JobStep {
+  name: string;
+  run(): Promise<void>;
+}
+
 /** Thrown by a handler when retrying cannot help (a refused address, a malformed request): the job dies at once. */
 export class PermanentJobError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -8,8 +8,18 @@ import type { Db, Transaction } from '../db/schema.js';
 
 export const OUTBOX_CHANNEL = 'sigil_outbox';
 
-/** What the outbox carries. `principals.changed`: who someone is or what they may do changed. */
-export type OutboxTopic = 'principals.changed';
+/**
+ * What the outbox carries. `principals.changed`: who someone is or what they may do changed.
+ * `event`: a public event (`events.ts`), consumed once across all processes (`claimOutboxEntries`).
+ */
+export type OutboxTopic = 'principals.changed' | 'event';
+
+/**
+ * Topics consumed durably (`claimOutboxEntries`): an entry nobody has claimed yet outlives the
+ * usual day, up to `UNCLAIMED_KEEP_MS`, so a consumer that was stopped for a while still finds it.
+ */
+const DURABLE_TOPICS: OutboxTopic[] = ['event'];
+const UNCLAIMED_KEEP_MS = 7 * 24 * 3600_000;
 
 export interface OutboxEntry {
   id: number;
@@ -31,6 +41,74 @@ export async function appendOutbox(
     )
     select pg_notify(${OUTBOX_CHANNEL}, id::text) from added
   `.execute(trx);
+}
+
+/** The insert of entries, not yet run (for a `WriteBatch`); it wakes no reader, who look every second anyway. */
+export function outboxInsert(
+  db: Db | Transaction,
+  entries: Array<{ groupId: string; topic: OutboxTopic; payload: Record<string, unknown> }>,
+) {
+  return db.insertInto('outbox').values(
+    entries.map((entry) => ({
+      group_id: entry.groupId,
+      topic: entry.topic,
+      payload: sql<Record<string, unknown>>`cast(${JSON.stringify(entry.payload)} as jsonb)`,
+    })),
+  );
+}
+
+/**
+ * How long after a later entry was claimed a consumer still looks for an earlier id: the time a
+ * transaction that took an id may stay open before it commits (then its entry is missed).
+ */
+const CLAIM_LOOKBACK_MS = 15 * 60_000;
+
+/**
+ * Claims, for `consumer`, up to `limit` committed entries of `topic` it has not claimed before,
+ * in id order, in the caller's transaction: what the caller does with them commits with the
+ * claims, or neither does. Every process may call this at once; each entry goes to one of them.
+ *
+ * Why claims and not a cursor: ids are taken in one order and committed in another, so a cursor
+ * that moved past id 7 when 8 committed would never see 7. A claim per entry (`outbox_claims`,
+ * primary key consumer + entry) records exactly what was consumed, whatever the order. Two
+ * callers that read the same unclaimed entries both insert their claims; the second insert waits
+ * on the first's uncommitted key and then, once it commits, inserts nothing (ON CONFLICT DO
+ * NOTHING), so only the entries a caller actually claimed are returned to it. What bounds the
+ * search is the newest entry claimed more than `CLAIM_LOOKBACK_MS` ago: anything below it
+ * committed (or rolled back) long ago, except a transaction kept open that long.
+ */
+export async function claimOutboxEntries(
+  trx: Transaction,
+  options: { consumer: string; topic: OutboxTopic; limit: number; at: Date },
+): Promise<OutboxEntry[]> {
+  const { consumer, topic, limit, at } = options;
+  const horizon = new Date(at.getTime() - CLAIM_LOOKBACK_MS);
+  const { rows } = await sql<{
+    id: string | number;
+    group_id: string;
+    topic: OutboxTopic;
+    payload: Record<string, unknown>;
+  }>`
+    with floor as (
+      select coalesce(max(outbox_id), 0) as id from outbox_claims
+       where consumer = ${consumer} and claimed_at < ${horizon}
+    ), candidates as (
+      select o.id from outbox o
+       where o.topic = ${topic} and o.id > (select id from floor)
+         and not exists (select 1 from outbox_claims c where c.consumer = ${consumer} and c.outbox_id = o.id)
+       order by o.id
+       limit ${limit}
+    ), claimed as (
+      insert into outbox_claims (consumer, outbox_id, claimed_at)
+      select ${consumer}, id, ${at} from candidates
+      on conflict do nothing
+      returning outbox_id
+    )
+    select o.id, o.group_id, o.topic, o.payload from outbox o
+      join claimed c on c.outbox_id = o.id
+     order by o.id
+  `.execute(trx);
+  return rows.map((row) => ({ id: Number(row.id), groupId: row.group_id, topic: row.topic, payload: row.payload }));
 }
 
 /** What a topic's consumer does with the entries of one read, in order. A consumer that throws is logged; the reader goes on. */
@@ -143,7 +221,14 @@ export class OutboxReader {
     }
     if (now >= this.nextSweep) {
       this.nextSweep = now + 3600_000;
-      await sql`delete from outbox where created_at < ${new Date(now - this.keepMs)}`.execute(this.db);
+      // An entry of a durable topic that nobody claimed yet stays longer (a stopped consumer finds it later).
+      await sql`
+        delete from outbox o
+         where o.created_at < ${new Date(now - this.keepMs)}
+           and (o.topic <> all(${DURABLE_TOPICS}::text[])
+                or o.created_at < ${new Date(now - Math.max(this.keepMs, UNCLAIMED_KEEP_MS))}
+                or exists (select 1 from outbox_claims c where c.outbox_id = o.id))
+      `.execute(this.db);
     }
   }
 

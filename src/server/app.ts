@@ -25,6 +25,7 @@ import { roleRoutes } from '../modules/roles/index.js';
 import { sodChangeRoutes } from '../modules/sod-changes/index.js';
 import { sealLifecycleRoutes } from '../modules/seal-lifecycle/index.js';
 import { apiKeyRoutes } from '../modules/api-keys/index.js';
+import { webhookRoutes } from '../modules/webhooks/index.js';
 import { auditRoutes } from '../modules/audit-views/index.js';
 import { notificationRoutes } from '../modules/notifications/index.js';
 import { sealRoutes } from '../modules/seals/index.js';
@@ -35,6 +36,8 @@ import { approvalRoutes } from '../modules/approvals/index.js';
 import { pkiPublicRoutes, pkiRoutes } from '../modules/pki/index.js';
 import { signatureRoutes } from '../modules/signatures/index.js';
 import { documentRoutes } from '../modules/documents/index.js';
+import { contractRoutes, templateRoutes } from '../modules/contracts/index.js';
+import { publicVerificationRoutes } from '../modules/verification/index.js';
 
 export type App = FastifyInstance;
 
@@ -67,17 +70,21 @@ const apiModules = [
   roleRoutes,
   sodChangeRoutes,
   apiKeyRoutes,
+  webhookRoutes,
   auditRoutes,
   sealRoutes,
   sealCardRoutes,
   grantRoutes,
   sealImageRoutes,
   documentRoutes,
+  contractRoutes,
+  templateRoutes,
   approvalRoutes,
   sealLifecycleRoutes,
   notificationRoutes,
   pkiRoutes,
   signatureRoutes,
+  publicVerificationRoutes,
 ];
 
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */

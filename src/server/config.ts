@@ -50,6 +50,7 @@ const environmentSchema = z.object({
     .max(100 * 1024 * 1024)
     .default(1024 * 1024),
   SIGIL_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(30),
+  SIGIL_PUBLIC_VERIFY_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
   SIGIL_TRUST_PROXY: boolish.default(false),
   SIGIL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SIGIL_CONSOLE_DIR: z.string().min(1).optional(),
@@ -103,6 +104,8 @@ const environmentSchema = z.object({
     )
     .optional(),
   SIGIL_TSA_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  // Webhooks to private, loopback and link-local addresses: off, so an endpoint cannot reach the inside network.
+  SIGIL_WEBHOOKS_ALLOW_PRIVATE: boolish.default(false),
   SIGIL_AUDIT_DIR: z.string().min(1).optional(),
   SIGIL_AUDIT_CHECKPOINT_SECONDS: z.coerce
     .number()
@@ -165,6 +168,8 @@ export interface Config {
   signIn: { freeAttempts: number; accountAttempts: number; maxDelayMinutes: number };
   bodyLimitBytes: number;
   loginRatePerMinute: number;
+  /** Public verifications (an upload or a look-up by hash, each counted apart) per client address per minute. */
+  publicVerifyRatePerMinute: number;
   trustProxy: boolean;
   /** Bearer token a Prometheus scraper presents for /metrics; absent means loopback scrapers only. */
   metricsToken: string | undefined;
@@ -200,6 +205,11 @@ export interface Config {
    * checkpoint is `checkpointSeconds` old.
    */
   audit: { dir: string; checkpointSeconds: number };
+  /**
+   * Webhook deliveries. `allowPrivate`: endpoints may be (or resolve to) loopback, private,
+   * link-local, unique-local, CGNAT or multicast addresses; off by default (server-side request forgery).
+   */
+  webhooks: { allowPrivate: boolean };
 }
 
 export class ConfigError extends Error {
@@ -249,6 +259,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     bodyLimitBytes: e.SIGIL_BODY_LIMIT_BYTES,
     loginRatePerMinute: e.SIGIL_LOGIN_RATE_PER_MINUTE,
+    publicVerifyRatePerMinute: e.SIGIL_PUBLIC_VERIFY_RATE_PER_MINUTE,
     trustProxy: e.SIGIL_TRUST_PROXY,
     metricsToken: e.SIGIL_METRICS_TOKEN,
     consoleDir: e.SIGIL_CONSOLE_DIR ? resolve(e.SIGIL_CONSOLE_DIR) : undefined,
@@ -287,6 +298,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       dir: resolve(e.SIGIL_AUDIT_DIR ?? join(e.SIGIL_DATA_DIR, 'audit')),
       checkpointSeconds: e.SIGIL_AUDIT_CHECKPOINT_SECONDS,
     },
+    webhooks: { allowPrivate: e.SIGIL_WEBHOOKS_ALLOW_PRIVATE },
   };
 }
 

@@ -6,6 +6,7 @@ import { documentOrigins, documentReaders } from '../modules/documents/index.js'
 import { findOriginal, hasSignedChain } from '../modules/signatures/index.js';
 import { sodChangePurpose } from '../modules/sod-changes/index.js';
 import { departureHooks } from '../modules/users/index.js';
+import { findContractSource, isPartyToContractOf, isSealImageOfContractFor } from '../modules/contracts/index.js';
 
 /**
  * Fills every extension point a lower module declares with what the modules above it provide, so
@@ -22,10 +23,14 @@ export function wireModules(): void {
     'seals.custodian-flagged': flagSealsOfResignedCustodian,
     'pki.person-certificates-revoked': revokePersonCertificates,
   });
-  documentOrigins.fill({ 'signatures.original': findOriginal });
+  documentOrigins.fill({ 'signatures.original': findOriginal, 'contracts.source': findContractSource });
   documentReaders.fill({
     'signatures.signed-chain': hasSignedChain,
     'approvals.participants': isDocumentOfApplicationOf,
+    'contracts.parties': isPartyToContractOf,
   });
-  sealImageReaders.fill({ 'seal-lifecycle.participants': isImageOfApplicationFor });
+  sealImageReaders.fill({
+    'seal-lifecycle.participants': isImageOfApplicationFor,
+    'contracts.stampers': isSealImageOfContractFor,
+  });
 }

@@ -62,7 +62,14 @@ export interface SignatureReport {
   valid: boolean;
   /** `valid`; `unknown-signer`: intact, but no path to a trusted root; `invalid`: anything else. */
   status: SignatureStatus;
-  signer: { commonName: string | null; subject: string; issuer: string; serialNumber: string } | null;
+  signer: {
+    commonName: string | null;
+    /** The subject's O: the company of a seal or person certificate. */
+    organization: string | null;
+    subject: string;
+    issuer: string;
+    serialNumber: string;
+  } | null;
   /** The proven time (time-stamp) when there is one, else the claimed time (/M). */
   signedAt: string | null;
   claimedSigningTime: string | null;
@@ -70,6 +77,8 @@ export interface SignatureReport {
   /** The time-stamp verifies (null when there is none). */
   timestampValid: boolean | null;
   timestampTrusted: boolean | null;
+  /** The subject of the TSA certificate that signed the time-stamp (null when there is none). */
+  timestampAuthority: string | null;
   coversWholeDocument: boolean;
   modifiedAfter: Modification;
   changesAfter: string[];
@@ -275,6 +284,7 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
     timestamped: isDocTs,
     timestampValid: null,
     timestampTrusted: null,
+    timestampAuthority: null,
     coversWholeDocument: false,
     modifiedAfter: 'none',
     changesAfter: [],
@@ -321,6 +331,7 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
     let path: PathValidationResult | null = null;
     if (check.tsaCertificate) {
       report.signer = signerOf(parseCertificate(check.tsaCertificate));
+      report.timestampAuthority = report.signer?.subject ?? null;
       // The TSA's own certificates count at the time it vouches for.
       const at = check.genTime ?? new Date();
       path = checkChain(
@@ -406,6 +417,11 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
     report.timestamped = true;
     const check = checkTimestampToken(token, { data: [info.signature] }, ctx.dss.certs);
     report.timestampValid = check.ok;
+    try {
+      if (check.tsaCertificate) report.timestampAuthority = parseCertificate(check.tsaCertificate).subject;
+    } catch {
+      // who vouched is informative only; an unreadable certificate is judged below when it counts
+    }
     if (!check.ok) problems.push(...check.problems.map((p) => `time-stamp: ${p}`));
     if (check.ok && check.tsaCertificate) {
       const tsaPath = checkChain(
@@ -476,6 +492,7 @@ function unverifiable(f: SignatureField, index: number, error: unknown): Signatu
     timestamped: false,
     timestampValid: null,
     timestampTrusted: null,
+    timestampAuthority: null,
     coversWholeDocument: false,
     modifiedAfter: 'altered',
     changesAfter: [],
@@ -496,6 +513,7 @@ function unverifiable(f: SignatureField, index: number, error: unknown): Signatu
 function signerOf(cert: Certificate): SignatureReport['signer'] {
   return {
     commonName: cert.commonName,
+    organization: cert.organization,
     subject: cert.subject,
     issuer: cert.issuer,
     serialNumber: cert.serial.toString(16),

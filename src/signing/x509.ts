@@ -40,6 +40,8 @@ export interface Certificate {
   issuer: string;
   subject: string;
   commonName: string | null;
+  /** The subject's first O attribute: the company of a seal or person certificate. */
+  organization: string | null;
   notBefore: Date;
   notAfter: Date;
   spki: Buffer;
@@ -77,17 +79,23 @@ const NAME_LABEL: Record<string, string> = {
 };
 
 /** A readable form of a Name, most specific first like RFC 4514 (`CN=…, O=…, C=…`). */
-export function nameToString(name: x509.Name): { text: string; commonName: string | null } {
+export function nameToString(name: x509.Name): {
+  text: string;
+  commonName: string | null;
+  organization: string | null;
+} {
   const parts: string[] = [];
   let commonName: string | null = null;
+  let organization: string | null = null;
   for (const rdn of name) {
     for (const atv of rdn) {
       const text = atv.value.toString();
       if (atv.type === OID.commonName && commonName === null) commonName = text;
+      if (atv.type === OID.organization && organization === null) organization = text;
       parts.unshift(`${NAME_LABEL[atv.type] ?? atv.type}=${text}`);
     }
   }
-  return { text: parts.join(', '), commonName };
+  return { text: parts.join(', '), commonName, organization };
 }
 
 /**
@@ -162,6 +170,7 @@ export function parseCertificate(der: Buffer): Certificate {
     issuer: issuer.text,
     subject: subject.text,
     commonName: subject.commonName,
+    organization: subject.organization,
     notBefore: tbs.validity.notBefore.getTime(),
     notAfter: tbs.validity.notAfter.getTime(),
     spki: encode(tbs.subjectPublicKeyInfo),

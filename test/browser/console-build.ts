@@ -33,7 +33,10 @@ function isFresh(): boolean {
   const index = join(distDir, 'index.html');
   const sources = Math.max(
     newestChange(join(webDir, 'src')),
-    newestChange(join(webDir, 'index.html')),
+    // index.html and the pages built beside the console (verify.html, …)
+    ...readdirSync(webDir)
+      .filter((name) => name.endsWith('.html'))
+      .map((name) => newestChange(join(webDir, name))),
     newestChange(join(webDir, 'vite.config.ts')),
   );
   return existsSync(index) && statSync(index).mtimeMs >= sources;

@@ -59,6 +59,13 @@ const StampFromApplicationPage = lazy(() =>
 const StampWithGrantPage = lazy(() =>
   import('./features/signatures/StampPage').then((m) => ({ default: m.StampWithGrantPage })),
 );
+const ContractsPage = lazy(() =>
+  import('./features/contracts/ContractsPage').then((m) => ({ default: m.ContractsPage })),
+);
+const NewContractPage = lazy(() =>
+  import('./features/contracts/NewContractPage').then((m) => ({ default: m.NewContractPage })),
+);
+const ContractPage = lazy(() => import('./features/contracts/ContractPage').then((m) => ({ default: m.ContractPage })));
 
 interface Route {
   pattern: string;
@@ -85,6 +92,12 @@ const routes: Route[] = [
     ),
   },
   { pattern: '/stamp', render: () => <StampWithGrantPage /> },
+  { pattern: '/contracts', render: () => <ContractsPage /> },
+  { pattern: '/contracts/new', render: () => <NewContractPage /> },
+  {
+    pattern: '/contracts/:contractId',
+    render: (p) => <ContractPage key={p.contractId} contractId={p.contractId ?? ''} />,
+  },
   { pattern: '/verify', render: () => <VerifyPage /> },
   { pattern: '/inbox', render: () => <InboxPage /> },
   { pattern: '/notifications', render: () => <NotificationsPage /> },

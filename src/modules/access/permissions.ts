@@ -12,6 +12,9 @@ export const permissions = [
   'seals.manage',
   'seals.grant',
   'flows.manage',
+  'webhooks.manage',
+  'contracts.read',
+  'templates.manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -20,9 +23,17 @@ export type Permission = (typeof permissions)[number];
  * runs the organisation, the seal administrator keeps seals, the auditor reads records.
  */
 export const rolePermissions: Record<Role, readonly Permission[]> = {
-  system_admin: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write'],
-  seal_admin: ['org.read', 'seals.read', 'seals.manage', 'seals.grant', 'flows.manage'],
-  security_auditor: ['org.read', 'audit.read', 'seals.read'],
+  system_admin: ['org.read', 'org.write', 'roles.assign', 'api_keys.manage', 'settings.write', 'webhooks.manage'],
+  seal_admin: [
+    'org.read',
+    'seals.read',
+    'seals.manage',
+    'seals.grant',
+    'flows.manage',
+    'contracts.read',
+    'templates.manage',
+  ],
+  security_auditor: ['org.read', 'audit.read', 'seals.read', 'contracts.read'],
   employee: [],
 };
 

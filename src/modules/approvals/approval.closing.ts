@@ -2,6 +2,7 @@ import type { Transaction } from '../../db/schema.js';
 import type { AppContext } from '../../server/context.js';
 import * as repo from './approval.repository.js';
 import { tell } from './approval.notices.js';
+import { emitEvents } from '../../outbox/events.js';
 
 export type ClosingStep = 'suspend' | 'report_loss' | 'destroy';
 
@@ -41,5 +42,21 @@ export async function closeSealUseApplications(
       at: q.at,
     });
   }
+  await emitEvents(
+    trx,
+    q.groupId,
+    closed.map((application) => ({
+      type: 'application.closed' as const,
+      companyId: application.companyId,
+      at: q.at,
+      data: {
+        applicationId: application.id,
+        applicantId: application.applicantId,
+        purpose: 'seal_use',
+        category: application.category,
+        status: 'closed' as const,
+      },
+    })),
+  );
   return closed.map((a) => a.id);
 }

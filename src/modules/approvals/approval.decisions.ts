@@ -5,6 +5,7 @@ import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { auditAppendStatement, recordAudit, recordAudits } from '../audit/index.js';
 import type { AuditEvent } from '../audit/index.js';
+import { emitEvents, eventsWrite, type ApplicationEventData } from '../../outbox/events.js';
 import { requireUser, type Actor, type RoleGrant } from '../access/index.js';
 import { findPeople, findUser } from '../users/index.js';
 import * as repo from './approval.repository.js';
@@ -351,6 +352,20 @@ function pageAfter(
 
 type DecisionApplication = NonNullable<Awaited<ReturnType<typeof repo.lockForDecision>>>;
 
+/** What a public event tells of an application: ids and its new state, no reasons or comments. */
+function applicationEventData(
+  application: { id: string; applicantId: string; purpose: string; category: string | null },
+  status: ApplicationEventData['status'],
+): ApplicationEventData {
+  return {
+    applicationId: application.id,
+    applicantId: application.applicantId,
+    purpose: application.purpose,
+    category: application.category,
+    status,
+  };
+}
+
 /**
  * The outcome of an approved application (marked approved by the caller's writes): what its
  * purpose changes (a lifecycle step changes its seal here and now), and for seal use, per seal,
@@ -400,6 +415,16 @@ async function completeApproval(
     companyId: application.companyId,
     changes: { authorizationIds: authorizations.map((a) => a.id) },
   });
+  writes.add(
+    eventsWrite(trx, principal.groupId, [
+      {
+        type: 'application.approved',
+        companyId: application.companyId,
+        at: now,
+        data: applicationEventData(application, 'approved'),
+      },
+    ]),
+  );
   tellInBatch(
     ctx,
     trx,
@@ -461,6 +486,14 @@ export async function rejectTask(ctx: AppContext, actor: Actor, taskId: string, 
         },
       ],
     });
+    await emitEvents(trx, principal.groupId, [
+      {
+        type: 'application.rejected',
+        companyId: application.companyId,
+        at: now,
+        data: applicationEventData(application, 'rejected'),
+      },
+    ]);
     return application.id;
   });
   return getApplication(ctx, actor, applicationId, { participant: true });
@@ -630,6 +663,14 @@ export async function withdrawApplication(ctx: AppContext, actor: Actor, applica
         changes: {},
       },
     });
+    await emitEvents(trx, principal.groupId, [
+      {
+        type: 'application.withdrawn',
+        companyId: application.companyId,
+        at: now,
+        data: applicationEventData(application, 'withdrawn'),
+      },
+    ]);
   });
   return getApplication(ctx, actor, applicationId, { participant: true });
 }

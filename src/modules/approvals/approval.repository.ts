@@ -640,6 +640,7 @@ export async function closePendingSealUse(
       'a.id',
       'a.applicant_id as applicantId',
       'a.company_id as companyId',
+      'a.category',
       sealNamesOfApplication.as('sealNames'),
     ])
     .execute();

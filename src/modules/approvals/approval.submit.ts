@@ -3,6 +3,7 @@ import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { recordAudit } from '../audit/index.js';
+import { emitEvents } from '../../outbox/events.js';
 import { requireUser, type Actor } from '../access/index.js';
 import * as repo from './approval.repository.js';
 import { scheduleOverdue, tell, tellInBatch } from './approval.notices.js';
@@ -258,6 +259,14 @@ export async function submitApplication<Input>(
           },
         },
       });
+      await emitEvents(trx, principal.groupId, [
+        {
+          type: 'application.submitted',
+          companyId: company.id,
+          at: ctx.now(),
+          data: { applicationId: id, applicantId, purpose: purpose.name, category: draft.category, status: 'pending' },
+        },
+      ]);
     });
   } catch (error) {
     // Two submissions with one key racing: the loser returns the winner's application.

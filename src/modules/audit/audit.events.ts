@@ -55,6 +55,21 @@ export const auditEventSchemas = {
     expiresAt: z.string().nullable(),
   }),
   'api_key.revoked': z.object({ name: z.string() }),
+  'webhook.endpoint_created': z.object({
+    companyId: z.string(),
+    url: z.string(),
+    description: z.string(),
+    eventTypes: z.array(z.string()),
+    enabled: z.boolean(),
+  }),
+  'webhook.endpoint_updated': z.object({
+    from: z.record(z.string(), z.unknown()),
+    to: z.record(z.string(), z.unknown()),
+  }),
+  'webhook.endpoint_deleted': z.object({ url: z.string() }),
+  /** The secrets themselves are never recorded: only until when the previous one still signs. */
+  'webhook.secret_rotated': z.object({ previousValidUntil: z.string() }),
+  'webhook.delivery_redelivered': z.object({ deliveryId: z.string(), messageId: z.string(), eventType: z.string() }),
   'seal.created': z.object({
     name: z.string(),
     code: z.string(),
@@ -141,12 +156,15 @@ export const auditEventSchemas = {
   }),
   'pki.certificate_issued': z.object({
     certificateId: z.string(),
-    purpose: z.enum(['seal', 'person']),
+    purpose: z.enum(['seal', 'person', 'event']),
     subject: z.string(),
     serial: z.string(),
     keySpec: z.string(),
-    keyStore: z.enum(['database', 'pkcs11']),
+    /** `none`: a one-time certificate whose key was never kept. */
+    keyStore: z.enum(['database', 'pkcs11', 'none']),
     notAfter: z.string(),
+    /** For a one-time certificate: how the person proved who they were. */
+    evidence: z.string().optional(),
   }),
   'pki.certificate_imported': z.object({
     certificateId: z.string(),
@@ -176,6 +194,46 @@ export const auditEventSchemas = {
     outputSha256: z.string(),
     originalSha256: z.string(),
   }),
+  'signature.batch_started': z.object({
+    batchId: z.string(),
+    documents: z.number(),
+    category: z.string(),
+    level: z.string(),
+  }),
+  'template.created': z.object({ templateId: z.string(), name: z.string(), category: z.string() }),
+  'template.version_added': z.object({ templateId: z.string(), version: z.number() }),
+  'contract.created': z.object({
+    title: z.string(),
+    sourceSha256: z.string(),
+    templateVersionId: z.string().nullable(),
+    participants: z.number(),
+  }),
+  'contract.sent': z.object({ step: z.number() }),
+  'contract.step_opened': z.object({ step: z.number() }),
+  'contract.link_issued': z.object({ participantId: z.string(), expiresAt: z.string() }),
+  'contract.code_sent': z.object({ participantId: z.string(), channel: z.enum(['sms', 'email']) }),
+  'contract.code_failed': z.object({ participantId: z.string(), attempts: z.number(), locked: z.boolean() }),
+  'contract.identity_verified': z.object({
+    participantId: z.string(),
+    method: z.string(),
+    channel: z.enum(['sms', 'email', 'session']),
+    consent: z.boolean(),
+    ip: z.string().nullable(),
+  }),
+  'contract.signed': z.object({
+    participantId: z.string(),
+    signatureId: z.string().nullable(),
+    certificateId: z.string(),
+    fieldName: z.string(),
+    inputSha256: z.string(),
+    outputSha256: z.string(),
+  }),
+  'contract.approved': z.object({ participantId: z.string() }),
+  'contract.rejected': z.object({ participantId: z.string().nullable(), reason: z.string() }),
+  'contract.completed': z.object({ outputSha256: z.string() }),
+  'contract.voided': z.object({ reason: z.string() }),
+  'contract.expired': z.object({ deadline: z.string() }),
+  'contract.reminded': z.object({ participantIds: z.array(z.string()), manual: z.boolean() }),
 } as const;
 
 export type AuditAction = keyof typeof auditEventSchemas;
@@ -189,10 +247,14 @@ export type AuditTargetType =
   | 'role_assignment'
   | 'session'
   | 'api_key'
+  | 'webhook_endpoint'
   | 'seal'
   | 'flow'
   | 'application'
-  | 'delegation';
+  | 'delegation'
+  | 'certificate'
+  | 'template'
+  | 'contract';
 
 /** One audit event as a service writes it: a discriminated union on `action`. */
 export type AuditEvent = {

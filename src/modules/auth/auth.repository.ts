@@ -23,7 +23,7 @@ export interface SessionPrincipalRow {
  */
 export async function findSessionPrincipal(
   db: Db,
-  tokenHash: string,
+  session: { tokenHash: string } | { sessionId: string },
   now: Date,
 ): Promise<SessionPrincipalRow | undefined> {
   return db
@@ -48,7 +48,11 @@ export async function findSessionPrincipal(
           .whereRef('r.user_id', '=', 'u.id'),
       ).as('roles'),
     ])
-    .where('s.token_hash', '=', tokenHash)
+    .where(
+      'tokenHash' in session ? 's.token_hash' : 's.id',
+      '=',
+      'tokenHash' in session ? session.tokenHash : session.sessionId,
+    )
     .where('s.revoked_at', 'is', null)
     .where('s.expires_at', '>', now)
     .where('u.status', '=', 'active')

@@ -378,7 +378,7 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Auth
     return value;
   }
   if (!token.startsWith(`${SESSION_PREFIX}_`)) return null;
-  const row = await repo.findSessionPrincipal(ctx.db, hash, now);
+  const row = await repo.findSessionPrincipal(ctx.db, { tokenHash: hash }, now);
   if (!row) return null;
   const value = {
     mfaPending: row.mfaPending,
@@ -397,6 +397,26 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Auth
   };
   principals.set(hash, value, { readUnderEpoch, now, expiresAt: row.expiresAt });
   return value;
+}
+
+/**
+ * The principal of a session by its id, read afresh (no cache): work that runs later on a
+ * person's behalf (a signing batch) acts only while the session that asked for it is live.
+ */
+export async function principalOfSession(ctx: AppContext, sessionId: string): Promise<Principal | null> {
+  const row = await repo.findSessionPrincipal(ctx.db, { sessionId }, ctx.now());
+  if (!row || row.mfaPending || row.mustChangePassword) return null;
+  return {
+    kind: 'user',
+    id: row.userId,
+    name: row.name,
+    groupId: row.groupId,
+    companyId: row.companyId,
+    companyPath: row.companyPath,
+    sessionId: row.sessionId,
+    roles: row.roles,
+    keyGrants: [],
+  };
 }
 
 export async function signOut(ctx: AppContext, actor: Actor): Promise<void> {

@@ -8,6 +8,7 @@ import { groupRecords, normaliseSodMatrix } from '../groups/index.js';
 import { insertUser } from '../users/index.js';
 import { insertAssignment } from '../roles/index.js';
 import { installSodChangeFlow } from '../sod-changes/index.js';
+import { seedGroupTemplates } from '../contracts/index.js';
 
 export interface CreateGroupInput {
   name: string;
@@ -108,6 +109,8 @@ export async function createGroup(db: Db, input: CreateGroupInput, actor: System
         changes: { assignmentId, role: 'system_admin', companyId },
       },
     });
+    // A new group starts with a labour contract, a purchase contract and a non-disclosure agreement.
+    await seedGroupTemplates(trx, { groupId, companyId, createdBy: adminId, actor, at: new Date() });
     return { groupId, companyId, adminId };
   });
 }

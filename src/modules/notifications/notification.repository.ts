@@ -64,7 +64,8 @@ type NewNotification = {
 type NewDelivery = {
   id: string;
   groupId: string;
-  userId: string;
+  /** Null for a person outside the group (an outside signer), known only by the address. */
+  userId: string | null;
   notificationId: string | null;
   kind: string;
   channel: DeliveryChannel;
@@ -136,7 +137,7 @@ export async function updateDelivery(
 
 export interface DeliveryRecord {
   id: string;
-  userId: string;
+  userId: string | null;
   notificationId: string | null;
   kind: string;
   channel: DeliveryChannel;

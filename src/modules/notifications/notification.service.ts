@@ -93,7 +93,7 @@ function planNotices<K extends NotificationKind>(
   const result: NotifyResult = { notifications: [], deliveries: [] };
 
   const notifications: NoticeRows['notifications'] = [];
-  const deliveries: NoticeRows['deliveries'] = [];
+  const deliveries: Array<NoticeRows['deliveries'][number] & { userId: string }> = [];
   const jobs: Array<NewJob<JobKind>> = [];
   const jobOf = new Map<string, number>();
   for (const user of recipients as Recipient[]) {
@@ -234,4 +234,64 @@ export async function readAllNotifications(ctx: AppContext, actor: Actor): Promi
 
 export async function countUnread(ctx: AppContext, actor: Actor): Promise<{ count: number }> {
   return { count: await repo.countUnreadNotifications(ctx.db, inboxOf(actor)) };
+}
+
+/**
+ * A message to someone outside the group, known only by an address (an outside signer's phone or
+ * e-mail): a delivery row without a user and its job, in the caller's transaction. The text is
+ * the caller's, already in the reader's language.
+ */
+export async function messageOutsider(
+  trx: Transaction,
+  input: {
+    groupId: string;
+    kind: string;
+    channel: 'email' | 'sms';
+    to: string;
+    subject: string;
+    text: string;
+    link: string | null;
+    locale: 'zh-CN' | 'en';
+    at: Date;
+  },
+): Promise<{ deliveryId: string }> {
+  const deliveryId = newId();
+  const common = { deliveryId, groupId: input.groupId, to: input.to, link: input.link, locale: input.locale };
+  const job =
+    input.channel === 'email'
+      ? ({
+          kind: 'email.send',
+          groupId: input.groupId,
+          runAt: input.at,
+          maxAttempts: EMAIL_MAX_ATTEMPTS,
+          payload: { ...common, subject: input.subject, text: input.text } satisfies JobPayloads['email.send'],
+        } as NewJob<JobKind>)
+      : ({
+          kind: 'sms.send',
+          groupId: input.groupId,
+          runAt: input.at,
+          maxAttempts: SMS_MAX_ATTEMPTS,
+          payload: { ...common, text: input.text } satisfies JobPayloads['sms.send'],
+        } as NewJob<JobKind>);
+  const jobRows = newJobRows([job]);
+  await repo.insertNotices(trx, {
+    notifications: [],
+    jobs: jobRows,
+    deliveries: [
+      {
+        id: deliveryId,
+        groupId: input.groupId,
+        userId: null,
+        notificationId: null,
+        kind: input.kind,
+        channel: input.channel,
+        address: input.to,
+        status: 'queued',
+        detail: null,
+        jobId: jobRows[0]!.id,
+        at: input.at,
+      },
+    ],
+  });
+  return { deliveryId };
 }

@@ -37,6 +37,18 @@ export interface NotificationParams {
     fromApproverName: string;
     comment: string | null;
   };
+  /** The recipient is to sign a contract (their turn came). */
+  'contract.signature_requested': { title: string };
+  /** The recipient is to approve a contract before later signers see it. */
+  'contract.approval_requested': { title: string };
+  /** Every participant has signed. */
+  'contract.completed': { title: string };
+  /** A participant refused to sign. */
+  'contract.rejected': { title: string; reason: string };
+  /** Signing did not end by the deadline. */
+  'contract.expired': { title: string };
+  /** A signed contract lapses soon. */
+  'contract.lapsing': { title: string; expiresOn: string };
 }
 
 export type NotificationKind = keyof NotificationParams;
@@ -158,6 +170,78 @@ const templates: { [K in NotificationKind]: Record<Locale, Template<K>> } = {
       title: `Transferred to you: ${p.applicantName} asks to use ${seals.en(p.sealNames)}`,
       body: `${p.fromApproverName} transferred ${p.applicantName}'s application to use ${seals.en(p.sealNames)} to you for approval.${p.comment ? `\nNote: ${p.comment}` : ''}`,
       sms: `${p.fromApproverName} transferred a seal application to you for approval.`,
+    }),
+  },
+  'contract.signature_requested': {
+    'zh-CN': (p) => ({
+      title: `待您签署：《${p.title}》`,
+      body: `《${p.title}》已轮到您签署，请及时处理。`,
+      sms: `《${p.title}》待您签署。`,
+    }),
+    en: (p) => ({
+      title: `To sign: "${p.title}"`,
+      body: `It is your turn to sign "${p.title}".`,
+      sms: `"${p.title}" is waiting for your signature.`,
+    }),
+  },
+  'contract.approval_requested': {
+    'zh-CN': (p) => ({
+      title: `待您审核：《${p.title}》`,
+      body: `《${p.title}》需要您审核通过后，后续签署方才能签署。`,
+      sms: `《${p.title}》待您审核。`,
+    }),
+    en: (p) => ({
+      title: `To approve: "${p.title}"`,
+      body: `"${p.title}" needs your approval before the next signers can sign.`,
+      sms: `"${p.title}" is waiting for your approval.`,
+    }),
+  },
+  'contract.completed': {
+    'zh-CN': (p) => ({
+      title: `已完成签署：《${p.title}》`,
+      body: `《${p.title}》各方均已签署完成。`,
+      sms: `《${p.title}》已签署完成。`,
+    }),
+    en: (p) => ({
+      title: `Signed by everyone: "${p.title}"`,
+      body: `Every participant has signed "${p.title}".`,
+      sms: `"${p.title}" is signed by everyone.`,
+    }),
+  },
+  'contract.rejected': {
+    'zh-CN': (p) => ({
+      title: `已拒签：《${p.title}》`,
+      body: `《${p.title}》被拒签。\n原因：${p.reason}`,
+      sms: `《${p.title}》被拒签。`,
+    }),
+    en: (p) => ({
+      title: `Refused: "${p.title}"`,
+      body: `"${p.title}" was refused.\nReason: ${p.reason}`,
+      sms: `"${p.title}" was refused.`,
+    }),
+  },
+  'contract.expired': {
+    'zh-CN': (p) => ({
+      title: `已过期：《${p.title}》`,
+      body: `《${p.title}》未在截止时间前签署完成，已过期。`,
+      sms: `《${p.title}》已过签署截止时间。`,
+    }),
+    en: (p) => ({
+      title: `Expired: "${p.title}"`,
+      body: `"${p.title}" was not signed by everyone before its deadline.`,
+      sms: `"${p.title}" passed its signing deadline.`,
+    }),
+  },
+  'contract.lapsing': {
+    'zh-CN': (p) => ({
+      title: `即将到期：《${p.title}》`,
+      body: `《${p.title}》将于 ${p.expiresOn} 到期，请及时续签或归档。`,
+      sms: `《${p.title}》将于 ${p.expiresOn} 到期。`,
+    }),
+    en: (p) => ({
+      title: `Lapses soon: "${p.title}"`,
+      body: `"${p.title}" lapses on ${p.expiresOn}; renew or file it.`,
+      sms: `"${p.title}" lapses on ${p.expiresOn}.`,
     }),
   },
 };

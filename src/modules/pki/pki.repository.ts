@@ -21,7 +21,7 @@ export interface CertificateRecord {
   /** The issuers of an imported certificate (outside CA), nearest first. */
   chain: Buffer[];
   key: KeyReference;
-  keyStore: 'database' | 'pkcs11';
+  keyStore: 'database' | 'pkcs11' | 'none';
   fingerprint: string;
   status: 'active' | 'revoked';
   revokedAt: Date | null;
@@ -153,11 +153,13 @@ export async function findLatestCertificate(
 /** A certificate to store: the record without what the database sets (status, revocation, time) or derives (key store), seal, person and chain optional. */
 export type NewCertificate = Omit<
   CertificateRecord,
-  'sealId' | 'userId' | 'chain' | 'keyStore' | 'status' | 'revokedAt' | 'revocationReason' | 'createdAt'
+  'sealId' | 'userId' | 'chain' | 'keyStore' | 'status' | 'revokedAt' | 'revocationReason' | 'createdAt' | 'key'
 > & {
   sealId?: string | null;
   userId?: string | null;
   chain?: Buffer[];
+  /** Null for a one-time (event) certificate: its key signed once in memory and was never kept. */
+  key: KeyReference | null;
 };
 
 export async function insertCertificate(trx: Transaction, row: NewCertificate): Promise<void> {
@@ -179,10 +181,10 @@ export async function insertCertificate(trx: Transaction, row: NewCertificate): 
       not_after: row.notAfter,
       der: row.der,
       chain: JSON.stringify((row.chain ?? []).map((c) => c.toString('base64'))),
-      key_store: row.key.store,
-      sealed_key: row.key.store === 'database' ? row.key.sealed : null,
-      token_label: row.key.store === 'pkcs11' ? row.key.tokenLabel : null,
-      token_key_id: row.key.store === 'pkcs11' ? row.key.keyId : null,
+      key_store: row.key?.store ?? 'none',
+      sealed_key: row.key?.store === 'database' ? row.key.sealed : null,
+      token_label: row.key?.store === 'pkcs11' ? row.key.tokenLabel : null,
+      token_key_id: row.key?.store === 'pkcs11' ? row.key.keyId : null,
       fingerprint: row.fingerprint,
       revoked_at: null,
       revocation_reason: null,

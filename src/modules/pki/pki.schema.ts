@@ -6,15 +6,17 @@ export const keySpecs = ['RSA-2048', 'RSA-3072', 'ECDSA-P256'] as const;
 export const certificateSchema = z
   .object({
     id: z.string(),
-    purpose: z.enum(['root_ca', 'issuing_ca', 'tsa', 'seal', 'person']),
+    purpose: z.enum(['root_ca', 'issuing_ca', 'tsa', 'seal', 'person', 'event']),
     source: z.enum(['issued', 'imported']),
     serialNumber: z.string().describe('hex'),
     subject: z.string(),
     issuer: z.string(),
     keySpec: z.string(),
     keyStore: z
-      .enum(['database', 'pkcs11'])
-      .describe('database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token'),
+      .enum(['database', 'pkcs11', 'none'])
+      .describe(
+        'database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token; none: a one-time certificate whose key was never kept',
+      ),
     fingerprint: z.string().describe('SHA-256 of the DER, hex'),
     notBefore: isoDate,
     notAfter: isoDate,

@@ -11,6 +11,7 @@ import {
   createIssuingCa,
   createRootCa,
   issuePersonCertificate,
+  generateKey,
   issueSealCertificate,
   issueTsaCertificate,
   type KeySpec,
@@ -80,6 +81,11 @@ export function openKey(ctx: AppContext, certificate: repo.CertificateRecord): P
 export async function openSigner(ctx: AppContext, certificate: repo.CertificateRecord): Promise<Signer> {
   const keySigner = await openKey(ctx, certificate);
   return withCertificate(keySigner, certificate.der, await chainOf(ctx, certificate));
+}
+
+/** A certificate by id (any group's: the caller has already tied the id to its own records). */
+export function findCertificateById(ctx: AppContext, id: string): Promise<repo.CertificateRecord | undefined> {
+  return repo.findCertificate(ctx.db, id);
 }
 
 /** The issuers of a certificate, nearest first: Sigil's CAs, or the outside chain of an import. */
@@ -446,6 +452,73 @@ export async function ensurePersonCertificate(
   const certificate = await repo.findCertificate(ctx.db, id);
   if (!certificate) throw new Error('the person certificate was issued but cannot be read back');
   return certificate;
+}
+
+/**
+ * A one-time (event) certificate for a person outside the group who has just proved who they are
+ * (a code sent to their phone or e-mail): issued by the group's CA, valid for an hour, its key
+ * made in memory for this one signature and never stored, so nothing can sign in their name again.
+ * The certificate row is kept (the audit trail and the evidence package name it).
+ */
+export async function issueEventSigner(
+  ctx: AppContext,
+  actor: AuditActor,
+  person: { groupId: string; companyId: string; name: string; organization?: string; email?: string; evidence: string },
+): Promise<{ signer: Signer; certificate: repo.CertificateRecord }> {
+  const ca = await ensureGroupCa(ctx, person.groupId, actor);
+  const now = ctx.now();
+  const spec = ctx.config.pki.keySpec;
+  const keySigner = createKeySigner(await generateKey(spec));
+  const der = await issuePersonCertificate({
+    issuer: { signer: await openKey(ctx, ca), certificate: ca.der },
+    subject: {
+      commonName: clip(person.name),
+      ...(person.organization ? { organization: clip(person.organization) } : {}),
+      ...(person.email ? { email: person.email } : {}),
+    },
+    publicKey: keySigner.publicKey,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + 3600_000),
+    crlUrl: groupCrlUrl(ctx, person.groupId),
+  });
+  const fields = fieldsOf(der);
+  const certificateId = newId();
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.insertCertificate(trx, {
+      id: certificateId,
+      groupId: person.groupId,
+      purpose: 'event',
+      issuerId: ca.id,
+      source: 'issued',
+      keySpec: spec,
+      der,
+      key: null,
+      ...fields,
+    });
+    await recordAudit(trx, {
+      groupId: person.groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'pki.certificate_issued',
+        target: { type: 'certificate', id: certificateId },
+        companyId: person.companyId,
+        changes: {
+          certificateId,
+          purpose: 'event',
+          subject: fields.subject,
+          serial: fields.serial,
+          keySpec: spec,
+          keyStore: 'none',
+          notAfter: fields.notAfter.toISOString(),
+          evidence: person.evidence,
+        },
+      },
+    });
+  });
+  const certificate = await repo.findCertificate(ctx.db, certificateId);
+  if (!certificate) throw new Error('the event certificate was issued but cannot be read back');
+  return { signer: withCertificate(keySigner, der, await chainOf(ctx, certificate)), certificate };
 }
 
 function keySpecOf(key: KeyObject): string {

@@ -1,3 +1,8 @@
 // The signatures module's door: what the rest of Sigil may use of it. Anything else is its own.
 export { signatureRoutes } from './signature.routes.js';
-export { findOriginal, hasSignedChain } from './signature.repository.js';
+export { findOriginal, findPlatformOutput, hasSignedChain } from './signature.repository.js';
+export type { PlatformOutput } from './signature.repository.js';
+export { verifyAgainstPlatform } from './signature.service.js';
+export { signDocument, type SignOptions, type SignedInTransaction } from './signature.service.js';
+export type { SignInput } from './signature.schema.js';
+export { batchJobHandlers } from './signature.batch.js';

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, SealStatus, Transaction } from '../../db/schema.js';
 
 export interface SignatureRecord {
@@ -86,6 +87,44 @@ export async function findSignaturesByOriginal(
     .orderBy('g.id')
     .limit(200)
     .execute();
+}
+
+/** A file the platform made by signing, as the file itself shows it: no group, person or record ids. */
+export interface PlatformOutput {
+  /** When the platform made this exact file (its newest signature). */
+  signedAt: Date;
+  /** The platform's signatures the file carries, oldest first, each by its certificate's names. */
+  signatures: Array<{ signedAt: Date; subject: string; issuer: string; level: SignatureRecord['level'] }>;
+}
+
+/** Signatures a chain can have before the walk stops (a chain is a few stamps; this bounds a runaway one). */
+const CHAIN_LIMIT = 200;
+
+/**
+ * Whether any group's signing produced this exact file, and the platform's signatures in it: the
+ * signature whose output it is, then the one whose output was that signature's input, and so on
+ * back to the uploaded original (every earlier signature of the chain is an earlier revision of
+ * the file). Across groups, for the public lookup; `signatures_output_sha256` serves the first step.
+ */
+export async function findPlatformOutput(db: Db, sha256: string): Promise<PlatformOutput | undefined> {
+  const { rows } = await sql<{ signed_at: Date; subject: string; issuer: string; level: SignatureRecord['level'] }>`
+    with recursive chain as (
+      (select group_id, input_sha256, certificate_id, level, signed_at, 1 as depth
+         from signatures where output_sha256 = ${sha256} order by signed_at limit 1)
+      union all
+      select s.group_id, s.input_sha256, s.certificate_id, s.level, s.signed_at, chain.depth + 1
+        from chain join signatures s on s.group_id = chain.group_id and s.output_sha256 = chain.input_sha256
+       where chain.depth < ${CHAIN_LIMIT}
+    )
+    select chain.signed_at, x.subject, x.issuer, chain.level
+      from chain join certificates x on x.id = chain.certificate_id
+     order by chain.depth desc`.execute(db);
+  const newest = rows.at(-1);
+  if (!newest) return undefined;
+  return {
+    signedAt: newest.signed_at,
+    signatures: rows.map((r) => ({ signedAt: r.signed_at, subject: r.subject, issuer: r.issuer, level: r.level })),
+  };
 }
 
 /** The document a chain of signatures started from, when this file is a signed output. */

@@ -12,6 +12,8 @@ import {
   verificationSchema,
 } from './signature.schema.js';
 import * as service from './signature.service.js';
+import * as batches from './signature.batch.js';
+import { batchBody, batchSchema } from './signature.schema.js';
 
 const tags = ['signatures'];
 /** The same limit as documents uploaded to stamp. */
@@ -19,6 +21,27 @@ const VERIFY_LIMIT_BYTES = 20 * 1024 * 1024;
 
 export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
   const params = z.object({ signatureId: uuid });
+
+  app.post('/signatures/batches', {
+    schema: {
+      tags: ['signatures'],
+      summary:
+        'Sign many documents with one seal after one confirmation: each gets its own signature, made in turn; follow the progress with GET',
+      body: batchBody,
+      response: { 202: batchSchema },
+    },
+    handler: async (request, reply) =>
+      reply.status(202).send(await batches.startBatch(ctx, actorOf(request), request.body)),
+  });
+  app.get('/signatures/batches/:batchId', {
+    schema: {
+      tags: ['signatures'],
+      summary: 'A signing batch of yours: how far it is, and each document’s signature or why it failed',
+      params: z.object({ batchId: uuid }),
+      response: { 200: batchSchema },
+    },
+    handler: async (request) => batches.getBatch(ctx, actorOf(request), request.params.batchId),
+  });
 
   app.post('/signatures', {
     schema: {

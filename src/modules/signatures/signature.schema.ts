@@ -105,7 +105,13 @@ const signatureReportSchema = z.object({
     .enum(['valid', 'unknown-signer', 'invalid'])
     .describe('unknown-signer: intact, but the signer does not chain to a trusted root; never shown as valid'),
   signer: z
-    .object({ commonName: z.string().nullable(), subject: z.string(), issuer: z.string(), serialNumber: z.string() })
+    .object({
+      commonName: z.string().nullable(),
+      organization: z.string().nullable().describe("the subject's O: the company of a seal or person certificate"),
+      subject: z.string(),
+      issuer: z.string(),
+      serialNumber: z.string(),
+    })
     .nullable(),
   signedAt: z.string().nullable().describe('the time-stamp time when there is one, else the claimed time'),
   claimedSigningTime: z.string().nullable(),
@@ -171,3 +177,50 @@ export const verificationSchema = z
 export const signatureListQuery = z.strictObject({
   originalSha256: sha256.describe('the document a chain of signatures started from (an uploaded PDF)'),
 });
+
+export const batchBody = body({
+  documents: z
+    .array(sha256)
+    .min(1, { message: 'must list at least one document' })
+    .max(500, { message: 'must list at most 500 documents' })
+    .describe('PDFs uploaded with POST /documents/uploads; each gets its own signature'),
+  sealId: uuid,
+  category: category.describe('the business category your grant must cover'),
+  level: z.enum(['B-B', 'B-T', 'B-LT', 'B-LTA']).default('B-T'),
+  appearance: placement.optional().describe('where the seal shows on each document (a keyword suits varied layouts)'),
+  crossPage: z
+    .strictObject({ width: positive.optional() })
+    .optional()
+    .describe('a cross-page seal over every page of each document'),
+  reason: nonBlank(200).optional(),
+}).refine((b) => !(b.appearance && b.crossPage), {
+  message: 'apply a cross-page seal and a placed seal as two batches',
+  path: ['crossPage'],
+});
+export type BatchInput = z.infer<typeof batchBody>;
+
+export const batchSchema = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    sealId: z.string().nullable(),
+    status: z.enum(['running', 'done']),
+    total: z.number(),
+    signed: z.number(),
+    failed: z.number(),
+    createdAt: isoDate,
+    finishedAt: isoDate.nullable(),
+    items: z.array(
+      z.object({
+        position: z.number(),
+        documentSha256: z.string(),
+        status: z.enum(['pending', 'signed', 'failed']),
+        signatureId: z.string().nullable(),
+        outputSha256: z.string().nullable(),
+        errorCode: z.string().nullable(),
+        errorDetail: z.string().nullable(),
+        doneAt: isoDate.nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'SignatureBatch' });

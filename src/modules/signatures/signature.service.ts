@@ -12,12 +12,13 @@ import {
   type PadesLevel,
   type VisibleAppearance,
   prepareImage,
+  type PreparedImage,
   verifyPdf,
   sha256Of,
   type VerificationReport,
   type Timestamper,
 } from '../../signing/index.js';
-import { isWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
+import { isWithin, requireUser, scopeOf, type Actor, type Principal } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import { findSeal } from '../seals/index.js';
 import { consumeGrantUse } from '../grants/index.js';
@@ -43,7 +44,26 @@ import { getReadableDocument, type ReadableDocument } from '../documents/index.j
 
 // ---------------------------------------------------------------- the authority to use a seal
 
-function refuseUse(decision: Extract<UseDecision, { allowed: false }>, seal: { id: string; name: string }): never {
+/**
+ * Whether a refusal may name the seal: to people of its company or a company below it, and to
+ * readers of seals over it. Anyone else (a sibling company's staff probing ids) learns only that
+ * there is no such seal for them.
+ */
+export function mayKnowSeal(principal: Principal, seal: { companyPath: string }): boolean {
+  if (principal.companyPath?.startsWith(seal.companyPath)) return true;
+  try {
+    return isWithin(scopeOf(principal, 'seals.read'), seal.companyPath);
+  } catch {
+    return false;
+  }
+}
+
+export function refuseUse(
+  decision: Extract<UseDecision, { allowed: false }>,
+  seal: { id: string; name: string; companyPath: string },
+  principal: Principal,
+): never {
+  if (!mayKnowSeal(principal, seal)) throw notFound('seal_not_found', seal.id);
   const sealName = seal.name;
   switch (decision.reason) {
     case 'seal_not_found':
@@ -125,10 +145,10 @@ async function checkAuthorization(
 
 function appearanceOf(
   input: SignInput,
-  image: Buffer | null,
+  image: PreparedImage | null,
 ): { appearance?: VisibleAppearance; crossPage?: CrossPageAppearance } {
   if (!image) return {};
-  const prepared = prepareImage(image);
+  const prepared = image;
   if (input.crossPage)
     return {
       crossPage: {
@@ -161,56 +181,27 @@ function appearanceOf(
  * first; then one transaction locks, checks again, counts the use, stores and records, or
  * refuses and the signed copy is dropped.
  */
-export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput) {
-  const { principal } = actor;
-  const userId = requireUser(principal);
-  const groupId = principal.groupId;
-  const document = await getReadableDocument(ctx, actor, input.documentSha256);
+/** What signing with one seal (or one person's certificate) needs, whatever the document. */
+interface PreparedSigning {
+  certificate: CertificateRecord;
+  signer: Awaited<ReturnType<typeof pki.openSigner>>;
+  timestamper: Timestamper | undefined;
+  revocation: ReturnType<typeof pki.revocationSource> | undefined;
+  image: PreparedImage | null;
+}
 
-  // Which authority, checked now for a clear early answer and again under lock below.
-  let authorization: AuthorizationForUse | null = null;
-  if (input.authorizationId)
-    authorization = await checkAuthorization(ctx, {
-      groupId,
-      userId,
-      authorizationId: input.authorizationId,
-      sealId: input.sealId,
-      document,
-    });
-  const sealId = input.sealId ?? authorization?.sealId ?? null;
-  const seal = sealId ? await findSeal(ctx.db, { groupId, id: sealId }) : null;
-  if (sealId && !seal) throw notFound('seal_not_found', sealId);
-  const category = authorization ? authorization.category : (input.category ?? null);
-  if (seal) {
-    if (seal.kind !== 'electronic')
-      throw new AppError(
-        'seal_not_electronic',
-        `${seal.name} is a ${seal.kind} seal; only an electronic seal signs documents.`,
-      );
-    if (!authorization) {
-      if (!category)
-        throw new AppError(
-          'validation_failed',
-          'Name the business category the seal is used for: grants are per category.',
-          { errors: [{ field: 'body.category', message: 'is required when signing under a grant' }] },
-        );
-      const decision = await decideSealUse(ctx.db, { groupId, sealId: seal.id, userId, category, at: ctx.now() });
-      if (!decision.allowed) refuseUse(decision, seal);
-    } else if (seal.status !== 'active') {
-      throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, {
-        sealName: seal.name,
-        sealStatus: seal.status,
-      });
-    }
-  } else if (input.appearance || input.crossPage) {
-    throw new AppError(
-      'validation_failed',
-      'A personal signature has no seal impression to show; sign without appearance or crossPage.',
-      { errors: [{ field: input.appearance ? 'body.appearance' : 'body.crossPage', message: 'needs a seal' }] },
-    );
-  }
+/** Lets a batch prepare once: the first document fills it, the next ones with the same seal reuse it. */
+export interface SigningReuse {
+  key?: string;
+  made?: PreparedSigning;
+}
 
-  // The certificate (issued on first use) and what signing needs from the database.
+async function prepareSigning(
+  ctx: AppContext,
+  actor: Actor,
+  q: { groupId: string; userId: string; seal: Awaited<ReturnType<typeof findSeal>> | null; input: SignInput },
+): Promise<PreparedSigning> {
+  const { groupId, userId, seal, input } = q;
   const certificate: CertificateRecord = seal
     ? await pki.ensureSealCertificate(ctx, actor, {
         id: seal.id,
@@ -247,6 +238,94 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
       );
     image = await sealImagePng(ctx, { groupId, sha256: seal.imageSha256 });
   }
+  return { certificate, signer, timestamper, revocation, image: image ? prepareImage(image) : null };
+}
+
+/** What a signature made, for a caller that records more in the signing transaction. */
+export interface SignedInTransaction {
+  signatureId: string;
+  certificateId: string;
+  fieldName: string;
+  inputSha256: string;
+  outputSha256: string;
+  signedAt: Date;
+}
+
+export interface SignOptions {
+  /**
+   * Runs inside the signing transaction, after every check passed and the signature was stored,
+   * before the commit: a flow that the signature advances (a contract's step) locks and checks its
+   * own state here, and throwing refuses the signature whole (no use is counted, nothing kept).
+   */
+  alsoInTransaction?: (trx: Transaction, signed: SignedInTransaction) => Promise<void>;
+  /** A batch's cache of what signing with its seal needs (see `SigningReuse`). */
+  reuse?: SigningReuse;
+}
+
+export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const groupId = principal.groupId;
+  const document = await getReadableDocument(ctx, actor, input.documentSha256);
+
+  // Which authority, checked now for a clear early answer and again under lock below.
+  let authorization: AuthorizationForUse | null = null;
+  if (input.authorizationId)
+    authorization = await checkAuthorization(ctx, {
+      groupId,
+      userId,
+      authorizationId: input.authorizationId,
+      sealId: input.sealId,
+      document,
+    });
+  const sealId = input.sealId ?? authorization?.sealId ?? null;
+  const seal = sealId ? await findSeal(ctx.db, { groupId, id: sealId }) : null;
+  if (sealId && !seal) throw notFound('seal_not_found', sealId);
+  const category = authorization ? authorization.category : (input.category ?? null);
+  if (seal) {
+    if (seal.kind !== 'electronic' && !authorization && !mayKnowSeal(principal, seal))
+      throw notFound('seal_not_found', seal.id);
+    if (seal.kind !== 'electronic')
+      throw new AppError(
+        'seal_not_electronic',
+        `${seal.name} is a ${seal.kind} seal; only an electronic seal signs documents.`,
+      );
+    if (!authorization) {
+      if (!category)
+        throw new AppError(
+          'validation_failed',
+          'Name the business category the seal is used for: grants are per category.',
+          { errors: [{ field: 'body.category', message: 'is required when signing under a grant' }] },
+        );
+      const decision = await decideSealUse(ctx.db, { groupId, sealId: seal.id, userId, category, at: ctx.now() });
+      if (!decision.allowed) refuseUse(decision, seal, principal);
+    } else if (seal.status !== 'active') {
+      throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; it cannot be used.`, {
+        sealName: seal.name,
+        sealStatus: seal.status,
+      });
+    }
+  } else if (input.appearance || input.crossPage) {
+    throw new AppError(
+      'validation_failed',
+      'A personal signature has no seal impression to show; sign without appearance or crossPage.',
+      { errors: [{ field: input.appearance ? 'body.appearance' : 'body.crossPage', message: 'needs a seal' }] },
+    );
+  }
+
+  // The certificate (issued on first use) and what signing needs from the database; a batch
+  // passes `reuse` so this is done once for all its documents (each is still checked under lock).
+  const key = `${seal?.id ?? `user:${userId}`}|${input.level}|${input.appearance || input.crossPage ? 'visible' : 'invisible'}`;
+  let made = options.reuse?.key === key ? options.reuse.made : undefined;
+  if (!made) {
+    made = await prepareSigning(ctx, actor, { groupId, userId, seal, input });
+    if (options.reuse) {
+      options.reuse.key = key;
+      options.reuse.made = made;
+    }
+  }
+  const { certificate, signer, timestamper, revocation, image } = made;
+  const level: PadesLevel = input.level;
   const { bytes: pdf } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
   const signatureId = newId();
   const base = input.crossPage ? 'CrossPageSeal' : seal ? 'Seal' : 'Signature';
@@ -302,7 +381,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
       }
     } else if (seal) {
       const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: category!, at: now });
-      if (!decision.allowed) refuseUse(decision, seal);
+      if (!decision.allowed) refuseUse(decision, seal, principal);
       if (!(await consumeGrantUse(trx, decision.grant.id)))
         throw new AppError(
           'seal_not_granted',
@@ -362,6 +441,15 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
         },
       },
     });
+    if (options.alsoInTransaction)
+      await options.alsoInTransaction(trx, {
+        signatureId,
+        certificateId: certificate.id,
+        fieldName,
+        inputSha256: document.sha256,
+        outputSha256: stored.sha256,
+        signedAt: now,
+      });
   });
   return getSignature(ctx, actor, signatureId);
 }
@@ -436,15 +524,18 @@ export async function lookupArchive(ctx: AppContext, actor: Actor, sha256: strin
 const IMPRESSIONS_SHOWN = 12;
 
 /**
- * Verifies an uploaded PDF against the deployment root, with the current CRLs of Sigil's CAs
- * (the caller's group's, and any other group CA that issued one of its signers).
+ * Verifies a PDF against the deployment root, with the current CRLs of Sigil's CAs: the root's,
+ * the group's own when a member asks (`groupId`), and any other group CA that issued one of its
+ * signers. Nothing about the caller enters the report: it says only what the file and the
+ * platform's trust anchors and CRLs say. The impressions come back as PNGs, so a person sees which
+ * seal each signature shows; a cross-page seal has a strip on every page, so only the first
+ * `impressions` pictures are kept, the rest keep their position only.
  */
-export async function verifyUpload(
+export async function verifyAgainstPlatform(
   ctx: AppContext,
-  actor: Actor,
   pdf: Buffer,
-): Promise<{ report: VerificationReport; archive: Awaited<ReturnType<typeof lookupArchive>> }> {
-  const groupId = actor.principal.groupId;
+  options: { groupId: string | null; impressions?: number },
+): Promise<VerificationReport> {
   const root = await findDeploymentCertificate(ctx.db, 'root_ca');
   const trustAnchors = root ? [root.der] : [];
   const crls: Buffer[] = [];
@@ -453,12 +544,11 @@ export async function verifyUpload(
     crls.push(await pki.currentCrl(ctx, root));
     covered.add(root.subject);
   }
-  const own = await findGroupCa(ctx.db, groupId);
+  const own = options.groupId ? await findGroupCa(ctx.db, options.groupId) : undefined;
   if (own) {
     crls.push(await pki.currentCrl(ctx, own));
     covered.add(own.subject);
   }
-  // The impressions come back as PNGs, so a person sees which seal each signature shows.
   let report = await verifyPdf(pdf, { trustAnchors, crls, extractImages: true });
   const others = [
     ...new Set(
@@ -472,12 +562,22 @@ export async function verifyUpload(
     for (const ca of cas) crls.push(await pki.currentCrl(ctx, ca));
     report = await verifyPdf(pdf, { trustAnchors, crls, extractImages: true });
   }
-  // A cross-page seal has a strip on every page: a few pictures say enough, the rest keep their position only.
   let pictures = 0;
+  const shown = options.impressions ?? IMPRESSIONS_SHOWN;
   for (const signature of report.signatures) {
     for (const seal of signature.seals) {
-      if (seal.png && ++pictures > IMPRESSIONS_SHOWN) delete seal.png;
+      if (seal.png && ++pictures > shown) delete seal.png;
     }
   }
+  return report;
+}
+
+/** Verifies an uploaded PDF for a member of a group, and whether the group's archive holds it. */
+export async function verifyUpload(
+  ctx: AppContext,
+  actor: Actor,
+  pdf: Buffer,
+): Promise<{ report: VerificationReport; archive: Awaited<ReturnType<typeof lookupArchive>> }> {
+  const report = await verifyAgainstPlatform(ctx, pdf, { groupId: actor.principal.groupId });
   return { report, archive: await lookupArchive(ctx, actor, sha256Of(pdf)) };
 }

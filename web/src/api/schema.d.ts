@@ -2438,6 +2438,9 @@ export interface paths {
               | 'seals.manage'
               | 'seals.grant'
               | 'flows.manage'
+              | 'webhooks.manage'
+              | 'contracts.read'
+              | 'templates.manage'
             )[];
             /** Format: date-time */
             expiresAt?: string;
@@ -2542,6 +2545,595 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/webhook-event-types': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The public event types an endpoint can subscribe to */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: (
+                | 'application.submitted'
+                | 'application.approved'
+                | 'application.rejected'
+                | 'application.withdrawn'
+                | 'application.closed'
+                | 'document.sent'
+                | 'document.signed'
+                | 'document.rejected'
+                | 'document.completed'
+                | 'document.voided'
+                | 'document.expired'
+              )[];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/webhook-endpoints': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Webhook endpoints over companies you manage */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['WebhookEndpoint'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create a webhook endpoint (its signing secret is shown once) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: uuid
+             * @description Events of this company and the companies below it are sent
+             */
+            companyId: string;
+            url: string;
+            /** @default  */
+            description?: string;
+            eventTypes: (
+              | 'application.submitted'
+              | 'application.approved'
+              | 'application.rejected'
+              | 'application.withdrawn'
+              | 'application.closed'
+              | 'document.sent'
+              | 'document.signed'
+              | 'document.rejected'
+              | 'document.completed'
+              | 'document.voided'
+              | 'document.expired'
+            )[];
+            /** @default true */
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              endpoint: components['schemas']['WebhookEndpoint'];
+              /** @description The signing secret, `whsec_<base64>`: shown this once, never again (rotate to get a new one) */
+              secret: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/webhook-endpoints/{endpointId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A webhook endpoint */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['WebhookEndpoint'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a webhook endpoint and its deliveries */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              ok: true;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change a webhook endpoint: URL, description, event types, enabled */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            url?: string;
+            description?: string;
+            eventTypes?: (
+              | 'application.submitted'
+              | 'application.approved'
+              | 'application.rejected'
+              | 'application.withdrawn'
+              | 'application.closed'
+              | 'document.sent'
+              | 'document.signed'
+              | 'document.rejected'
+              | 'document.completed'
+              | 'document.voided'
+              | 'document.expired'
+            )[];
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['WebhookEndpoint'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/webhook-endpoints/{endpointId}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A new signing secret (shown once); the previous one keeps signing beside it for 24 hours */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              endpoint: components['schemas']['WebhookEndpoint'];
+              /** @description The signing secret, `whsec_<base64>`: shown this once, never again (rotate to get a new one) */
+              secret: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/webhook-endpoints/{endpointId}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a webhook.test message to the endpoint */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['WebhookDelivery'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/webhook-endpoints/{endpointId}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An endpoint's deliveries, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['WebhookDelivery'][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/redeliver': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a delivered or dead delivery again, with the same webhook-id */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          endpointId: string;
+          deliveryId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['WebhookDelivery'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audit-events': {
     parameters: {
       query?: never;
@@ -2578,6 +3170,11 @@ export interface paths {
             | 'session.revoked'
             | 'api_key.created'
             | 'api_key.revoked'
+            | 'webhook.endpoint_created'
+            | 'webhook.endpoint_updated'
+            | 'webhook.endpoint_deleted'
+            | 'webhook.secret_rotated'
+            | 'webhook.delivery_redelivered'
             | 'seal.created'
             | 'seal.custodian_needed'
             | 'seal.lifecycle_applied'
@@ -2603,7 +3200,24 @@ export interface paths {
             | 'pki.certificate_imported'
             | 'pki.certificate_revoked'
             | 'pki.certificate_reinstated'
-            | 'document.signed';
+            | 'document.signed'
+            | 'signature.batch_started'
+            | 'template.created'
+            | 'template.version_added'
+            | 'contract.created'
+            | 'contract.sent'
+            | 'contract.step_opened'
+            | 'contract.link_issued'
+            | 'contract.code_sent'
+            | 'contract.code_failed'
+            | 'contract.identity_verified'
+            | 'contract.signed'
+            | 'contract.approved'
+            | 'contract.rejected'
+            | 'contract.completed'
+            | 'contract.voided'
+            | 'contract.expired'
+            | 'contract.reminded';
           actionPrefix?: string;
           actorId?: string;
           targetId?: string;
@@ -4219,6 +4833,1447 @@ export interface paths {
           content: {
             'application/json': components['schemas']['Problem'];
           };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Contracts you sent or take part in, and all of those over companies whose contracts you read */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'draft' | 'sent' | 'signing' | 'completed' | 'rejected' | 'voided' | 'expired';
+          /** @description title, number or a party’s name */
+          q?: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                companyId: string;
+                companyName: string;
+                title: string;
+                category: string;
+                number: string | null;
+                effectiveOn: string | null;
+                expiresOn: string | null;
+                /** @enum {string} */
+                status: 'draft' | 'sent' | 'signing' | 'completed' | 'rejected' | 'voided' | 'expired';
+                sourceSha256: string;
+                currentSha256: string;
+                currentStep: number;
+                deadline: string | null;
+                createdBy: string;
+                /** Format: date-time */
+                createdAt: string;
+                sentAt: string | null;
+                endedAt: string | null;
+                endReason: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create a contract (a draft) from an uploaded PDF, with its participants and fields */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            title: string;
+            /** @description the business category (personnel for a labour contract, procurement for a purchase): a seal is applied under a grant for it */
+            category: string;
+            /** @description the contract number, unique in the group */
+            number?: string;
+            /**
+             * Format: uuid
+             * @description the company sending it; by default your own
+             */
+            companyId?: string;
+            /** Format: date */
+            effectiveOn?: string;
+            /** Format: date */
+            expiresOn?: string;
+            /** @description a PDF uploaded with POST /documents/uploads (or give template) */
+            documentSha256?: string;
+            /** @description make the PDF from a template instead of an upload */
+            template?: {
+              /** Format: uuid */
+              templateId: string;
+              /** @description by default the latest */
+              version?: number;
+              /** @description a value for each of the template’s variables */
+              values: {
+                [key: string]: unknown;
+              };
+            };
+            /**
+             * Format: date-time
+             * @description signing must end by then, or the contract expires
+             */
+            deadline?: string;
+            remindEveryDays?: number;
+            participants: {
+              /** @enum {string} */
+              role: 'signer' | 'approver' | 'cc' | 'receiver';
+              /** @description signing order: every participant of step 1 acts (in any order) before step 2 opens */
+              step: number;
+              /** @enum {string} */
+              kind: 'company' | 'person' | 'outside_person' | 'outside_org';
+              /**
+               * Format: uuid
+               * @description kind company: the signing company
+               */
+              companyId?: string;
+              /**
+               * Format: uuid
+               * @description kind company: the electronic seal it signs with
+               */
+              sealId?: string;
+              /**
+               * Format: uuid
+               * @description kind person: the person; kind company: who applies the seal (needs a grant or an approved application)
+               */
+              userId?: string;
+              /** @description outside participants: the person */
+              name?: string;
+              /** @description kind outside_org: the organisation */
+              orgName?: string;
+              phone?: string;
+              email?: string;
+            }[];
+            /** @default [] */
+            fields?: {
+              /** @description index into participants */
+              participant: number;
+              /** @enum {string} */
+              type: 'company_seal' | 'cross_page_seal' | 'legal_rep_seal' | 'signature' | 'date' | 'text' | 'checkbox';
+              page?: number;
+              /** @description [x, y, width, height] in PDF points from the bottom-left corner of the page */
+              rect?: [number, number, number, number];
+              /** @description text of the page to centre the field on, e.g. 甲方（盖章） */
+              keyword?: string;
+              label?: string;
+              /** @default true */
+              required?: boolean;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Contract'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A contract */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Contract'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/document': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The contract’s current PDF, with every signature made so far */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/evidence': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The evidence package (zip): the signed PDF and its original, the audit-trail certificate, every certificate, the events with their inclusion proofs */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a draft: the first step opens; outside participants get a single-use link */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              contract: components['schemas']['Contract'];
+              invitations: components['schemas']['ContractInvitation'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/sign': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign your part: a company’s seal fields (under a grant or an approved application), or your own signature */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description under a grant: the business category (by default the contract's own category) */
+            category?: string;
+            /**
+             * Format: uuid
+             * @description an approved application's authorization naming this contract's PDF
+             */
+            authorizationId?: string;
+            /**
+             * @description values for your date, text and checkbox fields
+             * @default []
+             */
+            fields?: {
+              /** Format: uuid */
+              id: string;
+              value: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Contract'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Approve the contract (later signers wait for it) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Contract'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Refuse to sign or approve; the contract ends */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Contract'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/reminders': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** 催签: remind everyone whose turn it is (outside signers get a fresh link); at most once an hour */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              reminded: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/void': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Withdraw a contract not yet complete */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Contract'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What an invitation link is for */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          token: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              title: string;
+              companyName: string;
+              number: string | null;
+              participant: {
+                name: string;
+                orgName: string | null;
+                phone: string | null;
+                email: string | null;
+                role: string;
+              };
+              channels: ('sms' | 'email')[];
+              /** Format: date-time */
+              expiresAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/{token}/codes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a one-time code to the invited phone or e-mail (one a minute, five per link) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          token: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            channel: 'sms' | 'email';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              sentTo: string | null;
+              expiresInSeconds: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/{token}/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Enter the code and consent to sign electronically: spends the link, opens a 30-minute signing session */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          token: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            code: string;
+            /** @enum {string} */
+            channel: 'sms' | 'email';
+            /** @description I agree to sign this contract electronically */
+            consent: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              sessionToken: string;
+              /** Format: date-time */
+              expiresAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/session': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The contract as the outside signer sees it: pages and their fields (header X-Signing-Session) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: {
+          'x-signing-session'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              title: string;
+              companyName: string;
+              number: string | null;
+              participant: {
+                name: string;
+                orgName: string | null;
+                phone: string | null;
+                email: string | null;
+                role: string;
+              };
+              channels: ('sms' | 'email')[];
+              /** Format: date-time */
+              expiresAt: string;
+              sha256: string;
+              pageCount: number;
+              pages: {
+                width: number;
+                height: number;
+                rotate: number;
+              }[];
+              fields: {
+                id: string;
+                type: string;
+                page: number | null;
+                rect: [number, number, number, number] | null;
+                keyword: string | null;
+                label: string | null;
+                required: boolean;
+                value: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/session/document': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The current PDF, for the outside signer to read before signing */
+    get: {
+      parameters: {
+        query?: never;
+        header?: {
+          'x-signing-session'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/session/signatures': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign with a drawn signature (a PNG, base64): one signature per signature field */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          'x-signing-session'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description the drawn signature, a PNG in base64 */
+            signatureImage: string;
+            /** @default [] */
+            fields?: {
+              /** Format: uuid */
+              id: string;
+              value: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              signatures: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/session/rejection': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Refuse to sign, with a reason; the contract ends */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          'x-signing-session'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              rejected: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/templates': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Contract templates you may use: your company’s, those above it, and those you manage */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['Template'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create a template (version 1): checked for unknown variables and markup problems first */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: uuid
+             * @description the company it belongs to (its companies below use it too); by default your own
+             */
+            companyId?: string;
+            name: string;
+            /** @description the business category of contracts made from it */
+            category: string;
+            source: components['schemas']['TemplateSourceInput'];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TemplateDetail'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/templates/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A template with the source of one version (the latest by default) and its versions */
+    get: {
+      parameters: {
+        query?: {
+          version?: number;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TemplateDetail'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/templates/{id}/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add a version; contracts made from earlier versions keep theirs */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            source: components['schemas']['TemplateSourceInput'];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TemplateDetail'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/templates/{id}/previews': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The PDF a version makes with these values (nothing is stored) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            version?: number;
+            values: {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
         };
       };
     };
@@ -6597,6 +8652,158 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/signatures/batches': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign many documents with one seal after one confirmation: each gets its own signature, made in turn; follow the progress with GET */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description PDFs uploaded with POST /documents/uploads; each gets its own signature */
+            documents: string[];
+            /** Format: uuid */
+            sealId: string;
+            /** @description the business category your grant must cover */
+            category: string;
+            /**
+             * @default B-T
+             * @enum {string}
+             */
+            level?: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+            /** @description where the seal shows on each document (a keyword suits varied layouts) */
+            appearance?:
+              | {
+                  /** @enum {string} */
+                  type: 'rect';
+                  page: number;
+                  /** @description [x, y, width, height] in PDF points from the bottom-left corner of the page */
+                  rect: [number, number, number, number];
+                }
+              | {
+                  /** @enum {string} */
+                  type: 'keyword';
+                  /** @description text of the page, e.g. 甲方（盖章）: the seal is centred on it */
+                  keyword: string;
+                  /** @description search only this page; by default the first match in the document */
+                  page?: number;
+                  /** @description [dx, dy] in points from the keyword */
+                  offset?: [number, number];
+                  /** @description [width, height] in points; by default 42 mm wide */
+                  size?: [number, number];
+                };
+            /** @description a cross-page seal over every page of each document */
+            crossPage?: {
+              width?: number;
+            };
+            reason?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SignatureBatch'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signatures/batches/{batchId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A signing batch of yours: how far it is, and each document’s signature or why it failed */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          batchId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SignatureBatch'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/signatures': {
     parameters: {
       query?: never;
@@ -6976,11 +9183,121 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/public/verifications/{sha256}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Without an account: did the platform sign a document whose signed file has this SHA-256? When, and the certificate subjects of the platform's signatures in it; 404 document_not_found otherwise */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          sha256: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PublicDocumentLookup'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/public/verifications': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Without an account: verify a PDF (at most 20 MB; the body itself as application/pdf, or the file field of a multipart/form-data form). Per signature the certificate's names, times, time-stamp and its TSA, intactness, trust to the platform's root, revocation, PAdES level, the impression; changes after signing; one verdict; whether the platform made this exact file. Nothing is kept */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PublicVerification'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
-    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter */
+    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter; contract_number_taken: number; contract_state: contractStatus; signing_code_invalid: remainingAttempts */
     ProblemInput: {
       type: string;
       title: string;
@@ -7008,6 +9325,8 @@ export interface components {
         | 'role_assignment_not_found'
         | 'session_not_found'
         | 'api_key_not_found'
+        | 'webhook_endpoint_not_found'
+        | 'webhook_delivery_not_found'
         | 'notification_not_found'
         | 'blob_not_found'
         | 'seal_not_found'
@@ -7021,6 +9340,23 @@ export interface components {
         | 'delegation_not_found'
         | 'certificate_not_found'
         | 'signature_not_found'
+        | 'signature_batch_not_found'
+        | 'document_not_found'
+        | 'contract_not_found'
+        | 'template_not_found'
+        | 'signing_link_invalid'
+        | 'signing_link_expired'
+        | 'signing_link_used'
+        | 'signing_link_locked'
+        | 'signing_session_invalid'
+        | 'signing_code_invalid'
+        | 'signing_code_expired'
+        | 'consent_required'
+        | 'contract_number_taken'
+        | 'contract_state'
+        | 'contract_out_of_order'
+        | 'contract_changed'
+        | 'template_invalid'
         | 'audit_event_not_found'
         | 'audit_checkpoint_not_found'
         | 'audit_event_not_covered'
@@ -7047,6 +9383,8 @@ export interface components {
         | 'user_resigned'
         | 'totp_already_enabled'
         | 'totp_not_enabled'
+        | 'webhook_endpoint_disabled'
+        | 'webhook_delivery_pending'
         | 'pdf_malformed'
         | 'pdf_encrypted'
         | 'pdf_page_not_found'
@@ -7061,6 +9399,7 @@ export interface components {
         | 'blob_too_large'
         | 'image_too_large'
         | 'file_type_mismatch'
+        | 'webhook_url_refused'
         | 'rate_limited'
         | 'internal_error'
         | 'timestamp_unavailable'
@@ -7414,7 +9753,7 @@ export interface components {
     CertificateInput: {
       id: string;
       /** @enum {string} */
-      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
+      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person' | 'event';
       /** @enum {string} */
       source: 'issued' | 'imported';
       /** @description hex */
@@ -7423,10 +9762,10 @@ export interface components {
       issuer: string;
       keySpec: string;
       /**
-       * @description database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token
+       * @description database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token; none: a one-time certificate whose key was never kept
        * @enum {string}
        */
-      keyStore: 'database' | 'pkcs11';
+      keyStore: 'database' | 'pkcs11' | 'none';
       /** @description SHA-256 of the DER, hex */
       fingerprint: string;
       notBefore: unknown;
@@ -7497,6 +9836,8 @@ export interface components {
         status: 'valid' | 'unknown-signer' | 'invalid';
         signer: {
           commonName: string | null;
+          /** @description the subject's O: the company of a seal or person certificate */
+          organization: string | null;
           subject: string;
           issuer: string;
           serialNumber: string;
@@ -7546,6 +9887,29 @@ export interface components {
         signatures: components['schemas']['SignatureInput'][];
       };
     };
+    SignatureBatchInput: {
+      id: string;
+      userId: string;
+      sealId: string | null;
+      /** @enum {string} */
+      status: 'running' | 'done';
+      total: number;
+      signed: number;
+      failed: number;
+      createdAt: unknown;
+      finishedAt: unknown | null;
+      items: {
+        position: number;
+        documentSha256: string;
+        /** @enum {string} */
+        status: 'pending' | 'signed' | 'failed';
+        signatureId: string | null;
+        outputSha256: string | null;
+        errorCode: string | null;
+        errorDetail: string | null;
+        doneAt: unknown | null;
+      }[];
+    };
     SeparationOfDutiesInput: {
       pairs: [
         'system_admin' | 'seal_admin' | 'security_auditor' | 'employee',
@@ -7566,6 +9930,125 @@ export interface components {
         reason: string;
       } | null;
     };
+    ContractParticipantInput: {
+      id: string;
+      position: number;
+      step: number;
+      /** @enum {string} */
+      role: 'signer' | 'approver' | 'cc' | 'receiver';
+      /** @enum {string} */
+      kind: 'company' | 'person' | 'outside_person' | 'outside_org';
+      companyId: string | null;
+      sealId: string | null;
+      /** @description the seal’s impression, readable by its stamper: GET /seal-images/{sha256} */
+      sealImageSha256: string | null;
+      userId: string | null;
+      name: string;
+      orgName: string | null;
+      phone: string | null;
+      email: string | null;
+      /** @enum {string} */
+      status: 'waiting' | 'active' | 'done' | 'rejected';
+      actedAt: unknown | null;
+      reason: string | null;
+    };
+    ContractFieldInput: {
+      id: string;
+      participantId: string;
+      /** @enum {string} */
+      type: 'company_seal' | 'cross_page_seal' | 'legal_rep_seal' | 'signature' | 'date' | 'text' | 'checkbox';
+      page: number | null;
+      rect: [number, number, number, number] | null;
+      keyword: string | null;
+      label: string | null;
+      required: boolean;
+      value: string | null;
+    };
+    ContractInput: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      title: string;
+      category: string;
+      number: string | null;
+      effectiveOn: string | null;
+      expiresOn: string | null;
+      /** @enum {string} */
+      status: 'draft' | 'sent' | 'signing' | 'completed' | 'rejected' | 'voided' | 'expired';
+      sourceSha256: string;
+      currentSha256: string;
+      currentStep: number;
+      deadline: unknown | null;
+      createdBy: string;
+      createdAt: unknown;
+      sentAt: unknown | null;
+      endedAt: unknown | null;
+      endReason: string | null;
+      participants: components['schemas']['ContractParticipantInput'][];
+      fields: components['schemas']['ContractFieldInput'][];
+    };
+    ContractInvitationInput: {
+      participantId: string;
+      name: string;
+      /** @description the signing page, with the single-use token; also sent by SMS or e-mail */
+      path: string;
+      expiresAt: unknown;
+    };
+    TemplateSourceInput: {
+      title: string;
+      variables: (
+        | {
+            name: string;
+            label: string;
+            /** @enum {string} */
+            type: 'text' | 'date' | 'amount' | 'number';
+            required?: boolean;
+          }
+        | {
+            name: string;
+            label: string;
+            /** @constant */
+            type: 'table';
+            columns: {
+              name: string;
+              label: string;
+              /** @enum {string} */
+              type?: 'text' | 'date' | 'amount' | 'number';
+            }[];
+            required?: boolean;
+          }
+      )[];
+      /** @description the text: # title, ## clause heading, - list item, {{variable}}, {{#table name}}, --- page break */
+      body: string;
+    };
+    TemplateInput: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      name: string;
+      category: string;
+      latestVersion: number;
+      createdBy: string;
+      createdAt: unknown;
+    };
+    TemplateDetailInput: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      name: string;
+      category: string;
+      latestVersion: number;
+      createdBy: string;
+      createdAt: unknown;
+      version: number;
+      source: components['schemas']['TemplateSourceInput'];
+      versions: {
+        id: string;
+        version: number;
+        createdAt: unknown;
+        createdBy: string;
+      }[];
+    };
     ApiKeyInput: {
       id: string;
       name: string;
@@ -7577,6 +10060,38 @@ export interface components {
       expiresAt: unknown | null;
       revokedAt: unknown | null;
       lastUsedAt: unknown | null;
+    };
+    WebhookEndpointInput: {
+      id: string;
+      companyId: string;
+      url: string;
+      description: string;
+      eventTypes: string[];
+      enabled: boolean;
+      previousSecretValidUntil: unknown | null;
+      createdBy: string;
+      createdAt: unknown;
+      updatedAt: unknown;
+    };
+    WebhookDeliveryInput: {
+      id: string;
+      endpointId: string;
+      /** @description The `webhook-id` header: the same for every attempt and redelivery */
+      messageId: string;
+      eventType: string;
+      /** @description The body sent: `{ type, timestamp, data }` */
+      payload: {
+        [key: string]: unknown;
+      };
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failed' | 'dead';
+      attempts: number;
+      lastHttpStatus: number | null;
+      lastError: string | null;
+      lastAttemptAt: unknown | null;
+      nextAttemptAt: unknown | null;
+      deliveredAt: unknown | null;
+      createdAt: unknown;
     };
     AuditEventInput: {
       id: string;
@@ -7620,7 +10135,123 @@ export interface components {
       /** @description the checkpoint as a signed note: origin, tree size, root (base64), "timestamp <ISO 8601>", a blank line, then "— sigil-audit-log <base64(key hint || signature)>" */
       note: string;
     };
-    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter */
+    PublicSignatureCheckInput: {
+      /** @description 0 for the first signature in the file */
+      index: number;
+      /** @enum {string} */
+      kind: 'signature' | 'document-timestamp';
+      /**
+       * @description valid: intact and trusted; unknown-signer: intact, but the signer does not chain to the root; invalid
+       * @enum {string}
+       */
+      status: 'valid' | 'unknown-signer' | 'invalid';
+      /** @description the signed bytes are unchanged and the signature value verifies with the certificate */
+      intact: boolean;
+      /** @description null when the signature carries no readable certificate */
+      signer: {
+        /** @description the certificate's CN: the seal's name on a seal certificate, the person's on a personal one */
+        commonName: string | null;
+        /** @description the certificate's O: the company the seal or person belongs to */
+        organization: string | null;
+        /** @description the whole subject, most specific first (CN=…, O=…) */
+        subject: string;
+        /** @description who issued the certificate, as it names them */
+        issuer: string;
+        /** @description the certificate's serial number, hex */
+        serialNumber: string;
+      } | null;
+      /** @description the time-stamp time when a time-stamp verifies, else the time the signer claims */
+      signedAt: string | null;
+      claimedSigningTime: string | null;
+      /** @description null when the signature is not time-stamped */
+      timestamp: {
+        /** @description the time the time-stamp proves (ISO 8601), when its token verifies */
+        time: string | null;
+        /** @description the subject of the TSA certificate that signed the time-stamp */
+        authority: string | null;
+        /** @description the time-stamp token verifies over this signature */
+        valid: boolean;
+        /** @description the TSA's certificate chains to the platform's root */
+        trusted: boolean;
+      } | null;
+      /** @description a certification path to the platform's root validates (RFC 5280 §6.1, revocation included) */
+      chainTrusted: boolean;
+      /** @description the subjects of the path, signer first */
+      chain: string[];
+      certificateValidAtSigningTime: boolean;
+      /** @enum {string} */
+      revocation: 'good' | 'revoked' | 'unknown';
+      /** @description PAdES baseline level, when the signature is PAdES */
+      level: ('B-B' | 'B-T' | 'B-LT' | 'B-LTA') | null;
+      coversWholeDocument: boolean;
+      /**
+       * @description what later revisions changed: nothing; only what the signature permits; or more (altered)
+       * @enum {string}
+       */
+      modifiedAfter: 'none' | 'signatures-and-validation-data' | 'altered';
+      /** @description each change after the signature that it does not permit, in words */
+      changesAfter: string[];
+      /** @description the seal impressions on the signature's widgets */
+      impressions: {
+        page: number;
+        /** @description [x, y, width, height] in points */
+        rect: number[];
+        /** @description the impression as the page shows it, PNG in base64 (one per signature) */
+        png?: string;
+      }[];
+      /** @description the verifier's findings, in English */
+      problems: string[];
+    };
+    PlatformOutputInput: {
+      /** @description when the platform made this exact file */
+      signedAt: unknown;
+      /** @description the platform's signatures in the file, oldest first */
+      signatures: {
+        signedAt: unknown;
+        /** @description the signing certificate's subject */
+        subject: string;
+        issuer: string;
+        /** @enum {string} */
+        level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+      }[];
+    };
+    RootCertificateLinkInput: {
+      /** @description where the platform's root certificate is downloaded (DER), to trust its seals in a PDF reader */
+      url: string;
+      /** @description the root certificate's SHA-256 fingerprint, hex, to compare with the downloaded one (null before it exists) */
+      sha256: string | null;
+    };
+    PublicVerificationInput: {
+      /**
+       * @description valid: every signature intact and trusted, nothing changed after; unknown-signer: intact, but a signer is not trusted; invalid: a signature does not hold or the document was altered; unsigned
+       * @enum {string}
+       */
+      verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
+      sha256: string;
+      revisions: number;
+      signatures: components['schemas']['PublicSignatureCheckInput'][];
+      /** @description this exact file is a document the platform signed (null: it is not, or it was changed since) */
+      platformOutput: components['schemas']['PlatformOutputInput'] | null;
+      rootCertificate: components['schemas']['RootCertificateLinkInput'];
+    };
+    PublicDocumentLookupInput: {
+      sha256: string;
+      /** @constant */
+      found: true;
+      /** @description when the platform made this exact file */
+      signedAt: unknown;
+      /** @description the platform's signatures in the file, oldest first */
+      signatures: {
+        signedAt: unknown;
+        /** @description the signing certificate's subject */
+        subject: string;
+        issuer: string;
+        /** @enum {string} */
+        level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+      }[];
+      rootCertificate: components['schemas']['RootCertificateLinkInput'];
+    };
+    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter; contract_number_taken: number; contract_state: contractStatus; signing_code_invalid: remainingAttempts */
     Problem: {
       type: string;
       title: string;
@@ -7648,6 +10279,8 @@ export interface components {
         | 'role_assignment_not_found'
         | 'session_not_found'
         | 'api_key_not_found'
+        | 'webhook_endpoint_not_found'
+        | 'webhook_delivery_not_found'
         | 'notification_not_found'
         | 'blob_not_found'
         | 'seal_not_found'
@@ -7661,6 +10294,23 @@ export interface components {
         | 'delegation_not_found'
         | 'certificate_not_found'
         | 'signature_not_found'
+        | 'signature_batch_not_found'
+        | 'document_not_found'
+        | 'contract_not_found'
+        | 'template_not_found'
+        | 'signing_link_invalid'
+        | 'signing_link_expired'
+        | 'signing_link_used'
+        | 'signing_link_locked'
+        | 'signing_session_invalid'
+        | 'signing_code_invalid'
+        | 'signing_code_expired'
+        | 'consent_required'
+        | 'contract_number_taken'
+        | 'contract_state'
+        | 'contract_out_of_order'
+        | 'contract_changed'
+        | 'template_invalid'
         | 'audit_event_not_found'
         | 'audit_checkpoint_not_found'
         | 'audit_event_not_covered'
@@ -7687,6 +10337,8 @@ export interface components {
         | 'user_resigned'
         | 'totp_already_enabled'
         | 'totp_not_enabled'
+        | 'webhook_endpoint_disabled'
+        | 'webhook_delivery_pending'
         | 'pdf_malformed'
         | 'pdf_encrypted'
         | 'pdf_page_not_found'
@@ -7701,6 +10353,7 @@ export interface components {
         | 'blob_too_large'
         | 'image_too_large'
         | 'file_type_mismatch'
+        | 'webhook_url_refused'
         | 'rate_limited'
         | 'internal_error'
         | 'timestamp_unavailable'
@@ -8070,7 +10723,7 @@ export interface components {
     Certificate: {
       id: string;
       /** @enum {string} */
-      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person';
+      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person' | 'event';
       /** @enum {string} */
       source: 'issued' | 'imported';
       /** @description hex */
@@ -8079,10 +10732,10 @@ export interface components {
       issuer: string;
       keySpec: string;
       /**
-       * @description database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token
+       * @description database: sealed with AES-256-GCM under the master key; pkcs11: generated in the HSM token; none: a one-time certificate whose key was never kept
        * @enum {string}
        */
-      keyStore: 'database' | 'pkcs11';
+      keyStore: 'database' | 'pkcs11' | 'none';
       /** @description SHA-256 of the DER, hex */
       fingerprint: string;
       /** Format: date-time */
@@ -8157,6 +10810,8 @@ export interface components {
         status: 'valid' | 'unknown-signer' | 'invalid';
         signer: {
           commonName: string | null;
+          /** @description the subject's O: the company of a seal or person certificate */
+          organization: string | null;
           subject: string;
           issuer: string;
           serialNumber: string;
@@ -8206,6 +10861,30 @@ export interface components {
         signatures: components['schemas']['Signature'][];
       };
     };
+    SignatureBatch: {
+      id: string;
+      userId: string;
+      sealId: string | null;
+      /** @enum {string} */
+      status: 'running' | 'done';
+      total: number;
+      signed: number;
+      failed: number;
+      /** Format: date-time */
+      createdAt: string;
+      finishedAt: string | null;
+      items: {
+        position: number;
+        documentSha256: string;
+        /** @enum {string} */
+        status: 'pending' | 'signed' | 'failed';
+        signatureId: string | null;
+        outputSha256: string | null;
+        errorCode: string | null;
+        errorDetail: string | null;
+        doneAt: string | null;
+      }[];
+    };
     SeparationOfDuties: {
       pairs: [
         'system_admin' | 'seal_admin' | 'security_auditor' | 'employee',
@@ -8227,6 +10906,130 @@ export interface components {
         reason: string;
       } | null;
     };
+    ContractParticipant: {
+      id: string;
+      position: number;
+      step: number;
+      /** @enum {string} */
+      role: 'signer' | 'approver' | 'cc' | 'receiver';
+      /** @enum {string} */
+      kind: 'company' | 'person' | 'outside_person' | 'outside_org';
+      companyId: string | null;
+      sealId: string | null;
+      /** @description the seal’s impression, readable by its stamper: GET /seal-images/{sha256} */
+      sealImageSha256: string | null;
+      userId: string | null;
+      name: string;
+      orgName: string | null;
+      phone: string | null;
+      email: string | null;
+      /** @enum {string} */
+      status: 'waiting' | 'active' | 'done' | 'rejected';
+      actedAt: string | null;
+      reason: string | null;
+    };
+    ContractField: {
+      id: string;
+      participantId: string;
+      /** @enum {string} */
+      type: 'company_seal' | 'cross_page_seal' | 'legal_rep_seal' | 'signature' | 'date' | 'text' | 'checkbox';
+      page: number | null;
+      rect: [number, number, number, number] | null;
+      keyword: string | null;
+      label: string | null;
+      required: boolean;
+      value: string | null;
+    };
+    Contract: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      title: string;
+      category: string;
+      number: string | null;
+      effectiveOn: string | null;
+      expiresOn: string | null;
+      /** @enum {string} */
+      status: 'draft' | 'sent' | 'signing' | 'completed' | 'rejected' | 'voided' | 'expired';
+      sourceSha256: string;
+      currentSha256: string;
+      currentStep: number;
+      deadline: string | null;
+      createdBy: string;
+      /** Format: date-time */
+      createdAt: string;
+      sentAt: string | null;
+      endedAt: string | null;
+      endReason: string | null;
+      participants: components['schemas']['ContractParticipant'][];
+      fields: components['schemas']['ContractField'][];
+    };
+    ContractInvitation: {
+      participantId: string;
+      name: string;
+      /** @description the signing page, with the single-use token; also sent by SMS or e-mail */
+      path: string;
+      /** Format: date-time */
+      expiresAt: string;
+    };
+    TemplateSource: {
+      title: string;
+      variables: (
+        | {
+            name: string;
+            label: string;
+            /** @enum {string} */
+            type: 'text' | 'date' | 'amount' | 'number';
+            required?: boolean;
+          }
+        | {
+            name: string;
+            label: string;
+            /** @constant */
+            type: 'table';
+            columns: {
+              name: string;
+              label: string;
+              /** @enum {string} */
+              type?: 'text' | 'date' | 'amount' | 'number';
+            }[];
+            required?: boolean;
+          }
+      )[];
+      /** @description the text: # title, ## clause heading, - list item, {{variable}}, {{#table name}}, --- page break */
+      body: string;
+    };
+    Template: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      name: string;
+      category: string;
+      latestVersion: number;
+      createdBy: string;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    TemplateDetail: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      name: string;
+      category: string;
+      latestVersion: number;
+      createdBy: string;
+      /** Format: date-time */
+      createdAt: string;
+      version: number;
+      source: components['schemas']['TemplateSource'];
+      versions: {
+        id: string;
+        version: number;
+        /** Format: date-time */
+        createdAt: string;
+        createdBy: string;
+      }[];
+    };
     ApiKey: {
       id: string;
       name: string;
@@ -8239,6 +11042,41 @@ export interface components {
       expiresAt: string | null;
       revokedAt: string | null;
       lastUsedAt: string | null;
+    };
+    WebhookEndpoint: {
+      id: string;
+      companyId: string;
+      url: string;
+      description: string;
+      eventTypes: string[];
+      enabled: boolean;
+      previousSecretValidUntil: string | null;
+      createdBy: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    WebhookDelivery: {
+      id: string;
+      endpointId: string;
+      /** @description The `webhook-id` header: the same for every attempt and redelivery */
+      messageId: string;
+      eventType: string;
+      /** @description The body sent: `{ type, timestamp, data }` */
+      payload: {
+        [key: string]: unknown;
+      };
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failed' | 'dead';
+      attempts: number;
+      lastHttpStatus: number | null;
+      lastError: string | null;
+      lastAttemptAt: string | null;
+      nextAttemptAt: string | null;
+      deliveredAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
     };
     AuditEvent: {
       id: string;
@@ -8283,6 +11121,130 @@ export interface components {
       signature: string;
       /** @description the checkpoint as a signed note: origin, tree size, root (base64), "timestamp <ISO 8601>", a blank line, then "— sigil-audit-log <base64(key hint || signature)>" */
       note: string;
+    };
+    PublicSignatureCheck: {
+      /** @description 0 for the first signature in the file */
+      index: number;
+      /** @enum {string} */
+      kind: 'signature' | 'document-timestamp';
+      /**
+       * @description valid: intact and trusted; unknown-signer: intact, but the signer does not chain to the root; invalid
+       * @enum {string}
+       */
+      status: 'valid' | 'unknown-signer' | 'invalid';
+      /** @description the signed bytes are unchanged and the signature value verifies with the certificate */
+      intact: boolean;
+      /** @description null when the signature carries no readable certificate */
+      signer: {
+        /** @description the certificate's CN: the seal's name on a seal certificate, the person's on a personal one */
+        commonName: string | null;
+        /** @description the certificate's O: the company the seal or person belongs to */
+        organization: string | null;
+        /** @description the whole subject, most specific first (CN=…, O=…) */
+        subject: string;
+        /** @description who issued the certificate, as it names them */
+        issuer: string;
+        /** @description the certificate's serial number, hex */
+        serialNumber: string;
+      } | null;
+      /** @description the time-stamp time when a time-stamp verifies, else the time the signer claims */
+      signedAt: string | null;
+      claimedSigningTime: string | null;
+      /** @description null when the signature is not time-stamped */
+      timestamp: {
+        /** @description the time the time-stamp proves (ISO 8601), when its token verifies */
+        time: string | null;
+        /** @description the subject of the TSA certificate that signed the time-stamp */
+        authority: string | null;
+        /** @description the time-stamp token verifies over this signature */
+        valid: boolean;
+        /** @description the TSA's certificate chains to the platform's root */
+        trusted: boolean;
+      } | null;
+      /** @description a certification path to the platform's root validates (RFC 5280 §6.1, revocation included) */
+      chainTrusted: boolean;
+      /** @description the subjects of the path, signer first */
+      chain: string[];
+      certificateValidAtSigningTime: boolean;
+      /** @enum {string} */
+      revocation: 'good' | 'revoked' | 'unknown';
+      /** @description PAdES baseline level, when the signature is PAdES */
+      level: ('B-B' | 'B-T' | 'B-LT' | 'B-LTA') | null;
+      coversWholeDocument: boolean;
+      /**
+       * @description what later revisions changed: nothing; only what the signature permits; or more (altered)
+       * @enum {string}
+       */
+      modifiedAfter: 'none' | 'signatures-and-validation-data' | 'altered';
+      /** @description each change after the signature that it does not permit, in words */
+      changesAfter: string[];
+      /** @description the seal impressions on the signature's widgets */
+      impressions: {
+        page: number;
+        /** @description [x, y, width, height] in points */
+        rect: number[];
+        /** @description the impression as the page shows it, PNG in base64 (one per signature) */
+        png?: string;
+      }[];
+      /** @description the verifier's findings, in English */
+      problems: string[];
+    };
+    PlatformOutput: {
+      /**
+       * Format: date-time
+       * @description when the platform made this exact file
+       */
+      signedAt: string;
+      /** @description the platform's signatures in the file, oldest first */
+      signatures: {
+        /** Format: date-time */
+        signedAt: string;
+        /** @description the signing certificate's subject */
+        subject: string;
+        issuer: string;
+        /** @enum {string} */
+        level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+      }[];
+    };
+    RootCertificateLink: {
+      /** @description where the platform's root certificate is downloaded (DER), to trust its seals in a PDF reader */
+      url: string;
+      /** @description the root certificate's SHA-256 fingerprint, hex, to compare with the downloaded one (null before it exists) */
+      sha256: string | null;
+    };
+    PublicVerification: {
+      /**
+       * @description valid: every signature intact and trusted, nothing changed after; unknown-signer: intact, but a signer is not trusted; invalid: a signature does not hold or the document was altered; unsigned
+       * @enum {string}
+       */
+      verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
+      sha256: string;
+      revisions: number;
+      signatures: components['schemas']['PublicSignatureCheck'][];
+      /** @description this exact file is a document the platform signed (null: it is not, or it was changed since) */
+      platformOutput: components['schemas']['PlatformOutput'] | null;
+      rootCertificate: components['schemas']['RootCertificateLink'];
+    };
+    PublicDocumentLookup: {
+      sha256: string;
+      /** @constant */
+      found: true;
+      /**
+       * Format: date-time
+       * @description when the platform made this exact file
+       */
+      signedAt: string;
+      /** @description the platform's signatures in the file, oldest first */
+      signatures: {
+        /** Format: date-time */
+        signedAt: string;
+        /** @description the signing certificate's subject */
+        subject: string;
+        issuer: string;
+        /** @enum {string} */
+        level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+      }[];
+      rootCertificate: components['schemas']['RootCertificateLink'];
     };
   };
   responses: never;

@@ -58,6 +58,9 @@ const fieldMessageKeys: Record<string, MessageKey> = {
   'must name at least two pages': 'field.twoPages',
   'is required when signing under a grant': 'field.categoryForGrant',
   'must differ from the current password': 'field.differentPassword',
+  'or an e-mail is required: the invitation and the code go there': 'contract.needContact',
+  'must include at least one signer': 'contract.needSigner',
+  'must not be before effectiveOn': 'contract.expiresBeforeEffective',
 };
 
 /** Server field messages that carry a value (a length, a name, characters), matched by their shape. */
@@ -149,21 +152,7 @@ export function makeI18n(locale: Locale, dictionary: Dictionary, setLocale: (loc
   };
 }
 
-const LOCALE_KEY = 'sigil.locale';
-
-export function storedLocale(): Locale | null {
-  const value = localStorage.getItem(LOCALE_KEY);
-  return value === 'en' || value === 'zh-CN' ? value : null;
-}
-
-export function storeLocale(locale: Locale): void {
-  localStorage.setItem(LOCALE_KEY, locale);
-}
-
-export function browserLocale(): Locale {
-  const languages = navigator.languages?.length ? navigator.languages : [navigator.language];
-  return languages.some((l) => l?.toLowerCase().startsWith('zh')) ? 'zh-CN' : 'en';
-}
+export { browserLocale, storedLocale, storeLocale } from './locale';
 
 export const I18nContext = createContext<I18n | null>(null);
 

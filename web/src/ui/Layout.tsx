@@ -20,6 +20,7 @@ export const navItems: NavItem[] = [
   { to: '/', label: 'nav.overview', icon: 'home', testId: 'nav-overview' },
   { to: '/apply', label: 'nav.apply', icon: 'stamp', testId: 'nav-apply' },
   { to: '/applications', label: 'nav.applications', icon: 'file', testId: 'nav-applications' },
+  { to: '/contracts', label: 'nav.contracts', icon: 'contract', testId: 'nav-contracts' },
   { to: '/stamp', label: 'nav.stamp', icon: 'pen', testId: 'nav-stamp' },
   { to: '/verify', label: 'nav.verify', icon: 'verify', testId: 'nav-verify' },
   { to: '/inbox', label: 'nav.inbox', icon: 'inbox', testId: 'nav-inbox' },

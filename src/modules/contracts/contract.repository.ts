@@ -1,0 +1,711 @@
+import { sql } from 'kysely';
+import type {
+  ContractFieldType,
+  ContractStatus,
+  Db,
+  ParticipantKind,
+  ParticipantRole,
+  ParticipantStatus,
+  Transaction,
+} from '../../db/schema.js';
+import { escapeLike } from '../../db/scope.js';
+
+export interface ContractRecord {
+  id: string;
+  groupId: string;
+  companyId: string;
+  companyName: string;
+  companyPath: string;
+  title: string;
+  category: string;
+  number: string | null;
+  effectiveOn: string | null;
+  expiresOn: string | null;
+  status: ContractStatus;
+  sourceSha256: string;
+  currentSha256: string;
+  currentStep: number;
+  deadline: Date | null;
+  createdBy: string;
+  createdAt: Date;
+  sentAt: Date | null;
+  endedAt: Date | null;
+  endReason: string | null;
+}
+
+export interface ParticipantRecord {
+  id: string;
+  /** A company participant's seal impression (to preview where it lands). */
+  sealImageSha256: string | null;
+  contractId: string;
+  position: number;
+  step: number;
+  role: ParticipantRole;
+  kind: ParticipantKind;
+  companyId: string | null;
+  sealId: string | null;
+  userId: string | null;
+  name: string;
+  orgName: string | null;
+  phone: string | null;
+  email: string | null;
+  status: ParticipantStatus;
+  actedAt: Date | null;
+  reason: string | null;
+}
+
+export interface FieldRecord {
+  id: string;
+  participantId: string;
+  type: ContractFieldType;
+  page: number | null;
+  rect: [number, number, number, number] | null;
+  keyword: string | null;
+  label: string | null;
+  required: boolean;
+  value: string | null;
+}
+
+const selectContracts = (db: Db | Transaction) =>
+  db
+    .selectFrom('contracts as k')
+    .innerJoin('companies as c', 'c.id', 'k.company_id')
+    .select([
+      'k.id',
+      'k.group_id as groupId',
+      'k.company_id as companyId',
+      'c.name as companyName',
+      'c.path as companyPath',
+      'k.title',
+      'k.category',
+      'k.number',
+      sql<string | null>`to_char(k.effective_on, 'YYYY-MM-DD')`.as('effectiveOn'),
+      sql<string | null>`to_char(k.expires_on, 'YYYY-MM-DD')`.as('expiresOn'),
+      'k.status',
+      'k.source_sha256 as sourceSha256',
+      'k.current_sha256 as currentSha256',
+      'k.current_step as currentStep',
+      'k.deadline',
+      'k.created_by as createdBy',
+      'k.created_at as createdAt',
+      'k.sent_at as sentAt',
+      'k.ended_at as endedAt',
+      'k.end_reason as endReason',
+    ]);
+
+export async function findContract(
+  db: Db | Transaction,
+  where: { groupId: string; id: string },
+): Promise<ContractRecord | undefined> {
+  return selectContracts(db).where('k.group_id', '=', where.groupId).where('k.id', '=', where.id).executeTakeFirst();
+}
+
+/**
+ * The contract row under an update lock for the length of the caller's transaction: every step
+ * of the flow (send, sign, approve, reject, void) takes it first, so two signers finishing the
+ * same step at once cannot both open the next one, and a void cannot slip between a signer's
+ * check and their signature.
+ */
+export async function lockContract(
+  trx: Transaction,
+  where: { groupId: string; id: string },
+): Promise<{ status: ContractStatus; currentStep: number; currentSha256: string } | undefined> {
+  return trx
+    .selectFrom('contracts')
+    .select(['status', 'current_step as currentStep', 'current_sha256 as currentSha256'])
+    .where('group_id', '=', where.groupId)
+    .where('id', '=', where.id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function insertContract(
+  trx: Transaction,
+  row: {
+    id: string;
+    groupId: string;
+    companyId: string;
+    title: string;
+    category: string;
+    number: string | null;
+    effectiveOn: string | null;
+    expiresOn: string | null;
+    sourceSha256: string;
+    templateVersionId: string | null;
+    values: unknown;
+    deadline: Date | null;
+    remindEveryDays: number | null;
+    createdBy: string;
+    at: Date;
+  },
+): Promise<void> {
+  await trx
+    .insertInto('contracts')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      company_id: row.companyId,
+      title: row.title,
+      category: row.category,
+      number: row.number,
+      effective_on: row.effectiveOn,
+      expires_on: row.expiresOn,
+      status: 'draft',
+      source_sha256: row.sourceSha256,
+      current_sha256: row.sourceSha256,
+      template_version_id: row.templateVersionId,
+      values: row.values === null ? null : JSON.stringify(row.values),
+      deadline: row.deadline,
+      remind_every_days: row.remindEveryDays,
+      last_reminded_at: null,
+      created_by: row.createdBy,
+      created_at: row.at,
+      sent_at: null,
+      ended_at: null,
+      end_reason: null,
+    })
+    .execute();
+}
+
+export async function isContractNumberTaken(db: Db | Transaction, groupId: string, number: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('contracts')
+    .select('id')
+    .where('group_id', '=', groupId)
+    .where('number', '=', number)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function insertParticipants(
+  trx: Transaction,
+  groupId: string,
+  contractId: string,
+  rows: Array<Omit<ParticipantRecord, 'contractId' | 'status' | 'actedAt' | 'reason' | 'sealImageSha256'>>,
+): Promise<void> {
+  await trx
+    .insertInto('contract_participants')
+    .values(
+      rows.map((p) => ({
+        id: p.id,
+        group_id: groupId,
+        contract_id: contractId,
+        position: p.position,
+        step: p.step,
+        role: p.role,
+        kind: p.kind,
+        company_id: p.companyId,
+        seal_id: p.sealId,
+        user_id: p.userId,
+        name: p.name,
+        org_name: p.orgName,
+        phone: p.phone,
+        email: p.email,
+        status: 'waiting' as const,
+        acted_at: null,
+        acted_by: null,
+        reason: null,
+        consent_at: null,
+        identity: null,
+      })),
+    )
+    .execute();
+}
+
+export async function insertFields(
+  trx: Transaction,
+  groupId: string,
+  contractId: string,
+  rows: Array<Omit<FieldRecord, 'value'>>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('contract_fields')
+    .values(
+      rows.map((f) => ({
+        id: f.id,
+        group_id: groupId,
+        contract_id: contractId,
+        participant_id: f.participantId,
+        type: f.type,
+        page: f.page,
+        rect: f.rect ? JSON.stringify(f.rect) : null,
+        keyword: f.keyword,
+        label: f.label,
+        required: f.required,
+        value: null,
+        filled_at: null,
+      })),
+    )
+    .execute();
+}
+
+export async function findParticipants(db: Db | Transaction, contractId: string): Promise<ParticipantRecord[]> {
+  return db
+    .selectFrom('contract_participants as p')
+    .leftJoin('seals as s', 's.id', 'p.seal_id')
+    .select([
+      'p.id',
+      'p.contract_id as contractId',
+      'p.position',
+      'p.step',
+      'p.role',
+      'p.kind',
+      'p.company_id as companyId',
+      'p.seal_id as sealId',
+      's.image_sha256 as sealImageSha256',
+      'p.user_id as userId',
+      'p.name',
+      'p.org_name as orgName',
+      'p.phone',
+      'p.email',
+      'p.status',
+      'p.acted_at as actedAt',
+      'p.reason',
+    ])
+    .where('p.contract_id', '=', contractId)
+    .orderBy('p.position')
+    .execute();
+}
+
+export async function findFields(db: Db | Transaction, contractId: string): Promise<FieldRecord[]> {
+  const rows = await db
+    .selectFrom('contract_fields')
+    .select(['id', 'participant_id as participantId', 'type', 'page', 'rect', 'keyword', 'label', 'required', 'value'])
+    .where('contract_id', '=', contractId)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ ...r, rect: r.rect as FieldRecord['rect'] }));
+}
+
+export async function updateContract(
+  trx: Transaction,
+  id: string,
+  patch: Partial<{
+    status: ContractStatus;
+    currentStep: number;
+    currentSha256: string;
+    sentAt: Date;
+    endedAt: Date;
+    endReason: string;
+  }>,
+): Promise<void> {
+  await trx
+    .updateTable('contracts')
+    .set({
+      ...(patch.status !== undefined ? { status: patch.status } : {}),
+      ...(patch.currentStep !== undefined ? { current_step: patch.currentStep } : {}),
+      ...(patch.currentSha256 !== undefined ? { current_sha256: patch.currentSha256 } : {}),
+      ...(patch.sentAt !== undefined ? { sent_at: patch.sentAt } : {}),
+      ...(patch.endedAt !== undefined ? { ended_at: patch.endedAt } : {}),
+      ...(patch.endReason !== undefined ? { end_reason: patch.endReason } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function updateParticipant(
+  trx: Transaction,
+  id: string,
+  patch: {
+    status: ParticipantStatus;
+    actedAt?: Date;
+    actedBy?: string | null;
+    reason?: string;
+    consentAt?: Date;
+    identity?: unknown;
+  },
+): Promise<void> {
+  await trx
+    .updateTable('contract_participants')
+    .set({
+      status: patch.status,
+      ...(patch.actedAt !== undefined ? { acted_at: patch.actedAt } : {}),
+      ...(patch.actedBy !== undefined ? { acted_by: patch.actedBy } : {}),
+      ...(patch.reason !== undefined ? { reason: patch.reason } : {}),
+      ...(patch.consentAt !== undefined ? { consent_at: patch.consentAt } : {}),
+      ...(patch.identity !== undefined ? { identity: JSON.stringify(patch.identity) } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function fillField(trx: Transaction, id: string, value: string, at: Date): Promise<void> {
+  await trx.updateTable('contract_fields').set({ value, filled_at: at }).where('id', '=', id).execute();
+}
+
+export async function insertContractSignature(
+  trx: Transaction,
+  row: {
+    id: string;
+    groupId: string;
+    contractId: string;
+    participantId: string;
+    signatureId: string | null;
+    certificateId: string;
+    fieldName: string;
+    inputSha256: string;
+    outputSha256: string;
+    signedAt: Date;
+  },
+): Promise<void> {
+  await trx
+    .insertInto('contract_signatures')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      contract_id: row.contractId,
+      participant_id: row.participantId,
+      signature_id: row.signatureId,
+      certificate_id: row.certificateId,
+      field_name: row.fieldName,
+      input_sha256: row.inputSha256,
+      output_sha256: row.outputSha256,
+      signed_at: row.signedAt,
+    })
+    .execute();
+}
+
+export interface ContractListFilter {
+  groupId: string;
+  /** Company subtrees the caller reads every contract of. */
+  scope: string[];
+  /** The caller: contracts they created or take part in, wherever they are. */
+  userId: string | null;
+  status?: ContractStatus | undefined;
+  q?: string | undefined;
+  limit: number;
+}
+
+export async function findContracts(db: Db, filter: ContractListFilter): Promise<ContractRecord[]> {
+  let query = selectContracts(db)
+    .where('k.group_id', '=', filter.groupId)
+    .where((eb) =>
+      eb.or([
+        ...filter.scope.map((root) => eb('c.path', 'like', `${escapeLike(root)}%`)),
+        ...(filter.userId
+          ? [
+              eb('k.created_by', '=', filter.userId),
+              eb.exists(
+                eb
+                  .selectFrom('contract_participants as p')
+                  .select('p.id')
+                  .whereRef('p.contract_id', '=', 'k.id')
+                  .where('p.user_id', '=', filter.userId),
+              ),
+            ]
+          : []),
+      ]),
+    );
+  if (filter.status) query = query.where('k.status', '=', filter.status);
+  if (filter.q) {
+    const like = `%${escapeLike(filter.q)}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('k.title', 'like', like),
+        eb('k.number', 'like', like),
+        eb.exists(
+          eb
+            .selectFrom('contract_participants as p')
+            .select('p.id')
+            .whereRef('p.contract_id', '=', 'k.id')
+            .where((pb) => pb.or([pb('p.name', 'like', like), pb('p.org_name', 'like', like)])),
+        ),
+      ]),
+    );
+  }
+  return query.orderBy('k.created_at', 'desc').orderBy('k.id', 'desc').limit(filter.limit).execute();
+}
+
+// ---------------------------------------------------------------- who may read a contract's PDFs
+
+/** Whether the person created or takes part in a contract made from this PDF (its source). */
+export async function isPartyToContractOf(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string; userId: string },
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('contracts as k')
+    .select('k.id')
+    .where('k.group_id', '=', where.groupId)
+    .where('k.source_sha256', '=', where.sha256)
+    .where((eb) =>
+      eb.or([
+        eb('k.created_by', '=', where.userId),
+        eb.exists(
+          eb
+            .selectFrom('contract_participants as p')
+            .select('p.id')
+            .whereRef('p.contract_id', '=', 'k.id')
+            .where('p.user_id', '=', where.userId),
+        ),
+      ]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The source PDF of a contract one of whose signatures produced this file. */
+export async function findContractSource(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string },
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('contract_signatures as s')
+    .innerJoin('contracts as k', 'k.id', 's.contract_id')
+    .select('k.source_sha256')
+    .where('s.group_id', '=', where.groupId)
+    .where('s.output_sha256', '=', where.sha256)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.source_sha256;
+}
+
+// ---------------------------------------------------------------- links for outside signers
+
+export interface LinkRecord {
+  id: string;
+  groupId: string;
+  contractId: string;
+  participantId: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+  sessionExpiresAt: Date | null;
+  codeHash: string | null;
+  codeExpiresAt: Date | null;
+  codeSentAt: Date | null;
+  codesSent: number;
+  failedAttempts: number;
+  lockedAt: Date | null;
+}
+
+const selectLinks = (db: Db | Transaction) =>
+  db
+    .selectFrom('contract_links')
+    .select([
+      'id',
+      'group_id as groupId',
+      'contract_id as contractId',
+      'participant_id as participantId',
+      'expires_at as expiresAt',
+      'used_at as usedAt',
+      'session_expires_at as sessionExpiresAt',
+      'code_hash as codeHash',
+      'code_expires_at as codeExpiresAt',
+      'code_sent_at as codeSentAt',
+      'codes_sent as codesSent',
+      'failed_attempts as failedAttempts',
+      'locked_at as lockedAt',
+    ]);
+
+export async function insertLink(
+  trx: Transaction,
+  row: { id: string; groupId: string; contractId: string; participantId: string; tokenHash: string; expiresAt: Date },
+): Promise<void> {
+  await trx
+    .insertInto('contract_links')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      contract_id: row.contractId,
+      participant_id: row.participantId,
+      token_hash: row.tokenHash,
+      expires_at: row.expiresAt,
+      used_at: null,
+      session_hash: null,
+      session_expires_at: null,
+      code_hash: null,
+      code_expires_at: null,
+      code_sent_at: null,
+      locked_at: null,
+    })
+    .execute();
+}
+
+/** A link by its token's hash, locked for update when a transaction asks (attempts are counted under it). */
+export async function findLinkByToken(db: Db | Transaction, tokenHash: string): Promise<LinkRecord | undefined> {
+  return selectLinks(db).where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+export async function lockLink(trx: Transaction, id: string): Promise<LinkRecord | undefined> {
+  return selectLinks(trx).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function findLinkBySession(db: Db | Transaction, sessionHash: string): Promise<LinkRecord | undefined> {
+  return selectLinks(db).where('session_hash', '=', sessionHash).executeTakeFirst();
+}
+
+export async function updateLink(
+  trx: Transaction,
+  id: string,
+  patch: Partial<{
+    usedAt: Date;
+    sessionHash: string | null;
+    sessionExpiresAt: Date | null;
+    codeHash: string | null;
+    codeExpiresAt: Date | null;
+    codeSentAt: Date;
+    codesSent: number;
+    failedAttempts: number;
+    lockedAt: Date;
+  }>,
+): Promise<void> {
+  await trx
+    .updateTable('contract_links')
+    .set({
+      ...(patch.usedAt !== undefined ? { used_at: patch.usedAt } : {}),
+      ...(patch.sessionHash !== undefined ? { session_hash: patch.sessionHash } : {}),
+      ...(patch.sessionExpiresAt !== undefined ? { session_expires_at: patch.sessionExpiresAt } : {}),
+      ...(patch.codeHash !== undefined ? { code_hash: patch.codeHash } : {}),
+      ...(patch.codeExpiresAt !== undefined ? { code_expires_at: patch.codeExpiresAt } : {}),
+      ...(patch.codeSentAt !== undefined ? { code_sent_at: patch.codeSentAt } : {}),
+      ...(patch.codesSent !== undefined ? { codes_sent: patch.codesSent } : {}),
+      ...(patch.failedAttempts !== undefined ? { failed_attempts: patch.failedAttempts } : {}),
+      ...(patch.lockedAt !== undefined ? { locked_at: patch.lockedAt } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Ends every link and signing session of a contract (it ended). */
+export async function closeLinks(trx: Transaction, where: { contractId: string; at: Date }): Promise<void> {
+  await trx
+    .updateTable('contract_links')
+    .set((eb) => ({ used_at: eb.fn.coalesce('used_at', eb.val(where.at)), session_hash: null }))
+    .where('contract_id', '=', where.contractId)
+    .execute();
+}
+
+export async function markReminded(trx: Transaction, id: string, at: Date): Promise<void> {
+  await trx.updateTable('contracts').set({ last_reminded_at: at }).where('id', '=', id).execute();
+}
+
+export async function findReminderInterval(db: Db | Transaction, id: string): Promise<number | null> {
+  const row = await db.selectFrom('contracts').select('remind_every_days').where('id', '=', id).executeTakeFirst();
+  return row?.remind_every_days ?? null;
+}
+
+export async function findLastReminded(db: Db | Transaction, id: string): Promise<Date | null> {
+  const row = await db.selectFrom('contracts').select('last_reminded_at').where('id', '=', id).executeTakeFirst();
+  return row?.last_reminded_at ?? null;
+}
+
+export async function findDatesOf(db: Db | Transaction, id: string) {
+  return db
+    .selectFrom('contracts')
+    .select(['deadline', 'remind_every_days as remindEveryDays'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+}
+
+// ---------------------------------------------------------------- the evidence package
+
+export interface ContractEventRow {
+  seq: number;
+  occurredAt: Date;
+  actorType: string;
+  actorName: string | null;
+  ip: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  changes: unknown;
+  linkHash: string | null;
+}
+
+/**
+ * Every audit event about a contract: its own, the signatures made on it (their records and the
+ * one-time certificates issued for its outside signers), oldest first.
+ */
+export async function findContractEvents(
+  db: Db,
+  q: { groupId: string; contractId: string; signatureIds: string[]; certificateIds: string[] },
+): Promise<ContractEventRow[]> {
+  return db
+    .selectFrom('audit_events as e')
+    .leftJoin('audit_links as l', (join) =>
+      join.onRef('l.group_id', '=', 'e.group_id').onRef('l.event_seq', '=', 'e.seq'),
+    )
+    .select([
+      'e.seq',
+      'e.occurred_at as occurredAt',
+      'e.actor_type as actorType',
+      'e.actor_name as actorName',
+      'e.ip',
+      'e.action',
+      'e.target_type as targetType',
+      'e.target_id as targetId',
+      'e.changes',
+      'l.hash as linkHash',
+    ])
+    .where('e.group_id', '=', q.groupId)
+    .where((eb) =>
+      eb.or([
+        eb('e.target_id', '=', q.contractId),
+        ...(q.certificateIds.length ? [eb('e.target_id', 'in', q.certificateIds)] : []),
+        ...(q.signatureIds.length
+          ? [
+              eb.and([
+                eb('e.action', '=', 'document.signed'),
+                eb(sql<string>`e.changes->>'signatureId'`, 'in', q.signatureIds),
+              ]),
+            ]
+          : []),
+      ]),
+    )
+    .orderBy('e.seq')
+    .execute();
+}
+
+export async function findContractSignatures(db: Db, contractId: string) {
+  return db
+    .selectFrom('contract_signatures as s')
+    .innerJoin('certificates as x', 'x.id', 's.certificate_id')
+    .select([
+      's.participant_id as participantId',
+      's.signature_id as signatureId',
+      's.certificate_id as certificateId',
+      's.field_name as fieldName',
+      's.input_sha256 as inputSha256',
+      's.output_sha256 as outputSha256',
+      's.signed_at as signedAt',
+      'x.subject',
+      'x.serial',
+      'x.der',
+      'x.issuer_id as issuerId',
+    ])
+    .where('s.contract_id', '=', contractId)
+    .orderBy('s.signed_at')
+    .execute();
+}
+
+/** What each participant proved and agreed to, as recorded when they did. */
+export async function findParticipantEvidence(db: Db, contractId: string) {
+  return db
+    .selectFrom('contract_participants')
+    .select(['id', 'consent_at as consentAt', 'identity'])
+    .where('contract_id', '=', contractId)
+    .execute();
+}
+
+/**
+ * Whether this is the impression of a seal the person is to apply (or applied) to a contract: the
+ * stamper sees where and how it will land before confirming, without reading the seal library.
+ */
+export async function isSealImageOfContractFor(
+  db: Db | Transaction,
+  where: { groupId: string; sha256: string; userId: string },
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('contract_participants as p')
+    .innerJoin('seals as s', 's.id', 'p.seal_id')
+    .select('p.id')
+    .where('p.group_id', '=', where.groupId)
+    .where('p.user_id', '=', where.userId)
+    .where('p.kind', '=', 'company')
+    .where('s.image_sha256', '=', where.sha256)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

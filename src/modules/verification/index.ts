@@ -1,0 +1,2 @@
+// The verification module's door: verification for anyone, without an account.
+export { publicVerificationRoutes } from './verification.routes.js';

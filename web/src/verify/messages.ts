@@ -1,0 +1,197 @@
+/**
+ * The verification page's words, both languages in one small module: the page is one screen,
+ * and both tables together weigh less than a request for either. The Chinese is typed against
+ * the English, so a missing translation fails to compile. `{name}` is filled by `t(key, vars)`.
+ */
+const en = {
+  'page.title': 'Verify a signed document',
+  'page.subtitle':
+    'Check the electronic seals and signatures of a PDF: who signed it, when, whether anything was changed since, and whether this platform vouches for the signer. No account is needed; the file is checked, not kept.',
+  'lang.label': 'Language',
+
+  'upload.choose': 'Choose a PDF',
+  'upload.other': 'Verify another PDF',
+  'upload.drop': 'or drop it here',
+  'upload.hint': 'At most 20 MB.',
+  'upload.checking': 'Checking…',
+
+  'verdict.valid':
+    'Valid: every signature is intact and its signer is vouched for by this platform. Nothing was changed after signing.',
+  'verdict.unknown-signer':
+    'Intact, but the signer is not vouched for: the signatures hold, but this platform cannot confirm who made every one of them. Check who signed before relying on it.',
+  'verdict.altered': 'Altered: this document was changed after it was signed.',
+  'verdict.invalid': 'Not valid: a signature does not hold.',
+  'verdict.unsigned': 'This PDF carries no electronic seal or signature.',
+  'changes.title': 'What changed',
+  'changes.content': 'What signature {n} ({name}) signed is no longer what the file holds.',
+  'changes.after': 'After signature {n} ({name}):',
+  'invalid.revoked': 'The certificate of signature {n} ({name}) was revoked.',
+  'invalid.expired': 'The certificate of signature {n} ({name}) was not valid when it signed.',
+  'invalid.other': 'Signature {n} ({name}) does not hold; see its technical findings.',
+
+  'platform.yes': 'This exact file was signed on this platform on {date}.',
+  'platform.no':
+    'This platform did not sign this exact file: it was signed elsewhere, or it was changed after this platform signed it.',
+
+  'facts.sha256': 'SHA-256',
+  'facts.revisions': 'Revisions',
+  'facts.signatures': 'Signatures',
+
+  'sig.signature': 'Signature {n}',
+  'sig.timestamp': 'Document time-stamp',
+  'status.valid': 'Valid',
+  'status.unknown-signer': 'Signer not vouched for',
+  'status.invalid': 'Not valid',
+  'sig.company': 'Company',
+  'sig.signedAt': 'Signed at',
+  'time.tsa': 'proven by a time-stamp from {tsa}',
+  'time.tsaUntrusted': 'time-stamp from {tsa}, which this platform does not vouch for',
+  'time.tsaBad': 'the time-stamp does not verify; the time is the one the signer states',
+  'time.claimed': 'stated by the signer; no time-stamp',
+  'sig.content': 'Signed content',
+  'content.ok': 'Unchanged, and the signature verifies',
+  'content.bad': 'Changed, or the signature does not verify',
+  'sig.trust': 'Signer',
+  'trust.ok': "Vouched for: the certificate chains to this platform's root",
+  'trust.bad': 'Not vouched for by this platform',
+  'sig.certificate': 'Certificate when signing',
+  'certificate.ok': 'Within its validity',
+  'certificate.bad': 'Outside its validity',
+  'sig.revocation': 'Revocation',
+  'revocation.good': 'Not revoked',
+  'revocation.revoked': 'Revoked',
+  'revocation.unknown': 'Unknown (no revocation data)',
+  'sig.level': 'PAdES level',
+  'sig.after': 'Later revisions',
+  'after.none': 'None',
+  'after.signatures-and-validation-data': 'Only later signatures and validation data',
+  'after.altered': 'Changes this signature does not permit',
+  'sig.details': 'Certificate details',
+  'sig.subject': 'Subject',
+  'sig.issuer': 'Issuer',
+  'sig.serial': 'Serial number',
+  'sig.chain': 'Certificate chain',
+  'sig.problems': 'Technical findings (in English)',
+  'sig.impression': 'The seal impression of signature {n}',
+  'sig.page': 'page {page}',
+
+  'lookup.title': 'Look up a document by its SHA-256',
+  'lookup.hint':
+    "A file's SHA-256 (64 hexadecimal characters) tells whether this platform signed exactly that file, without sending the file.",
+  'lookup.label': 'SHA-256',
+  'lookup.submit': 'Look up',
+  'lookup.invalid': 'Enter 64 hexadecimal characters (0–9, a–f).',
+  'lookup.found': 'This platform signed a document with this SHA-256 on {date}.',
+  'lookup.count': 'Its signatures made on this platform ({n}):',
+  'lookup.notFound': 'This platform has not signed a document with this SHA-256.',
+
+  'root.title': "Trust this platform's seals in your PDF reader",
+  'root.text':
+    "Add this platform's root certificate to the trusted certificates of your PDF reader (in Adobe Acrobat: Preferences → Signatures → Identities & Trusted Certificates), and the reader will show this platform's seals as valid by itself.",
+  'root.download': 'Download the root certificate',
+  'root.fingerprint': 'SHA-256 fingerprint',
+
+  'problem.rate_limited': 'Too many requests from your network; try again in {seconds} seconds.',
+  'problem.too_large': 'The file is larger than 20 MB; it cannot be verified here.',
+  'problem.not_pdf': 'The file is not a PDF, or it is damaged.',
+  'problem.encrypted': 'The PDF is protected by a password; it cannot be verified.',
+  'problem.network': 'The server could not be reached; check the connection and try again.',
+  'problem.other': 'The verification failed: {detail}',
+} as const;
+
+export type MessageKey = keyof typeof en;
+
+const zh: Record<MessageKey, string> = {
+  'page.title': '签章文件验证',
+  'page.subtitle':
+    '检查 PDF 中的电子印章和签名：由谁签署、何时签署、签署后是否被改动、本平台能否确认签署人的身份。无需登录；文件仅用于验证，不会保存。',
+  'lang.label': '语言',
+
+  'upload.choose': '选择 PDF 文件',
+  'upload.other': '验证其他文件',
+  'upload.drop': '或将文件拖放到此处',
+  'upload.hint': '不超过 20 MB。',
+  'upload.checking': '正在验证…',
+
+  'verdict.valid': '验证通过：所有签名完好，签署人均经本平台认证，签署后未被改动。',
+  'verdict.unknown-signer':
+    '文件完好，但签署人未经认证：签名本身成立，但本平台无法确认每个签名的签署人。请先核实签署人再使用。',
+  'verdict.altered': '文件已被篡改：签署后内容发生了变化。',
+  'verdict.invalid': '验证未通过：存在不成立的签名。',
+  'verdict.unsigned': '该 PDF 不含电子印章或电子签名。',
+  'changes.title': '发现的改动',
+  'changes.content': '签名 {n}（{name}）所签署的内容已与文件现有内容不符。',
+  'changes.after': '签名 {n}（{name}）之后：',
+  'invalid.revoked': '签名 {n}（{name}）的证书已被吊销。',
+  'invalid.expired': '签名 {n}（{name}）签署时证书不在有效期内。',
+  'invalid.other': '签名 {n}（{name}）不成立，详见其技术细节。',
+
+  'platform.yes': '本平台于 {date} 签署了与此完全相同的文件。',
+  'platform.no': '本平台没有签署过与此完全相同的文件：它在其他地方签署，或在本平台签署后被改动过。',
+
+  'facts.sha256': 'SHA-256',
+  'facts.revisions': '修订次数',
+  'facts.signatures': '签名数量',
+
+  'sig.signature': '签名 {n}',
+  'sig.timestamp': '文档时间戳',
+  'status.valid': '有效',
+  'status.unknown-signer': '签署人未认证',
+  'status.invalid': '无效',
+  'sig.company': '单位',
+  'sig.signedAt': '签署时间',
+  'time.tsa': '由 {tsa} 的时间戳证明',
+  'time.tsaUntrusted': '时间戳来自 {tsa}，未经本平台认证',
+  'time.tsaBad': '时间戳验证失败，此为签署人声明的时间',
+  'time.claimed': '签署人声明的时间，无时间戳',
+  'sig.content': '签署内容',
+  'content.ok': '未被修改，签名验证通过',
+  'content.bad': '已被修改，或签名验证失败',
+  'sig.trust': '签署人身份',
+  'trust.ok': '已认证：证书可追溯到本平台根证书',
+  'trust.bad': '未经本平台认证',
+  'sig.certificate': '签署时的证书',
+  'certificate.ok': '在有效期内',
+  'certificate.bad': '不在有效期内',
+  'sig.revocation': '吊销状态',
+  'revocation.good': '未吊销',
+  'revocation.revoked': '已吊销',
+  'revocation.unknown': '未知（无吊销信息）',
+  'sig.level': 'PAdES 级别',
+  'sig.after': '签署后的修订',
+  'after.none': '无',
+  'after.signatures-and-validation-data': '仅有后续签名和验证数据',
+  'after.altered': '有本签名不允许的改动',
+  'sig.details': '证书详情',
+  'sig.subject': '主体',
+  'sig.issuer': '颁发者',
+  'sig.serial': '序列号',
+  'sig.chain': '证书链',
+  'sig.problems': '技术细节（英文）',
+  'sig.impression': '签名 {n} 的印章图像',
+  'sig.page': '第 {page} 页',
+
+  'lookup.title': '按 SHA-256 查询文件',
+  'lookup.hint': '输入文件的 SHA-256（64 位十六进制字符），无需上传文件即可查询本平台是否签署过该文件。',
+  'lookup.label': 'SHA-256',
+  'lookup.submit': '查询',
+  'lookup.invalid': '请输入 64 位十六进制字符（0–9、a–f）。',
+  'lookup.found': '本平台于 {date} 签署了该 SHA-256 对应的文件。',
+  'lookup.count': '其中本平台所作的签名（{n} 个）：',
+  'lookup.notFound': '本平台没有签署过该 SHA-256 对应的文件。',
+
+  'root.title': '在 PDF 阅读器中信任本平台的印章',
+  'root.text':
+    '将本平台的根证书加入 PDF 阅读器的受信任证书（Adobe Acrobat：首选项 → 签名 → 身份与受信任证书），阅读器即可自行验证本平台的印章。',
+  'root.download': '下载根证书',
+  'root.fingerprint': 'SHA-256 指纹',
+
+  'problem.rate_limited': '操作过于频繁，请在 {seconds} 秒后重试。',
+  'problem.too_large': '文件超过 20 MB，无法在此验证。',
+  'problem.not_pdf': '该文件不是 PDF，或已损坏。',
+  'problem.encrypted': '该 PDF 有密码保护，无法验证。',
+  'problem.network': '无法连接服务器，请检查网络后重试。',
+  'problem.other': '验证失败：{detail}',
+};
+
+export const messages: Record<'en' | 'zh-CN', Record<MessageKey, string>> = { en, 'zh-CN': zh };
