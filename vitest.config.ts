@@ -8,6 +8,10 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // What a browser test waits for (an image drawn by the server, a list that refreshes) can take
+    // seconds on a loaded 2-core CI machine; a poll that gives up after the default second fails
+    // on timing, not on behaviour.
+    expect: { poll: { timeout: 15_000 } },
     reporters: ['default'],
   },
 });

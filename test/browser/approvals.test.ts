@@ -113,6 +113,15 @@ describe.skipIf(!hasChromium && !browserRequired)('approvals in a browser', () =
       await phone.getByTestId('signin-form').waitFor();
       await signIn(phone, s.employee.email, DEFAULT_PASSWORD);
       await waitForText(phone, 'page-title', (v) => v === 'Apply to use a seal');
+      // The overview lists the seals a grant lets the employee use (no platform permission, but a grant).
+      await phone.goto(`${base}/`);
+      await waitForText(
+        phone,
+        'overview-my-seals',
+        (v) => v.includes('Trading Co. Contract Seal') && v.includes('Sales'),
+      );
+      await phone.goto(`${base}/apply`);
+      await waitForText(phone, 'page-title', (v) => v === 'Apply to use a seal');
 
       // Submitting an empty form explains every missing field instead of sending it.
       await phone.getByTestId('apply-submit').click();

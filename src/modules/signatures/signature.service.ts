@@ -224,7 +224,7 @@ async function prepareSigning(
     }
     revocation = pki.revocationSource(await pki.crlsFor(ctx, [signer.certificate, ...signer.chain, ...tsaChain]));
   }
-  let image: Buffer | null = null;
+  let image: PreparedImage | null = null;
   if (seal && (input.appearance || input.crossPage)) {
     if (!seal.imageSha256)
       throw new AppError(
@@ -236,9 +236,26 @@ async function prepareSigning(
           ],
         },
       );
-    image = await sealImagePng(ctx, { groupId, sha256: seal.imageSha256 });
+    image = await preparedSealImage(ctx, { groupId, sha256: seal.imageSha256 });
   }
-  return { certificate, signer, timestamper, revocation, image: image ? prepareImage(image) : null };
+  return { certificate, signer, timestamper, revocation, image };
+}
+
+/**
+ * Seal impressions decoded and compressed for PDF, kept per process by the hash of their PNG:
+ * content-addressed, so a kept one is never stale, and preparing one costs more than a signature.
+ */
+const preparedImages = new Map<string, PreparedImage>();
+const PREPARED_IMAGES_KEPT = 64;
+
+async function preparedSealImage(ctx: AppContext, q: { groupId: string; sha256: string }): Promise<PreparedImage> {
+  const key = `${q.groupId}:${q.sha256}`;
+  const kept = preparedImages.get(key);
+  if (kept) return kept;
+  const prepared = prepareImage(await sealImagePng(ctx, q));
+  if (preparedImages.size >= PREPARED_IMAGES_KEPT) preparedImages.delete(preparedImages.keys().next().value!);
+  preparedImages.set(key, prepared);
+  return prepared;
 }
 
 /** What a signature made, for a caller that records more in the signing transaction. */

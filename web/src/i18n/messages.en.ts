@@ -89,6 +89,10 @@ export const en = {
   'overview.todo': 'To do',
   'overview.waitingForMe': 'Waiting for my approval',
   'overview.myPending': 'My applications in approval',
+  'overview.mySeals': 'Seals I may use',
+  'overview.noSeals': 'No grant to use a seal now; apply to use one.',
+  'overview.usesLeft': '{n} uses left',
+  'overview.goStamp': 'Stamp a document',
 
   'company.title': 'Companies',
   'company.subtitle': 'The group’s company tree: head company, subsidiaries and their subsidiaries.',

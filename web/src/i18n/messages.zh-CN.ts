@@ -87,6 +87,10 @@ const zh: Record<MessageKey, string> = {
   'overview.todo': '待办',
   'overview.waitingForMe': '待我审批',
   'overview.myPending': '我的审批中申请',
+  'overview.mySeals': '我可用的印章',
+  'overview.noSeals': '目前没有可直接使用的印章授权；如需用印请提交申请。',
+  'overview.usesLeft': '剩余 {n} 次',
+  'overview.goStamp': '去盖章',
 
   'company.title': '公司架构',
   'company.subtitle': '集团的公司树：总部、子公司及其下级公司。',

@@ -19,6 +19,8 @@ export function OverviewPage() {
   const pending = useQuery(['OverviewPage.pending'], (signal) =>
     api.applications({ status: 'pending', limit: 200 }, signal),
   );
+  // The seals I may use now: an employee holds no platform permission, but grants to stamp.
+  const seals = useQuery(['OverviewPage.mySeals'], (signal) => api.mySeals({}, signal));
   const count = (n: number | undefined) => (n === undefined ? '…' : n >= 200 ? '200+' : String(n));
 
   return (
@@ -70,6 +72,31 @@ export function OverviewPage() {
                 </li>
               ))}
             </ul>
+          )}
+        </section>
+        <section className="card" data-testid="overview-my-seals">
+          <h2>{t('overview.mySeals')}</h2>
+          {seals.data && seals.data.items.length === 0 ? (
+            <p className="muted">{t('overview.noSeals')}</p>
+          ) : (
+            <ul className="plain-list">
+              {(seals.data?.items ?? []).map((seal) => (
+                <li key={`${seal.id}-${seal.grant.id}`} className="role-line">
+                  <strong>{seal.name}</strong>
+                  <span className="muted">
+                    {seal.companyName} · {seal.grant.categories.map((c) => tx(`category.${c}`, c)).join('、')}
+                    {seal.grant.remainingUses !== null
+                      ? ` · ${t('overview.usesLeft', { n: seal.grant.remainingUses })}`
+                      : ''}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+          {seals.data && seals.data.items.some((s) => s.kind === 'electronic') && (
+            <Link to="/stamp" className="button button-primary" data-testid="overview-stamp">
+              {t('overview.goStamp')}
+            </Link>
           )}
         </section>
       </div>
