@@ -6,10 +6,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nssDatabase, pdfsig, requireTool, run, SOFTHSM_LIBRARY, softHsmTokens, tempDir } from './signing/support.js';
 import { openTestDatabase } from './support/database.js';
 import { ensureServerBuilt, sigilBin } from './support/server-build.js';
+import { seedTemplates } from '../src/templates/index.js';
 
 const LIBRARY = SOFTHSM_LIBRARY;
 const PIN = '975310';
@@ -85,7 +87,7 @@ describe('the built server (node bin/sigil.js serve)', () => {
     }
   });
 
-  it('is ready only when the printed demo logins work, and signs with keys in a PKCS#11 token', async () => {
+  it('is ready only when the printed demo logins work, signs with keys in a PKCS#11 token, and runs a contract', async () => {
     const port = await freePort();
     server = spawn(
       process.execPath,
@@ -95,7 +97,9 @@ describe('the built server (node bin/sigil.js serve)', () => {
         env: childEnv({
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',
-          SIGIL_JOBS_ENABLED: 'false',
+          // Jobs run (every 100 ms) so the outside signer's code reaches the SMS file.
+          SIGIL_JOBS_POLL_MS: '100',
+          SIGIL_SMS: 'file',
           SIGIL_SIGNER: 'pkcs11',
           SIGIL_PKCS11_MODULE: LIBRARY,
           SIGIL_PKCS11_TOKEN_LABEL: 'sigil-server',
@@ -204,7 +208,87 @@ describe('the built server (node bin/sigil.js serve)', () => {
     });
     expect(outsider.status).toBe(404);
     expect(((await outsider.json()) as { code: string }).code).toBe('blob_not_found');
-  }, 240_000);
+
+    // A contract in the built server: made from a seeded template (rendered with the bundled
+    // font), signed first by an outside person (link, code by SMS, consent, a drawn signature under
+    // a one-time certificate from the group CA, whose key is in the token), then sealed by us.
+    const json = { ...auth, 'content-type': 'application/json' };
+    const me = (await (await fetch(`${base}/api/v1/me`, { headers: auth })).json()) as { user: { id: string } };
+    const templates = (await (await fetch(`${base}/api/v1/templates`, { headers: auth })).json()) as {
+      items: Array<{ id: string; name: string }>;
+    };
+    const labour = templates.items.find((t) => t.name === '劳动合同');
+    expect(labour, JSON.stringify(templates)).toBeTruthy();
+    const example = seedTemplates.find((t) => t.key === 'labour-contract')!.example;
+    const ownSeal = seals.items.find((s) => s.kind === 'electronic') as { id: string; companyId?: string };
+    const created = await fetch(`${base}/api/v1/contracts`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        title: '劳动合同（构建版）',
+        category: 'sales',
+        template: { templateId: labour!.id, values: example },
+        participants: [
+          { role: 'signer', step: 1, kind: 'outside_person', name: '赵六', phone: '13700137000' },
+          {
+            role: 'signer',
+            step: 2,
+            kind: 'company',
+            companyId: ownSeal.companyId,
+            sealId: ownSeal.id,
+            userId: me.user.id,
+          },
+        ],
+        fields: [
+          { participant: 0, type: 'signature', keyword: '乙方（签字）' },
+          { participant: 1, type: 'company_seal', keyword: '甲方（盖章）' },
+        ],
+      }),
+    });
+    const contract = (await created.json()) as { id: string };
+    expect(created.status, JSON.stringify(contract)).toBe(201);
+    const sent = (await (
+      await fetch(`${base}/api/v1/contracts/${contract.id}/send`, { method: 'POST', headers: json, body: '{}' })
+    ).json()) as { invitations: Array<{ path: string }> };
+    const link = sent.invitations[0]!.path.replace('/sign/', '');
+    const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${base}${url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    expect((await post(`/api/v1/signing/${link}/codes`, { channel: 'sms' })).status).toBe(200);
+    const smsFile = join(tmp.dir, 'data', 'sms-outbox.jsonl');
+    let code: string | undefined;
+    for (let i = 0; i < 400 && !code; i++) {
+      if (existsSync(smsFile)) code = /验证码 (\d{6})/.exec(readFileSync(smsFile, 'utf8'))?.[1];
+      if (!code) await sleep(25);
+    }
+    expect(code, 'the code never reached the SMS file').toBeTruthy();
+    const session = (await (
+      await post(`/api/v1/signing/${link}/sessions`, { code, channel: 'sms', consent: true })
+    ).json()) as { sessionToken: string };
+    const ink = new PNG({ width: 120, height: 40 });
+    for (let x = 10; x < 110; x++) ink.data.set([20, 20, 120, 255], (20 * 120 + x) * 4);
+    const drawn = await post(
+      '/api/v1/signing/session/signatures',
+      { signatureImage: PNG.sync.write(ink).toString('base64') },
+      { 'x-signing-session': session.sessionToken },
+    );
+    expect(drawn.status, await drawn.clone().text()).toBe(200);
+    const sealed = await post(`/api/v1/contracts/${contract.id}/sign`, {}, auth);
+    expect(sealed.status, await sealed.clone().text()).toBe(200);
+    expect(((await sealed.json()) as { status: string }).status).toBe('completed');
+    const final = Buffer.from(
+      await (await fetch(`${base}/api/v1/contracts/${contract.id}/document`, { headers: auth })).arrayBuffer(),
+    );
+    const contractSeen = pdfsig(
+      tmp.file('server-contract.pdf', final),
+      nssDatabase(join(tmp.dir, 'server-nss-contract'), rootCertificate),
+    );
+    expect(contractSeen).toHaveLength(2);
+    for (const one of contractSeen) expect(one).toMatchObject({ signatureValid: true, certificateTrusted: true });
+  }, 300_000);
 });
 
 describe('the built CLI (node bin/sigil.js pdf sign --pkcs11)', () => {
