@@ -155,7 +155,7 @@ export function contractJobHandlers(ctx: AppContext): JobHandler[] {
         if (!locked || !contract) return { reminded: false, reason: 'gone' };
         if (locked.status !== 'sent' && locked.status !== 'signing') return { reminded: false, reason: locked.status };
         const reminded = await remindActive(ctx, trx, system, contract, false);
-        const every = await repo.findReminderInterval(trx, contract.id);
+        const every = locked.remindEveryDays;
         if (every)
           await enqueueJob(trx, {
             kind: 'contract.remind',

@@ -26,6 +26,7 @@ export interface ContractRecord {
   currentSha256: string;
   currentStep: number;
   deadline: Date | null;
+  remindEveryDays: number | null;
   createdBy: string;
   createdAt: Date;
   sentAt: Date | null;
@@ -86,6 +87,7 @@ const selectContracts = (db: Db | Transaction) =>
       'k.current_sha256 as currentSha256',
       'k.current_step as currentStep',
       'k.deadline',
+      'k.remind_every_days as remindEveryDays',
       'k.created_by as createdBy',
       'k.created_at as createdAt',
       'k.sent_at as sentAt',
@@ -109,10 +111,25 @@ export async function findContract(
 export async function lockContract(
   trx: Transaction,
   where: { groupId: string; id: string },
-): Promise<{ status: ContractStatus; currentStep: number; currentSha256: string } | undefined> {
+): Promise<
+  | {
+      status: ContractStatus;
+      currentStep: number;
+      currentSha256: string;
+      remindEveryDays: number | null;
+      lastRemindedAt: Date | null;
+    }
+  | undefined
+> {
   return trx
     .selectFrom('contracts')
-    .select(['status', 'current_step as currentStep', 'current_sha256 as currentSha256'])
+    .select([
+      'status',
+      'current_step as currentStep',
+      'current_sha256 as currentSha256',
+      'remind_every_days as remindEveryDays',
+      'last_reminded_at as lastRemindedAt',
+    ])
     .where('group_id', '=', where.groupId)
     .where('id', '=', where.id)
     .forUpdate()
@@ -579,24 +596,6 @@ export async function closeLinks(trx: Transaction, where: { contractId: string; 
 
 export async function markReminded(trx: Transaction, id: string, at: Date): Promise<void> {
   await trx.updateTable('contracts').set({ last_reminded_at: at }).where('id', '=', id).execute();
-}
-
-export async function findReminderInterval(db: Db | Transaction, id: string): Promise<number | null> {
-  const row = await db.selectFrom('contracts').select('remind_every_days').where('id', '=', id).executeTakeFirst();
-  return row?.remind_every_days ?? null;
-}
-
-export async function findLastReminded(db: Db | Transaction, id: string): Promise<Date | null> {
-  const row = await db.selectFrom('contracts').select('last_reminded_at').where('id', '=', id).executeTakeFirst();
-  return row?.last_reminded_at ?? null;
-}
-
-export async function findDatesOf(db: Db | Transaction, id: string) {
-  return db
-    .selectFrom('contracts')
-    .select(['deadline', 'remind_every_days as remindEveryDays'])
-    .where('id', '=', id)
-    .executeTakeFirstOrThrow();
 }
 
 // ---------------------------------------------------------------- the evidence package

@@ -78,7 +78,7 @@ async function getVisibleContract(ctx: AppContext, actor: Actor, id: string): Pr
 }
 
 function view({ contract, participants, fields }: Loaded) {
-  const { companyPath: _path, groupId: _group, ...rest } = contract;
+  const { companyPath: _path, groupId: _group, remindEveryDays: _every, ...rest } = contract;
   return { ...rest, participants, fields };
 }
 
@@ -116,7 +116,7 @@ export async function listContracts(
     q: query.q,
     limit: query.limit,
   });
-  return rows.map(({ companyPath: _path, groupId: _group, ...rest }) => rest);
+  return rows.map(({ companyPath: _path, groupId: _group, remindEveryDays: _every, ...rest }) => rest);
 }
 
 // ---------------------------------------------------------------- creating
@@ -440,7 +440,7 @@ export async function sendContract(ctx: AppContext, actor: Actor, id: string) {
       });
     const now = ctx.now();
     await repo.updateContract(trx, id, { status: 'sent', sentAt: now });
-    await scheduleSent(ctx, trx, { id, groupId: contract.groupId, ...(await repo.findDatesOf(trx, id)) });
+    await scheduleSent(ctx, trx, contract);
     await emitContractEvent(ctx, trx, contract, { type: 'document.sent', status: 'sent' });
     await recordAudit(trx, {
       groupId: contract.groupId,
@@ -749,7 +749,7 @@ export async function remindContract(ctx: AppContext, actor: Actor, id: string) 
     const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
     if (!locked) throw notFound('contract_not_found', id);
     assertOpen(locked.status);
-    const refused = tooSoon(await repo.findLastReminded(trx, id), ctx.now());
+    const refused = tooSoon(locked.lastRemindedAt, ctx.now());
     if (refused) throw refused;
     return remindActive(ctx, trx, actor, contract, true);
   });
