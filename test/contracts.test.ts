@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPdf } from './signing/pdf-fixtures.js';
 import { nssDatabase, pdfsig, requireTool, tempDir } from './signing/support.js';
@@ -134,6 +135,28 @@ async function lastSms(phone: string): Promise<string> {
     .execute();
   const payload = rows.map((r) => r.payload as { to: string; text: string }).find((p) => p.to === phone);
   return payload?.text ?? '';
+}
+
+/** Dark pixels inside a rect (PDF points from the bottom left) of page `page`, rendered by poppler at 72 dpi. */
+function inkIn(file: string, page: number): (rect: readonly [number, number, number, number]) => number {
+  const out = join(tmp.dir, `ink-${Math.random().toString(36).slice(2)}`);
+  execFileSync('pdftoppm', ['-r', '72', '-f', String(page), '-l', String(page), '-singlefile', '-png', file, out]);
+  const png = PNG.sync.read(readFileSync(`${out}.png`));
+  return ([x, y, w, h]) => {
+    let dark = 0;
+    for (let row = Math.ceil(png.height - y - h); row < png.height - y; row++)
+      for (let col = Math.ceil(x); col < x + w; col++) {
+        const i = (row * png.width + col) * 4;
+        if (png.data[i]! < 100 && png.data[i + 1]! < 100 && png.data[i + 2]! < 100) dark++;
+      }
+    return dark;
+  };
+}
+
+/** Runs due jobs until none is left: earlier tests leave more than one batch queued. */
+async function runAllDueJobs(): Promise<void> {
+  for (let round = 0; round < 100; round++) if ((await world.jobs.runDueJobs()).length === 0) return;
+  throw new Error('jobs keep coming due');
 }
 
 const codeIn = (text: string) => /验证码 (\d{6})/.exec(text)?.[1] ?? '';
@@ -361,6 +384,93 @@ describe('a purchase contract: the outside party signs first, then our company s
     );
   });
 
+  it('draws the values each signer filled in, covered by their signature, and refuses malformed ones', async () => {
+    const fields = {
+      text: [60, 120, 200, 20],
+      date: [300, 120, 110, 18],
+      tick: [60, 90, 14, 14],
+      ours: [300, 60, 110, 18],
+    } as const;
+    const created = await draft(stamper, stamper, {
+      fields: [
+        { participant: 0, type: 'signature', keyword: '乙方（签字）' },
+        { participant: 0, type: 'text', page: 2, rect: fields.text, label: '联系地址' },
+        { participant: 0, type: 'date', page: 2, rect: fields.date, label: '签署日期' },
+        { participant: 0, type: 'checkbox', page: 2, rect: fields.tick, label: '已阅读' },
+        { participant: 1, type: 'company_seal', keyword: '甲方（盖章）' },
+        { participant: 1, type: 'date', page: 2, rect: fields.ours, label: '盖章日期' },
+      ],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    const ids = (created.body.fields as Array<{ id: string; label: string | null }>).reduce<Record<string, string>>(
+      (all, f) => ({ ...all, [f.label ?? '']: f.id }),
+      {},
+    );
+    const token = await sendDraft(stamper, id);
+    await anon().post(`/api/v1/signing/${token}/codes`, { channel: 'sms' });
+    const code = codeIn(await lastSms('13800138000'));
+    const opened = await anon().post(`/api/v1/signing/${token}/sessions`, { code, channel: 'sms', consent: true });
+    const headers = { 'x-signing-session': opened.body.sessionToken as string };
+    const sign = (values: Array<{ id: string; value: string }>) =>
+      world.app.inject({
+        method: 'POST',
+        url: '/api/v1/signing/session/signatures',
+        headers,
+        payload: { signatureImage: signaturePng, fields: values },
+      });
+    const good = [
+      { id: ids['联系地址']!, value: '北京市朝阳区建国路 88 号' },
+      { id: ids['签署日期']!, value: '2026-12-07' },
+      { id: ids['已阅读']!, value: 'true' },
+    ];
+    for (const [value, problem] of [
+      [{ ...good[1]!, value: '2026-02-30' }, 'YYYY-MM-DD'],
+      [{ ...good[2]!, value: 'yes' }, '"true" or "false"'],
+      [{ ...good[0]!, value: '地址 \u{1F600}' }, 'cannot draw'],
+    ] as const) {
+      const refused = await sign([good[0]!, good[1]!, good[2]!].map((g) => (g.id === value.id ? value : g)));
+      expect(refused.statusCode, refused.body).toBe(400);
+      expect(refused.json().detail).toContain(problem);
+    }
+    expect((await sign(good)).statusCode).toBe(200);
+    const ours = await client(world, stamper.token).post(`/api/v1/contracts/${id}/sign`, {
+      fields: [{ id: ids['盖章日期']!, value: '2026-12-08' }],
+    });
+    expect(ours.status, JSON.stringify(ours.body)).toBe(200);
+    expect(ours.body.status).toBe('completed');
+    expect(
+      (ours.body.fields as Array<{ label: string; value: string | null }>).find((f) => f.label === '盖章日期')!.value,
+    ).toBe('2026-12-08');
+
+    const download = await world.app.inject({
+      method: 'GET',
+      url: `/api/v1/contracts/${id}/document`,
+      headers: { authorization: `Bearer ${stamper.token}` },
+    });
+    const file = join(tmp.dir, 'values.pdf');
+    writeFileSync(file, download.rawPayload);
+    const report = pdfsig(file, nss);
+    expect(report).toHaveLength(2);
+    for (const signature of report) expect(signature.signatureValid).toBe(true);
+    const verified = await world.app.inject({
+      method: 'POST',
+      url: '/api/v1/public/verifications',
+      headers: { 'content-type': 'application/pdf' },
+      payload: download.rawPayload,
+    });
+    expect(verified.json().verdict, verified.body).toBe('valid');
+    // Each field's box on page 2 was blank and now has ink, as poppler draws it.
+    const source = join(tmp.dir, 'values-source.pdf');
+    writeFileSync(source, pdf());
+    const before = inkIn(source, 2);
+    const after = inkIn(file, 2);
+    for (const [name, rect] of Object.entries(fields)) {
+      expect(before(rect), `${name} blank before`).toBe(0);
+      expect(after(rect), `${name} drawn after`).toBeGreaterThan(10);
+    }
+  });
+
   it('refuses fields off the page, a person signing with a seal field, and no signer', async () => {
     const documentSha256 = await upload(stamper);
     const base = {
@@ -430,12 +540,12 @@ describe('a purchase contract: the outside party signs first, then our company s
     expect(Number(await invitations())).toBe(2);
 
     world.clock.advance(86_400_000 + 60_000);
-    await world.jobs.runDueJobs();
+    await runAllDueJobs();
     expect(Number(await invitations())).toBe(3);
     expect((await client(world, stamper.token).get(`/api/v1/contracts/${id}`)).body.status).toBe('sent');
 
     world.clock.advance(2 * 86_400_000);
-    await world.jobs.runDueJobs();
+    await runAllDueJobs();
     const expired = await client(world, stamper.token).get(`/api/v1/contracts/${id}`);
     expect(expired.body.status).toBe('expired');
     expect((await anon().get(`/api/v1/signing/${token}`)).body.code).toBe('signing_link_used');

@@ -39,6 +39,8 @@ export {
   type SignPdfOptions,
   type VisibleAppearance,
   type CrossPageAppearance,
+  type StampAppearance,
+  MAX_STAMPS,
   type RevocationSource,
 } from './pades.js';
 export { httpRevocationSource, crlDistributionPoints } from './revocation.js';

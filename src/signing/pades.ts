@@ -99,8 +99,25 @@ export interface SignPdfOptions {
   signingTime?: Date;
   appearance?: VisibleAppearance;
   crossPage?: CrossPageAppearance;
+  /**
+   * Further images the signer puts on the pages in the same revision (a date, a text, a tick
+   * they filled in): locked stamp annotations bound to this signature, so it covers them and a
+   * verifier accepts them as its own (named `<field>:<n>`, as the strips of a cross-page seal).
+   */
+  stamps?: StampAppearance[];
   limits?: Partial<PdfLimits>;
 }
+
+/** An image placed beside a signature and covered by it; see `SignPdfOptions.stamps`. */
+export interface StampAppearance {
+  image: Buffer | PreparedImage;
+  at: RectPlacement | KeywordPlacement;
+  /** What the stamp is, in its /Contents (e.g. "Date filled in by 张三"). */
+  label: string;
+}
+
+/** At most this many stamps beside one signature. */
+export const MAX_STAMPS = 50;
 
 const SEAL_WIDTH = (42 / 25.4) * 72; // 42 mm, the usual diameter of a company seal
 const TOKEN_RESERVE = 7000;
@@ -124,6 +141,8 @@ interface WidgetSpec {
   appearance?: { bbox: [number, number]; content: string; matrix?: number[] };
   /** What a cross-page strip says it is (its /Contents). */
   label?: string;
+  /** The widget's own image, instead of the signature's (a stamp beside it). */
+  image?: PreparedImage;
 }
 
 type Rotation = 0 | 90 | 180 | 270;
@@ -393,9 +412,17 @@ function prepareRevision(input: RevisionInput): Prepared {
   const { doc } = input;
   const update = new IncrementalUpdate(doc);
   const sigRef = update.allocate();
-  const imageRef = input.image && input.widgets.some((w) => w.appearance) ? addImage(update, input.image) : null;
+  const imageRefs = new Map<PreparedImage, PdfRef>();
+  const imageRefOf = (w: WidgetSpec): PdfRef | null => {
+    const image = w.image ?? input.image;
+    if (!image || !w.appearance) return null;
+    let ref = imageRefs.get(image);
+    if (!ref) imageRefs.set(image, (ref = addImage(update, image)));
+    return ref;
+  };
   const fieldFlags = 132; // Print | Locked (§12.5.3)
   const widgetDict = (w: WidgetSpec) => {
+    const imageRef = imageRefOf(w);
     const [x, y, width, height] = w.rect;
     const dict = PdfDict.of({
       Type: name('Annot'),
@@ -423,7 +450,11 @@ function prepareRevision(input: RevisionInput): Prepared {
     stamp.set('NM', PdfString.text(`${input.fieldName}:${i + 2}`));
     stamp.set(
       'Contents',
-      PdfString.text(`Cross-page seal, ${w.label ?? `part ${i + 2}`}, bound to signature ${input.fieldName}`),
+      PdfString.text(
+        w.image
+          ? `${w.label ?? 'Stamp'}, bound to signature ${input.fieldName}`
+          : `Cross-page seal, ${w.label ?? `part ${i + 2}`}, bound to signature ${input.fieldName}`,
+      ),
     );
     stamp.delete('P');
     stamp.set('P', w.page.ref);
@@ -561,6 +592,13 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
     image = resolveImage(options.appearance.image);
     widgets = [placeAppearance(doc, options.appearance, image)];
   } else widgets = [{ page: doc.page(1), rect: [0, 0, 0, 0] }];
+  const stamps = options.stamps ?? [];
+  if (stamps.length > MAX_STAMPS)
+    throw new SigningError('validation_failed', `At most ${MAX_STAMPS} stamps go beside one signature.`);
+  for (const stamp of stamps) {
+    const own = resolveImage(stamp.image);
+    widgets.push({ ...placeAppearance(doc, { image: own, at: stamp.at }, own), image: own, label: stamp.label });
+  }
 
   const base = options.crossPage
     ? 'CrossPageSeal'

@@ -195,3 +195,52 @@ describe('cross-page seals over many pages', () => {
     expect(crossPageGroups(14, SEAL, false)).toEqual([{ start: 0, count: 14 }]);
   });
 });
+
+/** A solid square of one colour. */
+function square(colour: [number, number, number], size = 40): Buffer {
+  const png = new PNG({ width: size, height: size });
+  for (let i = 0; i < size * size; i++) png.data.set([...colour, 255], i * 4);
+  return PNG.sync.write(png);
+}
+
+describe('stamps beside a signature', () => {
+  it('draws each stamp where it was placed, covered by the signature, accepted by pdfsig and by us', async () => {
+    const pdf = await signPdf(buildPdf({ pages: 2 }), {
+      signer: pki.sealRsa.signer,
+      appearance: { image: uprightMarker(), at: { page: 1, rect: [250, 300, 100, 100] } },
+      stamps: [
+        { image: square([20, 40, 220]), at: { page: 2, rect: [100, 600, 80, 80] }, label: 'Date filled in' },
+        { image: square([20, 40, 220]), at: { page: 2, rect: [400, 100, 40, 40] }, label: 'Tick' },
+      ],
+    });
+    const file = tmp.file('stamps.pdf', pdf);
+    const poppler = pdfsig(file, nss);
+    expect(poppler).toHaveLength(1);
+    expect(poppler[0]!.signatureValid).toBe(true);
+    const report = await verifyPdf(pdf, { trustAnchors: [pki.root] });
+    expect(report.intact).toBe(true);
+    expect(report.verdict).toBe('valid');
+    // One image per distinct picture, each with its transparency mask: the two stamps share theirs.
+    expect(pdf.toString('latin1').match(/\/Subtype\s*\/Image/g)).toHaveLength(4);
+    for (const tool of ['pdftoppm', 'mutool'] as const) {
+      const page2 = render(file, 2, tool);
+      expect(page2.red, `${tool}: no seal on page 2`).toBeNull();
+      // At 36 dpi: the stamps span x 50–220 px and, from the top, y (842-680)/2 = 81 to (842-100)/2 = 371.
+      expect(page2.blue!.x0, tool).toBeCloseTo(50, -1);
+      expect(page2.blue!.x1, tool).toBeCloseTo(220, -1);
+      expect(page2.blue!.y0, tool).toBeCloseTo(81, -1);
+      expect(page2.blue!.y1, tool).toBeCloseTo(371, -1);
+    }
+  });
+
+  it('refuses more stamps than one signature carries, naming the limit', async () => {
+    const stamp = {
+      image: square([0, 0, 0], 4),
+      at: { page: 1, rect: [10, 10, 5, 5] as [number, number, number, number] },
+      label: 'x',
+    };
+    await expect(
+      signPdf(buildPdf({ pages: 1 }), { signer: pki.sealRsa.signer, stamps: Array(51).fill(stamp) }),
+    ).rejects.toThrow(/At most 50 stamps/);
+  });
+});

@@ -21,6 +21,7 @@ import * as repo from './contract.repository.js';
 import { storeRendered } from './template.service.js';
 import { remindActive, scheduleCompleted, scheduleSent, tooSoon } from './contract.jobs.js';
 import { SEAL_FIELDS, type ContractSignInput, type CreateContractInput } from './contract.schema.js';
+import { checkFieldValues, valueStamps } from './contract.values.js';
 
 /** Tells integrators (webhooks) what happened to a contract, in the change's transaction. */
 export async function emitContractEvent(
@@ -215,10 +216,13 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
     const owner = participants[f.participant];
     if (!owner) throw invalid(`${at}.participant`, `must be an index into participants (0–${participants.length - 1})`);
     if (owner.role !== 'signer') throw invalid(`${at}.participant`, 'must be a signer: only signers fill fields');
-    if (SEAL_FIELDS.has(f.type) !== (owner.kind === 'company'))
+    // A company seals and may fill in values (a date beside its seal); a person signs and fills in.
+    if (owner.kind === 'company' ? f.type === 'signature' : SEAL_FIELDS.has(f.type))
       throw invalid(
         `${at}.type`,
-        owner.kind === 'company' ? 'must be a seal field for a company' : 'cannot be a seal field for a person',
+        owner.kind === 'company'
+          ? 'must be a seal or value field for a company'
+          : 'cannot be a seal field for a person',
       );
     if (f.type !== 'cross_page_seal') {
       if (!f.rect && !f.keyword) throw invalid(`${at}.rect`, 'or a keyword is required to place the field');
@@ -523,6 +527,8 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
     if (f.required && ['date', 'text', 'checkbox'].includes(f.type) && !values.has(f.id))
       throw invalid('body.fields', `must give a value for the field ${f.label ?? f.id}`);
 
+  checkFieldValues(mine, values);
+  const stamps = await valueStamps(mine, values, participant.name);
   const signatures = participant.kind === 'company' ? mine.filter((f) => SEAL_FIELDS.has(f.type)) : [];
   const steps: Array<SignInput> = signatures.length
     ? signatures.map((f) => sealInput(contract, participant, f, input))
@@ -542,6 +548,8 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
       actor,
       { ...step, documentSha256: current!.currentSha256 },
       {
+        // The values go beside the first signature, which covers them.
+        ...(index === 0 && stamps.length ? { stamps } : {}),
         alsoInTransaction: async (trx, signed) => {
           const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
           if (!locked) throw notFound('contract_not_found', id);

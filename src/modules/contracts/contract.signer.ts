@@ -12,6 +12,7 @@ import { messageOutsider } from '../notifications/index.js';
 import { pki } from '../pki/index.js';
 import * as repo from './contract.repository.js';
 import { afterParticipant, emitContractEvent, endRejected, hashToken } from './contract.service.js';
+import { checkFieldValues, valueStamps } from './contract.values.js';
 
 export const CODE_TTL_MS = 10 * 60_000;
 export const CODE_INTERVAL_MS = 60_000;
@@ -314,6 +315,7 @@ export async function signAsOutsider(
       throw new AppError('validation_failed', `Give a value for the field ${f.label ?? f.id}.`, {
         errors: [{ field: 'body.fields', message: `must give a value for ${f.label ?? f.id}` }],
       });
+  checkFieldValues(fields, values);
   const signatureFields = fields.filter((f) => f.type === 'signature');
 
   const { signer, certificate } = await pki.issueEventSigner(
@@ -335,6 +337,8 @@ export async function signAsOutsider(
   );
   const now = ctx.now();
   const made: Array<{ fieldName: string; bytes: Buffer }> = [];
+  // The values go beside the first signature, which covers them.
+  let stamps = await valueStamps(fields, values, participant.name);
   for (const field of signatureFields.length > 0 ? signatureFields : [null]) {
     const fieldName = `Signature-${newId().slice(-12)}`;
     pdf = await signPdf(pdf, {
@@ -344,6 +348,7 @@ export async function signAsOutsider(
       fieldName,
       reason: `签署《${contract.title}》`,
       signingTime: now,
+      ...(stamps.length ? { stamps } : {}),
       ...(field
         ? {
             appearance: {
@@ -356,6 +361,7 @@ export async function signAsOutsider(
           }
         : {}),
     });
+    stamps = [];
     made.push({ fieldName, bytes: pdf });
   }
 

@@ -10,6 +10,7 @@ import {
   signPdf,
   type CrossPageAppearance,
   type PadesLevel,
+  type StampAppearance,
   type VisibleAppearance,
   prepareImage,
   type PreparedImage,
@@ -277,6 +278,8 @@ export interface SignOptions {
   alsoInTransaction?: (trx: Transaction, signed: SignedInTransaction) => Promise<void>;
   /** A batch's cache of what signing with its seal needs (see `SigningReuse`). */
   reuse?: SigningReuse;
+  /** Values the signer filled in, drawn beside the signature and covered by it (a contract's fields). */
+  stamps?: StampAppearance[];
 }
 
 export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
@@ -363,6 +366,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
     ...(input.location ? { location: input.location } : {}),
     signingTime: now,
     ...appearanceOf(input, image),
+    ...(options.stamps?.length ? { stamps: options.stamps } : {}),
   });
 
   await ctx.db.transaction().execute(async (trx: Transaction) => {

@@ -317,8 +317,8 @@ function ValueField({
         <label className="check">
           <input
             type="checkbox"
-            checked={value === 'yes'}
-            onChange={(e) => onChange(e.target.checked ? 'yes' : '')}
+            checked={value === 'true'}
+            onChange={(e) => onChange(e.target.checked ? 'true' : '')}
             data-testid="sign-value"
           />
           {label}

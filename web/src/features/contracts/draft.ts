@@ -17,13 +17,13 @@ import type { Rect } from './geometry';
 export const SEAL_FIELD_TYPES: readonly FieldType[] = ['company_seal', 'cross_page_seal', 'legal_rep_seal'];
 export const PERSON_FIELD_TYPES: readonly FieldType[] = FIELD_TYPES.filter((t) => !SEAL_FIELD_TYPES.includes(t));
 
-/** The fields a participant of `kind` fills: a company seals, a person signs and fills values. */
-export function fieldTypesFor(kind: ParticipantKind): readonly FieldType[] {
-  return kind === 'company' ? SEAL_FIELD_TYPES : PERSON_FIELD_TYPES;
-}
-
 /** Fields whose value the signer types when signing (the others are signatures). */
 export const VALUE_FIELD_TYPES: readonly FieldType[] = ['date', 'text', 'checkbox'];
+
+/** The fields a participant of `kind` fills: a company seals, a person signs; both fill values. */
+export function fieldTypesFor(kind: ParticipantKind): readonly FieldType[] {
+  return kind === 'company' ? [...SEAL_FIELD_TYPES, ...VALUE_FIELD_TYPES] : PERSON_FIELD_TYPES;
+}
 
 export interface ParticipantDraft {
   key: string;
