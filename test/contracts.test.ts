@@ -371,6 +371,16 @@ describe('a purchase contract: the outside party signs first, then our company s
     expect(right.body.code).toBe('signing_link_locked');
   });
 
+  it("holds each client address to a rate on the outside signer's routes", async () => {
+    const ask = (from: string) =>
+      world.app.inject({ method: 'GET', url: `/api/v1/signing/${'x'.repeat(40)}`, remoteAddress: from });
+    for (let i = 0; i < 60; i++) expect((await ask('10.7.7.7')).statusCode).toBe(404);
+    const refused = await ask('10.7.7.7');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().code).toBe('rate_limited');
+    expect((await ask('10.7.7.8')).statusCode).toBe(404);
+  });
+
   it('ends every link when the sender voids the contract', async () => {
     const created = await draft(stamper);
     const token = await sendDraft(stamper, created.body.id);
@@ -509,6 +519,32 @@ describe('a purchase contract: the outside party signs first, then our company s
     expect((await client(world, keeper.token).get(`/api/v1/contracts/${created.body.id}`)).status).toBe(200);
     const listed = await client(world, stranger.token).get('/api/v1/contracts');
     expect(listed.body.items).toEqual([]);
+  });
+
+  it("does not let a sibling company's sender name our seal, nor tell it from a made-up one", async () => {
+    const sibling = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: '华夏物流有限公司' });
+    const outsider = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: sibling.id,
+      roles: [{ role: 'employee' }],
+    });
+    const named = (sealId: string) =>
+      draft(outsider, stamper, {
+        participants: [{ role: 'signer', step: 1, kind: 'company', companyId: company.id, sealId, userId: stamper.id }],
+        fields: [{ participant: 0, type: 'company_seal', keyword: '甲方（盖章）' }],
+      });
+    const real = await named(seal.id);
+    const madeUp = await named('01900000-0000-7000-8000-000000000000');
+    expect(real.status).toBe(404);
+    expect(real.body.code).toBe('seal_not_found');
+    expect({ ...real.body, instance: null, requestId: null, detail: null }).toEqual({
+      ...madeUp.body,
+      instance: null,
+      requestId: null,
+      detail: null,
+    });
+    // Our own sender still can.
+    expect((await draft(stamper)).status).toBe(201);
   });
 
   // Last: it moves this world's clock.

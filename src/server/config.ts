@@ -51,6 +51,7 @@ const environmentSchema = z.object({
     .default(1024 * 1024),
   SIGIL_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(30),
   SIGIL_PUBLIC_VERIFY_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
+  SIGIL_PUBLIC_SIGNING_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(60),
   SIGIL_TRUST_PROXY: boolish.default(false),
   SIGIL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SIGIL_CONSOLE_DIR: z.string().min(1).optional(),
@@ -170,6 +171,8 @@ export interface Config {
   loginRatePerMinute: number;
   /** Public verifications (an upload or a look-up by hash, each counted apart) per client address per minute. */
   publicVerifyRatePerMinute: number;
+  /** Requests per client address per minute to each route of the outside signer's pages. */
+  publicSigningRatePerMinute: number;
   trustProxy: boolean;
   /** Bearer token a Prometheus scraper presents for /metrics; absent means loopback scrapers only. */
   metricsToken: string | undefined;
@@ -260,6 +263,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     bodyLimitBytes: e.SIGIL_BODY_LIMIT_BYTES,
     loginRatePerMinute: e.SIGIL_LOGIN_RATE_PER_MINUTE,
     publicVerifyRatePerMinute: e.SIGIL_PUBLIC_VERIFY_RATE_PER_MINUTE,
+    publicSigningRatePerMinute: e.SIGIL_PUBLIC_SIGNING_RATE_PER_MINUTE,
     trustProxy: e.SIGIL_TRUST_PROXY,
     metricsToken: e.SIGIL_METRICS_TOKEN,
     consoleDir: e.SIGIL_CONSOLE_DIR ? resolve(e.SIGIL_CONSOLE_DIR) : undefined,

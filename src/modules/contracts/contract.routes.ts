@@ -137,7 +137,12 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
   });
 
   // The outside signer's routes: no account; the link's token, then the signing session.
-  const open = { auth: 'public' as const };
+  // Without an account, so each client address is held to a rate per route: links, codes and
+  // sessions are guessed at, and every signing attempt issues a certificate.
+  const open = {
+    auth: 'public' as const,
+    rateLimit: { max: ctx.config.publicSigningRatePerMinute, timeWindow: 60_000 },
+  };
   const token = z.object({ token: z.string().min(20).max(100) });
   const session = z.object({ 'x-signing-session': z.string().max(100).optional() });
   const channel = z.enum(['sms', 'email']);

@@ -15,7 +15,7 @@ import { getReadableDocument } from '../documents/index.js';
 import { findUser } from '../users/index.js';
 import { findSeal } from '../seals/index.js';
 import { messageOutsider, notify } from '../notifications/index.js';
-import { signDocument, type SignInput } from '../signatures/index.js';
+import { mayKnowSeal, signDocument, type SignInput } from '../signatures/index.js';
 import { emitEvents, type PublicEventType } from '../../outbox/events.js';
 import * as repo from './contract.repository.js';
 import { storeRendered } from './template.service.js';
@@ -169,7 +169,9 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
       if (p.role === 'signer') {
         if (!p.sealId) throw invalid(`${at}.sealId`, 'is required for a signing company');
         const seal = await findSeal(ctx.db, { groupId, id: p.sealId });
-        if (!seal || seal.companyId !== p.companyId) throw notFound('seal_not_found', p.sealId);
+        // Only a seal the sender may know of: their company's, an ancestor's, or one they read.
+        if (!seal || seal.companyId !== p.companyId || !mayKnowSeal(principal, seal))
+          throw notFound('seal_not_found', p.sealId);
         if (seal.kind !== 'electronic')
           throw new AppError(
             'seal_not_electronic',

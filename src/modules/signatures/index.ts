@@ -3,6 +3,6 @@ export { signatureRoutes } from './signature.routes.js';
 export { findOriginal, findPlatformOutput, hasSignedChain } from './signature.repository.js';
 export type { PlatformOutput } from './signature.repository.js';
 export { verifyAgainstPlatform } from './signature.service.js';
-export { signDocument, type SignOptions, type SignedInTransaction } from './signature.service.js';
+export { mayKnowSeal, signDocument, type SignOptions, type SignedInTransaction } from './signature.service.js';
 export type { SignInput } from './signature.schema.js';
 export { batchJobHandlers } from './signature.batch.js';
