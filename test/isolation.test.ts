@@ -146,6 +146,10 @@ const probes: Record<string, ProbeFactory> = {
       },
     },
   ],
+  'POST /api/v1/service-accounts': (v, a) => [
+    { kind: 'target', body: { name: 'Intruder robot', companyId: v.company } },
+    { kind: 'target', body: { name: 'Intruder robot', companyId: a.ownCompany, departmentId: v.department } },
+  ],
   'PATCH /api/v1/users/:userId': (v, a) => [
     { kind: 'target', params: { userId: v.user }, body: { name: 'Pwned' } },
     { kind: 'target', params: { userId: v.user }, body: { companyId: a.ownCompany } },
@@ -176,6 +180,7 @@ const probes: Record<string, ProbeFactory> = {
   'GET /api/v1/api-keys': () => [{ kind: 'list' }],
   'POST /api/v1/api-keys': (v) => [
     { kind: 'target', body: { name: 'intruder', companyId: v.company, permissions: ['org.read'] } },
+    { kind: 'target', body: { name: 'intruder', serviceAccountId: v.user } },
   ],
   'DELETE /api/v1/api-keys/:apiKeyId': (v) => [{ kind: 'target', params: { apiKeyId: v.apiKey } }],
   'GET /api/v1/webhook-event-types': () => [{ kind: 'list' }],

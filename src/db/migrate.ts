@@ -24,6 +24,7 @@ import * as contracts from './migrations/20261207T1200-contracts.js';
 import * as signatureOutputs from './migrations/20261207T1300-signature-outputs.js';
 import * as webhooks from './migrations/20261207T1400-webhooks.js';
 import * as signatureBatches from './migrations/20261207T1500-signature-batches.js';
+import * as serviceAccounts from './migrations/20261208T0900-service-accounts.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -54,6 +55,7 @@ const migrations: Record<string, Migration> = {
   '20261207T1300-signature-outputs': signatureOutputs,
   '20261207T1400-webhooks': webhooks,
   '20261207T1500-signature-batches': signatureBatches,
+  '20261208T0900-service-accounts': serviceAccounts,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -112,6 +112,8 @@ export interface UsersTable {
   totp_last_step: number | null;
   /** The password was chosen by someone else (printed for a new group's first administrator): change it before anything else. */
   must_change_password: Generated<boolean>;
+  /** A service account: held by an integration through its API keys; no person signs in as it. */
+  service_account: Generated<boolean>;
   status_changed_at: Date | null;
   created_at: CreatedAt;
 }
@@ -178,6 +180,8 @@ export interface ApiKeysTable {
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
+  /** The service account this key acts as (with its roles and grants), or null: the key's own permissions. */
+  user_id: string | null;
 }
 
 export interface AuditEventsTable {

@@ -22,6 +22,8 @@ export interface Principal {
   roles: RoleGrant[];
   /** Permissions of an API key over its company subtree. */
   keyGrants: Array<{ permission: Permission; companyPath: string }>;
+  /** A service account acting through this API key (kind `user`, no session). */
+  apiKeyId?: string;
 }
 
 /** Everything a service needs to know about the request it serves. */

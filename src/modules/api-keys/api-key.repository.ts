@@ -15,6 +15,8 @@ export interface ApiKeyRecord {
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** The service account the key acts as, or null. */
+  serviceAccountId: string | null;
 }
 
 function selectKeys(db: Db | Transaction) {
@@ -33,6 +35,7 @@ function selectKeys(db: Db | Transaction) {
       'k.expires_at as expiresAt',
       'k.revoked_at as revokedAt',
       'k.last_used_at as lastUsedAt',
+      'k.user_id as serviceAccountId',
     ]);
 }
 
@@ -68,6 +71,7 @@ export async function insertKey(
     permissions: Permission[];
     createdBy: string;
     expiresAt: Date | null;
+    serviceAccountId: string | null;
   },
 ) {
   await trx
@@ -84,6 +88,7 @@ export async function insertKey(
       expires_at: row.expiresAt,
       revoked_at: null,
       last_used_at: null,
+      user_id: row.serviceAccountId,
     })
     .execute();
 }

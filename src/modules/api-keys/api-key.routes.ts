@@ -18,6 +18,10 @@ const apiKeySchema = z
     expiresAt: isoDate.nullable(),
     revokedAt: isoDate.nullable(),
     lastUsedAt: isoDate.nullable(),
+    serviceAccountId: z
+      .string()
+      .nullable()
+      .describe('the service account this key acts as, with its roles and seal grants'),
   })
   .meta({ id: 'ApiKey' });
 
@@ -34,14 +38,17 @@ export const apiKeyRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.post('/api-keys', {
     schema: {
       tags,
-      summary: 'Create an API key (the secret is shown once)',
+      summary:
+        'Create an API key (the secret is shown once): with its own permissions over a company, or acting as a service account',
       body: body({
         name: nonBlank(100),
-        companyId: uuid,
-        permissions: z
-          .array(z.enum(permissions))
-          .min(1, { message: 'must name at least one permission' })
-          .max(permissions.length),
+        companyId: uuid
+          .optional()
+          .describe("required unless serviceAccountId is given (then it is the account's company)"),
+        permissions: z.array(z.enum(permissions)).max(permissions.length).default([]),
+        serviceAccountId: uuid
+          .optional()
+          .describe('the key acts as this service account, with its roles and seal grants; give no permissions then'),
         expiresAt: z.iso
           .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
           .transform((v) => new Date(v))

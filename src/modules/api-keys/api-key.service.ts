@@ -5,8 +5,9 @@ import { AppError, notFound } from '../../server/errors.js';
 import { recordAudit } from '../audit/index.js';
 import { API_KEY_PREFIX } from '../auth/index.js';
 import type { Permission } from '../access/index.js';
-import { assertWithin, isWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
-import { getCompany } from '../companies/index.js';
+import { assertWithin, isWithin, requireUser, rolePermissions, scopeOf, type Actor } from '../access/index.js';
+import { findCompany, getCompany } from '../companies/index.js';
+import { findUser, users } from '../users/index.js';
 import * as repo from './api-key.repository.js';
 
 export async function listApiKeys(ctx: AppContext, actor: Actor) {
@@ -22,15 +23,34 @@ export async function listApiKeys(ctx: AppContext, actor: Actor) {
 export async function createApiKey(
   ctx: AppContext,
   actor: Actor,
-  input: { name: string; companyId: string; permissions: Permission[]; expiresAt?: Date | undefined },
+  input: {
+    name: string;
+    companyId?: string | undefined;
+    permissions: Permission[];
+    serviceAccountId?: string | undefined;
+    expiresAt?: Date | undefined;
+  },
 ) {
   const { principal } = actor;
   const createdBy = requireUser(principal);
-  const company = await getCompany(ctx, actor, input.companyId);
+  if (principal.apiKeyId) throw new AppError('forbidden', 'An API key cannot make API keys; a person does.');
+  const account = input.serviceAccountId ? await serviceAccountFor(ctx, actor, input) : null;
+  const companyId = account?.companyId ?? input.companyId;
+  if (!companyId) throw invalid('body.companyId', 'is required for a key with its own permissions');
+  if (!account && input.permissions.length === 0)
+    throw invalid('body.permissions', 'must name at least one permission');
+  const company = await getCompany(ctx, actor, companyId);
   assertWithin(principal, 'api_keys.manage', company.path);
-  const missing = input.permissions.filter((p) => {
+  // A key can never do more than its creator: what it may do (its permissions, or its account's
+  // roles over their companies) must be what the creator holds over the same companies.
+  const asked = account
+    ? account.roles.flatMap((r) =>
+        rolePermissions[r.role].map((permission) => ({ permission, path: r.companyPath, name: r.companyName })),
+      )
+    : input.permissions.map((permission) => ({ permission, path: company.path, name: company.name }));
+  const missing = asked.filter(({ permission, path }) => {
     try {
-      return !isWithin(scopeOf(principal, p), company.path);
+      return !isWithin(scopeOf(principal, permission), path);
     } catch {
       return true;
     }
@@ -38,7 +58,7 @@ export async function createApiKey(
   if (missing.length > 0)
     throw new AppError(
       'forbidden',
-      `You cannot give a key permissions you do not hold over ${company.name}: ${missing.join(', ')}.`,
+      `You cannot give a key permissions you do not hold: ${[...new Set(missing.map((m) => `${m.permission} over ${m.name}`))].join(', ')}.`,
     );
   if (input.expiresAt && input.expiresAt <= ctx.now()) {
     throw new AppError('validation_failed', 'The expiry must lie in the future.', {
@@ -59,6 +79,7 @@ export async function createApiKey(
       permissions,
       createdBy,
       expiresAt: input.expiresAt ?? null,
+      serviceAccountId: account?.id ?? null,
     });
     await recordAudit(trx, {
       groupId: principal.groupId,
@@ -72,6 +93,7 @@ export async function createApiKey(
           companyId: company.id,
           permissions,
           expiresAt: input.expiresAt?.toISOString() ?? null,
+          ...(account ? { serviceAccountId: account.id } : {}),
         },
       },
     });
@@ -83,6 +105,38 @@ export async function createApiKey(
   });
   if (!key) throw notFound('api_key_not_found', id);
   return { key, secret };
+}
+
+function invalid(field: string, message: string): AppError {
+  return new AppError('validation_failed', `${field} ${message}.`, { errors: [{ field, message }] });
+}
+
+/**
+ * The service account a new key will act as, with its roles and their companies: only a service
+ * account (never a person: a key must not let anyone act as someone who signs in), of this group,
+ * and given no permissions of the key's own.
+ */
+async function serviceAccountFor(
+  ctx: AppContext,
+  actor: Actor,
+  input: { serviceAccountId?: string | undefined; permissions: Permission[] },
+) {
+  const { groupId } = actor.principal;
+  const id = input.serviceAccountId!;
+  if (input.permissions.length > 0)
+    throw invalid('body.permissions', "must be empty: a service account's key acts with the account's roles");
+  // Only within the creator's reach: outside it, the account is not there (not even its kind).
+  const account = await findUser(ctx.db, { groupId, id, scope: scopeOf(actor.principal, 'api_keys.manage') });
+  if (!account) throw notFound('user_not_found', id);
+  if (!account.serviceAccount)
+    throw invalid('body.serviceAccountId', 'must name a service account: a key never acts as a person');
+  if (account.status !== 'active') throw invalid('body.serviceAccountId', `names an account that is ${account.status}`);
+  const roles = [];
+  for (const role of await users.findUserRoles(ctx.db, groupId, id)) {
+    const company = await findCompany(ctx.db, { groupId, id: role.companyId });
+    if (company) roles.push({ role: role.role, companyPath: company.path, companyName: company.name });
+  }
+  return { id: account.id, companyId: account.companyId, roles };
 }
 
 export async function revokeApiKey(ctx: AppContext, actor: Actor, apiKeyId: string) {

@@ -19,6 +19,7 @@ export const auditEventSchemas = {
     name: z.string(),
     companyId: z.string(),
     departmentId: z.string().nullable(),
+    serviceAccount: z.boolean().optional(),
   }),
   'user.updated': z.object({ from: z.record(z.string(), z.unknown()), to: z.record(z.string(), z.unknown()) }),
   'user.status_changed': z.object({
@@ -53,6 +54,7 @@ export const auditEventSchemas = {
     companyId: z.string(),
     permissions: z.array(z.string()),
     expiresAt: z.string().nullable(),
+    serviceAccountId: z.string().optional(),
   }),
   'api_key.revoked': z.object({ name: z.string() }),
   'webhook.endpoint_created': z.object({

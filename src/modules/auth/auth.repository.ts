@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { Db, Role, Transaction, UserStatus } from '../../db/schema.js';
 import type { Permission } from '../access/index.js';
 
@@ -67,25 +67,69 @@ export interface ApiKeyPrincipalRow {
   companyPath: string;
   permissions: Permission[];
   expiresAt: Date | null;
+  /** The service account the key acts as: its roles, company and name (null for a key with its own permissions). */
+  account: {
+    id: string;
+    name: string;
+    companyId: string;
+    companyPath: string;
+    roles: Array<{ role: Role; companyId: string; companyPath: string }>;
+  } | null;
 }
 
 export async function findApiKeyPrincipal(db: Db, keyHash: string, now: Date): Promise<ApiKeyPrincipalRow | undefined> {
-  return db
-    .selectFrom('api_keys as k')
-    .innerJoin('companies as c', 'c.id', 'k.company_id')
-    .select([
-      'k.id as id',
-      'k.group_id as groupId',
-      'k.name as name',
-      'k.company_id as companyId',
-      'c.path as companyPath',
-      sql<Permission[]>`k.permissions`.as('permissions'),
-      'k.expires_at as expiresAt',
-    ])
-    .where('k.key_hash', '=', keyHash)
-    .where('k.revoked_at', 'is', null)
-    .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', now)]))
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom('api_keys as k')
+      .innerJoin('companies as c', 'c.id', 'k.company_id')
+      .select([
+        'k.id as id',
+        'k.group_id as groupId',
+        'k.name as name',
+        'k.company_id as companyId',
+        'c.path as companyPath',
+        sql<Permission[]>`k.permissions`.as('permissions'),
+        'k.expires_at as expiresAt',
+        (eb) =>
+          jsonObjectFrom(
+            eb
+              .selectFrom('users as u')
+              .innerJoin('companies as uc', 'uc.id', 'u.company_id')
+              .select((inner) => [
+                'u.id as id',
+                'u.name as name',
+                'u.company_id as companyId',
+                'uc.path as companyPath',
+                jsonArrayFrom(
+                  inner
+                    .selectFrom('role_assignments as r')
+                    .innerJoin('companies as rc', 'rc.id', 'r.company_id')
+                    .select(['r.role as role', 'r.company_id as companyId', 'rc.path as companyPath'])
+                    .whereRef('r.user_id', '=', 'u.id'),
+                ).as('roles'),
+              ])
+              .whereRef('u.id', '=', 'k.user_id'),
+          ).as('account'),
+      ])
+      .where('k.key_hash', '=', keyHash)
+      .where('k.revoked_at', 'is', null)
+      // A key acting as a service account lives only while the account is active.
+      .where((eb) =>
+        eb.or([
+          eb('k.user_id', 'is', null),
+          eb.exists(
+            eb
+              .selectFrom('users as a')
+              .select('a.id')
+              .whereRef('a.id', '=', 'k.user_id')
+              .where('a.status', '=', 'active')
+              .where('a.service_account', '=', true),
+          ),
+        ]),
+      )
+      .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', now)]))
+      .executeTakeFirst()
+  );
 }
 
 export interface LoginUserRow {
@@ -129,7 +173,9 @@ export async function findLoginUser(
       'u.totp_last_step as totpLastStep',
       'u.must_change_password as mustChangePassword',
       'u.company_id as companyId',
-    ]);
+    ])
+    // Nobody signs in as a service account: to sign-in it does not exist.
+    .where('u.service_account', '=', false);
   query =
     'email' in where
       ? query.where(sql`lower(u.email)`, '=', where.email.toLowerCase())

@@ -359,21 +359,34 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Auth
     const key = await repo.findApiKeyPrincipal(ctx.db, hash, now);
     if (!key) return null;
     await repo.touchApiKey(ctx.db, key.id, now);
-    const value = {
-      mfaPending: false,
-      passwordChangeRequired: false,
-      principal: {
-        kind: 'api_key' as const,
-        id: key.id,
-        name: key.name,
-        groupId: key.groupId,
-        companyId: key.companyId,
-        companyPath: key.companyPath,
-        sessionId: null,
-        roles: [],
-        keyGrants: key.permissions.map((permission: Permission) => ({ permission, companyPath: key.companyPath })),
-      },
-    };
+    const { account } = key;
+    // A key of a service account acts as it: a user with its roles (and, through them, its
+    // grants); any other key has only its own permissions over its company.
+    const principal: Principal = account
+      ? {
+          kind: 'user',
+          id: account.id,
+          name: account.name,
+          groupId: key.groupId,
+          companyId: account.companyId,
+          companyPath: account.companyPath,
+          sessionId: null,
+          roles: account.roles,
+          keyGrants: [],
+          apiKeyId: key.id,
+        }
+      : {
+          kind: 'api_key',
+          id: key.id,
+          name: key.name,
+          groupId: key.groupId,
+          companyId: key.companyId,
+          companyPath: key.companyPath,
+          sessionId: null,
+          roles: [],
+          keyGrants: key.permissions.map((permission: Permission) => ({ permission, companyPath: key.companyPath })),
+        };
+    const value = { mfaPending: false, passwordChangeRequired: false, principal };
     principals.set(hash, value, { readUnderEpoch, now, expiresAt: key.expiresAt });
     return value;
   }

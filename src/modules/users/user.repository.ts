@@ -15,6 +15,7 @@ export interface UserRecord {
   locale: 'zh-CN' | 'en';
   status: UserStatus;
   totpEnabled: boolean;
+  serviceAccount: boolean;
   lockedUntil: Date | null;
   createdAt: Date;
   statusChangedAt: Date | null;
@@ -35,6 +36,7 @@ function selectUsers(db: Db | Transaction) {
       'u.locale',
       'u.status',
       'u.totp_enabled as totpEnabled',
+      'u.service_account as serviceAccount',
       'u.locked_until as lockedUntil',
       'u.created_at as createdAt',
       'u.status_changed_at as statusChangedAt',
@@ -93,7 +95,7 @@ export async function findUsersJson(
   const text = `select coalesce(json_agg(p order by p.name, p.id), '[]')::text as items, count(*) as count
     from (
       select u.id, u.email, u.name, u.phone, u.locale, u.status, u.company_id as "companyId", u.department_id as "departmentId",
-        u.totp_enabled as "totpEnabled", coalesce(u.locked_until > ${st.add(now)}, false) as locked,
+        u.totp_enabled as "totpEnabled", u.service_account as "serviceAccount", coalesce(u.locked_until > ${st.add(now)}, false) as locked,
         ${isoTimestamp('u.created_at')} as "createdAt", ${isoTimestamp('u.status_changed_at')} as "statusChangedAt"
       from users u join companies c on c.id = u.company_id
       where ${where.join(' and ')}
@@ -117,6 +119,8 @@ export async function insertUser(
     passwordHash: string;
     /** Someone else chose the password: the person must change it before anything else. */
     mustChangePassword?: boolean;
+    /** Held by an integration; nobody signs in as it. */
+    serviceAccount?: boolean;
   },
 ): Promise<void> {
   await trx
@@ -133,6 +137,7 @@ export async function insertUser(
       status: 'active',
       password_hash: row.passwordHash,
       must_change_password: row.mustChangePassword ?? false,
+      service_account: row.serviceAccount ?? false,
       locked_until: null,
       totp_secret: null,
       totp_last_step: null,

@@ -6,6 +6,7 @@ import { findCompany, findCompanyPaths } from '../companies/index.js';
 import { findUserRoles } from './user.repository.js';
 import {
   addPostBody,
+  createServiceAccountBody,
   createUserBody,
   meSchema,
   postParams,
@@ -106,6 +107,18 @@ export const userRoutes: RoutesPlugin = async (app, { ctx }) => {
     schema: { tags, summary: 'Create a user', body: createUserBody, response: { 201: userDetailSchema } },
     handler: async (request, reply) =>
       reply.status(201).send(await service.createUser(ctx, actorOf(request), request.body)),
+  });
+
+  app.post('/service-accounts', {
+    schema: {
+      tags,
+      summary:
+        'Create a service account: a user no person signs in as, for an integration to hold roles and seal grants through its API keys',
+      body: createServiceAccountBody,
+      response: { 201: userDetailSchema },
+    },
+    handler: async (request, reply) =>
+      reply.status(201).send(await service.createServiceAccount(ctx, actorOf(request), request.body)),
   });
 
   app.patch('/users/:userId', {

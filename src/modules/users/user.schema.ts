@@ -19,6 +19,7 @@ export const userSchema = z
     companyId: z.string(),
     departmentId: z.string().nullable(),
     totpEnabled: z.boolean(),
+    serviceAccount: z.boolean().describe('held by an integration through its API keys; nobody signs in as it'),
     locked: z.boolean(),
     createdAt: isoDate,
     statusChangedAt: isoDate.nullable(),
@@ -65,6 +66,12 @@ export const createUserBody = body({
   password: passwordSchema,
 });
 
+export const createServiceAccountBody = body({
+  name: nonBlank(100),
+  companyId: uuid,
+  departmentId: uuid.nullable().optional(),
+});
+
 export const updateUserBody = body({
   name: nonBlank(100).optional(),
   companyId: uuid.optional(),
@@ -97,4 +104,5 @@ export const meSchema = z.object({
 export const updateMeBody = body({ locale: locale.optional(), phone: phone.nullable().optional() });
 
 export type CreateUserInput = z.infer<typeof createUserBody>;
+export type CreateServiceAccountInput = z.infer<typeof createServiceAccountBody>;
 export type UpdateUserInput = z.infer<typeof updateUserBody>;

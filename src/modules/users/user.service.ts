@@ -14,7 +14,7 @@ import { findDepartment } from './department.repository.js';
 import { findCompanyPaths } from '../companies/index.js';
 import * as repo from './user.repository.js';
 import { ExtensionPoint } from '../../lib/extension-point.js';
-import type { CreateUserInput, UpdateUserInput } from './user.schema.js';
+import type { CreateServiceAccountInput, CreateUserInput, UpdateUserInput } from './user.schema.js';
 
 /**
  * What a resignation also ends, in its transaction: provided by the modules holding what the
@@ -152,6 +152,55 @@ export async function createUser(ctx: AppContext, actor: Actor, input: CreateUse
   }
   return getUserDetail(ctx, actor, id);
 }
+
+/**
+ * A service account: a user record for an integration. It has no password anyone knows and no
+ * e-mail that reaches a person, so nobody signs in as it; its API keys act as it, with the roles
+ * and seal grants it is given like anyone else (and the same separation of duties).
+ */
+export async function createServiceAccount(ctx: AppContext, actor: Actor, input: CreateServiceAccountInput) {
+  const { principal } = actor;
+  const company = await getCompany(ctx, actor, input.companyId);
+  assertWithin(principal, 'org.write', company.path);
+  if (input.departmentId) await assertDepartmentOf(ctx, actor, input.departmentId, company.id, 'body.departmentId');
+  const id = newId();
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.insertUser(trx, {
+      id,
+      groupId: principal.groupId,
+      companyId: company.id,
+      departmentId: input.departmentId ?? null,
+      email: `${id}@${SERVICE_ACCOUNT_DOMAIN}`,
+      name: input.name,
+      phone: null,
+      locale: 'zh-CN',
+      passwordHash: SERVICE_ACCOUNT_PASSWORD,
+      serviceAccount: true,
+    });
+    await recordAudit(trx, {
+      groupId: principal.groupId,
+      actor,
+      event: {
+        action: 'user.created',
+        target: { type: 'user', id },
+        companyId: company.id,
+        changes: {
+          email: `${id}@${SERVICE_ACCOUNT_DOMAIN}`,
+          name: input.name,
+          companyId: company.id,
+          departmentId: input.departmentId ?? null,
+          serviceAccount: true,
+        },
+      },
+    });
+  });
+  return getUserDetail(ctx, actor, id);
+}
+
+/** Service accounts' addresses: `.invalid` (RFC 2606) never reaches anyone. */
+export const SERVICE_ACCOUNT_DOMAIN = 'service-account.invalid';
+/** Not a password hash at all: no password verifies against it. */
+const SERVICE_ACCOUNT_PASSWORD = 'service-account:no-password';
 
 export async function updateUser(ctx: AppContext, actor: Actor, userId: string, input: UpdateUserInput) {
   const { principal } = actor;

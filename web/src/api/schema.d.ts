@@ -1760,6 +1760,69 @@ export interface paths {
     };
     trace?: never;
   };
+  '/api/v1/service-accounts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create a service account: a user no person signs in as, for an integration to hold roles and seal grants through its API keys */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            /** Format: uuid */
+            companyId: string;
+            departmentId?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['UserDetail'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/users/{userId}/status': {
     parameters: {
       query?: never;
@@ -2413,7 +2476,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create an API key (the secret is shown once) */
+    /** Create an API key (the secret is shown once): with its own permissions over a company, or acting as a service account */
     post: {
       parameters: {
         query?: never;
@@ -2425,9 +2488,13 @@ export interface paths {
         content: {
           'application/json': {
             name: string;
-            /** Format: uuid */
-            companyId: string;
-            permissions: (
+            /**
+             * Format: uuid
+             * @description required unless serviceAccountId is given (then it is the account's company)
+             */
+            companyId?: string;
+            /** @default [] */
+            permissions?: (
               | 'org.read'
               | 'org.write'
               | 'roles.assign'
@@ -2442,6 +2509,11 @@ export interface paths {
               | 'contracts.read'
               | 'templates.manage'
             )[];
+            /**
+             * Format: uuid
+             * @description the key acts as this service account, with its roles and seal grants; give no permissions then
+             */
+            serviceAccountId?: string;
             /** Format: date-time */
             expiresAt?: string;
           };
@@ -9532,6 +9604,8 @@ export interface components {
       companyId: string;
       departmentId: string | null;
       totpEnabled: boolean;
+      /** @description held by an integration through its API keys; nobody signs in as it */
+      serviceAccount: boolean;
       locked: boolean;
       createdAt: unknown;
       statusChangedAt: unknown | null;
@@ -9548,6 +9622,8 @@ export interface components {
       companyId: string;
       departmentId: string | null;
       totpEnabled: boolean;
+      /** @description held by an integration through its API keys; nobody signs in as it */
+      serviceAccount: boolean;
       locked: boolean;
       createdAt: unknown;
       statusChangedAt: unknown | null;
@@ -10060,6 +10136,8 @@ export interface components {
       expiresAt: unknown | null;
       revokedAt: unknown | null;
       lastUsedAt: unknown | null;
+      /** @description the service account this key acts as, with its roles and seal grants */
+      serviceAccountId: string | null;
     };
     WebhookEndpointInput: {
       id: string;
@@ -10494,6 +10572,8 @@ export interface components {
       companyId: string;
       departmentId: string | null;
       totpEnabled: boolean;
+      /** @description held by an integration through its API keys; nobody signs in as it */
+      serviceAccount: boolean;
       locked: boolean;
       /** Format: date-time */
       createdAt: string;
@@ -10511,6 +10591,8 @@ export interface components {
       companyId: string;
       departmentId: string | null;
       totpEnabled: boolean;
+      /** @description held by an integration through its API keys; nobody signs in as it */
+      serviceAccount: boolean;
       locked: boolean;
       /** Format: date-time */
       createdAt: string;
@@ -11042,6 +11124,8 @@ export interface components {
       expiresAt: string | null;
       revokedAt: string | null;
       lastUsedAt: string | null;
+      /** @description the service account this key acts as, with its roles and seal grants */
+      serviceAccountId: string | null;
     };
     WebhookEndpoint: {
       id: string;
