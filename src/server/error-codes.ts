@@ -86,6 +86,7 @@ export const errorStatus = {
   webhook_endpoint_disabled: 409,
   webhook_delivery_pending: 409,
   pdf_malformed: 422,
+  seal_malformed: 422,
   pdf_encrypted: 422,
   pdf_page_not_found: 422,
   pdf_keyword_not_found: 422,

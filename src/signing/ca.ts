@@ -36,10 +36,10 @@ import {
 import { SigningError } from './errors.js';
 import { arrayBuffer, encode, integerBytes, integerDer, namedBits } from './asn1.js';
 import { OID } from './oids.js';
-import { preferredHash, signatureAlgorithmId, type KeySigner } from './signer.js';
+import { signatureAlgorithmId, signatureHashOf, type KeySigner } from './signer.js';
 import { keyIdentifier, parseCertificate } from './x509.js';
 
-export type KeySpec = 'RSA-2048' | 'RSA-3072' | 'ECDSA-P256';
+export type KeySpec = 'RSA-2048' | 'RSA-3072' | 'ECDSA-P256' | 'SM2';
 
 /** Generates a private key (on the thread pool) for a software signer. */
 export function generateKey(spec: KeySpec): Promise<KeyObject> {
@@ -47,6 +47,8 @@ export function generateKey(spec: KeySpec): Promise<KeyObject> {
     const done = (error: Error | null, _publicKey: KeyObject, privateKey: KeyObject) =>
       error ? reject(error) : resolve(privateKey);
     if (spec === 'ECDSA-P256') generateKeyPair('ec', { namedCurve: 'prime256v1' }, done);
+    // OpenSSL draws SM2 keys on the SM2 curve (GB/T 32918.5); signing uses sm-crypto-v2 (sm2.ts).
+    else if (spec === 'SM2') generateKeyPair('ec', { namedCurve: 'SM2' }, done);
     else generateKeyPair('rsa', { modulusLength: spec === 'RSA-3072' ? 3072 : 2048, publicExponent: 0x10001 }, done);
   });
 }
@@ -195,7 +197,7 @@ export async function issueCertificate(input: IssueInput): Promise<Buffer> {
   if (!input.notAfter && issuerCert && notAfter > issuerCert.notAfter) notAfter = issuerCert.notAfter;
   if (issuerCert && notAfter > issuerCert.notAfter)
     throw new SigningError('validation_failed', 'A certificate cannot outlive its issuer.');
-  const hash = preferredHash(input.issuer.signer);
+  const hash = signatureHashOf(input.issuer.signer);
   const algorithm = AsnConvert.parse(signatureAlgorithmId(input.issuer.signer, hash), AlgorithmIdentifier);
   const subjectName = nameOf(input.subject);
   const tbs = new TBSCertificate({
@@ -293,7 +295,7 @@ export async function createCrl(input: CrlInput): Promise<Buffer> {
   const issuer = parseCertificate(input.issuer.certificate);
   const thisUpdate = input.thisUpdate ?? new Date();
   const nextUpdate = input.nextUpdate ?? new Date(thisUpdate.getTime() + 7 * 86_400_000);
-  const hash = preferredHash(input.issuer.signer);
+  const hash = signatureHashOf(input.issuer.signer);
   const algorithm = AsnConvert.parse(signatureAlgorithmId(input.issuer.signer, hash), AlgorithmIdentifier);
   const entries = input.revoked.map(
     (r) =>

@@ -12,6 +12,7 @@ export type SigningErrorCode =
   | 'certificate_revoked'
   | 'timestamp_unavailable'
   | 'pdf_malformed'
+  | 'seal_malformed'
   | 'pdf_encrypted'
   | 'pdf_too_large'
   | 'pdf_page_not_found'

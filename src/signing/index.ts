@@ -3,6 +3,35 @@
 export { SigningError, type SigningErrorCode } from './errors.js';
 export type { KeySigner, Signer, KeyType, SignatureAlgorithm } from './signer.js';
 export { createKeySigner, withCertificate, signerFromPkcs8, signerFromPem, orderChain, fingerprint } from './signer.js';
+export { signatureHashOf } from './signer.js';
+export type { SignatureHash } from './oids.js';
+export { SM2_DEFAULT_ID, sm3, verifySm2 } from './sm2.js';
+export {
+  decodeSeal,
+  verifySeal,
+  issueSealFile,
+  isListedSigner,
+  SEAL_LIMITS,
+  type DecodedSeal,
+  type SealVersion,
+  type SealPicture,
+  type SealPictureType,
+  type SealExtension,
+  type CertDigest,
+  type IssueSealInput,
+  type SealCheckOptions,
+  type SealVerdict,
+} from './ses/seal.js';
+export {
+  decodeSesSignature,
+  signSesSignature,
+  verifySesSignature,
+  SES_SIGNATURE_LIMITS,
+  type DecodedSesSignature,
+  type SignSesSignatureInput,
+  type SesVerifyOptions,
+  type SesSignatureVerdict,
+} from './ses/signature.js';
 export { readPkcs12, writePkcs12, signerFromPkcs12 } from './pkcs12.js';
 export { openPkcs11Signer, openPkcs11KeySigner, type Pkcs11Options, type Pkcs11Signer } from './pkcs11-signer.js';
 export {

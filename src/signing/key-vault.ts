@@ -97,6 +97,12 @@ export function createPkcs11Vault(options: Pkcs11VaultOptions, masterKey: Master
   return {
     store: 'pkcs11',
     async generate(spec, name) {
+      // PKCS#11 has no standard SM2 mechanism (SoftHSM2 has none): saying so beats a key kept elsewhere.
+      if (spec === 'SM2')
+        throw new SigningError(
+          'signer_unavailable',
+          'SM2 keys cannot be generated in the PKCS#11 token; use SIGIL_SIGNER=software for SM2 seals.',
+        );
       const id = randomBytes(16);
       await generatePkcs11KeyPair({ ...token, spec, label: `sigil:${name}`, id });
       const keyId = id.toString('hex');

@@ -34,6 +34,10 @@ export const OID = {
   p384: '1.3.132.0.34',
   p521: '1.3.132.0.35',
   ed25519: '1.3.101.112',
+  // GB/T 33560 (national cryptography): SM3, the SM2 curve (in id-ecPublicKey SPKIs), SM2-with-SM3
+  sm3: '1.2.156.10197.1.401',
+  sm2Curve: '1.2.156.10197.1.301',
+  sm2WithSm3: '1.2.156.10197.1.501',
   // X.520 attribute types
   commonName: '2.5.4.3',
   serialNumber: '2.5.4.5',
@@ -78,6 +82,8 @@ export const OID = {
 } as const;
 
 export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
+/** What a KeySigner may be asked to hash with: SHA-2 for RSA and ECDSA, SM3 for SM2 (and only SM3). */
+export type SignatureHash = HashName | 'SM3';
 
 export const HASH_OID: Record<HashName, string> = {
   'SHA-256': OID.sha256,

@@ -8,6 +8,7 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asnX509 from '@peculiar/asn1-x509';
 import { OID } from './oids.js';
+import { isSm2Spki, sm2PointOf } from './sm2.js';
 import {
   canonicalRdns,
   publicKeyOf,
@@ -84,8 +85,10 @@ const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 16384;
 const ALLOWED_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 
-/** Whether a public key is one this engine accepts (RSA ≥ 2048 bits, NIST P-256/384/521); a reason if not. */
+/** Whether a public key is one this engine accepts (RSA ≥ 2048 bits, NIST P-256/384/521, SM2); a reason if not. */
 export function checkPublicKey(spki: Buffer): string | null {
+  // Node reads an SM2 key without naming its type, so SM2 is recognised by its curve first.
+  if (isSm2Spki(spki)) return sm2PointOf(spki) ? null : 'its SM2 public key is not a point on the curve';
   let key;
   try {
     key = publicKeyOf(spki);
@@ -103,13 +106,13 @@ export function checkPublicKey(spki: Buffer): string | null {
   }
   if (key.asymmetricKeyType === 'ec') {
     if (!details.namedCurve || !ALLOWED_CURVES.has(details.namedCurve))
-      return `its elliptic curve ${details.namedCurve ?? '(unnamed)'} is not accepted (P-256, P-384, P-521)`;
+      return `its elliptic curve ${details.namedCurve ?? '(unnamed)'} is not accepted (P-256, P-384, P-521, SM2)`;
     return null;
   }
   return `its ${key.asymmetricKeyType ?? 'unknown'} key type is not accepted`;
 }
 
-/** Whether a signature algorithm is on the allow-list: RSA (PKCS#1 v1.5 or PSS) or ECDSA with SHA-2. */
+/** Whether a signature algorithm is on the allow-list: RSA (PKCS#1 v1.5 or PSS) or ECDSA with SHA-2, or SM2-with-SM3. */
 export function checkSignatureAlgorithm(algorithm: Buffer): string | null {
   const scheme = signatureSchemeOf(algorithm);
   if (!scheme) return 'it is signed with an algorithm this verifier does not accept';

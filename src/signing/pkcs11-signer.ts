@@ -245,6 +245,8 @@ export function openPkcs11KeySigner(options: Pkcs11Options): Pkcs11KeySigner & {
       certificateFromToken,
       sign(data, hash) {
         if (closed) return Promise.reject(new SigningError('signer_unavailable', 'The PKCS#11 session is closed.'));
+        if (hash === 'SM3')
+          return Promise.reject(new SigningError('signing_key_invalid', `${keyType} keys do not sign with SM3.`));
         // A PKCS#11 session runs one operation at a time (PKCS#11 §5.6), so signatures queue.
         const next = queue.then(() => signOnce(data, hash));
         queue = next.catch(() => undefined);

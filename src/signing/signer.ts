@@ -14,11 +14,13 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { encode } from './asn1.js';
-import { HASH_OID, NODE_HASH, OID, type HashName } from './oids.js';
+import { HASH_OID, NODE_HASH, OID, type HashName, type SignatureHash } from './oids.js';
+import { signSm2, sm2KeyOf } from './sm2.js';
 import { parseCertificate, pemToDer } from './x509.js';
 
-export type KeyType = 'RSA' | 'EC';
-export type SignatureAlgorithm = 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'ECDSA';
+export type KeyType = 'RSA' | 'EC' | 'SM2';
+/** 'SM2' is SM2 with SM3 and the standard user ID (GB/T 32918.2, GB/T 35276). */
+export type SignatureAlgorithm = 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'ECDSA' | 'SM2';
 
 /** A private key that can sign, with its public half. Certificate authorities start from one. */
 export interface KeySigner {
@@ -27,10 +29,11 @@ export interface KeySigner {
   /** SubjectPublicKeyInfo, DER. */
   readonly publicKey: Buffer;
   /**
-   * Signs `data` (hashed with `hash` inside the signer). ECDSA signatures are DER
-   * `SEQUENCE { r, s }`, as X.509 and CMS carry them.
+   * Signs `data` (hashed with `hash` inside the signer). ECDSA and SM2 signatures are DER
+   * `SEQUENCE { r, s }`, as X.509, CMS and GB/T 38540 carry them. An SM2 signer hashes with
+   * SM3 only and refuses any other hash.
    */
-  sign(data: Uint8Array, hash: HashName): Promise<Buffer>;
+  sign(data: Uint8Array, hash: SignatureHash): Promise<Buffer>;
 }
 
 /** A KeySigner with its certificate: what signs documents, time-stamps and certificates. */
@@ -44,7 +47,7 @@ export interface Signer extends KeySigner {
 /** AlgorithmIdentifier for a signature by `signer` with `hash` (RFC 4055, RFC 5758). */
 const algorithmIds = new Map<string, Buffer>();
 
-export function signatureAlgorithmId(signer: Pick<KeySigner, 'algorithm'>, hash: HashName): Buffer {
+export function signatureAlgorithmId(signer: Pick<KeySigner, 'algorithm'>, hash: SignatureHash): Buffer {
   const key = `${signer.algorithm}:${hash}`;
   let id = algorithmIds.get(key);
   if (!id) {
@@ -54,8 +57,13 @@ export function signatureAlgorithmId(signer: Pick<KeySigner, 'algorithm'>, hash:
   return id;
 }
 
-function encodeSignatureAlgorithm(algorithm: SignatureAlgorithm, hash: HashName): Buffer {
+function encodeSignatureAlgorithm(algorithm: SignatureAlgorithm, hash: SignatureHash): Buffer {
   const signer = { algorithm };
+  if ((signer.algorithm === 'SM2') !== (hash === 'SM3'))
+    throw new SigningError('signing_key_invalid', 'SM2 keys sign with SM3, and SM3 goes with SM2 keys only.');
+  // GB/T 33560: SM2-with-SM3 carries no parameters (as the certificates of Chinese CAs write it).
+  if (signer.algorithm === 'SM2') return encode(new AlgorithmIdentifier({ algorithm: OID.sm2WithSm3 }));
+  if (hash === 'SM3') throw new SigningError('signing_key_invalid', 'SM3 goes with SM2 keys only.');
   if (signer.algorithm === 'ECDSA') {
     const id =
       hash === 'SHA-256' ? OID.ecdsaWithSha256 : hash === 'SHA-384' ? OID.ecdsaWithSha384 : OID.ecdsaWithSha512;
@@ -78,6 +86,11 @@ function encodeSignatureAlgorithm(algorithm: SignatureAlgorithm, hash: HashName)
   return encode(new AlgorithmIdentifier({ algorithm: id, parameters: null }));
 }
 
+/** The hash a signer signs with: SM3 for SM2 keys, else the one `preferredHash` chooses. */
+export function signatureHashOf(signer: Pick<KeySigner, 'keyType' | 'publicKey'>): SignatureHash {
+  return signer.keyType === 'SM2' ? 'SM3' : preferredHash(signer);
+}
+
 /** The hash that fits a key: SHA-256 for RSA and P-256, larger for larger curves. */
 export function preferredHash(signer: Pick<KeySigner, 'keyType' | 'publicKey'>): HashName {
   if (signer.keyType === 'EC') {
@@ -89,7 +102,7 @@ export function preferredHash(signer: Pick<KeySigner, 'keyType' | 'publicKey'>):
   return 'SHA-256';
 }
 
-function keyTypeOf(key: KeyObject): KeyType {
+function keyTypeOf(key: KeyObject): Exclude<KeyType, 'SM2'> {
   if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') return 'RSA';
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
@@ -101,7 +114,7 @@ function keyTypeOf(key: KeyObject): KeyType {
   }
   throw new SigningError(
     'signing_key_invalid',
-    `${key.asymmetricKeyType ?? 'unknown'} keys are not supported; use RSA (2048 or 3072 bits) or ECDSA P-256.`,
+    `${key.asymmetricKeyType ?? 'unknown'} keys are not supported; use RSA (2048 or 3072 bits), ECDSA P-256 or SM2.`,
   );
 }
 
@@ -111,6 +124,8 @@ function keyTypeOf(key: KeyObject): KeyType {
  */
 export function createKeySigner(privateKey: KeyObject, options: { pss?: boolean } = {}): KeySigner {
   if (privateKey.type !== 'private') throw new SigningError('signing_key_invalid', 'A private key is required.');
+  const sm2Key = sm2KeyOf(privateKey);
+  if (sm2Key) return createSm2KeySigner(sm2Key);
   const keyType = keyTypeOf(privateKey);
   const algorithm: SignatureAlgorithm = keyType === 'EC' ? 'ECDSA' : options.pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5';
   const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
@@ -126,10 +141,29 @@ export function createKeySigner(privateKey: KeyObject, options: { pss?: boolean 
     publicKey,
     sign: (data, hash) =>
       new Promise((resolve, reject) => {
+        if (hash === 'SM3')
+          return reject(new SigningError('signing_key_invalid', `${keyType} keys do not sign with SM3.`));
         cryptoSign(NODE_HASH[hash], data, keyOptions, (error, signature) =>
           error ? reject(error) : resolve(signature),
         );
       }),
+  };
+}
+
+/**
+ * An SM2 signer (GB/T 32918.2 with the standard user ID). The arithmetic runs in JavaScript on
+ * this thread (about a millisecond); Node's SM2 cannot set the ID.
+ */
+function createSm2KeySigner(key: { d: bigint; point: Buffer; spki: Buffer }): KeySigner {
+  return {
+    keyType: 'SM2',
+    algorithm: 'SM2',
+    // id-ecPublicKey with the SM2 curve (GB/T 33560), the uncompressed point: as Node exports it.
+    publicKey: key.spki,
+    sign: async (data, hash) => {
+      if (hash !== 'SM3') throw new SigningError('signing_key_invalid', `SM2 keys sign with SM3, not ${hash}.`);
+      return signSm2(key, data);
+    },
   };
 }
 
@@ -147,7 +181,7 @@ export function withCertificate(keySigner: KeySigner, certificate: Buffer, chain
     keyType: keySigner.keyType,
     algorithm: keySigner.algorithm,
     publicKey: keySigner.publicKey,
-    sign: (data: Uint8Array, hash: HashName) => keySigner.sign(data, hash),
+    sign: (data: Uint8Array, hash: SignatureHash) => keySigner.sign(data, hash),
     certificate,
     chain: orderChain(certificate, chain),
   });

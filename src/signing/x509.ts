@@ -6,6 +6,7 @@ import * as x509 from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { DerError, Memo, encode, integerValue, parseAs, readInteger, toBuffer as buf } from './asn1.js';
 import { OID, hashByOid, NODE_HASH, type HashName } from './oids.js';
+import { verifySm2 } from './sm2.js';
 
 export interface Extension {
   critical: boolean;
@@ -264,8 +265,8 @@ export function publicKeyOf(spki: Buffer): KeyObject {
 export interface SignatureScheme {
   /** For messages: `sha256WithRSAEncryption`, `ecdsa-with-SHA256`, `RSASSA-PSS with SHA-256` … */
   name: string;
-  hash: HashName | 'SHA-1';
-  key: 'RSA' | 'EC';
+  hash: HashName | 'SHA-1' | 'SM3';
+  key: 'RSA' | 'EC' | 'SM2';
   pss: { saltLength: number } | null;
 }
 
@@ -314,6 +315,9 @@ function decodeSignatureScheme(algorithm: Buffer, digestHint?: HashName | 'SHA-1
       return ec('SHA-512', 'ecdsa-with-SHA512');
     case OID.ecPublicKey:
       return digestHint ? ec(digestHint, `ecPublicKey with ${digestHint}`) : null;
+    case OID.sm2WithSm3:
+      // GB/T 32918.2 with the default user ID (GM/T 0009 §10), as Chinese CAs sign certificates and CRLs.
+      return { name: 'SM2-with-SM3', hash: 'SM3', key: 'SM2', pss: null };
     case OID.rsassaPss: {
       // RSASSA-PSS-params (RFC 4055 §3.1); absent fields take their SHA-1 defaults.
       let params = new RsaSaPssParams();
@@ -345,6 +349,8 @@ export function verifySignature(
 ): boolean {
   const scheme = signatureSchemeOf(algorithm, digestHint);
   if (!scheme || scheme.hash === 'SHA-1') return false;
+  if (scheme.key === 'SM2' || scheme.hash === 'SM3')
+    return scheme.key === 'SM2' && scheme.hash === 'SM3' && verifySm2(spki, data, signature);
   try {
     const key = publicKeyOf(spki);
     const keyType = key.asymmetricKeyType === 'ec' ? 'EC' : key.asymmetricKeyType?.startsWith('rsa') ? 'RSA' : null;

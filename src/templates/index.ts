@@ -14,6 +14,14 @@ export {
   type TemplateVariable,
 } from './template.types.js';
 export { checkTemplate, checkValues } from './check.js';
-export { renderTemplate, type RenderOptions, type RenderedTemplate } from './render.js';
+export {
+  renderTemplate,
+  composeTemplate,
+  TEMPLATE_PAGE,
+  type RenderOptions,
+  type RenderedTemplate,
+  type TemplateSurface,
+  type FontName,
+} from './render.js';
 export { amountInWords, formatAmount, parseAmount, type Amount } from './amount.js';
 export { seedTemplates, type SeedTemplate } from './seeds.js';

@@ -25,11 +25,28 @@ export interface RenderedTemplate {
   pages: number;
 }
 
-type FontName = 'regular' | 'bold';
+export type FontName = 'regular' | 'bold';
 type Measure = (text: string) => number;
 
+/**
+ * Where the laid-out pages go: PDFKit for the PDF here, a recorder for the OFD writer (src/ofd),
+ * so that both formats get the very same lines at the very same places. Points, from the page's
+ * top left; a text run's `top` is the top of its line, as PDFKit takes it.
+ */
+export interface TemplateSurface {
+  addPage(): void;
+  text(run: { text: string; x: number; top: number; font: FontName; size: number; spacing: number }): void;
+  rect(
+    box: { x: number; y: number; width: number; height: number },
+    paint: { fill: string } | { stroke: string; lineWidth: number },
+  ): void;
+}
+
+/** The page the templates are laid out on (A4 in points), the body size and the fonts' files, for other outputs. */
+export const TEMPLATE_PAGE = { width: 595.28, height: 841.89 } as const;
+
 /** A4 in points. The text column is 36 characters of 12 pt, the body size of a Chinese contract (小四). */
-const PAGE = { width: 595.28, height: 841.89 };
+const PAGE = TEMPLATE_PAGE;
 const TEXT_WIDTH = 432;
 const MARGIN = { top: 72, bottom: 72, left: (PAGE.width - TEXT_WIDTH) / 2 };
 const BOTTOM = PAGE.height - MARGIN.bottom;
@@ -120,7 +137,7 @@ class Pager {
   private linesSinceTurn = 0;
 
   constructor(
-    private readonly doc: PDFKit.PDFDocument,
+    private readonly surface: TemplateSurface,
     private readonly measure: (font: FontName, size: number) => Measure,
     private readonly total?: number,
   ) {}
@@ -141,7 +158,7 @@ class Pager {
     if (this.pages >= TEMPLATE_LIMITS.pages) throw tooManyPages();
     if (this.drawing) {
       this.footer();
-      this.doc.addPage();
+      this.surface.addPage();
     }
     this.pages++;
     this.y = MARGIN.top;
@@ -165,10 +182,7 @@ class Pager {
 
   private text(text: string, x: number, top: number, font: FontName, size: number, spacing = 0): void {
     if (!this.drawing || text === '') return;
-    this.doc.font(font).fontSize(size).fillColor('#000').text(text, x, top, {
-      lineBreak: false,
-      characterSpacing: spacing,
-    });
+    this.surface.text({ text, x, top, font, size, spacing });
   }
 
   /** Yields to the event loop once `LINES_PER_TURN` lines of text were drawn since the last time. */
@@ -244,8 +258,9 @@ class Pager {
     if (this.drawing) {
       let x = MARGIN.left;
       for (const w of widths) {
-        if (header) this.doc.rect(x, top, w, height).fill('#eeeeee');
-        this.doc.rect(x, top, w, height).lineWidth(0.5).strokeColor('#000').stroke();
+        const box = { x, y: top, width: w, height };
+        if (header) this.surface.rect(box, { fill: '#eeeeee' });
+        this.surface.rect(box, { stroke: '#000', lineWidth: 0.5 });
         x += w;
       }
       x = MARGIN.left;
@@ -452,6 +467,23 @@ async function paginate(pager: Pager, items: Item[]): Promise<void> {
   }
 }
 
+/** PDFKit as the surface of the PDF. */
+function pdfSurface(doc: PDFKit.PDFDocument): TemplateSurface {
+  return {
+    addPage: () => doc.addPage(),
+    text: ({ text, x, top, font, size, spacing }) =>
+      doc
+        .font(font)
+        .fontSize(size)
+        .fillColor('#000')
+        .text(text, x, top, { lineBreak: false, characterSpacing: spacing }),
+    rect: ({ x, y, width, height }, paint) => {
+      if ('fill' in paint) doc.rect(x, y, width, height).fill(paint.fill);
+      else doc.rect(x, y, width, height).lineWidth(paint.lineWidth).strokeColor(paint.stroke).stroke();
+    },
+  };
+}
+
 /**
  * Renders `source` filled with `values` as an A4 PDF. Throws TemplateError with every problem when
  * checkTemplate or checkValues finds any, and when the document would run over the page limit.
@@ -461,19 +493,6 @@ export async function renderTemplate(
   values: TemplateValues,
   options: RenderOptions = {},
 ): Promise<RenderedTemplate> {
-  const templateProblems = checkTemplate(source);
-  if (templateProblems.length) throw new TemplateError('template', templateProblems);
-  const valueProblems = checkValues(source, values);
-  if (valueProblems.length) throw new TemplateError('values', valueProblems);
-
-  const declared = declaredVariables(source);
-  const printed = new Map<string, string>();
-  for (const [name, v] of declared) {
-    if (v.type === 'table') continue;
-    const reading = readScalar(v.type, Object.hasOwn(values, name) ? values[name] : undefined, Infinity);
-    if (reading.ok && !reading.absent) printed.set(name, reading.inline);
-  }
-
   const font = await loadFonts();
   const now = options.now ?? new Date();
   const doc = new PDFDocument({
@@ -493,6 +512,49 @@ export async function renderTemplate(
   });
   doc.registerFont('regular', font.regular);
   doc.registerFont('bold', font.bold);
+  const pages = await layOutTemplate(source, values, doc, pdfSurface(doc));
+  doc.end();
+  await ended;
+  return { pdf: Buffer.concat(chunks), pages };
+}
+
+/**
+ * Lays `source` filled with `values` out on A4 pages and hands every line and rule to `surface`
+ * (the OFD writer's way to the same layout as the PDF). PDFKit measures the text, with the same
+ * fonts; nothing is written. Throws as `renderTemplate` does.
+ */
+export async function composeTemplate(
+  source: TemplateSource,
+  values: TemplateValues,
+  surface: TemplateSurface,
+): Promise<{ pages: number }> {
+  const font = await loadFonts();
+  const doc = new PDFDocument({ size: 'A4', fontLayoutCache: false, autoFirstPage: false });
+  doc.registerFont('regular', font.regular);
+  doc.registerFont('bold', font.bold);
+  return { pages: await layOutTemplate(source, values, doc, surface) };
+}
+
+/** The checks, the layout and the two passes; `doc` measures text, `surface` receives the pages. Returns the page count. */
+async function layOutTemplate(
+  source: TemplateSource,
+  values: TemplateValues,
+  doc: PDFKit.PDFDocument,
+  surface: TemplateSurface,
+): Promise<number> {
+  const templateProblems = checkTemplate(source);
+  if (templateProblems.length) throw new TemplateError('template', templateProblems);
+  const valueProblems = checkValues(source, values);
+  if (valueProblems.length) throw new TemplateError('values', valueProblems);
+
+  const declared = declaredVariables(source);
+  const printed = new Map<string, string>();
+  for (const [name, v] of declared) {
+    if (v.type === 'table') continue;
+    const reading = readScalar(v.type, Object.hasOwn(values, name) ? values[name] : undefined, Infinity);
+    if (reading.ok && !reading.absent) printed.set(name, reading.inline);
+  }
+
   const widths = new Map<string, number>();
   /** Width of a text in a font and size, kept for short pieces (single characters and words recur). */
   const measure =
@@ -522,15 +584,13 @@ export async function renderTemplate(
     return { kind: block.kind, lines };
   });
 
-  const counted = new Pager(doc, measure);
+  const counted = new Pager(surface, measure);
   await paginate(counted, items);
-  const pager = new Pager(doc, measure, counted.pages);
+  const pager = new Pager(surface, measure, counted.pages);
   await paginate(pager, items);
   pager.finish();
   // Both passes follow the same rules over the same lines; a difference would print a wrong 共 M 页.
   if (pager.pages !== counted.pages)
     throw new Error(`page count changed between passes: ${counted.pages}, ${pager.pages}`);
-  doc.end();
-  await ended;
-  return { pdf: Buffer.concat(chunks), pages: pager.pages };
+  return pager.pages;
 }

@@ -1244,6 +1244,7 @@ const zhProblems: Record<ProblemCode, string> = {
   totp_already_enabled: '两步验证已开启。',
   totp_not_enabled: '两步验证未开启。',
   pdf_malformed: '该 PDF 文件已损坏或无法读取。',
+  seal_malformed: '电子印章或签章数据无法读取：格式错误、版本未知或超出限制。',
   pdf_encrypted: '该 PDF 文件已加密，请先解除加密。',
   pdf_page_not_found: '文件中没有第 {page} 页。',
   pdf_keyword_not_found: '文件中找不到关键字“{keyword}”。',
