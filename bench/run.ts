@@ -15,6 +15,7 @@ import { auditSuite } from './suites/audit.js';
 import { consoleSuite } from './suites/console.js';
 import { contractsSuite } from './suites/contracts.js';
 import { sesSuite } from './suites/ses.js';
+import { devicesSuite } from './suites/devices.js';
 
 /** Every suite, in the order `npm run bench` runs them. */
 const SUITES: Suite[] = [
@@ -26,6 +27,7 @@ const SUITES: Suite[] = [
   consoleSuite,
   contractsSuite,
   sesSuite,
+  devicesSuite,
 ];
 
 const USAGE = `usage: node --import tsx bench/run.ts [suite …]   (no suite: all of them)
@@ -34,7 +36,7 @@ environment: BENCH_DATABASE_URL (PostgreSQL server; else DATABASE_URL, else post
              BENCH_USERS, BENCH_SEED=api|direct, BENCH_SECONDS, BENCH_APPLICATIONS, BENCH_APPROVAL_CLIENTS, BENCH_RACE_EVERY,
              BENCH_SEALS_SCALE, BENCH_SEALS_RESEED=1, BENCH_DECISIONS, BENCH_HTTP_DECISIONS,
              BENCH_AUDIT_EVENTS, BENCH_AUDIT_RESEED=1, BENCH_AUDIT_CLIENTS, BENCH_AUDIT_BATCH, BENCH_AUDIT_SECONDS, BENCH_AUDIT_PROOFS,
-             BENCH_SES_SECONDS,
+             BENCH_SES_SECONDS, BENCH_DEVICES, BENCH_DEVICE_EVENTS, BENCH_DEVICE_CLIENTS,
              BENCH_CONTRACT_CLIENTS, BENCH_CONTRACT_WARMUP, BENCH_CONTRACT_PDF_KB, BENCH_BATCH_DOCUMENTS, BENCH_BATCH_WARMUP,
              BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=.bench/prof"),
              BENCH_STRICT=1 (exit 1 when a goal is missed)`;

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { sql } from 'kysely';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,10 @@ interface Victim {
   /** A contract the victim sent (made from their document), and a template of the victim company. */
   contract: string;
   template: string;
+  /** A physical seal of the victim company in a registered smart seal device (issue 16). */
+  physicalSeal: string;
+  device: string;
+  deviceSerial: string;
 }
 
 interface Attacker {
@@ -83,6 +88,10 @@ let sequence = 0;
 /** A fully transparent 64×64 PNG: the smallest seal image an upload accepts. */
 const transparentPng = PNG.sync.write(new PNG({ width: 64, height: 64 })).toString('base64');
 const fresh = () => `probe-${++sequence}`;
+/** A genuine P-256 device key, so that a registration probe fails on the seal, not on the key. */
+const probeDeviceKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+  .publicKey.export({ format: 'der', type: 'spki' })
+  .toString('base64');
 
 const probes: Record<string, ProbeFactory> = {
   'POST /api/v1/auth/sign-out': () => [{ kind: 'list' }],
@@ -209,6 +218,38 @@ const probes: Record<string, ProbeFactory> = {
   ],
   'POST /api/v1/webhook-endpoints/:endpointId/deliveries/:deliveryId/redeliver': (v) => [
     { kind: 'target', params: { endpointId: v.webhookEndpoint, deliveryId: v.webhookDelivery } },
+  ],
+  'GET /api/v1/devices/ticket-key': () => [{ kind: 'list' }],
+  'GET /api/v1/devices': (v) => [{ kind: 'list' }, { kind: 'list', query: `sealId=${v.physicalSeal}` }],
+  'POST /api/v1/devices': (v) => [
+    { kind: 'target', body: { serial: fresh(), sealId: v.physicalSeal, publicKey: probeDeviceKey } },
+  ],
+  'GET /api/v1/devices/:deviceId': (v) => [{ kind: 'target', params: { deviceId: v.device } }],
+  'POST /api/v1/devices/:deviceId/lock': (v) => [
+    { kind: 'target', params: { deviceId: v.device }, body: { locked: true } },
+  ],
+  'POST /api/v1/devices/:deviceId/maintenance-tickets': (v) => [{ kind: 'target', params: { deviceId: v.device } }],
+  'GET /api/v1/devices/:deviceId/events': (v) => [{ kind: 'target', params: { deviceId: v.device } }],
+  'POST /api/v1/devices/:deviceId/photos': (v) => [{ kind: 'target', params: { deviceId: v.device } }],
+  'GET /api/v1/devices/:deviceId/photos/:sha256': (v) => [
+    { kind: 'target', params: { deviceId: v.device, sha256: v.image } },
+  ],
+  'POST /api/v1/device-tickets': (v) => [{ kind: 'target', body: { authorizationId: v.authorization } }],
+  'POST /api/v1/device-sync': (v) => [{ kind: 'target', body: { serial: v.deviceSerial, events: [] } }],
+  'GET /api/v1/device-findings': (v) => [
+    { kind: 'list' },
+    { kind: 'list', query: `deviceId=${v.device}` },
+    { kind: 'list', query: `sealId=${v.physicalSeal}` },
+    { kind: 'list', query: `applicationId=${v.application}` },
+  ],
+  'GET /api/v1/seal-usage': (v) => [
+    { kind: 'list' },
+    { kind: 'list', query: `sealId=${v.physicalSeal}` },
+    { kind: 'list', query: `companyId=${v.company}` },
+    { kind: 'list', query: `userId=${v.user}` },
+  ],
+  'GET /api/v1/applications/:applicationId/device-records': (v) => [
+    { kind: 'target', params: { applicationId: v.application } },
   ],
   'GET /api/v1/audit-events': (v) => [
     { kind: 'list' },
@@ -599,6 +640,23 @@ beforeAll(async () => {
       categories: ['sales'],
     })
   ).body.id as string;
+  const physicalSeal = (
+    await buildSeal(world, {
+      groupId: a.groupId,
+      companyId: a2.id,
+      name: 'Victim Seal (physical)',
+      kind: 'physical',
+      custodianIds: [sealAdminA.id],
+    })
+  ).id;
+  const deviceSerial = `VICTIM-${newId().slice(-8)}`;
+  const device = (
+    await client(world, sealAdminA.token).post('/api/v1/devices', {
+      serial: deviceSerial,
+      sealId: physicalSeal,
+      publicKey: probeDeviceKey,
+    })
+  ).body.id as string;
   const notified = await world.db.transaction().execute((trx) =>
     notify(trx, {
       groupId: a.groupId,
@@ -741,6 +799,9 @@ beforeAll(async () => {
     webhookDelivery,
     contract,
     template,
+    physicalSeal,
+    device,
+    deviceSerial,
   };
 
   const siblingAdmin = await buildUser(world, {
@@ -859,6 +920,9 @@ describe('tenant and company-subtree isolation', () => {
         victim.webhookEndpoint,
         victim.webhookDelivery,
         'victim-hooks.example',
+        victim.physicalSeal,
+        victim.device,
+        victim.deviceSerial,
       ];
       if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
       // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.

@@ -33,6 +33,7 @@ const LAYERS = [
   'group-setup',
   'api-keys',
   'webhooks',
+  'devices',
   'health',
 ];
 

@@ -11,6 +11,7 @@ import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
 import { OfflineInputError, verifyExport } from '../modules/audit/index.js';
 import { registerPdfCommands } from './pdf.js';
 import { registerSealCommands } from './seal.js';
+import { registerDeviceCommands } from './device.js';
 
 /** Exit statuses shared by every command: 0 success, 1 a negative verdict, 2 bad input or usage. */
 export const EXIT = { ok: 0, negative: 1, usage: 2 } as const;
@@ -259,6 +260,7 @@ export function buildCli(): Command {
 
   registerPdfCommands(program);
   registerSealCommands(program);
+  registerDeviceCommands(program);
   return program;
 }
 

@@ -25,6 +25,7 @@ import * as signatureOutputs from './migrations/20261207T1300-signature-outputs.
 import * as webhooks from './migrations/20261207T1400-webhooks.js';
 import * as signatureBatches from './migrations/20261207T1500-signature-batches.js';
 import * as serviceAccounts from './migrations/20261208T0900-service-accounts.js';
+import * as devices from './migrations/20261208T1000-devices.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -56,6 +57,7 @@ const migrations: Record<string, Migration> = {
   '20261207T1400-webhooks': webhooks,
   '20261207T1500-signature-batches': signatureBatches,
   '20261208T0900-service-accounts': serviceAccounts,
+  '20261208T1000-devices': devices,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -51,6 +51,12 @@ export interface Database {
   contract_signatures: ContractSignaturesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  device_ticket_keys: DeviceTicketKeysTable;
+  devices: DevicesTable;
+  device_tickets: DeviceTicketsTable;
+  device_events: DeviceEventsTable;
+  device_photos: DevicePhotosTable;
+  device_findings: DeviceFindingsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -811,4 +817,105 @@ export interface SignatureBatchItemsTable {
   error_code: string | null;
   error_detail: string | null;
   done_at: Date | null;
+}
+
+/** The deployment's device-ticket signing keys (docs/device-protocol.md §2); the active one signs. */
+export interface DeviceTicketKeysTable {
+  id: string;
+  /** First 16 hex digits of SHA-256 over the SubjectPublicKeyInfo: the `kid` of tickets and directives. */
+  key_id: string;
+  public_key: Uint8Array;
+  /** The vault's `KeyReference` (sealed in the database or in the PKCS#11 token). */
+  reference: Json<unknown>;
+  active: boolean;
+  created_at: Date;
+}
+
+export interface DevicesTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  seal_id: string;
+  serial: string;
+  public_key: Uint8Array;
+  /** Where the seal may be used: `{ lat, lon, r }` in micro-degrees and metres; null: anywhere. */
+  geofence: Json<unknown> | null;
+  status: 'active' | 'retired';
+  remote_locked: Generated<boolean>;
+  /** The sequence of the last directive signed for the device (a directive is never reissued with an older one). */
+  directive_seq: Generated<string | number>;
+  /** Events 1..acknowledged_seq are all stored. */
+  acknowledged_seq: Generated<string | number>;
+  last_synced_at: Date | null;
+  registered_by: string;
+  created_at: Date;
+}
+
+export interface DeviceTicketsTable {
+  id: string;
+  group_id: string;
+  device_id: string;
+  seal_id: string;
+  mode: 'use' | 'maintenance';
+  authorization_id: string | null;
+  application_id: string | null;
+  holder_id: string;
+  uses: number;
+  not_before: Date;
+  not_after: Date;
+  photo_mode: 'auto' | 'manual';
+  photos_per_use: number;
+  geofence: Json<unknown> | null;
+  payload: string;
+  signature: string;
+  stamps_counted: Generated<number>;
+  revoked_at: Date | null;
+  created_at: Date;
+}
+
+export interface DeviceEventsTable {
+  group_id: string;
+  device_id: string;
+  seq: string | number;
+  type: string;
+  device_time: Date;
+  ticket_id: string | null;
+  use_no: number | null;
+  why: string | null;
+  lat: number | null;
+  lon: number | null;
+  accuracy: number | null;
+  photo_sha256: string | null;
+  prev_hash: string;
+  hash: string;
+  payload: string;
+  signature: string;
+  received_at: Date;
+}
+
+export interface DevicePhotosTable {
+  group_id: string;
+  device_id: string;
+  sha256: string;
+  media_type: string;
+  size: number;
+  uploaded_by: string;
+  created_at: Date;
+}
+
+export interface DeviceFindingsTable {
+  id: string;
+  group_id: string;
+  device_id: string;
+  seal_id: string;
+  application_id: string | null;
+  ticket_id: string | null;
+  seq: string | number | null;
+  kind: string;
+  severity: 'critical' | 'high' | 'medium' | 'low';
+  detail: string;
+  /** What makes a finding the same one when a batch is synced again. */
+  dedupe_key: string;
+  created_at: Date;
+  resolved_at: Date | null;
 }

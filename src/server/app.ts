@@ -38,6 +38,7 @@ import { signatureRoutes } from '../modules/signatures/index.js';
 import { documentRoutes } from '../modules/documents/index.js';
 import { contractRoutes, templateRoutes } from '../modules/contracts/index.js';
 import { publicVerificationRoutes } from '../modules/verification/index.js';
+import { deviceRoutes } from '../modules/devices/index.js';
 
 export type App = FastifyInstance;
 
@@ -85,6 +86,7 @@ const apiModules = [
   pkiRoutes,
   signatureRoutes,
   publicVerificationRoutes,
+  deviceRoutes,
 ];
 
 /** Builds the whole application without listening; `sigil serve` listens, tests inject. */

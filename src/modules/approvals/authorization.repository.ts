@@ -66,3 +66,28 @@ export async function consumeAuthorizationUse(trx: Transaction, id: string): Pro
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/**
+ * Counts uses a smart seal made under a ticket, as its synced log reports them (issue 16). Unlike a
+ * signature's use, these happened already, offline, perhaps before a revocation reached the device:
+ * they are counted whatever the revocation, up to the approved total; the caller flags any beyond
+ * it. The row is locked first so that two syncs of one authorization count one after the other.
+ */
+export async function countTicketUses(trx: Transaction, where: { id: string; uses: number }): Promise<number> {
+  const row = await trx
+    .selectFrom('authorizations')
+    .select(['uses_total as usesTotal', 'uses_consumed as usesConsumed'])
+    .where('id', '=', where.id)
+    .where('kind', '=', 'ticket')
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) return 0;
+  const counted = Math.max(0, Math.min(where.uses, row.usesTotal - row.usesConsumed));
+  if (counted > 0)
+    await trx
+      .updateTable('authorizations')
+      .set((eb) => ({ uses_consumed: eb('uses_consumed', '+', counted) }))
+      .where('id', '=', where.id)
+      .execute();
+  return counted;
+}

@@ -5,6 +5,7 @@ export { insertFlow, insertFlowVersion } from './flow.repository.js';
 export {
   applicationNamesDocument,
   consumeAuthorizationUse,
+  countTicketUses,
   findAuthorizationForUse,
   type AuthorizationForUse,
 } from './authorization.repository.js';

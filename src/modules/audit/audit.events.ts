@@ -236,6 +236,18 @@ export const auditEventSchemas = {
   'contract.voided': z.object({ reason: z.string() }),
   'contract.expired': z.object({ deadline: z.string() }),
   'contract.reminded': z.object({ participantIds: z.array(z.string()), manual: z.boolean() }),
+  'device.registered': z.object({ serial: z.string(), sealId: z.string(), keyId: z.string() }),
+  'device.ticket_issued': z.object({
+    ticketId: z.string(),
+    mode: z.enum(['use', 'maintenance']),
+    authorizationId: z.string().nullable(),
+    uses: z.number(),
+    notAfter: z.string(),
+  }),
+  'device.remote_lock_changed': z.object({ locked: z.boolean() }),
+  'device.findings_raised': z.object({
+    findings: z.array(z.object({ id: z.string(), kind: z.string(), severity: z.string(), seq: z.number().nullable() })),
+  }),
 } as const;
 
 export type AuditAction = keyof typeof auditEventSchemas;
@@ -256,7 +268,8 @@ export type AuditTargetType =
   | 'delegation'
   | 'certificate'
   | 'template'
-  | 'contract';
+  | 'contract'
+  | 'device';
 
 /** One audit event as a service writes it: a discriminated union on `action`. */
 export type AuditEvent = {

@@ -49,6 +49,8 @@ export interface NotificationParams {
   'contract.expired': { title: string };
   /** A signed contract lapses soon. */
   'contract.lapsing': { title: string; expiresOn: string };
+  /** Reconciling a smart seal's synced log found discrepancies (issue 16); `critical` counts the tampering kind. */
+  'device.findings': { sealName: string; serial: string; count: number; critical: number; kinds: string[] };
 }
 
 export type NotificationKind = keyof NotificationParams;
@@ -242,6 +244,18 @@ const templates: { [K in NotificationKind]: Record<Locale, Template<K>> } = {
       title: `Lapses soon: "${p.title}"`,
       body: `"${p.title}" lapses on ${p.expiresOn}; renew or file it.`,
       sms: `"${p.title}" lapses on ${p.expiresOn}.`,
+    }),
+  },
+  'device.findings': {
+    'zh-CN': (p) => ({
+      title: `${p.critical > 0 ? '【严重】' : ''}智能印章「${p.sealName}」用印记录发现 ${p.count} 项异常`,
+      body: `智能印章 ${p.serial}（${p.sealName}）同步的用印记录经核对发现 ${p.count} 项异常${p.critical > 0 ? `，其中 ${p.critical} 项严重（可能被篡改或未经授权用印）` : ''}：${p.kinds.join('、')}。请及时核查。`,
+      sms: `智能印章「${p.sealName}」发现 ${p.count} 项用印异常${p.critical > 0 ? `（${p.critical} 项严重）` : ''}，请核查。`,
+    }),
+    en: (p) => ({
+      title: `${p.critical > 0 ? '[Critical] ' : ''}${p.count} discrepancy(ies) in the log of smart seal "${p.sealName}"`,
+      body: `Reconciling the log synced from smart seal ${p.serial} ("${p.sealName}") found ${p.count} discrepancy(ies)${p.critical > 0 ? `, ${p.critical} of them critical (tampering or a use without a valid ticket)` : ''}: ${p.kinds.join(', ')}. Please review them.`,
+      sms: `Smart seal "${p.sealName}": ${p.count} discrepancy(ies)${p.critical > 0 ? `, ${p.critical} critical` : ''}; please review.`,
     }),
   },
 };

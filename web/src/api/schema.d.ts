@@ -3289,7 +3289,11 @@ export interface paths {
             | 'contract.completed'
             | 'contract.voided'
             | 'contract.expired'
-            | 'contract.reminded';
+            | 'contract.reminded'
+            | 'device.registered'
+            | 'device.ticket_issued'
+            | 'device.remote_lock_changed'
+            | 'device.findings_raised';
           actionPrefix?: string;
           actorId?: string;
           targetId?: string;
@@ -9365,6 +9369,839 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/devices/ticket-key': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's device-ticket public key, pinned on every device at provisioning */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              keyId: string;
+              /** @enum {string} */
+              algorithm: 'ECDSA-P256-SHA256';
+              /** @description SubjectPublicKeyInfo, DER, base64: pinned on every device at provisioning */
+              publicKey: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Smart seal devices over companies whose seals you may read */
+    get: {
+      parameters: {
+        query?: {
+          sealId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['Device'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Register a device's public key (made on the device) and bind it to one physical seal */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            serial: string;
+            /** Format: uuid */
+            sealId: string;
+            /** @description The device key: ECDSA P-256 SubjectPublicKeyInfo, DER, base64 */
+            publicKey: string;
+            /** @default null */
+            geofence?: {
+              lat: number;
+              lon: number;
+              r: number;
+            } | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Device'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{deviceId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A smart seal device */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          deviceId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Device'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{deviceId}/lock': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Lock the device from afar, or release it; the next relay or sync tells the device */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          deviceId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            locked: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Device'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{deviceId}/maintenance-tickets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A custodian's maintenance unlock: the body opens for an hour, the stamp stays pinned */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          deviceId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['DeviceTicket'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{deviceId}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A device's synced log, in sequence order */
+    get: {
+      parameters: {
+        query?: {
+          afterSeq?: number;
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          deviceId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['DeviceEvent'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/device-tickets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Fetch the signed ticket of your approved physical seal's authorization, for the phone to relay */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** Format: uuid */
+            authorizationId: string;
+            /**
+             * @default auto
+             * @enum {string}
+             */
+            photoMode?: 'auto' | 'manual';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['DeviceTicket'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/device-sync': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Relay a batch of a device's signed events; answered with the server's signed directive */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            serial: string;
+            events: components['schemas']['DeviceSignedMessageInput'][];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['DeviceSyncAnswer'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/device-findings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Discrepancies found reconciling device logs, per device, seal or application */
+    get: {
+      parameters: {
+        query?: {
+          deviceId?: string;
+          sealId?: string;
+          applicationId?: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['DeviceFinding'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/applications/{applicationId}/device-records': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An application's stamps: who, where, when, how many, and their photos, with its findings */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          applicationId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ApplicationDeviceRecords'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seal-usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Usage records (用印记录): electronic signatures and physical stamps side by side, by seal, company, person and time */
+    get: {
+      parameters: {
+        query?: {
+          sealId?: string;
+          companyId?: string;
+          userId?: string;
+          from?: string;
+          to?: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['SealUsageRecord'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{deviceId}/photos/{sha256}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A photo of stamped paper (JPEG or PNG) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          deviceId: string;
+          sha256: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the image bytes */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': unknown;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/devices/{deviceId}/photos': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Upload a photo of stamped paper named by a synced photo event (raw body, JPEG or PNG, at most 10 MB) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          deviceId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              sha256: string;
+              mediaType: string;
+              size: number;
+              /** @description false when the same photo was stored before */
+              stored: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9416,6 +10253,7 @@ export interface components {
         | 'document_not_found'
         | 'contract_not_found'
         | 'template_not_found'
+        | 'device_not_found'
         | 'signing_link_invalid'
         | 'signing_link_expired'
         | 'signing_link_used'
@@ -9457,6 +10295,12 @@ export interface components {
         | 'totp_not_enabled'
         | 'webhook_endpoint_disabled'
         | 'webhook_delivery_pending'
+        | 'device_serial_taken'
+        | 'seal_not_physical'
+        | 'seal_has_device'
+        | 'seal_has_no_device'
+        | 'ticket_not_issuable'
+        | 'photo_not_in_log'
         | 'pdf_malformed'
         | 'seal_malformed'
         | 'pdf_encrypted'
@@ -9473,6 +10317,7 @@ export interface components {
         | 'image_too_large'
         | 'file_type_mismatch'
         | 'webhook_url_refused'
+        | 'device_key_invalid'
         | 'rate_limited'
         | 'internal_error'
         | 'timestamp_unavailable'
@@ -10330,6 +11175,131 @@ export interface components {
       }[];
       rootCertificate: components['schemas']['RootCertificateLinkInput'];
     };
+    DeviceSignedMessageInput: {
+      /** @description base64url of the canonical JSON */
+      payload: string;
+      /** @description base64url of the 64-byte ECDSA P-256 signature r‖s */
+      sig: string;
+    };
+    DeviceInput: {
+      id: string;
+      serial: string;
+      sealId: string;
+      sealName: string;
+      companyId: string;
+      /** @description First 16 hex digits of SHA-256 over the device public key */
+      keyId: string;
+      geofence: {
+        lat: number;
+        lon: number;
+        r: number;
+      } | null;
+      /** @enum {string} */
+      status: 'active' | 'retired';
+      remoteLocked: boolean;
+      acknowledgedSeq: number;
+      lastSyncedAt: unknown | null;
+      openFindings: number;
+      createdAt: unknown;
+    };
+    DeviceTicketInput: {
+      id: string;
+      deviceId: string;
+      serial: string;
+      /** @enum {string} */
+      mode: 'use' | 'maintenance';
+      uses: number;
+      notBefore: unknown;
+      notAfter: unknown;
+      /** @enum {string} */
+      photoMode: 'auto' | 'manual';
+      photosPerUse: number;
+      ticket: components['schemas']['DeviceSignedMessageInput'];
+    };
+    DeviceSyncAnswerInput: {
+      /** @description Every event up to this sequence is stored */
+      acknowledged: number;
+      received: number;
+      duplicates: number;
+      /** @description New findings raised by this batch */
+      findings: number;
+      directive: components['schemas']['DeviceSignedMessageInput'];
+    };
+    DeviceEventInput: {
+      seq: number;
+      type: string;
+      deviceTime: unknown;
+      ticketId: string | null;
+      use: number | null;
+      why: string | null;
+      location: {
+        lat: number;
+        lon: number;
+        accuracy: number;
+      } | null;
+      photoSha256: string | null;
+      hash: string;
+    };
+    DeviceFindingInput: {
+      id: string;
+      deviceId: string;
+      serial: string;
+      sealId: string;
+      applicationId: string | null;
+      ticketId: string | null;
+      seq: number | null;
+      kind: string;
+      /** @enum {string} */
+      severity: 'critical' | 'high' | 'medium' | 'low';
+      detail: string;
+      createdAt: unknown;
+      resolvedAt: unknown | null;
+    };
+    ApplicationDeviceRecordsInput: {
+      applicationId: string;
+      usesApproved: number;
+      stamps: {
+        ticketId: string;
+        serial: string;
+        use: number | null;
+        deviceTime: unknown;
+        holderId: string;
+        location: {
+          lat: number;
+          lon: number;
+          accuracy: number;
+        } | null;
+        photos: {
+          sha256: string;
+          uploaded: boolean;
+        }[];
+      }[];
+      findings: {
+        id: string;
+        kind: string;
+        severity: string;
+        detail: string;
+        seq: number | null;
+        createdAt: unknown;
+      }[];
+    };
+    SealUsageRecordInput: {
+      /** @enum {string} */
+      kind: 'electronic' | 'physical';
+      sealId: string;
+      sealName: string;
+      companyId: string;
+      userId: string;
+      userName: string;
+      at: unknown;
+      applicationId: string | null;
+      /** @description electronic: the signed output's SHA-256; physical: <device serial>#<event seq> */
+      reference: string;
+      location: {
+        lat: number;
+        lon: number;
+      } | null;
+    };
     /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter; contract_number_taken: number; contract_state: contractStatus; signing_code_invalid: remainingAttempts */
     Problem: {
       type: string;
@@ -10377,6 +11347,7 @@ export interface components {
         | 'document_not_found'
         | 'contract_not_found'
         | 'template_not_found'
+        | 'device_not_found'
         | 'signing_link_invalid'
         | 'signing_link_expired'
         | 'signing_link_used'
@@ -10418,6 +11389,12 @@ export interface components {
         | 'totp_not_enabled'
         | 'webhook_endpoint_disabled'
         | 'webhook_delivery_pending'
+        | 'device_serial_taken'
+        | 'seal_not_physical'
+        | 'seal_has_device'
+        | 'seal_has_no_device'
+        | 'ticket_not_issuable'
+        | 'photo_not_in_log'
         | 'pdf_malformed'
         | 'seal_malformed'
         | 'pdf_encrypted'
@@ -10434,6 +11411,7 @@ export interface components {
         | 'image_too_large'
         | 'file_type_mismatch'
         | 'webhook_url_refused'
+        | 'device_key_invalid'
         | 'rate_limited'
         | 'internal_error'
         | 'timestamp_unavailable'
@@ -11331,6 +12309,139 @@ export interface components {
         level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
       }[];
       rootCertificate: components['schemas']['RootCertificateLink'];
+    };
+    DeviceSignedMessage: {
+      /** @description base64url of the canonical JSON */
+      payload: string;
+      /** @description base64url of the 64-byte ECDSA P-256 signature r‖s */
+      sig: string;
+    };
+    Device: {
+      id: string;
+      serial: string;
+      sealId: string;
+      sealName: string;
+      companyId: string;
+      /** @description First 16 hex digits of SHA-256 over the device public key */
+      keyId: string;
+      geofence: {
+        lat: number;
+        lon: number;
+        r: number;
+      } | null;
+      /** @enum {string} */
+      status: 'active' | 'retired';
+      remoteLocked: boolean;
+      acknowledgedSeq: number;
+      lastSyncedAt: string | null;
+      openFindings: number;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    DeviceTicket: {
+      id: string;
+      deviceId: string;
+      serial: string;
+      /** @enum {string} */
+      mode: 'use' | 'maintenance';
+      uses: number;
+      /** Format: date-time */
+      notBefore: string;
+      /** Format: date-time */
+      notAfter: string;
+      /** @enum {string} */
+      photoMode: 'auto' | 'manual';
+      photosPerUse: number;
+      ticket: components['schemas']['DeviceSignedMessage'];
+    };
+    DeviceSyncAnswer: {
+      /** @description Every event up to this sequence is stored */
+      acknowledged: number;
+      received: number;
+      duplicates: number;
+      /** @description New findings raised by this batch */
+      findings: number;
+      directive: components['schemas']['DeviceSignedMessage'];
+    };
+    DeviceEvent: {
+      seq: number;
+      type: string;
+      /** Format: date-time */
+      deviceTime: string;
+      ticketId: string | null;
+      use: number | null;
+      why: string | null;
+      location: {
+        lat: number;
+        lon: number;
+        accuracy: number;
+      } | null;
+      photoSha256: string | null;
+      hash: string;
+    };
+    DeviceFinding: {
+      id: string;
+      deviceId: string;
+      serial: string;
+      sealId: string;
+      applicationId: string | null;
+      ticketId: string | null;
+      seq: number | null;
+      kind: string;
+      /** @enum {string} */
+      severity: 'critical' | 'high' | 'medium' | 'low';
+      detail: string;
+      /** Format: date-time */
+      createdAt: string;
+      resolvedAt: string | null;
+    };
+    ApplicationDeviceRecords: {
+      applicationId: string;
+      usesApproved: number;
+      stamps: {
+        ticketId: string;
+        serial: string;
+        use: number | null;
+        /** Format: date-time */
+        deviceTime: string;
+        holderId: string;
+        location: {
+          lat: number;
+          lon: number;
+          accuracy: number;
+        } | null;
+        photos: {
+          sha256: string;
+          uploaded: boolean;
+        }[];
+      }[];
+      findings: {
+        id: string;
+        kind: string;
+        severity: string;
+        detail: string;
+        seq: number | null;
+        /** Format: date-time */
+        createdAt: string;
+      }[];
+    };
+    SealUsageRecord: {
+      /** @enum {string} */
+      kind: 'electronic' | 'physical';
+      sealId: string;
+      sealName: string;
+      companyId: string;
+      userId: string;
+      userName: string;
+      /** Format: date-time */
+      at: string;
+      applicationId: string | null;
+      /** @description electronic: the signed output's SHA-256; physical: <device serial>#<event seq> */
+      reference: string;
+      location: {
+        lat: number;
+        lon: number;
+      } | null;
     };
   };
   responses: never;

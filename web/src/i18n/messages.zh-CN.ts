@@ -1286,6 +1286,14 @@ const zhProblems: Record<ProblemCode, string> = {
   contract_changed: '其他签署方刚刚签署了该合同，本次未生效，请在新版本上重新签署。',
   template_invalid: '模板或填写的内容有误，请检查标出的问题。',
   signature_batch_not_found: '没有这个批量签署任务。',
+  device_not_found: '没有这台智能印章设备，或它不在您可查看的范围内。',
+  device_serial_taken: '该序列号的设备已经登记。',
+  seal_not_physical: '只有实物印章可以绑定智能印章设备。',
+  seal_has_device: '该印章已绑定一台在用的设备。',
+  seal_has_no_device: '该印章没有绑定在用的智能印章设备，无法签发用印凭证。',
+  ticket_not_issuable: '该授权不是实物印章的用印凭证，或不归您领取。',
+  photo_not_in_log: '设备已同步的记录中没有这张照片：请先同步设备记录，再上传照片。',
+  device_key_invalid: '设备公钥不是 ECDSA P-256 公钥（DER，Base64）。',
 };
 
 const dictionary: Dictionary = { messages: zh, problems: zhProblems };
