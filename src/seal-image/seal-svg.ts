@@ -72,8 +72,271 @@ function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+// ——— Fitting a name along an arc ———
+//
+// Each character is a box as wide as its advance (times its horizontal squeeze) and one em
+// high, centred on its place and turned with it. Along a curve the boxes fan out, so two
+// neighbours come closest at their inner corners: the spacing of the centres says little, the
+// distance between the boxes everything. A name is laid out the old way (spacing in proportion
+// to the advances, spread, capped) whenever that keeps every pair of neighbours apart; a name
+// too long for that gets, in this order, what seal engravers do: a wider arc (up to the
+// shape's maximum), narrower characters (字体压扁, down to ARC_LIMITS.minScaleX), then slightly
+// smaller ones (down to ARC_LIMITS.minSizeRatio), with the same air between every pair.
+
+/** The least air between two neighbouring characters' boxes along an arc, in em. */
+const MIN_GAP = 0.06;
+/** How far characters along an arc are narrowed before they are made smaller, and how much smaller at most. */
+export const ARC_LIMITS = { minScaleX: 0.5, minSizeRatio: 0.7 } as const;
+/** Narrowest squeeze ever used, for names beyond TEXT_LIMITS that reach the layout directly. */
+const LAST_RESORT_SCALE_X = 0.05;
+/** Millimetres (or fractions of a squeeze) to which the searches below settle. */
+const TOLERANCE = 1e-7;
+
+type Point = readonly [number, number];
+
+/** A character's place: centre and rotation (degrees clockwise), as in PlacedChar. */
+interface Pose {
+  x: number;
+  y: number;
+  rotate: number;
+}
+
 /**
- * Characters spread over an arc of a circle centred at (cx, cy), `radius` to their centres,
+ * A line characters are set along (the centre line of the name's band), by arc length `s` in
+ * millimetres from its middle, negative before it; `half` is how far from the middle a
+ * character's centre may go. On a `circle` every step between two widths is the same anywhere.
+ */
+interface Track {
+  at(s: number): Pose;
+  half: number;
+  circle: boolean;
+}
+
+/** The corners of a character's box, `width` × `height` centred on its place and turned with it (SVG rotate: clockwise, y down). */
+function boxCorners(pose: Pose, width: number, height: number): Point[] {
+  const rad = (pose.rotate * Math.PI) / 180;
+  const ux = (Math.cos(rad) * width) / 2;
+  const uy = (Math.sin(rad) * width) / 2;
+  const vx = (-Math.sin(rad) * height) / 2;
+  const vy = (Math.cos(rad) * height) / 2;
+  const { x, y } = pose;
+  return [
+    [x - ux - vx, y - uy - vy],
+    [x + ux - vx, y + uy - vy],
+    [x + ux + vx, y + uy + vy],
+    [x - ux + vx, y - uy + vy],
+  ];
+}
+
+/**
+ * How far apart two boxes are along the edge normal that separates them most, in millimetres:
+ * positive when some edge separates them (a lower bound of their distance), otherwise zero or
+ * minus the least overlap (separating axis theorem; a box's four edges give two axes).
+ */
+function separation(a: readonly Point[], b: readonly Point[]): number {
+  let best = -Infinity;
+  for (const box of [a, b]) {
+    for (let i = 0; i < 2; i++) {
+      const p = box[i]!;
+      const q = box[i + 1]!;
+      const length = Math.sqrt((q[0] - p[0]) ** 2 + (q[1] - p[1]) ** 2);
+      if (length === 0) continue;
+      const nx = (q[1] - p[1]) / length;
+      const ny = (p[0] - q[0]) / length;
+      let minA = Infinity;
+      let maxA = -Infinity;
+      let minB = Infinity;
+      let maxB = -Infinity;
+      for (let j = 0; j < 4; j++) {
+        const da = a[j]![0] * nx + a[j]![1] * ny;
+        const db = b[j]![0] * nx + b[j]![1] * ny;
+        if (da < minA) minA = da;
+        if (da > maxA) maxA = da;
+        if (db < minB) minB = db;
+        if (db > maxB) maxB = db;
+      }
+      best = Math.max(best, minB - maxA, minA - maxB);
+    }
+  }
+  return best;
+}
+
+/** The squared distance from p to the segment a–b. */
+function pointToSegment2(p: Point, a: Point, b: Point): number {
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  const length2 = dx * dx + dy * dy;
+  const t = length2 > 0 ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length2)) : 0;
+  const ex = p[0] - a[0] - t * dx;
+  const ey = p[1] - a[1] - t * dy;
+  return ex * ex + ey * ey;
+}
+
+/**
+ * The shortest distance between two boxes (as from boxCorners) when they are apart; when they
+ * overlap, minus how far they overlap along the best separating axis. Continuous, and zero as
+ * they touch, so a search can home in on a wanted gap from either side.
+ */
+function boxGap(a: readonly Point[], b: readonly Point[]): number {
+  const apart = separation(a, b);
+  if (apart <= 0) return apart;
+  // Apart, the closest points of two convex polygons include a corner of one of them.
+  let best = Infinity;
+  for (let i = 0; i < 4; i++) {
+    const a1 = a[i]!;
+    const a2 = a[(i + 1) % 4]!;
+    const b1 = b[i]!;
+    const b2 = b[(i + 1) % 4]!;
+    for (let j = 0; j < 4; j++) best = Math.min(best, pointToSegment2(b[j]!, a1, a2), pointToSegment2(a[j]!, b1, b2));
+  }
+  return Math.sqrt(best);
+}
+
+/**
+ * Where `f` changes sign between a and b (one of f(a), f(b) is ≥ 0, the other not), to within
+ * TOLERANCE: the end of the last bracket where f ≥ 0. Regula falsi in its Illinois form,
+ * halving where it would stall; a non-finite value (no arrangement at all) counts as negative.
+ */
+function boundary(f: (x: number) => number, a: number, b: number, known?: { fa: number; fb: number }): number {
+  const value = (x: number) => {
+    const y = f(x);
+    return Number.isFinite(y) ? y : -Infinity;
+  };
+  let fa = known?.fa ?? value(a);
+  let fb = known?.fb ?? value(b);
+  let kept = 0;
+  for (let k = 0; k < 200 && Math.abs(b - a) > TOLERANCE; k++) {
+    let c = Number.isFinite(fa) && Number.isFinite(fb) ? b - (fb * (b - a)) / (fb - fa) : (a + b) / 2;
+    if (!(c > Math.min(a, b) && c < Math.max(a, b))) c = (a + b) / 2;
+    const fc = value(c);
+    if (fc >= 0 === fb >= 0) {
+      b = c;
+      fb = fc;
+      if (kept === -1) fa /= 2;
+      kept = -1;
+    } else {
+      a = c;
+      fa = fc;
+      if (kept === 1) fb /= 2;
+      kept = 1;
+    }
+  }
+  return fa >= 0 ? a : b;
+}
+
+/**
+ * Centres along the track, the first at `start`, each next one as near to the one before as
+ * `gap` millimetres of air between their boxes allow; undefined when one cannot be placed.
+ */
+function arrange(track: Track, widths: number[], height: number, gap: number, start: number): number[] | undefined {
+  const out = [start];
+  const steps = new Map<string, number>();
+  for (let i = 1; i < widths.length; i++) {
+    const from = out[i - 1]!;
+    const key = `${widths[i - 1]}:${widths[i]}`;
+    let step = track.circle ? steps.get(key) : undefined;
+    if (step === undefined) {
+      const previous = boxCorners(track.at(from), widths[i - 1]!, height);
+      const air = (d: number) => boxGap(previous, boxCorners(track.at(from + d), widths[i]!, height)) - gap;
+      // Neighbours along a smooth curve need about the step before; else what a straight line needs.
+      const guess = i > 1 ? out[i - 1]! - out[i - 2]! : (widths[i - 1]! + widths[i]!) / 2 + gap;
+      let near = guess * 0.98;
+      let nearAir = air(near);
+      if (nearAir >= 0) [near, nearAir] = [0, air(0)];
+      let far = guess * 1.02;
+      let farAir = air(far);
+      for (let grown = 0; farAir < 0; grown++) {
+        if (grown === 12) return undefined;
+        far *= 1.5;
+        farAir = air(far);
+      }
+      step = boundary(air, near, far, { fa: nearAir, fb: farAir });
+      steps.set(key, step);
+    }
+    out.push(from + step);
+  }
+  return out;
+}
+
+/** Whether every pair of neighbouring characters keeps at least MIN_GAP em of air between their boxes. */
+function neighboursApart(placed: PlacedChar[], measure: Measure): boolean {
+  const box = (c: PlacedChar) => boxCorners(c, measure(c.char) * c.size * c.scaleX, c.size);
+  for (let i = 1; i < placed.length; i++) {
+    const a = placed[i - 1]!;
+    const b = placed[i]!;
+    if (boxGap(box(a), box(b)) < MIN_GAP * Math.min(a.size, b.size) * (1 - 1e-9)) return false;
+  }
+  return true;
+}
+
+/**
+ * Sets a text along the track `trackFor(size)` with the same air between every pair of
+ * neighbours: over `preferredSpan` millimetres of arc (or the least span that keeps MIN_GAP,
+ * if more) when it fits at full width, else over the whole track, narrowed and then made
+ * smaller as far as needed (see ARC_LIMITS).
+ */
+function fitAlong(options: {
+  text: string[];
+  size: number;
+  preferredSpan: number;
+  trackFor: (size: number) => Track;
+  measure: Measure;
+}): PlacedChar[] {
+  const { text, measure, trackFor } = options;
+  const advances = text.map((c) => measure(c));
+  const attempt = (span: number, scaleX: number, size: number, gap = MIN_GAP * size) =>
+    arrange(
+      trackFor(size),
+      advances.map((a) => a * size * scaleX),
+      size,
+      gap,
+      -span / 2,
+    );
+  /** How much of the span is left over after the last centre: ≥ 0 when the text fits. */
+  const room = (span: number, scaleX: number, size: number, gap?: number) =>
+    span / 2 - (attempt(span, scaleX, size, gap)?.at(-1) ?? Infinity);
+  const whole = (size: number) => 2 * trackFor(size).half;
+
+  let size = options.size;
+  let scaleX = 1;
+  let gap = MIN_GAP * size;
+  let span = whole(size);
+  if (text.length === 1) span = 0;
+  else if (room(span, 1, size) >= 0) {
+    // Room at full width: the spread span, or as much more as the air between characters needs.
+    const full = span;
+    const preferred = Math.min(full, options.preferredSpan);
+    span = room(preferred, 1, size) >= 0 ? preferred : boundary((s) => room(s, 1, size), preferred, full);
+    const least = gap;
+    gap = boundary((g) => room(span, 1, size, g), least, span);
+  } else {
+    const { minScaleX, minSizeRatio } = ARC_LIMITS;
+    const least = options.size * minSizeRatio;
+    if (room(span, minScaleX, size) >= 0) scaleX = boundary((x) => room(span, x, size), minScaleX, 1);
+    else if (room(whole(least), minScaleX, least) >= 0) {
+      scaleX = minScaleX;
+      size = boundary((z) => room(whole(z), minScaleX, z), least, size);
+    } else {
+      size = least;
+      scaleX = boundary((x) => room(whole(least), x, least), LAST_RESORT_SCALE_X, minScaleX);
+    }
+    gap = MIN_GAP * size;
+    span = whole(size);
+  }
+  const track = trackFor(size);
+  let at = attempt(span, scaleX, size, gap);
+  if (at && at.length > 1) {
+    // Stretched by far less than a micrometre so that the name sits exactly in the middle of its span.
+    const first = at[0]!;
+    const stretch = span / (at.at(-1)! - first);
+    at = at.map((s) => -span / 2 + (s - first) * stretch);
+  }
+  // Only a text far beyond TEXT_LIMITS gets here without places: it is spread evenly, overlapping.
+  at ??= text.map((_, i) => (text.length > 1 ? -span / 2 + (span * i) / (text.length - 1) : 0));
+  return at.map((s, i) => ({ char: text[i]!, ...track.at(s), size, scaleX }));
+}
+
+/**
  * angles in degrees clockwise from 12 o'clock. `upper`: tops outwards, reading clockwise;
  * lower: tops towards the centre, reading left to right (counter-clockwise).
  */
@@ -120,7 +383,32 @@ export function placeOnArc(options: {
       scaleX,
     });
   }
-  return out;
+  if (neighboursApart(out, measure)) return out;
+  const toMm = (deg: number, r: number) => (deg * Math.PI * r) / 180;
+  return fitAlong({
+    text,
+    size,
+    preferredSpan: toMm(naturalSpan * options.spread, radius),
+    measure,
+    trackFor: (smaller) => {
+      // A smaller character keeps its outer edge where it was, next to the border.
+      const r = radius + (size - smaller) / 2;
+      return {
+        circle: true,
+        half: toMm(options.maxSpanDeg / 2, r),
+        at: (s) => {
+          const along = (s / r) * (180 / Math.PI);
+          const angle = options.upper ? along : 180 - along;
+          const rad = (angle * Math.PI) / 180;
+          return {
+            x: cx + r * Math.sin(rad),
+            y: cy - r * Math.cos(rad),
+            rotate: options.upper ? angle : angle - 180,
+          };
+        },
+      };
+    },
+  });
 }
 
 /** A horizontal line of text centred at (cx, cy), squeezed horizontally when wider than `maxWidth`. */
@@ -218,7 +506,63 @@ export function placeOnEllipse(options: {
     const rotate = (Math.atan2(x / (a * a), -y / (b * b)) * 180) / Math.PI;
     out.push({ char: text[i]!, x: cx + x, y: cy + y, rotate, size, scaleX });
   }
-  return out;
+  if (neighboursApart(out, measure)) return out;
+  // The fitting asks for the same few sizes again and again; an ellipse's arc-length table is worth keeping.
+  const tracks = new Map<number, Track>();
+  return fitAlong({
+    text,
+    size,
+    preferredSpan: naturalSpan * options.spread,
+    measure,
+    trackFor: (smaller) => {
+      let track = tracks.get(smaller);
+      if (!track) {
+        // A smaller character keeps its outer edge where it was, next to the border.
+        const grow = (size - smaller) / 2;
+        track = ellipseTrack({ cx, cy, a: a + grow, b: b + grow, maxSpanDeg: options.maxSpanDeg });
+        tracks.set(smaller, track);
+      }
+      return track;
+    },
+  });
+}
+
+/** The upper half of an ellipse as a track: centres by arc length from the top, each turned to the outward normal. */
+function ellipseTrack(options: { cx: number; cy: number; a: number; b: number; maxSpanDeg: number }): Track {
+  const { cx, cy, a, b } = options;
+  // Arc length from the top, sampled by the angle θ (clockwise from 12 o'clock) of x = a sin θ, y = −b cos θ, over a whole side.
+  const samples = 1440;
+  const lengthAt: number[] = [0];
+  for (let i = 1; i <= samples; i++) {
+    const t0 = ((i - 1) / samples) * Math.PI;
+    const t1 = (i / samples) * Math.PI;
+    lengthAt.push(lengthAt[i - 1]! + Math.hypot(a * (Math.sin(t1) - Math.sin(t0)), b * (Math.cos(t1) - Math.cos(t0))));
+  }
+  const thetaAt = (s: number) => {
+    const target = Math.min(Math.abs(s), lengthAt[samples]!);
+    let lo = 0;
+    let hi = samples;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (lengthAt[mid]! < target) lo = mid;
+      else hi = mid;
+    }
+    const f = (target - lengthAt[lo]!) / Math.max(lengthAt[hi]! - lengthAt[lo]!, 1e-12);
+    return Math.sign(s) * ((lo + f) / samples) * Math.PI;
+  };
+  const limit = (options.maxSpanDeg / 360) * samples;
+  const below = Math.floor(limit);
+  const half = lengthAt[below]! + (limit - below) * ((lengthAt[Math.min(below + 1, samples)] ?? 0) - lengthAt[below]!);
+  return {
+    circle: false,
+    half,
+    at: (s) => {
+      const theta = thetaAt(s);
+      const x = a * Math.sin(theta);
+      const y = -b * Math.cos(theta);
+      return { x: cx + x, y: cy + y, rotate: (Math.atan2(x / (a * a), -y / (b * b)) * 180) / Math.PI };
+    },
+  };
 }
 
 /**
@@ -247,8 +591,9 @@ function roundSeal(spec: SealImageSpec, d: number, color: string, measure: Measu
   const code = chars(spec.code);
   const type = chars(spec.type);
   const nameSize = 5.6 * k;
-  // The name may reach further down when nothing sits below the star to run into.
-  const nameSpan = type.length ? 220 : code.length ? 232 : 250;
+  // The name may reach further down when nothing sits below the star to run into: a long name
+  // then takes up to 280°, as on court seals, leaving the bottom open.
+  const nameSpan = type.length ? 220 : code.length ? 240 : 280;
   return {
     widthMm: d,
     heightMm: d,
