@@ -886,6 +886,7 @@ describe('tenant and company-subtree isolation', () => {
     expect(stale, 'probes for endpoints that no longer exist').toEqual([]);
   });
 
+  // Every endpoint for every attacker: minutes on a loaded two-core machine, not seconds.
   it('refuses every endpoint that names a victim object, and leaks nothing from lists, for every outside caller', async () => {
     const before = await snapshot(victim.groupId, siblingIds);
     const failures: string[] = [];
@@ -950,7 +951,7 @@ describe('tenant and company-subtree isolation', () => {
     }
     expect(failures).toEqual([]);
     expect(await snapshot(victim.groupId, siblingIds)).toEqual(before);
-  });
+  }, 180_000);
 
   it('leaves no account holding two duties its group keeps apart, by SQL over every assignment', async () => {
     // Written by hand, not through the code under test: every pair of roles one person holds, against their group's matrix.

@@ -31,9 +31,22 @@ const passwordHash = () => (defaultHash ??= hashPassword(DEFAULT_PASSWORD));
 /** A controllable clock: tests move time instead of waiting for it. */
 export class TestClock {
   private offset = 0;
-  now = (): Date => new Date(Date.now() + this.offset);
+  private frozenAt: number | null = null;
+  now = (): Date => new Date((this.frozenAt ?? Date.now()) + this.offset);
   advance(ms: number): void {
     this.offset += ms;
+  }
+  /**
+   * Stops the clock until `thaw()`: for tests whose answers depend on seconds passing (a throttle's
+   * wait), which a slow machine must not change.
+   */
+  freeze(): void {
+    this.frozenAt ??= Date.now();
+  }
+  thaw(): void {
+    if (this.frozenAt === null) return;
+    this.offset -= Date.now() - this.frozenAt;
+    this.frozenAt = null;
   }
 }
 
