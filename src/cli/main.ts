@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
 import { OfflineInputError, verifyExport } from '../modules/audit/index.js';
 import { registerPdfCommands } from './pdf.js';
+import { registerOfdCommands } from './ofd.js';
 import { registerSealCommands } from './seal.js';
 import { registerDeviceCommands } from './device.js';
 
@@ -259,6 +260,7 @@ export function buildCli(): Command {
     );
 
   registerPdfCommands(program);
+  registerOfdCommands(program);
   registerSealCommands(program);
   registerDeviceCommands(program);
   return program;

@@ -7,6 +7,7 @@ import { AppError } from '../server/errors.js';
 import { DEFAULT_PX_PER_MM, PX_PER_MM_LIMITS, renderSealPng, renderSealSvg } from '../seal-image/render.js';
 import { DEFAULT_SIZE_MM, SEAL_SHAPES, type SealShape } from '../seal-image/seal-svg.js';
 import { checkSealImageSpec } from '../seal-image/spec.js';
+import { registerEslCommands } from './seal-esl.js';
 
 function shape(value: string): SealShape {
   if (!(SEAL_SHAPES as readonly string[]).includes(value))
@@ -42,7 +43,7 @@ interface SealImageOptions {
   out: string;
 }
 
-/** Adds `seal image` to the program. */
+/** Adds `seal image` and `seal esl` to the program. */
 export function registerSealCommands(program: Command): void {
   const seal = program.command('seal').description('seal tools');
   seal
@@ -109,4 +110,5 @@ export function registerSealCommands(program: Command): void {
       }
       process.stdout.write(`wrote ${options.out}: ${spec.shape} seal, ${summary}\n`);
     });
+  registerEslCommands(seal);
 }
