@@ -331,6 +331,9 @@ const probes: Record<string, ProbeFactory> = {
   ],
   'GET /api/v1/applications': () => [{ kind: 'list' }],
   'GET /api/v1/applications/:applicationId': (v) => [{ kind: 'target', params: { applicationId: v.application } }],
+  'GET /api/v1/applications/:applicationId/document-signatures': (v) => [
+    { kind: 'target', params: { applicationId: v.application } },
+  ],
   'POST /api/v1/applications/:applicationId/withdraw': (v) => [
     { kind: 'target', params: { applicationId: v.application } },
   ],
@@ -348,6 +351,7 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'target', params: { authorizationId: v.authorization } },
   ],
   'GET /api/v1/delegations': () => [{ kind: 'list' }],
+  'GET /api/v1/delegations/candidates': () => [{ kind: 'list' }, { kind: 'list', query: 'q=Victim' }],
   'POST /api/v1/delegations': (v) => [
     { kind: 'target', body: { delegateId: v.user, startsAt: '2026-01-01T00:00:00Z', endsAt: '2036-01-01T00:00:00Z' } },
   ],

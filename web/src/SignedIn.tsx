@@ -59,6 +59,8 @@ const StampFromApplicationPage = lazy(() =>
 const StampWithGrantPage = lazy(() =>
   import('./features/signatures/StampPage').then((m) => ({ default: m.StampWithGrantPage })),
 );
+const NewBatchPage = lazy(() => import('./features/signatures/BatchPages').then((m) => ({ default: m.NewBatchPage })));
+const BatchPage = lazy(() => import('./features/signatures/BatchPages').then((m) => ({ default: m.BatchPage })));
 const ContractsPage = lazy(() =>
   import('./features/contracts/ContractsPage').then((m) => ({ default: m.ContractsPage })),
 );
@@ -92,6 +94,11 @@ const routes: Route[] = [
     ),
   },
   { pattern: '/stamp', render: () => <StampWithGrantPage /> },
+  { pattern: '/stamp/batch', render: () => <NewBatchPage /> },
+  {
+    pattern: '/stamp/batches/:batchId',
+    render: (p) => <BatchPage key={p.batchId} batchId={p.batchId ?? ''} />,
+  },
   { pattern: '/contracts', render: () => <ContractsPage /> },
   { pattern: '/contracts/new', render: () => <NewContractPage /> },
   {

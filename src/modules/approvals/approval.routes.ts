@@ -368,6 +368,27 @@ export const approvalRoutes: RoutesPlugin = async (app, { ctx }) => {
     schema: { tags, summary: 'My delegations', response: { 200: z.object({ items: z.array(delegationSchema) }) } },
     handler: async (request) => ({ items: await service.listDelegations(ctx, actorOf(request)) }),
   });
+  app.get('/delegations/candidates', {
+    schema: {
+      tags,
+      summary:
+        'Whom I may name as my stand-in: active people of my company line (above or below my company), by name or e-mail',
+      querystring: z.strictObject({
+        q: z.string().trim().min(1).max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(50).default(20),
+      }),
+      response: {
+        200: z.object({
+          items: z.array(
+            z.object({ id: z.string(), name: z.string(), companyId: z.string(), companyName: z.string() }),
+          ),
+        }),
+      },
+    },
+    handler: async (request) => ({
+      items: await service.listDelegationCandidates(ctx, actorOf(request), request.query),
+    }),
+  });
   app.post('/delegations', {
     schema: {
       tags,

@@ -4,7 +4,7 @@ import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { recordAudit } from '../audit/index.js';
 import { isWithin, requireUser, scopeOf, type Actor } from '../access/index.js';
-import { findUser } from '../users/index.js';
+import { findPeople, findUser } from '../users/index.js';
 import * as repo from './approval.repository.js';
 import { readGroupBlob } from '../../blobs/blob.service.js';
 import { planOf } from './approval.plan.js';
@@ -191,6 +191,29 @@ export async function createDelegation(
     });
   });
   return (await repo.findDelegationsOf(ctx.db, principal.groupId, userId)).find((d) => d.id === id)!;
+}
+
+/**
+ * Whom I may name as my stand-in, by name or e-mail: active people of my company line (above or
+ * below my company), the rule `createDelegation` checks. It needs no directory permission, so an
+ * approver without org.read can still choose a colleague; it shows no more than a name and company.
+ */
+export async function listDelegationCandidates(
+  ctx: AppContext,
+  actor: Actor,
+  query: { q?: string | undefined; limit: number },
+) {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  // No company, no line: an empty path would match every company of the group.
+  if (!principal.companyPath) return [];
+  return findPeople(ctx.db, {
+    groupId: principal.groupId,
+    path: principal.companyPath,
+    q: query.q,
+    limit: query.limit,
+    exclude: [userId],
+  });
 }
 
 export async function listDelegations(ctx: AppContext, actor: Actor) {

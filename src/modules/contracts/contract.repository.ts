@@ -391,7 +391,22 @@ export interface ContractListFilter {
   userId: string | null;
   status?: ContractStatus | undefined;
   q?: string | undefined;
+  category?: string | undefined;
+  /** A party's name or organisation, any part of it. */
+  party?: string | undefined;
+  /** The contract number's beginning. */
+  number?: string | undefined;
+  /** Inclusive day ranges (YYYY-MM-DD) on the contract's own dates. */
+  effectiveOn?: DayRange | undefined;
+  expiresOn?: DayRange | undefined;
+  /** Completed contracts whose completion falls in this range of instants (inclusive). */
+  completedAt?: { from?: Date | undefined; to?: Date | undefined } | undefined;
   limit: number;
+}
+
+export interface DayRange {
+  from?: string | undefined;
+  to?: string | undefined;
 }
 
 export async function findContracts(db: Db, filter: ContractListFilter): Promise<ContractRecord[]> {
@@ -431,6 +446,29 @@ export async function findContracts(db: Db, filter: ContractListFilter): Promise
       ]),
     );
   }
+  if (filter.category) query = query.where('k.category', '=', filter.category);
+  if (filter.number) query = query.where('k.number', 'ilike', `${escapeLike(filter.number)}%`);
+  if (filter.party) {
+    const like = `%${escapeLike(filter.party)}%`;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('contract_participants as p')
+          .select('p.id')
+          .whereRef('p.contract_id', '=', 'k.id')
+          .where((pb) => pb.or([pb('p.name', 'ilike', like), pb('p.org_name', 'ilike', like)])),
+      ),
+    );
+  }
+  const { effectiveOn, expiresOn, completedAt } = filter;
+  if (effectiveOn?.from) query = query.where('k.effective_on', '>=', effectiveOn.from);
+  if (effectiveOn?.to) query = query.where('k.effective_on', '<=', effectiveOn.to);
+  if (expiresOn?.from) query = query.where('k.expires_on', '>=', expiresOn.from);
+  if (expiresOn?.to) query = query.where('k.expires_on', '<=', expiresOn.to);
+  // ended_at is also set by a rejection, a void or an expiry: only a completion counts here.
+  if (completedAt?.from || completedAt?.to) query = query.where('k.status', '=', 'completed');
+  if (completedAt?.from) query = query.where('k.ended_at', '>=', completedAt.from);
+  if (completedAt?.to) query = query.where('k.ended_at', '<=', completedAt.to);
   return query.orderBy('k.created_at', 'desc').orderBy('k.id', 'desc').limit(filter.limit).execute();
 }
 

@@ -13,9 +13,14 @@ import {
 import * as service from './contract.service.js';
 import * as signer from './contract.signer.js';
 import { buildEvidencePackage } from './contract.evidence.js';
+import { category } from '../grants/index.js';
 
 const tags = ['contracts'];
 const params = z.object({ id: uuid });
+const day = z.iso.date({ message: 'must be a date as YYYY-MM-DD' });
+const dateTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+  .transform((v) => new Date(v));
 
 export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.post('/contracts', {
@@ -35,6 +40,15 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
       querystring: z.strictObject({
         status: z.enum(contractStatuses).optional(),
         q: nonBlank(100).optional().describe('title, number or a party’s name'),
+        category: category.optional(),
+        party: nonBlank(100).optional().describe('a party’s name or organisation, any part of it'),
+        number: nonBlank(64).optional().describe('the contract number’s beginning'),
+        effectiveFrom: day.optional().describe('effective on or after this day'),
+        effectiveTo: day.optional().describe('effective on or before this day'),
+        expiresFrom: day.optional().describe('expiring on or after this day'),
+        expiresTo: day.optional().describe('expiring on or before this day'),
+        completedFrom: dateTime.optional().describe('completed at or after this instant'),
+        completedTo: dateTime.optional().describe('completed at or before this instant'),
         limit: limitQuery,
       }),
       response: { 200: z.object({ items: z.array(contractSchema.omit({ participants: true, fields: true })) }) },

@@ -97,11 +97,33 @@ export async function readContractDocument(ctx: AppContext, actor: Actor, id: st
   return { bytes: Buffer.from(bytes), name: `${contract.title}.pdf`, sha256: contract.currentSha256 };
 }
 
-export async function listContracts(
-  ctx: AppContext,
-  actor: Actor,
-  query: { status?: repo.ContractRecord['status'] | undefined; q?: string | undefined; limit: number },
-) {
+export interface ContractListQuery {
+  status?: repo.ContractRecord['status'] | undefined;
+  q?: string | undefined;
+  category?: string | undefined;
+  party?: string | undefined;
+  number?: string | undefined;
+  effectiveFrom?: string | undefined;
+  effectiveTo?: string | undefined;
+  expiresFrom?: string | undefined;
+  expiresTo?: string | undefined;
+  completedFrom?: Date | undefined;
+  completedTo?: Date | undefined;
+  limit: number;
+}
+
+/** A range whose end comes before its start finds nothing by construction: say so instead. */
+function assertOrdered(from: string | Date | undefined, to: string | Date | undefined, names: [string, string]) {
+  if (from === undefined || to === undefined) return;
+  // YYYY-MM-DD strings order as their days do.
+  const before = from instanceof Date && to instanceof Date ? to.getTime() < from.getTime() : to < from;
+  if (before) throw invalid(`querystring.${names[1]}`, `must not be before ${names[0]}`);
+}
+
+export async function listContracts(ctx: AppContext, actor: Actor, query: ContractListQuery) {
+  assertOrdered(query.effectiveFrom, query.effectiveTo, ['effectiveFrom', 'effectiveTo']);
+  assertOrdered(query.expiresFrom, query.expiresTo, ['expiresFrom', 'expiresTo']);
+  assertOrdered(query.completedFrom, query.completedTo, ['completedFrom', 'completedTo']);
   const { principal } = actor;
   let scope: string[] = [];
   try {
@@ -115,6 +137,12 @@ export async function listContracts(
     userId: principal.kind === 'user' ? principal.id : null,
     status: query.status,
     q: query.q,
+    category: query.category,
+    party: query.party,
+    number: query.number,
+    effectiveOn: { from: query.effectiveFrom, to: query.effectiveTo },
+    expiresOn: { from: query.expiresFrom, to: query.expiresTo },
+    completedAt: { from: query.completedFrom, to: query.completedTo },
     limit: query.limit,
   });
   return rows.map(({ companyPath: _path, groupId: _group, remindEveryDays: _every, ...rest }) => rest);

@@ -89,6 +89,25 @@ export async function findSignaturesByOriginal(
     .execute();
 }
 
+/**
+ * Signatures over chains that started from any of these originals, except those made under the
+ * given authorizations: what was stamped on an application's documents outside that application.
+ * Newest first; `limit` bounds the answer (the caller asks one more to know there are more).
+ */
+export async function findSignaturesOfOriginalsOutside(
+  db: Db,
+  where: { groupId: string; originalSha256s: string[]; authorizationIds: string[]; limit: number },
+): Promise<SignatureRecord[]> {
+  if (where.originalSha256s.length === 0) return [];
+  let query = selectSignatures(db)
+    .where('g.group_id', '=', where.groupId)
+    .where('g.original_sha256', 'in', where.originalSha256s);
+  const own = where.authorizationIds;
+  if (own.length > 0)
+    query = query.where((eb) => eb.or([eb('g.authorization_id', 'is', null), eb('g.authorization_id', 'not in', own)]));
+  return query.orderBy('g.signed_at', 'desc').orderBy('g.id', 'desc').limit(where.limit).execute();
+}
+
 /** A file the platform made by signing, as the file itself shows it: no group, person or record ids. */
 export interface PlatformOutput {
   /** When the platform made this exact file (its newest signature). */

@@ -6,6 +6,7 @@ import { actorOf } from '../../server/plugins/auth.js';
 import { sha256, uuid, type RoutesPlugin } from '../../server/schemas.js';
 import {
   archiveSchema,
+  outsideSignaturesSchema,
   signatureListQuery,
   signatureSchema,
   signBody,
@@ -90,6 +91,17 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
         .header('cache-control', 'private, no-cache')
         .send(file.bytes);
     },
+  });
+  app.get('/applications/:applicationId/document-signatures', {
+    schema: {
+      tags,
+      summary:
+        'Signatures made on an application’s documents outside it (under a standing grant, another application, or personally): who, when, which seal; for whoever may read the application',
+      params: z.object({ applicationId: uuid }),
+      response: { 200: outsideSignaturesSchema },
+    },
+    handler: async (request) =>
+      service.listApplicationDocumentSignatures(ctx, actorOf(request), request.params.applicationId),
   });
   app.get('/archive/:sha256', {
     schema: {

@@ -85,6 +85,28 @@ export const signatureSchema = z
   })
   .meta({ id: 'Signature' });
 
+export const outsideSignaturesSchema = z.object({
+  items: z
+    .array(
+      z.object({
+        id: z.string(),
+        originalSha256: z.string().describe('the document of the application this signature is over'),
+        documentName: z.string().nullable(),
+        userId: z.string(),
+        userName: z.string(),
+        sealId: z.string().nullable(),
+        sealName: z.string().nullable(),
+        category: z.string().nullable(),
+        basis: z
+          .enum(['grant', 'other_application', 'personal'])
+          .describe('a standing grant, another application’s authorization, or a personal signature without a seal'),
+        signedAt: isoDate,
+      }),
+    )
+    .describe('newest first, at most 100'),
+  more: z.boolean().describe('there are more than those listed'),
+});
+
 export const archiveSchema = z.object({
   sha256: z.string(),
   found: z.boolean().describe('the archive of your group holds this file as a signed output'),

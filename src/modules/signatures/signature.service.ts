@@ -38,6 +38,7 @@ import {
   applicationNamesDocument,
   consumeAuthorizationUse,
   findAuthorizationForUse,
+  getApplication,
   type AuthorizationForUse,
 } from '../approvals/index.js';
 import type { SignInput } from './signature.schema.js';
@@ -523,6 +524,41 @@ export async function listSignatures(ctx: AppContext, actor: Actor, query: { ori
     originalSha256: query.originalSha256,
   });
   return found.filter((s) => canSee(actor, s)).map(view);
+}
+
+/** At most this many signatures are listed under one application; an application names at most 20 documents. */
+const OUTSIDE_SIGNATURES_LIMIT = 100;
+
+/**
+ * What was signed on an application's documents outside it (by SHA-256 of the original): a stamp
+ * made directly under a standing grant, under another application, or a personal signature, while
+ * this one waits or after. Whoever may read the application (its applicant, approvers, CC, seal
+ * readers; approvals' door decides, answering not-found otherwise) sees who signed, when and with
+ * which seal, so no approver decides without knowing the document is already stamped. Which other
+ * application authorized a stamp is not said: the reader may not see that one.
+ */
+export async function listApplicationDocumentSignatures(ctx: AppContext, actor: Actor, applicationId: string) {
+  const application = await getApplication(ctx, actor, applicationId);
+  const found = await repo.findSignaturesOfOriginalsOutside(ctx.db, {
+    groupId: actor.principal.groupId,
+    originalSha256s: application.documents.map((d) => d.sha256),
+    authorizationIds: application.authorizations.map((a) => a.id),
+    limit: OUTSIDE_SIGNATURES_LIMIT + 1,
+  });
+  const names = new Map(application.documents.map((d) => [d.sha256, d.name]));
+  const items = found.slice(0, OUTSIDE_SIGNATURES_LIMIT).map((s) => ({
+    id: s.id,
+    originalSha256: s.originalSha256,
+    documentName: names.get(s.originalSha256) ?? s.documentName,
+    userId: s.userId,
+    userName: s.userName,
+    sealId: s.sealId,
+    sealName: s.sealName,
+    category: s.category,
+    basis: s.grantId ? ('grant' as const) : s.authorizationId ? ('other_application' as const) : ('personal' as const),
+    signedAt: s.signedAt,
+  }));
+  return { items, more: found.length > OUTSIDE_SIGNATURES_LIMIT };
 }
 
 /**

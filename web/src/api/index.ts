@@ -125,6 +125,9 @@ export type FieldType = ContractField['type'];
 export type ContractInvitation = Schemas['ContractInvitation'];
 export type ContractDraft = BodyOf<'/api/v1/contracts', 'post'>;
 export type ContractSignBody = BodyOf<'/api/v1/contracts/{id}/sign', 'post'>;
+export type SignatureBatch = Schemas['SignatureBatch'];
+export type BatchItem = SignatureBatch['items'][number];
+export type BatchDraft = BodyOf<'/api/v1/signatures/batches', 'post'>;
 export type SignInResult = Answer<'/api/v1/auth/sign-in', 'post'>;
 
 export interface Page<T> {
@@ -593,9 +596,25 @@ export const api = {
   delegations: (signal?: AbortSignal) => answer(client.GET('/api/v1/delegations', { signal })),
   createDelegation: (body: BodyOf<'/api/v1/delegations', 'post'>) =>
     answer(client.POST('/api/v1/delegations', { body })),
+  /** Whom I may name as my stand-in (my company line), by name or e-mail; needs no directory permission. */
+  delegationCandidates: (query: QueryOf<'/api/v1/delegations/candidates', 'get'>, signal?: AbortSignal) =>
+    answer(client.GET('/api/v1/delegations/candidates', { params: { query }, signal })),
   endDelegation: (delegationId: string) =>
     answer(client.DELETE('/api/v1/delegations/{delegationId}', { params: { path: { delegationId } } })),
 
+  /** What was signed on an application's documents outside it (under a grant, another application, personally). */
+  applicationDocumentSignatures: (applicationId: string, signal?: AbortSignal) =>
+    answer(
+      client.GET('/api/v1/applications/{applicationId}/document-signatures', {
+        params: { path: { applicationId } },
+        signal,
+      }),
+    ),
+  /** Starts signing many stored PDFs with one seal, after one confirmation: the job runner signs each in turn. */
+  startBatch: (body: BatchDraft) => answer(client.POST('/api/v1/signatures/batches', { body })),
+  /** A batch of mine: how far it has got, each document's signature or why it failed. */
+  batch: (batchId: string, signal?: AbortSignal) =>
+    answer(client.GET('/api/v1/signatures/batches/{batchId}', { params: { path: { batchId } }, signal })),
   /** Applies a seal to a stored PDF (or signs personally); the answer names the signed output. */
   sign: (body: SignDraft) => answer(client.POST('/api/v1/signatures', { body })),
   /** The signatures of the chain that started from a document, those I may see, oldest first. */
@@ -648,6 +667,9 @@ export const api = {
   /** The contract's current PDF, with every signature so far (GET /contracts/{id}/document). */
   contractDocument: (id: string, signal?: AbortSignal) =>
     getFile(`/api/v1/contracts/${encodeURIComponent(id)}/document`, signal),
+  /** The evidence package (zip) of a sent contract: a draft has none (contract_state). */
+  contractEvidence: (id: string) =>
+    blob(client.GET('/api/v1/contracts/{id}/evidence', { params: { path: { id } }, parseAs: 'blob' })),
 
   notifications: (query: QueryOf<'/api/v1/notifications', 'get'>, signal?: AbortSignal) =>
     answer(client.GET('/api/v1/notifications', { params: { query }, signal })),

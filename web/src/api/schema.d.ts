@@ -4932,6 +4932,23 @@ export interface paths {
           status?: 'draft' | 'sent' | 'signing' | 'completed' | 'rejected' | 'voided' | 'expired';
           /** @description title, number or a party’s name */
           q?: string;
+          category?: string;
+          /** @description a party’s name or organisation, any part of it */
+          party?: string;
+          /** @description the contract number’s beginning */
+          number?: string;
+          /** @description effective on or after this day */
+          effectiveFrom?: string;
+          /** @description effective on or before this day */
+          effectiveTo?: string;
+          /** @description expiring on or after this day */
+          expiresFrom?: string;
+          /** @description expiring on or before this day */
+          expiresTo?: string;
+          /** @description completed at or after this instant */
+          completedFrom?: string;
+          /** @description completed at or before this instant */
+          completedTo?: string;
           limit?: number;
         };
         header?: never;
@@ -7733,6 +7750,70 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/delegations/candidates': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whom I may name as my stand-in: active people of my company line (above or below my company), by name or e-mail */
+    get: {
+      parameters: {
+        query?: {
+          q?: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                name: string;
+                companyId: string;
+                companyName: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/delegations/{delegationId}': {
     parameters: {
       query?: never;
@@ -9113,6 +9194,84 @@ export interface paths {
           };
           content: {
             'application/json': unknown;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/applications/{applicationId}/document-signatures': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Signatures made on an application’s documents outside it (under a standing grant, another application, or personally): who, when, which seal; for whoever may read the application */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          applicationId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description newest first, at most 100 */
+              items: {
+                id: string;
+                /** @description the document of the application this signature is over */
+                originalSha256: string;
+                documentName: string | null;
+                userId: string;
+                userName: string;
+                sealId: string | null;
+                sealName: string | null;
+                category: string | null;
+                /**
+                 * @description a standing grant, another application’s authorization, or a personal signature without a seal
+                 * @enum {string}
+                 */
+                basis: 'grant' | 'other_application' | 'personal';
+                /** Format: date-time */
+                signedAt: string;
+              }[];
+              /** @description there are more than those listed */
+              more: boolean;
+            };
           };
         };
         /** @description Default Response */

@@ -42,7 +42,7 @@ export function PersonPicker({
     return () => clearTimeout(timer);
   }, [text]);
 
-  const results = useQuery(['PersonPicker.results', canSearch, q], (signal) =>
+  const results = useQuery(['PersonPicker.results', testId, search ? 'own' : 'directory', canSearch, q], (signal) =>
     canSearch && q
       ? search
         ? search(q, signal)

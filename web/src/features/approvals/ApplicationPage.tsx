@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, api, type Application, type ApprovalTask, type Person } from '../../api';
+import { ApiError, api, type Application, type ApprovalTask, type InboxTask, type Person } from '../../api';
 import { ApplicationStatusBadge, CategoryTag, TaskStatusBadge } from './ApprovalBadges';
 import { Field } from '../../ui/Field';
 import { Icon } from '../../ui/Icons';
@@ -12,9 +12,10 @@ import { signedFileName } from '../signatures/StampResult';
 import { useToast } from '../../ui/Toast';
 import { useMutation, useQuery } from '../../hooks';
 import { listOf, roleName, sealKindName, sealTypeName, useI18n, type I18n } from '../../i18n';
-import { href, Link } from '../../router';
+import { href, Link, navigate } from '../../router';
 import { useSession } from '../../session';
 import { latestCopy } from '../signatures/StampPage';
+import { OutsideStamps } from '../signatures/OutsideStamps';
 
 /**
  * One application: what is asked, the timeline of its approval (level by level, with
@@ -32,6 +33,8 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
   const [withdrawing, setWithdrawing] = useState(false);
   /** Set when a decision lost a race: someone else decided first. */
   const [overtaken, setOvertaken] = useState<string | null>(null);
+  /** Set once my decision left nothing else waiting for me. */
+  const [inboxEmpty, setInboxEmpty] = useState(false);
   const application = detail.data;
 
   const withdraw = useMutation(
@@ -61,6 +64,30 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
     application.status === 'pending'
       ? application.tasks.find((task) => task.assigneeId === me.user.id && task.status === 'pending')
       : undefined;
+
+  /**
+   * After my decision the next pending task opens at once, so an approver works through the inbox
+   * without going back to it; when none is left, this application stays and says so. The inbox is
+   * asked afresh: tasks may have reached me (or been decided elsewhere) since it was last shown.
+   */
+  const moveOn = async (message: string) => {
+    let next: InboxTask | undefined;
+    try {
+      const pending = await api.tasks({ status: 'pending', limit: 200 });
+      next = pending.items.find((task) => task.status === 'pending' && task.applicationId !== applicationId);
+    } catch {
+      // The decision stands; without the inbox the approver simply stays here.
+      notify(message);
+      return;
+    }
+    if (next) {
+      notify(`${message} ${t('decision.next', { name: next.applicantName })}`);
+      navigate(`/applications/${next.applicationId}`);
+    } else {
+      notify(message);
+      setInboxEmpty(true);
+    }
+  };
 
   /** A decision answered 409: say so, and show the application as it now stands. */
   const onOvertaken = (error: ApiError) => {
@@ -121,6 +148,18 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
         <div className="alert alert-info" role="status" data-testid="decision-overtaken">
           <Icon name="alert" size={20} className="alert-icon" />
           <p>{t('decision.alreadyDecided', { status: overtaken })}</p>
+        </div>
+      )}
+
+      {inboxEmpty && (
+        <div className="alert alert-success" role="status" data-testid="inbox-cleared">
+          <Icon name="check" size={20} className="alert-icon" />
+          <div>
+            <p>{t('decision.noneLeft')}</p>
+            <Link to="/inbox" className="small" data-testid="inbox-cleared-link">
+              {t('decision.backToInbox')}
+            </Link>
+          </div>
         </div>
       )}
 
@@ -198,13 +237,16 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
           onDecided={(updated, message) => {
             setOvertaken(null);
             detail.setData(updated);
-            notify(message);
+            void moveOn(message);
           }}
           onOvertaken={onOvertaken}
         />
       )}
 
       {application.documents.length > 0 && <Documents application={application} />}
+      {application.documents.length > 0 && (
+        <OutsideStamps applicationId={application.id} pending={application.status === 'pending'} />
+      )}
 
       <Timeline application={application} />
 

@@ -11,7 +11,7 @@ import { useToast } from '../../ui/Toast';
 import { useMutation, useQuery } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { href, Link, useLocation } from '../../router';
-import { usePermissionSet, useSession } from '../../session';
+import { useSession } from '../../session';
 
 /** 审批待办: the tasks waiting for my decision (or those I decided), and my stand-in. */
 export function InboxPage() {
@@ -117,7 +117,6 @@ function DelegationSection() {
   const i18n = useI18n();
   const { t } = i18n;
   const { me } = useSession();
-  const permissions = usePermissionSet();
   const notify = useToast();
   const list = useQuery(['InboxPage.list'], (signal) => api.delegations(signal));
   const [ending, setEnding] = useState<Delegation | null>(null);
@@ -125,7 +124,11 @@ function DelegationSection() {
   const [startsAt, setStartsAt] = useState(() => toLocalInput(new Date()));
   const [endsAt, setEndsAt] = useState(() => toLocalInput(new Date(Date.now() + 7 * 86_400_000)));
   const [attempted, setAttempted] = useState(false);
-  const canSearch = permissions.has('org.read');
+  // The server offers those a delegation would accept, so nobody needs the directory to choose.
+  const searchCandidates = (q: string, signal: AbortSignal) =>
+    api
+      .delegationCandidates({ q }, signal)
+      .then((page) => page.items.map((p) => ({ id: p.id, name: p.name, detail: p.companyName })));
 
   const create = useMutation(
     () =>
@@ -193,7 +196,12 @@ function DelegationSection() {
                     {i18n.formatDate(d.startsAt)} – {i18n.formatDate(d.endsAt)}
                   </div>
                 </div>
-                <button type="button" className="button button-small" onClick={() => setEnding(d)}>
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => setEnding(d)}
+                  data-testid="delegation-end"
+                >
                   {t('delegation.end')}
                 </button>
               </li>
@@ -201,57 +209,54 @@ function DelegationSection() {
           })}
         </ul>
       )}
-      {canSearch ? (
-        <form className="delegation-form" onSubmit={submit} noValidate>
-          <ProblemMessage error={create.error && Object.keys(fields).length === 0 ? create.error : null} />
-          <div className={`field${pickerError ? ' field-invalid' : ''}`}>
-            <span className="field-label">{t('delegation.delegate')}</span>
-            <PersonPicker
-              value={delegate}
-              onChange={setDelegate}
-              canSearch
-              exclude={[me.user.id]}
-              invalid={Boolean(pickerError)}
-              testId="delegate-picker"
-            />
-            {pickerError && <p className="field-error">{pickerError}</p>}
-          </div>
-          <div className="form-row">
-            <Field label={t('delegation.startsAt')} error={fields.startsAt && i18n.fieldText(fields.startsAt)}>
-              {(p) => (
-                <input
-                  {...p}
-                  type="datetime-local"
-                  className="input"
-                  value={startsAt}
-                  onChange={(e) => setStartsAt(e.target.value)}
-                />
-              )}
-            </Field>
-            <Field
-              label={t('delegation.endsAt')}
-              error={attempted && rangeWrong ? t('field.laterThanStart') : fields.endsAt}
-            >
-              {(p) => (
-                <input
-                  {...p}
-                  type="datetime-local"
-                  className="input"
-                  value={endsAt}
-                  onChange={(e) => setEndsAt(e.target.value)}
-                />
-              )}
-            </Field>
-          </div>
-          <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={create.busy} data-testid="delegation-add">
-              {create.busy ? t('common.saving') : t('delegation.add')}
-            </button>
-          </div>
-        </form>
-      ) : (
-        <p className="muted small">{t('delegation.noDirectory')}</p>
-      )}
+      <form className="delegation-form" onSubmit={submit} noValidate>
+        <ProblemMessage error={create.error && Object.keys(fields).length === 0 ? create.error : null} />
+        <div className={`field${pickerError ? ' field-invalid' : ''}`}>
+          <span className="field-label">{t('delegation.delegate')}</span>
+          <PersonPicker
+            value={delegate}
+            onChange={setDelegate}
+            canSearch
+            search={searchCandidates}
+            exclude={[me.user.id]}
+            invalid={Boolean(pickerError)}
+            testId="delegate-picker"
+          />
+          {pickerError && <p className="field-error">{pickerError}</p>}
+        </div>
+        <div className="form-row">
+          <Field label={t('delegation.startsAt')} error={fields.startsAt && i18n.fieldText(fields.startsAt)}>
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                className="input"
+                value={startsAt}
+                onChange={(e) => setStartsAt(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field
+            label={t('delegation.endsAt')}
+            error={attempted && rangeWrong ? t('field.laterThanStart') : fields.endsAt}
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                className="input"
+                value={endsAt}
+                onChange={(e) => setEndsAt(e.target.value)}
+              />
+            )}
+          </Field>
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="button button-primary" disabled={create.busy} data-testid="delegation-add">
+            {create.busy ? t('common.saving') : t('delegation.add')}
+          </button>
+        </div>
+      </form>
       {ending && (
         <ConfirmDialog
           title={t('delegation.end')}

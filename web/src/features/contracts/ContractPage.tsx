@@ -18,6 +18,7 @@ import { LoadState } from '../../ui/PageHeader';
 import { ProblemMessage } from '../../ui/ProblemMessage';
 import { useToast } from '../../ui/Toast';
 import { ContractStatusBadge, ParticipantStatusBadge, participantName } from './ContractBadges';
+import { EvidenceButton, hasEvidence, useEvidenceDownload } from './EvidenceButton';
 import { SignPanel } from './SignPanel';
 import './contracts.css';
 
@@ -612,9 +613,13 @@ function Timeline({ contract }: { contract: Contract }) {
   );
 }
 
-/** The PDF as it now stands (every signature so far), fetched with the session when asked for. */
+/**
+ * The PDF as it now stands (every signature so far) and, once sent, the evidence package, each
+ * fetched with the session when asked for.
+ */
 function DocumentCard({ contract }: { contract: Contract }) {
   const { t } = useI18n();
+  const evidence = useEvidenceDownload();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const download = async () => {
@@ -645,21 +650,26 @@ function DocumentCard({ contract }: { contract: Contract }) {
     <section className="card" data-testid="contract-document-card">
       <div className="card-head">
         <h2>{t('contract.document')}</h2>
-        <button
-          type="button"
-          className="button button-small"
-          onClick={() => void download()}
-          disabled={busy}
-          data-testid="contract-download"
-        >
-          <Icon name="download" size={16} />
-          {t('contract.download')}
-        </button>
+        <div className="document-actions">
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() => void download()}
+            disabled={busy}
+            data-testid="contract-download"
+          >
+            <Icon name="download" size={16} />
+            {t('contract.download')}
+          </button>
+          <EvidenceButton contract={contract} state={evidence} />
+        </div>
       </div>
       <p className="muted small mono cell-break" data-testid="contract-sha256">
         SHA-256 {contract.currentSha256}
       </p>
+      {hasEvidence(contract.status) && <p className="muted small">{t('contract.evidenceHint')}</p>}
       <ProblemMessage error={error} testId="contract-download-problem" />
+      <ProblemMessage error={evidence.error} testId="contract-evidence-problem" />
     </section>
   );
 }

@@ -354,7 +354,18 @@ export function StampWithGrantPage() {
     }
   };
 
-  const header = <PageHeader title={t('stamp.title')} subtitle={t('stamp.subtitle')} />;
+  const header = (
+    <PageHeader
+      title={t('stamp.title')}
+      subtitle={t('stamp.subtitle')}
+      actions={
+        <Link to="/stamp/batch" className="button" data-testid="stamp-batch">
+          <Icon name="layers" size={16} />
+          {t('batch.open')}
+        </Link>
+      }
+    />
+  );
   if (!seals.data) {
     return (
       <>
