@@ -412,3 +412,48 @@ describe('the built CLI (node bin/sigil.js pdf sign --pkcs11)', () => {
     expect(existsSync(file('x.pdf'))).toBe(false);
   }, 120_000);
 });
+
+describe('the built CLI for OFD, seals and devices (sm-crypto-v2, fast-xml-parser and fontkit under plain Node)', () => {
+  const fixture = (name: string) => join(import.meta.dirname, 'fixtures', 'ofd', name);
+
+  it('verifies an OFD signed by ofdrw and refuses it after one byte of a signed page changes', async () => {
+    const valid = await sigil(['ofd', 'verify', fixture('v4signed.ofd'), '--json'], {});
+    expect(valid.status, valid.err).toBe(0);
+    expect(JSON.parse(valid.out).valid).toBe(true);
+    // The same package with one page's content changed (Python's zipfile rewrites the entry).
+    const changed = join(tmp.dir, 'v4signed-changed.ofd');
+    run('python3', [
+      '-c',
+      [
+        'import sys, zipfile',
+        'src, dst = sys.argv[1], sys.argv[2]',
+        'with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as b:',
+        '    for i in a.infolist():',
+        '        data = a.read(i.filename)',
+        '        if i.filename.endswith("Content.xml"): data = data.replace(b"<", b" <", 1)',
+        '        b.writestr(i, data)',
+      ].join('\n'),
+      fixture('v4signed.ofd'),
+      changed,
+    ]);
+    const refused = await sigil(['ofd', 'verify', changed], {});
+    expect(refused.status, refused.out).toBe(1);
+    expect(refused.out).toContain('Content.xml');
+  });
+
+  it('inspects a GB/T 38540 seal: valid in its window, refused after it', async () => {
+    const within = await sigil(['seal', 'esl', 'inspect', fixture('UserV4.esl'), '--at', '2021-01-01'], {});
+    expect(within.status, within.err).toBe(0);
+    const after = await sigil(['seal', 'esl', 'inspect', fixture('UserV4.esl'), '--at', '2023-01-01'], {});
+    expect(after.status).toBe(1);
+  });
+
+  it("runs the smart seal's story: three stamps, the fourth refused, no findings", async () => {
+    const story = await sigil(['device', 'simulate'], {});
+    expect(story.status, story.err).toBe(0);
+    expect(story.out).toContain('presses the seal (4)');
+    expect(story.out).toContain('the seal stays locked');
+    expect(story.out).toContain("approver's review: 3 stamp(s) of 3 approved");
+    expect(story.out).toContain('findings: none');
+  }, 120_000);
+});
