@@ -1,13 +1,14 @@
-// `sigil ofd verify|sign|text` and `sigil seal esl inspect|issue`, each run as a process of its
-// own through the sources (as bin/sigil.js runs the build): exit 0 valid, 1 a negative verdict,
-// 2 bad input with a message and no stack. ofdrw's files (another producer) verify or are refused
-// as test/fixtures/ofd/README.md says; our own seal and signature are made from keys and
+// `sigil ofd verify|sign|text` and `sigil seal esl inspect|issue`, each run through the CLI's own
+// entry (`main`, what bin/sigil.js calls) with stdout, stderr and the exit status captured: exit 0
+// valid, 1 a negative verdict, 2 bad input with a message and no stack. They run in this process
+// (a process each cost five seconds of start-up); test/built.test.ts runs the same commands from
+// dist/ as processes of their own. ofdrw's files (another producer) verify or are refused as
+// test/fixtures/ofd/README.md says; our own seal and signature are made from keys and
 // certificates openssl made, and checked by openssl (the maker's SM2 signature over the seal),
 // BouncyCastle (the seal signature over Signature.xml) and openssl's SM3 (a changed page).
-import { spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { renderTemplateOfd } from '../src/ofd/index.js';
 import { seedTemplates } from '../src/templates/index.js';
 import {
@@ -25,29 +26,42 @@ import {
 import { opensslSm2Verifies } from './signing/sm2-support.js';
 import { OpensslSm2Pki, SM2_SIGNER_EXT, type Sm2Cert } from './signing/sm2-pki.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-const ENTRY = new URL('../src/cli/main.ts', import.meta.url).href;
 const fx = (name: string) => `${FIXTURES}/${name}`;
 
-/** `sigil …` in a child process through the sources, its output read from pipes. */
-function sigil(...args: string[]): { status: number | null; out: string; err: string } {
-  const child = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      `const { runCommandLine } = await import(${JSON.stringify(ENTRY)}); await runCommandLine(['node', 'sigil', ...JSON.parse(process.argv[1])]);`,
-      JSON.stringify(args),
-    ],
-    { cwd: REPO, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
-  );
-  return { status: child.status, out: child.stdout, err: child.stderr };
+interface CliResult {
+  status: number | null;
+  out: string;
+  err: string;
+}
+
+/** `sigil …` through `main`, with what it writes to stdout and stderr and its exit status. */
+async function sigil(...args: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const capture =
+    (sink: string[]) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const done = rest.find((r): r is () => void => typeof r === 'function');
+      done?.();
+      return true;
+    };
+  const saved = { out: process.stdout.write, err: process.stderr.write, exitCode: process.exitCode };
+  process.stdout.write = capture(out) as typeof process.stdout.write;
+  process.stderr.write = capture(err) as typeof process.stderr.write;
+  process.exitCode = undefined;
+  try {
+    const status = await main(['node', 'sigil', ...args]);
+    return { status, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+    process.exitCode = saved.exitCode;
+  }
 }
 
 /** A message for a person (after `sigil:`, or commander's `error:` for an option), no stack. */
-function expectProblem(result: ReturnType<typeof sigil>, message: RegExp): void {
+function expectProblem(result: CliResult, message: RegExp): void {
   expect(result.status, result.err).toBe(2);
   expect(result.err).toMatch(/^(sigil|error): /);
   expect(result.err).toMatch(message);
@@ -73,13 +87,13 @@ const tmp = tempDir('sigil-cli-ofd-');
 afterAll(() => tmp.remove());
 
 describe('sigil ofd verify on files another producer signed (ofdrw)', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     requireTool('openssl');
     requireTool('python3');
   });
 
-  it('accepts v4signed.ofd: every digest intact, nothing unprotected, its seal, signer and time', () => {
-    const result = sigil('ofd', 'verify', fx('v4signed.ofd'), '--json');
+  it('accepts v4signed.ofd: every digest intact, nothing unprotected, its seal, signer and time', async () => {
+    const result = await sigil('ofd', 'verify', fx('v4signed.ofd'), '--json');
     expect(result.err).toBe('');
     expect(result.status).toBe(0);
     const report = JSON.parse(result.out) as JsonReport;
@@ -96,8 +110,8 @@ describe('sigil ofd verify on files another producer signed (ofdrw)', () => {
     expect(s!.stamps).toEqual([{ page: 1, pageRef: expect.any(String), boundary: [90, 8, 30, 20] }]);
   }, 150_000);
 
-  it('refuses SESV4SignDoc.ofd: its digests hold but its seal had expired when ofdrw signed', () => {
-    const result = sigil('ofd', 'verify', fx('SESV4SignDoc.ofd'));
+  it('refuses SESV4SignDoc.ofd: its digests hold but its seal had expired when ofdrw signed', async () => {
+    const result = await sigil('ofd', 'verify', fx('SESV4SignDoc.ofd'));
     expect(result.status).toBe(1);
     expect(result.out).toContain('NOT VALID — 1 signature');
     expect(result.out).toContain('seal: OFD R&W 测试用印章 (v4');
@@ -105,10 +119,10 @@ describe('sigil ofd verify on files another producer signed (ofdrw)', () => {
     expect(result.out).toMatch(/problem: .*the seal is not valid at 2026-08-04T02:08:09\.000Z/);
   }, 150_000);
 
-  it('refuses v4signed.ofd once one byte of a protected file changes, as openssl’s SM3 tells', () => {
+  it('refuses v4signed.ofd once one byte of a protected file changes, as openssl’s SM3 tells', async () => {
     const target = 'Doc_0/Tpls/Tpl_0/Content.xml';
     const altered = pythonZip(tmp, { input: fixture('v4signed.ofd'), flip: { [target]: 60 } });
-    const result = sigil('ofd', 'verify', tmp.file('altered.ofd', altered));
+    const result = await sigil('ofd', 'verify', tmp.file('altered.ofd', altered));
     expect(result.status).toBe(1);
     expect(result.out).toContain('NOT VALID');
     expect(result.out).toContain('12 intact, 1 changed, 0 missing');
@@ -122,14 +136,14 @@ describe('sigil ofd verify on files another producer signed (ofdrw)', () => {
     expect(opensslSm3(tmp, pythonUnzip(tmp, fixture('v4signed.ofd')).get(target)!)).toBe(checkValue);
   }, 150_000);
 
-  it('exits 1 for an OFD without signatures and 2, naming the file, for one that is not an OFD or absent', () => {
-    const unsigned = sigil('ofd', 'verify', fx('helloworld.ofd'));
+  it('exits 1 for an OFD without signatures and 2, naming the file, for one that is not an OFD or absent', async () => {
+    const unsigned = await sigil('ofd', 'verify', fx('helloworld.ofd'));
     expect(unsigned.status).toBe(1);
     expect(unsigned.out).toContain('helloworld.ofd: no signatures');
-    expectProblem(sigil('ofd', 'verify', fx('UserV4.esl')), /UserV4\.esl: the file is not a zip package/);
+    expectProblem(await sigil('ofd', 'verify', fx('UserV4.esl')), /UserV4\.esl: the file is not a zip package/);
   }, 150_000);
 
-  it('refuses files over the limits by their size, before reading them, and a trust file that is no certificate', () => {
+  it('refuses files over the limits by their size, before reading them, and a trust file that is no certificate', async () => {
     // Sparse files: their size is what stat says, and nothing is written to disk.
     const sparse = (name: string, bytes: number) => {
       const path = tmp.file(name);
@@ -139,24 +153,24 @@ describe('sigil ofd verify on files another producer signed (ofdrw)', () => {
       return path;
     };
     expectProblem(
-      sigil('ofd', 'verify', sparse('huge.ofd', 300 * 1024 * 1024)),
+      await sigil('ofd', 'verify', sparse('huge.ofd', 300 * 1024 * 1024)),
       /The OFD file .*huge\.ofd has 314572800 bytes; at most 268435456 are read/,
     );
     expectProblem(
-      sigil('seal', 'esl', 'inspect', sparse('huge.esl', 5 * 1024 * 1024)),
+      await sigil('seal', 'esl', 'inspect', sparse('huge.esl', 5 * 1024 * 1024)),
       /The seal file .*huge\.esl has 5242880 bytes; at most 4194304 are read/,
     );
     expectProblem(
-      sigil('ofd', 'verify', fx('v4signed.ofd'), '--trust', fx('README.md')),
+      await sigil('ofd', 'verify', fx('v4signed.ofd'), '--trust', fx('README.md')),
       /The trusted root file .*README\.md is not a certificate/,
     );
   }, 150_000);
 
-  it('prints the text of a page', () => {
-    const result = sigil('ofd', 'text', fx('keyword.ofd'), '--page', '1');
+  it('prints the text of a page', async () => {
+    const result = await sigil('ofd', 'text', fx('keyword.ofd'), '--page', '1');
     expect(result.status).toBe(0);
     expect(result.out).toContain('中国建设银行股份有限公司泰安分行');
-    expectProblem(sigil('ofd', 'text', fx('missing.ofd')), /Cannot read the OFD file .*missing\.ofd: ENOENT/);
+    expectProblem(await sigil('ofd', 'text', fx('missing.ofd')), /Cannot read the OFD file .*missing\.ofd: ENOENT/);
   }, 150_000);
 });
 
@@ -167,8 +181,8 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
   let signer: Sm2Cert;
   let contract: string;
   let bcCheck: ReturnType<typeof bouncyCastleSesCheck>;
-  let issued: ReturnType<typeof sigil>;
-  let signed: ReturnType<typeof sigil>;
+  let issued: CliResult;
+  let signed: CliResult;
   const esl = () => tmp.file('seal.esl');
 
   beforeAll(async () => {
@@ -191,7 +205,7 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
     tmp.file('seal.png', sealPng());
     // The seal and the signed file are made here, so that each test can run on its own (-t); the
     // tests check them.
-    issued = sigil(
+    issued = await sigil(
       'seal',
       'esl',
       'issue',
@@ -216,7 +230,7 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
       '--out',
       esl(),
     );
-    signed = sigil(
+    signed = await sigil(
       'ofd',
       'sign',
       contract,
@@ -235,12 +249,12 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
     );
   }, 300_000);
 
-  it('issues a seal that inspects as valid with a trusted chain; openssl verifies its maker signature', () => {
+  it('issues a seal that inspects as valid with a trusted chain; openssl verifies its maker signature', async () => {
     expect(issued.err).toBe('');
     expect(issued.status).toBe(0);
     expect(issued.out).toContain('v4 seal “测试有限公司合同专用章” for 1 signer');
 
-    const inspected = sigil('seal', 'esl', 'inspect', esl(), '--trust', root.certFile, '--json');
+    const inspected = await sigil('seal', 'esl', 'inspect', esl(), '--trust', root.certFile, '--json');
     expect(inspected.status).toBe(0);
     const report = JSON.parse(inspected.out) as {
       valid: boolean;
@@ -271,12 +285,12 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
     expect(opensslSm2Verifies(tmp, maker.der, info, value)).toBe(true);
   }, 300_000);
 
-  it('refuses the seal once a byte of its signed information changes, as openssl does', () => {
+  it('refuses the seal once a byte of its signed information changes, as openssl does', async () => {
     const der = readFileSync(esl());
     const at = der.indexOf('CLI-TEST-SEAL-0001');
     const changed = Buffer.from(der);
     changed[at + 17] = '2'.charCodeAt(0);
-    const result = sigil('seal', 'esl', 'inspect', tmp.file('changed.esl', changed));
+    const result = await sigil('seal', 'esl', 'inspect', tmp.file('changed.esl', changed));
     expect(result.status).toBe(1);
     expect(result.out).toContain('NOT VALID');
     expect(result.out).toMatch(/problem: the seal maker's signature does not verify/);
@@ -287,16 +301,16 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
       top[3]!.offset + top[3]!.headerLength + top[3]!.length,
     );
     expect(opensslSm2Verifies(tmp, maker.der, info, value)).toBe(false);
-    expectProblem(sigil('seal', 'esl', 'inspect', contract), /contract\.ofd is not an electronic seal/);
+    expectProblem(await sigil('seal', 'esl', 'inspect', contract), /contract\.ofd is not an electronic seal/);
   }, 300_000);
 
-  it('signs a contract with a stamp and a cross-page seal; verify and BouncyCastle accept it; another root does not', () => {
+  it('signs a contract with a stamp and a cross-page seal; verify and BouncyCastle accept it; another root does not', async () => {
     const signedPath = tmp.file('signed.ofd');
     expect(signed.err).toBe('');
     expect(signed.status).toBe(0);
     expect(signed.out).toContain('a stamp on page 3 and a cross-page seal');
 
-    const verified = sigil('ofd', 'verify', signedPath, '--trust', root.certFile, '--json');
+    const verified = await sigil('ofd', 'verify', signedPath, '--trust', root.certFile, '--json');
     expect(verified.status).toBe(0);
     const report = JSON.parse(verified.out) as JsonReport;
     const [s] = report.signatures;
@@ -320,14 +334,14 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
     );
 
     const stranger = pki.root('stranger', '/CN=Another SM2 Root/C=CN');
-    const untrusted = sigil('ofd', 'verify', signedPath, '--trust', stranger.certFile);
+    const untrusted = await sigil('ofd', 'verify', signedPath, '--trust', stranger.certFile);
     expect(untrusted.status).toBe(1);
     expect(untrusted.out).toContain('chain: NOT trusted');
   }, 300_000);
 
-  it('refuses our signature once a page changes, and Signature.xml once a stamp is moved (BouncyCastle agrees)', () => {
+  it('refuses our signature once a page changes, and Signature.xml once a stamp is moved (BouncyCastle agrees)', async () => {
     const signed = readFileSync(tmp.file('signed.ofd'));
-    const page = sigil(
+    const page = await sigil(
       'ofd',
       'verify',
       tmp.file('page-changed.ofd', pythonZip(tmp, { input: signed, flip: { 'Doc_0/Pages/Page_1/Content.xml': 200 } })),
@@ -343,7 +357,7 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
       files.get(`${dir}/Signature.xml`)!.toString().replace('Boundary="120 200 40 40"', 'Boundary="20 200 40 40"'),
     );
     expect(moved.equals(files.get(`${dir}/Signature.xml`)!)).toBe(false);
-    const xml = sigil(
+    const xml = await sigil(
       'ofd',
       'verify',
       tmp.file('moved.ofd', pythonZip(tmp, { input: signed, set: { [`${dir}/Signature.xml`]: moved } })),
@@ -355,10 +369,10 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
     expect(bcCheck(moved, files.get(`${dir}/SignedValue.dat`)!).out).toMatch(/^INVALID hash=false signature=true/);
   }, 300_000);
 
-  it('refuses to sign with a certificate the seal does not list, a key of another kind, a page the file lacks', () => {
+  it('refuses to sign with a certificate the seal does not list, a key of another kind, a page the file lacks', async () => {
     const sign = (...extra: string[]) => sigil('ofd', 'sign', contract, tmp.file('x.ofd'), '--seal', esl(), ...extra);
     expectProblem(
-      sign('--key', maker.keyFile, '--cert', maker.certFile),
+      await sign('--key', maker.keyFile, '--cert', maker.certFile),
       /测试集团电子印章制作.* is not on the seal's list of signers/,
     );
     const ecKey = tmp.file('p256.key');
@@ -366,18 +380,18 @@ describe('sigil seal esl and sigil ofd sign with keys and certificates made by o
     run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', ecKey]);
     run('openssl', ['req', '-x509', '-new', '-key', ecKey, '-subj', '/CN=P-256 signer', '-days', '30', '-out', ecCert]);
     expectProblem(
-      sign('--key', ecKey, '--cert', ecCert),
+      await sign('--key', ecKey, '--cert', ecCert),
       /--key is an EC key; GB\/T 38540 seal signatures are made with SM2 keys/,
     );
     expectProblem(
-      sign('--key', signer.keyFile, '--cert', maker.certFile),
+      await sign('--key', signer.keyFile, '--cert', maker.certFile),
       /The private key does not belong to the certificate/,
     );
     expectProblem(
-      sign('--key', signer.keyFile, '--cert', signer.certFile, '--page', '9', '--at', '10,10'),
+      await sign('--key', signer.keyFile, '--cert', signer.certFile, '--page', '9', '--at', '10,10'),
       /the document has 3 pages; there is no page 9 to stamp/,
     );
-    expectProblem(sign('--key', signer.keyFile, '--cert', signer.certFile, '--at', '10'), /x,y or x,y,w,h/);
+    expectProblem(await sign('--key', signer.keyFile, '--cert', signer.certFile, '--at', '10'), /x,y or x,y,w,h/);
   }, 300_000);
 });
 
