@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import type { Resources } from './resources.js';
+import { sleep, type Resources } from './resources.js';
+import { cpuSeconds } from './server.js';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://sigil:sigil@127.0.0.1:5432/sigil';
 const BENCH_DATABASE = 'sigil_bench';
@@ -90,4 +92,64 @@ export async function serverVersion(url: string): Promise<string> {
     const result = await client.query<{ v: string }>("select current_setting('server_version') as v");
     return `PostgreSQL ${(result.rows[0]?.v ?? '?').split(' ')[0]}`;
   });
+}
+
+/**
+ * The CPU of the bench database's client backends (/proc, when PostgreSQL runs here), sampled every
+ * 250 ms until stopped, per backend from when first seen to when last seen: the server's pool opens
+ * and closes connections, and other databases' backends are not ours. Reads pg_stat_activity over
+ * a connection to the server's own database, so the samples are not commits of the bench database.
+ */
+export async function startBackendCpu(serverUrl: string, databaseName: string) {
+  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const sample = async (initial: boolean) => {
+    const { rows } = await client.query<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = $1 and backend_type = 'client backend'`,
+      [databaseName],
+    );
+    for (const { pid } of rows) {
+      const cpu = postgresCpuSeconds(pid);
+      if (cpu === null) continue;
+      // A backend first seen after the start did all its work since.
+      if (!first.has(pid)) first.set(pid, initial ? cpu : 0);
+      last.set(pid, cpu);
+    }
+  };
+  await sample(true);
+  let stopped = false;
+  const loop = (async () => {
+    for (let i = 0; !stopped && i < 100_000; i++) {
+      await sleep(250);
+      await sample(false);
+    }
+  })();
+  return {
+    async stop(): Promise<number | null> {
+      stopped = true;
+      await loop.catch(() => undefined);
+      for (const pid of first.keys()) {
+        const cpu = postgresCpuSeconds(pid);
+        if (cpu !== null) last.set(pid, cpu);
+      }
+      await client.end().catch(() => undefined);
+      if (first.size === 0) return null;
+      let seconds = 0;
+      for (const [pid, end] of last) seconds += Math.max(0, end - (first.get(pid) ?? 0));
+      return seconds;
+    },
+  };
+}
+
+/** CPU seconds of a PostgreSQL process on this machine, or null (no /proc, another process, or PostgreSQL runs elsewhere). */
+function postgresCpuSeconds(pid: number): number | null {
+  try {
+    if (!readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(postgres)')) return null;
+    return cpuSeconds(pid);
+  } catch {
+    return null;
+  }
 }

@@ -18,7 +18,7 @@ import { authenticate } from '../../src/modules/auth/index.js';
 import { createGroup } from '../../src/modules/group-setup/index.js';
 import { syncDevice } from '../../src/modules/devices/index.js';
 import { insertSealWithCustodians } from '../../src/modules/seals/index.js';
-import { adminUrl, createBenchDatabase, redact, unreachable } from '../lib/postgres.js';
+import { adminUrl, createBenchDatabase, redact, startBackendCpu, unreachable } from '../lib/postgres.js';
 import type { Result } from '../report.js';
 import type { Suite, SuiteContext } from '../suite.js';
 
@@ -197,6 +197,8 @@ async function devicesBench(ctx: SuiteContext): Promise<Result[]> {
   let next = 0;
   let findings = 0;
   let acknowledged = 0;
+  const pgCpu = await startBackendCpu(server, database.name);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -209,6 +211,8 @@ async function devicesBench(ctx: SuiteContext): Promise<Result[]> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const pgSeconds = await pgCpu.stop();
   const total = DEVICES * EVENTS;
   // A clean log: no finding is expected.
   const expectedFindings = 0;
@@ -238,6 +242,18 @@ async function devicesBench(ctx: SuiteContext): Promise<Result[]> {
       value: total / seconds,
       unit: 'events/s',
       ...(valid ? {} : { invalid: true }),
+    },
+    {
+      metric: 'Sigil CPU per 1,000 events (all threads)',
+      subject: 'PostgreSQL',
+      value: ((cpu.user + cpu.system) / 1e6 / total) * 1e6,
+      unit: 'ms',
+    },
+    {
+      metric: 'PostgreSQL CPU per 1,000 events (its backends)',
+      subject: 'PostgreSQL',
+      value: pgSeconds === null ? null : (pgSeconds / total) * 1e6,
+      unit: 'ms',
     },
     {
       metric: 'P-256 verifications (one core), the floor of the cost',

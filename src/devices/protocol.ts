@@ -203,11 +203,17 @@ export async function signMessage(kind: MessageKind, body: object, signer: P1363
 }
 
 export function isValidSignature(kind: MessageKind, message: SignedMessage, key: KeyObject): boolean {
-  if (!B64URL.test(message.payload) || !B64URL.test(message.sig)) return false;
-  const payload = fromB64url(message.payload);
+  const prepared = signedBytesOf(kind, message);
+  if (!prepared) return false;
+  return cryptoVerify('sha256', prepared.data, { key, dsaEncoding: 'ieee-p1363' }, prepared.sig);
+}
+
+/** The bytes a message's signature covers and the signature (P1363, 64 bytes), or null when malformed. */
+export function signedBytesOf(kind: MessageKind, message: SignedMessage): { data: Buffer; sig: Buffer } | null {
+  if (!B64URL.test(message.payload) || !B64URL.test(message.sig)) return null;
   const sig = fromB64url(message.sig);
-  if (sig.length !== 64) return false;
-  return cryptoVerify('sha256', signedBytes(kind, payload), { key, dsaEncoding: 'ieee-p1363' }, sig);
+  if (sig.length !== 64) return null;
+  return { data: signedBytes(kind, fromB64url(message.payload)), sig };
 }
 
 /** Decodes a payload, refusing one larger than the limit, not JSON, or not in canonical form. */

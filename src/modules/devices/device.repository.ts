@@ -420,6 +420,23 @@ export async function findEvents(
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
 }
 
+/** A ticket's stamps and photos on one device, only what counting photos per use needs. */
+export async function findStampsAndPhotos(
+  db: Db | Transaction,
+  where: { deviceId: string; ticketId: string },
+): Promise<Array<{ seq: number; type: string; useNo: number | null }>> {
+  const rows = await db
+    .selectFrom('device_events')
+    .select(['seq', 'type', 'use_no as useNo'])
+    .where('device_id', '=', where.deviceId)
+    .where('ticket_id', '=', where.ticketId)
+    .where('type', 'in', ['stamp', 'photo'])
+    .orderBy('seq')
+    .limit(20_000)
+    .execute();
+  return rows.map((r) => ({ seq: Number(r.seq), type: r.type, useNo: r.useNo }));
+}
+
 export async function insertEvents(
   trx: Transaction,
   rows: Array<
@@ -427,30 +444,27 @@ export async function insertEvents(
   >,
 ): Promise<void> {
   if (rows.length === 0) return;
-  await trx
-    .insertInto('device_events')
-    .values(
-      rows.map((r) => ({
-        group_id: r.groupId,
-        device_id: r.deviceId,
-        seq: r.seq,
-        type: r.type,
-        device_time: r.deviceTime,
-        ticket_id: r.ticketId,
-        use_no: r.useNo,
-        why: r.why,
-        lat: r.lat,
-        lon: r.lon,
-        accuracy: r.accuracy,
-        photo_sha256: r.photoSha256,
-        prev_hash: r.prevHash,
-        hash: r.hash,
-        payload: r.payload,
-        signature: r.signature,
-        received_at: r.receivedAt,
-      })),
-    )
-    .execute();
+  const first = rows[0]!;
+  if (rows.some((r) => r.groupId !== first.groupId || r.deviceId !== first.deviceId))
+    throw new Error('insertEvents: the events of one device at a time');
+  // One column of values per array: a sync of a hundred events binds 17 parameters, not 1,700.
+  const column = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
+  await sql`
+    insert into device_events (group_id, device_id, seq, type, device_time, ticket_id, use_no, why, lat, lon,
+      accuracy, photo_sha256, prev_hash, hash, payload, signature, received_at)
+    select ${first.groupId}::uuid, ${first.deviceId}::uuid, e.seq, e.type, e.device_time, e.ticket_id, e.use_no,
+      e.why, e.lat, e.lon, e.accuracy, e.photo_sha256, e.prev_hash, e.hash, e.payload, e.signature,
+      ${first.receivedAt}::timestamptz
+    from unnest(
+      ${column((r) => r.seq)}::bigint[], ${column((r) => r.type)}::text[],
+      ${column((r) => r.deviceTime.toISOString())}::timestamptz[], ${column((r) => r.ticketId)}::uuid[],
+      ${column((r) => r.useNo)}::integer[], ${column((r) => r.why)}::text[], ${column((r) => r.lat)}::integer[],
+      ${column((r) => r.lon)}::integer[], ${column((r) => r.accuracy)}::integer[],
+      ${column((r) => r.photoSha256)}::text[], ${column((r) => r.prevHash)}::text[], ${column((r) => r.hash)}::text[],
+      ${column((r) => r.payload)}::text[], ${column((r) => r.signature)}::text[]
+    ) as e(seq, type, device_time, ticket_id, use_no, why, lat, lon, accuracy, photo_sha256, prev_hash, hash,
+      payload, signature)
+  `.execute(trx);
 }
 
 /** The stored sequences above `afterSeq`, ascending (to find the contiguous end and the gaps). */

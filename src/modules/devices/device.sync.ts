@@ -5,12 +5,12 @@
 // geofence. Each discrepancy is a finding, raised once, audited, and sent at once to the seal's
 // custodians; the answer carries a directive the server signed: the acknowledged sequence, the
 // revoked tickets, the remote lock.
+import type { KeyObject } from 'node:crypto';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import {
   distanceMetres,
   eventHash,
-  isValidSignature,
   LIMITS,
   parseEvent,
   ProtocolError,
@@ -29,6 +29,26 @@ import { findSeal } from '../seals/index.js';
 import { ensureTicketKey, signWithTicketKey } from './device-key.js';
 import * as repo from './device.repository.js';
 import { getRelayedDevice } from './device.service.js';
+import { SignatureVerifyPool } from '../../devices/verify-pool.js';
+
+/** Device signatures of large batches are verified on worker threads, beside the event loop. */
+const signatures = new SignatureVerifyPool();
+
+/**
+ * Device keys decoded before, by their DER bytes: OpenSSL 3 takes most of a millisecond to decode
+ * one, more than verifying a whole sync's worth of its signatures on the workers.
+ */
+const deviceKeys = new Map<string, KeyObject>();
+function deviceKeyOf(spki: Uint8Array): KeyObject {
+  const id = Buffer.from(spki).toString('base64');
+  let key = deviceKeys.get(id);
+  if (!key) {
+    key = readP256PublicKey(spki);
+    if (deviceKeys.size >= 10_000) deviceKeys.clear();
+    deviceKeys.set(id, key);
+  }
+  return key;
+}
 
 /** A device clock this far ahead of the server's is flagged. */
 const CLOCK_AHEAD_MS = LIMITS.clockToleranceSeconds * 1000;
@@ -50,12 +70,13 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
   const { principal } = actor;
   const device = await getRelayedDevice(ctx, actor, { serial: input.serial });
   const key = await ensureTicketKey(ctx);
-  const deviceKey = readP256PublicKey(device.publicKey);
+  const deviceKey = deviceKeyOf(device.publicKey);
   const receivedAt = ctx.now();
 
   // Payload, device and signature first, outside the transaction: each a finding of its own when bad.
   const findings: Finding[] = [];
   const valid: Array<{ event: DeviceEvent; message: SignedMessage; hash: string; position: number }> = [];
+  const candidates: Array<{ event: DeviceEvent; message: SignedMessage; hash: string; position: number }> = [];
   for (const [position, message] of input.events.entries()) {
     let event: DeviceEvent;
     try {
@@ -79,7 +100,17 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
       );
       continue;
     }
-    if (!isValidSignature('event', message, deviceKey)) {
+    candidates.push({ event, message, hash, position });
+  }
+  const signed = await signatures.verify(
+    'event',
+    candidates.map((c) => c.message),
+    deviceKey,
+    device.publicKey,
+  );
+  for (const [i, candidate] of candidates.entries()) {
+    const { event, hash } = candidate;
+    if (!signed[i]) {
       findings.push(
         finding(
           'signature_invalid',
@@ -93,7 +124,7 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
       );
       continue;
     }
-    valid.push({ event, message, hash, position });
+    valid.push(candidate);
   }
   // The protocol sends a device's events in ascending order; another order is a relay out of step or a hand in the log.
   const seqs = valid.map((v) => v.event.seq);
@@ -368,7 +399,7 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
     for (const ticketId of ended) {
       const ticket = tickets.get(ticketId)!;
       if (ticket.photosPerUse === 0) continue;
-      const ofTicket = await repo.findEvents(trx, { deviceId: device.id, ticketIds: [ticketId], limit: 10_000 });
+      const ofTicket = await repo.findStampsAndPhotos(trx, { deviceId: device.id, ticketId });
       const stamps = ofTicket.filter((e) => e.type === 'stamp' && e.useNo !== null);
       for (const stamp of stamps) {
         const photos = ofTicket.filter((e) => e.type === 'photo' && e.useNo === stamp.useNo).length;
