@@ -19,7 +19,7 @@ import { signerFromPem, type Signer } from '../../src/signing/signer.js';
 import { sm3 } from '../../src/signing/sm2.js';
 import { verifyPdf } from '../../src/signing/verify.js';
 import { derToPem } from '../../src/signing/x509.js';
-import { appendRevision, streamBody } from './hand-pdf.js';
+import { appendRevision, handPdf, signatureDictionary, streamBody } from './hand-pdf.js';
 import { buildPdf } from './pdf-fixtures.js';
 import { opensslSm2Verifies, sm2TestPki, type Sm2TestPki } from './sm2-support.js';
 import { OpensslSm2Pki, SM2_CA_EXT, SM2_SIGNER_EXT, type Sm2Cert } from './sm2-pki.js';
@@ -411,6 +411,66 @@ describe('SM2 in PDF: the national-cryptography profile', () => {
     const pdfsig = spawnSync('pdfsig', [file('signed.pdf', signed)], { encoding: 'utf8' });
     if (pdfsig.status !== null) console.info(`pdfsig on the SM2 profile:\n${(pdfsig.stdout + pdfsig.stderr).trim()}`);
   });
+});
+
+describe('an SM2 PDF signature BouncyCastle made (another producer)', () => {
+  it.skipIf(!hasJava && !required)(
+    'is verified by Sigil: BouncyCastle’s CMSSignedDataGenerator with SM3withSM2',
+    async () => {
+      const templ = '/ByteRange [0 0000000000 0000000000 0000000000]';
+      const unsignedPdf = handPdf([
+        '<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[4 0 R]/SigFlags 3>>>>',
+        '<</Type/Pages/Kids[3 0 R]/Count 1>>',
+        '<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 6 0 R/Annots[4 0 R]>>',
+        '<</Type/Annot/Subtype/Widget/FT/Sig/T(Signature1)/V 5 0 R/Rect[0 0 0 0]/F 132/P 3 0 R>>',
+        signatureDictionary('', 4096),
+        streamBody('', 'BT 72 700 Td (Signed by BouncyCastle) Tj ET'),
+      ]);
+      const text = unsignedPdf.toString('latin1');
+      const brAt = text.indexOf(templ);
+      const contentsAt = text.indexOf('/Contents <', brAt) + '/Contents '.length;
+      const contentsEnd = text.indexOf('>', contentsAt) + 1;
+      const pdf = Buffer.from(unsignedPdf);
+      pdf.write(
+        `/ByteRange [0 ${contentsAt} ${contentsEnd} ${pdf.length - contentsEnd}]`.padEnd(templ.length, ' '),
+        brAt,
+        'latin1',
+      );
+      const content = Buffer.concat([pdf.subarray(0, contentsAt), pdf.subarray(contentsEnd)]);
+      const out = tmp.file('bc.p7s');
+      const made = bouncyCastle(
+        'sign',
+        file('bc-key.der', pki.outsiderKey.export({ format: 'der', type: 'pkcs8' })),
+        out,
+        file('bc-content', content),
+        file('bc-cert.der', pki.outsider.certificate),
+        file('bc-ca.der', pki.ca),
+        file('bc-root.der', pki.root),
+      )!;
+      expect(made.out).toMatch(/signed \d+ bytes/);
+      pdf.write(readFileSync(out).toString('hex'), contentsAt + 1, 'latin1');
+      const cms = parseSignedData(readFileSync(out));
+      const si = cms.signerInfos[0]!;
+      // What BouncyCastle writes for SM3withSM2: digest SM3, signatureAlgorithm SM2-with-SM3 (1.2.156.10197.1.501).
+      expect(si.digestAlgorithmOid).toBe(OID.sm3);
+      expect(si.signatureAlgorithm.toString('hex')).toBe('300a06082a811ccf55018375');
+      const report = await verifyPdf(pdf, { trustAnchors: [pki.root] });
+      const s = report.signatures[0]!;
+      expect(s.problems).toEqual([]);
+      expect(s).toMatchObject({
+        valid: true,
+        algorithm: 'SM2-with-SM3',
+        subFilter: 'adbe.pkcs7.detached',
+        signer: { commonName: '李四' },
+      });
+      // And a changed byte of it is refused.
+      const changed = flip(pdf, pdf.indexOf('BouncyCastle'));
+      expect((await verifyPdf(changed, { trustAnchors: [pki.root] })).signatures[0]).toMatchObject({
+        valid: false,
+        digestMatches: false,
+      });
+    },
+  );
 });
 
 describe('sigil pdf sign --profile sm2', () => {

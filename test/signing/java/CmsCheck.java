@@ -7,10 +7,16 @@
 //   java CmsCheck cms   <cms.der> <signed-content>          detached SignedData over the content
 //   java CmsCheck tst   <token.der> <time-stamped-data>      RFC 3161 token over SM3/SHA-2 of the data
 //   java CmsCheck chain <root.der> <leaf.der> [<ca.der> …]   PKIX path (no revocation) to the root
+//   java CmsCheck sign  <pkcs8.der> <out.der> <content> <cert.der> [<ca.der> …]
+//                       BouncyCastle's own detached CMS with SM3withSM2 (CMSSignedDataGenerator), for
+//                       Sigil's verifier to read what another producer writes
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.security.KeyFactory;
 import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.Security;
 import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
@@ -25,8 +31,13 @@ import java.util.Collections;
 import java.util.List;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaCertStore;
 import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.bouncycastle.cms.SignerInformation;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -48,6 +59,9 @@ public class CmsCheck {
                 break;
             case "chain":
                 checkChain(args);
+                break;
+            case "sign":
+                sign(args);
                 break;
             default:
                 throw new IllegalArgumentException("unknown check " + args[0]);
@@ -141,5 +155,22 @@ public class CmsCheck {
             reason = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
         report("chain", ok, reason);
+    }
+
+    /** A detached SignedData over the content, signed SM3withSM2 by BouncyCastle with its default attributes. */
+    private static void sign(String[] args) throws Exception {
+        PrivateKey key = KeyFactory.getInstance("EC", "BC").generatePrivate(new PKCS8EncodedKeySpec(read(args[1])));
+        CertificateFactory factory = CertificateFactory.getInstance("X.509", "BC");
+        List<X509Certificate> certs = new ArrayList<>();
+        for (int i = 4; i < args.length; i++)
+            certs.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(read(args[i]))));
+        CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
+        generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(
+                new JcaDigestCalculatorProviderBuilder().setProvider("BC").build())
+                .build(new JcaContentSignerBuilder("SM3withSM2").setProvider("BC").build(key), certs.get(0)));
+        generator.addCertificates(new JcaCertStore(certs));
+        byte[] der = generator.generate(new CMSProcessableByteArray(read(args[3])), false).getEncoded();
+        Files.write(Paths.get(args[2]), der);
+        System.out.println("signed " + der.length + " bytes");
     }
 }
