@@ -330,6 +330,29 @@ describe('SM2 time-stamps on seal signatures and SM2 PDF signatures', () => {
     const bc = bouncyCastle('tst', file('pdf-token.der', stamp), file('pdf-sig', si.signature));
     if (bc) expect(bc.out).toMatch(/tst-signature VALID\ntst-imprint VALID/);
 
+    // An SM2 TSA under a root the verifier does not trust: the token holds, its time proves nothing.
+    const foreign = await sm2TestPki();
+    const foreignKey = createKeySigner(await generateKey('SM2'));
+    const foreignTsa = withCertificate(
+      foreignKey,
+      await issueTsaCertificate({
+        issuer: { signer: foreign.caSigner, certificate: foreign.ca },
+        subject: { commonName: 'Foreign SM2 TSA' },
+        publicKey: foreignKey.publicKey,
+      }),
+      [foreign.ca, foreign.root],
+    );
+    const foreignStamped = await verifyPdf(
+      await signPdf(unsigned, {
+        signer: pki.sealHolder,
+        level: 'B-T',
+        timestamper: createInProcessTimestamper({ signer: foreignTsa }),
+      }),
+      { trustAnchors: [pki.root] },
+    );
+    expect(foreignStamped.signatures[0]).toMatchObject({ timestampValid: true, timestampTrusted: false });
+    expect(foreignStamped.signatures[0]!.problems.join('\n')).toMatch(/time-stamp: /);
+
     // A TSA that stamps something else than this signature value.
     const elsewhere: Timestamper = {
       name: 'elsewhere',
