@@ -5,6 +5,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { AppError } from '../server/errors.js';
 import {
   PADES_LEVELS,
+  PDF_SIGNATURE_PROFILES,
+  type PdfSignatureProfile,
   SigningError,
   signPdf,
   staticRevocationSource,
@@ -35,6 +37,12 @@ function numbers(count: number, label: string) {
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a page number (1, 2, …)');
   return Number(value);
+}
+
+function profile(value: string): PdfSignatureProfile {
+  if (!(PDF_SIGNATURE_PROFILES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`must be one of ${PDF_SIGNATURE_PROFILES.join(', ')}`);
+  return value as PdfSignatureProfile;
 }
 
 function level(value: string): PadesLevel {
@@ -86,6 +94,7 @@ interface SignCommandOptions {
   pin?: string;
   cert?: string[];
   level: PadesLevel;
+  profile?: PdfSignatureProfile;
   tsa?: string[];
   crl?: string[];
   image?: string;
@@ -126,7 +135,9 @@ function describe(s: SignatureReport): string {
   const lines: string[] = [];
   const who = s.signer ? (s.signer.commonName ?? s.signer.subject) : 'unknown signer';
   const kind =
-    s.kind === 'document-timestamp' ? 'document time-stamp' : `signature${s.level ? ` (PAdES ${s.level})` : ''}`;
+    s.kind === 'document-timestamp'
+      ? 'document time-stamp'
+      : `signature${s.level ? ` (PAdES ${s.level})` : s.algorithm === 'SM2-with-SM3' ? ' (SM2/SM3)' : ''}`;
   const status = s.status === 'valid' ? 'VALID' : s.status === 'unknown-signer' ? 'UNKNOWN SIGNER' : 'INVALID';
   lines.push(`#${s.index + 1} ${s.fieldName}: ${status} ${kind} by ${who}`);
   lines.push(
@@ -186,6 +197,11 @@ export function registerPdfCommands(program: Command): void {
       collect,
     )
     .option('--level <level>', `PAdES level: ${PADES_LEVELS.join(', ')}`, level, 'B-B' as PadesLevel)
+    .option(
+      '--profile <profile>',
+      'pades (RSA, ECDSA) or sm2 (national cryptography: SM2-with-SM3 CMS, SM3 digest, adbe.pkcs7.detached; B-B or B-T); by default sm2 for an SM2 key, else pades',
+      profile,
+    )
     .option('--tsa <url>', 'RFC 3161 time-stamping URL (repeat for failover); needed from B-T on', collect)
     .option(
       '--crl <file>',
@@ -239,6 +255,7 @@ export function registerPdfCommands(program: Command): void {
       const sign: SignPdfOptions = {
         signer,
         level: options.level,
+        profile: options.profile,
         reason: options.reason,
         location: options.location,
         fieldName: options.field,
@@ -273,7 +290,11 @@ export function registerPdfCommands(program: Command): void {
       const signed = await signPdf(pdfBytes, sign).finally(() => signer.close?.());
       for (const failure of fetched?.failures ?? []) process.stderr.write(`warning: no CRL from ${failure}\n`);
       await writeFile(output, signed);
-      process.stdout.write(`signed ${output} (PAdES ${options.level}, ${signed.length} bytes)\n`);
+      const made =
+        (options.profile ?? (signer.keyType === 'SM2' ? 'sm2' : 'pades')) === 'sm2'
+          ? `SM2/SM3${options.level === 'B-T' ? ' with time-stamp' : ''}`
+          : `PAdES ${options.level}`;
+      process.stdout.write(`signed ${output} (${made}, ${signed.length} bytes)\n`);
     });
 
   pdf

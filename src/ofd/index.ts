@@ -50,4 +50,11 @@ export {
   type StampPlacement,
   type CrossPageSeal,
 } from './signatures.js';
-export { sesSignatureProvider, sesSignatureVerifier, type SesProviderOptions, type SesVerifierOptions } from './ses.js';
+export {
+  gbt35275SignatureProvider,
+  sesSignatureProvider,
+  sesSignatureVerifier,
+  type SesProviderOptions,
+  type SesVerifierOptions,
+  type SignProviderOptions,
+} from './ses.js';

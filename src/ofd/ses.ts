@@ -5,12 +5,19 @@
 // the seal inside the signature.
 import {
   parseCertificate,
+  signGbt35275,
   signSesSignature,
+  verifyGbt35275,
   verifySesSignature,
   type Signer,
   type Timestamper,
 } from '../signing/index.js';
-import { SM2_WITH_SM3, type SealSignatureProvider, type SealSignatureVerifier } from './signatures.js';
+import {
+  SM2_WITH_SM3,
+  type SealSignatureProvider,
+  type SealSignatureVerifier,
+  type SignedValueVerdict,
+} from './signatures.js';
 
 export interface SesProviderOptions {
   /** The seal (.esl, DER, GB/T 38540 v4) the signer is listed on. */
@@ -39,6 +46,46 @@ export function sesSignatureProvider(options: SesProviderOptions): SealSignature
   };
 }
 
+export interface SignProviderOptions {
+  /** The signer's SM2 key and certificate. */
+  signer: Signer;
+  /** Also carry the issuers' certificates in SignedValue.dat. */
+  includeChain?: boolean;
+}
+
+/**
+ * A digital signature without a seal (Type="Sign", GM/T 0099-2020 §7.2.2 b): SignedValue.dat is a
+ * GB/T 35275 SignedData over the SM3 of Signature.xml, as ofdrw's GBT35275DSContainer writes it.
+ */
+export function gbt35275SignatureProvider(options: SignProviderOptions): SealSignatureProvider {
+  return {
+    type: 'Sign',
+    signatureMethod: SM2_WITH_SM3,
+    provider: { name: 'Sigil', company: 'Sigil', version: '1.0' },
+    sign: ({ data }) => signGbt35275({ signer: options.signer, data, includeChain: options.includeChain }),
+  };
+}
+
+/** A Type="Sign" value: GB/T 35275 over Signature.xml; the certificate is judged now (no proven time). */
+function verifySign(signedValue: Uint8Array, data: Uint8Array, options: SesVerifierOptions): SignedValueVerdict {
+  const verdict = verifyGbt35275(signedValue, data, {
+    ...(options.trustAnchors ? { trustAnchors: options.trustAnchors } : {}),
+    ...(options.intermediates ? { intermediates: options.intermediates } : {}),
+    ...(options.crls ? { crls: options.crls } : {}),
+  });
+  if (!verdict.valid)
+    return {
+      status: 'invalid',
+      reason: verdict.problems.join('; ') || 'the GB/T 35275 signature does not verify',
+      notes: verdict.notices,
+    };
+  return {
+    status: 'valid',
+    ...(verdict.certificate ? { signer: parseCertificate(verdict.certificate).subject } : {}),
+    notes: verdict.notices,
+  };
+}
+
 export interface SesVerifierOptions {
   /** Roots for the signer's, the seal maker's and the TSA's paths; without them no chain is judged. */
   trustAnchors?: Buffer[];
@@ -51,11 +98,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buf
 export function sesSignatureVerifier(options: SesVerifierOptions = {}): SealSignatureVerifier {
   return {
     verify({ type, signedValue, data, propertyInfo, seal }) {
-      if (type === 'Sign')
-        return Promise.resolve({
-          status: 'invalid',
-          reason: 'digital signatures without a seal (Type Sign, GB/T 35275 SignedData) are not verified by Sigil yet',
-        });
+      if (type === 'Sign') return Promise.resolve(verifySign(signedValue, data, options));
       const verdict = verifySesSignature(signedValue, {
         data,
         ...(options.trustAnchors ? { trustAnchors: options.trustAnchors } : {}),

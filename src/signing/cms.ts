@@ -28,7 +28,7 @@ import {
   readOid,
   toBuffer,
 } from './asn1.js';
-import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
+import { DIGEST_OID, NODE_DIGEST, OID, digestByOid, type SignatureHash } from './oids.js';
 import { signatureAlgorithmId, type Signer } from './signer.js';
 import { bytesOf, childrenOf, derSetOf, readTlv, wrap, type Tlv } from './tlv.js';
 import { parseCertificate } from './x509.js';
@@ -54,9 +54,9 @@ const contentTypeAttributes = new Map<string, Buffer>();
  * ESS signing-certificate-v2 (RFC 5035 §3): binds the signature to the signer's certificate, which
  * ETSI EN 319 122-1 §5.2.2 requires of every CAdES baseline (and so PAdES B-B) signature.
  */
-const essCache = new WeakMap<Buffer, Map<HashName, Buffer>>();
+const essCache = new WeakMap<Buffer, Map<SignatureHash, Buffer>>();
 
-export function signingCertificateV2(certificate: Buffer, hash: HashName = 'SHA-256'): Buffer {
+export function signingCertificateV2(certificate: Buffer, hash: SignatureHash = 'SHA-256'): Buffer {
   let perHash = essCache.get(certificate);
   if (!perHash) {
     perHash = new Map();
@@ -70,12 +70,12 @@ export function signingCertificateV2(certificate: Buffer, hash: HashName = 'SHA-
   return attr;
 }
 
-function buildSigningCertificateV2(certificate: Buffer, hash: HashName): Buffer {
+function buildSigningCertificateV2(certificate: Buffer, hash: SignatureHash): Buffer {
   const cert = parseCertificate(certificate);
   const id = new EssCertIdV2({
     // hashAlgorithm DEFAULT id-sha256 is left out in DER when it is SHA-256.
-    hashAlgorithm: hash === 'SHA-256' ? undefined : new AlgorithmIdentifier({ algorithm: HASH_OID[hash] }),
-    certHash: new OctetString(createHash(NODE_HASH[hash]).update(certificate).digest()),
+    hashAlgorithm: hash === 'SHA-256' ? undefined : new AlgorithmIdentifier({ algorithm: DIGEST_OID[hash] }),
+    certHash: new OctetString(createHash(NODE_DIGEST[hash]).update(certificate).digest()),
     issuerSerial: new IssuerSerial({
       issuer: [new GeneralName({ directoryName: AsnConvert.parse(cert.issuerDer, Name) })],
       serialNumber: arrayBuffer(cert.serialBytes),
@@ -86,7 +86,8 @@ function buildSigningCertificateV2(certificate: Buffer, hash: HashName): Buffer 
 
 export interface SignedDataInput {
   signer: Signer;
-  hash: HashName;
+  /** SM3 for an SM2 signer (the national-cryptography profile), SHA-2 for the others. */
+  hash: SignatureHash;
   /** Digest of the content (the PDF byte ranges, or the TSTInfo). */
   digest: Buffer;
   /** eContentType; id-data for PDF signatures, id-ct-TSTInfo for time-stamp tokens. */
@@ -123,7 +124,8 @@ function signedAttributes(input: SignedDataInput): Buffer {
   return derSetOf([
     typeAttribute,
     attribute(OID.messageDigest, wrap(0x04, [input.digest])),
-    signingCertificateV2(input.signer.certificate),
+    // ESSCertIDv2 hashes with SM3 beside an SM3 digest (a national-cryptography signature uses no SHA-2 at all).
+    signingCertificateV2(input.signer.certificate, input.hash === 'SM3' ? 'SM3' : 'SHA-256'),
     ...(input.signedAttributes ?? []),
   ]);
 }
@@ -151,7 +153,7 @@ function signerIdentifier(certificate: Buffer): Buffer {
 /** In SignerInfo, PKCS#1 v1.5 is named rsaEncryption, as Adobe, OpenSSL and NSS write it (RFC 5754 §3.2). */
 const RSA_ENCRYPTION = encode(new AlgorithmIdentifier({ algorithm: OID.rsaEncryption, parameters: null }));
 
-function cmsSignatureAlgorithm(signer: Signer, hash: HashName): Buffer {
+function cmsSignatureAlgorithm(signer: Signer, hash: SignatureHash): Buffer {
   if (signer.algorithm === 'RSASSA-PKCS1-v1_5') return RSA_ENCRYPTION;
   return signatureAlgorithmId(signer, hash);
 }
@@ -198,13 +200,13 @@ export function encodeSignedData(parts: SignedParts, unsignedAttributes: Buffer[
 const VERSION_1 = integerDer(1);
 const VERSION_3 = integerDer(3);
 
-const digestAlgorithms = new Map<HashName, { single: Buffer; set: Buffer }>();
+const digestAlgorithms = new Map<SignatureHash, { single: Buffer; set: Buffer }>();
 
 /** The digest AlgorithmIdentifier (parameters absent, RFC 5754 §2) alone and as DigestAlgorithmIdentifiers. */
-function digestAlgorithmOf(hash: HashName): { single: Buffer; set: Buffer } {
+function digestAlgorithmOf(hash: SignatureHash): { single: Buffer; set: Buffer } {
   let known = digestAlgorithms.get(hash);
   if (!known) {
-    const id = new AlgorithmIdentifier({ algorithm: HASH_OID[hash] });
+    const id = new AlgorithmIdentifier({ algorithm: DIGEST_OID[hash] });
     known = { single: encode(id), set: encode(new DigestAlgorithmIdentifiers([id])) };
     digestAlgorithms.set(hash, known);
   }
@@ -262,7 +264,7 @@ export interface ParsedSignerInfo {
   issuerDer: Buffer | null;
   serial: bigint | null;
   subjectKeyId: Buffer | null;
-  digestAlgorithm: HashName | 'SHA-1' | null;
+  digestAlgorithm: SignatureHash | 'SHA-1' | null;
   digestAlgorithmOid: string;
   /** DER of the signed attributes as a SET (what was signed), or null when there are none. */
   signedAttrs: Buffer | null;
@@ -343,7 +345,7 @@ function parseSignerInfo(buf: Buffer, tlv: Tlv, what: string): ParsedSignerInfo 
     issuerDer,
     serial,
     subjectKeyId,
-    digestAlgorithm: hashByOid(digestAlgorithmOid),
+    digestAlgorithm: digestByOid(digestAlgorithmOid),
     digestAlgorithmOid,
     signedAttrs,
     signedAttributes,
@@ -363,7 +365,9 @@ export function parseSignedData(input: Buffer, what = 'CMS signature'): ParsedSi
   if (input.length > MAX_CMS_BYTES) throw new DerError(what, `larger than ${MAX_CMS_BYTES} bytes`);
   const outer = readTlv(input, 0, input.length, what);
   const [type, wrapped] = outer.tag === 0x30 ? childrenOf(input, outer, what) : [];
-  if (!type || !wrapped || readOid(bytesOf(input, type), what) !== OID.signedData || wrapped.tag !== 0xa0)
+  const outerType = type ? readOid(bytesOf(input, type), what) : null;
+  // GB/T 35275 (GM/T 0010) names the same SignedData structure 1.2.156.10197.6.1.4.2.2.
+  if (!wrapped || (outerType !== OID.signedData && outerType !== OID.gmSignedData) || wrapped.tag !== 0xa0)
     throw new DerError(what, 'not CMS SignedData');
   const [sdTlv] = childrenOf(input, wrapped, what);
   if (!sdTlv || sdTlv.tag !== 0x30) throw new DerError(what, 'not CMS SignedData');
@@ -438,9 +442,9 @@ export function checkSigningCertificateAttribute(
     try {
       if (v2) {
         const first = AsnConvert.parse(v2, SigningCertificateV2).certs[0];
-        const h = first ? (first.hashAlgorithm ? hashByOid(first.hashAlgorithm.algorithm) : 'SHA-256') : null;
+        const h = first ? (first.hashAlgorithm ? digestByOid(first.hashAlgorithm.algorithm) : 'SHA-256') : null;
         if (!first || !h) return null;
-        return { hash: h === 'SHA-1' ? 'sha1' : NODE_HASH[h], certHash: toBuffer(first.certHash.buffer) };
+        return { hash: h === 'SHA-1' ? 'sha1' : NODE_DIGEST[h], certHash: toBuffer(first.certHash.buffer) };
       }
       const first = AsnConvert.parse(v1!, SigningCertificate).certs[0];
       return first ? { hash: 'sha1', certHash: toBuffer(first.certHash.buffer) } : null;

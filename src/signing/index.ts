@@ -32,6 +32,13 @@ export {
   type SesVerifyOptions,
   type SesSignatureVerdict,
 } from './ses/signature.js';
+export {
+  signGbt35275,
+  verifyGbt35275,
+  type SignGbt35275Input,
+  type Gbt35275VerifyOptions,
+  type Gbt35275Verdict,
+} from './gbt35275.js';
 export { readPkcs12, writePkcs12, signerFromPkcs12 } from './pkcs12.js';
 export { openPkcs11Signer, openPkcs11KeySigner, type Pkcs11Options, type Pkcs11Signer } from './pkcs11-signer.js';
 export {
@@ -64,7 +71,9 @@ export {
   addDocumentTimestamp,
   staticRevocationSource,
   PADES_LEVELS,
+  PDF_SIGNATURE_PROFILES,
   type PadesLevel,
+  type PdfSignatureProfile,
   type SignPdfOptions,
   type VisibleAppearance,
   type CrossPageAppearance,

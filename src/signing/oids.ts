@@ -38,6 +38,12 @@ export const OID = {
   sm3: '1.2.156.10197.1.401',
   sm2Curve: '1.2.156.10197.1.301',
   sm2WithSm3: '1.2.156.10197.1.501',
+  // GM/T 0006: "SM2-1", the SM2 signature scheme alone; GM/T 0010 names it as a SignerInfo's
+  // digestEncryptionAlgorithm (with SM3 as the digest algorithm).
+  sm2Sign: '1.2.156.10197.1.301.1',
+  // GM/T 0010 / GB/T 35275 content types (the SM2 counterparts of id-data and id-signedData)
+  gmData: '1.2.156.10197.6.1.4.2.1',
+  gmSignedData: '1.2.156.10197.6.1.4.2.2',
   // X.520 attribute types
   commonName: '2.5.4.3',
   serialNumber: '2.5.4.5',
@@ -100,4 +106,15 @@ export function hashByOid(oid: string): HashName | 'SHA-1' | null {
   if (oid === OID.sha512) return 'SHA-512';
   if (oid === OID.sha1) return 'SHA-1';
   return null;
+}
+
+/** Every digest a CMS signature, an ESS certificate ID or a time-stamp imprint may use here. */
+export const DIGEST_OID: Record<SignatureHash, string> = { ...HASH_OID, SM3: OID.sm3 };
+
+/** node:crypto's digest name for each of them (SM3 is native in Node's OpenSSL). */
+export const NODE_DIGEST: Record<SignatureHash, string> = { ...NODE_HASH, SM3: 'sm3' };
+
+/** Like `hashByOid`, with SM3 (GB/T 33560: 1.2.156.10197.1.401) as well. */
+export function digestByOid(oid: string): SignatureHash | 'SHA-1' | null {
+  return oid === OID.sm3 ? 'SM3' : hashByOid(oid);
 }

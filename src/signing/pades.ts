@@ -1,10 +1,13 @@
 // PAdES signing (ETSI EN 319 142-1) of PDFs by incremental update: B-B (CAdES detached CMS with
 // signing-certificate-v2), B-T (+ signature time-stamp), B-LT (+ /DSS with certificates and CRLs),
 // B-LTA (+ document time-stamp). Each application of a seal is its own signature and revision.
+// Beside PAdES, the national-cryptography profile ('sm2'): the same revision and placement, a CMS
+// signed SM2-with-SM3 over an SM3 digest, SubFilter adbe.pkcs7.detached (see `SignPdfOptions.profile`).
 import { createHash, createPublicKey } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { SigningError } from './errors.js';
 import { attribute, encodeSignedData, estimateSignedDataSize, signAttributes, type SignedDataInput } from './cms.js';
-import { NODE_HASH, OID, type HashName } from './oids.js';
+import { NODE_DIGEST, OID, type HashName, type SignatureHash } from './oids.js';
 import { addImage, prepareImage, type PreparedImage } from './pdf/image.js';
 import {
   PdfDict,
@@ -83,8 +86,24 @@ export interface CrossPageAppearance {
   groups?: boolean;
 }
 
+/**
+ * `pades`: ETSI EN 319 142-1 baseline (RSA, ECDSA; SHA-2). `sm2`: the national-cryptography profile
+ * (GB/T 35275-style CMS with GB/T 33560 algorithms): digest SM3, signature SM2-with-SM3 with the
+ * standard user ID, signed attributes content-type, message-digest, signing-time and
+ * signing-certificate-v2 (SM3 ESSCertIDv2), SubFilter adbe.pkcs7.detached, and with a time-stamping
+ * authority an RFC 3161 token over SM3(signature value) as an unsigned attribute.
+ */
+export type PdfSignatureProfile = 'pades' | 'sm2';
+export const PDF_SIGNATURE_PROFILES: readonly PdfSignatureProfile[] = ['pades', 'sm2'];
+
 export interface SignPdfOptions {
   signer: Signer;
+  /** By default `sm2` for an SM2 signer, else `pades`; an SM2 key signs in the `sm2` profile only. */
+  profile?: PdfSignatureProfile;
+  /**
+   * PAdES level; in the `sm2` profile B-B (no time-stamp) or B-T (signature time-stamp), which
+   * name only what is in the CMS: the profile is not PAdES and has no DSS or document time-stamps.
+   */
   level?: PadesLevel;
   /** Required from B-T on. */
   timestamper?: Timestamper;
@@ -492,8 +511,8 @@ function prepareRevision(input: RevisionInput): Prepared {
   return { doc, update: bytes, contentsStart, contentsEnd, byteRange };
 }
 
-function digestOf(prepared: Prepared, hash: HashName): Buffer {
-  return createHash(NODE_HASH[hash])
+function digestOf(prepared: Prepared, hash: SignatureHash): Buffer {
+  return createHash(NODE_DIGEST[hash])
     .update(prepared.doc.buf)
     .update(prepared.update.subarray(0, prepared.contentsStart))
     .update(prepared.update.subarray(prepared.contentsEnd))
@@ -520,6 +539,8 @@ function maxSignatureLength(signer: Signer): number {
 }
 
 function computeSignatureLength(signer: Signer): number {
+  // SEQUENCE { INTEGER r, INTEGER s } with 256-bit r and s, each possibly with a leading zero.
+  if (signer.keyType === 'SM2') return 72;
   const details = createPublicKey({ key: signer.publicKey, format: 'der', type: 'spki' }).asymmetricKeyDetails;
   if (signer.keyType === 'RSA') return Math.ceil((details?.modulusLength ?? 4096) / 8);
   const bytes = details?.namedCurve === 'secp521r1' ? 66 : details?.namedCurve === 'secp384r1' ? 48 : 32;
@@ -575,10 +596,12 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
     );
   if (level !== 'B-B' && !options.timestamper)
     throw new SigningError('validation_failed', `PAdES ${level} needs a time-stamping authority.`);
-  const signingTime = options.signingTime ?? new Date();
+  const profile = checkProfile(options, level);
+  // Whole seconds: /M and the signing-time attribute carry no fraction and must say the same.
+  const signingTime = new Date(Math.floor((options.signingTime ?? new Date()).getTime() / 1000) * 1000);
   assertUsable(options.signer, new Date());
   const crls = await assertNotRevoked(options.signer, options.revocation, new Date());
-  const hash = options.hash ?? preferredHash(options.signer);
+  const hash: SignatureHash = profile === 'sm2' ? 'SM3' : (options.hash ?? preferredHash(options.signer));
   const doc = PdfDocument.load(pdf, options.limits);
 
   let widgets: WidgetSpec[];
@@ -611,8 +634,11 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
   const sigEntries: Array<[string, PdfValue]> = [
     ['Type', name('Sig')],
     ['Filter', name('Adobe.PPKLite')],
-    // ETSI EN 319 142-1 §5.3: PAdES baseline signatures use ETSI.CAdES.detached.
-    ['SubFilter', name('ETSI.CAdES.detached')],
+    // ETSI EN 319 142-1 §5.3: PAdES baseline signatures use ETSI.CAdES.detached. The SM2 profile
+    // is not a PAdES baseline (its algorithms are not in ETSI TS 119 312, and it carries a CMS
+    // signing-time, which PAdES forbids), so it says adbe.pkcs7.detached (ISO 32000-1 §12.8.3.3),
+    // as the Chinese signing products that put SM2 CMS in PDFs do.
+    ['SubFilter', name(profile === 'sm2' ? 'adbe.pkcs7.detached' : 'ETSI.CAdES.detached')],
     ['M', new PdfString(Buffer.from(pdfDate(signingTime), 'latin1'))],
   ];
   if (options.reason) sigEntries.push(['Reason', PdfString.text(options.reason)]);
@@ -621,7 +647,12 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
   const name0 = parseCertificate(options.signer.certificate).commonName;
   if (name0) sigEntries.push(['Name', PdfString.text(name0)]);
 
-  const cmsBase: Omit<SignedDataInput, 'digest'> = { signer: options.signer, hash };
+  const cmsBase: Omit<SignedDataInput, 'digest'> = {
+    signer: options.signer,
+    hash,
+    // RFC 5652 §11.3: signing-time, the claimed time, the same as /M.
+    signedAttributes: profile === 'sm2' ? [signingTimeAttribute(signingTime)] : undefined,
+  };
   let reserve =
     estimateSignedDataSize({ ...cmsBase, digest: Buffer.alloc(64) }, maxSignatureLength(options.signer)) +
     64 +
@@ -636,7 +667,7 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
     if (level !== 'B-B') {
       // ETSI EN 319 122-1 §5.3: the signature-time-stamp is over the SignerInfo's signature value.
       tokenDer = await options.timestamper!.timestamp(
-        createHash(NODE_HASH[hash]).update(parts.signature).digest(),
+        createHash(NODE_DIGEST[hash]).update(parts.signature).digest(),
         hash,
       );
       unsigned.push(attribute(OID.timeStampToken, tokenDer));
@@ -647,6 +678,7 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
   }
   if (!signed || !cmsDer) throw new SigningError('internal_error', 'The signature did not fit its placeholder.');
   if (level === 'B-B' || level === 'B-T') return signed;
+  if (hash === 'SM3') throw new SigningError('internal_error', 'The SM2 profile has no B-LT.');
 
   // B-LT: validation data for the signer's chain and the TSA's, in a following revision (§5.4).
   const tsaCerts = tokenDer ? checkTimestampToken(tokenDer, { digest: Buffer.alloc(0) }).certificates : [];
@@ -659,6 +691,44 @@ export async function signPdf(pdf: Buffer, options: SignPdfOptions): Promise<Buf
   if (level === 'B-LTA')
     out = await addDocumentTimestamp(out, { timestamper: options.timestamper!, hash, limits: options.limits });
   return out;
+}
+
+/** The profile a signature is made in, refusing a key, hash or level the profile does not have. */
+function checkProfile(options: SignPdfOptions, level: PadesLevel): PdfSignatureProfile {
+  const sm2Key = options.signer.keyType === 'SM2';
+  const profile = options.profile ?? (sm2Key ? 'sm2' : 'pades');
+  if (!PDF_SIGNATURE_PROFILES.includes(profile))
+    throw new SigningError(
+      'validation_failed',
+      `Unknown PDF signature profile ${String(profile)}; use ${PDF_SIGNATURE_PROFILES.join(' or ')}.`,
+    );
+  if (profile === 'pades' && sm2Key)
+    throw new SigningError(
+      'signing_key_invalid',
+      'An SM2 key signs PDFs in the national-cryptography profile (sm2), not PAdES.',
+    );
+  if (profile === 'sm2') {
+    if (!sm2Key)
+      throw new SigningError('signing_key_invalid', 'The sm2 profile needs an SM2 key and an SM2 certificate.');
+    if (options.hash)
+      throw new SigningError('validation_failed', `The sm2 profile hashes with SM3, not ${options.hash}.`);
+    if (level !== 'B-B' && level !== 'B-T')
+      throw new SigningError(
+        'validation_failed',
+        `The sm2 profile signs with or without a signature time-stamp (B-B, B-T); ${level} is a PAdES level.`,
+      );
+  }
+  return profile;
+}
+
+/** signing-time (RFC 5652 §11.3): UTCTime from 1950 to 2049, GeneralizedTime otherwise. */
+function signingTimeAttribute(at: Date): Buffer {
+  const year = at.getUTCFullYear();
+  const value =
+    year >= 1950 && year < 2050
+      ? new asn1js.UTCTime({ valueDate: at }).toBER()
+      : new asn1js.GeneralizedTime({ valueDate: at }).toBER();
+  return attribute(OID.signingTime, Buffer.from(value));
 }
 
 const unique = (list: Buffer[]): Buffer[] => list.filter((b, i) => list.findIndex((c) => c.equals(b)) === i);

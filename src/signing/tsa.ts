@@ -17,7 +17,7 @@ import * as asn1js from 'asn1js';
 import { SigningError } from './errors.js';
 import { BER_LIMITS, Memo, encode, integerDer, integerValue, namedBits, oidDer, parseAs, toBuffer } from './asn1.js';
 import { bytesOf, childrenOf, readTlv, wrap } from './tlv.js';
-import { HASH_OID, NODE_HASH, OID, hashByOid, type HashName } from './oids.js';
+import { DIGEST_OID, NODE_DIGEST, OID, digestByOid, type SignatureHash } from './oids.js';
 import {
   checkSigningCertificateAttribute,
   encodeSignedData,
@@ -94,10 +94,10 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
   if (req.reqPolicy !== undefined && req.reqPolicy !== policy)
     return rejection(FAIL.unacceptedPolicy, 'unaccepted policy');
   if (req.extensions?.length) return rejection(FAIL.badRequest, 'extensions are not supported');
-  const hash = hashByOid(req.messageImprint.hashAlgorithm.algorithm);
+  const hash = digestByOid(req.messageImprint.hashAlgorithm.algorithm);
   const imprint = toBuffer(req.messageImprint.hashedMessage.buffer);
-  if (hash === null || hash === 'SHA-1') return rejection(FAIL.badAlg, 'use SHA-256, SHA-384 or SHA-512');
-  if (imprint.length !== createHash(NODE_HASH[hash]).digest().length)
+  if (hash === null || hash === 'SHA-1') return rejection(FAIL.badAlg, 'use SHA-256, SHA-384, SHA-512 or SM3');
+  if (imprint.length !== createHash(NODE_DIGEST[hash]).digest().length)
     return rejection(FAIL.badDataFormat, 'hash length does not match its algorithm');
 
   const genTime = (tsa.now ?? (() => new Date()))();
@@ -114,11 +114,18 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     constant(`accuracy:${tsa.accuracySeconds ?? 1}`, () => encode(new Accuracy({ seconds: tsa.accuracySeconds ?? 1 }))),
     ...(req.nonce ? [integerDer(integerValue(new Uint8Array(req.nonce)))] : []),
   ]);
-  const tsaHash: HashName = tsa.signer.keyType === 'EC' || hash === 'SHA-256' ? 'SHA-256' : hash;
+  // An SM2 TSA signs SM2-with-SM3 whatever the imprint (GB/T 20520 with national cryptography);
+  // an RSA or ECDSA one signs with SHA-2, also over an SM3 imprint.
+  const tsaHash: SignatureHash =
+    tsa.signer.keyType === 'SM2'
+      ? 'SM3'
+      : tsa.signer.keyType === 'EC' || hash === 'SHA-256' || hash === 'SM3'
+        ? 'SHA-256'
+        : hash;
   const parts = await signAttributes({
     signer: tsa.signer,
     hash: tsaHash,
-    digest: createHash(NODE_HASH[tsaHash]).update(tstInfo).digest(),
+    digest: createHash(NODE_DIGEST[tsaHash]).update(tstInfo).digest(),
     contentType: OID.tstInfo,
     content: tstInfo,
     includeChain: req.certReq,
@@ -136,10 +143,11 @@ const GRANTED = encode(new PKIStatusInfo({ status: PKIStatus.granted }));
 /** Gets RFC 3161 time-stamp tokens; the token is a CMS ContentInfo (DER). */
 export interface Timestamper {
   readonly name: string;
-  timestamp(digest: Buffer, hash: HashName): Promise<Buffer>;
+  /** `hash` names the digest's algorithm: the TSA puts it in the message imprint. */
+  timestamp(digest: Buffer, hash: SignatureHash): Promise<Buffer>;
 }
 
-export function buildTimeStampRequest(digest: Buffer, hash: HashName, nonce: Buffer): Buffer {
+export function buildTimeStampRequest(digest: Buffer, hash: SignatureHash, nonce: Buffer): Buffer {
   // TimeStampReq ::= SEQUENCE { version, messageImprint, reqPolicy?, nonce?, certReq DEFAULT FALSE, … }
   return wrap(0x30, [
     INTEGER_1,
@@ -155,14 +163,14 @@ const constants = new Memo<Buffer>();
 const constant = (key: string, make: () => Buffer): Buffer => constants.get(key, make);
 
 /** MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING } */
-function messageImprintOf(hash: HashName, digest: Buffer): Buffer {
-  const algorithm = constant(`hash:${hash}`, () => encode(new AlgorithmIdentifier({ algorithm: HASH_OID[hash] })));
+function messageImprintOf(hash: SignatureHash, digest: Buffer): Buffer {
+  const algorithm = constant(`hash:${hash}`, () => encode(new AlgorithmIdentifier({ algorithm: DIGEST_OID[hash] })));
   return wrap(0x30, [algorithm, wrap(0x04, [digest])]);
 }
 
 export interface TstInfo {
   policy: string;
-  hash: HashName | 'SHA-1' | null;
+  hash: SignatureHash | 'SHA-1' | null;
   imprint: Buffer;
   serial: bigint;
   genTime: Date;
@@ -173,7 +181,7 @@ export function parseTstInfo(der: Buffer): TstInfo {
   const info = parseAs(der, TSTInfo, 'TSTInfo');
   return {
     policy: info.policy,
-    hash: hashByOid(info.messageImprint.hashAlgorithm.algorithm),
+    hash: digestByOid(info.messageImprint.hashAlgorithm.algorithm),
     imprint: toBuffer(info.messageImprint.hashedMessage.buffer),
     serial: integerValue(new Uint8Array(info.serialNumber)),
     genTime: info.genTime,
@@ -239,7 +247,7 @@ export function checkTimestampToken(
     else {
       const digest =
         expected.digest ??
-        expected.data!.reduce((h, part) => h.update(part), createHash(NODE_HASH[info.hash])).digest();
+        expected.data!.reduce((h, part) => h.update(part), createHash(NODE_DIGEST[info.hash])).digest();
       if (!digest.equals(info.imprint))
         result.problems.push('the time-stamp is not over this signature (message imprint differs)');
     }
@@ -260,7 +268,7 @@ export function checkTimestampToken(
       !md ||
       !siHash ||
       siHash === 'SHA-1' ||
-      !createHash(NODE_HASH[siHash]).update(cms.content).digest().equals(octetStringValue(md))
+      !createHash(NODE_DIGEST[siHash]).update(cms.content).digest().equals(octetStringValue(md))
     )
       result.problems.push('the token content digest does not match');
     const cert = parseCertificate(certDer);

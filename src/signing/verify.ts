@@ -16,7 +16,7 @@ import {
 import { checkPublicKey, validatePath, type PathValidationResult, type Purpose } from './path-validation.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { RevocationInfoArchival, toBuffer } from './asn1.js';
-import { NODE_HASH, OID } from './oids.js';
+import { NODE_DIGEST, OID } from './oids.js';
 import { PdfStream, PdfString, isName, parsePdfDate } from './pdf/objects.js';
 import { PdfDocument, type PdfLimits } from './pdf/parser.js';
 import {
@@ -32,7 +32,7 @@ import { judgeRevisions } from './pdf-revisions.js';
 import { checkTimestampToken } from './tsa.js';
 
 export type { Modification, SealImage } from './pdf-signatures.js';
-import { parseCertificate, parseCrl, verifySignature, type Certificate, type Crl } from './x509.js';
+import { parseCertificate, parseCrl, signatureSchemeOf, verifySignature, type Certificate, type Crl } from './x509.js';
 
 export interface VerifyOptions {
   /**
@@ -55,6 +55,11 @@ export interface SignatureReport {
   fieldName: string;
   kind: 'signature' | 'document-timestamp';
   subFilter: string | null;
+  /**
+   * The signature scheme of the CMS signer (`SM2-with-SM3` for the national-cryptography profile,
+   * `ecdsa-with-SHA256`, `rsaEncryption with SHA-256` …); null when it was not read.
+   */
+  algorithm: string | null;
   /**
    * The one verdict: intact bytes, a CMS signature that holds, a signer certificate valid and not
    * revoked at the time that counts, and — once trust anchors are given — a validated path to one.
@@ -276,6 +281,7 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
     fieldName: f.fieldName,
     kind: isDocTs ? 'document-timestamp' : 'signature',
     subFilter: isName(subFilter) ? subFilter.value : null,
+    algorithm: null,
     valid: false,
     status: 'invalid',
     signer: null,
@@ -377,7 +383,8 @@ function verifyOne(doc: PdfDocument, f: SignatureField, index: number, ctx: Cont
     problems.push(`unsupported digest algorithm ${info.digestAlgorithmOid}`);
     return report;
   }
-  const digest = ranges.reduce((h, r) => h.update(r), createHash(NODE_HASH[hash])).digest();
+  const digest = ranges.reduce((h, r) => h.update(r), createHash(NODE_DIGEST[hash])).digest();
+  report.algorithm = signatureSchemeOf(info.signatureAlgorithm, hash)?.name ?? null;
   if (info.signedAttrs) {
     const md = info.signedAttributes.get(OID.messageDigest)?.[0];
     report.digestMatches = !!md && octetStringValue(md).equals(digest);
@@ -484,6 +491,7 @@ function unverifiable(f: SignatureField, index: number, error: unknown): Signatu
     fieldName: f.fieldName,
     kind: 'signature',
     subFilter: null,
+    algorithm: null,
     valid: false,
     status: 'invalid',
     signer: null,

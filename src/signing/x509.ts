@@ -277,7 +277,7 @@ export interface SignatureScheme {
  */
 const schemes = new Memo<SignatureScheme | 'none'>();
 
-export function signatureSchemeOf(algorithm: Buffer, digestHint?: HashName | 'SHA-1'): SignatureScheme | null {
+export function signatureSchemeOf(algorithm: Buffer, digestHint?: HashName | 'SHA-1' | 'SM3'): SignatureScheme | null {
   const scheme = schemes.get(
     `${digestHint ?? ''}:${algorithm.toString('hex')}`,
     () => decodeSignatureScheme(algorithm, digestHint) ?? 'none',
@@ -285,7 +285,7 @@ export function signatureSchemeOf(algorithm: Buffer, digestHint?: HashName | 'SH
   return scheme === 'none' ? null : scheme;
 }
 
-function decodeSignatureScheme(algorithm: Buffer, digestHint?: HashName | 'SHA-1'): SignatureScheme | null {
+function decodeSignatureScheme(algorithm: Buffer, digestHint?: HashName | 'SHA-1' | 'SM3'): SignatureScheme | null {
   let alg: x509.AlgorithmIdentifier;
   try {
     alg = AsnConvert.parse(algorithm, x509.AlgorithmIdentifier);
@@ -304,7 +304,7 @@ function decodeSignatureScheme(algorithm: Buffer, digestHint?: HashName | 'SHA-1
     case OID.sha512WithRSA:
       return rsa('SHA-512', 'sha512WithRSAEncryption');
     case OID.rsaEncryption:
-      return digestHint ? rsa(digestHint, `rsaEncryption with ${digestHint}`) : null;
+      return digestHint && digestHint !== 'SM3' ? rsa(digestHint, `rsaEncryption with ${digestHint}`) : null;
     case OID.ecdsaWithSha1:
       return ec('SHA-1', 'ecdsa-with-SHA1');
     case OID.ecdsaWithSha256:
@@ -314,10 +314,14 @@ function decodeSignatureScheme(algorithm: Buffer, digestHint?: HashName | 'SHA-1
     case OID.ecdsaWithSha512:
       return ec('SHA-512', 'ecdsa-with-SHA512');
     case OID.ecPublicKey:
-      return digestHint ? ec(digestHint, `ecPublicKey with ${digestHint}`) : null;
+      return digestHint && digestHint !== 'SM3' ? ec(digestHint, `ecPublicKey with ${digestHint}`) : null;
     case OID.sm2WithSm3:
       // GB/T 32918.2 with the default user ID (GM/T 0009 §10), as Chinese CAs sign certificates and CRLs.
       return { name: 'SM2-with-SM3', hash: 'SM3', key: 'SM2', pss: null };
+    case OID.sm2Sign:
+      // GM/T 0010 SignerInfos name the scheme alone ("SM2-1") and SM3 as the digest algorithm;
+      // only a CMS reader, which knows that digest, passes the hint.
+      return digestHint === 'SM3' ? { name: 'SM2-with-SM3', hash: 'SM3', key: 'SM2', pss: null } : null;
     case OID.rsassaPss: {
       // RSASSA-PSS-params (RFC 4055 §3.1); absent fields take their SHA-1 defaults.
       let params = new RsaSaPssParams();
@@ -345,7 +349,7 @@ export function verifySignature(
   algorithm: Buffer,
   data: Uint8Array,
   signature: Uint8Array,
-  digestHint?: HashName,
+  digestHint?: HashName | 'SM3',
 ): boolean {
   const scheme = signatureSchemeOf(algorithm, digestHint);
   if (!scheme || scheme.hash === 'SHA-1') return false;

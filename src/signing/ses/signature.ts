@@ -134,8 +134,13 @@ export interface SignSesSignatureInput {
   data: Uint8Array;
   /** 签名保护范围: in OFD, the path of that Signature.xml (e.g. "/Doc_0/Signs/Sign_0/Signature.xml"). */
   propertyInfo: string;
-  /** Adds an RFC 3161 time-stamp over the signature value (SHA-256 imprint). */
+  /** Adds an RFC 3161 (GB/T 20520) time-stamp over the signature value. */
   timestamper?: Timestamper;
+  /**
+   * The imprint's hash: SM3 by default (GB/T 20520 with national cryptography; an SM2 TSA then
+   * signs SM2-with-SM3), SHA-256 for a TSA that knows no SM3.
+   */
+  timestampHash?: 'SM3' | 'SHA-256';
   /** The signing time (whole seconds); now by default. */
   at?: Date;
 }
@@ -194,7 +199,10 @@ export async function signSesSignature(input: SignSesSignatureInput): Promise<Bu
   ];
   // §7.2 f): the time-stamp is over the signature value, [0] EXPLICIT BIT STRING (as ofdrw writes it).
   if (input.timestamper) {
-    const token = await input.timestamper.timestamp(sha256(signature), 'SHA-256');
+    const token =
+      input.timestampHash === 'SHA-256'
+        ? await input.timestamper.timestamp(sha256(signature), 'SHA-256')
+        : await input.timestamper.timestamp(sm3(signature), 'SM3');
     parts.push(wrap(0xa0, [encode(new BitString(token))]));
   }
   return wrap(0x30, parts);
