@@ -292,7 +292,6 @@ export type AuditTargetType =
   | 'template'
   | 'contract'
   | 'device'
-  | 'usage_record'
   | 'usage_review';
 
 /** One audit event as a service writes it: a discriminated union on `action`. */

@@ -119,7 +119,9 @@ export async function correctUsageRecord(
 ) {
   const { principal } = actor;
   const correctedBy = requireUser(principal);
-  const record = await getRecord(ctx, actor, recordId, 'seals.manage');
+  const record = await getRecord(ctx, actor, recordId, 'seals.read');
+  if (!isWithin(scopeOrNothing(actor, 'seals.manage'), record.companyPath))
+    throw forbidden('Correcting a usage record needs seals.manage over its seal’s company.');
   const id = newId();
   const at = ctx.now();
   await ctx.db.transaction().execute(async (trx) => {
@@ -140,7 +142,8 @@ export async function correctUsageRecord(
       at,
       event: {
         action: 'device.usage_corrected',
-        target: { type: 'usage_record', id: recordId },
+        // The audit log names targets by UUID: the record's seal, whose file card then shows the correction.
+        target: { type: 'seal', id: record.sealId },
         companyId: record.companyId,
         changes: { correctionId: id, recordId, what: input.what, why: input.why },
       },
