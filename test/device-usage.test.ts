@@ -3,7 +3,7 @@
 // cross-checks against an imported register; corrections appended, never overwriting.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -251,7 +251,14 @@ describe('usage reports (用印报告)', () => {
     expect(body.byDay[0]).toEqual({ date: today, electronic: 1, physical: 4, total: 5 });
     expect(body.bySeal).toEqual([
       { sealId: seal.id, sealName: SEAL_NAME, companyName: COMPANY_NAME, electronic: 0, physical: 4, total: 4 },
-      { sealId: electronicSealId, sealName: E_SEAL_NAME, companyName: COMPANY_NAME, electronic: 1, physical: 0, total: 1 },
+      {
+        sealId: electronicSealId,
+        sealName: E_SEAL_NAME,
+        companyName: COMPANY_NAME,
+        electronic: 1,
+        physical: 0,
+        total: 1,
+      },
     ]);
     expect(body.byCompany).toEqual([
       { companyId: company.id, companyName: COMPANY_NAME, electronic: 1, physical: 4, total: 5 },
@@ -340,9 +347,17 @@ describe('usage reports (用印报告)', () => {
     expect(text).toContain(COMPANY_NAME);
     expect(text).toContain('申请人乙');
     expect(text).toMatch(/用印次数 Uses\s+1\s+4\s+5/);
-    // The charts are vector shapes: rectangles filled in the two series' colours.
-    const raw = answer.rawPayload.toString('latin1');
-    expect(raw).toContain('/Type /Font');
+    // The charts are drawn: page 1 rendered (poppler) shows bars in both series' colours.
+    execFileSync('pdftoppm', ['-png', '-r', '40', '-f', '1', '-l', '1', '-singlefile', file, join(dir, 'page')]);
+    const page = PNG.sync.read(readFileSync(join(dir, 'page.png')));
+    const near = (rgb: [number, number, number]) => {
+      let n = 0;
+      for (let i = 0; i < page.data.length; i += 4)
+        if (rgb.every((c, k) => Math.abs(page.data[i + k]! - c) < 24)) n += 1;
+      return n;
+    };
+    expect(near([0x2f, 0x6f, 0xdb])).toBeGreaterThan(20);
+    expect(near([0xd9, 0x82, 0x2b])).toBeGreaterThan(20);
   });
 
   it('refuses a caller without seals.read (403) and a company outside their subtree (404)', async () => {
@@ -395,8 +410,15 @@ describe('corrections (appended, never overwriting)', () => {
     });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const second = await client(world, custodian.token).post(path, { what: 'Second note', why: 'Follow-up' });
-    expect(second.body.corrections.map((c: { what: string }) => c.what)).toEqual(['用印人应为申请人乙的同事', 'Second note']);
-    expect(second.body.corrections[0]).toMatchObject({ correctedBy: custodian.id, correctedByName: '保管员甲', why: '现场照片显示由他人代为盖章' });
+    expect(second.body.corrections.map((c: { what: string }) => c.what)).toEqual([
+      '用印人应为申请人乙的同事',
+      'Second note',
+    ]);
+    expect(second.body.corrections[0]).toMatchObject({
+      correctedBy: custodian.id,
+      correctedByName: '保管员甲',
+      why: '现场照片显示由他人代为盖章',
+    });
     // The record itself is unchanged: the same person, time and reference.
     const after = (await records()).find((r) => r.recordId === before.recordId)!;
     expect({ ...after, corrections: [] }).toEqual({ ...before, corrections: [] });
@@ -482,7 +504,11 @@ describe('sampling reviews', () => {
     const flagged = await decide(auditor, 2, { decision: 'flagged', comment: '照片与合同不符' });
     expect(flagged.status).toBe(200);
     expect(flagged.body).toMatchObject({ decided: 2, flagged: 1 });
-    expect(flagged.body.items[1]).toMatchObject({ decision: 'flagged', comment: '照片与合同不符', decidedBy: auditor.id });
+    expect(flagged.body.items[1]).toMatchObject({
+      decision: 'flagged',
+      comment: '照片与合同不符',
+      decidedBy: auditor.id,
+    });
     const again = await decide(auditor, 1, { decision: 'flagged', comment: 'changed my mind' });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('review_item_decided');
@@ -524,7 +550,9 @@ describe('sampling reviews', () => {
       .values({
         review_id: drawn.body.id,
         position: 4,
-        group_id: (await world.db.selectFrom('seals').select('group_id').where('id', '=', seal.id).executeTakeFirstOrThrow()).group_id,
+        group_id: (
+          await world.db.selectFrom('seals').select('group_id').where('id', '=', seal.id).executeTakeFirstOrThrow()
+        ).group_id,
         record_id: own.recordId,
         kind: 'physical',
         seal_id: seal.id,
@@ -613,9 +641,7 @@ describe('cross-checks against an imported register', () => {
     expect(body.matched[1]).toMatchObject({ number: 'ht-2026-002', counterparty: 'Acme, Ltd.', amount: '5000' });
     expect(body.rowsWithoutRecord.map((r: { line: number }) => r.line)).toEqual([4, 5, 6]);
     // The auditor's stamp (a letter, no number) and the electronic signature of contract.pdf answer no row.
-    expect(
-      body.recordsWithoutRow.map((r: { kind: string; userId: string }) => [r.kind, r.userId]).sort(),
-    ).toEqual([
+    expect(body.recordsWithoutRow.map((r: { kind: string; userId: string }) => [r.kind, r.userId]).sort()).toEqual([
       ['electronic', applicant.id],
       ['physical', auditor.id],
     ]);
@@ -624,7 +650,13 @@ describe('cross-checks against an imported register', () => {
   it('names the line of every bad row, refuses a file that is not UTF-8, lacks a column or has too many rows', async () => {
     const bad = await check(
       custodian,
-      ['number,date,counterparty,amount', `A-1,${today},x,1`, 'A-2,2026-13-01,x,1', `,${today},x,1`, `A-4,${today},x,12abc`].join('\n'),
+      [
+        'number,date,counterparty,amount',
+        `A-1,${today},x,1`,
+        'A-2,2026-13-01,x,1',
+        `,${today},x,1`,
+        `A-4,${today},x,12abc`,
+      ].join('\n'),
     );
     expect(bad.statusCode).toBe(422);
     expect(bad.headers['content-type']).toContain('application/problem+json');
@@ -636,7 +668,10 @@ describe('cross-checks against an imported register', () => {
     ]);
     expect(bad.json().detail).toContain('line 3');
     const gbk = await check(custodian, Buffer.from([0x62, 0x2c, 0xb1, 0xe0, 0xba, 0xc5, 0x0a]));
-    expect(gbk.json()).toMatchObject({ code: 'register_invalid', errors: [{ field: 'body', message: 'is not UTF-8 text' }] });
+    expect(gbk.json()).toMatchObject({
+      code: 'register_invalid',
+      errors: [{ field: 'body', message: 'is not UTF-8 text' }],
+    });
     const noDate = await check(custodian, 'number,counterparty\nA-1,x\n');
     expect(noDate.json().errors).toEqual([{ field: 'body.line 1', message: 'no date column' }]);
     const many = ['number,date', ...Array.from({ length: 5001 }, (_, i) => `N-${i},${today}`)].join('\n');
@@ -655,6 +690,9 @@ describe('cross-checks against an imported register', () => {
     expect((await check(applicant, csv)).statusCode).toBe(403);
     const badTolerance = await check(custodian, csv, '&toleranceDays=61');
     expect(badTolerance.statusCode).toBe(400);
-    expect(badTolerance.json().errors).toContainEqual({ field: 'querystring.toleranceDays', message: 'must be at most 60' });
+    expect(badTolerance.json().errors).toContainEqual({
+      field: 'querystring.toleranceDays',
+      message: 'must be at most 60',
+    });
   });
 });
