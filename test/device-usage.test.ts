@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmartSealDevice } from '../src/devices/device.js';
 import { createHttpLink, type HttpCall } from '../src/devices/http-link.js';
 import { PhoneRelay } from '../src/devices/relay.js';
+import { registerMatcher } from '../src/modules/devices/usage-register.js';
 import { drawSample, reportPeriod } from '../src/modules/devices/usage.service.js';
 import { buildPdf } from './signing/pdf-fixtures.js';
 import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, type World } from './support/world.js';
@@ -645,6 +646,22 @@ describe('cross-checks against an imported register', () => {
       ['electronic', applicant.id],
       ['physical', auditor.id],
     ]);
+  });
+
+  it('matches a number as a whole, case ignored, within the tolerance of days', () => {
+    const match = registerMatcher(
+      [
+        { id: 'a', day: '2026-12-07', text: '销售合同HT-1用印' },
+        { id: 'b', day: '2026-12-07', text: 'contract HT-12' },
+        { id: 'c', day: '2026-12-10', text: 'ht-1.pdf' },
+        { id: 'd', day: '2026-12-20', text: 'HT-1' },
+        { id: 'e', day: '2026-12-07', text: 'XHT-1' },
+      ],
+      3,
+    );
+    const row = { line: 2, number: 'HT-1', date: '2026-12-07', counterparty: null, amount: null };
+    expect(match(row).sort()).toEqual(['a', 'c']);
+    expect(match({ ...row, date: '2026-12-17' })).toEqual(['d']);
   });
 
   it('names the line of every bad row, refuses a file that is not UTF-8, lacks a column or has too many rows', async () => {

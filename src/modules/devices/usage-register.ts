@@ -182,14 +182,27 @@ export const REGISTER_RULE = (toleranceDays: number) =>
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const DAY_MS = 86_400_000;
 
-/** The matcher over the records: for a row, the ids of the records it answers. */
+/**
+ * The matcher over the records: for a row, the ids of the records it answers. Records are bucketed
+ * by day, so a row looks only at the days within the tolerance, and a plain substring test comes
+ * before the boundary check: a 5,000-row register against 20,000 records stays quick.
+ */
 export function registerMatcher(records: Array<{ id: string; day: string; text: string }>, toleranceDays: number) {
-  const prepared = records.map((r) => ({ ...r, text: r.text.toLowerCase(), dayMs: Date.parse(`${r.day}T00:00:00Z`) }));
+  const byDay = new Map<number, Array<{ id: string; text: string }>>();
+  for (const r of records) {
+    const dayMs = Date.parse(`${r.day}T00:00:00Z`);
+    const bucket = byDay.get(dayMs) ?? [];
+    bucket.push({ id: r.id, text: r.text.toLowerCase() });
+    byDay.set(dayMs, bucket);
+  }
   return (row: RegisterRow): string[] => {
-    const pattern = new RegExp(`(?<![a-z0-9])${escapeRegExp(row.number.toLowerCase())}(?![a-z0-9])`);
+    const needle = row.number.toLowerCase();
+    const pattern = new RegExp(`(?<![a-z0-9])${escapeRegExp(needle)}(?![a-z0-9])`);
     const dayMs = Date.parse(`${row.date}T00:00:00Z`);
-    return prepared
-      .filter((r) => Math.abs(r.dayMs - dayMs) <= toleranceDays * DAY_MS && pattern.test(r.text))
-      .map((r) => r.id);
+    const ids: string[] = [];
+    for (let d = -toleranceDays; d <= toleranceDays; d++)
+      for (const r of byDay.get(dayMs + d * DAY_MS) ?? [])
+        if (r.text.includes(needle) && pattern.test(r.text)) ids.push(r.id);
+    return ids;
   };
 }

@@ -343,8 +343,10 @@ export async function findReviews(
 ): Promise<ReviewRecord[]> {
   let query = selectReviews(db).where('r.group_id', '=', filter.groupId);
   const reviewerId = filter.reviewerId;
-  if (filter.onlyMine) query = query.where('r.reviewer_id', '=', reviewerId ?? '00000000-0000-0000-0000-000000000000');
-  else
+  if (filter.onlyMine) {
+    if (!reviewerId) return [];
+    query = query.where('r.reviewer_id', '=', reviewerId);
+  } else
     query = query.where((eb) =>
       eb.or([inScope(eb, 'c.path', filter.scope), ...(reviewerId ? [eb('r.reviewer_id', '=', reviewerId)] : [])]),
     );

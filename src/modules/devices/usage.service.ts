@@ -394,6 +394,8 @@ export async function getReview(ctx: AppContext, actor: Actor, reviewId: string)
 
 export async function listReviews(ctx: AppContext, actor: Actor, query: { mine: boolean; limit: number }) {
   const { principal } = actor;
+  // An API key is nobody's reviewer: it has no reviews of its own.
+  if (query.mine && principal.kind !== 'user') return { items: [] };
   const rows = await repo.findReviews(ctx.db, {
     groupId: principal.groupId,
     scope: scopeOrNothing(actor, 'seals.read'),
