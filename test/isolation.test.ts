@@ -62,6 +62,8 @@ interface Victim {
   physicalSeal: string;
   device: string;
   deviceSerial: string;
+  /** A sampling review of the victim company's usage records (its one item: the victim's signature). */
+  usageReview: string;
 }
 
 interface Attacker {
@@ -247,6 +249,50 @@ const probes: Record<string, ProbeFactory> = {
     { kind: 'list', query: `sealId=${v.physicalSeal}` },
     { kind: 'list', query: `companyId=${v.company}` },
     { kind: 'list', query: `userId=${v.user}` },
+  ],
+  'GET /api/v1/seal-usage/reports': (v) => [
+    { kind: 'list', query: 'period=week&from=2026-12-07' },
+    { kind: 'list', query: 'period=month&from=2026-12-01&format=csv' },
+    { kind: 'target', query: `period=week&from=2026-12-07&companyId=${v.company}` },
+    { kind: 'target', query: `period=month&from=2026-12-01&companyId=${v.company}&format=pdf` },
+  ],
+  'GET /api/v1/seal-usage/records/:recordId': (v) => [{ kind: 'target', params: { recordId: `e-${v.signature}` } }],
+  'POST /api/v1/seal-usage/records/:recordId/corrections': (v) => [
+    { kind: 'target', params: { recordId: `e-${v.signature}` }, body: { what: 'intruder', why: 'intruder' } },
+  ],
+  'POST /api/v1/seal-usage/reviews': (v, a) => [
+    {
+      kind: 'target',
+      body: {
+        companyId: v.company,
+        from: '2000-01-01T00:00:00Z',
+        to: '2000-12-01T00:00:00Z',
+        size: 5,
+        reviewerId: v.adminId,
+      },
+    },
+    {
+      kind: 'list',
+      body: {
+        companyId: a.ownCompany,
+        from: '2000-01-01T00:00:00Z',
+        to: '2000-12-01T00:00:00Z',
+        size: 5,
+        reviewerId: v.user,
+      },
+    },
+  ],
+  'GET /api/v1/seal-usage/reviews': () => [{ kind: 'list' }, { kind: 'list', query: 'mine=true' }],
+  'GET /api/v1/seal-usage/reviews/:reviewId': (v) => [{ kind: 'target', params: { reviewId: v.usageReview } }],
+  'POST /api/v1/seal-usage/reviews/:reviewId/items/:position/decision': (v) => [
+    { kind: 'target', params: { reviewId: v.usageReview, position: '1' }, body: { decision: 'confirmed' } },
+  ],
+  'POST /api/v1/seal-usage/register-checks': (v) => [
+    {
+      kind: 'target',
+      query: `companyId=${v.company}&from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z`,
+      body: {},
+    },
   ],
   'GET /api/v1/applications/:applicationId/device-records': (v) => [
     { kind: 'target', params: { applicationId: v.application } },
@@ -751,7 +797,18 @@ beforeAll(async () => {
       source: { title: 'Victim', variables: [{ name: 'party', label: 'Party', type: 'text' }], body: '{{party}}' },
     })
   ).body.id as string;
+  // A sampling review over the victim company's usage records (the signature above is one of them).
+  const usageReview = (
+    await client(world, sealAdminA.token).post('/api/v1/seal-usage/reviews', {
+      companyId: a2.id,
+      from: new Date(world.clock.now().getTime() - 86_400_000).toISOString(),
+      to: new Date(world.clock.now().getTime() + 86_400_000).toISOString(),
+      size: 5,
+      reviewerId: sealAdminA.id,
+    })
+  ).body.id as string;
   for (const [name, value] of Object.entries({
+    usageReview,
     contract,
     template,
     flow,
@@ -806,6 +863,7 @@ beforeAll(async () => {
     physicalSeal,
     device,
     deviceSerial,
+    usageReview,
   };
 
   const siblingAdmin = await buildUser(world, {
@@ -928,6 +986,7 @@ describe('tenant and company-subtree isolation', () => {
         victim.physicalSeal,
         victim.device,
         victim.deviceSerial,
+        victim.usageReview,
       ];
       if (!attacker.sameGroup) secrets.push(victim.groupId, victim.hqId, victim.adminId, 'Victim Group');
       // Sign-out ends the attacker's session; walk it last so every other probe runs authenticated.

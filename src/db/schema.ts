@@ -57,6 +57,9 @@ export interface Database {
   device_events: DeviceEventsTable;
   device_photos: DevicePhotosTable;
   device_findings: DeviceFindingsTable;
+  device_usage_corrections: DeviceUsageCorrectionsTable;
+  device_usage_reviews: DeviceUsageReviewsTable;
+  device_usage_review_items: DeviceUsageReviewItemsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -918,4 +921,52 @@ export interface DeviceFindingsTable {
   dedupe_key: string;
   created_at: Date;
   resolved_at: Date | null;
+}
+
+/** A correction appended to a usage record (用印记录): who, why, what. The record is never changed. */
+export interface DeviceUsageCorrectionsTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  seal_id: string;
+  /** `e-<signature id>` or `p-<device id>-<event seq>`. */
+  record_id: string;
+  what: string;
+  why: string;
+  corrected_by: string;
+  created_at: Date;
+}
+
+/** A sampling review: records drawn at random over a company (or one seal) and a period, for one reviewer. */
+export interface DeviceUsageReviewsTable {
+  id: string;
+  group_id: string;
+  company_id: string;
+  seal_id: string | null;
+  period_from: Date;
+  period_to: Date;
+  size: number;
+  /** How many records the sample was drawn from (the reviewer's own excluded). */
+  population: number;
+  reviewer_id: string;
+  created_by: string;
+  created_at: Date;
+}
+
+/** One drawn record of a review, as it read when drawn, and the reviewer's verdict on it. */
+export interface DeviceUsageReviewItemsTable {
+  review_id: string;
+  position: number;
+  group_id: string;
+  record_id: string;
+  kind: 'electronic' | 'physical';
+  seal_id: string;
+  user_id: string;
+  used_at: Date;
+  application_id: string | null;
+  reference: string;
+  decision: 'confirmed' | 'flagged' | null;
+  comment: string | null;
+  decided_by: string | null;
+  decided_at: Date | null;
 }

@@ -248,6 +248,28 @@ export const auditEventSchemas = {
   'device.findings_raised': z.object({
     findings: z.array(z.object({ id: z.string(), kind: z.string(), severity: z.string(), seq: z.number().nullable() })),
   }),
+  'device.usage_corrected': z.object({
+    correctionId: z.string(),
+    recordId: z.string(),
+    what: z.string(),
+    why: z.string(),
+  }),
+  'device.usage_review_drawn': z.object({
+    reviewId: z.string(),
+    reviewerId: z.string(),
+    sealId: z.string().nullable(),
+    from: z.string(),
+    to: z.string(),
+    size: z.number(),
+    population: z.number(),
+  }),
+  'device.usage_review_decided': z.object({
+    reviewId: z.string(),
+    position: z.number(),
+    recordId: z.string(),
+    decision: z.enum(['confirmed', 'flagged']),
+    comment: z.string().nullable(),
+  }),
 } as const;
 
 export type AuditAction = keyof typeof auditEventSchemas;
@@ -269,7 +291,8 @@ export type AuditTargetType =
   | 'certificate'
   | 'template'
   | 'contract'
-  | 'device';
+  | 'device'
+  | 'usage_review';
 
 /** One audit event as a service writes it: a discriminated union on `action`. */
 export type AuditEvent = {

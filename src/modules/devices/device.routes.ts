@@ -21,11 +21,10 @@ import {
   syncBody,
   ticketKeySchema,
   ticketSchema,
-  usageQuery,
-  usageSchema,
 } from './device.schema.js';
 import * as service from './device.service.js';
 import { syncDevice } from './device.sync.js';
+import { usageRoutes } from './usage.routes.js';
 
 const tags = ['devices'];
 
@@ -142,17 +141,6 @@ export const deviceRoutes: RoutesPlugin = async (app, { ctx }) => {
     handler: async (request) => service.getApplicationRecords(ctx, actorOf(request), request.params.applicationId),
   });
 
-  app.get('/seal-usage', {
-    schema: {
-      tags,
-      summary:
-        'Usage records (用印记录): electronic signatures and physical stamps side by side, by seal, company, person and time',
-      querystring: usageQuery,
-      response: { 200: z.object({ items: z.array(usageSchema) }) },
-    },
-    handler: async (request) => service.listUsage(ctx, actorOf(request), request.query),
-  });
-
   app.get('/devices/:deviceId/photos/:sha256', {
     schema: {
       tags,
@@ -191,4 +179,6 @@ export const deviceRoutes: RoutesPlugin = async (app, { ctx }) => {
         ),
     });
   });
+
+  await usageRoutes(app, { ctx });
 };

@@ -192,18 +192,3 @@ export const usageQuery = z
     limit: limitQuery,
   })
   .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'from must be earlier than to', path: ['to'] });
-
-export const usageSchema = z
-  .object({
-    kind: z.enum(['electronic', 'physical']),
-    sealId: z.string(),
-    sealName: z.string(),
-    companyId: z.string(),
-    userId: z.string(),
-    userName: z.string(),
-    at: isoDate,
-    applicationId: z.string().nullable(),
-    reference: z.string().describe("electronic: the signed output's SHA-256; physical: <device serial>#<event seq>"),
-    location: z.object({ lat: z.number(), lon: z.number() }).nullable(),
-  })
-  .meta({ id: 'SealUsageRecord' });

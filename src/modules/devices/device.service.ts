@@ -526,37 +526,3 @@ export async function getApplicationRecords(ctx: AppContext, actor: Actor, appli
   const findings = await repo.findFindingsOfApplication(ctx.db, { groupId: principal.groupId, applicationId });
   return { applicationId, usesApproved: application.uses, stamps, findings };
 }
-
-/**
- * Usage records (用印记录): a seal's, a company's or a person's uses in a time range, electronic
- * signatures and physical stamps side by side, newest first, within the seals the caller may read.
- */
-export async function listUsage(
-  ctx: AppContext,
-  actor: Actor,
-  query: {
-    sealId?: string | undefined;
-    companyId?: string | undefined;
-    userId?: string | undefined;
-    from?: string | undefined;
-    to?: string | undefined;
-    limit: number;
-  },
-) {
-  const rows = await repo.findUsage(ctx.db, {
-    groupId: actor.principal.groupId,
-    scope: scopeOf(actor.principal, 'seals.read'),
-    sealId: query.sealId,
-    companyId: query.companyId,
-    userId: query.userId,
-    from: query.from ? new Date(query.from) : undefined,
-    to: query.to ? new Date(query.to) : undefined,
-    limit: query.limit,
-  });
-  return {
-    items: rows.map(({ lat, lon, ...rest }) => ({
-      ...rest,
-      location: lat !== null && lon !== null ? { lat: lat / 1e6, lon: lon / 1e6 } : null,
-    })),
-  };
-}

@@ -3,8 +3,8 @@
 // meaning reconciled against what the platform knows — the chain, gaps, forks, the order, the
 // device clock, each stamp against its ticket's allowance and window, photos per use, the
 // geofence. Each discrepancy is a finding, raised once, audited, and sent at once to the seal's
-// custodians; the answer carries a directive the server signed: the acknowledged sequence, the
-// revoked tickets, the remote lock.
+// custodians and administrators, as are new stamps (offline operations); the answer carries a
+// directive the server signed: the acknowledged sequence, the revoked tickets, the remote lock.
 import type { KeyObject } from 'node:crypto';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
@@ -29,6 +29,7 @@ import { findSeal } from '../seals/index.js';
 import { ensureTicketKey, signWithTicketKey } from './device-key.js';
 import * as repo from './device.repository.js';
 import { getRelayedDevice } from './device.service.js';
+import { findSealAdministrators } from './usage.repository.js';
 import { SignatureVerifyPool } from '../../devices/verify-pool.js';
 
 /** Device signatures of large batches are verified on worker threads, beside the event loop. */
@@ -151,6 +152,18 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
     const stored = new Map(
       (await repo.findEventsAt(trx, { deviceId: device.id, seqs: [...neighbours] })).map((e) => [e.seq, e]),
     );
+
+    // Who keeps the seal: its custodians and the seal administrators over its company; read once, when someone is told.
+    let kept: Promise<{ seal: Awaited<ReturnType<typeof findSeal>>; custodians: string[]; administrators: string[] }>;
+    const keepers = () =>
+      (kept ??= (async () => {
+        const seal = await findSeal(trx, { groupId: principal.groupId, id: device.sealId });
+        const administrators = await findSealAdministrators(trx, {
+          groupId: principal.groupId,
+          companyPath: device.companyPath,
+        });
+        return { seal, custodians: seal?.custodians.map((c) => c.userId) ?? [], administrators };
+      })());
 
     let duplicates = 0;
     const fresh = new Map<number, { event: DeviceEvent; message: SignedMessage; hash: string }>();
@@ -387,6 +400,32 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
         receivedAt,
       })),
     );
+    // New offline operations: the seal's custodians and administrators hear of them at once (issue 16 §9).
+    const newStamps = events.filter((e) => e.type === 'stamp');
+    if (newStamps.length > 0) {
+      const { seal, custodians, administrators } = await keepers();
+      // The person relaying knows what they stamped; everyone else who keeps the seal is told.
+      const recipients = [...new Set([...custodians, ...administrators])].filter(
+        (id) => principal.kind !== 'user' || id !== principal.id,
+      );
+      const times = newStamps.map((e) => e.t);
+      if (recipients.length > 0)
+        await notify(trx, {
+          groupId: principal.groupId,
+          userIds: recipients,
+          kind: 'device.records_arrived',
+          params: {
+            sealName: seal?.name ?? device.sealName,
+            serial: device.serial,
+            stamps: newStamps.length,
+            firstAt: new Date(Math.min(...times)).toISOString().slice(0, 16).replace('T', ' '),
+            lastAt: new Date(Math.max(...times)).toISOString().slice(0, 16).replace('T', ' '),
+          },
+          link: `/seal-usage?sealId=${device.sealId}`,
+          channels: ['inbox'],
+          at: receivedAt,
+        });
+    }
     for (const [ticketId, n] of counted) {
       const ticket = tickets.get(ticketId)!;
       const allowed = Math.max(0, Math.min(n, ticket.uses - ticket.stampsCounted));
@@ -468,12 +507,12 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
           changes: { findings: newFindings.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, seq: f.seq })) },
         },
       });
-      const seal = await findSeal(trx, { groupId: principal.groupId, id: device.sealId });
-      const custodians = seal?.custodians.map((c) => c.userId) ?? [];
-      if (custodians.length > 0)
+      const { seal, custodians, administrators } = await keepers();
+      const told = [...new Set([...custodians, ...administrators])];
+      if (told.length > 0)
         await notify(trx, {
           groupId: principal.groupId,
-          userIds: custodians,
+          userIds: told,
           kind: 'device.findings',
           params: {
             sealName: seal?.name ?? device.sealName,

@@ -51,6 +51,8 @@ export interface NotificationParams {
   'contract.lapsing': { title: string; expiresOn: string };
   /** Reconciling a smart seal's synced log found discrepancies (issue 16); `critical` counts the tampering kind. */
   'device.findings': { sealName: string; serial: string; count: number; critical: number; kinds: string[] };
+  /** A sync brought stamps a smart seal logged offline (issue 16 §9); times are ISO 8601 (UTC). */
+  'device.records_arrived': { sealName: string; serial: string; stamps: number; firstAt: string; lastAt: string };
 }
 
 export type NotificationKind = keyof NotificationParams;
@@ -256,6 +258,18 @@ const templates: { [K in NotificationKind]: Record<Locale, Template<K>> } = {
       title: `${p.critical > 0 ? '[Critical] ' : ''}${p.count} discrepancy(ies) in the log of smart seal "${p.sealName}"`,
       body: `Reconciling the log synced from smart seal ${p.serial} ("${p.sealName}") found ${p.count} discrepancy(ies)${p.critical > 0 ? `, ${p.critical} of them critical (tampering or a use without a valid ticket)` : ''}: ${p.kinds.join(', ')}. Please review them.`,
       sms: `Smart seal "${p.sealName}": ${p.count} discrepancy(ies)${p.critical > 0 ? `, ${p.critical} critical` : ''}; please review.`,
+    }),
+  },
+  'device.records_arrived': {
+    'zh-CN': (p) => ({
+      title: `智能印章「${p.sealName}」同步了 ${p.stamps} 条离线用印记录`,
+      body: `智能印章 ${p.serial}（${p.sealName}）同步了 ${p.stamps} 条离线用印记录，用印时间 ${p.firstAt} 至 ${p.lastAt}（UTC）。请在用印记录中查看。`,
+      sms: `智能印章「${p.sealName}」新增 ${p.stamps} 条离线用印记录。`,
+    }),
+    en: (p) => ({
+      title: `${p.stamps} offline stamp record(s) arrived from smart seal "${p.sealName}"`,
+      body: `Smart seal ${p.serial} ("${p.sealName}") synced ${p.stamps} stamp record(s) made offline between ${p.firstAt} and ${p.lastAt} (UTC). See them in the usage records.`,
+      sms: `Smart seal "${p.sealName}": ${p.stamps} new offline stamp record(s).`,
     }),
   },
 };
