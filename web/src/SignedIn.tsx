@@ -67,6 +67,9 @@ const ContractsPage = lazy(() =>
 const NewContractPage = lazy(() =>
   import('./features/contracts/NewContractPage').then((m) => ({ default: m.NewContractPage })),
 );
+const DevicesPage = lazy(() => import('./features/devices/DevicesPage').then((m) => ({ default: m.DevicesPage })));
+const PhonePage = lazy(() => import('./features/devices/PhonePage').then((m) => ({ default: m.PhonePage })));
+const UsagePage = lazy(() => import('./features/devices/UsagePage').then((m) => ({ default: m.UsagePage })));
 const ContractPage = lazy(() => import('./features/contracts/ContractPage').then((m) => ({ default: m.ContractPage })));
 
 interface Route {
@@ -93,6 +96,10 @@ const routes: Route[] = [
       />
     ),
   },
+  {
+    pattern: '/applications/:applicationId/relay',
+    render: (p) => <PhonePage key={p.applicationId} applicationId={p.applicationId ?? ''} />,
+  },
   { pattern: '/stamp', render: () => <StampWithGrantPage /> },
   { pattern: '/stamp/batch', render: () => <NewBatchPage /> },
   {
@@ -116,6 +123,8 @@ const routes: Route[] = [
     render: (p) => <SealPage key={p.sealId} sealId={p.sealId ?? ''} />,
   },
   { pattern: '/reports/seal-permissions', needs: 'seals.read', render: () => <PermissionReportPage /> },
+  { pattern: '/devices', needs: 'seals.read', render: () => <DevicesPage /> },
+  { pattern: '/seal-usage', needs: 'seals.read', render: () => <UsagePage /> },
   { pattern: '/flows', needs: 'flows.manage', render: () => <FlowsPage /> },
   { pattern: '/flows/new', needs: 'flows.manage', render: () => <FlowEditorPage key="new" /> },
   {

@@ -16,6 +16,7 @@ import { href, Link, navigate } from '../../router';
 import { useSession } from '../../session';
 import { latestCopy } from '../signatures/StampPage';
 import { OutsideStamps } from '../signatures/OutsideStamps';
+import { DeviceReview } from '../devices/DeviceReview';
 
 /**
  * One application: what is asked, the timeline of its approval (level by level, with
@@ -246,6 +247,22 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       {application.documents.length > 0 && <Documents application={application} />}
       {application.documents.length > 0 && (
         <OutsideStamps applicationId={application.id} pending={application.status === 'pending'} />
+      )}
+      {application.authorizations.some((a) => a.kind === 'ticket') && (
+        <>
+          {application.status === 'approved' &&
+            application.authorizations.some((a) => a.kind === 'ticket' && a.holderId === me.user.id && !a.revokedAt) && (
+              <Link
+                to={`/applications/${application.id}/relay`}
+                className="button button-primary phone-view-link"
+                data-testid="open-phone-view"
+              >
+                <Icon name="seal" size={16} />
+                {t('phone.open')}
+              </Link>
+            )}
+          <DeviceReview application={application} />
+        </>
       )}
 
       <Timeline application={application} />
