@@ -723,7 +723,10 @@ export const api = {
     ),
   applicationDeviceRecords: (applicationId: string, signal?: AbortSignal) =>
     answer(
-      client.GET('/api/v1/applications/{applicationId}/device-records', { params: { path: { applicationId } }, signal }),
+      client.GET('/api/v1/applications/{applicationId}/device-records', {
+        params: { path: { applicationId } },
+        signal,
+      }),
     ) as Promise<ApplicationDeviceRecords>,
   sealUsage: (query: SealUsageQuery, signal?: AbortSignal) =>
     answer(client.GET('/api/v1/seal-usage', { params: { query }, signal })),

@@ -1270,7 +1270,8 @@ export const en = {
   'device.title': 'Smart seal devices',
   'device.subtitle': 'Each device holds one physical seal: its last sync, remote lock and open findings.',
   'device.register': 'Register a device',
-  'device.registerHint': 'The key pair is made on the device; paste its public key (SubjectPublicKeyInfo, base64) as the maker printed it.',
+  'device.registerHint':
+    'The key pair is made on the device; paste its public key (SubjectPublicKeyInfo, base64) as the maker printed it.',
   'device.registerSubmit': 'Register',
   'device.serial': 'Serial',
   'device.seal': 'Seal',
@@ -1367,7 +1368,8 @@ export const en = {
   'phone.queuedPhotos': '{n} photos waiting',
   'phone.syncNow': 'Sync now',
   'phone.syncing': 'Syncing…',
-  'phone.syncReport': 'Synced: {events} events stored ({duplicates} already held), {photos} photos uploaded, {findings} findings.',
+  'phone.syncReport':
+    'Synced: {events} events stored ({duplicates} already held), {photos} photos uploaded, {findings} findings.',
   'phone.syncUnreached': 'The server could not be reached; everything stays on the phone.',
   'phone.photoRefused': 'The photo of stamp {use} was refused ({code}).',
   'phone.noTicketAuthorization': 'You hold no smart-seal authorization in this application.',
@@ -1391,7 +1393,8 @@ export const en = {
   'phone.photoState': '{logged} logged by the seal · {waiting} on this phone · {uploaded} uploaded',
   'phone.takePhoto': 'Take a photo',
   'phone.deviceLog': 'The device’s log',
-  'phone.deviceLogHint': 'Paste the events the seal exported (a JSON list of signed events); they wait here until they are synced.',
+  'phone.deviceLogHint':
+    'Paste the events the seal exported (a JSON list of signed events); they wait here until they are synced.',
   'phone.queueLog': 'Keep on the phone',
   'phone.logQueued': '{n} events kept ({held} already held).',
   'phone.logRefused': 'The log was refused: {reason}',

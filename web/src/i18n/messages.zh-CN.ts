@@ -1340,7 +1340,8 @@ const zh: Record<MessageKey, string> = {
   'phone.queuedPhotos': '{n} 张照片待上传',
   'phone.syncNow': '立即同步',
   'phone.syncing': '同步中…',
-  'phone.syncReport': '已同步：存入 {events} 条事件（{duplicates} 条已存在），上传 {photos} 张照片，发现 {findings} 项异常。',
+  'phone.syncReport':
+    '已同步：存入 {events} 条事件（{duplicates} 条已存在），上传 {photos} 张照片，发现 {findings} 项异常。',
   'phone.syncUnreached': '无法连接服务器，数据仍保存在本机。',
   'phone.photoRefused': '第 {use} 次用印的照片被拒绝（{code}）。',
   'phone.noTicketAuthorization': '您在此申请中没有智能印章授权。',

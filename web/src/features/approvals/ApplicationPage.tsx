@@ -251,7 +251,9 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       {application.authorizations.some((a) => a.kind === 'ticket') && (
         <>
           {application.status === 'approved' &&
-            application.authorizations.some((a) => a.kind === 'ticket' && a.holderId === me.user.id && !a.revokedAt) && (
+            application.authorizations.some(
+              (a) => a.kind === 'ticket' && a.holderId === me.user.id && !a.revokedAt,
+            ) && (
               <Link
                 to={`/applications/${application.id}/relay`}
                 className="button button-primary phone-view-link"

@@ -1,3 +1,4 @@
+import './devices.css';
 import { useEffect, useState } from 'react';
 import { api, type Application, type ApplicationDeviceRecords, type StampRecord } from '../../api';
 import { useQuery } from '../../hooks';
@@ -35,7 +36,12 @@ function ReviewBody({ application, records }: { application: Application; record
   const who = (holderId: string) => (holderId === application.applicantId ? application.applicantName : holderId);
   return (
     <>
-      <p className="device-review-count" data-testid="device-review-count" data-made={made} data-allowed={records.usesApproved}>
+      <p
+        className="device-review-count"
+        data-testid="device-review-count"
+        data-made={made}
+        data-allowed={records.usesApproved}
+      >
         <strong>{t('deviceReview.count', { made, allowed: records.usesApproved })}</strong>
         <span className="muted small"> · {t('deviceReview.photoCount', { n: photos })}</span>
       </p>
@@ -194,7 +200,10 @@ export function PositionPlot({ stamps }: { stamps: Array<Pick<StampRecord, 'use'
   const size = 240;
   const pad = 24;
   const scale = (size - 2 * pad) / span;
-  const at = (p: { x: number; y: number }) => ({ px: size / 2 + (p.x - cx) * scale, py: size / 2 + (p.y - cy) * scale });
+  const at = (p: { x: number; y: number }) => ({
+    px: size / 2 + (p.x - cx) * scale,
+    py: size / 2 + (p.y - cy) * scale,
+  });
   return (
     <figure className="position-plot" data-testid="position-plot">
       <svg viewBox={`0 0 ${size} ${size}`} role="img" aria-label={t('deviceReview.plotLabel', { n: points.length })}>

@@ -1,3 +1,4 @@
+import './devices.css';
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, type Device } from '../../api';
 import { useMutation, useQuery } from '../../hooks';
@@ -69,7 +70,13 @@ export function DevicesPage() {
         {items.length > 0 && (
           <ul className="item-list device-list" data-testid="device-list">
             {items.map((d) => (
-              <DeviceRow key={d.id} device={d} selected={d.id === selected} canManage={canManage} onChanged={list.reload} />
+              <DeviceRow
+                key={d.id}
+                device={d}
+                selected={d.id === selected}
+                canManage={canManage}
+                onChanged={list.reload}
+              />
             ))}
           </ul>
         )}
@@ -273,7 +280,8 @@ function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; 
       serial: serial.trim(),
       sealId,
       publicKey: publicKey.replace(/\s+/g, ''),
-      geofence: fence.lat && fence.lon && fence.r ? { lat: micro(fence.lat), lon: micro(fence.lon), r: Number(fence.r) } : null,
+      geofence:
+        fence.lat && fence.lon && fence.r ? { lat: micro(fence.lat), lon: micro(fence.lon), r: Number(fence.r) } : null,
     }),
   );
   const errors = register.error instanceof ApiError ? register.error.fieldErrors() : {};
@@ -357,7 +365,12 @@ function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; 
         <button type="button" className="button" onClick={onCancel}>
           {t('common.cancel')}
         </button>
-        <button type="submit" className="button button-primary" disabled={register.busy} data-testid="device-register-submit">
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={register.busy}
+          data-testid="device-register-submit"
+        >
           {register.busy ? t('common.saving') : t('device.registerSubmit')}
         </button>
       </div>

@@ -1,3 +1,4 @@
+import './devices.css';
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, type Application, type Authorization } from '../../api';
@@ -45,7 +46,10 @@ function useQueue(userId: string): QueueState & { reload(): void } {
   const [state, setState] = useState<QueueState>({ events: [], photos: [] });
   const reload = useCallback(() => {
     void Promise.all([queuedEvents(), queuedPhotos()]).then(([events, photos]) =>
-      setState({ events: events.filter((e) => e.userId === userId), photos: photos.filter((p) => p.userId === userId) }),
+      setState({
+        events: events.filter((e) => e.userId === userId),
+        photos: photos.filter((p) => p.userId === userId),
+      }),
     );
   }, [userId]);
   useEffect(() => {
@@ -158,9 +162,7 @@ export function PhonePage({ applicationId }: { applicationId: string }) {
               .filter((p) => p.error)
               .map((p) => (
                 <li key={p.sha256}>
-                  <span className="small">
-                    {t('phone.photoRefused', { use: p.use, code: p.error ?? '' })}
-                  </span>
+                  <span className="small">{t('phone.photoRefused', { use: p.use, code: p.error ?? '' })}</span>
                   <button type="button" className="button button-small" onClick={() => void discardPhoto(p.sha256)}>
                     {t('common.remove')}
                   </button>
@@ -335,7 +337,10 @@ function TicketRelay({
       setNote({ text: t('phone.logQueued', { n: added, held: messages.length - added }), bad: false });
       onQueued();
     } catch (error) {
-      setNote({ text: t('phone.logRefused', { reason: error instanceof Error ? error.message : String(error) }), bad: true });
+      setNote({
+        text: t('phone.logRefused', { reason: error instanceof Error ? error.message : String(error) }),
+        bad: true,
+      });
     }
   };
 
@@ -435,7 +440,11 @@ function TicketRelay({
           onFocus={(e) => e.currentTarget.select()}
         />
         {navigator.clipboard && (
-          <button type="button" className="button button-small" onClick={() => void navigator.clipboard.writeText(payload)}>
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() => void navigator.clipboard.writeText(payload)}
+          >
             {t('phone.copy')}
           </button>
         )}
@@ -460,8 +469,18 @@ function TicketRelay({
                 <span className="stamp-use">{s.use}</span>
                 <span className="small">{s.at !== null ? i18n.formatDate(new Date(s.at)) : '—'}</span>
               </div>
-              <p className="small" data-testid="phone-stamp-photos" data-logged={s.logged.length} data-on-phone={s.onPhone.length} data-uploaded={s.uploaded.length}>
-                {t('phone.photoState', { logged: s.logged.length, waiting: s.onPhone.length, uploaded: s.uploaded.length })}
+              <p
+                className="small"
+                data-testid="phone-stamp-photos"
+                data-logged={s.logged.length}
+                data-on-phone={s.onPhone.length}
+                data-uploaded={s.uploaded.length}
+              >
+                {t('phone.photoState', {
+                  logged: s.logged.length,
+                  waiting: s.onPhone.length,
+                  uploaded: s.uploaded.length,
+                })}
               </p>
               <label className="button button-small photo-button">
                 <Icon name="plus" size={15} />
@@ -470,7 +489,7 @@ function TicketRelay({
                   type="file"
                   accept="image/*"
                   capture="environment"
-                  className="visually-hidden"
+                  className="sr-only"
                   data-testid={`photo-input-${s.use}`}
                   onChange={(e) => {
                     const file = e.currentTarget.files?.[0];

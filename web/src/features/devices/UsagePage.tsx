@@ -1,3 +1,4 @@
+import './devices.css';
 import { useState, type MouseEvent } from 'react';
 import { api, ApiError, type Person, type SealUsageRecord } from '../../api';
 import { useQuery } from '../../hooks';

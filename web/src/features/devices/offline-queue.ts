@@ -135,8 +135,7 @@ export async function keepTicket(held: HeldTicket): Promise<void> {
 
 export async function heldTicket(authorizationId: string): Promise<HeldTicket | undefined> {
   return (await run('tickets', 'readonly', (s) => s.get(authorizationId) as IDBRequest<HeldTicket | undefined>)) as
-    | HeldTicket
-    | undefined;
+    HeldTicket | undefined;
 }
 
 /** The tickets the phone holds for an application (to open the view with no connection). */
@@ -178,9 +177,11 @@ export const queuedEvents = (): Promise<QueuedEvent[]> => all<QueuedEvent>('even
 
 /** Keeps a photo by its SHA-256: the same picture chosen twice is one entry, uploaded once. */
 export async function queuePhoto(photo: QueuedPhoto): Promise<boolean> {
-  const existing = (await run('photos', 'readonly', (s) => s.get(photo.sha256) as IDBRequest<QueuedPhoto | undefined>)) as
-    | QueuedPhoto
-    | undefined;
+  const existing = (await run(
+    'photos',
+    'readonly',
+    (s) => s.get(photo.sha256) as IDBRequest<QueuedPhoto | undefined>,
+  )) as QueuedPhoto | undefined;
   if (existing) return false;
   await run('photos', 'readwrite', (s) => s.put(photo));
   changed();
@@ -198,8 +199,7 @@ export async function discardPhoto(sha256: string): Promise<void> {
 
 export async function heldDirective(serial: string): Promise<HeldDirective | undefined> {
   return (await run('directives', 'readonly', (s) => s.get(serial) as IDBRequest<HeldDirective | undefined>)) as
-    | HeldDirective
-    | undefined;
+    HeldDirective | undefined;
 }
 
 /** The device has the directive (over Bluetooth): the phone need not hold it any more. */
