@@ -241,6 +241,20 @@ describe.skipIf(!hasChromium && !browserRequired)('smart seal devices in a brows
         expect(shown).toEqual(stored);
         if (name === 'phone') await expectNoHorizontalScroll(page);
         await screenshotPage(page, `devices-review-${name}.png`);
+
+        // The usage records of the seal: the three stamps on the physical side, none electronic.
+        await page.goto(`${base}/seal-usage?seal=${s.seal.id}`);
+        const physical = page.getByTestId('usage-physical');
+        await expect.poll(() => physical.getAttribute('data-count')).toBe('3');
+        expect(await page.getByTestId('usage-electronic').getAttribute('data-count')).toBe('0');
+        expect(await physical.textContent()).toContain(`${s.device.serial}#`);
+        const report = new URL((await page.getByTestId('usage-report-xlsx').getAttribute('href'))!, base);
+        expect(report.pathname).toBe('/api/v1/seal-usage/reports');
+        expect(report.searchParams.get('period')).toBe('week');
+        expect(report.searchParams.get('format')).toBe('xlsx');
+        expect(report.searchParams.get('from')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        if (name === 'phone') await expectNoHorizontalScroll(page);
+        await screenshotPage(page, `devices-usage-${name}.png`);
       }
     },
   );
@@ -404,6 +418,18 @@ describe.skipIf(!hasChromium && !browserRequired)('smart seal devices in a brows
       expect(syncs).toEqual([]);
       expect(uploads).toEqual([]);
       expect((await records(s, applicationId)).stamps).toEqual([]);
+
+      // The page reopened with no connection: the service worker serves the console, the queue and
+      // the ticket come back from IndexedDB.
+      const reopened = await page.reload();
+      expect(reopened?.fromServiceWorker()).toBe(true);
+      await page.getByTestId('phone-view').waitFor();
+      expect(await page.getByTestId('phone-online').getAttribute('data-online')).toBe('false');
+      await expect.poll(() => page.getByTestId('queue-events').getAttribute('data-count')).toBe(String(log.length));
+      await expect.poll(() => page.getByTestId('queue-photos').getAttribute('data-count')).toBe('1');
+      await page.getByTestId('uses-left').waitFor();
+      expect(await page.getByTestId('uses-left').getAttribute('data-left')).toBe('1');
+      expect(syncs).toEqual([]);
       await screenshotPage(page, 'devices-phone-offline.png');
 
       // Back online: the log and then the photo go up once, and the queue empties.

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, type Locale, type Permission } from './api';
+import { api, ApiError, tokenStore, type Locale, type Me, type Permission } from './api';
 import { DirectoryProvider } from './features/users/directory';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { newQueryClient, useQuery } from './hooks';
@@ -179,10 +179,33 @@ export function SignedIn(props: SignedInProps) {
   );
 }
 
+const ME_KEY = 'sigil.me';
+
+/**
+ * Who I am. The last answer is kept in this tab's session storage, with the end of the token it
+ * belongs to, so that the phone view reopens with no connection (issue 16 §9: the service worker
+ * serves the console's shell, this the identity): it is used only when the server cannot be
+ * reached, only for the same token, and the server still decides every request that follows.
+ */
+async function loadMe(signal: AbortSignal): Promise<Me> {
+  const tokenTail = tokenStore.get()?.slice(-16) ?? '';
+  try {
+    const me = await api.me(signal);
+    sessionStorage.setItem(ME_KEY, JSON.stringify({ tokenTail, me }));
+    return me;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 0 && tokenTail) {
+      const kept = JSON.parse(sessionStorage.getItem(ME_KEY) ?? 'null') as { tokenTail: string; me: Me } | null;
+      if (kept?.tokenTail === tokenTail) return kept.me;
+    }
+    throw error;
+  }
+}
+
 /** The console once a session exists: who I am, then the shell and the page. */
 function Session({ onSignedOut, adoptLocale }: SignedInProps) {
   const { t } = useI18n();
-  const me = useQuery(['SignedIn.me'], (signal) => api.me(signal));
+  const me = useQuery(['SignedIn.me'], loadMe);
   const adopted = useRef(false);
   const user = me.data?.user;
 

@@ -1,6 +1,5 @@
-/* eslint-disable */
 // The console's service worker (issue 16 §9: the phone view works offline). Written into the build
-// as /sw.js by web/vite.config.ts (sigilServiceWorker), which fills in the build's id and the files
+// as /sw.js by web/vite.config.ts (serviceWorker()), which fills in the build's id and the files
 // the phone view needs; it is registered by the phone view (web/src/features/devices/pwa.ts).
 //
 // What it does, and does not:
