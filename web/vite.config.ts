@@ -100,6 +100,8 @@ function serviceWorker(): Plugin {
     '/src/features/devices/PhonePage.tsx',
     '/src/i18n/messages.en.ts',
     '/src/i18n/messages.zh-CN.ts',
+    '/src/features/devices/i18n/en.ts',
+    '/src/features/devices/i18n/zh-CN.ts',
   ];
   return {
     name: 'sigil-service-worker',

@@ -475,7 +475,12 @@ describe.skipIf(!hasChromium && !browserRequired)('smart seal devices in a brows
     const worker = await (await fetch(`${base}/sw.js`)).text();
     const precache = JSON.parse(/const PRECACHE = (\[.*\]);/.exec(worker)![1]!) as string[];
     expect(precache).toContain('/index.html');
-    expect(precache.some((f) => /\/assets\/PhonePage-[\w-]+\.js$/.test(f))).toBe(true);
+    // The phone view, and both languages of the console and of the device pages.
+    for (const chunk of ['PhonePage', 'messages.en', 'messages.zh-CN', 'en', 'zh-CN'])
+      expect(
+        precache.some((f) => new RegExp(`^/assets/${chunk.replace('.', '\\.')}-[\\w-]+\\.js$`).test(f)),
+        chunk,
+      ).toBe(true);
     // Every file it keeps is served.
     for (const file of precache) expect((await fetch(`${base}${file}`)).status, file).toBe(200);
     const manifest = (await (await fetch(`${base}/manifest.webmanifest`)).json()) as {

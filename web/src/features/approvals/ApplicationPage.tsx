@@ -248,24 +248,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       {application.documents.length > 0 && (
         <OutsideStamps applicationId={application.id} pending={application.status === 'pending'} />
       )}
-      {application.authorizations.some((a) => a.kind === 'ticket') && (
-        <>
-          {application.status === 'approved' &&
-            application.authorizations.some(
-              (a) => a.kind === 'ticket' && a.holderId === me.user.id && !a.revokedAt,
-            ) && (
-              <Link
-                to={`/applications/${application.id}/relay`}
-                className="button button-primary phone-view-link"
-                data-testid="open-phone-view"
-              >
-                <Icon name="seal" size={16} />
-                {t('phone.open')}
-              </Link>
-            )}
-          <DeviceReview application={application} />
-        </>
-      )}
+      {application.authorizations.some((a) => a.kind === 'ticket') && <DeviceReview application={application} />}
 
       <Timeline application={application} />
 

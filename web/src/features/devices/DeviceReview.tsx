@@ -2,6 +2,9 @@ import './devices.css';
 import { useEffect, useState } from 'react';
 import { api, type Application, type ApplicationDeviceRecords, type StampRecord } from '../../api';
 import { useQuery } from '../../hooks';
+import { DevicesTextProvider, useDevicesText } from './i18n';
+import { useSession } from '../../session';
+import { Link } from '../../router';
 import { useI18n } from '../../i18n';
 import { Icon } from '../../ui/Icons';
 import { LoadState } from '../../ui/PageHeader';
@@ -13,24 +16,46 @@ import { findingKindName, SeverityBadge } from './DeviceBadges';
  * uses allowed were made, and the photos of the stamped paper next to the documents applied for.
  */
 export function DeviceReview({ application }: { application: Application }) {
-  const i18n = useI18n();
-  const { t } = i18n;
+  return (
+    <DevicesTextProvider>
+      <Review application={application} withPhoneLink />
+    </DevicesTextProvider>
+  );
+}
+
+/** The review inside a DevicesTextProvider (the phone view shows it under its own); the applicant gets a way to the phone view. */
+export function Review({ application, withPhoneLink = false }: { application: Application; withPhoneLink?: boolean }) {
+  const d = useDevicesText();
+  const { me } = useSession();
   const records = useQuery(['DeviceReview.records', application.id], (signal) =>
     api.applicationDeviceRecords(application.id, signal),
   );
   const data = records.data;
+  const relays =
+    withPhoneLink &&
+    application.status === 'approved' &&
+    application.authorizations.some((a) => a.kind === 'ticket' && a.holderId === me.user.id && !a.revokedAt);
   return (
     <section className="card device-review" data-testid="device-review">
-      <h2>{t('deviceReview.title')}</h2>
+      {relays && (
+        <Link
+          to={`/applications/${application.id}/relay`}
+          className="button button-primary phone-view-link"
+          data-testid="open-phone-view"
+        >
+          <Icon name="seal" size={16} />
+          {d('phone.open')}
+        </Link>
+      )}
+      <h2>{d('deviceReview.title')}</h2>
       <LoadState loading={records.loading && !data} error={records.error} empty={false} onRetry={records.reload} />
-      {data && <ReviewBody application={application} records={data} />}
+      {data && <ReviewRecords application={application} records={data} />}
     </section>
   );
 }
 
-function ReviewBody({ application, records }: { application: Application; records: ApplicationDeviceRecords }) {
-  const i18n = useI18n();
-  const { t } = i18n;
+function ReviewRecords({ application, records }: { application: Application; records: ApplicationDeviceRecords }) {
+  const d = useDevicesText();
   const made = records.stamps.length;
   const photos = records.stamps.reduce((n, s) => n + s.photos.filter((p) => p.uploaded).length, 0);
   const who = (holderId: string) => (holderId === application.applicantId ? application.applicantName : holderId);
@@ -42,8 +67,8 @@ function ReviewBody({ application, records }: { application: Application; record
         data-made={made}
         data-allowed={records.usesApproved}
       >
-        <strong>{t('deviceReview.count', { made, allowed: records.usesApproved })}</strong>
-        <span className="muted small"> · {t('deviceReview.photoCount', { n: photos })}</span>
+        <strong>{d('deviceReview.count', { made, allowed: records.usesApproved })}</strong>
+        <span className="muted small"> · {d('deviceReview.photoCount', { n: photos })}</span>
       </p>
       {records.findings.length > 0 && (
         <ul className="item-list" data-testid="device-review-findings">
@@ -51,7 +76,7 @@ function ReviewBody({ application, records }: { application: Application; record
             <li key={f.id} data-testid="device-review-finding" data-kind={f.kind}>
               <div className="role-line">
                 <SeverityBadge severity={f.severity} />
-                <strong>{findingKindName(i18n, f.kind)}</strong>
+                <strong>{findingKindName(d, f.kind)}</strong>
               </div>
               <span className="muted small">{f.detail}</span>
             </li>
@@ -60,7 +85,7 @@ function ReviewBody({ application, records }: { application: Application; record
       )}
       {made === 0 ? (
         <p className="empty" data-testid="device-review-empty">
-          {t('deviceReview.none')}
+          {d('deviceReview.none')}
         </p>
       ) : (
         <div className="device-review-grid">
@@ -68,7 +93,7 @@ function ReviewBody({ application, records }: { application: Application; record
             <PositionPlot stamps={records.stamps} />
             {application.documents.length > 0 && (
               <div className="device-review-documents" data-testid="device-review-documents">
-                <h3>{t('deviceReview.documents')}</h3>
+                <h3>{d('deviceReview.documents')}</h3>
                 <ul className="plain-list">
                   {application.documents.map((d) => (
                     <li key={d.sha256} className="small">
@@ -91,8 +116,8 @@ function ReviewBody({ application, records }: { application: Application; record
 }
 
 function StampEntry({ stamp, who }: { stamp: StampRecord; who: string }) {
+  const d = useDevicesText();
   const i18n = useI18n();
-  const { t } = i18n;
   return (
     <li className="stamp-record" data-testid="stamp-record" data-use={stamp.use ?? ''}>
       <div className="stamp-record-head">
@@ -106,7 +131,7 @@ function StampEntry({ stamp, who }: { stamp: StampRecord; who: string }) {
       <p className="small" data-testid="stamp-record-where">
         {stamp.location ? (
           <>
-            {t('deviceReview.where', {
+            {d('deviceReview.where', {
               lat: stamp.location.lat.toFixed(6),
               lon: stamp.location.lon.toFixed(6),
               acc: stamp.location.accuracy,
@@ -117,21 +142,21 @@ function StampEntry({ stamp, who }: { stamp: StampRecord; who: string }) {
               rel="noreferrer noopener"
               className="small"
             >
-              {t('deviceReview.openMap')}
+              {d('deviceReview.openMap')}
             </a>
           </>
         ) : (
-          <span className="muted">{t('deviceReview.noPosition')}</span>
+          <span className="muted">{d('deviceReview.noPosition')}</span>
         )}
       </p>
       <div className="stamp-photos">
-        {stamp.photos.length === 0 && <span className="muted small">{t('deviceReview.noPhoto')}</span>}
+        {stamp.photos.length === 0 && <span className="muted small">{d('deviceReview.noPhoto')}</span>}
         {stamp.photos.map((p) =>
           p.uploaded && stamp.deviceId ? (
             <StampPhoto key={p.sha256} deviceId={stamp.deviceId} sha256={p.sha256} use={stamp.use} />
           ) : (
             <span key={p.sha256} className="badge badge-warn" data-testid="stamp-photo-missing">
-              {t('deviceReview.photoPending')}
+              {d('deviceReview.photoPending')}
             </span>
           ),
         )}
@@ -142,7 +167,7 @@ function StampEntry({ stamp, who }: { stamp: StampRecord; who: string }) {
 
 /** A stored photo, fetched with the session (the photo route needs the bearer token) and shown from a blob URL. */
 export function StampPhoto({ deviceId, sha256, use }: { deviceId: string; sha256: string; use: number | null }) {
-  const { t } = useI18n();
+  const d = useDevicesText();
   const [url, setUrl] = useState<string | null>(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
@@ -160,12 +185,12 @@ export function StampPhoto({ deviceId, sha256, use }: { deviceId: string; sha256
       if (made) URL.revokeObjectURL(made);
     };
   }, [deviceId, sha256]);
-  if (failed) return <span className="error small">{t('deviceReview.photoFailed')}</span>;
+  if (failed) return <span className="error small">{d('deviceReview.photoFailed')}</span>;
   return url ? (
     <a href={url} target="_blank" rel="noreferrer" className="stamp-photo-link">
       <img
         src={url}
-        alt={t('deviceReview.photoAlt', { n: use ?? '?' })}
+        alt={d('deviceReview.photoAlt', { n: use ?? '?' })}
         className="stamp-photo"
         data-testid="stamp-photo"
         data-sha256={sha256}
@@ -182,7 +207,7 @@ export function StampPhoto({ deviceId, sha256, use }: { deviceId: string; sha256
  * beneath. No map tiles: the review works on a closed network and in tests without a request out.
  */
 export function PositionPlot({ stamps }: { stamps: Array<Pick<StampRecord, 'use' | 'location'>> }) {
-  const { t } = useI18n();
+  const d = useDevicesText();
   const points = stamps.filter((s) => s.location).map((s) => ({ use: s.use, ...s.location! }));
   if (points.length === 0) return null;
   const lat0 = points.reduce((a, p) => a + p.lat, 0) / points.length;
@@ -206,7 +231,7 @@ export function PositionPlot({ stamps }: { stamps: Array<Pick<StampRecord, 'use'
   });
   return (
     <figure className="position-plot" data-testid="position-plot">
-      <svg viewBox={`0 0 ${size} ${size}`} role="img" aria-label={t('deviceReview.plotLabel', { n: points.length })}>
+      <svg viewBox={`0 0 ${size} ${size}`} role="img" aria-label={d('deviceReview.plotLabel', { n: points.length })}>
         <rect x="0.5" y="0.5" width={size - 1} height={size - 1} className="plot-frame" />
         {[1, 2, 3].map((i) => (
           <g key={i} className="plot-grid">
@@ -227,7 +252,7 @@ export function PositionPlot({ stamps }: { stamps: Array<Pick<StampRecord, 'use'
         })}
       </svg>
       <figcaption className="muted small">
-        {t('deviceReview.plotCaption', {
+        {d('deviceReview.plotCaption', {
           lat: lat0.toFixed(5),
           lon: (points.reduce((a, p) => a + p.lon, 0) / points.length).toFixed(5),
           metres: Math.round(span),

@@ -2,6 +2,7 @@ import './devices.css';
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, type Device } from '../../api';
 import { useMutation, useQuery } from '../../hooks';
+import { DevicesTextProvider, useDevicesText } from './i18n';
 import { useI18n } from '../../i18n';
 import { href, navigate, useLocation } from '../../router';
 import { usePermissionSet } from '../../session';
@@ -19,8 +20,15 @@ import { eventTypeName, findingKindName, LockBadge, SeverityBadge } from './Devi
  * chosen (`?device=`) shows its synced log and its findings.
  */
 export function DevicesPage() {
-  const i18n = useI18n();
-  const { t } = i18n;
+  return (
+    <DevicesTextProvider>
+      <Registry />
+    </DevicesTextProvider>
+  );
+}
+
+function Registry() {
+  const d = useDevicesText();
   const canManage = usePermissionSet().has('seals.manage');
   const { query } = useLocation();
   const selected = query.get('device') ?? '';
@@ -32,8 +40,8 @@ export function DevicesPage() {
   return (
     <>
       <PageHeader
-        title={t('device.title')}
-        subtitle={t('device.subtitle')}
+        title={d('device.title')}
+        subtitle={d('device.subtitle')}
         actions={
           canManage && (
             <button
@@ -44,7 +52,7 @@ export function DevicesPage() {
               data-testid="device-register-open"
             >
               <Icon name="plus" size={16} />
-              {t('device.register')}
+              {d('device.register')}
             </button>
           )
         }
@@ -65,7 +73,7 @@ export function DevicesPage() {
           error={list.error}
           empty={items.length === 0}
           onRetry={list.reload}
-          emptyText={t('device.none')}
+          emptyText={d('device.none')}
         />
         {items.length > 0 && (
           <ul className="item-list device-list" data-testid="device-list">
@@ -97,14 +105,14 @@ function DeviceRow({
   canManage: boolean;
   onChanged: () => void;
 }) {
+  const d = useDevicesText();
   const i18n = useI18n();
-  const { t } = i18n;
   const toast = useToast();
   const lock = useMutation((locked: boolean) => api.lockDevice(device.id, locked));
   const toggle = async () => {
     const updated = await lock.run(!device.remoteLocked);
     if (updated) {
-      toast(updated.remoteLocked ? t('device.lockedToast') : t('device.releasedToast'));
+      toast(updated.remoteLocked ? d('device.lockedToast') : d('device.releasedToast'));
       onChanged();
     }
   };
@@ -127,34 +135,34 @@ function DeviceRow({
             <strong className="mono">{device.serial}</strong>
           </button>
           <LockBadge locked={device.remoteLocked} />
-          {device.status === 'retired' && <span className="badge badge-muted">{t('device.retired')}</span>}
+          {device.status === 'retired' && <span className="badge badge-muted">{d('device.retired')}</span>}
           {device.openFindings > 0 ? (
             <span className="badge badge-danger" data-testid="device-findings-count" data-count={device.openFindings}>
-              {t('device.openFindings', { n: device.openFindings })}
+              {d('device.openFindings', { n: device.openFindings })}
             </span>
           ) : (
             <span className="badge badge-ok" data-testid="device-findings-count" data-count="0">
-              {t('device.noFindings')}
+              {d('device.noFindings')}
             </span>
           )}
         </div>
         <dl className="device-facts small">
           <div>
-            <dt>{t('device.seal')}</dt>
+            <dt>{d('device.seal')}</dt>
             <dd data-testid="device-seal">{device.sealName}</dd>
           </div>
           <div>
-            <dt>{t('device.lastSync')}</dt>
+            <dt>{d('device.lastSync')}</dt>
             <dd data-testid="device-last-sync">
-              {device.lastSyncedAt ? i18n.formatDate(device.lastSyncedAt) : t('device.neverSynced')}
+              {device.lastSyncedAt ? i18n.formatDate(device.lastSyncedAt) : d('device.neverSynced')}
             </dd>
           </div>
           <div>
-            <dt>{t('device.acknowledged')}</dt>
+            <dt>{d('device.acknowledged')}</dt>
             <dd data-testid="device-acknowledged">{device.acknowledgedSeq}</dd>
           </div>
           <div>
-            <dt>{t('device.keyId')}</dt>
+            <dt>{d('device.keyId')}</dt>
             <dd className="mono">{device.keyId}</dd>
           </div>
         </dl>
@@ -169,7 +177,7 @@ function DeviceRow({
             data-testid="device-lock-toggle"
           >
             <Icon name={device.remoteLocked ? 'key' : 'shield'} size={15} />
-            {device.remoteLocked ? t('device.release') : t('device.lock')}
+            {device.remoteLocked ? d('device.release') : d('device.lock')}
           </button>
           <ProblemMessage error={lock.error} />
         </div>
@@ -179,8 +187,8 @@ function DeviceRow({
 }
 
 function DeviceDetail({ device }: { device: Device }) {
+  const d = useDevicesText();
   const i18n = useI18n();
-  const { t } = i18n;
   const events = useQuery(['DevicesPage.events', device.id, device.acknowledgedSeq], (signal) =>
     api.deviceEvents(device.id, { afterSeq: Math.max(0, device.acknowledgedSeq - 100), limit: 100 }, signal),
   );
@@ -192,12 +200,12 @@ function DeviceDetail({ device }: { device: Device }) {
   return (
     <div className="device-detail" data-testid="device-detail">
       <section className="card" data-testid="device-findings">
-        <h2>{t('device.findings')}</h2>
+        <h2>{d('device.findings')}</h2>
         <LoadState
           loading={findings.loading && !findings.data}
           error={findings.error}
           empty={findingItems.length === 0}
-          emptyText={t('device.noFindingsYet')}
+          emptyText={d('device.noFindingsYet')}
         />
         {findingItems.length > 0 && (
           <ul className="item-list">
@@ -205,8 +213,8 @@ function DeviceDetail({ device }: { device: Device }) {
               <li key={f.id} data-testid="device-finding" data-kind={f.kind}>
                 <div className="role-line">
                   <SeverityBadge severity={f.severity} />
-                  <strong>{findingKindName(i18n, f.kind)}</strong>
-                  {f.resolvedAt && <span className="badge badge-ok">{t('device.resolved')}</span>}
+                  <strong>{findingKindName(d, f.kind)}</strong>
+                  {f.resolvedAt && <span className="badge badge-ok">{d('device.resolved')}</span>}
                 </div>
                 <span className="muted small">
                   {f.seq !== null && `#${f.seq} · `}
@@ -218,12 +226,12 @@ function DeviceDetail({ device }: { device: Device }) {
         )}
       </section>
       <section className="card" data-testid="device-events">
-        <h2>{t('device.events')}</h2>
+        <h2>{d('device.events')}</h2>
         <LoadState
           loading={events.loading && !events.data}
           error={events.error}
           empty={eventItems.length === 0}
-          emptyText={t('device.noEvents')}
+          emptyText={d('device.noEvents')}
         />
         {eventItems.length > 0 && (
           <div className="table-wrap">
@@ -231,23 +239,23 @@ function DeviceDetail({ device }: { device: Device }) {
               <thead>
                 <tr>
                   <th>#</th>
-                  <th>{t('device.eventType')}</th>
-                  <th>{t('device.eventTime')}</th>
-                  <th>{t('device.eventDetail')}</th>
+                  <th>{d('device.eventType')}</th>
+                  <th>{d('device.eventTime')}</th>
+                  <th>{d('device.eventDetail')}</th>
                 </tr>
               </thead>
               <tbody>
                 {eventItems.map((e) => (
                   <tr key={e.seq} data-testid="device-event" data-type={e.type} data-seq={e.seq}>
                     <td className="mono">{e.seq}</td>
-                    <td>{eventTypeName(i18n, e.type)}</td>
+                    <td>{eventTypeName(d, e.type)}</td>
                     <td className="nowrap">{i18n.formatDate(e.deviceTime)}</td>
                     <td className="small cell-break">
                       {[
-                        e.use !== null ? t('device.eventUse', { n: e.use }) : null,
+                        e.use !== null ? d('device.eventUse', { n: e.use }) : null,
                         e.why,
                         e.location ? `${e.location.lat.toFixed(5)}, ${e.location.lon.toFixed(5)}` : null,
-                        e.photoSha256 ? `${t('device.eventPhoto')} ${e.photoSha256.slice(0, 12)}…` : null,
+                        e.photoSha256 ? `${d('device.eventPhoto')} ${e.photoSha256.slice(0, 12)}…` : null,
                       ]
                         .filter(Boolean)
                         .join(' · ')}
@@ -267,6 +275,7 @@ function DeviceDetail({ device }: { device: Device }) {
 const micro = (text: string) => Math.round(Number(text) * 1e6);
 
 function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; onCancel: () => void }) {
+  const d = useDevicesText();
   const { t } = useI18n();
   const [serial, setSerial] = useState('');
   const [sealId, setSealId] = useState('');
@@ -292,9 +301,9 @@ function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; 
   };
   return (
     <form className="card form" onSubmit={(e) => void submit(e)} data-testid="device-register-form">
-      <h2>{t('device.register')}</h2>
-      <p className="muted small">{t('device.registerHint')}</p>
-      <Field label={t('device.serial')} error={errors.serial}>
+      <h2>{d('device.register')}</h2>
+      <p className="muted small">{d('device.registerHint')}</p>
+      <Field label={d('device.serial')} error={errors.serial}>
         {(props) => (
           <input
             {...props}
@@ -307,7 +316,7 @@ function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; 
           />
         )}
       </Field>
-      <Field label={t('device.seal')} error={errors.sealId}>
+      <Field label={d('device.seal')} error={errors.sealId}>
         {(props) => (
           <select
             {...props}
@@ -317,7 +326,7 @@ function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; 
             required
             data-testid="device-seal-select"
           >
-            <option value="">{t('device.chooseSeal')}</option>
+            <option value="">{d('device.chooseSeal')}</option>
             {(seals.data?.items ?? []).map((s) => (
               <option key={s.id} value={s.id}>
                 {s.name} · {s.code}
@@ -326,7 +335,7 @@ function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; 
           </select>
         )}
       </Field>
-      <Field label={t('device.publicKey')} hint={t('device.publicKeyHint')} error={errors.publicKey}>
+      <Field label={d('device.publicKey')} hint={d('device.publicKeyHint')} error={errors.publicKey}>
         {(props) => (
           <textarea
             {...props}
@@ -341,11 +350,11 @@ function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; 
       </Field>
       <fieldset className="fieldset-inline">
         <legend>
-          {t('device.geofence')} <span className="muted">({t('common.optional')})</span>
+          {d('device.geofence')} <span className="muted">({t('common.optional')})</span>
         </legend>
         <div className="geofence-fields">
           {(['lat', 'lon', 'r'] as const).map((k) => (
-            <Field key={k} label={t(`device.geofence.${k}`)} error={errors[`geofence.${k}`]}>
+            <Field key={k} label={d(`device.geofence.${k}`)} error={errors[`geofence.${k}`]}>
               {(props) => (
                 <input
                   {...props}
@@ -371,7 +380,7 @@ function RegisterForm({ onDone, onCancel }: { onDone: (device: Device) => void; 
           disabled={register.busy}
           data-testid="device-register-submit"
         >
-          {register.busy ? t('common.saving') : t('device.registerSubmit')}
+          {register.busy ? t('common.saving') : d('device.registerSubmit')}
         </button>
       </div>
     </form>

@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, type Application, type Authorization } from '../../api';
 import { useQuery } from '../../hooks';
+import { DevicesTextProvider, useDevicesText } from './i18n';
 import { useI18n } from '../../i18n';
 import { Link } from '../../router';
 import { useSession } from '../../session';
@@ -10,7 +11,7 @@ import { Icon } from '../../ui/Icons';
 import { Loading, PageHeader } from '../../ui/PageHeader';
 import { ProblemMessage } from '../../ui/ProblemMessage';
 import { connectSeal, hasWebBluetooth, type SealLink } from './bluetooth';
-import { DeviceReview } from './DeviceReview';
+import { Review } from './DeviceReview';
 import {
   discardPhoto,
   dropDirective,
@@ -67,6 +68,15 @@ function useQueue(userId: string): QueueState & { reload(): void } {
  * when the connection returns.
  */
 export function PhonePage({ applicationId }: { applicationId: string }) {
+  return (
+    <DevicesTextProvider>
+      <Phone applicationId={applicationId} />
+    </DevicesTextProvider>
+  );
+}
+
+function Phone({ applicationId }: { applicationId: string }) {
+  const d = useDevicesText();
   const { t } = useI18n();
   const { me } = useSession();
   const online = useOnline();
@@ -113,9 +123,9 @@ export function PhonePage({ applicationId }: { applicationId: string }) {
     <div className="phone-view" data-testid="phone-view">
       <Link to={`/applications/${application.id}`} className="back-link" data-testid="back-link">
         <Icon name="chevron" size={14} className="flip" />
-        {t('phone.backToApplication')}
+        {d('phone.backToApplication')}
       </Link>
-      <PageHeader title={t('phone.title')} subtitle={application.reason} />
+      <PageHeader title={d('phone.title')} subtitle={application.reason} />
 
       <section className="card phone-queue" data-testid="phone-queue">
         <div className="role-line">
@@ -124,13 +134,13 @@ export function PhonePage({ applicationId }: { applicationId: string }) {
             data-testid="phone-online"
             data-online={online ? 'true' : 'false'}
           >
-            {online ? t('phone.online') : t('phone.offline')}
+            {online ? d('phone.online') : d('phone.offline')}
           </span>
           <span className="small" data-testid="queue-events" data-count={queue.events.length}>
-            {t('phone.queuedEvents', { n: queue.events.length })}
+            {d('phone.queuedEvents', { n: queue.events.length })}
           </span>
           <span className="small" data-testid="queue-photos" data-count={queue.photos.length}>
-            {t('phone.queuedPhotos', { n: queue.photos.length })}
+            {d('phone.queuedPhotos', { n: queue.photos.length })}
           </span>
           <button
             type="button"
@@ -140,20 +150,20 @@ export function PhonePage({ applicationId }: { applicationId: string }) {
             data-testid="sync-now"
           >
             <Icon name="upload" size={15} />
-            {syncing ? t('phone.syncing') : t('phone.syncNow')}
+            {syncing ? d('phone.syncing') : d('phone.syncNow')}
           </button>
         </div>
-        {!online && <p className="muted small">{t('phone.offlineHint')}</p>}
+        {!online && <p className="muted small">{d('phone.offlineHint')}</p>}
         {report && (
           <p className="small" data-testid="sync-report" data-reached={report.reached ? 'true' : 'false'}>
             {report.reached
-              ? t('phone.syncReport', {
+              ? d('phone.syncReport', {
                   events: report.eventsStored,
                   duplicates: report.duplicates,
                   photos: report.photosUploaded,
                   findings: report.findings,
                 })
-              : t('phone.syncUnreached')}
+              : d('phone.syncUnreached')}
           </p>
         )}
         {queue.photos.some((p) => p.error) && (
@@ -162,7 +172,7 @@ export function PhonePage({ applicationId }: { applicationId: string }) {
               .filter((p) => p.error)
               .map((p) => (
                 <li key={p.sha256}>
-                  <span className="small">{t('phone.photoRefused', { use: p.use, code: p.error ?? '' })}</span>
+                  <span className="small">{d('phone.photoRefused', { use: p.use, code: p.error ?? '' })}</span>
                   <button type="button" className="button button-small" onClick={() => void discardPhoto(p.sha256)}>
                     {t('common.remove')}
                   </button>
@@ -174,7 +184,7 @@ export function PhonePage({ applicationId }: { applicationId: string }) {
 
       {tickets.length === 0 && (
         <p className="empty" data-testid="phone-no-ticket">
-          {application.status === 'approved' ? t('phone.noTicketAuthorization') : t('phone.notApproved')}
+          {application.status === 'approved' ? d('phone.noTicketAuthorization') : d('phone.notApproved')}
         </p>
       )}
       {tickets.map((authorization) => (
@@ -188,7 +198,7 @@ export function PhonePage({ applicationId }: { applicationId: string }) {
         />
       ))}
 
-      {remote.data && <DeviceReview application={remote.data} />}
+      {remote.data && <Review application={remote.data} />}
     </div>
   );
 }
@@ -214,6 +224,7 @@ function TicketRelay({
   queue: QueueState;
   onQueued: () => void;
 }) {
+  const d = useDevicesText();
   const i18n = useI18n();
   const { t } = i18n;
   const { me } = useSession();
@@ -275,7 +286,7 @@ function TicketRelay({
   if (!held)
     return (
       <section className="card" data-testid="ticket-relay">
-        <h2>{t('phone.ticket')}</h2>
+        <h2>{d('phone.ticket')}</h2>
         {authorization.revokedAt ? (
           <p className="error">{t('application.authRevoked')}</p>
         ) : online ? (
@@ -290,7 +301,7 @@ function TicketRelay({
             )}
           </>
         ) : (
-          <p className="muted">{t('phone.ticketNeedsConnection')}</p>
+          <p className="muted">{d('phone.ticketNeedsConnection')}</p>
         )}
       </section>
     );
@@ -334,11 +345,11 @@ function TicketRelay({
       const messages = parseDeviceLog(logText);
       const added = await queueEvents(me.user.id, deviceSerial, messages);
       setLogText('');
-      setNote({ text: t('phone.logQueued', { n: added, held: messages.length - added }), bad: false });
+      setNote({ text: d('phone.logQueued', { n: added, held: messages.length - added }), bad: false });
       onQueued();
     } catch (error) {
       setNote({
-        text: t('phone.logRefused', { reason: error instanceof Error ? error.message : String(error) }),
+        text: d('phone.logRefused', { reason: error instanceof Error ? error.message : String(error) }),
         bad: true,
       });
     }
@@ -348,8 +359,8 @@ function TicketRelay({
     setNote(null);
     const bytes = await file.arrayBuffer();
     const mediaType = sniffImage(new Uint8Array(bytes));
-    if (!mediaType) return setNote({ text: t('phone.notAnImage'), bad: true });
-    if (bytes.byteLength > PHOTO_MAX_BYTES) return setNote({ text: t('phone.photoTooLarge'), bad: true });
+    if (!mediaType) return setNote({ text: d('phone.notAnImage'), bad: true });
+    if (bytes.byteLength > PHOTO_MAX_BYTES) return setNote({ text: d('phone.photoTooLarge'), bad: true });
     const sha256 = await sha256Hex(bytes);
     const added = await queuePhoto({
       sha256,
@@ -366,7 +377,7 @@ function TicketRelay({
     });
     // The device logs the photo's hash (§6.2) when it is in reach; the bytes wait on the phone.
     if (link) await link.sendPhoto(use, sha256).catch(() => undefined);
-    setNote({ text: added ? t('phone.photoQueued', { use }) : t('phone.photoAlreadyHeld'), bad: false });
+    setNote({ text: added ? d('phone.photoQueued', { use }) : d('phone.photoAlreadyHeld'), bad: false });
     onQueued();
   };
 
@@ -390,25 +401,25 @@ function TicketRelay({
   const payload = JSON.stringify(held.ticket.ticket);
   return (
     <section className="card ticket-relay" data-testid="ticket-relay" data-ticket={facts.tid}>
-      <h2>{t('phone.ticket')}</h2>
+      <h2>{d('phone.ticket')}</h2>
       <div className="uses-left" data-testid="uses-left" data-left={usesLeft} data-total={facts.uses}>
         <span className="uses-left-number">{usesLeft}</span>
-        <span className="small">{t('phone.usesLeft', { total: facts.uses, used })}</span>
+        <span className="small">{d('phone.usesLeft', { total: facts.uses, used })}</span>
       </div>
       <dl className="facts small">
         <div>
-          <dt>{t('phone.device')}</dt>
+          <dt>{d('phone.device')}</dt>
           <dd className="mono" data-testid="ticket-serial">
             {deviceSerial}
           </dd>
         </div>
         <div>
-          <dt>{t('phone.validUntil')}</dt>
+          <dt>{d('phone.validUntil')}</dt>
           <dd className={expired ? 'error' : undefined}>{i18n.formatDate(new Date(facts.exp * 1000))}</dd>
         </div>
         <div>
-          <dt>{t('phone.photoMode')}</dt>
-          <dd>{t(facts.photo === 'manual' ? 'phone.photoManual' : 'phone.photoAuto', { n: facts.ppu })}</dd>
+          <dt>{d('phone.photoMode')}</dt>
+          <dd>{d(facts.photo === 'manual' ? 'phone.photoManual' : 'phone.photoAuto', { n: facts.ppu })}</dd>
         </div>
       </dl>
 
@@ -420,17 +431,17 @@ function TicketRelay({
             onClick={() => void (link ? (link.close(), setLink(null)) : connect())}
             data-testid="bluetooth-connect"
           >
-            {link ? t('phone.disconnect') : t('phone.connect')}
+            {link ? d('phone.disconnect') : d('phone.connect')}
           </button>
         ) : (
           <p className="muted small" data-testid="bluetooth-missing">
-            {t('phone.noBluetooth')}
+            {d('phone.noBluetooth')}
           </p>
         )}
         {linkProblem && <p className="error small">{linkProblem}</p>}
       </div>
       <details className="ticket-payload">
-        <summary>{t('phone.ticketText')}</summary>
+        <summary>{d('phone.ticketText')}</summary>
         <textarea
           className="input mono"
           readOnly
@@ -445,21 +456,21 @@ function TicketRelay({
             className="button button-small"
             onClick={() => void navigator.clipboard.writeText(payload)}
           >
-            {t('phone.copy')}
+            {d('phone.copy')}
           </button>
         )}
       </details>
       {directive && (
         <details className="ticket-payload" data-testid="held-directive">
-          <summary>{t('phone.directiveWaiting')}</summary>
+          <summary>{d('phone.directiveWaiting')}</summary>
           <textarea className="input mono" readOnly rows={3} value={JSON.stringify(directive.directive)} />
         </details>
       )}
 
-      <h3>{t('phone.stamps')}</h3>
+      <h3>{d('phone.stamps')}</h3>
       {ordered.length === 0 ? (
         <p className="muted small" data-testid="phone-no-stamps">
-          {t('phone.noStamps')}
+          {d('phone.noStamps')}
         </p>
       ) : (
         <ol className="phone-stamps">
@@ -476,7 +487,7 @@ function TicketRelay({
                 data-on-phone={s.onPhone.length}
                 data-uploaded={s.uploaded.length}
               >
-                {t('phone.photoState', {
+                {d('phone.photoState', {
                   logged: s.logged.length,
                   waiting: s.onPhone.length,
                   uploaded: s.uploaded.length,
@@ -484,7 +495,7 @@ function TicketRelay({
               </p>
               <label className="button button-small photo-button">
                 <Icon name="plus" size={15} />
-                {t('phone.takePhoto')}
+                {d('phone.takePhoto')}
                 <input
                   type="file"
                   accept="image/*"
@@ -504,8 +515,8 @@ function TicketRelay({
       )}
 
       <details className="device-log" open={!hasWebBluetooth()}>
-        <summary>{t('phone.deviceLog')}</summary>
-        <p className="muted small">{t('phone.deviceLogHint')}</p>
+        <summary>{d('phone.deviceLog')}</summary>
+        <p className="muted small">{d('phone.deviceLogHint')}</p>
         <textarea
           className="input mono"
           rows={4}
@@ -520,7 +531,7 @@ function TicketRelay({
           disabled={!logText.trim()}
           data-testid="device-log-queue"
         >
-          {t('phone.queueLog')}
+          {d('phone.queueLog')}
         </button>
       </details>
       {note && (

@@ -2,6 +2,7 @@ import './devices.css';
 import { useState, type MouseEvent } from 'react';
 import { api, ApiError, type Person, type SealUsageRecord } from '../../api';
 import { useQuery } from '../../hooks';
+import { DevicesTextProvider, useDevicesText } from './i18n';
 import { useI18n } from '../../i18n';
 import { href, Link, navigate, useLocation } from '../../router';
 import { usePermissionSet, useSession } from '../../session';
@@ -42,6 +43,15 @@ function periodStart(period: Period): string {
  * reports to download as CSV, XLSX or PDF.
  */
 export function UsagePage() {
+  return (
+    <DevicesTextProvider>
+      <Usage />
+    </DevicesTextProvider>
+  );
+}
+
+function Usage() {
+  const d = useDevicesText();
   const i18n = useI18n();
   const { t } = i18n;
   const { me } = useSession();
@@ -81,11 +91,11 @@ export function UsagePage() {
 
   return (
     <>
-      <PageHeader title={t('usage.title')} subtitle={t('usage.subtitle')} />
+      <PageHeader title={d('usage.title')} subtitle={d('usage.subtitle')} />
       <section className="card usage-filters" data-testid="usage-filters">
         <div className="usage-filter-grid">
           <label className="toolbar-field">
-            <span>{t('usage.company')}</span>
+            <span>{d('usage.company')}</span>
             <CompanySelect
               value={companyId}
               onChange={(id) => setFilter({ company: id || undefined })}
@@ -95,7 +105,7 @@ export function UsagePage() {
             />
           </label>
           <label className="toolbar-field">
-            <span>{t('usage.from')}</span>
+            <span>{d('usage.from')}</span>
             <input
               type="date"
               className="input"
@@ -105,7 +115,7 @@ export function UsagePage() {
             />
           </label>
           <label className="toolbar-field">
-            <span>{t('usage.to')}</span>
+            <span>{d('usage.to')}</span>
             <input
               type="date"
               className="input"
@@ -117,10 +127,10 @@ export function UsagePage() {
         </div>
         <div className="usage-filter-grid">
           <div className="toolbar-field">
-            <span>{t('usage.seal')}</span>
+            <span>{d('usage.seal')}</span>
             {sealId ? (
               <span className="filter-chip" data-testid="usage-seal-chip">
-                {seal?.name ?? sealId.slice(0, 8)}
+                {seal?.name ?? items.find((r) => r.sealId === sealId)?.sealName ?? sealId.slice(0, 8)}
                 <button
                   type="button"
                   className="icon-button"
@@ -145,7 +155,7 @@ export function UsagePage() {
             )}
           </div>
           <div className="toolbar-field">
-            <span>{t('usage.person')}</span>
+            <span>{d('usage.person')}</span>
             {userId ? (
               <span className="filter-chip" data-testid="usage-person-chip">
                 {person?.name ?? items.find((r) => r.userId === userId)?.userName ?? userId.slice(0, 8)}
@@ -191,16 +201,16 @@ export function UsagePage() {
 }
 
 function UsageColumn({ kind, records }: { kind: SealUsageRecord['kind']; records: SealUsageRecord[] }) {
+  const d = useDevicesText();
   const i18n = useI18n();
-  const { t } = i18n;
   return (
     <section className="card usage-column" data-testid={`usage-${kind}`} data-count={records.length}>
       <h2>
-        {kind === 'electronic' ? t('usage.electronic') : t('usage.physical')}{' '}
+        {kind === 'electronic' ? d('usage.electronic') : d('usage.physical')}{' '}
         <span className="muted small">({records.length})</span>
       </h2>
       {records.length === 0 ? (
-        <p className="empty">{t('usage.none')}</p>
+        <p className="empty">{d('usage.none')}</p>
       ) : (
         <ul className="item-list">
           {records.map((r) => (
@@ -217,7 +227,7 @@ function UsageColumn({ kind, records }: { kind: SealUsageRecord['kind']; records
                 {r.applicationId && (
                   <>
                     {' · '}
-                    <Link to={`/applications/${r.applicationId}`}>{t('usage.application')}</Link>
+                    <Link to={`/applications/${r.applicationId}`}>{d('usage.application')}</Link>
                   </>
                 )}
               </span>
@@ -234,7 +244,7 @@ function UsageColumn({ kind, records }: { kind: SealUsageRecord['kind']; records
  * session (the API takes a bearer token, which a plain navigation would not carry).
  */
 function Reports({ companyId }: { companyId: string }) {
-  const { t } = useI18n();
+  const d = useDevicesText();
   const [period, setPeriod] = useState<Period>('week');
   const [from, setFrom] = useState(() => periodStart('week'));
   const [failure, setFailure] = useState<ApiError | null>(null);
@@ -257,10 +267,10 @@ function Reports({ companyId }: { companyId: string }) {
   };
   return (
     <section className="card usage-reports" data-testid="usage-reports">
-      <h2>{t('usage.reports')}</h2>
+      <h2>{d('usage.reports')}</h2>
       <div className="usage-filter-grid">
         <label className="toolbar-field">
-          <span>{t('usage.period')}</span>
+          <span>{d('usage.period')}</span>
           <select
             className="input"
             value={period}
@@ -271,12 +281,12 @@ function Reports({ companyId }: { companyId: string }) {
             }}
             data-testid="usage-report-period"
           >
-            <option value="week">{t('usage.week')}</option>
-            <option value="month">{t('usage.month')}</option>
+            <option value="week">{d('usage.week')}</option>
+            <option value="month">{d('usage.month')}</option>
           </select>
         </label>
         <label className="toolbar-field">
-          <span>{t('usage.periodFrom')}</span>
+          <span>{d('usage.periodFrom')}</span>
           <input
             type="date"
             className="input"
