@@ -396,6 +396,12 @@ describe.skipIf(!hasChromium && !browserRequired)('smart seal devices in a brows
       await expect.poll(() => page.getByTestId('queue-events').getAttribute('data-count')).toBe(String(log.length));
       await page.locator('[data-testid="phone-stamp"][data-use="1"]').waitFor();
       expect(await page.getByTestId('uses-left').getAttribute('data-left')).toBe('1');
+      // A file that is not a photo (a PDF named .png) is refused before it waits in the queue.
+      await page
+        .getByTestId('photo-input-1')
+        .setInputFiles({ name: 'fake.png', mimeType: 'image/png', buffer: buildPdf({ pages: 1, seed: 7 }) });
+      await expect.poll(() => page.getByTestId('phone-note').textContent()).toContain('not a JPEG or PNG');
+      expect(await page.getByTestId('queue-photos').getAttribute('data-count')).toBe('0');
       const file = { name: 'stamp-1.png', mimeType: 'image/png', buffer: picture };
       await page.getByTestId('photo-input-1').setInputFiles(file);
       await expect.poll(() => page.getByTestId('queue-photos').getAttribute('data-count')).toBe('1');

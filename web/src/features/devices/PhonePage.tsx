@@ -85,7 +85,8 @@ function Phone({ applicationId }: { applicationId: string }) {
   const [report, setReport] = useState<SyncReport | null>(null);
   const [syncing, setSyncing] = useState(false);
   const remote = useQuery(['PhonePage.application', applicationId], (signal) => api.application(applicationId, signal));
-  const [offlineCopy, setOfflineCopy] = useState<Application | null>(null);
+  /** undefined: not looked for yet; null: the phone holds no ticket of this application. */
+  const [offlineCopy, setOfflineCopy] = useState<Application | null | undefined>(undefined);
 
   useEffect(registerServiceWorker, []);
 
@@ -100,7 +101,9 @@ function Phone({ applicationId }: { applicationId: string }) {
     setSyncing(true);
     try {
       const done = await syncQueue(me.user.id);
-      setReport(done);
+      // An empty queue synced says nothing worth a line.
+      const sent = done.eventsStored + done.duplicates + done.photosUploaded + done.problems.length;
+      if (!done.reached || sent > 0) setReport(done);
       if (done.reached) await queryClient.invalidateQueries();
     } finally {
       setSyncing(false);
@@ -114,8 +117,13 @@ function Phone({ applicationId }: { applicationId: string }) {
 
   const application = remote.data ?? offlineCopy;
   if (!application) {
-    if (remote.error && remote.error.status !== 0) return <ProblemMessage error={remote.error} />;
-    return remote.error ? <ProblemMessage error={remote.error} /> : <Loading />;
+    // Offline, the problem shows only once the phone has found no ticket of its own for the application.
+    const unreachable = remote.error?.status === 0;
+    return remote.error && (!unreachable || offlineCopy === null) ? (
+      <ProblemMessage error={remote.error} />
+    ) : (
+      <Loading />
+    );
   }
   const tickets = application.authorizations.filter((a) => a.kind === 'ticket' && a.holderId === me.user.id);
 
@@ -164,6 +172,12 @@ function Phone({ applicationId }: { applicationId: string }) {
                   findings: report.findings,
                 })
               : d('phone.syncUnreached')}
+            {report.problems.length > 0 && (
+              <span className="error" data-testid="sync-problems">
+                {' '}
+                {report.problems.join(' · ')}
+              </span>
+            )}
           </p>
         )}
         {queue.photos.some((p) => p.error) && (
@@ -273,6 +287,24 @@ function TicketRelay({
   useEffect(() => {
     if (held === null && online && !authorization.revokedAt) void fetchTicket();
   }, [held, online, authorization.revokedAt, fetchTicket]);
+
+  // While the seal is connected, the phone's position goes into its events (§8 `loc`), as integers.
+  useEffect(() => {
+    if (!link || !navigator.geolocation) return;
+    const watch = navigator.geolocation.watchPosition(
+      (p) =>
+        void link
+          .sendLocation({
+            lat: Math.round(p.coords.latitude * 1e6),
+            lon: Math.round(p.coords.longitude * 1e6),
+            acc: Math.min(100_000, Math.round(p.coords.accuracy)),
+          })
+          .catch(() => undefined),
+      () => undefined,
+      { enableHighAccuracy: true, maximumAge: 30_000 },
+    );
+    return () => navigator.geolocation.clearWatch(watch);
+  }, [link]);
 
   const serial = held?.ticket.serial;
   useEffect(() => {

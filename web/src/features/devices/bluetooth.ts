@@ -6,7 +6,7 @@
  * docs/device-protocol.md names the messages but not yet their GATT profile; this is the profile
  * the console proposes, to be written into the protocol's next revision with the firmware makers:
  * one primary service, a write characteristic that takes a message as UTF-8 JSON
- * `{"kind":"ticket"|"directive"|"photo"|"qr_lost"|"end", ...}` in chunks ending with a line feed,
+ * `{"kind":"ticket"|"directive"|"photo"|"location"|"qr_lost"|"end", ...}` in chunks ending with a line feed,
  * and a notify characteristic that sends each new signed event as one JSON line.
  */
 import type { SignedDeviceMessage } from '../../api';
@@ -49,6 +49,8 @@ export interface SealLink {
   name: string;
   send(message: { kind: 'ticket' | 'directive'; message: SignedDeviceMessage }): Promise<void>;
   sendPhoto(use: number, sha256: string): Promise<void>;
+  /** The phone's position, for the events that follow (§8 `loc`: micro-degrees, metres). */
+  sendLocation(location: { lat: number; lon: number; acc: number }): Promise<void>;
   close(): void;
 }
 
@@ -82,6 +84,7 @@ export async function connectSeal(serial: string, onEvent: (event: SignedDeviceM
     name: device.name ?? serial,
     send: ({ kind, message }) => sendJson({ kind, ...message }),
     sendPhoto: (use, sha256) => sendJson({ kind: 'photo', use, photo: sha256 }),
+    sendLocation: (location) => sendJson({ kind: 'location', ...location }),
     close: () => server.disconnect(),
   };
 }
