@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, type Locale, type Permission } from './api';
+import { api, ApiError, tokenStore, type Locale, type Me, type Permission } from './api';
 import { DirectoryProvider } from './features/users/directory';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { newQueryClient, useQuery } from './hooks';
@@ -67,6 +67,9 @@ const ContractsPage = lazy(() =>
 const NewContractPage = lazy(() =>
   import('./features/contracts/NewContractPage').then((m) => ({ default: m.NewContractPage })),
 );
+const DevicesPage = lazy(() => import('./features/devices/DevicesPage').then((m) => ({ default: m.DevicesPage })));
+const PhonePage = lazy(() => import('./features/devices/PhonePage').then((m) => ({ default: m.PhonePage })));
+const UsagePage = lazy(() => import('./features/devices/UsagePage').then((m) => ({ default: m.UsagePage })));
 const ContractPage = lazy(() => import('./features/contracts/ContractPage').then((m) => ({ default: m.ContractPage })));
 
 interface Route {
@@ -93,6 +96,10 @@ const routes: Route[] = [
       />
     ),
   },
+  {
+    pattern: '/applications/:applicationId/relay',
+    render: (p) => <PhonePage key={p.applicationId} applicationId={p.applicationId ?? ''} />,
+  },
   { pattern: '/stamp', render: () => <StampWithGrantPage /> },
   { pattern: '/stamp/batch', render: () => <NewBatchPage /> },
   {
@@ -116,6 +123,8 @@ const routes: Route[] = [
     render: (p) => <SealPage key={p.sealId} sealId={p.sealId ?? ''} />,
   },
   { pattern: '/reports/seal-permissions', needs: 'seals.read', render: () => <PermissionReportPage /> },
+  { pattern: '/devices', needs: 'seals.read', render: () => <DevicesPage /> },
+  { pattern: '/seal-usage', needs: 'seals.read', render: () => <UsagePage /> },
   { pattern: '/flows', needs: 'flows.manage', render: () => <FlowsPage /> },
   { pattern: '/flows/new', needs: 'flows.manage', render: () => <FlowEditorPage key="new" /> },
   {
@@ -170,10 +179,33 @@ export function SignedIn(props: SignedInProps) {
   );
 }
 
+const ME_KEY = 'sigil.me';
+
+/**
+ * Who I am. The last answer is kept in this tab's session storage, with the end of the token it
+ * belongs to, so that the phone view reopens with no connection (issue 16 §9: the service worker
+ * serves the console's shell, this the identity): it is used only when the server cannot be
+ * reached, only for the same token, and the server still decides every request that follows.
+ */
+async function loadMe(signal: AbortSignal): Promise<Me> {
+  const tokenTail = tokenStore.get()?.slice(-16) ?? '';
+  try {
+    const me = await api.me(signal);
+    sessionStorage.setItem(ME_KEY, JSON.stringify({ tokenTail, me }));
+    return me;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 0 && tokenTail) {
+      const kept = JSON.parse(sessionStorage.getItem(ME_KEY) ?? 'null') as { tokenTail: string; me: Me } | null;
+      if (kept?.tokenTail === tokenTail) return kept.me;
+    }
+    throw error;
+  }
+}
+
 /** The console once a session exists: who I am, then the shell and the page. */
 function Session({ onSignedOut, adoptLocale }: SignedInProps) {
   const { t } = useI18n();
-  const me = useQuery(['SignedIn.me'], (signal) => api.me(signal));
+  const me = useQuery(['SignedIn.me'], loadMe);
   const adopted = useRef(false);
   const user = me.data?.user;
 

@@ -156,6 +156,7 @@ export const applicationParams = z.object({ applicationId: uuid });
 
 export const stampRecordSchema = z.object({
   ticketId: z.string(),
+  deviceId: z.string().describe('The device that logged the stamp: its photos are under /devices/{deviceId}/photos'),
   serial: z.string(),
   use: z.number().int().nullable(),
   deviceTime: isoDate,

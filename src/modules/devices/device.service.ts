@@ -482,6 +482,7 @@ export async function listFindings(
 
 interface StampRecord {
   ticketId: string;
+  deviceId: string;
   serial: string;
   use: number | null;
   deviceTime: Date;
@@ -514,6 +515,7 @@ export async function getApplicationRecords(ctx: AppContext, actor: Actor, appli
         .map((p) => ({ sha256: p.photoSha256!, uploaded: uploaded.has(p.photoSha256!) }));
       stamps.push({
         ticketId: ticket.id,
+        deviceId: device.id,
         serial: device.serial,
         use: e.useNo,
         deviceTime: e.deviceTime,

@@ -1263,6 +1263,10 @@ export const en = {
   'fieldType.date': 'Date',
   'fieldType.text': 'Text',
   'fieldType.checkbox': 'Checkbox',
+
+  // Smart seal devices (issue 16): the navigation; the pages' own words are in features/devices/i18n.
+  'nav.devices': 'Smart seals',
+  'nav.sealUsage': 'Usage records',
 };
 
 export type MessageKey = keyof typeof en;

@@ -1236,6 +1236,10 @@ const zh: Record<MessageKey, string> = {
   'fieldType.date': '日期',
   'fieldType.text': '文本',
   'fieldType.checkbox': '勾选框',
+
+  // Smart seal devices (issue 16): the navigation; the pages' own words are in features/devices/i18n.
+  'nav.devices': '智能印章',
+  'nav.sealUsage': '用印记录',
 };
 
 /**

@@ -34,6 +34,8 @@ export const navItems: NavItem[] = [
     needs: 'seals.read',
     testId: 'nav-seal-report',
   },
+  { to: '/devices', label: 'nav.devices', icon: 'shield', needs: 'seals.read', testId: 'nav-devices' },
+  { to: '/seal-usage', label: 'nav.sealUsage', icon: 'clock', needs: 'seals.read', testId: 'nav-seal-usage' },
   { to: '/flows', label: 'nav.flows', icon: 'flow', needs: 'flows.manage', testId: 'nav-flows' },
   { to: '/companies', label: 'nav.companies', icon: 'building', needs: 'org.read', testId: 'nav-companies' },
   { to: '/departments', label: 'nav.departments', icon: 'layers', needs: 'org.read', testId: 'nav-departments' },

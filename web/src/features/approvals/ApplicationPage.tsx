@@ -16,6 +16,7 @@ import { href, Link, navigate } from '../../router';
 import { useSession } from '../../session';
 import { latestCopy } from '../signatures/StampPage';
 import { OutsideStamps } from '../signatures/OutsideStamps';
+import { DeviceReview } from '../devices/DeviceReview';
 
 /**
  * One application: what is asked, the timeline of its approval (level by level, with
@@ -247,6 +248,7 @@ export function ApplicationPage({ applicationId }: { applicationId: string }) {
       {application.documents.length > 0 && (
         <OutsideStamps applicationId={application.id} pending={application.status === 'pending'} />
       )}
+      {application.authorizations.some((a) => a.kind === 'ticket') && <DeviceReview application={application} />}
 
       <Timeline application={application} />
 
