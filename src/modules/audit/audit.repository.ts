@@ -84,15 +84,19 @@ export async function findInlineChainPage(
   afterSeq: number,
   limit: number,
 ): Promise<AuditRow[]> {
-  return db
-    .selectFrom('audit_events')
-    .selectAll()
-    .where('group_id', '=', groupId)
-    .where('chain_version', '<', 3)
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+  return (
+    db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      // Literal, not a parameter: a prepared statement's generic plan then uses the partial index
+      // of such events (migration 20261208T1100) instead of reading the whole log.
+      .where('chain_version', '<', sql.lit(3))
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute()
+  );
 }
 
 /** Version 3 events (content hash computed by the server) from seq `afterSeq + 1`, with their place in the chain (null: in none). */
@@ -110,7 +114,7 @@ export async function findVersion3Page(
     .selectAll('e')
     .select('l.seq as place')
     .where('e.group_id', '=', groupId)
-    .where('e.chain_version', '=', 3)
+    .where('e.chain_version', '=', sql.lit(3))
     .where('e.seq', '>', afterSeq)
     .orderBy('e.seq')
     .limit(limit)
