@@ -296,6 +296,66 @@ describe('audit chain verification finds tampering', () => {
       await w.close();
     }
   });
+
+  // Verification finds version 1–3 events through partial indexes of those versions
+  // (migration 20261208T1100), and counts the linkable events from them: these attacks go
+  // through exactly those paths.
+  it('finds an event relabelled as version 3 with its old content hash and then changed, and a version 3 event inserted by hand', async () => {
+    const w = await createWorld();
+    try {
+      const g = await buildGroup(w);
+      const auditor = await buildUser(w, {
+        groupId: g.groupId,
+        companyId: g.hq.id,
+        roles: [{ role: 'security_auditor' }],
+      });
+      await client(w, g.admin.token).post('/api/v1/companies', { parentId: g.hq.id, name: 'Honest Ltd', code: 'HON' });
+      const links = await linkedEvents(w, auditor.token, g.groupId);
+      const target = links.at(-1)!;
+      // A version 3 link is checked against the content hash stored in the row, which the
+      // relabelled event keeps: its link still holds, and only the check of what a version 3
+      // event says against that hash (the server's canonical JSON) can find the change.
+      await tamper(
+        w,
+        sql`update audit_events e
+            set chain_version = 3, content_hash = encode(sha256(convert_to(sigil_audit_said(e), 'UTF8')), 'hex')
+            where group_id = ${g.groupId} and seq = ${target.event_seq}`,
+      );
+      await tamper(
+        w,
+        sql`update audit_events set changes = jsonb_set(changes, '{name}', '"Crooked Ltd"') where group_id = ${g.groupId} and seq = ${target.event_seq}`,
+      );
+      expect((await client(w, auditor.token).get('/api/v1/audit-events/verify')).body).toMatchObject({
+        intact: false,
+        firstProblem: { kind: 'altered', seq: target.event_seq },
+      });
+
+      const h = await createWorld();
+      try {
+        const other = await buildGroup(h);
+        const otherAuditor = await buildUser(h, {
+          groupId: other.groupId,
+          companyId: other.hq.id,
+          roles: [{ role: 'security_auditor' }],
+        });
+        await linkedEvents(h, otherAuditor.token, other.groupId);
+        const { rows } = await sql<{ seq: number }>`
+          insert into audit_events (group_id, seq, id, occurred_at, actor_type, action, target_type, changes, content_hash, chain_version)
+          values (${other.groupId}, nextval('audit_event_seq'), gen_random_uuid(), now(), 'system', 'user.unlocked', 'user', '{}', ${'f'.repeat(64)}, 3)
+          returning seq`.execute(h.db);
+        expect(
+          (await client(h, otherAuditor.token).get('/api/v1/audit-events/verify')).body.firstProblem,
+        ).toMatchObject({
+          kind: 'inserted',
+          seq: Number(rows[0]!.seq),
+        });
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await w.close();
+    }
+  });
 });
 
 describe('audit sealer', () => {

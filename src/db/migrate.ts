@@ -27,6 +27,7 @@ import * as signatureBatches from './migrations/20261207T1500-signature-batches.
 import * as serviceAccounts from './migrations/20261208T0900-service-accounts.js';
 import * as devices from './migrations/20261208T1000-devices.js';
 import * as deviceUsage from './migrations/20261208T1100-device-usage.js';
+import * as auditVersionIndexes from './migrations/20261208T1110-audit-version-indexes.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -60,6 +61,7 @@ const migrations: Record<string, Migration> = {
   '20261208T0900-service-accounts': serviceAccounts,
   '20261208T1000-devices': devices,
   '20261208T1100-device-usage': deviceUsage,
+  '20261208T1110-audit-version-indexes': auditVersionIndexes,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -84,15 +84,19 @@ export async function findInlineChainPage(
   afterSeq: number,
   limit: number,
 ): Promise<AuditRow[]> {
-  return db
-    .selectFrom('audit_events')
-    .selectAll()
-    .where('group_id', '=', groupId)
-    .where('chain_version', '<', 3)
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+  return (
+    db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      // Literal, not a parameter: a prepared statement's generic plan then uses the partial index
+      // of such events (migration 20261208T1100) instead of reading the whole log.
+      .where('chain_version', '<', sql.lit(3))
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute()
+  );
 }
 
 /** Version 3 events (content hash computed by the server) from seq `afterSeq + 1`, with their place in the chain (null: in none). */
@@ -110,7 +114,7 @@ export async function findVersion3Page(
     .selectAll('e')
     .select('l.seq as place')
     .where('e.group_id', '=', groupId)
-    .where('e.chain_version', '=', 3)
+    .where('e.chain_version', '=', sql.lit(3))
     .where('e.seq', '>', afterSeq)
     .orderBy('e.seq')
     .limit(limit)
@@ -196,15 +200,18 @@ export async function findPlaceHash(db: Db, groupId: string, place: number): Pro
  * How many version 3 and 4 events the group has, how many distinct events its links name, and
  * how many of its pending entries name an event that no link holds: when the first is the sum of
  * the others, no event was written around the server, and the scan for one
- * (`findUnlinkedEvent`) is spared.
+ * (`findUnlinkedEvent`) is spared. The events are counted as all of the group's less those of
+ * versions 1 and 2 (chain_version is never null): the first from the primary key alone, the
+ * second from the partial index of such events, instead of reading every row of the log.
  */
 export async function countLinkableEvents(
   db: Db,
   groupId: string,
 ): Promise<{ events: number; linked: number; pending: number }> {
   const { rows } = await sql<{ events: number; linked: number; pending: number }>`
-    select (select count(*) from audit_events where group_id = ${groupId} and chain_version >= 3)::bigint as events,
-           (select count(distinct event_seq) from audit_links where group_id = ${groupId})::bigint as linked,
+    select ((select count(*) from audit_events where group_id = ${groupId})
+            - (select count(*) from audit_events where group_id = ${groupId} and chain_version < 3))::bigint as events,
+           (select count(event_seq) from (select distinct event_seq from audit_links where group_id = ${groupId}) d)::bigint as linked,
            (select count(distinct p.seq) from audit_pending p
              join audit_events e on e.group_id = p.group_id and e.seq = p.seq
              where p.group_id = ${groupId}
