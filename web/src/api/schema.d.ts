@@ -3293,7 +3293,10 @@ export interface paths {
             | 'device.registered'
             | 'device.ticket_issued'
             | 'device.remote_lock_changed'
-            | 'device.findings_raised';
+            | 'device.findings_raised'
+            | 'device.usage_corrected'
+            | 'device.usage_review_drawn'
+            | 'device.usage_review_decided';
           actionPrefix?: string;
           actorId?: string;
           targetId?: string;
@@ -10179,69 +10182,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/v1/seal-usage': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Usage records (用印记录): electronic signatures and physical stamps side by side, by seal, company, person and time */
-    get: {
-      parameters: {
-        query?: {
-          sealId?: string;
-          companyId?: string;
-          userId?: string;
-          from?: string;
-          to?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: components['schemas']['SealUsageRecord'][];
-            };
-          };
-        };
-        /** @description Default Response */
-        '4XX': {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Default Response */
-        '5XX': {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/api/v1/devices/{deviceId}/photos/{sha256}': {
     parameters: {
       query?: never;
@@ -10361,6 +10301,557 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/seal-usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Usage records (用印记录): electronic signatures and physical stamps side by side, by seal, company, person and time, each with its corrections */
+    get: {
+      parameters: {
+        query?: {
+          sealId?: string;
+          companyId?: string;
+          userId?: string;
+          from?: string;
+          to?: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['SealUsageRecord'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seal-usage/reports': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A weekly or monthly usage report (用印报告) by seal, company, person and day, electronic and physical side by side; JSON, CSV, XLSX or PDF with charts */
+    get: {
+      parameters: {
+        query: {
+          period: 'week' | 'month';
+          /** @description The first day of the period (Beijing time) */
+          from: string;
+          /** @description A company and its subsidiaries; all you may read when left out */
+          companyId?: string;
+          format?: 'json' | 'csv' | 'xlsx' | 'pdf';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description format=json; the other formats answer with the file */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SealUsageReport'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seal-usage/records/{recordId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One usage record with the corrections appended to it */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          recordId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SealUsageRecord'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seal-usage/records/{recordId}/corrections': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Append a correction to a usage record (what and why; who and when are recorded); the record itself never changes */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          recordId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description What is wrong in the record and what it should say */
+            what: string;
+            /** @description Why: the evidence or the reason for the correction */
+            why: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SealUsageRecord'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seal-usage/reviews': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Sampling reviews over companies whose seals you may read, and those given to you */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only the reviews given to me */
+          mine?: 'true' | 'false';
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['SealUsageReview'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Draw N usage records at random (a company's or a seal's, over a period) into a review for a reviewer; the reviewer's own records are never drawn */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: uuid
+             * @description Records of this company and its subsidiaries
+             */
+            companyId: string;
+            /**
+             * Format: uuid
+             * @description Only this seal
+             */
+            sealId?: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            size: number;
+            /**
+             * Format: uuid
+             * @description Who reviews: a person who may read the seals of the company, never one whose records are drawn
+             */
+            reviewerId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SealUsageReviewDetail'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seal-usage/reviews/{reviewId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A sampling review with its drawn records and the verdicts so far */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          reviewId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SealUsageReviewDetail'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seal-usage/reviews/{reviewId}/items/{position}/decision': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The reviewer confirms or flags one drawn record, once, with a comment (a flag needs one) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          reviewId: string;
+          position: number;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            decision: 'confirmed' | 'flagged';
+            /** @default null */
+            comment?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SealUsageReviewDetail'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seal-usage/register-checks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Cross-check an imported register (CSV of contracts or payments: number, date, counterparty, amount; at most 1 MB and 5,000 rows) against usage records: rows with no record, records with no row */
+    post: {
+      parameters: {
+        query: {
+          companyId: string;
+          sealId?: string;
+          from: string;
+          to: string;
+          /** @description How far a record's day may lie from the register row's date */
+          toleranceDays?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SealUsageRegisterCheck'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -10385,6 +10876,7 @@ export interface components {
         | 'forbidden'
         | 'self_assignment_forbidden'
         | 'password_change_required'
+        | 'review_own_record'
         | 'route_not_found'
         | 'group_not_found'
         | 'company_not_found'
@@ -10413,6 +10905,8 @@ export interface components {
         | 'contract_not_found'
         | 'template_not_found'
         | 'device_not_found'
+        | 'usage_record_not_found'
+        | 'usage_review_not_found'
         | 'signing_link_invalid'
         | 'signing_link_expired'
         | 'signing_link_used'
@@ -10460,6 +10954,8 @@ export interface components {
         | 'seal_has_no_device'
         | 'ticket_not_issuable'
         | 'photo_not_in_log'
+        | 'review_item_decided'
+        | 'review_nothing_to_draw'
         | 'pdf_malformed'
         | 'seal_malformed'
         | 'pdf_encrypted'
@@ -10474,9 +10970,12 @@ export interface components {
         | 'pdf_too_large'
         | 'blob_too_large'
         | 'image_too_large'
+        | 'register_too_large'
         | 'file_type_mismatch'
         | 'webhook_url_refused'
         | 'device_key_invalid'
+        | 'reviewer_not_eligible'
+        | 'register_invalid'
         | 'rate_limited'
         | 'internal_error'
         | 'timestamp_unavailable'
@@ -11419,6 +11918,8 @@ export interface components {
       usesApproved: number;
       stamps: {
         ticketId: string;
+        /** @description The device that logged the stamp: its photos are under /devices/{deviceId}/photos */
+        deviceId: string;
         serial: string;
         use: number | null;
         deviceTime: unknown;
@@ -11442,7 +11943,18 @@ export interface components {
         createdAt: unknown;
       }[];
     };
+    SealUsageCorrectionInput: {
+      id: string;
+      /** @description What the record should have said */
+      what: string;
+      why: string;
+      correctedBy: string;
+      correctedByName: string;
+      createdAt: unknown;
+    };
     SealUsageRecordInput: {
+      /** @description e-<signature id> or p-<device id>-<event seq>: names the record for good */
+      recordId: string;
       /** @enum {string} */
       kind: 'electronic' | 'physical';
       sealId: string;
@@ -11458,6 +11970,141 @@ export interface components {
         lat: number;
         lon: number;
       } | null;
+      /** @description Appended, oldest first; the record above is as it was made */
+      corrections: components['schemas']['SealUsageCorrectionInput'][];
+    };
+    SealUsageReportInput: {
+      /** @enum {string} */
+      period: 'week' | 'month';
+      /** @description First day, YYYY-MM-DD */
+      from: string;
+      /** @description Last day, YYYY-MM-DD (inclusive) */
+      to: string;
+      /** @constant */
+      timeZone: 'UTC+08:00';
+      companyId: string | null;
+      companyName: string | null;
+      generatedAt: unknown;
+      totals: {
+        electronic: number;
+        physical: number;
+        total: number;
+      };
+      bySeal: {
+        sealId: string;
+        sealName: string;
+        companyName: string;
+        electronic: number;
+        physical: number;
+        total: number;
+      }[];
+      byCompany: {
+        companyId: string;
+        companyName: string;
+        electronic: number;
+        physical: number;
+        total: number;
+      }[];
+      byPerson: {
+        userId: string;
+        userName: string;
+        electronic: number;
+        physical: number;
+        total: number;
+      }[];
+      byDay: {
+        date: string;
+        electronic: number;
+        physical: number;
+        total: number;
+      }[];
+    };
+    SealUsageReviewInput: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      sealId: string | null;
+      from: unknown;
+      to: unknown;
+      size: number;
+      /** @description How many records the sample was drawn from */
+      population: number;
+      reviewerId: string;
+      reviewerName: string;
+      createdBy: string;
+      createdAt: unknown;
+      decided: number;
+      flagged: number;
+    };
+    SealUsageReviewItemInput: {
+      position: number;
+      recordId: string;
+      /** @enum {string} */
+      kind: 'electronic' | 'physical';
+      sealId: string;
+      sealName: string;
+      userId: string;
+      userName: string;
+      at: unknown;
+      applicationId: string | null;
+      reference: string;
+      decision: ('confirmed' | 'flagged') | null;
+      comment: string | null;
+      decidedBy: string | null;
+      decidedAt: unknown | null;
+    };
+    SealUsageReviewDetailInput: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      sealId: string | null;
+      from: unknown;
+      to: unknown;
+      size: number;
+      /** @description How many records the sample was drawn from */
+      population: number;
+      reviewerId: string;
+      reviewerName: string;
+      createdBy: string;
+      createdAt: unknown;
+      decided: number;
+      flagged: number;
+      items: components['schemas']['SealUsageReviewItemInput'][];
+    };
+    SealUsageRegisterCheckInput: {
+      /** @description How a record and a register row were matched */
+      rule: string;
+      rows: number;
+      records: number;
+      matched: {
+        /** @description The line of the CSV file (the header is line 1) */
+        line: number;
+        number: string;
+        date: string;
+        counterparty: string | null;
+        amount: string | null;
+        recordIds: string[];
+      }[];
+      rowsWithoutRecord: {
+        /** @description The line of the CSV file (the header is line 1) */
+        line: number;
+        number: string;
+        date: string;
+        counterparty: string | null;
+        amount: string | null;
+      }[];
+      recordsWithoutRow: {
+        recordId: string;
+        /** @enum {string} */
+        kind: 'electronic' | 'physical';
+        sealId: string;
+        sealName: string;
+        userId: string;
+        userName: string;
+        at: unknown;
+        applicationId: string | null;
+        reference: string;
+      }[];
     };
     /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter; contract_number_taken: number; contract_state: contractStatus; signing_code_invalid: remainingAttempts */
     Problem: {
@@ -11479,6 +12126,7 @@ export interface components {
         | 'forbidden'
         | 'self_assignment_forbidden'
         | 'password_change_required'
+        | 'review_own_record'
         | 'route_not_found'
         | 'group_not_found'
         | 'company_not_found'
@@ -11507,6 +12155,8 @@ export interface components {
         | 'contract_not_found'
         | 'template_not_found'
         | 'device_not_found'
+        | 'usage_record_not_found'
+        | 'usage_review_not_found'
         | 'signing_link_invalid'
         | 'signing_link_expired'
         | 'signing_link_used'
@@ -11554,6 +12204,8 @@ export interface components {
         | 'seal_has_no_device'
         | 'ticket_not_issuable'
         | 'photo_not_in_log'
+        | 'review_item_decided'
+        | 'review_nothing_to_draw'
         | 'pdf_malformed'
         | 'seal_malformed'
         | 'pdf_encrypted'
@@ -11568,9 +12220,12 @@ export interface components {
         | 'pdf_too_large'
         | 'blob_too_large'
         | 'image_too_large'
+        | 'register_too_large'
         | 'file_type_mismatch'
         | 'webhook_url_refused'
         | 'device_key_invalid'
+        | 'reviewer_not_eligible'
+        | 'register_invalid'
         | 'rate_limited'
         | 'internal_error'
         | 'timestamp_unavailable'
@@ -12559,6 +13214,8 @@ export interface components {
       usesApproved: number;
       stamps: {
         ticketId: string;
+        /** @description The device that logged the stamp: its photos are under /devices/{deviceId}/photos */
+        deviceId: string;
         serial: string;
         use: number | null;
         /** Format: date-time */
@@ -12584,7 +13241,19 @@ export interface components {
         createdAt: string;
       }[];
     };
+    SealUsageCorrection: {
+      id: string;
+      /** @description What the record should have said */
+      what: string;
+      why: string;
+      correctedBy: string;
+      correctedByName: string;
+      /** Format: date-time */
+      createdAt: string;
+    };
     SealUsageRecord: {
+      /** @description e-<signature id> or p-<device id>-<event seq>: names the record for good */
+      recordId: string;
       /** @enum {string} */
       kind: 'electronic' | 'physical';
       sealId: string;
@@ -12601,6 +13270,150 @@ export interface components {
         lat: number;
         lon: number;
       } | null;
+      /** @description Appended, oldest first; the record above is as it was made */
+      corrections: components['schemas']['SealUsageCorrection'][];
+    };
+    SealUsageReport: {
+      /** @enum {string} */
+      period: 'week' | 'month';
+      /** @description First day, YYYY-MM-DD */
+      from: string;
+      /** @description Last day, YYYY-MM-DD (inclusive) */
+      to: string;
+      /** @constant */
+      timeZone: 'UTC+08:00';
+      companyId: string | null;
+      companyName: string | null;
+      /** Format: date-time */
+      generatedAt: string;
+      totals: {
+        electronic: number;
+        physical: number;
+        total: number;
+      };
+      bySeal: {
+        sealId: string;
+        sealName: string;
+        companyName: string;
+        electronic: number;
+        physical: number;
+        total: number;
+      }[];
+      byCompany: {
+        companyId: string;
+        companyName: string;
+        electronic: number;
+        physical: number;
+        total: number;
+      }[];
+      byPerson: {
+        userId: string;
+        userName: string;
+        electronic: number;
+        physical: number;
+        total: number;
+      }[];
+      byDay: {
+        date: string;
+        electronic: number;
+        physical: number;
+        total: number;
+      }[];
+    };
+    SealUsageReview: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      sealId: string | null;
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      size: number;
+      /** @description How many records the sample was drawn from */
+      population: number;
+      reviewerId: string;
+      reviewerName: string;
+      createdBy: string;
+      /** Format: date-time */
+      createdAt: string;
+      decided: number;
+      flagged: number;
+    };
+    SealUsageReviewItem: {
+      position: number;
+      recordId: string;
+      /** @enum {string} */
+      kind: 'electronic' | 'physical';
+      sealId: string;
+      sealName: string;
+      userId: string;
+      userName: string;
+      /** Format: date-time */
+      at: string;
+      applicationId: string | null;
+      reference: string;
+      decision: ('confirmed' | 'flagged') | null;
+      comment: string | null;
+      decidedBy: string | null;
+      decidedAt: string | null;
+    };
+    SealUsageReviewDetail: {
+      id: string;
+      companyId: string;
+      companyName: string;
+      sealId: string | null;
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      size: number;
+      /** @description How many records the sample was drawn from */
+      population: number;
+      reviewerId: string;
+      reviewerName: string;
+      createdBy: string;
+      /** Format: date-time */
+      createdAt: string;
+      decided: number;
+      flagged: number;
+      items: components['schemas']['SealUsageReviewItem'][];
+    };
+    SealUsageRegisterCheck: {
+      /** @description How a record and a register row were matched */
+      rule: string;
+      rows: number;
+      records: number;
+      matched: {
+        /** @description The line of the CSV file (the header is line 1) */
+        line: number;
+        number: string;
+        date: string;
+        counterparty: string | null;
+        amount: string | null;
+        recordIds: string[];
+      }[];
+      rowsWithoutRecord: {
+        /** @description The line of the CSV file (the header is line 1) */
+        line: number;
+        number: string;
+        date: string;
+        counterparty: string | null;
+        amount: string | null;
+      }[];
+      recordsWithoutRow: {
+        recordId: string;
+        /** @enum {string} */
+        kind: 'electronic' | 'physical';
+        sealId: string;
+        sealName: string;
+        userId: string;
+        userName: string;
+        /** Format: date-time */
+        at: string;
+        applicationId: string | null;
+        reference: string;
+      }[];
     };
   };
   responses: never;
