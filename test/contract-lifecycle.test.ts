@@ -48,7 +48,12 @@ let signaturePng: string;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 const pdf = (line = 'Contract with attachments') =>
-  buildPdf({ pages: 1, lines: [line], cjkLines: ['甲方（盖章）：华夏贸易有限公司', '乙方（签字）：'], compress: false });
+  buildPdf({
+    pages: 1,
+    lines: [line],
+    cjkLines: ['甲方（盖章）：华夏贸易有限公司', '乙方（签字）：'],
+    compress: false,
+  });
 
 function tinyPng(): Buffer {
   const png = new PNG({ width: 40, height: 20 });
@@ -147,7 +152,11 @@ beforeAll(async () => {
   colleague = await buildUser(world, { groupId: group.groupId, companyId: company.id, roles: [{ role: 'employee' }] });
   totpUser = await buildUser(world, { groupId: group.groupId, companyId: company.id, roles: [{ role: 'employee' }] });
   const other = await buildGroup(world, 'Other Group');
-  stranger = await buildUser(world, { groupId: other.groupId, companyId: other.hq.id, roles: [{ role: 'seal_admin' }] });
+  stranger = await buildUser(world, {
+    groupId: other.groupId,
+    companyId: other.hq.id,
+    roles: [{ role: 'seal_admin' }],
+  });
   seal = await buildSeal(world, {
     groupId: group.groupId,
     companyId: company.id,
@@ -189,12 +198,23 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
     id = await draft(sender, {}, [
       { role: 'cc', step: 1, kind: 'person', userId: colleague.id },
       { role: 'cc', step: 1, kind: 'outside_person', name: '赵六', email: 'cc@example.com' },
-      { role: 'receiver', step: 1, kind: 'outside_org', name: '李四', orgName: '远方物流有限公司', phone: '13900139000' },
+      {
+        role: 'receiver',
+        step: 1,
+        kind: 'outside_org',
+        name: '李四',
+        orgName: '远方物流有限公司',
+        phone: '13900139000',
+      },
     ]);
     // The claimed type counts for nothing: the bytes say PDF.
     const first = await attach(sender, id, attachedPdf, '价格清单.pdf', 'image/png');
     expect(first.status, JSON.stringify(first.body)).toBe(201);
-    expect(first.body).toMatchObject({ mediaType: 'application/pdf', sha256: sha256(attachedPdf), name: '价格清单.pdf' });
+    expect(first.body).toMatchObject({
+      mediaType: 'application/pdf',
+      sha256: sha256(attachedPdf),
+      name: '价格清单.pdf',
+    });
     const second = await attach(sender, id, attachedPng, 'site.png');
     expect(second.body.mediaType).toBe('image/png');
 
@@ -270,9 +290,13 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
     expect(direct.body.code).toBe('contract_void_needs_agreement');
     expect(direct.body.detail).toContain('void agreement');
     // A CC sees the contract but is no party; a reader of all contracts neither; another group not even sees it.
-    const byCc = await client(world, colleague.token).post(`/api/v1/contracts/${id}/void-agreement`, { reason: '重复' });
+    const byCc = await client(world, colleague.token).post(`/api/v1/contracts/${id}/void-agreement`, {
+      reason: '重复',
+    });
     expect(byCc.status).toBe(403);
-    const byReader = await client(world, keeper.token).post(`/api/v1/contracts/${id}/void-agreement`, { reason: '重复' });
+    const byReader = await client(world, keeper.token).post(`/api/v1/contracts/${id}/void-agreement`, {
+      reason: '重复',
+    });
     expect(byReader.status).toBe(403);
     const byStranger = await client(world, stranger.token).post(`/api/v1/contracts/${id}/void-agreement`, {
       reason: '重复',
@@ -288,7 +312,13 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const agreement = first.body.contract;
     expect(agreement).toMatchObject({ status: 'sent', voidOf: id, category: 'procurement' });
-    expect(agreement.participants.map((p: { role: string; step: number; sealId: string | null }) => [p.role, p.step, p.sealId])).toEqual([
+    expect(
+      agreement.participants.map((p: { role: string; step: number; sealId: string | null }) => [
+        p.role,
+        p.step,
+        p.sealId,
+      ]),
+    ).toEqual([
       ['signer', 1, seal.id],
       ['cc', 1, null],
       ['cc', 1, null],
@@ -296,7 +326,10 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
     ]);
     // The agreement names the original by title, number and the hash of its signed PDF.
     const original = (await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body;
-    const text = pdfText((await raw(`/api/v1/contracts/${agreement.id}/document`, sender.token)).rawPayload).replace(/\s+/g, '');
+    const text = pdfText((await raw(`/api/v1/contracts/${agreement.id}/document`, sender.token)).rawPayload).replace(
+      /\s+/g,
+      '',
+    );
     expect(text).toContain('作废协议');
     expect(text).toContain('采购合同');
     expect(text).toContain(original.currentSha256);
@@ -322,8 +355,15 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
     const voided = (await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body;
     expect(voided.status).toBe('voided');
     const [audit] = await auditOf(id, 'contract.voided');
-    expect(audit?.changes).toMatchObject({ agreementId: second.body.contract.id, agreementSha256: signed.body.currentSha256 });
-    const events = await world.db.selectFrom('outbox').select('payload').where('group_id', '=', group.groupId).execute();
+    expect(audit?.changes).toMatchObject({
+      agreementId: second.body.contract.id,
+      agreementSha256: signed.body.currentSha256,
+    });
+    const events = await world.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('group_id', '=', group.groupId)
+      .execute();
     expect(events.map((e) => e.payload)).toContainEqual(
       expect.objectContaining({ type: 'document.voided', data: expect.objectContaining({ documentId: id }) }),
     );
@@ -338,8 +378,11 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
       (await client(world, sender.token).post(`/api/v1/contracts/${id}/void-agreement`, { reason: '再来' })).body.code,
     ).toBe('contract_state');
     expect(
-      (await client(world, sender.token).post(`/api/v1/contracts/${second.body.contract.id}/void-agreement`, { reason: '再来' }))
-        .body.code,
+      (
+        await client(world, sender.token).post(`/api/v1/contracts/${second.body.contract.id}/void-agreement`, {
+          reason: '再来',
+        })
+      ).body.code,
     ).toBe('contract_state');
   });
 });
@@ -359,7 +402,9 @@ describe('a second factor at the moment of signing', () => {
     expect(missing.status).toBe(403);
     expect(missing.body.code).toBe('signing_totp_required');
     // The code that turned the authenticator on is spent.
-    expect((await me.post(`/api/v1/contracts/${id}/sign`, { totp: enabledWith })).body.code).toBe('signing_totp_invalid');
+    expect((await me.post(`/api/v1/contracts/${id}/sign`, { totp: enabledWith })).body.code).toBe(
+      'signing_totp_invalid',
+    );
     const wrong = enabledWith === '000000' ? '111111' : '000000';
     for (let i = 0; i < 4; i++)
       expect((await me.post(`/api/v1/contracts/${id}/sign`, { totp: wrong })).body.code).toBe('signing_totp_invalid');
@@ -464,7 +509,11 @@ describe('identity providers for outside signers', () => {
 
       expect((await sign()).json().code).toBe('identity_check_required');
       const first = await check('POST');
-      expect(first.json()).toMatchObject({ kind: 'real_name', status: 'pending', redirectUrl: 'https://idv.example/IDV-1' });
+      expect(first.json()).toMatchObject({
+        kind: 'real_name',
+        status: 'pending',
+        redirectUrl: 'https://idv.example/IDV-1',
+      });
       expect(provider.requests[0]).toMatchObject({ kind: 'real_name', contractId: id, name: '王五', phone });
       expect((await sign()).json().code).toBe('identity_check_pending');
 
@@ -473,7 +522,10 @@ describe('identity providers for outside signers', () => {
       const failed = await sign();
       expect(failed.statusCode).toBe(403);
       expect(failed.json().code).toBe('identity_check_failed');
-      expect((await check('POST')).json()).toMatchObject({ status: 'pending', redirectUrl: 'https://idv.example/IDV-2' });
+      expect((await check('POST')).json()).toMatchObject({
+        status: 'pending',
+        redirectUrl: 'https://idv.example/IDV-2',
+      });
       provider.verdicts.set('IDV-2', { status: 'passed', evidence: { transaction: 'T-2', method: '公安实名比对' } });
       expect((await check('GET')).json().status).toBe('passed');
 
@@ -483,7 +535,11 @@ describe('identity providers for outside signers', () => {
       const decided = await auditOf(id, 'contract.identity_check_decided');
       expect(decided.map((d) => d.changes)).toEqual([
         expect.objectContaining({ verdict: 'failed', reference: 'IDV-1', provider: 'test-idv' }),
-        expect.objectContaining({ verdict: 'passed', reference: 'IDV-2', evidence: { transaction: 'T-2', method: '公安实名比对' } }),
+        expect.objectContaining({
+          verdict: 'passed',
+          reference: 'IDV-2',
+          evidence: { transaction: 'T-2', method: '公安实名比对' },
+        }),
       ]);
       const files = unzipSync(new Uint8Array((await raw(`/api/v1/contracts/${id}/evidence`, sender.token)).rawPayload));
       expect(strFromU8(files['events.json']!)).toContain('T-2');

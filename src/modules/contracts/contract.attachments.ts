@@ -31,12 +31,7 @@ function view({ contractId: _contract, ...rest }: repo.AttachmentRecord) {
   return rest;
 }
 
-export async function addAttachment(
-  ctx: AppContext,
-  actor: Actor,
-  id: string,
-  input: { bytes: Buffer; name: string },
-) {
+export async function addAttachment(ctx: AppContext, actor: Actor, id: string, input: { bytes: Buffer; name: string }) {
   const userId = requireUser(actor.principal);
   const { contract } = await getVisibleContract(ctx, actor, id);
   assertSender(actor, contract);

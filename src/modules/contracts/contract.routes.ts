@@ -164,9 +164,7 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
       response: { 201: z.object({ contract: contractSchema, invitations: z.array(invitationSchema) }) },
     },
     handler: async (request, reply) =>
-      reply
-        .status(201)
-        .send(await startVoidAgreement(ctx, actorOf(request), request.params.id, request.body.reason)),
+      reply.status(201).send(await startVoidAgreement(ctx, actorOf(request), request.params.id, request.body.reason)),
   });
   app.get('/contracts/:id/attachments', {
     schema: {

@@ -170,7 +170,10 @@ export const contractSchema = z
     sentAt: isoDate.nullable(),
     endedAt: isoDate.nullable(),
     endReason: z.string().nullable(),
-    voidOf: z.string().nullable().describe('a void agreement (作废协议): the completed contract it voids when it completes'),
+    voidOf: z
+      .string()
+      .nullable()
+      .describe('a void agreement (作废协议): the completed contract it voids when it completes'),
     requireSecondFactor: z.boolean(),
     identityCheck: z.enum(['real_name', 'face']).nullable(),
     participants: z.array(participantSchema),

@@ -265,7 +265,13 @@ export async function getSignerView(ctx: AppContext, session: string | undefined
   return {
     ...summary(opened),
     identityCheck: opened.contract.identityCheck,
-    attachments: attachments.map((a) => ({ id: a.id, name: a.name, mediaType: a.mediaType, size: a.size, sha256: a.sha256 })),
+    attachments: attachments.map((a) => ({
+      id: a.id,
+      name: a.name,
+      mediaType: a.mediaType,
+      size: a.size,
+      sha256: a.sha256,
+    })),
     sha256: opened.contract.currentSha256,
     pageCount: pages.count,
     pages: pages.pages.map((p) => ({ width: p.box[2], height: p.box[3], rotate: p.rotate })),
@@ -459,7 +465,11 @@ async function storedCheck(ctx: AppContext, participantId: string): Promise<Stor
  * Asks the provider for the verdict on a pending check and keeps a decided one (audited with the
  * provider's evidence, once: under the participant's contract lock, a verdict already kept stays).
  */
-async function refreshVerdict(ctx: AppContext, opened: Opened, check: StoredIdentityCheck): Promise<StoredIdentityCheck> {
+async function refreshVerdict(
+  ctx: AppContext,
+  opened: Opened,
+  check: StoredIdentityCheck,
+): Promise<StoredIdentityCheck> {
   if (check.status !== 'pending') return check;
   const provider = providerFor(ctx, check.kind);
   const verdict = await provider.verdict(check.reference);
@@ -608,7 +618,10 @@ export async function downloadAsReceiver(ctx: AppContext, token: string) {
     throw new AppError('contract_state', `The contract is ${contract?.status ?? 'gone'}; it cannot be downloaded.`, {
       contractStatus: contract?.status ?? 'gone',
     });
-  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: contract.groupId, sha256: contract.currentSha256 });
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
+    groupId: contract.groupId,
+    sha256: contract.currentSha256,
+  });
   await ctx.db.transaction().execute((trx) =>
     recordAudit(trx, {
       groupId: contract.groupId,

@@ -12,12 +12,7 @@ import { renderTemplate, TemplateError, type TemplateSource } from '../../templa
 import { requireUser, type Actor } from '../access/index.js';
 import { recordAudit, type AuditActor } from '../audit/index.js';
 import * as repo from './contract.repository.js';
-import {
-  emitContractEvent,
-  getVisibleContract,
-  invalid,
-  sendContract,
-} from './contract.service.js';
+import { emitContractEvent, getVisibleContract, invalid, sendContract } from './contract.service.js';
 
 /** The keyword of the n-th signer's line in the agreement, where their seal or signature lands. */
 const partyKeyword = (n: number, company: boolean) => `第${n}方（${company ? '盖章' : '签字'}）`;
