@@ -84,6 +84,8 @@ export interface StoredIdentityCheck {
   status: IdentityVerdict['status'];
   reason: string | null;
   evidence: Record<string, unknown>;
+  /** Where the signer takes the check, as the provider said when it started. */
+  redirectUrl: string | null;
   startedAt: string;
   decidedAt: string | null;
 }

@@ -560,12 +560,6 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
   const { contract } = loaded;
   assertOpen(contract.status);
   const participant = actingParticipant(loaded, userId, 'signer');
-  // Before anything is signed: a wrong code is counted in its own transaction, and a right one is spent.
-  const { secondFactor } = await confirmSigningFactor(ctx, {
-    userId,
-    code: input.totp,
-    required: contract.requireSecondFactor,
-  });
   const mine = loaded.fields.filter((f) => f.participantId === participant.id);
   const values = new Map(input.fields.map((f) => [f.id, f.value]));
   for (const id of values.keys())
@@ -576,6 +570,13 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
       throw invalid('body.fields', `must give a value for the field ${f.label ?? f.id}`);
 
   checkFieldValues(mine, values);
+  // Once the input is good, before anything is signed: a wrong code is counted in its own
+  // transaction (committed although the answer is an error), and a right one is spent.
+  const { secondFactor } = await confirmSigningFactor(ctx, {
+    userId,
+    code: input.totp,
+    required: contract.requireSecondFactor,
+  });
   const stamps = await valueStamps(mine, values, participant.name);
   const signatures = participant.kind === 'company' ? mine.filter((f) => SEAL_FIELDS.has(f.type)) : [];
   const steps: Array<SignInput> = signatures.length

@@ -542,7 +542,7 @@ export async function startIdentityCheck(ctx: AppContext, session: string | unde
   const stored = await storedCheck(ctx, opened.participant.id);
   if (stored && stored.status !== 'failed') {
     const check = await refreshVerdict(ctx, opened, stored);
-    if (check.status !== 'failed') return identityView(check, null);
+    if (check.status !== 'failed') return identityView(check);
   }
   const provider = providerFor(ctx, kind);
   const { participant, contract } = opened;
@@ -563,6 +563,7 @@ export async function startIdentityCheck(ctx: AppContext, session: string | unde
     status: 'pending',
     reason: null,
     evidence: {},
+    redirectUrl: started.redirectUrl ?? null,
     startedAt: now.toISOString(),
     decidedAt: null,
   };
@@ -581,17 +582,19 @@ export async function startIdentityCheck(ctx: AppContext, session: string | unde
       },
     });
   });
-  return identityView(await refreshVerdict(ctx, opened, check), started.redirectUrl ?? null);
+  return identityView(await refreshVerdict(ctx, opened, check));
 }
 
 export async function getIdentityCheck(ctx: AppContext, session: string | undefined) {
   const opened = await openSession(ctx, session);
   const stored = await storedCheck(ctx, opened.participant.id);
   if (!stored) return { kind: opened.contract.identityCheck, status: 'none' as const, reason: null, redirectUrl: null };
-  return identityView(await refreshVerdict(ctx, opened, stored), null);
+  return identityView(await refreshVerdict(ctx, opened, stored));
 }
 
-function identityView(check: StoredIdentityCheck, redirectUrl: string | null) {
+function identityView(check: StoredIdentityCheck) {
+  // The way to the check matters only while it is pending.
+  const redirectUrl = check.status === 'pending' ? (check.redirectUrl ?? null) : null;
   return { kind: check.kind, status: check.status, reason: check.reason, redirectUrl };
 }
 
