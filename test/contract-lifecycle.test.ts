@@ -387,56 +387,6 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
   });
 });
 
-describe('a second factor at the moment of signing', () => {
-  let secret = '';
-
-  it('asks an internal signer with an authenticator for a current code, counting wrong and replayed ones', async () => {
-    const me = client(world, totpUser.token);
-    secret = (await me.post('/api/v1/me/totp/setup', {})).body.secret;
-    const enabledWith = totpCode(secret, world.clock.now());
-    expect((await me.post('/api/v1/me/totp/enable', { code: enabledWith })).status).toBe(200);
-    const id = await draft(totpUser);
-    expect((await me.post(`/api/v1/contracts/${id}/send`, {})).status).toBe(200);
-
-    const missing = await me.post(`/api/v1/contracts/${id}/sign`, {});
-    expect(missing.status).toBe(403);
-    expect(missing.body.code).toBe('signing_totp_required');
-    // The code that turned the authenticator on is spent.
-    expect((await me.post(`/api/v1/contracts/${id}/sign`, { totp: enabledWith })).body.code).toBe(
-      'signing_totp_invalid',
-    );
-    const wrong = enabledWith === '000000' ? '111111' : '000000';
-    for (let i = 0; i < 4; i++)
-      expect((await me.post(`/api/v1/contracts/${id}/sign`, { totp: wrong })).body.code).toBe('signing_totp_invalid');
-    // Five failures: now even a right code (the next step's, within the allowed drift) waits.
-    const next = totpCode(secret, new Date(world.clock.now().getTime() + 30_000));
-    const limited = await me.post(`/api/v1/contracts/${id}/sign`, { totp: next });
-    expect(limited.status).toBe(429);
-    expect(limited.body.retryAfterSeconds).toBeGreaterThan(0);
-    expect((await me.get(`/api/v1/contracts/${id}`)).body.status).toBe('sent');
-    expect(await auditOf(totpUser.id, 'auth.signing_factor_failed')).toHaveLength(5);
-
-    world.clock.advance(120_000);
-    const code = totpCode(secret, world.clock.now());
-    const signed = await me.post(`/api/v1/contracts/${id}/sign`, { totp: code });
-    expect(signed.status, JSON.stringify(signed.body)).toBe(200);
-    expect(signed.body.status).toBe('completed');
-    const [audit] = await auditOf(id, 'contract.signed');
-    expect(audit?.changes).toMatchObject({ secondFactor: 'totp' });
-  });
-
-  it('refuses a signer without an authenticator where the contract requires one, changing nothing', async () => {
-    const id = await draft(sender, { requireSecondFactor: true });
-    expect((await client(world, sender.token).post(`/api/v1/contracts/${id}/send`, {})).status).toBe(200);
-    const refused = await client(world, sender.token).post(`/api/v1/contracts/${id}/sign`, { totp: '123456' });
-    expect(refused.status).toBe(409);
-    expect(refused.body.code).toBe('signing_totp_not_enrolled');
-    const after = (await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body;
-    expect(after).toMatchObject({ status: 'sent', requireSecondFactor: true });
-    expect(after.participants[0].status).toBe('active');
-  });
-});
-
 /** An identity provider as a deployment would plug one in: its verdicts come when the test says. */
 class ScriptedProvider implements IdentityProvider {
   readonly name = 'test-idv';
@@ -547,5 +497,59 @@ describe('identity providers for outside signers', () => {
     } finally {
       world.ctx.config.identityProvider = null;
     }
+  });
+});
+
+// Last: it moves the clock on, and the signing engine checks certificates against the real time.
+describe('a second factor at the moment of signing', () => {
+  let secret = '';
+
+  it('asks an internal signer with an authenticator for a current code, counting wrong and replayed ones', async () => {
+    const me = client(world, totpUser.token);
+    // Stopped, so that a slow machine does not outlast the throttle's one-second wait.
+    world.clock.freeze();
+    secret = (await me.post('/api/v1/me/totp/setup', {})).body.secret;
+    const enabledWith = totpCode(secret, world.clock.now());
+    expect((await me.post('/api/v1/me/totp/enable', { code: enabledWith })).status).toBe(200);
+    const id = await draft(totpUser);
+    expect((await me.post(`/api/v1/contracts/${id}/send`, {})).status).toBe(200);
+
+    const missing = await me.post(`/api/v1/contracts/${id}/sign`, {});
+    expect(missing.status).toBe(403);
+    expect(missing.body.code).toBe('signing_totp_required');
+    // The code that turned the authenticator on is spent.
+    expect((await me.post(`/api/v1/contracts/${id}/sign`, { totp: enabledWith })).body.code).toBe(
+      'signing_totp_invalid',
+    );
+    const wrong = enabledWith === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 4; i++)
+      expect((await me.post(`/api/v1/contracts/${id}/sign`, { totp: wrong })).body.code).toBe('signing_totp_invalid');
+    // Five failures: now even a right code (the next step's, within the allowed drift) waits.
+    const next = totpCode(secret, new Date(world.clock.now().getTime() + 30_000));
+    const limited = await me.post(`/api/v1/contracts/${id}/sign`, { totp: next });
+    expect(limited.status).toBe(429);
+    expect(limited.body.retryAfterSeconds).toBeGreaterThan(0);
+    expect((await me.get(`/api/v1/contracts/${id}`)).body.status).toBe('sent');
+    expect(await auditOf(totpUser.id, 'auth.signing_factor_failed')).toHaveLength(5);
+
+    world.clock.advance(120_000);
+    const code = totpCode(secret, world.clock.now());
+    const signed = await me.post(`/api/v1/contracts/${id}/sign`, { totp: code });
+    expect(signed.status, JSON.stringify(signed.body)).toBe(200);
+    expect(signed.body.status).toBe('completed');
+    const [audit] = await auditOf(id, 'contract.signed');
+    expect(audit?.changes).toMatchObject({ secondFactor: 'totp' });
+    world.clock.thaw();
+  });
+
+  it('refuses a signer without an authenticator where the contract requires one, changing nothing', async () => {
+    const id = await draft(sender, { requireSecondFactor: true });
+    expect((await client(world, sender.token).post(`/api/v1/contracts/${id}/send`, {})).status).toBe(200);
+    const refused = await client(world, sender.token).post(`/api/v1/contracts/${id}/sign`, { totp: '123456' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('signing_totp_not_enrolled');
+    const after = (await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body;
+    expect(after).toMatchObject({ status: 'sent', requireSecondFactor: true });
+    expect(after.participants[0].status).toBe('active');
   });
 });
