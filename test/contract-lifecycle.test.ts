@@ -542,6 +542,40 @@ describe('a second factor at the moment of signing', () => {
     world.clock.thaw();
   });
 
+  it('requires it for every contract a company sends once its policy says so, set only by its administrators', async () => {
+    const admin = client(world, group.admin.token);
+    // A seal administrator may read the organisation but not change its settings; another group finds no company.
+    expect(
+      (await client(world, keeper.token).put(`/api/v1/contract-policies/${company.id}`, { requireSecondFactor: true }))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await client(world, stranger.token).put(`/api/v1/contract-policies/${company.id}`, {
+          requireSecondFactor: true,
+        })
+      ).status,
+    ).toBe(404);
+    // Set at the head company, it binds the company below it.
+    const set = await admin.put(`/api/v1/contract-policies/${group.hq.id}`, { requireSecondFactor: true });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    const below = await admin.get(`/api/v1/contract-policies/${company.id}`);
+    expect(below.body).toMatchObject({
+      requireSecondFactor: false,
+      effective: { requireSecondFactor: true, setBy: { id: group.hq.id } },
+    });
+    try {
+      const id = await draft(sender);
+      expect((await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body.requireSecondFactor).toBe(true);
+      expect((await client(world, sender.token).post(`/api/v1/contracts/${id}/send`, {})).status).toBe(200);
+      expect((await client(world, sender.token).post(`/api/v1/contracts/${id}/sign`, {})).body.code).toBe(
+        'signing_totp_not_enrolled',
+      );
+    } finally {
+      await admin.put(`/api/v1/contract-policies/${group.hq.id}`, { requireSecondFactor: false });
+    }
+  });
+
   it('refuses a signer without an authenticator where the contract requires one, changing nothing', async () => {
     const id = await draft(sender, { requireSecondFactor: true });
     expect((await client(world, sender.token).post(`/api/v1/contracts/${id}/send`, {})).status).toBe(200);

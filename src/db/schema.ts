@@ -50,6 +50,7 @@ export interface Database {
   contract_links: ContractLinksTable;
   contract_signatures: ContractSignaturesTable;
   contract_attachments: ContractAttachmentsTable;
+  contract_policies: ContractPoliciesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   device_ticket_keys: DeviceTicketKeysTable;
@@ -755,6 +756,15 @@ export interface ContractAttachmentsTable {
   size: number;
   created_by: string;
   created_at: Date;
+}
+
+/** A company's policy for the contracts it and the companies below it send. */
+export interface ContractPoliciesTable {
+  company_id: string;
+  group_id: string;
+  require_second_factor: boolean;
+  updated_by: string;
+  updated_at: Date;
 }
 
 export interface ContractSignaturesTable {

@@ -5,7 +5,8 @@ import { sql, type Kysely } from 'kysely';
  * voids (at most one live agreement per contract); attachments (PDFs and images, in the blob
  * store); a second factor at signing required per contract; an identity check (real-name or face)
  * that outside signers pass through a configured provider, its verdict kept on the participant;
- * and download links for outside receivers beside the signing links.
+ * and download links for outside receivers beside the signing links; a company's signing policy
+ * (a second factor for every contract it and the companies below it send).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -29,11 +30,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       unique (contract_id, sha256)
     );
     create index contract_attachments_contract on contract_attachments (contract_id, created_at);
+    create table contract_policies (
+      company_id uuid primary key references companies (id),
+      group_id uuid not null references groups (id),
+      require_second_factor boolean not null,
+      updated_by uuid not null references users (id),
+      updated_at timestamptz not null
+    );
   `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
+    drop table contract_policies;
     drop table contract_attachments;
     delete from contract_links where purpose = 'download';
     alter table contract_links drop column purpose;

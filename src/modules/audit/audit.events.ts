@@ -240,6 +240,7 @@ export const auditEventSchemas = {
     agreementId: z.string().optional(),
     agreementSha256: z.string().optional(),
   }),
+  'contract.policy_changed': z.object({ requireSecondFactor: z.boolean() }),
   'contract.void_agreement_started': z.object({ agreementId: z.string(), reason: z.string() }),
   'contract.attachment_added': z.object({
     attachmentId: z.string(),

@@ -31,17 +31,23 @@ function view({ contractId: _contract, ...rest }: repo.AttachmentRecord) {
   return rest;
 }
 
-export async function addAttachment(ctx: AppContext, actor: Actor, id: string, input: { bytes: Buffer; name: string }) {
+export async function addAttachment(
+  ctx: AppContext,
+  actor: Actor,
+  id: string,
+  input: { bytes: Buffer | null; name: string },
+) {
   const userId = requireUser(actor.principal);
   const { contract } = await getVisibleContract(ctx, actor, id);
   assertSender(actor, contract);
-  if (input.bytes.length === 0)
+  const bytes = input.bytes;
+  if (!bytes || bytes.length === 0)
     throw new AppError('validation_failed', 'Send the file itself as the request body.', {
       errors: [{ field: 'body', message: 'is empty' }],
     });
-  if (input.bytes.length > ATTACHMENT_LIMIT_BYTES)
+  if (bytes.length > ATTACHMENT_LIMIT_BYTES)
     throw new AppError('payload_too_large', `An attachment is at most ${ATTACHMENT_LIMIT_BYTES / 1024 / 1024} MB.`);
-  const mediaType = sniffAttachment(input.bytes);
+  const mediaType = sniffAttachment(bytes);
   if (!mediaType)
     throw new AppError(
       'unsupported_media_type',
@@ -62,7 +68,7 @@ export async function addAttachment(ctx: AppContext, actor: Actor, id: string, i
       });
     const stored = await storeBlob(trx, ctx.blobs, {
       groupId: contract.groupId,
-      bytes: input.bytes,
+      bytes: bytes,
       mediaType,
       originalName: input.name,
       createdBy: userId,
@@ -78,7 +84,7 @@ export async function addAttachment(ctx: AppContext, actor: Actor, id: string, i
       sha256: stored.sha256,
       mediaType,
       name: input.name,
-      size: input.bytes.length,
+      size: bytes.length,
       createdBy: userId,
       createdAt: now,
     };

@@ -859,3 +859,43 @@ export async function setIdentityCheck(trx: Transaction, participantId: string, 
     .where('id', '=', participantId)
     .execute();
 }
+
+// ---------------------------------------------------------------- signing policies
+
+/** The policies set on a company and its ancestors (`paths`: the company's path and each prefix). */
+export async function findPolicies(
+  db: Db | Transaction,
+  where: { groupId: string; companyPath: string },
+): Promise<Array<{ companyId: string; companyName: string; requireSecondFactor: boolean }>> {
+  return db
+    .selectFrom('contract_policies as p')
+    .innerJoin('companies as c', 'c.id', 'p.company_id')
+    .select(['p.company_id as companyId', 'c.name as companyName', 'p.require_second_factor as requireSecondFactor'])
+    .where('p.group_id', '=', where.groupId)
+    .where(sql<boolean>`${where.companyPath} like c.path || '%'`)
+    .orderBy(sql`length(c.path)`, 'desc')
+    .execute();
+}
+
+export async function upsertPolicy(
+  trx: Transaction,
+  row: { companyId: string; groupId: string; requireSecondFactor: boolean; updatedBy: string; at: Date },
+): Promise<void> {
+  await trx
+    .insertInto('contract_policies')
+    .values({
+      company_id: row.companyId,
+      group_id: row.groupId,
+      require_second_factor: row.requireSecondFactor,
+      updated_by: row.updatedBy,
+      updated_at: row.at,
+    })
+    .onConflict((oc) =>
+      oc.column('company_id').doUpdateSet({
+        require_second_factor: row.requireSecondFactor,
+        updated_by: row.updatedBy,
+        updated_at: row.at,
+      }),
+    )
+    .execute();
+}

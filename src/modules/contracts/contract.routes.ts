@@ -16,7 +16,7 @@ import * as signer from './contract.signer.js';
 import { buildEvidencePackage } from './contract.evidence.js';
 import * as attachments from './contract.attachments.js';
 import { startVoidAgreement } from './contract.void.js';
-import { AppError } from '../../server/errors.js';
+import { getPolicy, setPolicy } from './contract.policy.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { category } from '../grants/index.js';
 
@@ -166,6 +166,37 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
     handler: async (request, reply) =>
       reply.status(201).send(await startVoidAgreement(ctx, actorOf(request), request.params.id, request.body.reason)),
   });
+  const policy = z
+    .object({
+      companyId: z.string(),
+      requireSecondFactor: z.boolean().describe('set on this company'),
+      effective: z.object({
+        requireSecondFactor: z.boolean().describe('set on this company or one above it'),
+        setBy: z.object({ id: z.string(), name: z.string() }).nullable(),
+      }),
+    })
+    .meta({ id: 'ContractPolicy' });
+  const companyParams = z.object({ companyId: uuid });
+  app.get('/contract-policies/:companyId', {
+    schema: {
+      tags,
+      summary: 'The signing policy for contracts a company (or one below it) sends',
+      params: companyParams,
+      response: { 200: policy },
+    },
+    handler: async (request) => getPolicy(ctx, actorOf(request), request.params.companyId),
+  });
+  app.put('/contract-policies/:companyId', {
+    schema: {
+      tags,
+      summary:
+        'Set the signing policy (settings.write): a second factor for every internal signer of contracts this company and those below it send from now on',
+      params: companyParams,
+      body: body({ requireSecondFactor: z.boolean() }),
+      response: { 200: policy },
+    },
+    handler: async (request) => setPolicy(ctx, actorOf(request), request.params.companyId, request.body),
+  });
   app.get('/contracts/:id/attachments', {
     schema: {
       tags,
@@ -207,11 +238,8 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
         response: { 201: attachmentSchema },
       },
       handler: async (request, reply) => {
-        const bytes = request.body;
-        if (!Buffer.isBuffer(bytes))
-          throw new AppError('validation_failed', 'Send the file itself as the request body.', {
-            errors: [{ field: 'body', message: 'is empty' }],
-          });
+        // A JSON body (the JSON parser wins for its type) is no file: refused once the contract is known.
+        const bytes = Buffer.isBuffer(request.body) ? request.body : null;
         return reply.status(201).send(
           await attachments.addAttachment(ctx, actorOf(request), request.params.id, {
             bytes,

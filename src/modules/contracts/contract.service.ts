@@ -25,6 +25,7 @@ import { SEAL_FIELDS, type ContractSignInput, type CreateContractInput } from '.
 import { checkFieldValues, valueStamps } from './contract.values.js';
 import { providerFor } from './contract.identity.js';
 import { voidOriginal } from './contract.void.js';
+import { secondFactorRequired } from './contract.policy.js';
 
 /** Tells integrators (webhooks) what happened to a contract, in the change's transaction. */
 export async function emitContractEvent(
@@ -285,6 +286,7 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
     });
   }
 
+  const requiredByPolicy = await secondFactorRequired(ctx, { groupId, companyPath: company.path });
   const id = newId();
   const now = ctx.now();
   await ctx.db.transaction().execute(async (trx) => {
@@ -304,7 +306,8 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
       remindEveryDays: input.remindEveryDays ?? null,
       createdBy,
       at: now,
-      requireSecondFactor: input.requireSecondFactor,
+      // The sender's choice, or the policy of the sending company or one above it.
+      requireSecondFactor: input.requireSecondFactor || requiredByPolicy,
       identityCheck: input.identityCheck ?? null,
     });
     await repo.insertParticipants(trx, groupId, id, participants);
