@@ -578,6 +578,11 @@ export async function confirmSigningFactor(
   ctx: AppContext,
   input: { userId: string; code: string | undefined; required: boolean },
 ): Promise<{ secondFactor: 'totp' | null }> {
+  // Most signers have no authenticator: answered without a transaction or a lock.
+  if (!input.required) {
+    const seen = await repo.findLoginUser(ctx.db, { id: input.userId }, { lock: false });
+    if (!seen?.totpEnabled) return { secondFactor: null };
+  }
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const now = ctx.now();
     const user = await repo.findLoginUser(trx, { id: input.userId }, { lock: true });
