@@ -941,4 +941,4 @@ async function deliverToReceivers(
   }
 }
 
-export { getVisibleContract, assertSender, invalid, openNextStep };
+export { getVisibleContract, assertSender, invalid };

@@ -12,6 +12,7 @@ import { renderTemplate, TemplateError, type TemplateSource } from '../../templa
 import { requireUser, type Actor } from '../access/index.js';
 import { recordAudit, type AuditActor } from '../audit/index.js';
 import * as repo from './contract.repository.js';
+import { providerFor } from './contract.identity.js';
 import { emitContractEvent, getVisibleContract, invalid, sendContract } from './contract.service.js';
 
 /** The keyword of the n-th signer's line in the agreement, where their seal or signature lands. */
@@ -76,6 +77,8 @@ export async function startVoidAgreement(ctx: AppContext, actor: Actor, id: stri
       contractStatus: contract.status,
     });
   const signers = participants.filter((p) => p.role === 'signer');
+  // Sending would refuse it: refused before an agreement is made that nobody could send.
+  if (contract.identityCheck && signers.some((p) => !p.userId)) providerFor(ctx, contract.identityCheck);
   const now = ctx.now();
   const values = {
     title: contract.title,
