@@ -497,6 +497,18 @@ const probes: Record<string, ProbeFactory> = {
   'POST /api/v1/contracts/:id/reject': (v) => [{ kind: 'target', params: { id: v.contract }, body: { reason: 'x' } }],
   'POST /api/v1/contracts/:id/void': (v) => [{ kind: 'target', params: { id: v.contract }, body: { reason: 'x' } }],
   'POST /api/v1/contracts/:id/reminders': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'POST /api/v1/contracts/:id/void-agreement': (v) => [
+    { kind: 'target', params: { id: v.contract }, body: { reason: 'x' } },
+  ],
+  'GET /api/v1/contracts/:id/attachments': (v) => [{ kind: 'target', params: { id: v.contract } }],
+  'GET /api/v1/contracts/:id/attachments/:attachmentId': (v) => [
+    { kind: 'target', params: { id: v.contract, attachmentId: v.contract } },
+  ],
+  'POST /api/v1/contracts/:id/attachments': (v) => [{ kind: 'target', params: { id: v.contract }, body: {} }],
+  'GET /api/v1/contract-policies/:companyId': (v) => [{ kind: 'target', params: { companyId: v.company } }],
+  'PUT /api/v1/contract-policies/:companyId': (v) => [
+    { kind: 'target', params: { companyId: v.company }, body: { requireSecondFactor: true } },
+  ],
   'POST /api/v1/signatures/batches': (v) => [
     { kind: 'target', body: { documents: [v.document], sealId: v.seal, category: 'sales', level: 'B-B' } },
   ],

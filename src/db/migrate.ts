@@ -28,6 +28,7 @@ import * as serviceAccounts from './migrations/20261208T0900-service-accounts.js
 import * as devices from './migrations/20261208T1000-devices.js';
 import * as deviceUsage from './migrations/20261208T1100-device-usage.js';
 import * as auditVersionIndexes from './migrations/20261208T1110-audit-version-indexes.js';
+import * as contractExtras from './migrations/20261209T0900-contract-extras.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -62,6 +63,7 @@ const migrations: Record<string, Migration> = {
   '20261208T1000-devices': devices,
   '20261208T1100-device-usage': deviceUsage,
   '20261208T1110-audit-version-indexes': auditVersionIndexes,
+  '20261209T0900-contract-extras': contractExtras,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

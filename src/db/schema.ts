@@ -49,6 +49,8 @@ export interface Database {
   contract_fields: ContractFieldsTable;
   contract_links: ContractLinksTable;
   contract_signatures: ContractSignaturesTable;
+  contract_attachments: ContractAttachmentsTable;
+  contract_policies: ContractPoliciesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   device_ticket_keys: DeviceTicketKeysTable;
@@ -677,6 +679,12 @@ export interface ContractsTable {
   sent_at: Date | null;
   ended_at: Date | null;
   end_reason: string | null;
+  /** A void agreement (作废协议): the completed contract it voids once it completes itself. */
+  void_of: string | null;
+  /** Internal signers give a current TOTP code when signing, and must have one enrolled. */
+  require_second_factor: Generated<boolean>;
+  /** Outside signers pass this check through the configured identity provider before signing. */
+  identity_check: 'real_name' | 'face' | null;
 }
 
 export interface ContractParticipantsTable {
@@ -700,6 +708,8 @@ export interface ContractParticipantsTable {
   reason: string | null;
   consent_at: Date | null;
   identity: Json<unknown> | null;
+  /** The identity provider's check of an outside signer: its reference, verdict and evidence. */
+  identity_check: Json<unknown> | null;
 }
 
 export interface ContractFieldsTable {
@@ -734,6 +744,30 @@ export interface ContractLinksTable {
   failed_attempts: Generated<number>;
   locked_at: Date | null;
   created_at: CreatedAt;
+  /** sign: an invitation to sign; download: a receiver's link to the completed PDF. */
+  purpose: Generated<'sign' | 'download'>;
+}
+
+/** A file carried with a contract (a PDF or an image), its bytes in the blob store. */
+export interface ContractAttachmentsTable {
+  id: string;
+  group_id: string;
+  contract_id: string;
+  sha256: string;
+  media_type: 'application/pdf' | 'image/png' | 'image/jpeg';
+  name: string;
+  size: number;
+  created_by: string;
+  created_at: Date;
+}
+
+/** A company's policy for the contracts it and the companies below it send. */
+export interface ContractPoliciesTable {
+  company_id: string;
+  group_id: string;
+  require_second_factor: boolean;
+  updated_by: string;
+  updated_at: Date;
 }
 
 export interface ContractSignaturesTable {

@@ -52,6 +52,7 @@ const environmentSchema = z.object({
   SIGIL_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(30),
   SIGIL_PUBLIC_VERIFY_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
   SIGIL_PUBLIC_SIGNING_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(60),
+  SIGIL_IDENTITY_PROVIDER: z.string().trim().min(1).max(100).optional(),
   SIGIL_TRUST_PROXY: boolish.default(false),
   SIGIL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SIGIL_CONSOLE_DIR: z.string().min(1).optional(),
@@ -173,6 +174,11 @@ export interface Config {
   publicVerifyRatePerMinute: number;
   /** Requests per client address per minute to each route of the outside signer's pages. */
   publicSigningRatePerMinute: number;
+  /**
+   * The identity provider (real-name, face) outside signers of a contract asking for one pass, by
+   * the name it was registered under; none is built in, and by default none is configured.
+   */
+  identityProvider: string | null;
   trustProxy: boolean;
   /** Bearer token a Prometheus scraper presents for /metrics; absent means loopback scrapers only. */
   metricsToken: string | undefined;
@@ -264,6 +270,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     loginRatePerMinute: e.SIGIL_LOGIN_RATE_PER_MINUTE,
     publicVerifyRatePerMinute: e.SIGIL_PUBLIC_VERIFY_RATE_PER_MINUTE,
     publicSigningRatePerMinute: e.SIGIL_PUBLIC_SIGNING_RATE_PER_MINUTE,
+    identityProvider: e.SIGIL_IDENTITY_PROVIDER ?? null,
     trustProxy: e.SIGIL_TRUST_PROXY,
     metricsToken: e.SIGIL_METRICS_TOKEN,
     consoleDir: e.SIGIL_CONSOLE_DIR ? resolve(e.SIGIL_CONSOLE_DIR) : undefined,

@@ -565,3 +565,76 @@ export async function changeOwnPassword(
     });
   });
 }
+
+/**
+ * The second factor at the moment of signing (a contract): a person with an authenticator gives
+ * its current code, each code good once (the step is kept, as at sign-in); where `required`, a
+ * person without one is refused. Wrong codes are counted and slowed down as failed sign-ins are,
+ * per person (the caller is signed in already, so every client counts alike), in their own
+ * transaction, committed before the error is answered. Says which factor was checked, for the
+ * caller's audit record.
+ */
+export async function confirmSigningFactor(
+  ctx: AppContext,
+  input: { userId: string; code: string | undefined; required: boolean },
+): Promise<{ secondFactor: 'totp' | null }> {
+  // Most signers have no authenticator: answered without a transaction or a lock.
+  if (!input.required) {
+    const seen = await repo.findLoginUser(ctx.db, { id: input.userId }, { lock: false });
+    if (!seen?.totpEnabled) return { secondFactor: null };
+  }
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.now();
+    const user = await repo.findLoginUser(trx, { id: input.userId }, { lock: true });
+    if (!user || !user.totpEnabled || !user.totpSecret) {
+      if (!input.required) return { result: { secondFactor: null } };
+      return {
+        error: new AppError(
+          'signing_totp_not_enrolled',
+          'This contract is signed with a second factor: turn on two-step sign-in (an authenticator) first.',
+        ),
+      };
+    }
+    if (!input.code)
+      return {
+        error: new AppError(
+          'signing_totp_required',
+          'Give the current code from your authenticator (totp) to sign: you have two-step sign-in on.',
+        ),
+      };
+    // Empty e-mail: no client is "known", so every wait applies.
+    const key: ThrottleKey = { subject: sha256Hex(`contract-signing:${user.id}`), client: 'signing' };
+    try {
+      await assertMayTry(ctx, trx, key, '', now);
+    } catch (error) {
+      return { error: error as AppError };
+    }
+    const secret = openSecret(ctx.masterKey, user.totpSecret, TOTP_CONTEXT).toString('utf8');
+    const step = matchTotp(secret, input.code, now);
+    if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) {
+      const failure = await countFailure(ctx, trx, key, now);
+      await recordAudit(trx, {
+        groupId: user.groupId,
+        actor: { system: 'contract-signing' },
+        at: now,
+        event: {
+          action: 'auth.signing_factor_failed',
+          target: { type: 'user', id: user.id },
+          companyId: user.companyId,
+          changes: { failedAttempts: failure.fromClient },
+        },
+      });
+      return {
+        error: new AppError(
+          'signing_totp_invalid',
+          'That code is wrong or was already used; enter the current code from your authenticator.',
+        ),
+      };
+    }
+    await repo.setTotpLastStep(trx, user.id, step);
+    await repo.clearSignInThrottle(trx, key);
+    return { result: { secondFactor: 'totp' as const } };
+  });
+  if ('error' in outcome) throw outcome.error;
+  return outcome.result;
+}

@@ -5,4 +5,10 @@
 export { passwordSchema } from './auth.schema.js';
 export { authRoutes } from './auth.routes.js';
 export { revokeUserSessions } from './auth.repository.js';
-export { API_KEY_PREFIX, authenticate, clearSignInFailures, principalOfSession } from './auth.service.js';
+export {
+  API_KEY_PREFIX,
+  authenticate,
+  clearSignInFailures,
+  confirmSigningFactor,
+  principalOfSession,
+} from './auth.service.js';

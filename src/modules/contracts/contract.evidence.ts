@@ -32,8 +32,11 @@ async function trailPdf(input: {
   contract: Awaited<ReturnType<typeof getContract>>;
   sourceSha256: string;
   finalSha256: string;
-  evidence: Map<string, { consentAt: Date | null; identity: unknown }>;
+  evidence: Map<string, { consentAt: Date | null; identity: unknown; identityCheck: unknown }>;
   signatures: Awaited<ReturnType<typeof repo.findContractSignatures>>;
+  attachments: repo.AttachmentRecord[];
+  voidedBy: { id: string; title: string; sha256: string } | null;
+  voidOf: string | null;
   events: TrailEvent[];
   generatedAt: Date;
 }): Promise<Buffer> {
@@ -58,6 +61,9 @@ async function trailPdf(input: {
   line('原始文件 SHA-256', input.sourceSha256);
   line('最终文件 SHA-256', input.finalSha256);
   line('生成时间', input.generatedAt.toISOString());
+  if (input.voidOf) line('作废的原合同', input.voidOf);
+  if (input.voidedBy)
+    line('已由作废协议作废', `${input.voidedBy.title}（${input.voidedBy.id}，SHA-256 ${input.voidedBy.sha256}）`);
   doc.moveDown().fontSize(13).text('签署方');
   for (const p of contract.participants) {
     const evidence = input.evidence.get(p.id);
@@ -68,6 +74,12 @@ async function trailPdf(input: {
         `第 ${p.step} 步 · ${p.role} · ${p.orgName ? `${p.orgName} ` : ''}${p.name} · ${p.status}${p.actedAt ? ` · ${p.actedAt.toISOString()}` : ''}`,
       );
     doc.fontSize(8).text(`身份核验：${identity}；同意电子签名：${evidence?.consentAt?.toISOString() ?? '—'}`);
+    if (evidence?.identityCheck) doc.fontSize(8).text(`实名/人脸认证：${JSON.stringify(evidence.identityCheck)}`);
+  }
+  if (input.attachments.length > 0) {
+    doc.moveDown().fontSize(13).text('附件');
+    for (const a of input.attachments)
+      doc.fontSize(8).text(`${a.name} · ${a.mediaType} · ${a.size} 字节 · SHA-256 ${a.sha256}`);
   }
   doc.moveDown().fontSize(13).text('签名');
   for (const s of input.signatures)
@@ -94,6 +106,8 @@ original.pdf        发起时的原始文件 / the original before any signature
 audit-trail.pdf     审计追踪证书 / the audit trail certificate
 events.json         全部事件及其在审计日志中的包含证明 / every event with its inclusion proof
 certificates/       每个签名的证书及其上级证书（PEM）/ every signature's certificate and its chain
+attachments/        合同附件（如有）/ the contract's attachments, if any
+void-agreement.pdf  作废该合同的作废协议（如已作废）/ the void agreement that voided it, if any
 manifest.json       以上各文件的 SHA-256 / the SHA-256 of each file above
 
 Check the signatures:      pdfsig contract.pdf   (trust the root in certificates/ first)
@@ -144,9 +158,15 @@ export async function buildEvidencePackage(ctx: AppContext, actor: Actor, id: st
   const evidence = new Map(
     (await repo.findParticipantEvidence(ctx.db, id)).map((p) => [
       p.id,
-      { consentAt: p.consentAt, identity: p.identity },
+      { consentAt: p.consentAt, identity: p.identity, identityCheck: p.identityCheck },
     ]),
   );
+  const attachments = await repo.findAttachments(ctx.db, id);
+  const agreement = await repo.findVoidAgreement(ctx.db, { groupId, contractId: id });
+  const voidedBy =
+    contract.status === 'voided' && agreement?.status === 'completed'
+      ? { id: agreement.id, title: agreement.title, sha256: agreement.currentSha256 }
+      : null;
   const generatedAt = ctx.now();
   const trail = await trailPdf({
     contract,
@@ -156,6 +176,9 @@ export async function buildEvidencePackage(ctx: AppContext, actor: Actor, id: st
     signatures,
     events,
     generatedAt,
+    attachments,
+    voidedBy,
+    voidOf: contract.voidOf,
   });
 
   // Every signature's certificate and its issuers, once each, as PEM.
@@ -179,8 +202,27 @@ export async function buildEvidencePackage(ctx: AppContext, actor: Actor, id: st
     ...certificates,
     'README.txt': strToU8(README),
   };
+  // Each attachment under its own name, prefixed by its place so two of the same name stay apart.
+  const attached = await Promise.all(attachments.map((a) => read(a.sha256)));
+  attachments.forEach((a, i) => {
+    files[`attachments/${String(i + 1).padStart(2, '0')}-${a.name.replace(/[/\\\u0000-\u001f]/g, '_')}`] = attached[i]!;
+  });
+  if (voidedBy) files['void-agreement.pdf'] = await read(voidedBy.sha256);
   const manifest = Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, sha256(bytes)]));
-  files['manifest.json'] = strToU8(JSON.stringify({ contract: contract.title, generatedAt, files: manifest }, null, 2));
+  files['manifest.json'] = strToU8(
+    JSON.stringify(
+      {
+        contract: contract.title,
+        generatedAt,
+        ...(voidedBy ? { voidedBy } : {}),
+        ...(contract.voidOf ? { voidOf: contract.voidOf } : {}),
+        attachments: attachments.map(({ contractId: _c, ...a }) => a),
+        files: manifest,
+      },
+      null,
+      2,
+    ),
+  );
   const zip = zipSync(files, { level: 6, mtime: generatedAt });
   return { bytes: Buffer.from(zip), name: `${contract.title}-证据包.zip` };
 }

@@ -32,6 +32,10 @@ export interface ContractRecord {
   sentAt: Date | null;
   endedAt: Date | null;
   endReason: string | null;
+  /** A void agreement: the completed contract it voids when it completes. */
+  voidOf: string | null;
+  requireSecondFactor: boolean;
+  identityCheck: 'real_name' | 'face' | null;
 }
 
 export interface ParticipantRecord {
@@ -93,6 +97,9 @@ const selectContracts = (db: Db | Transaction) =>
       'k.sent_at as sentAt',
       'k.ended_at as endedAt',
       'k.end_reason as endReason',
+      'k.void_of as voidOf',
+      'k.require_second_factor as requireSecondFactor',
+      'k.identity_check as identityCheck',
     ]);
 
 export async function findContract(
@@ -154,6 +161,9 @@ export async function insertContract(
     remindEveryDays: number | null;
     createdBy: string;
     at: Date;
+    voidOf?: string | null;
+    requireSecondFactor?: boolean;
+    identityCheck?: 'real_name' | 'face' | null;
   },
 ): Promise<void> {
   await trx
@@ -180,6 +190,9 @@ export async function insertContract(
       sent_at: null,
       ended_at: null,
       end_reason: null,
+      void_of: row.voidOf ?? null,
+      require_second_factor: row.requireSecondFactor ?? false,
+      identity_check: row.identityCheck ?? null,
     })
     .execute();
 }
@@ -533,6 +546,7 @@ export interface LinkRecord {
   codesSent: number;
   failedAttempts: number;
   lockedAt: Date | null;
+  purpose: 'sign' | 'download';
 }
 
 const selectLinks = (db: Db | Transaction) =>
@@ -552,11 +566,20 @@ const selectLinks = (db: Db | Transaction) =>
       'codes_sent as codesSent',
       'failed_attempts as failedAttempts',
       'locked_at as lockedAt',
+      'purpose',
     ]);
 
 export async function insertLink(
   trx: Transaction,
-  row: { id: string; groupId: string; contractId: string; participantId: string; tokenHash: string; expiresAt: Date },
+  row: {
+    id: string;
+    groupId: string;
+    contractId: string;
+    participantId: string;
+    tokenHash: string;
+    expiresAt: Date;
+    purpose?: 'sign' | 'download';
+  },
 ): Promise<void> {
   await trx
     .insertInto('contract_links')
@@ -574,6 +597,7 @@ export async function insertLink(
       code_expires_at: null,
       code_sent_at: null,
       locked_at: null,
+      purpose: row.purpose ?? 'sign',
     })
     .execute();
 }
@@ -721,7 +745,7 @@ export async function findContractSignatures(db: Db, contractId: string) {
 export async function findParticipantEvidence(db: Db, contractId: string) {
   return db
     .selectFrom('contract_participants')
-    .select(['id', 'consent_at as consentAt', 'identity'])
+    .select(['id', 'consent_at as consentAt', 'identity', 'identity_check as identityCheck'])
     .where('contract_id', '=', contractId)
     .execute();
 }
@@ -745,4 +769,133 @@ export async function isSealImageOfContractFor(
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+// ---------------------------------------------------------------- void agreements, attachments, identity checks
+
+/** The live void agreement of a contract (draft to completed), if any. */
+export async function findVoidAgreement(
+  db: Db | Transaction,
+  where: { groupId: string; contractId: string },
+): Promise<{ id: string; status: ContractStatus; currentSha256: string; title: string } | undefined> {
+  return db
+    .selectFrom('contracts')
+    .select(['id', 'status', 'current_sha256 as currentSha256', 'title'])
+    .where('group_id', '=', where.groupId)
+    .where('void_of', '=', where.contractId)
+    .where('status', 'in', ['draft', 'sent', 'signing', 'completed'])
+    .executeTakeFirst();
+}
+
+export interface AttachmentRecord {
+  id: string;
+  contractId: string;
+  sha256: string;
+  mediaType: 'application/pdf' | 'image/png' | 'image/jpeg';
+  name: string;
+  size: number;
+  createdBy: string;
+  createdAt: Date;
+}
+
+export async function insertAttachment(trx: Transaction, row: AttachmentRecord & { groupId: string }): Promise<void> {
+  await trx
+    .insertInto('contract_attachments')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      contract_id: row.contractId,
+      sha256: row.sha256,
+      media_type: row.mediaType,
+      name: row.name,
+      size: row.size,
+      created_by: row.createdBy,
+      created_at: row.createdAt,
+    })
+    .execute();
+}
+
+export async function findAttachments(db: Db | Transaction, contractId: string): Promise<AttachmentRecord[]> {
+  return db
+    .selectFrom('contract_attachments')
+    .select([
+      'id',
+      'contract_id as contractId',
+      'sha256',
+      'media_type as mediaType',
+      'name',
+      'size',
+      'created_by as createdBy',
+      'created_at as createdAt',
+    ])
+    .where('contract_id', '=', contractId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+export async function countAttachments(trx: Transaction, contractId: string): Promise<number> {
+  const row = await trx
+    .selectFrom('contract_attachments')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('contract_id', '=', contractId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function findIdentityCheck(db: Db | Transaction, participantId: string): Promise<unknown> {
+  const row = await db
+    .selectFrom('contract_participants')
+    .select('identity_check as identityCheck')
+    .where('id', '=', participantId)
+    .executeTakeFirst();
+  return row?.identityCheck ?? null;
+}
+
+export async function setIdentityCheck(trx: Transaction, participantId: string, check: unknown): Promise<void> {
+  await trx
+    .updateTable('contract_participants')
+    .set({ identity_check: JSON.stringify(check) })
+    .where('id', '=', participantId)
+    .execute();
+}
+
+// ---------------------------------------------------------------- signing policies
+
+/** The policies set on a company and its ancestors (`paths`: the company's path and each prefix). */
+export async function findPolicies(
+  db: Db | Transaction,
+  where: { groupId: string; companyPath: string },
+): Promise<Array<{ companyId: string; companyName: string; requireSecondFactor: boolean }>> {
+  return db
+    .selectFrom('contract_policies as p')
+    .innerJoin('companies as c', 'c.id', 'p.company_id')
+    .select(['p.company_id as companyId', 'c.name as companyName', 'p.require_second_factor as requireSecondFactor'])
+    .where('p.group_id', '=', where.groupId)
+    .where(sql<boolean>`${where.companyPath} like c.path || '%'`)
+    .orderBy(sql`length(c.path)`, 'desc')
+    .execute();
+}
+
+export async function upsertPolicy(
+  trx: Transaction,
+  row: { companyId: string; groupId: string; requireSecondFactor: boolean; updatedBy: string; at: Date },
+): Promise<void> {
+  await trx
+    .insertInto('contract_policies')
+    .values({
+      company_id: row.companyId,
+      group_id: row.groupId,
+      require_second_factor: row.requireSecondFactor,
+      updated_by: row.updatedBy,
+      updated_at: row.at,
+    })
+    .onConflict((oc) =>
+      oc.column('company_id').doUpdateSet({
+        require_second_factor: row.requireSecondFactor,
+        updated_by: row.updatedBy,
+        updated_at: row.at,
+      }),
+    )
+    .execute();
 }

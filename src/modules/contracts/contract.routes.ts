@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actorOf } from '../../server/plugins/auth.js';
 import { body, isoDate, limitQuery, nonBlank, uuid, type RoutesPlugin } from '../../server/schemas.js';
 import {
+  attachmentSchema,
   contractSchema,
   contractStatuses,
   createContractBody,
@@ -13,6 +14,10 @@ import {
 import * as service from './contract.service.js';
 import * as signer from './contract.signer.js';
 import { buildEvidencePackage } from './contract.evidence.js';
+import * as attachments from './contract.attachments.js';
+import { startVoidAgreement } from './contract.void.js';
+import { getPolicy, setPolicy } from './contract.policy.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { category } from '../grants/index.js';
 
 const tags = ['contracts'];
@@ -149,6 +154,101 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     handler: async (request) => service.voidContract(ctx, actorOf(request), request.params.id, request.body.reason),
   });
+  app.post('/contracts/:id/void-agreement', {
+    schema: {
+      tags,
+      summary:
+        'Void a completed contract: a void agreement (作废协议) naming it, sent at once to the same participants; the contract is voided when the agreement completes',
+      params,
+      body: voidBody,
+      response: { 201: z.object({ contract: contractSchema, invitations: z.array(invitationSchema) }) },
+    },
+    handler: async (request, reply) =>
+      reply.status(201).send(await startVoidAgreement(ctx, actorOf(request), request.params.id, request.body.reason)),
+  });
+  const policy = z
+    .object({
+      companyId: z.string(),
+      requireSecondFactor: z.boolean().describe('set on this company'),
+      effective: z.object({
+        requireSecondFactor: z.boolean().describe('set on this company or one above it'),
+        setBy: z.object({ id: z.string(), name: z.string() }).nullable(),
+      }),
+    })
+    .meta({ id: 'ContractPolicy' });
+  const companyParams = z.object({ companyId: uuid });
+  app.get('/contract-policies/:companyId', {
+    schema: {
+      tags,
+      summary: 'The signing policy for contracts a company (or one below it) sends',
+      params: companyParams,
+      response: { 200: policy },
+    },
+    handler: async (request) => getPolicy(ctx, actorOf(request), request.params.companyId),
+  });
+  app.put('/contract-policies/:companyId', {
+    schema: {
+      tags,
+      summary:
+        'Set the signing policy (settings.write): a second factor for every internal signer of contracts this company and those below it send from now on',
+      params: companyParams,
+      body: body({ requireSecondFactor: z.boolean() }),
+      response: { 200: policy },
+    },
+    handler: async (request) => setPolicy(ctx, actorOf(request), request.params.companyId, request.body),
+  });
+  app.get('/contracts/:id/attachments', {
+    schema: {
+      tags,
+      summary: 'The contract’s attachments',
+      params,
+      response: { 200: z.object({ items: z.array(attachmentSchema) }) },
+    },
+    handler: async (request) => ({
+      items: await attachments.listAttachments(ctx, actorOf(request), request.params.id),
+    }),
+  });
+  app.get('/contracts/:id/attachments/:attachmentId', {
+    schema: {
+      tags,
+      summary: 'An attachment’s file',
+      params: z.object({ id: uuid, attachmentId: uuid }),
+    },
+    handler: async (request, reply) => {
+      const file = await attachments.readVisibleAttachment(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.params.attachmentId,
+      );
+      return sendAttachment(reply, file);
+    },
+  });
+  await app.register(async (scope) => {
+    const upload = scope.withTypeProvider<ZodTypeProvider>();
+    upload.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, bytes, done) => done(null, bytes));
+    upload.post('/contracts/:id/attachments', {
+      bodyLimit: attachments.ATTACHMENT_LIMIT_BYTES,
+      schema: {
+        tags,
+        summary:
+          'Attach a file to a draft (raw body: a PDF, PNG or JPEG, at most 10 MB, its type read from the bytes); name it with ?name=',
+        params,
+        querystring: z.strictObject({ name: nonBlank(200).default('attachment') }),
+        response: { 201: attachmentSchema },
+      },
+      handler: async (request, reply) => {
+        // A JSON body (the JSON parser wins for its type) is no file: refused once the contract is known.
+        const bytes = Buffer.isBuffer(request.body) ? request.body : null;
+        return reply.status(201).send(
+          await attachments.addAttachment(ctx, actorOf(request), request.params.id, {
+            bytes,
+            name: request.query.name,
+          }),
+        );
+      },
+    });
+  });
 
   // The outside signer's routes: no account; the link's token, then the signing session.
   // Without an account, so each client address is held to a rate per route: links, codes and
@@ -215,6 +315,16 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
       response: {
         200: summary.extend({
           sha256: z.string(),
+          identityCheck: z.enum(['real_name', 'face']).nullable(),
+          attachments: z.array(
+            z.object({
+              id: z.string(),
+              name: z.string(),
+              mediaType: z.string(),
+              size: z.number(),
+              sha256: z.string(),
+            }),
+          ),
           pageCount: z.number(),
           pages: z.array(z.object({ width: z.number(), height: z.number(), rotate: z.number() })),
           fields: z.array(
@@ -261,6 +371,63 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     handler: async (request) => signer.signAsOutsider(ctx, request.headers['x-signing-session'], request.body),
   });
+  const identityCheck = z.object({
+    kind: z.enum(['real_name', 'face']).nullable(),
+    status: z.enum(['none', 'pending', 'passed', 'failed']),
+    reason: z.string().nullable(),
+    redirectUrl: z.string().nullable().describe('where to take the check (a face check in the provider’s app)'),
+  });
+  app.post('/signing/session/identity-checks', {
+    config: open,
+    schema: {
+      tags,
+      summary: 'Start the identity check (real-name or face) the contract asks for, with the configured provider',
+      headers: session,
+      response: { 200: identityCheck },
+    },
+    handler: async (request) => signer.startIdentityCheck(ctx, request.headers['x-signing-session']),
+  });
+  app.get('/signing/session/identity-checks', {
+    config: open,
+    schema: {
+      tags,
+      summary: 'The identity check’s verdict so far',
+      headers: session,
+      response: { 200: identityCheck },
+    },
+    handler: async (request) => signer.getIdentityCheck(ctx, request.headers['x-signing-session']),
+  });
+  app.get('/signing/session/attachments/:attachmentId', {
+    config: open,
+    schema: {
+      tags,
+      summary: 'An attachment of the contract, for the outside signer',
+      headers: session,
+      params: z.object({ attachmentId: uuid }),
+    },
+    handler: async (request, reply) =>
+      sendAttachment(
+        reply,
+        await signer.getSignerAttachment(ctx, request.headers['x-signing-session'], request.params.attachmentId),
+      ),
+  });
+  app.get('/signing/:token/document', {
+    config: open,
+    schema: {
+      tags,
+      summary: 'An outside receiver downloads the completed contract through the link sent to them',
+      params: token,
+    },
+    handler: async (request, reply) => {
+      const file = await signer.downloadAsReceiver(ctx, request.params.token);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`)
+        .header('x-content-sha256', file.sha256)
+        .header('cache-control', 'no-store')
+        .send(file.bytes);
+    },
+  });
   app.post('/signing/session/rejection', {
     config: open,
     schema: {
@@ -273,3 +440,15 @@ export const contractRoutes: RoutesPlugin = async (app, { ctx }) => {
     handler: async (request) => signer.rejectAsOutsider(ctx, request.headers['x-signing-session'], request.body.reason),
   });
 };
+
+function sendAttachment(
+  reply: import('fastify').FastifyReply,
+  file: { bytes: Buffer; name: string; mediaType: string; sha256: string },
+) {
+  return reply
+    .type(file.mediaType)
+    .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`)
+    .header('x-content-sha256', file.sha256)
+    .header('cache-control', 'private, no-store')
+    .send(file.bytes);
+}

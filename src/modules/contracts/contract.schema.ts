@@ -93,6 +93,14 @@ export const createContractBody = body({
     .describe('make the PDF from a template instead of an upload'),
   deadline: dateTime.optional().describe('signing must end by then, or the contract expires'),
   remindEveryDays: z.number().int().min(1).max(30).optional(),
+  requireSecondFactor: z
+    .boolean()
+    .default(false)
+    .describe('internal signers must give a current authenticator code (totp) when signing, and have one enrolled'),
+  identityCheck: z
+    .enum(['real_name', 'face'])
+    .optional()
+    .describe('outside signers pass this check through the configured identity provider before signing'),
   participants: z
     .array(participantInput)
     .min(1, { message: 'must name at least one participant' })
@@ -162,6 +170,12 @@ export const contractSchema = z
     sentAt: isoDate.nullable(),
     endedAt: isoDate.nullable(),
     endReason: z.string().nullable(),
+    voidOf: z
+      .string()
+      .nullable()
+      .describe('a void agreement (作废协议): the completed contract it voids when it completes'),
+    requireSecondFactor: z.boolean(),
+    identityCheck: z.enum(['real_name', 'face']).nullable(),
     participants: z.array(participantSchema),
     fields: z.array(fieldSchema),
   })
@@ -186,6 +200,11 @@ export const signBody = body({
     .max(50)
     .default([])
     .describe('values for your date, text and checkbox fields'),
+  totp: z
+    .string()
+    .regex(/^[0-9]{6}$/, { message: 'must be the 6 digits your authenticator shows' })
+    .optional()
+    .describe('the current code of your authenticator: needed when you have one, or the contract requires it'),
 });
 export type ContractSignInput = z.infer<typeof signBody>;
 
@@ -256,3 +275,15 @@ export const templateDetailSchema = templateSchema
     versions: z.array(z.object({ id: z.string(), version: z.number(), createdAt: isoDate, createdBy: z.string() })),
   })
   .meta({ id: 'TemplateDetail' });
+
+export const attachmentSchema = z
+  .object({
+    id: z.string(),
+    sha256: z.string(),
+    mediaType: z.enum(['application/pdf', 'image/png', 'image/jpeg']),
+    name: z.string(),
+    size: z.number(),
+    createdBy: z.string(),
+    createdAt: isoDate,
+  })
+  .meta({ id: 'ContractAttachment' });

@@ -15,6 +15,7 @@ import { getReadableDocument } from '../documents/index.js';
 import { findUser } from '../users/index.js';
 import { findSeal } from '../seals/index.js';
 import { messageOutsider, notify } from '../notifications/index.js';
+import { confirmSigningFactor } from '../auth/index.js';
 import { mayKnowSeal, signDocument, type SignInput } from '../signatures/index.js';
 import { emitEvents, type PublicEventType } from '../../outbox/events.js';
 import * as repo from './contract.repository.js';
@@ -22,6 +23,9 @@ import { storeRendered } from './template.service.js';
 import { remindActive, scheduleCompleted, scheduleSent, tooSoon } from './contract.jobs.js';
 import { SEAL_FIELDS, type ContractSignInput, type CreateContractInput } from './contract.schema.js';
 import { checkFieldValues, valueStamps } from './contract.values.js';
+import { providerFor } from './contract.identity.js';
+import { voidOriginal } from './contract.void.js';
+import { secondFactorRequired } from './contract.policy.js';
 
 /** Tells integrators (webhooks) what happened to a contract, in the change's transaction. */
 export async function emitContractEvent(
@@ -282,6 +286,7 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
     });
   }
 
+  const requiredByPolicy = await secondFactorRequired(ctx, { groupId, companyPath: company.path });
   const id = newId();
   const now = ctx.now();
   await ctx.db.transaction().execute(async (trx) => {
@@ -301,6 +306,9 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
       remindEveryDays: input.remindEveryDays ?? null,
       createdBy,
       at: now,
+      // The sender's choice, or the policy of the sending company or one above it.
+      requireSecondFactor: input.requireSecondFactor || requiredByPolicy,
+      identityCheck: input.identityCheck ?? null,
     });
     await repo.insertParticipants(trx, groupId, id, participants);
     await repo.insertFields(trx, groupId, id, fields);
@@ -364,7 +372,7 @@ async function openNextStep(
         changes: { outputSha256: current?.currentSha256 ?? contract.currentSha256 },
       },
     });
-    const told = participants.filter((p) => p.userId).map((p) => p.userId!);
+    const told = participants.filter((p) => p.userId && p.role !== 'receiver').map((p) => p.userId!);
     if (told.length > 0)
       await notify(trx, {
         groupId: contract.groupId,
@@ -375,6 +383,9 @@ async function openNextStep(
         channels: ['inbox'],
         at: now,
       });
+    await deliverToReceivers(ctx, trx, actor, contract, participants);
+    if (contract.voidOf)
+      await voidOriginal(ctx, trx, actor, contract, current?.currentSha256 ?? contract.currentSha256);
     return [];
   }
   const step = Math.min(...pending.map((p) => p.step));
@@ -464,8 +475,11 @@ function assertSender(actor: Actor, contract: repo.ContractRecord): void {
 }
 
 export async function sendContract(ctx: AppContext, actor: Actor, id: string) {
-  const { contract } = await getVisibleContract(ctx, actor, id);
+  const { contract, participants } = await getVisibleContract(ctx, actor, id);
   assertSender(actor, contract);
+  // A check nobody can run would leave its outside signers stuck: refused before anyone is asked.
+  if (contract.identityCheck && participants.some((p) => p.role === 'signer' && !p.userId))
+    providerFor(ctx, contract.identityCheck);
   const invitations = await ctx.db.transaction().execute(async (trx) => {
     const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
     if (locked?.status !== 'draft')
@@ -487,6 +501,7 @@ export async function sendContract(ctx: AppContext, actor: Actor, id: string) {
         changes: { step: 1 },
       },
     });
+    await notifyCopied(ctx, trx, actor, contract, participants);
     return openNextStep(ctx, trx, actor, contract);
   });
   return { contract: await getContract(ctx, actor, id), invitations };
@@ -558,6 +573,13 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
       throw invalid('body.fields', `must give a value for the field ${f.label ?? f.id}`);
 
   checkFieldValues(mine, values);
+  // Once the input is good, before anything is signed: a wrong code is counted in its own
+  // transaction (committed although the answer is an error), and a right one is spent.
+  const { secondFactor } = await confirmSigningFactor(ctx, {
+    userId,
+    code: input.totp,
+    required: contract.requireSecondFactor,
+  });
   const stamps = await valueStamps(mine, values, participant.name);
   const signatures = participant.kind === 'company' ? mine.filter((f) => SEAL_FIELDS.has(f.type)) : [];
   const steps: Array<SignInput> = signatures.length
@@ -617,6 +639,7 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
                 fieldName: signed.fieldName,
                 inputSha256: signed.inputSha256,
                 outputSha256: signed.outputSha256,
+                secondFactor,
               },
             },
           });
@@ -754,6 +777,12 @@ export async function voidContract(ctx: AppContext, actor: Actor, id: string, re
   assertSender(actor, contract);
   await ctx.db.transaction().execute(async (trx) => {
     const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
+    if (locked?.status === 'completed')
+      throw new AppError(
+        'contract_void_needs_agreement',
+        'The contract is completed: only a void agreement (作废协议) signed by the same parties voids it. Start one with POST /contracts/{id}/void-agreement.',
+        { contractStatus: 'completed' },
+      );
     if (!locked || !['draft', 'sent', 'signing'].includes(locked.status))
       throw new AppError(
         'contract_state',
@@ -795,3 +824,121 @@ export async function remindContract(ctx: AppContext, actor: Actor, id: string) 
 }
 
 export { afterParticipant };
+
+/** CC participants learn of the contract when it is sent: people of the group in the console, outside ones by SMS or e-mail. */
+async function notifyCopied(
+  ctx: AppContext,
+  trx: Transaction,
+  actor: AuditActor,
+  contract: repo.ContractRecord,
+  participants: repo.ParticipantRecord[],
+): Promise<void> {
+  const copied = participants.filter((p) => p.role === 'cc');
+  if (copied.length === 0) return;
+  const now = ctx.now();
+  const inside = copied.flatMap((p) => (p.userId ? [p.userId] : []));
+  if (inside.length > 0)
+    await notify(trx, {
+      groupId: contract.groupId,
+      userIds: inside,
+      kind: 'contract.cc',
+      params: { title: contract.title, companyName: contract.companyName },
+      link: `/contracts/${contract.id}`,
+      channels: ['inbox'],
+      at: now,
+    });
+  for (const p of copied)
+    if (!p.userId && (p.phone || p.email))
+      await messageOutsider(trx, {
+        groupId: contract.groupId,
+        kind: 'contract.cc',
+        channel: p.phone ? 'sms' : 'email',
+        to: (p.phone ?? p.email)!,
+        subject: `抄送：《${contract.title}》`,
+        text: `${contract.companyName} 发起的《${contract.title}》已抄送给您，现已开始签署。`,
+        link: null,
+        locale: 'zh-CN',
+        at: now,
+      });
+  await recordAudit(trx, {
+    groupId: contract.groupId,
+    actor,
+    at: now,
+    event: {
+      action: 'contract.cc_notified',
+      target: { type: 'contract', id: contract.id },
+      companyId: contract.companyId,
+      changes: { participantIds: copied.map((p) => p.id) },
+    },
+  });
+}
+
+/** How long a receiver's download link stays open. */
+export const DOWNLOAD_LINK_DAYS = 30;
+
+/**
+ * Receivers get the completed contract: people of the group a notice (they read it as participants),
+ * outside ones a download link by SMS or e-mail, good for DOWNLOAD_LINK_DAYS until the contract
+ * is voided.
+ */
+async function deliverToReceivers(
+  ctx: AppContext,
+  trx: Transaction,
+  actor: AuditActor,
+  contract: repo.ContractRecord,
+  participants: repo.ParticipantRecord[],
+): Promise<void> {
+  const receivers = participants.filter((p) => p.role === 'receiver');
+  if (receivers.length === 0) return;
+  const now = ctx.now();
+  const inside = receivers.flatMap((p) => (p.userId ? [p.userId] : []));
+  if (inside.length > 0)
+    await notify(trx, {
+      groupId: contract.groupId,
+      userIds: inside,
+      kind: 'contract.received',
+      params: { title: contract.title },
+      link: `/contracts/${contract.id}`,
+      channels: ['inbox', 'email'],
+      at: now,
+    });
+  for (const p of receivers) {
+    if (p.userId || !(p.phone || p.email)) continue;
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(now.getTime() + DOWNLOAD_LINK_DAYS * 86_400_000);
+    await repo.insertLink(trx, {
+      id: newId(),
+      groupId: contract.groupId,
+      contractId: contract.id,
+      participantId: p.id,
+      tokenHash: hashToken(token),
+      expiresAt,
+      purpose: 'download',
+    });
+    const path = `/api/v1/signing/${token}/document`;
+    await messageOutsider(trx, {
+      groupId: contract.groupId,
+      kind: 'contract.received',
+      channel: p.phone ? 'sms' : 'email',
+      to: (p.phone ?? p.email)!,
+      subject: `《${contract.title}》已签署完成`,
+      text: `${contract.companyName} 发起的《${contract.title}》已签署完成，请在 ${DOWNLOAD_LINK_DAYS} 天内通过链接下载。`,
+      link: path,
+      locale: 'zh-CN',
+      at: now,
+    });
+    await recordAudit(trx, {
+      groupId: contract.groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'contract.receiver_link_issued',
+        target: { type: 'contract', id: contract.id },
+        companyId: contract.companyId,
+        changes: { participantId: p.id, expiresAt: expiresAt.toISOString() },
+      },
+    });
+  }
+}
+
+export { getVisibleContract, assertSender, invalid };

@@ -13,6 +13,8 @@ import { pki } from '../pki/index.js';
 import * as repo from './contract.repository.js';
 import { afterParticipant, emitContractEvent, endRejected, hashToken } from './contract.service.js';
 import { checkFieldValues, valueStamps } from './contract.values.js';
+import { readAttachment } from './contract.attachments.js';
+import { providerFor, type StoredIdentityCheck } from './contract.identity.js';
 
 export const CODE_TTL_MS = 10 * 60_000;
 export const CODE_INTERVAL_MS = 60_000;
@@ -45,7 +47,7 @@ interface Opened {
  */
 async function openLink(ctx: AppContext, token: string): Promise<Opened> {
   const link = await repo.findLinkByToken(ctx.db, hashToken(token));
-  if (!link)
+  if (link?.purpose !== 'sign')
     throw new AppError('signing_link_invalid', 'This signing link is not valid. Ask the sender for a new one.');
   const now = ctx.now();
   if (link.lockedAt)
@@ -259,8 +261,17 @@ export async function getSignerView(ctx: AppContext, session: string | undefined
   const fields = (await repo.findFields(ctx.db, opened.contract.id)).filter(
     (f) => f.participantId === opened.participant.id,
   );
+  const attachments = await repo.findAttachments(ctx.db, opened.contract.id);
   return {
     ...summary(opened),
+    identityCheck: opened.contract.identityCheck,
+    attachments: attachments.map((a) => ({
+      id: a.id,
+      name: a.name,
+      mediaType: a.mediaType,
+      size: a.size,
+      sha256: a.sha256,
+    })),
     sha256: opened.contract.currentSha256,
     pageCount: pages.count,
     pages: pages.pages.map((p) => ({ width: p.box[2], height: p.box[3], rotate: p.rotate })),
@@ -302,6 +313,7 @@ export async function signAsOutsider(
 ) {
   const opened = await openSession(ctx, session);
   const { contract, participant } = opened;
+  const check = contract.identityCheck ? await awaitIdentityVerdict(ctx, opened) : null;
   const image = prepareImage(signatureImageOf(input.signatureImage));
   const fields = (await repo.findFields(ctx.db, contract.id)).filter((f) => f.participantId === participant.id);
   const values = new Map(input.fields.map((f) => [f.id, f.value]));
@@ -327,7 +339,7 @@ export async function signAsOutsider(
       name: participant.name,
       ...(participant.orgName ? { organization: participant.orgName } : {}),
       ...(participant.email ? { email: participant.email } : {}),
-      evidence: `one-time code to ${participant.phone ? mask.phone(participant.phone) : mask.email(participant.email)}`,
+      evidence: `one-time code to ${participant.phone ? mask.phone(participant.phone) : mask.email(participant.email)}${check ? `; ${check.kind} check by ${check.provider} (${check.reference})` : ''}`,
     },
   );
   const timestamper = await pki.timestamperFor(ctx);
@@ -441,4 +453,190 @@ export async function rejectAsOutsider(ctx: AppContext, session: string | undefi
     await endRejected(ctx, trx, { system: 'signing-link' }, opened.contract, opened.participant.id, reason, null);
   });
   return { rejected: true };
+}
+
+// ---------------------------------------------------------------- identity checks
+
+async function storedCheck(ctx: AppContext, participantId: string): Promise<StoredIdentityCheck | null> {
+  return (await repo.findIdentityCheck(ctx.db, participantId)) as StoredIdentityCheck | null;
+}
+
+/**
+ * Asks the provider for the verdict on a pending check and keeps a decided one (audited with the
+ * provider's evidence, once: under the participant's contract lock, a verdict already kept stays).
+ */
+async function refreshVerdict(
+  ctx: AppContext,
+  opened: Opened,
+  check: StoredIdentityCheck,
+): Promise<StoredIdentityCheck> {
+  if (check.status !== 'pending') return check;
+  const provider = providerFor(ctx, check.kind);
+  const verdict = await provider.verdict(check.reference);
+  if (verdict.status === 'pending') return check;
+  const outcome: 'passed' | 'failed' = verdict.status;
+  const now = ctx.now();
+  const decided: StoredIdentityCheck = {
+    ...check,
+    status: verdict.status,
+    reason: verdict.reason ?? null,
+    evidence: verdict.evidence ?? {},
+    decidedAt: now.toISOString(),
+  };
+  return ctx.db.transaction().execute(async (trx) => {
+    await repo.lockContract(trx, { groupId: opened.contract.groupId, id: opened.contract.id });
+    const current = (await repo.findIdentityCheck(trx, opened.participant.id)) as StoredIdentityCheck | null;
+    if (current?.reference !== check.reference || current.status !== 'pending') return current ?? check;
+    await repo.setIdentityCheck(trx, opened.participant.id, decided);
+    await recordAudit(trx, {
+      groupId: opened.contract.groupId,
+      actor: { system: 'signing-link' },
+      at: now,
+      event: {
+        action: 'contract.identity_check_decided',
+        target: { type: 'contract', id: opened.contract.id },
+        companyId: opened.contract.companyId,
+        changes: {
+          participantId: opened.participant.id,
+          kind: check.kind,
+          provider: check.provider,
+          reference: check.reference,
+          verdict: outcome,
+          reason: decided.reason,
+          evidence: decided.evidence,
+        },
+      },
+    });
+    return decided;
+  });
+}
+
+/** The passed check a signer needs, or the error saying what is missing: none started, pending, failed. */
+async function awaitIdentityVerdict(ctx: AppContext, opened: Opened): Promise<StoredIdentityCheck> {
+  const kind = opened.contract.identityCheck!;
+  const stored = await storedCheck(ctx, opened.participant.id);
+  if (!stored || stored.kind !== kind)
+    throw new AppError(
+      'identity_check_required',
+      `This contract asks for a ${kind === 'face' ? 'face' : 'real-name'} check before signing; start it first.`,
+    );
+  const check = await refreshVerdict(ctx, opened, stored);
+  if (check.status === 'pending')
+    throw new AppError('identity_check_pending', 'The identity check has no verdict yet; sign once it has passed.');
+  if (check.status === 'failed')
+    throw new AppError(
+      'identity_check_failed',
+      `The identity check did not pass${check.reason ? `: ${check.reason}` : ''}. Start it again, or ask the sender.`,
+    );
+  return check;
+}
+
+/** Starts the contract's identity check with the configured provider (again, when the last one failed). */
+export async function startIdentityCheck(ctx: AppContext, session: string | undefined) {
+  const opened = await openSession(ctx, session);
+  const kind = opened.contract.identityCheck;
+  if (!kind)
+    throw new AppError('validation_failed', 'This contract asks for no identity check.', {
+      errors: [{ field: 'body', message: 'no identity check is asked for' }],
+    });
+  const stored = await storedCheck(ctx, opened.participant.id);
+  if (stored && stored.status !== 'failed') {
+    const check = await refreshVerdict(ctx, opened, stored);
+    if (check.status !== 'failed') return identityView(check);
+  }
+  const provider = providerFor(ctx, kind);
+  const { participant, contract } = opened;
+  const started = await provider.start({
+    kind,
+    contractId: contract.id,
+    participantId: participant.id,
+    name: participant.name,
+    orgName: participant.orgName,
+    phone: participant.phone,
+    email: participant.email,
+  });
+  const now = ctx.now();
+  const check: StoredIdentityCheck = {
+    kind,
+    provider: provider.name,
+    reference: started.reference,
+    status: 'pending',
+    reason: null,
+    evidence: {},
+    redirectUrl: started.redirectUrl ?? null,
+    startedAt: now.toISOString(),
+    decidedAt: null,
+  };
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.lockContract(trx, { groupId: contract.groupId, id: contract.id });
+    await repo.setIdentityCheck(trx, participant.id, check);
+    await recordAudit(trx, {
+      groupId: contract.groupId,
+      actor: { system: 'signing-link' },
+      at: now,
+      event: {
+        action: 'contract.identity_check_started',
+        target: { type: 'contract', id: contract.id },
+        companyId: contract.companyId,
+        changes: { participantId: participant.id, kind, provider: provider.name, reference: started.reference },
+      },
+    });
+  });
+  return identityView(await refreshVerdict(ctx, opened, check));
+}
+
+export async function getIdentityCheck(ctx: AppContext, session: string | undefined) {
+  const opened = await openSession(ctx, session);
+  const stored = await storedCheck(ctx, opened.participant.id);
+  if (!stored) return { kind: opened.contract.identityCheck, status: 'none' as const, reason: null, redirectUrl: null };
+  return identityView(await refreshVerdict(ctx, opened, stored));
+}
+
+function identityView(check: StoredIdentityCheck) {
+  // The way to the check matters only while it is pending.
+  const redirectUrl = check.status === 'pending' ? (check.redirectUrl ?? null) : null;
+  return { kind: check.kind, status: check.status, reason: check.reason, redirectUrl };
+}
+
+// ---------------------------------------------------------------- attachments and receivers
+
+export async function getSignerAttachment(ctx: AppContext, session: string | undefined, attachmentId: string) {
+  const opened = await openSession(ctx, session);
+  return readAttachment(ctx, { groupId: opened.contract.groupId, contractId: opened.contract.id, id: attachmentId });
+}
+
+/**
+ * An outside receiver's download of the completed contract through the link sent to them: good
+ * until it expires, or the contract is voided (which closes it); each download audited.
+ */
+export async function downloadAsReceiver(ctx: AppContext, token: string) {
+  const link = await repo.findLinkByToken(ctx.db, hashToken(token));
+  if (link?.purpose !== 'download')
+    throw new AppError('signing_link_invalid', 'This download link is not valid. Ask the sender for a new one.');
+  if (link.usedAt) throw new AppError('signing_link_used', 'This download link is closed: the contract was voided.');
+  if (link.expiresAt <= ctx.now())
+    throw new AppError('signing_link_expired', 'This download link has expired. Ask the sender for a new one.');
+  const contract = await repo.findContract(ctx.db, { groupId: link.groupId, id: link.contractId });
+  if (contract?.status !== 'completed')
+    throw new AppError('contract_state', `The contract is ${contract?.status ?? 'gone'}; it cannot be downloaded.`, {
+      contractStatus: contract?.status ?? 'gone',
+    });
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
+    groupId: contract.groupId,
+    sha256: contract.currentSha256,
+  });
+  await ctx.db.transaction().execute((trx) =>
+    recordAudit(trx, {
+      groupId: contract.groupId,
+      actor: { system: 'signing-link' },
+      at: ctx.now(),
+      event: {
+        action: 'contract.downloaded',
+        target: { type: 'contract', id: contract.id },
+        companyId: contract.companyId,
+        changes: { participantId: link.participantId, sha256: contract.currentSha256 },
+      },
+    }),
+  );
+  return { bytes: Buffer.from(bytes), name: `${contract.title}.pdf`, sha256: contract.currentSha256 };
 }

@@ -5,3 +5,10 @@ export { contractRoutes } from './contract.routes.js';
 export { contractJobHandlers } from './contract.jobs.js';
 export { templateRoutes } from './template.routes.js';
 export { seedGroupTemplates } from './template.service.js';
+export {
+  registerIdentityProvider,
+  type IdentityCheckKind,
+  type IdentityCheckRequest,
+  type IdentityProvider,
+  type IdentityVerdict,
+} from './contract.identity.js';

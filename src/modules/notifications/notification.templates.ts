@@ -45,6 +45,10 @@ export interface NotificationParams {
   'contract.completed': { title: string };
   /** A participant refused to sign. */
   'contract.rejected': { title: string; reason: string };
+  /** The recipient is copied on a contract just sent. */
+  'contract.cc': { title: string; companyName: string };
+  /** A contract the recipient is to receive is signed by everyone. */
+  'contract.received': { title: string };
   /** Signing did not end by the deadline. */
   'contract.expired': { title: string };
   /** A signed contract lapses soon. */
@@ -222,6 +226,30 @@ const templates: { [K in NotificationKind]: Record<Locale, Template<K>> } = {
       title: `Refused: "${p.title}"`,
       body: `"${p.title}" was refused.\nReason: ${p.reason}`,
       sms: `"${p.title}" was refused.`,
+    }),
+  },
+  'contract.cc': {
+    'zh-CN': (p) => ({
+      title: `抄送：《${p.title}》`,
+      body: `${p.companyName} 发起的《${p.title}》已抄送给您，现已开始签署。`,
+      sms: `《${p.title}》已抄送给您。`,
+    }),
+    en: (p) => ({
+      title: `Copied: "${p.title}"`,
+      body: `${p.companyName} sent "${p.title}" for signing and copied you.`,
+      sms: `You are copied on "${p.title}".`,
+    }),
+  },
+  'contract.received': {
+    'zh-CN': (p) => ({
+      title: `请查收：《${p.title}》`,
+      body: `《${p.title}》已签署完成，您可以查看并下载。`,
+      sms: `《${p.title}》已签署完成，请查收。`,
+    }),
+    en: (p) => ({
+      title: `For you: "${p.title}"`,
+      body: `"${p.title}" is signed by everyone; you can read and download it.`,
+      sms: `"${p.title}" is signed; it is yours to download.`,
     }),
   },
   'contract.expired': {

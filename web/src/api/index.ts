@@ -408,6 +408,47 @@ async function getFile(path: string, signal?: AbortSignal, accept = 'application
   return response.blob();
 }
 
+/**
+ * JSON to or from a path the generated types do not list yet (a contract's attachments, its void
+ * agreement): fetched with the session like the client does; the caller names the answer's type.
+ */
+async function jsonAt<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const token = tokenStore.get();
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw unreachable();
+  }
+  const parsed = (await response.json().catch(() => undefined)) as unknown;
+  if (!response.ok) {
+    if (response.status === 401 && token) onUnauthorized();
+    throw new ApiError(problemOf(response, parsed));
+  }
+  return parsed as T;
+}
+
+/** A contract's attachment (GET /contracts/{id}/attachments), until the generated types list it. */
+export interface ContractAttachment {
+  id: string;
+  sha256: string;
+  mediaType: 'application/pdf' | 'image/png' | 'image/jpeg';
+  name: string;
+  size: number;
+  createdBy: string;
+  createdAt: string;
+}
+
 /** A binary answer (a seal image, a CSV, a PDF) through the client: problems still arrive as JSON. */
 async function blob(pending: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<Blob> {
   return (await answer(pending)) as Blob;
@@ -685,6 +726,30 @@ export const api = {
   /** The contract's current PDF, with every signature so far (GET /contracts/{id}/document). */
   contractDocument: (id: string, signal?: AbortSignal) =>
     getFile(`/api/v1/contracts/${encodeURIComponent(id)}/document`, signal),
+  /** The contract's attachments (narrow local types until the integrator regenerates schema.d.ts). */
+  contractAttachments: (id: string, signal?: AbortSignal) =>
+    jsonAt<{ items: ContractAttachment[] }>(
+      'GET',
+      `/api/v1/contracts/${encodeURIComponent(id)}/attachments`,
+      undefined,
+      signal,
+    ),
+  contractAttachment: (id: string, attachmentId: string) =>
+    getFile(`/api/v1/contracts/${encodeURIComponent(id)}/attachments/${encodeURIComponent(attachmentId)}`),
+  /** Attaches a PDF, PNG or JPEG to a draft (the server reads its type from the bytes). */
+  attachToContract: (id: string, file: File) =>
+    sendFile<ContractAttachment>(
+      `/api/v1/contracts/${encodeURIComponent(id)}/attachments?name=${encodeURIComponent(file.name)}`,
+      file,
+      file.type || 'application/octet-stream',
+    ),
+  /** 作废协议: voids a completed contract once the same parties sign it; sent at once. */
+  startVoidAgreement: (id: string, body: { reason: string }) =>
+    jsonAt<{ contract: Contract; invitations: ContractInvitation[] }>(
+      'POST',
+      `/api/v1/contracts/${encodeURIComponent(id)}/void-agreement`,
+      body,
+    ),
   /** The evidence package (zip) of a sent contract: a draft has none (contract_state). */
   contractEvidence: (id: string) =>
     blob(client.GET('/api/v1/contracts/{id}/evidence', { params: { path: { id } }, parseAs: 'blob' })),

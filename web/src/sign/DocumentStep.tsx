@@ -13,6 +13,7 @@ import {
 import type { PdfFile, PdfPage, PdfRect } from './pdf';
 import { isClosing, problemText } from './problems';
 import { SignaturePad, type DrawnSignature } from './SignaturePad';
+import { IdentityStep } from './IdentityStep';
 import { useText, type Text } from './text';
 
 /**
@@ -495,6 +496,9 @@ export function DocumentStep({
         })}
       </section>
 
+      {(view as SignerView & { identityCheck?: string | null }).identityCheck && (
+        <IdentityStep session={session} onProblem={(found) => void ends(found)} />
+      )}
       <SignaturePad name={name} onChange={() => setSignature(null)} onUse={adopt} />
       {signature && (
         <p className="note" role="status" data-testid="sign-adopted">

@@ -115,3 +115,20 @@ export function storeSession(token: string, session: Session | null): void {
     // Storage refused (a private window): the session lasts while the page stays open.
   }
 }
+
+/** The identity check a contract may ask for (not in the generated types until they are regenerated). */
+export interface IdentityCheck {
+  kind: 'real_name' | 'face' | null;
+  status: 'none' | 'pending' | 'passed' | 'failed';
+  reason: string | null;
+  redirectUrl: string | null;
+}
+
+export const getIdentityCheck = (session: string) =>
+  json<IdentityCheck>('/api/v1/signing/session/identity-checks', {
+    method: 'GET',
+    headers: { 'x-signing-session': session },
+  });
+
+export const startIdentityCheck = (session: string) =>
+  json<IdentityCheck>('/api/v1/signing/session/identity-checks', post({}, session));

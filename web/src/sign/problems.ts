@@ -15,6 +15,10 @@ export const isClosing = (problem: SignProblem): boolean => CLOSING.has(problem.
 
 /** A problem in the signer's words: the codes a signer meets are worded here, others quote the server. */
 export function problemText({ t }: Text, problem: SignProblem): string {
+  // The identity checks' codes, until the generated types list them.
+  const code: string = problem.code;
+  if (code === 'identity_check_required' || code === 'identity_check_pending') return t('idv.required');
+  if (code === 'identity_check_failed') return t('idv.failed', { reason: '' });
   switch (problem.code) {
     case 'signing_link_invalid':
     case 'signing_link_expired':

@@ -3,13 +3,14 @@ import {
   api,
   ApiError,
   type Contract,
+  type ContractAttachment,
   type ContractInvitation,
   type ContractParticipant,
   type ContractStatus,
 } from '../../api';
 import { useMutation, useQuery } from '../../hooks';
 import { categoryName, useI18n, type I18n } from '../../i18n';
-import { Link } from '../../router';
+import { Link, navigate } from '../../router';
 import { useCan, useSession } from '../../session';
 import { Field } from '../../ui/Field';
 import { Icon } from '../../ui/Icons';
@@ -24,7 +25,7 @@ import './contracts.css';
 
 const OPEN: readonly ContractStatus[] = ['sent', 'signing'];
 
-type Dialog = 'send' | 'approve' | 'reject' | 'void' | null;
+type Dialog = 'send' | 'approve' | 'reject' | 'void' | 'voidAgreement' | null;
 
 /**
  * One contract: its state, who takes part in which step and how far each has got, what has
@@ -85,6 +86,12 @@ export function ContractPage({ contractId }: { contractId: string }) {
   const mySigner = isOpen ? mine.find((p) => p.role === 'signer') : undefined;
   const myApprover = isOpen ? mine.find((p) => p.role === 'approver') : undefined;
   const canVoid = isSender && (contract.status === 'draft' || isOpen);
+  // A completed contract is voided only by a void agreement its parties sign (作废协议).
+  const isParty =
+    contract.createdBy === me.user.id ||
+    contract.participants.some((p) => p.userId === me.user.id && (p.role === 'signer' || p.role === 'approver'));
+  const voidOf = (contract as Contract & { voidOf?: string | null }).voidOf ?? null;
+  const canStartVoidAgreement = contract.status === 'completed' && isParty && !voidOf;
 
   const actions: ReactNode[] = [];
   if (contract.status === 'draft' && isSender)
@@ -164,6 +171,18 @@ export function ContractPage({ contractId }: { contractId: string }) {
         {t('contract.void')}
       </button>,
     );
+  if (canStartVoidAgreement)
+    actions.push(
+      <button
+        key="void-agreement"
+        type="button"
+        className="button button-danger-outline"
+        onClick={() => setDialog('voidAgreement')}
+        data-testid="contract-void-agreement"
+      >
+        {t('contract.voidAgreement')}
+      </button>,
+    );
 
   return (
     <>
@@ -192,6 +211,14 @@ export function ContractPage({ contractId }: { contractId: string }) {
         <p className="alert alert-info" data-testid="contract-your-turn">
           <Icon name="pen" size={20} className="alert-icon" />
           <span>{t('contract.yourTurn')}</span>
+        </p>
+      )}
+      {voidOf && (
+        <p className="alert alert-info" data-testid="contract-void-of">
+          <Icon name="alert" size={20} className="alert-icon" />
+          <span>
+            {t('contract.voidOfNote')} <Link to={`/contracts/${voidOf}`}>{t('contract.voidOfLink')}</Link>
+          </span>
         </p>
       )}
       {contract.endReason && (
@@ -244,6 +271,7 @@ export function ContractPage({ contractId }: { contractId: string }) {
       <Participants contract={contract} />
       <Timeline contract={contract} />
       <DocumentCard contract={contract} />
+      <Attachments contract={contract} isSender={isSender} />
 
       {dialog === 'send' && (
         <ConfirmDialog
@@ -271,6 +299,17 @@ export function ContractPage({ contractId }: { contractId: string }) {
             close();
             approve.reset();
           }}
+        />
+      )}
+      {dialog === 'voidAgreement' && (
+        <VoidAgreementDialog
+          contractId={contractId}
+          onDone={(agreement) => {
+            close();
+            notify(t('contract.voidAgreementStarted'));
+            navigate(`/contracts/${agreement.id}`);
+          }}
+          onCancel={close}
         />
       )}
       {(dialog === 'reject' || dialog === 'void') && (
@@ -670,6 +709,162 @@ function DocumentCard({ contract }: { contract: Contract }) {
       {hasEvidence(contract.status) && <p className="muted small">{t('contract.evidenceHint')}</p>}
       <ProblemMessage error={error} testId="contract-download-problem" />
       <ProblemMessage error={evidence.error} testId="contract-evidence-problem" />
+    </section>
+  );
+}
+
+/** 作废协议: a party of a completed contract starts the agreement that voids it once every party signs. */
+function VoidAgreementDialog({
+  contractId,
+  onDone,
+  onCancel,
+}: {
+  contractId: string;
+  onDone: (agreement: Contract) => void;
+  onCancel: () => void;
+}) {
+  const { t } = useI18n();
+  const [reason, setReason] = useState('');
+  const [attempted, setAttempted] = useState(false);
+  const action = useMutation(
+    () => api.startVoidAgreement(contractId, { reason: reason.trim() }),
+    (result) => onDone(result.contract),
+  );
+  const missing = !reason.trim();
+  return (
+    <Modal
+      title={t('contract.voidAgreement')}
+      onClose={onCancel}
+      testId="void-agreement-dialog"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onCancel}>
+            {t('common.cancel')}
+          </button>
+          <button
+            type="button"
+            className="button button-danger"
+            disabled={action.busy}
+            onClick={() => {
+              setAttempted(true);
+              if (!missing) void action.run();
+            }}
+            data-testid="void-agreement-confirm"
+          >
+            {action.busy ? t('common.saving') : t('contract.voidAgreement')}
+          </button>
+        </>
+      }
+    >
+      <p className="confirm-message">{t('contract.voidAgreementExplain')}</p>
+      <Field
+        label={t('contract.reason')}
+        error={attempted && missing ? 'must not be empty' : action.error?.fieldErrors().reason}
+      >
+        {(p) => (
+          <textarea
+            {...p}
+            className="input"
+            rows={3}
+            maxLength={500}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            data-testid="void-agreement-reason"
+          />
+        )}
+      </Field>
+      <ProblemMessage error={action.error} testId="void-agreement-problem" />
+    </Modal>
+  );
+}
+
+/** The contract's attachments: each to download; the sender adds PDFs and images to a draft. */
+function Attachments({ contract, isSender }: { contract: Contract; isSender: boolean }) {
+  const { t } = useI18n();
+  const list = useQuery(['ContractPage.attachments', contract.id], (signal) =>
+    api.contractAttachments(contract.id, signal),
+  );
+  const input = useRef<HTMLInputElement>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const canAdd = isSender && contract.status === 'draft';
+  const items = list.data?.items ?? [];
+  if (!canAdd && items.length === 0) return null;
+  const failed = (failure: unknown) =>
+    setError(
+      failure instanceof ApiError
+        ? failure
+        : new ApiError({ status: 0, code: 'network_error', detail: String(failure) }),
+    );
+  const add = async (file: File) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.attachToContract(contract.id, file);
+      list.reload();
+    } catch (failure) {
+      failed(failure);
+    } finally {
+      setBusy(false);
+      if (input.current) input.current.value = '';
+    }
+  };
+  const download = async (attachment: ContractAttachment) => {
+    setError(null);
+    try {
+      const url = URL.createObjectURL(await api.contractAttachment(contract.id, attachment.id));
+      const link = window.document.createElement('a');
+      link.href = url;
+      link.download = attachment.name;
+      window.document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (failure) {
+      failed(failure);
+    }
+  };
+  return (
+    <section className="card" data-testid="contract-attachments">
+      <div className="card-head">
+        <h2>{t('contract.attachments')}</h2>
+        {canAdd && (
+          <label className="button button-small">
+            {busy ? t('common.saving') : t('contract.attach')}
+            <input
+              ref={input}
+              type="file"
+              accept="application/pdf,image/png,image/jpeg"
+              hidden
+              disabled={busy}
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                if (file) void add(file);
+              }}
+              data-testid="contract-attach-input"
+            />
+          </label>
+        )}
+      </div>
+      {items.length === 0 ? (
+        <p className="muted small">{t('contract.attachmentsNone')}</p>
+      ) : (
+        <ul className="item-list" data-testid="contract-attachment-list">
+          {items.map((a) => (
+            <li key={a.id} className="item-row">
+              <span>{a.name}</span>
+              <span className="muted small">
+                {a.mediaType === 'application/pdf' ? 'PDF' : a.mediaType === 'image/png' ? 'PNG' : 'JPEG'} ·{' '}
+                {t('contract.attachmentSize', { kb: Math.max(1, Math.round(a.size / 1024)) })}
+              </span>
+              <button type="button" className="button button-small" onClick={() => void download(a)}>
+                {t('contract.attachmentDownload')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ProblemMessage error={error ?? list.error} testId="contract-attachments-problem" />
     </section>
   );
 }

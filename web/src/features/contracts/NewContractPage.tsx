@@ -325,6 +325,30 @@ export function NewContractPage() {
                 />
               )}
             </Field>
+            <Field label={t('contract.identityCheck')} optional hint={t('contract.identityCheckHint')}>
+              {(p) => (
+                <select
+                  {...p}
+                  className="input"
+                  value={form.identityCheck ?? ''}
+                  onChange={(e) => set({ identityCheck: e.target.value as ContractForm['identityCheck'] })}
+                  data-testid="contract-identity-check"
+                >
+                  <option value="">{t('contract.identityCheckNone')}</option>
+                  <option value="real_name">{t('contract.identityCheckRealName')}</option>
+                  <option value="face">{t('contract.identityCheckFace')}</option>
+                </select>
+              )}
+            </Field>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={form.requireSecondFactor ?? false}
+                onChange={(e) => set({ requireSecondFactor: e.target.checked })}
+                data-testid="contract-require-totp"
+              />
+              <span>{t('contract.requireSecondFactor')}</span>
+            </label>
           </div>
         </section>
 

@@ -5,11 +5,12 @@ import {
   type Contract,
   type ContractField,
   type ContractParticipant,
+  type ContractSignBody,
   type PageBox,
 } from '../../api';
 import { useMutation, useQuery } from '../../hooks';
 import { useI18n } from '../../i18n';
-import { usePermissionSet } from '../../session';
+import { usePermissionSet, useSession } from '../../session';
 import { Field } from '../../ui/Field';
 import { Icon } from '../../ui/Icons';
 import { ProblemMessage } from '../../ui/ProblemMessage';
@@ -139,13 +140,21 @@ export function SignPanel({
     Object.fromEntries(valueFields.map((f) => [f.id, f.type === 'date' ? localToday : ''])),
   );
   const [attempted, setAttempted] = useState(false);
+  // A second factor at the moment of signing: asked of whoever has an authenticator, or where the
+  // contract requires one (`totp` is not in the generated body type until schema.d.ts is regenerated).
+  const { me } = useSession();
+  const [totp, setTotp] = useState('');
+  const asksTotp =
+    me.user.totpEnabled ||
+    (contract as typeof contract & { requireSecondFactor?: boolean }).requireSecondFactor === true;
 
   const sign = useMutation(
     () =>
       api.signContract(contract.id, {
         ...(isCompany ? { category } : {}),
         fields: valueFields.filter((f) => values[f.id]?.trim()).map((f) => ({ id: f.id, value: values[f.id]!.trim() })),
-      }),
+        ...(asksTotp && totp.trim() ? { totp: totp.trim() } : {}),
+      } as ContractSignBody & { totp?: string }),
     onSigned,
   );
   useEffect(() => {
@@ -278,6 +287,24 @@ export function SignPanel({
           error={attempted && missing.includes(f.id) ? 'is required' : undefined}
         />
       ))}
+
+      {asksTotp && (
+        <Field label={t('contract.signTotp')} hint={t('contract.signTotpHint')}>
+          {(p) => (
+            <input
+              {...p}
+              className="input input-code"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              pattern="[0-9]*"
+              maxLength={6}
+              value={totp}
+              onChange={(e) => setTotp(e.target.value)}
+              data-testid="sign-totp"
+            />
+          )}
+        </Field>
+      )}
 
       <ProblemMessage error={sign.error} testId="sign-problem" />
       <div className="button-row">

@@ -112,6 +112,10 @@ export interface ContractForm {
   deadline: string;
   remindEveryDays: string;
   documentSha256: string;
+  /** Internal signers give an authenticator code when signing. */
+  requireSecondFactor?: boolean;
+  /** Outside signers pass this check with the configured identity provider. */
+  identityCheck?: '' | 'real_name' | 'face';
 }
 
 const trimmed = (value: string) => value.trim() || undefined;
@@ -163,5 +167,8 @@ export function toContractBody(
   }
   const every = Number(form.remindEveryDays);
   if (form.remindEveryDays.trim() && Number.isInteger(every)) body.remindEveryDays = every;
+  // Not in the generated body type until schema.d.ts is regenerated: added as the server takes them.
+  if (form.requireSecondFactor) Object.assign(body, { requireSecondFactor: true });
+  if (form.identityCheck) Object.assign(body, { identityCheck: form.identityCheck });
   return body;
 }
