@@ -3238,6 +3238,7 @@ export interface paths {
             | 'auth.signed_in'
             | 'auth.sign_in_failed'
             | 'auth.locked_out'
+            | 'auth.signing_factor_failed'
             | 'auth.signed_out'
             | 'session.revoked'
             | 'api_key.created'
@@ -3288,6 +3289,14 @@ export interface paths {
             | 'contract.rejected'
             | 'contract.completed'
             | 'contract.voided'
+            | 'contract.policy_changed'
+            | 'contract.void_agreement_started'
+            | 'contract.attachment_added'
+            | 'contract.cc_notified'
+            | 'contract.receiver_link_issued'
+            | 'contract.downloaded'
+            | 'contract.identity_check_started'
+            | 'contract.identity_check_decided'
             | 'contract.expired'
             | 'contract.reminded'
             | 'device.registered'
@@ -4988,6 +4997,10 @@ export interface paths {
                 sentAt: string | null;
                 endedAt: string | null;
                 endReason: string | null;
+                /** @description a void agreement (作废协议): the completed contract it voids when it completes */
+                voidOf: string | null;
+                requireSecondFactor: boolean;
+                identityCheck: ('real_name' | 'face') | null;
               }[];
             };
           };
@@ -5057,6 +5070,16 @@ export interface paths {
              */
             deadline?: string;
             remindEveryDays?: number;
+            /**
+             * @description internal signers must give a current authenticator code (totp) when signing, and have one enrolled
+             * @default false
+             */
+            requireSecondFactor?: boolean;
+            /**
+             * @description outside signers pass this check through the configured identity provider before signing
+             * @enum {string}
+             */
+            identityCheck?: 'real_name' | 'face';
             participants: {
               /** @enum {string} */
               role: 'signer' | 'approver' | 'cc' | 'receiver';
@@ -5365,6 +5388,8 @@ export interface paths {
               id: string;
               value: string;
             }[];
+            /** @description the current code of your authenticator: needed when you have one, or the contract requires it */
+            totp?: string;
           };
         };
       };
@@ -5642,6 +5667,310 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/contracts/{id}/void-agreement': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Void a completed contract: a void agreement (作废协议) naming it, sent at once to the same participants; the contract is voided when the agreement completes */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              contract: components['schemas']['Contract'];
+              invitations: components['schemas']['ContractInvitation'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contract-policies/{companyId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The signing policy for contracts a company (or one below it) sends */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          companyId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ContractPolicy'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /** Set the signing policy (settings.write): a second factor for every internal signer of contracts this company and those below it send from now on */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          companyId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            requireSecondFactor: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ContractPolicy'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/attachments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The contract’s attachments */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['ContractAttachment'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Attach a file to a draft (raw body: a PDF, PNG or JPEG, at most 10 MB, its type read from the bytes); name it with ?name= */
+    post: {
+      parameters: {
+        query?: {
+          name?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ContractAttachment'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/contracts/{id}/attachments/{attachmentId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An attachment’s file */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          attachmentId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/signing/{token}': {
     parameters: {
       query?: never;
@@ -5888,6 +6217,14 @@ export interface paths {
               /** Format: date-time */
               expiresAt: string;
               sha256: string;
+              identityCheck: ('real_name' | 'face') | null;
+              attachments: {
+                id: string;
+                name: string;
+                mediaType: string;
+                size: number;
+                sha256: string;
+              }[];
               pageCount: number;
               pages: {
                 width: number;
@@ -6036,6 +6373,190 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/session/identity-checks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The identity check’s verdict so far */
+    get: {
+      parameters: {
+        query?: never;
+        header?: {
+          'x-signing-session'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              kind: ('real_name' | 'face') | null;
+              /** @enum {string} */
+              status: 'none' | 'pending' | 'passed' | 'failed';
+              reason: string | null;
+              /** @description where to take the check (a face check in the provider’s app) */
+              redirectUrl: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Start the identity check (real-name or face) the contract asks for, with the configured provider */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          'x-signing-session'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              kind: ('real_name' | 'face') | null;
+              /** @enum {string} */
+              status: 'none' | 'pending' | 'passed' | 'failed';
+              reason: string | null;
+              /** @description where to take the check (a face check in the provider’s app) */
+              redirectUrl: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/session/attachments/{attachmentId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An attachment of the contract, for the outside signer */
+    get: {
+      parameters: {
+        query?: never;
+        header?: {
+          'x-signing-session'?: string;
+        };
+        path: {
+          attachmentId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/signing/{token}/document': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An outside receiver downloads the completed contract through the link sent to them */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          token: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -10856,7 +11377,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
-    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter; contract_number_taken: number; contract_state: contractStatus; signing_code_invalid: remainingAttempts */
+    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter; contract_number_taken: number; contract_state: contractStatus; void_agreement_exists: agreementId; signing_code_invalid: remainingAttempts */
     ProblemInput: {
       type: string;
       title: string;
@@ -10919,6 +11440,16 @@ export interface components {
         | 'contract_state'
         | 'contract_out_of_order'
         | 'contract_changed'
+        | 'contract_void_needs_agreement'
+        | 'void_agreement_exists'
+        | 'attachment_not_found'
+        | 'signing_totp_required'
+        | 'signing_totp_invalid'
+        | 'signing_totp_not_enrolled'
+        | 'identity_provider_missing'
+        | 'identity_check_required'
+        | 'identity_check_pending'
+        | 'identity_check_failed'
         | 'template_invalid'
         | 'audit_event_not_found'
         | 'audit_checkpoint_not_found'
@@ -11564,6 +12095,10 @@ export interface components {
       sentAt: unknown | null;
       endedAt: unknown | null;
       endReason: string | null;
+      /** @description a void agreement (作废协议): the completed contract it voids when it completes */
+      voidOf: string | null;
+      requireSecondFactor: boolean;
+      identityCheck: ('real_name' | 'face') | null;
       participants: components['schemas']['ContractParticipantInput'][];
       fields: components['schemas']['ContractFieldInput'][];
     };
@@ -11628,6 +12163,16 @@ export interface components {
         createdAt: unknown;
         createdBy: string;
       }[];
+    };
+    ContractAttachmentInput: {
+      id: string;
+      sha256: string;
+      /** @enum {string} */
+      mediaType: 'application/pdf' | 'image/png' | 'image/jpeg';
+      name: string;
+      size: number;
+      createdBy: string;
+      createdAt: unknown;
     };
     ApiKeyInput: {
       id: string;
@@ -12106,7 +12651,20 @@ export interface components {
         reference: string;
       }[];
     };
-    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter; contract_number_taken: number; contract_state: contractStatus; signing_code_invalid: remainingAttempts */
+    ContractPolicyInput: {
+      companyId: string;
+      /** @description set on this company */
+      requireSecondFactor: boolean;
+      effective: {
+        /** @description set on this company or one above it */
+        requireSecondFactor: boolean;
+        setBy: {
+          id: string;
+          name: string;
+        } | null;
+      };
+    };
+    /** @description An RFC 9457 problem. Some codes carry parameters beside `detail` (times in ISO 8601): rate_limited: retryAfterSeconds; seal_not_usable: sealName, sealStatus; seal_not_granted: sealName; seal_code_taken: sealCode; approver_unresolvable: level; email_taken: email; company_code_taken: companyCode; department_name_taken: name; user_resigned: name; pdf_page_not_found: page; pdf_keyword_not_found: keyword; certificate_expired: notBefore, notAfter; contract_number_taken: number; contract_state: contractStatus; void_agreement_exists: agreementId; signing_code_invalid: remainingAttempts */
     Problem: {
       type: string;
       title: string;
@@ -12169,6 +12727,16 @@ export interface components {
         | 'contract_state'
         | 'contract_out_of_order'
         | 'contract_changed'
+        | 'contract_void_needs_agreement'
+        | 'void_agreement_exists'
+        | 'attachment_not_found'
+        | 'signing_totp_required'
+        | 'signing_totp_invalid'
+        | 'signing_totp_not_enrolled'
+        | 'identity_provider_missing'
+        | 'identity_check_required'
+        | 'identity_check_pending'
+        | 'identity_check_failed'
         | 'template_invalid'
         | 'audit_event_not_found'
         | 'audit_checkpoint_not_found'
@@ -12837,6 +13405,10 @@ export interface components {
       sentAt: string | null;
       endedAt: string | null;
       endReason: string | null;
+      /** @description a void agreement (作废协议): the completed contract it voids when it completes */
+      voidOf: string | null;
+      requireSecondFactor: boolean;
+      identityCheck: ('real_name' | 'face') | null;
       participants: components['schemas']['ContractParticipant'][];
       fields: components['schemas']['ContractField'][];
     };
@@ -12905,6 +13477,17 @@ export interface components {
         createdAt: string;
         createdBy: string;
       }[];
+    };
+    ContractAttachment: {
+      id: string;
+      sha256: string;
+      /** @enum {string} */
+      mediaType: 'application/pdf' | 'image/png' | 'image/jpeg';
+      name: string;
+      size: number;
+      createdBy: string;
+      /** Format: date-time */
+      createdAt: string;
     };
     ApiKey: {
       id: string;
@@ -13414,6 +13997,19 @@ export interface components {
         applicationId: string | null;
         reference: string;
       }[];
+    };
+    ContractPolicy: {
+      companyId: string;
+      /** @description set on this company */
+      requireSecondFactor: boolean;
+      effective: {
+        /** @description set on this company or one above it */
+        requireSecondFactor: boolean;
+        setBy: {
+          id: string;
+          name: string;
+        } | null;
+      };
     };
   };
   responses: never;
