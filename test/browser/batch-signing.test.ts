@@ -95,17 +95,18 @@ describe.skipIf(!hasChromium && !browserRequired)('batch signing in a browser', 
     await page.getByTestId('batch-form').waitFor();
   }
 
-  /** Adds the files and waits until each is uploaded. */
+  /** Adds the files and waits until each is uploaded (about a minute at most for 200). */
   async function addFiles(page: Page, files: ReturnType<typeof invoice>[]) {
     await page.getByTestId('batch-file-input').setInputFiles(files);
     const uploads = page.locator('[data-testid=batch-upload][data-state=ready]');
-    for (let i = 0; i < 200 && (await uploads.count()) < files.length; i++) await page.waitForTimeout(50);
+    const rounds = Math.max(200, files.length * 6);
+    for (let i = 0; i < rounds && (await uploads.count()) < files.length; i++) await page.waitForTimeout(50);
     expect(await uploads.count()).toBe(files.length);
   }
 
   /** Runs the job runner until the batch is done (one run may hand the rest to the next). */
   async function runBatch(batchId: string) {
-    for (let round = 0; round < 20; round++) {
+    for (let round = 0; round < 200; round++) {
       await world.jobs.runDueJobs();
       const batch = await client(world, user.token).get(`/api/v1/signatures/batches/${batchId}`);
       if (batch.body.status === 'done') return batch.body;
@@ -175,6 +176,49 @@ describe.skipIf(!hasChromium && !browserRequired)('batch signing in a browser', 
       await page.reload();
       await waitForText(page, 'batch-status', (v) => v === 'Finished');
       expect(await page.getByTestId('batch-item').first().textContent()).toContain('invoice-3.pdf');
+    },
+  );
+
+  it(
+    "a day's 200 invoices: added at once, one confirmation, each signed on its own, and pdfsig trusts every one",
+    { timeout: 600_000 },
+    async ({ onTestFailed }) => {
+      const page = await suite.newPage(DESKTOP, onTestFailed, 'two-hundred');
+      await openBatchForm(page);
+      const files = Array.from({ length: 200 }, (_, i) => invoice(1000 + i));
+      await addFiles(page, files);
+      await page.getByTestId('batch-keyword').fill('销售方（盖章）');
+      expect(await text(page, 'batch-submit')).toBe('Sign 200 documents');
+      await page.getByTestId('batch-submit').click();
+      await waitForText(page, 'confirm-dialog', (v) => v.includes('will be applied to 200 documents'));
+      await page.getByTestId('confirm-ok').click();
+      await page.waitForURL(/\/stamp\/batches\/[0-9a-f-]{36}$/);
+      const batchId = page.url().split('/').pop()!;
+      const finished = await runBatch(batchId);
+      expect(finished).toMatchObject({ total: 200, signed: 200, failed: 0 });
+      await waitForText(page, 'batch-counts', (v) => v === '200 signed · 0 failed · 200 in all');
+      await screenshotPage(page, 'batch-signing-desktop-200.png');
+
+      // Every document has a signature of its own over its own bytes, and pdfsig trusts each.
+      const api = client(world, user.token);
+      const items = finished.items as Array<{ signatureId: string | null }>;
+      const ids = new Set(items.map((i) => i.signatureId));
+      expect(ids.size).toBe(200);
+      for (const [n, item] of items.entries()) {
+        const signed = await world.app.inject({
+          method: 'GET',
+          url: `/api/v1/signatures/${item.signatureId}/document`,
+          headers: { authorization: `Bearer ${user.token}` },
+        });
+        expect(signed.statusCode).toBe(200);
+        const file = join(tmp.dir, `batch-200-${n}.pdf`);
+        writeFileSync(file, signed.rawPayload);
+        const report = pdfsig(file, nss);
+        expect(report, file).toHaveLength(1);
+        expect(report[0]!.signatureValid, file).toBe(true);
+        expect(report[0]!.certificateTrusted, file).toBe(true);
+      }
+      expect((await api.get(`/api/v1/signatures/batches/${batchId}`)).body.signed).toBe(200);
     },
   );
 

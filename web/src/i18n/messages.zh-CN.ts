@@ -1388,19 +1388,15 @@ const zhProblems: Record<ProblemCode, string> = {
   ticket_not_issuable: '该授权不是实物印章的用印凭证，或不归您领取。',
   photo_not_in_log: '设备已同步的记录中没有这张照片：请先同步设备记录，再上传照片。',
   device_key_invalid: '设备公钥不是 ECDSA P-256 公钥（DER，Base64）。',
-  // Usage reports, reviews, register checks and corrections (issue 16 §8–§9). Spread in because
-  // ProblemCode comes from the generated web/src/api/schema.d.ts, which learns these codes only when
-  // the OpenAPI document is regenerated after merging.
-  ...({
-    usage_record_not_found: '没有这条用印记录，或它不在您可查看的范围内。',
-    usage_review_not_found: '没有这次抽查，或它不在您可查看的范围内。',
-    review_own_record: '这条用印记录是您本人的，需由他人抽查核对。',
-    review_item_decided: '这条抽查记录已经核对过，结论不能更改。',
-    review_nothing_to_draw: '该期间和范围内没有可抽取的用印记录（抽查人本人的记录不会被抽取）。',
-    reviewer_not_eligible: '抽查人须是在职且可查看该公司印章的人员（印章管理员或安全审计员）。',
-    register_invalid: '台账文件有误，请按标出的行修改后重新上传（须为 UTF-8 编码的 CSV，含编号和日期两列）。',
-    register_too_large: '台账行数过多，一次最多核对 5000 行。',
-  } satisfies Record<string, string>),
+  // Usage reports, reviews, register checks and corrections (issue 16 §8–§9).
+  usage_record_not_found: '没有这条用印记录，或它不在您可查看的范围内。',
+  usage_review_not_found: '没有这次抽查，或它不在您可查看的范围内。',
+  review_own_record: '这条用印记录是您本人的，需由他人抽查核对。',
+  review_item_decided: '这条抽查记录已经核对过，结论不能更改。',
+  review_nothing_to_draw: '该期间和范围内没有可抽取的用印记录（抽查人本人的记录不会被抽取）。',
+  reviewer_not_eligible: '抽查人须是在职且可查看该公司印章的人员（印章管理员或安全审计员）。',
+  register_invalid: '台账文件有误，请按标出的行修改后重新上传（须为 UTF-8 编码的 CSV，含编号和日期两列）。',
+  register_too_large: '台账行数过多，一次最多核对 5000 行。',
 };
 
 const dictionary: Dictionary = { messages: zh, problems: zhProblems };
