@@ -91,6 +91,8 @@ function sample(document: OpenApi, raw: Schema, pick: 'first' | 'last', key = ''
       if (schema.format === 'email') return 'someone@example.test';
       if (schema.format === 'date-time') return '2030-01-01T00:00:00.000Z';
       if (schema.pattern === '^[0-9a-f]{64}$') return 'a'.repeat(64);
+      // A usage record's id: a signature's (e-…) or a device event's (p-…-seq).
+      if (schema.pattern?.startsWith('^(e-')) return `e-${SAMPLE_UUID}`;
       return 'x'.repeat(Math.max(1, schema.minLength ?? 1));
   }
 }
