@@ -26,6 +26,7 @@ import * as webhooks from './migrations/20261207T1400-webhooks.js';
 import * as signatureBatches from './migrations/20261207T1500-signature-batches.js';
 import * as serviceAccounts from './migrations/20261208T0900-service-accounts.js';
 import * as devices from './migrations/20261208T1000-devices.js';
+import * as sm2Seals from './migrations/20261209T0900-sm2-seals.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -58,6 +59,7 @@ const migrations: Record<string, Migration> = {
   '20261207T1500-signature-batches': signatureBatches,
   '20261208T0900-service-accounts': serviceAccounts,
   '20261208T1000-devices': devices,
+  '20261209T0900-sm2-seals': sm2Seals,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
