@@ -565,6 +565,8 @@ export type CertificatePurpose =
   /** National cryptography (issue 15): the SM2 root, a group's SM2 issuing CA, a seal's SM2 certificate (listed on its .esl). */
   | 'sm2_root_ca'
   | 'sm2_issuing_ca'
+  /** The group's seal maker (制章者): signs its .esl seals; issued by its SM2 CA. */
+  | 'sm2_seal_maker'
   | 'sm2_seal';
 export type RevocationReasonName =
   'unspecified' | 'keyCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'certificateHold';
@@ -608,7 +610,7 @@ export interface ElectronicSealsTable {
   id: string;
   group_id: string;
   seal_id: string;
-  /** The group's SM2 issuing CA (the seal maker, 制章者). */
+  /** The group's seal maker certificate (制章者), issued by its SM2 CA. */
   maker_id: string;
   /** The seal's SM2 certificate, on the seal's certificate list. */
   certificate_id: string;

@@ -158,7 +158,7 @@ export const auditEventSchemas = {
   }),
   'pki.certificate_issued': z.object({
     certificateId: z.string(),
-    purpose: z.enum(['seal', 'person', 'event', 'sm2_seal']),
+    purpose: z.enum(['seal', 'person', 'event', 'sm2_seal', 'sm2_seal_maker']),
     subject: z.string(),
     serial: z.string(),
     keySpec: z.string(),

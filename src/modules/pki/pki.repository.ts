@@ -106,7 +106,7 @@ export async function findDeploymentCertificate(
 export async function findGroupCa(
   db: Db | Transaction,
   groupId: string,
-  purpose: 'issuing_ca' | 'sm2_issuing_ca' = 'issuing_ca',
+  purpose: 'issuing_ca' | 'sm2_issuing_ca' | 'sm2_seal_maker' = 'issuing_ca',
 ): Promise<CertificateRecord | undefined> {
   const row = await selectCertificates(db)
     .where('group_id', '=', groupId)

@@ -15,6 +15,7 @@ export const certificateSchema = z
       'event',
       'sm2_root_ca',
       'sm2_issuing_ca',
+      'sm2_seal_maker',
       'sm2_seal',
     ]),
     source: z.enum(['issued', 'imported']),
@@ -79,7 +80,9 @@ export const eslSchema = z
     validStart: isoDate,
     validEnd: isoDate,
     createdAt: isoDate,
-    maker: z.object({ subject: z.string(), serialNumber: z.string() }).describe("the group's SM2 CA (制章者)"),
+    maker: z
+      .object({ subject: z.string(), serialNumber: z.string() })
+      .describe("the group's seal maker (制章者), certified by its SM2 CA"),
     certificate: z
       .object({ subject: z.string(), serialNumber: z.string(), fingerprint: z.string() })
       .describe("the seal's SM2 certificate, the one signer on the .esl's list"),

@@ -151,6 +151,78 @@ export async function ensureGroupSm2Ca(
   return ca;
 }
 
+/**
+ * The group's seal maker (制章者, GB/T 38540 §6.2): an SM2 signing certificate issued by the
+ * group's SM2 CA to the group, made on first need. The CA itself may only sign certificates and
+ * CRLs (RFC 5280 key usage), so the seals are signed with this one; an expired one is replaced.
+ */
+export async function ensureGroupSealMaker(
+  ctx: AppContext,
+  groupId: string,
+  actor: AuditActor,
+): Promise<repo.CertificateRecord> {
+  const found = await repo.findGroupCa(ctx.db, groupId, 'sm2_seal_maker');
+  if (found && isUsable(found, ctx.now())) return found;
+  const ca = await ensureGroupSm2Ca(ctx, groupId, actor);
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.lockNamed(trx, `sigil:pki:sm2-maker:${groupId}`);
+    const now = ctx.now();
+    const current = await repo.findGroupCa(trx, groupId, 'sm2_seal_maker');
+    if (current && isUsable(current, now)) return;
+    if (current) {
+      const revoked = await repo.revokeCertificatesById(trx, [current.id], { reason: 'superseded', at: now });
+      await repo.bumpRevocationRevision(
+        trx,
+        revoked.flatMap((r) => (r.issuerId ? [r.issuerId] : [])),
+      );
+    }
+    const groupName = await repo.findGroupName(trx, groupId);
+    if (!groupName) throw notFound('group_not_found', groupId);
+    const id = newId();
+    const { reference, signer } = await ctx.keys.generate('SM2', id);
+    const der = await issueSealCertificate({
+      issuer: { signer: await openKey(ctx, ca), certificate: ca.der },
+      subject: { commonName: clip(`${groupName} 制章者`), organization: clip(groupName) },
+      publicKey: signer.publicKey,
+      crlUrl: groupSm2CrlUrl(ctx, groupId),
+    });
+    const fields = fieldsOf(der);
+    await repo.insertCertificate(trx, {
+      id,
+      groupId,
+      purpose: 'sm2_seal_maker',
+      issuerId: ca.id,
+      source: 'issued',
+      keySpec: 'SM2',
+      der,
+      key: reference,
+      ...fields,
+    });
+    await recordAudit(trx, {
+      groupId,
+      actor,
+      at: now,
+      event: {
+        action: 'pki.certificate_issued',
+        target: { type: 'group', id: groupId },
+        companyId: null,
+        changes: {
+          certificateId: id,
+          purpose: 'sm2_seal_maker',
+          subject: fields.subject,
+          serial: fields.serial,
+          keySpec: 'SM2',
+          keyStore: reference.store,
+          notAfter: fields.notAfter.toISOString(),
+        },
+      },
+    });
+  });
+  const maker = await repo.findGroupCa(ctx.db, groupId, 'sm2_seal_maker');
+  if (!maker) throw new Error('the seal maker certificate was issued but cannot be read back');
+  return maker;
+}
+
 /** The issuers of an SM2 certificate, nearest first (Sigil's own SM2 CAs). */
 async function sm2ChainOf(ctx: AppContext, certificate: repo.CertificateRecord): Promise<Buffer[]> {
   const chain: Buffer[] = [];
@@ -320,7 +392,7 @@ export async function issueSealEsl(
     if (kept && (await isCurrent(ctx, kept, { imageSha256 }))) return { esl: kept, created: false };
   }
   const certificate = await ensureSm2SealCertificate(ctx, actor, seal);
-  const maker = await ensureGroupSm2Ca(ctx, seal.groupId, actor);
+  const maker = await ensureGroupSealMaker(ctx, seal.groupId, actor);
   const png = await sealImagePng(ctx, { groupId: seal.groupId, sha256: imageSha256 });
   const { width, height } = pngSize(png);
   const widthMm = PICTURE_WIDTH_MM;
