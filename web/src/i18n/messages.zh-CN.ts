@@ -1055,6 +1055,7 @@ const zh: Record<MessageKey, string> = {
   'action.pki.certificate_imported': '导入证书',
   'action.pki.certificate_revoked': '吊销证书',
   'action.pki.certificate_reinstated': '恢复证书',
+  'action.pki.esl_issued': '签发电子印章文件（.esl）',
   'action.document.signed': '电子签章',
   'audit.cat.pki': '证书',
   'audit.cat.document': '签章',
