@@ -409,7 +409,9 @@ export async function issueSealEsl(
     if (!held || held.status !== 'active')
       throw new AppError('certificate_revoked', `The SM2 certificate ${certificate.serial} has been revoked.`);
     const now = ctx.now();
-    const validStart = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    // A minute back, as certificates' notBefore: a signature timed by another process's clock just
+    // before this one still falls within the seal's validity.
+    const validStart = new Date(Math.floor((now.getTime() - 60_000) / 1000) * 1000);
     const validEnd = new Date(
       Math.min(now.getTime() + ESL_VALIDITY_MS, certificate.notAfter.getTime(), maker.notAfter.getTime()),
     );

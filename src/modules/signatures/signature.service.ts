@@ -344,7 +344,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
 
   // Signed before the transaction: a time-stamp from an outside TSA can take seconds, and the seal's
   // lock must not wait for it. Nothing signed leaves the server unless the checks under lock pass.
-  const now = ctx.now();
+  let now = ctx.now();
   let certificate: CertificateRecord;
   let signed: Uint8Array;
   let level: PadesLevel;
@@ -362,6 +362,9 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
         errors: [{ field: 'body.documentSha256', message: 'is an OFD' }],
       });
     const prepared = await prepareOfdSeal(ctx, actor, { ...seal, groupId });
+    // The signing time follows the .esl, which may have just been issued (GB/T 38540 §7.3 d:
+    // the seal must be valid when it signs).
+    now = ctx.now();
     certificate = prepared.certificate;
     signed = await sealOfd(original, prepared, input, now);
     level = 'B-B';
