@@ -89,6 +89,11 @@ async function upload(token: string, bytes: Buffer, type: string, name = 'judgme
   });
 }
 
+async function otherOfd(): Promise<Buffer> {
+  const { ofd } = await renderTemplateOfd({ title: '通知', variables: [], body: '# 通知\n\n本院定于下周开庭。\n' }, {});
+  return Buffer.from(ofd);
+}
+
 async function verifyPublicly(bytes: Buffer) {
   return client(world).raw('POST', api('/public/verifications'), bytes, { 'content-type': 'application/ofd' });
 }
@@ -440,6 +445,7 @@ describe('sealing an OFD through POST /signatures', () => {
 
     const file = await getBytes(`/signatures/${signed.body.id}/document`, judge.token);
     expect(file.status).toBe(200);
+    expect(file.headers['content-type']).toBe('application/ofd');
     const output = file.bytes;
     const blob = await world.db
       .selectFrom('blobs')
@@ -467,6 +473,71 @@ describe('sealing an OFD through POST /signatures', () => {
       const check = bouncyCastleSesCheck(tmp)(signatureXml!, signedValue!);
       expect(check.valid, check.out).toBe(true);
     }
+  }, 120_000);
+
+  it('signs under an approved application naming the OFD, once per approved use', async () => {
+    const approver = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: group.hq.id,
+      roles: [{ role: 'seal_admin' }],
+      name: 'Approver',
+    });
+    const flow = await client(world, approver.token).post(api('/flows'), {
+      companyId: group.hq.id,
+      category: 'personnel',
+      name: 'Court seal use',
+      definition: { levels: [{ name: 'HQ', mode: 'any', approvers: [{ type: 'user', userId: approver.id }] }] },
+    });
+    expect(flow.status, JSON.stringify(flow.body)).toBe(201);
+    // Applying to use a seal needs a standing grant for the category (the application counts the uses).
+    const grant = await client(world, clerk.token).post(api(`/seals/${courtSeal.id}/grants`), {
+      grantee: { type: 'user', userId: judge.id },
+      categories: ['personnel'],
+    });
+    expect(grant.status).toBe(201);
+    const sha = (await upload(judge.token, judgmentOfd, 'application/ofd', '判决书-申请.ofd')).body.sha256;
+    const other = (await upload(judge.token, await otherOfd(), 'application/ofd', '其他.ofd')).body.sha256;
+    const applied = await client(world, judge.token).post(api('/applications'), {
+      sealIds: [courtSeal.id],
+      category: 'personnel',
+      reason: '判决书用印',
+      uses: 1,
+      documents: [{ sha256: sha, name: '判决书.ofd' }],
+    });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+    const task = (await client(world, approver.token).get(api('/tasks?status=pending'))).body.items.find(
+      (t: { applicationId: string }) => t.applicationId === applied.body.id,
+    );
+    const approved = await client(world, approver.token).post(api(`/tasks/${task.id}/approve`), {});
+    expect(approved.body.status).toBe('approved');
+    const authorizationId = approved.body.authorizations[0].id as string;
+
+    // Another OFD than the one the application names is refused.
+    const wrong = await client(world, judge.token).post(api('/signatures'), { documentSha256: other, authorizationId });
+    expect(wrong.status).toBe(403);
+    expect(wrong.body.code).toBe('document_not_authorized');
+    const before = await signatureCount();
+    // A cross-page seal on a one-page judgment cannot be made: refused, and no use is counted.
+    const onePage = await client(world, judge.token).post(api('/signatures'), {
+      documentSha256: sha,
+      authorizationId,
+      crossPage: {},
+    });
+    expect(onePage.status).toBe(400);
+    expect(onePage.body.code).toBe('validation_failed');
+    expect(await signatureCount()).toBe(before);
+    const signed = await client(world, judge.token).post(api('/signatures'), {
+      documentSha256: sha,
+      authorizationId,
+      appearance: { type: 'keyword', keyword: '书记员' },
+    });
+    expect(signed.status, JSON.stringify(signed.body)).toBe(201);
+    expect(signed.body.authorizationId).toBe(authorizationId);
+    expect(await signatureCount()).toBe(before + 1);
+    const spent = await client(world, judge.token).post(api('/signatures'), { documentSha256: sha, authorizationId });
+    expect(spent.status).toBe(409);
+    expect(spent.body.code).toBe('authorization_exhausted');
+    expect(await signatureCount()).toBe(before + 1);
   }, 120_000);
 
   it('refuses a seal out of use', async () => {

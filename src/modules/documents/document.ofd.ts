@@ -30,6 +30,11 @@ export function looksLikeZip(bytes: Uint8Array): boolean {
 /** A problem for an OfdError of bad input; anything else is rethrown as it is. */
 export function ofdProblem(error: unknown): unknown {
   if (!(error instanceof OfdError)) return error;
+  // What was asked of the document cannot be done (a stamp off the page, a cross-page seal on one page).
+  if (error.code === 'ofd_options_invalid' || error.code === 'ofd_not_found')
+    return new AppError('validation_failed', `${error.message}.`, {
+      errors: [{ field: 'body', message: error.message }],
+    });
   if (error.code === 'ofd_too_large')
     return new AppError('payload_too_large', `The OFD file is beyond what Sigil reads: ${error.message}.`);
   return new AppError('ofd_malformed', `The OFD file cannot be read: ${error.message}.`, {

@@ -78,14 +78,14 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.get('/signatures/:signatureId/document', {
     schema: {
       tags,
-      summary: 'Download the signed PDF',
+      summary: 'Download the signed document (PDF, or OFD for a sealed OFD)',
       params,
-      response: { 200: z.unknown().describe('the signed document (application/pdf)') },
+      response: { 200: z.unknown().describe('the signed document (application/pdf or application/ofd)') },
     },
     handler: async (request, reply) => {
       const file = await service.readSignedDocument(ctx, actorOf(request), request.params.signatureId);
       return reply
-        .type('application/pdf')
+        .type(file.mediaType)
         .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`)
         .header('x-content-type-options', 'nosniff')
         .header('cache-control', 'private, no-cache')

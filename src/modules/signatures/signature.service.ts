@@ -536,11 +536,16 @@ export async function getSignature(ctx: AppContext, actor: Actor, signatureId: s
 
 export async function readSignedDocument(ctx: AppContext, actor: Actor, signatureId: string) {
   const signature = await getSignature(ctx, actor, signatureId);
-  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
+  const { blob, bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
     groupId: actor.principal.groupId,
     sha256: signature.outputSha256,
   });
-  return { name: signature.documentName ?? 'signed.pdf', bytes };
+  const isOfd = blob.mediaType === OFD_MEDIA_TYPE;
+  return {
+    name: signature.documentName ?? (isOfd ? 'signed.ofd' : 'signed.pdf'),
+    bytes,
+    mediaType: isOfd ? OFD_MEDIA_TYPE : 'application/pdf',
+  };
 }
 
 /**
