@@ -606,6 +606,25 @@ describe('the public verification of an OFD', () => {
     for (const id of [group.groupId, courtSeal.id, judge.id, clerk.id, court.id]) expect(text).not.toContain(id);
   });
 
+  it('verifies the OFD for a member too, saying whether the archive holds it', async () => {
+    const verify = (bytes: Buffer) =>
+      client(world, judge.token).raw('POST', api('/verifications'), bytes, { 'content-type': 'application/ofd' });
+    const answer = await verify(signedOfd);
+    expect(answer.status).toBe(200);
+    expect(answer.body.format).toBe('ofd');
+    expect(answer.body.verdict).toBe('valid');
+    expect(answer.body.archive.found).toBe(true);
+    const stranger = await client(world, otherAdmin.token).raw('POST', api('/verifications'), signedOfd, {
+      'content-type': 'application/ofd',
+    });
+    expect(stranger.status).toBe(200);
+    // Another company's administrator learns the file is in the archive, but not whose signature made it.
+    expect(stranger.body.archive.signatures).toEqual([]);
+    const broken = await verify(pythonZip(tmp, { set: { 'a.txt': 'a' } }));
+    expect(broken.status).toBe(422);
+    expect(broken.body.code).toBe('ofd_malformed');
+  });
+
   it('reports a copy with a changed page as altered', async () => {
     const files = pythonUnzip(tmp, signedOfd);
     const page = [...files.keys()].find((p) => /Pages\/Page_0\/Content\.xml$/.test(p))!;

@@ -11,7 +11,9 @@ import {
   signatureSchema,
   signBody,
   verificationSchema,
+  ofdVerificationSchema,
 } from './signature.schema.js';
+import { looksLikeZip } from '../documents/index.js';
 import * as service from './signature.service.js';
 import * as batches from './signature.batch.js';
 import { batchBody, batchSchema } from './signature.schema.js';
@@ -123,8 +125,8 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
       schema: {
         tags,
         summary:
-          'Verify a PDF (raw body, at most 20 MB): per signature the signer, chain to the deployment root, validity, time-stamp, coverage and revocation; and whether the archive holds it',
-        response: { 200: verificationSchema },
+          "Verify a PDF or OFD (raw body, at most 20 MB): per signature the signer, chain to the deployment root, validity, time-stamp, coverage and revocation (an OFD answers with format 'ofd' and its seal signatures); and whether the archive holds it",
+        response: { 200: z.union([verificationSchema, ofdVerificationSchema]) },
       },
       handler: async (request) => {
         const bytes = request.body;
@@ -132,6 +134,8 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
           throw new AppError('validation_failed', 'Send the PDF itself as the request body.', {
             errors: [{ field: 'body', message: 'is empty' }],
           });
+        // An OFD (a zip package) is verified as one: its seal signatures against the SM2 root.
+        if (looksLikeZip(bytes)) return service.verifyOfdUpload(ctx, actorOf(request), bytes);
         if (sniffMediaType(bytes) !== 'application/pdf')
           throw new AppError('pdf_malformed', 'The file is not a PDF: it does not begin with %PDF-.');
         const { report, archive } = await service.verifyUpload(ctx, actorOf(request), bytes);

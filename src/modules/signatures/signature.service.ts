@@ -44,6 +44,7 @@ import {
 import type { SignInput } from './signature.schema.js';
 import { getReadableDocument, OFD_MEDIA_TYPE, type ReadableDocument } from '../documents/index.js';
 import { prepareOfdSeal, sealOfd } from './signature.ofd.js';
+import { verifyOfdAgainstPlatform } from './signature.ofd-verify.js';
 
 // ---------------------------------------------------------------- the authority to use a seal
 
@@ -671,4 +672,10 @@ export async function verifyUpload(
 ): Promise<{ report: VerificationReport; archive: Awaited<ReturnType<typeof lookupArchive>> }> {
   const report = await verifyAgainstPlatform(ctx, pdf, { groupId: actor.principal.groupId });
   return { report, archive: await lookupArchive(ctx, actor, sha256Of(pdf)) };
+}
+
+/** Verifies an uploaded OFD for a member of a group (its seal signatures against the SM2 root), and whether the group's archive holds it. */
+export async function verifyOfdUpload(ctx: AppContext, actor: Actor, bytes: Buffer) {
+  const report = await verifyOfdAgainstPlatform(ctx, bytes);
+  return { ...report, archive: await lookupArchive(ctx, actor, report.sha256) };
 }
