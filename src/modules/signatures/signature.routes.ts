@@ -135,18 +135,21 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
             errors: [{ field: 'body', message: 'is empty' }],
           });
         // An OFD (a zip package) is verified as one: its seal signatures against the SM2 root.
-        if (looksLikeZip(bytes)) return service.verifyOfdUpload(ctx, actorOf(request), bytes);
+        if (looksLikeZip(bytes))
+          return ofdVerificationSchema.parse(await service.verifyOfdUpload(ctx, actorOf(request), bytes));
         if (sniffMediaType(bytes) !== 'application/pdf')
           throw new AppError('pdf_malformed', 'The file is not a PDF: it does not begin with %PDF-.');
         const { report, archive } = await service.verifyUpload(ctx, actorOf(request), bytes);
-        return {
+        // Cut to the schema first: the response is a union (PDF or OFD), whose writer picks its
+        // branch by checking the value against each, and the verifier's report holds more fields.
+        return verificationSchema.parse({
           intact: report.intact,
           verdict: report.verdict,
           sha256: report.sha256,
           revisions: report.revisions,
           signatures: report.signatures,
           archive,
-        };
+        });
       },
     });
   });
