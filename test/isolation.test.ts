@@ -455,6 +455,8 @@ const probes: Record<string, ProbeFactory> = {
   'POST /api/v1/seals/:sealId/certificate/import': (v) => [
     { kind: 'target', params: { sealId: v.seal }, body: { pkcs12Base64: 'MAA=', password: 'x' } },
   ],
+  'POST /api/v1/seals/:sealId/esl': (v) => [{ kind: 'target', params: { sealId: v.seal }, body: {} }],
+  'GET /api/v1/seals/:sealId/esl': (v) => [{ kind: 'target', params: { sealId: v.seal } }],
   'GET /api/v1/me/certificate': () => [{ kind: 'list' }],
   'POST /api/v1/me/certificate': () => [{ kind: 'list' }],
   'POST /api/v1/contracts': (v) => [
@@ -534,6 +536,9 @@ const probes: Record<string, ProbeFactory> = {
   ],
   'GET /api/v1/signatures': (v) => [{ kind: 'list', query: `originalSha256=${v.document}` }],
   'GET /api/v1/documents/:sha256/pages': (v) => [{ kind: 'target', params: { sha256: v.document } }],
+  'GET /api/v1/documents/:sha256/pages/:page/image': (v) => [
+    { kind: 'target', params: { sha256: v.document, page: '1' } },
+  ],
   'GET /api/v1/signatures/:signatureId': (v) => [{ kind: 'target', params: { signatureId: v.signature } }],
   'GET /api/v1/signatures/:signatureId/document': (v) => [{ kind: 'target', params: { signatureId: v.signature } }],
   'GET /api/v1/archive/:sha256': (v) => [

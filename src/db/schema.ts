@@ -39,6 +39,7 @@ export interface Database {
   application_documents: ApplicationDocumentsTable;
   certificates: CertificatesTable;
   crls: CrlsTable;
+  electronic_seals: ElectronicSealsTable;
   signatures: SignaturesTable;
   signature_batches: SignatureBatchesTable;
   signature_batch_items: SignatureBatchItemsTable;
@@ -559,7 +560,19 @@ export interface ApplicationDocumentsTable {
 }
 
 /** `event`: a one-time certificate for an outside signer, issued after they proved who they are; its key is never kept. */
-export type CertificatePurpose = 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person' | 'event';
+export type CertificatePurpose =
+  | 'root_ca'
+  | 'issuing_ca'
+  | 'tsa'
+  | 'seal'
+  | 'person'
+  | 'event'
+  /** National cryptography (issue 15): the SM2 root, a group's SM2 issuing CA, a seal's SM2 certificate (listed on its .esl). */
+  | 'sm2_root_ca'
+  | 'sm2_issuing_ca'
+  /** The group's seal maker (制章者): signs its .esl seals; issued by its SM2 CA. */
+  | 'sm2_seal_maker'
+  | 'sm2_seal';
 export type RevocationReasonName =
   'unspecified' | 'keyCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'certificateHold';
 
@@ -594,6 +607,25 @@ export interface CertificatesTable {
   revocation_reason: RevocationReasonName | null;
   revocation_revision: Generated<number>;
   crl_number: Generated<number>;
+  created_at: CreatedAt;
+}
+
+/** A GB/T 38540 seal (.esl) the group's SM2 CA made for an electronic seal; one in force per seal. */
+export interface ElectronicSealsTable {
+  id: string;
+  group_id: string;
+  seal_id: string;
+  /** The group's seal maker certificate (制章者), issued by its SM2 CA. */
+  maker_id: string;
+  /** The seal's SM2 certificate, on the seal's certificate list. */
+  certificate_id: string;
+  es_id: string;
+  image_sha256: string;
+  der: Uint8Array;
+  sha256: string;
+  valid_start: Date;
+  valid_end: Date;
+  status: Generated<'active' | 'superseded'>;
   created_at: CreatedAt;
 }
 

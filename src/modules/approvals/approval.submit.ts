@@ -8,7 +8,7 @@ import { requireUser, type Actor } from '../access/index.js';
 import * as repo from './approval.repository.js';
 import { scheduleOverdue, tell, tellInBatch } from './approval.notices.js';
 import { WriteBatch } from '../../db/batch.js';
-import { findReadableDocument } from '../documents/index.js';
+import { findReadableDocument, OFD_MEDIA_TYPE } from '../documents/index.js';
 import { planFor, mayNotStandIn, type PlannedLevel } from './approval.plan.js';
 import { purposeOf, type ApplicationPurpose } from './approval.purposes.js';
 
@@ -189,7 +189,7 @@ export async function submitApplication<Input>(
       );
       const documents = draft.documents ?? [];
       for (const [index, document] of documents.entries()) {
-        // Only PDFs the applicant may read themselves can be named for stamping: a hash is not a key
+        // Only PDFs and OFDs the applicant may read themselves can be named for stamping: a hash is not a key
         // to a file of someone else's (approvers download what the application names). A file they
         // may not read answers as one that does not exist.
         const readable = await findReadableDocument(trx, {
@@ -202,11 +202,11 @@ export async function submitApplication<Input>(
             errors: [{ field: `body.documents.${index}.sha256`, message: 'is not a file you may read' }],
           });
         const { blob } = readable;
-        if (blob.mediaType !== 'application/pdf') {
+        if (blob.mediaType !== 'application/pdf' && blob.mediaType !== OFD_MEDIA_TYPE) {
           throw new AppError(
             'file_type_mismatch',
-            `${document.name} is ${blob.mediaType}, not a PDF; only PDF documents can be stamped.`,
-            { errors: [{ field: `body.documents.${index}.sha256`, message: 'is not a PDF' }] },
+            `${document.name} is ${blob.mediaType}, not a PDF or OFD; only PDF and OFD documents can be stamped.`,
+            { errors: [{ field: `body.documents.${index}.sha256`, message: 'is not a PDF or OFD' }] },
           );
         }
       }

@@ -159,7 +159,7 @@ export const auditEventSchemas = {
   }),
   'pki.certificate_issued': z.object({
     certificateId: z.string(),
-    purpose: z.enum(['seal', 'person', 'event']),
+    purpose: z.enum(['seal', 'person', 'event', 'sm2_seal', 'sm2_seal_maker']),
     subject: z.string(),
     serial: z.string(),
     keySpec: z.string(),
@@ -182,6 +182,16 @@ export const auditEventSchemas = {
     serial: z.string(),
     reason: z.string(),
     cause: z.string(),
+  }),
+  /** A GB/T 38540 seal (.esl) made for an electronic seal by the group's SM2 CA. */
+  'pki.esl_issued': z.object({
+    eslId: z.string(),
+    esId: z.string(),
+    certificateId: z.string(),
+    makerId: z.string(),
+    sha256: z.string(),
+    validStart: z.string(),
+    validEnd: z.string(),
   }),
   'pki.certificate_reinstated': z.object({ certificateId: z.string(), serial: z.string(), cause: z.string() }),
   'document.signed': z.object({

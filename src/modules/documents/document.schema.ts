@@ -14,6 +14,7 @@ const pageBox = z.object({
 
 export const documentPagesSchema = z.object({
   sha256: z.string(),
+  format: z.enum(['pdf', 'ofd']).describe("the document's format; an OFD's millimetres are given as points"),
   count: z.number().describe('the number of pages'),
   pages: z.array(pageBox).describe(`the first ${PAGE_BOXES_LISTED} pages (all of a shorter document)`),
   last: pageBox.describe('the last page'),

@@ -10,11 +10,24 @@ import { assertMediaType } from '../../blobs/sniff.js';
 import { describePages } from '../../signing/index.js';
 import { requireUser, type Actor } from '../access/index.js';
 import { PAGE_BOXES_LISTED } from './document.schema.js';
+import { looksLikeZip, OFD_MEDIA_TYPE, ofdProblem, openPlatformOfd } from './document.ofd.js';
+import { PNG_LIMITS, renderPagePng, renderPageSvg, pageStamps } from '../../ofd/index.js';
+
+export type DocumentFormat = 'pdf' | 'ofd';
+
+/** Media types a client may claim for an OFD: none is registered, so browsers send these or nothing. */
+const OFD_CLAIMS = new Set([
+  OFD_MEDIA_TYPE,
+  'application/zip',
+  'application/x-zip-compressed',
+  'application/octet-stream',
+]);
 
 export interface ReadableDocument {
   sha256: string;
   originalSha256: string;
   name: string | null;
+  format: DocumentFormat;
 }
 
 /**
@@ -72,22 +85,53 @@ export async function findReadableDocument(
  * A PDF of the caller's group that the caller may read (`findReadableDocument`). Anything else
  * answers as not found, like another group's file.
  */
-export async function getReadableDocument(ctx: AppContext, actor: Actor, sha256: string): Promise<ReadableDocument> {
+export async function getReadableDocument(
+  ctx: AppContext,
+  actor: Actor,
+  sha256: string,
+  options: { formats?: readonly DocumentFormat[] } = {},
+): Promise<ReadableDocument> {
   const { principal } = actor;
   const userId = requireUser(principal);
   const found = await findReadableDocument(ctx.db, { groupId: principal.groupId, userId, sha256 });
   if (!found) throw new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
   const { blob, original } = found;
-  if (blob.mediaType !== 'application/pdf')
+  // Callers that handle OFD say so; every other (contracts, batches) keeps taking PDFs only.
+  const formats = options.formats ?? ['pdf'];
+  const format: DocumentFormat | undefined =
+    blob.mediaType === 'application/pdf' ? 'pdf' : blob.mediaType === OFD_MEDIA_TYPE ? 'ofd' : undefined;
+  if (!format || !formats.includes(format))
     throw new AppError(
       'file_type_mismatch',
-      `The file is ${blob.mediaType}, not a PDF; only PDF documents can be signed.`,
-      { errors: [{ field: 'body.documentSha256', message: 'is not a PDF' }] },
+      `The file is ${blob.mediaType}; only ${formats.map((f) => f.toUpperCase()).join(' and ')} documents are accepted here.`,
+      {
+        errors: [
+          { field: 'body.documentSha256', message: `is not ${formats.map((f) => f.toUpperCase()).join(' or ')}` },
+        ],
+      },
     );
-  return { sha256, originalSha256: original.sha256, name: original.originalName };
+  return { sha256, originalSha256: original.sha256, name: original.originalName, format };
 }
 
-/** Stores a PDF to stamp; whoever uploads it holds it. */
+/**
+ * The type of an uploaded document by its content: a PDF (`%PDF-` at byte 0), or an OFD (a zip
+ * with OFD.xml at its root, read whole within the platform's limits, so a zip bomb, a path out of
+ * the package or XML with entities is refused now, not when it is signed).
+ */
+function documentTypeOf(bytes: Buffer, claimed: string | undefined): string {
+  if (looksLikeZip(bytes)) {
+    const type = claimed?.split(';')[0]!.trim().toLowerCase();
+    if (type && !OFD_CLAIMS.has(type))
+      throw new AppError('file_type_mismatch', `The file claims to be ${type} but its content is a zip package.`, {
+        errors: [{ field: 'body', message: `claims ${type}, is a zip package` }],
+      });
+    openPlatformOfd(bytes);
+    return OFD_MEDIA_TYPE;
+  }
+  return assertMediaType(bytes, { accepted: ['application/pdf'], claimed, field: 'body' });
+}
+
+/** Stores a PDF or OFD to stamp; whoever uploads it holds it. */
 export async function uploadDocument(
   ctx: AppContext,
   actor: Actor,
@@ -95,11 +139,7 @@ export async function uploadDocument(
 ) {
   const { principal } = actor;
   const createdBy = requireUser(principal);
-  const mediaType = assertMediaType(input.bytes, {
-    accepted: ['application/pdf'],
-    claimed: input.claimed,
-    field: 'body',
-  });
+  const mediaType = documentTypeOf(input.bytes, input.claimed);
   const blob = await ctx.db.transaction().execute((trx) =>
     storeBlob(trx, ctx.blobs, {
       groupId: principal.groupId,
@@ -113,12 +153,69 @@ export async function uploadDocument(
   return { sha256: blob.sha256, size: blob.size, mediaType, name: input.name };
 }
 
-/** The page count and page boxes of a PDF the caller may read, to place a seal by page and position. */
+const MM_TO_POINTS = 72 / 25.4;
+
+/**
+ * The page count and page boxes of a PDF or OFD the caller may read, to place a seal by page and
+ * position. An OFD's pages are given in points too (from its millimetres), so one placement
+ * works for both.
+ */
 export async function getDocumentPages(ctx: AppContext, actor: Actor, sha256: string) {
-  const document = await getReadableDocument(ctx, actor, sha256);
+  const document = await getReadableDocument(ctx, actor, sha256, { formats: ['pdf', 'ofd'] });
   const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
     groupId: actor.principal.groupId,
     sha256: document.sha256,
   });
-  return { sha256, ...describePages(bytes, PAGE_BOXES_LISTED) };
+  if (document.format === 'pdf') return { sha256, format: document.format, ...describePages(bytes, PAGE_BOXES_LISTED) };
+  const file = openPlatformOfd(bytes);
+  const count = file.document.pages.length;
+  const boxOf = (index: number) => {
+    try {
+      const [x, y, w, h] = file.page(index).physicalBox;
+      return {
+        box: [x, y, w, h].map((v) => Math.round(v * MM_TO_POINTS * 100) / 100) as [number, number, number, number],
+        rotate: 0,
+      };
+    } catch (error) {
+      throw ofdProblem(error);
+    }
+  };
+  const pages = Array.from({ length: Math.min(count, PAGE_BOXES_LISTED) }, (_, i) => boxOf(i));
+  return { sha256, format: document.format, count, pages, last: boxOf(count - 1) };
+}
+
+/**
+ * One page of an OFD the caller may read, drawn as PNG or SVG with the seals already on it: the
+ * preview for placing a seal and for reading a signed copy.
+ */
+export async function renderDocumentPage(
+  ctx: AppContext,
+  actor: Actor,
+  q: { sha256: string; page: number; format: 'png' | 'svg'; pxPerMm?: number | undefined },
+): Promise<{ type: 'image/png' | 'image/svg+xml'; body: Buffer }> {
+  const document = await getReadableDocument(ctx, actor, q.sha256, { formats: ['pdf', 'ofd'] });
+  if (document.format !== 'ofd')
+    throw new AppError(
+      'file_type_mismatch',
+      'Pages are drawn for OFD documents; a PDF is shown by the browser itself.',
+      {
+        errors: [{ field: 'sha256', message: 'is a PDF' }],
+      },
+    );
+  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId: actor.principal.groupId, sha256: q.sha256 });
+  const file = openPlatformOfd(bytes);
+  const index = q.page - 1;
+  if (index >= file.document.pages.length)
+    throw new AppError('validation_failed', `The document has ${file.document.pages.length} page(s).`, {
+      errors: [{ field: 'page', message: `must be at most ${file.document.pages.length}` }],
+    });
+  try {
+    const stamps = pageStamps(file, index);
+    if (q.format === 'svg')
+      return { type: 'image/svg+xml', body: Buffer.from(renderPageSvg(file, index, { stamps }).svg) };
+    const pxPerMm = Math.min(PNG_LIMITS.maxPxPerMm, Math.max(PNG_LIMITS.minPxPerMm, q.pxPerMm ?? 4));
+    return { type: 'image/png', body: (await renderPagePng(file, index, { stamps, pxPerMm })).png };
+  } catch (error) {
+    throw ofdProblem(error);
+  }
 }

@@ -10,5 +10,6 @@ export {
   getReadableDocument,
   uploadDocument,
 } from './document.service.js';
-export type { DocumentOrigin, DocumentReader, ReadableDocument } from './document.service.js';
+export type { DocumentFormat, DocumentOrigin, DocumentReader, ReadableDocument } from './document.service.js';
+export { OFD_MEDIA_TYPE, PLATFORM_OFD_LIMITS, looksLikeZip, ofdProblem, openPlatformOfd } from './document.ofd.js';
 export { documentRoutes } from './document.routes.js';

@@ -14,6 +14,7 @@ import {
   type SealSubject,
 } from './pki.service.js';
 import { PKCS12_MAX_BYTES } from './pki.schema.js';
+import { findSealEsl, issueSealEsl, type ElectronicSealRecord } from './sm2.service.js';
 
 export async function describeCertificate(ctx: AppContext, c: repo.CertificateRecord) {
   const chain = await chainOf(ctx, c);
@@ -40,16 +41,20 @@ export async function describeCertificate(ctx: AppContext, c: repo.CertificateRe
 
 /** The trust anchors as they are now (nothing is created by looking). */
 export async function getTrust(ctx: AppContext, actor: Actor) {
-  const [root, groupCa, tsa] = await Promise.all([
+  const [root, groupCa, tsa, sm2Root, sm2GroupCa] = await Promise.all([
     repo.findDeploymentCertificate(ctx.db, 'root_ca'),
     repo.findGroupCa(ctx.db, actor.principal.groupId),
     repo.findDeploymentCertificate(ctx.db, 'tsa'),
+    repo.findDeploymentCertificate(ctx.db, 'sm2_root_ca'),
+    repo.findGroupCa(ctx.db, actor.principal.groupId, 'sm2_issuing_ca'),
   ]);
   return {
     root: root ? await describeCertificate(ctx, root) : null,
     groupCa: groupCa ? await describeCertificate(ctx, groupCa) : null,
     tsa: tsa ? await describeCertificate(ctx, tsa) : null,
     externalTsas: ctx.config.pki.tsaUrls,
+    sm2Root: sm2Root ? await describeCertificate(ctx, sm2Root) : null,
+    sm2GroupCa: sm2GroupCa ? await describeCertificate(ctx, sm2GroupCa) : null,
   };
 }
 
@@ -57,7 +62,7 @@ async function sealSubject(
   ctx: AppContext,
   actor: Actor,
   sealId: string,
-): Promise<SealSubject & { companyPath: string }> {
+): Promise<SealSubject & { companyPath: string; status: string; imageSha256: string | null }> {
   const seal = await getSeal(ctx, actor, sealId);
   return {
     id: seal.id,
@@ -67,7 +72,83 @@ async function sealSubject(
     companyId: seal.companyId,
     companyName: seal.companyName,
     companyPath: seal.companyPath,
+    status: seal.status,
+    imageSha256: seal.imageSha256,
   };
+}
+
+// ---------------------------------------------------------------- .esl (GB/T 38540 electronic seal files)
+
+async function describeEsl(ctx: AppContext, esl: ElectronicSealRecord, name: string) {
+  const [maker, certificate] = await Promise.all([
+    repo.findCertificate(ctx.db, esl.makerId),
+    repo.findCertificate(ctx.db, esl.certificateId),
+  ]);
+  if (!maker || !certificate) throw new Error("the .esl's certificates cannot be read");
+  return {
+    id: esl.id,
+    sealId: esl.sealId,
+    esId: esl.esId,
+    name,
+    sha256: esl.sha256,
+    size: esl.der.length,
+    validStart: esl.validStart,
+    validEnd: esl.validEnd,
+    createdAt: esl.createdAt,
+    maker: { subject: maker.subject, serialNumber: maker.serial },
+    certificate: {
+      subject: certificate.subject,
+      serialNumber: certificate.serial,
+      fingerprint: certificate.fingerprint,
+    },
+  };
+}
+
+function refuseUnusableSeal(seal: { name: string; kind: string; status: string }, what: string): void {
+  if (seal.kind !== 'electronic')
+    throw new AppError(
+      'seal_not_electronic',
+      `${seal.name} is a ${seal.kind} seal; only an electronic seal has an .esl.`,
+    );
+  if (seal.status !== 'active')
+    throw new AppError('seal_not_usable', `${seal.name} is ${seal.status}; ${what}`, {
+      sealName: seal.name,
+      sealStatus: seal.status,
+    });
+}
+
+/**
+ * Issues the seal's .esl (seal administrators over its company), or answers the one in force when
+ * it still holds (same impression, SM2 certificate in force, within its validity).
+ */
+export async function requestSealEsl(ctx: AppContext, actor: Actor, sealId: string) {
+  const seal = await sealSubject(ctx, actor, sealId);
+  assertWithin(actor.principal, 'seals.manage', seal.companyPath);
+  refuseUnusableSeal(seal, 'no .esl is issued for it.');
+  const { esl, created } = await issueSealEsl(ctx, actor, seal, { reuse: true });
+  return { created, esl: await describeEsl(ctx, esl, seal.name) };
+}
+
+/** The seal's .esl in force, for whoever may read the seal; a seal out of use has none to give. */
+export async function getSealEslFile(ctx: AppContext, actor: Actor, sealId: string) {
+  const seal = await sealSubject(ctx, actor, sealId);
+  refuseUnusableSeal(seal, 'its .esl is not given out.');
+  const esl = await findSealEsl(ctx, { groupId: seal.groupId, sealId });
+  const certificate = esl ? await repo.findCertificate(ctx.db, esl.certificateId) : undefined;
+  const now = ctx.now();
+  if (
+    !esl ||
+    !certificate ||
+    certificate.status !== 'active' ||
+    esl.imageSha256 !== seal.imageSha256 ||
+    now < esl.validStart ||
+    now >= esl.validEnd
+  )
+    throw new AppError(
+      'esl_not_found',
+      `${seal.name} has no .esl in force; a seal administrator issues one with POST /seals/${sealId}/esl.`,
+    );
+  return { der: esl.der, filename: `seal-${esl.esId}.esl` };
 }
 
 export async function getSealCertificate(ctx: AppContext, actor: Actor, sealId: string) {

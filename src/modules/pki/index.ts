@@ -11,3 +11,4 @@ export type { CertificateRecord } from './pki.repository.js';
 export { pkiPublicRoutes, pkiRoutes } from './pki.routes.js';
 export * as pki from './pki.service.js';
 export { reinstateSealCertificates, revokePersonCertificates, revokeSealCertificates } from './pki.service.js';
+export * as sm2Pki from './sm2.service.js';

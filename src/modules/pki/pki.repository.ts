@@ -90,10 +90,10 @@ export async function findCertificateByFingerprint(
   return row ? toRecord(row) : undefined;
 }
 
-/** The deployment's active root CA or TSA certificate. */
+/** The deployment's active root CA, TSA or SM2 root certificate. */
 export async function findDeploymentCertificate(
   db: Db | Transaction,
-  purpose: 'root_ca' | 'tsa',
+  purpose: 'root_ca' | 'tsa' | 'sm2_root_ca',
 ): Promise<CertificateRecord | undefined> {
   const row = await selectCertificates(db)
     .where('group_id', 'is', null)
@@ -103,20 +103,28 @@ export async function findDeploymentCertificate(
   return row ? toRecord(row) : undefined;
 }
 
-export async function findGroupCa(db: Db | Transaction, groupId: string): Promise<CertificateRecord | undefined> {
+export async function findGroupCa(
+  db: Db | Transaction,
+  groupId: string,
+  purpose: 'issuing_ca' | 'sm2_issuing_ca' | 'sm2_seal_maker' = 'issuing_ca',
+): Promise<CertificateRecord | undefined> {
   const row = await selectCertificates(db)
     .where('group_id', '=', groupId)
-    .where('purpose', '=', 'issuing_ca')
+    .where('purpose', '=', purpose)
     .where('status', '=', 'active')
     .executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
 
 /** Issuing CAs of the deployment with these subjects (to find CRLs for a document signed by another group). */
-export async function findIssuingCasBySubject(db: Db, subjects: string[]): Promise<CertificateRecord[]> {
+export async function findIssuingCasBySubject(
+  db: Db,
+  subjects: string[],
+  purpose: 'issuing_ca' | 'sm2_issuing_ca' = 'issuing_ca',
+): Promise<CertificateRecord[]> {
   if (subjects.length === 0) return [];
   const rows = await selectCertificates(db)
-    .where('purpose', '=', 'issuing_ca')
+    .where('purpose', '=', purpose)
     .where('status', '=', 'active')
     .where('subject', 'in', subjects)
     .limit(20)
@@ -124,13 +132,14 @@ export async function findIssuingCasBySubject(db: Db, subjects: string[]): Promi
   return rows.map(toRecord);
 }
 
-/** The active certificate of a seal or a person. */
+/** The active certificate of a seal (its SM2 one with `sm2`) or a person. */
 export async function findActiveCertificate(
   db: Db | Transaction,
-  where: { groupId: string; sealId?: string; userId?: string },
+  where: { groupId: string; sealId?: string; userId?: string; sm2?: boolean },
 ): Promise<CertificateRecord | undefined> {
   let query = selectCertificates(db).where('group_id', '=', where.groupId).where('status', '=', 'active');
-  if (where.sealId) query = query.where('purpose', '=', 'seal').where('seal_id', '=', where.sealId);
+  if (where.sealId)
+    query = query.where('purpose', '=', where.sm2 ? 'sm2_seal' : 'seal').where('seal_id', '=', where.sealId);
   else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
   else return undefined;
   const row = await query.executeTakeFirst();
@@ -234,7 +243,8 @@ export async function revokeCertificates(
       revocation_reason: change.reason,
     }))
     .where('group_id', '=', where.groupId);
-  if (where.sealId) query = query.where('purpose', '=', 'seal').where('seal_id', '=', where.sealId);
+  // A seal's SM2 certificate (on its .esl) shares the fate of its other one.
+  if (where.sealId) query = query.where('purpose', 'in', ['seal', 'sm2_seal']).where('seal_id', '=', where.sealId);
   else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
   else return [];
   query =
@@ -276,7 +286,7 @@ export async function liftHold(
     .updateTable('certificates')
     .set({ status: 'active', revoked_at: null, revocation_reason: null })
     .where('group_id', '=', where.groupId)
-    .where('purpose', '=', 'seal')
+    .where('purpose', 'in', ['seal', 'sm2_seal'])
     .where('seal_id', '=', where.sealId)
     .where('status', '=', 'revoked')
     .where('revocation_reason', '=', 'certificateHold')
@@ -407,4 +417,78 @@ export async function lockPerson(
 
 export async function findGroupName(db: Db | Transaction, groupId: string): Promise<string | undefined> {
   return (await db.selectFrom('groups').select('name').where('id', '=', groupId).executeTakeFirst())?.name;
+}
+
+// ---------------------------------------------------------------- electronic seals (.esl)
+
+export interface ElectronicSealRecord {
+  id: string;
+  groupId: string;
+  sealId: string;
+  makerId: string;
+  certificateId: string;
+  esId: string;
+  imageSha256: string;
+  der: Buffer;
+  sha256: string;
+  validStart: Date;
+  validEnd: Date;
+  createdAt: Date;
+}
+
+const eslColumns = [
+  'id',
+  'group_id as groupId',
+  'seal_id as sealId',
+  'maker_id as makerId',
+  'certificate_id as certificateId',
+  'es_id as esId',
+  'image_sha256 as imageSha256',
+  'der',
+  'sha256',
+  'valid_start as validStart',
+  'valid_end as validEnd',
+  'created_at as createdAt',
+] as const;
+
+/** The seal's .esl in force, if one was issued. */
+export async function findCurrentEsl(
+  db: Db | Transaction,
+  where: { groupId: string; sealId: string },
+): Promise<ElectronicSealRecord | undefined> {
+  const row = await db
+    .selectFrom('electronic_seals')
+    .select(eslColumns)
+    .where('group_id', '=', where.groupId)
+    .where('seal_id', '=', where.sealId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return row ? { ...row, der: Buffer.from(row.der) } : undefined;
+}
+
+/** Puts a new .esl in force for its seal, the previous one superseded (the caller holds the seal's lock). */
+export async function insertEsl(trx: Transaction, row: Omit<ElectronicSealRecord, 'createdAt'>): Promise<void> {
+  await trx
+    .updateTable('electronic_seals')
+    .set({ status: 'superseded' })
+    .where('group_id', '=', row.groupId)
+    .where('seal_id', '=', row.sealId)
+    .where('status', '=', 'active')
+    .execute();
+  await trx
+    .insertInto('electronic_seals')
+    .values({
+      id: row.id,
+      group_id: row.groupId,
+      seal_id: row.sealId,
+      maker_id: row.makerId,
+      certificate_id: row.certificateId,
+      es_id: row.esId,
+      image_sha256: row.imageSha256,
+      der: row.der,
+      sha256: row.sha256,
+      valid_start: row.validStart,
+      valid_end: row.validEnd,
+    })
+    .execute();
 }

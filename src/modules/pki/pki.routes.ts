@@ -6,7 +6,14 @@ import { AppError } from '../../server/errors.js';
 import { actorOf } from '../../server/plugins/auth.js';
 import { uuid, type RoutesPlugin } from '../../server/schemas.js';
 import { respondToTimeStampRequest } from '../../signing/index.js';
-import { certificateSchema, importCertificateBody, issueCertificateBody, trustSchema } from './pki.schema.js';
+import {
+  certificateSchema,
+  eslSchema,
+  importCertificateBody,
+  issueCertificateBody,
+  trustSchema,
+} from './pki.schema.js';
+import { getGroupSm2Ca, groupSm2Crl, ensureSm2RootCa, sm2RootCrl } from './sm2.service.js';
 import * as certificates from './certificate.service.js';
 import {
   ensureTsa,
@@ -114,6 +121,58 @@ export const pkiPublicRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (p
       sendDer(reply, 'application/pkix-crl', 'sigil-ca.crl', await groupCrl(ctx, request.params.groupId)),
   });
 
+  app.get('/pki/sm2/root/certificate', {
+    config: open,
+    schema: {
+      tags,
+      summary: "The deployment's SM2 root CA certificate (DER): the trust anchor of .esl seals and OFD seal signatures",
+      security: [],
+      response: { 200: binary('application/pkix-cert') },
+    },
+    handler: async (_request, reply) =>
+      sendDer(reply, 'application/pkix-cert', 'sigil-sm2-root.cer', (await ensureSm2RootCa(ctx)).der),
+  });
+  app.get('/pki/sm2/root/crl', {
+    config: open,
+    schema: {
+      tags,
+      summary: "The SM2 root CA's CRL (DER)",
+      security: [],
+      response: { 200: binary('application/pkix-crl') },
+    },
+    handler: async (_request, reply) =>
+      sendDer(reply, 'application/pkix-crl', 'sigil-sm2-root.crl', await sm2RootCrl(ctx)),
+  });
+  app.get('/pki/groups/:groupId/sm2/certificate', {
+    config: open,
+    schema: {
+      tags,
+      summary: "A group's SM2 issuing CA certificate (DER): the maker of its .esl seals",
+      security: [],
+      params: groupParams,
+      response: { 200: binary('application/pkix-cert') },
+    },
+    handler: async (request, reply) =>
+      sendDer(
+        reply,
+        'application/pkix-cert',
+        'sigil-sm2-ca.cer',
+        (await getGroupSm2Ca(ctx, request.params.groupId)).der,
+      ),
+  });
+  app.get('/pki/groups/:groupId/sm2/crl', {
+    config: open,
+    schema: {
+      tags,
+      summary: "A group SM2 CA's CRL (DER): revoked SM2 seal certificates",
+      security: [],
+      params: groupParams,
+      response: { 200: binary('application/pkix-crl') },
+    },
+    handler: async (request, reply) =>
+      sendDer(reply, 'application/pkix-crl', 'sigil-sm2-ca.crl', await groupSm2Crl(ctx, request.params.groupId)),
+  });
+
   // The request arrives as its own bytes; a scope of its own gives it a parser and a small limit.
   await app.register(async (scope) => {
     const tsa = scope.withTypeProvider<ZodTypeProvider>();
@@ -198,6 +257,36 @@ export const pkiRoutes: RoutesPlugin = async (app, { ctx }) => {
       reply
         .status(201)
         .send(await certificates.importSealCertificate(ctx, actorOf(request), request.params.sealId, request.body)),
+  });
+  app.post('/seals/:sealId/esl', {
+    schema: {
+      tags: ['seals', ...tags],
+      summary:
+        "Issue the seal's .esl (GB/T 38540 v4 electronic seal: made by the group's SM2 CA, with the seal's impression and its SM2 certificate on the list); answers 200 with the one in force when it still holds",
+      params: sealParams,
+      response: { 201: eslSchema, 200: eslSchema },
+    },
+    handler: async (request, reply) => {
+      const result = await certificates.requestSealEsl(ctx, actorOf(request), request.params.sealId);
+      return reply.status(result.created ? 201 : 200).send(result.esl);
+    },
+  });
+  app.get('/seals/:sealId/esl', {
+    schema: {
+      tags: ['seals', ...tags],
+      summary: "The seal's .esl in force (application/octet-stream, DER): for readers of the seal while it is in use",
+      params: sealParams,
+      response: { 200: binary('application/octet-stream: the .esl file') },
+    },
+    handler: async (request, reply) => {
+      const file = await certificates.getSealEslFile(ctx, actorOf(request), request.params.sealId);
+      return reply
+        .type('application/octet-stream')
+        .header('content-disposition', `attachment; filename="${file.filename}"`)
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-store')
+        .send(file.der);
+    },
   });
   app.get('/me/certificate', {
     schema: { tags, summary: 'My personal signing certificate', response: { 200: certificateSchema } },

@@ -136,6 +136,7 @@ const zh = {
     'pki.certificate_imported': '导入证书',
     'pki.certificate_revoked': '吊销证书',
     'pki.certificate_reinstated': '恢复证书',
+    'pki.esl_issued': '签发电子印章文件',
   } as Record<string, string>,
   empty: '（无）',
   shownOf: (shown: number, total: number) =>
@@ -240,6 +241,7 @@ const en: Labels = {
     'pki.certificate_imported': 'certificate imported',
     'pki.certificate_revoked': 'certificate revoked',
     'pki.certificate_reinstated': 'certificate reinstated',
+    'pki.esl_issued': 'electronic seal file issued',
   },
   empty: '(none)',
   shownOf: (shown, total) =>

@@ -11,7 +11,9 @@ import {
   signatureSchema,
   signBody,
   verificationSchema,
+  ofdVerificationSchema,
 } from './signature.schema.js';
+import { looksLikeZip } from '../documents/index.js';
 import * as service from './signature.service.js';
 import * as batches from './signature.batch.js';
 import { batchBody, batchSchema } from './signature.schema.js';
@@ -78,14 +80,14 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
   app.get('/signatures/:signatureId/document', {
     schema: {
       tags,
-      summary: 'Download the signed PDF',
+      summary: 'Download the signed document (PDF, or OFD for a sealed OFD)',
       params,
-      response: { 200: z.unknown().describe('the signed document (application/pdf)') },
+      response: { 200: z.unknown().describe('the signed document (application/pdf or application/ofd)') },
     },
     handler: async (request, reply) => {
       const file = await service.readSignedDocument(ctx, actorOf(request), request.params.signatureId);
       return reply
-        .type('application/pdf')
+        .type(file.mediaType)
         .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`)
         .header('x-content-type-options', 'nosniff')
         .header('cache-control', 'private, no-cache')
@@ -123,8 +125,8 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
       schema: {
         tags,
         summary:
-          'Verify a PDF (raw body, at most 20 MB): per signature the signer, chain to the deployment root, validity, time-stamp, coverage and revocation; and whether the archive holds it',
-        response: { 200: verificationSchema },
+          "Verify a PDF or OFD (raw body, at most 20 MB): per signature the signer, chain to the deployment root, validity, time-stamp, coverage and revocation (an OFD answers with format 'ofd' and its seal signatures); and whether the archive holds it",
+        response: { 200: z.union([verificationSchema, ofdVerificationSchema]) },
       },
       handler: async (request) => {
         const bytes = request.body;
@@ -132,17 +134,22 @@ export const signatureRoutes: RoutesPlugin = async (app, { ctx }) => {
           throw new AppError('validation_failed', 'Send the PDF itself as the request body.', {
             errors: [{ field: 'body', message: 'is empty' }],
           });
+        // An OFD (a zip package) is verified as one: its seal signatures against the SM2 root.
+        if (looksLikeZip(bytes))
+          return ofdVerificationSchema.parse(await service.verifyOfdUpload(ctx, actorOf(request), bytes));
         if (sniffMediaType(bytes) !== 'application/pdf')
           throw new AppError('pdf_malformed', 'The file is not a PDF: it does not begin with %PDF-.');
         const { report, archive } = await service.verifyUpload(ctx, actorOf(request), bytes);
-        return {
+        // Cut to the schema first: the response is a union (PDF or OFD), whose writer picks its
+        // branch by checking the value against each, and the verifier's report holds more fields.
+        return verificationSchema.parse({
           intact: report.intact,
           verdict: report.verdict,
           sha256: report.sha256,
           revisions: report.revisions,
           signatures: report.signatures,
           archive,
-        };
+        });
       },
     });
   });

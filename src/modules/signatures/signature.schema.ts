@@ -196,6 +196,59 @@ export const verificationSchema = z
   })
   .meta({ id: 'VerificationReport' });
 
+/** An OFD's seal signatures as the platform verifies them (GB/T 38540 §7.3), for members. */
+export const ofdVerificationSchema = z
+  .object({
+    format: z.literal('ofd'),
+    verdict: z.enum(['valid', 'unknown-signer', 'invalid', 'unsigned']),
+    sha256: z.string(),
+    pages: z.number().int(),
+    signatures: z.array(
+      z.object({
+        id: z.string(),
+        type: z.enum(['Seal', 'Sign']),
+        status: z.enum(['valid', 'unknown-signer', 'invalid']),
+        seal: z
+          .object({
+            name: z.string(),
+            esId: z.string(),
+            version: z.number().int(),
+            maker: z.string(),
+            validStart: z.string(),
+            validEnd: z.string(),
+          })
+          .nullable(),
+        signer: z
+          .object({
+            commonName: z.string().nullable(),
+            organization: z.string().nullable(),
+            subject: z.string(),
+            issuer: z.string(),
+            serialNumber: z.string(),
+          })
+          .nullable(),
+        signedAt: z.string().nullable(),
+        signatureMethod: z.string().nullable(),
+        checkMethod: z.string().nullable(),
+        checks: z.object({
+          signatureValue: z.boolean(),
+          signerListed: z.boolean(),
+          sealValid: z.boolean(),
+          dataHash: z.enum(['match', 'mismatch', 'not-checked']),
+          timeStamp: z.enum(['valid', 'invalid', 'absent']),
+        }),
+        chainTrusted: z.boolean().describe("the signer and the seal maker chain to the deployment's SM2 root"),
+        chain: z.array(z.string()),
+        references: z.array(z.object({ path: z.string(), status: z.enum(['intact', 'changed', 'missing']) })),
+        unprotected: z.array(z.string()).describe('package files no signature protects'),
+        stamps: z.array(z.object({ page: z.number().int().nullable(), boundary: z.array(z.number()) })),
+        problems: z.array(z.string()),
+      }),
+    ),
+    archive: archiveSchema,
+  })
+  .meta({ id: 'OfdVerificationReport' });
+
 export const signatureListQuery = z.strictObject({
   originalSha256: sha256.describe('the document a chain of signatures started from (an uploaded PDF)'),
 });

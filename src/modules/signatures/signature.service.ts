@@ -42,7 +42,9 @@ import {
   type AuthorizationForUse,
 } from '../approvals/index.js';
 import type { SignInput } from './signature.schema.js';
-import { getReadableDocument, type ReadableDocument } from '../documents/index.js';
+import { getReadableDocument, OFD_MEDIA_TYPE, type ReadableDocument } from '../documents/index.js';
+import { prepareOfdSeal, sealOfd } from './signature.ofd.js';
+import { verifyOfdAgainstPlatform } from './signature.ofd-verify.js';
 
 // ---------------------------------------------------------------- the authority to use a seal
 
@@ -287,7 +289,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
   const { principal } = actor;
   const userId = requireUser(principal);
   const groupId = principal.groupId;
-  const document = await getReadableDocument(ctx, actor, input.documentSha256);
+  const document = await getReadableDocument(ctx, actor, input.documentSha256, { formats: ['pdf', 'ofd'] });
 
   // Which authority, checked now for a clear early answer and again under lock below.
   let authorization: AuthorizationForUse | null = null;
@@ -334,41 +336,69 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
     );
   }
 
-  // The certificate (issued on first use) and what signing needs from the database; a batch
-  // passes `reuse` so this is done once for all its documents (each is still checked under lock).
-  const key = `${seal?.id ?? `user:${userId}`}|${input.level}|${input.appearance || input.crossPage ? 'visible' : 'invisible'}`;
-  let made = options.reuse?.key === key ? options.reuse.made : undefined;
-  if (!made) {
-    made = await prepareSigning(ctx, actor, { groupId, userId, seal, input });
-    if (options.reuse) {
-      options.reuse.key = key;
-      options.reuse.made = made;
-    }
-  }
-  const { certificate, signer, timestamper, revocation, image } = made;
-  const level: PadesLevel = input.level;
-  const { bytes: pdf } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
   const signatureId = newId();
   const base = input.crossPage ? 'CrossPageSeal' : seal ? 'Seal' : 'Signature';
   const fieldName = `${base}-${signatureId.slice(-12)}`;
   const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
   if (!companyId) throw notFound('user_not_found', userId);
+  const { bytes: original } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
 
   // Signed before the transaction: a time-stamp from an outside TSA can take seconds, and the seal's
   // lock must not wait for it. Nothing signed leaves the server unless the checks under lock pass.
-  const now = ctx.now();
-  const signed = await signPdf(pdf, {
-    signer,
-    level,
-    ...(timestamper ? { timestamper } : {}),
-    ...(revocation ? { revocation } : {}),
-    fieldName,
-    ...(input.reason ? { reason: input.reason } : {}),
-    ...(input.location ? { location: input.location } : {}),
-    signingTime: now,
-    ...appearanceOf(input, image),
-    ...(options.stamps?.length ? { stamps: options.stamps } : {}),
-  });
+  let now = ctx.now();
+  let certificate: CertificateRecord;
+  let signed: Uint8Array;
+  let level: PadesLevel;
+  let mediaType: string;
+  if (document.format === 'ofd') {
+    // An OFD is sealed by GB/T 38540: the seal's .esl and its SM2 certificate, no PAdES level.
+    if (!seal)
+      throw new AppError(
+        'validation_failed',
+        'An OFD is signed with an electronic seal (GB/T 38540); name the seal, personal OFD signatures are not made.',
+        { errors: [{ field: 'body.sealId', message: 'is required for an OFD document' }] },
+      );
+    if (options.stamps?.length)
+      throw new AppError('validation_failed', 'Filled-in fields are drawn on PDF documents only.', {
+        errors: [{ field: 'body.documentSha256', message: 'is an OFD' }],
+      });
+    const prepared = await prepareOfdSeal(ctx, actor, { ...seal, groupId });
+    // The signing time follows the .esl, which may have just been issued (GB/T 38540 §7.3 d:
+    // the seal must be valid when it signs).
+    now = ctx.now();
+    certificate = prepared.certificate;
+    signed = await sealOfd(original, prepared, input, now);
+    level = 'B-B';
+    mediaType = OFD_MEDIA_TYPE;
+  } else {
+    // The certificate (issued on first use) and what signing needs from the database; a batch
+    // passes `reuse` so this is done once for all its documents (each is still checked under lock).
+    const key = `${seal?.id ?? `user:${userId}`}|${input.level}|${input.appearance || input.crossPage ? 'visible' : 'invisible'}`;
+    let made = options.reuse?.key === key ? options.reuse.made : undefined;
+    if (!made) {
+      made = await prepareSigning(ctx, actor, { groupId, userId, seal, input });
+      if (options.reuse) {
+        options.reuse.key = key;
+        options.reuse.made = made;
+      }
+    }
+    const { signer, timestamper, revocation, image } = made;
+    certificate = made.certificate;
+    level = input.level;
+    mediaType = 'application/pdf';
+    signed = await signPdf(original, {
+      signer,
+      level,
+      ...(timestamper ? { timestamper } : {}),
+      ...(revocation ? { revocation } : {}),
+      fieldName,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.location ? { location: input.location } : {}),
+      signingTime: now,
+      ...appearanceOf(input, image),
+      ...(options.stamps?.length ? { stamps: options.stamps } : {}),
+    });
+  }
 
   await ctx.db.transaction().execute(async (trx: Transaction) => {
     // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
@@ -415,8 +445,8 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
 
     const stored = await storeBlob(trx, ctx.blobs, {
       groupId,
-      bytes: signed,
-      mediaType: 'application/pdf',
+      bytes: Buffer.from(signed),
+      mediaType,
       originalName: document.name,
       createdBy: userId,
       at: now,
@@ -507,11 +537,16 @@ export async function getSignature(ctx: AppContext, actor: Actor, signatureId: s
 
 export async function readSignedDocument(ctx: AppContext, actor: Actor, signatureId: string) {
   const signature = await getSignature(ctx, actor, signatureId);
-  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
+  const { blob, bytes } = await readGroupBlob(ctx.db, ctx.blobs, {
     groupId: actor.principal.groupId,
     sha256: signature.outputSha256,
   });
-  return { name: signature.documentName ?? 'signed.pdf', bytes };
+  const isOfd = blob.mediaType === OFD_MEDIA_TYPE;
+  return {
+    name: signature.documentName ?? (isOfd ? 'signed.ofd' : 'signed.pdf'),
+    bytes,
+    mediaType: isOfd ? OFD_MEDIA_TYPE : 'application/pdf',
+  };
 }
 
 /**
@@ -637,4 +672,10 @@ export async function verifyUpload(
 ): Promise<{ report: VerificationReport; archive: Awaited<ReturnType<typeof lookupArchive>> }> {
   const report = await verifyAgainstPlatform(ctx, pdf, { groupId: actor.principal.groupId });
   return { report, archive: await lookupArchive(ctx, actor, sha256Of(pdf)) };
+}
+
+/** Verifies an uploaded OFD for a member of a group (its seal signatures against the SM2 root), and whether the group's archive holds it. */
+export async function verifyOfdUpload(ctx: AppContext, actor: Actor, bytes: Buffer) {
+  const report = await verifyOfdAgainstPlatform(ctx, bytes);
+  return { ...report, archive: await lookupArchive(ctx, actor, report.sha256) };
 }

@@ -3,6 +3,7 @@
 // body is already read, under the route's limit; this only finds the file in it and checks it is
 // a PDF. Nothing is written anywhere.
 import { sniffMediaType } from '../../blobs/sniff.js';
+import { looksLikeZip } from '../documents/index.js';
 import { AppError } from '../../server/errors.js';
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
@@ -48,8 +49,22 @@ function filePart(body: Buffer, boundary: string): Buffer | null {
   return fallback;
 }
 
-/** The uploaded PDF, or a problem that says what to send instead. */
-export function pdfOfRequest(body: unknown, contentType: string | undefined): Buffer {
+/** The uploaded PDF or OFD (a zip package, read and checked by the OFD verifier), or a problem that says what to send instead. */
+export function documentOfRequest(
+  body: unknown,
+  contentType: string | undefined,
+): { bytes: Buffer; format: 'pdf' | 'ofd' } {
+  const bytes = fileOfRequest(body, contentType);
+  if (looksLikeZip(bytes)) return { bytes, format: 'ofd' };
+  if (sniffMediaType(bytes) !== 'application/pdf')
+    throw new AppError(
+      'pdf_malformed',
+      'The file is not a PDF (it does not begin with %PDF-) nor an OFD (a zip package with OFD.xml).',
+    );
+  return { bytes, format: 'pdf' };
+}
+
+function fileOfRequest(body: unknown, contentType: string | undefined): Buffer {
   if (!Buffer.isBuffer(body) || body.length === 0) throw sendThePdf('The request has no body.');
   let pdf = body;
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -59,6 +74,12 @@ export function pdfOfRequest(body: unknown, contentType: string | undefined): Bu
     if (!file || file.length === 0) throw sendThePdf('The form has no file.', 'body.file');
     pdf = file;
   }
+  return pdf;
+}
+
+/** The uploaded PDF, or a problem that says what to send instead. */
+export function pdfOfRequest(body: unknown, contentType: string | undefined): Buffer {
+  const pdf = fileOfRequest(body, contentType);
   if (sniffMediaType(pdf) !== 'application/pdf')
     throw new AppError('pdf_malformed', 'The file is not a PDF: it does not begin with %PDF-.');
   return pdf;

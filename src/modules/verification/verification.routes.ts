@@ -2,8 +2,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../server/errors.js';
 import { sha256, type RoutesPlugin } from '../../server/schemas.js';
-import { pdfOfRequest } from './pdf-body.js';
-import { publicLookupSchema, publicVerificationSchema } from './verification.schema.js';
+import { documentOfRequest } from './pdf-body.js';
+import { publicLookupSchema, publicOfdVerificationSchema, publicVerificationSchema } from './verification.schema.js';
 import * as service from './verification.service.js';
 
 const tags = ['public verification'];
@@ -63,15 +63,17 @@ export const publicVerificationRoutes: RoutesPlugin = async (app, { ctx }) => {
       schema: {
         tags,
         summary:
-          "Without an account: verify a PDF (at most 20 MB; the body itself as application/pdf, or the file field of a multipart/form-data form). Per signature the certificate's names, times, time-stamp and its TSA, intactness, trust to the platform's root, revocation, PAdES level, the impression; changes after signing; one verdict; whether the platform made this exact file. Nothing is kept",
+          "Without an account: verify a PDF or an OFD (at most 20 MB; the body itself, or the file field of a multipart/form-data form); an OFD answers with format 'ofd' and its GB/T 38540 seal signatures. Per signature the certificate's names, times, time-stamp and its TSA, intactness, trust to the platform's root, revocation, PAdES level, the impression; changes after signing; one verdict; whether the platform made this exact file. Nothing is kept",
         security: [],
-        response: { 200: publicVerificationSchema },
+        response: { 200: z.union([publicVerificationSchema, publicOfdVerificationSchema]) },
       },
       handler: async (request, reply) => {
-        const pdf = pdfOfRequest(request.body, request.headers['content-type']);
-        if (pdf.length > PUBLIC_VERIFY_LIMIT_BYTES) throw tooLarge();
+        const file = documentOfRequest(request.body, request.headers['content-type']);
+        if (file.bytes.length > PUBLIC_VERIFY_LIMIT_BYTES) throw tooLarge();
         reply.header('cache-control', 'no-store');
-        return service.verifyPublicly(ctx, pdf);
+        return file.format === 'ofd'
+          ? service.verifyOfdPublicly(ctx, file.bytes)
+          : service.verifyPublicly(ctx, file.bytes);
       },
     });
   });

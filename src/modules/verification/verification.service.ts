@@ -7,8 +7,9 @@ import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { sha256Of, type SignatureReport, type VerificationReport } from '../../signing/index.js';
 import { findDeploymentCertificate } from '../pki/index.js';
-import { findPlatformOutput, verifyAgainstPlatform } from '../signatures/index.js';
+import { findPlatformOutput, verifyAgainstPlatform, verifyOfdAgainstPlatform } from '../signatures/index.js';
 import type {
+  PublicOfdVerification,
   PublicLookup,
   PublicSignatureCheck,
   PublicVerification,
@@ -79,6 +80,7 @@ function publicReport(
   rootCertificate: RootCertificateLink,
 ): PublicVerification {
   return {
+    format: 'pdf',
     verdict: report.verdict,
     sha256: report.sha256,
     revisions: report.revisions,
@@ -93,6 +95,47 @@ export async function verifyPublicly(ctx: AppContext, pdf: Buffer): Promise<Publ
   const report = await verifyAgainstPlatform(ctx, pdf, { groupId: null });
   const output = await findPlatformOutput(ctx.db, report.sha256);
   return publicReport(report, output ?? null, await rootCertificateLink(ctx));
+}
+
+const SM2_ROOT_CERTIFICATE_PATH = '/pki/sm2/root/certificate';
+
+/**
+ * The report on an OFD: its seal signatures against the platform's SM2 root and current CRLs. Only
+ * what the file discloses (seals, certificates, times, digests) and the platform's public trust
+ * material; the file is not kept.
+ */
+export async function verifyOfdPublicly(ctx: AppContext, bytes: Buffer): Promise<PublicOfdVerification> {
+  const report = await verifyOfdAgainstPlatform(ctx, bytes);
+  const output = await findPlatformOutput(ctx.db, report.sha256);
+  const root = await findDeploymentCertificate(ctx.db, 'sm2_root_ca');
+  return {
+    format: 'ofd',
+    verdict: report.verdict,
+    sha256: report.sha256,
+    pages: report.pages,
+    signatures: report.signatures.map((s) => ({
+      id: s.id,
+      type: s.type,
+      status: s.status,
+      seal: s.seal,
+      signer: s.signer,
+      signedAt: s.signedAt,
+      signatureMethod: s.signatureMethod,
+      checkMethod: s.checkMethod,
+      checks: s.checks,
+      chainTrusted: s.chainTrusted,
+      chain: s.chain,
+      references: s.references,
+      unprotected: s.unprotected,
+      stamps: s.stamps,
+      problems: s.problems,
+    })),
+    platformOutput: output ?? null,
+    sm2RootCertificate: {
+      url: `${ctx.config.publicUrl ?? ''}${SM2_ROOT_CERTIFICATE_PATH}`,
+      sha256: root ? sha256Of(root.der) : null,
+    },
+  };
 }
 
 /** Whether the platform signed a document whose output has this SHA-256, and what that file shows. */

@@ -278,6 +278,226 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/pki/sm2/root/certificate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The deployment's SM2 root CA certificate (DER): the trust anchor of .esl seals and OFD seal signatures */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description application/pkix-cert */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': unknown;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pki/sm2/root/crl': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The SM2 root CA's CRL (DER) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description application/pkix-crl */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': unknown;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pki/groups/{groupId}/sm2/certificate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A group's SM2 issuing CA certificate (DER): the maker of its .esl seals */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          groupId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description application/pkix-cert */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': unknown;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pki/groups/{groupId}/sm2/crl': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A group SM2 CA's CRL (DER): revoked SM2 seal certificates */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          groupId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description application/pkix-crl */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': unknown;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/tsa': {
     parameters: {
       query?: never;
@@ -3272,6 +3492,7 @@ export interface paths {
             | 'pki.certificate_issued'
             | 'pki.certificate_imported'
             | 'pki.certificate_revoked'
+            | 'pki.esl_issued'
             | 'pki.certificate_reinstated'
             | 'document.signed'
             | 'signature.batch_started'
@@ -4822,6 +5043,11 @@ export interface paths {
           content: {
             'application/json': {
               sha256: string;
+              /**
+               * @description the document's format; an OFD's millimetres are given as points
+               * @enum {string}
+               */
+              format: 'pdf' | 'ofd';
               /** @description the number of pages */
               count: number;
               /** @description the first 500 pages (all of a shorter document) */
@@ -4869,6 +5095,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/documents/{sha256}/pages/{page}/image': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One page of an OFD you may read, drawn with its seals: PNG (pxPerMm pixels per millimetre, default 4) or SVG */
+    get: {
+      parameters: {
+        query?: {
+          format?: 'png' | 'svg';
+          pxPerMm?: number;
+        };
+        header?: never;
+        path: {
+          sha256: string;
+          page: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description image/png or image/svg+xml */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': unknown;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/documents/uploads': {
     parameters: {
       query?: never;
@@ -4878,7 +5164,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Upload a PDF to stamp (raw body, Content-Type application/pdf, at most 20 MB); name it with ?name= */
+    /** Upload a PDF or OFD to stamp (raw body, Content-Type application/pdf or application/ofd, at most 20 MB); name it with ?name= */
     post: {
       parameters: {
         query?: {
@@ -9018,6 +9304,10 @@ export interface paths {
               tsa: components['schemas']['Certificate'] | null;
               /** @description SIGIL_TSA_URLS: asked in order before the built-in one is used */
               externalTsas: string[];
+              /** @description the deployment SM2 root CA: the trust anchor of OFD seal signatures and .esl seals (GB/T 38540) */
+              sm2Root: components['schemas']['Certificate'] | null;
+              /** @description your group's SM2 issuing CA, the maker of its .esl seals */
+              sm2GroupCa: components['schemas']['Certificate'] | null;
             };
           };
         };
@@ -9204,6 +9494,111 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['Certificate'];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/seals/{sealId}/esl': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The seal's .esl in force (application/octet-stream, DER): for readers of the seal while it is in use */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          sealId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description application/octet-stream: the .esl file */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': unknown;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Issue the seal's .esl (GB/T 38540 v4 electronic seal: made by the group's SM2 CA, with the seal's impression and its SM2 certificate on the list); answers 200 with the one in force when it still holds */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          sealId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ElectronicSealFile'];
+          };
+        };
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ElectronicSealFile'];
           };
         };
         /** @description Default Response */
@@ -9699,7 +10094,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Download the signed PDF */
+    /** Download the signed document (PDF, or OFD for a sealed OFD) */
     get: {
       parameters: {
         query?: never;
@@ -9711,7 +10106,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description the signed document (application/pdf) */
+        /** @description the signed document (application/pdf or application/ofd) */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9897,7 +10292,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Verify a PDF (raw body, at most 20 MB): per signature the signer, chain to the deployment root, validity, time-stamp, coverage and revocation; and whether the archive holds it */
+    /** Verify a PDF or OFD (raw body, at most 20 MB): per signature the signer, chain to the deployment root, validity, time-stamp, coverage and revocation (an OFD answers with format 'ofd' and its seal signatures); and whether the archive holds it */
     post: {
       parameters: {
         query?: never;
@@ -9913,7 +10308,8 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['VerificationReport'];
+            'application/json':
+              components['schemas']['VerificationReport'] | components['schemas']['OfdVerificationReport'];
           };
         };
         /** @description Default Response */
@@ -10007,7 +10403,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Without an account: verify a PDF (at most 20 MB; the body itself as application/pdf, or the file field of a multipart/form-data form). Per signature the certificate's names, times, time-stamp and its TSA, intactness, trust to the platform's root, revocation, PAdES level, the impression; changes after signing; one verdict; whether the platform made this exact file. Nothing is kept */
+    /** Without an account: verify a PDF or an OFD (at most 20 MB; the body itself, or the file field of a multipart/form-data form); an OFD answers with format 'ofd' and its GB/T 38540 seal signatures. Per signature the certificate's names, times, time-stamp and its TSA, intactness, trust to the platform's root, revocation, PAdES level, the impression; changes after signing; one verdict; whether the platform made this exact file. Nothing is kept */
     post: {
       parameters: {
         query?: never;
@@ -10023,7 +10419,8 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['PublicVerification'];
+            'application/json':
+              components['schemas']['PublicVerification'] | components['schemas']['PublicOfdVerification'];
           };
         };
         /** @description Default Response */
@@ -11420,6 +11817,7 @@ export interface components {
         | 'authorization_not_found'
         | 'delegation_not_found'
         | 'certificate_not_found'
+        | 'esl_not_found'
         | 'signature_not_found'
         | 'signature_batch_not_found'
         | 'document_not_found'
@@ -11488,6 +11886,7 @@ export interface components {
         | 'review_item_decided'
         | 'review_nothing_to_draw'
         | 'pdf_malformed'
+        | 'ofd_malformed'
         | 'seal_malformed'
         | 'pdf_encrypted'
         | 'pdf_page_not_found'
@@ -11864,7 +12263,17 @@ export interface components {
     CertificateInput: {
       id: string;
       /** @enum {string} */
-      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person' | 'event';
+      purpose:
+        | 'root_ca'
+        | 'issuing_ca'
+        | 'tsa'
+        | 'seal'
+        | 'person'
+        | 'event'
+        | 'sm2_root_ca'
+        | 'sm2_issuing_ca'
+        | 'sm2_seal_maker'
+        | 'sm2_seal';
       /** @enum {string} */
       source: 'issued' | 'imported';
       /** @description hex */
@@ -11890,6 +12299,32 @@ export interface components {
       certificatePem: string;
       /** @description the issuers, nearest first, up to the root */
       chainPem: string[];
+    };
+    ElectronicSealFileInput: {
+      id: string;
+      sealId: string;
+      /** @description the seal's identifier inside the .esl (SES_SealInfo.esID) */
+      esId: string;
+      /** @description the seal name the .esl carries */
+      name: string;
+      /** @description SHA-256 of the .esl file, hex */
+      sha256: string;
+      /** @description bytes of the .esl file */
+      size: number;
+      validStart: unknown;
+      validEnd: unknown;
+      createdAt: unknown;
+      /** @description the group's seal maker (制章者), certified by its SM2 CA */
+      maker: {
+        subject: string;
+        serialNumber: string;
+      };
+      /** @description the seal's SM2 certificate, the one signer on the .esl's list */
+      certificate: {
+        subject: string;
+        serialNumber: string;
+        fingerprint: string;
+      };
     };
     RoleAssignmentInput: {
       id: string;
@@ -11987,6 +12422,70 @@ export interface components {
           height: number;
           /** @description the impression as the document shows it, PNG in base64 (the first few only) */
           png?: string;
+        }[];
+        problems: string[];
+      }[];
+      archive: {
+        sha256: string;
+        /** @description the archive of your group holds this file as a signed output */
+        found: boolean;
+        /** @description the signatures that produced it, those you may see */
+        signatures: components['schemas']['SignatureInput'][];
+      };
+    };
+    OfdVerificationReportInput: {
+      /** @constant */
+      format: 'ofd';
+      /** @enum {string} */
+      verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
+      sha256: string;
+      pages: number;
+      signatures: {
+        id: string;
+        /** @enum {string} */
+        type: 'Seal' | 'Sign';
+        /** @enum {string} */
+        status: 'valid' | 'unknown-signer' | 'invalid';
+        seal: {
+          name: string;
+          esId: string;
+          version: number;
+          maker: string;
+          validStart: string;
+          validEnd: string;
+        } | null;
+        signer: {
+          commonName: string | null;
+          organization: string | null;
+          subject: string;
+          issuer: string;
+          serialNumber: string;
+        } | null;
+        signedAt: string | null;
+        signatureMethod: string | null;
+        checkMethod: string | null;
+        checks: {
+          signatureValue: boolean;
+          signerListed: boolean;
+          sealValid: boolean;
+          /** @enum {string} */
+          dataHash: 'match' | 'mismatch' | 'not-checked';
+          /** @enum {string} */
+          timeStamp: 'valid' | 'invalid' | 'absent';
+        };
+        /** @description the signer and the seal maker chain to the deployment's SM2 root */
+        chainTrusted: boolean;
+        chain: string[];
+        references: {
+          path: string;
+          /** @enum {string} */
+          status: 'intact' | 'changed' | 'missing';
+        }[];
+        /** @description package files no signature protects */
+        unprotected: string[];
+        stamps: {
+          page: number | null;
+          boundary: number[];
         }[];
         problems: string[];
       }[];
@@ -12350,6 +12849,11 @@ export interface components {
     };
     PublicVerificationInput: {
       /**
+       * @description the file is a PDF: per signature the PAdES findings
+       * @constant
+       */
+      format: 'pdf';
+      /**
        * @description valid: every signature intact and trusted, nothing changed after; unknown-signer: intact, but a signer is not trusted; invalid: a signature does not hold or the document was altered; unsigned
        * @enum {string}
        */
@@ -12377,6 +12881,105 @@ export interface components {
         level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
       }[];
       rootCertificate: components['schemas']['RootCertificateLinkInput'];
+    };
+    PublicOfdSignatureCheckInput: {
+      /** @description the signature's ID in the document's Signatures.xml */
+      id: string;
+      /**
+       * @description Seal: an electronic seal signature (GB/T 38540); Sign: a plain one
+       * @enum {string}
+       */
+      type: 'Seal' | 'Sign';
+      /**
+       * @description valid: intact and trusted; unknown-signer: intact, but its certificates do not chain to the SM2 root; invalid
+       * @enum {string}
+       */
+      status: 'valid' | 'unknown-signer' | 'invalid';
+      /** @description the electronic seal inside the signature; null when it cannot be read */
+      seal: {
+        /** @description the seal's name as its .esl gives it */
+        name: string;
+        /** @description the seal's identifier (esID) */
+        esId: string;
+        /** @description the seal format: 1 (GM/T 0031-2014), 4 (GB/T 38540-2020) or 5 */
+        version: number;
+        /** @description the seal maker's certificate subject (制章者) */
+        maker: string;
+        validStart: string;
+        validEnd: string;
+      } | null;
+      /** @description the signer's certificate (签章者), null when it cannot be read */
+      signer: {
+        /** @description the certificate's CN: the seal's name on a seal certificate, the person's on a personal one */
+        commonName: string | null;
+        /** @description the certificate's O: the company the seal or person belongs to */
+        organization: string | null;
+        /** @description the whole subject, most specific first (CN=…, O=…) */
+        subject: string;
+        /** @description who issued the certificate, as it names them */
+        issuer: string;
+        /** @description the certificate's serial number, hex */
+        serialNumber: string;
+      } | null;
+      /** @description the time-stamp time when one verifies, else the time the signer claims */
+      signedAt: string | null;
+      /** @description SignatureMethod of Signature.xml (1.2.156.10197.1.501: SM2 with SM3) */
+      signatureMethod: string | null;
+      /** @description CheckMethod: the digest of the protected files (SM3) */
+      checkMethod: string | null;
+      checks: {
+        /** @description the signer's SM2 signature over the signed data verifies */
+        signatureValue: boolean;
+        /** @description the signer's certificate is on the seal's certificate list */
+        signerListed: boolean;
+        /** @description the seal maker's signature holds and the seal was valid at the signing time */
+        sealValid: boolean;
+        /**
+         * @description the signed digest of Signature.xml
+         * @enum {string}
+         */
+        dataHash: 'match' | 'mismatch' | 'not-checked';
+        /** @enum {string} */
+        timeStamp: 'valid' | 'invalid' | 'absent';
+      };
+      /** @description the signer's and the seal maker's certificates chain to the platform's SM2 root (revocation included) */
+      chainTrusted: boolean;
+      /** @description the signer's certificate subject, then its issuer's */
+      chain: string[];
+      /** @description each package file the signature protects, with its SM3 digest checked */
+      references: {
+        path: string;
+        /** @enum {string} */
+        status: 'intact' | 'changed' | 'missing';
+      }[];
+      /** @description files in the package that no signature protects (added or changed after) */
+      unprotected: string[];
+      /** @description where the seal is shown: 0-based page and [x, y, width, height] in mm from the top left */
+      stamps: {
+        page: number | null;
+        boundary: number[];
+      }[];
+      /** @description the verifier's findings, in English */
+      problems: string[];
+    };
+    PublicOfdVerificationInput: {
+      /**
+       * @description the file is an OFD: per signature the GB/T 38540 seal-signature findings
+       * @constant
+       */
+      format: 'ofd';
+      /**
+       * @description valid: every seal signature intact and trusted; invalid: one does not hold or a file changed; unsigned
+       * @enum {string}
+       */
+      verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
+      sha256: string;
+      pages: number;
+      signatures: components['schemas']['PublicOfdSignatureCheckInput'][];
+      /** @description this exact file is a document the platform signed (null: it is not, or it was changed since) */
+      platformOutput: components['schemas']['PlatformOutputInput'] | null;
+      /** @description the platform's SM2 root, the trust anchor of OFD seals */
+      sm2RootCertificate: components['schemas']['RootCertificateLinkInput'];
     };
     DeviceSignedMessageInput: {
       /** @description base64url of the canonical JSON */
@@ -12707,6 +13310,7 @@ export interface components {
         | 'authorization_not_found'
         | 'delegation_not_found'
         | 'certificate_not_found'
+        | 'esl_not_found'
         | 'signature_not_found'
         | 'signature_batch_not_found'
         | 'document_not_found'
@@ -12775,6 +13379,7 @@ export interface components {
         | 'review_item_decided'
         | 'review_nothing_to_draw'
         | 'pdf_malformed'
+        | 'ofd_malformed'
         | 'seal_malformed'
         | 'pdf_encrypted'
         | 'pdf_page_not_found'
@@ -13167,7 +13772,17 @@ export interface components {
     Certificate: {
       id: string;
       /** @enum {string} */
-      purpose: 'root_ca' | 'issuing_ca' | 'tsa' | 'seal' | 'person' | 'event';
+      purpose:
+        | 'root_ca'
+        | 'issuing_ca'
+        | 'tsa'
+        | 'seal'
+        | 'person'
+        | 'event'
+        | 'sm2_root_ca'
+        | 'sm2_issuing_ca'
+        | 'sm2_seal_maker'
+        | 'sm2_seal';
       /** @enum {string} */
       source: 'issued' | 'imported';
       /** @description hex */
@@ -13195,6 +13810,35 @@ export interface components {
       certificatePem: string;
       /** @description the issuers, nearest first, up to the root */
       chainPem: string[];
+    };
+    ElectronicSealFile: {
+      id: string;
+      sealId: string;
+      /** @description the seal's identifier inside the .esl (SES_SealInfo.esID) */
+      esId: string;
+      /** @description the seal name the .esl carries */
+      name: string;
+      /** @description SHA-256 of the .esl file, hex */
+      sha256: string;
+      /** @description bytes of the .esl file */
+      size: number;
+      /** Format: date-time */
+      validStart: string;
+      /** Format: date-time */
+      validEnd: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** @description the group's seal maker (制章者), certified by its SM2 CA */
+      maker: {
+        subject: string;
+        serialNumber: string;
+      };
+      /** @description the seal's SM2 certificate, the one signer on the .esl's list */
+      certificate: {
+        subject: string;
+        serialNumber: string;
+        fingerprint: string;
+      };
     };
     RoleAssignment: {
       id: string;
@@ -13294,6 +13938,70 @@ export interface components {
           height: number;
           /** @description the impression as the document shows it, PNG in base64 (the first few only) */
           png?: string;
+        }[];
+        problems: string[];
+      }[];
+      archive: {
+        sha256: string;
+        /** @description the archive of your group holds this file as a signed output */
+        found: boolean;
+        /** @description the signatures that produced it, those you may see */
+        signatures: components['schemas']['Signature'][];
+      };
+    };
+    OfdVerificationReport: {
+      /** @constant */
+      format: 'ofd';
+      /** @enum {string} */
+      verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
+      sha256: string;
+      pages: number;
+      signatures: {
+        id: string;
+        /** @enum {string} */
+        type: 'Seal' | 'Sign';
+        /** @enum {string} */
+        status: 'valid' | 'unknown-signer' | 'invalid';
+        seal: {
+          name: string;
+          esId: string;
+          version: number;
+          maker: string;
+          validStart: string;
+          validEnd: string;
+        } | null;
+        signer: {
+          commonName: string | null;
+          organization: string | null;
+          subject: string;
+          issuer: string;
+          serialNumber: string;
+        } | null;
+        signedAt: string | null;
+        signatureMethod: string | null;
+        checkMethod: string | null;
+        checks: {
+          signatureValue: boolean;
+          signerListed: boolean;
+          sealValid: boolean;
+          /** @enum {string} */
+          dataHash: 'match' | 'mismatch' | 'not-checked';
+          /** @enum {string} */
+          timeStamp: 'valid' | 'invalid' | 'absent';
+        };
+        /** @description the signer and the seal maker chain to the deployment's SM2 root */
+        chainTrusted: boolean;
+        chain: string[];
+        references: {
+          path: string;
+          /** @enum {string} */
+          status: 'intact' | 'changed' | 'missing';
+        }[];
+        /** @description package files no signature protects */
+        unprotected: string[];
+        stamps: {
+          page: number | null;
+          boundary: number[];
         }[];
         problems: string[];
       }[];
@@ -13675,6 +14383,11 @@ export interface components {
     };
     PublicVerification: {
       /**
+       * @description the file is a PDF: per signature the PAdES findings
+       * @constant
+       */
+      format: 'pdf';
+      /**
        * @description valid: every signature intact and trusted, nothing changed after; unknown-signer: intact, but a signer is not trusted; invalid: a signature does not hold or the document was altered; unsigned
        * @enum {string}
        */
@@ -13706,6 +14419,105 @@ export interface components {
         level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
       }[];
       rootCertificate: components['schemas']['RootCertificateLink'];
+    };
+    PublicOfdSignatureCheck: {
+      /** @description the signature's ID in the document's Signatures.xml */
+      id: string;
+      /**
+       * @description Seal: an electronic seal signature (GB/T 38540); Sign: a plain one
+       * @enum {string}
+       */
+      type: 'Seal' | 'Sign';
+      /**
+       * @description valid: intact and trusted; unknown-signer: intact, but its certificates do not chain to the SM2 root; invalid
+       * @enum {string}
+       */
+      status: 'valid' | 'unknown-signer' | 'invalid';
+      /** @description the electronic seal inside the signature; null when it cannot be read */
+      seal: {
+        /** @description the seal's name as its .esl gives it */
+        name: string;
+        /** @description the seal's identifier (esID) */
+        esId: string;
+        /** @description the seal format: 1 (GM/T 0031-2014), 4 (GB/T 38540-2020) or 5 */
+        version: number;
+        /** @description the seal maker's certificate subject (制章者) */
+        maker: string;
+        validStart: string;
+        validEnd: string;
+      } | null;
+      /** @description the signer's certificate (签章者), null when it cannot be read */
+      signer: {
+        /** @description the certificate's CN: the seal's name on a seal certificate, the person's on a personal one */
+        commonName: string | null;
+        /** @description the certificate's O: the company the seal or person belongs to */
+        organization: string | null;
+        /** @description the whole subject, most specific first (CN=…, O=…) */
+        subject: string;
+        /** @description who issued the certificate, as it names them */
+        issuer: string;
+        /** @description the certificate's serial number, hex */
+        serialNumber: string;
+      } | null;
+      /** @description the time-stamp time when one verifies, else the time the signer claims */
+      signedAt: string | null;
+      /** @description SignatureMethod of Signature.xml (1.2.156.10197.1.501: SM2 with SM3) */
+      signatureMethod: string | null;
+      /** @description CheckMethod: the digest of the protected files (SM3) */
+      checkMethod: string | null;
+      checks: {
+        /** @description the signer's SM2 signature over the signed data verifies */
+        signatureValue: boolean;
+        /** @description the signer's certificate is on the seal's certificate list */
+        signerListed: boolean;
+        /** @description the seal maker's signature holds and the seal was valid at the signing time */
+        sealValid: boolean;
+        /**
+         * @description the signed digest of Signature.xml
+         * @enum {string}
+         */
+        dataHash: 'match' | 'mismatch' | 'not-checked';
+        /** @enum {string} */
+        timeStamp: 'valid' | 'invalid' | 'absent';
+      };
+      /** @description the signer's and the seal maker's certificates chain to the platform's SM2 root (revocation included) */
+      chainTrusted: boolean;
+      /** @description the signer's certificate subject, then its issuer's */
+      chain: string[];
+      /** @description each package file the signature protects, with its SM3 digest checked */
+      references: {
+        path: string;
+        /** @enum {string} */
+        status: 'intact' | 'changed' | 'missing';
+      }[];
+      /** @description files in the package that no signature protects (added or changed after) */
+      unprotected: string[];
+      /** @description where the seal is shown: 0-based page and [x, y, width, height] in mm from the top left */
+      stamps: {
+        page: number | null;
+        boundary: number[];
+      }[];
+      /** @description the verifier's findings, in English */
+      problems: string[];
+    };
+    PublicOfdVerification: {
+      /**
+       * @description the file is an OFD: per signature the GB/T 38540 seal-signature findings
+       * @constant
+       */
+      format: 'ofd';
+      /**
+       * @description valid: every seal signature intact and trusted; invalid: one does not hold or a file changed; unsigned
+       * @enum {string}
+       */
+      verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
+      sha256: string;
+      pages: number;
+      signatures: components['schemas']['PublicOfdSignatureCheck'][];
+      /** @description this exact file is a document the platform signed (null: it is not, or it was changed since) */
+      platformOutput: components['schemas']['PlatformOutput'] | null;
+      /** @description the platform's SM2 root, the trust anchor of OFD seals */
+      sm2RootCertificate: components['schemas']['RootCertificateLink'];
     };
     DeviceSignedMessage: {
       /** @description base64url of the canonical JSON */

@@ -1079,6 +1079,7 @@ export const en = {
   'action.pki.certificate_imported': 'Certificate imported',
   'action.pki.certificate_revoked': 'Certificate revoked',
   'action.pki.certificate_reinstated': 'Certificate reinstated',
+  'action.pki.esl_issued': 'Electronic seal file (.esl) issued',
   'action.document.signed': 'Document signed',
   'audit.cat.pki': 'Certificates',
   'audit.cat.document': 'Signing',

@@ -3,13 +3,15 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Locale } from '../api';
 import { browserLocale, storedLocale, storeLocale } from '../i18n/locale';
 import {
+  isOfdReport,
   lookUpDocument,
   MAX_BYTES,
   verifyFile,
   VerifyProblem,
+  type AnyVerification,
   type PublicLookup,
-  type PublicVerification,
 } from './api';
+import { OfdReport } from './OfdReport';
 import { Report } from './Report';
 import { makeText, TextContext, useText, type Text } from './text';
 
@@ -20,7 +22,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 type Upload =
   | { status: 'idle' }
   | { status: 'checking'; name: string }
-  | { status: 'done'; name: string; report: PublicVerification }
+  | { status: 'done'; name: string; report: AnyVerification }
   | { status: 'failed'; name: string; problem: VerifyProblem };
 
 type Lookup =
@@ -44,6 +46,9 @@ function problemText(text: Text, problem: VerifyProblem): string {
       return t('problem.too_large');
     case 'pdf_malformed':
       return t('problem.not_pdf');
+    // Until the generated types carry the new code, it is compared as the string the server sends.
+    case 'ofd_malformed' as VerifyProblem['code']:
+      return t('problem.not_ofd');
     case 'pdf_encrypted':
       return t('problem.encrypted');
     case 'network_error':
@@ -115,7 +120,7 @@ function UploadCard({ upload, onFile }: { upload: Upload; onFile: (file: File) =
         <span className="muted small">{t('upload.hint')}</span>
         <input
           type="file"
-          accept="application/pdf,.pdf"
+          accept="application/pdf,.pdf,application/ofd,.ofd"
           className="visually-hidden"
           disabled={checking}
           data-testid="verify-file-input"
@@ -290,9 +295,18 @@ export function VerifyApp() {
         <h1 data-testid="verify-title">{t('page.title')}</h1>
         <p className="muted lead">{t('page.subtitle')}</p>
         <UploadCard upload={upload} onFile={(file) => void check(file)} />
-        {upload.status === 'done' && <Report report={upload.report} fileName={upload.name} />}
+        {upload.status === 'done' &&
+          (isOfdReport(upload.report) ? (
+            <OfdReport report={upload.report} fileName={upload.name} />
+          ) : (
+            <Report report={upload.report} fileName={upload.name} />
+          ))}
         <LookupCard initial={initialHash} />
-        <RootCard fingerprint={upload.status === 'done' ? upload.report.rootCertificate.sha256 : null} />
+        <RootCard
+          fingerprint={
+            upload.status === 'done' && !isOfdReport(upload.report) ? upload.report.rootCertificate.sha256 : null
+          }
+        />
       </main>
     </TextContext.Provider>
   );

@@ -9,6 +9,58 @@ export type PublicVerification = Schemas['PublicVerification'];
 export type PublicSignatureCheck = Schemas['PublicSignatureCheck'];
 export type PublicLookup = Schemas['PublicDocumentLookup'];
 
+/**
+ * The report on an OFD (`format: 'ofd'`), typed here by hand and narrowly until the generated
+ * OpenAPI types carry `PublicOfdVerification` (the server's verification.schema.ts is the truth).
+ */
+export interface OfdSignatureCheck {
+  id: string;
+  type: 'Seal' | 'Sign';
+  status: 'valid' | 'unknown-signer' | 'invalid';
+  seal: { name: string; esId: string; version: number; maker: string; validStart: string; validEnd: string } | null;
+  signer: {
+    commonName: string | null;
+    organization: string | null;
+    subject: string;
+    issuer: string;
+    serialNumber: string;
+  } | null;
+  signedAt: string | null;
+  signatureMethod: string | null;
+  checkMethod: string | null;
+  checks: {
+    signatureValue: boolean;
+    signerListed: boolean;
+    sealValid: boolean;
+    dataHash: 'match' | 'mismatch' | 'not-checked';
+    timeStamp: 'valid' | 'invalid' | 'absent';
+  };
+  chainTrusted: boolean;
+  chain: string[];
+  references: Array<{ path: string; status: 'intact' | 'changed' | 'missing' }>;
+  unprotected: string[];
+  stamps: Array<{ page: number | null; boundary: number[] }>;
+  problems: string[];
+}
+
+export interface OfdVerification {
+  format: 'ofd';
+  verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
+  sha256: string;
+  pages: number;
+  signatures: OfdSignatureCheck[];
+  platformOutput: PublicVerification['platformOutput'];
+  sm2RootCertificate: { url: string; sha256: string | null };
+}
+
+export type AnyVerification = PublicVerification | OfdVerification;
+
+export const isOfdReport = (report: AnyVerification): report is OfdVerification =>
+  (report as { format?: string }).format === 'ofd';
+
+/** An OFD by its name (browsers give no type for .ofd) or its zip signature. */
+export const isOfdFile = (file: File) => /\.ofd$/i.test(file.name) || file.type === 'application/ofd';
+
 /** The server refuses more; saying so before sending spares a phone the upload. */
 export const MAX_BYTES = 20 * 1024 * 1024;
 
@@ -40,10 +92,10 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
   );
 }
 
-export function verifyFile(file: Blob): Promise<PublicVerification> {
+export function verifyFile(file: File): Promise<AnyVerification> {
   return call('/api/v1/public/verifications', {
     method: 'POST',
-    headers: { 'content-type': 'application/pdf' },
+    headers: { 'content-type': isOfdFile(file) ? 'application/ofd' : 'application/pdf' },
     body: file,
   });
 }

@@ -6,11 +6,11 @@
 const en = {
   'page.title': 'Verify a signed document',
   'page.subtitle':
-    'Check the electronic seals and signatures of a PDF: who signed it, when, whether anything was changed since, and whether this platform vouches for the signer. No account is needed; the file is checked, not kept.',
+    'Check the electronic seals and signatures of a PDF or OFD: who signed it, when, whether anything was changed since, and whether this platform vouches for the signer. No account is needed; the file is checked, not kept.',
   'lang.label': 'Language',
 
-  'upload.choose': 'Choose a PDF',
-  'upload.other': 'Verify another PDF',
+  'upload.choose': 'Choose a PDF or OFD',
+  'upload.other': 'Verify another file',
   'upload.drop': 'or drop it here',
   'upload.hint': 'At most 20 MB.',
   'upload.checking': 'Checking…',
@@ -97,6 +97,40 @@ const en = {
   'problem.encrypted': 'The PDF is protected by a password; it cannot be verified.',
   'problem.network': 'The server could not be reached; check the connection and try again.',
   'problem.other': 'The verification failed: {detail}',
+
+  'ofd.kind': 'OFD document (GB/T 33190), {pages} page(s)',
+  'ofd.verdict.valid':
+    'Valid: every electronic seal (GB/T 38540) is intact, and its seal and signer are vouched for by this platform. No file of the document was changed after sealing.',
+  'ofd.verdict.unknown-signer':
+    'Intact, but not vouched for: the seal signatures hold, but their seals or signers do not chain to this platform’s SM2 root. Check who sealed it before relying on it.',
+  'ofd.verdict.altered': 'Altered: a file of this document was changed or added after it was sealed.',
+  'ofd.verdict.invalid': 'Not valid: a seal signature does not hold.',
+  'ofd.verdict.unsigned': 'This OFD carries no electronic seal.',
+  'ofd.changed': 'Seal {n} ({name}): {path} was changed after sealing.',
+  'ofd.missing': 'Seal {n} ({name}): {path} is missing.',
+  'ofd.unprotected': '{path} was added or changed after sealing; no seal protects it.',
+  'ofd.invalid': 'Seal {n} ({name}) does not hold; see its checks and technical findings.',
+  'ofd.seal': 'Seal {n}',
+  'ofd.sealId': 'Seal ID (esID)',
+  'ofd.maker': 'Seal maker',
+  'ofd.validity': 'Seal valid',
+  'ofd.format': 'Seal format',
+  'ofd.signer': 'Signer certificate',
+  'ofd.check.signatureValue': 'The signer’s SM2 signature',
+  'ofd.check.signerListed': 'The signer is on the seal’s certificate list',
+  'ofd.check.sealValid': 'The seal maker’s signature, and the seal valid at the signing time',
+  'ofd.check.dataHash': 'The SM3 digest of the signed content',
+  'ofd.files': 'Files the seal protects ({n})',
+  'ofd.file.intact': 'unchanged',
+  'ofd.file.changed': 'changed',
+  'ofd.file.missing': 'missing',
+  'ofd.unprotectedTitle': 'Files no seal protects',
+  'ofd.stampPage': 'shown on page {page}',
+  'ofd.root.title': 'This platform’s SM2 root certificate',
+  'ofd.root.text':
+    'Seals on OFD documents are made under this platform’s SM2 (national cryptography) root; an OFD reader that trusts it verifies them by itself.',
+  'ofd.root.download': 'Download the SM2 root certificate',
+  'problem.not_ofd': 'The file is not an OFD this platform can read, or it is damaged.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -104,10 +138,10 @@ export type MessageKey = keyof typeof en;
 const zh: Record<MessageKey, string> = {
   'page.title': '签章文件验证',
   'page.subtitle':
-    '检查 PDF 中的电子印章和签名：由谁签署、何时签署、签署后是否被改动、本平台能否确认签署人的身份。无需登录；文件仅用于验证，不会保存。',
+    '检查 PDF 或 OFD 中的电子印章和签名：由谁签署、何时签署、签署后是否被改动、本平台能否确认签署人的身份。无需登录；文件仅用于验证，不会保存。',
   'lang.label': '语言',
 
-  'upload.choose': '选择 PDF 文件',
+  'upload.choose': '选择 PDF 或 OFD 文件',
   'upload.other': '验证其他文件',
   'upload.drop': '或将文件拖放到此处',
   'upload.hint': '不超过 20 MB。',
@@ -192,6 +226,39 @@ const zh: Record<MessageKey, string> = {
   'problem.encrypted': '该 PDF 有密码保护，无法验证。',
   'problem.network': '无法连接服务器，请检查网络后重试。',
   'problem.other': '验证失败：{detail}',
+
+  'ofd.kind': 'OFD 版式文件（GB/T 33190），共 {pages} 页',
+  'ofd.verdict.valid': '验证通过：所有电子签章（GB/T 38540）完好，印章和签章人均经本平台认证，签章后文件未被改动。',
+  'ofd.verdict.unknown-signer':
+    '文件完好，但未经认证：签章本身成立，但印章或签章人的证书无法追溯到本平台的 SM2 根证书。请先核实签章方再使用。',
+  'ofd.verdict.altered': '文件已被篡改：签章后有文件被修改或添加。',
+  'ofd.verdict.invalid': '验证未通过：存在不成立的签章。',
+  'ofd.verdict.unsigned': '该 OFD 不含电子签章。',
+  'ofd.changed': '签章 {n}（{name}）：{path} 在签章后被修改。',
+  'ofd.missing': '签章 {n}（{name}）：{path} 缺失。',
+  'ofd.unprotected': '{path} 在签章后被添加或修改，不受任何签章保护。',
+  'ofd.invalid': '签章 {n}（{name}）不成立，详见各项检查和技术细节。',
+  'ofd.seal': '签章 {n}',
+  'ofd.sealId': '印章标识（esID）',
+  'ofd.maker': '制章者',
+  'ofd.validity': '印章有效期',
+  'ofd.format': '印章格式',
+  'ofd.signer': '签章人证书',
+  'ofd.check.signatureValue': '签章人的 SM2 签名',
+  'ofd.check.signerListed': '签章人在印章的证书列表中',
+  'ofd.check.sealValid': '制章者签名有效，签章时印章在有效期内',
+  'ofd.check.dataHash': '签章内容的 SM3 摘要',
+  'ofd.files': '签章保护的文件（{n} 个）',
+  'ofd.file.intact': '未修改',
+  'ofd.file.changed': '已修改',
+  'ofd.file.missing': '缺失',
+  'ofd.unprotectedTitle': '不受签章保护的文件',
+  'ofd.stampPage': '显示在第 {page} 页',
+  'ofd.root.title': '本平台的 SM2 根证书',
+  'ofd.root.text':
+    'OFD 文件上的电子印章由本平台的 SM2（国密）根证书签发；信任该根证书的 OFD 阅读器可自行验证这些印章。',
+  'ofd.root.download': '下载 SM2 根证书',
+  'problem.not_ofd': '该文件不是本平台可读取的 OFD 文件，或已损坏。',
 };
 
 export const messages: Record<'en' | 'zh-CN', Record<MessageKey, string>> = { en, 'zh-CN': zh };
