@@ -28,7 +28,7 @@ describe('device signatures verified on worker threads', () => {
     batch[99] = { ...batch[99]!, sig: batch[99]!.sig.slice(0, -4) };
     batch[150] = { ...batch[150]!, sig: '*not base64*' };
     batch[199] = foreign!;
-    const verdicts = await pool.verify('event', batch, ours.publicKey, spki);
+    const verdicts = await pool.verify('event', batch, spki);
     const bad = verdicts.flatMap((ok, i) => (ok ? [] : [i]));
     expect(bad).toEqual([10, 50, 99, 150, 199]);
     expect(verdicts).toEqual(batch.map((m) => isValidSignature('event', m, ours.publicKey)));
@@ -38,12 +38,12 @@ describe('device signatures verified on worker threads', () => {
     const tickets = await Promise.all(
       Array.from({ length: 40 }, (_, i) => signMessage('ticket', { seq: i }, softwareSigner(ours.privateKey))),
     );
-    expect(new Set(await pool.verify('event', tickets, ours.publicKey, spki))).toEqual(new Set([false]));
+    expect(new Set(await pool.verify('event', tickets, spki))).toEqual(new Set([false]));
   });
 
   it('checks small batches on the calling thread with the same verdicts', async () => {
     const batch = await events(5);
     batch[2] = { ...batch[2]!, sig: batch[3]!.sig };
-    expect(await pool.verify('event', batch, ours.publicKey, spki)).toEqual([true, true, false, true, true]);
+    expect(await pool.verify('event', batch, spki)).toEqual([true, true, false, true, true]);
   });
 });

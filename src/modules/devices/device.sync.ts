@@ -5,7 +5,6 @@
 // geofence. Each discrepancy is a finding, raised once, audited, and sent at once to the seal's
 // custodians and administrators, as are new stamps (offline operations); the answer carries a
 // directive the server signed: the acknowledged sequence, the revoked tickets, the remote lock.
-import type { KeyObject } from 'node:crypto';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import {
@@ -14,7 +13,6 @@ import {
   LIMITS,
   parseEvent,
   ProtocolError,
-  readP256PublicKey,
   sha256Hex,
   ZERO_HASH,
   type DeviceEvent,
@@ -34,22 +32,6 @@ import { SignatureVerifyPool } from '../../devices/verify-pool.js';
 
 /** Device signatures of large batches are verified on worker threads, beside the event loop. */
 const signatures = new SignatureVerifyPool();
-
-/**
- * Device keys decoded before, by their DER bytes: OpenSSL 3 takes most of a millisecond to decode
- * one, more than verifying a whole sync's worth of its signatures on the workers.
- */
-const deviceKeys = new Map<string, KeyObject>();
-function deviceKeyOf(spki: Uint8Array): KeyObject {
-  const id = Buffer.from(spki).toString('base64');
-  let key = deviceKeys.get(id);
-  if (!key) {
-    key = readP256PublicKey(spki);
-    if (deviceKeys.size >= 10_000) deviceKeys.clear();
-    deviceKeys.set(id, key);
-  }
-  return key;
-}
 
 /** A device clock this far ahead of the server's is flagged. */
 const CLOCK_AHEAD_MS = LIMITS.clockToleranceSeconds * 1000;
@@ -71,7 +53,6 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
   const { principal } = actor;
   const device = await getRelayedDevice(ctx, actor, { serial: input.serial });
   const key = await ensureTicketKey(ctx);
-  const deviceKey = deviceKeyOf(device.publicKey);
   const receivedAt = ctx.now();
 
   // Payload, device and signature first, outside the transaction: each a finding of its own when bad.
@@ -106,7 +87,6 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
   const signed = await signatures.verify(
     'event',
     candidates.map((c) => c.message),
-    deviceKey,
     device.publicKey,
   );
   for (const [i, candidate] of candidates.entries()) {
