@@ -46,8 +46,7 @@ function problemText(text: Text, problem: VerifyProblem): string {
       return t('problem.too_large');
     case 'pdf_malformed':
       return t('problem.not_pdf');
-    // Until the generated types carry the new code, it is compared as the string the server sends.
-    case 'ofd_malformed' as VerifyProblem['code']:
+    case 'ofd_malformed':
       return t('problem.not_ofd');
     case 'pdf_encrypted':
       return t('problem.encrypted');

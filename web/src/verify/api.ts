@@ -9,49 +9,9 @@ export type PublicVerification = Schemas['PublicVerification'];
 export type PublicSignatureCheck = Schemas['PublicSignatureCheck'];
 export type PublicLookup = Schemas['PublicDocumentLookup'];
 
-/**
- * The report on an OFD (`format: 'ofd'`), typed here by hand and narrowly until the generated
- * OpenAPI types carry `PublicOfdVerification` (the server's verification.schema.ts is the truth).
- */
-export interface OfdSignatureCheck {
-  id: string;
-  type: 'Seal' | 'Sign';
-  status: 'valid' | 'unknown-signer' | 'invalid';
-  seal: { name: string; esId: string; version: number; maker: string; validStart: string; validEnd: string } | null;
-  signer: {
-    commonName: string | null;
-    organization: string | null;
-    subject: string;
-    issuer: string;
-    serialNumber: string;
-  } | null;
-  signedAt: string | null;
-  signatureMethod: string | null;
-  checkMethod: string | null;
-  checks: {
-    signatureValue: boolean;
-    signerListed: boolean;
-    sealValid: boolean;
-    dataHash: 'match' | 'mismatch' | 'not-checked';
-    timeStamp: 'valid' | 'invalid' | 'absent';
-  };
-  chainTrusted: boolean;
-  chain: string[];
-  references: Array<{ path: string; status: 'intact' | 'changed' | 'missing' }>;
-  unprotected: string[];
-  stamps: Array<{ page: number | null; boundary: number[] }>;
-  problems: string[];
-}
-
-export interface OfdVerification {
-  format: 'ofd';
-  verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
-  sha256: string;
-  pages: number;
-  signatures: OfdSignatureCheck[];
-  platformOutput: PublicVerification['platformOutput'];
-  sm2RootCertificate: { url: string; sha256: string | null };
-}
+/** The report on an OFD (`format: 'ofd'`): its GB/T 38540 seal signatures. */
+export type OfdVerification = Schemas['PublicOfdVerification'];
+export type OfdSignatureCheck = Schemas['PublicOfdSignatureCheck'];
 
 export type AnyVerification = PublicVerification | OfdVerification;
 
