@@ -136,14 +136,7 @@ export type DeviceEvent = Schemas['DeviceEvent'];
 export type DeviceFinding = Schemas['DeviceFinding'];
 export type DeviceSyncAnswer = Schemas['DeviceSyncAnswer'];
 export type SignedDeviceMessage = Schemas['DeviceSignedMessage'];
-/**
- * The stamp records the server declares, and the device id each stamp names (added to the server's
- * answer with the console's review; the generated types learn it when the OpenAPI document is next
- * regenerated, until then it is read as optional).
- */
-export type ApplicationDeviceRecords = Omit<Schemas['ApplicationDeviceRecords'], 'stamps'> & {
-  stamps: Array<Schemas['ApplicationDeviceRecords']['stamps'][number] & { deviceId?: string }>;
-};
+export type ApplicationDeviceRecords = Schemas['ApplicationDeviceRecords'];
 export type StampRecord = ApplicationDeviceRecords['stamps'][number];
 export type SealUsageRecord = Schemas['SealUsageRecord'];
 export type SealUsageQuery = QueryOf<'/api/v1/seal-usage', 'get'>;
@@ -408,46 +401,7 @@ async function getFile(path: string, signal?: AbortSignal, accept = 'application
   return response.blob();
 }
 
-/**
- * JSON to or from a path the generated types do not list yet (a contract's attachments, its void
- * agreement): fetched with the session like the client does; the caller names the answer's type.
- */
-async function jsonAt<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const token = tokenStore.get();
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers: {
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(signal ? { signal } : {}),
-    });
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw unreachable();
-  }
-  const parsed = (await response.json().catch(() => undefined)) as unknown;
-  if (!response.ok) {
-    if (response.status === 401 && token) onUnauthorized();
-    throw new ApiError(problemOf(response, parsed));
-  }
-  return parsed as T;
-}
-
-/** A contract's attachment (GET /contracts/{id}/attachments), until the generated types list it. */
-export interface ContractAttachment {
-  id: string;
-  sha256: string;
-  mediaType: 'application/pdf' | 'image/png' | 'image/jpeg';
-  name: string;
-  size: number;
-  createdBy: string;
-  createdAt: string;
-}
+export type ContractAttachment = Schemas['ContractAttachment'];
 
 /** A binary answer (a seal image, a CSV, a PDF) through the client: problems still arrive as JSON. */
 async function blob(pending: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<Blob> {
@@ -726,14 +680,9 @@ export const api = {
   /** The contract's current PDF, with every signature so far (GET /contracts/{id}/document). */
   contractDocument: (id: string, signal?: AbortSignal) =>
     getFile(`/api/v1/contracts/${encodeURIComponent(id)}/document`, signal),
-  /** The contract's attachments (narrow local types until the integrator regenerates schema.d.ts). */
+  /** The contract's attachments. */
   contractAttachments: (id: string, signal?: AbortSignal) =>
-    jsonAt<{ items: ContractAttachment[] }>(
-      'GET',
-      `/api/v1/contracts/${encodeURIComponent(id)}/attachments`,
-      undefined,
-      signal,
-    ),
+    answer(client.GET('/api/v1/contracts/{id}/attachments', { params: { path: { id } }, signal })),
   contractAttachment: (id: string, attachmentId: string) =>
     getFile(`/api/v1/contracts/${encodeURIComponent(id)}/attachments/${encodeURIComponent(attachmentId)}`),
   /** Attaches a PDF, PNG or JPEG to a draft (the server reads its type from the bytes). */
@@ -745,11 +694,10 @@ export const api = {
     ),
   /** 作废协议: voids a completed contract once the same parties sign it; sent at once. */
   startVoidAgreement: (id: string, body: { reason: string }) =>
-    jsonAt<{ contract: Contract; invitations: ContractInvitation[] }>(
-      'POST',
-      `/api/v1/contracts/${encodeURIComponent(id)}/void-agreement`,
-      body,
-    ),
+    answer(client.POST('/api/v1/contracts/{id}/void-agreement', { params: { path: { id } }, body })) as Promise<{
+      contract: Contract;
+      invitations: ContractInvitation[];
+    }>,
   /** The evidence package (zip) of a sent contract: a draft has none (contract_state). */
   contractEvidence: (id: string) =>
     blob(client.GET('/api/v1/contracts/{id}/evidence', { params: { path: { id } }, parseAs: 'blob' })),
