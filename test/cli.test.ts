@@ -262,7 +262,7 @@ describe('sigil command', () => {
     const reportBefore = await report();
     const down = await sigil('db', 'migrate', '--down', '--data', dataDir);
     expect(down.status).toBe(0);
-    expect(down.out).toMatch(/^reverted \d{8}T\d{4}-[a-z-]+\n$/);
+    expect(down.out).toMatch(/^reverted \d{8}T\d{4}-[a-z0-9-]+\n$/);
     const up = await sigil('db', 'migrate', '--data', dataDir);
     expect(up.status).toBe(0);
     expect(up.out).toBe('database is at the latest migration\n');
