@@ -338,7 +338,7 @@ function ReviewItem({
         )}
       </span>
       {item.decision !== null && item.comment && (
-        <p className="small" data-testid="review-item-comment">
+        <p className="small review-item-comment" data-testid="review-item-comment">
           {item.comment}
         </p>
       )}

@@ -156,7 +156,7 @@ export const devicesEn = {
   'usage.week': 'Weekly',
   'usage.month': 'Monthly',
   'correction.label': 'Corrected',
-  'correction.because': 'because {why}',
+  'correction.because': 'Why: {why}',
   'correction.open': 'Correct',
   'correction.what': 'What the record should say',
   'correction.why': 'Why (the evidence)',
