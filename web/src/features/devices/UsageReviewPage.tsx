@@ -29,6 +29,10 @@ const daysAgo = (n: number) => {
   return isoDay(date);
 };
 
+/** A review's period as the days it covers: `to` is the start of the day after the last. */
+const periodText = (i18n: ReturnType<typeof useI18n>, from: string, to: string) =>
+  `${i18n.formatDate(from, false)} – ${i18n.formatDate(new Date(Date.parse(to) - 1), false)}`;
+
 /**
  * Sampling reviews of usage records (抽查, issue 16 §9): a seal administrator draws N records of a
  * company or a seal over a period for a reviewer, who confirms or flags each; and a register
@@ -94,7 +98,7 @@ function Reviews() {
                   {r.reviewerId === me.user.id && <span className="badge badge-info">{d('review.mine')}</span>}
                 </div>
                 <span className="muted small cell-break">
-                  {i18n.formatDate(r.from)} – {i18n.formatDate(r.to)} · {d('review.reviewer')}: {r.reviewerName}
+                  {periodText(i18n, r.from, r.to)} · {d('review.reviewer')}: {r.reviewerName}
                 </span>
               </li>
             ))}
@@ -248,7 +252,7 @@ function Review({ reviewId }: { reviewId: string }) {
     <>
       <PageHeader
         title={d('review.one')}
-        subtitle={r ? `${r.companyName} · ${i18n.formatDate(r.from)} – ${i18n.formatDate(r.to)}` : undefined}
+        subtitle={r ? `${r.companyName} · ${periodText(i18n, r.from, r.to)}` : undefined}
         actions={
           <Link to="/seal-usage/reviews" className="button">
             {d('review.title')}
