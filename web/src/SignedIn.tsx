@@ -70,6 +70,12 @@ const NewContractPage = lazy(() =>
 const DevicesPage = lazy(() => import('./features/devices/DevicesPage').then((m) => ({ default: m.DevicesPage })));
 const PhonePage = lazy(() => import('./features/devices/PhonePage').then((m) => ({ default: m.PhonePage })));
 const UsagePage = lazy(() => import('./features/devices/UsagePage').then((m) => ({ default: m.UsagePage })));
+const UsageReviewsPage = lazy(() =>
+  import('./features/devices/UsageReviewPage').then((m) => ({ default: m.UsageReviewsPage })),
+);
+const UsageReviewPage = lazy(() =>
+  import('./features/devices/UsageReviewPage').then((m) => ({ default: m.UsageReviewPage })),
+);
 const ContractPage = lazy(() => import('./features/contracts/ContractPage').then((m) => ({ default: m.ContractPage })));
 
 interface Route {
@@ -125,6 +131,12 @@ const routes: Route[] = [
   { pattern: '/reports/seal-permissions', needs: 'seals.read', render: () => <PermissionReportPage /> },
   { pattern: '/devices', needs: 'seals.read', render: () => <DevicesPage /> },
   { pattern: '/seal-usage', needs: 'seals.read', render: () => <UsagePage /> },
+  { pattern: '/seal-usage/reviews', needs: 'seals.read', render: () => <UsageReviewsPage /> },
+  {
+    pattern: '/seal-usage/reviews/:reviewId',
+    needs: 'seals.read',
+    render: (p) => <UsageReviewPage key={p.reviewId} reviewId={p.reviewId ?? ''} />,
+  },
   { pattern: '/flows', needs: 'flows.manage', render: () => <FlowsPage /> },
   { pattern: '/flows/new', needs: 'flows.manage', render: () => <FlowEditorPage key="new" /> },
   {

@@ -140,6 +140,12 @@ export type ApplicationDeviceRecords = Schemas['ApplicationDeviceRecords'];
 export type StampRecord = ApplicationDeviceRecords['stamps'][number];
 export type SealUsageRecord = Schemas['SealUsageRecord'];
 export type SealUsageQuery = QueryOf<'/api/v1/seal-usage', 'get'>;
+export type SealUsageCorrection = Schemas['SealUsageCorrection'];
+export type SealUsageReview = Schemas['SealUsageReview'];
+export type SealUsageReviewDetail = Schemas['SealUsageReviewDetail'];
+export type SealUsageReviewItem = Schemas['SealUsageReviewItem'];
+export type SealUsageRegisterCheck = Schemas['SealUsageRegisterCheck'];
+export type SealUsageRegisterQuery = QueryOf<'/api/v1/seal-usage/register-checks', 'post'>;
 
 export interface Page<T> {
   items: T[];
@@ -748,6 +754,32 @@ export const api = {
    * fetched with the session like any file.
    */
   sealUsageReport: (url: string) => getFile(url, undefined, '*/*'),
+  correctUsageRecord: (recordId: string, body: BodyOf<'/api/v1/seal-usage/records/{recordId}/corrections', 'post'>) =>
+    answer(client.POST('/api/v1/seal-usage/records/{recordId}/corrections', { params: { path: { recordId } }, body })),
+  usageReviews: (query: QueryOf<'/api/v1/seal-usage/reviews', 'get'>, signal?: AbortSignal) =>
+    answer(client.GET('/api/v1/seal-usage/reviews', { params: { query }, signal })),
+  usageReview: (reviewId: string, signal?: AbortSignal) =>
+    answer(client.GET('/api/v1/seal-usage/reviews/{reviewId}', { params: { path: { reviewId } }, signal })),
+  startUsageReview: (body: BodyOf<'/api/v1/seal-usage/reviews', 'post'>) =>
+    answer(client.POST('/api/v1/seal-usage/reviews', { body })),
+  decideUsageReviewItem: (
+    reviewId: string,
+    position: number,
+    body: BodyOf<'/api/v1/seal-usage/reviews/{reviewId}/items/{position}/decision', 'post'>,
+  ) =>
+    answer(
+      client.POST('/api/v1/seal-usage/reviews/{reviewId}/items/{position}/decision', {
+        params: { path: { reviewId, position } },
+        body,
+      }),
+    ),
+  /** A register (CSV, UTF-8) checked against usage records: the file itself is the body. */
+  checkUsageRegister: (query: SealUsageRegisterQuery, file: Blob) =>
+    sendFile<SealUsageRegisterCheck>(
+      `/api/v1/seal-usage/register-checks?${serializeQuery(query as Record<string, unknown>)}`,
+      file,
+      'text/csv',
+    ),
 
   notifications: (query: QueryOf<'/api/v1/notifications', 'get'>, signal?: AbortSignal) =>
     answer(client.GET('/api/v1/notifications', { params: { query }, signal })),

@@ -1,5 +1,5 @@
 import './devices.css';
-import { useState, type MouseEvent } from 'react';
+import { useState, type FormEvent, type MouseEvent } from 'react';
 import { api, ApiError, type Person, type SealUsageRecord } from '../../api';
 import { useQuery } from '../../hooks';
 import { DevicesTextProvider, useDevicesText } from './i18n';
@@ -18,14 +18,14 @@ const FORMATS = ['csv', 'xlsx', 'pdf'] as const;
 type Period = 'week' | 'month';
 
 /** A date input's day (local) as the start of that day, ISO 8601; `next` moves to the day after. */
-function dayStart(day: string, next = false): string | undefined {
+export function dayStart(day: string, next = false): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
   const date = new Date(`${day}T00:00:00`);
   if (next) date.setDate(date.getDate() + 1);
   return date.toISOString();
 }
 
-const isoDay = (date: Date) =>
+export const isoDay = (date: Date) =>
   `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
 
 /** The Monday of this week, or the first of this month: where a report period starts by default. */
@@ -55,7 +55,9 @@ function Usage() {
   const i18n = useI18n();
   const { t } = i18n;
   const { me } = useSession();
-  const canSearchPeople = usePermissionSet().has('org.read');
+  const permissions = usePermissionSet();
+  const canSearchPeople = permissions.has('org.read');
+  const canCorrect = permissions.has('seals.manage');
   const { query } = useLocation();
   const companyId = query.get('company') ?? '';
   const sealId = query.get('seal') ?? '';
@@ -91,7 +93,15 @@ function Usage() {
 
   return (
     <>
-      <PageHeader title={d('usage.title')} subtitle={d('usage.subtitle')} />
+      <PageHeader
+        title={d('usage.title')}
+        subtitle={d('usage.subtitle')}
+        actions={
+          <Link to="/seal-usage/reviews" className="button" data-testid="usage-reviews-link">
+            {d('review.link')}
+          </Link>
+        }
+      />
       <section className="card usage-filters" data-testid="usage-filters">
         <div className="usage-filter-grid">
           <label className="toolbar-field">
@@ -192,15 +202,25 @@ function Usage() {
       <LoadState loading={usage.loading && !usage.data} error={usage.error} empty={false} onRetry={usage.reload} />
       {usage.data && (
         <div className="usage-columns" data-testid="usage-columns">
-          <UsageColumn kind="electronic" records={electronic} />
-          <UsageColumn kind="physical" records={physical} />
+          <UsageColumn kind="electronic" records={electronic} canCorrect={canCorrect} onCorrected={usage.reload} />
+          <UsageColumn kind="physical" records={physical} canCorrect={canCorrect} onCorrected={usage.reload} />
         </div>
       )}
     </>
   );
 }
 
-function UsageColumn({ kind, records }: { kind: SealUsageRecord['kind']; records: SealUsageRecord[] }) {
+function UsageColumn({
+  kind,
+  records,
+  canCorrect,
+  onCorrected,
+}: {
+  kind: SealUsageRecord['kind'];
+  records: SealUsageRecord[];
+  canCorrect: boolean;
+  onCorrected: () => void;
+}) {
   const d = useDevicesText();
   const i18n = useI18n();
   return (
@@ -214,7 +234,7 @@ function UsageColumn({ kind, records }: { kind: SealUsageRecord['kind']; records
       ) : (
         <ul className="item-list">
           {records.map((r) => (
-            <li key={`${r.kind}/${r.reference}`} data-testid="usage-record" data-kind={r.kind}>
+            <li key={r.recordId} data-testid="usage-record" data-kind={r.kind} data-record={r.recordId}>
               <div className="role-line">
                 <strong>{r.sealName}</strong>
                 <span className="muted small">{r.userName}</span>
@@ -231,11 +251,121 @@ function UsageColumn({ kind, records }: { kind: SealUsageRecord['kind']; records
                   </>
                 )}
               </span>
+              <Corrections record={r} canCorrect={canCorrect} onCorrected={onCorrected} />
             </li>
           ))}
         </ul>
       )}
     </section>
+  );
+}
+
+/**
+ * A record's corrections (appended, oldest first: the record above stays as it was made) and, for
+ * whoever holds seals.manage, a form to append one more: what should have been recorded, and why.
+ */
+function Corrections({
+  record,
+  canCorrect,
+  onCorrected,
+}: {
+  record: SealUsageRecord;
+  canCorrect: boolean;
+  onCorrected: () => void;
+}) {
+  const d = useDevicesText();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [open, setOpen] = useState(false);
+  const [what, setWhat] = useState('');
+  const [why, setWhy] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<ApiError | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!what.trim() || !why.trim()) return;
+    setBusy(true);
+    setFailure(null);
+    try {
+      await api.correctUsageRecord(record.recordId, { what: what.trim(), why: why.trim() });
+      setWhat('');
+      setWhy('');
+      setOpen(false);
+      onCorrected();
+    } catch (error) {
+      setFailure(error instanceof ApiError ? error : null);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      {record.corrections.length > 0 && (
+        <ol className="usage-corrections" data-testid="usage-corrections">
+          {record.corrections.map((c) => (
+            <li key={c.id} data-testid="usage-correction">
+              <span className="badge badge-warn">{d('correction.label')}</span> <strong>{c.what}</strong>
+              <span className="muted small cell-break">
+                {' '}
+                {d('correction.because', { why: c.why })} · {c.correctedByName} · {i18n.formatDate(c.createdAt)}
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+      {canCorrect &&
+        (open ? (
+          <form className="usage-correct-form" onSubmit={(e) => void submit(e)} data-testid="usage-correct-form">
+            <label className="toolbar-field">
+              <span>{d('correction.what')}</span>
+              <input
+                className="input"
+                value={what}
+                maxLength={500}
+                required
+                onChange={(e) => setWhat(e.target.value)}
+                data-testid="usage-correct-what"
+              />
+            </label>
+            <label className="toolbar-field">
+              <span>{d('correction.why')}</span>
+              <textarea
+                className="input"
+                value={why}
+                maxLength={1000}
+                rows={2}
+                required
+                onChange={(e) => setWhy(e.target.value)}
+                data-testid="usage-correct-why"
+              />
+            </label>
+            <p className="muted small">{d('correction.hint')}</p>
+            <div className="form-actions">
+              <button
+                type="submit"
+                className="button button-primary button-small"
+                disabled={busy || !what.trim() || !why.trim()}
+                data-testid="usage-correct-submit"
+              >
+                {d('correction.submit')}
+              </button>
+              <button type="button" className="button button-small" onClick={() => setOpen(false)}>
+                {t('common.cancel')}
+              </button>
+            </div>
+            <ProblemMessage error={failure} />
+          </form>
+        ) : (
+          <button
+            type="button"
+            className="button button-small usage-correct"
+            onClick={() => setOpen(true)}
+            data-testid="usage-correct"
+          >
+            {d('correction.open')}
+          </button>
+        ))}
+    </>
   );
 }
 
