@@ -132,6 +132,7 @@ describe("a document's pages", () => {
     expect(pages.status, JSON.stringify(pages.body)).toBe(200);
     expect(pages.body).toEqual({
       sha256: sha,
+      format: 'pdf',
       count: 3,
       pages: Array(3).fill({ box: [0, 0, 595, 842], rotate: 0 }),
       last: { box: [0, 0, 595, 842], rotate: 0 },
