@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderTemplateOfd } from '../../src/ofd/index.js';
 import { decodeSeal } from '../../src/signing/index.js';
+import { pythonUnzip, pythonZip, tempDir } from '../ofd/support.js';
 import {
   buildCompany,
   buildSeal,
@@ -21,6 +22,7 @@ import {
   signIn,
   text,
   useBrowserSuite,
+  viaMenu,
   waitForText,
 } from './browser-support.js';
 
@@ -156,6 +158,33 @@ describe.skipIf(!hasChromium && !browserRequired)('stamping an OFD in the consol
       )
     ).body;
     expect(record).toMatchObject({ sealId: seal.id, category: 'legal', documentName: '民事判决书.ofd' });
+
+    // The members' verification page takes the .ofd: green with the seal; a copy whose page was
+    // changed after sealing is red and names the changed file.
+    const tmp = tempDir('sigil-stamp-ofd-');
+    const files = pythonUnzip(tmp, signed);
+    const content = [...files.keys()].find((p) => /Pages\/Page_0\/Content\.xml$/.test(p))!;
+    const altered = pythonZip(tmp, {
+      input: signed,
+      set: { [content]: files.get(content)!.toString().replace('李明', '张三') },
+    });
+    tmp.remove();
+    await viaMenu(phone, 'nav-verify');
+    await waitForText(phone, 'page-title', (v) => v === 'Verify a PDF');
+    expect(await phone.getByTestId('verify-file-input').getAttribute('accept')).toContain('.ofd');
+    await phone
+      .getByTestId('verify-file-input')
+      .setInputFiles({ name: '民事判决书-signed.ofd', mimeType: '', buffer: signed });
+    await phone.locator('[data-testid=verify-verdict][data-verdict=valid]').waitFor();
+    expect(await text(phone, 'ofd-seal-name')).toBe(seal.name);
+    expect(await phone.getByTestId('verify-archive').getAttribute('data-found')).toBe('true');
+    await phone
+      .getByTestId('verify-file-input')
+      .setInputFiles({ name: '民事判决书-改.ofd', mimeType: '', buffer: altered });
+    await phone.locator('[data-testid=verify-verdict][data-verdict=invalid]').waitFor();
+    expect(await text(phone, 'ofd-changes')).toMatch(/Content\.xml changed after sealing/);
+    await expectNoHorizontalScroll(phone);
+    await screenshotPage(phone, 'stamp-ofd-phone-verify-altered.png');
   });
 
   it("on a desktop: the seal's administrator issues and downloads its .esl; a judge sees no such card", async ({

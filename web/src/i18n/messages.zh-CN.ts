@@ -859,7 +859,7 @@ const zh: Record<MessageKey, string> = {
   'nav.verify': '验证',
 
   'stamp.title': '电子盖章',
-  'stamp.subtitle': '将电子印章以数字签名的形式加盖到 PDF 上，任何 PDF 阅读器都能验证。',
+  'stamp.subtitle': '将电子印章加盖到 PDF（数字签名，任何 PDF 阅读器都能验证）或 OFD（GB/T 38540 电子签章）上。',
   'stamp.back': '返回申请',
   'stamp.action': '盖章',
   'stamp.document': '文件',
@@ -927,7 +927,7 @@ const zh: Record<MessageKey, string> = {
   'stamp.upload': '要盖章的 PDF 或 OFD',
   'stamp.uploadHint': 'PDF 或 OFD 文件，不超过 20 MB。',
   'stamp.choosePdf': '选择 PDF 或 OFD',
-  'stamp.chooseOther': '另选 PDF',
+  'stamp.chooseOther': '另选文件',
   'stamp.uploading': '正在上传…',
   'stamp.grantSeals': '您可直接使用的电子印章',
   'stamp.grantHint': '凭授权可直接盖章，无需申请；每次盖章计一次使用。',

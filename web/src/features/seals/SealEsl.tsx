@@ -75,7 +75,7 @@ export function SealEsl({ seal }: { seal: Seal }) {
           </div>
         </dl>
       )}
-      <div className="button-row">
+      <div className="button-row esl-actions">
         {esl ? (
           url ? (
             <a className="button button-primary" href={url} download={fileName} data-testid="esl-download">
