@@ -183,6 +183,7 @@ describe.skipIf(!hasChromium && !browserRequired)('stamping an OFD in the consol
       .setInputFiles({ name: '民事判决书-改.ofd', mimeType: '', buffer: altered });
     await phone.locator('[data-testid=verify-verdict][data-verdict=invalid]').waitFor();
     expect(await text(phone, 'ofd-changes')).toMatch(/Content\.xml changed after sealing/);
+    expect(await phone.locator('[data-testid=ofd-checks] [data-ok=false]').count()).toBe(1);
     await expectNoHorizontalScroll(phone);
     await screenshotPage(phone, 'stamp-ofd-phone-verify-altered.png');
   });

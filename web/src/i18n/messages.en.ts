@@ -990,7 +990,7 @@ export const en = {
 
   'verify.title': 'Verify a PDF',
   'verify.subtitle':
-    'Check a signed PDF: whether it is intact, who sealed or signed it and when, and whether the platform’s archive holds this exact file.',
+    'Check a signed PDF or OFD: whether it is intact, who sealed or signed it and when, and whether the platform’s archive holds this exact file.',
   'verify.choose': 'Choose a PDF or OFD',
   'verify.chooseOther': 'Verify another file',
   'verify.hint': 'At most 20 MB. The file is checked, not kept.',

@@ -969,7 +969,7 @@ const zh: Record<MessageKey, string> = {
   'batch.item.failed': '失败',
 
   'verify.title': '验证 PDF',
-  'verify.subtitle': '检查已签署的 PDF：是否完整、由谁盖章或签署、何时签署，以及平台档案中是否保存了这份文件。',
+  'verify.subtitle': '检查已签署的 PDF 或 OFD：是否完整、由谁盖章或签署、何时签署，以及平台档案中是否保存了这份文件。',
   'verify.choose': '选择 PDF 或 OFD',
   'verify.chooseOther': '验证其他文件',
   'verify.hint': '不超过 20 MB。文件仅用于验证，不会保存。',

@@ -97,7 +97,9 @@ function SealSignatureCard({ signature: s, n }: { signature: OfdSignatureCheck; 
         <Check ok={s.checks.signatureValue}>{t('ofd.report.checkValue')}</Check>
         <Check ok={s.checks.signerListed}>{t('ofd.report.checkListed')}</Check>
         <Check ok={s.checks.sealValid}>{t('ofd.report.checkSealValid')}</Check>
-        <Check ok={s.checks.dataHash === 'match'}>{t('ofd.report.checkHash')}</Check>
+        <Check ok={s.checks.dataHash === 'match' && s.references.every((r) => r.status === 'intact')}>
+          {t('ofd.report.checkHash')}
+        </Check>
         <Check ok={s.chainTrusted}>{t('ofd.report.checkChain')}</Check>
       </ul>
       {problems.length > 0 && (
