@@ -108,6 +108,15 @@ export type SignatureRecord = Schemas['Signature'];
 export type VerificationReport = Schemas['VerificationReport'];
 export type SignatureCheck = VerificationReport['signatures'][number];
 export type ArchiveLookup = VerificationReport['archive'];
+export type OfdVerificationReport = Schemas['OfdVerificationReport'];
+export type OfdSignatureCheck = OfdVerificationReport['signatures'][number];
+export type AnyVerificationReport = VerificationReport | OfdVerificationReport;
+export type ElectronicSealFile = Answer<'/api/v1/seals/{sealId}/esl', 'post'>;
+/** An OFD by its name or type (the server sniffs the bytes; this only picks what to send and show). */
+export const isOfdFile = (file: { name?: string | null; type?: string }) =>
+  /\.ofd$/i.test(file.name ?? '') || file.type === 'application/ofd';
+export const isOfdReport = (report: AnyVerificationReport): report is OfdVerificationReport =>
+  'format' in report && report.format === 'ofd';
 export type DocumentPages = Answer<'/api/v1/documents/{sha256}/pages', 'get'>;
 export type PageBox = DocumentPages['last'];
 export type Certificate = Schemas['Certificate'];
@@ -437,12 +446,12 @@ async function uploadSealImage(file: File): Promise<StoredSealImage> {
 const idempotent = (key: string) => ({ header: { 'idempotency-key': key } });
 
 export const api = {
-  /** Uploads a PDF to stamp: the file itself is the body. */
+  /** Uploads a PDF or OFD to stamp: the file itself is the body. */
   uploadDocument: (file: File) =>
     sendFile<DocumentRef>(
       `/api/v1/documents/uploads?name=${encodeURIComponent(file.name)}`,
       file,
-      file.type || 'application/pdf',
+      isOfdFile(file) ? 'application/ofd' : file.type || 'application/pdf',
     ),
   downloadDocument: (applicationId: string, sha256: string) =>
     blob(
@@ -656,6 +665,22 @@ export const api = {
     ) as Promise<DocumentPages>,
   /** The verifier's report on a PDF (sent as it is, at most 20 MB), with the archive lookup. */
   verifyPdf: (file: Blob) => sendFile<VerificationReport>('/api/v1/verifications', file, 'application/pdf'),
+  /** The verifier's report on a PDF or an OFD (an OFD answers with format 'ofd' and its seal signatures). */
+  verifyDocument: (file: Blob, ofd: boolean) =>
+    sendFile<AnyVerificationReport>('/api/v1/verifications', file, ofd ? 'application/ofd' : 'application/pdf'),
+  /** One page of an OFD, drawn by the server (PNG). */
+  documentPageImage: (sha256: string, page: number, signal?: AbortSignal) =>
+    blob(
+      client.GET('/api/v1/documents/{sha256}/pages/{page}/image', {
+        params: { path: { sha256, page }, query: { format: 'png' } },
+        parseAs: 'blob',
+        signal,
+      }),
+    ),
+  /** Issues the seal's .esl (GB/T 38540), or answers with the one in force. */
+  issueSealEsl: (sealId: string) => answer(client.POST('/api/v1/seals/{sealId}/esl', { params: { path: { sealId } } })),
+  sealEsl: (sealId: string, signal?: AbortSignal) =>
+    blob(client.GET('/api/v1/seals/{sealId}/esl', { params: { path: { sealId } }, parseAs: 'blob', signal })),
   sealCertificate: (sealId: string, signal?: AbortSignal) =>
     answer(client.GET('/api/v1/seals/{sealId}/certificate', { params: { path: { sealId } }, signal })),
   issueSealCertificate: (sealId: string) =>

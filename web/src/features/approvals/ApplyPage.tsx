@@ -359,7 +359,7 @@ export function ApplyPage() {
                 {uploading ? t('apply.uploading') : t('apply.addDocuments')}
                 <input
                   type="file"
-                  accept="application/pdf"
+                  accept="application/pdf,.pdf,application/ofd,.ofd"
                   multiple
                   hidden
                   disabled={uploading}

@@ -3,6 +3,7 @@ import { Icon } from '../../ui/Icons';
 import { LifecycleActions } from '../seal-lifecycle/LifecycleDialog';
 import { LoadState } from '../../ui/PageHeader';
 import { SealCertificate } from './SealCertificate';
+import { SealEsl } from './SealEsl';
 import { SealGrants } from './SealGrants';
 import { SealHistory } from './SealHistory';
 import { SealImage } from './SealImage';
@@ -120,6 +121,7 @@ export function SealPage({ sealId }: { sealId: string }) {
       {seal.kind === 'electronic' && (
         <SealCertificate seal={seal} canIssue={can('seals.manage', seal.companyId)} onIssued={card.reload} />
       )}
+      {seal.kind === 'electronic' && can('seals.manage', seal.companyId) && <SealEsl seal={seal} />}
       <LifecycleActionsIfAllowed seal={seal} />
       <SealGrants seal={seal} grants={grants} canGrant={can('seals.grant', seal.companyId)} onChanged={card.reload} />
       <SealHistory history={history} />

@@ -8,6 +8,7 @@ import {
 } from '../../api';
 import { useI18n, type I18n, type MessageKey } from '../../i18n';
 import { Field } from '../../ui/Field';
+import { OfdPageImage, OfdPagePreview } from './OfdPage';
 
 /**
  * How a seal is applied, chosen the way a person thinks of it: on a keyword such as 甲方（盖章）,
@@ -171,7 +172,7 @@ export function serverStampProblems(error: ApiError | null): StampProblems {
 }
 
 /** The page outline with the seal where it will land, so "bottom right" can be seen before stamping. */
-function PagePreview({ value, pages }: { value: StampOptionsValue; pages: DocumentPages }) {
+function PagePreview({ value, pages, ofd }: { value: StampOptionsValue; pages: DocumentPages; ofd?: string }) {
   const { t } = useI18n();
   const placed = placedRect(value, pages);
   if (!placed) return null;
@@ -181,12 +182,16 @@ function PagePreview({ value, pages }: { value: StampOptionsValue; pages: Docume
   return (
     <figure className="stamp-preview" data-testid="stamp-preview">
       <div
-        className="stamp-page"
+        className={`stamp-page${ofd ? ' stamp-page-ofd' : ''}`}
         style={{ aspectRatio: `${bw} / ${bh}` }}
         role="img"
         aria-label={t('stamp.pagePreview', { page: placed.page })}
       >
-        <span className="stamp-page-lines" aria-hidden="true" />
+        {ofd ? (
+          <OfdPageImage sha256={ofd} page={placed.page} />
+        ) : (
+          <span className="stamp-page-lines" aria-hidden="true" />
+        )}
         <span
           className="stamp-spot"
           style={{ left: pct((x - bx) / bw), bottom: pct((y - by) / bh), width: pct(w / bw), height: pct(h / bh) }}
@@ -198,17 +203,23 @@ function PagePreview({ value, pages }: { value: StampOptionsValue; pages: Docume
   );
 }
 
-/** The placement, level and reason of a stamp. `pages` arrives once the document is known. */
+/**
+ * The placement, level and reason of a stamp. `pages` arrives once the document is known; an OFD
+ * (`documentSha256` given, pages in format 'ofd') shows its pages as the server draws them, and
+ * has no PAdES level.
+ */
 export function StampOptions({
   value,
   onChange,
   pages,
   problems,
+  documentSha256,
 }: {
   value: StampOptionsValue;
   onChange: (next: StampOptionsValue) => void;
   pages: DocumentPages | undefined;
   problems: StampProblems;
+  documentSha256?: string;
 }) {
   const i18n = useI18n();
   const { t } = i18n;
@@ -224,6 +235,7 @@ export function StampOptions({
     { corner: 'exact', label: 'stamp.exact' },
   ];
   const sizeMm = decimal(value.size);
+  const ofd = pages?.format === 'ofd' && documentSha256 ? documentSha256 : undefined;
   const defaults = pages ? placedRect({ ...value, corner: 'last', x: '', y: '' }, pages) : null;
   const defaultXmm = defaults ? Math.round((defaults.rect[0] - defaults.box[0]) / PT_PER_MM) : null;
   const defaultYmm = defaults ? Math.round((defaults.rect[1] - defaults.box[1]) / PT_PER_MM) : null;
@@ -396,7 +408,7 @@ export function StampOptions({
                 )}
               </Field>
             </div>
-            {pages && (sizeMm === undefined || sizeMm > 0) && <PagePreview value={value} pages={pages} />}
+            {pages && (sizeMm === undefined || sizeMm > 0) && <PagePreview value={value} pages={pages} ofd={ofd} />}
           </div>
         )}
 
@@ -411,26 +423,43 @@ export function StampOptions({
             )}
           </div>
         )}
+        {ofd && pages && value.mode !== 'position' && (
+          <OfdPagePreview
+            sha256={ofd}
+            pages={pages}
+            page={
+              value.mode === 'keyword' && Number(value.keywordPage) > 0
+                ? Math.min(Number(value.keywordPage), pages.count)
+                : 1
+            }
+          />
+        )}
       </section>
 
       <section className="card" data-testid="stamp-level-card">
-        <Field label={t('stamp.level')} hint={t(`stamp.levelHint.${value.level}`)}>
-          {(p) => (
-            <select
-              {...p}
-              className="input"
-              value={value.level}
-              onChange={(e) => set({ level: e.target.value as PadesLevel })}
-              data-testid="stamp-level"
-            >
-              {PADES_LEVELS.map((level) => (
-                <option key={level} value={level}>
-                  {t(`stamp.level.${level}`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        {ofd ? (
+          <p className="muted small" data-testid="stamp-ofd-level">
+            {t('ofd.levelNone')}
+          </p>
+        ) : (
+          <Field label={t('stamp.level')} hint={t(`stamp.levelHint.${value.level}`)}>
+            {(p) => (
+              <select
+                {...p}
+                className="input"
+                value={value.level}
+                onChange={(e) => set({ level: e.target.value as PadesLevel })}
+                data-testid="stamp-level"
+              >
+                {PADES_LEVELS.map((level) => (
+                  <option key={level} value={level}>
+                    {t(`stamp.level.${level}`)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
         <Field label={t('stamp.reason')} optional hint={t('stamp.reasonHint')} error={problems.reason}>
           {(p) => (
             <input

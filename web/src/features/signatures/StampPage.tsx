@@ -291,7 +291,13 @@ export function StampFromApplicationPage({ applicationId, sha256 }: { applicatio
         </section>
         {usable.length > 0 && (
           <>
-            <StampOptions value={form.options} onChange={form.setOptions} pages={pages.data} problems={problems} />
+            <StampOptions
+              value={form.options}
+              onChange={form.setOptions}
+              pages={pages.data}
+              problems={problems}
+              documentSha256={sha256}
+            />
             <StampActions busy={sign.busy} error={sign.error} />
           </>
         )}
@@ -300,7 +306,7 @@ export function StampFromApplicationPage({ applicationId, sha256 }: { applicatio
   );
 }
 
-/** Stamping under a grant: choose one of my electronic seals and the category, upload the PDF, place the seal. */
+/** Stamping under a grant: choose one of my electronic seals and the category, upload the PDF or OFD, place the seal. */
 export function StampWithGrantPage() {
   const i18n = useI18n();
   const { t } = i18n;
@@ -523,7 +529,7 @@ export function StampWithGrantPage() {
               {uploading ? t('stamp.uploading') : document ? t('stamp.chooseOther') : t('stamp.choosePdf')}
               <input
                 type="file"
-                accept="application/pdf"
+                accept="application/pdf,.pdf,application/ofd,.ofd"
                 hidden
                 disabled={uploading}
                 data-testid="stamp-file-input"
@@ -539,7 +545,13 @@ export function StampWithGrantPage() {
           </div>
           {latest && <OntoChoice copy={latest} onto={onto} onChange={setOnto} />}
         </section>
-        <StampOptions value={form.options} onChange={form.setOptions} pages={pages.data} problems={problems} />
+        <StampOptions
+          value={form.options}
+          onChange={form.setOptions}
+          pages={pages.data}
+          problems={problems}
+          documentSha256={document?.sha256}
+        />
         <StampActions busy={sign.busy} error={sign.error} />
       </form>
     </>

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError, type VerificationReport } from '../../api';
+import { api, ApiError, isOfdFile, isOfdReport, type AnyVerificationReport } from '../../api';
 import { Icon } from '../../ui/Icons';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemMessage } from '../../ui/ProblemMessage';
 import { signedFileName } from './StampResult';
+import { OfdVerificationReportView } from './OfdVerificationReport';
 import { VerificationReportView } from './VerificationReport';
 import { useI18n } from '../../i18n';
 import { useLocation } from '../../router';
@@ -14,7 +15,7 @@ const MAX_BYTES = 20 * 1024 * 1024;
 type State =
   | { status: 'idle' }
   | { status: 'checking'; name: string }
-  | { status: 'done'; name: string; report: VerificationReport }
+  | { status: 'done'; name: string; report: AnyVerificationReport }
   | { status: 'failed'; name: string; error: ApiError | null; tooLarge?: boolean };
 
 const asApiError = (error: unknown) =>
@@ -36,7 +37,8 @@ export function VerifyPage() {
   const check = async (name: string, file: Blob) => {
     setState({ status: 'checking', name });
     try {
-      setState({ status: 'done', name, report: await api.verifyPdf(file) });
+      const ofd = isOfdFile({ name, type: file.type });
+      setState({ status: 'done', name, report: await api.verifyDocument(file, ofd) });
     } catch (error) {
       setState({ status: 'failed', name, error: asApiError(error) });
     }
@@ -81,7 +83,7 @@ export function VerifyPage() {
           {checking ? t('verify.checking') : state.status === 'idle' ? t('verify.choose') : t('verify.chooseOther')}
           <input
             type="file"
-            accept="application/pdf,.pdf"
+            accept="application/pdf,.pdf,application/ofd,.ofd"
             hidden
             disabled={checking}
             data-testid="verify-file-input"
@@ -113,7 +115,12 @@ export function VerifyPage() {
             <ProblemMessage error={state.error} testId="verify-problem" />
           ))}
       </section>
-      {state.status === 'done' && <VerificationReportView report={state.report} fileName={state.name} />}
+      {state.status === 'done' &&
+        (isOfdReport(state.report) ? (
+          <OfdVerificationReportView report={state.report} fileName={state.name} />
+        ) : (
+          <VerificationReportView report={state.report} fileName={state.name} />
+        ))}
     </>
   );
 }
