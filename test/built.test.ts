@@ -456,4 +456,14 @@ describe('the built CLI for OFD, seals and devices (sm-crypto-v2, fast-xml-parse
     expect(story.out).toContain("approver's review: 3 stamp(s) of 3 approved");
     expect(story.out).toContain('findings: none');
   }, 120_000);
+
+  it('reconciles a log of forty-odd events, its signatures checked on worker threads, and flags the tampering', async () => {
+    // Past 24 events a sync's device signatures go to the worker pool, whose code is a string the
+    // built server evaluates: this runs that path from dist/.
+    const story = await sigil(['device', 'simulate', '--uses', '20', '--tamper'], {});
+    expect(story.status, story.err).toBe(0);
+    expect(story.out).toContain("approver's review: 20 stamp(s) of 20 approved");
+    expect(story.out).toMatch(/\[critical\] stamp_without_ticket: Stamp at event \d+ was made with no ticket/);
+    expect(story.out).not.toContain('signature_invalid');
+  }, 120_000);
 });
