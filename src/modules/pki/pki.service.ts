@@ -204,31 +204,56 @@ export async function ensureGroupCa(
 ): Promise<repo.CertificateRecord> {
   const found = await repo.findGroupCa(ctx.db, groupId);
   if (found) return found;
-  const root = await ensureRootCa(ctx);
+  return makeGroupCa(ctx, {
+    groupId,
+    actor,
+    purpose: 'issuing_ca',
+    keySpec: ctx.config.pki.caKeySpec,
+    root: await ensureRootCa(ctx),
+    commonName: (groupName) => `${groupName} Issuing CA`,
+    crlUrl: rootCrlUrl(ctx),
+  });
+}
+
+/**
+ * Makes a group's issuing CA under `root` (once: under a named lock, a second caller finds the
+ * first's), audited as `pki.ca_created`, and reads it back.
+ */
+export async function makeGroupCa(
+  ctx: AppContext,
+  spec: {
+    groupId: string;
+    actor: AuditActor;
+    purpose: 'issuing_ca' | 'sm2_issuing_ca';
+    keySpec: KeySpec;
+    root: repo.CertificateRecord;
+    commonName: (groupName: string) => string;
+    crlUrl: string | undefined;
+  },
+): Promise<repo.CertificateRecord> {
+  const { groupId, actor, purpose, keySpec, root } = spec;
   await ctx.db.transaction().execute(async (trx) => {
-    await repo.lockNamed(trx, `sigil:pki:ca:${groupId}`);
-    if (await repo.findGroupCa(trx, groupId)) return;
+    await repo.lockNamed(trx, `sigil:pki:${purpose === 'issuing_ca' ? 'ca' : 'sm2-ca'}:${groupId}`);
+    if (await repo.findGroupCa(trx, groupId, purpose)) return;
     const groupName = await repo.findGroupName(trx, groupId);
     if (!groupName) throw notFound('group_not_found', groupId);
     const id = newId();
-    const spec = ctx.config.pki.caKeySpec;
-    const { reference, signer } = await ctx.keys.generate(spec, id);
-    const rootSigner = await openKey(ctx, root);
-    const subject: NameSpec = { commonName: clip(`${groupName} Issuing CA`), organization: clip(groupName) };
+    const { reference, signer } = await ctx.keys.generate(keySpec, id);
+    const subject: NameSpec = { commonName: clip(spec.commonName(groupName)), organization: clip(groupName) };
     const der = await createIssuingCa({
-      issuer: { signer: rootSigner, certificate: root.der },
+      issuer: { signer: await openKey(ctx, root), certificate: root.der },
       subject,
       publicKey: signer.publicKey,
-      crlUrl: rootCrlUrl(ctx),
+      crlUrl: spec.crlUrl,
     });
     const fields = fieldsOf(der);
     await repo.insertCertificate(trx, {
       id,
       groupId,
-      purpose: 'issuing_ca',
+      purpose,
       issuerId: root.id,
       source: 'issued',
-      keySpec: spec,
+      keySpec,
       der,
       key: reference,
       ...fields,
@@ -245,14 +270,14 @@ export async function ensureGroupCa(
           certificateId: id,
           subject: fields.subject,
           serial: fields.serial,
-          keySpec: spec,
+          keySpec,
           keyStore: reference.store,
         },
       },
     });
   });
-  const ca = await repo.findGroupCa(ctx.db, groupId);
-  if (!ca) throw new Error('the group CA was created but cannot be read back');
+  const ca = await repo.findGroupCa(ctx.db, groupId, purpose);
+  if (!ca) throw new Error(`the group's ${purpose} was created but cannot be read back`);
   return ca;
 }
 

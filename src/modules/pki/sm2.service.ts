@@ -9,20 +9,18 @@ import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import {
-  createIssuingCa,
   createRootCa,
   fingerprint,
   issueSealCertificate,
   issueSealFile,
   parseCertificate,
   withCertificate,
-  type NameSpec,
   type Signer,
 } from '../../signing/index.js';
 import { recordAudit, recordAudits, type AuditActor, type AuditEvent } from '../audit/index.js';
 import { lockSeal, sealImagePng } from '../seals/index.js';
 import * as repo from './pki.repository.js';
-import { currentCrl, openKey, type SealSubject } from './pki.service.js';
+import { currentCrl, makeGroupCa, openKey, type SealSubject } from './pki.service.js';
 
 /** Where the SM2 root's CRL is published (named in the group SM2 CAs' distribution points). */
 function sm2RootCrlUrl(ctx: AppContext): string | undefined {
@@ -101,54 +99,15 @@ export async function ensureGroupSm2Ca(
       notBefore: found.notBefore.toISOString(),
       notAfter: found.notAfter.toISOString(),
     });
-  const root = await ensureSm2RootCa(ctx);
-  await ctx.db.transaction().execute(async (trx) => {
-    await repo.lockNamed(trx, `sigil:pki:sm2-ca:${groupId}`);
-    if (await repo.findGroupCa(trx, groupId, 'sm2_issuing_ca')) return;
-    const groupName = await repo.findGroupName(trx, groupId);
-    if (!groupName) throw notFound('group_not_found', groupId);
-    const id = newId();
-    const { reference, signer } = await ctx.keys.generate('SM2', id);
-    const subject: NameSpec = { commonName: clip(`${groupName} SM2 Issuing CA`), organization: clip(groupName) };
-    const der = await createIssuingCa({
-      issuer: { signer: await openKey(ctx, root), certificate: root.der },
-      subject,
-      publicKey: signer.publicKey,
-      crlUrl: sm2RootCrlUrl(ctx),
-    });
-    const fields = fieldsOf(der);
-    await repo.insertCertificate(trx, {
-      id,
-      groupId,
-      purpose: 'sm2_issuing_ca',
-      issuerId: root.id,
-      source: 'issued',
-      keySpec: 'SM2',
-      der,
-      key: reference,
-      ...fields,
-    });
-    await recordAudit(trx, {
-      groupId,
-      actor,
-      at: ctx.now(),
-      event: {
-        action: 'pki.ca_created',
-        target: { type: 'group', id: groupId },
-        companyId: null,
-        changes: {
-          certificateId: id,
-          subject: fields.subject,
-          serial: fields.serial,
-          keySpec: 'SM2',
-          keyStore: reference.store,
-        },
-      },
-    });
+  return makeGroupCa(ctx, {
+    groupId,
+    actor,
+    purpose: 'sm2_issuing_ca',
+    keySpec: 'SM2',
+    root: await ensureSm2RootCa(ctx),
+    commonName: (groupName) => `${groupName} SM2 Issuing CA`,
+    crlUrl: sm2RootCrlUrl(ctx),
   });
-  const ca = await repo.findGroupCa(ctx.db, groupId, 'sm2_issuing_ca');
-  if (!ca) throw new Error('the group SM2 CA was created but cannot be read back');
-  return ca;
 }
 
 /**
