@@ -10,12 +10,13 @@ import ExcelJS from 'exceljs';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmartSealDevice } from '../src/devices/device.js';
-import { createHttpLink, type HttpCall } from '../src/devices/http-link.js';
+import { createHttpLink } from '../src/devices/http-link.js';
 import { PhoneRelay } from '../src/devices/relay.js';
 import { registerMatcher } from '../src/modules/devices/usage-register.js';
 import { drawSample, reportPeriod } from '../src/modules/devices/usage.service.js';
 import { buildPdf } from './signing/pdf-fixtures.js';
 import { buildCompany, buildGroup, buildSeal, buildUser, client, createWorld, type World } from './support/world.js';
+import { injectCall, stampPhoto } from './support/devices.js';
 
 let world: World;
 const dir = mkdtempSync(join(tmpdir(), 'sigil-usage-'));
@@ -38,29 +39,6 @@ let device: SmartSealDevice;
 /** Today in Beijing time, YYYY-MM-DD. */
 let today: string;
 
-function injectCall(token: string): HttpCall {
-  return async (method, path, payload) => {
-    const response = await world.app.inject({
-      method,
-      url: path,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(payload && 'bytes' in payload ? { 'content-type': payload.contentType } : {}),
-      },
-      ...(payload ? { payload: 'json' in payload ? (payload.json as object) : Buffer.from(payload.bytes) } : {}),
-    });
-    return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
-  };
-}
-
-let photoCounter = 0;
-function photo(): Buffer {
-  const png = new PNG({ width: 8, height: 8 });
-  png.data.fill(0);
-  png.data.writeUInt32BE(++photoCounter, 0);
-  return PNG.sync.write(png);
-}
-
 /** `who` applies for `uses` stamps with `reason`, the custodian approves, and the phone stamps them all and syncs. */
 async function stampWith(who: User, reason: string, uses: number) {
   const submitted = await client(world, who.token).post('/api/v1/applications', {
@@ -75,9 +53,9 @@ async function stampWith(who: User, reason: string, uses: number) {
   const task = inbox.body.items.find((t: { applicationId: string }) => t.applicationId === submitted.body.id);
   const approved = await client(world, custodian.token).post(`/api/v1/tasks/${task.id}/approve`, {});
   expect(approved.status).toBe(200);
-  const relay = new PhoneRelay(createHttpLink(injectCall(who.token)));
+  const relay = new PhoneRelay(createHttpLink(injectCall(world, who.token)));
   await relay.relayTicket(device, await relay.fetchTicket(approved.body.authorizations[0].id));
-  for (let i = 0; i < uses; i++) expect(await relay.stamp(device, photo)).toMatchObject({ ok: true });
+  for (let i = 0; i < uses; i++) expect(await relay.stamp(device, stampPhoto)).toMatchObject({ ok: true });
   await device.finish();
   await relay.exchange(device);
   await relay.sync();

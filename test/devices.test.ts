@@ -6,11 +6,10 @@ import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { SmartSealDevice } from '../src/devices/device.js';
-import { createHttpLink, type HttpCall } from '../src/devices/http-link.js';
+import { createHttpLink } from '../src/devices/http-link.js';
 import {
   b64url,
   canonicalize,
@@ -33,6 +32,7 @@ import {
   type GroupFixture,
   type World,
 } from './support/world.js';
+import { injectCall, stampPhoto } from './support/devices.js';
 
 let world: World;
 let group: GroupFixture;
@@ -52,31 +52,6 @@ afterAll(async () => {
 });
 
 type User = Awaited<ReturnType<typeof buildUser>>;
-
-/** Calls the app in process as the holder of `token`, the way the phone app calls the server. */
-function injectCall(token: string): HttpCall {
-  return async (method, path, payload) => {
-    const response = await world.app.inject({
-      method,
-      url: path,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(payload && 'bytes' in payload ? { 'content-type': payload.contentType } : {}),
-      },
-      ...(payload ? { payload: 'json' in payload ? (payload.json as object) : Buffer.from(payload.bytes) } : {}),
-    });
-    return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
-  };
-}
-
-let photoCounter = 0;
-/** A distinct small PNG per call: a photo of stamped paper. */
-function photo(): Buffer {
-  const png = new PNG({ width: 8, height: 8 });
-  png.data.fill(0);
-  png.data.writeUInt32BE(++photoCounter, 0);
-  return PNG.sync.write(png);
-}
 
 /**
  * A company with a custodian keeping a physical seal in a registered device, an applicant granted
@@ -153,7 +128,7 @@ async function approvedAuthorization(s: Scene, uses = 3): Promise<{ applicationI
 }
 
 function relayFor(user: User) {
-  return new PhoneRelay(createHttpLink(injectCall(user.token)));
+  return new PhoneRelay(createHttpLink(injectCall(world, user.token)));
 }
 
 async function findingsOf(s: Scene) {
@@ -211,13 +186,13 @@ describe("the patent's story", () => {
     const taken: Buffer[] = [];
     for (let i = 0; i < 3; i++) {
       const answer = await relay.stamp(s.device, () => {
-        const p = photo();
+        const p = stampPhoto();
         taken.push(p);
         return p;
       });
       expect(answer).toMatchObject({ ok: true, use: i + 1 });
     }
-    expect(await relay.stamp(s.device, photo)).toEqual({ ok: false, reason: 'locked' });
+    expect(await relay.stamp(s.device, stampPhoto)).toEqual({ ok: false, reason: 'locked' });
     await s.device.finish();
     await relay.exchange(s.device);
     await relay.sync();
@@ -261,9 +236,9 @@ describe("the patent's story", () => {
     relay.online = false;
     world.clock.advance(2 * 86_400_000);
     await relay.relayTicket(s.device, ticket);
-    await relay.stamp(s.device, photo);
+    await relay.stamp(s.device, stampPhoto);
     world.clock.advance(86_400_000);
-    await relay.stamp(s.device, photo);
+    await relay.stamp(s.device, stampPhoto);
     await s.device.finish();
     await relay.exchange(s.device);
     expect((await relay.sync()).sent).toBe(0);
@@ -288,7 +263,7 @@ describe('tickets the device refuses', () => {
     expect(opensslVerifies(forged)).toBe(false);
     expect(await relay.relayTicket(s.device, forged)).toMatchObject({ ok: false, reason: 'bad_signature' });
     expect((await relay.relayTicket(s.device, ticket)).ok).toBe(true);
-    await relay.stamp(s.device, photo);
+    await relay.stamp(s.device, stampPhoto);
     await s.device.finish();
     expect(await relay.relayTicket(s.device, ticket)).toMatchObject({ ok: false, reason: 'replayed' });
     await relay.exchange(s.device);
@@ -404,7 +379,7 @@ describe('log tampering, each kind flagged', () => {
     const relay = relayFor(s.applicant);
     relay.location = { lat: 31_230_416, lon: 121_473_701, acc: 20 };
     await relay.relayTicket(s.device, await relay.fetchTicket(authorizationId));
-    await relay.stamp(s.device, photo);
+    await relay.stamp(s.device, stampPhoto);
     await s.device.finish();
     await relay.exchange(s.device);
     await relay.sync();
@@ -419,7 +394,7 @@ describe('revocation, the remote lock and maintenance', () => {
     const relay = relayFor(s.applicant);
     const ticket = await relay.fetchTicket(authorizationId);
     await relay.relayTicket(s.device, ticket);
-    await relay.stamp(s.device, photo);
+    await relay.stamp(s.device, stampPhoto);
     expect(
       (await client(world, s.custodian.token).post(`/api/v1/authorizations/${authorizationId}/revoke`)).status,
     ).toBe(200);
@@ -427,7 +402,7 @@ describe('revocation, the remote lock and maintenance', () => {
     await relay.sync();
     await relay.exchange(s.device);
     expect(s.device.state).toBe('locked');
-    expect(await relay.stamp(s.device, photo)).toEqual({ ok: false, reason: 'locked' });
+    expect(await relay.stamp(s.device, stampPhoto)).toEqual({ ok: false, reason: 'locked' });
     expect(await relay.relayTicket(s.device, ticket)).toMatchObject({ ok: false, reason: 'revoked' });
     const refetch = await client(world, s.applicant.token).post('/api/v1/device-tickets', { authorizationId });
     expect(refetch.body.code).toBe('authorization_revoked');
@@ -469,7 +444,7 @@ describe('the phone offline for the whole session', () => {
     const ticket = await relay.fetchTicket(authorizationId);
     relay.online = false;
     await relay.relayTicket(s.device, ticket);
-    for (let i = 0; i < 3; i++) await relay.stamp(s.device, photo);
+    for (let i = 0; i < 3; i++) await relay.stamp(s.device, stampPhoto);
     await s.device.finish();
     await relay.exchange(s.device);
     await relay.exchange(s.device);
@@ -516,9 +491,9 @@ describe('bad input', () => {
     const text = await upload(Buffer.from('not a photo at all'), 'image/png');
     expect(text.statusCode).toBe(422);
     expect(JSON.parse(text.body).code).toBe('file_type_mismatch');
-    const huge = Buffer.concat([photo(), Buffer.alloc(10 * 1024 * 1024)]);
+    const huge = Buffer.concat([stampPhoto(), Buffer.alloc(10 * 1024 * 1024)]);
     expect((await upload(huge, 'image/png')).statusCode).toBe(413);
-    const stray = await upload(photo(), 'image/png');
+    const stray = await upload(stampPhoto(), 'image/png');
     expect(stray.statusCode).toBe(409);
     expect(JSON.parse(stray.body).code).toBe('photo_not_in_log');
   });
@@ -622,7 +597,7 @@ describe('usage records (用印记录)', () => {
     const relay = relayFor(s.applicant);
     relay.location = { lat: 22_543_096, lon: 114_057_865, acc: 10 };
     await relay.relayTicket(s.device, await relay.fetchTicket(authorizationId));
-    await relay.stamp(s.device, photo);
+    await relay.stamp(s.device, stampPhoto);
     await s.device.finish();
     await relay.exchange(s.device);
     await relay.sync();

@@ -1,9 +1,8 @@
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SmartSealDevice } from '../../src/devices/device.js';
-import { createHttpLink, type HttpCall } from '../../src/devices/http-link.js';
+import { createHttpLink } from '../../src/devices/http-link.js';
 import type { SignedMessage } from '../../src/devices/protocol.js';
 import { PhoneRelay } from '../../src/devices/relay.js';
 import { buildPdf } from '../signing/pdf-fixtures.js';
@@ -27,6 +26,7 @@ import {
   useBrowserSuite,
   viaMenu,
 } from './browser-support.js';
+import { injectCall, stampPhoto } from '../support/devices.js';
 
 /**
  * The smart seal console (issue 16) in Chromium, with the reference device and phone relay of
@@ -48,31 +48,6 @@ describe.skipIf(!hasChromium && !browserRequired)('smart seal devices in a brows
     expect(key.status).toBe(200);
     serverKey = Buffer.from(key.body.publicKey, 'base64');
   });
-
-  /** The phone app's calls, in process, as the holder of `token` (as test/devices.test.ts does). */
-  function injectCall(token: string): HttpCall {
-    return async (method, path, payload) => {
-      const response = await world.app.inject({
-        method,
-        url: path,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(payload && 'bytes' in payload ? { 'content-type': payload.contentType } : {}),
-        },
-        ...(payload ? { payload: 'json' in payload ? (payload.json as object) : Buffer.from(payload.bytes) } : {}),
-      });
-      return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
-    };
-  }
-
-  let photoCounter = 0;
-  /** A distinct small PNG per call: a photo of stamped paper. */
-  function photo(): Buffer {
-    const png = new PNG({ width: 16, height: 12 });
-    png.data.fill(200);
-    png.data.writeUInt32BE(++photoCounter, 0);
-    return PNG.sync.write(png);
-  }
 
   /** A company, its custodian (seal admin, the approver), an applicant granted a physical seal in a registered device. */
   async function scene(name: string) {
@@ -175,12 +150,12 @@ describe.skipIf(!hasChromium && !browserRequired)('smart seal devices in a brows
     );
 
   it(
-    "shows the approver each stamp's photo, position and the count after a device stamped three times",
+    "shows the approver each stamp's stampPhoto, position and the count after a device stamped three times",
     { timeout: 150_000 },
     async ({ onTestFailed }) => {
       const s = await scene('Review Co.');
       const { applicationId, authorizationId } = await approved(s, 3);
-      const relay = new PhoneRelay(createHttpLink(injectCall(s.applicant.token)));
+      const relay = new PhoneRelay(createHttpLink(injectCall(world, s.applicant.token)));
       const ticket = await relay.fetchTicket(authorizationId);
       // Three stamps a few dozen metres apart, a photo after each (auto mode).
       const positions = [
@@ -192,9 +167,9 @@ describe.skipIf(!hasChromium && !browserRequired)('smart seal devices in a brows
       expect(await relay.relayTicket(s.device, ticket)).toEqual({ ok: true, resumed: false, usesLeft: 3 });
       for (const position of positions) {
         relay.location = position;
-        expect(await relay.stamp(s.device, photo)).toMatchObject({ ok: true });
+        expect(await relay.stamp(s.device, stampPhoto)).toMatchObject({ ok: true });
       }
-      expect(await relay.stamp(s.device, photo)).toEqual({ ok: false, reason: 'locked' });
+      expect(await relay.stamp(s.device, stampPhoto)).toEqual({ ok: false, reason: 'locked' });
       await s.device.finish();
       await relay.exchange(s.device);
       await relay.sync();
@@ -384,7 +359,7 @@ describe.skipIf(!hasChromium && !browserRequired)('smart seal devices in a brows
       s.device.setLocation({ lat: 39_904_200, lon: 116_407_400, acc: 10 });
       expect(await s.device.presentTicket(ticket)).toMatchObject({ ok: true, usesLeft: 2 });
       expect(await s.device.stamp()).toMatchObject({ ok: true, use: 1 });
-      const picture = photo();
+      const picture = stampPhoto();
       const sha256 = createHash('sha256').update(picture).digest('hex');
       expect(await s.device.recordPhoto(sha256, 1)).toBe(true);
       await s.device.finish();

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SmartSealDevice } from '../../src/devices/device.js';
-import { createHttpLink, type HttpCall } from '../../src/devices/http-link.js';
+import { createHttpLink } from '../../src/devices/http-link.js';
 import { PhoneRelay } from '../../src/devices/relay.js';
-import { PNG } from 'pngjs';
 import {
   buildCompany,
   buildSeal,
@@ -25,6 +24,7 @@ import {
   useBrowserSuite,
   type BrowserSuite,
 } from './browser-support.js';
+import { injectCall, stampPhoto } from '../support/devices.js';
 
 /**
  * Managing usage records in the console (issue 16 §9) in Chromium, at desktop and phone sizes:
@@ -48,29 +48,6 @@ describe.skipIf(!hasChromium && !browserRequired)('usage reviews, corrections an
   /** The record of the stamp made for contract HT-77, and of the letter no register row names. */
   let contractRecord: string;
   let letterRecord: string;
-
-  function injectCall(token: string): HttpCall {
-    return async (method, path, payload) => {
-      const response = await world.app.inject({
-        method,
-        url: path,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(payload && 'bytes' in payload ? { 'content-type': payload.contentType } : {}),
-        },
-        ...(payload ? { payload: 'json' in payload ? (payload.json as object) : Buffer.from(payload.bytes) } : {}),
-      });
-      return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
-    };
-  }
-
-  let photoCounter = 0;
-  function photo(): Buffer {
-    const png = new PNG({ width: 8, height: 8 });
-    png.data.fill(120);
-    png.data.writeUInt32BE(++photoCounter, 0);
-    return PNG.sync.write(png);
-  }
 
   beforeAll(async () => {
     ({ world, group, base } = suite);
@@ -150,9 +127,9 @@ describe.skipIf(!hasChromium && !browserRequired)('usage reviews, corrections an
       const task = inbox.body.items.find((t: { applicationId: string }) => t.applicationId === submitted.body.id);
       const approved = await admin.post(`/api/v1/tasks/${task.id}/approve`, {});
       expect(approved.status).toBe(200);
-      const relay = new PhoneRelay(createHttpLink(injectCall(applicant.token)));
+      const relay = new PhoneRelay(createHttpLink(injectCall(world, applicant.token)));
       await relay.relayTicket(device, await relay.fetchTicket(approved.body.authorizations[0].id));
-      expect(await relay.stamp(device, photo)).toMatchObject({ ok: true });
+      expect(await relay.stamp(device, stampPhoto)).toMatchObject({ ok: true });
       await device.finish();
       await relay.exchange(device);
       await relay.sync();
