@@ -302,6 +302,12 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
       reason: '重复',
     });
     expect(byStranger.status).toBe(404);
+    // A reason carrying another party's keyword would draw that party's seal onto the reason: refused.
+    const planted = await client(world, sender.token).post(`/api/v1/contracts/${id}/void-agreement`, {
+      reason: '以下由第2方（盖章）确认',
+    });
+    expect(planted.status).toBe(400);
+    expect(planted.body.errors[0].field).toBe('body.reason');
     expect((await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body.status).toBe('completed');
   });
 
@@ -389,7 +395,7 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
 
 /** An identity provider as a deployment would plug one in: its verdicts come when the test says. */
 class ScriptedProvider implements IdentityProvider {
-  readonly name = 'test-idv';
+  constructor(readonly name = 'test-idv') {}
   readonly kinds = ['real_name', 'face'] as const;
   readonly requests: IdentityCheckRequest[] = [];
   readonly verdicts = new Map<string, IdentityVerdict>();
@@ -477,7 +483,13 @@ describe('identity providers for outside signers', () => {
         redirectUrl: 'https://idv.example/IDV-2',
       });
       provider.verdicts.set('IDV-2', { status: 'passed', evidence: { transaction: 'T-2', method: '公安实名比对' } });
+      // The deployment moves to another provider meanwhile: the verdict still comes from the one
+      // that started the check (the other knows no IDV-2 and would fail it).
+      const successor = new ScriptedProvider('successor-idv');
+      registerIdentityProvider(successor);
+      world.ctx.config.identityProvider = successor.name;
       expect((await check('GET')).json().status).toBe('passed');
+      world.ctx.config.identityProvider = provider.name;
 
       const signed = await sign();
       expect(signed.statusCode, signed.body).toBe(200);

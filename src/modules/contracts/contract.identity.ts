@@ -60,6 +60,20 @@ export function configuredIdentityProvider(ctx: AppContext): IdentityProvider | 
   return provider;
 }
 
+/**
+ * The provider that started a check: its reference means something only there, whatever the
+ * deployment has configured since.
+ */
+export function providerOfCheck(check: StoredIdentityCheck): IdentityProvider {
+  const provider = providers.get(check.provider);
+  if (!provider)
+    throw new AppError(
+      'identity_provider_missing',
+      `The identity check was started with ${check.provider}, which is no longer registered.`,
+    );
+  return provider;
+}
+
 /** The provider a contract's check needs, or the error that says why it cannot be had. */
 export function providerFor(ctx: AppContext, kind: IdentityCheckKind): IdentityProvider {
   const provider = configuredIdentityProvider(ctx);

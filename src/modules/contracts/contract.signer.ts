@@ -14,7 +14,7 @@ import * as repo from './contract.repository.js';
 import { afterParticipant, emitContractEvent, endRejected, hashToken } from './contract.service.js';
 import { checkFieldValues, valueStamps } from './contract.values.js';
 import { readAttachment } from './contract.attachments.js';
-import { providerFor, type StoredIdentityCheck } from './contract.identity.js';
+import { providerFor, providerOfCheck, type StoredIdentityCheck } from './contract.identity.js';
 
 export const CODE_TTL_MS = 10 * 60_000;
 export const CODE_INTERVAL_MS = 60_000;
@@ -471,8 +471,7 @@ async function refreshVerdict(
   check: StoredIdentityCheck,
 ): Promise<StoredIdentityCheck> {
   if (check.status !== 'pending') return check;
-  const provider = providerFor(ctx, check.kind);
-  const verdict = await provider.verdict(check.reference);
+  const verdict = await providerOfCheck(check).verdict(check.reference);
   if (verdict.status === 'pending') return check;
   const outcome: 'passed' | 'failed' = verdict.status;
   const now = ctx.now();
