@@ -32,6 +32,8 @@ let applicant: User;
 let auditor: User;
 let hqSealAdmin: User;
 let outsider: User;
+let sibling: { id: string };
+let groupId: string;
 let seal: { id: string };
 let electronicSealId: string;
 let deviceId: string;
@@ -39,8 +41,11 @@ let device: SmartSealDevice;
 /** Today in Beijing time, YYYY-MM-DD. */
 let today: string;
 
-/** `who` applies for `uses` stamps with `reason`, the custodian approves, and the phone stamps them all and syncs. */
-async function stampWith(who: User, reason: string, uses: number) {
+/**
+ * `who` applies for `uses` stamps with `reason`, the custodian approves, and the phone stamps them
+ * all and syncs; with `syncedBy`, that person's phone relays the device's log instead.
+ */
+async function stampWith(who: User, reason: string, uses: number, syncedBy: User = who) {
   const submitted = await client(world, who.token).post('/api/v1/applications', {
     sealIds: [seal.id],
     category: 'sales',
@@ -57,9 +62,12 @@ async function stampWith(who: User, reason: string, uses: number) {
   await relay.relayTicket(device, await relay.fetchTicket(approved.body.authorizations[0].id));
   for (let i = 0; i < uses; i++) expect(await relay.stamp(device, stampPhoto)).toMatchObject({ ok: true });
   await device.finish();
-  await relay.exchange(device);
+  const syncer = syncedBy === who ? relay : new PhoneRelay(createHttpLink(injectCall(world, syncedBy.token)));
+  await syncer.exchange(device);
+  await syncer.sync();
   await relay.sync();
   expect(relay.held).toEqual({ events: 0, photos: 0 });
+  expect(syncer.held).toEqual({ events: 0, photos: 0 });
   return submitted.body.id as string;
 }
 
@@ -67,7 +75,8 @@ beforeAll(async () => {
   world = await createWorld();
   const group = await buildGroup(world);
   company = await buildCompany(world, { groupId: group.groupId, parent: group.hq, name: COMPANY_NAME });
-  const sibling = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
+  groupId = group.groupId;
+  sibling = await buildCompany(world, { groupId: group.groupId, parent: group.hq });
   custodian = await buildUser(world, {
     groupId: group.groupId,
     companyId: company.id,
@@ -420,6 +429,16 @@ describe('corrections (appended, never overwriting)', () => {
     const body = { what: 'x', why: 'y' };
     const auditorAnswer = await client(world, auditor.token).post(path, body);
     expect(auditorAnswer.status).toBe(403);
+    // Managing seals somewhere else is not managing this one: an auditor here who is a seal
+    // administrator of the sibling company reads the record but may not correct it.
+    const elsewhere = await buildUser(world, {
+      groupId,
+      companyId: sibling.id,
+      roles: [{ role: 'seal_admin' }, { role: 'security_auditor', companyId: company.id }],
+    });
+    expect((await client(world, elsewhere.token).get(`/api/v1/seal-usage/records/${recordId}`)).status).toBe(200);
+    const elsewhereAnswer = await client(world, elsewhere.token).post(path, body);
+    expect(elsewhereAnswer.status).toBe(403);
     const outsiderAnswer = await client(world, outsider.token).post(path, body);
     expect(outsiderAnswer.status).toBe(404);
     expect(outsiderAnswer.body.code).toBe('usage_record_not_found');
@@ -689,5 +708,20 @@ describe('cross-checks against an imported register', () => {
       field: 'querystring.toleranceDays',
       message: 'must be at most 60',
     });
+  });
+});
+
+// Last: it adds a session, which the counts above do not expect.
+describe('the notice of new offline operations, relayed by a keeper', () => {
+  it('is not sent to the custodian whose own phone relayed the log, and is to the others', async () => {
+    const arrived = async (user: User) =>
+      (await client(world, user.token).get('/api/v1/notifications?limit=500')).body.items.filter(
+        (n: { kind: string }) => n.kind === 'device.records_arrived',
+      ).length;
+    const [custodianBefore, adminBefore] = [await arrived(custodian), await arrived(hqSealAdmin)];
+    await stampWith(applicant, '夜间补盖', 1, custodian);
+    expect(await arrived(custodian)).toBe(custodianBefore);
+    expect(await arrived(hqSealAdmin)).toBe(adminBefore + 1);
+    expect(await arrived(applicant)).toBe(0);
   });
 });
