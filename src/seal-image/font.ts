@@ -2,6 +2,7 @@
 // machine: a seal must look the same on every server, and a server without CJK fonts must
 // not silently draw empty boxes where a company name should be.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -34,6 +35,24 @@ export function sealFontPath(): string {
  */
 export function cjkFontPath(weight: 'Regular' | 'Bold'): string {
   return join(dirname(sealFontPath()), `NotoSansHans-${weight}.otf`);
+}
+
+let documentFonts: Promise<{ regular: Buffer; bold: Buffer }> | undefined;
+
+/**
+ * Noto Sans SC Regular and Bold for the documents Sigil writes (contracts from templates, the seal
+ * file card, usage reports): read once per process (about 16 MB), when the first is drawn; a read
+ * that failed is tried again next time.
+ */
+export function loadDocumentFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
+  documentFonts ??= Promise.all([readFile(cjkFontPath('Regular')), readFile(cjkFontPath('Bold'))]).then(
+    ([regular, bold]) => ({ regular, bold }),
+    (error: unknown) => {
+      documentFonts = undefined;
+      throw error;
+    },
+  );
+  return documentFonts;
 }
 
 /** Runs of code points [first, last] mapped to consecutive glyphs from `glyph`, sorted and disjoint. */

@@ -6,9 +6,8 @@
 // anything), the second draws, handing each page to the output as soon as it is full rather than
 // keeping them all. Every position comes from the input alone, so the same template, values and
 // `now` give the same bytes.
-import { readFile } from 'node:fs/promises';
 import PDFDocument from 'pdfkit';
-import { cjkFontPath } from '../seal-image/font.js';
+import { loadDocumentFonts } from '../seal-image/font.js';
 import { checkTemplate, checkValues, declaredVariables, type Declared } from './check.js';
 import { breakPieces, wrapText, type WrappedLine } from './line-break.js';
 import { parseBody, type Inline } from './markup.js';
@@ -89,20 +88,6 @@ const MAX_SPREAD = 0.06;
 const BLANK = '＿＿＿＿＿＿';
 /** Lines drawn between yields to the event loop, so that a long document does not hold up other requests. */
 const LINES_PER_TURN = 400;
-
-let fonts: Promise<{ regular: Buffer; bold: Buffer }> | undefined;
-
-/** Read once per process, when the first document is drawn (two weights, about 17 MB). */
-function loadFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
-  fonts ??= Promise.all([readFile(cjkFontPath('Regular')), readFile(cjkFontPath('Bold'))]).then(
-    ([regular, bold]) => ({ regular, bold }),
-    (error: unknown) => {
-      fonts = undefined;
-      throw error;
-    },
-  );
-  return fonts;
-}
 
 interface CellLines {
   lines: string[];
@@ -493,7 +478,7 @@ export async function renderTemplate(
   values: TemplateValues,
   options: RenderOptions = {},
 ): Promise<RenderedTemplate> {
-  const font = await loadFonts();
+  const font = await loadDocumentFonts();
   const now = options.now ?? new Date();
   const doc = new PDFDocument({
     size: 'A4',
@@ -528,7 +513,7 @@ export async function composeTemplate(
   values: TemplateValues,
   surface: TemplateSurface,
 ): Promise<{ pages: number }> {
-  const font = await loadFonts();
+  const font = await loadDocumentFonts();
   const doc = new PDFDocument({ size: 'A4', fontLayoutCache: false, autoFirstPage: false });
   doc.registerFont('regular', font.regular);
   doc.registerFont('bold', font.bold);

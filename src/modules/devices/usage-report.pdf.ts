@@ -2,9 +2,8 @@
 // (uses per day and per seal, electronic and physical side by side) and the breakdown tables.
 // Noto Sans SC from `@embedpdf/fonts-sc` is embedded as a subset with a ToUnicode map, as the seal
 // file card does (src/modules/seal-cards/seal-card.pdf.ts), so the Chinese names are real text.
-import { readFile } from 'node:fs/promises';
 import PDFDocument from 'pdfkit';
-import { cjkFontPath } from '../../seal-image/font.js';
+import { loadDocumentFonts } from '../../seal-image/font.js';
 import type { UsageReport } from './usage.schema.js';
 
 const COLOURS = { electronic: '#2f6fdb', physical: '#d9822b', axis: '#888888', grid: '#dddddd', text: '#000000' };
@@ -13,17 +12,6 @@ const periodName = { week: '周报', month: '月报' } as const;
 const CHART_SEALS = 12;
 const TABLE_ROWS = 200;
 const FONT_SIZE = 8;
-
-let fonts: Promise<{ regular: Buffer; bold: Buffer }> | undefined;
-
-/** Read once per process, and only when the first report is drawn. */
-function loadFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
-  fonts ??= Promise.all([readFile(cjkFontPath('Regular')), readFile(cjkFontPath('Bold'))]).then(([regular, bold]) => ({
-    regular,
-    bold,
-  }));
-  return fonts;
-}
 
 interface Bar {
   label: string;
@@ -181,7 +169,7 @@ function heading(doc: PDFKit.PDFDocument, text: string, need = 60) {
 
 /** Draws the report; the Chinese names and the totals are text a reader can search and copy. */
 export async function renderUsageReportPdf(report: UsageReport): Promise<Buffer> {
-  const { regular, bold } = await loadFonts();
+  const { regular, bold } = await loadDocumentFonts();
   const title = `用印${periodName[report.period]} ${report.from} – ${report.to}`;
   const doc = new PDFDocument({
     size: 'A4',

@@ -3,10 +3,9 @@
 // `@embedpdf/fonts-sc` as a subset (only the glyphs used), with a ToUnicode map, so the Chinese
 // text is real text: it can be selected, searched and extracted. (pdf-lib with @pdf-lib/fontkit
 // was tried first: its subset of this CFF-based OpenType font is one that poppler rejects.)
-import { readFile } from 'node:fs/promises';
 import PDFDocument from 'pdfkit';
 import type { Locale } from '../notifications/index.js';
-import { cjkFontPath } from '../../seal-image/font.js';
+import { loadDocumentFonts } from '../../seal-image/font.js';
 import type { SealRecord } from '../seals/index.js';
 import type { GrantRecord } from '../grants/index.js';
 import type { SealApplicationRecord } from './seal-card.repository.js';
@@ -425,17 +424,6 @@ class CardWriter {
   }
 }
 
-let fonts: Promise<{ regular: Buffer; bold: Buffer }> | undefined;
-
-/** Read once per process, and only when the first card is drawn (two fonts, about 16 MB). */
-function loadFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
-  fonts ??= Promise.all([readFile(cjkFontPath('Regular')), readFile(cjkFontPath('Bold'))]).then(([regular, bold]) => ({
-    regular,
-    bold,
-  }));
-  return fonts;
-}
-
 /**
  * Draws the card: attributes and impression, grants, lifecycle, uses and the audit history,
  * each a table that runs over as many pages as it needs. The lists arrive already capped by
@@ -444,7 +432,7 @@ function loadFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
 export async function renderSealCardPdf(card: SealCardDocument, lang: CardLanguage): Promise<Buffer> {
   const l = LABELS[lang];
   const { seal } = card;
-  const { regular, bold } = await loadFonts();
+  const { regular, bold } = await loadDocumentFonts();
   const w = new CardWriter(l, { title: `${l.title} ${seal.name} (${seal.code})`, lang, at: card.generatedAt });
   const { doc } = w;
   const chunks: Buffer[] = [];
