@@ -6,7 +6,7 @@ import { inScope } from '../../db/scope.js';
 // signatures and the stamps smart seals logged, side by side), their corrections, sampling
 // reviews and what the reports count. Every query carries the group and the caller's company scope.
 
-/** Beijing time (UTC+8, no daylight saving): the day a report counts a use on. Kept in step with `countUsage`. */
+/** Beijing time (UTC+8, no daylight saving): the day a report counts a use on (`countUsage` uses it). */
 export const REPORT_UTC_OFFSET_HOURS = 8;
 
 export interface UsageFilter {
@@ -177,7 +177,9 @@ export async function countUsage(db: Db, filter: UsageFilter): Promise<UsageCoun
       'u.companyName',
       'u.userId',
       'u.userName',
-      sql<string>`to_char((u.at at time zone 'UTC') + interval '8 hours', 'YYYY-MM-DD')`.as('day'),
+      sql<string>`to_char((u.at at time zone 'UTC') + make_interval(hours => ${sql.lit(REPORT_UTC_OFFSET_HOURS)}), 'YYYY-MM-DD')`.as(
+        'day',
+      ),
       eb.fn.countAll<string>().as('count'),
     ])
     .groupBy(['u.kind', 'u.sealId', 'u.sealName', 'u.companyId', 'u.companyName', 'u.userId', 'u.userName', 'day'])

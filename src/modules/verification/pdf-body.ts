@@ -76,11 +76,3 @@ function fileOfRequest(body: unknown, contentType: string | undefined): Buffer {
   }
   return pdf;
 }
-
-/** The uploaded PDF, or a problem that says what to send instead. */
-export function pdfOfRequest(body: unknown, contentType: string | undefined): Buffer {
-  const pdf = fileOfRequest(body, contentType);
-  if (sniffMediaType(pdf) !== 'application/pdf')
-    throw new AppError('pdf_malformed', 'The file is not a PDF: it does not begin with %PDF-.');
-  return pdf;
-}
