@@ -6,6 +6,7 @@ import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { sniffMediaType } from '../../blobs/sniff.js';
 import { requireUser, type Actor } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import * as repo from './contract.repository.js';
@@ -18,13 +19,10 @@ export const MAX_ATTACHMENTS = 20;
 
 type MediaType = repo.AttachmentRecord['mediaType'];
 
-/** The type the bytes are, by their signature, or null: PDF, PNG and JPEG only (no SVG, which can carry script). */
-export function sniffAttachment(bytes: Uint8Array): MediaType | null {
-  const starts = (signature: number[]) => signature.every((b, i) => bytes[i] === b);
-  if (starts([0x25, 0x50, 0x44, 0x46, 0x2d])) return 'application/pdf'; // %PDF-
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg';
-  return null;
+/** The type the bytes are (the blob store's sniffing), or null: PDF, PNG and JPEG only (no SVG, which can carry script). */
+function sniffAttachment(bytes: Uint8Array): MediaType | null {
+  const type = sniffMediaType(bytes);
+  return type === 'application/pdf' || type === 'image/png' || type === 'image/jpeg' ? type : null;
 }
 
 function view({ contractId: _contract, ...rest }: repo.AttachmentRecord) {
