@@ -5,6 +5,7 @@
 // of an OFD, with a changed copy reported as altered. The done-when of the issue: a judgment
 // (判决书) sealed as OFD with a court seal verifies on the public verification.
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSeal, decodeSesSignature, parseCertificate, verifySeal } from '../src/signing/index.js';
 import { openOfd, readPackage, renderTemplateOfd } from '../src/ofd/index.js';
@@ -189,8 +190,21 @@ describe('SM2 PKI and the .esl of a seal', () => {
   });
 
   it('refuses to issue the .esl to someone who may not manage the seal', async () => {
-    const answer = await client(world, judge.token).post(api(`/seals/${courtSeal.id}/esl`));
-    expect([403, 404]).toContain(answer.status);
+    // An auditor reads the seal, so learns only that they may not issue: 403.
+    const auditor = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: court.id,
+      roles: [{ role: 'security_auditor' }],
+      name: '赵审计',
+    });
+    expect((await client(world, auditor.token).get(api(`/seals/${courtSeal.id}`))).status).toBe(200);
+    const refused = await client(world, auditor.token).post(api(`/seals/${courtSeal.id}/esl`));
+    expect(refused.status).toBe(403);
+    // Someone who does not read it is answered as for a seal that does not exist.
+    const hidden = await client(world, judge.token).post(api(`/seals/${courtSeal.id}/esl`));
+    const madeUp = await client(world, judge.token).post(api(`/seals/${randomUUID()}/esl`));
+    expect(hidden.status).toBe(madeUp.status);
+    expect(hidden.body.code).toBe(madeUp.body.code);
     const none = await world.db.selectFrom('electronic_seals').select('id').execute();
     expect(none).toHaveLength(0);
   });
@@ -339,6 +353,36 @@ describe('OFD documents', () => {
     const climbed = await upload(judge.token, escape, 'application/ofd', 'p.ofd');
     expect(climbed.status).toBe(422);
     expect(climbed.body.code).toBe('ofd_malformed');
+
+    // Within the upload's 20 MB but beyond what the platform inflates (64 MB in all), or holding
+    // more files than an OFD needs (2,000): refused as too large, before anything is stored.
+    const grown = (python: string) =>
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          `import io,sys,zipfile
+src=zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))
+out=io.BytesIO()
+z=zipfile.ZipFile(out,'w',zipfile.ZIP_DEFLATED)
+for i in src.infolist(): z.writestr(i.filename, src.read(i))
+${python}
+z.close()
+sys.stdout.buffer.write(out.getvalue())`,
+        ],
+        { input: judgmentOfd, maxBuffer: 64 * 1024 * 1024 },
+      );
+    const before = await world.db.selectFrom('blob_uploads').select('sha256').execute();
+    const bomb = grown("for n in range(3): z.writestr(f'Doc_0/Res/pad{n}.bin', bytes(25*1024*1024))");
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const inflated = await upload(judge.token, bomb, 'application/ofd', 'bomb.ofd');
+    expect(inflated.status).toBe(413);
+    expect(inflated.body.code).toBe('payload_too_large');
+    const crowded = grown("for n in range(2001): z.writestr(f'Doc_0/Res/f{n}.xml', '<x/>')");
+    const many = await upload(judge.token, crowded, 'application/ofd', 'many.ofd');
+    expect(many.status).toBe(413);
+    expect(many.body.code).toBe('payload_too_large');
+    expect(await world.db.selectFrom('blob_uploads').select('sha256').execute()).toHaveLength(before.length);
 
     // A zip claiming to be a PDF.
     const lying = await upload(judge.token, judgmentOfd, 'application/pdf', 'lie.pdf');
