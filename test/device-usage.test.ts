@@ -670,6 +670,9 @@ describe('cross-checks against an imported register', () => {
         'A-2,2026-13-01,x,1',
         `,${today},x,1`,
         `A-4,${today},x,12abc`,
+        `${'N'.repeat(201)},${today},x,1`,
+        `A-6,${today},${'公'.repeat(201)},1`,
+        `${'N'.repeat(200)},${today},${'公'.repeat(200)},1`,
       ].join('\n'),
     );
     expect(bad.statusCode).toBe(422);
@@ -679,6 +682,8 @@ describe('cross-checks against an imported register', () => {
       { field: 'body.line 3', message: 'the date "2026-13-01" is not a day as YYYY-MM-DD' },
       { field: 'body.line 4', message: 'the number is empty' },
       { field: 'body.line 5', message: 'the amount "12abc" is not a number' },
+      { field: 'body.line 6', message: 'the number is longer than 200 characters' },
+      { field: 'body.line 7', message: 'the counterparty is longer than 200 characters' },
     ]);
     expect(bad.json().detail).toContain('line 3');
     const gbk = await check(custodian, Buffer.from([0x62, 0x2c, 0xb1, 0xe0, 0xba, 0xc5, 0x0a]));
