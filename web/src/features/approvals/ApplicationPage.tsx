@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { ApiError, api, type Application, type ApprovalTask, type InboxTask, type Person } from '../../api';
 import { ApplicationStatusBadge, CategoryTag, TaskStatusBadge } from './ApprovalBadges';
 import { Field } from '../../ui/Field';
+import { saveBlob } from '../../ui/download';
 import { Icon } from '../../ui/Icons';
 import { LifecycleFacts } from '../seal-lifecycle/LifecycleFacts';
 import { ConfirmDialog, Modal } from '../../ui/Modal';
@@ -735,16 +736,6 @@ function TransferDialog({
       </Field>
     </Modal>
   );
-}
-
-/** Saves a fetched file under a name: downloads carry the session token, so they go through fetch and a blob URL. */
-function saveBlob(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** The newest signed copy of a document (its chain of stamps), to download or verify. */

@@ -13,6 +13,7 @@ import { categoryName, useI18n, type I18n } from '../../i18n';
 import { Link, navigate } from '../../router';
 import { useCan, useSession } from '../../session';
 import { Field } from '../../ui/Field';
+import { saveBlob } from '../../ui/download';
 import { Icon } from '../../ui/Icons';
 import { ConfirmDialog, Modal } from '../../ui/Modal';
 import { LoadState } from '../../ui/PageHeader';
@@ -665,16 +666,10 @@ function DocumentCard({ contract }: { contract: Contract }) {
     setBusy(true);
     setError(null);
     try {
-      const blob = await api.contractDocument(contract.id);
-      const url = URL.createObjectURL(blob);
-      const link = window.document.createElement('a');
-      link.href = url;
-      link.download = `${contract.title}${contract.status === 'draft' ? '' : t('contract.fileSuffix')}.pdf`;
-      window.document.body.append(link);
-      link.click();
-      link.remove();
-      // The browser has taken the file once the click is handled.
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(
+        await api.contractDocument(contract.id),
+        `${contract.title}${contract.status === 'draft' ? '' : t('contract.fileSuffix')}.pdf`,
+      );
     } catch (failure) {
       setError(
         failure instanceof ApiError
@@ -812,14 +807,7 @@ function Attachments({ contract, isSender }: { contract: Contract; isSender: boo
   const download = async (attachment: ContractAttachment) => {
     setError(null);
     try {
-      const url = URL.createObjectURL(await api.contractAttachment(contract.id, attachment.id));
-      const link = window.document.createElement('a');
-      link.href = url;
-      link.download = attachment.name;
-      window.document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(await api.contractAttachment(contract.id, attachment.id), attachment.name);
     } catch (failure) {
       failed(failure);
     }

@@ -1,6 +1,7 @@
 import { useCallback, useState } from 'react';
 import { api, ApiError, type ContractStatus } from '../../api';
 import { useI18n } from '../../i18n';
+import { saveBlob } from '../../ui/download';
 import { Icon } from '../../ui/Icons';
 
 /** Whether a contract has an evidence package: every one that was sent (a draft has no trail yet). */
@@ -26,16 +27,7 @@ export function useEvidenceDownload(): EvidenceDownload {
       setBusyId(contract.id);
       setError(null);
       try {
-        const file = await api.contractEvidence(contract.id);
-        const url = URL.createObjectURL(file);
-        const link = window.document.createElement('a');
-        link.href = url;
-        link.download = `${contract.title}${t('contract.evidenceSuffix')}.zip`;
-        window.document.body.append(link);
-        link.click();
-        link.remove();
-        // The browser has taken the file once the click is handled.
-        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        saveBlob(await api.contractEvidence(contract.id), `${contract.title}${t('contract.evidenceSuffix')}.zip`);
       } catch (failure) {
         setError(
           failure instanceof ApiError

@@ -8,6 +8,7 @@ import { href, Link, navigate, useLocation } from '../../router';
 import { usePermissionSet, useSession } from '../../session';
 import { CompanySelect } from '../companies/CompanySelect';
 import { SealPicker, type SealChoice } from '../seals/SealPicker';
+import { saveBlob } from '../../ui/download';
 import { Icon } from '../../ui/Icons';
 import { LoadState, PageHeader } from '../../ui/PageHeader';
 import { PersonPicker } from '../../ui/PersonPicker';
@@ -384,13 +385,7 @@ function Reports({ companyId }: { companyId: string }) {
     event.preventDefault();
     setFailure(null);
     try {
-      const file = await api.sealUsageReport(urlOf(format));
-      const url = URL.createObjectURL(file);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = `seal-usage-${period}-${from}.${format}`;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(await api.sealUsageReport(urlOf(format)), `seal-usage-${period}-${from}.${format}`);
     } catch (error) {
       setFailure(error instanceof ApiError ? error : null);
     }

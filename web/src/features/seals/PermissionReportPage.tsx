@@ -8,6 +8,7 @@ import {
   type ReportFlag,
 } from '../../api';
 import { CompanySelect } from '../companies/CompanySelect';
+import { saveBlob } from '../../ui/download';
 import { Icon } from '../../ui/Icons';
 import { LoadState, PageHeader } from '../../ui/PageHeader';
 import { PersonPicker } from '../../ui/PersonPicker';
@@ -104,13 +105,7 @@ export function PermissionReportPage() {
   const rows = report.data?.rows ?? [];
 
   const download = useMutation(async () => {
-    const blob = await api.permissionReportCsv(reportQuery ?? {});
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'seal-permissions.csv';
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    saveBlob(await api.permissionReportCsv(reportQuery ?? {}), 'seal-permissions.csv');
     return true;
   });
 
