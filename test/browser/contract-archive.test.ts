@@ -21,7 +21,8 @@ import {
  * (two drafts, one sealed to completion under a grant) are filtered by category, party, number and
  * the effective, expiry and completion dates, the filters surviving a reload; a range turned round
  * is refused before it is sent; the completed contract's evidence package downloads from its row,
- * its card and its page, and a draft offers none. Screenshots: test-output/contract-archive-*.png.
+ * its card and its page, and a draft offers none; the sender starts its void agreement (作废协议),
+ * a reason first. Screenshots: test-output/contract-archive-*.png.
  */
 
 describe.skipIf(!hasChromium && !browserRequired)('the contracts archive in a browser', () => {
@@ -291,6 +292,25 @@ describe.skipIf(!hasChromium && !browserRequired)('the contracts archive in a br
       expect(await card.getByTestId('contract-evidence').textContent()).toBe('证据包');
       await expectNoHorizontalScroll(page);
       await screenshotPage(page, 'contract-archive-phone-zh.png');
+
+      // 作废协议: the sender starts the agreement that voids the completed contract; a reason first.
+      await page.goto(`${base}/contracts/${ids.completed}`);
+      await waitForText(page, 'contract-status', (v) => v === '已完成');
+      await page.getByTestId('contract-void-agreement').click();
+      await page.getByTestId('void-agreement-confirm').click();
+      await waitForText(page, 'void-agreement-dialog', (v) => v.includes('原因不能为空'));
+      await page.getByTestId('void-agreement-input').fill('双方协商一致解除');
+      await page.getByTestId('void-agreement-confirm').click();
+      await page.waitForURL(
+        (url) => /^\/contracts\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(ids.completed),
+      );
+      const agreementId = new URL(page.url()).pathname.split('/').pop()!;
+      await waitForText(page, 'page-title', (v) => v.includes('作废协议'));
+      const agreement = (await client(world, user.token).get(`/api/v1/contracts/${agreementId}`)).body;
+      expect(agreement).toMatchObject({ voidOf: ids.completed, status: 'sent' });
+      const original = (await client(world, user.token).get(`/api/v1/contracts/${ids.completed}`)).body;
+      expect(original.status).toBe('completed');
+      await expectNoHorizontalScroll(page);
     },
   );
 });

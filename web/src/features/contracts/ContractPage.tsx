@@ -303,27 +303,34 @@ export function ContractPage({ contractId }: { contractId: string }) {
         />
       )}
       {dialog === 'voidAgreement' && (
-        <VoidAgreementDialog
-          contractId={contractId}
-          onDone={(agreement) => {
+        <ReasonDialog
+          title={t('contract.voidAgreement')}
+          explain={t('contract.voidAgreementExplain')}
+          testId="void-agreement"
+          submit={(reason) => api.startVoidAgreement(contractId, { reason })}
+          onDone={(result) => {
             close();
             notify(t('contract.voidAgreementStarted'));
-            navigate(`/contracts/${agreement.id}`);
+            navigate(`/contracts/${result.contract.id}`);
           }}
           onCancel={close}
         />
       )}
       {(dialog === 'reject' || dialog === 'void') && (
         <ReasonDialog
-          kind={dialog}
-          onDone={(updated, message) => {
+          title={dialog === 'reject' ? t('contract.reject') : t('contract.void')}
+          explain={dialog === 'reject' ? t('contract.rejectExplain') : t('contract.voidExplain')}
+          testId="reason"
+          submit={(reason) =>
+            dialog === 'reject' ? api.rejectContract(contractId, { reason }) : api.voidContract(contractId, { reason })
+          }
+          onDone={(updated) => {
             detail.setData(updated);
             close();
             setSigning(false);
-            notify(message);
+            notify(dialog === 'reject' ? t('contract.rejected') : t('contract.voided'));
           }}
           onCancel={close}
-          contractId={contractId}
         />
       )}
     </>
@@ -355,35 +362,36 @@ function RemindProblem({ error }: { error: ApiError | null }) {
   return <ProblemMessage error={error} testId="contract-remind-problem" />;
 }
 
-/** Reject (a signer or approver whose turn it is) or void (the sender): both end the contract, with a reason. */
-function ReasonDialog({
-  kind,
-  contractId,
+/**
+ * An action that needs a reason: reject (a signer or approver whose turn it is), void (the sender), or
+ * start the void agreement (作废协议) of a completed contract (a party).
+ */
+function ReasonDialog<T>({
+  title,
+  explain,
+  testId,
+  submit,
   onDone,
   onCancel,
 }: {
-  kind: 'reject' | 'void';
-  contractId: string;
-  onDone: (contract: Contract, message: string) => void;
+  title: string;
+  explain: string;
+  /** Prefix of the dialog's test ids: `<testId>-dialog`, `-input`, `-confirm`, `-problem`. */
+  testId: string;
+  submit: (reason: string) => Promise<T>;
+  onDone: (result: T) => void;
   onCancel: () => void;
 }) {
   const { t } = useI18n();
   const [reason, setReason] = useState('');
   const [attempted, setAttempted] = useState(false);
-  const action = useMutation(
-    () =>
-      kind === 'reject'
-        ? api.rejectContract(contractId, { reason: reason.trim() })
-        : api.voidContract(contractId, { reason: reason.trim() }),
-    (updated) => onDone(updated, kind === 'reject' ? t('contract.rejected') : t('contract.voided')),
-  );
+  const action = useMutation(() => submit(reason.trim()), onDone);
   const missing = !reason.trim();
-  const title = kind === 'reject' ? t('contract.reject') : t('contract.void');
   return (
     <Modal
       title={title}
       onClose={onCancel}
-      testId="reason-dialog"
+      testId={`${testId}-dialog`}
       footer={
         <>
           <button type="button" className="button" onClick={onCancel}>
@@ -397,14 +405,14 @@ function ReasonDialog({
               setAttempted(true);
               if (!missing) void action.run();
             }}
-            data-testid="reason-confirm"
+            data-testid={`${testId}-confirm`}
           >
             {action.busy ? t('common.saving') : title}
           </button>
         </>
       }
     >
-      <p className="confirm-message">{kind === 'reject' ? t('contract.rejectExplain') : t('contract.voidExplain')}</p>
+      <p className="confirm-message">{explain}</p>
       <Field
         label={t('contract.reason')}
         error={attempted && missing ? 'must not be empty' : action.error?.fieldErrors().reason}
@@ -417,11 +425,11 @@ function ReasonDialog({
             maxLength={500}
             value={reason}
             onChange={(e) => setReason(e.target.value)}
-            data-testid="reason-input"
+            data-testid={`${testId}-input`}
           />
         )}
       </Field>
-      <ProblemMessage error={action.error} testId="reason-problem" />
+      <ProblemMessage error={action.error} testId={`${testId}-problem`} />
     </Modal>
   );
 }
@@ -705,71 +713,6 @@ function DocumentCard({ contract }: { contract: Contract }) {
       <ProblemMessage error={error} testId="contract-download-problem" />
       <ProblemMessage error={evidence.error} testId="contract-evidence-problem" />
     </section>
-  );
-}
-
-/** 作废协议: a party of a completed contract starts the agreement that voids it once every party signs. */
-function VoidAgreementDialog({
-  contractId,
-  onDone,
-  onCancel,
-}: {
-  contractId: string;
-  onDone: (agreement: Contract) => void;
-  onCancel: () => void;
-}) {
-  const { t } = useI18n();
-  const [reason, setReason] = useState('');
-  const [attempted, setAttempted] = useState(false);
-  const action = useMutation(
-    () => api.startVoidAgreement(contractId, { reason: reason.trim() }),
-    (result) => onDone(result.contract),
-  );
-  const missing = !reason.trim();
-  return (
-    <Modal
-      title={t('contract.voidAgreement')}
-      onClose={onCancel}
-      testId="void-agreement-dialog"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onCancel}>
-            {t('common.cancel')}
-          </button>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={action.busy}
-            onClick={() => {
-              setAttempted(true);
-              if (!missing) void action.run();
-            }}
-            data-testid="void-agreement-confirm"
-          >
-            {action.busy ? t('common.saving') : t('contract.voidAgreement')}
-          </button>
-        </>
-      }
-    >
-      <p className="confirm-message">{t('contract.voidAgreementExplain')}</p>
-      <Field
-        label={t('contract.reason')}
-        error={attempted && missing ? 'must not be empty' : action.error?.fieldErrors().reason}
-      >
-        {(p) => (
-          <textarea
-            {...p}
-            className="input"
-            rows={3}
-            maxLength={500}
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-            data-testid="void-agreement-reason"
-          />
-        )}
-      </Field>
-      <ProblemMessage error={action.error} testId="void-agreement-problem" />
-    </Modal>
   );
 }
 
