@@ -5,5 +5,5 @@ export type { PlatformOutput } from './signature.repository.js';
 export { verifyAgainstPlatform } from './signature.service.js';
 export { verifyOfdAgainstPlatform, type OfdPlatformReport, type OfdSignatureCheck } from './signature.ofd-verify.js';
 export { mayKnowSeal, signDocument, type SignOptions, type SignedInTransaction } from './signature.service.js';
-export type { SignInput } from './signature.schema.js';
+export { ofdPlatformReportSchema, ofdSignatureCheckSchema, type SignInput } from './signature.schema.js';
 export { batchJobHandlers } from './signature.batch.js';

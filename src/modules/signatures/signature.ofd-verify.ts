@@ -3,6 +3,7 @@
 // issued its signers as intermediates, and the current CRLs of all of them; and per signature
 // which package files it protects, whether each is unchanged, and which no signature protects.
 // Members and the public share it; nothing about a caller enters it.
+import type { z } from 'zod';
 import {
   decodeSesSignature,
   parseCertificate,
@@ -19,53 +20,10 @@ import {
 import type { AppContext } from '../../server/context.js';
 import { openPlatformOfd } from '../documents/index.js';
 import { findDeploymentCertificate, pki, sm2Pki } from '../pki/index.js';
+import type { ofdPlatformReportSchema, ofdSignatureCheckSchema } from './signature.schema.js';
 
-export interface OfdSignatureCheck {
-  /** The signature's ID in Signatures.xml. */
-  id: string;
-  type: 'Seal' | 'Sign';
-  status: 'valid' | 'unknown-signer' | 'invalid';
-  seal: {
-    name: string;
-    esId: string;
-    version: number;
-    maker: string;
-    validStart: string;
-    validEnd: string;
-  } | null;
-  signer: {
-    commonName: string | null;
-    organization: string | null;
-    subject: string;
-    issuer: string;
-    serialNumber: string;
-  } | null;
-  /** The time the signer claims (TBS_Sign.timeInfo), or the time-stamp's when one verifies. */
-  signedAt: string | null;
-  signatureMethod: string | null;
-  checkMethod: string | null;
-  checks: {
-    signatureValue: boolean;
-    signerListed: boolean;
-    sealValid: boolean;
-    dataHash: 'match' | 'mismatch' | 'not-checked';
-    timeStamp: 'valid' | 'invalid' | 'absent';
-  };
-  chainTrusted: boolean;
-  chain: string[];
-  references: Array<{ path: string; status: 'intact' | 'changed' | 'missing' }>;
-  unprotected: string[];
-  stamps: Array<{ page: number | null; boundary: number[] }>;
-  problems: string[];
-}
-
-export interface OfdPlatformReport {
-  format: 'ofd';
-  verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
-  sha256: string;
-  pages: number;
-  signatures: OfdSignatureCheck[];
-}
+export type OfdSignatureCheck = z.infer<typeof ofdSignatureCheckSchema>;
+export type OfdPlatformReport = z.infer<typeof ofdPlatformReportSchema>;
 
 const safeDecode = (der: Uint8Array) => {
   try {

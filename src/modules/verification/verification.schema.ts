@@ -4,6 +4,7 @@
 // in the platform's records, which group or company keeps it, or any record's id.
 import { z } from 'zod';
 import { isoDate } from '../../server/schemas.js';
+import { ofdPlatformReportSchema, ofdSignatureCheckSchema } from '../signatures/index.js';
 
 const level = z.enum(['B-B', 'B-T', 'B-LT', 'B-LTA']);
 
@@ -129,69 +130,11 @@ export const publicLookupSchema = z
 
 // ---------------------------------------------------------------- OFD (GB/T 33190, seals by GB/T 38540)
 
-export const publicOfdSignatureSchema = z
-  .object({
-    id: z.string().describe("the signature's ID in the document's Signatures.xml"),
-    type: z.enum(['Seal', 'Sign']).describe('Seal: an electronic seal signature (GB/T 38540); Sign: a plain one'),
-    status: z
-      .enum(['valid', 'unknown-signer', 'invalid'])
-      .describe(
-        'valid: intact and trusted; unknown-signer: intact, but its certificates do not chain to the SM2 root; invalid',
-      ),
-    seal: z
-      .object({
-        name: z.string().describe("the seal's name as its .esl gives it"),
-        esId: z.string().describe("the seal's identifier (esID)"),
-        version: z.number().int().describe('the seal format: 1 (GM/T 0031-2014), 4 (GB/T 38540-2020) or 5'),
-        maker: z.string().describe("the seal maker's certificate subject (制章者)"),
-        validStart: z.string(),
-        validEnd: z.string(),
-      })
-      .nullable()
-      .describe('the electronic seal inside the signature; null when it cannot be read'),
-    signer: signerSchema.nullable().describe("the signer's certificate (签章者), null when it cannot be read"),
-    signedAt: z.string().nullable().describe('the time-stamp time when one verifies, else the time the signer claims'),
-    signatureMethod: z
-      .string()
-      .nullable()
-      .describe('SignatureMethod of Signature.xml (1.2.156.10197.1.501: SM2 with SM3)'),
-    checkMethod: z.string().nullable().describe('CheckMethod: the digest of the protected files (SM3)'),
-    checks: z.object({
-      signatureValue: z.boolean().describe("the signer's SM2 signature over the signed data verifies"),
-      signerListed: z.boolean().describe("the signer's certificate is on the seal's certificate list"),
-      sealValid: z.boolean().describe("the seal maker's signature holds and the seal was valid at the signing time"),
-      dataHash: z.enum(['match', 'mismatch', 'not-checked']).describe('the signed digest of Signature.xml'),
-      timeStamp: z.enum(['valid', 'invalid', 'absent']),
-    }),
-    chainTrusted: z
-      .boolean()
-      .describe(
-        "the signer's and the seal maker's certificates chain to the platform's SM2 root (revocation included)",
-      ),
-    chain: z.array(z.string()).describe("the signer's certificate subject, then its issuer's"),
-    references: z
-      .array(z.object({ path: z.string(), status: z.enum(['intact', 'changed', 'missing']) }))
-      .describe('each package file the signature protects, with its SM3 digest checked'),
-    unprotected: z
-      .array(z.string())
-      .describe('files in the package that no signature protects (added or changed after)'),
-    stamps: z
-      .array(z.object({ page: z.number().int().nullable(), boundary: z.array(z.number()) }))
-      .describe('where the seal is shown: 0-based page and [x, y, width, height] in mm from the top left'),
-    problems: z.array(z.string()).describe("the verifier's findings, in English"),
-  })
-  .meta({ id: 'PublicOfdSignatureCheck' });
+/** The public sees of an OFD what members see, less what the archive knows. */
+export const publicOfdSignatureSchema = ofdSignatureCheckSchema.meta({ id: 'PublicOfdSignatureCheck' });
 
-export const publicOfdVerificationSchema = z
-  .object({
-    format: z.literal('ofd').describe('the file is an OFD: per signature the GB/T 38540 seal-signature findings'),
-    verdict: z
-      .enum(['valid', 'unknown-signer', 'invalid', 'unsigned'])
-      .describe(
-        'valid: every seal signature intact and trusted; invalid: one does not hold or a file changed; unsigned',
-      ),
-    sha256: z.string(),
-    pages: z.number().int(),
+export const publicOfdVerificationSchema = ofdPlatformReportSchema
+  .extend({
     signatures: z.array(publicOfdSignatureSchema),
     platformOutput: platformOutputSchema
       .nullable()

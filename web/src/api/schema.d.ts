@@ -12434,59 +12434,96 @@ export interface components {
       };
     };
     OfdVerificationReportInput: {
-      /** @constant */
+      /**
+       * @description the file is an OFD: per signature the GB/T 38540 seal-signature findings
+       * @constant
+       */
       format: 'ofd';
-      /** @enum {string} */
+      /**
+       * @description valid: every seal signature intact and trusted; invalid: one does not hold or a file changed; unsigned
+       * @enum {string}
+       */
       verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
       sha256: string;
       pages: number;
       signatures: {
+        /** @description the signature's ID in the document's Signatures.xml */
         id: string;
-        /** @enum {string} */
+        /**
+         * @description Seal: an electronic seal signature (GB/T 38540); Sign: a plain one
+         * @enum {string}
+         */
         type: 'Seal' | 'Sign';
-        /** @enum {string} */
+        /**
+         * @description valid: intact and trusted; unknown-signer: intact, but its certificates do not chain to the SM2 root; invalid
+         * @enum {string}
+         */
         status: 'valid' | 'unknown-signer' | 'invalid';
+        /** @description the electronic seal inside the signature; null when it cannot be read */
         seal: {
+          /** @description the seal's name as its .esl gives it */
           name: string;
+          /** @description the seal's identifier (esID) */
           esId: string;
+          /** @description the seal format: 1 (GM/T 0031-2014), 4 (GB/T 38540-2020) or 5 */
           version: number;
+          /** @description the seal maker's certificate subject (制章者) */
           maker: string;
           validStart: string;
           validEnd: string;
         } | null;
+        /** @description the signer's certificate (签章者), null when it cannot be read */
         signer: {
+          /** @description the certificate's CN */
           commonName: string | null;
+          /** @description the certificate's O: the company the seal belongs to */
           organization: string | null;
+          /** @description the whole subject, most specific first (CN=…, O=…) */
           subject: string;
+          /** @description who issued the certificate, as it names them */
           issuer: string;
+          /** @description the certificate's serial number, hex */
           serialNumber: string;
         } | null;
+        /** @description the time-stamp time when one verifies, else the time the signer claims */
         signedAt: string | null;
+        /** @description SignatureMethod of Signature.xml (1.2.156.10197.1.501: SM2 with SM3) */
         signatureMethod: string | null;
+        /** @description CheckMethod: the digest of the protected files (SM3) */
         checkMethod: string | null;
         checks: {
+          /** @description the signer's SM2 signature over the signed data verifies */
           signatureValue: boolean;
+          /** @description the signer's certificate is on the seal's certificate list */
           signerListed: boolean;
+          /** @description the seal maker's signature holds and the seal was valid at the signing time */
           sealValid: boolean;
-          /** @enum {string} */
+          /**
+           * @description the signed digest of Signature.xml
+           * @enum {string}
+           */
           dataHash: 'match' | 'mismatch' | 'not-checked';
           /** @enum {string} */
           timeStamp: 'valid' | 'invalid' | 'absent';
         };
-        /** @description the signer and the seal maker chain to the deployment's SM2 root */
+        /** @description the signer's and the seal maker's certificates chain to the platform's SM2 root (revocation included) */
         chainTrusted: boolean;
+        /** @description the signer's certificate subject, then its issuer's */
         chain: string[];
+        /** @description each package file the signature protects, with its SM3 digest checked */
         references: {
           path: string;
           /** @enum {string} */
           status: 'intact' | 'changed' | 'missing';
         }[];
-        /** @description package files no signature protects */
+        /** @description files in the package that no signature protects (added or changed after) */
         unprotected: string[];
+        /** @description where the seal is shown: 0-based page and [x, y, width, height] in mm from the top left */
         stamps: {
           page: number | null;
           boundary: number[];
         }[];
+        /** @description the verifier's findings, in English */
         problems: string[];
       }[];
       archive: {
@@ -12910,9 +12947,9 @@ export interface components {
       } | null;
       /** @description the signer's certificate (签章者), null when it cannot be read */
       signer: {
-        /** @description the certificate's CN: the seal's name on a seal certificate, the person's on a personal one */
+        /** @description the certificate's CN */
         commonName: string | null;
-        /** @description the certificate's O: the company the seal or person belongs to */
+        /** @description the certificate's O: the company the seal belongs to */
         organization: string | null;
         /** @description the whole subject, most specific first (CN=…, O=…) */
         subject: string;
@@ -13950,59 +13987,96 @@ export interface components {
       };
     };
     OfdVerificationReport: {
-      /** @constant */
+      /**
+       * @description the file is an OFD: per signature the GB/T 38540 seal-signature findings
+       * @constant
+       */
       format: 'ofd';
-      /** @enum {string} */
+      /**
+       * @description valid: every seal signature intact and trusted; invalid: one does not hold or a file changed; unsigned
+       * @enum {string}
+       */
       verdict: 'valid' | 'unknown-signer' | 'invalid' | 'unsigned';
       sha256: string;
       pages: number;
       signatures: {
+        /** @description the signature's ID in the document's Signatures.xml */
         id: string;
-        /** @enum {string} */
+        /**
+         * @description Seal: an electronic seal signature (GB/T 38540); Sign: a plain one
+         * @enum {string}
+         */
         type: 'Seal' | 'Sign';
-        /** @enum {string} */
+        /**
+         * @description valid: intact and trusted; unknown-signer: intact, but its certificates do not chain to the SM2 root; invalid
+         * @enum {string}
+         */
         status: 'valid' | 'unknown-signer' | 'invalid';
+        /** @description the electronic seal inside the signature; null when it cannot be read */
         seal: {
+          /** @description the seal's name as its .esl gives it */
           name: string;
+          /** @description the seal's identifier (esID) */
           esId: string;
+          /** @description the seal format: 1 (GM/T 0031-2014), 4 (GB/T 38540-2020) or 5 */
           version: number;
+          /** @description the seal maker's certificate subject (制章者) */
           maker: string;
           validStart: string;
           validEnd: string;
         } | null;
+        /** @description the signer's certificate (签章者), null when it cannot be read */
         signer: {
+          /** @description the certificate's CN */
           commonName: string | null;
+          /** @description the certificate's O: the company the seal belongs to */
           organization: string | null;
+          /** @description the whole subject, most specific first (CN=…, O=…) */
           subject: string;
+          /** @description who issued the certificate, as it names them */
           issuer: string;
+          /** @description the certificate's serial number, hex */
           serialNumber: string;
         } | null;
+        /** @description the time-stamp time when one verifies, else the time the signer claims */
         signedAt: string | null;
+        /** @description SignatureMethod of Signature.xml (1.2.156.10197.1.501: SM2 with SM3) */
         signatureMethod: string | null;
+        /** @description CheckMethod: the digest of the protected files (SM3) */
         checkMethod: string | null;
         checks: {
+          /** @description the signer's SM2 signature over the signed data verifies */
           signatureValue: boolean;
+          /** @description the signer's certificate is on the seal's certificate list */
           signerListed: boolean;
+          /** @description the seal maker's signature holds and the seal was valid at the signing time */
           sealValid: boolean;
-          /** @enum {string} */
+          /**
+           * @description the signed digest of Signature.xml
+           * @enum {string}
+           */
           dataHash: 'match' | 'mismatch' | 'not-checked';
           /** @enum {string} */
           timeStamp: 'valid' | 'invalid' | 'absent';
         };
-        /** @description the signer and the seal maker chain to the deployment's SM2 root */
+        /** @description the signer's and the seal maker's certificates chain to the platform's SM2 root (revocation included) */
         chainTrusted: boolean;
+        /** @description the signer's certificate subject, then its issuer's */
         chain: string[];
+        /** @description each package file the signature protects, with its SM3 digest checked */
         references: {
           path: string;
           /** @enum {string} */
           status: 'intact' | 'changed' | 'missing';
         }[];
-        /** @description package files no signature protects */
+        /** @description files in the package that no signature protects (added or changed after) */
         unprotected: string[];
+        /** @description where the seal is shown: 0-based page and [x, y, width, height] in mm from the top left */
         stamps: {
           page: number | null;
           boundary: number[];
         }[];
+        /** @description the verifier's findings, in English */
         problems: string[];
       }[];
       archive: {
@@ -14448,9 +14522,9 @@ export interface components {
       } | null;
       /** @description the signer's certificate (签章者), null when it cannot be read */
       signer: {
-        /** @description the certificate's CN: the seal's name on a seal certificate, the person's on a personal one */
+        /** @description the certificate's CN */
         commonName: string | null;
-        /** @description the certificate's O: the company the seal or person belongs to */
+        /** @description the certificate's O: the company the seal belongs to */
         organization: string | null;
         /** @description the whole subject, most specific first (CN=…, O=…) */
         subject: string;
