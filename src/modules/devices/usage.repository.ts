@@ -25,6 +25,23 @@ export interface UsageFilter {
   recordIds?: string[] | undefined;
 }
 
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const ELECTRONIC_RECORD = new RegExp(`^e-(${UUID})$`);
+const PHYSICAL_RECORD = new RegExp(`^p-(${UUID})-(\\d{1,18})$`);
+
+/** The keys behind record ids (`e-<signature id>`, `p-<device id>-<seq>`); an id of neither form names nothing. */
+function recordKeys(ids: string[]): { signatureIds: string[]; stamps: Array<{ deviceId: string; seq: string }> } {
+  const signatureIds: string[] = [];
+  const stamps: Array<{ deviceId: string; seq: string }> = [];
+  for (const id of ids) {
+    const electronic = ELECTRONIC_RECORD.exec(id);
+    if (electronic) signatureIds.push(electronic[1]!);
+    const physical = PHYSICAL_RECORD.exec(id);
+    if (physical) stamps.push({ deviceId: physical[1]!, seq: physical[2]! });
+  }
+  return { signatureIds, stamps };
+}
+
 /**
  * The records as one union: electronic signatures (the signatures module's rows, read in this
  * join) and the stamps smart seals logged under a use ticket. `recordId` names a record for good:
@@ -116,8 +133,16 @@ function usageUnion(db: Db | Transaction, filter: UsageFilter) {
   if (filter.recordIds) {
     const ids = filter.recordIds;
     if (ids.length === 0) return electronic.where(sql<boolean>`false`).unionAll(physical.where(sql<boolean>`false`));
-    electronic = electronic.where(sql<boolean>`('e-' || g.id) in (${sql.join(ids)})`);
-    physical = physical.where(sql<boolean>`('p-' || e.device_id || '-' || e.seq) in (${sql.join(ids)})`);
+    // Read apart into the keys they are made of, so the primary keys find them.
+    const { signatureIds, stamps } = recordKeys(ids);
+    electronic =
+      signatureIds.length > 0 ? electronic.where('g.id', 'in', signatureIds) : electronic.where(sql<boolean>`false`);
+    physical =
+      stamps.length > 0
+        ? physical.where(
+            sql<boolean>`(e.device_id, e.seq) in (${sql.join(stamps.map((k) => sql`(${k.deviceId}::uuid, ${k.seq}::bigint)`))})`,
+          )
+        : physical.where(sql<boolean>`false`);
   }
   return electronic.unionAll(physical);
 }
