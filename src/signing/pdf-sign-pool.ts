@@ -15,7 +15,15 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SigningError } from './errors.js';
 import { signPdf, type SignPdfOptions } from './pades.js';
-import { describeError, revive, type SignJob, type ToMain, type ToWorker, type WireError } from './pdf-sign-wire.js';
+import {
+  asBuffer,
+  describeError,
+  revive,
+  type SignJob,
+  type ToMain,
+  type ToWorker,
+  type WireError,
+} from './pdf-sign-wire.js';
 
 export interface PdfSigningPool {
   /** Workers at most; 0 signs on the calling thread. */
@@ -69,7 +77,7 @@ export function createPdfSigningPool(size = defaultSigningWorkers()): PdfSigning
       }
       entry.jobs.delete(message.job);
       if (entry.jobs.size === 0) worker.unref();
-      if (message.value) job.resolve(revive(message.value));
+      if (message.value) job.resolve(asBuffer(message.value));
       else
         job.reject(job.cause instanceof Error ? job.cause : fromWire(message.error ?? { message: 'signing failed' }));
     });
@@ -152,7 +160,11 @@ function spawnWorker(): Worker {
   // (under vitest the main thread has none a worker would inherit).
   // Resolved as `require` resolves it (the only way under vitest), then its ES module twin: tsx's
   // CommonJS entry, imported, loads its ES half by a path that does not exist.
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsx = pathToFileURL(
+    createRequire(here)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(script.href)}); });`;
   return new Worker(boot, { eval: true });
 }

@@ -42,6 +42,11 @@ export function describeError(error: unknown): WireError {
   return { message: error instanceof Error ? error.message || error.name : String(error) };
 }
 
+/** The bytes as a Buffer, without copying them. */
+export function asBuffer(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
 /** Every Uint8Array in `value` (deeply, through arrays and plain objects) as a Buffer over the same bytes. */
 export function revive<T>(value: T): T {
   if (value instanceof Uint8Array)

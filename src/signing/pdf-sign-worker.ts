@@ -9,6 +9,7 @@ import { signPdf, type RevocationSource, type SignPdfOptions } from './pades.js'
 import type { Signer } from './signer.js';
 import type { Timestamper } from './tsa.js';
 import {
+  asBuffer,
   describeError,
   revive,
   type CallKind,
@@ -41,22 +42,25 @@ async function run(job: SignJob): Promise<Buffer> {
   const signer: Signer = {
     keyType: s.keyType,
     algorithm: s.algorithm,
-    publicKey: revive(s.publicKey),
-    certificate: revive(s.certificate),
-    chain: revive(s.chain),
-    sign: async (data, hash) => revive((await callMain(job.id, 'sign', [data, hash])) as Uint8Array),
+    publicKey: asBuffer(s.publicKey),
+    certificate: asBuffer(s.certificate),
+    chain: s.chain.map(asBuffer),
+    sign: async (data, hash) => asBuffer((await callMain(job.id, 'sign', [data, hash])) as Uint8Array),
   };
   const timestamper: Timestamper | undefined = job.timestamper
     ? {
         name: job.timestamper,
-        timestamp: async (digest, hash) => revive((await callMain(job.id, 'timestamp', [digest, hash])) as Uint8Array),
+        timestamp: async (digest, hash) => asBuffer((await callMain(job.id, 'timestamp', [digest, hash])) as Uint8Array),
       }
     : undefined;
   const revocation: RevocationSource | undefined = job.revocation
-    ? { crlsFor: async (certificates) => revive((await callMain(job.id, 'crls', [certificates])) as Uint8Array[]) }
+    ? {
+        crlsFor: async (certificates) =>
+          ((await callMain(job.id, 'crls', [certificates])) as Uint8Array[]).map(asBuffer),
+      }
     : undefined;
   const options = revive(job.options) as Omit<SignPdfOptions, 'signer' | 'timestamper' | 'revocation'>;
-  return signPdf(revive(job.pdf), {
+  return signPdf(asBuffer(job.pdf), {
     ...options,
     signer,
     ...(timestamper ? { timestamper } : {}),

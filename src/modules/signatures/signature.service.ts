@@ -7,7 +7,7 @@ import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
 import {
-  signPdf,
+  createPdfSigningPool,
   type CrossPageAppearance,
   type PadesLevel,
   type StampAppearance,
@@ -194,10 +194,13 @@ interface PreparedSigning {
   image: PreparedImage | null;
 }
 
-/** Lets a batch prepare once: the first document fills it, the next ones with the same seal reuse it. */
+/**
+ * Lets a batch prepare once: the first document fills it, the next ones with the same seal reuse it
+ * (documents signed side by side wait for the same preparation, so a first certificate is issued once).
+ */
 export interface SigningReuse {
   key?: string;
-  made?: PreparedSigning;
+  made?: Promise<PreparedSigning>;
 }
 
 async function prepareSigning(
@@ -272,6 +275,16 @@ export interface SignedInTransaction {
   signedAt: Date;
 }
 
+/**
+ * The platform's PDF signatures are made here, on worker threads (the engine's parsing, placement,
+ * hashing and CMS off the event loop); keys, the TSA and CRLs answer from this thread. One pool per
+ * process, its workers started on first use and idle ones not keeping the process alive.
+ */
+const pdfSigning = createPdfSigningPool();
+
+/** The seal as a batch read and decided it once for all its documents (see `SignOptions.checkedSeal`). */
+export type CheckedSeal = NonNullable<Awaited<ReturnType<typeof findSeal>>>;
+
 export interface SignOptions {
   /**
    * Runs inside the signing transaction, after every check passed and the signature was stored,
@@ -283,9 +296,27 @@ export interface SignOptions {
   reuse?: SigningReuse;
   /** Values the signer filled in, drawn beside the signature and covered by it (a contract's fields). */
   stamps?: StampAppearance[];
+  /**
+   * The seal (`input.sealId`), read and found usable by the caller for this signer and category a
+   * moment ago: a batch's early answer, given once for all its documents. Only the early check is
+   * skipped; the seal's state, the grant and its count are decided again under lock in each
+   * document's own signing transaction, as always.
+   */
+  checkedSeal?: CheckedSeal;
 }
 
 export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
+  const signatureId = await signStoredDocument(ctx, actor, input, options);
+  return getSignature(ctx, actor, signatureId);
+}
+
+/** `signDocument` without reading the record back: the new signature's id (a batch reads none). */
+export async function signStoredDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions = {},
+): Promise<string> {
   const { principal } = actor;
   const userId = requireUser(principal);
   const groupId = principal.groupId;
@@ -302,10 +333,15 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
       document,
     });
   const sealId = input.sealId ?? authorization?.sealId ?? null;
-  const seal = sealId ? await findSeal(ctx.db, { groupId, id: sealId }) : null;
+  const checked = !authorization && sealId && options.checkedSeal?.id === sealId ? options.checkedSeal : undefined;
+  const seal = checked ?? (sealId ? await findSeal(ctx.db, { groupId, id: sealId }) : null);
   if (sealId && !seal) throw notFound('seal_not_found', sealId);
   const category = authorization ? authorization.category : (input.category ?? null);
-  if (seal) {
+  if (seal && checked) {
+    // Decided by the caller for this signer and category; decided again under lock below.
+    if (seal.kind !== 'electronic' || !category)
+      throw new Error('a checked seal is an electronic one, used under a grant for a category');
+  } else if (seal) {
     if (seal.kind !== 'electronic' && !authorization && !mayKnowSeal(principal, seal))
       throw notFound('seal_not_found', seal.id);
     if (seal.kind !== 'electronic')
@@ -374,19 +410,26 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
     // The certificate (issued on first use) and what signing needs from the database; a batch
     // passes `reuse` so this is done once for all its documents (each is still checked under lock).
     const key = `${seal?.id ?? `user:${userId}`}|${input.level}|${input.appearance || input.crossPage ? 'visible' : 'invisible'}`;
-    let made = options.reuse?.key === key ? options.reuse.made : undefined;
-    if (!made) {
-      made = await prepareSigning(ctx, actor, { groupId, userId, seal, input });
-      if (options.reuse) {
-        options.reuse.key = key;
-        options.reuse.made = made;
+    const reuse = options.reuse;
+    let making = reuse?.key === key ? reuse.made : undefined;
+    if (!making) {
+      const fresh = prepareSigning(ctx, actor, { groupId, userId, seal, input });
+      making = fresh;
+      if (reuse) {
+        reuse.key = key;
+        reuse.made = fresh;
+        // A failed preparation is not kept: the next document tries again.
+        fresh.catch(() => {
+          if (reuse.made === fresh) delete reuse.made;
+        });
       }
     }
+    const made = await making;
     const { signer, timestamper, revocation, image } = made;
     certificate = made.certificate;
     level = input.level;
     mediaType = 'application/pdf';
-    signed = await signPdf(original, {
+    signed = await pdfSigning.signPdf(original, {
       signer,
       level,
       ...(timestamper ? { timestamper } : {}),
@@ -503,7 +546,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
         signedAt: now,
       });
   });
-  return getSignature(ctx, actor, signatureId);
+  return signatureId;
 }
 
 // ---------------------------------------------------------------- records and files
