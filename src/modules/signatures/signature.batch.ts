@@ -169,7 +169,20 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
       let signed = 0;
       let next = 0;
       let stopped = false;
+      // Each document's turn to commit comes when the one before it has ended, signed or not.
+      let previous: Promise<void> = Promise.resolve();
       const signItem = async (item: (typeof pending)[number]) => {
+        const before = previous;
+        let endTurn!: () => void;
+        previous = new Promise<void>((resolve) => (endTurn = resolve));
+        const inTurn = async <T>(transaction: () => Promise<T>): Promise<T> => {
+          await before;
+          try {
+            return await transaction();
+          } finally {
+            endTurn();
+          }
+        };
         try {
           await signStoredDocument(
             ctx,
@@ -185,6 +198,7 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
             },
             {
               reuse,
+              inTurn,
               ...(checkedSeal ? { checkedSeal } : {}),
               alsoInTransaction: async (trx, made) => {
                 // The item is marked with its signature, or neither happened.
@@ -204,6 +218,9 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
             detail: known ? failure.message : 'Signing failed on the server; quote the batch id when you report it.',
             at: ctx.now(),
           });
+        } finally {
+          // Failed before its transaction (the document, the engine): the next one need not wait.
+          endTurn();
         }
       };
       // A few documents side by side: their engine work runs on the signing workers while others

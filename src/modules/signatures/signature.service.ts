@@ -303,6 +303,12 @@ export interface SignOptions {
    * document's own signing transaction, as always.
    */
   checkedSeal?: CheckedSeal;
+  /**
+   * Runs the signing transaction when the caller says it is this signature's turn: a batch signs
+   * documents side by side but commits them in its order, so a grant's last uses go to the first
+   * documents listed, as when they were signed one after another.
+   */
+  inTurn?: <T>(transaction: () => Promise<T>) => Promise<T>;
 }
 
 export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
@@ -443,109 +449,113 @@ export async function signStoredDocument(
     });
   }
 
-  await ctx.db.transaction().execute(async (trx: Transaction) => {
-    // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
-    // the early check waits for this transaction or is seen by it; the certificate likewise.
-    if (seal) {
-      const locked = await repo.lockSealForUse(trx, { groupId, sealId: seal.id });
-      if (!locked) throw notFound('seal_not_found', seal.id);
-      if (locked.status !== 'active')
-        throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, {
-          sealName: seal.name,
-          sealStatus: locked.status,
-        });
-    }
-    const held = await lockCertificateForUse(trx, certificate.id);
-    if (!held || held.status !== 'active')
-      throw new AppError(
-        'certificate_revoked',
-        `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`,
-      );
-    if (now < held.notBefore || now >= held.notAfter)
-      throw new AppError(
-        'certificate_expired',
-        `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`,
-        { notBefore: held.notBefore.toISOString(), notAfter: held.notAfter.toISOString() },
-      );
-
-    let grantId: string | null = null;
-    if (authorization) {
-      if (!(await consumeAuthorizationUse(trx, authorization.id))) {
-        const current = await findAuthorizationForUse(trx, { groupId, id: authorization.id });
-        refuseAuthorization(current ?? authorization);
+  const signingTransaction = async () => {
+    await ctx.db.transaction().execute(async (trx: Transaction) => {
+      // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
+      // the early check waits for this transaction or is seen by it; the certificate likewise.
+      if (seal) {
+        const locked = await repo.lockSealForUse(trx, { groupId, sealId: seal.id });
+        if (!locked) throw notFound('seal_not_found', seal.id);
+        if (locked.status !== 'active')
+          throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, {
+            sealName: seal.name,
+            sealStatus: locked.status,
+          });
       }
-    } else if (seal) {
-      const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: category!, at: now });
-      if (!decision.allowed) refuseUse(decision, seal, principal);
-      if (!(await consumeGrantUse(trx, decision.grant.id)))
+      const held = await lockCertificateForUse(trx, certificate.id);
+      if (!held || held.status !== 'active')
         throw new AppError(
-          'seal_not_granted',
-          `The last use of your grant for ${seal.name} was just taken; apply to use it.`,
-          { sealName: seal.name },
+          'certificate_revoked',
+          `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`,
         );
-      grantId = decision.grant.id;
-    }
+      if (now < held.notBefore || now >= held.notAfter)
+        throw new AppError(
+          'certificate_expired',
+          `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`,
+          { notBefore: held.notBefore.toISOString(), notAfter: held.notAfter.toISOString() },
+        );
 
-    const stored = await storeBlob(trx, ctx.blobs, {
-      groupId,
-      bytes: Buffer.from(signed),
-      mediaType,
-      originalName: document.name,
-      createdBy: userId,
-      at: now,
-    });
-    await repo.insertSignature(trx, {
-      id: signatureId,
-      groupId,
-      companyId,
-      userId,
-      sealId: seal?.id ?? null,
-      certificateId: certificate.id,
-      authorizationId: authorization?.id ?? null,
-      grantId,
-      category,
-      level,
-      fieldName,
-      reason: input.reason ?? null,
-      documentName: document.name,
-      inputSha256: document.sha256,
-      outputSha256: stored.sha256,
-      originalSha256: document.originalSha256,
-      signedAt: now,
-    });
-    await recordAudit(trx, {
-      groupId,
-      actor,
-      at: now,
-      event: {
-        action: 'document.signed',
-        target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+      let grantId: string | null = null;
+      if (authorization) {
+        if (!(await consumeAuthorizationUse(trx, authorization.id))) {
+          const current = await findAuthorizationForUse(trx, { groupId, id: authorization.id });
+          refuseAuthorization(current ?? authorization);
+        }
+      } else if (seal) {
+        const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: category!, at: now });
+        if (!decision.allowed) refuseUse(decision, seal, principal);
+        if (!(await consumeGrantUse(trx, decision.grant.id)))
+          throw new AppError(
+            'seal_not_granted',
+            `The last use of your grant for ${seal.name} was just taken; apply to use it.`,
+            { sealName: seal.name },
+          );
+        grantId = decision.grant.id;
+      }
+
+      const stored = await storeBlob(trx, ctx.blobs, {
+        groupId,
+        bytes: Buffer.from(signed),
+        mediaType,
+        originalName: document.name,
+        createdBy: userId,
+        at: now,
+      });
+      await repo.insertSignature(trx, {
+        id: signatureId,
+        groupId,
         companyId,
-        changes: {
+        userId,
+        sealId: seal?.id ?? null,
+        certificateId: certificate.id,
+        authorizationId: authorization?.id ?? null,
+        grantId,
+        category,
+        level,
+        fieldName,
+        reason: input.reason ?? null,
+        documentName: document.name,
+        inputSha256: document.sha256,
+        outputSha256: stored.sha256,
+        originalSha256: document.originalSha256,
+        signedAt: now,
+      });
+      await recordAudit(trx, {
+        groupId,
+        actor,
+        at: now,
+        event: {
+          action: 'document.signed',
+          target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+          companyId,
+          changes: {
+            signatureId,
+            certificateId: certificate.id,
+            serial: certificate.serial,
+            authorizationId: authorization?.id ?? null,
+            grantId,
+            category,
+            level,
+            fieldName,
+            inputSha256: document.sha256,
+            outputSha256: stored.sha256,
+            originalSha256: document.originalSha256,
+          },
+        },
+      });
+      if (options.alsoInTransaction)
+        await options.alsoInTransaction(trx, {
           signatureId,
           certificateId: certificate.id,
-          serial: certificate.serial,
-          authorizationId: authorization?.id ?? null,
-          grantId,
-          category,
-          level,
           fieldName,
           inputSha256: document.sha256,
           outputSha256: stored.sha256,
-          originalSha256: document.originalSha256,
-        },
-      },
+          signedAt: now,
+        });
     });
-    if (options.alsoInTransaction)
-      await options.alsoInTransaction(trx, {
-        signatureId,
-        certificateId: certificate.id,
-        fieldName,
-        inputSha256: document.sha256,
-        outputSha256: stored.sha256,
-        signedAt: now,
-      });
-  });
+  };
+  const inTurn = options.inTurn ?? ((transaction) => transaction());
+  await inTurn(signingTransaction);
   return signatureId;
 }
 
