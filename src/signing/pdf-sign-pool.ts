@@ -155,7 +155,9 @@ const fromSources = here.endsWith('.ts');
 
 function spawnWorker(): Worker {
   const script = new URL(fromSources ? './pdf-sign-worker.ts' : './pdf-sign-worker.js', here);
-  if (!fromSources) return new Worker(script);
+  // None of the process's own flags: `--input-type`, `--import` of a preload, `--cpu-prof` are the
+  // main thread's business, and some are refused in a worker.
+  if (!fromSources) return new Worker(script, { execArgv: [] });
   // From the sources the worker needs a TypeScript loader: tsx's, registered in the worker itself
   // (under vitest the main thread has none a worker would inherit).
   // Resolved as `require` resolves it (the only way under vitest), then its ES module twin: tsx's
@@ -166,5 +168,5 @@ function spawnWorker(): Worker {
       .replace(/\.cjs$/, '.mjs'),
   ).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(script.href)}); });`;
-  return new Worker(boot, { eval: true });
+  return new Worker(boot, { eval: true, execArgv: [] });
 }
