@@ -4,6 +4,7 @@
 // item that fails keeps its reason and the others go on.
 import { z } from 'zod';
 import { enqueueJob } from '../../jobs/job.queue.js';
+import { wakeJobRunners } from '../../jobs/job.runner.js';
 import type { JobHandler } from '../../jobs/job.types.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
@@ -117,6 +118,8 @@ export async function startBatch(ctx: AppContext, actor: Actor, input: BatchInpu
       },
     });
   });
+  // The person watches the batch: this process's runner starts it now, not at its next poll.
+  wakeJobRunners();
   return getBatch(ctx, actor, id);
 }
 

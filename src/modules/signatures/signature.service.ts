@@ -383,7 +383,8 @@ export async function signStoredDocument(
   const fieldName = `${base}-${signatureId.slice(-12)}`;
   const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
   if (!companyId) throw notFound('user_not_found', userId);
-  const { bytes: original } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
+  // The group's own file: getReadableDocument has just found its row in the group.
+  const original = await ctx.blobs.get(document.sha256);
 
   // Signed before the transaction: a time-stamp from an outside TSA can take seconds, and the seal's
   // lock must not wait for it. Nothing signed leaves the server unless the checks under lock pass.
