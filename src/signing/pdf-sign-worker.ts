@@ -50,7 +50,8 @@ async function run(job: SignJob): Promise<Buffer> {
   const timestamper: Timestamper | undefined = job.timestamper
     ? {
         name: job.timestamper,
-        timestamp: async (digest, hash) => asBuffer((await callMain(job.id, 'timestamp', [digest, hash])) as Uint8Array),
+        timestamp: async (digest, hash) =>
+          asBuffer((await callMain(job.id, 'timestamp', [digest, hash])) as Uint8Array),
       }
     : undefined;
   const revocation: RevocationSource | undefined = job.revocation
