@@ -15,10 +15,13 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SigningError } from './errors.js';
 import { signPdf, type SignPdfOptions } from './pades.js';
+import type { PreparedImage } from './pdf/image.js';
 import {
   asBuffer,
   describeError,
+  mapImages,
   revive,
+  type ImageRef,
   type SignJob,
   type ToMain,
   type ToWorker,
@@ -45,7 +48,18 @@ interface Job {
 interface PoolWorker {
   worker: Worker;
   jobs: Map<number, Job>;
+  /** The prepared images this worker holds (see `ImageRef`). */
+  images: Set<number>;
 }
+
+/** Prepared images a worker keeps at most; then it forgets them all and is sent them again. */
+const IMAGES_KEPT = 32;
+/**
+ * Each prepared image's reference, while the caller keeps the image (a batch, the seal-image cache).
+ * A prepared image is never changed once made, so the object names its content.
+ */
+const imageRefs = new WeakMap<PreparedImage, number>();
+let nextImageRef = 0;
 
 /** Workers for the machine: one per core, at most four (each holds a copy of the engine, ~30 MB). */
 export function defaultSigningWorkers(): number {
@@ -60,7 +74,7 @@ export function createPdfSigningPool(size = defaultSigningWorkers()): PdfSigning
     wire.code ? new SigningError(wire.code, wire.message, wire.details ?? {}) : new Error(wire.message);
 
   function start(): PoolWorker {
-    const entry: PoolWorker = { worker: spawnWorker(), jobs: new Map() };
+    const entry: PoolWorker = { worker: spawnWorker(), jobs: new Map(), images: new Set() };
     const { worker } = entry;
     worker.on('message', (message: ToMain) => {
       const job = entry.jobs.get(message.job);
@@ -107,6 +121,21 @@ export function createPdfSigningPool(size = defaultSigningWorkers()): PdfSigning
       if (size < 1) return signPdf(pdf, options);
       const { signer, timestamper, revocation, ...rest } = options;
       const id = ++nextJob;
+      const target = pick();
+      const resetImages = target.images.size >= IMAGES_KEPT;
+      if (resetImages) target.images.clear();
+      const images: Record<number, unknown> = {};
+      const refer = (image: unknown): unknown => {
+        if (Buffer.isBuffer(image) || !image || typeof image !== 'object') return image;
+        const prepared = image as PreparedImage;
+        let ref = imageRefs.get(prepared);
+        if (ref === undefined) imageRefs.set(prepared, (ref = ++nextImageRef));
+        if (!target.images.has(ref)) {
+          images[ref] = prepared;
+          target.images.add(ref);
+        }
+        return { imageRef: ref } satisfies ImageRef;
+      };
       // The PDF in a buffer of its own, handed over: posting a view would copy what it views.
       const bytes = new Uint8Array(pdf.length);
       bytes.set(pdf);
@@ -123,13 +152,21 @@ export function createPdfSigningPool(size = defaultSigningWorkers()): PdfSigning
         },
         timestamper: timestamper ? timestamper.name : null,
         revocation: Boolean(revocation),
-        options: rest,
+        options: mapImages(rest, refer),
+        images,
+        resetImages,
       };
-      const target = pick();
       return new Promise<Buffer>((resolve, reject) => {
         target.jobs.set(id, { options, resolve, reject });
         target.worker.ref();
-        target.worker.postMessage(message, [bytes.buffer]);
+        try {
+          target.worker.postMessage(message, [bytes.buffer]);
+        } catch (error) {
+          // Not sent: neither are its images.
+          target.jobs.delete(id);
+          for (const ref of Object.keys(images)) target.images.delete(Number(ref));
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
       });
     },
     async close() {

@@ -27,8 +27,33 @@ export interface SignJob {
   /** The timestamper's name, when there is one. */
   timestamper: string | null;
   revocation: boolean;
-  /** The remaining options of signPdf: plain data (strings, dates, images, placements). */
+  /** The remaining options of signPdf: plain data (strings, dates, placements), prepared images as `ImageRef`s. */
   options: unknown;
+  /** Prepared images this worker has not been sent yet, by reference. */
+  images: Record<number, unknown>;
+  /** Forget the images sent before (the pool stopped counting them). */
+  resetImages: boolean;
+}
+
+/** A prepared image sent to this worker before: a seal's impression goes once, not with every document. */
+export interface ImageRef {
+  imageRef: number;
+}
+
+type WithImages<I> = {
+  appearance?: { image: I };
+  crossPage?: { image: I };
+  stamps?: Array<{ image: I }>;
+};
+
+/** The options with each image of the appearance, the cross-page seal and the stamps replaced by `map`'s answer. */
+export function mapImages<T extends WithImages<unknown>>(options: T, map: (image: unknown) => unknown): T {
+  return {
+    ...options,
+    ...(options.appearance ? { appearance: { ...options.appearance, image: map(options.appearance.image) } } : {}),
+    ...(options.crossPage ? { crossPage: { ...options.crossPage, image: map(options.crossPage.image) } } : {}),
+    ...(options.stamps ? { stamps: options.stamps.map((s) => ({ ...s, image: map(s.image) })) } : {}),
+  };
 }
 
 export type ToWorker = SignJob | { type: 'answer'; call: number; value?: unknown; error?: WireError };

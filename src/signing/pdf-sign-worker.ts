@@ -8,9 +8,12 @@ import { SigningError } from './errors.js';
 import { signPdf, type RevocationSource, type SignPdfOptions } from './pades.js';
 import type { Signer } from './signer.js';
 import type { Timestamper } from './tsa.js';
+import type { PreparedImage } from './pdf/image.js';
 import {
   asBuffer,
   describeError,
+  mapImages,
+  type ImageRef,
   revive,
   type CallKind,
   type ToMain,
@@ -21,6 +24,9 @@ import {
 
 const port = parentPort;
 if (!port) throw new Error('pdf-sign-worker runs as a worker thread');
+
+/** The prepared images the pool sent (a seal's impression once per worker, not with every document). */
+const images = new Map<number, PreparedImage>();
 
 let nextCall = 0;
 const calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -60,7 +66,17 @@ async function run(job: SignJob): Promise<Buffer> {
           ((await callMain(job.id, 'crls', [certificates])) as Uint8Array[]).map(asBuffer),
       }
     : undefined;
-  const options = revive(job.options) as Omit<SignPdfOptions, 'signer' | 'timestamper' | 'revocation'>;
+  if (job.resetImages) images.clear();
+  for (const [ref, image] of Object.entries(job.images)) images.set(Number(ref), revive(image) as PreparedImage);
+  const options = mapImages(
+    revive(job.options) as Omit<SignPdfOptions, 'signer' | 'timestamper' | 'revocation'>,
+    (image) => {
+      if (!image || typeof image !== 'object' || !('imageRef' in image)) return image;
+      const held = images.get((image as ImageRef).imageRef);
+      if (!held) throw new Error(`the signing worker holds no image ${(image as ImageRef).imageRef}`);
+      return held;
+    },
+  );
   return signPdf(asBuffer(job.pdf), {
     ...options,
     signer,

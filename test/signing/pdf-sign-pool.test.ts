@@ -110,6 +110,29 @@ describe('the PDF signing pool', () => {
     expect(pdfsig(tmp.file('after-failure.pdf', out), nss)[0]!.signatureValid).toBe(true);
   });
 
+  it('sends a seal image to a worker once and signs each document with the image it was given', async () => {
+    const one = createPdfSigningPool(1);
+    try {
+      // More distinct images than a worker keeps, then the first again: it is sent anew.
+      const sizes = [...Array.from({ length: 34 }, (_, i) => 40 + i), 40, 41];
+      const images = new Map<number, ReturnType<typeof prepareImage>>();
+      for (const [i, size] of sizes.entries()) {
+        if (!images.has(size)) images.set(size, prepareImage(sealPng(size)));
+        const out = await one.signPdf(pdf(100 + i), {
+          signer: pki.sealEc.signer,
+          level: 'B-B',
+          fieldName: `Image-${i}`,
+          appearance: { image: images.get(size)!, kind: 'seal', at: { page: 1, rect: [300, 100, 60, 60] } },
+        });
+        const report = await verifyPdf(out, { trustAnchors: [pki.root] });
+        expect(report.signatures[0]!.valid).toBe(true);
+        expect(report.signatures[0]!.seals[0]!.width, `document ${i}`).toBe(size);
+      }
+    } finally {
+      await one.close();
+    }
+  });
+
   it('signs on the calling thread when it has no workers', async () => {
     const inline = createPdfSigningPool(0);
     const out = await inline.signPdf(pdf(15), { signer: pki.sealEc.signer, level: 'B-B' });
