@@ -469,7 +469,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     );
     note(
       `Batch: POST /api/v1/signatures/batches as the clerk (${measuredShas.length} documents, B-T, the seal centred on "${KEYWORD}"), then GET …/batches/{id} every ${BATCH_POLL_MS} ms until done: ${batch.seconds.toFixed(2)} s from the POST to the answer that said done (the server's own createdAt → finishedAt: ${batch.serverSeconds.toFixed(2)} s); ` +
-        `the job runner polls every 1 s (SIGIL_JOBS_POLL_MS default) and signs the documents one after another, so the first document was signed ${batch.firstSignedSeconds.toFixed(2)} s after the POST; from the first document to the last: ${batch.signingSeconds.toFixed(2)} s (${((measuredShas.length - 1) / Math.max(batch.signingSeconds, 1e-9)).toFixed(1)} documents/s). ${batch.signed} signed, ${batch.failed} failed${batch.firstError ? ` (first: ${batch.firstError})` : ''}.` +
+        `the server's job runner is woken when the POST commits (else it polls every 1 s, SIGIL_JOBS_POLL_MS default) and signs six documents side by side on its signing workers, committing them in order; the first document was signed ${batch.firstSignedSeconds.toFixed(2)} s after the POST; from the first document to the last: ${batch.signingSeconds.toFixed(2)} s (${((measuredShas.length - 1) / Math.max(batch.signingSeconds, 1e-9)).toFixed(1)} documents/s). ${batch.signed} signed, ${batch.failed} failed${batch.firstError ? ` (first: ${batch.firstError})` : ''}.` +
         (warmShas.length > 0 ? ` A batch of ${warmShas.length} ran first, not measured.` : '') +
         ` SQL and PostgreSQL CPU per document include the ${batch.polls} polls of the batch (each reads its ${measuredShas.length} items).`,
     );
