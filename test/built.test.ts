@@ -467,3 +467,45 @@ describe('the built CLI for OFD, seals and devices (sm-crypto-v2, fast-xml-parse
     expect(story.out).not.toContain('signature_invalid');
   }, 120_000);
 });
+
+describe('the built signing pool (dist/signing under plain Node)', () => {
+  it('signs on a worker thread that loads the compiled worker, and the signature verifies', async () => {
+    // The pool's worker file is found next to the compiled pool, without tsx: a missing or
+    // unloadable dist/signing/pdf-sign-worker.js fails the signature.
+    const script = `
+      const e = await import(${JSON.stringify(new URL('../dist/signing/index.js', import.meta.url).href)});
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const rootKey = e.createKeySigner(await e.generateKey('ECDSA-P256'));
+      const root = await e.createRootCa({ signer: rootKey, subject: { commonName: 'Built Pool Root', organization: 'Sigil Test', country: 'CN' } });
+      const keySigner = e.createKeySigner(await e.generateKey('RSA-2048'));
+      const certificate = await e.issueSealCertificate({ issuer: { signer: rootKey, certificate: root }, subject: { commonName: 'Built Pool Seal', organization: 'Sigil Test' }, publicKey: keySigner.publicKey });
+      const pool = e.createPdfSigningPool(1);
+      const signed = await pool.signPdf(readFileSync(process.argv[1]), { signer: e.withCertificate(keySigner, certificate, [root]), fieldName: 'BuiltPool' });
+      writeFileSync(process.argv[2], signed);
+      writeFileSync(process.argv[3], root);
+      const report = await e.verifyPdf(signed, { trustAnchors: [root] });
+      await pool.close();
+      console.log(JSON.stringify({ size: pool.size, valid: report.signatures[0].valid }));
+    `;
+    const signedFile = join(tmp.dir, 'built-pool.pdf');
+    const rootFile = join(tmp.dir, 'built-pool-root.der');
+    const result = await new Promise<{ status: number; out: string; err: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--input-type=module', '-e', script, join(tmp.dir, 'contract.pdf'), signedFile, rootFile],
+        { cwd: tmp.dir, env: childEnv({}) },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+      child.once('error', reject);
+      child.once('close', (status) => resolve({ status: status ?? -1, out, err }));
+    });
+    expect(result.status, result.err).toBe(0);
+    expect(JSON.parse(result.out)).toEqual({ size: 1, valid: true });
+    const seen = pdfsig(signedFile, nssDatabase(join(tmp.dir, 'built-pool-nss'), readFileSync(rootFile)));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ signatureValid: true, certificateTrusted: true, field: 'BuiltPool' });
+  }, 120_000);
+});

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { openDatabase } from '../src/db/database.js';
 import { enqueueJob } from '../src/jobs/job.queue.js';
 import { claimDueJobs, findJob, findJobs } from '../src/jobs/job.repository.js';
-import { backoffDelay, JobRunner } from '../src/jobs/job.runner.js';
+import { backoffDelay, JobRunner, wakeJobRunners } from '../src/jobs/job.runner.js';
 import { PermanentJobError, type JobHandler } from '../src/jobs/job.types.js';
 import { createJobRunner } from '../src/server/jobs.js';
 import { openReopenableDatabase } from './support/reopenable-database.js';
@@ -259,6 +259,40 @@ describe('job queue', () => {
     await runner.stop();
     expect(runs.get(id)).toBe(1);
     expect((await findJob(world.db, id))?.status).toBe('done');
+  });
+
+  it('runs a job at once when woken, not at its next poll a minute away; a stopped runner stays asleep', async () => {
+    const { handler, runs } = counter();
+    const runner = new JobRunner({
+      db: world.db,
+      now: world.clock.now,
+      handlers: [handler],
+      pollMs: 60_000,
+      batchSize: 10,
+      leaseMs: 120_000,
+    });
+    runner.start();
+    // The first poll (at start) finds nothing; the next would come in a minute.
+    await sleep(200);
+    const enqueue = (n: number) =>
+      world.db
+        .transaction()
+        .execute((trx) =>
+          enqueueJob(trx, { kind: 'test.count', groupId: group.groupId, payload: { n }, runAt: world.clock.now() }),
+        );
+    const { id } = await enqueue(9);
+    await sleep(100);
+    expect(runs.has(id)).toBe(false);
+    wakeJobRunners();
+    for (let i = 0; i < 100 && !runs.has(id); i++) await sleep(20);
+    expect(runs.get(id)).toBe(1);
+    await runner.stop();
+    const later = await enqueue(10);
+    wakeJobRunners();
+    await sleep(300);
+    expect(runs.has(later.id)).toBe(false);
+    expect((await findJob(world.db, later.id))?.status).toBe('queued');
+    await world.db.deleteFrom('jobs').where('id', '=', later.id).execute();
   });
 
   it('refuses a handler whose timeout could outlive its lease', () => {

@@ -1,6 +1,7 @@
 // Batch signing: one confirmation, each document its own signature, made by the job runner; a
 // grant with fewer uses than documents signs what it covers and says why the rest failed; the
-// session that confirmed it must stay live; nobody else sees the batch.
+// session that confirmed it must stay live; nobody else sees the batch; documents signed side by
+// side, one failing in the engine, leave the others signed and counted once each.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,5 +187,133 @@ describe('batch signing', () => {
       expect(answer.body.code).toBe('seal_not_found');
       expect(JSON.stringify(answer.body)).not.toContain('发票专用章');
     }
+  });
+
+  it('signs the others side by side when one document of the batch fails in the engine', async () => {
+    const image = await client(world, keeper.token).post('/api/v1/seal-images/generate', {
+      shape: 'round',
+      company: '华夏贸易有限公司',
+      type: '发票专用章',
+    });
+    expect(image.status).toBe(201);
+    await world.db
+      .updateTable('seals')
+      .set({ image_sha256: image.body.sha256, image_media_type: image.body.mediaType })
+      .where('id', '=', seal.id)
+      .execute();
+    const grant = await client(world, keeper.token).post(`/api/v1/seals/${seal.id}/grants`, {
+      grantee: { type: 'user', userId: clerk.id },
+      categories: ['procurement'],
+    });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+    // Nine documents of two pages, but the fourth has one: the seal goes on page 2.
+    const documents: string[] = [];
+    const originals: Buffer[] = [];
+    for (let n = 0; n < 9; n++) {
+      const pdf = buildPdf({ seed: 5000 + n, pages: n === 3 ? 1 : 2, lines: [`Notice ${n}`] });
+      originals.push(pdf);
+      const response = await world.app.inject({
+        method: 'POST',
+        url: `/api/v1/documents/uploads?name=notice-${n}.pdf`,
+        headers: { authorization: `Bearer ${clerk.token}`, 'content-type': 'application/pdf' },
+        payload: pdf,
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      documents.push(response.json().sha256 as string);
+    }
+    const started = await client(world, clerk.token).post('/api/v1/signatures/batches', {
+      documents,
+      sealId: seal.id,
+      category: 'procurement',
+      level: 'B-T',
+      appearance: { type: 'rect', page: 2, rect: [350, 80, 120, 120] },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const id = started.body.id as string;
+
+    await world.jobs.runDueJobs();
+    const done = await client(world, clerk.token).get(`/api/v1/signatures/batches/${id}`);
+    expect(done.body.status).toBe('done');
+    expect(done.body.signed).toBe(8);
+    expect(done.body.failed).toBe(1);
+    const items = done.body.items as Array<{
+      status: string;
+      errorCode: string | null;
+      signatureId: string | null;
+      outputSha256: string | null;
+    }>;
+    expect(items.map((i) => i.status)).toEqual(['signed', 'signed', 'signed', 'failed', ...Array(5).fill('signed')]);
+    expect(items[3]!.errorCode).toBe('pdf_page_not_found');
+    expect(items[3]!.signatureId).toBeNull();
+    // The batch's row says the same once it is done.
+    const row = await world.db
+      .selectFrom('signature_batches')
+      .select(['signed', 'failed'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ signed: 8, failed: 1 });
+
+    // Eight signatures, eight uses of the grant: the failed document counted none.
+    const used = await world.db
+      .selectFrom('seal_grants')
+      .select('used_count')
+      .where('id', '=', grant.body.id)
+      .executeTakeFirstOrThrow();
+    expect(used.used_count).toBe(8);
+    const outputs = new Set(items.filter((i) => i.status === 'signed').map((i) => i.outputSha256));
+    expect(outputs.size).toBe(8);
+
+    // Each output signs its own document: valid and trusted for pdfsig, the last and a middle one.
+    for (const at of [2, 8]) {
+      const download = await world.app.inject({
+        method: 'GET',
+        url: `/api/v1/signatures/${items[at]!.signatureId}/document`,
+        headers: { authorization: `Bearer ${clerk.token}` },
+      });
+      const file = join(tmp.dir, `notice-${at}.pdf`);
+      writeFileSync(file, download.rawPayload);
+      // An incremental update of its own document, not of another one's.
+      expect(download.rawPayload.subarray(0, originals[at]!.length).equals(originals[at]!)).toBe(true);
+      const [signature] = pdfsig(file, nss);
+      expect(signature?.signatureValid).toBe(true);
+      expect(signature?.certificateTrusted).toBe(true);
+    }
+  });
+
+  it('fails every document by its own check when the grant was revoked after the confirmation', async () => {
+    const company = await world.db
+      .selectFrom('users')
+      .select('company_id')
+      .where('id', '=', clerk.id)
+      .executeTakeFirstOrThrow();
+    const colleague = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: company.company_id,
+      roles: [{ role: 'employee' }],
+    });
+    const grant = await client(world, keeper.token).post(`/api/v1/seals/${seal.id}/grants`, {
+      grantee: { type: 'user', userId: colleague.id },
+      categories: ['legal'],
+    });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+    const documents = [await upload(colleague, 6001), await upload(colleague, 6002)];
+    const started = await client(world, colleague.token).post('/api/v1/signatures/batches', {
+      documents,
+      sealId: seal.id,
+      category: 'legal',
+    });
+    expect(started.status).toBe(202);
+    const revoked = await client(world, keeper.token).post(`/api/v1/seals/${seal.id}/grants/${grant.body.id}/revoke`, {
+      reason: 'Moved to another post',
+    });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBeLessThan(300);
+    await world.jobs.runDueJobs();
+    const done = await client(world, colleague.token).get(`/api/v1/signatures/batches/${started.body.id}`);
+    expect(done.body.status).toBe('done');
+    expect(done.body.signed).toBe(0);
+    expect(done.body.items.map((i: { errorCode: string }) => i.errorCode)).toEqual([
+      'seal_not_granted',
+      'seal_not_granted',
+    ]);
   });
 });

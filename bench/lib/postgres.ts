@@ -4,7 +4,13 @@ import { sleep, type Resources } from './resources.js';
 import { cpuSeconds } from './server.js';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://sigil:sigil@127.0.0.1:5432/sigil';
-const BENCH_DATABASE = 'sigil_bench';
+/**
+ * The database the runs create and drop. Engineers sharing one PostgreSQL server give each their
+ * own (BENCH_DATABASE_NAME), or one's run drops the other's database mid-run.
+ */
+const BENCH_DATABASE = process.env.BENCH_DATABASE_NAME ?? 'sigil_bench';
+if (!/^[a-z_][a-z0-9_]{0,62}$/.test(BENCH_DATABASE))
+  throw new Error(`BENCH_DATABASE_NAME must be a plain lower-case identifier, not ${BENCH_DATABASE}`);
 
 /** The server the PostgreSQL runs use: BENCH_DATABASE_URL, else DATABASE_URL, else the local default. */
 export function adminUrl(): string {

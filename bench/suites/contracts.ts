@@ -56,6 +56,12 @@ const SECONDS = boundedInt(process.env.BENCH_SECONDS, 30, 5, 600);
 const WARMUP_PER_CLIENT = boundedInt(process.env.BENCH_CONTRACT_WARMUP, 3, 0, 100);
 const PDF_KB = boundedInt(process.env.BENCH_CONTRACT_PDF_KB, 100, 4, 5_000);
 const BATCH = boundedInt(process.env.BENCH_BATCH_DOCUMENTS, 200, 10, 500);
+/** Which parts run: both by default; `batch` (or `contracts`) alone, e.g. while working on one of them. */
+const PART = process.env.BENCH_CONTRACTS_PART ?? 'all';
+if (!['all', 'batch', 'contracts'].includes(PART))
+  throw new Error(`BENCH_CONTRACTS_PART is all, batch or contracts, not ${PART}`);
+const RUN_CONTRACTS = PART !== 'batch';
+const RUN_BATCH = PART !== 'contracts';
 /** A batch signed first, not measured, so the measured one runs on a server that has signed batches before. */
 const BATCH_WARMUP = boundedInt(process.env.BENCH_BATCH_WARMUP, 20, 0, 500);
 /** The engine's warm-up: this many of the warm-up batch's PDFs (or of the batch's) signed first. */
@@ -221,7 +227,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
   ctx.resources.defer('close the verification connection', () => pgClient.end().catch(() => undefined));
   try {
     // ---------------------------------------------------------------- set-up, not measured
-    const perClient = WARMUP_PER_CLIENT + MEASURED_PER_CLIENT;
+    const perClient = RUN_CONTRACTS ? WARMUP_PER_CLIENT + MEASURED_PER_CLIENT : 0;
     log(
       `uploading ${CLIENTS * perClient} contract PDFs (~${PDF_KB} KB, 2 pages) and ${BATCH_WARMUP + BATCH} batch PDFs through POST /api/v1/documents/uploads (set-up, not measured)`,
     );
@@ -244,7 +250,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     // The batch's PDFs are also kept as files, for the engine to sign the very same bytes.
     const pdfDir = join(dataDir, 'bench-batch-pdfs');
     mkdirSync(pdfDir);
-    const batchJobs = Array.from({ length: BATCH_WARMUP + BATCH }, () => {
+    const batchJobs = Array.from({ length: RUN_BATCH ? BATCH_WARMUP + BATCH : 0 }, () => {
       const n = ++serial;
       return { token: tokens.clerk, n, name: `batch-${n}.pdf` };
     });
@@ -256,136 +262,143 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     });
     batchFiles.sort((a, b) => Number(/(\d+)\.pdf$/.exec(a)![1]) - Number(/(\d+)\.pdf$/.exec(b)![1]));
     const uploadSeconds = (performance.now() - uploadStarted) / 1000;
-    const pdfBytes = readFileSync(batchFiles[0]!).length;
+    const pdfBytes = contractPdf(1).length;
     note(
       `Set-up (not measured): sigil demo; then, seeded directly like sigil demo seeds (built repositories, one transaction): the company ${COMPANY_NAME} with an electronic contract seal (its impression drawn as POST /seal-images/generate draws it) kept by a custodian, ${CLIENTS} stampers with a grant each for ${CONTRACT_CATEGORY}, ${CLIENTS} second signers, a clerk with a grant for the batches, and bearer sessions; ` +
         `then ${contractShas.length + batchShas.length} distinct PDFs (2 pages, ${(pdfBytes / 1024).toFixed(0)} KB, a keyword line "${KEYWORD}" for the seal) uploaded through POST /api/v1/documents/uploads, ${UPLOAD_CONCURRENCY} at a time, in ${uploadSeconds.toFixed(1)} s: each stamper's own, and the clerk's.`,
     );
 
     // ---------------------------------------------------------------- contracts
-    const loadSettings = {
-      baseUrl: server.baseUrl,
-      stamperTokens: tokens.stampers,
-      stamperIds: seed.stamperIds,
-      personTokens: tokens.persons,
-      personIds: seed.personIds,
-      companyId: seed.companyId,
-      sealId: seed.sealId,
-      category: CONTRACT_CATEGORY,
-      keyword: KEYWORD,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    };
-    const loadGenerator = startContractLoad(ctx, 'contracts-load');
-    const completedIds: string[] = [];
-    if (WARMUP_PER_CLIENT > 0) {
-      log(`warm-up: ${CLIENTS * WARMUP_PER_CLIENT} contracts by the same load (not measured)`);
-      const warm = await loadGenerator.round({ ...loadSettings, documents: warmDocuments, seconds: 300 });
-      const warmFailed = failuresOf(warm);
-      if (warmFailed > 0)
-        throw new Error(`the warm-up had ${warmFailed} failed requests: ${warm.errorSamples.slice(0, 3).join(' | ')}`);
-      completedIds.push(...warm.completedIds);
-      add('warmRate', warm.completedIds.length / warm.seconds, { decimals: 1 });
-      note(
-        `Warm-up (not measured): ${warm.completedIds.length} contracts by the same ${CLIENTS} clients right after the server started, ${(warm.completedIds.length / warm.seconds).toFixed(1)}/s; the second signers' certificates were issued then (their first signatures).`,
-      );
-    } else add('warmRate', null, { note: 'no warm-up (BENCH_CONTRACT_WARMUP=0)' });
+    if (RUN_CONTRACTS) await measureContracts();
+    async function measureContracts() {
+      const loadSettings = {
+        baseUrl: server.baseUrl,
+        stamperTokens: tokens.stampers,
+        stamperIds: seed.stamperIds,
+        personTokens: tokens.persons,
+        personIds: seed.personIds,
+        companyId: seed.companyId,
+        sealId: seed.sealId,
+        category: CONTRACT_CATEGORY,
+        keyword: KEYWORD,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      };
+      const loadGenerator = startContractLoad(ctx, 'contracts-load');
+      const completedIds: string[] = [];
+      if (WARMUP_PER_CLIENT > 0) {
+        log(`warm-up: ${CLIENTS * WARMUP_PER_CLIENT} contracts by the same load (not measured)`);
+        const warm = await loadGenerator.round({ ...loadSettings, documents: warmDocuments, seconds: 300 });
+        const warmFailed = failuresOf(warm);
+        if (warmFailed > 0)
+          throw new Error(
+            `the warm-up had ${warmFailed} failed requests: ${warm.errorSamples.slice(0, 3).join(' | ')}`,
+          );
+        completedIds.push(...warm.completedIds);
+        add('warmRate', warm.completedIds.length / warm.seconds, { decimals: 1 });
+        note(
+          `Warm-up (not measured): ${warm.completedIds.length} contracts by the same ${CLIENTS} clients right after the server started, ${(warm.completedIds.length / warm.seconds).toFixed(1)}/s; the second signers' certificates were issued then (their first signatures).`,
+        );
+      } else add('warmRate', null, { note: 'no warm-up (BENCH_CONTRACT_WARMUP=0)' });
 
-    // Statistics for what the set-up loaded, as autovacuum gives them within a minute of a bulk load.
-    await pgClient.query('analyze');
-    await sleep(1_000);
-    const idleServer = cpuSeconds(server.pid);
-    const background = await machineBusyPercent(1_000);
-    // The server's own share of that second (its sealer, its job runner's polls), so "not ours" can be checked.
-    const idleServerAfter = cpuSeconds(server.pid);
-    const serverShare =
-      idleServer !== null && idleServerAfter !== null ? ((idleServerAfter - idleServer) / cpus().length) * 100 : null;
-    add('background', background, { decimals: 0 });
-    if (background !== null && background > BUSY_WARNING_PERCENT)
-      note(
-        `!!! The machine was ${background.toFixed(0)}% busy with other work just before the load (load average ${loadavg()
-          .map((n) => n.toFixed(1))
-          .join(
-            ' ',
-          )}${serverShare === null ? '' : `; the idle server's own share of it: ${serverShare.toFixed(0)}%`}); the figures share the CPUs with it.`,
-      );
+      // Statistics for what the set-up loaded, as autovacuum gives them within a minute of a bulk load.
+      await pgClient.query('analyze');
+      await sleep(1_000);
+      const idleServer = cpuSeconds(server.pid);
+      const background = await machineBusyPercent(1_000);
+      // The server's own share of that second (its sealer, its job runner's polls), so "not ours" can be checked.
+      const idleServerAfter = cpuSeconds(server.pid);
+      const serverShare =
+        idleServer !== null && idleServerAfter !== null ? ((idleServerAfter - idleServer) / cpus().length) * 100 : null;
+      add('background', background, { decimals: 0 });
+      if (background !== null && background > BUSY_WARNING_PERCENT)
+        note(
+          `!!! The machine was ${background.toFixed(0)}% busy with other work just before the load (load average ${loadavg()
+            .map((n) => n.toFixed(1))
+            .join(
+              ' ',
+            )}${serverShare === null ? '' : `; the idle server's own share of it: ${serverShare.toFixed(0)}%`}); the figures share the CPUs with it.`,
+        );
 
-    const sqlBefore = await sqlCount(dataDir, server);
-    const cpuBefore = cpuSplit(server.pid);
-    const pgSampler = await startBackendCpu(adminUrl(), database.name);
-    const machineBefore = machineTicks();
-    const loadAverageBefore = loadavg();
-    log(`load: ${CLIENTS} clients, create → send → seal → sign, ${SECONDS} s`);
-    const load = await loadGenerator.round({ ...loadSettings, documents: measuredDocuments, seconds: SECONDS });
-    await loadGenerator.close();
-    const machineAfter = machineTicks();
-    const pgSeconds = await pgSampler.stop();
-    const cpuAfter = cpuSplit(server.pid);
-    const sqlAfter = await sqlCount(dataDir, server);
-    const loadAverageAfter = loadavg();
-    completedIds.push(...load.completedIds);
+      const sqlBefore = await sqlCount(dataDir, server);
+      const cpuBefore = cpuSplit(server.pid);
+      const pgSampler = await startBackendCpu(adminUrl(), database.name);
+      const machineBefore = machineTicks();
+      const loadAverageBefore = loadavg();
+      log(`load: ${CLIENTS} clients, create → send → seal → sign, ${SECONDS} s`);
+      const load = await loadGenerator.round({ ...loadSettings, documents: measuredDocuments, seconds: SECONDS });
+      await loadGenerator.close();
+      const machineAfter = machineTicks();
+      const pgSeconds = await pgSampler.stop();
+      const cpuAfter = cpuSplit(server.pid);
+      const sqlAfter = await sqlCount(dataDir, server);
+      const loadAverageAfter = loadavg();
+      completedIds.push(...load.completedIds);
 
-    const failed = failuresOf(load);
-    const invalid = failed > 0 ? { invalid: true, note: `${failed} requests failed` } : {};
-    const completed = load.completedInWindow;
-    // Resources are counted over the whole round (in-flight contracts finished after the window too).
-    const allCompleted = load.completedIds.length;
-    const perContract = (value: number | null) => (value === null || allCompleted === 0 ? null : value / allCompleted);
-    add('rate', completed / load.windowSeconds, { decimals: 1, ...invalid });
-    add('p50', load.total.p50, { decimals: 0, ...invalid });
-    add('p99', load.total.p99, { decimals: 0, ...invalid });
-    add('signatures', load.signaturesInWindow / load.windowSeconds, { decimals: 1, ...invalid });
-    add('failed', failed, { decimals: 0, ...invalid });
-    const serverCpu =
-      cpuBefore && cpuAfter ? cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system : null;
-    add('serverCpu', perContract(serverCpu === null ? null : serverCpu * 1000), { decimals: 0 });
-    // Node runs the server's JavaScript on one thread (signing's RSA and file I/O go to libuv's pool):
-    // near 100 % the process, not the machine, is the ceiling.
-    add('serverBusy', serverCpu === null ? null : (serverCpu / load.seconds) * 100, { decimals: 0 });
-    add('pgCpu', perContract(pgSeconds === null ? null : pgSeconds * 1000), {
-      decimals: 1,
-      ...(pgSeconds === null ? { note: 'n/a (PostgreSQL not on this machine)' } : {}),
-    });
-    add('loadCpu', perContract(load.cpuSeconds * 1000), { decimals: 1 });
-    if (machineBefore && machineAfter)
-      add('busy', ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100, {
-        decimals: 0,
+      const failed = failuresOf(load);
+      const invalid = failed > 0 ? { invalid: true, note: `${failed} requests failed` } : {};
+      const completed = load.completedInWindow;
+      // Resources are counted over the whole round (in-flight contracts finished after the window too).
+      const allCompleted = load.completedIds.length;
+      const perContract = (value: number | null) =>
+        value === null || allCompleted === 0 ? null : value / allCompleted;
+      add('rate', completed / load.windowSeconds, { decimals: 1, ...invalid });
+      add('p50', load.total.p50, { decimals: 0, ...invalid });
+      add('p99', load.total.p99, { decimals: 0, ...invalid });
+      add('signatures', load.signaturesInWindow / load.windowSeconds, { decimals: 1, ...invalid });
+      add('failed', failed, { decimals: 0, ...invalid });
+      const serverCpu =
+        cpuBefore && cpuAfter ? cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system : null;
+      add('serverCpu', perContract(serverCpu === null ? null : serverCpu * 1000), { decimals: 0 });
+      // Node runs the server's JavaScript on one thread (signing's RSA and file I/O go to libuv's pool):
+      // near 100 % the process, not the machine, is the ceiling.
+      add('serverBusy', serverCpu === null ? null : (serverCpu / load.seconds) * 100, { decimals: 0 });
+      add('pgCpu', perContract(pgSeconds === null ? null : pgSeconds * 1000), {
+        decimals: 1,
+        ...(pgSeconds === null ? { note: 'n/a (PostgreSQL not on this machine)' } : {}),
       });
-    else add('busy', null, { note: 'n/a (no /proc)' });
-    add('sql', sqlBefore && sqlAfter ? perContract(sqlAfter.total - sqlBefore.total) : null, { decimals: 0 });
+      add('loadCpu', perContract(load.cpuSeconds * 1000), { decimals: 1 });
+      if (machineBefore && machineAfter)
+        add('busy', ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100, {
+          decimals: 0,
+        });
+      else add('busy', null, { note: 'n/a (no /proc)' });
+      add('sql', sqlBefore && sqlAfter ? perContract(sqlAfter.total - sqlBefore.total) : null, { decimals: 0 });
 
-    note(
-      `Load (measured): ${CLIENTS} clients in a child process (undici, one keep-alive connection each), each with its own stamper and second signer, one contract after another: POST /api/v1/contracts (step 1 our company with the electronic seal centred on "${KEYWORD}", step 2 the second signer as a person), POST …/send, POST …/sign as the stamper (the seal under the grant, B-T), POST …/sign as the second signer (their own certificate, B-T, invisible), whose answer says completed. ` +
-        `${completed} contracts completed in the ${load.windowSeconds.toFixed(1)} s window (${load.windowEnd === 'time' ? 'the time set' : 'ended early: a client had used all its PDFs'}), ${load.completedAfter} more under way then were finished and not counted; ${load.started} begun in all. ` +
-        `Load average ${loadAverageBefore.map((n) => n.toFixed(1)).join(' ')} before the load, ${loadAverageAfter.map((n) => n.toFixed(1)).join(' ')} after it.`,
-    );
-    note(
-      `Per request (ms): create ${fmtLatency(load.steps.create)}; send ${fmtLatency(load.steps.send)}; seal ${fmtLatency(load.steps.seal)}; sign ${fmtLatency(load.steps.sign)}. Whole contract ${fmtLatency(load.total)}.`,
-    );
-    if (cpuBefore && cpuAfter && allCompleted > 0)
       note(
-        `Server CPU per contract: user ${(((cpuAfter.user - cpuBefore.user) * 1000) / allCompleted).toFixed(0)} ms + system ${(((cpuAfter.system - cpuBefore.system) * 1000) / allCompleted).toFixed(0)} ms; PostgreSQL CPU is that of the bench database's client backends (/proc), without the cluster's background processes (WAL writer, checkpointer).`,
+        `Load (measured): ${CLIENTS} clients in a child process (undici, one keep-alive connection each), each with its own stamper and second signer, one contract after another: POST /api/v1/contracts (step 1 our company with the electronic seal centred on "${KEYWORD}", step 2 the second signer as a person), POST …/send, POST …/sign as the stamper (the seal under the grant, B-T), POST …/sign as the second signer (their own certificate, B-T, invisible), whose answer says completed. ` +
+          `${completed} contracts completed in the ${load.windowSeconds.toFixed(1)} s window (${load.windowEnd === 'time' ? 'the time set' : 'ended early: a client had used all its PDFs'}), ${load.completedAfter} more under way then were finished and not counted; ${load.started} begun in all. ` +
+          `Load average ${loadAverageBefore.map((n) => n.toFixed(1)).join(' ')} before the load, ${loadAverageAfter.map((n) => n.toFixed(1)).join(' ')} after it.`,
       );
-    if (sqlBefore && sqlAfter) {
-      const verbs = Object.entries(sqlAfter.byVerb)
-        .map(([verb, n]) => [verb, n - (sqlBefore.byVerb[verb] ?? 0)] as const)
-        .filter(([, n]) => n > 0)
-        .sort((a, b) => b[1] - a[1])
-        .map(([verb, n]) => `${verb} ${(n / Math.max(1, allCompleted)).toFixed(1)}`);
       note(
-        `SQL per contract, counted in the server (bench/lib/sql-counter.mjs; includes the session look-ups and the job runner's polls): ${verbs.join(', ')}.`,
+        `Per request (ms): create ${fmtLatency(load.steps.create)}; send ${fmtLatency(load.steps.send)}; seal ${fmtLatency(load.steps.seal)}; sign ${fmtLatency(load.steps.sign)}. Whole contract ${fmtLatency(load.total)}.`,
       );
+      if (cpuBefore && cpuAfter && allCompleted > 0)
+        note(
+          `Server CPU per contract: user ${(((cpuAfter.user - cpuBefore.user) * 1000) / allCompleted).toFixed(0)} ms + system ${(((cpuAfter.system - cpuBefore.system) * 1000) / allCompleted).toFixed(0)} ms; PostgreSQL CPU is that of the bench database's client backends (/proc), without the cluster's background processes (WAL writer, checkpointer).`,
+        );
+      if (sqlBefore && sqlAfter) {
+        const verbs = Object.entries(sqlAfter.byVerb)
+          .map(([verb, n]) => [verb, n - (sqlBefore.byVerb[verb] ?? 0)] as const)
+          .filter(([, n]) => n > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([verb, n]) => `${verb} ${(n / Math.max(1, allCompleted)).toFixed(1)}`);
+        note(
+          `SQL per contract, counted in the server (bench/lib/sql-counter.mjs; includes the session look-ups and the job runner's polls): ${verbs.join(', ')}.`,
+        );
+      }
+      if (failed > 0)
+        note(
+          `!!! ${failed} requests failed (${Object.entries(load.otherStatuses)
+            .map(([s, n]) => `${n}× ${s === '0' ? 'no answer' : `HTTP ${s}`}`)
+            .join(', ')}): ${load.errorSamples.slice(0, 3).join(' | ')}`,
+        );
+
+      const check = await verifyContracts(pgClient, seed.companyId, completedIds);
+      add('unfinished', check.unfinished, { decimals: 0, ...(check.unfinished > 0 ? { note: check.detail } : {}) });
+      note(`Database after the load: ${check.summary}`);
     }
-    if (failed > 0)
-      note(
-        `!!! ${failed} requests failed (${Object.entries(load.otherStatuses)
-          .map(([s, n]) => `${n}× ${s === '0' ? 'no answer' : `HTTP ${s}`}`)
-          .join(', ')}): ${load.errorSamples.slice(0, 3).join(' | ')}`,
-      );
 
-    const check = await verifyContracts(pgClient, seed.companyId, completedIds);
-    add('unfinished', check.unfinished, { decimals: 0, ...(check.unfinished > 0 ? { note: check.detail } : {}) });
-    note(`Database after the load: ${check.summary}`);
-
+    if (!RUN_BATCH) return;
     // ---------------------------------------------------------------- batch signing against the engine
     const engineCpu = await leastBusyCpu();
     const warmShas = batchShas.slice(0, BATCH_WARMUP);
@@ -456,7 +469,7 @@ async function measure(ctx: SuiteContext, database: BenchDatabase, add: Add): Pr
     );
     note(
       `Batch: POST /api/v1/signatures/batches as the clerk (${measuredShas.length} documents, B-T, the seal centred on "${KEYWORD}"), then GET …/batches/{id} every ${BATCH_POLL_MS} ms until done: ${batch.seconds.toFixed(2)} s from the POST to the answer that said done (the server's own createdAt → finishedAt: ${batch.serverSeconds.toFixed(2)} s); ` +
-        `the job runner polls every 1 s (SIGIL_JOBS_POLL_MS default) and signs the documents one after another, so the first document was signed ${batch.firstSignedSeconds.toFixed(2)} s after the POST; from the first document to the last: ${batch.signingSeconds.toFixed(2)} s (${((measuredShas.length - 1) / Math.max(batch.signingSeconds, 1e-9)).toFixed(1)} documents/s). ${batch.signed} signed, ${batch.failed} failed${batch.firstError ? ` (first: ${batch.firstError})` : ''}.` +
+        `the server's job runner is woken when the POST commits (else it polls every 1 s, SIGIL_JOBS_POLL_MS default) and signs six documents side by side on its signing workers, committing them in order; the first document was signed ${batch.firstSignedSeconds.toFixed(2)} s after the POST; from the first document to the last: ${batch.signingSeconds.toFixed(2)} s (${((measuredShas.length - 1) / Math.max(batch.signingSeconds, 1e-9)).toFixed(1)} documents/s). ${batch.signed} signed, ${batch.failed} failed${batch.firstError ? ` (first: ${batch.firstError})` : ''}.` +
         (warmShas.length > 0 ? ` A batch of ${warmShas.length} ran first, not measured.` : '') +
         ` SQL and PostgreSQL CPU per document include the ${batch.polls} polls of the batch (each reads its ${measuredShas.length} items).`,
     );

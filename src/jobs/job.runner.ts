@@ -65,8 +65,22 @@ function describe(error: unknown): string {
  * over once its lease runs out. Works on PGlite's single connection: the claim is one
  * short transaction and handlers run outside it.
  */
+/** The runners polling in this process, which `wakeJobRunners` nudges. */
+const polling = new Set<JobRunner>();
+
+/**
+ * Asks this process's runners to poll now rather than at their next tick: for a job a person waits
+ * on (a batch just confirmed). Call it after the transaction that enqueued the job has committed;
+ * runners in other processes still find it at their own next poll.
+ */
+export function wakeJobRunners(): void {
+  for (const runner of polling) runner.wake();
+}
+
 export class JobRunner {
   private readonly handlers = new Map<string, JobHandler>();
+  /** A wake that came while a poll was under way: poll again as soon as it ends. */
+  private woken = false;
   private readonly logger: JobLogger;
   private readonly backoff: Backoff;
   private timer: NodeJS.Timeout | undefined;
@@ -96,7 +110,21 @@ export class JobRunner {
   start(): void {
     if (this.timer || this.tick || this.stopping) return;
     this.logger.info({ kinds: this.kinds, pollMs: this.options.pollMs }, 'job runner started');
+    polling.add(this);
     this.schedule(0);
+  }
+
+  /** Polls now if waiting for the next tick, or once more right after the poll under way. */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.tick) {
+      this.woken = true;
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.schedule(0);
+    }
   }
 
   /**
@@ -105,6 +133,7 @@ export class JobRunner {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    polling.delete(this);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.tick;
@@ -131,7 +160,9 @@ export class JobRunner {
       this.logger.error({ err: error }, 'job poll failed');
     }
     // A full batch suggests more are waiting: go again at once.
-    this.schedule(claimed >= this.options.batchSize ? 0 : this.options.pollMs);
+    const again = claimed >= this.options.batchSize || this.woken;
+    this.woken = false;
+    this.schedule(again ? 0 : this.options.pollMs);
   }
 
   /** Runs the steps, then claims up to `limit` due jobs, runs them side by side, and says how each ended. */

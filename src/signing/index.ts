@@ -81,6 +81,7 @@ export {
   MAX_STAMPS,
   type RevocationSource,
 } from './pades.js';
+export { createPdfSigningPool, defaultSigningWorkers, type PdfSigningPool } from './pdf-sign-pool.js';
 export { httpRevocationSource, crlDistributionPoints } from './revocation.js';
 export { prepareImage, type PreparedImage } from './pdf/image.js';
 export {

@@ -129,57 +129,43 @@ export async function markSigned(
     .where('position', '=', q.position)
     .where('status', '=', 'pending')
     .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) return false;
-  await trx
-    .updateTable('signature_batches')
-    .set((eb) => ({ signed: eb('signed', '+', 1) }))
-    .where('id', '=', q.batchId)
-    .execute();
-  return true;
+  // The batch's own counts follow when it ends (`finishIfDone`); readers count the items.
+  return Number(result.numUpdatedRows) === 1;
 }
 
 export async function markFailed(
   db: Db,
   q: { batchId: string; position: number; code: string; detail: string; at: Date },
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const result = await trx
-      .updateTable('signature_batch_items')
-      .set({ status: 'failed', error_code: q.code, error_detail: q.detail.slice(0, 500), done_at: q.at })
-      .where('batch_id', '=', q.batchId)
-      .where('position', '=', q.position)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1)
-      await trx
-        .updateTable('signature_batches')
-        .set((eb) => ({ failed: eb('failed', '+', 1) }))
-        .where('id', '=', q.batchId)
-        .execute();
-  });
+  await db
+    .updateTable('signature_batch_items')
+    .set({ status: 'failed', error_code: q.code, error_detail: q.detail.slice(0, 500), done_at: q.at })
+    .where('batch_id', '=', q.batchId)
+    .where('position', '=', q.position)
+    .where('status', '=', 'pending')
+    .execute();
 }
 
 export async function failPending(db: Db, batchId: string, q: { code: string; detail: string; at: Date }) {
-  await db.transaction().execute(async (trx) => {
-    const result = await trx
-      .updateTable('signature_batch_items')
-      .set({ status: 'failed', error_code: q.code, error_detail: q.detail, done_at: q.at })
-      .where('batch_id', '=', batchId)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    await trx
-      .updateTable('signature_batches')
-      .set((eb) => ({ failed: eb('failed', '+', Number(result.numUpdatedRows)) }))
-      .where('id', '=', batchId)
-      .execute();
-  });
+  await db
+    .updateTable('signature_batch_items')
+    .set({ status: 'failed', error_code: q.code, error_detail: q.detail, done_at: q.at })
+    .where('batch_id', '=', batchId)
+    .where('status', '=', 'pending')
+    .execute();
 }
 
 /** The batch is done when no item is pending. */
 export async function finishIfDone(db: Db, batchId: string, at: Date): Promise<void> {
+  const counted = (status: 'signed' | 'failed') =>
+    db
+      .selectFrom('signature_batch_items')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('batch_id', '=', batchId)
+      .where('status', '=', status);
   await db
     .updateTable('signature_batches')
-    .set({ status: 'done', finished_at: at })
+    .set({ status: 'done', finished_at: at, signed: counted('signed'), failed: counted('failed') })
     .where('id', '=', batchId)
     .where('status', '=', 'running')
     .where(({ not, exists, selectFrom }) =>

@@ -4,6 +4,7 @@
 // item that fails keeps its reason and the others go on.
 import { z } from 'zod';
 import { enqueueJob } from '../../jobs/job.queue.js';
+import { wakeJobRunners } from '../../jobs/job.runner.js';
 import type { JobHandler } from '../../jobs/job.types.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
@@ -17,7 +18,7 @@ import { decideSealUse } from '../grants/index.js';
 import { findSeal } from '../seals/index.js';
 import * as repo from './signature-batch.repository.js';
 import type { BatchInput } from './signature.schema.js';
-import { refuseUse, signDocument, type SigningReuse } from './signature.service.js';
+import { refuseUse, signStoredDocument, type CheckedSeal, type SigningReuse } from './signature.service.js';
 
 declare module '../../jobs/job.types.js' {
   interface JobPayloads {
@@ -27,6 +28,33 @@ declare module '../../jobs/job.types.js' {
 
 /** One run of the batch job signs for at most this long, then hands the rest to a fresh run. */
 const RUN_BUDGET_MS = 40_000;
+/**
+ * Documents one run signs side by side: enough to keep the signing workers busy while the others
+ * wait for the database, few enough to leave the database pool to requests.
+ */
+const CONCURRENT_DOCUMENTS = 6;
+
+/**
+ * The seal, read and decided once per run for all its documents (the early answer each document
+ * would otherwise ask for again); undefined when it is not usable now, so that each document asks
+ * for itself and fails with its own reason. Every document is decided again, and counted, under
+ * lock in its own signing transaction.
+ */
+async function checkSealOnce(
+  ctx: AppContext,
+  q: { groupId: string; userId: string; spec: { sealId: string; category: string } },
+): Promise<CheckedSeal | undefined> {
+  const seal = await findSeal(ctx.db, { groupId: q.groupId, id: q.spec.sealId });
+  if (!seal || seal.kind !== 'electronic') return undefined;
+  const decision = await decideSealUse(ctx.db, {
+    groupId: q.groupId,
+    sealId: seal.id,
+    userId: q.userId,
+    category: q.spec.category,
+    at: ctx.now(),
+  });
+  return decision.allowed ? seal : undefined;
+}
 
 export async function startBatch(ctx: AppContext, actor: Actor, input: BatchInput) {
   const { principal } = actor;
@@ -90,6 +118,8 @@ export async function startBatch(ctx: AppContext, actor: Actor, input: BatchInpu
       },
     });
   });
+  // The person watches the batch: this process's runner starts it now, not at its next poll.
+  wakeJobRunners();
   return getBatch(ctx, actor, id);
 }
 
@@ -97,7 +127,11 @@ export async function getBatch(ctx: AppContext, actor: Actor, id: string) {
   const batch = await repo.findBatch(ctx.db, { groupId: actor.principal.groupId, id });
   if (!batch || batch.userId !== actor.principal.id) throw notFound('signature_batch_not_found', id);
   const items = await repo.findItems(ctx.db, id);
-  return { ...batch, items };
+  // Counted from the items, each marked in its own signature's transaction: the batch's row is
+  // brought up to date when the batch ends, not once per document.
+  const signed = items.filter((i) => i.status === 'signed').length;
+  const failed = items.filter((i) => i.status === 'failed').length;
+  return { ...batch, signed, failed, items };
 }
 
 const specSchema = z.object({
@@ -133,17 +167,27 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
       }
       const actor: Actor = { principal, ip: null, userAgent: null, requestId: null };
       const reuse: SigningReuse = {};
+      const checkedSeal = await checkSealOnce(ctx, { groupId, userId: principal.id, spec });
       const started = Date.now();
       let signed = 0;
-      for (const item of pending) {
-        if (job.signal.aborted || Date.now() - started > RUN_BUDGET_MS) {
-          await ctx.db
-            .transaction()
-            .execute((trx) => enqueueJob(trx, { kind: 'signature.batch', groupId, runAt: ctx.now(), payload }));
-          return { signed, continued: true };
-        }
+      let next = 0;
+      let stopped = false;
+      // Each document's turn to commit comes when the one before it has ended, signed or not.
+      let previous: Promise<void> = Promise.resolve();
+      const signItem = async (item: (typeof pending)[number]) => {
+        const before = previous;
+        let endTurn!: () => void;
+        previous = new Promise<void>((resolve) => (endTurn = resolve));
+        const inTurn = async <T>(transaction: () => Promise<T>): Promise<T> => {
+          await before;
+          try {
+            return await transaction();
+          } finally {
+            endTurn();
+          }
+        };
         try {
-          await signDocument(
+          await signStoredDocument(
             ctx,
             actor,
             {
@@ -157,6 +201,8 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
             },
             {
               reuse,
+              inTurn,
+              ...(checkedSeal ? { checkedSeal } : {}),
               alsoInTransaction: async (trx, made) => {
                 // The item is marked with its signature, or neither happened.
                 if (!(await repo.markSigned(trx, { batchId: batch.id, position: item.position, ...made })))
@@ -175,7 +221,28 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
             detail: known ? failure.message : 'Signing failed on the server; quote the batch id when you report it.',
             at: ctx.now(),
           });
+        } finally {
+          // Failed before its transaction (the document, the engine): the next one need not wait.
+          endTurn();
         }
+      };
+      // A few documents side by side: their engine work runs on the signing workers while others
+      // wait for the database. Each is still its own signature in its own transaction.
+      const lane = async () => {
+        while (next < pending.length) {
+          if (job.signal.aborted || Date.now() - started > RUN_BUDGET_MS) {
+            stopped = true;
+            return;
+          }
+          await signItem(pending[next++]!);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENT_DOCUMENTS, pending.length) }, lane));
+      if (stopped && next < pending.length) {
+        await ctx.db
+          .transaction()
+          .execute((trx) => enqueueJob(trx, { kind: 'signature.batch', groupId, runAt: ctx.now(), payload }));
+        return { signed, continued: true };
       }
       await repo.finishIfDone(ctx.db, batch.id, ctx.now());
       return { signed };

@@ -7,7 +7,7 @@ import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
 import {
-  signPdf,
+  createPdfSigningPool,
   type CrossPageAppearance,
   type PadesLevel,
   type StampAppearance,
@@ -194,10 +194,13 @@ interface PreparedSigning {
   image: PreparedImage | null;
 }
 
-/** Lets a batch prepare once: the first document fills it, the next ones with the same seal reuse it. */
+/**
+ * Lets a batch prepare once: the first document fills it, the next ones with the same seal reuse it
+ * (documents signed side by side wait for the same preparation, so a first certificate is issued once).
+ */
 export interface SigningReuse {
   key?: string;
-  made?: PreparedSigning;
+  made?: Promise<PreparedSigning>;
 }
 
 async function prepareSigning(
@@ -272,6 +275,16 @@ export interface SignedInTransaction {
   signedAt: Date;
 }
 
+/**
+ * The platform's PDF signatures are made here, on worker threads (the engine's parsing, placement,
+ * hashing and CMS off the event loop); keys, the TSA and CRLs answer from this thread. One pool per
+ * process, its workers started on first use and idle ones not keeping the process alive.
+ */
+const pdfSigning = createPdfSigningPool();
+
+/** The seal as a batch read and decided it once for all its documents (see `SignOptions.checkedSeal`). */
+export type CheckedSeal = NonNullable<Awaited<ReturnType<typeof findSeal>>>;
+
 export interface SignOptions {
   /**
    * Runs inside the signing transaction, after every check passed and the signature was stored,
@@ -283,9 +296,33 @@ export interface SignOptions {
   reuse?: SigningReuse;
   /** Values the signer filled in, drawn beside the signature and covered by it (a contract's fields). */
   stamps?: StampAppearance[];
+  /**
+   * The seal (`input.sealId`), read and found usable by the caller for this signer and category a
+   * moment ago: a batch's early answer, given once for all its documents. Only the early check is
+   * skipped; the seal's state, the grant and its count are decided again under lock in each
+   * document's own signing transaction, as always.
+   */
+  checkedSeal?: CheckedSeal;
+  /**
+   * Runs the signing transaction when the caller says it is this signature's turn: a batch signs
+   * documents side by side but commits them in its order, so a grant's last uses go to the first
+   * documents listed, as when they were signed one after another.
+   */
+  inTurn?: <T>(transaction: () => Promise<T>) => Promise<T>;
 }
 
 export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
+  const signatureId = await signStoredDocument(ctx, actor, input, options);
+  return getSignature(ctx, actor, signatureId);
+}
+
+/** `signDocument` without reading the record back: the new signature's id (a batch reads none). */
+export async function signStoredDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions = {},
+): Promise<string> {
   const { principal } = actor;
   const userId = requireUser(principal);
   const groupId = principal.groupId;
@@ -302,10 +339,15 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
       document,
     });
   const sealId = input.sealId ?? authorization?.sealId ?? null;
-  const seal = sealId ? await findSeal(ctx.db, { groupId, id: sealId }) : null;
+  const checked = !authorization && sealId && options.checkedSeal?.id === sealId ? options.checkedSeal : undefined;
+  const seal = checked ?? (sealId ? await findSeal(ctx.db, { groupId, id: sealId }) : null);
   if (sealId && !seal) throw notFound('seal_not_found', sealId);
   const category = authorization ? authorization.category : (input.category ?? null);
-  if (seal) {
+  if (seal && checked) {
+    // Decided by the caller for this signer and category; decided again under lock below.
+    if (seal.kind !== 'electronic' || !category)
+      throw new Error('a checked seal is an electronic one, used under a grant for a category');
+  } else if (seal) {
     if (seal.kind !== 'electronic' && !authorization && !mayKnowSeal(principal, seal))
       throw notFound('seal_not_found', seal.id);
     if (seal.kind !== 'electronic')
@@ -341,7 +383,8 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
   const fieldName = `${base}-${signatureId.slice(-12)}`;
   const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
   if (!companyId) throw notFound('user_not_found', userId);
-  const { bytes: original } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
+  // The group's own file: getReadableDocument has just found its row in the group.
+  const original = await ctx.blobs.get(document.sha256);
 
   // Signed before the transaction: a time-stamp from an outside TSA can take seconds, and the seal's
   // lock must not wait for it. Nothing signed leaves the server unless the checks under lock pass.
@@ -374,19 +417,26 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
     // The certificate (issued on first use) and what signing needs from the database; a batch
     // passes `reuse` so this is done once for all its documents (each is still checked under lock).
     const key = `${seal?.id ?? `user:${userId}`}|${input.level}|${input.appearance || input.crossPage ? 'visible' : 'invisible'}`;
-    let made = options.reuse?.key === key ? options.reuse.made : undefined;
-    if (!made) {
-      made = await prepareSigning(ctx, actor, { groupId, userId, seal, input });
-      if (options.reuse) {
-        options.reuse.key = key;
-        options.reuse.made = made;
+    const reuse = options.reuse;
+    let making = reuse?.key === key ? reuse.made : undefined;
+    if (!making) {
+      const fresh = prepareSigning(ctx, actor, { groupId, userId, seal, input });
+      making = fresh;
+      if (reuse) {
+        reuse.key = key;
+        reuse.made = fresh;
+        // A failed preparation is not kept: the next document tries again.
+        fresh.catch(() => {
+          if (reuse.made === fresh) delete reuse.made;
+        });
       }
     }
+    const made = await making;
     const { signer, timestamper, revocation, image } = made;
     certificate = made.certificate;
     level = input.level;
     mediaType = 'application/pdf';
-    signed = await signPdf(original, {
+    signed = await pdfSigning.signPdf(original, {
       signer,
       level,
       ...(timestamper ? { timestamper } : {}),
@@ -400,110 +450,114 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
     });
   }
 
-  await ctx.db.transaction().execute(async (trx: Transaction) => {
-    // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
-    // the early check waits for this transaction or is seen by it; the certificate likewise.
-    if (seal) {
-      const locked = await repo.lockSealForUse(trx, { groupId, sealId: seal.id });
-      if (!locked) throw notFound('seal_not_found', seal.id);
-      if (locked.status !== 'active')
-        throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, {
-          sealName: seal.name,
-          sealStatus: locked.status,
-        });
-    }
-    const held = await lockCertificateForUse(trx, certificate.id);
-    if (!held || held.status !== 'active')
-      throw new AppError(
-        'certificate_revoked',
-        `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`,
-      );
-    if (now < held.notBefore || now >= held.notAfter)
-      throw new AppError(
-        'certificate_expired',
-        `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`,
-        { notBefore: held.notBefore.toISOString(), notAfter: held.notAfter.toISOString() },
-      );
-
-    let grantId: string | null = null;
-    if (authorization) {
-      if (!(await consumeAuthorizationUse(trx, authorization.id))) {
-        const current = await findAuthorizationForUse(trx, { groupId, id: authorization.id });
-        refuseAuthorization(current ?? authorization);
+  const signingTransaction = async () => {
+    await ctx.db.transaction().execute(async (trx: Transaction) => {
+      // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
+      // the early check waits for this transaction or is seen by it; the certificate likewise.
+      if (seal) {
+        const locked = await repo.lockSealForUse(trx, { groupId, sealId: seal.id });
+        if (!locked) throw notFound('seal_not_found', seal.id);
+        if (locked.status !== 'active')
+          throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, {
+            sealName: seal.name,
+            sealStatus: locked.status,
+          });
       }
-    } else if (seal) {
-      const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: category!, at: now });
-      if (!decision.allowed) refuseUse(decision, seal, principal);
-      if (!(await consumeGrantUse(trx, decision.grant.id)))
+      const held = await lockCertificateForUse(trx, certificate.id);
+      if (!held || held.status !== 'active')
         throw new AppError(
-          'seal_not_granted',
-          `The last use of your grant for ${seal.name} was just taken; apply to use it.`,
-          { sealName: seal.name },
+          'certificate_revoked',
+          `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`,
         );
-      grantId = decision.grant.id;
-    }
+      if (now < held.notBefore || now >= held.notAfter)
+        throw new AppError(
+          'certificate_expired',
+          `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`,
+          { notBefore: held.notBefore.toISOString(), notAfter: held.notAfter.toISOString() },
+        );
 
-    const stored = await storeBlob(trx, ctx.blobs, {
-      groupId,
-      bytes: Buffer.from(signed),
-      mediaType,
-      originalName: document.name,
-      createdBy: userId,
-      at: now,
-    });
-    await repo.insertSignature(trx, {
-      id: signatureId,
-      groupId,
-      companyId,
-      userId,
-      sealId: seal?.id ?? null,
-      certificateId: certificate.id,
-      authorizationId: authorization?.id ?? null,
-      grantId,
-      category,
-      level,
-      fieldName,
-      reason: input.reason ?? null,
-      documentName: document.name,
-      inputSha256: document.sha256,
-      outputSha256: stored.sha256,
-      originalSha256: document.originalSha256,
-      signedAt: now,
-    });
-    await recordAudit(trx, {
-      groupId,
-      actor,
-      at: now,
-      event: {
-        action: 'document.signed',
-        target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+      let grantId: string | null = null;
+      if (authorization) {
+        if (!(await consumeAuthorizationUse(trx, authorization.id))) {
+          const current = await findAuthorizationForUse(trx, { groupId, id: authorization.id });
+          refuseAuthorization(current ?? authorization);
+        }
+      } else if (seal) {
+        const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: category!, at: now });
+        if (!decision.allowed) refuseUse(decision, seal, principal);
+        if (!(await consumeGrantUse(trx, decision.grant.id)))
+          throw new AppError(
+            'seal_not_granted',
+            `The last use of your grant for ${seal.name} was just taken; apply to use it.`,
+            { sealName: seal.name },
+          );
+        grantId = decision.grant.id;
+      }
+
+      const stored = await storeBlob(trx, ctx.blobs, {
+        groupId,
+        bytes: Buffer.from(signed),
+        mediaType,
+        originalName: document.name,
+        createdBy: userId,
+        at: now,
+      });
+      await repo.insertSignature(trx, {
+        id: signatureId,
+        groupId,
         companyId,
-        changes: {
+        userId,
+        sealId: seal?.id ?? null,
+        certificateId: certificate.id,
+        authorizationId: authorization?.id ?? null,
+        grantId,
+        category,
+        level,
+        fieldName,
+        reason: input.reason ?? null,
+        documentName: document.name,
+        inputSha256: document.sha256,
+        outputSha256: stored.sha256,
+        originalSha256: document.originalSha256,
+        signedAt: now,
+      });
+      await recordAudit(trx, {
+        groupId,
+        actor,
+        at: now,
+        event: {
+          action: 'document.signed',
+          target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+          companyId,
+          changes: {
+            signatureId,
+            certificateId: certificate.id,
+            serial: certificate.serial,
+            authorizationId: authorization?.id ?? null,
+            grantId,
+            category,
+            level,
+            fieldName,
+            inputSha256: document.sha256,
+            outputSha256: stored.sha256,
+            originalSha256: document.originalSha256,
+          },
+        },
+      });
+      if (options.alsoInTransaction)
+        await options.alsoInTransaction(trx, {
           signatureId,
           certificateId: certificate.id,
-          serial: certificate.serial,
-          authorizationId: authorization?.id ?? null,
-          grantId,
-          category,
-          level,
           fieldName,
           inputSha256: document.sha256,
           outputSha256: stored.sha256,
-          originalSha256: document.originalSha256,
-        },
-      },
+          signedAt: now,
+        });
     });
-    if (options.alsoInTransaction)
-      await options.alsoInTransaction(trx, {
-        signatureId,
-        certificateId: certificate.id,
-        fieldName,
-        inputSha256: document.sha256,
-        outputSha256: stored.sha256,
-        signedAt: now,
-      });
-  });
-  return getSignature(ctx, actor, signatureId);
+  };
+  const inTurn = options.inTurn ?? ((transaction) => transaction());
+  await inTurn(signingTransaction);
+  return signatureId;
 }
 
 // ---------------------------------------------------------------- records and files
