@@ -156,9 +156,24 @@ class Renderer {
   }
   timestamp(buf, start, len) {
     if (len !== 8) return false;
+    // Microseconds since 2000-01-01 UTC; beyond 2^53 (before 1715, after 2285) as a BigInt.
+    let second;
+    let fraction;
     const micros = int8(buf, start);
-    if (!Number.isFinite(micros)) return false;
-    const second = Math.floor(micros / 1e6);
+    if (Number.isFinite(micros)) {
+      second = Math.floor(micros / 1e6);
+      fraction = micros - second * 1e6;
+    } else {
+      const big = buf.readBigInt64BE(start);
+      let s = big / 1000000n;
+      let f = big % 1000000n;
+      if (f < 0n) {
+        f += 1000000n;
+        s -= 1n;
+      }
+      second = Number(s);
+      fraction = Number(f);
+    }
     if (second !== this.second) {
       const date = new Date(EPOCH_2000 + second * 1000);
       const year = date.getUTCFullYear();
@@ -176,7 +191,6 @@ class Renderer {
     out[this.w++] = QUOTE;
     this.prefix.copy(out, this.w);
     this.w += 19;
-    let fraction = micros - second * 1e6;
     if (fraction !== 0) {
       let digits = 6;
       while (fraction % 10 === 0) {
