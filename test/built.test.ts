@@ -507,7 +507,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))(
         const verify = () =>
           new Promise<{ report: { intact: boolean; firstProblem: { kind: string } | null }; clean: boolean }>(
             (resolve, reject) => {
-              const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: tmp.dir });
+              const child = spawn(process.execPath, [tmp.file('verify-audit.mjs', script)], { cwd: tmp.dir });
               let out = '';
               let err = '';
               child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
