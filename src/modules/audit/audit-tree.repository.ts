@@ -22,6 +22,25 @@ export async function findTiles(db: Db | Transaction, groupId: string, refs: Til
   return found;
 }
 
+/** Every tile of tile level 1 and above, when they hold at most `maxBytes`; else null. */
+export async function findUpperTiles(db: Db, groupId: string, maxBytes: number): Promise<Map<string, Buffer> | null> {
+  const { rows: size } = await sql<{ bytes: number | null }>`
+    select sum(length(hashes))::bigint as bytes from audit_tree_tiles where group_id = ${groupId} and tile_level >= 1
+  `.execute(db);
+  if (Number(size[0]?.bytes ?? 0) > maxBytes) return null;
+  const { rows } = await sql<{ tiles: string | null }>`
+    select string_agg(t.tile_level || ':' || t.idx || ':' || encode(t.hashes, 'hex'), ',') as tiles
+    from audit_tree_tiles t where t.group_id = ${groupId} and t.tile_level >= 1
+  `.execute(db);
+  const found = new Map<string, Buffer>();
+  // One text, not rows of bytea: as findInclusionStart reads them.
+  for (const text of rows[0]?.tiles?.split(',') ?? []) {
+    const [tileLevel, idx, hashes] = text.split(':');
+    found.set(tileKey({ tileLevel: Number(tileLevel), idx: Number(idx) }), Buffer.from(hashes!, 'hex'));
+  }
+  return found;
+}
+
 /** The perfect subtrees asked for, by `nodeKey`, from the tiles that hold them; a node the tree lacks is absent. */
 export async function findTreeNodes(
   db: Db | Transaction,
@@ -66,14 +85,15 @@ export interface EventPlace {
 /**
  * In one statement, what an inclusion proof starts from: the group's newest checkpoint, the one
  * of `treeSize` (the newest when null), where event `eventSeq` sits in the chain, and the tiles
- * its proof is likely to need: per tile level, the one holding the leaf's ancestors and the last
- * two (where the right edge of the tree lies).
+ * its proof is likely to need: per tile level up to `tileLevels - 1`, the one holding the leaf's
+ * ancestors and the last two (where the right edge of the tree lies).
  */
 export async function findInclusionStart(
   db: Db,
   groupId: string,
   eventSeq: number,
   treeSize: number | null,
+  tileLevels = 16,
 ): Promise<{
   latest: StoredCheckpoint | undefined;
   atSize: StoredCheckpoint | undefined;
@@ -108,7 +128,7 @@ export async function findInclusionStart(
               and (t.tile_level, t.idx) in (
                 select k, x
                 from (select coalesce(${treeSize}::bigint, (select tree_size from latest)) as n) as size,
-                     generate_series(0, 15) as k,
+                     generate_series(0, ${tileLevels - 1}::integer) as k,
                      lateral (values ((l.seq - 1) >> (4 * k + 4)), (((size.n >> (4 * k)) - 1) >> 4),
                                      ((((size.n >> (4 * k)) - 1) >> 4) - 1)) as v(x)
                 where (size.n >> (4 * k)) > 0 and x >= 0)) as tiles
