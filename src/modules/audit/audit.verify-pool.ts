@@ -479,6 +479,7 @@ export class ChainVerifyPool {
     const require = createRequire(import.meta.url);
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
+      resourceLimits: { maxYoungGenerationSizeMb: 64 },
       workerData: { url: this.#url, pg: require.resolve('pg'), copyStreams: require.resolve('pg-copy-streams') },
     });
     const entry: PoolWorker = { worker, pending: new Map(), timer: null, closed: null };
