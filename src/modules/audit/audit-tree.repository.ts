@@ -86,7 +86,10 @@ export interface EventPlace {
  * In one statement, what an inclusion proof starts from: the group's newest checkpoint, the one
  * of `treeSize` (the newest when null), where event `eventSeq` sits in the chain, and the tiles
  * its proof is likely to need: per tile level up to `tileLevels - 1`, the one holding the leaf's
- * ancestors and the last two (where the right edge of the tree lies).
+ * ancestors and the last two (where the right edge of the tree lies). The series of tile levels
+ * is a constant, the bound a filter: the rows PostgreSQL expects do not depend on the parameters,
+ * so after a few executions the prepared statement keeps one generic plan instead of being
+ * planned again each time (planning took 0.3–0.5 ms, twice the execution).
  */
 export async function findInclusionStart(
   db: Db,
@@ -128,10 +131,10 @@ export async function findInclusionStart(
               and (t.tile_level, t.idx) in (
                 select k, x
                 from (select coalesce(${treeSize}::bigint, (select tree_size from latest)) as n) as size,
-                     generate_series(0, ${tileLevels - 1}::integer) as k,
+                     generate_series(0, 15) as k,
                      lateral (values ((l.seq - 1) >> (4 * k + 4)), (((size.n >> (4 * k)) - 1) >> 4),
                                      ((((size.n >> (4 * k)) - 1) >> 4) - 1)) as v(x)
-                where (size.n >> (4 * k)) > 0 and x >= 0)) as tiles
+                where (size.n >> (4 * k)) > 0 and x >= 0 and k < ${tileLevels}::integer)) as tiles
     from (select 1) as one
     left join audit_events e on e.group_id = ${groupId} and e.seq = ${eventSeq}
     left join audit_links l on l.group_id = ${groupId} and l.event_seq = e.seq
