@@ -340,7 +340,7 @@ async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<
   add('verifyBusy', best.machineBusyPercent, { decimals: 0 });
   ctx.note(
     `Full verification: the built verifyLog, as GET /api/v1/audit-events/verify and sigil audit verify run it, with a pool of 10 connections: PostgreSQL only reads. Worker threads of this process (one per CPU, at most 4), each on a connection of its own, stream 100,000 places at a time with COPY … TO STDOUT (binary: the links, then the leaf tiles, then the events) and render each event as sigil_audit_said does, hash it, its link and its leaf; and every full tile of the tree against the node its parent tile holds, 20,000 tiles a task; a range a worker does not find clean goes to its SQL check in the database; then the checkpoints. ` +
-      `Runs: ${runs.map((r) => `${r.seconds.toFixed(1)} s (CPU ${r.backendCpuSeconds?.toFixed(1) ?? '?'} s PostgreSQL + ${r.clientCpuSeconds.toFixed(1)} s here, machine ${r.machineBusyPercent?.toFixed(0) ?? '?'}% busy)`).join(', ')}; the table shows the last. ` +
+      `Runs: ${runs.map((r) => `${r.seconds.toFixed(1)} s (CPU ${r.backendCpuSeconds?.toFixed(1) ?? '?'} s PostgreSQL + ${r.clientCpuSeconds.toFixed(1)} s here = ${((((r.backendCpuSeconds ?? 0) + r.clientCpuSeconds) * 1e6) / EVENTS).toFixed(1)} µs a place, machine ${r.machineBusyPercent?.toFixed(0) ?? '?'}% busy)`).join(', ')}; the table shows the last. ` +
       `CPU here includes the worker threads. On 2 CPUs the wall time is at least the CPU time ÷ 2: the goal needs both CPUs to itself.`,
   );
 }
