@@ -509,3 +509,68 @@ describe('the built signing pool (dist/signing under plain Node)', () => {
     expect(seen[0]).toMatchObject({ signatureValid: true, certificateTrusted: true, field: 'BuiltPool' });
   }, 120_000);
 });
+
+describe.runIf(Boolean(process.env.DATABASE_URL))(
+  'the built audit verification on PostgreSQL (pg-copy-streams under plain Node)',
+  () => {
+    it('reads the chain with COPY on worker threads from dist/, finds it intact, then finds an event rewritten', async () => {
+      // The workers' code is a string the built module evaluates, finding pg and pg-copy-streams
+      // from dist/: this runs that path under plain Node, on a log of a group of this test's own.
+      const handle = await openTestDatabase();
+      const group = '0193a000-0000-7000-8000-0000000b0117';
+      try {
+        const { sql } = await import('kysely');
+        await sql`insert into groups (id, name, slug, sod_matrix) values (${group}, 'Built', 'built', '[]')`.execute(
+          handle.db,
+        );
+        await sql`
+        with added as (
+          insert into audit_events (group_id, seq, id, occurred_at, actor_type, actor_name, action, target_type, changes)
+          select ${group}, nextval('audit_event_seq'), md5('built' || i)::uuid, now(), 'system', '审批 "' || i || '"',
+                 'application.task_approved', 'application', jsonb_build_object('level', i)
+          from generate_series(1, 300) as i
+          returning seq
+        )
+        insert into audit_pending (group_id, seq) select ${group}, seq from added
+      `.execute(handle.db);
+        const script = `
+        const dist = ${JSON.stringify(join(import.meta.dirname, '..', 'dist'))};
+        const { openDatabase } = await import(dist + '/db/database.js');
+        const { chainVerifyPoolOf } = await import(dist + '/modules/audit/audit.verify-pool.js');
+        const { verifyChain } = await import(dist + '/modules/audit/audit.verify.js');
+        const handle = await openDatabase({ databaseUrl: ${JSON.stringify(handle.url)}, poolSize: 4 });
+        const report = await verifyChain(handle.db, ${JSON.stringify(group)});
+        const clean = await chainVerifyPoolOf(handle.db).check({
+          kind: 'links', groupId: ${JSON.stringify(group)}, after: 0, through: 300, previousHash: '0'.repeat(64),
+        });
+        await handle.close();
+        process.stdout.write(JSON.stringify({ report, clean }));
+      `;
+        const verify = () =>
+          new Promise<{ report: { intact: boolean; firstProblem: { kind: string } | null }; clean: boolean }>(
+            (resolve, reject) => {
+              const child = spawn(process.execPath, [tmp.file('verify-audit.mjs', script)], { cwd: tmp.dir });
+              let out = '';
+              let err = '';
+              child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+              child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+              child.once('close', (status) =>
+                status === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${status}: ${err}`)),
+              );
+            },
+          );
+        const intact = await verify();
+        expect(intact).toEqual({ report: expect.objectContaining({ intact: true, checked: 300 }), clean: true });
+        await sql`update audit_events set actor_name = 'someone else' where group_id = ${group} and id = md5('built150')::uuid`.execute(
+          handle.db,
+        );
+        const rewritten = await verify();
+        expect(rewritten.clean).toBe(false);
+        expect(rewritten.report.intact).toBe(false);
+        expect(rewritten.report.firstProblem?.kind).toBe('altered');
+      } finally {
+        await handle.close();
+      }
+    }, 120_000);
+  },
+);

@@ -77,13 +77,38 @@ function prepareStatementsOn(client: pg.PoolClient): void {
   } as typeof client.query;
 }
 
+const serverUrls = new WeakMap<Db, string>();
+
+/**
+ * The PostgreSQL server a database handle opened by `openDatabase` talks to, for work that needs
+ * connections of its own (COPY streams on worker threads); undefined for PGlite and for others.
+ */
+export function postgresUrlOf(db: Db): string | undefined {
+  return serverUrls.get(db);
+}
+
+const closers = new WeakMap<Db, Array<() => Promise<void>>>();
+
+/** Runs `close` when the handle of `db` closes, before its pool does (a PostgreSQL handle). */
+export function onDatabaseClose(db: Db, close: () => Promise<void>): void {
+  closers.set(db, [...(closers.get(db) ?? []), close]);
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const driver = await loadPg();
     const pool = new driver.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     pool.on('connect', prepareStatementsOn);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    serverUrls.set(db, options.databaseUrl);
+    return {
+      db,
+      kind: 'postgres',
+      close: async () => {
+        for (const close of closers.get(db) ?? []) await close();
+        await db.destroy();
+      },
+    };
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => undefined;

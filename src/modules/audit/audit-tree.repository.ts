@@ -22,6 +22,25 @@ export async function findTiles(db: Db | Transaction, groupId: string, refs: Til
   return found;
 }
 
+/** Every tile of tile level 1 and above, when they hold at most `maxBytes`; else null. */
+export async function findUpperTiles(db: Db, groupId: string, maxBytes: number): Promise<Map<string, Buffer> | null> {
+  const { rows: size } = await sql<{ bytes: number | null }>`
+    select sum(length(hashes))::bigint as bytes from audit_tree_tiles where group_id = ${groupId} and tile_level >= 1
+  `.execute(db);
+  if (Number(size[0]?.bytes ?? 0) > maxBytes) return null;
+  const { rows } = await sql<{ tiles: string | null }>`
+    select string_agg(t.tile_level || ':' || t.idx || ':' || encode(t.hashes, 'hex'), ',') as tiles
+    from audit_tree_tiles t where t.group_id = ${groupId} and t.tile_level >= 1
+  `.execute(db);
+  const found = new Map<string, Buffer>();
+  // One text, not rows of bytea: as findInclusionStart reads them.
+  for (const text of rows[0]?.tiles?.split(',') ?? []) {
+    const [tileLevel, idx, hashes] = text.split(':');
+    found.set(tileKey({ tileLevel: Number(tileLevel), idx: Number(idx) }), Buffer.from(hashes!, 'hex'));
+  }
+  return found;
+}
+
 /** The perfect subtrees asked for, by `nodeKey`, from the tiles that hold them; a node the tree lacks is absent. */
 export async function findTreeNodes(
   db: Db | Transaction,
@@ -66,14 +85,18 @@ export interface EventPlace {
 /**
  * In one statement, what an inclusion proof starts from: the group's newest checkpoint, the one
  * of `treeSize` (the newest when null), where event `eventSeq` sits in the chain, and the tiles
- * its proof is likely to need: per tile level, the one holding the leaf's ancestors and the last
- * two (where the right edge of the tree lies).
+ * its proof is likely to need: per tile level up to `tileLevels - 1`, the one holding the leaf's
+ * ancestors and the last two (where the right edge of the tree lies). The series of tile levels
+ * is a constant, the bound a filter: the rows PostgreSQL expects do not depend on the parameters,
+ * so after a few executions the prepared statement keeps one generic plan instead of being
+ * planned again each time (planning took 0.3–0.5 ms, twice the execution).
  */
 export async function findInclusionStart(
   db: Db,
   groupId: string,
   eventSeq: number,
   treeSize: number | null,
+  tileLevels = 16,
 ): Promise<{
   latest: StoredCheckpoint | undefined;
   atSize: StoredCheckpoint | undefined;
@@ -111,7 +134,7 @@ export async function findInclusionStart(
                      generate_series(0, 15) as k,
                      lateral (values ((l.seq - 1) >> (4 * k + 4)), (((size.n >> (4 * k)) - 1) >> 4),
                                      ((((size.n >> (4 * k)) - 1) >> 4) - 1)) as v(x)
-                where (size.n >> (4 * k)) > 0 and x >= 0)) as tiles
+                where (size.n >> (4 * k)) > 0 and x >= 0 and k < ${tileLevels}::integer)) as tiles
     from (select 1) as one
     left join audit_events e on e.group_id = ${groupId} and e.seq = ${eventSeq}
     left join audit_links l on l.group_id = ${groupId} and l.event_seq = e.seq

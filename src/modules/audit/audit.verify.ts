@@ -25,6 +25,7 @@ import {
 } from './audit-tree.repository.js';
 import { expectedInlineHash, hasOwnContentHash } from './audit.hashes.js';
 import { readCheckpointFile } from './checkpoint.file.js';
+import { chainVerifyPoolOf, type ChainVerifyPool, type VerifyTask } from './audit.verify-pool.js';
 import { isSignedBy } from './checkpoint.note.js';
 import {
   findLogPublicKeys,
@@ -230,6 +231,7 @@ async function treeChecks(
   groupId: string,
   size: number,
   inlineThrough: number,
+  pool: ChainVerifyPool | null,
 ): Promise<{ shape: Found | null; tasks: Array<() => Promise<Found | null>> }> {
   const levels = await countTiles(db, groupId);
   for (let tileLevel = 0; tileLevel < 16; tileLevel++) {
@@ -265,6 +267,7 @@ async function treeChecks(
     for (let from = 0; from < full; from += TILE_RANGE) {
       const to = Math.min(full, from + TILE_RANGE);
       tasks.push(async () => {
+        if (await cleanInWorker(pool, { kind: 'tiles', groupId, tileLevel, from, to })) return null;
         const idx = await findTileProblem(db, { groupId, tileLevel, from, to });
         return idx === null
           ? null
@@ -276,6 +279,20 @@ async function treeChecks(
     }
   }
   return { shape: null, tasks };
+}
+
+/**
+ * Whether a worker found the task's range clean. Anything else (a problem, a value it cannot
+ * render exactly, a worker or connection that failed) leaves the range to its SQL check, which
+ * says what the problem is: the verdicts are the SQL checks' whichever way a range was read.
+ */
+async function cleanInWorker(pool: ChainVerifyPool | null, task: VerifyTask): Promise<boolean> {
+  if (!pool) return false;
+  try {
+    return await pool.check(task);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -292,17 +309,21 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
   const inline = await checkInlinePlaces(db, groupId, size);
   const found: Array<Found | null> = [inline.problem];
 
+  // On PostgreSQL the database only reads: workers stream the ranges and hash them (see
+  // audit.verify-pool.ts). PGlite, in this process, runs the SQL checks.
+  const pool = size > inline.end ? chainVerifyPoolOf(db) : null;
   const ranges: Array<() => Promise<Found | null>> = [];
   for (let after = inline.end; after < size; after += RANGE) {
     const through = Math.min(size, after + RANGE);
     const previousHash = after === inline.end ? inline.hash : null;
-    ranges.push(async () =>
-      linkProblem(await checkLinkRange(db, { groupId, after, through, previousHash }), after, through),
-    );
+    ranges.push(async () => {
+      if (await cleanInWorker(pool, { kind: 'links', groupId, after, through, previousHash })) return null;
+      return linkProblem(await checkLinkRange(db, { groupId, after, through, previousHash }), after, through);
+    });
   }
-  const tree = await treeChecks(db, groupId, size, inline.end);
+  const tree = await treeChecks(db, groupId, size, inline.end, pool);
   found.push(tree.shape);
-  found.push(...(await runLimited([...ranges, ...tree.tasks], PARALLEL)));
+  found.push(...(await runLimited([...ranges, ...tree.tasks], pool?.size ?? PARALLEL)));
   found.push(await checkVersion3Content(db, groupId));
   const lastHash = size === 0 ? GENESIS_HASH : await findPlaceHash(db, groupId, size);
   if (lastHash !== undefined && lastHash !== head.hash)

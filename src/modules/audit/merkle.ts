@@ -122,8 +122,20 @@ export function tilesOf(refs: readonly NodeRef[]): TileRef[] {
   return [...seen.values()];
 }
 
+/** Tiles by `tileKey`: a map, or any lookup of them. */
+export interface TileLookup {
+  get(key: string): Uint8Array | undefined;
+}
+
+/** Whether the tiles hold the hashes a node is made of. */
+export function hasNode(ref: NodeRef, tiles: TileLookup): boolean {
+  const { tile, first, count } = placeInTile(ref);
+  const hashes = tiles.get(tileKey(tile));
+  return hashes !== undefined && hashes.length >= (first + count) * 32;
+}
+
 /** A node's hash from the tile that holds it (by `tileKey`), or undefined when the tile lacks it. */
-export function nodeFromTiles(ref: NodeRef, tiles: ReadonlyMap<string, Uint8Array>): Buffer | undefined {
+export function nodeFromTiles(ref: NodeRef, tiles: TileLookup): Buffer | undefined {
   const { tile, first, count } = placeInTile(ref);
   const hashes = tiles.get(tileKey(tile));
   if (!hashes || hashes.length < (first + count) * 32) return undefined;
