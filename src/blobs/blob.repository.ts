@@ -92,3 +92,86 @@ export async function findBlob(
     .where('sha256', '=', where.sha256)
     .executeTakeFirst();
 }
+
+/** A group's blob records among these hashes (one statement for many). */
+export async function findBlobs(
+  db: Db | Transaction,
+  where: { groupId: string; sha256s: readonly string[] },
+): Promise<BlobRecord[]> {
+  if (where.sha256s.length === 0) return [];
+  return db
+    .selectFrom('blobs')
+    .select(columns)
+    .where('group_id', '=', where.groupId)
+    .where('sha256', 'in', [...where.sha256s])
+    .execute();
+}
+
+/** Which of these blobs this person (or API key) stored themselves, at any time. */
+export async function findUploadedAmong(
+  db: Db | Transaction,
+  where: { groupId: string; sha256s: readonly string[]; uploadedBy: string },
+): Promise<Set<string>> {
+  if (where.sha256s.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('blob_uploads')
+    .select('sha256')
+    .where('group_id', '=', where.groupId)
+    .where('uploaded_by', '=', where.uploadedBy)
+    .where('sha256', 'in', [...where.sha256s])
+    .execute();
+  return new Set(rows.map((r) => r.sha256));
+}
+
+/** The rows of several stored blobs and their uploads, not yet run: two writes for one statement (`WriteBatch`). */
+export function blobsInsert(
+  trx: Transaction,
+  rows: ReadonlyArray<{
+    groupId: string;
+    sha256: string;
+    size: number;
+    mediaType: string;
+    originalName: string | null;
+    createdBy: string | null;
+    at: Date;
+  }>,
+) {
+  // One row per (group, hash): the same bytes twice in one insert would be refused by ON CONFLICT.
+  const unique = [...new Map(rows.map((r) => [`${r.groupId}:${r.sha256}`, r])).values()];
+  const uploads = [
+    ...new Map(
+      rows.flatMap((r) => (r.createdBy === null ? [] : [[`${r.groupId}:${r.sha256}:${r.createdBy}`, r] as const])),
+    ).values(),
+  ];
+  return {
+    blobs: trx
+      .insertInto('blobs')
+      .values(
+        unique.map((row) => ({
+          group_id: row.groupId,
+          sha256: row.sha256,
+          size: row.size,
+          media_type: row.mediaType,
+          original_name: row.originalName,
+          created_by: row.createdBy,
+          created_at: row.at,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['group_id', 'sha256']).doNothing()),
+    uploads:
+      uploads.length === 0
+        ? null
+        : trx
+            .insertInto('blob_uploads')
+            .values(
+              uploads.map((row) => ({
+                group_id: row.groupId,
+                sha256: row.sha256,
+                uploaded_by: row.createdBy!,
+                original_name: row.originalName,
+                created_at: row.at,
+              })),
+            )
+            .onConflict((oc) => oc.columns(['group_id', 'sha256', 'uploaded_by']).doNothing()),
+  };
+}

@@ -1,7 +1,17 @@
+import { WriteBatch } from '../db/batch.js';
 import type { Db, Transaction } from '../db/schema.js';
 import { AppError } from '../server/errors.js';
 import { BlobMissingError, isSha256Hex, type BlobStore } from './blob-store.js';
-import { findBlob, hasUploaded, insertBlob, insertBlobUpload, type BlobRecord } from './blob.repository.js';
+import {
+  blobsInsert,
+  findBlob,
+  findBlobs,
+  findUploadedAmong,
+  hasUploaded,
+  insertBlob,
+  insertBlobUpload,
+  type BlobRecord,
+} from './blob.repository.js';
 
 export type { BlobRecord } from './blob.repository.js';
 
@@ -49,6 +59,62 @@ export async function storeBlob(
   const row = await findBlob(trx, { groupId: input.groupId, sha256 });
   if (!row) throw new Error(`blob ${sha256} was recorded but cannot be read back`);
   return row;
+}
+
+/**
+ * `storeBlob` for several files at once (a batch's signed copies): every file goes to the store
+ * first, then all their rows in one statement of the caller's transaction, in the same order and
+ * with the same effect as storing each. Answers each file's hash and size, in the given order.
+ */
+export async function storeBlobs(
+  trx: Transaction,
+  store: BlobStore,
+  inputs: ReadonlyArray<{
+    groupId: string;
+    bytes: Uint8Array;
+    mediaType: string;
+    originalName?: string | null;
+    createdBy: string | null;
+    at?: Date;
+  }>,
+): Promise<Array<{ sha256: string; size: number }>> {
+  if (inputs.length === 0) return [];
+  const stored = await Promise.all(inputs.map((input) => store.put(input.bytes)));
+  const { blobs, uploads } = blobsInsert(
+    trx,
+    inputs.map((input, i) => ({
+      groupId: input.groupId,
+      sha256: stored[i]!.sha256,
+      size: stored[i]!.size,
+      mediaType: input.mediaType,
+      originalName: input.originalName ?? null,
+      createdBy: input.createdBy,
+      at: input.at ?? new Date(),
+    })),
+  );
+  await new WriteBatch().add(blobs, uploads).run(trx);
+  return stored;
+}
+
+/** The group's blob records among these hashes, by hash (strings that are not a SHA-256 find nothing). */
+export async function findGroupBlobs(
+  db: Db | Transaction,
+  where: { groupId: string; sha256s: readonly string[] },
+): Promise<Map<string, BlobRecord>> {
+  const rows = await findBlobs(db, { groupId: where.groupId, sha256s: [...new Set(where.sha256s)].filter(isSha256Hex) });
+  return new Map(rows.map((row) => [row.sha256, row]));
+}
+
+/** Which of these blobs the person (or API key) stored themselves (`isUploadedBy` for many at once). */
+export async function findUploadedBy(
+  db: Db | Transaction,
+  where: { groupId: string; sha256s: readonly string[]; userId: string },
+): Promise<Set<string>> {
+  return findUploadedAmong(db, {
+    groupId: where.groupId,
+    sha256s: [...new Set(where.sha256s)].filter(isSha256Hex),
+    uploadedBy: where.userId,
+  });
 }
 
 /** A group's blob record, or nothing (also for a string that is not a SHA-256). */

@@ -3,10 +3,10 @@ import { revokePersonCertificates } from '../modules/pki/index.js';
 import { isImageOfApplicationFor, sealLifecyclePurpose } from '../modules/seal-lifecycle/index.js';
 import { flagSealsOfResignedCustodian, sealImageReaders } from '../modules/seals/index.js';
 import { documentOrigins, documentReaders } from '../modules/documents/index.js';
-import { findOriginal, hasSignedChain } from '../modules/signatures/index.js';
+import { findOriginals, hasSignedChain } from '../modules/signatures/index.js';
 import { sodChangePurpose } from '../modules/sod-changes/index.js';
 import { departureHooks } from '../modules/users/index.js';
-import { findContractSource, isPartyToContractOf, isSealImageOfContractFor } from '../modules/contracts/index.js';
+import { findContractSources, isPartyToContractOf, isSealImageOfContractFor } from '../modules/contracts/index.js';
 
 /**
  * Fills every extension point a lower module declares with what the modules above it provide, so
@@ -23,7 +23,7 @@ export function wireModules(): void {
     'seals.custodian-flagged': flagSealsOfResignedCustodian,
     'pki.person-certificates-revoked': revokePersonCertificates,
   });
-  documentOrigins.fill({ 'signatures.original': findOriginal, 'contracts.source': findContractSource });
+  documentOrigins.fill({ 'signatures.original': findOriginals, 'contracts.source': findContractSources });
   documentReaders.fill({
     'signatures.signed-chain': hasSignedChain,
     'approvals.participants': isDocumentOfApplicationOf,

@@ -514,20 +514,23 @@ export async function isPartyToContractOf(
   return row !== undefined;
 }
 
-/** The source PDF of a contract one of whose signatures produced this file. */
-export async function findContractSource(
+/** The source PDFs of the contracts whose signatures produced these files (by hash of the file). */
+export async function findContractSources(
   db: Db | Transaction,
-  where: { groupId: string; sha256: string },
-): Promise<string | undefined> {
-  const row = await db
+  where: { groupId: string; sha256s: readonly string[] },
+): Promise<Map<string, string>> {
+  if (where.sha256s.length === 0) return new Map();
+  const rows = await db
     .selectFrom('contract_signatures as s')
     .innerJoin('contracts as k', 'k.id', 's.contract_id')
-    .select('k.source_sha256')
+    .select(['s.output_sha256 as output', 'k.source_sha256 as source'])
+    .distinctOn('s.output_sha256')
     .where('s.group_id', '=', where.groupId)
-    .where('s.output_sha256', '=', where.sha256)
-    .limit(1)
-    .executeTakeFirst();
-  return row?.source_sha256;
+    .where('s.output_sha256', 'in', [...where.sha256s])
+    .execute();
+  const found = new Map<string, string>();
+  for (const row of rows) if (row.output) found.set(row.output, row.source);
+  return found;
 }
 
 // ---------------------------------------------------------------- links for outside signers

@@ -5,7 +5,15 @@ import type { Db, Transaction } from '../../db/schema.js';
 import { ExtensionPoint } from '../../lib/extension-point.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
-import { findGroupBlob, isUploadedBy, readGroupBlob, storeBlob, type BlobRecord } from '../../blobs/blob.service.js';
+import {
+  findGroupBlob,
+  findGroupBlobs,
+  findUploadedBy,
+  isUploadedBy,
+  readGroupBlob,
+  storeBlob,
+  type BlobRecord,
+} from '../../blobs/blob.service.js';
 import { assertMediaType } from '../../blobs/sniff.js';
 import { describePages } from '../../signing/index.js';
 import { requireUser, type Actor } from '../access/index.js';
@@ -42,20 +50,36 @@ export type DocumentReader = (
 
 export const documentReaders = new ExtensionPoint<DocumentReader>('documents.readers');
 
-/** The original a stored file was made from (a signed output's input), provided by the signing module. */
+/**
+ * The originals stored files were made from (a signed output's input), by hash of the file, for
+ * those it knows; provided by the signing modules. Asked for many files at once (a batch's).
+ */
 export type DocumentOrigin = (
   db: Db | Transaction,
-  q: { groupId: string; sha256: string },
-) => Promise<string | undefined>;
+  q: { groupId: string; sha256s: readonly string[] },
+) => Promise<Map<string, string>>;
 
 export const documentOrigins = new ExtensionPoint<DocumentOrigin>('documents.origins');
 
-async function originOf(db: Db | Transaction, q: { groupId: string; sha256: string }): Promise<string> {
+/** Each file's original: the first origin that knows it answers, in order; else the file itself. */
+async function originsOf(
+  db: Db | Transaction,
+  q: { groupId: string; sha256s: readonly string[] },
+): Promise<Map<string, string>> {
+  const origins = new Map<string, string>();
+  let unknown = [...new Set(q.sha256s)];
   for (const origin of documentOrigins.all()) {
-    const found = await origin(db, q);
-    if (found) return found;
+    if (unknown.length === 0) break;
+    const found = await origin(db, { groupId: q.groupId, sha256s: unknown });
+    for (const [sha256, original] of found) if (unknown.includes(sha256)) origins.set(sha256, original);
+    unknown = unknown.filter((sha256) => !origins.has(sha256));
   }
-  return q.sha256;
+  for (const sha256 of unknown) origins.set(sha256, sha256);
+  return origins;
+}
+
+async function originOf(db: Db | Transaction, q: { groupId: string; sha256: string }): Promise<string> {
+  return (await originsOf(db, { groupId: q.groupId, sha256s: [q.sha256] })).get(q.sha256) ?? q.sha256;
 }
 
 /**
@@ -82,22 +106,46 @@ export async function findReadableDocument(
 }
 
 /**
- * A PDF of the caller's group that the caller may read (`findReadableDocument`). Anything else
- * answers as not found, like another group's file.
+ * `findReadableDocument` for many files at once, by the same rules in the same order (the file,
+ * its original, uploaded by the person; else a module above allows the original), in a few
+ * statements for all of them; only files the person did not upload ask the readers one by one.
  */
-export async function getReadableDocument(
-  ctx: AppContext,
-  actor: Actor,
+export async function findReadableDocuments(
+  db: Db | Transaction,
+  q: { groupId: string; userId: string; sha256s: readonly string[] },
+): Promise<Map<string, { blob: BlobRecord; original: BlobRecord }>> {
+  const { groupId, userId } = q;
+  const blobs = await findGroupBlobs(db, { groupId, sha256s: q.sha256s });
+  const present = [...blobs.keys()];
+  const origins = await originsOf(db, { groupId, sha256s: present });
+  const elsewhere = [...new Set(present.map((sha256) => origins.get(sha256)!).filter((o) => !blobs.has(o)))];
+  const originals = new Map([...blobs, ...(await findGroupBlobs(db, { groupId, sha256s: elsewhere }))]);
+  const uploaded = await findUploadedBy(db, { groupId, userId, sha256s: [...present, ...elsewhere] });
+  const readable = new Map<string, { blob: BlobRecord; original: BlobRecord }>();
+  for (const sha256 of present) {
+    const blob = blobs.get(sha256)!;
+    const originalSha256 = origins.get(sha256)!;
+    const original = originals.get(originalSha256);
+    if (!original) continue;
+    const may =
+      uploaded.has(sha256) ||
+      (originalSha256 !== sha256 && uploaded.has(originalSha256)) ||
+      (await documentReaders.anyOf((reader) => reader(db, { groupId, sha256: originalSha256, userId })));
+    if (may) readable.set(sha256, { blob, original });
+  }
+  return readable;
+}
+
+function refuseUnreadable(sha256: string): AppError {
+  return new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
+}
+
+function readableAs(
   sha256: string,
-  options: { formats?: readonly DocumentFormat[] } = {},
-): Promise<ReadableDocument> {
-  const { principal } = actor;
-  const userId = requireUser(principal);
-  const found = await findReadableDocument(ctx.db, { groupId: principal.groupId, userId, sha256 });
-  if (!found) throw new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
+  found: { blob: BlobRecord; original: BlobRecord },
+  formats: readonly DocumentFormat[],
+): ReadableDocument {
   const { blob, original } = found;
-  // Callers that handle OFD say so; every other (contracts, batches) keeps taking PDFs only.
-  const formats = options.formats ?? ['pdf'];
   const format: DocumentFormat | undefined =
     blob.mediaType === 'application/pdf' ? 'pdf' : blob.mediaType === OFD_MEDIA_TYPE ? 'ofd' : undefined;
   if (!format || !formats.includes(format))
@@ -111,6 +159,54 @@ export async function getReadableDocument(
       },
     );
   return { sha256, originalSha256: original.sha256, name: original.originalName, format };
+}
+
+/**
+ * A PDF of the caller's group that the caller may read (`findReadableDocument`). Anything else
+ * answers as not found, like another group's file.
+ */
+export async function getReadableDocument(
+  ctx: AppContext,
+  actor: Actor,
+  sha256: string,
+  options: { formats?: readonly DocumentFormat[] } = {},
+): Promise<ReadableDocument> {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const found = await findReadableDocument(ctx.db, { groupId: principal.groupId, userId, sha256 });
+  if (!found) throw refuseUnreadable(sha256);
+  // Callers that handle OFD say so; every other (contracts, batches) keeps taking PDFs only.
+  return readableAs(sha256, found, options.formats ?? ['pdf']);
+}
+
+/**
+ * `getReadableDocument` for many files (a batch's): each file's document, or the error
+ * `getReadableDocument` would have thrown for it, by hash.
+ */
+export async function checkReadableDocuments(
+  ctx: AppContext,
+  actor: Actor,
+  sha256s: readonly string[],
+  options: { formats?: readonly DocumentFormat[] } = {},
+): Promise<Map<string, ReadableDocument | AppError>> {
+  const { principal } = actor;
+  const userId = requireUser(principal);
+  const found = await findReadableDocuments(ctx.db, { groupId: principal.groupId, userId, sha256s });
+  const answers = new Map<string, ReadableDocument | AppError>();
+  for (const sha256 of sha256s) {
+    const one = found.get(sha256);
+    if (!one) {
+      answers.set(sha256, refuseUnreadable(sha256));
+      continue;
+    }
+    try {
+      answers.set(sha256, readableAs(sha256, one, options.formats ?? ['pdf']));
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      answers.set(sha256, error);
+    }
+  }
+  return answers;
 }
 
 /**

@@ -3,6 +3,7 @@
 // documents), their pages, and the upload route. The documents issue grows it (templates, archive).
 export { documentPagesSchema, PAGE_BOXES_LISTED } from './document.schema.js';
 export {
+  checkReadableDocuments,
   documentOrigins,
   documentReaders,
   findReadableDocument,

@@ -146,19 +146,23 @@ export async function findPlatformOutput(db: Db, sha256: string): Promise<Platfo
   };
 }
 
-/** The document a chain of signatures started from, when this file is a signed output. */
-export async function findOriginal(
+/**
+ * The documents chains of signatures started from, for those of these files that are signed
+ * outputs (by hash of the output). One statement for a batch's documents.
+ */
+export async function findOriginals(
   db: Db | Transaction,
-  where: { groupId: string; sha256: string },
-): Promise<string | undefined> {
-  const row = await db
+  where: { groupId: string; sha256s: readonly string[] },
+): Promise<Map<string, string>> {
+  if (where.sha256s.length === 0) return new Map();
+  const rows = await db
     .selectFrom('signatures')
-    .select('original_sha256 as original')
+    .select(['output_sha256 as output', 'original_sha256 as original'])
+    .distinctOn('output_sha256')
     .where('group_id', '=', where.groupId)
-    .where('output_sha256', '=', where.sha256)
-    .limit(1)
-    .executeTakeFirst();
-  return row?.original;
+    .where('output_sha256', 'in', [...where.sha256s])
+    .execute();
+  return new Map(rows.map((r) => [r.output, r.original]));
 }
 
 /** Whether the person signed anything in the chain that started from this document (`sha256`, the original). */
@@ -196,13 +200,18 @@ export async function lockSealForUse(
 }
 
 /** A new signature: the record without what is read through its references (company path, names, serial), with its group. */
-export async function insertSignature(
-  trx: Transaction,
-  row: Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & { groupId: string },
-): Promise<void> {
-  await trx
-    .insertInto('signatures')
-    .values({
+export type NewSignatureRow = Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & {
+  groupId: string;
+};
+
+export async function insertSignature(trx: Transaction, row: NewSignatureRow): Promise<void> {
+  await signaturesInsert(trx, [row]).execute();
+}
+
+/** The insert of several signatures, not yet run (for a `WriteBatch`: a batch's group commit). */
+export function signaturesInsert(trx: Transaction, rows: readonly NewSignatureRow[]) {
+  return trx.insertInto('signatures').values(
+    rows.map((row) => ({
       id: row.id,
       group_id: row.groupId,
       company_id: row.companyId,
@@ -220,8 +229,8 @@ export async function insertSignature(
       output_sha256: row.outputSha256,
       original_sha256: row.originalSha256,
       signed_at: row.signedAt,
-    })
-    .execute();
+    })),
+  );
 }
 
 /** The person's company (a personal signature is recorded under it). */
