@@ -101,7 +101,10 @@ export async function findGroupBlobs(
   db: Db | Transaction,
   where: { groupId: string; sha256s: readonly string[] },
 ): Promise<Map<string, BlobRecord>> {
-  const rows = await findBlobs(db, { groupId: where.groupId, sha256s: [...new Set(where.sha256s)].filter(isSha256Hex) });
+  const rows = await findBlobs(db, {
+    groupId: where.groupId,
+    sha256s: [...new Set(where.sha256s)].filter(isSha256Hex),
+  });
   return new Map(rows.map((row) => [row.sha256, row]));
 }
 

@@ -42,7 +42,7 @@ export async function recordAudit(
  */
 export async function recordAudits(
   trx: Transaction,
-  options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date },
+  options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date; times?: readonly Date[] },
 ): Promise<void> {
   const { groupId, events } = options;
   if (events.length === 0) return;
@@ -72,6 +72,8 @@ export function auditAppendStatement(options: {
   actor: AuditActor;
   events: AuditEvent[];
   at?: Date;
+  /** Each event's own time, in order (a batch's signatures, each made at its moment); else `at`. */
+  times?: readonly Date[];
 }): (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown> {
   const changing = options.events.find((e) => changesPrincipals(e.action));
   if (changing)
@@ -86,14 +88,16 @@ function pendingEvents(options: {
   actor: AuditActor;
   events: AuditEvent[];
   at?: Date;
+  times?: readonly Date[];
 }): PendingAuditEvent[] {
-  const { actor } = options;
+  const { actor, times } = options;
+  if (times && times.length !== options.events.length) throw new Error('audit: one time per event');
   const at = (options.at ?? new Date()).toISOString();
-  return options.events.map((event): PendingAuditEvent => {
+  return options.events.map((event, i): PendingAuditEvent => {
     const changes = auditEventSchemas[event.action].parse(event.changes) as Record<string, unknown>;
     return {
       id: newId(),
-      occurredAt: at,
+      occurredAt: times ? times[i]!.toISOString() : at,
       actorType: isSystem(actor) ? ('system' as const) : actor.principal.kind,
       actorId: isSystem(actor) ? null : actor.principal.id,
       actorName: isSystem(actor) ? actor.system : actor.principal.name,

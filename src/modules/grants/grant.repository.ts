@@ -166,6 +166,26 @@ export async function consumeGrantUse(trx: Transaction, grantId: string): Promis
   return Number(result.numUpdatedRows) === 1;
 }
 
+/**
+ * Counts up to `n` uses against a grant at once (a batch's documents committed together): as
+ * many as its limit leaves, under the grant row's lock so a racing use cannot take the same ones.
+ * Answers how many were counted (0 when none was left).
+ */
+export async function consumeGrantUses(trx: Transaction, grantId: string, n: number): Promise<number> {
+  if (n <= 0) return 0;
+  const result = await sql<{ taken: number }>`
+    with g as (select id, used_count, max_uses from seal_grants where id = ${grantId} for update),
+    taking as (
+      select id, case when max_uses is null then ${n}::int else least(${n}::int, greatest(max_uses - used_count, 0)) end as taken from g
+    ),
+    counted as (
+      update seal_grants s set used_count = s.used_count + t.taken from taking t where s.id = t.id and t.taken > 0 returning t.taken
+    )
+    select coalesce((select taken from counted), 0)::int as taken
+  `.execute(trx);
+  return Number(result.rows[0]?.taken ?? 0);
+}
+
 export interface UsableSeal {
   id: string;
   name: string;

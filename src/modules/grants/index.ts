@@ -3,7 +3,7 @@
 // Above seals: a grant names a seal; below the modules that decide and record a use.
 export { businessCategories, decideSealUse, isBusinessCategory } from './seal-use.policy.js';
 export type { UseDecision } from './seal-use.policy.js';
-export { consumeGrantUse, findGrants, insertGrant } from './grant.repository.js';
+export { consumeGrantUse, consumeGrantUses, findGrants, insertGrant } from './grant.repository.js';
 export type { GrantRecord } from './grant.repository.js';
 export { category, grantSchema } from './grant.schema.js';
 export { grantRoutes } from './grant.routes.js';

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Transaction } from '../../db/schema.js';
 
 export interface BatchRecord {
@@ -179,4 +179,61 @@ export async function finishIfDone(db: Db, batchId: string, at: Date): Promise<v
       ),
     )
     .execute();
+}
+
+/** Locks these items for a group's commit; answers the positions still pending (another run may have done the rest). */
+export async function lockPendingItems(
+  trx: Transaction,
+  q: { batchId: string; positions: readonly number[] },
+): Promise<Set<number>> {
+  if (q.positions.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('signature_batch_items')
+    .select('position')
+    .where('batch_id', '=', q.batchId)
+    .where('position', 'in', [...q.positions])
+    .where('status', '=', 'pending')
+    .forUpdate()
+    .execute();
+  return new Set(rows.map((r) => r.position));
+}
+
+/** What became of an item: signed (with its signature) or failed (with its reason). */
+export type ItemOutcome =
+  | { position: number; status: 'signed'; signatureId: string; outputSha256: string; at: Date }
+  | { position: number; status: 'failed'; code: string; detail: string; at: Date };
+
+/**
+ * Marks several items done in one update, each as its outcome says, only those still pending;
+ * not yet run (a `WriteBatch` write of a group's commit, or run alone).
+ */
+export function itemsDoneUpdate(db: Db | Transaction, batchId: string, outcomes: readonly ItemOutcome[]) {
+  const column = (value: (o: ItemOutcome) => RawBuilder<unknown>) =>
+    sql`case position ${sql.join(
+      outcomes.map((o) => sql`when ${o.position}::int then ${value(o)}`),
+      sql` `,
+    )} end`;
+  return db
+    .updateTable('signature_batch_items')
+    .set({
+      status: column((o) => sql`${o.status}::text`) as RawBuilder<'signed' | 'failed'>,
+      signature_id: column((o) => sql`${o.status === 'signed' ? o.signatureId : null}::uuid`) as RawBuilder<
+        string | null
+      >,
+      output_sha256: column((o) => sql`${o.status === 'signed' ? o.outputSha256 : null}::text`) as RawBuilder<
+        string | null
+      >,
+      error_code: column((o) => sql`${o.status === 'failed' ? o.code : null}::text`) as RawBuilder<string | null>,
+      error_detail: column((o) => sql`${o.status === 'failed' ? o.detail.slice(0, 500) : null}::text`) as RawBuilder<
+        string | null
+      >,
+      done_at: column((o) => sql`${o.at}::timestamptz`) as RawBuilder<Date>,
+    })
+    .where('batch_id', '=', batchId)
+    .where(
+      'position',
+      'in',
+      outcomes.map((o) => o.position),
+    )
+    .where('status', '=', 'pending');
 }

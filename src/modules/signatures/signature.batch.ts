@@ -1,7 +1,10 @@
 // Batch signing: one person confirms once (a company's month of invoices, a court's day of
-// notices), and the job runner signs each document in turn with its own signature. Every item is
-// marked in the transaction of its signature, so a retried job never signs a document twice; an
-// item that fails keeps its reason and the others go on.
+// notices), and the job runner signs each document with its own signature. Documents are signed
+// side by side on the signing workers, then kept in groups, in the batch's order, one transaction
+// per group (group commit): the seal, certificate and grant are checked once under lock for the
+// group and its uses counted in one statement with its signatures. Every item is marked in the
+// transaction of its signature, so a retried job never signs a document twice; an item that fails
+// keeps its reason and the others go on.
 import { z } from 'zod';
 import { enqueueJob } from '../../jobs/job.queue.js';
 import { wakeJobRunners } from '../../jobs/job.runner.js';
@@ -13,12 +16,20 @@ import { SigningError } from '../../signing/index.js';
 import { requireUser, type Actor } from '../access/index.js';
 import { recordAudit } from '../audit/index.js';
 import { principalOfSession } from '../auth/index.js';
-import { getReadableDocument } from '../documents/index.js';
+import { checkReadableDocuments, type ReadableDocument } from '../documents/index.js';
 import { decideSealUse } from '../grants/index.js';
 import { findSeal } from '../seals/index.js';
 import * as repo from './signature-batch.repository.js';
 import type { BatchInput } from './signature.schema.js';
-import { refuseUse, signStoredDocument, type CheckedSeal, type SigningReuse } from './signature.service.js';
+import {
+  makeSignature,
+  refuseUse,
+  storeSignatureGroup,
+  type CheckedSeal,
+  type GroupOutcome,
+  type SignatureDraft,
+  type SigningReuse,
+} from './signature.service.js';
 
 declare module '../../jobs/job.types.js' {
   interface JobPayloads {
@@ -33,6 +44,20 @@ const RUN_BUDGET_MS = 40_000;
  * wait for the database, few enough to leave the database pool to requests.
  */
 const CONCURRENT_DOCUMENTS = 6;
+/** Signed documents kept in one transaction at most (whatever is ready in order, up to this many). */
+const GROUP_MAX = 16;
+/** Signed documents waiting to be kept at most: the lanes wait beyond it, so memory stays bounded. */
+const AHEAD_MAX = CONCURRENT_DOCUMENTS + 2 * GROUP_MAX;
+
+/** What a run knows of an item before its group's transaction: its signed draft, or why it failed. */
+type Made = { draft: SignatureDraft } | { failure: { code: string; detail: string } };
+
+function failureOf(caught: unknown): { code: string; detail: string } {
+  const failure = caught instanceof SigningError ? fromSigningError(caught) : caught;
+  return failure instanceof AppError
+    ? { code: failure.code, detail: failure.message }
+    : { code: 'internal_error', detail: 'Signing failed on the server; quote the batch id when you report it.' };
+}
 
 /**
  * The seal, read and decided once per run for all its documents (the early answer each document
@@ -67,7 +92,12 @@ export async function startBatch(ctx: AppContext, actor: Actor, input: BatchInpu
     throw new AppError('validation_failed', 'A document is listed twice; each is signed once.', {
       errors: [{ field: 'body.documents', message: 'must not repeat a document' }],
     });
-  for (const sha256 of unique) await getReadableDocument(ctx, actor, sha256);
+  // Every document the person may read, checked at once; the first that is not answers as before.
+  const readable = await checkReadableDocuments(ctx, actor, unique);
+  for (const sha256 of unique) {
+    const answer = readable.get(sha256);
+    if (answer instanceof AppError) throw answer;
+  }
   const seal = await findSeal(ctx.db, { groupId, id: input.sealId });
   if (!seal) throw notFound('seal_not_found', input.sealId);
   // The early answer; each document is decided again, and counted, in its own signing transaction.
@@ -168,26 +198,35 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
       const actor: Actor = { principal, ip: null, userAgent: null, requestId: null };
       const reuse: SigningReuse = {};
       const checkedSeal = await checkSealOnce(ctx, { groupId, userId: principal.id, spec });
+      // Which documents the person may still read, for all of them at once (the rules of getReadableDocument).
+      const documents = await checkReadableDocuments(
+        ctx,
+        actor,
+        pending.map((item) => item.documentSha256),
+        { formats: ['pdf', 'ofd'] },
+      );
       const started = Date.now();
       let signed = 0;
       let next = 0;
+      let committed = 0;
+      let lanesEnded = false;
       let stopped = false;
-      // Each document's turn to commit comes when the one before it has ended, signed or not.
-      let previous: Promise<void> = Promise.resolve();
-      const signItem = async (item: (typeof pending)[number]) => {
-        const before = previous;
-        let endTurn!: () => void;
-        previous = new Promise<void>((resolve) => (endTurn = resolve));
-        const inTurn = async <T>(transaction: () => Promise<T>): Promise<T> => {
-          await before;
-          try {
-            return await transaction();
-          } finally {
-            endTurn();
-          }
-        };
+      // The committer's own failure (the database gone): the lanes stop, and the job fails to be retried.
+      let broken: { error: unknown } | undefined;
+      const made: Array<Made | undefined> = pending.map(() => undefined);
+      // Lanes and the committer wake each other when an item is made or a group is kept.
+      let wake!: () => void;
+      let changed = new Promise<void>((resolve) => (wake = resolve));
+      const notify = () => {
+        wake();
+        changed = new Promise<void>((resolve) => (wake = resolve));
+      };
+
+      const makeItem = async (item: (typeof pending)[number]): Promise<Made> => {
+        const document = documents.get(item.documentSha256);
+        if (!document || document instanceof AppError) return { failure: failureOf(document) };
         try {
-          await signStoredDocument(
+          const draft = await makeSignature(
             ctx,
             actor,
             {
@@ -199,45 +238,126 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
               ...(spec.crossPage ? { crossPage: spec.crossPage as never } : {}),
               ...(spec.reason ? { reason: spec.reason } : {}),
             },
-            {
-              reuse,
-              inTurn,
-              ...(checkedSeal ? { checkedSeal } : {}),
-              alsoInTransaction: async (trx, made) => {
-                // The item is marked with its signature, or neither happened.
-                if (!(await repo.markSigned(trx, { batchId: batch.id, position: item.position, ...made })))
-                  throw new Error('the batch item was already done');
-              },
-            },
+            { reuse, document: document satisfies ReadableDocument, ...(checkedSeal ? { checkedSeal } : {}) },
           );
-          signed++;
+          return { draft };
         } catch (caught) {
-          const failure = caught instanceof SigningError ? fromSigningError(caught) : caught;
-          const known = failure instanceof AppError;
-          await repo.markFailed(ctx.db, {
-            batchId: batch.id,
-            position: item.position,
-            code: known ? failure.code : 'internal_error',
-            detail: known ? failure.message : 'Signing failed on the server; quote the batch id when you report it.',
-            at: ctx.now(),
-          });
-        } finally {
-          // Failed before its transaction (the document, the engine): the next one need not wait.
-          endTurn();
+          return { failure: failureOf(caught) };
         }
       };
-      // A few documents side by side: their engine work runs on the signing workers while others
-      // wait for the database. Each is still its own signature in its own transaction.
+
+      // A few documents side by side: their engine work runs on the signing workers while the
+      // committer keeps those already signed.
       const lane = async () => {
         while (next < pending.length) {
+          if (broken) return;
           if (job.signal.aborted || Date.now() - started > RUN_BUDGET_MS) {
             stopped = true;
             return;
           }
-          await signItem(pending[next++]!);
+          if (next - committed >= AHEAD_MAX) {
+            await changed;
+            continue;
+          }
+          const index = next++;
+          made[index] = await makeItem(pending[index]!);
+          notify();
         }
       };
+
+      /**
+       * Keeps a group in one transaction. An item whose check under lock fails is marked with its
+       * reason in the same statement; a failure of the transaction itself (the seal suspended, the
+       * certificate revoked, the database) marks every item of the group failed with it, nothing
+       * of the group kept or counted, and the batch goes on with the next group.
+       */
+      const commitGroup = async (from: number, to: number) => {
+        const entries = pending.slice(from, to).map((item, k) => ({ item, made: made[from + k]! }));
+        const early: repo.ItemOutcome[] = [];
+        const drafts: Array<{ position: number; draft: SignatureDraft }> = [];
+        for (const { item, made: m } of entries) {
+          if ('draft' in m) drafts.push({ position: item.position, draft: m.draft });
+          else early.push({ position: item.position, status: 'failed', ...m.failure, at: ctx.now() });
+        }
+        if (drafts.length === 0) {
+          await repo.itemsDoneUpdate(ctx.db, batch.id, early).execute();
+          return;
+        }
+        const outcomeRow = (position: number, outcome: GroupOutcome): repo.ItemOutcome[] => {
+          if (outcome.kind === 'signed')
+            return [
+              {
+                position,
+                status: 'signed',
+                signatureId: outcome.signed.signatureId,
+                outputSha256: outcome.signed.outputSha256,
+                at: outcome.signed.signedAt,
+              },
+            ];
+          if (outcome.kind === 'refused')
+            return [
+              { position, status: 'failed', code: outcome.error.code, detail: outcome.error.message, at: ctx.now() },
+            ];
+          return [];
+        };
+        try {
+          const outcomes = await storeSignatureGroup(
+            ctx,
+            actor,
+            drafts.map((d) => d.draft),
+            {
+              claim: async (trx) => {
+                const open = await repo.lockPendingItems(trx, {
+                  batchId: batch.id,
+                  positions: drafts.map((d) => d.position),
+                });
+                return drafts.map((d) => open.has(d.position));
+              },
+              writes: (trx, outcomes) => {
+                const rows = [...early, ...drafts.flatMap((d, i) => outcomeRow(d.position, outcomes[i]!))];
+                return rows.length > 0 ? [repo.itemsDoneUpdate(trx, batch.id, rows)] : [];
+              },
+            },
+          );
+          signed += outcomes.filter((o) => o.kind === 'signed').length;
+        } catch (caught) {
+          const failure = failureOf(caught);
+          await repo
+            .itemsDoneUpdate(ctx.db, batch.id, [
+              ...early,
+              ...drafts.map((d) => ({ position: d.position, status: 'failed' as const, ...failure, at: ctx.now() })),
+            ])
+            .execute();
+        }
+      };
+
+      // Keeps what is ready in the batch's order: a grant's last uses go to the first documents.
+      const committer = async () => {
+        while (committed < pending.length) {
+          if (made[committed] === undefined) {
+            if (lanesEnded) return;
+            await changed;
+            continue;
+          }
+          let end = committed;
+          while (end < pending.length && end - committed < GROUP_MAX && made[end] !== undefined) end++;
+          const from = committed;
+          await commitGroup(from, end);
+          for (let i = from; i < end; i++) made[i] = undefined;
+          committed = end;
+          notify();
+        }
+      };
+
+      const keeping = committer().catch((error: unknown) => {
+        broken = { error };
+        notify();
+      });
       await Promise.all(Array.from({ length: Math.min(CONCURRENT_DOCUMENTS, pending.length) }, lane));
+      lanesEnded = true;
+      notify();
+      await keeping;
+      if (broken) throw broken.error;
       if (stopped && next < pending.length) {
         await ctx.db
           .transaction()

@@ -5,7 +5,8 @@ import type { Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { readGroupBlob, storeBlob, storeBlobs } from '../../blobs/blob.service.js';
+import { WriteBatch, type PendingWrite } from '../../db/batch.js';
 import {
   createPdfSigningPool,
   type CrossPageAppearance,
@@ -20,9 +21,9 @@ import {
   type Timestamper,
 } from '../../signing/index.js';
 import { isWithin, requireUser, scopeOf, type Actor, type Principal } from '../access/index.js';
-import { recordAudit } from '../audit/index.js';
+import { auditAppendStatement, recordAudit, type AuditEvent } from '../audit/index.js';
 import { findSeal } from '../seals/index.js';
-import { consumeGrantUse } from '../grants/index.js';
+import { consumeGrantUse, consumeGrantUses } from '../grants/index.js';
 import { decideSealUse, type UseDecision } from '../grants/index.js';
 import { sealImagePng } from '../seals/index.js';
 import { pki } from '../pki/index.js';
@@ -304,11 +305,10 @@ export interface SignOptions {
    */
   checkedSeal?: CheckedSeal;
   /**
-   * Runs the signing transaction when the caller says it is this signature's turn: a batch signs
-   * documents side by side but commits them in its order, so a grant's last uses go to the first
-   * documents listed, as when they were signed one after another.
+   * The document (`input.documentSha256`), found readable by the caller a moment ago with the same
+   * rules (a batch checks all of its documents at once); otherwise it is read here.
    */
-  inTurn?: <T>(transaction: () => Promise<T>) => Promise<T>;
+  document?: ReadableDocument;
 }
 
 export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
@@ -323,11 +323,52 @@ export async function signStoredDocument(
   input: SignInput,
   options: SignOptions = {},
 ): Promise<string> {
+  const draft = await makeSignature(ctx, actor, input, options);
+  await ctx.db.transaction().execute((trx: Transaction) => storeSignature(ctx, trx, actor, draft, options));
+  return draft.signatureId;
+}
+
+/**
+ * A signature made and not yet kept: the signed bytes and all that storing them needs. Nothing
+ * of it leaves the server unless the checks under lock pass in the transaction that stores it
+ * (`storeSignature` for one, `storeSignatureGroup` for a batch's).
+ */
+export interface SignatureDraft {
+  signatureId: string;
+  fieldName: string;
+  groupId: string;
+  userId: string;
+  companyId: string;
+  seal: CheckedSeal | null;
+  authorization: AuthorizationForUse | null;
+  category: string | null;
+  certificate: CertificateRecord;
+  bytes: Uint8Array;
+  level: PadesLevel;
+  mediaType: string;
+  reason: string | null;
+  signedAt: Date;
+  document: ReadableDocument;
+}
+
+/**
+ * The early checks and the signing itself, before any transaction. The slow parts (certificate on
+ * first use, CRLs, the TSA's key, signing and time-stamping) happen here; the checks are made
+ * again under lock when the draft is stored.
+ */
+export async function makeSignature(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions = {},
+): Promise<SignatureDraft> {
   const { principal } = actor;
   const userId = requireUser(principal);
   const groupId = principal.groupId;
-  const document = await getReadableDocument(ctx, actor, input.documentSha256, { formats: ['pdf', 'ofd'] });
-
+  const document =
+    options.document?.sha256 === input.documentSha256
+      ? options.document
+      : await getReadableDocument(ctx, actor, input.documentSha256, { formats: ['pdf', 'ofd'] });
   // Which authority, checked now for a clear early answer and again under lock below.
   let authorization: AuthorizationForUse | null = null;
   if (input.authorizationId)
@@ -450,114 +491,322 @@ export async function signStoredDocument(
     });
   }
 
-  const signingTransaction = async () => {
-    await ctx.db.transaction().execute(async (trx: Transaction) => {
-      // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
-      // the early check waits for this transaction or is seen by it; the certificate likewise.
-      if (seal) {
-        const locked = await repo.lockSealForUse(trx, { groupId, sealId: seal.id });
-        if (!locked) throw notFound('seal_not_found', seal.id);
-        if (locked.status !== 'active')
-          throw new AppError('seal_not_usable', `${seal.name} is ${locked.status}; it cannot be used.`, {
-            sealName: seal.name,
-            sealStatus: locked.status,
-          });
-      }
-      const held = await lockCertificateForUse(trx, certificate.id);
-      if (!held || held.status !== 'active')
-        throw new AppError(
-          'certificate_revoked',
-          `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`,
-        );
-      if (now < held.notBefore || now >= held.notAfter)
-        throw new AppError(
-          'certificate_expired',
-          `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`,
-          { notBefore: held.notBefore.toISOString(), notAfter: held.notAfter.toISOString() },
-        );
-
-      let grantId: string | null = null;
-      if (authorization) {
-        if (!(await consumeAuthorizationUse(trx, authorization.id))) {
-          const current = await findAuthorizationForUse(trx, { groupId, id: authorization.id });
-          refuseAuthorization(current ?? authorization);
-        }
-      } else if (seal) {
-        const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: category!, at: now });
-        if (!decision.allowed) refuseUse(decision, seal, principal);
-        if (!(await consumeGrantUse(trx, decision.grant.id)))
-          throw new AppError(
-            'seal_not_granted',
-            `The last use of your grant for ${seal.name} was just taken; apply to use it.`,
-            { sealName: seal.name },
-          );
-        grantId = decision.grant.id;
-      }
-
-      const stored = await storeBlob(trx, ctx.blobs, {
-        groupId,
-        bytes: Buffer.from(signed),
-        mediaType,
-        originalName: document.name,
-        createdBy: userId,
-        at: now,
-      });
-      await repo.insertSignature(trx, {
-        id: signatureId,
-        groupId,
-        companyId,
-        userId,
-        sealId: seal?.id ?? null,
-        certificateId: certificate.id,
-        authorizationId: authorization?.id ?? null,
-        grantId,
-        category,
-        level,
-        fieldName,
-        reason: input.reason ?? null,
-        documentName: document.name,
-        inputSha256: document.sha256,
-        outputSha256: stored.sha256,
-        originalSha256: document.originalSha256,
-        signedAt: now,
-      });
-      await recordAudit(trx, {
-        groupId,
-        actor,
-        at: now,
-        event: {
-          action: 'document.signed',
-          target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
-          companyId,
-          changes: {
-            signatureId,
-            certificateId: certificate.id,
-            serial: certificate.serial,
-            authorizationId: authorization?.id ?? null,
-            grantId,
-            category,
-            level,
-            fieldName,
-            inputSha256: document.sha256,
-            outputSha256: stored.sha256,
-            originalSha256: document.originalSha256,
-          },
-        },
-      });
-      if (options.alsoInTransaction)
-        await options.alsoInTransaction(trx, {
-          signatureId,
-          certificateId: certificate.id,
-          fieldName,
-          inputSha256: document.sha256,
-          outputSha256: stored.sha256,
-          signedAt: now,
-        });
-    });
+  return {
+    signatureId,
+    fieldName,
+    groupId,
+    userId,
+    companyId,
+    seal: seal ?? null,
+    authorization,
+    category,
+    certificate,
+    bytes: signed,
+    level,
+    mediaType,
+    reason: input.reason ?? null,
+    signedAt: now,
+    document,
   };
-  const inTurn = options.inTurn ?? ((transaction) => transaction());
-  await inTurn(signingTransaction);
-  return signatureId;
+}
+
+// ---------------------------------------------------------------- storing signatures
+
+/**
+ * The seal's state under a share lock (invariant 2): a suspension, loss or destruction approved
+ * since the early check waits for this transaction or is seen by it.
+ */
+async function assertSealUsableLocked(trx: Transaction, q: { groupId: string; seal: CheckedSeal }): Promise<void> {
+  const locked = await repo.lockSealForUse(trx, { groupId: q.groupId, sealId: q.seal.id });
+  if (!locked) throw notFound('seal_not_found', q.seal.id);
+  if (locked.status !== 'active')
+    throw new AppError('seal_not_usable', `${q.seal.name} is ${locked.status}; it cannot be used.`, {
+      sealName: q.seal.name,
+      sealStatus: locked.status,
+    });
+}
+
+type HeldCertificate = NonNullable<Awaited<ReturnType<typeof lockCertificateForUse>>>;
+
+/** The certificate under a share lock: a revocation waits for this transaction or is seen by it. */
+async function lockActiveCertificate(trx: Transaction, certificate: CertificateRecord): Promise<HeldCertificate> {
+  const held = await lockCertificateForUse(trx, certificate.id);
+  if (!held || held.status !== 'active')
+    throw new AppError(
+      'certificate_revoked',
+      `The certificate ${certificate.serial} has been revoked${held?.revocationReason ? ` (${held.revocationReason})` : ''}; it cannot sign.`,
+    );
+  return held;
+}
+
+/** The certificate was valid when the document was signed. */
+function assertCertificateCovers(certificate: CertificateRecord, held: HeldCertificate, at: Date): void {
+  if (at < held.notBefore || at >= held.notAfter)
+    throw new AppError(
+      'certificate_expired',
+      `The certificate ${certificate.serial} is valid from ${held.notBefore.toISOString()} to ${held.notAfter.toISOString()}, not now.`,
+      { notBefore: held.notBefore.toISOString(), notAfter: held.notAfter.toISOString() },
+    );
+}
+
+function lastUseTaken(seal: CheckedSeal): AppError {
+  return new AppError(
+    'seal_not_granted',
+    `The last use of your grant for ${seal.name} was just taken; apply to use it.`,
+    {
+      sealName: seal.name,
+    },
+  );
+}
+
+function signatureRow(
+  draft: SignatureDraft,
+  q: { outputSha256: string; grantId: string | null },
+): repo.NewSignatureRow {
+  return {
+    id: draft.signatureId,
+    groupId: draft.groupId,
+    companyId: draft.companyId,
+    userId: draft.userId,
+    sealId: draft.seal?.id ?? null,
+    certificateId: draft.certificate.id,
+    authorizationId: draft.authorization?.id ?? null,
+    grantId: q.grantId,
+    category: draft.category,
+    level: draft.level,
+    fieldName: draft.fieldName,
+    reason: draft.reason,
+    documentName: draft.document.name,
+    inputSha256: draft.document.sha256,
+    outputSha256: q.outputSha256,
+    originalSha256: draft.document.originalSha256,
+    signedAt: draft.signedAt,
+  };
+}
+
+function signedEvent(draft: SignatureDraft, q: { outputSha256: string; grantId: string | null }): AuditEvent {
+  return {
+    action: 'document.signed',
+    target: draft.seal ? { type: 'seal', id: draft.seal.id } : { type: 'user', id: draft.userId },
+    companyId: draft.companyId,
+    changes: {
+      signatureId: draft.signatureId,
+      certificateId: draft.certificate.id,
+      serial: draft.certificate.serial,
+      authorizationId: draft.authorization?.id ?? null,
+      grantId: q.grantId,
+      category: draft.category,
+      level: draft.level,
+      fieldName: draft.fieldName,
+      inputSha256: draft.document.sha256,
+      outputSha256: q.outputSha256,
+      originalSha256: draft.document.originalSha256,
+    },
+  };
+}
+
+function signedInTransaction(draft: SignatureDraft, outputSha256: string): SignedInTransaction {
+  return {
+    signatureId: draft.signatureId,
+    certificateId: draft.certificate.id,
+    fieldName: draft.fieldName,
+    inputSha256: draft.document.sha256,
+    outputSha256,
+    signedAt: draft.signedAt,
+  };
+}
+
+/** Keeps one signature: locks, checks again, counts the use, stores and records, or throws and nothing is kept. */
+async function storeSignature(
+  ctx: AppContext,
+  trx: Transaction,
+  actor: Actor,
+  draft: SignatureDraft,
+  options: SignOptions,
+): Promise<void> {
+  const { groupId, userId, seal, authorization, certificate, signedAt: now } = draft;
+  if (seal) await assertSealUsableLocked(trx, { groupId, seal });
+  assertCertificateCovers(certificate, await lockActiveCertificate(trx, certificate), now);
+
+  let grantId: string | null = null;
+  if (authorization) {
+    if (!(await consumeAuthorizationUse(trx, authorization.id))) {
+      const current = await findAuthorizationForUse(trx, { groupId, id: authorization.id });
+      refuseAuthorization(current ?? authorization);
+    }
+  } else if (seal) {
+    const decision = await decideSealUse(trx, { groupId, sealId: seal.id, userId, category: draft.category!, at: now });
+    if (!decision.allowed) refuseUse(decision, seal, actor.principal);
+    if (!(await consumeGrantUse(trx, decision.grant.id))) throw lastUseTaken(seal);
+    grantId = decision.grant.id;
+  }
+
+  const stored = await storeBlob(trx, ctx.blobs, {
+    groupId,
+    bytes: Buffer.from(draft.bytes),
+    mediaType: draft.mediaType,
+    originalName: draft.document.name,
+    createdBy: userId,
+    at: now,
+  });
+  const made = { outputSha256: stored.sha256, grantId };
+  await repo.insertSignature(trx, signatureRow(draft, made));
+  await recordAudit(trx, { groupId, actor, at: now, event: signedEvent(draft, made) });
+  if (options.alsoInTransaction) await options.alsoInTransaction(trx, signedInTransaction(draft, stored.sha256));
+}
+
+/** What became of one draft of a group: kept, refused by a check under lock, or left to another run. */
+export type GroupOutcome =
+  { kind: 'signed'; signed: SignedInTransaction } | { kind: 'refused'; error: AppError } | { kind: 'skipped' };
+
+export interface GroupHooks {
+  /**
+   * Locks the caller's records of these drafts in the group's transaction and answers, per draft,
+   * whether it may still be kept (a batch item another run already finished may not).
+   */
+  claim(trx: Transaction): Promise<boolean[]>;
+  /** The caller's own writes for the outcomes, sent with the signatures in one statement. */
+  writes(trx: Transaction, outcomes: readonly GroupOutcome[]): PendingWrite[];
+}
+
+/**
+ * Keeps a batch's signatures together: one transaction for a group of drafts, made under a grant
+ * with one seal and one category, in the batch's order. The same checks as `storeSignature`, made
+ * once for the group under the same locks: the seal active, each certificate active and valid at
+ * each document's signing time, the grant decided and its uses counted in one statement; when
+ * fewer uses are left than documents, the first documents take them and the rest are refused as
+ * they would be one by one. A use is counted only with its signature, in the same commit. A check
+ * that concerns the whole group (the seal, a certificate revoked) throws, and nothing is kept.
+ */
+export async function storeSignatureGroup(
+  ctx: AppContext,
+  actor: Actor,
+  drafts: readonly SignatureDraft[],
+  hooks: GroupHooks,
+): Promise<GroupOutcome[]> {
+  const first = drafts[0];
+  if (!first) return [];
+  const { groupId, userId } = first;
+  const seal = first.seal;
+  const category = first.category;
+  if (
+    !seal ||
+    !category ||
+    drafts.some(
+      (d) =>
+        d.authorization ||
+        d.seal?.id !== seal.id ||
+        d.category !== category ||
+        d.groupId !== groupId ||
+        d.userId !== userId,
+    )
+  )
+    throw new Error('a signature group is one seal under a grant for one category, by one signer');
+
+  return ctx.db.transaction().execute(async (trx: Transaction) => {
+    const claimed = await hooks.claim(trx);
+    const outcomes: Array<GroupOutcome | undefined> = drafts.map((_, i) =>
+      claimed[i] ? undefined : { kind: 'skipped' as const },
+    );
+    await assertSealUsableLocked(trx, { groupId, seal });
+    const held = new Map<string, HeldCertificate>();
+    for (const [i, draft] of drafts.entries()) {
+      if (outcomes[i]) continue;
+      const { certificate } = draft;
+      let lock = held.get(certificate.id);
+      if (!lock) held.set(certificate.id, (lock = await lockActiveCertificate(trx, certificate)));
+      try {
+        assertCertificateCovers(certificate, lock, draft.signedAt);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        outcomes[i] = { kind: 'refused', error };
+      }
+    }
+
+    // The grant, decided under the seal's lock and counted in one statement for as many documents
+    // as it has uses; the rest are decided again (another grant may cover them) until none is left.
+    const grants: Array<string | undefined> = drafts.map(() => undefined);
+    const refuse = (indices: readonly number[], error: AppError) => {
+      for (const i of indices) outcomes[i] = { kind: 'refused', error };
+    };
+    let waiting = drafts.flatMap((_, i) => (outcomes[i] ? [] : [i]));
+    while (waiting.length > 0) {
+      const times = waiting.map((i) => drafts[i]!.signedAt.getTime());
+      const earliest = new Date(Math.min(...times));
+      const latest = new Date(Math.max(...times));
+      const ask = (at: Date) => decideSealUse(trx, { groupId, sealId: seal.id, userId, category, at });
+      const atLatest = await ask(latest);
+      const atEarliest = earliest.getTime() === latest.getTime() ? atLatest : await ask(earliest);
+      if (!atLatest.allowed && !atEarliest.allowed) {
+        refuse(waiting, refusalOf(atLatest, seal, actor.principal));
+        break;
+      }
+      if (!atLatest.allowed || !atEarliest.allowed || atLatest.grant.id !== atEarliest.grant.id) {
+        // A grant begins or ends between these documents' signing times: decide each at its own.
+        for (const i of waiting) {
+          const decision = await ask(drafts[i]!.signedAt);
+          if (!decision.allowed) refuse([i], refusalOf(decision, seal, actor.principal));
+          else if ((await consumeGrantUses(trx, decision.grant.id, 1)) === 1) grants[i] = decision.grant.id;
+          else refuse([i], lastUseTaken(seal));
+        }
+        break;
+      }
+      // One grant valid over the whole span of signing times (a grant's validity is one interval).
+      const grantId = atLatest.grant.id;
+      const taken = await consumeGrantUses(trx, grantId, waiting.length);
+      if (taken === 0) {
+        refuse(waiting, lastUseTaken(seal));
+        break;
+      }
+      for (const i of waiting.slice(0, taken)) grants[i] = grantId;
+      waiting = waiting.slice(taken);
+    }
+
+    const keeping = drafts.flatMap((draft, i) => (outcomes[i] ? [] : [{ draft, i }]));
+    const stored = await storeBlobs(
+      trx,
+      ctx.blobs,
+      keeping.map(({ draft }) => ({
+        groupId,
+        bytes: Buffer.from(draft.bytes),
+        mediaType: draft.mediaType,
+        originalName: draft.document.name,
+        createdBy: userId,
+        at: draft.signedAt,
+      })),
+    );
+    const rows: repo.NewSignatureRow[] = [];
+    const events: AuditEvent[] = [];
+    const times: Date[] = [];
+    for (const [k, { draft, i }] of keeping.entries()) {
+      const made = { outputSha256: stored[k]!.sha256, grantId: grants[i] ?? null };
+      if (!made.grantId) throw new Error('a signature of a group is kept only with its counted use');
+      rows.push(signatureRow(draft, made));
+      events.push(signedEvent(draft, made));
+      times.push(draft.signedAt);
+      outcomes[i] = { kind: 'signed', signed: signedInTransaction(draft, made.outputSha256) };
+    }
+    const done = outcomes.map((o) => o!);
+    // One statement: the signatures, the caller's records, then the events once every write ran.
+    await new WriteBatch()
+      .add(rows.length > 0 ? repo.signaturesInsert(trx, rows) : null, ...hooks.writes(trx, done))
+      .run(trx, events.length > 0 ? auditAppendStatement({ groupId, actor, events, times }) : undefined);
+    return done;
+  });
+}
+
+/** The AppError `refuseUse` throws for this decision. */
+function refusalOf(
+  decision: Extract<UseDecision, { allowed: false }>,
+  seal: CheckedSeal,
+  principal: Principal,
+): AppError {
+  try {
+    refuseUse(decision, seal, principal);
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
 }
 
 // ---------------------------------------------------------------- records and files
