@@ -4,6 +4,7 @@
 // side, one failing in the engine, leave the others signed and counted once each.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPdf } from './signing/pdf-fixtures.js';
 import { nssDatabase, pdfsig, requireTool, tempDir } from './signing/support.js';
@@ -315,5 +316,176 @@ describe('batch signing', () => {
       'seal_not_granted',
       'seal_not_granted',
     ]);
+  });
+
+  /** A new employee of the clerk's company, with a grant for the seal in one category. */
+  async function grantee(category: string, maxUses?: number) {
+    const company = await world.db
+      .selectFrom('users')
+      .select('company_id')
+      .where('id', '=', clerk.id)
+      .executeTakeFirstOrThrow();
+    const user = await buildUser(world, {
+      groupId: group.groupId,
+      companyId: company.company_id,
+      roles: [{ role: 'employee' }],
+    });
+    const grant = await client(world, keeper.token).post(`/api/v1/seals/${seal.id}/grants`, {
+      grantee: { type: 'user', userId: user.id },
+      categories: [category],
+      ...(maxUses ? { maxUses } : {}),
+    });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+    return { user, grantId: grant.body.id as string };
+  }
+
+  async function kept(grantId: string) {
+    const used = await world.db
+      .selectFrom('seal_grants')
+      .select('used_count')
+      .where('id', '=', grantId)
+      .executeTakeFirstOrThrow();
+    const signatures = await world.db
+      .selectFrom('signatures')
+      .select(['id', 'input_sha256'])
+      .where('grant_id', '=', grantId)
+      .execute();
+    const events = await world.db
+      .selectFrom('audit_events')
+      .select(['seq', 'changes', 'occurred_at'])
+      .where('action', '=', 'document.signed')
+      .where(sql<string>`changes->>'grantId'`, '=', grantId)
+      .orderBy('seq')
+      .execute();
+    return { used: used.used_count, signatures, events };
+  }
+
+  it('signs exactly the first five of eight documents with a grant of five uses, and counts five', async () => {
+    const { user, grantId } = await grantee('sales', 5);
+    const documents: string[] = [];
+    for (let seed = 0; seed < 8; seed++) documents.push(await upload(user, 7000 + seed));
+    const started = await client(world, user.token).post('/api/v1/signatures/batches', {
+      documents,
+      sealId: seal.id,
+      category: 'sales',
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    await world.jobs.runDueJobs();
+    const done = await client(world, user.token).get(`/api/v1/signatures/batches/${started.body.id}`);
+    expect(done.body.status).toBe('done');
+    const items = done.body.items as Array<{ status: string; errorCode: string | null; errorDetail: string | null }>;
+    expect(items.map((i) => i.status)).toEqual([...Array(5).fill('signed'), ...Array(3).fill('failed')]);
+    expect(items.slice(5).map((i) => i.errorCode)).toEqual(Array(3).fill('seal_not_granted'));
+    // The same message as when the documents are signed one by one.
+    expect(items[5]!.errorDetail).toContain('You hold no grant for 华夏贸易发票专用章');
+
+    const { used, signatures, events } = await kept(grantId);
+    expect(used).toBe(5);
+    expect(signatures.map((s) => s.input_sha256).sort()).toEqual(documents.slice(0, 5).sort());
+    // One event per signature, in the batch's order, saying what was signed with which use.
+    expect(events.map((e) => (e.changes as { inputSha256: string }).inputSha256)).toEqual(documents.slice(0, 5));
+    expect(new Set(events.map((e) => (e.changes as { signatureId: string }).signatureId))).toEqual(
+      new Set(signatures.map((s) => s.id)),
+    );
+  });
+
+  /**
+   * Runs the batch's job with `change` made in the transaction that keeps its first signatures
+   * (a database trigger, dropped afterwards): as if a suspension or a revocation were approved
+   * right after the first group was kept, while the rest are still being signed.
+   */
+  async function runChangingAfterFirstGroup(change: string): Promise<void> {
+    await sql
+      .raw(
+        `create function test_batch_change() returns trigger language plpgsql as $$ begin ${change}; return null; end $$;
+         create trigger test_batch_change after insert on signatures for each statement execute function test_batch_change()`,
+      )
+      .execute(world.db);
+    try {
+      await world.jobs.runDueJobs();
+    } finally {
+      await sql
+        .raw('drop trigger test_batch_change on signatures; drop function test_batch_change()')
+        .execute(world.db);
+    }
+  }
+
+  async function startMany(category: string, count: number, seed: number) {
+    const { user, grantId } = await grantee(category);
+    const documents: string[] = [];
+    for (let n = 0; n < count; n++) documents.push(await upload(user, seed + n));
+    const started = await client(world, user.token).post('/api/v1/signatures/batches', {
+      documents,
+      sealId: seal.id,
+      category,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    return { user, grantId, id: started.body.id as string };
+  }
+
+  /** The first documents signed, every later one failed with `code`; uses, signatures and events only for the signed. */
+  async function expectStoppedAfterFirstGroup(q: {
+    user: User;
+    grantId: string;
+    id: string;
+    code: string;
+    count: number;
+  }) {
+    const done = await client(world, q.user.token).get(`/api/v1/signatures/batches/${q.id}`);
+    expect(done.body.status).toBe('done');
+    const items = done.body.items as Array<{ status: string; errorCode: string | null }>;
+    const signed = items.filter((i) => i.status === 'signed').length;
+    expect(signed).toBeGreaterThan(0);
+    expect(signed).toBeLessThan(q.count);
+    expect(items.slice(0, signed).every((i) => i.status === 'signed')).toBe(true);
+    expect(items.slice(signed).map((i) => i.errorCode)).toEqual(Array(q.count - signed).fill(q.code));
+    const { used, signatures, events } = await kept(q.grantId);
+    expect(used).toBe(signed);
+    expect(signatures).toHaveLength(signed);
+    expect(events).toHaveLength(signed);
+  }
+
+  it('fails the rest, counting nothing for them, when the seal is suspended while the batch runs', async () => {
+    const batch = await startMany('custom:notices', 24, 8000);
+    try {
+      await runChangingAfterFirstGroup(`update seals set status = 'suspended' where id = '${seal.id}'`);
+    } finally {
+      await world.db.updateTable('seals').set({ status: 'active' }).where('id', '=', seal.id).execute();
+    }
+    await expectStoppedAfterFirstGroup({ ...batch, code: 'seal_not_usable', count: 24 });
+  });
+
+  it('fails the rest, counting nothing for them, when the certificate is revoked while the batch runs', async () => {
+    const batch = await startMany('custom:receipts', 24, 9000);
+    await runChangingAfterFirstGroup(
+      `update certificates set status = 'revoked', revoked_at = now(), revocation_reason = 'keyCompromise'
+         where id = (select certificate_id from signatures order by signed_at desc limit 1)`,
+    );
+    await expectStoppedAfterFirstGroup({ ...batch, code: 'certificate_revoked', count: 24 });
+  });
+
+  it('fails a document that is no longer the signer’s to read, and signs the others', async () => {
+    const { user, grantId } = await grantee('custom:letters');
+    const documents = [await upload(user, 9101), await upload(user, 9102), await upload(user, 9103)];
+    const started = await client(world, user.token).post('/api/v1/signatures/batches', {
+      documents,
+      sealId: seal.id,
+      category: 'custom:letters',
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    // The second file is now only another person's upload: the signer holds no upload of it.
+    await upload(keeper, 9102);
+    await world.db
+      .deleteFrom('blob_uploads')
+      .where('sha256', '=', documents[1]!)
+      .where('uploaded_by', '=', user.id)
+      .execute();
+    await world.jobs.runDueJobs();
+    const done = await client(world, user.token).get(`/api/v1/signatures/batches/${started.body.id}`);
+    expect(done.body.items.map((i: { status: string }) => i.status)).toEqual(['signed', 'failed', 'signed']);
+    expect(done.body.items[1].errorCode).toBe('blob_not_found');
+    const { used, signatures } = await kept(grantId);
+    expect(used).toBe(2);
+    expect(signatures.map((s) => s.input_sha256).sort()).toEqual([documents[0], documents[2]].sort());
   });
 });
