@@ -62,14 +62,7 @@ function rejection(failBit: number, text: string): Buffer {
   );
 }
 
-/**
- * TSA certificates found fit, by their DER buffer: parsing one costs more than the time-stamp's
- * own signature, and a TSA answers every document of a batch with the same certificate.
- */
-const fitTsaCertificates = new WeakSet<Buffer>();
-
 function assertTsaCertificate(signer: Signer): void {
-  if (fitTsaCertificates.has(signer.certificate)) return;
   const cert = parseCertificate(signer.certificate);
   const eku = cert.extensions.get(OID.extKeyUsage);
   if (!eku?.critical || cert.extKeyUsage?.length !== 1 || cert.extKeyUsage[0] !== OID.kpTimeStamping) {
@@ -78,7 +71,6 @@ function assertTsaCertificate(signer: Signer): void {
       'A TSA certificate needs exactly one extended key usage, timeStamping, marked critical (RFC 3161 §2.3).',
     );
   }
-  fitTsaCertificates.add(signer.certificate);
 }
 
 /**
