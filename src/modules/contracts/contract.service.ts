@@ -6,7 +6,7 @@ import type { Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { readGroupBlob } from '../../blobs/blob.service.js';
+import { getGroupBlob, readGroupBlob } from '../../blobs/blob.service.js';
 import { describePages } from '../../signing/index.js';
 import { requireUser, scopeOf, isWithin, type Actor, type Principal } from '../access/index.js';
 import { recordAudit, type AuditActor } from '../audit/index.js';
@@ -62,10 +62,9 @@ function canReadAll(principal: Principal, companyPath: string): boolean {
 }
 
 async function loadContract(ctx: AppContext, groupId: string, id: string) {
-  const contract = await repo.findContract(ctx.db, { groupId, id });
-  if (!contract) throw notFound('contract_not_found', id);
-  const [participants, fields] = await Promise.all([repo.findParticipants(ctx.db, id), repo.findFields(ctx.db, id)]);
-  return { contract, participants, fields };
+  const loaded = await repo.findContractWithParts(ctx.db, { groupId, id });
+  if (!loaded) throw notFound('contract_not_found', id);
+  return loaded;
 }
 
 type Loaded = Awaited<ReturnType<typeof loadContract>>;
@@ -351,13 +350,17 @@ async function openNextStep(
   trx: Transaction,
   actor: AuditActor,
   contract: repo.ContractRecord,
+  known: { participants?: repo.ParticipantRecord[]; currentSha256?: string } = {},
 ): Promise<Invitation[]> {
-  const participants = await repo.findParticipants(trx, contract.id);
+  const participants = known.participants ?? (await repo.findParticipants(trx, contract.id));
   const acting = participants.filter((p) => p.role === 'signer' || p.role === 'approver');
   const now = ctx.now();
   const pending = acting.filter((p) => p.status !== 'done');
   if (pending.length === 0) {
-    const current = await repo.lockContract(trx, { groupId: contract.groupId, id: contract.id });
+    const outputSha256 =
+      known.currentSha256 ??
+      (await repo.lockContract(trx, { groupId: contract.groupId, id: contract.id }))?.currentSha256 ??
+      contract.currentSha256;
     await repo.updateContract(trx, contract.id, { status: 'completed', endedAt: now });
     await scheduleCompleted(trx, contract);
     await emitContractEvent(ctx, trx, contract, { type: 'document.completed', status: 'completed' });
@@ -369,7 +372,7 @@ async function openNextStep(
         action: 'contract.completed',
         target: { type: 'contract', id: contract.id },
         companyId: contract.companyId,
-        changes: { outputSha256: current?.currentSha256 ?? contract.currentSha256 },
+        changes: { outputSha256 },
       },
     });
     const told = participants.filter((p) => p.userId && p.role !== 'receiver').map((p) => p.userId!);
@@ -384,8 +387,7 @@ async function openNextStep(
         at: now,
       });
     await deliverToReceivers(ctx, trx, actor, contract, participants);
-    if (contract.voidOf)
-      await voidOriginal(ctx, trx, actor, contract, current?.currentSha256 ?? contract.currentSha256);
+    if (contract.voidOf) await voidOriginal(ctx, trx, actor, contract, outputSha256);
     return [];
   }
   const step = Math.min(...pending.map((p) => p.step));
@@ -542,13 +544,15 @@ async function afterParticipant(
   trx: Transaction,
   actor: AuditActor,
   contract: repo.ContractRecord,
+  known: { currentSha256?: string } = {},
 ): Promise<Invitation[]> {
+  // Read under the lock: a participant of the same step who finished a moment ago is seen.
   const participants = await repo.findParticipants(trx, contract.id);
   const stepOpen = participants.some(
     (p) => (p.role === 'signer' || p.role === 'approver') && p.step === contract.currentStep && p.status !== 'done',
   );
   if (stepOpen) return [];
-  return openNextStep(ctx, trx, actor, contract);
+  return openNextStep(ctx, trx, actor, contract, { ...known, participants });
 }
 
 /**
@@ -592,16 +596,31 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
           ...(participant.sealId ? { sealId: participant.sealId, ...authority(contract, input) } : {}),
         },
       ];
+  // The signer may read the contract's PDF as its participant whose turn it is (checked above);
+  // each version is the contract's current one, which the signing transaction checks again
+  // under the contract's lock. Named as its original was uploaded.
+  const source = await getGroupBlob(ctx.db, { groupId: contract.groupId, sha256: contract.sourceSha256 });
   for (const [index, step] of steps.entries()) {
-    const current = await repo.findContract(ctx.db, { groupId: contract.groupId, id });
+    // A second seal field signs the version the first one made.
+    const currentSha256 =
+      index === 0
+        ? contract.currentSha256
+        : (await repo.findContract(ctx.db, { groupId: contract.groupId, id }))!.currentSha256;
     const isLast = index === steps.length - 1;
     await signDocument(
       ctx,
       actor,
-      { ...step, documentSha256: current!.currentSha256 },
+      { ...step, documentSha256: currentSha256 },
       {
         // The values go beside the first signature, which covers them.
         ...(index === 0 && stamps.length ? { stamps } : {}),
+        document: {
+          sha256: currentSha256,
+          originalSha256: contract.sourceSha256,
+          name: source.originalName,
+          format: 'pdf',
+        },
+        answer: false,
         alsoInTransaction: async (trx, signed) => {
           const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
           if (!locked) throw notFound('contract_not_found', id);
@@ -655,7 +674,13 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
             status: 'signing',
             participantId: participant.id,
           });
-          await afterParticipant(ctx, trx, actor, { ...contract, currentStep: locked.currentStep });
+          await afterParticipant(
+            ctx,
+            trx,
+            actor,
+            { ...contract, currentStep: locked.currentStep },
+            { currentSha256: signed.outputSha256 },
+          );
         },
       },
     );

@@ -94,12 +94,27 @@ export async function chainOf(ctx: AppContext, certificate: repo.CertificateReco
   const chain: Buffer[] = [];
   let issuerId = certificate.issuerId;
   for (let depth = 0; issuerId && depth < 4; depth++) {
-    const issuer = await repo.findCertificate(ctx.db, issuerId);
+    const issuer = issuers.get(issuerId) ?? (await repo.findCertificate(ctx.db, issuerId));
     if (!issuer) break;
+    keepIssuer(issuerId, issuer);
     chain.push(issuer.der);
     issuerId = issuer.issuerId;
   }
   return chain;
+}
+
+/**
+ * Issuers met in chains, by id: a certificate's DER and issuer never change once written (a
+ * revocation changes its status, which a chain does not carry), so every signature need not read
+ * its CA and root again.
+ */
+const issuers = new Map<string, { der: Buffer; issuerId: string | null }>();
+const ISSUERS_KEPT = 256;
+
+function keepIssuer(id: string, issuer: { der: Buffer; issuerId: string | null }): void {
+  if (issuers.has(id)) return;
+  if (issuers.size >= ISSUERS_KEPT) issuers.delete(issuers.keys().next().value!);
+  issuers.set(id, { der: issuer.der, issuerId: issuer.issuerId });
 }
 
 // ---------------------------------------------------------------- the deployment root and TSA
@@ -183,8 +198,8 @@ export async function ensureTsa(ctx: AppContext): Promise<repo.CertificateRecord
 /** The built-in RFC 3161 authority, behind `POST /tsa` and used in-process when no external TSA is configured. */
 export async function timeStampAuthority(ctx: AppContext): Promise<TimeStampAuthority> {
   const tsa = await ensureTsa(ctx);
-  const root = await ensureRootCa(ctx);
-  return { signer: withCertificate(await openKey(ctx, tsa), tsa.der, [root.der]), now: ctx.now };
+  // Its issuer, the root (kept once read: see chainOf).
+  return { signer: withCertificate(await openKey(ctx, tsa), tsa.der, await chainOf(ctx, tsa)), now: ctx.now };
 }
 
 /** Time-stamps for B-T and above: the external TSAs of SIGIL_TSA_URLS in order (failing over), else the built-in one. */

@@ -283,13 +283,42 @@ export interface SignOptions {
   reuse?: SigningReuse;
   /** Values the signer filled in, drawn beside the signature and covered by it (a contract's fields). */
   stamps?: StampAppearance[];
+  /**
+   * The document to sign, when the caller has itself established that the signer may read this
+   * version and what it was made from (a contract's participant whose turn it is, on the contract's
+   * current PDF, which `alsoInTransaction` checks again under the contract's lock). Absent: the
+   * documents module decides from `input.documentSha256`.
+   */
+  document?: ReadableDocument;
+  /** `false`: the caller answers from its own records, so the signature is not read back. */
+  answer?: false;
 }
 
-export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
+export function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions & { answer: false },
+): Promise<void>;
+export function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options?: SignOptions,
+): Promise<ReturnType<typeof view>>;
+export async function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions = {},
+): Promise<ReturnType<typeof view> | void> {
   const { principal } = actor;
   const userId = requireUser(principal);
   const groupId = principal.groupId;
-  const document = await getReadableDocument(ctx, actor, input.documentSha256, { formats: ['pdf', 'ofd'] });
+  const document =
+    options.document?.sha256 === input.documentSha256
+      ? options.document
+      : await getReadableDocument(ctx, actor, input.documentSha256, { formats: ['pdf', 'ofd'] });
 
   // Which authority, checked now for a clear early answer and again under lock below.
   let authorization: AuthorizationForUse | null = null;
@@ -503,6 +532,7 @@ export async function signDocument(ctx: AppContext, actor: Actor, input: SignInp
         signedAt: now,
       });
   });
+  if (options.answer === false) return;
   return getSignature(ctx, actor, signatureId);
 }
 
