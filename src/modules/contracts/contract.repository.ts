@@ -145,58 +145,59 @@ export async function lockContract(
     .executeTakeFirst();
 }
 
-export async function insertContract(
-  trx: Transaction,
-  row: {
-    id: string;
-    groupId: string;
-    companyId: string;
-    title: string;
-    category: string;
-    number: string | null;
-    effectiveOn: string | null;
-    expiresOn: string | null;
-    sourceSha256: string;
-    templateVersionId: string | null;
-    values: unknown;
-    deadline: Date | null;
-    remindEveryDays: number | null;
-    createdBy: string;
-    at: Date;
-    voidOf?: string | null;
-    requireSecondFactor?: boolean;
-    identityCheck?: 'real_name' | 'face' | null;
-  },
-): Promise<void> {
-  await trx
-    .insertInto('contracts')
-    .values({
-      id: row.id,
-      group_id: row.groupId,
-      company_id: row.companyId,
-      title: row.title,
-      category: row.category,
-      number: row.number,
-      effective_on: row.effectiveOn,
-      expires_on: row.expiresOn,
-      status: 'draft',
-      source_sha256: row.sourceSha256,
-      current_sha256: row.sourceSha256,
-      template_version_id: row.templateVersionId,
-      values: row.values === null ? null : JSON.stringify(row.values),
-      deadline: row.deadline,
-      remind_every_days: row.remindEveryDays,
-      last_reminded_at: null,
-      created_by: row.createdBy,
-      created_at: row.at,
-      sent_at: null,
-      ended_at: null,
-      end_reason: null,
-      void_of: row.voidOf ?? null,
-      require_second_factor: row.requireSecondFactor ?? false,
-      identity_check: row.identityCheck ?? null,
-    })
-    .execute();
+export type NewContract = {
+  id: string;
+  groupId: string;
+  companyId: string;
+  title: string;
+  category: string;
+  number: string | null;
+  effectiveOn: string | null;
+  expiresOn: string | null;
+  sourceSha256: string;
+  templateVersionId: string | null;
+  values: unknown;
+  deadline: Date | null;
+  remindEveryDays: number | null;
+  createdBy: string;
+  at: Date;
+  voidOf?: string | null;
+  requireSecondFactor?: boolean;
+  identityCheck?: 'real_name' | 'face' | null;
+};
+
+export async function insertContract(trx: Transaction, row: NewContract): Promise<void> {
+  await contractInsert(trx, row).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function contractInsert(db: Db | Transaction, row: NewContract) {
+  return db.insertInto('contracts').values({
+    id: row.id,
+    group_id: row.groupId,
+    company_id: row.companyId,
+    title: row.title,
+    category: row.category,
+    number: row.number,
+    effective_on: row.effectiveOn,
+    expires_on: row.expiresOn,
+    status: 'draft',
+    source_sha256: row.sourceSha256,
+    current_sha256: row.sourceSha256,
+    template_version_id: row.templateVersionId,
+    values: row.values === null ? null : JSON.stringify(row.values),
+    deadline: row.deadline,
+    remind_every_days: row.remindEveryDays,
+    last_reminded_at: null,
+    created_by: row.createdBy,
+    created_at: row.at,
+    sent_at: null,
+    ended_at: null,
+    end_reason: null,
+    void_of: row.voidOf ?? null,
+    require_second_factor: row.requireSecondFactor ?? false,
+    identity_check: row.identityCheck ?? null,
+  });
 }
 
 export async function isContractNumberTaken(db: Db | Transaction, groupId: string, number: string): Promise<boolean> {
@@ -209,39 +210,46 @@ export async function isContractNumberTaken(db: Db | Transaction, groupId: strin
   return row !== undefined;
 }
 
+export type NewParticipant = Omit<
+  ParticipantRecord,
+  'contractId' | 'status' | 'actedAt' | 'reason' | 'sealImageSha256'
+>;
+
 export async function insertParticipants(
   trx: Transaction,
   groupId: string,
   contractId: string,
-  rows: Array<Omit<ParticipantRecord, 'contractId' | 'status' | 'actedAt' | 'reason' | 'sealImageSha256'>>,
+  rows: NewParticipant[],
 ): Promise<void> {
-  await trx
-    .insertInto('contract_participants')
-    .values(
-      rows.map((p) => ({
-        id: p.id,
-        group_id: groupId,
-        contract_id: contractId,
-        position: p.position,
-        step: p.step,
-        role: p.role,
-        kind: p.kind,
-        company_id: p.companyId,
-        seal_id: p.sealId,
-        user_id: p.userId,
-        name: p.name,
-        org_name: p.orgName,
-        phone: p.phone,
-        email: p.email,
-        status: 'waiting' as const,
-        acted_at: null,
-        acted_by: null,
-        reason: null,
-        consent_at: null,
-        identity: null,
-      })),
-    )
-    .execute();
+  await participantsInsert(trx, groupId, contractId, rows).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function participantsInsert(db: Db | Transaction, groupId: string, contractId: string, rows: NewParticipant[]) {
+  return db.insertInto('contract_participants').values(
+    rows.map((p) => ({
+      id: p.id,
+      group_id: groupId,
+      contract_id: contractId,
+      position: p.position,
+      step: p.step,
+      role: p.role,
+      kind: p.kind,
+      company_id: p.companyId,
+      seal_id: p.sealId,
+      user_id: p.userId,
+      name: p.name,
+      org_name: p.orgName,
+      phone: p.phone,
+      email: p.email,
+      status: 'waiting' as const,
+      acted_at: null,
+      acted_by: null,
+      reason: null,
+      consent_at: null,
+      identity: null,
+    })),
+  );
 }
 
 export async function insertFields(
@@ -250,26 +258,33 @@ export async function insertFields(
   contractId: string,
   rows: Array<Omit<FieldRecord, 'value'>>,
 ): Promise<void> {
-  if (rows.length === 0) return;
-  await trx
-    .insertInto('contract_fields')
-    .values(
-      rows.map((f) => ({
-        id: f.id,
-        group_id: groupId,
-        contract_id: contractId,
-        participant_id: f.participantId,
-        type: f.type,
-        page: f.page,
-        rect: f.rect ? JSON.stringify(f.rect) : null,
-        keyword: f.keyword,
-        label: f.label,
-        required: f.required,
-        value: null,
-        filled_at: null,
-      })),
-    )
-    .execute();
+  await fieldsInsert(trx, groupId, contractId, rows)?.execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`); none for no fields. */
+export function fieldsInsert(
+  db: Db | Transaction,
+  groupId: string,
+  contractId: string,
+  rows: Array<Omit<FieldRecord, 'value'>>,
+) {
+  if (rows.length === 0) return null;
+  return db.insertInto('contract_fields').values(
+    rows.map((f) => ({
+      id: f.id,
+      group_id: groupId,
+      contract_id: contractId,
+      participant_id: f.participantId,
+      type: f.type,
+      page: f.page,
+      rect: f.rect ? JSON.stringify(f.rect) : null,
+      keyword: f.keyword,
+      label: f.label,
+      required: f.required,
+      value: null,
+      filled_at: null,
+    })),
+  );
 }
 
 export async function findParticipants(db: Db | Transaction, contractId: string): Promise<ParticipantRecord[]> {
@@ -384,19 +399,22 @@ export async function findFields(db: Db | Transaction, contractId: string): Prom
   return rows.map((r) => ({ ...r, rect: r.rect as FieldRecord['rect'] }));
 }
 
-export async function updateContract(
-  trx: Transaction,
-  id: string,
-  patch: Partial<{
-    status: ContractStatus;
-    currentStep: number;
-    currentSha256: string;
-    sentAt: Date;
-    endedAt: Date;
-    endReason: string;
-  }>,
-): Promise<void> {
-  await trx
+export type ContractPatch = Partial<{
+  status: ContractStatus;
+  currentStep: number;
+  currentSha256: string;
+  sentAt: Date;
+  endedAt: Date;
+  endReason: string;
+}>;
+
+export async function updateContract(trx: Transaction, id: string, patch: ContractPatch): Promise<void> {
+  await contractWrite(trx, id, patch).execute();
+}
+
+/** The update, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function contractWrite(trx: Db | Transaction, id: string, patch: ContractPatch) {
+  return trx
     .updateTable('contracts')
     .set({
       ...(patch.status !== undefined ? { status: patch.status } : {}),
@@ -406,23 +424,25 @@ export async function updateContract(
       ...(patch.endedAt !== undefined ? { ended_at: patch.endedAt } : {}),
       ...(patch.endReason !== undefined ? { end_reason: patch.endReason } : {}),
     })
-    .where('id', '=', id)
-    .execute();
+    .where('id', '=', id);
 }
 
-export async function updateParticipant(
-  trx: Transaction,
-  id: string,
-  patch: {
-    status: ParticipantStatus;
-    actedAt?: Date;
-    actedBy?: string | null;
-    reason?: string;
-    consentAt?: Date;
-    identity?: unknown;
-  },
-): Promise<void> {
-  await trx
+export interface ParticipantPatch {
+  status: ParticipantStatus;
+  actedAt?: Date;
+  actedBy?: string | null;
+  reason?: string;
+  consentAt?: Date;
+  identity?: unknown;
+}
+
+export async function updateParticipant(trx: Transaction, id: string, patch: ParticipantPatch): Promise<void> {
+  await participantWrite(trx, id, patch).execute();
+}
+
+/** The update, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function participantWrite(trx: Db | Transaction, id: string, patch: ParticipantPatch) {
+  return trx
     .updateTable('contract_participants')
     .set({
       status: patch.status,
@@ -432,44 +452,48 @@ export async function updateParticipant(
       ...(patch.consentAt !== undefined ? { consent_at: patch.consentAt } : {}),
       ...(patch.identity !== undefined ? { identity: JSON.stringify(patch.identity) } : {}),
     })
-    .where('id', '=', id)
-    .execute();
+    .where('id', '=', id);
 }
 
 export async function fillField(trx: Transaction, id: string, value: string, at: Date): Promise<void> {
-  await trx.updateTable('contract_fields').set({ value, filled_at: at }).where('id', '=', id).execute();
+  await fieldFillWrite(trx, id, value, at).execute();
 }
 
-export async function insertContractSignature(
-  trx: Transaction,
-  row: {
-    id: string;
-    groupId: string;
-    contractId: string;
-    participantId: string;
-    signatureId: string | null;
-    certificateId: string;
-    fieldName: string;
-    inputSha256: string;
-    outputSha256: string;
-    signedAt: Date;
-  },
-): Promise<void> {
-  await trx
-    .insertInto('contract_signatures')
-    .values({
-      id: row.id,
-      group_id: row.groupId,
-      contract_id: row.contractId,
-      participant_id: row.participantId,
-      signature_id: row.signatureId,
-      certificate_id: row.certificateId,
-      field_name: row.fieldName,
-      input_sha256: row.inputSha256,
-      output_sha256: row.outputSha256,
-      signed_at: row.signedAt,
-    })
-    .execute();
+export function fieldFillWrite(trx: Db | Transaction, id: string, value: string, at: Date) {
+  return trx.updateTable('contract_fields').set({ value, filled_at: at }).where('id', '=', id);
+}
+
+export type ContractSignatureRow = {
+  id: string;
+  groupId: string;
+  contractId: string;
+  participantId: string;
+  signatureId: string | null;
+  certificateId: string;
+  fieldName: string;
+  inputSha256: string;
+  outputSha256: string;
+  signedAt: Date;
+};
+
+export async function insertContractSignature(trx: Transaction, row: ContractSignatureRow): Promise<void> {
+  await contractSignatureWrite(trx, row).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function contractSignatureWrite(trx: Db | Transaction, row: ContractSignatureRow) {
+  return trx.insertInto('contract_signatures').values({
+    id: row.id,
+    group_id: row.groupId,
+    contract_id: row.contractId,
+    participant_id: row.participantId,
+    signature_id: row.signatureId,
+    certificate_id: row.certificateId,
+    field_name: row.fieldName,
+    input_sha256: row.inputSha256,
+    output_sha256: row.outputSha256,
+    signed_at: row.signedAt,
+  });
 }
 
 export interface ContractListFilter {
