@@ -5,7 +5,7 @@ import type { Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { readGroupBlob, storeBlobBytes } from '../../blobs/blob.service.js';
 import {
   signPdf,
   type CrossPageAppearance,
@@ -472,7 +472,7 @@ export async function signDocument(
       grantId = decision.grant.id;
     }
 
-    const stored = await storeBlob(trx, ctx.blobs, {
+    const stored = await storeBlobBytes(trx, ctx.blobs, {
       groupId,
       bytes: Buffer.from(signed),
       mediaType,
