@@ -8,6 +8,7 @@ import type {
   ParticipantRole,
   ParticipantStatus,
   Transaction,
+  UserStatus,
 } from '../../db/schema.js';
 import { escapeLike } from '../../db/scope.js';
 import { precompiled } from '../../db/precompiled.js';
@@ -365,6 +366,13 @@ const selectContractWithParts = precompiled((db, where: { groupId: string; id: s
           .whereRef('f.contract_id', '=', 'k.id')
           .orderBy('f.id'),
       ).as('fields'),
+      // The name its PDF was uploaded under, which each signature's record and copy carry.
+      eb
+        .selectFrom('blobs as b')
+        .select('b.original_name')
+        .whereRef('b.group_id', '=', 'k.group_id')
+        .whereRef('b.sha256', '=', 'k.source_sha256')
+        .as('sourceName'),
     ])
     .where('k.group_id', '=', where.groupId)
     .where('k.id', '=', where.id),
@@ -373,10 +381,13 @@ const selectContractWithParts = precompiled((db, where: { groupId: string; id: s
 export async function findContractWithParts(
   db: Db | Transaction,
   where: { groupId: string; id: string },
-): Promise<{ contract: ContractRecord; participants: ParticipantRecord[]; fields: FieldRecord[] } | undefined> {
+): Promise<
+  | { contract: ContractRecord; participants: ParticipantRecord[]; fields: FieldRecord[]; sourceName: string | null }
+  | undefined
+> {
   const [row] = await selectContractWithParts(db, { groupId: where.groupId, id: where.id });
   if (!row) return undefined;
-  const { participants, fields, ...contract } = row;
+  const { participants, fields, sourceName, ...contract } = row;
   // Read as JSON: the one date of a participant back from text.
   type JsonParticipant = Omit<ParticipantRecord, 'actedAt'> & { actedAt: string | null };
   return {
@@ -386,7 +397,73 @@ export async function findContractWithParts(
       actedAt: p.actedAt === null ? null : new Date(p.actedAt),
     })),
     fields: fields as unknown as FieldRecord[],
+    sourceName: sourceName ?? null,
   };
+}
+
+/** A participant's person, as notices need them (see notifications' Recipient). */
+export interface ParticipantPerson {
+  id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  locale: 'zh-CN' | 'en';
+  status: UserStatus;
+}
+
+/**
+ * The participants with the people of the group among them, read under the contract's lock by
+ * the step that opens next: whom it tells needs no read of its own.
+ */
+export async function findParticipantsWithPeople(
+  trx: Transaction,
+  contractId: string,
+): Promise<{ participants: ParticipantRecord[]; people: ParticipantPerson[] }> {
+  const rows = await trx
+    .selectFrom('contract_participants as p')
+    .leftJoin('seals as s', 's.id', 'p.seal_id')
+    .leftJoin('users as u', (join) => join.onRef('u.id', '=', 'p.user_id').onRef('u.group_id', '=', 'p.group_id'))
+    .select([
+      'p.id',
+      'p.contract_id as contractId',
+      'p.position',
+      'p.step',
+      'p.role',
+      'p.kind',
+      'p.company_id as companyId',
+      'p.seal_id as sealId',
+      's.image_sha256 as sealImageSha256',
+      'p.user_id as userId',
+      'p.name',
+      'p.org_name as orgName',
+      'p.phone',
+      'p.email',
+      'p.status',
+      'p.acted_at as actedAt',
+      'p.reason',
+      'u.name as personName',
+      'u.email as personEmail',
+      'u.phone as personPhone',
+      'u.locale as personLocale',
+      'u.status as personStatus',
+    ])
+    .where('p.contract_id', '=', contractId)
+    .orderBy('p.position')
+    .execute();
+  const people = new Map<string, ParticipantPerson>();
+  const participants = rows.map(({ personName, personEmail, personPhone, personLocale, personStatus, ...p }) => {
+    if (p.userId && personName !== null && personEmail !== null && personLocale !== null && personStatus !== null)
+      people.set(p.userId, {
+        id: p.userId,
+        name: personName,
+        email: personEmail,
+        phone: personPhone,
+        locale: personLocale,
+        status: personStatus,
+      });
+    return p;
+  });
+  return { participants, people: [...people.values()] };
 }
 
 export async function findFields(db: Db | Transaction, contractId: string): Promise<FieldRecord[]> {

@@ -7,7 +7,7 @@ import { WriteBatch } from '../../db/batch.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { getGroupBlob, readGroupBlob } from '../../blobs/blob.service.js';
+import { readGroupBlob } from '../../blobs/blob.service.js';
 import { describePages } from '../../signing/index.js';
 import { requireUser, scopeOf, isWithin, type Actor, type Principal } from '../access/index.js';
 import { auditAppendStatement, recordAudit, type AuditActor, type AuditEvent } from '../audit/index.js';
@@ -387,7 +387,13 @@ async function openNextStepInto(
   known: { participants?: repo.ParticipantRecord[]; currentSha256?: string; writes: FlowWrites },
 ): Promise<Invitation[]> {
   const { writes } = known;
-  const participants = writes.applyTo(known.participants ?? (await repo.findParticipants(trx, contract.id)));
+  let read = known.participants;
+  if (!read) {
+    const found = await repo.findParticipantsWithPeople(trx, contract.id);
+    writes.knowPeople(found.people);
+    read = found.participants;
+  }
+  const participants = writes.applyTo(read);
   const acting = participants.filter((p) => p.role === 'signer' || p.role === 'approver');
   const now = ctx.now();
   const pending = acting.filter((p) => p.status !== 'done');
@@ -573,13 +579,18 @@ async function afterParticipant(
 ): Promise<Invitation[]> {
   // Read under the lock: a participant of the same step who finished a moment ago is seen, and
   // this one as the caller's writes (not yet sent) leave it.
-  const read = await repo.findParticipants(trx, contract.id);
+  const { participants: read, people } = await repo.findParticipantsWithPeople(trx, contract.id);
   const participants = known.writes ? known.writes.applyTo(read) : read;
+  known.writes?.knowPeople(people);
   const stepOpen = participants.some(
     (p) => (p.role === 'signer' || p.role === 'approver') && p.step === contract.currentStep && p.status !== 'done',
   );
   if (stepOpen) return [];
-  return openNextStep(ctx, trx, actor, contract, { ...known, participants });
+  if (known.writes) return openNextStep(ctx, trx, actor, contract, { ...known, participants });
+  const writes = new FlowWrites(contract.groupId, actor).knowPeople(people);
+  const invitations = await openNextStep(ctx, trx, actor, contract, { ...known, participants, writes });
+  await writes.flush(trx);
+  return invitations;
 }
 
 /**
@@ -626,7 +637,6 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
   // The signer may read the contract's PDF as its participant whose turn it is (checked above);
   // each version is the contract's current one, which the signing transaction checks again
   // under the contract's lock. Named as its original was uploaded.
-  const source = await getGroupBlob(ctx.db, { groupId: contract.groupId, sha256: contract.sourceSha256 });
   for (const [index, step] of steps.entries()) {
     // A second seal field signs the version the first one made.
     const currentSha256 =
@@ -644,7 +654,7 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
         document: {
           sha256: currentSha256,
           originalSha256: contract.sourceSha256,
-          name: source.originalName,
+          name: loaded.sourceName,
           format: 'pdf',
         },
         answer: false,

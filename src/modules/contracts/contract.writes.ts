@@ -7,7 +7,7 @@ import { WriteBatch } from '../../db/batch.js';
 import type { Transaction } from '../../db/schema.js';
 import { eventsWrite, type PublicEvent } from '../../outbox/events.js';
 import { auditAppendStatement, type AuditActor, type AuditEvent } from '../audit/index.js';
-import { findRecipients, notifyInBatch, type NotificationKind } from '../notifications/index.js';
+import { findRecipients, notifyInBatch, type NotificationKind, type Recipient } from '../notifications/index.js';
 import type { notify } from '../notifications/index.js';
 import * as repo from './contract.repository.js';
 
@@ -20,6 +20,7 @@ export class FlowWrites {
   private readonly events: PublicEvent[] = [];
   private readonly audits: Array<AuditEvent & { at: Date }> = [];
   private readonly notices: NotifyInput[] = [];
+  private readonly people = new Map<string, Recipient>();
 
   constructor(
     private readonly groupId: string,
@@ -67,6 +68,12 @@ export class FlowWrites {
     return this;
   }
 
+  /** People of the group already read (with the participants), whom notices then need not read again. */
+  knowPeople(people: Recipient[]): this {
+    for (const person of people) this.people.set(person.id, person);
+    return this;
+  }
+
   notify(input: NotifyInput): this {
     this.notices.push(input);
     return this;
@@ -85,11 +92,9 @@ export class FlowWrites {
     this.contracts.clear();
     this.participants.clear();
     if (notices.length > 0) {
-      const recipients = await findRecipients(
-        trx,
-        this.groupId,
-        notices.flatMap((n) => n.userIds),
-      );
+      const unknown = notices.flatMap((n) => n.userIds).filter((id) => !this.people.has(id));
+      if (unknown.length > 0) this.knowPeople(await findRecipients(trx, this.groupId, unknown));
+      const recipients = [...this.people.values()];
       for (const notice of notices) notifyInBatch(trx, this.writes, notice, recipients);
     }
     for (const [id, patch] of contracts) this.writes.add(repo.contractWrite(trx, id, patch));

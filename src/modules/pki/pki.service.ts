@@ -79,8 +79,34 @@ export function openKey(ctx: AppContext, certificate: repo.CertificateRecord): P
 
 /** A document signer for a seal's or person's certificate, with its chain up to the root. */
 export async function openSigner(ctx: AppContext, certificate: repo.CertificateRecord): Promise<Signer> {
-  const keySigner = await openKey(ctx, certificate);
-  return withCertificate(keySigner, certificate.der, await chainOf(ctx, certificate));
+  return keptSigner(ctx, certificate, async () =>
+    withCertificate(await openKey(ctx, certificate), certificate.der, await chainOf(ctx, certificate)),
+  );
+}
+
+/**
+ * Signers made for certificates, per key vault and by certificate id: the same signer object
+ * for the same certificate, so what the engine derives from a certificate once (its ESS
+ * identifier, its SignerIdentifier, the size of its signatures; kept by the certificate's
+ * buffer) is found again, and the certificate and chain are parsed once. Whether the certificate
+ * may still sign is not kept: callers read its status each time and check it again under lock.
+ */
+const signers = new WeakMap<object, Map<string, Signer>>();
+const SIGNERS_KEPT = 256;
+
+async function keptSigner(
+  ctx: AppContext,
+  certificate: repo.CertificateRecord,
+  make: () => Promise<Signer>,
+): Promise<Signer> {
+  let kept = signers.get(ctx.keys);
+  if (!kept) signers.set(ctx.keys, (kept = new Map()));
+  const found = kept.get(certificate.id);
+  if (found?.certificate.equals(certificate.der)) return found;
+  const signer = await make();
+  if (kept.size >= SIGNERS_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(certificate.id, signer);
+  return signer;
 }
 
 /** A certificate by id (any group's: the caller has already tied the id to its own records). */
@@ -198,8 +224,11 @@ export async function ensureTsa(ctx: AppContext): Promise<repo.CertificateRecord
 /** The built-in RFC 3161 authority, behind `POST /tsa` and used in-process when no external TSA is configured. */
 export async function timeStampAuthority(ctx: AppContext): Promise<TimeStampAuthority> {
   const tsa = await ensureTsa(ctx);
-  // Its issuer, the root (kept once read: see chainOf).
-  return { signer: withCertificate(await openKey(ctx, tsa), tsa.der, await chainOf(ctx, tsa)), now: ctx.now };
+  // Its chain is its issuer, the root.
+  const signer = await keptSigner(ctx, tsa, async () =>
+    withCertificate(await openKey(ctx, tsa), tsa.der, await chainOf(ctx, tsa)),
+  );
+  return { signer, now: ctx.now };
 }
 
 /** Time-stamps for B-T and above: the external TSAs of SIGIL_TSA_URLS in order (failing over), else the built-in one. */

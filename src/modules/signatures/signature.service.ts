@@ -370,7 +370,10 @@ export async function signDocument(
   const fieldName = `${base}-${signatureId.slice(-12)}`;
   const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
   if (!companyId) throw notFound('user_not_found', userId);
-  const { bytes: original } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
+  // A document the caller vouched for is recorded for the group already: its bytes only.
+  const original = options.document
+    ? await ctx.blobs.get(document.sha256)
+    : (await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 })).bytes;
 
   // Signed before the transaction: a time-stamp from an outside TSA can take seconds, and the seal's
   // lock must not wait for it. Nothing signed leaves the server unless the checks under lock pass.
