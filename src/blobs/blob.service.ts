@@ -62,7 +62,8 @@ export async function storeBlob(
 
 /**
  * The same as `storeBlob` for a caller that needs only the hash (a signed copy): both records are
- * written in one statement and nothing is read back.
+ * written in one statement and nothing is read back; with `batch`, they join the caller's
+ * statement instead (sent when the caller runs it).
  */
 export async function storeBlobBytes(
   trx: Transaction,
@@ -75,26 +76,26 @@ export async function storeBlobBytes(
     createdBy: string | null;
     at?: Date;
   },
+  batch?: WriteBatch,
 ): Promise<{ sha256: string; size: number }> {
   const { sha256, size } = await store.put(input.bytes);
   const at = input.at ?? new Date();
   const originalName = input.originalName ?? null;
-  await new WriteBatch()
-    .add(
-      blobInsert(trx, {
-        groupId: input.groupId,
-        sha256,
-        size,
-        mediaType: input.mediaType,
-        originalName,
-        createdBy: input.createdBy,
-        at,
-      }),
-      input.createdBy === null
-        ? null
-        : blobUploadInsert(trx, { groupId: input.groupId, sha256, uploadedBy: input.createdBy, originalName, at }),
-    )
-    .run(trx);
+  const writes = (batch ?? new WriteBatch()).add(
+    blobInsert(trx, {
+      groupId: input.groupId,
+      sha256,
+      size,
+      mediaType: input.mediaType,
+      originalName,
+      createdBy: input.createdBy,
+      at,
+    }),
+    input.createdBy === null
+      ? null
+      : blobUploadInsert(trx, { groupId: input.groupId, sha256, uploadedBy: input.createdBy, originalName, at }),
+  );
+  if (!batch) await writes.run(trx);
   return { sha256, size };
 }
 

@@ -20,7 +20,8 @@ import {
   type Timestamper,
 } from '../../signing/index.js';
 import { isWithin, requireUser, scopeOf, type Actor, type Principal } from '../access/index.js';
-import { recordAudit } from '../audit/index.js';
+import { auditAppendStatement } from '../audit/index.js';
+import { WriteBatch } from '../../db/batch.js';
 import { findSeal } from '../seals/index.js';
 import { consumeGrantUse } from '../grants/index.js';
 import { decideSealUse, type UseDecision } from '../grants/index.js';
@@ -475,56 +476,63 @@ export async function signDocument(
       grantId = decision.grant.id;
     }
 
-    const stored = await storeBlobBytes(trx, ctx.blobs, {
-      groupId,
-      bytes: Buffer.from(signed),
-      mediaType,
-      originalName: document.name,
-      createdBy: userId,
-      at: now,
-    });
-    await repo.insertSignature(trx, {
-      id: signatureId,
-      groupId,
-      companyId,
-      userId,
-      sealId: seal?.id ?? null,
-      certificateId: certificate.id,
-      authorizationId: authorization?.id ?? null,
-      grantId,
-      category,
-      level,
-      fieldName,
-      reason: input.reason ?? null,
-      documentName: document.name,
-      inputSha256: document.sha256,
-      outputSha256: stored.sha256,
-      originalSha256: document.originalSha256,
-      signedAt: now,
-    });
-    await recordAudit(trx, {
-      groupId,
-      actor,
-      at: now,
-      event: {
-        action: 'document.signed',
-        target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+    // The copy's records, the signature's and its audit event in one statement.
+    const writes = new WriteBatch();
+    const stored = await storeBlobBytes(
+      trx,
+      ctx.blobs,
+      { groupId, bytes: Buffer.from(signed), mediaType, originalName: document.name, createdBy: userId, at: now },
+      writes,
+    );
+    writes.add(
+      repo.signatureInsert(trx, {
+        id: signatureId,
+        groupId,
         companyId,
-        changes: {
-          signatureId,
-          certificateId: certificate.id,
-          serial: certificate.serial,
-          authorizationId: authorization?.id ?? null,
-          grantId,
-          category,
-          level,
-          fieldName,
-          inputSha256: document.sha256,
-          outputSha256: stored.sha256,
-          originalSha256: document.originalSha256,
-        },
-      },
-    });
+        userId,
+        sealId: seal?.id ?? null,
+        certificateId: certificate.id,
+        authorizationId: authorization?.id ?? null,
+        grantId,
+        category,
+        level,
+        fieldName,
+        reason: input.reason ?? null,
+        documentName: document.name,
+        inputSha256: document.sha256,
+        outputSha256: stored.sha256,
+        originalSha256: document.originalSha256,
+        signedAt: now,
+      }),
+    );
+    await writes.run(
+      trx,
+      auditAppendStatement({
+        groupId,
+        actor,
+        at: now,
+        events: [
+          {
+            action: 'document.signed',
+            target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+            companyId,
+            changes: {
+              signatureId,
+              certificateId: certificate.id,
+              serial: certificate.serial,
+              authorizationId: authorization?.id ?? null,
+              grantId,
+              category,
+              level,
+              fieldName,
+              inputSha256: document.sha256,
+              outputSha256: stored.sha256,
+              originalSha256: document.originalSha256,
+            },
+          },
+        ],
+      }),
+    );
     if (options.alsoInTransaction)
       await options.alsoInTransaction(trx, {
         signatureId,
