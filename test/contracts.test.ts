@@ -165,6 +165,8 @@ const anon = () => client(world);
 async function sendDraft(sender: User, id: string) {
   const sent = await client(world, sender.token).post(`/api/v1/contracts/${id}/send`, {});
   expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+  // The answer is the contract as sending left it: what a read right after shows.
+  expect(sent.body.contract).toEqual((await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body);
   const path = sent.body.invitations[0].path as string;
   return path.replace('/sign/', '');
 }
@@ -452,6 +454,8 @@ describe('a purchase contract: the outside party signs first, then our company s
     expect(
       (ours.body.fields as Array<{ label: string; value: string | null }>).find((f) => f.label === '盖章日期')!.value,
     ).toBe('2026-12-08');
+    // The answer is the contract as the signature left it (values, participants, status): what a read right after shows.
+    expect(ours.body).toEqual((await client(world, stamper.token).get(`/api/v1/contracts/${id}`)).body);
 
     const download = await world.app.inject({
       method: 'GET',

@@ -87,7 +87,7 @@ async function getVisibleContract(ctx: AppContext, actor: Actor, id: string): Pr
   return loaded;
 }
 
-function view({ contract, participants, fields }: Loaded) {
+function view({ contract, participants, fields }: Pick<Loaded, 'contract' | 'participants' | 'fields'>) {
   const { companyPath: _path, groupId: _group, remindEveryDays: _every, ...rest } = contract;
   return { ...rest, participants, fields };
 }
@@ -510,11 +510,13 @@ function assertSender(actor: Actor, contract: repo.ContractRecord): void {
 }
 
 export async function sendContract(ctx: AppContext, actor: Actor, id: string) {
-  const { contract, participants } = await getVisibleContract(ctx, actor, id);
+  const loaded = await getVisibleContract(ctx, actor, id);
+  const { contract, participants } = loaded;
   assertSender(actor, contract);
   // A check nobody can run would leave its outside signers stuck: refused before anyone is asked.
   if (contract.identityCheck && participants.some((p) => p.role === 'signer' && !p.userId))
     providerFor(ctx, contract.identityCheck);
+  const writes = new FlowWrites(contract.groupId, actor);
   const invitations = await ctx.db.transaction().execute(async (trx) => {
     const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
     if (locked?.status !== 'draft')
@@ -522,7 +524,6 @@ export async function sendContract(ctx: AppContext, actor: Actor, id: string) {
         contractStatus: locked?.status ?? 'gone',
       });
     const now = ctx.now();
-    const writes = new FlowWrites(contract.groupId, actor);
     writes.patchContract(id, { status: 'sent', sentAt: now });
     await scheduleSent(ctx, trx, contract);
     writes.event(contractEvent(ctx, contract, { type: 'document.sent', status: 'sent' }));
@@ -537,7 +538,8 @@ export async function sendContract(ctx: AppContext, actor: Actor, id: string) {
     await writes.flush(trx);
     return opened;
   });
-  return { contract: await getContract(ctx, actor, id), invitations };
+  // The contract as the transaction left it, as a re-read would show it.
+  return { contract: view(writes.settle(loaded)), invitations };
 }
 
 /** The participant the caller acts as now: active, in the open step, and theirs. */
@@ -637,6 +639,7 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
   // The signer may read the contract's PDF as its participant whose turn it is (checked above);
   // each version is the contract's current one, which the signing transaction checks again
   // under the contract's lock. Named as its original was uploaded.
+  let lastWrites: FlowWrites | undefined;
   for (const [index, step] of steps.entries()) {
     // A second seal field signs the version the first one made.
     const currentSha256 =
@@ -669,6 +672,7 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
             );
           // Everything below is written in one statement at the end, under the lock just taken.
           const writes = new FlowWrites(contract.groupId, actor);
+          lastWrites = writes;
           writes.patchContract(id, { currentSha256: signed.outputSha256, status: 'signing' });
           writes.add(
             repo.contractSignatureWrite(trx, {
@@ -699,8 +703,7 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
             },
           });
           if (isLast) {
-            for (const [fieldId, value] of values)
-              writes.add(repo.fieldFillWrite(trx, fieldId, value, signed.signedAt));
+            for (const [fieldId, value] of values) writes.fillField(trx, fieldId, value, signed.signedAt);
             writes.patchParticipant(participant.id, { status: 'done', actedAt: signed.signedAt, actedBy: userId });
             writes.event(
               contractEvent(ctx, contract, {
@@ -722,7 +725,8 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
       },
     );
   }
-  return getContract(ctx, actor, id);
+  // The contract as the last signature's transaction left it, as a re-read would show it.
+  return lastWrites ? view(lastWrites.settle(loaded)) : getContract(ctx, actor, id);
 }
 
 function authority(contract: repo.ContractRecord, input: ContractSignInput): Partial<SignInput> {

@@ -21,6 +21,14 @@ export class FlowWrites {
   private readonly audits: Array<AuditEvent & { at: Date }> = [];
   private readonly notices: NotifyInput[] = [];
   private readonly people = new Map<string, Recipient>();
+  /** What this step changed, kept once sent: the answer shows the contract as the step left it. */
+  private readonly changed = {
+    contracts: new Map<string, repo.ContractPatch>(),
+    participants: new Map<string, repo.ParticipantPatch>(),
+    values: new Map<string, string>(),
+  };
+  /** The participants as read under the lock (`applyTo`). */
+  private seen: repo.ParticipantRecord[] | undefined;
 
   constructor(
     private readonly groupId: string,
@@ -30,27 +38,44 @@ export class FlowWrites {
   /** A change to a contract's row; later changes to the same row join it (one row, one update). */
   patchContract(id: string, patch: repo.ContractPatch): this {
     this.contracts.set(id, { ...this.contracts.get(id), ...patch });
+    this.changed.contracts.set(id, { ...this.changed.contracts.get(id), ...patch });
     return this;
   }
 
   patchParticipant(id: string, patch: repo.ParticipantPatch): this {
-    const earlier = this.participants.get(id);
-    this.participants.set(id, earlier ? { ...earlier, ...patch } : patch);
+    this.participants.set(id, { ...this.participants.get(id), ...patch });
+    this.changed.participants.set(id, { ...this.changed.participants.get(id), ...patch });
+    return this;
+  }
+
+  fillField(trx: Transaction, id: string, value: string, at: Date): this {
+    this.writes.add(repo.fieldFillWrite(trx, id, value, at));
+    this.changed.values.set(id, value);
     return this;
   }
 
   /** Participants as they are once these writes are made (read under the lock, before them). */
   applyTo(participants: repo.ParticipantRecord[]): repo.ParticipantRecord[] {
-    return participants.map((p) => {
-      const patch = this.participants.get(p.id);
-      if (!patch) return p;
-      return {
-        ...p,
-        status: patch.status,
-        ...(patch.actedAt !== undefined ? { actedAt: patch.actedAt } : {}),
-        ...(patch.reason !== undefined ? { reason: patch.reason } : {}),
-      };
-    });
+    this.seen = participants;
+    return participants.map((p) => patched(p, this.participants.get(p.id)));
+  }
+
+  /**
+   * The contract as this step left it, once its writes are committed: as read (its participants
+   * as read under the lock), with every change of the step. What a re-read right after the commit
+   * answers, without the read.
+   */
+  settle(loaded: {
+    contract: repo.ContractRecord;
+    participants: repo.ParticipantRecord[];
+    fields: repo.FieldRecord[];
+  }): { contract: repo.ContractRecord; participants: repo.ParticipantRecord[]; fields: repo.FieldRecord[] } {
+    const { contracts, participants, values } = this.changed;
+    return {
+      contract: { ...loaded.contract, ...contracts.get(loaded.contract.id) },
+      participants: (this.seen ?? loaded.participants).map((p) => patched(p, participants.get(p.id))),
+      fields: loaded.fields.map((f) => (values.has(f.id) ? { ...f, value: values.get(f.id)! } : f)),
+    };
   }
 
   add(write: Parameters<WriteBatch['add']>[0]): this {
@@ -107,4 +132,14 @@ export class FlowWrites {
         : undefined,
     );
   }
+}
+
+function patched(p: repo.ParticipantRecord, patch: repo.ParticipantPatch | undefined): repo.ParticipantRecord {
+  if (!patch) return p;
+  return {
+    ...p,
+    status: patch.status,
+    ...(patch.actedAt !== undefined ? { actedAt: patch.actedAt } : {}),
+    ...(patch.reason !== undefined ? { reason: patch.reason } : {}),
+  };
 }
