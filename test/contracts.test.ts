@@ -177,6 +177,8 @@ describe('a purchase contract: the outside party signs first, then our company s
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
     expect(created.body.status).toBe('draft');
+    // The answer is the draft as written: what a read right after shows.
+    expect(created.body).toEqual((await client(world, stamper.token).get(`/api/v1/contracts/${id}`)).body);
 
     // Our signer cannot go first: the outside party's step is open.
     const early = await client(world, stamper.token).post(`/api/v1/contracts/${id}/sign`, {});
@@ -415,6 +417,8 @@ describe('a purchase contract: the outside party signs first, then our company s
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
+    // Fields placed by rect and keyword, in the order a read right after gives them.
+    expect(created.body).toEqual((await client(world, stamper.token).get(`/api/v1/contracts/${id}`)).body);
     const ids = (created.body.fields as Array<{ id: string; label: string | null }>).reduce<Record<string, string>>(
       (all, f) => ({ ...all, [f.label ?? '']: f.id }),
       {},

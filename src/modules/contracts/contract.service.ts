@@ -202,6 +202,8 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
   const participants: Array<
     Omit<repo.ParticipantRecord, 'contractId' | 'status' | 'actedAt' | 'reason' | 'sealImageSha256'>
   > = [];
+  /** The impressions of the seals read, for the answer. */
+  const sealImages = new Map<string, string | null>();
   for (const [index, p] of input.participants.entries()) {
     const at = `body.participants.${index}`;
     let name = p.name ?? '';
@@ -213,6 +215,7 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
       if (p.role === 'signer') {
         if (!p.sealId) throw invalid(`${at}.sealId`, 'is required for a signing company');
         const seal = await findSeal(ctx.db, { groupId, id: p.sealId });
+        if (seal) sealImages.set(seal.id, seal.imageSha256);
         // Only a seal the sender may know of: their company's, an ancestor's, or one they read.
         if (!seal || seal.companyId !== p.companyId || !mayKnowSeal(principal, seal))
           throw notFound('seal_not_found', p.sealId);
@@ -348,7 +351,46 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
         ],
       }),
     );
-  return getContract(ctx, actor, id);
+  // The answer is the draft as written, as a read would show it (a seal not read here: read it).
+  if (participants.some((p) => p.sealId && !sealImages.has(p.sealId))) return getContract(ctx, actor, id);
+  return view({
+    contract: {
+      id,
+      groupId,
+      companyId,
+      companyName: company.name,
+      companyPath: company.path,
+      title: input.title,
+      category: input.category,
+      number: input.number ?? null,
+      effectiveOn: input.effectiveOn ?? null,
+      expiresOn: input.expiresOn ?? null,
+      status: 'draft',
+      sourceSha256: document.sha256,
+      currentSha256: document.sha256,
+      currentStep: 0,
+      deadline: input.deadline ?? null,
+      remindEveryDays: input.remindEveryDays ?? null,
+      createdBy,
+      createdAt: now,
+      sentAt: null,
+      endedAt: null,
+      endReason: null,
+      voidOf: null,
+      requireSecondFactor: input.requireSecondFactor || requiredByPolicy,
+      identityCheck: input.identityCheck ?? null,
+    },
+    participants: participants.map((p) => ({
+      ...p,
+      contractId: id,
+      sealImageSha256: p.sealId ? (sealImages.get(p.sealId) ?? null) : null,
+      status: 'waiting' as const,
+      actedAt: null,
+      reason: null,
+    })),
+    // In the order a read gives them (by id: lowercase hex, as uuid compares).
+    fields: [...fields].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((f) => ({ ...f, value: null })),
+  });
 }
 
 // ---------------------------------------------------------------- the flow
