@@ -262,6 +262,8 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
     const signed = await client(world, sender.token).post(`/api/v1/contracts/${id}/sign`, {});
     expect(signed.status, JSON.stringify(signed.body)).toBe(200);
     expect(signed.body.status).toBe('completed');
+    // The answer is the contract as completing left it (receivers, CC and all): what a read right after shows.
+    expect(signed.body).toEqual((await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body);
     const [sms] = await jobsTo('sms.send', '13900139000');
     expect(sms?.text).toContain('已签署完成');
     receiverLink = sms!.link!;

@@ -1,7 +1,16 @@
 import type { Db, Transaction } from '../db/schema.js';
 import { AppError } from '../server/errors.js';
 import { BlobMissingError, isSha256Hex, type BlobStore } from './blob-store.js';
-import { findBlob, hasUploaded, insertBlob, insertBlobUpload, type BlobRecord } from './blob.repository.js';
+import { WriteBatch } from '../db/batch.js';
+import {
+  blobInsert,
+  blobUploadInsert,
+  findBlob,
+  hasUploaded,
+  insertBlob,
+  insertBlobUpload,
+  type BlobRecord,
+} from './blob.repository.js';
 
 export type { BlobRecord } from './blob.repository.js';
 
@@ -49,6 +58,45 @@ export async function storeBlob(
   const row = await findBlob(trx, { groupId: input.groupId, sha256 });
   if (!row) throw new Error(`blob ${sha256} was recorded but cannot be read back`);
   return row;
+}
+
+/**
+ * The same as `storeBlob` for a caller that needs only the hash (a signed copy): both records are
+ * written in one statement and nothing is read back; with `batch`, they join the caller's
+ * statement instead (sent when the caller runs it).
+ */
+export async function storeBlobBytes(
+  trx: Transaction,
+  store: BlobStore,
+  input: {
+    groupId: string;
+    bytes: Uint8Array;
+    mediaType: string;
+    originalName?: string | null;
+    createdBy: string | null;
+    at?: Date;
+  },
+  batch?: WriteBatch,
+): Promise<{ sha256: string; size: number }> {
+  const { sha256, size } = await store.put(input.bytes);
+  const at = input.at ?? new Date();
+  const originalName = input.originalName ?? null;
+  const writes = (batch ?? new WriteBatch()).add(
+    blobInsert(trx, {
+      groupId: input.groupId,
+      sha256,
+      size,
+      mediaType: input.mediaType,
+      originalName,
+      createdBy: input.createdBy,
+      at,
+    }),
+    input.createdBy === null
+      ? null
+      : blobUploadInsert(trx, { groupId: input.groupId, sha256, uploadedBy: input.createdBy, originalName, at }),
+  );
+  if (!batch) await writes.run(trx);
+  return { sha256, size };
 }
 
 /** A group's blob record, or nothing (also for a string that is not a SHA-256). */

@@ -70,7 +70,8 @@ export async function recordAudits(
 export function auditAppendStatement(options: {
   groupId: string;
   actor: AuditActor;
-  events: AuditEvent[];
+  /** An event's own `at`, when it has one, is when it happened; else `options.at`. */
+  events: Array<AuditEvent & { at?: Date }>;
   at?: Date;
 }): (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown> {
   const changing = options.events.find((e) => changesPrincipals(e.action));
@@ -84,7 +85,7 @@ export function auditAppendStatement(options: {
 function pendingEvents(options: {
   groupId: string;
   actor: AuditActor;
-  events: AuditEvent[];
+  events: Array<AuditEvent & { at?: Date }>;
   at?: Date;
 }): PendingAuditEvent[] {
   const { actor } = options;
@@ -93,7 +94,7 @@ function pendingEvents(options: {
     const changes = auditEventSchemas[event.action].parse(event.changes) as Record<string, unknown>;
     return {
       id: newId(),
-      occurredAt: at,
+      occurredAt: event.at ? event.at.toISOString() : at,
       actorType: isSystem(actor) ? ('system' as const) : actor.principal.kind,
       actorId: isSystem(actor) ? null : actor.principal.id,
       actorName: isSystem(actor) ? actor.system : actor.principal.name,

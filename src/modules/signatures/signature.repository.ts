@@ -196,32 +196,35 @@ export async function lockSealForUse(
 }
 
 /** A new signature: the record without what is read through its references (company path, names, serial), with its group. */
-export async function insertSignature(
-  trx: Transaction,
-  row: Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & { groupId: string },
-): Promise<void> {
-  await trx
-    .insertInto('signatures')
-    .values({
-      id: row.id,
-      group_id: row.groupId,
-      company_id: row.companyId,
-      user_id: row.userId,
-      seal_id: row.sealId,
-      certificate_id: row.certificateId,
-      authorization_id: row.authorizationId,
-      grant_id: row.grantId,
-      category: row.category,
-      level: row.level,
-      field_name: row.fieldName,
-      reason: row.reason,
-      document_name: row.documentName,
-      input_sha256: row.inputSha256,
-      output_sha256: row.outputSha256,
-      original_sha256: row.originalSha256,
-      signed_at: row.signedAt,
-    })
-    .execute();
+export type NewSignature = Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & {
+  groupId: string;
+};
+
+export async function insertSignature(trx: Transaction, row: NewSignature): Promise<void> {
+  await signatureInsert(trx, row).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function signatureInsert(trx: Db | Transaction, row: NewSignature) {
+  return trx.insertInto('signatures').values({
+    id: row.id,
+    group_id: row.groupId,
+    company_id: row.companyId,
+    user_id: row.userId,
+    seal_id: row.sealId,
+    certificate_id: row.certificateId,
+    authorization_id: row.authorizationId,
+    grant_id: row.grantId,
+    category: row.category,
+    level: row.level,
+    field_name: row.fieldName,
+    reason: row.reason,
+    document_name: row.documentName,
+    input_sha256: row.inputSha256,
+    output_sha256: row.outputSha256,
+    original_sha256: row.originalSha256,
+    signed_at: row.signedAt,
+  });
 }
 
 /** The person's company (a personal signature is recorded under it). */

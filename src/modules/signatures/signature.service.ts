@@ -5,7 +5,7 @@ import type { Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
+import { readGroupBlob, storeBlobBytes } from '../../blobs/blob.service.js';
 import {
   createPdfSigningPool,
   type CrossPageAppearance,
@@ -20,7 +20,8 @@ import {
   type Timestamper,
 } from '../../signing/index.js';
 import { isWithin, requireUser, scopeOf, type Actor, type Principal } from '../access/index.js';
-import { recordAudit } from '../audit/index.js';
+import { auditAppendStatement } from '../audit/index.js';
+import { WriteBatch } from '../../db/batch.js';
 import { findSeal } from '../seals/index.js';
 import { consumeGrantUse } from '../grants/index.js';
 import { decideSealUse, type UseDecision } from '../grants/index.js';
@@ -297,6 +298,15 @@ export interface SignOptions {
   /** Values the signer filled in, drawn beside the signature and covered by it (a contract's fields). */
   stamps?: StampAppearance[];
   /**
+   * The document to sign, when the caller has itself established that the signer may read this
+   * version and what it was made from (a contract's participant whose turn it is, on the contract's
+   * current PDF, which `alsoInTransaction` checks again under the contract's lock). Absent: the
+   * documents module decides from `input.documentSha256`.
+   */
+  document?: ReadableDocument;
+  /** `false`: the caller answers from its own records, so the signature is not read back. */
+  answer?: false;
+  /**
    * The seal (`input.sealId`), read and found usable by the caller for this signer and category a
    * moment ago: a batch's early answer, given once for all its documents. Only the early check is
    * skipped; the seal's state, the grant and its count are decided again under lock in each
@@ -311,8 +321,26 @@ export interface SignOptions {
   inTurn?: <T>(transaction: () => Promise<T>) => Promise<T>;
 }
 
-export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
+export function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions & { answer: false },
+): Promise<void>;
+export function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options?: SignOptions,
+): Promise<ReturnType<typeof view>>;
+export async function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions = {},
+): Promise<ReturnType<typeof view> | void> {
   const signatureId = await signStoredDocument(ctx, actor, input, options);
+  if (options.answer === false) return;
   return getSignature(ctx, actor, signatureId);
 }
 
@@ -326,7 +354,10 @@ export async function signStoredDocument(
   const { principal } = actor;
   const userId = requireUser(principal);
   const groupId = principal.groupId;
-  const document = await getReadableDocument(ctx, actor, input.documentSha256, { formats: ['pdf', 'ofd'] });
+  const document =
+    options.document?.sha256 === input.documentSha256
+      ? options.document
+      : await getReadableDocument(ctx, actor, input.documentSha256, { formats: ['pdf', 'ofd'] });
 
   // Which authority, checked now for a clear early answer and again under lock below.
   let authorization: AuthorizationForUse | null = null;
@@ -383,7 +414,8 @@ export async function signStoredDocument(
   const fieldName = `${base}-${signatureId.slice(-12)}`;
   const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
   if (!companyId) throw notFound('user_not_found', userId);
-  // The group's own file: getReadableDocument has just found its row in the group.
+  // The group's own file: getReadableDocument has just found its row in the group, or the caller
+  // vouched for it.
   const original = await ctx.blobs.get(document.sha256);
 
   // Signed before the transaction: a time-stamp from an outside TSA can take seconds, and the seal's
@@ -450,8 +482,8 @@ export async function signStoredDocument(
     });
   }
 
-  const signingTransaction = async () => {
-    await ctx.db.transaction().execute(async (trx: Transaction) => {
+  const signingTransaction = () =>
+    ctx.db.transaction().execute(async (trx: Transaction) => {
       // Checked again under lock (invariant 2): a suspension, loss or destruction approved since
       // the early check waits for this transaction or is seen by it; the certificate likewise.
       if (seal) {
@@ -494,56 +526,63 @@ export async function signStoredDocument(
         grantId = decision.grant.id;
       }
 
-      const stored = await storeBlob(trx, ctx.blobs, {
-        groupId,
-        bytes: Buffer.from(signed),
-        mediaType,
-        originalName: document.name,
-        createdBy: userId,
-        at: now,
-      });
-      await repo.insertSignature(trx, {
-        id: signatureId,
-        groupId,
-        companyId,
-        userId,
-        sealId: seal?.id ?? null,
-        certificateId: certificate.id,
-        authorizationId: authorization?.id ?? null,
-        grantId,
-        category,
-        level,
-        fieldName,
-        reason: input.reason ?? null,
-        documentName: document.name,
-        inputSha256: document.sha256,
-        outputSha256: stored.sha256,
-        originalSha256: document.originalSha256,
-        signedAt: now,
-      });
-      await recordAudit(trx, {
-        groupId,
-        actor,
-        at: now,
-        event: {
-          action: 'document.signed',
-          target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+      // The copy's records, the signature's and its audit event in one statement.
+      const writes = new WriteBatch();
+      const stored = await storeBlobBytes(
+        trx,
+        ctx.blobs,
+        { groupId, bytes: Buffer.from(signed), mediaType, originalName: document.name, createdBy: userId, at: now },
+        writes,
+      );
+      writes.add(
+        repo.signatureInsert(trx, {
+          id: signatureId,
+          groupId,
           companyId,
-          changes: {
-            signatureId,
-            certificateId: certificate.id,
-            serial: certificate.serial,
-            authorizationId: authorization?.id ?? null,
-            grantId,
-            category,
-            level,
-            fieldName,
-            inputSha256: document.sha256,
-            outputSha256: stored.sha256,
-            originalSha256: document.originalSha256,
-          },
-        },
-      });
+          userId,
+          sealId: seal?.id ?? null,
+          certificateId: certificate.id,
+          authorizationId: authorization?.id ?? null,
+          grantId,
+          category,
+          level,
+          fieldName,
+          reason: input.reason ?? null,
+          documentName: document.name,
+          inputSha256: document.sha256,
+          outputSha256: stored.sha256,
+          originalSha256: document.originalSha256,
+          signedAt: now,
+        }),
+      );
+      await writes.run(
+        trx,
+        auditAppendStatement({
+          groupId,
+          actor,
+          at: now,
+          events: [
+            {
+              action: 'document.signed',
+              target: seal ? { type: 'seal', id: seal.id } : { type: 'user', id: userId },
+              companyId,
+              changes: {
+                signatureId,
+                certificateId: certificate.id,
+                serial: certificate.serial,
+                authorizationId: authorization?.id ?? null,
+                grantId,
+                category,
+                level,
+                fieldName,
+                inputSha256: document.sha256,
+                outputSha256: stored.sha256,
+                originalSha256: document.originalSha256,
+              },
+            },
+          ],
+        }),
+      );
       if (options.alsoInTransaction)
         await options.alsoInTransaction(trx, {
           signatureId,
@@ -554,9 +593,7 @@ export async function signStoredDocument(
           signedAt: now,
         });
     });
-  };
-  const inTurn = options.inTurn ?? ((transaction) => transaction());
-  await inTurn(signingTransaction);
+  await (options.inTurn ?? ((transaction) => transaction()))(signingTransaction);
   return signatureId;
 }
 
