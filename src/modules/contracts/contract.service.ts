@@ -553,34 +553,40 @@ function assertSender(actor: Actor, contract: repo.ContractRecord): void {
 
 export async function sendContract(ctx: AppContext, actor: Actor, id: string) {
   const loaded = await getVisibleContract(ctx, actor, id);
+  assertSender(actor, loaded.contract);
+  return ctx.db.transaction().execute((trx) => sendDraft(ctx, trx, actor, loaded));
+}
+
+/**
+ * Sends a draft in the caller's transaction, under the contract's lock: its first step opens (the
+ * outside signers' invitations are answered once). A void agreement is made and sent in one.
+ */
+export async function sendDraft(ctx: AppContext, trx: Transaction, actor: Actor, loaded: Loaded) {
   const { contract, participants } = loaded;
-  assertSender(actor, contract);
+  const id = contract.id;
   // A check nobody can run would leave its outside signers stuck: refused before anyone is asked.
   if (contract.identityCheck && participants.some((p) => p.role === 'signer' && !p.userId))
     providerFor(ctx, contract.identityCheck);
   const writes = new FlowWrites(contract.groupId, actor);
-  const invitations = await ctx.db.transaction().execute(async (trx) => {
-    const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
-    if (locked?.status !== 'draft')
-      throw new AppError('contract_state', `The contract is ${locked?.status ?? 'gone'}; only a draft can be sent.`, {
-        contractStatus: locked?.status ?? 'gone',
-      });
-    const now = ctx.now();
-    writes.patchContract(id, { status: 'sent', sentAt: now });
-    await scheduleSent(ctx, trx, contract);
-    writes.event(contractEvent(ctx, contract, { type: 'document.sent', status: 'sent' }));
-    writes.audit(now, {
-      action: 'contract.sent',
-      target: { type: 'contract', id },
-      companyId: contract.companyId,
-      changes: { step: 1 },
+  const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
+  if (locked?.status !== 'draft')
+    throw new AppError('contract_state', `The contract is ${locked?.status ?? 'gone'}; only a draft can be sent.`, {
+      contractStatus: locked?.status ?? 'gone',
     });
-    await notifyCopied(ctx, trx, contract, participants, writes);
-    const opened = await openNextStep(ctx, trx, actor, contract, { writes });
-    await writes.flush(trx);
-    return opened;
+  const now = ctx.now();
+  writes.patchContract(id, { status: 'sent', sentAt: now });
+  await scheduleSent(ctx, trx, contract);
+  writes.event(contractEvent(ctx, contract, { type: 'document.sent', status: 'sent' }));
+  writes.audit(now, {
+    action: 'contract.sent',
+    target: { type: 'contract', id },
+    companyId: contract.companyId,
+    changes: { step: 1 },
   });
-  // The contract as the transaction left it, as a re-read would show it.
+  await notifyCopied(ctx, trx, contract, participants, writes);
+  const invitations = await openNextStep(ctx, trx, actor, contract, { writes });
+  await writes.flush(trx);
+  // The contract as the transaction leaves it, as a re-read would show it.
   return { contract: view(writes.settle(loaded)), invitations };
 }
 
