@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobCorruptError, BlobMissingError } from '../src/blobs/blob-store.js';
@@ -73,6 +73,17 @@ describe('directory blob store', () => {
     const { sha256: hash } = await store.put(Buffer.from('original terms'));
     writeFileSync(store.pathOf(hash), 'altered terms');
     await expect(store.get(hash)).rejects.toBeInstanceOf(BlobCorruptError);
+  });
+
+  it('makes its directories again when they were removed after its first write', async () => {
+    const store = new DirBlobStore({ root: join(world.blobDir, 'kept-dirs'), maxBytes: 4096 });
+    const first = await store.put(Buffer.from('first version'));
+    // Removed by hand while the store runs: the directories it made (and remembers) are gone.
+    rmSync(store.root, { recursive: true, force: true });
+    const second = await store.put(Buffer.from('second version'));
+    expect(await store.get(second.sha256)).toEqual(Buffer.from('second version'));
+    expect(await store.has(first.sha256)).toBe(false);
+    expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
   });
 });
 

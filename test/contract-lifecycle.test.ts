@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { PNG } from 'pngjs';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../src/lib/totp.js';
 import {
@@ -262,6 +263,8 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
     const signed = await client(world, sender.token).post(`/api/v1/contracts/${id}/sign`, {});
     expect(signed.status, JSON.stringify(signed.body)).toBe(200);
     expect(signed.body.status).toBe('completed');
+    // The answer is the contract as completing left it (receivers, CC and all): what a read right after shows.
+    expect(signed.body).toEqual((await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body);
     const [sms] = await jobsTo('sms.send', '13900139000');
     expect(sms?.text).toContain('已签署完成');
     receiverLink = sms!.link!;
@@ -308,6 +311,41 @@ describe('attachments, CC and receivers, and voiding a completed contract by a v
     });
     expect(planted.status).toBe(400);
     expect(planted.body.errors[0].field).toBe('body.reason');
+    expect((await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body.status).toBe('completed');
+  });
+
+  it('makes and sends the void agreement in one transaction: a send that fails leaves no draft behind', async () => {
+    // The database refuses to send a void agreement for a moment (a fault the test plants).
+    await sql`
+      create function sigil_test_refuse_send() returns trigger language plpgsql as $$
+      begin
+        if new.status = 'sent' and new.void_of is not null then raise exception 'sending refused by the test'; end if;
+        return new;
+      end $$`.execute(world.db);
+    await sql`create trigger sigil_test_refuse_send before update on contracts for each row execute function sigil_test_refuse_send()`.execute(
+      world.db,
+    );
+    try {
+      const failed = await client(world, sender.token).post(`/api/v1/contracts/${id}/void-agreement`, {
+        reason: '双方协商一致解除',
+      });
+      expect(failed.status).toBe(500);
+      expect(failed.body.code).toBe('internal_error');
+      expect(JSON.stringify(failed.body)).not.toContain('sending refused');
+    } finally {
+      await sql`drop trigger sigil_test_refuse_send on contracts`.execute(world.db);
+      await sql`drop function sigil_test_refuse_send()`.execute(world.db);
+    }
+    // Nothing was left: no agreement, no audit event of one, and the original still completed.
+    const agreements = await world.db.selectFrom('contracts').select('id').where('void_of', '=', id).execute();
+    expect(agreements).toHaveLength(0);
+    const started = await world.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'contract.void_agreement_started')
+      .where('target_id', '=', id)
+      .execute();
+    expect(started).toHaveLength(0);
     expect((await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body.status).toBe('completed');
   });
 

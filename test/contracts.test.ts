@@ -165,6 +165,8 @@ const anon = () => client(world);
 async function sendDraft(sender: User, id: string) {
   const sent = await client(world, sender.token).post(`/api/v1/contracts/${id}/send`, {});
   expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+  // The answer is the contract as sending left it: what a read right after shows.
+  expect(sent.body.contract).toEqual((await client(world, sender.token).get(`/api/v1/contracts/${id}`)).body);
   const path = sent.body.invitations[0].path as string;
   return path.replace('/sign/', '');
 }
@@ -175,6 +177,8 @@ describe('a purchase contract: the outside party signs first, then our company s
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
     expect(created.body.status).toBe('draft');
+    // The answer is the draft as written: what a read right after shows.
+    expect(created.body).toEqual((await client(world, stamper.token).get(`/api/v1/contracts/${id}`)).body);
 
     // Our signer cannot go first: the outside party's step is open.
     const early = await client(world, stamper.token).post(`/api/v1/contracts/${id}/sign`, {});
@@ -413,6 +417,8 @@ describe('a purchase contract: the outside party signs first, then our company s
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
+    // Fields placed by rect and keyword, in the order a read right after gives them.
+    expect(created.body).toEqual((await client(world, stamper.token).get(`/api/v1/contracts/${id}`)).body);
     const ids = (created.body.fields as Array<{ id: string; label: string | null }>).reduce<Record<string, string>>(
       (all, f) => ({ ...all, [f.label ?? '']: f.id }),
       {},
@@ -452,6 +458,8 @@ describe('a purchase contract: the outside party signs first, then our company s
     expect(
       (ours.body.fields as Array<{ label: string; value: string | null }>).find((f) => f.label === '盖章日期')!.value,
     ).toBe('2026-12-08');
+    // The answer is the contract as the signature left it (values, participants, status): what a read right after shows.
+    expect(ours.body).toEqual((await client(world, stamper.token).get(`/api/v1/contracts/${id}`)).body);
 
     const download = await world.app.inject({
       method: 'GET',

@@ -20,20 +20,24 @@ const columns = [
   'created_at as createdAt',
 ] as const;
 
+export interface NewBlob {
+  groupId: string;
+  sha256: string;
+  size: number;
+  mediaType: string;
+  originalName: string | null;
+  createdBy: string | null;
+  at: Date;
+}
+
 /** Records that a group owns a blob; the first record of a (group, hash) stays, a repeat changes nothing. */
-export async function insertBlob(
-  trx: Transaction,
-  row: {
-    groupId: string;
-    sha256: string;
-    size: number;
-    mediaType: string;
-    originalName: string | null;
-    createdBy: string | null;
-    at: Date;
-  },
-): Promise<void> {
-  await trx
+export async function insertBlob(trx: Transaction, row: NewBlob): Promise<void> {
+  await blobInsert(trx, row).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function blobInsert(trx: Db | Transaction, row: NewBlob) {
+  return trx
     .insertInto('blobs')
     .values({
       group_id: row.groupId,
@@ -44,16 +48,25 @@ export async function insertBlob(
       created_by: row.createdBy,
       created_at: row.at,
     })
-    .onConflict((oc) => oc.columns(['group_id', 'sha256']).doNothing())
-    .execute();
+    .onConflict((oc) => oc.columns(['group_id', 'sha256']).doNothing());
 }
 
 /** Records that someone stored the blob (again): the first upload by each person stays, a repeat changes nothing. */
-export async function insertBlobUpload(
-  trx: Transaction,
-  row: { groupId: string; sha256: string; uploadedBy: string; originalName: string | null; at: Date },
-): Promise<void> {
-  await trx
+export async function insertBlobUpload(trx: Transaction, row: NewBlobUpload): Promise<void> {
+  await blobUploadInsert(trx, row).execute();
+}
+
+export interface NewBlobUpload {
+  groupId: string;
+  sha256: string;
+  uploadedBy: string;
+  originalName: string | null;
+  at: Date;
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function blobUploadInsert(trx: Db | Transaction, row: NewBlobUpload) {
+  return trx
     .insertInto('blob_uploads')
     .values({
       group_id: row.groupId,
@@ -62,8 +75,7 @@ export async function insertBlobUpload(
       original_name: row.originalName,
       created_at: row.at,
     })
-    .onConflict((oc) => oc.columns(['group_id', 'sha256', 'uploaded_by']).doNothing())
-    .execute();
+    .onConflict((oc) => oc.columns(['group_id', 'sha256', 'uploaded_by']).doNothing());
 }
 
 /** Whether this person (or API key) stored the blob themselves, at any time. */

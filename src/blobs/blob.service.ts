@@ -3,7 +3,9 @@ import type { Db, Transaction } from '../db/schema.js';
 import { AppError } from '../server/errors.js';
 import { BlobMissingError, isSha256Hex, type BlobStore } from './blob-store.js';
 import {
+  blobInsert,
   blobsInsert,
+  blobUploadInsert,
   findBlob,
   findBlobs,
   findUploadedAmong,
@@ -62,9 +64,49 @@ export async function storeBlob(
 }
 
 /**
- * `storeBlob` for several files at once (a batch's signed copies): every file goes to the store
- * first, then all their rows in one statement of the caller's transaction, in the same order and
- * with the same effect as storing each. Answers each file's hash and size, in the given order.
+ * The same as `storeBlob` for a caller that needs only the hash (a signed copy): both records are
+ * written in one statement and nothing is read back; with `batch`, they join the caller's
+ * statement instead (sent when the caller runs it).
+ */
+export async function storeBlobBytes(
+  trx: Transaction,
+  store: BlobStore,
+  input: {
+    groupId: string;
+    bytes: Uint8Array;
+    mediaType: string;
+    originalName?: string | null;
+    createdBy: string | null;
+    at?: Date;
+  },
+  batch?: WriteBatch,
+): Promise<{ sha256: string; size: number }> {
+  const { sha256, size } = await store.put(input.bytes);
+  const at = input.at ?? new Date();
+  const originalName = input.originalName ?? null;
+  const writes = (batch ?? new WriteBatch()).add(
+    blobInsert(trx, {
+      groupId: input.groupId,
+      sha256,
+      size,
+      mediaType: input.mediaType,
+      originalName,
+      createdBy: input.createdBy,
+      at,
+    }),
+    input.createdBy === null
+      ? null
+      : blobUploadInsert(trx, { groupId: input.groupId, sha256, uploadedBy: input.createdBy, originalName, at }),
+  );
+  if (!batch) await writes.run(trx);
+  return { sha256, size };
+}
+
+/**
+ * `storeBlobBytes` for several files at once (a batch's signed copies): every file goes to the
+ * store first, then all their rows in one statement of the caller's transaction (or, with `batch`,
+ * in the caller's statement), with the same effect as storing each. Answers each file's hash and
+ * size, in the given order.
  */
 export async function storeBlobs(
   trx: Transaction,
@@ -77,6 +119,7 @@ export async function storeBlobs(
     createdBy: string | null;
     at?: Date;
   }>,
+  batch?: WriteBatch,
 ): Promise<Array<{ sha256: string; size: number }>> {
   if (inputs.length === 0) return [];
   const stored = await Promise.all(inputs.map((input) => store.put(input.bytes)));
@@ -92,7 +135,8 @@ export async function storeBlobs(
       at: input.at ?? new Date(),
     })),
   );
-  await new WriteBatch().add(blobs, uploads).run(trx);
+  const writes = (batch ?? new WriteBatch()).add(blobs, uploads);
+  if (!batch) await writes.run(trx);
   return stored;
 }
 

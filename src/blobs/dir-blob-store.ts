@@ -20,9 +20,23 @@ export class DirBlobStore implements BlobStore {
   readonly root: string;
   readonly maxBytes: number;
 
+  /**
+   * Directories this store has made (or found) already: every write made two `mkdir -p` calls,
+   * which cost more of the event loop than the write itself. Should one vanish meanwhile, the
+   * write that misses it makes it again (see `put`).
+   */
+  private readonly dirs = new Set<string>();
+
   constructor(options: { root: string; maxBytes: number }) {
     this.root = options.root;
     this.maxBytes = options.maxBytes;
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.dirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    // At most 65,536 fan-out directories and tmp.
+    this.dirs.add(dir);
   }
 
   pathOf(sha256: string): string {
@@ -35,9 +49,21 @@ export class DirBlobStore implements BlobStore {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const target = this.pathOf(sha256);
     if (await this.has(sha256)) return { sha256, size: bytes.byteLength };
+    try {
+      await this.write(bytes, sha256, target);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      // A directory made earlier is gone (removed by hand): made again, once.
+      this.dirs.clear();
+      await this.write(bytes, sha256, target);
+    }
+    return { sha256, size: bytes.byteLength };
+  }
+
+  private async write(bytes: Uint8Array, sha256: string, target: string): Promise<void> {
     const tmpDir = join(this.root, 'tmp');
-    await mkdir(tmpDir, { recursive: true });
-    await mkdir(dirname(target), { recursive: true });
+    await this.ensureDir(tmpDir);
+    await this.ensureDir(dirname(target));
     const tmp = join(tmpDir, `${sha256}.${randomBytes(6).toString('hex')}`);
     try {
       const handle = await open(tmp, 'wx', 0o640);
@@ -53,7 +79,6 @@ export class DirBlobStore implements BlobStore {
       await rm(tmp, { force: true });
       throw error;
     }
-    return { sha256, size: bytes.byteLength };
   }
 
   async get(sha256: string): Promise<Buffer> {

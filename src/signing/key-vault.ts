@@ -55,8 +55,36 @@ function openSealed(masterKey: MasterKey, sealed: string, name: string): KeySign
   return createKeySigner(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
 }
 
+/** Opened keys a vault keeps, by their sealed form: a seal's or person's key signs again and again. */
+const OPENED_KEPT = 256;
+
+/**
+ * Opens sealed keys once per process: unsealing and importing a PKCS#8 (and exporting its public
+ * half) cost more than the signature it then makes. Keyed by the sealed text and its name, so a
+ * key opens only under the context it was sealed with, as `openSealed` checks; a vault is made
+ * for one master key, so the cache is the vault's own.
+ */
+function openedKeys(masterKey: MasterKey): (sealed: string, name: string) => KeySigner {
+  const kept = new Map<string, KeySigner>();
+  return (sealed, name) => {
+    const key = `${name}\n${sealed}`;
+    let signer = kept.get(key);
+    if (signer) {
+      // Most recently used last, so the first is the one to drop.
+      kept.delete(key);
+      kept.set(key, signer);
+      return signer;
+    }
+    signer = openSealed(masterKey, sealed, name);
+    if (kept.size >= OPENED_KEPT) kept.delete(kept.keys().next().value!);
+    kept.set(key, signer);
+    return signer;
+  };
+}
+
 /** Keys generated in this process and sealed under the master key (the default, SIGIL_SIGNER=software). */
 export function createSoftwareVault(masterKey: MasterKey): KeyVault {
+  const openKept = openedKeys(masterKey);
   return {
     store: 'database',
     async generate(spec, name) {
@@ -70,7 +98,7 @@ export function createSoftwareVault(masterKey: MasterKey): KeyVault {
           'signer_unavailable',
           `The key lives in the PKCS#11 token ${reference.tokenLabel}, but SIGIL_SIGNER is software.`,
         );
-      return openSealed(masterKey, reference.sealed, name);
+      return openKept(reference.sealed, name);
     },
     close() {},
   };
@@ -83,6 +111,7 @@ export function createSoftwareVault(masterKey: MasterKey): KeyVault {
  */
 export function createPkcs11Vault(options: Pkcs11VaultOptions, masterKey: MasterKey): KeyVault {
   const open = new Map<string, Promise<Pkcs11KeySigner>>();
+  const openKept = openedKeys(masterKey);
   const token = { library: options.library, tokenLabel: options.tokenLabel, pin: options.pin };
   const openToken = (keyId: string): Promise<Pkcs11KeySigner> => {
     let signer = open.get(keyId);
@@ -110,7 +139,7 @@ export function createPkcs11Vault(options: Pkcs11VaultOptions, masterKey: Master
     },
     keep: (key, name) => sealKey(masterKey, key, name),
     async open(reference, name) {
-      if (reference.store === 'database') return openSealed(masterKey, reference.sealed, name);
+      if (reference.store === 'database') return openKept(reference.sealed, name);
       if (reference.tokenLabel !== options.tokenLabel)
         throw new SigningError(
           'signer_unavailable',

@@ -42,7 +42,7 @@ export async function recordAudit(
  */
 export async function recordAudits(
   trx: Transaction,
-  options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date; times?: readonly Date[] },
+  options: { groupId: string; actor: AuditActor; events: AuditEvent[]; at?: Date },
 ): Promise<void> {
   const { groupId, events } = options;
   if (events.length === 0) return;
@@ -70,10 +70,9 @@ export async function recordAudits(
 export function auditAppendStatement(options: {
   groupId: string;
   actor: AuditActor;
-  events: AuditEvent[];
+  /** An event's own `at`, when it has one, is when it happened; else `options.at`. */
+  events: Array<AuditEvent & { at?: Date }>;
   at?: Date;
-  /** Each event's own time, in order (a batch's signatures, each made at its moment); else `at`. */
-  times?: readonly Date[];
 }): (afterWrites: RawBuilder<boolean>) => RawBuilder<unknown> {
   const changing = options.events.find((e) => changesPrincipals(e.action));
   if (changing)
@@ -86,18 +85,16 @@ export function auditAppendStatement(options: {
 function pendingEvents(options: {
   groupId: string;
   actor: AuditActor;
-  events: AuditEvent[];
+  events: Array<AuditEvent & { at?: Date }>;
   at?: Date;
-  times?: readonly Date[];
 }): PendingAuditEvent[] {
-  const { actor, times } = options;
-  if (times && times.length !== options.events.length) throw new Error('audit: one time per event');
+  const { actor } = options;
   const at = (options.at ?? new Date()).toISOString();
-  return options.events.map((event, i): PendingAuditEvent => {
+  return options.events.map((event): PendingAuditEvent => {
     const changes = auditEventSchemas[event.action].parse(event.changes) as Record<string, unknown>;
     return {
       id: newId(),
-      occurredAt: times ? times[i]!.toISOString() : at,
+      occurredAt: event.at ? event.at.toISOString() : at,
       actorType: isSystem(actor) ? ('system' as const) : actor.principal.kind,
       actorId: isSystem(actor) ? null : actor.principal.id,
       actorName: isSystem(actor) ? actor.system : actor.principal.name,

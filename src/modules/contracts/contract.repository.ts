@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type {
   ContractFieldType,
   ContractStatus,
@@ -7,8 +8,10 @@ import type {
   ParticipantRole,
   ParticipantStatus,
   Transaction,
+  UserStatus,
 } from '../../db/schema.js';
 import { escapeLike } from '../../db/scope.js';
+import { precompiled } from '../../db/precompiled.js';
 
 export interface ContractRecord {
   id: string;
@@ -143,58 +146,59 @@ export async function lockContract(
     .executeTakeFirst();
 }
 
-export async function insertContract(
-  trx: Transaction,
-  row: {
-    id: string;
-    groupId: string;
-    companyId: string;
-    title: string;
-    category: string;
-    number: string | null;
-    effectiveOn: string | null;
-    expiresOn: string | null;
-    sourceSha256: string;
-    templateVersionId: string | null;
-    values: unknown;
-    deadline: Date | null;
-    remindEveryDays: number | null;
-    createdBy: string;
-    at: Date;
-    voidOf?: string | null;
-    requireSecondFactor?: boolean;
-    identityCheck?: 'real_name' | 'face' | null;
-  },
-): Promise<void> {
-  await trx
-    .insertInto('contracts')
-    .values({
-      id: row.id,
-      group_id: row.groupId,
-      company_id: row.companyId,
-      title: row.title,
-      category: row.category,
-      number: row.number,
-      effective_on: row.effectiveOn,
-      expires_on: row.expiresOn,
-      status: 'draft',
-      source_sha256: row.sourceSha256,
-      current_sha256: row.sourceSha256,
-      template_version_id: row.templateVersionId,
-      values: row.values === null ? null : JSON.stringify(row.values),
-      deadline: row.deadline,
-      remind_every_days: row.remindEveryDays,
-      last_reminded_at: null,
-      created_by: row.createdBy,
-      created_at: row.at,
-      sent_at: null,
-      ended_at: null,
-      end_reason: null,
-      void_of: row.voidOf ?? null,
-      require_second_factor: row.requireSecondFactor ?? false,
-      identity_check: row.identityCheck ?? null,
-    })
-    .execute();
+export type NewContract = {
+  id: string;
+  groupId: string;
+  companyId: string;
+  title: string;
+  category: string;
+  number: string | null;
+  effectiveOn: string | null;
+  expiresOn: string | null;
+  sourceSha256: string;
+  templateVersionId: string | null;
+  values: unknown;
+  deadline: Date | null;
+  remindEveryDays: number | null;
+  createdBy: string;
+  at: Date;
+  voidOf?: string | null;
+  requireSecondFactor?: boolean;
+  identityCheck?: 'real_name' | 'face' | null;
+};
+
+export async function insertContract(trx: Transaction, row: NewContract): Promise<void> {
+  await contractInsert(trx, row).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function contractInsert(db: Db | Transaction, row: NewContract) {
+  return db.insertInto('contracts').values({
+    id: row.id,
+    group_id: row.groupId,
+    company_id: row.companyId,
+    title: row.title,
+    category: row.category,
+    number: row.number,
+    effective_on: row.effectiveOn,
+    expires_on: row.expiresOn,
+    status: 'draft',
+    source_sha256: row.sourceSha256,
+    current_sha256: row.sourceSha256,
+    template_version_id: row.templateVersionId,
+    values: row.values === null ? null : JSON.stringify(row.values),
+    deadline: row.deadline,
+    remind_every_days: row.remindEveryDays,
+    last_reminded_at: null,
+    created_by: row.createdBy,
+    created_at: row.at,
+    sent_at: null,
+    ended_at: null,
+    end_reason: null,
+    void_of: row.voidOf ?? null,
+    require_second_factor: row.requireSecondFactor ?? false,
+    identity_check: row.identityCheck ?? null,
+  });
 }
 
 export async function isContractNumberTaken(db: Db | Transaction, groupId: string, number: string): Promise<boolean> {
@@ -207,39 +211,46 @@ export async function isContractNumberTaken(db: Db | Transaction, groupId: strin
   return row !== undefined;
 }
 
+export type NewParticipant = Omit<
+  ParticipantRecord,
+  'contractId' | 'status' | 'actedAt' | 'reason' | 'sealImageSha256'
+>;
+
 export async function insertParticipants(
   trx: Transaction,
   groupId: string,
   contractId: string,
-  rows: Array<Omit<ParticipantRecord, 'contractId' | 'status' | 'actedAt' | 'reason' | 'sealImageSha256'>>,
+  rows: NewParticipant[],
 ): Promise<void> {
-  await trx
-    .insertInto('contract_participants')
-    .values(
-      rows.map((p) => ({
-        id: p.id,
-        group_id: groupId,
-        contract_id: contractId,
-        position: p.position,
-        step: p.step,
-        role: p.role,
-        kind: p.kind,
-        company_id: p.companyId,
-        seal_id: p.sealId,
-        user_id: p.userId,
-        name: p.name,
-        org_name: p.orgName,
-        phone: p.phone,
-        email: p.email,
-        status: 'waiting' as const,
-        acted_at: null,
-        acted_by: null,
-        reason: null,
-        consent_at: null,
-        identity: null,
-      })),
-    )
-    .execute();
+  await participantsInsert(trx, groupId, contractId, rows).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function participantsInsert(db: Db | Transaction, groupId: string, contractId: string, rows: NewParticipant[]) {
+  return db.insertInto('contract_participants').values(
+    rows.map((p) => ({
+      id: p.id,
+      group_id: groupId,
+      contract_id: contractId,
+      position: p.position,
+      step: p.step,
+      role: p.role,
+      kind: p.kind,
+      company_id: p.companyId,
+      seal_id: p.sealId,
+      user_id: p.userId,
+      name: p.name,
+      org_name: p.orgName,
+      phone: p.phone,
+      email: p.email,
+      status: 'waiting' as const,
+      acted_at: null,
+      acted_by: null,
+      reason: null,
+      consent_at: null,
+      identity: null,
+    })),
+  );
 }
 
 export async function insertFields(
@@ -248,26 +259,33 @@ export async function insertFields(
   contractId: string,
   rows: Array<Omit<FieldRecord, 'value'>>,
 ): Promise<void> {
-  if (rows.length === 0) return;
-  await trx
-    .insertInto('contract_fields')
-    .values(
-      rows.map((f) => ({
-        id: f.id,
-        group_id: groupId,
-        contract_id: contractId,
-        participant_id: f.participantId,
-        type: f.type,
-        page: f.page,
-        rect: f.rect ? JSON.stringify(f.rect) : null,
-        keyword: f.keyword,
-        label: f.label,
-        required: f.required,
-        value: null,
-        filled_at: null,
-      })),
-    )
-    .execute();
+  await fieldsInsert(trx, groupId, contractId, rows)?.execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`); none for no fields. */
+export function fieldsInsert(
+  db: Db | Transaction,
+  groupId: string,
+  contractId: string,
+  rows: Array<Omit<FieldRecord, 'value'>>,
+) {
+  if (rows.length === 0) return null;
+  return db.insertInto('contract_fields').values(
+    rows.map((f) => ({
+      id: f.id,
+      group_id: groupId,
+      contract_id: contractId,
+      participant_id: f.participantId,
+      type: f.type,
+      page: f.page,
+      rect: f.rect ? JSON.stringify(f.rect) : null,
+      keyword: f.keyword,
+      label: f.label,
+      required: f.required,
+      value: null,
+      filled_at: null,
+    })),
+  );
 }
 
 export async function findParticipants(db: Db | Transaction, contractId: string): Promise<ParticipantRecord[]> {
@@ -298,6 +316,156 @@ export async function findParticipants(db: Db | Transaction, contractId: string)
     .execute();
 }
 
+/**
+ * A contract with its participants and fields in one statement (each request of the flow reads
+ * them at its start and answers with them at its end): one round trip instead of three.
+ */
+const selectContractWithParts = precompiled((db, where: { groupId: string; id: string }) =>
+  selectContracts(db)
+    .select((eb) => [
+      jsonArrayFrom(
+        eb
+          .selectFrom('contract_participants as p')
+          .leftJoin('seals as s', 's.id', 'p.seal_id')
+          .select([
+            'p.id',
+            'p.contract_id as contractId',
+            'p.position',
+            'p.step',
+            'p.role',
+            'p.kind',
+            'p.company_id as companyId',
+            'p.seal_id as sealId',
+            's.image_sha256 as sealImageSha256',
+            'p.user_id as userId',
+            'p.name',
+            'p.org_name as orgName',
+            'p.phone',
+            'p.email',
+            'p.status',
+            'p.acted_at as actedAt',
+            'p.reason',
+          ])
+          .whereRef('p.contract_id', '=', 'k.id')
+          .orderBy('p.position'),
+      ).as('participants'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('contract_fields as f')
+          .select([
+            'f.id',
+            'f.participant_id as participantId',
+            'f.type',
+            'f.page',
+            'f.rect',
+            'f.keyword',
+            'f.label',
+            'f.required',
+            'f.value',
+          ])
+          .whereRef('f.contract_id', '=', 'k.id')
+          .orderBy('f.id'),
+      ).as('fields'),
+      // The name its PDF was uploaded under, which each signature's record and copy carry.
+      eb
+        .selectFrom('blobs as b')
+        .select('b.original_name')
+        .whereRef('b.group_id', '=', 'k.group_id')
+        .whereRef('b.sha256', '=', 'k.source_sha256')
+        .as('sourceName'),
+    ])
+    .where('k.group_id', '=', where.groupId)
+    .where('k.id', '=', where.id),
+);
+
+export async function findContractWithParts(
+  db: Db | Transaction,
+  where: { groupId: string; id: string },
+): Promise<
+  | { contract: ContractRecord; participants: ParticipantRecord[]; fields: FieldRecord[]; sourceName: string | null }
+  | undefined
+> {
+  const [row] = await selectContractWithParts(db, { groupId: where.groupId, id: where.id });
+  if (!row) return undefined;
+  const { participants, fields, sourceName, ...contract } = row;
+  // Read as JSON: the one date of a participant back from text.
+  type JsonParticipant = Omit<ParticipantRecord, 'actedAt'> & { actedAt: string | null };
+  return {
+    contract,
+    participants: (participants as unknown as JsonParticipant[]).map((p) => ({
+      ...p,
+      actedAt: p.actedAt === null ? null : new Date(p.actedAt),
+    })),
+    fields: fields as unknown as FieldRecord[],
+    sourceName: sourceName ?? null,
+  };
+}
+
+/** A participant's person, as notices need them (see notifications' Recipient). */
+export interface ParticipantPerson {
+  id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  locale: 'zh-CN' | 'en';
+  status: UserStatus;
+}
+
+/**
+ * The participants with the people of the group among them, read under the contract's lock by
+ * the step that opens next: whom it tells needs no read of its own.
+ */
+export async function findParticipantsWithPeople(
+  trx: Transaction,
+  contractId: string,
+): Promise<{ participants: ParticipantRecord[]; people: ParticipantPerson[] }> {
+  const rows = await trx
+    .selectFrom('contract_participants as p')
+    .leftJoin('seals as s', 's.id', 'p.seal_id')
+    .leftJoin('users as u', (join) => join.onRef('u.id', '=', 'p.user_id').onRef('u.group_id', '=', 'p.group_id'))
+    .select([
+      'p.id',
+      'p.contract_id as contractId',
+      'p.position',
+      'p.step',
+      'p.role',
+      'p.kind',
+      'p.company_id as companyId',
+      'p.seal_id as sealId',
+      's.image_sha256 as sealImageSha256',
+      'p.user_id as userId',
+      'p.name',
+      'p.org_name as orgName',
+      'p.phone',
+      'p.email',
+      'p.status',
+      'p.acted_at as actedAt',
+      'p.reason',
+      'u.name as personName',
+      'u.email as personEmail',
+      'u.phone as personPhone',
+      'u.locale as personLocale',
+      'u.status as personStatus',
+    ])
+    .where('p.contract_id', '=', contractId)
+    .orderBy('p.position')
+    .execute();
+  const people = new Map<string, ParticipantPerson>();
+  const participants = rows.map(({ personName, personEmail, personPhone, personLocale, personStatus, ...p }) => {
+    if (p.userId && personName !== null && personEmail !== null && personLocale !== null && personStatus !== null)
+      people.set(p.userId, {
+        id: p.userId,
+        name: personName,
+        email: personEmail,
+        phone: personPhone,
+        locale: personLocale,
+        status: personStatus,
+      });
+    return p;
+  });
+  return { participants, people: [...people.values()] };
+}
+
 export async function findFields(db: Db | Transaction, contractId: string): Promise<FieldRecord[]> {
   const rows = await db
     .selectFrom('contract_fields')
@@ -308,19 +476,22 @@ export async function findFields(db: Db | Transaction, contractId: string): Prom
   return rows.map((r) => ({ ...r, rect: r.rect as FieldRecord['rect'] }));
 }
 
-export async function updateContract(
-  trx: Transaction,
-  id: string,
-  patch: Partial<{
-    status: ContractStatus;
-    currentStep: number;
-    currentSha256: string;
-    sentAt: Date;
-    endedAt: Date;
-    endReason: string;
-  }>,
-): Promise<void> {
-  await trx
+export type ContractPatch = Partial<{
+  status: ContractStatus;
+  currentStep: number;
+  currentSha256: string;
+  sentAt: Date;
+  endedAt: Date;
+  endReason: string;
+}>;
+
+export async function updateContract(trx: Transaction, id: string, patch: ContractPatch): Promise<void> {
+  await contractWrite(trx, id, patch).execute();
+}
+
+/** The update, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function contractWrite(trx: Db | Transaction, id: string, patch: ContractPatch) {
+  return trx
     .updateTable('contracts')
     .set({
       ...(patch.status !== undefined ? { status: patch.status } : {}),
@@ -330,23 +501,25 @@ export async function updateContract(
       ...(patch.endedAt !== undefined ? { ended_at: patch.endedAt } : {}),
       ...(patch.endReason !== undefined ? { end_reason: patch.endReason } : {}),
     })
-    .where('id', '=', id)
-    .execute();
+    .where('id', '=', id);
 }
 
-export async function updateParticipant(
-  trx: Transaction,
-  id: string,
-  patch: {
-    status: ParticipantStatus;
-    actedAt?: Date;
-    actedBy?: string | null;
-    reason?: string;
-    consentAt?: Date;
-    identity?: unknown;
-  },
-): Promise<void> {
-  await trx
+export interface ParticipantPatch {
+  status: ParticipantStatus;
+  actedAt?: Date;
+  actedBy?: string | null;
+  reason?: string;
+  consentAt?: Date;
+  identity?: unknown;
+}
+
+export async function updateParticipant(trx: Transaction, id: string, patch: ParticipantPatch): Promise<void> {
+  await participantWrite(trx, id, patch).execute();
+}
+
+/** The update, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function participantWrite(trx: Db | Transaction, id: string, patch: ParticipantPatch) {
+  return trx
     .updateTable('contract_participants')
     .set({
       status: patch.status,
@@ -356,44 +529,48 @@ export async function updateParticipant(
       ...(patch.consentAt !== undefined ? { consent_at: patch.consentAt } : {}),
       ...(patch.identity !== undefined ? { identity: JSON.stringify(patch.identity) } : {}),
     })
-    .where('id', '=', id)
-    .execute();
+    .where('id', '=', id);
 }
 
 export async function fillField(trx: Transaction, id: string, value: string, at: Date): Promise<void> {
-  await trx.updateTable('contract_fields').set({ value, filled_at: at }).where('id', '=', id).execute();
+  await fieldFillWrite(trx, id, value, at).execute();
 }
 
-export async function insertContractSignature(
-  trx: Transaction,
-  row: {
-    id: string;
-    groupId: string;
-    contractId: string;
-    participantId: string;
-    signatureId: string | null;
-    certificateId: string;
-    fieldName: string;
-    inputSha256: string;
-    outputSha256: string;
-    signedAt: Date;
-  },
-): Promise<void> {
-  await trx
-    .insertInto('contract_signatures')
-    .values({
-      id: row.id,
-      group_id: row.groupId,
-      contract_id: row.contractId,
-      participant_id: row.participantId,
-      signature_id: row.signatureId,
-      certificate_id: row.certificateId,
-      field_name: row.fieldName,
-      input_sha256: row.inputSha256,
-      output_sha256: row.outputSha256,
-      signed_at: row.signedAt,
-    })
-    .execute();
+export function fieldFillWrite(trx: Db | Transaction, id: string, value: string, at: Date) {
+  return trx.updateTable('contract_fields').set({ value, filled_at: at }).where('id', '=', id);
+}
+
+export type ContractSignatureRow = {
+  id: string;
+  groupId: string;
+  contractId: string;
+  participantId: string;
+  signatureId: string | null;
+  certificateId: string;
+  fieldName: string;
+  inputSha256: string;
+  outputSha256: string;
+  signedAt: Date;
+};
+
+export async function insertContractSignature(trx: Transaction, row: ContractSignatureRow): Promise<void> {
+  await contractSignatureWrite(trx, row).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function contractSignatureWrite(trx: Db | Transaction, row: ContractSignatureRow) {
+  return trx.insertInto('contract_signatures').values({
+    id: row.id,
+    group_id: row.groupId,
+    contract_id: row.contractId,
+    participant_id: row.participantId,
+    signature_id: row.signatureId,
+    certificate_id: row.certificateId,
+    field_name: row.fieldName,
+    input_sha256: row.inputSha256,
+    output_sha256: row.outputSha256,
+    signed_at: row.signedAt,
+  });
 }
 
 export interface ContractListFilter {

@@ -3,13 +3,14 @@
 // incremental update of the contract's current PDF; the contract's row lock orders them.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from '../../db/schema.js';
+import { WriteBatch } from '../../db/batch.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
 import { readGroupBlob } from '../../blobs/blob.service.js';
 import { describePages } from '../../signing/index.js';
 import { requireUser, scopeOf, isWithin, type Actor, type Principal } from '../access/index.js';
-import { recordAudit, type AuditActor } from '../audit/index.js';
+import { auditAppendStatement, recordAudit, type AuditActor, type AuditEvent } from '../audit/index.js';
 import { findCompany } from '../companies/index.js';
 import { getReadableDocument } from '../documents/index.js';
 import { findUser } from '../users/index.js';
@@ -19,6 +20,7 @@ import { confirmSigningFactor } from '../auth/index.js';
 import { mayKnowSeal, signDocument, type SignInput } from '../signatures/index.js';
 import { emitEvents, type PublicEventType } from '../../outbox/events.js';
 import * as repo from './contract.repository.js';
+import { FlowWrites } from './contract.writes.js';
 import { storeRendered } from './template.service.js';
 import { remindActive, scheduleCompleted, scheduleSent, tooSoon } from './contract.jobs.js';
 import { SEAL_FIELDS, type ContractSignInput, type CreateContractInput } from './contract.schema.js';
@@ -32,20 +34,24 @@ export async function emitContractEvent(
   ctx: AppContext,
   trx: Transaction,
   contract: { id: string; groupId: string; companyId: string },
-  event: {
-    type: Extract<PublicEventType, `document.${string}`>;
-    status: repo.ContractRecord['status'];
-    participantId?: string;
-  },
+  event: ContractEvent,
 ): Promise<void> {
-  await emitEvents(trx, contract.groupId, [
-    {
-      type: event.type,
-      companyId: contract.companyId,
-      at: ctx.now(),
-      data: { documentId: contract.id, status: event.status, participantId: event.participantId ?? null },
-    },
-  ]);
+  await emitEvents(trx, contract.groupId, [contractEvent(ctx, contract, event)]);
+}
+
+interface ContractEvent {
+  type: Extract<PublicEventType, `document.${string}`>;
+  status: repo.ContractRecord['status'];
+  participantId?: string;
+}
+
+function contractEvent(ctx: AppContext, contract: { id: string; companyId: string }, event: ContractEvent) {
+  return {
+    type: event.type,
+    companyId: contract.companyId,
+    at: ctx.now(),
+    data: { documentId: contract.id, status: event.status, participantId: event.participantId ?? null },
+  };
 }
 
 /** How long an invitation link stays open. */
@@ -62,10 +68,9 @@ function canReadAll(principal: Principal, companyPath: string): boolean {
 }
 
 async function loadContract(ctx: AppContext, groupId: string, id: string) {
-  const contract = await repo.findContract(ctx.db, { groupId, id });
-  if (!contract) throw notFound('contract_not_found', id);
-  const [participants, fields] = await Promise.all([repo.findParticipants(ctx.db, id), repo.findFields(ctx.db, id)]);
-  return { contract, participants, fields };
+  const loaded = await repo.findContractWithParts(ctx.db, { groupId, id });
+  if (!loaded) throw notFound('contract_not_found', id);
+  return loaded;
 }
 
 type Loaded = Awaited<ReturnType<typeof loadContract>>;
@@ -82,7 +87,7 @@ async function getVisibleContract(ctx: AppContext, actor: Actor, id: string): Pr
   return loaded;
 }
 
-function view({ contract, participants, fields }: Loaded) {
+function view({ contract, participants, fields }: Pick<Loaded, 'contract' | 'participants' | 'fields'>) {
   const { companyPath: _path, groupId: _group, remindEveryDays: _every, ...rest } = contract;
   return { ...rest, participants, fields };
 }
@@ -164,7 +169,14 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
   const groupId = principal.groupId;
   const companyId = input.companyId ?? principal.companyId;
   if (!companyId) throw invalid('body.companyId', 'is required');
-  const company = await findCompany(ctx.db, { groupId, id: companyId });
+  // Each company read once: the sender's is usually the signing one too.
+  const companies = new Map<string, Promise<Awaited<ReturnType<typeof findCompany>>>>();
+  const companyOf = (id: string) => {
+    let found = companies.get(id);
+    if (!found) companies.set(id, (found = findCompany(ctx.db, { groupId, id })));
+    return found;
+  };
+  const company = await companyOf(companyId);
   if (!company) throw notFound('company_not_found', companyId);
   // A person sends for their own company; a reader of contracts over a subtree, for any company in it.
   if (companyId !== principal.companyId && !canReadAll(principal, company.path))
@@ -177,8 +189,8 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
     templateVersionId = rendered.versionId;
   }
   const document = await getReadableDocument(ctx, actor, documentSha256!);
-  const { bytes } = await readGroupBlob(ctx.db, ctx.blobs, { groupId, sha256: document.sha256 });
-  const pages = describePages(bytes, 10_000);
+  // The group's record of it was just read with the right to read it: the bytes from the store.
+  const pages = describePages(await ctx.blobs.get(document.sha256), 10_000);
   if (input.number && (await repo.isContractNumberTaken(ctx.db, groupId, input.number)))
     throw new AppError('contract_number_taken', `The contract number ${input.number} is already used in this group.`, {
       number: input.number,
@@ -190,17 +202,20 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
   const participants: Array<
     Omit<repo.ParticipantRecord, 'contractId' | 'status' | 'actedAt' | 'reason' | 'sealImageSha256'>
   > = [];
+  /** The impressions of the seals read, for the answer. */
+  const sealImages = new Map<string, string | null>();
   for (const [index, p] of input.participants.entries()) {
     const at = `body.participants.${index}`;
     let name = p.name ?? '';
     if (p.kind === 'company') {
       if (!p.companyId) throw invalid(`${at}.companyId`, 'is required for a company');
-      const signing = await findCompany(ctx.db, { groupId, id: p.companyId });
+      const signing = await companyOf(p.companyId);
       if (!signing) throw notFound('company_not_found', p.companyId);
       name = signing.name;
       if (p.role === 'signer') {
         if (!p.sealId) throw invalid(`${at}.sealId`, 'is required for a signing company');
         const seal = await findSeal(ctx.db, { groupId, id: p.sealId });
+        if (seal) sealImages.set(seal.id, seal.imageSha256);
         // Only a seal the sender may know of: their company's, an ancestor's, or one they read.
         if (!seal || seal.companyId !== p.companyId || !mayKnowSeal(principal, seal))
           throw notFound('seal_not_found', p.sealId);
@@ -289,47 +304,93 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
   const requiredByPolicy = await secondFactorRequired(ctx, { groupId, companyPath: company.path });
   const id = newId();
   const now = ctx.now();
-  await ctx.db.transaction().execute(async (trx) => {
-    await repo.insertContract(trx, {
+  // One statement (the rows and the audit event together), so atomic without a transaction.
+  await new WriteBatch()
+    .add(
+      repo.contractInsert(ctx.db, {
+        id,
+        groupId,
+        companyId,
+        title: input.title,
+        category: input.category,
+        number: input.number ?? null,
+        effectiveOn: input.effectiveOn ?? null,
+        expiresOn: input.expiresOn ?? null,
+        sourceSha256: document.sha256,
+        templateVersionId,
+        values: input.template ? input.template.values : null,
+        deadline: input.deadline ?? null,
+        remindEveryDays: input.remindEveryDays ?? null,
+        createdBy,
+        at: now,
+        // The sender's choice, or the policy of the sending company or one above it.
+        requireSecondFactor: input.requireSecondFactor || requiredByPolicy,
+        identityCheck: input.identityCheck ?? null,
+      }),
+      repo.participantsInsert(ctx.db, groupId, id, participants),
+      repo.fieldsInsert(ctx.db, groupId, id, fields),
+    )
+    .run(
+      ctx.db,
+      auditAppendStatement({
+        groupId,
+        actor,
+        at: now,
+        events: [
+          {
+            action: 'contract.created',
+            target: { type: 'contract', id },
+            companyId,
+            changes: {
+              title: input.title,
+              sourceSha256: document.sha256,
+              templateVersionId,
+              participants: participants.length,
+            },
+          },
+        ],
+      }),
+    );
+  // The answer is the draft as written, as a read would show it (a seal not read here: read it).
+  if (participants.some((p) => p.sealId && !sealImages.has(p.sealId))) return getContract(ctx, actor, id);
+  return view({
+    contract: {
       id,
       groupId,
       companyId,
+      companyName: company.name,
+      companyPath: company.path,
       title: input.title,
       category: input.category,
       number: input.number ?? null,
       effectiveOn: input.effectiveOn ?? null,
       expiresOn: input.expiresOn ?? null,
+      status: 'draft',
       sourceSha256: document.sha256,
-      templateVersionId,
-      values: input.template ? input.template.values : null,
+      currentSha256: document.sha256,
+      currentStep: 0,
       deadline: input.deadline ?? null,
       remindEveryDays: input.remindEveryDays ?? null,
       createdBy,
-      at: now,
-      // The sender's choice, or the policy of the sending company or one above it.
+      createdAt: now,
+      sentAt: null,
+      endedAt: null,
+      endReason: null,
+      voidOf: null,
       requireSecondFactor: input.requireSecondFactor || requiredByPolicy,
       identityCheck: input.identityCheck ?? null,
-    });
-    await repo.insertParticipants(trx, groupId, id, participants);
-    await repo.insertFields(trx, groupId, id, fields);
-    await recordAudit(trx, {
-      groupId,
-      actor,
-      at: now,
-      event: {
-        action: 'contract.created',
-        target: { type: 'contract', id },
-        companyId,
-        changes: {
-          title: input.title,
-          sourceSha256: document.sha256,
-          templateVersionId,
-          participants: participants.length,
-        },
-      },
-    });
+    },
+    participants: participants.map((p) => ({
+      ...p,
+      contractId: id,
+      sealImageSha256: p.sealId ? (sealImages.get(p.sealId) ?? null) : null,
+      status: 'waiting' as const,
+      actedAt: null,
+      reason: null,
+    })),
+    // In the order a read gives them (by id: lowercase hex, as uuid compares).
+    fields: [...fields].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((f) => ({ ...f, value: null })),
   });
-  return getContract(ctx, actor, id);
 }
 
 // ---------------------------------------------------------------- the flow
@@ -344,37 +405,57 @@ export interface Invitation {
 /**
  * Opens the lowest step with participants still to act: its signers and approvers become active,
  * outside ones get a link (by SMS or e-mail, and in the answer for the sender), people of the
- * group a notice. With none left, the contract is complete. Runs under the contract's lock.
+ * group a notice. With none left, the contract is complete. Runs under the contract's lock; its
+ * writes join the caller's `writes` (sent when the caller flushes them), or are sent at its end.
  */
 async function openNextStep(
   ctx: AppContext,
   trx: Transaction,
   actor: AuditActor,
   contract: repo.ContractRecord,
+  known: { participants?: repo.ParticipantRecord[]; currentSha256?: string; writes?: FlowWrites } = {},
 ): Promise<Invitation[]> {
-  const participants = await repo.findParticipants(trx, contract.id);
+  const writes = known.writes ?? new FlowWrites(contract.groupId, actor);
+  const invitations = await openNextStepInto(ctx, trx, actor, contract, { ...known, writes });
+  if (!known.writes) await writes.flush(trx);
+  return invitations;
+}
+
+async function openNextStepInto(
+  ctx: AppContext,
+  trx: Transaction,
+  actor: AuditActor,
+  contract: repo.ContractRecord,
+  known: { participants?: repo.ParticipantRecord[]; currentSha256?: string; writes: FlowWrites },
+): Promise<Invitation[]> {
+  const { writes } = known;
+  let read = known.participants;
+  if (!read) {
+    const found = await repo.findParticipantsWithPeople(trx, contract.id);
+    writes.knowPeople(found.people);
+    read = found.participants;
+  }
+  const participants = writes.applyTo(read);
   const acting = participants.filter((p) => p.role === 'signer' || p.role === 'approver');
   const now = ctx.now();
   const pending = acting.filter((p) => p.status !== 'done');
   if (pending.length === 0) {
-    const current = await repo.lockContract(trx, { groupId: contract.groupId, id: contract.id });
-    await repo.updateContract(trx, contract.id, { status: 'completed', endedAt: now });
+    const outputSha256 =
+      known.currentSha256 ??
+      (await repo.lockContract(trx, { groupId: contract.groupId, id: contract.id }))?.currentSha256 ??
+      contract.currentSha256;
+    writes.patchContract(contract.id, { status: 'completed', endedAt: now });
     await scheduleCompleted(trx, contract);
-    await emitContractEvent(ctx, trx, contract, { type: 'document.completed', status: 'completed' });
-    await recordAudit(trx, {
-      groupId: contract.groupId,
-      actor,
-      at: now,
-      event: {
-        action: 'contract.completed',
-        target: { type: 'contract', id: contract.id },
-        companyId: contract.companyId,
-        changes: { outputSha256: current?.currentSha256 ?? contract.currentSha256 },
-      },
+    writes.event(contractEvent(ctx, contract, { type: 'document.completed', status: 'completed' }));
+    writes.audit(now, {
+      action: 'contract.completed',
+      target: { type: 'contract', id: contract.id },
+      companyId: contract.companyId,
+      changes: { outputSha256 },
     });
     const told = participants.filter((p) => p.userId && p.role !== 'receiver').map((p) => p.userId!);
     if (told.length > 0)
-      await notify(trx, {
+      writes.notify({
         groupId: contract.groupId,
         userIds: [...told, contract.createdBy],
         kind: 'contract.completed',
@@ -383,19 +464,22 @@ async function openNextStep(
         channels: ['inbox'],
         at: now,
       });
-    await deliverToReceivers(ctx, trx, actor, contract, participants);
-    if (contract.voidOf)
-      await voidOriginal(ctx, trx, actor, contract, current?.currentSha256 ?? contract.currentSha256);
+    await deliverToReceivers(ctx, trx, contract, participants, writes);
+    if (contract.voidOf) {
+      // The original's writes and events come after this agreement's.
+      await writes.flush(trx);
+      await voidOriginal(ctx, trx, actor, contract, outputSha256);
+    }
     return [];
   }
   const step = Math.min(...pending.map((p) => p.step));
   const opening = pending.filter((p) => p.step === step && p.status === 'waiting');
-  await repo.updateContract(trx, contract.id, { currentStep: step });
+  writes.patchContract(contract.id, { currentStep: step });
   const invitations: Invitation[] = [];
   for (const p of opening) {
-    await repo.updateParticipant(trx, p.id, { status: 'active' });
+    writes.patchParticipant(p.id, { status: 'active' });
     if (p.userId) {
-      await notify(trx, {
+      writes.notify({
         groupId: contract.groupId,
         userIds: [p.userId],
         kind: p.role === 'approver' ? 'contract.approval_requested' : 'contract.signature_requested',
@@ -405,19 +489,14 @@ async function openNextStep(
         at: now,
       });
     } else {
-      invitations.push(await inviteOutsider(ctx, trx, actor, contract, p));
+      invitations.push(await inviteOutsider(ctx, trx, actor, contract, p, writes));
     }
   }
-  await recordAudit(trx, {
-    groupId: contract.groupId,
-    actor,
-    at: now,
-    event: {
-      action: 'contract.step_opened',
-      target: { type: 'contract', id: contract.id },
-      companyId: contract.companyId,
-      changes: { step },
-    },
+  writes.audit(now, {
+    action: 'contract.step_opened',
+    target: { type: 'contract', id: contract.id },
+    companyId: contract.companyId,
+    changes: { step },
   });
   return invitations;
 }
@@ -429,6 +508,7 @@ export async function inviteOutsider(
   actor: AuditActor,
   contract: repo.ContractRecord,
   participant: repo.ParticipantRecord,
+  writes?: FlowWrites,
 ): Promise<Invitation> {
   const token = randomBytes(32).toString('base64url');
   const now = ctx.now();
@@ -455,17 +535,14 @@ export async function inviteOutsider(
       locale: 'zh-CN',
       at: now,
     });
-  await recordAudit(trx, {
-    groupId: contract.groupId,
-    actor,
-    at: now,
-    event: {
-      action: 'contract.link_issued',
-      target: { type: 'contract', id: contract.id },
-      companyId: contract.companyId,
-      changes: { participantId: participant.id, expiresAt: expiresAt.toISOString() },
-    },
-  });
+  const event: AuditEvent = {
+    action: 'contract.link_issued',
+    target: { type: 'contract', id: contract.id },
+    companyId: contract.companyId,
+    changes: { participantId: participant.id, expiresAt: expiresAt.toISOString() },
+  };
+  if (writes) writes.audit(now, event);
+  else await recordAudit(trx, { groupId: contract.groupId, actor, at: now, event });
   return { participantId: participant.id, name: participant.name, path, expiresAt };
 }
 
@@ -475,36 +552,42 @@ function assertSender(actor: Actor, contract: repo.ContractRecord): void {
 }
 
 export async function sendContract(ctx: AppContext, actor: Actor, id: string) {
-  const { contract, participants } = await getVisibleContract(ctx, actor, id);
-  assertSender(actor, contract);
+  const loaded = await getVisibleContract(ctx, actor, id);
+  assertSender(actor, loaded.contract);
+  return ctx.db.transaction().execute((trx) => sendDraft(ctx, trx, actor, loaded));
+}
+
+/**
+ * Sends a draft in the caller's transaction, under the contract's lock: its first step opens (the
+ * outside signers' invitations are answered once). A void agreement is made and sent in one.
+ */
+export async function sendDraft(ctx: AppContext, trx: Transaction, actor: Actor, loaded: Loaded) {
+  const { contract, participants } = loaded;
+  const id = contract.id;
   // A check nobody can run would leave its outside signers stuck: refused before anyone is asked.
   if (contract.identityCheck && participants.some((p) => p.role === 'signer' && !p.userId))
     providerFor(ctx, contract.identityCheck);
-  const invitations = await ctx.db.transaction().execute(async (trx) => {
-    const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
-    if (locked?.status !== 'draft')
-      throw new AppError('contract_state', `The contract is ${locked?.status ?? 'gone'}; only a draft can be sent.`, {
-        contractStatus: locked?.status ?? 'gone',
-      });
-    const now = ctx.now();
-    await repo.updateContract(trx, id, { status: 'sent', sentAt: now });
-    await scheduleSent(ctx, trx, contract);
-    await emitContractEvent(ctx, trx, contract, { type: 'document.sent', status: 'sent' });
-    await recordAudit(trx, {
-      groupId: contract.groupId,
-      actor,
-      at: now,
-      event: {
-        action: 'contract.sent',
-        target: { type: 'contract', id },
-        companyId: contract.companyId,
-        changes: { step: 1 },
-      },
+  const writes = new FlowWrites(contract.groupId, actor);
+  const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
+  if (locked?.status !== 'draft')
+    throw new AppError('contract_state', `The contract is ${locked?.status ?? 'gone'}; only a draft can be sent.`, {
+      contractStatus: locked?.status ?? 'gone',
     });
-    await notifyCopied(ctx, trx, actor, contract, participants);
-    return openNextStep(ctx, trx, actor, contract);
+  const now = ctx.now();
+  writes.patchContract(id, { status: 'sent', sentAt: now });
+  await scheduleSent(ctx, trx, contract);
+  writes.event(contractEvent(ctx, contract, { type: 'document.sent', status: 'sent' }));
+  writes.audit(now, {
+    action: 'contract.sent',
+    target: { type: 'contract', id },
+    companyId: contract.companyId,
+    changes: { step: 1 },
   });
-  return { contract: await getContract(ctx, actor, id), invitations };
+  await notifyCopied(ctx, trx, contract, participants, writes);
+  const invitations = await openNextStep(ctx, trx, actor, contract, { writes });
+  await writes.flush(trx);
+  // The contract as the transaction leaves it, as a re-read would show it.
+  return { contract: view(writes.settle(loaded)), invitations };
 }
 
 /** The participant the caller acts as now: active, in the open step, and theirs. */
@@ -542,13 +625,22 @@ async function afterParticipant(
   trx: Transaction,
   actor: AuditActor,
   contract: repo.ContractRecord,
+  known: { currentSha256?: string; writes?: FlowWrites } = {},
 ): Promise<Invitation[]> {
-  const participants = await repo.findParticipants(trx, contract.id);
+  // Read under the lock: a participant of the same step who finished a moment ago is seen, and
+  // this one as the caller's writes (not yet sent) leave it.
+  const { participants: read, people } = await repo.findParticipantsWithPeople(trx, contract.id);
+  const participants = known.writes ? known.writes.applyTo(read) : read;
+  known.writes?.knowPeople(people);
   const stepOpen = participants.some(
     (p) => (p.role === 'signer' || p.role === 'approver') && p.step === contract.currentStep && p.status !== 'done',
   );
   if (stepOpen) return [];
-  return openNextStep(ctx, trx, actor, contract);
+  if (known.writes) return openNextStep(ctx, trx, actor, contract, { ...known, participants });
+  const writes = new FlowWrites(contract.groupId, actor).knowPeople(people);
+  const invitations = await openNextStep(ctx, trx, actor, contract, { ...known, participants, writes });
+  await writes.flush(trx);
+  return invitations;
 }
 
 /**
@@ -592,16 +684,31 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
           ...(participant.sealId ? { sealId: participant.sealId, ...authority(contract, input) } : {}),
         },
       ];
+  // The signer may read the contract's PDF as its participant whose turn it is (checked above);
+  // each version is the contract's current one, which the signing transaction checks again
+  // under the contract's lock. Named as its original was uploaded.
+  let lastWrites: FlowWrites | undefined;
   for (const [index, step] of steps.entries()) {
-    const current = await repo.findContract(ctx.db, { groupId: contract.groupId, id });
+    // A second seal field signs the version the first one made.
+    const currentSha256 =
+      index === 0
+        ? contract.currentSha256
+        : (await repo.findContract(ctx.db, { groupId: contract.groupId, id }))!.currentSha256;
     const isLast = index === steps.length - 1;
     await signDocument(
       ctx,
       actor,
-      { ...step, documentSha256: current!.currentSha256 },
+      { ...step, documentSha256: currentSha256 },
       {
         // The values go beside the first signature, which covers them.
         ...(index === 0 && stamps.length ? { stamps } : {}),
+        document: {
+          sha256: currentSha256,
+          originalSha256: contract.sourceSha256,
+          name: loaded.sourceName,
+          format: 'pdf',
+        },
+        answer: false,
         alsoInTransaction: async (trx, signed) => {
           const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
           if (!locked) throw notFound('contract_not_found', id);
@@ -611,56 +718,63 @@ export async function signContract(ctx: AppContext, actor: Actor, id: string, in
               'contract_changed',
               'Another participant signed this contract a moment ago; sign again on the new version.',
             );
-          await repo.updateContract(trx, id, { currentSha256: signed.outputSha256, status: 'signing' });
-          await repo.insertContractSignature(trx, {
-            id: newId(),
-            groupId: contract.groupId,
-            contractId: id,
-            participantId: participant.id,
-            signatureId: signed.signatureId,
-            certificateId: signed.certificateId,
-            fieldName: signed.fieldName,
-            inputSha256: signed.inputSha256,
-            outputSha256: signed.outputSha256,
-            signedAt: signed.signedAt,
-          });
-          await recordAudit(trx, {
-            groupId: contract.groupId,
-            actor,
-            at: signed.signedAt,
-            event: {
-              action: 'contract.signed',
-              target: { type: 'contract', id },
-              companyId: contract.companyId,
-              changes: {
-                participantId: participant.id,
-                signatureId: signed.signatureId,
-                certificateId: signed.certificateId,
-                fieldName: signed.fieldName,
-                inputSha256: signed.inputSha256,
-                outputSha256: signed.outputSha256,
-                secondFactor,
-              },
+          // Everything below is written in one statement at the end, under the lock just taken.
+          const writes = new FlowWrites(contract.groupId, actor);
+          lastWrites = writes;
+          writes.patchContract(id, { currentSha256: signed.outputSha256, status: 'signing' });
+          writes.add(
+            repo.contractSignatureWrite(trx, {
+              id: newId(),
+              groupId: contract.groupId,
+              contractId: id,
+              participantId: participant.id,
+              signatureId: signed.signatureId,
+              certificateId: signed.certificateId,
+              fieldName: signed.fieldName,
+              inputSha256: signed.inputSha256,
+              outputSha256: signed.outputSha256,
+              signedAt: signed.signedAt,
+            }),
+          );
+          writes.audit(signed.signedAt, {
+            action: 'contract.signed',
+            target: { type: 'contract', id },
+            companyId: contract.companyId,
+            changes: {
+              participantId: participant.id,
+              signatureId: signed.signatureId,
+              certificateId: signed.certificateId,
+              fieldName: signed.fieldName,
+              inputSha256: signed.inputSha256,
+              outputSha256: signed.outputSha256,
+              secondFactor,
             },
           });
-          if (!isLast) return;
-          for (const [fieldId, value] of values) await repo.fillField(trx, fieldId, value, signed.signedAt);
-          await repo.updateParticipant(trx, participant.id, {
-            status: 'done',
-            actedAt: signed.signedAt,
-            actedBy: userId,
-          });
-          await emitContractEvent(ctx, trx, contract, {
-            type: 'document.signed',
-            status: 'signing',
-            participantId: participant.id,
-          });
-          await afterParticipant(ctx, trx, actor, { ...contract, currentStep: locked.currentStep });
+          if (isLast) {
+            for (const [fieldId, value] of values) writes.fillField(trx, fieldId, value, signed.signedAt);
+            writes.patchParticipant(participant.id, { status: 'done', actedAt: signed.signedAt, actedBy: userId });
+            writes.event(
+              contractEvent(ctx, contract, {
+                type: 'document.signed',
+                status: 'signing',
+                participantId: participant.id,
+              }),
+            );
+            await afterParticipant(
+              ctx,
+              trx,
+              actor,
+              { ...contract, currentStep: locked.currentStep },
+              { currentSha256: signed.outputSha256, writes },
+            );
+          }
+          await writes.flush(trx);
         },
       },
     );
   }
-  return getContract(ctx, actor, id);
+  // The contract as the last signature's transaction left it, as a re-read would show it.
+  return lastWrites ? view(lastWrites.settle(loaded)) : getContract(ctx, actor, id);
 }
 
 function authority(contract: repo.ContractRecord, input: ContractSignInput): Partial<SignInput> {
@@ -829,16 +943,16 @@ export { afterParticipant };
 async function notifyCopied(
   ctx: AppContext,
   trx: Transaction,
-  actor: AuditActor,
   contract: repo.ContractRecord,
   participants: repo.ParticipantRecord[],
+  writes: FlowWrites,
 ): Promise<void> {
   const copied = participants.filter((p) => p.role === 'cc');
   if (copied.length === 0) return;
   const now = ctx.now();
   const inside = copied.flatMap((p) => (p.userId ? [p.userId] : []));
   if (inside.length > 0)
-    await notify(trx, {
+    writes.notify({
       groupId: contract.groupId,
       userIds: inside,
       kind: 'contract.cc',
@@ -860,16 +974,11 @@ async function notifyCopied(
         locale: 'zh-CN',
         at: now,
       });
-  await recordAudit(trx, {
-    groupId: contract.groupId,
-    actor,
-    at: now,
-    event: {
-      action: 'contract.cc_notified',
-      target: { type: 'contract', id: contract.id },
-      companyId: contract.companyId,
-      changes: { participantIds: copied.map((p) => p.id) },
-    },
+  writes.audit(now, {
+    action: 'contract.cc_notified',
+    target: { type: 'contract', id: contract.id },
+    companyId: contract.companyId,
+    changes: { participantIds: copied.map((p) => p.id) },
   });
 }
 
@@ -884,16 +993,16 @@ export const DOWNLOAD_LINK_DAYS = 30;
 async function deliverToReceivers(
   ctx: AppContext,
   trx: Transaction,
-  actor: AuditActor,
   contract: repo.ContractRecord,
   participants: repo.ParticipantRecord[],
+  writes: FlowWrites,
 ): Promise<void> {
   const receivers = participants.filter((p) => p.role === 'receiver');
   if (receivers.length === 0) return;
   const now = ctx.now();
   const inside = receivers.flatMap((p) => (p.userId ? [p.userId] : []));
   if (inside.length > 0)
-    await notify(trx, {
+    writes.notify({
       groupId: contract.groupId,
       userIds: inside,
       kind: 'contract.received',
@@ -927,16 +1036,11 @@ async function deliverToReceivers(
       locale: 'zh-CN',
       at: now,
     });
-    await recordAudit(trx, {
-      groupId: contract.groupId,
-      actor,
-      at: now,
-      event: {
-        action: 'contract.receiver_link_issued',
-        target: { type: 'contract', id: contract.id },
-        companyId: contract.companyId,
-        changes: { participantId: p.id, expiresAt: expiresAt.toISOString() },
-      },
+    writes.audit(now, {
+      action: 'contract.receiver_link_issued',
+      target: { type: 'contract', id: contract.id },
+      companyId: contract.companyId,
+      changes: { participantId: p.id, expiresAt: expiresAt.toISOString() },
     });
   }
 }

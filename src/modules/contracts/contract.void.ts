@@ -13,7 +13,7 @@ import { requireUser, type Actor } from '../access/index.js';
 import { recordAudit, type AuditActor } from '../audit/index.js';
 import * as repo from './contract.repository.js';
 import { providerFor } from './contract.identity.js';
-import { emitContractEvent, getVisibleContract, invalid, sendContract } from './contract.service.js';
+import { emitContractEvent, getVisibleContract, invalid, sendDraft } from './contract.service.js';
 
 /** The keyword of the n-th signer's line in the agreement, where their seal or signature lands. */
 const partyKeyword = (n: number, company: boolean) => `第${n}方（${company ? '盖章' : '签字'}）`;
@@ -97,7 +97,7 @@ export async function startVoidAgreement(ctx: AppContext, actor: Actor, id: stri
     throw error;
   }
   const agreementId = newId();
-  await ctx.db.transaction().execute(async (trx) => {
+  return ctx.db.transaction().execute(async (trx) => {
     const locked = await repo.lockContract(trx, { groupId: contract.groupId, id });
     if (locked?.status !== 'completed')
       throw new AppError('contract_state', `The contract is ${locked?.status ?? 'gone'}.`, {
@@ -197,8 +197,11 @@ export async function startVoidAgreement(ctx: AppContext, actor: Actor, id: stri
         changes: { agreementId, reason },
       },
     });
+    // Sent in the same transaction: a failed send leaves no draft behind to block the next attempt.
+    const agreement = await repo.findContractWithParts(trx, { groupId: contract.groupId, id: agreementId });
+    if (!agreement) throw new Error('the void agreement just made cannot be read');
+    return sendDraft(ctx, trx, actor, agreement);
   });
-  return sendContract(ctx, actor, agreementId);
 }
 
 /**

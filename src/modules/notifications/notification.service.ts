@@ -59,6 +59,11 @@ export async function notify<K extends NotificationKind>(
   return result;
 }
 
+/** The people `notifyInBatch` tells, read once for all the notices of a transaction. */
+export function findRecipients(trx: Transaction, groupId: string, userIds: string[]): Promise<Recipient[]> {
+  return repo.findRecipients(trx, groupId, [...new Set(userIds)]);
+}
+
 /**
  * The same, for a caller that has read the recipients already (with other facts it needed) and
  * writes everything of its transaction in one statement: the notices join `batch`.

@@ -79,8 +79,34 @@ export function openKey(ctx: AppContext, certificate: repo.CertificateRecord): P
 
 /** A document signer for a seal's or person's certificate, with its chain up to the root. */
 export async function openSigner(ctx: AppContext, certificate: repo.CertificateRecord): Promise<Signer> {
-  const keySigner = await openKey(ctx, certificate);
-  return withCertificate(keySigner, certificate.der, await chainOf(ctx, certificate));
+  return keptSigner(ctx, certificate, async () =>
+    withCertificate(await openKey(ctx, certificate), certificate.der, await chainOf(ctx, certificate)),
+  );
+}
+
+/**
+ * Signers made for certificates, per key vault and by certificate id: the same signer object
+ * for the same certificate, so what the engine derives from a certificate once (its ESS
+ * identifier, its SignerIdentifier, the size of its signatures; kept by the certificate's
+ * buffer) is found again, and the certificate and chain are parsed once. Whether the certificate
+ * may still sign is not kept: callers read its status each time and check it again under lock.
+ */
+const signers = new WeakMap<object, Map<string, Signer>>();
+const SIGNERS_KEPT = 256;
+
+async function keptSigner(
+  ctx: AppContext,
+  certificate: repo.CertificateRecord,
+  make: () => Promise<Signer>,
+): Promise<Signer> {
+  let kept = signers.get(ctx.keys);
+  if (!kept) signers.set(ctx.keys, (kept = new Map()));
+  const found = kept.get(certificate.id);
+  if (found?.certificate.equals(certificate.der)) return found;
+  const signer = await make();
+  if (kept.size >= SIGNERS_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(certificate.id, signer);
+  return signer;
 }
 
 /** A certificate by id (any group's: the caller has already tied the id to its own records). */
@@ -94,12 +120,27 @@ export async function chainOf(ctx: AppContext, certificate: repo.CertificateReco
   const chain: Buffer[] = [];
   let issuerId = certificate.issuerId;
   for (let depth = 0; issuerId && depth < 4; depth++) {
-    const issuer = await repo.findCertificate(ctx.db, issuerId);
+    const issuer = issuers.get(issuerId) ?? (await repo.findCertificate(ctx.db, issuerId));
     if (!issuer) break;
+    keepIssuer(issuerId, issuer);
     chain.push(issuer.der);
     issuerId = issuer.issuerId;
   }
   return chain;
+}
+
+/**
+ * Issuers met in chains, by id: a certificate's DER and issuer never change once written (a
+ * revocation changes its status, which a chain does not carry), so every signature need not read
+ * its CA and root again.
+ */
+const issuers = new Map<string, { der: Buffer; issuerId: string | null }>();
+const ISSUERS_KEPT = 256;
+
+function keepIssuer(id: string, issuer: { der: Buffer; issuerId: string | null }): void {
+  if (issuers.has(id)) return;
+  if (issuers.size >= ISSUERS_KEPT) issuers.delete(issuers.keys().next().value!);
+  issuers.set(id, { der: issuer.der, issuerId: issuer.issuerId });
 }
 
 // ---------------------------------------------------------------- the deployment root and TSA
@@ -183,8 +224,11 @@ export async function ensureTsa(ctx: AppContext): Promise<repo.CertificateRecord
 /** The built-in RFC 3161 authority, behind `POST /tsa` and used in-process when no external TSA is configured. */
 export async function timeStampAuthority(ctx: AppContext): Promise<TimeStampAuthority> {
   const tsa = await ensureTsa(ctx);
-  const root = await ensureRootCa(ctx);
-  return { signer: withCertificate(await openKey(ctx, tsa), tsa.der, [root.der]), now: ctx.now };
+  // Its chain is its issuer, the root.
+  const signer = await keptSigner(ctx, tsa, async () =>
+    withCertificate(await openKey(ctx, tsa), tsa.der, await chainOf(ctx, tsa)),
+  );
+  return { signer, now: ctx.now };
 }
 
 /** Time-stamps for B-T and above: the external TSAs of SIGIL_TSA_URLS in order (failing over), else the built-in one. */

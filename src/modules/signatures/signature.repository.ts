@@ -200,16 +200,21 @@ export async function lockSealForUse(
 }
 
 /** A new signature: the record without what is read through its references (company path, names, serial), with its group. */
-export type NewSignatureRow = Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & {
+export type NewSignature = Omit<SignatureRecord, 'companyPath' | 'userName' | 'sealName' | 'certificateSerial'> & {
   groupId: string;
 };
 
-export async function insertSignature(trx: Transaction, row: NewSignatureRow): Promise<void> {
-  await signaturesInsert(trx, [row]).execute();
+export async function insertSignature(trx: Transaction, row: NewSignature): Promise<void> {
+  await signatureInsert(trx, row).execute();
+}
+
+/** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
+export function signatureInsert(trx: Db | Transaction, row: NewSignature) {
+  return signaturesInsert(trx, [row]);
 }
 
 /** The insert of several signatures, not yet run (for a `WriteBatch`: a batch's group commit). */
-export function signaturesInsert(trx: Transaction, rows: readonly NewSignatureRow[]) {
+export function signaturesInsert(trx: Db | Transaction, rows: readonly NewSignature[]) {
   return trx.insertInto('signatures').values(
     rows.map((row) => ({
       id: row.id,

@@ -5,7 +5,7 @@ import type { Transaction } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError, notFound } from '../../server/errors.js';
-import { readGroupBlob, storeBlob, storeBlobs } from '../../blobs/blob.service.js';
+import { readGroupBlob, storeBlobBytes, storeBlobs } from '../../blobs/blob.service.js';
 import { WriteBatch, type PendingWrite } from '../../db/batch.js';
 import {
   createPdfSigningPool,
@@ -21,7 +21,7 @@ import {
   type Timestamper,
 } from '../../signing/index.js';
 import { isWithin, requireUser, scopeOf, type Actor, type Principal } from '../access/index.js';
-import { auditAppendStatement, recordAudit, type AuditEvent } from '../audit/index.js';
+import { auditAppendStatement, type AuditEvent } from '../audit/index.js';
 import { findSeal } from '../seals/index.js';
 import { consumeGrantUse, consumeGrantUses } from '../grants/index.js';
 import { decideSealUse, type UseDecision } from '../grants/index.js';
@@ -298,21 +298,44 @@ export interface SignOptions {
   /** Values the signer filled in, drawn beside the signature and covered by it (a contract's fields). */
   stamps?: StampAppearance[];
   /**
+   * The document to sign, when the caller has itself established that the signer may read this
+   * version and what it was made from (a contract's participant whose turn it is, on the contract's
+   * current PDF, which `alsoInTransaction` checks again under the contract's lock; a batch's
+   * documents, checked by the documents module all at once). Absent: the documents module decides
+   * from `input.documentSha256`.
+   */
+  document?: ReadableDocument;
+  /** `false`: the caller answers from its own records, so the signature is not read back. */
+  answer?: false;
+  /**
    * The seal (`input.sealId`), read and found usable by the caller for this signer and category a
    * moment ago: a batch's early answer, given once for all its documents. Only the early check is
    * skipped; the seal's state, the grant and its count are decided again under lock in each
    * document's own signing transaction, as always.
    */
   checkedSeal?: CheckedSeal;
-  /**
-   * The document (`input.documentSha256`), found readable by the caller a moment ago with the same
-   * rules (a batch checks all of its documents at once); otherwise it is read here.
-   */
-  document?: ReadableDocument;
 }
 
-export async function signDocument(ctx: AppContext, actor: Actor, input: SignInput, options: SignOptions = {}) {
+export function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions & { answer: false },
+): Promise<void>;
+export function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options?: SignOptions,
+): Promise<ReturnType<typeof view>>;
+export async function signDocument(
+  ctx: AppContext,
+  actor: Actor,
+  input: SignInput,
+  options: SignOptions = {},
+): Promise<ReturnType<typeof view> | void> {
   const signatureId = await signStoredDocument(ctx, actor, input, options);
+  if (options.answer === false) return;
   return getSignature(ctx, actor, signatureId);
 }
 
@@ -369,6 +392,7 @@ export async function makeSignature(
     options.document?.sha256 === input.documentSha256
       ? options.document
       : await getReadableDocument(ctx, actor, input.documentSha256, { formats: ['pdf', 'ofd'] });
+
   // Which authority, checked now for a clear early answer and again under lock below.
   let authorization: AuthorizationForUse | null = null;
   if (input.authorizationId)
@@ -424,7 +448,8 @@ export async function makeSignature(
   const fieldName = `${base}-${signatureId.slice(-12)}`;
   const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
   if (!companyId) throw notFound('user_not_found', userId);
-  // The group's own file: getReadableDocument has just found its row in the group.
+  // The group's own file: getReadableDocument has just found its row in the group, or the caller
+  // vouched for it.
   const original = await ctx.blobs.get(document.sha256);
 
   // Signed before the transaction: a time-stamp from an outside TSA can take seconds, and the seal's
@@ -559,10 +584,7 @@ function lastUseTaken(seal: CheckedSeal): AppError {
   );
 }
 
-function signatureRow(
-  draft: SignatureDraft,
-  q: { outputSha256: string; grantId: string | null },
-): repo.NewSignatureRow {
+function signatureRow(draft: SignatureDraft, q: { outputSha256: string; grantId: string | null }): repo.NewSignature {
   return {
     id: draft.signatureId,
     groupId: draft.groupId,
@@ -641,17 +663,24 @@ async function storeSignature(
     grantId = decision.grant.id;
   }
 
-  const stored = await storeBlob(trx, ctx.blobs, {
-    groupId,
-    bytes: Buffer.from(draft.bytes),
-    mediaType: draft.mediaType,
-    originalName: draft.document.name,
-    createdBy: userId,
-    at: now,
-  });
+  // The copy's records, the signature's and its audit event in one statement.
+  const writes = new WriteBatch();
+  const stored = await storeBlobBytes(
+    trx,
+    ctx.blobs,
+    {
+      groupId,
+      bytes: Buffer.from(draft.bytes),
+      mediaType: draft.mediaType,
+      originalName: draft.document.name,
+      createdBy: userId,
+      at: now,
+    },
+    writes,
+  );
   const made = { outputSha256: stored.sha256, grantId };
-  await repo.insertSignature(trx, signatureRow(draft, made));
-  await recordAudit(trx, { groupId, actor, at: now, event: signedEvent(draft, made) });
+  writes.add(repo.signatureInsert(trx, signatureRow(draft, made)));
+  await writes.run(trx, auditAppendStatement({ groupId, actor, at: now, events: [signedEvent(draft, made)] }));
   if (options.alsoInTransaction) await options.alsoInTransaction(trx, signedInTransaction(draft, stored.sha256));
 }
 
@@ -763,6 +792,9 @@ export async function storeSignatureGroup(
     }
 
     const keeping = drafts.flatMap((draft, i) => (outcomes[i] ? [] : [{ draft, i }]));
+    // One statement: the copies' records, the signatures, the caller's records, then the events
+    // (each at its document's signing time) once every write ran.
+    const writes = new WriteBatch();
     const stored = await storeBlobs(
       trx,
       ctx.blobs,
@@ -774,23 +806,21 @@ export async function storeSignatureGroup(
         createdBy: userId,
         at: draft.signedAt,
       })),
+      writes,
     );
-    const rows: repo.NewSignatureRow[] = [];
-    const events: AuditEvent[] = [];
-    const times: Date[] = [];
+    const rows: repo.NewSignature[] = [];
+    const events: Array<AuditEvent & { at: Date }> = [];
     for (const [k, { draft, i }] of keeping.entries()) {
       const made = { outputSha256: stored[k]!.sha256, grantId: grants[i] ?? null };
       if (!made.grantId) throw new Error('a signature of a group is kept only with its counted use');
       rows.push(signatureRow(draft, made));
-      events.push(signedEvent(draft, made));
-      times.push(draft.signedAt);
+      events.push({ ...signedEvent(draft, made), at: draft.signedAt });
       outcomes[i] = { kind: 'signed', signed: signedInTransaction(draft, made.outputSha256) };
     }
     const done = outcomes.map((o) => o!);
-    // One statement: the signatures, the caller's records, then the events once every write ran.
-    await new WriteBatch()
+    await writes
       .add(rows.length > 0 ? repo.signaturesInsert(trx, rows) : null, ...hooks.writes(trx, done))
-      .run(trx, events.length > 0 ? auditAppendStatement({ groupId, actor, events, times }) : undefined);
+      .run(trx, events.length > 0 ? auditAppendStatement({ groupId, actor, events }) : undefined);
     return done;
   });
 }
