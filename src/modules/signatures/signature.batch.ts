@@ -63,7 +63,7 @@ function failureOf(caught: unknown): { code: string; detail: string } {
  * The seal, read and decided once per run for all its documents (the early answer each document
  * would otherwise ask for again); undefined when it is not usable now, so that each document asks
  * for itself and fails with its own reason. Every document is decided again, and counted, under
- * lock in its own signing transaction.
+ * lock in the transaction that keeps its signature (its group's).
  */
 async function checkSealOnce(
   ctx: AppContext,
@@ -100,7 +100,7 @@ export async function startBatch(ctx: AppContext, actor: Actor, input: BatchInpu
   }
   const seal = await findSeal(ctx.db, { groupId, id: input.sealId });
   if (!seal) throw notFound('seal_not_found', input.sealId);
-  // The early answer; each document is decided again, and counted, in its own signing transaction.
+  // The early answer; each document is decided again, and counted, under lock in its group's transaction.
   const decision = await decideSealUse(ctx.db, {
     groupId,
     sealId: seal.id,
