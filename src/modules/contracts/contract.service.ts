@@ -13,7 +13,7 @@ import { requireUser, scopeOf, isWithin, type Actor, type Principal } from '../a
 import { auditAppendStatement, recordAudit, type AuditActor, type AuditEvent } from '../audit/index.js';
 import { findCompany } from '../companies/index.js';
 import { getReadableDocument } from '../documents/index.js';
-import { findUser } from '../users/index.js';
+import { findUsersById } from '../users/index.js';
 import { findSeal } from '../seals/index.js';
 import { messageOutsider, notify } from '../notifications/index.js';
 import { confirmSigningFactor } from '../auth/index.js';
@@ -204,6 +204,9 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
   > = [];
   /** The impressions of the seals read, for the answer. */
   const sealImages = new Map<string, string | null>();
+  // The people of the group named, read at once.
+  const named = [...new Set(input.participants.flatMap((p) => (p.userId ? [p.userId] : [])))];
+  const people = new Map((await findUsersById(ctx.db, { groupId, ids: named })).map((u) => [u.id, u]));
   for (const [index, p] of input.participants.entries()) {
     const at = `body.participants.${index}`;
     let name = p.name ?? '';
@@ -230,7 +233,7 @@ export async function createContract(ctx: AppContext, actor: Actor, input: Creat
     if (p.kind === 'company' || p.kind === 'person') {
       if (p.kind === 'person' && !p.userId) throw invalid(`${at}.userId`, 'is required for a person of the group');
       if (p.userId) {
-        const user = await findUser(ctx.db, { groupId, id: p.userId });
+        const user = people.get(p.userId);
         if (!user || user.status !== 'active') throw notFound('user_not_found', p.userId);
         if (p.kind === 'person') name = user.name;
       }

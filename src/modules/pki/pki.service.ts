@@ -221,9 +221,26 @@ export async function ensureTsa(ctx: AppContext): Promise<repo.CertificateRecord
   return tsa;
 }
 
+/**
+ * The TSA certificate as read a moment ago, per database: every B-T signature asks for it, and it
+ * changes only when it expires (then a new one supersedes it). Kept for a few seconds and never
+ * past its end, so a process sees a successor within that time.
+ */
+const keptTsa = new WeakMap<object, { record: repo.CertificateRecord; until: number }>();
+const TSA_KEPT_MS = 5_000;
+
+async function currentTsa(ctx: AppContext): Promise<repo.CertificateRecord> {
+  const now = ctx.now();
+  const kept = keptTsa.get(ctx.db);
+  if (kept && now.getTime() < kept.until && now < kept.record.notAfter) return kept.record;
+  const record = await ensureTsa(ctx);
+  keptTsa.set(ctx.db, { record, until: now.getTime() + TSA_KEPT_MS });
+  return record;
+}
+
 /** The built-in RFC 3161 authority, behind `POST /tsa` and used in-process when no external TSA is configured. */
 export async function timeStampAuthority(ctx: AppContext): Promise<TimeStampAuthority> {
-  const tsa = await ensureTsa(ctx);
+  const tsa = await currentTsa(ctx);
   // Its chain is its issuer, the root.
   const signer = await keptSigner(ctx, tsa, async () =>
     withCertificate(await openKey(ctx, tsa), tsa.der, await chainOf(ctx, tsa)),

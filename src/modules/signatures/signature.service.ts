@@ -446,7 +446,9 @@ export async function makeSignature(
   const signatureId = newId();
   const base = input.crossPage ? 'CrossPageSeal' : seal ? 'Seal' : 'Signature';
   const fieldName = `${base}-${signatureId.slice(-12)}`;
-  const companyId = seal?.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
+  // A personal signature is filed under the signer's company, which their principal carries.
+  const companyId =
+    seal?.companyId ?? principal.companyId ?? (await repo.findUserCompany(ctx.db, { groupId, userId }))?.companyId;
   if (!companyId) throw notFound('user_not_found', userId);
   // The group's own file: getReadableDocument has just found its row in the group, or the caller
   // vouched for it.

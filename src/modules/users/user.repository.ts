@@ -223,6 +223,15 @@ export async function findUserDepartmentIds(db: Db | Transaction, userId: string
  * above it (never a sibling's). The directory any employee may search to pick an approver.
  */
 /** Active people of a company line (the company at `path`, those below and above it), by name or e-mail; `exclude` leaves people out. */
+/** The group's users among `ids`, in one read (those not found are left out). */
+export async function findUsersById(
+  db: Db | Transaction,
+  where: { groupId: string; ids: string[] },
+): Promise<UserRecord[]> {
+  if (where.ids.length === 0) return [];
+  return selectUsers(db).where('u.group_id', '=', where.groupId).where('u.id', 'in', where.ids).execute();
+}
+
 export async function findPeople(
   db: Db,
   q: {
