@@ -136,18 +136,7 @@ export async function findUploadedAmong(
 }
 
 /** The rows of several stored blobs and their uploads, not yet run: two writes for one statement (`WriteBatch`). */
-export function blobsInsert(
-  trx: Transaction,
-  rows: ReadonlyArray<{
-    groupId: string;
-    sha256: string;
-    size: number;
-    mediaType: string;
-    originalName: string | null;
-    createdBy: string | null;
-    at: Date;
-  }>,
-) {
+export function blobsInsert(trx: Transaction, rows: readonly NewBlob[]) {
   // One row per (group, hash): the same bytes twice in one insert would be refused by ON CONFLICT.
   const unique = [...new Map(rows.map((r) => [`${r.groupId}:${r.sha256}`, r])).values()];
   const uploads = [

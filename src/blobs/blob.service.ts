@@ -21,6 +21,16 @@ function blobNotFound(sha256: string): AppError {
   return new AppError('blob_not_found', `No file with SHA-256 ${sha256} belongs to your group.`);
 }
 
+/** Bytes to store for a group, and who brought them (null: the platform made them). */
+export interface BlobInput {
+  groupId: string;
+  bytes: Uint8Array;
+  mediaType: string;
+  originalName?: string | null;
+  createdBy: string | null;
+  at?: Date;
+}
+
 /**
  * Stores bytes for a group: the bytes go to the store first, then the ownership rows are
  * written in the caller's transaction: the group's (the first upload of a hash) and the
@@ -28,18 +38,7 @@ function blobNotFound(sha256: string): AppError {
  * committed row always has its bytes; a rolled-back transaction leaves at most unreferenced
  * bytes, which are harmless (and the next upload of the same content reuses them).
  */
-export async function storeBlob(
-  trx: Transaction,
-  store: BlobStore,
-  input: {
-    groupId: string;
-    bytes: Uint8Array;
-    mediaType: string;
-    originalName?: string | null;
-    createdBy: string | null;
-    at?: Date;
-  },
-): Promise<BlobRecord> {
+export async function storeBlob(trx: Transaction, store: BlobStore, input: BlobInput): Promise<BlobRecord> {
   const { sha256, size } = await store.put(input.bytes);
   await insertBlob(trx, {
     groupId: input.groupId,
@@ -71,14 +70,7 @@ export async function storeBlob(
 export async function storeBlobBytes(
   trx: Transaction,
   store: BlobStore,
-  input: {
-    groupId: string;
-    bytes: Uint8Array;
-    mediaType: string;
-    originalName?: string | null;
-    createdBy: string | null;
-    at?: Date;
-  },
+  input: BlobInput,
   batch?: WriteBatch,
 ): Promise<{ sha256: string; size: number }> {
   const { sha256, size } = await store.put(input.bytes);
@@ -111,14 +103,7 @@ export async function storeBlobBytes(
 export async function storeBlobs(
   trx: Transaction,
   store: BlobStore,
-  inputs: ReadonlyArray<{
-    groupId: string;
-    bytes: Uint8Array;
-    mediaType: string;
-    originalName?: string | null;
-    createdBy: string | null;
-    at?: Date;
-  }>,
+  inputs: readonly BlobInput[],
   batch?: WriteBatch,
 ): Promise<Array<{ sha256: string; size: number }>> {
   if (inputs.length === 0) return [];

@@ -288,29 +288,32 @@ export function fieldsInsert(
   );
 }
 
+/** A participant's columns (`contract_participants as p`, its seal `s` joined for the impression). */
+const PARTICIPANT_COLUMNS = [
+  'p.id',
+  'p.contract_id as contractId',
+  'p.position',
+  'p.step',
+  'p.role',
+  'p.kind',
+  'p.company_id as companyId',
+  'p.seal_id as sealId',
+  's.image_sha256 as sealImageSha256',
+  'p.user_id as userId',
+  'p.name',
+  'p.org_name as orgName',
+  'p.phone',
+  'p.email',
+  'p.status',
+  'p.acted_at as actedAt',
+  'p.reason',
+] as const;
+
 export async function findParticipants(db: Db | Transaction, contractId: string): Promise<ParticipantRecord[]> {
   return db
     .selectFrom('contract_participants as p')
     .leftJoin('seals as s', 's.id', 'p.seal_id')
-    .select([
-      'p.id',
-      'p.contract_id as contractId',
-      'p.position',
-      'p.step',
-      'p.role',
-      'p.kind',
-      'p.company_id as companyId',
-      'p.seal_id as sealId',
-      's.image_sha256 as sealImageSha256',
-      'p.user_id as userId',
-      'p.name',
-      'p.org_name as orgName',
-      'p.phone',
-      'p.email',
-      'p.status',
-      'p.acted_at as actedAt',
-      'p.reason',
-    ])
+    .select(PARTICIPANT_COLUMNS)
     .where('p.contract_id', '=', contractId)
     .orderBy('p.position')
     .execute();
@@ -327,25 +330,7 @@ const selectContractWithParts = precompiled((db, where: { groupId: string; id: s
         eb
           .selectFrom('contract_participants as p')
           .leftJoin('seals as s', 's.id', 'p.seal_id')
-          .select([
-            'p.id',
-            'p.contract_id as contractId',
-            'p.position',
-            'p.step',
-            'p.role',
-            'p.kind',
-            'p.company_id as companyId',
-            'p.seal_id as sealId',
-            's.image_sha256 as sealImageSha256',
-            'p.user_id as userId',
-            'p.name',
-            'p.org_name as orgName',
-            'p.phone',
-            'p.email',
-            'p.status',
-            'p.acted_at as actedAt',
-            'p.reason',
-          ])
+          .select(PARTICIPANT_COLUMNS)
           .whereRef('p.contract_id', '=', 'k.id')
           .orderBy('p.position'),
       ).as('participants'),
