@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nssDatabase, pdfsig, requireTool, run, SOFTHSM_LIBRARY, softHsmTokens, tempDir } from './signing/support.js';
+import { buildPdf } from './signing/pdf-fixtures.js';
 import { openTestDatabase } from './support/database.js';
 import { ensureServerBuilt, sigilBin } from './support/server-build.js';
 import { seedTemplates } from '../src/templates/index.js';
@@ -87,7 +88,7 @@ describe('the built server (node bin/sigil.js serve)', () => {
     }
   });
 
-  it('is ready only when the printed demo logins work, signs with keys in a PKCS#11 token, and runs a contract', async () => {
+  it('is ready only when the printed demo logins work, signs with keys in a PKCS#11 token, runs a contract and a batch', async () => {
     const port = await freePort();
     server = spawn(
       process.execPath,
@@ -288,6 +289,54 @@ describe('the built server (node bin/sigil.js serve)', () => {
     );
     expect(contractSeen).toHaveLength(2);
     for (const one of contractSeen) expect(one).toMatchObject({ signatureValid: true, certificateTrusted: true });
+
+    // A batch in the built server: the job runner signs on the compiled signing workers and keeps
+    // the documents in one group's transaction; each output is its own signature, and pdfsig
+    // trusts every one.
+    const batchDocuments: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const answer = await fetch(`${base}/api/v1/documents/uploads?name=invoice-${n}.pdf`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/pdf' },
+        body: buildPdf({ lines: [`Invoice ${n} (built batch)`] }),
+      });
+      expect(answer.status).toBe(201);
+      batchDocuments.push(((await answer.json()) as { sha256: string }).sha256);
+    }
+    const started = await post(
+      '/api/v1/signatures/batches',
+      { documents: batchDocuments, sealId: seal!.id, category: 'sales', level: 'B-T' },
+      auth,
+    );
+    const batch = (await started.json()) as { id: string };
+    expect(started.status, JSON.stringify(batch)).toBe(202);
+    type BatchState = {
+      status: string;
+      signed: number;
+      items: Array<{ status: string; signatureId: string | null; errorCode: string | null }>;
+    };
+    let state: BatchState | undefined;
+    for (let i = 0; i < 400 && state?.status !== 'done'; i++) {
+      if (i > 0) await sleep(50);
+      state = (await (
+        await fetch(`${base}/api/v1/signatures/batches/${batch.id}`, { headers: auth })
+      ).json()) as BatchState;
+    }
+    expect(state?.status, JSON.stringify(state)).toBe('done');
+    expect(state!.items.map((item) => item.status)).toEqual(['signed', 'signed', 'signed']);
+    const signatureIds = new Set(state!.items.map((item) => item.signatureId));
+    expect(signatureIds.size).toBe(3);
+    for (const [n, item] of state!.items.entries()) {
+      const output = Buffer.from(
+        await (await fetch(`${base}/api/v1/signatures/${item.signatureId}/document`, { headers: auth })).arrayBuffer(),
+      );
+      const verdict = pdfsig(
+        tmp.file(`server-batch-${n}.pdf`, output),
+        nssDatabase(join(tmp.dir, `server-nss-batch-${n}`), rootCertificate),
+      );
+      expect(verdict).toHaveLength(1);
+      expect(verdict[0]).toMatchObject({ signatureValid: true, certificateTrusted: true, totalDocumentSigned: true });
+    }
   }, 300_000);
 });
 
