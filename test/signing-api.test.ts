@@ -774,3 +774,41 @@ describe('external time-stamping authorities (SIGIL_TSA_URLS)', () => {
     }
   });
 });
+
+describe('the built-in TSA certificate a process keeps', () => {
+  it('is never used past its end: a signature a moment later is time-stamped by its successor', async () => {
+    const stampOnce = async () => {
+      const sha = await upload(applicant, contract(), `tsa-${++counter}.pdf`);
+      const signed = await sign(applicant, { documentSha256: sha, sealId: seal.id, category: 'sales', level: 'B-T' });
+      expect(signed.status, JSON.stringify(signed.body)).toBe(201);
+      return (await download(applicant, signed.body.id)).toString('latin1').toLowerCase();
+    };
+    const tsaRows = () =>
+      world.db
+        .selectFrom('certificates')
+        .select(['id', 'der', 'status'])
+        .where('purpose', '=', 'tsa')
+        .orderBy('created_at')
+        .execute();
+    // The current TSA certificate ends a second from now (its row says so, read once the process's
+    // copy is older than it keeps one); a signature then keeps it.
+    await stampOnce();
+    world.clock.advance(6_000);
+    const [current] = (await tsaRows()).filter((r) => r.status === 'active');
+    await world.db
+      .updateTable('certificates')
+      .set({ not_after: new Date(world.clock.now().getTime() + 1_000) })
+      .where('id', '=', current!.id)
+      .execute();
+    const kept = await stampOnce();
+    expect(kept).toContain(Buffer.from(current!.der).toString('hex'));
+    // Two seconds on, well within the time a process keeps it, it has ended: a new one signs.
+    world.clock.advance(2_000);
+    const after = await stampOnce();
+    const rows = await tsaRows();
+    const successor = rows.find((r) => r.status === 'active');
+    expect(successor?.id).not.toBe(current!.id);
+    expect(after).toContain(Buffer.from(successor!.der).toString('hex'));
+    expect(after).not.toContain(Buffer.from(current!.der).toString('hex'));
+  });
+});
