@@ -175,7 +175,26 @@ function StartReview({ onStarted }: { onStarted: (id: string) => void }) {
             <span>{d('usage.company')}</span>
             <CompanySelect value={companyId} onChange={setCompanyId} data-testid="review-company" />
           </label>
-          <DayRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} testId="review" />
+          <label className="toolbar-field">
+            <span>{d('usage.from')}</span>
+            <input
+              type="date"
+              className="input"
+              value={from}
+              onChange={(e) => setFrom(e.target.value)}
+              data-testid="review-from"
+            />
+          </label>
+          <label className="toolbar-field">
+            <span>{d('usage.to')}</span>
+            <input
+              type="date"
+              className="input"
+              value={to}
+              onChange={(e) => setTo(e.target.value)}
+              data-testid="review-to"
+            />
+          </label>
           <label className="toolbar-field">
             <span>{d('review.size')}</span>
             <input
@@ -381,41 +400,6 @@ function ReviewItem({
  * usage records of a company over a period: rows no record answers, records no row answers. Nothing
  * is stored; a bad file is answered with its lines' problems.
  */
-/** The first and last day a review or a cross-check covers (`<testId>-from`, `<testId>-to`). */
-function DayRangeFields(props: {
-  from: string;
-  to: string;
-  onFrom: (day: string) => void;
-  onTo: (day: string) => void;
-  testId: string;
-}) {
-  const d = useDevicesText();
-  return (
-    <>
-      <label className="toolbar-field">
-        <span>{d('usage.from')}</span>
-        <input
-          type="date"
-          className="input"
-          value={props.from}
-          onChange={(e) => props.onFrom(e.target.value)}
-          data-testid={`${props.testId}-from`}
-        />
-      </label>
-      <label className="toolbar-field">
-        <span>{d('usage.to')}</span>
-        <input
-          type="date"
-          className="input"
-          value={props.to}
-          onChange={(e) => props.onTo(e.target.value)}
-          data-testid={`${props.testId}-to`}
-        />
-      </label>
-    </>
-  );
-}
-
 function RegisterCheck() {
   const d = useDevicesText();
   const i18n = useI18n();
@@ -470,7 +454,26 @@ function RegisterCheck() {
           </label>
         </div>
         <div className="usage-filter-grid">
-          <DayRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} testId="register" />
+          <label className="toolbar-field">
+            <span>{d('usage.from')}</span>
+            <input
+              type="date"
+              className="input"
+              value={from}
+              onChange={(e) => setFrom(e.target.value)}
+              data-testid="register-from"
+            />
+          </label>
+          <label className="toolbar-field">
+            <span>{d('usage.to')}</span>
+            <input
+              type="date"
+              className="input"
+              value={to}
+              onChange={(e) => setTo(e.target.value)}
+              data-testid="register-to"
+            />
+          </label>
           <label className="toolbar-field">
             <span>{d('register.tolerance')}</span>
             <input
