@@ -1,7 +1,7 @@
 /** @jsxImportSource preact */
 import type { ComponentChildren } from 'preact';
 import type { OfdSignatureCheck, OfdVerification } from './api';
-import type { Look } from './Report';
+import { Check, FileCard, Verdict, type Look } from './Report';
 import { useText, type Text } from './text';
 
 const SM2_ROOT_CERTIFICATE = '/pki/sm2/root/certificate';
@@ -53,14 +53,6 @@ function Reasons({ report, look }: { report: OfdVerification; look: Look }) {
       <strong>{t('changes.title')}</strong>
       <ul>{items}</ul>
     </div>
-  );
-}
-
-function Check({ ok, children }: { ok: boolean | null; children: ComponentChildren }) {
-  return (
-    <span className={`check ${ok === null ? 'check-unknown' : ok ? 'check-ok' : 'check-bad'}`}>
-      <span aria-hidden="true">{ok === null ? '?' : ok ? '✓' : '✗'}</span> {children}
-    </span>
   );
 }
 
@@ -205,39 +197,11 @@ export function OfdReport({ report, fileName }: { report: OfdVerification; fileN
   const look = ofdLookOf(report);
   return (
     <section className="report" data-testid="verify-report" data-format="ofd" aria-live="polite">
-      <div className={`verdict verdict-${look}`} role="status" data-testid="verify-verdict" data-verdict={look}>
-        <span className="verdict-mark" aria-hidden="true">
-          {look === 'valid' ? '✓' : look === 'unsigned' ? 'i' : '!'}
-        </span>
-        <div>
-          <p className="verdict-text">{t(`ofd.verdict.${look}`)}</p>
-          <Reasons report={report} look={look} />
-        </div>
-      </div>
+      <Verdict look={look} says={t(`ofd.verdict.${look}`)}>
+        <Reasons report={report} look={look} />
+      </Verdict>
 
-      <div className="card">
-        <p className="file-name" data-testid="verify-file-name">
-          {fileName}
-        </p>
-        <p className="muted">{t('ofd.kind', { pages: report.pages })}</p>
-        {(report.platformOutput || report.signatures.length > 0) && (
-          <p className={report.platformOutput ? 'platform platform-yes' : 'platform'} data-testid="verify-platform">
-            {report.platformOutput
-              ? t('platform.yes', { date: text.date(report.platformOutput.signedAt) })
-              : t('platform.no')}
-          </p>
-        )}
-        <dl className="facts">
-          <div className="wide">
-            <dt>{t('facts.sha256')}</dt>
-            <dd className="mono">{report.sha256}</dd>
-          </div>
-          <div>
-            <dt>{t('facts.signatures')}</dt>
-            <dd data-testid="verify-count">{report.signatures.length}</dd>
-          </div>
-        </dl>
-      </div>
+      <FileCard fileName={fileName} report={report} kind={t('ofd.kind', { pages: report.pages })} />
 
       {report.signatures.map((s, i) => (
         <SealCard key={s.id} signature={s} n={i + 1} />

@@ -69,48 +69,79 @@ function Reasons({ report, look }: { report: PublicVerification; look: Look }) {
   );
 }
 
+/** The verdict banner: its mark, what it says, and the reasons under it. */
+export function Verdict({ look, says, children }: { look: Look; says: string; children: ComponentChildren }) {
+  return (
+    <div className={`verdict verdict-${look}`} role="status" data-testid="verify-verdict" data-verdict={look}>
+      <span className="verdict-mark" aria-hidden="true">
+        {look === 'valid' ? '✓' : look === 'unsigned' ? 'i' : '!'}
+      </span>
+      <div>
+        <p className="verdict-text">{says}</p>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+/** The file: its name, its kind, whether the platform made it, its hash and signature count, and `children` (more facts). */
+export function FileCard({
+  fileName,
+  report,
+  kind,
+  children,
+}: {
+  fileName: string;
+  report: { sha256: string; signatures: unknown[]; platformOutput: { signedAt: string } | null };
+  kind?: string;
+  children?: ComponentChildren;
+}) {
+  const text = useText();
+  const { t } = text;
+  return (
+    <div className="card">
+      <p className="file-name" data-testid="verify-file-name">
+        {fileName}
+      </p>
+      {kind && <p className="muted">{kind}</p>}
+      {(report.platformOutput || report.signatures.length > 0) && (
+        <p className={report.platformOutput ? 'platform platform-yes' : 'platform'} data-testid="verify-platform">
+          {report.platformOutput
+            ? t('platform.yes', { date: text.date(report.platformOutput.signedAt) })
+            : t('platform.no')}
+        </p>
+      )}
+      <dl className="facts">
+        <div className="wide">
+          <dt>{t('facts.sha256')}</dt>
+          <dd className="mono">{report.sha256}</dd>
+        </div>
+        <div>
+          <dt>{t('facts.signatures')}</dt>
+          <dd data-testid="verify-count">{report.signatures.length}</dd>
+        </div>
+        {children}
+      </dl>
+    </div>
+  );
+}
+
 export function Report({ report, fileName }: { report: PublicVerification; fileName: string }) {
   const text = useText();
   const { t } = text;
   const look = lookOf(report);
   return (
     <section className="report" data-testid="verify-report" aria-live="polite">
-      <div className={`verdict verdict-${look}`} role="status" data-testid="verify-verdict" data-verdict={look}>
-        <span className="verdict-mark" aria-hidden="true">
-          {look === 'valid' ? '✓' : look === 'unsigned' ? 'i' : '!'}
-        </span>
-        <div>
-          <p className="verdict-text">{t(`verdict.${look}`)}</p>
-          <Reasons report={report} look={look} />
-        </div>
-      </div>
+      <Verdict look={look} says={t(`verdict.${look}`)}>
+        <Reasons report={report} look={look} />
+      </Verdict>
 
-      <div className="card">
-        <p className="file-name" data-testid="verify-file-name">
-          {fileName}
-        </p>
-        {(report.platformOutput || report.signatures.length > 0) && (
-          <p className={report.platformOutput ? 'platform platform-yes' : 'platform'} data-testid="verify-platform">
-            {report.platformOutput
-              ? t('platform.yes', { date: text.date(report.platformOutput.signedAt) })
-              : t('platform.no')}
-          </p>
-        )}
-        <dl className="facts">
-          <div className="wide">
-            <dt>{t('facts.sha256')}</dt>
-            <dd className="mono">{report.sha256}</dd>
-          </div>
-          <div>
-            <dt>{t('facts.signatures')}</dt>
-            <dd data-testid="verify-count">{report.signatures.length}</dd>
-          </div>
-          <div>
-            <dt>{t('facts.revisions')}</dt>
-            <dd>{report.revisions}</dd>
-          </div>
-        </dl>
-      </div>
+      <FileCard fileName={fileName} report={report}>
+        <div>
+          <dt>{t('facts.revisions')}</dt>
+          <dd>{report.revisions}</dd>
+        </div>
+      </FileCard>
 
       {report.signatures.map((s) => (
         <SignatureCard key={s.index} signature={s} />
@@ -119,7 +150,8 @@ export function Report({ report, fileName }: { report: PublicVerification; fileN
   );
 }
 
-function Check({ ok, children }: { ok: boolean | null; children: ComponentChildren }) {
+/** One check of a signature: passed, failed, or not known. */
+export function Check({ ok, children }: { ok: boolean | null; children: ComponentChildren }) {
   return (
     <span className={`check ${ok === null ? 'check-unknown' : ok ? 'check-ok' : 'check-bad'}`}>
       <span aria-hidden="true">{ok === null ? '?' : ok ? '✓' : '✗'}</span> {children}
