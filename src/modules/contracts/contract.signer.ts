@@ -6,10 +6,11 @@ import { newId } from '../../lib/ids.js';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/errors.js';
 import { readGroupBlob, storeBlob } from '../../blobs/blob.service.js';
-import { describePages, prepareImage, signPdf } from '../../signing/index.js';
+import { describePages, prepareImage } from '../../signing/index.js';
 import { recordAudit } from '../audit/index.js';
 import { messageOutsider } from '../notifications/index.js';
 import { pki } from '../pki/index.js';
+import { signPdfOffThread } from '../signatures/index.js';
 import * as repo from './contract.repository.js';
 import { afterParticipant, emitContractEvent, endRejected, hashToken } from './contract.service.js';
 import { checkFieldValues, valueStamps } from './contract.values.js';
@@ -353,7 +354,7 @@ export async function signAsOutsider(
   let stamps = await valueStamps(fields, values, participant.name);
   for (const field of signatureFields.length > 0 ? signatureFields : [null]) {
     const fieldName = `Signature-${newId().slice(-12)}`;
-    pdf = await signPdf(pdf, {
+    pdf = await signPdfOffThread(pdf, {
       signer,
       level: 'B-T',
       timestamper,

@@ -4,6 +4,12 @@ export { findOriginals, findPlatformOutput, hasSignedChain } from './signature.r
 export type { PlatformOutput } from './signature.repository.js';
 export { verifyAgainstPlatform } from './signature.service.js';
 export { verifyOfdAgainstPlatform, type OfdPlatformReport, type OfdSignatureCheck } from './signature.ofd-verify.js';
-export { mayKnowSeal, signDocument, type SignOptions, type SignedInTransaction } from './signature.service.js';
+export {
+  mayKnowSeal,
+  signDocument,
+  signPdfOffThread,
+  type SignOptions,
+  type SignedInTransaction,
+} from './signature.service.js';
 export { ofdPlatformReportSchema, ofdSignatureCheckSchema, type SignInput } from './signature.schema.js';
 export { batchJobHandlers } from './signature.batch.js';

@@ -9,6 +9,7 @@ import { readGroupBlob, storeBlobBytes, storeBlobs } from '../../blobs/blob.serv
 import { WriteBatch, type PendingWrite } from '../../db/batch.js';
 import {
   createPdfSigningPool,
+  type PdfSigningPool,
   type CrossPageAppearance,
   type PadesLevel,
   type StampAppearance,
@@ -282,6 +283,12 @@ export interface SignedInTransaction {
  * process, its workers started on first use and idle ones not keeping the process alive.
  */
 const pdfSigning = createPdfSigningPool();
+
+/**
+ * `signPdf` on the same workers, for a flow that signs a PDF without a seal or a grant (an outside
+ * signer's one-time certificate): its parsing and hashing stay off the event loop too.
+ */
+export const signPdfOffThread: PdfSigningPool['signPdf'] = (pdf, options) => pdfSigning.signPdf(pdf, options);
 
 /** The seal as a batch read and decided it once for all its documents (see `SignOptions.checkedSeal`). */
 export type CheckedSeal = NonNullable<Awaited<ReturnType<typeof findSeal>>>;
