@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TreeBuilder, leafHash } from '../src/modules/audit/merkle.js';
+import { TreeBuilder, leafHash, nodesWithin } from '../src/modules/audit/merkle.js';
 import { requireTool, run, tempDir } from './signing/support.js';
 import { buildGroup, buildUser, client, createWorld, type GroupFixture, type World } from './support/world.js';
 
@@ -281,6 +281,31 @@ describe('audit tree and checkpoints', () => {
       builder.push(leafHash(leaf));
       expect(builder.root().equals(mth(leaves.slice(0, i + 1))), `size ${i + 1}`).toBe(true);
     });
+  });
+
+  it('hashes the nodes within a tile, full or not, as RFC 9162 §2.1.1 defines the subtrees they stand for', () => {
+    const leaves = Array.from({ length: 16 * 16 + 5 * 16 + 7 }, (_, i) => H(Buffer.from(`leaf ${i}`)));
+    const perfect = (level: number, idx: number) => mth(leaves.slice(idx * 2 ** level, (idx + 1) * 2 ** level));
+    // A tile of level k holds the nodes of tree level 4k: 16 of them when full.
+    const tile = (tileLevel: number, idx: number) => {
+      const level = 4 * tileLevel;
+      const held: Buffer[] = [];
+      for (let i = idx * 16; i < idx * 16 + 16 && (i + 1) * 2 ** level <= leaves.length; i++)
+        held.push(perfect(level, i));
+      return Buffer.concat(held);
+    };
+    const cases = [
+      { tileLevel: 0, idx: 0, count: 8 + 4 + 2 + 1 }, // full
+      { tileLevel: 0, idx: 21, count: 3 + 1 }, // the last 7 leaves
+      { tileLevel: 1, idx: 0, count: 8 + 4 + 2 + 1 }, // the first 16 of the 21 nodes of level 4
+      { tileLevel: 1, idx: 1, count: 2 + 1 }, // the other 5
+    ];
+    for (const { tileLevel, idx, count } of cases) {
+      const nodes = nodesWithin({ tileLevel, idx }, tile(tileLevel, idx));
+      expect(nodes.length, `tile ${tileLevel}:${idx}`).toBe(count);
+      for (const { ref, hash } of nodes)
+        expect(hash.equals(perfect(ref.level, ref.idx)), `node ${ref.level}:${ref.idx}`).toBe(true);
+    }
   });
 
   it('finds a leaf or a node of the stored tiles changed by a byte, or a tile gone, and says where', async () => {

@@ -18,6 +18,7 @@ import {
   hasNode,
   nodeFromTiles,
   nodesOfAll,
+  nodesWithin,
   rangeHash,
   tilesOf,
   type LeafRange,
@@ -30,28 +31,51 @@ import {
  * The tiles of tile level 1 and above, per database and group, held in memory: a tile's hashes
  * never change once written (the sealer only appends to the last tile of each level), so a proof
  * reads from the database only the tiles of level 0 and what it does not find here. For a log of
- * a million events they are 4,169 tiles, 2 MB; the tiles of every group of a database together
- * are held up to UPPER_TILE_BYTES, and a group whose tiles would not fit is read as before.
+ * a million events they are 4,169 tiles, 2 MB, and as much again for the nodes between a tile's
+ * levels, hashed once when the tiles are read (a proof's path otherwise hashes up to 7 of them per
+ * tile level: 44 of its 55 hashes in that log). The tiles and nodes of every group of a database
+ * together are held up to UPPER_TILE_BYTES, and a group whose tiles would not fit is read as before.
  */
 const UPPER_TILE_BYTES = 32 * 1024 * 1024;
 
 interface UpperTiles {
   bytes: number;
-  groups: Map<string, Promise<Map<string, Buffer> | null>>;
+  groups: Map<string, Promise<HeldTiles | null>>;
+}
+
+/** A group's tiles held, and the nodes they make (per level, by index), hashed once instead of at every proof. */
+interface HeldTiles {
+  tiles: Map<string, Buffer>;
+  nodes: Array<Map<number, Buffer>>;
+}
+
+/** Adds the nodes a tile makes; the bytes they take. */
+function holdNodes(held: HeldTiles, key: string, hashes: Buffer): number {
+  const [tileLevel, idx] = key.split(':').map(Number);
+  let bytes = 0;
+  for (const { ref, hash } of nodesWithin({ tileLevel: tileLevel!, idx: idx! }, hashes)) {
+    const level = (held.nodes[ref.level] ??= new Map());
+    if (!level.has(ref.idx)) bytes += hash.length;
+    level.set(ref.idx, hash);
+  }
+  return bytes;
 }
 
 const upperTiles = new WeakMap<Db, UpperTiles>();
 
-async function upperTilesOf(db: Db, groupId: string): Promise<Map<string, Buffer> | null> {
+async function upperTilesOf(db: Db, groupId: string): Promise<HeldTiles | null> {
   let held = upperTiles.get(db);
   if (!held) upperTiles.set(db, (held = { bytes: 0, groups: new Map() }));
   let tiles = held.groups.get(groupId);
   if (!tiles) {
     const into = held;
-    tiles = repo.findUpperTiles(db, groupId, UPPER_TILE_BYTES - held.bytes).then(
+    // The nodes take about as much as the tiles: half the room is asked for.
+    tiles = repo.findUpperTiles(db, groupId, (UPPER_TILE_BYTES - held.bytes) / 2).then(
       (found) => {
-        for (const hashes of found?.values() ?? []) into.bytes += hashes.length;
-        return found;
+        if (!found) return null;
+        const group: HeldTiles = { tiles: found, nodes: [] };
+        for (const [key, hashes] of found) into.bytes += hashes.length + holdNodes(group, key, hashes);
+        return group;
       },
       () => {
         into.groups.delete(groupId);
@@ -64,16 +88,17 @@ async function upperTilesOf(db: Db, groupId: string): Promise<Map<string, Buffer
 }
 
 /** Tiles read for a proof, kept with the group's others (level 1 and above: level 0 is too many). */
-function keepUpperTiles(db: Db, upper: Map<string, Buffer> | null, tiles: ReadonlyMap<string, Buffer>): void {
+function keepUpperTiles(db: Db, upper: HeldTiles | null, tiles: ReadonlyMap<string, Buffer>): void {
   const held = upperTiles.get(db);
   if (!upper || !held) return;
   for (const [key, hashes] of tiles) {
     if (key.startsWith('0:')) continue;
-    const before = upper.get(key);
+    const before = upper.tiles.get(key);
     if (before && before.length >= hashes.length) continue;
-    if (held.bytes + hashes.length - (before?.length ?? 0) > UPPER_TILE_BYTES) return;
-    held.bytes += hashes.length - (before?.length ?? 0);
-    upper.set(key, hashes);
+    // The tile and, at most, as much again for its nodes.
+    if (held.bytes + 2 * hashes.length - (before?.length ?? 0) > UPPER_TILE_BYTES) return;
+    held.bytes += hashes.length - (before?.length ?? 0) + holdNodes(upper, key, hashes);
+    upper.tiles.set(key, hashes);
   }
 }
 
@@ -89,10 +114,10 @@ async function hashRanges(
   groupId: string,
   ranges: LeafRange[],
   known: ReadonlyMap<string, Buffer> = new Map(),
-  upper: Map<string, Buffer> | null = null,
+  upper: HeldTiles | null = null,
 ): Promise<Buffer[]> {
   const refs = nodesOfAll(ranges);
-  const atHand: TileLookup = { get: (key) => known.get(key) ?? upper?.get(key) };
+  const atHand: TileLookup = { get: (key) => known.get(key) ?? upper?.tiles.get(key) };
   const missing = tilesOf(refs.filter((ref) => !hasNode(ref, atHand)));
   let tiles = atHand;
   if (missing.length > 0) {
@@ -102,7 +127,7 @@ async function hashRanges(
   }
   return ranges.map((range) =>
     rangeHash(range, (ref) => {
-      const found = nodeFromTiles(ref, tiles);
+      const found = upper?.nodes[ref.level]?.get(ref.idx) ?? nodeFromTiles(ref, tiles);
       // The tree below a signed checkpoint lost a node: an operator problem, said without internals.
       if (!found) throw new AppError('service_unavailable', 'The audit tree is damaged; run sigil audit verify.');
       return found;

@@ -22,9 +22,15 @@ export function leafHash(data: Uint8Array): Buffer {
   return sha256(Buffer.concat([LEAF_PREFIX, data]));
 }
 
+/** The input of a node's hash, reused: 0x01, then two hashes of 32 bytes. */
+const NODE_INPUT = Buffer.alloc(65, 0x01);
+
 /** RFC 9162 §2.1.1: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return sha256(Buffer.concat([NODE_PREFIX, left, right]));
+  if (left.length !== 32 || right.length !== 32) return sha256(Buffer.concat([NODE_PREFIX, left, right]));
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 33);
+  return sha256(NODE_INPUT);
 }
 
 /** The hash of an empty tree, SHA-256 of nothing (RFC 9162 §2.1.1). */
@@ -147,6 +153,27 @@ export function nodeFromTiles(ref: NodeRef, tiles: TileLookup): Buffer | undefin
     row = up;
   }
   return Buffer.from(row[0]!);
+}
+
+/**
+ * Every node a tile's hashes make (beside the tile's own, the perfect subtrees of 2, 4 and 8 of
+ * them): a node never changes once its hashes are written, so these can be kept.
+ */
+export function nodesWithin(tile: TileRef, hashes: Uint8Array): Array<{ ref: NodeRef; hash: Buffer }> {
+  const found: Array<{ ref: NodeRef; hash: Buffer }> = [];
+  let row: Uint8Array[] = [];
+  for (let i = 0; i + 32 <= hashes.length && i < TILE_WIDTH * 32; i += 32) row.push(hashes.subarray(i, i + 32));
+  let level = tile.tileLevel * TILE_HEIGHT;
+  let first = tile.idx * TILE_WIDTH;
+  while (row.length > 1) {
+    const up: Buffer[] = [];
+    for (let i = 0; i + 1 < row.length; i += 2) up.push(nodeHash(row[i]!, row[i + 1]!));
+    level += 1;
+    first /= 2;
+    up.forEach((hash, i) => found.push({ ref: { level, idx: first + i }, hash }));
+    row = up;
+  }
+  return found;
 }
 
 /**
