@@ -447,12 +447,20 @@ async function tiles(client, { groupId, tileLevel, from, to }) {
 }
 
 // One connection for the worker's tasks, kept until it is told to close (or a task fails on it).
+// The first is opened as the worker starts, which the pool does ahead of the first task.
+const connect = () => {
+  const opening = new pg.Client({ connectionString: workerData.url, application_name: 'sigil audit verify' });
+  return opening.connect().then(() => opening);
+};
 let client = null;
+let connecting = connect();
+connecting.catch(() => undefined);
 
 parentPort.on('message', async (message) => {
   if (message.close) {
-    const open = client;
+    const open = client ?? (connecting && (await connecting.catch(() => null)));
     client = null;
+    connecting = null;
     if (open) await open.end().catch(() => undefined);
     parentPort.postMessage({ closed: true });
     return;
@@ -460,8 +468,9 @@ parentPort.on('message', async (message) => {
   const { id, task } = message;
   try {
     if (client === null) {
-      client = new pg.Client({ connectionString: workerData.url, application_name: 'sigil audit verify' });
-      await client.connect();
+      const opening = connecting ?? connect();
+      connecting = null;
+      client = await opening;
     }
     // The statements of a range see one snapshot. Each reads a range of a primary key in its
     // order, which an index scan gives as it walks: left to itself the planner picks a parallel
@@ -523,7 +532,7 @@ export class ChainVerifyPool {
   async check(task: VerifyTask): Promise<boolean> {
     if (!canCheckInWorkers(task.groupId)) return false;
     if (task.kind === 'links' && task.previousHash !== null && !HEX64.test(task.previousHash)) return false;
-    const entry = this.#idle();
+    const entry = this.#workers.find((w) => w.pending.size === 0) ?? this.#start();
     const id = ++this.#id;
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = null;
@@ -534,12 +543,23 @@ export class ChainVerifyPool {
         entry.worker.postMessage({ id, task });
       });
     } finally {
-      if (entry.pending.size === 0 && this.#workers.includes(entry)) {
-        entry.worker.unref();
-        entry.timer = setTimeout(() => void this.#end(entry), IDLE_MS);
-        entry.timer.unref();
-      }
+      if (entry.pending.size === 0 && this.#workers.includes(entry)) this.#rest(entry);
     }
+  }
+
+  /**
+   * Starts the workers, and their connections, ahead of the tasks: about a quarter of a second
+   * each, spent while the caller reads what it needs before it has any task to give.
+   */
+  warm(): void {
+    while (this.#workers.length < this.size) this.#rest(this.#start());
+  }
+
+  /** Lets an idle worker end after IDLE_MS, and the process exit meanwhile. */
+  #rest(entry: PoolWorker): void {
+    entry.worker.unref();
+    entry.timer = setTimeout(() => void this.#end(entry), IDLE_MS);
+    entry.timer.unref();
   }
 
   async close(): Promise<void> {
@@ -561,10 +581,8 @@ export class ChainVerifyPool {
     await entry.worker.terminate();
   }
 
-  /** A worker with nothing to do, started when none is (the caller runs at most `size` tasks at once). */
-  #idle(): PoolWorker {
-    const idle = this.#workers.find((w) => w.pending.size === 0);
-    if (idle) return idle;
+  /** A new worker (the caller runs at most `size` tasks at once). */
+  #start(): PoolWorker {
     const require = createRequire(import.meta.url);
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
