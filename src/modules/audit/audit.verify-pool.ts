@@ -434,7 +434,7 @@ async function tiles(client, { groupId, tileLevel, from, to }) {
       buf.copy(level, 0, at[2], at[2] + 512);
       for (let width = 16; width > 1; width /= 2)
         for (let i = 0; i < width; i += 2) {
-          level.copy(node, 1, i * 32, i * 32 + 64);
+          copyBytes(level, i * 32, node, 1, 64);
           level.write(hash('sha256', node, 'latin1'), (i / 2) * 32, 'latin1');
         }
       const parent = parents.get(Math.floor(idx / 16));
