@@ -207,6 +207,16 @@ describe.runIf(onPostgres)('audit verification on worker threads (PostgreSQL)', 
         sql`update audit_links set prev_hash = ${'1'.repeat(64)} where group_id = ${GROUP} and seq = 101`.execute(db),
     ],
     [
+      'the first link no longer following the genesis',
+      async () =>
+        sql`update audit_links set prev_hash = ${'1'.repeat(64)} where group_id = ${GROUP} and seq = 1`.execute(db),
+    ],
+    [
+      'a prev_hash a character longer',
+      async () =>
+        sql`update audit_links set prev_hash = prev_hash || '0' where group_id = ${GROUP} and seq = 150`.execute(db),
+    ],
+    [
       'a link hash in capitals',
       async () => sql`update audit_links set hash = upper(hash) where group_id = ${GROUP} and seq = 77`.execute(db),
     ],

@@ -560,11 +560,12 @@ describe('the built signing pool (dist/signing under plain Node)', () => {
 });
 
 describe.runIf(Boolean(process.env.DATABASE_URL))(
-  'the built audit verification on PostgreSQL (pg-copy-streams under plain Node)',
+  'the built audit verification on PostgreSQL (its COPY reader under plain Node)',
   () => {
     it('reads the chain with COPY on worker threads from dist/, finds it intact, then finds an event rewritten', async () => {
-      // The workers' code is a string the built module evaluates, finding pg and pg-copy-streams
-      // from dist/: this runs that path under plain Node, on a log of a group of this test's own.
+      // The workers' code is a string the built module evaluates, finding pg from dist/ and
+      // reading COPY off its socket: this runs that path under plain Node, on a log of a group of
+      // this test's own.
       const handle = await openTestDatabase();
       const group = '0193a000-0000-7000-8000-0000000b0117';
       try {

@@ -5,8 +5,7 @@
 // clean: whenever it is not (or it meets a value it cannot render exactly), the caller runs the
 // range's SQL check, which stays the definition of every verdict and of its details. The worker's
 // code is plain JavaScript in a string, as in src/devices/verify-pool.ts, so it runs the same
-// under the sources, the tests and the built dist/; it finds pg and pg-copy-streams by the paths
-// this module resolves.
+// under the sources, the tests and the built dist/; it finds pg by the path this module resolves.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -17,68 +16,107 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { hash } = require('node:crypto');
 const pg = require(workerData.pg);
-const { to: copyTo } = require(workerData.copyStreams);
 
 // The rows of a binary COPY, in order: onRow(buf, at) where field i starts at at[2i] and is
-// at[2i + 1] bytes long (-1: null). The views are only good during the call.
-async function readCopy(client, text, fields, onRow) {
-  const at = new Int32Array(2 * fields);
-  const stream = client.query(copyTo('copy (' + text + ') to stdout with (format binary)'));
-  let rest = null;
-  let header = false;
-  let ended = false;
-  for await (const chunk of stream) {
-    const buf = rest === null ? chunk : Buffer.concat([rest, chunk]);
-    let pos = 0;
-    if (!header) {
-      if (buf.length < 19 || buf.length < 19 + buf.readInt32BE(15)) {
-        rest = buf;
-        continue;
+// at[2i + 1] bytes long (-1: null). The views are only good during the call. It reads the
+// connection's socket itself, as pg-copy-streams does, but hands each row over where it lies in
+// the chunk read: PostgreSQL sends a COPY's rows one CopyData message each (the header with the
+// first), so only a message cut by the end of a chunk is copied. Whatever is not a clean run of
+// rows of 'fields' fields (a malformed message, a row callback that throws) fails the read.
+function readCopy(client, text, fields, onRow) {
+  return new Promise((resolve, reject) => {
+    const at = new Int32Array(2 * fields);
+    let connection = null;
+    let pgData = null;
+    let rest = null;
+    let header = false;
+    let ended = false;
+    let failed = null;
+    const row = (buf, p, end) => {
+      if (!header) {
+        if (end - p < 19) throw new Error('COPY header cut short');
+        p += 19 + buf.readInt32BE(p + 15);
+        header = true;
+        if (p === end) return;
       }
-      pos = 19 + buf.readInt32BE(15);
-      header = true;
-    }
-    while (!ended && buf.length - pos >= 2) {
-      const n = buf.readInt16BE(pos);
+      const n = buf.readInt16BE(p);
+      p += 2;
       if (n === -1) {
-        pos += 2;
         ended = true;
-        break;
+        return;
       }
-      if (n !== fields) throw new Error('COPY row of ' + n + ' fields, not ' + fields);
-      let p = pos + 2;
-      let complete = true;
+      if (n !== fields || ended) throw new Error('COPY row of ' + n + ' fields, not ' + fields);
       for (let i = 0; i < n; i++) {
-        if (buf.length - p < 4) {
-          complete = false;
-          break;
-        }
         const len = buf.readInt32BE(p);
         p += 4;
         at[2 * i] = p;
         at[2 * i + 1] = len;
-        if (len > 0) {
-          if (buf.length - p < len) {
-            complete = false;
-            break;
-          }
-          p += len;
-        }
+        if (len > 0) p += len;
       }
-      if (!complete) break;
+      if (p !== end) throw new Error('COPY row does not fill its message');
       onRow(buf, at);
-      pos = p;
-    }
-    rest = pos < buf.length ? buf.subarray(pos) : null;
-  }
-  if (!ended) throw new Error('the COPY stream ended early');
+    };
+    const detach = (unread) => {
+      connection.stream.removeListener('data', onData);
+      connection.stream.on('data', pgData);
+      if (unread.length > 0) pgData(unread);
+    };
+    const onData = (chunk) => {
+      const buf = rest === null ? chunk : Buffer.concat([rest, chunk]);
+      rest = null;
+      let pos = 0;
+      while (buf.length - pos >= 5) {
+        const code = buf[pos];
+        const end = pos + 1 + buf.readInt32BE(pos + 1);
+        // ErrorResponse: pg reads it (and says it through handleError). CopyDone: pg reads on.
+        if (code === 0x45) return detach(buf.subarray(pos));
+        if (code === 0x63) return detach(buf.subarray(end));
+        if (end > buf.length) break;
+        if (code === 0x64 && failed === null) {
+          try {
+            row(buf, pos + 5, end);
+          } catch (error) {
+            failed = error;
+          }
+        }
+        pos = end;
+      }
+      rest = pos < buf.length ? buf.subarray(pos) : null;
+    };
+    client.query({
+      submit(c) {
+        connection = c;
+        const listeners = c.stream.listeners('data');
+        if (listeners.length !== 1) return new Error('the connection has ' + listeners.length + ' data listeners');
+        pgData = listeners[0];
+        c.stream.removeListener('data', pgData);
+        c.stream.on('data', onData);
+        c.query('copy (' + text + ') to stdout with (format binary)');
+      },
+      handleError(error) {
+        failed = failed || error;
+        reject(failed);
+      },
+      handleCommandComplete() {},
+      handleReadyForQuery() {
+        if (failed !== null) reject(failed);
+        else if (!ended) reject(new Error('the COPY stream ended early'));
+        else resolve();
+      },
+    });
+  });
 }
 
-/** An int8 at 'o'; NaN beyond 2^53. */
+/** An int8 at 'o'; NaN beyond 2^53. Read a byte at a time: Buffer's readers check their bounds. */
 function int8(buf, o) {
-  const hi = buf.readInt32BE(o);
+  const hi = (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
   if (hi > 0x1fffff || hi < -0x200000) return NaN;
-  return hi * 4294967296 + buf.readUInt32BE(o + 4);
+  return hi * 4294967296 + ((buf[o + 4] << 24) | (buf[o + 5] << 16) | (buf[o + 6] << 8) | buf[o + 7]) + (buf[o + 4] >= 0x80 ? 4294967296 : 0);
+}
+
+/** Copies 'length' bytes; a loop costs less than Buffer#copy's checks for the few bytes moved here. */
+function copyBytes(from, start, to, at, length) {
+  for (let k = 0; k < length; k++) to[at + k] = from[start + k];
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => [
@@ -117,7 +155,7 @@ class Renderer {
     this.out[this.w++] = 0x20;
   }
   null() {
-    NULL.copy(this.out, this.w);
+    copyBytes(NULL, 0, this.out, this.w, 4);
     this.w += 4;
   }
   text(buf, start, len) {
@@ -189,7 +227,7 @@ class Renderer {
     }
     const out = this.out;
     out[this.w++] = QUOTE;
-    this.prefix.copy(out, this.w);
+    copyBytes(this.prefix, 0, out, this.w, 19);
     this.w += 19;
     if (fraction !== 0) {
       let digits = 6;
@@ -213,12 +251,12 @@ class Renderer {
     if (changesLen < 1 || buf[at[30]] !== 1) return null;
     this.w = 0;
     this.ensure(this.group.length + 256);
-    this.group.copy(this.out, 0);
+    copyBytes(this.group, 0, this.out, 0, this.group.length);
     this.w = this.group.length;
     if (!this.uuid(buf, at[2], at[3])) return null;
     this.sep();
     if (!this.timestamp(buf, at[8], at[9])) return null;
-    for (const field of [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]) {
+    for (let field = 5; field <= 14; field++) {
       this.ensure(64);
       this.sep();
       const start = at[2 * field];
@@ -238,47 +276,79 @@ class Renderer {
   }
 }
 
-const sha256Hex = (data) => hash('sha256', data, 'hex');
+/** Whether the 'length' characters of 'text' are the bytes of 'buf' from 'o' (text of one-byte characters). */
+function sameBytes(text, buf, o, length) {
+  for (let k = 0; k < length; k++) if (text.charCodeAt(k) !== buf[o + k]) return false;
+  return true;
+}
 
 // Places after+1 … through, each check of checkLinkRange (audit-tree.repository.ts): the places
 // follow each other, each link follows the one before (place 'after''s, else 'previousHash'), its
 // event is there, is of version 3 or 4 and hashes to the link, and the link's leaf is in its tile.
-// True when every place holds.
+// True when every place holds. The hashes stay the bytes of their hex text, as read: only what
+// SHA-256 returns becomes a string.
 async function links(client, { groupId, after, through, previousHash }) {
   const g = "'" + groupId + "'::uuid";
-  const places = [];
-  const events = [];
-  const prevs = [];
-  const hashes = [];
+  const most = through - after + 1;
+  const places = new Float64Array(most);
+  const events = new Float64Array(most);
+  // Row i's prev_hash at 128i, its hash at 128i + 64: hex text, 64 bytes each (else not clean).
+  const hex = Buffer.allocUnsafe(most * 128);
+  let rows = 0;
+  let odd = false;
   await readCopy(
     client,
     'select seq, event_seq, prev_hash, hash from audit_links where group_id = ' + g +
       ' and seq >= ' + after + ' and seq <= ' + through + ' order by seq',
     4,
     (buf, at) => {
-      places.push(int8(buf, at[0]));
-      events.push(int8(buf, at[2]));
-      prevs.push(buf.toString('utf8', at[4], at[4] + at[5]));
-      hashes.push(buf.toString('utf8', at[6], at[6] + at[7]));
+      if (rows === most || at[5] !== 64 || at[7] !== 64) {
+        odd = true;
+        return;
+      }
+      places[rows] = int8(buf, at[0]);
+      events[rows] = int8(buf, at[2]);
+      copyBytes(buf, at[4], hex, 128 * rows, 64);
+      copyBytes(buf, at[6], hex, 128 * rows + 64, 64);
+      rows++;
     },
   );
+  if (odd) return false;
   let first = 0;
-  while (first < places.length && places[first] <= after) first++;
-  if (places.length - first !== through - after) return false;
-  for (let i = first; i < places.length; i++) {
+  while (first < rows && places[first] <= after) first++;
+  if (rows - first !== through - after) return false;
+  for (let i = first; i < rows; i++) {
     // A gap, or events linked out of their order: the SQL check says what it is.
     if (places[i] !== after + 1 + (i - first)) return false;
     if (i > first && !(events[i] > events[i - 1])) return false;
   }
-  const tiles = new Map();
+  if (first === 0 && (previousHash === null || !sameBytes(previousHash, hex, 0, 64))) return false;
+  // The level 0 tiles of the range, 512 bytes apart; tileLength 0 for a tile not there.
+  const firstTile = Math.floor(after / 16);
+  const tileCount = Math.floor((through - 1) / 16) - firstTile + 1;
+  const tileBytes = Buffer.alloc(tileCount * 512);
+  const tileLength = new Int16Array(tileCount);
   await readCopy(
     client,
     'select idx, hashes from audit_tree_tiles where group_id = ' + g + ' and tile_level = 0 and idx >= ' +
-      Math.floor(after / 16) + ' and idx <= ' + Math.floor((through - 1) / 16),
+      firstTile + ' and idx <= ' + (firstTile + tileCount - 1),
     2,
-    (buf, at) => tiles.set(int8(buf, at[0]), buf.toString('hex', at[2], at[2] + at[3])),
+    (buf, at) => {
+      const t = int8(buf, at[0]) - firstTile;
+      if (!(t >= 0 && t < tileCount) || at[3] < 0 || at[3] > 512) {
+        odd = true;
+        return;
+      }
+      buf.copy(tileBytes, 512 * t, at[2], at[2] + at[3]);
+      tileLength[t] = at[3];
+    },
   );
+  if (odd) return false;
   const render = new Renderer(groupId);
+  // What a link hashes: prev_hash ":" place ":" content hash, as text; one view per length of place.
+  const linked = Buffer.allocUnsafe(64 + 1 + 16 + 1 + 64);
+  linked[64] = 0x3a;
+  const views = [];
   const leaf = Buffer.alloc(33);
   let next = first;
   let ok = true;
@@ -286,42 +356,55 @@ async function links(client, { groupId, after, through, previousHash }) {
     client,
     'select seq, id, chain_version, content_hash, occurred_at, actor_type, actor_id, actor_name, ip, user_agent,' +
       ' request_id, action, target_type, target_id, company_id, changes from audit_events where group_id = ' + g +
-      ' and seq >= ' + events[first] + ' and seq <= ' + events[places.length - 1] + ' order by seq',
+      ' and seq >= ' + events[first] + ' and seq <= ' + events[rows - 1] + ' order by seq',
     16,
     (buf, at) => {
       if (!ok) return;
       const seq = int8(buf, at[0]);
-      if (next >= places.length || seq < events[next]) return; // no place of this range holds it
+      if (next >= rows || seq < events[next]) return; // no place of this range holds it
       if (seq > events[next]) {
         ok = false; // the event of place places[next] is missing
         return;
       }
       const i = next++;
       const place = places[i];
-      const before = i > 0 ? hashes[i - 1] : previousHash;
-      if (prevs[i] !== before || at[5] !== 2) {
+      // The link follows the one before (place 'after''s row, or 'previousHash', checked above).
+      if (at[5] !== 2 || (i > 0 && hex.compare(hex, 128 * (i - 1) + 64, 128 * i, 128 * i, 128 * i + 64) !== 0)) {
         ok = false;
         return;
       }
       const version = buf.readInt16BE(at[4]);
       let content = null;
-      if (version === 3) content = at[7] < 0 ? null : buf.toString('utf8', at[6], at[6] + at[7]);
+      if (version === 3) content = at[7] === 64 ? buf.toString('latin1', at[6], at[6] + 64) : null;
       else if (version === 4) {
         const said = render.said(buf, at);
-        content = said === null ? null : sha256Hex(said);
+        content = said === null ? null : hash('sha256', said, 'hex');
       }
-      if (content === null || sha256Hex(prevs[i] + ':' + place + ':' + content) !== hashes[i]) {
+      if (content === null) {
         ok = false;
         return;
       }
-      const tile = tiles.get(Math.floor((place - 1) / 16));
-      const offset = ((place - 1) % 16) * 64;
-      leaf.write(hashes[i], 1, 'hex');
-      if (tile === undefined || tile.length < offset + 64 || sha256Hex(leaf) !== tile.substring(offset, offset + 64))
+      copyBytes(hex, 128 * i, linked, 0, 64);
+      let digits = 0;
+      for (let rest = place; rest >= 1; rest = Math.floor(rest / 10)) digits++;
+      for (let k = 0, rest = place; k < digits; k++, rest = Math.floor(rest / 10))
+        linked[65 + digits - 1 - k] = 0x30 + (rest % 10);
+      linked[65 + digits] = 0x3a;
+      linked.write(content, 66 + digits, 64, 'latin1');
+      const view = (views[digits] ??= linked.subarray(0, 130 + digits));
+      const link = hash('sha256', view, 'hex');
+      if (!sameBytes(link, hex, 128 * i + 64, 64)) {
+        ok = false;
+        return;
+      }
+      const t = Math.floor((place - 1) / 16) - firstTile;
+      const offset = ((place - 1) % 16) * 32;
+      leaf.write(link, 1, 'hex');
+      if (tileLength[t] < offset + 32 || !sameBytes(hash('sha256', leaf, 'latin1'), tileBytes, 512 * t + offset, 32))
         ok = false;
     },
   );
-  return ok && next === places.length;
+  return ok && next === rows;
 }
 
 // Full tiles of tileLevel - 1 with index in [from, to): each one's root (four levels of
@@ -351,7 +434,7 @@ async function tiles(client, { groupId, tileLevel, from, to }) {
       buf.copy(level, 0, at[2], at[2] + 512);
       for (let width = 16; width > 1; width /= 2)
         for (let i = 0; i < width; i += 2) {
-          level.copy(node, 1, i * 32, i * 32 + 64);
+          copyBytes(level, i * 32, node, 1, 64);
           level.write(hash('sha256', node, 'latin1'), (i / 2) * 32, 'latin1');
         }
       const parent = parents.get(Math.floor(idx / 16));
@@ -364,12 +447,20 @@ async function tiles(client, { groupId, tileLevel, from, to }) {
 }
 
 // One connection for the worker's tasks, kept until it is told to close (or a task fails on it).
+// The first is opened as the worker starts, which the pool does ahead of the first task.
+const connect = () => {
+  const opening = new pg.Client({ connectionString: workerData.url, application_name: 'sigil audit verify' });
+  return opening.connect().then(() => opening);
+};
 let client = null;
+let connecting = connect();
+connecting.catch(() => undefined);
 
 parentPort.on('message', async (message) => {
   if (message.close) {
-    const open = client;
+    const open = client ?? (connecting && (await connecting.catch(() => null)));
     client = null;
+    connecting = null;
     if (open) await open.end().catch(() => undefined);
     parentPort.postMessage({ closed: true });
     return;
@@ -377,11 +468,18 @@ parentPort.on('message', async (message) => {
   const { id, task } = message;
   try {
     if (client === null) {
-      client = new pg.Client({ connectionString: workerData.url, application_name: 'sigil audit verify' });
-      await client.connect();
+      const opening = connecting ?? connect();
+      connecting = null;
+      client = await opening;
     }
-    // The statements of a range see one snapshot.
-    await client.query('begin transaction isolation level repeatable read, read only');
+    // The statements of a range see one snapshot. Each reads a range of a primary key in its
+    // order, which an index scan gives as it walks: left to itself the planner picks a parallel
+    // bitmap heap scan and an external sort of the range (work_mem is small), for two to three
+    // times the backend CPU, and workers the two cores do not have.
+    await client.query(
+      'begin transaction isolation level repeatable read, read only; ' +
+        'set local enable_bitmapscan = off; set local enable_seqscan = off; set local max_parallel_workers_per_gather = 0',
+    );
     const clean = task.kind === 'links' ? await links(client, task) : await tiles(client, task);
     await client.query('commit');
     parentPort.postMessage({ id, clean });
@@ -434,7 +532,7 @@ export class ChainVerifyPool {
   async check(task: VerifyTask): Promise<boolean> {
     if (!canCheckInWorkers(task.groupId)) return false;
     if (task.kind === 'links' && task.previousHash !== null && !HEX64.test(task.previousHash)) return false;
-    const entry = this.#idle();
+    const entry = this.#workers.find((w) => w.pending.size === 0) ?? this.#start();
     const id = ++this.#id;
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = null;
@@ -445,12 +543,23 @@ export class ChainVerifyPool {
         entry.worker.postMessage({ id, task });
       });
     } finally {
-      if (entry.pending.size === 0 && this.#workers.includes(entry)) {
-        entry.worker.unref();
-        entry.timer = setTimeout(() => void this.#end(entry), IDLE_MS);
-        entry.timer.unref();
-      }
+      if (entry.pending.size === 0 && this.#workers.includes(entry)) this.#rest(entry);
     }
+  }
+
+  /**
+   * Starts the workers, and their connections, ahead of the tasks: about a quarter of a second
+   * each, spent while the caller reads what it needs before it has any task to give.
+   */
+  warm(): void {
+    while (this.#workers.length < this.size) this.#rest(this.#start());
+  }
+
+  /** Lets an idle worker end after IDLE_MS, and the process exit meanwhile. */
+  #rest(entry: PoolWorker): void {
+    entry.worker.unref();
+    entry.timer = setTimeout(() => void this.#end(entry), IDLE_MS);
+    entry.timer.unref();
   }
 
   async close(): Promise<void> {
@@ -472,15 +581,13 @@ export class ChainVerifyPool {
     await entry.worker.terminate();
   }
 
-  /** A worker with nothing to do, started when none is (the caller runs at most `size` tasks at once). */
-  #idle(): PoolWorker {
-    const idle = this.#workers.find((w) => w.pending.size === 0);
-    if (idle) return idle;
+  /** A new worker (the caller runs at most `size` tasks at once). */
+  #start(): PoolWorker {
     const require = createRequire(import.meta.url);
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       resourceLimits: { maxYoungGenerationSizeMb: 64 },
-      workerData: { url: this.#url, pg: require.resolve('pg'), copyStreams: require.resolve('pg-copy-streams') },
+      workerData: { url: this.#url, pg: require.resolve('pg') },
     });
     const entry: PoolWorker = { worker, pending: new Map(), timer: null, closed: null };
     worker.on('message', (message: { id: number; clean?: boolean; error?: string; closed?: boolean }) => {

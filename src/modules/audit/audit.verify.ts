@@ -306,6 +306,7 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
   await sealPending(db, groupId, { wait: true });
   const head = (await findHead(db, groupId)) ?? { seq: 0, hash: GENESIS_HASH };
   const size = head.seq;
+  if (size > 0) chainVerifyPoolOf(db)?.warm();
   const inline = await checkInlinePlaces(db, groupId, size);
   const found: Array<Found | null> = [inline.problem];
 
@@ -323,6 +324,12 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
   }
   const tree = await treeChecks(db, groupId, size, inline.end, pool);
   found.push(tree.shape);
+  // The count of the events the chain should hold reads both tables whole: it runs beside the
+  // ranges rather than after them, while a core would otherwise wait for the last range.
+  const counting = countLinkableEvents(db, groupId).then(
+    (counted) => ({ counted }),
+    (error: unknown) => ({ error }),
+  );
   found.push(...(await runLimited([...ranges, ...tree.tasks], pool?.size ?? PARALLEL)));
   found.push(await checkVersion3Content(db, groupId));
   const lastHash = size === 0 ? GENESIS_HASH : await findPlaceHash(db, groupId, size);
@@ -337,7 +344,9 @@ export async function verifyChain(db: Db, groupId: string): Promise<ChainReport>
   let problem = first(found);
   // The chain holds, so its links name existing events. Only when some event is named by no
   // link and waits for no sealer (more events than that) is the event looked for.
-  const counted = problem ? null : await countLinkableEvents(db, groupId);
+  const counts = await counting;
+  if ('error' in counts) throw counts.error;
+  const counted = problem ? null : counts.counted;
   if (counted && counted.events !== counted.linked + counted.pending) {
     const unlinked = await findUnlinkedEvent(db, groupId);
     if (unlinked)
@@ -403,6 +412,8 @@ const SIGNATURES_CHECKED = 1000;
  * the newest of each source: an older one that agrees can hide nothing.
  */
 export async function verifyLog(ctx: CheckpointContext, groupId: string): Promise<LogReport> {
+  // The workers start (a quarter of a second) while the log is sealed and signed.
+  chainVerifyPoolOf(ctx.db)?.warm();
   await sealPending(ctx.db, groupId, { wait: true });
   const signing = await signNow(ctx, groupId);
   const chain = await verifyChain(ctx.db, groupId);
