@@ -1034,18 +1034,22 @@ export async function setIdentityCheck(trx: Transaction, participantId: string, 
 // ---------------------------------------------------------------- signing policies
 
 /** The policies set on a company and its ancestors (`paths`: the company's path and each prefix). */
-export async function findPolicies(
-  db: Db | Transaction,
-  where: { groupId: string; companyPath: string },
-): Promise<Array<{ companyId: string; companyName: string; requireSecondFactor: boolean }>> {
-  return db
+// Read at each contract created (whether its company asks for a second factor): built once.
+const selectPolicies = precompiled((db, where: { groupId: string; companyPath: string }) =>
+  db
     .selectFrom('contract_policies as p')
     .innerJoin('companies as c', 'c.id', 'p.company_id')
     .select(['p.company_id as companyId', 'c.name as companyName', 'p.require_second_factor as requireSecondFactor'])
     .where('p.group_id', '=', where.groupId)
     .where(sql<boolean>`${where.companyPath} like c.path || '%'`)
-    .orderBy(sql`length(c.path)`, 'desc')
-    .execute();
+    .orderBy(sql`length(c.path)`, 'desc'),
+);
+
+export async function findPolicies(
+  db: Db | Transaction,
+  where: { groupId: string; companyPath: string },
+): Promise<Array<{ companyId: string; companyName: string; requireSecondFactor: boolean }>> {
+  return selectPolicies(db, where);
 }
 
 export async function upsertPolicy(
