@@ -597,3 +597,65 @@ describe('a purchase contract: the outside party signs first, then our company s
     expect(late.body.code).toBe('contract_state');
   });
 });
+
+describe('notices of the flow', () => {
+  /** The e-mail deliveries of the notices that point at this contract, with whether a job sends them. */
+  const mailOf = (id: string) =>
+    world.db
+      .selectFrom('notification_deliveries as d')
+      .innerJoin('notifications as n', 'n.id', 'd.notification_id')
+      .select(['d.user_id as userId', 'd.kind', 'd.status', 'd.detail', 'd.job_id as jobId'])
+      .where('n.link', '=', `/contracts/${id}`)
+      .where('d.channel', '=', 'email')
+      .execute();
+  const sealOnly = () => ({
+    participants: [
+      { role: 'signer', step: 1, kind: 'company', companyId: company.id, sealId: seal.id, userId: stamper.id },
+    ],
+    fields: [{ participant: 0, type: 'company_seal', keyword: '甲方（盖章）' }],
+  });
+
+  it('records the e-mail to a signer as skipped, with no job, when this server sends no mail', async () => {
+    expect(world.ctx.mailer.kind).toBe('none');
+    const created = await draft(keeper, stamper, sealOnly());
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    expect((await client(world, keeper.token).post(`/api/v1/contracts/${id}/send`, {})).status).toBe(200);
+    expect(await mailOf(id)).toEqual([
+      {
+        userId: stamper.id,
+        kind: 'contract.signature_requested',
+        status: 'skipped',
+        detail: 'e-mail is switched off on this server (SIGIL_MAILER=none)',
+        jobId: null,
+      },
+    ]);
+  });
+
+  it('queues the e-mail to a signer when this server sends mail', async () => {
+    const previous = world.ctx.mailer;
+    const sent: string[] = [];
+    world.ctx.mailer = {
+      kind: 'smtp',
+      send: async (message) => {
+        sent.push(message.to);
+        return { sent: true, detail: 'accepted' };
+      },
+      close: async () => {},
+    };
+    try {
+      const created = await draft(keeper, stamper, sealOnly());
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const id = created.body.id as string;
+      expect((await client(world, keeper.token).post(`/api/v1/contracts/${id}/send`, {})).status).toBe(200);
+      const [queued] = await mailOf(id);
+      expect(queued).toMatchObject({ userId: stamper.id, status: 'queued', detail: null });
+      expect(queued?.jobId).not.toBeNull();
+      await runAllDueJobs();
+      expect(sent).toContain(stamper.email);
+      expect((await mailOf(id))[0]).toMatchObject({ status: 'sent', detail: 'accepted' });
+    } finally {
+      world.ctx.mailer = previous;
+    }
+  });
+});

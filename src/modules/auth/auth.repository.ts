@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
+import { precompiled } from '../../db/precompiled.js';
 import type { Db, Role, Transaction, UserStatus } from '../../db/schema.js';
 import type { Permission } from '../access/index.js';
 
@@ -152,12 +153,8 @@ export interface LoginUserRow {
  * The user as sign-in needs them. With `lock`, the row is locked for the transaction:
  * concurrent wrong guesses must each count, not overwrite each other.
  */
-export async function findLoginUser(
-  executor: Db | Transaction,
-  where: { email: string } | { id: string },
-  options: { lock: boolean },
-): Promise<LoginUserRow | undefined> {
-  let query = executor
+const selectLoginUsers = (executor: Db | Transaction) =>
+  executor
     .selectFrom('users as u')
     .select([
       'u.id as id',
@@ -176,10 +173,23 @@ export async function findLoginUser(
     ])
     // Nobody signs in as a service account: to sign-in it does not exist.
     .where('u.service_account', '=', false);
-  query =
-    'email' in where
-      ? query.where(sql`lower(u.email)`, '=', where.email.toLowerCase())
-      : query.where('u.id', '=', where.id);
+
+// By id, read at each signature (whether the signer has an authenticator): built once.
+const selectLoginUserById = precompiled((executor, where: { id: string }) =>
+  selectLoginUsers(executor).where('u.id', '=', where.id),
+);
+const lockLoginUserById = precompiled((executor, where: { id: string }) =>
+  selectLoginUsers(executor).where('u.id', '=', where.id).forUpdate('u'),
+);
+
+export async function findLoginUser(
+  executor: Db | Transaction,
+  where: { email: string } | { id: string },
+  options: { lock: boolean },
+): Promise<LoginUserRow | undefined> {
+  if (!('email' in where))
+    return (await (options.lock ? lockLoginUserById : selectLoginUserById)(executor, { id: where.id }))[0];
+  const query = selectLoginUsers(executor).where(sql`lower(u.email)`, '=', where.email.toLowerCase());
   return options.lock ? query.forUpdate('u').executeTakeFirst() : query.executeTakeFirst();
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Transaction } from '../../db/schema.js';
+import { precompiled } from '../../db/precompiled.js';
 import { escapeLike, inScope } from '../../db/scope.js';
 
 const columns = [
@@ -60,11 +61,17 @@ export async function findRootCompany(db: Db | Transaction, groupId: string): Pr
 }
 
 /** A company of the group, only if it lies in the scope (when one is given). */
+// By id alone, read at each contract created: built once.
+const selectCompanyById = precompiled((db, where: { groupId: string; id: string }) =>
+  db.selectFrom('companies as c').select(columns).where('c.group_id', '=', where.groupId).where('c.id', '=', where.id),
+);
+
 export async function findCompany(
   db: Db | Transaction,
   where: { groupId: string; id: string; scope?: string[] },
   options: { lock?: boolean } = {},
 ): Promise<CompanyRecord | undefined> {
+  if (!where.scope && !options.lock) return (await selectCompanyById(db, { groupId: where.groupId, id: where.id }))[0];
   let query = db
     .selectFrom('companies as c')
     .select(columns)

@@ -118,6 +118,21 @@ export async function findContract(
  * same step at once cannot both open the next one, and a void cannot slip between a signer's
  * check and their signature.
  */
+const selectLockedContract = precompiled((trx, where: { groupId: string; id: string }) =>
+  trx
+    .selectFrom('contracts')
+    .select([
+      'status',
+      'current_step as currentStep',
+      'current_sha256 as currentSha256',
+      'remind_every_days as remindEveryDays',
+      'last_reminded_at as lastRemindedAt',
+    ])
+    .where('group_id', '=', where.groupId)
+    .where('id', '=', where.id)
+    .forUpdate(),
+);
+
 export async function lockContract(
   trx: Transaction,
   where: { groupId: string; id: string },
@@ -131,19 +146,7 @@ export async function lockContract(
     }
   | undefined
 > {
-  return trx
-    .selectFrom('contracts')
-    .select([
-      'status',
-      'current_step as currentStep',
-      'current_sha256 as currentSha256',
-      'remind_every_days as remindEveryDays',
-      'last_reminded_at as lastRemindedAt',
-    ])
-    .where('group_id', '=', where.groupId)
-    .where('id', '=', where.id)
-    .forUpdate()
-    .executeTakeFirst();
+  return (await selectLockedContract(trx, where))[0];
 }
 
 export type NewContract = {
@@ -400,11 +403,8 @@ export interface ParticipantPerson {
  * The participants with the people of the group among them, read under the contract's lock by
  * the step that opens next: whom it tells needs no read of its own.
  */
-export async function findParticipantsWithPeople(
-  trx: Transaction,
-  contractId: string,
-): Promise<{ participants: ParticipantRecord[]; people: ParticipantPerson[] }> {
-  const rows = await trx
+const selectParticipantsWithPeople = precompiled((trx, where: { contractId: string }) =>
+  trx
     .selectFrom('contract_participants as p')
     .leftJoin('seals as s', 's.id', 'p.seal_id')
     .leftJoin('users as u', (join) => join.onRef('u.id', '=', 'p.user_id').onRef('u.group_id', '=', 'p.group_id'))
@@ -432,9 +432,15 @@ export async function findParticipantsWithPeople(
       'u.locale as personLocale',
       'u.status as personStatus',
     ])
-    .where('p.contract_id', '=', contractId)
-    .orderBy('p.position')
-    .execute();
+    .where('p.contract_id', '=', where.contractId)
+    .orderBy('p.position'),
+);
+
+export async function findParticipantsWithPeople(
+  trx: Transaction,
+  contractId: string,
+): Promise<{ participants: ParticipantRecord[]; people: ParticipantPerson[] }> {
+  const rows = await selectParticipantsWithPeople(trx, { contractId });
   const people = new Map<string, ParticipantPerson>();
   const participants = rows.map(({ personName, personEmail, personPhone, personLocale, personStatus, ...p }) => {
     if (p.userId && personName !== null && personEmail !== null && personLocale !== null && personStatus !== null)
@@ -1028,18 +1034,22 @@ export async function setIdentityCheck(trx: Transaction, participantId: string, 
 // ---------------------------------------------------------------- signing policies
 
 /** The policies set on a company and its ancestors (`paths`: the company's path and each prefix). */
-export async function findPolicies(
-  db: Db | Transaction,
-  where: { groupId: string; companyPath: string },
-): Promise<Array<{ companyId: string; companyName: string; requireSecondFactor: boolean }>> {
-  return db
+// Read at each contract created (whether its company asks for a second factor): built once.
+const selectPolicies = precompiled((db, where: { groupId: string; companyPath: string }) =>
+  db
     .selectFrom('contract_policies as p')
     .innerJoin('companies as c', 'c.id', 'p.company_id')
     .select(['p.company_id as companyId', 'c.name as companyName', 'p.require_second_factor as requireSecondFactor'])
     .where('p.group_id', '=', where.groupId)
     .where(sql<boolean>`${where.companyPath} like c.path || '%'`)
-    .orderBy(sql`length(c.path)`, 'desc')
-    .execute();
+    .orderBy(sql`length(c.path)`, 'desc'),
+);
+
+export async function findPolicies(
+  db: Db | Transaction,
+  where: { groupId: string; companyPath: string },
+): Promise<Array<{ companyId: string; companyName: string; requireSecondFactor: boolean }>> {
+  return selectPolicies(db, where);
 }
 
 export async function upsertPolicy(

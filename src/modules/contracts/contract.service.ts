@@ -15,7 +15,7 @@ import { findCompany } from '../companies/index.js';
 import { getReadableDocument } from '../documents/index.js';
 import { findUsersById } from '../users/index.js';
 import { findSeal } from '../seals/index.js';
-import { messageOutsider, notify } from '../notifications/index.js';
+import { channelsOff, messageOutsider, notify } from '../notifications/index.js';
 import { confirmSigningFactor } from '../auth/index.js';
 import { mayKnowSeal, signDocument, type SignInput } from '../signatures/index.js';
 import { emitEvents, type PublicEventType } from '../../outbox/events.js';
@@ -489,6 +489,7 @@ async function openNextStepInto(
         params: { title: contract.title },
         link: `/contracts/${contract.id}`,
         channels: ['inbox', 'email'],
+        off: channelsOff(ctx),
         at: now,
       });
     } else {
@@ -1012,6 +1013,7 @@ async function deliverToReceivers(
       params: { title: contract.title },
       link: `/contracts/${contract.id}`,
       channels: ['inbox', 'email'],
+      off: channelsOff(ctx),
       at: now,
     });
   for (const p of receivers) {

@@ -5,5 +5,5 @@ export { notificationJobHandlers } from './notification.jobs.js';
 export type { Recipient } from './notification.repository.js';
 export type { Locale, NotificationKind, NotificationParams } from './notification.templates.js';
 export { notificationRoutes } from './notification.routes.js';
-export { findRecipients, messageOutsider, notify, notifyInBatch } from './notification.service.js';
+export { channelsOff, findRecipients, messageOutsider, notify, notifyInBatch } from './notification.service.js';
 export type { NotificationChannel } from './notification.service.js';

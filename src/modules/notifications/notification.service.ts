@@ -29,6 +29,17 @@ export interface NotifyInput<K extends NotificationKind> {
   at?: Date;
 }
 
+/**
+ * The outside channels this server has switched off (`NotifyInput.off`): their deliveries are
+ * recorded as skipped at once, with no job queued only to find there is nothing to send with.
+ */
+export function channelsOff(ctx: Pick<AppContext, 'mailer' | 'sms'>): Partial<Record<DeliveryChannel, string>> {
+  return {
+    ...(ctx.mailer.kind === 'none' ? { email: 'e-mail is switched off on this server (SIGIL_MAILER=none)' } : {}),
+    ...(ctx.sms.kind === 'none' ? { sms: 'text messages are switched off on this server (SIGIL_SMS=none)' } : {}),
+  };
+}
+
 export interface NotifyResult {
   /** One inbox row per recipient when `inbox` was asked for. */
   notifications: Array<{ userId: string; notificationId: string }>;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { CertificatePurpose, Db, RevocationReasonName, Transaction } from '../../db/schema.js';
+import { precompiled } from '../../db/precompiled.js';
 import { type KeyReference } from '../../signing/index.js';
 
 /** A certificate Sigil holds, with where its key lives (the key itself stays sealed or in the token). */
@@ -132,17 +133,33 @@ export async function findIssuingCasBySubject(
   return rows.map(toRecord);
 }
 
+// Read at each signature (the signer's certificate): built once.
+const selectActiveOfSeal = precompiled((db, where: { groupId: string; purpose: 'seal' | 'sm2_seal'; sealId: string }) =>
+  selectCertificates(db)
+    .where('group_id', '=', where.groupId)
+    .where('status', '=', 'active')
+    .where('purpose', '=', where.purpose)
+    .where('seal_id', '=', where.sealId),
+);
+const selectActiveOfPerson = precompiled((db, where: { groupId: string; userId: string }) =>
+  selectCertificates(db)
+    .where('group_id', '=', where.groupId)
+    .where('status', '=', 'active')
+    .where('purpose', '=', 'person')
+    .where('user_id', '=', where.userId),
+);
+
 /** The active certificate of a seal (its SM2 one with `sm2`) or a person. */
 export async function findActiveCertificate(
   db: Db | Transaction,
   where: { groupId: string; sealId?: string; userId?: string; sm2?: boolean },
 ): Promise<CertificateRecord | undefined> {
-  let query = selectCertificates(db).where('group_id', '=', where.groupId).where('status', '=', 'active');
-  if (where.sealId)
-    query = query.where('purpose', '=', where.sm2 ? 'sm2_seal' : 'seal').where('seal_id', '=', where.sealId);
-  else if (where.userId) query = query.where('purpose', '=', 'person').where('user_id', '=', where.userId);
-  else return undefined;
-  const row = await query.executeTakeFirst();
+  const { groupId, sealId, userId } = where;
+  const [row] = sealId
+    ? await selectActiveOfSeal(db, { groupId, purpose: where.sm2 ? 'sm2_seal' : 'seal', sealId })
+    : userId
+      ? await selectActiveOfPerson(db, { groupId, userId })
+      : [];
   return row ? toRecord(row) : undefined;
 }
 
@@ -210,6 +227,14 @@ export async function lockNamed(trx: Transaction, name: string): Promise<void> {
 }
 
 /** A certificate's status under a share lock: revocation (an update) waits for the signature that holds it. */
+const selectCertificateForUse = precompiled((trx, where: { id: string }) =>
+  trx
+    .selectFrom('certificates')
+    .select(['status', 'not_before as notBefore', 'not_after as notAfter', 'revocation_reason as revocationReason'])
+    .where('id', '=', where.id)
+    .forShare(),
+);
+
 export async function lockCertificateForUse(
   trx: Transaction,
   id: string,
@@ -217,12 +242,7 @@ export async function lockCertificateForUse(
   | { status: 'active' | 'revoked'; notBefore: Date; notAfter: Date; revocationReason: RevocationReasonName | null }
   | undefined
 > {
-  return trx
-    .selectFrom('certificates')
-    .select(['status', 'not_before as notBefore', 'not_after as notAfter', 'revocation_reason as revocationReason'])
-    .where('id', '=', id)
-    .forShare()
-    .executeTakeFirst();
+  return (await selectCertificateForUse(trx, { id }))[0];
 }
 
 /**

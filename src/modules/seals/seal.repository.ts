@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { Db, SealKind, SealStatus, SealType, Transaction } from '../../db/schema.js';
+import { precompiled } from '../../db/precompiled.js';
 import { escapeLike, inScope } from '../../db/scope.js';
 
 export interface SealRecord {
@@ -121,16 +122,23 @@ const normalise = (row: SealRow): SealRecord => ({
     : null,
 });
 
+// Read at each signature with a seal and each contract sent with one: built once.
+const selectSealById = precompiled((db, where: { groupId: string; id: string }) =>
+  selectSeals(db).where('s.group_id', '=', where.groupId).where('s.id', '=', where.id),
+);
+
 export async function findSeal(
   db: Db | Transaction,
   where: { groupId: string; id: string; scope?: string[] },
 ): Promise<SealRecord | undefined> {
-  let query = selectSeals(db).where('s.group_id', '=', where.groupId).where('s.id', '=', where.id);
-  if (where.scope) {
-    const scope = where.scope;
-    query = query.where((eb) => inScope(eb, 'c.path', scope));
-  }
-  const row = await query.executeTakeFirst();
+  const { scope } = where;
+  const row = scope
+    ? await selectSeals(db)
+        .where('s.group_id', '=', where.groupId)
+        .where('s.id', '=', where.id)
+        .where((eb) => inScope(eb, 'c.path', scope))
+        .executeTakeFirst()
+    : (await selectSealById(db, { groupId: where.groupId, id: where.id }))[0];
   return row ? normalise(row) : undefined;
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { precompiled } from '../../db/precompiled.js';
 import type { Db, SealStatus, Transaction } from '../../db/schema.js';
 
 export interface SignatureRecord {
@@ -186,17 +187,20 @@ export async function hasSignedChain(
  * of one seal run side by side, while a lifecycle step (which locks the row for update) waits
  * for them, or they wait for it and then see its new status.
  */
-export async function lockSealForUse(
-  trx: Transaction,
-  where: { groupId: string; sealId: string },
-): Promise<{ status: SealStatus } | undefined> {
-  return trx
+const selectSealForUse = precompiled((trx, where: { groupId: string; sealId: string }) =>
+  trx
     .selectFrom('seals')
     .select('status')
     .where('group_id', '=', where.groupId)
     .where('id', '=', where.sealId)
-    .forShare()
-    .executeTakeFirst();
+    .forShare(),
+);
+
+export async function lockSealForUse(
+  trx: Transaction,
+  where: { groupId: string; sealId: string },
+): Promise<{ status: SealStatus } | undefined> {
+  return (await selectSealForUse(trx, where))[0];
 }
 
 /** A new signature: the record without what is read through its references (company path, names, serial), with its group. */
