@@ -49,24 +49,57 @@ async function loadPg(): Promise<typeof pg> {
 
 /** At most this many statements are kept prepared on one connection; later ones run unnamed. */
 const PREPARED_PER_CONNECTION = 500;
+/** Texts run once on a connection, remembered until they run again; forgotten all at once past this many. */
+const SEEN_PER_CONNECTION = 2_000;
 
 /**
- * Gives every parameterised statement a name on this connection, so PostgreSQL parses it once
- * instead of at every execution (Kysely sends the same text for the same query shape) and may
- * keep its plan: PostgreSQL's own plan cache decides, keeping per-execution plans where a generic
- * one would cost more (a prefix search on a company path). Plain statements (BEGIN, COMMIT) stay as they are.
+ * The server no longer holds the statement as it was prepared: it was deallocated (DISCARD, a
+ * pooler in between), or a migration changed the columns it returns.
+ */
+const isStalePrepared = (error: unknown) => {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    code === '26000' ||
+    (code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type'))
+  );
+};
+
+/**
+ * Gives every parameterised statement that runs a second time a name on this connection, so
+ * PostgreSQL parses it once instead of at every execution (Kysely sends the same text for the
+ * same query shape) and may keep its plan: PostgreSQL's own plan cache decides, keeping
+ * per-execution plans where a generic one would cost more (a prefix search on a company path).
+ * A text run once (a list of a length never seen before) is not named, so such texts cannot use
+ * up the names. A statement the server no longer holds fails that once, and the next run
+ * prepares it anew under another name. Plain statements (BEGIN, COMMIT) stay as they are.
  */
 function prepareStatementsOn(client: pg.PoolClient): void {
   const names = new Map<string, string>();
+  const seen = new Set<string>();
+  let next = 0;
   const query = client.query.bind(client) as (config: pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
   const prepared = (text: unknown, values: unknown) => {
     if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0) return undefined;
     let name = names.get(text);
-    if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
-      name = `sigil_${names.size}`;
+    if (name === undefined) {
+      if (names.size >= PREPARED_PER_CONNECTION) return undefined;
+      if (!seen.has(text)) {
+        if (seen.size >= SEEN_PER_CONNECTION) seen.clear();
+        seen.add(text);
+        return undefined;
+      }
+      seen.delete(text);
+      name = `sigil_${next++}`;
       names.set(text, name);
     }
-    return name === undefined ? undefined : query({ name, text, values });
+    const named = name;
+    return query({ name: named, text, values }).catch((error: unknown) => {
+      if (isStalePrepared(error) && names.get(text) === named) {
+        names.delete(text);
+        seen.add(text);
+      }
+      throw error;
+    });
   };
   const original = client.query;
   client.query = function namedQuery(this: pg.PoolClient, ...args: unknown[]) {
