@@ -162,6 +162,52 @@ describe.runIf(onPostgres)('audit verification on worker threads (PostgreSQL)', 
     expect(await verifyChain(sqlOnly, other)).toEqual(report);
   });
 
+  it('reads rows cut across many socket chunks, and finds one changed in its middle', async () => {
+    // Events of up to 300 KB, of lengths that vary, so that the reads of the socket (64 KB at most)
+    // end inside a row's message at many places: in its length field, in a field, in a row that
+    // spans several reads. The row pieced together must be the row sent, whatever the cut.
+    const big = '0193a000-0000-7000-8000-00000000f00f';
+    const count = 48;
+    await sql`insert into groups (id, name, slug, sod_matrix) values (${big}, 'Big', 'big', '[]')`.execute(db);
+    await sql`
+      with added as (
+        insert into audit_events (group_id, seq, id, occurred_at, actor_type, actor_name, action, target_type, changes)
+        select ${big}, nextval('audit_event_seq'), md5('big' || i)::uuid, now(), 'system', repeat('n', i % 7),
+               'application.task_approved', 'application',
+               jsonb_build_object('blob', repeat(chr(97 + i % 26), (i * 104729) % 300000))
+        from generate_series(1, ${count}) as i
+        returning seq
+      )
+      insert into audit_pending (group_id, seq) select ${big}, seq from added
+    `.execute(db);
+    await sealPending(db, big, { wait: true });
+    const check = () => pool.check({ kind: 'links', groupId: big, after: 0, through: count, previousHash: GENESIS });
+    expect(await check()).toBe(true);
+    expect(await verifyChain(db, big)).toEqual({ intact: true, checked: count, headSeq: count, firstProblem: null });
+    // One byte in the middle of the largest event's changes, then in a small event after a large one.
+    const { rows } = await sql<{ seq: number; len: number }>`
+      select seq::integer, length(changes::text)::integer as len from audit_events where group_id = ${big}
+      order by len desc limit 1`.execute(db);
+    const largest = rows[0]!;
+    expect(largest.len).toBeGreaterThan(200_000);
+    for (const [seq, where] of [
+      [largest.seq, 'largest'],
+      [largest.seq + 1, 'after the largest'],
+    ] as const) {
+      await sql`update audit_events set changes = jsonb_set(changes, '{blob}', to_jsonb(overlay(changes->>'blob' placing 'Z' from (length(changes->>'blob') / 2 + 1)::integer for 1))) where group_id = ${big} and seq = ${seq}`.execute(
+        db,
+      );
+      expect(await check(), where).toBe(false);
+      const report = await verifyChain(db, big);
+      expect(report.firstProblem?.kind, where).toBe('altered');
+      expect(await verifyChain(sqlOnly, big)).toEqual(report);
+      await sql`update audit_events set changes = jsonb_set(changes, '{blob}', to_jsonb(overlay(changes->>'blob' placing chr(97 + ((seq - (select min(seq) from audit_events where group_id = ${big}) + 1) % 26)::integer) from (length(changes->>'blob') / 2 + 1)::integer for 1))) where group_id = ${big} and seq = ${seq}`.execute(
+        db,
+      );
+      expect(await check(), `${where}, put back`).toBe(true);
+    }
+  });
+
   const seqOf = async (place: number) =>
     Number(
       (

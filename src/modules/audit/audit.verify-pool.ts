@@ -21,7 +21,7 @@ const pg = require(workerData.pg);
 // at[2i + 1] bytes long (-1: null). The views are only good during the call. It reads the
 // connection's socket itself, as pg-copy-streams does, but hands each row over where it lies in
 // the chunk read: PostgreSQL sends a COPY's rows one CopyData message each (the header with the
-// first), so only a message cut by the end of a chunk is copied. Whatever is not a clean run of
+// first), so only a message cut by the end of a chunk is copied, and only its own bytes. Whatever is not a clean run of
 // rows of 'fields' fields (a malformed message, a row callback that throws) fails the read.
 function readCopy(client, text, fields, onRow) {
   return new Promise((resolve, reject) => {
@@ -61,24 +61,46 @@ function readCopy(client, text, fields, onRow) {
       connection.stream.on('data', pgData);
       if (unread.length > 0) pgData(unread);
     };
+    // A CopyData message cut by the end of a chunk is gathered in 'cut' (filled up to 'filledCut')
+    // from the chunks that follow, then parsed there: only its own bytes are copied, not the whole
+    // next chunk. 'rest' holds the start of any other message cut so, or of a cut length field.
+    let cut = null;
+    let filledCut = 0;
+    const copyData = (buf, p, end) => {
+      if (failed !== null) return;
+      try {
+        row(buf, p + 5, end);
+      } catch (error) {
+        failed = error;
+      }
+    };
     const onData = (chunk) => {
+      let pos = 0;
+      if (cut !== null) {
+        const take = Math.min(cut.length - filledCut, chunk.length);
+        chunk.copy(cut, filledCut, 0, take);
+        filledCut += take;
+        if (filledCut < cut.length) return;
+        const whole = cut;
+        cut = null;
+        copyData(whole, 0, whole.length);
+        pos = take;
+      }
       const buf = rest === null ? chunk : Buffer.concat([rest, chunk]);
       rest = null;
-      let pos = 0;
       while (buf.length - pos >= 5) {
         const code = buf[pos];
         const end = pos + 1 + buf.readInt32BE(pos + 1);
         // ErrorResponse: pg reads it (and says it through handleError). CopyDone: pg reads on.
         if (code === 0x45) return detach(buf.subarray(pos));
         if (code === 0x63) return detach(buf.subarray(end));
-        if (end > buf.length) break;
-        if (code === 0x64 && failed === null) {
-          try {
-            row(buf, pos + 5, end);
-          } catch (error) {
-            failed = error;
-          }
+        if (end > buf.length) {
+          if (code !== 0x64) break;
+          cut = Buffer.allocUnsafe(end - pos);
+          filledCut = buf.copy(cut, 0, pos);
+          return;
         }
+        if (code === 0x64) copyData(buf, pos, end);
         pos = end;
       }
       rest = pos < buf.length ? buf.subarray(pos) : null;
