@@ -3,21 +3,13 @@ import type { AppContext } from '../../server/context.js';
 import type { WriteBatch } from '../../db/batch.js';
 import { jobWrite } from '../../jobs/job.queue.js';
 import type { Recipient } from '../notifications/index.js';
-import { notify, notifyInBatch, type NotificationChannel } from '../notifications/index.js';
+import { channelsOff, notify, notifyInBatch, type NotificationChannel } from '../notifications/index.js';
 import type { NotificationKind, NotificationParams } from '../notifications/index.js';
 
 /** Approval news reaches people in the console, by e-mail and by SMS (each skipped when the person has no address for it). */
 const CHANNELS: NotificationChannel[] = ['inbox', 'email', 'sms'];
 
 export const applicationLink = (applicationId: string) => `/applications/${applicationId}`;
-
-/** Outside channels this server has switched off: their deliveries are recorded as skipped, with no job to run. */
-function channelsOff(ctx: Pick<AppContext, 'mailer' | 'sms'>): Partial<Record<'email' | 'sms', string>> {
-  return {
-    ...(ctx.mailer.kind === 'none' ? { email: 'e-mail is switched off on this server (SIGIL_MAILER=none)' } : {}),
-    ...(ctx.sms.kind === 'none' ? { sms: 'text messages are switched off on this server (SIGIL_SMS=none)' } : {}),
-  };
-}
 
 type Telling<K extends NotificationKind> = {
   groupId: string;

@@ -22,7 +22,7 @@ import {
 import type { Actor } from '../access/index.js';
 import { countTicketUses } from '../approvals/index.js';
 import { recordAudit } from '../audit/index.js';
-import { notify } from '../notifications/index.js';
+import { channelsOff, notify } from '../notifications/index.js';
 import { findSeal } from '../seals/index.js';
 import { ensureTicketKey, signWithTicketKey } from './device-key.js';
 import * as repo from './device.repository.js';
@@ -504,14 +504,7 @@ export async function syncDevice(ctx: AppContext, actor: Actor, input: { serial:
           link: `/devices/${device.id}`,
           // Tampering cannot wait for someone to open the console: e-mail and SMS too, where the server sends them.
           channels: newFindings.some((f) => f.severity === 'critical') ? ['inbox', 'email', 'sms'] : ['inbox'],
-          off: {
-            ...(ctx.mailer.kind === 'none'
-              ? { email: 'e-mail is switched off on this server (SIGIL_MAILER=none)' }
-              : {}),
-            ...(ctx.sms.kind === 'none'
-              ? { sms: 'text messages are switched off on this server (SIGIL_SMS=none)' }
-              : {}),
-          },
+          off: channelsOff(ctx),
           at: receivedAt,
         });
     }
