@@ -35,19 +35,22 @@ export async function insertBlob(trx: Transaction, row: NewBlob): Promise<void> 
   await blobInsert(trx, row).execute();
 }
 
+/** A blob's row as the table holds it. */
+const blobValues = (row: NewBlob) => ({
+  group_id: row.groupId,
+  sha256: row.sha256,
+  size: row.size,
+  media_type: row.mediaType,
+  original_name: row.originalName,
+  created_by: row.createdBy,
+  created_at: row.at,
+});
+
 /** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
 export function blobInsert(trx: Db | Transaction, row: NewBlob) {
   return trx
     .insertInto('blobs')
-    .values({
-      group_id: row.groupId,
-      sha256: row.sha256,
-      size: row.size,
-      media_type: row.mediaType,
-      original_name: row.originalName,
-      created_by: row.createdBy,
-      created_at: row.at,
-    })
+    .values(blobValues(row))
     .onConflict((oc) => oc.columns(['group_id', 'sha256']).doNothing());
 }
 
@@ -64,17 +67,20 @@ export interface NewBlobUpload {
   at: Date;
 }
 
+/** An upload's row as the table holds it. */
+const uploadValues = (row: NewBlobUpload) => ({
+  group_id: row.groupId,
+  sha256: row.sha256,
+  uploaded_by: row.uploadedBy,
+  original_name: row.originalName,
+  created_at: row.at,
+});
+
 /** The insert, not yet run, for a statement of the caller's (`WriteBatch`). */
 export function blobUploadInsert(trx: Db | Transaction, row: NewBlobUpload) {
   return trx
     .insertInto('blob_uploads')
-    .values({
-      group_id: row.groupId,
-      sha256: row.sha256,
-      uploaded_by: row.uploadedBy,
-      original_name: row.originalName,
-      created_at: row.at,
-    })
+    .values(uploadValues(row))
     .onConflict((oc) => oc.columns(['group_id', 'sha256', 'uploaded_by']).doNothing());
 }
 
@@ -147,32 +153,14 @@ export function blobsInsert(trx: Transaction, rows: readonly NewBlob[]) {
   return {
     blobs: trx
       .insertInto('blobs')
-      .values(
-        unique.map((row) => ({
-          group_id: row.groupId,
-          sha256: row.sha256,
-          size: row.size,
-          media_type: row.mediaType,
-          original_name: row.originalName,
-          created_by: row.createdBy,
-          created_at: row.at,
-        })),
-      )
+      .values(unique.map(blobValues))
       .onConflict((oc) => oc.columns(['group_id', 'sha256']).doNothing()),
     uploads:
       uploads.length === 0
         ? null
         : trx
             .insertInto('blob_uploads')
-            .values(
-              uploads.map((row) => ({
-                group_id: row.groupId,
-                sha256: row.sha256,
-                uploaded_by: row.createdBy!,
-                original_name: row.originalName,
-                created_at: row.at,
-              })),
-            )
+            .values(uploads.map((row) => uploadValues({ ...row, uploadedBy: row.createdBy! })))
             .onConflict((oc) => oc.columns(['group_id', 'sha256', 'uploaded_by']).doNothing()),
   };
 }

@@ -112,12 +112,7 @@ export async function findContract(
   return selectContracts(db).where('k.group_id', '=', where.groupId).where('k.id', '=', where.id).executeTakeFirst();
 }
 
-/**
- * The contract row under an update lock for the length of the caller's transaction: every step
- * of the flow (send, sign, approve, reject, void) takes it first, so two signers finishing the
- * same step at once cannot both open the next one, and a void cannot slip between a signer's
- * check and their signature.
- */
+/** The statement of `lockContract`, built once. */
 const selectLockedContract = precompiled((trx, where: { groupId: string; id: string }) =>
   trx
     .selectFrom('contracts')
@@ -133,6 +128,12 @@ const selectLockedContract = precompiled((trx, where: { groupId: string; id: str
     .forUpdate(),
 );
 
+/**
+ * The contract row under an update lock for the length of the caller's transaction: every step
+ * of the flow (send, sign, approve, reject, void) takes it first, so two signers finishing the
+ * same step at once cannot both open the next one, and a void cannot slip between a signer's
+ * check and their signature.
+ */
 export async function lockContract(
   trx: Transaction,
   where: { groupId: string; id: string },
@@ -409,23 +410,7 @@ const selectParticipantsWithPeople = precompiled((trx, where: { contractId: stri
     .leftJoin('seals as s', 's.id', 'p.seal_id')
     .leftJoin('users as u', (join) => join.onRef('u.id', '=', 'p.user_id').onRef('u.group_id', '=', 'p.group_id'))
     .select([
-      'p.id',
-      'p.contract_id as contractId',
-      'p.position',
-      'p.step',
-      'p.role',
-      'p.kind',
-      'p.company_id as companyId',
-      'p.seal_id as sealId',
-      's.image_sha256 as sealImageSha256',
-      'p.user_id as userId',
-      'p.name',
-      'p.org_name as orgName',
-      'p.phone',
-      'p.email',
-      'p.status',
-      'p.acted_at as actedAt',
-      'p.reason',
+      ...PARTICIPANT_COLUMNS,
       'u.name as personName',
       'u.email as personEmail',
       'u.phone as personPhone',
