@@ -60,12 +60,12 @@ export async function findRootCompany(db: Db | Transaction, groupId: string): Pr
     .executeTakeFirst();
 }
 
-/** A company of the group, only if it lies in the scope (when one is given). */
 // By id alone, read at each contract created: built once.
 const selectCompanyById = precompiled((db, where: { groupId: string; id: string }) =>
   db.selectFrom('companies as c').select(columns).where('c.group_id', '=', where.groupId).where('c.id', '=', where.id),
 );
 
+/** A company of the group, only if it lies in the scope (when one is given). */
 export async function findCompany(
   db: Db | Transaction,
   where: { groupId: string; id: string; scope?: string[] },

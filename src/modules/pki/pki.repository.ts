@@ -226,7 +226,7 @@ export async function lockNamed(trx: Transaction, name: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
 }
 
-/** A certificate's status under a share lock: revocation (an update) waits for the signature that holds it. */
+// The statement of `lockCertificateForUse`, built once.
 const selectCertificateForUse = precompiled((trx, where: { id: string }) =>
   trx
     .selectFrom('certificates')
@@ -235,6 +235,7 @@ const selectCertificateForUse = precompiled((trx, where: { id: string }) =>
     .forShare(),
 );
 
+/** A certificate's status under a share lock: revocation (an update) waits for the signature that holds it. */
 export async function lockCertificateForUse(
   trx: Transaction,
   id: string,

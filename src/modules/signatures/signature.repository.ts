@@ -182,11 +182,7 @@ export async function hasSignedChain(
   return row !== undefined;
 }
 
-/**
- * The seal's status under a share lock for the length of the signing transaction: signatures
- * of one seal run side by side, while a lifecycle step (which locks the row for update) waits
- * for them, or they wait for it and then see its new status.
- */
+// The statement of `lockSealForUse`, built once.
 const selectSealForUse = precompiled((trx, where: { groupId: string; sealId: string }) =>
   trx
     .selectFrom('seals')
@@ -196,6 +192,11 @@ const selectSealForUse = precompiled((trx, where: { groupId: string; sealId: str
     .forShare(),
 );
 
+/**
+ * The seal's status under a share lock for the length of the signing transaction: signatures
+ * of one seal run side by side, while a lifecycle step (which locks the row for update) waits
+ * for them, or they wait for it and then see its new status.
+ */
 export async function lockSealForUse(
   trx: Transaction,
   where: { groupId: string; sealId: string },
