@@ -213,17 +213,23 @@ function digestAlgorithmOf(hash: SignatureHash): { single: Buffer; set: Buffer }
   return known;
 }
 
-const certificateSets = new WeakMap<Signer, Map<string, Buffer>>();
+/**
+ * Encoded certificate sets by the signer's certificate buffer, for the chain they were made with:
+ * a signer made anew per document over the same buffers (a signing worker's) finds them too.
+ */
+const certificateSets = new WeakMap<Buffer, { chain: readonly Buffer[]; sets: Map<string, Buffer> }>();
 
 /** The [0] IMPLICIT certificates of a signer (with or without its chain), encoded once. */
 function certificateSet(input: SignedDataInput): Buffer | undefined {
   if (input.omitCertificates) return undefined;
   const variant = input.includeChain === false ? 'alone' : 'chain';
-  let perSigner = certificateSets.get(input.signer);
-  if (!perSigner) {
-    perSigner = new Map();
-    certificateSets.set(input.signer, perSigner);
+  const { certificate, chain } = input.signer;
+  let known = certificateSets.get(certificate);
+  if (!known || known.chain.length !== chain.length || known.chain.some((c, i) => c !== chain[i])) {
+    known = { chain: [...chain], sets: new Map() };
+    certificateSets.set(certificate, known);
   }
+  const perSigner = known.sets;
   let set = perSigner.get(variant);
   if (!set) {
     const certificates = [input.signer.certificate, ...(variant === 'alone' ? [] : input.signer.chain)];

@@ -43,14 +43,35 @@ function errorFrom(wire: WireError): Error {
   return wire.code ? new SigningError(wire.code, wire.message, wire.details ?? {}) : new Error(wire.message);
 }
 
+/** A signer's certificates as this worker holds them, by their content (see `heldCertificates`). */
+type HeldCertificates = Pick<Signer, 'publicKey' | 'certificate' | 'chain'>;
+const certificatesHeld = new Map<string, HeldCertificates>();
+/** Signers' certificates a worker keeps at most; then it forgets them all. */
+const CERTIFICATES_KEPT = 64;
+
+/**
+ * The same buffers for the same certificates, job after job: what the engine derives from a
+ * signer's certificate and key (the signing-certificate attribute, the signer identifier, the
+ * certificate set, the signature's length) it keeps per buffer, so fresh copies with every job
+ * would make it all again for every document.
+ */
+function heldCertificates(s: SignJob['signer']): HeldCertificates {
+  const key = [s.publicKey, s.certificate, ...s.chain].map((b) => asBuffer(b).toString('base64')).join('.');
+  let held = certificatesHeld.get(key);
+  if (!held) {
+    if (certificatesHeld.size >= CERTIFICATES_KEPT) certificatesHeld.clear();
+    held = { publicKey: asBuffer(s.publicKey), certificate: asBuffer(s.certificate), chain: s.chain.map(asBuffer) };
+    certificatesHeld.set(key, held);
+  }
+  return held;
+}
+
 async function run(job: SignJob): Promise<Buffer> {
   const { signer: s } = job;
   const signer: Signer = {
     keyType: s.keyType,
     algorithm: s.algorithm,
-    publicKey: asBuffer(s.publicKey),
-    certificate: asBuffer(s.certificate),
-    chain: s.chain.map(asBuffer),
+    ...heldCertificates(s),
     sign: async (data, hash) => asBuffer((await callMain(job.id, 'sign', [data, hash])) as Uint8Array),
   };
   const timestamper: Timestamper | undefined = job.timestamper

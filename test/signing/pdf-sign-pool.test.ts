@@ -133,6 +133,38 @@ describe('the PDF signing pool', () => {
     }
   });
 
+  it('puts in each signature the chain its signer gave, though the engine keeps what it made per certificate', async () => {
+    // The same certificate buffer with and without its issuing CA, on a worker and on this thread:
+    // a certificate set kept from the first signature must not be reused for the second.
+    const { signer } = pki.sealRsa;
+    const alone: Signer = { ...signer, chain: [] };
+    const one = createPdfSigningPool(1);
+    const inline = createPdfSigningPool(0);
+    try {
+      for (const [where, signing] of [
+        ['worker', one],
+        ['calling thread', inline],
+      ] as const) {
+        for (const [i, [s, trusted]] of (
+          [
+            [signer, true],
+            [alone, false],
+            [signer, true],
+          ] as const
+        ).entries()) {
+          const out = await signing.signPdf(pdf(200 + i), { signer: s, level: 'B-B' });
+          const report = await verifyPdf(out, { trustAnchors: [pki.root] });
+          expect(report.signatures[0]!.signatureVerified, `${where} ${i}`).toBe(true);
+          expect(report.signatures[0]!.chainTrusted, `${where} ${i}`).toBe(trusted);
+          expect(report.signatures[0]!.chain.length, `${where} ${i}`).toBe(trusted ? 3 : 1);
+        }
+      }
+    } finally {
+      await one.close();
+      await inline.close();
+    }
+  });
+
   it('signs on the calling thread when it has no workers', async () => {
     const inline = createPdfSigningPool(0);
     const out = await inline.signPdf(pdf(15), { signer: pki.sealEc.signer, level: 'B-B' });
