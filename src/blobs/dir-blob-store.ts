@@ -1,19 +1,42 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import {
+  closeSync,
+  createReadStream,
+  fsync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { assertSha256Hex, BlobCorruptError, BlobMissingError, blobTooLarge, type BlobStore } from './blob-store.js';
 
 function isMissing(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ENOENT';
 }
 
+const fsyncAsync = promisify(fsync);
+
+/** Blobs up to this size are read in one call on the calling thread (see `DirBlobStore`). */
+const READ_INLINE_MAX = 4 * 1024 * 1024;
+
 /**
  * Blobs as files under one directory, `<root>/ab/cd/<sha256>` (two levels of fan-out keep
  * directories small). A blob is written to `<root>/tmp/` and renamed into place, so a
  * reader never sees half a file and a crash leaves only a stray temp file; identical
  * content written twice at once renames the same bytes onto the same name, which is harmless.
+ *
+ * Only the wait for the disk goes to libuv's thread pool (the fsync, and reads of large blobs);
+ * the calls that the page cache answers (stat, open, write, close, rename, a small read) are made
+ * on the calling thread. Each hand-off to the pool and back cost the event loop more than the call
+ * itself: a signed contract's two writes and two reads took about a fifth of the loop under load
+ * (bench contracts, CPU profile), where one write now hands off once instead of six times.
  */
 export class DirBlobStore implements BlobStore {
   readonly kind = 'dir' as const;
@@ -32,9 +55,9 @@ export class DirBlobStore implements BlobStore {
     this.maxBytes = options.maxBytes;
   }
 
-  private async ensureDir(dir: string): Promise<void> {
+  private ensureDir(dir: string): void {
     if (this.dirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     // At most 65,536 fan-out directories and tmp.
     this.dirs.add(dir);
   }
@@ -62,21 +85,22 @@ export class DirBlobStore implements BlobStore {
 
   private async write(bytes: Uint8Array, sha256: string, target: string): Promise<void> {
     const tmpDir = join(this.root, 'tmp');
-    await this.ensureDir(tmpDir);
-    await this.ensureDir(dirname(target));
+    this.ensureDir(tmpDir);
+    this.ensureDir(dirname(target));
     const tmp = join(tmpDir, `${sha256}.${randomBytes(6).toString('hex')}`);
     try {
-      const handle = await open(tmp, 'wx', 0o640);
+      const fd = openSync(tmp, 'wx', 0o640);
       try {
-        await handle.writeFile(bytes);
+        for (let written = 0; written < bytes.byteLength;)
+          written += writeSync(fd, bytes, written, bytes.byteLength - written);
         // On disk before it gets its name: after a crash a blob is whole or absent.
-        await handle.sync();
+        await fsyncAsync(fd);
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
-      await rename(tmp, target);
+      renameSync(tmp, target);
     } catch (error) {
-      await rm(tmp, { force: true });
+      rmSync(tmp, { force: true });
       throw error;
     }
   }
@@ -84,7 +108,8 @@ export class DirBlobStore implements BlobStore {
   async get(sha256: string): Promise<Buffer> {
     let bytes: Buffer;
     try {
-      bytes = await readFile(this.pathOf(sha256));
+      const path = this.pathOf(sha256);
+      bytes = statSync(path).size <= READ_INLINE_MAX ? readFileSync(path) : await readFile(path);
     } catch (error) {
       if (isMissing(error)) throw new BlobMissingError(sha256);
       throw error;
@@ -105,7 +130,7 @@ export class DirBlobStore implements BlobStore {
 
   async size(sha256: string): Promise<number | undefined> {
     try {
-      return (await stat(this.pathOf(sha256))).size;
+      return statSync(this.pathOf(sha256)).size;
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
