@@ -99,7 +99,23 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
   if (hash === null || hash === 'SHA-1') return rejection(FAIL.badAlg, 'use SHA-256, SHA-384, SHA-512 or SM3');
   if (imprint.length !== createHash(NODE_DIGEST[hash]).digest().length)
     return rejection(FAIL.badDataFormat, 'hash length does not match its algorithm');
+  const token = await issueToken(tsa, {
+    hash,
+    imprint,
+    nonce: req.nonce ? integerValue(new Uint8Array(req.nonce)) : null,
+    certReq: req.certReq,
+  });
+  // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
+  return wrap(0x30, [GRANTED, token]);
+}
 
+/** A time-stamp token (ContentInfo with SignedData over TSTInfo) for an accepted request's fields. */
+async function issueToken(
+  tsa: TimeStampAuthority,
+  req: { hash: SignatureHash; imprint: Buffer; nonce: bigint | null; certReq: boolean },
+): Promise<Buffer> {
+  const { hash, imprint } = req;
+  const policy = tsa.policy ?? DEFAULT_TSA_POLICY;
   const genTime = (tsa.now ?? (() => new Date()))();
   // TSTInfo (§2.4.2) from its fields, each encoded by asn1-schema or asn1js: version, policy,
   // messageImprint (the request's, as §2.4.2 requires), serialNumber, genTime, accuracy, nonce.
@@ -112,7 +128,7 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     integerDer(BigInt(`0x${randomBytes(16).toString('hex')}`)),
     toBuffer(new asn1js.GeneralizedTime({ valueDate: genTime }).toBER()),
     constant(`accuracy:${tsa.accuracySeconds ?? 1}`, () => encode(new Accuracy({ seconds: tsa.accuracySeconds ?? 1 }))),
-    ...(req.nonce ? [integerDer(integerValue(new Uint8Array(req.nonce)))] : []),
+    ...(req.nonce !== null ? [integerDer(req.nonce)] : []),
   ]);
   // An SM2 TSA signs SM2-with-SM3 whatever the imprint (GB/T 20520 with national cryptography);
   // an RSA or ECDSA one signs with SHA-2, also over an SM3 imprint.
@@ -132,8 +148,7 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
     // §2.4.1: without certReq the token carries no certificates at all.
     omitCertificates: !req.certReq,
   });
-  // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
-  return wrap(0x30, [GRANTED, encodeSignedData(parts)]);
+  return encodeSignedData(parts);
 }
 
 const GRANTED = encode(new PKIStatusInfo({ status: PKIStatus.granted }));
@@ -311,15 +326,22 @@ function checkFreshToken(token: Buffer, digest: Buffer, nonce: Buffer | null): v
   }
 }
 
-/** Calls the authority function directly: the built-in TSA without HTTP (tests, single-process set-ups). */
+/**
+ * The built-in TSA without HTTP (the server's own signatures, tests): the token the authority
+ * would answer a request with certReq and a nonce, made without encoding that request and
+ * parsing it back, nor wrapping the token in a response and unwrapping it (ASN.1 work on the
+ * event loop for every signature).
+ */
 export function createInProcessTimestamper(tsa: TimeStampAuthority): Timestamper {
   return {
     name: 'built-in TSA',
     async timestamp(digest, hash) {
+      assertTsaCertificate(tsa.signer);
+      if (digest.length !== createHash(NODE_DIGEST[hash]).digest().length)
+        throw new Error('TSA refused: hash length does not match its algorithm');
       const nonce = randomBytes(8);
       nonce[0]! &= 0x7f;
-      const response = await respondToTimeStampRequest(tsa, buildTimeStampRequest(digest, hash, nonce));
-      return parseTimeStampResponse(response);
+      return issueToken(tsa, { hash, imprint: digest, nonce: BigInt(`0x${nonce.toString('hex')}`), certReq: true });
     },
   };
 }
