@@ -97,8 +97,7 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
   const hash = digestByOid(req.messageImprint.hashAlgorithm.algorithm);
   const imprint = toBuffer(req.messageImprint.hashedMessage.buffer);
   if (hash === null || hash === 'SHA-1') return rejection(FAIL.badAlg, 'use SHA-256, SHA-384, SHA-512 or SM3');
-  if (imprint.length !== createHash(NODE_DIGEST[hash]).digest().length)
-    return rejection(FAIL.badDataFormat, 'hash length does not match its algorithm');
+  if (!imprintFits(hash, imprint)) return rejection(FAIL.badDataFormat, 'hash length does not match its algorithm');
   const token = await issueToken(tsa, {
     hash,
     imprint,
@@ -108,6 +107,10 @@ export async function respondToTimeStampRequest(tsa: TimeStampAuthority, request
   // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
   return wrap(0x30, [GRANTED, token]);
 }
+
+/** Whether a message imprint has the length of its hash algorithm's digests. */
+const imprintFits = (hash: SignatureHash, imprint: Buffer): boolean =>
+  imprint.length === createHash(NODE_DIGEST[hash]).digest().length;
 
 /** A time-stamp token (ContentInfo with SignedData over TSTInfo) for an accepted request's fields. */
 async function issueToken(
@@ -337,8 +340,7 @@ export function createInProcessTimestamper(tsa: TimeStampAuthority): Timestamper
     name: 'built-in TSA',
     async timestamp(digest, hash) {
       assertTsaCertificate(tsa.signer);
-      if (digest.length !== createHash(NODE_DIGEST[hash]).digest().length)
-        throw new Error('TSA refused: hash length does not match its algorithm');
+      if (!imprintFits(hash, digest)) throw new Error('TSA refused: hash length does not match its algorithm');
       const nonce = randomBytes(8);
       nonce[0]! &= 0x7f;
       return issueToken(tsa, { hash, imprint: digest, nonce: BigInt(`0x${nonce.toString('hex')}`), certReq: true });

@@ -222,6 +222,11 @@ describe('SM3 imprints and SM2 time-stamp tokens', () => {
     await expect(respondToTimeStampRequest({ signer: looseSigner }, request)).rejects.toThrow(
       /timeStamping, marked critical/,
     );
+    // Nor the same authority called in-process, without a request.
+    for (const signer of [pki.person, looseSigner])
+      await expect(createInProcessTimestamper({ signer }).timestamp(sm3(data), 'SM3')).rejects.toThrow(
+        /timeStamping, marked critical/,
+      );
   });
 
   it('rejects an SM3 imprint of the wrong length, and accepts SM3 at an RSA TSA (openssl ts agrees)', async () => {
@@ -230,6 +235,9 @@ describe('SM3 imprints and SM2 time-stamp tokens', () => {
       buildTimeStampRequest(Buffer.alloc(20, 1), 'SM3', randomBytes(8)),
     );
     expect(() => parseTimeStampResponse(short)).toThrow(/hash length does not match its algorithm/);
+    await expect(timestamper.timestamp(Buffer.alloc(20, 1), 'SM3')).rejects.toThrow(
+      /hash length does not match its algorithm/,
+    );
     const rsa = await testPki();
     const rsaToken = await rsa.timestamper.timestamp(sm3(data), 'SM3');
     const check = checkTimestampToken(rsaToken, { data: [data] });
