@@ -217,8 +217,6 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
       let signed = 0;
       let next = 0;
       let committed = 0;
-      // Bytes of the signed documents made and not yet kept (AHEAD_BYTES_MAX).
-      let aheadBytes = 0;
       let lanesEnded = false;
       let stopped = false;
       // The committer's own failure (the database gone): the lanes stop, and the job fails to be retried.
@@ -230,6 +228,15 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
       const notify = () => {
         wake();
         changed = new Promise<void>((resolve) => (wake = resolve));
+      };
+      /** Bytes of the signed documents made and not yet kept (at most AHEAD_MAX of them). */
+      const aheadBytes = () => {
+        let bytes = 0;
+        for (let i = committed; i < next; i++) {
+          const m = made[i];
+          if (m && 'draft' in m) bytes += m.draft.bytes.byteLength;
+        }
+        return bytes;
       };
 
       const makeItem = async (item: (typeof pending)[number]): Promise<Made> => {
@@ -265,14 +272,12 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
             stopped = true;
             return;
           }
-          if (next - committed >= AHEAD_MAX || (aheadBytes > AHEAD_BYTES_MAX && next > committed)) {
+          if (next - committed >= AHEAD_MAX || (aheadBytes() > AHEAD_BYTES_MAX && next > committed)) {
             await changed;
             continue;
           }
           const index = next++;
-          const item = await makeItem(pending[index]!);
-          if ('draft' in item) aheadBytes += item.draft.bytes.byteLength;
-          made[index] = item;
+          made[index] = await makeItem(pending[index]!);
           notify();
         }
       };
@@ -355,11 +360,7 @@ export function batchJobHandlers(ctx: AppContext): JobHandler[] {
           while (end < pending.length && end - committed < GROUP_MAX && made[end] !== undefined) end++;
           const from = committed;
           await commitGroup(from, end);
-          for (let i = from; i < end; i++) {
-            const kept = made[i];
-            if (kept && 'draft' in kept) aheadBytes -= kept.draft.bytes.byteLength;
-            made[i] = undefined;
-          }
+          for (let i = from; i < end; i++) made[i] = undefined;
           committed = end;
           notify();
         }
