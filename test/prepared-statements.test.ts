@@ -65,3 +65,96 @@ describe.runIf(Boolean(url))('prepared statements on PostgreSQL', () => {
     expect((await read()).rows[0]).toEqual({ a: 1, b: 2 });
   });
 });
+
+// A transaction's BEGIN goes out with its first statement (src/db/database.ts, `AfterBegin`).
+// These check that what runs after it is inside the transaction, that a failure there leaves
+// nothing behind and the connection usable, and that the statement names survive it.
+describe.runIf(Boolean(url))('BEGIN sent with the first statement, on PostgreSQL', () => {
+  let handle: DatabaseHandle;
+
+  beforeAll(async () => {
+    handle = await openDatabase({ databaseUrl: url, poolSize: 1 });
+    await sql`create temporary table begin_probe (a int primary key)`.execute(handle.db);
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  const xid = (db: typeof handle.db, tag: number) =>
+    sql<{ x: string }>`select txid_current()::text as x, ${tag}::int as tag`.execute(db).then((r) => r.rows[0]!.x);
+  const inTransaction = async () =>
+    (await sql<{ x: string }>`select txid_current()::text as x`.execute(handle.db)).rows[0]!.x ===
+    (await sql<{ x: string }>`select txid_current()::text as x`.execute(handle.db)).rows[0]!.x;
+
+  it('runs the first statement inside the transaction, with or without parameters, named or not', async () => {
+    // Three times: the first statement's text is named from its second run on.
+    for (let run = 0; run < 3; run++) {
+      const [first, second] = await handle.db
+        .transaction()
+        .execute(async (trx) => [await xid(trx, 1), await xid(trx, 2)]);
+      expect(first).toBe(second);
+    }
+    const [plain, after] = await handle.db
+      .transaction()
+      .execute(async (trx) => [
+        (await sql<{ x: string }>`select txid_current()::text as x`.execute(trx)).rows[0]!.x,
+        await xid(trx, 3),
+      ]);
+    expect(plain).toBe(after);
+    expect(await inTransaction()).toBe(false);
+    expect(
+      (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(handle.db)).rows.map(
+        (r) => r.statement,
+      ),
+    ).toEqual(expect.arrayContaining([expect.stringContaining('txid_current()::text as x, $1::int as tag')]));
+  });
+
+  it('keeps nothing of a transaction whose first statement or a later one fails, and the connection works after', async () => {
+    const insert = (db: typeof handle.db, a: number) => sql`insert into begin_probe (a) values (${a})`.execute(db);
+    await expect(
+      handle.db.transaction().execute(async (trx) => {
+        await insert(trx, 1);
+        await sql`select 1 / ${0}::int`.execute(trx);
+      }),
+    ).rejects.toMatchObject({ code: '22012' });
+    for (let run = 0; run < 3; run++)
+      await expect(
+        handle.db.transaction().execute(async (trx) => {
+          await sql`select 1 / ${run - run}::int`.execute(trx);
+          await insert(trx, 2);
+        }),
+      ).rejects.toMatchObject({ code: '22012' });
+    expect((await sql<{ a: number }>`select a from begin_probe`.execute(handle.db)).rows).toEqual([]);
+    expect(await inTransaction()).toBe(false);
+    await handle.db.transaction().execute((trx) => insert(trx, 3));
+    expect((await sql<{ a: number }>`select a from begin_probe`.execute(handle.db)).rows).toEqual([{ a: 3 }]);
+  });
+
+  it('survives a first statement that does not parse, named or not', async () => {
+    for (let run = 0; run < 3; run++)
+      await expect(
+        handle.db.transaction().execute((trx) => sql`select ${run}::int +`.execute(trx)),
+      ).rejects.toMatchObject({ code: '42601' });
+    expect(await inTransaction()).toBe(false);
+    expect((await sql<{ n: number }>`select ${5}::int as n`.execute(handle.db)).rows[0]!.n).toBe(5);
+  });
+
+  it('sends nothing for a transaction without statements, and honours an isolation level', async () => {
+    await handle.db.transaction().execute(async () => undefined);
+    await expect(
+      handle.db.transaction().execute(async () => {
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await inTransaction()).toBe(false);
+    const level = await handle.db
+      .transaction()
+      .setIsolationLevel('serializable')
+      .execute(
+        async (trx) =>
+          (await sql<{ level: string }>`select current_setting(${'transaction_isolation'}) as level`.execute(trx))
+            .rows[0]!.level,
+      );
+    expect(level).toBe('serializable');
+  });
+});

@@ -65,21 +65,132 @@ const isStalePrepared = (error: unknown) => {
 };
 
 /**
- * Gives every parameterised statement that runs a second time a name on this connection, so
- * PostgreSQL parses it once instead of at every execution (Kysely sends the same text for the
- * same query shape) and may keep its plan: PostgreSQL's own plan cache decides, keeping
- * per-execution plans where a generic one would cost more (a prefix search on a company path).
- * A text run once (a list of a length never seen before) is not named, so such texts cannot use
- * up the names. A statement the server no longer holds fails that once, and the next run
- * prepares it anew under another name. Plain statements (BEGIN, COMMIT) stay as they are.
+ * The BEGIN of a transaction, sent with the transaction's first statement: one write and one
+ * round trip instead of two. Kysely awaits BEGIN before its first statement, so BEGIN is answered
+ * at once and kept back (`owed`); the statement then goes out as BEGIN's Bind and Execute followed
+ * by its own messages and a single Sync. Should BEGIN fail, PostgreSQL skips everything up to that
+ * Sync: the statement never runs outside the transaction. BEGIN's answers (ParseComplete,
+ * BindComplete, CommandComplete) are taken here; the rest goes to the statement's own query.
  */
-function prepareStatementsOn(client: pg.PoolClient): void {
+class AfterBegin {
+  /** For the bench's statement counter: what was sent ahead of `text`. */
+  readonly leading = 'begin';
+  private begun = false;
+
+  constructor(private readonly statement: pg.Query & PgQueryInternals) {}
+
+  // The client reads these of its active query: the name as BEGIN's ParseComplete arrives would
+  // mark the statement parsed before it is.
+  get name(): string | undefined {
+    return this.begun ? this.statement.name : undefined;
+  }
+  get text(): string {
+    return this.statement.text;
+  }
+  get _result(): unknown {
+    return this.statement._result;
+  }
+
+  submit(connection: PgConnection): Error | null {
+    connection.stream.cork();
+    try {
+      connection.parse({ text: 'begin', name: '', types: [] });
+      connection.bind({ portal: '', statement: '', values: [] });
+      connection.execute({ portal: '', rows: 0 });
+      return this.statement.submit(connection);
+    } finally {
+      connection.stream.uncork();
+    }
+  }
+
+  handleCommandComplete(message: unknown, connection: PgConnection): void {
+    if (!this.begun) {
+      this.begun = true;
+      return;
+    }
+    this.statement.handleCommandComplete(message, connection);
+  }
+  handleError(error: unknown, connection: PgConnection): void {
+    // BEGIN failed, and the statement was skipped with it: its Parse (if any) never ran.
+    if (!this.begun && this.statement.name) delete connection.submittedNamedStatements[this.statement.name];
+    this.statement.handleError(error, connection);
+  }
+  handleRowDescription(message: unknown): void {
+    this.statement.handleRowDescription(message);
+  }
+  handleDataRow(message: unknown): void {
+    this.statement.handleDataRow(message);
+  }
+  handleEmptyQuery(connection: PgConnection): void {
+    this.statement.handleEmptyQuery(connection);
+  }
+  handlePortalSuspended(connection: PgConnection): void {
+    this.statement.handlePortalSuspended(connection);
+  }
+  handleCopyInResponse(connection: PgConnection): void {
+    this.statement.handleCopyInResponse(connection);
+  }
+  handleCopyData(message: unknown, connection: PgConnection): void {
+    this.statement.handleCopyData(message, connection);
+  }
+  handleReadyForQuery(connection: PgConnection): void {
+    this.statement.handleReadyForQuery(connection);
+  }
+}
+
+/** What `AfterBegin` uses of node-postgres' connection and query, which its types do not declare. */
+interface PgConnection {
+  stream: { cork(): void; uncork(): void };
+  submittedNamedStatements: Record<string, string>;
+  parse(message: { text: string; name: string; types: unknown[] }): void;
+  bind(message: { portal: string; statement: string; values: unknown[] }): void;
+  execute(message: { portal: string; rows: number }): void;
+}
+interface PgQueryInternals {
+  name?: string;
+  text: string;
+  _result: unknown;
+  submit(connection: PgConnection): Error | null;
+  handleCommandComplete(message: unknown, connection: PgConnection): void;
+  handleError(error: unknown, connection: PgConnection): void;
+  handleRowDescription(message: unknown): void;
+  handleDataRow(message: unknown): void;
+  handleEmptyQuery(connection: PgConnection): void;
+  handlePortalSuspended(connection: PgConnection): void;
+  handleCopyInResponse(connection: PgConnection): void;
+  handleCopyData(message: unknown, connection: PgConnection): void;
+  handleReadyForQuery(connection: PgConnection): void;
+}
+
+const answered = (command: 'BEGIN' | 'COMMIT' | 'ROLLBACK') =>
+  Promise.resolve({ command, rowCount: null, oid: 0, rows: [], fields: [] });
+
+/** Clients whose BEGIN is kept back, to be forgotten when one goes back to the pool. */
+const owedBegins = new WeakMap<pg.PoolClient, { owed: boolean }>();
+
+/**
+ * Two things for every pooled connection, in one wrapper of its `query`:
+ *
+ * - Every parameterised statement that runs a second time gets a name on this connection, so
+ *   PostgreSQL parses it once instead of at every execution (Kysely sends the same text for the
+ *   same query shape) and may keep its plan: PostgreSQL's own plan cache decides, keeping
+ *   per-execution plans where a generic one would cost more (a prefix search on a company path).
+ *   A text run once (a list of a length never seen before) is not named, so such texts cannot use
+ *   up the names. A statement the server no longer holds fails that once, and the next run
+ *   prepares it anew under another name.
+ * - A transaction's BEGIN goes with its first parameterised statement (`AfterBegin`); before one
+ *   without parameters (sent as a simple query, which may hold several statements) it goes on
+ *   its own first. A transaction with no statement sends nothing.
+ */
+function tuneConnection(client: pg.PoolClient, Query: typeof pg.Query): void {
   const names = new Map<string, string>();
   const seen = new Set<string>();
   let next = 0;
-  const query = client.query.bind(client) as (config: pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
-  const prepared = (text: unknown, values: unknown) => {
-    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0) return undefined;
+  const state = { owed: false };
+  owedBegins.set(client, state);
+  const query = client.query.bind(client) as (config: unknown, values?: unknown[]) => Promise<pg.QueryResult>;
+
+  const nameOf = (text: string): string | undefined => {
     let name = names.get(text);
     if (name === undefined) {
       if (names.size >= PREPARED_PER_CONNECTION) return undefined;
@@ -92,21 +203,61 @@ function prepareStatementsOn(client: pg.PoolClient): void {
       name = `sigil_${next++}`;
       names.set(text, name);
     }
-    const named = name;
-    return query({ name: named, text, values }).catch((error: unknown) => {
-      if (isStalePrepared(error) && names.get(text) === named) {
-        names.delete(text);
-        seen.add(text);
-      }
-      throw error;
-    });
+    return name;
   };
+
+  const forgetIfStale = (text: string, name: string | undefined) => (error: unknown) => {
+    if (name !== undefined && isStalePrepared(error) && names.get(text) === name) {
+      names.delete(text);
+      seen.add(text);
+    }
+    throw error;
+  };
+
+  const parameterised = (text: string, values: unknown[]): Promise<pg.QueryResult> => {
+    const name = nameOf(text);
+    const config = name === undefined ? { text, values } : { name, text, values };
+    if (!state.owed) return query(config).catch(forgetIfStale(text, name));
+    state.owed = false;
+    return new Promise<pg.QueryResult>((resolve, reject) => {
+      const statement = new Query(config, undefined, (error: Error | undefined, result: pg.QueryResult) =>
+        error ? reject(error) : resolve(result),
+      ) as pg.Query & PgQueryInternals;
+      void query(new AfterBegin(statement));
+    }).catch(forgetIfStale(text, name));
+  };
+
   const original = client.query;
-  client.query = function namedQuery(this: pg.PoolClient, ...args: unknown[]) {
-    return (
-      (args.length <= 2 ? prepared(args[0], args[1]) : undefined) ??
-      (original as (...a: unknown[]) => unknown).apply(this, args)
-    );
+  client.query = function tunedQuery(this: pg.PoolClient, ...args: unknown[]) {
+    const [text, values] = args;
+    if (args.length <= 2 && typeof text === 'string' && (values === undefined || Array.isArray(values))) {
+      if (values !== undefined && values.length > 0) return parameterised(text, values);
+      const word = text.trim().toLowerCase();
+      if (word === 'begin' && !state.owed) {
+        state.owed = true;
+        return answered('BEGIN');
+      }
+      if (state.owed && (word === 'commit' || word === 'rollback')) {
+        state.owed = false;
+        return answered(word === 'commit' ? 'COMMIT' : 'ROLLBACK');
+      }
+      if (state.owed) {
+        state.owed = false;
+        // A failed BEGIN must keep the statement from running outside a transaction.
+        return query('begin').then(() => query(text, values));
+      }
+    } else if (state.owed) {
+      // Anything else (a callback, a query object): BEGIN first, in the client's queue before it;
+      // should BEGIN fail, the connection is closed before the next query is written.
+      state.owed = false;
+      void query({
+        text: 'begin',
+        callback: (error: Error | null) => {
+          if (error) (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        },
+      });
+    }
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof client.query;
 }
 
@@ -131,7 +282,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (options.databaseUrl) {
     const driver = await loadPg();
     const pool = new driver.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    pool.on('connect', prepareStatementsOn);
+    pool.on('connect', (client) => tuneConnection(client, driver.Query));
+    // A client given back with a BEGIN still kept (no statement, no COMMIT) owes nothing to the next.
+    pool.on('release', (_error, client) => {
+      const state = owedBegins.get(client);
+      if (state) state.owed = false;
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     serverUrls.set(db, options.databaseUrl);
     return {
