@@ -30,6 +30,7 @@ import * as deviceUsage from './migrations/20261208T1100-device-usage.js';
 import * as auditVersionIndexes from './migrations/20261208T1110-audit-version-indexes.js';
 import * as contractExtras from './migrations/20261209T0900-contract-extras.js';
 import * as sm2Seals from './migrations/20261209T0910-sm2-seals.js';
+import * as auditSealLookup from './migrations/20261210T0900-audit-seal-lookup.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -66,6 +67,7 @@ const migrations: Record<string, Migration> = {
   '20261208T1110-audit-version-indexes': auditVersionIndexes,
   '20261209T0900-contract-extras': contractExtras,
   '20261209T0910-sm2-seals': sm2Seals,
+  '20261210T0900-audit-seal-lookup': auditSealLookup,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -174,7 +174,7 @@ const TILE_BUILD = sql.raw(`
 `);
 
 /** The sealer as before, growing the tiles from the edge kept in the head. */
-const SEAL_TILES = sql.raw(`
+export const SEAL_TILES = sql.raw(`
     create or replace function sigil_audit_seal(p_group uuid, p_limit integer, p_wait boolean) returns integer
     language plpgsql
     as $fn$
