@@ -31,6 +31,7 @@ import * as auditVersionIndexes from './migrations/20261208T1110-audit-version-i
 import * as contractExtras from './migrations/20261209T0900-contract-extras.js';
 import * as sm2Seals from './migrations/20261209T0910-sm2-seals.js';
 import * as auditSealLookup from './migrations/20261210T0900-audit-seal-lookup.js';
+import * as auditLinksGroupKey from './migrations/20261210T0910-audit-links-group-key.js';
 
 /**
  * Migrations are listed here, not discovered on disk, so the same list runs from
@@ -68,6 +69,7 @@ const migrations: Record<string, Migration> = {
   '20261209T0900-contract-extras': contractExtras,
   '20261209T0910-sm2-seals': sm2Seals,
   '20261210T0900-audit-seal-lookup': auditSealLookup,
+  '20261210T0910-audit-links-group-key': auditLinksGroupKey,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
