@@ -318,7 +318,10 @@ async function measure(ctx: SuiteContext, serverUrl: string, add: Add): Promise<
   );
   add('proofBusy', p.machineBusyPercent, { decimals: 0 });
   ctx.note(
-    `Inclusion proofs: ${count(p.latency.count)} calls of the built proveInclusion (after ${PROOF_WARMUP} to warm up), one after another on one connection, for events at random places of the ${count(EVENTS)}-event log, in the tree of its newest checkpoint: ` +
+    `Inclusion proofs: ${count(p.latency.count)} calls of the built proveInclusion (after ${PROOF_WARMUP} to warm up), one after another on one connection, for events at random places of the ${count(EVENTS)}-event log, in the tree of its newest checkpoint, ` +
+      (p.prewarm
+        ? `with the log in memory, as a server that serves it keeps it (its tables and indexes, ${p.prewarm.megabytes.toFixed(0)} MB, read into the operating system's cache first by pg_prewarm in ${p.prewarm.seconds.toFixed(1)} s: this machine's host drops the page cache between runs, and proofs that read from disk measure the disk): `
+        : `with the log as the cache holds it (pg_prewarm is not installed): `) +
       `one statement (the checkpoints, the event's place and what it says, and the tiles of level 0 that its ${p.auditPathLength} path nodes need: the one of the leaf's ancestors and the last two), the root being the checkpoint's. ` +
       `The tiles of level 1 and above (4,169 tiles, 2 MB for this log; written once, never changed) are read by the first proof of the group and held in memory by the process with the nodes between their levels (hashed once), as a server holds them (up to 32 MB for all groups): every proof measured still makes its round trip to PostgreSQL for the event's place, its leaf tile and the checkpoints, for an event drawn at random. ` +
       `p50/p90/p99/max ${fmt(p.latency, 'µs')}; CPU per proof ${p.clientMicros.toFixed(0)} µs here + ${p.backendMicros?.toFixed(0) ?? '?'} µs in PostgreSQL. ` +

@@ -121,8 +121,9 @@ export async function findInclusionStart(
       select * from audit_checkpoints where group_id = ${groupId} order by tree_size desc limit 1
     )
     select (select to_jsonb(c) from latest c) as latest,
+           -- Without a size asked for, the newest is the one: not rendered and read twice.
            (select to_jsonb(c) from audit_checkpoints c
-             where c.group_id = ${groupId} and c.tree_size = coalesce(${treeSize}::bigint, (select tree_size from latest))) as at_size,
+             where ${treeSize}::bigint is not null and c.group_id = ${groupId} and c.tree_size = ${treeSize}::bigint) as at_size,
            l.seq as place, l.event_seq, e.id, e.company_id, e.chain_version, l.prev_hash, l.hash, e.content_hash,
            case when e.chain_version = 4 then sigil_audit_said(e) end as said,
            (select string_agg(t.tile_level || ':' || t.idx || ':' || encode(t.hashes, 'hex'), ',')
@@ -156,10 +157,11 @@ export async function findInclusionStart(
     const [tileLevel, idx, hashes] = text.split(':');
     tiles.set(tileKey({ tileLevel: Number(tileLevel), idx: Number(idx) }), Buffer.from(hashes!, 'hex'));
   }
+  const latest = checkpoint(row.latest);
   return {
     tiles,
-    latest: checkpoint(row.latest),
-    atSize: checkpoint(row.at_size),
+    latest,
+    atSize: treeSize === null ? latest : checkpoint(row.at_size),
     place:
       row.place === null
         ? undefined
