@@ -43,56 +43,94 @@ function split(n: number): number {
   return k;
 }
 
-// Sizes are numbers below 2^53: Math.log2 is exact for powers of two, and bit operations would stop at 2^31.
-const isPowerOfTwo = (n: number) => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+// Sizes are numbers below 2^53: bit operations hold up to 2^30, Math.log2 is exact for powers of two.
+const isPowerOfTwo = (n: number) =>
+  n > 0 && (n <= 0x40000000 ? (n & (n - 1)) === 0 : 2 ** Math.round(Math.log2(n)) === n);
 
 /**
  * The perfect subtrees whose hashes make the hash of leaves [start, end), as MTH splits them.
  * `start` is a multiple of the first split, as every range of a proof is.
  */
 export function nodesOf([start, end]: LeafRange): NodeRef[] {
+  const found: NodeRef[] = [];
+  addNodesOf(start, end, found);
+  return found;
+}
+
+// A proof's path hashes a range per level: these walk it on numbers, not on arrays made per step.
+function addNodesOf(start: number, end: number, found: NodeRef[]): void {
   const size = end - start;
   if (size <= 0) throw new RangeError(`empty leaf range [${start}, ${end})`);
-  if (isPowerOfTwo(size) && start % size === 0) return [{ level: Math.log2(size), idx: start / size }];
+  if (isPowerOfTwo(size) && start % size === 0) {
+    found.push({ level: Math.log2(size), idx: start / size });
+    return;
+  }
   const k = split(size);
-  return [...nodesOf([start, start + k]), ...nodesOf([start + k, end])];
+  addNodesOf(start, start + k, found);
+  addNodesOf(start + k, end, found);
 }
 
 /** MTH(D[start:end]) from the perfect subtrees of `nodesOf`, looked up with `node`. */
 export function rangeHash([start, end]: LeafRange, node: (ref: NodeRef) => Buffer): Buffer {
-  const size = end - start;
-  if (isPowerOfTwo(size) && start % size === 0) return node({ level: Math.log2(size), idx: start / size });
-  const k = split(size);
-  return nodeHash(rangeHash([start, start + k], node), rangeHash([start + k, end], node));
+  const hashOf = (from: number, to: number): Buffer => {
+    const size = to - from;
+    if (isPowerOfTwo(size) && from % size === 0) return node({ level: Math.log2(size), idx: from / size });
+    const k = split(size);
+    return nodeHash(hashOf(from, from + k), hashOf(from + k, to));
+  };
+  return hashOf(start, end);
 }
 
 /** The ranges whose hashes are the audit path of leaf `index` in a tree of `size` leaves, leaf end first (PATH, RFC 9162 §2.1.3.1). */
-export function inclusionRanges(index: number, size: number, offset = 0): LeafRange[] {
+export function inclusionRanges(index: number, size: number): LeafRange[] {
   if (index < 0 || index >= size) throw new RangeError(`leaf ${index} is not in a tree of ${size}`);
-  if (size === 1) return [];
-  const k = split(size);
-  return index < k
-    ? [...inclusionRanges(index, k, offset), [offset + k, offset + size]]
-    : [...inclusionRanges(index - k, size - k, offset + k), [offset, offset + k]];
+  // From the root down, the sibling of the subtree that holds the leaf; the path lists them upwards.
+  const ranges: LeafRange[] = [];
+  let offset = 0;
+  while (size > 1) {
+    const k = split(size);
+    if (index < k) {
+      ranges.push([offset + k, offset + size]);
+      size = k;
+    } else {
+      ranges.push([offset, offset + k]);
+      index -= k;
+      offset += k;
+      size -= k;
+    }
+  }
+  return ranges.reverse();
 }
 
 /** The ranges whose hashes prove a tree of `first` leaves a prefix of one of `second` (PROOF, RFC 9162 §2.1.4.1). */
 export function consistencyRanges(first: number, second: number): LeafRange[] {
   if (first < 1 || first > second) throw new RangeError(`no consistency proof from ${first} to ${second}`);
-  const subproof = (m: number, n: number, complete: boolean, offset: number): LeafRange[] => {
-    if (m === n) return complete ? [] : [[offset, offset + n]];
+  // SUBPROOF from the root down; the proof lists its ranges upwards.
+  const ranges: LeafRange[] = [];
+  let [m, n, offset, complete] = [first, second, 0, true];
+  while (m !== n) {
     const k = split(n);
-    return m <= k
-      ? [...subproof(m, k, complete, offset), [offset + k, offset + n]]
-      : [...subproof(m - k, n - k, false, offset + k), [offset, offset + k]];
-  };
-  return subproof(first, second, true, 0);
+    if (m <= k) {
+      ranges.push([offset + k, offset + n]);
+      n = k;
+    } else {
+      ranges.push([offset, offset + k]);
+      m -= k;
+      n -= k;
+      offset += k;
+      complete = false;
+    }
+  }
+  if (!complete) ranges.push([offset, offset + n]);
+  return ranges.reverse();
 }
 
 /** Every perfect subtree the ranges need, each once. */
 export function nodesOfAll(ranges: readonly LeafRange[]): NodeRef[] {
+  const all: NodeRef[] = [];
+  for (const [start, end] of ranges) addNodesOf(start, end, all);
   const seen = new Map<string, NodeRef>();
-  for (const range of ranges) for (const ref of nodesOf(range)) seen.set(`${ref.level}:${ref.idx}`, ref);
+  for (const ref of all) seen.set(nodeKey(ref), ref);
   return [...seen.values()];
 }
 
