@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { nssDatabase, pdfsig, requireTool, run, SOFTHSM_LIBRARY, softHsmTokens, tempDir } from './signing/support.js';
 import { buildPdf } from './signing/pdf-fixtures.js';
 import { openTestDatabase } from './support/database.js';
@@ -113,6 +113,10 @@ describe('the built server (node bin/sigil.js serve)', () => {
     let err = '';
     server.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     server.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    let ended = 'still running';
+    server.once('exit', (code, signal) => (ended = `exited with code ${code}, signal ${signal}`));
+    // A request that fails says little by itself: the server's own words go with the failure.
+    onTestFailed(() => console.error(`the built server ${ended}; its output:\n${out}\n${err}`));
     const base = `http://127.0.0.1:${port}`;
 
     // Poll /readyz; the moment it says 200, the printed logins must already work.
