@@ -53,7 +53,10 @@ function loadModule(library: string): pkcs11js.PKCS11 {
   const module = new pkcs11js.PKCS11();
   try {
     module.load(library);
-    module.C_Initialize();
+    // Signatures run on libuv's threads (C_Sign with a callback), several sessions at once, while
+    // the main thread opens others. Without CKF_OS_LOCKING_OK the module may assume one thread and
+    // take no locks (SoftHSM2 does exactly that).
+    module.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
   } catch (error) {
     if (!/CKR_CRYPTOKI_ALREADY_INITIALIZED/.test(String(error))) throw unavailable(error);
   }

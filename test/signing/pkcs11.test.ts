@@ -1,5 +1,6 @@
 // The PKCS#11 signer against SoftHSM2 (Debian's softhsm2): a token in a temporary directory,
 // keys imported into it, documents and certificates signed by the token.
+import { createPublicKey, createVerify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootCa, issueSealCertificate } from '../../src/signing/ca.js';
 import { signPdf } from '../../src/signing/pades.js';
@@ -81,6 +82,39 @@ describe('PKCS#11 signer (SoftHSM2)', () => {
       );
     } finally {
       caKey.close();
+    }
+  });
+
+  // The token signs on libuv's threads, several sessions at once, while the main thread opens
+  // sessions and reads objects, as the server's key vault does: the module must be told that it is
+  // used from several threads (CKF_OS_LOCKING_OK), or SoftHSM2 takes no locks at all and its state
+  // races: without it this test crashed its process in 4 of 5 runs. Sessions close together at the
+  // end, as the vault closes them (C_Logout ends the login of every session of the process).
+  it('signs on several sessions at once while other sessions open, every signature right', async () => {
+    const signers = ['01', '01', '02', '02'].map((keyId) =>
+      openPkcs11KeySigner({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyId }),
+    );
+    const opened: Array<{ close(): void }> = [];
+    try {
+      const publicKeys = signers.map((s) => createPublicKey({ key: s.publicKey, format: 'der', type: 'spki' }));
+      const jobs: Array<Promise<boolean>> = [];
+      for (let round = 0; round < 150; round++) {
+        for (const [i, signer] of signers.entries()) {
+          const data = Buffer.from(`round ${round} signer ${i}`);
+          jobs.push(
+            signer
+              .sign(data, 'SHA-256')
+              .then((signature) =>
+                createVerify('SHA256').update(data).verify({ key: publicKeys[i]!, dsaEncoding: 'der' }, signature),
+              ),
+          );
+        }
+        // Meanwhile, on the main thread: a session opened and its objects read.
+        opened.push(openPkcs11KeySigner({ library: LIBRARY, tokenLabel: 'sigil-test', pin: PIN, keyId: '02' }));
+      }
+      expect((await Promise.all(jobs)).every(Boolean)).toBe(true);
+    } finally {
+      for (const signer of [...signers, ...opened]) signer.close();
     }
   });
 
