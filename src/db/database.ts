@@ -67,8 +67,8 @@ const isStalePrepared = (error: unknown) => {
 /**
  * The BEGIN of a transaction, sent with the transaction's first statement: one write and one
  * round trip instead of two. Kysely awaits BEGIN before its first statement, so BEGIN is answered
- * at once and kept back (`owed`); the statement then goes out as BEGIN's Bind and Execute followed
- * by its own messages and a single Sync. Should BEGIN fail, PostgreSQL skips everything up to that
+ * at once and kept back (`owed`); the statement then goes out after BEGIN's Parse, Bind and
+ * Execute, with its own messages and a single Sync. Should BEGIN fail, PostgreSQL skips everything up to that
  * Sync: the statement never runs outside the transaction. BEGIN's answers (ParseComplete,
  * BindComplete, CommandComplete) are taken here; the rest goes to the statement's own query.
  */
