@@ -464,6 +464,50 @@ describe('the built CLI (node bin/sigil.js pdf sign --pkcs11)', () => {
     expect(wrongPin.status).toBe(2);
     expect(existsSync(file('x.pdf'))).toBe(false);
   }, 120_000);
+
+  it('signs on several token sessions at once under plain Node, every signature right', async () => {
+    // The compiled signer must tell the module it is used from several threads (C_Sign runs on
+    // libuv's threads): without it SoftHSM2 takes no locks and the process crashes.
+    const script = `
+      const e = await import(${JSON.stringify(new URL('../dist/signing/index.js', import.meta.url).href)});
+      const { createPublicKey, createVerify } = await import('node:crypto');
+      const [library, pin] = process.argv.slice(1);
+      const token = { library, tokenLabel: 'sigil-cli', pin };
+      await e.generatePkcs11KeyPair({ ...token, spec: 'ECDSA-P256', label: 'threads', id: Buffer.from('0b', 'hex') });
+      const open = () => e.openPkcs11KeySigner({ ...token, keyId: '0b' });
+      const signers = [open(), open(), open(), open()];
+      const opened = [];
+      const jobs = [];
+      for (let round = 0; round < 150; round++) {
+        for (const signer of signers) {
+          const data = Buffer.from('round ' + round);
+          const key = createPublicKey({ key: signer.publicKey, format: 'der', type: 'spki' });
+          jobs.push(signer.sign(data, 'SHA-256').then((signature) =>
+            createVerify('SHA256').update(data).verify({ key, dsaEncoding: 'der' }, signature)));
+        }
+        opened.push(open());
+      }
+      const verified = (await Promise.all(jobs)).filter(Boolean).length;
+      for (const signer of [...signers, ...opened]) signer.close();
+      console.log(JSON.stringify({ signed: jobs.length, verified }));
+    `;
+    const result = await new Promise<{ status: number | null; signal: string | null; out: string; err: string }>(
+      (resolve, reject) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, LIBRARY, PIN], {
+          cwd: tmp.dir,
+          env: childEnv({}),
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+        child.once('error', reject);
+        child.once('close', (status, signal) => resolve({ status, signal, out, err }));
+      },
+    );
+    expect(result, result.err).toMatchObject({ status: 0, signal: null });
+    expect(JSON.parse(result.out)).toEqual({ signed: 600, verified: 600 });
+  }, 120_000);
 });
 
 describe('the built CLI for OFD, seals and devices (sm-crypto-v2, fast-xml-parser and fontkit under plain Node)', () => {
