@@ -100,6 +100,37 @@ describe('audit log', () => {
     expect((await client(world, group.admin.token).get('/api/v1/audit-events')).status).toBe(403);
   });
 
+  // Links carry no key to groups of their own (migration 20261210T0910): the events' key is what
+  // keeps a log's group real, and the sealer links only events. Both refused here.
+  it('refuses events of a group that does not exist, so no link can name one', async () => {
+    const nowhere = '0193a000-0000-7000-8000-00000000dead';
+    await expect(
+      world.db.transaction().execute((trx) =>
+        recordAudits(trx, {
+          groupId: nowhere,
+          actor: { system: 'test' },
+          events: [
+            {
+              action: 'application.level_completed',
+              target: { type: 'application', id: '0193a000-0000-7000-8000-00000000a991' },
+              companyId: null,
+              changes: { level: 1 },
+            },
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({ code: '23503' });
+    await new AuditSealer(world.db, { warn: () => undefined }).sealAll();
+    for (const table of ['audit_events', 'audit_pending', 'audit_links'] as const)
+      expect(
+        (
+          await sql<{
+            n: number;
+          }>`select count(*)::int as n from ${sql.table(table)} where group_id = ${nowhere}`.execute(world.db)
+        ).rows[0]!.n,
+      ).toBe(0);
+  });
+
   it('writes no event when the change fails, and keeps the chain intact', async () => {
     const before = await verify();
     const refused = await client(world, group.admin.token).post('/api/v1/companies', {
